@@ -1,0 +1,656 @@
+package io.grantry.eventstore;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Timer;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgConnection;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The append-only ledger on PostgreSQL.
+ *
+ * <p><b>Group commit.</b> {@link #append} does not open a transaction of its own: appends are
+ * queued and written in batches, each batch one transaction with one multi-row insert, so a crowd
+ * of concurrent appends shares one commit (one fsync). A caller's future completes only after the
+ * transaction holding its events has committed; a stream conflict fails only that caller.
+ *
+ * <p><b>Concurrency.</b> Each batch locks the rows of the streams it writes in a fixed order
+ * ({@code SELECT ... ORDER BY stream_id FOR UPDATE}), checks every append's expected version in
+ * queue order against them (so appends within one batch see each other as a sequential server
+ * would), computes the hash chain, and writes stream heads and events in one statement. Two
+ * processes creating the same new stream race on the streams primary key; the loser's appends are
+ * decided again in the next batch. Deadlocks and serialization failures retry the batch.
+ *
+ * <p>An instance belongs to the Vert.x context that created it (one per verticle); appends from
+ * other threads are handed over to that context.
+ */
+public final class EventStore {
+  private static final Logger log = LoggerFactory.getLogger(EventStore.class);
+  static final String CHANNEL = "grantry_events";
+  private static final int MAX_ATTEMPTS = 5;
+
+  private static final String COLUMNS =
+      "position, txid, event_id, stream_id, version, type, payload, metadata, recorded_at, prev_hash, hash";
+
+  private static final String LOCK_HEADS =
+      "SELECT stream_id, version, last_hash FROM streams WHERE stream_id = ANY($1) ORDER BY stream_id FOR UPDATE";
+
+  private static final String WRITE_BATCH = """
+      WITH s AS (
+        SELECT * FROM unnest($1::text[], $2::bigint[], $3::bytea[], $4::bool[])
+          AS s(stream_id, version, last_hash, is_new)
+      ), upd AS (
+        UPDATE streams t SET version = s.version, last_hash = s.last_hash
+        FROM s WHERE NOT s.is_new AND t.stream_id = s.stream_id
+        RETURNING t.stream_id
+      ), ins AS (
+        INSERT INTO streams (stream_id, version, last_hash)
+        SELECT stream_id, version, last_hash FROM s WHERE s.is_new
+        ON CONFLICT (stream_id) DO NOTHING
+        RETURNING stream_id
+      ), ok AS (
+        SELECT stream_id FROM upd UNION ALL SELECT stream_id FROM ins
+      ), ev AS (
+        INSERT INTO events (event_id, stream_id, version, type, payload, metadata, recorded_at, prev_hash, hash)
+        SELECT e.event_id, e.stream_id, e.version, e.type, e.payload::jsonb, e.metadata::jsonb, $13, e.prev_hash, e.hash
+        FROM unnest($5::uuid[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::text[], $11::bytea[], $12::bytea[])
+          WITH ORDINALITY AS e(event_id, stream_id, version, type, payload, metadata, prev_hash, hash, ord)
+        WHERE e.stream_id IN (SELECT stream_id FROM ok)
+        ORDER BY e.ord
+        RETURNING position, txid, event_id, stream_id
+      )
+      SELECT position, txid, event_id, stream_id FROM ev
+      """;
+
+  private static final String READ_STREAM =
+      "SELECT " + COLUMNS + " FROM events WHERE stream_id = $1 AND version > $2 ORDER BY version";
+
+  /** Only transactions older than the oldest one still running: see {@link GlobalPosition}. */
+  private static final String READ_ALL =
+      "SELECT " + COLUMNS + " FROM events WHERE (txid, position) > ($1, $2)"
+          + " AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+          + " ORDER BY txid, position LIMIT $3";
+
+  private static final String HEAD =
+      "SELECT coalesce(max(txid), 0) AS txid, coalesce(max(position), 0) AS position FROM events"
+          + " WHERE txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint";
+
+  private final Vertx vertx;
+  private final Pool pool;
+  private final EventStoreOptions options;
+  private final Context context;
+  private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+  private final List<InlineProjection> inlineProjections = new CopyOnWriteArrayList<>();
+  private final List<Subscription> subscriptions = new CopyOnWriteArrayList<>();
+  private int inFlight;
+  private boolean closed;
+
+  private final AtomicLong batches = new AtomicLong();
+  private final AtomicLong appendedEvents = new AtomicLong();
+  private final DistributionSummary batchSize;
+  private final Timer batchTimer;
+  private final Counter conflicts;
+  private final Counter eventsCounter;
+
+  private PgConnection listener;
+  private long pollTimer = -1;
+  private long reconnectTimer = -1;
+
+  private EventStore(Vertx vertx, Pool pool, EventStoreOptions options) {
+    this.vertx = Objects.requireNonNull(vertx);
+    this.pool = Objects.requireNonNull(pool);
+    this.options = Objects.requireNonNull(options);
+    this.context = vertx.getOrCreateContext();
+    var reg = options.meterRegistry();
+    this.batchSize = DistributionSummary.builder("grantry.eventstore.append.batch.size")
+        .description("Appends written per transaction (group commit)")
+        .baseUnit("appends").publishPercentiles(0.5, 0.99).register(reg);
+    this.batchTimer = Timer.builder("grantry.eventstore.append.batch")
+        .description("Time to write and commit one batch of appends")
+        .publishPercentiles(0.5, 0.99).register(reg);
+    this.conflicts = Counter.builder("grantry.eventstore.append.conflicts")
+        .description("Appends refused for a wrong expected version").register(reg);
+    this.eventsCounter = Counter.builder("grantry.eventstore.append.events")
+        .description("Events appended").register(reg);
+  }
+
+  /** Creates a store bound to the current Vert.x context (or a new one outside any). */
+  public static EventStore create(Vertx vertx, Pool pool, EventStoreOptions options) {
+    return new EventStore(vertx, pool, options);
+  }
+
+  public Pool pool() {
+    return pool;
+  }
+
+  public EventStoreOptions options() {
+    return options;
+  }
+
+  /** Registers a projection written in the same transaction as every batch of appends. */
+  public EventStore addInlineProjection(InlineProjection projection) {
+    inlineProjections.add(Objects.requireNonNull(projection));
+    return this;
+  }
+
+  /** Transactions committed by this store's group commit (for metrics and tests). */
+  public long batchesCommitted() {
+    return batches.get();
+  }
+
+  public long eventsAppended() {
+    return appendedEvents.get();
+  }
+
+  // ---------------------------------------------------------------- append
+
+  public Future<AppendResult> append(String streamId, ExpectedVersion expected, List<NewEvent> events) {
+    Objects.requireNonNull(streamId, "streamId");
+    Objects.requireNonNull(expected, "expected");
+    if (streamId.isEmpty()) {
+      return Future.failedFuture(new IllegalArgumentException("a stream id is not empty"));
+    }
+    Context caller = vertx.getOrCreateContext();
+    Promise<AppendResult> promise = Promise.promise();
+    Pending p = new Pending(streamId, expected, List.copyOf(events), promise);
+    if (Vertx.currentContext() == context) {
+      enqueue(p);
+    } else {
+      context.runOnContext(v -> enqueue(p));
+    }
+    if (caller == context) {
+      return promise.future();
+    }
+    // Deliver the outcome on the caller's own context.
+    Promise<AppendResult> onCaller = Promise.promise();
+    promise.future().onComplete(ar -> caller.runOnContext(v -> onCaller.handle(ar)));
+    return onCaller.future();
+  }
+
+  public Future<AppendResult> append(String streamId, ExpectedVersion expected, NewEvent... events) {
+    return append(streamId, expected, List.of(events));
+  }
+
+  private void enqueue(Pending p) {
+    if (closed) {
+      p.promise.fail(new IllegalStateException("the event store is closed"));
+      return;
+    }
+    queue.add(p);
+    flush();
+  }
+
+  private void flush() {
+    while (inFlight < options.maxInFlight() && !queue.isEmpty()) {
+      int n = Math.min(queue.size(), options.maxBatchAppends());
+      List<Pending> batch = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        batch.add(queue.poll());
+      }
+      inFlight++;
+      long start = System.nanoTime();
+      writeBatch(batch).onComplete(ar -> {
+        inFlight--;
+        batchTimer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+        batchSize.record(batch.size());
+        flush();
+      });
+    }
+  }
+
+  private Future<Void> writeBatch(List<Pending> batch) {
+    Instant now = EventHash.truncate(options.clock().instant());
+    Set<String> ids = new TreeSet<>();
+    for (Pending p : batch) {
+      ids.add(p.streamId);
+    }
+    String[] streamIds = ids.toArray(String[]::new);
+    return pool.withTransaction(conn -> conn.preparedQuery(LOCK_HEADS).execute(Tuple.of(streamIds))
+            .compose(rows -> {
+              Map<String, Head> heads = new HashMap<>();
+              for (Row r : rows) {
+                heads.put(r.getString(0), new Head(r.getLong(1), r.getBuffer(2).getBytes(), false));
+              }
+              Plan plan = plan(batch, heads, now);
+              if (plan.rows.isEmpty()) {
+                return Future.succeededFuture(plan);
+              }
+              return conn.preparedQuery(WRITE_BATCH).execute(plan.tuple(now))
+                  .compose(written -> plan.recorded(written, now))
+                  .compose(recorded -> applyInline(conn, recorded))
+                  .compose(v -> conn.query("NOTIFY " + CHANNEL).execute())
+                  .map(v -> plan);
+            }))
+        .onSuccess(this::settle)
+        .onFailure(err -> retryOrFail(batch, err))
+        .<Void>mapEmpty()
+        .otherwiseEmpty();
+  }
+
+  private Future<Void> applyInline(SqlConnection conn, List<RecordedEvent> recorded) {
+    Future<Void> f = Future.succeededFuture();
+    if (recorded.isEmpty()) {
+      return f;
+    }
+    for (InlineProjection p : inlineProjections) {
+      f = f.compose(v -> p.apply(conn, recorded));
+    }
+    return f;
+  }
+
+  private void settle(Plan plan) {
+    long written = 0;
+    for (Pending p : plan.batch) {
+      if (p.conflict != null) {
+        conflicts.increment();
+        p.promise.fail(p.conflict);
+      } else if (p.lostCreationRace) {
+        // Another process created the stream between our lock and our write: decide again.
+        requeue(p, new WrongExpectedVersionException(p.streamId, p.expected, -1));
+      } else {
+        written += p.recorded.size();
+        p.promise.complete(new AppendResult(p.streamId, p.resultVersion, List.copyOf(p.recorded)));
+      }
+    }
+    if (!plan.rows.isEmpty()) {
+      batches.incrementAndGet();
+      appendedEvents.addAndGet(written);
+      eventsCounter.increment(written);
+      wakeSubscriptions();
+    }
+  }
+
+  private void retryOrFail(List<Pending> batch, Throwable err) {
+    boolean retryable = err instanceof PgException pg
+        && ("40P01".equals(pg.getSqlState()) || "40001".equals(pg.getSqlState()));
+    for (Pending p : batch) {
+      if (retryable) {
+        requeue(p, err);
+      } else {
+        p.promise.fail(err);
+      }
+    }
+  }
+
+  private void requeue(Pending p, Throwable cause) {
+    p.reset();
+    if (++p.attempts >= MAX_ATTEMPTS) {
+      p.promise.fail(cause);
+    } else {
+      queue.add(p);
+    }
+  }
+
+  private static Plan plan(List<Pending> batch, Map<String, Head> locked, Instant now) {
+    Plan plan = new Plan(batch);
+    Map<String, Head> state = new HashMap<>();
+    for (Pending p : batch) {
+      Head h = state.computeIfAbsent(p.streamId,
+          id -> locked.containsKey(id) ? locked.get(id).copy() : new Head(0, EventHash.genesis(), true));
+      if (!p.expected.matches(h.version)) {
+        p.conflict = new WrongExpectedVersionException(p.streamId, p.expected, h.version);
+        continue;
+      }
+      for (NewEvent e : p.events) {
+        long v = ++h.version;
+        byte[] hash = EventHash.of(h.lastHash, p.streamId, v, e.eventId(), e.type(), now, e.payload(), e.metadata());
+        plan.rows.add(new EventRow(p, e, v, h.lastHash, hash));
+        h.lastHash = hash;
+        h.touched = true;
+      }
+      p.resultVersion = h.version;
+    }
+    state.forEach((id, h) -> {
+      if (h.touched) {
+        plan.heads.put(id, h);
+      }
+    });
+    return plan;
+  }
+
+  // ---------------------------------------------------------------- read
+
+  /** The whole stream in version order; empty when it does not exist. */
+  public Future<List<RecordedEvent>> readStream(String streamId) {
+    return readStream(streamId, 0);
+  }
+
+  /** The stream's events after {@code afterVersion}, in version order. */
+  public Future<List<RecordedEvent>> readStream(String streamId, long afterVersion) {
+    return pool.preparedQuery(READ_STREAM).execute(Tuple.of(streamId, afterVersion)).map(rows -> {
+      List<RecordedEvent> out = new ArrayList<>(rows.size());
+      rows.forEach(r -> out.add(toEvent(r)));
+      return out;
+    });
+  }
+
+  /**
+   * Up to {@code limit} events after {@code from} in commit order. Events of transactions still
+   * running, and of any transaction newer than the oldest one running, are not returned yet.
+   */
+  public Future<List<RecordedEvent>> readAll(GlobalPosition from, int limit) {
+    return pool.preparedQuery(READ_ALL).execute(Tuple.of(from.txid(), from.position(), limit)).map(rows -> {
+      List<RecordedEvent> out = new ArrayList<>(rows.size());
+      rows.forEach(r -> out.add(toEvent(r)));
+      return out;
+    });
+  }
+
+  /** The commit-order position of the newest event a reader may see now. */
+  public Future<GlobalPosition> head() {
+    return pool.query(HEAD).execute().map(rows -> {
+      Row r = rows.iterator().next();
+      return new GlobalPosition(r.getLong("txid"), r.getLong("position"));
+    });
+  }
+
+  public static RecordedEvent toEvent(Row r) {
+    Object payload = r.getValue("payload");
+    Object metadata = r.getValue("metadata");
+    return new RecordedEvent(
+        r.getLong("position"),
+        r.getLong("txid"),
+        r.getUUID("event_id"),
+        r.getString("stream_id"),
+        r.getLong("version"),
+        r.getString("type"),
+        payload instanceof JsonObject o ? o : new JsonObject(String.valueOf(payload)),
+        metadata instanceof JsonObject o ? o : new JsonObject(String.valueOf(metadata)),
+        r.getOffsetDateTime("recorded_at").toInstant(),
+        r.getBuffer("prev_hash").getBytes(),
+        r.getBuffer("hash").getBytes());
+  }
+
+  // ---------------------------------------------------------------- subscribe
+
+  /**
+   * Delivers every event after {@code from} in commit order, in batches, then follows new commits:
+   * woken by this store's own commits, by NOTIFY from other processes (when listen options are
+   * set), and by a poll as the fallback. The next batch is read only after the handler's future
+   * completes; a failed handler is retried from the same position after the poll interval.
+   */
+  public Subscription subscribe(GlobalPosition from, int batchSize,
+      Function<List<RecordedEvent>, Future<Void>> handler) {
+    Subscription s = new Subscription(from, batchSize, handler);
+    context.runOnContext(v -> {
+      subscriptions.add(s);
+      ensureFollowing();
+      s.wake();
+    });
+    return s;
+  }
+
+  private void wakeSubscriptions() {
+    for (Subscription s : subscriptions) {
+      s.wake();
+    }
+  }
+
+  private void ensureFollowing() {
+    if (pollTimer < 0) {
+      pollTimer = vertx.setPeriodic(options.pollInterval().toMillis(), id -> wakeSubscriptions());
+    }
+    if (options.listenOptions() != null && listener == null && reconnectTimer < 0) {
+      listen();
+    }
+  }
+
+  private void listen() {
+    PgConnection.connect(vertx, options.listenOptions())
+        .compose(conn -> {
+          conn.notificationHandler(n -> wakeSubscriptions());
+          conn.closeHandler(v -> {
+            listener = null;
+            if (!closed) {
+              scheduleListen();
+            }
+          });
+          return conn.query("LISTEN " + CHANNEL).execute().map(conn);
+        })
+        .onSuccess(conn -> {
+          listener = conn;
+          // Anything committed while we were not listening is found by this catch-up.
+          wakeSubscriptions();
+        })
+        .onFailure(err -> {
+          log.warn("Cannot LISTEN for new events ({}); polling every {} ms until it works",
+              err.getMessage(), options.pollInterval().toMillis());
+          scheduleListen();
+        });
+  }
+
+  private void scheduleListen() {
+    if (closed || reconnectTimer >= 0) {
+      return;
+    }
+    reconnectTimer = vertx.setTimer(1000, id -> {
+      reconnectTimer = -1;
+      if (!closed && listener == null) {
+        listen();
+      }
+    });
+  }
+
+  /** Stops subscriptions and the listener; appends already queued still complete or fail. */
+  public Future<Void> close() {
+    Promise<Void> done = Promise.promise();
+    context.runOnContext(v -> {
+      closed = true;
+      subscriptions.forEach(Subscription::cancel);
+      if (pollTimer >= 0) {
+        vertx.cancelTimer(pollTimer);
+      }
+      if (reconnectTimer >= 0) {
+        vertx.cancelTimer(reconnectTimer);
+      }
+      if (listener != null) {
+        listener.close().onComplete(ar -> done.complete());
+      } else {
+        done.complete();
+      }
+    });
+    return done.future();
+  }
+
+  /** A live subscription; {@link #position()} is the last position its handler accepted. */
+  public final class Subscription {
+    private final int batchSize;
+    private final Function<List<RecordedEvent>, Future<Void>> handler;
+    private volatile GlobalPosition position;
+    private boolean reading;
+    private boolean again;
+    private volatile boolean cancelled;
+
+    private Subscription(GlobalPosition from, int batchSize, Function<List<RecordedEvent>, Future<Void>> handler) {
+      this.position = from;
+      this.batchSize = batchSize;
+      this.handler = handler;
+    }
+
+    public GlobalPosition position() {
+      return position;
+    }
+
+    public void cancel() {
+      cancelled = true;
+      subscriptions.remove(this);
+    }
+
+    void wake() {
+      if (cancelled) {
+        return;
+      }
+      if (reading) {
+        again = true;
+        return;
+      }
+      reading = true;
+      again = false;
+      readAll(position, batchSize)
+          .compose(events -> {
+            if (events.isEmpty() || cancelled) {
+              return Future.succeededFuture(false);
+            }
+            return handler.apply(events).map(v -> {
+              position = events.get(events.size() - 1).commitOrder();
+              return events.size() == batchSize;
+            });
+          })
+          .onComplete(ar -> {
+            reading = false;
+            if (ar.failed()) {
+              log.warn("A subscription handler failed at {}; retrying", position, ar.cause());
+            } else if (ar.result() || again) {
+              context.runOnContext(v -> wake());
+            }
+          });
+    }
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private static final class Pending {
+    final String streamId;
+    final ExpectedVersion expected;
+    final List<NewEvent> events;
+    final Promise<AppendResult> promise;
+    int attempts;
+    WrongExpectedVersionException conflict;
+    boolean lostCreationRace;
+    long resultVersion;
+    final List<RecordedEvent> recorded = new ArrayList<>();
+
+    Pending(String streamId, ExpectedVersion expected, List<NewEvent> events, Promise<AppendResult> promise) {
+      this.streamId = streamId;
+      this.expected = expected;
+      this.events = events;
+      this.promise = promise;
+    }
+
+    void reset() {
+      conflict = null;
+      lostCreationRace = false;
+      resultVersion = 0;
+      recorded.clear();
+    }
+  }
+
+  private static final class Head {
+    long version;
+    byte[] lastHash;
+    final boolean isNew;
+    boolean touched;
+
+    Head(long version, byte[] lastHash, boolean isNew) {
+      this.version = version;
+      this.lastHash = lastHash;
+      this.isNew = isNew;
+    }
+
+    Head copy() {
+      return new Head(version, lastHash, isNew);
+    }
+  }
+
+  private record EventRow(Pending owner, NewEvent event, long version, byte[] prevHash, byte[] hash) {}
+
+  private static final class Plan {
+    final List<Pending> batch;
+    final List<EventRow> rows = new ArrayList<>();
+    final Map<String, Head> heads = new HashMap<>();
+
+    Plan(List<Pending> batch) {
+      this.batch = batch;
+    }
+
+    Tuple tuple(Instant now) {
+      int h = heads.size();
+      String[] hIds = new String[h];
+      Long[] hVersions = new Long[h];
+      Buffer[] hHashes = new Buffer[h];
+      Boolean[] hNew = new Boolean[h];
+      int i = 0;
+      for (var entry : heads.entrySet()) {
+        hIds[i] = entry.getKey();
+        hVersions[i] = entry.getValue().version;
+        hHashes[i] = Buffer.buffer(entry.getValue().lastHash);
+        hNew[i] = entry.getValue().isNew;
+        i++;
+      }
+      int n = rows.size();
+      UUID[] ids = new UUID[n];
+      String[] streams = new String[n];
+      Long[] versions = new Long[n];
+      String[] types = new String[n];
+      String[] payloads = new String[n];
+      String[] metadata = new String[n];
+      Buffer[] prev = new Buffer[n];
+      Buffer[] hashes = new Buffer[n];
+      for (int j = 0; j < n; j++) {
+        EventRow r = rows.get(j);
+        ids[j] = r.event.eventId();
+        streams[j] = r.owner.streamId;
+        versions[j] = r.version;
+        types[j] = r.event.type();
+        payloads[j] = r.event.payload().encode();
+        metadata[j] = r.event.metadata().encode();
+        prev[j] = Buffer.buffer(r.prevHash);
+        hashes[j] = Buffer.buffer(r.hash);
+      }
+      return Tuple.tuple()
+          .addValue(hIds).addValue(hVersions).addValue(hHashes).addValue(hNew)
+          .addValue(ids).addValue(streams).addValue(versions).addValue(types)
+          .addValue(payloads).addValue(metadata).addValue(prev).addValue(hashes)
+          .addValue(OffsetDateTime.ofInstant(now, ZoneOffset.UTC));
+    }
+
+    /** Matches the inserted rows to their appends; streams whose creation lost a race wrote nothing. */
+    Future<List<RecordedEvent>> recorded(io.vertx.sqlclient.RowSet<Row> written, Instant now) {
+      Map<UUID, long[]> positions = new HashMap<>(written.size() * 2);
+      for (Row r : written) {
+        positions.put(r.getUUID(2), new long[] {r.getLong(0), r.getLong(1)});
+      }
+      List<RecordedEvent> all = new ArrayList<>(written.size());
+      for (EventRow r : rows) {
+        long[] pos = positions.get(r.event.eventId());
+        if (pos == null) {
+          r.owner.lostCreationRace = true;
+          continue;
+        }
+        RecordedEvent e = new RecordedEvent(pos[0], pos[1], r.event.eventId(), r.owner.streamId, r.version,
+            r.event.type(), r.event.payload(), r.event.metadata(), now, r.prevHash, r.hash);
+        r.owner.recorded.add(e);
+        all.add(e);
+      }
+      return Future.succeededFuture(all);
+    }
+  }
+}
