@@ -1,0 +1,54 @@
+package io.grantry.cli;
+
+import io.grantry.server.GrantryServer;
+import io.grantry.server.config.ConfigException;
+import io.grantry.server.config.ConfigLoader;
+import io.grantry.server.config.GrantryConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Vertx;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+
+/** Runs the server until the process is told to stop (SIGTERM or Ctrl-C), then stops it cleanly. */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+    description = "Run the authorization server (the default command). Settings come from GRANTRY_* environment variables.")
+final class ServeCommand implements Callable<Integer> {
+
+  @Override
+  public Integer call() throws Exception {
+    PrometheusMeterRegistry registry = GrantryServer.newRegistry();
+    Vertx vertx = GrantryServer.createVertx(registry);
+    GrantryConfig config;
+    GrantryServer server;
+    try {
+      config = CliSupport.await(ConfigLoader.load(vertx));
+      server = CliSupport.await(GrantryServer.start(vertx, config, registry));
+    } catch (ConfigException e) {
+      System.err.println("grantry: " + e.getMessage());
+      CliSupport.await(vertx.close());
+      return 2;
+    } catch (Exception e) {
+      System.err.println("grantry: cannot start: " + CliSupport.oneLine(e));
+      CliSupport.await(vertx.close());
+      return 1;
+    }
+    System.out.println("Grantry is serving " + config.issuer() + " on " + config.httpHost() + ":" + config.httpPort()
+        + " (" + server.database().describe() + ")");
+    System.out.println("  health:   " + config.issuer() + "/health/ready");
+    System.out.println("  metrics:  " + config.issuer() + "/metrics");
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try {
+        CliSupport.await(server.stop());
+        CliSupport.await(vertx.close());
+      } catch (Exception e) {
+        System.err.println("grantry: while stopping: " + CliSupport.oneLine(e));
+      } finally {
+        stopped.countDown();
+      }
+    }, "grantry-shutdown"));
+    stopped.await();
+    return 0;
+  }
+}

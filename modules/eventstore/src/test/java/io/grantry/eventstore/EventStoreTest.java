@@ -1,0 +1,242 @@
+package io.grantry.eventstore;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.grantry.eventstore.testing.TestDatabase;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Tuple;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class EventStoreTest {
+  static Vertx vertx;
+  static TestDatabase db;
+  static Pool pool;
+  static EventStore store;
+
+  @BeforeAll
+  static void start() {
+    vertx = Vertx.vertx();
+    db = TestDatabase.fresh();
+    pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(8)).connectingTo(db.connectOptions()).using(vertx).build();
+    store = EventStore.create(vertx, pool, EventStoreOptions.defaults().withPollInterval(Duration.ofMillis(100)));
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    await(store.close());
+    await(vertx.close());
+  }
+
+  static <T> T await(Future<T> f) throws Exception {
+    try {
+      return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof Exception ex) {
+        throw ex;
+      }
+      throw e;
+    }
+  }
+
+  static NewEvent event(String type, int n) {
+    return NewEvent.of(type, new JsonObject().put("n", n).put("note", "é \"quoted\" \n"),
+        new JsonObject().put("actor", "test").put("requestId", "r-" + n));
+  }
+
+  @Test
+  void appendedEventsReadBackInOrderWithTheirContent() throws Exception {
+    String s = "client-roundtrip";
+    AppendResult r = await(store.append(s, ExpectedVersion.NO_STREAM, event("a.v1", 1), event("b.v1", 2)));
+    assertThat(r.version()).isEqualTo(2);
+    await(store.append(s, ExpectedVersion.exactly(2), event("c.v1", 3)));
+
+    List<RecordedEvent> read = await(store.readStream(s));
+    assertThat(read).extracting(RecordedEvent::type).containsExactly("a.v1", "b.v1", "c.v1");
+    assertThat(read).extracting(RecordedEvent::version).containsExactly(1L, 2L, 3L);
+    assertThat(read.get(0).payload().getInteger("n")).isEqualTo(1);
+    assertThat(read.get(0).payload().getString("note")).isEqualTo("é \"quoted\" \n");
+    assertThat(read.get(1).metadata().getString("requestId")).isEqualTo("r-2");
+    assertThat(read.get(0).eventId()).isEqualTo(r.events().get(0).eventId());
+    assertThat(read.get(0).position()).isLessThan(read.get(1).position());
+    // What the append returned is what was stored, hash included.
+    assertThat(read.get(1).hash()).isEqualTo(r.events().get(1).hash());
+    assertThat(read.get(1).prevHash()).isEqualTo(read.get(0).hash());
+    assertThat(await(store.readStream(s, 2))).extracting(RecordedEvent::type).containsExactly("c.v1");
+    assertThat(await(store.readStream("no-such-stream"))).isEmpty();
+  }
+
+  @Test
+  void aWrongExpectedVersionIsATypedConflictAndWritesNothing() throws Exception {
+    String s = "conflict-stream";
+    await(store.append(s, ExpectedVersion.NO_STREAM, event("a.v1", 1)));
+
+    assertThatThrownBy(() -> await(store.append(s, ExpectedVersion.NO_STREAM, event("b.v1", 2))))
+        .isInstanceOfSatisfying(WrongExpectedVersionException.class, e -> {
+          assertThat(e.streamId()).isEqualTo(s);
+          assertThat(e.actual()).isEqualTo(1);
+        });
+    assertThatThrownBy(() -> await(store.append(s, ExpectedVersion.exactly(5), event("b.v1", 2))))
+        .isInstanceOf(WrongExpectedVersionException.class);
+    assertThatThrownBy(() -> await(store.append("never-created", ExpectedVersion.exactly(1), event("b.v1", 2))))
+        .isInstanceOf(WrongExpectedVersionException.class);
+    assertThat(await(store.readStream(s))).hasSize(1);
+    // ANY always appends.
+    assertThat(await(store.append(s, ExpectedVersion.ANY, event("c.v1", 3))).version()).isEqualTo(2);
+  }
+
+  @Test
+  void ofFiftyConcurrentAppendsWithOneExpectedVersionExactlyOneWins() throws Exception {
+    String s = "race-stream";
+    await(store.append(s, ExpectedVersion.NO_STREAM, event("created.v1", 0)));
+    List<Future<AppendResult>> attempts = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      attempts.add(store.append(s, ExpectedVersion.exactly(1), event("raced.v1", i)));
+    }
+    await(Future.join(attempts));
+    long won = attempts.stream().filter(Future::succeeded).count();
+    assertThat(won).isEqualTo(1);
+    assertThat(attempts.stream().filter(Future::failed))
+        .allSatisfy(f -> assertThat(f.cause()).isInstanceOf(WrongExpectedVersionException.class));
+    assertThat(await(store.readStream(s))).hasSize(2);
+  }
+
+  @Test
+  void concurrentAppendsOfTwoStoresToOneNewStreamCreateItOnce() throws Exception {
+    EventStore other = EventStore.create(vertx, pool, EventStoreOptions.defaults());
+    String s = "born-twice";
+    List<Future<AppendResult>> attempts = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      attempts.add((i % 2 == 0 ? store : other).append(s, ExpectedVersion.NO_STREAM, event("created.v1", i)));
+    }
+    await(Future.join(attempts));
+    assertThat(attempts.stream().filter(Future::succeeded).count()).isEqualTo(1);
+    assertThat(await(store.readStream(s))).hasSize(1);
+    await(other.close());
+  }
+
+  @Test
+  void fiveHundredConcurrentAppendsToDistinctStreamsAllCommitInFewerTransactions() throws Exception {
+    long batchesBefore = store.batchesCommitted();
+    List<Future<AppendResult>> appends = new ArrayList<>();
+    for (int i = 0; i < 500; i++) {
+      appends.add(store.append("many-" + i, ExpectedVersion.NO_STREAM, event("one.v1", i)));
+    }
+    await(Future.all(appends));
+    long batches = store.batchesCommitted() - batchesBefore;
+    assertThat(batches).isGreaterThan(0).isLessThan(500);
+    Long count = await(pool.query("SELECT count(*) FROM events WHERE stream_id LIKE 'many-%'").execute())
+        .iterator().next().getLong(0);
+    assertThat(count).isEqualTo(500);
+  }
+
+  @Test
+  void theHashChainVerifiesAndATamperedRowIsFound() throws Exception {
+    String s = "chain-stream";
+    for (int i = 0; i < 5; i++) {
+      await(store.append(s, ExpectedVersion.ANY, event("link.v1", i)));
+    }
+    ChainVerifier.Result ok = await(new ChainVerifier(pool).verify());
+    assertThat(ok.ok()).as(String.valueOf(ok.reason())).isTrue();
+
+    // The table refuses updates; an attacker with superuser rights can still switch triggers off.
+    assertThatThrownBy(() -> await(pool.query("UPDATE events SET type = 'x' WHERE stream_id = 'chain-stream'").execute()))
+        .hasMessageContaining("append-only");
+    long third = await(store.readStream(s)).get(2).position();
+    await(pool.withConnection(c -> c.query("SET session_replication_role = replica").execute()
+        .compose(v -> c.preparedQuery("UPDATE events SET payload = '{\"n\": 99}' WHERE position = $1")
+            .execute(Tuple.of(third)))
+        .compose(v -> c.query("SET session_replication_role = origin").execute())));
+
+    ChainVerifier.Result bad = await(new ChainVerifier(pool).verify());
+    assertThat(bad.ok()).isFalse();
+    assertThat(bad.firstBadPosition()).isEqualTo(third);
+    assertThat(bad.reason()).contains("edited");
+  }
+
+  @Test
+  void aSubscriberNeverSkipsAnEventThatCommitsAfterAHigherPosition() throws Exception {
+    GlobalPosition start = await(store.head());
+    // A store whose transactions stay open until we say so: its event takes a lower position
+    // than the next one, but commits after it.
+    Promise<Void> release = Promise.promise();
+    Promise<Void> inserted = Promise.promise();
+    EventStore slow = EventStore.create(vertx, pool, EventStoreOptions.defaults());
+    slow.addInlineProjection(new InlineProjection() {
+      @Override
+      public String name() {
+        return "hold";
+      }
+
+      @Override
+      public Future<Void> apply(io.vertx.sqlclient.SqlConnection tx, List<RecordedEvent> events) {
+        inserted.tryComplete();
+        return release.future();
+      }
+    });
+    Future<AppendResult> held = slow.append("gap-early", ExpectedVersion.ANY, event("early.v1", 1));
+    await(inserted.future());
+    AppendResult later = await(store.append("gap-late", ExpectedVersion.ANY, event("late.v1", 2)));
+
+    // The later event is committed, but a reader must not get past the open transaction.
+    assertThat(await(store.readAll(start, 100))).extracting(RecordedEvent::streamId).doesNotContain("gap-late");
+
+    List<RecordedEvent> seen = new CopyOnWriteArrayList<>();
+    Promise<Void> both = Promise.promise();
+    EventStore.Subscription sub = store.subscribe(start, 10, events -> {
+      for (RecordedEvent e : events) {
+        if (e.streamId().startsWith("gap-")) {
+          seen.add(e);
+        }
+      }
+      if (seen.size() >= 2) {
+        both.tryComplete();
+      }
+      return Future.succeededFuture();
+    });
+    release.complete();
+    AppendResult early = await(held);
+    await(both.future());
+    sub.cancel();
+
+    assertThat(early.events().get(0).position()).isLessThan(later.events().get(0).position());
+    assertThat(seen).extracting(RecordedEvent::streamId).containsExactly("gap-early", "gap-late");
+    await(slow.close());
+  }
+
+  @Test
+  void aFailingInlineProjectionRollsBackTheAppend() throws Exception {
+    EventStore failing = EventStore.create(vertx, pool, EventStoreOptions.defaults());
+    failing.addInlineProjection(new InlineProjection() {
+      @Override
+      public String name() {
+        return "broken";
+      }
+
+      @Override
+      public Future<Void> apply(io.vertx.sqlclient.SqlConnection tx, List<RecordedEvent> events) {
+        return tx.query("SELECT * FROM no_such_table").execute().mapEmpty();
+      }
+    });
+    assertThatThrownBy(() -> await(failing.append("rolled-back", ExpectedVersion.NO_STREAM, event("x.v1", 1))))
+        .hasMessageContaining("no_such_table");
+    assertThat(await(store.readStream("rolled-back"))).isEmpty();
+    // The stream head was rolled back too: the stream can still be created.
+    assertThat(await(store.append("rolled-back", ExpectedVersion.NO_STREAM, event("x.v1", 1))).version()).isEqualTo(1);
+    await(failing.close());
+  }
+}

@@ -1,0 +1,22 @@
+package io.grantry.projections;
+
+import io.grantry.eventstore.RecordedEvent;
+import io.vertx.core.Future;
+import io.vertx.sqlclient.SqlConnection;
+import java.util.List;
+
+/**
+ * Turns events into rows. Tables are created by migrations (the schema lives only there); a
+ * projection names the tables it owns so that a rebuild can replay into fresh copies of them.
+ *
+ * <p>{@code apply} must be idempotent (delivering an event twice changes nothing) and must address
+ * its tables through {@link TableNames}, never by literal name, so the same code fills the live
+ * tables and a rebuild's copies.
+ */
+public interface Projection {
+  String name();
+
+  List<String> tables();
+
+  Future<Void> apply(SqlConnection tx, TableNames tables, List<RecordedEvent> events);
+}

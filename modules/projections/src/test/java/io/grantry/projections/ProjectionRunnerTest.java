@@ -1,0 +1,204 @@
+package io.grantry.projections;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.grantry.eventstore.EventStore;
+import io.grantry.eventstore.EventStoreOptions;
+import io.grantry.eventstore.ExpectedVersion;
+import io.grantry.eventstore.GlobalPosition;
+import io.grantry.eventstore.NewEvent;
+import io.grantry.eventstore.RecordedEvent;
+import io.grantry.eventstore.testing.TestDatabase;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class ProjectionRunnerTest {
+  static Vertx vertx;
+  static Pool pool;
+
+  /** Per stream: how many events, the last type, and the position of the last one. Idempotent by version. */
+  static final class StreamSummary implements Projection {
+    private final String table;
+    private final String prefix;
+
+    /** Counts only streams whose id starts with {@code prefix}: the test classes share one ledger. */
+    StreamSummary(String table, String prefix) {
+      this.table = table;
+      this.prefix = prefix;
+    }
+
+    @Override
+    public String name() {
+      return table;
+    }
+
+    @Override
+    public List<String> tables() {
+      return List.of(table);
+    }
+
+    @Override
+    public Future<Void> apply(SqlConnection tx, TableNames tables, List<RecordedEvent> events) {
+      List<Tuple> batch = new ArrayList<>();
+      for (RecordedEvent e : events) {
+        if (!e.streamId().startsWith(prefix)) {
+          continue;
+        }
+        batch.add(Tuple.of(e.streamId(), e.version(), e.type(), e.payload().getInteger("n", 0)));
+      }
+      if (batch.isEmpty()) {
+        return Future.succeededFuture();
+      }
+      return tx.preparedQuery("INSERT INTO " + tables.of(table) + " AS t (stream_id, events, last_type, total)"
+              + " VALUES ($1, $2, $3, $4) ON CONFLICT (stream_id) DO UPDATE"
+              + " SET events = excluded.events, last_type = excluded.last_type, total = t.total + excluded.total"
+              + " WHERE t.events < excluded.events")
+          .executeBatch(batch).mapEmpty();
+    }
+  }
+
+  @BeforeAll
+  static void start() throws Exception {
+    vertx = Vertx.vertx();
+    TestDatabase db = TestDatabase.fresh();
+    pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(6)).connectingTo(db.connectOptions()).using(vertx).build();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    await(vertx.close());
+  }
+
+  static <T> T await(Future<T> f) throws Exception {
+    try {
+      return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof Exception ex ? ex : e;
+    }
+  }
+
+  static void createTable(String name) throws Exception {
+    await(pool.query("CREATE TABLE " + name + " (stream_id text PRIMARY KEY, events bigint NOT NULL,"
+        + " last_type text NOT NULL, total bigint NOT NULL)").execute());
+  }
+
+  static EventStore newStore() {
+    return EventStore.create(vertx, pool, EventStoreOptions.defaults().withPollInterval(Duration.ofMillis(50)));
+  }
+
+  static void append(EventStore store, String prefix, int streams, int perStream) throws Exception {
+    List<Future<?>> all = new ArrayList<>();
+    for (int s = 0; s < streams; s++) {
+      List<NewEvent> events = new ArrayList<>();
+      for (int i = 0; i < perStream; i++) {
+        events.add(NewEvent.of("counted.v" + (i % 3), new JsonObject().put("n", i + 1)));
+      }
+      all.add(store.append(prefix + s, ExpectedVersion.ANY, events));
+    }
+    await(Future.all(all));
+  }
+
+  /** Waits (on the database, not a timer) until the projection's checkpoint reaches the head. */
+  static void awaitCaughtUp(ProjectionRunner runner, EventStore store, String name) throws Exception {
+    GlobalPosition head = await(store.head());
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (await(runner.checkpoint(name)).compareTo(head) < 0) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("projection " + name + " did not reach " + head);
+      }
+      await(vertx.timer(20));
+    }
+  }
+
+  static List<String> rows(String table) throws Exception {
+    List<String> out = new ArrayList<>();
+    for (Row r : await(pool.query("SELECT stream_id, events, last_type, total FROM " + table + " ORDER BY stream_id").execute())) {
+      out.add(r.getString(0) + "|" + r.getLong(1) + "|" + r.getString(2) + "|" + r.getLong(3));
+    }
+    return out;
+  }
+
+  @Test
+  void anAsyncProjectionResumesFromItsCheckpointAfterARestartWithoutApplyingTwice() throws Exception {
+    createTable("resume_summary");
+    EventStore store = newStore();
+    ProjectionRunner runner = new ProjectionRunner(store);
+    Projection p = new StreamSummary("resume_summary", "resume-");
+    append(store, "resume-", 4, 5);
+    await(runner.start(p));
+    awaitCaughtUp(runner, store, p.name());
+    runner.stopAll();
+    await(store.close());
+
+    // "Restart": a new store and runner; more events arrived while nobody was running.
+    EventStore store2 = newStore();
+    append(store2, "resume-", 4, 3);
+    ProjectionRunner runner2 = new ProjectionRunner(store2);
+    await(runner2.start(p));
+    append(store2, "resume-late-", 1, 2);
+    awaitCaughtUp(runner2, store2, p.name());
+
+    // Each stream: 8 events with n = 1..5 then 1..3 → total 21, applied exactly once.
+    assertThat(rows("resume_summary")).contains("resume-0|8|counted.v2|21", "resume-3|8|counted.v2|21",
+        "resume-late-0|2|counted.v1|3");
+    assertThat(await(runner2.status(p.name())).lagEvents()).isZero();
+    runner2.stopAll();
+    await(store2.close());
+  }
+
+  @Test
+  void aRebuildFromZeroEqualsTheLiveTablesAndSwapsInAtomically() throws Exception {
+    createTable("rebuild_summary");
+    EventStore store = newStore();
+    ProjectionRunner runner = new ProjectionRunner(store);
+    Projection p = new StreamSummary("rebuild_summary", "rebuild-");
+    await(runner.start(p));
+    append(store, "rebuild-", 30, 7);
+    awaitCaughtUp(runner, store, p.name());
+
+    // A replay into fresh copies equals the live rows.
+    TableNames copies = await(runner.createCopies(p, "_check"));
+    await(runner.replay(p, copies, GlobalPosition.START));
+    List<String> live = rows("rebuild_summary");
+    assertThat(live).hasSize(30);
+    assertThat(rows(copies.of("rebuild_summary"))).containsExactlyElementsOf(live);
+
+    // A full rebuild swaps the copies in and the runner carries on from there.
+    GlobalPosition covered = await(runner.rebuild(p.name()));
+    assertThat(covered).isEqualTo(await(store.head()));
+    assertThat(rows("rebuild_summary")).containsExactlyElementsOf(live);
+    append(store, "rebuild-after-", 1, 1);
+    awaitCaughtUp(runner, store, p.name());
+    assertThat(rows("rebuild_summary")).hasSize(31);
+    runner.stopAll();
+    await(store.close());
+  }
+
+  @Test
+  void anInlineProjectionIsVisibleAsSoonAsTheAppendIsAcknowledged() throws Exception {
+    createTable("inline_summary");
+    EventStore store = newStore();
+    ProjectionRunner runner = new ProjectionRunner(store);
+    Projection p = new StreamSummary("inline_summary", "inline-");
+    store.addInlineProjection(runner.inline(p));
+    await(store.append("inline-1", ExpectedVersion.NO_STREAM, NewEvent.of("counted.v0", new JsonObject().put("n", 4))));
+    assertThat(rows("inline_summary")).containsExactly("inline-1|1|counted.v0|4");
+    assertThat(await(runner.status(p.name())).inline()).isTrue();
+    await(store.close());
+  }
+}

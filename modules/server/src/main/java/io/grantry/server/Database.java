@@ -1,0 +1,65 @@
+package io.grantry.server;
+
+import io.grantry.eventstore.pg.EmbeddedPostgres;
+import io.grantry.eventstore.pg.PgSettings;
+import io.grantry.server.config.ConfigException;
+import io.grantry.server.config.GrantryConfig;
+import java.nio.file.Path;
+
+/**
+ * Where the database is: the configured one, or an embedded PostgreSQL whose data lives in
+ * {@code <GRANTRY_DATA_DIR>/postgres} so that a restart keeps it. Blocking: call from a worker.
+ */
+public final class Database implements AutoCloseable {
+  private final PgSettings settings;
+  private final EmbeddedPostgres embedded;
+
+  private Database(PgSettings settings, EmbeddedPostgres embedded) {
+    this.settings = settings;
+    this.embedded = embedded;
+  }
+
+  public static Path embeddedDataDir(GrantryConfig config) {
+    return config.dataDir().resolve("postgres");
+  }
+
+  public static Database open(GrantryConfig config) {
+    if (!config.embeddedDatabase()) {
+      PgSettings s;
+      try {
+        s = PgSettings.parse(config.dbUrl());
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException("GRANTRY_DB_URL: " + e.getMessage());
+      }
+      if (config.dbUser() != null || config.dbPassword() != null) {
+        s = new PgSettings(s.host(), s.port(), s.database(),
+            config.dbUser() != null ? config.dbUser() : s.user(),
+            config.dbPassword() != null ? config.dbPassword() : s.password(), s.parameters());
+      }
+      return new Database(s, null);
+    }
+    EmbeddedPostgres pg = EmbeddedPostgres.builder().build().start(embeddedDataDir(config), 0);
+    return new Database(pg.settings("postgres"), pg);
+  }
+
+  public PgSettings settings() {
+    return settings;
+  }
+
+  public boolean embedded() {
+    return embedded != null;
+  }
+
+  public String describe() {
+    return embedded != null
+        ? "embedded PostgreSQL at " + settings.host() + ":" + settings.port() + ", data in " + embedded.dataDir()
+        : "PostgreSQL at " + settings.host() + ":" + settings.port() + "/" + settings.database();
+  }
+
+  @Override
+  public void close() {
+    if (embedded != null) {
+      embedded.stop();
+    }
+  }
+}

@@ -1,0 +1,119 @@
+package io.grantry.server;
+
+import io.grantry.eventstore.pg.Migrations;
+import io.grantry.eventstore.pg.PgSettings;
+import io.grantry.server.config.GrantryConfig;
+import io.grantry.server.http.HttpVerticle;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.Label;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Boots a server: the database (embedded when none is configured), the migrations, the pool and
+ * the HTTP verticles. Blocking steps (starting PostgreSQL, Flyway) run on worker threads.
+ */
+public final class GrantryServer {
+  private static final Logger log = LoggerFactory.getLogger(GrantryServer.class);
+
+  private final Vertx vertx;
+  private final GrantryConfig config;
+  private final Database database;
+  private final ServerResources resources;
+  private final String deploymentId;
+
+  private GrantryServer(Vertx vertx, GrantryConfig config, Database database, ServerResources resources,
+      String deploymentId) {
+    this.vertx = vertx;
+    this.config = config;
+    this.database = database;
+    this.resources = resources;
+    this.deploymentId = deploymentId;
+  }
+
+  /** A Vert.x instance whose HTTP and pool metrics go to {@code registry}. */
+  public static Vertx createVertx(PrometheusMeterRegistry registry) {
+    MicrometerMetricsOptions metrics = new MicrometerMetricsOptions()
+        .setEnabled(true)
+        .addLabels(Label.HTTP_ROUTE, Label.HTTP_METHOD, Label.HTTP_CODE);
+    return Vertx.builder()
+        .with(new VertxOptions().setMetricsOptions(metrics))
+        .withMetrics(new MicrometerMetricsFactory(registry))
+        .build();
+  }
+
+  public static PrometheusMeterRegistry newRegistry() {
+    return new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  }
+
+  public static Future<GrantryServer> start(Vertx vertx, GrantryConfig config, PrometheusMeterRegistry registry) {
+    return vertx.executeBlocking(() -> Database.open(config), false).compose(db -> {
+      log.info("Using {}", db.describe());
+      PgSettings s = db.settings();
+      AtomicBoolean migrated = new AtomicBoolean();
+      return vertx.executeBlocking(() -> Migrations.apply(s.jdbcUrl(), s.user(), s.password()), false)
+          .compose(result -> {
+            migrated.set(true);
+            PgConnectOptions connect = s.connectOptions()
+                .setCachePreparedStatements(true)
+                .setPipeliningLimit(256)
+                .setConnectTimeout((int) config.dbTimeout().toMillis());
+            Pool pool = PgBuilder.pool()
+                .with(new PoolOptions()
+                    .setMaxSize(config.dbPoolSize())
+                    .setMaxWaitQueueSize(10_000)
+                    .setConnectionTimeout((int) config.dbTimeout().toMillis())
+                    .setConnectionTimeoutUnit(TimeUnit.MILLISECONDS)
+                    .setName("grantry"))
+                .connectingTo(connect)
+                .using(vertx)
+                .build();
+            ServerResources resources = new ServerResources(config, pool, connect, registry, migrated);
+            return vertx.deployVerticle(() -> new HttpVerticle(resources),
+                    new DeploymentOptions().setInstances(config.httpInstances()))
+                .map(id -> new GrantryServer(vertx, config, db, resources, id));
+          })
+          .onFailure(err -> vertx.executeBlocking(() -> {
+            db.close();
+            return null;
+          }, false));
+    }).onSuccess(server -> log.info("Grantry listens on http://{}:{} (issuer {}), {} HTTP verticle(s)",
+        config.httpHost(), config.httpPort(), config.issuer(), config.httpInstances()));
+  }
+
+  public GrantryConfig config() {
+    return config;
+  }
+
+  public ServerResources resources() {
+    return resources;
+  }
+
+  public Database database() {
+    return database;
+  }
+
+  /** Undeploys the verticles, closes the pool and stops an embedded database. */
+  public Future<Void> stop() {
+    return vertx.undeploy(deploymentId)
+        .transform(ar -> resources.pool().close())
+        .transform(ar -> vertx.executeBlocking(() -> {
+          database.close();
+          return null;
+        }, false))
+        .mapEmpty();
+  }
+}

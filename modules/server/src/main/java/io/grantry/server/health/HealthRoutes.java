@@ -1,0 +1,47 @@
+package io.grantry.server.health;
+
+import io.grantry.server.ServerResources;
+import io.grantry.server.http.RouteGroup;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * {@code /health/live}: the process answers. {@code /health/ready}: the database answers and the
+ * migrations are applied; a load balancer sends traffic only while this is 200.
+ */
+public final class HealthRoutes implements RouteGroup {
+  private final ServerResources resources;
+
+  public HealthRoutes(ServerResources resources) {
+    this.resources = resources;
+  }
+
+  @Override
+  public void mount(Router router) {
+    router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
+    router.get("/health/ready").handler(this::ready);
+  }
+
+  private void ready(RoutingContext ctx) {
+    long timeout = Math.min(2000, resources.config().dbTimeout().toMillis());
+    Future<Boolean> db = resources.pool().query("SELECT 1").execute().map(rows -> true)
+        .timeout(timeout, java.util.concurrent.TimeUnit.MILLISECONDS)
+        .otherwise(false);
+    db.onComplete(ar -> {
+      boolean dbUp = ar.succeeded() && ar.result();
+      boolean migrated = resources.migrated().get();
+      JsonObject checks = new JsonObject().put("database", dbUp ? "UP" : "DOWN").put("migrations", migrated ? "UP" : "DOWN");
+      boolean up = dbUp && migrated;
+      json(ctx, up ? 200 : 503, new JsonObject().put("status", up ? "UP" : "DOWN").put("checks", checks));
+    });
+  }
+
+  private static void json(RoutingContext ctx, int status, JsonObject body) {
+    ctx.response().setStatusCode(status)
+        .putHeader("Content-Type", "application/json")
+        .putHeader("Cache-Control", "no-store")
+        .end(body.encode());
+  }
+}

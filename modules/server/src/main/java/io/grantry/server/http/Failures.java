@@ -1,0 +1,77 @@
+package io.grantry.server.http;
+
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.pgclient.PgException;
+import java.net.ConnectException;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The last line of defence: a failure no handler answered becomes a JSON error without a stack
+ * trace. A database that cannot be reached is 503 with Retry-After, never 500.
+ */
+public final class Failures {
+  private static final Logger log = LoggerFactory.getLogger(Failures.class);
+
+  private Failures() {}
+
+  public static void handle(RoutingContext ctx) {
+    if (ctx.response().ended()) {
+      return;
+    }
+    Throwable err = ctx.failure();
+    int status = ctx.statusCode();
+    if (err != null && databaseUnavailable(err)) {
+      log.warn("Database unavailable for {} {}: {}", ctx.request().method(), ctx.normalizedPath(), err.toString());
+      ctx.response().putHeader("Retry-After", "1");
+      send(ctx, 503, "temporarily_unavailable", "The service is temporarily unavailable; try again shortly.");
+      return;
+    }
+    if (status < 400) {
+      status = 500;
+    }
+    if (status >= 500) {
+      log.error("Unhandled failure on {} {}", ctx.request().method(), ctx.normalizedPath(), err);
+      send(ctx, 500, "server_error", "The server could not handle the request.");
+    } else if (status == 413) {
+      send(ctx, 413, "invalid_request", "The request body is too large.");
+    } else if (status == 404) {
+      send(ctx, 404, "not_found", "No such resource.");
+    } else if (status == 405) {
+      send(ctx, 405, "invalid_request", "Method not allowed.");
+    } else {
+      send(ctx, status, "invalid_request", "The request is malformed.");
+    }
+  }
+
+  public static boolean databaseUnavailable(Throwable err) {
+    for (Throwable t = err; t != null; t = t.getCause()) {
+      if (t instanceof ConnectException || t instanceof TimeoutException
+          || t instanceof io.vertx.core.http.HttpClosedException) {
+        return true;
+      }
+      if (t instanceof io.vertx.core.VertxException v && v.getMessage() != null
+          && (v.getMessage().contains("Connection refused") || v.getMessage().contains("closed")
+              || v.getMessage().contains("Timeout"))) {
+        return true;
+      }
+      if (t instanceof io.vertx.sqlclient.ClosedConnectionException) {
+        return true;
+      }
+      if (t instanceof PgException pg && pg.getSqlState() != null
+          && (pg.getSqlState().startsWith("08") || pg.getSqlState().startsWith("57P"))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  public static void send(RoutingContext ctx, int status, String error, String description) {
+    ctx.response().setStatusCode(status)
+        .putHeader("Content-Type", "application/json")
+        .putHeader("Cache-Control", "no-store")
+        .end(new JsonObject().put("error", error).put("error_description", description).encode());
+  }
+}

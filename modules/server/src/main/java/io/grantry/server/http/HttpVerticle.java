@@ -1,0 +1,60 @@
+package io.grantry.server.http;
+
+import io.grantry.eventstore.EventStore;
+import io.grantry.eventstore.EventStoreOptions;
+import io.grantry.server.ServerResources;
+import io.grantry.server.health.HealthRoutes;
+import io.grantry.server.health.MetricsRoutes;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+import java.util.List;
+
+/**
+ * One HTTP server instance; the launcher deploys one per core on the same port. Each instance
+ * mounts every route group (connections are shared round-robin between instances) and has its own
+ * event store, so appends from the requests of one event loop are group-committed together.
+ */
+public final class HttpVerticle extends VerticleBase {
+  private final ServerResources resources;
+  private EventStore store;
+  private HttpServer server;
+
+  public HttpVerticle(ServerResources resources) {
+    this.resources = resources;
+  }
+
+  @Override
+  public Future<?> start() {
+    store = EventStore.create(vertx, resources.pool(),
+        EventStoreOptions.defaults().withMeterRegistry(resources.registry()));
+    Router router = Router.router(vertx);
+    List<RouteGroup> groups = List.of(
+        new HealthRoutes(resources),
+        new MetricsRoutes(resources));
+    groups.forEach(g -> g.mount(router));
+    router.route().last().handler(ctx -> Failures.send(ctx, 404, "not_found", "No such resource."));
+    router.route().failureHandler(Failures::handle);
+
+    HttpServerOptions options = new HttpServerOptions()
+        .setHost(resources.config().httpHost())
+        .setPort(resources.config().httpPort())
+        .setMaxInitialLineLength(8192)
+        .setMaxHeaderSize(16384)
+        .setIdleTimeout(60)
+        .setCompressionSupported(false);
+    server = vertx.createHttpServer(options).requestHandler(router);
+    return server.listen();
+  }
+
+  public int actualPort() {
+    return server.actualPort();
+  }
+
+  @Override
+  public Future<?> stop() {
+    return store == null ? Future.succeededFuture() : store.close();
+  }
+}

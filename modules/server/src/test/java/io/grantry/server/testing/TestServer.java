@@ -1,0 +1,80 @@
+package io.grantry.server.testing;
+
+import io.grantry.eventstore.testing.TestDatabase;
+import io.grantry.server.GrantryServer;
+import io.grantry.server.config.GrantryConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real server on 127.0.0.1 and a free port, on a fresh database of the shared embedded
+ * PostgreSQL. Tests talk to it over HTTP.
+ */
+public final class TestServer implements AutoCloseable {
+  public final Vertx vertx;
+  public final GrantryServer server;
+  public final TestDatabase db;
+  public final int port;
+
+  private TestServer(Vertx vertx, GrantryServer server, TestDatabase db, int port) {
+    this.vertx = vertx;
+    this.server = server;
+    this.db = db;
+    this.port = port;
+  }
+
+  public static TestServer start() throws Exception {
+    return start(Map.of());
+  }
+
+  /** Starts with these GRANTRY_* settings on top of the test defaults. */
+  public static TestServer start(Map<String, String> settings) throws Exception {
+    TestDatabase db = TestDatabase.fresh();
+    int port = freePort();
+    JsonObject env = new JsonObject()
+        .put("GRANTRY_HTTP_HOST", "127.0.0.1")
+        .put("GRANTRY_HTTP_PORT", String.valueOf(port))
+        .put("GRANTRY_HTTP_INSTANCES", "2")
+        .put("GRANTRY_DB_POOL_SIZE", "6")
+        .put("GRANTRY_DB_URL", db.jdbcUrl().replaceFirst("^jdbc:", ""))
+        .put("GRANTRY_DB_USER", "postgres");
+    settings.forEach(env::put);
+    GrantryConfig config = GrantryConfig.from(env);
+    PrometheusMeterRegistry registry = GrantryServer.newRegistry();
+    Vertx vertx = GrantryServer.createVertx(registry);
+    GrantryServer server = await(GrantryServer.start(vertx, config, registry));
+    return new TestServer(vertx, server, db, config.httpPort());
+  }
+
+  public String url(String path) {
+    return "http://127.0.0.1:" + port + path;
+  }
+
+  public static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      s.setReuseAddress(true);
+      return s.getLocalPort();
+    }
+  }
+
+  public static <T> T await(Future<T> f) throws Exception {
+    try {
+      return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof Exception ex ? ex : e;
+    }
+  }
+
+  @Override
+  public void close() throws Exception {
+    await(server.stop());
+    await(vertx.close());
+  }
+}
