@@ -22,6 +22,9 @@ import java.util.concurrent.TimeoutException;
 final class CliSupport {
   private CliSupport() {}
 
+  /** Where settings come from: the process environment (tests substitute a map). */
+  static volatile java.util.Map<String, String> env = System.getenv();
+
   static <T> T await(Future<T> f) throws Exception {
     try {
       return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
@@ -61,7 +64,7 @@ final class CliSupport {
     static Db open() throws Exception {
       Vertx vertx = Vertx.vertx();
       try {
-        GrantryConfig config = await(ConfigLoader.load(vertx));
+        GrantryConfig config = await(ConfigLoader.load(vertx, env));
         PgSettings settings;
         EmbeddedPostgres started = null;
         if (config.embeddedDatabase()) {

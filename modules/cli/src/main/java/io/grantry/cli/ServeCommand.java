@@ -22,7 +22,7 @@ final class ServeCommand implements Callable<Integer> {
     GrantryConfig config;
     GrantryServer server;
     try {
-      config = CliSupport.await(ConfigLoader.load(vertx));
+      config = CliSupport.await(ConfigLoader.load(vertx, CliSupport.env));
       server = CliSupport.await(GrantryServer.start(vertx, config, registry));
     } catch (ConfigException e) {
       System.err.println("grantry: " + e.getMessage());

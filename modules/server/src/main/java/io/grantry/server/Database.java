@@ -27,7 +27,7 @@ public final class Database implements AutoCloseable {
     if (!config.embeddedDatabase()) {
       PgSettings s;
       try {
-        s = PgSettings.parse(config.dbUrl());
+        s = PgSettings.parse(withUser(config.dbUrl(), config.dbUser()));
       } catch (IllegalArgumentException e) {
         throw new ConfigException("GRANTRY_DB_URL: " + e.getMessage());
       }
@@ -40,6 +40,18 @@ public final class Database implements AutoCloseable {
     }
     EmbeddedPostgres pg = EmbeddedPostgres.builder().build().start(embeddedDataDir(config), 0);
     return new Database(pg.settings("postgres"), pg);
+  }
+
+  /** A URL without user info takes GRANTRY_DB_USER as its user. */
+  private static String withUser(String url, String user) {
+    int scheme = url.indexOf("://");
+    int slash = url.indexOf('/', scheme + 3);
+    String authority = url.substring(scheme + 3, slash < 0 ? url.length() : slash);
+    if (user == null || authority.contains("@")) {
+      return url;
+    }
+    return url.substring(0, scheme + 3) + java.net.URLEncoder.encode(user, java.nio.charset.StandardCharsets.UTF_8)
+        + "@" + url.substring(scheme + 3);
   }
 
   public PgSettings settings() {

@@ -65,12 +65,13 @@ public final class GrantryServer {
       PgSettings s = db.settings();
       AtomicBoolean migrated = new AtomicBoolean();
       return vertx.executeBlocking(() -> Migrations.apply(s.jdbcUrl(), s.user(), s.password()), false)
+          .recover(err -> Future.failedFuture(new IllegalStateException("cannot use the database at "
+              + s.host() + ":" + s.port() + "/" + s.database() + ": " + rootMessage(err), err)))
           .compose(result -> {
             migrated.set(true);
             PgConnectOptions connect = s.connectOptions()
                 .setCachePreparedStatements(true)
-                .setPipeliningLimit(256)
-                .setConnectTimeout((int) config.dbTimeout().toMillis());
+                .setPipeliningLimit(256);
             Pool pool = PgBuilder.pool()
                 .with(new PoolOptions()
                     .setMaxSize(config.dbPoolSize())
@@ -92,6 +93,14 @@ public final class GrantryServer {
           }, false));
     }).onSuccess(server -> log.info("Grantry listens on http://{}:{} (issuer {}), {} HTTP verticle(s)",
         config.httpHost(), config.httpPort(), config.issuer(), config.httpInstances()));
+  }
+
+  private static String rootMessage(Throwable t) {
+    Throwable root = t;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    return String.valueOf(root.getMessage()).replaceAll("[\\r\\n]+", " ");
   }
 
   public GrantryConfig config() {

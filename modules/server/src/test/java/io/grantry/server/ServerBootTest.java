@@ -9,7 +9,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
@@ -44,7 +43,7 @@ class ServerBootTest {
 
   @Test
   void bootsOnItsOwnEmbeddedDatabaseWhenNoneIsConfigured() throws Exception {
-    Path dataDir = Files.createTempDirectory(Path.of(System.getProperty("grantry.test.dir", "target")), "embedded-boot");
+    Path dataDir = Path.of(System.getProperty("grantry.test.dir", "target"), "embedded-boot-" + System.nanoTime());
     int port = TestServer.freePort();
     GrantryConfig config = GrantryConfig.from(new JsonObject()
         .put("GRANTRY_HTTP_PORT", String.valueOf(port))
