@@ -112,6 +112,8 @@ public final class EventStore {
   private final List<Subscription> subscriptions = new CopyOnWriteArrayList<>();
   private int inFlight;
   private boolean closed;
+  private boolean notifyPending;
+  private static final long NOTIFY_DELAY_MS = 5;
 
   private final AtomicLong batches = new AtomicLong();
   private final AtomicLong appendedEvents = new AtomicLong();
@@ -246,7 +248,6 @@ public final class EventStore {
               return conn.preparedQuery(WRITE_BATCH).execute(plan.tuple(now))
                   .compose(written -> plan.recorded(written, now))
                   .compose(recorded -> applyInline(conn, recorded))
-                  .compose(v -> conn.query("NOTIFY " + CHANNEL).execute())
                   .map(v -> plan);
             }))
         .onSuccess(this::settle)
@@ -285,7 +286,26 @@ public final class EventStore {
       appendedEvents.addAndGet(written);
       eventsCounter.increment(written);
       wakeSubscriptions();
+      scheduleNotify();
     }
+  }
+
+  /**
+   * Tells other processes that events were committed, at most once per {@link #NOTIFY_DELAY_MS},
+   * after the commit and outside the append transaction: NOTIFY inside it would take PostgreSQL's
+   * global notification lock at every commit and serialize the group commits of all servers.
+   */
+  private void scheduleNotify() {
+    if (notifyPending || closed) {
+      return;
+    }
+    notifyPending = true;
+    vertx.setTimer(NOTIFY_DELAY_MS, id -> pool.query("NOTIFY " + CHANNEL).execute().onComplete(ar -> {
+      notifyPending = false;
+      if (ar.failed()) {
+        log.debug("NOTIFY failed: {}", ar.cause().toString());
+      }
+    }));
   }
 
   private void retryOrFail(List<Pending> batch, Throwable err) {
