@@ -26,9 +26,8 @@ public sealed interface Decision<E> permits Decision.Accepted, Decision.Rejected
     }
   }
 
-  @SafeVarargs
-  static <E> Decision<E> accept(E... events) {
-    return new Accepted<>(List.of(events));
+  static <E> Decision<E> accept(E event) {
+    return new Accepted<>(List.of(event));
   }
 
   static <E> Decision<E> accept(List<E> events) {
