@@ -1,0 +1,69 @@
+package io.grantry.domain.user;
+
+import static io.grantry.domain.Json.instant;
+import static io.grantry.domain.Json.optionalString;
+import static io.grantry.domain.Json.string;
+
+import io.grantry.domain.EventCodec;
+import io.grantry.domain.UnknownEventTypeException;
+import io.vertx.core.json.JsonObject;
+import java.util.Set;
+
+/** User events to and from JSON; claim fields use their OIDC names ({@code email}, {@code name}). */
+public final class UserEventCodec implements EventCodec<UserEvent> {
+  public static final UserEventCodec INSTANCE = new UserEventCodec();
+
+  private static final Set<String> TYPES = Set.of(UserRegistered.TYPE, UserPasswordChanged.TYPE, UserDisabled.TYPE);
+
+  private UserEventCodec() {}
+
+  @Override
+  public String type(UserEvent event) {
+    return event.type();
+  }
+
+  @Override
+  public Set<String> types() {
+    return TYPES;
+  }
+
+  @Override
+  public JsonObject toJson(UserEvent event) {
+    JsonObject json = new JsonObject().put("user_id", event.userId());
+    if (event instanceof UserRegistered e) {
+      json.put("username", e.username())
+          .put("normalized_username", e.normalizedUsername())
+          .put("password_hash", e.passwordHash());
+      e.email().ifPresent(v -> json.put("email", v));
+      e.name().ifPresent(v -> json.put("name", v));
+      return json.put("registered_at", e.registeredAt());
+    }
+    if (event instanceof UserPasswordChanged e) {
+      return json.put("password_hash", e.passwordHash()).put("changed_at", e.changedAt());
+    }
+    if (event instanceof UserDisabled e) {
+      return json.put("disabled_at", e.disabledAt());
+    }
+    throw new IllegalArgumentException("unhandled user event " + event.type());
+  }
+
+  @Override
+  public UserEvent fromJson(String type, JsonObject p) {
+    if (type == null) {
+      throw new UnknownEventTypeException("user", null, TYPES);
+    }
+    switch (type) {
+      case UserRegistered.TYPE:
+        return new UserRegistered(string(type, p, "user_id"), string(type, p, "username"),
+            string(type, p, "normalized_username"), string(type, p, "password_hash"),
+            optionalString(type, p, "email"), optionalString(type, p, "name"), instant(type, p, "registered_at"));
+      case UserPasswordChanged.TYPE:
+        return new UserPasswordChanged(string(type, p, "user_id"), string(type, p, "password_hash"),
+            instant(type, p, "changed_at"));
+      case UserDisabled.TYPE:
+        return new UserDisabled(string(type, p, "user_id"), instant(type, p, "disabled_at"));
+      default:
+        throw new UnknownEventTypeException("user", type, TYPES);
+    }
+  }
+}

@@ -1,0 +1,100 @@
+package io.grantry.domain.client;
+
+import static io.grantry.domain.client.ClientFixtures.HASH_1;
+import static io.grantry.domain.client.ClientFixtures.HASH_2;
+import static io.grantry.domain.client.ClientFixtures.T0;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.grantry.domain.EventCodecException;
+import io.grantry.domain.UnknownEventTypeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+class ClientEventCodecTest {
+  private static final ClientEventCodec CODEC = ClientEventCodec.INSTANCE;
+
+  static List<ClientEvent> samples() {
+    return List.of(
+        new ClientRegistered("web", ClientFixtures.webApp(), Optional.of(HASH_1), T0),
+        new ClientRegistered("app", ClientFixtures.nativeApp(), Optional.empty(), T0),
+        new ClientRegistered("svc", ClientFixtures.service(), Optional.of(HASH_2), T0),
+        new ClientUpdated("web", ClientFixtures.nativeApp(), T0.plusSeconds(1)),
+        new ClientSecretRotated("web", HASH_2, HASH_1, T0.plusSeconds(3600), T0),
+        new ClientDisabled("web", T0.plusMillis(1234)));
+  }
+
+  @Test
+  void everyEventRoundTrips() {
+    for (ClientEvent e : samples()) {
+      JsonObject json = CODEC.toJson(e);
+      // through the text form too, as the store would keep it
+      JsonObject reread = new JsonObject(json.encode());
+      assertThat(CODEC.fromJson(CODEC.type(e), reread)).isEqualTo(e);
+    }
+  }
+
+  @Test
+  void everyEventClassHasATypeAndASample() {
+    List<String> sampled = samples().stream().map(ClientEvent::type).distinct().collect(Collectors.toList());
+    assertThat(sampled).containsExactlyInAnyOrderElementsOf(CODEC.types());
+    assertThat(samples().stream().map(Object::getClass).distinct().collect(Collectors.toList()))
+        .containsExactlyInAnyOrderElementsOf(Arrays.asList(ClientEvent.class.getPermittedSubclasses()));
+  }
+
+  @Test
+  void typeStringsAreVersionedAndStable() {
+    assertThat(CODEC.types()).containsExactlyInAnyOrder(
+        "client.registered.v1", "client.updated.v1", "client.secret_rotated.v1", "client.disabled.v1");
+  }
+
+  @Test
+  void payloadUsesOAuthFieldNamesAndHoldsOnlyTheHash() {
+    JsonObject json = CODEC.toJson(samples().get(0));
+    assertThat(json.getString("client_id")).isEqualTo("web");
+    assertThat(json.getString("client_type")).isEqualTo("confidential");
+    assertThat(json.getString("token_endpoint_auth_method")).isEqualTo("client_secret_basic");
+    assertThat(json.getJsonArray("redirect_uris")).isEqualTo(new JsonArray().add("https://app.example.com/cb"));
+    assertThat(json.getJsonArray("grant_types")).isEqualTo(new JsonArray().add("authorization_code").add("refresh_token"));
+    assertThat(json.getString("access_token_format")).isEqualTo("jwt");
+    assertThat(json.getString("access_token_signing_alg")).isEqualTo("ES256");
+    assertThat(json.getString("secret_hash")).isEqualTo(HASH_1);
+    assertThat(json.getString("registered_at")).isEqualTo("2025-01-01T10:00:00Z");
+    assertThat(json.fieldNames()).doesNotContain("secret", "client_secret");
+    assertThat(CODEC.toJson(samples().get(1)).containsKey("secret_hash")).isFalse();
+  }
+
+  @Test
+  void refusesUnknownTypesClearly() {
+    assertThatThrownBy(() -> CODEC.fromJson("client.registered.v9", new JsonObject()))
+        .isInstanceOf(UnknownEventTypeException.class)
+        .hasMessageContaining("client.registered.v9")
+        .hasMessageContaining("client.registered.v1");
+    assertThatThrownBy(() -> CODEC.fromJson("user.registered.v1", new JsonObject()))
+        .isInstanceOf(UnknownEventTypeException.class);
+    assertThatThrownBy(() -> CODEC.fromJson(null, new JsonObject()))
+        .isInstanceOf(UnknownEventTypeException.class);
+  }
+
+  @Test
+  void refusesMalformedPayloadsNamingTheField() {
+    JsonObject json = CODEC.toJson(samples().get(0));
+    assertThatThrownBy(() -> CODEC.fromJson(ClientRegistered.TYPE, json.copy().put("client_type", "hybrid")))
+        .isInstanceOf(EventCodecException.class).hasMessageContaining("client_type");
+    json.remove("registered_at");
+    assertThatThrownBy(() -> CODEC.fromJson(ClientRegistered.TYPE, json))
+        .isInstanceOf(EventCodecException.class)
+        .hasMessage("client.registered.v1: field 'registered_at' is missing");
+    JsonObject rotated = CODEC.toJson(samples().get(4)).put("rotated_at", "yesterday");
+    assertThatThrownBy(() -> CODEC.fromJson(ClientSecretRotated.TYPE, rotated))
+        .isInstanceOf(EventCodecException.class).hasMessageContaining("rotated_at");
+    JsonObject grants = CODEC.toJson(samples().get(0)).put("grant_types", new JsonArray().add("password"));
+    assertThatThrownBy(() -> CODEC.fromJson(ClientRegistered.TYPE, grants))
+        .isInstanceOf(EventCodecException.class).hasMessageContaining("grant_types");
+  }
+}
