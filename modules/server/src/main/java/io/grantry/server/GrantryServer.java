@@ -2,7 +2,16 @@ package io.grantry.server;
 
 import io.grantry.eventstore.pg.Migrations;
 import io.grantry.eventstore.pg.PgSettings;
+import io.grantry.eventstore.EventStore;
+import io.grantry.eventstore.EventStoreOptions;
 import io.grantry.server.config.GrantryConfig;
+import io.grantry.server.config.ServerSecrets;
+import io.grantry.server.crypto.ClientSecrets;
+import io.grantry.server.crypto.CryptoProviders;
+import io.grantry.server.crypto.KeyEncryption;
+import io.grantry.server.crypto.PasswordHasher;
+import io.grantry.server.keys.KeyService;
+import java.time.Clock;
 import io.grantry.server.http.HttpVerticle;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -34,14 +43,18 @@ public final class GrantryServer {
   private final Database database;
   private final ServerResources resources;
   private final String deploymentId;
+  private final EventStore store;
+
+  private record Crypto(ServerSecrets secrets, CryptoProviders.Installed providers, PasswordHasher passwords) {}
 
   private GrantryServer(Vertx vertx, GrantryConfig config, Database database, ServerResources resources,
-      String deploymentId) {
+      String deploymentId, EventStore store) {
     this.vertx = vertx;
     this.config = config;
     this.database = database;
     this.resources = resources;
     this.deploymentId = deploymentId;
+    this.store = store;
   }
 
   /** A Vert.x instance whose HTTP and pool metrics go to {@code registry}. */
@@ -82,10 +95,22 @@ public final class GrantryServer {
                 .connectingTo(connect)
                 .using(vertx)
                 .build();
-            ServerResources resources = new ServerResources(config, pool, connect, registry, migrated);
-            return vertx.deployVerticle(() -> new HttpVerticle(resources),
-                    new DeploymentOptions().setInstances(config.httpInstances()))
-                .map(id -> new GrantryServer(vertx, config, db, resources, id));
+            return vertx.executeBlocking(() -> new Crypto(ServerSecrets.resolve(config), CryptoProviders.install(),
+                    new PasswordHasher()), false)
+                .compose(crypto -> {
+                  log.info("ES256 and RS256 are signed by {}", crypto.providers().es256Provider());
+                  Clock clock = Clock.systemUTC();
+                  EventStore store = EventStore.create(vertx, pool, EventStoreOptions.defaults()
+                      .withMeterRegistry(registry).withListenOptions(connect));
+                  KeyService keys = new KeyService(vertx, store, new KeyEncryption(crypto.secrets().kek()), clock);
+                  ServerResources resources = new ServerResources(config, pool, connect, registry, migrated,
+                      crypto.secrets(), keys, new ClientSecrets(crypto.secrets().pepper()), crypto.passwords(), clock);
+                  return keys.start()
+                      .compose(v -> vertx.deployVerticle(() -> new HttpVerticle(resources),
+                          new DeploymentOptions().setInstances(config.httpInstances())))
+                      .map(id -> new GrantryServer(vertx, config, db, resources, id, store));
+                })
+                .onFailure(err -> pool.close());
           })
           .onFailure(err -> vertx.executeBlocking(() -> {
             db.close();
@@ -117,7 +142,9 @@ public final class GrantryServer {
 
   /** Undeploys the verticles, closes the pool and stops an embedded database. */
   public Future<Void> stop() {
+    resources.keys().stop();
     return vertx.undeploy(deploymentId)
+        .transform(ar -> store.close())
         .transform(ar -> resources.pool().close())
         .transform(ar -> vertx.executeBlocking(() -> {
           database.close();

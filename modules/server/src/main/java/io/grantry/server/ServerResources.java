@@ -1,18 +1,29 @@
 package io.grantry.server;
 
 import io.grantry.server.config.GrantryConfig;
+import io.grantry.server.config.ServerSecrets;
+import io.grantry.server.crypto.ClientSecrets;
+import io.grantry.server.crypto.PasswordHasher;
+import io.grantry.server.keys.KeyService;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
+import java.time.Clock;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * What the verticles of one server share: configuration, the connection pool and the metrics
- * registry. Nothing else is shared between instances: state lives in the database.
+ * What the verticles of one server share: configuration, the connection pool, the metrics
+ * registry, the signing keys and the hashing of secrets. Nothing else is shared between
+ * instances: state lives in the database.
  */
 public record ServerResources(
     GrantryConfig config,
     Pool pool,
     PgConnectOptions connectOptions,
     PrometheusMeterRegistry registry,
-    AtomicBoolean migrated) {}
+    AtomicBoolean migrated,
+    ServerSecrets secrets,
+    KeyService keys,
+    ClientSecrets clientSecrets,
+    PasswordHasher passwords,
+    Clock clock) {}

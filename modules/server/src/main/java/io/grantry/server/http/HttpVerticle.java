@@ -3,6 +3,7 @@ package io.grantry.server.http;
 import io.grantry.eventstore.EventStore;
 import io.grantry.eventstore.EventStoreOptions;
 import io.grantry.server.ServerResources;
+import io.grantry.server.discovery.DiscoveryRoutes;
 import io.grantry.server.health.HealthRoutes;
 import io.grantry.server.health.MetricsRoutes;
 import io.vertx.core.Future;
@@ -33,7 +34,8 @@ public final class HttpVerticle extends VerticleBase {
     Router router = Router.router(vertx);
     List<RouteGroup> groups = List.of(
         new HealthRoutes(resources),
-        new MetricsRoutes(resources));
+        new MetricsRoutes(resources),
+        new DiscoveryRoutes(resources));
     groups.forEach(g -> g.mount(router));
     router.route().last().handler(ctx -> Failures.send(ctx, 404, "not_found", "No such resource."));
     router.route().failureHandler(Failures::handle);

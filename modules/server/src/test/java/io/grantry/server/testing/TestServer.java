@@ -30,6 +30,15 @@ public final class TestServer implements AutoCloseable {
     this.port = port;
   }
 
+  /** The admin API's bearer token in every test server. */
+  public static final String ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
+
+  public static String randomBase64(int bytes) {
+    byte[] b = new byte[bytes];
+    new java.security.SecureRandom().nextBytes(b);
+    return java.util.Base64.getEncoder().encodeToString(b);
+  }
+
   public static TestServer start() throws Exception {
     return start(Map.of());
   }
@@ -44,7 +53,10 @@ public final class TestServer implements AutoCloseable {
         .put("GRANTRY_HTTP_INSTANCES", "2")
         .put("GRANTRY_DB_POOL_SIZE", "6")
         .put("GRANTRY_DB_URL", db.jdbcUrl().replaceFirst("^jdbc:", ""))
-        .put("GRANTRY_DB_USER", "postgres");
+        .put("GRANTRY_DB_USER", "postgres")
+        .put("GRANTRY_KEK", randomBase64(32))
+        .put("GRANTRY_SECRET_PEPPER", randomBase64(32))
+        .put("GRANTRY_ADMIN_TOKEN", ADMIN_TOKEN);
     settings.forEach(env::put);
     GrantryConfig config = GrantryConfig.from(env);
     PrometheusMeterRegistry registry = GrantryServer.newRegistry();
