@@ -1,0 +1,124 @@
+package io.grantry.server.tokens;
+
+import io.grantry.domain.key.SigningAlgorithm;
+import io.grantry.domain.oauth.Scopes;
+import io.grantry.server.crypto.JwsSigner;
+import io.grantry.server.keys.KeyService;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.Map;
+
+/**
+ * Mints what the token endpoint hands out: JWT access tokens (RFC 9068, {@code typ: at+jwt}),
+ * ID tokens (OIDC Core §2, RS256 by default), and the random parts of codes and refresh tokens.
+ * Codes and refresh tokens are {@code <grant id>.<secret>}: the grant id finds the stream without
+ * a lookup table; only a SHA-256 hash of the whole token is ever stored.
+ */
+public final class TokenIssuer {
+  private static final SecureRandom RANDOM = new SecureRandom();
+  private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
+
+  private final String issuer;
+  private final String audience;
+  private final KeyService keys;
+
+  public TokenIssuer(String issuer, String audience, KeyService keys) {
+    this.issuer = issuer;
+    this.audience = audience;
+    this.keys = keys;
+  }
+
+  public String issuer() {
+    return issuer;
+  }
+
+  /** 256 bits from SecureRandom, base64url. */
+  public static String secret() {
+    byte[] b = new byte[32];
+    RANDOM.nextBytes(b);
+    return B64.encodeToString(b);
+  }
+
+  /** A fresh {@code <grantId>.<secret>} token. */
+  public static String locatorToken(String grantId) {
+    return grantId + "." + secret();
+  }
+
+  /** The grant id of a {@code <grantId>.<secret>} token, or null when it has no such shape. */
+  public static String grantIdOf(String token) {
+    if (token == null || token.length() > 512) {
+      return null;
+    }
+    int dot = token.indexOf('.');
+    if (dot <= 0 || dot == token.length() - 1 || token.indexOf('.', dot + 1) >= 0) {
+      return null;
+    }
+    String id = token.substring(0, dot);
+    return id.matches("[A-Za-z0-9_-]{8,64}") ? id : null;
+  }
+
+  /** SHA-256 of the whole token, base64url: what events and projections store. */
+  public static String hash(String token) {
+    return B64.encodeToString(sha256(token.getBytes(StandardCharsets.US_ASCII)));
+  }
+
+  /** An RFC 9068 access token. */
+  public String accessToken(SigningAlgorithm alg, String jti, String subject, String clientId, Scopes scopes,
+      Instant issuedAt, Instant expiresAt, Map<String, Object> extra) {
+    JsonObject claims = new JsonObject()
+        .put("iss", issuer)
+        .put("sub", subject)
+        .put("aud", audience)
+        .put("client_id", clientId)
+        .put("scope", scopes.value())
+        .put("jti", jti)
+        .put("iat", issuedAt.getEpochSecond())
+        .put("exp", expiresAt.getEpochSecond());
+    extra.forEach(claims::put);
+    return keys.signer(alg).sign(claims, JwsSigner.TYP_ACCESS_TOKEN);
+  }
+
+  /** An ID token for {@code clientId}, with at_hash over the access token it comes with. */
+  public String idToken(SigningAlgorithm alg, String subject, String clientId, String nonce, Instant authTime,
+      String accessToken, Instant issuedAt, Instant expiresAt, JsonObject userClaims) {
+    JsonObject claims = new JsonObject()
+        .put("iss", issuer)
+        .put("sub", subject)
+        .put("aud", new JsonArray().add(clientId))
+        .put("azp", clientId)
+        .put("iat", issuedAt.getEpochSecond())
+        .put("exp", expiresAt.getEpochSecond());
+    if (authTime != null) {
+      claims.put("auth_time", authTime.getEpochSecond());
+    }
+    if (nonce != null) {
+      claims.put("nonce", nonce);
+    }
+    if (accessToken != null) {
+      claims.put("at_hash", atHash(accessToken));
+    }
+    userClaims.forEach(e -> claims.put(e.getKey(), e.getValue()));
+    return keys.signer(alg).sign(claims, JwsSigner.TYP_JWT);
+  }
+
+  /** OIDC Core §3.1.3.6: base64url of the left half of SHA-256 (for RS256 and ES256) of the ASCII token. */
+  public static String atHash(String accessToken) {
+    byte[] h = sha256(accessToken.getBytes(StandardCharsets.US_ASCII));
+    return B64.encodeToString(Arrays.copyOf(h, h.length / 2));
+  }
+
+  static byte[] sha256(byte[] in) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(in);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
