@@ -1,13 +1,21 @@
 package io.grantry.domain;
 
+import io.grantry.domain.oauth.OAuthError;
 import java.util.Objects;
 
 /**
  * Why a domain decision refused a command. A closed set: every caller (admin API, CLI, token
  * endpoint) maps exactly these cases, and no string codes travel through the code base.
+ *
+ * <p>Protocol refusals that a client sees as such ({@code invalid_grant}, {@code invalid_scope},
+ * …) are {@link OAuth}: the grant decider speaks RFC 6749 directly, so the token endpoint renders
+ * the error it is given instead of translating. The other variants mean a caller broke a
+ * contract (a malformed hash, an unknown id) and render as {@code server_error} or, in the admin
+ * API, as themselves.
  */
 public sealed interface DomainError
-    permits DomainError.ValidationError, DomainError.AlreadyExists, DomainError.NotFound, DomainError.Disabled {
+    permits DomainError.ValidationError, DomainError.AlreadyExists, DomainError.NotFound, DomainError.Disabled,
+        DomainError.OAuth {
 
   /** A human-readable sentence; never contains a secret. */
   String message();
@@ -46,6 +54,18 @@ public sealed interface DomainError
     @Override
     public String message() {
       return kind + " '" + id + "' is disabled";
+    }
+  }
+
+  /** A refusal to be answered with exactly this OAuth error (RFC 6749 §4.1.2.1, §5.2). */
+  record OAuth(OAuthError error) implements DomainError {
+    public OAuth {
+      Objects.requireNonNull(error, "error");
+    }
+
+    @Override
+    public String message() {
+      return error.code().wire() + ": " + error.description();
     }
   }
 }

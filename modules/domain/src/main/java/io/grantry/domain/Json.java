@@ -52,6 +52,25 @@ public final class Json {
     }
   }
 
+  public static Optional<Instant> optionalInstant(String type, JsonObject payload, String field) {
+    if (payload.getValue(field) == null) {
+      return Optional.empty();
+    }
+    return Optional.of(instant(type, payload, field));
+  }
+
+  /** An optional whole number; a fraction or a value outside {@code long} is a codec error. */
+  public static Optional<Long> optionalLong(String type, JsonObject payload, String field) {
+    Object value = payload.getValue(field);
+    if (value == null) {
+      return Optional.empty();
+    }
+    if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte) {
+      return Optional.of(((Number) value).longValue());
+    }
+    throw problem(type, field, "is not a whole number");
+  }
+
   public static JsonObject object(String type, JsonObject payload, String field) {
     Object value = payload.getValue(field);
     if (value instanceof JsonObject o) {

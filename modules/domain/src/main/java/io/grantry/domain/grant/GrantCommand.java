@@ -1,0 +1,172 @@
+package io.grantry.domain.grant;
+
+import io.grantry.domain.client.ClientType;
+import io.grantry.domain.oauth.Scopes;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * What an endpoint asks of a grant. Ids, {@code jti}s and secret hashes are generated outside
+ * and passed in; the handler has already authenticated the client, and hashes every presented
+ * secret with {@link GrantTokens#hash}.
+ */
+public sealed interface GrantCommand
+    permits GrantCommand.IssueCode, GrantCommand.RedeemCode, GrantCommand.Refresh, GrantCommand.RevokeGrant,
+        GrantCommand.RevokeAccessToken, GrantCommand.IssueClientCredentials {
+
+  String grantId();
+
+  /**
+   * The authorization endpoint issues a code after consent (RFC 6749 §4.1.2).
+   *
+   * @param clientType    a public client must send a PKCE challenge (RFC 9700 §2.1.1)
+   * @param redirectUri   the redirect URI the code is sent to, already matched against the
+   *                      registered ones
+   * @param codeChallenge the S256 challenge; the handler refuses any method but S256
+   * @param codeLifetime  {@link GrantDecider#DEFAULT_CODE_LIFETIME} unless configured
+   */
+  record IssueCode(
+      String grantId,
+      String clientId,
+      ClientType clientType,
+      String userId,
+      String redirectUri,
+      boolean redirectUriInRequest,
+      Scopes scopes,
+      String codeHash,
+      Optional<String> codeChallenge,
+      Optional<String> nonce,
+      Instant authTime,
+      Optional<Duration> maxAge,
+      Duration codeLifetime) implements GrantCommand {
+    public IssueCode {
+      Objects.requireNonNull(grantId, "grantId");
+      Objects.requireNonNull(clientId, "clientId");
+      Objects.requireNonNull(clientType, "clientType");
+      Objects.requireNonNull(userId, "userId");
+      Objects.requireNonNull(redirectUri, "redirectUri");
+      Objects.requireNonNull(scopes, "scopes");
+      Objects.requireNonNull(codeHash, "codeHash");
+      Objects.requireNonNull(codeChallenge, "codeChallenge");
+      Objects.requireNonNull(nonce, "nonce");
+      Objects.requireNonNull(authTime, "authTime");
+      Objects.requireNonNull(maxAge, "maxAge");
+      Objects.requireNonNull(codeLifetime, "codeLifetime");
+    }
+  }
+
+  /**
+   * The token endpoint exchanges a code (RFC 6749 §4.1.3).
+   *
+   * @param clientId         the authenticated client (or, for a public client, the one named)
+   * @param codeHash         hash of the presented code's secret
+   * @param redirectUri      the token request's {@code redirect_uri}, if sent
+   * @param codeVerifier     the PKCE {@code code_verifier}, if sent
+   * @param accessTokenJti   {@code <grantId>.<unique>}
+   * @param refreshTokenHash hash of a new refresh token's secret; pass one only when
+   *                         {@code offline_access} was granted and the client may refresh
+   */
+  record RedeemCode(
+      String grantId,
+      String clientId,
+      String codeHash,
+      Optional<String> redirectUri,
+      Optional<String> codeVerifier,
+      String accessTokenJti,
+      Optional<String> refreshTokenHash,
+      TokenLifetimes lifetimes) implements GrantCommand {
+    public RedeemCode {
+      Objects.requireNonNull(grantId, "grantId");
+      Objects.requireNonNull(clientId, "clientId");
+      Objects.requireNonNull(codeHash, "codeHash");
+      Objects.requireNonNull(redirectUri, "redirectUri");
+      Objects.requireNonNull(codeVerifier, "codeVerifier");
+      Objects.requireNonNull(accessTokenJti, "accessTokenJti");
+      Objects.requireNonNull(refreshTokenHash, "refreshTokenHash");
+      Objects.requireNonNull(lifetimes, "lifetimes");
+    }
+  }
+
+  /**
+   * The token endpoint refreshes (RFC 6749 §6), rotating the refresh token.
+   *
+   * @param presentedHash   hash of the presented refresh token's secret
+   * @param requestedScopes the request's {@code scope}; empty (or an empty set) means the
+   *                        grant's scopes
+   * @param newRefreshHash  hash of the successor's secret
+   * @param accessTokenJti  {@code <grantId>.<unique>} of the new access token
+   * @param lifetimes       the access token lifetime and the sliding window; the absolute cap
+   *                        is the one fixed at redemption
+   * @param grace           how long after a rotation a retry with the predecessor is answered
+   *                        instead of treated as reuse; zero (the default) turns this off. See
+   *                        {@link GrantDecider} for what a retry requires of the handler
+   */
+  record Refresh(
+      String grantId,
+      String clientId,
+      String presentedHash,
+      Optional<Scopes> requestedScopes,
+      String newRefreshHash,
+      String accessTokenJti,
+      TokenLifetimes lifetimes,
+      Duration grace) implements GrantCommand {
+    public Refresh {
+      Objects.requireNonNull(grantId, "grantId");
+      Objects.requireNonNull(clientId, "clientId");
+      Objects.requireNonNull(presentedHash, "presentedHash");
+      Objects.requireNonNull(requestedScopes, "requestedScopes");
+      Objects.requireNonNull(newRefreshHash, "newRefreshHash");
+      Objects.requireNonNull(accessTokenJti, "accessTokenJti");
+      Objects.requireNonNull(lifetimes, "lifetimes");
+      Objects.requireNonNull(grace, "grace");
+    }
+  }
+
+  /**
+   * Ends the grant and everything issued from it.
+   *
+   * @param actor              who asks, e.g. {@code client:<id>}, {@code user:<id>},
+   *                           {@code admin:<name>}
+   * @param requestingClientId for a client's own revocation request (RFC 7009 §2.1): the grant
+   *                           must have been issued to it. Empty for users and operators
+   */
+  record RevokeGrant(String grantId, RevocationReason reason, String actor, Optional<String> requestingClientId)
+      implements GrantCommand {
+    public RevokeGrant {
+      Objects.requireNonNull(grantId, "grantId");
+      Objects.requireNonNull(reason, "reason");
+      Objects.requireNonNull(actor, "actor");
+      Objects.requireNonNull(requestingClientId, "requestingClientId");
+    }
+  }
+
+  /** Revokes one access token (RFC 7009 §2.1); {@code requestingClientId} as in {@link RevokeGrant}. */
+  record RevokeAccessToken(String grantId, String jti, String actor, Optional<String> requestingClientId)
+      implements GrantCommand {
+    public RevokeAccessToken {
+      Objects.requireNonNull(grantId, "grantId");
+      Objects.requireNonNull(jti, "jti");
+      Objects.requireNonNull(actor, "actor");
+      Objects.requireNonNull(requestingClientId, "requestingClientId");
+    }
+  }
+
+  /**
+   * The token endpoint issues a client_credentials access token (RFC 6749 §4.4) on a new
+   * stream of its own.
+   *
+   * @param scopes the scopes granted, already limited to what the client may ask for
+   */
+  record IssueClientCredentials(String grantId, String clientId, String jti, Scopes scopes, Duration accessTokenLifetime)
+      implements GrantCommand {
+    public IssueClientCredentials {
+      Objects.requireNonNull(grantId, "grantId");
+      Objects.requireNonNull(clientId, "clientId");
+      Objects.requireNonNull(jti, "jti");
+      Objects.requireNonNull(scopes, "scopes");
+      Objects.requireNonNull(accessTokenLifetime, "accessTokenLifetime");
+    }
+  }
+}

@@ -1,0 +1,174 @@
+package io.grantry.domain.grant;
+
+import io.grantry.domain.client.GrantType;
+import io.grantry.domain.oauth.Scopes;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A grant as its events leave it: nothing yet, a code waiting to be redeemed, an active grant
+ * with its tokens, or revoked (final).
+ */
+public sealed interface GrantState permits GrantState.Empty, GrantState.CodeIssued, GrantState.Active, GrantState.Revoked {
+
+  /** The state of an empty stream. */
+  static GrantState initial() {
+    return Empty.INSTANCE;
+  }
+
+  /** No event yet: an unknown grant. */
+  final class Empty implements GrantState {
+    static final Empty INSTANCE = new Empty();
+
+    private Empty() {}
+
+    @Override
+    public String toString() {
+      return "Empty";
+    }
+  }
+
+  /** A code was issued and not yet redeemed; it may still expire unused. */
+  record CodeIssued(AuthorizationCodeIssued code) implements GrantState {
+    public CodeIssued {
+      Objects.requireNonNull(code, "code");
+    }
+
+    public String grantId() {
+      return code.grantId();
+    }
+
+    public String clientId() {
+      return code.clientId();
+    }
+  }
+
+  /** An access token issued from the grant. */
+  record AccessToken(String jti, Scopes scopes, Instant expiresAt, boolean revoked) {
+    public AccessToken {
+      Objects.requireNonNull(jti, "jti");
+      Objects.requireNonNull(scopes, "scopes");
+      Objects.requireNonNull(expiresAt, "expiresAt");
+    }
+
+    /** Not revoked and not expired at {@code now} (expiry is exclusive). */
+    public boolean activeAt(Instant now) {
+      return !revoked && now.isBefore(expiresAt);
+    }
+  }
+
+  /** The grant's one live refresh token. */
+  record RefreshToken(String hash, Instant expiresAt) {
+    public RefreshToken {
+      Objects.requireNonNull(hash, "hash");
+      Objects.requireNonNull(expiresAt, "expiresAt");
+    }
+  }
+
+  /**
+   * A grant whose tokens may be in use.
+   *
+   * @param kind                 {@link GrantType#AUTHORIZATION_CODE} or
+   *                             {@link GrantType#CLIENT_CREDENTIALS}
+   * @param userId               the subject; empty for client_credentials
+   * @param scopes               the scopes granted; never widened
+   * @param authorization        the code's facts (subject, nonce, auth_time, max_age) for
+   *                             id_tokens and replay detection; empty for client_credentials
+   * @param refreshToken         the current refresh token; empty without {@code offline_access}
+   * @param rotatedRefreshHashes every refresh token hash rotated away: presenting one is reuse
+   * @param lastRotation         the latest rotation: the current refresh token's predecessor and
+   *                             the access token issued with it, for answering a retry within
+   *                             the grace period
+   * @param accessTokens         access tokens by {@code jti}, in order of issue
+   * @param expiresAt            the absolute cap, if one was configured at redemption
+   * @param grantedAt            when the code was redeemed or the client_credentials token issued
+   */
+  record Active(
+      String grantId,
+      GrantType kind,
+      String clientId,
+      Optional<String> userId,
+      Scopes scopes,
+      Optional<AuthorizationCodeIssued> authorization,
+      Optional<RefreshToken> refreshToken,
+      Set<String> rotatedRefreshHashes,
+      Optional<RefreshTokenRotated> lastRotation,
+      Map<String, AccessToken> accessTokens,
+      Optional<Instant> expiresAt,
+      Instant grantedAt) implements GrantState {
+
+    public Active {
+      Objects.requireNonNull(grantId, "grantId");
+      Objects.requireNonNull(kind, "kind");
+      Objects.requireNonNull(clientId, "clientId");
+      Objects.requireNonNull(userId, "userId");
+      Objects.requireNonNull(scopes, "scopes");
+      Objects.requireNonNull(authorization, "authorization");
+      Objects.requireNonNull(refreshToken, "refreshToken");
+      rotatedRefreshHashes = Set.copyOf(rotatedRefreshHashes);
+      Objects.requireNonNull(lastRotation, "lastRotation");
+      accessTokens = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(accessTokens));
+      Objects.requireNonNull(expiresAt, "expiresAt");
+      Objects.requireNonNull(grantedAt, "grantedAt");
+    }
+
+    /** The access token {@code jti} if it was issued from this grant and is live at {@code now}. */
+    public Optional<AccessToken> activeAccessToken(String jti, Instant now) {
+      return Optional.ofNullable(accessTokens.get(jti)).filter(t -> t.activeAt(now));
+    }
+
+    /** True if the current refresh token may be used at {@code now}: inside its window and the grant's cap. */
+    public boolean refreshable(Instant now) {
+      return refreshToken.filter(r -> now.isBefore(r.expiresAt())).isPresent()
+          && expiresAt.map(now::isBefore).orElse(true);
+    }
+
+    Active rotated(RefreshTokenRotated e) {
+      Set<String> rotated = new HashSet<>(rotatedRefreshHashes);
+      rotated.add(e.oldHash());
+      Map<String, AccessToken> tokens = new LinkedHashMap<>(accessTokens);
+      tokens.put(e.accessTokenJti(), new AccessToken(e.accessTokenJti(), e.scopes(), e.accessTokenExpiresAt(), false));
+      return new Active(grantId, kind, clientId, userId, scopes, authorization,
+          Optional.of(new RefreshToken(e.newHash(), e.refreshTokenExpiresAt())), rotated, Optional.of(e), tokens,
+          expiresAt, grantedAt);
+    }
+
+    Active withAccessTokenRevoked(String jti) {
+      Map<String, AccessToken> tokens = new LinkedHashMap<>(accessTokens);
+      AccessToken t = tokens.get(jti);
+      tokens.put(jti, new AccessToken(jti, t.scopes(), t.expiresAt(), true));
+      return new Active(grantId, kind, clientId, userId, scopes, authorization, refreshToken, rotatedRefreshHashes,
+          lastRotation, tokens, expiresAt, grantedAt);
+    }
+  }
+
+  /**
+   * Revoked: every code and token of the grant is dead. Final.
+   *
+   * @param before the state the grant was revoked in, {@link CodeIssued} or {@link Active}
+   */
+  record Revoked(GrantState before, RevocationReason reason, String actor, Instant revokedAt) implements GrantState {
+    public Revoked {
+      Objects.requireNonNull(before, "before");
+      Objects.requireNonNull(reason, "reason");
+      Objects.requireNonNull(actor, "actor");
+      Objects.requireNonNull(revokedAt, "revokedAt");
+      if (!(before instanceof CodeIssued || before instanceof Active)) {
+        throw new IllegalArgumentException("only an issued code or an active grant can be revoked, not " + before);
+      }
+    }
+
+    public String grantId() {
+      return before instanceof Active a ? a.grantId() : ((CodeIssued) before).grantId();
+    }
+
+    public String clientId() {
+      return before instanceof Active a ? a.clientId() : ((CodeIssued) before).clientId();
+    }
+  }
+}

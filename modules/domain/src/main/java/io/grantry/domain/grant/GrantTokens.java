@@ -1,0 +1,126 @@
+package io.grantry.domain.grant;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Base64;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * How codes, refresh tokens and access token ids name their grant, and how their secrets are
+ * hashed.
+ *
+ * <p>A code or refresh token is {@code <grantId>.<secret>}: the grant id locates the stream
+ * {@code grant:<grantId>} without a lookup, and only the secret decides. Events and projections
+ * hold {@code BASE64URL(SHA-256(UTF-8(secret)))}, never the secret. Changing the grant id part
+ * of a token sends it to a stream whose hashes it does not match, so the locator needs no
+ * protection of its own. An access token's {@code jti} is {@code <grantId>.<unique part>} for
+ * the same reason: revocation and introspection of a JWT find its stream from its {@code jti}.
+ *
+ * <h2>Streams</h2>
+ * <ul>
+ *   <li>Authorization code grant: one stream {@code grant:<grantId>} from the code to the last
+ *       refresh, appended with the version read (redeem and rotate are exact decisions).</li>
+ *   <li>client_credentials: one stream per issued token, {@code grant:<grantId>} with a fresh
+ *       grant id, created with the "no stream" expectation. This is the high-throughput path:
+ *       ids are random, so concurrent issuances never touch the same stream head and never
+ *       conflict or wait on each other's row lock. One stream per client with an "any"
+ *       expectation would avoid version conflicts but still serialize every issuance of a busy
+ *       client on that stream's head row and hash chain. Revoking one token appends to its
+ *       own stream; revoking all of a client's tokens is a projection query plus one append per
+ *       live token (or a check of the client's state at introspection).</li>
+ * </ul>
+ */
+public final class GrantTokens {
+  public static final String STREAM_PREFIX = "grant:";
+  public static final int MAX_GRANT_ID_LENGTH = 64;
+  public static final int MAX_JTI_LENGTH = 200;
+
+  /** No '.' in a grant id: the first '.' of a token ends it. */
+  private static final Pattern GRANT_ID = Pattern.compile("[A-Za-z0-9_-]{1," + MAX_GRANT_ID_LENGTH + "}");
+  private static final Pattern JTI_SUFFIX = Pattern.compile("[A-Za-z0-9._~-]+");
+  /** An unpadded base64url SHA-256: 43 characters, the last with two zero bits. */
+  private static final Pattern HASH = Pattern.compile("[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]");
+
+  private GrantTokens() {}
+
+  public static String streamId(String grantId) {
+    if (!isGrantId(grantId)) {
+      throw new IllegalArgumentException("not a grant id");
+    }
+    return STREAM_PREFIX + grantId;
+  }
+
+  public static boolean isGrantId(String value) {
+    return value != null && GRANT_ID.matcher(value).matches();
+  }
+
+  /** {@code <grantId>.<secret>}. */
+  public static String token(String grantId, String secret) {
+    if (!isGrantId(grantId) || secret == null || secret.isEmpty()) {
+      throw new IllegalArgumentException("a token is a grant id, '.', and a non-empty secret");
+    }
+    return grantId + "." + secret;
+  }
+
+  /** The grant id of a code, refresh token or {@code jti}; empty if it has none. */
+  public static Optional<String> grantIdOf(String tokenOrJti) {
+    if (tokenOrJti == null) {
+      return Optional.empty();
+    }
+    int dot = tokenOrJti.indexOf('.');
+    if (dot < 0 || dot == tokenOrJti.length() - 1) {
+      return Optional.empty();
+    }
+    String grantId = tokenOrJti.substring(0, dot);
+    return isGrantId(grantId) ? Optional.of(grantId) : Optional.empty();
+  }
+
+  /** The secret part of {@code <grantId>.<secret>}; empty if the token is not of that form. */
+  public static Optional<String> secretOf(String token) {
+    return grantIdOf(token).map(id -> token.substring(id.length() + 1));
+  }
+
+  /** A {@code jti} that names its grant: {@code <grantId>.<unique>}. */
+  public static String jti(String grantId, String unique) {
+    String jti = grantId + "." + unique;
+    if (!isJtiOf(grantId, jti)) {
+      throw new IllegalArgumentException("a jti is a grant id, '.', and 1 or more of A-Z a-z 0-9 . _ ~ -");
+    }
+    return jti;
+  }
+
+  /** True if {@code jti} is {@code <grantId>.<unique>} for this grant, at most {@value #MAX_JTI_LENGTH} characters. */
+  public static boolean isJtiOf(String grantId, String jti) {
+    return isGrantId(grantId) && jti != null && jti.length() <= MAX_JTI_LENGTH && jti.startsWith(grantId + ".")
+        && jti.length() > grantId.length() + 1 && JTI_SUFFIX.matcher(jti.substring(grantId.length() + 1)).matches();
+  }
+
+  /** {@code BASE64URL(SHA-256(UTF-8(secret)))}, the only form in which a secret is stored. */
+  public static String hash(String secret) {
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(secret.getBytes(StandardCharsets.UTF_8));
+      return Base64.getUrlEncoder().withoutPadding().encodeToString(digest);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java platform provides SHA-256", e);
+    }
+  }
+
+  /** True if {@code value} has the shape of {@link #hash}'s output. */
+  public static boolean isHash(String value) {
+    return value != null && HASH.matcher(value).matches();
+  }
+
+  /**
+   * Compares two hashes in time independent of where they differ. Hashes of 256-bit secrets
+   * leak little through timing, but a presented value is attacker-chosen, so the comparison
+   * that decides whether it is the current one does not shortcut.
+   */
+  public static boolean hashesEqual(String a, String b) {
+    if (a == null || b == null) {
+      return false;
+    }
+    return MessageDigest.isEqual(a.getBytes(StandardCharsets.UTF_8), b.getBytes(StandardCharsets.UTF_8));
+  }
+}

@@ -1,0 +1,46 @@
+package io.grantry.domain.grant;
+
+import io.grantry.domain.oauth.Scopes;
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * A refresh token was used: it is spent, a successor replaces it, and a new access token was
+ * issued (RFC 6749 §6, RFC 9700 §4.14.2). Presenting {@code oldHash} again is reuse.
+ *
+ * @param refreshTokenExpiresAt the successor's sliding window end: the rotation time plus the
+ *                              window, capped by the grant's absolute expiry if any
+ * @param scopes                the new access token's scopes, equal to or narrower than the
+ *                              grant's; the successor keeps the grant's scopes
+ */
+public record RefreshTokenRotated(
+    String grantId,
+    String clientId,
+    String userId,
+    String oldHash,
+    String newHash,
+    String accessTokenJti,
+    Instant accessTokenExpiresAt,
+    Instant refreshTokenExpiresAt,
+    Scopes scopes,
+    Instant rotatedAt) implements GrantEvent {
+  public static final String TYPE = "grant.refresh_token_rotated.v1";
+
+  public RefreshTokenRotated {
+    Objects.requireNonNull(grantId, "grantId");
+    Objects.requireNonNull(clientId, "clientId");
+    Objects.requireNonNull(userId, "userId");
+    Objects.requireNonNull(oldHash, "oldHash");
+    Objects.requireNonNull(newHash, "newHash");
+    Objects.requireNonNull(accessTokenJti, "accessTokenJti");
+    Objects.requireNonNull(accessTokenExpiresAt, "accessTokenExpiresAt");
+    Objects.requireNonNull(refreshTokenExpiresAt, "refreshTokenExpiresAt");
+    Objects.requireNonNull(scopes, "scopes");
+    Objects.requireNonNull(rotatedAt, "rotatedAt");
+  }
+
+  @Override
+  public String type() {
+    return TYPE;
+  }
+}

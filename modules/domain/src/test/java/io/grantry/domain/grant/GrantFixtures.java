@@ -1,0 +1,93 @@
+package io.grantry.domain.grant;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.grantry.domain.Decision;
+import io.grantry.domain.DomainError;
+import io.grantry.domain.client.ClientType;
+import io.grantry.domain.grant.GrantCommand.IssueCode;
+import io.grantry.domain.grant.GrantCommand.RedeemCode;
+import io.grantry.domain.grant.GrantCommand.Refresh;
+import io.grantry.domain.oauth.OAuthError;
+import io.grantry.domain.oauth.Scopes;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/** A grant's usual inputs, and helpers to drive the decider as a handler would. */
+final class GrantFixtures {
+  static final Instant T0 = Instant.parse("2025-03-01T10:00:00Z");
+  static final String GRANT = "g-1";
+  static final String CLIENT = "client-1";
+  static final String OTHER_CLIENT = "client-2";
+  static final String USER = "user-1";
+  static final String REDIRECT = "https://app.example/cb";
+  static final Scopes SCOPES = Scopes.of("openid", "profile", "email", "offline_access");
+  static final String CODE_HASH = GrantTokens.hash("code-secret");
+  /** RFC 7636 Appendix B. */
+  static final String VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+  static final String CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+  private GrantFixtures() {}
+
+  static String refreshHash(int n) {
+    return GrantTokens.hash("refresh-secret-" + n);
+  }
+
+  static String jti(int n) {
+    return GrantTokens.jti(GRANT, "at" + n);
+  }
+
+  static IssueCode issueCode() {
+    return new IssueCode(GRANT, CLIENT, ClientType.PUBLIC, USER, REDIRECT, true, SCOPES, CODE_HASH,
+        Optional.of(CHALLENGE), Optional.of("n-0S6_WzA2Mj"), T0.minusSeconds(30), Optional.empty(),
+        GrantDecider.DEFAULT_CODE_LIFETIME);
+  }
+
+  static RedeemCode redeem() {
+    return new RedeemCode(GRANT, CLIENT, CODE_HASH, Optional.of(REDIRECT), Optional.of(VERIFIER), jti(0),
+        Optional.of(refreshHash(0)), TokenLifetimes.DEFAULT);
+  }
+
+  static Refresh refresh(String presented, int next) {
+    return new Refresh(GRANT, CLIENT, presented, Optional.empty(), refreshHash(next), jti(next), TokenLifetimes.DEFAULT,
+        Duration.ZERO);
+  }
+
+  static GrantState codeIssued() {
+    return apply(GrantState.initial(), issueCode(), T0);
+  }
+
+  /** Redeemed at T0 + 5 s with refresh token 0 and access token 0. */
+  static GrantState active() {
+    return apply(codeIssued(), redeem(), T0.plusSeconds(5));
+  }
+
+  /** Decides, requires acceptance, and evolves. */
+  static GrantState apply(GrantState state, GrantCommand command, Instant now) {
+    Decision<GrantEvent> d = GrantDecider.decide(state, command, now);
+    assertThat(d.isAccepted()).as("decision %s", d).isTrue();
+    GrantState out = state;
+    for (GrantEvent e : d.events()) {
+      out = GrantDecider.evolve(out, e);
+    }
+    return out;
+  }
+
+  static OAuthError oauthError(Decision<GrantEvent> d) {
+    assertThat(d).isInstanceOf(Decision.Rejected.class);
+    DomainError e = ((Decision.Rejected<GrantEvent>) d).error();
+    assertThat(e).isInstanceOf(DomainError.OAuth.class);
+    return ((DomainError.OAuth) e).error();
+  }
+
+  static DomainError error(Decision<GrantEvent> d) {
+    assertThat(d).isInstanceOf(Decision.Rejected.class);
+    return ((Decision.Rejected<GrantEvent>) d).error();
+  }
+
+  static List<GrantEvent> events(Decision<GrantEvent> d) {
+    return d.events();
+  }
+}

@@ -1,0 +1,225 @@
+package io.grantry.domain.grant;
+
+import static io.grantry.domain.grant.GrantFixtures.CLIENT;
+import static io.grantry.domain.grant.GrantFixtures.GRANT;
+import static io.grantry.domain.grant.GrantFixtures.OTHER_CLIENT;
+import static io.grantry.domain.grant.GrantFixtures.SCOPES;
+import static io.grantry.domain.grant.GrantFixtures.T0;
+import static io.grantry.domain.grant.GrantFixtures.USER;
+import static io.grantry.domain.grant.GrantFixtures.active;
+import static io.grantry.domain.grant.GrantFixtures.apply;
+import static io.grantry.domain.grant.GrantFixtures.codeIssued;
+import static io.grantry.domain.grant.GrantFixtures.error;
+import static io.grantry.domain.grant.GrantFixtures.jti;
+import static io.grantry.domain.grant.GrantFixtures.oauthError;
+import static io.grantry.domain.grant.GrantFixtures.refresh;
+import static io.grantry.domain.grant.GrantFixtures.refreshHash;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.grantry.domain.Decision;
+import io.grantry.domain.DomainError.ValidationError;
+import io.grantry.domain.grant.GrantCommand.Refresh;
+import io.grantry.domain.grant.GrantCommand.RevokeGrant;
+import io.grantry.domain.grant.GrantState.Active;
+import io.grantry.domain.grant.GrantState.Revoked;
+import io.grantry.domain.oauth.OAuthError;
+import io.grantry.domain.oauth.Scopes;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** RFC 6749 §6 with rotation, reuse detection and a sliding window (RFC 9700 §4.14.2). */
+class RefreshDecisionTest {
+  private static final Instant REDEEMED = T0.plusSeconds(5);
+
+  private static Refresh refreshWith(String clientId, Optional<Scopes> scopes, Duration grace, String presented, int next) {
+    return new Refresh(GRANT, clientId, presented, scopes, refreshHash(next), jti(next), TokenLifetimes.DEFAULT, grace);
+  }
+
+  private static OAuthError.Code code(Decision<GrantEvent> d) {
+    return oauthError(d).code();
+  }
+
+  @Test
+  void rotatesTheRefreshTokenAndIssuesAnAccessToken() {
+    Instant now = REDEEMED.plus(Duration.ofDays(2));
+    Decision<GrantEvent> d = GrantDecider.decide(active(), refresh(refreshHash(0), 1), now);
+    assertThat(d.events()).containsExactly(new RefreshTokenRotated(GRANT, CLIENT, USER, refreshHash(0), refreshHash(1),
+        jti(1), now.plus(Duration.ofHours(1)), now.plus(Duration.ofDays(15)), SCOPES, now));
+    Active a = (Active) GrantDecider.evolve(active(), d.events().get(0));
+    assertThat(a.refreshToken().orElseThrow().hash()).isEqualTo(refreshHash(1));
+    assertThat(a.rotatedRefreshHashes()).containsExactly(refreshHash(0));
+    assertThat(a.lastRotation()).contains((RefreshTokenRotated) d.events().get(0));
+    assertThat(a.accessTokens()).containsOnlyKeys(jti(0), jti(1));
+  }
+
+  @Test
+  void theWindowSlidesWithEachRotation() {
+    Instant day14 = REDEEMED.plus(Duration.ofDays(14));
+    GrantState s = apply(active(), refresh(refreshHash(0), 1), day14);
+    Instant day28 = day14.plus(Duration.ofDays(14));
+    // Past the first token's window, inside the successor's.
+    Active a = (Active) apply(s, refresh(refreshHash(1), 2), day28);
+    assertThat(a.refreshToken().orElseThrow().expiresAt()).isEqualTo(day28.plus(Duration.ofDays(15)));
+  }
+
+  @Test
+  void anExpiredRefreshTokenIsInvalidGrant() {
+    Instant end = REDEEMED.plus(Duration.ofDays(15));
+    assertThat(GrantDecider.decide(active(), refresh(refreshHash(0), 1), end.minusMillis(1)).isAccepted()).isTrue();
+    Decision<GrantEvent> d = GrantDecider.decide(active(), refresh(refreshHash(0), 1), end);
+    assertThat(code(d)).isEqualTo(OAuthError.Code.INVALID_GRANT);
+    assertThat(oauthError(d).description()).contains("expired");
+  }
+
+  @Test
+  void aRefreshTokenIsBoundToItsClient() {
+    Decision<GrantEvent> d = GrantDecider.decide(active(), refreshWith(OTHER_CLIENT, Optional.empty(), Duration.ZERO,
+        refreshHash(0), 1), REDEEMED);
+    assertThat(code(d)).isEqualTo(OAuthError.Code.INVALID_GRANT);
+    assertThat(oauthError(d).description()).contains("another client");
+    // Even a rotated token presented by another client revokes nothing: it cannot end someone else's grant.
+    GrantState rotated = apply(active(), refresh(refreshHash(0), 1), REDEEMED);
+    assertThat(code(GrantDecider.decide(rotated, refreshWith(OTHER_CLIENT, Optional.empty(), Duration.ZERO,
+        refreshHash(0), 2), REDEEMED))).isEqualTo(OAuthError.Code.INVALID_GRANT);
+  }
+
+  @Test
+  void aRequestMayNarrowTheScopeButNeverWidenIt() {
+    Decision<GrantEvent> wider = GrantDecider.decide(active(),
+        refreshWith(CLIENT, Optional.of(Scopes.of("openid", "admin")), Duration.ZERO, refreshHash(0), 1), REDEEMED);
+    assertThat(code(wider)).isEqualTo(OAuthError.Code.INVALID_SCOPE);
+    assertThat(oauthError(wider).description()).contains("admin").doesNotContain("openid");
+
+    Active narrowed = (Active) apply(active(),
+        refreshWith(CLIENT, Optional.of(Scopes.of("openid")), Duration.ZERO, refreshHash(0), 1), REDEEMED);
+    assertThat(narrowed.accessTokens().get(jti(1)).scopes()).isEqualTo(Scopes.of("openid"));
+    assertThat(narrowed.scopes()).isEqualTo(SCOPES);
+    // The refresh token keeps the grant's scopes: the next refresh may ask for all of them again.
+    Active full = (Active) apply(narrowed, refresh(refreshHash(1), 2), REDEEMED);
+    assertThat(full.accessTokens().get(jti(2)).scopes()).isEqualTo(SCOPES);
+  }
+
+  @Test
+  void anEmptyScopeMeansTheGrantedScope() {
+    Active a = (Active) apply(active(), refreshWith(CLIENT, Optional.of(Scopes.empty()), Duration.ZERO, refreshHash(0), 1),
+        REDEEMED);
+    assertThat(a.accessTokens().get(jti(1)).scopes()).isEqualTo(SCOPES);
+  }
+
+  @Test
+  void presentingARotatedTokenRevokesTheGrant() {
+    GrantState s = apply(active(), refresh(refreshHash(0), 1), REDEEMED);
+    Instant later = REDEEMED.plusSeconds(60);
+    Decision<GrantEvent> d = GrantDecider.decide(s, refresh(refreshHash(0), 2), later);
+    assertThat(d.events()).containsExactly(
+        new RefreshTokenReuseDetected(GRANT, CLIENT, refreshHash(0), later),
+        new GrantRevoked(GRANT, RevocationReason.REFRESH_REUSE, GrantDecider.SYSTEM_ACTOR, later));
+    assertThat(GrantDecider.refusalIn(d.events()).orElseThrow().code()).isEqualTo(OAuthError.Code.INVALID_GRANT);
+    GrantState revoked = GrantDecider.replay(concat(s, d));
+    assertThat(revoked).isInstanceOf(Revoked.class);
+    // The current token dies with the grant.
+    assertThat(code(GrantDecider.decide(revoked, refresh(refreshHash(1), 3), later))).isEqualTo(OAuthError.Code.INVALID_GRANT);
+    assertThat(GrantDecider.decide(revoked, refresh(refreshHash(0), 3), later).isAccepted()).isFalse();
+  }
+
+  @Test
+  void anUnknownTokenForAKnownGrantChangesNothing() {
+    Decision<GrantEvent> d = GrantDecider.decide(active(), refresh(GrantTokens.hash("guess"), 1), REDEEMED);
+    assertThat(code(d)).isEqualTo(OAuthError.Code.INVALID_GRANT);
+  }
+
+  @Test
+  void noRefreshOnAnUnknownAnUnredeemedOrARevokedGrant() {
+    assertThat(code(GrantDecider.decide(GrantState.initial(), refresh(refreshHash(0), 1), T0)))
+        .isEqualTo(OAuthError.Code.INVALID_GRANT);
+    assertThat(code(GrantDecider.decide(codeIssued(), refresh(refreshHash(0), 1), T0)))
+        .isEqualTo(OAuthError.Code.INVALID_GRANT);
+    GrantState revoked = apply(active(), new RevokeGrant(GRANT, RevocationReason.ADMIN, "admin:root", Optional.empty()), T0);
+    assertThat(code(GrantDecider.decide(revoked, refresh(refreshHash(0), 1), T0))).isEqualTo(OAuthError.Code.INVALID_GRANT);
+  }
+
+  @Test
+  void theAbsoluteCapEndsRefreshing() {
+    GrantCommand.RedeemCode r = GrantFixtures.redeem();
+    TokenLifetimes capped = new TokenLifetimes(Duration.ofHours(1), Duration.ofDays(15), Optional.of(Duration.ofDays(1)));
+    GrantState s = apply(codeIssued(), new GrantCommand.RedeemCode(r.grantId(), r.clientId(), r.codeHash(),
+        r.redirectUri(), r.codeVerifier(), r.accessTokenJti(), r.refreshTokenHash(), capped), REDEEMED);
+    Instant cap = REDEEMED.plus(Duration.ofDays(1));
+    Active a = (Active) apply(s, refresh(refreshHash(0), 1), cap.minusSeconds(10));
+    assertThat(a.refreshToken().orElseThrow().expiresAt()).isEqualTo(cap);
+    assertThat(a.accessTokens().get(jti(1)).expiresAt()).isEqualTo(cap);
+    assertThat(code(GrantDecider.decide(a, refresh(refreshHash(1), 2), cap))).isEqualTo(OAuthError.Code.INVALID_GRANT);
+  }
+
+  @Test
+  void theSuccessorHashAndJtiMustBeNew() {
+    GrantState s = apply(active(), refresh(refreshHash(0), 1), REDEEMED);
+    Refresh back = new Refresh(GRANT, CLIENT, refreshHash(1), Optional.empty(), refreshHash(0), jti(2),
+        TokenLifetimes.DEFAULT, Duration.ZERO);
+    assertThat(((ValidationError) error(GrantDecider.decide(s, back, REDEEMED))).field()).isEqualTo("new_refresh_token_hash");
+    Refresh sameJti = new Refresh(GRANT, CLIENT, refreshHash(1), Optional.empty(), refreshHash(2), jti(1),
+        TokenLifetimes.DEFAULT, Duration.ZERO);
+    assertThat(((ValidationError) error(GrantDecider.decide(s, sameJti, REDEEMED))).field()).isEqualTo("jti");
+  }
+
+  // ---------------------------------------------------------------- grace
+
+  /** The state after one rotation at REDEEMED, and a retry of that rotation. */
+  private static final Duration GRACE = Duration.ofSeconds(10);
+
+  @Test
+  void withinGraceARetryWithThePredecessorGetsTheSameSuccessor() {
+    GrantState s = apply(active(), refresh(refreshHash(0), 1), REDEEMED);
+    Decision<GrantEvent> retry = GrantDecider.decide(s,
+        refreshWith(CLIENT, Optional.empty(), GRACE, refreshHash(0), 1), REDEEMED.plus(GRACE).minusMillis(1));
+    assertThat(retry).isEqualTo(Decision.unchanged());
+    RefreshTokenRotated successor = ((Active) s).lastRotation().orElseThrow();
+    assertThat(successor.newHash()).isEqualTo(refreshHash(1));
+    assertThat(successor.accessTokenJti()).isEqualTo(jti(1));
+  }
+
+  @Test
+  void afterGraceTheRetryIsReuse() {
+    GrantState s = apply(active(), refresh(refreshHash(0), 1), REDEEMED);
+    Decision<GrantEvent> d = GrantDecider.decide(s, refreshWith(CLIENT, Optional.empty(), GRACE, refreshHash(0), 1),
+        REDEEMED.plus(GRACE));
+    assertThat(d.events()).hasSize(2).first().isInstanceOf(RefreshTokenReuseDetected.class);
+  }
+
+  @Test
+  void graceNeedsTheSameSuccessorTheSameScopeAndTheImmediatePredecessor() {
+    GrantState s = apply(active(), refresh(refreshHash(0), 1), REDEEMED);
+    Instant soon = REDEEMED.plusSeconds(1);
+    // A successor the handler cannot re-create: it could not return the token the lost response held.
+    assertThat(GrantDecider.decide(s, refreshWith(CLIENT, Optional.empty(), GRACE, refreshHash(0), 9), soon).events())
+        .hasSize(2);
+    assertThat(GrantDecider.decide(s, refreshWith(CLIENT, Optional.of(Scopes.of("openid")), GRACE, refreshHash(0), 1), soon)
+        .events()).hasSize(2);
+    GrantState twice = apply(s, refresh(refreshHash(1), 2), soon);
+    assertThat(GrantDecider.decide(twice, refreshWith(CLIENT, Optional.empty(), GRACE, refreshHash(0), 1), soon).events())
+        .hasSize(2);
+    // Grace zero: always reuse.
+    assertThat(GrantDecider.decide(s, refreshWith(CLIENT, Optional.empty(), Duration.ZERO, refreshHash(0), 1), soon)
+        .events()).hasSize(2);
+  }
+
+  @Test
+  void graceIsBounded() {
+    Decision<GrantEvent> d = GrantDecider.decide(active(),
+        refreshWith(CLIENT, Optional.empty(), GrantDecider.MAX_REFRESH_GRACE.plusSeconds(1), refreshHash(0), 1), REDEEMED);
+    assertThat(((ValidationError) error(d)).field()).isEqualTo("grace");
+    assertThat(((ValidationError) error(GrantDecider.decide(active(),
+        refreshWith(CLIENT, Optional.empty(), Duration.ofSeconds(-1), refreshHash(0), 1), REDEEMED))).field()).isEqualTo("grace");
+  }
+
+  private static java.util.List<GrantEvent> concat(GrantState s, Decision<GrantEvent> d) {
+    java.util.List<GrantEvent> all = new java.util.ArrayList<>();
+    all.add(GrantDecider.decide(GrantState.initial(), GrantFixtures.issueCode(), T0).events().get(0));
+    all.addAll(GrantDecider.decide(codeIssued(), GrantFixtures.redeem(), REDEEMED).events());
+    all.add(((Active) s).lastRotation().orElseThrow());
+    all.addAll(d.events());
+    return all;
+  }
+}
