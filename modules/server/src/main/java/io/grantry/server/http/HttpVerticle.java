@@ -2,7 +2,17 @@ package io.grantry.server.http;
 
 import io.grantry.eventstore.EventStore;
 import io.grantry.eventstore.EventStoreOptions;
+import io.grantry.projections.ProjectionRunner;
 import io.grantry.server.ServerResources;
+import io.grantry.server.authorize.AuthorizeRoutes;
+import io.grantry.server.clients.ClientDirectory;
+import io.grantry.server.oauth.OAuthServices;
+import io.grantry.server.token.IntrospectionRoutes;
+import io.grantry.server.token.RevocationRoutes;
+import io.grantry.server.token.TokenRoutes;
+import io.grantry.server.token.UserinfoRoutes;
+import io.grantry.server.tokenstate.TokenStateProjection;
+import io.grantry.server.users.UserDirectory;
 import io.grantry.server.discovery.DiscoveryRoutes;
 import io.grantry.server.health.HealthRoutes;
 import io.grantry.server.health.MetricsRoutes;
@@ -31,11 +41,23 @@ public final class HttpVerticle extends VerticleBase {
   public Future<?> start() {
     store = EventStore.create(vertx, resources.pool(),
         EventStoreOptions.defaults().withMeterRegistry(resources.registry()));
+    ProjectionRunner projections = new ProjectionRunner(store);
+    store.addInlineProjection(projections.inline(new TokenStateProjection()));
+    ClientDirectory clients = new ClientDirectory(vertx, store, resources);
+    UserDirectory users = new UserDirectory(vertx, store, resources);
+    OAuthServices oauth = new OAuthServices(vertx, store, resources, clients, users);
+
     Router router = Router.router(vertx);
+    router.route().handler(HttpVerticle::requestId);
     List<RouteGroup> groups = List.of(
         new HealthRoutes(resources),
         new MetricsRoutes(resources),
-        new DiscoveryRoutes(resources));
+        new DiscoveryRoutes(resources),
+        new AuthorizeRoutes(oauth),
+        new TokenRoutes(oauth),
+        new RevocationRoutes(oauth),
+        new IntrospectionRoutes(oauth),
+        new UserinfoRoutes(oauth));
     groups.forEach(g -> g.mount(router));
     router.route().last().handler(ctx -> Failures.send(ctx, 404, "not_found", "No such resource."));
     router.route().failureHandler(Failures::handle);
@@ -49,6 +71,15 @@ public final class HttpVerticle extends VerticleBase {
         .setCompressionSupported(false);
     server = vertx.createHttpServer(options).requestHandler(router);
     return server.listen();
+  }
+
+  /** A request id for logs and event metadata: the caller's X-Request-Id when it is sane, else a new one. */
+  private static void requestId(io.vertx.ext.web.RoutingContext ctx) {
+    String given = ctx.request().getHeader("X-Request-Id");
+    String id = given != null && given.matches("[A-Za-z0-9._-]{1,64}") ? given : java.util.UUID.randomUUID().toString();
+    ctx.put("requestId", id);
+    ctx.response().putHeader("X-Request-Id", id);
+    ctx.next();
   }
 
   public int actualPort() {

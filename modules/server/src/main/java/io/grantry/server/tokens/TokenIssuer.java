@@ -17,9 +17,8 @@ import java.util.Map;
 
 /**
  * Mints what the token endpoint hands out: JWT access tokens (RFC 9068, {@code typ: at+jwt}),
- * ID tokens (OIDC Core §2, RS256 by default), and the random parts of codes and refresh tokens.
- * Codes and refresh tokens are {@code <grant id>.<secret>}: the grant id finds the stream without
- * a lookup table; only a SHA-256 hash of the whole token is ever stored.
+ * ID tokens (OIDC Core §2, RS256 by default), and the random secrets of codes and refresh tokens
+ * (their shape and hashing are {@code GrantTokens}').
  */
 public final class TokenIssuer {
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -44,29 +43,6 @@ public final class TokenIssuer {
     byte[] b = new byte[32];
     RANDOM.nextBytes(b);
     return B64.encodeToString(b);
-  }
-
-  /** A fresh {@code <grantId>.<secret>} token. */
-  public static String locatorToken(String grantId) {
-    return grantId + "." + secret();
-  }
-
-  /** The grant id of a {@code <grantId>.<secret>} token, or null when it has no such shape. */
-  public static String grantIdOf(String token) {
-    if (token == null || token.length() > 512) {
-      return null;
-    }
-    int dot = token.indexOf('.');
-    if (dot <= 0 || dot == token.length() - 1 || token.indexOf('.', dot + 1) >= 0) {
-      return null;
-    }
-    String id = token.substring(0, dot);
-    return id.matches("[A-Za-z0-9_-]{8,64}") ? id : null;
-  }
-
-  /** SHA-256 of the whole token, base64url: what events and projections store. */
-  public static String hash(String token) {
-    return B64.encodeToString(sha256(token.getBytes(StandardCharsets.US_ASCII)));
   }
 
   /** An RFC 9068 access token. */

@@ -1,0 +1,81 @@
+package io.grantry.server.http;
+
+import io.grantry.domain.oauth.OAuthError;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The one place OAuth answers are written: authorization responses redirected to the client
+ * (always with {@code iss}, RFC 9207), and JSON responses of the token, revocation and
+ * introspection endpoints (RFC 6749 §5.1, §5.2).
+ */
+public final class OAuthResponses {
+  private OAuthResponses() {}
+
+  /** 303 See Other to {@code redirectUri} with these query parameters added (RFC 6749 §4.1.2). */
+  public static void redirect(RoutingContext ctx, String redirectUri, Map<String, String> params) {
+    StringBuilder sb = new StringBuilder(redirectUri);
+    char sep = redirectUri.indexOf('?') >= 0 ? '&' : '?';
+    for (var e : params.entrySet()) {
+      if (e.getValue() == null) {
+        continue;
+      }
+      sb.append(sep).append(enc(e.getKey())).append('=').append(enc(e.getValue()));
+      sep = '&';
+    }
+    ctx.response().setStatusCode(303)
+        .putHeader("Location", sb.toString())
+        .putHeader("Cache-Control", "no-store")
+        .putHeader("Referrer-Policy", "no-referrer")
+        .end();
+  }
+
+  public static void redirectCode(RoutingContext ctx, String redirectUri, String code, String state, String issuer) {
+    Map<String, String> p = new LinkedHashMap<>();
+    p.put("code", code);
+    p.put("state", state);
+    p.put("iss", issuer);
+    redirect(ctx, redirectUri, p);
+  }
+
+  public static void redirectError(RoutingContext ctx, String redirectUri, OAuthError error, String state, String issuer) {
+    Map<String, String> p = new LinkedHashMap<>();
+    p.put("error", error.code().wire());
+    p.put("error_description", error.description());
+    p.put("state", state);
+    p.put("iss", issuer);
+    redirect(ctx, redirectUri, p);
+  }
+
+  /** A JSON answer that must never be cached (token responses, RFC 6749 §5.1). */
+  public static void json(RoutingContext ctx, int status, JsonObject body) {
+    ctx.response().setStatusCode(status)
+        .putHeader("Content-Type", "application/json;charset=UTF-8")
+        .putHeader("Cache-Control", "no-store")
+        .putHeader("Pragma", "no-cache")
+        .end(body.encode());
+  }
+
+  /**
+   * An RFC 6749 §5.2 error. {@code invalid_client} is 401, with {@code WWW-Authenticate: Basic}
+   * when the client tried the Authorization header.
+   */
+  public static void error(RoutingContext ctx, OAuthError error, boolean usedBasic) {
+    int status = error.code().httpStatus();
+    if (error.code() == OAuthError.Code.INVALID_CLIENT) {
+      status = 401;
+      if (usedBasic) {
+        ctx.response().putHeader("WWW-Authenticate", "Basic realm=\"grantry\", charset=\"UTF-8\"");
+      }
+    }
+    json(ctx, status, new JsonObject().put("error", error.code().wire()).put("error_description", error.description()));
+  }
+
+  private static String enc(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+  }
+}

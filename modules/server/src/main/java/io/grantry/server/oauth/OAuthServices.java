@@ -1,0 +1,66 @@
+package io.grantry.server.oauth;
+
+import io.grantry.domain.consent.Consent;
+import io.grantry.domain.consent.ConsentEvent;
+import io.grantry.domain.grant.GrantDecider;
+import io.grantry.domain.grant.GrantEvent;
+import io.grantry.domain.grant.GrantEventCodec;
+import io.grantry.domain.grant.GrantState;
+import io.grantry.domain.grant.TokenLifetimes;
+import io.grantry.eventstore.EventStore;
+import io.grantry.server.ServerResources;
+import io.grantry.server.app.Aggregate;
+import io.grantry.server.browser.BrowserSession;
+import io.grantry.server.clients.ClientDirectory;
+import io.grantry.server.tokens.TokenIssuer;
+import io.grantry.server.users.UserDirectory;
+import io.vertx.core.Vertx;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * What the OAuth endpoints of one HTTP verticle work with: the directories of clients and users,
+ * the grant and consent aggregates on the verticle's event store, token minting, the browser
+ * session, and the configured lifetimes.
+ */
+public final class OAuthServices {
+  public final ServerResources resources;
+  public final ClientDirectory clients;
+  public final UserDirectory users;
+  public final Aggregate<GrantState, GrantEvent> grants;
+  public final Aggregate<Consent.State, ConsentEvent> consents;
+  public final TokenIssuer tokens;
+  public final BrowserSession browser;
+  public final Clock clock;
+  public final String issuer;
+  public final Duration codeLifetime;
+  public final TokenLifetimes lifetimes;
+  public final Duration idTokenLifetime;
+
+  public OAuthServices(Vertx vertx, EventStore store, ServerResources resources, ClientDirectory clients,
+      UserDirectory users) {
+    this.resources = resources;
+    this.clients = clients;
+    this.users = users;
+    this.grants = new Aggregate<>(store, GrantEventCodec.INSTANCE, GrantState.initial(), GrantDecider::evolve);
+    this.consents = new Aggregate<>(store, Consent.CODEC, Consent.State.NONE, Consent::evolve);
+    this.issuer = resources.config().issuer();
+    this.tokens = new TokenIssuer(issuer,
+        resources.config().raw().getString("GRANTRY_TOKEN_AUDIENCE", issuer), resources.keys());
+    this.browser = new BrowserSession(resources.secrets().pepper(), issuer.startsWith("https://"), Duration.ofHours(12));
+    this.clock = resources.clock();
+    var raw = resources.config().raw();
+    this.codeLifetime = Duration.ofSeconds(seconds(raw, "GRANTRY_CODE_TTL_SECONDS", 60));
+    this.lifetimes = new TokenLifetimes(
+        Duration.ofSeconds(seconds(raw, "GRANTRY_ACCESS_TOKEN_TTL_SECONDS", 3600)),
+        Duration.ofSeconds(seconds(raw, "GRANTRY_REFRESH_TOKEN_TTL_SECONDS", 15 * 24 * 3600)),
+        Optional.ofNullable(raw.getString("GRANTRY_GRANT_MAX_SECONDS")).filter(s -> !s.isBlank())
+            .map(s -> Duration.ofSeconds(Long.parseLong(s.trim()))));
+    this.idTokenLifetime = Duration.ofSeconds(seconds(raw, "GRANTRY_ID_TOKEN_TTL_SECONDS", 3600));
+  }
+
+  private static long seconds(io.vertx.core.json.JsonObject raw, String key, long dflt) {
+    return io.grantry.server.config.GrantryConfig.longSetting(raw, key, dflt, 1, 5L * 366 * 24 * 3600);
+  }
+}

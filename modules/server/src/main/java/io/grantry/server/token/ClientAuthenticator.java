@@ -1,0 +1,104 @@
+package io.grantry.server.token;
+
+import io.grantry.domain.client.ClientState;
+import io.grantry.domain.client.TokenEndpointAuthMethod;
+import io.grantry.domain.oauth.OAuthError;
+import io.grantry.server.clients.ClientDirectory;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.ext.web.RoutingContext;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.Optional;
+
+/**
+ * Client authentication at the token, revocation and introspection endpoints (RFC 6749 §2.3):
+ * {@code client_secret_basic}, {@code client_secret_post}, or {@code none} for public clients.
+ * A client must use the method it registered; using two methods at once is refused. Every
+ * failure looks the same from outside ({@code invalid_client}).
+ */
+public final class ClientAuthenticator {
+  private final ClientDirectory clients;
+
+  public ClientAuthenticator(ClientDirectory clients) {
+    this.clients = clients;
+  }
+
+  /** Who the caller is, or why not; {@code usedBasic} decides the 401's WWW-Authenticate. */
+  public record Result(ClientState.Registered client, OAuthError error, boolean usedBasic) {
+    public boolean ok() {
+      return client != null;
+    }
+  }
+
+  public Future<Result> authenticate(RoutingContext ctx, MultiMap form) {
+    String header = ctx.request().getHeader("Authorization");
+    boolean basic = header != null && header.regionMatches(true, 0, "Basic ", 0, 6);
+    if (header != null && !basic) {
+      return fail("unsupported Authorization scheme", false);
+    }
+    if (form.getAll("client_id").size() > 1 || form.getAll("client_secret").size() > 1) {
+      return Future.succeededFuture(new Result(null, OAuthError.invalidRequest("client_id or client_secret is repeated"), basic));
+    }
+    String formId = form.get("client_id");
+    String formSecret = form.get("client_secret");
+    if (basic) {
+      if (formSecret != null) {
+        return Future.succeededFuture(new Result(null,
+            OAuthError.invalidRequest("use one client authentication method, not two"), true));
+      }
+      Optional<String[]> creds = decodeBasic(header.substring(6).trim());
+      if (creds.isEmpty()) {
+        return fail("malformed Basic credentials", true);
+      }
+      String id = creds.get()[0];
+      if (formId != null && !formId.equals(id)) {
+        return fail("client_id does not match the credentials", true);
+      }
+      return secret(id, creds.get()[1], TokenEndpointAuthMethod.CLIENT_SECRET_BASIC, true);
+    }
+    if (formId == null || formId.isEmpty()) {
+      return fail("the client did not authenticate", false);
+    }
+    if (formSecret != null) {
+      return secret(formId, formSecret, TokenEndpointAuthMethod.CLIENT_SECRET_POST, false);
+    }
+    return clients.find(formId).map(found -> {
+      if (found.isPresent() && !found.get().disabled()
+          && found.get().metadata().tokenEndpointAuthMethod() == TokenEndpointAuthMethod.NONE) {
+        return new Result(found.get(), null, false);
+      }
+      return new Result(null, OAuthError.invalidClient("client authentication failed"), false);
+    });
+  }
+
+  private Future<Result> secret(String id, String secret, TokenEndpointAuthMethod used, boolean basic) {
+    return clients.authenticate(id, secret).map(found -> {
+      if (found.isPresent() && !found.get().disabled() && found.get().metadata().tokenEndpointAuthMethod() == used) {
+        return new Result(found.get(), null, basic);
+      }
+      return new Result(null, OAuthError.invalidClient("client authentication failed"), basic);
+    });
+  }
+
+  private static Future<Result> fail(String why, boolean basic) {
+    return Future.succeededFuture(new Result(null, OAuthError.invalidClient("client authentication failed"), basic));
+  }
+
+  /** RFC 6749 §2.3.1: id and secret are form-urlencoded before being joined with ':' and base64-encoded. */
+  static Optional<String[]> decodeBasic(String b64) {
+    try {
+      String raw = new String(Base64.getDecoder().decode(b64), StandardCharsets.UTF_8);
+      int colon = raw.indexOf(':');
+      if (colon <= 0) {
+        return Optional.empty();
+      }
+      String id = URLDecoder.decode(raw.substring(0, colon), StandardCharsets.UTF_8);
+      String secret = URLDecoder.decode(raw.substring(colon + 1), StandardCharsets.UTF_8);
+      return id.isEmpty() || id.length() > 256 || secret.length() > 512 ? Optional.empty() : Optional.of(new String[] {id, secret});
+    } catch (IllegalArgumentException e) {
+      return Optional.empty();
+    }
+  }
+}

@@ -1,0 +1,103 @@
+package io.grantry.server.token;
+
+import io.grantry.domain.client.ClientType;
+import io.grantry.domain.grant.GrantTokens;
+import io.grantry.domain.oauth.OAuthError;
+import io.grantry.server.crypto.InvalidJwsException;
+import io.grantry.server.crypto.JwsSigner;
+import io.grantry.server.http.OAuthResponses;
+import io.grantry.server.http.RouteGroup;
+import io.grantry.server.oauth.OAuthServices;
+import io.grantry.server.tokenstate.TokenState;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * {@code POST /introspect} (RFC 7662), answered from the token-state projection, which the
+ * revoking append updates in its own transaction: a revocation is seen at once. Callers must
+ * authenticate with a secret. A client sees its own tokens; one registered with the
+ * {@code introspect} permission sees all. Anything else is exactly {@code {"active": false}}.
+ */
+public final class IntrospectionRoutes implements RouteGroup {
+  private static final JsonObject INACTIVE = new JsonObject().put("active", false);
+  private final OAuthServices s;
+  private final ClientAuthenticator authenticator;
+  private final TokenState state;
+
+  public IntrospectionRoutes(OAuthServices services) {
+    this.s = services;
+    this.authenticator = new ClientAuthenticator(services.clients);
+    this.state = new TokenState(services.resources.pool());
+  }
+
+  @Override
+  public void mount(Router router) {
+    router.post("/introspect").handler(BodyHandler.create(false).setBodyLimit(16 * 1024)).handler(this::introspect);
+  }
+
+  private void introspect(RoutingContext ctx) {
+    MultiMap form = TokenRequests.form(ctx);
+    if (form == null) {
+      return;
+    }
+    authenticator.authenticate(ctx, form).onFailure(ctx::fail).onSuccess(auth -> {
+      if (!auth.ok() || auth.client().metadata().type() == ClientType.PUBLIC) {
+        OAuthResponses.error(ctx, auth.ok() ? OAuthError.invalidClient("client authentication failed") : auth.error(),
+            auth.usedBasic());
+        return;
+      }
+      String token = form.get("token");
+      if (token == null || token.isEmpty()) {
+        OAuthResponses.error(ctx, OAuthError.invalidRequest("token is missing"), false);
+        return;
+      }
+      String caller = auth.client().clientId();
+      boolean mayAll = auth.client().metadata().introspect();
+      describe(token).onFailure(ctx::fail).onSuccess(answer -> {
+        boolean visible = answer.getBoolean("active", false)
+            && (mayAll || caller.equals(answer.getString("client_id")));
+        OAuthResponses.json(ctx, 200, visible ? answer : INACTIVE);
+      });
+    });
+  }
+
+  private Future<JsonObject> describe(String token) {
+    Instant now = s.clock.instant();
+    if (token.length() > 8192) {
+      return Future.succeededFuture(INACTIVE);
+    }
+    if (token.chars().filter(c -> c == '.').count() == 2) {
+      JsonObject claims;
+      try {
+        claims = s.resources.keys().verifier().verify(token, JwsSigner.TYP_ACCESS_TOKEN).payload();
+      } catch (InvalidJwsException e) {
+        return Future.succeededFuture(INACTIVE);
+      }
+      String jti = claims.getString("jti");
+      if (jti == null) {
+        return Future.succeededFuture(INACTIVE);
+      }
+      return state.accessToken(jti).map(t -> t.filter(x -> x.activeAt(now))
+          .map(x -> answer(x, "Bearer").put("jti", jti).put("aud", claims.getValue("aud")))
+          .orElse(INACTIVE));
+    }
+    Optional<String> secret = GrantTokens.secretOf(token);
+    if (secret.isEmpty() || GrantTokens.grantIdOf(token).isEmpty()) {
+      return Future.succeededFuture(INACTIVE);
+    }
+    return state.refreshToken(GrantTokens.hash(secret.get()))
+        .map(t -> t.filter(x -> x.activeAt(now)).map(x -> answer(x, "refresh_token")).orElse(INACTIVE));
+  }
+
+  private JsonObject answer(TokenState.Token t, String type) {
+    return new JsonObject().put("active", true).put("scope", t.scope()).put("client_id", t.clientId())
+        .put("sub", t.subject()).put("iss", s.issuer).put("token_type", type)
+        .put("iat", t.issuedAt().getEpochSecond()).put("exp", t.expiresAt().getEpochSecond());
+  }
+}

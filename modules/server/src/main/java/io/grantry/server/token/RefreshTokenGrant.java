@@ -1,0 +1,98 @@
+package io.grantry.server.token;
+
+import io.grantry.domain.client.ClientState;
+import io.grantry.domain.client.GrantType;
+import io.grantry.domain.grant.GrantCommand;
+import io.grantry.domain.grant.GrantDecider;
+import io.grantry.domain.grant.GrantState;
+import io.grantry.domain.grant.GrantTokens;
+import io.grantry.domain.grant.RefreshTokenRotated;
+import io.grantry.domain.oauth.OAuthError;
+import io.grantry.domain.oauth.Scopes;
+import io.grantry.server.app.Aggregate;
+import io.grantry.server.browser.SignedValues;
+import io.grantry.server.oauth.OAuthServices;
+import io.grantry.server.tokens.TokenIssuer;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.ext.web.RoutingContext;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * {@code grant_type=refresh_token} (RFC 6749 §6) with rotation on every use; a rotated token
+ * presented again revokes the whole grant (RFC 9700 §4.14.2). The successor's secret is derived
+ * from the presented one with a server key, so that within the optional grace period a retry
+ * gets the very same successor instead of revoking the grant (see GrantDecider).
+ */
+final class RefreshTokenGrant implements TokenRoutes.TokenGrant {
+  private final OAuthServices s;
+  private final Minting minting;
+  private final SignedValues successors;
+  private final Duration grace;
+
+  RefreshTokenGrant(OAuthServices s) {
+    this.s = s;
+    this.minting = new Minting(s);
+    this.successors = new SignedValues(s.resources.secrets().pepper(), "refresh-successor");
+    this.grace = Duration.ofSeconds(io.grantry.server.config.GrantryConfig.longSetting(s.resources.config().raw(),
+        "GRANTRY_REFRESH_GRACE_SECONDS", 0, 0, GrantDecider.MAX_REFRESH_GRACE.getSeconds()));
+  }
+
+  @Override
+  public GrantType type() {
+    return GrantType.REFRESH_TOKEN;
+  }
+
+  @Override
+  public Future<TokenRoutes.Result> exchange(RoutingContext ctx, MultiMap form, ClientState.Registered client) {
+    String token = form.get("refresh_token");
+    if (token == null || token.isEmpty()) {
+      return Future.succeededFuture(TokenRoutes.Result.refused(OAuthError.invalidRequest("refresh_token is missing")));
+    }
+    Optional<Scopes> requested = Optional.empty();
+    String scope = form.get("scope");
+    if (scope != null && !scope.isBlank()) {
+      try {
+        requested = Optional.of(Scopes.parse(scope));
+      } catch (IllegalArgumentException e) {
+        return Future.succeededFuture(TokenRoutes.Result.refused(OAuthError.invalidScope("the scope parameter is malformed")));
+      }
+    }
+    Optional<String> grantId = GrantTokens.grantIdOf(token);
+    Optional<String> secret = GrantTokens.secretOf(token);
+    if (grantId.isEmpty() || secret.isEmpty()) {
+      return Future.succeededFuture(TokenRoutes.Result.refused(OAuthError.invalidGrant("the refresh token is not valid")));
+    }
+    String id = grantId.get();
+    String nextSecret = successors.tag(secret.get());
+    String jti = GrantTokens.jti(id, TokenIssuer.secret().substring(0, 16));
+    Instant now = s.clock.instant();
+    GrantCommand.Refresh cmd = new GrantCommand.Refresh(id, client.clientId(), GrantTokens.hash(secret.get()), requested,
+        GrantTokens.hash(nextSecret), jti, s.lifetimes, grace);
+    return s.grants.execute(GrantTokens.streamId(id), state -> GrantDecider.decide(state, cmd, now),
+            new Aggregate.Metadata("client:" + client.clientId(), ctx.get("requestId"), null))
+        .compose(outcome -> {
+          if (!outcome.accepted()) {
+            return Future.succeededFuture(TokenRoutes.Result.refused(outcome.error()));
+          }
+          Optional<OAuthError> refusal = GrantDecider.refusalIn(outcome.events());
+          if (refusal.isPresent()) {
+            return Future.succeededFuture(TokenRoutes.Result.refused(refusal.get()));
+          }
+          GrantState.Active active = (GrantState.Active) outcome.state();
+          // A rotation now, or (grace retry, no events) the rotation recorded before.
+          Optional<RefreshTokenRotated> rotated = outcome.events().stream()
+              .filter(RefreshTokenRotated.class::isInstance).map(RefreshTokenRotated.class::cast).findFirst()
+              .or(active::lastRotation);
+          if (rotated.isEmpty()) {
+            return Future.succeededFuture(TokenRoutes.Result.refused(OAuthError.invalidGrant("the refresh token is not valid")));
+          }
+          RefreshTokenRotated r = rotated.get();
+          return minting.response(client, r.userId(), r.accessTokenJti(), r.scopes(), r.rotatedAt(),
+              r.accessTokenExpiresAt(), active.authorization(), GrantTokens.token(id, nextSecret), true)
+              .map(TokenRoutes.Result::ok);
+        });
+  }
+}

@@ -1,0 +1,98 @@
+package io.grantry.server.token;
+
+import io.grantry.domain.client.ClientState;
+import io.grantry.domain.grant.GrantCommand;
+import io.grantry.domain.grant.GrantDecider;
+import io.grantry.domain.grant.GrantState;
+import io.grantry.domain.grant.GrantTokens;
+import io.grantry.domain.grant.RevocationReason;
+import io.grantry.domain.oauth.OAuthError;
+import io.grantry.server.app.Aggregate;
+import io.grantry.server.crypto.InvalidJwsException;
+import io.grantry.server.crypto.JwsSigner;
+import io.grantry.server.http.OAuthResponses;
+import io.grantry.server.http.RouteGroup;
+import io.grantry.server.oauth.OAuthServices;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.util.Optional;
+
+/**
+ * {@code POST /revoke} (RFC 7009). The client authenticates; the token (hint or not) is tried as
+ * an access token JWT, then as a refresh token. Revoking a refresh token revokes its grant and
+ * everything issued from it; revoking an access token marks its jti. An unknown, malformed or
+ * already revoked token, or another client's, is answered 200 and changes nothing (§2.2).
+ */
+public final class RevocationRoutes implements RouteGroup {
+  private final OAuthServices s;
+  private final ClientAuthenticator authenticator;
+
+  public RevocationRoutes(OAuthServices services) {
+    this.s = services;
+    this.authenticator = new ClientAuthenticator(services.clients);
+  }
+
+  @Override
+  public void mount(Router router) {
+    router.post("/revoke").handler(BodyHandler.create(false).setBodyLimit(16 * 1024)).handler(this::revoke);
+  }
+
+  private void revoke(RoutingContext ctx) {
+    MultiMap form = TokenRequests.form(ctx);
+    if (form == null) {
+      return;
+    }
+    authenticator.authenticate(ctx, form).onFailure(ctx::fail).onSuccess(auth -> {
+      if (!auth.ok()) {
+        OAuthResponses.error(ctx, auth.error(), auth.usedBasic());
+        return;
+      }
+      String token = form.get("token");
+      if (token == null || token.isEmpty()) {
+        OAuthResponses.error(ctx, OAuthError.invalidRequest("token is missing"), false);
+        return;
+      }
+      revoke(ctx, auth.client(), token).onFailure(ctx::fail)
+          .onSuccess(v -> OAuthResponses.json(ctx, 200, new JsonObject()));
+    });
+  }
+
+  private Future<Void> revoke(RoutingContext ctx, ClientState.Registered client, String token) {
+    Aggregate.Metadata who = new Aggregate.Metadata("client:" + client.clientId(), ctx.get("requestId"), null);
+    if (token.chars().filter(c -> c == '.').count() == 2) {
+      JsonObject claims;
+      try {
+        claims = s.resources.keys().verifier().verify(token, JwsSigner.TYP_ACCESS_TOKEN).payload();
+      } catch (InvalidJwsException e) {
+        return Future.succeededFuture();
+      }
+      String jti = claims.getString("jti");
+      Optional<String> grantId = jti == null ? Optional.empty() : GrantTokens.grantIdOf(jti);
+      if (grantId.isEmpty()) {
+        return Future.succeededFuture();
+      }
+      GrantCommand cmd = new GrantCommand.RevokeAccessToken(grantId.get(), jti, who.actor(), Optional.of(client.clientId()));
+      return s.grants.execute(GrantTokens.streamId(grantId.get()), st -> GrantDecider.decide(st, cmd, s.clock.instant()), who)
+          .mapEmpty();
+    }
+    Optional<String> grantId = GrantTokens.grantIdOf(token);
+    Optional<String> secret = GrantTokens.secretOf(token);
+    if (grantId.isEmpty() || secret.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    String hash = GrantTokens.hash(secret.get());
+    GrantCommand cmd = new GrantCommand.RevokeGrant(grantId.get(), RevocationReason.REVOKED_BY_CLIENT, who.actor(),
+        Optional.of(client.clientId()));
+    return s.grants.execute(GrantTokens.streamId(grantId.get()), st -> {
+      // Only the holder of one of the grant's refresh tokens may revoke it this way.
+      boolean holds = st instanceof GrantState.Active a
+          && (a.refreshToken().map(r -> GrantTokens.hashesEqual(r.hash(), hash)).orElse(false)
+              || a.rotatedRefreshHashes().contains(hash));
+      return holds ? GrantDecider.decide(st, cmd, s.clock.instant()) : io.grantry.domain.Decision.unchanged();
+    }, who).mapEmpty();
+  }
+}

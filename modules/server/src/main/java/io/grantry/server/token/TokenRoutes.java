@@ -1,0 +1,109 @@
+package io.grantry.server.token;
+
+import io.grantry.domain.DomainError;
+import io.grantry.domain.client.ClientState;
+import io.grantry.domain.client.GrantType;
+import io.grantry.domain.oauth.OAuthError;
+import io.grantry.server.http.OAuthResponses;
+import io.grantry.server.http.RouteGroup;
+import io.grantry.server.oauth.OAuthServices;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * {@code POST /token} (RFC 6749 §3.2): checks the request's form, authenticates the client and
+ * hands the request to the class of its grant type. Every answer carries
+ * {@code Cache-Control: no-store}; bad input is always a §5.2 error, never a 5xx.
+ */
+public final class TokenRoutes implements RouteGroup {
+  /** Parameters that may appear once only (RFC 6749 §3.2: "MUST NOT be included more than once"). */
+  private static final Set<String> SINGLE = Set.of("grant_type", "code", "redirect_uri", "code_verifier",
+      "refresh_token", "scope", "client_id", "client_secret");
+
+  private final ClientAuthenticator authenticator;
+  private final Map<String, TokenGrant> grants;
+
+  public TokenRoutes(OAuthServices services) {
+    this.authenticator = new ClientAuthenticator(services.clients);
+    this.grants = Map.of(
+        GrantType.AUTHORIZATION_CODE.wire(), new AuthorizationCodeGrant(services),
+        GrantType.REFRESH_TOKEN.wire(), new RefreshTokenGrant(services),
+        GrantType.CLIENT_CREDENTIALS.wire(), new ClientCredentialsGrant(services));
+  }
+
+  /** One grant type's exchange: the token response, or the error to answer. */
+  public interface TokenGrant {
+    GrantType type();
+
+    Future<Result> exchange(RoutingContext ctx, MultiMap form, ClientState.Registered client);
+  }
+
+  public record Result(JsonObject response, OAuthError error) {
+    public static Result ok(JsonObject response) {
+      return new Result(response, null);
+    }
+
+    public static Result refused(OAuthError error) {
+      return new Result(null, error);
+    }
+
+    /** A refused domain decision: its OAuth error, or invalid_grant for anything else (unknown grant). */
+    public static Result refused(DomainError error) {
+      return new Result(null, error instanceof DomainError.OAuth o ? o.error()
+          : OAuthError.invalidGrant("the grant is not valid"));
+    }
+  }
+
+  @Override
+  public void mount(Router router) {
+    router.post("/token").handler(BodyHandler.create(false).setBodyLimit(16 * 1024)).handler(this::token);
+  }
+
+  private void token(RoutingContext ctx) {
+    String contentType = ctx.request().getHeader("Content-Type");
+    if (contentType == null || !contentType.toLowerCase().startsWith("application/x-www-form-urlencoded")) {
+      OAuthResponses.error(ctx, OAuthError.invalidRequest("the body must be application/x-www-form-urlencoded"), false);
+      return;
+    }
+    MultiMap form = ctx.request().formAttributes();
+    for (String name : SINGLE) {
+      if (form.getAll(name).size() > 1) {
+        OAuthResponses.error(ctx, OAuthError.invalidRequest("the parameter " + name + " is repeated"), false);
+        return;
+      }
+    }
+    String grantType = form.get("grant_type");
+    if (grantType == null || grantType.isEmpty()) {
+      OAuthResponses.error(ctx, OAuthError.invalidRequest("grant_type is missing"), false);
+      return;
+    }
+    TokenGrant grant = grants.get(grantType);
+    authenticator.authenticate(ctx, form).onFailure(ctx::fail).onSuccess(auth -> {
+      if (!auth.ok()) {
+        OAuthResponses.error(ctx, auth.error(), auth.usedBasic());
+        return;
+      }
+      if (grant == null) {
+        OAuthResponses.error(ctx, OAuthError.unsupportedGrantType("grant_type " + grantType + " is not supported"), false);
+        return;
+      }
+      if (!auth.client().metadata().allows(grant.type())) {
+        OAuthResponses.error(ctx, OAuthError.unauthorizedClient("the client may not use " + grantType), false);
+        return;
+      }
+      grant.exchange(ctx, form, auth.client()).onFailure(ctx::fail).onSuccess(r -> {
+        if (r.error() != null) {
+          OAuthResponses.error(ctx, r.error(), false);
+        } else {
+          OAuthResponses.json(ctx, 200, r.response());
+        }
+      });
+    });
+  }
+}

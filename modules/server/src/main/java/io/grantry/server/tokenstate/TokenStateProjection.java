@@ -1,0 +1,128 @@
+package io.grantry.server.tokenstate;
+
+import io.grantry.domain.grant.AccessTokenRevoked;
+import io.grantry.domain.grant.AuthorizationCodeIssued;
+import io.grantry.domain.grant.AuthorizationCodeRedeemed;
+import io.grantry.domain.grant.ClientCredentialsIssued;
+import io.grantry.domain.grant.GrantEvent;
+import io.grantry.domain.grant.GrantEventCodec;
+import io.grantry.domain.grant.GrantRevoked;
+import io.grantry.domain.grant.GrantTokens;
+import io.grantry.domain.grant.RefreshTokenRotated;
+import io.grantry.eventstore.RecordedEvent;
+import io.grantry.projections.Projection;
+import io.grantry.projections.TableNames;
+import io.vertx.core.Future;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Grant and token rows from grant events: a pure mapping from each event to statements
+ * (testable without a database), run in the append's transaction. Every statement is idempotent
+ * (inserts do nothing on conflict, updates never undo a revocation). Statements run grouped by
+ * kind, issuing before revoking, so a batch that issues and revokes ends revoked.
+ */
+public final class TokenStateProjection implements Projection {
+  public static final String NAME = "token_state";
+  private static final String G = "grants";
+  private static final String A = "access_tokens";
+  private static final String R = "refresh_tokens";
+
+  /** The kinds of statement, in the order they run within a batch. */
+  enum Kind { GRANT_INSERT, GRANT_ACTIVE, ACCESS_INSERT, REFRESH_INSERT, REFRESH_ROTATED, ACCESS_REVOKE, GRANT_REVOKE,
+    GRANT_REVOKE_ACCESS, GRANT_REVOKE_REFRESH }
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public List<String> tables() {
+    return List.of(G, A, R);
+  }
+
+  static String sql(Kind k, TableNames t) {
+    return switch (k) {
+      case GRANT_INSERT -> "INSERT INTO " + t.of(G) + " (grant_id, kind, client_id, user_id, scope, status, created_at, updated_at)"
+          + " VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (grant_id) DO NOTHING";
+      case GRANT_ACTIVE -> "UPDATE " + t.of(G) + " SET status = 'active', scope = $2, updated_at = $3"
+          + " WHERE grant_id = $1 AND status = 'code_issued'";
+      case ACCESS_INSERT -> "INSERT INTO " + t.of(A) + " (jti, grant_id, client_id, subject, scope, issued_at, expires_at)"
+          + " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (jti) DO NOTHING";
+      case REFRESH_INSERT -> "INSERT INTO " + t.of(R) + " (hash, grant_id, client_id, subject, scope, issued_at, expires_at, status)"
+          + " VALUES ($1, $2, $3, $4, $5, $6, $7, 'active') ON CONFLICT (hash) DO NOTHING";
+      case REFRESH_ROTATED -> "UPDATE " + t.of(R) + " SET status = 'rotated' WHERE hash = $1 AND status = 'active'";
+      case ACCESS_REVOKE -> "UPDATE " + t.of(A) + " SET revoked_at = $2 WHERE jti = $1 AND revoked_at IS NULL";
+      case GRANT_REVOKE -> "UPDATE " + t.of(G) + " SET status = 'revoked', revoked_at = $2, revoked_reason = $3, updated_at = $2"
+          + " WHERE grant_id = $1 AND status <> 'revoked'";
+      case GRANT_REVOKE_ACCESS -> "UPDATE " + t.of(A) + " SET revoked_at = $2 WHERE grant_id = $1 AND revoked_at IS NULL";
+      case GRANT_REVOKE_REFRESH -> "UPDATE " + t.of(R) + " SET status = 'revoked' WHERE grant_id = $1 AND status <> 'revoked'";
+    };
+  }
+
+  /** The statements one event calls for (none for events that change no token state). */
+  static List<Map.Entry<Kind, Tuple>> statements(GrantEvent e) {
+    List<Map.Entry<Kind, Tuple>> out = new ArrayList<>(3);
+    if (e instanceof AuthorizationCodeIssued c) {
+      out.add(Map.entry(Kind.GRANT_INSERT, Tuple.of(c.grantId(), "authorization_code", c.clientId(), c.userId(),
+          c.scopes().value(), "code_issued", ts(c.issuedAt()))));
+    } else if (e instanceof AuthorizationCodeRedeemed r) {
+      out.add(Map.entry(Kind.GRANT_ACTIVE, Tuple.of(r.grantId(), r.scopes().value(), ts(r.redeemedAt()))));
+      out.add(Map.entry(Kind.ACCESS_INSERT, Tuple.of(r.accessTokenJti(), r.grantId(), r.clientId(), r.userId(),
+          r.scopes().value(), ts(r.redeemedAt()), ts(r.accessTokenExpiresAt()))));
+      r.refreshTokenHash().ifPresent(h -> out.add(Map.entry(Kind.REFRESH_INSERT, Tuple.of(h, r.grantId(), r.clientId(),
+          r.userId(), r.scopes().value(), ts(r.redeemedAt()), ts(r.refreshTokenExpiresAt().orElse(r.redeemedAt()))))));
+    } else if (e instanceof RefreshTokenRotated r) {
+      out.add(Map.entry(Kind.REFRESH_ROTATED, Tuple.of(r.oldHash())));
+      out.add(Map.entry(Kind.REFRESH_INSERT, Tuple.of(r.newHash(), r.grantId(), r.clientId(), r.userId(),
+          r.scopes().value(), ts(r.rotatedAt()), ts(r.refreshTokenExpiresAt()))));
+      out.add(Map.entry(Kind.ACCESS_INSERT, Tuple.of(r.accessTokenJti(), r.grantId(), r.clientId(), r.userId(),
+          r.scopes().value(), ts(r.rotatedAt()), ts(r.accessTokenExpiresAt()))));
+    } else if (e instanceof ClientCredentialsIssued c) {
+      out.add(Map.entry(Kind.GRANT_INSERT, Tuple.of(c.grantId(), "client_credentials", c.clientId(), null,
+          c.scopes().value(), "active", ts(c.issuedAt()))));
+      out.add(Map.entry(Kind.ACCESS_INSERT, Tuple.of(c.jti(), c.grantId(), c.clientId(), c.clientId(),
+          c.scopes().value(), ts(c.issuedAt()), ts(c.expiresAt()))));
+    } else if (e instanceof AccessTokenRevoked a) {
+      out.add(Map.entry(Kind.ACCESS_REVOKE, Tuple.of(a.jti(), ts(a.revokedAt()))));
+    } else if (e instanceof GrantRevoked g) {
+      out.add(Map.entry(Kind.GRANT_REVOKE, Tuple.of(g.grantId(), ts(g.revokedAt()), g.reason().wire())));
+      out.add(Map.entry(Kind.GRANT_REVOKE_ACCESS, Tuple.of(g.grantId(), ts(g.revokedAt()))));
+      out.add(Map.entry(Kind.GRANT_REVOKE_REFRESH, Tuple.of(g.grantId())));
+    }
+    return out;
+  }
+
+  @Override
+  public Future<Void> apply(SqlConnection tx, TableNames tables, List<RecordedEvent> events) {
+    Map<Kind, List<Tuple>> byKind = new LinkedHashMap<>();
+    for (RecordedEvent re : events) {
+      if (!re.streamId().startsWith(GrantTokens.STREAM_PREFIX)) {
+        continue;
+      }
+      for (var st : statements(GrantEventCodec.INSTANCE.fromJson(re.type(), re.payload()))) {
+        byKind.computeIfAbsent(st.getKey(), k -> new ArrayList<>()).add(st.getValue());
+      }
+    }
+    Future<Void> f = Future.succeededFuture();
+    for (Kind k : Kind.values()) {
+      List<Tuple> batch = byKind.get(k);
+      if (batch != null) {
+        f = f.compose(v -> tx.preparedQuery(sql(k, tables)).executeBatch(batch).mapEmpty());
+      }
+    }
+    return f;
+  }
+
+  static OffsetDateTime ts(Instant i) {
+    return OffsetDateTime.ofInstant(i, ZoneOffset.UTC);
+  }
+}
