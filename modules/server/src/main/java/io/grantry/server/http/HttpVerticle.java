@@ -3,6 +3,8 @@ package io.grantry.server.http;
 import io.grantry.eventstore.EventStore;
 import io.grantry.eventstore.EventStoreOptions;
 import io.grantry.server.ServerResources;
+import io.grantry.server.admin.AdminApi;
+import io.grantry.server.app.InlineProjections;
 import io.grantry.server.discovery.DiscoveryRoutes;
 import io.grantry.server.health.HealthRoutes;
 import io.grantry.server.health.MetricsRoutes;
@@ -31,11 +33,16 @@ public final class HttpVerticle extends VerticleBase {
   public Future<?> start() {
     store = EventStore.create(vertx, resources.pool(),
         EventStoreOptions.defaults().withMeterRegistry(resources.registry()));
-    Router router = Router.router(vertx);
-    List<RouteGroup> groups = List.of(
+    InlineProjections.register(store);
+    return AdminApi.create(vertx, store, resources).compose(admin -> listen(List.of(
         new HealthRoutes(resources),
         new MetricsRoutes(resources),
-        new DiscoveryRoutes(resources));
+        new DiscoveryRoutes(resources),
+        admin)));
+  }
+
+  private Future<HttpServer> listen(List<RouteGroup> groups) {
+    Router router = Router.router(vertx);
     groups.forEach(g -> g.mount(router));
     router.route().last().handler(ctx -> Failures.send(ctx, 404, "not_found", "No such resource."));
     router.route().failureHandler(Failures::handle);
