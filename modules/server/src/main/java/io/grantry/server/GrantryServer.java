@@ -4,6 +4,7 @@ import io.grantry.eventstore.pg.Migrations;
 import io.grantry.eventstore.pg.PgSettings;
 import io.grantry.eventstore.EventStore;
 import io.grantry.eventstore.EventStoreOptions;
+import io.grantry.server.app.InlineProjections;
 import io.grantry.server.config.GrantryConfig;
 import io.grantry.server.config.ServerSecrets;
 import io.grantry.server.crypto.ClientSecrets;
@@ -102,6 +103,7 @@ public final class GrantryServer {
                   Clock clock = Clock.systemUTC();
                   EventStore store = EventStore.create(vertx, pool, EventStoreOptions.defaults()
                       .withMeterRegistry(registry).withListenOptions(connect));
+                  InlineProjections.register(store);
                   KeyService keys = new KeyService(vertx, store, new KeyEncryption(crypto.secrets().kek()), clock);
                   ServerResources resources = new ServerResources(config, pool, connect, registry, migrated,
                       crypto.secrets(), keys, new ClientSecrets(crypto.secrets().pepper()), crypto.passwords(), clock);

@@ -2,8 +2,9 @@ package io.grantry.server.http;
 
 import io.grantry.eventstore.EventStore;
 import io.grantry.eventstore.EventStoreOptions;
-import io.grantry.projections.ProjectionRunner;
 import io.grantry.server.ServerResources;
+import io.grantry.server.admin.AdminApi;
+import io.grantry.server.app.InlineProjections;
 import io.grantry.server.authorize.AuthorizeRoutes;
 import io.grantry.server.clients.ClientDirectory;
 import io.grantry.server.oauth.OAuthServices;
@@ -11,7 +12,6 @@ import io.grantry.server.token.IntrospectionRoutes;
 import io.grantry.server.token.RevocationRoutes;
 import io.grantry.server.token.TokenRoutes;
 import io.grantry.server.token.UserinfoRoutes;
-import io.grantry.server.tokenstate.TokenStateProjection;
 import io.grantry.server.users.UserDirectory;
 import io.grantry.server.discovery.DiscoveryRoutes;
 import io.grantry.server.health.HealthRoutes;
@@ -41,15 +41,11 @@ public final class HttpVerticle extends VerticleBase {
   public Future<?> start() {
     store = EventStore.create(vertx, resources.pool(),
         EventStoreOptions.defaults().withMeterRegistry(resources.registry()));
-    ProjectionRunner projections = new ProjectionRunner(store);
-    store.addInlineProjection(projections.inline(new TokenStateProjection()));
+    InlineProjections.register(store);
     ClientDirectory clients = new ClientDirectory(vertx, store, resources);
     UserDirectory users = new UserDirectory(vertx, store, resources);
     OAuthServices oauth = new OAuthServices(vertx, store, resources, clients, users);
-
-    Router router = Router.router(vertx);
-    router.route().handler(HttpVerticle::requestId);
-    List<RouteGroup> groups = List.of(
+    return AdminApi.create(vertx, store, resources).compose(admin -> listen(List.of(
         new HealthRoutes(resources),
         new MetricsRoutes(resources),
         new DiscoveryRoutes(resources),
@@ -57,7 +53,13 @@ public final class HttpVerticle extends VerticleBase {
         new TokenRoutes(oauth),
         new RevocationRoutes(oauth),
         new IntrospectionRoutes(oauth),
-        new UserinfoRoutes(oauth));
+        new UserinfoRoutes(oauth),
+        admin)));
+  }
+
+  private Future<HttpServer> listen(List<RouteGroup> groups) {
+    Router router = Router.router(vertx);
+    router.route().handler(HttpVerticle::requestId);
     groups.forEach(g -> g.mount(router));
     router.route().last().handler(ctx -> Failures.send(ctx, 404, "not_found", "No such resource."));
     router.route().failureHandler(Failures::handle);

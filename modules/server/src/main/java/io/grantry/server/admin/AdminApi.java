@@ -1,0 +1,117 @@
+package io.grantry.server.admin;
+
+import io.grantry.eventstore.EventStore;
+import io.grantry.server.ServerResources;
+import io.grantry.server.clients.ClientDirectory;
+import io.grantry.server.clients.ClientService;
+import io.grantry.server.config.GrantryConfig;
+import io.grantry.server.http.RouteGroup;
+import io.grantry.server.users.UserDirectory;
+import io.grantry.server.users.UserService;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.openapi.router.OpenAPIRoute;
+import io.vertx.ext.web.openapi.router.RequestExtractor;
+import io.vertx.ext.web.openapi.router.RouterBuilder;
+import io.vertx.openapi.contract.OpenAPIContract;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * The admin API under {@code /admin}, written contract-first: {@value #CONTRACT} (OpenAPI 3.1) is
+ * loaded at start, vertx-web-openapi-router builds the routes from it and validates every request
+ * against it, and each operation id is bound to one handler here. A start fails if an operation of
+ * the document has no handler, so the document and the code cannot drift apart.
+ *
+ * <p>Order per request: a request id, the admin token (before anything is read), the body (at most
+ * {@value #MAX_BODY} bytes), the library's validation, the handler; failures go to
+ * {@link AdminProblems}.
+ *
+ * <p>The document's {@code servers} entry has the path {@code /admin}, which is where the router's
+ * paths are mounted; the copy served at {@code /admin/openapi.json} names this server's issuer.
+ */
+public final class AdminApi implements RouteGroup {
+  public static final String CONTRACT = "openapi/admin.yaml";
+  public static final String MOUNT = "/admin";
+  static final int MAX_BODY = 64 * 1024;
+  /** How long a rotated-out client secret keeps working when the request does not say. */
+  public static final String GRACE_SETTING = "GRANTRY_CLIENT_SECRET_GRACE_SECONDS";
+  static final long DEFAULT_GRACE_SECONDS = 86_400;
+
+  private final Router router;
+
+  private AdminApi(Router router) {
+    this.router = router;
+  }
+
+  /** Loads the contract and builds the admin routes over {@code store} (which must carry the inline projections). */
+  public static Future<AdminApi> create(Vertx vertx, EventStore store, ServerResources resources) {
+    Duration grace;
+    try {
+      grace = Duration.ofSeconds(GrantryConfig.longSetting(resources.config().raw(), GRACE_SETTING, DEFAULT_GRACE_SECONDS,
+          0, io.grantry.domain.client.ClientDecider.MAX_SECRET_GRACE.toSeconds()));
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    return OpenAPIContract.from(vertx, CONTRACT).map(contract -> {
+      ClientResource clients = new ClientResource(new ClientService(vertx, store, resources),
+          new ClientDirectory(vertx, store, resources), grace, resources.clock());
+      UserResource users = new UserResource(new UserService(vertx, store, resources),
+          new UserDirectory(vertx, store, resources));
+      KeyResource keys = new KeyResource(resources.keys(), store, resources.clock());
+      String document = served(contract.getRawContract(), resources.config().issuer()).encode();
+
+      Map<String, Handler<RoutingContext>> handlers = Map.ofEntries(
+          Map.entry("getOpenApi", ctx -> ctx.response().putHeader("Content-Type", "application/json").end(document)),
+          Map.entry("createClient", clients::create),
+          Map.entry("listClients", clients::list),
+          Map.entry("showClient", clients::show),
+          Map.entry("updateClient", clients::update),
+          Map.entry("rotateClientSecret", clients::rotateSecret),
+          Map.entry("disableClient", clients::disable),
+          Map.entry("createUser", users::create),
+          Map.entry("listUsers", users::list),
+          Map.entry("showUser", users::show),
+          Map.entry("setUserPassword", users::setPassword),
+          Map.entry("disableUser", users::disable),
+          Map.entry("listKeys", keys::list),
+          Map.entry("rotateKey", keys::rotate));
+
+      RouterBuilder builder = RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler());
+      builder.rootHandler(AdminRequest.ASSIGN_REQUEST_ID);
+      builder.rootHandler(new AdminToken(resources.secrets().adminToken()));
+      builder.rootHandler(BodyHandler.create(false).setBodyLimit(MAX_BODY));
+      for (OpenAPIRoute route : builder.getRoutes()) {
+        String id = route.getOperation().getOperationId();
+        Handler<RoutingContext> handler = handlers.get(id);
+        if (handler == null) {
+          throw new IllegalStateException(CONTRACT + " has the operation " + id + " that no handler serves");
+        }
+        // The admin token is checked by the root handler above, before the body is read.
+        route.setDoSecurity(false).addHandler(handler);
+      }
+      if (builder.getRoutes().size() != handlers.size()) {
+        throw new IllegalStateException("handlers are bound to operations that " + CONTRACT + " does not have");
+      }
+      Router router = builder.createRouter();
+      router.route().failureHandler(AdminProblems::handle);
+      return new AdminApi(router);
+    });
+  }
+
+  /** The document as served: {@code servers} names this server's issuer. */
+  static JsonObject served(JsonObject raw, String issuer) {
+    return raw.copy().put("servers", new JsonArray().add(new JsonObject().put("url", issuer + MOUNT)));
+  }
+
+  @Override
+  public void mount(Router parent) {
+    parent.route(MOUNT + "/*").subRouter(router);
+  }
+}

@@ -1,0 +1,119 @@
+package io.grantry.server.clients;
+
+import io.grantry.domain.client.ClientCommand;
+import io.grantry.domain.client.ClientDecider;
+import io.grantry.domain.client.ClientEvent;
+import io.grantry.domain.client.ClientEventCodec;
+import io.grantry.domain.client.ClientMetadata;
+import io.grantry.domain.client.ClientState;
+import io.grantry.domain.client.ClientType;
+import io.grantry.eventstore.EventStore;
+import io.grantry.server.ServerResources;
+import io.grantry.server.app.Aggregate;
+import io.grantry.server.app.CommandRejected;
+import io.grantry.server.crypto.ClientSecrets;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Registers, updates, re-keys and disables clients: each command goes through {@link Aggregate}
+ * (load the {@code client:<id>} stream, decide with {@link ClientDecider}, append with the version
+ * read). Secrets are generated here, returned to the caller once, and only their keyed hash is
+ * recorded. A refusal fails the future with {@link CommandRejected}.
+ */
+public final class ClientService {
+  private static final Logger log = LoggerFactory.getLogger(ClientService.class);
+  private static final char[] ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789".toCharArray();
+  /** 20 characters of 36: about 103 bits, so generated ids never collide in practice. */
+  private static final int GENERATED_ID_LENGTH = 20;
+
+  private final Aggregate<ClientState, ClientEvent> clients;
+  private final ClientSecrets secrets;
+  private final Clock clock;
+  private final SecureRandom random = new SecureRandom();
+
+  /** A client as a command left it, with its new secret when the command made one (shown once, never stored). */
+  public record Issued(ClientState.Registered client, Optional<String> clientSecret) {
+    @Override
+    public String toString() {
+      return "Issued[" + client.clientId() + ", clientSecret=" + (clientSecret.isPresent() ? "<redacted>" : "none") + "]";
+    }
+  }
+
+  /**
+   * @param vertx     the Vert.x instance (unused today: nothing here blocks)
+   * @param store     the event store the commands append to; it must carry the clients projection
+   * @param resources the server's client secret hashing and clock
+   */
+  public ClientService(Vertx vertx, EventStore store, ServerResources resources) {
+    this(store, resources.clientSecrets(), resources.clock());
+  }
+
+  ClientService(EventStore store, ClientSecrets secrets, Clock clock) {
+    this.clients = new Aggregate<>(store, ClientEventCodec.INSTANCE, ClientState.initial(), ClientDecider::evolve);
+    this.secrets = secrets;
+    this.clock = clock;
+  }
+
+  /**
+   * Registers a client under {@code clientId}, or a generated id when empty. A confidential
+   * client gets a generated secret (256 random bits), returned in {@link Issued#clientSecret()}.
+   */
+  public Future<Issued> register(Optional<String> clientId, ClientMetadata metadata, Aggregate.Metadata who) {
+    String id = clientId.orElseGet(this::newClientId);
+    Optional<String> secret = metadata.type() == ClientType.CONFIDENTIAL ? Optional.of(secrets.generate()) : Optional.empty();
+    ClientCommand command = new ClientCommand.Register(id, metadata, secret.map(secrets::hash));
+    return run(id, command, who).map(client -> {
+      log.info("Client {} ({}) registered by {} (request {})", id, metadata.type().wire(), who.actor(), who.requestId());
+      return new Issued(client, secret);
+    });
+  }
+
+  /** Replaces the client's metadata as a whole (RFC 7592 §2.2); the client type cannot change. */
+  public Future<ClientState.Registered> update(String clientId, ClientMetadata metadata, Aggregate.Metadata who) {
+    return run(clientId, new ClientCommand.Update(clientId, metadata), who)
+        .onSuccess(c -> log.info("Client {} updated by {} (request {})", clientId, who.actor(), who.requestId()));
+  }
+
+  /**
+   * Gives a confidential client a new secret; the current one keeps working for {@code grace}
+   * (zero ends it now), so a deployment can roll over without downtime.
+   */
+  public Future<Issued> rotateSecret(String clientId, Duration grace, Aggregate.Metadata who) {
+    String secret = secrets.generate();
+    return run(clientId, new ClientCommand.RotateSecret(clientId, secrets.hash(secret), grace), who).map(client -> {
+      log.info("Client {} secret rotated by {} (request {}), previous secret valid for {}", clientId, who.actor(),
+          who.requestId(), grace);
+      return new Issued(client, Optional.of(secret));
+    });
+  }
+
+  /** Disables the client: it can no longer authenticate or start an authorization. Repeating it changes nothing. */
+  public Future<ClientState.Registered> disable(String clientId, Aggregate.Metadata who) {
+    return run(clientId, new ClientCommand.Disable(clientId), who)
+        .onSuccess(c -> log.info("Client {} disabled by {} (request {})", clientId, who.actor(), who.requestId()));
+  }
+
+  private Future<ClientState.Registered> run(String clientId, ClientCommand command, Aggregate.Metadata who) {
+    Function<ClientState, io.grantry.domain.Decision<ClientEvent>> decide =
+        state -> ClientDecider.decide(state, command, clock.instant());
+    return clients.execute(ClientsProjection.streamId(clientId), decide, who).compose(outcome -> outcome.accepted()
+        ? Future.succeededFuture((ClientState.Registered) outcome.state())
+        : Future.failedFuture(new CommandRejected(outcome.error())));
+  }
+
+  private String newClientId() {
+    char[] out = new char[GENERATED_ID_LENGTH];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = ID_ALPHABET[random.nextInt(ID_ALPHABET.length)];
+    }
+    return new String(out);
+  }
+}

@@ -1,0 +1,137 @@
+package io.grantry.server.clients;
+
+import io.grantry.domain.client.ClientDisabled;
+import io.grantry.domain.client.ClientEvent;
+import io.grantry.domain.client.ClientEventCodec;
+import io.grantry.domain.client.ClientMetadata;
+import io.grantry.domain.client.ClientRegistered;
+import io.grantry.domain.client.ClientSecretRotated;
+import io.grantry.domain.client.ClientUpdated;
+import io.grantry.domain.client.GrantType;
+import io.grantry.eventstore.RecordedEvent;
+import io.grantry.projections.Projection;
+import io.grantry.projections.TableNames;
+import io.vertx.core.Future;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.List;
+
+/**
+ * The {@code clients} table from the {@code client:<id>} streams: one row per client with its
+ * current metadata, its secret hashes (never a secret) and whether it is disabled.
+ *
+ * <p>Applied inline, in the append's transaction (see {@code HttpVerticle}), so the admin API reads
+ * its own writes and the token endpoint never authenticates against a stale secret. Idempotent:
+ * each row remembers the stream version it reflects and ignores events at or below it.
+ */
+public final class ClientsProjection implements Projection {
+  public static final String NAME = "clients";
+  public static final String TABLE = "clients";
+  static final String STREAM_PREFIX = "client:";
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public List<String> tables() {
+    return List.of(TABLE);
+  }
+
+  /** The stream of client {@code clientId}. */
+  public static String streamId(String clientId) {
+    return STREAM_PREFIX + clientId;
+  }
+
+  @Override
+  public Future<Void> apply(SqlConnection tx, TableNames tables, List<RecordedEvent> events) {
+    String table = tables.of(TABLE);
+    Future<Void> f = Future.succeededFuture();
+    for (RecordedEvent e : events) {
+      if (!e.streamId().startsWith(STREAM_PREFIX) || !ClientEventCodec.INSTANCE.types().contains(e.type())) {
+        continue;
+      }
+      ClientEvent event = ClientEventCodec.INSTANCE.fromJson(e.type(), e.payload());
+      f = f.compose(v -> apply(tx, table, event, e.version()));
+    }
+    return f;
+  }
+
+  private static Future<Void> apply(SqlConnection tx, String table, ClientEvent event, long version) {
+    if (event instanceof ClientRegistered e) {
+      ClientMetadata m = e.metadata();
+      return tx.preparedQuery("INSERT INTO " + table + " (client_id, client_name, client_type, token_endpoint_auth_method,"
+              + " redirect_uris, grant_types, scope, logo_uri, client_uri, skip_consent, access_token_format,"
+              + " access_token_signing_alg, introspect, secret_hash, disabled, registered_at, updated_at, stream_version)"
+              + " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, false, $15, $15, $16)"
+              + " ON CONFLICT (client_id) DO NOTHING")
+          .execute(Tuple.tuple()
+              .addString(e.clientId())
+              .addString(m.name())
+              .addString(m.type().wire())
+              .addString(m.tokenEndpointAuthMethod().wire())
+              .addArrayOfString(m.redirectUris().toArray(String[]::new))
+              .addArrayOfString(grants(m))
+              .addString(m.allowedScopes().value())
+              .addString(m.logoUri().orElse(null))
+              .addString(m.clientUri().orElse(null))
+              .addBoolean(m.skipConsent())
+              .addString(m.accessTokenFormat().wire())
+              .addString(m.accessTokenSigningAlg().wire())
+              .addBoolean(m.introspect())
+              .addString(e.secretHash().orElse(null))
+              .addOffsetDateTime(utc(e.registeredAt()))
+              .addLong(version))
+          .mapEmpty();
+    }
+    if (event instanceof ClientUpdated e) {
+      ClientMetadata m = e.metadata();
+      return tx.preparedQuery("UPDATE " + table + " SET client_name = $2, token_endpoint_auth_method = $3,"
+              + " redirect_uris = $4, grant_types = $5, scope = $6, logo_uri = $7, client_uri = $8, skip_consent = $9,"
+              + " access_token_format = $10, access_token_signing_alg = $11, introspect = $12, updated_at = $13,"
+              + " stream_version = $14 WHERE client_id = $1 AND stream_version < $14")
+          .execute(Tuple.tuple()
+              .addString(e.clientId())
+              .addString(m.name())
+              .addString(m.tokenEndpointAuthMethod().wire())
+              .addArrayOfString(m.redirectUris().toArray(String[]::new))
+              .addArrayOfString(grants(m))
+              .addString(m.allowedScopes().value())
+              .addString(m.logoUri().orElse(null))
+              .addString(m.clientUri().orElse(null))
+              .addBoolean(m.skipConsent())
+              .addString(m.accessTokenFormat().wire())
+              .addString(m.accessTokenSigningAlg().wire())
+              .addBoolean(m.introspect())
+              .addOffsetDateTime(utc(e.updatedAt()))
+              .addLong(version))
+          .mapEmpty();
+    }
+    if (event instanceof ClientSecretRotated e) {
+      return tx.preparedQuery("UPDATE " + table + " SET secret_hash = $2, previous_secret_hash = $3,"
+              + " previous_secret_valid_until = $4, updated_at = $5, stream_version = $6"
+              + " WHERE client_id = $1 AND stream_version < $6")
+          .execute(Tuple.of(e.clientId(), e.secretHash(), e.previousSecretHash(), utc(e.previousValidUntil()),
+              utc(e.rotatedAt()), version))
+          .mapEmpty();
+    }
+    ClientDisabled e = (ClientDisabled) event;
+    return tx.preparedQuery("UPDATE " + table + " SET disabled = true, updated_at = $2, stream_version = $3"
+            + " WHERE client_id = $1 AND stream_version < $3")
+        .execute(Tuple.of(e.clientId(), utc(e.disabledAt()), version))
+        .mapEmpty();
+  }
+
+  /** Grant types in their declaration order, so equal sets give equal rows. */
+  private static String[] grants(ClientMetadata m) {
+    return m.grantTypes().stream().map(GrantType::wire).toArray(String[]::new);
+  }
+
+  static OffsetDateTime utc(Instant instant) {
+    return OffsetDateTime.ofInstant(instant, ZoneOffset.UTC);
+  }
+}

@@ -1,0 +1,103 @@
+package io.grantry.server.users;
+
+import io.grantry.domain.user.UserDecider;
+import io.grantry.domain.user.UserState;
+import io.grantry.domain.user.Usernames;
+import io.grantry.eventstore.EventStore;
+import io.grantry.server.ServerResources;
+import io.grantry.server.crypto.PasswordHasher;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Who the users are: the read side of the user aggregate, answered from the {@code users}
+ * projection (written in the append's transaction). The login page signs people in with
+ * {@link #authenticate}; token and userinfo endpoints look subjects up with {@link #findById}.
+ */
+public final class UserDirectory {
+  private static final String COLUMNS =
+      "user_id, username, normalized_username, password_hash, email, name, disabled, registered_at";
+  private static final String BY_ID = "SELECT " + COLUMNS + " FROM users WHERE user_id = $1";
+  private static final String BY_USERNAME = "SELECT " + COLUMNS + " FROM users WHERE normalized_username = $1";
+  private static final String PAGE =
+      "SELECT " + COLUMNS + " FROM users WHERE normalized_username > $1 ORDER BY normalized_username LIMIT $2";
+
+  private final Vertx vertx;
+  private final Pool pool;
+  private final PasswordHasher passwords;
+
+  /**
+   * @param vertx     runs the Argon2id verification on a worker thread
+   * @param store     the event store whose pool holds the {@code users} projection
+   * @param resources the server's password hasher ({@link ServerResources#passwords()})
+   */
+  public UserDirectory(Vertx vertx, EventStore store, ServerResources resources) {
+    this(vertx, store.pool(), resources.passwords());
+  }
+
+  UserDirectory(Vertx vertx, Pool pool, PasswordHasher passwords) {
+    this.vertx = vertx;
+    this.pool = pool;
+    this.passwords = passwords;
+  }
+
+  /** The user with subject {@code userId}, disabled ones included (check {@link UserState.Registered#disabled()}). */
+  public Future<Optional<UserState.Registered>> findById(String userId) {
+    if (userId == null || userId.isEmpty() || userId.length() > UserDecider.MAX_USER_ID_LENGTH) {
+      return Future.succeededFuture(Optional.empty());
+    }
+    return pool.preparedQuery(BY_ID).execute(Tuple.of(userId)).map(UserDirectory::first);
+  }
+
+  /** The user whose username equals {@code username} regardless of case, disabled ones included. */
+  public Future<Optional<UserState.Registered>> findByUsername(String username) {
+    if (username == null || Usernames.problemWith(username).isPresent()) {
+      return Future.succeededFuture(Optional.empty());
+    }
+    return pool.preparedQuery(BY_USERNAME).execute(Tuple.of(Usernames.normalize(username))).map(UserDirectory::first);
+  }
+
+  /**
+   * The user if {@code password} is theirs and the account is enabled; empty otherwise, without
+   * saying why. Argon2id runs on a worker. An unknown username costs one Argon2id verification
+   * too ({@link PasswordHasher#verifyUnknownUser}), and a disabled account's password is still
+   * checked, so the response time does not tell which usernames exist or are disabled.
+   */
+  public Future<Optional<UserState.Registered>> authenticate(String username, String password) {
+    return findByUsername(username).compose(found -> vertx.executeBlocking(() -> {
+      if (found.isEmpty() || password == null) {
+        passwords.verifyUnknownUser(password == null ? "" : password);
+        return Optional.<UserState.Registered>empty();
+      }
+      boolean ok = passwords.verify(password, found.get().passwordHash());
+      return ok && !found.get().disabled() ? found : Optional.<UserState.Registered>empty();
+    }, false));
+  }
+
+  /** Up to {@code limit} users ordered by normalized username, after {@code afterUsername} (empty: from the first). */
+  public Future<List<UserState.Registered>> list(Optional<String> afterUsername, int limit) {
+    return pool.preparedQuery(PAGE).execute(Tuple.of(afterUsername.map(Usernames::normalize).orElse(""), limit))
+        .map(rows -> {
+          List<UserState.Registered> out = new ArrayList<>(rows.size());
+          rows.forEach(r -> out.add(fromRow(r)));
+          return out;
+        });
+  }
+
+  private static Optional<UserState.Registered> first(RowSet<Row> rows) {
+    return rows.size() == 0 ? Optional.empty() : Optional.of(fromRow(rows.iterator().next()));
+  }
+
+  static UserState.Registered fromRow(Row r) {
+    return new UserState.Registered(r.getString("user_id"), r.getString("username"), r.getString("normalized_username"),
+        r.getString("password_hash"), Optional.ofNullable(r.getString("email")), Optional.ofNullable(r.getString("name")),
+        r.getBoolean("disabled"), r.getOffsetDateTime("registered_at").toInstant());
+  }
+}
