@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeSet;
 
 /**
@@ -423,7 +424,7 @@ public final class GrantDecider {
         throw corrupt(state, event, "the stream already has a grant");
       }
       return new Active(e.grantId(), GrantType.CLIENT_CREDENTIALS, e.clientId(), Optional.empty(), e.scopes(),
-          Optional.empty(), Optional.empty(), java.util.Set.of(), Optional.empty(),
+          Optional.empty(), Optional.empty(), Set.of(), Optional.empty(),
           Map.of(e.jti(), new AccessToken(e.jti(), e.scopes(), e.expiresAt(), false)), Optional.empty(), e.issuedAt());
     }
     if (!grantIdOf(state).map(event.grantId()::equals).orElse(false)) {
@@ -437,7 +438,7 @@ public final class GrantDecider {
       return new Active(e.grantId(), GrantType.AUTHORIZATION_CODE, code.clientId(), Optional.of(code.userId()),
           e.scopes(), Optional.of(code),
           e.refreshTokenHash().map(h -> new RefreshToken(h, e.refreshTokenExpiresAt().orElseThrow())),
-          java.util.Set.of(), Optional.empty(),
+          Set.of(), Optional.empty(),
           Map.of(e.accessTokenJti(), new AccessToken(e.accessTokenJti(), e.scopes(), e.accessTokenExpiresAt(), false)),
           e.grantExpiresAt(), e.redeemedAt());
     }

@@ -3,6 +3,7 @@ package io.grantry.domain.grant;
 import io.grantry.domain.client.GrantType;
 import io.grantry.domain.oauth.Scopes;
 import java.time.Instant;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -112,7 +113,7 @@ public sealed interface GrantState permits GrantState.Empty, GrantState.CodeIssu
       Objects.requireNonNull(refreshToken, "refreshToken");
       rotatedRefreshHashes = Set.copyOf(rotatedRefreshHashes);
       Objects.requireNonNull(lastRotation, "lastRotation");
-      accessTokens = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(accessTokens));
+      accessTokens = Collections.unmodifiableMap(new LinkedHashMap<>(accessTokens));
       Objects.requireNonNull(expiresAt, "expiresAt");
       Objects.requireNonNull(grantedAt, "grantedAt");
     }

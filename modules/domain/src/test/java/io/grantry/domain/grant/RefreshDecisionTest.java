@@ -26,6 +26,8 @@ import io.grantry.domain.oauth.OAuthError;
 import io.grantry.domain.oauth.Scopes;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -166,7 +168,7 @@ class RefreshDecisionTest {
 
   // ---------------------------------------------------------------- grace
 
-  /** The state after one rotation at REDEEMED, and a retry of that rotation. */
+  /** Long enough for a client to retry a refresh whose response it lost. */
   private static final Duration GRACE = Duration.ofSeconds(10);
 
   @Test
@@ -214,8 +216,8 @@ class RefreshDecisionTest {
         refreshWith(CLIENT, Optional.empty(), Duration.ofSeconds(-1), refreshHash(0), 1), REDEEMED))).field()).isEqualTo("grace");
   }
 
-  private static java.util.List<GrantEvent> concat(GrantState s, Decision<GrantEvent> d) {
-    java.util.List<GrantEvent> all = new java.util.ArrayList<>();
+  private static List<GrantEvent> concat(GrantState s, Decision<GrantEvent> d) {
+    List<GrantEvent> all = new ArrayList<>();
     all.add(GrantDecider.decide(GrantState.initial(), GrantFixtures.issueCode(), T0).events().get(0));
     all.addAll(GrantDecider.decide(codeIssued(), GrantFixtures.redeem(), REDEEMED).events());
     all.add(((Active) s).lastRotation().orElseThrow());
