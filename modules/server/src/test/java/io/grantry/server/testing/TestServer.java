@@ -50,6 +50,7 @@ public final class TestServer implements AutoCloseable {
     JsonObject env = new JsonObject()
         .put("GRANTRY_HTTP_HOST", "127.0.0.1")
         .put("GRANTRY_HTTP_PORT", String.valueOf(port))
+        .put("GRANTRY_ISSUER", "http://127.0.0.1:" + port)
         .put("GRANTRY_HTTP_INSTANCES", "2")
         .put("GRANTRY_DB_POOL_SIZE", "6")
         .put("GRANTRY_DB_URL", db.jdbcUrl().replaceFirst("^jdbc:", ""))
