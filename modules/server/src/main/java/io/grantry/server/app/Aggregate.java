@@ -64,6 +64,28 @@ public final class Aggregate<S, E> {
     return new Loaded<>(state, version);
   }
 
+  /**
+   * For a stream that must not exist yet (its id is fresh and random): decides on the initial
+   * state without reading, and appends with "no stream". Saves the read on hot paths such as
+   * client_credentials, where every token starts a stream of its own.
+   */
+  public Future<Outcome<S, E>> create(String streamId, Function<S, Decision<E>> decide, Metadata metadata) {
+    Decision<E> decision = decide.apply(initial);
+    if (decision instanceof Decision.Rejected<E> r) {
+      return Future.succeededFuture(new Outcome<>(initial, List.of(), r.error()));
+    }
+    List<E> events = decision.events();
+    List<NewEvent> out = new ArrayList<>(events.size());
+    S state = initial;
+    JsonObject meta = metadata.toJson();
+    for (E e : events) {
+      out.add(new NewEvent(UUID.randomUUID(), codec.type(e), codec.toJson(e), meta));
+      state = evolve.apply(state, e);
+    }
+    S after = state;
+    return store.append(streamId, ExpectedVersion.NO_STREAM, out).map(r -> new Outcome<>(after, events, null));
+  }
+
   /** Runs {@code decide} on the stream's current state and appends what it decides. */
   public Future<Outcome<S, E>> execute(String streamId, Function<S, Decision<E>> decide, Metadata metadata) {
     return attempt(streamId, decide, metadata, 1);

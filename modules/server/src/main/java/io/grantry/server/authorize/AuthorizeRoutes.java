@@ -220,7 +220,7 @@ public final class AuthorizeRoutes implements RouteGroup {
         Optional.ofNullable(req.codeChallenge()), Optional.ofNullable(req.nonce()), authTime,
         req.maxAge() >= 0 ? Optional.of(Duration.ofSeconds(req.maxAge())) : Optional.empty(), s.codeLifetime);
     Instant now = s.clock.instant();
-    s.grants.execute(GrantTokens.streamId(grantId), state -> GrantDecider.decide(state, cmd, now),
+    s.grants.create(GrantTokens.streamId(grantId), state -> GrantDecider.decide(state, cmd, now),
             new Aggregate.Metadata("user:" + user.userId(), requestId(ctx), null))
         .onFailure(ctx::fail)
         .onSuccess(outcome -> {

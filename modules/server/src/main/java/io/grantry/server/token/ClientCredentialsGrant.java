@@ -61,7 +61,7 @@ final class ClientCredentialsGrant implements TokenRoutes.TokenGrant {
     Instant now = s.clock.instant();
     GrantCommand.IssueClientCredentials cmd = new GrantCommand.IssueClientCredentials(grantId, client.clientId(), jti,
         scopes, s.lifetimes.accessToken());
-    return s.grants.execute(GrantTokens.streamId(grantId), state -> GrantDecider.decide(state, cmd, now),
+    return s.grants.create(GrantTokens.streamId(grantId), state -> GrantDecider.decide(state, cmd, now),
             new Aggregate.Metadata("client:" + client.clientId(), ctx.get("requestId"), null))
         .compose(outcome -> {
           if (!outcome.accepted()) {
