@@ -246,12 +246,31 @@ public final class AuthorizeRoutes implements RouteGroup {
   private void showConsent(RoutingContext ctx, AuthorizationRequest req, ClientState.Registered client,
       UserState.Registered user) {
     List<ConsentPage.ScopeText> scopes = new ArrayList<>();
-    for (String scope : req.scopes()) {
+    for (String scope : consentOrder(req.scopes())) {
       scopes.add(describe(scope));
     }
     Pages.send(ctx, 200, "consent.jte", new ConsentPage(client.metadata().name(),
         client.metadata().logoUri().orElse(null), client.metadata().clientUri().orElse(null), user.username(),
         scopes, s.browser.csrfToken(ctx), seal(req)));
+  }
+
+  /** The order a person reads scopes in: sign-in first, staying connected last, others after. */
+  private static final List<String> READING_ORDER =
+      List.of(Scopes.OPENID, Scopes.PROFILE, Scopes.EMAIL, Scopes.OFFLINE_ACCESS);
+
+  static List<String> consentOrder(Scopes scopes) {
+    List<String> out = new ArrayList<>();
+    for (String known : READING_ORDER) {
+      if (scopes.contains(known)) {
+        out.add(known);
+      }
+    }
+    for (String scope : scopes) {
+      if (!READING_ORDER.contains(scope)) {
+        out.add(scope);
+      }
+    }
+    return out;
   }
 
   static ConsentPage.ScopeText describe(String scope) {
