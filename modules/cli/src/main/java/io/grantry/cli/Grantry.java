@@ -10,8 +10,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "grantry", mixinStandardHelpOptions = true, version = "grantry 0.1.0",
     description = "OAuth 2.0 / OpenID Connect authorization server on an append-only ledger of grant events.",
-    subcommands = {ServeCommand.class, EventsCommand.class, ProjectionsCommand.class,
-        CommandLine.HelpCommand.class})
+    subcommands = {ServeCommand.class, EventsCommand.class, ProjectionsCommand.class, ClientsCommand.class,
+        UsersCommand.class, KeysCommand.class, CommandLine.HelpCommand.class})
 public final class Grantry implements Callable<Integer> {
 
   @Override
@@ -27,6 +27,10 @@ public final class Grantry implements Callable<Integer> {
   public static int run(String... args) {
     CommandLine cl = new CommandLine(new Grantry());
     cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+      if (ex instanceof CliFailure f) {
+        cmd.getErr().println("grantry: " + f.getMessage());
+        return f.exitCode();
+      }
       cmd.getErr().println("grantry: " + CliSupport.oneLine(ex));
       return ex instanceof io.grantry.server.config.ConfigException ? 2 : 1;
     });

@@ -37,6 +37,9 @@ final class ServeCommand implements Callable<Integer> {
         + " (" + server.database().describe() + ")");
     System.out.println("  health:   " + config.issuer() + "/health/ready");
     System.out.println("  metrics:  " + config.issuer() + "/metrics");
+    System.out.println("  admin:    " + config.issuer() + "/admin (OpenAPI at /admin/openapi.json)");
+    // Development mode only: demo credentials for this terminal (never logged).
+    server.devNotes().forEach(System.out::println);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {

@@ -6,6 +6,7 @@ import io.grantry.eventstore.EventStore;
 import io.grantry.eventstore.EventStoreOptions;
 import io.grantry.server.app.InlineProjections;
 import io.grantry.server.config.GrantryConfig;
+import io.grantry.server.dev.DevSeed;
 import io.grantry.server.config.ServerSecrets;
 import io.grantry.server.crypto.ClientSecrets;
 import io.grantry.server.crypto.CryptoProviders;
@@ -27,6 +28,7 @@ import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -45,17 +47,19 @@ public final class GrantryServer {
   private final ServerResources resources;
   private final String deploymentId;
   private final EventStore store;
+  private final List<String> devNotes;
 
   private record Crypto(ServerSecrets secrets, CryptoProviders.Installed providers, PasswordHasher passwords) {}
 
   private GrantryServer(Vertx vertx, GrantryConfig config, Database database, ServerResources resources,
-      String deploymentId, EventStore store) {
+      String deploymentId, EventStore store, List<String> devNotes) {
     this.vertx = vertx;
     this.config = config;
     this.database = database;
     this.resources = resources;
     this.deploymentId = deploymentId;
     this.store = store;
+    this.devNotes = List.copyOf(devNotes);
   }
 
   /** A Vert.x instance whose HTTP and pool metrics go to {@code registry}. */
@@ -108,9 +112,13 @@ public final class GrantryServer {
                   ServerResources resources = new ServerResources(config, pool, connect, registry, migrated,
                       crypto.secrets(), keys, new ClientSecrets(crypto.secrets().pepper()), crypto.passwords(), clock);
                   return keys.start()
-                      .compose(v -> vertx.deployVerticle(() -> new HttpVerticle(resources),
-                          new DeploymentOptions().setInstances(config.httpInstances())))
-                      .map(id -> new GrantryServer(vertx, config, db, resources, id, store));
+                      // Development mode (embedded database) seeds demo clients and a user once.
+                      .compose(v -> db.embedded()
+                          ? new DevSeed(vertx, store, resources, config.dataDir()).run().map(DevSeed.Result::lines)
+                          : Future.succeededFuture(List.<String>of()))
+                      .compose(notes -> vertx.deployVerticle(() -> new HttpVerticle(resources),
+                              new DeploymentOptions().setInstances(config.httpInstances()))
+                          .map(id -> new GrantryServer(vertx, config, db, resources, id, store, notes)));
                 })
                 .onFailure(err -> pool.close());
           })
@@ -140,6 +148,15 @@ public final class GrantryServer {
 
   public Database database() {
     return database;
+  }
+
+  /**
+   * In development mode, what to tell the developer: the demo clients, user, secrets, admin token
+   * and an authorize URL (see {@link DevSeed}). Holds secrets: print it, never log it. Empty with
+   * a configured database.
+   */
+  public List<String> devNotes() {
+    return devNotes;
   }
 
   /** Undeploys the verticles, closes the pool and stops an embedded database. */

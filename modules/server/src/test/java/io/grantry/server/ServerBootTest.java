@@ -57,6 +57,9 @@ class ServerBootTest {
       assertThat(get("http://127.0.0.1:" + port + "/health/ready").statusCode()).isEqualTo(200);
       assertThat(server.database().embedded()).isTrue();
       assertThat(dataDir.resolve("postgres").resolve("PG_VERSION")).exists();
+      // Development mode seeds the demo clients and user and says how to try them.
+      assertThat(dataDir.resolve("demo.json")).exists();
+      assertThat(String.join("\n", server.devNotes())).contains("demo-web", "demo-native", "/authorize?response_type=code");
     } finally {
       TestServer.await(server.stop());
       TestServer.await(vertx.close());

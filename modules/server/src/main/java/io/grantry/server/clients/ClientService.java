@@ -71,7 +71,7 @@ public final class ClientService {
     Optional<String> secret = metadata.type() == ClientType.CONFIDENTIAL ? Optional.of(secrets.generate()) : Optional.empty();
     ClientCommand command = new ClientCommand.Register(id, metadata, secret.map(secrets::hash));
     return run(id, command, who).map(client -> {
-      log.info("Client {} ({}) registered by {} (request {})", id, metadata.type().wire(), who.actor(), who.requestId());
+      log.info("Client {} ({}) registered by {}", id, metadata.type().wire(), actor(who));
       return new Issued(client, secret);
     });
   }
@@ -79,7 +79,7 @@ public final class ClientService {
   /** Replaces the client's metadata as a whole (RFC 7592 §2.2); the client type cannot change. */
   public Future<ClientState.Registered> update(String clientId, ClientMetadata metadata, Aggregate.Metadata who) {
     return run(clientId, new ClientCommand.Update(clientId, metadata), who)
-        .onSuccess(c -> log.info("Client {} updated by {} (request {})", clientId, who.actor(), who.requestId()));
+        .onSuccess(c -> log.info("Client {} updated by {}", clientId, actor(who)));
   }
 
   /**
@@ -89,8 +89,7 @@ public final class ClientService {
   public Future<Issued> rotateSecret(String clientId, Duration grace, Aggregate.Metadata who) {
     String secret = secrets.generate();
     return run(clientId, new ClientCommand.RotateSecret(clientId, secrets.hash(secret), grace), who).map(client -> {
-      log.info("Client {} secret rotated by {} (request {}), previous secret valid for {}", clientId, who.actor(),
-          who.requestId(), grace);
+      log.info("Client {} secret rotated by {}, previous secret valid for {}", clientId, actor(who), grace);
       return new Issued(client, Optional.of(secret));
     });
   }
@@ -98,7 +97,7 @@ public final class ClientService {
   /** Disables the client: it can no longer authenticate or start an authorization. Repeating it changes nothing. */
   public Future<ClientState.Registered> disable(String clientId, Aggregate.Metadata who) {
     return run(clientId, new ClientCommand.Disable(clientId), who)
-        .onSuccess(c -> log.info("Client {} disabled by {} (request {})", clientId, who.actor(), who.requestId()));
+        .onSuccess(c -> log.info("Client {} disabled by {}", clientId, actor(who)));
   }
 
   private Future<ClientState.Registered> run(String clientId, ClientCommand command, Aggregate.Metadata who) {
@@ -115,5 +114,10 @@ public final class ClientService {
       out[i] = ID_ALPHABET[random.nextInt(ID_ALPHABET.length)];
     }
     return new String(out);
+  }
+
+  /** Who acted, for a log line: the actor and, when there is one, the request. */
+  private static String actor(Aggregate.Metadata who) {
+    return who.requestId() == null ? who.actor() : who.actor() + " (request " + who.requestId() + ")";
   }
 }

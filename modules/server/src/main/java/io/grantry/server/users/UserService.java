@@ -85,7 +85,7 @@ public final class UserService {
         return Future.failedFuture(new CommandRejected(r.error()));
       }
       return claim(userId, username, who).compose(v -> run(userId, command, who));
-    }).onSuccess(u -> log.info("User {} registered by {} (request {})", u.userId(), who.actor(), who.requestId()));
+    }).onSuccess(u -> log.info("User {} registered by {}", u.userId(), actor(who)));
   }
 
   /** Replaces the user's password (checked against the policy, hashed with Argon2id). */
@@ -103,13 +103,13 @@ public final class UserService {
         return Future.failedFuture(new CommandRejected(new DomainError.Disabled("user", userId)));
       }
       return hash(password).compose(hash -> run(userId, new UserCommand.ChangePassword(userId, hash), who));
-    }).onSuccess(u -> log.info("User {} password set by {} (request {})", userId, who.actor(), who.requestId()));
+    }).onSuccess(u -> log.info("User {} password set by {}", userId, actor(who)));
   }
 
   /** Disables the user: they can no longer sign in. Repeating it changes nothing. */
   public Future<UserState.Registered> disable(String userId, Aggregate.Metadata who) {
     return run(userId, new UserCommand.Disable(userId), who)
-        .onSuccess(u -> log.info("User {} disabled by {} (request {})", userId, who.actor(), who.requestId()));
+        .onSuccess(u -> log.info("User {} disabled by {}", userId, actor(who)));
   }
 
   private Future<String> hash(String password) {
@@ -131,5 +131,10 @@ public final class UserService {
         .compose(outcome -> outcome.accepted()
             ? Future.succeededFuture((UserState.Registered) outcome.state())
             : Future.failedFuture(new CommandRejected(outcome.error())));
+  }
+
+  /** Who acted, for a log line: the actor and, when there is one, the request. */
+  private static String actor(Aggregate.Metadata who) {
+    return who.requestId() == null ? who.actor() : who.actor() + " (request " + who.requestId() + ")";
   }
 }

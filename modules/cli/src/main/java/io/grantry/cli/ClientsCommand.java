@@ -1,0 +1,194 @@
+package io.grantry.cli;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** Clients through the admin API: register, list, show, rotate the secret, disable. */
+@Command(name = "clients", mixinStandardHelpOptions = true, description = "Manage OAuth clients (through the admin API).",
+    subcommands = {ClientsCommand.Create.class, ClientsCommand.ListClients.class, ClientsCommand.Show.class,
+        ClientsCommand.RotateSecret.class, ClientsCommand.Disable.class})
+final class ClientsCommand {
+
+  @Command(name = "create", mixinStandardHelpOptions = true,
+      description = "Register a client. A confidential client's secret is printed once.")
+  static final class Create implements Callable<Integer> {
+    @Mixin AdminOptions admin;
+
+    @Option(names = "--name", required = true, description = "client_name, shown on the consent page.")
+    String name;
+
+    @Option(names = "--client-id", description = "client_id (default: generated).")
+    String clientId;
+
+    @Option(names = "--public", description = "A public client (native or browser app): no secret, PKCE required.")
+    boolean isPublic;
+
+    @Option(names = "--auth-method", description = "token_endpoint_auth_method: client_secret_basic (default), client_secret_post, none.")
+    String authMethod;
+
+    @Option(names = "--redirect-uri", paramLabel = "URI", description = "A redirect URI (repeat for more).")
+    List<String> redirectUris;
+
+    @Option(names = "--grant", paramLabel = "GRANT",
+        description = "authorization_code (default), refresh_token, client_credentials (repeat for more).")
+    List<String> grants;
+
+    @Option(names = "--scope", description = "Space-separated scopes the client may ask for (default: openid for authorization_code).")
+    String scope;
+
+    @Option(names = "--logo-uri", description = "logo_uri for the consent page.")
+    String logoUri;
+
+    @Option(names = "--client-uri", description = "client_uri (home page) for the consent page.")
+    String clientUri;
+
+    @Option(names = "--skip-consent", description = "A first-party client: no consent page.")
+    boolean skipConsent;
+
+    @Option(names = "--access-token-format", description = "jwt (default) or opaque.")
+    String accessTokenFormat;
+
+    @Option(names = "--access-token-signing-alg", description = "ES256 (default) or RS256.")
+    String accessTokenSigningAlg;
+
+    @Option(names = "--introspect", description = "May call the introspection endpoint.")
+    boolean introspect;
+
+    @Override
+    public Integer call() {
+      JsonObject body = new JsonObject().put("client_name", name);
+      put(body, "client_id", clientId);
+      if (isPublic) {
+        body.put("client_type", "public");
+      }
+      put(body, "token_endpoint_auth_method", authMethod);
+      if (redirectUris != null) {
+        body.put("redirect_uris", new JsonArray(new ArrayList<Object>(redirectUris)));
+      }
+      if (grants != null) {
+        body.put("grant_types", new JsonArray(new ArrayList<Object>(grants)));
+      }
+      put(body, "scope", scope);
+      put(body, "logo_uri", logoUri);
+      put(body, "client_uri", clientUri);
+      if (skipConsent) {
+        body.put("skip_consent", true);
+      }
+      put(body, "access_token_format", accessTokenFormat);
+      put(body, "access_token_signing_alg", accessTokenSigningAlg);
+      if (introspect) {
+        body.put("introspect", true);
+      }
+      JsonObject created = admin.api().post("/clients", body);
+      admin.printObject(created);
+      if (!admin.json && created.containsKey("client_secret")) {
+        AdminOptions.warnSecretShownOnce(System.out, "client_secret");
+      }
+      return 0;
+    }
+
+    private static void put(JsonObject body, String field, String value) {
+      if (value != null) {
+        body.put(field, value);
+      }
+    }
+  }
+
+  @Command(name = "list", mixinStandardHelpOptions = true, description = "List clients, ordered by client_id.")
+  static final class ListClients implements Callable<Integer> {
+    @Mixin AdminOptions admin;
+
+    @Option(names = "--limit", defaultValue = "50", description = "Page size, 1-200 (default ${DEFAULT-VALUE}).")
+    int limit;
+
+    @Option(names = "--cursor", description = "Continue after the previous page (its next_cursor).")
+    String cursor;
+
+    @Override
+    public Integer call() {
+      String query = "?limit=" + limit + (cursor == null ? "" : "&cursor=" + AdminApi.segment(cursor));
+      JsonObject page = admin.api().get("/clients" + query);
+      admin.printPage(page,
+          new String[] {"CLIENT_ID", "NAME", "TYPE", "AUTH_METHOD", "GRANTS", "DISABLED"},
+          new String[] {"client_id", "client_name", "client_type", "token_endpoint_auth_method", "grant_types", "disabled"},
+          "grantry clients list --limit " + limit);
+      return 0;
+    }
+  }
+
+  @Command(name = "show", mixinStandardHelpOptions = true, description = "Show one client.")
+  static final class Show implements Callable<Integer> {
+    @Mixin AdminOptions admin;
+
+    @Parameters(index = "0", paramLabel = "CLIENT_ID")
+    String clientId;
+
+    @Override
+    public Integer call() {
+      admin.printObject(admin.api().get("/clients/" + AdminApi.segment(clientId)));
+      return 0;
+    }
+  }
+
+  @Command(name = "rotate-secret", mixinStandardHelpOptions = true,
+      description = "Give a confidential client a new secret, printed once; the old one keeps working for the grace period.")
+  static final class RotateSecret implements Callable<Integer> {
+    @Mixin AdminOptions admin;
+
+    @Parameters(index = "0", paramLabel = "CLIENT_ID")
+    String clientId;
+
+    @Option(names = "--grace", paramLabel = "DURATION",
+        description = "How long the old secret keeps working, e.g. 0, 15m, 24h (default: the server's GRANTRY_CLIENT_SECRET_GRACE_SECONDS).")
+    String grace;
+
+    @Override
+    public Integer call() {
+      JsonObject body = new JsonObject();
+      if (grace != null) {
+        body.put("grace_seconds", AdminOptions.duration("--grace", grace).toSeconds());
+      }
+      JsonObject rotated = admin.api().post("/clients/" + AdminApi.segment(clientId) + "/rotate-secret", body);
+      if (admin.json) {
+        admin.printObject(rotated);
+        return 0;
+      }
+      List<String[]> rows = new ArrayList<>();
+      rows.add(new String[] {"client_id", rotated.getString("client_id")});
+      rows.add(new String[] {"client_secret", rotated.getString("client_secret")});
+      String until = rotated.getString("previous_secret_valid_until");
+      rows.add(new String[] {"previous secret", until == null ? "no longer valid" : "valid until " + until});
+      Table.print(System.out, rows);
+      AdminOptions.warnSecretShownOnce(System.out, "client_secret");
+      return 0;
+    }
+  }
+
+  @Command(name = "disable", mixinStandardHelpOptions = true,
+      description = "Disable a client: it can no longer authenticate or start an authorization.")
+  static final class Disable implements Callable<Integer> {
+    @Mixin AdminOptions admin;
+
+    @Parameters(index = "0", paramLabel = "CLIENT_ID")
+    String clientId;
+
+    @Override
+    public Integer call() {
+      JsonObject disabled = admin.api().post("/clients/" + AdminApi.segment(clientId) + "/disable", null);
+      if (admin.json) {
+        admin.printObject(disabled);
+      } else {
+        System.out.println("Client " + disabled.getString("client_id") + " is disabled.");
+      }
+      return 0;
+    }
+  }
+
+}

@@ -1,0 +1,152 @@
+package io.grantry.cli;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * Users through the admin API. A password is never an argument (it would show in the process
+ * list and the shell history): it is typed at the terminal, read from standard input, or generated.
+ */
+@Command(name = "users", mixinStandardHelpOptions = true, description = "Manage users (through the admin API).",
+    subcommands = {UsersCommand.Create.class, UsersCommand.ListUsers.class, UsersCommand.Disable.class,
+        UsersCommand.SetPassword.class})
+final class UsersCommand {
+
+  /** Where a new password comes from. */
+  static final class PasswordSource {
+    @Option(names = "--password-stdin", description = "Read the password from the first line of standard input.")
+    boolean stdin;
+
+    @Option(names = "--generate-password", description = "Generate a password and print it once.")
+    boolean generate;
+  }
+
+  @Command(name = "create", mixinStandardHelpOptions = true,
+      description = "Register a user (the password is asked for unless --password-stdin or --generate-password).")
+  static final class Create implements Callable<Integer> {
+    @Mixin AdminOptions admin;
+    @Mixin PasswordSource source;
+
+    @Parameters(index = "0", paramLabel = "USERNAME", description = "Unique regardless of case.")
+    String username;
+
+    @Option(names = "--email", description = "The email claim.")
+    String email;
+
+    @Option(names = "--name", description = "The name claim (full name).")
+    String name;
+
+    @Override
+    public Integer call() {
+      String password = AdminOptions.password(source.stdin, source.generate);
+      JsonObject body = new JsonObject().put("username", username).put("password", password);
+      if (email != null) {
+        body.put("email", email);
+      }
+      if (name != null) {
+        body.put("name", name);
+      }
+      JsonObject created = admin.api().post("/users", body);
+      printWithPassword(admin, created, source.generate ? password : null);
+      return 0;
+    }
+  }
+
+  @Command(name = "list", mixinStandardHelpOptions = true, description = "List users, ordered by username.")
+  static final class ListUsers implements Callable<Integer> {
+    @Mixin AdminOptions admin;
+
+    @Option(names = "--limit", defaultValue = "50", description = "Page size, 1-200 (default ${DEFAULT-VALUE}).")
+    int limit;
+
+    @Option(names = "--cursor", description = "Continue after the previous page (its next_cursor).")
+    String cursor;
+
+    @Override
+    public Integer call() {
+      String query = "?limit=" + limit + (cursor == null ? "" : "&cursor=" + AdminApi.segment(cursor));
+      admin.printPage(admin.api().get("/users" + query),
+          new String[] {"USER_ID", "USERNAME", "EMAIL", "NAME", "DISABLED"},
+          new String[] {"user_id", "username", "email", "name", "disabled"},
+          "grantry users list --limit " + limit);
+      return 0;
+    }
+  }
+
+  @Command(name = "disable", mixinStandardHelpOptions = true, description = "Disable a user: they can no longer sign in.")
+  static final class Disable implements Callable<Integer> {
+    @Mixin AdminOptions admin;
+
+    @Parameters(index = "0", paramLabel = "USER", description = "The user's id or username.")
+    String user;
+
+    @Override
+    public Integer call() {
+      AdminApi api = admin.api();
+      JsonObject disabled = api.post("/users/" + AdminApi.segment(userId(api, user)) + "/disable", null);
+      if (admin.json) {
+        admin.printObject(disabled);
+      } else {
+        System.out.println("User " + disabled.getString("username") + " (" + disabled.getString("user_id") + ") is disabled.");
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "set-password", mixinStandardHelpOptions = true,
+      description = "Set a user's password (asked for unless --password-stdin or --generate-password).")
+  static final class SetPassword implements Callable<Integer> {
+    @Mixin AdminOptions admin;
+    @Mixin PasswordSource source;
+
+    @Parameters(index = "0", paramLabel = "USER", description = "The user's id or username.")
+    String user;
+
+    @Override
+    public Integer call() {
+      String password = AdminOptions.password(source.stdin, source.generate);
+      AdminApi api = admin.api();
+      JsonObject updated = api.put("/users/" + AdminApi.segment(userId(api, user)) + "/password",
+          new JsonObject().put("password", password));
+      if (admin.json) {
+        printWithPassword(admin, updated, source.generate ? password : null);
+      } else {
+        System.out.println("Password of " + updated.getString("username") + " set.");
+        if (source.generate) {
+          System.out.println("password  " + password);
+          AdminOptions.warnSecretShownOnce(System.out, "password");
+        }
+      }
+      return 0;
+    }
+  }
+
+  /** The id of {@code user}, given as an id or as a username. */
+  static String userId(AdminApi api, String user) {
+    try {
+      return api.get("/users/" + AdminApi.segment(user)).getString("user_id");
+    } catch (CliFailure notAnId) {
+      JsonArray found = api.get("/users?username=" + AdminApi.segment(user)).getJsonArray("items");
+      if (found == null || found.isEmpty()) {
+        throw new CliFailure(3, "no user with the id or username '" + user + "'");
+      }
+      return found.getJsonObject(0).getString("user_id");
+    }
+  }
+
+  private static void printWithPassword(AdminOptions admin, JsonObject user, String generated) {
+    JsonObject shown = user.copy();
+    if (generated != null) {
+      shown.put("password", generated);
+    }
+    admin.printObject(shown);
+    if (generated != null && !admin.json) {
+      AdminOptions.warnSecretShownOnce(System.out, "password");
+    }
+  }
+}

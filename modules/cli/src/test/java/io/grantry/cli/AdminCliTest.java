@@ -1,0 +1,249 @@
+package io.grantry.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.grantry.server.testing.TestServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The clients, users and keys commands against a running server, over its admin API. */
+class AdminCliTest {
+  static TestServer server;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = TestServer.start();
+    CliSupport.env = Map.of("GRANTRY_ADMIN_URL", server.url(""), "GRANTRY_ADMIN_TOKEN", TestServer.ADMIN_TOKEN);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    CliSupport.env = System.getenv();
+    server.close();
+  }
+
+  record Run(int code, String out, String err) {
+    JsonObject json() {
+      return new JsonObject(out);
+    }
+  }
+
+  static Run run(String... args) {
+    return runWithInput(null, args);
+  }
+
+  static synchronized Run runWithInput(String stdin, String... args) {
+    PrintStream out = System.out;
+    PrintStream err = System.err;
+    InputStream in = System.in;
+    ByteArrayOutputStream o = new ByteArrayOutputStream();
+    ByteArrayOutputStream e = new ByteArrayOutputStream();
+    try {
+      System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
+      if (stdin != null) {
+        System.setIn(new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)));
+      }
+      int code = Grantry.run(args);
+      return new Run(code, withoutLogLines(o), withoutLogLines(e));
+    } finally {
+      System.setOut(out);
+      System.setErr(err);
+      System.setIn(in);
+    }
+  }
+
+  /**
+   * What the command printed. The server runs in this JVM and its log lines go to the same
+   * console streams; a real CLI talks to another process.
+   */
+  private static String withoutLogLines(ByteArrayOutputStream captured) {
+    StringBuilder out = new StringBuilder();
+    for (String line : captured.toString(StandardCharsets.UTF_8).split("(?<=\n)")) {
+      if (!LOG_LINE.matcher(line).lookingAt()) {
+        out.append(line);
+      }
+    }
+    return out.toString();
+  }
+
+  private static final java.util.regex.Pattern LOG_LINE =
+      java.util.regex.Pattern.compile("\\d\\d:\\d\\d:\\d\\d\\.\\d{3} (TRACE|DEBUG|INFO |WARN |ERROR)");
+
+  @Test
+  void clientsCreateListRotateSecretAndDisable() {
+    Run created = run("clients", "create", "--client-id", "cli-web", "--name", "CLI web",
+        "--redirect-uri", "https://cli.example/cb", "--grant", "authorization_code", "--grant", "refresh_token",
+        "--scope", "openid profile offline_access");
+    assertThat(created.code()).as(created.err()).isZero();
+    assertThat(created.out()).contains("client_id").contains("cli-web").contains("client_secret")
+        .contains("shown only now");
+    String secret = lineValue(created.out(), "client_secret");
+    assertThat(secret).hasSizeGreaterThanOrEqualTo(43);
+
+    Run list = run("clients", "list");
+    assertThat(list.code()).as(list.err()).isZero();
+    assertThat(list.out()).startsWith("CLIENT_ID").contains("cli-web").contains("CLI web")
+        .contains("authorization_code refresh_token").doesNotContain(secret);
+
+    Run shown = run("clients", "show", "cli-web", "--json");
+    assertThat(shown.code()).isZero();
+    assertThat(shown.json().getString("scope")).isEqualTo("offline_access openid profile");
+    assertThat(shown.json().containsKey("client_secret")).isFalse();
+
+    Run rotated = run("clients", "rotate-secret", "cli-web", "--grace", "15m");
+    assertThat(rotated.code()).as(rotated.err()).isZero();
+    String newSecret = lineValue(rotated.out(), "client_secret");
+    assertThat(newSecret).isNotEqualTo(secret).hasSizeGreaterThanOrEqualTo(43);
+    assertThat(rotated.out()).contains("valid until");
+
+    Run rotatedJson = run("clients", "rotate-secret", "cli-web", "--grace", "0", "--json");
+    assertThat(rotatedJson.code()).isZero();
+    assertThat(rotatedJson.json().getString("client_secret")).isNotEqualTo(newSecret);
+    assertThat(rotatedJson.json().containsKey("previous_secret_valid_until")).isFalse();
+
+    Run disabled = run("clients", "disable", "cli-web");
+    assertThat(disabled.code()).as(disabled.err()).isZero();
+    assertThat(disabled.out()).contains("cli-web is disabled");
+    assertThat(run("clients", "show", "cli-web", "--json").json().getBoolean("disabled")).isTrue();
+  }
+
+  @Test
+  void aPublicClientHasNoSecretAndErrorsAreOneLine() {
+    Run pub = run("clients", "create", "--client-id", "cli-native", "--name", "Native", "--public",
+        "--redirect-uri", "http://127.0.0.1/callback", "--json");
+    assertThat(pub.code()).as(pub.err()).isZero();
+    assertThat(pub.json().getString("token_endpoint_auth_method")).isEqualTo("none");
+    assertThat(pub.json().containsKey("client_secret")).isFalse();
+
+    Run bad = run("clients", "create", "--name", "Bad", "--redirect-uri", "http://evil.example/cb");
+    assertThat(bad.code()).isEqualTo(1);
+    assertThat(bad.err().strip()).startsWith("grantry: redirect URI 'http://evil.example/cb' must use https").doesNotContain("\n");
+
+    Run duplicate = run("clients", "create", "--client-id", "cli-native", "--name", "Again", "--public",
+        "--redirect-uri", "http://127.0.0.1/callback");
+    assertThat(duplicate.code()).isEqualTo(1);
+    assertThat(duplicate.err()).contains("already exists");
+
+    Run missing = run("clients", "show", "no-such-client");
+    assertThat(missing.code()).isEqualTo(3);
+    assertThat(missing.err().strip()).isEqualTo("grantry: client 'no-such-client' does not exist");
+  }
+
+  @Test
+  void usersCreateListSetPasswordAndDisable() {
+    Run created = runWithInput("first password 1\n", "users", "create", "Olivia", "--email", "olivia@example.com",
+        "--password-stdin");
+    assertThat(created.code()).as(created.err()).isZero();
+    assertThat(created.out()).contains("Olivia").contains("olivia@example.com").doesNotContain("first password");
+    String userId = lineValue(created.out(), "user_id");
+
+    Run generated = run("users", "create", "peggy", "--generate-password", "--json");
+    assertThat(generated.code()).as(generated.err()).isZero();
+    assertThat(generated.json().getString("password")).hasSizeGreaterThanOrEqualTo(20);
+
+    Run taken = runWithInput("another password\n", "users", "create", "OLIVIA", "--password-stdin");
+    assertThat(taken.code()).isEqualTo(1);
+    assertThat(taken.err().strip()).isEqualTo("grantry: username is taken");
+
+    Run list = run("users", "list");
+    assertThat(list.code()).isZero();
+    assertThat(list.out()).startsWith("USER_ID").contains("Olivia").contains(userId).contains("peggy");
+
+    Run page = run("users", "list", "--limit", "1", "--json");
+    assertThat(page.json().getJsonArray("items")).hasSize(1);
+    assertThat(page.json().getString("next_cursor")).isNotNull();
+
+    Run byName = runWithInput("second password 2\n", "users", "set-password", "olivia", "--password-stdin");
+    assertThat(byName.code()).as(byName.err()).isZero();
+    assertThat(byName.out()).contains("Password of Olivia set");
+    Run weak = runWithInput("short\n", "users", "set-password", userId, "--password-stdin");
+    assertThat(weak.code()).isEqualTo(1);
+    assertThat(weak.err()).contains("password must be at least 8 characters").doesNotContain("short\n");
+
+    Run disabled = run("users", "disable", userId);
+    assertThat(disabled.code()).as(disabled.err()).isZero();
+    assertThat(disabled.out()).contains("Olivia").contains("is disabled");
+    Run users = run("users", "list", "--json");
+    JsonArray items = users.json().getJsonArray("items");
+    JsonObject olivia = items.stream().map(o -> (JsonObject) o).filter(u -> u.getString("user_id").equals(userId))
+        .findFirst().orElseThrow();
+    assertThat(olivia.getBoolean("disabled")).isTrue();
+
+    Run nobody = run("users", "disable", "nobody-at-all");
+    assertThat(nobody.code()).isEqualTo(3);
+    Run noPassword = run("users", "create", "quentin");
+    assertThat(noPassword.code()).isEqualTo(2);
+    assertThat(noPassword.err()).contains("--password-stdin");
+  }
+
+  @Test
+  void keysListAndRotate() {
+    Run before = run("keys", "list", "--json");
+    assertThat(before.code()).as(before.err()).isZero();
+    JsonArray keys = before.json().getJsonArray("items");
+    assertThat(keys.stream().map(o -> ((JsonObject) o).getString("alg"))).contains("ES256", "RS256");
+
+    Run table = run("keys", "list");
+    assertThat(table.out()).startsWith("KID").contains("active");
+
+    Run rotated = run("keys", "rotate", "--alg", "RS256", "--overlap", "2h", "--json");
+    assertThat(rotated.code()).as(rotated.err()).isZero();
+    String kid = rotated.json().getString("kid");
+    assertThat(rotated.json().getString("status")).isEqualTo("active");
+    Run after = run("keys", "list");
+    assertThat(after.out()).contains(kid).contains("retired");
+
+    Run bad = run("keys", "rotate", "--alg", "RS256", "--overlap", "soon");
+    assertThat(bad.code()).isEqualTo(2);
+    assertThat(bad.err()).contains("--overlap must be a duration");
+  }
+
+  @Test
+  void aWrongTokenOrNoServerIsSaidPlainly() {
+    Run wrong = run("clients", "list", "--token", "not-the-token");
+    assertThat(wrong.code()).isEqualTo(1);
+    assertThat(wrong.err().strip()).isEqualTo("grantry: the admin API refused the token (check --token or GRANTRY_ADMIN_TOKEN)");
+
+    Map<String, String> saved = CliSupport.env;
+    try {
+      CliSupport.env = Map.of("GRANTRY_ADMIN_URL", "http://127.0.0.1:" + freePort());
+      Run noToken = run("clients", "list");
+      assertThat(noToken.code()).isEqualTo(2);
+      assertThat(noToken.err()).contains("no admin token");
+      Run noServer = run("clients", "list", "--token", "x");
+      assertThat(noServer.code()).isEqualTo(1);
+      assertThat(noServer.err()).contains("cannot reach the admin API");
+    } finally {
+      CliSupport.env = saved;
+    }
+  }
+
+  private static int freePort() {
+    try {
+      return TestServer.freePort();
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The value of a {@code field  value} line of the human output. */
+  private static String lineValue(String out, String field) {
+    for (String line : out.split("\n")) {
+      String[] parts = line.strip().split("\\s+", 2);
+      if (parts.length == 2 && parts[0].equals(field)) {
+        return parts[1].strip();
+      }
+    }
+    throw new AssertionError("no line '" + field + "' in:\n" + out);
+  }
+}
