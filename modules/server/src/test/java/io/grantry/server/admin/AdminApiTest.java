@@ -99,7 +99,7 @@ class AdminApiTest {
     JsonObject doc = r.json();
     assertThat(doc.getString("openapi")).isEqualTo("3.1.0");
     assertThat(doc.getJsonArray("servers").getJsonObject(0).getString("url"))
-        .isEqualTo("http://localhost:" + server.port + "/admin");
+        .isEqualTo(server.server.config().issuer() + "/admin");
     assertThat(doc.getJsonObject("paths").fieldNames())
         .contains("/clients", "/clients/{client_id}", "/clients/{client_id}/rotate-secret", "/users", "/keys/rotate");
   }
