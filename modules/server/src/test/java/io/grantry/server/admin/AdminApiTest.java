@@ -139,6 +139,56 @@ class AdminApiTest {
   }
 
   @Test
+  void badInputIsA4xxNeverA5xx() {
+    List<Response> answers = new ArrayList<>();
+    answers.add(admin.send("POST", "/admin/clients", "[1, 2]", TestServer.ADMIN_TOKEN));
+    answers.add(admin.send("POST", "/admin/clients", "null", TestServer.ADMIN_TOKEN));
+    answers.add(admin.send("POST", "/admin/clients", "\"text\"", TestServer.ADMIN_TOKEN));
+    answers.add(admin.post("/admin/clients", webClient("big").put("client_name", "x".repeat(70_000))));
+    answers.add(admin.post("/admin/clients", webClient("scope").put("scope", "openid  profile")));
+    answers.add(admin.post("/admin/clients", webClient("scope2").put("scope", "a\"b")));
+    answers.add(admin.post("/admin/clients", webClient("logo").put("logo_uri", "javascript:alert(1)")));
+    answers.add(admin.post("/admin/clients", webClient("blank").put("client_name", "   ")));
+    answers.add(admin.post("/admin/clients", webClient("ctl").put("client_name", "bad\u0000name")));
+    answers.add(admin.post("/admin/clients", webClient("resp").put("response_types", new JsonArray())));
+    answers.add(admin.post("/admin/clients", webClient("cc").put("grant_types", new JsonArray().add("refresh_token"))));
+    answers.add(admin.post("/admin/clients", webClient("many").put("redirect_uris", new JsonArray(java.util.Collections.nCopies(21, "https://a.example/cb")))));
+    answers.add(admin.post("/admin/clients/x/rotate-secret", new JsonObject().put("grace_seconds", 1.5)));
+    answers.add(admin.post("/admin/clients/x/rotate-secret", new JsonObject().put("grace_seconds", -1)));
+    answers.add(admin.get("/admin/clients?limit=99999999999999"));
+    answers.add(admin.get("/admin/clients?cursor=" + "A".repeat(401)));
+    answers.add(admin.get("/admin/users/" + "u".repeat(200)));
+    answers.add(admin.post("/admin/users", new JsonObject().put("username", "ok-name").put("password", "p".repeat(2000))));
+    answers.add(admin.post("/admin/users", new JsonObject().put("username", "ok-name").put("password", "long enough pw")
+        .put("name", "tab\tname")));
+    answers.add(admin.post("/admin/keys/rotate", new JsonObject().put("alg", "ES256").put("overlap_seconds", 10_000_000_000L)));
+    answers.add(admin.send("PUT", "/admin/users/x/password", "{\"password\": \"unterminated", TestServer.ADMIN_TOKEN));
+    for (String contentType : List.of("text/plain", "application/x-www-form-urlencoded")) {
+      java.net.http.HttpResponse<String> raw = rawPost("/admin/clients", contentType, webClient("ct").encode());
+      assertThat(raw.statusCode()).as(contentType + ": " + raw.body()).isEqualTo(400);
+    }
+    for (Response r : answers) {
+      assertThat(r.status()).as(r.body()).isBetween(400, 499);
+      assertThat(r.json().getString("error_description")).isNotBlank();
+    }
+    assertThat(answers.get(3).status()).isEqualTo(413);
+    assertThat(answers.get(4).json().getString("field")).isEqualTo("scope");
+    assertThat(answers.get(6).json().getString("field")).isEqualTo("logo_uri");
+    assertThat(answers.get(9).json().getString("field")).isEqualTo("response_types");
+  }
+
+  private static java.net.http.HttpResponse<String> rawPost(String path, String contentType, String body) {
+    try {
+      return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(server.url(path)))
+          .header("Authorization", "Bearer " + TestServer.ADMIN_TOKEN).header("Content-Type", contentType)
+          .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString());
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Test
   void aValidationMessageNeverRepeatsThePassword() {
     Response r = admin.post("/admin/users", new JsonObject().put("username", "echo").put("password", "short7!"));
     assertThat(r.status()).isEqualTo(400);
