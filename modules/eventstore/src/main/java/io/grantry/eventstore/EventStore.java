@@ -99,9 +99,10 @@ public final class EventStore {
           + " AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
           + " ORDER BY txid, position LIMIT $3";
 
+  /** The last readable event in commit order (not max(txid) with max(position): they may be two events). */
   private static final String HEAD =
-      "SELECT coalesce(max(txid), 0) AS txid, coalesce(max(position), 0) AS position FROM events"
-          + " WHERE txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint";
+      "SELECT txid, position FROM events WHERE txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+          + " ORDER BY txid DESC, position DESC LIMIT 1";
 
   private final Vertx vertx;
   private final Pool pool;
@@ -395,6 +396,9 @@ public final class EventStore {
   /** The commit-order position of the newest event a reader may see now. */
   public Future<GlobalPosition> head() {
     return pool.query(HEAD).execute().map(rows -> {
+      if (rows.size() == 0) {
+        return GlobalPosition.START;
+      }
       Row r = rows.iterator().next();
       return new GlobalPosition(r.getLong("txid"), r.getLong("position"));
     });

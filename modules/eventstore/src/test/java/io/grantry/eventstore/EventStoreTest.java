@@ -239,4 +239,46 @@ class EventStoreTest {
     assertThat(await(store.append("rolled-back", ExpectedVersion.NO_STREAM, event("x.v1", 1))).version()).isEqualTo(1);
     await(failing.close());
   }
+
+  @Test
+  void theHeadIsTheLastEventInCommitOrderEvenWhenPositionsAreOutOfOrder() throws Exception {
+    // A transaction that takes its id first but inserts last: its events get the higher positions
+    // yet the lower txid, so the last event in commit order is not the one with the highest position.
+    Promise<Void> locked = Promise.promise();
+    Promise<Void> release = Promise.promise();
+    java.util.UUID earlyId = java.util.UUID.randomUUID();
+    java.time.Instant at = EventHash.truncate(java.time.Instant.now());
+    await(pool.query("CREATE TABLE IF NOT EXISTS head_test (id int)").execute());
+    Future<Void> early = pool.withTransaction(c -> c.query("INSERT INTO head_test VALUES (1)").execute()
+        .compose(v -> {
+          locked.complete();
+          return release.future();
+        })
+        .compose(v -> c.query("SELECT pg_current_xact_id()").execute())
+        .compose(v -> c.preparedQuery("INSERT INTO events (event_id, stream_id, version, type, payload, metadata,"
+            + " recorded_at, prev_hash, hash) VALUES ($1, 'head-early', 1, 'early.v1', '{}', '{}', $2, $3, $4)")
+            .execute(Tuple.of(earlyId, java.time.OffsetDateTime.ofInstant(at, java.time.ZoneOffset.UTC),
+                io.vertx.core.buffer.Buffer.buffer(EventHash.genesis()), io.vertx.core.buffer.Buffer.buffer(
+                    EventHash.of(EventHash.genesis(), "head-early", 1, earlyId, "early.v1", at, new JsonObject(),
+                        new JsonObject()))))
+            .compose(x -> c.preparedQuery("INSERT INTO streams VALUES ('head-early', 1, $1)").execute(Tuple.of(
+                io.vertx.core.buffer.Buffer.buffer(EventHash.of(EventHash.genesis(), "head-early", 1, earlyId,
+                    "early.v1", at, new JsonObject(), new JsonObject()))))))
+        .mapEmpty());
+    await(locked.future());
+    AppendResult later = await(store.append("head-late", ExpectedVersion.ANY, event("late.v1", 1)));
+    release.complete();
+    await(early);
+    GlobalPosition head = await(store.head());
+    List<RecordedEvent> all = new ArrayList<>();
+    GlobalPosition from = GlobalPosition.START;
+    for (List<RecordedEvent> page = await(store.readAll(from, 1000)); !page.isEmpty();
+        page = await(store.readAll(from, 1000))) {
+      all.addAll(page);
+      from = page.get(page.size() - 1).commitOrder();
+    }
+    assertThat(head).isEqualTo(all.get(all.size() - 1).commitOrder());
+    assertThat(later.events().get(0).position()).isLessThan(
+        all.stream().filter(e -> e.streamId().equals("head-early")).findFirst().orElseThrow().position());
+  }
 }
