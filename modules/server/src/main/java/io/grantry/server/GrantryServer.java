@@ -14,6 +14,8 @@ import io.grantry.server.crypto.KeyEncryption;
 import io.grantry.server.crypto.PasswordHasher;
 import io.grantry.server.keys.KeyService;
 import java.time.Clock;
+import java.time.Duration;
+import io.grantry.server.clients.ClientCache;
 import io.grantry.server.http.HttpVerticle;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -110,7 +112,7 @@ public final class GrantryServer {
                   InlineProjections.register(store);
                   KeyService keys = new KeyService(vertx, store, new KeyEncryption(crypto.secrets().kek()), clock);
                   ServerResources resources = new ServerResources(config, pool, connect, registry, migrated,
-                      crypto.secrets(), keys, new ClientSecrets(crypto.secrets().pepper()), crypto.passwords(), clock);
+                      crypto.secrets(), keys, new ClientSecrets(crypto.secrets().pepper()), crypto.passwords(), clock, new ClientCache(Duration.ofMillis(GrantryConfig.longSetting(config.raw(), "GRANTRY_CLIENT_CACHE_MS", 1000, 0, 60_000))));
                   return keys.start()
                       // Development mode (embedded database) seeds demo clients and a user once.
                       .compose(v -> db.embedded()

@@ -1,5 +1,6 @@
 package io.grantry.server;
 
+import io.grantry.server.clients.ClientCache;
 import io.grantry.server.config.GrantryConfig;
 import io.grantry.server.config.ServerSecrets;
 import io.grantry.server.crypto.ClientSecrets;
@@ -26,4 +27,5 @@ public record ServerResources(
     KeyService keys,
     ClientSecrets clientSecrets,
     PasswordHasher passwords,
-    Clock clock) {}
+    Clock clock,
+    ClientCache clientCache) {}

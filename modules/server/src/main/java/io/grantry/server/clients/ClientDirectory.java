@@ -45,6 +45,7 @@ public final class ClientDirectory {
   private final Pool pool;
   private final ClientSecrets secrets;
   private final Clock clock;
+  private final ClientCache cache;
 
   /**
    * @param vertx     the Vert.x instance (kept for symmetry with the other directories; lookups are non-blocking)
@@ -52,13 +53,18 @@ public final class ClientDirectory {
    * @param resources the server's client secret hashing ({@link ServerResources#clientSecrets()}) and clock
    */
   public ClientDirectory(Vertx vertx, EventStore store, ServerResources resources) {
-    this(store.pool(), resources.clientSecrets(), resources.clock());
+    this(store.pool(), resources.clientSecrets(), resources.clock(), resources.clientCache());
   }
 
   ClientDirectory(Pool pool, ClientSecrets secrets, Clock clock) {
+    this(pool, secrets, clock, null);
+  }
+
+  ClientDirectory(Pool pool, ClientSecrets secrets, Clock clock, ClientCache cache) {
     this.pool = pool;
     this.secrets = secrets;
     this.clock = clock;
+    this.cache = cache;
   }
 
   /**
@@ -69,6 +75,13 @@ public final class ClientDirectory {
     if (clientId == null || clientId.isEmpty() || clientId.length() > ClientDecider.MAX_CLIENT_ID_LENGTH) {
       return Future.succeededFuture(Optional.empty());
     }
+    if (cache != null) {
+      return cache.get(clientId, this::load);
+    }
+    return load(clientId);
+  }
+
+  private Future<Optional<ClientState.Registered>> load(String clientId) {
     return pool.preparedQuery(FIND).execute(Tuple.of(clientId)).map(ClientDirectory::first);
   }
 

@@ -36,6 +36,7 @@ public final class ClientService {
 
   private final Aggregate<ClientState, ClientEvent> clients;
   private final ClientSecrets secrets;
+  private final ClientCache cache;
   private final Clock clock;
   private final SecureRandom random = new SecureRandom();
 
@@ -53,13 +54,18 @@ public final class ClientService {
    * @param resources the server's client secret hashing and clock
    */
   public ClientService(Vertx vertx, EventStore store, ServerResources resources) {
-    this(store, resources.clientSecrets(), resources.clock());
+    this(store, resources.clientSecrets(), resources.clock(), resources.clientCache());
   }
 
   ClientService(EventStore store, ClientSecrets secrets, Clock clock) {
+    this(store, secrets, clock, null);
+  }
+
+  ClientService(EventStore store, ClientSecrets secrets, Clock clock, ClientCache cache) {
     this.clients = new Aggregate<>(store, ClientEventCodec.INSTANCE, ClientState.initial(), ClientDecider::evolve);
     this.secrets = secrets;
     this.clock = clock;
+    this.cache = cache;
   }
 
   /**
@@ -103,7 +109,14 @@ public final class ClientService {
   private Future<ClientState.Registered> run(String clientId, ClientCommand command, Aggregate.Metadata who) {
     Function<ClientState, io.grantry.domain.Decision<ClientEvent>> decide =
         state -> ClientDecider.decide(state, command, clock.instant());
-    return clients.execute(ClientsProjection.streamId(clientId), decide, who).compose(outcome -> outcome.accepted()
+    return clients.execute(ClientsProjection.streamId(clientId), decide, who)
+        // Whatever happened, this process's cached view of the client is no longer to be trusted.
+        .andThen(ar -> {
+          if (cache != null) {
+            cache.invalidate(clientId);
+          }
+        })
+        .compose(outcome -> outcome.accepted()
         ? Future.succeededFuture((ClientState.Registered) outcome.state())
         : Future.failedFuture(new CommandRejected(outcome.error())));
   }

@@ -37,7 +37,7 @@ class DevSeedTest {
 
         String text = String.join("\n", first.lines());
         assertThat(text).contains("demo-web", "demo-native", secret, password, TestServer.ADMIN_TOKEN)
-            .contains("http://localhost:" + server.port + "/authorize?response_type=code&client_id=demo-web"
+            .contains(server.url("/authorize") + "?response_type=code&client_id=demo-web"
                 + "&redirect_uri=http%3A%2F%2Flocalhost%3A8081%2Fcallback&scope=openid%20profile&state=")
             .contains("&code_challenge_method=S256");
         assertThat(first.toString()).doesNotContain(secret);
