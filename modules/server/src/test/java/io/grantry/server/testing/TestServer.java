@@ -70,6 +70,18 @@ public final class TestServer implements AutoCloseable {
     return new TestServer(vertx, server, db, config.httpPort());
   }
 
+  /** Runs {@code sql} on the server's database (a test's look at the ledger and the projections). */
+  public java.util.List<io.vertx.sqlclient.Row> query(String sql, Object... params) throws Exception {
+    io.vertx.sqlclient.Pool pool = io.vertx.pgclient.PgBuilder.pool().connectingTo(db.connectOptions()).using(vertx).build();
+    try {
+      java.util.List<io.vertx.sqlclient.Row> rows = new java.util.ArrayList<>();
+      await(pool.preparedQuery(sql).execute(io.vertx.sqlclient.Tuple.wrap(params))).forEach(rows::add);
+      return rows;
+    } finally {
+      await(pool.close());
+    }
+  }
+
   public String url(String path) {
     return "http://127.0.0.1:" + port + path;
   }
