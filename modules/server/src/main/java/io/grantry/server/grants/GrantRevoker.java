@@ -20,6 +20,8 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Revokes many grants at once on behalf of a user or an operator: every live grant of a user and
@@ -35,6 +37,7 @@ import java.util.Optional;
  * the next authorization request, so at most a code already past the consent check escapes.
  */
 public final class GrantRevoker {
+  private static final Logger log = LoggerFactory.getLogger(GrantRevoker.class);
   /** Grants revoked at the same time: enough to overlap round trips, few enough to share the pool. */
   private static final int PARALLEL = 8;
   private static final String LIVE = " g.status <> 'revoked' AND (g.kind <> 'client_credentials' OR EXISTS ("
@@ -59,29 +62,32 @@ public final class GrantRevoker {
   /** Every live grant {@code userId} gave {@code clientId}; the number revoked now. */
   public Future<Integer> revokeUserAndClient(String userId, String clientId, RevocationReason reason,
       Aggregate.Metadata who) {
-    return revokeAll(BY_USER_AND_CLIENT, Tuple.of(userId, now(), clientId), reason, who);
+    return revokeAll(BY_USER_AND_CLIENT, Tuple.of(userId, now(), clientId), reason, who,
+        "of user " + userId + " for client " + clientId);
   }
 
   /** Every live grant of {@code clientId}, client_credentials tokens included. */
   public Future<Integer> revokeClient(String clientId, RevocationReason reason, Aggregate.Metadata who) {
-    return revokeAll(BY_CLIENT, Tuple.of(clientId, now()), reason, who);
+    return revokeAll(BY_CLIENT, Tuple.of(clientId, now()), reason, who, "of client " + clientId);
   }
 
   /** Every live grant {@code userId} gave any client. */
   public Future<Integer> revokeUser(String userId, RevocationReason reason, Aggregate.Metadata who) {
-    return revokeAll(BY_USER, Tuple.of(userId, now()), reason, who);
+    return revokeAll(BY_USER, Tuple.of(userId, now()), reason, who, "of user " + userId);
   }
 
   private OffsetDateTime now() {
     return OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
   }
 
-  private Future<Integer> revokeAll(String sql, Tuple params, RevocationReason reason, Aggregate.Metadata who) {
+  private Future<Integer> revokeAll(String sql, Tuple params, RevocationReason reason, Aggregate.Metadata who,
+      String what) {
     return pool.preparedQuery(sql).execute(params).compose(rows -> {
       List<String> ids = new ArrayList<>(rows.size());
       rows.forEach(r -> ids.add(r.getString("grant_id")));
       return revokeFrom(ids, 0, 0, reason, who);
-    });
+    }).onSuccess(n -> log.info("{} grant(s) {} revoked by {}, reason {} (request {})", n, what, who.actor(),
+        reason.wire(), who.requestId()));
   }
 
   /** Revokes {@code ids} from {@code from} on, {@value #PARALLEL} at a time. */
