@@ -80,6 +80,15 @@ public final class GrantryServer {
   }
 
   public static Future<GrantryServer> start(Vertx vertx, GrantryConfig config, PrometheusMeterRegistry registry) {
+    return start(vertx, config, registry, Clock.systemUTC());
+  }
+
+  /**
+   * Starts with {@code clock} as the time of every decision (token and code lifetimes, sessions,
+   * key rotation); tests pass a clock they can move instead of sleeping.
+   */
+  public static Future<GrantryServer> start(Vertx vertx, GrantryConfig config, PrometheusMeterRegistry registry,
+      Clock clock) {
     return vertx.executeBlocking(() -> Database.open(config), false).compose(db -> {
       log.info("Using {}", db.describe());
       PgSettings s = db.settings();
@@ -106,7 +115,6 @@ public final class GrantryServer {
                     new PasswordHasher()), false)
                 .compose(crypto -> {
                   log.info("ES256 and RS256 are signed by {}", crypto.providers().es256Provider());
-                  Clock clock = Clock.systemUTC();
                   EventStore store = EventStore.create(vertx, pool, EventStoreOptions.defaults()
                       .withMeterRegistry(registry).withListenOptions(connect));
                   InlineProjections.register(store);

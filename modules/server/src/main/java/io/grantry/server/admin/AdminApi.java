@@ -5,6 +5,7 @@ import io.grantry.server.ServerResources;
 import io.grantry.server.clients.ClientDirectory;
 import io.grantry.server.clients.ClientService;
 import io.grantry.server.config.GrantryConfig;
+import io.grantry.server.consents.ConsentService;
 import io.grantry.server.http.RouteGroup;
 import io.grantry.server.users.UserDirectory;
 import io.grantry.server.users.UserService;
@@ -65,6 +66,8 @@ public final class AdminApi implements RouteGroup {
       UserResource users = new UserResource(new UserService(vertx, store, resources),
           new UserDirectory(vertx, store, resources));
       KeyResource keys = new KeyResource(resources.keys(), store, resources.clock());
+      AccessResource access = new AccessResource(new ConsentService(store, resources),
+          new UserDirectory(vertx, store, resources), new ClientDirectory(vertx, store, resources));
       String document = served(contract.getRawContract(), resources.config().issuer()).encode();
 
       Map<String, Handler<RoutingContext>> handlers = Map.ofEntries(
@@ -75,11 +78,15 @@ public final class AdminApi implements RouteGroup {
           Map.entry("updateClient", clients::update),
           Map.entry("rotateClientSecret", clients::rotateSecret),
           Map.entry("disableClient", clients::disable),
+          Map.entry("revokeClientGrants", access::revokeClientGrants),
           Map.entry("createUser", users::create),
           Map.entry("listUsers", users::list),
           Map.entry("showUser", users::show),
           Map.entry("setUserPassword", users::setPassword),
           Map.entry("disableUser", users::disable),
+          Map.entry("listUserConsents", access::listConsents),
+          Map.entry("revokeUserConsent", access::revokeConsent),
+          Map.entry("revokeUserGrants", access::revokeUserGrants),
           Map.entry("listKeys", keys::list),
           Map.entry("rotateKey", keys::rotate));
 

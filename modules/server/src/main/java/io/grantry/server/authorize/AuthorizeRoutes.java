@@ -281,7 +281,8 @@ public final class AuthorizeRoutes implements RouteGroup {
     return out;
   }
 
-  static ConsentPage.ScopeText describe(String scope) {
+  /** A scope in plain words, as the consent and account pages show it. */
+  public static ConsentPage.ScopeText describe(String scope) {
     return switch (scope) {
       case Scopes.OPENID -> new ConsentPage.ScopeText("Sign you in", "Know who you are on this server (your user id).");
       case Scopes.PROFILE -> new ConsentPage.ScopeText("See your profile", "Your name and username.");

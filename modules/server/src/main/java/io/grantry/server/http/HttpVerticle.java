@@ -3,10 +3,12 @@ package io.grantry.server.http;
 import io.grantry.eventstore.EventStore;
 import io.grantry.eventstore.EventStoreOptions;
 import io.grantry.server.ServerResources;
+import io.grantry.server.account.AccountRoutes;
 import io.grantry.server.admin.AdminApi;
 import io.grantry.server.app.InlineProjections;
 import io.grantry.server.authorize.AuthorizeRoutes;
 import io.grantry.server.clients.ClientDirectory;
+import io.grantry.server.consents.ConsentService;
 import io.grantry.server.oauth.OAuthServices;
 import io.grantry.server.token.IntrospectionRoutes;
 import io.grantry.server.token.RevocationRoutes;
@@ -45,6 +47,7 @@ public final class HttpVerticle extends VerticleBase {
     ClientDirectory clients = new ClientDirectory(vertx, store, resources);
     UserDirectory users = new UserDirectory(vertx, store, resources);
     OAuthServices oauth = new OAuthServices(vertx, store, resources, clients, users);
+    ConsentService consents = new ConsentService(store, resources);
     return AdminApi.create(vertx, store, resources).compose(admin -> listen(List.of(
         new HealthRoutes(resources),
         new MetricsRoutes(resources),
@@ -54,6 +57,7 @@ public final class HttpVerticle extends VerticleBase {
         new RevocationRoutes(oauth),
         new IntrospectionRoutes(oauth),
         new UserinfoRoutes(oauth),
+        new AccountRoutes(oauth, consents),
         admin)));
   }
 

@@ -13,6 +13,7 @@ import io.grantry.server.app.Aggregate;
 import io.grantry.server.browser.SignedValues;
 import io.grantry.server.oauth.OAuthServices;
 import io.grantry.server.tokens.TokenIssuer;
+import io.grantry.server.tokenstate.TokenState;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.ext.web.RoutingContext;
@@ -31,10 +32,12 @@ final class RefreshTokenGrant implements TokenRoutes.TokenGrant {
   private final Minting minting;
   private final SignedValues successors;
   private final Duration grace;
+  private final TokenState tokenState;
 
   RefreshTokenGrant(OAuthServices s) {
     this.s = s;
     this.minting = new Minting(s);
+    this.tokenState = new TokenState(s.resources.pool());
     this.successors = new SignedValues(s.resources.secrets().pepper(), "refresh-successor");
     this.grace = Duration.ofSeconds(io.grantry.server.config.GrantryConfig.longSetting(s.resources.config().raw(),
         "GRANTRY_REFRESH_GRACE_SECONDS", 0, 0, GrantDecider.MAX_REFRESH_GRACE.getSeconds()));
@@ -66,10 +69,25 @@ final class RefreshTokenGrant implements TokenRoutes.TokenGrant {
       return Future.succeededFuture(TokenRoutes.Result.refused(OAuthError.invalidGrant("the refresh token is not valid")));
     }
     String id = grantId.get();
-    String nextSecret = successors.tag(secret.get());
+    Optional<Scopes> asked = requested;
+    // A disabled user's grants cannot be refreshed (their access tokens end with their lifetime).
+    return userDisabled(id).compose(disabled -> disabled
+        ? Future.succeededFuture(TokenRoutes.Result.refused(OAuthError.invalidGrant("the refresh token is not valid")))
+        : rotate(ctx, client, id, secret.get(), asked));
+  }
+
+  private Future<Boolean> userDisabled(String grantId) {
+    return tokenState.userOf(grantId).compose(user -> user.isEmpty()
+        ? Future.succeededFuture(false)
+        : s.users.findById(user.get()).map(u -> u.isEmpty() || u.get().disabled()));
+  }
+
+  private Future<TokenRoutes.Result> rotate(RoutingContext ctx, ClientState.Registered client, String id, String presented,
+      Optional<Scopes> requested) {
+    String nextSecret = successors.tag(presented);
     String jti = GrantTokens.jti(id, TokenIssuer.secret().substring(0, 16));
     Instant now = s.clock.instant();
-    GrantCommand.Refresh cmd = new GrantCommand.Refresh(id, client.clientId(), GrantTokens.hash(secret.get()), requested,
+    GrantCommand.Refresh cmd = new GrantCommand.Refresh(id, client.clientId(), GrantTokens.hash(presented), requested,
         GrantTokens.hash(nextSecret), jti, s.lifetimes, grace);
     return s.grants.execute(GrantTokens.streamId(id), state -> GrantDecider.decide(state, cmd, now),
             new Aggregate.Metadata("client:" + client.clientId(), ctx.get("requestId"), null))

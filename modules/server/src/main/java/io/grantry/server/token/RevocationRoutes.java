@@ -1,5 +1,6 @@
 package io.grantry.server.token;
 
+import io.grantry.domain.DomainError;
 import io.grantry.domain.client.ClientState;
 import io.grantry.domain.grant.GrantCommand;
 import io.grantry.domain.grant.GrantDecider;
@@ -20,6 +21,8 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code POST /revoke} (RFC 7009). The client authenticates; the token (hint or not) is tried as
@@ -28,6 +31,7 @@ import java.util.Optional;
  * already revoked token, or another client's, is answered 200 and changes nothing (§2.2).
  */
 public final class RevocationRoutes implements RouteGroup {
+  private static final Logger log = LoggerFactory.getLogger(RevocationRoutes.class);
   private final OAuthServices s;
   private final ClientAuthenticator authenticator;
 
@@ -77,7 +81,7 @@ public final class RevocationRoutes implements RouteGroup {
       }
       GrantCommand cmd = new GrantCommand.RevokeAccessToken(grantId.get(), jti, who.actor(), Optional.of(client.clientId()));
       return s.grants.execute(GrantTokens.streamId(grantId.get()), st -> GrantDecider.decide(st, cmd, s.clock.instant()), who)
-          .mapEmpty();
+          .map(outcome -> foreign(outcome, client, grantId.get(), who)).mapEmpty();
     }
     Optional<String> grantId = GrantTokens.grantIdOf(token);
     Optional<String> secret = GrantTokens.secretOf(token);
@@ -93,6 +97,21 @@ public final class RevocationRoutes implements RouteGroup {
           && (a.refreshToken().map(r -> GrantTokens.hashesEqual(r.hash(), hash)).orElse(false)
               || a.rotatedRefreshHashes().contains(hash));
       return holds ? GrantDecider.decide(st, cmd, s.clock.instant()) : io.grantry.domain.Decision.unchanged();
-    }, who).mapEmpty();
+    }, who).map(outcome -> foreign(outcome, client, grantId.get(), who)).mapEmpty();
+  }
+
+  /**
+   * RFC 7009 §2.1: another client's token is answered 200 and left alone, but the attempt is
+   * worth an operator's look (a leaked token, or a confused client), so it is logged, without
+   * the token.
+   */
+  private static <S, E> Aggregate.Outcome<S, E> foreign(Aggregate.Outcome<S, E> outcome, ClientState.Registered client,
+      String grantId, Aggregate.Metadata who) {
+    if (!outcome.accepted() && outcome.error() instanceof DomainError.OAuth o
+        && o.error().code() == OAuthError.Code.UNAUTHORIZED_CLIENT) {
+      log.warn("Client {} tried to revoke a token of grant {}, issued to another client (request {})",
+          client.clientId(), grantId, who.requestId());
+    }
+    return outcome;
   }
 }

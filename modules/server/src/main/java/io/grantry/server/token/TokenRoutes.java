@@ -3,6 +3,7 @@ package io.grantry.server.token;
 import io.grantry.domain.DomainError;
 import io.grantry.domain.client.ClientState;
 import io.grantry.domain.client.GrantType;
+import io.grantry.domain.client.TokenEndpointAuthMethod;
 import io.grantry.domain.oauth.OAuthError;
 import io.grantry.server.http.OAuthResponses;
 import io.grantry.server.http.RouteGroup;
@@ -91,6 +92,12 @@ public final class TokenRoutes implements RouteGroup {
       }
       if (grant == null) {
         OAuthResponses.error(ctx, OAuthError.unsupportedGrantType("grant_type " + grantType + " is not supported"), false);
+        return;
+      }
+      if (grant.type() == GrantType.CLIENT_CREDENTIALS
+          && auth.client().metadata().tokenEndpointAuthMethod() == TokenEndpointAuthMethod.NONE) {
+        // RFC 6749 §4.4.2: the client MUST authenticate; naming a public client is not that (§5.2).
+        OAuthResponses.error(ctx, OAuthError.invalidClient("client_credentials needs client authentication"), false);
         return;
       }
       if (!auth.client().metadata().allows(grant.type())) {

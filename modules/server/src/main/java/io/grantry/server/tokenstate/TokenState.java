@@ -24,6 +24,13 @@ public final class TokenState {
     }
   }
 
+  /** The user a grant was given by; empty for client_credentials grants and unknown grants. */
+  public Future<Optional<String>> userOf(String grantId) {
+    return pool.preparedQuery("SELECT user_id FROM grants WHERE grant_id = $1")
+        .execute(Tuple.of(grantId))
+        .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.ofNullable(rows.iterator().next().getString("user_id")));
+  }
+
   public Future<Optional<Token>> accessToken(String jti) {
     return pool.preparedQuery("SELECT a.grant_id, a.client_id, a.subject, a.scope, a.issued_at, a.expires_at,"
             + " a.revoked_at IS NOT NULL AS revoked, coalesce(g.status = 'revoked', false) AS grant_revoked"

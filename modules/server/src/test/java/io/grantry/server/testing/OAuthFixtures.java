@@ -210,6 +210,77 @@ public final class OAuthFixtures {
     }
   }
 
+  /** POST /token with Basic authentication (or, with a null secret, none). */
+  public HttpResponse<String> token(String clientId, String secret, Map<String, String> form) {
+    return postForm("/token", clientId, secret, form);
+  }
+
+  /**
+   * Runs /authorize in {@code browser} (signing in and allowing as needed) with PKCE and returns
+   * the code; the pair's verifier is needed to redeem it.
+   */
+  public String code(Browser browser, String clientId, String redirectUri, String scope, Pkce pkce, String username,
+      String password) {
+    Map<String, String> q = browser.authorize("response_type=code&client_id=" + enc(clientId) + "&redirect_uri="
+        + enc(redirectUri) + "&scope=" + enc(scope) + "&state=s1&code_challenge=" + pkce.challenge()
+        + "&code_challenge_method=S256", username, password);
+    if (!q.containsKey("code")) {
+      throw new AssertionError("no code: " + q);
+    }
+    return q.get("code");
+  }
+
+  /** Redeems {@code code} at /token. */
+  public HttpResponse<String> redeem(String clientId, String secret, String code, String redirectUri, Pkce pkce) {
+    Map<String, String> form = new LinkedHashMap<>();
+    form.put("grant_type", "authorization_code");
+    form.put("code", code);
+    form.put("redirect_uri", redirectUri);
+    form.put("code_verifier", pkce.verifier());
+    if (secret == null) {
+      form.put("client_id", clientId);
+    }
+    return token(clientId, secret, form);
+  }
+
+  /** The whole code flow in {@code browser}: the 200 token response as JSON. */
+  public JsonObject tokens(Browser browser, String clientId, String secret, String redirectUri, String scope,
+      String username, String password) {
+    Pkce pkce = Pkce.create();
+    String code = code(browser, clientId, redirectUri, scope, pkce, username, password);
+    HttpResponse<String> r = redeem(clientId, secret, code, redirectUri, pkce);
+    if (r.statusCode() != 200) {
+      throw new AssertionError("code redemption answered " + r.statusCode() + ": " + r.body());
+    }
+    return new JsonObject(r.body());
+  }
+
+  /** grant_type=refresh_token, with {@code scope} when not null. */
+  public HttpResponse<String> refresh(String clientId, String secret, String refreshToken, String scope) {
+    Map<String, String> form = new LinkedHashMap<>();
+    form.put("grant_type", "refresh_token");
+    form.put("refresh_token", refreshToken);
+    if (scope != null) {
+      form.put("scope", scope);
+    }
+    return token(clientId, secret, form);
+  }
+
+  /** POST /introspect as {@code clientId}: the answer's JSON (status must be 200). */
+  public JsonObject introspect(String clientId, String secret, String token) {
+    HttpResponse<String> r = postForm("/introspect", clientId, secret, Map.of("token", token));
+    if (r.statusCode() != 200) {
+      throw new AssertionError("introspection answered " + r.statusCode() + ": " + r.body());
+    }
+    return new JsonObject(r.body());
+  }
+
+  /** The claims of a compact JWS, unverified (the tests check what the server put there). */
+  public static JsonObject claims(String jws) {
+    String[] parts = jws.split("\\.");
+    return new JsonObject(new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8));
+  }
+
   public static String enc(String s) {
     return URLEncoder.encode(s, StandardCharsets.UTF_8);
   }

@@ -45,6 +45,11 @@ public final class TestServer implements AutoCloseable {
 
   /** Starts with these GRANTRY_* settings on top of the test defaults. */
   public static TestServer start(Map<String, String> settings) throws Exception {
+    return start(settings, java.time.Clock.systemUTC());
+  }
+
+  /** Starts with these settings and {@code clock} (e.g. a {@link MutableClock}) as the server's time. */
+  public static TestServer start(Map<String, String> settings, java.time.Clock clock) throws Exception {
     TestDatabase db = TestDatabase.fresh();
     int port = freePort();
     JsonObject env = new JsonObject()
@@ -62,8 +67,20 @@ public final class TestServer implements AutoCloseable {
     GrantryConfig config = GrantryConfig.from(env);
     PrometheusMeterRegistry registry = GrantryServer.newRegistry();
     Vertx vertx = GrantryServer.createVertx(registry);
-    GrantryServer server = await(GrantryServer.start(vertx, config, registry));
+    GrantryServer server = await(GrantryServer.start(vertx, config, registry, clock));
     return new TestServer(vertx, server, db, config.httpPort());
+  }
+
+  /** Runs {@code sql} on the server's database (a test's look at the ledger and the projections). */
+  public java.util.List<io.vertx.sqlclient.Row> query(String sql, Object... params) throws Exception {
+    io.vertx.sqlclient.Pool pool = io.vertx.pgclient.PgBuilder.pool().connectingTo(db.connectOptions()).using(vertx).build();
+    try {
+      java.util.List<io.vertx.sqlclient.Row> rows = new java.util.ArrayList<>();
+      await(pool.preparedQuery(sql).execute(io.vertx.sqlclient.Tuple.wrap(params))).forEach(rows::add);
+      return rows;
+    } finally {
+      await(pool.close());
+    }
   }
 
   public String url(String path) {
