@@ -15,6 +15,7 @@ import io.grantry.server.crypto.PasswordHasher;
 import io.grantry.server.keys.KeyService;
 import java.time.Clock;
 import java.time.Duration;
+import io.grantry.server.browser.LoginThrottle;
 import io.grantry.server.clients.ClientCache;
 import io.grantry.server.http.HttpVerticle;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -120,7 +121,10 @@ public final class GrantryServer {
                   InlineProjections.register(store);
                   KeyService keys = new KeyService(vertx, store, new KeyEncryption(crypto.secrets().kek()), clock);
                   ServerResources resources = new ServerResources(config, pool, connect, registry, migrated,
-                      crypto.secrets(), keys, new ClientSecrets(crypto.secrets().pepper()), crypto.passwords(), clock, new ClientCache(Duration.ofMillis(GrantryConfig.longSetting(config.raw(), "GRANTRY_CLIENT_CACHE_MS", 1000, 0, 60_000))));
+                      crypto.secrets(), keys, new ClientSecrets(crypto.secrets().pepper()), crypto.passwords(), clock,
+                      new ClientCache(Duration.ofMillis(GrantryConfig.longSetting(config.raw(),
+                          "GRANTRY_CLIENT_CACHE_MS", 1000, 0, 60_000))),
+                      LoginThrottle.defaults());
                   return keys.start()
                       // Development mode (embedded database) seeds demo clients and a user once.
                       .compose(v -> db.embedded()

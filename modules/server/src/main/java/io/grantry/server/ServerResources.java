@@ -1,5 +1,6 @@
 package io.grantry.server;
 
+import io.grantry.server.browser.LoginThrottle;
 import io.grantry.server.clients.ClientCache;
 import io.grantry.server.config.GrantryConfig;
 import io.grantry.server.config.ServerSecrets;
@@ -28,4 +29,5 @@ public record ServerResources(
     ClientSecrets clientSecrets,
     PasswordHasher passwords,
     Clock clock,
-    ClientCache clientCache) {}
+    ClientCache clientCache,
+    LoginThrottle loginThrottle) {}

@@ -82,7 +82,7 @@ public final class AccountRoutes implements RouteGroup {
       showLogin(ctx, username, "Enter your username and password.", 400);
       return;
     }
-    s.users.authenticate(username, password).onFailure(ctx::fail).onSuccess(user -> {
+    s.signIn(ctx, username, password).onFailure(ctx::fail).onSuccess(user -> {
       if (user.isEmpty()) {
         showLogin(ctx, username, "Wrong username or password.", 401);
         return;

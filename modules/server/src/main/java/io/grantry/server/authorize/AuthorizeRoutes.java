@@ -11,7 +11,6 @@ import io.grantry.domain.oauth.Scopes;
 import io.grantry.domain.user.UserState;
 import io.grantry.server.app.Aggregate;
 import io.grantry.server.browser.BrowserSession;
-import io.grantry.server.browser.LoginThrottle;
 import io.grantry.server.browser.SignedValues;
 import io.grantry.server.http.OAuthResponses;
 import io.grantry.server.http.RouteGroup;
@@ -51,7 +50,6 @@ public final class AuthorizeRoutes implements RouteGroup {
 
   private final OAuthServices s;
   private final SignedValues pending;
-  private final LoginThrottle throttle = LoginThrottle.defaults();
 
   public AuthorizeRoutes(OAuthServices services) {
     this.s = services;
@@ -156,18 +154,12 @@ public final class AuthorizeRoutes implements RouteGroup {
         showLogin(ctx, req, client, username, "Enter your username and password.", 400);
         return;
       }
-      String account = username.trim().toLowerCase(java.util.Locale.ROOT);
-      String address = ctx.request().remoteAddress() == null ? "?" : ctx.request().remoteAddress().hostAddress();
-      long delay = throttle.delayMillis(account, address);
-      Future<Void> wait = delay == 0 ? Future.succeededFuture() : ctx.vertx().timer(delay).mapEmpty();
-      wait.compose(v -> s.users.authenticate(username, password)).onFailure(ctx::fail).onSuccess(user -> {
+      s.signIn(ctx, username, password).onFailure(ctx::fail).onSuccess(user -> {
         if (user.isEmpty()) {
-          throttle.failed(account, address);
           // The same words for an unknown user and a wrong password.
           showLogin(ctx, req, client, username, "Wrong username or password.", 401);
           return;
         }
-        throttle.succeeded(account);
         Instant now = s.clock.instant();
         s.browser.signIn(ctx, new BrowserSession.Session(user.get().userId(), user.get().username(), now), now);
         afterLogin(ctx, req.withoutPrompt("login"), client, user.get(), now);

@@ -10,7 +10,11 @@ import io.grantry.domain.grant.TokenLifetimes;
 import io.grantry.eventstore.EventStore;
 import io.grantry.server.ServerResources;
 import io.grantry.server.app.Aggregate;
+import io.grantry.domain.user.UserState;
 import io.grantry.server.browser.BrowserSession;
+import io.grantry.server.browser.LoginThrottle;
+import io.vertx.core.Future;
+import io.vertx.ext.web.RoutingContext;
 import io.grantry.server.clients.ClientDirectory;
 import io.grantry.server.tokens.TokenIssuer;
 import io.grantry.server.users.UserDirectory;
@@ -58,6 +62,25 @@ public final class OAuthServices {
         Optional.ofNullable(raw.getString("GRANTRY_GRANT_MAX_SECONDS")).filter(s -> !s.isBlank())
             .map(s -> Duration.ofSeconds(Long.parseLong(s.trim()))));
     this.idTokenLifetime = Duration.ofSeconds(seconds(raw, "GRANTRY_ID_TOKEN_TTL_SECONDS", 3600));
+  }
+
+  /**
+   * Checks a person's username and password for a sign-in form, slowed down after repeated
+   * failures for the account or the address ({@link LoginThrottle}); empty on any failure.
+   */
+  public Future<Optional<UserState.Registered>> signIn(RoutingContext ctx, String username, String password) {
+    String account = username.trim().toLowerCase(java.util.Locale.ROOT);
+    String address = ctx.request().remoteAddress() == null ? "?" : ctx.request().remoteAddress().hostAddress();
+    LoginThrottle throttle = resources.loginThrottle();
+    long delay = throttle.delayMillis(account, address);
+    Future<Void> wait = delay == 0 ? Future.succeededFuture() : ctx.vertx().timer(delay).mapEmpty();
+    return wait.compose(v -> users.authenticate(username, password)).onSuccess(user -> {
+      if (user.isEmpty()) {
+        throttle.failed(account, address);
+      } else {
+        throttle.succeeded(account);
+      }
+    });
   }
 
   private static long seconds(io.vertx.core.json.JsonObject raw, String key, long dflt) {
