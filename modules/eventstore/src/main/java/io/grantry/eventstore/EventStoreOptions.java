@@ -34,7 +34,7 @@ public record EventStoreOptions(
   }
 
   public static EventStoreOptions defaults() {
-    return new EventStoreOptions(512, 2, Duration.ofMillis(500), null, null, null);
+    return new EventStoreOptions(512, 1, Duration.ofMillis(500), null, null, null);
   }
 
   public EventStoreOptions withListenOptions(PgConnectOptions o) {

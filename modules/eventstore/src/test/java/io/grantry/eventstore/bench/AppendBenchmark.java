@@ -37,7 +37,15 @@ public final class AppendBenchmark {
     String fsync = pool.query("SHOW fsync").execute().toCompletionStage().toCompletableFuture()
         .get().iterator().next().getString(0);
     System.out.printf("synchronous_commit=%s fsync=%s, %d s per round, %d rounds%n", sync, fsync, seconds, rounds);
-    EventStore store = EventStore.create(vertx, pool, EventStoreOptions.defaults());
+    int inFlight = Integer.getInteger("grantry.bench.inflight", EventStoreOptions.defaults().maxInFlight());
+    System.out.printf("batches in flight at most: %d%n", inFlight);
+    // Like an HTTP verticle: the store and its appenders live on one event loop context.
+    io.vertx.core.Context context = vertx.getOrCreateContext();
+    java.util.concurrent.CompletableFuture<EventStore> created = new java.util.concurrent.CompletableFuture<>();
+    context.runOnContext(v -> created.complete(
+        EventStore.create(vertx, pool, EventStoreOptions.defaults().withBatching(512, inFlight))));
+    EventStore store = created.get();
+    CONTEXT.set(context);
 
     // Warm-up: JIT and connections.
     run(store, 16, 3);
@@ -74,15 +82,19 @@ public final class AppendBenchmark {
     System.exit(0);
   }
 
+  private static final java.util.concurrent.atomic.AtomicReference<io.vertx.core.Context> CONTEXT =
+      new java.util.concurrent.atomic.AtomicReference<>();
+
   /** Runs {@code appenders} loops, each appending one event and waiting for it, for {@code seconds}. */
   static double run(EventStore store, int appenders, int seconds) throws InterruptedException {
     AtomicLong done = new AtomicLong();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     CountDownLatch finished = new CountDownLatch(appenders);
     long start = System.nanoTime();
+    io.vertx.core.Context context = CONTEXT.get();
     for (int i = 0; i < appenders; i++) {
       String stream = "bench-" + UUID.randomUUID();
-      loop(store, stream, deadline, done, finished);
+      context.runOnContext(v -> loop(store, stream, deadline, done, finished));
     }
     finished.await();
     double elapsed = (System.nanoTime() - start) / 1e9;
