@@ -3,6 +3,7 @@ package io.grantry.server.http;
 import io.grantry.eventstore.EventStore;
 import io.grantry.eventstore.EventStoreOptions;
 import io.grantry.server.ServerResources;
+import io.grantry.server.config.GrantryConfig;
 import io.grantry.server.account.AccountRoutes;
 import io.grantry.server.admin.AdminApi;
 import io.grantry.server.app.InlineProjections;
@@ -41,8 +42,11 @@ public final class HttpVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    store = EventStore.create(vertx, resources.pool(),
-        EventStoreOptions.defaults().withMeterRegistry(resources.registry()));
+    var raw = resources.config().raw();
+    store = EventStore.create(vertx, resources.pool(), EventStoreOptions.defaults()
+        .withMeterRegistry(resources.registry())
+        .withBatching(GrantryConfig.intSetting(raw, "GRANTRY_APPEND_MAX_BATCH", 512, 1, 10_000),
+            GrantryConfig.intSetting(raw, "GRANTRY_APPEND_MAX_IN_FLIGHT", 1, 1, 64)));
     InlineProjections.register(store);
     ClientDirectory clients = new ClientDirectory(vertx, store, resources);
     UserDirectory users = new UserDirectory(vertx, store, resources);
