@@ -17,6 +17,7 @@ import java.time.Clock;
 import java.time.Duration;
 import io.grantry.server.browser.LoginThrottle;
 import io.grantry.server.clients.ClientCache;
+import io.grantry.server.health.ProjectionLagMetrics;
 import io.grantry.server.http.HttpVerticle;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -118,7 +119,9 @@ public final class GrantryServer {
                   log.info("ES256 and RS256 are signed by {}", crypto.providers().es256Provider());
                   EventStore store = EventStore.create(vertx, pool, EventStoreOptions.defaults()
                       .withMeterRegistry(registry).withListenOptions(connect));
-                  InlineProjections.register(store);
+                  ProjectionLagMetrics lag = new ProjectionLagMetrics(registry,
+                      List.copyOf(InlineProjections.register(store).projections().keySet()));
+                  lag.start(vertx, pool, 5000);
                   KeyService keys = new KeyService(vertx, store, new KeyEncryption(crypto.secrets().kek()), clock);
                   ServerResources resources = new ServerResources(config, pool, connect, registry, migrated,
                       crypto.secrets(), keys, new ClientSecrets(crypto.secrets().pepper()), crypto.passwords(), clock,

@@ -37,7 +37,8 @@ class ServerBootTest {
       assertThat(metrics.headers().firstValue("Content-Type").orElse("")).startsWith("text/plain");
       assertThat(metrics.body()).contains("vertx_http_server_requests_total")
           .contains("route=\"/health/ready\"")
-          .contains("grantry_eventstore_append_batch_size");
+          .contains("grantry_eventstore_append_batch_size")
+          .contains("grantry_projection_lag_events{projection=\"token_state\"}");
     }
   }
 
