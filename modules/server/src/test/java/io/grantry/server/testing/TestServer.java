@@ -50,7 +50,15 @@ public final class TestServer implements AutoCloseable {
 
   /** Starts with these settings and {@code clock} (e.g. a {@link MutableClock}) as the server's time. */
   public static TestServer start(Map<String, String> settings, java.time.Clock clock) throws Exception {
-    TestDatabase db = TestDatabase.fresh();
+    return startOn(TestDatabase.fresh(), settings, clock);
+  }
+
+  /**
+   * A server on an existing database: a second instance next to another. Instances of one
+   * deployment share the key-encryption key and the pepper: pass the same GRANTRY_KEK and
+   * GRANTRY_SECRET_PEPPER in {@code settings} (see {@link #sharedSecrets()}).
+   */
+  public static TestServer startOn(TestDatabase db, Map<String, String> settings, java.time.Clock clock) throws Exception {
     int port = freePort();
     JsonObject env = new JsonObject()
         .put("GRANTRY_HTTP_HOST", "127.0.0.1")
@@ -69,6 +77,11 @@ public final class TestServer implements AutoCloseable {
     Vertx vertx = GrantryServer.createVertx(registry);
     GrantryServer server = await(GrantryServer.start(vertx, config, registry, clock));
     return new TestServer(vertx, server, db, config.httpPort());
+  }
+
+  /** A KEK and a pepper for several instances of one deployment. */
+  public static Map<String, String> sharedSecrets() {
+    return Map.of("GRANTRY_KEK", randomBase64(32), "GRANTRY_SECRET_PEPPER", randomBase64(32));
   }
 
   /** Runs {@code sql} on the server's database (a test's look at the ledger and the projections). */

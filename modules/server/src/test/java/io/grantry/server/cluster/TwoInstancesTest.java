@@ -1,0 +1,103 @@
+package io.grantry.server.cluster;
+
+import static io.grantry.server.testing.OAuthFixtures.enc;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.grantry.eventstore.testing.TestDatabase;
+import io.grantry.server.testing.OAuthFixtures;
+import io.grantry.server.testing.TestServer;
+import io.vertx.core.json.JsonObject;
+import java.net.http.HttpResponse;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Two server instances on one database, as behind a load balancer: nothing either needs lives
+ * only in its own memory, so whatever one does the other sees.
+ */
+class TwoInstancesTest {
+  static TestServer a;
+  static TestServer b;
+  static OAuthFixtures onA;
+  static OAuthFixtures onB;
+  static String secret;
+  static final String CB = "https://app.example.test/cb";
+
+  @BeforeAll
+  static void start() throws Exception {
+    TestDatabase db = TestDatabase.fresh();
+    Map<String, String> shared = TestServer.sharedSecrets();
+    a = TestServer.startOn(db, shared, Clock.systemUTC());
+    b = TestServer.startOn(db, shared, Clock.systemUTC());
+    onA = new OAuthFixtures(a);
+    onB = new OAuthFixtures(b);
+    secret = onA.confidentialClient("shared-app", CB, "openid offline_access api");
+    onB.user("sam", "a long enough password");
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    b.close();
+    a.close();
+  }
+
+  static JsonObject json(HttpResponse<String> r) {
+    return new JsonObject(r.body());
+  }
+
+  HttpResponse<String> token(OAuthFixtures on, Map<String, String> form) {
+    return on.postForm("/token", "shared-app", secret, form);
+  }
+
+  @Test
+  void aTokenFromOneInstanceIsLiveOnTheOtherAndARevocationOnOneIsSeenAtOnceOnTheOther() {
+    String at = json(token(onA, Map.of("grant_type", "client_credentials", "scope", "api"))).getString("access_token");
+    assertThat(json(onB.postForm("/introspect", "shared-app", secret, Map.of("token", at))).getBoolean("active")).isTrue();
+    assertThat(onB.postForm("/revoke", "shared-app", secret, Map.of("token", at)).statusCode()).isEqualTo(200);
+    assertThat(json(onA.postForm("/introspect", "shared-app", secret, Map.of("token", at))).getBoolean("active")).isFalse();
+  }
+
+  String code(OAuthFixtures on, OAuthFixtures.Pkce pkce) {
+    return on.browser().authorize("response_type=code&client_id=shared-app&redirect_uri=" + enc(CB)
+        + "&scope=openid%20offline_access&state=s&code_challenge=" + pkce.challenge() + "&code_challenge_method=S256",
+        "sam", "a long enough password").get("code");
+  }
+
+  @Test
+  void aCodeFromOneInstanceIsRedeemedOnTheOtherAndRacedOnBothSucceedsOnce() {
+    OAuthFixtures.Pkce pkce = OAuthFixtures.Pkce.create();
+    Map<String, String> form = Map.of("grant_type", "authorization_code", "code", code(onA, pkce), "redirect_uri", CB,
+        "code_verifier", pkce.verifier());
+    HttpResponse<String> onOther = token(onB, form);
+    assertThat(onOther.statusCode()).as(onOther.body()).isEqualTo(200);
+
+    OAuthFixtures.Pkce pkce2 = OAuthFixtures.Pkce.create();
+    Map<String, String> raced = Map.of("grant_type", "authorization_code", "code", code(onB, pkce2), "redirect_uri", CB,
+        "code_verifier", pkce2.verifier());
+    List<CompletableFuture<HttpResponse<String>>> both = List.of(
+        CompletableFuture.supplyAsync(() -> token(onA, raced)), CompletableFuture.supplyAsync(() -> token(onB, raced)));
+    long ok = both.stream().map(CompletableFuture::join).filter(r -> r.statusCode() == 200).count();
+    assertThat(ok).isEqualTo(1);
+  }
+
+  @Test
+  void aRefreshTokenRotatedOnOneInstanceAndReusedOnTheOtherRevokesTheGrant() {
+    OAuthFixtures.Pkce pkce = OAuthFixtures.Pkce.create();
+    JsonObject first = json(token(onA, Map.of("grant_type", "authorization_code", "code", code(onA, pkce),
+        "redirect_uri", CB, "code_verifier", pkce.verifier())));
+    String rt = first.getString("refresh_token");
+    JsonObject rotated = json(token(onA, Map.of("grant_type", "refresh_token", "refresh_token", rt)));
+    assertThat(rotated.getString("refresh_token")).isNotEqualTo(rt);
+    HttpResponse<String> reuse = token(onB, Map.of("grant_type", "refresh_token", "refresh_token", rt));
+    assertThat(json(reuse).getString("error")).isEqualTo("invalid_grant");
+    assertThat(json(onA.postForm("/introspect", "shared-app", secret, Map.of("token", rotated.getString("access_token"))))
+        .getBoolean("active")).isFalse();
+    assertThat(json(token(onA, Map.of("grant_type", "refresh_token", "refresh_token", rotated.getString("refresh_token"))))
+        .getString("error")).isEqualTo("invalid_grant");
+  }
+}
