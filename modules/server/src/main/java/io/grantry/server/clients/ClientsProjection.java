@@ -1,5 +1,6 @@
 package io.grantry.server.clients;
 
+import io.grantry.server.app.StreamProjection;
 import io.grantry.domain.client.ClientDisabled;
 import io.grantry.domain.client.ClientEvent;
 import io.grantry.domain.client.ClientEventCodec;
@@ -8,16 +9,12 @@ import io.grantry.domain.client.ClientRegistered;
 import io.grantry.domain.client.ClientSecretRotated;
 import io.grantry.domain.client.ClientUpdated;
 import io.grantry.domain.client.GrantType;
-import io.grantry.eventstore.RecordedEvent;
-import io.grantry.projections.Projection;
-import io.grantry.projections.TableNames;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import java.util.List;
 
 /**
  * The {@code clients} table from the {@code client:<id>} streams: one row per client with its
@@ -27,41 +24,25 @@ import java.util.List;
  * its own writes and the token endpoint never authenticates against a stale secret. Idempotent:
  * each row remembers the stream version it reflects and ignores events at or below it.
  */
-public final class ClientsProjection implements Projection {
+public final class ClientsProjection extends StreamProjection<ClientEvent> {
   public static final String NAME = "clients";
   public static final String TABLE = "clients";
   static final String STREAM_PREFIX = "client:";
 
-  @Override
-  public String name() {
-    return NAME;
+  public ClientsProjection() {
+    super(NAME, TABLE, STREAM_PREFIX, ClientEventCodec.INSTANCE);
   }
 
-  @Override
-  public List<String> tables() {
-    return List.of(TABLE);
-  }
+
 
   /** The stream of client {@code clientId}. */
   public static String streamId(String clientId) {
     return STREAM_PREFIX + clientId;
   }
 
-  @Override
-  public Future<Void> apply(SqlConnection tx, TableNames tables, List<RecordedEvent> events) {
-    String table = tables.of(TABLE);
-    Future<Void> f = Future.succeededFuture();
-    for (RecordedEvent e : events) {
-      if (!e.streamId().startsWith(STREAM_PREFIX) || !ClientEventCodec.INSTANCE.types().contains(e.type())) {
-        continue;
-      }
-      ClientEvent event = ClientEventCodec.INSTANCE.fromJson(e.type(), e.payload());
-      f = f.compose(v -> apply(tx, table, event, e.version()));
-    }
-    return f;
-  }
 
-  private static Future<Void> apply(SqlConnection tx, String table, ClientEvent event, long version) {
+  @Override
+  protected Future<Void> apply(SqlConnection tx, String table, ClientEvent event, long version) {
     if (event instanceof ClientRegistered e) {
       ClientMetadata m = e.metadata();
       return tx.preparedQuery("INSERT INTO " + table + " (client_id, client_name, client_type, token_endpoint_auth_method,"

@@ -1,20 +1,17 @@
 package io.grantry.server.consents;
 
+import io.grantry.server.app.StreamProjection;
 import io.grantry.domain.consent.Consent;
 import io.grantry.domain.consent.ConsentEvent;
 import io.grantry.domain.consent.ConsentEvent.ConsentGranted;
 import io.grantry.domain.consent.ConsentEvent.ConsentRevoked;
 import io.grantry.domain.oauth.Scopes;
-import io.grantry.eventstore.RecordedEvent;
-import io.grantry.projections.Projection;
-import io.grantry.projections.TableNames;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import java.util.List;
 
 /**
  * The {@code consents} table from the {@code consent:<userId>:<clientId>} streams: one row per
@@ -22,36 +19,20 @@ import java.util.List;
  * inline; idempotent through the stream version (an event at or below a row's version changes
  * nothing), like {@code UsersProjection}.
  */
-public final class ConsentsProjection implements Projection {
+public final class ConsentsProjection extends StreamProjection<ConsentEvent> {
   public static final String NAME = "consents";
   public static final String TABLE = "consents";
   static final String STREAM_PREFIX = "consent:";
 
-  @Override
-  public String name() {
-    return NAME;
+  public ConsentsProjection() {
+    super(NAME, TABLE, STREAM_PREFIX, Consent.CODEC);
   }
 
-  @Override
-  public List<String> tables() {
-    return List.of(TABLE);
-  }
+
+
 
   @Override
-  public Future<Void> apply(SqlConnection tx, TableNames tables, List<RecordedEvent> events) {
-    String table = tables.of(TABLE);
-    Future<Void> f = Future.succeededFuture();
-    for (RecordedEvent e : events) {
-      if (!e.streamId().startsWith(STREAM_PREFIX) || !Consent.CODEC.types().contains(e.type())) {
-        continue;
-      }
-      ConsentEvent event = Consent.CODEC.fromJson(e.type(), e.payload());
-      f = f.compose(v -> apply(tx, table, event, e.version()));
-    }
-    return f;
-  }
-
-  private static Future<Void> apply(SqlConnection tx, String table, ConsentEvent event, long version) {
+  protected Future<Void> apply(SqlConnection tx, String table, ConsentEvent event, long version) {
     if (event instanceof ConsentGranted g) {
       return tx.preparedQuery("INSERT INTO " + table + " AS c (user_id, client_id, scopes, granted_at, revoked_at,"
               + " stream_version) VALUES ($1, $2, $3, $4, NULL, $5) ON CONFLICT (user_id, client_id) DO UPDATE"

@@ -1,61 +1,42 @@
 package io.grantry.server.users;
 
+import io.grantry.server.app.StreamProjection;
 import io.grantry.domain.user.UserDisabled;
 import io.grantry.domain.user.UserEvent;
 import io.grantry.domain.user.UserEventCodec;
 import io.grantry.domain.user.UserPasswordChanged;
 import io.grantry.domain.user.UserRegistered;
-import io.grantry.eventstore.RecordedEvent;
-import io.grantry.projections.Projection;
-import io.grantry.projections.TableNames;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import java.util.List;
 
 /**
  * The {@code users} table from the {@code user:<id>} streams: one row per account with its
  * normalized username (the sign-in key), its Argon2id hash (never the password) and whether it is
  * disabled. Applied inline and idempotent, like {@code ClientsProjection}.
  */
-public final class UsersProjection implements Projection {
+public final class UsersProjection extends StreamProjection<UserEvent> {
   public static final String NAME = "users";
   public static final String TABLE = "users";
   static final String STREAM_PREFIX = "user:";
 
-  @Override
-  public String name() {
-    return NAME;
+  public UsersProjection() {
+    super(NAME, TABLE, STREAM_PREFIX, UserEventCodec.INSTANCE);
   }
 
-  @Override
-  public List<String> tables() {
-    return List.of(TABLE);
-  }
+
 
   /** The stream of user {@code userId}. */
   public static String streamId(String userId) {
     return STREAM_PREFIX + userId;
   }
 
-  @Override
-  public Future<Void> apply(SqlConnection tx, TableNames tables, List<RecordedEvent> events) {
-    String table = tables.of(TABLE);
-    Future<Void> f = Future.succeededFuture();
-    for (RecordedEvent e : events) {
-      if (!e.streamId().startsWith(STREAM_PREFIX) || !UserEventCodec.INSTANCE.types().contains(e.type())) {
-        continue;
-      }
-      UserEvent event = UserEventCodec.INSTANCE.fromJson(e.type(), e.payload());
-      f = f.compose(v -> apply(tx, table, event, e.version()));
-    }
-    return f;
-  }
 
-  private static Future<Void> apply(SqlConnection tx, String table, UserEvent event, long version) {
+  @Override
+  protected Future<Void> apply(SqlConnection tx, String table, UserEvent event, long version) {
     if (event instanceof UserRegistered e) {
       return tx.preparedQuery("INSERT INTO " + table + " (user_id, username, normalized_username, password_hash, email, name,"
               + " disabled, registered_at, updated_at, stream_version) VALUES ($1, $2, $3, $4, $5, $6, false, $7, $7, $8)"
