@@ -62,12 +62,9 @@ final class AuthorizationCodeGrant implements TokenRoutes.TokenGrant {
               offline ? Optional.of(GrantTokens.hash(refreshSecret)) : Optional.empty(), s.lifetimes), now);
         }, new Aggregate.Metadata("client:" + client.clientId(), ctx.get("requestId"), null))
         .compose(outcome -> {
-          if (!outcome.accepted()) {
-            return Future.succeededFuture(TokenRoutes.Result.refused(outcome.error()));
-          }
-          Optional<OAuthError> refusal = GrantDecider.refusalIn(outcome.events());
+          Optional<TokenRoutes.Result> refusal = TokenRoutes.Result.refusalOf(outcome);
           if (refusal.isPresent()) {
-            return Future.succeededFuture(TokenRoutes.Result.refused(refusal.get()));
+            return Future.succeededFuture(refusal.get());
           }
           AuthorizationCodeRedeemed r = outcome.events().stream()
               .filter(AuthorizationCodeRedeemed.class::isInstance).map(AuthorizationCodeRedeemed.class::cast)

@@ -92,12 +92,9 @@ final class RefreshTokenGrant implements TokenRoutes.TokenGrant {
     return s.grants.execute(GrantTokens.streamId(id), state -> GrantDecider.decide(state, cmd, now),
             new Aggregate.Metadata("client:" + client.clientId(), ctx.get("requestId"), null))
         .compose(outcome -> {
-          if (!outcome.accepted()) {
-            return Future.succeededFuture(TokenRoutes.Result.refused(outcome.error()));
-          }
-          Optional<OAuthError> refusal = GrantDecider.refusalIn(outcome.events());
+          Optional<TokenRoutes.Result> refusal = TokenRoutes.Result.refusalOf(outcome);
           if (refusal.isPresent()) {
-            return Future.succeededFuture(TokenRoutes.Result.refused(refusal.get()));
+            return Future.succeededFuture(refusal.get());
           }
           GrantState.Active active = (GrantState.Active) outcome.state();
           // A rotation now, or (grace retry, no events) the rotation recorded before.

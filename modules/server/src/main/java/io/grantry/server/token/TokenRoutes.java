@@ -54,6 +54,18 @@ public final class TokenRoutes implements RouteGroup {
       return new Result(null, error);
     }
 
+    /**
+     * The refusal a grant decision's outcome stands for: the decision refused, or accepted with
+     * events that record a refusal (a replayed code, a reused refresh token); empty for a success.
+     */
+    public static java.util.Optional<Result> refusalOf(
+        io.grantry.server.app.Aggregate.Outcome<io.grantry.domain.grant.GrantState, io.grantry.domain.grant.GrantEvent> outcome) {
+      if (!outcome.accepted()) {
+        return java.util.Optional.of(refused(outcome.error()));
+      }
+      return io.grantry.domain.grant.GrantDecider.refusalIn(outcome.events()).map(Result::refused);
+    }
+
     /** A refused domain decision: its OAuth error, or invalid_grant for anything else (unknown grant). */
     public static Result refused(DomainError error) {
       return new Result(null, error instanceof DomainError.OAuth o ? o.error()
