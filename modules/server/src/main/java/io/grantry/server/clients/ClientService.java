@@ -36,6 +36,8 @@ public final class ClientService {
 
   private final Aggregate<ClientState, ClientEvent> clients;
   private final ClientSecrets secrets;
+  /** Revokes a disabled client's grants; absent in the unit-test constructors. */
+  private io.grantry.server.grants.GrantRevoker revoker;
   private final ClientCache cache;
   private final Clock clock;
   private final SecureRandom random = new SecureRandom();
@@ -55,6 +57,7 @@ public final class ClientService {
    */
   public ClientService(Vertx vertx, EventStore store, ServerResources resources) {
     this(store, resources.clientSecrets(), resources.clock(), resources.clientCache());
+    this.revoker = new io.grantry.server.grants.GrantRevoker(store, resources);
   }
 
   ClientService(EventStore store, ClientSecrets secrets, Clock clock) {
@@ -101,9 +104,12 @@ public final class ClientService {
   }
 
   /** Disables the client: it can no longer authenticate or start an authorization. Repeating it changes nothing. */
+  /** Disables the client and revokes every grant it holds (its tokens stop working at once). */
   public Future<ClientState.Registered> disable(String clientId, Aggregate.Metadata who) {
     return run(clientId, new ClientCommand.Disable(clientId), who)
-        .onSuccess(c -> log.info("Client {} disabled by {}", clientId, actor(who)));
+        .onSuccess(c -> log.info("Client {} disabled by {}", clientId, actor(who)))
+        .compose(c -> revoker == null ? Future.succeededFuture(c)
+            : revoker.revokeClient(clientId, io.grantry.domain.grant.RevocationReason.CLIENT_DISABLED, who).map(n -> c));
   }
 
   private Future<ClientState.Registered> run(String clientId, ClientCommand command, Aggregate.Metadata who) {

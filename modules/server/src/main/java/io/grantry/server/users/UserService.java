@@ -50,6 +50,8 @@ public final class UserService {
   private final EventStore store;
   private final Aggregate<UserState, UserEvent> users;
   private final PasswordHasher passwords;
+  /** Revokes a disabled user's grants; absent in the unit-test constructor. */
+  private io.grantry.server.grants.GrantRevoker revoker;
   private final Clock clock;
 
   /**
@@ -59,6 +61,7 @@ public final class UserService {
    */
   public UserService(Vertx vertx, EventStore store, ServerResources resources) {
     this(vertx, store, resources.passwords(), resources.clock());
+    this.revoker = new io.grantry.server.grants.GrantRevoker(store, resources);
   }
 
   UserService(Vertx vertx, EventStore store, PasswordHasher passwords, Clock clock) {
@@ -107,9 +110,12 @@ public final class UserService {
   }
 
   /** Disables the user: they can no longer sign in. Repeating it changes nothing. */
+  /** Disables the user and revokes every grant they hold (their tokens stop working at once). */
   public Future<UserState.Registered> disable(String userId, Aggregate.Metadata who) {
     return run(userId, new UserCommand.Disable(userId), who)
-        .onSuccess(u -> log.info("User {} disabled by {}", userId, actor(who)));
+        .onSuccess(u -> log.info("User {} disabled by {}", userId, actor(who)))
+        .compose(u -> revoker == null ? Future.succeededFuture(u)
+            : revoker.revokeUser(userId, io.grantry.domain.grant.RevocationReason.USER_DISABLED, who).map(n -> u));
   }
 
   private Future<String> hash(String password) {

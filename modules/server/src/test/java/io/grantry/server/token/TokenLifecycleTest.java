@@ -283,6 +283,10 @@ class TokenLifecycleTest {
 
     assertError(fx.refresh("web", webSecret, json(before).getString("refresh_token"), null), 400, "invalid_grant");
     assertThat(events(grantIdOf(tokens.getString("refresh_token")), "grant.refresh_token_rotated.v1")).hasSize(1);
+    // Disabling the user revoked the grant: its access token is dead at once, not at expiry.
+    assertThat(events(grantIdOf(tokens.getString("refresh_token")), "grant.revoked.v1")).hasSize(1)
+        .allSatisfy(e -> assertThat(((JsonObject) e.getValue("payload")).getString("reason")).isEqualTo("user_disabled"));
+    assertThat(active(json(before).getString("access_token"))).isFalse();
   }
 
   @Test
