@@ -101,8 +101,11 @@ class ProjectionRunnerTest {
     return EventStore.create(vertx, pool, EventStoreOptions.defaults().withPollInterval(Duration.ofMillis(50)));
   }
 
+  /** The commit-order position of the last event any test appended: what a projection must reach. */
+  static volatile GlobalPosition lastAppended = GlobalPosition.START;
+
   static void append(EventStore store, String prefix, int streams, int perStream) throws Exception {
-    List<Future<?>> all = new ArrayList<>();
+    List<Future<io.grantry.eventstore.AppendResult>> all = new ArrayList<>();
     for (int s = 0; s < streams; s++) {
       List<NewEvent> events = new ArrayList<>();
       for (int i = 0; i < perStream; i++) {
@@ -111,15 +114,25 @@ class ProjectionRunnerTest {
       all.add(store.append(prefix + s, ExpectedVersion.ANY, events));
     }
     await(Future.all(all));
+    for (Future<io.grantry.eventstore.AppendResult> f : all) {
+      GlobalPosition p = f.result().lastPosition();
+      if (p != null && p.compareTo(lastAppended) > 0) {
+        lastAppended = p;
+      }
+    }
   }
 
-  /** Waits (on the database, not a timer) until the projection's checkpoint reaches the head. */
+  /**
+   * Waits (on the database, not a timer) until the projection's checkpoint reaches the last
+   * appended event. Not the store's head: that only shows what is readable at that moment, and a
+   * projection transaction still open would hide the newest commits from it.
+   */
   static void awaitCaughtUp(ProjectionRunner runner, EventStore store, String name) throws Exception {
-    GlobalPosition head = await(store.head());
+    GlobalPosition target = lastAppended;
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (await(runner.checkpoint(name)).compareTo(head) < 0) {
+    while (await(runner.checkpoint(name)).compareTo(target) < 0) {
       if (System.nanoTime() > deadline) {
-        throw new AssertionError("projection " + name + " did not reach " + head);
+        throw new AssertionError("projection " + name + " did not reach " + target);
       }
       await(vertx.timer(20));
     }
@@ -180,7 +193,7 @@ class ProjectionRunnerTest {
 
     // A full rebuild swaps the copies in and the runner carries on from there.
     GlobalPosition covered = await(runner.rebuild(p.name()));
-    assertThat(covered).isEqualTo(await(store.head()));
+    assertThat(covered).isGreaterThanOrEqualTo(lastAppended);
     assertThat(rows("rebuild_summary")).containsExactlyElementsOf(live);
     append(store, "rebuild-after-", 1, 1);
     awaitCaughtUp(runner, store, p.name());
