@@ -67,9 +67,14 @@ final class AuditCommand {
         CheckpointSignatures trust = pinned != null ? LedgerCheckpoints.verifier(pinned) : learned;
         LedgerVerifier v = new LedgerVerifier(trust);
         Progress progress = new Progress("verified");
-        GlobalPosition at = GlobalPosition.START;
+        // The next page is read while this one is checked.
+        io.vertx.core.Future<List<RecordedEvent>> next = store.readAll(GlobalPosition.START, PAGE);
         while (true) {
-          List<RecordedEvent> page = CliSupport.await(store.readAll(at, PAGE));
+          List<RecordedEvent> page = CliSupport.await(next);
+          boolean more = page.size() == PAGE;
+          if (more) {
+            next = store.readAll(page.get(page.size() - 1).commitOrder(), PAGE);
+          }
           for (RecordedEvent e : page) {
             learned.observe(e);
             if (!v.accept(e)) {
@@ -77,11 +82,10 @@ final class AuditCommand {
             }
           }
           progress.add(page.size());
-          if (page.size() < PAGE) {
+          if (!more) {
             progress.done();
             return v.finish();
           }
-          at = page.get(page.size() - 1).commitOrder();
         }
       }
     }
@@ -104,7 +108,7 @@ final class AuditCommand {
           if (line.isBlank()) {
             continue;
           }
-          v.accept(fromJson(new JsonObject(line)));
+          v.accept(fromJson(parse(line)));
           if (++n == PAGE) {
             progress.add(n);
             n = 0;
@@ -191,6 +195,14 @@ final class AuditCommand {
     return EventsCommand.toJson(e).put("txid", e.txid());
   }
 
+  private static JsonObject parse(String line) {
+    try {
+      return new JsonObject(line);
+    } catch (RuntimeException ex) {
+      throw new CliFailure(TAMPERED, "a line of the export is not JSON: " + CliSupport.oneLine(ex));
+    }
+  }
+
   static RecordedEvent fromJson(JsonObject j) {
     HexFormat hex = HexFormat.of();
     try {
@@ -209,7 +221,8 @@ final class AuditCommand {
    * lines every few seconds otherwise; events per second either way.
    */
   static final class Progress {
-    private static final long EVERY_NANOS = 5_000_000_000L;
+    /** How often a plain progress line is printed (tests shorten it). */
+    static volatile long everyNanos = 5_000_000_000L;
     private final String verb;
     private final boolean terminal = System.console() != null;
     private final long started = System.nanoTime();
@@ -223,14 +236,14 @@ final class AuditCommand {
     void add(long n) {
       count += n;
       long now = System.nanoTime();
-      if (now - last >= (terminal ? EVERY_NANOS / 10 : EVERY_NANOS)) {
+      if (now - last >= (terminal ? everyNanos / 10 : everyNanos)) {
         last = now;
         print(now, false);
       }
     }
 
     void done() {
-      if (terminal || System.nanoTime() - started >= EVERY_NANOS) {
+      if (terminal || System.nanoTime() - started >= everyNanos) {
         print(System.nanoTime(), true);
       }
     }
