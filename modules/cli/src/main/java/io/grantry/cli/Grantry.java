@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 @Command(name = "grantry", mixinStandardHelpOptions = true, version = "grantry 0.1.0",
     description = "OAuth 2.0 / OpenID Connect authorization server on an append-only ledger of grant events.",
     subcommands = {ServeCommand.class, EventsCommand.class, ProjectionsCommand.class, ClientsCommand.class,
-        UsersCommand.class, KeysCommand.class, CommandLine.HelpCommand.class})
+        UsersCommand.class, KeysCommand.class, AuditCommand.class, CommandLine.HelpCommand.class})
 public final class Grantry implements Callable<Integer> {
 
   @Override

@@ -5,6 +5,7 @@ import io.grantry.eventstore.pg.PgSettings;
 import io.grantry.eventstore.EventStore;
 import io.grantry.eventstore.EventStoreOptions;
 import io.grantry.server.app.InlineProjections;
+import io.grantry.server.audit.LedgerCheckpoints;
 import io.grantry.server.config.GrantryConfig;
 import io.grantry.server.dev.DevSeed;
 import io.grantry.server.config.ServerSecrets;
@@ -52,6 +53,7 @@ public final class GrantryServer {
   private final String deploymentId;
   private final EventStore store;
   private final List<String> devNotes;
+  private final LedgerCheckpoints checkpoints;
 
   private record Crypto(ServerSecrets secrets, CryptoProviders.Installed providers, PasswordHasher passwords) {}
 
@@ -64,6 +66,9 @@ public final class GrantryServer {
     this.deploymentId = deploymentId;
     this.store = store;
     this.devNotes = List.copyOf(devNotes);
+    this.checkpoints = new LedgerCheckpoints(vertx, store, resources.keys());
+    checkpoints.start(GrantryConfig.longSetting(config.raw(), "GRANTRY_CHECKPOINT_INTERVAL_MS",
+        LedgerCheckpoints.DEFAULT_INTERVAL_MS, 0, 86_400_000));
   }
 
   /** A Vert.x instance whose HTTP and pool metrics go to {@code registry}. */
@@ -159,6 +164,11 @@ public final class GrantryServer {
     return config;
   }
 
+  /** The signed ledger checkpoints (tests write one on demand). */
+  public LedgerCheckpoints checkpoints() {
+    return checkpoints;
+  }
+
   public ServerResources resources() {
     return resources;
   }
@@ -178,6 +188,7 @@ public final class GrantryServer {
 
   /** Undeploys the verticles, closes the pool and stops an embedded database. */
   public Future<Void> stop() {
+    checkpoints.stop();
     resources.keys().stop();
     return vertx.undeploy(deploymentId)
         .transform(ar -> store.close())

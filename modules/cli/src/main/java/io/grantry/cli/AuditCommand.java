@@ -1,0 +1,280 @@
+package io.grantry.cli;
+
+import io.grantry.domain.key.SigningKeyGenerated;
+import io.grantry.eventstore.EventStore;
+import io.grantry.eventstore.EventStoreOptions;
+import io.grantry.eventstore.GlobalPosition;
+import io.grantry.eventstore.RecordedEvent;
+import io.grantry.eventstore.audit.Checkpoint;
+import io.grantry.eventstore.audit.CheckpointSignatures;
+import io.grantry.eventstore.audit.LedgerVerifier;
+import io.grantry.server.audit.LedgerCheckpoints;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
+import java.io.OutputStreamWriter;
+import java.io.PrintStream;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** Tamper evidence: verify the ledger (in the database or an export file) and export it. */
+@Command(name = "audit", mixinStandardHelpOptions = true, description = "Verify and export the ledger.",
+    subcommands = {AuditCommand.Verify.class, AuditCommand.Export.class})
+final class AuditCommand {
+  static final String FORMAT = "grantry-audit-export/1";
+  static final int PAGE = 5000;
+  /** Exit code of a verification that found tampering. */
+  static final int TAMPERED = 4;
+
+  @Command(name = "verify", mixinStandardHelpOptions = true,
+      description = "Check every event hash, every stream chain, the running digest and every signed checkpoint,"
+          + " in the database or in an export file (offline); exits " + TAMPERED + " naming the first bad position.")
+  static final class Verify implements Callable<Integer> {
+    @Option(names = "--file", paramLabel = "FILE", description = "Verify this export (JSON Lines) instead of the database.")
+    Path file;
+
+    @Option(names = "--jwks", paramLabel = "FILE",
+        description = "Trust only these public keys ({\"keys\": [...]}, e.g. saved from /jwks). Default: the keys the"
+            + " ledger itself published (or the export's header).")
+    Path jwks;
+
+    @Override
+    public Integer call() throws Exception {
+      JsonObject pinned = jwks == null ? null : new JsonObject(Files.readString(jwks));
+      LedgerVerifier.Result r = file != null ? verifyFile(file, pinned) : verifyDatabase(pinned);
+      System.out.println(r.summary());
+      if (!r.ok()) {
+        throw new CliFailure(TAMPERED, "the ledger does not verify: first bad position " + r.firstBad()
+            + " (" + r.problem().name().toLowerCase() + ")");
+      }
+      return 0;
+    }
+
+    private static LedgerVerifier.Result verifyDatabase(JsonObject pinned) throws Exception {
+      try (CliSupport.Db db = CliSupport.Db.open()) {
+        EventStore store = EventStore.create(db.vertx, db.pool, EventStoreOptions.defaults());
+        LedgerCheckpoints.FromLedger learned = new LedgerCheckpoints.FromLedger();
+        CheckpointSignatures trust = pinned != null ? LedgerCheckpoints.verifier(pinned) : learned;
+        LedgerVerifier v = new LedgerVerifier(trust);
+        Progress progress = new Progress("verified");
+        // The next page is read while this one is checked.
+        io.vertx.core.Future<List<RecordedEvent>> next = store.readAll(GlobalPosition.START, PAGE);
+        while (true) {
+          List<RecordedEvent> page = CliSupport.await(next);
+          boolean more = page.size() == PAGE;
+          if (more) {
+            next = store.readAll(page.get(page.size() - 1).commitOrder(), PAGE);
+          }
+          for (RecordedEvent e : page) {
+            learned.observe(e);
+            if (!v.accept(e)) {
+              return v.finish();
+            }
+          }
+          progress.add(page.size());
+          if (!more) {
+            progress.done();
+            return v.finish();
+          }
+        }
+      }
+    }
+
+    static LedgerVerifier.Result verifyFile(Path file, JsonObject pinned) throws Exception {
+      try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+        String first = in.readLine();
+        JsonObject header = first == null ? null : new JsonObject(first);
+        if (header == null || !FORMAT.equals(header.getString("format"))) {
+          throw new CliFailure(2, file + " is not a grantry audit export (no " + FORMAT + " header)");
+        }
+        CheckpointSignatures trust = LedgerCheckpoints.verifier(pinned != null ? pinned : header.getJsonObject("jwks"));
+        JsonObject anchor = header.getJsonObject("anchor");
+        LedgerVerifier v = anchor == null ? new LedgerVerifier(trust)
+            : new LedgerVerifier(trust, Checkpoint.fromPayload(anchor));
+        Progress progress = new Progress("verified");
+        String line;
+        int n = 0;
+        while (!v.failed() && (line = in.readLine()) != null) {
+          if (line.isBlank()) {
+            continue;
+          }
+          v.accept(fromJson(parse(line)));
+          if (++n == PAGE) {
+            progress.add(n);
+            n = 0;
+          }
+        }
+        progress.add(n);
+        progress.done();
+        return v.finish();
+      }
+    }
+  }
+
+  @Command(name = "export", mixinStandardHelpOptions = true,
+      description = "Write the ledger as JSON Lines in commit order: a header with the public JWKS (and the signed"
+          + " checkpoint the export starts after), then one event a line with its hashes, checkpoints included.")
+  static final class Export implements Callable<Integer> {
+    @Option(names = "--from", paramLabel = "TXID:POSITION",
+        description = "Start at this commit-order position; the export begins right after the last signed checkpoint"
+            + " before it, so that it can be verified (default: the start of the ledger).")
+    String from;
+
+    @Option(names = "--to", paramLabel = "TXID:POSITION", description = "Last event to export, inclusive (default: the newest).")
+    String to;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write here instead of standard output.")
+    Path output;
+
+    @Override
+    public Integer call() throws Exception {
+      GlobalPosition start = from == null ? null : GlobalPosition.parse(from);
+      GlobalPosition end = to == null ? null : GlobalPosition.parse(to);
+      try (CliSupport.Db db = CliSupport.Db.open();
+           Writer out = output != null ? Files.newBufferedWriter(output, StandardCharsets.UTF_8)
+               : new BufferedWriter(new OutputStreamWriter(new NoClose(System.out), StandardCharsets.UTF_8))) {
+        EventStore store = EventStore.create(db.vertx, db.pool, EventStoreOptions.defaults());
+        JsonArray keys = new JsonArray();
+        for (RecordedEvent e : CliSupport.await(store.readStream("keys"))) {
+          if (SigningKeyGenerated.TYPE.equals(e.type()) && e.payload().getJsonObject("public_jwk") != null) {
+            keys.add(e.payload().getJsonObject("public_jwk"));
+          }
+        }
+        JsonObject anchor = null;
+        if (start != null) {
+          for (RecordedEvent e : CliSupport.await(store.readStream(Checkpoint.STREAM))) {
+            Checkpoint c = Checkpoint.fromPayload(e.payload());
+            if (c.position().compareTo(start) < 0) {
+              anchor = e.payload();
+            }
+          }
+        }
+        GlobalPosition at = anchor == null ? GlobalPosition.START : Checkpoint.fromPayload(anchor).position();
+        JsonObject header = new JsonObject().put("format", FORMAT).put("from", at.toString())
+            .put("to", end == null ? null : end.toString()).put("exported_at", Instant.now().toString())
+            .put("jwks", new JsonObject().put("keys", keys)).put("anchor", anchor);
+        out.write(header.encode());
+        out.write('\n');
+        Progress progress = new Progress("exported");
+        while (true) {
+          List<RecordedEvent> page = CliSupport.await(store.readAll(at, PAGE));
+          boolean past = false;
+          int n = 0;
+          for (RecordedEvent e : page) {
+            if (end != null && e.commitOrder().compareTo(end) > 0) {
+              past = true;
+              break;
+            }
+            out.write(toJson(e).encode());
+            out.write('\n');
+            n++;
+          }
+          progress.add(n);
+          if (past || page.size() < PAGE) {
+            break;
+          }
+          at = page.get(page.size() - 1).commitOrder();
+        }
+        progress.done();
+      }
+      return 0;
+    }
+  }
+
+  static JsonObject toJson(RecordedEvent e) {
+    return EventsCommand.toJson(e).put("txid", e.txid());
+  }
+
+  private static JsonObject parse(String line) {
+    try {
+      return new JsonObject(line);
+    } catch (RuntimeException ex) {
+      throw new CliFailure(TAMPERED, "a line of the export is not JSON: " + CliSupport.oneLine(ex));
+    }
+  }
+
+  static RecordedEvent fromJson(JsonObject j) {
+    HexFormat hex = HexFormat.of();
+    try {
+      return new RecordedEvent(j.getLong("position"), j.getLong("txid"), UUID.fromString(j.getString("event_id")),
+          j.getString("stream_id"), j.getLong("version"), j.getString("type"), j.getJsonObject("payload"),
+          j.getJsonObject("metadata"), Instant.parse(j.getString("recorded_at")), hex.parseHex(j.getString("prev_hash")),
+          hex.parseHex(j.getString("hash")));
+    } catch (RuntimeException ex) {
+      throw new CliFailure(TAMPERED, "malformed event line at position " + j.getValue("commit_order") + ": "
+          + CliSupport.oneLine(ex));
+    }
+  }
+
+  /**
+   * Progress of a long run on standard error: a line rewritten in place on a terminal, plain
+   * lines every few seconds otherwise; events per second either way.
+   */
+  static final class Progress {
+    /** How often a plain progress line is printed (tests shorten it). */
+    static volatile long everyNanos = 5_000_000_000L;
+    private final String verb;
+    private final boolean terminal = System.console() != null;
+    private final long started = System.nanoTime();
+    private long last = started;
+    private long count;
+
+    Progress(String verb) {
+      this.verb = verb;
+    }
+
+    void add(long n) {
+      count += n;
+      long now = System.nanoTime();
+      if (now - last >= (terminal ? everyNanos / 10 : everyNanos)) {
+        last = now;
+        print(now, false);
+      }
+    }
+
+    void done() {
+      if (terminal || System.nanoTime() - started >= everyNanos) {
+        print(System.nanoTime(), true);
+      }
+    }
+
+    private void print(long now, boolean end) {
+      double secs = Math.max(1e-9, (now - started) / 1e9);
+      String line = String.format("%s %,d events in %.1f s (%,.0f events/s)", verb, count, secs, count / secs);
+      PrintStream err = System.err;
+      if (terminal) {
+        err.print("\r" + line + (end ? "\n" : ""));
+      } else {
+        err.println(line);
+      }
+      err.flush();
+    }
+  }
+
+  /** Standard output, left open when the writer over it closes. */
+  private static final class NoClose extends java.io.FilterOutputStream {
+    NoClose(java.io.OutputStream out) {
+      super(out);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws java.io.IOException {
+      out.write(b, off, len);
+    }
+
+    @Override
+    public void close() throws java.io.IOException {
+      flush();
+    }
+  }
+}

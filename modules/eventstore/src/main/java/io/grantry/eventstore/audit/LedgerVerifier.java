@@ -1,0 +1,317 @@
+package io.grantry.eventstore.audit;
+
+import io.grantry.eventstore.EventHash;
+import io.grantry.eventstore.GlobalPosition;
+import io.grantry.eventstore.RecordedEvent;
+import io.vertx.core.json.JsonObject;
+import java.security.MessageDigest;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Verifies the ledger from its events in commit order: every event's hash against its content,
+ * every stream's chain (versions 1, 2, 3... in commit order, each linked to the previous hash),
+ * the running digest, and every checkpoint's signature, count and digest. Stops at the first
+ * failure. Pure logic: the caller feeds events from the database or from an export file.
+ *
+ * <p>What is pinpointed: an edited event (its hash no longer matches), a removed event that had a
+ * successor in its stream (a version gap), events of one stream out of order. What only the
+ * signed checkpoints can see (a removed last event of a stream, a forged event with a correctly
+ * chained hash, events of different streams swapped, an event edited with its hash recomputed) is
+ * reported against the range since the last good checkpoint: {@link Result#firstBad()} is then the
+ * first event not yet covered by a good checkpoint, and {@link Result#detectedAt()} the checkpoint
+ * that disagrees. Frequent checkpoints make that range short.
+ */
+public final class LedgerVerifier {
+
+  /** Why verification failed. */
+  public enum Problem { EDITED, REMOVED, INSERTED, REORDERED, BAD_SIGNATURE, MALFORMED }
+
+  /**
+   * @param uncovered events after the last good checkpoint: covered by their stream chains only
+   */
+  public record Result(boolean ok, long events, long streams, long checkpoints, long uncovered,
+      GlobalPosition firstBad, GlobalPosition detectedAt, Problem problem, String reason) {
+
+    public String summary() {
+      if (ok) {
+        return "OK: " + events + " events in " + streams + " streams, " + checkpoints + " signed checkpoints verified"
+            + (uncovered > 0 ? "; the last " + uncovered + " events are not covered by a checkpoint yet" : "");
+      }
+      return "FAILED at " + firstBad + ": " + problem.name().toLowerCase().replace('_', ' ') + ": " + reason
+          + (detectedAt != null && !detectedAt.equals(firstBad) ? " (detected at " + detectedAt + ")" : "");
+    }
+  }
+
+  private final CheckpointSignatures signatures;
+  private final MessageDigest md = EventHash.sha256();
+  private final Map<String, Head> heads = new HashMap<>();
+  private final History history = new History();
+  private final boolean partial;
+  private byte[] digest;
+  private long count;
+  private long events;
+  private long checkpoints;
+  private GlobalPosition last = GlobalPosition.START;
+  private GlobalPosition checkpointPosition = GlobalPosition.START;
+  private byte[] checkpointDigest;
+  private Result failure;
+  private GlobalPosition lastCheckpointEvent;
+
+  private static final class Head {
+    long version;
+    byte[] hash;
+
+    Head(long version, byte[] hash) {
+      this.version = version;
+      this.hash = hash;
+    }
+  }
+
+  /** Verifies from the start of the ledger. */
+  public LedgerVerifier(CheckpointSignatures signatures) {
+    this.signatures = signatures;
+    this.partial = false;
+    this.digest = Checkpoint.genesis();
+    this.checkpointDigest = Checkpoint.genesis();
+  }
+
+  /**
+   * Verifies a part of the ledger that starts right after {@code anchor}'s position, trusting the
+   * anchor once its signature verifies. Streams that began before the anchor are checked from
+   * their first event in the part on (their link to the earlier event is covered by the digest).
+   */
+  public LedgerVerifier(CheckpointSignatures signatures, Checkpoint anchor) {
+    this.signatures = signatures;
+    this.partial = true;
+    this.digest = anchor.digest().clone();
+    this.count = anchor.count();
+    this.last = anchor.position();
+    this.checkpointPosition = anchor.position();
+    this.checkpointDigest = anchor.digest().clone();
+    String bad = signatureProblem(anchor);
+    if (bad != null) {
+      failure = fail(anchor.position(), anchor.position(), Problem.BAD_SIGNATURE, "the export's anchor checkpoint: " + bad);
+    }
+  }
+
+  public long events() {
+    return events;
+  }
+
+  public boolean failed() {
+    return failure != null;
+  }
+
+  /** Checks the next event in commit order; returns false once verification has failed. */
+  public boolean accept(RecordedEvent e) {
+    if (failure != null) {
+      return false;
+    }
+    GlobalPosition at = e.commitOrder();
+    if (at.compareTo(last) <= 0) {
+      failure = fail(at, at, Problem.REORDERED, "it comes after " + last + " but sorts before it in commit order");
+      return false;
+    }
+    last = at;
+    events++;
+    if (!Arrays.equals(EventHash.of(e), e.hash())) {
+      failure = fail(at, at, Problem.EDITED, "the content of " + e.streamId() + " v" + e.version()
+          + " does not match its hash");
+      return false;
+    }
+    Head h = heads.get(e.streamId());
+    if (h == null) {
+      if (e.version() != 1 && !partial) {
+        failure = fail(at, at, Problem.REMOVED, e.streamId() + " starts at v" + e.version() + ": v1 is missing");
+        return false;
+      }
+      if (e.version() == 1 && !Arrays.equals(e.prevHash(), EventHash.genesis())) {
+        failure = fail(at, at, Problem.EDITED, e.streamId() + " v1 does not link to the genesis hash");
+        return false;
+      }
+      heads.put(e.streamId(), new Head(e.version(), e.hash()));
+    } else {
+      if (e.version() <= h.version) {
+        failure = fail(at, at, Problem.REORDERED, e.streamId() + " v" + e.version() + " comes after v" + h.version);
+        return false;
+      }
+      if (e.version() > h.version + 1) {
+        failure = fail(at, at, Problem.REMOVED, e.streamId() + " v" + e.version() + " follows v" + h.version
+            + ": v" + (h.version + 1) + " is missing");
+        return false;
+      }
+      if (!MessageDigest.isEqual(e.prevHash(), h.hash)) {
+        failure = fail(at, at, Problem.EDITED, e.streamId() + " v" + e.version()
+            + " does not link to the hash of v" + h.version + " (an event was replaced or forged)");
+        return false;
+      }
+      h.version = e.version();
+      h.hash = e.hash();
+    }
+    digest = Checkpoint.next(md, digest, e.hash());
+    count++;
+    history.add(at, digest);
+    if (Checkpoint.isCheckpoint(e)) {
+      checkCheckpoint(e, at);
+    }
+    return failure == null;
+  }
+
+  private void checkCheckpoint(RecordedEvent e, GlobalPosition at) {
+    Checkpoint c;
+    try {
+      c = Checkpoint.fromPayload(e.payload());
+    } catch (IllegalArgumentException ex) {
+      failure = fail(at, at, Problem.MALFORMED, ex.getMessage());
+      return;
+    }
+    String bad = signatureProblem(c);
+    if (bad != null) {
+      failure = fail(at, at, Problem.BAD_SIGNATURE, "checkpoint " + c.position() + ": " + bad);
+      return;
+    }
+    if (partial && c.position().equals(checkpointPosition) && MessageDigest.isEqual(c.digest(), checkpointDigest)) {
+      checkpoints++; // the anchor of a partial export: verified when the export was opened
+      return;
+    }
+    GlobalPosition firstUncovered = firstUncovered(at);
+    String range = " between " + checkpointPosition + " and " + c.position();
+    if (!c.prevPosition().equals(checkpointPosition) || !MessageDigest.isEqual(c.prevDigest(), checkpointDigest)) {
+      failure = fail(firstUncovered, at, Problem.REMOVED, "checkpoint " + c.position() + " follows checkpoint "
+          + c.prevPosition() + ", but the last checkpoint found is " + checkpointPosition
+          + " (a checkpoint or the events before it were removed or altered)");
+      return;
+    }
+    int i = history.find(c.position());
+    if (i < 0) {
+      failure = fail(firstUncovered, at, Problem.REMOVED, "the event at " + c.position()
+          + ", which the signed checkpoint covers, is not in the ledger");
+      return;
+    }
+    long have = history.count(i, count);
+    if (have != c.count()) {
+      boolean more = have > c.count();
+      failure = fail(firstUncovered, at, more ? Problem.INSERTED : Problem.REMOVED, Math.abs(have - c.count())
+          + " event(s) " + (more ? "more" : "fewer") + " than the signed checkpoint counts" + range);
+      return;
+    }
+    if (!MessageDigest.isEqual(history.digest(i), c.digest())) {
+      failure = fail(firstUncovered, at, Problem.REORDERED, "the digest differs from the signed checkpoint's"
+          + range + " with the same number of events: events were reordered, or edited with their hashes recomputed");
+      return;
+    }
+    checkpoints++;
+    checkpointPosition = c.position();
+    checkpointDigest = c.digest();
+    history.dropThrough(i);
+    lastCheckpointEvent = at;
+  }
+
+  /**
+   * The first event not covered by a good checkpoint: where damage found by the next checkpoint
+   * can begin. The last good checkpoint's own event is skipped: its content is signed.
+   */
+  private GlobalPosition firstUncovered(GlobalPosition dflt) {
+    if (history.size() == 0) {
+      return dflt;
+    }
+    if (history.position(0).equals(lastCheckpointEvent) && history.size() > 1) {
+      return history.position(1);
+    }
+    return history.position(0);
+  }
+
+  private String signatureProblem(Checkpoint c) {
+    JsonObject claims;
+    try {
+      claims = signatures.verify(c.jws());
+    } catch (Exception ex) {
+      return "the signature does not verify with the trusted keys (" + ex.getMessage() + ")";
+    }
+    if (!c.matches(claims)) {
+      return "the payload differs from the signed claims";
+    }
+    return null;
+  }
+
+  private Result fail(GlobalPosition firstBad, GlobalPosition detectedAt, Problem p, String reason) {
+    return new Result(false, events, heads.size(), checkpoints, history.size(), firstBad, detectedAt, p, reason);
+  }
+
+  /** The outcome after the last event was accepted. */
+  public Result finish() {
+    if (failure != null) {
+      return failure;
+    }
+    return new Result(true, events, heads.size(), checkpoints, history.size(), null, null, null, null);
+  }
+
+  /** Digests of the events since the last good checkpoint, kept compact (48 bytes an event). */
+  private static final class History {
+    private long[] txids = new long[1024];
+    private long[] positions = new long[1024];
+    private byte[] digests = new byte[1024 * EventHash.LENGTH];
+    private int start;
+    private int end;
+
+    void add(GlobalPosition p, byte[] d) {
+      if (end == txids.length) {
+        int n = end - start;
+        int cap = n * 2 > txids.length ? txids.length * 2 : txids.length;
+        long[] t = new long[cap];
+        long[] ps = new long[cap];
+        byte[] ds = new byte[cap * EventHash.LENGTH];
+        System.arraycopy(txids, start, t, 0, n);
+        System.arraycopy(positions, start, ps, 0, n);
+        System.arraycopy(digests, start * EventHash.LENGTH, ds, 0, n * EventHash.LENGTH);
+        txids = t;
+        positions = ps;
+        digests = ds;
+        start = 0;
+        end = n;
+      }
+      txids[end] = p.txid();
+      positions[end] = p.position();
+      System.arraycopy(d, 0, digests, end * EventHash.LENGTH, EventHash.LENGTH);
+      end++;
+    }
+
+    int size() {
+      return end - start;
+    }
+
+    GlobalPosition position(int i) {
+      return new GlobalPosition(txids[start + i], positions[start + i]);
+    }
+
+    /** The index of {@code p}, searched from the newest back, or -1. */
+    int find(GlobalPosition p) {
+      for (int i = end - 1; i >= start; i--) {
+        if (txids[i] == p.txid() && positions[i] == p.position()) {
+          return i - start;
+        }
+      }
+      return -1;
+    }
+
+    /** The event count after entry {@code i}, given the count after the newest entry. */
+    long count(int i, long newestCount) {
+      return newestCount - (size() - 1 - i);
+    }
+
+    byte[] digest(int i) {
+      int o = (start + i) * EventHash.LENGTH;
+      return Arrays.copyOfRange(digests, o, o + EventHash.LENGTH);
+    }
+
+    void dropThrough(int i) {
+      start += i + 1;
+      if (start == end) {
+        start = 0;
+        end = 0;
+      }
+    }
+  }
+}
