@@ -29,6 +29,10 @@ public final class Failures {
       send(ctx, 503, "temporarily_unavailable", "The service is temporarily unavailable; try again shortly.");
       return;
     }
+    if (err != null && badInput(err)) {
+      send(ctx, 400, "invalid_request", "The request contains a value that cannot be processed.");
+      return;
+    }
     if (status < 400) {
       status = 500;
     }
@@ -62,6 +66,19 @@ public final class Failures {
       }
       if (t instanceof PgException pg && pg.getSqlState() != null
           && (pg.getSqlState().startsWith("08") || pg.getSqlState().startsWith("57P"))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * A value the database refuses as data (SQLSTATE class 22: a NUL byte, an invalid byte
+   * sequence, a value out of range) came from the request: the caller's error, not the server's.
+   */
+  public static boolean badInput(Throwable err) {
+    for (Throwable t = err; t != null; t = t.getCause()) {
+      if (t instanceof PgException pg && pg.getSqlState() != null && pg.getSqlState().startsWith("22")) {
         return true;
       }
     }
