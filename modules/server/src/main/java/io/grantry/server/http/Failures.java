@@ -23,8 +23,9 @@ public final class Failures {
     }
     Throwable err = ctx.failure();
     int status = ctx.statusCode();
-    if (err != null && databaseUnavailable(err)) {
-      log.warn("Database unavailable for {} {}: {}", ctx.request().method(), ctx.normalizedPath(), err.toString());
+    if ((err != null && databaseUnavailable(err)) || (err == null && status == 503)) {
+      log.warn("Database unavailable for {} {}: {}", ctx.request().method(), ctx.normalizedPath(),
+          err == null ? "no answer within the timeout" : err.toString());
       ctx.response().putHeader("Retry-After", "1");
       send(ctx, 503, "temporarily_unavailable", "The service is temporarily unavailable; try again shortly.");
       return;
@@ -86,6 +87,9 @@ public final class Failures {
   }
 
   public static void send(RoutingContext ctx, int status, String error, String description) {
+    if (ctx.response().ended()) {
+      return; // answered already, e.g. 503 by the request timeout
+    }
     ctx.response().setStatusCode(status)
         .putHeader("Content-Type", "application/json")
         .putHeader("Cache-Control", "no-store")

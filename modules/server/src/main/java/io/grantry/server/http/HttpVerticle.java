@@ -69,6 +69,10 @@ public final class HttpVerticle extends VerticleBase {
     Router router = Router.router(vertx);
     router.route().handler(HttpVerticle::requestId);
     router.route().handler(HttpVerticle::decodable);
+    // No request outlives the database timeout: a database that stops answering on an open
+    // connection (a partition) would otherwise hold the request until TCP gives up.
+    router.route().handler(io.vertx.ext.web.handler.TimeoutHandler.create(
+        resources.config().dbTimeout().toMillis(), 503));
     groups.forEach(g -> g.mount(router));
     router.route().last().handler(ctx -> Failures.send(ctx, 404, "not_found", "No such resource."));
     router.route().failureHandler(Failures::handle);
