@@ -96,6 +96,49 @@ class DatabaseOutageTest {
     }
   }
 
+  /**
+   * The database stops answering without refusing (a partition, here a relay that holds every
+   * byte): requests still end in 503 within the timeout instead of waiting on a silent
+   * connection, and once the relay thaws the server carries on by itself.
+   */
+  @Test
+  void aDatabaseThatStopsAnsweringIs503WithinTheTimeoutToo() throws Exception {
+    EmbeddedPostgres db = io.grantry.eventstore.testing.TestDatabase.server();
+    io.grantry.eventstore.testing.TestDatabase fresh = io.grantry.eventstore.testing.TestDatabase.fresh();
+    try (FreezableProxy proxy = new FreezableProxy(db.port());
+        TestServer server = TestServer.startOnUrl("postgresql://postgres@127.0.0.1:" + proxy.port() + "/" + fresh.name(),
+            Map.of("GRANTRY_DB_TIMEOUT_MS", String.valueOf(DB_TIMEOUT_MS), "GRANTRY_CLIENT_CACHE_MS", "0"))) {
+      OAuthFixtures fx = new OAuthFixtures(server);
+      String secret = fx.confidentialClient("svc", CB, "read", "client_credentials");
+      List<String> issued = new ArrayList<>();
+      for (int i = 0; i < 10; i++) {
+        HttpResponse<String> r = post(server, "/token", secret, "grant_type=client_credentials&scope=read");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        issued.add(new JsonObject(r.body()).getString("access_token"));
+      }
+
+      proxy.freeze();
+      for (int i = 0; i < 3; i++) {
+        unavailable(post(server, "/token", secret, "grant_type=client_credentials&scope=read"), "token");
+        unavailable(post(server, "/introspect", secret, "token=" + issued.get(i)), "introspect");
+      }
+      assertThat(get(server, "/health/ready").statusCode()).isEqualTo(503);
+
+      proxy.thaw();
+      long thawed = System.nanoTime();
+      HttpResponse<String> r;
+      do {
+        assertThat(millisSince(thawed)).as("recovered within 10 s").isLessThan(10_000);
+        r = post(server, "/token", secret, "grant_type=client_credentials&scope=read");
+      } while (r.statusCode() == 503);
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      for (String token : issued) {
+        HttpResponse<String> in = post(server, "/introspect", secret, "token=" + token);
+        assertThat(new JsonObject(in.body()).getBoolean("active")).as(token).isTrue();
+      }
+    }
+  }
+
   /** 503, Retry-After, an OAuth error body, and within the database timeout. */
   private static void unavailable(HttpResponse<String> r, String what) {
     long took = r.headers().firstValueAsLong("X-Test-Millis").orElse(0);
