@@ -93,7 +93,18 @@ public final class AdminApi implements RouteGroup {
       RouterBuilder builder = RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler());
       builder.rootHandler(AdminRequest.ASSIGN_REQUEST_ID);
       builder.rootHandler(new AdminToken(resources.secrets().adminToken()));
-      builder.rootHandler(BodyHandler.create(false).setBodyLimit(MAX_BODY));
+      BodyHandler bodies = BodyHandler.create(false).setBodyLimit(MAX_BODY);
+      // The body handler refuses (IllegalStateException, a 500) a form content type on a GET; no
+      // GET, HEAD or OPTIONS operation has a body, so theirs is not read.
+      builder.rootHandler(ctx -> {
+        io.vertx.core.http.HttpMethod m = ctx.request().method();
+        if (m == io.vertx.core.http.HttpMethod.GET || m == io.vertx.core.http.HttpMethod.HEAD
+            || m == io.vertx.core.http.HttpMethod.OPTIONS) {
+          ctx.next();
+        } else {
+          bodies.handle(ctx);
+        }
+      });
       for (OpenAPIRoute route : builder.getRoutes()) {
         String id = route.getOperation().getOperationId();
         Handler<RoutingContext> handler = handlers.get(id);

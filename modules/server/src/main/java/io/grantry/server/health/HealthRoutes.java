@@ -25,7 +25,8 @@ public final class HealthRoutes implements RouteGroup {
   }
 
   private void ready(RoutingContext ctx) {
-    long timeout = Math.min(2000, resources.config().dbTimeout().toMillis());
+    // Below the request timeout (GRANTRY_DB_TIMEOUT_MS), so that readiness answers first.
+    long timeout = Math.min(2000, resources.config().dbTimeout().toMillis() / 2);
     Future<Boolean> db = resources.pool().query("SELECT 1").execute().map(rows -> true)
         .timeout(timeout, java.util.concurrent.TimeUnit.MILLISECONDS)
         .otherwise(false);
@@ -39,6 +40,9 @@ public final class HealthRoutes implements RouteGroup {
   }
 
   private static void json(RoutingContext ctx, int status, JsonObject body) {
+    if (ctx.response().ended()) {
+      return;
+    }
     ctx.response().setStatusCode(status)
         .putHeader("Content-Type", "application/json")
         .putHeader("Cache-Control", "no-store")

@@ -23,10 +23,15 @@ public final class Failures {
     }
     Throwable err = ctx.failure();
     int status = ctx.statusCode();
-    if (err != null && databaseUnavailable(err)) {
-      log.warn("Database unavailable for {} {}: {}", ctx.request().method(), ctx.normalizedPath(), err.toString());
+    if ((err != null && databaseUnavailable(err)) || (err == null && status == 503)) {
+      log.warn("Database unavailable for {} {}: {}", ctx.request().method(), ctx.normalizedPath(),
+          err == null ? "no answer within the timeout" : err.toString());
       ctx.response().putHeader("Retry-After", "1");
       send(ctx, 503, "temporarily_unavailable", "The service is temporarily unavailable; try again shortly.");
+      return;
+    }
+    if (err != null && badInput(err)) {
+      send(ctx, 400, "invalid_request", "The request contains a value that cannot be processed.");
       return;
     }
     if (status < 400) {
@@ -68,7 +73,23 @@ public final class Failures {
     return false;
   }
 
+  /**
+   * A value the database refuses as data (SQLSTATE class 22: a NUL byte, an invalid byte
+   * sequence, a value out of range) came from the request: the caller's error, not the server's.
+   */
+  public static boolean badInput(Throwable err) {
+    for (Throwable t = err; t != null; t = t.getCause()) {
+      if (t instanceof PgException pg && pg.getSqlState() != null && pg.getSqlState().startsWith("22")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   public static void send(RoutingContext ctx, int status, String error, String description) {
+    if (ctx.response().ended()) {
+      return; // answered already, e.g. 503 by the request timeout
+    }
     ctx.response().setStatusCode(status)
         .putHeader("Content-Type", "application/json")
         .putHeader("Cache-Control", "no-store")

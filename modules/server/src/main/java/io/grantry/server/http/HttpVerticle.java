@@ -68,6 +68,11 @@ public final class HttpVerticle extends VerticleBase {
   private Future<HttpServer> listen(List<RouteGroup> groups) {
     Router router = Router.router(vertx);
     router.route().handler(HttpVerticle::requestId);
+    router.route().handler(HttpVerticle::decodable);
+    // No request outlives the database timeout: a database that stops answering on an open
+    // connection (a partition) would otherwise hold the request until TCP gives up.
+    router.route().handler(io.vertx.ext.web.handler.TimeoutHandler.create(
+        resources.config().dbTimeout().toMillis(), 503));
     groups.forEach(g -> g.mount(router));
     router.route().last().handler(ctx -> Failures.send(ctx, 404, "not_found", "No such resource."));
     router.route().failureHandler(Failures::handle);
@@ -77,6 +82,10 @@ public final class HttpVerticle extends VerticleBase {
         .setPort(resources.config().httpPort())
         .setMaxInitialLineLength(8192)
         .setMaxHeaderSize(16384)
+        // Form fields are bounded by each route's body limit (16 KB, 64 KB); a longer token is
+        // then answered by its endpoint (introspection: {"active": false}) rather than a 400.
+        .setMaxFormAttributeSize(64 * 1024)
+        .setMaxFormFields(256)
         .setIdleTimeout(60)
         .setCompressionSupported(false);
     server = vertx.createHttpServer(options).requestHandler(router);
@@ -89,6 +98,23 @@ public final class HttpVerticle extends VerticleBase {
     String id = given != null && given.matches("[A-Za-z0-9._-]{1,64}") ? given : java.util.UUID.randomUUID().toString();
     ctx.put("requestId", id);
     ctx.response().putHeader("X-Request-Id", id);
+    ctx.next();
+  }
+
+  /**
+   * A path or query string that does not percent-decode is answered 400 here: left to the router
+   * and the body handler, which decode it lazily, it threw from inside Vert.x and the request got
+   * a bare 400 (bad path) or no answer at all (bad query on a form post).
+   */
+  private static void decodable(io.vertx.ext.web.RoutingContext ctx) {
+    try {
+      ctx.normalizedPath();
+      ctx.request().params();
+      ctx.queryParams();
+    } catch (IllegalArgumentException e) {
+      Failures.send(ctx, 400, "invalid_request", "The request URI is not validly percent-encoded.");
+      return;
+    }
     ctx.next();
   }
 

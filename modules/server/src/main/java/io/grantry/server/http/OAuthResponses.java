@@ -53,6 +53,9 @@ public final class OAuthResponses {
 
   /** A JSON answer that must never be cached (token responses, RFC 6749 §5.1). */
   public static void json(RoutingContext ctx, int status, JsonObject body) {
+    if (ctx.response().ended()) {
+      return; // answered already, e.g. 503 by the request timeout
+    }
     ctx.response().setStatusCode(status)
         .putHeader("Content-Type", "application/json;charset=UTF-8")
         .putHeader("Cache-Control", "no-store")

@@ -84,6 +84,10 @@ public final class TokenRoutes implements RouteGroup {
       OAuthResponses.error(ctx, OAuthError.invalidRequest("the body must be application/x-www-form-urlencoded"), false);
       return;
     }
+    if (!TokenRequests.wellEncoded(ctx)) {
+      OAuthResponses.error(ctx, OAuthError.invalidRequest("the body is not validly percent-encoded UTF-8"), false);
+      return;
+    }
     MultiMap form = ctx.request().formAttributes();
     for (String name : SINGLE) {
       if (form.getAll(name).size() > 1) {

@@ -59,6 +59,19 @@ public final class TestServer implements AutoCloseable {
    * GRANTRY_SECRET_PEPPER in {@code settings} (see {@link #sharedSecrets()}).
    */
   public static TestServer startOn(TestDatabase db, Map<String, String> settings, java.time.Clock clock) throws Exception {
+    return startOn(db, db.jdbcUrl().replaceFirst("^jdbc:", ""), settings, clock);
+  }
+
+  /**
+   * A server on the database at {@code dbUrl} ({@code postgresql://user@host:port/db}), e.g. an
+   * embedded PostgreSQL of the test's own that it stops and starts; {@link #query} is not available.
+   */
+  public static TestServer startOnUrl(String dbUrl, Map<String, String> settings) throws Exception {
+    return startOn(null, dbUrl, settings, java.time.Clock.systemUTC());
+  }
+
+  private static TestServer startOn(TestDatabase db, String dbUrl, Map<String, String> settings, java.time.Clock clock)
+      throws Exception {
     int port = freePort();
     JsonObject env = new JsonObject()
         .put("GRANTRY_HTTP_HOST", "127.0.0.1")
@@ -66,7 +79,7 @@ public final class TestServer implements AutoCloseable {
         .put("GRANTRY_ISSUER", "http://127.0.0.1:" + port)
         .put("GRANTRY_HTTP_INSTANCES", "2")
         .put("GRANTRY_DB_POOL_SIZE", "6")
-        .put("GRANTRY_DB_URL", db.jdbcUrl().replaceFirst("^jdbc:", ""))
+        .put("GRANTRY_DB_URL", dbUrl)
         .put("GRANTRY_DB_USER", "postgres")
         .put("GRANTRY_KEK", randomBase64(32))
         .put("GRANTRY_SECRET_PEPPER", randomBase64(32))
