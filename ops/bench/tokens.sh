@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Token endpoint throughput with wrk (Debian package): client_credentials with client_secret_basic,
+# Token endpoint (and introspection) throughput with wrk (Debian package): client_credentials with client_secret_basic,
 # every token's event committed before its response. Starts Grantry on an embedded database in a
 # fresh temporary data directory, registers a client through the admin API, runs wrk at 16 and 64
 # connections for each round, and prints a Markdown table of medians.
@@ -30,12 +30,12 @@ create() { # id alg format
     | python3 -c "import json,sys;print(json.load(sys.stdin)['client_secret'])"
 }
 LUA=$(mktemp /tmp/grantry-wrk.XXXXXX.lua)
-run() { # name client secret connections
+run() { # name client secret connections [path] [body]
   local basic
   basic=$(printf '%s:%s' "$2" "$3" | base64 -w0)
   cat > "$LUA" <<LUA
 wrk.method = "POST"
-wrk.body = "grant_type=client_credentials&scope=api"
+wrk.body = "${6:-grant_type=client_credentials&scope=api}"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 wrk.headers["Authorization"] = "Basic $basic"
 done = function(summary, latency, requests)
@@ -43,20 +43,24 @@ done = function(summary, latency, requests)
     latency:percentile(50) / 1000, latency:percentile(99) / 1000, summary.requests / (summary.duration / 1e6)))
 end
 LUA
-  wrk -t2 -c"$4" -d"${SECONDS_PER_RUN}s" --latency -s "$LUA" "http://127.0.0.1:$PORT/token" > "$OUT/$1-c$4-$(date +%s).txt"
+  wrk -t2 -c"$4" -d"${SECONDS_PER_RUN}s" --latency -s "$LUA" "http://127.0.0.1:$PORT${5:-/token}" > "$OUT/$1-c$4-$(date +%s).txt"
   grep '^RESULT' "$OUT"/$1-c$4-*.txt | tail -1
 }
 ES=$(create bench-es256 ES256 jwt)
 RS=$(create bench-rs256 RS256 jwt)
 echo "| workload | connections | tokens/s (median) | rounds | p50 ms | p99 ms | errors | server RSS MB |"
 echo "|---|---|---|---|---|---|---|---|"
-for spec in "client_credentials-ES256:bench-es256:$ES" "client_credentials-RS256:bench-rs256:$RS"; do
-  IFS=: read -r name client secret <<<"$spec"
-  run "$name" "$client" "$secret" 16 >/dev/null   # warm-up
+# A JWT to introspect (the client introspects its own token).
+AT=$(curl -sf -u "bench-es256:$ES" "http://127.0.0.1:$PORT/token" -d grant_type=client_credentials -d scope=api \
+  | python3 -c "import json,sys;print(json.load(sys.stdin)['access_token'])")
+for spec in "client_credentials-ES256:bench-es256:$ES:/token:" "client_credentials-RS256:bench-rs256:$RS:/token:" \
+    "introspect-JWT:bench-es256:$ES:/introspect:token=$AT"; do
+  IFS=: read -r name client secret path body <<<"$spec"
+  run "$name" "$client" "$secret" 16 "${path:-/token}" "$body" >/dev/null   # warm-up
   for c in 16 64; do
     rates=(); p50s=(); p99s=(); errs=0
     for r in $(seq 1 "$ROUNDS"); do
-      read -r _ n e p50 p99 rate <<<"$(run "$name" "$client" "$secret" "$c")"
+      read -r _ n e p50 p99 rate <<<"$(run "$name" "$client" "$secret" "$c" "${path:-/token}" "$body")"
       rates+=("$rate"); p50s+=("$p50"); p99s+=("$p99"); errs=$((errs + e))
     done
     med() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
