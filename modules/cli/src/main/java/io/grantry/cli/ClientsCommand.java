@@ -105,20 +105,16 @@ final class ClientsCommand {
   static final class ListClients implements Callable<Integer> {
     @Mixin AdminOptions admin;
 
-    @Option(names = "--limit", defaultValue = "50", description = "Page size, 1-200 (default ${DEFAULT-VALUE}).")
-    int limit;
-
-    @Option(names = "--cursor", description = "Continue after the previous page (its next_cursor).")
-    String cursor;
+    @Mixin PageOptions page;
 
     @Override
     public Integer call() {
-      String query = "?limit=" + limit + (cursor == null ? "" : "&cursor=" + AdminApi.segment(cursor));
-      JsonObject page = admin.api().get("/clients" + query);
-      admin.printPage(page,
+      String query = page.query();
+      JsonObject found = admin.api().get("/clients" + query);
+      admin.printPage(found,
           new String[] {"CLIENT_ID", "NAME", "TYPE", "AUTH_METHOD", "GRANTS", "DISABLED"},
           new String[] {"client_id", "client_name", "client_type", "token_endpoint_auth_method", "grant_types", "disabled"},
-          "grantry clients list --limit " + limit);
+          "grantry clients list --limit " + page.limit);
       return 0;
     }
   }

@@ -61,19 +61,15 @@ final class UsersCommand {
   static final class ListUsers implements Callable<Integer> {
     @Mixin AdminOptions admin;
 
-    @Option(names = "--limit", defaultValue = "50", description = "Page size, 1-200 (default ${DEFAULT-VALUE}).")
-    int limit;
-
-    @Option(names = "--cursor", description = "Continue after the previous page (its next_cursor).")
-    String cursor;
+    @Mixin PageOptions page;
 
     @Override
     public Integer call() {
-      String query = "?limit=" + limit + (cursor == null ? "" : "&cursor=" + AdminApi.segment(cursor));
+      String query = page.query();
       admin.printPage(admin.api().get("/users" + query),
           new String[] {"USER_ID", "USERNAME", "EMAIL", "NAME", "DISABLED"},
           new String[] {"user_id", "username", "email", "name", "disabled"},
-          "grantry users list --limit " + limit);
+          "grantry users list --limit " + page.limit);
       return 0;
     }
   }

@@ -41,29 +41,35 @@ public final class ClientsProjection extends StreamProjection<ClientEvent> {
   }
 
 
+  /** The columns a client's metadata fills, in the order {@link #metadata} adds their values. */
+  private static final String METADATA_COLUMNS = "client_name, token_endpoint_auth_method, redirect_uris, grant_types,"
+      + " scope, logo_uri, client_uri, skip_consent, access_token_format, access_token_signing_alg, introspect";
+
+  /** Adds the values of {@link #METADATA_COLUMNS} to {@code t}. */
+  private static Tuple metadata(Tuple t, ClientMetadata m) {
+    return t.addString(m.name())
+        .addString(m.tokenEndpointAuthMethod().wire())
+        .addArrayOfString(m.redirectUris().toArray(String[]::new))
+        .addArrayOfString(grants(m))
+        .addString(m.allowedScopes().value())
+        .addString(m.logoUri().orElse(null))
+        .addString(m.clientUri().orElse(null))
+        .addBoolean(m.skipConsent())
+        .addString(m.accessTokenFormat().wire())
+        .addString(m.accessTokenSigningAlg().wire())
+        .addBoolean(m.introspect());
+  }
+
   @Override
   protected Future<Void> apply(SqlConnection tx, String table, ClientEvent event, long version) {
     if (event instanceof ClientRegistered e) {
       ClientMetadata m = e.metadata();
-      return tx.preparedQuery("INSERT INTO " + table + " (client_id, client_name, client_type, token_endpoint_auth_method,"
-              + " redirect_uris, grant_types, scope, logo_uri, client_uri, skip_consent, access_token_format,"
-              + " access_token_signing_alg, introspect, secret_hash, disabled, registered_at, updated_at, stream_version)"
+      return tx.preparedQuery("INSERT INTO " + table + " (client_id, " + METADATA_COLUMNS + ", client_type,"
+              + " secret_hash, disabled, registered_at, updated_at, stream_version)"
               + " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, false, $15, $15, $16)"
               + " ON CONFLICT (client_id) DO NOTHING")
-          .execute(Tuple.tuple()
-              .addString(e.clientId())
-              .addString(m.name())
+          .execute(metadata(Tuple.tuple().addString(e.clientId()), m)
               .addString(m.type().wire())
-              .addString(m.tokenEndpointAuthMethod().wire())
-              .addArrayOfString(m.redirectUris().toArray(String[]::new))
-              .addArrayOfString(grants(m))
-              .addString(m.allowedScopes().value())
-              .addString(m.logoUri().orElse(null))
-              .addString(m.clientUri().orElse(null))
-              .addBoolean(m.skipConsent())
-              .addString(m.accessTokenFormat().wire())
-              .addString(m.accessTokenSigningAlg().wire())
-              .addBoolean(m.introspect())
               .addString(e.secretHash().orElse(null))
               .addOffsetDateTime(utc(e.registeredAt()))
               .addLong(version))
@@ -71,23 +77,10 @@ public final class ClientsProjection extends StreamProjection<ClientEvent> {
     }
     if (event instanceof ClientUpdated e) {
       ClientMetadata m = e.metadata();
-      return tx.preparedQuery("UPDATE " + table + " SET client_name = $2, token_endpoint_auth_method = $3,"
-              + " redirect_uris = $4, grant_types = $5, scope = $6, logo_uri = $7, client_uri = $8, skip_consent = $9,"
-              + " access_token_format = $10, access_token_signing_alg = $11, introspect = $12, updated_at = $13,"
-              + " stream_version = $14 WHERE client_id = $1 AND stream_version < $14")
-          .execute(Tuple.tuple()
-              .addString(e.clientId())
-              .addString(m.name())
-              .addString(m.tokenEndpointAuthMethod().wire())
-              .addArrayOfString(m.redirectUris().toArray(String[]::new))
-              .addArrayOfString(grants(m))
-              .addString(m.allowedScopes().value())
-              .addString(m.logoUri().orElse(null))
-              .addString(m.clientUri().orElse(null))
-              .addBoolean(m.skipConsent())
-              .addString(m.accessTokenFormat().wire())
-              .addString(m.accessTokenSigningAlg().wire())
-              .addBoolean(m.introspect())
+      return tx.preparedQuery("UPDATE " + table + " SET (" + METADATA_COLUMNS + ", updated_at, stream_version)"
+              + " = ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+              + " WHERE client_id = $1 AND stream_version < $14")
+          .execute(metadata(Tuple.tuple().addString(e.clientId()), m)
               .addOffsetDateTime(utc(e.updatedAt()))
               .addLong(version))
           .mapEmpty();
