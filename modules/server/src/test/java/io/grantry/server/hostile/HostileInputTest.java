@@ -106,7 +106,7 @@ class HostileInputTest {
   void introspect(@ForAll("introspectRequest") Req req) throws Exception {
     RawHttp.Response r = req.send();
     checkOAuthJson(r, req);
-    if (r.status() == 200) {
+    if (r.status() == 200 && !"HEAD".equals(req.method())) {
       assertThat(new JsonObject(r.body()).getValue("active")).as(describe(r, req)).isInstanceOf(Boolean.class);
     }
   }
@@ -196,6 +196,11 @@ class HostileInputTest {
     String d = describe(r, input);
     assertThat(r.status()).as(d).isIn(200, 400, 401, 404, 405, 413, 414, 431);
     assertThat(r.header("Cache-Control")).as(d).isIn("no-store", "");
+    if (input instanceof Req req && "HEAD".equals(req.method())) {
+      // A response to HEAD carries the headers of the answer but never its body (RFC 9110 §9.3.2).
+      assertThat(r.body()).as(d).isEmpty();
+      return;
+    }
     if (r.status() == 200 || r.status() == 400 || r.status() == 401) {
       assertThat(r.header("Content-Type")).as(d).startsWith("application/json");
       JsonObject body = new JsonObject(r.body());
