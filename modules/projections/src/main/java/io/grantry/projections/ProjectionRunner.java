@@ -39,6 +39,8 @@ import org.slf4j.LoggerFactory;
 public final class ProjectionRunner {
   private static final Logger log = LoggerFactory.getLogger(ProjectionRunner.class);
   private static final int BATCH = 1000;
+  /** Events per page of a replay (a rebuild's first pass). */
+  static final int REPLAY_PAGE = 10_000;
 
   private final EventStore store;
   private final Pool pool;
@@ -201,16 +203,24 @@ public final class ProjectionRunner {
   /**
    * Replays every readable event after {@code from} into {@code target}, a page a transaction.
    * Returns the position of the last event applied ({@code from} when there was none).
+   *
+   * <p>Pages are large ({@value #REPLAY_PAGE} events) and the next one is read while the current
+   * one is applied: a replay's cost is round trips and commits more than rows. Its transactions
+   * commit without waiting for the disk ({@code synchronous_commit = off}): the copies it fills
+   * are read by nobody until the swap, whose own commit is durable, and a crash before that
+   * leaves only copies that the next rebuild drops.
    */
   public Future<GlobalPosition> replay(Projection p, TableNames target, GlobalPosition from) {
     Promise<GlobalPosition> done = Promise.promise();
-    replayPage(p, target, from, done, pool::withTransaction);
+    replayPage(p, target, from, store.readAll(from, REPLAY_PAGE), done, REPLAY_PAGE,
+        work -> pool.withTransaction(tx -> tx.query("SET LOCAL synchronous_commit = off").execute()
+            .compose(v -> work.apply(tx))));
     return done.future();
   }
 
-  private void replayPage(Projection p, TableNames target, GlobalPosition from, Promise<GlobalPosition> done,
-      Function<Function<SqlConnection, Future<Void>>, Future<Void>> inTx) {
-    store.readAll(from, BATCH).onComplete(ar -> {
+  private void replayPage(Projection p, TableNames target, GlobalPosition from, Future<List<RecordedEvent>> page,
+      Promise<GlobalPosition> done, int pageSize, Function<Function<SqlConnection, Future<Void>>, Future<Void>> inTx) {
+    page.onComplete(ar -> {
       if (ar.failed()) {
         done.fail(ar.cause());
         return;
@@ -221,13 +231,15 @@ public final class ProjectionRunner {
         return;
       }
       GlobalPosition last = events.get(events.size() - 1).commitOrder();
+      boolean more = events.size() == pageSize;
+      Future<List<RecordedEvent>> next = more ? store.readAll(last, pageSize) : null;
       inTx.apply(tx -> p.apply(tx, target, events)).onComplete(applied -> {
         if (applied.failed()) {
           done.fail(applied.cause());
-        } else if (events.size() < BATCH) {
+        } else if (!more) {
           done.complete(last);
         } else {
-          replayPage(p, target, last, done, inTx);
+          replayPage(p, target, last, next, done, pageSize, inTx);
         }
       });
     });
@@ -255,7 +267,7 @@ public final class ProjectionRunner {
 
   private Future<GlobalPosition> catchUp(SqlConnection tx, Projection p, TableNames copies, GlobalPosition from) {
     Promise<GlobalPosition> done = Promise.promise();
-    replayPage(p, copies, from, done, work -> work.apply(tx));
+    replayPage(p, copies, from, store.readAll(from, BATCH), done, BATCH, work -> work.apply(tx));
     return done.future();
   }
 

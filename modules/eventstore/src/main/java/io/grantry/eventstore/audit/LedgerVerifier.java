@@ -7,7 +7,9 @@ import io.vertx.core.json.JsonObject;
 import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 /**
  * Verifies the ledger from its events in commit order: every event's hash against its content,
@@ -104,8 +106,28 @@ public final class LedgerVerifier {
     return failure != null;
   }
 
+  /**
+   * Whether each event's content matches its hash: the costly part of verification (canonical JSON
+   * and SHA-256), independent from event to event, so computed on every core. Pass the answers to
+   * {@link #accept(RecordedEvent, boolean)} in the same order.
+   */
+  public static boolean[] hashesMatch(List<RecordedEvent> events) {
+    boolean[] ok = new boolean[events.size()];
+    IntStream.range(0, events.size()).parallel()
+        .forEach(i -> ok[i] = Arrays.equals(EventHash.of(events.get(i)), events.get(i).hash()));
+    return ok;
+  }
+
   /** Checks the next event in commit order; returns false once verification has failed. */
   public boolean accept(RecordedEvent e) {
+    return failure == null && accept(e, Arrays.equals(EventHash.of(e), e.hash()));
+  }
+
+  /**
+   * As {@link #accept(RecordedEvent)}, with whether the event's content matches its hash already
+   * computed ({@link #hashesMatch}).
+   */
+  public boolean accept(RecordedEvent e, boolean hashMatches) {
     if (failure != null) {
       return false;
     }
@@ -116,7 +138,7 @@ public final class LedgerVerifier {
     }
     last = at;
     events++;
-    if (!Arrays.equals(EventHash.of(e), e.hash())) {
+    if (!hashMatches) {
       failure = fail(at, at, Problem.EDITED, "the content of " + e.streamId() + " v" + e.version()
           + " does not match its hash");
       return false;

@@ -1,0 +1,95 @@
+package io.grantry.cli.bench;
+
+import io.grantry.eventstore.EventStore;
+import io.grantry.eventstore.EventStoreOptions;
+import io.grantry.eventstore.GlobalPosition;
+import io.grantry.eventstore.RecordedEvent;
+import io.grantry.projections.Projection;
+import io.grantry.projections.ProjectionRunner;
+import io.grantry.projections.TableNames;
+import io.grantry.server.Database;
+import io.grantry.server.app.InlineProjections;
+import io.grantry.server.config.ConfigLoader;
+import io.grantry.server.config.GrantryConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.SqlConnection;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Rebuilds every projection of a data directory from its ledger in one pass (all four read the
+ * same pages), into fresh copies of their tables, then swaps the copies in; prints the events
+ * replayed and the rate. The benchmark of "rebuilding all projections" (ops/bench/replay.sh), and
+ * how ops/bench/ledger.sh fills the projections of a generated ledger. Run with the server stopped.
+ */
+public final class RebuildBenchmark {
+  private RebuildBenchmark() {}
+
+  /** All the server's projections as one: the union of their tables, each applied in turn to a page. */
+  static Projection all(List<Projection> parts) {
+    List<String> tables = new ArrayList<>();
+    parts.forEach(p -> tables.addAll(p.tables()));
+    return new Projection() {
+      @Override
+      public String name() {
+        return "all";
+      }
+
+      @Override
+      public List<String> tables() {
+        return tables;
+      }
+
+      @Override
+      public Future<Void> apply(SqlConnection tx, TableNames names, List<RecordedEvent> events) {
+        Future<Void> f = Future.succeededFuture();
+        for (Projection p : parts) {
+          f = f.compose(v -> p.apply(tx, names, events));
+        }
+        return f;
+      }
+    };
+  }
+
+  public static void main(String[] args) throws Exception {
+    Vertx vertx = Vertx.vertx();
+    GrantryConfig config = await(ConfigLoader.load(vertx, System.getenv()));
+    Database db = Database.open(config);
+    try {
+      Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(4)).connectingTo(db.settings().connectOptions())
+          .using(vertx).build();
+      EventStore store = EventStore.create(vertx, pool, EventStoreOptions.defaults());
+      ProjectionRunner runner = InlineProjections.register(store);
+      Projection all = all(new ArrayList<>(runner.projections().values()));
+      long[] events = {await(pool.query("SELECT count(*) FROM events").execute()).iterator().next().getLong(0)};
+      long t0 = System.nanoTime();
+      TableNames copies = await(runner.createCopies(all, TableNames.REBUILD_SUFFIX));
+      GlobalPosition upTo = await(runner.replay(all, copies, GlobalPosition.START));
+      await(pool.withTransaction(tx -> {
+        Future<Void> f = Future.succeededFuture();
+        for (var e : copies.all().entrySet()) {
+          f = f.compose(v -> tx.query("DROP TABLE " + e.getKey()).execute().mapEmpty())
+              .compose(v -> tx.query("ALTER TABLE " + e.getValue() + " RENAME TO " + e.getKey()).execute().mapEmpty());
+        }
+        return f;
+      }));
+      double secs = (System.nanoTime() - t0) / 1e9;
+      System.out.printf("REBUILD %d %.3f %.0f%n", events[0], secs, events[0] / secs);
+      System.err.printf("rebuilt %s from %,d events (up to %s) in %.1f s: %,.0f events/s%n", String.join(", ",
+          all.tables()), events[0], upTo, secs, events[0] / secs);
+      await(pool.close());
+    } finally {
+      db.close();
+      await(vertx.close());
+    }
+  }
+
+  static <T> T await(Future<T> f) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(6, TimeUnit.HOURS);
+  }
+}

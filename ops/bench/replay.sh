@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Issue 6, replay speed: rebuilding all projections from the ledger (one pass into fresh copies of
+# every projection table, then the swap: io.grantry.cli.bench.RebuildBenchmark) and verifying the
+# whole ledger (`grantry audit verify`, timed from start to exit), in events/s, alternating, medians
+# of the rounds; writes ops/bench/results/replay.md. Run with no server on the data directory.
+# Usage: ops/bench/replay.sh DATA_DIR [rounds=3]
+#   DATA_DIR: made by ops/bench/ledger.sh N DATA_DIR (the issue asks for N >= 5,000,000).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+DATA=${1:?usage: replay.sh DATA_DIR [rounds]}
+ROUNDS=${2:-3}
+. ops/bench/bench-lib.sh
+bench_build
+OUT=ops/bench/results/raw/replay
+mkdir -p "$OUT"
+RB=(); VF=(); N=""
+for r in $(seq 1 "$ROUNDS"); do
+  line=$(GRANTRY_DATA_DIR=$DATA java -Xmx3g -cp "$BENCH_CP" io.grantry.cli.bench.RebuildBenchmark 2> "$OUT/rebuild-$r.err" | grep '^REBUILD')
+  read -r _ N secs rate <<<"$line"
+  RB+=("$rate")
+  t0=$(date +%s.%N)
+  GRANTRY_DATA_DIR=$DATA java -jar modules/cli/target/grantry.jar audit verify > "$OUT/verify-$r.out" 2> "$OUT/verify-$r.err" \
+    || { cat "$OUT/verify-$r.out" >&2; exit 1; }
+  t1=$(date +%s.%N)
+  VF+=("$(python3 -c "print(round($N / ($t1 - $t0)))")")
+  echo "round $r: rebuild ${RB[-1]} events/s, verify ${VF[-1]} events/s" >&2
+done
+RESULT=ops/bench/results/replay.md
+{
+  echo "# Replay speed"
+  echo
+  echo "\`ops/bench/replay.sh $DATA $ROUNDS\` on a ledger of $N events (ops/bench/ledger.sh), $(date -u +%Y-%m-%dT%H:%MZ);"
+  echo "machine: $(bench_machine); load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
+  echo
+  echo "| what | events/s (median) | rounds |"
+  echo "|---|---|---|"
+  echo "| rebuild all projections (one pass, fresh tables, swap) | $(bench_median "${RB[@]}") | ${RB[*]} |"
+  echo "| audit verify (whole ledger, wall clock incl. JVM start) | $(bench_median "${VF[@]}") | ${VF[*]} |"
+  echo
+  echo "Goal: at least 100,000 events/s for both. Verify output: $(tail -1 "$OUT/verify-1.out")"
+} | tee "$RESULT"
