@@ -40,10 +40,10 @@ def opener(jar=None):
     return urllib.request.build_opener(*handlers)
 
 
-def call(op, method, url, body=None, headers=None):
-    """(status, headers, text) without raising on 3xx/4xx."""
+def call(op, method, url, body=None, headers=None, as_json=False):
+    """(status, headers, text) without raising on 3xx/4xx; body is a form, or JSON with as_json."""
     data = None
-    if isinstance(body, dict):
+    if body is not None and not as_json:
         data = urllib.parse.urlencode(body).encode()
         headers = dict(headers or {}, **{"Content-Type": "application/x-www-form-urlencoded"})
     elif body is not None:
@@ -95,7 +95,7 @@ def setup(base, admin_token, out):
         if "authorization_code" in grants:
             body["redirect_uris"] = [REDIRECT]
         body.update(extra or {})
-        status, _, text = call(op, "POST", f"{base}/admin/clients", body, admin)
+        status, _, text = call(op, "POST", f"{base}/admin/clients", body, admin, as_json=True)
         if status != 201:
             raise SystemExit(f"registering {cid}: {status} {text}")
         return json.loads(text)["client_secret"]
@@ -106,7 +106,7 @@ def setup(base, admin_token, out):
         "bench-opaque": client("bench-opaque", ["client_credentials"], fmt="opaque"),
         "bench-web": client("bench-web", ["authorization_code", "refresh_token"]),
     }}
-    status, _, text = call(op, "POST", f"{base}/admin/users", {"username": USER, "password": PASSWORD}, admin)
+    status, _, text = call(op, "POST", f"{base}/admin/users", {"username": USER, "password": PASSWORD}, admin, as_json=True)
     if status != 201:
         raise SystemExit(f"registering the user: {status} {text}")
 
