@@ -71,6 +71,8 @@ cleanup() {
   kill "$SERVER" 2>/dev/null || true
   wait "$SERVER" 2>/dev/null || true
   rm -rf "$DATA"
+  # Development mode prints the demo credentials and the admin token: keep them out of the results.
+  sed -i -E 's/(client_secret: |password: |admin token: +|demo-web:)[^ ]+/\1<redacted>/' "$RAW/server.out" 2>/dev/null || true
 }
 trap cleanup EXIT
 for _ in $(seq 1 240); do

@@ -14,4 +14,4 @@ OUT=ops/bench/results/raw
 mkdir -p "$OUT"
 JVM_OPTS=$(cat ops/bench/jvm.opts)
 # shellcheck disable=SC2086
-java $JVM_OPTS -jar "$JAR" SigningBenchmark -jvmArgsAppend "$JVM_OPTS" -rf json -rff "$OUT/jmh-signing.json" "$@"
+java $JVM_OPTS -jar "$JAR" SigningBenchmark -jvmArgs "$JVM_OPTS" -rf json -rff "$OUT/jmh-signing.json" "$@"
