@@ -33,8 +33,9 @@ import org.slf4j.LoggerFactory;
  * ({@link #inline}); they need no checkpoint because they can never lag.
  *
  * <p><b>Rebuild</b> replays the whole ledger into fresh copies of a projection's tables while the
- * live tables keep serving, then, holding the checkpoint row, catches the copies up and swaps them
- * in by renaming, in one transaction.
+ * live tables keep serving (then lets the projection drop what its retention rule already dropped
+ * from the live tables, {@link Projection#afterReplay}), then, holding the checkpoint row, catches
+ * the copies up and swaps them in by renaming, in one transaction.
  */
 public final class ProjectionRunner {
   private static final Logger log = LoggerFactory.getLogger(ProjectionRunner.class);
@@ -205,7 +206,8 @@ public final class ProjectionRunner {
   public Future<GlobalPosition> replay(Projection p, TableNames target, GlobalPosition from) {
     Promise<GlobalPosition> done = Promise.promise();
     replayPage(p, target, from, done, pool::withTransaction);
-    return done.future();
+    // The projection's retention rule (if any) applies to a replay as it did to the live tables.
+    return done.future().compose(last -> p.afterReplay(pool, target).map(last));
   }
 
   private void replayPage(Projection p, TableNames target, GlobalPosition from, Promise<GlobalPosition> done,
