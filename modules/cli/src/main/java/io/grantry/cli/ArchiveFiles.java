@@ -147,11 +147,22 @@ final class ArchiveFiles {
   /** An event still in the database: it ends a run of unchecked archived events. */
   void kept(RecordedEvent e, LedgerVerifier v) {
     openRun = null;
+    others(e.position(), e.hash(), null, v);
+  }
+
+  /**
+   * Copies of one event in files other than the one it is checked from (an archival interrupted
+   * and run again leaves events in two files): each must be the same event.
+   */
+  private void others(long position, byte[] hash, String except, LedgerVerifier v) {
     for (Loaded l : loaded.values()) {
-      RecordedEvent copy = l.events.remove(e.position());
-      if (copy != null && !Arrays.equals(copy.hash(), e.hash())) {
-        v.reject(e.commitOrder(), Problem.EDITED, "the event at " + e.commitOrder() + " in " + l.file
-            + " differs from the one in the database");
+      if (l.manifest.archiveId().equals(except)) {
+        continue;
+      }
+      RecordedEvent copy = l.events.remove(position);
+      if (copy != null && !Arrays.equals(copy.hash(), hash)) {
+        v.reject(copy.commitOrder(), Problem.EDITED, "the event at " + copy.commitOrder() + " in " + l.file
+            + " differs from the one the ledger holds");
       }
     }
   }
@@ -159,6 +170,7 @@ final class ArchiveFiles {
   /** A stub: checked against its archive file when there is one, else by its hashes alone. */
   boolean archived(ArchivedEvent stub, LedgerVerifier v) {
     GlobalPosition at = stub.commitOrder();
+    others(stub.position(), stub.hash(), stub.archiveId(), v);
     if (!manifests.containsKey(stub.archiveId())) {
       v.reject(at, Problem.REMOVED, stub.streamId() + " v" + stub.version() + " was removed as archived in "
           + stub.archiveId() + ", but the ledger records no such archive");

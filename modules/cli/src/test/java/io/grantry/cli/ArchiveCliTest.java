@@ -282,6 +282,23 @@ class ArchiveCliTest {
 
   @Test
   @Order(6)
+  void aSecondArchiveTakesWhatTheLastCheckpointNowCoversAndBothVerify() throws Exception {
+    await(server.server.checkpoints().checkpointer().checkpoint());
+    CliTest.Run r = CliTest.run("audit", "archive", "--older-than", "20", "--out", dir.toString());
+    assertThat(r.code()).as(r.out() + r.err()).isZero();
+    assertThat(r.out()).contains("Archived 1 events of 1 grants");
+    assertThat(count("events WHERE stream_id = 'grant:" + lateGrant + "'")).isZero();
+    await(server.server.checkpoints().checkpointer().checkpoint());
+    CliTest.Run with = CliTest.run("audit", "verify", "--archives", dir.toString());
+    assertThat(with.code()).as(with.out() + with.err()).isZero();
+    assertThat(with.out()).contains(archivedEvents + " archived events checked against " + archive)
+        .containsPattern("archive [^ ]+: 1 archived events checked against");
+    CliTest.Run nothing = CliTest.run("audit", "archive", "--older-than", "20", "--out", dir.toString());
+    assertThat(nothing.out()).contains("Nothing to archive");
+  }
+
+  @Test
+  @Order(7)
   void aStubRemovedOrEditedInTheDatabaseFailsVerificationEvenWithoutTheArchive() throws Exception {
     Row first = server.query("SELECT txid, position FROM archived_events ORDER BY txid, position LIMIT 1").get(0);
     String at = first.getLong(0) + ":" + first.getLong(1);
