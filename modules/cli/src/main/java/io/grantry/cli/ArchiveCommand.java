@@ -171,7 +171,7 @@ final class ArchiveCommand implements Callable<Integer> {
       Transaction tx = CliSupport.await(conn.begin());
       Cursor cursor = CliSupport.await(conn.prepare(SCAN)).cursor();
       Scan current = null;
-      AuditCommand.Progress progress = new AuditCommand.Progress("scanned");
+      Progress progress = Progress.start("scanned", 0);
       do {
         RowSet<Row> rows = CliSupport.await(cursor.read(SCAN_PAGE));
         for (Row r : rows) {
@@ -253,7 +253,7 @@ final class ArchiveCommand implements Callable<Integer> {
           .put("events", m.events()).put("streams", m.streams())
           .put("created_at", clock.instant().toString()).encode());
       w.write('\n');
-      AuditCommand.Progress progress = new AuditCommand.Progress("archived");
+      Progress progress = Progress.start("archived", order.size());
       for (int i = 0; i < order.size(); i += FETCH) {
         List<long[]> chunk = order.subList(i, Math.min(order.size(), i + FETCH));
         Long[] positions = chunk.stream().map(p -> p[1]).toArray(Long[]::new);

@@ -17,7 +17,6 @@ import io.vertx.core.json.JsonObject;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.OutputStreamWriter;
-import java.io.PrintStream;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -83,7 +82,7 @@ final class AuditCommand {
         LedgerVerifier v = new LedgerVerifier(trust);
         ArchiveFiles files = ArchiveFiles.open(CliSupport.await(store.readStream(ArchiveManifest.STREAM)), archives, v);
         LedgerReader reader = new LedgerReader(store);
-        Progress progress = new Progress("verified");
+        Progress progress = Progress.start("verified", countEvents(db, GlobalPosition.START, null));
         // The next page is read while this one is checked; the events still in the database and
         // the stubs of archived ones come merged in commit order.
         io.vertx.core.Future<List<LedgerReader.Entry>> next = reader.read(GlobalPosition.START, PAGE);
@@ -126,10 +125,13 @@ final class AuditCommand {
         JsonObject anchor = header.getJsonObject("anchor");
         LedgerVerifier v = anchor == null ? new LedgerVerifier(trust)
             : new LedgerVerifier(trust, Checkpoint.fromPayload(anchor));
-        Progress progress = new Progress("verified");
+        Progress progress = Progress.start("verified", 0);
+        long size = Files.size(file);
+        long bytes = first.length() + 1L;
         String line;
         int n = 0;
         while (!v.failed() && (line = in.readLine()) != null) {
+          bytes += line.length() + 1L;
           if (line.isBlank()) {
             continue;
           }
@@ -145,6 +147,9 @@ final class AuditCommand {
             v.accept(fromJson(j));
           }
           if (++n == PAGE) {
+            // The total is estimated from the share of the file read so far (characters as bytes:
+            // the lines are almost all ASCII, and an estimate is all an ETA needs).
+            progress.total(Math.max(progress.count() + n, (long) ((progress.count() + n) * (size / (double) bytes))));
             progress.add(n);
             n = 0;
           }
@@ -204,7 +209,7 @@ final class AuditCommand {
             .put("jwks", new JsonObject().put("keys", keys)).put("anchor", anchor);
         out.write(header.encode());
         out.write('\n');
-        Progress progress = new Progress("exported");
+        Progress progress = Progress.start("exported", countEvents(db, at, end));
         LedgerReader reader = new LedgerReader(store);
         while (true) {
           // Archived events appear as their stubs (hashes, no content), so the export still verifies.
@@ -232,6 +237,21 @@ final class AuditCommand {
     }
   }
 
+  /** Events after {@code from} up to {@code to} (inclusive; null: all), for the progress bar's total. */
+  static long countEvents(CliSupport.Db db, GlobalPosition from, GlobalPosition to) throws Exception {
+    return countRows(db, "events", from, to) + countRows(db, "archived_events", from, to);
+  }
+
+  private static long countRows(CliSupport.Db db, String table, GlobalPosition from, GlobalPosition to) throws Exception {
+    var rows = CliSupport.await(to == null
+        ? db.pool.preparedQuery("SELECT count(*) FROM " + table + " WHERE (txid, position) > ($1, $2)")
+            .execute(io.vertx.sqlclient.Tuple.of(from.txid(), from.position()))
+        : db.pool.preparedQuery("SELECT count(*) FROM " + table + " WHERE (txid, position) > ($1, $2)"
+                + " AND (txid, position) <= ($3, $4)")
+            .execute(io.vertx.sqlclient.Tuple.of(from.txid(), from.position(), to.txid(), to.position())));
+    return rows.iterator().next().getLong(0);
+  }
+
   static JsonObject toJson(RecordedEvent e) {
     return EventsCommand.toJson(e).put("txid", e.txid());
   }
@@ -254,51 +274,6 @@ final class AuditCommand {
     } catch (RuntimeException ex) {
       throw new CliFailure(TAMPERED, "malformed event line at position " + j.getValue("commit_order") + ": "
           + CliSupport.oneLine(ex));
-    }
-  }
-
-  /**
-   * Progress of a long run on standard error: a line rewritten in place on a terminal, plain
-   * lines every few seconds otherwise; events per second either way.
-   */
-  static final class Progress {
-    /** How often a plain progress line is printed (tests shorten it). */
-    static volatile long everyNanos = 5_000_000_000L;
-    private final String verb;
-    private final boolean terminal = System.console() != null;
-    private final long started = System.nanoTime();
-    private long last = started;
-    private long count;
-
-    Progress(String verb) {
-      this.verb = verb;
-    }
-
-    void add(long n) {
-      count += n;
-      long now = System.nanoTime();
-      if (now - last >= (terminal ? everyNanos / 10 : everyNanos)) {
-        last = now;
-        print(now, false);
-      }
-    }
-
-    void done() {
-      if (terminal || System.nanoTime() - started >= everyNanos) {
-        print(System.nanoTime(), true);
-      }
-    }
-
-    private void print(long now, boolean end) {
-      double secs = Math.max(1e-9, (now - started) / 1e9);
-      String line = String.format("%s %,d events in %.1f s (%,.0f events/s)", verb, count, secs, count / secs);
-      PrintStream err = System.err;
-      if (terminal) {
-        err.print("\r" + line + (end ? "\n" : ""));
-      } else {
-        err.println(line);
-      }
-      err.flush();
     }
   }
 
