@@ -19,7 +19,10 @@ import java.time.Duration;
 import io.grantry.server.browser.LoginThrottle;
 import io.grantry.server.clients.ClientCache;
 import io.grantry.server.health.ProjectionLagMetrics;
+import io.grantry.server.health.ReadinessGauge;
 import io.grantry.server.http.HttpVerticle;
+import io.grantry.server.ops.OpsCounters;
+import io.grantry.server.ops.OpsMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
@@ -83,7 +86,9 @@ public final class GrantryServer {
   }
 
   public static PrometheusMeterRegistry newRegistry() {
-    return new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    OpsMetrics.configure(registry);
+    return registry;
   }
 
   public static Future<GrantryServer> start(Vertx vertx, GrantryConfig config, PrometheusMeterRegistry registry) {
@@ -132,7 +137,9 @@ public final class GrantryServer {
                       crypto.secrets(), keys, new ClientSecrets(crypto.secrets().pepper()), crypto.passwords(), clock,
                       new ClientCache(Duration.ofMillis(GrantryConfig.longSetting(config.raw(),
                           "GRANTRY_CLIENT_CACHE_MS", 1000, 0, 60_000))),
-                      LoginThrottle.defaults());
+                      LoginThrottle.defaults(), new OpsCounters(registry, pool));
+                  resources.opsCounters().start(vertx);
+                  new ReadinessGauge(registry).start(vertx, pool, migrated, 5000);
                   return keys.start()
                       // Development mode (embedded database) seeds demo clients and a user once.
                       .compose(v -> db.embedded()
@@ -190,6 +197,7 @@ public final class GrantryServer {
   public Future<Void> stop() {
     checkpoints.stop();
     resources.keys().stop();
+    resources.opsCounters().stop(vertx);
     return vertx.undeploy(deploymentId)
         .transform(ar -> store.close())
         .transform(ar -> resources.pool().close())

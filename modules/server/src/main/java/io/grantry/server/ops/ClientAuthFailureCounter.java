@@ -1,0 +1,38 @@
+package io.grantry.server.ops;
+
+import io.grantry.server.ServerResources;
+import io.grantry.server.http.RouteGroup;
+import io.micrometer.core.instrument.Counter;
+import io.vertx.ext.web.Router;
+import java.util.List;
+
+/**
+ * Counts failed client authentications: a 401 from /token, /revoke or /introspect is always
+ * {@code invalid_client} (RFC 6749 §5.2). Counted from the status as the headers go out, so the
+ * endpoints and their authenticator need not know; the request pays one comparison and, on a
+ * failure, an in-memory increment ({@link OpsCounters} carries it to the database later).
+ * Mount before the endpoints' own routes.
+ */
+public final class ClientAuthFailureCounter implements RouteGroup {
+  static final List<String> ENDPOINTS = List.of("token", "revoke", "introspect");
+  private final ServerResources resources;
+
+  public ClientAuthFailureCounter(ServerResources resources) {
+    this.resources = resources;
+  }
+
+  @Override
+  public void mount(Router router) {
+    for (String endpoint : ENDPOINTS) {
+      Counter failures = OpsMetrics.clientAuthFailures(resources.registry(), endpoint);
+      router.post("/" + endpoint).handler(ctx -> {
+        ctx.addHeadersEndHandler(v -> {
+          if (ctx.response().getStatusCode() == 401) {
+            failures.increment();
+          }
+        });
+        ctx.next();
+      });
+    }
+  }
+}
