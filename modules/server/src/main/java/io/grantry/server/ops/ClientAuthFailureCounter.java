@@ -4,7 +4,10 @@ import io.grantry.server.ServerResources;
 import io.grantry.server.http.RouteGroup;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.ext.web.Router;
+import io.vertx.core.http.HttpMethod;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Counts failed client authentications: a 401 from /token, /revoke or /introspect is always
@@ -23,16 +26,22 @@ public final class ClientAuthFailureCounter implements RouteGroup {
 
   @Override
   public void mount(Router router) {
+    Map<String, Counter> byPath = new HashMap<>();
     for (String endpoint : ENDPOINTS) {
-      Counter failures = OpsMetrics.clientAuthFailures(resources.registry(), endpoint);
-      router.post("/" + endpoint).handler(ctx -> {
+      byPath.put("/" + endpoint, OpsMetrics.clientAuthFailures(resources.registry(), endpoint));
+    }
+    // A route without a path: one with a path would add itself to the route label of the HTTP
+    // metrics ("/token>/token").
+    router.route().handler(ctx -> {
+      Counter failures = ctx.request().method() == HttpMethod.POST ? byPath.get(ctx.request().path()) : null;
+      if (failures != null) {
         ctx.addHeadersEndHandler(v -> {
           if (ctx.response().getStatusCode() == 401) {
             failures.increment();
           }
         });
-        ctx.next();
-      });
-    }
+      }
+      ctx.next();
+    });
   }
 }
