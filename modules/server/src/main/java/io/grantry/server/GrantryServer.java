@@ -137,7 +137,10 @@ public final class GrantryServer {
                       crypto.secrets(), keys, new ClientSecrets(crypto.secrets().pepper()), crypto.passwords(), clock,
                       new ClientCache(Duration.ofMillis(GrantryConfig.longSetting(config.raw(),
                           "GRANTRY_CLIENT_CACHE_MS", 1000, 0, 60_000))),
-                      LoginThrottle.defaults(), new OpsCounters(registry, pool));
+                      LoginThrottle.fromConfig(config.raw()),
+                      io.grantry.server.throttle.ClientAuthThrottle.fromConfig(config.raw()),
+                      new OpsCounters(registry, pool));
+                  io.grantry.server.throttle.ThrottleMetrics.register(registry, resources);
                   resources.opsCounters().start(vertx);
                   new ReadinessGauge(registry).start(vertx, pool, migrated, 5000);
                   return keys.start()

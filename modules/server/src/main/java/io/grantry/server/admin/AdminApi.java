@@ -92,6 +92,7 @@ public final class AdminApi implements RouteGroup {
           Map.entry("revokeUserGrants", access::revokeUserGrants),
           Map.entry("listKeys", keys::list),
           Map.entry("rotateKey", keys::rotate),
+          Map.entry("listLockouts", ctx -> LockoutResource.list(ctx, resources)),
           Map.entry("listGrants", ops::listGrants),
           Map.entry("showToken", ops::showToken),
           Map.entry("getStats", ops::stats),

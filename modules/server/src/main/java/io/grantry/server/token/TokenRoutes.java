@@ -32,7 +32,7 @@ public final class TokenRoutes implements RouteGroup {
   private final Map<GrantType, io.micrometer.core.instrument.Counter> issued = new java.util.EnumMap<>(GrantType.class);
 
   public TokenRoutes(OAuthServices services) {
-    this.authenticator = new ClientAuthenticator(services.clients);
+    this.authenticator = new ClientAuthenticator(services.clients, services.resources);
     this.grants = Map.of(
         GrantType.AUTHORIZATION_CODE.wire(), new AuthorizationCodeGrant(services),
         GrantType.REFRESH_TOKEN.wire(), new RefreshTokenGrant(services),
