@@ -123,7 +123,7 @@ public final class GrantryServer {
                 .compose(crypto -> {
                   log.info("ES256 and RS256 are signed by {}", crypto.providers().es256Provider());
                   EventStore store = EventStore.create(vertx, pool, EventStoreOptions.defaults()
-                      .withMeterRegistry(registry).withListenOptions(connect));
+                      .withMeterRegistry(registry).withListenOptions(connect).withClock(clock));
                   ProjectionLagMetrics lag = new ProjectionLagMetrics(registry,
                       List.copyOf(InlineProjections.register(store).projections().keySet()));
                   lag.start(vertx, pool, 5000);

@@ -68,6 +68,7 @@ public final class AdminApi implements RouteGroup {
       KeyResource keys = new KeyResource(resources.keys(), store, resources.clock());
       AccessResource access = new AccessResource(new ConsentService(store, resources),
           new UserDirectory(vertx, store, resources), new ClientDirectory(vertx, store, resources));
+      AuditResource audit = new AuditResource(new io.grantry.server.audit.AuditLedger(store.pool()), resources.clock());
       String document = served(contract.getRawContract(), resources.config().issuer()).encode();
 
       Map<String, Handler<RoutingContext>> handlers = Map.ofEntries(
@@ -88,7 +89,11 @@ public final class AdminApi implements RouteGroup {
           Map.entry("revokeUserConsent", access::revokeConsent),
           Map.entry("revokeUserGrants", access::revokeUserGrants),
           Map.entry("listKeys", keys::list),
-          Map.entry("rotateKey", keys::rotate));
+          Map.entry("rotateKey", keys::rotate),
+          Map.entry("grantHistory", audit::grantHistory),
+          Map.entry("userHistory", audit::userHistory),
+          Map.entry("clientHistory", audit::clientHistory),
+          Map.entry("auditAsOf", audit::asOf));
 
       RouterBuilder builder = RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler());
       builder.rootHandler(AdminRequest.ASSIGN_REQUEST_ID);
