@@ -61,7 +61,9 @@ final class AuditAsOfCommand implements Callable<Integer> {
       if (subject.isPresent() && !CliSupport.await(ledger.exists(subject.get()))) {
         throw new CliFailure(3, "no such " + subject.get().kind().noun() + " " + subject.get().id());
       }
-      AuditCommand.Progress progress = new AuditCommand.Progress("replayed");
+      // The total (for the ETA) is counted for a replay of the whole ledger; one user's or client's
+      // streams are few enough to need none.
+      Progress progress = Progress.start("replayed", subject.isPresent() ? 0 : CliSupport.await(ledger.countUpTo(at)));
       long[] seen = {0};
       AsOfState state = CliSupport.await(ledger.asOf(subject, at, Long.MAX_VALUE, n -> {
         progress.add(n - seen[0]);

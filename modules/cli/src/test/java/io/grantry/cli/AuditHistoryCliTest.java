@@ -105,6 +105,21 @@ class AuditHistoryCliTest {
   }
 
   @Test
+  void asOfTheWholeLedgerReportsProgressWithItsTotal() {
+    Progress.plainEveryNanos = 0;
+    try {
+      CliTest.Run r = CliTest.run("audit", "as-of", "--json");
+      assertThat(r.code()).as(r.err()).isZero();
+      long replayed = new JsonObject(r.out().trim()).getLong("events_replayed");
+      assertThat(replayed).isGreaterThan(5);
+      assertThat(r.err()).contains(String.format(java.util.Locale.ROOT, "of %,d events", replayed))
+          .containsPattern("(?m)^replayed " + String.format(java.util.Locale.ROOT, "%,d", replayed) + " events in [0-9.]+ s");
+    } finally {
+      Progress.plainEveryNanos = 5_000_000_000L;
+    }
+  }
+
+  @Test
   void unknownIdsExit3AndBadOptions2() {
     assertThat(CliTest.run("audit", "history", "--grant", "nope").code()).isEqualTo(3);
     assertThat(CliTest.run("audit", "as-of", "--client", "nope").code()).isEqualTo(3);
