@@ -83,14 +83,16 @@ public final class AuditLedger {
       };
     }
 
-    /** The streams concerning the subject ($1: its own stream, $2: its id). */
+    /**
+     * The streams concerning the subject besides its own ($1: its id), found through the partial
+     * indexes of migration V5; null for a grant (its own stream is all).
+     */
     String streamsSql() {
       return switch (kind) {
-        case GRANT -> "SELECT $1::text AS stream_id WHERE $2::text IS NOT NULL";
-        case USER -> "SELECT $1::text AS stream_id UNION SELECT stream_id FROM events"
-            + " WHERE payload->>'user_id' = $2 AND type IN " + USER_TYPES;
-        case CLIENT -> "SELECT $1::text AS stream_id UNION SELECT stream_id FROM events"
-            + " WHERE payload->>'client_id' = $2 AND type IN " + CLIENT_TYPES;
+        case GRANT -> null;
+        case USER -> "SELECT DISTINCT stream_id FROM events WHERE payload->>'user_id' = $1 AND type IN " + USER_TYPES;
+        case CLIENT -> "SELECT DISTINCT stream_id FROM events WHERE payload->>'client_id' = $1 AND type IN "
+            + CLIENT_TYPES;
       };
     }
   }
@@ -124,12 +126,30 @@ public final class AuditLedger {
 
   // ---------------------------------------------------------------- history
 
+  /**
+   * The ids of the streams concerning {@code s}: its own and those the audit indexes find. Looked up
+   * first and then read by {@code stream_id = ANY(...)} (the stream index), because one query with
+   * the lookup as a subquery let the planner walk the whole ledger in commit order testing each
+   * event against it: minutes on 300,000 events instead of milliseconds.
+   */
+  public Future<List<String>> streams(Subject s) {
+    if (s.streamsSql() == null) {
+      return Future.succeededFuture(List.of(s.stream()));
+    }
+    return pool.preparedQuery(s.streamsSql()).execute(Tuple.of(s.id())).map(rows -> {
+      List<String> out = new ArrayList<>(rows.size() + 1);
+      out.add(s.stream());
+      rows.forEach(r -> out.add(r.getString(0)));
+      return out;
+    });
+  }
+
   /** Up to {@code limit} history entries of {@code s} after {@code after}, in commit order. */
   public Future<HistoryPage> history(Subject s, GlobalPosition after, int limit) {
-    String sql = "WITH s AS (" + s.streamsSql() + ") SELECT " + COLUMNS + " FROM events"
-        + " WHERE stream_id IN (SELECT stream_id FROM s) AND (txid, position) > ($3, $4)" + VISIBLE
-        + " ORDER BY txid, position LIMIT $5";
-    return pool.preparedQuery(sql).execute(Tuple.of(s.stream(), s.id(), after.txid(), after.position(), limit + 1))
+    String sql = "SELECT " + COLUMNS + " FROM events WHERE stream_id = ANY($1) AND (txid, position) > ($2, $3)"
+        + VISIBLE + " ORDER BY txid, position LIMIT $4";
+    return streams(s).compose(streams -> pool.preparedQuery(sql)
+        .execute(Tuple.of(streams.toArray(String[]::new), after.txid(), after.position(), limit + 1)))
         .compose(rows -> {
           List<RecordedEvent> events = new ArrayList<>(rows.size());
           rows.forEach(r -> events.add(EventStore.toEvent(r)));
@@ -258,33 +278,28 @@ public final class AuditLedger {
    */
   public Future<AsOfState> asOf(Optional<Subject> subject, Instant at, long maxEvents, LongConsumer progress) {
     AsOfState state = new AsOfState(at);
-    String sql;
-    Tuple base;
     OffsetDateTime t = OffsetDateTime.ofInstant(at, ZoneOffset.UTC);
-    if (subject.isPresent()) {
-      Subject s = subject.get();
-      sql = "WITH s AS (" + s.streamsSql() + ") SELECT " + COLUMNS + " FROM events"
-          + " WHERE stream_id IN (SELECT stream_id FROM s) AND recorded_at <= $3 AND (txid, position) > ($4, $5)"
-          + VISIBLE + " ORDER BY txid, position LIMIT $6";
-      base = Tuple.of(s.stream(), s.id(), t);
-    } else {
-      sql = "SELECT " + COLUMNS + " FROM events WHERE recorded_at <= $1 AND (txid, position) > ($2, $3)" + VISIBLE
+    if (subject.isEmpty()) {
+      String sql = "SELECT " + COLUMNS + " FROM events WHERE recorded_at <= $1 AND (txid, position) > ($2, $3)" + VISIBLE
           + " AND (stream_id LIKE 'grant:%' OR stream_id LIKE 'client:%' OR stream_id LIKE 'consent:%')"
           + " ORDER BY txid, position LIMIT $4";
-      base = Tuple.of(t);
+      return fold(state, sql, Tuple.of(t), GlobalPosition.START, maxEvents, progress).map(state);
     }
-    return fold(state, sql, base, GlobalPosition.START, maxEvents, progress).compose(v -> {
-      if (subject.isEmpty() || subject.get().kind() != Kind.USER) {
-        return Future.succeededFuture(state);
-      }
-      // The configuration of the clients the user dealt with.
-      List<String> streams = new ArrayList<>();
-      state.clientIdsReferenced().forEach(id -> streams.add(CLIENT_PREFIX + id));
-      String clients = "SELECT " + COLUMNS + " FROM events WHERE stream_id = ANY($1) AND recorded_at <= $2"
-          + " AND (txid, position) > ($3, $4)" + VISIBLE + " ORDER BY txid, position LIMIT $5";
-      return fold(state, clients, Tuple.of(streams.toArray(String[]::new), t), GlobalPosition.START, maxEvents, progress)
-          .map(state);
-    });
+    String byStreams = "SELECT " + COLUMNS + " FROM events WHERE stream_id = ANY($1) AND recorded_at <= $2"
+        + " AND (txid, position) > ($3, $4)" + VISIBLE + " ORDER BY txid, position LIMIT $5";
+    return streams(subject.get())
+        .compose(streams -> fold(state, byStreams, Tuple.of(streams.toArray(String[]::new), t), GlobalPosition.START,
+            maxEvents, progress))
+        .compose(v -> {
+          if (subject.get().kind() != Kind.USER) {
+            return Future.succeededFuture(state);
+          }
+          // The configuration of the clients the user dealt with.
+          List<String> clients = new ArrayList<>();
+          state.clientIdsReferenced().forEach(id -> clients.add(CLIENT_PREFIX + id));
+          return fold(state, byStreams, Tuple.of(clients.toArray(String[]::new), t), GlobalPosition.START, maxEvents,
+              progress).map(state);
+        });
   }
 
   private Future<Void> fold(AsOfState state, String sql, Tuple base, GlobalPosition after, long maxEvents,
