@@ -46,7 +46,10 @@ import java.util.function.LongConsumer;
  * <h2>Order</h2>
  * Commit order ({@code txid, position}), the order in which the events became true, with the
  * same rule as every ledger reader: only transactions older than the oldest one still running are
- * read, so a page boundary never skips an event that commits late.
+ * read, so a page boundary never skips an event that commits late. An as-of read is one replay,
+ * not pages an auditor follows over time: it reads every committed event recorded by then, also
+ * those behind a transaction still running (which the rule above would hold back), as the
+ * token-state projection written in the appending transaction shows them.
  */
 public final class AuditLedger {
   public static final String CLIENT_PREFIX = "client:";
@@ -280,13 +283,13 @@ public final class AuditLedger {
     AsOfState state = new AsOfState(at);
     OffsetDateTime t = OffsetDateTime.ofInstant(at, ZoneOffset.UTC);
     if (subject.isEmpty()) {
-      String sql = "SELECT " + COLUMNS + " FROM events WHERE recorded_at <= $1 AND (txid, position) > ($2, $3)" + VISIBLE
+      String sql = "SELECT " + COLUMNS + " FROM events WHERE recorded_at <= $1 AND (txid, position) > ($2, $3)"
           + " AND (stream_id LIKE 'grant:%' OR stream_id LIKE 'client:%' OR stream_id LIKE 'consent:%')"
           + " ORDER BY txid, position LIMIT $4";
       return fold(state, sql, Tuple.of(t), GlobalPosition.START, maxEvents, progress).map(state);
     }
     String byStreams = "SELECT " + COLUMNS + " FROM events WHERE stream_id = ANY($1) AND recorded_at <= $2"
-        + " AND (txid, position) > ($3, $4)" + VISIBLE + " ORDER BY txid, position LIMIT $5";
+        + " AND (txid, position) > ($3, $4) ORDER BY txid, position LIMIT $5";
     return streams(subject.get())
         .compose(streams -> fold(state, byStreams, Tuple.of(streams.toArray(String[]::new), t), GlobalPosition.START,
             maxEvents, progress))
