@@ -132,7 +132,9 @@ public final class GrantryServer {
                       crypto.secrets(), keys, new ClientSecrets(crypto.secrets().pepper()), crypto.passwords(), clock,
                       new ClientCache(Duration.ofMillis(GrantryConfig.longSetting(config.raw(),
                           "GRANTRY_CLIENT_CACHE_MS", 1000, 0, 60_000))),
-                      LoginThrottle.defaults());
+                      LoginThrottle.fromConfig(config.raw()),
+                      io.grantry.server.throttle.ClientAuthThrottle.fromConfig(config.raw()));
+                  io.grantry.server.throttle.ThrottleMetrics.register(registry, resources);
                   return keys.start()
                       .map(v -> {
                         // What the active signers really use, in the log and on /metrics.

@@ -93,7 +93,8 @@ public final class AdminApi implements RouteGroup {
           Map.entry("grantHistory", audit::grantHistory),
           Map.entry("userHistory", audit::userHistory),
           Map.entry("clientHistory", audit::clientHistory),
-          Map.entry("auditAsOf", audit::asOf));
+          Map.entry("auditAsOf", audit::asOf),
+          Map.entry("listLockouts", ctx -> LockoutResource.list(ctx, resources)));
 
       RouterBuilder builder = RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler());
       builder.rootHandler(AdminRequest.ASSIGN_REQUEST_ID);
