@@ -20,7 +20,10 @@ import java.time.Duration;
 import io.grantry.server.browser.LoginThrottle;
 import io.grantry.server.clients.ClientCache;
 import io.grantry.server.health.ProjectionLagMetrics;
+import io.grantry.server.health.ReadinessGauge;
 import io.grantry.server.http.HttpVerticle;
+import io.grantry.server.ops.OpsCounters;
+import io.grantry.server.ops.OpsMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
@@ -84,7 +87,9 @@ public final class GrantryServer {
   }
 
   public static PrometheusMeterRegistry newRegistry() {
-    return new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    OpsMetrics.configure(registry);
+    return registry;
   }
 
   public static Future<GrantryServer> start(Vertx vertx, GrantryConfig config, PrometheusMeterRegistry registry) {
@@ -133,8 +138,11 @@ public final class GrantryServer {
                       new ClientCache(Duration.ofMillis(GrantryConfig.longSetting(config.raw(),
                           "GRANTRY_CLIENT_CACHE_MS", 1000, 0, 60_000))),
                       LoginThrottle.fromConfig(config.raw()),
-                      io.grantry.server.throttle.ClientAuthThrottle.fromConfig(config.raw()));
+                      io.grantry.server.throttle.ClientAuthThrottle.fromConfig(config.raw()),
+                      new OpsCounters(registry, pool));
                   io.grantry.server.throttle.ThrottleMetrics.register(registry, resources);
+                  resources.opsCounters().start(vertx);
+                  new ReadinessGauge(registry).start(vertx, pool, migrated, 5000);
                   return keys.start()
                       .map(v -> {
                         // What the active signers really use, in the log and on /metrics.
@@ -198,6 +206,7 @@ public final class GrantryServer {
   public Future<Void> stop() {
     checkpoints.stop();
     resources.keys().stop();
+    resources.opsCounters().stop(vertx);
     return vertx.undeploy(deploymentId)
         .transform(ar -> store.close())
         .transform(ar -> resources.pool().close())

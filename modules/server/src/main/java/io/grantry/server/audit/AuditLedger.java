@@ -41,7 +41,7 @@ import java.util.function.LongConsumer;
  *       client_credentials tokens), and every consent stream given to it.</li>
  * </ul>
  * The first event of each grant or consent stream names its user and client, and the partial
- * indexes of migration V5 find those events; the type lists below must stay verbatim the same.
+ * indexes of migration V7 find those events; the type lists below must stay verbatim the same.
  *
  * <h2>Order</h2>
  * Commit order ({@code txid, position}), the order in which the events became true, with the
@@ -88,7 +88,7 @@ public final class AuditLedger {
 
     /**
      * The streams concerning the subject besides its own ($1: its id), found through the partial
-     * indexes of migration V5; null for a grant (its own stream is all).
+     * indexes of migration V7; null for a grant (its own stream is all).
      */
     String streamsSql() {
       return switch (kind) {

@@ -57,6 +57,7 @@ public final class HttpVerticle extends VerticleBase {
     return AdminApi.create(vertx, store, resources).compose(admin -> listen(List.of(
         new HealthRoutes(resources),
         new MetricsRoutes(resources),
+        new io.grantry.server.ops.ClientAuthFailureCounter(resources),
         new DiscoveryRoutes(resources),
         new AuthorizeRoutes(oauth),
         new TokenRoutes(oauth),
