@@ -133,7 +133,7 @@ public final class GrantryServer {
                     new PasswordHasher()), false)
                 .compose(crypto -> {
                   EventStore store = EventStore.create(vertx, pool, EventStoreOptions.defaults()
-                      .withMeterRegistry(registry).withListenOptions(connect));
+                      .withMeterRegistry(registry).withListenOptions(connect).withClock(clock));
                   ProjectionLagMetrics lag = new ProjectionLagMetrics(registry,
                       List.copyOf(InlineProjections.register(store).projections().keySet()));
                   lag.start(vertx, pool, 5000);
