@@ -15,12 +15,16 @@ import io.grantry.server.health.SigningProviderMetrics;
 import io.grantry.server.crypto.KeyEncryption;
 import io.grantry.server.crypto.PasswordHasher;
 import io.grantry.server.keys.KeyService;
+import io.grantry.server.tokenstate.TokenStatePruner;
 import java.time.Clock;
 import java.time.Duration;
 import io.grantry.server.browser.LoginThrottle;
 import io.grantry.server.clients.ClientCache;
 import io.grantry.server.health.ProjectionLagMetrics;
+import io.grantry.server.health.ReadinessGauge;
 import io.grantry.server.http.HttpVerticle;
+import io.grantry.server.ops.OpsCounters;
+import io.grantry.server.ops.OpsMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
@@ -55,6 +59,7 @@ public final class GrantryServer {
   private final EventStore store;
   private final List<String> devNotes;
   private final LedgerCheckpoints checkpoints;
+  private final TokenStatePruner pruner;
 
   private record Crypto(ServerSecrets secrets, CryptoProviders.Installed providers, PasswordHasher passwords) {}
 
@@ -70,6 +75,9 @@ public final class GrantryServer {
     this.checkpoints = new LedgerCheckpoints(vertx, store, resources.keys());
     checkpoints.start(GrantryConfig.longSetting(config.raw(), "GRANTRY_CHECKPOINT_INTERVAL_MS",
         LedgerCheckpoints.DEFAULT_INTERVAL_MS, 0, 86_400_000));
+    this.pruner = new TokenStatePruner(vertx, resources.pool(), resources.clock(), TokenStatePruner.Settings.from(config),
+        resources.registry());
+    pruner.start();
   }
 
   /** A Vert.x instance whose HTTP and pool metrics go to {@code registry}. */
@@ -84,7 +92,9 @@ public final class GrantryServer {
   }
 
   public static PrometheusMeterRegistry newRegistry() {
-    return new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    OpsMetrics.configure(registry);
+    return registry;
   }
 
   public static Future<GrantryServer> start(Vertx vertx, GrantryConfig config, PrometheusMeterRegistry registry) {
@@ -123,7 +133,7 @@ public final class GrantryServer {
                     new PasswordHasher()), false)
                 .compose(crypto -> {
                   EventStore store = EventStore.create(vertx, pool, EventStoreOptions.defaults()
-                      .withMeterRegistry(registry).withListenOptions(connect));
+                      .withMeterRegistry(registry).withListenOptions(connect).withClock(clock));
                   ProjectionLagMetrics lag = new ProjectionLagMetrics(registry,
                       List.copyOf(InlineProjections.register(store).projections().keySet()));
                   lag.start(vertx, pool, 5000);
@@ -133,8 +143,11 @@ public final class GrantryServer {
                       new ClientCache(Duration.ofMillis(GrantryConfig.longSetting(config.raw(),
                           "GRANTRY_CLIENT_CACHE_MS", 1000, 0, 60_000))),
                       LoginThrottle.fromConfig(config.raw()),
-                      io.grantry.server.throttle.ClientAuthThrottle.fromConfig(config.raw()));
+                      io.grantry.server.throttle.ClientAuthThrottle.fromConfig(config.raw()),
+                      new OpsCounters(registry, pool));
                   io.grantry.server.throttle.ThrottleMetrics.register(registry, resources);
+                  resources.opsCounters().start(vertx);
+                  new ReadinessGauge(registry).start(vertx, pool, migrated, 5000);
                   return keys.start()
                       .map(v -> {
                         // What the active signers really use, in the log and on /metrics.
@@ -177,6 +190,11 @@ public final class GrantryServer {
     return checkpoints;
   }
 
+  /** The token-state retention job (tests run it on demand). */
+  public TokenStatePruner pruner() {
+    return pruner;
+  }
+
   public ServerResources resources() {
     return resources;
   }
@@ -197,7 +215,9 @@ public final class GrantryServer {
   /** Undeploys the verticles, closes the pool and stops an embedded database. */
   public Future<Void> stop() {
     checkpoints.stop();
+    pruner.stop();
     resources.keys().stop();
+    resources.opsCounters().stop(vertx);
     return vertx.undeploy(deploymentId)
         .transform(ar -> store.close())
         .transform(ar -> resources.pool().close())

@@ -53,6 +53,15 @@ public final class RebuildBenchmark {
         }
         return f;
       }
+
+      @Override
+      public Future<Void> afterReplay(io.vertx.sqlclient.SqlClient client, TableNames names) {
+        Future<Void> f = Future.succeededFuture();
+        for (Projection p : parts) {
+          f = f.compose(v -> p.afterReplay(client, names));
+        }
+        return f;
+      }
     };
   }
 
