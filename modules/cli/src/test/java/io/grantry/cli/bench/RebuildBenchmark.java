@@ -70,6 +70,8 @@ public final class RebuildBenchmark {
     GrantryConfig config = await(ConfigLoader.load(vertx, System.getenv()));
     Database db = Database.open(config);
     try {
+      io.grantry.eventstore.pg.PgSettings s = db.settings();
+      io.grantry.eventstore.pg.Migrations.apply(s.jdbcUrl(), s.user(), s.password());
       Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(4)).connectingTo(db.settings().connectOptions())
           .using(vertx).build();
       EventStore store = EventStore.create(vertx, pool, EventStoreOptions.defaults());
