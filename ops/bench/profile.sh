@@ -7,7 +7,7 @@
 # Usage: ops/bench/profile.sh WORKLOAD [seconds=20] [connections=64]
 #   WORKLOAD: cc-es256 | cc-rs256 | introspect
 #   JAR (default modules/cli/target/grantry.jar), JAVA_OPTS (default -Xms256m -Xmx512m),
-#   EVENT (async-profiler event: cpu, or itimer where perf events are not allowed), OUT (directory,
+#   WARMUP (seconds, default 20), EVENT (async-profiler event: cpu, or itimer where perf events are not allowed), OUT (directory,
 #   default ops/bench/results/profiles)
 # Writes OUT/WORKLOAD.html (flame graph), OUT/WORKLOAD.collapsed (folded stacks) and
 # OUT/WORKLOAD.txt (throughput, CPU split, top frames).
@@ -43,7 +43,7 @@ bench_start S "$JAR" "${GRANTRY_BENCH_PORT:-18381}" \
 bench_ready S
 bench_seed S "$WORKLOAD"
 SERVER=$(cat "$WORK/S/pid")
-bench_round S 10 "$CONN" >/dev/null # warm-up
+bench_round S "${WARMUP:-20}" "$CONN" >/dev/null # warm-up (JIT)
 
 # CPU ticks (user + system) of a set of processes, and of the whole machine.
 ticks() { local t=0 p; for p in "$@"; do [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo $t; }

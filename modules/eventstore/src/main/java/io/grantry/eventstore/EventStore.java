@@ -110,6 +110,7 @@ public final class EventStore {
   private final Context context;
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
   private final List<InlineProjection> inlineProjections = new CopyOnWriteArrayList<>();
+  private final List<java.util.function.Consumer<List<RecordedEvent>>> commitListeners = new CopyOnWriteArrayList<>();
   private final List<Subscription> subscriptions = new CopyOnWriteArrayList<>();
   private int inFlight;
   private boolean closed;
@@ -161,6 +162,17 @@ public final class EventStore {
   /** Registers a projection written in the same transaction as every batch of appends. */
   public EventStore addInlineProjection(InlineProjection projection) {
     inlineProjections.add(Objects.requireNonNull(projection));
+    return this;
+  }
+
+  /**
+   * Registers a listener told of every batch this store commits, on the store's context, after
+   * the commit and before any appender's future completes: what it does (e.g. dropping a cached
+   * answer that a revocation makes stale) is done before the appending request is answered.
+   * It must be quick and must not throw.
+   */
+  public EventStore addCommitListener(java.util.function.Consumer<List<RecordedEvent>> listener) {
+    commitListeners.add(Objects.requireNonNull(listener));
     return this;
   }
 
@@ -277,6 +289,21 @@ public final class EventStore {
   }
 
   private void settle(Plan plan) {
+    if (!commitListeners.isEmpty() && !plan.rows.isEmpty()) {
+      List<RecordedEvent> committed = new ArrayList<>(plan.rows.size());
+      for (Pending p : plan.batch) {
+        if (p.conflict == null && !p.lostCreationRace) {
+          committed.addAll(p.recorded);
+        }
+      }
+      for (var listener : commitListeners) {
+        try {
+          listener.accept(committed);
+        } catch (RuntimeException e) {
+          log.warn("A commit listener failed", e);
+        }
+      }
+    }
     long written = 0;
     for (Pending p : plan.batch) {
       if (p.conflict != null) {

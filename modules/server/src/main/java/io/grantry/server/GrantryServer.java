@@ -20,6 +20,7 @@ import io.grantry.server.browser.LoginThrottle;
 import io.grantry.server.clients.ClientCache;
 import io.grantry.server.health.ProjectionLagMetrics;
 import io.grantry.server.http.HttpVerticle;
+import io.grantry.server.token.IntrospectionCache;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
@@ -132,7 +133,10 @@ public final class GrantryServer {
                       crypto.secrets(), keys, new ClientSecrets(crypto.secrets().pepper()), crypto.passwords(), clock,
                       new ClientCache(Duration.ofMillis(GrantryConfig.longSetting(config.raw(),
                           "GRANTRY_CLIENT_CACHE_MS", 1000, 0, 60_000))),
-                      LoginThrottle.defaults());
+                      LoginThrottle.defaults(),
+                      new IntrospectionCache(Duration.ofMillis(GrantryConfig.longSetting(config.raw(),
+                          "GRANTRY_INTROSPECTION_CACHE_MS", 500, 0, 1000))));
+                  store.addCommitListener(resources.introspectionCache()::onCommitted);
                   return keys.start()
                       // Development mode (embedded database) seeds demo clients and a user once.
                       .compose(v -> db.embedded()

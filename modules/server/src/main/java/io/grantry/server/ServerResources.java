@@ -30,4 +30,5 @@ public record ServerResources(
     PasswordHasher passwords,
     Clock clock,
     ClientCache clientCache,
-    LoginThrottle loginThrottle) {}
+    LoginThrottle loginThrottle,
+    io.grantry.server.token.IntrospectionCache introspectionCache) {}
