@@ -78,7 +78,9 @@ public final class GrantryServer {
         .setEnabled(true)
         .addLabels(Label.HTTP_ROUTE, Label.HTTP_METHOD, Label.HTTP_CODE);
     return Vertx.builder()
-        .with(new VertxOptions().setMetricsOptions(metrics))
+        // Netty's native epoll transport where it loads (Linux x86-64): fewer copies and
+        // syscalls than NIO; elsewhere Vert.x stays on NIO.
+        .with(new VertxOptions().setMetricsOptions(metrics).setPreferNativeTransport(true))
         .withMetrics(new MicrometerMetricsFactory(registry))
         .build();
   }
@@ -152,8 +154,9 @@ public final class GrantryServer {
             db.close();
             return null;
           }, false));
-    }).onSuccess(server -> log.info("Grantry listens on http://{}:{} (issuer {}), {} HTTP verticle(s)",
-        config.httpHost(), config.httpPort(), config.issuer(), config.httpInstances()));
+    }).onSuccess(server -> log.info("Grantry listens on http://{}:{} (issuer {}), {} HTTP verticle(s), {} transport",
+        config.httpHost(), config.httpPort(), config.issuer(), config.httpInstances(),
+        vertx.isNativeTransportEnabled() ? "native (epoll)" : "NIO"));
   }
 
   private static String rootMessage(Throwable t) {
