@@ -14,7 +14,6 @@ import io.vertx.core.json.JsonObject;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.OutputStreamWriter;
-import java.io.PrintStream;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -66,7 +65,7 @@ final class AuditCommand {
         LedgerCheckpoints.FromLedger learned = new LedgerCheckpoints.FromLedger();
         CheckpointSignatures trust = pinned != null ? LedgerCheckpoints.verifier(pinned) : learned;
         LedgerVerifier v = new LedgerVerifier(trust);
-        Progress progress = new Progress("verified");
+        Progress progress = Progress.start("verified", countEvents(db, GlobalPosition.START, null));
         // The next page is read while this one is checked.
         io.vertx.core.Future<List<RecordedEvent>> next = store.readAll(GlobalPosition.START, PAGE);
         while (true) {
@@ -78,6 +77,7 @@ final class AuditCommand {
           for (RecordedEvent e : page) {
             learned.observe(e);
             if (!v.accept(e)) {
+              progress.done();
               return v.finish();
             }
           }
@@ -101,15 +101,21 @@ final class AuditCommand {
         JsonObject anchor = header.getJsonObject("anchor");
         LedgerVerifier v = anchor == null ? new LedgerVerifier(trust)
             : new LedgerVerifier(trust, Checkpoint.fromPayload(anchor));
-        Progress progress = new Progress("verified");
+        Progress progress = Progress.start("verified", 0);
+        long size = Files.size(file);
+        long bytes = first.length() + 1L;
         String line;
         int n = 0;
         while (!v.failed() && (line = in.readLine()) != null) {
+          bytes += line.length() + 1L;
           if (line.isBlank()) {
             continue;
           }
           v.accept(fromJson(parse(line)));
           if (++n == PAGE) {
+            // The total is estimated from the share of the file read so far (characters as bytes:
+            // the lines are almost all ASCII, and an estimate is all an ETA needs).
+            progress.total(Math.max(progress.count() + n, (long) ((progress.count() + n) * (size / (double) bytes))));
             progress.add(n);
             n = 0;
           }
@@ -165,7 +171,7 @@ final class AuditCommand {
             .put("jwks", new JsonObject().put("keys", keys)).put("anchor", anchor);
         out.write(header.encode());
         out.write('\n');
-        Progress progress = new Progress("exported");
+        Progress progress = Progress.start("exported", countEvents(db, at, end));
         while (true) {
           List<RecordedEvent> page = CliSupport.await(store.readAll(at, PAGE));
           boolean past = false;
@@ -191,6 +197,17 @@ final class AuditCommand {
     }
   }
 
+  /** Events after {@code from} up to {@code to} (inclusive; null: all), for the progress bar's total. */
+  static long countEvents(CliSupport.Db db, GlobalPosition from, GlobalPosition to) throws Exception {
+    var rows = CliSupport.await(to == null
+        ? db.pool.preparedQuery("SELECT count(*) FROM events WHERE (txid, position) > ($1, $2)")
+            .execute(io.vertx.sqlclient.Tuple.of(from.txid(), from.position()))
+        : db.pool.preparedQuery("SELECT count(*) FROM events WHERE (txid, position) > ($1, $2)"
+                + " AND (txid, position) <= ($3, $4)")
+            .execute(io.vertx.sqlclient.Tuple.of(from.txid(), from.position(), to.txid(), to.position())));
+    return rows.iterator().next().getLong(0);
+  }
+
   static JsonObject toJson(RecordedEvent e) {
     return EventsCommand.toJson(e).put("txid", e.txid());
   }
@@ -213,51 +230,6 @@ final class AuditCommand {
     } catch (RuntimeException ex) {
       throw new CliFailure(TAMPERED, "malformed event line at position " + j.getValue("commit_order") + ": "
           + CliSupport.oneLine(ex));
-    }
-  }
-
-  /**
-   * Progress of a long run on standard error: a line rewritten in place on a terminal, plain
-   * lines every few seconds otherwise; events per second either way.
-   */
-  static final class Progress {
-    /** How often a plain progress line is printed (tests shorten it). */
-    static volatile long everyNanos = 5_000_000_000L;
-    private final String verb;
-    private final boolean terminal = System.console() != null;
-    private final long started = System.nanoTime();
-    private long last = started;
-    private long count;
-
-    Progress(String verb) {
-      this.verb = verb;
-    }
-
-    void add(long n) {
-      count += n;
-      long now = System.nanoTime();
-      if (now - last >= (terminal ? everyNanos / 10 : everyNanos)) {
-        last = now;
-        print(now, false);
-      }
-    }
-
-    void done() {
-      if (terminal || System.nanoTime() - started >= everyNanos) {
-        print(System.nanoTime(), true);
-      }
-    }
-
-    private void print(long now, boolean end) {
-      double secs = Math.max(1e-9, (now - started) / 1e9);
-      String line = String.format("%s %,d events in %.1f s (%,.0f events/s)", verb, count, secs, count / secs);
-      PrintStream err = System.err;
-      if (terminal) {
-        err.print("\r" + line + (end ? "\n" : ""));
-      } else {
-        err.println(line);
-      }
-      err.flush();
     }
   }
 

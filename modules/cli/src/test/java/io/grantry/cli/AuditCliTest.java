@@ -125,14 +125,14 @@ class AuditCliTest {
 
   @Test
   void notOnATerminalProgressIsPlainLinesWithEventsPerSecond() {
-    AuditCommand.Progress.everyNanos = 0;
+    Progress.plainEveryNanos = 0;
     try {
       CliTest.Run r = CliTest.run("audit", "verify", "--jwks", jwksFile.toString());
       assertThat(r.code()).as(r.err()).isZero();
       assertThat(r.err()).containsPattern("(?m)^verified 19 events in [0-9.]+ s \\([0-9,]+ events/s\\)$")
           .doesNotContain("\r");
     } finally {
-      AuditCommand.Progress.everyNanos = 5_000_000_000L;
+      Progress.plainEveryNanos = 5_000_000_000L;
     }
   }
 
