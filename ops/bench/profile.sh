@@ -55,7 +55,7 @@ pg_pids() {
 }
 
 EVENT=${EVENT:-cpu}
-jcmd "$SERVER" JVMTI.agent_load "$AP_LIB" "\"start,event=$EVENT,interval=1ms\"" >/dev/null
+jcmd "$SERVER" JVMTI.agent_load "$AP_LIB" "\"start,event=$EVENT,interval=1ms,threads\"" >/dev/null
 # (jcmd splits its arguments at "=": the quotes keep the options in one piece.)
 PG=$(pg_pids)
 # shellcheck disable=SC2086
@@ -80,7 +80,16 @@ read -r rate errors p50 p99 < <(grep '^RESULT' "$WORK/wrk.txt" | cut -d' ' -f2-)
   echo "CPU (cores busy over the window, of $(nproc)): JVM $(cores "$j0" "$j1"), PostgreSQL $(cores "$g0" "$g1")," \
     "wrk $(cores "$w0" "$w1"), whole machine $(cores "$m0" "$m1")"
   echo
-  echo "Top frames (self samples; % of all samples):"
-  awk '{n = $NF; $NF = ""; k = split($0, f, ";"); leaf = f[k]; gsub(/ +$/, "", leaf); s[leaf] += n; t += n}
-    END {for (l in s) printf "%6.2f%% %s\n", 100 * s[l] / t, l}' "$OUT/$WORKLOAD.collapsed" | sort -rn | head -40
+  echo "Samples by thread (the first frame of each stack is its thread):"
+  awk '{n = $NF; split($0, f, ";"); t = f[1]; gsub(/[ _]?tid=[0-9]+\]?$/, "", t); gsub(/-[0-9]+$/, "-N", t); gsub(/[0-9]+$/, "N", t);
+    s[t] += n; all += n} END {for (x in s) printf "%6.2f%% %s\n", 100 * s[x] / all, x}' "$OUT/$WORKLOAD.collapsed" | sort -rn | head -12
+  echo
+  echo "Event-loop threads, top frames by self samples (% of the event loops' samples):"
+  grep 'vert.x-eventloop' "$OUT/$WORKLOAD.collapsed" | awk '{n = $NF; $NF = ""; k = split($0, f, ";"); leaf = f[k];
+    gsub(/ +$/, "", leaf); s[leaf] += n; t += n} END {for (l in s) printf "%6.2f%% %s\n", 100 * s[l] / t, l}' | sort -rn | head -40
+  echo
+  echo "Event-loop threads, inclusive samples of Grantry and library frames (% of the event loops' samples):"
+  grep 'vert.x-eventloop' "$OUT/$WORKLOAD.collapsed" | awk '{n = $NF; $NF = ""; k = split($0, f, ";"); delete seen;
+    for (i = 2; i <= k; i++) { g = f[i]; gsub(/ +$/, "", g); if (g ~ /^(io\/grantry|io\/vertx|io\/netty|com\/fasterxml|io\/micrometer|java\/security|sun\/security|com\/amazon|java\/util\/UUID)/ && !(g in seen)) { seen[g] = 1; s[g] += n } }
+    t += n} END {for (l in s) printf "%6.2f%% %s\n", 100 * s[l] / t, l}' | sort -rn | head -80
 } | tee "$OUT/$WORKLOAD.txt"
