@@ -27,7 +27,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * only for the verifier (key set) that checked it, so a retired key stops working at once.
  */
 public final class IntrospectionCache {
-  private static final int MAX_ENTRIES = 50_000;
+  /** About 1.5 KB each (token and answer): at most some 15 MB. */
+  private static final int MAX_ENTRIES = 10_000;
   private final long ttlNanos;
   private final ConcurrentHashMap<String, Entry> entries = new ConcurrentHashMap<>();
   private final AtomicLong generation = new AtomicLong();
