@@ -9,8 +9,9 @@
 #   JAR (default modules/cli/target/grantry.jar), JAVA_OPTS (default -Xms256m -Xmx512m),
 #   WARMUP (seconds, default 20), EVENT (async-profiler event: cpu, or itimer where perf events are not allowed), OUT (directory,
 #   default ops/bench/results/profiles)
-# Writes OUT/WORKLOAD.html (flame graph), OUT/WORKLOAD.collapsed (folded stacks) and
-# OUT/WORKLOAD.txt (throughput, CPU split, top frames).
+# Writes OUT/WORKLOAD.html (flame graph), OUT/WORKLOAD.collapsed.gz (folded stacks) and
+# OUT/WORKLOAD.txt (throughput, CPU split, top frames). `profile.sh --summary F.collapsed[.gz]`
+# prints the summary of saved stacks again.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 WORKLOAD=${1:?workload: cc-es256 | cc-rs256 | introspect}
@@ -32,6 +33,28 @@ cleanup() {
 }
 trap cleanup EXIT
 . ops/bench/lib.sh
+# The summary of folded stacks: samples per thread group, the event loops' top self frames and the
+# Grantry and library frames they spend their time in (inclusive).
+summarize() ( # file.collapsed
+  set +e +o pipefail # head closes its pipe early
+  echo "Samples by thread (the first frame of each stack is its thread):"
+  awk '{n = $NF; split($0, f, ";"); t = f[1]; gsub(/[ _]?tid=[0-9]+\]?$/, "", t); gsub(/-[0-9]+$/, "-N", t); gsub(/[0-9]+$/, "N", t);
+    s[t] += n; all += n} END {for (x in s) printf "%6.2f%% %s\n", 100 * s[x] / all, x}' "$1" | sort -rn | head -12
+  echo
+  echo "Event-loop threads, top frames by self samples (% of the event loops' samples):"
+  grep 'vert.x-eventloop' "$1" | awk '{n = $NF; $NF = ""; k = split($0, f, ";"); leaf = f[k];
+    gsub(/ +$/, "", leaf); s[leaf] += n; t += n} END {for (l in s) printf "%6.2f%% %s\n", 100 * s[l] / t, l}' | sort -rn | head -40
+  echo
+  echo "Event-loop threads, inclusive samples of Grantry and library frames (% of the event loops' samples):"
+  grep 'vert.x-eventloop' "$1" | awk '{n = $NF; $NF = ""; k = split($0, f, ";"); split("", seen);
+    for (i = 2; i <= k; i++) { g = f[i]; gsub(/ +$/, "", g); if (g ~ /^(io\/grantry|io\/vertx|io\/netty|com\/fasterxml|io\/micrometer|java\/security|sun\/security|com\/amazon|java\/util\/UUID)/ && !(g in seen)) { seen[g] = 1; s[g] += n } }
+    t += n} END {for (l in s) printf "%6.2f%% %s\n", 100 * s[l] / t, l}' | sort -rn | head -80
+)
+if [ "$WORKLOAD" = --summary ]; then # ops/bench/profile.sh --summary FILE.collapsed[.gz]
+  f=$2; [[ "$f" == *.gz ]] && { gunzip -c "$f" > "$WORK/s.collapsed"; f=$WORK/s.collapsed; }
+  summarize "$f"
+  exit 0
+fi
 
 AP_JAR=~/.m2/repository/tools/profiler/async-profiler/$AP_VERSION/async-profiler-$AP_VERSION.jar
 [ -f "$AP_JAR" ] || mvn -B -q dependency:get -Dartifact=tools.profiler:async-profiler:$AP_VERSION >/dev/null
@@ -80,16 +103,6 @@ read -r rate errors p50 p99 < <(grep '^RESULT' "$WORK/wrk.txt" | cut -d' ' -f2-)
   echo "CPU (cores busy over the window, of $(nproc)): JVM $(cores "$j0" "$j1"), PostgreSQL $(cores "$g0" "$g1")," \
     "wrk $(cores "$w0" "$w1"), whole machine $(cores "$m0" "$m1")"
   echo
-  echo "Samples by thread (the first frame of each stack is its thread):"
-  awk '{n = $NF; split($0, f, ";"); t = f[1]; gsub(/[ _]?tid=[0-9]+\]?$/, "", t); gsub(/-[0-9]+$/, "-N", t); gsub(/[0-9]+$/, "N", t);
-    s[t] += n; all += n} END {for (x in s) printf "%6.2f%% %s\n", 100 * s[x] / all, x}' "$OUT/$WORKLOAD.collapsed" | sort -rn | head -12
-  echo
-  echo "Event-loop threads, top frames by self samples (% of the event loops' samples):"
-  grep 'vert.x-eventloop' "$OUT/$WORKLOAD.collapsed" | awk '{n = $NF; $NF = ""; k = split($0, f, ";"); leaf = f[k];
-    gsub(/ +$/, "", leaf); s[leaf] += n; t += n} END {for (l in s) printf "%6.2f%% %s\n", 100 * s[l] / t, l}' | sort -rn | head -40
-  echo
-  echo "Event-loop threads, inclusive samples of Grantry and library frames (% of the event loops' samples):"
-  grep 'vert.x-eventloop' "$OUT/$WORKLOAD.collapsed" | awk '{n = $NF; $NF = ""; k = split($0, f, ";"); delete seen;
-    for (i = 2; i <= k; i++) { g = f[i]; gsub(/ +$/, "", g); if (g ~ /^(io\/grantry|io\/vertx|io\/netty|com\/fasterxml|io\/micrometer|java\/security|sun\/security|com\/amazon|java\/util\/UUID)/ && !(g in seen)) { seen[g] = 1; s[g] += n } }
-    t += n} END {for (l in s) printf "%6.2f%% %s\n", 100 * s[l] / t, l}' | sort -rn | head -80
+  summarize "$OUT/$WORKLOAD.collapsed"
 } | tee "$OUT/$WORKLOAD.txt"
+gzip -f "$OUT/$WORKLOAD.collapsed"
