@@ -125,6 +125,21 @@ class AdminCliTest {
     assertThat(pub.json().getString("token_endpoint_auth_method")).isEqualTo("none");
     assertThat(pub.json().containsKey("client_secret")).isFalse();
 
+    // The per-client access token choices: set at registration, shown by show (default jwt / ES256).
+    Run svc = run("clients", "create", "--client-id", "cli-svc", "--name", "Service", "--grant", "client_credentials",
+        "--scope", "api", "--access-token-format", "opaque", "--access-token-signing-alg", "RS256", "--json");
+    assertThat(svc.code()).as(svc.err()).isZero();
+    Run svcShown = run("clients", "show", "cli-svc");
+    assertThat(lineValue(svcShown.out(), "access_token_format")).isEqualTo("opaque");
+    assertThat(lineValue(svcShown.out(), "access_token_signing_alg")).isEqualTo("RS256");
+    Run pubShown = run("clients", "show", "cli-native", "--json");
+    assertThat(pubShown.json().getString("access_token_format")).isEqualTo("jwt");
+    assertThat(pubShown.json().getString("access_token_signing_alg")).isEqualTo("ES256");
+    Run badFormat = run("clients", "create", "--name", "Bad format", "--grant", "client_credentials",
+        "--access-token-format", "paper");
+    assertThat(badFormat.code()).isEqualTo(1);
+    assertThat(badFormat.err()).contains("access_token_format");
+
     Run bad = run("clients", "create", "--name", "Bad", "--redirect-uri", "http://evil.example/cb");
     assertThat(bad.code()).isEqualTo(1);
     assertThat(bad.err().strip()).startsWith("grantry: redirect URI 'http://evil.example/cb' must use https").doesNotContain("\n");

@@ -11,6 +11,7 @@ import io.grantry.server.dev.DevSeed;
 import io.grantry.server.config.ServerSecrets;
 import io.grantry.server.crypto.ClientSecrets;
 import io.grantry.server.crypto.CryptoProviders;
+import io.grantry.server.health.SigningProviderMetrics;
 import io.grantry.server.crypto.KeyEncryption;
 import io.grantry.server.crypto.PasswordHasher;
 import io.grantry.server.keys.KeyService;
@@ -124,7 +125,6 @@ public final class GrantryServer {
             return vertx.executeBlocking(() -> new Crypto(ServerSecrets.resolve(config), CryptoProviders.install(),
                     new PasswordHasher()), false)
                 .compose(crypto -> {
-                  log.info("ES256 and RS256 are signed by {}", crypto.providers().es256Provider());
                   EventStore store = EventStore.create(vertx, pool, EventStoreOptions.defaults()
                       .withMeterRegistry(registry).withListenOptions(connect));
                   ProjectionLagMetrics lag = new ProjectionLagMetrics(registry,
@@ -140,6 +140,12 @@ public final class GrantryServer {
                           "GRANTRY_INTROSPECTION_CACHE_MS", 500, 0, 1000))));
                   store.addCommitListener(resources.introspectionCache()::onCommitted);
                   return keys.start()
+                      .map(v -> {
+                        // What the active signers really use, in the log and on /metrics.
+                        SigningProviderMetrics.register(registry, keys).forEach((alg, provider) ->
+                            log.info("{} tokens are signed by {}", alg.wire(), provider));
+                        return v;
+                      })
                       // Development mode (embedded database) seeds demo clients and a user once.
                       .compose(v -> db.embedded()
                           ? new DevSeed(vertx, store, resources, config.dataDir()).run().map(DevSeed.Result::lines)

@@ -2,6 +2,8 @@ package io.grantry.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.amazon.corretto.crypto.provider.AmazonCorrettoCryptoProvider;
+import io.grantry.domain.key.SigningAlgorithm;
 import io.grantry.server.config.GrantryConfig;
 import io.grantry.server.testing.TestServer;
 import io.vertx.core.json.JsonObject;
@@ -39,6 +41,16 @@ class ServerBootTest {
           .contains("route=\"/health/ready\"")
           .contains("grantry_eventstore_append_batch_size")
           .contains("grantry_projection_lag_events{projection=\"token_state\"}");
+      // Which provider signs each algorithm: the one the active signers really use.
+      for (SigningAlgorithm alg : SigningAlgorithm.values()) {
+        String provider = s.server.resources().keys().signer(alg).provider();
+        assertThat(metrics.body()).contains("grantry_signing_provider_info{alg=\"" + alg.wire() + "\",native=\""
+            + provider.equals("AmazonCorrettoCryptoProvider") + "\",provider=\"" + provider + "\"} 1");
+      }
+      if (AmazonCorrettoCryptoProvider.INSTANCE.getLoadingError() == null) {
+        assertThat(metrics.body()).contains("grantry_signing_provider_info{alg=\"ES256\",native=\"true\","
+            + "provider=\"AmazonCorrettoCryptoProvider\"} 1");
+      }
     }
   }
 

@@ -31,12 +31,24 @@ import java.util.regex.Pattern;
  *       own stream; revoking all of a client's tokens is a projection query plus one append per
  *       live token (or a check of the client's state at introspection).</li>
  * </ul>
+ *
+ * <h2>Opaque access tokens</h2>
+ * A client registered with {@code access_token_format=opaque} gets {@code <grantId>~<secret>}
+ * (256 random bits) instead of a JWT. Its {@code jti} is {@code <grantId>.<hash of the secret>}:
+ * events and the token-state projection hold only that, and introspection, revocation and
+ * userinfo recompute it from the presented token and find the row by its primary key, one
+ * indexed lookup. The {@code ~} (unreserved in RFC 3986, allowed in an RFC 6750 bearer token)
+ * tells it apart from a JWT (two dots) and from a code or refresh token (one dot) before any
+ * lookup. A JWT's {@code jti} suffix is 16 characters and a hash 43, so neither kind can name
+ * the other's row.
  */
 public final class GrantTokens {
   public static final String STREAM_PREFIX = "grant:";
   public static final int MAX_GRANT_ID_LENGTH = 64;
   public static final int MAX_JTI_LENGTH = 200;
 
+  /** Separates the grant id from the secret in an opaque access token. */
+  public static final char OPAQUE_SEPARATOR = '~';
   /** No '.' in a grant id: the first '.' of a token ends it. */
   private static final Pattern GRANT_ID = Pattern.compile("[A-Za-z0-9_-]{1," + MAX_GRANT_ID_LENGTH + "}");
   private static final Pattern JTI_SUFFIX = Pattern.compile("[A-Za-z0-9._~-]+");
@@ -80,6 +92,49 @@ public final class GrantTokens {
   /** The secret part of {@code <grantId>.<secret>}; empty if the token is not of that form. */
   public static Optional<String> secretOf(String token) {
     return grantIdOf(token).map(id -> token.substring(id.length() + 1));
+  }
+
+  /** An opaque access token {@code <grantId>~<secret>}; its {@code jti} is {@link #opaqueJti}. */
+  public static String opaqueAccessToken(String grantId, String secret) {
+    if (!isGrantId(grantId) || secret == null || !isBase64Url(secret)) {
+      throw new IllegalArgumentException("an opaque access token is a grant id, '~', and a base64url secret");
+    }
+    return grantId + OPAQUE_SEPARATOR + secret;
+  }
+
+  /** The {@code jti} recorded for the opaque access token {@code <grantId>~<secret>}: {@code <grantId>.<hash(secret)>}. */
+  public static String opaqueJti(String grantId, String secret) {
+    return jti(grantId, hash(secret));
+  }
+
+  /**
+   * The {@code jti} of a presented opaque access token, computed without any lookup; empty when
+   * {@code token} does not have the shape of one (a JWT, a refresh token, garbage).
+   */
+  public static Optional<String> opaqueJtiOf(String token) {
+    if (token == null || token.length() > MAX_GRANT_ID_LENGTH + 1 + 128) {
+      return Optional.empty();
+    }
+    int sep = token.indexOf(OPAQUE_SEPARATOR);
+    if (sep <= 0 || sep == token.length() - 1 || token.indexOf(OPAQUE_SEPARATOR, sep + 1) >= 0) {
+      return Optional.empty();
+    }
+    String grantId = token.substring(0, sep);
+    String secret = token.substring(sep + 1);
+    if (!isGrantId(grantId) || !isBase64Url(secret)) {
+      return Optional.empty();
+    }
+    return Optional.of(opaqueJti(grantId, secret));
+  }
+
+  private static boolean isBase64Url(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (!(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_')) {
+        return false;
+      }
+    }
+    return !s.isEmpty();
   }
 
   /** A {@code jti} that names its grant: {@code <grantId>.<unique>}. */

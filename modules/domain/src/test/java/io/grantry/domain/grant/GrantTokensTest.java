@@ -54,4 +54,31 @@ class GrantTokensTest {
     assertThat(GrantTokens.hashesEqual(GrantTokens.hash("a"), GrantTokens.hash("b"))).isFalse();
     assertThat(GrantTokens.hashesEqual(GrantTokens.hash("a"), null)).isFalse();
   }
+
+  @Test
+  void anOpaqueAccessTokenFindsItsRowByTheHashOfItsSecret() {
+    String token = GrantTokens.opaqueAccessToken("g-1", "c2VjcmV0X3NlY3JldA");
+    assertThat(token).isEqualTo("g-1~c2VjcmV0X3NlY3JldA");
+    String jti = GrantTokens.opaqueJtiOf(token).orElseThrow();
+    assertThat(jti).isEqualTo("g-1." + GrantTokens.hash("c2VjcmV0X3NlY3JldA"))
+        .isEqualTo(GrantTokens.opaqueJti("g-1", "c2VjcmV0X3NlY3JldA")).doesNotContain("c2VjcmV0X3NlY3JldA");
+    assertThat(GrantTokens.isJtiOf("g-1", jti)).isTrue();
+    assertThat(GrantTokens.grantIdOf(jti)).contains("g-1");
+  }
+
+  @Test
+  void onlyTheOpaqueShapeIsTakenForAnOpaqueAccessToken() {
+    // a refresh token or code, a JWT, and near misses
+    assertThat(GrantTokens.opaqueJtiOf("g-1.c2VjcmV0")).isEmpty();
+    assertThat(GrantTokens.opaqueJtiOf("eyJh.eyJz.c2ln")).isEmpty();
+    assertThat(GrantTokens.opaqueJtiOf("g-1~")).isEmpty();
+    assertThat(GrantTokens.opaqueJtiOf("~c2VjcmV0")).isEmpty();
+    assertThat(GrantTokens.opaqueJtiOf("g-1~c2V~jcmV0")).isEmpty();
+    assertThat(GrantTokens.opaqueJtiOf("g-1~c2V.jcmV0")).isEmpty();
+    assertThat(GrantTokens.opaqueJtiOf("g 1~c2VjcmV0")).isEmpty();
+    assertThat(GrantTokens.opaqueJtiOf("g-1~" + "a".repeat(500))).isEmpty();
+    assertThat(GrantTokens.opaqueJtiOf(null)).isEmpty();
+    assertThatThrownBy(() -> GrantTokens.opaqueAccessToken("g-1", "has.dot")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> GrantTokens.opaqueAccessToken("g.1", "abc")).isInstanceOf(IllegalArgumentException.class);
+  }
 }

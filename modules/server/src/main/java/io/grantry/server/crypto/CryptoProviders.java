@@ -20,6 +20,8 @@ public final class CryptoProviders {
   private static final Logger LOG = LoggerFactory.getLogger(CryptoProviders.class);
   /** The JCA name {@link JwsSigner} uses for ES256. */
   static final String ES256_JCA = "SHA256withECDSAinP1363Format";
+  /** The JCA name of the native provider (Amazon Corretto Crypto Provider). */
+  public static final String NATIVE_PROVIDER = "AmazonCorrettoCryptoProvider";
 
   private static volatile Installed installed;
 

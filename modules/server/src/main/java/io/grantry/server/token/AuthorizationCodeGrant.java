@@ -49,7 +49,8 @@ final class AuthorizationCodeGrant implements TokenRoutes.TokenGrant {
       return Future.succeededFuture(TokenRoutes.Result.refused(OAuthError.invalidGrant("the code is not valid")));
     }
     String id = grantId.get();
-    String jti = GrantTokens.jti(id, TokenIssuer.secret().substring(0, 16));
+    Minting.Access access = Minting.newAccess(client, id);
+    String jti = access.jti();
     String refreshSecret = TokenIssuer.secret();
     boolean mayRefresh = client.metadata().allows(GrantType.REFRESH_TOKEN);
     Instant now = s.clock.instant();
@@ -71,7 +72,7 @@ final class AuthorizationCodeGrant implements TokenRoutes.TokenGrant {
               .findFirst().orElseThrow();
           GrantState.Active active = (GrantState.Active) outcome.state();
           String refresh = r.refreshTokenHash().isPresent() ? GrantTokens.token(id, refreshSecret) : null;
-          return minting.response(client, r.userId(), r.accessTokenJti(), r.scopes(), r.redeemedAt(),
+          return minting.response(client, access, r.userId(), r.accessTokenJti(), r.scopes(), r.redeemedAt(),
               r.accessTokenExpiresAt(), active.authorization(), refresh, true).map(TokenRoutes.Result::ok);
         });
   }

@@ -57,9 +57,9 @@ final class ClientCredentialsGrant implements TokenRoutes.TokenGrant {
       }
     }
     String grantId = TokenIssuer.secret().substring(0, 22);
-    String jti = GrantTokens.jti(grantId, TokenIssuer.secret().substring(0, 16));
+    Minting.Access access = Minting.newAccess(client, grantId);
     Instant now = s.clock.instant();
-    GrantCommand.IssueClientCredentials cmd = new GrantCommand.IssueClientCredentials(grantId, client.clientId(), jti,
+    GrantCommand.IssueClientCredentials cmd = new GrantCommand.IssueClientCredentials(grantId, client.clientId(), access.jti(),
         scopes, s.lifetimes.accessToken());
     return s.grants.create(GrantTokens.streamId(grantId), state -> GrantDecider.decide(state, cmd, now),
             new Aggregate.Metadata("client:" + client.clientId(), ctx.get("requestId"), null))
@@ -68,7 +68,7 @@ final class ClientCredentialsGrant implements TokenRoutes.TokenGrant {
             return Future.succeededFuture(TokenRoutes.Result.refused(outcome.error()));
           }
           ClientCredentialsIssued e = (ClientCredentialsIssued) outcome.events().get(0);
-          return minting.response(client, client.clientId(), e.jti(), e.scopes(), e.issuedAt(), e.expiresAt(),
+          return minting.response(client, access, client.clientId(), e.jti(), e.scopes(), e.issuedAt(), e.expiresAt(),
               Optional.empty(), null, false).map(TokenRoutes.Result::ok);
         });
   }

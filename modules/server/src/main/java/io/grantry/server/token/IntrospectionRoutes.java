@@ -26,6 +26,7 @@ import java.util.Optional;
  * process is seen at once, one through another instance within 500 ms by default). Callers must
  * authenticate with a secret. A client sees its own tokens; one registered with the
  * {@code introspect} permission sees all. Anything else is exactly {@code {"active": false}}.
+ * Opaque access tokens are answered like JWTs (same claims), found by the hash of their secret.
  */
 public final class IntrospectionRoutes implements RouteGroup {
   private static final JsonObject INACTIVE = new JsonObject().put("active", false);
@@ -74,6 +75,14 @@ public final class IntrospectionRoutes implements RouteGroup {
     Instant now = s.clock.instant();
     if (token.length() > 8192) {
       return Future.succeededFuture(INACTIVE);
+    }
+    Optional<String> opaqueJti = GrantTokens.opaqueJtiOf(token);
+    if (opaqueJti.isPresent()) {
+      // An opaque access token: its jti is the grant id and the hash of its secret, the row's key.
+      String jti = opaqueJti.get();
+      return state.accessToken(jti).map(t -> t.filter(x -> x.activeAt(now))
+          .map(x -> answer(x, "Bearer").put("jti", jti).put("aud", s.tokens.audience()))
+          .orElse(INACTIVE));
     }
     if (token.chars().filter(c -> c == '.').count() == 2) {
       JwsVerifier verifier = s.resources.keys().verifier();

@@ -1,19 +1,27 @@
 package io.grantry.server.token;
 
+import io.grantry.domain.client.AccessTokenFormat;
 import io.grantry.domain.client.ClientState;
 import io.grantry.domain.grant.AuthorizationCodeIssued;
+import io.grantry.domain.grant.GrantTokens;
 import io.grantry.domain.key.SigningAlgorithm;
 import io.grantry.domain.oauth.Scopes;
 import io.grantry.server.oauth.OAuthServices;
 import io.grantry.server.oauth.UserClaims;
+import io.grantry.server.tokens.TokenIssuer;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 
-/** Builds the token response of RFC 6749 §5.1 from what a grant decision recorded. */
+/**
+ * Builds the token response of RFC 6749 §5.1 from what a grant decision recorded. The access
+ * token is what the client's metadata asks for: a JWT signed with its {@code
+ * access_token_signing_alg}, or an opaque {@code <grantId>~<secret>} (see {@link GrantTokens}).
+ */
 final class Minting {
   private final OAuthServices s;
 
@@ -22,14 +30,50 @@ final class Minting {
   }
 
   /**
+   * The access token a grant is about to record: the {@code jti} for its command and, for an
+   * opaque token, the token itself (kept in memory only until the response is written).
+   */
+  record Access(String jti, String opaqueToken) {}
+
+  /** A fresh access token for {@code client} in grant {@code grantId}: random secret or random jti. */
+  static Access newAccess(ClientState.Registered client, String grantId) {
+    return newAccess(client, grantId, TokenIssuer::secret);
+  }
+
+  /**
+   * An access token whose opaque form, if the client wants one, has the secret {@code secret}
+   * supplies (256 bits, base64url); a JWT's jti gets a fresh random part.
+   */
+  static Access newAccess(ClientState.Registered client, String grantId, Supplier<String> secret) {
+    if (client.metadata().accessTokenFormat() == AccessTokenFormat.OPAQUE) {
+      String value = secret.get();
+      return new Access(GrantTokens.opaqueJti(grantId, value), GrantTokens.opaqueAccessToken(grantId, value));
+    }
+    return new Access(GrantTokens.jti(grantId, TokenIssuer.secret().substring(0, 16)), null);
+  }
+
+  /**
+   * The access token string for the recorded {@code jti}: the opaque token when {@code access}
+   * is the one recorded, else a JWT with that jti (a grace-period retry recorded by a request
+   * made before the client switched format gets a JWT for the recorded jti).
+   */
+  private String accessToken(ClientState.Registered client, Access access, String jti, String subject, Scopes scopes,
+      Instant issuedAt, Instant expiresAt) {
+    if (access != null && access.opaqueToken() != null && access.jti().equals(jti)) {
+      return access.opaqueToken();
+    }
+    return s.tokens.accessToken(client.metadata().accessTokenSigningAlg(), jti, subject, client.clientId(),
+        scopes, issuedAt, expiresAt, Map.of());
+  }
+
+  /**
    * Access token for {@code subject}, plus an ID token when {@code openid} is among the scopes
    * and the facts of the authorization are known, plus the refresh token when there is one.
    */
-  Future<JsonObject> response(ClientState.Registered client, String subject, String jti, Scopes scopes,
+  Future<JsonObject> response(ClientState.Registered client, Access minted, String subject, String jti, Scopes scopes,
       Instant issuedAt, Instant expiresAt, Optional<AuthorizationCodeIssued> authorization, String refreshToken,
       boolean userSubject) {
-    String access = s.tokens.accessToken(client.metadata().accessTokenSigningAlg(), jti, subject, client.clientId(),
-        scopes, issuedAt, expiresAt, Map.of());
+    String access = accessToken(client, minted, jti, subject, scopes, issuedAt, expiresAt);
     JsonObject out = new JsonObject()
         .put("access_token", access)
         .put("token_type", "Bearer")

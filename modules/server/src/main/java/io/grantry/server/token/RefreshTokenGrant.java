@@ -12,7 +12,6 @@ import io.grantry.domain.oauth.Scopes;
 import io.grantry.server.app.Aggregate;
 import io.grantry.server.browser.SignedValues;
 import io.grantry.server.oauth.OAuthServices;
-import io.grantry.server.tokens.TokenIssuer;
 import io.grantry.server.tokenstate.TokenState;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -31,6 +30,7 @@ final class RefreshTokenGrant implements TokenRoutes.TokenGrant {
   private final OAuthServices s;
   private final Minting minting;
   private final SignedValues successors;
+  private final SignedValues accessSecrets;
   private final Duration grace;
   private final TokenState tokenState;
 
@@ -39,6 +39,7 @@ final class RefreshTokenGrant implements TokenRoutes.TokenGrant {
     this.minting = new Minting(s);
     this.tokenState = new TokenState(s.resources.pool());
     this.successors = new SignedValues(s.resources.secrets().pepper(), "refresh-successor");
+    this.accessSecrets = new SignedValues(s.resources.secrets().pepper(), "refresh-opaque-access");
     this.grace = Duration.ofSeconds(io.grantry.server.config.GrantryConfig.longSetting(s.resources.config().raw(),
         "GRANTRY_REFRESH_GRACE_SECONDS", 0, 0, GrantDecider.MAX_REFRESH_GRACE.getSeconds()));
   }
@@ -85,7 +86,10 @@ final class RefreshTokenGrant implements TokenRoutes.TokenGrant {
   private Future<TokenRoutes.Result> rotate(RoutingContext ctx, ClientState.Registered client, String id, String presented,
       Optional<Scopes> requested) {
     String nextSecret = successors.tag(presented);
-    String jti = GrantTokens.jti(id, TokenIssuer.secret().substring(0, 16));
+    // An opaque access token's secret is derived like the successor's, so that a grace-period
+    // retry answers the very token the first request recorded (only its hash is in the ledger).
+    Minting.Access access = Minting.newAccess(client, id, () -> accessSecrets.tag(presented));
+    String jti = access.jti();
     Instant now = s.clock.instant();
     GrantCommand.Refresh cmd = new GrantCommand.Refresh(id, client.clientId(), GrantTokens.hash(presented), requested,
         GrantTokens.hash(nextSecret), jti, s.lifetimes, grace);
@@ -105,7 +109,7 @@ final class RefreshTokenGrant implements TokenRoutes.TokenGrant {
             return Future.succeededFuture(TokenRoutes.Result.refused(OAuthError.invalidGrant("the refresh token is not valid")));
           }
           RefreshTokenRotated r = rotated.get();
-          return minting.response(client, r.userId(), r.accessTokenJti(), r.scopes(), r.rotatedAt(),
+          return minting.response(client, access, r.userId(), r.accessTokenJti(), r.scopes(), r.rotatedAt(),
               r.accessTokenExpiresAt(), active.authorization(), GrantTokens.token(id, nextSecret), true)
               .map(TokenRoutes.Result::ok);
         });

@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code POST /revoke} (RFC 7009). The client authenticates; the token (hint or not) is tried as
- * an access token JWT, then as a refresh token. Revoking a refresh token revokes its grant and
+ * an opaque access token ({@code <grantId>~<secret>}), an access token JWT, then as a refresh token. Revoking a refresh token revokes its grant and
  * everything issued from it; revoking an access token marks its jti. An unknown, malformed or
  * already revoked token, or another client's, is answered 200 and changes nothing (§2.2).
  */
@@ -67,6 +67,10 @@ public final class RevocationRoutes implements RouteGroup {
 
   private Future<Void> revoke(RoutingContext ctx, ClientState.Registered client, String token) {
     Aggregate.Metadata who = new Aggregate.Metadata("client:" + client.clientId(), ctx.get("requestId"), null);
+    Optional<String> opaqueJti = GrantTokens.opaqueJtiOf(token);
+    if (opaqueJti.isPresent()) {
+      return revokeAccess(client, opaqueJti.get(), who);
+    }
     if (token.chars().filter(c -> c == '.').count() == 2) {
       JsonObject claims;
       try {
@@ -74,14 +78,7 @@ public final class RevocationRoutes implements RouteGroup {
       } catch (InvalidJwsException e) {
         return Future.succeededFuture();
       }
-      String jti = claims.getString("jti");
-      Optional<String> grantId = jti == null ? Optional.empty() : GrantTokens.grantIdOf(jti);
-      if (grantId.isEmpty()) {
-        return Future.succeededFuture();
-      }
-      GrantCommand cmd = new GrantCommand.RevokeAccessToken(grantId.get(), jti, who.actor(), Optional.of(client.clientId()));
-      return s.grants.execute(GrantTokens.streamId(grantId.get()), st -> GrantDecider.decide(st, cmd, s.clock.instant()), who)
-          .map(outcome -> foreign(outcome, client, grantId.get(), who)).mapEmpty();
+      return revokeAccess(client, claims.getString("jti"), who);
     }
     Optional<String> grantId = GrantTokens.grantIdOf(token);
     Optional<String> secret = GrantTokens.secretOf(token);
@@ -98,6 +95,17 @@ public final class RevocationRoutes implements RouteGroup {
               || a.rotatedRefreshHashes().contains(hash));
       return holds ? GrantDecider.decide(st, cmd, s.clock.instant()) : io.grantry.domain.Decision.unchanged();
     }, who).map(outcome -> foreign(outcome, client, grantId.get(), who)).mapEmpty();
+  }
+
+  /** Revokes the access token {@code jti} (a JWT's claim, or computed from an opaque token). */
+  private Future<Void> revokeAccess(ClientState.Registered client, String jti, Aggregate.Metadata who) {
+    Optional<String> grantId = jti == null ? Optional.empty() : GrantTokens.grantIdOf(jti);
+    if (grantId.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    GrantCommand cmd = new GrantCommand.RevokeAccessToken(grantId.get(), jti, who.actor(), Optional.of(client.clientId()));
+    return s.grants.execute(GrantTokens.streamId(grantId.get()), st -> GrantDecider.decide(st, cmd, s.clock.instant()), who)
+        .map(outcome -> foreign(outcome, client, grantId.get(), who)).mapEmpty();
   }
 
   /**

@@ -1,5 +1,6 @@
 package io.grantry.server.token;
 
+import io.grantry.domain.grant.GrantTokens;
 import io.grantry.domain.oauth.Scopes;
 import io.grantry.server.crypto.InvalidJwsException;
 import io.grantry.server.crypto.JwsSigner;
@@ -15,7 +16,7 @@ import java.time.Instant;
 
 /**
  * {@code GET/POST /userinfo} (OIDC Core §5.3): the subject and the claims its scopes release,
- * for a live access token that carries {@code openid}. Errors follow RFC 6750 §3.
+ * for a live access token (a JWT or an opaque one) that carries {@code openid}. Errors follow RFC 6750 §3.
  */
 public final class UserinfoRoutes implements RouteGroup {
   private final OAuthServices s;
@@ -46,18 +47,22 @@ public final class UserinfoRoutes implements RouteGroup {
           .putHeader("Cache-Control", "no-store").end();
       return;
     }
-    JsonObject claims;
-    try {
-      claims = s.resources.keys().verifier().verify(token, JwsSigner.TYP_ACCESS_TOKEN).payload();
-    } catch (InvalidJwsException e) {
-      invalid(ctx, "the access token is not valid");
-      return;
-    }
     Instant now = s.clock.instant();
-    String jti = claims.getString("jti");
-    if (jti == null || !s.issuer.equals(claims.getString("iss"))) {
-      invalid(ctx, "the access token is not valid");
-      return;
+    // An opaque access token names its row by itself; a JWT must verify first.
+    String jti = GrantTokens.opaqueJtiOf(token).orElse(null);
+    if (jti == null) {
+      JsonObject claims;
+      try {
+        claims = s.resources.keys().verifier().verify(token, JwsSigner.TYP_ACCESS_TOKEN).payload();
+      } catch (InvalidJwsException e) {
+        invalid(ctx, "the access token is not valid");
+        return;
+      }
+      jti = claims.getString("jti");
+      if (jti == null || !s.issuer.equals(claims.getString("iss"))) {
+        invalid(ctx, "the access token is not valid");
+        return;
+      }
     }
     state.accessToken(jti).onFailure(ctx::fail).onSuccess(t -> {
       if (t.isEmpty() || !t.get().activeAt(now)) {

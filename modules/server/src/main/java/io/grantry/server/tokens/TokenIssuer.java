@@ -38,6 +38,11 @@ public final class TokenIssuer {
     return issuer;
   }
 
+  /** The {@code aud} of access tokens (introspection answers it for opaque ones too). */
+  public String audience() {
+    return audience;
+  }
+
   /** 256 bits from SecureRandom, base64url. */
   public static String secret() {
     byte[] b = new byte[32];
