@@ -5,7 +5,8 @@
 # pause in Lua, re-aimed every minute from the rate the last minute reached), sampling per minute:
 # rate, p50/p99/max per workload, errors, the server's heap after a full GC (jcmd GC.run, then
 # jstat) and its RSS. Writes a Markdown table and a verdict: p99 within 2x its first minute,
-# heap and RSS flat (last minute within 10% of the second; the first is warm-up), no errors.
+# heap and RSS flat (last minute within 10% of the second; the first is warm-up; in runs of under
+# three minutes, of the first), no errors.
 #
 # Usage: ops/bench/soak.sh [minutes=10] [peak-seconds=15] [fraction=0.8] [connections-per-workload=16]
 #   JAR (default modules/cli/target/grantry.jar), JAVA_OPTS (default: ops/bench/jvm.opts if present,
@@ -65,7 +66,7 @@ wrk_mix() {
   local c=$!
   wait $a $b $c
 }
-# result TAG WORKLOAD FIELD: 1 rate, 2 errors, 3 p50, 4 p99, 5 max, 6 requests
+# result TAG WORKLOAD FIELD: 1 rate, 2 errors, 3 p50, 4 p99, 5 max, 6 requests, 7 non-2xx, 8 timeouts (wrk: 2 s)
 result() { grep '^RESULT' "$WORK/$1-$2.txt" | awk -v f="$3" '{print $(f + 1)}'; }
 heap_after_gc_mb() {
   jcmd "$SERVER" GC.run >/dev/null
@@ -110,6 +111,7 @@ for m in $(seq 1 "$MINUTES"); do
     rate=$(result "m$m" "$w" 1); err=$(result "m$m" "$w" 2); p99=$(result "m$m" "$w" 4)
     [ "$m" = 1 ] && FIRST_P99[$w]=$p99
     ERRORS=$((ERRORS + err))
+    [ "$err" = 0 ] || err="$err ($(result "m$m" "$w" 7) non-2xx, $(result "m$m" "$w" 8) timeouts)"
     row="$row $rate | $(result "m$m" "$w" 3) | $p99 | $(result "m$m" "$w" 5) | $err |"
   done
   h=$(heap_after_gc_mb); r=$(rss_mb)
@@ -127,7 +129,8 @@ for w in $WORKLOADS; do
   [ "$ok" = yes ] || P99_OK=no
   P99_NOTE="$P99_NOTE $w: first minute ${FIRST_P99[$w]} ms, worst $worst ms ($(awk -v a="${FIRST_P99[$w]}" -v b="$worst" 'BEGIN {printf "%.2f", b / a}')x);"
 done
-ref=$([ "$MINUTES" -ge 2 ] && echo 1 || echo 0)
+# The first minute is warm-up: compare with the second, unless the run is too short to have a third.
+ref=$([ "$MINUTES" -ge 3 ] && echo 1 || echo 0)
 flat() { # values... : last within 10% of the reference (the second minute)
   local arr=("$@")
   awk -v a="${arr[$ref]}" -v b="${arr[-1]}" 'BEGIN {print (b <= a * 1.10 + 1) ? "yes" : "no"}'

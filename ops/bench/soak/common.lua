@@ -13,6 +13,7 @@ end
 function done(summary, latency, requests)
   local errors = summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write
     + summary.errors.timeout
-  io.write(string.format("RESULT %.1f %d %.2f %.2f %.2f %d\n", summary.requests / (summary.duration / 1e6), errors,
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000, summary.requests))
+  io.write(string.format("RESULT %.1f %d %.2f %.2f %.2f %d %d %d\n", summary.requests / (summary.duration / 1e6), errors,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000, summary.requests,
+    summary.errors.status, summary.errors.timeout))
 end
