@@ -135,9 +135,11 @@ public final class GrantryServer {
                       crypto.secrets(), keys, new ClientSecrets(crypto.secrets().pepper()), crypto.passwords(), clock,
                       new ClientCache(Duration.ofMillis(GrantryConfig.longSetting(config.raw(),
                           "GRANTRY_CLIENT_CACHE_MS", 1000, 0, 60_000))),
-                      LoginThrottle.defaults(),
+                      LoginThrottle.fromConfig(config.raw()),
+                      io.grantry.server.throttle.ClientAuthThrottle.fromConfig(config.raw()),
                       new IntrospectionCache(Duration.ofMillis(GrantryConfig.longSetting(config.raw(),
                           "GRANTRY_INTROSPECTION_CACHE_MS", 500, 0, 1000))));
+                  io.grantry.server.throttle.ThrottleMetrics.register(registry, resources);
                   store.addCommitListener(resources.introspectionCache()::onCommitted);
                   return keys.start()
                       .map(v -> {

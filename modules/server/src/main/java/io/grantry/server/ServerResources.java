@@ -31,4 +31,5 @@ public record ServerResources(
     Clock clock,
     ClientCache clientCache,
     LoginThrottle loginThrottle,
+    io.grantry.server.throttle.ClientAuthThrottle clientAuthThrottle,
     io.grantry.server.token.IntrospectionCache introspectionCache) {}

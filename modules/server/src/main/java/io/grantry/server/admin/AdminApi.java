@@ -88,7 +88,8 @@ public final class AdminApi implements RouteGroup {
           Map.entry("revokeUserConsent", access::revokeConsent),
           Map.entry("revokeUserGrants", access::revokeUserGrants),
           Map.entry("listKeys", keys::list),
-          Map.entry("rotateKey", keys::rotate));
+          Map.entry("rotateKey", keys::rotate),
+          Map.entry("listLockouts", ctx -> LockoutResource.list(ctx, resources)));
 
       RouterBuilder builder = RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler());
       builder.rootHandler(AdminRequest.ASSIGN_REQUEST_ID);

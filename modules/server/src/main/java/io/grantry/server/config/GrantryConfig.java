@@ -57,6 +57,7 @@ public record GrantryConfig(
         || dbUrl.startsWith("jdbc:postgresql://"))) {
       throw new ConfigException("GRANTRY_DB_URL must be a postgresql:// URL, e.g. postgresql://db.example:5432/grantry");
     }
+    validateHardening(in);
     return new GrantryConfig(host, port, stripSlash(issuer), instances, dbUrl, user, password, pool,
         Duration.ofMillis(timeoutMs), dataDir, in.copy());
   }
@@ -64,6 +65,16 @@ public record GrantryConfig(
   public GrantryConfig withHttpPort(int port) {
     JsonObject r = raw.copy().put("GRANTRY_HTTP_PORT", String.valueOf(port));
     return from(r);
+  }
+
+  /** Slow-client deadlines, trusted proxies, HSTS and the throttles are read where used; checked here at start. */
+  private static void validateHardening(JsonObject in) {
+    longSetting(in, "GRANTRY_HTTP_HEADER_TIMEOUT_MS", 10_000, 100, 600_000);
+    longSetting(in, "GRANTRY_HTTP_BODY_TIMEOUT_MS", 10_000, 100, 600_000);
+    longSetting(in, "GRANTRY_HSTS_MAX_AGE_SECONDS", 31_536_000L, 0, 630_720_000L);
+    io.grantry.server.http.TrustedProxies.parse(stringSetting(in, "GRANTRY_TRUSTED_PROXIES", ""));
+    io.grantry.server.browser.LoginThrottle.fromConfig(in);
+    io.grantry.server.throttle.ClientAuthThrottle.fromConfig(in);
   }
 
   static void validateIssuer(String issuer) {

@@ -67,13 +67,42 @@ public final class HttpVerticle extends VerticleBase {
   }
 
   private Future<HttpServer> listen(List<RouteGroup> groups) {
+    var raw = resources.config().raw();
+    SlowClientGuard slow = new SlowClientGuard(vertx,
+        GrantryConfig.longSetting(raw, "GRANTRY_HTTP_HEADER_TIMEOUT_MS", 10_000, 100, 600_000),
+        GrantryConfig.longSetting(raw, "GRANTRY_HTTP_BODY_TIMEOUT_MS", 10_000, 100, 600_000));
+    TrustedProxies proxies = TrustedProxies.parse(GrantryConfig.stringSetting(raw, "GRANTRY_TRUSTED_PROXIES", ""));
+    long hstsMaxAge = GrantryConfig.longSetting(raw, "GRANTRY_HSTS_MAX_AGE_SECONDS", 31_536_000L, 0, 630_720_000L);
     Router router = Router.router(vertx);
+    router.route().handler(slow::handle);
+    router.route().handler(ctx -> {
+      proxies.resolve(ctx);
+      // RFC 6797: only over https (a browser ignores it over http anyway); every response, not only pages.
+      if (hstsMaxAge > 0 && TrustedProxies.https(ctx)) {
+        ctx.response().putHeader("Strict-Transport-Security", "max-age=" + hstsMaxAge);
+      }
+      ctx.next();
+    });
     router.route().handler(HttpVerticle::requestId);
     router.route().handler(HttpVerticle::decodable);
     // No request outlives the database timeout: a database that stops answering on an open
     // connection (a partition) would otherwise hold the request until TCP gives up.
-    router.route().handler(io.vertx.ext.web.handler.TimeoutHandler.create(
-        resources.config().dbTimeout().toMillis(), 503));
+    // A request whose body is still arriving then is a slow client, not a slow database: 408.
+    long requestTimeout = resources.config().dbTimeout().toMillis();
+    router.route().handler(ctx -> {
+      long timer = ctx.vertx().setTimer(requestTimeout, t -> {
+        if (ctx.response().ended()) {
+          return;
+        }
+        if (!ctx.request().isEnded()) {
+          SlowClientGuard.tooSlow(ctx);
+        } else {
+          ctx.fail(503);
+        }
+      });
+      ctx.addEndHandler(ar -> ctx.vertx().cancelTimer(timer));
+      ctx.next();
+    });
     groups.forEach(g -> g.mount(router));
     router.route().last().handler(ctx -> Failures.send(ctx, 404, "not_found", "No such resource."));
     router.route().failureHandler(Failures::handle);
@@ -88,8 +117,12 @@ public final class HttpVerticle extends VerticleBase {
         .setMaxFormAttributeSize(64 * 1024)
         .setMaxFormFields(256)
         .setIdleTimeout(60)
+        // HTTP/1.1 only. With h2c (cleartext HTTP/2 upgrade) on, Vert.x creates the connection, and
+        // calls the connection handler that starts the slow-client deadlines, only once a first
+        // request head is complete: a client trickling that head would never be cut off.
+        .setHttp2ClearTextEnabled(false)
         .setCompressionSupported(false);
-    server = vertx.createHttpServer(options).requestHandler(router);
+    server = vertx.createHttpServer(options).connectionHandler(slow::connected).requestHandler(router);
     return server.listen();
   }
 

@@ -70,7 +70,7 @@ public final class OAuthServices {
    */
   public Future<Optional<UserState.Registered>> signIn(RoutingContext ctx, String username, String password) {
     String account = username.trim().toLowerCase(java.util.Locale.ROOT);
-    String address = ctx.request().remoteAddress() == null ? "?" : ctx.request().remoteAddress().hostAddress();
+    String address = io.grantry.server.http.TrustedProxies.clientAddress(ctx);
     LoginThrottle throttle = resources.loginThrottle();
     long delay = throttle.delayMillis(account, address);
     Future<Void> wait = delay == 0 ? Future.succeededFuture() : ctx.vertx().timer(delay).mapEmpty();

@@ -3,7 +3,14 @@ package io.grantry.server.token;
 import io.grantry.domain.client.ClientState;
 import io.grantry.domain.client.TokenEndpointAuthMethod;
 import io.grantry.domain.oauth.OAuthError;
+import io.grantry.server.ServerResources;
 import io.grantry.server.clients.ClientDirectory;
+import io.grantry.server.http.OAuthResponses;
+import io.grantry.server.http.TrustedProxies;
+import io.grantry.server.throttle.ClientAuthThrottle;
+import io.grantry.server.throttle.ThrottleMetrics;
+import io.micrometer.core.instrument.Counter;
+import io.vertx.core.json.JsonObject;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.ext.web.RoutingContext;
@@ -20,9 +27,21 @@ import java.util.Optional;
  */
 public final class ClientAuthenticator {
   private final ClientDirectory clients;
+  private final ClientAuthThrottle throttle;
+  private final Counter refused;
 
+  /** Without a throttle (tests of the methods themselves). */
   public ClientAuthenticator(ClientDirectory clients) {
     this.clients = clients;
+    this.throttle = null;
+    this.refused = null;
+  }
+
+  /** With the process's {@link ClientAuthThrottle}: failed authentications slow down and then refuse further ones. */
+  public ClientAuthenticator(ClientDirectory clients, ServerResources resources) {
+    this.clients = clients;
+    this.throttle = resources.clientAuthThrottle();
+    this.refused = ThrottleMetrics.refused(resources.registry());
   }
 
   /** Who the caller is, or why not; {@code usedBasic} decides the 401's WWW-Authenticate. */
@@ -32,7 +51,48 @@ public final class ClientAuthenticator {
     }
   }
 
+  /**
+   * Authenticates the caller, throttled per claimed client id and per source address
+   * ({@link ClientAuthThrottle}). An address past its allowance is answered here, 429 with
+   * {@code Retry-After}, and the result is a failure whose answer is then a no-op (the response
+   * has ended).
+   */
   public Future<Result> authenticate(RoutingContext ctx, MultiMap form) {
+    if (throttle == null) {
+      return check(ctx, form);
+    }
+    String address = TrustedProxies.clientAddress(ctx);
+    String claimed = claimedClientId(ctx, form);
+    ClientAuthThrottle.Decision decision = throttle.check(claimed, address);
+    if (decision.refused()) {
+      refused.increment();
+      ctx.response().putHeader("Retry-After", String.valueOf(decision.retryAfterSeconds()));
+      OAuthResponses.json(ctx, 429, new JsonObject().put("error", "invalid_client")
+          .put("error_description", "too many failed client authentications from this address; retry later"));
+      return Future.succeededFuture(new Result(null, OAuthError.invalidClient("throttled"), false));
+    }
+    Future<Void> wait = decision.delayMillis() == 0 ? Future.succeededFuture()
+        : ctx.vertx().timer(decision.delayMillis()).mapEmpty();
+    return wait.compose(v -> check(ctx, form)).onSuccess(r -> {
+      if (r.ok()) {
+        throttle.succeeded(r.client().clientId());
+      } else if (r.error().code() == OAuthError.Code.INVALID_CLIENT) {
+        throttle.failed(claimed, address);
+      }
+    });
+  }
+
+  /** The client id the request names (Basic credentials or the form), checked or not; null if none. */
+  private static String claimedClientId(RoutingContext ctx, MultiMap form) {
+    String header = ctx.request().getHeader("Authorization");
+    if (header != null && header.regionMatches(true, 0, "Basic ", 0, 6)) {
+      return decodeBasic(header.substring(6).trim()).map(c -> c[0]).orElse(null);
+    }
+    String id = form.get("client_id");
+    return id == null || id.isEmpty() || id.length() > 256 ? null : id;
+  }
+
+  private Future<Result> check(RoutingContext ctx, MultiMap form) {
     String header = ctx.request().getHeader("Authorization");
     boolean basic = header != null && header.regionMatches(true, 0, "Basic ", 0, 6);
     if (header != null && !basic) {

@@ -36,7 +36,7 @@ public final class IntrospectionRoutes implements RouteGroup {
 
   public IntrospectionRoutes(OAuthServices services) {
     this.s = services;
-    this.authenticator = new ClientAuthenticator(services.clients);
+    this.authenticator = new ClientAuthenticator(services.clients, services.resources);
     this.state = new TokenState(services.resources.pool());
   }
 

@@ -37,7 +37,7 @@ public final class RevocationRoutes implements RouteGroup {
 
   public RevocationRoutes(OAuthServices services) {
     this.s = services;
-    this.authenticator = new ClientAuthenticator(services.clients);
+    this.authenticator = new ClientAuthenticator(services.clients, services.resources);
   }
 
   @Override

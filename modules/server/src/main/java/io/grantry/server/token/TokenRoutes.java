@@ -31,7 +31,7 @@ public final class TokenRoutes implements RouteGroup {
   private final Map<String, TokenGrant> grants;
 
   public TokenRoutes(OAuthServices services) {
-    this.authenticator = new ClientAuthenticator(services.clients);
+    this.authenticator = new ClientAuthenticator(services.clients, services.resources);
     this.grants = Map.of(
         GrantType.AUTHORIZATION_CODE.wire(), new AuthorizationCodeGrant(services),
         GrantType.REFRESH_TOKEN.wire(), new RefreshTokenGrant(services),

@@ -27,10 +27,15 @@ public final class OAuthFixtures {
   public static final HttpClient HTTP = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
   private static final SecureRandom RANDOM = new SecureRandom();
 
-  private final TestServer server;
+  private final String base;
 
   public OAuthFixtures(TestServer server) {
-    this.server = server;
+    this("http://127.0.0.1:" + server.port);
+  }
+
+  /** Against a server this JVM did not start (e.g. a child process): {@code http://127.0.0.1:PORT}. */
+  public OAuthFixtures(String baseUrl) {
+    this.base = baseUrl;
   }
 
   /** A confidential client (client_secret_basic) with the given id and redirect URI; returns its secret. */
@@ -59,7 +64,7 @@ public final class OAuthFixtures {
 
   public JsonObject admin(String method, String path, JsonObject body) {
     try {
-      HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.url(path)))
+      HttpRequest.Builder b = HttpRequest.newBuilder(URI.create((base + path)))
           .header("Authorization", "Bearer " + TestServer.ADMIN_TOKEN)
           .header("Content-Type", "application/json")
           .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
@@ -153,7 +158,7 @@ public final class OAuthFixtures {
   }
 
   private URI uri(String pathOrUrl) {
-    return URI.create(pathOrUrl.startsWith("http") ? pathOrUrl : server.url(pathOrUrl));
+    return URI.create(pathOrUrl.startsWith("http") ? pathOrUrl : (base + pathOrUrl));
   }
 
   /** The hidden inputs of the first form in {@code html}. */

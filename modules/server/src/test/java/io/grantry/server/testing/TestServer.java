@@ -83,7 +83,11 @@ public final class TestServer implements AutoCloseable {
         .put("GRANTRY_DB_USER", "postgres")
         .put("GRANTRY_KEK", randomBase64(32))
         .put("GRANTRY_SECRET_PEPPER", randomBase64(32))
-        .put("GRANTRY_ADMIN_TOKEN", ADMIN_TOKEN);
+        .put("GRANTRY_ADMIN_TOKEN", ADMIN_TOKEN)
+        // Tests fail client authentication on purpose, many times from 127.0.0.1; the throttle's own
+        // test (ClientAuthThrottleTest) sets real allowances.
+        .put("GRANTRY_CLIENT_AUTH_FREE_PER_CLIENT", "1000000")
+        .put("GRANTRY_CLIENT_AUTH_FREE_PER_ADDRESS", "1000000");
     settings.forEach(env::put);
     GrantryConfig config = GrantryConfig.from(env);
     PrometheusMeterRegistry registry = GrantryServer.newRegistry();

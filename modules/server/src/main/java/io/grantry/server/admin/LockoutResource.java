@@ -1,0 +1,34 @@
+package io.grantry.server.admin;
+
+import io.grantry.server.ServerResources;
+import io.grantry.server.throttle.FailureWindows;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * {@code GET /admin/lockouts}: the sign-in and client-authentication throttles' current state in
+ * this process, so an operator can see who is being slowed down or refused and until when.
+ * Keys are usernames, client ids and addresses; no secret is counted or shown.
+ */
+final class LockoutResource {
+  private LockoutResource() {}
+
+  static void list(RoutingContext ctx, ServerResources resources) {
+    JsonArray items = new JsonArray();
+    add(items, "login_username", "delay", resources.loginThrottle().slowedAccounts());
+    add(items, "login_address", "delay", resources.loginThrottle().slowedAddresses());
+    add(items, "client_id", "delay", resources.clientAuthThrottle().slowedClients());
+    add(items, "client_address", "refuse", resources.clientAuthThrottle().refusedAddresses());
+    ctx.response().putHeader("Content-Type", "application/json").putHeader("Cache-Control", "no-store")
+        .end(new JsonObject().put("items", items).encode());
+  }
+
+  private static void add(JsonArray items, String kind, String effect, List<FailureWindows.Over> over) {
+    over.stream().sorted(Comparator.comparing(FailureWindows.Over::key)).forEach(o -> items.add(new JsonObject()
+        .put("kind", kind).put("key", o.key()).put("failures", o.failures())
+        .put("until", o.until().toString()).put("effect", effect)));
+  }
+}
