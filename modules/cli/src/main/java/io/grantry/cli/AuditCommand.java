@@ -26,9 +26,14 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** Tamper evidence: verify the ledger (in the database or an export file) and export it. */
-@Command(name = "audit", mixinStandardHelpOptions = true, description = "Verify and export the ledger.",
-    subcommands = {AuditCommand.Verify.class, AuditCommand.Export.class})
+/**
+ * The auditor's tools. Tamper evidence: verify the ledger (in the database or an export file) and
+ * export it. History and as-of are {@link AuditHistoryCommand} and {@link AuditAsOfCommand}.
+ */
+@Command(name = "audit", mixinStandardHelpOptions = true,
+    description = "Verify and export the ledger; a grant's, user's or client's history; the state as of an instant.",
+    subcommands = {AuditCommand.Verify.class, AuditCommand.Export.class, AuditHistoryCommand.class,
+        AuditAsOfCommand.class})
 final class AuditCommand {
   static final String FORMAT = "grantry-audit-export/1";
   static final int PAGE = 5000;

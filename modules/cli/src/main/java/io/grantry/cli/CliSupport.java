@@ -35,6 +35,15 @@ final class CliSupport {
     }
   }
 
+  /** As {@link #await}, with no time limit: for long work (a rebuild) that reports its own progress. */
+  static <T> T awaitDone(Future<T> f) throws Exception {
+    try {
+      return f.toCompletionStage().toCompletableFuture().get();
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof Exception ex ? ex : e;
+    }
+  }
+
   static String oneLine(Throwable t) {
     Throwable root = t;
     while (root.getCause() != null && root.getCause() != root) {

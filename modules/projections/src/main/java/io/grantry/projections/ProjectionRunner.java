@@ -18,6 +18,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import java.util.function.LongConsumer;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,12 +35,24 @@ import org.slf4j.LoggerFactory;
  * ({@link #inline}); they need no checkpoint because they can never lag.
  *
  * <p><b>Rebuild</b> replays the whole ledger into fresh copies of a projection's tables while the
- * live tables keep serving, then, holding the checkpoint row, catches the copies up and swaps them
- * in by renaming, in one transaction.
+ * live tables keep serving, then catches the copies up and swaps them in by renaming, in one
+ * transaction. For an asynchronous projection that transaction holds the checkpoint row, so no live
+ * batch commits meanwhile. An inline projection is written by every append, so the transaction
+ * first takes {@code LOCK TABLE events IN EXCLUSIVE MODE} (readers go on; appends wait): once it is
+ * held, every append that wrote to the live tables has committed, and every later one waits and
+ * writes to the swapped-in tables. The catch-up then reads every committed event after the replay
+ * (not only those below the readers' horizon, which an append waiting on the lock holds back), so
+ * nothing committed during the rebuild is lost. Appends pause for the catch-up and the rename only:
+ * the replay is run twice before the lock, the second time over what came in during the first.
  */
 public final class ProjectionRunner {
   private static final Logger log = LoggerFactory.getLogger(ProjectionRunner.class);
   private static final int BATCH = 1000;
+  /** How long a rebuild's swap waits for appends to let it lock the events table before it gives up. */
+  static final Duration SWAP_LOCK_TIMEOUT = Duration.ofSeconds(10);
+  private static final String READ_COMMITTED = "SELECT position, txid, event_id, stream_id, version, type, payload,"
+      + " metadata, recorded_at, prev_hash, hash FROM events WHERE (txid, position) > ($1, $2)"
+      + " ORDER BY txid, position LIMIT $3";
 
   private final EventStore store;
   private final Pool pool;
@@ -203,14 +217,20 @@ public final class ProjectionRunner {
    * Returns the position of the last event applied ({@code from} when there was none).
    */
   public Future<GlobalPosition> replay(Projection p, TableNames target, GlobalPosition from) {
+    return replay(p, target, from, n -> {});
+  }
+
+  /** As {@link #replay(Projection, TableNames, GlobalPosition)}, telling {@code progress} how many events each page held. */
+  public Future<GlobalPosition> replay(Projection p, TableNames target, GlobalPosition from, LongConsumer progress) {
     Promise<GlobalPosition> done = Promise.promise();
-    replayPage(p, target, from, done, pool::withTransaction);
+    replayPage(p, target, from, done, pool::withTransaction, at -> store.readAll(at, BATCH), progress);
     return done.future();
   }
 
   private void replayPage(Projection p, TableNames target, GlobalPosition from, Promise<GlobalPosition> done,
-      Function<Function<SqlConnection, Future<Void>>, Future<Void>> inTx) {
-    store.readAll(from, BATCH).onComplete(ar -> {
+      Function<Function<SqlConnection, Future<Void>>, Future<Void>> inTx,
+      Function<GlobalPosition, Future<List<RecordedEvent>>> read, LongConsumer progress) {
+    read.apply(from).onComplete(ar -> {
       if (ar.failed()) {
         done.fail(ar.cause());
         return;
@@ -224,49 +244,128 @@ public final class ProjectionRunner {
       inTx.apply(tx -> p.apply(tx, target, events)).onComplete(applied -> {
         if (applied.failed()) {
           done.fail(applied.cause());
-        } else if (events.size() < BATCH) {
+          return;
+        }
+        progress.accept(events.size());
+        if (events.size() < BATCH) {
           done.complete(last);
         } else {
-          replayPage(p, target, last, done, inTx);
+          replayPage(p, target, last, done, inTx, read, progress);
         }
       });
     });
   }
 
+  /** Whether {@code name} is written inline with the appends (false for asynchronous or unknown ones). */
+  public boolean isInline(String name) {
+    return Boolean.TRUE.equals(inline.get(name));
+  }
+
   /**
-   * Rebuilds an asynchronous projection from position zero into fresh tables while the live ones
-   * keep serving, then switches to them atomically. Returns the position the new tables cover.
+   * Rebuilds a projection from position zero into fresh tables while the live ones keep serving,
+   * then switches to them atomically (see the class comment). Returns the position the new tables
+   * cover.
    */
   public Future<GlobalPosition> rebuild(String name) {
+    return rebuild(name, n -> {});
+  }
+
+  /** As {@link #rebuild(String)}, telling {@code progress} how many events each replayed page held. */
+  public Future<GlobalPosition> rebuild(String name, LongConsumer progress) {
+    return rebuild(name, progress, Future::succeededFuture);
+  }
+
+  /**
+   * As {@link #rebuild(String, LongConsumer)}, running {@code beforeSwap} after the replay and
+   * before the swap's lock: tests append there, in the window whose events the catch-up must find.
+   */
+  public Future<GlobalPosition> rebuild(String name, LongConsumer progress, Supplier<Future<Void>> beforeSwap) {
     Projection p = projections.get(name);
     if (p == null) {
       return Future.failedFuture(new IllegalArgumentException("no projection named " + name));
     }
-    if (Boolean.TRUE.equals(inline.get(name))) {
-      return Future.failedFuture(new IllegalArgumentException(
-          "projection " + name + " is written inline with the appends; compare it with a replay instead"));
+    if (isInline(name)) {
+      return createCopies(p, TableNames.REBUILD_SUFFIX)
+          .compose(copies -> replay(p, copies, GlobalPosition.START, progress)
+              // What came in during the first pass, so that appends wait only for the rest.
+              .compose(upTo -> replay(p, copies, upTo, progress))
+              .compose(upTo -> beforeSwap.get().map(upTo))
+              .compose(upTo -> pool.withTransaction(tx -> tx.query("SET LOCAL lock_timeout = '"
+                      + SWAP_LOCK_TIMEOUT.toMillis() + "ms'").execute()
+                  .compose(v -> tx.query("LOCK TABLE events IN EXCLUSIVE MODE").execute())
+                  .compose(v -> catchUpCommitted(tx, p, copies, upTo, progress))
+                  .compose(last -> swap(tx, copies).map(last)))));
     }
-    return createCopies(p, TableNames.REBUILD_SUFFIX).compose(copies -> replay(p, copies, GlobalPosition.START)
+    return createCopies(p, TableNames.REBUILD_SUFFIX).compose(copies -> replay(p, copies, GlobalPosition.START, progress)
+        .compose(upTo -> beforeSwap.get().map(upTo))
         .compose(upTo -> pool.withTransaction(tx -> lockCheckpoint(tx, name)
             // Holding the checkpoint row, no live batch can commit: catch the copies up, then swap.
-            .compose(cp -> catchUp(tx, p, copies, upTo))
+            .compose(cp -> catchUp(tx, p, copies, upTo, progress))
             .compose(last -> swap(tx, copies).compose(v -> saveCheckpoint(tx, name, last)).map(last)))));
   }
 
-  private Future<GlobalPosition> catchUp(SqlConnection tx, Projection p, TableNames copies, GlobalPosition from) {
+  private Future<GlobalPosition> catchUp(SqlConnection tx, Projection p, TableNames copies, GlobalPosition from,
+      LongConsumer progress) {
     Promise<GlobalPosition> done = Promise.promise();
-    replayPage(p, copies, from, done, work -> work.apply(tx));
+    replayPage(p, copies, from, done, work -> work.apply(tx), at -> store.readAll(at, BATCH), progress);
     return done.future();
   }
 
+  /**
+   * Every committed event after {@code from}, read in {@code tx} in commit order without the
+   * readers' horizon: with the events table locked against appends, what is committed is final.
+   */
+  private Future<GlobalPosition> catchUpCommitted(SqlConnection tx, Projection p, TableNames copies,
+      GlobalPosition from, LongConsumer progress) {
+    Promise<GlobalPosition> done = Promise.promise();
+    replayPage(p, copies, from, done, work -> work.apply(tx), at -> tx.preparedQuery(READ_COMMITTED)
+        .execute(Tuple.of(at.txid(), at.position(), BATCH)).map(rows -> {
+          List<RecordedEvent> out = new ArrayList<>(rows.size());
+          rows.forEach(r -> out.add(EventStore.toEvent(r)));
+          return out;
+        }), progress);
+    return done.future();
+  }
+
+  /**
+   * Renames the copies over the live tables, then gives the copies' indexes (and so their
+   * constraints) the live ones' names, matched by definition: {@code CREATE TABLE ... LIKE}
+   * names them after the copy, and a later migration that names an index must still find it.
+   */
   private static Future<Void> swap(SqlConnection tx, TableNames copies) {
     Future<Void> f = Future.succeededFuture();
     for (var e : copies.all().entrySet()) {
       String live = e.getKey();
       String copy = e.getValue();
-      f = f.compose(v -> tx.query("ALTER TABLE " + live + " RENAME TO " + live + "__old").execute().mapEmpty())
-          .compose(v -> tx.query("ALTER TABLE " + copy + " RENAME TO " + live).execute().mapEmpty())
-          .compose(v -> tx.query("DROP TABLE " + live + "__old").execute().mapEmpty());
+      f = f.compose(v -> indexes(tx, live).compose(liveIdx -> indexes(tx, copy).compose(copyIdx ->
+          tx.query("ALTER TABLE " + live + " RENAME TO " + live + "__old").execute().mapEmpty()
+              .compose(x -> tx.query("ALTER TABLE " + copy + " RENAME TO " + live).execute().mapEmpty())
+              .compose(x -> tx.query("DROP TABLE " + live + "__old").execute().mapEmpty())
+              .compose(x -> renameIndexes(tx, liveIdx, copyIdx)))));
+    }
+    return f;
+  }
+
+  /** A table's indexes: definition without its own and its table's name, to the index's name. */
+  private static Future<Map<String, String>> indexes(SqlConnection tx, String table) {
+    return tx.preparedQuery("SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x"
+            + " JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = $1::regclass ORDER BY i.relname")
+        .execute(Tuple.of(table)).map(rows -> {
+          Map<String, String> out = new LinkedHashMap<>();
+          for (Row r : rows) {
+            out.put(r.getString(1).replaceFirst("^CREATE (UNIQUE )?INDEX \\S+ ON \\S+ ", "$1"), r.getString(0));
+          }
+          return out;
+        });
+  }
+
+  private static Future<Void> renameIndexes(SqlConnection tx, Map<String, String> live, Map<String, String> copy) {
+    Future<Void> f = Future.succeededFuture();
+    for (var e : copy.entrySet()) {
+      String wanted = live.get(e.getKey());
+      if (wanted != null && !wanted.equals(e.getValue())) {
+        f = f.compose(v -> tx.query("ALTER INDEX " + e.getValue() + " RENAME TO " + wanted).execute().mapEmpty());
+      }
     }
     return f;
   }

@@ -20,8 +20,11 @@ import java.time.Duration;
 import io.grantry.server.browser.LoginThrottle;
 import io.grantry.server.clients.ClientCache;
 import io.grantry.server.health.ProjectionLagMetrics;
+import io.grantry.server.health.ReadinessGauge;
 import io.grantry.server.http.HttpVerticle;
 import io.grantry.server.token.IntrospectionCache;
+import io.grantry.server.ops.OpsCounters;
+import io.grantry.server.ops.OpsMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
@@ -87,7 +90,9 @@ public final class GrantryServer {
   }
 
   public static PrometheusMeterRegistry newRegistry() {
-    return new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    OpsMetrics.configure(registry);
+    return registry;
   }
 
   public static Future<GrantryServer> start(Vertx vertx, GrantryConfig config, PrometheusMeterRegistry registry) {
@@ -126,7 +131,7 @@ public final class GrantryServer {
                     new PasswordHasher()), false)
                 .compose(crypto -> {
                   EventStore store = EventStore.create(vertx, pool, EventStoreOptions.defaults()
-                      .withMeterRegistry(registry).withListenOptions(connect));
+                      .withMeterRegistry(registry).withListenOptions(connect).withClock(clock));
                   ProjectionLagMetrics lag = new ProjectionLagMetrics(registry,
                       List.copyOf(InlineProjections.register(store).projections().keySet()));
                   lag.start(vertx, pool, 5000);
@@ -137,9 +142,12 @@ public final class GrantryServer {
                           "GRANTRY_CLIENT_CACHE_MS", 1000, 0, 60_000))),
                       LoginThrottle.fromConfig(config.raw()),
                       io.grantry.server.throttle.ClientAuthThrottle.fromConfig(config.raw()),
+                      new OpsCounters(registry, pool),
                       new IntrospectionCache(Duration.ofMillis(GrantryConfig.longSetting(config.raw(),
                           "GRANTRY_INTROSPECTION_CACHE_MS", 500, 0, 1000))));
                   io.grantry.server.throttle.ThrottleMetrics.register(registry, resources);
+                  resources.opsCounters().start(vertx);
+                  new ReadinessGauge(registry).start(vertx, pool, migrated, 5000);
                   store.addCommitListener(resources.introspectionCache()::onCommitted);
                   return keys.start()
                       .map(v -> {
@@ -205,6 +213,7 @@ public final class GrantryServer {
   public Future<Void> stop() {
     checkpoints.stop();
     resources.keys().stop();
+    resources.opsCounters().stop(vertx);
     return vertx.undeploy(deploymentId)
         .transform(ar -> store.close())
         .transform(ar -> resources.pool().close())

@@ -68,6 +68,10 @@ public final class AdminApi implements RouteGroup {
       KeyResource keys = new KeyResource(resources.keys(), store, resources.clock());
       AccessResource access = new AccessResource(new ConsentService(store, resources),
           new UserDirectory(vertx, store, resources), new ClientDirectory(vertx, store, resources));
+      AuditResource audit = new AuditResource(new io.grantry.server.audit.AuditLedger(store.pool()), resources.clock());
+      OpsResource ops = new OpsResource(new io.grantry.server.ops.ProjectionQueries(resources.pool(), store,
+          resources.clock(), Duration.ofSeconds(GrantryConfig.longSetting(resources.config().raw(),
+              "GRANTRY_CODE_TTL_SECONDS", 60, 0, Integer.MAX_VALUE)), resources.opsCounters()));
       String document = served(contract.getRawContract(), resources.config().issuer()).encode();
 
       Map<String, Handler<RoutingContext>> handlers = Map.ofEntries(
@@ -89,7 +93,15 @@ public final class AdminApi implements RouteGroup {
           Map.entry("revokeUserGrants", access::revokeUserGrants),
           Map.entry("listKeys", keys::list),
           Map.entry("rotateKey", keys::rotate),
-          Map.entry("listLockouts", ctx -> LockoutResource.list(ctx, resources)));
+          Map.entry("grantHistory", audit::grantHistory),
+          Map.entry("userHistory", audit::userHistory),
+          Map.entry("clientHistory", audit::clientHistory),
+          Map.entry("auditAsOf", audit::asOf),
+          Map.entry("listLockouts", ctx -> LockoutResource.list(ctx, resources)),
+          Map.entry("listGrants", ops::listGrants),
+          Map.entry("showToken", ops::showToken),
+          Map.entry("getStats", ops::stats),
+          Map.entry("listProjections", ops::listProjections));
 
       RouterBuilder builder = RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler());
       builder.rootHandler(AdminRequest.ASSIGN_REQUEST_ID);

@@ -1,10 +1,12 @@
 package io.grantry.server.app;
 
 import io.grantry.eventstore.EventStore;
+import io.grantry.projections.Projection;
 import io.grantry.projections.ProjectionRunner;
 import io.grantry.server.clients.ClientsProjection;
 import io.grantry.server.consents.ConsentsProjection;
 import io.grantry.server.users.UsersProjection;
+import java.util.List;
 
 /**
  * The projections every event store of the server writes in the append's own transaction, so
@@ -17,10 +19,15 @@ public final class InlineProjections {
 
   public static ProjectionRunner register(EventStore store) {
     ProjectionRunner runner = new ProjectionRunner(store);
-    store.addInlineProjection(runner.inline(new ClientsProjection()));
-    store.addInlineProjection(runner.inline(new UsersProjection()));
-    store.addInlineProjection(runner.inline(new io.grantry.server.tokenstate.TokenStateProjection()));
-    store.addInlineProjection(runner.inline(new ConsentsProjection()));
+    for (Projection p : all()) {
+      store.addInlineProjection(runner.inline(p));
+    }
     return runner;
+  }
+
+  /** The inline projections, in the order they are applied (new instances). */
+  public static List<Projection> all() {
+    return List.of(new ClientsProjection(), new UsersProjection(),
+        new io.grantry.server.tokenstate.TokenStateProjection(), new ConsentsProjection());
   }
 }

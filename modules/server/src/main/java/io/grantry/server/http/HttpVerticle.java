@@ -45,6 +45,8 @@ public final class HttpVerticle extends VerticleBase {
     var raw = resources.config().raw();
     store = EventStore.create(vertx, resources.pool(), EventStoreOptions.defaults()
         .withMeterRegistry(resources.registry())
+        // Events are recorded at the server's time, the time the domain decided with (audit as-of).
+        .withClock(resources.clock())
         .withBatching(GrantryConfig.intSetting(raw, "GRANTRY_APPEND_MAX_BATCH", 512, 1, 10_000),
             GrantryConfig.intSetting(raw, "GRANTRY_APPEND_MAX_IN_FLIGHT", 1, 1, 64)));
     InlineProjections.register(store);
@@ -56,6 +58,7 @@ public final class HttpVerticle extends VerticleBase {
     return AdminApi.create(vertx, store, resources).compose(admin -> listen(List.of(
         new HealthRoutes(resources),
         new MetricsRoutes(resources),
+        new io.grantry.server.ops.ClientAuthFailureCounter(resources),
         new DiscoveryRoutes(resources),
         new AuthorizeRoutes(oauth),
         new TokenRoutes(oauth),

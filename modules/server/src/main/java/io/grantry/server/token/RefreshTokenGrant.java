@@ -33,11 +33,13 @@ final class RefreshTokenGrant implements TokenRoutes.TokenGrant {
   private final SignedValues accessSecrets;
   private final Duration grace;
   private final TokenState tokenState;
+  private final io.micrometer.core.instrument.Counter reuseDetected;
 
   RefreshTokenGrant(OAuthServices s) {
     this.s = s;
     this.minting = new Minting(s);
     this.tokenState = new TokenState(s.resources.pool());
+    this.reuseDetected = io.grantry.server.ops.OpsMetrics.reuseDetected(s.resources.registry());
     this.successors = new SignedValues(s.resources.secrets().pepper(), "refresh-successor");
     this.accessSecrets = new SignedValues(s.resources.secrets().pepper(), "refresh-opaque-access");
     this.grace = Duration.ofSeconds(io.grantry.server.config.GrantryConfig.longSetting(s.resources.config().raw(),
@@ -96,6 +98,9 @@ final class RefreshTokenGrant implements TokenRoutes.TokenGrant {
     return s.grants.execute(GrantTokens.streamId(id), state -> GrantDecider.decide(state, cmd, now),
             new Aggregate.Metadata("client:" + client.clientId(), ctx.get("requestId"), null))
         .compose(outcome -> {
+          if (outcome.events().stream().anyMatch(io.grantry.domain.grant.RefreshTokenReuseDetected.class::isInstance)) {
+            reuseDetected.increment();
+          }
           Optional<TokenRoutes.Result> refusal = TokenRoutes.Result.refusalOf(outcome);
           if (refusal.isPresent()) {
             return Future.succeededFuture(refusal.get());

@@ -29,6 +29,7 @@ public final class TokenRoutes implements RouteGroup {
 
   private final ClientAuthenticator authenticator;
   private final Map<String, TokenGrant> grants;
+  private final Map<GrantType, io.micrometer.core.instrument.Counter> issued = new java.util.EnumMap<>(GrantType.class);
 
   public TokenRoutes(OAuthServices services) {
     this.authenticator = new ClientAuthenticator(services.clients, services.resources);
@@ -36,6 +37,8 @@ public final class TokenRoutes implements RouteGroup {
         GrantType.AUTHORIZATION_CODE.wire(), new AuthorizationCodeGrant(services),
         GrantType.REFRESH_TOKEN.wire(), new RefreshTokenGrant(services),
         GrantType.CLIENT_CREDENTIALS.wire(), new ClientCredentialsGrant(services));
+    this.grants.values().forEach(g -> issued.put(g.type(),
+        io.grantry.server.ops.OpsMetrics.tokensIssued(services.resources.registry(), g.type())));
   }
 
   /** One grant type's exchange: the token response, or the error to answer. */
@@ -124,6 +127,7 @@ public final class TokenRoutes implements RouteGroup {
         if (r.error() != null) {
           OAuthResponses.error(ctx, r.error(), false);
         } else {
+          issued.get(grant.type()).increment();
           OAuthResponses.json(ctx, 200, r.response());
         }
       });

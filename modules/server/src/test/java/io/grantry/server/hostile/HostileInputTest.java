@@ -557,6 +557,8 @@ class HostileInputTest {
     Arbitrary<String> path = Arbitraries.of("/admin/clients", "/admin/users", "/admin/clients/web", "/admin/users/x",
         "/admin/clients/web/secret", "/admin/clients/%zz", "/admin/users/%C0%AF", "/admin/keys", "/admin/keys/rotate",
         "/admin/openapi.json", "/admin/clients/web/grants", "/admin/users/x/consents", "/admin/clients/<script>x</script>",
+        "/admin/audit/grants/x", "/admin/audit/users/x?limit=0&cursor=%ff", "/admin/audit/clients/web?cursor=AAAA",
+        "/admin/audit/as-of?time=2026-13-01T00:00:00Z&user=x", "/admin/audit/as-of?time=%zz&client=web&user=x",
         "/admin/users?limit=-1", "/admin/clients?limit=99999999999&cursor=%ff", "/admin/../token");
     Arbitrary<String> method = Arbitraries.of("GET", "POST", "PUT", "DELETE", "PATCH");
     Arbitrary<List<byte[]>> auth = Arbitraries.frequencyOf(
