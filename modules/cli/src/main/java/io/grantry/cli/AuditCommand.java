@@ -5,7 +5,10 @@ import io.grantry.eventstore.EventStore;
 import io.grantry.eventstore.EventStoreOptions;
 import io.grantry.eventstore.GlobalPosition;
 import io.grantry.eventstore.RecordedEvent;
+import io.grantry.eventstore.audit.ArchiveManifest;
+import io.grantry.eventstore.audit.ArchivedEvent;
 import io.grantry.eventstore.audit.Checkpoint;
+import io.grantry.eventstore.audit.LedgerReader;
 import io.grantry.eventstore.audit.CheckpointSignatures;
 import io.grantry.eventstore.audit.LedgerVerifier;
 import io.grantry.server.audit.LedgerCheckpoints;
@@ -28,12 +31,13 @@ import picocli.CommandLine.Option;
 
 /**
  * The auditor's tools. Tamper evidence: verify the ledger (in the database or an export file) and
- * export it. History and as-of are {@link AuditHistoryCommand} and {@link AuditAsOfCommand}.
+ * export it. History and as-of are {@link AuditHistoryCommand} and {@link AuditAsOfCommand};
+ * archival of long-dead grants is {@link ArchiveCommand}.
  */
 @Command(name = "audit", mixinStandardHelpOptions = true,
     description = "Verify and export the ledger; a grant's, user's or client's history; the state as of an instant.",
     subcommands = {AuditCommand.Verify.class, AuditCommand.Export.class, AuditHistoryCommand.class,
-        AuditAsOfCommand.class})
+        AuditAsOfCommand.class, ArchiveCommand.class})
 final class AuditCommand {
   static final String FORMAT = "grantry-audit-export/1";
   static final int PAGE = 5000;
@@ -52,11 +56,22 @@ final class AuditCommand {
             + " ledger itself published (or the export's header).")
     Path jwks;
 
+    @Option(names = "--archives", paramLabel = "DIR",
+        description = "A directory holding archive files written by `audit archive`: the archived events found there"
+            + " are checked too. Without it, archived events are checked by the hashes the ledger kept, and the"
+            + " ranges whose content only the archives hold are listed.")
+    Path archives;
+
     @Override
     public Integer call() throws Exception {
       JsonObject pinned = jwks == null ? null : new JsonObject(Files.readString(jwks));
-      LedgerVerifier.Result r = file != null ? verifyFile(file, pinned) : verifyDatabase(pinned);
+      if (file != null && archives != null) {
+        throw new CliFailure(2, "--archives is for verifying the database; an export lists archived events by their hashes");
+      }
+      List<String> notes = new java.util.ArrayList<>();
+      LedgerVerifier.Result r = file != null ? verifyFile(file, pinned, notes) : verifyDatabase(pinned, archives, notes);
       System.out.println(r.summary());
+      notes.forEach(System.out::println);
       if (!r.ok()) {
         throw new CliFailure(TAMPERED, "the ledger does not verify: first bad position " + r.firstBad()
             + " (" + r.problem().name().toLowerCase() + ")");
@@ -64,38 +79,48 @@ final class AuditCommand {
       return 0;
     }
 
-    private static LedgerVerifier.Result verifyDatabase(JsonObject pinned) throws Exception {
+    private static LedgerVerifier.Result verifyDatabase(JsonObject pinned, Path archives, List<String> notes)
+        throws Exception {
       try (CliSupport.Db db = CliSupport.Db.open()) {
         EventStore store = EventStore.create(db.vertx, db.pool, EventStoreOptions.defaults());
         LedgerCheckpoints.FromLedger learned = new LedgerCheckpoints.FromLedger();
         CheckpointSignatures trust = pinned != null ? LedgerCheckpoints.verifier(pinned) : learned;
         LedgerVerifier v = new LedgerVerifier(trust);
+        ArchiveFiles files = ArchiveFiles.open(CliSupport.await(store.readStream(ArchiveManifest.STREAM)), archives, v);
+        LedgerReader reader = new LedgerReader(store);
         Progress progress = Progress.start("verified", countEvents(db, GlobalPosition.START, null));
-        // The next page is read while this one is checked.
-        io.vertx.core.Future<List<RecordedEvent>> next = store.readAll(GlobalPosition.START, PAGE);
-        while (true) {
-          List<RecordedEvent> page = CliSupport.await(next);
-          boolean more = page.size() == PAGE;
-          if (more) {
-            next = store.readAll(page.get(page.size() - 1).commitOrder(), PAGE);
+        // The next page is read while this one is checked; the events still in the database and
+        // the stubs of archived ones come merged in commit order.
+        io.vertx.core.Future<List<LedgerReader.Entry>> next = reader.read(GlobalPosition.START, PAGE);
+        while (!v.failed()) {
+          List<LedgerReader.Entry> page = CliSupport.await(next);
+          if (page.isEmpty()) {
+            break;
           }
-          for (RecordedEvent e : page) {
-            learned.observe(e);
-            if (!v.accept(e)) {
-              progress.done();
-              return v.finish();
+          next = reader.read(page.get(page.size() - 1).commitOrder(), PAGE);
+          for (LedgerReader.Entry entry : page) {
+            boolean ok;
+            if (entry.event() != null) {
+              learned.observe(entry.event());
+              files.kept(entry.event(), v);
+              ok = v.accept(entry.event());
+            } else {
+              ok = files.archived(entry.archived(), v);
+            }
+            if (!ok) {
+              break;
             }
           }
           progress.add(page.size());
-          if (!more) {
-            progress.done();
-            return v.finish();
-          }
         }
+        progress.done();
+        files.finish(v);
+        notes.addAll(files.report(20));
+        return v.finish();
       }
     }
 
-    static LedgerVerifier.Result verifyFile(Path file, JsonObject pinned) throws Exception {
+    static LedgerVerifier.Result verifyFile(Path file, JsonObject pinned, List<String> notes) throws Exception {
       try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
         String first = in.readLine();
         JsonObject header = first == null ? null : new JsonObject(first);
@@ -116,7 +141,17 @@ final class AuditCommand {
           if (line.isBlank()) {
             continue;
           }
-          v.accept(fromJson(parse(line)));
+          JsonObject j = parse(line);
+          if (j.containsKey("archived")) {
+            // An archived event: its hashes stand in for it (its content is in the archive file).
+            try {
+              v.acceptArchived(ArchivedEvent.fromJson(j));
+            } catch (IllegalArgumentException ex) {
+              throw new CliFailure(TAMPERED, CliSupport.oneLine(ex));
+            }
+          } else {
+            v.accept(fromJson(j));
+          }
           if (++n == PAGE) {
             // The total is estimated from the share of the file read so far (characters as bytes:
             // the lines are almost all ASCII, and an estimate is all an ETA needs).
@@ -127,6 +162,10 @@ final class AuditCommand {
         }
         progress.add(n);
         progress.done();
+        if (v.archivedUnchecked() > 0) {
+          notes.add(v.archivedUnchecked() + " archived events were checked by the hashes the ledger kept"
+              + " (their content is in the archive files; verify the database with --archives to check it)");
+        }
         return v.finish();
       }
     }
@@ -177,21 +216,23 @@ final class AuditCommand {
         out.write(header.encode());
         out.write('\n');
         Progress progress = Progress.start("exported", countEvents(db, at, end));
+        LedgerReader reader = new LedgerReader(store);
         while (true) {
-          List<RecordedEvent> page = CliSupport.await(store.readAll(at, PAGE));
+          // Archived events appear as their stubs (hashes, no content), so the export still verifies.
+          List<LedgerReader.Entry> page = CliSupport.await(reader.read(at, PAGE));
           boolean past = false;
           int n = 0;
-          for (RecordedEvent e : page) {
+          for (LedgerReader.Entry e : page) {
             if (end != null && e.commitOrder().compareTo(end) > 0) {
               past = true;
               break;
             }
-            out.write(toJson(e).encode());
+            out.write((e.event() != null ? toJson(e.event()) : e.archived().toJson()).encode());
             out.write('\n');
             n++;
           }
           progress.add(n);
-          if (past || page.size() < PAGE) {
+          if (past || page.isEmpty()) {
             break;
           }
           at = page.get(page.size() - 1).commitOrder();
@@ -204,10 +245,14 @@ final class AuditCommand {
 
   /** Events after {@code from} up to {@code to} (inclusive; null: all), for the progress bar's total. */
   static long countEvents(CliSupport.Db db, GlobalPosition from, GlobalPosition to) throws Exception {
+    return countRows(db, "events", from, to) + countRows(db, "archived_events", from, to);
+  }
+
+  private static long countRows(CliSupport.Db db, String table, GlobalPosition from, GlobalPosition to) throws Exception {
     var rows = CliSupport.await(to == null
-        ? db.pool.preparedQuery("SELECT count(*) FROM events WHERE (txid, position) > ($1, $2)")
+        ? db.pool.preparedQuery("SELECT count(*) FROM " + table + " WHERE (txid, position) > ($1, $2)")
             .execute(io.vertx.sqlclient.Tuple.of(from.txid(), from.position()))
-        : db.pool.preparedQuery("SELECT count(*) FROM events WHERE (txid, position) > ($1, $2)"
+        : db.pool.preparedQuery("SELECT count(*) FROM " + table + " WHERE (txid, position) > ($1, $2)"
                 + " AND (txid, position) <= ($3, $4)")
             .execute(io.vertx.sqlclient.Tuple.of(from.txid(), from.position(), to.txid(), to.position())));
     return rows.iterator().next().getLong(0);

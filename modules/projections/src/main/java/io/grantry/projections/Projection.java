@@ -19,4 +19,13 @@ public interface Projection {
   List<String> tables();
 
   Future<Void> apply(SqlConnection tx, TableNames tables, List<RecordedEvent> events);
+
+  /**
+   * Called after a replay into {@code tables} (a rebuild's copies): drops what the live tables
+   * have already let go of under a retention rule, so that a rebuild gives what the live
+   * projection holds. Most projections keep everything and do nothing here.
+   */
+  default Future<Void> afterReplay(io.vertx.sqlclient.SqlClient client, TableNames tables) {
+    return Future.succeededFuture();
+  }
 }

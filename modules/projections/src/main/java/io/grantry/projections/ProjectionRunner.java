@@ -224,7 +224,8 @@ public final class ProjectionRunner {
   public Future<GlobalPosition> replay(Projection p, TableNames target, GlobalPosition from, LongConsumer progress) {
     Promise<GlobalPosition> done = Promise.promise();
     replayPage(p, target, from, done, pool::withTransaction, at -> store.readAll(at, BATCH), progress);
-    return done.future();
+    // The projection's retention rule (if any) applies to a replay as it did to the live tables.
+    return done.future().compose(last -> p.afterReplay(pool, target).map(last));
   }
 
   private void replayPage(Projection p, TableNames target, GlobalPosition from, Promise<GlobalPosition> done,

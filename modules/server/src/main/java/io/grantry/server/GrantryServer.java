@@ -15,6 +15,7 @@ import io.grantry.server.health.SigningProviderMetrics;
 import io.grantry.server.crypto.KeyEncryption;
 import io.grantry.server.crypto.PasswordHasher;
 import io.grantry.server.keys.KeyService;
+import io.grantry.server.tokenstate.TokenStatePruner;
 import java.time.Clock;
 import java.time.Duration;
 import io.grantry.server.browser.LoginThrottle;
@@ -58,6 +59,7 @@ public final class GrantryServer {
   private final EventStore store;
   private final List<String> devNotes;
   private final LedgerCheckpoints checkpoints;
+  private final TokenStatePruner pruner;
 
   private record Crypto(ServerSecrets secrets, CryptoProviders.Installed providers, PasswordHasher passwords) {}
 
@@ -73,6 +75,9 @@ public final class GrantryServer {
     this.checkpoints = new LedgerCheckpoints(vertx, store, resources.keys());
     checkpoints.start(GrantryConfig.longSetting(config.raw(), "GRANTRY_CHECKPOINT_INTERVAL_MS",
         LedgerCheckpoints.DEFAULT_INTERVAL_MS, 0, 86_400_000));
+    this.pruner = new TokenStatePruner(vertx, resources.pool(), resources.clock(), TokenStatePruner.Settings.from(config),
+        resources.registry());
+    pruner.start();
   }
 
   /** A Vert.x instance whose HTTP and pool metrics go to {@code registry}. */
@@ -185,6 +190,11 @@ public final class GrantryServer {
     return checkpoints;
   }
 
+  /** The token-state retention job (tests run it on demand). */
+  public TokenStatePruner pruner() {
+    return pruner;
+  }
+
   public ServerResources resources() {
     return resources;
   }
@@ -205,6 +215,7 @@ public final class GrantryServer {
   /** Undeploys the verticles, closes the pool and stops an embedded database. */
   public Future<Void> stop() {
     checkpoints.stop();
+    pruner.stop();
     resources.keys().stop();
     resources.opsCounters().stop(vertx);
     return vertx.undeploy(deploymentId)

@@ -53,6 +53,7 @@ public final class LedgerVerifier {
   private long count;
   private long events;
   private long checkpoints;
+  private long archived;
   private GlobalPosition last = GlobalPosition.START;
   private GlobalPosition checkpointPosition = GlobalPosition.START;
   private byte[] checkpointDigest;
@@ -110,53 +111,87 @@ public final class LedgerVerifier {
       return false;
     }
     GlobalPosition at = e.commitOrder();
+    if (!advance(at)) {
+      return false;
+    }
+    if (!Arrays.equals(EventHash.of(e), e.hash())) {
+      failure = fail(at, at, Problem.EDITED, "the content of " + e.streamId() + " v" + e.version()
+          + " does not match its hash");
+      return false;
+    }
+    if (!link(at, e.streamId(), e.version(), e.prevHash(), e.hash())) {
+      return false;
+    }
+    if (Checkpoint.isCheckpoint(e)) {
+      checkCheckpoint(e, at);
+    }
+    return failure == null;
+  }
+
+  /**
+   * Checks the stub of an archived event whose content is not at hand: its place in commit order,
+   * its stream chain and, through the running digest, the signed checkpoints. Only its content
+   * goes unchecked (the archive file holds it). Checkpoints and keys are never archived.
+   */
+  public boolean acceptArchived(ArchivedEvent a) {
+    if (failure != null) {
+      return false;
+    }
+    GlobalPosition at = a.commitOrder();
+    archived++;
+    return advance(at) && link(at, a.streamId(), a.version(), a.prevHash(), a.hash());
+  }
+
+  /** Archived events accepted by their stubs alone (content not checked). */
+  public long archivedUnchecked() {
+    return archived;
+  }
+
+  private boolean advance(GlobalPosition at) {
     if (at.compareTo(last) <= 0) {
       failure = fail(at, at, Problem.REORDERED, "it comes after " + last + " but sorts before it in commit order");
       return false;
     }
     last = at;
     events++;
-    if (!Arrays.equals(EventHash.of(e), e.hash())) {
-      failure = fail(at, at, Problem.EDITED, "the content of " + e.streamId() + " v" + e.version()
-          + " does not match its hash");
-      return false;
-    }
-    Head h = heads.get(e.streamId());
+    return true;
+  }
+
+  /** The stream chain and the running digest, for an event whose own hash is trusted or checked. */
+  private boolean link(GlobalPosition at, String streamId, long version, byte[] prevHash, byte[] hash) {
+    Head h = heads.get(streamId);
     if (h == null) {
-      if (e.version() != 1 && !partial) {
-        failure = fail(at, at, Problem.REMOVED, e.streamId() + " starts at v" + e.version() + ": v1 is missing");
+      if (version != 1 && !partial) {
+        failure = fail(at, at, Problem.REMOVED, streamId + " starts at v" + version + ": v1 is missing");
         return false;
       }
-      if (e.version() == 1 && !Arrays.equals(e.prevHash(), EventHash.genesis())) {
-        failure = fail(at, at, Problem.EDITED, e.streamId() + " v1 does not link to the genesis hash");
+      if (version == 1 && !Arrays.equals(prevHash, EventHash.genesis())) {
+        failure = fail(at, at, Problem.EDITED, streamId + " v1 does not link to the genesis hash");
         return false;
       }
-      heads.put(e.streamId(), new Head(e.version(), e.hash()));
+      heads.put(streamId, new Head(version, hash));
     } else {
-      if (e.version() <= h.version) {
-        failure = fail(at, at, Problem.REORDERED, e.streamId() + " v" + e.version() + " comes after v" + h.version);
+      if (version <= h.version) {
+        failure = fail(at, at, Problem.REORDERED, streamId + " v" + version + " comes after v" + h.version);
         return false;
       }
-      if (e.version() > h.version + 1) {
-        failure = fail(at, at, Problem.REMOVED, e.streamId() + " v" + e.version() + " follows v" + h.version
+      if (version > h.version + 1) {
+        failure = fail(at, at, Problem.REMOVED, streamId + " v" + version + " follows v" + h.version
             + ": v" + (h.version + 1) + " is missing");
         return false;
       }
-      if (!MessageDigest.isEqual(e.prevHash(), h.hash)) {
-        failure = fail(at, at, Problem.EDITED, e.streamId() + " v" + e.version()
+      if (!MessageDigest.isEqual(prevHash, h.hash)) {
+        failure = fail(at, at, Problem.EDITED, streamId + " v" + version
             + " does not link to the hash of v" + h.version + " (an event was replaced or forged)");
         return false;
       }
-      h.version = e.version();
-      h.hash = e.hash();
+      h.version = version;
+      h.hash = hash;
     }
-    digest = Checkpoint.next(md, digest, e.hash());
+    digest = Checkpoint.next(md, digest, hash);
     count++;
     history.add(at, digest);
-    if (Checkpoint.isCheckpoint(e)) {
-      checkCheckpoint(e, at);
-    }
-    return failure == null;
+    return true;
   }
 
   private void checkCheckpoint(RecordedEvent e, GlobalPosition at) {
@@ -238,6 +273,17 @@ public final class LedgerVerifier {
 
   private Result fail(GlobalPosition firstBad, GlobalPosition detectedAt, Problem p, String reason) {
     return new Result(false, events, heads.size(), checkpoints, history.size(), firstBad, detectedAt, p, reason);
+  }
+
+  /**
+   * Records a failure the caller found (e.g. an archive file that disagrees with the stubs the
+   * ledger kept); the first failure wins.
+   */
+  public Result reject(GlobalPosition at, Problem p, String reason) {
+    if (failure == null) {
+      failure = fail(at, at, p, reason);
+    }
+    return failure;
   }
 
   /** The outcome after the last event was accepted. */

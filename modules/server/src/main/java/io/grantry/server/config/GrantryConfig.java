@@ -22,6 +22,11 @@ import java.time.Duration;
  * @param dbTimeout    GRANTRY_DB_TIMEOUT_MS, how long a request waits for the database before 503
  * @param dataDir      GRANTRY_DATA_DIR, embedded database and development keys
  * @param raw          every GRANTRY_ setting as read, for the settings later features add
+ *
+ * <p>Settings read from {@code raw} by the feature they belong to (validated here at start too):
+ * GRANTRY_TOKEN_RETENTION_DAYS (default 30), GRANTRY_PRUNE_INTERVAL_MS (default one hour, 0 off)
+ * and GRANTRY_PRUNE_BATCH_SIZE (default 1000) of the token-state retention job
+ * ({@code tokenstate.TokenStatePruner.Settings}).
  */
 public record GrantryConfig(
     String httpHost,
@@ -58,8 +63,11 @@ public record GrantryConfig(
       throw new ConfigException("GRANTRY_DB_URL must be a postgresql:// URL, e.g. postgresql://db.example:5432/grantry");
     }
     validateHardening(in);
-    return new GrantryConfig(host, port, stripSlash(issuer), instances, dbUrl, user, password, pool,
+    GrantryConfig config = new GrantryConfig(host, port, stripSlash(issuer), instances, dbUrl, user, password, pool,
         Duration.ofMillis(timeoutMs), dataDir, in.copy());
+    // Validated now so that a bad value stops the start with one line naming it.
+    io.grantry.server.tokenstate.TokenStatePruner.Settings.from(config);
+    return config;
   }
 
   public GrantryConfig withHttpPort(int port) {

@@ -13,6 +13,7 @@ import io.grantry.eventstore.RecordedEvent;
 import io.grantry.projections.Projection;
 import io.grantry.projections.TableNames;
 import io.vertx.core.Future;
+import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
@@ -27,7 +28,8 @@ import java.util.Map;
  * Grant and token rows from grant events: a pure mapping from each event to statements
  * (testable without a database), run in the append's transaction. Every statement is idempotent
  * (inserts do nothing on conflict, updates never undo a revocation). Statements run grouped by
- * kind, issuing before revoking, so a batch that issues and revokes ends revoked.
+ * kind, issuing before revoking, so a batch that issues and revokes ends revoked. Rows expired
+ * long ago are pruned by {@link TokenStatePruner}; a replay prunes them again ({@link #afterReplay}).
  */
 public final class TokenStateProjection implements Projection {
   public static final String NAME = "token_state";
@@ -120,6 +122,18 @@ public final class TokenStateProjection implements Projection {
       }
     }
     return f;
+  }
+
+  /**
+   * A replay recreates the rows the retention job deleted (the ledger keeps their events); drop
+   * them again with the cutoff the live tables were last pruned with, so a rebuild equals the
+   * live projection.
+   */
+  @Override
+  public Future<Void> afterReplay(SqlClient client, TableNames tables) {
+    return TokenStatePruner.recordedCutoff(client).compose(cutoff -> cutoff.isEmpty()
+        ? Future.succeededFuture()
+        : TokenStatePruner.prune(client, tables, cutoff.get(), 5000).mapEmpty());
   }
 
   static OffsetDateTime ts(Instant i) {
