@@ -42,8 +42,9 @@ import org.slf4j.LoggerFactory;
  * of concurrent appends shares one commit (one fsync). A caller's future completes only after the
  * transaction holding its events has committed; a stream conflict fails only that caller.
  *
- * <p><b>Concurrency.</b> Each batch locks the rows of the streams it writes in a fixed order
- * ({@code SELECT ... ORDER BY stream_id FOR UPDATE}), checks every append's expected version in
+ * <p><b>Concurrency.</b> Each batch locks the streams it writes in a fixed order before it writes
+ * anything (see {@link #LOCK_HEADS}: the transaction id comes after the locks, so each stream's
+ * versions are in txid order, which is the order readers follow), checks every append's expected version in
  * queue order against them (so appends within one batch see each other as a sequential server
  * would), computes the hash chain, and writes stream heads and events in one statement. Two
  * processes creating the same new stream race on the streams primary key; the loser's appends are
@@ -60,8 +61,25 @@ public final class EventStore {
   private static final String COLUMNS =
       "position, txid, event_id, stream_id, version, type, payload, metadata, recorded_at, prev_hash, hash";
 
-  private static final String LOCK_HEADS =
-      "SELECT stream_id, version, last_hash FROM streams WHERE stream_id = ANY($1) ORDER BY stream_id FOR UPDATE";
+  /**
+   * Locks the batch's streams, then reads their heads. The locks are transaction-scoped advisory
+   * locks on {@code hashtextextended(stream_id, 0)}, taken in key order before anything is written:
+   * unlike a row lock they need no transaction id, so a batch gets its txid only once it holds every
+   * stream it writes. With row locks alone, a batch could take its txid by locking stream X, then
+   * wait on stream Y behind a batch with a later txid, and write Y's next version with the smaller
+   * txid: readers, which follow {@code (txid, position)}, would then meet Y's versions out of order.
+   * The row lock ({@code FOR UPDATE}) stays so the heads read are the latest committed ones (the
+   * statement's snapshot predates the wait) and so writers that bypass this statement still serialize.
+   */
+  private static final String LOCK_HEADS = """
+      WITH locked AS (
+        SELECT count(pg_advisory_xact_lock(k)) AS n
+        FROM (SELECT DISTINCT hashtextextended(id, 0) AS k FROM unnest($1::text[]) AS id ORDER BY k) keys
+      )
+      SELECT stream_id, version, last_hash FROM streams
+      WHERE stream_id = ANY($1) AND (SELECT n FROM locked) >= 0
+      ORDER BY stream_id FOR UPDATE
+      """;
 
   private static final String WRITE_BATCH = """
       WITH s AS (
@@ -110,6 +128,7 @@ public final class EventStore {
   private final Context context;
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
   private final List<InlineProjection> inlineProjections = new CopyOnWriteArrayList<>();
+  private final List<java.util.function.Consumer<List<RecordedEvent>>> commitListeners = new CopyOnWriteArrayList<>();
   private final List<Subscription> subscriptions = new CopyOnWriteArrayList<>();
   private int inFlight;
   private boolean closed;
@@ -161,6 +180,17 @@ public final class EventStore {
   /** Registers a projection written in the same transaction as every batch of appends. */
   public EventStore addInlineProjection(InlineProjection projection) {
     inlineProjections.add(Objects.requireNonNull(projection));
+    return this;
+  }
+
+  /**
+   * Registers a listener told of every batch this store commits, on the store's context, after
+   * the commit and before any appender's future completes: what it does (e.g. dropping a cached
+   * answer that a revocation makes stale) is done before the appending request is answered.
+   * It must be quick and must not throw.
+   */
+  public EventStore addCommitListener(java.util.function.Consumer<List<RecordedEvent>> listener) {
+    commitListeners.add(Objects.requireNonNull(listener));
     return this;
   }
 
@@ -277,6 +307,21 @@ public final class EventStore {
   }
 
   private void settle(Plan plan) {
+    if (!commitListeners.isEmpty() && !plan.rows.isEmpty()) {
+      List<RecordedEvent> committed = new ArrayList<>(plan.rows.size());
+      for (Pending p : plan.batch) {
+        if (p.conflict == null && !p.lostCreationRace) {
+          committed.addAll(p.recorded);
+        }
+      }
+      for (var listener : commitListeners) {
+        try {
+          listener.accept(committed);
+        } catch (RuntimeException e) {
+          log.warn("A commit listener failed", e);
+        }
+      }
+    }
     long written = 0;
     for (Pending p : plan.batch) {
       if (p.conflict != null) {

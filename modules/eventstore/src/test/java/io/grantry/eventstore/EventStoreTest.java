@@ -281,4 +281,47 @@ class EventStoreTest {
     assertThat(later.events().get(0).position()).isLessThan(
         all.stream().filter(e -> e.streamId().equals("head-early")).findFirst().orElseThrow().position());
   }
+  @Test
+  void aBatchTakesItsTransactionIdOnlyOnceItHoldsEveryStreamLock() throws Exception {
+    // Another writer holds stream Y's lock without a transaction id yet, as a batch does while it
+    // locks. Our append to Y must wait for it with no transaction id of its own, so whatever the
+    // other writer commits meanwhile comes before our event in (txid, position) order, which is the
+    // order every reader follows. (With row locks alone the append took its id before waiting.)
+    String y = "lock-order-y";
+    await(store.append(y, ExpectedVersion.NO_STREAM, event("created.v1", 0)));
+    Promise<Long> otherXid = Promise.promise();
+    Promise<Void> holding = Promise.promise();
+    Promise<Void> release = Promise.promise();
+    Future<Void> other = pool.withTransaction(c -> c.preparedQuery("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+        .execute(Tuple.of(y))
+        .compose(v -> {
+          holding.complete();
+          return release.future();
+        })
+        .compose(v -> c.query("SELECT pg_current_xact_id()::text::bigint").execute())
+        .map(rows -> {
+          otherXid.complete(rows.iterator().next().getLong(0));
+          return null;
+        }));
+    await(holding.future());
+    Future<AppendResult> ours = store.append(y, ExpectedVersion.exactly(1), event("next.v1", 1));
+    waitUntilAnAdvisoryLockIsAwaited();
+    assertThat(ours.isComplete()).isFalse();
+    release.complete();
+    await(other);
+    AppendResult appended = await(ours);
+    assertThat(appended.events().get(0).txid()).isGreaterThan(await(otherXid.future()));
+  }
+
+  /** Observes the database until some session waits for an advisory lock (bounded). */
+  private static void waitUntilAnAdvisoryLockIsAwaited() throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (await(pool.query("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted").execute())
+        .iterator().next().getLong(0) == 0) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("no append waited for the stream lock within 20 s");
+      }
+      Thread.onSpinWait();
+    }
+  }
 }

@@ -32,4 +32,5 @@ public record ServerResources(
     ClientCache clientCache,
     LoginThrottle loginThrottle,
     io.grantry.server.throttle.ClientAuthThrottle clientAuthThrottle,
-    io.grantry.server.ops.OpsCounters opsCounters) {}
+    io.grantry.server.ops.OpsCounters opsCounters,
+    io.grantry.server.token.IntrospectionCache introspectionCache) {}

@@ -28,7 +28,27 @@ public final class JwsVerifier {
   private static final int MAX_TOKEN_LENGTH = 16 * 1024;
   private static final Base64.Decoder B64URL = Base64.getUrlDecoder();
 
-  private record VerificationKey(SigningAlgorithm alg, PublicKey key) {}
+  /**
+   * A key and, per thread, a {@code Signature} initialized with it: {@code Signature.getInstance}
+   * and {@code initVerify} cost as much again as the verification itself (a provider lookup and
+   * key setup), and introspection verifies on every request. {@code verify()} leaves the object
+   * ready for the next one.
+   */
+  private record VerificationKey(SigningAlgorithm alg, PublicKey key, ThreadLocal<Signature> signatures) {
+    VerificationKey(SigningAlgorithm alg, PublicKey key) {
+      this(alg, key, new ThreadLocal<>());
+    }
+
+    Signature signature() throws GeneralSecurityException {
+      Signature s = signatures.get();
+      if (s == null) {
+        s = Signature.getInstance(JwsSigner.jcaName(alg));
+        s.initVerify(key);
+        signatures.set(s);
+      }
+      return s;
+    }
+  }
 
   /** A JWS whose signature verified. */
   public record Verified(JsonObject header, JsonObject payload, String kid, SigningAlgorithm alg) {}
@@ -136,11 +156,12 @@ public final class JwsVerifier {
 
   private static boolean signatureValid(VerificationKey key, String signingInput, byte[] sig) {
     try {
-      Signature signature = Signature.getInstance(JwsSigner.jcaName(key.alg()));
-      signature.initVerify(key.key());
+      Signature signature = key.signature();
       signature.update(signingInput.getBytes(StandardCharsets.US_ASCII));
       return signature.verify(sig);
     } catch (GeneralSecurityException | RuntimeException e) {
+      // A failed verify() may leave the object mid-operation: the next one starts afresh.
+      key.signatures().remove();
       return false;
     }
   }

@@ -50,6 +50,7 @@ public final class HttpVerticle extends VerticleBase {
         .withBatching(GrantryConfig.intSetting(raw, "GRANTRY_APPEND_MAX_BATCH", 512, 1, 10_000),
             GrantryConfig.intSetting(raw, "GRANTRY_APPEND_MAX_IN_FLIGHT", 1, 1, 64)));
     InlineProjections.register(store);
+    store.addCommitListener(resources.introspectionCache()::onCommitted);
     ClientDirectory clients = new ClientDirectory(vertx, store, resources);
     UserDirectory users = new UserDirectory(vertx, store, resources);
     OAuthServices oauth = new OAuthServices(vertx, store, resources, clients, users);

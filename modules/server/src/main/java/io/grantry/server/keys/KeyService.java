@@ -149,6 +149,9 @@ public final class KeyService {
     List<JsonObject> published = ring.published(clock.instant()).stream().map(SigningKey::publicJwk).toList();
     JsonArray arr = new JsonArray();
     published.forEach(arr::add);
-    return new Snapshot(ring, Map.copyOf(signers), new JsonObject().put("keys", arr), new JwsVerifier(published));
+    // The same published keys keep the same verifier (and the verifications it has set up).
+    JwsVerifier verifier = snapshot.verifier() != null && arr.equals(snapshot.jwks().getJsonArray("keys"))
+        ? snapshot.verifier() : new JwsVerifier(published);
+    return new Snapshot(ring, Map.copyOf(signers), new JsonObject().put("keys", arr), verifier);
   }
 }

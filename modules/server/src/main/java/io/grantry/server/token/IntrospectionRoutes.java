@@ -5,6 +5,7 @@ import io.grantry.domain.grant.GrantTokens;
 import io.grantry.domain.oauth.OAuthError;
 import io.grantry.server.crypto.InvalidJwsException;
 import io.grantry.server.crypto.JwsSigner;
+import io.grantry.server.crypto.JwsVerifier;
 import io.grantry.server.http.OAuthResponses;
 import io.grantry.server.http.RouteGroup;
 import io.grantry.server.oauth.OAuthServices;
@@ -20,7 +21,9 @@ import java.util.Optional;
 
 /**
  * {@code POST /introspect} (RFC 7662), answered from the token-state projection, which the
- * revoking append updates in its own transaction: a revocation is seen at once. Callers must
+ * revoking append updates in its own transaction: a revocation is seen at once. Active JWT
+ * answers are kept briefly in memory ({@link IntrospectionCache}: a revocation through this
+ * process is seen at once, one through another instance within 500 ms by default). Callers must
  * authenticate with a secret. A client sees its own tokens; one registered with the
  * {@code introspect} permission sees all. Anything else is exactly {@code {"active": false}}.
  * Opaque access tokens are answered like JWTs (same claims), found by the hash of their secret.
@@ -82,9 +85,16 @@ public final class IntrospectionRoutes implements RouteGroup {
           .orElse(INACTIVE));
     }
     if (token.chars().filter(c -> c == '.').count() == 2) {
+      JwsVerifier verifier = s.resources.keys().verifier();
+      IntrospectionCache cache = s.resources.introspectionCache();
+      JsonObject cached = cache.get(token, verifier, now);
+      if (cached != null) {
+        return Future.succeededFuture(cached);
+      }
+      long generation = cache.generation();
       JsonObject claims;
       try {
-        claims = s.resources.keys().verifier().verify(token, JwsSigner.TYP_ACCESS_TOKEN).payload();
+        claims = verifier.verify(token, JwsSigner.TYP_ACCESS_TOKEN).payload();
       } catch (InvalidJwsException e) {
         return Future.succeededFuture(INACTIVE);
       }
@@ -93,7 +103,11 @@ public final class IntrospectionRoutes implements RouteGroup {
         return Future.succeededFuture(INACTIVE);
       }
       return state.accessToken(jti).map(t -> t.filter(x -> x.activeAt(now))
-          .map(x -> answer(x, "Bearer").put("jti", jti).put("aud", claims.getValue("aud")))
+          .map(x -> {
+            JsonObject active = answer(x, "Bearer").put("jti", jti).put("aud", claims.getValue("aud"));
+            cache.put(token, verifier, active, x.expiresAt(), generation);
+            return active;
+          })
           .orElse(INACTIVE));
     }
     Optional<String> secret = GrantTokens.secretOf(token);

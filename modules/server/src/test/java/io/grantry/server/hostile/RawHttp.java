@@ -30,10 +30,16 @@ final class RawHttp {
   static Response send(int port, String method, byte[] target, java.util.List<Map.Entry<String, byte[]>> headers,
       byte[] body)
       throws IOException {
+    return exchange(port, request(method, target, headers, body, "Connection: close\r\n"));
+  }
+
+  /** The request's bytes, as given (no escaping): request line, Host, {@code extra} header lines, headers, body. */
+  private static byte[] request(String method, byte[] target, java.util.List<Map.Entry<String, byte[]>> headers,
+      byte[] body, String extra) throws IOException {
     ByteArrayOutputStream req = new ByteArrayOutputStream();
     req.write((method + " ").getBytes(StandardCharsets.US_ASCII));
     req.write(target);
-    req.write(" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n".getBytes(StandardCharsets.US_ASCII));
+    req.write((" HTTP/1.1\r\nHost: 127.0.0.1\r\n" + extra).getBytes(StandardCharsets.US_ASCII));
     for (var h : headers) {
       req.write((h.getKey() + ": ").getBytes(StandardCharsets.ISO_8859_1));
       req.write(h.getValue());
@@ -46,7 +52,7 @@ final class RawHttp {
     if (body != null) {
       req.write(body);
     }
-    return exchange(port, req.toByteArray());
+    return req.toByteArray();
   }
 
   /**
@@ -64,29 +70,14 @@ final class RawHttp {
         }
       }
     }
-    ByteArrayOutputStream req = new ByteArrayOutputStream();
-    req.write((method + " ").getBytes(StandardCharsets.US_ASCII));
-    req.write(target);
-    req.write(" HTTP/1.1\r\nHost: 127.0.0.1\r\n".getBytes(StandardCharsets.US_ASCII));
-    for (var h : headers) {
-      req.write((h.getKey() + ": ").getBytes(StandardCharsets.ISO_8859_1));
-      req.write(h.getValue());
-      req.write("\r\n".getBytes(StandardCharsets.US_ASCII));
-    }
-    if (body != null) {
-      req.write(("Content-Length: " + body.length + "\r\n").getBytes(StandardCharsets.US_ASCII));
-    }
-    req.write("\r\n".getBytes(StandardCharsets.US_ASCII));
-    if (body != null) {
-      req.write(body);
-    }
+    byte[] req = request(method, target, headers, body, "");
     KeepAlive c = KEEP_ALIVE.get();
     try {
-      return c.exchange(port, req.toByteArray(), "HEAD".equals(method));
+      return c.exchange(port, req, "HEAD".equals(method));
     } catch (Closed e) {
       // The server had closed the connection before this request (after an error answer, or idle): once more on a new one.
       c.close();
-      return c.exchange(port, req.toByteArray(), "HEAD".equals(method));
+      return c.exchange(port, req, "HEAD".equals(method));
     }
   }
 

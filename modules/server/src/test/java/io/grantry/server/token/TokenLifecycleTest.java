@@ -511,6 +511,23 @@ class TokenLifecycleTest {
     assertThat(active(access)).isFalse();
   }
 
+  /**
+   * Active JWT answers are cached in memory (IntrospectionCache); a revocation through this
+   * server must still be seen by the very next introspection, by whichever verticle answers it.
+   */
+  @Test
+  void aRevokedTokenIsInactiveAtOnceEvenRightAfterCachedActiveAnswers() {
+    String access = json(fx.token("svc", svcSecret, Map.of("grant_type", "client_credentials", "scope", "api.read")))
+        .getString("access_token");
+    for (int i = 0; i < 4; i++) {
+      assertThat(fx.introspect("svc", svcSecret, access).getBoolean("active")).isTrue();
+    }
+    assertThat(fx.postForm("/revoke", "svc", svcSecret, Map.of("token", access)).statusCode()).isEqualTo(200);
+    for (int i = 0; i < 4; i++) {
+      assertThat(fx.introspect("svc", svcSecret, access)).isEqualTo(new JsonObject().put("active", false));
+    }
+  }
+
   // ---------------------------------------------------------------- single-use codes
 
   @Test

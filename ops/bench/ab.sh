@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Side-by-side (A/B) comparison of two builds or two JVM settings on this noisy machine: starts
+# both servers at once (each on its own embedded database), then alternates wrk rounds A, B, A, B…
+# against them, so that both see the same background load, and prints each round, the medians
+# and the ratios B/A of requests/s and of the CPU time (server JVM + its PostgreSQL) per request.
+# The idle server costs next to nothing while the other is measured. On a machine shared with
+# other work, CPU per request is the steadier of the two figures.
+#
+# Usage: ops/bench/ab.sh WORKLOAD [seconds=8] [rounds=3] [connections=64]
+#   WORKLOAD: cc-es256 | cc-rs256 | introspect
+#   A_JAR / B_JAR     the jars to compare (default: modules/cli/target/grantry.jar for both)
+#   A_JAVA / B_JAVA   JVM options of each side (default: -Xms256m -Xmx512m)
+#   A_ENV / B_ENV     extra environment of each side, e.g. "GRANTRY_APPEND_MAX_BATCH=64"
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+WORKLOAD=${1:?workload: cc-es256 | cc-rs256 | introspect}
+SECS=${2:-8}
+ROUNDS=${3:-3}
+CONN=${4:-64}
+A_JAR=${A_JAR:-modules/cli/target/grantry.jar}
+B_JAR=${B_JAR:-modules/cli/target/grantry.jar}
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 2; }
+WORK=$(mktemp -d /tmp/grantry-ab.XXXXXX)
+chmod 755 "$WORK"
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+. ops/bench/lib.sh
+PORT_A=${AB_PORT:-18281}
+PORT_B=$((PORT_A + 1))
+bench_start A "$A_JAR" "$PORT_A" "${A_JAVA:--Xms256m -Xmx512m}" "${A_ENV:-}"
+bench_start B "$B_JAR" "$PORT_B" "${B_JAVA:--Xms256m -Xmx512m}" "${B_ENV:-}"
+bench_ready A
+bench_ready B
+bench_seed A "$WORKLOAD"
+bench_seed B "$WORKLOAD"
+
+round() { bench_round "$1" "$2" "$CONN"; }
+# Warm-up (JIT) of both sides.
+round A "$SECS" >/dev/null
+round B "$SECS" >/dev/null
+
+med() { bench_median "$@"; }
+declare -a AR BR AP BP AC BC
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", b / a}'; }
+echo "round | A req/s | A p99 ms | A JVM+PG µs/req | B req/s | B p99 ms | B JVM+PG µs/req | B/A req/s | B/A µs/req"
+for r in $(seq 1 "$ROUNDS"); do
+  read -r ra ea _ pa ja ga <<<"$(round A "$SECS")"
+  read -r rb eb _ pb jb gb <<<"$(round B "$SECS")"
+  AR+=("$ra"); BR+=("$rb"); AP+=("$pa"); BP+=("$pb"); AC+=($((ja + ga))); BC+=($((jb + gb)))
+  [ "$ea" = 0 ] && [ "$eb" = 0 ] || echo "errors: A $ea, B $eb" >&2
+  echo "$r | $ra | $pa | $ja+$ga | $rb | $pb | $jb+$gb | $(ratio "$ra" "$rb") | $(ratio $((ja + ga)) $((jb + gb)))"
+done
+ma=$(med "${AR[@]}"); mb=$(med "${BR[@]}"); ca=$(med "${AC[@]}"); cb=$(med "${BC[@]}")
+echo "median | $ma | $(med "${AP[@]}") | $ca | $mb | $(med "${BP[@]}") | $cb | $(ratio "$ma" "$mb") | $(ratio "$ca" "$cb")"
+echo "RSS MB: A $(bench_rss_mb A), B $(bench_rss_mb B); load average $(cut -d' ' -f1-3 /proc/loadavg)"

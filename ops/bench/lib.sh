@@ -1,0 +1,96 @@
+# Shared by ab.sh, profile.sh and soak.sh: start Grantry on a fresh embedded database, wait for
+# it, register a benchmark client and write a wrk script for a workload. Source it; it expects
+# WORK (a scratch directory) and PIDS (an array) to be set, and `cleanup` to be trapped.
+
+# bench_start SIDE JAR PORT "JAVA OPTS" "ENV=... ENV=..."
+bench_start() {
+  local dir="$WORK/$1"
+  mkdir -p "$dir/data" && chmod 755 "$dir" "$dir/data"
+  # shellcheck disable=SC2086
+  env GRANTRY_HTTP_PORT="$3" GRANTRY_DATA_DIR="$dir/data" GRANTRY_LOG_LEVEL=WARN $5 \
+    java $4 -jar "$2" > "$dir/server.out" 2> "$dir/server.err" &
+  PIDS+=($!)
+  echo $! > "$dir/pid"
+  echo "$3" > "$dir/port"
+}
+
+# bench_ready SIDE: waits until /health/ready answers.
+bench_ready() {
+  local dir="$WORK/$1" port
+  port=$(cat "$dir/port")
+  for _ in $(seq 1 240); do
+    curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1 && return 0
+    sleep 0.5
+  done
+  echo "server $1 on $port did not start: $(tail -5 "$dir/server.err")" >&2
+  return 1
+}
+
+# bench_client SIDE ID ALG GRANTS-JSON-ARRAY [extra JSON members] -> prints the client secret
+bench_client() {
+  local dir="$WORK/$1" port token
+  port=$(cat "$dir/port")
+  token=$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['admin_token'])" "$dir/data/secrets.json")
+  curl -sf -X POST "http://127.0.0.1:$port/admin/clients" -H "Authorization: Bearer $token" \
+    -H 'Content-Type: application/json' \
+    -d "{\"client_id\":\"$2\",\"client_name\":\"bench\",\"token_endpoint_auth_method\":\"client_secret_basic\",\"grant_types\":$4,\"scope\":\"api\",\"access_token_signing_alg\":\"$3\"${5:-}}" \
+    | python3 -c "import json,sys;print(json.load(sys.stdin)['client_secret'])"
+}
+
+# bench_seed SIDE WORKLOAD: registers a client and writes $WORK/SIDE/{wrk.lua,url} for the workload
+# (cc-es256, cc-rs256: client_credentials; introspect: one ES256 JWT introspected by its client).
+bench_seed() {
+  local dir="$WORK/$1" workload=$2 port alg=ES256 secret body path=/token
+  port=$(cat "$dir/port")
+  [ "$workload" = cc-rs256 ] && alg=RS256
+  secret=$(bench_client "$1" bench "$alg" '["client_credentials"]')
+  body="grant_type=client_credentials&scope=api"
+  if [ "$workload" = introspect ]; then
+    body="token=$(curl -sf -u "bench:$secret" "http://127.0.0.1:$port/token" -d grant_type=client_credentials -d scope=api \
+      | python3 -c "import json,sys;print(json.load(sys.stdin)['access_token'])")"
+    path=/introspect
+  fi
+  cat > "$dir/wrk.lua" <<LUA
+wrk.method = "POST"
+wrk.body = "$body"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Authorization"] = "Basic $(printf 'bench:%s' "$secret" | base64 -w0)"
+done = function(summary, latency, requests)
+  local errors = summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout
+  io.write(string.format("RESULT %.0f %d %.2f %.2f\n", summary.requests / (summary.duration / 1e6), errors,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+end
+LUA
+  echo "http://127.0.0.1:$port$path" > "$dir/url"
+}
+
+# CPU ticks (user + system, 1/CLK_TCK s) used so far by these processes.
+bench_ticks() { local t=0 p; for p in "$@"; do [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo $t; }
+
+# The embedded PostgreSQL of SIDE: the postmaster and its children.
+bench_pg_pids() {
+  local pm
+  pm=$(head -1 "$WORK/$1/data/postgres/postmaster.pid")
+  echo "$pm $(pgrep -P "$pm" | tr '\n' ' ')"
+}
+
+# bench_round SIDE SECONDS CONNECTIONS -> "rate errors p50 p99 jvm-us-per-request pg-us-per-request"
+# The CPU time per request (server JVM, its PostgreSQL) is what a change saves; on a machine shared
+# with other work it moves much less than the request rate does.
+bench_round() {
+  local dir="$WORK/$1" pg j0 g0 j1 g1 res n
+  pg=$(bench_pg_pids "$1")
+  # shellcheck disable=SC2086
+  j0=$(bench_ticks "$(cat "$dir/pid")"); g0=$(bench_ticks $pg)
+  res=$(wrk -t2 -c"$3" -d"${2}s" --latency -s "$dir/wrk.lua" "$(cat "$dir/url")" | grep '^RESULT' | cut -d' ' -f2-)
+  # shellcheck disable=SC2086
+  j1=$(bench_ticks "$(cat "$dir/pid")"); g1=$(bench_ticks $pg)
+  read -r rate _ <<<"$res"
+  n=$(awk -v r="$rate" -v s="$2" 'BEGIN {print r * s}')
+  echo "$res $(awk -v a="$j0" -v b="$j1" -v n="$n" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.0f", (b - a) / hz * 1e6 / n}')" \
+    "$(awk -v a="$g0" -v b="$g1" -v n="$n" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.0f", (b - a) / hz * 1e6 / n}')"
+}
+
+bench_median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+bench_rss_mb() { ps -o rss= -p "$(cat "$WORK/$1/pid")" | awk '{printf "%d", $1/1024}'; }

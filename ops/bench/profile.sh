@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Where the time goes under load: runs Grantry on a fresh embedded database, drives one workload
+# with wrk, and meanwhile records an async-profiler CPU flame graph of the server (the profiler's
+# jar from Maven Central carries the linux-x64 native library) and how the CPU splits between the
+# JVM, its PostgreSQL and wrk (from /proc, over the measured window).
+#
+# Usage: ops/bench/profile.sh WORKLOAD [seconds=20] [connections=64]
+#   WORKLOAD: cc-es256 | cc-rs256 | introspect
+#   JAR (default modules/cli/target/grantry.jar), JAVA_OPTS (default -Xms256m -Xmx512m),
+#   WARMUP (seconds, default 20), EVENT (async-profiler event: cpu, or itimer where perf events are not allowed), OUT (directory,
+#   default ops/bench/results/profiles)
+# Writes OUT/WORKLOAD.html (flame graph), OUT/WORKLOAD.collapsed.gz (folded stacks) and
+# OUT/WORKLOAD.txt (throughput, CPU split, top frames). `profile.sh --summary F.collapsed[.gz]`
+# prints the summary of saved stacks again.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+WORKLOAD=${1:?workload: cc-es256 | cc-rs256 | introspect}
+SECS=${2:-20}
+CONN=${3:-64}
+JAR=${JAR:-modules/cli/target/grantry.jar}
+OUT=${OUT:-ops/bench/results/profiles}
+AP_VERSION=4.1
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 2; }
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+WORK=$(mktemp -d /tmp/grantry-profile.XXXXXX)
+chmod 755 "$WORK"
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+. ops/bench/lib.sh
+# The summary of folded stacks: samples per thread group, the event loops' top self frames and the
+# Grantry and library frames they spend their time in (inclusive).
+summarize() ( # file.collapsed
+  set +e +o pipefail # head closes its pipe early
+  echo "Samples by thread (the first frame of each stack is its thread):"
+  awk '{n = $NF; split($0, f, ";"); t = f[1]; gsub(/[ _]?tid=[0-9]+\]?$/, "", t); gsub(/-[0-9]+$/, "-N", t); gsub(/[0-9]+$/, "N", t);
+    s[t] += n; all += n} END {for (x in s) printf "%6.2f%% %s\n", 100 * s[x] / all, x}' "$1" | sort -rn | head -12
+  echo
+  echo "Event-loop threads, top frames by self samples (% of the event loops' samples):"
+  grep 'vert.x-eventloop' "$1" | awk '{n = $NF; $NF = ""; k = split($0, f, ";"); leaf = f[k];
+    gsub(/ +$/, "", leaf); s[leaf] += n; t += n} END {for (l in s) printf "%6.2f%% %s\n", 100 * s[l] / t, l}' | sort -rn | head -40
+  echo
+  echo "Event-loop threads, inclusive samples of Grantry and library frames (% of the event loops' samples):"
+  grep 'vert.x-eventloop' "$1" | awk '{n = $NF; $NF = ""; k = split($0, f, ";"); split("", seen);
+    for (i = 2; i <= k; i++) { g = f[i]; gsub(/ +$/, "", g); if (g ~ /^(io\/grantry|io\/vertx|io\/netty|com\/fasterxml|io\/micrometer|java\/security|sun\/security|com\/amazon|java\/util\/UUID)/ && !(g in seen)) { seen[g] = 1; s[g] += n } }
+    t += n} END {for (l in s) printf "%6.2f%% %s\n", 100 * s[l] / t, l}' | sort -rn | head -80
+)
+if [ "$WORKLOAD" = --summary ]; then # ops/bench/profile.sh --summary FILE.collapsed[.gz]
+  f=$2; [[ "$f" == *.gz ]] && { gunzip -c "$f" > "$WORK/s.collapsed"; f=$WORK/s.collapsed; }
+  summarize "$f"
+  exit 0
+fi
+
+AP_JAR=~/.m2/repository/tools/profiler/async-profiler/$AP_VERSION/async-profiler-$AP_VERSION.jar
+[ -f "$AP_JAR" ] || mvn -B -q dependency:get -Dartifact=tools.profiler:async-profiler:$AP_VERSION >/dev/null
+unzip -q -o "$AP_JAR" 'linux-x64/libasyncProfiler.so' -d "$WORK"
+AP_LIB=$WORK/linux-x64/libasyncProfiler.so
+
+bench_start S "$JAR" "${GRANTRY_BENCH_PORT:-18381}" \
+  "${JAVA_OPTS:--Xms256m -Xmx512m} -XX:+UnlockDiagnosticVMOptions -XX:+DebugNonSafepoints" ""
+bench_ready S
+bench_seed S "$WORKLOAD"
+SERVER=$(cat "$WORK/S/pid")
+bench_round S "${WARMUP:-20}" "$CONN" >/dev/null # warm-up (JIT)
+
+# CPU ticks (user + system) of a set of processes, and of the whole machine.
+ticks() { local t=0 p; for p in "$@"; do [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo $t; }
+machine() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
+pg_pids() {
+  local pm
+  pm=$(head -1 "$WORK/S/data/postgres/postmaster.pid")
+  echo "$pm $(pgrep -P "$pm" | tr '\n' ' ')"
+}
+
+EVENT=${EVENT:-cpu}
+jcmd "$SERVER" JVMTI.agent_load "$AP_LIB" "\"start,event=$EVENT,interval=1ms,threads\"" >/dev/null
+# (jcmd splits its arguments at "=": the quotes keep the options in one piece.)
+PG=$(pg_pids)
+# shellcheck disable=SC2086
+j0=$(ticks "$SERVER"); g0=$(ticks $PG); m0=$(machine); t0=$(date +%s.%N)
+wrk -t2 -c"$CONN" -d"${SECS}s" --latency -s "$WORK/S/wrk.lua" "$(cat "$WORK/S/url")" > "$WORK/wrk.txt" &
+WRK=$!
+w0=$(ticks "$WRK")
+sleep "$SECS"
+# Just before wrk ends: its own ticks vanish with it.
+# shellcheck disable=SC2086
+j1=$(ticks "$SERVER"); g1=$(ticks $PG); w1=$(ticks "$WRK"); m1=$(machine); t1=$(date +%s.%N)
+wait "$WRK"
+jcmd "$SERVER" JVMTI.agent_load "$AP_LIB" "\"dump,file=$OUT/$WORKLOAD.collapsed,collapsed\"" >/dev/null
+jcmd "$SERVER" JVMTI.agent_load "$AP_LIB" "\"stop,file=$OUT/$WORKLOAD.html,title=Grantry_${WORKLOAD}_c$CONN\"" >/dev/null
+
+HZ=$(getconf CLK_TCK)
+cores() { awk -v a="$1" -v b="$2" -v s="$t0" -v e="$t1" -v hz="$HZ" 'BEGIN {printf "%.2f", (b - a) / hz / (e - s)}'; }
+read -r rate errors p50 p99 < <(grep '^RESULT' "$WORK/wrk.txt" | cut -d' ' -f2-)
+{
+  echo "# $WORKLOAD, $CONN connections, ${SECS} s, $(date -u +%FT%TZ), async-profiler $AP_VERSION event=$EVENT"
+  echo "requests/s $rate, p50 $p50 ms, p99 $p99 ms, errors $errors"
+  echo "CPU (cores busy over the window, of $(nproc)): JVM $(cores "$j0" "$j1"), PostgreSQL $(cores "$g0" "$g1")," \
+    "wrk $(cores "$w0" "$w1"), whole machine $(cores "$m0" "$m1")"
+  echo
+  summarize "$OUT/$WORKLOAD.collapsed"
+} | tee "$OUT/$WORKLOAD.txt"
+gzip -f "$OUT/$WORKLOAD.collapsed"
