@@ -11,7 +11,9 @@ import io.grantry.eventstore.WrongExpectedVersionException;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.function.BiFunction;
 import java.util.function.Function;
@@ -21,6 +23,14 @@ import java.util.function.Function;
  * its state, the pure decision runs, and its events are appended with the version that was read
  * as the expected version. Losing a race re-reads and decides again, so the caller gets the
  * answer a sequential server would give.
+ *
+ * <p>{@link #withCache} keeps the last committed state of recently used streams, so loading one
+ * reads only the events appended since (by this or any other instance) instead of the whole
+ * stream. That matters for long-lived grants: every refresh appends to the grant's stream, and
+ * folding the whole stream on every refresh made a grant's n-th refresh cost O(n) reads and
+ * decodes (and O(n²) over its life). Only committed states are cached (read from the ledger, or
+ * written by an append that committed), and a state is never trusted beyond its version: the
+ * ledger is append-only, so the events after it are all that can be missing.
  *
  * @param <S> the aggregate's state
  * @param <E> its events
@@ -32,12 +42,32 @@ public final class Aggregate<S, E> {
   private final EventCodec<E> codec;
   private final S initial;
   private final BiFunction<S, E, S> evolve;
+  /** Stream id → last committed state known here, least recently used first; null without a cache. */
+  private final Map<String, Loaded<S>> cache;
 
   public Aggregate(EventStore store, EventCodec<E> codec, S initial, BiFunction<S, E, S> evolve) {
+    this(store, codec, initial, evolve, 0);
+  }
+
+  private Aggregate(EventStore store, EventCodec<E> codec, S initial, BiFunction<S, E, S> evolve, int maxStreams) {
     this.store = store;
     this.codec = codec;
     this.initial = initial;
     this.evolve = evolve;
+    this.cache = maxStreams <= 0 ? null : new LinkedHashMap<>(64, 0.75f, true) {
+      @Override
+      protected boolean removeEldestEntry(Map.Entry<String, Loaded<S>> eldest) {
+        return size() > maxStreams;
+      }
+    };
+  }
+
+  /**
+   * The same aggregate, keeping the states of at most {@code maxStreams} recently used streams.
+   * The states must be immutable (the domain's are), since a cached one is evolved again later.
+   */
+  public Aggregate<S, E> withCache(int maxStreams) {
+    return new Aggregate<>(store, codec, initial, evolve, maxStreams);
   }
 
   /** A stream's state and the version it was read at (0 when the stream does not exist). */
@@ -51,17 +81,47 @@ public final class Aggregate<S, E> {
   }
 
   public Future<Loaded<S>> load(String streamId) {
-    return store.readStream(streamId).map(this::fold);
+    if (cache == null) {
+      return store.readStream(streamId).map(this::fold);
+    }
+    Loaded<S> known = cached(streamId);
+    if (known == null) {
+      return store.readStream(streamId).map(events -> remember(streamId, fold(events)));
+    }
+    return store.readStream(streamId, known.version()).map(events -> remember(streamId, fold(known, events)));
   }
 
   public Loaded<S> fold(List<RecordedEvent> events) {
-    S state = initial;
-    long version = 0;
+    return fold(new Loaded<>(initial, 0), events);
+  }
+
+  private Loaded<S> fold(Loaded<S> from, List<RecordedEvent> events) {
+    S state = from.state();
+    long version = from.version();
     for (RecordedEvent e : events) {
       state = evolve.apply(state, codec.fromJson(e.type(), e.payload()));
       version = e.version();
     }
     return new Loaded<>(state, version);
+  }
+
+  private Loaded<S> cached(String streamId) {
+    synchronized (cache) {
+      return cache.get(streamId);
+    }
+  }
+
+  /** Keeps {@code loaded} unless a later committed state of the stream is already known. */
+  private Loaded<S> remember(String streamId, Loaded<S> loaded) {
+    if (cache != null && loaded.version() > 0) {
+      synchronized (cache) {
+        Loaded<S> known = cache.get(streamId);
+        if (known == null || known.version() < loaded.version()) {
+          cache.put(streamId, loaded);
+        }
+      }
+    }
+    return loaded;
   }
 
   /**
@@ -109,7 +169,10 @@ public final class Aggregate<S, E> {
       }
       S after = state;
       return store.append(streamId, ExpectedVersion.exactly(loaded.version()), out)
-          .map(r -> new Outcome<>(after, events, null))
+          .map(r -> {
+            remember(streamId, new Loaded<>(after, r.version()));
+            return new Outcome<>(after, events, null);
+          })
           .recover(err -> err instanceof WrongExpectedVersionException && n < ATTEMPTS
               ? attempt(streamId, decide, metadata, n + 1)
               : Future.failedFuture(err));
