@@ -24,7 +24,7 @@ import java.util.function.Function;
  * as the expected version. Losing a race re-reads and decides again, so the caller gets the
  * answer a sequential server would give.
  *
- * <p>{@link #withCache} keeps the last committed state of recently used streams, so loading one
+ * <p>{@link #withCache} keeps the last committed state of recently used streams (dropped after 30 s unused), so loading one
  * reads only the events appended since (by this or any other instance) instead of the whole
  * stream. That matters for long-lived grants: every refresh appends to the grant's stream, and
  * folding the whole stream on every refresh made a grant's n-th refresh cost O(n) reads and
@@ -43,7 +43,20 @@ public final class Aggregate<S, E> {
   private final S initial;
   private final BiFunction<S, E, S> evolve;
   /** Stream id → last committed state known here, least recently used first; null without a cache. */
-  private final Map<String, Loaded<S>> cache;
+  private final Map<String, Cached<S>> cache;
+
+  /** How long a state stays cached without being used. */
+  static final long IDLE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+
+  /** A cached state and when it was last used (guarded by the cache's lock). */
+  private static final class Cached<S> {
+    final Loaded<S> loaded;
+    long usedAt = System.nanoTime();
+
+    Cached(Loaded<S> loaded) {
+      this.loaded = loaded;
+    }
+  }
 
   public Aggregate(EventStore store, EventCodec<E> codec, S initial, BiFunction<S, E, S> evolve) {
     this(store, codec, initial, evolve, 0);
@@ -54,10 +67,13 @@ public final class Aggregate<S, E> {
     this.codec = codec;
     this.initial = initial;
     this.evolve = evolve;
+    // Bounded by count and by idleness: a grant's state grows with its rotations, so states of
+    // grants nobody refreshes any more must not sit in the heap until the count pushes them out.
+    // Each insertion drops the least recently used entry when it is over the count or idle.
     this.cache = maxStreams <= 0 ? null : new LinkedHashMap<>(64, 0.75f, true) {
       @Override
-      protected boolean removeEldestEntry(Map.Entry<String, Loaded<S>> eldest) {
-        return size() > maxStreams;
+      protected boolean removeEldestEntry(Map.Entry<String, Cached<S>> eldest) {
+        return size() > maxStreams || System.nanoTime() - eldest.getValue().usedAt > IDLE_NANOS;
       }
     };
   }
@@ -107,7 +123,12 @@ public final class Aggregate<S, E> {
 
   private Loaded<S> cached(String streamId) {
     synchronized (cache) {
-      return cache.get(streamId);
+      Cached<S> c = cache.get(streamId);
+      if (c == null) {
+        return null;
+      }
+      c.usedAt = System.nanoTime();
+      return c.loaded;
     }
   }
 
@@ -115,9 +136,9 @@ public final class Aggregate<S, E> {
   private Loaded<S> remember(String streamId, Loaded<S> loaded) {
     if (cache != null && loaded.version() > 0) {
       synchronized (cache) {
-        Loaded<S> known = cache.get(streamId);
-        if (known == null || known.version() < loaded.version()) {
-          cache.put(streamId, loaded);
+        Cached<S> known = cache.get(streamId);
+        if (known == null || known.loaded.version() < loaded.version()) {
+          cache.put(streamId, new Cached<>(loaded));
         }
       }
     }
