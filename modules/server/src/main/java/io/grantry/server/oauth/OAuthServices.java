@@ -32,9 +32,6 @@ public final class OAuthServices {
   public final ServerResources resources;
   public final ClientDirectory clients;
   public final UserDirectory users;
-  /** Grant states kept per verticle: most are a few hundred bytes; a grant refreshed for years holds more. */
-  static final int GRANT_CACHE_STREAMS = 1_024;
-
   public final Aggregate<GrantState, GrantEvent> grants;
   public final Aggregate<Consent.State, ConsentEvent> consents;
   public final TokenIssuer tokens;
@@ -50,9 +47,7 @@ public final class OAuthServices {
     this.resources = resources;
     this.clients = clients;
     this.users = users;
-    // Cached: a refresh then reads only the events since this verticle last saw the grant.
-    this.grants = new Aggregate<>(store, GrantEventCodec.INSTANCE, GrantState.initial(), GrantDecider::evolve)
-        .withCache(GRANT_CACHE_STREAMS);
+    this.grants = new Aggregate<>(store, GrantEventCodec.INSTANCE, GrantState.initial(), GrantDecider::evolve);
     this.consents = new Aggregate<>(store, Consent.CODEC, Consent.State.NONE, Consent::evolve);
     this.issuer = resources.config().issuer();
     this.tokens = new TokenIssuer(issuer,
