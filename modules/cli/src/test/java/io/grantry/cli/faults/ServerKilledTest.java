@@ -32,6 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -141,6 +142,7 @@ class ServerKilledTest {
 
     // Load: four clients, each mostly client_credentials and every fourth request a refresh rotation.
     ConcurrentLinkedQueue<String> acknowledged = new ConcurrentLinkedQueue<>();
+    CountDownLatch enoughBeforeTheKill = new CountDownLatch(300);
     AtomicBoolean stop = new AtomicBoolean();
     ExecutorService load = Executors.newFixedThreadPool(4);
     for (int t = 0; t < 4; t++) {
@@ -157,6 +159,7 @@ class ServerKilledTest {
           if (r.statusCode() == 200) {
             JsonObject body = new JsonObject(r.body());
             acknowledged.add(body.getString("access_token"));
+            enoughBeforeTheKill.countDown();
             if (body.containsKey("refresh_token")) {
               refresh = body.getString("refresh_token");
             }
@@ -165,10 +168,7 @@ class ServerKilledTest {
         return null;
       });
     }
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (acknowledged.size() < 300 && System.nanoTime() < deadline) {
-      Thread.sleep(20); // polling a counter the load threads fill
-    }
+    enoughBeforeTheKill.await(60, TimeUnit.SECONDS);
     assertThat(acknowledged.size()).as("tokens issued before the kill").isGreaterThanOrEqualTo(300);
 
     first.destroyForcibly(); // SIGKILL on Linux: no shutdown hook, no graceful close
