@@ -19,7 +19,6 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.BodyHandler;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,7 +41,7 @@ public final class RevocationRoutes implements RouteGroup {
 
   @Override
   public void mount(Router router) {
-    router.post("/revoke").handler(BodyHandler.create(false).setBodyLimit(16 * 1024)).handler(this::revoke);
+    router.post("/revoke").handler(io.grantry.server.http.FormBody.limit(16 * 1024)).handler(this::revoke);
   }
 
   private void revoke(RoutingContext ctx) {

@@ -1,6 +1,7 @@
 package io.grantry.server.token;
 
 import io.grantry.domain.oauth.OAuthError;
+import io.grantry.server.http.FormBody;
 import io.grantry.server.http.OAuthResponses;
 import io.vertx.core.MultiMap;
 import io.vertx.ext.web.RoutingContext;
@@ -11,16 +12,10 @@ final class TokenRequests {
 
   /** The form, or null after answering invalid_request for a wrong content type or a repeated parameter. */
   static MultiMap form(RoutingContext ctx) {
-    String contentType = ctx.request().getHeader("Content-Type");
-    if (contentType == null || !contentType.toLowerCase().startsWith("application/x-www-form-urlencoded")) {
-      OAuthResponses.error(ctx, OAuthError.invalidRequest("the body must be application/x-www-form-urlencoded"), false);
+    MultiMap form = parsed(ctx);
+    if (form == null) {
       return null;
     }
-    if (!wellEncoded(ctx)) {
-      OAuthResponses.error(ctx, OAuthError.invalidRequest("the body is not validly percent-encoded UTF-8"), false);
-      return null;
-    }
-    MultiMap form = ctx.request().formAttributes();
     for (String name : form.names()) {
       if (form.getAll(name).size() > 1) {
         OAuthResponses.error(ctx, OAuthError.invalidRequest("the parameter " + name + " is repeated"), false);
@@ -31,37 +26,22 @@ final class TokenRequests {
   }
 
   /**
-   * Whether the body is a well-formed application/x-www-form-urlencoded payload: every '%' starts
-   * a two-digit hex escape and the decoded bytes are UTF-8. The form decoder is lenient (a stray
-   * '%' stays a '%'), so a malformed value would otherwise reach the grant as something else.
+   * The body read by {@link FormBody} parsed as a form (repeats kept), or null after answering
+   * invalid_request for a wrong content type or a body that is not validly percent-encoded UTF-8.
    */
-  static boolean wellEncoded(RoutingContext ctx) {
-    io.vertx.core.buffer.Buffer body = ctx.body().buffer();
-    if (body == null) {
-      return true;
-    }
-    byte[] raw = body.getBytes();
-    java.io.ByteArrayOutputStream decoded = new java.io.ByteArrayOutputStream(raw.length);
-    for (int i = 0; i < raw.length; i++) {
-      byte b = raw[i];
-      if (b == '%') {
-        if (i + 2 >= raw.length || Character.digit(raw[i + 1], 16) < 0 || Character.digit(raw[i + 2], 16) < 0) {
-          return false;
-        }
-        decoded.write(Character.digit(raw[i + 1], 16) * 16 + Character.digit(raw[i + 2], 16));
-        i += 2;
-      } else {
-        decoded.write(b == '&' || b == '=' ? ' ' : b);
-      }
+  static MultiMap parsed(RoutingContext ctx) {
+    String contentType = ctx.request().getHeader("Content-Type");
+    if (contentType == null || !contentType.regionMatches(true, 0, FORM, 0, FORM.length())) {
+      OAuthResponses.error(ctx, OAuthError.invalidRequest("the body must be application/x-www-form-urlencoded"), false);
+      return null;
     }
     try {
-      java.nio.charset.StandardCharsets.UTF_8.newDecoder()
-          .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
-          .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
-          .decode(java.nio.ByteBuffer.wrap(decoded.toByteArray()));
-      return true;
-    } catch (java.nio.charset.CharacterCodingException e) {
-      return false;
+      return FormBody.parse(FormBody.body(ctx));
+    } catch (FormBody.MalformedFormException e) {
+      OAuthResponses.error(ctx, OAuthError.invalidRequest(e.getMessage()), false);
+      return null;
     }
   }
+
+  private static final String FORM = "application/x-www-form-urlencoded";
 }

@@ -13,7 +13,6 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.BodyHandler;
 import java.util.Map;
 import java.util.Set;
 
@@ -78,20 +77,14 @@ public final class TokenRoutes implements RouteGroup {
 
   @Override
   public void mount(Router router) {
-    router.post("/token").handler(BodyHandler.create(false).setBodyLimit(16 * 1024)).handler(this::token);
+    router.post("/token").handler(io.grantry.server.http.FormBody.limit(16 * 1024)).handler(this::token);
   }
 
   private void token(RoutingContext ctx) {
-    String contentType = ctx.request().getHeader("Content-Type");
-    if (contentType == null || !contentType.toLowerCase().startsWith("application/x-www-form-urlencoded")) {
-      OAuthResponses.error(ctx, OAuthError.invalidRequest("the body must be application/x-www-form-urlencoded"), false);
+    MultiMap form = TokenRequests.parsed(ctx);
+    if (form == null) {
       return;
     }
-    if (!TokenRequests.wellEncoded(ctx)) {
-      OAuthResponses.error(ctx, OAuthError.invalidRequest("the body is not validly percent-encoded UTF-8"), false);
-      return;
-    }
-    MultiMap form = ctx.request().formAttributes();
     for (String name : SINGLE) {
       if (form.getAll(name).size() > 1) {
         OAuthResponses.error(ctx, OAuthError.invalidRequest("the parameter " + name + " is repeated"), false);

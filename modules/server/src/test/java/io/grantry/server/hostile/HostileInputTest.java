@@ -270,6 +270,42 @@ class HostileInputTest {
     }
   }
 
+  @Example
+  void aRepeatedParameterIsInvalidRequest() throws Exception {
+    // RFC 6749 §3.1: request parameters MUST NOT be included more than once.
+    for (String[] req : List.of(new String[] {"/token", "grant_type=client_credentials&grant_type=client_credentials"},
+        new String[] {"/token", "grant_type=client_credentials&scope=api&scope=api"},
+        new String[] {"/introspect", "token=abc&token=abc"},
+        new String[] {"/revoke", "token=abc&token=def"})) {
+      RawHttp.Response r = post(req[0], basic("web", secret), req[1]);
+      assertThat(r.status()).as(describe(r, req[1])).isEqualTo(400);
+      assertThat(new JsonObject(r.body()).getString("error")).as(req[1]).isEqualTo("invalid_request");
+    }
+  }
+
+  @Example
+  void aChunkedBodyOverTheLimitIs413() throws Exception {
+    // No Content-Length: the limit must hold while the body is read.
+    byte[] big = ("grant_type=client_credentials&scope=" + "a".repeat(20_000)).getBytes(StandardCharsets.US_ASCII);
+    RawHttp.Response r = RawHttp.sendChunked(server.port, "POST", "/token".getBytes(StandardCharsets.US_ASCII), List.of(
+        Map.entry("Authorization", basic("web", secret)),
+        Map.entry("Content-Type", "application/x-www-form-urlencoded".getBytes(StandardCharsets.US_ASCII))),
+        chunked(big));
+    assertThat(r.status()).as(describe(r, "20 KB chunked body")).isEqualTo(413);
+  }
+
+  private static byte[] chunked(byte[] body) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    for (int i = 0; i < body.length; i += 4096) {
+      int n = Math.min(4096, body.length - i);
+      out.writeBytes((Integer.toHexString(n) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+      out.write(body, i, n);
+      out.writeBytes("\r\n".getBytes(StandardCharsets.US_ASCII));
+    }
+    out.writeBytes("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+    return out.toByteArray();
+  }
+
   static RawHttp.Response post(String path, byte[] authorization, String form) throws java.io.IOException {
     return RawHttp.send(server.port, "POST", path.getBytes(StandardCharsets.US_ASCII), List.of(
         Map.entry("Authorization", authorization),

@@ -33,6 +33,15 @@ final class RawHttp {
     return exchange(port, request(method, target, headers, body, "Connection: close\r\n"));
   }
 
+  /** Sends a request whose body is {@code chunked} as given (Transfer-Encoding: chunked, no Content-Length). */
+  static Response sendChunked(int port, String method, byte[] target, java.util.List<Map.Entry<String, byte[]>> headers,
+      byte[] chunked) throws IOException {
+    ByteArrayOutputStream req = new ByteArrayOutputStream();
+    req.write(request(method, target, headers, null, "Connection: close\r\nTransfer-Encoding: chunked\r\n"));
+    req.write(chunked);
+    return exchange(port, req.toByteArray());
+  }
+
   /** The request's bytes, as given (no escaping): request line, Host, {@code extra} header lines, headers, body. */
   private static byte[] request(String method, byte[] target, java.util.List<Map.Entry<String, byte[]>> headers,
       byte[] body, String extra) throws IOException {
