@@ -15,21 +15,24 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.BodyHandler;
 import java.time.Instant;
 import java.util.Optional;
 
 /**
  * {@code POST /introspect} (RFC 7662), answered from the token-state projection, which the
- * revoking append updates in its own transaction: a revocation is seen at once. Active JWT
- * answers are kept briefly in memory ({@link IntrospectionCache}: a revocation through this
- * process is seen at once, one through another instance within 500 ms by default). Callers must
+ * revoking append updates in its own transaction: a revocation is seen at once. Active JWT and
+ * opaque access token answers are kept briefly in memory ({@link IntrospectionCache}: a
+ * revocation through this process is seen at once, one through another instance within 500 ms
+ * by default; opaque answers are kept by the token's jti, which holds only the hash of its secret). Callers must
  * authenticate with a secret. A client sees its own tokens; one registered with the
  * {@code introspect} permission sees all. Anything else is exactly {@code {"active": false}}.
  * Opaque access tokens are answered like JWTs (same claims), found by the hash of their secret.
  */
 public final class IntrospectionRoutes implements RouteGroup {
   private static final JsonObject INACTIVE = new JsonObject().put("active", false);
+  /** The "verifier" of cached opaque answers (they need no key set) and their keys' prefix (no JWT starts so). */
+  private static final Object OPAQUE = new Object();
+  private static final String OPAQUE_KEY_PREFIX = "opaque:";
   private final OAuthServices s;
   private final ClientAuthenticator authenticator;
   private final TokenState state;
@@ -42,7 +45,7 @@ public final class IntrospectionRoutes implements RouteGroup {
 
   @Override
   public void mount(Router router) {
-    router.post("/introspect").handler(BodyHandler.create(false).setBodyLimit(16 * 1024)).handler(this::introspect);
+    router.post("/introspect").handler(io.grantry.server.http.FormBody.limit(16 * 1024)).handler(this::introspect);
   }
 
   private void introspect(RoutingContext ctx) {
@@ -79,9 +82,21 @@ public final class IntrospectionRoutes implements RouteGroup {
     Optional<String> opaqueJti = GrantTokens.opaqueJtiOf(token);
     if (opaqueJti.isPresent()) {
       // An opaque access token: its jti is the grant id and the hash of its secret, the row's key.
+      // Cached like a JWT's answer, by its jti (the hash of its secret, never the secret itself).
       String jti = opaqueJti.get();
+      IntrospectionCache cache = s.resources.introspectionCache();
+      String key = OPAQUE_KEY_PREFIX + jti;
+      JsonObject cached = cache.get(key, OPAQUE, now);
+      if (cached != null) {
+        return Future.succeededFuture(cached);
+      }
+      long generation = cache.generation();
       return state.accessToken(jti).map(t -> t.filter(x -> x.activeAt(now))
-          .map(x -> answer(x, "Bearer").put("jti", jti).put("aud", s.tokens.audience()))
+          .map(x -> {
+            JsonObject active = answer(x, "Bearer").put("jti", jti).put("aud", s.tokens.audience());
+            cache.put(key, OPAQUE, active, x.expiresAt(), generation);
+            return active;
+          })
           .orElse(INACTIVE));
     }
     if (token.chars().filter(c -> c == '.').count() == 2) {

@@ -155,6 +155,34 @@ class AccessTokenFormatTest {
     assertThat(fx.postForm("/revoke", "svc-opaque", opaqueSecret, Map.of("token", at)).statusCode()).isEqualTo(200);
   }
 
+  /**
+   * Active opaque answers are cached like JWT ones (IntrospectionCache): a revocation through this
+   * server, and the token's expiry, must still be seen by the very next introspection, by
+   * whichever verticle answers it; a cached answer is still shown only to who may see it.
+   */
+  @Test
+  void cachedOpaqueAnswersFollowRevocationExpiryAndVisibility() {
+    String at = clientCredentials("svc-opaque", opaqueSecret).getString("access_token");
+    for (int i = 0; i < 4; i++) {
+      assertThat(fx.introspect("svc-opaque", opaqueSecret, at).getBoolean("active")).isTrue();
+    }
+    assertThat(fx.introspect("svc-es", es256Secret, at)).isEqualTo(new JsonObject().put("active", false));
+    clock.advance(Duration.ofSeconds(3601));
+    try {
+      assertThat(fx.introspect("svc-opaque", opaqueSecret, at)).isEqualTo(new JsonObject().put("active", false));
+    } finally {
+      clock.advance(Duration.ofSeconds(-3601));
+    }
+    for (int i = 0; i < 4; i++) {
+      assertThat(fx.introspect("svc-opaque", opaqueSecret, at).getBoolean("active")).isTrue();
+    }
+    assertThat(fx.postForm("/revoke", "svc-opaque", opaqueSecret, Map.of("token", at)).statusCode()).isEqualTo(200);
+    for (int i = 0; i < 4; i++) {
+      assertThat(fx.introspect("svc-opaque", opaqueSecret, at)).isEqualTo(new JsonObject().put("active", false));
+      assertThat(fx.introspect("rs", rsSecret, at)).isEqualTo(new JsonObject().put("active", false));
+    }
+  }
+
   @Test
   void anOpaqueTokenExpires() {
     String at = clientCredentials("svc-opaque", opaqueSecret).getString("access_token");
