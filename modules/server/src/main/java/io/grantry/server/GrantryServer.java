@@ -81,7 +81,10 @@ public final class GrantryServer {
     pruner.start();
   }
 
-  /** A Vert.x instance whose HTTP and pool metrics go to {@code registry}. */
+  /**
+   * A Vert.x instance whose HTTP and pool metrics go to {@code registry} (the HTTP server's
+   * request meters through {@link io.grantry.server.ops.HttpServerMeters}).
+   */
   public static Vertx createVertx(PrometheusMeterRegistry registry) {
     MicrometerMetricsOptions metrics = new MicrometerMetricsOptions()
         .setEnabled(true)
@@ -90,7 +93,7 @@ public final class GrantryServer {
         // Netty's native epoll transport where it loads (Linux x86-64): fewer copies and
         // syscalls than NIO; elsewhere Vert.x stays on NIO.
         .with(new VertxOptions().setMetricsOptions(metrics).setPreferNativeTransport(true))
-        .withMetrics(new MicrometerMetricsFactory(registry))
+        .withMetrics(io.grantry.server.ops.HttpServerMeters.factory(new MicrometerMetricsFactory(registry), registry))
         .build();
   }
 

@@ -50,6 +50,8 @@ class OpsDashboardTest {
     fx.token("dash-web", secret, Map.of("grant_type", "client_credentials"));
     fx.token("dash-web", "wrong", Map.of("grant_type", "client_credentials"));
     fx.introspect("dash-web", secret, t.getString("access_token"));
+    assertThat(OAuthFixtures.HTTP.send(HttpRequest.newBuilder(URI.create(server.url("/no-such-page"))).build(),
+        HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(404);
     HttpResponse<String> r = OAuthFixtures.HTTP.send(HttpRequest.newBuilder(URI.create(server.url("/metrics"))).build(),
         HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).isEqualTo(200);
@@ -125,6 +127,17 @@ class OpsDashboardTest {
         .containsPattern("(?m)^grantry_client_auth_failures_total\\{endpoint=\"token\",?\\} 1\\.0$")
         .containsPattern("(?m)^grantry_ready 1\\.0$")
         .containsPattern("(?m)^vertx_http_server_response_time_seconds_bucket\\{.*route=\"/token\".*le=\"0\\.025\".*\\} ");
+  }
+
+  /** The request meters (io.grantry.server.ops.HttpServerMeters): each request counted once, by route, method and status. */
+  @Test
+  void theHttpMetersCountEachRequestOnceByRouteMethodAndStatus() {
+    assertThat(scrape)
+        .containsPattern("(?m)^vertx_http_server_requests_total\\{code=\"401\",method=\"POST\",route=\"/token\",?\\} 1\\.0$")
+        .containsPattern("(?m)^vertx_http_server_response_time_seconds_count\\{code=\"401\",method=\"POST\",route=\"/token\",?\\} 1$")
+        .containsPattern("(?m)^vertx_http_server_requests_total\\{code=\"200\",method=\"POST\",route=\"/introspect\",?\\} 1\\.0$")
+        .containsPattern("(?m)^vertx_http_server_requests_total\\{code=\"404\",method=\"GET\",route=\"\",?\\} 1\\.0$")
+        .containsPattern("(?m)^vertx_http_server_active_requests\\{method=\"POST\",?\\} 0\\.0$");
   }
 
   private static void assertExposed(Set<String> named) {
