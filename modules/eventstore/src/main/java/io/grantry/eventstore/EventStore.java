@@ -270,7 +270,7 @@ public final class EventStore {
     // there is no head to lock: the insert's ON CONFLICT catches the rare collision, which is
     // then decided again with the lock. Saves a round trip on the hottest paths.
     boolean allNew = batch.stream().allMatch(p -> p.expected.equals(ExpectedVersion.NO_STREAM) && p.attempts == 0);
-    return pool.withTransaction(conn -> (allNew
+    return pool.withConnection(conn -> inTransaction(conn, () -> (allNew
             ? Future.succeededFuture(Map.<String, Head>of())
             : conn.preparedQuery(LOCK_HEADS).execute(Tuple.of(streamIds)).map(rows -> {
               Map<String, Head> locked = new HashMap<>();
@@ -288,11 +288,39 @@ public final class EventStore {
                   .compose(written -> plan.recorded(written, now))
                   .compose(recorded -> applyInline(conn, recorded))
                   .map(v -> plan);
-            }))
+            })))
         .onSuccess(this::settle)
         .onFailure(err -> retryOrFail(batch, err))
         .<Void>mapEmpty()
         .otherwiseEmpty();
+  }
+
+  /**
+   * Runs {@code work} in a transaction of its own on {@code conn}, sending BEGIN together with the
+   * work's first statement instead of waiting for BEGIN's answer first (vertx-sql-client's
+   * {@code withTransaction} waits): a batch of fresh streams (client_credentials tokens, codes)
+   * then costs three round trips (BEGIN and the insert; the inline projections; COMMIT) instead
+   * of four or more. COMMIT is sent only after every statement of the work succeeded; on any
+   * failure the transaction is rolled back before the connection goes back to the pool. A
+   * failed BEGIN fails the statements sent after it, so the work cannot run outside the transaction
+   * unnoticed: its result is used only when BEGIN succeeded too.
+   */
+  private static <T> Future<T> inTransaction(SqlConnection conn, java.util.function.Supplier<Future<T>> work) {
+    Future<Void> begin = conn.query("BEGIN").execute().mapEmpty();
+    Future<T> done;
+    try {
+      done = work.get();
+    } catch (RuntimeException e) {
+      done = Future.failedFuture(e);
+    }
+    Future<T> result = done;
+    return Future.join(begin, result).transform(ar -> {
+      if (ar.succeeded()) {
+        return conn.query("COMMIT").execute().map(r -> result.result());
+      }
+      Throwable cause = begin.failed() ? begin.cause() : result.cause();
+      return conn.query("ROLLBACK").execute().transform(ignored -> Future.<T>failedFuture(cause));
+    });
   }
 
   private Future<Void> applyInline(SqlConnection conn, List<RecordedEvent> recorded) {

@@ -240,6 +240,44 @@ class EventStoreTest {
     await(failing.close());
   }
 
+  /**
+   * The batch's transaction is opened and closed by the store itself (BEGIN sent with the first
+   * statement): after a failed batch the connection must go back to the pool rolled back, so the
+   * next batch on the same (only) connection commits, and what it commits is seen by others.
+   */
+  @Test
+  void aFailedBatchLeavesItsConnectionOutsideAnyTransaction() throws Exception {
+    Pool single = PgBuilder.pool().with(new PoolOptions().setMaxSize(1)).connectingTo(db.connectOptions()).using(vertx).build();
+    try {
+      EventStore failing = EventStore.create(vertx, single, EventStoreOptions.defaults());
+      failing.addInlineProjection(new InlineProjection() {
+        @Override
+        public String name() {
+          return "broken";
+        }
+
+        @Override
+        public Future<Void> apply(io.vertx.sqlclient.SqlConnection tx, List<RecordedEvent> events) {
+          return tx.query("SELECT * FROM no_such_table").execute().mapEmpty();
+        }
+      });
+      assertThatThrownBy(() -> await(failing.append("tx-a", ExpectedVersion.NO_STREAM, event("x.v1", 1))))
+          .hasMessageContaining("no_such_table");
+      EventStore healthy = EventStore.create(vertx, single, EventStoreOptions.defaults());
+      assertThat(await(healthy.append("tx-b", ExpectedVersion.NO_STREAM, event("x.v1", 1))).version()).isEqualTo(1);
+      assertThat(await(healthy.append("tx-b", ExpectedVersion.exactly(1), event("x.v1", 2))).version()).isEqualTo(2);
+      // Read through another pool: committed, not merely visible inside a transaction left open.
+      assertThat(await(store.readStream("tx-b"))).hasSize(2);
+      assertThat(await(store.readStream("tx-a"))).isEmpty();
+      assertThat(await(single.query("SELECT now() = statement_timestamp() AS outside").execute())
+          .iterator().next().getBoolean("outside")).isTrue();
+      await(failing.close());
+      await(healthy.close());
+    } finally {
+      await(single.close());
+    }
+  }
+
   @Test
   void theHeadIsTheLastEventInCommitOrderEvenWhenPositionsAreOutOfOrder() throws Exception {
     // A transaction that takes its id first but inserts last: its events get the higher positions
