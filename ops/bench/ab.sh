@@ -7,13 +7,13 @@
 # other work, CPU per request is the steadier of the two figures.
 #
 # Usage: ops/bench/ab.sh WORKLOAD [seconds=8] [rounds=3] [connections=64]
-#   WORKLOAD: cc-es256 | cc-rs256 | introspect
+#   WORKLOAD: cc-es256 | cc-rs256 | cc-opaque | introspect (an ES256 JWT) | introspect-opaque
 #   A_JAR / B_JAR     the jars to compare (default: modules/cli/target/grantry.jar for both)
 #   A_JAVA / B_JAVA   JVM options of each side (default: -Xms256m -Xmx512m)
 #   A_ENV / B_ENV     extra environment of each side, e.g. "GRANTRY_APPEND_MAX_BATCH=64"
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-WORKLOAD=${1:?workload: cc-es256 | cc-rs256 | introspect}
+WORKLOAD=${1:?workload: cc-es256 | cc-rs256 | cc-opaque | introspect | introspect-opaque}
 SECS=${2:-8}
 ROUNDS=${3:-3}
 CONN=${4:-64}

@@ -38,14 +38,16 @@ bench_client() {
 }
 
 # bench_seed SIDE WORKLOAD: registers a client and writes $WORK/SIDE/{wrk.lua,url} for the workload
-# (cc-es256, cc-rs256: client_credentials; introspect: one ES256 JWT introspected by its client).
+# (cc-es256, cc-rs256, cc-opaque: client_credentials; introspect (or introspect-jwt): one ES256
+# JWT introspected by its client; introspect-opaque: one opaque access token likewise).
 bench_seed() {
-  local dir="$WORK/$1" workload=$2 port alg=ES256 secret body path=/token
+  local dir="$WORK/$1" workload=$2 port alg=ES256 secret body path=/token extra=""
   port=$(cat "$dir/port")
   [ "$workload" = cc-rs256 ] && alg=RS256
-  secret=$(bench_client "$1" bench "$alg" '["client_credentials"]')
+  case "$workload" in cc-opaque|introspect-opaque) extra=',"access_token_format":"opaque"' ;; esac
+  secret=$(bench_client "$1" bench "$alg" '["client_credentials"]' "$extra")
   body="grant_type=client_credentials&scope=api"
-  if [ "$workload" = introspect ]; then
+  if [ "${workload#introspect}" != "$workload" ]; then
     body="token=$(curl -sf -u "bench:$secret" "http://127.0.0.1:$port/token" -d grant_type=client_credentials -d scope=api \
       | python3 -c "import json,sys;print(json.load(sys.stdin)['access_token'])")"
     path=/introspect
