@@ -11,6 +11,7 @@
 #   A_JAR / B_JAR     the jars to compare (default: modules/cli/target/grantry.jar for both)
 #   A_JAVA / B_JAVA   JVM options of each side (default: -Xms256m -Xmx512m)
 #   A_ENV / B_ENV     extra environment of each side, e.g. "GRANTRY_APPEND_MAX_BATCH=64"
+#   WARMUP            seconds of warm-up load on each side before the first round (default: seconds)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 WORKLOAD=${1:?workload: cc-es256 | cc-rs256 | cc-opaque | introspect | introspect-opaque}
@@ -41,9 +42,9 @@ bench_seed A "$WORKLOAD"
 bench_seed B "$WORKLOAD"
 
 round() { bench_round "$1" "$2" "$CONN"; }
-# Warm-up (JIT) of both sides.
-round A "$SECS" >/dev/null
-round B "$SECS" >/dev/null
+# Warm-up (JIT) of both sides: WARMUP seconds each (default: one round's length).
+round A "${WARMUP:-$SECS}" >/dev/null
+round B "${WARMUP:-$SECS}" >/dev/null
 
 med() { bench_median "$@"; }
 declare -a AR BR AP BP AC BC

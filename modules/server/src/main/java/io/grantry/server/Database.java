@@ -38,8 +38,43 @@ public final class Database implements AutoCloseable {
       }
       return new Database(s, null);
     }
-    EmbeddedPostgres pg = EmbeddedPostgres.builder().build().start(embeddedDataDir(config), 0);
+    EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder();
+    embeddedSettings(config.raw().getString("GRANTRY_EMBEDDED_PG_SETTINGS")).forEach(builder::setting);
+    EmbeddedPostgres pg = builder.build().start(embeddedDataDir(config), 0);
     return new Database(pg.settings("postgres"), pg);
+  }
+
+  /** Settings that would let a commit be acknowledged before it is on disk: never accepted. */
+  private static final java.util.Set<String> DURABILITY = java.util.Set.of("fsync", "synchronous_commit",
+      "full_page_writes", "wal_level", "data_sync_retry");
+
+  /**
+   * GRANTRY_EMBEDDED_PG_SETTINGS: {@code name=value} pairs separated by ';' or ',' passed to the
+   * embedded PostgreSQL (e.g. {@code max_wal_size=4GB;wal_compression=lz4}), for tuning and
+   * benchmarks; the durability settings are refused.
+   */
+  static java.util.Map<String, String> embeddedSettings(String value) {
+    java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+    if (value == null || value.isBlank()) {
+      return out;
+    }
+    for (String pair : value.split("[;,]")) {
+      if (pair.isBlank()) {
+        continue;
+      }
+      int eq = pair.indexOf('=');
+      String name = eq < 0 ? pair.trim() : pair.substring(0, eq).trim().toLowerCase(java.util.Locale.ROOT);
+      if (eq < 0 || !name.matches("[a-z_][a-z0-9_.]*") || pair.substring(eq + 1).isBlank()) {
+        throw new ConfigException("GRANTRY_EMBEDDED_PG_SETTINGS: expected name=value pairs separated by ';', got '"
+            + pair.trim() + "'");
+      }
+      if (DURABILITY.contains(name)) {
+        throw new ConfigException("GRANTRY_EMBEDDED_PG_SETTINGS: " + name
+            + " cannot be changed (every token's event is committed to disk before its answer)");
+      }
+      out.put(name, pair.substring(eq + 1).trim());
+    }
+    return out;
   }
 
   /** A URL without user info takes GRANTRY_DB_USER as its user. */
