@@ -218,6 +218,47 @@ class EventStoreTest {
     await(slow.close());
   }
 
+  /**
+   * A follower in another process is woken by NOTIFY (its poll here is an hour away), and the
+   * NOTIFY's asynchronous commit is its transaction's alone: the connection it used goes back to
+   * the pool with synchronous_commit on, so the next append on it still waits for the disk.
+   */
+  @Test
+  void anotherProcessesFollowerIsWokenByNotifyAndAppendsStaySynchronous() throws Exception {
+    Pool single = PgBuilder.pool().with(new PoolOptions().setMaxSize(1)).connectingTo(db.connectOptions()).using(vertx).build();
+    EventStore follower = EventStore.create(vertx, pool, EventStoreOptions.defaults()
+        .withListenOptions(db.connectOptions()).withPollInterval(Duration.ofHours(1)));
+    EventStore writer = EventStore.create(vertx, single, EventStoreOptions.defaults());
+    try {
+      GlobalPosition start = await(store.head());
+      Promise<Void> seen = Promise.promise();
+      follower.subscribe(start, 100, events -> {
+        if (events.stream().anyMatch(e -> e.streamId().equals("notified"))) {
+          seen.tryComplete();
+        }
+        return Future.succeededFuture();
+      });
+      // Append only once the follower listens, so that what wakes it is the NOTIFY (or, should the
+      // append win the race with LISTEN's own catch-up read, that read): never the hourly poll.
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      while (await(pool.query("SELECT count(*) FROM pg_stat_activity WHERE query = 'LISTEN " + EventStore.CHANNEL + "'")
+          .execute()).iterator().next().getLong(0) == 0) {
+        if (System.nanoTime() > deadline) {
+          throw new AssertionError("the follower did not LISTEN within 20 s");
+        }
+        Thread.onSpinWait();
+      }
+      await(writer.append("notified", ExpectedVersion.NO_STREAM, event("x.v1", 1)));
+      await(seen.future());
+      assertThat(await(single.query("SHOW synchronous_commit").execute()).iterator().next().getString(0))
+          .isEqualTo("on");
+    } finally {
+      await(follower.close());
+      await(writer.close());
+      await(single.close());
+    }
+  }
+
   @Test
   void aFailingInlineProjectionRollsBackTheAppend() throws Exception {
     EventStore failing = EventStore.create(vertx, pool, EventStoreOptions.defaults());
