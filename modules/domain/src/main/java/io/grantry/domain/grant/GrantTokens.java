@@ -49,9 +49,12 @@ public final class GrantTokens {
 
   /** Separates the grant id from the secret in an opaque access token. */
   public static final char OPAQUE_SEPARATOR = '~';
-  /** No '.' in a grant id: the first '.' of a token ends it. */
-  private static final Pattern GRANT_ID = Pattern.compile("[A-Za-z0-9_-]{1," + MAX_GRANT_ID_LENGTH + "}");
-  private static final Pattern JTI_SUFFIX = Pattern.compile("[A-Za-z0-9._~-]+");
+  /*
+   * A grant id is [A-Za-z0-9_-]{1,64} (no '.': the first '.' of a token ends it) and a jti's suffix
+   * [A-Za-z0-9._~-]+. Checked by a loop over the characters rather than a regular expression:
+   * every token issued and every event of a grant checks them, and the matchers were 2.5% of a
+   * client_credentials request's CPU (GrantTokensTest compares the two on random strings).
+   */
   /** An unpadded base64url SHA-256: 43 characters, the last with two zero bits. */
   private static final Pattern HASH = Pattern.compile("[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]");
 
@@ -65,7 +68,15 @@ public final class GrantTokens {
   }
 
   public static boolean isGrantId(String value) {
-    return value != null && GRANT_ID.matcher(value).matches();
+    if (value == null || value.isEmpty() || value.length() > MAX_GRANT_ID_LENGTH) {
+      return false;
+    }
+    for (int i = 0; i < value.length(); i++) {
+      if (!base64UrlChar(value.charAt(i))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** {@code <grantId>.<secret>}. */
@@ -148,8 +159,24 @@ public final class GrantTokens {
 
   /** True if {@code jti} is {@code <grantId>.<unique>} for this grant, at most {@value #MAX_JTI_LENGTH} characters. */
   public static boolean isJtiOf(String grantId, String jti) {
-    return isGrantId(grantId) && jti != null && jti.length() <= MAX_JTI_LENGTH && jti.startsWith(grantId + ".")
-        && jti.length() > grantId.length() + 1 && JTI_SUFFIX.matcher(jti.substring(grantId.length() + 1)).matches();
+    return isGrantId(grantId) && jti != null && jti.length() <= MAX_JTI_LENGTH
+        && jti.length() > grantId.length() + 1 && jti.startsWith(grantId) && jti.charAt(grantId.length()) == '.'
+        && jtiSuffix(jti, grantId.length() + 1);
+  }
+
+  private static boolean jtiSuffix(String jti, int from) {
+    for (int i = from; i < jti.length(); i++) {
+      char c = jti.charAt(i);
+      if (!base64UrlChar(c) && c != '.' && c != '~') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** [A-Za-z0-9_-] */
+  private static boolean base64UrlChar(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
   }
 
   /** {@code BASE64URL(SHA-256(UTF-8(secret)))}, the only form in which a secret is stored. */

@@ -81,4 +81,38 @@ class GrantTokensTest {
     assertThatThrownBy(() -> GrantTokens.opaqueAccessToken("g-1", "has.dot")).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> GrantTokens.opaqueAccessToken("g.1", "abc")).isInstanceOf(IllegalArgumentException.class);
   }
+
+  /** The character loops say what the regular expressions they replaced said, on random strings. */
+  @Test
+  void grantIdsAndJtisAreCheckedAsTheRegularExpressionsSay() {
+    java.util.regex.Pattern grantId = java.util.regex.Pattern.compile("[A-Za-z0-9_-]{1,64}");
+    java.util.regex.Pattern suffix = java.util.regex.Pattern.compile("[A-Za-z0-9._~-]+");
+    String alphabet = "aZ09_-.~+/=% \u00e9\u0000zA9";
+    java.util.Random random = new java.util.Random(42);
+    int accepted = 0;
+    for (int n = 0; n < 20_000; n++) {
+      StringBuilder b = new StringBuilder();
+      int len = random.nextInt(n % 2 == 0 ? 8 : 80);
+      for (int i = 0; i < len; i++) {
+        // Mostly base64url characters, so that both answers come up often.
+        b.append(random.nextInt(4) > 0 ? "abcXYZ019_-".charAt(random.nextInt(11)) : alphabet.charAt(random.nextInt(alphabet.length())));
+      }
+      String s = b.toString();
+      boolean expected = grantId.matcher(s).matches();
+      assertThat(GrantTokens.isGrantId(s)).as("isGrantId(%s)", s).isEqualTo(expected);
+      accepted += expected ? 1 : 0;
+      int dot = s.indexOf('.');
+      if (dot > 0) {
+        String g = s.substring(0, dot);
+        boolean jti = grantId.matcher(g).matches() && s.length() <= GrantTokens.MAX_JTI_LENGTH
+            && s.length() > g.length() + 1 && suffix.matcher(s.substring(dot + 1)).matches();
+        assertThat(GrantTokens.isJtiOf(g, s)).as("isJtiOf(%s, %s)", g, s).isEqualTo(jti);
+      }
+    }
+    assertThat(accepted).isBetween(1_000, 19_000);
+    assertThat(GrantTokens.isGrantId("a".repeat(64))).isTrue();
+    assertThat(GrantTokens.isGrantId("a".repeat(65))).isFalse();
+    assertThat(GrantTokens.isJtiOf("abc", "abcd.x")).isFalse();
+    assertThat(GrantTokens.isJtiOf("abc", "abc.x~y.z")).isTrue();
+  }
 }
