@@ -79,7 +79,7 @@ public final class Aggregate<S, E> {
     S state = initial;
     JsonObject meta = metadata.toJson();
     for (E e : events) {
-      out.add(new NewEvent(UUID.randomUUID(), codec.type(e), codec.toJson(e), meta));
+      out.add(new NewEvent(UUID.randomUUID(), codec.type(e), encode(e), meta));
       state = evolve.apply(state, e);
     }
     S after = state;
@@ -104,7 +104,7 @@ public final class Aggregate<S, E> {
       List<NewEvent> out = new ArrayList<>(events.size());
       S state = loaded.state();
       for (E e : events) {
-        out.add(new NewEvent(UUID.randomUUID(), codec.type(e), codec.toJson(e), metadata.toJson()));
+        out.add(new NewEvent(UUID.randomUUID(), codec.type(e), encode(e), metadata.toJson()));
         state = evolve.apply(state, e);
       }
       S after = state;
@@ -114,6 +114,15 @@ public final class Aggregate<S, E> {
               ? attempt(streamId, decide, metadata, n + 1)
               : Future.failedFuture(err));
     });
+  }
+
+  /** The event's payload; grant events are remembered for the token-state projection ({@link EncodedEvents}). */
+  private JsonObject encode(E e) {
+    JsonObject json = codec.toJson(e);
+    if (e instanceof io.grantry.domain.grant.GrantEvent) {
+      EncodedEvents.remember(json, e);
+    }
+    return json;
   }
 
   /** Who asked and in which request: recorded with every event (never a secret). */

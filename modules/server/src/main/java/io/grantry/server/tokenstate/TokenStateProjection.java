@@ -12,6 +12,7 @@ import io.grantry.domain.grant.RefreshTokenRotated;
 import io.grantry.eventstore.RecordedEvent;
 import io.grantry.projections.Projection;
 import io.grantry.projections.TableNames;
+import io.grantry.server.app.EncodedEvents;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlConnection;
@@ -119,7 +120,7 @@ public final class TokenStateProjection implements Projection {
       if (!re.streamId().startsWith(GrantTokens.STREAM_PREFIX)) {
         continue;
       }
-      for (var st : statements(GrantEventCodec.INSTANCE.fromJson(re.type(), re.payload()))) {
+      for (var st : statements(decoded(re))) {
         byKind.computeIfAbsent(st.getKey(), k -> new LinkedHashMap<>()).putIfAbsent(st.getValue().getValue(0), st.getValue());
       }
     }
@@ -134,6 +135,12 @@ public final class TokenStateProjection implements Projection {
       }
     }
     return sent.isEmpty() ? Future.succeededFuture() : Future.all(sent).mapEmpty();
+  }
+
+  /** The event, decoded unless the appending aggregate just encoded it in this thread ({@link EncodedEvents}). */
+  static GrantEvent decoded(RecordedEvent re) {
+    Object known = EncodedEvents.take(re.payload());
+    return known instanceof GrantEvent g ? g : GrantEventCodec.INSTANCE.fromJson(re.type(), re.payload());
   }
 
   /** The kind's statement over arrays ($1 the keys, the others their values, as in {@link #sql}). */
