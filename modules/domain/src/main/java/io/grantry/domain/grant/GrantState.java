@@ -3,13 +3,13 @@ package io.grantry.domain.grant;
 import io.grantry.domain.client.GrantType;
 import io.grantry.domain.oauth.Scopes;
 import java.time.Instant;
-import java.util.Collections;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import org.pcollections.HashTreePSet;
+import org.pcollections.OrderedPMap;
+import org.pcollections.PSet;
 
 /**
  * A grant as its events leave it: nothing yet, a code waiting to be redeemed, an active grant
@@ -88,6 +88,11 @@ public sealed interface GrantState permits GrantState.Empty, GrantState.CodeIssu
    * @param accessTokens         access tokens by {@code jti}, in order of issue
    * @param expiresAt            the absolute cap, if one was configured at redemption
    * @param grantedAt            when the code was redeemed or the client_credentials token issued
+   *
+   * <p>The set of rotated hashes and the map of access tokens are persistent collections
+   * (pcollections): each rotation adds one of each in O(log n), sharing the rest with the state
+   * before it. With copies, folding a grant's stream of n rotations cost O(n²), so the n-th
+   * refresh of a long-lived grant grew slower and slower.
    */
   record Active(
       String grantId,
@@ -111,9 +116,9 @@ public sealed interface GrantState permits GrantState.Empty, GrantState.CodeIssu
       Objects.requireNonNull(scopes, "scopes");
       Objects.requireNonNull(authorization, "authorization");
       Objects.requireNonNull(refreshToken, "refreshToken");
-      rotatedRefreshHashes = Set.copyOf(rotatedRefreshHashes);
+      rotatedRefreshHashes = rotatedRefreshHashes instanceof PSet<String> p ? p : HashTreePSet.from(rotatedRefreshHashes);
       Objects.requireNonNull(lastRotation, "lastRotation");
-      accessTokens = Collections.unmodifiableMap(new LinkedHashMap<>(accessTokens));
+      accessTokens = accessTokens instanceof OrderedPMap<String, AccessToken> m ? m : OrderedPMap.<String, AccessToken>empty().plusAll(accessTokens);
       Objects.requireNonNull(expiresAt, "expiresAt");
       Objects.requireNonNull(grantedAt, "grantedAt");
     }
@@ -130,19 +135,20 @@ public sealed interface GrantState permits GrantState.Empty, GrantState.CodeIssu
     }
 
     Active rotated(RefreshTokenRotated e) {
-      Set<String> rotated = new HashSet<>(rotatedRefreshHashes);
-      rotated.add(e.oldHash());
-      Map<String, AccessToken> tokens = new LinkedHashMap<>(accessTokens);
-      tokens.put(e.accessTokenJti(), new AccessToken(e.accessTokenJti(), e.scopes(), e.accessTokenExpiresAt(), false));
+      Set<String> rotated = ((PSet<String>) rotatedRefreshHashes).plus(e.oldHash());
+      // The grant's own Scopes when the rotation did not narrow them: one instance, not one per token.
+      Scopes granted = e.scopes().equals(scopes) ? scopes : e.scopes();
+      Map<String, AccessToken> tokens = ((OrderedPMap<String, AccessToken>) accessTokens)
+          .plus(e.accessTokenJti(), new AccessToken(e.accessTokenJti(), granted, e.accessTokenExpiresAt(), false));
       return new Active(grantId, kind, clientId, userId, scopes, authorization,
           Optional.of(new RefreshToken(e.newHash(), e.refreshTokenExpiresAt())), rotated, Optional.of(e), tokens,
           expiresAt, grantedAt);
     }
 
     Active withAccessTokenRevoked(String jti) {
-      Map<String, AccessToken> tokens = new LinkedHashMap<>(accessTokens);
-      AccessToken t = tokens.get(jti);
-      tokens.put(jti, new AccessToken(jti, t.scopes(), t.expiresAt(), true));
+      AccessToken t = accessTokens.get(jti);
+      Map<String, AccessToken> tokens = ((OrderedPMap<String, AccessToken>) accessTokens)
+          .plus(jti, new AccessToken(jti, t.scopes(), t.expiresAt(), true));
       return new Active(grantId, kind, clientId, userId, scopes, authorization, refreshToken, rotatedRefreshHashes,
           lastRotation, tokens, expiresAt, grantedAt);
     }
