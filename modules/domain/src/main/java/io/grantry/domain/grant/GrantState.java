@@ -85,7 +85,8 @@ public sealed interface GrantState permits GrantState.Empty, GrantState.CodeIssu
    * @param lastRotation         the latest rotation: the current refresh token's predecessor and
    *                             the access token issued with it, for answering a retry within
    *                             the grace period
-   * @param accessTokens         access tokens by {@code jti}, in order of issue
+   * @param accessTokens         access tokens by {@code jti}, in order of issue (a rotation drops those
+   *                             expired for more than {@link #EXPIRED_ACCESS_TOKEN_MARGIN})
    * @param expiresAt            the absolute cap, if one was configured at redemption
    * @param grantedAt            when the code was redeemed or the client_credentials token issued
    *
@@ -107,6 +108,14 @@ public sealed interface GrantState permits GrantState.Empty, GrantState.CodeIssu
       Map<String, AccessToken> accessTokens,
       Optional<Instant> expiresAt,
       Instant grantedAt) implements GrantState {
+
+    /**
+     * How long after its expiry an access token is still kept in the state (a rotation drops
+     * older ones): longer than any clock difference between server instances, so an
+     * {@link AccessTokenRevoked} decided on one instance never names a token a later rotation
+     * dropped.
+     */
+    public static final java.time.Duration EXPIRED_ACCESS_TOKEN_MARGIN = java.time.Duration.ofMinutes(10);
 
     public Active {
       Objects.requireNonNull(grantId, "grantId");
@@ -138,8 +147,19 @@ public sealed interface GrantState permits GrantState.Empty, GrantState.CodeIssu
       Set<String> rotated = ((PSet<String>) rotatedRefreshHashes).plus(e.oldHash());
       // The grant's own Scopes when the rotation did not narrow them: one instance, not one per token.
       Scopes granted = e.scopes().equals(scopes) ? scopes : e.scopes();
-      Map<String, AccessToken> tokens = ((OrderedPMap<String, AccessToken>) accessTokens)
+      OrderedPMap<String, AccessToken> tokens = ((OrderedPMap<String, AccessToken>) accessTokens)
           .plus(e.accessTokenJti(), new AccessToken(e.accessTokenJti(), granted, e.accessTokenExpiresAt(), false));
+      // Access tokens long expired by the time of this rotation can never again be revoked or
+      // reported live: drop them from the front (the oldest first), so a grant refreshed for years
+      // keeps only its recent ones. The margin covers the clocks of several instances differing.
+      Instant dropBefore = e.rotatedAt().minus(EXPIRED_ACCESS_TOKEN_MARGIN);
+      while (tokens.size() > 1) {
+        AccessToken oldest = tokens.values().iterator().next();
+        if (oldest.expiresAt().isAfter(dropBefore)) {
+          break;
+        }
+        tokens = tokens.minus(oldest.jti());
+      }
       return new Active(grantId, kind, clientId, userId, scopes, authorization,
           Optional.of(new RefreshToken(e.newHash(), e.refreshTokenExpiresAt())), rotated, Optional.of(e), tokens,
           expiresAt, grantedAt);

@@ -53,7 +53,10 @@ class RefreshDecisionTest {
     assertThat(a.refreshToken().orElseThrow().hash()).isEqualTo(refreshHash(1));
     assertThat(a.rotatedRefreshHashes()).containsExactly(refreshHash(0));
     assertThat(a.lastRotation()).contains((RefreshTokenRotated) d.events().get(0));
-    assertThat(a.accessTokens()).containsOnlyKeys(jti(0), jti(1));
+    // jti(0) expired two days before this rotation: the state no longer keeps it.
+    assertThat(a.accessTokens()).containsOnlyKeys(jti(1));
+    Active soon = (Active) apply(active(), refresh(refreshHash(0), 1), REDEEMED.plusSeconds(60));
+    assertThat(soon.accessTokens()).containsOnlyKeys(jti(0), jti(1));
   }
 
   @Test
@@ -235,7 +238,9 @@ class RefreshDecisionTest {
     Active folded = (Active) GrantDecider.replay(events);
     assertThat(folded).isEqualTo(s);
     assertThat(folded.rotatedRefreshHashes()).hasSize(rotations).contains(refreshHash(0), refreshHash(rotations - 1));
-    assertThat(folded.accessTokens()).hasSize(rotations + 1);
+    // Access tokens live an hour: those expired more than the margin before the last rotation are gone.
+    assertThat(folded.accessTokens()).containsKey(jti(rotations)).doesNotContainKey(jti(0))
+        .hasSizeLessThan(rotations).hasSizeGreaterThan(3600);
     assertThat(folded.refreshToken().orElseThrow().hash()).isEqualTo(refreshHash(rotations));
     for (int presented : new int[] {0, 1, rotations / 2, rotations - 1}) {
       Decision<GrantEvent> reuse = GrantDecider.decide(folded, refresh(refreshHash(presented), rotations + 1), now);
