@@ -98,7 +98,7 @@ final class Minting {
         ? Future.succeededFuture(known) : s.users.findById(subject);
     return lookup.map(user -> {
       JsonObject claims = user.map(u -> UserClaims.of(u, scopes)).orElse(new JsonObject());
-      out.put("id_token", s.tokens.idToken(SigningAlgorithm.RS256, subject, client.clientId(), code.nonce().orElse(null),
+      out.put("id_token", s.tokens.idToken(client.metadata().idTokenSignedResponseAlg(), subject, client.clientId(), code.nonce().orElse(null),
           code.authTime(), access, issuedAt, issuedAt.plus(s.idTokenLifetime), claims));
       return out;
     });
