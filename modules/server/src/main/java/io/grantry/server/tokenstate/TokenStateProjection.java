@@ -114,6 +114,19 @@ public final class TokenStateProjection implements Projection {
    */
   @Override
   public Future<Void> apply(SqlConnection tx, TableNames tables, List<RecordedEvent> events) {
+    Map<Kind, Map<Object, Tuple>> byKind = byKind(events);
+    Future<Void> f = Future.succeededFuture();
+    for (Kind k : Kind.values()) {
+      Map<Object, Tuple> rows = byKind.get(k);
+      if (rows != null) {
+        f = f.compose(v -> tx.preparedQuery(setSql(k, tables)).execute(columns(k, rows.values())).mapEmpty());
+      }
+    }
+    return f;
+  }
+
+  /** A batch's rows by kind of statement, only the first row per key within a kind (see {@link #apply}). */
+  static Map<Kind, Map<Object, Tuple>> byKind(List<RecordedEvent> events) {
     Map<Kind, Map<Object, Tuple>> byKind = new EnumMap<>(Kind.class);
     for (RecordedEvent re : events) {
       if (!re.streamId().startsWith(GrantTokens.STREAM_PREFIX)) {
@@ -123,14 +136,13 @@ public final class TokenStateProjection implements Projection {
         byKind.computeIfAbsent(st.getKey(), k -> new LinkedHashMap<>()).putIfAbsent(st.getValue().getValue(0), st.getValue());
       }
     }
-    Future<Void> f = Future.succeededFuture();
-    for (Kind k : Kind.values()) {
-      Map<Object, Tuple> rows = byKind.get(k);
-      if (rows != null) {
-        f = f.compose(v -> tx.preparedQuery(setSql(k, tables)).execute(columns(k, rows.values())).mapEmpty());
-      }
-    }
-    return f;
+    return byKind;
+  }
+
+  /** A rebuild's replay folded in memory and written with COPY: {@link TokenStateBulk}. */
+  @Override
+  public io.grantry.projections.BulkReplay<?> bulkReplay() {
+    return new TokenStateBulk();
   }
 
   /** The kind's statement over arrays ($1 the keys, the others their values, as in {@link #sql}). */
