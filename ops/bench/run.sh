@@ -9,6 +9,8 @@
 # Environment:
 #   WORKLOADS   which workloads, space-separated (default: all of them, in this order)
 #               cc-es256 cc-rs256 cc-opaque refresh introspect-jwt introspect-opaque flow
+#               (also, not by default: refresh-openid, refresh-openid-es256: refresh chains granted
+#               openid, so every refresh signs an ID token too, RS256 / ES256)
 #   CONNECTIONS default "16 64"
 #   WARMUP      seconds of warm-up per workload before the first round (default: seconds)
 #   JMH         1 (default): run ops/bench/jmh/run.sh first; 0: skip (no signing-limit column)
@@ -132,6 +134,13 @@ run() { # workload connections seconds tag
       # Fresh chains for every run: a run ends with requests in flight, whose successors are lost.
       python3 ops/bench/seed.py chains "$BASE" "$SETUP" "$((c * 2))" "$DATA/chains.txt"
       script=refresh; env=(BENCH_AUTH="$(basic bench-web)" BENCH_CHAINS="$DATA/chains.txt") ;;
+    refresh-openid|refresh-openid-es256)
+      # The same with openid granted: each refresh also signs an ID token, RS256 for bench-web (the
+      # default id_token_signed_response_alg), ES256 for bench-web-es.
+      local cid=bench-web
+      [ "$w" = refresh-openid-es256 ] && cid=bench-web-es
+      python3 ops/bench/seed.py chains "$BASE" "$SETUP" "$((c * 2))" "$DATA/chains.txt" "$cid" "openid offline_access api"
+      script=refresh; env=(BENCH_AUTH="$(basic "$cid")" BENCH_CHAINS="$DATA/chains.txt") ;;
     flow) script=flow; env=(BENCH_AUTH="$(basic bench-web)" BENCH_COOKIE="$(seed cookie)"
       BENCH_QUERY="$(seed "flow['query']")" BENCH_VERIFIER="$(seed "flow['verifier']")"
       BENCH_REDIRECT="$(seed "flow['redirect_uri']")") ;;
@@ -197,9 +206,10 @@ ops = med(1)
 limit = ""
 es, rs, cores = float(es or 0), float(rs or 0), int(cores)
 if es and rs:
-    per = {"cc-es256": 1 / es, "refresh": 1 / es, "cc-rs256": 1 / rs, "flow": 1 / es + 1 / rs}.get(w)
+    per = {"cc-es256": 1 / es, "refresh": 1 / es, "cc-rs256": 1 / rs, "flow": 1 / es + 1 / rs,
+           "refresh-openid": 1 / es + 1 / rs, "refresh-openid-es256": 2 / es}.get(w)
     limit = f"{ops * per / cores:.0%}" if per else "n/a (no signing)"
-units = "flows/s" if w == "flow" else "tokens/s" if w in ("cc-es256", "cc-rs256", "cc-opaque", "refresh") else "answers/s"
+units = "flows/s" if w == "flow" else "tokens/s" if w in ("cc-es256", "cc-rs256", "cc-opaque") or w.startswith("refresh") else "answers/s"
 print(f"| {w} | {c} | {med(0):,.0f} | {ops:,.0f} {units} | {' '.join(f'{r[1]:,.0f}' for r in rows)} | {med(2):.2f} | "
       f"{med(3):.2f} | {int(sum(r[4] for r in rows))} | {max(r[5] for r in rows):.0f} | {med(6):.2f} | {med(7):.2f} | {limit} |")
 PY

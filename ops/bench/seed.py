@@ -3,8 +3,11 @@
 
   seed.py setup  BASE ADMIN_TOKEN OUT.json   clients, a user, a signed-in browser with remembered
                                               consent, and one token of each kind to introspect
-  seed.py chains BASE SETUP.json N OUT.txt    N fresh refresh tokens of bench-web (one per line),
-                                              each from its own code flow: one rotation chain each
+  seed.py chains BASE SETUP.json N OUT.txt [CLIENT [SCOPE]]
+                                              N fresh refresh tokens (one per line) of CLIENT
+                                              (default bench-web) for SCOPE (default offline_access
+                                              api: no openid, so no ID token on refresh), each from
+                                              its own code flow: one rotation chain each
 
 Python's standard library only (urllib), so the kit needs nothing beyond python3, curl and wrk.
 """
@@ -105,6 +108,9 @@ def setup(base, admin_token, out):
         "bench-rs256": client("bench-rs256", ["client_credentials"], alg="RS256"),
         "bench-opaque": client("bench-opaque", ["client_credentials"], fmt="opaque"),
         "bench-web": client("bench-web", ["authorization_code", "refresh_token"]),
+        # ID tokens signed ES256 (id_token_signed_response_alg); first-party, so no consent page.
+        "bench-web-es": client("bench-web-es", ["authorization_code", "refresh_token"],
+                               extra={"id_token_signed_response_alg": "ES256", "skip_consent": True}),
     }}
     status, _, text = call(op, "POST", f"{base}/admin/users", {"username": USER, "password": PASSWORD}, admin, as_json=True)
     if status != 201:
@@ -148,15 +154,15 @@ def setup(base, admin_token, out):
         json.dump(seeded, f, indent=1)
 
 
-def chains(base, setup_file, n, out):
+def chains(base, setup_file, n, out, cid="bench-web", scope=REFRESH_SCOPE):
     with open(setup_file) as f:
         seeded = json.load(f)
     op = opener()
-    auth = {"Authorization": basic("bench-web", seeded["clients"]["bench-web"]), "Cookie": seeded["cookie"]}
+    auth = {"Authorization": basic(cid, seeded["clients"][cid]), "Cookie": seeded["cookie"]}
     tokens = []
     for _ in range(n):
         verifier, challenge = pkce()
-        status, headers, page = call(op, "GET", f"{base}/authorize?" + authorize_query("bench-web", REFRESH_SCOPE, challenge),
+        status, headers, page = call(op, "GET", f"{base}/authorize?" + authorize_query(cid, scope, challenge),
                                      None, {"Cookie": seeded["cookie"]})
         if status != 303:
             raise SystemExit(f"authorize with the remembered consent answered {status}: {page[:300]}")
@@ -173,7 +179,7 @@ def chains(base, setup_file, n, out):
 if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] == "setup":
         setup(sys.argv[2].rstrip("/"), sys.argv[3], sys.argv[4])
-    elif len(sys.argv) == 6 and sys.argv[1] == "chains":
-        chains(sys.argv[2].rstrip("/"), sys.argv[3], int(sys.argv[4]), sys.argv[5])
+    elif 6 <= len(sys.argv) <= 8 and sys.argv[1] == "chains":
+        chains(sys.argv[2].rstrip("/"), sys.argv[3], int(sys.argv[4]), sys.argv[5], *sys.argv[6:])
     else:
         raise SystemExit(__doc__)

@@ -61,6 +61,9 @@ final class ClientsCommand {
     @Option(names = "--introspect", description = "May call the introspection endpoint.")
     boolean introspect;
 
+    @Option(names = "--id-token-signing-alg", description = "RS256 (default) or ES256: id_token_signed_response_alg.")
+    String idTokenSigningAlg;
+
     @Override
     public Integer call() {
       JsonObject body = new JsonObject().put("client_name", name);
@@ -83,6 +86,7 @@ final class ClientsCommand {
       }
       put(body, "access_token_format", accessTokenFormat);
       put(body, "access_token_signing_alg", accessTokenSigningAlg);
+      put(body, "id_token_signed_response_alg", idTokenSigningAlg);
       if (introspect) {
         body.put("introspect", true);
       }

@@ -149,7 +149,8 @@ public final class GrantryServer {
                       io.grantry.server.throttle.ClientAuthThrottle.fromConfig(config.raw()),
                       new OpsCounters(registry, pool),
                       new IntrospectionCache(Duration.ofMillis(GrantryConfig.longSetting(config.raw(),
-                          "GRANTRY_INTROSPECTION_CACHE_MS", 500, 0, 1000))));
+                          "GRANTRY_INTROSPECTION_CACHE_MS", 500, 0, 1000))),
+                      io.grantry.server.oauth.OAuthServices.grantStateCache(config.raw()));
                   io.grantry.server.throttle.ThrottleMetrics.register(registry, resources);
                   resources.opsCounters().start(vertx);
                   new ReadinessGauge(registry).start(vertx, pool, migrated, 5000);

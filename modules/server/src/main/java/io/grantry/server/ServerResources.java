@@ -33,4 +33,6 @@ public record ServerResources(
     LoginThrottle loginThrottle,
     io.grantry.server.throttle.ClientAuthThrottle clientAuthThrottle,
     io.grantry.server.ops.OpsCounters opsCounters,
-    io.grantry.server.token.IntrospectionCache introspectionCache) {}
+    io.grantry.server.token.IntrospectionCache introspectionCache,
+    // Grant states shared by the verticles (null: off): see io.grantry.server.app.StateCache.
+    io.grantry.server.app.StateCache<io.grantry.domain.grant.GrantState> grantStates) {}

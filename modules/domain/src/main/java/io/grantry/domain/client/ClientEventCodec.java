@@ -100,6 +100,11 @@ public final class ClientEventCodec implements EventCodec<ClientEvent> {
         .put("access_token_format", m.accessTokenFormat().wire())
         .put("access_token_signing_alg", m.accessTokenSigningAlg().wire())
         .put("introspect", m.introspect());
+    // Only when not the default: the payloads of clients registered before the setting existed
+    // and of clients that keep RS256 stay as they were.
+    if (m.idTokenSignedResponseAlg() != SigningAlgorithm.RS256) {
+      json.put("id_token_signed_response_alg", m.idTokenSignedResponseAlg().wire());
+    }
     m.logoUri().ifPresent(u -> json.put("logo_uri", u));
     m.clientUri().ifPresent(u -> json.put("client_uri", u));
   }
@@ -127,6 +132,9 @@ public final class ClientEventCodec implements EventCodec<ClientEvent> {
         bool(type, p, "skip_consent"),
         wireEnum(type, p, "access_token_format", AccessTokenFormat::fromWire),
         wireEnum(type, p, "access_token_signing_alg", SigningAlgorithm::fromWire),
-        bool(type, p, "introspect"));
+        bool(type, p, "introspect"),
+        optionalString(type, p, "id_token_signed_response_alg").map(a -> SigningAlgorithm.fromWire(a)
+            .orElseThrow(() -> Json.problem(type, "id_token_signed_response_alg", "has an unknown value '" + a + "'")))
+            .orElse(SigningAlgorithm.RS256));
   }
 }

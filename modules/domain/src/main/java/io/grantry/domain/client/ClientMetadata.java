@@ -31,6 +31,9 @@ import java.util.Set;
  * @param accessTokenFormat       JWT (RFC 9068) or opaque
  * @param accessTokenSigningAlg   JWS algorithm of JWT access tokens
  * @param introspect              may call the introspection endpoint (RFC 7662 §2.1)
+ * @param idTokenSignedResponseAlg JWS algorithm of the client's ID tokens (OIDC Registration
+ *                                {@code id_token_signed_response_alg}; RS256 by default, as OIDC
+ *                                Core §3.1.3.7 expects of a client that registered none)
  */
 public record ClientMetadata(
     String name,
@@ -44,7 +47,8 @@ public record ClientMetadata(
     boolean skipConsent,
     AccessTokenFormat accessTokenFormat,
     SigningAlgorithm accessTokenSigningAlg,
-    boolean introspect) {
+    boolean introspect,
+    SigningAlgorithm idTokenSignedResponseAlg) {
 
   public ClientMetadata {
     Objects.requireNonNull(name, "name");
@@ -59,6 +63,7 @@ public record ClientMetadata(
     Objects.requireNonNull(clientUri, "clientUri");
     Objects.requireNonNull(accessTokenFormat, "accessTokenFormat");
     Objects.requireNonNull(accessTokenSigningAlg, "accessTokenSigningAlg");
+    Objects.requireNonNull(idTokenSignedResponseAlg, "idTokenSignedResponseAlg");
   }
 
   public boolean allows(GrantType grant) {
@@ -81,6 +86,7 @@ public record ClientMetadata(
     b.accessTokenFormat = accessTokenFormat;
     b.accessTokenSigningAlg = accessTokenSigningAlg;
     b.introspect = introspect;
+    b.idTokenSignedResponseAlg = idTokenSignedResponseAlg;
     return b;
   }
 
@@ -102,6 +108,7 @@ public record ClientMetadata(
     private AccessTokenFormat accessTokenFormat = AccessTokenFormat.JWT;
     private SigningAlgorithm accessTokenSigningAlg = SigningAlgorithm.ES256;
     private boolean introspect;
+    private SigningAlgorithm idTokenSignedResponseAlg = SigningAlgorithm.RS256;
 
     private Builder(String name, ClientType type) {
       this.name = name;
@@ -124,11 +131,12 @@ public record ClientMetadata(
     public Builder accessTokenFormat(AccessTokenFormat value) { this.accessTokenFormat = value; return this; }
     public Builder accessTokenSigningAlg(SigningAlgorithm value) { this.accessTokenSigningAlg = value; return this; }
     public Builder introspect(boolean value) { this.introspect = value; return this; }
+    public Builder idTokenSignedResponseAlg(SigningAlgorithm value) { this.idTokenSignedResponseAlg = value; return this; }
 
     public ClientMetadata build() {
       return new ClientMetadata(name, type, tokenEndpointAuthMethod, List.copyOf(redirectUris),
           Set.copyOf(grantTypes), allowedScopes, logoUri, clientUri, skipConsent, accessTokenFormat,
-          accessTokenSigningAlg, introspect);
+          accessTokenSigningAlg, introspect, idTokenSignedResponseAlg);
     }
   }
 }

@@ -3,13 +3,13 @@ package io.grantry.domain.grant;
 import io.grantry.domain.client.GrantType;
 import io.grantry.domain.oauth.Scopes;
 import java.time.Instant;
-import java.util.Collections;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import org.pcollections.HashTreePSet;
+import org.pcollections.OrderedPMap;
+import org.pcollections.PSet;
 
 /**
  * A grant as its events leave it: nothing yet, a code waiting to be redeemed, an active grant
@@ -85,9 +85,15 @@ public sealed interface GrantState permits GrantState.Empty, GrantState.CodeIssu
    * @param lastRotation         the latest rotation: the current refresh token's predecessor and
    *                             the access token issued with it, for answering a retry within
    *                             the grace period
-   * @param accessTokens         access tokens by {@code jti}, in order of issue
+   * @param accessTokens         access tokens by {@code jti}, in order of issue (a rotation drops those
+   *                             expired for more than {@link #EXPIRED_ACCESS_TOKEN_MARGIN})
    * @param expiresAt            the absolute cap, if one was configured at redemption
    * @param grantedAt            when the code was redeemed or the client_credentials token issued
+   *
+   * <p>The set of rotated hashes and the map of access tokens are persistent collections
+   * (pcollections): each rotation adds one of each in O(log n), sharing the rest with the state
+   * before it. With copies, folding a grant's stream of n rotations cost O(n²), so the n-th
+   * refresh of a long-lived grant grew slower and slower.
    */
   record Active(
       String grantId,
@@ -103,6 +109,14 @@ public sealed interface GrantState permits GrantState.Empty, GrantState.CodeIssu
       Optional<Instant> expiresAt,
       Instant grantedAt) implements GrantState {
 
+    /**
+     * How long after its expiry an access token is still kept in the state (a rotation drops
+     * older ones): longer than any clock difference between server instances, so an
+     * {@link AccessTokenRevoked} decided on one instance never names a token a later rotation
+     * dropped.
+     */
+    public static final java.time.Duration EXPIRED_ACCESS_TOKEN_MARGIN = java.time.Duration.ofMinutes(10);
+
     public Active {
       Objects.requireNonNull(grantId, "grantId");
       Objects.requireNonNull(kind, "kind");
@@ -111,9 +125,9 @@ public sealed interface GrantState permits GrantState.Empty, GrantState.CodeIssu
       Objects.requireNonNull(scopes, "scopes");
       Objects.requireNonNull(authorization, "authorization");
       Objects.requireNonNull(refreshToken, "refreshToken");
-      rotatedRefreshHashes = Set.copyOf(rotatedRefreshHashes);
+      rotatedRefreshHashes = rotatedRefreshHashes instanceof PSet<String> p ? p : HashTreePSet.from(rotatedRefreshHashes);
       Objects.requireNonNull(lastRotation, "lastRotation");
-      accessTokens = Collections.unmodifiableMap(new LinkedHashMap<>(accessTokens));
+      accessTokens = accessTokens instanceof OrderedPMap<String, AccessToken> m ? m : OrderedPMap.<String, AccessToken>empty().plusAll(accessTokens);
       Objects.requireNonNull(expiresAt, "expiresAt");
       Objects.requireNonNull(grantedAt, "grantedAt");
     }
@@ -130,19 +144,31 @@ public sealed interface GrantState permits GrantState.Empty, GrantState.CodeIssu
     }
 
     Active rotated(RefreshTokenRotated e) {
-      Set<String> rotated = new HashSet<>(rotatedRefreshHashes);
-      rotated.add(e.oldHash());
-      Map<String, AccessToken> tokens = new LinkedHashMap<>(accessTokens);
-      tokens.put(e.accessTokenJti(), new AccessToken(e.accessTokenJti(), e.scopes(), e.accessTokenExpiresAt(), false));
+      Set<String> rotated = ((PSet<String>) rotatedRefreshHashes).plus(e.oldHash());
+      // The grant's own Scopes when the rotation did not narrow them: one instance, not one per token.
+      Scopes granted = e.scopes().equals(scopes) ? scopes : e.scopes();
+      OrderedPMap<String, AccessToken> tokens = ((OrderedPMap<String, AccessToken>) accessTokens)
+          .plus(e.accessTokenJti(), new AccessToken(e.accessTokenJti(), granted, e.accessTokenExpiresAt(), false));
+      // Access tokens long expired by the time of this rotation can never again be revoked or
+      // reported live: drop them from the front (the oldest first), so a grant refreshed for years
+      // keeps only its recent ones. The margin covers the clocks of several instances differing.
+      Instant dropBefore = e.rotatedAt().minus(EXPIRED_ACCESS_TOKEN_MARGIN);
+      while (tokens.size() > 1) {
+        AccessToken oldest = tokens.values().iterator().next();
+        if (oldest.expiresAt().isAfter(dropBefore)) {
+          break;
+        }
+        tokens = tokens.minus(oldest.jti());
+      }
       return new Active(grantId, kind, clientId, userId, scopes, authorization,
           Optional.of(new RefreshToken(e.newHash(), e.refreshTokenExpiresAt())), rotated, Optional.of(e), tokens,
           expiresAt, grantedAt);
     }
 
     Active withAccessTokenRevoked(String jti) {
-      Map<String, AccessToken> tokens = new LinkedHashMap<>(accessTokens);
-      AccessToken t = tokens.get(jti);
-      tokens.put(jti, new AccessToken(jti, t.scopes(), t.expiresAt(), true));
+      AccessToken t = accessTokens.get(jti);
+      Map<String, AccessToken> tokens = ((OrderedPMap<String, AccessToken>) accessTokens)
+          .plus(jti, new AccessToken(jti, t.scopes(), t.expiresAt(), true));
       return new Active(grantId, kind, clientId, userId, scopes, authorization, refreshToken, rotatedRefreshHashes,
           lastRotation, tokens, expiresAt, grantedAt);
     }

@@ -26,7 +26,9 @@ class ClientEventCodecTest {
         new ClientRegistered("svc", ClientFixtures.service(), Optional.of(HASH_2), T0),
         new ClientUpdated("web", ClientFixtures.nativeApp(), T0.plusSeconds(1)),
         new ClientSecretRotated("web", HASH_2, HASH_1, T0.plusSeconds(3600), T0),
-        new ClientDisabled("web", T0.plusMillis(1234)));
+        new ClientDisabled("web", T0.plusMillis(1234)),
+        new ClientUpdated("web", ClientFixtures.nativeApp().toBuilder()
+            .idTokenSignedResponseAlg(io.grantry.domain.key.SigningAlgorithm.ES256).build(), T0.plusSeconds(2)));
   }
 
   @Test
@@ -67,6 +69,19 @@ class ClientEventCodecTest {
     assertThat(json.getString("registered_at")).isEqualTo("2025-01-01T10:00:00Z");
     assertThat(json.fieldNames()).doesNotContain("secret", "client_secret");
     assertThat(CODEC.toJson(samples().get(1)).containsKey("secret_hash")).isFalse();
+  }
+
+  @Test
+  void theIdTokenAlgorithmIsWrittenOnlyWhenNotTheDefaultAndReadAsRs256WhenAbsent() {
+    JsonObject rs = CODEC.toJson(samples().get(0));
+    assertThat(rs.containsKey("id_token_signed_response_alg")).as("payloads of RS256 clients are as before").isFalse();
+    assertThat(((ClientRegistered) CODEC.fromJson("client.registered.v1", rs)).metadata().idTokenSignedResponseAlg())
+        .isEqualTo(io.grantry.domain.key.SigningAlgorithm.RS256);
+    ClientUpdated es = (ClientUpdated) samples().get(6);
+    assertThat(CODEC.toJson(es).getString("id_token_signed_response_alg")).isEqualTo("ES256");
+    JsonObject bad = CODEC.toJson(es).put("id_token_signed_response_alg", "HS256");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> CODEC.fromJson("client.updated.v1", bad))
+        .hasMessageContaining("id_token_signed_response_alg");
   }
 
   @Test

@@ -53,7 +53,10 @@ class RefreshDecisionTest {
     assertThat(a.refreshToken().orElseThrow().hash()).isEqualTo(refreshHash(1));
     assertThat(a.rotatedRefreshHashes()).containsExactly(refreshHash(0));
     assertThat(a.lastRotation()).contains((RefreshTokenRotated) d.events().get(0));
-    assertThat(a.accessTokens()).containsOnlyKeys(jti(0), jti(1));
+    // jti(0) expired two days before this rotation: the state no longer keeps it.
+    assertThat(a.accessTokens()).containsOnlyKeys(jti(1));
+    Active soon = (Active) apply(active(), refresh(refreshHash(0), 1), REDEEMED.plusSeconds(60));
+    assertThat(soon.accessTokens()).containsOnlyKeys(jti(0), jti(1));
   }
 
   @Test
@@ -214,6 +217,41 @@ class RefreshDecisionTest {
     assertThat(((ValidationError) error(d)).field()).isEqualTo("grace");
     assertThat(((ValidationError) error(GrantDecider.decide(active(),
         refreshWith(CLIENT, Optional.empty(), Duration.ofSeconds(-1), refreshHash(0), 1), REDEEMED))).field()).isEqualTo("grace");
+  }
+
+  @Test
+  void aGrantWithThousandsOfRotationsStillDetectsReuseOfItsFirstToken() {
+    // Folded from its events, as a refresh loads it: every rotated hash is still known, however long the chain.
+    int rotations = 5000;
+    List<GrantEvent> events = new ArrayList<>();
+    events.add(GrantDecider.decide(GrantState.initial(), GrantFixtures.issueCode(), T0).events().get(0));
+    events.addAll(GrantDecider.decide(codeIssued(), GrantFixtures.redeem(), REDEEMED).events());
+    GrantState s = GrantDecider.replay(events);
+    Instant now = REDEEMED;
+    for (int i = 0; i < rotations; i++) {
+      now = now.plusSeconds(1);
+      Decision<GrantEvent> d = GrantDecider.decide(s, refresh(refreshHash(i), i + 1), now);
+      assertThat(d.events()).hasSize(1);
+      events.addAll(d.events());
+      s = GrantDecider.evolve(s, d.events().get(0));
+    }
+    Active folded = (Active) GrantDecider.replay(events);
+    assertThat(folded).isEqualTo(s);
+    assertThat(folded.rotatedRefreshHashes()).hasSize(rotations).contains(refreshHash(0), refreshHash(rotations - 1));
+    // Access tokens live an hour: those expired more than the margin before the last rotation are gone.
+    assertThat(folded.accessTokens()).containsKey(jti(rotations)).doesNotContainKey(jti(0))
+        .hasSizeLessThan(rotations).hasSizeGreaterThan(3600);
+    assertThat(folded.refreshToken().orElseThrow().hash()).isEqualTo(refreshHash(rotations));
+    for (int presented : new int[] {0, 1, rotations / 2, rotations - 1}) {
+      Decision<GrantEvent> reuse = GrantDecider.decide(folded, refresh(refreshHash(presented), rotations + 1), now);
+      assertThat(reuse.events()).as("presenting rotated token %d", presented).hasSize(2);
+      assertThat(reuse.events().get(0)).isEqualTo(new RefreshTokenReuseDetected(GRANT, CLIENT, refreshHash(presented), now));
+      assertThat(reuse.events().get(1)).isInstanceOf(GrantRevoked.class);
+    }
+    // The current one still rotates; a hash the grant never issued is only invalid.
+    assertThat(GrantDecider.decide(folded, refresh(refreshHash(rotations), rotations + 1), now).events()).hasSize(1);
+    assertThat(code(GrantDecider.decide(folded, refresh(refreshHash(rotations + 7), rotations + 8), now)))
+        .isEqualTo(OAuthError.Code.INVALID_GRANT);
   }
 
   private static List<GrantEvent> concat(GrantState s, Decision<GrantEvent> d) {

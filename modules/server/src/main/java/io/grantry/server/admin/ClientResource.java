@@ -127,6 +127,9 @@ final class ClientResource {
         AccessTokenFormat.fromWire(f).orElseThrow(() -> invalid("access_token_format", "access_token_format must be jwt or opaque"))));
     Optional.ofNullable(body.getString("access_token_signing_alg")).ifPresent(a -> b.accessTokenSigningAlg(
         SigningAlgorithm.fromWire(a).orElseThrow(() -> invalid("access_token_signing_alg", "access_token_signing_alg must be ES256 or RS256"))));
+    Optional.ofNullable(body.getString("id_token_signed_response_alg")).ifPresent(a -> b.idTokenSignedResponseAlg(
+        SigningAlgorithm.fromWire(a).orElseThrow(() -> invalid("id_token_signed_response_alg",
+            "id_token_signed_response_alg must be RS256 or ES256"))));
     return b.build();
   }
 
@@ -172,6 +175,7 @@ final class ClientResource {
         .put("access_token_format", m.accessTokenFormat().wire())
         .put("access_token_signing_alg", m.accessTokenSigningAlg().wire())
         .put("introspect", m.introspect())
+        .put("id_token_signed_response_alg", m.idTokenSignedResponseAlg().wire())
         .put("disabled", c.disabled())
         .put("client_id_issued_at", c.registeredAt().getEpochSecond());
     if (m.type() == ClientType.CONFIDENTIAL) {

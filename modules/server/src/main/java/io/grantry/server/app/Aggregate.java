@@ -22,6 +22,15 @@ import java.util.function.Function;
  * as the expected version. Losing a race re-reads and decides again, so the caller gets the
  * answer a sequential server would give.
  *
+ * <p>With a {@link StateCache} ({@link #withCache}) a command reads no events when the cached
+ * state leads to an append: the append's expected version is the cached one, so a state that was
+ * not the latest (another verticle, instance or admin request appended since) fails the append
+ * and the command is decided again on a fresh read. A decision that appends nothing (a refusal,
+ * "unchanged") is never answered from the cache alone: the events after the cached version are
+ * read and the command decided again on the result, since with nothing appended no version check
+ * would catch a stale state. Only committed states are cached (read from the ledger, or left by
+ * an append that committed). Before the cache a grant's n-th refresh read and folded n events.
+ *
  * @param <S> the aggregate's state
  * @param <E> its events
  */
@@ -32,12 +41,36 @@ public final class Aggregate<S, E> {
   private final EventCodec<E> codec;
   private final S initial;
   private final BiFunction<S, E, S> evolve;
+  /** Last committed states of recently used streams; null without a cache. */
+  private final StateCache<S> cache;
 
   public Aggregate(EventStore store, EventCodec<E> codec, S initial, BiFunction<S, E, S> evolve) {
+    this(store, codec, initial, evolve, null);
+  }
+
+  private Aggregate(EventStore store, EventCodec<E> codec, S initial, BiFunction<S, E, S> evolve, StateCache<S> cache) {
     this.store = store;
     this.codec = codec;
     this.initial = initial;
     this.evolve = evolve;
+    this.cache = cache;
+  }
+
+  /**
+   * The same aggregate keeping states in {@code cache} (may be shared by the aggregates of every
+   * verticle; null: none). States must be immutable, since a cached one is evolved again later.
+   */
+  public Aggregate<S, E> withCache(StateCache<S> cache) {
+    return new Aggregate<>(store, codec, initial, evolve, cache);
+  }
+
+  /**
+   * The stream's state as last committed here, if cached (it may be behind the ledger): lets a
+   * caller learn facts that never change once written, such as a grant's user, without a read.
+   */
+  public java.util.Optional<S> peek(String streamId) {
+    Loaded<S> known = cache == null ? null : cache.get(streamId);
+    return known == null ? java.util.Optional.empty() : java.util.Optional.of(known.state());
   }
 
   /** A stream's state and the version it was read at (0 when the stream does not exist). */
@@ -51,17 +84,32 @@ public final class Aggregate<S, E> {
   }
 
   public Future<Loaded<S>> load(String streamId) {
-    return store.readStream(streamId).map(this::fold);
+    Loaded<S> known = cache == null ? null : cache.get(streamId);
+    if (known == null) {
+      return store.readStream(streamId).map(events -> remember(streamId, fold(events)));
+    }
+    return store.readStream(streamId, known.version()).map(events -> remember(streamId, fold(known, events)));
   }
 
   public Loaded<S> fold(List<RecordedEvent> events) {
-    S state = initial;
-    long version = 0;
+    return fold(new Loaded<>(initial, 0), events);
+  }
+
+  private Loaded<S> fold(Loaded<S> from, List<RecordedEvent> events) {
+    S state = from.state();
+    long version = from.version();
     for (RecordedEvent e : events) {
       state = evolve.apply(state, codec.fromJson(e.type(), e.payload()));
       version = e.version();
     }
     return new Loaded<>(state, version);
+  }
+
+  private Loaded<S> remember(String streamId, Loaded<S> loaded) {
+    if (cache != null) {
+      cache.put(streamId, loaded);
+    }
+    return loaded;
   }
 
   /**
@@ -92,28 +140,45 @@ public final class Aggregate<S, E> {
   }
 
   private Future<Outcome<S, E>> attempt(String streamId, Function<S, Decision<E>> decide, Metadata metadata, int n) {
+    Loaded<S> cached = n == 1 && cache != null ? cache.get(streamId) : null;
+    if (cached != null) {
+      Decision<E> decision = decide.apply(cached.state());
+      if (!(decision instanceof Decision.Rejected<E>) && !decision.events().isEmpty()) {
+        return append(streamId, decide, metadata, n, cached, decision);
+      }
+      // Nothing to append, so no version check would catch a stale state: read what is newer.
+    }
     return load(streamId).compose(loaded -> {
       Decision<E> decision = decide.apply(loaded.state());
       if (decision instanceof Decision.Rejected<E> r) {
         return Future.succeededFuture(new Outcome<>(loaded.state(), List.of(), r.error()));
       }
-      List<E> events = decision.events();
-      if (events.isEmpty()) {
-        return Future.succeededFuture(new Outcome<>(loaded.state(), events, null));
+      if (decision.events().isEmpty()) {
+        return Future.succeededFuture(new Outcome<>(loaded.state(), decision.events(), null));
       }
-      List<NewEvent> out = new ArrayList<>(events.size());
-      S state = loaded.state();
-      for (E e : events) {
-        out.add(new NewEvent(UUID.randomUUID(), codec.type(e), codec.toJson(e), metadata.toJson()));
-        state = evolve.apply(state, e);
-      }
-      S after = state;
-      return store.append(streamId, ExpectedVersion.exactly(loaded.version()), out)
-          .map(r -> new Outcome<>(after, events, null))
-          .recover(err -> err instanceof WrongExpectedVersionException && n < ATTEMPTS
-              ? attempt(streamId, decide, metadata, n + 1)
-              : Future.failedFuture(err));
+      return append(streamId, decide, metadata, n, loaded, decision);
     });
+  }
+
+  private Future<Outcome<S, E>> append(String streamId, Function<S, Decision<E>> decide, Metadata metadata, int n,
+      Loaded<S> loaded, Decision<E> decision) {
+    List<E> events = decision.events();
+    List<NewEvent> out = new ArrayList<>(events.size());
+    S state = loaded.state();
+    JsonObject meta = metadata.toJson();
+    for (E e : events) {
+      out.add(new NewEvent(UUID.randomUUID(), codec.type(e), codec.toJson(e), meta));
+      state = evolve.apply(state, e);
+    }
+    S after = state;
+    return store.append(streamId, ExpectedVersion.exactly(loaded.version()), out)
+        .map(r -> {
+          remember(streamId, new Loaded<>(after, r.version()));
+          return new Outcome<>(after, events, null);
+        })
+        .recover(err -> err instanceof WrongExpectedVersionException && n < ATTEMPTS
+            ? attempt(streamId, decide, metadata, n + 1)
+            : Future.failedFuture(err));
   }
 
   /** Who asked and in which request: recorded with every event (never a secret). */

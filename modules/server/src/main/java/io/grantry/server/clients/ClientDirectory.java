@@ -38,7 +38,7 @@ import java.util.Set;
 public final class ClientDirectory {
   private static final String COLUMNS = "client_id, client_name, client_type, token_endpoint_auth_method, redirect_uris,"
       + " grant_types, scope, logo_uri, client_uri, skip_consent, access_token_format, access_token_signing_alg,"
-      + " introspect, secret_hash, previous_secret_hash, previous_secret_valid_until, disabled, registered_at";
+      + " introspect, id_token_signed_response_alg, secret_hash, previous_secret_hash, previous_secret_valid_until, disabled, registered_at";
   private static final String FIND = "SELECT " + COLUMNS + " FROM clients WHERE client_id = $1";
   private static final String PAGE = "SELECT " + COLUMNS + " FROM clients WHERE client_id > $1 ORDER BY client_id LIMIT $2";
 
@@ -133,7 +133,9 @@ public final class ClientDirectory {
         AccessTokenFormat.fromWire(r.getString("access_token_format")).orElseThrow(() -> corrupt(r, "access_token_format")),
         SigningAlgorithm.fromWire(r.getString("access_token_signing_alg"))
             .orElseThrow(() -> corrupt(r, "access_token_signing_alg")),
-        r.getBoolean("introspect"));
+        r.getBoolean("introspect"),
+        SigningAlgorithm.fromWire(r.getString("id_token_signed_response_alg"))
+            .orElseThrow(() -> corrupt(r, "id_token_signed_response_alg")));
     String previous = r.getString("previous_secret_hash");
     OffsetDateTime previousUntil = r.getOffsetDateTime("previous_secret_valid_until");
     Optional<PreviousSecret> previousSecret = previous == null || previousUntil == null

@@ -43,7 +43,8 @@ public final class ClientsProjection extends StreamProjection<ClientEvent> {
 
   /** The columns a client's metadata fills, in the order {@link #metadata} adds their values. */
   private static final String METADATA_COLUMNS = "client_name, token_endpoint_auth_method, redirect_uris, grant_types,"
-      + " scope, logo_uri, client_uri, skip_consent, access_token_format, access_token_signing_alg, introspect";
+      + " scope, logo_uri, client_uri, skip_consent, access_token_format, access_token_signing_alg, introspect,"
+      + " id_token_signed_response_alg";
 
   /** Adds the values of {@link #METADATA_COLUMNS} to {@code t}. */
   private static Tuple metadata(Tuple t, ClientMetadata m) {
@@ -57,7 +58,8 @@ public final class ClientsProjection extends StreamProjection<ClientEvent> {
         .addBoolean(m.skipConsent())
         .addString(m.accessTokenFormat().wire())
         .addString(m.accessTokenSigningAlg().wire())
-        .addBoolean(m.introspect());
+        .addBoolean(m.introspect())
+        .addString(m.idTokenSignedResponseAlg().wire());
   }
 
   @Override
@@ -66,7 +68,7 @@ public final class ClientsProjection extends StreamProjection<ClientEvent> {
       ClientMetadata m = e.metadata();
       return tx.preparedQuery("INSERT INTO " + table + " (client_id, " + METADATA_COLUMNS + ", client_type,"
               + " secret_hash, disabled, registered_at, updated_at, stream_version)"
-              + " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, false, $15, $15, $16)"
+              + " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, false, $16, $16, $17)"
               + " ON CONFLICT (client_id) DO NOTHING")
           .execute(metadata(Tuple.tuple().addString(e.clientId()), m)
               .addString(m.type().wire())
@@ -78,8 +80,8 @@ public final class ClientsProjection extends StreamProjection<ClientEvent> {
     if (event instanceof ClientUpdated e) {
       ClientMetadata m = e.metadata();
       return tx.preparedQuery("UPDATE " + table + " SET (" + METADATA_COLUMNS + ", updated_at, stream_version)"
-              + " = ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
-              + " WHERE client_id = $1 AND stream_version < $14")
+              + " = ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+              + " WHERE client_id = $1 AND stream_version < $15")
           .execute(metadata(Tuple.tuple().addString(e.clientId()), m)
               .addOffsetDateTime(utc(e.updatedAt()))
               .addLong(version))

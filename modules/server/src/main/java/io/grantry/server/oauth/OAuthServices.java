@@ -47,7 +47,8 @@ public final class OAuthServices {
     this.resources = resources;
     this.clients = clients;
     this.users = users;
-    this.grants = new Aggregate<>(store, GrantEventCodec.INSTANCE, GrantState.initial(), GrantDecider::evolve);
+    this.grants = new Aggregate<>(store, GrantEventCodec.INSTANCE, GrantState.initial(), GrantDecider::evolve)
+        .withCache(resources.grantStates());
     this.consents = new Aggregate<>(store, Consent.CODEC, Consent.State.NONE, Consent::evolve);
     this.issuer = resources.config().issuer();
     this.tokens = new TokenIssuer(issuer,
@@ -81,6 +82,22 @@ public final class OAuthServices {
         throttle.succeeded(account);
       }
     });
+  }
+
+  /**
+   * The grant-state cache of one server, from {@code GRANTRY_GRANT_CACHE_ENTRIES} (the most
+   * entries its states may hold together: a grant counts one plus its rotated refresh hashes and
+   * kept access tokens; 0: no cache). A state unused for a minute is dropped.
+   */
+  public static io.grantry.server.app.StateCache<GrantState> grantStateCache(io.vertx.core.json.JsonObject raw) {
+    long max = io.grantry.server.config.GrantryConfig.longSetting(raw, "GRANTRY_GRANT_CACHE_ENTRIES", 100_000, 0, 10_000_000);
+    return max == 0 ? null : new io.grantry.server.app.StateCache<>(max, Duration.ofMinutes(1), OAuthServices::weight);
+  }
+
+  /** What a grant state holds, in entries: what the cache bounds. */
+  static int weight(GrantState state) {
+    GrantState s = state instanceof GrantState.Revoked r ? r.before() : state;
+    return s instanceof GrantState.Active a ? 1 + a.rotatedRefreshHashes().size() + a.accessTokens().size() : 1;
   }
 
   private static long seconds(io.vertx.core.json.JsonObject raw, String key, long dflt) {

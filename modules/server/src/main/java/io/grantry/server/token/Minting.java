@@ -73,6 +73,14 @@ final class Minting {
   Future<JsonObject> response(ClientState.Registered client, Access minted, String subject, String jti, Scopes scopes,
       Instant issuedAt, Instant expiresAt, Optional<AuthorizationCodeIssued> authorization, String refreshToken,
       boolean userSubject) {
+    return response(client, minted, subject, jti, scopes, issuedAt, expiresAt, authorization, refreshToken, userSubject,
+        Optional.empty());
+  }
+
+  /** The same, with the subject's user already read by the caller ({@code known}; empty: look it up). */
+  Future<JsonObject> response(ClientState.Registered client, Access minted, String subject, String jti, Scopes scopes,
+      Instant issuedAt, Instant expiresAt, Optional<AuthorizationCodeIssued> authorization, String refreshToken,
+      boolean userSubject, Optional<io.grantry.domain.user.UserState.Registered> known) {
     String access = accessToken(client, minted, jti, subject, scopes, issuedAt, expiresAt);
     JsonObject out = new JsonObject()
         .put("access_token", access)
@@ -86,9 +94,11 @@ final class Minting {
       return Future.succeededFuture(out);
     }
     AuthorizationCodeIssued code = authorization.get();
-    return s.users.findById(subject).map(user -> {
+    Future<Optional<io.grantry.domain.user.UserState.Registered>> lookup = known.isPresent()
+        ? Future.succeededFuture(known) : s.users.findById(subject);
+    return lookup.map(user -> {
       JsonObject claims = user.map(u -> UserClaims.of(u, scopes)).orElse(new JsonObject());
-      out.put("id_token", s.tokens.idToken(SigningAlgorithm.RS256, subject, client.clientId(), code.nonce().orElse(null),
+      out.put("id_token", s.tokens.idToken(client.metadata().idTokenSignedResponseAlg(), subject, client.clientId(), code.nonce().orElse(null),
           code.authTime(), access, issuedAt, issuedAt.plus(s.idTokenLifetime), claims));
       return out;
     });

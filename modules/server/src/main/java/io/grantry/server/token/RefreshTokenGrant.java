@@ -9,6 +9,7 @@ import io.grantry.domain.grant.GrantTokens;
 import io.grantry.domain.grant.RefreshTokenRotated;
 import io.grantry.domain.oauth.OAuthError;
 import io.grantry.domain.oauth.Scopes;
+import io.grantry.domain.user.UserState;
 import io.grantry.server.app.Aggregate;
 import io.grantry.server.browser.SignedValues;
 import io.grantry.server.oauth.OAuthServices;
@@ -74,19 +75,36 @@ final class RefreshTokenGrant implements TokenRoutes.TokenGrant {
     String id = grantId.get();
     Optional<Scopes> asked = requested;
     // A disabled user's grants cannot be refreshed (their access tokens end with their lifetime).
-    return userDisabled(id).compose(disabled -> disabled
+    // The user read here also gives the ID token its claims.
+    return userOf(id).compose(user -> user.isPresent() && (user.get().isEmpty() || user.get().get().disabled())
         ? Future.succeededFuture(TokenRoutes.Result.refused(OAuthError.invalidGrant("the refresh token is not valid")))
-        : rotate(ctx, client, id, secret.get(), asked));
+        : rotate(ctx, client, id, secret.get(), asked, user.flatMap(u -> u)));
   }
 
-  private Future<Boolean> userDisabled(String grantId) {
-    return tokenState.userOf(grantId).compose(user -> user.isEmpty()
-        ? Future.succeededFuture(false)
-        : s.users.findById(user.get()).map(u -> u.isEmpty() || u.get().disabled()));
+  /**
+   * The grant's user as the directory has it now: empty for a grant without a user (or an
+   * unknown grant), else the lookup (itself empty for a user that no longer exists). The grant's
+   * user id never changes, so a cached grant state gives it without asking the token-state
+   * projection.
+   */
+  private Future<Optional<Optional<UserState.Registered>>> userOf(String grantId) {
+    Optional<String> known = s.grants.peek(GrantTokens.streamId(grantId)).flatMap(RefreshTokenGrant::userIdOf);
+    Future<Optional<String>> userId = known.isPresent() ? Future.succeededFuture(known) : tokenState.userOf(grantId);
+    return userId.compose(u -> u.isEmpty()
+        ? Future.succeededFuture(Optional.empty())
+        : s.users.findById(u.get()).map(Optional::of));
+  }
+
+  private static Optional<String> userIdOf(GrantState state) {
+    GrantState st = state instanceof GrantState.Revoked r ? r.before() : state;
+    if (st instanceof GrantState.Active a) {
+      return a.userId();
+    }
+    return st instanceof GrantState.CodeIssued c ? Optional.of(c.code().userId()) : Optional.empty();
   }
 
   private Future<TokenRoutes.Result> rotate(RoutingContext ctx, ClientState.Registered client, String id, String presented,
-      Optional<Scopes> requested) {
+      Optional<Scopes> requested, Optional<UserState.Registered> user) {
     String nextSecret = successors.tag(presented);
     // An opaque access token's secret is derived like the successor's, so that a grace-period
     // retry answers the very token the first request recorded (only its hash is in the ledger).
@@ -115,7 +133,8 @@ final class RefreshTokenGrant implements TokenRoutes.TokenGrant {
           }
           RefreshTokenRotated r = rotated.get();
           return minting.response(client, access, r.userId(), r.accessTokenJti(), r.scopes(), r.rotatedAt(),
-              r.accessTokenExpiresAt(), active.authorization(), GrantTokens.token(id, nextSecret), true)
+              r.accessTokenExpiresAt(), active.authorization(), GrantTokens.token(id, nextSecret), true,
+              user.filter(u -> u.userId().equals(r.userId())))
               .map(TokenRoutes.Result::ok);
         });
   }

@@ -100,4 +100,33 @@ class TwoInstancesTest {
     assertThat(json(token(onA, Map.of("grant_type", "refresh_token", "refresh_token", rotated.getString("refresh_token"))))
         .getString("error")).isEqualTo("invalid_grant");
   }
+
+  /**
+   * Each instance caches the grant states it used (a refresh then reads no events): a state the
+   * other instance moved on since must never decide alone. A's cache still holds t1 as current
+   * when B has rotated it to t2: t2 at A is a successful rotation (A reads what is newer before
+   * refusing), and t1 at A is reuse (A's append with the stale version fails, A decides again).
+   */
+  @Test
+  void anInstanceWhoseCachedGrantStateIsBehindDecidesOnTheLedger() {
+    OAuthFixtures.Pkce pkce = OAuthFixtures.Pkce.create();
+    String t0 = json(token(onA, Map.of("grant_type", "authorization_code", "code", code(onA, pkce),
+        "redirect_uri", CB, "code_verifier", pkce.verifier()))).getString("refresh_token");
+    String t1 = json(token(onA, Map.of("grant_type", "refresh_token", "refresh_token", t0))).getString("refresh_token");
+    String t2 = json(token(onB, Map.of("grant_type", "refresh_token", "refresh_token", t1))).getString("refresh_token");
+    HttpResponse<String> atA = token(onA, Map.of("grant_type", "refresh_token", "refresh_token", t2));
+    assertThat(atA.statusCode()).as(atA.body()).isEqualTo(200);
+    String t3 = json(atA).getString("refresh_token");
+    // B's cache now holds t2 as current; t3 came from A.
+    HttpResponse<String> atB = token(onB, Map.of("grant_type", "refresh_token", "refresh_token", t3));
+    assertThat(atB.statusCode()).as(atB.body()).isEqualTo(200);
+    String t4 = json(atB).getString("refresh_token");
+    // A still holds t3 as current: presenting it there is reuse of a token B rotated.
+    assertThat(json(token(onA, Map.of("grant_type", "refresh_token", "refresh_token", t3))).getString("error"))
+        .isEqualTo("invalid_grant");
+    assertThat(json(token(onB, Map.of("grant_type", "refresh_token", "refresh_token", t4))).getString("error"))
+        .as("the reuse revoked the grant, B's current token included").isEqualTo("invalid_grant");
+    assertThat(json(token(onA, Map.of("grant_type", "refresh_token", "refresh_token", t4))).getString("error"))
+        .isEqualTo("invalid_grant");
+  }
 }
