@@ -4,6 +4,7 @@ import io.grantry.domain.key.SigningKeyGenerated;
 import io.grantry.eventstore.EventStore;
 import io.grantry.eventstore.EventStoreOptions;
 import io.grantry.eventstore.GlobalPosition;
+import io.grantry.eventstore.LedgerCopy;
 import io.grantry.eventstore.RecordedEvent;
 import io.grantry.eventstore.audit.ArchiveManifest;
 import io.grantry.eventstore.audit.ArchivedEvent;
@@ -87,36 +88,117 @@ final class AuditCommand {
         CheckpointSignatures trust = pinned != null ? LedgerCheckpoints.verifier(pinned) : learned;
         LedgerVerifier v = new LedgerVerifier(trust);
         ArchiveFiles files = ArchiveFiles.open(CliSupport.await(store.readStream(ArchiveManifest.STREAM)), archives, v);
-        LedgerReader reader = new LedgerReader(store);
         Progress progress = Progress.start("verified", countEvents(db, GlobalPosition.START, null));
-        // The next page is read while this one is checked; the events still in the database and
-        // the stubs of archived ones come merged in commit order.
-        io.vertx.core.Future<List<LedgerReader.Entry>> next = reader.read(GlobalPosition.START, PAGE);
-        while (!v.failed()) {
-          List<LedgerReader.Entry> page = CliSupport.await(next);
-          if (page.isEmpty()) {
-            break;
-          }
-          next = reader.read(page.get(page.size() - 1).commitOrder(), PAGE);
-          for (LedgerReader.Entry entry : page) {
-            boolean ok;
-            if (entry.event() != null) {
-              learned.observe(entry.event());
-              files.kept(entry.event(), v);
-              ok = v.accept(entry.event());
-            } else {
-              ok = files.archived(entry.archived(), v);
-            }
-            if (!ok) {
-              break;
-            }
-          }
-          progress.add(page.size());
-        }
+        verifyPipeline(db, store, v, learned, files, progress);
         progress.done();
         files.finish(v);
         notes.addAll(files.report(20));
         return v.finish();
+      }
+    }
+
+    /**
+     * The events stream in with one COPY (see {@link LedgerCopy}); each page's JSON is parsed and
+     * its hashes checked against the events' content on every core, and the verifier's sequential
+     * part (chains, digest, checkpoints) takes the pages in commit order, the stubs of archived
+     * events merged in by their own COPY-free read (there are few, and they are read in pages).
+     */
+    static void verifyPipeline(CliSupport.Db db, EventStore store, LedgerVerifier v, LedgerCheckpoints.FromLedger learned,
+        ArchiveFiles files, Progress progress) throws Exception {
+      Stubs stubs = new Stubs(new LedgerReader(store));
+      int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
+      try (java.sql.Connection c = db.jdbc()) {
+        c.setAutoCommit(false);
+        c.setReadOnly(true);
+        LedgerCopy.pipeline(c, GlobalPosition.START, LedgerCopy.Columns.FULL, PAGE, threads, raws -> {
+          java.security.MessageDigest md = io.grantry.eventstore.EventHash.sha256();
+          List<RecordedEvent> events = new java.util.ArrayList<>(raws.size());
+          boolean[] hashOk = new boolean[raws.size()];
+          for (int i = 0; i < raws.size(); i++) {
+            LedgerCopy.Raw r = raws.get(i);
+            byte[] h = io.grantry.eventstore.EventHash.ofText(md, r.prevHash(), r.streamId(), r.version(), r.eventId(),
+                r.type(), r.recordedAtPgMicros() + LedgerCopy.PG_EPOCH_MICROS, r.payload(), r.metadata());
+            if (h != null && java.util.Arrays.equals(h, r.hash()) && !readsJson(r.streamId())) {
+              // Verified from the text; nothing after this reads the JSON of such an event.
+              events.add(r.withoutJson());
+              hashOk[i] = true;
+            } else {
+              // Parsed as everywhere else; a mismatch is decided here, by the reference encoding.
+              RecordedEvent e = r.decode();
+              events.add(e);
+              hashOk[i] = java.util.Arrays.equals(io.grantry.eventstore.EventHash.of(e), e.hash());
+            }
+          }
+          return new Checked(events, hashOk);
+        }, (raws, page) -> {
+          for (int i = 0; i < page.events.size(); i++) {
+            RecordedEvent e = page.events.get(i);
+            if (!stubs.acceptBefore(e.commitOrder(), files, v)) {
+              return false;
+            }
+            learned.observe(e);
+            files.kept(e, v);
+            if (!v.accept(e, page.hashOk[i])) {
+              return false;
+            }
+          }
+          progress.add(page.events.size());
+          return true;
+        });
+        c.commit();
+      }
+      if (!v.failed()) {
+        stubs.acceptBefore(null, files, v);
+      }
+    }
+
+    private record Checked(List<RecordedEvent> events, boolean[] hashOk) {}
+
+    /**
+     * The streams whose events' content the sequential part reads: checkpoints (the verifier) and
+     * signing keys (the keys it learns). Every other event is handed on without its JSON.
+     */
+    private static boolean readsJson(String streamId) {
+      return Checkpoint.STREAM.equals(streamId) || "keys".equals(streamId);
+    }
+
+    /** The stubs of archived events in commit order, read a page at a time as the events pass them. */
+    private static final class Stubs {
+      private final LedgerReader reader;
+      private List<ArchivedEvent> page = List.of();
+      private int next;
+      private GlobalPosition after = GlobalPosition.START;
+      private boolean exhausted;
+
+      Stubs(LedgerReader reader) {
+        this.reader = reader;
+      }
+
+      /** Checks every stub before {@code at} (every one left when null); false once verification failed. */
+      boolean acceptBefore(GlobalPosition at, ArchiveFiles files, LedgerVerifier v) throws Exception {
+        while (true) {
+          if (next == page.size()) {
+            if (exhausted) {
+              return true;
+            }
+            page = CliSupport.await(reader.stubs(after, PAGE));
+            next = 0;
+            // Archived events are all committed long ago: a short page is the end.
+            exhausted = page.size() < PAGE;
+            if (page.isEmpty()) {
+              return true;
+            }
+            after = page.get(page.size() - 1).commitOrder();
+          }
+          ArchivedEvent s = page.get(next);
+          if (at != null && s.commitOrder().compareTo(at) >= 0) {
+            return true;
+          }
+          next++;
+          if (!files.archived(s, v)) {
+            return false;
+          }
+        }
       }
     }
 

@@ -61,13 +61,25 @@ final class CliSupport {
     final Vertx vertx;
     final Pool pool;
     final GrantryConfig config;
+    final PgSettings settings;
     private final EmbeddedPostgres started;
 
-    private Db(Vertx vertx, Pool pool, GrantryConfig config, EmbeddedPostgres started) {
+    private Db(Vertx vertx, Pool pool, GrantryConfig config, PgSettings settings, EmbeddedPostgres started) {
       this.vertx = vertx;
       this.pool = pool;
       this.config = config;
+      this.settings = settings;
       this.started = started;
+    }
+
+    /** A JDBC connection to the same database, for bulk work (COPY) on a thread of its own; the caller closes it. */
+    java.sql.Connection jdbc() throws java.sql.SQLException {
+      java.util.Properties p = new java.util.Properties();
+      p.setProperty("user", settings.user());
+      if (settings.password() != null) {
+        p.setProperty("password", settings.password());
+      }
+      return java.sql.DriverManager.getConnection(settings.jdbcUrl(), p);
     }
 
     static Db open() throws Exception {
@@ -93,7 +105,7 @@ final class CliSupport {
         }
         Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(2)).connectingTo(settings.connectOptions())
             .using(vertx).build();
-        return new Db(vertx, pool, config, started);
+        return new Db(vertx, pool, config, settings, started);
       } catch (Exception e) {
         vertx.close();
         throw e;

@@ -27,24 +27,40 @@ final class ProjectionsCommand {
           + " serving, then swap them in atomically (appends pause only for the last catch-up and the rename)."
           + " Safe while servers run.")
   static final class Rebuild implements Callable<Integer> {
-    @Parameters(paramLabel = "NAME", description = "The projection: clients, users, token_state or consents.")
+    @Parameters(paramLabel = "NAME", arity = "0..1", description = "The projection: clients, users, token_state or consents.")
     String name;
+
+    @Option(names = "--all", description = "Rebuild every projection, from one read of the ledger, swapped in together.")
+    boolean all;
 
     @Override
     public Integer call() throws Exception {
+      if (all == (name != null)) {
+        throw new CliFailure(2, "give one projection NAME or --all");
+      }
       try (CliSupport.Db db = CliSupport.Db.open()) {
         EventStore store = EventStore.create(db.vertx, db.pool, EventStoreOptions.defaults());
-        ProjectionRunner runner = InlineProjections.register(store);
-        Projection p = runner.projections().get(name);
-        if (p == null) {
-          throw new CliFailure(2, "no projection named " + name + "; the projections are "
-              + String.join(", ", runner.projections().keySet()));
+        // The first replay streams the ledger with COPY and writes folded rows with COPY (see ProjectionRunner).
+        ProjectionRunner runner = InlineProjections.register(store).bulkVia(db::jdbc);
+        List<String> tables = new ArrayList<>();
+        if (all) {
+          runner.projections().values().forEach(p -> tables.addAll(p.tables()));
+        } else {
+          Projection p = runner.projections().get(name);
+          if (p == null) {
+            throw new CliFailure(2, "no projection named " + name + "; the projections are "
+                + String.join(", ", runner.projections().keySet()));
+          }
+          tables.addAll(p.tables());
         }
         Progress progress = Progress.start("replayed", AuditCommand.countEvents(db, GlobalPosition.START, null));
-        // The replay's pages are reported from an event loop; the progress line is written there too.
-        GlobalPosition covered = CliSupport.awaitDone(runner.rebuild(name, progress::add));
+        // Pages are reported from the replay's reading thread, then from an event loop: one at a time.
+        GlobalPosition covered = CliSupport.awaitDone(all
+            ? runner.rebuildAll(List.of(), progress::add, io.vertx.core.Future::succeededFuture)
+            : runner.rebuild(name, progress::add));
         progress.done();
-        System.out.println("rebuilt " + name + " (" + String.join(", ", p.tables()) + ") from "
+        String what = all ? String.join(", ", runner.projections().keySet()) : name;
+        System.out.println("rebuilt " + what + " (" + String.join(", ", tables) + ") from "
             + String.format(java.util.Locale.ROOT, "%,d", progress.count()) + " events; the new tables cover the ledger up to "
             + covered + " and are live");
       }

@@ -43,6 +43,36 @@ public final class EventHash {
     return md.digest();
   }
 
+  /**
+   * The hash from the event's JSON as text (UTF-8, e.g. as PostgreSQL sends jsonb), without
+   * parsing it into objects: equal to {@link #of(byte[], String, long, UUID, String, Instant,
+   * JsonObject, JsonObject)} of the parsed values. Null when {@link CanonicalJson#appendText}
+   * leaves the text to the parsed path; then hash the parsed event.
+   */
+  public static byte[] ofText(MessageDigest md, byte[] prevHash, String streamId, long version, UUID eventId,
+      String type, long recordedAtMicros, byte[] payload, byte[] metadata) {
+    StringBuilder sb = new StringBuilder(64 + payload.length + metadata.length);
+    sb.append('[');
+    CanonicalJson.appendText(sb, streamId);
+    sb.append(',').append(version).append(',');
+    CanonicalJson.appendText(sb, eventId.toString());
+    sb.append(',');
+    CanonicalJson.appendText(sb, type);
+    sb.append(',').append(recordedAtMicros).append(',');
+    if (!CanonicalJson.appendText(sb, payload)) {
+      return null;
+    }
+    sb.append(',');
+    if (!CanonicalJson.appendText(sb, metadata)) {
+      return null;
+    }
+    sb.append(']');
+    md.reset();
+    md.update(prevHash);
+    md.update(sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    return md.digest();
+  }
+
   public static byte[] of(RecordedEvent e) {
     return of(e.prevHash(), e.streamId(), e.version(), e.eventId(), e.type(), e.recordedAt(),
         e.payload(), e.metadata());

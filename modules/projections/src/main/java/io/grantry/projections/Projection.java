@@ -28,4 +28,12 @@ public interface Projection {
   default Future<Void> afterReplay(io.vertx.sqlclient.SqlClient client, TableNames tables) {
     return Future.succeededFuture();
   }
+
+  /**
+   * A fresh in-memory fold for a rebuild's replay from the start of the ledger, or null (the
+   * default) when the projection has none and is replayed statement by statement.
+   */
+  default BulkReplay<?> bulkReplay() {
+    return null;
+  }
 }

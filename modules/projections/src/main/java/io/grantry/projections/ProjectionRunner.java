@@ -60,9 +60,28 @@ public final class ProjectionRunner {
   private final Map<String, Boolean> inline = new LinkedHashMap<>();
   private final Map<String, EventStore.Subscription> running = new ConcurrentHashMap<>();
 
+  /** Opens a JDBC connection to the store's database (for a rebuild's bulk path). */
+  @FunctionalInterface
+  public interface Jdbc {
+    java.sql.Connection open() throws java.sql.SQLException;
+  }
+
+  private volatile Jdbc jdbc;
+
   public ProjectionRunner(EventStore store) {
     this.store = store;
     this.pool = store.pool();
+  }
+
+  /**
+   * Lets rebuilds take the bulk path: the first replay read with one COPY and, for projections
+   * with a {@link Projection#bulkReplay()}, folded in memory and written with COPY into copies
+   * whose indexes are built after the load. Without it (the default) rebuilds replay statement by
+   * statement through the pool.
+   */
+  public ProjectionRunner bulkVia(Jdbc jdbc) {
+    this.jdbc = jdbc;
+    return this;
   }
 
   /** Wraps a projection to be applied in the append transaction, and remembers it for status and rebuild. */
@@ -202,11 +221,17 @@ public final class ProjectionRunner {
 
   /** Creates empty copies of the projection's live tables (same columns, keys and indexes). */
   public Future<TableNames> createCopies(Projection p, String suffix) {
+    return createCopies(p, suffix, true);
+  }
+
+  /** As {@link #createCopies(Projection, String)}; without {@code indexes}, no index nor key constraint yet. */
+  Future<TableNames> createCopies(Projection p, String suffix, boolean indexes) {
     TableNames copies = TableNames.withSuffix(p, suffix);
     Future<Void> f = Future.succeededFuture();
     for (var e : copies.all().entrySet()) {
       f = f.compose(v -> pool.query("DROP TABLE IF EXISTS " + e.getValue()).execute().mapEmpty())
-          .compose(v -> pool.query("CREATE TABLE " + e.getValue() + " (LIKE " + e.getKey() + " INCLUDING ALL)")
+          .compose(v -> pool.query("CREATE TABLE " + e.getValue() + " (LIKE " + e.getKey() + " INCLUDING ALL"
+              + (indexes ? "" : " EXCLUDING INDEXES") + ")")
               .execute().mapEmpty());
     }
     return f.map(copies);
@@ -223,7 +248,8 @@ public final class ProjectionRunner {
   /** As {@link #replay(Projection, TableNames, GlobalPosition)}, telling {@code progress} how many events each page held. */
   public Future<GlobalPosition> replay(Projection p, TableNames target, GlobalPosition from, LongConsumer progress) {
     Promise<GlobalPosition> done = Promise.promise();
-    replayPage(p, target, from, done, pool::withTransaction, at -> store.readAll(at, BATCH), progress);
+    replayPage(p, target, from, done, work -> pool.withTransaction(tx -> asyncCommit(tx).compose(v -> work.apply(tx))),
+        at -> store.readAll(at, BATCH), progress);
     // The projection's retention rule (if any) applies to a replay as it did to the live tables.
     return done.future().compose(last -> p.afterReplay(pool, target).map(last));
   }
@@ -257,6 +283,18 @@ public final class ProjectionRunner {
     });
   }
 
+  /**
+   * A replay's page into fresh copies need not wait for its commit to reach the disk: the copies
+   * are read by nobody until the swap, and the swap's transaction commits with the server's
+   * durability ({@code synchronous_commit} on); its commit record is flushed only after every WAL
+   * record before it, the copies' rows included, so once the swap is durable they are too. A crash
+   * before the swap can lose pages of copies that were never live, and a rebuild starts by dropping
+   * them anyway. It saves a WAL flush (an fsync) per page.
+   */
+  private static Future<Void> asyncCommit(SqlConnection tx) {
+    return tx.query("SET LOCAL synchronous_commit = off").execute().mapEmpty();
+  }
+
   /** Whether {@code name} is written inline with the appends (false for asynchronous or unknown ones). */
   public boolean isInline(String name) {
     return Boolean.TRUE.equals(inline.get(name));
@@ -286,16 +324,7 @@ public final class ProjectionRunner {
       return Future.failedFuture(new IllegalArgumentException("no projection named " + name));
     }
     if (isInline(name)) {
-      return createCopies(p, TableNames.REBUILD_SUFFIX)
-          .compose(copies -> replay(p, copies, GlobalPosition.START, progress)
-              // What came in during the first pass, so that appends wait only for the rest.
-              .compose(upTo -> replay(p, copies, upTo, progress))
-              .compose(upTo -> beforeSwap.get().map(upTo))
-              .compose(upTo -> pool.withTransaction(tx -> tx.query("SET LOCAL lock_timeout = '"
-                      + SWAP_LOCK_TIMEOUT.toMillis() + "ms'").execute()
-                  .compose(v -> tx.query("LOCK TABLE events IN EXCLUSIVE MODE").execute())
-                  .compose(v -> catchUpCommitted(tx, p, copies, upTo, progress))
-                  .compose(last -> swap(tx, copies).map(last)))));
+      return rebuildInline(List.of(p), progress, beforeSwap);
     }
     return createCopies(p, TableNames.REBUILD_SUFFIX).compose(copies -> replay(p, copies, GlobalPosition.START, progress)
         .compose(upTo -> beforeSwap.get().map(upTo))
@@ -303,6 +332,235 @@ public final class ProjectionRunner {
             // Holding the checkpoint row, no live batch can commit: catch the copies up, then swap.
             .compose(cp -> catchUp(tx, p, copies, upTo, progress))
             .compose(last -> swap(tx, copies).compose(v -> saveCheckpoint(tx, name, last)).map(last)))));
+  }
+
+  /**
+   * Rebuilds several inline projections together (every one when {@code names} is empty): one
+   * read of the ledger feeds them all, and one transaction swaps them all in.
+   */
+  public Future<GlobalPosition> rebuildAll(List<String> names, LongConsumer progress, Supplier<Future<Void>> beforeSwap) {
+    List<Projection> ps = new ArrayList<>();
+    for (String n : names.isEmpty() ? new ArrayList<>(projections.keySet()) : names) {
+      Projection p = projections.get(n);
+      if (p == null) {
+        return Future.failedFuture(new IllegalArgumentException("no projection named " + n));
+      }
+      if (!isInline(n)) {
+        return Future.failedFuture(new IllegalArgumentException(n + " is not an inline projection;"
+            + " rebuild it on its own"));
+      }
+      ps.add(p);
+    }
+    return rebuildInline(ps, progress, beforeSwap);
+  }
+
+  private Future<GlobalPosition> rebuildInline(List<Projection> ps, LongConsumer progress,
+      Supplier<Future<Void>> beforeSwap) {
+    Jdbc bulkJdbc = jdbc;
+    Projection all = ps.size() == 1 ? ps.get(0) : composite(ps);
+    Map<Projection, BulkReplay<?>> bulk = new LinkedHashMap<>();
+    if (bulkJdbc != null) {
+      for (Projection p : ps) {
+        BulkReplay<?> b = p.bulkReplay();
+        if (b != null) {
+          bulk.put(p, b);
+        }
+      }
+    }
+    Map<Projection, TableNames> copyNames = new LinkedHashMap<>();
+    Future<Void> created = Future.succeededFuture();
+    for (Projection p : ps) {
+      created = created.compose(v -> createCopies(p, TableNames.REBUILD_SUFFIX, !bulk.containsKey(p))
+          .map(t -> {
+            copyNames.put(p, t);
+            return null;
+          }));
+    }
+    return created.compose(v -> {
+      TableNames copies = TableNames.union(copyNames.values());
+      Future<GlobalPosition> first = bulkJdbc == null
+          ? replay(all, copies, GlobalPosition.START, progress)
+          : bulkReplay(bulkJdbc, ps, bulk, copyNames, progress).compose(last -> all.afterReplay(pool, copies).map(last));
+      return first
+          // What came in during the first pass, so that appends wait only for the rest.
+          .compose(upTo -> replay(all, copies, upTo, progress))
+          .compose(upTo -> beforeSwap.get().map(upTo))
+          .compose(upTo -> pool.withTransaction(tx -> tx.query("SET LOCAL lock_timeout = '"
+                  + SWAP_LOCK_TIMEOUT.toMillis() + "ms'").execute()
+              .compose(x -> tx.query("LOCK TABLE events IN EXCLUSIVE MODE").execute())
+              .compose(x -> catchUpCommitted(tx, all, copies, upTo, progress))
+              .compose(last -> swap(tx, copies).map(last))));
+    });
+  }
+
+  /** Several projections as one: the union of their tables, each applied in turn to a page. */
+  static Projection composite(List<Projection> parts) {
+    List<String> tables = new ArrayList<>();
+    parts.forEach(p -> tables.addAll(p.tables()));
+    return new Projection() {
+      @Override
+      public String name() {
+        return String.join("+", parts.stream().map(Projection::name).toList());
+      }
+
+      @Override
+      public List<String> tables() {
+        return tables;
+      }
+
+      @Override
+      public Future<Void> apply(SqlConnection tx, TableNames names, List<RecordedEvent> events) {
+        Future<Void> f = Future.succeededFuture();
+        for (Projection p : parts) {
+          f = f.compose(v -> p.apply(tx, names, events));
+        }
+        return f;
+      }
+
+      @Override
+      public Future<Void> afterReplay(io.vertx.sqlclient.SqlClient client, TableNames names) {
+        Future<Void> f = Future.succeededFuture();
+        for (Projection p : parts) {
+          f = f.compose(v -> p.afterReplay(client, names));
+        }
+        return f;
+      }
+    };
+  }
+
+  /**
+   * The first pass of a bulk rebuild, on a thread of its own: the ledger from the start in one
+   * COPY, its JSON parsed on every core, the same pages of {@value #BATCH} events the statement
+   * path would read handed in order to each projection's fold, or (projections without one)
+   * applied statement by statement to their copies through the pool, a page a transaction, up to a
+   * few pages ahead. Then the folds are written with COPY and the copies' indexes built, in one
+   * transaction. Returns the position of the last event read.
+   */
+  private Future<GlobalPosition> bulkReplay(Jdbc jdbc, List<Projection> ps, Map<Projection, BulkReplay<?>> bulk,
+      Map<Projection, TableNames> copyNames, LongConsumer progress) {
+    List<Projection> statements = ps.stream().filter(p -> !bulk.containsKey(p)).toList();
+    TableNames statementCopies = TableNames.union(statements.stream().map(copyNames::get).toList());
+    Projection viaPool = statements.isEmpty() ? null : statements.size() == 1 ? statements.get(0) : composite(statements);
+    Promise<GlobalPosition> done = Promise.promise();
+    Thread t = new Thread(() -> {
+      try (java.sql.Connection c = jdbc.open()) {
+        c.setAutoCommit(false);
+        java.util.ArrayDeque<Future<Void>> pending = new java.util.ArrayDeque<>();
+        Future<Void>[] chain = new Future[] {Future.succeededFuture()};
+        int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
+        long t0 = System.nanoTime();
+        long[] count = {0};
+        GlobalPosition last = io.grantry.eventstore.LedgerCopy.pipeline(c, GlobalPosition.START,
+            io.grantry.eventstore.LedgerCopy.Columns.REPLAY, BATCH, threads, raws -> {
+              List<RecordedEvent> out = new ArrayList<>(raws.size());
+              raws.forEach(r -> out.add(r.decode()));
+              List<Object> prepared = new ArrayList<>(bulk.size());
+              for (BulkReplay<?> b : bulk.values()) {
+                prepared.add(b.prepare(out));
+              }
+              return new Prepared(out, prepared);
+            }, (raws, page) -> {
+              List<RecordedEvent> events = page.events();
+              int i = 0;
+              for (BulkReplay<?> b : bulk.values()) {
+                applyPrepared(b, page.prepared().get(i++));
+              }
+              if (viaPool != null) {
+                chain[0] = chain[0].compose(v -> pool.withTransaction(tx -> asyncCommit(tx)
+                    .compose(x -> viaPool.apply(tx, statementCopies, events))));
+                pending.add(chain[0]);
+                while (pending.size() > 64) {
+                  await(pending.poll());
+                }
+              }
+              progress.accept(events.size());
+              count[0] += events.size();
+              return true;
+            });
+        c.commit();
+        long t1 = System.nanoTime();
+        for (Future<Void> f : pending) {
+          await(f);
+        }
+        long t2 = System.nanoTime();
+        try (var st = c.createStatement()) {
+          st.execute("SET LOCAL synchronous_commit = off");
+          st.execute("SET LOCAL maintenance_work_mem = '256MB'");
+        }
+        long written = 0;
+        long indexed = 0;
+        for (var e : bulk.entrySet()) {
+          TableNames copies = copyNames.get(e.getKey());
+          long w0 = System.nanoTime();
+          e.getValue().write(c, copies);
+          long w1 = System.nanoTime();
+          createIndexes(c, copies);
+          written += w1 - w0;
+          indexed += System.nanoTime() - w1;
+        }
+        c.commit();
+        log.info("Bulk replay of {}: {} events read and folded in {} ms (statements waited for {} ms more), rows"
+            + " written in {} ms, indexes built in {} ms, committed in {} ms", ps.stream().map(Projection::name).toList(),
+            count[0], (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, written / 1_000_000, indexed / 1_000_000,
+            (System.nanoTime() - t2 - written - indexed) / 1_000_000);
+        done.complete(last);
+      } catch (Throwable err) {
+        done.fail(err);
+      }
+    }, "projection-bulk-replay");
+    t.setDaemon(true);
+    t.start();
+    return done.future();
+  }
+
+  private record Prepared(List<RecordedEvent> events, List<Object> prepared) {}
+
+  @SuppressWarnings("unchecked")
+  private static <P> void applyPrepared(BulkReplay<P> b, Object prepared) {
+    b.apply((P) prepared);
+  }
+
+  private static void await(Future<Void> f) throws Exception {
+    try {
+      f.toCompletionStage().toCompletableFuture().get();
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw e.getCause() instanceof Exception ex ? ex : e;
+    }
+  }
+
+  /**
+   * Gives bulk-loaded copies the live tables' indexes and key constraints (built after the load:
+   * one sort per index instead of an index insertion per row). Names are the copy's own; the swap
+   * renames them to the live ones by definition.
+   */
+  private static void createIndexes(java.sql.Connection c, TableNames copies) throws java.sql.SQLException {
+    for (var e : copies.all().entrySet()) {
+      String live = e.getKey();
+      String copy = e.getValue();
+      List<String> ddl = new ArrayList<>();
+      try (var ps = c.prepareStatement("SELECT pg_get_indexdef(x.indexrelid), con.contype, pg_get_constraintdef(con.oid)"
+          + " FROM pg_index x LEFT JOIN pg_constraint con ON con.conindid = x.indexrelid AND con.conrelid = x.indrelid"
+          + " AND con.contype IN ('p', 'u', 'x') WHERE x.indrelid = ?::regclass ORDER BY x.indexrelid")) {
+        ps.setString(1, live);
+        try (var rs = ps.executeQuery()) {
+          int i = 0;
+          while (rs.next()) {
+            String name = copy + "_i" + i++;
+            if (rs.getString(2) != null) {
+              ddl.add("ALTER TABLE " + copy + " ADD CONSTRAINT " + name + " " + rs.getString(3));
+            } else {
+              ddl.add(rs.getString(1).replaceFirst("^CREATE (UNIQUE )?INDEX \\S+ ON \\S+ ",
+                  "CREATE $1INDEX " + name + " ON " + copy + " "));
+            }
+          }
+        }
+      }
+      try (var st = c.createStatement()) {
+        for (String d : ddl) {
+          st.execute(d);
+        }
+      }
+    }
   }
 
   private Future<GlobalPosition> catchUp(SqlConnection tx, Projection p, TableNames copies, GlobalPosition from,

@@ -27,6 +27,19 @@ public final class TableNames {
     return new TableNames(m);
   }
 
+  /** The tables of several projections together (their logical names are distinct). */
+  public static TableNames union(java.util.Collection<TableNames> parts) {
+    Map<String, String> m = new LinkedHashMap<>();
+    for (TableNames t : parts) {
+      for (var e : t.physical.entrySet()) {
+        if (m.put(e.getKey(), e.getValue()) != null) {
+          throw new IllegalArgumentException("two projections own a table named " + e.getKey());
+        }
+      }
+    }
+    return new TableNames(m);
+  }
+
   /** The physical name of a logical table; an unknown name is a programming error. */
   public String of(String logical) {
     String t = physical.get(logical);

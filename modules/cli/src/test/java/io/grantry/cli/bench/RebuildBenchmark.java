@@ -22,9 +22,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Rebuilds every projection of a data directory from its ledger in one pass (all four read the
- * same pages), into fresh copies of their tables, then swaps the copies in; prints the events
- * replayed and the rate. The benchmark of "rebuilding all projections" (ops/bench/replay.sh), and
+ * Rebuilds every projection of a data directory from its ledger as {@code grantry projections
+ * rebuild --all} does ({@link ProjectionRunner#rebuildAll}: one read of the ledger feeds all four,
+ * into fresh copies of their tables, swapped in together); prints the events replayed and the rate. The benchmark of "rebuilding all projections" (ops/bench/replay.sh), and
  * how ops/bench/ledger.sh fills the projections of a generated ledger. Run with the server stopped.
  */
 public final class RebuildBenchmark {
@@ -77,18 +77,14 @@ public final class RebuildBenchmark {
       EventStore store = EventStore.create(vertx, pool, EventStoreOptions.defaults());
       ProjectionRunner runner = InlineProjections.register(store);
       Projection all = all(new ArrayList<>(runner.projections().values()));
+      io.grantry.eventstore.pg.PgSettings jdbc = db.settings();
+      if (!Boolean.getBoolean("grantry.bench.statements")) {
+        // As `grantry projections rebuild --all` does: the bulk path (-Dgrantry.bench.statements=true: the statement path).
+        runner.bulkVia(() -> java.sql.DriverManager.getConnection(jdbc.jdbcUrl(), jdbc.user(), jdbc.password()));
+      }
       long[] events = {await(pool.query("SELECT count(*) FROM events").execute()).iterator().next().getLong(0)};
       long t0 = System.nanoTime();
-      TableNames copies = await(runner.createCopies(all, TableNames.REBUILD_SUFFIX));
-      GlobalPosition upTo = await(runner.replay(all, copies, GlobalPosition.START));
-      await(pool.withTransaction(tx -> {
-        Future<Void> f = Future.succeededFuture();
-        for (var e : copies.all().entrySet()) {
-          f = f.compose(v -> tx.query("DROP TABLE " + e.getKey()).execute().mapEmpty())
-              .compose(v -> tx.query("ALTER TABLE " + e.getValue() + " RENAME TO " + e.getKey()).execute().mapEmpty());
-        }
-        return f;
-      }));
+      GlobalPosition upTo = await(runner.rebuildAll(List.of(), n -> {}, Future::succeededFuture));
       double secs = (System.nanoTime() - t0) / 1e9;
       System.out.printf("REBUILD %d %.3f %.0f%n", events[0], secs, events[0] / secs);
       System.err.printf("rebuilt %s from %,d events (up to %s) in %.1f s: %,.0f events/s%n", String.join(", ",

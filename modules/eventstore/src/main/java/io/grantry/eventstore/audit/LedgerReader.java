@@ -37,7 +37,13 @@ public final class LedgerReader {
    */
   public Future<List<Entry>> read(GlobalPosition from, int limit) {
     Future<List<RecordedEvent>> events = store.readAll(from, limit);
-    Future<List<ArchivedEvent>> stubs = store.pool().preparedQuery(STUBS)
+    Future<List<ArchivedEvent>> stubs = stubs(from, limit);
+    return Future.all(events, stubs).map(v -> merge(events.result(), stubs.result(), limit));
+  }
+
+  /** Up to {@code limit} stubs of archived events after {@code from}, in commit order. */
+  public Future<List<ArchivedEvent>> stubs(GlobalPosition from, int limit) {
+    return store.pool().preparedQuery(STUBS)
         .execute(Tuple.of(from.txid(), from.position(), limit))
         .map(rows -> {
           List<ArchivedEvent> out = new ArrayList<>(rows.size());
@@ -46,7 +52,6 @@ public final class LedgerReader {
           }
           return out;
         });
-    return Future.all(events, stubs).map(v -> merge(events.result(), stubs.result(), limit));
   }
 
   static List<Entry> merge(List<RecordedEvent> events, List<ArchivedEvent> stubs, int limit) {

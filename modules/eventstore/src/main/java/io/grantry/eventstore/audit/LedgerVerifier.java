@@ -107,6 +107,16 @@ public final class LedgerVerifier {
 
   /** Checks the next event in commit order; returns false once verification has failed. */
   public boolean accept(RecordedEvent e) {
+    return accept(e, Arrays.equals(EventHash.of(e), e.hash()));
+  }
+
+  /**
+   * As {@link #accept(RecordedEvent)}, with the comparison of the event's hash against its content
+   * already made by the caller ({@code hashMatches}): hashing is the costly part and needs nothing
+   * but the event itself, so a bulk verification runs it on every core, ahead of this sequential
+   * part (chains, digest, checkpoints).
+   */
+  public boolean accept(RecordedEvent e, boolean hashMatches) {
     if (failure != null) {
       return false;
     }
@@ -114,7 +124,7 @@ public final class LedgerVerifier {
     if (!advance(at)) {
       return false;
     }
-    if (!Arrays.equals(EventHash.of(e), e.hash())) {
+    if (!hashMatches) {
       failure = fail(at, at, Problem.EDITED, "the content of " + e.streamId() + " v" + e.version()
           + " does not match its hash");
       return false;

@@ -59,6 +59,20 @@ public abstract class StreamProjection<E> implements Projection {
     return Future.all(sent).mapEmpty();
   }
 
+  /** An event this projection applies, decoded, with its version in its stream. */
+  public record Decoded<E>(E event, long version) {}
+
+  /** The events of {@code events} this projection applies (as {@link #apply} picks them), decoded, in order. */
+  protected final List<Decoded<E>> decode(List<RecordedEvent> events) {
+    List<Decoded<E>> out = new ArrayList<>();
+    for (RecordedEvent e : events) {
+      if (e.streamId().startsWith(streamPrefix) && codec.types().contains(e.type())) {
+        out.add(new Decoded<>(codec.fromJson(e.type(), e.payload()), e.version()));
+      }
+    }
+    return out;
+  }
+
   /** What {@code event} (the stream's {@code version}th) does to {@code table}; idempotent. */
   protected abstract Future<Void> apply(SqlConnection tx, String table, E event, long version);
 }

@@ -115,15 +115,7 @@ public final class TokenStateProjection implements Projection {
    */
   @Override
   public Future<Void> apply(SqlConnection tx, TableNames tables, List<RecordedEvent> events) {
-    Map<Kind, Map<Object, Tuple>> byKind = new EnumMap<>(Kind.class);
-    for (RecordedEvent re : events) {
-      if (!re.streamId().startsWith(GrantTokens.STREAM_PREFIX)) {
-        continue;
-      }
-      for (var st : statements(decoded(re))) {
-        byKind.computeIfAbsent(st.getKey(), k -> new LinkedHashMap<>()).putIfAbsent(st.getValue().getValue(0), st.getValue());
-      }
-    }
+    Map<Kind, Map<Object, Tuple>> byKind = byKind(events);
     // Sent together, in kind order, not each after the previous one's answer: one connection runs
     // its statements in the order they were sent (so issuing still comes before revoking), and a
     // group commit of client_credentials tokens waits for one round trip here instead of two.
@@ -135,6 +127,26 @@ public final class TokenStateProjection implements Projection {
       }
     }
     return sent.isEmpty() ? Future.succeededFuture() : Future.all(sent).mapEmpty();
+  }
+
+  /** A batch's rows by kind of statement, only the first row per key within a kind (see {@link #apply}). */
+  static Map<Kind, Map<Object, Tuple>> byKind(List<RecordedEvent> events) {
+    Map<Kind, Map<Object, Tuple>> byKind = new EnumMap<>(Kind.class);
+    for (RecordedEvent re : events) {
+      if (!re.streamId().startsWith(GrantTokens.STREAM_PREFIX)) {
+        continue;
+      }
+      for (var st : statements(decoded(re))) {
+        byKind.computeIfAbsent(st.getKey(), k -> new LinkedHashMap<>()).putIfAbsent(st.getValue().getValue(0), st.getValue());
+      }
+    }
+    return byKind;
+  }
+
+  /** A rebuild's replay folded in memory and written with COPY: {@link TokenStateBulk}. */
+  @Override
+  public io.grantry.projections.BulkReplay<?> bulkReplay() {
+    return new TokenStateBulk();
   }
 
   /** The event, decoded unless the appending aggregate just encoded it in this thread ({@link EncodedEvents}). */
