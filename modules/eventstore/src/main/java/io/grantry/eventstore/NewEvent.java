@@ -22,10 +22,10 @@ public record NewEvent(UUID eventId, String type, JsonObject payload, JsonObject
   }
 
   public static NewEvent of(String type, JsonObject payload) {
-    return new NewEvent(UUID.randomUUID(), type, payload, new JsonObject());
+    return new NewEvent(EventIds.next(), type, payload, new JsonObject());
   }
 
   public static NewEvent of(String type, JsonObject payload, JsonObject metadata) {
-    return new NewEvent(UUID.randomUUID(), type, payload, metadata);
+    return new NewEvent(EventIds.next(), type, payload, metadata);
   }
 }

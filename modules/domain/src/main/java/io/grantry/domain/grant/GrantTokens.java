@@ -60,6 +60,47 @@ public final class GrantTokens {
 
   private GrantTokens() {}
 
+  /** Hex digits of the creation time at the start of a {@link #newGrantId new grant id}: enough until the year 2527. */
+  public static final int GRANT_ID_TIME_DIGITS = 11;
+  /** Random bytes at the end of a new grant id: 96 bits, 16 base64url characters. */
+  public static final int GRANT_ID_RANDOM_BYTES = 12;
+  private static final char[] HEX = "0123456789abcdef".toCharArray();
+
+  /**
+   * A new grant id: {@value #GRANT_ID_TIME_DIGITS} lowercase hex digits of {@code epochMillis},
+   * then the {@value #GRANT_ID_RANDOM_BYTES} random bytes in base64url (27 characters).
+   *
+   * <p>Time first because a grant id is the key, or the start of the key, of several B-tree
+   * indexes written on every issuance: the stream id {@code grant:<grantId>}, the events'
+   * {@code (stream_id, version)}, the grants and access tokens projections (a {@code jti}
+   * starts with the grant id). Random ids scatter those inserts over the whole of each index,
+   * so on a large ledger most land on pages not in cache, and each first change to a page after
+   * a checkpoint writes a full-page image to the WAL: issuance got slower as the ledger grew
+   * (issue #8). Ids that grow with time append at the right edge of each index. Lowercase hex
+   * digits sort by value under every collation, not only {@code C}, and all ids made before the
+   * year 2527 have the same length, so later ids sort after earlier ones (from another
+   * millisecond) as strings and as bytes.
+   *
+   * <p>A grant id is not a secret: it locates a stream, and every token that carries one also
+   * carries its own 256-bit secret, or is a signed JWT. The id now tells when the grant was
+   * made, which the tokens' {@code iat} tells anyway. The 96 random bits keep ids made in the
+   * same millisecond apart.
+   */
+  public static String newGrantId(long epochMillis, byte[] random) {
+    if (epochMillis < 0 || epochMillis >>> (4 * GRANT_ID_TIME_DIGITS) != 0) {
+      throw new IllegalArgumentException("a grant id's time is 0 to 16^11 - 1 milliseconds since 1970");
+    }
+    if (random == null || random.length != GRANT_ID_RANDOM_BYTES) {
+      throw new IllegalArgumentException("a grant id needs " + GRANT_ID_RANDOM_BYTES + " random bytes");
+    }
+    char[] time = new char[GRANT_ID_TIME_DIGITS];
+    for (int i = GRANT_ID_TIME_DIGITS - 1; i >= 0; i--) {
+      time[i] = HEX[(int) (epochMillis & 0xF)];
+      epochMillis >>>= 4;
+    }
+    return new String(time) + Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+  }
+
   public static String streamId(String grantId) {
     if (!isGrantId(grantId)) {
       throw new IllegalArgumentException("not a grant id");

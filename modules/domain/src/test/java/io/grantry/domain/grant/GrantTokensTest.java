@@ -115,4 +115,35 @@ class GrantTokensTest {
     assertThat(GrantTokens.isJtiOf("abc", "abcd.x")).isFalse();
     assertThat(GrantTokens.isJtiOf("abc", "abc.x~y.z")).isTrue();
   }
+
+  @Test
+  void newGrantIdsAreValidAndLaterOnesSortAfterEarlierOnesAsStringsAndBytes() {
+    java.util.Random random = new java.util.Random(8);
+    long[] times = {0L, 1L, 15L, 16L, 1_700_000_000_000L, 1_795_000_000_000L, 1_795_000_000_001L, (1L << 44) - 1};
+    String prev = null;
+    for (long t : times) {
+      byte[] b = new byte[GrantTokens.GRANT_ID_RANDOM_BYTES];
+      random.nextBytes(b);
+      String id = GrantTokens.newGrantId(t, b);
+      assertThat(GrantTokens.isGrantId(id)).as(id).isTrue();
+      assertThat(id).hasSize(27).startsWith(String.format("%011x", t));
+      assertThat(GrantTokens.grantIdOf(GrantTokens.token(id, "s"))).contains(id);
+      assertThat(GrantTokens.isJtiOf(id, GrantTokens.jti(id, "abcdefghijklmnop"))).isTrue();
+      assertThat(GrantTokens.opaqueJtiOf(GrantTokens.opaqueAccessToken(id, "c2VjcmV0"))).isPresent();
+      if (prev != null) {
+        assertThat(prev.compareTo(id)).as("%s then %s", prev, id).isNegative();
+        assertThat(java.util.Arrays.compareUnsigned(prev.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+            id.getBytes(java.nio.charset.StandardCharsets.UTF_8))).isNegative();
+      }
+      prev = id;
+    }
+  }
+
+  @Test
+  void aNewGrantIdWantsATimeItCanWriteAndTwelveRandomBytes() {
+    assertThatThrownBy(() -> GrantTokens.newGrantId(-1, new byte[12])).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> GrantTokens.newGrantId(1L << 44, new byte[12])).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> GrantTokens.newGrantId(1, new byte[11])).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> GrantTokens.newGrantId(1, null)).isInstanceOf(IllegalArgumentException.class);
+  }
 }

@@ -3,6 +3,7 @@ package io.grantry.server.app;
 import io.grantry.domain.Decision;
 import io.grantry.domain.DomainError;
 import io.grantry.domain.EventCodec;
+import io.grantry.eventstore.EventIds;
 import io.grantry.eventstore.EventStore;
 import io.grantry.eventstore.ExpectedVersion;
 import io.grantry.eventstore.NewEvent;
@@ -12,7 +13,6 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 
@@ -127,7 +127,7 @@ public final class Aggregate<S, E> {
     S state = initial;
     JsonObject meta = metadata.toJson();
     for (E e : events) {
-      out.add(new NewEvent(UUID.randomUUID(), codec.type(e), encode(e), meta));
+      out.add(new NewEvent(EventIds.next(), codec.type(e), encode(e), meta));
       state = evolve.apply(state, e);
     }
     S after = state;
@@ -167,7 +167,7 @@ public final class Aggregate<S, E> {
     S state = loaded.state();
     JsonObject meta = metadata.toJson();
     for (E e : events) {
-      out.add(new NewEvent(UUID.randomUUID(), codec.type(e), encode(e), meta));
+      out.add(new NewEvent(EventIds.next(), codec.type(e), encode(e), meta));
       state = evolve.apply(state, e);
     }
     S after = state;

@@ -212,7 +212,7 @@ public final class AuthorizeRoutes implements RouteGroup {
 
   private void issueCode(RoutingContext ctx, AuthorizationRequest req, ClientState.Registered client,
       UserState.Registered user, Instant authTime) {
-    String grantId = TokenIssuer.secret().substring(0, 22);
+    String grantId = TokenIssuer.grantId(s.clock.millis());
     String secret = TokenIssuer.secret();
     String code = GrantTokens.token(grantId, secret);
     GrantCommand.IssueCode cmd = new GrantCommand.IssueCode(grantId, client.clientId(), client.metadata().type(),

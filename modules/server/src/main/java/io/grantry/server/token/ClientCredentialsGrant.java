@@ -56,7 +56,7 @@ final class ClientCredentialsGrant implements TokenRoutes.TokenGrant {
             OAuthError.invalidScope("the client may not ask for some of these scopes")));
       }
     }
-    String grantId = TokenIssuer.secret().substring(0, 22);
+    String grantId = TokenIssuer.grantId(s.clock.millis());
     Minting.Access access = Minting.newAccess(client, grantId);
     Instant now = s.clock.instant();
     GrantCommand.IssueClientCredentials cmd = new GrantCommand.IssueClientCredentials(grantId, client.clientId(), access.jti(),

@@ -1,5 +1,6 @@
 package io.grantry.server.tokens;
 
+import io.grantry.domain.grant.GrantTokens;
 import io.grantry.domain.key.SigningAlgorithm;
 import io.grantry.domain.oauth.Scopes;
 import io.grantry.server.crypto.JwsSigner;
@@ -48,6 +49,16 @@ public final class TokenIssuer {
     byte[] b = new byte[32];
     RANDOM.nextBytes(b);
     return B64.encodeToString(b);
+  }
+
+  /**
+   * A new grant id made at {@code epochMillis}: time first, then 96 bits from SecureRandom
+   * ({@link GrantTokens#newGrantId} says why time first, and why the id need not be secret).
+   */
+  public static String grantId(long epochMillis) {
+    byte[] b = new byte[GrantTokens.GRANT_ID_RANDOM_BYTES];
+    RANDOM.nextBytes(b);
+    return GrantTokens.newGrantId(epochMillis, b);
   }
 
   /** An RFC 9068 access token. */
