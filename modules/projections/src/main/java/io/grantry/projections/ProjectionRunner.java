@@ -394,7 +394,7 @@ public final class ProjectionRunner {
   }
 
   /** Several projections as one: the union of their tables, each applied in turn to a page. */
-  static Projection composite(List<Projection> parts) {
+  public static Projection composite(List<Projection> parts) {
     List<String> tables = new ArrayList<>();
     parts.forEach(p -> tables.addAll(p.tables()));
     return new Projection() {

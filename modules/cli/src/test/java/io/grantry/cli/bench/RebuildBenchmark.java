@@ -3,10 +3,8 @@ package io.grantry.cli.bench;
 import io.grantry.eventstore.EventStore;
 import io.grantry.eventstore.EventStoreOptions;
 import io.grantry.eventstore.GlobalPosition;
-import io.grantry.eventstore.RecordedEvent;
 import io.grantry.projections.Projection;
 import io.grantry.projections.ProjectionRunner;
-import io.grantry.projections.TableNames;
 import io.grantry.server.Database;
 import io.grantry.server.app.InlineProjections;
 import io.grantry.server.config.ConfigLoader;
@@ -16,7 +14,6 @@ import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
-import io.vertx.sqlclient.SqlConnection;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -30,41 +27,6 @@ import java.util.concurrent.TimeUnit;
 public final class RebuildBenchmark {
   private RebuildBenchmark() {}
 
-  /** All the server's projections as one: the union of their tables, each applied in turn to a page. */
-  static Projection all(List<Projection> parts) {
-    List<String> tables = new ArrayList<>();
-    parts.forEach(p -> tables.addAll(p.tables()));
-    return new Projection() {
-      @Override
-      public String name() {
-        return "all";
-      }
-
-      @Override
-      public List<String> tables() {
-        return tables;
-      }
-
-      @Override
-      public Future<Void> apply(SqlConnection tx, TableNames names, List<RecordedEvent> events) {
-        Future<Void> f = Future.succeededFuture();
-        for (Projection p : parts) {
-          f = f.compose(v -> p.apply(tx, names, events));
-        }
-        return f;
-      }
-
-      @Override
-      public Future<Void> afterReplay(io.vertx.sqlclient.SqlClient client, TableNames names) {
-        Future<Void> f = Future.succeededFuture();
-        for (Projection p : parts) {
-          f = f.compose(v -> p.afterReplay(client, names));
-        }
-        return f;
-      }
-    };
-  }
-
   public static void main(String[] args) throws Exception {
     Vertx vertx = Vertx.vertx();
     GrantryConfig config = await(ConfigLoader.load(vertx, System.getenv()));
@@ -76,7 +38,7 @@ public final class RebuildBenchmark {
           .using(vertx).build();
       EventStore store = EventStore.create(vertx, pool, EventStoreOptions.defaults());
       ProjectionRunner runner = InlineProjections.register(store);
-      Projection all = all(new ArrayList<>(runner.projections().values()));
+      Projection all = ProjectionRunner.composite(new ArrayList<>(runner.projections().values()));
       io.grantry.eventstore.pg.PgSettings jdbc = db.settings();
       if (!Boolean.getBoolean("grantry.bench.statements")) {
         // As `grantry projections rebuild --all` does: the bulk path (-Dgrantry.bench.statements=true: the statement path).

@@ -387,7 +387,12 @@ class HostileInputTest {
       byte[] enc = URLEncoder.encode(s, StandardCharsets.UTF_8).getBytes(StandardCharsets.US_ASCII);
       return switch (this) {
         case ENCODED -> enc;
-        case RAW_UTF8 -> s.replace('&', '_').replace(' ', '+').replace('#', '_').replace('\r', '_').replace('\n', '_')
+        // Raw UTF-8, but never what ends the request target or the line: a space, a tab or any
+        // other whitespace or control character there makes a malformed request line, which the
+        // HTTP decoder answers with a bare 400 before any endpoint sees it (a TAB did so in CI).
+        case RAW_UTF8 -> s.replace('&', '_').replace(' ', '+').replace('#', '_').chars()
+            .map(c -> Character.isWhitespace(c) || Character.isISOControl(c) ? '_' : c)
+            .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString()
             .getBytes(StandardCharsets.UTF_8);
         case BAD_PERCENT -> concat(enc, "%".getBytes(StandardCharsets.US_ASCII), enc, "%G1%2".getBytes(StandardCharsets.US_ASCII));
         case INVALID_UTF8 -> concat(enc, new byte[] {(byte) 0xC3, (byte) 0x28, (byte) 0xFF}, "%FF%FE%C3%28".getBytes(StandardCharsets.US_ASCII));
