@@ -3,7 +3,6 @@ package io.grantry.server.app;
 import io.grantry.domain.Decision;
 import io.grantry.domain.DomainError;
 import io.grantry.domain.EventCodec;
-import io.grantry.eventstore.EventIds;
 import io.grantry.eventstore.EventStore;
 import io.grantry.eventstore.ExpectedVersion;
 import io.grantry.eventstore.NewEvent;
@@ -127,7 +126,7 @@ public final class Aggregate<S, E> {
     S state = initial;
     JsonObject meta = metadata.toJson();
     for (E e : events) {
-      out.add(new NewEvent(EventIds.next(), codec.type(e), encode(e), meta));
+      out.add(NewEvent.of(codec.type(e), encode(e), meta));
       state = evolve.apply(state, e);
     }
     S after = state;
@@ -167,7 +166,7 @@ public final class Aggregate<S, E> {
     S state = loaded.state();
     JsonObject meta = metadata.toJson();
     for (E e : events) {
-      out.add(new NewEvent(EventIds.next(), codec.type(e), encode(e), meta));
+      out.add(NewEvent.of(codec.type(e), encode(e), meta));
       state = evolve.apply(state, e);
     }
     S after = state;

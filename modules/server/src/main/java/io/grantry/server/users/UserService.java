@@ -12,7 +12,6 @@ import io.grantry.domain.user.UserState;
 import io.grantry.domain.user.UsernameClaimCodec;
 import io.grantry.domain.user.UsernameClaimed;
 import io.grantry.domain.user.Usernames;
-import io.grantry.eventstore.EventIds;
 import io.grantry.eventstore.EventStore;
 import io.grantry.eventstore.ExpectedVersion;
 import io.grantry.eventstore.NewEvent;
@@ -125,7 +124,7 @@ public final class UserService {
 
   private Future<Void> claim(String userId, String username, Aggregate.Metadata who) {
     UsernameClaimed claim = new UsernameClaimed(userId, username);
-    NewEvent event = new NewEvent(EventIds.next(), claim.type(), UsernameClaimCodec.INSTANCE.toJson(claim), who.toJson());
+    NewEvent event = NewEvent.of(claim.type(), UsernameClaimCodec.INSTANCE.toJson(claim), who.toJson());
     return store.append(UsernameClaimed.streamId(username), ExpectedVersion.NO_STREAM, event)
         .<Void>mapEmpty()
         .recover(err -> Future.failedFuture(err instanceof WrongExpectedVersionException
