@@ -215,6 +215,16 @@ public final class LedgerCopy {
    */
   public static <T> GlobalPosition pipeline(Connection c, GlobalPosition from, Columns columns, int pageSize,
       int threads, Function<List<Raw>, T> stage, Sink<T> sink) throws Exception {
+    return pipeline(c, from, columns, pageSize, threads, stage, sink, null);
+  }
+
+  /**
+   * As {@link #pipeline(Connection, GlobalPosition, Columns, int, int, Function, Sink)}, adding to
+   * {@code readerCpuNanos} (when not null) the CPU time of the thread that reads the COPY stream.
+   */
+  public static <T> GlobalPosition pipeline(Connection c, GlobalPosition from, Columns columns, int pageSize,
+      int threads, Function<List<Raw>, T> stage, Sink<T> sink, java.util.concurrent.atomic.AtomicLong readerCpuNanos)
+      throws Exception {
     record Page<T>(List<Raw> raws, CompletableFuture<T> result) {}
     ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
       Thread t = new Thread(r, "ledger-copy-stage");
@@ -246,6 +256,9 @@ public final class LedgerCopy {
       } catch (Throwable t) {
         readFailure[0] = t;
       } finally {
+        if (readerCpuNanos != null) {
+          readerCpuNanos.addAndGet(java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime());
+        }
         try {
           queue.put(end);
         } catch (InterruptedException e) {

@@ -27,8 +27,22 @@ public final class BinaryCopy implements AutoCloseable {
 
   /** Starts {@code COPY table (columns) FROM STDIN}. */
   public BinaryCopy(Connection c, String table, String columns) throws SQLException, IOException {
+    this(c, table, columns, false);
+  }
+
+  /**
+   * Starts {@code COPY table (columns) FROM STDIN (FREEZE)}: for a table created or truncated in
+   * the same transaction (PostgreSQL refuses it otherwise). Its rows are written frozen and its
+   * pages all-visible, as a vacuum would leave them: the first reads after a rebuild do not dirty
+   * every page to set hint bits, and no later vacuum has to freeze millions of rows.
+   */
+  public static BinaryCopy frozen(Connection c, String table, String columns) throws SQLException, IOException {
+    return new BinaryCopy(c, table, columns, true);
+  }
+
+  private BinaryCopy(Connection c, String table, String columns, boolean freeze) throws SQLException, IOException {
     copy = new PGCopyOutputStream(c.unwrap(PGConnection.class),
-        "COPY " + table + " (" + columns + ") FROM STDIN (FORMAT binary)", 1 << 16);
+        "COPY " + table + " (" + columns + ") FROM STDIN (FORMAT binary" + (freeze ? ", FREEZE" : "") + ")", 1 << 16);
     bytes(HEADER, HEADER.length);
     int32(0);
     int32(0);

@@ -23,6 +23,22 @@ public interface BulkReplay<P> {
    */
   P prepare(List<RecordedEvent> page);
 
+  /**
+   * True when this fold reads the events as the ledger COPY gives them ({@link #prepareRaw}, JSON
+   * still as bytes) instead of decoded: then the runner decodes no event for it.
+   */
+  default boolean readsRaw() {
+    return false;
+  }
+
+  /**
+   * As {@link #prepare}, from the page as read (every event of the page, JSON as UTF-8 bytes);
+   * called instead of {@link #prepare} when {@link #readsRaw()}. Pure, on any thread.
+   */
+  default P prepareRaw(List<io.grantry.eventstore.LedgerCopy.Raw> page) {
+    throw new UnsupportedOperationException("this fold reads decoded events");
+  }
+
   /** Folds the next prepared page, in commit order (called from one thread at a time). */
   void apply(P prepared);
 
@@ -31,4 +47,24 @@ public interface BulkReplay<P> {
    * the caller's transaction.
    */
   void write(Connection c, TableNames tables) throws SQLException, IOException;
+
+  /** Writes the folded rows of one table on a connection, in the caller's transaction. */
+  @FunctionalInterface
+  interface Write {
+    void to(Connection c) throws SQLException, IOException;
+  }
+
+  /**
+   * The writing of the folded rows split by table (the live table's name to the write of its
+   * copy's rows), so that the runner can write tables at the same time on connections of their
+   * own and build each one's indexes as soon as it is loaded. The copy is empty and was truncated
+   * in the caller's transaction (so its COPY may {@code FREEZE}: {@link BinaryCopy#frozen}). Called
+   * after the last {@link #apply}; the writes only read the fold, from any thread. By default one
+   * write of all the tables ({@link #write}), under the key null.
+   */
+  default java.util.Map<String, Write> writes(TableNames tables) {
+    java.util.Map<String, Write> one = new java.util.HashMap<>();
+    one.put(null, c -> write(c, tables));
+    return one;
+  }
 }

@@ -36,4 +36,13 @@ public interface Projection {
   default BulkReplay<?> bulkReplay() {
     return null;
   }
+
+  /**
+   * Whether an event of {@code streamId} can change this projection's tables (true, the default,
+   * when the projection does not say). A bulk rebuild decodes the JSON of only the events some
+   * projection reads; {@link #apply} must ignore every event this says false for.
+   */
+  default boolean reads(String streamId) {
+    return true;
+  }
 }

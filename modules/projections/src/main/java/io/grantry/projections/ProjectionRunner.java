@@ -378,18 +378,34 @@ public final class ProjectionRunner {
     }
     return created.compose(v -> {
       TableNames copies = TableNames.union(copyNames.values());
+      // Wall clock of the rebuild's steps after the first pass, logged at the end (the bulk pass logs its own phases).
+      long[] at = new long[5];
+      at[0] = System.nanoTime();
       Future<GlobalPosition> first = bulkJdbc == null
           ? replay(all, copies, GlobalPosition.START, progress)
-          : bulkReplay(bulkJdbc, ps, bulk, copyNames, progress).compose(last -> all.afterReplay(pool, copies).map(last));
+          : bulkReplay(bulkJdbc, ps, bulk, copyNames, progress).compose(last -> {
+            at[1] = System.nanoTime();
+            return all.afterReplay(pool, copies).map(last);
+          });
       return first
           // What came in during the first pass, so that appends wait only for the rest.
-          .compose(upTo -> replay(all, copies, upTo, progress))
+          .compose(upTo -> {
+            at[2] = System.nanoTime();
+            return replay(all, copies, upTo, progress);
+          })
           .compose(upTo -> beforeSwap.get().map(upTo))
-          .compose(upTo -> pool.withTransaction(tx -> tx.query("SET LOCAL lock_timeout = '"
-                  + SWAP_LOCK_TIMEOUT.toMillis() + "ms'").execute()
-              .compose(x -> tx.query("LOCK TABLE events IN EXCLUSIVE MODE").execute())
-              .compose(x -> catchUpCommitted(tx, all, copies, upTo, progress))
-              .compose(last -> swap(tx, copies).map(last))));
+          .compose(upTo -> {
+            at[3] = System.nanoTime();
+            return pool.withTransaction(tx -> tx.query("SET LOCAL lock_timeout = '"
+                    + SWAP_LOCK_TIMEOUT.toMillis() + "ms'").execute()
+                .compose(x -> tx.query("LOCK TABLE events IN EXCLUSIVE MODE").execute())
+                .compose(x -> catchUpCommitted(tx, all, copies, upTo, progress))
+                .compose(last -> swap(tx, copies).map(last)));
+          })
+          .onSuccess(last -> log.info("Rebuild of {}: first pass {} ms (retention after it {} ms), second pass {} ms,"
+              + " catch-up under the lock and swap {} ms", all.name(), ((at[1] == 0 ? at[2] : at[1]) - at[0]) / 1_000_000,
+              at[1] == 0 ? 0 : (at[2] - at[1]) / 1_000_000, (at[3] - at[2]) / 1_000_000,
+              (System.nanoTime() - at[3]) / 1_000_000));
     });
   }
 
@@ -441,31 +457,51 @@ public final class ProjectionRunner {
     List<Projection> statements = ps.stream().filter(p -> !bulk.containsKey(p)).toList();
     TableNames statementCopies = TableNames.union(statements.stream().map(copyNames::get).toList());
     Projection viaPool = statements.isEmpty() ? null : statements.size() == 1 ? statements.get(0) : composite(statements);
+    // The projections that take decoded events: only the events one of them reads are decoded.
+    List<Projection> decodedFor = ps.stream().filter(p -> !bulk.containsKey(p) || !bulk.get(p).readsRaw()).toList();
+    List<BulkReplay<?>> folds = new ArrayList<>(bulk.values());
     Promise<GlobalPosition> done = Promise.promise();
     Thread t = new Thread(() -> {
+      BulkTimings timing = new BulkTimings();
       try (java.sql.Connection c = jdbc.open()) {
         c.setAutoCommit(false);
+        timing.backend(c);
         java.util.ArrayDeque<Future<Void>> pending = new java.util.ArrayDeque<>();
         Future<Void>[] chain = new Future[] {Future.succeededFuture()};
         int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
-        long t0 = System.nanoTime();
         long[] count = {0};
+        timing.start("read, decode, fold");
         GlobalPosition last = io.grantry.eventstore.LedgerCopy.pipeline(c, GlobalPosition.START,
             io.grantry.eventstore.LedgerCopy.Columns.REPLAY, BATCH, threads, raws -> {
-              List<RecordedEvent> out = new ArrayList<>(raws.size());
-              raws.forEach(r -> out.add(r.decode()));
-              List<Object> prepared = new ArrayList<>(bulk.size());
-              for (BulkReplay<?> b : bulk.values()) {
-                prepared.add(b.prepare(out));
+              long c0 = BulkTimings.cpu();
+              List<RecordedEvent> out = new ArrayList<>();
+              if (!decodedFor.isEmpty()) {
+                for (io.grantry.eventstore.LedgerCopy.Raw r : raws) {
+                  for (Projection p : decodedFor) {
+                    if (p.reads(r.streamId())) {
+                      out.add(r.decode());
+                      break;
+                    }
+                  }
+                }
               }
+              long c1 = BulkTimings.cpu();
+              List<Object> prepared = new ArrayList<>(folds.size());
+              for (BulkReplay<?> b : folds) {
+                prepared.add(b.readsRaw() ? b.prepareRaw(raws) : b.prepare(out));
+              }
+              timing.decodeCpu.add(c1 - c0);
+              timing.prepareCpu.add(BulkTimings.cpu() - c1);
               return new Prepared(out, prepared);
             }, (raws, page) -> {
+              long c0 = BulkTimings.cpu();
               List<RecordedEvent> events = page.events();
               int i = 0;
-              for (BulkReplay<?> b : bulk.values()) {
+              for (BulkReplay<?> b : folds) {
                 applyPrepared(b, page.prepared().get(i++));
               }
-              if (viaPool != null) {
+              timing.foldCpu.add(BulkTimings.cpu() - c0);
+              if (viaPool != null && !events.isEmpty()) {
                 chain[0] = chain[0].compose(v -> pool.withTransaction(tx -> asyncCommit(tx)
                     .compose(x -> viaPool.apply(tx, statementCopies, events))));
                 pending.add(chain[0]);
@@ -473,36 +509,19 @@ public final class ProjectionRunner {
                   await(pending.poll());
                 }
               }
-              progress.accept(events.size());
-              count[0] += events.size();
+              progress.accept(raws.size());
+              count[0] += raws.size();
               return true;
-            });
+            }, timing.readerCpu);
         c.commit();
-        long t1 = System.nanoTime();
+        timing.start("statements of clients and users");
         for (Future<Void> f : pending) {
           await(f);
         }
-        long t2 = System.nanoTime();
-        try (var st = c.createStatement()) {
-          st.execute("SET LOCAL synchronous_commit = off");
-          st.execute("SET LOCAL maintenance_work_mem = '256MB'");
-        }
-        long written = 0;
-        long indexed = 0;
-        for (var e : bulk.entrySet()) {
-          TableNames copies = copyNames.get(e.getKey());
-          long w0 = System.nanoTime();
-          e.getValue().write(c, copies);
-          long w1 = System.nanoTime();
-          createIndexes(c, copies);
-          written += w1 - w0;
-          indexed += System.nanoTime() - w1;
-        }
-        c.commit();
-        log.info("Bulk replay of {}: {} events read and folded in {} ms (statements waited for {} ms more), rows"
-            + " written in {} ms, indexes built in {} ms, committed in {} ms", ps.stream().map(Projection::name).toList(),
-            count[0], (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, written / 1_000_000, indexed / 1_000_000,
-            (System.nanoTime() - t2 - written - indexed) / 1_000_000);
+        timing.start("COPY into the copies, their indexes (" + threads + " connections)");
+        writeFolds(jdbc, ps, bulk, copyNames, threads, timing);
+        timing.start(null);
+        log.info("Bulk replay of {}: {} events\n{}", ps.stream().map(Projection::name).toList(), count[0], timing.report());
         done.complete(last);
       } catch (Throwable err) {
         done.fail(err);
@@ -511,6 +530,82 @@ public final class ProjectionRunner {
     t.setDaemon(true);
     t.start();
     return done.future();
+  }
+
+  /**
+   * Writes the folds' rows into their copies and builds the copies' indexes: each table (as the
+   * folds split them, {@link BulkReplay#writes}) on a connection of its own, {@code threads} at a
+   * time, in a transaction that truncates the empty copy (so COPY can write its rows frozen), loads
+   * it and indexes it. Those commits need not wait for the disk ({@code synchronous_commit = off}):
+   * nobody reads the copies before the swap, whose commit is durable and so flushes all the WAL
+   * written before it, theirs included; a crash before it loses only copies the next rebuild drops.
+   */
+  private static void writeFolds(Jdbc jdbc, List<Projection> ps, Map<Projection, BulkReplay<?>> bulk,
+      Map<Projection, TableNames> copyNames, int threads, BulkTimings timing) throws Exception {
+    record Task(String name, Map<String, String> tables, BulkReplay.Write write) {}
+    List<Task> tasks = new ArrayList<>();
+    for (Projection p : ps) {
+      BulkReplay<?> b = bulk.get(p);
+      if (b == null) {
+        continue;
+      }
+      TableNames copies = copyNames.get(p);
+      for (var w : b.writes(copies).entrySet()) {
+        Map<String, String> tables = new LinkedHashMap<>();
+        for (var t : copies.all().entrySet()) {
+          if (w.getKey() == null || w.getKey().equals(t.getKey())) {
+            tables.put(t.getKey(), t.getValue());
+          }
+        }
+        tasks.add(new Task(w.getKey() == null ? p.name() : w.getKey(), tables, w.getValue()));
+      }
+    }
+    java.util.concurrent.ExecutorService exec = java.util.concurrent.Executors.newFixedThreadPool(
+        Math.max(1, Math.min(threads, tasks.size())), r -> {
+          Thread t = new Thread(r, "projection-bulk-write");
+          t.setDaemon(true);
+          return t;
+        });
+    try {
+      List<java.util.concurrent.Future<?>> running = new ArrayList<>();
+      for (Task task : tasks) {
+        running.add(exec.submit(() -> {
+          try (java.sql.Connection w = jdbc.open()) {
+            w.setAutoCommit(false);
+            java.nio.file.Path backend = BulkTimings.backendStat(w);
+            try (var st = w.createStatement()) {
+              st.execute("SET LOCAL synchronous_commit = off");
+              st.execute("SET LOCAL maintenance_work_mem = '512MB'");
+              for (String copy : task.tables().values()) {
+                st.execute("TRUNCATE " + copy);
+              }
+            }
+            long t0 = System.nanoTime();
+            long j0 = BulkTimings.cpu();
+            double b0 = BulkTimings.backendCpu(backend);
+            task.write().to(w);
+            long t1 = System.nanoTime();
+            long j1 = BulkTimings.cpu();
+            double b1 = BulkTimings.backendCpu(backend);
+            createIndexes(w, task.tables());
+            w.commit();
+            double b2 = BulkTimings.backendCpu(backend);
+            timing.write(task.name(), (t1 - t0) / 1e9, backend == null ? -1 : b1 - b0, (System.nanoTime() - t1) / 1e9,
+                backend == null ? -1 : b2 - b1, (j1 - j0) / 1e9);
+          }
+          return null;
+        }));
+      }
+      for (var f : running) {
+        try {
+          f.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+          throw e.getCause() instanceof Exception ex ? ex : e;
+        }
+      }
+    } finally {
+      exec.shutdownNow();
+    }
   }
 
   private record Prepared(List<RecordedEvent> events, List<Object> prepared) {}
@@ -533,8 +628,8 @@ public final class ProjectionRunner {
    * one sort per index instead of an index insertion per row). Names are the copy's own; the swap
    * renames them to the live ones by definition.
    */
-  private static void createIndexes(java.sql.Connection c, TableNames copies) throws java.sql.SQLException {
-    for (var e : copies.all().entrySet()) {
+  private static void createIndexes(java.sql.Connection c, Map<String, String> liveToCopy) throws java.sql.SQLException {
+    for (var e : liveToCopy.entrySet()) {
       String live = e.getKey();
       String copy = e.getValue();
       List<String> ddl = new ArrayList<>();

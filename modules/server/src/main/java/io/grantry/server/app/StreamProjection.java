@@ -40,6 +40,11 @@ public abstract class StreamProjection<E> implements Projection {
   }
 
   @Override
+  public final boolean reads(String streamId) {
+    return streamId.startsWith(streamPrefix);
+  }
+
+  @Override
   public final Future<Void> apply(SqlConnection tx, TableNames tables, List<RecordedEvent> events) {
     String physical = tables.of(table);
     // Sent together, not each after the previous one's answer: one connection runs its statements

@@ -1,31 +1,31 @@
 package io.grantry.server.tokenstate;
 
+import io.grantry.eventstore.LedgerCopy;
 import io.grantry.eventstore.RecordedEvent;
 import io.grantry.projections.BinaryCopy;
 import io.grantry.projections.BulkReplay;
 import io.grantry.projections.TableNames;
 import io.grantry.server.tokenstate.TokenStateProjection.Kind;
-import io.vertx.sqlclient.Tuple;
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.time.OffsetDateTime;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * The token-state tables folded in memory during a rebuild's replay, then written with COPY. Each
- * page goes through {@link TokenStateProjection#byKind} (the rows the statements would get) and
- * each kind of statement is carried out here on maps, in the statements' order, with the
- * statements' own conditions: an insert does nothing when the key exists, an update changes only
- * rows its WHERE clause matches. So the rows equal those of {@link TokenStateProjection#apply} page
- * for page (a test replays both ways and compares).
+ * page's grant events are read into {@link TokenStateOps.Op}s (straight from the JSON bytes, on
+ * every core) and each kind of statement of {@link TokenStateProjection#statements} is carried out
+ * here on maps, in the statements' order, with the statements' own conditions: an insert does
+ * nothing when the key exists, an update changes only rows its WHERE clause matches. So the rows
+ * equal those of {@link TokenStateProjection#apply} page for page (a test replays both ways and
+ * compares).
  *
  * <p>Memory: about 150 bytes a token and 250 a grant (times are kept as microseconds, client ids,
  * subjects and scopes shared): a few GB for tens of millions of rows.
  */
-final class TokenStateBulk implements BulkReplay<Map<Kind, Map<Object, Tuple>>> {
+final class TokenStateBulk implements BulkReplay<List<TokenStateOps.Op>> {
   private static final long NULL = BinaryCopy.NULL_TIME;
 
   /** A grants row, and the key under which its tokens are found by grant (whether or not the row exists). */
@@ -91,150 +91,204 @@ final class TokenStateBulk implements BulkReplay<Map<Kind, Map<Object, Tuple>>> 
     return grants.computeIfAbsent(id, Grant::new);
   }
 
-  private static long t(Object v) {
-    return BinaryCopy.micros((OffsetDateTime) v);
+  @Override
+  public List<TokenStateOps.Op> prepare(List<RecordedEvent> page) {
+    return TokenStateOps.fromDecoded(page);
   }
 
   @Override
-  public Map<Kind, Map<Object, Tuple>> prepare(List<RecordedEvent> page) {
-    return TokenStateProjection.byKind(page);
+  public boolean readsRaw() {
+    return true;
   }
 
   @Override
-  public void apply(Map<Kind, Map<Object, Tuple>> byKind) {
-    for (Kind k : Kind.values()) {
-      Map<Object, Tuple> rows = byKind.get(k);
-      if (rows != null) {
-        for (Tuple r : rows.values()) {
-          apply(k, r);
-        }
-      }
-    }
+  public List<TokenStateOps.Op> prepareRaw(List<LedgerCopy.Raw> page) {
+    return TokenStateOps.fromRaw(page);
   }
 
-  /** One row of a statement of kind {@code k} (its values as in {@link TokenStateProjection#sql}). */
-  private void apply(Kind k, Tuple r) {
-    switch (k) {
-      case GRANT_INSERT -> {
-        Grant g = grant(r.getString(0));
+  /**
+   * Folds a page: each kind of statement in {@link Kind} order, over the page's events in commit
+   * order, as {@link TokenStateProjection#apply} runs them. The statements keep only the first row
+   * per key within a kind; here every row is applied, which gives the same result: a later row of
+   * the same key finds what the first left (an insert finds the key, an update finds its condition
+   * no longer true, a grant's revocation finds its tokens already revoked).
+   */
+  @Override
+  public void apply(List<TokenStateOps.Op> page) {
+    int n = page.size();
+    for (int i = 0; i < n; i++) { // GRANT_INSERT
+      TokenStateOps.Op o = page.get(i);
+      if (o.kind() == TokenStateOps.CODE_ISSUED || o.kind() == TokenStateOps.CLIENT_CREDENTIALS) {
+        Grant g = grant(o.grantId());
         if (!g.exists) {
           g.exists = true;
-          g.kind = share(r.getString(1));
-          g.clientId = share(r.getString(2));
-          g.userId = share(r.getString(3));
-          g.scope = share(r.getString(4));
-          g.status = share(r.getString(5));
-          g.createdAt = t(r.getValue(6));
+          boolean code = o.kind() == TokenStateOps.CODE_ISSUED;
+          g.kind = code ? "authorization_code" : "client_credentials";
+          g.clientId = share(o.clientId());
+          g.userId = share(o.userId());
+          g.scope = share(o.scope());
+          g.status = code ? "code_issued" : "active";
+          g.createdAt = o.at();
           g.updatedAt = g.createdAt;
         }
       }
-      case GRANT_ACTIVE -> {
-        Grant g = grants.get(r.getString(0));
+    }
+    for (int i = 0; i < n; i++) { // GRANT_ACTIVE
+      TokenStateOps.Op o = page.get(i);
+      if (o.kind() == TokenStateOps.CODE_REDEEMED) {
+        Grant g = grants.get(o.grantId());
         if (g != null && g.exists && "code_issued".equals(g.status)) {
           g.status = "active";
-          g.scope = share(r.getString(1));
-          g.updatedAt = t(r.getValue(2));
+          g.scope = share(o.scope());
+          g.updatedAt = o.at();
         }
       }
-      case ACCESS_INSERT -> {
-        String jti = r.getString(0);
-        if (!access.containsKey(jti)) {
-          Access a = new Access();
-          a.jti = jti;
-          a.grant = grant(r.getString(1));
-          a.clientId = share(r.getString(2));
-          a.subject = share(r.getString(3));
-          a.scope = share(r.getString(4));
-          a.issuedAt = t(r.getValue(5));
-          a.expiresAt = t(r.getValue(6));
-          a.nextOfGrant = a.grant.access;
-          a.grant.access = a;
-          access.put(jti, a);
-        }
+    }
+    for (int i = 0; i < n; i++) { // ACCESS_INSERT
+      TokenStateOps.Op o = page.get(i);
+      byte k = o.kind();
+      if ((k == TokenStateOps.CODE_REDEEMED || k == TokenStateOps.REFRESH_ROTATED || k == TokenStateOps.CLIENT_CREDENTIALS)
+          && !access.containsKey(o.jti())) {
+        Access a = new Access();
+        a.jti = o.jti();
+        a.grant = grant(o.grantId());
+        a.clientId = share(o.clientId());
+        a.subject = share(k == TokenStateOps.CLIENT_CREDENTIALS ? o.clientId() : o.userId());
+        a.scope = share(o.scope());
+        a.issuedAt = o.at();
+        a.expiresAt = o.accessExpires();
+        a.nextOfGrant = a.grant.access;
+        a.grant.access = a;
+        access.put(a.jti, a);
       }
-      case REFRESH_INSERT -> {
-        String hash = r.getString(0);
-        if (!refresh.containsKey(hash)) {
-          Refresh x = new Refresh();
-          x.hash = hash;
-          x.grant = grant(r.getString(1));
-          x.clientId = share(r.getString(2));
-          x.subject = share(r.getString(3));
-          x.scope = share(r.getString(4));
-          x.issuedAt = t(r.getValue(5));
-          x.expiresAt = t(r.getValue(6));
-          x.status = "active";
-          x.nextOfGrant = x.grant.refresh;
-          x.grant.refresh = x;
-          refresh.put(hash, x);
-        }
+    }
+    for (int i = 0; i < n; i++) { // REFRESH_INSERT
+      TokenStateOps.Op o = page.get(i);
+      byte k = o.kind();
+      if ((k == TokenStateOps.REFRESH_ROTATED || (k == TokenStateOps.CODE_REDEEMED && o.hash() != null))
+          && !refresh.containsKey(o.hash())) {
+        Refresh x = new Refresh();
+        x.hash = o.hash();
+        x.grant = grant(o.grantId());
+        x.clientId = share(o.clientId());
+        x.subject = share(o.userId());
+        x.scope = share(o.scope());
+        x.issuedAt = o.at();
+        x.expiresAt = o.refreshExpires();
+        x.status = "active";
+        x.nextOfGrant = x.grant.refresh;
+        x.grant.refresh = x;
+        refresh.put(x.hash, x);
       }
-      case REFRESH_ROTATED -> {
-        Refresh x = refresh.get(r.getString(0));
+    }
+    for (int i = 0; i < n; i++) { // REFRESH_ROTATED
+      TokenStateOps.Op o = page.get(i);
+      if (o.kind() == TokenStateOps.REFRESH_ROTATED) {
+        Refresh x = refresh.get(o.oldHash());
         if (x != null && "active".equals(x.status)) {
           x.status = "rotated";
         }
       }
-      case ACCESS_REVOKE -> {
-        Access a = access.get(r.getString(0));
+    }
+    for (int i = 0; i < n; i++) { // ACCESS_REVOKE
+      TokenStateOps.Op o = page.get(i);
+      if (o.kind() == TokenStateOps.ACCESS_REVOKED) {
+        Access a = access.get(o.jti());
         if (a != null && a.revokedAt == NULL) {
-          a.revokedAt = t(r.getValue(1));
+          a.revokedAt = o.at();
         }
       }
-      case GRANT_REVOKE -> {
-        Grant g = grants.get(r.getString(0));
+    }
+    boolean revocations = false;
+    for (int i = 0; i < n; i++) { // GRANT_REVOKE
+      TokenStateOps.Op o = page.get(i);
+      if (o.kind() == TokenStateOps.GRANT_REVOKED) {
+        revocations = true;
+        Grant g = grants.get(o.grantId());
         if (g != null && g.exists && !"revoked".equals(g.status)) {
           g.status = "revoked";
-          g.revokedAt = t(r.getValue(1));
-          g.revokedReason = share(r.getString(2));
+          g.revokedAt = o.at();
+          g.revokedReason = share(o.reason());
           g.updatedAt = g.revokedAt;
         }
       }
-      case GRANT_REVOKE_ACCESS -> {
-        Grant g = grants.get(r.getString(0));
-        long at = t(r.getValue(1));
+    }
+    if (!revocations) {
+      return;
+    }
+    for (int i = 0; i < n; i++) { // GRANT_REVOKE_ACCESS
+      TokenStateOps.Op o = page.get(i);
+      if (o.kind() == TokenStateOps.GRANT_REVOKED) {
+        Grant g = grants.get(o.grantId());
         for (Access a = g == null ? null : g.access; a != null; a = a.nextOfGrant) {
           if (a.revokedAt == NULL) {
-            a.revokedAt = at;
+            a.revokedAt = o.at();
           }
         }
       }
-      case GRANT_REVOKE_REFRESH -> {
-        Grant g = grants.get(r.getString(0));
+    }
+    for (int i = 0; i < n; i++) { // GRANT_REVOKE_REFRESH
+      TokenStateOps.Op o = page.get(i);
+      if (o.kind() == TokenStateOps.GRANT_REVOKED) {
+        Grant g = grants.get(o.grantId());
         for (Refresh x = g == null ? null : g.refresh; x != null; x = x.nextOfGrant) {
           if (!"revoked".equals(x.status)) {
             x.status = "revoked";
           }
         }
       }
-      default -> throw new IllegalStateException("unknown statement kind " + k);
     }
   }
 
   @Override
   public void write(Connection c, TableNames tables) throws SQLException, IOException {
-    try (BinaryCopy out = new BinaryCopy(c, tables.of("grants"), "grant_id, kind, client_id, user_id, scope, status,"
-        + " created_at, updated_at, revoked_at, revoked_reason")) {
-      for (Grant g : grants.values()) {
-        if (g.exists) {
-          out.row(10).text(g.grantId).text(g.kind).text(g.clientId).text(g.userId).text(g.scope).text(g.status)
-              .timestamptz(g.createdAt).timestamptz(g.updatedAt).timestamptz(g.revokedAt).text(g.revokedReason);
+    for (BulkReplay.Write w : writes(tables, false).values()) {
+      w.to(c);
+    }
+  }
+
+  /** The three tables, each written on its own (by the runner, at the same time), frozen. */
+  @Override
+  public Map<String, BulkReplay.Write> writes(TableNames tables) {
+    return writes(tables, true);
+  }
+
+  private Map<String, BulkReplay.Write> writes(TableNames tables, boolean frozen) {
+    Map<String, BulkReplay.Write> out = new java.util.LinkedHashMap<>();
+    out.put("grants", c -> {
+      try (BinaryCopy copy = copy(c, frozen, tables.of("grants"), "grant_id, kind, client_id, user_id, scope, status,"
+          + " created_at, updated_at, revoked_at, revoked_reason")) {
+        for (Grant g : grants.values()) {
+          if (g.exists) {
+            copy.row(10).text(g.grantId).text(g.kind).text(g.clientId).text(g.userId).text(g.scope).text(g.status)
+                .timestamptz(g.createdAt).timestamptz(g.updatedAt).timestamptz(g.revokedAt).text(g.revokedReason);
+          }
         }
       }
-    }
-    try (BinaryCopy out = new BinaryCopy(c, tables.of("access_tokens"), "jti, grant_id, client_id, subject, scope,"
-        + " issued_at, expires_at, revoked_at")) {
-      for (Access a : access.values()) {
-        out.row(8).text(a.jti).text(a.grant.grantId).text(a.clientId).text(a.subject).text(a.scope)
-            .timestamptz(a.issuedAt).timestamptz(a.expiresAt).timestamptz(a.revokedAt);
+    });
+    out.put("access_tokens", c -> {
+      try (BinaryCopy copy = copy(c, frozen, tables.of("access_tokens"), "jti, grant_id, client_id, subject, scope,"
+          + " issued_at, expires_at, revoked_at")) {
+        for (Access a : access.values()) {
+          copy.row(8).text(a.jti).text(a.grant.grantId).text(a.clientId).text(a.subject).text(a.scope)
+              .timestamptz(a.issuedAt).timestamptz(a.expiresAt).timestamptz(a.revokedAt);
+        }
       }
-    }
-    try (BinaryCopy out = new BinaryCopy(c, tables.of("refresh_tokens"), "hash, grant_id, client_id, subject, scope,"
-        + " issued_at, expires_at, status")) {
-      for (Refresh x : refresh.values()) {
-        out.row(8).text(x.hash).text(x.grant.grantId).text(x.clientId).text(x.subject).text(x.scope)
-            .timestamptz(x.issuedAt).timestamptz(x.expiresAt).text(x.status);
+    });
+    out.put("refresh_tokens", c -> {
+      try (BinaryCopy copy = copy(c, frozen, tables.of("refresh_tokens"), "hash, grant_id, client_id, subject, scope,"
+          + " issued_at, expires_at, status")) {
+        for (Refresh x : refresh.values()) {
+          copy.row(8).text(x.hash).text(x.grant.grantId).text(x.clientId).text(x.subject).text(x.scope)
+              .timestamptz(x.issuedAt).timestamptz(x.expiresAt).text(x.status);
+        }
       }
-    }
+    });
+    return out;
+  }
+
+  private static BinaryCopy copy(Connection c, boolean frozen, String table, String columns)
+      throws SQLException, IOException {
+    return frozen ? BinaryCopy.frozen(c, table, columns) : new BinaryCopy(c, table, columns);
   }
 }

@@ -53,6 +53,11 @@ public final class TokenStateProjection implements Projection {
     return List.of(G, A, R);
   }
 
+  @Override
+  public boolean reads(String streamId) {
+    return streamId.startsWith(GrantTokens.STREAM_PREFIX);
+  }
+
   static String sql(Kind k, TableNames t) {
     return switch (k) {
       case GRANT_INSERT -> "INSERT INTO " + t.of(G) + " (grant_id, kind, client_id, user_id, scope, status, created_at, updated_at)"

@@ -1,0 +1,131 @@
+package io.grantry.projections;
+
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Where a bulk rebuild's time goes, phase by phase: wall clock, the JVM's CPU (all its threads),
+ * its garbage collections, and the CPU of the PostgreSQL backend serving the rebuild's JDBC
+ * connection (read from {@code /proc} when the database runs on this machine, as the embedded one
+ * does; parallel index-build workers are other processes and are not in it). Within the first
+ * phase, the CPU of the COPY reader, of decoding, of the folds' preparation (both on every core)
+ * and of the sequential fold. Logged at the end of the bulk pass: replaying millions of events is
+ * a benchmark goal, and a rate alone does not say what to make faster.
+ */
+final class BulkTimings {
+  private static final java.lang.management.ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+  /** Clock ticks per second of /proc/PID/stat (USER_HZ, 100 on Linux). */
+  private static final double TICKS = 100.0;
+
+  final AtomicLong readerCpu = new AtomicLong();
+  final LongAdder decodeCpu = new LongAdder();
+  final LongAdder prepareCpu = new LongAdder();
+  final LongAdder foldCpu = new LongAdder();
+
+  private record Phase(String name, long wallNanos, long jvmCpuNanos, long gcMillis, double backendCpuSecs) {}
+
+  private final List<Phase> phases = new ArrayList<>();
+  private String current;
+  private long wall0;
+  private long cpu0;
+  private long gc0;
+  private double backend0;
+  private Path backendStat;
+
+  /** The CPU time of the calling thread, in ns. */
+  static long cpu() {
+    return THREADS.getCurrentThreadCpuTime();
+  }
+
+  /** Finds the backend of {@code c} (best effort: unknown when the database is elsewhere). */
+  void backend(java.sql.Connection c) {
+    backendStat = backendStat(c);
+  }
+
+  /** The /proc stat file of {@code c}'s backend, or null when it cannot be read here. */
+  static Path backendStat(java.sql.Connection c) {
+    try (var st = c.createStatement(); var rs = st.executeQuery("SELECT pg_backend_pid()")) {
+      rs.next();
+      Path p = Path.of("/proc", String.valueOf(rs.getInt(1)), "stat");
+      return Files.isReadable(p) && backendCpu(p) >= 0 ? p : null;
+    } catch (Exception e) {
+      return null;
+    }
+  }
+
+  /** CPU seconds of a backend by its stat file ({@link #backendStat}), -1 when unknown. */
+  static double backendCpu(Path stat) {
+    if (stat == null) {
+      return -1;
+    }
+    try {
+      String s = Files.readString(stat);
+      String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
+      return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / TICKS;
+    } catch (Exception e) {
+      return -1;
+    }
+  }
+
+  private static long processCpu() {
+    var os = ManagementFactory.getOperatingSystemMXBean();
+    return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() : -1;
+  }
+
+  private static long gcMillis() {
+    long sum = 0;
+    for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+      sum += Math.max(0, gc.getCollectionTime());
+    }
+    return sum;
+  }
+
+  /** Ends the current phase (if any) and starts {@code name} (none when null). */
+  void start(String name) {
+    long wall = System.nanoTime();
+    long cpu = processCpu();
+    long gc = gcMillis();
+    double backend = backendStat == null ? -1 : backendCpu(backendStat);
+    if (current != null) {
+      phases.add(new Phase(current, wall - wall0, cpu - cpu0, gc - gc0, backendStat == null ? -1 : backend - backend0));
+    }
+    current = name;
+    wall0 = wall;
+    cpu0 = cpu;
+    gc0 = gc;
+    backend0 = backend;
+  }
+
+  private final List<String> writes = java.util.Collections.synchronizedList(new ArrayList<>());
+
+  /** One table's write and index build on its own connection (wall s; its backend's CPU s, -1 unknown). */
+  void write(String table, double copySecs, double copyCpu, double indexSecs, double indexCpu, double jvmCpu) {
+    writes.add(String.format("  %s: COPY %.1f s wall (backend CPU %s, JVM thread CPU %.1f), indexes %.1f s wall"
+        + " (backend CPU %s)", table, copySecs, copyCpu < 0 ? "?" : String.format("%.1f", copyCpu), jvmCpu,
+        indexSecs, indexCpu < 0 ? "?" : String.format("%.1f", indexCpu)));
+  }
+
+  /** The phases as a table, then the first phase's CPU by stage, then each table's write. */
+  String report() {
+    StringBuilder sb = new StringBuilder("  phase | wall s | JVM CPU s | JVM GC s | PostgreSQL backend CPU s\n");
+    for (Phase p : phases) {
+      sb.append(String.format("  %s | %.1f | %.1f | %.1f | %s%n", p.name, p.wallNanos / 1e9, p.jvmCpuNanos / 1e9,
+          p.gcMillis / 1e3, p.backendCpuSecs < 0 ? "?" : String.format("%.1f", p.backendCpuSecs)));
+    }
+    sb.append(String.format("  first phase by stage, CPU s: COPY reader %.1f, JSON decoding %.1f, folds' preparation"
+        + " %.1f (on every core), folds %.1f (one thread)", readerCpu.get() / 1e9, decodeCpu.sum() / 1e9,
+        prepareCpu.sum() / 1e9, foldCpu.sum() / 1e9));
+    synchronized (writes) {
+      for (String w : writes) {
+        sb.append('\n').append(w);
+      }
+    }
+    return sb.toString();
+  }
+}
