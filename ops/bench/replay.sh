@@ -19,7 +19,9 @@ RB=(); VF=(); N=""
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 for r in $(seq 1 "$ROUNDS"); do
   # The token-state fold holds every grant and token of the ledger in memory (about 2 GB at 5M events).
-  line=$(GRANTRY_DATA_DIR=$DATA java -Xmx6g -cp "$BENCH_CP" io.grantry.cli.bench.RebuildBenchmark 2> "$OUT/rebuild-$r.err" | grep '^REBUILD')
+  # Its log (standard output) keeps the bulk pass's phase table: where the time went.
+  line=$(GRANTRY_DATA_DIR=$DATA java -Xmx6g -cp "$BENCH_CP" io.grantry.cli.bench.RebuildBenchmark 2> "$OUT/rebuild-$r.err" \
+    | tee "$OUT/rebuild-$r.out" | grep '^REBUILD')
   read -r _ N secs rate <<<"$line"
   RB+=("$rate")
   t0=$(date +%s.%N)

@@ -97,6 +97,15 @@ public final class BinaryCopy implements AutoCloseable {
     return this;
   }
 
+  /** A text value already encoded as UTF-8: {@code len} bytes of {@code b} from {@code off}. */
+  public BinaryCopy text(byte[] b, int off, int len) throws IOException {
+    int32(len);
+    room(len);
+    System.arraycopy(b, off, buf, this.len, len);
+    this.len += len;
+    return this;
+  }
+
   /** A timestamptz as microseconds since PostgreSQL's epoch ({@link #micros}), or {@link #NULL_TIME}. */
   public BinaryCopy timestamptz(long pgMicros) throws IOException {
     if (pgMicros == NULL_TIME) {

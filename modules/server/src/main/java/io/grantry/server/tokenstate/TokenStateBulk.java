@@ -7,9 +7,13 @@ import io.grantry.projections.BulkReplay;
 import io.grantry.projections.TableNames;
 import io.grantry.server.tokenstate.TokenStateProjection.Kind;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -17,78 +21,134 @@ import java.util.Map;
  * The token-state tables folded in memory during a rebuild's replay, then written with COPY. Each
  * page's grant events are read into {@link TokenStateOps.Op}s (straight from the JSON bytes, on
  * every core) and each kind of statement of {@link TokenStateProjection#statements} is carried out
- * here on maps, in the statements' order, with the statements' own conditions: an insert does
- * nothing when the key exists, an update changes only rows its WHERE clause matches. So the rows
- * equal those of {@link TokenStateProjection#apply} page for page (a test replays both ways and
+ * here, in the statements' order, with the statements' own conditions: an insert does nothing
+ * when the key exists, an update changes only rows its WHERE clause matches. So the rows equal
+ * those of {@link TokenStateProjection#apply} page for page (a test replays both ways and
  * compares).
  *
- * <p>Memory: about 150 bytes a token and 250 a grant (times are kept as microseconds, client ids,
- * subjects and scopes shared): a few GB for tens of millions of rows.
+ * <p>Memory: the rows are columns of primitive arrays indexed by the number a {@link KeyIndex}
+ * gives each grant id, jti and refresh hash (client ids, subjects, scopes and reasons numbered in
+ * a small dictionary; times as microseconds): about 70 bytes a grant and 80 a token plus their
+ * keys, a few arrays the garbage collector does not walk. (As objects in hash maps the fold of 5
+ * million events held ~25 million objects and most of its CPU went to the collector.)
  */
 final class TokenStateBulk implements BulkReplay<List<TokenStateOps.Op>> {
   private static final long NULL = BinaryCopy.NULL_TIME;
+  private static final int NONE = -1;
 
-  /** A grants row, and the key under which its tokens are found by grant (whether or not the row exists). */
-  private static final class Grant {
-    final String grantId;
-    boolean exists;
-    String kind;
-    String clientId;
-    String userId;
-    String scope;
-    String status;
-    long createdAt = NULL;
-    long updatedAt = NULL;
-    long revokedAt = NULL;
-    String revokedReason;
-    Access access;
-    Refresh refresh;
+  // grants.status, and whether the row exists (0: a grant id only its tokens name).
+  private static final byte ABSENT = 0;
+  private static final byte CODE_ISSUED = 1;
+  private static final byte ACTIVE = 2;
+  private static final byte REVOKED = 3;
+  private static final byte ROTATED = 4;
+  private static final String[] STATUS = {null, "code_issued", "active", "revoked", "rotated"};
 
-    Grant(String grantId) {
-      this.grantId = grantId;
-    }
-  }
+  /** Client ids, subjects, scopes, reasons: few distinct values, each numbered once. */
+  private final Map<String, Integer> dict = new HashMap<>();
+  private final List<byte[]> dictBytes = new ArrayList<>();
 
-  private static final class Access {
-    String jti;
-    Grant grant;
-    String clientId;
-    String subject;
-    String scope;
-    long issuedAt;
-    long expiresAt;
-    long revokedAt = NULL;
-    Access nextOfGrant;
-  }
+  private final KeyIndex grantIds = new KeyIndex(1 << 20);
+  private byte[] gStatus = new byte[1 << 20];
+  private boolean[] gClientCredentials = new boolean[1 << 20];
+  private int[] gClient = new int[1 << 20];
+  private int[] gUser = new int[1 << 20];
+  private int[] gScope = new int[1 << 20];
+  private int[] gReason = new int[1 << 20];
+  private long[] gCreated = new long[1 << 20];
+  private long[] gUpdated = new long[1 << 20];
+  private long[] gRevoked = new long[1 << 20];
+  /** The grant's newest access and refresh token (each token links to the one before: {@link #aNext}, {@link #rNext}). */
+  private int[] gAccess = new int[1 << 20];
+  private int[] gRefresh = new int[1 << 20];
 
-  private static final class Refresh {
-    String hash;
-    Grant grant;
-    String clientId;
-    String subject;
-    String scope;
-    long issuedAt;
-    long expiresAt;
-    String status;
-    Refresh nextOfGrant;
-  }
+  private final KeyIndex jtis = new KeyIndex(1 << 20);
+  private int[] aGrant = new int[1 << 20];
+  private int[] aClient = new int[1 << 20];
+  private int[] aSubject = new int[1 << 20];
+  private int[] aScope = new int[1 << 20];
+  private long[] aIssued = new long[1 << 20];
+  private long[] aExpires = new long[1 << 20];
+  private long[] aRevoked = new long[1 << 20];
+  private int[] aNext = new int[1 << 20];
 
-  private final Map<String, Grant> grants = new HashMap<>(1 << 20);
-  private final Map<String, Access> access = new HashMap<>(1 << 20);
-  private final Map<String, Refresh> refresh = new HashMap<>(1 << 18);
-  private final Map<String, String> shared = new HashMap<>();
+  private final KeyIndex hashes = new KeyIndex(1 << 18);
+  private int[] rGrant = new int[1 << 18];
+  private int[] rClient = new int[1 << 18];
+  private int[] rSubject = new int[1 << 18];
+  private int[] rScope = new int[1 << 18];
+  private long[] rIssued = new long[1 << 18];
+  private long[] rExpires = new long[1 << 18];
+  private byte[] rStatus = new byte[1 << 18];
+  private int[] rNext = new int[1 << 18];
 
-  /** One instance of each client id, subject and scope string (there are few of them). */
-  private String share(String s) {
+  /** The number of a dictionary value (NONE for null). */
+  private int word(String s) {
     if (s == null) {
-      return null;
+      return NONE;
     }
-    String had = shared.putIfAbsent(s, s);
-    return had != null ? had : s;
+    Integer n = dict.get(s);
+    if (n == null) {
+      n = dictBytes.size();
+      dict.put(s, n);
+      dictBytes.add(s.getBytes(StandardCharsets.UTF_8));
+    }
+    return n;
   }
 
-  private Grant grant(String id) {
-    return grants.computeIfAbsent(id, Grant::new);
+  /** The number of a grant id, with an absent row when it is new. */
+  private int grant(String id) {
+    int before = grantIds.size();
+    int g = grantIds.add(id);
+    if (g != before) {
+      return g;
+    }
+    if (g == gStatus.length) {
+      int cap = g * 2;
+      gStatus = Arrays.copyOf(gStatus, cap);
+      gClientCredentials = Arrays.copyOf(gClientCredentials, cap);
+      gClient = Arrays.copyOf(gClient, cap);
+      gUser = Arrays.copyOf(gUser, cap);
+      gScope = Arrays.copyOf(gScope, cap);
+      gReason = Arrays.copyOf(gReason, cap);
+      gCreated = Arrays.copyOf(gCreated, cap);
+      gUpdated = Arrays.copyOf(gUpdated, cap);
+      gRevoked = Arrays.copyOf(gRevoked, cap);
+      gAccess = Arrays.copyOf(gAccess, cap);
+      gRefresh = Arrays.copyOf(gRefresh, cap);
+    }
+    // New: no row yet, no tokens (heads are kept as a token's number + 1, so 0 is none).
+    gRevoked[g] = NULL;
+    gReason[g] = NONE;
+    return g;
+  }
+
+  private void growAccess(int a) {
+    if (a == aGrant.length) {
+      int cap = a * 2;
+      aGrant = Arrays.copyOf(aGrant, cap);
+      aClient = Arrays.copyOf(aClient, cap);
+      aSubject = Arrays.copyOf(aSubject, cap);
+      aScope = Arrays.copyOf(aScope, cap);
+      aIssued = Arrays.copyOf(aIssued, cap);
+      aExpires = Arrays.copyOf(aExpires, cap);
+      aRevoked = Arrays.copyOf(aRevoked, cap);
+      aNext = Arrays.copyOf(aNext, cap);
+    }
+  }
+
+  private void growRefresh(int r) {
+    if (r == rGrant.length) {
+      int cap = r * 2;
+      rGrant = Arrays.copyOf(rGrant, cap);
+      rClient = Arrays.copyOf(rClient, cap);
+      rSubject = Arrays.copyOf(rSubject, cap);
+      rScope = Arrays.copyOf(rScope, cap);
+      rIssued = Arrays.copyOf(rIssued, cap);
+      rExpires = Arrays.copyOf(rExpires, cap);
+      rStatus = Arrays.copyOf(rStatus, cap);
+      rNext = Arrays.copyOf(rNext, cap);
+    }
   }
 
   @Override
@@ -119,110 +179,115 @@ final class TokenStateBulk implements BulkReplay<List<TokenStateOps.Op>> {
     for (int i = 0; i < n; i++) { // GRANT_INSERT
       TokenStateOps.Op o = page.get(i);
       if (o.kind() == TokenStateOps.CODE_ISSUED || o.kind() == TokenStateOps.CLIENT_CREDENTIALS) {
-        Grant g = grant(o.grantId());
-        if (!g.exists) {
-          g.exists = true;
+        int g = grant(o.grantId());
+        if (gStatus[g] == ABSENT) {
           boolean code = o.kind() == TokenStateOps.CODE_ISSUED;
-          g.kind = code ? "authorization_code" : "client_credentials";
-          g.clientId = share(o.clientId());
-          g.userId = share(o.userId());
-          g.scope = share(o.scope());
-          g.status = code ? "code_issued" : "active";
-          g.createdAt = o.at();
-          g.updatedAt = g.createdAt;
+          gStatus[g] = code ? CODE_ISSUED : ACTIVE;
+          gClientCredentials[g] = !code;
+          gClient[g] = word(o.clientId());
+          gUser[g] = word(o.userId());
+          gScope[g] = word(o.scope());
+          gCreated[g] = o.at();
+          gUpdated[g] = o.at();
         }
       }
     }
     for (int i = 0; i < n; i++) { // GRANT_ACTIVE
       TokenStateOps.Op o = page.get(i);
       if (o.kind() == TokenStateOps.CODE_REDEEMED) {
-        Grant g = grants.get(o.grantId());
-        if (g != null && g.exists && "code_issued".equals(g.status)) {
-          g.status = "active";
-          g.scope = share(o.scope());
-          g.updatedAt = o.at();
+        int g = grantIds.find(o.grantId());
+        if (g >= 0 && gStatus[g] == CODE_ISSUED) {
+          gStatus[g] = ACTIVE;
+          gScope[g] = word(o.scope());
+          gUpdated[g] = o.at();
         }
       }
     }
     for (int i = 0; i < n; i++) { // ACCESS_INSERT
       TokenStateOps.Op o = page.get(i);
       byte k = o.kind();
-      if ((k == TokenStateOps.CODE_REDEEMED || k == TokenStateOps.REFRESH_ROTATED || k == TokenStateOps.CLIENT_CREDENTIALS)
-          && !access.containsKey(o.jti())) {
-        Access a = new Access();
-        a.jti = o.jti();
-        a.grant = grant(o.grantId());
-        a.clientId = share(o.clientId());
-        a.subject = share(k == TokenStateOps.CLIENT_CREDENTIALS ? o.clientId() : o.userId());
-        a.scope = share(o.scope());
-        a.issuedAt = o.at();
-        a.expiresAt = o.accessExpires();
-        a.nextOfGrant = a.grant.access;
-        a.grant.access = a;
-        access.put(a.jti, a);
+      if (k == TokenStateOps.CODE_REDEEMED || k == TokenStateOps.REFRESH_ROTATED || k == TokenStateOps.CLIENT_CREDENTIALS) {
+        int before = jtis.size();
+        int a = jtis.add(o.jti());
+        if (a == before) {
+          growAccess(a);
+          int g = grant(o.grantId());
+          aGrant[a] = g;
+          aClient[a] = word(o.clientId());
+          aSubject[a] = word(k == TokenStateOps.CLIENT_CREDENTIALS ? o.clientId() : o.userId());
+          aScope[a] = word(o.scope());
+          aIssued[a] = o.at();
+          aExpires[a] = o.accessExpires();
+          aRevoked[a] = NULL;
+          aNext[a] = gAccess[g];
+          gAccess[g] = a + 1;
+        }
       }
     }
     for (int i = 0; i < n; i++) { // REFRESH_INSERT
       TokenStateOps.Op o = page.get(i);
       byte k = o.kind();
-      if ((k == TokenStateOps.REFRESH_ROTATED || (k == TokenStateOps.CODE_REDEEMED && o.hash() != null))
-          && !refresh.containsKey(o.hash())) {
-        Refresh x = new Refresh();
-        x.hash = o.hash();
-        x.grant = grant(o.grantId());
-        x.clientId = share(o.clientId());
-        x.subject = share(o.userId());
-        x.scope = share(o.scope());
-        x.issuedAt = o.at();
-        x.expiresAt = o.refreshExpires();
-        x.status = "active";
-        x.nextOfGrant = x.grant.refresh;
-        x.grant.refresh = x;
-        refresh.put(x.hash, x);
+      if (k == TokenStateOps.REFRESH_ROTATED || (k == TokenStateOps.CODE_REDEEMED && o.hash() != null)) {
+        int before = hashes.size();
+        int r = hashes.add(o.hash());
+        if (r == before) {
+          growRefresh(r);
+          int g = grant(o.grantId());
+          rGrant[r] = g;
+          rClient[r] = word(o.clientId());
+          rSubject[r] = word(o.userId());
+          rScope[r] = word(o.scope());
+          rIssued[r] = o.at();
+          rExpires[r] = o.refreshExpires();
+          rStatus[r] = ACTIVE;
+          rNext[r] = gRefresh[g];
+          gRefresh[g] = r + 1;
+        }
       }
     }
     for (int i = 0; i < n; i++) { // REFRESH_ROTATED
       TokenStateOps.Op o = page.get(i);
       if (o.kind() == TokenStateOps.REFRESH_ROTATED) {
-        Refresh x = refresh.get(o.oldHash());
-        if (x != null && "active".equals(x.status)) {
-          x.status = "rotated";
-        }
-      }
-    }
-    for (int i = 0; i < n; i++) { // ACCESS_REVOKE
-      TokenStateOps.Op o = page.get(i);
-      if (o.kind() == TokenStateOps.ACCESS_REVOKED) {
-        Access a = access.get(o.jti());
-        if (a != null && a.revokedAt == NULL) {
-          a.revokedAt = o.at();
+        int r = hashes.find(o.oldHash());
+        if (r >= 0 && rStatus[r] == ACTIVE) {
+          rStatus[r] = ROTATED;
         }
       }
     }
     boolean revocations = false;
-    for (int i = 0; i < n; i++) { // GRANT_REVOKE
+    for (int i = 0; i < n; i++) { // ACCESS_REVOKE
       TokenStateOps.Op o = page.get(i);
-      if (o.kind() == TokenStateOps.GRANT_REVOKED) {
-        revocations = true;
-        Grant g = grants.get(o.grantId());
-        if (g != null && g.exists && !"revoked".equals(g.status)) {
-          g.status = "revoked";
-          g.revokedAt = o.at();
-          g.revokedReason = share(o.reason());
-          g.updatedAt = g.revokedAt;
+      if (o.kind() == TokenStateOps.ACCESS_REVOKED) {
+        int a = jtis.find(o.jti());
+        if (a >= 0 && aRevoked[a] == NULL) {
+          aRevoked[a] = o.at();
         }
+      } else if (o.kind() == TokenStateOps.GRANT_REVOKED) {
+        revocations = true;
       }
     }
     if (!revocations) {
       return;
     }
+    for (int i = 0; i < n; i++) { // GRANT_REVOKE
+      TokenStateOps.Op o = page.get(i);
+      if (o.kind() == TokenStateOps.GRANT_REVOKED) {
+        int g = grantIds.find(o.grantId());
+        if (g >= 0 && gStatus[g] != ABSENT && gStatus[g] != REVOKED) {
+          gStatus[g] = REVOKED;
+          gRevoked[g] = o.at();
+          gReason[g] = word(o.reason());
+          gUpdated[g] = o.at();
+        }
+      }
+    }
     for (int i = 0; i < n; i++) { // GRANT_REVOKE_ACCESS
       TokenStateOps.Op o = page.get(i);
       if (o.kind() == TokenStateOps.GRANT_REVOKED) {
-        Grant g = grants.get(o.grantId());
-        for (Access a = g == null ? null : g.access; a != null; a = a.nextOfGrant) {
-          if (a.revokedAt == NULL) {
-            a.revokedAt = o.at();
+        int g = grantIds.find(o.grantId());
+        for (int a = g < 0 ? -1 : gAccess[g] - 1; a >= 0; a = aNext[a] - 1) {
+          if (aRevoked[a] == NULL) {
+            aRevoked[a] = o.at();
           }
         }
       }
@@ -230,11 +295,9 @@ final class TokenStateBulk implements BulkReplay<List<TokenStateOps.Op>> {
     for (int i = 0; i < n; i++) { // GRANT_REVOKE_REFRESH
       TokenStateOps.Op o = page.get(i);
       if (o.kind() == TokenStateOps.GRANT_REVOKED) {
-        Grant g = grants.get(o.grantId());
-        for (Refresh x = g == null ? null : g.refresh; x != null; x = x.nextOfGrant) {
-          if (!"revoked".equals(x.status)) {
-            x.status = "revoked";
-          }
+        int g = grantIds.find(o.grantId());
+        for (int r = g < 0 ? -1 : gRefresh[g] - 1; r >= 0; r = rNext[r] - 1) {
+          rStatus[r] = REVOKED;
         }
       }
     }
@@ -253,15 +316,29 @@ final class TokenStateBulk implements BulkReplay<List<TokenStateOps.Op>> {
     return writes(tables, true);
   }
 
+  private BinaryCopy key(BinaryCopy copy, KeyIndex keys, int n) throws IOException {
+    return copy.text(keys.bytes(n), keys.offset(n), keys.length(n));
+  }
+
+  private BinaryCopy word(BinaryCopy copy, int w) throws IOException {
+    if (w == NONE) {
+      return copy.text(null);
+    }
+    byte[] b = dictBytes.get(w);
+    return copy.text(b, 0, b.length);
+  }
+
   private Map<String, BulkReplay.Write> writes(TableNames tables, boolean frozen) {
-    Map<String, BulkReplay.Write> out = new java.util.LinkedHashMap<>();
+    Map<String, BulkReplay.Write> out = new LinkedHashMap<>();
     out.put("grants", c -> {
       try (BinaryCopy copy = copy(c, frozen, tables.of("grants"), "grant_id, kind, client_id, user_id, scope, status,"
           + " created_at, updated_at, revoked_at, revoked_reason")) {
-        for (Grant g : grants.values()) {
-          if (g.exists) {
-            copy.row(10).text(g.grantId).text(g.kind).text(g.clientId).text(g.userId).text(g.scope).text(g.status)
-                .timestamptz(g.createdAt).timestamptz(g.updatedAt).timestamptz(g.revokedAt).text(g.revokedReason);
+        for (int g = 0; g < grantIds.size(); g++) {
+          if (gStatus[g] != ABSENT) {
+            key(copy.row(10), grantIds, g).text(gClientCredentials[g] ? "client_credentials" : "authorization_code");
+            word(word(word(copy, gClient[g]), gUser[g]), gScope[g]).text(STATUS[gStatus[g]])
+                .timestamptz(gCreated[g]).timestamptz(gUpdated[g]).timestamptz(gRevoked[g]);
+            word(copy, gReason[g]);
           }
         }
       }
@@ -269,18 +346,20 @@ final class TokenStateBulk implements BulkReplay<List<TokenStateOps.Op>> {
     out.put("access_tokens", c -> {
       try (BinaryCopy copy = copy(c, frozen, tables.of("access_tokens"), "jti, grant_id, client_id, subject, scope,"
           + " issued_at, expires_at, revoked_at")) {
-        for (Access a : access.values()) {
-          copy.row(8).text(a.jti).text(a.grant.grantId).text(a.clientId).text(a.subject).text(a.scope)
-              .timestamptz(a.issuedAt).timestamptz(a.expiresAt).timestamptz(a.revokedAt);
+        for (int a = 0; a < jtis.size(); a++) {
+          key(key(copy.row(8), jtis, a), grantIds, aGrant[a]);
+          word(word(word(copy, aClient[a]), aSubject[a]), aScope[a])
+              .timestamptz(aIssued[a]).timestamptz(aExpires[a]).timestamptz(aRevoked[a]);
         }
       }
     });
     out.put("refresh_tokens", c -> {
       try (BinaryCopy copy = copy(c, frozen, tables.of("refresh_tokens"), "hash, grant_id, client_id, subject, scope,"
           + " issued_at, expires_at, status")) {
-        for (Refresh x : refresh.values()) {
-          copy.row(8).text(x.hash).text(x.grant.grantId).text(x.clientId).text(x.subject).text(x.scope)
-              .timestamptz(x.issuedAt).timestamptz(x.expiresAt).text(x.status);
+        for (int r = 0; r < hashes.size(); r++) {
+          key(key(copy.row(8), hashes, r), grantIds, rGrant[r]);
+          word(word(word(copy, rClient[r]), rSubject[r]), rScope[r])
+              .timestamptz(rIssued[r]).timestamptz(rExpires[r]).text(STATUS[rStatus[r]]);
         }
       }
     });
