@@ -111,6 +111,25 @@ final class BulkTimings {
         indexSecs, indexCpu < 0 ? "?" : String.format("%.1f", indexCpu)));
   }
 
+  private String heap = "";
+
+  /**
+   * Notes the heap the folds hold: in use now, and the old generation after its last collection
+   * (what the folds' state needs, the figure to size {@code -Xmx} by).
+   */
+  void heap() {
+    long used = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+    long old = -1;
+    for (var pool : ManagementFactory.getMemoryPoolMXBeans()) {
+      if (pool.getType() == java.lang.management.MemoryType.HEAP && pool.getName().contains("Old")
+          && pool.getCollectionUsage() != null) {
+        old = pool.getCollectionUsage().getUsed();
+      }
+    }
+    heap = String.format("%n  heap after the folds: %d MB in use, old generation %s after its last collection",
+        used >> 20, old < 0 ? "?" : (old >> 20) + " MB");
+  }
+
   /** The phases as a table, then the first phase's CPU by stage, then each table's write. */
   String report() {
     StringBuilder sb = new StringBuilder("  phase | wall s | JVM CPU s | JVM GC s | PostgreSQL backend CPU s\n");
@@ -120,7 +139,7 @@ final class BulkTimings {
     }
     sb.append(String.format("  first phase by stage, CPU s: COPY reader %.1f, JSON decoding %.1f, folds' preparation"
         + " %.1f (on every core), folds %.1f (one thread)", readerCpu.get() / 1e9, decodeCpu.sum() / 1e9,
-        prepareCpu.sum() / 1e9, foldCpu.sum() / 1e9));
+        prepareCpu.sum() / 1e9, foldCpu.sum() / 1e9)).append(heap);
     synchronized (writes) {
       for (String w : writes) {
         sb.append('\n').append(w);

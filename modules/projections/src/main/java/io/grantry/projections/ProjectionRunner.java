@@ -514,6 +514,7 @@ public final class ProjectionRunner {
               return true;
             }, timing.readerCpu);
         c.commit();
+        timing.heap();
         timing.start("statements of clients and users");
         for (Future<Void> f : pending) {
           await(f);

@@ -75,6 +75,17 @@ final class TokenStateOps {
         op = of(TokenStateProjection.decoded(r.decode()));
       }
       if (op != NONE) {
+        // Hashed here, on every core: a String keeps its hash, and the fold, on one thread, looks them up.
+        op.grantId().hashCode();
+        if (op.jti() != null) {
+          op.jti().hashCode();
+        }
+        if (op.hash() != null) {
+          op.hash().hashCode();
+        }
+        if (op.oldHash() != null) {
+          op.oldHash().hashCode();
+        }
         out.add(op);
       }
     }
