@@ -155,7 +155,7 @@ public final class GrantryServer {
                           "GRANTRY_INTROSPECTION_CACHE_MS", 500, 0, 1000))),
                       io.grantry.server.oauth.OAuthServices.grantStateCache(config.raw()),
                       new io.grantry.server.app.ProjectionCache<>(userCacheTtl(config),
-                          id -> id.startsWith(io.grantry.server.users.UsersProjection.streamId(""))),
+                          id -> id.startsWith(USER_STREAMS)),
                       new io.grantry.server.app.ProjectionCache<>(userCacheTtl(config), id -> id.startsWith("consent:")));
                   io.grantry.server.throttle.ThrottleMetrics.register(registry, resources);
                   resources.opsCounters().start(vertx);
@@ -188,6 +188,9 @@ public final class GrantryServer {
         config.httpHost(), config.httpPort(), config.issuer(), config.httpInstances(),
         vertx.isNativeTransportEnabled() ? "native (epoll)" : "NIO"));
   }
+
+  /** The prefix of every user's stream id. */
+  private static final String USER_STREAMS = io.grantry.server.users.UsersProjection.streamId("");
 
   /**
    * GRANTRY_USER_CACHE_MS: how long a user lookup and a remembered consent are kept in memory
