@@ -23,7 +23,8 @@ public interface Projection {
   /**
    * Inline only: events that all start new streams, given before their insert has answered
    * (position and txid 0); a unique violation rolls the batch back and it is applied again with
-   * {@link #apply}, so inserts here need no {@code ON CONFLICT}. See
+   * {@link #apply}, so inserts here need no {@code ON CONFLICT}. Every statement must be sent
+   * before it returns (COMMIT follows them at once). See
    * {@link io.grantry.eventstore.InlineProjection#applyNew}. By default the same as {@link #apply}.
    */
   default Future<Void> applyNew(SqlConnection tx, TableNames tables, List<RecordedEvent> events) {
