@@ -358,7 +358,9 @@ public final class EventStore {
           // round trip. When a statement failed, the transaction is aborted and PostgreSQL ends it
           // at this COMMIT with a rollback (its answer is then "ROLLBACK", not an error), so the
           // outcome is read from the statements first: all of them succeeded and so did COMMIT.
-          Future<Void> commit = conn.query("COMMIT").execute().mapEmpty();
+          // A projection that already failed here (it threw) may have sent some of its statements
+          // and not others: that transaction is rolled back explicitly.
+          Future<Void> commit = conn.query(projected.failed() ? "ROLLBACK" : "COMMIT").execute().mapEmpty();
           return Future.join(List.of(begin, written, projected, commit)).transform(ar -> {
             for (Future<?> f : List.of(begin, written, projected, commit)) {
               if (f.failed()) {

@@ -430,6 +430,33 @@ class EventStoreTest {
     await(s.close());
   }
 
+  /**
+   * COMMIT follows a batch of new streams' statements at once; a projection that throws after
+   * sending one of its statements must not leave that statement, nor the events, committed.
+   */
+  @Test
+  void aProjectionThatThrowsAfterSendingAStatementCommitsNothingOfTheBatch() throws Exception {
+    await(pool.query("CREATE TABLE half_rows (stream_id text PRIMARY KEY)").execute());
+    EventStore s = EventStore.create(vertx, pool, EventStoreOptions.defaults());
+    s.addInlineProjection(new InlineProjection() {
+      @Override
+      public String name() {
+        return "half";
+      }
+
+      @Override
+      public Future<Void> apply(io.vertx.sqlclient.SqlConnection tx, List<RecordedEvent> events) {
+        tx.preparedQuery("INSERT INTO half_rows VALUES ($1)").execute(Tuple.of(events.get(0).streamId()));
+        throw new IllegalStateException("cannot project the rest");
+      }
+    });
+    assertThatThrownBy(() -> await(s.append("half-done", ExpectedVersion.NO_STREAM, event("x.v1", 1))))
+        .hasMessageContaining("cannot project the rest");
+    assertThat(await(store.readStream("half-done"))).isEmpty();
+    assertThat(await(pool.query("SELECT count(*) FROM half_rows").execute()).iterator().next().getLong(0)).isZero();
+    await(s.close());
+  }
+
   @Test
   void theHeadIsTheLastEventInCommitOrderEvenWhenPositionsAreOutOfOrder() throws Exception {
     // A transaction that takes its id first but inserts last: its events get the higher positions
