@@ -301,21 +301,19 @@ public final class EventStore {
     }
     String[] streamIds = ids.toArray(String[]::new);
     // When every append creates its stream (fresh random ids: codes, client_credentials tokens),
-    // there is no head to lock: the insert's ON CONFLICT catches the rare collision, which is
-    // then decided again with the lock. Saves a round trip on the hottest paths.
+    // there is no head to lock: see writeNew. Its retries, and every other batch, lock the heads.
     boolean allNew = batch.stream().allMatch(p -> p.expected.equals(ExpectedVersion.NO_STREAM) && p.attempts == 0);
     if (allNew) {
       return writeNew(batch, now);
     }
-    return pool.withConnection(conn -> inTransaction(conn, () -> (allNew
-            ? Future.succeededFuture(Map.<String, Head>of())
-            : conn.preparedQuery(LOCK_HEADS).execute(Tuple.of(streamIds)).map(rows -> {
+    return pool.withConnection(conn -> inTransaction(conn, () -> conn.preparedQuery(LOCK_HEADS).execute(Tuple.of(streamIds))
+            .map(rows -> {
               Map<String, Head> locked = new HashMap<>();
               for (Row r : rows) {
                 locked.put(r.getString(0), new Head(r.getLong(1), r.getBuffer(2).getBytes(), false));
               }
               return locked;
-            }))
+            })
             .compose(heads -> {
               Plan plan = plan(batch, heads, now);
               if (plan.rows.isEmpty()) {
