@@ -7,14 +7,16 @@
 # other work, CPU per request is the steadier of the two figures.
 #
 # Usage: ops/bench/ab.sh WORKLOAD [seconds=8] [rounds=3] [connections=64]
-#   WORKLOAD: cc-es256 | cc-rs256 | cc-opaque | introspect (an ES256 JWT) | introspect-opaque
+#   WORKLOAD: cc-es256 | cc-rs256 | cc-opaque | introspect (an ES256 JWT) | introspect-opaque |
+#             refresh | flow (as ops/bench/run.sh drives them; "req/s" is then refreshes/s or flows/s,
+#             and the CPU time is per refresh or per flow; refresh chains are seeded afresh each round)
 #   A_JAR / B_JAR     the jars to compare (default: modules/cli/target/grantry.jar for both)
 #   A_JAVA / B_JAVA   JVM options of each side (default: -Xms256m -Xmx512m)
 #   A_ENV / B_ENV     extra environment of each side, e.g. "GRANTRY_APPEND_MAX_BATCH=64"
 #   WARMUP            seconds of warm-up load on each side before the first round (default: seconds)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-WORKLOAD=${1:?workload: cc-es256 | cc-rs256 | cc-opaque | introspect | introspect-opaque}
+WORKLOAD=${1:?workload: cc-es256 | cc-rs256 | cc-opaque | introspect | introspect-opaque | refresh | flow}
 SECS=${2:-8}
 ROUNDS=${3:-3}
 CONN=${4:-64}
@@ -38,8 +40,10 @@ bench_start A "$A_JAR" "$PORT_A" "${A_JAVA:--Xms256m -Xmx512m}" "${A_ENV:-}"
 bench_start B "$B_JAR" "$PORT_B" "${B_JAVA:--Xms256m -Xmx512m}" "${B_ENV:-}"
 bench_ready A
 bench_ready B
-bench_seed A "$WORKLOAD"
-bench_seed B "$WORKLOAD"
+case "$WORKLOAD" in
+  refresh|flow) bench_seed_browser A "$WORKLOAD" "$CONN"; bench_seed_browser B "$WORKLOAD" "$CONN" ;;
+  *) bench_seed A "$WORKLOAD"; bench_seed B "$WORKLOAD" ;;
+esac
 
 round() { bench_round "$1" "$2" "$CONN"; }
 # Warm-up (JIT) of both sides: WARMUP seconds each (default: one round's length).

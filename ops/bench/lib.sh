@@ -66,6 +66,35 @@ LUA
   echo "http://127.0.0.1:$port$path" > "$dir/url"
 }
 
+# bench_seed_browser SIDE WORKLOAD CONNECTIONS: the workloads of ops/bench/run.sh that need a user,
+# consent and chains (refresh, flow): seeds them with seed.py (setup once per side; refresh: 2 fresh
+# chains per connection, again before every round, as run.sh does) and writes $WORK/SIDE/{wrk.lua,
+# wrk.env,url,workload}. Their wrk output is report.lua's; bench_round reports units of work.
+bench_seed_browser() {
+  local dir="$WORK/$1" base token q
+  base="http://127.0.0.1:$(cat "$dir/port")"
+  if [ ! -f "$dir/seed.json" ]; then
+    token=$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['admin_token'])" "$dir/data/secrets.json")
+    python3 ops/bench/seed.py setup "$base" "$token" "$dir/seed.json"
+  fi
+  q() { python3 -c "import json,sys;d=json.load(open(sys.argv[1]));print(eval(sys.argv[2], {}, d))" "$dir/seed.json" "$1"; }
+  local auth
+  auth="Basic $(printf 'bench-web:%s' "$(q "clients['bench-web']")" | base64 -w0)"
+  {
+    printf 'BENCH_LUA_DIR=%q\nBENCH_THREADS=2\nBENCH_AUTH=%q\n' "$PWD/ops/bench/lua" "$auth"
+    case "$2" in
+      refresh) printf 'BENCH_CHAINS=%q\n' "$dir/chains.txt" ;;
+      flow) printf 'BENCH_COOKIE=%q\nBENCH_QUERY=%q\nBENCH_VERIFIER=%q\nBENCH_REDIRECT=%q\n' "$(q cookie)" \
+        "$(q "flow['query']")" "$(q "flow['verifier']")" "$(q "flow['redirect_uri']")" ;;
+      *) echo "bench_seed_browser: unknown workload $2" >&2; return 2 ;;
+    esac
+  } > "$dir/wrk.env"
+  [ "$2" = refresh ] && python3 ops/bench/seed.py chains "$base" "$dir/seed.json" "$(($3 * 2))" "$dir/chains.txt"
+  cp "ops/bench/lua/$2.lua" "$dir/wrk.lua"
+  echo "$2" > "$dir/workload"
+  echo "$base/token" > "$dir/url"
+}
+
 # CPU ticks (user + system, 1/CLK_TCK s) used so far by these processes.
 bench_ticks() { local t=0 p; for p in "$@"; do [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo $t; }
 
@@ -82,9 +111,17 @@ bench_pg_pids() {
 bench_round() {
   local dir="$WORK/$1" pg j0 g0 j1 g1 res n
   pg=$(bench_pg_pids "$1")
+  # Refresh chains end with the round (the answers in flight are lost): fresh ones for each round.
+  [ "$(cat "$dir/workload" 2>/dev/null)" = refresh ] && bench_seed_browser "$1" refresh "$3"
   # shellcheck disable=SC2086
   j0=$(bench_ticks "$(cat "$dir/pid")"); g0=$(bench_ticks $pg)
-  res=$(wrk -t2 -c"$3" -d"${2}s" --latency -s "$dir/wrk.lua" "$(cat "$dir/url")" | grep '^RESULT' | cut -d' ' -f2-)
+  if [ -f "$dir/wrk.env" ]; then
+    # report.lua's RESULT (requests errors p50 p99 req/s ops ops/s) as "ops/s errors p50 p99": units of work
+    res=$(set -a; . "$dir/wrk.env"; wrk -t2 -c"$3" -d"${2}s" --latency -s "$dir/wrk.lua" "$(cat "$dir/url")" \
+      | awk '/^RESULT/ {print $8, $3, $4, $5}')
+  else
+    res=$(wrk -t2 -c"$3" -d"${2}s" --latency -s "$dir/wrk.lua" "$(cat "$dir/url")" | grep '^RESULT' | cut -d' ' -f2-)
+  fi
   # shellcheck disable=SC2086
   j1=$(bench_ticks "$(cat "$dir/pid")"); g1=$(bench_ticks $pg)
   read -r rate _ <<<"$res"

@@ -5,7 +5,10 @@
 # JVM, its PostgreSQL and wrk (from /proc, over the measured window).
 #
 # Usage: ops/bench/profile.sh WORKLOAD [seconds=20] [connections=64]
-#   WORKLOAD: cc-es256 | cc-rs256 | introspect
+#   WORKLOAD: cc-es256 | cc-rs256 | introspect | refresh | flow (the last two as ops/bench/run.sh
+#             drives them: seed.py's clients, chains and signed-in browser, lua/refresh.lua, lua/flow.lua)
+#   PGSTAT=1  also load pg_stat_statements into the embedded PostgreSQL and write OUT/WORKLOAD.sql.txt:
+#             every statement's calls, rows and time over the measured window, per unit of work
 #   JAR (default modules/cli/target/grantry.jar), JAVA_OPTS (default -Xms256m -Xmx512m),
 #   WARMUP (seconds, default 20), EVENT (async-profiler event: cpu, or itimer where perf events are not allowed), OUT (directory,
 #   default ops/bench/results/profiles)
@@ -61,12 +64,23 @@ AP_JAR=~/.m2/repository/tools/profiler/async-profiler/$AP_VERSION/async-profiler
 unzip -q -o "$AP_JAR" 'linux-x64/libasyncProfiler.so' -d "$WORK"
 AP_LIB=$WORK/linux-x64/libasyncProfiler.so
 
+PG_ENV=""
+[ "${PGSTAT:-0}" = 1 ] && PG_ENV="GRANTRY_EMBEDDED_PG_SETTINGS=shared_preload_libraries=pg_stat_statements;pg_stat_statements.track=all"
 bench_start S "$JAR" "${GRANTRY_BENCH_PORT:-18381}" \
-  "${JAVA_OPTS:--Xms256m -Xmx512m} -XX:+UnlockDiagnosticVMOptions -XX:+DebugNonSafepoints" ""
+  "${JAVA_OPTS:--Xms256m -Xmx512m} -XX:+UnlockDiagnosticVMOptions -XX:+DebugNonSafepoints" "$PG_ENV"
 bench_ready S
-bench_seed S "$WORKLOAD"
+case "$WORKLOAD" in
+  refresh|flow) bench_seed_browser S "$WORKLOAD" "$CONN" ;;
+  *) bench_seed S "$WORKLOAD" ;;
+esac
 SERVER=$(cat "$WORK/S/pid")
 bench_round S "${WARMUP:-20}" "$CONN" >/dev/null # warm-up (JIT)
+[ "$WORKLOAD" = refresh ] && bench_seed_browser S refresh "$CONN" # fresh chains: the warm-up's ended with it
+PSQL=()
+if [ "${PGSTAT:-0}" = 1 ]; then
+  PSQL=(psql -X -q -h 127.0.0.1 -p "$(sed -n 4p "$WORK/S/data/postgres/postmaster.pid")" -U postgres -d postgres)
+  "${PSQL[@]}" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" -c "SELECT pg_stat_statements_reset()" >/dev/null
+fi
 
 # CPU ticks (user + system) of a set of processes, and of the whole machine.
 ticks() { local t=0 p; for p in "$@"; do [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo $t; }
@@ -83,7 +97,7 @@ jcmd "$SERVER" JVMTI.agent_load "$AP_LIB" "\"start,event=$EVENT,interval=1ms,thr
 PG=$(pg_pids)
 # shellcheck disable=SC2086
 j0=$(ticks "$SERVER"); g0=$(ticks $PG); m0=$(machine); t0=$(date +%s.%N)
-wrk -t2 -c"$CONN" -d"${SECS}s" --latency -s "$WORK/S/wrk.lua" "$(cat "$WORK/S/url")" > "$WORK/wrk.txt" &
+(set -a; [ -f "$WORK/S/wrk.env" ] && . "$WORK/S/wrk.env"; exec wrk -t2 -c"$CONN" -d"${SECS}s" --latency -s "$WORK/S/wrk.lua" "$(cat "$WORK/S/url")") > "$WORK/wrk.txt" &
 WRK=$!
 w0=$(ticks "$WRK")
 sleep "$SECS"
@@ -96,10 +110,25 @@ jcmd "$SERVER" JVMTI.agent_load "$AP_LIB" "\"stop,file=$OUT/$WORKLOAD.html,title
 
 HZ=$(getconf CLK_TCK)
 cores() { awk -v a="$1" -v b="$2" -v s="$t0" -v e="$t1" -v hz="$HZ" 'BEGIN {printf "%.2f", (b - a) / hz / (e - s)}'; }
-read -r rate errors p50 p99 < <(grep '^RESULT' "$WORK/wrk.txt" | cut -d' ' -f2-)
+if [ -f "$WORK/S/wrk.env" ]; then # report.lua: RESULT requests errors p50 p99 req/s ops ops/s
+  read -r _ errors p50 p99 rate ops opsrate < <(grep '^RESULT' "$WORK/wrk.txt" | cut -d' ' -f2-)
+else
+  read -r rate errors p50 p99 < <(grep '^RESULT' "$WORK/wrk.txt" | cut -d' ' -f2-)
+  ops=""; opsrate=$rate
+fi
+if [ ${#PSQL[@]} -gt 0 ]; then
+  { echo "# pg_stat_statements, $WORKLOAD, $CONN connections, ${SECS} s: ${ops:-$(awk -v r="$rate" -v s="$SECS" 'BEGIN {printf "%d", r * s}')} units of work"
+    echo "# per unit = calls (or rows, or ms) / units of work; ms = total execution time"
+    "${PSQL[@]}" -P pager=off -F ' | ' -A -c "SELECT round(calls / $(awk -v o="$opsrate" -v s="$SECS" 'BEGIN {print o * s}')::numeric, 3) AS calls_per_unit,
+        round(rows / $(awk -v o="$opsrate" -v s="$SECS" 'BEGIN {print o * s}')::numeric, 3) AS rows_per_unit,
+        round((total_exec_time / $(awk -v o="$opsrate" -v s="$SECS" 'BEGIN {print o * s}'))::numeric * 1000, 1) AS exec_us_per_unit,
+        calls, round(total_exec_time::numeric, 0) AS ms, regexp_replace(query, '\s+', ' ', 'g') AS query
+      FROM pg_stat_statements WHERE calls > 0 ORDER BY total_exec_time DESC LIMIT 40"
+  } > "$OUT/$WORKLOAD.sql.txt"
+fi
 {
   echo "# $WORKLOAD, $CONN connections, ${SECS} s, $(date -u +%FT%TZ), async-profiler $AP_VERSION event=$EVENT"
-  echo "requests/s $rate, p50 $p50 ms, p99 $p99 ms, errors $errors"
+  echo "requests/s $rate${ops:+, units of work/s $opsrate}, p50 $p50 ms, p99 $p99 ms, errors $errors"
   echo "CPU (cores busy over the window, of $(nproc)): JVM $(cores "$j0" "$j1"), PostgreSQL $(cores "$g0" "$g1")," \
     "wrk $(cores "$w0" "$w1"), whole machine $(cores "$m0" "$m1")"
   echo

@@ -17,6 +17,8 @@
 #   GRANTRY_DB_URL (+ GRANTRY_DB_USER, GRANTRY_DB_PASSWORD): benchmark on this database instead
 #   GRANTRY_BENCH_PORT  default 18181
 #   OUT         the result directory (default ops/bench/results/<UTC date and time>)
+#   SERVER_JAVA_OPTS  JVM options added after ops/bench/jvm.opts (e.g. -XX:NativeMemoryTracking=summary,
+#               whose summary then goes into raw/memory.txt with the server's memory map at the end)
 # Rounds go round-robin over the workloads (round 1 of every workload, then round 2, ...), so a
 # drift of the machine's speed hits every workload alike; the table shows medians of the rounds.
 set -euo pipefail
@@ -67,7 +69,7 @@ if [ -n "${GRANTRY_DB_URL:-}" ]; then
     GRANTRY_SECRET_PEPPER="${GRANTRY_SECRET_PEPPER:-$(python3 -c "import os,base64;print(base64.b64encode(os.urandom(32)).decode())")}")
 fi
 # shellcheck disable=SC2046
-env "${SERVER_ENV[@]}" java $(cat ops/bench/jvm.opts) -jar "$JAR" > "$RAW/server.out" 2> "$RAW/server.err" &
+env "${SERVER_ENV[@]}" java $(cat ops/bench/jvm.opts) ${SERVER_JAVA_OPTS:-} -jar "$JAR" > "$RAW/server.out" 2> "$RAW/server.err" &
 SERVER=$!
 cleanup() {
   kill "$SERVER" 2>/dev/null || true
@@ -178,6 +180,16 @@ for r in $(seq 1 "$ROUNDS"); do
     done
   done
 done
+
+# ---- where the server's memory is at the end: RSS by kind, threads, the JVM's own account (when Native
+# Memory Tracking is on) and the memory map's anonymous regions by size, which shows malloc arenas
+{
+  grep -E '^(VmRSS|RssAnon|RssFile|RssShmem|Threads)' "/proc/$SERVER/status"
+  echo "SERVER_JAVA_OPTS: ${SERVER_JAVA_OPTS:-}; MALLOC_ARENA_MAX: ${MALLOC_ARENA_MAX:-unset}"
+  jcmd "$SERVER" VM.native_memory summary 2>/dev/null | grep -E '^(Total|-|  *\(malloc|  *\(mmap)' || true
+  echo "anonymous mappings, largest RSS first (KB: size rss):"
+  pmap -x "$SERVER" 2>/dev/null | awk '/anon/ {print $2, $3}' | sort -k2 -nr | head -25 || true
+} > "$RAW/memory.txt" 2>&1
 
 # ---- the table: medians over rounds of each column
 {

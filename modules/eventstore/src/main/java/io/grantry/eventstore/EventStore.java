@@ -108,6 +108,32 @@ public final class EventStore {
       SELECT position, txid, event_id, stream_id FROM ev
       """;
 
+  /**
+   * The batch when every append creates its stream (fresh ids: client_credentials tokens, codes):
+   * plain inserts of the stream heads and the events, with no {@code ON CONFLICT}. An insert with
+   * {@code ON CONFLICT} is a speculative insertion in PostgreSQL: one more index probe per row
+   * before the insert and one more WAL record (its confirmation) after it, for the stream head and
+   * for every projected row. Here a conflict, which fresh random ids all but never meet, makes the
+   * whole transaction fail with a unique violation instead; it is rolled back and its appends are
+   * decided again through {@link #LOCK_HEADS} and {@link #WRITE_BATCH}, which fail only the append
+   * whose stream exists (see {@link #writeNew}).
+   */
+  private static final String WRITE_NEW = """
+      WITH s AS (
+        INSERT INTO streams (stream_id, version, last_hash)
+        SELECT * FROM unnest($1::text[], $2::bigint[], $3::bytea[])
+      )
+      INSERT INTO events (event_id, stream_id, version, type, payload, metadata, recorded_at, prev_hash, hash)
+      SELECT e.event_id, e.stream_id, e.version, e.type, e.payload::jsonb, e.metadata::jsonb, $12, e.prev_hash, e.hash
+      FROM unnest($4::uuid[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::bytea[], $11::bytea[])
+        WITH ORDINALITY AS e(event_id, stream_id, version, type, payload, metadata, prev_hash, hash, ord)
+      ORDER BY e.ord
+      RETURNING position, txid, event_id
+      """;
+
+  /** SQLSTATE of a unique violation. */
+  private static final String UNIQUE_VIOLATION = "23505";
+
   private static final String READ_STREAM =
       "SELECT " + COLUMNS + " FROM events WHERE stream_id = $1 AND version > $2 ORDER BY version";
 
@@ -275,18 +301,19 @@ public final class EventStore {
     }
     String[] streamIds = ids.toArray(String[]::new);
     // When every append creates its stream (fresh random ids: codes, client_credentials tokens),
-    // there is no head to lock: the insert's ON CONFLICT catches the rare collision, which is
-    // then decided again with the lock. Saves a round trip on the hottest paths.
+    // there is no head to lock: see writeNew. Its retries, and every other batch, lock the heads.
     boolean allNew = batch.stream().allMatch(p -> p.expected.equals(ExpectedVersion.NO_STREAM) && p.attempts == 0);
-    return pool.withConnection(conn -> inTransaction(conn, () -> (allNew
-            ? Future.succeededFuture(Map.<String, Head>of())
-            : conn.preparedQuery(LOCK_HEADS).execute(Tuple.of(streamIds)).map(rows -> {
+    if (allNew) {
+      return writeNew(batch, now);
+    }
+    return pool.withConnection(conn -> inTransaction(conn, () -> conn.preparedQuery(LOCK_HEADS).execute(Tuple.of(streamIds))
+            .map(rows -> {
               Map<String, Head> locked = new HashMap<>();
               for (Row r : rows) {
                 locked.put(r.getString(0), new Head(r.getLong(1), r.getBuffer(2).getBytes(), false));
               }
               return locked;
-            }))
+            })
             .compose(heads -> {
               Plan plan = plan(batch, heads, now);
               if (plan.rows.isEmpty()) {
@@ -298,9 +325,68 @@ public final class EventStore {
                   .map(v -> plan);
             })))
         .onSuccess(this::settle)
-        .onFailure(err -> retryOrFail(batch, err))
+        .onFailure(err -> retryOrFail(batch, err, false))
         .<Void>mapEmpty()
         .otherwiseEmpty();
+  }
+
+  /**
+   * A batch in which every append creates its stream, on its first attempt: BEGIN,
+   * {@link #WRITE_NEW}, the inline projections' statements ({@link InlineProjection#applyNew}) and
+   * COMMIT sent at once in one pipeline, so the batch costs one round trip instead of three
+   * (BEGIN and the insert; the projections; COMMIT). Projections get the events before their
+   * positions are known (position and txid 0); the appends' results carry the real ones. Any
+   * unique violation (a stream that exists after all, a projected row that does) rolls the whole
+   * transaction back, and every append of the batch is queued again to be decided with the stream
+   * locks and per-append conflict handling: the others' events are then written, and the append
+   * whose stream exists fails with {@link WrongExpectedVersionException} alone.
+   */
+  private Future<Void> writeNew(List<Pending> batch, Instant now) {
+    Plan plan = plan(batch, Map.of(), now);
+    if (plan.rows.isEmpty()) {
+      settle(plan);
+      return Future.succeededFuture();
+    }
+    List<RecordedEvent> provisional = plan.provisional(now);
+    return pool.withConnection(conn -> {
+          Future<Void> begin = conn.query("BEGIN").execute().mapEmpty();
+          Future<io.vertx.sqlclient.RowSet<Row>> written = conn.preparedQuery(WRITE_NEW).execute(plan.newTuple(now));
+          Future<Void> projected = applyInlineNew(conn, provisional);
+          // COMMIT right behind the statements, not after their answers: the whole batch is one
+          // round trip. When a statement failed, the transaction is aborted and PostgreSQL ends it
+          // at this COMMIT with a rollback (its answer is then "ROLLBACK", not an error), so the
+          // outcome is read from the statements first: all of them succeeded and so did COMMIT.
+          // A projection that already failed here (it threw) may have sent some of its statements
+          // and not others: that transaction is rolled back explicitly.
+          Future<Void> commit = conn.query(projected.failed() ? "ROLLBACK" : "COMMIT").execute().mapEmpty();
+          return Future.join(List.of(begin, written, projected, commit)).transform(ar -> {
+            for (Future<?> f : List.of(begin, written, projected, commit)) {
+              if (f.failed()) {
+                return Future.<Plan>failedFuture(f.cause());
+              }
+            }
+            return plan.recorded(written.result(), now).map(plan);
+          });
+        })
+        .onSuccess(this::settle)
+        .onFailure(err -> retryOrFail(batch, err, true))
+        .<Void>mapEmpty()
+        .otherwiseEmpty();
+  }
+
+  /** Every inline projection's statements for a batch of new streams, sent at once (see {@link #writeNew}). */
+  private Future<Void> applyInlineNew(SqlConnection conn, List<RecordedEvent> events) {
+    List<Future<Void>> sent = new ArrayList<>(inlineProjections.size());
+    for (InlineProjection p : inlineProjections) {
+      Future<Void> f;
+      try {
+        f = p.applyNew(conn, events);
+      } catch (RuntimeException e) {
+        f = Future.failedFuture(e);
+      }
+      sent.add(f);
+    }
+    return Future.all(sent).mapEmpty();
   }
 
   /**
@@ -398,9 +484,15 @@ public final class EventStore {
     }));
   }
 
-  private void retryOrFail(List<Pending> batch, Throwable err) {
+  /**
+   * After a failed batch: deadlocks and serialization failures are tried again; so is a unique
+   * violation of a batch of new streams ({@code allNew}), which the next attempt decides append by
+   * append (see {@link #writeNew}). Anything else fails every append of the batch.
+   */
+  private void retryOrFail(List<Pending> batch, Throwable err, boolean allNew) {
     boolean retryable = err instanceof PgException pg
-        && ("40P01".equals(pg.getSqlState()) || "40001".equals(pg.getSqlState()));
+        && ("40P01".equals(pg.getSqlState()) || "40001".equals(pg.getSqlState())
+            || allNew && UNIQUE_VIOLATION.equals(pg.getSqlState()));
     for (Pending p : batch) {
       if (retryable) {
         requeue(p, err);
@@ -718,6 +810,16 @@ public final class EventStore {
         hNew[i] = entry.getValue().isNew;
         i++;
       }
+      Tuple events = eventColumns();
+      Tuple out = Tuple.tuple().addValue(hIds).addValue(hVersions).addValue(hHashes).addValue(hNew);
+      for (int c = 0; c < events.size(); c++) {
+        out.addValue(events.getValue(c));
+      }
+      return out.addValue(OffsetDateTime.ofInstant(now, ZoneOffset.UTC));
+    }
+
+    /** The events' columns as arrays: ids, streams, versions, types, payloads, metadata, previous hashes, hashes. */
+    private Tuple eventColumns() {
       int n = rows.size();
       UUID[] ids = new UUID[n];
       String[] streams = new String[n];
@@ -739,10 +841,39 @@ public final class EventStore {
         hashes[j] = Buffer.buffer(r.hash);
       }
       return Tuple.tuple()
-          .addValue(hIds).addValue(hVersions).addValue(hHashes).addValue(hNew)
           .addValue(ids).addValue(streams).addValue(versions).addValue(types)
-          .addValue(payloads).addValue(metadata).addValue(prev).addValue(hashes)
-          .addValue(OffsetDateTime.ofInstant(now, ZoneOffset.UTC));
+          .addValue(payloads).addValue(metadata).addValue(prev).addValue(hashes);
+    }
+
+    /** The parameters of {@link #WRITE_NEW}: the new heads, the events, the time. */
+    Tuple newTuple(Instant now) {
+      int h = heads.size();
+      String[] hIds = new String[h];
+      Long[] hVersions = new Long[h];
+      Buffer[] hHashes = new Buffer[h];
+      int i = 0;
+      for (var entry : heads.entrySet()) {
+        hIds[i] = entry.getKey();
+        hVersions[i] = entry.getValue().version;
+        hHashes[i] = Buffer.buffer(entry.getValue().lastHash);
+        i++;
+      }
+      Tuple events = eventColumns();
+      Tuple out = Tuple.tuple().addValue(hIds).addValue(hVersions).addValue(hHashes);
+      for (int c = 0; c < events.size(); c++) {
+        out.addValue(events.getValue(c));
+      }
+      return out.addValue(OffsetDateTime.ofInstant(now, ZoneOffset.UTC));
+    }
+
+    /** The events as the inline projections of {@link #writeNew} see them: position and txid not known yet (0). */
+    List<RecordedEvent> provisional(Instant now) {
+      List<RecordedEvent> out = new ArrayList<>(rows.size());
+      for (EventRow r : rows) {
+        out.add(new RecordedEvent(0, 0, r.event.eventId(), r.owner.streamId, r.version, r.event.type(),
+            r.event.payload(), r.event.metadata(), now, r.prevHash, r.hash));
+      }
+      return out;
     }
 
     /** Matches the inserted rows to their appends; streams whose creation lost a race wrote nothing. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.grantry.eventstore.testing.TestDatabase;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -317,6 +318,143 @@ class EventStoreTest {
     } finally {
       await(single.close());
     }
+  }
+
+  /**
+   * A store created on a context of the test's own, so that appends made in one task on it are
+   * queued together: the first starts a batch at once, the ones after it wait for it and then
+   * form the next batch, all of them in one transaction.
+   */
+  static EventStore storeOn(Context ctx, Pool on) throws Exception {
+    Promise<EventStore> created = Promise.promise();
+    ctx.runOnContext(v -> created.complete(EventStore.create(vertx, on, EventStoreOptions.defaults())));
+    return await(created.future());
+  }
+
+  /** On {@code ctx}: one append that occupies the store, then {@code streams} appended as one batch (each NO_STREAM). */
+  static List<Future<AppendResult>> oneBatchOfNewStreams(Context ctx, EventStore s, List<String> streams) throws Exception {
+    Promise<List<Future<AppendResult>>> sent = Promise.promise();
+    ctx.runOnContext(v -> {
+      s.append("occupier-" + java.util.UUID.randomUUID(), ExpectedVersion.NO_STREAM, event("occupy.v1", 0));
+      List<Future<AppendResult>> out = new ArrayList<>();
+      for (int i = 0; i < streams.size(); i++) {
+        out.add(s.append(streams.get(i), ExpectedVersion.NO_STREAM, event("fresh.v1", i)));
+      }
+      sent.complete(out);
+    });
+    List<Future<AppendResult>> out = await(sent.future());
+    await(Future.join(out).otherwiseEmpty());
+    return out;
+  }
+
+  /**
+   * Batches of new streams are written with plain inserts; one append whose stream exists after all
+   * makes that transaction fail as a whole. It is rolled back (nothing of it stays) and the batch is
+   * decided again append by append: the others' events are written once, only that one fails.
+   */
+  @Test
+  void inABatchOfNewStreamsOneThatExistsFailsAloneAndTheOthersAreWrittenOnce() throws Exception {
+    Context ctx = vertx.getOrCreateContext();
+    EventStore s = storeOn(ctx, pool);
+    await(store.append("fresh-taken", ExpectedVersion.NO_STREAM, event("first.v1", 0)));
+    long batchesBefore = s.batchesCommitted();
+
+    List<Future<AppendResult>> out = oneBatchOfNewStreams(ctx, s, List.of("fresh-a", "fresh-taken", "fresh-b"));
+
+    assertThat(out.get(0).result().version()).isEqualTo(1);
+    assertThat(out.get(2).result().version()).isEqualTo(1);
+    assertThat(out.get(1).cause()).isInstanceOf(WrongExpectedVersionException.class);
+    assertThat(await(store.readStream("fresh-a"))).hasSize(1);
+    assertThat(await(store.readStream("fresh-b"))).hasSize(1);
+    assertThat(await(store.readStream("fresh-taken"))).extracting(RecordedEvent::type).containsExactly("first.v1");
+    // The results carry the positions the rows really got.
+    RecordedEvent a = await(store.readStream("fresh-a")).get(0);
+    assertThat(out.get(0).result().events().get(0).position()).isEqualTo(a.position());
+    assertThat(out.get(0).result().events().get(0).txid()).isEqualTo(a.txid());
+    // The occupier's batch and the batch decided again: the failed attempt committed nothing.
+    assertThat(s.batchesCommitted() - batchesBefore).isEqualTo(2);
+    await(s.close());
+  }
+
+  /**
+   * Inline projections see a batch of new streams through applyNew and may insert without
+   * ON CONFLICT: a row that already exists rolls that attempt back, and the batch is applied again
+   * through apply, whose insert tolerates it. No append of the batch is lost.
+   */
+  @Test
+  void aProjectedRowThatExistsRollsTheNewStreamsBatchBackAndItIsAppliedAgainWithoutLosingAnEvent() throws Exception {
+    await(pool.query("CREATE TABLE fresh_rows (stream_id text PRIMARY KEY, n int NOT NULL, via text NOT NULL)").execute());
+    await(pool.query("INSERT INTO fresh_rows VALUES ('proj-taken', -1, 'before')").execute());
+    Context ctx = vertx.getOrCreateContext();
+    EventStore s = storeOn(ctx, pool);
+    List<String> calls = new CopyOnWriteArrayList<>();
+    s.addInlineProjection(new InlineProjection() {
+      @Override
+      public String name() {
+        return "fresh-rows";
+      }
+
+      @Override
+      public Future<Void> apply(io.vertx.sqlclient.SqlConnection tx, List<RecordedEvent> events) {
+        calls.add("apply " + events.size());
+        return insert(tx, events, "apply", " ON CONFLICT (stream_id) DO NOTHING");
+      }
+
+      @Override
+      public Future<Void> applyNew(io.vertx.sqlclient.SqlConnection tx, List<RecordedEvent> events) {
+        calls.add("applyNew " + events.size() + (events.stream().allMatch(e -> e.position() == 0) ? "" : " with positions"));
+        return insert(tx, events, "applyNew", "");
+      }
+
+      Future<Void> insert(io.vertx.sqlclient.SqlConnection tx, List<RecordedEvent> events, String via, String onConflict) {
+        List<Tuple> rows = new ArrayList<>();
+        for (RecordedEvent e : events) {
+          rows.add(Tuple.of(e.streamId(), e.payload().getInteger("n"), via));
+        }
+        return tx.preparedQuery("INSERT INTO fresh_rows VALUES ($1, $2, $3)" + onConflict).executeBatch(rows).mapEmpty();
+      }
+    });
+
+    List<Future<AppendResult>> out = oneBatchOfNewStreams(ctx, s, List.of("proj-a", "proj-taken", "proj-b"));
+
+    assertThat(out).allSatisfy(f -> assertThat(f.succeeded()).as(String.valueOf(f.cause())).isTrue());
+    assertThat(await(store.readStream("proj-a"))).hasSize(1);
+    assertThat(await(store.readStream("proj-taken"))).hasSize(1);
+    assertThat(await(store.readStream("proj-b"))).hasSize(1);
+    List<String> rows = new ArrayList<>();
+    await(pool.query("SELECT stream_id, n, via FROM fresh_rows WHERE stream_id LIKE 'proj-%' ORDER BY stream_id").execute())
+        .forEach(r -> rows.add(r.getString(0) + " " + r.getInteger(1) + " " + r.getString(2)));
+    assertThat(rows).containsExactly("proj-a 0 apply", "proj-b 2 apply", "proj-taken -1 before");
+    // The occupier and the first try of the batch through applyNew, then the batch again through apply.
+    assertThat(calls).containsExactly("applyNew 1", "applyNew 3", "apply 3");
+    await(s.close());
+  }
+
+  /**
+   * COMMIT follows a batch of new streams' statements at once; a projection that throws after
+   * sending one of its statements must not leave that statement, nor the events, committed.
+   */
+  @Test
+  void aProjectionThatThrowsAfterSendingAStatementCommitsNothingOfTheBatch() throws Exception {
+    await(pool.query("CREATE TABLE half_rows (stream_id text PRIMARY KEY)").execute());
+    EventStore s = EventStore.create(vertx, pool, EventStoreOptions.defaults());
+    s.addInlineProjection(new InlineProjection() {
+      @Override
+      public String name() {
+        return "half";
+      }
+
+      @Override
+      public Future<Void> apply(io.vertx.sqlclient.SqlConnection tx, List<RecordedEvent> events) {
+        tx.preparedQuery("INSERT INTO half_rows VALUES ($1)").execute(Tuple.of(events.get(0).streamId()));
+        throw new IllegalStateException("cannot project the rest");
+      }
+    });
+    assertThatThrownBy(() -> await(s.append("half-done", ExpectedVersion.NO_STREAM, event("x.v1", 1))))
+        .hasMessageContaining("cannot project the rest");
+    assertThat(await(store.readStream("half-done"))).isEmpty();
+    assertThat(await(pool.query("SELECT count(*) FROM half_rows").execute()).iterator().next().getLong(0)).isZero();
+    await(s.close());
   }
 
   @Test

@@ -21,6 +21,17 @@ public interface Projection {
   Future<Void> apply(SqlConnection tx, TableNames tables, List<RecordedEvent> events);
 
   /**
+   * Inline only: events that all start new streams, given before their insert has answered
+   * (position and txid 0); a unique violation rolls the batch back and it is applied again with
+   * {@link #apply}, so inserts here need no {@code ON CONFLICT}. Every statement must be sent
+   * before it returns (COMMIT follows them at once). See
+   * {@link io.grantry.eventstore.InlineProjection#applyNew}. By default the same as {@link #apply}.
+   */
+  default Future<Void> applyNew(SqlConnection tx, TableNames tables, List<RecordedEvent> events) {
+    return apply(tx, tables, events);
+  }
+
+  /**
    * Called after a replay into {@code tables} (a rebuild's copies): drops what the live tables
    * have already let go of under a retention rule, so that a rebuild gives what the live
    * projection holds. Most projections keep everything and do nothing here.

@@ -99,6 +99,11 @@ public final class ProjectionRunner {
       public Future<Void> apply(SqlConnection tx, List<RecordedEvent> events) {
         return p.apply(tx, live, events);
       }
+
+      @Override
+      public Future<Void> applyNew(SqlConnection tx, List<RecordedEvent> events) {
+        return p.applyNew(tx, live, events);
+      }
     };
   }
 

@@ -153,11 +153,16 @@ public final class GrantryServer {
                       new OpsCounters(registry, pool),
                       new IntrospectionCache(Duration.ofMillis(GrantryConfig.longSetting(config.raw(),
                           "GRANTRY_INTROSPECTION_CACHE_MS", 500, 0, 1000))),
-                      io.grantry.server.oauth.OAuthServices.grantStateCache(config.raw()));
+                      io.grantry.server.oauth.OAuthServices.grantStateCache(config.raw()),
+                      new io.grantry.server.app.ProjectionCache<>(userCacheTtl(config),
+                          id -> id.startsWith(USER_STREAMS)),
+                      new io.grantry.server.app.ProjectionCache<>(userCacheTtl(config), id -> id.startsWith("consent:")));
                   io.grantry.server.throttle.ThrottleMetrics.register(registry, resources);
                   resources.opsCounters().start(vertx);
                   new ReadinessGauge(registry).start(vertx, pool, migrated, 5000);
                   store.addCommitListener(resources.introspectionCache()::onCommitted);
+                  store.addCommitListener(resources.userCache()::onCommitted);
+                  store.addCommitListener(resources.consentCache()::onCommitted);
                   return keys.start()
                       .map(v -> {
                         // What the active signers really use, in the log and on /metrics.
@@ -182,6 +187,18 @@ public final class GrantryServer {
     }).onSuccess(server -> log.info("Grantry listens on http://{}:{} (issuer {}), {} HTTP verticle(s), {} transport",
         config.httpHost(), config.httpPort(), config.issuer(), config.httpInstances(),
         vertx.isNativeTransportEnabled() ? "native (epoll)" : "NIO"));
+  }
+
+  /** The prefix of every user's stream id. */
+  private static final String USER_STREAMS = io.grantry.server.users.UsersProjection.streamId("");
+
+  /**
+   * GRANTRY_USER_CACHE_MS: how long a user lookup and a remembered consent are kept in memory
+   * (0: off). Changes through this process drop them at once; through another instance they are
+   * seen within this time, as client changes are with GRANTRY_CLIENT_CACHE_MS.
+   */
+  private static Duration userCacheTtl(GrantryConfig config) {
+    return Duration.ofMillis(GrantryConfig.longSetting(config.raw(), "GRANTRY_USER_CACHE_MS", 1000, 0, 60_000));
   }
 
   private static String rootMessage(Throwable t) {

@@ -35,4 +35,8 @@ public record ServerResources(
     io.grantry.server.ops.OpsCounters opsCounters,
     io.grantry.server.token.IntrospectionCache introspectionCache,
     // Grant states shared by the verticles (null: off): see io.grantry.server.app.StateCache.
-    io.grantry.server.app.StateCache<io.grantry.domain.grant.GrantState> grantStates) {}
+    io.grantry.server.app.StateCache<io.grantry.domain.grant.GrantState> grantStates,
+    // User lookups and remembered consents, dropped by this process's commits of their streams
+    // (GRANTRY_USER_CACHE_MS): see io.grantry.server.app.ProjectionCache.
+    io.grantry.server.app.ProjectionCache<java.util.Optional<io.grantry.domain.user.UserState.Registered>> userCache,
+    io.grantry.server.app.ProjectionCache<io.grantry.domain.consent.Consent.State> consentCache) {}

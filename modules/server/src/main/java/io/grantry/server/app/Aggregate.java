@@ -117,6 +117,17 @@ public final class Aggregate<S, E> {
    * client_credentials, where every token starts a stream of its own.
    */
   public Future<Outcome<S, E>> create(String streamId, Function<S, Decision<E>> decide, Metadata metadata) {
+    return create(streamId, decide, metadata, false);
+  }
+
+  /**
+   * The same, and with {@code remember} the committed state is kept in the cache (if any), so the
+   * stream's next command reads no events: an authorization code's redemption follows its issue
+   * within seconds, while a client_credentials grant is never decided on again (caching those
+   * would only churn the cache), hence the choice.
+   */
+  public Future<Outcome<S, E>> create(String streamId, Function<S, Decision<E>> decide, Metadata metadata,
+      boolean remember) {
     Decision<E> decision = decide.apply(initial);
     if (decision instanceof Decision.Rejected<E> r) {
       return Future.succeededFuture(new Outcome<>(initial, List.of(), r.error()));
@@ -130,7 +141,12 @@ public final class Aggregate<S, E> {
       state = evolve.apply(state, e);
     }
     S after = state;
-    return store.append(streamId, ExpectedVersion.NO_STREAM, out).map(r -> new Outcome<>(after, events, null));
+    return store.append(streamId, ExpectedVersion.NO_STREAM, out).map(r -> {
+      if (remember) {
+        remember(streamId, new Loaded<>(after, r.version()));
+      }
+      return new Outcome<>(after, events, null);
+    });
   }
 
   /** Runs {@code decide} on the stream's current state and appends what it decides. */

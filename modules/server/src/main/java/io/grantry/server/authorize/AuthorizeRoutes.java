@@ -125,8 +125,11 @@ public final class AuthorizeRoutes implements RouteGroup {
       issueCode(ctx, req, client, user, authTime);
       return;
     }
-    s.consents.load(Consent.streamId(user.userId(), client.clientId())).onFailure(ctx::fail).onSuccess(c -> {
-      boolean remembered = c.state().covers(req.scopes());
+    // The remembered consent from the server's cache when it holds it (dropped when this process
+    // commits a change of the consent; another instance's change is seen within GRANTRY_USER_CACHE_MS).
+    s.resources.consentCache().get(Consent.streamId(user.userId(), client.clientId()),
+        stream -> s.consents.load(stream).map(Aggregate.Loaded::state)).onFailure(ctx::fail).onSuccess(c -> {
+      boolean remembered = c.covers(req.scopes());
       if (remembered && !req.prompts("consent")) {
         issueCode(ctx, req, client, user, authTime);
       } else if (req.prompts("none")) {
@@ -220,8 +223,10 @@ public final class AuthorizeRoutes implements RouteGroup {
         Optional.ofNullable(req.codeChallenge()), Optional.ofNullable(req.nonce()), authTime,
         req.maxAge() >= 0 ? Optional.of(Duration.ofSeconds(req.maxAge())) : Optional.empty(), s.codeLifetime);
     Instant now = s.clock.instant();
+    // Remembered in the grant-state cache: the code's redemption then decides without reading the
+    // stream (its append still expects version 1, so a redemption elsewhere is not missed).
     s.grants.create(GrantTokens.streamId(grantId), state -> GrantDecider.decide(state, cmd, now),
-            new Aggregate.Metadata("user:" + user.userId(), requestId(ctx), null))
+            new Aggregate.Metadata("user:" + user.userId(), requestId(ctx), null), true)
         .onFailure(ctx::fail)
         .onSuccess(outcome -> {
           if (!outcome.accepted()) {

@@ -120,6 +120,23 @@ public final class TokenStateProjection implements Projection {
    */
   @Override
   public Future<Void> apply(SqlConnection tx, TableNames tables, List<RecordedEvent> events) {
+    return apply(tx, tables, events, false);
+  }
+
+  /**
+   * Events that all start new grant streams (codes issued, client_credentials tokens): the same
+   * statements with plain inserts, no {@code ON CONFLICT (…) DO NOTHING}. Each such clause makes
+   * PostgreSQL insert speculatively (an index probe before the row and a confirmation record in
+   * the WAL after it), two of them per client_credentials token; rows of a grant whose stream was
+   * created in this very transaction cannot already exist but for a clash of random ids, and then
+   * the unique violation rolls the batch back and the store applies it again through {@link #apply}.
+   */
+  @Override
+  public Future<Void> applyNew(SqlConnection tx, TableNames tables, List<RecordedEvent> events) {
+    return apply(tx, tables, events, true);
+  }
+
+  private Future<Void> apply(SqlConnection tx, TableNames tables, List<RecordedEvent> events, boolean fresh) {
     Map<Kind, Map<Object, Tuple>> byKind = byKind(events);
     // Sent together, in kind order, not each after the previous one's answer: one connection runs
     // its statements in the order they were sent (so issuing still comes before revoking), and a
@@ -128,7 +145,7 @@ public final class TokenStateProjection implements Projection {
     for (Kind k : Kind.values()) {
       Map<Object, Tuple> rows = byKind.get(k);
       if (rows != null) {
-        sent.add(tx.preparedQuery(setSql(k, tables)).execute(columns(k, rows.values())));
+        sent.add(tx.preparedQuery(fresh ? freshSql(k, tables) : setSql(k, tables)).execute(columns(k, rows.values())));
       }
     }
     return sent.isEmpty() ? Future.succeededFuture() : Future.all(sent).mapEmpty();
@@ -186,6 +203,13 @@ public final class TokenStateProjection implements Projection {
       case GRANT_REVOKE_REFRESH -> "UPDATE " + t.of(R) + " AS x SET status = 'revoked' FROM unnest($1::text[]) AS u(a)"
           + " WHERE x.grant_id = u.a AND x.status <> 'revoked'";
     };
+  }
+
+  /** {@link #setSql} for events of new streams: the inserts without their {@code ON CONFLICT} clause (see {@link #applyNew}). */
+  static String freshSql(Kind k, TableNames t) {
+    String sql = setSql(k, t);
+    int conflict = sql.lastIndexOf(" ON CONFLICT ");
+    return conflict < 0 ? sql : sql.substring(0, conflict);
   }
 
   /** The rows of one kind as one array per column (the same values {@link #statements} puts in each tuple). */

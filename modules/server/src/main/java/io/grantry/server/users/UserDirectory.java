@@ -5,6 +5,7 @@ import io.grantry.domain.user.UserState;
 import io.grantry.domain.user.Usernames;
 import io.grantry.eventstore.EventStore;
 import io.grantry.server.ServerResources;
+import io.grantry.server.app.ProjectionCache;
 import io.grantry.server.crypto.PasswordHasher;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -32,6 +33,8 @@ public final class UserDirectory {
   private final Vertx vertx;
   private final Pool pool;
   private final PasswordHasher passwords;
+  /** Lookups by id kept for a moment, dropped by this process's commits of the user's stream; null: none. */
+  private final ProjectionCache<Optional<UserState.Registered>> cache;
 
   /**
    * @param vertx     runs the Argon2id verification on a worker thread
@@ -39,20 +42,37 @@ public final class UserDirectory {
    * @param resources the server's password hasher ({@link ServerResources#passwords()})
    */
   public UserDirectory(Vertx vertx, EventStore store, ServerResources resources) {
-    this(vertx, store.pool(), resources.passwords());
+    this(vertx, store.pool(), resources.passwords(), resources.userCache());
   }
 
   UserDirectory(Vertx vertx, Pool pool, PasswordHasher passwords) {
+    this(vertx, pool, passwords, null);
+  }
+
+  UserDirectory(Vertx vertx, Pool pool, PasswordHasher passwords, ProjectionCache<Optional<UserState.Registered>> cache) {
     this.vertx = vertx;
     this.pool = pool;
     this.passwords = passwords;
+    this.cache = cache;
   }
 
-  /** The user with subject {@code userId}, disabled ones included (check {@link UserState.Registered#disabled()}). */
+  /**
+   * The user with subject {@code userId}, disabled ones included (check {@link UserState.Registered#disabled()}).
+   * Served from the server's {@link ProjectionCache} when it holds the user (the code flow and
+   * refreshes look the same user up again and again); a change of the user through this process
+   * is seen at once, through another instance within {@code GRANTRY_USER_CACHE_MS}.
+   */
   public Future<Optional<UserState.Registered>> findById(String userId) {
     if (userId == null || userId.isEmpty() || userId.length() > UserDecider.MAX_USER_ID_LENGTH) {
       return Future.succeededFuture(Optional.empty());
     }
+    if (cache != null) {
+      return cache.get(UsersProjection.streamId(userId), stream -> read(userId));
+    }
+    return read(userId);
+  }
+
+  private Future<Optional<UserState.Registered>> read(String userId) {
     return pool.preparedQuery(BY_ID).execute(Tuple.of(userId)).map(UserDirectory::first);
   }
 

@@ -129,4 +129,29 @@ class TwoInstancesTest {
     assertThat(json(token(onA, Map.of("grant_type", "refresh_token", "refresh_token", t4))).getString("error"))
         .isEqualTo("invalid_grant");
   }
+
+  /**
+   * The instance that issues a code keeps the issued grant in its cache, so the redemption there
+   * reads no events. A code issued on A and redeemed on B is still a spent code on A: A's append
+   * with the version it cached fails, A decides on the ledger, sees the replay and revokes what
+   * B issued.
+   */
+  @Test
+  void aCodeRedeemedOnTheOtherInstanceIsAReplayWhereItWasIssued() {
+    OAuthFixtures.Pkce pkce = OAuthFixtures.Pkce.create();
+    Map<String, String> form = Map.of("grant_type", "authorization_code", "code", code(onA, pkce), "redirect_uri", CB,
+        "code_verifier", pkce.verifier());
+    HttpResponse<String> onB = token(TwoInstancesTest.onB, form);
+    assertThat(onB.statusCode()).as(onB.body()).isEqualTo(200);
+    String accessToken = json(onB).getString("access_token");
+
+    HttpResponse<String> replayOnA = token(onA, form);
+
+    assertThat(replayOnA.statusCode()).as(replayOnA.body()).isEqualTo(400);
+    assertThat(json(replayOnA).getString("error")).isEqualTo("invalid_grant");
+    assertThat(json(onA.postForm("/introspect", "shared-app", secret, Map.of("token", accessToken)))
+        .getBoolean("active")).isFalse();
+    assertThat(json(token(TwoInstancesTest.onB, Map.of("grant_type", "refresh_token", "refresh_token",
+        json(onB).getString("refresh_token")))).getString("error")).isEqualTo("invalid_grant");
+  }
 }

@@ -213,6 +213,44 @@ class ConsentManagementTest {
     assertThat(page.body()).contains("No app has access to your account.").doesNotContain("class=\"app\"");
   }
 
+  // ---------------------------------------------------------------- read from memory
+
+  /**
+   * Remembered consents and users are read from memory for a moment (GRANTRY_USER_CACHE_MS): a
+   * withdrawal through this server must still be seen by the very next authorization.
+   */
+  @Test
+  void aConsentReadFromMemoryIsAskedForAgainOnceWithdrawn() {
+    String userId = fx.user("memo-consent", PASSWORD);
+    Browser b = fx.browser();
+    tokens(b, "photos", "memo-consent");
+    assertThat(authorizeAgain(b, "photos").statusCode()).isEqualTo(303);
+    assertThat(authorizeAgain(b, "photos").statusCode()).as("the remembered consent, now in memory").isEqualTo(303);
+
+    AdminHttp.Response deleted = admin.send("DELETE", "/admin/users/" + userId + "/consents/photos", null,
+        TestServer.ADMIN_TOKEN);
+    assertThat(deleted.status()).as(deleted.body()).isEqualTo(200);
+
+    HttpResponse<String> again = authorizeAgain(b, "photos");
+    assertThat(again.statusCode()).isEqualTo(200);
+    assertThat(again.body()).contains("action=\"/consent\"", "Test photos wants access");
+  }
+
+  @Test
+  void aUserReadFromMemoryIsSignedOutOnceDisabled() {
+    String userId = fx.user("memo-user", PASSWORD);
+    Browser b = fx.browser();
+    JsonObject notes = tokens(b, "notes", "memo-user");
+    assertThat(authorizeAgain(b, "notes").statusCode()).isEqualTo(303);
+    assertThat(refresh("notes", notes).statusCode()).isEqualTo(200);
+
+    assertThat(admin.post("/admin/users/" + userId + "/disable", new JsonObject()).status()).isEqualTo(200);
+
+    HttpResponse<String> again = authorizeAgain(b, "notes");
+    assertThat(again.statusCode()).isEqualTo(200);
+    assertThat(again.body()).contains("action=\"/login\"").doesNotContain("action=\"/consent\"");
+  }
+
   // ---------------------------------------------------------------- admin API
 
   @Test
