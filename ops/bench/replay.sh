@@ -18,7 +18,7 @@ mkdir -p "$OUT"
 RB=(); VF=(); N=""
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 for r in $(seq 1 "$ROUNDS"); do
-  # The token-state fold holds every grant and token of the ledger in memory, in primitive arrays (about 1 GB at 5M
+  # The token-state fold holds every grant and token of the ledger in memory, in primitive arrays (1.3-1.4 GB at 5M
   # events; 6 GB was given before they replaced objects in hash maps).
   # Its log (standard output) keeps the bulk pass's phase table: where the time went.
   line=$(GRANTRY_DATA_DIR=$DATA java -Xmx3g -cp "$BENCH_CP" io.grantry.cli.bench.RebuildBenchmark 2> "$OUT/rebuild-$r.err" \
