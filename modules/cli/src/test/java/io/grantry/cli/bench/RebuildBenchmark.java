@@ -29,8 +29,16 @@ public final class RebuildBenchmark {
 
   public static void main(String[] args) throws Exception {
     Vertx vertx = Vertx.vertx();
-    GrantryConfig config = await(ConfigLoader.load(vertx, System.getenv()));
-    Database db = Database.open(config);
+    GrantryConfig config;
+    Database db;
+    try {
+      config = await(ConfigLoader.load(vertx, System.getenv()));
+      db = Database.open(config);
+    } catch (Exception e) {
+      // A bad setting (e.g. GRANTRY_EMBEDDED_PG_SETTINGS) must end the run, not leave it waiting on Vert.x's threads.
+      await(vertx.close());
+      throw e;
+    }
     try {
       io.grantry.eventstore.pg.PgSettings s = db.settings();
       io.grantry.eventstore.pg.Migrations.apply(s.jdbcUrl(), s.user(), s.password());
