@@ -23,17 +23,8 @@ CONN=${4:-64}
 A_JAR=${A_JAR:-modules/cli/target/grantry.jar}
 B_JAR=${B_JAR:-modules/cli/target/grantry.jar}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 2; }
-WORK=$(mktemp -d /tmp/grantry-ab.XXXXXX)
-chmod 755 "$WORK"
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
 . ops/bench/lib.sh
+bench_workdir ab
 PORT_A=${AB_PORT:-18281}
 PORT_B=$((PORT_A + 1))
 bench_start A "$A_JAR" "$PORT_A" "${A_JAVA:--Xms256m -Xmx512m}" "${A_ENV:-}"

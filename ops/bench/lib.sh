@@ -1,6 +1,21 @@
-# Shared by ab.sh, profile.sh and soak.sh: start Grantry on a fresh embedded database, wait for
-# it, register a benchmark client and write a wrk script for a workload. Source it; it expects
-# WORK (a scratch directory) and PIDS (an array) to be set, and `cleanup` to be trapped.
+# Shared by ab.sh, profile.sh, soak.sh and pgwork.sh: start Grantry on a fresh embedded database,
+# wait for it, register a benchmark client and write a wrk script for a workload. Source it, then
+# call bench_workdir NAME first.
+
+# bench_workdir NAME: a scratch directory WORK and an array PIDS; at exit the processes in PIDS are
+# stopped and WORK is removed.
+bench_workdir() {
+  WORK=$(mktemp -d "/tmp/grantry-$1.XXXXXX")
+  chmod 755 "$WORK"
+  PIDS=()
+  trap bench_cleanup EXIT
+}
+bench_cleanup() {
+  local p
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
 
 # bench_start SIDE JAR PORT "JAVA OPTS" "ENV=... ENV=..."
 bench_start() {

@@ -20,16 +20,8 @@ WARM=${3:-10}
 JAR=${JAR:-modules/cli/target/grantry.jar}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 2; }
 command -v psql >/dev/null || { echo "psql is missing: apt-get install postgresql-client" >&2; exit 2; }
-WORK=$(mktemp -d /tmp/grantry-pgwork.XXXXXX)
-chmod 755 "$WORK"
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
 . ops/bench/lib.sh
+bench_workdir pgwork
 bench_start M "$JAR" "${PGWORK_PORT:-18391}" "-Xms256m -Xmx512m" \
   "GRANTRY_EMBEDDED_PG_SETTINGS=shared_preload_libraries=pg_stat_statements;pg_stat_statements.track=all${PGWORK_SETTINGS:+;$PGWORK_SETTINGS}"
 bench_ready M

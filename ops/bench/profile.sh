@@ -26,16 +26,8 @@ AP_VERSION=4.1
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 2; }
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
-WORK=$(mktemp -d /tmp/grantry-profile.XXXXXX)
-chmod 755 "$WORK"
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
 . ops/bench/lib.sh
+bench_workdir profile
 # The summary of folded stacks: samples per thread group, the event loops' top self frames and the
 # Grantry and library frames they spend their time in (inclusive).
 summarize() ( # file.collapsed

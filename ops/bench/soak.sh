@@ -26,16 +26,8 @@ if [ -z "${JAVA_OPTS:-}" ]; then
 fi
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 2; }
 [ -f "$JAR" ] || mvn -B -q -DskipTests package
-WORK=$(mktemp -d /tmp/grantry-soak.XXXXXX)
-chmod 755 "$WORK"
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
 . ops/bench/lib.sh
+bench_workdir soak
 
 # A machine shared with other work can be slow to start the server: give its database time.
 bench_start S "$JAR" "${GRANTRY_BENCH_PORT:-18481}" "$JAVA_OPTS" "GRANTRY_DB_TIMEOUT_MS=${GRANTRY_DB_TIMEOUT_MS:-5000}"
