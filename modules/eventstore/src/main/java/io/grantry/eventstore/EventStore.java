@@ -796,7 +796,18 @@ public final class EventStore {
       this.batch = batch;
     }
 
+    /** The parameters of {@link #WRITE_BATCH}: the heads (with whether each is new), the events, the time. */
     Tuple tuple(Instant now) {
+      return parameters(now, true);
+    }
+
+    /** The parameters of {@link #WRITE_NEW}: the new heads, the events, the time. */
+    Tuple newTuple(Instant now) {
+      return parameters(now, false);
+    }
+
+    /** The heads' columns (ids, versions, last hashes, and their "new" flags when asked for), the events' columns, the time. */
+    private Tuple parameters(Instant now, boolean newFlags) {
       int h = heads.size();
       String[] hIds = new String[h];
       Long[] hVersions = new Long[h];
@@ -810,8 +821,11 @@ public final class EventStore {
         hNew[i] = entry.getValue().isNew;
         i++;
       }
+      Tuple out = Tuple.tuple().addValue(hIds).addValue(hVersions).addValue(hHashes);
+      if (newFlags) {
+        out.addValue(hNew);
+      }
       Tuple events = eventColumns();
-      Tuple out = Tuple.tuple().addValue(hIds).addValue(hVersions).addValue(hHashes).addValue(hNew);
       for (int c = 0; c < events.size(); c++) {
         out.addValue(events.getValue(c));
       }
@@ -843,27 +857,6 @@ public final class EventStore {
       return Tuple.tuple()
           .addValue(ids).addValue(streams).addValue(versions).addValue(types)
           .addValue(payloads).addValue(metadata).addValue(prev).addValue(hashes);
-    }
-
-    /** The parameters of {@link #WRITE_NEW}: the new heads, the events, the time. */
-    Tuple newTuple(Instant now) {
-      int h = heads.size();
-      String[] hIds = new String[h];
-      Long[] hVersions = new Long[h];
-      Buffer[] hHashes = new Buffer[h];
-      int i = 0;
-      for (var entry : heads.entrySet()) {
-        hIds[i] = entry.getKey();
-        hVersions[i] = entry.getValue().version;
-        hHashes[i] = Buffer.buffer(entry.getValue().lastHash);
-        i++;
-      }
-      Tuple events = eventColumns();
-      Tuple out = Tuple.tuple().addValue(hIds).addValue(hVersions).addValue(hHashes);
-      for (int c = 0; c < events.size(); c++) {
-        out.addValue(events.getValue(c));
-      }
-      return out.addValue(OffsetDateTime.ofInstant(now, ZoneOffset.UTC));
     }
 
     /** The events as the inline projections of {@link #writeNew} see them: position and txid not known yet (0). */
