@@ -15,8 +15,10 @@ import java.util.concurrent.atomic.LongAdder;
  * connection (read from {@code /proc} when the database runs on this machine, as the embedded one
  * does; parallel index-build workers are other processes and are not in it). Within the first
  * phase, the CPU of the COPY reader, of decoding, of the folds' preparation (both on every core)
- * and of the sequential fold. Logged at the end of the bulk pass: replaying millions of events is
- * a benchmark goal, and a rate alone does not say what to make faster.
+ * and of the sequential fold. And the server's side of the writes: the WAL it wrote during the pass
+ * and the checkpoints it started (those the WAL's volume forced, in the middle of the writes, and
+ * those of {@code checkpoint_timeout}). Logged at the end of the bulk pass: replaying millions of
+ * events is a benchmark goal, and a rate alone does not say what to make faster.
  */
 final class BulkTimings {
   private static final java.lang.management.ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
@@ -113,6 +115,47 @@ final class BulkTimings {
 
   private String heap = "";
 
+  /** WAL position (bytes) and checkpoints (requested, timed) at the start of the pass; null when unknown. */
+  private long[] wal0;
+  private String wal = "";
+
+  /**
+   * The server's WAL position and its checkpoint counters (pg_stat_checkpointer from PostgreSQL 17,
+   * pg_stat_bgwriter before), read on a connection of their own (best effort: null when unreadable).
+   */
+  private static long[] walAndCheckpoints(ProjectionRunner.Jdbc jdbc) {
+    try (java.sql.Connection c = jdbc.open(); var st = c.createStatement()) {
+      int version;
+      try (var rs = st.executeQuery("SHOW server_version_num")) {
+        rs.next();
+        version = Integer.parseInt(rs.getString(1));
+      }
+      String counters = version >= 170000 ? "(SELECT num_requested FROM pg_stat_checkpointer),"
+          + " (SELECT num_timed FROM pg_stat_checkpointer)"
+          : "(SELECT checkpoints_req FROM pg_stat_bgwriter), (SELECT checkpoints_timed FROM pg_stat_bgwriter)";
+      try (var rs = st.executeQuery("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn, " + counters)) {
+        rs.next();
+        return new long[] {rs.getLong(1), rs.getLong(2), rs.getLong(3)};
+      }
+    } catch (Exception e) {
+      return null;
+    }
+  }
+
+  /** Notes the server's WAL position and checkpoint counters at the start of the pass. */
+  void walStart(ProjectionRunner.Jdbc jdbc) {
+    wal0 = walAndCheckpoints(jdbc);
+  }
+
+  /** Notes what the server wrote to its WAL since {@link #walStart}, and the checkpoints it started meanwhile. */
+  void walEnd(ProjectionRunner.Jdbc jdbc) {
+    long[] wal1 = wal0 == null ? null : walAndCheckpoints(jdbc);
+    wal = wal1 == null ? String.format("%n  WAL written and checkpoints: unknown")
+        : String.format("%n  the server wrote %d MB of WAL during the pass (all sessions); checkpoints started: %d"
+            + " requested (by the WAL's volume: max_wal_size), %d timed", (wal1[0] - wal0[0]) >> 20,
+            wal1[1] - wal0[1], wal1[2] - wal0[2]);
+  }
+
   /**
    * Notes the heap the folds hold: in use now, and the old generation after its last collection
    * (what the folds' state needs, the figure to size {@code -Xmx} by).
@@ -139,7 +182,7 @@ final class BulkTimings {
     }
     sb.append(String.format("  first phase by stage, CPU s: COPY reader %.1f, JSON decoding %.1f, folds' preparation"
         + " %.1f (on every core), folds %.1f (one thread)", readerCpu.get() / 1e9, decodeCpu.sum() / 1e9,
-        prepareCpu.sum() / 1e9, foldCpu.sum() / 1e9)).append(heap);
+        prepareCpu.sum() / 1e9, foldCpu.sum() / 1e9)).append(heap).append(wal);
     synchronized (writes) {
       for (String w : writes) {
         sb.append('\n').append(w);

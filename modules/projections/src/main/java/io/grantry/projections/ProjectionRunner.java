@@ -468,6 +468,7 @@ public final class ProjectionRunner {
     Promise<GlobalPosition> done = Promise.promise();
     Thread t = new Thread(() -> {
       BulkTimings timing = new BulkTimings();
+      timing.walStart(jdbc);
       try (java.sql.Connection c = jdbc.open()) {
         c.setAutoCommit(false);
         timing.backend(c);
@@ -527,6 +528,7 @@ public final class ProjectionRunner {
         timing.start("COPY into the copies, their indexes (" + threads + " connections)");
         writeFolds(jdbc, ps, bulk, copyNames, threads, timing);
         timing.start(null);
+        timing.walEnd(jdbc);
         log.info("Bulk replay of {}: {} events\n{}", ps.stream().map(Projection::name).toList(), count[0], timing.report());
         done.complete(last);
       } catch (Throwable err) {

@@ -458,6 +458,12 @@ public final class EmbeddedPostgres implements AutoCloseable {
         settings.put("listen_addresses", HOST);
         settings.put("unix_socket_directories", socketDirectory(dir, p));
         settings.put("max_connections", "200");
+        // PostgreSQL's default (1 GB) starts a checkpoint after about half a gigabyte of WAL: a rebuild of
+        // the projections writes its copies' rows and index pages to the WAL (2.1 GB at 5 million events),
+        // which forced three checkpoints (flushing the data files, fsyncs) in the middle of its writes.
+        // 8 GB: none there; checkpoint_timeout (5 min) still bounds the recovery of an idle-enough server,
+        // and pg_wal keeps at most about that much on disk. Overridable like any setting (Builder#setting).
+        settings.put("max_wal_size", "8GB");
         settings.putAll(extraSettings);
         StringBuilder options = new StringBuilder("-p ").append(p);
         // pg_ctl hands -o to /bin/sh, so every value is shell-quoted.
@@ -600,7 +606,8 @@ public final class EmbeddedPostgres implements AutoCloseable {
 
         /**
          * Adds a server setting, passed as {@code -c name=value}; it overrides the defaults
-         * ({@code listen_addresses}, {@code unix_socket_directories}, {@code max_connections=200}).
+         * ({@code listen_addresses}, {@code unix_socket_directories}, {@code max_connections=200},
+         * {@code max_wal_size=8GB}).
          */
         public Builder setting(String name, String value) {
             if (name == null || !SETTING_NAME.matcher(name).matches()) {

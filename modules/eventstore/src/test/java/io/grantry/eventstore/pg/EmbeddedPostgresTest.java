@@ -55,6 +55,7 @@ class EmbeddedPostgresTest {
             assertThat(single(s, "show synchronous_commit")).isEqualTo("on");
             assertThat(single(s, "show fsync")).isEqualTo("on");
             assertThat(single(s, "show max_connections")).isEqualTo("200");
+            assertThat(single(s, "show max_wal_size")).isEqualTo("8GB");
             s.execute("create table kept (id int primary key)");
             s.execute("insert into kept values (1), (2), (3)");
         }
