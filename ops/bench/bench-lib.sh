@@ -28,7 +28,7 @@ bench_init_data_dir() {
 # Rebuilds every projection of the data directory from its ledger, then vacuums and analyzes the tables
 # (as autovacuum would have on a long-running server).
 bench_rebuild() {
-  GRANTRY_DATA_DIR=$1 java -XX:+UseParallelGC -XX:+UseTransparentHugePages -Xms3g -Xmx3g -Dgrantry.bench.vacuum=true -cp "$BENCH_CP" io.grantry.cli.bench.RebuildBenchmark
+  GRANTRY_DATA_DIR=$1 java -XX:+UseParallelGC -Xms3g -Xmx3g -Dgrantry.bench.vacuum=true -cp "$BENCH_CP" io.grantry.cli.bench.RebuildBenchmark
 }
 
 # The median of the numbers given.

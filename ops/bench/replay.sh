@@ -23,9 +23,7 @@ for r in $(seq 1 "$ROUNDS"); do
   # Its log (standard output) keeps the bulk pass's phase table: where the time went. The parallel collector
   # with a fixed heap: no concurrent marking of the fold's 1.4 GB competing for the two cores (G1 -Xmx3g:
   # 97,050 and 95,457 events/s against 104,698 and 107,283 alternating, idle machine, 2026-11-22 16:38).
-  # Transparent huge pages for the heap: the sequential fold's hash-table probes over 1.4 GB miss the TLB less
-  # (fold CPU 9.6 s against 11.3, medians of 6 alternating runs, loaded machine, 2026-11-22 17:47-18:03).
-  line=$(GRANTRY_DATA_DIR=$DATA java -XX:+UseParallelGC -XX:+UseTransparentHugePages -Xms3g -Xmx3g -cp "$BENCH_CP" io.grantry.cli.bench.RebuildBenchmark 2> "$OUT/rebuild-$r.err" \
+  line=$(GRANTRY_DATA_DIR=$DATA java -XX:+UseParallelGC -Xms3g -Xmx3g -cp "$BENCH_CP" io.grantry.cli.bench.RebuildBenchmark 2> "$OUT/rebuild-$r.err" \
     | tee "$OUT/rebuild-$r.out" | grep '^REBUILD')
   read -r _ N secs rate <<<"$line"
   RB+=("$rate")
