@@ -8,13 +8,14 @@
 # shared machine.
 #
 # Usage: ops/bench/pgwork.sh WORKLOAD [seconds=15] [warmup=10]
-#   WORKLOAD: cc-es256 | cc-rs256 | cc-opaque | introspect | introspect-opaque
+#   WORKLOAD: cc-es256 | cc-rs256 | cc-opaque | introspect | introspect-opaque | refresh | flow
+#   (refresh and flow: units are refreshes and flows, seeded as run.sh seeds them)
 #   JAR (default modules/cli/target/grantry.jar), PGWORK_PORT (default 18391),
 #   PGWORK_SETTINGS: extra embedded PostgreSQL settings (name=value;...)
 # Needs psql (Debian's postgresql-client); the extensions come with the embedded PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-WORKLOAD=${1:?workload: cc-es256 | cc-rs256 | cc-opaque | introspect | introspect-opaque}
+WORKLOAD=${1:?workload: cc-es256 | cc-rs256 | cc-opaque | introspect | introspect-opaque | refresh | flow}
 SECS=${2:-15}
 WARM=${3:-10}
 JAR=${JAR:-modules/cli/target/grantry.jar}
@@ -25,11 +26,14 @@ bench_workdir pgwork
 bench_start M "$JAR" "${PGWORK_PORT:-18391}" "-Xms256m -Xmx512m" \
   "GRANTRY_EMBEDDED_PG_SETTINGS=shared_preload_libraries=pg_stat_statements;pg_stat_statements.track=all${PGWORK_SETTINGS:+;$PGWORK_SETTINGS}"
 bench_ready M
-bench_seed M "$WORKLOAD"
+case "$WORKLOAD" in
+  refresh|flow) bench_seed_browser M "$WORKLOAD" 64 ;;
+  *) bench_seed M "$WORKLOAD" ;;
+esac
 PGPORT=$(sed -n 4p "$WORK/M/data/postgres/postmaster.pid")
 q() { psql -h 127.0.0.1 -p "$PGPORT" -U postgres -d postgres -XAtq -c "$1"; }
 q "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; CREATE EXTENSION IF NOT EXISTS pg_walinspect;"
-wrk -t2 -c64 -d"${WARM}s" -s "$WORK/M/wrk.lua" "$(cat "$WORK/M/url")" >/dev/null
+bench_round M "$WARM" 64 >/dev/null
 q "CHECKPOINT"
 q "SELECT pg_stat_statements_reset(); SELECT pg_stat_reset_shared('wal'); SELECT pg_stat_reset_shared('io');" >/dev/null
 L0=$(q "SELECT pg_current_wal_lsn()")
