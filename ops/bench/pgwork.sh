@@ -36,6 +36,8 @@ q "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; CREATE EXTENSION IF NOT EX
 bench_round M "$WARM" 64 >/dev/null
 q "CHECKPOINT"
 q "SELECT pg_stat_statements_reset(); SELECT pg_stat_reset_shared('wal'); SELECT pg_stat_reset_shared('io');" >/dev/null
+# Row updates per table before the window (pg_stat_user_tables cannot be reset per table): the window's are the difference.
+q "CREATE TABLE pgwork_upd AS SELECT relname, n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables"
 L0=$(q "SELECT pg_current_wal_lsn()")
 E0=$(q "SELECT count(*) FROM events")
 declare -A T0
@@ -69,6 +71,9 @@ q "SELECT 'all statements: ' || round((sum(total_exec_time) * 1000 / $N)::numeri
 echo
 echo "WAL by record type (records per unit | bytes per unit | of which full-page images):"
 q "SELECT \"resource_manager/record_type\" || ' | ' || round(count::numeric / $N, 3) || ' | ' || round(combined_size::numeric / $N, 1) || ' | ' || round(fpi_size::numeric / $N, 1) FROM pg_get_wal_stats('$L0', '$L1', true) WHERE combined_size::numeric / $N >= 0.5 ORDER BY combined_size DESC"
+echo
+echo "Row updates per unit by table (all | HOT, i.e. without new index entries):"
+q "SELECT '  ' || s.relname || ': ' || round((s.n_tup_upd - coalesce(b.n_tup_upd, 0))::numeric / $N, 3) || ' | ' || round((s.n_tup_hot_upd - coalesce(b.n_tup_hot_upd, 0))::numeric / $N, 3) FROM pg_stat_user_tables s LEFT JOIN pgwork_upd b USING (relname) WHERE s.n_tup_upd > coalesce(b.n_tup_upd, 0) ORDER BY s.relname"
 echo
 echo "Relation I/O of backends and background processes (pg_stat_io, over the window):"
 q "SELECT '  ' || backend_type || ' ' || object || ' ' || context || ': writes ' || coalesce(writes, 0) || ', extends ' || coalesce(extends, 0) || ', evictions ' || coalesce(evictions, 0) || ', fsyncs ' || coalesce(fsyncs, 0) FROM pg_stat_io WHERE coalesce(writes, 0) + coalesce(extends, 0) + coalesce(evictions, 0) + coalesce(fsyncs, 0) > 0"
