@@ -86,21 +86,22 @@ LUA
 # chains per connection, again before every round, as run.sh does) and writes $WORK/SIDE/{wrk.lua,
 # wrk.env,url,workload}. Their wrk output is report.lua's; bench_round reports units of work.
 bench_seed_browser() {
-  local dir="$WORK/$1" base token q
+  local dir="$WORK/$1" base token
   base="http://127.0.0.1:$(cat "$dir/port")"
   if [ ! -f "$dir/seed.json" ]; then
     token=$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['admin_token'])" "$dir/data/secrets.json")
     python3 ops/bench/seed.py setup "$base" "$token" "$dir/seed.json"
   fi
-  q() { python3 -c "import json,sys;d=json.load(open(sys.argv[1]));print(eval(sys.argv[2], {}, d))" "$dir/seed.json" "$1"; }
+  # Not named q: a function is global in bash, and the scripts that source this file have their own q.
+  bench_seed_q() { python3 -c "import json,sys;d=json.load(open(sys.argv[1]));print(eval(sys.argv[2], {}, d))" "$dir/seed.json" "$1"; }
   local auth
-  auth="Basic $(printf 'bench-web:%s' "$(q "clients['bench-web']")" | base64 -w0)"
+  auth="Basic $(printf 'bench-web:%s' "$(bench_seed_q "clients['bench-web']")" | base64 -w0)"
   {
     printf 'BENCH_LUA_DIR=%q\nBENCH_THREADS=2\nBENCH_AUTH=%q\n' "$PWD/ops/bench/lua" "$auth"
     case "$2" in
       refresh) printf 'BENCH_CHAINS=%q\n' "$dir/chains.txt" ;;
-      flow) printf 'BENCH_COOKIE=%q\nBENCH_QUERY=%q\nBENCH_VERIFIER=%q\nBENCH_REDIRECT=%q\n' "$(q cookie)" \
-        "$(q "flow['query']")" "$(q "flow['verifier']")" "$(q "flow['redirect_uri']")" ;;
+      flow) printf 'BENCH_COOKIE=%q\nBENCH_QUERY=%q\nBENCH_VERIFIER=%q\nBENCH_REDIRECT=%q\n' "$(bench_seed_q cookie)" \
+        "$(bench_seed_q "flow['query']")" "$(bench_seed_q "flow['verifier']")" "$(bench_seed_q "flow['redirect_uri']")" ;;
       *) echo "bench_seed_browser: unknown workload $2" >&2; return 2 ;;
     esac
   } > "$dir/wrk.env"

@@ -8,13 +8,14 @@
 # shared machine.
 #
 # Usage: ops/bench/pgwork.sh WORKLOAD [seconds=15] [warmup=10]
-#   WORKLOAD: cc-es256 | cc-rs256 | cc-opaque | introspect | introspect-opaque
+#   WORKLOAD: cc-es256 | cc-rs256 | cc-opaque | introspect | introspect-opaque | refresh | flow
+#   (refresh and flow: units are refreshes and flows, seeded as run.sh seeds them)
 #   JAR (default modules/cli/target/grantry.jar), PGWORK_PORT (default 18391),
 #   PGWORK_SETTINGS: extra embedded PostgreSQL settings (name=value;...)
 # Needs psql (Debian's postgresql-client); the extensions come with the embedded PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-WORKLOAD=${1:?workload: cc-es256 | cc-rs256 | cc-opaque | introspect | introspect-opaque}
+WORKLOAD=${1:?workload: cc-es256 | cc-rs256 | cc-opaque | introspect | introspect-opaque | refresh | flow}
 SECS=${2:-15}
 WARM=${3:-10}
 JAR=${JAR:-modules/cli/target/grantry.jar}
@@ -25,13 +26,18 @@ bench_workdir pgwork
 bench_start M "$JAR" "${PGWORK_PORT:-18391}" "-Xms256m -Xmx512m" \
   "GRANTRY_EMBEDDED_PG_SETTINGS=shared_preload_libraries=pg_stat_statements;pg_stat_statements.track=all${PGWORK_SETTINGS:+;$PGWORK_SETTINGS}"
 bench_ready M
-bench_seed M "$WORKLOAD"
+case "$WORKLOAD" in
+  refresh|flow) bench_seed_browser M "$WORKLOAD" 64 ;;
+  *) bench_seed M "$WORKLOAD" ;;
+esac
 PGPORT=$(sed -n 4p "$WORK/M/data/postgres/postmaster.pid")
 q() { psql -h 127.0.0.1 -p "$PGPORT" -U postgres -d postgres -XAtq -c "$1"; }
 q "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; CREATE EXTENSION IF NOT EXISTS pg_walinspect;"
-wrk -t2 -c64 -d"${WARM}s" -s "$WORK/M/wrk.lua" "$(cat "$WORK/M/url")" >/dev/null
+bench_round M "$WARM" 64 >/dev/null
 q "CHECKPOINT"
 q "SELECT pg_stat_statements_reset(); SELECT pg_stat_reset_shared('wal'); SELECT pg_stat_reset_shared('io');" >/dev/null
+# Row updates per table before the window (pg_stat_user_tables cannot be reset per table): the window's are the difference.
+q "CREATE TABLE pgwork_upd AS SELECT relname, n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables"
 L0=$(q "SELECT pg_current_wal_lsn()")
 E0=$(q "SELECT count(*) FROM events")
 declare -A T0
@@ -65,6 +71,9 @@ q "SELECT 'all statements: ' || round((sum(total_exec_time) * 1000 / $N)::numeri
 echo
 echo "WAL by record type (records per unit | bytes per unit | of which full-page images):"
 q "SELECT \"resource_manager/record_type\" || ' | ' || round(count::numeric / $N, 3) || ' | ' || round(combined_size::numeric / $N, 1) || ' | ' || round(fpi_size::numeric / $N, 1) FROM pg_get_wal_stats('$L0', '$L1', true) WHERE combined_size::numeric / $N >= 0.5 ORDER BY combined_size DESC"
+echo
+echo "Row updates per unit by table (all | HOT, i.e. without new index entries):"
+q "SELECT '  ' || s.relname || ': ' || round((s.n_tup_upd - coalesce(b.n_tup_upd, 0))::numeric / $N, 3) || ' | ' || round((s.n_tup_hot_upd - coalesce(b.n_tup_hot_upd, 0))::numeric / $N, 3) FROM pg_stat_user_tables s LEFT JOIN pgwork_upd b USING (relname) WHERE s.n_tup_upd > coalesce(b.n_tup_upd, 0) ORDER BY s.relname"
 echo
 echo "Relation I/O of backends and background processes (pg_stat_io, over the window):"
 q "SELECT '  ' || backend_type || ' ' || object || ' ' || context || ': writes ' || coalesce(writes, 0) || ', extends ' || coalesce(extends, 0) || ', evictions ' || coalesce(evictions, 0) || ', fsyncs ' || coalesce(fsyncs, 0) FROM pg_stat_io WHERE coalesce(writes, 0) + coalesce(extends, 0) + coalesce(evictions, 0) + coalesce(fsyncs, 0) > 0"

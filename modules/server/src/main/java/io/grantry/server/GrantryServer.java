@@ -61,6 +61,7 @@ public final class GrantryServer {
   private final List<String> devNotes;
   private final LedgerCheckpoints checkpoints;
   private final TokenStatePruner pruner;
+  private final io.grantry.server.ops.GrowingTableAnalyzer analyzer;
 
   private record Crypto(ServerSecrets secrets, CryptoProviders.Installed providers, PasswordHasher passwords) {}
 
@@ -79,6 +80,8 @@ public final class GrantryServer {
     this.pruner = new TokenStatePruner(vertx, resources.pool(), resources.clock(), TokenStatePruner.Settings.from(config),
         resources.registry());
     pruner.start();
+    this.analyzer = new io.grantry.server.ops.GrowingTableAnalyzer(vertx, resources.pool());
+    analyzer.start(GrantryConfig.longSetting(config.raw(), "GRANTRY_ANALYZE_INTERVAL_MS", 5_000, 0, 3_600_000));
   }
 
   /**
@@ -223,6 +226,10 @@ public final class GrantryServer {
     return pruner;
   }
 
+  public io.grantry.server.ops.GrowingTableAnalyzer analyzer() {
+    return analyzer;
+  }
+
   public ServerResources resources() {
     return resources;
   }
@@ -244,6 +251,7 @@ public final class GrantryServer {
   public Future<Void> stop() {
     checkpoints.stop();
     pruner.stop();
+    analyzer.stop();
     resources.keys().stop();
     resources.opsCounters().stop(vertx);
     return vertx.undeploy(deploymentId)

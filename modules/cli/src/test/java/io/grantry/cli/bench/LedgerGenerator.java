@@ -445,7 +445,7 @@ public final class LedgerGenerator {
       }
       grantEvents(g, new GrantCommand.Refresh(g.id, g.client.id, g.previousRefreshHash, Optional.empty(),
           GrantTokens.hash(id(32)), GrantTokens.jti(g.id, id(12).substring(0, 16)), TokenLifetimes.DEFAULT,
-          Duration.ZERO), request("client:" + g.client.id));
+          Duration.ZERO).issuedByGrant(), request("client:" + g.client.id));
       removeLive(i);
       retire(g);
       return;

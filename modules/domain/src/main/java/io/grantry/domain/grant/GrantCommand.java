@@ -102,6 +102,12 @@ public sealed interface GrantCommand
    * @param grace           how long after a rotation a retry with the predecessor is answered
    *                        instead of treated as reuse; zero (the default) turns this off. See
    *                        {@link GrantDecider} for what a retry requires of the handler
+   * @param presentedIssuedByGrant true if {@code presentedHash} is the hash of a refresh token this
+   *                        grant issued, as the token-state projection records it (the state
+   *                        keeps only the current one: see {@link GrantState.Active}). Only read
+   *                        when it is not the current token, so the caller needs to look it up
+   *                        only after a refusal as invalid (see {@link GrantDecider#needsIssuedLookup}).
+   *                        Presenting such a token again is reuse
    */
   record Refresh(
       String grantId,
@@ -111,7 +117,21 @@ public sealed interface GrantCommand
       String newRefreshHash,
       String accessTokenJti,
       TokenLifetimes lifetimes,
-      Duration grace) implements GrantCommand {
+      Duration grace,
+      boolean presentedIssuedByGrant) implements GrantCommand {
+
+    /** Before any lookup: the presented token is not known to be one of the grant's. */
+    public Refresh(String grantId, String clientId, String presentedHash, Optional<Scopes> requestedScopes,
+        String newRefreshHash, String accessTokenJti, TokenLifetimes lifetimes, Duration grace) {
+      this(grantId, clientId, presentedHash, requestedScopes, newRefreshHash, accessTokenJti, lifetimes, grace, false);
+    }
+
+    /** The same command, knowing that the presented token was issued by the grant. */
+    public Refresh issuedByGrant() {
+      return new Refresh(grantId, clientId, presentedHash, requestedScopes, newRefreshHash, accessTokenJti, lifetimes,
+          grace, true);
+    }
+
     public Refresh {
       Objects.requireNonNull(grantId, "grantId");
       Objects.requireNonNull(clientId, "clientId");

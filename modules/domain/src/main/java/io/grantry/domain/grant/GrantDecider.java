@@ -27,7 +27,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.TreeSet;
 
 /**
@@ -287,7 +286,7 @@ public final class GrantDecider {
         return oauth(OAuthError.invalidScope(
             "scope exceeds what was granted: " + String.join(" ", extra) + " (RFC 6749 §6)"));
       }
-      if (c.newRefreshHash().equals(current.hash()) || a.rotatedRefreshHashes().contains(c.newRefreshHash())) {
+      if (c.newRefreshHash().equals(current.hash())) {
         return Decision.reject(new ValidationError("new_refresh_token_hash", "the new refresh token hash was used before"));
       }
       if (a.accessTokens().get(c.accessTokenJti()) != null) {
@@ -298,9 +297,8 @@ public final class GrantDecider {
       return Decision.accept(new RefreshTokenRotated(a.grantId(), a.clientId(), a.userId().orElseThrow(), current.hash(),
           c.newRefreshHash(), c.accessTokenJti(), accessExpiresAt, refreshExpiresAt, requested, now));
     }
-    // Set membership is not constant time, but the members are hashes of 256-bit secrets: timing
-    // can tell an attacker at most something about a hash, never how to forge its preimage.
-    if (a.rotatedRefreshHashes().contains(c.presentedHash())) {
+    // Not the current token, but one the grant issued (the caller looked it up): reuse.
+    if (c.presentedIssuedByGrant()) {
       if (isRetryWithinGrace(a, c, requested, now)) {
         return Decision.unchanged();
       }
@@ -309,6 +307,18 @@ public final class GrantDecider {
           new GrantRevoked(a.grantId(), RevocationReason.REFRESH_REUSE, SYSTEM_ACTOR, now)));
     }
     return invalidGrant("invalid refresh token");
+  }
+
+  /**
+   * True if {@code c} is refused on {@code state} only for want of knowing whether its presented
+   * token was issued by the grant: the grant is active, of the same client, and the token is not
+   * its current one. The caller then looks the hash up in the token-state projection and, if the
+   * grant issued it, decides again with {@link GrantCommand.Refresh#issuedByGrant()} (reuse, or a
+   * retry within the grace period). Asked only after a refusal, so a rotation costs no lookup.
+   */
+  public static boolean needsIssuedLookup(GrantState state, Refresh c) {
+    return !c.presentedIssuedByGrant() && state instanceof Active a && a.clientId().equals(c.clientId())
+        && a.refreshToken().filter(r -> !GrantTokens.hashesEqual(c.presentedHash(), r.hash())).isPresent();
   }
 
   private static boolean isRetryWithinGrace(Active a, Refresh c, Scopes requested, Instant now) {
@@ -424,7 +434,7 @@ public final class GrantDecider {
         throw corrupt(state, event, "the stream already has a grant");
       }
       return new Active(e.grantId(), GrantType.CLIENT_CREDENTIALS, e.clientId(), Optional.empty(), e.scopes(),
-          Optional.empty(), Optional.empty(), Set.of(), Optional.empty(),
+          Optional.empty(), Optional.empty(), Optional.empty(),
           Map.of(e.jti(), new AccessToken(e.jti(), e.scopes(), e.expiresAt(), false)), Optional.empty(), e.issuedAt());
     }
     if (!grantIdOf(state).map(event.grantId()::equals).orElse(false)) {
@@ -438,7 +448,7 @@ public final class GrantDecider {
       return new Active(e.grantId(), GrantType.AUTHORIZATION_CODE, code.clientId(), Optional.of(code.userId()),
           e.scopes(), Optional.of(code),
           e.refreshTokenHash().map(h -> new RefreshToken(h, e.refreshTokenExpiresAt().orElseThrow())),
-          Set.of(), Optional.empty(),
+          Optional.empty(),
           Map.of(e.accessTokenJti(), new AccessToken(e.accessTokenJti(), e.scopes(), e.accessTokenExpiresAt(), false)),
           e.grantExpiresAt(), e.redeemedAt());
     }

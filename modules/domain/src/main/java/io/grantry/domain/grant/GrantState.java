@@ -6,10 +6,7 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
-import org.pcollections.HashTreePSet;
 import org.pcollections.OrderedPMap;
-import org.pcollections.PSet;
 
 /**
  * A grant as its events leave it: nothing yet, a code waiting to be redeemed, an active grant
@@ -81,7 +78,6 @@ public sealed interface GrantState permits GrantState.Empty, GrantState.CodeIssu
    * @param authorization        the code's facts (subject, nonce, auth_time, max_age) for
    *                             id_tokens and replay detection; empty for client_credentials
    * @param refreshToken         the current refresh token; empty without {@code offline_access}
-   * @param rotatedRefreshHashes every refresh token hash rotated away: presenting one is reuse
    * @param lastRotation         the latest rotation: the current refresh token's predecessor and
    *                             the access token issued with it, for answering a retry within
    *                             the grace period
@@ -90,10 +86,15 @@ public sealed interface GrantState permits GrantState.Empty, GrantState.CodeIssu
    * @param expiresAt            the absolute cap, if one was configured at redemption
    * @param grantedAt            when the code was redeemed or the client_credentials token issued
    *
-   * <p>The set of rotated hashes and the map of access tokens are persistent collections
-   * (pcollections): each rotation adds one of each in O(log n), sharing the rest with the state
-   * before it. With copies, folding a grant's stream of n rotations cost O(n²), so the n-th
-   * refresh of a long-lived grant grew slower and slower.
+   * <p>The map of access tokens is a persistent collection (pcollections): each rotation adds one
+   * in O(log n), sharing the rest with the state before it. With copies, folding a grant's stream
+   * of n rotations cost O(n²), so the n-th refresh of a long-lived grant grew slower and slower.
+   *
+   * <p>The refresh tokens rotated away are not kept here: a grant refreshed every few minutes for
+   * months would carry thousands of them in every state, in memory and in the server's cache,
+   * which then could not hold the grants in use. Whether a presented token that is not the
+   * current one was issued by the grant (reuse, RFC 9700 §4.14.2) is a fact the caller looks up
+   * and passes in the command ({@link GrantCommand.Refresh#presentedIssuedByGrant}).
    */
   record Active(
       String grantId,
@@ -103,7 +104,6 @@ public sealed interface GrantState permits GrantState.Empty, GrantState.CodeIssu
       Scopes scopes,
       Optional<AuthorizationCodeIssued> authorization,
       Optional<RefreshToken> refreshToken,
-      Set<String> rotatedRefreshHashes,
       Optional<RefreshTokenRotated> lastRotation,
       Map<String, AccessToken> accessTokens,
       Optional<Instant> expiresAt,
@@ -125,7 +125,6 @@ public sealed interface GrantState permits GrantState.Empty, GrantState.CodeIssu
       Objects.requireNonNull(scopes, "scopes");
       Objects.requireNonNull(authorization, "authorization");
       Objects.requireNonNull(refreshToken, "refreshToken");
-      rotatedRefreshHashes = rotatedRefreshHashes instanceof PSet<String> p ? p : HashTreePSet.from(rotatedRefreshHashes);
       Objects.requireNonNull(lastRotation, "lastRotation");
       accessTokens = accessTokens instanceof OrderedPMap<String, AccessToken> m ? m : OrderedPMap.<String, AccessToken>empty().plusAll(accessTokens);
       Objects.requireNonNull(expiresAt, "expiresAt");
@@ -144,7 +143,6 @@ public sealed interface GrantState permits GrantState.Empty, GrantState.CodeIssu
     }
 
     Active rotated(RefreshTokenRotated e) {
-      Set<String> rotated = ((PSet<String>) rotatedRefreshHashes).plus(e.oldHash());
       // The grant's own Scopes when the rotation did not narrow them: one instance, not one per token.
       Scopes granted = e.scopes().equals(scopes) ? scopes : e.scopes();
       OrderedPMap<String, AccessToken> tokens = ((OrderedPMap<String, AccessToken>) accessTokens)
@@ -161,7 +159,7 @@ public sealed interface GrantState permits GrantState.Empty, GrantState.CodeIssu
         tokens = tokens.minus(oldest.jti());
       }
       return new Active(grantId, kind, clientId, userId, scopes, authorization,
-          Optional.of(new RefreshToken(e.newHash(), e.refreshTokenExpiresAt())), rotated, Optional.of(e), tokens,
+          Optional.of(new RefreshToken(e.newHash(), e.refreshTokenExpiresAt())), Optional.of(e), tokens,
           expiresAt, grantedAt);
     }
 
@@ -169,8 +167,8 @@ public sealed interface GrantState permits GrantState.Empty, GrantState.CodeIssu
       AccessToken t = accessTokens.get(jti);
       Map<String, AccessToken> tokens = ((OrderedPMap<String, AccessToken>) accessTokens)
           .plus(jti, new AccessToken(jti, t.scopes(), t.expiresAt(), true));
-      return new Active(grantId, kind, clientId, userId, scopes, authorization, refreshToken, rotatedRefreshHashes,
-          lastRotation, tokens, expiresAt, grantedAt);
+      return new Active(grantId, kind, clientId, userId, scopes, authorization, refreshToken, lastRotation, tokens,
+          expiresAt, grantedAt);
     }
   }
 

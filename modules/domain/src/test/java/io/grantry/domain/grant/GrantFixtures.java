@@ -50,6 +50,19 @@ final class GrantFixtures {
         Optional.of(refreshHash(0)), TokenLifetimes.DEFAULT);
   }
 
+  /**
+   * What the refresh handler does: decide; when that is refused only for want of knowing whether
+   * the presented token is one the grant issued ({@link GrantDecider#needsIssuedLookup}), decide
+   * again with what its lookup of the token-state projection found, here {@code issued}.
+   */
+  static Decision<GrantEvent> decideRefresh(GrantState state, Refresh c, Instant now, boolean issued) {
+    Decision<GrantEvent> d = GrantDecider.decide(state, c, now);
+    if (d instanceof Decision.Rejected<GrantEvent> && GrantDecider.needsIssuedLookup(state, c) && issued) {
+      return GrantDecider.decide(state, c.issuedByGrant(), now);
+    }
+    return d;
+  }
+
   static Refresh refresh(String presented, int next) {
     return new Refresh(GRANT, CLIENT, presented, Optional.empty(), refreshHash(next), jti(next), TokenLifetimes.DEFAULT,
         Duration.ZERO);

@@ -14,8 +14,8 @@ import java.util.function.ToIntFunction;
  * decision appends (the append's expected version proves the state was the latest), and reads
  * only the events after the cached version otherwise.
  *
- * <p>Bounded twice: by weight (a state's weight is what it holds, e.g. a grant's rotated hashes
- * and access tokens, so a few long chains cannot fill the heap where a count of streams would
+ * <p>Bounded twice: by weight (a state's weight is what it holds, e.g. a grant's kept access
+ * tokens, so a few long chains cannot fill the heap where a count of streams would
  * allow it) and by idleness (the states of chains nobody presents any more leave after
  * {@code maxIdle} instead of sitting in the heap until newer ones push them out). Both are checked
  * on every insertion, least recently used first. Own code rather than a caching library: the

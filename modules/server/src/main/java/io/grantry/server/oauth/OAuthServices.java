@@ -86,8 +86,8 @@ public final class OAuthServices {
 
   /**
    * The grant-state cache of one server, from {@code GRANTRY_GRANT_CACHE_ENTRIES} (the most
-   * entries its states may hold together: a grant counts one plus its rotated refresh hashes and
-   * kept access tokens; 0: no cache). A state unused for a minute is dropped.
+   * entries its states may hold together: a grant counts one plus its kept access tokens; 0: no
+   * cache). A state unused for a minute is dropped.
    */
   public static io.grantry.server.app.StateCache<GrantState> grantStateCache(io.vertx.core.json.JsonObject raw) {
     long max = io.grantry.server.config.GrantryConfig.longSetting(raw, "GRANTRY_GRANT_CACHE_ENTRIES", 100_000, 0, 10_000_000);
@@ -97,7 +97,7 @@ public final class OAuthServices {
   /** What a grant state holds, in entries: what the cache bounds. */
   static int weight(GrantState state) {
     GrantState s = state instanceof GrantState.Revoked r ? r.before() : state;
-    return s instanceof GrantState.Active a ? 1 + a.rotatedRefreshHashes().size() + a.accessTokens().size() : 1;
+    return s instanceof GrantState.Active a ? 1 + a.accessTokens().size() : 1;
   }
 
   private static long seconds(io.vertx.core.json.JsonObject raw, String key, long dflt) {

@@ -113,8 +113,20 @@ final class RefreshTokenGrant implements TokenRoutes.TokenGrant {
     Instant now = s.clock.instant();
     GrantCommand.Refresh cmd = new GrantCommand.Refresh(id, client.clientId(), GrantTokens.hash(presented), requested,
         GrantTokens.hash(nextSecret), jti, s.lifetimes, grace);
-    return s.grants.execute(GrantTokens.streamId(id), state -> GrantDecider.decide(state, cmd, now),
-            new Aggregate.Metadata("client:" + client.clientId(), ctx.get("requestId"), null))
+    Aggregate.Metadata who = new Aggregate.Metadata("client:" + client.clientId(), ctx.get("requestId"), null);
+    return s.grants.execute(GrantTokens.streamId(id), state -> GrantDecider.decide(state, cmd, now), who)
+        .compose(outcome -> {
+          // Not the grant's current token: a rotated one (reuse, or a retry within the grace
+          // period) is told apart from a guess by the token-state projection, which the grant
+          // state does not duplicate. Only refusals pay for this read.
+          if (outcome.accepted() || !GrantDecider.needsIssuedLookup(outcome.state(), cmd)) {
+            return Future.succeededFuture(outcome);
+          }
+          return tokenState.refreshIssuedBy(id, cmd.presentedHash()).compose(issued -> !issued
+              ? Future.succeededFuture(outcome)
+              : s.grants.execute(GrantTokens.streamId(id),
+                  state -> GrantDecider.decide(state, cmd.issuedByGrant(), now), who));
+        })
         .compose(outcome -> {
           if (outcome.events().stream().anyMatch(io.grantry.domain.grant.RefreshTokenReuseDetected.class::isInstance)) {
             reuseDetected.increment();

@@ -33,9 +33,11 @@ public final class RevocationRoutes implements RouteGroup {
   private static final Logger log = LoggerFactory.getLogger(RevocationRoutes.class);
   private final OAuthServices s;
   private final ClientAuthenticator authenticator;
+  private final io.grantry.server.tokenstate.TokenState tokenState;
 
   public RevocationRoutes(OAuthServices services) {
     this.s = services;
+    this.tokenState = new io.grantry.server.tokenstate.TokenState(services.resources.pool());
     this.authenticator = new ClientAuthenticator(services.clients, services.resources);
   }
 
@@ -87,13 +89,14 @@ public final class RevocationRoutes implements RouteGroup {
     String hash = GrantTokens.hash(secret.get());
     GrantCommand cmd = new GrantCommand.RevokeGrant(grantId.get(), RevocationReason.REVOKED_BY_CLIENT, who.actor(),
         Optional.of(client.clientId()));
-    return s.grants.execute(GrantTokens.streamId(grantId.get()), st -> {
-      // Only the holder of one of the grant's refresh tokens may revoke it this way.
-      boolean holds = st instanceof GrantState.Active a
-          && (a.refreshToken().map(r -> GrantTokens.hashesEqual(r.hash(), hash)).orElse(false)
-              || a.rotatedRefreshHashes().contains(hash));
-      return holds ? GrantDecider.decide(st, cmd, s.clock.instant()) : io.grantry.domain.Decision.unchanged();
-    }, who).map(outcome -> foreign(outcome, client, grantId.get(), who)).mapEmpty();
+    // Only the holder of one of the grant's refresh tokens, current or rotated, may revoke it this
+    // way; the grant state keeps only the current one, the token-state projection all of them.
+    return tokenState.refreshIssuedBy(grantId.get(), hash).compose(issued ->
+        s.grants.execute(GrantTokens.streamId(grantId.get()), st -> {
+          boolean holds = st instanceof GrantState.Active a
+              && (issued || a.refreshToken().map(r -> GrantTokens.hashesEqual(r.hash(), hash)).orElse(false));
+          return holds ? GrantDecider.decide(st, cmd, s.clock.instant()) : io.grantry.domain.Decision.unchanged();
+        }, who)).map(outcome -> foreign(outcome, client, grantId.get(), who)).mapEmpty();
   }
 
   /** Revokes the access token {@code jti} (a JWT's claim, or computed from an opaque token). */

@@ -31,6 +31,17 @@ public final class TokenState {
         .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.ofNullable(rows.iterator().next().getString("user_id")));
   }
 
+  /**
+   * True if the grant issued the refresh token of this hash, current or rotated away (the grant
+   * state keeps only the current one). A row pruned by the retention job, long after the token
+   * expired, is no longer found: presenting such a token is then only invalid, not reuse.
+   */
+  public Future<Boolean> refreshIssuedBy(String grantId, String hash) {
+    return pool.preparedQuery("SELECT 1 FROM refresh_tokens WHERE hash = $1 AND grant_id = $2")
+        .execute(Tuple.of(hash, grantId))
+        .map(rows -> rows.size() > 0);
+  }
+
   public Future<Optional<Token>> accessToken(String jti) {
     return pool.preparedQuery("SELECT a.grant_id, a.client_id, a.subject, a.scope, a.issued_at, a.expires_at,"
             + " a.revoked_at IS NOT NULL AS revoked, coalesce(g.status = 'revoked', false) AS grant_revoked"

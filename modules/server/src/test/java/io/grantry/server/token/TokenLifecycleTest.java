@@ -406,6 +406,35 @@ class TokenLifecycleTest {
     assertThat(events(grantIdOf(refresh), "grant.revoked.v1")).hasSize(1);
   }
 
+  /**
+   * The holder of a refresh token the grant rotated away may still revoke the grant (the grant
+   * state keeps only the current token; the projection knows the old ones), and a made-up secret
+   * for a real grant id revokes nothing and is not taken for reuse at the token endpoint either.
+   */
+  @Test
+  void aRotatedRefreshTokenRevokesItsGrantAndAGuessedOneDoesNothing() throws Exception {
+    JsonObject first = webTokens();
+    String old = first.getString("refresh_token");
+    HttpResponse<String> refreshed = fx.refresh("web", webSecret, old, null);
+    assertThat(refreshed.statusCode()).as(refreshed.body()).isEqualTo(200);
+    String current = json(refreshed).getString("refresh_token");
+    String grantId = grantIdOf(current);
+    // The same form and length as a real secret (43 base64url characters), but never issued.
+    String guessed = io.grantry.domain.grant.GrantTokens.token(grantId, "A".repeat(43));
+
+    assertError(fx.refresh("web", webSecret, guessed, null), 400, "invalid_grant");
+    assertThat(revoke("web", webSecret, Map.of("token", guessed)).statusCode()).isEqualTo(200);
+    assertThat(events(grantId, "grant.refresh_token_reuse_detected.v1")).isEmpty();
+    assertThat(events(grantId, "grant.revoked.v1")).isEmpty();
+    assertThat(active(current)).isTrue();
+
+    assertThat(revoke("web", webSecret, Map.of("token", old)).statusCode()).isEqualTo(200);
+    assertThat(active(current)).isFalse();
+    List<Row> revoked = events(grantId, "grant.revoked.v1");
+    assertThat(revoked).hasSize(1);
+    assertThat(revoked.get(0).getJsonObject("payload").getString("reason")).isEqualTo("revoked_by_client");
+  }
+
   @Test
   void revokingAnAccessTokenRevokesOnlyThatToken() {
     JsonObject tokens = webTokens();
