@@ -28,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * Retention of the token-state tables: a scheduled job deletes access and refresh token rows that
  * expired more than GRANTRY_TOKEN_RETENTION_DAYS ago (refresh tokens only once their grant has
  * no current one left that young: they are how reuse is recognized), then grants whose last
- * change is that old and that have no token row left. The ledger keeps every event; only the projection forgets.
+ * change is that old and that have no token row left. The ledger keeps every event; only the
+ * projection forgets.
  *
  * <p>It never holds the tables for long: every batch is one short statement (its own
  * transaction) that deletes at most GRANTRY_PRUNE_BATCH_SIZE rows picked with
@@ -161,7 +162,8 @@ public final class TokenStatePruner {
 
   /**
    * Deletes, in statements of at most {@code batch} rows, the token rows of {@code tables} that
-   * expired before {@code cutoff} (refresh tokens of a grant still in use excepted), then the grants last changed before it that have no token left.
+   * expired before {@code cutoff} (refresh tokens of a grant still in use excepted), then the
+   * grants last changed before it that have no token left.
    * Each statement is its own transaction unless {@code client} is in one.
    */
   public static Future<Result> prune(SqlClient client, TableNames tables, Instant cutoff, int batch) {
