@@ -95,7 +95,10 @@ public sealed interface GrantCommand
    * @param presentedHash   hash of the presented refresh token's secret
    * @param requestedScopes the request's {@code scope}; empty (or an empty set) means the
    *                        grant's scopes
-   * @param newRefreshHash  hash of the successor's secret
+   * @param newRefreshHash  hash of the successor's secret; it must never have been issued before (the
+   *                        handler derives it with a keyed hash from the presented 256-bit secret).
+   *                        Only the current token's hash is checked here: the state keeps no
+   *                        older ones
    * @param accessTokenJti  {@code <grantId>.<unique>} of the new access token
    * @param lifetimes       the access token lifetime and the sliding window; the absolute cap
    *                        is the one fixed at redemption

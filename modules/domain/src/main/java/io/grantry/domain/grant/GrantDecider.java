@@ -55,7 +55,9 @@ import java.util.TreeSet;
  * hash matches a replayed code or a rotated refresh token triggers a revocation.
  *
  * <h2>Refresh grace period (trade-off)</h2>
- * With {@code grace} of zero, any rotated refresh token presented again revokes the grant, which
+ * With {@code grace} of zero, any rotated refresh token presented again revokes the grant (the
+ * state holds only the current token: the handler tells which hashes the grant issued, see
+ * {@link #needsIssuedLookup}), which
  * is the RFC 9700 §4.14.2 rule but also punishes a client whose refresh response was lost in the
  * network. With {@code grace > 0}, the immediate predecessor of the current refresh token,
  * presented within {@code grace} of its rotation by the same client for the same scopes, is

@@ -87,11 +87,14 @@ public final class OAuthServices {
   /**
    * The grant-state cache of one server, from {@code GRANTRY_GRANT_CACHE_ENTRIES} (the most
    * entries its states may hold together: a grant counts one plus its kept access tokens; 0: no
-   * cache). A state unused for a minute is dropped.
+   * cache). A state unused for {@code GRANTRY_GRANT_CACHE_IDLE_SECONDS} (60) is dropped: a grant
+   * refreshed less often than that reads its whole stream at every refresh, so a deployment whose
+   * clients refresh every few minutes may keep states longer, within the same bound on entries.
    */
   public static io.grantry.server.app.StateCache<GrantState> grantStateCache(io.vertx.core.json.JsonObject raw) {
     long max = io.grantry.server.config.GrantryConfig.longSetting(raw, "GRANTRY_GRANT_CACHE_ENTRIES", 100_000, 0, 10_000_000);
-    return max == 0 ? null : new io.grantry.server.app.StateCache<>(max, Duration.ofMinutes(1), OAuthServices::weight);
+    long idle = io.grantry.server.config.GrantryConfig.longSetting(raw, "GRANTRY_GRANT_CACHE_IDLE_SECONDS", 60, 1, 86_400);
+    return max == 0 ? null : new io.grantry.server.app.StateCache<>(max, Duration.ofSeconds(idle), OAuthServices::weight);
   }
 
   /** What a grant state holds, in entries: what the cache bounds. */

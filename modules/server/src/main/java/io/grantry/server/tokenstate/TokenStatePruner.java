@@ -26,8 +26,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Retention of the token-state tables: a scheduled job deletes access and refresh token rows that
- * expired more than GRANTRY_TOKEN_RETENTION_DAYS ago, then grants whose last change is that old
- * and that have no token row left. The ledger keeps every event; only the projection forgets.
+ * expired more than GRANTRY_TOKEN_RETENTION_DAYS ago (refresh tokens only once their grant has
+ * no current one left that young: they are how reuse is recognized), then grants whose last
+ * change is that old and that have no token row left. The ledger keeps every event; only the
+ * projection forgets.
  *
  * <p>It never holds the tables for long: every batch is one short statement (its own
  * transaction) that deletes at most GRANTRY_PRUNE_BATCH_SIZE rows picked with
@@ -160,7 +162,8 @@ public final class TokenStatePruner {
 
   /**
    * Deletes, in statements of at most {@code batch} rows, the token rows of {@code tables} that
-   * expired before {@code cutoff}, then the grants last changed before it that have no token left.
+   * expired before {@code cutoff} (refresh tokens of a grant still in use excepted), then the
+   * grants last changed before it that have no token left.
    * Each statement is its own transaction unless {@code client} is in one.
    */
   public static Future<Result> prune(SqlClient client, TableNames tables, Instant cutoff, int batch) {
@@ -169,10 +172,8 @@ public final class TokenStatePruner {
     String g = tables.of("grants");
     String access = "WITH doomed AS (SELECT jti FROM " + a + " WHERE expires_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)"
         + " DELETE FROM " + a + " t USING doomed d WHERE t.jti = d.jti";
-    String refresh = "WITH doomed AS (SELECT hash FROM " + r + " WHERE expires_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)"
-        + " DELETE FROM " + r + " t USING doomed d WHERE t.hash = d.hash";
     return repeat(client, access, Tuple.of(ts(cutoff), batch), batch)
-        .compose(na -> repeat(client, refresh, Tuple.of(ts(cutoff), batch), batch)
+        .compose(na -> pruneRefresh(client, r, cutoff, batch)
             .compose(nr -> pruneGrants(client, g, a, r, cutoff, batch)
                 .map(ng -> new Result(true, cutoff, na, nr, ng))));
   }
@@ -200,6 +201,27 @@ public final class TokenStatePruner {
   }
 
   /**
+   * Refresh tokens expired before the cutoff go, except those of a grant that still has a current
+   * refresh token not expired before it: the grant state keeps only the current token, and this
+   * table is what tells a rotated token presented again (reuse, which revokes the grant) from a
+   * guess (see {@code GrantDecider.needsIssuedLookup}). So a grant in use keeps every token it ever
+   * rotated, and they all go once the grant itself ends: its last token expired (or revoked) and
+   * the retention passed. Keyset pages over (expires_at, hash), like the grants below, so the kept
+   * rows are read once per run, not once per batch.
+   */
+  private static Future<Long> pruneRefresh(SqlClient client, String r, Instant cutoff, int batch) {
+    String page = "SELECT hash, expires_at FROM " + r + " WHERE expires_at < $1 AND (expires_at, hash) > ($2, $3)"
+        + " ORDER BY expires_at, hash LIMIT $4";
+    String delete = "WITH doomed AS (SELECT hash FROM " + r + " x WHERE hash = ANY($1) AND expires_at < $2"
+        + " AND NOT EXISTS (SELECT 1 FROM " + r + " c WHERE c.grant_id = x.grant_id AND c.status = 'active'"
+        + " AND c.expires_at >= $2) FOR UPDATE SKIP LOCKED)"
+        + " DELETE FROM " + r + " t USING doomed d WHERE t.hash = d.hash";
+    Promise<Long> done = Promise.promise();
+    keysetPage(client, page, delete, cutoff, batch, OffsetDateTime.of(1, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC), "", 0, done);
+    return done.future();
+  }
+
+  /**
    * Grants go in keyset pages over (updated_at, grant_id), so grants that are old but still hold
    * live tokens (a long-lived grant whose refresh tokens rotate) are read once per run, not once
    * per batch.
@@ -212,11 +234,15 @@ public final class TokenStatePruner {
         + " AND NOT EXISTS (SELECT 1 FROM " + r + " WHERE grant_id = x.grant_id) FOR UPDATE SKIP LOCKED)"
         + " DELETE FROM " + g + " t USING doomed d WHERE t.grant_id = d.grant_id";
     Promise<Long> done = Promise.promise();
-    grantPage(client, page, delete, cutoff, batch, OffsetDateTime.of(1, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC), "", 0, done);
+    keysetPage(client, page, delete, cutoff, batch, OffsetDateTime.of(1, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC), "", 0, done);
     return done.future();
   }
 
-  private static void grantPage(SqlClient client, String page, String delete, Instant cutoff, int batch,
+  /**
+   * One page of {@code page} (keys and times after ({@code afterTime}, {@code afterId}), older than
+   * the cutoff), then {@code delete} over its keys, until a page is short.
+   */
+  private static void keysetPage(SqlClient client, String page, String delete, Instant cutoff, int batch,
       OffsetDateTime afterTime, String afterId, long sofar, Promise<Long> done) {
     client.preparedQuery(page).execute(Tuple.of(ts(cutoff), afterTime, afterId, batch)).onComplete(ar -> {
       if (ar.failed()) {
@@ -243,7 +269,7 @@ public final class TokenStatePruner {
         } else if (ids.size() < batch) {
           done.complete(sofar + del.result().rowCount());
         } else {
-          grantPage(client, page, delete, cutoff, batch, t, id, sofar + del.result().rowCount(), done);
+          keysetPage(client, page, delete, cutoff, batch, t, id, sofar + del.result().rowCount(), done);
         }
       });
     });

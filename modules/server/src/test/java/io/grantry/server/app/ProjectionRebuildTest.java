@@ -104,6 +104,10 @@ class ProjectionRebuildTest {
       }
       if (i == 0) {
         assertThat(fx.refresh("web", webSecret, old, null).statusCode()).isEqualTo(400);
+        String grant = io.grantry.domain.grant.GrantTokens.streamId(
+            io.grantry.domain.grant.GrantTokens.grantIdOf(old).orElseThrow());
+        assertThat(server.query("SELECT count(*) FROM events WHERE stream_id = $1 AND type = 'grant.revoked.v1'", grant)
+            .get(0).getLong(0)).as("reuse detected, the grant revoked").isEqualTo(1);
       }
       if (i == 1) {
         ok(fx.postForm("/revoke", "web", webSecret, Map.of("token", t.getString("access_token"))));

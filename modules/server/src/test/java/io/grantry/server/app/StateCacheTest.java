@@ -63,4 +63,13 @@ class StateCacheTest {
     cache.put("empty", at("", 0));
     assertThat(cache.get("empty")).as("a stream that does not exist is not cached").isNull();
   }
+
+  @Test
+  void theGrantCachesIdleTimeIsASettingAndABadOneIsRefusedNamingIt() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> io.grantry.server.oauth.OAuthServices.grantStateCache(
+            new io.vertx.core.json.JsonObject().put("GRANTRY_GRANT_CACHE_IDLE_SECONDS", "0")))
+        .hasMessageContaining("GRANTRY_GRANT_CACHE_IDLE_SECONDS");
+    assertThat(io.grantry.server.oauth.OAuthServices.grantStateCache(
+        new io.vertx.core.json.JsonObject().put("GRANTRY_GRANT_CACHE_IDLE_SECONDS", "600"))).isNotNull();
+  }
 }

@@ -96,17 +96,20 @@ class TokenStateRetentionTest {
       assertThat(second.accessTokens()).isEqualTo(1);
       long refreshPruned = first.refreshTokens() + second.refreshTokens();
       long grantsPruned = first.grants() + second.grants();
-      assertThat(refreshPruned).as("left's, revoked's and kept's first refresh tokens").isEqualTo(3);
+      // Kept's first refresh token expired (day 10) before the cutoff too, but its grant is in use: it
+      // stays, so that presenting it again is still recognized as reuse (below).
+      assertThat(refreshPruned).as("left's and revoked's refresh tokens").isEqualTo(2);
       assertThat(grantsPruned).as("three machine grants, left and revoked; kept still has a live refresh token")
           .isEqualTo(5);
       assertThat(await(server.server.pruner().pruneNow()).total()).as("a run with nothing to do").isZero();
 
-      // What stays: the kept grant (old, but its rotated refresh token lives), everything fresh.
+      // What stays: the kept grant (old, but its current refresh token lives) with both its refresh
+      // tokens, everything fresh.
       assertThat(count(server, "grants")).isEqualTo(3);
       assertThat(count(server, "grants WHERE grant_id = '" + GrantTokens.grantIdOf(keptRefresh).orElseThrow() + "'"))
           .isEqualTo(1);
       assertThat(count(server, "access_tokens")).isEqualTo(2);
-      assertThat(count(server, "refresh_tokens")).isEqualTo(2);
+      assertThat(count(server, "refresh_tokens")).isEqualTo(3);
       assertThat(fx.introspect("web", web, keptRefresh).getBoolean("active")).isTrue();
       assertThat(fx.introspect("svc", svc, freshMachine).getBoolean("active")).isTrue();
       assertThat(fx.introspect("web", web, fresh.getString("access_token")).getBoolean("active")).isTrue();
@@ -125,7 +128,7 @@ class TokenStateRetentionTest {
       String metrics = OAuthFixtures.HTTP.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
           server.url("/metrics"))).build(), HttpResponse.BodyHandlers.ofString()).body();
       assertThat(metrics).contains("grantry_token_state_pruned_rows_total{table=\"access_tokens\"} 7.0")
-          .contains("grantry_token_state_pruned_rows_total{table=\"refresh_tokens\"} 3.0")
+          .contains("grantry_token_state_pruned_rows_total{table=\"refresh_tokens\"} 2.0")
           .contains("grantry_token_state_pruned_rows_total{table=\"grants\"} 5.0");
 
       // A replay of the ledger recreates the pruned rows, and drops them again with the recorded cutoff.
@@ -151,6 +154,15 @@ class TokenStateRetentionTest {
       } finally {
         await(store.close());
       }
+
+      // The kept grant's first refresh token, rotated on day 9 and expired since day 10, presented
+      // again on day 18: still reuse, since its grant is in use, and the grant ends.
+      String keptGrant = GrantTokens.grantIdOf(keptRefresh).orElseThrow();
+      HttpResponse<String> reuse = fx.refresh("web", web, kept.getString("refresh_token"), null);
+      assertThat(reuse.statusCode()).as(reuse.body()).isEqualTo(400);
+      assertThat(count(server, "events WHERE stream_id = 'grant:" + keptGrant
+          + "' AND type = 'grant.refresh_token_reuse_detected.v1'")).isEqualTo(1);
+      assertThat(fx.introspect("web", web, keptRefresh).getBoolean("active")).isFalse();
     }
   }
 
