@@ -163,9 +163,7 @@ public final class GrantryServer {
                   io.grantry.server.throttle.ThrottleMetrics.register(registry, resources);
                   resources.opsCounters().start(vertx);
                   new ReadinessGauge(registry).start(vertx, pool, migrated, 5000);
-                  store.addCommitListener(resources.introspectionCache()::onCommitted);
-                  store.addCommitListener(resources.userCache()::onCommitted);
-                  store.addCommitListener(resources.consentCache()::onCommitted);
+                  resources.followCommits(store);
                   return keys.start()
                       .map(v -> {
                         // What the active signers really use, in the log and on /metrics.

@@ -39,4 +39,16 @@ public record ServerResources(
     // User lookups and remembered consents, dropped by this process's commits of their streams
     // (GRANTRY_USER_CACHE_MS): see io.grantry.server.app.ProjectionCache.
     io.grantry.server.app.ProjectionCache<java.util.Optional<io.grantry.domain.user.UserState.Registered>> userCache,
-    io.grantry.server.app.ProjectionCache<io.grantry.domain.consent.Consent.State> consentCache) {}
+    io.grantry.server.app.ProjectionCache<io.grantry.domain.consent.Consent.State> consentCache) {
+
+  /**
+   * Makes {@code store}'s commits drop what the shared caches hold of the streams they write (the
+   * introspection answers, user lookups and remembered consents), before the appending request is
+   * answered. Every event store of the server that may append those streams calls this.
+   */
+  public void followCommits(io.grantry.eventstore.EventStore store) {
+    store.addCommitListener(introspectionCache::onCommitted);
+    store.addCommitListener(userCache::onCommitted);
+    store.addCommitListener(consentCache::onCommitted);
+  }
+}

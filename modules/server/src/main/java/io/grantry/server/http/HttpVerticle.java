@@ -50,9 +50,7 @@ public final class HttpVerticle extends VerticleBase {
         .withBatching(GrantryConfig.intSetting(raw, "GRANTRY_APPEND_MAX_BATCH", 512, 1, 10_000),
             GrantryConfig.intSetting(raw, "GRANTRY_APPEND_MAX_IN_FLIGHT", 1, 1, 64)));
     InlineProjections.register(store);
-    store.addCommitListener(resources.introspectionCache()::onCommitted);
-    store.addCommitListener(resources.userCache()::onCommitted);
-    store.addCommitListener(resources.consentCache()::onCommitted);
+    resources.followCommits(store);
     ClientDirectory clients = new ClientDirectory(vertx, store, resources);
     UserDirectory users = new UserDirectory(vertx, store, resources);
     OAuthServices oauth = new OAuthServices(vertx, store, resources, clients, users);
