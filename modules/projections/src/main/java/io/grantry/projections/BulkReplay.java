@@ -42,12 +42,6 @@ public interface BulkReplay<P> {
   /** Folds the next prepared page, in commit order (called from one thread at a time). */
   void apply(P prepared);
 
-  /**
-   * Writes the folded rows into {@code tables} (empty copies without indexes) on {@code c}, in
-   * the caller's transaction.
-   */
-  void write(Connection c, TableNames tables) throws SQLException, IOException;
-
   /** Writes the folded rows of one table on a connection, in the caller's transaction. */
   @FunctionalInterface
   interface Write {
@@ -58,13 +52,9 @@ public interface BulkReplay<P> {
    * The writing of the folded rows split by table (the live table's name to the write of its
    * copy's rows), so that the runner can write tables at the same time on connections of their
    * own and build each one's indexes as soon as it is loaded. The copy is empty and was truncated
-   * in the caller's transaction (so its COPY may {@code FREEZE}: {@link BinaryCopy#frozen}). Called
-   * after the last {@link #apply}; the writes only read the fold, from any thread. By default one
-   * write of all the tables ({@link #write}), under the key null.
+   * in the caller's transaction (so its COPY may {@code FREEZE}: {@link BinaryCopy#frozen}), and
+   * has no indexes yet. Called after the last {@link #apply}; the writes only read the fold, from
+   * any thread. Every table of the projection has its write.
    */
-  default java.util.Map<String, Write> writes(TableNames tables) {
-    java.util.Map<String, Write> one = new java.util.HashMap<>();
-    one.put(null, c -> write(c, tables));
-    return one;
-  }
+  java.util.Map<String, Write> writes(TableNames tables);
 }

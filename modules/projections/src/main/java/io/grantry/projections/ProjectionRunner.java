@@ -550,7 +550,7 @@ public final class ProjectionRunner {
    */
   private static void writeFolds(Jdbc jdbc, List<Projection> ps, Map<Projection, BulkReplay<?>> bulk,
       Map<Projection, TableNames> copyNames, int threads, BulkTimings timing) throws Exception {
-    record Task(String name, Map<String, String> tables, BulkReplay.Write write) {}
+    record Task(String live, String copy, BulkReplay.Write write) {}
     List<Task> tasks = new ArrayList<>();
     for (Projection p : ps) {
       BulkReplay<?> b = bulk.get(p);
@@ -559,13 +559,7 @@ public final class ProjectionRunner {
       }
       TableNames copies = copyNames.get(p);
       for (var w : b.writes(copies).entrySet()) {
-        Map<String, String> tables = new LinkedHashMap<>();
-        for (var t : copies.all().entrySet()) {
-          if (w.getKey() == null || w.getKey().equals(t.getKey())) {
-            tables.put(t.getKey(), t.getValue());
-          }
-        }
-        tasks.add(new Task(w.getKey() == null ? p.name() : w.getKey(), tables, w.getValue()));
+        tasks.add(new Task(w.getKey(), copies.of(w.getKey()), w.getValue()));
       }
     }
     java.util.concurrent.ExecutorService exec = java.util.concurrent.Executors.newFixedThreadPool(
@@ -584,9 +578,7 @@ public final class ProjectionRunner {
             try (var st = w.createStatement()) {
               st.execute("SET LOCAL synchronous_commit = off");
               st.execute("SET LOCAL maintenance_work_mem = '512MB'");
-              for (String copy : task.tables().values()) {
-                st.execute("TRUNCATE " + copy);
-              }
+              st.execute("TRUNCATE " + task.copy());
             }
             long t0 = System.nanoTime();
             long j0 = BulkTimings.cpu();
@@ -595,10 +587,10 @@ public final class ProjectionRunner {
             long t1 = System.nanoTime();
             long j1 = BulkTimings.cpu();
             double b1 = BulkTimings.backendCpu(backend);
-            createIndexes(w, task.tables());
+            createIndexes(w, Map.of(task.live(), task.copy()));
             w.commit();
             double b2 = BulkTimings.backendCpu(backend);
-            timing.write(task.name(), (t1 - t0) / 1e9, backend == null ? -1 : b1 - b0, (System.nanoTime() - t1) / 1e9,
+            timing.write(task.live(), (t1 - t0) / 1e9, backend == null ? -1 : b1 - b0, (System.nanoTime() - t1) / 1e9,
                 backend == null ? -1 : b2 - b1, (j1 - j0) / 1e9);
           }
           return null;

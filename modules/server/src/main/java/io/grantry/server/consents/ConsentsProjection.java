@@ -90,23 +90,16 @@ public final class ConsentsProjection extends StreamProjection<ConsentEvent> {
         }
       }
 
-      @Override
-      public void write(java.sql.Connection c, io.grantry.projections.TableNames tables)
-          throws java.sql.SQLException, java.io.IOException {
-        write(c, tables, false);
-      }
-
       /** The table written frozen (the runner truncated the copy in the same transaction). */
       @Override
       public java.util.Map<String, io.grantry.projections.BulkReplay.Write> writes(io.grantry.projections.TableNames tables) {
-        return java.util.Map.of(TABLE, c -> write(c, tables, true));
+        return java.util.Map.of(TABLE, c -> write(c, tables));
       }
 
-      private void write(java.sql.Connection c, io.grantry.projections.TableNames tables, boolean frozen)
+      private void write(java.sql.Connection c, io.grantry.projections.TableNames tables)
           throws java.sql.SQLException, java.io.IOException {
-        String columns = "user_id, client_id, scopes, granted_at, revoked_at, stream_version";
-        try (var out = frozen ? io.grantry.projections.BinaryCopy.frozen(c, tables.of(TABLE), columns)
-            : new io.grantry.projections.BinaryCopy(c, tables.of(TABLE), columns)) {
+        try (var out = io.grantry.projections.BinaryCopy.frozen(c, tables.of(TABLE),
+            "user_id, client_id, scopes, granted_at, revoked_at, stream_version")) {
           for (Row r : rows.values()) {
             out.row(6).text(r.userId).text(r.clientId).text(r.scopes).timestamptz(r.grantedAt).timestamptz(r.revokedAt)
                 .int8(r.version);

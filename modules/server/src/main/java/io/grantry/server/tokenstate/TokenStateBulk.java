@@ -8,8 +8,6 @@ import io.grantry.projections.TableNames;
 import io.grantry.server.tokenstate.TokenStateProjection.Kind;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.sql.Connection;
-import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -303,18 +301,6 @@ final class TokenStateBulk implements BulkReplay<List<TokenStateOps.Op>> {
     }
   }
 
-  @Override
-  public void write(Connection c, TableNames tables) throws SQLException, IOException {
-    for (BulkReplay.Write w : writes(tables, false).values()) {
-      w.to(c);
-    }
-  }
-
-  /** The three tables, each written on its own (by the runner, at the same time), frozen. */
-  @Override
-  public Map<String, BulkReplay.Write> writes(TableNames tables) {
-    return writes(tables, true);
-  }
 
   private BinaryCopy key(BinaryCopy copy, KeyIndex keys, int n) throws IOException {
     return copy.text(keys.bytes(n), keys.offset(n), keys.length(n));
@@ -328,10 +314,12 @@ final class TokenStateBulk implements BulkReplay<List<TokenStateOps.Op>> {
     return copy.text(b, 0, b.length);
   }
 
-  private Map<String, BulkReplay.Write> writes(TableNames tables, boolean frozen) {
+  /** The three tables, each written on its own (by the runner, at the same time), frozen. */
+  @Override
+  public Map<String, BulkReplay.Write> writes(TableNames tables) {
     Map<String, BulkReplay.Write> out = new LinkedHashMap<>();
     out.put("grants", c -> {
-      try (BinaryCopy copy = copy(c, frozen, tables.of("grants"), "grant_id, kind, client_id, user_id, scope, status,"
+      try (BinaryCopy copy = BinaryCopy.frozen(c, tables.of("grants"), "grant_id, kind, client_id, user_id, scope, status,"
           + " created_at, updated_at, revoked_at, revoked_reason")) {
         for (int g = 0; g < grantIds.size(); g++) {
           if (gStatus[g] != ABSENT) {
@@ -344,7 +332,7 @@ final class TokenStateBulk implements BulkReplay<List<TokenStateOps.Op>> {
       }
     });
     out.put("access_tokens", c -> {
-      try (BinaryCopy copy = copy(c, frozen, tables.of("access_tokens"), "jti, grant_id, client_id, subject, scope,"
+      try (BinaryCopy copy = BinaryCopy.frozen(c, tables.of("access_tokens"), "jti, grant_id, client_id, subject, scope,"
           + " issued_at, expires_at, revoked_at")) {
         for (int a = 0; a < jtis.size(); a++) {
           key(key(copy.row(8), jtis, a), grantIds, aGrant[a]);
@@ -354,7 +342,7 @@ final class TokenStateBulk implements BulkReplay<List<TokenStateOps.Op>> {
       }
     });
     out.put("refresh_tokens", c -> {
-      try (BinaryCopy copy = copy(c, frozen, tables.of("refresh_tokens"), "hash, grant_id, client_id, subject, scope,"
+      try (BinaryCopy copy = BinaryCopy.frozen(c, tables.of("refresh_tokens"), "hash, grant_id, client_id, subject, scope,"
           + " issued_at, expires_at, status")) {
         for (int r = 0; r < hashes.size(); r++) {
           key(key(copy.row(8), hashes, r), grantIds, rGrant[r]);
@@ -364,10 +352,5 @@ final class TokenStateBulk implements BulkReplay<List<TokenStateOps.Op>> {
       }
     });
     return out;
-  }
-
-  private static BinaryCopy copy(Connection c, boolean frozen, String table, String columns)
-      throws SQLException, IOException {
-    return frozen ? BinaryCopy.frozen(c, table, columns) : new BinaryCopy(c, table, columns);
   }
 }
