@@ -21,7 +21,8 @@ import java.time.Duration;
 final class AdminApi {
   static final String DEFAULT_URL = "http://localhost:8080";
 
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
   private final String base;
   private final String token;
 
@@ -30,9 +31,13 @@ final class AdminApi {
     this.token = token;
   }
 
-  /** From {@code --url}/{@code --token}, else GRANTRY_ADMIN_URL/GRANTRY_ADMIN_TOKEN (read through {@link CliSupport#env}). */
+  /**
+   * From {@code --url}/{@code --token}, else GRANTRY_ADMIN_URL/GRANTRY_ADMIN_TOKEN (read through
+   * {@link CliSupport#env}).
+   */
   static AdminApi connect(String url, String token) {
-    String u = url != null && !url.isBlank() ? url : CliSupport.env.getOrDefault("GRANTRY_ADMIN_URL", "");
+    String u =
+        url != null && !url.isBlank() ? url : CliSupport.env.getOrDefault("GRANTRY_ADMIN_URL", "");
     if (u.isBlank()) {
       u = DEFAULT_URL;
     }
@@ -41,12 +46,16 @@ final class AdminApi {
       u = u.substring(0, u.length() - 1);
     }
     if (!u.startsWith("http://") && !u.startsWith("https://")) {
-      throw new CliFailure(2, "--url (or GRANTRY_ADMIN_URL) must be an http(s) URL such as " + DEFAULT_URL);
+      throw new CliFailure(
+          2, "--url (or GRANTRY_ADMIN_URL) must be an http(s) URL such as " + DEFAULT_URL);
     }
-    String t = token != null && !token.isBlank() ? token : CliSupport.env.get("GRANTRY_ADMIN_TOKEN");
+    String t =
+        token != null && !token.isBlank() ? token : CliSupport.env.get("GRANTRY_ADMIN_TOKEN");
     if (t == null || t.isBlank()) {
-      throw new CliFailure(2, "no admin token: set GRANTRY_ADMIN_TOKEN or pass --token"
-          + " (a development server prints its token at start)");
+      throw new CliFailure(
+          2,
+          "no admin token: set GRANTRY_ADMIN_TOKEN or pass --token"
+              + " (a development server prints its token at start)");
     }
     return new AdminApi(u, t.strip());
   }
@@ -82,16 +91,25 @@ final class AdminApi {
     if (body != null) {
       b.header("Content-Type", "application/json");
     }
-    b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body.encode()));
+    b.method(
+        method,
+        body == null
+            ? HttpRequest.BodyPublishers.noBody()
+            : HttpRequest.BodyPublishers.ofString(body.encode()));
     HttpResponse<String> r;
     try {
       r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     } catch (ConnectException e) {
-      throw new CliFailure(1, "cannot reach the admin API at " + base + " (is the server running? set --url or GRANTRY_ADMIN_URL)");
+      throw new CliFailure(
+          1,
+          "cannot reach the admin API at "
+              + base
+              + " (is the server running? set --url or GRANTRY_ADMIN_URL)");
     } catch (HttpTimeoutException e) {
       throw new CliFailure(1, "the admin API at " + base + " did not answer in time");
     } catch (IOException e) {
-      throw new CliFailure(1, "cannot talk to the admin API at " + base + ": " + CliSupport.oneLine(e));
+      throw new CliFailure(
+          1, "cannot talk to the admin API at " + base + ": " + CliSupport.oneLine(e));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new CliFailure(1, "interrupted");
@@ -104,10 +122,13 @@ final class AdminApi {
       }
       return json;
     }
-    String description = json != null && json.getString("error_description") != null
-        ? json.getString("error_description") : "HTTP " + status;
+    String description =
+        json != null && json.getString("error_description") != null
+            ? json.getString("error_description")
+            : "HTTP " + status;
     if (status == 401) {
-      throw new CliFailure(1, "the admin API refused the token (check --token or GRANTRY_ADMIN_TOKEN)");
+      throw new CliFailure(
+          1, "the admin API refused the token (check --token or GRANTRY_ADMIN_TOKEN)");
     }
     throw new CliFailure(status == 404 ? 3 : 1, description);
   }

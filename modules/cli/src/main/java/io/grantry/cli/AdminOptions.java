@@ -17,14 +17,23 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Option;
 
-/** What every admin API command takes ({@code --url}, {@code --token}, {@code --json}) and how it prints. */
+/**
+ * What every admin API command takes ({@code --url}, {@code --token}, {@code --json}) and how it
+ * prints.
+ */
 final class AdminOptions {
-  @Option(names = "--url", paramLabel = "URL",
-      description = "The server's base URL (default: GRANTRY_ADMIN_URL, else " + AdminApi.DEFAULT_URL + ").")
+  @Option(
+      names = "--url",
+      paramLabel = "URL",
+      description =
+          "The server's base URL (default: GRANTRY_ADMIN_URL, else " + AdminApi.DEFAULT_URL + ").")
   String url;
 
-  @Option(names = "--token", paramLabel = "TOKEN",
-      description = "The admin token (default: GRANTRY_ADMIN_TOKEN; prefer the variable, a flag shows in the process list).")
+  @Option(
+      names = "--token",
+      paramLabel = "TOKEN",
+      description =
+          "The admin token (default: GRANTRY_ADMIN_TOKEN; prefer the variable, a flag shows in the process list).")
   String token;
 
   @Option(names = "--json", description = "Print the API's JSON answer instead of a table.")
@@ -36,7 +45,7 @@ final class AdminOptions {
 
   // ---------------------------------------------------------------- printing
 
-  /** One object as {@code field  value} lines, or its JSON. */
+  /** One object as {@code field value} lines, or its JSON. */
   void printObject(JsonObject object) {
     if (json) {
       System.out.println(object.encodePrettily());
@@ -49,7 +58,10 @@ final class AdminOptions {
     Table.print(System.out, rows);
   }
 
-  /** A page of {@code items} as a table of {@code columns}, with how to get the next page; or the JSON. */
+  /**
+   * A page of {@code items} as a table of {@code columns}, with how to get the next page; or the
+   * JSON.
+   */
   void printPage(JsonObject page, String[] headers, String[] fields, String next) {
     if (json) {
       System.out.println(page.encodePrettily());
@@ -101,7 +113,8 @@ final class AdminOptions {
   static Duration duration(String option, String value) {
     Matcher m = DURATION.matcher(value == null ? "" : value.strip());
     if (!m.matches()) {
-      throw new CliFailure(2, option + " must be a duration like 90s, 15m, 24h or 7d, got '" + value + "'");
+      throw new CliFailure(
+          2, option + " must be a duration like 90s, 15m, 24h or 7d, got '" + value + "'");
     }
     long n = Long.parseLong(m.group(1));
     return switch (m.group(2)) {
@@ -124,7 +137,8 @@ final class AdminOptions {
     }
     if (fromStdin) {
       try {
-        String line = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
+        String line =
+            new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
         if (line == null || line.isEmpty()) {
           throw new CliFailure(2, "--password-stdin read no password");
         }
@@ -135,7 +149,8 @@ final class AdminOptions {
     }
     java.io.Console console = System.console();
     if (console == null) {
-      throw new CliFailure(2, "no terminal to ask for the password: use --password-stdin or --generate-password");
+      throw new CliFailure(
+          2, "no terminal to ask for the password: use --password-stdin or --generate-password");
     }
     char[] first = console.readPassword("Password: ");
     char[] second = console.readPassword("Again: ");

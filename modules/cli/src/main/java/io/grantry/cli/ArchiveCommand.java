@@ -61,32 +61,44 @@ import picocli.CommandLine.Option;
  * <p>The steps, each safe to interrupt: (1) scan the grant streams; (2) write the archive file (a
  * header, then every event of the chosen streams in commit order, as {@code audit export} writes
  * them), synced to disk and renamed into place; (3) append the manifest event naming the file's
- * SHA-256; (4) in transactions of a few hundred streams, copy each event's hashes into
- * {@code archived_events} and delete the event (the trigger allows exactly that, see V5), and
- * delete the grant's token-state rows. Streams that got a new event since the scan are left alone.
- * Clients, users, keys, consents and checkpoints are never archived.
+ * SHA-256; (4) in transactions of a few hundred streams, copy each event's hashes into {@code
+ * archived_events} and delete the event (the trigger allows exactly that, see V5), and delete the
+ * grant's token-state rows. Streams that got a new event since the scan are left alone. Clients,
+ * users, keys, consents and checkpoints are never archived.
  */
-@Command(name = "archive", mixinStandardHelpOptions = true,
-    description = "Move every event of grants dead (revoked, or every token expired) for more than DAYS days, and"
-        + " covered by a signed checkpoint, into DIR/<archive id>.jsonl; the ledger keeps their hashes and a"
-        + " manifest with the file's SHA-256, so `audit verify` still proves them.")
+@Command(
+    name = "archive",
+    mixinStandardHelpOptions = true,
+    description =
+        "Move every event of grants dead (revoked, or every token expired) for more than DAYS days, and"
+            + " covered by a signed checkpoint, into DIR/<archive id>.jsonl; the ledger keeps their hashes and a"
+            + " manifest with the file's SHA-256, so `audit verify` still proves them.")
 final class ArchiveCommand implements Callable<Integer> {
   private static final int SCAN_PAGE = 5000;
   private static final int FETCH = 1000;
   private static final int MOVE_STREAMS = 500;
-  private static final String SCAN = "SELECT position, txid, stream_id, version, type, payload FROM events"
-      + " WHERE stream_id LIKE 'grant:%' ORDER BY stream_id, version";
-  private static final String FETCH_SQL = "SELECT position, txid, event_id, stream_id, version, type, payload,"
-      + " metadata, recorded_at, prev_hash, hash FROM events WHERE position = ANY($1) ORDER BY txid, position";
+  private static final String SCAN =
+      "SELECT position, txid, stream_id, version, type, payload FROM events"
+          + " WHERE stream_id LIKE 'grant:%' ORDER BY stream_id, version";
+  private static final String FETCH_SQL =
+      "SELECT position, txid, event_id, stream_id, version, type, payload,"
+          + " metadata, recorded_at, prev_hash, hash FROM events WHERE position = ANY($1) ORDER BY txid, position";
 
   /** Where the current time comes from (tests substitute a clock). */
   static volatile Clock clock = Clock.systemUTC();
 
-  @Option(names = "--older-than", paramLabel = "DAYS", required = true,
+  @Option(
+      names = "--older-than",
+      paramLabel = "DAYS",
+      required = true,
       description = "Archive grants dead for more than this many days (at least 1).")
   int days;
 
-  @Option(names = "--out", paramLabel = "DIR", required = true, description = "Directory to write the archive file into.")
+  @Option(
+      names = "--out",
+      paramLabel = "DIR",
+      required = true,
+      description = "Directory to write the archive file into.")
   Path out;
 
   @Option(names = "--dry-run", description = "Only say what would be archived.")
@@ -122,49 +134,94 @@ final class ArchiveCommand implements Callable<Integer> {
       EventStore store = EventStore.create(db.vertx, db.pool, EventStoreOptions.defaults());
       List<RecordedEvent> checkpoints = CliSupport.await(store.readStream(Checkpoint.STREAM));
       if (checkpoints.isEmpty()) {
-        throw new CliFailure(2, "the ledger has no signed checkpoint yet: only events a checkpoint covers can be"
-            + " archived (the server writes one every GRANTRY_CHECKPOINT_INTERVAL_MS)");
+        throw new CliFailure(
+            2,
+            "the ledger has no signed checkpoint yet: only events a checkpoint covers can be"
+                + " archived (the server writes one every GRANTRY_CHECKPOINT_INTERVAL_MS)");
       }
-      GlobalPosition through = Checkpoint.fromPayload(checkpoints.get(checkpoints.size() - 1).payload()).position();
+      GlobalPosition through =
+          Checkpoint.fromPayload(checkpoints.get(checkpoints.size() - 1).payload()).position();
 
       Map<String, Scan> chosen = scan(db, through, cutoff);
       long events = chosen.values().stream().mapToLong(s -> s.positions.size()).sum();
       if (chosen.isEmpty()) {
-        System.out.println("Nothing to archive: no grant dead before " + cutoff + " is covered by a signed checkpoint.");
+        System.out.println(
+            "Nothing to archive: no grant dead before "
+                + cutoff
+                + " is covered by a signed checkpoint.");
         return 0;
       }
       if (dryRun) {
-        System.out.println("Would archive " + events + " events of " + chosen.size() + " grants dead before " + cutoff
-            + " (through checkpoint " + through + ").");
+        System.out.println(
+            "Would archive "
+                + events
+                + " events of "
+                + chosen.size()
+                + " grants dead before "
+                + cutoff
+                + " (through checkpoint "
+                + through
+                + ").");
         return 0;
       }
       Files.createDirectories(out);
-      String id = "archive-" + DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC)
-          .format(clock.instant()) + "-" + HexFormat.of().formatHex(randomBytes(3));
+      String id =
+          "archive-"
+              + DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
+                  .withZone(ZoneOffset.UTC)
+                  .format(clock.instant())
+              + "-"
+              + HexFormat.of().formatHex(randomBytes(3));
       List<long[]> order = new ArrayList<>();
       chosen.values().forEach(s -> order.addAll(s.positions));
       order.sort((a, b) -> a[0] != b[0] ? Long.compare(a[0], b[0]) : Long.compare(a[1], b[1]));
-      ArchiveManifest manifest = new ArchiveManifest(id, null, events, chosen.size(), through, cutoff);
+      ArchiveManifest manifest =
+          new ArchiveManifest(id, null, events, chosen.size(), through, cutoff);
       Path file = out.resolve(manifest.fileName());
       String sha = write(db, manifest, order, file);
       manifest = new ArchiveManifest(id, sha, events, chosen.size(), through, cutoff);
-      RecordedEvent recorded = CliSupport.await(store.append(ArchiveManifest.STREAM, ExpectedVersion.ANY,
-          NewEvent.of(ArchiveManifest.TYPE, manifest.toPayload(), new JsonObject().put("actor", "cli:audit archive"))))
-          .events().get(0);
+      RecordedEvent recorded =
+          CliSupport.await(
+                  store.append(
+                      ArchiveManifest.STREAM,
+                      ExpectedVersion.ANY,
+                      NewEvent.of(
+                          ArchiveManifest.TYPE,
+                          manifest.toPayload(),
+                          new JsonObject().put("actor", "cli:audit archive"))))
+              .events()
+              .get(0);
       long moved = move(db, id, new ArrayList<>(chosen.values()));
-      System.out.println("Archived " + moved + " events of " + chosen.size() + " grants dead before " + cutoff
-          + " into " + file);
-      System.out.println("SHA-256 " + sha + ", manifest recorded at " + recorded.commitOrder()
-          + "; keep the file: `grantry audit verify --archives " + out + "` checks it against the ledger.");
+      System.out.println(
+          "Archived "
+              + moved
+              + " events of "
+              + chosen.size()
+              + " grants dead before "
+              + cutoff
+              + " into "
+              + file);
+      System.out.println(
+          "SHA-256 "
+              + sha
+              + ", manifest recorded at "
+              + recorded.commitOrder()
+              + "; keep the file: `grantry audit verify --archives "
+              + out
+              + "` checks it against the ledger.");
       if (moved < events) {
-        System.out.println((events - moved) + " events stayed in the database (their grant changed meanwhile).");
+        System.out.println(
+            (events - moved) + " events stayed in the database (their grant changed meanwhile).");
       }
       return 0;
     }
   }
 
-  /** The dead grant streams whose every event precedes {@code through}, in one pass over a cursor. */
-  private static Map<String, Scan> scan(CliSupport.Db db, GlobalPosition through, Instant cutoff) throws Exception {
+  /**
+   * The dead grant streams whose every event precedes {@code through}, in one pass over a cursor.
+   */
+  private static Map<String, Scan> scan(CliSupport.Db db, GlobalPosition through, Instant cutoff)
+      throws Exception {
     Map<String, Scan> chosen = new LinkedHashMap<>();
     SqlConnection conn = CliSupport.await(db.pool.getConnection());
     try {
@@ -208,8 +265,10 @@ final class ArchiveCommand implements Callable<Integer> {
     Object payload = r.getValue("payload");
     GrantEvent e;
     try {
-      e = GrantEventCodec.INSTANCE.fromJson(r.getString("type"),
-          payload instanceof JsonObject o ? o : new JsonObject(String.valueOf(payload)));
+      e =
+          GrantEventCodec.INSTANCE.fromJson(
+              r.getString("type"),
+              payload instanceof JsonObject o ? o : new JsonObject(String.valueOf(payload)));
     } catch (RuntimeException ex) {
       s.unreadable = true; // an event this version does not know: keep the grant
       return;
@@ -241,25 +300,40 @@ final class ArchiveCommand implements Callable<Integer> {
     }
   }
 
-  /** Writes the archive file (via a temporary file, synced, then renamed); answers its hex SHA-256. */
-  private static String write(CliSupport.Db db, ArchiveManifest m, List<long[]> order, Path file) throws Exception {
+  /**
+   * Writes the archive file (via a temporary file, synced, then renamed); answers its hex SHA-256.
+   */
+  private static String write(CliSupport.Db db, ArchiveManifest m, List<long[]> order, Path file)
+      throws Exception {
     Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
     MessageDigest sha = io.grantry.eventstore.EventHash.sha256();
-    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+    try (FileChannel ch =
+        FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       OutputStream raw = java.nio.channels.Channels.newOutputStream(ch);
-      Writer w = new BufferedWriter(new OutputStreamWriter(new DigestOutputStream(raw, sha), StandardCharsets.UTF_8));
-      w.write(new JsonObject().put("format", ArchiveManifest.FORMAT).put("archive_id", m.archiveId())
-          .put("through", m.through().toString()).put("cutoff", m.cutoff().toString())
-          .put("events", m.events()).put("streams", m.streams())
-          .put("created_at", clock.instant().toString()).encode());
+      Writer w =
+          new BufferedWriter(
+              new OutputStreamWriter(new DigestOutputStream(raw, sha), StandardCharsets.UTF_8));
+      w.write(
+          new JsonObject()
+              .put("format", ArchiveManifest.FORMAT)
+              .put("archive_id", m.archiveId())
+              .put("through", m.through().toString())
+              .put("cutoff", m.cutoff().toString())
+              .put("events", m.events())
+              .put("streams", m.streams())
+              .put("created_at", clock.instant().toString())
+              .encode());
       w.write('\n');
       Progress progress = Progress.start("archived", order.size());
       for (int i = 0; i < order.size(); i += FETCH) {
         List<long[]> chunk = order.subList(i, Math.min(order.size(), i + FETCH));
         Long[] positions = chunk.stream().map(p -> p[1]).toArray(Long[]::new);
-        RowSet<Row> rows = CliSupport.await(db.pool.preparedQuery(FETCH_SQL).execute(Tuple.of((Object) positions)));
+        RowSet<Row> rows =
+            CliSupport.await(
+                db.pool.preparedQuery(FETCH_SQL).execute(Tuple.of((Object) positions)));
         if (rows.size() != positions.length) {
-          throw new IllegalStateException("events changed while being archived; nothing was removed, run again");
+          throw new IllegalStateException(
+              "events changed while being archived; nothing was removed, run again");
         }
         for (Row r : rows) {
           w.write(AuditCommand.toJson(EventStore.toEvent(r)).encode());
@@ -279,42 +353,72 @@ final class ArchiveCommand implements Callable<Integer> {
   }
 
   /**
-   * Moves the events out, a few hundred streams a transaction: each stream is locked and skipped
-   * if its version moved since the scan; its events' hashes go to {@code archived_events}, then
-   * the events go (allowed by the trigger for this archive only), then its token-state rows.
+   * Moves the events out, a few hundred streams a transaction: each stream is locked and skipped if
+   * its version moved since the scan; its events' hashes go to {@code archived_events}, then the
+   * events go (allowed by the trigger for this archive only), then its token-state rows.
    */
-  private static long move(CliSupport.Db db, String archiveId, List<Scan> streams) throws Exception {
+  private static long move(CliSupport.Db db, String archiveId, List<Scan> streams)
+      throws Exception {
     long moved = 0;
     for (int i = 0; i < streams.size(); i += MOVE_STREAMS) {
       List<Scan> chunk = streams.subList(i, Math.min(streams.size(), i + MOVE_STREAMS));
       Map<String, Long> versions = new LinkedHashMap<>();
       chunk.forEach(s -> versions.put(s.streamId, s.version));
-      moved += CliSupport.await(db.pool.withTransaction(tx -> tx
-          .preparedQuery("SELECT set_config('grantry.archive_id', $1, true)").execute(Tuple.of(archiveId))
-          .compose(v -> tx.preparedQuery("SELECT stream_id, version FROM streams WHERE stream_id = ANY($1) FOR UPDATE")
-              .execute(Tuple.of((Object) versions.keySet().toArray(new String[0]))))
-          .compose(rows -> {
-            List<String> same = new ArrayList<>();
-            for (Row r : rows) {
-              if (versions.get(r.getString(0)).longValue() == r.getLong(1)) {
-                same.add(r.getString(0));
-              }
-            }
-            String[] ids = same.toArray(new String[0]);
-            String[] grants = same.stream().map(sid -> sid.substring(GrantTokens.STREAM_PREFIX.length()))
-                .toArray(String[]::new);
-            return tx.preparedQuery("INSERT INTO archived_events (position, txid, stream_id, version, prev_hash, hash,"
-                    + " archive_id) SELECT position, txid, stream_id, version, prev_hash, hash, $2 FROM events"
-                    + " WHERE stream_id = ANY($1)").execute(Tuple.of(ids, archiveId))
-                .compose(v -> tx.preparedQuery("DELETE FROM events WHERE stream_id = ANY($1)").execute(Tuple.of((Object) ids)))
-                .compose(deleted -> tx.preparedQuery("DELETE FROM access_tokens WHERE grant_id = ANY($1)")
-                    .execute(Tuple.of((Object) grants))
-                    .compose(v -> tx.preparedQuery("DELETE FROM refresh_tokens WHERE grant_id = ANY($1)")
-                        .execute(Tuple.of((Object) grants)))
-                    .compose(v -> tx.preparedQuery("DELETE FROM grants WHERE grant_id = ANY($1)")
-                        .execute(Tuple.of((Object) grants)))
-                    .map(v -> (long) deleted.rowCount()));
-          })));
+      moved +=
+          CliSupport.await(
+              db.pool.withTransaction(
+                  tx ->
+                      tx.preparedQuery("SELECT set_config('grantry.archive_id', $1, true)")
+                          .execute(Tuple.of(archiveId))
+                          .compose(
+                              v ->
+                                  tx.preparedQuery(
+                                          "SELECT stream_id, version FROM streams WHERE stream_id = ANY($1) FOR UPDATE")
+                                      .execute(
+                                          Tuple.of(
+                                              (Object) versions.keySet().toArray(new String[0]))))
+                          .compose(
+                              rows -> {
+                                List<String> same = new ArrayList<>();
+                                for (Row r : rows) {
+                                  if (versions.get(r.getString(0)).longValue() == r.getLong(1)) {
+                                    same.add(r.getString(0));
+                                  }
+                                }
+                                String[] ids = same.toArray(new String[0]);
+                                String[] grants =
+                                    same.stream()
+                                        .map(
+                                            sid ->
+                                                sid.substring(GrantTokens.STREAM_PREFIX.length()))
+                                        .toArray(String[]::new);
+                                return tx.preparedQuery(
+                                        "INSERT INTO archived_events (position, txid, stream_id, version, prev_hash, hash,"
+                                            + " archive_id) SELECT position, txid, stream_id, version, prev_hash, hash, $2 FROM events"
+                                            + " WHERE stream_id = ANY($1)")
+                                    .execute(Tuple.of(ids, archiveId))
+                                    .compose(
+                                        v ->
+                                            tx.preparedQuery(
+                                                    "DELETE FROM events WHERE stream_id = ANY($1)")
+                                                .execute(Tuple.of((Object) ids)))
+                                    .compose(
+                                        deleted ->
+                                            tx.preparedQuery(
+                                                    "DELETE FROM access_tokens WHERE grant_id = ANY($1)")
+                                                .execute(Tuple.of((Object) grants))
+                                                .compose(
+                                                    v ->
+                                                        tx.preparedQuery(
+                                                                "DELETE FROM refresh_tokens WHERE grant_id = ANY($1)")
+                                                            .execute(Tuple.of((Object) grants)))
+                                                .compose(
+                                                    v ->
+                                                        tx.preparedQuery(
+                                                                "DELETE FROM grants WHERE grant_id = ANY($1)")
+                                                            .execute(Tuple.of((Object) grants)))
+                                                .map(v -> (long) deleted.rowCount()));
+                              })));
     }
     return moved;
   }

@@ -9,8 +9,8 @@ import io.grantry.eventstore.RecordedEvent;
 import io.grantry.eventstore.audit.ArchiveManifest;
 import io.grantry.eventstore.audit.ArchivedEvent;
 import io.grantry.eventstore.audit.Checkpoint;
-import io.grantry.eventstore.audit.LedgerReader;
 import io.grantry.eventstore.audit.CheckpointSignatures;
+import io.grantry.eventstore.audit.LedgerReader;
 import io.grantry.eventstore.audit.LedgerVerifier;
 import io.grantry.server.audit.LedgerCheckpoints;
 import io.vertx.core.json.JsonArray;
@@ -35,59 +35,92 @@ import picocli.CommandLine.Option;
  * export it. History and as-of are {@link AuditHistoryCommand} and {@link AuditAsOfCommand};
  * archival of long-dead grants is {@link ArchiveCommand}.
  */
-@Command(name = "audit", mixinStandardHelpOptions = true,
-    description = "Verify and export the ledger; a grant's, user's or client's history; the state as of an instant.",
-    subcommands = {AuditCommand.Verify.class, AuditCommand.Export.class, AuditHistoryCommand.class,
-        AuditAsOfCommand.class, ArchiveCommand.class})
+@Command(
+    name = "audit",
+    mixinStandardHelpOptions = true,
+    description =
+        "Verify and export the ledger; a grant's, user's or client's history; the state as of an instant.",
+    subcommands = {
+      AuditCommand.Verify.class,
+      AuditCommand.Export.class,
+      AuditHistoryCommand.class,
+      AuditAsOfCommand.class,
+      ArchiveCommand.class
+    })
 final class AuditCommand {
   static final String FORMAT = "grantry-audit-export/1";
   static final int PAGE = 5000;
+
   /** Exit code of a verification that found tampering. */
   static final int TAMPERED = 4;
 
-  @Command(name = "verify", mixinStandardHelpOptions = true,
-      description = "Check every event hash, every stream chain, the running digest and every signed checkpoint,"
-          + " in the database or in an export file (offline); exits " + TAMPERED + " naming the first bad position.")
+  @Command(
+      name = "verify",
+      mixinStandardHelpOptions = true,
+      description =
+          "Check every event hash, every stream chain, the running digest and every signed checkpoint,"
+              + " in the database or in an export file (offline); exits "
+              + TAMPERED
+              + " naming the first bad position.")
   static final class Verify implements Callable<Integer> {
-    @Option(names = "--file", paramLabel = "FILE", description = "Verify this export (JSON Lines) instead of the database.")
+    @Option(
+        names = "--file",
+        paramLabel = "FILE",
+        description = "Verify this export (JSON Lines) instead of the database.")
     Path file;
 
-    @Option(names = "--jwks", paramLabel = "FILE",
-        description = "Trust only these public keys ({\"keys\": [...]}, e.g. saved from /jwks). Default: the keys the"
-            + " ledger itself published (or the export's header).")
+    @Option(
+        names = "--jwks",
+        paramLabel = "FILE",
+        description =
+            "Trust only these public keys ({\"keys\": [...]}, e.g. saved from /jwks). Default: the keys the"
+                + " ledger itself published (or the export's header).")
     Path jwks;
 
-    @Option(names = "--archives", paramLabel = "DIR",
-        description = "A directory holding archive files written by `audit archive`: the archived events found there"
-            + " are checked too. Without it, archived events are checked by the hashes the ledger kept, and the"
-            + " ranges whose content only the archives hold are listed.")
+    @Option(
+        names = "--archives",
+        paramLabel = "DIR",
+        description =
+            "A directory holding archive files written by `audit archive`: the archived events found there"
+                + " are checked too. Without it, archived events are checked by the hashes the ledger kept, and the"
+                + " ranges whose content only the archives hold are listed.")
     Path archives;
 
     @Override
     public Integer call() throws Exception {
       JsonObject pinned = jwks == null ? null : new JsonObject(Files.readString(jwks));
       if (file != null && archives != null) {
-        throw new CliFailure(2, "--archives is for verifying the database; an export lists archived events by their hashes");
+        throw new CliFailure(
+            2,
+            "--archives is for verifying the database; an export lists archived events by their hashes");
       }
       List<String> notes = new java.util.ArrayList<>();
-      LedgerVerifier.Result r = file != null ? verifyFile(file, pinned, notes) : verifyDatabase(pinned, archives, notes);
+      LedgerVerifier.Result r =
+          file != null ? verifyFile(file, pinned, notes) : verifyDatabase(pinned, archives, notes);
       System.out.println(r.summary());
       notes.forEach(System.out::println);
       if (!r.ok()) {
-        throw new CliFailure(TAMPERED, "the ledger does not verify: first bad position " + r.firstBad()
-            + " (" + r.problem().name().toLowerCase() + ")");
+        throw new CliFailure(
+            TAMPERED,
+            "the ledger does not verify: first bad position "
+                + r.firstBad()
+                + " ("
+                + r.problem().name().toLowerCase()
+                + ")");
       }
       return 0;
     }
 
-    private static LedgerVerifier.Result verifyDatabase(JsonObject pinned, Path archives, List<String> notes)
-        throws Exception {
+    private static LedgerVerifier.Result verifyDatabase(
+        JsonObject pinned, Path archives, List<String> notes) throws Exception {
       try (CliSupport.Db db = CliSupport.Db.open()) {
         EventStore store = EventStore.create(db.vertx, db.pool, EventStoreOptions.defaults());
         LedgerCheckpoints.FromLedger learned = new LedgerCheckpoints.FromLedger();
         CheckpointSignatures trust = pinned != null ? LedgerCheckpoints.verifier(pinned) : learned;
         LedgerVerifier v = new LedgerVerifier(trust);
-        ArchiveFiles files = ArchiveFiles.open(CliSupport.await(store.readStream(ArchiveManifest.STREAM)), archives, v);
+        ArchiveFiles files =
+            ArchiveFiles.open(
+                CliSupport.await(store.readStream(ArchiveManifest.STREAM)), archives, v);
         Progress progress = Progress.start("verified", countEvents(db, GlobalPosition.START, null));
         verifyPipeline(db, store, v, learned, files, progress);
         progress.done();
@@ -103,48 +136,72 @@ final class AuditCommand {
      * part (chains, digest, checkpoints) takes the pages in commit order, the stubs of archived
      * events merged in by their own COPY-free read (there are few, and they are read in pages).
      */
-    static void verifyPipeline(CliSupport.Db db, EventStore store, LedgerVerifier v, LedgerCheckpoints.FromLedger learned,
-        ArchiveFiles files, Progress progress) throws Exception {
+    static void verifyPipeline(
+        CliSupport.Db db,
+        EventStore store,
+        LedgerVerifier v,
+        LedgerCheckpoints.FromLedger learned,
+        ArchiveFiles files,
+        Progress progress)
+        throws Exception {
       Stubs stubs = new Stubs(new LedgerReader(store));
       int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
       try (java.sql.Connection c = db.jdbc()) {
         c.setAutoCommit(false);
         c.setReadOnly(true);
-        LedgerCopy.pipeline(c, GlobalPosition.START, LedgerCopy.Columns.FULL, PAGE, threads, raws -> {
-          java.security.MessageDigest md = io.grantry.eventstore.EventHash.sha256();
-          List<RecordedEvent> events = new java.util.ArrayList<>(raws.size());
-          boolean[] hashOk = new boolean[raws.size()];
-          for (int i = 0; i < raws.size(); i++) {
-            LedgerCopy.Raw r = raws.get(i);
-            byte[] h = io.grantry.eventstore.EventHash.ofText(md, r.prevHash(), r.streamId(), r.version(), r.eventId(),
-                r.type(), r.recordedAtPgMicros() + LedgerCopy.PG_EPOCH_MICROS, r.payload(), r.metadata());
-            if (h != null && java.util.Arrays.equals(h, r.hash()) && !readsJson(r.streamId())) {
-              // Verified from the text; nothing after this reads the JSON of such an event.
-              events.add(r.withoutJson());
-              hashOk[i] = true;
-            } else {
-              // Parsed as everywhere else; a mismatch is decided here, by the reference encoding.
-              RecordedEvent e = r.decode();
-              events.add(e);
-              hashOk[i] = java.util.Arrays.equals(io.grantry.eventstore.EventHash.of(e), e.hash());
-            }
-          }
-          return new Checked(events, hashOk);
-        }, (raws, page) -> {
-          for (int i = 0; i < page.events.size(); i++) {
-            RecordedEvent e = page.events.get(i);
-            if (!stubs.acceptBefore(e.commitOrder(), files, v)) {
-              return false;
-            }
-            learned.observe(e);
-            files.kept(e, v);
-            if (!v.accept(e, page.hashOk[i])) {
-              return false;
-            }
-          }
-          progress.add(page.events.size());
-          return true;
-        });
+        LedgerCopy.pipeline(
+            c,
+            GlobalPosition.START,
+            LedgerCopy.Columns.FULL,
+            PAGE,
+            threads,
+            raws -> {
+              java.security.MessageDigest md = io.grantry.eventstore.EventHash.sha256();
+              List<RecordedEvent> events = new java.util.ArrayList<>(raws.size());
+              boolean[] hashOk = new boolean[raws.size()];
+              for (int i = 0; i < raws.size(); i++) {
+                LedgerCopy.Raw r = raws.get(i);
+                byte[] h =
+                    io.grantry.eventstore.EventHash.ofText(
+                        md,
+                        r.prevHash(),
+                        r.streamId(),
+                        r.version(),
+                        r.eventId(),
+                        r.type(),
+                        r.recordedAtPgMicros() + LedgerCopy.PG_EPOCH_MICROS,
+                        r.payload(),
+                        r.metadata());
+                if (h != null && java.util.Arrays.equals(h, r.hash()) && !readsJson(r.streamId())) {
+                  // Verified from the text; nothing after this reads the JSON of such an event.
+                  events.add(r.withoutJson());
+                  hashOk[i] = true;
+                } else {
+                  // Parsed as everywhere else; a mismatch is decided here, by the reference
+                  // encoding.
+                  RecordedEvent e = r.decode();
+                  events.add(e);
+                  hashOk[i] =
+                      java.util.Arrays.equals(io.grantry.eventstore.EventHash.of(e), e.hash());
+                }
+              }
+              return new Checked(events, hashOk);
+            },
+            (raws, page) -> {
+              for (int i = 0; i < page.events.size(); i++) {
+                RecordedEvent e = page.events.get(i);
+                if (!stubs.acceptBefore(e.commitOrder(), files, v)) {
+                  return false;
+                }
+                learned.observe(e);
+                files.kept(e, v);
+                if (!v.accept(e, page.hashOk[i])) {
+                  return false;
+                }
+              }
+              progress.add(page.events.size());
+              return true;
+            });
         c.commit();
       }
       if (!v.failed()) {
@@ -162,7 +219,9 @@ final class AuditCommand {
       return Checkpoint.STREAM.equals(streamId) || "keys".equals(streamId);
     }
 
-    /** The stubs of archived events in commit order, read a page at a time as the events pass them. */
+    /**
+     * The stubs of archived events in commit order, read a page at a time as the events pass them.
+     */
     private static final class Stubs {
       private final LedgerReader reader;
       private List<ArchivedEvent> page = List.of();
@@ -174,8 +233,12 @@ final class AuditCommand {
         this.reader = reader;
       }
 
-      /** Checks every stub before {@code at} (every one left when null); false once verification failed. */
-      boolean acceptBefore(GlobalPosition at, ArchiveFiles files, LedgerVerifier v) throws Exception {
+      /**
+       * Checks every stub before {@code at} (every one left when null); false once verification
+       * failed.
+       */
+      boolean acceptBefore(GlobalPosition at, ArchiveFiles files, LedgerVerifier v)
+          throws Exception {
         while (true) {
           if (next == page.size()) {
             if (exhausted) {
@@ -202,17 +265,22 @@ final class AuditCommand {
       }
     }
 
-    static LedgerVerifier.Result verifyFile(Path file, JsonObject pinned, List<String> notes) throws Exception {
+    static LedgerVerifier.Result verifyFile(Path file, JsonObject pinned, List<String> notes)
+        throws Exception {
       try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
         String first = in.readLine();
         JsonObject header = first == null ? null : new JsonObject(first);
         if (header == null || !FORMAT.equals(header.getString("format"))) {
-          throw new CliFailure(2, file + " is not a grantry audit export (no " + FORMAT + " header)");
+          throw new CliFailure(
+              2, file + " is not a grantry audit export (no " + FORMAT + " header)");
         }
-        CheckpointSignatures trust = LedgerCheckpoints.verifier(pinned != null ? pinned : header.getJsonObject("jwks"));
+        CheckpointSignatures trust =
+            LedgerCheckpoints.verifier(pinned != null ? pinned : header.getJsonObject("jwks"));
         JsonObject anchor = header.getJsonObject("anchor");
-        LedgerVerifier v = anchor == null ? new LedgerVerifier(trust)
-            : new LedgerVerifier(trust, Checkpoint.fromPayload(anchor));
+        LedgerVerifier v =
+            anchor == null
+                ? new LedgerVerifier(trust)
+                : new LedgerVerifier(trust, Checkpoint.fromPayload(anchor));
         Progress progress = Progress.start("verified", 0);
         long size = Files.size(file);
         long bytes = first.length() + 1L;
@@ -237,7 +305,10 @@ final class AuditCommand {
           if (++n == PAGE) {
             // The total is estimated from the share of the file read so far (characters as bytes:
             // the lines are almost all ASCII, and an estimate is all an ETA needs).
-            progress.total(Math.max(progress.count() + n, (long) ((progress.count() + n) * (size / (double) bytes))));
+            progress.total(
+                Math.max(
+                    progress.count() + n,
+                    (long) ((progress.count() + n) * (size / (double) bytes))));
             progress.add(n);
             n = 0;
           }
@@ -245,27 +316,41 @@ final class AuditCommand {
         progress.add(n);
         progress.done();
         if (v.archivedUnchecked() > 0) {
-          notes.add(v.archivedUnchecked() + " archived events were checked by the hashes the ledger kept"
-              + " (their content is in the archive files; verify the database with --archives to check it)");
+          notes.add(
+              v.archivedUnchecked()
+                  + " archived events were checked by the hashes the ledger kept"
+                  + " (their content is in the archive files; verify the database with --archives to check it)");
         }
         return v.finish();
       }
     }
   }
 
-  @Command(name = "export", mixinStandardHelpOptions = true,
-      description = "Write the ledger as JSON Lines in commit order: a header with the public JWKS (and the signed"
-          + " checkpoint the export starts after), then one event a line with its hashes, checkpoints included.")
+  @Command(
+      name = "export",
+      mixinStandardHelpOptions = true,
+      description =
+          "Write the ledger as JSON Lines in commit order: a header with the public JWKS (and the signed"
+              + " checkpoint the export starts after), then one event a line with its hashes, checkpoints included.")
   static final class Export implements Callable<Integer> {
-    @Option(names = "--from", paramLabel = "TXID:POSITION",
-        description = "Start at this commit-order position; the export begins right after the last signed checkpoint"
-            + " before it, so that it can be verified (default: the start of the ledger).")
+    @Option(
+        names = "--from",
+        paramLabel = "TXID:POSITION",
+        description =
+            "Start at this commit-order position; the export begins right after the last signed checkpoint"
+                + " before it, so that it can be verified (default: the start of the ledger).")
     String from;
 
-    @Option(names = "--to", paramLabel = "TXID:POSITION", description = "Last event to export, inclusive (default: the newest).")
+    @Option(
+        names = "--to",
+        paramLabel = "TXID:POSITION",
+        description = "Last event to export, inclusive (default: the newest).")
     String to;
 
-    @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write here instead of standard output.")
+    @Option(
+        names = {"-o", "--output"},
+        paramLabel = "FILE",
+        description = "Write here instead of standard output.")
     Path output;
 
     @Override
@@ -273,12 +358,16 @@ final class AuditCommand {
       GlobalPosition start = from == null ? null : GlobalPosition.parse(from);
       GlobalPosition end = to == null ? null : GlobalPosition.parse(to);
       try (CliSupport.Db db = CliSupport.Db.open();
-           Writer out = output != null ? Files.newBufferedWriter(output, StandardCharsets.UTF_8)
-               : new BufferedWriter(new OutputStreamWriter(new NoClose(System.out), StandardCharsets.UTF_8))) {
+          Writer out =
+              output != null
+                  ? Files.newBufferedWriter(output, StandardCharsets.UTF_8)
+                  : new BufferedWriter(
+                      new OutputStreamWriter(new NoClose(System.out), StandardCharsets.UTF_8))) {
         EventStore store = EventStore.create(db.vertx, db.pool, EventStoreOptions.defaults());
         JsonArray keys = new JsonArray();
         for (RecordedEvent e : CliSupport.await(store.readStream("keys"))) {
-          if (SigningKeyGenerated.TYPE.equals(e.type()) && e.payload().getJsonObject("public_jwk") != null) {
+          if (SigningKeyGenerated.TYPE.equals(e.type())
+              && e.payload().getJsonObject("public_jwk") != null) {
             keys.add(e.payload().getJsonObject("public_jwk"));
           }
         }
@@ -291,16 +380,23 @@ final class AuditCommand {
             }
           }
         }
-        GlobalPosition at = anchor == null ? GlobalPosition.START : Checkpoint.fromPayload(anchor).position();
-        JsonObject header = new JsonObject().put("format", FORMAT).put("from", at.toString())
-            .put("to", end == null ? null : end.toString()).put("exported_at", Instant.now().toString())
-            .put("jwks", new JsonObject().put("keys", keys)).put("anchor", anchor);
+        GlobalPosition at =
+            anchor == null ? GlobalPosition.START : Checkpoint.fromPayload(anchor).position();
+        JsonObject header =
+            new JsonObject()
+                .put("format", FORMAT)
+                .put("from", at.toString())
+                .put("to", end == null ? null : end.toString())
+                .put("exported_at", Instant.now().toString())
+                .put("jwks", new JsonObject().put("keys", keys))
+                .put("anchor", anchor);
         out.write(header.encode());
         out.write('\n');
         Progress progress = Progress.start("exported", countEvents(db, at, end));
         LedgerReader reader = new LedgerReader(store);
         while (true) {
-          // Archived events appear as their stubs (hashes, no content), so the export still verifies.
+          // Archived events appear as their stubs (hashes, no content), so the export still
+          // verifies.
           List<LedgerReader.Entry> page = CliSupport.await(reader.read(at, PAGE));
           boolean past = false;
           int n = 0;
@@ -325,18 +421,33 @@ final class AuditCommand {
     }
   }
 
-  /** Events after {@code from} up to {@code to} (inclusive; null: all), for the progress bar's total. */
-  static long countEvents(CliSupport.Db db, GlobalPosition from, GlobalPosition to) throws Exception {
+  /**
+   * Events after {@code from} up to {@code to} (inclusive; null: all), for the progress bar's
+   * total.
+   */
+  static long countEvents(CliSupport.Db db, GlobalPosition from, GlobalPosition to)
+      throws Exception {
     return countRows(db, "events", from, to) + countRows(db, "archived_events", from, to);
   }
 
-  private static long countRows(CliSupport.Db db, String table, GlobalPosition from, GlobalPosition to) throws Exception {
-    var rows = CliSupport.await(to == null
-        ? db.pool.preparedQuery("SELECT count(*) FROM " + table + " WHERE (txid, position) > ($1, $2)")
-            .execute(io.vertx.sqlclient.Tuple.of(from.txid(), from.position()))
-        : db.pool.preparedQuery("SELECT count(*) FROM " + table + " WHERE (txid, position) > ($1, $2)"
-                + " AND (txid, position) <= ($3, $4)")
-            .execute(io.vertx.sqlclient.Tuple.of(from.txid(), from.position(), to.txid(), to.position())));
+  private static long countRows(
+      CliSupport.Db db, String table, GlobalPosition from, GlobalPosition to) throws Exception {
+    var rows =
+        CliSupport.await(
+            to == null
+                ? db.pool
+                    .preparedQuery(
+                        "SELECT count(*) FROM " + table + " WHERE (txid, position) > ($1, $2)")
+                    .execute(io.vertx.sqlclient.Tuple.of(from.txid(), from.position()))
+                : db.pool
+                    .preparedQuery(
+                        "SELECT count(*) FROM "
+                            + table
+                            + " WHERE (txid, position) > ($1, $2)"
+                            + " AND (txid, position) <= ($3, $4)")
+                    .execute(
+                        io.vertx.sqlclient.Tuple.of(
+                            from.txid(), from.position(), to.txid(), to.position())));
     return rows.iterator().next().getLong(0);
   }
 
@@ -355,13 +466,25 @@ final class AuditCommand {
   static RecordedEvent fromJson(JsonObject j) {
     HexFormat hex = HexFormat.of();
     try {
-      return new RecordedEvent(j.getLong("position"), j.getLong("txid"), UUID.fromString(j.getString("event_id")),
-          j.getString("stream_id"), j.getLong("version"), j.getString("type"), j.getJsonObject("payload"),
-          j.getJsonObject("metadata"), Instant.parse(j.getString("recorded_at")), hex.parseHex(j.getString("prev_hash")),
+      return new RecordedEvent(
+          j.getLong("position"),
+          j.getLong("txid"),
+          UUID.fromString(j.getString("event_id")),
+          j.getString("stream_id"),
+          j.getLong("version"),
+          j.getString("type"),
+          j.getJsonObject("payload"),
+          j.getJsonObject("metadata"),
+          Instant.parse(j.getString("recorded_at")),
+          hex.parseHex(j.getString("prev_hash")),
           hex.parseHex(j.getString("hash")));
     } catch (RuntimeException ex) {
-      throw new CliFailure(TAMPERED, "malformed event line at position " + j.getValue("commit_order") + ": "
-          + CliSupport.oneLine(ex));
+      throw new CliFailure(
+          TAMPERED,
+          "malformed event line at position "
+              + j.getValue("commit_order")
+              + ": "
+              + CliSupport.oneLine(ex));
     }
   }
 

@@ -35,7 +35,9 @@ final class CliSupport {
     }
   }
 
-  /** As {@link #await}, with no time limit: for long work (a rebuild) that reports its own progress. */
+  /**
+   * As {@link #await}, with no time limit: for long work (a rebuild) that reports its own progress.
+   */
   static <T> T awaitDone(Future<T> f) throws Exception {
     try {
       return f.toCompletionStage().toCompletableFuture().get();
@@ -64,7 +66,12 @@ final class CliSupport {
     final PgSettings settings;
     private final EmbeddedPostgres started;
 
-    private Db(Vertx vertx, Pool pool, GrantryConfig config, PgSettings settings, EmbeddedPostgres started) {
+    private Db(
+        Vertx vertx,
+        Pool pool,
+        GrantryConfig config,
+        PgSettings settings,
+        EmbeddedPostgres started) {
       this.vertx = vertx;
       this.pool = pool;
       this.config = config;
@@ -72,7 +79,10 @@ final class CliSupport {
       this.started = started;
     }
 
-    /** A JDBC connection to the same database, for bulk work (COPY) on a thread of its own; the caller closes it. */
+    /**
+     * A JDBC connection to the same database, for bulk work (COPY) on a thread of its own; the
+     * caller closes it.
+     */
     java.sql.Connection jdbc() throws java.sql.SQLException {
       java.util.Properties p = new java.util.Properties();
       p.setProperty("user", settings.user());
@@ -92,19 +102,32 @@ final class CliSupport {
           Path dir = Database.embeddedDataDir(config);
           Integer port = runningPort(dir);
           if (port != null) {
-            settings = new PgSettings(EmbeddedPostgres.HOST, port, "postgres", EmbeddedPostgres.USER, null, java.util.Map.of());
+            settings =
+                new PgSettings(
+                    EmbeddedPostgres.HOST,
+                    port,
+                    "postgres",
+                    EmbeddedPostgres.USER,
+                    null,
+                    java.util.Map.of());
           } else if (Files.exists(dir.resolve("PG_VERSION"))) {
             started = EmbeddedPostgres.builder().build().start(dir, 0);
             settings = started.settings("postgres");
           } else {
-            throw new IllegalStateException("no database: GRANTRY_DB_URL is not set and " + dir
-                + " holds no embedded database yet (start the server once)");
+            throw new IllegalStateException(
+                "no database: GRANTRY_DB_URL is not set and "
+                    + dir
+                    + " holds no embedded database yet (start the server once)");
           }
         } else {
           settings = Database.open(config).settings();
         }
-        Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(2)).connectingTo(settings.connectOptions())
-            .using(vertx).build();
+        Pool pool =
+            PgBuilder.pool()
+                .with(new PoolOptions().setMaxSize(2))
+                .connectingTo(settings.connectOptions())
+                .using(vertx)
+                .build();
         return new Db(vertx, pool, config, settings, started);
       } catch (Exception e) {
         vertx.close();
@@ -112,7 +135,10 @@ final class CliSupport {
       }
     }
 
-    /** The port of a server running on {@code dataDir}, from its postmaster.pid (line 4), if it answers. */
+    /**
+     * The port of a server running on {@code dataDir}, from its postmaster.pid (line 4), if it
+     * answers.
+     */
     private static Integer runningPort(Path dataDir) {
       Path pid = dataDir.resolve("postmaster.pid");
       try {

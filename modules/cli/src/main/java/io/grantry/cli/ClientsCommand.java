@@ -11,36 +11,63 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** Clients through the admin API: register, list, show, rotate the secret, disable. */
-@Command(name = "clients", mixinStandardHelpOptions = true, description = "Manage OAuth clients (through the admin API).",
-    subcommands = {ClientsCommand.Create.class, ClientsCommand.ListClients.class, ClientsCommand.Show.class,
-        ClientsCommand.RotateSecret.class, ClientsCommand.Disable.class})
+@Command(
+    name = "clients",
+    mixinStandardHelpOptions = true,
+    description = "Manage OAuth clients (through the admin API).",
+    subcommands = {
+      ClientsCommand.Create.class,
+      ClientsCommand.ListClients.class,
+      ClientsCommand.Show.class,
+      ClientsCommand.RotateSecret.class,
+      ClientsCommand.Disable.class
+    })
 final class ClientsCommand {
 
-  @Command(name = "create", mixinStandardHelpOptions = true,
+  @Command(
+      name = "create",
+      mixinStandardHelpOptions = true,
       description = "Register a client. A confidential client's secret is printed once.")
   static final class Create implements Callable<Integer> {
     @Mixin AdminOptions admin;
 
-    @Option(names = "--name", required = true, description = "client_name, shown on the consent page.")
+    @Option(
+        names = "--name",
+        required = true,
+        description = "client_name, shown on the consent page.")
     String name;
 
     @Option(names = "--client-id", description = "client_id (default: generated).")
     String clientId;
 
-    @Option(names = "--public", description = "A public client (native or browser app): no secret, PKCE required.")
+    @Option(
+        names = "--public",
+        description = "A public client (native or browser app): no secret, PKCE required.")
     boolean isPublic;
 
-    @Option(names = "--auth-method", description = "token_endpoint_auth_method: client_secret_basic (default), client_secret_post, none.")
+    @Option(
+        names = "--auth-method",
+        description =
+            "token_endpoint_auth_method: client_secret_basic (default), client_secret_post, none.")
     String authMethod;
 
-    @Option(names = "--redirect-uri", paramLabel = "URI", description = "A redirect URI (repeat for more).")
+    @Option(
+        names = "--redirect-uri",
+        paramLabel = "URI",
+        description = "A redirect URI (repeat for more).")
     List<String> redirectUris;
 
-    @Option(names = "--grant", paramLabel = "GRANT",
-        description = "authorization_code (default), refresh_token, client_credentials (repeat for more).")
+    @Option(
+        names = "--grant",
+        paramLabel = "GRANT",
+        description =
+            "authorization_code (default), refresh_token, client_credentials (repeat for more).")
     List<String> grants;
 
-    @Option(names = "--scope", description = "Space-separated scopes the client may ask for (default: openid for authorization_code).")
+    @Option(
+        names = "--scope",
+        description =
+            "Space-separated scopes the client may ask for (default: openid for authorization_code).")
     String scope;
 
     @Option(names = "--logo-uri", description = "logo_uri for the consent page.")
@@ -61,7 +88,9 @@ final class ClientsCommand {
     @Option(names = "--introspect", description = "May call the introspection endpoint.")
     boolean introspect;
 
-    @Option(names = "--id-token-signing-alg", description = "RS256 (default) or ES256: id_token_signed_response_alg.")
+    @Option(
+        names = "--id-token-signing-alg",
+        description = "RS256 (default) or ES256: id_token_signed_response_alg.")
     String idTokenSigningAlg;
 
     @Override
@@ -105,7 +134,10 @@ final class ClientsCommand {
     }
   }
 
-  @Command(name = "list", mixinStandardHelpOptions = true, description = "List clients, ordered by client_id.")
+  @Command(
+      name = "list",
+      mixinStandardHelpOptions = true,
+      description = "List clients, ordered by client_id.")
   static final class ListClients implements Callable<Integer> {
     @Mixin AdminOptions admin;
 
@@ -115,9 +147,17 @@ final class ClientsCommand {
     public Integer call() {
       String query = page.query();
       JsonObject found = admin.api().get("/clients" + query);
-      admin.printPage(found,
+      admin.printPage(
+          found,
           new String[] {"CLIENT_ID", "NAME", "TYPE", "AUTH_METHOD", "GRANTS", "DISABLED"},
-          new String[] {"client_id", "client_name", "client_type", "token_endpoint_auth_method", "grant_types", "disabled"},
+          new String[] {
+            "client_id",
+            "client_name",
+            "client_type",
+            "token_endpoint_auth_method",
+            "grant_types",
+            "disabled"
+          },
           "grantry clients list --limit " + page.limit);
       return 0;
     }
@@ -137,16 +177,22 @@ final class ClientsCommand {
     }
   }
 
-  @Command(name = "rotate-secret", mixinStandardHelpOptions = true,
-      description = "Give a confidential client a new secret, printed once; the old one keeps working for the grace period.")
+  @Command(
+      name = "rotate-secret",
+      mixinStandardHelpOptions = true,
+      description =
+          "Give a confidential client a new secret, printed once; the old one keeps working for the grace period.")
   static final class RotateSecret implements Callable<Integer> {
     @Mixin AdminOptions admin;
 
     @Parameters(index = "0", paramLabel = "CLIENT_ID")
     String clientId;
 
-    @Option(names = "--grace", paramLabel = "DURATION",
-        description = "How long the old secret keeps working, e.g. 0, 15m, 24h (default: the server's GRANTRY_CLIENT_SECRET_GRACE_SECONDS).")
+    @Option(
+        names = "--grace",
+        paramLabel = "DURATION",
+        description =
+            "How long the old secret keeps working, e.g. 0, 15m, 24h (default: the server's GRANTRY_CLIENT_SECRET_GRACE_SECONDS).")
     String grace;
 
     @Override
@@ -155,7 +201,8 @@ final class ClientsCommand {
       if (grace != null) {
         body.put("grace_seconds", AdminOptions.duration("--grace", grace).toSeconds());
       }
-      JsonObject rotated = admin.api().post("/clients/" + AdminApi.segment(clientId) + "/rotate-secret", body);
+      JsonObject rotated =
+          admin.api().post("/clients/" + AdminApi.segment(clientId) + "/rotate-secret", body);
       if (admin.json) {
         admin.printObject(rotated);
         return 0;
@@ -164,14 +211,19 @@ final class ClientsCommand {
       rows.add(new String[] {"client_id", rotated.getString("client_id")});
       rows.add(new String[] {"client_secret", rotated.getString("client_secret")});
       String until = rotated.getString("previous_secret_valid_until");
-      rows.add(new String[] {"previous secret", until == null ? "no longer valid" : "valid until " + until});
+      rows.add(
+          new String[] {
+            "previous secret", until == null ? "no longer valid" : "valid until " + until
+          });
       Table.print(System.out, rows);
       AdminOptions.warnSecretShownOnce(System.out, "client_secret");
       return 0;
     }
   }
 
-  @Command(name = "disable", mixinStandardHelpOptions = true,
+  @Command(
+      name = "disable",
+      mixinStandardHelpOptions = true,
       description = "Disable a client: it can no longer authenticate or start an authorization.")
   static final class Disable implements Callable<Integer> {
     @Mixin AdminOptions admin;
@@ -181,7 +233,8 @@ final class ClientsCommand {
 
     @Override
     public Integer call() {
-      JsonObject disabled = admin.api().post("/clients/" + AdminApi.segment(clientId) + "/disable", null);
+      JsonObject disabled =
+          admin.api().post("/clients/" + AdminApi.segment(clientId) + "/disable", null);
       if (admin.json) {
         admin.printObject(disabled);
       } else {
@@ -190,5 +243,4 @@ final class ClientsCommand {
       return 0;
     }
   }
-
 }

@@ -18,15 +18,25 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** Looking at the ledger: the newest events, or one stream's history. */
-@Command(name = "events", mixinStandardHelpOptions = true, description = "Read the event ledger.",
+@Command(
+    name = "events",
+    mixinStandardHelpOptions = true,
+    description = "Read the event ledger.",
     subcommands = {EventsCommand.Tail.class, EventsCommand.Stream.class})
 final class EventsCommand {
 
-  static final String COLUMNS = "position, txid, event_id, stream_id, version, type, payload, metadata, recorded_at, prev_hash, hash";
+  static final String COLUMNS =
+      "position, txid, event_id, stream_id, version, type, payload, metadata, recorded_at, prev_hash, hash";
 
-  @Command(name = "tail", mixinStandardHelpOptions = true, description = "Show the newest events, oldest first.")
+  @Command(
+      name = "tail",
+      mixinStandardHelpOptions = true,
+      description = "Show the newest events, oldest first.")
   static final class Tail implements Callable<Integer> {
-    @Option(names = {"-n", "--count"}, defaultValue = "20", description = "How many events (default ${DEFAULT-VALUE}).")
+    @Option(
+        names = {"-n", "--count"},
+        defaultValue = "20",
+        description = "How many events (default ${DEFAULT-VALUE}).")
     int count;
 
     @Option(names = "--json", description = "One JSON object per line instead of a table.")
@@ -39,8 +49,14 @@ final class EventsCommand {
       }
       try (CliSupport.Db db = CliSupport.Db.open()) {
         List<RecordedEvent> events = new ArrayList<>();
-        for (Row r : CliSupport.await(db.pool.preparedQuery("SELECT " + COLUMNS
-            + " FROM events ORDER BY txid DESC, position DESC LIMIT $1").execute(Tuple.of(count)))) {
+        for (Row r :
+            CliSupport.await(
+                db.pool
+                    .preparedQuery(
+                        "SELECT "
+                            + COLUMNS
+                            + " FROM events ORDER BY txid DESC, position DESC LIMIT $1")
+                    .execute(Tuple.of(count)))) {
           events.add(EventStore.toEvent(r));
         }
         Collections.reverse(events);
@@ -50,9 +66,15 @@ final class EventsCommand {
     }
   }
 
-  @Command(name = "stream", mixinStandardHelpOptions = true, description = "Show one stream's events in order.")
+  @Command(
+      name = "stream",
+      mixinStandardHelpOptions = true,
+      description = "Show one stream's events in order.")
   static final class Stream implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "STREAM_ID", description = "The stream, e.g. client:demo-web")
+    @Parameters(
+        index = "0",
+        paramLabel = "STREAM_ID",
+        description = "The stream, e.g. client:demo-web")
     String streamId;
 
     @Option(names = "--json", description = "One JSON object per line instead of a table.")
@@ -99,9 +121,16 @@ final class EventsCommand {
     HexFormat hex = HexFormat.of();
     for (RecordedEvent e : events) {
       String payload = e.payload().encode();
-      rows.add(new String[] {Long.toString(e.position()), e.recordedAt().toString(), e.streamId(),
-          Long.toString(e.version()), e.type(), hex.formatHex(e.hash()).substring(0, 12),
-          payload.length() > 80 ? payload.substring(0, 77) + "..." : payload});
+      rows.add(
+          new String[] {
+            Long.toString(e.position()),
+            e.recordedAt().toString(),
+            e.streamId(),
+            Long.toString(e.version()),
+            e.type(),
+            hex.formatHex(e.hash()).substring(0, 12),
+            payload.length() > 80 ? payload.substring(0, 77) + "..." : payload
+          });
     }
     Table.print(out, rows);
   }

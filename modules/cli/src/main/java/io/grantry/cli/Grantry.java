@@ -8,10 +8,22 @@ import picocli.CommandLine.Command;
  * The {@code grantry} command. Without arguments it serves; its other subcommands are the
  * operator's and auditor's tools.
  */
-@Command(name = "grantry", mixinStandardHelpOptions = true, version = "grantry 0.1.0",
-    description = "OAuth 2.0 / OpenID Connect authorization server on an append-only ledger of grant events.",
-    subcommands = {ServeCommand.class, EventsCommand.class, ProjectionsCommand.class, ClientsCommand.class,
-        UsersCommand.class, KeysCommand.class, AuditCommand.class, CommandLine.HelpCommand.class})
+@Command(
+    name = "grantry",
+    mixinStandardHelpOptions = true,
+    version = "grantry 0.1.0",
+    description =
+        "OAuth 2.0 / OpenID Connect authorization server on an append-only ledger of grant events.",
+    subcommands = {
+      ServeCommand.class,
+      EventsCommand.class,
+      ProjectionsCommand.class,
+      ClientsCommand.class,
+      UsersCommand.class,
+      KeysCommand.class,
+      AuditCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class Grantry implements Callable<Integer> {
 
   @Override
@@ -26,14 +38,15 @@ public final class Grantry implements Callable<Integer> {
   /** Runs the command line and returns its exit code (tests call this). */
   public static int run(String... args) {
     CommandLine cl = new CommandLine(new Grantry());
-    cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-      if (ex instanceof CliFailure f) {
-        cmd.getErr().println("grantry: " + f.getMessage());
-        return f.exitCode();
-      }
-      cmd.getErr().println("grantry: " + CliSupport.oneLine(ex));
-      return ex instanceof io.grantry.server.config.ConfigException ? 2 : 1;
-    });
+    cl.setExecutionExceptionHandler(
+        (ex, cmd, parsed) -> {
+          if (ex instanceof CliFailure f) {
+            cmd.getErr().println("grantry: " + f.getMessage());
+            return f.exitCode();
+          }
+          cmd.getErr().println("grantry: " + CliSupport.oneLine(ex));
+          return ex instanceof io.grantry.server.config.ConfigException ? 2 : 1;
+        });
     return cl.execute(args);
   }
 }

@@ -7,17 +7,24 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** The signing keys through the admin API: the ring and its rotation. */
-@Command(name = "keys", mixinStandardHelpOptions = true, description = "Inspect and rotate signing keys (through the admin API).",
+@Command(
+    name = "keys",
+    mixinStandardHelpOptions = true,
+    description = "Inspect and rotate signing keys (through the admin API).",
     subcommands = {KeysCommand.ListKeys.class, KeysCommand.Rotate.class})
 final class KeysCommand {
 
-  @Command(name = "list", mixinStandardHelpOptions = true, description = "The signing keys, newest first, with their state.")
+  @Command(
+      name = "list",
+      mixinStandardHelpOptions = true,
+      description = "The signing keys, newest first, with their state.")
   static final class ListKeys implements Callable<Integer> {
     @Mixin AdminOptions admin;
 
     @Override
     public Integer call() {
-      admin.printPage(admin.api().get("/keys"),
+      admin.printPage(
+          admin.api().get("/keys"),
           new String[] {"KID", "ALG", "STATUS", "PUBLISHED", "CREATED_AT", "RETIRE_AFTER"},
           new String[] {"kid", "alg", "status", "published", "created_at", "retire_after"},
           null);
@@ -25,15 +32,23 @@ final class KeysCommand {
     }
   }
 
-  @Command(name = "rotate", mixinStandardHelpOptions = true,
-      description = "Make a new key of ALG the active one; the previous one stays in the JWKS for the overlap.")
+  @Command(
+      name = "rotate",
+      mixinStandardHelpOptions = true,
+      description =
+          "Make a new key of ALG the active one; the previous one stays in the JWKS for the overlap.")
   static final class Rotate implements Callable<Integer> {
     @Mixin AdminOptions admin;
 
-    @Option(names = "--alg", required = true, description = "ES256 (access tokens) or RS256 (id_tokens).")
+    @Option(
+        names = "--alg",
+        required = true,
+        description = "ES256 (access tokens) or RS256 (id_tokens).")
     String alg;
 
-    @Option(names = "--overlap", paramLabel = "DURATION",
+    @Option(
+        names = "--overlap",
+        paramLabel = "DURATION",
         description = "How long the previous key stays published, e.g. 24h (the default), 7d.")
     String overlap;
 

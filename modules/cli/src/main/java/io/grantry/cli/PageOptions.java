@@ -4,7 +4,10 @@ import picocli.CommandLine.Option;
 
 /** The paging options of the list commands, and the admin API query they stand for. */
 final class PageOptions {
-  @Option(names = "--limit", defaultValue = "50", description = "Page size, 1-200 (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--limit",
+      defaultValue = "50",
+      description = "Page size, 1-200 (default ${DEFAULT-VALUE}).")
   int limit;
 
   @Option(names = "--cursor", description = "Continue after the previous page (its next_cursor).")

@@ -10,18 +10,20 @@ import java.util.function.LongSupplier;
  *
  * <p>On a terminal ({@code System.console()} present and {@code TERM} not {@code dumb}) it is one
  * line redrawn in place with {@code \r}: a bar, the count, events/s and the ETA when the total is
- * known. Anywhere else (a pipe, a log file, CI) a redrawn line would be a mess of carriage
- * returns, so it prints a plain line every few seconds instead, and a summary at the end only when
- * the work took that long. Rate and ETA are averaged over the whole run: steadier than a window,
- * and replay speed does not change much within a run.
+ * known. Anywhere else (a pipe, a log file, CI) a redrawn line would be a mess of carriage returns,
+ * so it prints a plain line every few seconds instead, and a summary at the end only when the work
+ * took that long. Rate and ETA are averaged over the whole run: steadier than a window, and replay
+ * speed does not change much within a run.
  *
  * <p>Not thread-safe: one worker reports. The clock is injected so the formatting is testable.
  */
 public final class Progress {
   /** How often a plain line is printed off a terminal (tests shorten it). */
   static volatile long plainEveryNanos = 5_000_000_000L;
+
   /** How often the terminal line is redrawn. */
   static final long TERMINAL_EVERY_NANOS = 200_000_000L;
+
   private static final int BAR = 24;
 
   private final String verb;
@@ -36,14 +38,15 @@ public final class Progress {
   private int drawn;
 
   /**
-   * @param verb     what is being done, past tense ("verified", "exported", "replayed")
-   * @param total    how many events there will be, or 0 or less when unknown
-   * @param out      where to write (standard error in the commands)
+   * @param verb what is being done, past tense ("verified", "exported", "replayed")
+   * @param total how many events there will be, or 0 or less when unknown
+   * @param out where to write (standard error in the commands)
    * @param terminal whether {@code out} is a terminal that understands {@code \r}
-   * @param nanos    a monotonic clock in nanoseconds ({@code System::nanoTime})
-   * @param every    how many nanoseconds at least between two lines
+   * @param nanos a monotonic clock in nanoseconds ({@code System::nanoTime})
+   * @param every how many nanoseconds at least between two lines
    */
-  public Progress(String verb, long total, PrintStream out, boolean terminal, LongSupplier nanos, long every) {
+  public Progress(
+      String verb, long total, PrintStream out, boolean terminal, LongSupplier nanos, long every) {
     this.verb = verb;
     this.total = Math.max(0, total);
     this.out = out;
@@ -57,7 +60,12 @@ public final class Progress {
   /** Progress on standard error, in place on a terminal, plain lines every 5 s otherwise. */
   public static Progress start(String verb, long total) {
     boolean terminal = onTerminal();
-    return new Progress(verb, total, System.err, terminal, System::nanoTime,
+    return new Progress(
+        verb,
+        total,
+        System.err,
+        terminal,
+        System::nanoTime,
         terminal ? TERMINAL_EVERY_NANOS : plainEveryNanos);
   }
 
@@ -86,7 +94,10 @@ public final class Progress {
     }
   }
 
-  /** The work is finished: the summary line (off a terminal only when the work was long enough to report on). */
+  /**
+   * The work is finished: the summary line (off a terminal only when the work was long enough to
+   * report on).
+   */
   public void done() {
     long now = nanos.getAsLong();
     if (terminal || now - started >= every) {
@@ -123,13 +134,16 @@ public final class Progress {
     return Math.max(0, total - count) / r;
   }
 
-  /** {@code verified [#####-------]  42%  4,200/10,000 events  1,234 events/s  ETA 0:05}. */
+  /** {@code verified [#####-------] 42% 4,200/10,000 events 1,234 events/s ETA 0:05}. */
   String terminalLine(long now) {
     StringBuilder b = new StringBuilder(verb).append(' ');
     if (total > 0) {
       double fraction = Math.min(1, count / (double) total);
       int filled = (int) Math.floor(fraction * BAR);
-      b.append('[').append("#".repeat(filled)).append("-".repeat(BAR - filled)).append("] ")
+      b.append('[')
+          .append("#".repeat(filled))
+          .append("-".repeat(BAR - filled))
+          .append("] ")
           .append(String.format(Locale.ROOT, "%3d%%  ", (int) Math.floor(fraction * 100)))
           .append(String.format(Locale.ROOT, "%,d/%,d events  ", count, total));
     } else {
@@ -146,8 +160,13 @@ public final class Progress {
   String plainLine(long now) {
     StringBuilder b = new StringBuilder(verb).append(' ');
     if (total > 0) {
-      b.append(String.format(Locale.ROOT, "%,d of %,d events (%d%%), ", count, total,
-          (int) Math.floor(Math.min(1, count / (double) total) * 100)));
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "%,d of %,d events (%d%%), ",
+              count,
+              total,
+              (int) Math.floor(Math.min(1, count / (double) total) * 100)));
     } else {
       b.append(String.format(Locale.ROOT, "%,d events, ", count));
     }
@@ -161,13 +180,21 @@ public final class Progress {
   /** {@code verified 10,000 events in 8.1 s (1,234 events/s)}. */
   String summary(long now) {
     double secs = Math.max(0, (now - started) / 1e9);
-    return String.format(Locale.ROOT, "%s %,d events in %.1f s (%s events/s)", verb, count, secs,
+    return String.format(
+        Locale.ROOT,
+        "%s %,d events in %.1f s (%s events/s)",
+        verb,
+        count,
+        secs,
         formatRate(rate(now)));
   }
 
-  /** Whole events per second with grouping; one decimal below 10 so that a slow start is not "0". */
+  /**
+   * Whole events per second with grouping; one decimal below 10 so that a slow start is not "0".
+   */
   static String formatRate(double perSecond) {
-    return perSecond < 10 ? String.format(Locale.ROOT, "%.1f", perSecond)
+    return perSecond < 10
+        ? String.format(Locale.ROOT, "%.1f", perSecond)
         : String.format(Locale.ROOT, "%,.0f", perSecond);
   }
 

@@ -11,8 +11,11 @@ import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 
 /** Runs the server until the process is told to stop (SIGTERM or Ctrl-C), then stops it cleanly. */
-@Command(name = "serve", mixinStandardHelpOptions = true,
-    description = "Run the authorization server (the default command). Settings come from GRANTRY_* environment variables.")
+@Command(
+    name = "serve",
+    mixinStandardHelpOptions = true,
+    description =
+        "Run the authorization server (the default command). Settings come from GRANTRY_* environment variables.")
 final class ServeCommand implements Callable<Integer> {
 
   @Override
@@ -33,24 +36,37 @@ final class ServeCommand implements Callable<Integer> {
       CliSupport.await(vertx.close());
       return 1;
     }
-    System.out.println("Grantry is serving " + config.issuer() + " on " + config.httpHost() + ":" + config.httpPort()
-        + " (" + server.database().describe() + ")");
+    System.out.println(
+        "Grantry is serving "
+            + config.issuer()
+            + " on "
+            + config.httpHost()
+            + ":"
+            + config.httpPort()
+            + " ("
+            + server.database().describe()
+            + ")");
     System.out.println("  health:   " + config.issuer() + "/health/ready");
     System.out.println("  metrics:  " + config.issuer() + "/metrics");
-    System.out.println("  admin:    " + config.issuer() + "/admin (OpenAPI at /admin/openapi.json)");
+    System.out.println(
+        "  admin:    " + config.issuer() + "/admin (OpenAPI at /admin/openapi.json)");
     // Development mode only: demo credentials for this terminal (never logged).
     server.devNotes().forEach(System.out::println);
     CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      try {
-        CliSupport.await(server.stop());
-        CliSupport.await(vertx.close());
-      } catch (Exception e) {
-        System.err.println("grantry: while stopping: " + CliSupport.oneLine(e));
-      } finally {
-        stopped.countDown();
-      }
-    }, "grantry-shutdown"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  try {
+                    CliSupport.await(server.stop());
+                    CliSupport.await(vertx.close());
+                  } catch (Exception e) {
+                    System.err.println("grantry: while stopping: " + CliSupport.oneLine(e));
+                  } finally {
+                    stopped.countDown();
+                  }
+                },
+                "grantry-shutdown"));
     stopped.await();
     return 0;
   }

@@ -9,25 +9,37 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * Users through the admin API. A password is never an argument (it would show in the process
- * list and the shell history): it is typed at the terminal, read from standard input, or generated.
+ * Users through the admin API. A password is never an argument (it would show in the process list
+ * and the shell history): it is typed at the terminal, read from standard input, or generated.
  */
-@Command(name = "users", mixinStandardHelpOptions = true, description = "Manage users (through the admin API).",
-    subcommands = {UsersCommand.Create.class, UsersCommand.ListUsers.class, UsersCommand.Disable.class,
-        UsersCommand.SetPassword.class})
+@Command(
+    name = "users",
+    mixinStandardHelpOptions = true,
+    description = "Manage users (through the admin API).",
+    subcommands = {
+      UsersCommand.Create.class,
+      UsersCommand.ListUsers.class,
+      UsersCommand.Disable.class,
+      UsersCommand.SetPassword.class
+    })
 final class UsersCommand {
 
   /** Where a new password comes from. */
   static final class PasswordSource {
-    @Option(names = "--password-stdin", description = "Read the password from the first line of standard input.")
+    @Option(
+        names = "--password-stdin",
+        description = "Read the password from the first line of standard input.")
     boolean stdin;
 
     @Option(names = "--generate-password", description = "Generate a password and print it once.")
     boolean generate;
   }
 
-  @Command(name = "create", mixinStandardHelpOptions = true,
-      description = "Register a user (the password is asked for unless --password-stdin or --generate-password).")
+  @Command(
+      name = "create",
+      mixinStandardHelpOptions = true,
+      description =
+          "Register a user (the password is asked for unless --password-stdin or --generate-password).")
   static final class Create implements Callable<Integer> {
     @Mixin AdminOptions admin;
     @Mixin PasswordSource source;
@@ -57,7 +69,10 @@ final class UsersCommand {
     }
   }
 
-  @Command(name = "list", mixinStandardHelpOptions = true, description = "List users, ordered by username.")
+  @Command(
+      name = "list",
+      mixinStandardHelpOptions = true,
+      description = "List users, ordered by username.")
   static final class ListUsers implements Callable<Integer> {
     @Mixin AdminOptions admin;
 
@@ -66,7 +81,8 @@ final class UsersCommand {
     @Override
     public Integer call() {
       String query = page.query();
-      admin.printPage(admin.api().get("/users" + query),
+      admin.printPage(
+          admin.api().get("/users" + query),
           new String[] {"USER_ID", "USERNAME", "EMAIL", "NAME", "DISABLED"},
           new String[] {"user_id", "username", "email", "name", "disabled"},
           "grantry users list --limit " + page.limit);
@@ -74,7 +90,10 @@ final class UsersCommand {
     }
   }
 
-  @Command(name = "disable", mixinStandardHelpOptions = true, description = "Disable a user: they can no longer sign in.")
+  @Command(
+      name = "disable",
+      mixinStandardHelpOptions = true,
+      description = "Disable a user: they can no longer sign in.")
   static final class Disable implements Callable<Integer> {
     @Mixin AdminOptions admin;
 
@@ -84,18 +103,27 @@ final class UsersCommand {
     @Override
     public Integer call() {
       AdminApi api = admin.api();
-      JsonObject disabled = api.post("/users/" + AdminApi.segment(userId(api, user)) + "/disable", null);
+      JsonObject disabled =
+          api.post("/users/" + AdminApi.segment(userId(api, user)) + "/disable", null);
       if (admin.json) {
         admin.printObject(disabled);
       } else {
-        System.out.println("User " + disabled.getString("username") + " (" + disabled.getString("user_id") + ") is disabled.");
+        System.out.println(
+            "User "
+                + disabled.getString("username")
+                + " ("
+                + disabled.getString("user_id")
+                + ") is disabled.");
       }
       return 0;
     }
   }
 
-  @Command(name = "set-password", mixinStandardHelpOptions = true,
-      description = "Set a user's password (asked for unless --password-stdin or --generate-password).")
+  @Command(
+      name = "set-password",
+      mixinStandardHelpOptions = true,
+      description =
+          "Set a user's password (asked for unless --password-stdin or --generate-password).")
   static final class SetPassword implements Callable<Integer> {
     @Mixin AdminOptions admin;
     @Mixin PasswordSource source;
@@ -107,8 +135,10 @@ final class UsersCommand {
     public Integer call() {
       String password = AdminOptions.password(source.stdin, source.generate);
       AdminApi api = admin.api();
-      JsonObject updated = api.put("/users/" + AdminApi.segment(userId(api, user)) + "/password",
-          new JsonObject().put("password", password));
+      JsonObject updated =
+          api.put(
+              "/users/" + AdminApi.segment(userId(api, user)) + "/password",
+              new JsonObject().put("password", password));
       if (admin.json) {
         printWithPassword(admin, updated, source.generate ? password : null);
       } else {

@@ -22,7 +22,8 @@ class AdminCliTest {
   @BeforeAll
   static void start() throws Exception {
     server = TestServer.start();
-    CliSupport.env = Map.of("GRANTRY_ADMIN_URL", server.url(""), "GRANTRY_ADMIN_TOKEN", TestServer.ADMIN_TOKEN);
+    CliSupport.env =
+        Map.of("GRANTRY_ADMIN_URL", server.url(""), "GRANTRY_ADMIN_TOKEN", TestServer.ADMIN_TOKEN);
   }
 
   @AfterAll
@@ -63,8 +64,8 @@ class AdminCliTest {
   }
 
   /**
-   * What the command printed. The server runs in this JVM and its log lines go to the same
-   * console streams; a real CLI talks to another process.
+   * What the command printed. The server runs in this JVM and its log lines go to the same console
+   * streams; a real CLI talks to another process.
    */
   private static String withoutLogLines(ByteArrayOutputStream captured) {
     StringBuilder out = new StringBuilder();
@@ -77,23 +78,44 @@ class AdminCliTest {
   }
 
   private static final java.util.regex.Pattern LOG_LINE =
-      java.util.regex.Pattern.compile("\\d\\d:\\d\\d:\\d\\d\\.\\d{3} (TRACE|DEBUG|INFO |WARN |ERROR)");
+      java.util.regex.Pattern.compile(
+          "\\d\\d:\\d\\d:\\d\\d\\.\\d{3} (TRACE|DEBUG|INFO |WARN |ERROR)");
 
   @Test
   void clientsCreateListRotateSecretAndDisable() {
-    Run created = run("clients", "create", "--client-id", "cli-web", "--name", "CLI web",
-        "--redirect-uri", "https://cli.example/cb", "--grant", "authorization_code", "--grant", "refresh_token",
-        "--scope", "openid profile offline_access");
+    Run created =
+        run(
+            "clients",
+            "create",
+            "--client-id",
+            "cli-web",
+            "--name",
+            "CLI web",
+            "--redirect-uri",
+            "https://cli.example/cb",
+            "--grant",
+            "authorization_code",
+            "--grant",
+            "refresh_token",
+            "--scope",
+            "openid profile offline_access");
     assertThat(created.code()).as(created.err()).isZero();
-    assertThat(created.out()).contains("client_id").contains("cli-web").contains("client_secret")
+    assertThat(created.out())
+        .contains("client_id")
+        .contains("cli-web")
+        .contains("client_secret")
         .contains("shown only now");
     String secret = lineValue(created.out(), "client_secret");
     assertThat(secret).hasSizeGreaterThanOrEqualTo(43);
 
     Run list = run("clients", "list");
     assertThat(list.code()).as(list.err()).isZero();
-    assertThat(list.out()).startsWith("CLIENT_ID").contains("cli-web").contains("CLI web")
-        .contains("authorization_code refresh_token").doesNotContain(secret);
+    assertThat(list.out())
+        .startsWith("CLIENT_ID")
+        .contains("cli-web")
+        .contains("CLI web")
+        .contains("authorization_code refresh_token")
+        .doesNotContain(secret);
 
     Run shown = run("clients", "show", "cli-web", "--json");
     assertThat(shown.code()).isZero();
@@ -119,15 +141,41 @@ class AdminCliTest {
 
   @Test
   void aPublicClientHasNoSecretAndErrorsAreOneLine() {
-    Run pub = run("clients", "create", "--client-id", "cli-native", "--name", "Native", "--public",
-        "--redirect-uri", "http://127.0.0.1/callback", "--json");
+    Run pub =
+        run(
+            "clients",
+            "create",
+            "--client-id",
+            "cli-native",
+            "--name",
+            "Native",
+            "--public",
+            "--redirect-uri",
+            "http://127.0.0.1/callback",
+            "--json");
     assertThat(pub.code()).as(pub.err()).isZero();
     assertThat(pub.json().getString("token_endpoint_auth_method")).isEqualTo("none");
     assertThat(pub.json().containsKey("client_secret")).isFalse();
 
-    // The per-client access token choices: set at registration, shown by show (default jwt / ES256).
-    Run svc = run("clients", "create", "--client-id", "cli-svc", "--name", "Service", "--grant", "client_credentials",
-        "--scope", "api", "--access-token-format", "opaque", "--access-token-signing-alg", "RS256", "--json");
+    // The per-client access token choices: set at registration, shown by show (default jwt /
+    // ES256).
+    Run svc =
+        run(
+            "clients",
+            "create",
+            "--client-id",
+            "cli-svc",
+            "--name",
+            "Service",
+            "--grant",
+            "client_credentials",
+            "--scope",
+            "api",
+            "--access-token-format",
+            "opaque",
+            "--access-token-signing-alg",
+            "RS256",
+            "--json");
     assertThat(svc.code()).as(svc.err()).isZero();
     Run svcShown = run("clients", "show", "cli-svc");
     assertThat(lineValue(svcShown.out(), "access_token_format")).isEqualTo("opaque");
@@ -135,17 +183,36 @@ class AdminCliTest {
     Run pubShown = run("clients", "show", "cli-native", "--json");
     assertThat(pubShown.json().getString("access_token_format")).isEqualTo("jwt");
     assertThat(pubShown.json().getString("access_token_signing_alg")).isEqualTo("ES256");
-    Run badFormat = run("clients", "create", "--name", "Bad format", "--grant", "client_credentials",
-        "--access-token-format", "paper");
+    Run badFormat =
+        run(
+            "clients",
+            "create",
+            "--name",
+            "Bad format",
+            "--grant",
+            "client_credentials",
+            "--access-token-format",
+            "paper");
     assertThat(badFormat.code()).isEqualTo(1);
     assertThat(badFormat.err()).contains("access_token_format");
 
     Run bad = run("clients", "create", "--name", "Bad", "--redirect-uri", "http://evil.example/cb");
     assertThat(bad.code()).isEqualTo(1);
-    assertThat(bad.err().strip()).startsWith("grantry: redirect URI 'http://evil.example/cb' must use https").doesNotContain("\n");
+    assertThat(bad.err().strip())
+        .startsWith("grantry: redirect URI 'http://evil.example/cb' must use https")
+        .doesNotContain("\n");
 
-    Run duplicate = run("clients", "create", "--client-id", "cli-native", "--name", "Again", "--public",
-        "--redirect-uri", "http://127.0.0.1/callback");
+    Run duplicate =
+        run(
+            "clients",
+            "create",
+            "--client-id",
+            "cli-native",
+            "--name",
+            "Again",
+            "--public",
+            "--redirect-uri",
+            "http://127.0.0.1/callback");
     assertThat(duplicate.code()).isEqualTo(1);
     assertThat(duplicate.err()).contains("already exists");
 
@@ -156,10 +223,20 @@ class AdminCliTest {
 
   @Test
   void usersCreateListSetPasswordAndDisable() {
-    Run created = runWithInput("first password 1\n", "users", "create", "Olivia", "--email", "olivia@example.com",
-        "--password-stdin");
+    Run created =
+        runWithInput(
+            "first password 1\n",
+            "users",
+            "create",
+            "Olivia",
+            "--email",
+            "olivia@example.com",
+            "--password-stdin");
     assertThat(created.code()).as(created.err()).isZero();
-    assertThat(created.out()).contains("Olivia").contains("olivia@example.com").doesNotContain("first password");
+    assertThat(created.out())
+        .contains("Olivia")
+        .contains("olivia@example.com")
+        .doesNotContain("first password");
     String userId = lineValue(created.out(), "user_id");
 
     Run generated = run("users", "create", "peggy", "--generate-password", "--json");
@@ -172,26 +249,37 @@ class AdminCliTest {
 
     Run list = run("users", "list");
     assertThat(list.code()).isZero();
-    assertThat(list.out()).startsWith("USER_ID").contains("Olivia").contains(userId).contains("peggy");
+    assertThat(list.out())
+        .startsWith("USER_ID")
+        .contains("Olivia")
+        .contains(userId)
+        .contains("peggy");
 
     Run page = run("users", "list", "--limit", "1", "--json");
     assertThat(page.json().getJsonArray("items")).hasSize(1);
     assertThat(page.json().getString("next_cursor")).isNotNull();
 
-    Run byName = runWithInput("second password 2\n", "users", "set-password", "olivia", "--password-stdin");
+    Run byName =
+        runWithInput("second password 2\n", "users", "set-password", "olivia", "--password-stdin");
     assertThat(byName.code()).as(byName.err()).isZero();
     assertThat(byName.out()).contains("Password of Olivia set");
     Run weak = runWithInput("short\n", "users", "set-password", userId, "--password-stdin");
     assertThat(weak.code()).isEqualTo(1);
-    assertThat(weak.err()).contains("password must be at least 8 characters").doesNotContain("short\n");
+    assertThat(weak.err())
+        .contains("password must be at least 8 characters")
+        .doesNotContain("short\n");
 
     Run disabled = run("users", "disable", userId);
     assertThat(disabled.code()).as(disabled.err()).isZero();
     assertThat(disabled.out()).contains("Olivia").contains("is disabled");
     Run users = run("users", "list", "--json");
     JsonArray items = users.json().getJsonArray("items");
-    JsonObject olivia = items.stream().map(o -> (JsonObject) o).filter(u -> u.getString("user_id").equals(userId))
-        .findFirst().orElseThrow();
+    JsonObject olivia =
+        items.stream()
+            .map(o -> (JsonObject) o)
+            .filter(u -> u.getString("user_id").equals(userId))
+            .findFirst()
+            .orElseThrow();
     assertThat(olivia.getBoolean("disabled")).isTrue();
 
     Run nobody = run("users", "disable", "nobody-at-all");
@@ -206,7 +294,8 @@ class AdminCliTest {
     Run before = run("keys", "list", "--json");
     assertThat(before.code()).as(before.err()).isZero();
     JsonArray keys = before.json().getJsonArray("items");
-    assertThat(keys.stream().map(o -> ((JsonObject) o).getString("alg"))).contains("ES256", "RS256");
+    assertThat(keys.stream().map(o -> ((JsonObject) o).getString("alg")))
+        .contains("ES256", "RS256");
 
     Run table = run("keys", "list");
     assertThat(table.out()).startsWith("KID").contains("active");
@@ -227,7 +316,9 @@ class AdminCliTest {
   void aWrongTokenOrNoServerIsSaidPlainly() {
     Run wrong = run("clients", "list", "--token", "not-the-token");
     assertThat(wrong.code()).isEqualTo(1);
-    assertThat(wrong.err().strip()).isEqualTo("grantry: the admin API refused the token (check --token or GRANTRY_ADMIN_TOKEN)");
+    assertThat(wrong.err().strip())
+        .isEqualTo(
+            "grantry: the admin API refused the token (check --token or GRANTRY_ADMIN_TOKEN)");
 
     Map<String, String> saved = CliSupport.env;
     try {
@@ -251,7 +342,7 @@ class AdminCliTest {
     }
   }
 
-  /** The value of a {@code field  value} line of the human output. */
+  /** The value of a {@code field value} line of the human output. */
   private static String lineValue(String out, String field) {
     for (String line : out.split("\n")) {
       String[] parts = line.strip().split("\\s+", 2);

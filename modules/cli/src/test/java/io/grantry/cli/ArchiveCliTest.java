@@ -49,8 +49,7 @@ class ArchiveCliTest {
   static final String PASSWORD = "correct horse battery";
   static final String SCOPE = "openid offline_access api.read";
 
-  @TempDir
-  static Path dir;
+  @TempDir static Path dir;
 
   static final MutableClock clock = new MutableClock();
   static TestServer server;
@@ -66,8 +65,15 @@ class ArchiveCliTest {
 
   @BeforeAll
   static void archiveOldGrants() throws Exception {
-    server = TestServer.start(Map.of("GRANTRY_CHECKPOINT_INTERVAL_MS", "0", "GRANTRY_PRUNE_INTERVAL_MS", "0"), clock);
-    CliSupport.env = Map.of("GRANTRY_DB_URL", server.db.jdbcUrl().replaceFirst("^jdbc:", ""), "GRANTRY_DB_USER", "postgres");
+    server =
+        TestServer.start(
+            Map.of("GRANTRY_CHECKPOINT_INTERVAL_MS", "0", "GRANTRY_PRUNE_INTERVAL_MS", "0"), clock);
+    CliSupport.env =
+        Map.of(
+            "GRANTRY_DB_URL",
+            server.db.jdbcUrl().replaceFirst("^jdbc:", ""),
+            "GRANTRY_DB_USER",
+            "postgres");
     fx = new OAuthFixtures(server);
     web = fx.confidentialClient("web", CB, SCOPE);
     svc = fx.confidentialClient("svc", CB, "api.read", "client_credentials");
@@ -79,7 +85,9 @@ class ArchiveCliTest {
       archivedGrants.add(grantOfJwt(machineToken()));
     }
     JsonObject revoked = fx.tokens(fx.browser(), "web", web, CB, SCOPE, "alice", PASSWORD);
-    assertThat(fx.postForm("/revoke", "web", web, Map.of("token", revoked.getString("refresh_token"))).statusCode())
+    assertThat(
+            fx.postForm("/revoke", "web", web, Map.of("token", revoked.getString("refresh_token")))
+                .statusCode())
         .isEqualTo(200);
     archivedGrants.add(GrantTokens.grantIdOf(revoked.getString("refresh_token")).orElseThrow());
     JsonObject left = fx.tokens(fx.browser(), "web", web, CB, SCOPE, "alice", PASSWORD);
@@ -104,7 +112,8 @@ class ArchiveCliTest {
     }
     assertThat(archivedEvents).isGreaterThanOrEqualTo(3 + 2 + 3);
 
-    CliTest.Run dry = CliTest.run("audit", "archive", "--older-than", "20", "--out", dir.toString(), "--dry-run");
+    CliTest.Run dry =
+        CliTest.run("audit", "archive", "--older-than", "20", "--out", dir.toString(), "--dry-run");
     assertThat(dry.code()).as(dry.err()).isZero();
     assertThat(dry.out()).contains("Would archive " + archivedEvents + " events of 5 grants");
     assertThat(count("archived_events")).isZero();
@@ -134,9 +143,16 @@ class ArchiveCliTest {
       assertThat(count("access_tokens WHERE grant_id = '" + g + "'")).as(g).isZero();
     }
     assertThat(count("archived_events")).isEqualTo(archivedEvents);
-    assertThat(count("events WHERE stream_id = 'grant:" + lateGrant + "'")).as("after the checkpoint").isOne();
-    assertThat(count("events WHERE stream_id = 'grant:" + GrantTokens.grantIdOf(keptRefresh).orElseThrow() + "'"))
-        .as("alive").isPositive();
+    assertThat(count("events WHERE stream_id = 'grant:" + lateGrant + "'"))
+        .as("after the checkpoint")
+        .isOne();
+    assertThat(
+            count(
+                "events WHERE stream_id = 'grant:"
+                    + GrantTokens.grantIdOf(keptRefresh).orElseThrow()
+                    + "'"))
+        .as("alive")
+        .isPositive();
     Row manifest = server.query("SELECT payload FROM events WHERE stream_id = 'archives'").get(0);
     JsonObject m = manifest.getJsonObject(0);
     assertThat(m.getLong("events")).isEqualTo(archivedEvents);
@@ -145,22 +161,28 @@ class ArchiveCliTest {
     // The file: a header, then the archived events in commit order.
     List<String> lines = Files.readAllLines(archive);
     assertThat(lines).hasSize((int) archivedEvents + 1);
-    assertThat(new JsonObject(lines.get(0)).getString("format")).isEqualTo("grantry-ledger-archive/1");
+    assertThat(new JsonObject(lines.get(0)).getString("format"))
+        .isEqualTo("grantry-ledger-archive/1");
   }
 
   @Test
   @Order(2)
-  void theDatabaseAndTheArchiveVerifyTogetherAndTheDatabaseAloneNamesWhatOnlyTheArchiveHolds() throws Exception {
+  void theDatabaseAndTheArchiveVerifyTogetherAndTheDatabaseAloneNamesWhatOnlyTheArchiveHolds()
+      throws Exception {
     CliTest.Run with = CliTest.run("audit", "verify", "--archives", dir.toString());
     assertThat(with.code()).as(with.out() + with.err()).isZero();
-    assertThat(with.out()).startsWith("OK: ")
+    assertThat(with.out())
+        .startsWith("OK: ")
         .contains(archivedEvents + " archived events checked against " + archive);
 
     CliTest.Run without = CliTest.run("audit", "verify");
     assertThat(without.code()).as(without.out() + without.err()).isZero();
-    assertThat(without.out()).contains("OK: ")
-        .containsPattern(archivedEvents + " archived events in [0-9]+ commit-order range\\(s\\) are covered only by"
-            + " their hashes in the signed digest")
+    assertThat(without.out())
+        .contains("OK: ")
+        .containsPattern(
+            archivedEvents
+                + " archived events in [0-9]+ commit-order range\\(s\\) are covered only by"
+                + " their hashes in the signed digest")
         .contains(sha256(Files.readAllBytes(archive)));
     // Every archived position is named in the ranges.
     String ranges = without.out().substring(without.out().lastIndexOf("): ") + 3).trim();
@@ -171,17 +193,24 @@ class ArchiveCliTest {
     assertThat(ex.code()).as(ex.err()).isZero();
     CliTest.Run offline = CliTest.run("audit", "verify", "--file", export.toString());
     assertThat(offline.code()).as(offline.out() + offline.err()).isZero();
-    assertThat(offline.out()).contains(archivedEvents + " archived events were checked by the hashes");
+    assertThat(offline.out())
+        .contains(archivedEvents + " archived events were checked by the hashes");
   }
 
   @Test
   @Order(3)
   void projectionsRebuiltAfterArchivalEqualTheLiveOnesAndTheServerStillAnswers() throws Exception {
-    EventStore store = EventStore.create(server.vertx, server.server.resources().pool(), EventStoreOptions.defaults());
+    EventStore store =
+        EventStore.create(
+            server.vertx, server.server.resources().pool(), EventStoreOptions.defaults());
     try {
       ProjectionRunner runner = new ProjectionRunner(store);
-      for (Projection p : List.of(new TokenStateProjection(), new ClientsProjection(), new UsersProjection(),
-          new ConsentsProjection())) {
+      for (Projection p :
+          List.of(
+              new TokenStateProjection(),
+              new ClientsProjection(),
+              new UsersProjection(),
+              new ConsentsProjection())) {
         TableNames copies = await(runner.createCopies(p, "__replay"));
         await(runner.replay(p, copies, GlobalPosition.START));
         for (String table : p.tables()) {
@@ -196,7 +225,8 @@ class ArchiveCliTest {
     assertThat(archived.statusCode()).as(archived.body()).isEqualTo(400);
     assertThat(new JsonObject(archived.body()).getString("error")).isEqualTo("invalid_grant");
     assertThat(fx.introspect("web", web, leftRefresh).getBoolean("active")).isFalse();
-    assertThat(fx.postForm("/revoke", "web", web, Map.of("token", leftRefresh)).statusCode()).isEqualTo(200);
+    assertThat(fx.postForm("/revoke", "web", web, Map.of("token", leftRefresh)).statusCode())
+        .isEqualTo(200);
     HttpResponse<String> again = fx.refresh("web", web, keptRefresh, null);
     assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
   }
@@ -204,15 +234,24 @@ class ArchiveCliTest {
   @Test
   @Order(4)
   void theEventsTableStaysAppendOnlyOutsideTheArchivalPath() throws Exception {
-    long position = server.query("SELECT position FROM events WHERE stream_id = 'grant:" + lateGrant + "'").get(0).getLong(0);
-    String archiveId = server.query("SELECT payload->>'archive_id' FROM events WHERE stream_id = 'archives'").get(0)
-        .getString(0);
+    long position =
+        server
+            .query("SELECT position FROM events WHERE stream_id = 'grant:" + lateGrant + "'")
+            .get(0)
+            .getLong(0);
+    String archiveId =
+        server
+            .query("SELECT payload->>'archive_id' FROM events WHERE stream_id = 'archives'")
+            .get(0)
+            .getString(0);
     for (String setting : new String[] {null, "no-such-archive", archiveId}) {
       SqlConnection c = await(server.server.resources().pool().getConnection());
       try {
         await(c.query("BEGIN").execute());
         if (setting != null) {
-          await(c.preparedQuery("SELECT set_config('grantry.archive_id', $1, true)").execute(io.vertx.sqlclient.Tuple.of(setting)));
+          await(
+              c.preparedQuery("SELECT set_config('grantry.archive_id', $1, true)")
+                  .execute(io.vertx.sqlclient.Tuple.of(setting)));
         }
         Throwable refused = null;
         try {
@@ -220,7 +259,10 @@ class ArchiveCliTest {
         } catch (Exception e) {
           refused = e;
         }
-        assertThat(refused).as("archive " + setting).isNotNull().hasMessageContaining("append-only");
+        assertThat(refused)
+            .as("archive " + setting)
+            .isNotNull()
+            .hasMessageContaining("append-only");
         await(c.query("ROLLBACK").execute());
       } finally {
         await(c.close());
@@ -229,7 +271,8 @@ class ArchiveCliTest {
     assertThat(count("events WHERE position = " + position)).isOne();
     Throwable refused = null;
     try {
-      server.query("DELETE FROM archived_events WHERE position = (SELECT min(position) FROM archived_events)");
+      server.query(
+          "DELETE FROM archived_events WHERE position = (SELECT min(position) FROM archived_events)");
     } catch (Exception e) {
       refused = e;
     }
@@ -245,7 +288,12 @@ class ArchiveCliTest {
       // Edited: a scope widened in the third event.
       JsonObject third = new JsonObject(lines.get(3));
       List<String> edited = new ArrayList<>(lines);
-      edited.set(3, lines.get(3).replace("\"api.read\"", "\"api.read api.write\"").replace("api.read\"", "api.write\""));
+      edited.set(
+          3,
+          lines
+              .get(3)
+              .replace("\"api.read\"", "\"api.read api.write\"")
+              .replace("api.read\"", "api.write\""));
       assertThat(edited.get(3)).isNotEqualTo(lines.get(3));
       expectFailure(edited, "FAILED at " + third.getString("commit_order") + ": edited");
 
@@ -258,21 +306,28 @@ class ArchiveCliTest {
       // Inserted: a forged event after the last one.
       JsonObject last = new JsonObject(lines.get(lines.size() - 1));
       long forgedPosition = last.getLong("position") + 1_000_000;
-      JsonObject forged = last.copy().put("position", forgedPosition).put("event_id", java.util.UUID.randomUUID().toString())
-          .put("commit_order", last.getLong("txid") + ":" + forgedPosition);
+      JsonObject forged =
+          last.copy()
+              .put("position", forgedPosition)
+              .put("event_id", java.util.UUID.randomUUID().toString())
+              .put("commit_order", last.getLong("txid") + ":" + forgedPosition);
       List<String> inserted = new ArrayList<>(lines);
       inserted.add(forged.encode());
-      expectFailure(inserted, "FAILED at " + last.getLong("txid") + ":" + forgedPosition + ": inserted");
+      expectFailure(
+          inserted, "FAILED at " + last.getLong("txid") + ":" + forgedPosition + ": inserted");
 
       // Reordered: two lines swapped.
       List<String> swapped = new ArrayList<>(lines);
       swapped.set(1, lines.get(2));
       swapped.set(2, lines.get(1));
-      expectFailure(swapped, "FAILED at " + new JsonObject(lines.get(1)).getString("commit_order") + ": reordered");
+      expectFailure(
+          swapped,
+          "FAILED at " + new JsonObject(lines.get(1)).getString("commit_order") + ": reordered");
 
       // The header changed, every event intact: the file's SHA-256 no longer matches the manifest.
       List<String> header = new ArrayList<>(lines);
-      header.set(0, new JsonObject(lines.get(0)).put("created_at", "2000-01-01T00:00:00Z").encode());
+      header.set(
+          0, new JsonObject(lines.get(0)).put("created_at", "2000-01-01T00:00:00Z").encode());
       expectFailure(header, "the file was altered");
     } finally {
       Files.write(archive, original);
@@ -291,18 +346,24 @@ class ArchiveCliTest {
     await(server.server.checkpoints().checkpointer().checkpoint());
     CliTest.Run with = CliTest.run("audit", "verify", "--archives", dir.toString());
     assertThat(with.code()).as(with.out() + with.err()).isZero();
-    assertThat(with.out()).contains(archivedEvents + " archived events checked against " + archive)
+    assertThat(with.out())
+        .contains(archivedEvents + " archived events checked against " + archive)
         .containsPattern("archive [^ ]+: 1 archived events checked against");
-    CliTest.Run nothing = CliTest.run("audit", "archive", "--older-than", "20", "--out", dir.toString());
+    CliTest.Run nothing =
+        CliTest.run("audit", "archive", "--older-than", "20", "--out", dir.toString());
     assertThat(nothing.out()).contains("Nothing to archive");
   }
 
   @Test
   @Order(7)
   void aStubRemovedOrEditedInTheDatabaseFailsVerificationEvenWithoutTheArchive() throws Exception {
-    Row first = server.query("SELECT txid, position FROM archived_events ORDER BY txid, position LIMIT 1").get(0);
+    Row first =
+        server
+            .query("SELECT txid, position FROM archived_events ORDER BY txid, position LIMIT 1")
+            .get(0);
     String at = first.getLong(0) + ":" + first.getLong(1);
-    asSuperuser("UPDATE archived_events SET hash = sha256(hash) WHERE position = " + first.getLong(1));
+    asSuperuser(
+        "UPDATE archived_events SET hash = sha256(hash) WHERE position = " + first.getLong(1));
     CliTest.Run edited = CliTest.run("audit", "verify");
     assertThat(edited.code()).as(edited.out()).isEqualTo(AuditCommand.TAMPERED);
     CliTest.Run editedWith = CliTest.run("audit", "verify", "--archives", dir.toString());
@@ -325,20 +386,32 @@ class ArchiveCliTest {
   }
 
   private static void asSuperuser(String sql) throws Exception {
-    await(server.server.resources().pool().withConnection(c -> c.query("SET session_replication_role = replica").execute()
-        .compose(v -> c.query(sql).execute())
-        .compose(v -> c.query("SET session_replication_role = origin").execute())));
+    await(
+        server
+            .server
+            .resources()
+            .pool()
+            .withConnection(
+                c ->
+                    c.query("SET session_replication_role = replica")
+                        .execute()
+                        .compose(v -> c.query(sql).execute())
+                        .compose(v -> c.query("SET session_replication_role = origin").execute())));
   }
 
   private static String machineToken() {
-    HttpResponse<String> r = fx.token("svc", svc, Map.of("grant_type", "client_credentials", "scope", "api.read"));
+    HttpResponse<String> r =
+        fx.token("svc", svc, Map.of("grant_type", "client_credentials", "scope", "api.read"));
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     return new JsonObject(r.body()).getString("access_token");
   }
 
   private static String grantOfJwt(String jwt) throws Exception {
     String jti = OAuthFixtures.claims(jwt).getString("jti");
-    return server.query("SELECT grant_id FROM access_tokens WHERE jti = $1", jti).get(0).getString(0);
+    return server
+        .query("SELECT grant_id FROM access_tokens WHERE jti = $1", jti)
+        .get(0)
+        .getString(0);
   }
 
   private static long count(String from) throws Exception {

@@ -43,13 +43,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Tamper evidence end to end: a ledger with signed checkpoints in a real database, tampered with
- * as a superuser (the append-only trigger is bypassed with session_replication_role = replica),
- * then {@code grantry audit verify} over the database and over an export file.
+ * Tamper evidence end to end: a ledger with signed checkpoints in a real database, tampered with as
+ * a superuser (the append-only trigger is bypassed with session_replication_role = replica), then
+ * {@code grantry audit verify} over the database and over an export file.
  */
 class AuditCliTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   TestDatabase db;
   Vertx vertx;
@@ -57,25 +56,43 @@ class AuditCliTest {
   EventStore store;
   SigningKeys.GeneratedKey key;
   Path jwksFile;
+
   /** Commit-order positions of interest, filled by {@link #seed()}. */
   RecordedEvent cp1Event;
+
   RecordedEvent firstOfPhase2;
   RecordedEvent secondOfPhase2;
 
   @BeforeEach
   void seed() throws Exception {
     db = TestDatabase.fresh();
-    CliSupport.env = Map.of("GRANTRY_DB_URL", db.jdbcUrl().replaceFirst("^jdbc:", ""), "GRANTRY_DB_USER", "postgres");
+    CliSupport.env =
+        Map.of(
+            "GRANTRY_DB_URL",
+            db.jdbcUrl().replaceFirst("^jdbc:", ""),
+            "GRANTRY_DB_USER",
+            "postgres");
     vertx = Vertx.vertx();
     pool = PgBuilder.pool().connectingTo(db.connectOptions()).using(vertx).build();
     store = EventStore.create(vertx, pool, EventStoreOptions.defaults());
     key = SigningKeys.generate(SigningAlgorithm.ES256);
     jwksFile = dir.resolve("jwks.json");
-    Files.writeString(jwksFile, new JsonObject().put("keys", new JsonArray().add(key.publicJwk())).encode());
+    Files.writeString(
+        jwksFile, new JsonObject().put("keys", new JsonArray().add(key.publicJwk())).encode());
     // The key is published in the ledger the way the server publishes its keys.
-    await(store.append("keys", ExpectedVersion.ANY, NewEvent.of(SigningKeyGenerated.TYPE, new JsonObject()
-        .put("kid", key.kid()).put("alg", "ES256").put("use", "sig").put("public_jwk", key.publicJwk())
-        .put("encrypted_private_key", "not-needed-here").put("created_at", Instant.now().toString()))));
+    await(
+        store.append(
+            "keys",
+            ExpectedVersion.ANY,
+            NewEvent.of(
+                SigningKeyGenerated.TYPE,
+                new JsonObject()
+                    .put("kid", key.kid())
+                    .put("alg", "ES256")
+                    .put("use", "sig")
+                    .put("public_jwk", key.publicJwk())
+                    .put("encrypted_private_key", "not-needed-here")
+                    .put("created_at", Instant.now().toString()))));
     // Phase 1: stream d (one event), streams a, b, c interleaved; c and d get no more events.
     append("d", 1);
     for (int i = 1; i <= 3; i++) {
@@ -108,7 +125,8 @@ class AuditCliTest {
   void aCleanLedgerVerifiesWithThePinnedKeysAndWithTheKeysInTheLedger() {
     CliTest.Run pinned = CliTest.run("audit", "verify", "--jwks", jwksFile.toString());
     assertThat(pinned.code()).as(pinned.err()).isZero();
-    assertThat(pinned.out()).contains("OK: 19 events in 6 streams, 3 signed checkpoints verified")
+    assertThat(pinned.out())
+        .contains("OK: 19 events in 6 streams, 3 signed checkpoints verified")
         .contains("the last 1 events are not covered");
 
     CliTest.Run learned = CliTest.run("audit", "verify");
@@ -129,7 +147,8 @@ class AuditCliTest {
     try {
       CliTest.Run r = CliTest.run("audit", "verify", "--jwks", jwksFile.toString());
       assertThat(r.code()).as(r.err()).isZero();
-      assertThat(r.err()).containsPattern("(?m)^verified 19 events in [0-9.]+ s \\([0-9,]+ events/s\\)$")
+      assertThat(r.err())
+          .containsPattern("(?m)^verified 19 events in [0-9.]+ s \\([0-9,]+ events/s\\)$")
           .doesNotContain("\r");
     } finally {
       Progress.plainEveryNanos = 5_000_000_000L;
@@ -141,26 +160,37 @@ class AuditCliTest {
   @Test
   void anEditedPayloadIsNamed() throws Exception {
     RecordedEvent b2 = await(store.readStream("b")).get(1);
-    tamper(c -> c.preparedQuery("UPDATE events SET payload = '{\"n\": 999}' WHERE position = $1")
-        .execute(Tuple.of(b2.position())));
+    tamper(
+        c ->
+            c.preparedQuery("UPDATE events SET payload = '{\"n\": 999}' WHERE position = $1")
+                .execute(Tuple.of(b2.position())));
     assertFails(b2.commitOrder(), "edited", "content of b v2 does not match its hash");
   }
 
   @Test
   void aRemovedEventIsNamedWhereItsStreamHasAGap() throws Exception {
     List<RecordedEvent> a = await(store.readStream("a"));
-    tamper(c -> c.preparedQuery("DELETE FROM events WHERE position = $1").execute(Tuple.of(a.get(1).position())));
+    tamper(
+        c ->
+            c.preparedQuery("DELETE FROM events WHERE position = $1")
+                .execute(Tuple.of(a.get(1).position())));
     assertFails(a.get(2).commitOrder(), "removed", "a v3 follows v1: v2 is missing");
   }
 
   @Test
   void aRemovedLastEventOfAStreamIsFoundByTheSignedCheckpoint() throws Exception {
     RecordedEvent d1 = await(store.readStream("d")).get(0);
-    tamper(c -> c.preparedQuery("DELETE FROM events WHERE position = $1").execute(Tuple.of(d1.position())));
-    // Nothing in stream d shows it (it is gone whole); the first checkpoint counts one event fewer. The damage lies
-    // before the first checkpoint's position, so the first possibly bad event is the ledger's first.
+    tamper(
+        c ->
+            c.preparedQuery("DELETE FROM events WHERE position = $1")
+                .execute(Tuple.of(d1.position())));
+    // Nothing in stream d shows it (it is gone whole); the first checkpoint counts one event fewer.
+    // The damage lies
+    // before the first checkpoint's position, so the first possibly bad event is the ledger's
+    // first.
     RecordedEvent first = await(store.readAll(GlobalPosition.START, 1)).get(0);
-    assertFails(first.commitOrder(), "removed", "1 event(s) fewer than the signed checkpoint counts");
+    assertFails(
+        first.commitOrder(), "removed", "1 event(s) fewer than the signed checkpoint counts");
   }
 
   @Test
@@ -171,14 +201,25 @@ class AuditCliTest {
     JsonObject payload = new JsonObject().put("n", 4).put("forged", true);
     JsonObject metadata = new JsonObject();
     byte[] hash = EventHash.of(c3.hash(), "c", 4, id, "test.happened.v1", at, payload, metadata);
-    // Right after the first checkpoint's event in commit order: same transaction id, a later position.
+    // Right after the first checkpoint's event in commit order: same transaction id, a later
+    // position.
     GlobalPosition forged = new GlobalPosition(cp1Event.txid(), 1_000_000);
-    tamper(c -> c.preparedQuery("INSERT INTO events (position, txid, event_id, stream_id, version, type, payload,"
-            + " metadata, recorded_at, prev_hash, hash) VALUES ($1, $2, $3, 'c', 4, 'test.happened.v1', $4::jsonb,"
-            + " $5::jsonb, $6, $7, $8)")
-        .execute(Tuple.tuple().addLong(forged.position()).addLong(forged.txid()).addUUID(id)
-            .addString(payload.encode()).addString(metadata.encode()).addOffsetDateTime(OffsetDateTime.ofInstant(at,
-                ZoneOffset.UTC)).addBuffer(Buffer.buffer(c3.hash())).addBuffer(Buffer.buffer(hash))));
+    tamper(
+        c ->
+            c.preparedQuery(
+                    "INSERT INTO events (position, txid, event_id, stream_id, version, type, payload,"
+                        + " metadata, recorded_at, prev_hash, hash) VALUES ($1, $2, $3, 'c', 4, 'test.happened.v1', $4::jsonb,"
+                        + " $5::jsonb, $6, $7, $8)")
+                .execute(
+                    Tuple.tuple()
+                        .addLong(forged.position())
+                        .addLong(forged.txid())
+                        .addUUID(id)
+                        .addString(payload.encode())
+                        .addString(metadata.encode())
+                        .addOffsetDateTime(OffsetDateTime.ofInstant(at, ZoneOffset.UTC))
+                        .addBuffer(Buffer.buffer(c3.hash()))
+                        .addBuffer(Buffer.buffer(hash))));
     assertFails(forged, "inserted", "1 event(s) more than the signed checkpoint counts");
   }
 
@@ -186,11 +227,20 @@ class AuditCliTest {
   void twoEventsOfDifferentStreamsSwappedAreFoundByTheSignedCheckpoint() throws Exception {
     GlobalPosition x = firstOfPhase2.commitOrder();
     GlobalPosition y = secondOfPhase2.commitOrder();
-    tamper(c -> c.preparedQuery("UPDATE events SET position = -1 WHERE position = $1").execute(Tuple.of(x.position()))
-        .compose(v -> c.preparedQuery("UPDATE events SET position = $1, txid = $2 WHERE position = $3")
-            .execute(Tuple.of(x.position(), x.txid(), y.position())))
-        .compose(v -> c.preparedQuery("UPDATE events SET position = $1, txid = $2 WHERE position = -1")
-            .execute(Tuple.of(y.position(), y.txid()))));
+    tamper(
+        c ->
+            c.preparedQuery("UPDATE events SET position = -1 WHERE position = $1")
+                .execute(Tuple.of(x.position()))
+                .compose(
+                    v ->
+                        c.preparedQuery(
+                                "UPDATE events SET position = $1, txid = $2 WHERE position = $3")
+                            .execute(Tuple.of(x.position(), x.txid(), y.position())))
+                .compose(
+                    v ->
+                        c.preparedQuery(
+                                "UPDATE events SET position = $1, txid = $2 WHERE position = -1")
+                            .execute(Tuple.of(y.position(), y.txid()))));
     assertFails(x, "reordered", "the digest differs from the signed checkpoint's");
   }
 
@@ -199,11 +249,20 @@ class AuditCliTest {
     List<RecordedEvent> a = await(store.readStream("a"));
     GlobalPosition x = a.get(3).commitOrder();
     GlobalPosition y = a.get(4).commitOrder();
-    tamper(c -> c.preparedQuery("UPDATE events SET position = -1 WHERE position = $1").execute(Tuple.of(x.position()))
-        .compose(v -> c.preparedQuery("UPDATE events SET position = $1, txid = $2 WHERE position = $3")
-            .execute(Tuple.of(x.position(), x.txid(), y.position())))
-        .compose(v -> c.preparedQuery("UPDATE events SET position = $1, txid = $2 WHERE position = -1")
-            .execute(Tuple.of(y.position(), y.txid()))));
+    tamper(
+        c ->
+            c.preparedQuery("UPDATE events SET position = -1 WHERE position = $1")
+                .execute(Tuple.of(x.position()))
+                .compose(
+                    v ->
+                        c.preparedQuery(
+                                "UPDATE events SET position = $1, txid = $2 WHERE position = $3")
+                            .execute(Tuple.of(x.position(), x.txid(), y.position())))
+                .compose(
+                    v ->
+                        c.preparedQuery(
+                                "UPDATE events SET position = $1, txid = $2 WHERE position = -1")
+                            .execute(Tuple.of(y.position(), y.txid()))));
     // a v5 now comes first, a gap after v3; then v4 after v5.
     assertFails(x, "removed", "a v5 follows v3: v4 is missing");
   }
@@ -235,12 +294,15 @@ class AuditCliTest {
     List<String> lines = Files.readAllLines(file);
     assertThat(lines).hasSize(1 + 19);
     JsonObject header = new JsonObject(lines.get(0));
-    assertThat(header.getJsonObject("jwks").getJsonArray("keys").getJsonObject(0).getString("kid")).isEqualTo(key.kid());
-    assertThat(new JsonObject(lines.get(1)).fieldNames()).contains("prev_hash", "hash", "txid", "commit_order");
+    assertThat(header.getJsonObject("jwks").getJsonArray("keys").getJsonObject(0).getString("kid"))
+        .isEqualTo(key.kid());
+    assertThat(new JsonObject(lines.get(1)).fieldNames())
+        .contains("prev_hash", "hash", "txid", "commit_order");
 
     // No database from here on: a URL nothing answers at.
     CliSupport.env = Map.of("GRANTRY_DB_URL", "postgresql://127.0.0.1:1/nothing");
-    CliTest.Run ok = CliTest.run("audit", "verify", "--file", file.toString(), "--jwks", jwksFile.toString());
+    CliTest.Run ok =
+        CliTest.run("audit", "verify", "--file", file.toString(), "--jwks", jwksFile.toString());
     assertThat(ok.code()).as(ok.out() + ok.err()).isZero();
     assertThat(ok.out()).contains("OK: 19 events").contains("3 signed checkpoints verified");
 
@@ -259,24 +321,37 @@ class AuditCliTest {
   @Test
   void aPartialExportStartsAtASignedCheckpointAndVerifiesOffline() throws Exception {
     Path file = dir.resolve("part.jsonl");
-    CliTest.Run export = CliTest.run("audit", "export", "--from", secondOfPhase2.commitOrder().toString(),
-        "--to", secondOfPhase2.commitOrder().toString(), "-o", file.toString());
+    CliTest.Run export =
+        CliTest.run(
+            "audit",
+            "export",
+            "--from",
+            secondOfPhase2.commitOrder().toString(),
+            "--to",
+            secondOfPhase2.commitOrder().toString(),
+            "-o",
+            file.toString());
     assertThat(export.code()).as(export.err()).isZero();
     List<String> lines = Files.readAllLines(file);
     JsonObject header = new JsonObject(lines.get(0));
-    assertThat(header.getJsonObject("anchor").getString("position")).isEqualTo(cp1Event.payload().getString("position"));
+    assertThat(header.getJsonObject("anchor").getString("position"))
+        .isEqualTo(cp1Event.payload().getString("position"));
     // cp1's own event, a v4, b v4.
     assertThat(lines).hasSize(1 + 3);
-    assertThat(new JsonObject(lines.get(3)).getString("commit_order")).isEqualTo(secondOfPhase2.commitOrder().toString());
-    CliTest.Run ok = CliTest.run("audit", "verify", "--file", file.toString(), "--jwks", jwksFile.toString());
+    assertThat(new JsonObject(lines.get(3)).getString("commit_order"))
+        .isEqualTo(secondOfPhase2.commitOrder().toString());
+    CliTest.Run ok =
+        CliTest.run("audit", "verify", "--file", file.toString(), "--jwks", jwksFile.toString());
     assertThat(ok.code()).as(ok.out() + ok.err()).isZero();
     assertThat(ok.out()).contains("OK: 3 events");
 
     // An anchor signed by a stranger is refused.
     SigningKeys.GeneratedKey stranger = SigningKeys.generate(SigningAlgorithm.ES256);
     Path other = dir.resolve("stranger.json");
-    Files.writeString(other, new JsonObject().put("keys", new JsonArray().add(stranger.publicJwk())).encode());
-    CliTest.Run refused = CliTest.run("audit", "verify", "--file", file.toString(), "--jwks", other.toString());
+    Files.writeString(
+        other, new JsonObject().put("keys", new JsonArray().add(stranger.publicJwk())).encode());
+    CliTest.Run refused =
+        CliTest.run("audit", "verify", "--file", file.toString(), "--jwks", other.toString());
     assertThat(refused.code()).isEqualTo(AuditCommand.TAMPERED);
     assertThat(refused.out()).contains("bad signature").contains("anchor");
   }
@@ -291,8 +366,13 @@ class AuditCliTest {
   }
 
   private RecordedEvent append(String stream, int n) throws Exception {
-    return await(store.append(stream, ExpectedVersion.ANY, NewEvent.of("test.happened.v1", new JsonObject().put("n", n))))
-        .events().get(0);
+    return await(
+            store.append(
+                stream,
+                ExpectedVersion.ANY,
+                NewEvent.of("test.happened.v1", new JsonObject().put("n", n))))
+        .events()
+        .get(0);
   }
 
   private Checkpointer checkpointer(SigningKeys.GeneratedKey k) {
@@ -309,9 +389,13 @@ class AuditCliTest {
   }
 
   private void tamper(Function<SqlConnection, Future<?>> sql) throws Exception {
-    await(pool.withConnection(c -> c.query("SET session_replication_role = replica").execute()
-        .compose(v -> sql.apply(c))
-        .compose(v -> c.query("SET session_replication_role = origin").execute())));
+    await(
+        pool.withConnection(
+            c ->
+                c.query("SET session_replication_role = replica")
+                    .execute()
+                    .compose(v -> sql.apply(c))
+                    .compose(v -> c.query("SET session_replication_role = origin").execute())));
   }
 
   private static <T> T await(Future<T> f) throws Exception {

@@ -35,15 +35,29 @@ class AuditHistoryCliTest {
     OAuthFixtures fx = new OAuthFixtures(server);
     String secret = fx.confidentialClient("cli-app", CB, "openid profile offline_access");
     userId = fx.user("dora", "correct horse battery");
-    JsonObject t = fx.tokens(fx.browser(), "cli-app", secret, CB, "openid offline_access", "dora",
-        "correct horse battery");
+    JsonObject t =
+        fx.tokens(
+            fx.browser(),
+            "cli-app",
+            secret,
+            CB,
+            "openid offline_access",
+            "dora",
+            "correct horse battery");
     refreshToken = t.getString("refresh_token");
     grantId = GrantTokens.grantIdOf(refreshToken).orElseThrow();
     JsonObject t2 = new JsonObject(fx.refresh("cli-app", secret, refreshToken, null).body());
-    assertThat(fx.postForm("/revoke", "cli-app", secret, Map.of("token", t2.getString("refresh_token"))).statusCode())
+    assertThat(
+            fx.postForm(
+                    "/revoke", "cli-app", secret, Map.of("token", t2.getString("refresh_token")))
+                .statusCode())
         .isEqualTo(200);
-    CliSupport.env = Map.of("GRANTRY_DB_URL", server.db.jdbcUrl().replaceFirst("^jdbc:", ""), "GRANTRY_DB_USER",
-        "postgres");
+    CliSupport.env =
+        Map.of(
+            "GRANTRY_DB_URL",
+            server.db.jdbcUrl().replaceFirst("^jdbc:", ""),
+            "GRANTRY_DB_USER",
+            "postgres");
   }
 
   @AfterAll
@@ -59,14 +73,24 @@ class AuditHistoryCliTest {
     JsonObject cli = new JsonObject(r.out().trim());
     JsonObject api = admin.get("/admin/audit/grants/" + grantId).json();
     assertThat(cli).isEqualTo(api);
-    assertThat(types(cli.getJsonArray("items"))).containsExactly("grant.authorization_code_issued.v1",
-        "grant.authorization_code_redeemed.v1", "grant.refresh_token_rotated.v1", "grant.revoked.v1");
+    assertThat(types(cli.getJsonArray("items")))
+        .containsExactly(
+            "grant.authorization_code_issued.v1",
+            "grant.authorization_code_redeemed.v1",
+            "grant.refresh_token_rotated.v1",
+            "grant.revoked.v1");
     assertThat(r.out()).doesNotContain(GrantTokens.secretOf(refreshToken).orElseThrow());
 
     CliTest.Run table = CliTest.run("audit", "history", "--user", userId);
     assertThat(table.code()).as(table.err()).isZero();
-    assertThat(table.out()).contains("COMMIT_ORDER", "user.registered.v1", "consent.granted.v1", "grant.revoked.v1",
-        "client:cli-app", "user:" + userId);
+    assertThat(table.out())
+        .contains(
+            "COMMIT_ORDER",
+            "user.registered.v1",
+            "consent.granted.v1",
+            "grant.revoked.v1",
+            "client:cli-app",
+            "user:" + userId);
   }
 
   @Test
@@ -75,8 +99,19 @@ class AuditHistoryCliTest {
     String cursor = null;
     int pages = 0;
     do {
-      CliTest.Run r = cursor == null ? CliTest.run("audit", "history", "--client", "cli-app", "--limit", "2", "--json")
-          : CliTest.run("audit", "history", "--client", "cli-app", "--limit", "2", "--cursor", cursor, "--json");
+      CliTest.Run r =
+          cursor == null
+              ? CliTest.run("audit", "history", "--client", "cli-app", "--limit", "2", "--json")
+              : CliTest.run(
+                  "audit",
+                  "history",
+                  "--client",
+                  "cli-app",
+                  "--limit",
+                  "2",
+                  "--cursor",
+                  cursor,
+                  "--json");
       assertThat(r.code()).as(r.err()).isZero();
       JsonObject page = new JsonObject(r.out().trim());
       types.addAll(types(page.getJsonArray("items")));
@@ -97,11 +132,13 @@ class AuditHistoryCliTest {
     assertThat(r.code()).as(r.err()).isZero();
     JsonObject api = admin.get("/admin/audit/as-of?time=" + now + "&user=" + userId).json();
     assertThat(new JsonObject(r.out().trim())).isEqualTo(api);
-    assertThat(api.getJsonArray("grants").getJsonObject(0).getString("status")).isEqualTo("revoked");
+    assertThat(api.getJsonArray("grants").getJsonObject(0).getString("status"))
+        .isEqualTo("revoked");
 
     CliTest.Run table = CliTest.run("audit", "as-of");
     assertThat(table.code()).as(table.err()).isZero();
-    assertThat(table.out()).contains("GRANTS (1)", "REFRESH TOKENS (0)", "CONSENTS (1)", "cli-app", "revoked");
+    assertThat(table.out())
+        .contains("GRANTS (1)", "REFRESH TOKENS (0)", "CONSENTS (1)", "cli-app", "revoked");
   }
 
   @Test
@@ -112,8 +149,12 @@ class AuditHistoryCliTest {
       assertThat(r.code()).as(r.err()).isZero();
       long replayed = new JsonObject(r.out().trim()).getLong("events_replayed");
       assertThat(replayed).isGreaterThan(5);
-      assertThat(r.err()).contains(String.format(java.util.Locale.ROOT, "of %,d events", replayed))
-          .containsPattern("(?m)^replayed " + String.format(java.util.Locale.ROOT, "%,d", replayed) + " events in [0-9.]+ s");
+      assertThat(r.err())
+          .contains(String.format(java.util.Locale.ROOT, "of %,d events", replayed))
+          .containsPattern(
+              "(?m)^replayed "
+                  + String.format(java.util.Locale.ROOT, "%,d", replayed)
+                  + " events in [0-9.]+ s");
     } finally {
       Progress.plainEveryNanos = 5_000_000_000L;
     }
@@ -126,7 +167,8 @@ class AuditHistoryCliTest {
     CliTest.Run bad = CliTest.run("audit", "as-of", "--time", "yesterday");
     assertThat(bad.code()).isEqualTo(2);
     assertThat(bad.err()).contains("RFC 3339");
-    assertThat(CliTest.run("audit", "history", "--grant", grantId, "--user", userId).code()).isEqualTo(2);
+    assertThat(CliTest.run("audit", "history", "--grant", grantId, "--user", userId).code())
+        .isEqualTo(2);
   }
 
   static List<String> types(JsonArray items) {

@@ -2,7 +2,9 @@ package io.grantry.cli;
 
 import java.util.Map;
 
-/** Lets tests in other packages run a {@code grantry} command in this JVM against given settings. */
+/**
+ * Lets tests in other packages run a {@code grantry} command in this JVM against given settings.
+ */
 public final class CliSupportAccess {
   private CliSupportAccess() {}
 

@@ -26,17 +26,31 @@ class CliTest {
   @BeforeAll
   static void seed() throws Exception {
     db = TestDatabase.fresh();
-    CliSupport.env = Map.of("GRANTRY_DB_URL", db.jdbcUrl().replaceFirst("^jdbc:", ""), "GRANTRY_DB_USER", "postgres");
+    CliSupport.env =
+        Map.of(
+            "GRANTRY_DB_URL",
+            db.jdbcUrl().replaceFirst("^jdbc:", ""),
+            "GRANTRY_DB_USER",
+            "postgres");
     Vertx vertx = Vertx.vertx();
     Pool pool = PgBuilder.pool().connectingTo(db.connectOptions()).using(vertx).build();
     EventStore store = EventStore.create(vertx, pool, EventStoreOptions.defaults());
     for (int i = 1; i <= 3; i++) {
-      store.append("client:cli-demo", ExpectedVersion.ANY,
-          NewEvent.of("client.registered.v" + i, new JsonObject().put("client_name", "Demo " + i)))
-          .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      store
+          .append(
+              "client:cli-demo",
+              ExpectedVersion.ANY,
+              NewEvent.of(
+                  "client.registered.v" + i, new JsonObject().put("client_name", "Demo " + i)))
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(30, TimeUnit.SECONDS);
     }
-    pool.query("INSERT INTO projection_checkpoints (name) VALUES ('grants')").execute()
-        .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    pool.query("INSERT INTO projection_checkpoints (name) VALUES ('grants')")
+        .execute()
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(30, TimeUnit.SECONDS);
     vertx.close().toCompletionStage().toCompletableFuture().get();
   }
 
@@ -111,7 +125,8 @@ class CliTest {
     try {
       Run r = run("serve");
       assertThat(r.code()).isEqualTo(2);
-      assertThat(r.err().strip()).isEqualTo("grantry: GRANTRY_HTTP_PORT must be a whole number, got 'eighty'");
+      assertThat(r.err().strip())
+          .isEqualTo("grantry: GRANTRY_HTTP_PORT must be a whole number, got 'eighty'");
     } finally {
       CliSupport.env = saved;
     }

@@ -26,7 +26,8 @@ class ProgressTest {
     p.add(1_000);
     assertThat(p.rate(now)).isEqualTo(250.0);
     assertThat(p.etaSeconds(now)).isEqualTo(36.0);
-    assertThat(p.plainLine(now)).isEqualTo("verified 1,000 of 10,000 events (10%), 250 events/s, ETA 0:36");
+    assertThat(p.plainLine(now))
+        .isEqualTo("verified 1,000 of 10,000 events (10%), 250 events/s, ETA 0:36");
   }
 
   @Test
@@ -63,20 +64,23 @@ class ProgressTest {
 
   @Test
   void theTerminalLineIsABarWithCountRateAndEta() {
-    Progress p = new Progress("rebuilt", 2_000_000, out, true, () -> now, Progress.TERMINAL_EVERY_NANOS);
+    Progress p =
+        new Progress("rebuilt", 2_000_000, out, true, () -> now, Progress.TERMINAL_EVERY_NANOS);
     now += 10 * SECOND;
     p.add(500_000);
-    assertThat(p.terminalLine(now)).isEqualTo(
-        "rebuilt [######------------------]  25%  500,000/2,000,000 events  50,000 events/s  ETA 0:30");
+    assertThat(p.terminalLine(now))
+        .isEqualTo(
+            "rebuilt [######------------------]  25%  500,000/2,000,000 events  50,000 events/s  ETA 0:30");
     p.add(1_500_000);
-    assertThat(p.terminalLine(now)).startsWith("rebuilt [########################] 100%  2,000,000/2,000,000 events")
+    assertThat(p.terminalLine(now))
+        .startsWith("rebuilt [########################] 100%  2,000,000/2,000,000 events")
         .endsWith("ETA 0:00");
   }
 
   @Test
   void onATerminalTheLineIsRedrawnInPlaceAndTheSummaryEndsIt() {
     Progress p = new Progress("verified", 100, out, true, () -> now, Progress.TERMINAL_EVERY_NANOS);
-    p.add(10);                                  // too soon: nothing drawn
+    p.add(10); // too soon: nothing drawn
     assertThat(written()).isEmpty();
     now += SECOND;
     p.add(10);
@@ -107,7 +111,10 @@ class ProgressTest {
       slow.add(1_000);
     }
     slow.done();
-    assertThat(written()).doesNotContain("\r").isEqualTo("""
+    assertThat(written())
+        .doesNotContain("\r")
+        .isEqualTo(
+            """
         exported 5,000 events, 1,000 events/s
         exported 10,000 events, 1,000 events/s
         exported 12,000 events in 12.0 s (1,000 events/s)

@@ -17,30 +17,56 @@ class ServerCheckpointsTest {
     try (TestServer s = TestServer.start(Map.of("GRANTRY_CHECKPOINT_INTERVAL_MS", "100"))) {
       // Wait for the first periodic checkpoint, watching the checkpoints stream on a Vert.x timer.
       Promise<Long> written = Promise.promise();
-      long timer = s.vertx.setPeriodic(50, id -> s.server.resources().pool()
-          .preparedQuery("SELECT count(*) FROM events WHERE stream_id = $1")
-          .execute(io.vertx.sqlclient.Tuple.of(Checkpoint.STREAM))
-          .onSuccess(rows -> {
-            long n = rows.iterator().next().getLong(0);
-            if (n > 0) {
-              written.tryComplete(n);
-            }
-          }));
+      long timer =
+          s.vertx.setPeriodic(
+              50,
+              id ->
+                  s.server
+                      .resources()
+                      .pool()
+                      .preparedQuery("SELECT count(*) FROM events WHERE stream_id = $1")
+                      .execute(io.vertx.sqlclient.Tuple.of(Checkpoint.STREAM))
+                      .onSuccess(
+                          rows -> {
+                            long n = rows.iterator().next().getLong(0);
+                            if (n > 0) {
+                              written.tryComplete(n);
+                            }
+                          }));
       try {
-        assertThat(written.future().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS)).isPositive();
+        assertThat(
+                written
+                    .future()
+                    .toCompletionStage()
+                    .toCompletableFuture()
+                    .get(30, TimeUnit.SECONDS))
+            .isPositive();
       } finally {
         s.vertx.cancelTimer(timer);
       }
-      String kid = s.server.resources().keys().signer(io.grantry.domain.key.SigningAlgorithm.ES256).kid();
-      assertThat(s.query("SELECT payload->>'kid' FROM events WHERE stream_id = $1 ORDER BY version LIMIT 1",
-          Checkpoint.STREAM).get(0).getString(0)).isEqualTo(kid);
+      String kid =
+          s.server.resources().keys().signer(io.grantry.domain.key.SigningAlgorithm.ES256).kid();
+      assertThat(
+              s.query(
+                      "SELECT payload->>'kid' FROM events WHERE stream_id = $1 ORDER BY version LIMIT 1",
+                      Checkpoint.STREAM)
+                  .get(0)
+                  .getString(0))
+          .isEqualTo(kid);
 
-      CliSupport.env = Map.of("GRANTRY_DB_URL", s.db.jdbcUrl().replaceFirst("^jdbc:", ""), "GRANTRY_DB_USER", "postgres");
+      CliSupport.env =
+          Map.of(
+              "GRANTRY_DB_URL",
+              s.db.jdbcUrl().replaceFirst("^jdbc:", ""),
+              "GRANTRY_DB_USER",
+              "postgres");
       try {
         // With no --jwks: the keys the server published in its keys stream.
         CliTest.Run r = CliTest.run("audit", "verify");
         assertThat(r.code()).as(r.out() + r.err()).isZero();
-        assertThat(r.out()).startsWith("OK: ").containsPattern("[1-9][0-9]* signed checkpoints verified");
+        assertThat(r.out())
+            .startsWith("OK: ")
+            .containsPattern("[1-9][0-9]* signed checkpoints verified");
       } finally {
         CliSupport.env = System.getenv();
       }

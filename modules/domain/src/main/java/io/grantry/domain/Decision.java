@@ -52,7 +52,8 @@ public sealed interface Decision<E> permits Decision.Accepted, Decision.Rejected
     if (this instanceof Accepted<E> accepted) {
       return accepted.events();
     }
-    throw new IllegalStateException("decision was rejected: " + ((Rejected<E>) this).error().message());
+    throw new IllegalStateException(
+        "decision was rejected: " + ((Rejected<E>) this).error().message());
   }
 
   default <R> R fold(Function<List<E>, R> onAccepted, Function<DomainError, R> onRejected) {

@@ -7,14 +7,17 @@ import java.util.Objects;
  * Why a domain decision refused a command. A closed set: every caller (admin API, CLI, token
  * endpoint) maps exactly these cases, and no string codes travel through the code base.
  *
- * <p>Protocol refusals that a client sees as such ({@code invalid_grant}, {@code invalid_scope},
- * …) are {@link OAuth}: the grant decider speaks RFC 6749 directly, so the token endpoint renders
- * the error it is given instead of translating. The other variants mean a caller broke a
- * contract (a malformed hash, an unknown id) and render as {@code server_error} or, in the admin
- * API, as themselves.
+ * <p>Protocol refusals that a client sees as such ({@code invalid_grant}, {@code invalid_scope}, …)
+ * are {@link OAuth}: the grant decider speaks RFC 6749 directly, so the token endpoint renders the
+ * error it is given instead of translating. The other variants mean a caller broke a contract (a
+ * malformed hash, an unknown id) and render as {@code server_error} or, in the admin API, as
+ * themselves.
  */
 public sealed interface DomainError
-    permits DomainError.ValidationError, DomainError.AlreadyExists, DomainError.NotFound, DomainError.Disabled,
+    permits DomainError.ValidationError,
+        DomainError.AlreadyExists,
+        DomainError.NotFound,
+        DomainError.Disabled,
         DomainError.OAuth {
 
   /** A human-readable sentence; never contains a secret. */
@@ -23,7 +26,7 @@ public sealed interface DomainError
   /**
    * A command field holds a value the domain does not accept.
    *
-   * @param field   the command field in the wire spelling, e.g. {@code redirect_uris}
+   * @param field the command field in the wire spelling, e.g. {@code redirect_uris}
    * @param message what is wrong, naming the offending value when it is not secret
    */
   record ValidationError(String field, String message) implements DomainError {

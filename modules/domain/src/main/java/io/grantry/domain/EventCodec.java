@@ -7,8 +7,8 @@ import java.util.Set;
  * Turns an aggregate's events into a (type string, JSON payload) pair and back. The event store
  * wraps the pair into its own record; the domain does not know the store.
  *
- * <p>Type strings are versioned ({@code client.registered.v1}) and never renamed once written;
- * a later version gets a new string and old ones are upcast in {@link #fromJson}.
+ * <p>Type strings are versioned ({@code client.registered.v1}) and never renamed once written; a
+ * later version gets a new string and old ones are upcast in {@link #fromJson}.
  *
  * @param <E> the aggregate's event type
  */
@@ -24,7 +24,7 @@ public interface EventCodec<E> {
    * Reads an event back.
    *
    * @throws UnknownEventTypeException if {@code type} is not one of {@link #types()}
-   * @throws EventCodecException       if the payload lacks a field or has a malformed one
+   * @throws EventCodecException if the payload lacks a field or has a malformed one
    */
   E fromJson(String type, JsonObject payload);
 

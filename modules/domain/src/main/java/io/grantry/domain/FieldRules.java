@@ -7,11 +7,16 @@ import java.net.URISyntaxException;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
-/** Checks on command fields shared by the aggregates; each answers with a field-level error or nothing. */
+/**
+ * Checks on command fields shared by the aggregates; each answers with a field-level error or
+ * nothing.
+ */
 public final class FieldRules {
   private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z0-9._~-]+");
+
   /** {@code <scheme>$<value>}, e.g. {@code hmac-sha256$…}: a raw generated secret has no '$'. */
   private static final Pattern KEYED_HASH = Pattern.compile("[a-z0-9-]+\\$[\\x21-\\x7E]+");
+
   /** PHC string format, e.g. {@code $argon2id$v=19$…}. */
   private static final Pattern PHC = Pattern.compile("\\$[a-z0-9-]+(\\$[\\x21-\\x7E]+)+");
 
@@ -22,7 +27,10 @@ public final class FieldRules {
    * unreserved set of RFC 3986 §2.3, so it never needs escaping.
    */
   public static Optional<ValidationError> identifier(String field, String value, int max) {
-    if (value == null || value.isEmpty() || value.length() > max || !IDENTIFIER.matcher(value).matches()) {
+    if (value == null
+        || value.isEmpty()
+        || value.length() > max
+        || !IDENTIFIER.matcher(value).matches()) {
       return error(field, field + " must be 1-" + max + " characters from A-Z a-z 0-9 . _ ~ -");
     }
     return Optional.empty();
@@ -48,7 +56,9 @@ public final class FieldRules {
   /** A keyed hash like {@code hmac-sha256$…}. The value is never echoed: it might be the secret. */
   public static Optional<ValidationError> keyedHash(String field, String value) {
     if (value == null || value.length() > 512 || !KEYED_HASH.matcher(value).matches()) {
-      return error(field, field + " must be an encoded hash such as 'hmac-sha256$…', never the secret itself");
+      return error(
+          field,
+          field + " must be an encoded hash such as 'hmac-sha256$…', never the secret itself");
     }
     return Optional.empty();
   }
@@ -56,21 +66,26 @@ public final class FieldRules {
   /** A PHC-format password hash like {@code $argon2id$…}. Never echoed. */
   public static Optional<ValidationError> phcHash(String field, String value) {
     if (value == null || value.length() > 1024 || !PHC.matcher(value).matches()) {
-      return error(field, field + " must be a PHC-format hash such as '$argon2id$v=19$…', never the password itself");
+      return error(
+          field,
+          field
+              + " must be a PHC-format hash such as '$argon2id$v=19$…', never the password itself");
     }
     return Optional.empty();
   }
 
   /**
-   * A web page or image link shown on the consent page: absolute {@code https} (or {@code http}
-   * on a loopback host, for development) with a host and no user information.
+   * A web page or image link shown on the consent page: absolute {@code https} (or {@code http} on
+   * a loopback host, for development) with a host and no user information.
    */
   public static Optional<ValidationError> webUri(String field, String value) {
     if (value == null || value.isEmpty() || value.length() > 2000) {
       return error(field, field + " must be an absolute https URI of at most 2000 characters");
     }
     if (value.chars().anyMatch(c -> c <= 0x20 || c >= 0x7F)) {
-      return error(field, field + " must not contain spaces, control or non-ASCII characters; percent-encode them");
+      return error(
+          field,
+          field + " must not contain spaces, control or non-ASCII characters; percent-encode them");
     }
     String shown = " '" + value.replace('\'', '?') + "'";
     URI uri;

@@ -10,8 +10,8 @@ import java.util.Optional;
 import java.util.function.Function;
 
 /**
- * Strict readers for event payloads: a missing or mistyped field is an {@link
- * EventCodecException} naming the event type and the field, never a silent default.
+ * Strict readers for event payloads: a missing or mistyped field is an {@link EventCodecException}
+ * naming the event type and the field, never a silent default.
  */
 public final class Json {
   private Json() {}
@@ -58,13 +58,19 @@ public final class Json {
 
   /**
    * {@code uuuu-MM-ddTHH:mm:ss[.fraction]Z}, the form {@link Instant#toString()} writes, parsed by
-   * hand: replaying millions of events spent most of its decoding in {@link Instant#parse}. Null for
-   * any other text (then {@link Instant#parse} decides, so what is accepted is unchanged).
+   * hand: replaying millions of events spent most of its decoding in {@link Instant#parse}. Null
+   * for any other text (then {@link Instant#parse} decides, so what is accepted is unchanged).
    */
   static Instant parseUtc(String s) {
     int n = s.length();
-    if (n < 20 || n > 30 || s.charAt(4) != '-' || s.charAt(7) != '-' || s.charAt(10) != 'T' || s.charAt(13) != ':'
-        || s.charAt(16) != ':' || s.charAt(n - 1) != 'Z') {
+    if (n < 20
+        || n > 30
+        || s.charAt(4) != '-'
+        || s.charAt(7) != '-'
+        || s.charAt(10) != 'T'
+        || s.charAt(13) != ':'
+        || s.charAt(16) != ':'
+        || s.charAt(n - 1) != 'Z') {
       return null;
     }
     int year = digits(s, 0, 4);
@@ -73,8 +79,17 @@ public final class Json {
     int hour = digits(s, 11, 13);
     int minute = digits(s, 14, 16);
     int second = digits(s, 17, 19);
-    if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59
-        || second < 0 || second > 59 || day > java.time.YearMonth.of(year, month).lengthOfMonth()) {
+    if (year < 0
+        || month < 1
+        || month > 12
+        || day < 1
+        || hour < 0
+        || hour > 23
+        || minute < 0
+        || minute > 59
+        || second < 0
+        || second > 59
+        || day > java.time.YearMonth.of(year, month).lengthOfMonth()) {
       return null;
     }
     int nanos = 0;
@@ -124,7 +139,10 @@ public final class Json {
     if (value == null) {
       return Optional.empty();
     }
-    if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte) {
+    if (value instanceof Integer
+        || value instanceof Long
+        || value instanceof Short
+        || value instanceof Byte) {
       return Optional.of(((Number) value).longValue());
     }
     throw problem(type, field, "is not a whole number");
@@ -154,9 +172,12 @@ public final class Json {
   }
 
   /** Reads an enum by its wire name; an unknown name is a codec error, not a default. */
-  public static <T> T wireEnum(String type, JsonObject payload, String field, Function<String, Optional<T>> byWireName) {
+  public static <T> T wireEnum(
+      String type, JsonObject payload, String field, Function<String, Optional<T>> byWireName) {
     String text = string(type, payload, field);
-    return byWireName.apply(text).orElseThrow(() -> problem(type, field, "has an unknown value '" + text + "'"));
+    return byWireName
+        .apply(text)
+        .orElseThrow(() -> problem(type, field, "has an unknown value '" + text + "'"));
   }
 
   public static EventCodecException problem(String type, String field, String what) {

@@ -11,8 +11,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A canonical JSON encoding for hashing: object keys sorted by code point, no white space,
- * numbers in their shortest plain decimal form, strings escaped only where JSON requires.
+ * A canonical JSON encoding for hashing: object keys sorted by code point, no white space, numbers
+ * in their shortest plain decimal form, strings escaped only where JSON requires.
  *
  * <p>Written here rather than taken from a library because the hash chain must not change when a
  * library changes its output: PostgreSQL's jsonb reorders keys and may print numbers differently,
@@ -49,7 +49,10 @@ public final class CanonicalJson {
       writeString(sb, s.toString());
     } else if (v instanceof Boolean b) {
       sb.append(b ? "true" : "false");
-    } else if (v instanceof Integer || v instanceof Long || v instanceof Short || v instanceof Byte
+    } else if (v instanceof Integer
+        || v instanceof Long
+        || v instanceof Short
+        || v instanceof Byte
         || v instanceof BigInteger) {
       sb.append(v);
     } else if (v instanceof Number n) {
@@ -96,15 +99,16 @@ public final class CanonicalJson {
     writeString(sb, s);
   }
 
-  private static final com.fasterxml.jackson.core.JsonFactory FACTORY = new com.fasterxml.jackson.core.JsonFactory();
+  private static final com.fasterxml.jackson.core.JsonFactory FACTORY =
+      new com.fasterxml.jackson.core.JsonFactory();
 
   /**
    * Appends the canonical encoding of a JSON text (UTF-8) straight from its tokens, without
    * building the parsed value: what {@link #bytes} gives for the value Vert.x parses from the same
    * text (strings, integers, booleans, null, arrays and objects, members sorted the same way).
-   * Returns false, having appended part of it, for what it leaves to the parsed path: a number
-   * with a fraction or an exponent (parsed as a double there), a repeated member name, a malformed
-   * text. Used by bulk verification, where parsing every payload into a map cost most of the time.
+   * Returns false, having appended part of it, for what it leaves to the parsed path: a number with
+   * a fraction or an exponent (parsed as a double there), a repeated member name, a malformed text.
+   * Used by bulk verification, where parsing every payload into a map cost most of the time.
    */
   public static boolean appendText(StringBuilder sb, byte[] utf8) {
     try (com.fasterxml.jackson.core.JsonParser p = FACTORY.createParser(utf8)) {
@@ -115,8 +119,11 @@ public final class CanonicalJson {
     }
   }
 
-  private static boolean appendValue(StringBuilder sb, com.fasterxml.jackson.core.JsonParser p,
-      com.fasterxml.jackson.core.JsonToken t) throws java.io.IOException {
+  private static boolean appendValue(
+      StringBuilder sb,
+      com.fasterxml.jackson.core.JsonParser p,
+      com.fasterxml.jackson.core.JsonToken t)
+      throws java.io.IOException {
     switch (t) {
       case START_OBJECT -> {
         return appendObject(sb, p);
@@ -124,7 +131,9 @@ public final class CanonicalJson {
       case START_ARRAY -> {
         sb.append('[');
         boolean first = true;
-        for (t = p.nextToken(); t != com.fasterxml.jackson.core.JsonToken.END_ARRAY; t = p.nextToken()) {
+        for (t = p.nextToken();
+            t != com.fasterxml.jackson.core.JsonToken.END_ARRAY;
+            t = p.nextToken()) {
           if (t == null) {
             return false;
           }
@@ -170,7 +179,8 @@ public final class CanonicalJson {
    * Members are written as they come, each span remembered, then put in key order in place (jsonb
    * gives them shortest key first, so they rarely come sorted).
    */
-  private static boolean appendObject(StringBuilder sb, com.fasterxml.jackson.core.JsonParser p) throws java.io.IOException {
+  private static boolean appendObject(StringBuilder sb, com.fasterxml.jackson.core.JsonParser p)
+      throws java.io.IOException {
     sb.append('{');
     int objectStart = sb.length();
     List<String> keys = null;
@@ -178,7 +188,8 @@ public final class CanonicalJson {
     String previous = null;
     boolean sorted = true;
     int n = 0;
-    for (com.fasterxml.jackson.core.JsonToken t = p.nextToken(); t != com.fasterxml.jackson.core.JsonToken.END_OBJECT;
+    for (com.fasterxml.jackson.core.JsonToken t = p.nextToken();
+        t != com.fasterxml.jackson.core.JsonToken.END_OBJECT;
         t = p.nextToken()) {
       if (t != com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
         return false;

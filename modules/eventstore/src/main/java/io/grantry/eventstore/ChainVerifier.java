@@ -11,19 +11,25 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Walks every stream's hash chain in the database and reports the first break: an event whose
- * hash does not match its content, whose predecessor link does not match the previous event's
- * hash, a version gap (a removed event), or a stream head that disagrees with its last event.
+ * Walks every stream's hash chain in the database and reports the first break: an event whose hash
+ * does not match its content, whose predecessor link does not match the previous event's hash, a
+ * version gap (a removed event), or a stream head that disagrees with its last event.
  */
 public final class ChainVerifier {
   private static final int PAGE = 2000;
-  private static final String PAGE_SQL = "SELECT position, txid, event_id, stream_id, version, type, payload,"
-      + " metadata, recorded_at, prev_hash, hash FROM events WHERE (stream_id, version) > ($1, $2)"
-      + " ORDER BY stream_id, version LIMIT $3";
+  private static final String PAGE_SQL =
+      "SELECT position, txid, event_id, stream_id, version, type, payload,"
+          + " metadata, recorded_at, prev_hash, hash FROM events WHERE (stream_id, version) > ($1, $2)"
+          + " ORDER BY stream_id, version LIMIT $3";
 
   /** The outcome: {@code ok()} or the first bad event and why. */
-  public record Result(boolean ok, long eventsChecked, long streamsChecked, String firstBadStream,
-      long firstBadPosition, String reason) {
+  public record Result(
+      boolean ok,
+      long eventsChecked,
+      long streamsChecked,
+      String firstBadStream,
+      long firstBadPosition,
+      String reason) {
     static Result good(long events, long streams) {
       return new Result(true, events, streams, null, -1, null);
     }
@@ -42,28 +48,32 @@ public final class ChainVerifier {
   }
 
   private void page(State st, Promise<Result> done) {
-    pool.preparedQuery(PAGE_SQL).execute(Tuple.of(st.lastStream, st.lastVersion, PAGE)).onComplete(ar -> {
-      if (ar.failed()) {
-        done.fail(ar.cause());
-        return;
-      }
-      List<RecordedEvent> events = new ArrayList<>(ar.result().size());
-      for (Row r : ar.result()) {
-        events.add(EventStore.toEvent(r));
-      }
-      for (RecordedEvent e : events) {
-        String bad = st.check(e);
-        if (bad != null) {
-          done.complete(new Result(false, st.events, st.streams, e.streamId(), e.position(), bad));
-          return;
-        }
-      }
-      if (events.size() < PAGE) {
-        done.complete(Result.good(st.events, st.streams));
-      } else {
-        page(st, done);
-      }
-    });
+    pool.preparedQuery(PAGE_SQL)
+        .execute(Tuple.of(st.lastStream, st.lastVersion, PAGE))
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                done.fail(ar.cause());
+                return;
+              }
+              List<RecordedEvent> events = new ArrayList<>(ar.result().size());
+              for (Row r : ar.result()) {
+                events.add(EventStore.toEvent(r));
+              }
+              for (RecordedEvent e : events) {
+                String bad = st.check(e);
+                if (bad != null) {
+                  done.complete(
+                      new Result(false, st.events, st.streams, e.streamId(), e.position(), bad));
+                  return;
+                }
+              }
+              if (events.size() < PAGE) {
+                done.complete(Result.good(st.events, st.streams));
+              } else {
+                page(st, done);
+              }
+            });
   }
 
   /** Verifies one stream's chain in memory (used by exports and tests too). */
@@ -95,7 +105,12 @@ public final class ChainVerifier {
       events++;
       String bad = null;
       if (e.version() != lastVersion + 1) {
-        bad = "version " + e.version() + " follows " + lastVersion + " (an event is missing or moved)";
+        bad =
+            "version "
+                + e.version()
+                + " follows "
+                + lastVersion
+                + " (an event is missing or moved)";
       } else if (!MessageDigest.isEqual(e.prevHash(), lastHash)) {
         bad = "its predecessor link does not match the previous event's hash";
       } else if (!Arrays.equals(EventHash.of(e), e.hash())) {

@@ -32,11 +32,24 @@ public final class EventHash {
     return Math.addExact(Math.multiplyExact(t.getEpochSecond(), 1_000_000L), t.getNano() / 1_000);
   }
 
-  public static byte[] of(byte[] prevHash, String streamId, long version, UUID eventId, String type,
-      Instant recordedAt, JsonObject payload, JsonObject metadata) {
-    JsonArray canonical = new JsonArray()
-        .add(streamId).add(version).add(eventId.toString()).add(type)
-        .add(micros(recordedAt)).add(payload).add(metadata);
+  public static byte[] of(
+      byte[] prevHash,
+      String streamId,
+      long version,
+      UUID eventId,
+      String type,
+      Instant recordedAt,
+      JsonObject payload,
+      JsonObject metadata) {
+    JsonArray canonical =
+        new JsonArray()
+            .add(streamId)
+            .add(version)
+            .add(eventId.toString())
+            .add(type)
+            .add(micros(recordedAt))
+            .add(payload)
+            .add(metadata);
     MessageDigest md = sha256();
     md.update(prevHash);
     md.update(CanonicalJson.bytes(canonical));
@@ -44,13 +57,21 @@ public final class EventHash {
   }
 
   /**
-   * The hash from the event's JSON as text (UTF-8, e.g. as PostgreSQL sends jsonb), without
-   * parsing it into objects: equal to {@link #of(byte[], String, long, UUID, String, Instant,
-   * JsonObject, JsonObject)} of the parsed values. Null when {@link CanonicalJson#appendText}
-   * leaves the text to the parsed path; then hash the parsed event.
+   * The hash from the event's JSON as text (UTF-8, e.g. as PostgreSQL sends jsonb), without parsing
+   * it into objects: equal to {@link #of(byte[], String, long, UUID, String, Instant, JsonObject,
+   * JsonObject)} of the parsed values. Null when {@link CanonicalJson#appendText} leaves the text
+   * to the parsed path; then hash the parsed event.
    */
-  public static byte[] ofText(MessageDigest md, byte[] prevHash, String streamId, long version, UUID eventId,
-      String type, long recordedAtMicros, byte[] payload, byte[] metadata) {
+  public static byte[] ofText(
+      MessageDigest md,
+      byte[] prevHash,
+      String streamId,
+      long version,
+      UUID eventId,
+      String type,
+      long recordedAtMicros,
+      byte[] payload,
+      byte[] metadata) {
     StringBuilder sb = new StringBuilder(64 + payload.length + metadata.length);
     sb.append('[');
     CanonicalJson.appendText(sb, streamId);
@@ -74,8 +95,15 @@ public final class EventHash {
   }
 
   public static byte[] of(RecordedEvent e) {
-    return of(e.prevHash(), e.streamId(), e.version(), e.eventId(), e.type(), e.recordedAt(),
-        e.payload(), e.metadata());
+    return of(
+        e.prevHash(),
+        e.streamId(),
+        e.version(),
+        e.eventId(),
+        e.type(),
+        e.recordedAt(),
+        e.payload(),
+        e.metadata());
   }
 
   public static MessageDigest sha256() {

@@ -44,9 +44,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Concurrency.</b> Each batch locks the streams it writes in a fixed order before it writes
  * anything (see {@link #LOCK_HEADS}: the transaction id comes after the locks, so each stream's
- * versions are in txid order, which is the order readers follow), checks every append's expected version in
- * queue order against them (so appends within one batch see each other as a sequential server
- * would), computes the hash chain, and writes stream heads and events in one statement. Two
+ * versions are in txid order, which is the order readers follow), checks every append's expected
+ * version in queue order against them (so appends within one batch see each other as a sequential
+ * server would), computes the hash chain, and writes stream heads and events in one statement. Two
  * processes creating the same new stream race on the streams primary key; the loser's appends are
  * decided again in the next batch. Deadlocks and serialization failures retry the batch.
  *
@@ -64,14 +64,16 @@ public final class EventStore {
   /**
    * Locks the batch's streams, then reads their heads. The locks are transaction-scoped advisory
    * locks on {@code hashtextextended(stream_id, 0)}, taken in key order before anything is written:
-   * unlike a row lock they need no transaction id, so a batch gets its txid only once it holds every
-   * stream it writes. With row locks alone, a batch could take its txid by locking stream X, then
-   * wait on stream Y behind a batch with a later txid, and write Y's next version with the smaller
-   * txid: readers, which follow {@code (txid, position)}, would then meet Y's versions out of order.
-   * The row lock ({@code FOR UPDATE}) stays so the heads read are the latest committed ones (the
-   * statement's snapshot predates the wait) and so writers that bypass this statement still serialize.
+   * unlike a row lock they need no transaction id, so a batch gets its txid only once it holds
+   * every stream it writes. With row locks alone, a batch could take its txid by locking stream X,
+   * then wait on stream Y behind a batch with a later txid, and write Y's next version with the
+   * smaller txid: readers, which follow {@code (txid, position)}, would then meet Y's versions out
+   * of order. The row lock ({@code FOR UPDATE}) stays so the heads read are the latest committed
+   * ones (the statement's snapshot predates the wait) and so writers that bypass this statement
+   * still serialize.
    */
-  private static final String LOCK_HEADS = """
+  private static final String LOCK_HEADS =
+      """
       WITH locked AS (
         SELECT count(pg_advisory_xact_lock(k)) AS n
         FROM (SELECT DISTINCT hashtextextended(id, 0) AS k FROM unnest($1::text[]) AS id ORDER BY k) keys
@@ -81,7 +83,8 @@ public final class EventStore {
       ORDER BY stream_id FOR UPDATE
       """;
 
-  private static final String WRITE_BATCH = """
+  private static final String WRITE_BATCH =
+      """
       WITH s AS (
         SELECT * FROM unnest($1::text[], $2::bigint[], $3::bytea[], $4::bool[])
           AS s(stream_id, version, last_hash, is_new)
@@ -118,7 +121,8 @@ public final class EventStore {
    * decided again through {@link #LOCK_HEADS} and {@link #WRITE_BATCH}, which fail only the append
    * whose stream exists (see {@link #writeNew}).
    */
-  private static final String WRITE_NEW = """
+  private static final String WRITE_NEW =
+      """
       WITH s AS (
         INSERT INTO streams (stream_id, version, last_hash)
         SELECT * FROM unnest($1::text[], $2::bigint[], $3::bytea[])
@@ -139,11 +143,16 @@ public final class EventStore {
 
   /** Only transactions older than the oldest one still running: see {@link GlobalPosition}. */
   private static final String READ_ALL =
-      "SELECT " + COLUMNS + " FROM events WHERE (txid, position) > ($1, $2)"
+      "SELECT "
+          + COLUMNS
+          + " FROM events WHERE (txid, position) > ($1, $2)"
           + " AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
           + " ORDER BY txid, position LIMIT $3";
 
-  /** The last readable event in commit order (not max(txid) with max(position): they may be two events). */
+  /**
+   * The last readable event in commit order (not max(txid) with max(position): they may be two
+   * events).
+   */
   private static final String HEAD =
       "SELECT txid, position FROM events WHERE txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
           + " ORDER BY txid DESC, position DESC LIMIT 1";
@@ -154,12 +163,14 @@ public final class EventStore {
   private final Context context;
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
   private final List<InlineProjection> inlineProjections = new CopyOnWriteArrayList<>();
-  private final List<java.util.function.Consumer<List<RecordedEvent>>> commitListeners = new CopyOnWriteArrayList<>();
+  private final List<java.util.function.Consumer<List<RecordedEvent>>> commitListeners =
+      new CopyOnWriteArrayList<>();
   private final List<Subscription> subscriptions = new CopyOnWriteArrayList<>();
   private int inFlight;
   private boolean closed;
   private boolean notifyPending;
   private static final long NOTIFY_DELAY_MS = 5;
+
   /**
    * NOTIFY in a transaction of its own that does not wait for its commit record to reach the disk:
    * NOTIFY gives its transaction an id, so with {@code synchronous_commit} on each one was a WAL
@@ -167,7 +178,8 @@ public final class EventStore {
    * data, only a wake-up for followers in other processes, who also poll; the events it announces
    * were committed, durably, before it is sent. The appends' own commits stay synchronous.
    */
-  static final String NOTIFY = "BEGIN; SET LOCAL synchronous_commit TO off; NOTIFY " + CHANNEL + "; COMMIT";
+  static final String NOTIFY =
+      "BEGIN; SET LOCAL synchronous_commit TO off; NOTIFY " + CHANNEL + "; COMMIT";
 
   private final AtomicLong batches = new AtomicLong();
   private final AtomicLong appendedEvents = new AtomicLong();
@@ -186,16 +198,25 @@ public final class EventStore {
     this.options = Objects.requireNonNull(options);
     this.context = vertx.getOrCreateContext();
     var reg = options.meterRegistry();
-    this.batchSize = DistributionSummary.builder("grantry.eventstore.append.batch.size")
-        .description("Appends written per transaction (group commit)")
-        .baseUnit("appends").publishPercentiles(0.5, 0.99).register(reg);
-    this.batchTimer = Timer.builder("grantry.eventstore.append.batch")
-        .description("Time to write and commit one batch of appends")
-        .publishPercentiles(0.5, 0.99).register(reg);
-    this.conflicts = Counter.builder("grantry.eventstore.append.conflicts")
-        .description("Appends refused for a wrong expected version").register(reg);
-    this.eventsCounter = Counter.builder("grantry.eventstore.append.events")
-        .description("Events appended").register(reg);
+    this.batchSize =
+        DistributionSummary.builder("grantry.eventstore.append.batch.size")
+            .description("Appends written per transaction (group commit)")
+            .baseUnit("appends")
+            .publishPercentiles(0.5, 0.99)
+            .register(reg);
+    this.batchTimer =
+        Timer.builder("grantry.eventstore.append.batch")
+            .description("Time to write and commit one batch of appends")
+            .publishPercentiles(0.5, 0.99)
+            .register(reg);
+    this.conflicts =
+        Counter.builder("grantry.eventstore.append.conflicts")
+            .description("Appends refused for a wrong expected version")
+            .register(reg);
+    this.eventsCounter =
+        Counter.builder("grantry.eventstore.append.events")
+            .description("Events appended")
+            .register(reg);
   }
 
   /** Creates a store bound to the current Vert.x context (or a new one outside any). */
@@ -218,10 +239,10 @@ public final class EventStore {
   }
 
   /**
-   * Registers a listener told of every batch this store commits, on the store's context, after
-   * the commit and before any appender's future completes: what it does (e.g. dropping a cached
-   * answer that a revocation makes stale) is done before the appending request is answered.
-   * It must be quick and must not throw.
+   * Registers a listener told of every batch this store commits, on the store's context, after the
+   * commit and before any appender's future completes: what it does (e.g. dropping a cached answer
+   * that a revocation makes stale) is done before the appending request is answered. It must be
+   * quick and must not throw.
    */
   public EventStore addCommitListener(java.util.function.Consumer<List<RecordedEvent>> listener) {
     commitListeners.add(Objects.requireNonNull(listener));
@@ -239,7 +260,8 @@ public final class EventStore {
 
   // ---------------------------------------------------------------- append
 
-  public Future<AppendResult> append(String streamId, ExpectedVersion expected, List<NewEvent> events) {
+  public Future<AppendResult> append(
+      String streamId, ExpectedVersion expected, List<NewEvent> events) {
     Objects.requireNonNull(streamId, "streamId");
     Objects.requireNonNull(expected, "expected");
     if (streamId.isEmpty()) {
@@ -262,7 +284,8 @@ public final class EventStore {
     return onCaller.future();
   }
 
-  public Future<AppendResult> append(String streamId, ExpectedVersion expected, NewEvent... events) {
+  public Future<AppendResult> append(
+      String streamId, ExpectedVersion expected, NewEvent... events) {
     return append(streamId, expected, List.of(events));
   }
 
@@ -284,12 +307,14 @@ public final class EventStore {
       }
       inFlight++;
       long start = System.nanoTime();
-      writeBatch(batch).onComplete(ar -> {
-        inFlight--;
-        batchTimer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
-        batchSize.record(batch.size());
-        flush();
-      });
+      writeBatch(batch)
+          .onComplete(
+              ar -> {
+                inFlight--;
+                batchTimer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+                batchSize.record(batch.size());
+                flush();
+              });
     }
   }
 
@@ -302,28 +327,41 @@ public final class EventStore {
     String[] streamIds = ids.toArray(String[]::new);
     // When every append creates its stream (fresh random ids: codes, client_credentials tokens),
     // there is no head to lock: see writeNew. Its retries, and every other batch, lock the heads.
-    boolean allNew = batch.stream().allMatch(p -> p.expected.equals(ExpectedVersion.NO_STREAM) && p.attempts == 0);
+    boolean allNew =
+        batch.stream()
+            .allMatch(p -> p.expected.equals(ExpectedVersion.NO_STREAM) && p.attempts == 0);
     if (allNew) {
       return writeNew(batch, now);
     }
-    return pool.withConnection(conn -> inTransaction(conn, () -> conn.preparedQuery(LOCK_HEADS).execute(Tuple.of(streamIds))
-            .map(rows -> {
-              Map<String, Head> locked = new HashMap<>();
-              for (Row r : rows) {
-                locked.put(r.getString(0), new Head(r.getLong(1), r.getBuffer(2).getBytes(), false));
-              }
-              return locked;
-            })
-            .compose(heads -> {
-              Plan plan = plan(batch, heads, now);
-              if (plan.rows.isEmpty()) {
-                return Future.succeededFuture(plan);
-              }
-              return conn.preparedQuery(WRITE_BATCH).execute(plan.tuple(now))
-                  .compose(written -> plan.recorded(written, now))
-                  .compose(recorded -> applyInline(conn, recorded))
-                  .map(v -> plan);
-            })))
+    return pool.withConnection(
+            conn ->
+                inTransaction(
+                    conn,
+                    () ->
+                        conn.preparedQuery(LOCK_HEADS)
+                            .execute(Tuple.of(streamIds))
+                            .map(
+                                rows -> {
+                                  Map<String, Head> locked = new HashMap<>();
+                                  for (Row r : rows) {
+                                    locked.put(
+                                        r.getString(0),
+                                        new Head(r.getLong(1), r.getBuffer(2).getBytes(), false));
+                                  }
+                                  return locked;
+                                })
+                            .compose(
+                                heads -> {
+                                  Plan plan = plan(batch, heads, now);
+                                  if (plan.rows.isEmpty()) {
+                                    return Future.succeededFuture(plan);
+                                  }
+                                  return conn.preparedQuery(WRITE_BATCH)
+                                      .execute(plan.tuple(now))
+                                      .compose(written -> plan.recorded(written, now))
+                                      .compose(recorded -> applyInline(conn, recorded))
+                                      .map(v -> plan);
+                                })))
         .onSuccess(this::settle)
         .onFailure(err -> retryOrFail(batch, err, false))
         .<Void>mapEmpty()
@@ -331,15 +369,15 @@ public final class EventStore {
   }
 
   /**
-   * A batch in which every append creates its stream, on its first attempt: BEGIN,
-   * {@link #WRITE_NEW}, the inline projections' statements ({@link InlineProjection#applyNew}) and
-   * COMMIT sent at once in one pipeline, so the batch costs one round trip instead of three
-   * (BEGIN and the insert; the projections; COMMIT). Projections get the events before their
-   * positions are known (position and txid 0); the appends' results carry the real ones. Any
-   * unique violation (a stream that exists after all, a projected row that does) rolls the whole
-   * transaction back, and every append of the batch is queued again to be decided with the stream
-   * locks and per-append conflict handling: the others' events are then written, and the append
-   * whose stream exists fails with {@link WrongExpectedVersionException} alone.
+   * A batch in which every append creates its stream, on its first attempt: BEGIN, {@link
+   * #WRITE_NEW}, the inline projections' statements ({@link InlineProjection#applyNew}) and COMMIT
+   * sent at once in one pipeline, so the batch costs one round trip instead of three (BEGIN and the
+   * insert; the projections; COMMIT). Projections get the events before their positions are known
+   * (position and txid 0); the appends' results carry the real ones. Any unique violation (a stream
+   * that exists after all, a projected row that does) rolls the whole transaction back, and every
+   * append of the batch is queued again to be decided with the stream locks and per-append conflict
+   * handling: the others' events are then written, and the append whose stream exists fails with
+   * {@link WrongExpectedVersionException} alone.
    */
   private Future<Void> writeNew(List<Pending> batch, Instant now) {
     Plan plan = plan(batch, Map.of(), now);
@@ -348,33 +386,44 @@ public final class EventStore {
       return Future.succeededFuture();
     }
     List<RecordedEvent> provisional = plan.provisional(now);
-    return pool.withConnection(conn -> {
-          Future<Void> begin = conn.query("BEGIN").execute().mapEmpty();
-          Future<io.vertx.sqlclient.RowSet<Row>> written = conn.preparedQuery(WRITE_NEW).execute(plan.newTuple(now));
-          Future<Void> projected = applyInlineNew(conn, provisional);
-          // COMMIT right behind the statements, not after their answers: the whole batch is one
-          // round trip. When a statement failed, the transaction is aborted and PostgreSQL ends it
-          // at this COMMIT with a rollback (its answer is then "ROLLBACK", not an error), so the
-          // outcome is read from the statements first: all of them succeeded and so did COMMIT.
-          // A projection that already failed here (it threw) may have sent some of its statements
-          // and not others: that transaction is rolled back explicitly.
-          Future<Void> commit = conn.query(projected.failed() ? "ROLLBACK" : "COMMIT").execute().mapEmpty();
-          return Future.join(List.of(begin, written, projected, commit)).transform(ar -> {
-            for (Future<?> f : List.of(begin, written, projected, commit)) {
-              if (f.failed()) {
-                return Future.<Plan>failedFuture(f.cause());
-              }
-            }
-            return plan.recorded(written.result(), now).map(plan);
-          });
-        })
+    return pool.withConnection(
+            conn -> {
+              Future<Void> begin = conn.query("BEGIN").execute().mapEmpty();
+              Future<io.vertx.sqlclient.RowSet<Row>> written =
+                  conn.preparedQuery(WRITE_NEW).execute(plan.newTuple(now));
+              Future<Void> projected = applyInlineNew(conn, provisional);
+              // COMMIT right behind the statements, not after their answers: the whole batch is one
+              // round trip. When a statement failed, the transaction is aborted and PostgreSQL ends
+              // it
+              // at this COMMIT with a rollback (its answer is then "ROLLBACK", not an error), so
+              // the
+              // outcome is read from the statements first: all of them succeeded and so did COMMIT.
+              // A projection that already failed here (it threw) may have sent some of its
+              // statements
+              // and not others: that transaction is rolled back explicitly.
+              Future<Void> commit =
+                  conn.query(projected.failed() ? "ROLLBACK" : "COMMIT").execute().mapEmpty();
+              return Future.join(List.of(begin, written, projected, commit))
+                  .transform(
+                      ar -> {
+                        for (Future<?> f : List.of(begin, written, projected, commit)) {
+                          if (f.failed()) {
+                            return Future.<Plan>failedFuture(f.cause());
+                          }
+                        }
+                        return plan.recorded(written.result(), now).map(plan);
+                      });
+            })
         .onSuccess(this::settle)
         .onFailure(err -> retryOrFail(batch, err, true))
         .<Void>mapEmpty()
         .otherwiseEmpty();
   }
 
-  /** Every inline projection's statements for a batch of new streams, sent at once (see {@link #writeNew}). */
+  /**
+   * Every inline projection's statements for a batch of new streams, sent at once (see {@link
+   * #writeNew}).
+   */
   private Future<Void> applyInlineNew(SqlConnection conn, List<RecordedEvent> events) {
     List<Future<Void>> sent = new ArrayList<>(inlineProjections.size());
     for (InlineProjection p : inlineProjections) {
@@ -391,15 +440,16 @@ public final class EventStore {
 
   /**
    * Runs {@code work} in a transaction of its own on {@code conn}, sending BEGIN together with the
-   * work's first statement instead of waiting for BEGIN's answer first (vertx-sql-client's
-   * {@code withTransaction} waits): a batch of fresh streams (client_credentials tokens, codes)
-   * then costs three round trips (BEGIN and the insert; the inline projections; COMMIT) instead
-   * of four or more. COMMIT is sent only after every statement of the work succeeded; on any
-   * failure the transaction is rolled back before the connection goes back to the pool. A
-   * failed BEGIN fails the statements sent after it, so the work cannot run outside the transaction
-   * unnoticed: its result is used only when BEGIN succeeded too.
+   * work's first statement instead of waiting for BEGIN's answer first (vertx-sql-client's {@code
+   * withTransaction} waits): a batch of fresh streams (client_credentials tokens, codes) then costs
+   * three round trips (BEGIN and the insert; the inline projections; COMMIT) instead of four or
+   * more. COMMIT is sent only after every statement of the work succeeded; on any failure the
+   * transaction is rolled back before the connection goes back to the pool. A failed BEGIN fails
+   * the statements sent after it, so the work cannot run outside the transaction unnoticed: its
+   * result is used only when BEGIN succeeded too.
    */
-  private static <T> Future<T> inTransaction(SqlConnection conn, java.util.function.Supplier<Future<T>> work) {
+  private static <T> Future<T> inTransaction(
+      SqlConnection conn, java.util.function.Supplier<Future<T>> work) {
     Future<Void> begin = conn.query("BEGIN").execute().mapEmpty();
     Future<T> done;
     try {
@@ -408,13 +458,17 @@ public final class EventStore {
       done = Future.failedFuture(e);
     }
     Future<T> result = done;
-    return Future.join(begin, result).transform(ar -> {
-      if (ar.succeeded()) {
-        return conn.query("COMMIT").execute().map(r -> result.result());
-      }
-      Throwable cause = begin.failed() ? begin.cause() : result.cause();
-      return conn.query("ROLLBACK").execute().transform(ignored -> Future.<T>failedFuture(cause));
-    });
+    return Future.join(begin, result)
+        .transform(
+            ar -> {
+              if (ar.succeeded()) {
+                return conn.query("COMMIT").execute().map(r -> result.result());
+              }
+              Throwable cause = begin.failed() ? begin.cause() : result.cause();
+              return conn.query("ROLLBACK")
+                  .execute()
+                  .transform(ignored -> Future.<T>failedFuture(cause));
+            });
   }
 
   private Future<Void> applyInline(SqlConnection conn, List<RecordedEvent> recorded) {
@@ -467,21 +521,28 @@ public final class EventStore {
   }
 
   /**
-   * Tells other processes that events were committed ({@link #NOTIFY}), at most once per {@link #NOTIFY_DELAY_MS},
-   * after the commit and outside the append transaction: NOTIFY inside it would take PostgreSQL's
-   * global notification lock at every commit and serialize the group commits of all servers.
+   * Tells other processes that events were committed ({@link #NOTIFY}), at most once per {@link
+   * #NOTIFY_DELAY_MS}, after the commit and outside the append transaction: NOTIFY inside it would
+   * take PostgreSQL's global notification lock at every commit and serialize the group commits of
+   * all servers.
    */
   private void scheduleNotify() {
     if (notifyPending || closed) {
       return;
     }
     notifyPending = true;
-    vertx.setTimer(NOTIFY_DELAY_MS, id -> pool.query(NOTIFY).execute().onComplete(ar -> {
-      notifyPending = false;
-      if (ar.failed()) {
-        log.debug("NOTIFY failed: {}", ar.cause().toString());
-      }
-    }));
+    vertx.setTimer(
+        NOTIFY_DELAY_MS,
+        id ->
+            pool.query(NOTIFY)
+                .execute()
+                .onComplete(
+                    ar -> {
+                      notifyPending = false;
+                      if (ar.failed()) {
+                        log.debug("NOTIFY failed: {}", ar.cause().toString());
+                      }
+                    }));
   }
 
   /**
@@ -490,9 +551,11 @@ public final class EventStore {
    * append (see {@link #writeNew}). Anything else fails every append of the batch.
    */
   private void retryOrFail(List<Pending> batch, Throwable err, boolean allNew) {
-    boolean retryable = err instanceof PgException pg
-        && ("40P01".equals(pg.getSqlState()) || "40001".equals(pg.getSqlState())
-            || allNew && UNIQUE_VIOLATION.equals(pg.getSqlState()));
+    boolean retryable =
+        err instanceof PgException pg
+            && ("40P01".equals(pg.getSqlState())
+                || "40001".equals(pg.getSqlState())
+                || allNew && UNIQUE_VIOLATION.equals(pg.getSqlState()));
     for (Pending p : batch) {
       if (retryable) {
         requeue(p, err);
@@ -515,26 +578,34 @@ public final class EventStore {
     Plan plan = new Plan(batch);
     Map<String, Head> state = new HashMap<>();
     for (Pending p : batch) {
-      Head h = state.computeIfAbsent(p.streamId,
-          id -> locked.containsKey(id) ? locked.get(id).copy() : new Head(0, EventHash.genesis(), true));
+      Head h =
+          state.computeIfAbsent(
+              p.streamId,
+              id ->
+                  locked.containsKey(id)
+                      ? locked.get(id).copy()
+                      : new Head(0, EventHash.genesis(), true));
       if (!p.expected.matches(h.version)) {
         p.conflict = new WrongExpectedVersionException(p.streamId, p.expected, h.version);
         continue;
       }
       for (NewEvent e : p.events) {
         long v = ++h.version;
-        byte[] hash = EventHash.of(h.lastHash, p.streamId, v, e.eventId(), e.type(), now, e.payload(), e.metadata());
+        byte[] hash =
+            EventHash.of(
+                h.lastHash, p.streamId, v, e.eventId(), e.type(), now, e.payload(), e.metadata());
         plan.rows.add(new EventRow(p, e, v, h.lastHash, hash));
         h.lastHash = hash;
         h.touched = true;
       }
       p.resultVersion = h.version;
     }
-    state.forEach((id, h) -> {
-      if (h.touched) {
-        plan.heads.put(id, h);
-      }
-    });
+    state.forEach(
+        (id, h) -> {
+          if (h.touched) {
+            plan.heads.put(id, h);
+          }
+        });
     return plan;
   }
 
@@ -547,11 +618,14 @@ public final class EventStore {
 
   /** The stream's events after {@code afterVersion}, in version order. */
   public Future<List<RecordedEvent>> readStream(String streamId, long afterVersion) {
-    return pool.preparedQuery(READ_STREAM).execute(Tuple.of(streamId, afterVersion)).map(rows -> {
-      List<RecordedEvent> out = new ArrayList<>(rows.size());
-      rows.forEach(r -> out.add(toEvent(r)));
-      return out;
-    });
+    return pool.preparedQuery(READ_STREAM)
+        .execute(Tuple.of(streamId, afterVersion))
+        .map(
+            rows -> {
+              List<RecordedEvent> out = new ArrayList<>(rows.size());
+              rows.forEach(r -> out.add(toEvent(r)));
+              return out;
+            });
   }
 
   /**
@@ -559,22 +633,28 @@ public final class EventStore {
    * running, and of any transaction newer than the oldest one running, are not returned yet.
    */
   public Future<List<RecordedEvent>> readAll(GlobalPosition from, int limit) {
-    return pool.preparedQuery(READ_ALL).execute(Tuple.of(from.txid(), from.position(), limit)).map(rows -> {
-      List<RecordedEvent> out = new ArrayList<>(rows.size());
-      rows.forEach(r -> out.add(toEvent(r)));
-      return out;
-    });
+    return pool.preparedQuery(READ_ALL)
+        .execute(Tuple.of(from.txid(), from.position(), limit))
+        .map(
+            rows -> {
+              List<RecordedEvent> out = new ArrayList<>(rows.size());
+              rows.forEach(r -> out.add(toEvent(r)));
+              return out;
+            });
   }
 
   /** The commit-order position of the newest event a reader may see now. */
   public Future<GlobalPosition> head() {
-    return pool.query(HEAD).execute().map(rows -> {
-      if (rows.size() == 0) {
-        return GlobalPosition.START;
-      }
-      Row r = rows.iterator().next();
-      return new GlobalPosition(r.getLong("txid"), r.getLong("position"));
-    });
+    return pool.query(HEAD)
+        .execute()
+        .map(
+            rows -> {
+              if (rows.size() == 0) {
+                return GlobalPosition.START;
+              }
+              Row r = rows.iterator().next();
+              return new GlobalPosition(r.getLong("txid"), r.getLong("position"));
+            });
   }
 
   public static RecordedEvent toEvent(Row r) {
@@ -602,14 +682,15 @@ public final class EventStore {
    * set), and by a poll as the fallback. The next batch is read only after the handler's future
    * completes; a failed handler is retried from the same position after the poll interval.
    */
-  public Subscription subscribe(GlobalPosition from, int batchSize,
-      Function<List<RecordedEvent>, Future<Void>> handler) {
+  public Subscription subscribe(
+      GlobalPosition from, int batchSize, Function<List<RecordedEvent>, Future<Void>> handler) {
     Subscription s = new Subscription(from, batchSize, handler);
-    context.runOnContext(v -> {
-      subscriptions.add(s);
-      ensureFollowing();
-      s.wake();
-    });
+    context.runOnContext(
+        v -> {
+          subscriptions.add(s);
+          ensureFollowing();
+          s.wake();
+        });
     return s;
   }
 
@@ -630,58 +711,68 @@ public final class EventStore {
 
   private void listen() {
     PgConnection.connect(vertx, options.listenOptions())
-        .compose(conn -> {
-          conn.notificationHandler(n -> wakeSubscriptions());
-          conn.closeHandler(v -> {
-            listener = null;
-            if (!closed) {
+        .compose(
+            conn -> {
+              conn.notificationHandler(n -> wakeSubscriptions());
+              conn.closeHandler(
+                  v -> {
+                    listener = null;
+                    if (!closed) {
+                      scheduleListen();
+                    }
+                  });
+              return conn.query("LISTEN " + CHANNEL).execute().map(conn);
+            })
+        .onSuccess(
+            conn -> {
+              listener = conn;
+              // Anything committed while we were not listening is found by this catch-up.
+              wakeSubscriptions();
+            })
+        .onFailure(
+            err -> {
+              log.warn(
+                  "Cannot LISTEN for new events ({}); polling every {} ms until it works",
+                  err.getMessage(),
+                  options.pollInterval().toMillis());
               scheduleListen();
-            }
-          });
-          return conn.query("LISTEN " + CHANNEL).execute().map(conn);
-        })
-        .onSuccess(conn -> {
-          listener = conn;
-          // Anything committed while we were not listening is found by this catch-up.
-          wakeSubscriptions();
-        })
-        .onFailure(err -> {
-          log.warn("Cannot LISTEN for new events ({}); polling every {} ms until it works",
-              err.getMessage(), options.pollInterval().toMillis());
-          scheduleListen();
-        });
+            });
   }
 
   private void scheduleListen() {
     if (closed || reconnectTimer >= 0) {
       return;
     }
-    reconnectTimer = vertx.setTimer(1000, id -> {
-      reconnectTimer = -1;
-      if (!closed && listener == null) {
-        listen();
-      }
-    });
+    reconnectTimer =
+        vertx.setTimer(
+            1000,
+            id -> {
+              reconnectTimer = -1;
+              if (!closed && listener == null) {
+                listen();
+              }
+            });
   }
 
   /** Stops subscriptions and the listener; appends already queued still complete or fail. */
   public Future<Void> close() {
     Promise<Void> done = Promise.promise();
-    context.runOnContext(v -> {
-      closed = true;
-      subscriptions.forEach(Subscription::cancel);
-      if (pollTimer >= 0) {
-        vertx.cancelTimer(pollTimer);
-      }
-      if (reconnectTimer >= 0) {
-        vertx.cancelTimer(reconnectTimer);
-      }
-      if (listener != null) {
-        listener.close().onComplete(ar -> done.complete());
-      } else {
-        done.complete();
-      }
-    });
+    context.runOnContext(
+        v -> {
+          closed = true;
+          subscriptions.forEach(Subscription::cancel);
+          if (pollTimer >= 0) {
+            vertx.cancelTimer(pollTimer);
+          }
+          if (reconnectTimer >= 0) {
+            vertx.cancelTimer(reconnectTimer);
+          }
+          if (listener != null) {
+            listener.close().onComplete(ar -> done.complete());
+          } else {
+            done.complete();
+          }
+        });
     return done.future();
   }
 
@@ -694,7 +785,8 @@ public final class EventStore {
     private boolean again;
     private volatile boolean cancelled;
 
-    private Subscription(GlobalPosition from, int batchSize, Function<List<RecordedEvent>, Future<Void>> handler) {
+    private Subscription(
+        GlobalPosition from, int batchSize, Function<List<RecordedEvent>, Future<Void>> handler) {
       this.position = from;
       this.batchSize = batchSize;
       this.handler = handler;
@@ -720,23 +812,28 @@ public final class EventStore {
       reading = true;
       again = false;
       readAll(position, batchSize)
-          .compose(events -> {
-            if (events.isEmpty() || cancelled) {
-              return Future.succeededFuture(false);
-            }
-            return handler.apply(events).map(v -> {
-              position = events.get(events.size() - 1).commitOrder();
-              return events.size() == batchSize;
-            });
-          })
-          .onComplete(ar -> {
-            reading = false;
-            if (ar.failed()) {
-              log.warn("A subscription handler failed at {}; retrying", position, ar.cause());
-            } else if (ar.result() || again) {
-              context.runOnContext(v -> wake());
-            }
-          });
+          .compose(
+              events -> {
+                if (events.isEmpty() || cancelled) {
+                  return Future.succeededFuture(false);
+                }
+                return handler
+                    .apply(events)
+                    .map(
+                        v -> {
+                          position = events.get(events.size() - 1).commitOrder();
+                          return events.size() == batchSize;
+                        });
+              })
+          .onComplete(
+              ar -> {
+                reading = false;
+                if (ar.failed()) {
+                  log.warn("A subscription handler failed at {}; retrying", position, ar.cause());
+                } else if (ar.result() || again) {
+                  context.runOnContext(v -> wake());
+                }
+              });
     }
   }
 
@@ -753,7 +850,11 @@ public final class EventStore {
     long resultVersion;
     final List<RecordedEvent> recorded = new ArrayList<>();
 
-    Pending(String streamId, ExpectedVersion expected, List<NewEvent> events, Promise<AppendResult> promise) {
+    Pending(
+        String streamId,
+        ExpectedVersion expected,
+        List<NewEvent> events,
+        Promise<AppendResult> promise) {
       this.streamId = streamId;
       this.expected = expected;
       this.events = events;
@@ -785,7 +886,8 @@ public final class EventStore {
     }
   }
 
-  private record EventRow(Pending owner, NewEvent event, long version, byte[] prevHash, byte[] hash) {}
+  private record EventRow(
+      Pending owner, NewEvent event, long version, byte[] prevHash, byte[] hash) {}
 
   private static final class Plan {
     final List<Pending> batch;
@@ -796,7 +898,10 @@ public final class EventStore {
       this.batch = batch;
     }
 
-    /** The parameters of {@link #WRITE_BATCH}: the heads (with whether each is new), the events, the time. */
+    /**
+     * The parameters of {@link #WRITE_BATCH}: the heads (with whether each is new), the events, the
+     * time.
+     */
     Tuple tuple(Instant now) {
       return parameters(now, true);
     }
@@ -806,7 +911,10 @@ public final class EventStore {
       return parameters(now, false);
     }
 
-    /** The heads' columns (ids, versions, last hashes, and their "new" flags when asked for), the events' columns, the time. */
+    /**
+     * The heads' columns (ids, versions, last hashes, and their "new" flags when asked for), the
+     * events' columns, the time.
+     */
     private Tuple parameters(Instant now, boolean newFlags) {
       int h = heads.size();
       String[] hIds = new String[h];
@@ -832,7 +940,10 @@ public final class EventStore {
       return out.addValue(OffsetDateTime.ofInstant(now, ZoneOffset.UTC));
     }
 
-    /** The events' columns as arrays: ids, streams, versions, types, payloads, metadata, previous hashes, hashes. */
+    /**
+     * The events' columns as arrays: ids, streams, versions, types, payloads, metadata, previous
+     * hashes, hashes.
+     */
     private Tuple eventColumns() {
       int n = rows.size();
       UUID[] ids = new UUID[n];
@@ -855,21 +966,43 @@ public final class EventStore {
         hashes[j] = Buffer.buffer(r.hash);
       }
       return Tuple.tuple()
-          .addValue(ids).addValue(streams).addValue(versions).addValue(types)
-          .addValue(payloads).addValue(metadata).addValue(prev).addValue(hashes);
+          .addValue(ids)
+          .addValue(streams)
+          .addValue(versions)
+          .addValue(types)
+          .addValue(payloads)
+          .addValue(metadata)
+          .addValue(prev)
+          .addValue(hashes);
     }
 
-    /** The events as the inline projections of {@link #writeNew} see them: position and txid not known yet (0). */
+    /**
+     * The events as the inline projections of {@link #writeNew} see them: position and txid not
+     * known yet (0).
+     */
     List<RecordedEvent> provisional(Instant now) {
       List<RecordedEvent> out = new ArrayList<>(rows.size());
       for (EventRow r : rows) {
-        out.add(new RecordedEvent(0, 0, r.event.eventId(), r.owner.streamId, r.version, r.event.type(),
-            r.event.payload(), r.event.metadata(), now, r.prevHash, r.hash));
+        out.add(
+            new RecordedEvent(
+                0,
+                0,
+                r.event.eventId(),
+                r.owner.streamId,
+                r.version,
+                r.event.type(),
+                r.event.payload(),
+                r.event.metadata(),
+                now,
+                r.prevHash,
+                r.hash));
       }
       return out;
     }
 
-    /** Matches the inserted rows to their appends; streams whose creation lost a race wrote nothing. */
+    /**
+     * Matches the inserted rows to their appends; streams whose creation lost a race wrote nothing.
+     */
     Future<List<RecordedEvent>> recorded(io.vertx.sqlclient.RowSet<Row> written, Instant now) {
       Map<UUID, long[]> positions = new HashMap<>(written.size() * 2);
       for (Row r : written) {
@@ -882,8 +1015,19 @@ public final class EventStore {
           r.owner.lostCreationRace = true;
           continue;
         }
-        RecordedEvent e = new RecordedEvent(pos[0], pos[1], r.event.eventId(), r.owner.streamId, r.version,
-            r.event.type(), r.event.payload(), r.event.metadata(), now, r.prevHash, r.hash);
+        RecordedEvent e =
+            new RecordedEvent(
+                pos[0],
+                pos[1],
+                r.event.eventId(),
+                r.owner.streamId,
+                r.version,
+                r.event.type(),
+                r.event.payload(),
+                r.event.metadata(),
+                now,
+                r.prevHash,
+                r.hash);
         r.owner.recorded.add(e);
         all.add(e);
       }

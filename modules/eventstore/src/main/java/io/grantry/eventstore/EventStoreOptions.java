@@ -9,12 +9,12 @@ import java.time.Duration;
 /**
  * Tuning and wiring of an {@link EventStore}.
  *
- * @param maxBatchAppends   most appends gathered into one transaction
- * @param maxInFlight       batches being written at once by one store; while they are in flight new
- *                          appends queue up and form the next batch (group commit without a timer:
- *                          a lone append is written at once, a crowd shares one fsync)
- * @param pollInterval      how often subscriptions look for new events when no notification came
- * @param listenOptions     where to LISTEN for commits of other processes; null for polling only
+ * @param maxBatchAppends most appends gathered into one transaction
+ * @param maxInFlight batches being written at once by one store; while they are in flight new
+ *     appends queue up and form the next batch (group commit without a timer: a lone append is
+ *     written at once, a crowd shares one fsync)
+ * @param pollInterval how often subscriptions look for new events when no notification came
+ * @param listenOptions where to LISTEN for commits of other processes; null for polling only
  */
 public record EventStoreOptions(
     int maxBatchAppends,
@@ -38,22 +38,27 @@ public record EventStoreOptions(
   }
 
   public EventStoreOptions withListenOptions(PgConnectOptions o) {
-    return new EventStoreOptions(maxBatchAppends, maxInFlight, pollInterval, o, meterRegistry, clock);
+    return new EventStoreOptions(
+        maxBatchAppends, maxInFlight, pollInterval, o, meterRegistry, clock);
   }
 
   public EventStoreOptions withMeterRegistry(MeterRegistry r) {
-    return new EventStoreOptions(maxBatchAppends, maxInFlight, pollInterval, listenOptions, r, clock);
+    return new EventStoreOptions(
+        maxBatchAppends, maxInFlight, pollInterval, listenOptions, r, clock);
   }
 
   public EventStoreOptions withClock(Clock c) {
-    return new EventStoreOptions(maxBatchAppends, maxInFlight, pollInterval, listenOptions, meterRegistry, c);
+    return new EventStoreOptions(
+        maxBatchAppends, maxInFlight, pollInterval, listenOptions, meterRegistry, c);
   }
 
   public EventStoreOptions withBatching(int maxBatchAppends, int maxInFlight) {
-    return new EventStoreOptions(maxBatchAppends, maxInFlight, pollInterval, listenOptions, meterRegistry, clock);
+    return new EventStoreOptions(
+        maxBatchAppends, maxInFlight, pollInterval, listenOptions, meterRegistry, clock);
   }
 
   public EventStoreOptions withPollInterval(Duration d) {
-    return new EventStoreOptions(maxBatchAppends, maxInFlight, d, listenOptions, meterRegistry, clock);
+    return new EventStoreOptions(
+        maxBatchAppends, maxInFlight, d, listenOptions, meterRegistry, clock);
   }
 }

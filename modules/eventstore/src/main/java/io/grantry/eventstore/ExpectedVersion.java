@@ -4,6 +4,7 @@ package io.grantry.eventstore;
 public sealed interface ExpectedVersion {
   /** Append whatever the stream's version. */
   ExpectedVersion ANY = new Any();
+
   /** The stream must not exist yet. */
   ExpectedVersion NO_STREAM = new Exact(0);
 

@@ -25,26 +25,29 @@ import org.postgresql.copy.PGCopyInputStream;
  * over JDBC instead of pages through the Vert.x client. For replays of millions of events (a
  * projection rebuild, {@code audit verify}): paged reads pay a round trip, a plan and an index
  * descent per page, and the Vert.x client decodes every jsonb into a {@link JsonObject} on its one
- * event loop; here the rows stream, their JSON stays bytes until a stage asks for it, and
- * {@link #pipeline} runs that stage (parsing, hashing) on every core while the rows keep coming.
- * The PostgreSQL JDBC driver is used because the Vert.x client has no COPY. Blocking: never call
- * it on an event loop.
+ * event loop; here the rows stream, their JSON stays bytes until a stage asks for it, and {@link
+ * #pipeline} runs that stage (parsing, hashing) on every core while the rows keep coming. The
+ * PostgreSQL JDBC driver is used because the Vert.x client has no COPY. Blocking: never call it on
+ * an event loop.
  *
- * <p>What it reads is what {@link EventStore#readAll} reads: events after a position and older
- * than the oldest transaction still running, in {@code (txid, position)} order, in one statement
- * (so one snapshot).
+ * <p>What it reads is what {@link EventStore#readAll} reads: events after a position and older than
+ * the oldest transaction still running, in {@code (txid, position)} order, in one statement (so one
+ * snapshot).
  */
 public final class LedgerCopy {
   /** Microseconds from the Unix epoch to PostgreSQL's (2000-01-01T00:00:00Z). */
   public static final long PG_EPOCH_MICROS = 946_684_800_000_000L;
-  private static final byte[] SIGNATURE = "PGCOPY\n\377\r\n\0".getBytes(StandardCharsets.ISO_8859_1);
+
+  private static final byte[] SIGNATURE =
+      "PGCOPY\n\377\r\n\0".getBytes(StandardCharsets.ISO_8859_1);
 
   private LedgerCopy() {}
 
   /** What a replay needs of an event; {@link #FULL} adds what a verification needs. */
   public enum Columns {
     REPLAY("position, txid, stream_id, version, type, payload, event_id, recorded_at"),
-    FULL("position, txid, stream_id, version, type, payload, event_id, recorded_at, metadata, prev_hash, hash");
+    FULL(
+        "position, txid, stream_id, version, type, payload, event_id, recorded_at, metadata, prev_hash, hash");
 
     final String sql;
 
@@ -57,8 +60,18 @@ public final class LedgerCopy {
    * An event as read, JSON still as bytes. With {@link Columns#REPLAY} the metadata and the hashes
    * are null: a projection reads neither (the rebuild's replay skips parsing the metadata).
    */
-  public record Raw(long position, long txid, String streamId, long version, String type, byte[] payload,
-      UUID eventId, byte[] metadata, long recordedAtPgMicros, byte[] prevHash, byte[] hash) {
+  public record Raw(
+      long position,
+      long txid,
+      String streamId,
+      long version,
+      String type,
+      byte[] payload,
+      UUID eventId,
+      byte[] metadata,
+      long recordedAtPgMicros,
+      byte[] prevHash,
+      byte[] hash) {
 
     public GlobalPosition commitOrder() {
       return new GlobalPosition(txid, position);
@@ -66,14 +79,37 @@ public final class LedgerCopy {
 
     /** The event without its payload and metadata (null): for a stage that checked them as text. */
     public RecordedEvent withoutJson() {
-      return new RecordedEvent(position, txid, eventId, streamId, version, type, null, null,
-          instant(recordedAtPgMicros), prevHash, hash);
+      return new RecordedEvent(
+          position,
+          txid,
+          eventId,
+          streamId,
+          version,
+          type,
+          null,
+          null,
+          instant(recordedAtPgMicros),
+          prevHash,
+          hash);
     }
 
-    /** The event with its JSON parsed, as {@link EventStore#toEvent} gives it (without metadata for a replay read). */
+    /**
+     * The event with its JSON parsed, as {@link EventStore#toEvent} gives it (without metadata for
+     * a replay read).
+     */
     public RecordedEvent decode() {
-      return new RecordedEvent(position, txid, eventId, streamId, version, type, json(payload),
-          metadata == null ? null : json(metadata), instant(recordedAtPgMicros), prevHash, hash);
+      return new RecordedEvent(
+          position,
+          txid,
+          eventId,
+          streamId,
+          version,
+          type,
+          json(payload),
+          metadata == null ? null : json(metadata),
+          instant(recordedAtPgMicros),
+          prevHash,
+          hash);
     }
   }
 
@@ -92,13 +128,19 @@ public final class LedgerCopy {
 
   static Instant instant(long pgMicros) {
     long unixMicros = pgMicros + PG_EPOCH_MICROS;
-    return Instant.ofEpochSecond(Math.floorDiv(unixMicros, 1_000_000L), Math.floorMod(unixMicros, 1_000_000L) * 1000L);
+    return Instant.ofEpochSecond(
+        Math.floorDiv(unixMicros, 1_000_000L), Math.floorMod(unixMicros, 1_000_000L) * 1000L);
   }
 
   /** The COPY statement for the events after {@code from} below the readers' horizon. */
   static String sql(GlobalPosition from, Columns columns) {
-    return "COPY (SELECT " + columns.sql + " FROM events WHERE (txid, position) > (" + from.txid() + ", "
-        + from.position() + ") AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+    return "COPY (SELECT "
+        + columns.sql
+        + " FROM events WHERE (txid, position) > ("
+        + from.txid()
+        + ", "
+        + from.position()
+        + ") AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
         + " ORDER BY txid, position) TO STDOUT (FORMAT binary)";
   }
 
@@ -109,7 +151,8 @@ public final class LedgerCopy {
     private final Columns columns;
     private boolean done;
 
-    public Reader(Connection c, GlobalPosition from, Columns columns) throws SQLException, IOException {
+    public Reader(Connection c, GlobalPosition from, Columns columns)
+        throws SQLException, IOException {
       this.columns = columns;
       this.copy = new PGCopyInputStream(c.unwrap(PGConnection.class), sql(from, columns));
       this.in = new DataInputStream(new BufferedInputStream(copy, 1 << 16));
@@ -144,10 +187,13 @@ public final class LedgerCopy {
       UUID eventId = new UUID(in.readLong(), in.readLong());
       long recorded = longField();
       if (columns == Columns.REPLAY) {
-        return new Raw(position, txid, stream, version, type, payload, eventId, null, recorded, null, null);
+        return new Raw(
+            position, txid, stream, version, type, payload, eventId, null, recorded, null, null);
       }
       byte[] metadata = jsonb();
-      return new Raw(position, txid, stream, version, type, payload, eventId, metadata, recorded, bytes(), bytes());
+      return new Raw(
+          position, txid, stream, version, type, payload, eventId, metadata, recorded, bytes(),
+          bytes());
     }
 
     private long longField() throws IOException {
@@ -201,7 +247,9 @@ public final class LedgerCopy {
     }
   }
 
-  /** Receives the results of {@link #pipeline}'s stage, page by page, in commit order; false stops. */
+  /**
+   * Receives the results of {@link #pipeline}'s stage, page by page, in commit order; false stops.
+   */
   @FunctionalInterface
   public interface Sink<T> {
     boolean accept(List<Raw> page, T result) throws Exception;
@@ -213,8 +261,15 @@ public final class LedgerCopy {
    * the calling thread in commit order. Reading, the stage and the sink overlap; at most a few
    * pages are in flight. Returns the position of the last event read ({@code from} when none).
    */
-  public static <T> GlobalPosition pipeline(Connection c, GlobalPosition from, Columns columns, int pageSize,
-      int threads, Function<List<Raw>, T> stage, Sink<T> sink) throws Exception {
+  public static <T> GlobalPosition pipeline(
+      Connection c,
+      GlobalPosition from,
+      Columns columns,
+      int pageSize,
+      int threads,
+      Function<List<Raw>, T> stage,
+      Sink<T> sink)
+      throws Exception {
     return pipeline(c, from, columns, pageSize, threads, stage, sink, null);
   }
 
@@ -222,50 +277,68 @@ public final class LedgerCopy {
    * As {@link #pipeline(Connection, GlobalPosition, Columns, int, int, Function, Sink)}, adding to
    * {@code readerCpuNanos} (when not null) the CPU time of the thread that reads the COPY stream.
    */
-  public static <T> GlobalPosition pipeline(Connection c, GlobalPosition from, Columns columns, int pageSize,
-      int threads, Function<List<Raw>, T> stage, Sink<T> sink, java.util.concurrent.atomic.AtomicLong readerCpuNanos)
+  public static <T> GlobalPosition pipeline(
+      Connection c,
+      GlobalPosition from,
+      Columns columns,
+      int pageSize,
+      int threads,
+      Function<List<Raw>, T> stage,
+      Sink<T> sink,
+      java.util.concurrent.atomic.AtomicLong readerCpuNanos)
       throws Exception {
     record Page<T>(List<Raw> raws, CompletableFuture<T> result) {}
-    ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
-      Thread t = new Thread(r, "ledger-copy-stage");
-      t.setDaemon(true);
-      return t;
-    });
+    ExecutorService pool =
+        Executors.newFixedThreadPool(
+            threads,
+            r -> {
+              Thread t = new Thread(r, "ledger-copy-stage");
+              t.setDaemon(true);
+              return t;
+            });
     BlockingQueue<Object> queue = new ArrayBlockingQueue<>(Math.max(4, threads * 3));
     Object end = new Object();
-    java.util.concurrent.atomic.AtomicBoolean cancelled = new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.atomic.AtomicBoolean cancelled =
+        new java.util.concurrent.atomic.AtomicBoolean();
     Throwable[] readFailure = new Throwable[1];
     GlobalPosition[] last = {from};
-    Thread reader = new Thread(() -> {
-      try (Reader r = new Reader(c, from, columns)) {
-        List<Raw> page = new ArrayList<>(pageSize);
-        for (Raw raw = r.next(); raw != null && !cancelled.get(); raw = r.next()) {
-          page.add(raw);
-          if (page.size() == pageSize) {
-            List<Raw> p = page;
-            queue.put(new Page<>(p, CompletableFuture.supplyAsync(() -> stage.apply(p), pool)));
-            page = new ArrayList<>(pageSize);
-          }
-        }
-        if (!page.isEmpty()) {
-          List<Raw> p = page;
-          queue.put(new Page<>(p, CompletableFuture.supplyAsync(() -> stage.apply(p), pool)));
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      } catch (Throwable t) {
-        readFailure[0] = t;
-      } finally {
-        if (readerCpuNanos != null) {
-          readerCpuNanos.addAndGet(java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime());
-        }
-        try {
-          queue.put(end);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }
-    }, "ledger-copy-reader");
+    Thread reader =
+        new Thread(
+            () -> {
+              try (Reader r = new Reader(c, from, columns)) {
+                List<Raw> page = new ArrayList<>(pageSize);
+                for (Raw raw = r.next(); raw != null && !cancelled.get(); raw = r.next()) {
+                  page.add(raw);
+                  if (page.size() == pageSize) {
+                    List<Raw> p = page;
+                    queue.put(
+                        new Page<>(p, CompletableFuture.supplyAsync(() -> stage.apply(p), pool)));
+                    page = new ArrayList<>(pageSize);
+                  }
+                }
+                if (!page.isEmpty()) {
+                  List<Raw> p = page;
+                  queue.put(
+                      new Page<>(p, CompletableFuture.supplyAsync(() -> stage.apply(p), pool)));
+                }
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              } catch (Throwable t) {
+                readFailure[0] = t;
+              } finally {
+                if (readerCpuNanos != null) {
+                  readerCpuNanos.addAndGet(
+                      java.lang.management.ManagementFactory.getThreadMXBean()
+                          .getCurrentThreadCpuTime());
+                }
+                try {
+                  queue.put(end);
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+              }
+            },
+            "ledger-copy-reader");
     reader.setDaemon(true);
     reader.start();
     boolean ended = false;

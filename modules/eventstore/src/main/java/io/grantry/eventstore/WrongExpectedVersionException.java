@@ -1,8 +1,8 @@
 package io.grantry.eventstore;
 
 /**
- * An append lost an optimistic concurrency race: the stream was not at the expected version.
- * The caller re-reads the stream and decides again.
+ * An append lost an optimistic concurrency race: the stream was not at the expected version. The
+ * caller re-reads the stream and decides again.
  */
 public final class WrongExpectedVersionException extends RuntimeException {
   private final String streamId;
@@ -10,7 +10,11 @@ public final class WrongExpectedVersionException extends RuntimeException {
   private final long actual;
 
   public WrongExpectedVersionException(String streamId, ExpectedVersion expected, long actual) {
-    super("stream " + streamId + " expected at version " + expected + " but is at " + actual, null, false, false);
+    super(
+        "stream " + streamId + " expected at version " + expected + " but is at " + actual,
+        null,
+        false,
+        false);
     this.streamId = streamId;
     this.expected = expected;
     this.actual = actual;
@@ -24,7 +28,9 @@ public final class WrongExpectedVersionException extends RuntimeException {
     return expected;
   }
 
-  /** The version the stream had when the append was decided; -1 when unknown (lost a creation race). */
+  /**
+   * The version the stream had when the append was decided; -1 when unknown (lost a creation race).
+   */
   public long actual() {
     return actual;
   }

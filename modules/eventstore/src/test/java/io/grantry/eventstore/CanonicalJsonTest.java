@@ -8,14 +8,19 @@ import org.junit.jupiter.api.Test;
 class CanonicalJsonTest {
   @Test
   void keysAreSortedAndNumbersNormalised() {
-    JsonObject a = new JsonObject().put("b", 1).put("a", new JsonObject().put("z", 1.50).put("y", 2L));
+    JsonObject a =
+        new JsonObject().put("b", 1).put("a", new JsonObject().put("z", 1.50).put("y", 2L));
     assertThat(CanonicalJson.string(a)).isEqualTo("{\"a\":{\"y\":2,\"z\":1.5},\"b\":1}");
   }
 
   @Test
   void theSameValueParsedBackHashesTheSame() {
-    JsonObject original = new JsonObject().put("s", "tab\t\"q\"\u0001").put("n", 10.0).put("l", 1234567890123L)
-        .put("arr", new io.vertx.core.json.JsonArray().add(true).addNull());
+    JsonObject original =
+        new JsonObject()
+            .put("s", "tab\t\"q\"\u0001")
+            .put("n", 10.0)
+            .put("l", 1234567890123L)
+            .put("arr", new io.vertx.core.json.JsonArray().add(true).addNull());
     JsonObject reparsed = new JsonObject(original.encodePrettily());
     assertThat(CanonicalJson.bytes(reparsed)).isEqualTo(CanonicalJson.bytes(original));
     assertThat(CanonicalJson.string(original)).contains("\"n\":10").contains("\\u0001");

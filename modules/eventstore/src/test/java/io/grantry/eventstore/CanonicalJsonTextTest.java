@@ -14,24 +14,27 @@ import org.junit.jupiter.api.Test;
  * parsed value (what was hashed at append time), on texts in jsonb's output form and others.
  */
 class CanonicalJsonTextTest {
-  static final List<String> TEXTS = List.of(
-      "{}",
-      "{\"a\": 1}",
-      // jsonb's order: shorter keys first, so rarely the canonical order
-      "{\"b\": 1, \"aa\": 2, \"abc\": {\"z\": [], \"yy\": [1, \"x\", null, true, false, {}], \"x\": {\"q\": \"r\"}}}",
-      "{\"grant_id\": \"g-1\", \"client_id\": \"web\", \"scopes\": [\"openid\", \"api\"], \"issued_at\": \"2026-11-22T12:00:00.123Z\"}",
-      "{\"s\": \"quote \\\" backslash \\\\ newline \\n tab \\t cr \\r bell \\u0007 del \\u007f\"}",
-      "{\"u\": \"é ü 中文 😀\", \"é\": 1, \"e\": 2, \"z\": 3}",
-      "{\"n\": -0, \"big\": 123456789012345678901234567890, \"long\": 9007199254740993, \"neg\": -42}",
-      "[1, [2, [3, {\"b\": 1, \"a\": 2}]]]",
-      "\"just a string\"",
-      "{\"a\": {\"b\": {\"c\": {\"e\": 1, \"d\": 2}}}, \"A\": 0, \"_\": 1}");
+  static final List<String> TEXTS =
+      List.of(
+          "{}",
+          "{\"a\": 1}",
+          // jsonb's order: shorter keys first, so rarely the canonical order
+          "{\"b\": 1, \"aa\": 2, \"abc\": {\"z\": [], \"yy\": [1, \"x\", null, true, false, {}], \"x\": {\"q\": \"r\"}}}",
+          "{\"grant_id\": \"g-1\", \"client_id\": \"web\", \"scopes\": [\"openid\", \"api\"], \"issued_at\": \"2026-11-22T12:00:00.123Z\"}",
+          "{\"s\": \"quote \\\" backslash \\\\ newline \\n tab \\t cr \\r bell \\u0007 del \\u007f\"}",
+          "{\"u\": \"é ü 中文 😀\", \"é\": 1, \"e\": 2, \"z\": 3}",
+          "{\"n\": -0, \"big\": 123456789012345678901234567890, \"long\": 9007199254740993, \"neg\": -42}",
+          "[1, [2, [3, {\"b\": 1, \"a\": 2}]]]",
+          "\"just a string\"",
+          "{\"a\": {\"b\": {\"c\": {\"e\": 1, \"d\": 2}}}, \"A\": 0, \"_\": 1}");
 
   @Test
   void givesTheBytesOfTheParsedValue() {
     for (String text : TEXTS) {
       StringBuilder sb = new StringBuilder();
-      assertThat(CanonicalJson.appendText(sb, text.getBytes(StandardCharsets.UTF_8))).as(text).isTrue();
+      assertThat(CanonicalJson.appendText(sb, text.getBytes(StandardCharsets.UTF_8)))
+          .as(text)
+          .isTrue();
       Object parsed = io.vertx.core.json.Json.decodeValue(text);
       assertThat(sb.toString()).as(text).isEqualTo(CanonicalJson.string(parsed));
     }
@@ -39,9 +42,19 @@ class CanonicalJsonTextTest {
 
   @Test
   void leavesFractionsRepeatedNamesAndMalformedTextToTheParsedPath() {
-    for (String text : List.of("{\"a\": 1.5}", "{\"a\": 1e3}", "{\"a\": 1, \"a\": 2}", "{\"b\": 1, \"a\": 2, \"b\": 3}",
-        "{\"a\": ", "{\"a\": 1} x", "")) {
-      assertThat(CanonicalJson.appendText(new StringBuilder(), text.getBytes(StandardCharsets.UTF_8))).as(text).isFalse();
+    for (String text :
+        List.of(
+            "{\"a\": 1.5}",
+            "{\"a\": 1e3}",
+            "{\"a\": 1, \"a\": 2}",
+            "{\"b\": 1, \"a\": 2, \"b\": 3}",
+            "{\"a\": ",
+            "{\"a\": 1} x",
+            "")) {
+      assertThat(
+              CanonicalJson.appendText(new StringBuilder(), text.getBytes(StandardCharsets.UTF_8)))
+          .as(text)
+          .isFalse();
     }
   }
 
@@ -54,16 +67,43 @@ class CanonicalJsonTextTest {
     for (String text : TEXTS.subList(0, 7)) {
       JsonObject payload = new JsonObject(text);
       JsonObject metadata = new JsonObject("{\"request_id\": \"r-1\", \"actor\": \"client:web\"}");
-      byte[] expected = EventHash.of(prev, "grant:g-1", 3, id, "grant.revoked.v1", at, payload, metadata);
-      byte[] fromText = EventHash.ofText(EventHash.sha256(), prev, "grant:g-1", 3, id, "grant.revoked.v1",
-          EventHash.micros(at), text.getBytes(StandardCharsets.UTF_8),
-          "{\"actor\": \"client:web\", \"request_id\": \"r-1\"}".getBytes(StandardCharsets.UTF_8));
+      byte[] expected =
+          EventHash.of(prev, "grant:g-1", 3, id, "grant.revoked.v1", at, payload, metadata);
+      byte[] fromText =
+          EventHash.ofText(
+              EventHash.sha256(),
+              prev,
+              "grant:g-1",
+              3,
+              id,
+              "grant.revoked.v1",
+              EventHash.micros(at),
+              text.getBytes(StandardCharsets.UTF_8),
+              "{\"actor\": \"client:web\", \"request_id\": \"r-1\"}"
+                  .getBytes(StandardCharsets.UTF_8));
       assertThat(fromText).as(text).isEqualTo(expected);
     }
     // A changed payload gives another hash: the text path checks content, it does not skip it.
-    assertThat(EventHash.ofText(EventHash.sha256(), prev, "grant:g-1", 3, id, "grant.revoked.v1", EventHash.micros(at),
-        "{\"a\": 2}".getBytes(StandardCharsets.UTF_8), "{}".getBytes(StandardCharsets.UTF_8)))
-        .isNotEqualTo(EventHash.of(prev, "grant:g-1", 3, id, "grant.revoked.v1", at, new JsonObject("{\"a\": 1}"),
-            new JsonObject()));
+    assertThat(
+            EventHash.ofText(
+                EventHash.sha256(),
+                prev,
+                "grant:g-1",
+                3,
+                id,
+                "grant.revoked.v1",
+                EventHash.micros(at),
+                "{\"a\": 2}".getBytes(StandardCharsets.UTF_8),
+                "{}".getBytes(StandardCharsets.UTF_8)))
+        .isNotEqualTo(
+            EventHash.of(
+                prev,
+                "grant:g-1",
+                3,
+                id,
+                "grant.revoked.v1",
+                at,
+                new JsonObject("{\"a\": 1}"),
+                new JsonObject()));
   }
 }

@@ -8,10 +8,14 @@ import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
 class EventIdsTest {
-  /** PostgreSQL orders uuid values as unsigned bytes, which UUID.compareTo (signed longs) does not. */
+  /**
+   * PostgreSQL orders uuid values as unsigned bytes, which UUID.compareTo (signed longs) does not.
+   */
   static int pgOrder(UUID a, UUID b) {
     int c = Long.compareUnsigned(a.getMostSignificantBits(), b.getMostSignificantBits());
-    return c != 0 ? c : Long.compareUnsigned(a.getLeastSignificantBits(), b.getLeastSignificantBits());
+    return c != 0
+        ? c
+        : Long.compareUnsigned(a.getLeastSignificantBits(), b.getLeastSignificantBits());
   }
 
   @Test

@@ -33,8 +33,15 @@ class EventStoreTest {
   static void start() {
     vertx = Vertx.vertx();
     db = TestDatabase.fresh();
-    pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(8)).connectingTo(db.connectOptions()).using(vertx).build();
-    store = EventStore.create(vertx, pool, EventStoreOptions.defaults().withPollInterval(Duration.ofMillis(100)));
+    pool =
+        PgBuilder.pool()
+            .with(new PoolOptions().setMaxSize(8))
+            .connectingTo(db.connectOptions())
+            .using(vertx)
+            .build();
+    store =
+        EventStore.create(
+            vertx, pool, EventStoreOptions.defaults().withPollInterval(Duration.ofMillis(100)));
   }
 
   @AfterAll
@@ -55,14 +62,17 @@ class EventStoreTest {
   }
 
   static NewEvent event(String type, int n) {
-    return NewEvent.of(type, new JsonObject().put("n", n).put("note", "é \"quoted\" \n"),
+    return NewEvent.of(
+        type,
+        new JsonObject().put("n", n).put("note", "é \"quoted\" \n"),
         new JsonObject().put("actor", "test").put("requestId", "r-" + n));
   }
 
   @Test
   void appendedEventsReadBackInOrderWithTheirContent() throws Exception {
     String s = "client-roundtrip";
-    AppendResult r = await(store.append(s, ExpectedVersion.NO_STREAM, event("a.v1", 1), event("b.v1", 2)));
+    AppendResult r =
+        await(store.append(s, ExpectedVersion.NO_STREAM, event("a.v1", 1), event("b.v1", 2)));
     assertThat(r.version()).isEqualTo(2);
     await(store.append(s, ExpectedVersion.exactly(2), event("c.v1", 3)));
 
@@ -77,7 +87,9 @@ class EventStoreTest {
     // What the append returned is what was stored, hash included.
     assertThat(read.get(1).hash()).isEqualTo(r.events().get(1).hash());
     assertThat(read.get(1).prevHash()).isEqualTo(read.get(0).hash());
-    assertThat(await(store.readStream(s, 2))).extracting(RecordedEvent::type).containsExactly("c.v1");
+    assertThat(await(store.readStream(s, 2)))
+        .extracting(RecordedEvent::type)
+        .containsExactly("c.v1");
     assertThat(await(store.readStream("no-such-stream"))).isEmpty();
   }
 
@@ -87,17 +99,22 @@ class EventStoreTest {
     await(store.append(s, ExpectedVersion.NO_STREAM, event("a.v1", 1)));
 
     assertThatThrownBy(() -> await(store.append(s, ExpectedVersion.NO_STREAM, event("b.v1", 2))))
-        .isInstanceOfSatisfying(WrongExpectedVersionException.class, e -> {
-          assertThat(e.streamId()).isEqualTo(s);
-          assertThat(e.actual()).isEqualTo(1);
-        });
+        .isInstanceOfSatisfying(
+            WrongExpectedVersionException.class,
+            e -> {
+              assertThat(e.streamId()).isEqualTo(s);
+              assertThat(e.actual()).isEqualTo(1);
+            });
     assertThatThrownBy(() -> await(store.append(s, ExpectedVersion.exactly(5), event("b.v1", 2))))
         .isInstanceOf(WrongExpectedVersionException.class);
-    assertThatThrownBy(() -> await(store.append("never-created", ExpectedVersion.exactly(1), event("b.v1", 2))))
+    assertThatThrownBy(
+            () ->
+                await(store.append("never-created", ExpectedVersion.exactly(1), event("b.v1", 2))))
         .isInstanceOf(WrongExpectedVersionException.class);
     assertThat(await(store.readStream(s))).hasSize(1);
     // ANY always appends.
-    assertThat(await(store.append(s, ExpectedVersion.ANY, event("c.v1", 3))).version()).isEqualTo(2);
+    assertThat(await(store.append(s, ExpectedVersion.ANY, event("c.v1", 3))).version())
+        .isEqualTo(2);
   }
 
   @Test
@@ -122,7 +139,9 @@ class EventStoreTest {
     String s = "born-twice";
     List<Future<AppendResult>> attempts = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
-      attempts.add((i % 2 == 0 ? store : other).append(s, ExpectedVersion.NO_STREAM, event("created.v1", i)));
+      attempts.add(
+          (i % 2 == 0 ? store : other)
+              .append(s, ExpectedVersion.NO_STREAM, event("created.v1", i)));
     }
     await(Future.join(attempts).otherwiseEmpty());
     assertThat(attempts.stream().filter(Future::succeeded).count()).isEqualTo(1);
@@ -131,7 +150,8 @@ class EventStoreTest {
   }
 
   @Test
-  void fiveHundredConcurrentAppendsToDistinctStreamsAllCommitInFewerTransactions() throws Exception {
+  void fiveHundredConcurrentAppendsToDistinctStreamsAllCommitInFewerTransactions()
+      throws Exception {
     long batchesBefore = store.batchesCommitted();
     List<Future<AppendResult>> appends = new ArrayList<>();
     for (int i = 0; i < 500; i++) {
@@ -140,8 +160,11 @@ class EventStoreTest {
     await(Future.all(appends));
     long batches = store.batchesCommitted() - batchesBefore;
     assertThat(batches).isGreaterThan(0).isLessThan(500);
-    Long count = await(pool.query("SELECT count(*) FROM events WHERE stream_id LIKE 'many-%'").execute())
-        .iterator().next().getLong(0);
+    Long count =
+        await(pool.query("SELECT count(*) FROM events WHERE stream_id LIKE 'many-%'").execute())
+            .iterator()
+            .next()
+            .getLong(0);
     assertThat(count).isEqualTo(500);
   }
 
@@ -155,13 +178,24 @@ class EventStoreTest {
     assertThat(ok.ok()).as(String.valueOf(ok.reason())).isTrue();
 
     // The table refuses updates; an attacker with superuser rights can still switch triggers off.
-    assertThatThrownBy(() -> await(pool.query("UPDATE events SET type = 'x' WHERE stream_id = 'chain-stream'").execute()))
+    assertThatThrownBy(
+            () ->
+                await(
+                    pool.query("UPDATE events SET type = 'x' WHERE stream_id = 'chain-stream'")
+                        .execute()))
         .hasMessageContaining("append-only");
     long third = await(store.readStream(s)).get(2).position();
-    await(pool.withConnection(c -> c.query("SET session_replication_role = replica").execute()
-        .compose(v -> c.preparedQuery("UPDATE events SET payload = '{\"n\": 99}' WHERE position = $1")
-            .execute(Tuple.of(third)))
-        .compose(v -> c.query("SET session_replication_role = origin").execute())));
+    await(
+        pool.withConnection(
+            c ->
+                c.query("SET session_replication_role = replica")
+                    .execute()
+                    .compose(
+                        v ->
+                            c.preparedQuery(
+                                    "UPDATE events SET payload = '{\"n\": 99}' WHERE position = $1")
+                                .execute(Tuple.of(third)))
+                    .compose(v -> c.query("SET session_replication_role = origin").execute())));
 
     ChainVerifier.Result bad = await(new ChainVerifier(pool).verify());
     assertThat(bad.ok()).isFalse();
@@ -177,38 +211,46 @@ class EventStoreTest {
     Promise<Void> release = Promise.promise();
     Promise<Void> inserted = Promise.promise();
     EventStore slow = EventStore.create(vertx, pool, EventStoreOptions.defaults());
-    slow.addInlineProjection(new InlineProjection() {
-      @Override
-      public String name() {
-        return "hold";
-      }
+    slow.addInlineProjection(
+        new InlineProjection() {
+          @Override
+          public String name() {
+            return "hold";
+          }
 
-      @Override
-      public Future<Void> apply(io.vertx.sqlclient.SqlConnection tx, List<RecordedEvent> events) {
-        inserted.tryComplete();
-        return release.future();
-      }
-    });
+          @Override
+          public Future<Void> apply(
+              io.vertx.sqlclient.SqlConnection tx, List<RecordedEvent> events) {
+            inserted.tryComplete();
+            return release.future();
+          }
+        });
     Future<AppendResult> held = slow.append("gap-early", ExpectedVersion.ANY, event("early.v1", 1));
     await(inserted.future());
     AppendResult later = await(store.append("gap-late", ExpectedVersion.ANY, event("late.v1", 2)));
 
     // The later event is committed, but a reader must not get past the open transaction.
-    assertThat(await(store.readAll(start, 100))).extracting(RecordedEvent::streamId).doesNotContain("gap-late");
+    assertThat(await(store.readAll(start, 100)))
+        .extracting(RecordedEvent::streamId)
+        .doesNotContain("gap-late");
 
     List<RecordedEvent> seen = new CopyOnWriteArrayList<>();
     Promise<Void> both = Promise.promise();
-    EventStore.Subscription sub = store.subscribe(start, 10, events -> {
-      for (RecordedEvent e : events) {
-        if (e.streamId().startsWith("gap-")) {
-          seen.add(e);
-        }
-      }
-      if (seen.size() >= 2) {
-        both.tryComplete();
-      }
-      return Future.succeededFuture();
-    });
+    EventStore.Subscription sub =
+        store.subscribe(
+            start,
+            10,
+            events -> {
+              for (RecordedEvent e : events) {
+                if (e.streamId().startsWith("gap-")) {
+                  seen.add(e);
+                }
+              }
+              if (seen.size() >= 2) {
+                both.tryComplete();
+              }
+              return Future.succeededFuture();
+            });
     release.complete();
     AppendResult early = await(held);
     await(both.future());
@@ -226,24 +268,45 @@ class EventStoreTest {
    */
   @Test
   void anotherProcessesFollowerIsWokenByNotifyAndAppendsStaySynchronous() throws Exception {
-    Pool single = PgBuilder.pool().with(new PoolOptions().setMaxSize(1)).connectingTo(db.connectOptions()).using(vertx).build();
-    EventStore follower = EventStore.create(vertx, pool, EventStoreOptions.defaults()
-        .withListenOptions(db.connectOptions()).withPollInterval(Duration.ofHours(1)));
+    Pool single =
+        PgBuilder.pool()
+            .with(new PoolOptions().setMaxSize(1))
+            .connectingTo(db.connectOptions())
+            .using(vertx)
+            .build();
+    EventStore follower =
+        EventStore.create(
+            vertx,
+            pool,
+            EventStoreOptions.defaults()
+                .withListenOptions(db.connectOptions())
+                .withPollInterval(Duration.ofHours(1)));
     EventStore writer = EventStore.create(vertx, single, EventStoreOptions.defaults());
     try {
       GlobalPosition start = await(store.head());
       Promise<Void> seen = Promise.promise();
-      follower.subscribe(start, 100, events -> {
-        if (events.stream().anyMatch(e -> e.streamId().equals("notified"))) {
-          seen.tryComplete();
-        }
-        return Future.succeededFuture();
-      });
+      follower.subscribe(
+          start,
+          100,
+          events -> {
+            if (events.stream().anyMatch(e -> e.streamId().equals("notified"))) {
+              seen.tryComplete();
+            }
+            return Future.succeededFuture();
+          });
       // Append only once the follower listens, so that what wakes it is the NOTIFY (or, should the
       // append win the race with LISTEN's own catch-up read, that read): never the hourly poll.
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-      while (await(pool.query("SELECT count(*) FROM pg_stat_activity WHERE query = 'LISTEN " + EventStore.CHANNEL + "'")
-          .execute()).iterator().next().getLong(0) == 0) {
+      while (await(
+                  pool.query(
+                          "SELECT count(*) FROM pg_stat_activity WHERE query = 'LISTEN "
+                              + EventStore.CHANNEL
+                              + "'")
+                      .execute())
+              .iterator()
+              .next()
+              .getLong(0)
+          == 0) {
         if (System.nanoTime() > deadline) {
           throw new AssertionError("the follower did not LISTEN within 20 s");
         }
@@ -251,7 +314,11 @@ class EventStoreTest {
       }
       await(writer.append("notified", ExpectedVersion.NO_STREAM, event("x.v1", 1)));
       await(seen.future());
-      assertThat(await(single.query("SHOW synchronous_commit").execute()).iterator().next().getString(0))
+      assertThat(
+              await(single.query("SHOW synchronous_commit").execute())
+                  .iterator()
+                  .next()
+                  .getString(0))
           .isEqualTo("on");
     } finally {
       await(follower.close());
@@ -263,22 +330,28 @@ class EventStoreTest {
   @Test
   void aFailingInlineProjectionRollsBackTheAppend() throws Exception {
     EventStore failing = EventStore.create(vertx, pool, EventStoreOptions.defaults());
-    failing.addInlineProjection(new InlineProjection() {
-      @Override
-      public String name() {
-        return "broken";
-      }
+    failing.addInlineProjection(
+        new InlineProjection() {
+          @Override
+          public String name() {
+            return "broken";
+          }
 
-      @Override
-      public Future<Void> apply(io.vertx.sqlclient.SqlConnection tx, List<RecordedEvent> events) {
-        return tx.query("SELECT * FROM no_such_table").execute().mapEmpty();
-      }
-    });
-    assertThatThrownBy(() -> await(failing.append("rolled-back", ExpectedVersion.NO_STREAM, event("x.v1", 1))))
+          @Override
+          public Future<Void> apply(
+              io.vertx.sqlclient.SqlConnection tx, List<RecordedEvent> events) {
+            return tx.query("SELECT * FROM no_such_table").execute().mapEmpty();
+          }
+        });
+    assertThatThrownBy(
+            () -> await(failing.append("rolled-back", ExpectedVersion.NO_STREAM, event("x.v1", 1))))
         .hasMessageContaining("no_such_table");
     assertThat(await(store.readStream("rolled-back"))).isEmpty();
     // The stream head was rolled back too: the stream can still be created.
-    assertThat(await(store.append("rolled-back", ExpectedVersion.NO_STREAM, event("x.v1", 1))).version()).isEqualTo(1);
+    assertThat(
+            await(store.append("rolled-back", ExpectedVersion.NO_STREAM, event("x.v1", 1)))
+                .version())
+        .isEqualTo(1);
     await(failing.close());
   }
 
@@ -289,30 +362,46 @@ class EventStoreTest {
    */
   @Test
   void aFailedBatchLeavesItsConnectionOutsideAnyTransaction() throws Exception {
-    Pool single = PgBuilder.pool().with(new PoolOptions().setMaxSize(1)).connectingTo(db.connectOptions()).using(vertx).build();
+    Pool single =
+        PgBuilder.pool()
+            .with(new PoolOptions().setMaxSize(1))
+            .connectingTo(db.connectOptions())
+            .using(vertx)
+            .build();
     try {
       EventStore failing = EventStore.create(vertx, single, EventStoreOptions.defaults());
-      failing.addInlineProjection(new InlineProjection() {
-        @Override
-        public String name() {
-          return "broken";
-        }
+      failing.addInlineProjection(
+          new InlineProjection() {
+            @Override
+            public String name() {
+              return "broken";
+            }
 
-        @Override
-        public Future<Void> apply(io.vertx.sqlclient.SqlConnection tx, List<RecordedEvent> events) {
-          return tx.query("SELECT * FROM no_such_table").execute().mapEmpty();
-        }
-      });
-      assertThatThrownBy(() -> await(failing.append("tx-a", ExpectedVersion.NO_STREAM, event("x.v1", 1))))
+            @Override
+            public Future<Void> apply(
+                io.vertx.sqlclient.SqlConnection tx, List<RecordedEvent> events) {
+              return tx.query("SELECT * FROM no_such_table").execute().mapEmpty();
+            }
+          });
+      assertThatThrownBy(
+              () -> await(failing.append("tx-a", ExpectedVersion.NO_STREAM, event("x.v1", 1))))
           .hasMessageContaining("no_such_table");
       EventStore healthy = EventStore.create(vertx, single, EventStoreOptions.defaults());
-      assertThat(await(healthy.append("tx-b", ExpectedVersion.NO_STREAM, event("x.v1", 1))).version()).isEqualTo(1);
-      assertThat(await(healthy.append("tx-b", ExpectedVersion.exactly(1), event("x.v1", 2))).version()).isEqualTo(2);
+      assertThat(
+              await(healthy.append("tx-b", ExpectedVersion.NO_STREAM, event("x.v1", 1))).version())
+          .isEqualTo(1);
+      assertThat(
+              await(healthy.append("tx-b", ExpectedVersion.exactly(1), event("x.v1", 2))).version())
+          .isEqualTo(2);
       // Read through another pool: committed, not merely visible inside a transaction left open.
       assertThat(await(store.readStream("tx-b"))).hasSize(2);
       assertThat(await(store.readStream("tx-a"))).isEmpty();
-      assertThat(await(single.query("SELECT now() = statement_timestamp() AS outside").execute())
-          .iterator().next().getBoolean("outside")).isTrue();
+      assertThat(
+              await(single.query("SELECT now() = statement_timestamp() AS outside").execute())
+                  .iterator()
+                  .next()
+                  .getBoolean("outside"))
+          .isTrue();
       await(failing.close());
       await(healthy.close());
     } finally {
@@ -322,26 +411,35 @@ class EventStoreTest {
 
   /**
    * A store created on a context of the test's own, so that appends made in one task on it are
-   * queued together: the first starts a batch at once, the ones after it wait for it and then
-   * form the next batch, all of them in one transaction.
+   * queued together: the first starts a batch at once, the ones after it wait for it and then form
+   * the next batch, all of them in one transaction.
    */
   static EventStore storeOn(Context ctx, Pool on) throws Exception {
     Promise<EventStore> created = Promise.promise();
-    ctx.runOnContext(v -> created.complete(EventStore.create(vertx, on, EventStoreOptions.defaults())));
+    ctx.runOnContext(
+        v -> created.complete(EventStore.create(vertx, on, EventStoreOptions.defaults())));
     return await(created.future());
   }
 
-  /** On {@code ctx}: one append that occupies the store, then {@code streams} appended as one batch (each NO_STREAM). */
-  static List<Future<AppendResult>> oneBatchOfNewStreams(Context ctx, EventStore s, List<String> streams) throws Exception {
+  /**
+   * On {@code ctx}: one append that occupies the store, then {@code streams} appended as one batch
+   * (each NO_STREAM).
+   */
+  static List<Future<AppendResult>> oneBatchOfNewStreams(
+      Context ctx, EventStore s, List<String> streams) throws Exception {
     Promise<List<Future<AppendResult>>> sent = Promise.promise();
-    ctx.runOnContext(v -> {
-      s.append("occupier-" + java.util.UUID.randomUUID(), ExpectedVersion.NO_STREAM, event("occupy.v1", 0));
-      List<Future<AppendResult>> out = new ArrayList<>();
-      for (int i = 0; i < streams.size(); i++) {
-        out.add(s.append(streams.get(i), ExpectedVersion.NO_STREAM, event("fresh.v1", i)));
-      }
-      sent.complete(out);
-    });
+    ctx.runOnContext(
+        v -> {
+          s.append(
+              "occupier-" + java.util.UUID.randomUUID(),
+              ExpectedVersion.NO_STREAM,
+              event("occupy.v1", 0));
+          List<Future<AppendResult>> out = new ArrayList<>();
+          for (int i = 0; i < streams.size(); i++) {
+            out.add(s.append(streams.get(i), ExpectedVersion.NO_STREAM, event("fresh.v1", i)));
+          }
+          sent.complete(out);
+        });
     List<Future<AppendResult>> out = await(sent.future());
     await(Future.join(out).otherwiseEmpty());
     return out;
@@ -349,8 +447,8 @@ class EventStoreTest {
 
   /**
    * Batches of new streams are written with plain inserts; one append whose stream exists after all
-   * makes that transaction fail as a whole. It is rolled back (nothing of it stays) and the batch is
-   * decided again append by append: the others' events are written once, only that one fails.
+   * makes that transaction fail as a whole. It is rolled back (nothing of it stays) and the batch
+   * is decided again append by append: the others' events are written once, only that one fails.
    */
   @Test
   void inABatchOfNewStreamsOneThatExistsFailsAloneAndTheOthersAreWrittenOnce() throws Exception {
@@ -359,14 +457,17 @@ class EventStoreTest {
     await(store.append("fresh-taken", ExpectedVersion.NO_STREAM, event("first.v1", 0)));
     long batchesBefore = s.batchesCommitted();
 
-    List<Future<AppendResult>> out = oneBatchOfNewStreams(ctx, s, List.of("fresh-a", "fresh-taken", "fresh-b"));
+    List<Future<AppendResult>> out =
+        oneBatchOfNewStreams(ctx, s, List.of("fresh-a", "fresh-taken", "fresh-b"));
 
     assertThat(out.get(0).result().version()).isEqualTo(1);
     assertThat(out.get(2).result().version()).isEqualTo(1);
     assertThat(out.get(1).cause()).isInstanceOf(WrongExpectedVersionException.class);
     assertThat(await(store.readStream("fresh-a"))).hasSize(1);
     assertThat(await(store.readStream("fresh-b"))).hasSize(1);
-    assertThat(await(store.readStream("fresh-taken"))).extracting(RecordedEvent::type).containsExactly("first.v1");
+    assertThat(await(store.readStream("fresh-taken")))
+        .extracting(RecordedEvent::type)
+        .containsExactly("first.v1");
     // The results carry the positions the rows really got.
     RecordedEvent a = await(store.readStream("fresh-a")).get(0);
     assertThat(out.get(0).result().events().get(0).position()).isEqualTo(a.position());
@@ -377,55 +478,77 @@ class EventStoreTest {
   }
 
   /**
-   * Inline projections see a batch of new streams through applyNew and may insert without
-   * ON CONFLICT: a row that already exists rolls that attempt back, and the batch is applied again
+   * Inline projections see a batch of new streams through applyNew and may insert without ON
+   * CONFLICT: a row that already exists rolls that attempt back, and the batch is applied again
    * through apply, whose insert tolerates it. No append of the batch is lost.
    */
   @Test
-  void aProjectedRowThatExistsRollsTheNewStreamsBatchBackAndItIsAppliedAgainWithoutLosingAnEvent() throws Exception {
-    await(pool.query("CREATE TABLE fresh_rows (stream_id text PRIMARY KEY, n int NOT NULL, via text NOT NULL)").execute());
+  void aProjectedRowThatExistsRollsTheNewStreamsBatchBackAndItIsAppliedAgainWithoutLosingAnEvent()
+      throws Exception {
+    await(
+        pool.query(
+                "CREATE TABLE fresh_rows (stream_id text PRIMARY KEY, n int NOT NULL, via text NOT NULL)")
+            .execute());
     await(pool.query("INSERT INTO fresh_rows VALUES ('proj-taken', -1, 'before')").execute());
     Context ctx = vertx.getOrCreateContext();
     EventStore s = storeOn(ctx, pool);
     List<String> calls = new CopyOnWriteArrayList<>();
-    s.addInlineProjection(new InlineProjection() {
-      @Override
-      public String name() {
-        return "fresh-rows";
-      }
+    s.addInlineProjection(
+        new InlineProjection() {
+          @Override
+          public String name() {
+            return "fresh-rows";
+          }
 
-      @Override
-      public Future<Void> apply(io.vertx.sqlclient.SqlConnection tx, List<RecordedEvent> events) {
-        calls.add("apply " + events.size());
-        return insert(tx, events, "apply", " ON CONFLICT (stream_id) DO NOTHING");
-      }
+          @Override
+          public Future<Void> apply(
+              io.vertx.sqlclient.SqlConnection tx, List<RecordedEvent> events) {
+            calls.add("apply " + events.size());
+            return insert(tx, events, "apply", " ON CONFLICT (stream_id) DO NOTHING");
+          }
 
-      @Override
-      public Future<Void> applyNew(io.vertx.sqlclient.SqlConnection tx, List<RecordedEvent> events) {
-        calls.add("applyNew " + events.size() + (events.stream().allMatch(e -> e.position() == 0) ? "" : " with positions"));
-        return insert(tx, events, "applyNew", "");
-      }
+          @Override
+          public Future<Void> applyNew(
+              io.vertx.sqlclient.SqlConnection tx, List<RecordedEvent> events) {
+            calls.add(
+                "applyNew "
+                    + events.size()
+                    + (events.stream().allMatch(e -> e.position() == 0) ? "" : " with positions"));
+            return insert(tx, events, "applyNew", "");
+          }
 
-      Future<Void> insert(io.vertx.sqlclient.SqlConnection tx, List<RecordedEvent> events, String via, String onConflict) {
-        List<Tuple> rows = new ArrayList<>();
-        for (RecordedEvent e : events) {
-          rows.add(Tuple.of(e.streamId(), e.payload().getInteger("n"), via));
-        }
-        return tx.preparedQuery("INSERT INTO fresh_rows VALUES ($1, $2, $3)" + onConflict).executeBatch(rows).mapEmpty();
-      }
-    });
+          Future<Void> insert(
+              io.vertx.sqlclient.SqlConnection tx,
+              List<RecordedEvent> events,
+              String via,
+              String onConflict) {
+            List<Tuple> rows = new ArrayList<>();
+            for (RecordedEvent e : events) {
+              rows.add(Tuple.of(e.streamId(), e.payload().getInteger("n"), via));
+            }
+            return tx.preparedQuery("INSERT INTO fresh_rows VALUES ($1, $2, $3)" + onConflict)
+                .executeBatch(rows)
+                .mapEmpty();
+          }
+        });
 
-    List<Future<AppendResult>> out = oneBatchOfNewStreams(ctx, s, List.of("proj-a", "proj-taken", "proj-b"));
+    List<Future<AppendResult>> out =
+        oneBatchOfNewStreams(ctx, s, List.of("proj-a", "proj-taken", "proj-b"));
 
-    assertThat(out).allSatisfy(f -> assertThat(f.succeeded()).as(String.valueOf(f.cause())).isTrue());
+    assertThat(out)
+        .allSatisfy(f -> assertThat(f.succeeded()).as(String.valueOf(f.cause())).isTrue());
     assertThat(await(store.readStream("proj-a"))).hasSize(1);
     assertThat(await(store.readStream("proj-taken"))).hasSize(1);
     assertThat(await(store.readStream("proj-b"))).hasSize(1);
     List<String> rows = new ArrayList<>();
-    await(pool.query("SELECT stream_id, n, via FROM fresh_rows WHERE stream_id LIKE 'proj-%' ORDER BY stream_id").execute())
+    await(
+            pool.query(
+                    "SELECT stream_id, n, via FROM fresh_rows WHERE stream_id LIKE 'proj-%' ORDER BY stream_id")
+                .execute())
         .forEach(r -> rows.add(r.getString(0) + " " + r.getInteger(1) + " " + r.getString(2)));
     assertThat(rows).containsExactly("proj-a 0 apply", "proj-b 2 apply", "proj-taken -1 before");
-    // The occupier and the first try of the batch through applyNew, then the batch again through apply.
+    // The occupier and the first try of the batch through applyNew, then the batch again through
+    // apply.
     assertThat(calls).containsExactly("applyNew 1", "applyNew 3", "apply 3");
     await(s.close());
   }
@@ -438,50 +561,93 @@ class EventStoreTest {
   void aProjectionThatThrowsAfterSendingAStatementCommitsNothingOfTheBatch() throws Exception {
     await(pool.query("CREATE TABLE half_rows (stream_id text PRIMARY KEY)").execute());
     EventStore s = EventStore.create(vertx, pool, EventStoreOptions.defaults());
-    s.addInlineProjection(new InlineProjection() {
-      @Override
-      public String name() {
-        return "half";
-      }
+    s.addInlineProjection(
+        new InlineProjection() {
+          @Override
+          public String name() {
+            return "half";
+          }
 
-      @Override
-      public Future<Void> apply(io.vertx.sqlclient.SqlConnection tx, List<RecordedEvent> events) {
-        tx.preparedQuery("INSERT INTO half_rows VALUES ($1)").execute(Tuple.of(events.get(0).streamId()));
-        throw new IllegalStateException("cannot project the rest");
-      }
-    });
-    assertThatThrownBy(() -> await(s.append("half-done", ExpectedVersion.NO_STREAM, event("x.v1", 1))))
+          @Override
+          public Future<Void> apply(
+              io.vertx.sqlclient.SqlConnection tx, List<RecordedEvent> events) {
+            tx.preparedQuery("INSERT INTO half_rows VALUES ($1)")
+                .execute(Tuple.of(events.get(0).streamId()));
+            throw new IllegalStateException("cannot project the rest");
+          }
+        });
+    assertThatThrownBy(
+            () -> await(s.append("half-done", ExpectedVersion.NO_STREAM, event("x.v1", 1))))
         .hasMessageContaining("cannot project the rest");
     assertThat(await(store.readStream("half-done"))).isEmpty();
-    assertThat(await(pool.query("SELECT count(*) FROM half_rows").execute()).iterator().next().getLong(0)).isZero();
+    assertThat(
+            await(pool.query("SELECT count(*) FROM half_rows").execute())
+                .iterator()
+                .next()
+                .getLong(0))
+        .isZero();
     await(s.close());
   }
 
   @Test
   void theHeadIsTheLastEventInCommitOrderEvenWhenPositionsAreOutOfOrder() throws Exception {
     // A transaction that takes its id first but inserts last: its events get the higher positions
-    // yet the lower txid, so the last event in commit order is not the one with the highest position.
+    // yet the lower txid, so the last event in commit order is not the one with the highest
+    // position.
     Promise<Void> locked = Promise.promise();
     Promise<Void> release = Promise.promise();
     java.util.UUID earlyId = java.util.UUID.randomUUID();
     java.time.Instant at = EventHash.truncate(java.time.Instant.now());
     await(pool.query("CREATE TABLE IF NOT EXISTS head_test (id int)").execute());
-    Future<Void> early = pool.withTransaction(c -> c.query("INSERT INTO head_test VALUES (1)").execute()
-        .compose(v -> {
-          locked.complete();
-          return release.future();
-        })
-        .compose(v -> c.query("SELECT pg_current_xact_id()").execute())
-        .compose(v -> c.preparedQuery("INSERT INTO events (event_id, stream_id, version, type, payload, metadata,"
-            + " recorded_at, prev_hash, hash) VALUES ($1, 'head-early', 1, 'early.v1', '{}', '{}', $2, $3, $4)")
-            .execute(Tuple.of(earlyId, java.time.OffsetDateTime.ofInstant(at, java.time.ZoneOffset.UTC),
-                io.vertx.core.buffer.Buffer.buffer(EventHash.genesis()), io.vertx.core.buffer.Buffer.buffer(
-                    EventHash.of(EventHash.genesis(), "head-early", 1, earlyId, "early.v1", at, new JsonObject(),
-                        new JsonObject()))))
-            .compose(x -> c.preparedQuery("INSERT INTO streams VALUES ('head-early', 1, $1)").execute(Tuple.of(
-                io.vertx.core.buffer.Buffer.buffer(EventHash.of(EventHash.genesis(), "head-early", 1, earlyId,
-                    "early.v1", at, new JsonObject(), new JsonObject()))))))
-        .mapEmpty());
+    Future<Void> early =
+        pool.withTransaction(
+            c ->
+                c.query("INSERT INTO head_test VALUES (1)")
+                    .execute()
+                    .compose(
+                        v -> {
+                          locked.complete();
+                          return release.future();
+                        })
+                    .compose(v -> c.query("SELECT pg_current_xact_id()").execute())
+                    .compose(
+                        v ->
+                            c.preparedQuery(
+                                    "INSERT INTO events (event_id, stream_id, version, type, payload, metadata,"
+                                        + " recorded_at, prev_hash, hash) VALUES ($1, 'head-early', 1, 'early.v1', '{}', '{}', $2, $3, $4)")
+                                .execute(
+                                    Tuple.of(
+                                        earlyId,
+                                        java.time.OffsetDateTime.ofInstant(
+                                            at, java.time.ZoneOffset.UTC),
+                                        io.vertx.core.buffer.Buffer.buffer(EventHash.genesis()),
+                                        io.vertx.core.buffer.Buffer.buffer(
+                                            EventHash.of(
+                                                EventHash.genesis(),
+                                                "head-early",
+                                                1,
+                                                earlyId,
+                                                "early.v1",
+                                                at,
+                                                new JsonObject(),
+                                                new JsonObject()))))
+                                .compose(
+                                    x ->
+                                        c.preparedQuery(
+                                                "INSERT INTO streams VALUES ('head-early', 1, $1)")
+                                            .execute(
+                                                Tuple.of(
+                                                    io.vertx.core.buffer.Buffer.buffer(
+                                                        EventHash.of(
+                                                            EventHash.genesis(),
+                                                            "head-early",
+                                                            1,
+                                                            earlyId,
+                                                            "early.v1",
+                                                            at,
+                                                            new JsonObject(),
+                                                            new JsonObject()))))))
+                    .mapEmpty());
     await(locked.future());
     AppendResult later = await(store.append("head-late", ExpectedVersion.ANY, event("late.v1", 1)));
     release.complete();
@@ -489,15 +655,22 @@ class EventStoreTest {
     GlobalPosition head = await(store.head());
     List<RecordedEvent> all = new ArrayList<>();
     GlobalPosition from = GlobalPosition.START;
-    for (List<RecordedEvent> page = await(store.readAll(from, 1000)); !page.isEmpty();
+    for (List<RecordedEvent> page = await(store.readAll(from, 1000));
+        !page.isEmpty();
         page = await(store.readAll(from, 1000))) {
       all.addAll(page);
       from = page.get(page.size() - 1).commitOrder();
     }
     assertThat(head).isEqualTo(all.get(all.size() - 1).commitOrder());
-    assertThat(later.events().get(0).position()).isLessThan(
-        all.stream().filter(e -> e.streamId().equals("head-early")).findFirst().orElseThrow().position());
+    assertThat(later.events().get(0).position())
+        .isLessThan(
+            all.stream()
+                .filter(e -> e.streamId().equals("head-early"))
+                .findFirst()
+                .orElseThrow()
+                .position());
   }
+
   @Test
   void aBatchTakesItsTransactionIdOnlyOnceItHoldsEveryStreamLock() throws Exception {
     // Another writer holds stream Y's lock without a transaction id yet, as a batch does while it
@@ -509,17 +682,22 @@ class EventStoreTest {
     Promise<Long> otherXid = Promise.promise();
     Promise<Void> holding = Promise.promise();
     Promise<Void> release = Promise.promise();
-    Future<Void> other = pool.withTransaction(c -> c.preparedQuery("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-        .execute(Tuple.of(y))
-        .compose(v -> {
-          holding.complete();
-          return release.future();
-        })
-        .compose(v -> c.query("SELECT pg_current_xact_id()::text::bigint").execute())
-        .map(rows -> {
-          otherXid.complete(rows.iterator().next().getLong(0));
-          return null;
-        }));
+    Future<Void> other =
+        pool.withTransaction(
+            c ->
+                c.preparedQuery("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                    .execute(Tuple.of(y))
+                    .compose(
+                        v -> {
+                          holding.complete();
+                          return release.future();
+                        })
+                    .compose(v -> c.query("SELECT pg_current_xact_id()::text::bigint").execute())
+                    .map(
+                        rows -> {
+                          otherXid.complete(rows.iterator().next().getLong(0));
+                          return null;
+                        }));
     await(holding.future());
     Future<AppendResult> ours = store.append(y, ExpectedVersion.exactly(1), event("next.v1", 1));
     waitUntilAnAdvisoryLockIsAwaited();
@@ -533,8 +711,14 @@ class EventStoreTest {
   /** Observes the database until some session waits for an advisory lock (bounded). */
   private static void waitUntilAnAdvisoryLockIsAwaited() throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (await(pool.query("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted").execute())
-        .iterator().next().getLong(0) == 0) {
+    while (await(
+                pool.query(
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+                    .execute())
+            .iterator()
+            .next()
+            .getLong(0)
+        == 0) {
       if (System.nanoTime() > deadline) {
         throw new AssertionError("no append waited for the stream lock within 20 s");
       }

@@ -17,11 +17,16 @@ import org.postgresql.copy.PGCopyOutputStream;
 public final class BinaryCopy implements AutoCloseable {
   /** A NULL timestamp, for {@link #timestamptz(long)}. */
   public static final long NULL_TIME = Long.MIN_VALUE;
+
   private static final byte[] HEADER = "PGCOPY\n\377\r\n\0".getBytes(StandardCharsets.ISO_8859_1);
 
   private final PGCopyOutputStream copy;
-  /** Rows are encoded here and handed to the driver a buffer at a time (no per-byte stream calls). */
+
+  /**
+   * Rows are encoded here and handed to the driver a buffer at a time (no per-byte stream calls).
+   */
   private byte[] buf = new byte[1 << 17];
+
   private int len;
   private long rows;
 
@@ -36,13 +41,24 @@ public final class BinaryCopy implements AutoCloseable {
    * pages all-visible, as a vacuum would leave them: the first reads after a rebuild do not dirty
    * every page to set hint bits, and no later vacuum has to freeze millions of rows.
    */
-  public static BinaryCopy frozen(Connection c, String table, String columns) throws SQLException, IOException {
+  public static BinaryCopy frozen(Connection c, String table, String columns)
+      throws SQLException, IOException {
     return new BinaryCopy(c, table, columns, true);
   }
 
-  private BinaryCopy(Connection c, String table, String columns, boolean freeze) throws SQLException, IOException {
-    copy = new PGCopyOutputStream(c.unwrap(PGConnection.class),
-        "COPY " + table + " (" + columns + ") FROM STDIN (FORMAT binary" + (freeze ? ", FREEZE" : "") + ")", 1 << 16);
+  private BinaryCopy(Connection c, String table, String columns, boolean freeze)
+      throws SQLException, IOException {
+    copy =
+        new PGCopyOutputStream(
+            c.unwrap(PGConnection.class),
+            "COPY "
+                + table
+                + " ("
+                + columns
+                + ") FROM STDIN (FORMAT binary"
+                + (freeze ? ", FREEZE" : "")
+                + ")",
+            1 << 16);
     bytes(HEADER, HEADER.length);
     int32(0);
     int32(0);
@@ -106,7 +122,10 @@ public final class BinaryCopy implements AutoCloseable {
     return this;
   }
 
-  /** A timestamptz as microseconds since PostgreSQL's epoch ({@link #micros}), or {@link #NULL_TIME}. */
+  /**
+   * A timestamptz as microseconds since PostgreSQL's epoch ({@link #micros}), or {@link
+   * #NULL_TIME}.
+   */
   public BinaryCopy timestamptz(long pgMicros) throws IOException {
     if (pgMicros == NULL_TIME) {
       int32(-1);

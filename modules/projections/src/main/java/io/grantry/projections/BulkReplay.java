@@ -9,9 +9,9 @@ import java.util.List;
 /**
  * A projection's replay from the start of the ledger done in memory and written in bulk: the pages
  * are folded into rows held here, and the rows are then written once, with COPY, into a rebuild's
- * fresh copies, created without indexes (built after the load). Statement by statement, a replay
- * of millions of events costs PostgreSQL a plan, an index descent per index and a WAL record for
- * every insert and every later update of the same row; folded first, each row is written once.
+ * fresh copies, created without indexes (built after the load). Statement by statement, a replay of
+ * millions of events costs PostgreSQL a plan, an index descent per index and a WAL record for every
+ * insert and every later update of the same row; folded first, each row is written once.
  *
  * <p>It must give exactly the rows {@link Projection#apply} gives when it is handed the same pages
  * in the same order (the runner hands both the same pages): tests compare the two.
@@ -49,12 +49,12 @@ public interface BulkReplay<P> {
   }
 
   /**
-   * The writing of the folded rows split by table (the live table's name to the write of its
-   * copy's rows), so that the runner can write tables at the same time on connections of their
-   * own and build each one's indexes as soon as it is loaded. The copy is empty and was truncated
-   * in the caller's transaction (so its COPY may {@code FREEZE}: {@link BinaryCopy#frozen}), and
-   * has no indexes yet. Called after the last {@link #apply}; the writes only read the fold, from
-   * any thread. Every table of the projection has its write.
+   * The writing of the folded rows split by table (the live table's name to the write of its copy's
+   * rows), so that the runner can write tables at the same time on connections of their own and
+   * build each one's indexes as soon as it is loaded. The copy is empty and was truncated in the
+   * caller's transaction (so its COPY may {@code FREEZE}: {@link BinaryCopy#frozen}), and has no
+   * indexes yet. Called after the last {@link #apply}; the writes only read the fold, from any
+   * thread. Every table of the projection has its write.
    */
   java.util.Map<String, Write> writes(TableNames tables);
 }

@@ -24,17 +24,17 @@ public interface Projection {
    * Inline only: events that all start new streams, given before their insert has answered
    * (position and txid 0); a unique violation rolls the batch back and it is applied again with
    * {@link #apply}, so inserts here need no {@code ON CONFLICT}. Every statement must be sent
-   * before it returns (COMMIT follows them at once). See
-   * {@link io.grantry.eventstore.InlineProjection#applyNew}. By default the same as {@link #apply}.
+   * before it returns (COMMIT follows them at once). See {@link
+   * io.grantry.eventstore.InlineProjection#applyNew}. By default the same as {@link #apply}.
    */
   default Future<Void> applyNew(SqlConnection tx, TableNames tables, List<RecordedEvent> events) {
     return apply(tx, tables, events);
   }
 
   /**
-   * Called after a replay into {@code tables} (a rebuild's copies): drops what the live tables
-   * have already let go of under a retention rule, so that a rebuild gives what the live
-   * projection holds. Most projections keep everything and do nothing here.
+   * Called after a replay into {@code tables} (a rebuild's copies): drops what the live tables have
+   * already let go of under a retention rule, so that a rebuild gives what the live projection
+   * holds. Most projections keep everything and do nothing here.
    */
   default Future<Void> afterReplay(io.vertx.sqlclient.SqlClient client, TableNames tables) {
     return Future.succeededFuture();

@@ -48,11 +48,16 @@ import org.slf4j.LoggerFactory;
 public final class ProjectionRunner {
   private static final Logger log = LoggerFactory.getLogger(ProjectionRunner.class);
   private static final int BATCH = 1000;
-  /** How long a rebuild's swap waits for appends to let it lock the events table before it gives up. */
+
+  /**
+   * How long a rebuild's swap waits for appends to let it lock the events table before it gives up.
+   */
   static final Duration SWAP_LOCK_TIMEOUT = Duration.ofSeconds(10);
-  private static final String READ_COMMITTED = "SELECT position, txid, event_id, stream_id, version, type, payload,"
-      + " metadata, recorded_at, prev_hash, hash FROM events WHERE (txid, position) > ($1, $2)"
-      + " ORDER BY txid, position LIMIT $3";
+
+  private static final String READ_COMMITTED =
+      "SELECT position, txid, event_id, stream_id, version, type, payload,"
+          + " metadata, recorded_at, prev_hash, hash FROM events WHERE (txid, position) > ($1, $2)"
+          + " ORDER BY txid, position LIMIT $3";
 
   private final EventStore store;
   private final Pool pool;
@@ -74,9 +79,9 @@ public final class ProjectionRunner {
   }
 
   /**
-   * Lets rebuilds take the bulk path: the first replay read with one COPY and, for projections
-   * with a {@link Projection#bulkReplay()}, folded in memory and written with COPY into copies
-   * whose indexes are built after the load. Without it (the default) rebuilds replay statement by
+   * Lets rebuilds take the bulk path: the first replay read with one COPY and, for projections with
+   * a {@link Projection#bulkReplay()}, folded in memory and written with COPY into copies whose
+   * indexes are built after the load. Without it (the default) rebuilds replay statement by
    * statement through the pool.
    */
   public ProjectionRunner bulkVia(Jdbc jdbc) {
@@ -84,7 +89,10 @@ public final class ProjectionRunner {
     return this;
   }
 
-  /** Wraps a projection to be applied in the append transaction, and remembers it for status and rebuild. */
+  /**
+   * Wraps a projection to be applied in the append transaction, and remembers it for status and
+   * rebuild.
+   */
   public InlineProjection inline(Projection p) {
     projections.put(p.name(), p);
     inline.put(p.name(), true);
@@ -116,11 +124,14 @@ public final class ProjectionRunner {
     projections.put(p.name(), p);
     inline.put(p.name(), false);
     TableNames live = TableNames.live(p);
-    return ensureCheckpoint(p.name()).map(from -> {
-      EventStore.Subscription s = store.subscribe(from, BATCH, events -> applyBatch(p, live, events));
-      running.put(p.name(), s);
-      return null;
-    });
+    return ensureCheckpoint(p.name())
+        .map(
+            from -> {
+              EventStore.Subscription s =
+                  store.subscribe(from, BATCH, events -> applyBatch(p, live, events));
+              running.put(p.name(), s);
+              return null;
+            });
   }
 
   public void stop(String name) {
@@ -135,7 +146,8 @@ public final class ProjectionRunner {
   }
 
   private Future<GlobalPosition> ensureCheckpoint(String name) {
-    return pool.preparedQuery("INSERT INTO projection_checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING")
+    return pool.preparedQuery(
+            "INSERT INTO projection_checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING")
         .execute(Tuple.of(name))
         .compose(v -> checkpoint(name));
   }
@@ -143,20 +155,37 @@ public final class ProjectionRunner {
   public Future<GlobalPosition> checkpoint(String name) {
     return pool.preparedQuery("SELECT txid, position FROM projection_checkpoints WHERE name = $1")
         .execute(Tuple.of(name))
-        .map(rows -> rows.size() == 0 ? GlobalPosition.START
-            : new GlobalPosition(rows.iterator().next().getLong(0), rows.iterator().next().getLong(1)));
+        .map(
+            rows ->
+                rows.size() == 0
+                    ? GlobalPosition.START
+                    : new GlobalPosition(
+                        rows.iterator().next().getLong(0), rows.iterator().next().getLong(1)));
   }
 
   private Future<Void> applyBatch(Projection p, TableNames tables, List<RecordedEvent> events) {
-    return pool.withTransaction(tx -> lockCheckpoint(tx, p.name()).compose(cp -> {
-      List<RecordedEvent> fresh = after(events, cp);
-      if (fresh.isEmpty()) {
-        return Future.succeededFuture();
-      }
-      return p.apply(tx, tables, fresh)
-          .compose(v -> saveCheckpoint(tx, p.name(), fresh.get(fresh.size() - 1).commitOrder()));
-    })).onFailure(err -> log.warn("Projection {} failed to apply events after {}", p.name(),
-        events.get(0).commitOrder(), err));
+    return pool.withTransaction(
+            tx ->
+                lockCheckpoint(tx, p.name())
+                    .compose(
+                        cp -> {
+                          List<RecordedEvent> fresh = after(events, cp);
+                          if (fresh.isEmpty()) {
+                            return Future.succeededFuture();
+                          }
+                          return p.apply(tx, tables, fresh)
+                              .compose(
+                                  v ->
+                                      saveCheckpoint(
+                                          tx, p.name(), fresh.get(fresh.size() - 1).commitOrder()));
+                        }))
+        .onFailure(
+            err ->
+                log.warn(
+                    "Projection {} failed to apply events after {}",
+                    p.name(),
+                    events.get(0).commitOrder(),
+                    err));
   }
 
   private static List<RecordedEvent> after(List<RecordedEvent> events, GlobalPosition cp) {
@@ -168,20 +197,24 @@ public final class ProjectionRunner {
   }
 
   private static Future<GlobalPosition> lockCheckpoint(SqlConnection tx, String name) {
-    return tx.preparedQuery("SELECT txid, position FROM projection_checkpoints WHERE name = $1 FOR UPDATE")
+    return tx.preparedQuery(
+            "SELECT txid, position FROM projection_checkpoints WHERE name = $1 FOR UPDATE")
         .execute(Tuple.of(name))
-        .map(rows -> {
-          if (rows.size() == 0) {
-            throw new IllegalStateException("projection " + name + " has no checkpoint row");
-          }
-          Row r = rows.iterator().next();
-          return new GlobalPosition(r.getLong(0), r.getLong(1));
-        });
+        .map(
+            rows -> {
+              if (rows.size() == 0) {
+                throw new IllegalStateException("projection " + name + " has no checkpoint row");
+              }
+              Row r = rows.iterator().next();
+              return new GlobalPosition(r.getLong(0), r.getLong(1));
+            });
   }
 
   private static Future<Void> saveCheckpoint(SqlConnection tx, String name, GlobalPosition p) {
-    return tx.preparedQuery("UPDATE projection_checkpoints SET txid = $2, position = $3, updated_at = now() WHERE name = $1")
-        .execute(Tuple.of(name, p.txid(), p.position())).mapEmpty();
+    return tx.preparedQuery(
+            "UPDATE projection_checkpoints SET txid = $2, position = $3, updated_at = now() WHERE name = $1")
+        .execute(Tuple.of(name, p.txid(), p.position()))
+        .mapEmpty();
   }
 
   // ---------------------------------------------------------------- status
@@ -191,35 +224,46 @@ public final class ProjectionRunner {
     for (Projection p : projections.values()) {
       all.add(status(p.name()));
     }
-    return Future.all(all).map(cf -> {
-      List<ProjectionStatus> out = new ArrayList<>();
-      for (int i = 0; i < cf.size(); i++) {
-        out.add(cf.resultAt(i));
-      }
-      return out;
-    });
+    return Future.all(all)
+        .map(
+            cf -> {
+              List<ProjectionStatus> out = new ArrayList<>();
+              for (int i = 0; i < cf.size(); i++) {
+                out.add(cf.resultAt(i));
+              }
+              return out;
+            });
   }
 
   public Future<ProjectionStatus> status(String name) {
     if (Boolean.TRUE.equals(inline.get(name))) {
       return store.head().map(h -> new ProjectionStatus(name, true, h, 0, 0));
     }
-    return checkpoint(name).compose(cp -> lag(pool, cp).map(l -> new ProjectionStatus(name, false, cp, l.events, l.seconds)));
+    return checkpoint(name)
+        .compose(
+            cp ->
+                lag(pool, cp).map(l -> new ProjectionStatus(name, false, cp, l.events, l.seconds)));
   }
 
   private record Lag(long events, double seconds) {}
 
   private static Future<Lag> lag(Pool pool, GlobalPosition cp) {
-    return pool.preparedQuery("SELECT count(*), min(recorded_at) FROM events WHERE (txid, position) > ($1, $2)")
+    return pool.preparedQuery(
+            "SELECT count(*), min(recorded_at) FROM events WHERE (txid, position) > ($1, $2)")
         .execute(Tuple.of(cp.txid(), cp.position()))
-        .map(rows -> {
-          Row r = rows.iterator().next();
-          long n = r.getLong(0);
-          var oldest = r.getOffsetDateTime(1);
-          double secs = oldest == null ? 0
-              : Math.max(0, Duration.between(oldest.toInstant(), Instant.now()).toMillis() / 1000.0);
-          return new Lag(n, secs);
-        });
+        .map(
+            rows -> {
+              Row r = rows.iterator().next();
+              long n = r.getLong(0);
+              var oldest = r.getOffsetDateTime(1);
+              double secs =
+                  oldest == null
+                      ? 0
+                      : Math.max(
+                          0,
+                          Duration.between(oldest.toInstant(), Instant.now()).toMillis() / 1000.0);
+              return new Lag(n, secs);
+            });
   }
 
   // ---------------------------------------------------------------- rebuild
@@ -229,15 +273,28 @@ public final class ProjectionRunner {
     return createCopies(p, suffix, true);
   }
 
-  /** As {@link #createCopies(Projection, String)}; without {@code indexes}, no index nor key constraint yet. */
+  /**
+   * As {@link #createCopies(Projection, String)}; without {@code indexes}, no index nor key
+   * constraint yet.
+   */
   Future<TableNames> createCopies(Projection p, String suffix, boolean indexes) {
     TableNames copies = TableNames.withSuffix(p, suffix);
     Future<Void> f = Future.succeededFuture();
     for (var e : copies.all().entrySet()) {
-      f = f.compose(v -> pool.query("DROP TABLE IF EXISTS " + e.getValue()).execute().mapEmpty())
-          .compose(v -> pool.query("CREATE TABLE " + e.getValue() + " (LIKE " + e.getKey() + " INCLUDING ALL"
-              + (indexes ? "" : " EXCLUDING INDEXES") + ")")
-              .execute().mapEmpty());
+      f =
+          f.compose(v -> pool.query("DROP TABLE IF EXISTS " + e.getValue()).execute().mapEmpty())
+              .compose(
+                  v ->
+                      pool.query(
+                              "CREATE TABLE "
+                                  + e.getValue()
+                                  + " (LIKE "
+                                  + e.getKey()
+                                  + " INCLUDING ALL"
+                                  + (indexes ? "" : " EXCLUDING INDEXES")
+                                  + ")")
+                          .execute()
+                          .mapEmpty());
     }
     return f.map(copies);
   }
@@ -250,42 +307,61 @@ public final class ProjectionRunner {
     return replay(p, target, from, n -> {});
   }
 
-  /** As {@link #replay(Projection, TableNames, GlobalPosition)}, telling {@code progress} how many events each page held. */
-  public Future<GlobalPosition> replay(Projection p, TableNames target, GlobalPosition from, LongConsumer progress) {
+  /**
+   * As {@link #replay(Projection, TableNames, GlobalPosition)}, telling {@code progress} how many
+   * events each page held.
+   */
+  public Future<GlobalPosition> replay(
+      Projection p, TableNames target, GlobalPosition from, LongConsumer progress) {
     Promise<GlobalPosition> done = Promise.promise();
-    replayPage(p, target, from, done, work -> pool.withTransaction(tx -> asyncCommit(tx).compose(v -> work.apply(tx))),
-        at -> store.readAll(at, BATCH), progress);
+    replayPage(
+        p,
+        target,
+        from,
+        done,
+        work -> pool.withTransaction(tx -> asyncCommit(tx).compose(v -> work.apply(tx))),
+        at -> store.readAll(at, BATCH),
+        progress);
     // The projection's retention rule (if any) applies to a replay as it did to the live tables.
     return done.future().compose(last -> p.afterReplay(pool, target).map(last));
   }
 
-  private void replayPage(Projection p, TableNames target, GlobalPosition from, Promise<GlobalPosition> done,
+  private void replayPage(
+      Projection p,
+      TableNames target,
+      GlobalPosition from,
+      Promise<GlobalPosition> done,
       Function<Function<SqlConnection, Future<Void>>, Future<Void>> inTx,
-      Function<GlobalPosition, Future<List<RecordedEvent>>> read, LongConsumer progress) {
-    read.apply(from).onComplete(ar -> {
-      if (ar.failed()) {
-        done.fail(ar.cause());
-        return;
-      }
-      List<RecordedEvent> events = ar.result();
-      if (events.isEmpty()) {
-        done.complete(from);
-        return;
-      }
-      GlobalPosition last = events.get(events.size() - 1).commitOrder();
-      inTx.apply(tx -> p.apply(tx, target, events)).onComplete(applied -> {
-        if (applied.failed()) {
-          done.fail(applied.cause());
-          return;
-        }
-        progress.accept(events.size());
-        if (events.size() < BATCH) {
-          done.complete(last);
-        } else {
-          replayPage(p, target, last, done, inTx, read, progress);
-        }
-      });
-    });
+      Function<GlobalPosition, Future<List<RecordedEvent>>> read,
+      LongConsumer progress) {
+    read.apply(from)
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                done.fail(ar.cause());
+                return;
+              }
+              List<RecordedEvent> events = ar.result();
+              if (events.isEmpty()) {
+                done.complete(from);
+                return;
+              }
+              GlobalPosition last = events.get(events.size() - 1).commitOrder();
+              inTx.apply(tx -> p.apply(tx, target, events))
+                  .onComplete(
+                      applied -> {
+                        if (applied.failed()) {
+                          done.fail(applied.cause());
+                          return;
+                        }
+                        progress.accept(events.size());
+                        if (events.size() < BATCH) {
+                          done.complete(last);
+                        } else {
+                          replayPage(p, target, last, done, inTx, read, progress);
+                        }
+                      });
+            });
   }
 
   /**
@@ -300,7 +376,10 @@ public final class ProjectionRunner {
     return tx.query("SET LOCAL synchronous_commit = off").execute().mapEmpty();
   }
 
-  /** Whether {@code name} is written inline with the appends (false for asynchronous or unknown ones). */
+  /**
+   * Whether {@code name} is written inline with the appends (false for asynchronous or unknown
+   * ones).
+   */
   public boolean isInline(String name) {
     return Boolean.TRUE.equals(inline.get(name));
   }
@@ -314,7 +393,9 @@ public final class ProjectionRunner {
     return rebuild(name, n -> {});
   }
 
-  /** As {@link #rebuild(String)}, telling {@code progress} how many events each replayed page held. */
+  /**
+   * As {@link #rebuild(String)}, telling {@code progress} how many events each replayed page held.
+   */
   public Future<GlobalPosition> rebuild(String name, LongConsumer progress) {
     return rebuild(name, progress, Future::succeededFuture);
   }
@@ -323,7 +404,8 @@ public final class ProjectionRunner {
    * As {@link #rebuild(String, LongConsumer)}, running {@code beforeSwap} after the replay and
    * before the swap's lock: tests append there, in the window whose events the catch-up must find.
    */
-  public Future<GlobalPosition> rebuild(String name, LongConsumer progress, Supplier<Future<Void>> beforeSwap) {
+  public Future<GlobalPosition> rebuild(
+      String name, LongConsumer progress, Supplier<Future<Void>> beforeSwap) {
     Projection p = projections.get(name);
     if (p == null) {
       return Future.failedFuture(new IllegalArgumentException("no projection named " + name));
@@ -331,19 +413,32 @@ public final class ProjectionRunner {
     if (isInline(name)) {
       return rebuildInline(List.of(p), progress, beforeSwap);
     }
-    return createCopies(p, TableNames.REBUILD_SUFFIX).compose(copies -> replay(p, copies, GlobalPosition.START, progress)
-        .compose(upTo -> beforeSwap.get().map(upTo))
-        .compose(upTo -> pool.withTransaction(tx -> lockCheckpoint(tx, name)
-            // Holding the checkpoint row, no live batch can commit: catch the copies up, then swap.
-            .compose(cp -> catchUp(tx, p, copies, upTo, progress))
-            .compose(last -> swap(tx, copies).compose(v -> saveCheckpoint(tx, name, last)).map(last)))));
+    return createCopies(p, TableNames.REBUILD_SUFFIX)
+        .compose(
+            copies ->
+                replay(p, copies, GlobalPosition.START, progress)
+                    .compose(upTo -> beforeSwap.get().map(upTo))
+                    .compose(
+                        upTo ->
+                            pool.withTransaction(
+                                tx ->
+                                    lockCheckpoint(tx, name)
+                                        // Holding the checkpoint row, no live batch can commit:
+                                        // catch the copies up, then swap.
+                                        .compose(cp -> catchUp(tx, p, copies, upTo, progress))
+                                        .compose(
+                                            last ->
+                                                swap(tx, copies)
+                                                    .compose(v -> saveCheckpoint(tx, name, last))
+                                                    .map(last)))));
   }
 
   /**
-   * Rebuilds several inline projections together (every one when {@code names} is empty): one
-   * read of the ledger feeds them all, and one transaction swaps them all in.
+   * Rebuilds several inline projections together (every one when {@code names} is empty): one read
+   * of the ledger feeds them all, and one transaction swaps them all in.
    */
-  public Future<GlobalPosition> rebuildAll(List<String> names, LongConsumer progress, Supplier<Future<Void>> beforeSwap) {
+  public Future<GlobalPosition> rebuildAll(
+      List<String> names, LongConsumer progress, Supplier<Future<Void>> beforeSwap) {
     List<Projection> ps = new ArrayList<>();
     for (String n : names.isEmpty() ? new ArrayList<>(projections.keySet()) : names) {
       Projection p = projections.get(n);
@@ -351,16 +446,17 @@ public final class ProjectionRunner {
         return Future.failedFuture(new IllegalArgumentException("no projection named " + n));
       }
       if (!isInline(n)) {
-        return Future.failedFuture(new IllegalArgumentException(n + " is not an inline projection;"
-            + " rebuild it on its own"));
+        return Future.failedFuture(
+            new IllegalArgumentException(
+                n + " is not an inline projection;" + " rebuild it on its own"));
       }
       ps.add(p);
     }
     return rebuildInline(ps, progress, beforeSwap);
   }
 
-  private Future<GlobalPosition> rebuildInline(List<Projection> ps, LongConsumer progress,
-      Supplier<Future<Void>> beforeSwap) {
+  private Future<GlobalPosition> rebuildInline(
+      List<Projection> ps, LongConsumer progress, Supplier<Future<Void>> beforeSwap) {
     Jdbc bulkJdbc = jdbc;
     Projection all = ps.size() == 1 ? ps.get(0) : composite(ps);
     Map<Projection, BulkReplay<?>> bulk = new LinkedHashMap<>();
@@ -375,43 +471,66 @@ public final class ProjectionRunner {
     Map<Projection, TableNames> copyNames = new LinkedHashMap<>();
     Future<Void> created = Future.succeededFuture();
     for (Projection p : ps) {
-      created = created.compose(v -> createCopies(p, TableNames.REBUILD_SUFFIX, !bulk.containsKey(p))
-          .map(t -> {
-            copyNames.put(p, t);
-            return null;
-          }));
+      created =
+          created.compose(
+              v ->
+                  createCopies(p, TableNames.REBUILD_SUFFIX, !bulk.containsKey(p))
+                      .map(
+                          t -> {
+                            copyNames.put(p, t);
+                            return null;
+                          }));
     }
-    return created.compose(v -> {
-      TableNames copies = TableNames.union(copyNames.values());
-      // Wall clock of the rebuild's steps after the first pass, logged at the end (the bulk pass logs its own phases).
-      long[] at = new long[5];
-      at[0] = System.nanoTime();
-      Future<GlobalPosition> first = bulkJdbc == null
-          ? replay(all, copies, GlobalPosition.START, progress)
-          : bulkReplay(bulkJdbc, ps, bulk, copyNames, progress).compose(last -> {
-            at[1] = System.nanoTime();
-            return all.afterReplay(pool, copies).map(last);
-          });
-      return first
-          // What came in during the first pass, so that appends wait only for the rest.
-          .compose(upTo -> {
-            at[2] = System.nanoTime();
-            return replay(all, copies, upTo, progress);
-          })
-          .compose(upTo -> beforeSwap.get().map(upTo))
-          .compose(upTo -> {
-            at[3] = System.nanoTime();
-            return pool.withTransaction(tx -> tx.query("SET LOCAL lock_timeout = '"
-                    + SWAP_LOCK_TIMEOUT.toMillis() + "ms'").execute()
-                .compose(x -> tx.query("LOCK TABLE events IN EXCLUSIVE MODE").execute())
-                .compose(x -> catchUpCommitted(tx, all, copies, upTo, progress))
-                .compose(last -> swap(tx, copies).map(last)));
-          })
-          .onSuccess(last -> log.info("Rebuild of {}: first pass {} ms (retention after it {} ms), second pass {} ms,"
-              + " catch-up under the lock and swap {} ms", all.name(), ((at[1] == 0 ? at[2] : at[1]) - at[0]) / 1_000_000,
-              at[1] == 0 ? 0 : (at[2] - at[1]) / 1_000_000, (at[3] - at[2]) / 1_000_000,
-              (System.nanoTime() - at[3]) / 1_000_000));
-    });
+    return created.compose(
+        v -> {
+          TableNames copies = TableNames.union(copyNames.values());
+          // Wall clock of the rebuild's steps after the first pass, logged at the end (the bulk
+          // pass logs its own phases).
+          long[] at = new long[5];
+          at[0] = System.nanoTime();
+          Future<GlobalPosition> first =
+              bulkJdbc == null
+                  ? replay(all, copies, GlobalPosition.START, progress)
+                  : bulkReplay(bulkJdbc, ps, bulk, copyNames, progress)
+                      .compose(
+                          last -> {
+                            at[1] = System.nanoTime();
+                            return all.afterReplay(pool, copies).map(last);
+                          });
+          return first
+              // What came in during the first pass, so that appends wait only for the rest.
+              .compose(
+                  upTo -> {
+                    at[2] = System.nanoTime();
+                    return replay(all, copies, upTo, progress);
+                  })
+              .compose(upTo -> beforeSwap.get().map(upTo))
+              .compose(
+                  upTo -> {
+                    at[3] = System.nanoTime();
+                    return pool.withTransaction(
+                        tx ->
+                            tx.query(
+                                    "SET LOCAL lock_timeout = '"
+                                        + SWAP_LOCK_TIMEOUT.toMillis()
+                                        + "ms'")
+                                .execute()
+                                .compose(
+                                    x -> tx.query("LOCK TABLE events IN EXCLUSIVE MODE").execute())
+                                .compose(x -> catchUpCommitted(tx, all, copies, upTo, progress))
+                                .compose(last -> swap(tx, copies).map(last)));
+                  })
+              .onSuccess(
+                  last ->
+                      log.info(
+                          "Rebuild of {}: first pass {} ms (retention after it {} ms), second pass {} ms,"
+                              + " catch-up under the lock and swap {} ms",
+                          all.name(),
+                          ((at[1] == 0 ? at[2] : at[1]) - at[0]) / 1_000_000,
+                          at[1] == 0 ? 0 : (at[2] - at[1]) / 1_000_000,
+                          (at[3] - at[2]) / 1_000_000,
+                          (System.nanoTime() - at[3]) / 1_000_000));
+        });
   }
 
   /** Several projections as one: the union of their tables, each applied in turn to a page. */
@@ -452,89 +571,120 @@ public final class ProjectionRunner {
   /**
    * The first pass of a bulk rebuild, on a thread of its own: the ledger from the start in one
    * COPY, its JSON parsed on every core, the same pages of {@value #BATCH} events the statement
-   * path would read handed in order to each projection's fold, or (projections without one)
-   * applied statement by statement to their copies through the pool, a page a transaction, up to a
-   * few pages ahead. Then the folds are written with COPY and the copies' indexes built, in one
+   * path would read handed in order to each projection's fold, or (projections without one) applied
+   * statement by statement to their copies through the pool, a page a transaction, up to a few
+   * pages ahead. Then the folds are written with COPY and the copies' indexes built, in one
    * transaction. Returns the position of the last event read.
    */
-  private Future<GlobalPosition> bulkReplay(Jdbc jdbc, List<Projection> ps, Map<Projection, BulkReplay<?>> bulk,
-      Map<Projection, TableNames> copyNames, LongConsumer progress) {
+  private Future<GlobalPosition> bulkReplay(
+      Jdbc jdbc,
+      List<Projection> ps,
+      Map<Projection, BulkReplay<?>> bulk,
+      Map<Projection, TableNames> copyNames,
+      LongConsumer progress) {
     List<Projection> statements = ps.stream().filter(p -> !bulk.containsKey(p)).toList();
     TableNames statementCopies = TableNames.union(statements.stream().map(copyNames::get).toList());
-    Projection viaPool = statements.isEmpty() ? null : statements.size() == 1 ? statements.get(0) : composite(statements);
+    Projection viaPool =
+        statements.isEmpty()
+            ? null
+            : statements.size() == 1 ? statements.get(0) : composite(statements);
     // The projections that take decoded events: only the events one of them reads are decoded.
-    List<Projection> decodedFor = ps.stream().filter(p -> !bulk.containsKey(p) || !bulk.get(p).readsRaw()).toList();
+    List<Projection> decodedFor =
+        ps.stream().filter(p -> !bulk.containsKey(p) || !bulk.get(p).readsRaw()).toList();
     List<BulkReplay<?>> folds = new ArrayList<>(bulk.values());
     Promise<GlobalPosition> done = Promise.promise();
-    Thread t = new Thread(() -> {
-      BulkTimings timing = new BulkTimings();
-      timing.walStart(jdbc);
-      try (java.sql.Connection c = jdbc.open()) {
-        c.setAutoCommit(false);
-        timing.backend(c);
-        java.util.ArrayDeque<Future<Void>> pending = new java.util.ArrayDeque<>();
-        Future<Void>[] chain = new Future[] {Future.succeededFuture()};
-        int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
-        long[] count = {0};
-        timing.start("read, decode, fold");
-        GlobalPosition last = io.grantry.eventstore.LedgerCopy.pipeline(c, GlobalPosition.START,
-            io.grantry.eventstore.LedgerCopy.Columns.REPLAY, BATCH, threads, raws -> {
-              long c0 = BulkTimings.cpu();
-              List<RecordedEvent> out = new ArrayList<>();
-              if (!decodedFor.isEmpty()) {
-                for (io.grantry.eventstore.LedgerCopy.Raw r : raws) {
-                  for (Projection p : decodedFor) {
-                    if (p.reads(r.streamId())) {
-                      out.add(r.decode());
-                      break;
-                    }
-                  }
+    Thread t =
+        new Thread(
+            () -> {
+              BulkTimings timing = new BulkTimings();
+              timing.walStart(jdbc);
+              try (java.sql.Connection c = jdbc.open()) {
+                c.setAutoCommit(false);
+                timing.backend(c);
+                java.util.ArrayDeque<Future<Void>> pending = new java.util.ArrayDeque<>();
+                Future<Void>[] chain = new Future[] {Future.succeededFuture()};
+                int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
+                long[] count = {0};
+                timing.start("read, decode, fold");
+                GlobalPosition last =
+                    io.grantry.eventstore.LedgerCopy.pipeline(
+                        c,
+                        GlobalPosition.START,
+                        io.grantry.eventstore.LedgerCopy.Columns.REPLAY,
+                        BATCH,
+                        threads,
+                        raws -> {
+                          long c0 = BulkTimings.cpu();
+                          List<RecordedEvent> out = new ArrayList<>();
+                          if (!decodedFor.isEmpty()) {
+                            for (io.grantry.eventstore.LedgerCopy.Raw r : raws) {
+                              for (Projection p : decodedFor) {
+                                if (p.reads(r.streamId())) {
+                                  out.add(r.decode());
+                                  break;
+                                }
+                              }
+                            }
+                          }
+                          long c1 = BulkTimings.cpu();
+                          List<Object> prepared = new ArrayList<>(folds.size());
+                          for (BulkReplay<?> b : folds) {
+                            prepared.add(b.readsRaw() ? b.prepareRaw(raws) : b.prepare(out));
+                          }
+                          timing.decodeCpu.add(c1 - c0);
+                          timing.prepareCpu.add(BulkTimings.cpu() - c1);
+                          return new Prepared(out, prepared);
+                        },
+                        (raws, page) -> {
+                          long c0 = BulkTimings.cpu();
+                          List<RecordedEvent> events = page.events();
+                          int i = 0;
+                          for (BulkReplay<?> b : folds) {
+                            applyPrepared(b, page.prepared().get(i++));
+                          }
+                          timing.foldCpu.add(BulkTimings.cpu() - c0);
+                          if (viaPool != null && !events.isEmpty()) {
+                            chain[0] =
+                                chain[0].compose(
+                                    v ->
+                                        pool.withTransaction(
+                                            tx ->
+                                                asyncCommit(tx)
+                                                    .compose(
+                                                        x ->
+                                                            viaPool.apply(
+                                                                tx, statementCopies, events))));
+                            pending.add(chain[0]);
+                            while (pending.size() > 64) {
+                              await(pending.poll());
+                            }
+                          }
+                          progress.accept(raws.size());
+                          count[0] += raws.size();
+                          return true;
+                        },
+                        timing.readerCpu);
+                c.commit();
+                timing.heap();
+                timing.start("statements of clients and users");
+                for (Future<Void> f : pending) {
+                  await(f);
                 }
+                timing.start("COPY into the copies, their indexes (" + threads + " connections)");
+                writeFolds(jdbc, ps, bulk, copyNames, threads, timing);
+                timing.start(null);
+                timing.walEnd(jdbc);
+                log.info(
+                    "Bulk replay of {}: {} events\n{}",
+                    ps.stream().map(Projection::name).toList(),
+                    count[0],
+                    timing.report());
+                done.complete(last);
+              } catch (Throwable err) {
+                done.fail(err);
               }
-              long c1 = BulkTimings.cpu();
-              List<Object> prepared = new ArrayList<>(folds.size());
-              for (BulkReplay<?> b : folds) {
-                prepared.add(b.readsRaw() ? b.prepareRaw(raws) : b.prepare(out));
-              }
-              timing.decodeCpu.add(c1 - c0);
-              timing.prepareCpu.add(BulkTimings.cpu() - c1);
-              return new Prepared(out, prepared);
-            }, (raws, page) -> {
-              long c0 = BulkTimings.cpu();
-              List<RecordedEvent> events = page.events();
-              int i = 0;
-              for (BulkReplay<?> b : folds) {
-                applyPrepared(b, page.prepared().get(i++));
-              }
-              timing.foldCpu.add(BulkTimings.cpu() - c0);
-              if (viaPool != null && !events.isEmpty()) {
-                chain[0] = chain[0].compose(v -> pool.withTransaction(tx -> asyncCommit(tx)
-                    .compose(x -> viaPool.apply(tx, statementCopies, events))));
-                pending.add(chain[0]);
-                while (pending.size() > 64) {
-                  await(pending.poll());
-                }
-              }
-              progress.accept(raws.size());
-              count[0] += raws.size();
-              return true;
-            }, timing.readerCpu);
-        c.commit();
-        timing.heap();
-        timing.start("statements of clients and users");
-        for (Future<Void> f : pending) {
-          await(f);
-        }
-        timing.start("COPY into the copies, their indexes (" + threads + " connections)");
-        writeFolds(jdbc, ps, bulk, copyNames, threads, timing);
-        timing.start(null);
-        timing.walEnd(jdbc);
-        log.info("Bulk replay of {}: {} events\n{}", ps.stream().map(Projection::name).toList(), count[0], timing.report());
-        done.complete(last);
-      } catch (Throwable err) {
-        done.fail(err);
-      }
-    }, "projection-bulk-replay");
+            },
+            "projection-bulk-replay");
     t.setDaemon(true);
     t.start();
     return done.future();
@@ -548,8 +698,14 @@ public final class ProjectionRunner {
    * nobody reads the copies before the swap, whose commit is durable and so flushes all the WAL
    * written before it, theirs included; a crash before it loses only copies the next rebuild drops.
    */
-  private static void writeFolds(Jdbc jdbc, List<Projection> ps, Map<Projection, BulkReplay<?>> bulk,
-      Map<Projection, TableNames> copyNames, int threads, BulkTimings timing) throws Exception {
+  private static void writeFolds(
+      Jdbc jdbc,
+      List<Projection> ps,
+      Map<Projection, BulkReplay<?>> bulk,
+      Map<Projection, TableNames> copyNames,
+      int threads,
+      BulkTimings timing)
+      throws Exception {
     record Task(String live, String copy, BulkReplay.Write write) {}
     List<Task> tasks = new ArrayList<>();
     for (Projection p : ps) {
@@ -562,39 +718,48 @@ public final class ProjectionRunner {
         tasks.add(new Task(w.getKey(), copies.of(w.getKey()), w.getValue()));
       }
     }
-    java.util.concurrent.ExecutorService exec = java.util.concurrent.Executors.newFixedThreadPool(
-        Math.max(1, Math.min(threads, tasks.size())), r -> {
-          Thread t = new Thread(r, "projection-bulk-write");
-          t.setDaemon(true);
-          return t;
-        });
+    java.util.concurrent.ExecutorService exec =
+        java.util.concurrent.Executors.newFixedThreadPool(
+            Math.max(1, Math.min(threads, tasks.size())),
+            r -> {
+              Thread t = new Thread(r, "projection-bulk-write");
+              t.setDaemon(true);
+              return t;
+            });
     try {
       List<java.util.concurrent.Future<?>> running = new ArrayList<>();
       for (Task task : tasks) {
-        running.add(exec.submit(() -> {
-          try (java.sql.Connection w = jdbc.open()) {
-            w.setAutoCommit(false);
-            java.nio.file.Path backend = BulkTimings.backendStat(w);
-            try (var st = w.createStatement()) {
-              st.execute("SET LOCAL synchronous_commit = off");
-              st.execute("SET LOCAL maintenance_work_mem = '512MB'");
-              st.execute("TRUNCATE " + task.copy());
-            }
-            long t0 = System.nanoTime();
-            long j0 = BulkTimings.cpu();
-            double b0 = BulkTimings.backendCpu(backend);
-            task.write().to(w);
-            long t1 = System.nanoTime();
-            long j1 = BulkTimings.cpu();
-            double b1 = BulkTimings.backendCpu(backend);
-            createIndexes(w, Map.of(task.live(), task.copy()));
-            w.commit();
-            double b2 = BulkTimings.backendCpu(backend);
-            timing.write(task.live(), (t1 - t0) / 1e9, backend == null ? -1 : b1 - b0, (System.nanoTime() - t1) / 1e9,
-                backend == null ? -1 : b2 - b1, (j1 - j0) / 1e9);
-          }
-          return null;
-        }));
+        running.add(
+            exec.submit(
+                () -> {
+                  try (java.sql.Connection w = jdbc.open()) {
+                    w.setAutoCommit(false);
+                    java.nio.file.Path backend = BulkTimings.backendStat(w);
+                    try (var st = w.createStatement()) {
+                      st.execute("SET LOCAL synchronous_commit = off");
+                      st.execute("SET LOCAL maintenance_work_mem = '512MB'");
+                      st.execute("TRUNCATE " + task.copy());
+                    }
+                    long t0 = System.nanoTime();
+                    long j0 = BulkTimings.cpu();
+                    double b0 = BulkTimings.backendCpu(backend);
+                    task.write().to(w);
+                    long t1 = System.nanoTime();
+                    long j1 = BulkTimings.cpu();
+                    double b1 = BulkTimings.backendCpu(backend);
+                    createIndexes(w, Map.of(task.live(), task.copy()));
+                    w.commit();
+                    double b2 = BulkTimings.backendCpu(backend);
+                    timing.write(
+                        task.live(),
+                        (t1 - t0) / 1e9,
+                        backend == null ? -1 : b1 - b0,
+                        (System.nanoTime() - t1) / 1e9,
+                        backend == null ? -1 : b2 - b1,
+                        (j1 - j0) / 1e9);
+                  }
+                  return null;
+                }));
       }
       for (var f : running) {
         try {
@@ -628,14 +793,17 @@ public final class ProjectionRunner {
    * one sort per index instead of an index insertion per row). Names are the copy's own; the swap
    * renames them to the live ones by definition.
    */
-  private static void createIndexes(java.sql.Connection c, Map<String, String> liveToCopy) throws java.sql.SQLException {
+  private static void createIndexes(java.sql.Connection c, Map<String, String> liveToCopy)
+      throws java.sql.SQLException {
     for (var e : liveToCopy.entrySet()) {
       String live = e.getKey();
       String copy = e.getValue();
       List<String> ddl = new ArrayList<>();
-      try (var ps = c.prepareStatement("SELECT pg_get_indexdef(x.indexrelid), con.contype, pg_get_constraintdef(con.oid)"
-          + " FROM pg_index x LEFT JOIN pg_constraint con ON con.conindid = x.indexrelid AND con.conrelid = x.indrelid"
-          + " AND con.contype IN ('p', 'u', 'x') WHERE x.indrelid = ?::regclass ORDER BY x.indexrelid")) {
+      try (var ps =
+          c.prepareStatement(
+              "SELECT pg_get_indexdef(x.indexrelid), con.contype, pg_get_constraintdef(con.oid)"
+                  + " FROM pg_index x LEFT JOIN pg_constraint con ON con.conindid = x.indexrelid AND con.conrelid = x.indrelid"
+                  + " AND con.contype IN ('p', 'u', 'x') WHERE x.indrelid = ?::regclass ORDER BY x.indexrelid")) {
         ps.setString(1, live);
         try (var rs = ps.executeQuery()) {
           int i = 0;
@@ -644,8 +812,11 @@ public final class ProjectionRunner {
             if (rs.getString(2) != null) {
               ddl.add("ALTER TABLE " + copy + " ADD CONSTRAINT " + name + " " + rs.getString(3));
             } else {
-              ddl.add(rs.getString(1).replaceFirst("^CREATE (UNIQUE )?INDEX \\S+ ON \\S+ ",
-                  "CREATE $1INDEX " + name + " ON " + copy + " "));
+              ddl.add(
+                  rs.getString(1)
+                      .replaceFirst(
+                          "^CREATE (UNIQUE )?INDEX \\S+ ON \\S+ ",
+                          "CREATE $1INDEX " + name + " ON " + copy + " "));
             }
           }
         }
@@ -658,10 +829,15 @@ public final class ProjectionRunner {
     }
   }
 
-  private Future<GlobalPosition> catchUp(SqlConnection tx, Projection p, TableNames copies, GlobalPosition from,
+  private Future<GlobalPosition> catchUp(
+      SqlConnection tx,
+      Projection p,
+      TableNames copies,
+      GlobalPosition from,
       LongConsumer progress) {
     Promise<GlobalPosition> done = Promise.promise();
-    replayPage(p, copies, from, done, work -> work.apply(tx), at -> store.readAll(at, BATCH), progress);
+    replayPage(
+        p, copies, from, done, work -> work.apply(tx), at -> store.readAll(at, BATCH), progress);
     return done.future();
   }
 
@@ -669,56 +845,108 @@ public final class ProjectionRunner {
    * Every committed event after {@code from}, read in {@code tx} in commit order without the
    * readers' horizon: with the events table locked against appends, what is committed is final.
    */
-  private Future<GlobalPosition> catchUpCommitted(SqlConnection tx, Projection p, TableNames copies,
-      GlobalPosition from, LongConsumer progress) {
+  private Future<GlobalPosition> catchUpCommitted(
+      SqlConnection tx,
+      Projection p,
+      TableNames copies,
+      GlobalPosition from,
+      LongConsumer progress) {
     Promise<GlobalPosition> done = Promise.promise();
-    replayPage(p, copies, from, done, work -> work.apply(tx), at -> tx.preparedQuery(READ_COMMITTED)
-        .execute(Tuple.of(at.txid(), at.position(), BATCH)).map(rows -> {
-          List<RecordedEvent> out = new ArrayList<>(rows.size());
-          rows.forEach(r -> out.add(EventStore.toEvent(r)));
-          return out;
-        }), progress);
+    replayPage(
+        p,
+        copies,
+        from,
+        done,
+        work -> work.apply(tx),
+        at ->
+            tx.preparedQuery(READ_COMMITTED)
+                .execute(Tuple.of(at.txid(), at.position(), BATCH))
+                .map(
+                    rows -> {
+                      List<RecordedEvent> out = new ArrayList<>(rows.size());
+                      rows.forEach(r -> out.add(EventStore.toEvent(r)));
+                      return out;
+                    }),
+        progress);
     return done.future();
   }
 
   /**
    * Renames the copies over the live tables, then gives the copies' indexes (and so their
-   * constraints) the live ones' names, matched by definition: {@code CREATE TABLE ... LIKE}
-   * names them after the copy, and a later migration that names an index must still find it.
+   * constraints) the live ones' names, matched by definition: {@code CREATE TABLE ... LIKE} names
+   * them after the copy, and a later migration that names an index must still find it.
    */
   private static Future<Void> swap(SqlConnection tx, TableNames copies) {
     Future<Void> f = Future.succeededFuture();
     for (var e : copies.all().entrySet()) {
       String live = e.getKey();
       String copy = e.getValue();
-      f = f.compose(v -> indexes(tx, live).compose(liveIdx -> indexes(tx, copy).compose(copyIdx ->
-          tx.query("ALTER TABLE " + live + " RENAME TO " + live + "__old").execute().mapEmpty()
-              .compose(x -> tx.query("ALTER TABLE " + copy + " RENAME TO " + live).execute().mapEmpty())
-              .compose(x -> tx.query("DROP TABLE " + live + "__old").execute().mapEmpty())
-              .compose(x -> renameIndexes(tx, liveIdx, copyIdx)))));
+      f =
+          f.compose(
+              v ->
+                  indexes(tx, live)
+                      .compose(
+                          liveIdx ->
+                              indexes(tx, copy)
+                                  .compose(
+                                      copyIdx ->
+                                          tx.query(
+                                                  "ALTER TABLE "
+                                                      + live
+                                                      + " RENAME TO "
+                                                      + live
+                                                      + "__old")
+                                              .execute()
+                                              .mapEmpty()
+                                              .compose(
+                                                  x ->
+                                                      tx.query(
+                                                              "ALTER TABLE "
+                                                                  + copy
+                                                                  + " RENAME TO "
+                                                                  + live)
+                                                          .execute()
+                                                          .mapEmpty())
+                                              .compose(
+                                                  x ->
+                                                      tx.query("DROP TABLE " + live + "__old")
+                                                          .execute()
+                                                          .mapEmpty())
+                                              .compose(x -> renameIndexes(tx, liveIdx, copyIdx)))));
     }
     return f;
   }
 
   /** A table's indexes: definition without its own and its table's name, to the index's name. */
   private static Future<Map<String, String>> indexes(SqlConnection tx, String table) {
-    return tx.preparedQuery("SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x"
-            + " JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = $1::regclass ORDER BY i.relname")
-        .execute(Tuple.of(table)).map(rows -> {
-          Map<String, String> out = new LinkedHashMap<>();
-          for (Row r : rows) {
-            out.put(r.getString(1).replaceFirst("^CREATE (UNIQUE )?INDEX \\S+ ON \\S+ ", "$1"), r.getString(0));
-          }
-          return out;
-        });
+    return tx.preparedQuery(
+            "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x"
+                + " JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = $1::regclass ORDER BY i.relname")
+        .execute(Tuple.of(table))
+        .map(
+            rows -> {
+              Map<String, String> out = new LinkedHashMap<>();
+              for (Row r : rows) {
+                out.put(
+                    r.getString(1).replaceFirst("^CREATE (UNIQUE )?INDEX \\S+ ON \\S+ ", "$1"),
+                    r.getString(0));
+              }
+              return out;
+            });
   }
 
-  private static Future<Void> renameIndexes(SqlConnection tx, Map<String, String> live, Map<String, String> copy) {
+  private static Future<Void> renameIndexes(
+      SqlConnection tx, Map<String, String> live, Map<String, String> copy) {
     Future<Void> f = Future.succeededFuture();
     for (var e : copy.entrySet()) {
       String wanted = live.get(e.getKey());
       if (wanted != null && !wanted.equals(e.getValue())) {
-        f = f.compose(v -> tx.query("ALTER INDEX " + e.getValue() + " RENAME TO " + wanted).execute().mapEmpty());
+        f =
+            f.compose(
+                v ->
+                    tx.query("ALTER INDEX " + e.getValue() + " RENAME TO " + wanted)
+                        .execute()
+                        .mapEmpty());
       }
     }
     return f;

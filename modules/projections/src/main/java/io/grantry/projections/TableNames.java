@@ -20,7 +20,8 @@ public final class TableNames {
 
   public static TableNames withSuffix(Projection p, String suffix) {
     if (!suffix.matches("[a-z0-9_]+")) {
-      throw new IllegalArgumentException("a table suffix is lower-case letters, digits and underscores");
+      throw new IllegalArgumentException(
+          "a table suffix is lower-case letters, digits and underscores");
     }
     Map<String, String> m = new LinkedHashMap<>();
     p.tables().forEach(t -> m.put(t, t + suffix));

@@ -31,12 +31,17 @@ class ProjectionRunnerTest {
   static Vertx vertx;
   static Pool pool;
 
-  /** Per stream: how many events, the last type, and the position of the last one. Idempotent by version. */
+  /**
+   * Per stream: how many events, the last type, and the position of the last one. Idempotent by
+   * version.
+   */
   static final class StreamSummary implements Projection {
     private final String table;
     private final String prefix;
 
-    /** Counts only streams whose id starts with {@code prefix}: the test classes share one ledger. */
+    /**
+     * Counts only streams whose id starts with {@code prefix}: the test classes share one ledger.
+     */
     StreamSummary(String table, String prefix) {
       this.table = table;
       this.prefix = prefix;
@@ -64,11 +69,15 @@ class ProjectionRunnerTest {
       if (batch.isEmpty()) {
         return Future.succeededFuture();
       }
-      return tx.preparedQuery("INSERT INTO " + tables.of(table) + " AS t (stream_id, events, last_type, total)"
-              + " VALUES ($1, $2, $3, $4) ON CONFLICT (stream_id) DO UPDATE"
-              + " SET events = excluded.events, last_type = excluded.last_type, total = t.total + excluded.total"
-              + " WHERE t.events < excluded.events")
-          .executeBatch(batch).mapEmpty();
+      return tx.preparedQuery(
+              "INSERT INTO "
+                  + tables.of(table)
+                  + " AS t (stream_id, events, last_type, total)"
+                  + " VALUES ($1, $2, $3, $4) ON CONFLICT (stream_id) DO UPDATE"
+                  + " SET events = excluded.events, last_type = excluded.last_type, total = t.total + excluded.total"
+                  + " WHERE t.events < excluded.events")
+          .executeBatch(batch)
+          .mapEmpty();
     }
   }
 
@@ -76,7 +85,12 @@ class ProjectionRunnerTest {
   static void start() throws Exception {
     vertx = Vertx.vertx();
     TestDatabase db = TestDatabase.fresh();
-    pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(6)).connectingTo(db.connectOptions()).using(vertx).build();
+    pool =
+        PgBuilder.pool()
+            .with(new PoolOptions().setMaxSize(6))
+            .connectingTo(db.connectOptions())
+            .using(vertx)
+            .build();
   }
 
   @AfterAll
@@ -93,15 +107,23 @@ class ProjectionRunnerTest {
   }
 
   static void createTable(String name) throws Exception {
-    await(pool.query("CREATE TABLE " + name + " (stream_id text PRIMARY KEY, events bigint NOT NULL,"
-        + " last_type text NOT NULL, total bigint NOT NULL)").execute());
+    await(
+        pool.query(
+                "CREATE TABLE "
+                    + name
+                    + " (stream_id text PRIMARY KEY, events bigint NOT NULL,"
+                    + " last_type text NOT NULL, total bigint NOT NULL)")
+            .execute());
   }
 
   static EventStore newStore() {
-    return EventStore.create(vertx, pool, EventStoreOptions.defaults().withPollInterval(Duration.ofMillis(50)));
+    return EventStore.create(
+        vertx, pool, EventStoreOptions.defaults().withPollInterval(Duration.ofMillis(50)));
   }
 
-  /** The commit-order position of the last event any test appended: what a projection must reach. */
+  /**
+   * The commit-order position of the last event any test appended: what a projection must reach.
+   */
   static volatile GlobalPosition lastAppended = GlobalPosition.START;
 
   static void append(EventStore store, String prefix, int streams, int perStream) throws Exception {
@@ -127,7 +149,8 @@ class ProjectionRunnerTest {
    * appended event. Not the store's head: that only shows what is readable at that moment, and a
    * projection transaction still open would hide the newest commits from it.
    */
-  static void awaitCaughtUp(ProjectionRunner runner, EventStore store, String name) throws Exception {
+  static void awaitCaughtUp(ProjectionRunner runner, EventStore store, String name)
+      throws Exception {
     GlobalPosition target = lastAppended;
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     while (await(runner.checkpoint(name)).compareTo(target) < 0) {
@@ -140,14 +163,21 @@ class ProjectionRunnerTest {
 
   static List<String> rows(String table) throws Exception {
     List<String> out = new ArrayList<>();
-    for (Row r : await(pool.query("SELECT stream_id, events, last_type, total FROM " + table + " ORDER BY stream_id").execute())) {
+    for (Row r :
+        await(
+            pool.query(
+                    "SELECT stream_id, events, last_type, total FROM "
+                        + table
+                        + " ORDER BY stream_id")
+                .execute())) {
       out.add(r.getString(0) + "|" + r.getLong(1) + "|" + r.getString(2) + "|" + r.getLong(3));
     }
     return out;
   }
 
   @Test
-  void anAsyncProjectionResumesFromItsCheckpointAfterARestartWithoutApplyingTwice() throws Exception {
+  void anAsyncProjectionResumesFromItsCheckpointAfterARestartWithoutApplyingTwice()
+      throws Exception {
     createTable("resume_summary");
     EventStore store = newStore();
     ProjectionRunner runner = new ProjectionRunner(store);
@@ -167,8 +197,9 @@ class ProjectionRunnerTest {
     awaitCaughtUp(runner2, store2, p.name());
 
     // Each stream: 8 events with n = 1..5 then 1..3 → total 21, applied exactly once.
-    assertThat(rows("resume_summary")).contains("resume-0|8|counted.v2|21", "resume-3|8|counted.v2|21",
-        "resume-late-0|2|counted.v1|3");
+    assertThat(rows("resume_summary"))
+        .contains(
+            "resume-0|8|counted.v2|21", "resume-3|8|counted.v2|21", "resume-late-0|2|counted.v1|3");
     assertThat(await(runner2.status(p.name())).lagEvents()).isZero();
     runner2.stopAll();
     await(store2.close());
@@ -209,7 +240,11 @@ class ProjectionRunnerTest {
     ProjectionRunner runner = new ProjectionRunner(store);
     Projection p = new StreamSummary("inline_summary", "inline-");
     store.addInlineProjection(runner.inline(p));
-    await(store.append("inline-1", ExpectedVersion.NO_STREAM, NewEvent.of("counted.v0", new JsonObject().put("n", 4))));
+    await(
+        store.append(
+            "inline-1",
+            ExpectedVersion.NO_STREAM,
+            NewEvent.of("counted.v0", new JsonObject().put("n", 4))));
     assertThat(rows("inline_summary")).containsExactly("inline-1|1|counted.v0|4");
     assertThat(await(runner.status(p.name())).inline()).isTrue();
     await(store.close());

@@ -7,8 +7,8 @@ import io.grantry.server.config.GrantryConfig;
 import java.nio.file.Path;
 
 /**
- * Where the database is: the configured one, or an embedded PostgreSQL whose data lives in
- * {@code <GRANTRY_DATA_DIR>/postgres} so that a restart keeps it. Blocking: call from a worker.
+ * Where the database is: the configured one, or an embedded PostgreSQL whose data lives in {@code
+ * <GRANTRY_DATA_DIR>/postgres} so that a restart keeps it. Blocking: call from a worker.
  */
 public final class Database implements AutoCloseable {
   private final PgSettings settings;
@@ -32,21 +32,28 @@ public final class Database implements AutoCloseable {
         throw new ConfigException("GRANTRY_DB_URL: " + e.getMessage());
       }
       if (config.dbUser() != null || config.dbPassword() != null) {
-        s = new PgSettings(s.host(), s.port(), s.database(),
-            config.dbUser() != null ? config.dbUser() : s.user(),
-            config.dbPassword() != null ? config.dbPassword() : s.password(), s.parameters());
+        s =
+            new PgSettings(
+                s.host(),
+                s.port(),
+                s.database(),
+                config.dbUser() != null ? config.dbUser() : s.user(),
+                config.dbPassword() != null ? config.dbPassword() : s.password(),
+                s.parameters());
       }
       return new Database(s, null);
     }
     EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder();
-    embeddedSettings(config.raw().getString("GRANTRY_EMBEDDED_PG_SETTINGS")).forEach(builder::setting);
+    embeddedSettings(config.raw().getString("GRANTRY_EMBEDDED_PG_SETTINGS"))
+        .forEach(builder::setting);
     EmbeddedPostgres pg = builder.build().start(embeddedDataDir(config), 0);
     return new Database(pg.settings("postgres"), pg);
   }
 
   /** Settings that would let a commit be acknowledged before it is on disk: never accepted. */
-  private static final java.util.Set<String> DURABILITY = java.util.Set.of("fsync", "synchronous_commit",
-      "full_page_writes", "wal_level", "data_sync_retry");
+  private static final java.util.Set<String> DURABILITY =
+      java.util.Set.of(
+          "fsync", "synchronous_commit", "full_page_writes", "wal_level", "data_sync_retry");
 
   /**
    * GRANTRY_EMBEDDED_PG_SETTINGS: {@code name=value} pairs separated by ';' or ',' passed to the
@@ -63,14 +70,19 @@ public final class Database implements AutoCloseable {
         continue;
       }
       int eq = pair.indexOf('=');
-      String name = eq < 0 ? pair.trim() : pair.substring(0, eq).trim().toLowerCase(java.util.Locale.ROOT);
+      String name =
+          eq < 0 ? pair.trim() : pair.substring(0, eq).trim().toLowerCase(java.util.Locale.ROOT);
       if (eq < 0 || !name.matches("[a-z_][a-z0-9_.]*") || pair.substring(eq + 1).isBlank()) {
-        throw new ConfigException("GRANTRY_EMBEDDED_PG_SETTINGS: expected name=value pairs separated by ';', got '"
-            + pair.trim() + "'");
+        throw new ConfigException(
+            "GRANTRY_EMBEDDED_PG_SETTINGS: expected name=value pairs separated by ';', got '"
+                + pair.trim()
+                + "'");
       }
       if (DURABILITY.contains(name)) {
-        throw new ConfigException("GRANTRY_EMBEDDED_PG_SETTINGS: " + name
-            + " cannot be changed (every token's event is committed to disk before its answer)");
+        throw new ConfigException(
+            "GRANTRY_EMBEDDED_PG_SETTINGS: "
+                + name
+                + " cannot be changed (every token's event is committed to disk before its answer)");
       }
       out.put(name, pair.substring(eq + 1).trim());
     }
@@ -85,8 +97,10 @@ public final class Database implements AutoCloseable {
     if (user == null || authority.contains("@")) {
       return url;
     }
-    return url.substring(0, scheme + 3) + java.net.URLEncoder.encode(user, java.nio.charset.StandardCharsets.UTF_8)
-        + "@" + url.substring(scheme + 3);
+    return url.substring(0, scheme + 3)
+        + java.net.URLEncoder.encode(user, java.nio.charset.StandardCharsets.UTF_8)
+        + "@"
+        + url.substring(scheme + 3);
   }
 
   public PgSettings settings() {
@@ -99,7 +113,12 @@ public final class Database implements AutoCloseable {
 
   public String describe() {
     return embedded != null
-        ? "embedded PostgreSQL at " + settings.host() + ":" + settings.port() + ", data in " + embedded.dataDir()
+        ? "embedded PostgreSQL at "
+            + settings.host()
+            + ":"
+            + settings.port()
+            + ", data in "
+            + embedded.dataDir()
         : "PostgreSQL at " + settings.host() + ":" + settings.port() + "/" + settings.database();
   }
 

@@ -1,31 +1,29 @@
 package io.grantry.server;
 
-import io.grantry.eventstore.pg.Migrations;
-import io.grantry.eventstore.pg.PgSettings;
 import io.grantry.eventstore.EventStore;
 import io.grantry.eventstore.EventStoreOptions;
+import io.grantry.eventstore.pg.Migrations;
+import io.grantry.eventstore.pg.PgSettings;
 import io.grantry.server.app.InlineProjections;
 import io.grantry.server.audit.LedgerCheckpoints;
+import io.grantry.server.browser.LoginThrottle;
+import io.grantry.server.clients.ClientCache;
 import io.grantry.server.config.GrantryConfig;
-import io.grantry.server.dev.DevSeed;
 import io.grantry.server.config.ServerSecrets;
 import io.grantry.server.crypto.ClientSecrets;
 import io.grantry.server.crypto.CryptoProviders;
-import io.grantry.server.health.SigningProviderMetrics;
 import io.grantry.server.crypto.KeyEncryption;
 import io.grantry.server.crypto.PasswordHasher;
-import io.grantry.server.keys.KeyService;
-import io.grantry.server.tokenstate.TokenStatePruner;
-import java.time.Clock;
-import java.time.Duration;
-import io.grantry.server.browser.LoginThrottle;
-import io.grantry.server.clients.ClientCache;
+import io.grantry.server.dev.DevSeed;
 import io.grantry.server.health.ProjectionLagMetrics;
 import io.grantry.server.health.ReadinessGauge;
+import io.grantry.server.health.SigningProviderMetrics;
 import io.grantry.server.http.HttpVerticle;
-import io.grantry.server.token.IntrospectionCache;
+import io.grantry.server.keys.KeyService;
 import io.grantry.server.ops.OpsCounters;
 import io.grantry.server.ops.OpsMetrics;
+import io.grantry.server.token.IntrospectionCache;
+import io.grantry.server.tokenstate.TokenStatePruner;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
@@ -39,6 +37,8 @@ import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -46,8 +46,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Boots a server: the database (embedded when none is configured), the migrations, the pool and
- * the HTTP verticles. Blocking steps (starting PostgreSQL, Flyway) run on worker threads.
+ * Boots a server: the database (embedded when none is configured), the migrations, the pool and the
+ * HTTP verticles. Blocking steps (starting PostgreSQL, Flyway) run on worker threads.
  */
 public final class GrantryServer {
   private static final Logger log = LoggerFactory.getLogger(GrantryServer.class);
@@ -63,10 +63,17 @@ public final class GrantryServer {
   private final TokenStatePruner pruner;
   private final io.grantry.server.ops.GrowingTableAnalyzer analyzer;
 
-  private record Crypto(ServerSecrets secrets, CryptoProviders.Installed providers, PasswordHasher passwords) {}
+  private record Crypto(
+      ServerSecrets secrets, CryptoProviders.Installed providers, PasswordHasher passwords) {}
 
-  private GrantryServer(Vertx vertx, GrantryConfig config, Database database, ServerResources resources,
-      String deploymentId, EventStore store, List<String> devNotes) {
+  private GrantryServer(
+      Vertx vertx,
+      GrantryConfig config,
+      Database database,
+      ServerResources resources,
+      String deploymentId,
+      EventStore store,
+      List<String> devNotes) {
     this.vertx = vertx;
     this.config = config;
     this.database = database;
@@ -75,28 +82,43 @@ public final class GrantryServer {
     this.store = store;
     this.devNotes = List.copyOf(devNotes);
     this.checkpoints = new LedgerCheckpoints(vertx, store, resources.keys());
-    checkpoints.start(GrantryConfig.longSetting(config.raw(), "GRANTRY_CHECKPOINT_INTERVAL_MS",
-        LedgerCheckpoints.DEFAULT_INTERVAL_MS, 0, 86_400_000));
-    this.pruner = new TokenStatePruner(vertx, resources.pool(), resources.clock(), TokenStatePruner.Settings.from(config),
-        resources.registry());
+    checkpoints.start(
+        GrantryConfig.longSetting(
+            config.raw(),
+            "GRANTRY_CHECKPOINT_INTERVAL_MS",
+            LedgerCheckpoints.DEFAULT_INTERVAL_MS,
+            0,
+            86_400_000));
+    this.pruner =
+        new TokenStatePruner(
+            vertx,
+            resources.pool(),
+            resources.clock(),
+            TokenStatePruner.Settings.from(config),
+            resources.registry());
     pruner.start();
     this.analyzer = new io.grantry.server.ops.GrowingTableAnalyzer(vertx, resources.pool());
-    analyzer.start(GrantryConfig.longSetting(config.raw(), "GRANTRY_ANALYZE_INTERVAL_MS", 5_000, 0, 3_600_000));
+    analyzer.start(
+        GrantryConfig.longSetting(
+            config.raw(), "GRANTRY_ANALYZE_INTERVAL_MS", 5_000, 0, 3_600_000));
   }
 
   /**
-   * A Vert.x instance whose HTTP and pool metrics go to {@code registry} (the HTTP server's
-   * request meters through {@link io.grantry.server.ops.HttpServerMeters}).
+   * A Vert.x instance whose HTTP and pool metrics go to {@code registry} (the HTTP server's request
+   * meters through {@link io.grantry.server.ops.HttpServerMeters}).
    */
   public static Vertx createVertx(PrometheusMeterRegistry registry) {
-    MicrometerMetricsOptions metrics = new MicrometerMetricsOptions()
-        .setEnabled(true)
-        .addLabels(Label.HTTP_ROUTE, Label.HTTP_METHOD, Label.HTTP_CODE);
+    MicrometerMetricsOptions metrics =
+        new MicrometerMetricsOptions()
+            .setEnabled(true)
+            .addLabels(Label.HTTP_ROUTE, Label.HTTP_METHOD, Label.HTTP_CODE);
     return Vertx.builder()
         // Netty's native epoll transport where it loads (Linux x86-64): fewer copies and
         // syscalls than NIO; elsewhere Vert.x stays on NIO.
         .with(new VertxOptions().setMetricsOptions(metrics).setPreferNativeTransport(true))
-        .withMetrics(io.grantry.server.ops.HttpServerMeters.factory(new MicrometerMetricsFactory(registry), registry))
+        .withMetrics(
+            io.grantry.server.ops.HttpServerMeters.factory(
+                new MicrometerMetricsFactory(registry), registry))
         .build();
   }
 
@@ -106,7 +128,8 @@ public final class GrantryServer {
     return registry;
   }
 
-  public static Future<GrantryServer> start(Vertx vertx, GrantryConfig config, PrometheusMeterRegistry registry) {
+  public static Future<GrantryServer> start(
+      Vertx vertx, GrantryConfig config, PrometheusMeterRegistry registry) {
     return start(vertx, config, registry, Clock.systemUTC());
   }
 
@@ -114,92 +137,197 @@ public final class GrantryServer {
    * Starts with {@code clock} as the time of every decision (token and code lifetimes, sessions,
    * key rotation); tests pass a clock they can move instead of sleeping.
    */
-  public static Future<GrantryServer> start(Vertx vertx, GrantryConfig config, PrometheusMeterRegistry registry,
-      Clock clock) {
-    return vertx.executeBlocking(() -> Database.open(config), false).compose(db -> {
-      log.info("Using {}", db.describe());
-      PgSettings s = db.settings();
-      AtomicBoolean migrated = new AtomicBoolean();
-      return vertx.executeBlocking(() -> Migrations.apply(s.jdbcUrl(), s.user(), s.password()), false)
-          .recover(err -> Future.failedFuture(new IllegalStateException("cannot use the database at "
-              + s.host() + ":" + s.port() + "/" + s.database() + ": " + rootMessage(err), err)))
-          .compose(result -> {
-            migrated.set(true);
-            PgConnectOptions connect = s.connectOptions()
-                .setCachePreparedStatements(true)
-                .setPipeliningLimit(256);
-            Pool pool = PgBuilder.pool()
-                .with(new PoolOptions()
-                    .setMaxSize(config.dbPoolSize())
-                    .setMaxWaitQueueSize(10_000)
-                    .setConnectionTimeout((int) config.dbTimeout().toMillis())
-                    .setConnectionTimeoutUnit(TimeUnit.MILLISECONDS)
-                    .setName("grantry"))
-                .connectingTo(connect)
-                .using(vertx)
-                .build();
-            return vertx.executeBlocking(() -> new Crypto(ServerSecrets.resolve(config), CryptoProviders.install(),
-                    new PasswordHasher()), false)
-                .compose(crypto -> {
-                  EventStore store = EventStore.create(vertx, pool, EventStoreOptions.defaults()
-                      .withMeterRegistry(registry).withListenOptions(connect).withClock(clock));
-                  ProjectionLagMetrics lag = new ProjectionLagMetrics(registry,
-                      List.copyOf(InlineProjections.register(store).projections().keySet()));
-                  lag.start(vertx, pool, 5000);
-                  KeyService keys = new KeyService(vertx, store, new KeyEncryption(crypto.secrets().kek()), clock);
-                  ServerResources resources = new ServerResources(config, pool, connect, registry, migrated,
-                      crypto.secrets(), keys, new ClientSecrets(crypto.secrets().pepper()), crypto.passwords(), clock,
-                      new ClientCache(Duration.ofMillis(GrantryConfig.longSetting(config.raw(),
-                          "GRANTRY_CLIENT_CACHE_MS", 1000, 0, 60_000))),
-                      LoginThrottle.fromConfig(config.raw()),
-                      io.grantry.server.throttle.ClientAuthThrottle.fromConfig(config.raw()),
-                      new OpsCounters(registry, pool),
-                      new IntrospectionCache(Duration.ofMillis(GrantryConfig.longSetting(config.raw(),
-                          "GRANTRY_INTROSPECTION_CACHE_MS", 500, 0, 1000))),
-                      io.grantry.server.oauth.OAuthServices.grantStateCache(config.raw()),
-                      new io.grantry.server.app.ProjectionCache<>(userCacheTtl(config),
-                          id -> id.startsWith(USER_STREAMS)),
-                      new io.grantry.server.app.ProjectionCache<>(userCacheTtl(config), id -> id.startsWith("consent:")));
-                  io.grantry.server.throttle.ThrottleMetrics.register(registry, resources);
-                  resources.opsCounters().start(vertx);
-                  new ReadinessGauge(registry).start(vertx, pool, migrated, 5000);
-                  resources.followCommits(store);
-                  return keys.start()
-                      .map(v -> {
-                        // What the active signers really use, in the log and on /metrics.
-                        SigningProviderMetrics.register(registry, keys).forEach((alg, provider) ->
-                            log.info("{} tokens are signed by {}", alg.wire(), provider));
-                        return v;
+  public static Future<GrantryServer> start(
+      Vertx vertx, GrantryConfig config, PrometheusMeterRegistry registry, Clock clock) {
+    return vertx
+        .executeBlocking(() -> Database.open(config), false)
+        .compose(
+            db -> {
+              log.info("Using {}", db.describe());
+              PgSettings s = db.settings();
+              AtomicBoolean migrated = new AtomicBoolean();
+              return vertx
+                  .executeBlocking(
+                      () -> Migrations.apply(s.jdbcUrl(), s.user(), s.password()), false)
+                  .recover(
+                      err ->
+                          Future.failedFuture(
+                              new IllegalStateException(
+                                  "cannot use the database at "
+                                      + s.host()
+                                      + ":"
+                                      + s.port()
+                                      + "/"
+                                      + s.database()
+                                      + ": "
+                                      + rootMessage(err),
+                                  err)))
+                  .compose(
+                      result -> {
+                        migrated.set(true);
+                        PgConnectOptions connect =
+                            s.connectOptions()
+                                .setCachePreparedStatements(true)
+                                .setPipeliningLimit(256);
+                        Pool pool =
+                            PgBuilder.pool()
+                                .with(
+                                    new PoolOptions()
+                                        .setMaxSize(config.dbPoolSize())
+                                        .setMaxWaitQueueSize(10_000)
+                                        .setConnectionTimeout((int) config.dbTimeout().toMillis())
+                                        .setConnectionTimeoutUnit(TimeUnit.MILLISECONDS)
+                                        .setName("grantry"))
+                                .connectingTo(connect)
+                                .using(vertx)
+                                .build();
+                        return vertx
+                            .executeBlocking(
+                                () ->
+                                    new Crypto(
+                                        ServerSecrets.resolve(config),
+                                        CryptoProviders.install(),
+                                        new PasswordHasher()),
+                                false)
+                            .compose(
+                                crypto -> {
+                                  EventStore store =
+                                      EventStore.create(
+                                          vertx,
+                                          pool,
+                                          EventStoreOptions.defaults()
+                                              .withMeterRegistry(registry)
+                                              .withListenOptions(connect)
+                                              .withClock(clock));
+                                  ProjectionLagMetrics lag =
+                                      new ProjectionLagMetrics(
+                                          registry,
+                                          List.copyOf(
+                                              InlineProjections.register(store)
+                                                  .projections()
+                                                  .keySet()));
+                                  lag.start(vertx, pool, 5000);
+                                  KeyService keys =
+                                      new KeyService(
+                                          vertx,
+                                          store,
+                                          new KeyEncryption(crypto.secrets().kek()),
+                                          clock);
+                                  ServerResources resources =
+                                      new ServerResources(
+                                          config,
+                                          pool,
+                                          connect,
+                                          registry,
+                                          migrated,
+                                          crypto.secrets(),
+                                          keys,
+                                          new ClientSecrets(crypto.secrets().pepper()),
+                                          crypto.passwords(),
+                                          clock,
+                                          new ClientCache(
+                                              Duration.ofMillis(
+                                                  GrantryConfig.longSetting(
+                                                      config.raw(),
+                                                      "GRANTRY_CLIENT_CACHE_MS",
+                                                      1000,
+                                                      0,
+                                                      60_000))),
+                                          LoginThrottle.fromConfig(config.raw()),
+                                          io.grantry.server.throttle.ClientAuthThrottle.fromConfig(
+                                              config.raw()),
+                                          new OpsCounters(registry, pool),
+                                          new IntrospectionCache(
+                                              Duration.ofMillis(
+                                                  GrantryConfig.longSetting(
+                                                      config.raw(),
+                                                      "GRANTRY_INTROSPECTION_CACHE_MS",
+                                                      500,
+                                                      0,
+                                                      1000))),
+                                          io.grantry.server.oauth.OAuthServices.grantStateCache(
+                                              config.raw()),
+                                          new io.grantry.server.app.ProjectionCache<>(
+                                              userCacheTtl(config),
+                                              id -> id.startsWith(USER_STREAMS)),
+                                          new io.grantry.server.app.ProjectionCache<>(
+                                              userCacheTtl(config),
+                                              id -> id.startsWith("consent:")));
+                                  io.grantry.server.throttle.ThrottleMetrics.register(
+                                      registry, resources);
+                                  resources.opsCounters().start(vertx);
+                                  new ReadinessGauge(registry).start(vertx, pool, migrated, 5000);
+                                  resources.followCommits(store);
+                                  return keys.start()
+                                      .map(
+                                          v -> {
+                                            // What the active signers really use, in the log and on
+                                            // /metrics.
+                                            SigningProviderMetrics.register(registry, keys)
+                                                .forEach(
+                                                    (alg, provider) ->
+                                                        log.info(
+                                                            "{} tokens are signed by {}",
+                                                            alg.wire(),
+                                                            provider));
+                                            return v;
+                                          })
+                                      // Development mode (embedded database) seeds demo clients and
+                                      // a user once.
+                                      .compose(
+                                          v ->
+                                              db.embedded()
+                                                  ? new DevSeed(
+                                                          vertx, store, resources, config.dataDir())
+                                                      .run()
+                                                      .map(DevSeed.Result::lines)
+                                                  : Future.succeededFuture(List.<String>of()))
+                                      .compose(
+                                          notes ->
+                                              vertx
+                                                  .deployVerticle(
+                                                      () -> new HttpVerticle(resources),
+                                                      new DeploymentOptions()
+                                                          .setInstances(config.httpInstances()))
+                                                  .map(
+                                                      id ->
+                                                          new GrantryServer(
+                                                              vertx, config, db, resources, id,
+                                                              store, notes)));
+                                })
+                            .onFailure(err -> pool.close());
                       })
-                      // Development mode (embedded database) seeds demo clients and a user once.
-                      .compose(v -> db.embedded()
-                          ? new DevSeed(vertx, store, resources, config.dataDir()).run().map(DevSeed.Result::lines)
-                          : Future.succeededFuture(List.<String>of()))
-                      .compose(notes -> vertx.deployVerticle(() -> new HttpVerticle(resources),
-                              new DeploymentOptions().setInstances(config.httpInstances()))
-                          .map(id -> new GrantryServer(vertx, config, db, resources, id, store, notes)));
-                })
-                .onFailure(err -> pool.close());
-          })
-          .onFailure(err -> vertx.executeBlocking(() -> {
-            db.close();
-            return null;
-          }, false));
-    }).onSuccess(server -> log.info("Grantry listens on http://{}:{} (issuer {}), {} HTTP verticle(s), {} transport",
-        config.httpHost(), config.httpPort(), config.issuer(), config.httpInstances(),
-        vertx.isNativeTransportEnabled() ? "native (epoll)" : "NIO"));
+                  .onFailure(
+                      err ->
+                          vertx.executeBlocking(
+                              () -> {
+                                db.close();
+                                return null;
+                              },
+                              false));
+            })
+        .onSuccess(
+            server ->
+                log.info(
+                    "Grantry listens on http://{}:{} (issuer {}), {} HTTP verticle(s), {} transport",
+                    config.httpHost(),
+                    config.httpPort(),
+                    config.issuer(),
+                    config.httpInstances(),
+                    vertx.isNativeTransportEnabled() ? "native (epoll)" : "NIO"));
   }
 
   /** The prefix of every user's stream id. */
   private static final String USER_STREAMS = io.grantry.server.users.UsersProjection.streamId("");
 
   /**
-   * GRANTRY_USER_CACHE_MS: how long a user lookup and a remembered consent are kept in memory
-   * (0: off). Changes through this process drop them at once; through another instance they are
-   * seen within this time, as client changes are with GRANTRY_CLIENT_CACHE_MS.
+   * GRANTRY_USER_CACHE_MS: how long a user lookup and a remembered consent are kept in memory (0:
+   * off). Changes through this process drop them at once; through another instance they are seen
+   * within this time, as client changes are with GRANTRY_CLIENT_CACHE_MS.
    */
   private static Duration userCacheTtl(GrantryConfig config) {
-    return Duration.ofMillis(GrantryConfig.longSetting(config.raw(), "GRANTRY_USER_CACHE_MS", 1000, 0, 60_000));
+    return Duration.ofMillis(
+        GrantryConfig.longSetting(config.raw(), "GRANTRY_USER_CACHE_MS", 1000, 0, 60_000));
   }
 
   private static String rootMessage(Throwable t) {
@@ -238,8 +366,8 @@ public final class GrantryServer {
 
   /**
    * In development mode, what to tell the developer: the demo clients, user, secrets, admin token
-   * and an authorize URL (see {@link DevSeed}). Holds secrets: print it, never log it. Empty with
-   * a configured database.
+   * and an authorize URL (see {@link DevSeed}). Holds secrets: print it, never log it. Empty with a
+   * configured database.
    */
   public List<String> devNotes() {
     return devNotes;
@@ -252,13 +380,18 @@ public final class GrantryServer {
     analyzer.stop();
     resources.keys().stop();
     resources.opsCounters().stop(vertx);
-    return vertx.undeploy(deploymentId)
+    return vertx
+        .undeploy(deploymentId)
         .transform(ar -> store.close())
         .transform(ar -> resources.pool().close())
-        .transform(ar -> vertx.executeBlocking(() -> {
-          database.close();
-          return null;
-        }, false))
+        .transform(
+            ar ->
+                vertx.executeBlocking(
+                    () -> {
+                      database.close();
+                      return null;
+                    },
+                    false))
         .mapEmpty();
   }
 }

@@ -14,9 +14,9 @@ import java.time.Clock;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * What the verticles of one server share: configuration, the connection pool, the metrics
- * registry, the signing keys and the hashing of secrets. Nothing else is shared between
- * instances: state lives in the database.
+ * What the verticles of one server share: configuration, the connection pool, the metrics registry,
+ * the signing keys and the hashing of secrets. Nothing else is shared between instances: state
+ * lives in the database.
  */
 public record ServerResources(
     GrantryConfig config,
@@ -38,7 +38,9 @@ public record ServerResources(
     io.grantry.server.app.StateCache<io.grantry.domain.grant.GrantState> grantStates,
     // User lookups and remembered consents, dropped by this process's commits of their streams
     // (GRANTRY_USER_CACHE_MS): see io.grantry.server.app.ProjectionCache.
-    io.grantry.server.app.ProjectionCache<java.util.Optional<io.grantry.domain.user.UserState.Registered>> userCache,
+    io.grantry.server.app.ProjectionCache<
+            java.util.Optional<io.grantry.domain.user.UserState.Registered>>
+        userCache,
     io.grantry.server.app.ProjectionCache<io.grantry.domain.consent.Consent.State> consentCache) {
 
   /**

@@ -91,10 +91,10 @@ import org.postgresql.copy.CopyManager;
  * <p><b>The same rows the store writes.</b> Every event comes out of the domain's own deciders
  * (client_credentials tokens, code flows with PKCE, redemption and refresh rotations, reuse
  * detection, access token and grant revocations, users with their username claims, consents,
- * clients and secret rotations) and the codecs, with the store's metadata ({@code actor},
- * {@code request_id}), hashed with {@link EventHash} over the same JSON objects and sent as the
- * same text; stream heads go to {@code streams}; signed checkpoints (the server's active ES256 key,
- * the running digest in commit order) every {@code -Dgrantry.bench.checkpointEvery} events. What
+ * clients and secret rotations) and the codecs, with the store's metadata ({@code actor}, {@code
+ * request_id}), hashed with {@link EventHash} over the same JSON objects and sent as the same text;
+ * stream heads go to {@code streams}; signed checkpoints (the server's active ES256 key, the
+ * running digest in commit order) every {@code -Dgrantry.bench.checkpointEvery} events. What
  * differs from traffic through the server: each COPY chunk is one transaction (a group commit of
  * some ten thousand events instead of at most 512), and the projections are left to a rebuild
  * (ops/bench/ledger.sh runs one). {@code grantry audit verify} checks the result.
@@ -102,14 +102,17 @@ import org.postgresql.copy.CopyManager;
  * <p>Time is simulated: the events span N / rate seconds (default 1,000 events/s) ending a minute
  * before now, so recent tokens are live and old ones expired, as on a long-running server.
  *
- * <p>Usage: {@code GRANTRY_DATA_DIR=... java -cp grantry.jar:test-classes io.grantry.cli.bench.LedgerGenerator N}
- * on a data directory the server has started on once (keys and secrets exist), with the server
- * stopped. Users share one Argon2id password hash (computed once): the benchmarks never sign in.
+ * <p>Usage: {@code GRANTRY_DATA_DIR=... java -cp grantry.jar:test-classes
+ * io.grantry.cli.bench.LedgerGenerator N} on a data directory the server has started on once (keys
+ * and secrets exist), with the server stopped. Users share one Argon2id password hash (computed
+ * once): the benchmarks never sign in.
  */
 public final class LedgerGenerator {
   private static final int CHUNK = Integer.getInteger("grantry.bench.chunk", 50_000);
-  private static final int CHECKPOINT_EVERY = Integer.getInteger("grantry.bench.checkpointEvery", 60_000);
-  private static final double RATE = Double.parseDouble(System.getProperty("grantry.bench.rate", "1000"));
+  private static final int CHECKPOINT_EVERY =
+      Integer.getInteger("grantry.bench.checkpointEvery", 60_000);
+  private static final double RATE =
+      Double.parseDouble(System.getProperty("grantry.bench.rate", "1000"));
   private static final int LIVE_GRANTS = Integer.getInteger("grantry.bench.liveGrants", 100_000);
   private static final HexFormat HEX = HexFormat.of();
   private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
@@ -168,7 +171,10 @@ public final class LedgerGenerator {
     }
   }
 
-  /** One event, encoded as the COPY line after its position and txid, with the hash the digest needs. */
+  /**
+   * One event, encoded as the COPY line after its position and txid, with the hash the digest
+   * needs.
+   */
   record Row(byte[] line, byte[] hash, Instant at) {}
 
   /** A chunk for the writer: events in commit order and the stream heads that are final. */
@@ -225,7 +231,8 @@ public final class LedgerGenerator {
     return new UUID(hi, lo);
   }
 
-  private <E> void emit(String streamId, Head head, EventCodec<E> codec, E event, JsonObject metadata) {
+  private <E> void emit(
+      String streamId, Head head, EventCodec<E> codec, E event, JsonObject metadata) {
     JsonObject payload = codec.toJson(event);
     String type = codec.type(event);
     UUID eventId = uuid();
@@ -251,8 +258,13 @@ public final class LedgerGenerator {
   /** The stream's head is final: it goes to the streams table with this chunk. */
   private void finish(String streamId, Head head) {
     StringBuilder sb = new StringBuilder(128);
-    copyText(sb, streamId).append('\t').append(head.version).append('\t')
-        .append("\\\\x").append(HEX.formatHex(head.hash)).append('\n');
+    copyText(sb, streamId)
+        .append('\t')
+        .append(head.version)
+        .append('\t')
+        .append("\\\\x")
+        .append(HEX.formatHex(head.hash))
+        .append('\n');
     finished.add(sb.toString());
   }
 
@@ -295,13 +307,19 @@ public final class LedgerGenerator {
   private void newClient(boolean web) {
     String id = (web ? "web-" : "svc-") + Long.toHexString(random.nextLong() >>> 16);
     Client c = new Client(id, web);
-    ClientMetadata m = web
-        ? ClientMetadata.builder("Web app " + id, ClientType.CONFIDENTIAL)
-            .redirectUris("https://" + id.toLowerCase() + ".example.com/callback")
-            .grantTypes(GrantType.AUTHORIZATION_CODE, GrantType.REFRESH_TOKEN)
-            .allowedScopes(WEB_SCOPES).clientUri("https://" + id.toLowerCase() + ".example.com").build()
-        : ClientMetadata.builder("Service " + id, ClientType.CONFIDENTIAL)
-            .grantTypes(GrantType.CLIENT_CREDENTIALS).allowedScopes(CC_SCOPES).introspect(random.nextInt(4) == 0).build();
+    ClientMetadata m =
+        web
+            ? ClientMetadata.builder("Web app " + id, ClientType.CONFIDENTIAL)
+                .redirectUris("https://" + id.toLowerCase() + ".example.com/callback")
+                .grantTypes(GrantType.AUTHORIZATION_CODE, GrantType.REFRESH_TOKEN)
+                .allowedScopes(WEB_SCOPES)
+                .clientUri("https://" + id.toLowerCase() + ".example.com")
+                .build()
+            : ClientMetadata.builder("Service " + id, ClientType.CONFIDENTIAL)
+                .grantTypes(GrantType.CLIENT_CREDENTIALS)
+                .allowedScopes(CC_SCOPES)
+                .introspect(random.nextInt(4) == 0)
+                .build();
     String secretHash = clientSecrets.hash(id(32));
     clientEvents(c, new ClientCommand.Register(id, m, Optional.of(secretHash)), request("admin"));
     clients.add(c);
@@ -317,7 +335,9 @@ public final class LedgerGenerator {
 
   private void rotateClientSecret() {
     Client c = clients.get(random.nextInt(clients.size()));
-    clientEvents(c, new ClientCommand.RotateSecret(c.id, clientSecrets.hash(id(32)), Duration.ofHours(24)),
+    clientEvents(
+        c,
+        new ClientCommand.RotateSecret(c.id, clientSecrets.hash(id(32)), Duration.ofHours(24)),
         request("admin"));
   }
 
@@ -327,11 +347,23 @@ public final class LedgerGenerator {
     JsonObject who = request("admin");
     Head claim = new Head();
     String claimStream = UsernameClaimed.streamId(username);
-    emit(claimStream, claim, UsernameClaimCodec.INSTANCE, new UsernameClaimed(userId, username), who);
+    emit(
+        claimStream,
+        claim,
+        UsernameClaimCodec.INSTANCE,
+        new UsernameClaimed(userId, username),
+        who);
     finish(claimStream, claim);
     User u = new User(userId);
-    userEvents(u, new UserCommand.Register(userId, username, passwordHash, Optional.of(username + "@example.com"),
-        Optional.of("User " + users.size())), who);
+    userEvents(
+        u,
+        new UserCommand.Register(
+            userId,
+            username,
+            passwordHash,
+            Optional.of(username + "@example.com"),
+            Optional.of("User " + users.size())),
+        who);
     users.add(u);
   }
 
@@ -363,7 +395,9 @@ public final class LedgerGenerator {
     Client c = machineClients.get(random.nextInt(machineClients.size()));
     Grant g = new Grant(id(16).substring(0, 22), c, null);
     String jti = GrantTokens.jti(g.id, id(12).substring(0, 16));
-    grantEvents(g, new GrantCommand.IssueClientCredentials(g.id, c.id, jti, CC_SCOPES, Duration.ofHours(1)),
+    grantEvents(
+        g,
+        new GrantCommand.IssueClientCredentials(g.id, c.id, jti, CC_SCOPES, Duration.ofHours(1)),
         request("client:" + c.id));
     finish(GrantTokens.streamId(g.id), g.head);
   }
@@ -372,15 +406,22 @@ public final class LedgerGenerator {
     int ui = random.nextInt(users.size());
     User u = users.get(ui);
     // Most people use the one or two apps they always use: consent is asked once per user and app.
-    Client c = webClients.get(random.nextInt(5) == 0 ? random.nextInt(webClients.size())
-        : (int) ((ui * 2654435761L + random.nextInt(2)) % webClients.size()));
-    Scopes scopes = random.nextInt(10) < 8 ? Scopes.parse("openid profile offline_access") : Scopes.parse("openid profile email");
+    Client c =
+        webClients.get(
+            random.nextInt(5) == 0
+                ? random.nextInt(webClients.size())
+                : (int) ((ui * 2654435761L + random.nextInt(2)) % webClients.size()));
+    Scopes scopes =
+        random.nextInt(10) < 8
+            ? Scopes.parse("openid profile offline_access")
+            : Scopes.parse("openid profile email");
     JsonObject who = request("user:" + u.id);
     String pair = u.id + ":" + c.id;
     if (consents.add(pair)) {
       Head h = new Head();
       String stream = Consent.streamId(u.id, c.id);
-      for (ConsentEvent e : accepted(Consent.grant(Consent.State.NONE, u.id, c.id, scopes, now()))) {
+      for (ConsentEvent e :
+          accepted(Consent.grant(Consent.State.NONE, u.id, c.id, scopes, now()))) {
         emit(stream, h, Consent.CODEC, e, who);
       }
       finish(stream, h);
@@ -389,28 +430,62 @@ public final class LedgerGenerator {
     String code = id(32);
     g.codeHash = GrantTokens.hash(code);
     g.verifier = id(32);
-    String redirect = c.state instanceof ClientState.Registered r ? r.metadata().redirectUris().get(0) : null;
-    grantEvents(g, new GrantCommand.IssueCode(g.id, c.id, ClientType.CONFIDENTIAL, u.id, redirect, true, scopes,
-        g.codeHash, Optional.of(Pkce.s256(g.verifier)), Optional.of(id(12)), now(), Optional.empty(),
-        GrantDecider.DEFAULT_CODE_LIFETIME), who);
+    String redirect =
+        c.state instanceof ClientState.Registered r ? r.metadata().redirectUris().get(0) : null;
+    grantEvents(
+        g,
+        new GrantCommand.IssueCode(
+            g.id,
+            c.id,
+            ClientType.CONFIDENTIAL,
+            u.id,
+            redirect,
+            true,
+            scopes,
+            g.codeHash,
+            Optional.of(Pkce.s256(g.verifier)),
+            Optional.of(id(12)),
+            now(),
+            Optional.empty(),
+            GrantDecider.DEFAULT_CODE_LIFETIME),
+        who);
     pendingCodes.add(g);
   }
 
   private void redeemCode() {
     Grant g = pendingCodes.remove(pendingCodes.size() - 1);
-    boolean offline = ((GrantState.CodeIssued) g.state).code().scopes().contains(Scopes.OFFLINE_ACCESS);
+    boolean offline =
+        ((GrantState.CodeIssued) g.state).code().scopes().contains(Scopes.OFFLINE_ACCESS);
     g.jti = GrantTokens.jti(g.id, id(12).substring(0, 16));
     String refresh = id(32);
     g.refreshHash = offline ? GrantTokens.hash(refresh) : null;
     String redirect = ((GrantState.CodeIssued) g.state).code().redirectUri();
-    grantEvents(g, new GrantCommand.RedeemCode(g.id, g.client.id, g.codeHash, Optional.of(redirect),
-        Optional.of(g.verifier), g.jti, Optional.ofNullable(g.refreshHash), TokenLifetimes.DEFAULT),
+    grantEvents(
+        g,
+        new GrantCommand.RedeemCode(
+            g.id,
+            g.client.id,
+            g.codeHash,
+            Optional.of(redirect),
+            Optional.of(g.verifier),
+            g.jti,
+            Optional.ofNullable(g.refreshHash),
+            TokenLifetimes.DEFAULT),
         request("client:" + g.client.id));
     if (random.nextInt(200) == 0) {
       // A replayed code: the grant is revoked (code_replayed).
-      grantEvents(g, new GrantCommand.RedeemCode(g.id, g.client.id, g.codeHash, Optional.of(redirect),
-          Optional.of(g.verifier), GrantTokens.jti(g.id, id(12).substring(0, 16)), Optional.empty(),
-          TokenLifetimes.DEFAULT), request("client:" + g.client.id));
+      grantEvents(
+          g,
+          new GrantCommand.RedeemCode(
+              g.id,
+              g.client.id,
+              g.codeHash,
+              Optional.of(redirect),
+              Optional.of(g.verifier),
+              GrantTokens.jti(g.id, id(12).substring(0, 16)),
+              Optional.empty(),
+              TokenLifetimes.DEFAULT),
+          request("client:" + g.client.id));
       retire(g);
     } else if (offline) {
       g.rotationsLeft = 1 + (int) (-Math.log(1 - random.nextDouble()) * 4);
@@ -425,8 +500,18 @@ public final class LedgerGenerator {
     Grant g = live.get(i);
     String next = GrantTokens.hash(id(32));
     String jti = GrantTokens.jti(g.id, id(12).substring(0, 16));
-    grantEvents(g, new GrantCommand.Refresh(g.id, g.client.id, g.refreshHash, Optional.empty(), next, jti,
-        TokenLifetimes.DEFAULT, Duration.ZERO), request("client:" + g.client.id));
+    grantEvents(
+        g,
+        new GrantCommand.Refresh(
+            g.id,
+            g.client.id,
+            g.refreshHash,
+            Optional.empty(),
+            next,
+            jti,
+            TokenLifetimes.DEFAULT,
+            Duration.ZERO),
+        request("client:" + g.client.id));
     g.previousRefreshHash = g.refreshHash;
     g.refreshHash = next;
     g.jti = jti;
@@ -443,9 +528,19 @@ public final class LedgerGenerator {
       if (g.previousRefreshHash == null) {
         continue;
       }
-      grantEvents(g, new GrantCommand.Refresh(g.id, g.client.id, g.previousRefreshHash, Optional.empty(),
-          GrantTokens.hash(id(32)), GrantTokens.jti(g.id, id(12).substring(0, 16)), TokenLifetimes.DEFAULT,
-          Duration.ZERO).issuedByGrant(), request("client:" + g.client.id));
+      grantEvents(
+          g,
+          new GrantCommand.Refresh(
+                  g.id,
+                  g.client.id,
+                  g.previousRefreshHash,
+                  Optional.empty(),
+                  GrantTokens.hash(id(32)),
+                  GrantTokens.jti(g.id, id(12).substring(0, 16)),
+                  TokenLifetimes.DEFAULT,
+                  Duration.ZERO)
+              .issuedByGrant(),
+          request("client:" + g.client.id));
       removeLive(i);
       retire(g);
       return;
@@ -458,17 +553,25 @@ public final class LedgerGenerator {
     Grant g = live.get(i);
     int who = random.nextInt(3);
     String actor = who == 0 ? "client:" + g.client.id : who == 1 ? "user:" + g.user.id : "admin";
-    RevocationReason reason = who == 0 ? RevocationReason.REVOKED_BY_CLIENT
-        : who == 1 ? RevocationReason.CONSENT_REVOKED : RevocationReason.ADMIN;
-    grantEvents(g, new GrantCommand.RevokeGrant(g.id, reason, actor,
-        who == 0 ? Optional.of(g.client.id) : Optional.empty()), request(actor));
+    RevocationReason reason =
+        who == 0
+            ? RevocationReason.REVOKED_BY_CLIENT
+            : who == 1 ? RevocationReason.CONSENT_REVOKED : RevocationReason.ADMIN;
+    grantEvents(
+        g,
+        new GrantCommand.RevokeGrant(
+            g.id, reason, actor, who == 0 ? Optional.of(g.client.id) : Optional.empty()),
+        request(actor));
     removeLive(i);
     retire(g);
   }
 
   private void revokeAccessToken() {
     Grant g = live.get(random.nextInt(live.size()));
-    grantEvents(g, new GrantCommand.RevokeAccessToken(g.id, g.jti, "client:" + g.client.id, Optional.of(g.client.id)),
+    grantEvents(
+        g,
+        new GrantCommand.RevokeAccessToken(
+            g.id, g.jti, "client:" + g.client.id, Optional.of(g.client.id)),
         request("client:" + g.client.id));
   }
 
@@ -538,7 +641,10 @@ public final class LedgerGenerator {
     }
   }
 
-  /** The first clients and users, then traffic until {@code target} events; chunks go to {@code out}. */
+  /**
+   * The first clients and users, then traffic until {@code target} events; chunks go to {@code
+   * out}.
+   */
   void run(long target, BlockingQueue<Chunk> out) throws InterruptedException {
     for (int i = 0; i < 40; i++) {
       newClient(true);
@@ -608,7 +714,8 @@ public final class LedgerGenerator {
 
     void write(Chunk chunk) throws Exception {
       int n = chunk.rows().size();
-      // Where the checkpoints fall in this chunk (after which row), so the positions can be reserved first.
+      // Where the checkpoints fall in this chunk (after which row), so the positions can be
+      // reserved first.
       List<Integer> cuts = new ArrayList<>();
       long since = sinceCheckpoint;
       for (int i = 0; i < n; i++) {
@@ -621,7 +728,9 @@ public final class LedgerGenerator {
       long txid;
       long first;
       try (Statement st = conn.createStatement()) {
-        try (ResultSet rs = st.executeQuery("SELECT pg_current_xact_id()::text::bigint, nextval('events_position_seq')")) {
+        try (ResultSet rs =
+            st.executeQuery(
+                "SELECT pg_current_xact_id()::text::bigint, nextval('events_position_seq')")) {
           rs.next();
           txid = rs.getLong(1);
           first = rs.getLong(2);
@@ -646,15 +755,21 @@ public final class LedgerGenerator {
           sinceCheckpoint = 0;
         }
       }
-      copy.copyIn("COPY events (" + EVENT_COLUMNS + ") FROM STDIN", new ByteArrayInputStream(buf.toByteArray()));
+      copy.copyIn(
+          "COPY events (" + EVENT_COLUMNS + ") FROM STDIN",
+          new ByteArrayInputStream(buf.toByteArray()));
       ByteArrayOutputStream streams = new ByteArrayOutputStream(chunk.streams().size() * 120);
       for (String s : chunk.streams()) {
         streams.write(s.getBytes(StandardCharsets.UTF_8));
       }
-      copy.copyIn("COPY streams (stream_id, version, last_hash) FROM STDIN", new ByteArrayInputStream(streams.toByteArray()));
+      copy.copyIn(
+          "COPY streams (stream_id, version, last_hash) FROM STDIN",
+          new ByteArrayInputStream(streams.toByteArray()));
       if (chunk.last() && checkpoints.version > 0) {
-        String sql = checkpointsExisted ? "UPDATE streams SET version = ?, last_hash = ? WHERE stream_id = ?"
-            : "INSERT INTO streams (version, last_hash, stream_id) VALUES (?, ?, ?)";
+        String sql =
+            checkpointsExisted
+                ? "UPDATE streams SET version = ?, last_hash = ? WHERE stream_id = ?"
+                : "INSERT INTO streams (version, last_hash, stream_id) VALUES (?, ?, ?)";
         try (var ps = conn.prepareStatement(sql)) {
           ps.setLong(1, checkpoints.version);
           ps.setBytes(2, checkpoints.hash);
@@ -678,11 +793,21 @@ public final class LedgerGenerator {
       lastPosition = at;
     }
 
-    /** A signed checkpoint over everything written so far, as the server's checkpointer appends it. */
+    /**
+     * A signed checkpoint over everything written so far, as the server's checkpointer appends it.
+     */
     private byte[] checkpoint(Instant at) {
-      JsonObject claims = Checkpoint.claims(lastPosition, count, digest, checkpointPosition, checkpointDigest);
-      Checkpoint c = new Checkpoint(lastPosition, count, digest.clone(), checkpointPosition, checkpointDigest,
-          signer.kid(), signer.sign(claims));
+      JsonObject claims =
+          Checkpoint.claims(lastPosition, count, digest, checkpointPosition, checkpointDigest);
+      Checkpoint c =
+          new Checkpoint(
+              lastPosition,
+              count,
+              digest.clone(),
+              checkpointPosition,
+              checkpointDigest,
+              signer.kid(),
+              signer.sign(claims));
       checkpointPosition = lastPosition;
       checkpointDigest = digest.clone();
       JsonObject payload = c.toPayload();
@@ -690,23 +815,46 @@ public final class LedgerGenerator {
       UUID eventId = UUID.randomUUID();
       long version = ++checkpoints.version;
       byte[] prev = checkpoints.hash;
-      byte[] hash = EventHash.of(prev, Checkpoint.STREAM, version, eventId, Checkpoint.TYPE, at, payload, metadata);
+      byte[] hash =
+          EventHash.of(
+              prev, Checkpoint.STREAM, version, eventId, Checkpoint.TYPE, at, payload, metadata);
       checkpoints.hash = hash;
       checkpointsWritten++;
       StringBuilder sb = new StringBuilder(1024);
-      sb.append(eventId).append('\t').append(Checkpoint.STREAM).append('\t').append(version).append('\t')
-          .append(Checkpoint.TYPE).append('\t');
+      sb.append(eventId)
+          .append('\t')
+          .append(Checkpoint.STREAM)
+          .append('\t')
+          .append(version)
+          .append('\t')
+          .append(Checkpoint.TYPE)
+          .append('\t');
       copyText(sb, payload.encode()).append('\t');
       copyText(sb, metadata.encode()).append('\t');
-      sb.append(at).append('\t').append("\\\\x").append(HEX.formatHex(prev)).append('\t')
-          .append("\\\\x").append(HEX.formatHex(hash)).append('\n');
+      sb.append(at)
+          .append('\t')
+          .append("\\\\x")
+          .append(HEX.formatHex(prev))
+          .append('\t')
+          .append("\\\\x")
+          .append(HEX.formatHex(hash))
+          .append('\n');
       return sb.toString().getBytes(StandardCharsets.UTF_8);
     }
   }
 
-  /** What the ledger already holds: the running digest, the last checkpoint and the checkpoints stream's head. */
-  record Ledger(long count, byte[] digest, GlobalPosition last, GlobalPosition checkpointPosition,
-      byte[] checkpointDigest, long checkpointsVersion, byte[] checkpointsHash) {}
+  /**
+   * What the ledger already holds: the running digest, the last checkpoint and the checkpoints
+   * stream's head.
+   */
+  record Ledger(
+      long count,
+      byte[] digest,
+      GlobalPosition last,
+      GlobalPosition checkpointPosition,
+      byte[] checkpointDigest,
+      long checkpointsVersion,
+      byte[] checkpointsHash) {}
 
   static Ledger existing(EventStore store) throws Exception {
     MessageDigest md = EventHash.sha256();
@@ -745,11 +893,12 @@ public final class LedgerGenerator {
   static List<String> dropRandomKeyIndexes(PgSettings s) throws Exception {
     List<String> recreate = new ArrayList<>();
     try (Connection conn = DriverManager.getConnection(s.jdbcUrl(), s.user(), s.password());
-         Statement st = conn.createStatement()) {
+        Statement st = conn.createStatement()) {
       String[][] constraints = {
-          {"events", "events_event_id_key", "UNIQUE (event_id)"},
-          {"events", "events_stream_version", "UNIQUE (stream_id, version)"},
-          {"streams", "streams_pkey", "PRIMARY KEY (stream_id)"}};
+        {"events", "events_event_id_key", "UNIQUE (event_id)"},
+        {"events", "events_stream_version", "UNIQUE (stream_id, version)"},
+        {"streams", "streams_pkey", "PRIMARY KEY (stream_id)"}
+      };
       for (String[] c : constraints) {
         st.execute("ALTER TABLE " + c[0] + " DROP CONSTRAINT " + c[1]);
         recreate.add("ALTER TABLE " + c[0] + " ADD CONSTRAINT " + c[1] + " " + c[2]);
@@ -764,7 +913,8 @@ public final class LedgerGenerator {
 
   public static void main(String[] args) throws Exception {
     if (args.length < 1) {
-      System.err.println("usage: LedgerGenerator EVENTS [seed]   (GRANTRY_DATA_DIR: the server's data directory)");
+      System.err.println(
+          "usage: LedgerGenerator EVENTS [seed]   (GRANTRY_DATA_DIR: the server's data directory)");
       System.exit(2);
     }
     long target = Long.parseLong(args[0].replace("_", ""));
@@ -775,29 +925,40 @@ public final class LedgerGenerator {
     try {
       PgSettings s = db.settings();
       Migrations.apply(s.jdbcUrl(), s.user(), s.password());
-      Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(2)).connectingTo(s.connectOptions())
-          .using(vertx).build();
+      Pool pool =
+          PgBuilder.pool()
+              .with(new PoolOptions().setMaxSize(2))
+              .connectingTo(s.connectOptions())
+              .using(vertx)
+              .build();
       EventStore store = EventStore.create(vertx, pool, EventStoreOptions.defaults());
       InlineProjections.register(store);
       ServerSecrets secrets = ServerSecrets.resolve(config);
-      KeyService keys = new KeyService(vertx, store, new KeyEncryption(secrets.kek()), Clock.systemUTC());
+      KeyService keys =
+          new KeyService(vertx, store, new KeyEncryption(secrets.kek()), Clock.systemUTC());
       await(keys.start());
       keys.stop();
       CheckpointSigner signer = LedgerCheckpoints.signer(keys.signer(SigningAlgorithm.ES256));
       Ledger existing = existing(store);
-      System.err.printf("existing ledger: %,d events, last checkpoint %s%n", existing.count(), existing.checkpointPosition());
+      System.err.printf(
+          "existing ledger: %,d events, last checkpoint %s%n",
+          existing.count(), existing.checkpointPosition());
       String passwordHash = new PasswordHasher().hash("benchmark-password-" + seed);
       Instant start = Instant.now().minusSeconds(60).minusMillis((long) (target / RATE * 1000));
-      LedgerGenerator gen = new LedgerGenerator(seed, start, passwordHash, new ClientSecrets(secrets.pepper()));
+      LedgerGenerator gen =
+          new LedgerGenerator(seed, start, passwordHash, new ClientSecrets(secrets.pepper()));
       BlockingQueue<Chunk> queue = new ArrayBlockingQueue<>(4);
-      Thread producer = new Thread(() -> {
-        try {
-          gen.run(target, queue);
-        } catch (Throwable e) {
-          queue.clear();
-          queue.offer(new Chunk(List.of(), List.of(), true, e));
-        }
-      }, "ledger-generator");
+      Thread producer =
+          new Thread(
+              () -> {
+                try {
+                  gen.run(target, queue);
+                } catch (Throwable e) {
+                  queue.clear();
+                  queue.offer(new Chunk(List.of(), List.of(), true, e));
+                }
+              },
+              "ledger-generator");
       producer.start();
       long t0 = System.nanoTime();
       long lastReport = t0;
@@ -821,7 +982,8 @@ public final class LedgerGenerator {
           if (now - lastReport > 5_000_000_000L || c.last()) {
             lastReport = now;
             double secs = (now - t0) / 1e9;
-            System.err.printf("generated %,d events in %.1f s (%,.0f events/s), %d checkpoints; writer waited %.1f s%n",
+            System.err.printf(
+                "generated %,d events in %.1f s (%,.0f events/s), %d checkpoints; writer waited %.1f s%n",
                 w.written, secs, w.written / secs, w.checkpointsWritten, waited / 1e9);
           }
           if (c.last()) {
@@ -832,13 +994,14 @@ public final class LedgerGenerator {
       producer.join();
       System.err.println("event types: " + new java.util.TreeMap<>(gen.typeCounts));
       try (Connection conn = DriverManager.getConnection(s.jdbcUrl(), s.user(), s.password());
-           Statement st = conn.createStatement()) {
+          Statement st = conn.createStatement()) {
         long t1 = System.nanoTime();
         st.execute("SET maintenance_work_mem = '512MB'");
         for (String sql : recreate) {
           st.execute(sql);
         }
-        System.err.printf("unique keys checked and indexes rebuilt in %.1f s%n", (System.nanoTime() - t1) / 1e9);
+        System.err.printf(
+            "unique keys checked and indexes rebuilt in %.1f s%n", (System.nanoTime() - t1) / 1e9);
         st.execute("ANALYZE events");
         st.execute("ANALYZE streams");
       }

@@ -21,8 +21,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * Rebuilds every projection of a data directory from its ledger as {@code grantry projections
  * rebuild --all} does ({@link ProjectionRunner#rebuildAll}: one read of the ledger feeds all four,
- * into fresh copies of their tables, swapped in together); prints the events replayed and the rate. The benchmark of "rebuilding all projections" (ops/bench/replay.sh), and
- * how ops/bench/ledger.sh fills the projections of a generated ledger. Run with the server stopped.
+ * into fresh copies of their tables, swapped in together); prints the events replayed and the rate.
+ * The benchmark of "rebuilding all projections" (ops/bench/replay.sh), and how ops/bench/ledger.sh
+ * fills the projections of a generated ledger. Run with the server stopped.
  */
 public final class RebuildBenchmark {
   private RebuildBenchmark() {}
@@ -35,30 +36,41 @@ public final class RebuildBenchmark {
       config = await(ConfigLoader.load(vertx, System.getenv()));
       db = Database.open(config);
     } catch (Exception e) {
-      // A bad setting (e.g. GRANTRY_EMBEDDED_PG_SETTINGS) must end the run, not leave it waiting on Vert.x's threads.
+      // A bad setting (e.g. GRANTRY_EMBEDDED_PG_SETTINGS) must end the run, not leave it waiting on
+      // Vert.x's threads.
       await(vertx.close());
       throw e;
     }
     try {
       io.grantry.eventstore.pg.PgSettings s = db.settings();
       io.grantry.eventstore.pg.Migrations.apply(s.jdbcUrl(), s.user(), s.password());
-      Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(4)).connectingTo(db.settings().connectOptions())
-          .using(vertx).build();
+      Pool pool =
+          PgBuilder.pool()
+              .with(new PoolOptions().setMaxSize(4))
+              .connectingTo(db.settings().connectOptions())
+              .using(vertx)
+              .build();
       EventStore store = EventStore.create(vertx, pool, EventStoreOptions.defaults());
       ProjectionRunner runner = InlineProjections.register(store);
       Projection all = ProjectionRunner.composite(new ArrayList<>(runner.projections().values()));
       io.grantry.eventstore.pg.PgSettings jdbc = db.settings();
       if (!Boolean.getBoolean("grantry.bench.statements")) {
-        // As `grantry projections rebuild --all` does: the bulk path (-Dgrantry.bench.statements=true: the statement path).
-        runner.bulkVia(() -> java.sql.DriverManager.getConnection(jdbc.jdbcUrl(), jdbc.user(), jdbc.password()));
+        // As `grantry projections rebuild --all` does: the bulk path
+        // (-Dgrantry.bench.statements=true: the statement path).
+        runner.bulkVia(
+            () ->
+                java.sql.DriverManager.getConnection(jdbc.jdbcUrl(), jdbc.user(), jdbc.password()));
       }
-      long[] events = {await(pool.query("SELECT count(*) FROM events").execute()).iterator().next().getLong(0)};
+      long[] events = {
+        await(pool.query("SELECT count(*) FROM events").execute()).iterator().next().getLong(0)
+      };
       long t0 = System.nanoTime();
       GlobalPosition upTo = await(runner.rebuildAll(List.of(), n -> {}, Future::succeededFuture));
       double secs = (System.nanoTime() - t0) / 1e9;
       System.out.printf("REBUILD %d %.3f %.0f%n", events[0], secs, events[0] / secs);
-      System.err.printf("rebuilt %s from %,d events (up to %s) in %.1f s: %,.0f events/s%n", String.join(", ",
-          all.tables()), events[0], upTo, secs, events[0] / secs);
+      System.err.printf(
+          "rebuilt %s from %,d events (up to %s) in %.1f s: %,.0f events/s%n",
+          String.join(", ", all.tables()), events[0], upTo, secs, events[0] / secs);
       if (Boolean.getBoolean("grantry.bench.vacuum")) {
         // A server that has run for a long time has had its tables vacuumed and analyzed by
         // autovacuum; right after a bulk load that work is still to do and would land in the
@@ -69,7 +81,9 @@ public final class RebuildBenchmark {
         for (String t : tables) {
           await(pool.query("VACUUM (ANALYZE) " + t).execute());
         }
-        System.err.printf("vacuumed and analyzed %s in %.1f s%n", String.join(", ", tables), (System.nanoTime() - v0) / 1e9);
+        System.err.printf(
+            "vacuumed and analyzed %s in %.1f s%n",
+            String.join(", ", tables), (System.nanoTime() - v0) / 1e9);
       }
       await(pool.close());
     } finally {

@@ -12,8 +12,8 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The server in a process of its own, for {@link ServerKilledTest} to kill with SIGKILL: started
- * as {@code grantry serve} starts it (settings from the GRANTRY_* environment), plus the test's
+ * The server in a process of its own, for {@link ServerKilledTest} to kill with SIGKILL: started as
+ * {@code grantry serve} starts it (settings from the GRANTRY_* environment), plus the test's
  * asynchronous projection. Prints {@code READY} when it serves; never stops by itself.
  */
 public final class ChildServer {
@@ -22,13 +22,25 @@ public final class ChildServer {
   public static void main(String[] args) throws Exception {
     PrometheusMeterRegistry registry = GrantryServer.newRegistry();
     Vertx vertx = GrantryServer.createVertx(registry);
-    GrantryConfig config = ConfigLoader.load(vertx, System.getenv()).toCompletionStage().toCompletableFuture()
-        .get(60, TimeUnit.SECONDS);
-    GrantryServer server = GrantryServer.start(vertx, config, registry).toCompletionStage().toCompletableFuture()
-        .get(120, TimeUnit.SECONDS);
-    EventStore store = EventStore.create(vertx, server.resources().pool(),
-        EventStoreOptions.defaults().withPollInterval(Duration.ofMillis(50)));
-    new ProjectionRunner(store).start(new StreamSummaryProjection()).toCompletionStage().toCompletableFuture()
+    GrantryConfig config =
+        ConfigLoader.load(vertx, System.getenv())
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(60, TimeUnit.SECONDS);
+    GrantryServer server =
+        GrantryServer.start(vertx, config, registry)
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(120, TimeUnit.SECONDS);
+    EventStore store =
+        EventStore.create(
+            vertx,
+            server.resources().pool(),
+            EventStoreOptions.defaults().withPollInterval(Duration.ofMillis(50)));
+    new ProjectionRunner(store)
+        .start(new StreamSummaryProjection())
+        .toCompletionStage()
+        .toCompletableFuture()
         .get(60, TimeUnit.SECONDS);
     System.out.println("READY");
     System.out.flush();

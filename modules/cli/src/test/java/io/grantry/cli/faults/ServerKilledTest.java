@@ -20,7 +20,6 @@ import io.vertx.pgclient.PgBuilder;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import java.io.BufferedReader;
-import java.io.File;
 import java.io.InputStreamReader;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -43,17 +42,16 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The server process is killed with SIGKILL in the middle of token load and started again on the
- * same database: every token it answered 200 for introspects active, the ledger verifies
- * ({@code grantry audit verify}: no half-written event, every chain and signed checkpoint intact),
- * the inline projections equal a replay of the ledger, and an asynchronous projection resumes from
- * its checkpoint and catches up to exactly the rows a rebuild gives. Every wait is bounded.
+ * same database: every token it answered 200 for introspects active, the ledger verifies ({@code
+ * grantry audit verify}: no half-written event, every chain and signed checkpoint intact), the
+ * inline projections equal a replay of the ledger, and an asynchronous projection resumes from its
+ * checkpoint and catches up to exactly the rows a rebuild gives. Every wait is bounded.
  */
 class ServerKilledTest {
   static final String CB = "https://svc.example.test/cb";
   static final Map<String, String> CC = Map.of("grant_type", "client_credentials", "scope", "api");
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   final List<Process> children = new ArrayList<>();
   Vertx vertx;
@@ -70,9 +68,15 @@ class ServerKilledTest {
   }
 
   Process startChild(Map<String, String> env, String name) throws Exception {
-    String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-    ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx256m", "-cp", cp, ChildServer.class.getName());
+    String cp =
+        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-Xmx256m",
+            "-cp",
+            cp,
+            ChildServer.class.getName());
     pb.environment().keySet().removeIf(k -> k.startsWith("GRANTRY_"));
     pb.environment().putAll(env);
     pb.redirectErrorStream(true);
@@ -81,23 +85,29 @@ class ServerKilledTest {
     children.add(p);
     // Copies the child's output to a log file and completes when it says READY.
     CompletableFuture<Void> ready = new CompletableFuture<>();
-    Thread pump = new Thread(() -> {
-      try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-          var out = Files.newBufferedWriter(log)) {
-        String line;
-        while ((line = in.readLine()) != null) {
-          out.write(line);
-          out.newLine();
-          out.flush();
-          if (line.equals("READY")) {
-            ready.complete(null);
-          }
-        }
-      } catch (Exception e) {
-        // the child died; the log has what it said
-      }
-      ready.completeExceptionally(new AssertionError("child exited before READY; see " + log));
-    }, "child-output-" + name);
+    Thread pump =
+        new Thread(
+            () -> {
+              try (BufferedReader in =
+                      new BufferedReader(
+                          new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+                  var out = Files.newBufferedWriter(log)) {
+                String line;
+                while ((line = in.readLine()) != null) {
+                  out.write(line);
+                  out.newLine();
+                  out.flush();
+                  if (line.equals("READY")) {
+                    ready.complete(null);
+                  }
+                }
+              } catch (Exception e) {
+                // the child died; the log has what it said
+              }
+              ready.completeExceptionally(
+                  new AssertionError("child exited before READY; see " + log));
+            },
+            "child-output-" + name);
     pump.setDaemon(true);
     pump.start();
     try {
@@ -126,7 +136,9 @@ class ServerKilledTest {
     env.put("GRANTRY_HTTP_INSTANCES", "2");
     env.put("GRANTRY_DB_POOL_SIZE", "6");
     env.put("GRANTRY_ADMIN_TOKEN", TestServer.ADMIN_TOKEN);
-    env.put("GRANTRY_CHECKPOINT_INTERVAL_MS", "200"); // signed checkpoints are written during the load too
+    env.put(
+        "GRANTRY_CHECKPOINT_INTERVAL_MS",
+        "200"); // signed checkpoints are written during the load too
     env.put("GRANTRY_CLIENT_AUTH_FREE_PER_ADDRESS", "1000000");
     env.put("GRANTRY_LOG_LEVEL", "WARN");
 
@@ -136,37 +148,50 @@ class ServerKilledTest {
     fx.user("kim", "a long enough password");
     List<String> refreshTokens = new ArrayList<>();
     for (int i = 0; i < 4; i++) {
-      refreshTokens.add(fx.tokens(fx.browser(), "svc", secret, CB, "openid offline_access", "kim",
-          "a long enough password").getString("refresh_token"));
+      refreshTokens.add(
+          fx.tokens(
+                  fx.browser(),
+                  "svc",
+                  secret,
+                  CB,
+                  "openid offline_access",
+                  "kim",
+                  "a long enough password")
+              .getString("refresh_token"));
     }
 
-    // Load: four clients, each mostly client_credentials and every fourth request a refresh rotation.
+    // Load: four clients, each mostly client_credentials and every fourth request a refresh
+    // rotation.
     ConcurrentLinkedQueue<String> acknowledged = new ConcurrentLinkedQueue<>();
     CountDownLatch enoughBeforeTheKill = new CountDownLatch(300);
     AtomicBoolean stop = new AtomicBoolean();
     ExecutorService load = Executors.newFixedThreadPool(4);
     for (int t = 0; t < 4; t++) {
       int lane = t;
-      load.submit(() -> {
-        String refresh = refreshTokens.get(lane);
-        for (int i = 0; !stop.get(); i++) {
-          HttpResponse<String> r;
-          try {
-            r = i % 4 == 3 ? fx.refresh("svc", secret, refresh, null) : fx.token("svc", secret, CC);
-          } catch (AssertionError e) {
-            return null; // the connection broke: the server is gone
-          }
-          if (r.statusCode() == 200) {
-            JsonObject body = new JsonObject(r.body());
-            acknowledged.add(body.getString("access_token"));
-            enoughBeforeTheKill.countDown();
-            if (body.containsKey("refresh_token")) {
-              refresh = body.getString("refresh_token");
+      load.submit(
+          () -> {
+            String refresh = refreshTokens.get(lane);
+            for (int i = 0; !stop.get(); i++) {
+              HttpResponse<String> r;
+              try {
+                r =
+                    i % 4 == 3
+                        ? fx.refresh("svc", secret, refresh, null)
+                        : fx.token("svc", secret, CC);
+              } catch (AssertionError e) {
+                return null; // the connection broke: the server is gone
+              }
+              if (r.statusCode() == 200) {
+                JsonObject body = new JsonObject(r.body());
+                acknowledged.add(body.getString("access_token"));
+                enoughBeforeTheKill.countDown();
+                if (body.containsKey("refresh_token")) {
+                  refresh = body.getString("refresh_token");
+                }
+              }
             }
-          }
-        }
-        return null;
-      });
+            return null;
+          });
     }
     enoughBeforeTheKill.await(60, TimeUnit.SECONDS);
     assertThat(acknowledged.size()).as("tokens issued before the kill").isGreaterThanOrEqualTo(300);
@@ -179,7 +204,9 @@ class ServerKilledTest {
     assertThat(load.awaitTermination(60, TimeUnit.SECONDS)).isTrue();
     List<String> tokens = new ArrayList<>(acknowledged);
 
-    env.put("GRANTRY_CHECKPOINT_INTERVAL_MS", "0"); // nothing appends after the restart: a fixed ledger to compare
+    env.put(
+        "GRANTRY_CHECKPOINT_INTERVAL_MS",
+        "0"); // nothing appends after the restart: a fixed ledger to compare
     startChild(env, "second");
 
     List<String> lost = new ArrayList<>();
@@ -191,8 +218,13 @@ class ServerKilledTest {
     assertThat(lost).as("of %d acknowledged tokens", tokens.size()).isEmpty();
 
     // The asynchronous projection resumes from its checkpoint and reaches the last event.
-    Row head = await(pool.query("SELECT txid, position FROM events ORDER BY txid DESC, position DESC LIMIT 1").execute())
-        .iterator().next();
+    Row head =
+        await(
+                pool.query(
+                        "SELECT txid, position FROM events ORDER BY txid DESC, position DESC LIMIT 1")
+                    .execute())
+            .iterator()
+            .next();
     GlobalPosition last = new GlobalPosition(head.getLong(0), head.getLong(1));
     EventStore store = EventStore.create(vertx, pool, EventStoreOptions.defaults());
     ProjectionRunner runner = InlineProjections.register(store);
@@ -209,19 +241,37 @@ class ServerKilledTest {
       TableNames copies = await(runner.createCopies(p, "__killcheck"));
       await(runner.replay(p, copies, GlobalPosition.START));
       for (var t : copies.all().entrySet()) {
-        long missing = count(pool, "SELECT count(*) FROM (SELECT * FROM " + t.getValue() + " EXCEPT ALL SELECT * FROM "
-            + t.getKey() + ") d");
-        long extra = count(pool, "SELECT count(*) FROM (SELECT * FROM " + t.getKey() + " EXCEPT ALL SELECT * FROM "
-            + t.getValue() + ") d");
-        assertThat(missing + extra).as("%s differs from its replay (%d rows missing, %d extra)", t.getKey(),
-            missing, extra).isZero();
+        long missing =
+            count(
+                pool,
+                "SELECT count(*) FROM (SELECT * FROM "
+                    + t.getValue()
+                    + " EXCEPT ALL SELECT * FROM "
+                    + t.getKey()
+                    + ") d");
+        long extra =
+            count(
+                pool,
+                "SELECT count(*) FROM (SELECT * FROM "
+                    + t.getKey()
+                    + " EXCEPT ALL SELECT * FROM "
+                    + t.getValue()
+                    + ") d");
+        assertThat(missing + extra)
+            .as(
+                "%s differs from its replay (%d rows missing, %d extra)",
+                t.getKey(), missing, extra)
+            .isZero();
       }
     }
     assertThat(count(pool, "SELECT count(*) FROM " + StreamSummaryProjection.TABLE)).isPositive();
 
     // grantry audit verify over the same database: exit 0.
-    CliSupportAccess.Run verify = CliSupportAccess.run(Map.of("GRANTRY_DB_URL", env.get("GRANTRY_DB_URL"),
-        "GRANTRY_DB_USER", "postgres"), "audit", "verify");
+    CliSupportAccess.Run verify =
+        CliSupportAccess.run(
+            Map.of("GRANTRY_DB_URL", env.get("GRANTRY_DB_URL"), "GRANTRY_DB_USER", "postgres"),
+            "audit",
+            "verify");
     assertThat(verify.code()).as(verify.out() + verify.err()).isZero();
     assertThat(verify.out()).contains("OK:");
   }

@@ -2,7 +2,10 @@ package io.grantry.domain.client;
 
 import java.util.Optional;
 
-/** What the client's access tokens look like: an RFC 9068 JWT, or an opaque handle answered by introspection. */
+/**
+ * What the client's access tokens look like: an RFC 9068 JWT, or an opaque handle answered by
+ * introspection.
+ */
 public enum AccessTokenFormat {
   JWT("jwt"),
   OPAQUE("opaque");

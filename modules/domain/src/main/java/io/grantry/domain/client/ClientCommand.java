@@ -6,15 +6,19 @@ import java.util.Optional;
 
 /** What an operator asks of a client. Ids and secret hashes are made outside and passed in. */
 public sealed interface ClientCommand
-    permits ClientCommand.Register, ClientCommand.Update, ClientCommand.RotateSecret, ClientCommand.Disable {
+    permits ClientCommand.Register,
+        ClientCommand.Update,
+        ClientCommand.RotateSecret,
+        ClientCommand.Disable {
 
   String clientId();
 
   /**
-   * @param secretHash keyed hash of a generated secret: required for confidential clients,
-   *                   absent for public ones
+   * @param secretHash keyed hash of a generated secret: required for confidential clients, absent
+   *     for public ones
    */
-  record Register(String clientId, ClientMetadata metadata, Optional<String> secretHash) implements ClientCommand {
+  record Register(String clientId, ClientMetadata metadata, Optional<String> secretHash)
+      implements ClientCommand {
     public Register {
       Objects.requireNonNull(clientId, "clientId");
       Objects.requireNonNull(metadata, "metadata");
@@ -32,9 +36,10 @@ public sealed interface ClientCommand
 
   /**
    * @param newSecretHash keyed hash of the new secret
-   * @param grace         how long the current secret keeps working; zero ends it now
+   * @param grace how long the current secret keeps working; zero ends it now
    */
-  record RotateSecret(String clientId, String newSecretHash, Duration grace) implements ClientCommand {
+  record RotateSecret(String clientId, String newSecretHash, Duration grace)
+      implements ClientCommand {
     public RotateSecret {
       Objects.requireNonNull(clientId, "clientId");
       Objects.requireNonNull(newSecretHash, "newSecretHash");

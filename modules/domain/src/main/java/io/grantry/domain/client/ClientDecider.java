@@ -17,27 +17,33 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * The client aggregate's two pure functions: {@link #decide} a command against the current
- * state, and {@link #evolve} the state by one event. No clock, no I/O: the caller passes
- * {@code now}, and ids and secret hashes arrive in the commands.
+ * The client aggregate's two pure functions: {@link #decide} a command against the current state,
+ * and {@link #evolve} the state by one event. No clock, no I/O: the caller passes {@code now}, and
+ * ids and secret hashes arrive in the commands.
  */
 public final class ClientDecider {
   static final String KIND = "client";
   public static final int MAX_CLIENT_ID_LENGTH = 128;
   public static final int MAX_NAME_LENGTH = 100;
   public static final int MAX_REDIRECT_URIS = 20;
+
   /** Longest grace for a replaced secret: a roll-over, not a second permanent credential. */
   public static final Duration MAX_SECRET_GRACE = Duration.ofDays(30);
 
   private ClientDecider() {}
 
-  public static Decision<ClientEvent> decide(ClientState state, ClientCommand command, Instant now) {
+  public static Decision<ClientEvent> decide(
+      ClientState state, ClientCommand command, Instant now) {
     Objects.requireNonNull(state, "state");
     Objects.requireNonNull(command, "command");
     Objects.requireNonNull(now, "now");
     if (state instanceof Registered r && !r.clientId().equals(command.clientId())) {
       throw new IllegalArgumentException(
-          "command for client '" + command.clientId() + "' decided against the state of '" + r.clientId() + "'");
+          "command for client '"
+              + command.clientId()
+              + "' decided against the state of '"
+              + r.clientId()
+              + "'");
     }
     if (command instanceof Register c) {
       return register(state, c, now);
@@ -46,7 +52,9 @@ public final class ClientDecider {
       return Decision.reject(new DomainError.NotFound(KIND, command.clientId()));
     }
     if (command instanceof Disable) {
-      return current.disabled() ? Decision.unchanged() : Decision.accept(new ClientDisabled(current.clientId(), now));
+      return current.disabled()
+          ? Decision.unchanged()
+          : Decision.accept(new ClientDisabled(current.clientId(), now));
     }
     if (current.disabled()) {
       return Decision.reject(new DomainError.Disabled(KIND, current.clientId()));
@@ -61,9 +69,10 @@ public final class ClientDecider {
     if (state instanceof Registered) {
       return Decision.reject(new DomainError.AlreadyExists(KIND, c.clientId()));
     }
-    Optional<ValidationError> problem = FieldRules.identifier("client_id", c.clientId(), MAX_CLIENT_ID_LENGTH)
-        .or(() -> problemWith(c.metadata()))
-        .or(() -> secretProblem(c.metadata().type(), c.secretHash()));
+    Optional<ValidationError> problem =
+        FieldRules.identifier("client_id", c.clientId(), MAX_CLIENT_ID_LENGTH)
+            .or(() -> problemWith(c.metadata()))
+            .or(() -> secretProblem(c.metadata().type(), c.secretHash()));
     if (problem.isPresent()) {
       return Decision.reject(problem.get());
     }
@@ -72,8 +81,14 @@ public final class ClientDecider {
 
   private static Decision<ClientEvent> update(Registered current, Update c, Instant now) {
     if (c.metadata().type() != current.metadata().type()) {
-      return Decision.reject(new ValidationError("client_type", "the client type cannot change from "
-          + current.metadata().type().wire() + " to " + c.metadata().type().wire() + "; register a new client"));
+      return Decision.reject(
+          new ValidationError(
+              "client_type",
+              "the client type cannot change from "
+                  + current.metadata().type().wire()
+                  + " to "
+                  + c.metadata().type().wire()
+                  + "; register a new client"));
     }
     Optional<ValidationError> problem = problemWith(c.metadata());
     if (problem.isPresent()) {
@@ -85,10 +100,12 @@ public final class ClientDecider {
     return Decision.accept(new ClientUpdated(current.clientId(), c.metadata(), now));
   }
 
-  private static Decision<ClientEvent> rotateSecret(Registered current, RotateSecret c, Instant now) {
+  private static Decision<ClientEvent> rotateSecret(
+      Registered current, RotateSecret c, Instant now) {
     if (current.secretHash().isEmpty()) {
-      return Decision.reject(new ValidationError("client_type",
-          "public client '" + current.clientId() + "' has no secret to rotate"));
+      return Decision.reject(
+          new ValidationError(
+              "client_type", "public client '" + current.clientId() + "' has no secret to rotate"));
     }
     Optional<ValidationError> problem = FieldRules.keyedHash("secret_hash", c.newSecretHash());
     if (problem.isPresent()) {
@@ -98,44 +115,59 @@ public final class ClientDecider {
       return Decision.reject(new ValidationError("grace", "grace must not be negative"));
     }
     if (c.grace().compareTo(MAX_SECRET_GRACE) > 0) {
-      return Decision.reject(new ValidationError("grace", "grace must be at most " + MAX_SECRET_GRACE.toDays() + " days"));
+      return Decision.reject(
+          new ValidationError(
+              "grace", "grace must be at most " + MAX_SECRET_GRACE.toDays() + " days"));
     }
     String previous = current.secretHash().get();
     if (previous.equals(c.newSecretHash())) {
-      return Decision.reject(new ValidationError("secret_hash", "the new secret hash equals the current one"));
+      return Decision.reject(
+          new ValidationError("secret_hash", "the new secret hash equals the current one"));
     }
-    return Decision.accept(new ClientSecretRotated(current.clientId(), c.newSecretHash(), previous, now.plus(c.grace()), now));
+    return Decision.accept(
+        new ClientSecretRotated(
+            current.clientId(), c.newSecretHash(), previous, now.plus(c.grace()), now));
   }
 
   /** Why {@code m} does not describe a valid client, as the first problem found. */
   public static Optional<ValidationError> problemWith(ClientMetadata m) {
-    Optional<ValidationError> name = FieldRules.displayText("client_name", m.name(), MAX_NAME_LENGTH);
+    Optional<ValidationError> name =
+        FieldRules.displayText("client_name", m.name(), MAX_NAME_LENGTH);
     if (name.isPresent()) {
       return name;
     }
     boolean isPublic = m.type() == ClientType.PUBLIC;
     if (isPublic && m.tokenEndpointAuthMethod() != TokenEndpointAuthMethod.NONE) {
-      return error("token_endpoint_auth_method", "a public client must use 'none': it cannot keep a secret (RFC 6749 §2.1)");
+      return error(
+          "token_endpoint_auth_method",
+          "a public client must use 'none': it cannot keep a secret (RFC 6749 §2.1)");
     }
     if (!isPublic && m.tokenEndpointAuthMethod() == TokenEndpointAuthMethod.NONE) {
-      return error("token_endpoint_auth_method",
+      return error(
+          "token_endpoint_auth_method",
           "a confidential client must use client_secret_basic or client_secret_post, not 'none'");
     }
     if (m.grantTypes().isEmpty()) {
       return error("grant_types", "at least one grant type is required");
     }
     if (isPublic && m.allows(GrantType.CLIENT_CREDENTIALS)) {
-      return error("grant_types", "a public client cannot use client_credentials: it has no credentials (RFC 6749 §4.4)");
+      return error(
+          "grant_types",
+          "a public client cannot use client_credentials: it has no credentials (RFC 6749 §4.4)");
     }
     if (m.allows(GrantType.REFRESH_TOKEN) && !m.allows(GrantType.AUTHORIZATION_CODE)) {
-      return error("grant_types",
+      return error(
+          "grant_types",
           "refresh_token needs authorization_code: client_credentials gets no refresh token (RFC 6749 §4.4.3)");
     }
     if (m.allows(GrantType.AUTHORIZATION_CODE) && m.redirectUris().isEmpty()) {
-      return error("redirect_uris", "authorization_code needs at least one registered redirect URI (RFC 9700 §2.1)");
+      return error(
+          "redirect_uris",
+          "authorization_code needs at least one registered redirect URI (RFC 9700 §2.1)");
     }
     if (m.redirectUris().size() > MAX_REDIRECT_URIS) {
-      return error("redirect_uris", "at most " + MAX_REDIRECT_URIS + " redirect URIs may be registered");
+      return error(
+          "redirect_uris", "at most " + MAX_REDIRECT_URIS + " redirect URIs may be registered");
     }
     for (String uri : m.redirectUris()) {
       Optional<String> problem = RedirectUriRules.problemWith(uri);
@@ -143,24 +175,32 @@ public final class ClientDecider {
         return error("redirect_uris", problem.get());
       }
     }
-    Optional<ValidationError> links = m.logoUri().flatMap(u -> FieldRules.webUri("logo_uri", u))
-        .or(() -> m.clientUri().flatMap(u -> FieldRules.webUri("client_uri", u)));
+    Optional<ValidationError> links =
+        m.logoUri()
+            .flatMap(u -> FieldRules.webUri("logo_uri", u))
+            .or(() -> m.clientUri().flatMap(u -> FieldRules.webUri("client_uri", u)));
     if (links.isPresent()) {
       return links;
     }
     if (isPublic && m.skipConsent()) {
-      return error("skip_consent",
+      return error(
+          "skip_consent",
           "a public client cannot skip consent: its identity cannot be assured (RFC 8252 §8.6)");
     }
     if (isPublic && m.introspect()) {
-      return error("introspect", "a public client cannot call introspection: callers must authenticate (RFC 7662 §2.1)");
+      return error(
+          "introspect",
+          "a public client cannot call introspection: callers must authenticate (RFC 7662 §2.1)");
     }
     return Optional.empty();
   }
 
-  private static Optional<ValidationError> secretProblem(ClientType type, Optional<String> secretHash) {
+  private static Optional<ValidationError> secretProblem(
+      ClientType type, Optional<String> secretHash) {
     if (type == ClientType.PUBLIC) {
-      return secretHash.isPresent() ? error("secret_hash", "a public client has no secret") : Optional.empty();
+      return secretHash.isPresent()
+          ? error("secret_hash", "a public client has no secret")
+          : Optional.empty();
     }
     if (secretHash.isEmpty()) {
       return error("secret_hash", "a confidential client needs a secret hash");
@@ -173,8 +213,8 @@ public final class ClientDecider {
   }
 
   /**
-   * The state after {@code event}. Events are facts already written, so one that cannot follow
-   * the state (an update before registration) means a corrupt stream and throws.
+   * The state after {@code event}. Events are facts already written, so one that cannot follow the
+   * state (an update before registration) means a corrupt stream and throws.
    */
   public static ClientState evolve(ClientState state, ClientEvent event) {
     Objects.requireNonNull(state, "state");
@@ -183,20 +223,33 @@ public final class ClientDecider {
       if (state instanceof Registered) {
         throw corrupt(state, event);
       }
-      return new Registered(e.clientId(), e.metadata(), e.secretHash(), Optional.empty(), false, e.registeredAt());
+      return new Registered(
+          e.clientId(), e.metadata(), e.secretHash(), Optional.empty(), false, e.registeredAt());
     }
     if (!(state instanceof Registered r) || !r.clientId().equals(event.clientId())) {
       throw corrupt(state, event);
     }
     if (event instanceof ClientUpdated e) {
-      return new Registered(r.clientId(), e.metadata(), r.secretHash(), r.previousSecret(), r.disabled(), r.registeredAt());
+      return new Registered(
+          r.clientId(),
+          e.metadata(),
+          r.secretHash(),
+          r.previousSecret(),
+          r.disabled(),
+          r.registeredAt());
     }
     if (event instanceof ClientSecretRotated e) {
-      return new Registered(r.clientId(), r.metadata(), Optional.of(e.secretHash()),
-          Optional.of(new PreviousSecret(e.previousSecretHash(), e.previousValidUntil())), r.disabled(), r.registeredAt());
+      return new Registered(
+          r.clientId(),
+          r.metadata(),
+          Optional.of(e.secretHash()),
+          Optional.of(new PreviousSecret(e.previousSecretHash(), e.previousValidUntil())),
+          r.disabled(),
+          r.registeredAt());
     }
     if (event instanceof ClientDisabled) {
-      return new Registered(r.clientId(), r.metadata(), r.secretHash(), r.previousSecret(), true, r.registeredAt());
+      return new Registered(
+          r.clientId(), r.metadata(), r.secretHash(), r.previousSecret(), true, r.registeredAt());
     }
     throw new IllegalArgumentException("unhandled client event " + event.type());
   }
@@ -211,7 +264,14 @@ public final class ClientDecider {
   }
 
   private static IllegalStateException corrupt(ClientState state, ClientEvent event) {
-    return new IllegalStateException("corrupt client stream: " + event.type() + " for '" + event.clientId()
-        + "' cannot follow " + (state instanceof Registered r ? "registered client '" + r.clientId() + "'" : "an empty stream"));
+    return new IllegalStateException(
+        "corrupt client stream: "
+            + event.type()
+            + " for '"
+            + event.clientId()
+            + "' cannot follow "
+            + (state instanceof Registered r
+                ? "registered client '" + r.clientId() + "'"
+                : "an empty stream"));
   }
 }

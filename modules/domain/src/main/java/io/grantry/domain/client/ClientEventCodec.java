@@ -20,14 +20,15 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Client events to and from JSON. Field names follow the OAuth wire spelling (RFC 7591 §2),
- * so an auditor reading the ledger sees {@code redirect_uris}, not Java names.
+ * Client events to and from JSON. Field names follow the OAuth wire spelling (RFC 7591 §2), so an
+ * auditor reading the ledger sees {@code redirect_uris}, not Java names.
  */
 public final class ClientEventCodec implements EventCodec<ClientEvent> {
   public static final ClientEventCodec INSTANCE = new ClientEventCodec();
 
   private static final Set<String> TYPES =
-      Set.of(ClientRegistered.TYPE, ClientUpdated.TYPE, ClientSecretRotated.TYPE, ClientDisabled.TYPE);
+      Set.of(
+          ClientRegistered.TYPE, ClientUpdated.TYPE, ClientSecretRotated.TYPE, ClientDisabled.TYPE);
 
   private ClientEventCodec() {}
 
@@ -72,13 +73,20 @@ public final class ClientEventCodec implements EventCodec<ClientEvent> {
     }
     switch (type) {
       case ClientRegistered.TYPE:
-        return new ClientRegistered(string(type, p, "client_id"), metadata(type, p),
-            optionalString(type, p, "secret_hash"), instant(type, p, "registered_at"));
+        return new ClientRegistered(
+            string(type, p, "client_id"),
+            metadata(type, p),
+            optionalString(type, p, "secret_hash"),
+            instant(type, p, "registered_at"));
       case ClientUpdated.TYPE:
-        return new ClientUpdated(string(type, p, "client_id"), metadata(type, p), instant(type, p, "updated_at"));
+        return new ClientUpdated(
+            string(type, p, "client_id"), metadata(type, p), instant(type, p, "updated_at"));
       case ClientSecretRotated.TYPE:
-        return new ClientSecretRotated(string(type, p, "client_id"), string(type, p, "secret_hash"),
-            string(type, p, "previous_secret_hash"), instant(type, p, "previous_valid_until"),
+        return new ClientSecretRotated(
+            string(type, p, "client_id"),
+            string(type, p, "secret_hash"),
+            string(type, p, "previous_secret_hash"),
+            instant(type, p, "previous_valid_until"),
             instant(type, p, "rotated_at"));
       case ClientDisabled.TYPE:
         return new ClientDisabled(string(type, p, "client_id"), instant(type, p, "disabled_at"));
@@ -112,7 +120,10 @@ public final class ClientEventCodec implements EventCodec<ClientEvent> {
   private static ClientMetadata metadata(String type, JsonObject p) {
     List<GrantType> grants = new ArrayList<>();
     for (String g : strings(type, p, "grant_types")) {
-      grants.add(GrantType.fromWire(g).orElseThrow(() -> Json.problem(type, "grant_types", "has an unknown value '" + g + "'")));
+      grants.add(
+          GrantType.fromWire(g)
+              .orElseThrow(
+                  () -> Json.problem(type, "grant_types", "has an unknown value '" + g + "'")));
     }
     Scopes scopes;
     try {
@@ -133,8 +144,16 @@ public final class ClientEventCodec implements EventCodec<ClientEvent> {
         wireEnum(type, p, "access_token_format", AccessTokenFormat::fromWire),
         wireEnum(type, p, "access_token_signing_alg", SigningAlgorithm::fromWire),
         bool(type, p, "introspect"),
-        optionalString(type, p, "id_token_signed_response_alg").map(a -> SigningAlgorithm.fromWire(a)
-            .orElseThrow(() -> Json.problem(type, "id_token_signed_response_alg", "has an unknown value '" + a + "'")))
+        optionalString(type, p, "id_token_signed_response_alg")
+            .map(
+                a ->
+                    SigningAlgorithm.fromWire(a)
+                        .orElseThrow(
+                            () ->
+                                Json.problem(
+                                    type,
+                                    "id_token_signed_response_alg",
+                                    "has an unknown value '" + a + "'")))
             .orElse(SigningAlgorithm.RS256));
   }
 }

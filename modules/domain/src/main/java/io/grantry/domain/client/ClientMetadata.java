@@ -12,28 +12,28 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Everything an operator registers about a client except its id and its secret. Registration
- * and update both carry the whole of it; an update replaces it.
+ * Everything an operator registers about a client except its id and its secret. Registration and
+ * update both carry the whole of it; an update replaces it.
  *
- * <p>The constructor only rejects nulls; whether the values make a valid client is the
- * decision's to say ({@link ClientDecider}), so that it can answer with a field-level
- * {@link io.grantry.domain.DomainError.ValidationError}.
+ * <p>The constructor only rejects nulls; whether the values make a valid client is the decision's
+ * to say ({@link ClientDecider}), so that it can answer with a field-level {@link
+ * io.grantry.domain.DomainError.ValidationError}.
  *
- * @param name                    {@code client_name}, shown on the consent page
- * @param type                    confidential or public (RFC 6749 §2.1)
+ * @param name {@code client_name}, shown on the consent page
+ * @param type confidential or public (RFC 6749 §2.1)
  * @param tokenEndpointAuthMethod {@code none} for public clients, a secret method otherwise
- * @param redirectUris            registered redirect URIs, duplicates dropped, order kept
- * @param grantTypes              grants the client may use
- * @param allowedScopes           the widest scope the client may ask for
- * @param logoUri                 optional {@code logo_uri} for the consent page
- * @param clientUri               optional {@code client_uri} for the consent page
- * @param skipConsent             first-party client: no consent page
- * @param accessTokenFormat       JWT (RFC 9068) or opaque
- * @param accessTokenSigningAlg   JWS algorithm of JWT access tokens
- * @param introspect              may call the introspection endpoint (RFC 7662 §2.1)
- * @param idTokenSignedResponseAlg JWS algorithm of the client's ID tokens (OIDC Registration
- *                                {@code id_token_signed_response_alg}; RS256 by default, as OIDC
- *                                Core §3.1.3.7 expects of a client that registered none)
+ * @param redirectUris registered redirect URIs, duplicates dropped, order kept
+ * @param grantTypes grants the client may use
+ * @param allowedScopes the widest scope the client may ask for
+ * @param logoUri optional {@code logo_uri} for the consent page
+ * @param clientUri optional {@code client_uri} for the consent page
+ * @param skipConsent first-party client: no consent page
+ * @param accessTokenFormat JWT (RFC 9068) or opaque
+ * @param accessTokenSigningAlg JWS algorithm of JWT access tokens
+ * @param introspect may call the introspection endpoint (RFC 7662 §2.1)
+ * @param idTokenSignedResponseAlg JWS algorithm of the client's ID tokens (OIDC Registration {@code
+ *     id_token_signed_response_alg}; RS256 by default, as OIDC Core §3.1.3.7 expects of a client
+ *     that registered none)
  */
 public record ClientMetadata(
     String name,
@@ -55,9 +55,10 @@ public record ClientMetadata(
     Objects.requireNonNull(type, "type");
     Objects.requireNonNull(tokenEndpointAuthMethod, "tokenEndpointAuthMethod");
     redirectUris = List.copyOf(new LinkedHashSet<>(redirectUris));
-    grantTypes = grantTypes.isEmpty()
-        ? Collections.unmodifiableSet(EnumSet.noneOf(GrantType.class))
-        : Collections.unmodifiableSet(EnumSet.copyOf(grantTypes));
+    grantTypes =
+        grantTypes.isEmpty()
+            ? Collections.unmodifiableSet(EnumSet.noneOf(GrantType.class))
+            : Collections.unmodifiableSet(EnumSet.copyOf(grantTypes));
     Objects.requireNonNull(allowedScopes, "allowedScopes");
     Objects.requireNonNull(logoUri, "logoUri");
     Objects.requireNonNull(clientUri, "clientUri");
@@ -114,29 +115,101 @@ public record ClientMetadata(
       this.name = name;
       this.type = type;
       this.tokenEndpointAuthMethod =
-          type == ClientType.PUBLIC ? TokenEndpointAuthMethod.NONE : TokenEndpointAuthMethod.CLIENT_SECRET_BASIC;
+          type == ClientType.PUBLIC
+              ? TokenEndpointAuthMethod.NONE
+              : TokenEndpointAuthMethod.CLIENT_SECRET_BASIC;
     }
 
-    public Builder name(String value) { this.name = value; return this; }
-    public Builder type(ClientType value) { this.type = value; return this; }
-    public Builder tokenEndpointAuthMethod(TokenEndpointAuthMethod value) { this.tokenEndpointAuthMethod = value; return this; }
-    public Builder redirectUris(Collection<String> value) { this.redirectUris = value; return this; }
-    public Builder redirectUris(String... value) { this.redirectUris = List.of(value); return this; }
-    public Builder grantTypes(Collection<GrantType> value) { this.grantTypes = value; return this; }
-    public Builder grantTypes(GrantType... value) { this.grantTypes = List.of(value); return this; }
-    public Builder allowedScopes(Scopes value) { this.allowedScopes = value; return this; }
-    public Builder logoUri(String value) { this.logoUri = Optional.ofNullable(value); return this; }
-    public Builder clientUri(String value) { this.clientUri = Optional.ofNullable(value); return this; }
-    public Builder skipConsent(boolean value) { this.skipConsent = value; return this; }
-    public Builder accessTokenFormat(AccessTokenFormat value) { this.accessTokenFormat = value; return this; }
-    public Builder accessTokenSigningAlg(SigningAlgorithm value) { this.accessTokenSigningAlg = value; return this; }
-    public Builder introspect(boolean value) { this.introspect = value; return this; }
-    public Builder idTokenSignedResponseAlg(SigningAlgorithm value) { this.idTokenSignedResponseAlg = value; return this; }
+    public Builder name(String value) {
+      this.name = value;
+      return this;
+    }
+
+    public Builder type(ClientType value) {
+      this.type = value;
+      return this;
+    }
+
+    public Builder tokenEndpointAuthMethod(TokenEndpointAuthMethod value) {
+      this.tokenEndpointAuthMethod = value;
+      return this;
+    }
+
+    public Builder redirectUris(Collection<String> value) {
+      this.redirectUris = value;
+      return this;
+    }
+
+    public Builder redirectUris(String... value) {
+      this.redirectUris = List.of(value);
+      return this;
+    }
+
+    public Builder grantTypes(Collection<GrantType> value) {
+      this.grantTypes = value;
+      return this;
+    }
+
+    public Builder grantTypes(GrantType... value) {
+      this.grantTypes = List.of(value);
+      return this;
+    }
+
+    public Builder allowedScopes(Scopes value) {
+      this.allowedScopes = value;
+      return this;
+    }
+
+    public Builder logoUri(String value) {
+      this.logoUri = Optional.ofNullable(value);
+      return this;
+    }
+
+    public Builder clientUri(String value) {
+      this.clientUri = Optional.ofNullable(value);
+      return this;
+    }
+
+    public Builder skipConsent(boolean value) {
+      this.skipConsent = value;
+      return this;
+    }
+
+    public Builder accessTokenFormat(AccessTokenFormat value) {
+      this.accessTokenFormat = value;
+      return this;
+    }
+
+    public Builder accessTokenSigningAlg(SigningAlgorithm value) {
+      this.accessTokenSigningAlg = value;
+      return this;
+    }
+
+    public Builder introspect(boolean value) {
+      this.introspect = value;
+      return this;
+    }
+
+    public Builder idTokenSignedResponseAlg(SigningAlgorithm value) {
+      this.idTokenSignedResponseAlg = value;
+      return this;
+    }
 
     public ClientMetadata build() {
-      return new ClientMetadata(name, type, tokenEndpointAuthMethod, List.copyOf(redirectUris),
-          Set.copyOf(grantTypes), allowedScopes, logoUri, clientUri, skipConsent, accessTokenFormat,
-          accessTokenSigningAlg, introspect, idTokenSignedResponseAlg);
+      return new ClientMetadata(
+          name,
+          type,
+          tokenEndpointAuthMethod,
+          List.copyOf(redirectUris),
+          Set.copyOf(grantTypes),
+          allowedScopes,
+          logoUri,
+          clientUri,
+          skipConsent,
+          accessTokenFormat,
+          accessTokenSigningAlg,
+          introspect,
+          idTokenSignedResponseAlg);
     }
   }
 }

@@ -8,9 +8,10 @@ import java.util.Optional;
  * A client was registered.
  *
  * @param secretHash the keyed hash of the client secret (e.g. {@code hmac-sha256$…}); present
- *                   exactly for confidential clients; never the secret
+ *     exactly for confidential clients; never the secret
  */
-public record ClientRegistered(String clientId, ClientMetadata metadata, Optional<String> secretHash, Instant registeredAt)
+public record ClientRegistered(
+    String clientId, ClientMetadata metadata, Optional<String> secretHash, Instant registeredAt)
     implements ClientEvent {
   public static final String TYPE = "client.registered.v1";
 

@@ -4,15 +4,19 @@ import java.time.Instant;
 import java.util.Objects;
 
 /**
- * A confidential client got a new secret. The previous one stays valid until
- * {@code previousValidUntil} (exclusive) so that deployments can roll over without downtime;
- * with no grace period that instant is the rotation itself.
+ * A confidential client got a new secret. The previous one stays valid until {@code
+ * previousValidUntil} (exclusive) so that deployments can roll over without downtime; with no grace
+ * period that instant is the rotation itself.
  *
- * @param secretHash         keyed hash of the new secret
+ * @param secretHash keyed hash of the new secret
  * @param previousSecretHash keyed hash of the secret being replaced
  */
 public record ClientSecretRotated(
-    String clientId, String secretHash, String previousSecretHash, Instant previousValidUntil, Instant rotatedAt)
+    String clientId,
+    String secretHash,
+    String previousSecretHash,
+    Instant previousValidUntil,
+    Instant rotatedAt)
     implements ClientEvent {
   public static final String TYPE = "client.secret_rotated.v1";
 

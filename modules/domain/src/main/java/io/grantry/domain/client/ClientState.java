@@ -40,7 +40,8 @@ public sealed interface ClientState permits ClientState.Unregistered, ClientStat
       Optional<String> secretHash,
       Optional<PreviousSecret> previousSecret,
       boolean disabled,
-      Instant registeredAt) implements ClientState {
+      Instant registeredAt)
+      implements ClientState {
 
     public Registered {
       Objects.requireNonNull(clientId, "clientId");

@@ -4,7 +4,8 @@ import java.time.Instant;
 import java.util.Objects;
 
 /** A client's metadata was replaced as a whole; its id, type and secret are unchanged. */
-public record ClientUpdated(String clientId, ClientMetadata metadata, Instant updatedAt) implements ClientEvent {
+public record ClientUpdated(String clientId, ClientMetadata metadata, Instant updatedAt)
+    implements ClientEvent {
   public static final String TYPE = "client.updated.v1";
 
   public ClientUpdated {

@@ -39,56 +39,72 @@ public final class Consent {
   }
 
   /** Remember that the user allowed {@code scopes}; nothing new when already covered. */
-  public static Decision<ConsentEvent> grant(State s, String userId, String clientId, Scopes scopes, Instant now) {
+  public static Decision<ConsentEvent> grant(
+      State s, String userId, String clientId, Scopes scopes, Instant now) {
     if (s.covers(scopes)) {
       return Decision.unchanged();
     }
-    return Decision.accept(new ConsentGranted(userId, clientId, java.util.List.copyOf(s.granted().union(scopes).asSet()), now));
+    return Decision.accept(
+        new ConsentGranted(
+            userId, clientId, java.util.List.copyOf(s.granted().union(scopes).asSet()), now));
   }
 
   /** Take the consent back; revoking what is not granted changes nothing. */
-  public static Decision<ConsentEvent> revoke(State s, String userId, String clientId, String actor, Instant now) {
+  public static Decision<ConsentEvent> revoke(
+      State s, String userId, String clientId, String actor, Instant now) {
     if (s.grantedAt().isEmpty()) {
       return Decision.unchanged();
     }
     return Decision.accept(new ConsentRevoked(userId, clientId, actor, now));
   }
 
-  public static final EventCodec<ConsentEvent> CODEC = new EventCodec<>() {
-    static final String GRANTED = "consent.granted.v1";
-    static final String REVOKED = "consent.revoked.v1";
+  public static final EventCodec<ConsentEvent> CODEC =
+      new EventCodec<>() {
+        static final String GRANTED = "consent.granted.v1";
+        static final String REVOKED = "consent.revoked.v1";
 
-    @Override
-    public String type(ConsentEvent event) {
-      return event instanceof ConsentGranted ? GRANTED : REVOKED;
-    }
+        @Override
+        public String type(ConsentEvent event) {
+          return event instanceof ConsentGranted ? GRANTED : REVOKED;
+        }
 
-    @Override
-    public JsonObject toJson(ConsentEvent event) {
-      JsonObject j = new JsonObject().put("user_id", event.userId()).put("client_id", event.clientId())
-          .put("at", event.at().toString());
-      if (event instanceof ConsentGranted g) {
-        j.put("scopes", new JsonArray(g.scopes()));
-      } else if (event instanceof ConsentRevoked r) {
-        j.put("actor", r.actor());
-      }
-      return j;
-    }
+        @Override
+        public JsonObject toJson(ConsentEvent event) {
+          JsonObject j =
+              new JsonObject()
+                  .put("user_id", event.userId())
+                  .put("client_id", event.clientId())
+                  .put("at", event.at().toString());
+          if (event instanceof ConsentGranted g) {
+            j.put("scopes", new JsonArray(g.scopes()));
+          } else if (event instanceof ConsentRevoked r) {
+            j.put("actor", r.actor());
+          }
+          return j;
+        }
 
-    @Override
-    public ConsentEvent fromJson(String type, JsonObject p) {
-      return switch (type) {
-        case GRANTED -> new ConsentGranted(Json.string(type, p, "user_id"), Json.string(type, p, "client_id"),
-            Json.strings(type, p, "scopes"), Json.instant(type, p, "at"));
-        case REVOKED -> new ConsentRevoked(Json.string(type, p, "user_id"), Json.string(type, p, "client_id"),
-            Json.string(type, p, "actor"), Json.instant(type, p, "at"));
-        default -> throw new UnknownEventTypeException("consent", type, types());
+        @Override
+        public ConsentEvent fromJson(String type, JsonObject p) {
+          return switch (type) {
+            case GRANTED ->
+                new ConsentGranted(
+                    Json.string(type, p, "user_id"),
+                    Json.string(type, p, "client_id"),
+                    Json.strings(type, p, "scopes"),
+                    Json.instant(type, p, "at"));
+            case REVOKED ->
+                new ConsentRevoked(
+                    Json.string(type, p, "user_id"),
+                    Json.string(type, p, "client_id"),
+                    Json.string(type, p, "actor"),
+                    Json.instant(type, p, "at"));
+            default -> throw new UnknownEventTypeException("consent", type, types());
+          };
+        }
+
+        @Override
+        public Set<String> types() {
+          return Set.of(GRANTED, REVOKED);
+        }
       };
-    }
-
-    @Override
-    public Set<String> types() {
-      return Set.of(GRANTED, REVOKED);
-    }
-  };
 }

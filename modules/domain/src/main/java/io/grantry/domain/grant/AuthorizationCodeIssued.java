@@ -8,23 +8,22 @@ import java.util.Optional;
 
 /**
  * The user consented and a code was sent to the client's redirect URI. The first event of an
- * authorization code grant; everything the token request is checked against is here
- * (RFC 6749 §4.1.3, RFC 7636 §4.6, OIDC Core §3.1.3.2).
+ * authorization code grant; everything the token request is checked against is here (RFC 6749
+ * §4.1.3, RFC 7636 §4.6, OIDC Core §3.1.3.2).
  *
- * @param userId               the subject
- * @param redirectUri          where the code was sent, exactly as the request named it (with a
- *                             loopback port, if any)
- * @param redirectUriInRequest whether the authorization request carried {@code redirect_uri};
- *                             if so the token request must carry the identical value
- *                             (RFC 6749 §4.1.3)
- * @param codeHash             SHA-256 hash of the code's secret
- * @param codeChallenge        the S256 {@code code_challenge}; empty only for a confidential
- *                             client that sent none
- * @param nonce                OIDC {@code nonce}, echoed in the id_token
- * @param authTime             when the user authenticated (OIDC {@code auth_time})
- * @param maxAge               the request's {@code max_age}: its presence makes {@code auth_time}
- *                             a required id_token claim (OIDC Core §2)
- * @param expiresAt            end of the code's life, exclusive
+ * @param userId the subject
+ * @param redirectUri where the code was sent, exactly as the request named it (with a loopback
+ *     port, if any)
+ * @param redirectUriInRequest whether the authorization request carried {@code redirect_uri}; if so
+ *     the token request must carry the identical value (RFC 6749 §4.1.3)
+ * @param codeHash SHA-256 hash of the code's secret
+ * @param codeChallenge the S256 {@code code_challenge}; empty only for a confidential client that
+ *     sent none
+ * @param nonce OIDC {@code nonce}, echoed in the id_token
+ * @param authTime when the user authenticated (OIDC {@code auth_time})
+ * @param maxAge the request's {@code max_age}: its presence makes {@code auth_time} a required
+ *     id_token claim (OIDC Core §2)
+ * @param expiresAt end of the code's life, exclusive
  */
 public record AuthorizationCodeIssued(
     String grantId,
@@ -39,7 +38,8 @@ public record AuthorizationCodeIssued(
     Instant authTime,
     Optional<Duration> maxAge,
     Instant issuedAt,
-    Instant expiresAt) implements GrantEvent {
+    Instant expiresAt)
+    implements GrantEvent {
   public static final String TYPE = "grant.authorization_code_issued.v1";
 
   public AuthorizationCodeIssued {

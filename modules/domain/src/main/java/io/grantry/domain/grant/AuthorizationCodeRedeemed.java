@@ -8,15 +8,15 @@ import java.util.Optional;
 /**
  * The code was exchanged for tokens (RFC 6749 §4.1.3). It cannot be exchanged again.
  *
- * <p>Client and subject are repeated from the code so that a projector can write the token
- * rows from this event alone.
+ * <p>Client and subject are repeated from the code so that a projector can write the token rows
+ * from this event alone.
  *
- * @param refreshTokenHash      SHA-256 hash of the refresh token's secret; only when
- *                              {@code offline_access} was granted
+ * @param refreshTokenHash SHA-256 hash of the refresh token's secret; only when {@code
+ *     offline_access} was granted
  * @param refreshTokenExpiresAt end of the refresh token's sliding window, present with the hash
- * @param grantExpiresAt        the absolute cap on the grant's life, when one is configured:
- *                              no refresh succeeds from then on, whatever the window says
- * @param scopes                the scopes granted; no refresh widens them
+ * @param grantExpiresAt the absolute cap on the grant's life, when one is configured: no refresh
+ *     succeeds from then on, whatever the window says
+ * @param scopes the scopes granted; no refresh widens them
  */
 public record AuthorizationCodeRedeemed(
     String grantId,
@@ -28,7 +28,8 @@ public record AuthorizationCodeRedeemed(
     Optional<Instant> refreshTokenExpiresAt,
     Optional<Instant> grantExpiresAt,
     Scopes scopes,
-    Instant redeemedAt) implements GrantEvent {
+    Instant redeemedAt)
+    implements GrantEvent {
   public static final String TYPE = "grant.authorization_code_redeemed.v1";
 
   public AuthorizationCodeRedeemed {

@@ -6,8 +6,8 @@ import java.util.Objects;
 
 /**
  * An access token was issued to a client acting for itself (RFC 6749 §4.4); no refresh token
- * (§4.4.3). The only issuance of its grant: each client_credentials token has a stream of its
- * own, see {@link GrantTokens}.
+ * (§4.4.3). The only issuance of its grant: each client_credentials token has a stream of its own,
+ * see {@link GrantTokens}.
  */
 public record ClientCredentialsIssued(
     String grantId, String clientId, String jti, Scopes scopes, Instant issuedAt, Instant expiresAt)

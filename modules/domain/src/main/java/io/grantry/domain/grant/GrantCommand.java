@@ -8,24 +8,28 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * What an endpoint asks of a grant. Ids, {@code jti}s and secret hashes are generated outside
- * and passed in; the handler has already authenticated the client, and hashes every presented
- * secret with {@link GrantTokens#hash}.
+ * What an endpoint asks of a grant. Ids, {@code jti}s and secret hashes are generated outside and
+ * passed in; the handler has already authenticated the client, and hashes every presented secret
+ * with {@link GrantTokens#hash}.
  */
 public sealed interface GrantCommand
-    permits GrantCommand.IssueCode, GrantCommand.RedeemCode, GrantCommand.Refresh, GrantCommand.RevokeGrant,
-        GrantCommand.RevokeAccessToken, GrantCommand.IssueClientCredentials {
+    permits GrantCommand.IssueCode,
+        GrantCommand.RedeemCode,
+        GrantCommand.Refresh,
+        GrantCommand.RevokeGrant,
+        GrantCommand.RevokeAccessToken,
+        GrantCommand.IssueClientCredentials {
 
   String grantId();
 
   /**
    * The authorization endpoint issues a code after consent (RFC 6749 §4.1.2).
    *
-   * @param clientType    a public client must send a PKCE challenge (RFC 9700 §2.1.1)
-   * @param redirectUri   the redirect URI the code is sent to, already matched against the
-   *                      registered ones
+   * @param clientType a public client must send a PKCE challenge (RFC 9700 §2.1.1)
+   * @param redirectUri the redirect URI the code is sent to, already matched against the registered
+   *     ones
    * @param codeChallenge the S256 challenge; the handler refuses any method but S256
-   * @param codeLifetime  {@link GrantDecider#DEFAULT_CODE_LIFETIME} unless configured
+   * @param codeLifetime {@link GrantDecider#DEFAULT_CODE_LIFETIME} unless configured
    */
   record IssueCode(
       String grantId,
@@ -40,7 +44,8 @@ public sealed interface GrantCommand
       Optional<String> nonce,
       Instant authTime,
       Optional<Duration> maxAge,
-      Duration codeLifetime) implements GrantCommand {
+      Duration codeLifetime)
+      implements GrantCommand {
     public IssueCode {
       Objects.requireNonNull(grantId, "grantId");
       Objects.requireNonNull(clientId, "clientId");
@@ -60,13 +65,13 @@ public sealed interface GrantCommand
   /**
    * The token endpoint exchanges a code (RFC 6749 §4.1.3).
    *
-   * @param clientId         the authenticated client (or, for a public client, the one named)
-   * @param codeHash         hash of the presented code's secret
-   * @param redirectUri      the token request's {@code redirect_uri}, if sent
-   * @param codeVerifier     the PKCE {@code code_verifier}, if sent
-   * @param accessTokenJti   {@code <grantId>.<unique>}
-   * @param refreshTokenHash hash of a new refresh token's secret; pass one only when
-   *                         {@code offline_access} was granted and the client may refresh
+   * @param clientId the authenticated client (or, for a public client, the one named)
+   * @param codeHash hash of the presented code's secret
+   * @param redirectUri the token request's {@code redirect_uri}, if sent
+   * @param codeVerifier the PKCE {@code code_verifier}, if sent
+   * @param accessTokenJti {@code <grantId>.<unique>}
+   * @param refreshTokenHash hash of a new refresh token's secret; pass one only when {@code
+   *     offline_access} was granted and the client may refresh
    */
   record RedeemCode(
       String grantId,
@@ -76,7 +81,8 @@ public sealed interface GrantCommand
       Optional<String> codeVerifier,
       String accessTokenJti,
       Optional<String> refreshTokenHash,
-      TokenLifetimes lifetimes) implements GrantCommand {
+      TokenLifetimes lifetimes)
+      implements GrantCommand {
     public RedeemCode {
       Objects.requireNonNull(grantId, "grantId");
       Objects.requireNonNull(clientId, "clientId");
@@ -92,25 +98,23 @@ public sealed interface GrantCommand
   /**
    * The token endpoint refreshes (RFC 6749 §6), rotating the refresh token.
    *
-   * @param presentedHash   hash of the presented refresh token's secret
-   * @param requestedScopes the request's {@code scope}; empty (or an empty set) means the
-   *                        grant's scopes
-   * @param newRefreshHash  hash of the successor's secret; it must never have been issued before (the
-   *                        handler derives it with a keyed hash from the presented 256-bit secret).
-   *                        Only the current token's hash is checked here: the state keeps no
-   *                        older ones
-   * @param accessTokenJti  {@code <grantId>.<unique>} of the new access token
-   * @param lifetimes       the access token lifetime and the sliding window; the absolute cap
-   *                        is the one fixed at redemption
-   * @param grace           how long after a rotation a retry with the predecessor is answered
-   *                        instead of treated as reuse; zero (the default) turns this off. See
-   *                        {@link GrantDecider} for what a retry requires of the handler
+   * @param presentedHash hash of the presented refresh token's secret
+   * @param requestedScopes the request's {@code scope}; empty (or an empty set) means the grant's
+   *     scopes
+   * @param newRefreshHash hash of the successor's secret; it must never have been issued before
+   *     (the handler derives it with a keyed hash from the presented 256-bit secret). Only the
+   *     current token's hash is checked here: the state keeps no older ones
+   * @param accessTokenJti {@code <grantId>.<unique>} of the new access token
+   * @param lifetimes the access token lifetime and the sliding window; the absolute cap is the one
+   *     fixed at redemption
+   * @param grace how long after a rotation a retry with the predecessor is answered instead of
+   *     treated as reuse; zero (the default) turns this off. See {@link GrantDecider} for what a
+   *     retry requires of the handler
    * @param presentedIssuedByGrant true if {@code presentedHash} is the hash of a refresh token this
-   *                        grant issued, as the token-state projection records it (the state
-   *                        keeps only the current one: see {@link GrantState.Active}). Only read
-   *                        when it is not the current token, so the caller needs to look it up
-   *                        only after a refusal as invalid (see {@link GrantDecider#needsIssuedLookup}).
-   *                        Presenting such a token again is reuse
+   *     grant issued, as the token-state projection records it (the state keeps only the current
+   *     one: see {@link GrantState.Active}). Only read when it is not the current token, so the
+   *     caller needs to look it up only after a refusal as invalid (see {@link
+   *     GrantDecider#needsIssuedLookup}). Presenting such a token again is reuse
    */
   record Refresh(
       String grantId,
@@ -121,18 +125,43 @@ public sealed interface GrantCommand
       String accessTokenJti,
       TokenLifetimes lifetimes,
       Duration grace,
-      boolean presentedIssuedByGrant) implements GrantCommand {
+      boolean presentedIssuedByGrant)
+      implements GrantCommand {
 
     /** Before any lookup: the presented token is not known to be one of the grant's. */
-    public Refresh(String grantId, String clientId, String presentedHash, Optional<Scopes> requestedScopes,
-        String newRefreshHash, String accessTokenJti, TokenLifetimes lifetimes, Duration grace) {
-      this(grantId, clientId, presentedHash, requestedScopes, newRefreshHash, accessTokenJti, lifetimes, grace, false);
+    public Refresh(
+        String grantId,
+        String clientId,
+        String presentedHash,
+        Optional<Scopes> requestedScopes,
+        String newRefreshHash,
+        String accessTokenJti,
+        TokenLifetimes lifetimes,
+        Duration grace) {
+      this(
+          grantId,
+          clientId,
+          presentedHash,
+          requestedScopes,
+          newRefreshHash,
+          accessTokenJti,
+          lifetimes,
+          grace,
+          false);
     }
 
     /** The same command, knowing that the presented token was issued by the grant. */
     public Refresh issuedByGrant() {
-      return new Refresh(grantId, clientId, presentedHash, requestedScopes, newRefreshHash, accessTokenJti, lifetimes,
-          grace, true);
+      return new Refresh(
+          grantId,
+          clientId,
+          presentedHash,
+          requestedScopes,
+          newRefreshHash,
+          accessTokenJti,
+          lifetimes,
+          grace,
+          true);
     }
 
     public Refresh {
@@ -150,12 +179,12 @@ public sealed interface GrantCommand
   /**
    * Ends the grant and everything issued from it.
    *
-   * @param actor              who asks, e.g. {@code client:<id>}, {@code user:<id>},
-   *                           {@code admin:<name>}
-   * @param requestingClientId for a client's own revocation request (RFC 7009 §2.1): the grant
-   *                           must have been issued to it. Empty for users and operators
+   * @param actor who asks, e.g. {@code client:<id>}, {@code user:<id>}, {@code admin:<name>}
+   * @param requestingClientId for a client's own revocation request (RFC 7009 §2.1): the grant must
+   *     have been issued to it. Empty for users and operators
    */
-  record RevokeGrant(String grantId, RevocationReason reason, String actor, Optional<String> requestingClientId)
+  record RevokeGrant(
+      String grantId, RevocationReason reason, String actor, Optional<String> requestingClientId)
       implements GrantCommand {
     public RevokeGrant {
       Objects.requireNonNull(grantId, "grantId");
@@ -165,8 +194,11 @@ public sealed interface GrantCommand
     }
   }
 
-  /** Revokes one access token (RFC 7009 §2.1); {@code requestingClientId} as in {@link RevokeGrant}. */
-  record RevokeAccessToken(String grantId, String jti, String actor, Optional<String> requestingClientId)
+  /**
+   * Revokes one access token (RFC 7009 §2.1); {@code requestingClientId} as in {@link RevokeGrant}.
+   */
+  record RevokeAccessToken(
+      String grantId, String jti, String actor, Optional<String> requestingClientId)
       implements GrantCommand {
     public RevokeAccessToken {
       Objects.requireNonNull(grantId, "grantId");
@@ -177,12 +209,13 @@ public sealed interface GrantCommand
   }
 
   /**
-   * The token endpoint issues a client_credentials access token (RFC 6749 §4.4) on a new
-   * stream of its own.
+   * The token endpoint issues a client_credentials access token (RFC 6749 §4.4) on a new stream of
+   * its own.
    *
    * @param scopes the scopes granted, already limited to what the client may ask for
    */
-  record IssueClientCredentials(String grantId, String clientId, String jti, Scopes scopes, Duration accessTokenLifetime)
+  record IssueClientCredentials(
+      String grantId, String clientId, String jti, Scopes scopes, Duration accessTokenLifetime)
       implements GrantCommand {
     public IssueClientCredentials {
       Objects.requireNonNull(grantId, "grantId");

@@ -30,55 +30,60 @@ import java.util.Optional;
 import java.util.TreeSet;
 
 /**
- * The grant aggregate's pure {@link #decide} and {@link #evolve}: no clock, no I/O, no
- * randomness. Ids, {@code jti}s, hashes and lifetimes arrive in the commands, {@code now} from
- * the caller.
+ * The grant aggregate's pure {@link #decide} and {@link #evolve}: no clock, no I/O, no randomness.
+ * Ids, {@code jti}s, hashes and lifetimes arrive in the commands, {@code now} from the caller.
  *
  * <h2>Errors</h2>
- * A refusal a client should see is {@link DomainError.OAuth} carrying the RFC 6749 error to
- * render as is. {@link ValidationError}, {@link DomainError.NotFound} and
- * {@link DomainError.AlreadyExists} mean the caller broke a contract (a malformed hash, a
- * reused id) or asked about something that does not exist; the token endpoint renders them
- * as {@code server_error}, the revocation endpoint answers an unknown grant or token with 200
- * (RFC 7009 §2.2).
+ *
+ * A refusal a client should see is {@link DomainError.OAuth} carrying the RFC 6749 error to render
+ * as is. {@link ValidationError}, {@link DomainError.NotFound} and {@link
+ * DomainError.AlreadyExists} mean the caller broke a contract (a malformed hash, a reused id) or
+ * asked about something that does not exist; the token endpoint renders them as {@code
+ * server_error}, the revocation endpoint answers an unknown grant or token with 200 (RFC 7009
+ * §2.2).
  *
  * <h2>Refusals that are also facts</h2>
- * A replayed code and a reused refresh token are refused, yet the decision is <em>accepted</em>:
- * it appends {@link AuthorizationCodeReplayed} or {@link RefreshTokenReuseDetected} followed by
- * {@link GrantRevoked}, since a {@link Decision} is either events or an error, never both. The
- * handler appends them and then answers {@link #refusalIn}'s {@code invalid_grant}.
+ *
+ * A replayed code and a reused refresh token are refused, yet the decision is <em>accepted</em>: it
+ * appends {@link AuthorizationCodeReplayed} or {@link RefreshTokenReuseDetected} followed by {@link
+ * GrantRevoked}, since a {@link Decision} is either events or an error, never both. The handler
+ * appends them and then answers {@link #refusalIn}'s {@code invalid_grant}.
  *
  * <h2>Who may trigger a revocation</h2>
- * A request from a client other than the grant's is refused before anything else, without
- * effect: a client cannot revoke a grant it was never given, and knowing a grant id (it is in
- * every code, which travels in URLs) is not enough either, since only a presented secret whose
- * hash matches a replayed code or a rotated refresh token triggers a revocation.
+ *
+ * A request from a client other than the grant's is refused before anything else, without effect: a
+ * client cannot revoke a grant it was never given, and knowing a grant id (it is in every code,
+ * which travels in URLs) is not enough either, since only a presented secret whose hash matches a
+ * replayed code or a rotated refresh token triggers a revocation.
  *
  * <h2>Refresh grace period (trade-off)</h2>
+ *
  * With {@code grace} of zero, any rotated refresh token presented again revokes the grant (the
- * state holds only the current token: the handler tells which hashes the grant issued, see
- * {@link #needsIssuedLookup}), which
- * is the RFC 9700 §4.14.2 rule but also punishes a client whose refresh response was lost in the
- * network. With {@code grace > 0}, the immediate predecessor of the current refresh token,
- * presented within {@code grace} of its rotation by the same client for the same scopes, is
- * answered with the same successor: the decision is {@link Decision#unchanged()} and
- * {@link Active#lastRotation()} holds the successor's hash, access token {@code jti} and
- * expiries. Since only hashes are stored, the handler can only return the same refresh token if
- * it derives successor secrets deterministically from the predecessor (for example
- * HMAC-SHA-256 with a server key over the presented secret): the command's
- * {@code newRefreshHash} must equal the recorded successor's hash, otherwise the retry counts as
- * reuse. The cost: for {@code grace} after each rotation, a thief holding the predecessor gets the
- * successor instead of triggering revocation. Keep it short ({@link #MAX_REFRESH_GRACE}) or off.
+ * state holds only the current token: the handler tells which hashes the grant issued, see {@link
+ * #needsIssuedLookup}), which is the RFC 9700 §4.14.2 rule but also punishes a client whose refresh
+ * response was lost in the network. With {@code grace > 0}, the immediate predecessor of the
+ * current refresh token, presented within {@code grace} of its rotation by the same client for the
+ * same scopes, is answered with the same successor: the decision is {@link Decision#unchanged()}
+ * and {@link Active#lastRotation()} holds the successor's hash, access token {@code jti} and
+ * expiries. Since only hashes are stored, the handler can only return the same refresh token if it
+ * derives successor secrets deterministically from the predecessor (for example HMAC-SHA-256 with a
+ * server key over the presented secret): the command's {@code newRefreshHash} must equal the
+ * recorded successor's hash, otherwise the retry counts as reuse. The cost: for {@code grace} after
+ * each rotation, a thief holding the predecessor gets the successor instead of triggering
+ * revocation. Keep it short ({@link #MAX_REFRESH_GRACE}) or off.
  */
 public final class GrantDecider {
   static final String KIND = "grant";
+
   /** RFC 6749 §4.1.2 recommends at most 10 minutes; we default to 60 seconds. */
   public static final Duration DEFAULT_CODE_LIFETIME = Duration.ofSeconds(60);
+
   public static final Duration MAX_CODE_LIFETIME = Duration.ofMinutes(10);
   public static final Duration MAX_REFRESH_GRACE = Duration.ofMinutes(2);
   public static final int MAX_ID_LENGTH = 128;
   public static final int MAX_NONCE_LENGTH = 512;
   public static final int MAX_ACTOR_LENGTH = 200;
+
   /** The actor of revocations the server decides on its own (replay, reuse). */
   public static final String SYSTEM_ACTOR = "system";
 
@@ -88,12 +93,18 @@ public final class GrantDecider {
     Objects.requireNonNull(state, "state");
     Objects.requireNonNull(command, "command");
     Objects.requireNonNull(now, "now");
-    grantIdOf(state).ifPresent(id -> {
-      if (!id.equals(command.grantId())) {
-        throw new IllegalArgumentException(
-            "command for grant '" + command.grantId() + "' decided against the state of '" + id + "'");
-      }
-    });
+    grantIdOf(state)
+        .ifPresent(
+            id -> {
+              if (!id.equals(command.grantId())) {
+                throw new IllegalArgumentException(
+                    "command for grant '"
+                        + command.grantId()
+                        + "' decided against the state of '"
+                        + id
+                        + "'");
+              }
+            });
     if (command instanceof IssueCode c) {
       return issueCode(state, c, now);
     }
@@ -119,11 +130,13 @@ public final class GrantDecider {
   public static Optional<OAuthError> refusalIn(List<GrantEvent> events) {
     for (GrantEvent e : events) {
       if (e instanceof AuthorizationCodeReplayed) {
-        return Optional.of(OAuthError.invalidGrant(
-            "the authorization code was already used; the tokens issued from it are revoked"));
+        return Optional.of(
+            OAuthError.invalidGrant(
+                "the authorization code was already used; the tokens issued from it are revoked"));
       }
       if (e instanceof RefreshTokenReuseDetected) {
-        return Optional.of(OAuthError.invalidGrant("the refresh token was already used; the grant is revoked"));
+        return Optional.of(
+            OAuthError.invalidGrant("the refresh token was already used; the grant is revoked"));
       }
     }
     return Optional.empty();
@@ -132,16 +145,23 @@ public final class GrantDecider {
   // ------------------------------------------------------------------ issue code
 
   private static Decision<GrantEvent> issueCode(GrantState state, IssueCode c, Instant now) {
-    Optional<ValidationError> problem = grantIdProblem(c.grantId())
-        .or(() -> FieldRules.identifier("client_id", c.clientId(), MAX_ID_LENGTH))
-        .or(() -> FieldRules.identifier("user_id", c.userId(), MAX_ID_LENGTH))
-        .or(() -> redirectUriProblem(c.redirectUri()))
-        .or(() -> hashProblem("code_hash", c.codeHash()))
-        .or(() -> durationProblem("code_lifetime", c.codeLifetime(), MAX_CODE_LIFETIME))
-        .or(() -> c.authTime().isAfter(now)
-            ? validation("auth_time", "auth_time must not be after the issue time") : Optional.empty())
-        .or(() -> c.maxAge().filter(Duration::isNegative).isPresent()
-            ? validation("max_age", "max_age must not be negative") : Optional.empty());
+    Optional<ValidationError> problem =
+        grantIdProblem(c.grantId())
+            .or(() -> FieldRules.identifier("client_id", c.clientId(), MAX_ID_LENGTH))
+            .or(() -> FieldRules.identifier("user_id", c.userId(), MAX_ID_LENGTH))
+            .or(() -> redirectUriProblem(c.redirectUri()))
+            .or(() -> hashProblem("code_hash", c.codeHash()))
+            .or(() -> durationProblem("code_lifetime", c.codeLifetime(), MAX_CODE_LIFETIME))
+            .or(
+                () ->
+                    c.authTime().isAfter(now)
+                        ? validation("auth_time", "auth_time must not be after the issue time")
+                        : Optional.empty())
+            .or(
+                () ->
+                    c.maxAge().filter(Duration::isNegative).isPresent()
+                        ? validation("max_age", "max_age must not be negative")
+                        : Optional.empty());
     if (problem.isPresent()) {
       return Decision.reject(problem.get());
     }
@@ -149,27 +169,45 @@ public final class GrantDecider {
       return Decision.reject(new DomainError.AlreadyExists(KIND, c.grantId()));
     }
     if (c.codeChallenge().isEmpty() && c.clientType() == ClientType.PUBLIC) {
-      return oauth(OAuthError.invalidRequest("code_challenge is required for public clients (RFC 7636 §4.4.1, RFC 9700 §2.1.1)"));
+      return oauth(
+          OAuthError.invalidRequest(
+              "code_challenge is required for public clients (RFC 7636 §4.4.1, RFC 9700 §2.1.1)"));
     }
     if (c.codeChallenge().isPresent() && !Pkce.isValidChallenge(c.codeChallenge().get())) {
-      return oauth(OAuthError.invalidRequest(
-          "code_challenge must be the S256 value: 43 base64url characters (RFC 7636 §4.2)"));
+      return oauth(
+          OAuthError.invalidRequest(
+              "code_challenge must be the S256 value: 43 base64url characters (RFC 7636 §4.2)"));
     }
     if (c.nonce().isPresent() && !isPrintable(c.nonce().get(), MAX_NONCE_LENGTH)) {
-      return oauth(OAuthError.invalidRequest("nonce must be 1-" + MAX_NONCE_LENGTH + " printable ASCII characters"));
+      return oauth(
+          OAuthError.invalidRequest(
+              "nonce must be 1-" + MAX_NONCE_LENGTH + " printable ASCII characters"));
     }
-    return Decision.accept(new AuthorizationCodeIssued(c.grantId(), c.clientId(), c.userId(), c.redirectUri(),
-        c.redirectUriInRequest(), c.scopes(), c.codeHash(), c.codeChallenge(), c.nonce(), c.authTime(), c.maxAge(),
-        now, now.plus(c.codeLifetime())));
+    return Decision.accept(
+        new AuthorizationCodeIssued(
+            c.grantId(),
+            c.clientId(),
+            c.userId(),
+            c.redirectUri(),
+            c.redirectUriInRequest(),
+            c.scopes(),
+            c.codeHash(),
+            c.codeChallenge(),
+            c.nonce(),
+            c.authTime(),
+            c.maxAge(),
+            now,
+            now.plus(c.codeLifetime())));
   }
 
   // ------------------------------------------------------------------ redeem code
 
   /** RFC 6749 §4.1.3, RFC 7636 §4.6, RFC 9700 §2.1.1 and §4.5.3.1. */
   private static Decision<GrantEvent> redeemCode(GrantState state, RedeemCode c, Instant now) {
-    Optional<ValidationError> problem = hashProblem("code_hash", c.codeHash())
-        .or(() -> jtiProblem(c.grantId(), c.accessTokenJti()))
-        .or(() -> c.refreshTokenHash().flatMap(h -> hashProblem("refresh_token_hash", h)));
+    Optional<ValidationError> problem =
+        hashProblem("code_hash", c.codeHash())
+            .or(() -> jtiProblem(c.grantId(), c.accessTokenJti()))
+            .or(() -> c.refreshTokenHash().flatMap(h -> hashProblem("refresh_token_hash", h)));
     if (problem.isPresent()) {
       return Decision.reject(problem.get());
     }
@@ -189,9 +227,10 @@ public final class GrantDecider {
       // A second presentation of the right code: it has leaked. RFC 6749 §10.5: revoke what
       // was issued from it. A wrong code for a known grant id is only a guess and changes nothing.
       if (GrantTokens.hashesEqual(c.codeHash(), a.authorization().orElseThrow().codeHash())) {
-        return Decision.accept(List.of(
-            new AuthorizationCodeReplayed(a.grantId(), c.clientId(), now),
-            new GrantRevoked(a.grantId(), RevocationReason.CODE_REPLAYED, SYSTEM_ACTOR, now)));
+        return Decision.accept(
+            List.of(
+                new AuthorizationCodeReplayed(a.grantId(), c.clientId(), now),
+                new GrantRevoked(a.grantId(), RevocationReason.CODE_REPLAYED, SYSTEM_ACTOR, now)));
       }
       return invalidGrant("invalid authorization code");
     }
@@ -205,48 +244,70 @@ public final class GrantDecider {
     if (!now.isBefore(code.expiresAt())) {
       return invalidGrant("the authorization code has expired");
     }
-    boolean redirectMatches = code.redirectUriInRequest()
-        ? c.redirectUri().filter(code.redirectUri()::equals).isPresent()
-        : c.redirectUri().map(code.redirectUri()::equals).orElse(true);
+    boolean redirectMatches =
+        code.redirectUriInRequest()
+            ? c.redirectUri().filter(code.redirectUri()::equals).isPresent()
+            : c.redirectUri().map(code.redirectUri()::equals).orElse(true);
     if (!redirectMatches) {
-      return invalidGrant("redirect_uri does not match the authorization request (RFC 6749 §4.1.3)");
+      return invalidGrant(
+          "redirect_uri does not match the authorization request (RFC 6749 §4.1.3)");
     }
     Optional<OAuthError> pkce = pkceProblem(code.codeChallenge(), c.codeVerifier());
     if (pkce.isPresent()) {
       return oauth(pkce.get());
     }
     if (c.refreshTokenHash().isPresent() && !code.scopes().contains(Scopes.OFFLINE_ACCESS)) {
-      return Decision.reject(new ValidationError("refresh_token_hash",
-          "a refresh token is issued only when offline_access was granted"));
+      return Decision.reject(
+          new ValidationError(
+              "refresh_token_hash",
+              "a refresh token is issued only when offline_access was granted"));
     }
     TokenLifetimes life = c.lifetimes();
     Optional<Instant> cap = life.absolute().map(now::plus);
-    Optional<Instant> refreshExpiresAt = c.refreshTokenHash().map(h -> capped(now.plus(life.refreshToken()), cap));
-    return Decision.accept(new AuthorizationCodeRedeemed(code.grantId(), code.clientId(), code.userId(),
-        c.accessTokenJti(), capped(now.plus(life.accessToken()), cap), c.refreshTokenHash(), refreshExpiresAt, cap,
-        code.scopes(), now));
+    Optional<Instant> refreshExpiresAt =
+        c.refreshTokenHash().map(h -> capped(now.plus(life.refreshToken()), cap));
+    return Decision.accept(
+        new AuthorizationCodeRedeemed(
+            code.grantId(),
+            code.clientId(),
+            code.userId(),
+            c.accessTokenJti(),
+            capped(now.plus(life.accessToken()), cap),
+            c.refreshTokenHash(),
+            refreshExpiresAt,
+            cap,
+            code.scopes(),
+            now));
   }
 
   /**
    * RFC 7636 §4.6 with the downgrade rule of RFC 9700 §2.1.1: a challenge makes the verifier
-   * mandatory, and a verifier without a challenge is refused. Every failure is
-   * {@code invalid_grant}: the code cannot be exchanged by this request.
+   * mandatory, and a verifier without a challenge is refused. Every failure is {@code
+   * invalid_grant}: the code cannot be exchanged by this request.
    */
-  private static Optional<OAuthError> pkceProblem(Optional<String> challenge, Optional<String> verifier) {
+  private static Optional<OAuthError> pkceProblem(
+      Optional<String> challenge, Optional<String> verifier) {
     if (challenge.isEmpty()) {
       return verifier.isPresent()
-          ? Optional.of(OAuthError.invalidGrant("code_verifier sent but the authorization request had no code_challenge"))
+          ? Optional.of(
+              OAuthError.invalidGrant(
+                  "code_verifier sent but the authorization request had no code_challenge"))
           : Optional.empty();
     }
     if (verifier.isEmpty()) {
-      return Optional.of(OAuthError.invalidGrant("code_verifier is required: the authorization request had a code_challenge"));
+      return Optional.of(
+          OAuthError.invalidGrant(
+              "code_verifier is required: the authorization request had a code_challenge"));
     }
     if (!Pkce.isValidVerifier(verifier.get())) {
-      return Optional.of(OAuthError.invalidGrant(
-          "code_verifier must be 43-128 characters from A-Z a-z 0-9 - . _ ~ (RFC 7636 §4.1)"));
+      return Optional.of(
+          OAuthError.invalidGrant(
+              "code_verifier must be 43-128 characters from A-Z a-z 0-9 - . _ ~ (RFC 7636 §4.1)"));
     }
     if (!Pkce.verifies(verifier.get(), challenge.get())) {
-      return Optional.of(OAuthError.invalidGrant("code_verifier does not match the code_challenge (RFC 7636 §4.6)"));
+      return Optional.of(
+          OAuthError.invalidGrant(
+              "code_verifier does not match the code_challenge (RFC 7636 §4.6)"));
     }
     return Optional.empty();
   }
@@ -255,12 +316,17 @@ public final class GrantDecider {
 
   /** RFC 6749 §6, RFC 9700 §4.14.2. */
   private static Decision<GrantEvent> refresh(GrantState state, Refresh c, Instant now) {
-    Optional<ValidationError> problem = hashProblem("refresh_token_hash", c.presentedHash())
-        .or(() -> hashProblem("new_refresh_token_hash", c.newRefreshHash()))
-        .or(() -> jtiProblem(c.grantId(), c.accessTokenJti()))
-        .or(() -> c.grace().isNegative() || c.grace().compareTo(MAX_REFRESH_GRACE) > 0
-            ? validation("grace", "grace must be 0 to " + MAX_REFRESH_GRACE.toSeconds() + " seconds")
-            : Optional.empty());
+    Optional<ValidationError> problem =
+        hashProblem("refresh_token_hash", c.presentedHash())
+            .or(() -> hashProblem("new_refresh_token_hash", c.newRefreshHash()))
+            .or(() -> jtiProblem(c.grantId(), c.accessTokenJti()))
+            .or(
+                () ->
+                    c.grace().isNegative() || c.grace().compareTo(MAX_REFRESH_GRACE) > 0
+                        ? validation(
+                            "grace",
+                            "grace must be 0 to " + MAX_REFRESH_GRACE.toSeconds() + " seconds")
+                        : Optional.empty());
     if (problem.isPresent()) {
       return Decision.reject(problem.get());
     }
@@ -285,28 +351,42 @@ public final class GrantDecider {
       if (!requested.isSubsetOf(a.scopes())) {
         TreeSet<String> extra = new TreeSet<>(requested.asSet());
         extra.removeAll(a.scopes().asSet());
-        return oauth(OAuthError.invalidScope(
-            "scope exceeds what was granted: " + String.join(" ", extra) + " (RFC 6749 §6)"));
+        return oauth(
+            OAuthError.invalidScope(
+                "scope exceeds what was granted: " + String.join(" ", extra) + " (RFC 6749 §6)"));
       }
       if (c.newRefreshHash().equals(current.hash())) {
-        return Decision.reject(new ValidationError("new_refresh_token_hash", "the new refresh token hash was used before"));
+        return Decision.reject(
+            new ValidationError(
+                "new_refresh_token_hash", "the new refresh token hash was used before"));
       }
       if (a.accessTokens().get(c.accessTokenJti()) != null) {
         return Decision.reject(new ValidationError("jti", "the access token jti was used before"));
       }
       Instant refreshExpiresAt = capped(now.plus(c.lifetimes().refreshToken()), a.expiresAt());
       Instant accessExpiresAt = capped(now.plus(c.lifetimes().accessToken()), a.expiresAt());
-      return Decision.accept(new RefreshTokenRotated(a.grantId(), a.clientId(), a.userId().orElseThrow(), current.hash(),
-          c.newRefreshHash(), c.accessTokenJti(), accessExpiresAt, refreshExpiresAt, requested, now));
+      return Decision.accept(
+          new RefreshTokenRotated(
+              a.grantId(),
+              a.clientId(),
+              a.userId().orElseThrow(),
+              current.hash(),
+              c.newRefreshHash(),
+              c.accessTokenJti(),
+              accessExpiresAt,
+              refreshExpiresAt,
+              requested,
+              now));
     }
     // Not the current token, but one the grant issued (the caller looked it up): reuse.
     if (c.presentedIssuedByGrant()) {
       if (isRetryWithinGrace(a, c, requested, now)) {
         return Decision.unchanged();
       }
-      return Decision.accept(List.of(
-          new RefreshTokenReuseDetected(a.grantId(), c.clientId(), c.presentedHash(), now),
-          new GrantRevoked(a.grantId(), RevocationReason.REFRESH_REUSE, SYSTEM_ACTOR, now)));
+      return Decision.accept(
+          List.of(
+              new RefreshTokenReuseDetected(a.grantId(), c.clientId(), c.presentedHash(), now),
+              new GrantRevoked(a.grantId(), RevocationReason.REFRESH_REUSE, SYSTEM_ACTOR, now)));
     }
     return invalidGrant("invalid refresh token");
   }
@@ -319,8 +399,12 @@ public final class GrantDecider {
    * retry within the grace period). Asked only after a refusal, so a rotation costs no lookup.
    */
   public static boolean needsIssuedLookup(GrantState state, Refresh c) {
-    return !c.presentedIssuedByGrant() && state instanceof Active a && a.clientId().equals(c.clientId())
-        && a.refreshToken().filter(r -> !GrantTokens.hashesEqual(c.presentedHash(), r.hash())).isPresent();
+    return !c.presentedIssuedByGrant()
+        && state instanceof Active a
+        && a.clientId().equals(c.clientId())
+        && a.refreshToken()
+            .filter(r -> !GrantTokens.hashesEqual(c.presentedHash(), r.hash()))
+            .isPresent();
   }
 
   private static boolean isRetryWithinGrace(Active a, Refresh c, Scopes requested, Instant now) {
@@ -338,7 +422,8 @@ public final class GrantDecider {
   // ------------------------------------------------------------------ revoke
 
   private static Decision<GrantEvent> revokeGrant(GrantState state, RevokeGrant c, Instant now) {
-    Optional<ValidationError> problem = FieldRules.displayText("actor", c.actor(), MAX_ACTOR_LENGTH);
+    Optional<ValidationError> problem =
+        FieldRules.displayText("actor", c.actor(), MAX_ACTOR_LENGTH);
     if (problem.isPresent()) {
       return Decision.reject(problem.get());
     }
@@ -355,8 +440,10 @@ public final class GrantDecider {
     return Decision.accept(new GrantRevoked(c.grantId(), c.reason(), c.actor(), now));
   }
 
-  private static Decision<GrantEvent> revokeAccessToken(GrantState state, RevokeAccessToken c, Instant now) {
-    Optional<ValidationError> problem = FieldRules.displayText("actor", c.actor(), MAX_ACTOR_LENGTH);
+  private static Decision<GrantEvent> revokeAccessToken(
+      GrantState state, RevokeAccessToken c, Instant now) {
+    Optional<ValidationError> problem =
+        FieldRules.displayText("actor", c.actor(), MAX_ACTOR_LENGTH);
     if (problem.isPresent()) {
       return Decision.reject(problem.get());
     }
@@ -381,26 +468,39 @@ public final class GrantDecider {
   }
 
   /** RFC 7009 §2.1: a client may only revoke tokens issued to it. */
-  private static Optional<Decision<GrantEvent>> foreignClient(GrantState state, Optional<String> requestingClientId) {
+  private static Optional<Decision<GrantEvent>> foreignClient(
+      GrantState state, Optional<String> requestingClientId) {
     if (requestingClientId.isEmpty()) {
       return Optional.empty();
     }
-    String owner = state instanceof Revoked r ? r.clientId()
-        : state instanceof Active a ? a.clientId() : ((CodeIssued) state).clientId();
+    String owner =
+        state instanceof Revoked r
+            ? r.clientId()
+            : state instanceof Active a ? a.clientId() : ((CodeIssued) state).clientId();
     if (owner.equals(requestingClientId.get())) {
       return Optional.empty();
     }
-    return Optional.of(oauth(OAuthError.unauthorizedClient("the token was not issued to this client (RFC 7009 §2.1)")));
+    return Optional.of(
+        oauth(
+            OAuthError.unauthorizedClient(
+                "the token was not issued to this client (RFC 7009 §2.1)")));
   }
 
   // ------------------------------------------------------------------ client credentials
 
   /** RFC 6749 §4.4: an access token only; no refresh token (§4.4.3) and no end user. */
-  private static Decision<GrantEvent> issueClientCredentials(GrantState state, IssueClientCredentials c, Instant now) {
-    Optional<ValidationError> problem = grantIdProblem(c.grantId())
-        .or(() -> FieldRules.identifier("client_id", c.clientId(), MAX_ID_LENGTH))
-        .or(() -> jtiProblem(c.grantId(), c.jti()))
-        .or(() -> durationProblem("access_token_lifetime", c.accessTokenLifetime(), TokenLifetimes.MAX_ACCESS_TOKEN));
+  private static Decision<GrantEvent> issueClientCredentials(
+      GrantState state, IssueClientCredentials c, Instant now) {
+    Optional<ValidationError> problem =
+        grantIdProblem(c.grantId())
+            .or(() -> FieldRules.identifier("client_id", c.clientId(), MAX_ID_LENGTH))
+            .or(() -> jtiProblem(c.grantId(), c.jti()))
+            .or(
+                () ->
+                    durationProblem(
+                        "access_token_lifetime",
+                        c.accessTokenLifetime(),
+                        TokenLifetimes.MAX_ACCESS_TOKEN));
     if (problem.isPresent()) {
       return Decision.reject(problem.get());
     }
@@ -408,19 +508,26 @@ public final class GrantDecider {
       return Decision.reject(new DomainError.AlreadyExists(KIND, c.grantId()));
     }
     if (c.scopes().contains(Scopes.OFFLINE_ACCESS) || c.scopes().contains(Scopes.OPENID)) {
-      return oauth(OAuthError.invalidScope(
-          "openid and offline_access need an end user; client_credentials has none (RFC 6749 §4.4.3)"));
+      return oauth(
+          OAuthError.invalidScope(
+              "openid and offline_access need an end user; client_credentials has none (RFC 6749 §4.4.3)"));
     }
-    return Decision.accept(new ClientCredentialsIssued(c.grantId(), c.clientId(), c.jti(), c.scopes(), now,
-        now.plus(c.accessTokenLifetime())));
+    return Decision.accept(
+        new ClientCredentialsIssued(
+            c.grantId(),
+            c.clientId(),
+            c.jti(),
+            c.scopes(),
+            now,
+            now.plus(c.accessTokenLifetime())));
   }
 
   // ------------------------------------------------------------------ evolve
 
   /**
-   * The state after {@code event}. Events are facts already written, so one that cannot follow
-   * the state (a rotation of a token that is not current, a redemption without a code) means a
-   * corrupt stream and throws.
+   * The state after {@code event}. Events are facts already written, so one that cannot follow the
+   * state (a rotation of a token that is not current, a redemption without a code) means a corrupt
+   * stream and throws.
    */
   public static GrantState evolve(GrantState state, GrantEvent event) {
     Objects.requireNonNull(state, "state");
@@ -435,9 +542,18 @@ public final class GrantDecider {
       if (!(state instanceof GrantState.Empty)) {
         throw corrupt(state, event, "the stream already has a grant");
       }
-      return new Active(e.grantId(), GrantType.CLIENT_CREDENTIALS, e.clientId(), Optional.empty(), e.scopes(),
-          Optional.empty(), Optional.empty(), Optional.empty(),
-          Map.of(e.jti(), new AccessToken(e.jti(), e.scopes(), e.expiresAt(), false)), Optional.empty(), e.issuedAt());
+      return new Active(
+          e.grantId(),
+          GrantType.CLIENT_CREDENTIALS,
+          e.clientId(),
+          Optional.empty(),
+          e.scopes(),
+          Optional.empty(),
+          Optional.empty(),
+          Optional.empty(),
+          Map.of(e.jti(), new AccessToken(e.jti(), e.scopes(), e.expiresAt(), false)),
+          Optional.empty(),
+          e.issuedAt());
     }
     if (!grantIdOf(state).map(event.grantId()::equals).orElse(false)) {
       throw corrupt(state, event, "it belongs to another grant or follows nothing");
@@ -447,12 +563,21 @@ public final class GrantDecider {
         throw corrupt(state, event, "there is no unredeemed code");
       }
       AuthorizationCodeIssued code = ci.code();
-      return new Active(e.grantId(), GrantType.AUTHORIZATION_CODE, code.clientId(), Optional.of(code.userId()),
-          e.scopes(), Optional.of(code),
-          e.refreshTokenHash().map(h -> new RefreshToken(h, e.refreshTokenExpiresAt().orElseThrow())),
+      return new Active(
+          e.grantId(),
+          GrantType.AUTHORIZATION_CODE,
+          code.clientId(),
+          Optional.of(code.userId()),
+          e.scopes(),
+          Optional.of(code),
+          e.refreshTokenHash()
+              .map(h -> new RefreshToken(h, e.refreshTokenExpiresAt().orElseThrow())),
           Optional.empty(),
-          Map.of(e.accessTokenJti(), new AccessToken(e.accessTokenJti(), e.scopes(), e.accessTokenExpiresAt(), false)),
-          e.grantExpiresAt(), e.redeemedAt());
+          Map.of(
+              e.accessTokenJti(),
+              new AccessToken(e.accessTokenJti(), e.scopes(), e.accessTokenExpiresAt(), false)),
+          e.grantExpiresAt(),
+          e.redeemedAt());
     }
     if (event instanceof GrantRevoked e) {
       if (state instanceof Revoked) {
@@ -511,33 +636,51 @@ public final class GrantDecider {
   }
 
   private static boolean isPrintable(String value, int max) {
-    return !value.isEmpty() && value.length() <= max && value.chars().allMatch(ch -> ch >= 0x20 && ch < 0x7F);
+    return !value.isEmpty()
+        && value.length() <= max
+        && value.chars().allMatch(ch -> ch >= 0x20 && ch < 0x7F);
   }
 
   private static Optional<ValidationError> grantIdProblem(String grantId) {
-    return GrantTokens.isGrantId(grantId) ? Optional.empty()
-        : validation("grant_id", "grant_id must be 1-" + GrantTokens.MAX_GRANT_ID_LENGTH + " characters from A-Z a-z 0-9 _ -");
+    return GrantTokens.isGrantId(grantId)
+        ? Optional.empty()
+        : validation(
+            "grant_id",
+            "grant_id must be 1-"
+                + GrantTokens.MAX_GRANT_ID_LENGTH
+                + " characters from A-Z a-z 0-9 _ -");
   }
 
   private static Optional<ValidationError> redirectUriProblem(String uri) {
-    return !uri.isEmpty() && uri.length() <= RedirectUriRules.MAX_LENGTH + 6 ? Optional.empty()
+    return !uri.isEmpty() && uri.length() <= RedirectUriRules.MAX_LENGTH + 6
+        ? Optional.empty()
         : validation("redirect_uri", "redirect_uri must be a matched, registered redirect URI");
   }
 
   /** The value is never echoed: it might be the secret instead of its hash. */
   private static Optional<ValidationError> hashProblem(String field, String value) {
-    return GrantTokens.isHash(value) ? Optional.empty()
-        : validation(field, field + " must be a base64url SHA-256 hash of the secret, never the secret itself");
+    return GrantTokens.isHash(value)
+        ? Optional.empty()
+        : validation(
+            field,
+            field + " must be a base64url SHA-256 hash of the secret, never the secret itself");
   }
 
   private static Optional<ValidationError> jtiProblem(String grantId, String jti) {
-    return GrantTokens.isJtiOf(grantId, jti) ? Optional.empty()
-        : validation("jti", "jti must be '<grant id>.<unique part>' of at most " + GrantTokens.MAX_JTI_LENGTH + " characters");
+    return GrantTokens.isJtiOf(grantId, jti)
+        ? Optional.empty()
+        : validation(
+            "jti",
+            "jti must be '<grant id>.<unique part>' of at most "
+                + GrantTokens.MAX_JTI_LENGTH
+                + " characters");
   }
 
-  private static Optional<ValidationError> durationProblem(String field, Duration value, Duration max) {
+  private static Optional<ValidationError> durationProblem(
+      String field, Duration value, Duration max) {
     return value.isNegative() || value.isZero() || value.compareTo(max) > 0
-        ? validation(field, field + " must be more than 0 and at most " + max.toSeconds() + " seconds")
+        ? validation(
+            field, field + " must be more than 0 and at most " + max.toSeconds() + " seconds")
         : Optional.empty();
   }
 
@@ -554,7 +697,14 @@ public final class GrantDecider {
   }
 
   private static IllegalStateException corrupt(GrantState state, GrantEvent event, String why) {
-    return new IllegalStateException("corrupt grant stream: " + event.type() + " for '" + event.grantId()
-        + "' cannot follow " + state.getClass().getSimpleName() + ": " + why);
+    return new IllegalStateException(
+        "corrupt grant stream: "
+            + event.type()
+            + " for '"
+            + event.grantId()
+            + "' cannot follow "
+            + state.getClass().getSimpleName()
+            + ": "
+            + why);
   }
 }

@@ -5,8 +5,14 @@ package io.grantry.domain.grant;
  * revocations. Past tense, immutable; secrets appear only as SHA-256 hashes.
  */
 public sealed interface GrantEvent
-    permits AuthorizationCodeIssued, AuthorizationCodeRedeemed, AuthorizationCodeReplayed, RefreshTokenRotated,
-        RefreshTokenReuseDetected, GrantRevoked, AccessTokenRevoked, ClientCredentialsIssued {
+    permits AuthorizationCodeIssued,
+        AuthorizationCodeRedeemed,
+        AuthorizationCodeReplayed,
+        RefreshTokenRotated,
+        RefreshTokenReuseDetected,
+        GrantRevoked,
+        AccessTokenRevoked,
+        ClientCredentialsIssued {
 
   String grantId();
 

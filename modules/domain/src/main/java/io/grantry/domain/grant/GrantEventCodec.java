@@ -24,15 +24,22 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Grant events to and from JSON, in OAuth's snake_case spelling. Optional fields are left out
- * when empty. Hashes only: no payload ever holds a code, token or verifier.
+ * Grant events to and from JSON, in OAuth's snake_case spelling. Optional fields are left out when
+ * empty. Hashes only: no payload ever holds a code, token or verifier.
  */
 public final class GrantEventCodec implements EventCodec<GrantEvent> {
   public static final GrantEventCodec INSTANCE = new GrantEventCodec();
 
-  private static final Set<String> TYPES = Set.of(AuthorizationCodeIssued.TYPE, AuthorizationCodeRedeemed.TYPE,
-      AuthorizationCodeReplayed.TYPE, RefreshTokenRotated.TYPE, RefreshTokenReuseDetected.TYPE, GrantRevoked.TYPE,
-      AccessTokenRevoked.TYPE, ClientCredentialsIssued.TYPE);
+  private static final Set<String> TYPES =
+      Set.of(
+          AuthorizationCodeIssued.TYPE,
+          AuthorizationCodeRedeemed.TYPE,
+          AuthorizationCodeReplayed.TYPE,
+          RefreshTokenRotated.TYPE,
+          RefreshTokenReuseDetected.TYPE,
+          GrantRevoked.TYPE,
+          AccessTokenRevoked.TYPE,
+          ClientCredentialsIssued.TYPE);
 
   private GrantEventCodec() {}
 
@@ -56,7 +63,8 @@ public final class GrantEventCodec implements EventCodec<GrantEvent> {
           .put("redirect_uri_in_request", e.redirectUriInRequest())
           .put("scopes", scopes(e.scopes()))
           .put("code_hash", e.codeHash());
-      e.codeChallenge().ifPresent(c -> json.put("code_challenge", c).put("code_challenge_method", Pkce.S256));
+      e.codeChallenge()
+          .ifPresent(c -> json.put("code_challenge", c).put("code_challenge_method", Pkce.S256));
       e.nonce().ifPresent(n -> json.put("nonce", n));
       json.put("auth_time", e.authTime());
       e.maxAge().ifPresent(m -> json.put("max_age", m.toSeconds()));
@@ -92,7 +100,9 @@ public final class GrantEventCodec implements EventCodec<GrantEvent> {
           .put("detected_at", e.detectedAt());
     }
     if (event instanceof GrantRevoked e) {
-      return json.put("reason", e.reason().wire()).put("actor", e.actor()).put("revoked_at", e.revokedAt());
+      return json.put("reason", e.reason().wire())
+          .put("actor", e.actor())
+          .put("revoked_at", e.revokedAt());
     }
     if (event instanceof AccessTokenRevoked e) {
       return json.put("jti", e.jti()).put("actor", e.actor()).put("revoked_at", e.revokedAt());
@@ -113,49 +123,93 @@ public final class GrantEventCodec implements EventCodec<GrantEvent> {
       throw new UnknownEventTypeException("grant", null, TYPES);
     }
     switch (type) {
-      case AuthorizationCodeIssued.TYPE: {
-        Optional<String> challenge = optionalString(type, p, "code_challenge");
-        if (challenge.isPresent() && !Pkce.S256.equals(string(type, p, "code_challenge_method"))) {
-          throw Json.problem(type, "code_challenge_method", "is not S256");
+      case AuthorizationCodeIssued.TYPE:
+        {
+          Optional<String> challenge = optionalString(type, p, "code_challenge");
+          if (challenge.isPresent()
+              && !Pkce.S256.equals(string(type, p, "code_challenge_method"))) {
+            throw Json.problem(type, "code_challenge_method", "is not S256");
+          }
+          return new AuthorizationCodeIssued(
+              string(type, p, "grant_id"),
+              string(type, p, "client_id"),
+              string(type, p, "user_id"),
+              string(type, p, "redirect_uri"),
+              bool(type, p, "redirect_uri_in_request"),
+              scopes(type, p),
+              string(type, p, "code_hash"),
+              challenge,
+              optionalString(type, p, "nonce"),
+              instant(type, p, "auth_time"),
+              optionalLong(type, p, "max_age").map(Duration::ofSeconds),
+              instant(type, p, "issued_at"),
+              instant(type, p, "expires_at"));
         }
-        return new AuthorizationCodeIssued(string(type, p, "grant_id"), string(type, p, "client_id"),
-            string(type, p, "user_id"), string(type, p, "redirect_uri"), bool(type, p, "redirect_uri_in_request"),
-            scopes(type, p), string(type, p, "code_hash"), challenge, optionalString(type, p, "nonce"),
-            instant(type, p, "auth_time"), optionalLong(type, p, "max_age").map(Duration::ofSeconds),
-            instant(type, p, "issued_at"), instant(type, p, "expires_at"));
-      }
-      case AuthorizationCodeRedeemed.TYPE: {
-        Optional<String> refresh = optionalString(type, p, "refresh_token_hash");
-        Optional<Instant> refreshExpiry = optionalInstant(type, p, "refresh_token_expires_at");
-        if (refresh.isPresent() != refreshExpiry.isPresent()) {
-          throw Json.problem(type, "refresh_token_expires_at", "must be present exactly with refresh_token_hash");
+      case AuthorizationCodeRedeemed.TYPE:
+        {
+          Optional<String> refresh = optionalString(type, p, "refresh_token_hash");
+          Optional<Instant> refreshExpiry = optionalInstant(type, p, "refresh_token_expires_at");
+          if (refresh.isPresent() != refreshExpiry.isPresent()) {
+            throw Json.problem(
+                type,
+                "refresh_token_expires_at",
+                "must be present exactly with refresh_token_hash");
+          }
+          return new AuthorizationCodeRedeemed(
+              string(type, p, "grant_id"),
+              string(type, p, "client_id"),
+              string(type, p, "user_id"),
+              string(type, p, "access_token_jti"),
+              instant(type, p, "access_token_expires_at"),
+              refresh,
+              refreshExpiry,
+              optionalInstant(type, p, "grant_expires_at"),
+              scopes(type, p),
+              instant(type, p, "redeemed_at"));
         }
-        return new AuthorizationCodeRedeemed(string(type, p, "grant_id"), string(type, p, "client_id"),
-            string(type, p, "user_id"), string(type, p, "access_token_jti"), instant(type, p, "access_token_expires_at"),
-            refresh, refreshExpiry, optionalInstant(type, p, "grant_expires_at"), scopes(type, p),
-            instant(type, p, "redeemed_at"));
-      }
       case AuthorizationCodeReplayed.TYPE:
-        return new AuthorizationCodeReplayed(string(type, p, "grant_id"), string(type, p, "client_id"),
+        return new AuthorizationCodeReplayed(
+            string(type, p, "grant_id"),
+            string(type, p, "client_id"),
             instant(type, p, "replayed_at"));
       case RefreshTokenRotated.TYPE:
-        return new RefreshTokenRotated(string(type, p, "grant_id"), string(type, p, "client_id"),
-            string(type, p, "user_id"), string(type, p, "old_refresh_token_hash"),
-            string(type, p, "new_refresh_token_hash"), string(type, p, "access_token_jti"),
-            instant(type, p, "access_token_expires_at"), instant(type, p, "refresh_token_expires_at"),
-            scopes(type, p), instant(type, p, "rotated_at"));
+        return new RefreshTokenRotated(
+            string(type, p, "grant_id"),
+            string(type, p, "client_id"),
+            string(type, p, "user_id"),
+            string(type, p, "old_refresh_token_hash"),
+            string(type, p, "new_refresh_token_hash"),
+            string(type, p, "access_token_jti"),
+            instant(type, p, "access_token_expires_at"),
+            instant(type, p, "refresh_token_expires_at"),
+            scopes(type, p),
+            instant(type, p, "rotated_at"));
       case RefreshTokenReuseDetected.TYPE:
-        return new RefreshTokenReuseDetected(string(type, p, "grant_id"), string(type, p, "client_id"),
-            string(type, p, "presented_refresh_token_hash"), instant(type, p, "detected_at"));
+        return new RefreshTokenReuseDetected(
+            string(type, p, "grant_id"),
+            string(type, p, "client_id"),
+            string(type, p, "presented_refresh_token_hash"),
+            instant(type, p, "detected_at"));
       case GrantRevoked.TYPE:
-        return new GrantRevoked(string(type, p, "grant_id"), wireEnum(type, p, "reason", RevocationReason::fromWire),
-            string(type, p, "actor"), instant(type, p, "revoked_at"));
+        return new GrantRevoked(
+            string(type, p, "grant_id"),
+            wireEnum(type, p, "reason", RevocationReason::fromWire),
+            string(type, p, "actor"),
+            instant(type, p, "revoked_at"));
       case AccessTokenRevoked.TYPE:
-        return new AccessTokenRevoked(string(type, p, "grant_id"), string(type, p, "jti"), string(type, p, "actor"),
+        return new AccessTokenRevoked(
+            string(type, p, "grant_id"),
+            string(type, p, "jti"),
+            string(type, p, "actor"),
             instant(type, p, "revoked_at"));
       case ClientCredentialsIssued.TYPE:
-        return new ClientCredentialsIssued(string(type, p, "grant_id"), string(type, p, "client_id"),
-            string(type, p, "jti"), scopes(type, p), instant(type, p, "issued_at"), instant(type, p, "expires_at"));
+        return new ClientCredentialsIssued(
+            string(type, p, "grant_id"),
+            string(type, p, "client_id"),
+            string(type, p, "jti"),
+            scopes(type, p),
+            instant(type, p, "issued_at"),
+            instant(type, p, "expires_at"));
       default:
         throw new UnknownEventTypeException("grant", type, TYPES);
     }

@@ -9,10 +9,11 @@ import java.util.Optional;
 import org.pcollections.OrderedPMap;
 
 /**
- * A grant as its events leave it: nothing yet, a code waiting to be redeemed, an active grant
- * with its tokens, or revoked (final).
+ * A grant as its events leave it: nothing yet, a code waiting to be redeemed, an active grant with
+ * its tokens, or revoked (final).
  */
-public sealed interface GrantState permits GrantState.Empty, GrantState.CodeIssued, GrantState.Active, GrantState.Revoked {
+public sealed interface GrantState
+    permits GrantState.Empty, GrantState.CodeIssued, GrantState.Active, GrantState.Revoked {
 
   /** The state of an empty stream. */
   static GrantState initial() {
@@ -71,30 +72,27 @@ public sealed interface GrantState permits GrantState.Empty, GrantState.CodeIssu
   /**
    * A grant whose tokens may be in use.
    *
-   * @param kind                 {@link GrantType#AUTHORIZATION_CODE} or
-   *                             {@link GrantType#CLIENT_CREDENTIALS}
-   * @param userId               the subject; empty for client_credentials
-   * @param scopes               the scopes granted; never widened
-   * @param authorization        the code's facts (subject, nonce, auth_time, max_age) for
-   *                             id_tokens and replay detection; empty for client_credentials
-   * @param refreshToken         the current refresh token; empty without {@code offline_access}
-   * @param lastRotation         the latest rotation: the current refresh token's predecessor and
-   *                             the access token issued with it, for answering a retry within
-   *                             the grace period
-   * @param accessTokens         access tokens by {@code jti}, in order of issue (a rotation drops those
-   *                             expired for more than {@link #EXPIRED_ACCESS_TOKEN_MARGIN})
-   * @param expiresAt            the absolute cap, if one was configured at redemption
-   * @param grantedAt            when the code was redeemed or the client_credentials token issued
-   *
-   * <p>The map of access tokens is a persistent collection (pcollections): each rotation adds one
-   * in O(log n), sharing the rest with the state before it. With copies, folding a grant's stream
-   * of n rotations cost O(n²), so the n-th refresh of a long-lived grant grew slower and slower.
-   *
-   * <p>The refresh tokens rotated away are not kept here: a grant refreshed every few minutes for
-   * months would carry thousands of them in every state, in memory and in the server's cache,
-   * which then could not hold the grants in use. Whether a presented token that is not the
-   * current one was issued by the grant (reuse, RFC 9700 §4.14.2) is a fact the caller looks up
-   * and passes in the command ({@link GrantCommand.Refresh#presentedIssuedByGrant}).
+   * @param kind {@link GrantType#AUTHORIZATION_CODE} or {@link GrantType#CLIENT_CREDENTIALS}
+   * @param userId the subject; empty for client_credentials
+   * @param scopes the scopes granted; never widened
+   * @param authorization the code's facts (subject, nonce, auth_time, max_age) for id_tokens and
+   *     replay detection; empty for client_credentials
+   * @param refreshToken the current refresh token; empty without {@code offline_access}
+   * @param lastRotation the latest rotation: the current refresh token's predecessor and the access
+   *     token issued with it, for answering a retry within the grace period
+   * @param accessTokens access tokens by {@code jti}, in order of issue (a rotation drops those
+   *     expired for more than {@link #EXPIRED_ACCESS_TOKEN_MARGIN})
+   * @param expiresAt the absolute cap, if one was configured at redemption
+   * @param grantedAt when the code was redeemed or the client_credentials token issued
+   *     <p>The map of access tokens is a persistent collection (pcollections): each rotation adds
+   *     one in O(log n), sharing the rest with the state before it. With copies, folding a grant's
+   *     stream of n rotations cost O(n²), so the n-th refresh of a long-lived grant grew slower and
+   *     slower.
+   *     <p>The refresh tokens rotated away are not kept here: a grant refreshed every few minutes
+   *     for months would carry thousands of them in every state, in memory and in the server's
+   *     cache, which then could not hold the grants in use. Whether a presented token that is not
+   *     the current one was issued by the grant (reuse, RFC 9700 §4.14.2) is a fact the caller
+   *     looks up and passes in the command ({@link GrantCommand.Refresh#presentedIssuedByGrant}).
    */
   record Active(
       String grantId,
@@ -107,15 +105,16 @@ public sealed interface GrantState permits GrantState.Empty, GrantState.CodeIssu
       Optional<RefreshTokenRotated> lastRotation,
       Map<String, AccessToken> accessTokens,
       Optional<Instant> expiresAt,
-      Instant grantedAt) implements GrantState {
+      Instant grantedAt)
+      implements GrantState {
 
     /**
-     * How long after its expiry an access token is still kept in the state (a rotation drops
-     * older ones): longer than any clock difference between server instances, so an
-     * {@link AccessTokenRevoked} decided on one instance never names a token a later rotation
-     * dropped.
+     * How long after its expiry an access token is still kept in the state (a rotation drops older
+     * ones): longer than any clock difference between server instances, so an {@link
+     * AccessTokenRevoked} decided on one instance never names a token a later rotation dropped.
      */
-    public static final java.time.Duration EXPIRED_ACCESS_TOKEN_MARGIN = java.time.Duration.ofMinutes(10);
+    public static final java.time.Duration EXPIRED_ACCESS_TOKEN_MARGIN =
+        java.time.Duration.ofMinutes(10);
 
     public Active {
       Objects.requireNonNull(grantId, "grantId");
@@ -126,7 +125,10 @@ public sealed interface GrantState permits GrantState.Empty, GrantState.CodeIssu
       Objects.requireNonNull(authorization, "authorization");
       Objects.requireNonNull(refreshToken, "refreshToken");
       Objects.requireNonNull(lastRotation, "lastRotation");
-      accessTokens = accessTokens instanceof OrderedPMap<String, AccessToken> m ? m : OrderedPMap.<String, AccessToken>empty().plusAll(accessTokens);
+      accessTokens =
+          accessTokens instanceof OrderedPMap<String, AccessToken> m
+              ? m
+              : OrderedPMap.<String, AccessToken>empty().plusAll(accessTokens);
       Objects.requireNonNull(expiresAt, "expiresAt");
       Objects.requireNonNull(grantedAt, "grantedAt");
     }
@@ -136,17 +138,24 @@ public sealed interface GrantState permits GrantState.Empty, GrantState.CodeIssu
       return Optional.ofNullable(accessTokens.get(jti)).filter(t -> t.activeAt(now));
     }
 
-    /** True if the current refresh token may be used at {@code now}: inside its window and the grant's cap. */
+    /**
+     * True if the current refresh token may be used at {@code now}: inside its window and the
+     * grant's cap.
+     */
     public boolean refreshable(Instant now) {
       return refreshToken.filter(r -> now.isBefore(r.expiresAt())).isPresent()
           && expiresAt.map(now::isBefore).orElse(true);
     }
 
     Active rotated(RefreshTokenRotated e) {
-      // The grant's own Scopes when the rotation did not narrow them: one instance, not one per token.
+      // The grant's own Scopes when the rotation did not narrow them: one instance, not one per
+      // token.
       Scopes granted = e.scopes().equals(scopes) ? scopes : e.scopes();
-      OrderedPMap<String, AccessToken> tokens = ((OrderedPMap<String, AccessToken>) accessTokens)
-          .plus(e.accessTokenJti(), new AccessToken(e.accessTokenJti(), granted, e.accessTokenExpiresAt(), false));
+      OrderedPMap<String, AccessToken> tokens =
+          ((OrderedPMap<String, AccessToken>) accessTokens)
+              .plus(
+                  e.accessTokenJti(),
+                  new AccessToken(e.accessTokenJti(), granted, e.accessTokenExpiresAt(), false));
       // Access tokens long expired by the time of this rotation can never again be revoked or
       // reported live: drop them from the front (the oldest first), so a grant refreshed for years
       // keeps only its recent ones. The margin covers the clocks of several instances differing.
@@ -158,17 +167,37 @@ public sealed interface GrantState permits GrantState.Empty, GrantState.CodeIssu
         }
         tokens = tokens.minus(oldest.jti());
       }
-      return new Active(grantId, kind, clientId, userId, scopes, authorization,
-          Optional.of(new RefreshToken(e.newHash(), e.refreshTokenExpiresAt())), Optional.of(e), tokens,
-          expiresAt, grantedAt);
+      return new Active(
+          grantId,
+          kind,
+          clientId,
+          userId,
+          scopes,
+          authorization,
+          Optional.of(new RefreshToken(e.newHash(), e.refreshTokenExpiresAt())),
+          Optional.of(e),
+          tokens,
+          expiresAt,
+          grantedAt);
     }
 
     Active withAccessTokenRevoked(String jti) {
       AccessToken t = accessTokens.get(jti);
-      Map<String, AccessToken> tokens = ((OrderedPMap<String, AccessToken>) accessTokens)
-          .plus(jti, new AccessToken(jti, t.scopes(), t.expiresAt(), true));
-      return new Active(grantId, kind, clientId, userId, scopes, authorization, refreshToken, lastRotation, tokens,
-          expiresAt, grantedAt);
+      Map<String, AccessToken> tokens =
+          ((OrderedPMap<String, AccessToken>) accessTokens)
+              .plus(jti, new AccessToken(jti, t.scopes(), t.expiresAt(), true));
+      return new Active(
+          grantId,
+          kind,
+          clientId,
+          userId,
+          scopes,
+          authorization,
+          refreshToken,
+          lastRotation,
+          tokens,
+          expiresAt,
+          grantedAt);
     }
   }
 
@@ -177,14 +206,16 @@ public sealed interface GrantState permits GrantState.Empty, GrantState.CodeIssu
    *
    * @param before the state the grant was revoked in, {@link CodeIssued} or {@link Active}
    */
-  record Revoked(GrantState before, RevocationReason reason, String actor, Instant revokedAt) implements GrantState {
+  record Revoked(GrantState before, RevocationReason reason, String actor, Instant revokedAt)
+      implements GrantState {
     public Revoked {
       Objects.requireNonNull(before, "before");
       Objects.requireNonNull(reason, "reason");
       Objects.requireNonNull(actor, "actor");
       Objects.requireNonNull(revokedAt, "revokedAt");
       if (!(before instanceof CodeIssued || before instanceof Active)) {
-        throw new IllegalArgumentException("only an issued code or an active grant can be revoked, not " + before);
+        throw new IllegalArgumentException(
+            "only an issued code or an active grant can be revoked, not " + before);
       }
     }
 

@@ -5,13 +5,13 @@ import java.time.Instant;
 import java.util.Objects;
 
 /**
- * A refresh token was used: it is spent, a successor replaces it, and a new access token was
- * issued (RFC 6749 §6, RFC 9700 §4.14.2). Presenting {@code oldHash} again is reuse.
+ * A refresh token was used: it is spent, a successor replaces it, and a new access token was issued
+ * (RFC 6749 §6, RFC 9700 §4.14.2). Presenting {@code oldHash} again is reuse.
  *
  * @param refreshTokenExpiresAt the successor's sliding window end: the rotation time plus the
- *                              window, capped by the grant's absolute expiry if any
- * @param scopes                the new access token's scopes, equal to or narrower than the
- *                              grant's; the successor keeps the grant's scopes
+ *     window, capped by the grant's absolute expiry if any
+ * @param scopes the new access token's scopes, equal to or narrower than the grant's; the successor
+ *     keeps the grant's scopes
  */
 public record RefreshTokenRotated(
     String grantId,
@@ -23,7 +23,8 @@ public record RefreshTokenRotated(
     Instant accessTokenExpiresAt,
     Instant refreshTokenExpiresAt,
     Scopes scopes,
-    Instant rotatedAt) implements GrantEvent {
+    Instant rotatedAt)
+    implements GrantEvent {
   public static final String TYPE = "grant.refresh_token_rotated.v1";
 
   public RefreshTokenRotated {

@@ -4,16 +4,19 @@ import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.Objects;
 
-/** What an operator (or the scheduler) asks of the key ring. Keys are made outside and passed in. */
+/**
+ * What an operator (or the scheduler) asks of the key ring. Keys are made outside and passed in.
+ */
 public sealed interface KeyCommand permits KeyCommand.Rotate, KeyCommand.Retire {
 
   /**
    * A freshly generated key pair, its private half already encrypted.
    *
-   * @param publicJwk           public JWK whose {@code kid}, if present, equals {@code kid}
+   * @param publicJwk public JWK whose {@code kid}, if present, equals {@code kid}
    * @param encryptedPrivateKey {@code v1.<nonce>.<ciphertext>} from the key encryption
    */
-  record NewSigningKey(String kid, SigningAlgorithm alg, JsonObject publicJwk, String encryptedPrivateKey) {
+  record NewSigningKey(
+      String kid, SigningAlgorithm alg, JsonObject publicJwk, String encryptedPrivateKey) {
     public NewSigningKey {
       Objects.requireNonNull(kid, "kid");
       Objects.requireNonNull(alg, "alg");
@@ -29,8 +32,8 @@ public sealed interface KeyCommand permits KeyCommand.Rotate, KeyCommand.Retire 
 
   /**
    * Adds {@code key} and makes it the active key of its algorithm; the key it replaces stops
-   * signing now and stays published for {@code overlap} (at least the longest token lifetime,
-   * so every token it signed can still be verified). Also how the first key is made.
+   * signing now and stays published for {@code overlap} (at least the longest token lifetime, so
+   * every token it signed can still be verified). Also how the first key is made.
    */
   record Rotate(NewSigningKey key, Duration overlap) implements KeyCommand {
     public Rotate {
@@ -40,9 +43,9 @@ public sealed interface KeyCommand permits KeyCommand.Rotate, KeyCommand.Retire 
   }
 
   /**
-   * Retires a key that is not active, keeping it published for {@code overlap}; with zero
-   * overlap it disappears from the JWKS at once (a compromised key). Retiring an already
-   * retired key can only bring its removal forward.
+   * Retires a key that is not active, keeping it published for {@code overlap}; with zero overlap
+   * it disappears from the JWKS at once (a compromised key). Retiring an already retired key can
+   * only bring its removal forward.
    */
   record Retire(String kid, Duration overlap) implements KeyCommand {
     public Retire {

@@ -55,13 +55,20 @@ public final class KeyEventCodec implements EventCodec<KeyEvent> {
     }
     switch (type) {
       case SigningKeyGenerated.TYPE:
-        return new SigningKeyGenerated(string(type, p, "kid"), wireEnum(type, p, "alg", SigningAlgorithm::fromWire),
-            string(type, p, "use"), object(type, p, "public_jwk"), string(type, p, "encrypted_private_key"),
+        return new SigningKeyGenerated(
+            string(type, p, "kid"),
+            wireEnum(type, p, "alg", SigningAlgorithm::fromWire),
+            string(type, p, "use"),
+            object(type, p, "public_jwk"),
+            string(type, p, "encrypted_private_key"),
             instant(type, p, "created_at"));
       case SigningKeyActivated.TYPE:
         return new SigningKeyActivated(string(type, p, "kid"), instant(type, p, "activated_at"));
       case SigningKeyRetired.TYPE:
-        return new SigningKeyRetired(string(type, p, "kid"), instant(type, p, "retired_at"), instant(type, p, "retire_after"));
+        return new SigningKeyRetired(
+            string(type, p, "kid"),
+            instant(type, p, "retired_at"),
+            instant(type, p, "retire_after"));
       default:
         throw new UnknownEventTypeException("key", type, TYPES);
     }

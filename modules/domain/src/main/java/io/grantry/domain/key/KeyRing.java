@@ -54,7 +54,9 @@ public final class KeyRing {
 
   /** The keys whose public halves belong in the JWKS at {@code now}. */
   public List<SigningKey> published(Instant now) {
-    return keys.values().stream().filter(k -> k.isPublishedAt(now)).collect(Collectors.toUnmodifiableList());
+    return keys.values().stream()
+        .filter(k -> k.isPublishedAt(now))
+        .collect(Collectors.toUnmodifiableList());
   }
 
   @Override

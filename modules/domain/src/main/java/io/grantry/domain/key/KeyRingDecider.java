@@ -24,13 +24,16 @@ import java.util.Set;
 public final class KeyRingDecider {
   /** The one stream holding every key event. */
   public static final String STREAM_ID = "keys";
+
   static final String KIND = "signing key";
   public static final String USE_SIG = "sig";
+
   /** Longest time a retired key may stay published. */
   public static final Duration MAX_OVERLAP = Duration.ofDays(90);
 
   /** JWK members that hold private key material (RFC 7518 §6.2.2, §6.3.2, §6.4.1). */
-  private static final Set<String> PRIVATE_MEMBERS = Set.of("d", "p", "q", "dp", "dq", "qi", "oth", "k");
+  private static final Set<String> PRIVATE_MEMBERS =
+      Set.of("d", "p", "q", "dp", "dq", "qi", "oth", "k");
 
   private KeyRingDecider() {}
 
@@ -54,10 +57,14 @@ public final class KeyRingDecider {
       return Decision.reject(new DomainError.AlreadyExists(KIND, key.kid()));
     }
     List<KeyEvent> events = new ArrayList<>(3);
-    events.add(new SigningKeyGenerated(key.kid(), key.alg(), USE_SIG, key.publicJwk(), key.encryptedPrivateKey(), now));
+    events.add(
+        new SigningKeyGenerated(
+            key.kid(), key.alg(), USE_SIG, key.publicJwk(), key.encryptedPrivateKey(), now));
     events.add(new SigningKeyActivated(key.kid(), now));
-    ring.active(key.alg()).ifPresent(previous ->
-        events.add(new SigningKeyRetired(previous.kid(), now, now.plus(c.overlap()))));
+    ring.active(key.alg())
+        .ifPresent(
+            previous ->
+                events.add(new SigningKeyRetired(previous.kid(), now, now.plus(c.overlap()))));
     return Decision.accept(events);
   }
 
@@ -72,8 +79,14 @@ public final class KeyRingDecider {
     }
     SigningKey key = found.get();
     if (key.status() == SigningKey.Status.ACTIVE) {
-      return Decision.reject(new ValidationError("kid", "key '" + key.kid() + "' is the active " + key.alg()
-          + " key; rotate to a new key instead of retiring it"));
+      return Decision.reject(
+          new ValidationError(
+              "kid",
+              "key '"
+                  + key.kid()
+                  + "' is the active "
+                  + key.alg()
+                  + " key; rotate to a new key instead of retiring it"));
     }
     Instant retireAfter = now.plus(c.overlap());
     if (key.retireAfter().isPresent() && !retireAfter.isBefore(key.retireAfter().get())) {
@@ -82,7 +95,10 @@ public final class KeyRingDecider {
     return Decision.accept(new SigningKeyRetired(key.kid(), now, retireAfter));
   }
 
-  /** Why {@code key} cannot join the ring: a malformed kid, a JWK not matching its algorithm, or private material outside the envelope. */
+  /**
+   * Why {@code key} cannot join the ring: a malformed kid, a JWK not matching its algorithm, or
+   * private material outside the envelope.
+   */
   public static Optional<ValidationError> problemWith(NewSigningKey key) {
     Optional<ValidationError> kid = FieldRules.identifier("kid", key.kid(), 128);
     if (kid.isPresent()) {
@@ -91,17 +107,22 @@ public final class KeyRingDecider {
     JsonObject jwk = key.publicJwk();
     for (String member : PRIVATE_MEMBERS) {
       if (jwk.containsKey(member)) {
-        return error("public_jwk", "public_jwk must not contain the private member '" + member + "'");
+        return error(
+            "public_jwk", "public_jwk must not contain the private member '" + member + "'");
       }
     }
     if (!key.alg().keyType().equals(jwk.getValue("kty"))) {
-      return error("public_jwk", "public_jwk must have kty '" + key.alg().keyType() + "' for " + key.alg());
+      return error(
+          "public_jwk", "public_jwk must have kty '" + key.alg().keyType() + "' for " + key.alg());
     }
-    if (key.alg() == SigningAlgorithm.ES256 && !("P-256".equals(jwk.getValue("crv"))
-        && jwk.getValue("x") instanceof String && jwk.getValue("y") instanceof String)) {
+    if (key.alg() == SigningAlgorithm.ES256
+        && !("P-256".equals(jwk.getValue("crv"))
+            && jwk.getValue("x") instanceof String
+            && jwk.getValue("y") instanceof String)) {
       return error("public_jwk", "an ES256 public_jwk needs crv 'P-256', x and y");
     }
-    if (key.alg() == SigningAlgorithm.RS256 && !(jwk.getValue("n") instanceof String && jwk.getValue("e") instanceof String)) {
+    if (key.alg() == SigningAlgorithm.RS256
+        && !(jwk.getValue("n") instanceof String && jwk.getValue("e") instanceof String)) {
       return error("public_jwk", "an RS256 public_jwk needs n and e");
     }
     if (jwk.containsKey("kid") && !key.kid().equals(jwk.getValue("kid"))) {
@@ -114,9 +135,13 @@ public final class KeyRingDecider {
       return error("public_jwk", "public_jwk use must be 'sig'");
     }
     String sealed = key.encryptedPrivateKey();
-    if (!sealed.startsWith("v1.") || sealed.split("\\.", -1).length != 3 || sealed.length() > 16_384) {
+    if (!sealed.startsWith("v1.")
+        || sealed.split("\\.", -1).length != 3
+        || sealed.length() > 16_384) {
       // Never echoed: if this is a raw private key, it must not reach a log line.
-      return error("encrypted_private_key", "encrypted_private_key must be a key-encryption envelope 'v1.<nonce>.<ciphertext>'");
+      return error(
+          "encrypted_private_key",
+          "encrypted_private_key must be a key-encryption envelope 'v1.<nonce>.<ciphertext>'");
     }
     return Optional.empty();
   }
@@ -135,7 +160,10 @@ public final class KeyRingDecider {
     return Optional.of(new ValidationError(field, message));
   }
 
-  /** The ring after {@code event}; an event about an unknown or already generated key means a corrupt stream. */
+  /**
+   * The ring after {@code event}; an event about an unknown or already generated key means a
+   * corrupt stream.
+   */
   public static KeyRing evolve(KeyRing ring, KeyEvent event) {
     Objects.requireNonNull(ring, "ring");
     Objects.requireNonNull(event, "event");
@@ -143,8 +171,17 @@ public final class KeyRingDecider {
       if (ring.key(e.kid()).isPresent()) {
         throw corrupt(event, "the key already exists");
       }
-      return ring.with(new SigningKey(e.kid(), e.alg(), e.use(), e.publicJwk(), e.encryptedPrivateKey(), e.createdAt(),
-          Optional.empty(), Optional.empty(), Optional.empty()));
+      return ring.with(
+          new SigningKey(
+              e.kid(),
+              e.alg(),
+              e.use(),
+              e.publicJwk(),
+              e.encryptedPrivateKey(),
+              e.createdAt(),
+              Optional.empty(),
+              Optional.empty(),
+              Optional.empty()));
     }
     SigningKey key = ring.key(event.kid()).orElseThrow(() -> corrupt(event, "no such key"));
     if (event instanceof SigningKeyActivated e) {
@@ -168,6 +205,7 @@ public final class KeyRingDecider {
   }
 
   private static IllegalStateException corrupt(KeyEvent event, String why) {
-    return new IllegalStateException("corrupt key stream: " + event.type() + " for '" + event.kid() + "': " + why);
+    return new IllegalStateException(
+        "corrupt key stream: " + event.type() + " for '" + event.kid() + "': " + why);
   }
 }

@@ -2,7 +2,10 @@ package io.grantry.domain.key;
 
 import java.util.Optional;
 
-/** JWS algorithms we sign with (RFC 7518 §3.1). ES256 is the default; RS256 is what OIDC Core §15.1 requires every provider to support. */
+/**
+ * JWS algorithms we sign with (RFC 7518 §3.1). ES256 is the default; RS256 is what OIDC Core §15.1
+ * requires every provider to support.
+ */
 public enum SigningAlgorithm {
   ES256("EC"),
   RS256("RSA");

@@ -17,7 +17,11 @@ public record SigningKey(
     Optional<Instant> retiredAt,
     Optional<Instant> retireAfter) {
 
-  public enum Status { GENERATED, ACTIVE, RETIRED }
+  public enum Status {
+    GENERATED,
+    ACTIVE,
+    RETIRED
+  }
 
   public SigningKey {
     Objects.requireNonNull(kid, "kid");
@@ -49,11 +53,28 @@ public record SigningKey(
   }
 
   SigningKey activated(Instant at) {
-    return new SigningKey(kid, alg, use, publicJwk, encryptedPrivateKey, createdAt, Optional.of(at), retiredAt, retireAfter);
+    return new SigningKey(
+        kid,
+        alg,
+        use,
+        publicJwk,
+        encryptedPrivateKey,
+        createdAt,
+        Optional.of(at),
+        retiredAt,
+        retireAfter);
   }
 
   SigningKey retired(Instant at, Instant after) {
-    return new SigningKey(kid, alg, use, publicJwk, encryptedPrivateKey, createdAt, activatedAt,
-        Optional.of(retiredAt.orElse(at)), Optional.of(after));
+    return new SigningKey(
+        kid,
+        alg,
+        use,
+        publicJwk,
+        encryptedPrivateKey,
+        createdAt,
+        activatedAt,
+        Optional.of(retiredAt.orElse(at)),
+        Optional.of(after));
   }
 }

@@ -4,22 +4,21 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * An error a client sees, from the closed set of RFC 6749 §4.1.2.1 and §5.2 and OIDC Core
- * §3.1.2.6. One place in the server renders it (JSON for the token endpoint, a redirect or an
- * error page for the authorization endpoint); nothing else invents error codes.
+ * An error a client sees, from the closed set of RFC 6749 §4.1.2.1 and §5.2 and OIDC Core §3.1.2.6.
+ * One place in the server renders it (JSON for the token endpoint, a redirect or an error page for
+ * the authorization endpoint); nothing else invents error codes.
  *
- * <p>{@code description} becomes {@code error_description}, which RFC 6749 §5.2 limits to
- * {@code %x20-21 / %x23-5B / %x5D-7E}: the constructor replaces every other character (CR, LF,
- * TAB, {@code "}, {@code \}, non-ASCII) with {@code ?} and shortens it to
- * {@value #MAX_DESCRIPTION_LENGTH} characters, so that no caller can inject a header or a log
- * line through it.
+ * <p>{@code description} becomes {@code error_description}, which RFC 6749 §5.2 limits to {@code
+ * %x20-21 / %x23-5B / %x5D-7E}: the constructor replaces every other character (CR, LF, TAB, {@code
+ * "}, {@code \}, non-ASCII) with {@code ?} and shortens it to {@value #MAX_DESCRIPTION_LENGTH}
+ * characters, so that no caller can inject a header or a log line through it.
  *
- * @param code         the {@code error} value
- * @param description  human-readable {@code error_description}, never holding a secret
+ * @param code the {@code error} value
+ * @param description human-readable {@code error_description}, never holding a secret
  * @param redirectable whether the authorization endpoint may send this error to the client's
- *                     redirect URI. False for codes only the token endpoint uses, and for errors
- *                     about the client or its redirect URI themselves, which must be shown to the
- *                     user instead (RFC 6749 §4.1.2.1, RFC 9700 §4.11)
+ *     redirect URI. False for codes only the token endpoint uses, and for errors about the client
+ *     or its redirect URI themselves, which must be shown to the user instead (RFC 6749 §4.1.2.1,
+ *     RFC 9700 §4.11)
  */
 public record OAuthError(Code code, String description, boolean redirectable) {
   public static final int MAX_DESCRIPTION_LENGTH = 300;
@@ -27,7 +26,10 @@ public record OAuthError(Code code, String description, boolean redirectable) {
   /** The {@code error} codes, with their wire spelling. */
   public enum Code {
     INVALID_REQUEST("invalid_request", true, 400),
-    /** RFC 6749 §5.2: 401, with {@code WWW-Authenticate} when the client used the Authorization header. */
+    /**
+     * RFC 6749 §5.2: 401, with {@code WWW-Authenticate} when the client used the Authorization
+     * header.
+     */
     INVALID_CLIENT("invalid_client", false, 401),
     INVALID_GRANT("invalid_grant", false, 400),
     UNAUTHORIZED_CLIENT("unauthorized_client", true, 400),
@@ -56,7 +58,10 @@ public record OAuthError(Code code, String description, boolean redirectable) {
       return wire;
     }
 
-    /** True if RFC 6749 §4.1.2.1 or OIDC Core §3.1.2.6 define the code for an authorization response. */
+    /**
+     * True if RFC 6749 §4.1.2.1 or OIDC Core §3.1.2.6 define the code for an authorization
+     * response.
+     */
     public boolean authorizationResponse() {
       return authorizationResponse;
     }
@@ -85,7 +90,8 @@ public record OAuthError(Code code, String description, boolean redirectable) {
     Objects.requireNonNull(description, "description");
     description = sanitize(description);
     if (redirectable && !code.authorizationResponse()) {
-      throw new IllegalArgumentException(code.wire() + " is not an authorization response error and cannot be redirected");
+      throw new IllegalArgumentException(
+          code.wire() + " is not an authorization response error and cannot be redirected");
     }
   }
 
@@ -152,15 +158,16 @@ public record OAuthError(Code code, String description, boolean redirectable) {
   }
 
   /**
-   * {@code text} restricted to the {@code error_description} characters of RFC 6749 §5.2,
-   * every other character replaced with {@code ?}, and cut to {@link #MAX_DESCRIPTION_LENGTH}.
+   * {@code text} restricted to the {@code error_description} characters of RFC 6749 §5.2, every
+   * other character replaced with {@code ?}, and cut to {@link #MAX_DESCRIPTION_LENGTH}.
    */
   public static String sanitize(String text) {
     int n = Math.min(text.length(), MAX_DESCRIPTION_LENGTH);
     StringBuilder out = new StringBuilder(n);
     for (int i = 0; i < n; i++) {
       char c = text.charAt(i);
-      boolean allowed = c == 0x20 || c == 0x21 || (c >= 0x23 && c <= 0x5B) || (c >= 0x5D && c <= 0x7E);
+      boolean allowed =
+          c == 0x20 || c == 0x21 || (c >= 0x23 && c <= 0x5B) || (c >= 0x5D && c <= 0x7E);
       out.append(allowed ? c : '?');
     }
     return out.toString();

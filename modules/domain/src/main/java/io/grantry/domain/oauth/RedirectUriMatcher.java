@@ -7,14 +7,13 @@ import java.util.Optional;
  * Decides whether the {@code redirect_uri} of an authorization request is one the client
  * registered.
  *
- * <p>Exact string comparison, no normalization (RFC 6749 §3.1.2.3, RFC 9700 §2.1): {@code /cb/}
- * is not {@code /cb}, {@code /CB} is not {@code /cb}, an added query or fragment, user
- * information, {@code ..;/} or {@code %2e} all fail because they are not the registered string.
- * The one exception is RFC 8252 §7.3: a native app listening on the loopback interface gets an
- * ephemeral port from its OS, so for a registered {@code http://127.0.0.1} or
- * {@code http://[::1]} URI any port is accepted when everything else is identical. This does
- * not extend to {@code http://localhost}, whose resolution the server cannot vouch for
- * (RFC 8252 §8.3).
+ * <p>Exact string comparison, no normalization (RFC 6749 §3.1.2.3, RFC 9700 §2.1): {@code /cb/} is
+ * not {@code /cb}, {@code /CB} is not {@code /cb}, an added query or fragment, user information,
+ * {@code ..;/} or {@code %2e} all fail because they are not the registered string. The one
+ * exception is RFC 8252 §7.3: a native app listening on the loopback interface gets an ephemeral
+ * port from its OS, so for a registered {@code http://127.0.0.1} or {@code http://[::1]} URI any
+ * port is accepted when everything else is identical. This does not extend to {@code
+ * http://localhost}, whose resolution the server cannot vouch for (RFC 8252 §8.3).
  */
 public final class RedirectUriMatcher {
   private static final String[] LOOPBACK_IP_PREFIXES = {"http://127.0.0.1", "http://[::1]"};
@@ -22,9 +21,9 @@ public final class RedirectUriMatcher {
   private RedirectUriMatcher() {}
 
   /**
-   * The registered URI that {@code requested} matches, or empty. The caller redirects to
-   * {@code requested} (which, under the loopback rule, may differ from the registered one only
-   * in its port).
+   * The registered URI that {@code requested} matches, or empty. The caller redirects to {@code
+   * requested} (which, under the loopback rule, may differ from the registered one only in its
+   * port).
    */
   public static Optional<String> match(String requested, Collection<String> registered) {
     if (requested == null || requested.length() > RedirectUriRules.MAX_LENGTH + 6) {
@@ -69,7 +68,10 @@ public final class RedirectUriMatcher {
           j++;
         }
         String digits = uri.substring(i + 1, j);
-        if (digits.isEmpty() || digits.length() > 5 || digits.charAt(0) == '0' || Integer.parseInt(digits) > 65535) {
+        if (digits.isEmpty()
+            || digits.length() > 5
+            || digits.charAt(0) == '0'
+            || Integer.parseInt(digits) > 65535) {
           return Optional.empty();
         }
         i = j;

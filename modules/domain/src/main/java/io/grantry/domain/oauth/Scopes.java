@@ -8,14 +8,14 @@ import java.util.SortedSet;
 import java.util.TreeSet;
 
 /**
- * A set of scope tokens (RFC 6749 §3.3). Order and duplicates in the request carry no meaning,
- * so the value is a set kept in sorted order: equal sets render equally, which keeps events and
- * hashes deterministic.
+ * A set of scope tokens (RFC 6749 §3.3). Order and duplicates in the request carry no meaning, so
+ * the value is a set kept in sorted order: equal sets render equally, which keeps events and hashes
+ * deterministic.
  *
- * <p>Syntax, from RFC 6749 §3.3: {@code scope = scope-token *( SP scope-token )} and
- * {@code scope-token = 1*( %x21 / %x23-5B / %x5D-7E )}: printable ASCII except space, {@code "}
- * and {@code \}. Parsing is strict: a leading, trailing or doubled space is an empty token and is
- * refused rather than guessed at.
+ * <p>Syntax, from RFC 6749 §3.3: {@code scope = scope-token *( SP scope-token )} and {@code
+ * scope-token = 1*( %x21 / %x23-5B / %x5D-7E )}: printable ASCII except space, {@code "} and {@code
+ * \}. Parsing is strict: a leading, trailing or doubled space is an empty token and is refused
+ * rather than guessed at.
  */
 public final class Scopes implements Iterable<String> {
   public static final String OPENID = "openid";
@@ -42,8 +42,8 @@ public final class Scopes implements Iterable<String> {
   }
 
   /**
-   * Parses a space-separated scope parameter. {@code null} and the empty string are the empty
-   * set (the parameter is optional, RFC 6749 §3.3).
+   * Parses a space-separated scope parameter. {@code null} and the empty string are the empty set
+   * (the parameter is optional, RFC 6749 §3.3).
    *
    * @throws IllegalArgumentException naming the offending token if the syntax is wrong
    */
@@ -59,12 +59,16 @@ public final class Scopes implements Iterable<String> {
     return new Scopes(out);
   }
 
-  /** @throws IllegalArgumentException if any token is not a valid scope token */
+  /**
+   * @throws IllegalArgumentException if any token is not a valid scope token
+   */
   public static Scopes of(String... tokens) {
     return of(java.util.Arrays.asList(tokens));
   }
 
-  /** @throws IllegalArgumentException if any token is not a valid scope token */
+  /**
+   * @throws IllegalArgumentException if any token is not a valid scope token
+   */
   public static Scopes of(Collection<String> tokens) {
     TreeSet<String> out = new TreeSet<>();
     for (String token : tokens) {

@@ -7,11 +7,17 @@ import java.util.Optional;
  * What is asked of a user account. The password is hashed before the command is made (check it
  * first with {@link PasswordPolicy}); the command never holds the password itself.
  */
-public sealed interface UserCommand permits UserCommand.Register, UserCommand.ChangePassword, UserCommand.Disable {
+public sealed interface UserCommand
+    permits UserCommand.Register, UserCommand.ChangePassword, UserCommand.Disable {
 
   String userId();
 
-  record Register(String userId, String username, String passwordHash, Optional<String> email, Optional<String> name)
+  record Register(
+      String userId,
+      String username,
+      String passwordHash,
+      Optional<String> email,
+      Optional<String> name)
       implements UserCommand {
     public Register {
       Objects.requireNonNull(userId, "userId");

@@ -16,8 +16,10 @@ import java.util.regex.Pattern;
 /** The user aggregate's pure {@link #decide} and {@link #evolve}. */
 public final class UserDecider {
   static final String KIND = "user";
+
   /** OIDC Core §2 caps {@code sub} at 255 ASCII characters; we keep ids shorter. */
   public static final int MAX_USER_ID_LENGTH = 128;
+
   public static final int MAX_EMAIL_LENGTH = 254;
   public static final int MAX_NAME_LENGTH = 200;
   private static final Pattern EMAIL = Pattern.compile("[^@\\s]+@[^@\\s]+");
@@ -30,28 +32,42 @@ public final class UserDecider {
     Objects.requireNonNull(now, "now");
     if (state instanceof Registered r && !r.userId().equals(command.userId())) {
       throw new IllegalArgumentException(
-          "command for user '" + command.userId() + "' decided against the state of '" + r.userId() + "'");
+          "command for user '"
+              + command.userId()
+              + "' decided against the state of '"
+              + r.userId()
+              + "'");
     }
     if (command instanceof Register c) {
       if (state instanceof Registered) {
         return Decision.reject(new DomainError.AlreadyExists(KIND, c.userId()));
       }
-      Optional<ValidationError> problem = FieldRules.identifier("user_id", c.userId(), MAX_USER_ID_LENGTH)
-          .or(() -> Usernames.problemWith(c.username()))
-          .or(() -> FieldRules.phcHash("password_hash", c.passwordHash()))
-          .or(() -> c.email().flatMap(UserDecider::emailProblem))
-          .or(() -> c.name().flatMap(n -> FieldRules.displayText("name", n, MAX_NAME_LENGTH)));
+      Optional<ValidationError> problem =
+          FieldRules.identifier("user_id", c.userId(), MAX_USER_ID_LENGTH)
+              .or(() -> Usernames.problemWith(c.username()))
+              .or(() -> FieldRules.phcHash("password_hash", c.passwordHash()))
+              .or(() -> c.email().flatMap(UserDecider::emailProblem))
+              .or(() -> c.name().flatMap(n -> FieldRules.displayText("name", n, MAX_NAME_LENGTH)));
       if (problem.isPresent()) {
         return Decision.reject(problem.get());
       }
-      return Decision.accept(new UserRegistered(c.userId(), c.username(), Usernames.normalize(c.username()),
-          c.passwordHash(), c.email(), c.name(), now));
+      return Decision.accept(
+          new UserRegistered(
+              c.userId(),
+              c.username(),
+              Usernames.normalize(c.username()),
+              c.passwordHash(),
+              c.email(),
+              c.name(),
+              now));
     }
     if (!(state instanceof Registered current)) {
       return Decision.reject(new DomainError.NotFound(KIND, command.userId()));
     }
     if (command instanceof Disable) {
-      return current.disabled() ? Decision.unchanged() : Decision.accept(new UserDisabled(current.userId(), now));
+      return current.disabled()
+          ? Decision.unchanged()
+          : Decision.accept(new UserDisabled(current.userId(), now));
     }
     if (current.disabled()) {
       return Decision.reject(new DomainError.Disabled(KIND, current.userId()));
@@ -68,14 +84,20 @@ public final class UserDecider {
   }
 
   private static Optional<ValidationError> emailProblem(String email) {
-    if (email.length() > MAX_EMAIL_LENGTH || !EMAIL.matcher(email).matches()
+    if (email.length() > MAX_EMAIL_LENGTH
+        || !EMAIL.matcher(email).matches()
         || email.chars().anyMatch(ch -> ch < 0x20 || ch == 0x7F)) {
-      return Optional.of(new ValidationError("email", "email must look like 'name@domain', at most " + MAX_EMAIL_LENGTH + " characters"));
+      return Optional.of(
+          new ValidationError(
+              "email",
+              "email must look like 'name@domain', at most " + MAX_EMAIL_LENGTH + " characters"));
     }
     return Optional.empty();
   }
 
-  /** The state after {@code event}; an event that cannot follow the state means a corrupt stream. */
+  /**
+   * The state after {@code event}; an event that cannot follow the state means a corrupt stream.
+   */
   public static UserState evolve(UserState state, UserEvent event) {
     Objects.requireNonNull(state, "state");
     Objects.requireNonNull(event, "event");
@@ -83,19 +105,40 @@ public final class UserDecider {
       if (state instanceof Registered) {
         throw corrupt(state, event);
       }
-      return new Registered(e.userId(), e.username(), e.normalizedUsername(), e.passwordHash(), e.email(), e.name(),
-          false, e.registeredAt());
+      return new Registered(
+          e.userId(),
+          e.username(),
+          e.normalizedUsername(),
+          e.passwordHash(),
+          e.email(),
+          e.name(),
+          false,
+          e.registeredAt());
     }
     if (!(state instanceof Registered r) || !r.userId().equals(event.userId())) {
       throw corrupt(state, event);
     }
     if (event instanceof UserPasswordChanged e) {
-      return new Registered(r.userId(), r.username(), r.normalizedUsername(), e.passwordHash(), r.email(), r.name(),
-          r.disabled(), r.registeredAt());
+      return new Registered(
+          r.userId(),
+          r.username(),
+          r.normalizedUsername(),
+          e.passwordHash(),
+          r.email(),
+          r.name(),
+          r.disabled(),
+          r.registeredAt());
     }
     if (event instanceof UserDisabled) {
-      return new Registered(r.userId(), r.username(), r.normalizedUsername(), r.passwordHash(), r.email(), r.name(),
-          true, r.registeredAt());
+      return new Registered(
+          r.userId(),
+          r.username(),
+          r.normalizedUsername(),
+          r.passwordHash(),
+          r.email(),
+          r.name(),
+          true,
+          r.registeredAt());
     }
     throw new IllegalArgumentException("unhandled user event " + event.type());
   }
@@ -109,7 +152,14 @@ public final class UserDecider {
   }
 
   private static IllegalStateException corrupt(UserState state, UserEvent event) {
-    return new IllegalStateException("corrupt user stream: " + event.type() + " for '" + event.userId()
-        + "' cannot follow " + (state instanceof Registered r ? "registered user '" + r.userId() + "'" : "an empty stream"));
+    return new IllegalStateException(
+        "corrupt user stream: "
+            + event.type()
+            + " for '"
+            + event.userId()
+            + "' cannot follow "
+            + (state instanceof Registered r
+                ? "registered user '" + r.userId() + "'"
+                : "an empty stream"));
   }
 }

@@ -9,11 +9,14 @@ import io.grantry.domain.UnknownEventTypeException;
 import io.vertx.core.json.JsonObject;
 import java.util.Set;
 
-/** User events to and from JSON; claim fields use their OIDC names ({@code email}, {@code name}). */
+/**
+ * User events to and from JSON; claim fields use their OIDC names ({@code email}, {@code name}).
+ */
 public final class UserEventCodec implements EventCodec<UserEvent> {
   public static final UserEventCodec INSTANCE = new UserEventCodec();
 
-  private static final Set<String> TYPES = Set.of(UserRegistered.TYPE, UserPasswordChanged.TYPE, UserDisabled.TYPE);
+  private static final Set<String> TYPES =
+      Set.of(UserRegistered.TYPE, UserPasswordChanged.TYPE, UserDisabled.TYPE);
 
   private UserEventCodec() {}
 
@@ -54,11 +57,18 @@ public final class UserEventCodec implements EventCodec<UserEvent> {
     }
     switch (type) {
       case UserRegistered.TYPE:
-        return new UserRegistered(string(type, p, "user_id"), string(type, p, "username"),
-            string(type, p, "normalized_username"), string(type, p, "password_hash"),
-            optionalString(type, p, "email"), optionalString(type, p, "name"), instant(type, p, "registered_at"));
+        return new UserRegistered(
+            string(type, p, "user_id"),
+            string(type, p, "username"),
+            string(type, p, "normalized_username"),
+            string(type, p, "password_hash"),
+            optionalString(type, p, "email"),
+            optionalString(type, p, "name"),
+            instant(type, p, "registered_at"));
       case UserPasswordChanged.TYPE:
-        return new UserPasswordChanged(string(type, p, "user_id"), string(type, p, "password_hash"),
+        return new UserPasswordChanged(
+            string(type, p, "user_id"),
+            string(type, p, "password_hash"),
             instant(type, p, "changed_at"));
       case UserDisabled.TYPE:
         return new UserDisabled(string(type, p, "user_id"), instant(type, p, "disabled_at"));

@@ -3,8 +3,11 @@ package io.grantry.domain.user;
 import java.time.Instant;
 import java.util.Objects;
 
-/** A user's password was replaced (or rehashed with current parameters). Holds the new hash only. */
-public record UserPasswordChanged(String userId, String passwordHash, Instant changedAt) implements UserEvent {
+/**
+ * A user's password was replaced (or rehashed with current parameters). Holds the new hash only.
+ */
+public record UserPasswordChanged(String userId, String passwordHash, Instant changedAt)
+    implements UserEvent {
   public static final String TYPE = "user.password_changed.v1";
 
   public UserPasswordChanged {

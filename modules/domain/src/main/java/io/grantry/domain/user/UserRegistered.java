@@ -7,12 +7,12 @@ import java.util.Optional;
 /**
  * A user account was created.
  *
- * @param userId             stable subject identifier ({@code sub}, OIDC Core §2)
- * @param username           as the user typed it, for display
+ * @param userId stable subject identifier ({@code sub}, OIDC Core §2)
+ * @param username as the user typed it, for display
  * @param normalizedUsername lower case (Locale.ROOT): the key of case-insensitive uniqueness
- * @param passwordHash       PHC-format Argon2id hash; never the password
- * @param email              optional {@code email} claim
- * @param name               optional {@code name} claim
+ * @param passwordHash PHC-format Argon2id hash; never the password
+ * @param email optional {@code email} claim
+ * @param name optional {@code name} claim
  */
 public record UserRegistered(
     String userId,
@@ -21,7 +21,8 @@ public record UserRegistered(
     String passwordHash,
     Optional<String> email,
     Optional<String> name,
-    Instant registeredAt) implements UserEvent {
+    Instant registeredAt)
+    implements UserEvent {
   public static final String TYPE = "user.registered.v1";
 
   public UserRegistered {

@@ -30,7 +30,8 @@ public sealed interface UserState permits UserState.Unregistered, UserState.Regi
       Optional<String> email,
       Optional<String> name,
       boolean disabled,
-      Instant registeredAt) implements UserState {
+      Instant registeredAt)
+      implements UserState {
     public Registered {
       Objects.requireNonNull(userId, "userId");
       Objects.requireNonNull(username, "username");

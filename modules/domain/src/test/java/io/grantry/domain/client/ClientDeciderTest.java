@@ -24,7 +24,8 @@ import org.junit.jupiter.api.Test;
 class ClientDeciderTest {
 
   private static ClientState registered(String id, ClientMetadata m, Optional<String> hash) {
-    Decision<ClientEvent> d = ClientDecider.decide(ClientState.initial(), new Register(id, m, hash), T0);
+    Decision<ClientEvent> d =
+        ClientDecider.decide(ClientState.initial(), new Register(id, m, hash), T0);
     return ClientDecider.replay(d.events());
   }
 
@@ -40,13 +41,16 @@ class ClientDeciderTest {
   }
 
   private static ValidationError registerError(ClientMetadata m, Optional<String> hash) {
-    return validationError(ClientDecider.decide(ClientState.initial(), new Register("c1", m, hash), T0));
+    return validationError(
+        ClientDecider.decide(ClientState.initial(), new Register("c1", m, hash), T0));
   }
 
   @Test
   void registersAConfidentialClient() {
     ClientMetadata m = ClientFixtures.webApp();
-    Decision<ClientEvent> d = ClientDecider.decide(ClientState.initial(), new Register("web", m, Optional.of(HASH_1)), T0);
+    Decision<ClientEvent> d =
+        ClientDecider.decide(
+            ClientState.initial(), new Register("web", m, Optional.of(HASH_1)), T0);
 
     assertThat(d.events()).containsExactly(new ClientRegistered("web", m, Optional.of(HASH_1), T0));
     Registered state = (Registered) ClientDecider.replay(d.events());
@@ -59,45 +63,69 @@ class ClientDeciderTest {
 
   @Test
   void registersPublicAndServiceClients() {
-    assertThat(ClientDecider.decide(ClientState.initial(), new Register("app", ClientFixtures.nativeApp(), Optional.empty()), T0)
-        .isAccepted()).isTrue();
-    assertThat(ClientDecider.decide(ClientState.initial(), new Register("svc", ClientFixtures.service(), Optional.of(HASH_1)), T0)
-        .isAccepted()).isTrue();
+    assertThat(
+            ClientDecider.decide(
+                    ClientState.initial(),
+                    new Register("app", ClientFixtures.nativeApp(), Optional.empty()),
+                    T0)
+                .isAccepted())
+        .isTrue();
+    assertThat(
+            ClientDecider.decide(
+                    ClientState.initial(),
+                    new Register("svc", ClientFixtures.service(), Optional.of(HASH_1)),
+                    T0)
+                .isAccepted())
+        .isTrue();
     Registered app = (Registered) registered("app", ClientFixtures.nativeApp(), Optional.empty());
     assertThat(app.acceptedSecretHashes(T0)).isEmpty();
   }
 
   @Test
   void refusesASecondRegistration() {
-    Decision<ClientEvent> d = ClientDecider.decide(webApp(), new Register("web", ClientFixtures.webApp(), Optional.of(HASH_2)), T0);
+    Decision<ClientEvent> d =
+        ClientDecider.decide(
+            webApp(), new Register("web", ClientFixtures.webApp(), Optional.of(HASH_2)), T0);
     assertThat(d).isEqualTo(Decision.reject(new DomainError.AlreadyExists("client", "web")));
   }
 
   @Test
   void publicClientsUseNoneAndNoClientCredentials() {
-    ValidationError method = registerError(
-        ClientFixtures.nativeApp().toBuilder().tokenEndpointAuthMethod(TokenEndpointAuthMethod.CLIENT_SECRET_BASIC).build(),
-        Optional.empty());
+    ValidationError method =
+        registerError(
+            ClientFixtures.nativeApp().toBuilder()
+                .tokenEndpointAuthMethod(TokenEndpointAuthMethod.CLIENT_SECRET_BASIC)
+                .build(),
+            Optional.empty());
     assertThat(method.field()).isEqualTo("token_endpoint_auth_method");
 
-    ValidationError grant = registerError(
-        ClientFixtures.nativeApp().toBuilder().grantTypes(GrantType.AUTHORIZATION_CODE, GrantType.CLIENT_CREDENTIALS).build(),
-        Optional.empty());
+    ValidationError grant =
+        registerError(
+            ClientFixtures.nativeApp().toBuilder()
+                .grantTypes(GrantType.AUTHORIZATION_CODE, GrantType.CLIENT_CREDENTIALS)
+                .build(),
+            Optional.empty());
     assertThat(grant.field()).isEqualTo("grant_types");
     assertThat(grant.message()).contains("client_credentials");
   }
 
   @Test
   void confidentialClientsMustNotUseNone() {
-    ValidationError e = registerError(
-        ClientFixtures.webApp().toBuilder().tokenEndpointAuthMethod(TokenEndpointAuthMethod.NONE).build(), Optional.of(HASH_1));
+    ValidationError e =
+        registerError(
+            ClientFixtures.webApp().toBuilder()
+                .tokenEndpointAuthMethod(TokenEndpointAuthMethod.NONE)
+                .build(),
+            Optional.of(HASH_1));
     assertThat(e.field()).isEqualTo("token_endpoint_auth_method");
   }
 
   @Test
   void secretHashPresentExactlyForConfidentialClientsAndNeverTheSecretItself() {
-    assertThat(registerError(ClientFixtures.webApp(), Optional.empty()).field()).isEqualTo("secret_hash");
-    assertThat(registerError(ClientFixtures.nativeApp(), Optional.of(HASH_1)).field()).isEqualTo("secret_hash");
+    assertThat(registerError(ClientFixtures.webApp(), Optional.empty()).field())
+        .isEqualTo("secret_hash");
+    assertThat(registerError(ClientFixtures.nativeApp(), Optional.of(HASH_1)).field())
+        .isEqualTo("secret_hash");
     String rawSecret = "q3v9X_b8mJ0cN1tQ6sR2wE5yU4iO7pA-zK3lL8hG2fD";
     ValidationError e = registerError(ClientFixtures.webApp(), Optional.of(rawSecret));
     assertThat(e.field()).isEqualTo("secret_hash");
@@ -106,78 +134,142 @@ class ClientDeciderTest {
 
   @Test
   void refusesABadRedirectUriNamingIt() {
-    ValidationError e = registerError(
-        ClientFixtures.webApp().toBuilder().redirectUris("https://app.example.com/cb", "https://evil.example.com/*").build(),
-        Optional.of(HASH_1));
+    ValidationError e =
+        registerError(
+            ClientFixtures.webApp().toBuilder()
+                .redirectUris("https://app.example.com/cb", "https://evil.example.com/*")
+                .build(),
+            Optional.of(HASH_1));
     assertThat(e.field()).isEqualTo("redirect_uris");
     assertThat(e.message()).contains("https://evil.example.com/*").contains("wildcard");
 
-    ValidationError js = registerError(
-        ClientFixtures.webApp().toBuilder().redirectUris("javascript:alert(1)").build(), Optional.of(HASH_1));
+    ValidationError js =
+        registerError(
+            ClientFixtures.webApp().toBuilder().redirectUris("javascript:alert(1)").build(),
+            Optional.of(HASH_1));
     assertThat(js.message()).contains("javascript:alert(1)");
   }
 
   @Test
   void grantTypeRules() {
-    assertThat(registerError(ClientFixtures.webApp().toBuilder().grantTypes(List.of()).build(), Optional.of(HASH_1)).field())
+    assertThat(
+            registerError(
+                    ClientFixtures.webApp().toBuilder().grantTypes(List.of()).build(),
+                    Optional.of(HASH_1))
+                .field())
         .isEqualTo("grant_types");
-    assertThat(registerError(ClientFixtures.service().toBuilder()
-        .grantTypes(GrantType.CLIENT_CREDENTIALS, GrantType.REFRESH_TOKEN).build(), Optional.of(HASH_1)).message())
+    assertThat(
+            registerError(
+                    ClientFixtures.service().toBuilder()
+                        .grantTypes(GrantType.CLIENT_CREDENTIALS, GrantType.REFRESH_TOKEN)
+                        .build(),
+                    Optional.of(HASH_1))
+                .message())
         .contains("refresh_token");
-    assertThat(registerError(ClientFixtures.webApp().toBuilder().redirectUris(List.of()).build(), Optional.of(HASH_1)).field())
+    assertThat(
+            registerError(
+                    ClientFixtures.webApp().toBuilder().redirectUris(List.of()).build(),
+                    Optional.of(HASH_1))
+                .field())
         .isEqualTo("redirect_uris");
   }
 
   @Test
   void publicClientsNeitherSkipConsentNorIntrospect() {
-    assertThat(registerError(ClientFixtures.nativeApp().toBuilder().skipConsent(true).build(), Optional.empty()).field())
+    assertThat(
+            registerError(
+                    ClientFixtures.nativeApp().toBuilder().skipConsent(true).build(),
+                    Optional.empty())
+                .field())
         .isEqualTo("skip_consent");
-    assertThat(registerError(ClientFixtures.nativeApp().toBuilder().introspect(true).build(), Optional.empty()).field())
+    assertThat(
+            registerError(
+                    ClientFixtures.nativeApp().toBuilder().introspect(true).build(),
+                    Optional.empty())
+                .field())
         .isEqualTo("introspect");
   }
 
   @Test
   void checksNameIdAndLinks() {
-    assertThat(registerError(ClientFixtures.webApp().toBuilder().name(" ").build(), Optional.of(HASH_1)).field())
+    assertThat(
+            registerError(
+                    ClientFixtures.webApp().toBuilder().name(" ").build(), Optional.of(HASH_1))
+                .field())
         .isEqualTo("client_name");
-    assertThat(registerError(ClientFixtures.webApp().toBuilder().name("x".repeat(101)).build(), Optional.of(HASH_1)).field())
+    assertThat(
+            registerError(
+                    ClientFixtures.webApp().toBuilder().name("x".repeat(101)).build(),
+                    Optional.of(HASH_1))
+                .field())
         .isEqualTo("client_name");
-    assertThat(registerError(ClientFixtures.webApp().toBuilder().logoUri("javascript:alert(1)").build(), Optional.of(HASH_1)).field())
+    assertThat(
+            registerError(
+                    ClientFixtures.webApp().toBuilder().logoUri("javascript:alert(1)").build(),
+                    Optional.of(HASH_1))
+                .field())
         .isEqualTo("logo_uri");
-    assertThat(registerError(ClientFixtures.webApp().toBuilder().clientUri("http://app.example.com").build(), Optional.of(HASH_1)).field())
+    assertThat(
+            registerError(
+                    ClientFixtures.webApp().toBuilder().clientUri("http://app.example.com").build(),
+                    Optional.of(HASH_1))
+                .field())
         .isEqualTo("client_uri");
-    assertThat(registerError(ClientFixtures.webApp().toBuilder().clientUri("https://u@app.example.com").build(), Optional.of(HASH_1)).field())
+    assertThat(
+            registerError(
+                    ClientFixtures.webApp().toBuilder()
+                        .clientUri("https://u@app.example.com")
+                        .build(),
+                    Optional.of(HASH_1))
+                .field())
         .isEqualTo("client_uri");
-    assertThat(validationError(ClientDecider.decide(ClientState.initial(),
-        new Register("bad id/..", ClientFixtures.webApp(), Optional.of(HASH_1)), T0)).field()).isEqualTo("client_id");
+    assertThat(
+            validationError(
+                    ClientDecider.decide(
+                        ClientState.initial(),
+                        new Register("bad id/..", ClientFixtures.webApp(), Optional.of(HASH_1)),
+                        T0))
+                .field())
+        .isEqualTo("client_id");
   }
 
   @Test
   void updateReplacesMetadataButNotTheType() {
     ClientState state = webApp();
-    ClientMetadata changed = ClientFixtures.webApp().toBuilder().allowedScopes(Scopes.parse("openid")).build();
+    ClientMetadata changed =
+        ClientFixtures.webApp().toBuilder().allowedScopes(Scopes.parse("openid")).build();
 
-    Decision<ClientEvent> d = ClientDecider.decide(state, new Update("web", changed), T0.plusSeconds(5));
+    Decision<ClientEvent> d =
+        ClientDecider.decide(state, new Update("web", changed), T0.plusSeconds(5));
     assertThat(d.events()).containsExactly(new ClientUpdated("web", changed, T0.plusSeconds(5)));
     Registered after = (Registered) ClientDecider.evolve(state, d.events().get(0));
     assertThat(after.metadata()).isEqualTo(changed);
     assertThat(after.acceptedSecretHashes(T0)).containsExactly(HASH_1);
 
-    assertThat(ClientDecider.decide(state, new Update("web", ClientFixtures.webApp()), T0).events()).isEmpty();
+    assertThat(ClientDecider.decide(state, new Update("web", ClientFixtures.webApp()), T0).events())
+        .isEmpty();
 
     ClientMetadata nowPublic = ClientFixtures.nativeApp();
-    assertThat(validationError(ClientDecider.decide(state, new Update("web", nowPublic), T0)).field()).isEqualTo("client_type");
+    assertThat(
+            validationError(ClientDecider.decide(state, new Update("web", nowPublic), T0)).field())
+        .isEqualTo("client_type");
 
-    ClientMetadata invalid = ClientFixtures.webApp().toBuilder().redirectUris("http://app.example.com/cb").build();
-    assertThat(validationError(ClientDecider.decide(state, new Update("web", invalid), T0)).field()).isEqualTo("redirect_uris");
+    ClientMetadata invalid =
+        ClientFixtures.webApp().toBuilder().redirectUris("http://app.example.com/cb").build();
+    assertThat(validationError(ClientDecider.decide(state, new Update("web", invalid), T0)).field())
+        .isEqualTo("redirect_uris");
   }
 
   @Test
   void commandsOnAnUnknownClientAreNotFound() {
     DomainError notFound = new DomainError.NotFound("client", "ghost");
-    for (ClientCommand c : List.of(new Update("ghost", ClientFixtures.webApp()),
-        new RotateSecret("ghost", HASH_2, Duration.ZERO), new Disable("ghost"))) {
-      assertThat(ClientDecider.decide(ClientState.initial(), c, T0)).isEqualTo(Decision.reject(notFound));
+    for (ClientCommand c :
+        List.of(
+            new Update("ghost", ClientFixtures.webApp()),
+            new RotateSecret("ghost", HASH_2, Duration.ZERO),
+            new Disable("ghost"))) {
+      assertThat(ClientDecider.decide(ClientState.initial(), c, T0))
+          .isEqualTo(Decision.reject(notFound));
     }
   }
 
@@ -185,9 +277,11 @@ class ClientDeciderTest {
   void rotationKeepsThePreviousSecretForTheGracePeriod() {
     ClientState state = webApp();
     Instant at = T0.plusSeconds(60);
-    Decision<ClientEvent> d = ClientDecider.decide(state, new RotateSecret("web", HASH_2, Duration.ofHours(1)), at);
+    Decision<ClientEvent> d =
+        ClientDecider.decide(state, new RotateSecret("web", HASH_2, Duration.ofHours(1)), at);
 
-    assertThat(d.events()).containsExactly(new ClientSecretRotated("web", HASH_2, HASH_1, at.plusSeconds(3600), at));
+    assertThat(d.events())
+        .containsExactly(new ClientSecretRotated("web", HASH_2, HASH_1, at.plusSeconds(3600), at));
     Registered after = (Registered) ClientDecider.evolve(state, d.events().get(0));
     assertThat(after.acceptedSecretHashes(at)).containsExactly(HASH_2, HASH_1);
     assertThat(after.acceptedSecretHashes(at.plusSeconds(3599))).containsExactly(HASH_2, HASH_1);
@@ -197,7 +291,8 @@ class ClientDeciderTest {
   @Test
   void rotationWithoutGraceEndsTheOldSecretAtOnce() {
     ClientState state = webApp();
-    Decision<ClientEvent> d = ClientDecider.decide(state, new RotateSecret("web", HASH_2, Duration.ZERO), T0);
+    Decision<ClientEvent> d =
+        ClientDecider.decide(state, new RotateSecret("web", HASH_2, Duration.ZERO), T0);
     Registered after = (Registered) ClientDecider.evolve(state, d.events().get(0));
     assertThat(after.acceptedSecretHashes(T0)).containsExactly(HASH_2);
   }
@@ -205,16 +300,34 @@ class ClientDeciderTest {
   @Test
   void rotationRules() {
     ClientState state = webApp();
-    assertThat(validationError(ClientDecider.decide(state, new RotateSecret("web", HASH_2, Duration.ofSeconds(-1)), T0)).field())
+    assertThat(
+            validationError(
+                    ClientDecider.decide(
+                        state, new RotateSecret("web", HASH_2, Duration.ofSeconds(-1)), T0))
+                .field())
         .isEqualTo("grace");
-    assertThat(validationError(ClientDecider.decide(state, new RotateSecret("web", HASH_2, Duration.ofDays(31)), T0)).field())
+    assertThat(
+            validationError(
+                    ClientDecider.decide(
+                        state, new RotateSecret("web", HASH_2, Duration.ofDays(31)), T0))
+                .field())
         .isEqualTo("grace");
-    assertThat(validationError(ClientDecider.decide(state, new RotateSecret("web", HASH_1, Duration.ZERO), T0)).field())
+    assertThat(
+            validationError(
+                    ClientDecider.decide(state, new RotateSecret("web", HASH_1, Duration.ZERO), T0))
+                .field())
         .isEqualTo("secret_hash");
-    assertThat(validationError(ClientDecider.decide(state, new RotateSecret("web", "plainsecret", Duration.ZERO), T0)).field())
+    assertThat(
+            validationError(
+                    ClientDecider.decide(
+                        state, new RotateSecret("web", "plainsecret", Duration.ZERO), T0))
+                .field())
         .isEqualTo("secret_hash");
     ClientState app = registered("app", ClientFixtures.nativeApp(), Optional.empty());
-    assertThat(validationError(ClientDecider.decide(app, new RotateSecret("app", HASH_2, Duration.ZERO), T0)).field())
+    assertThat(
+            validationError(
+                    ClientDecider.decide(app, new RotateSecret("app", HASH_2, Duration.ZERO), T0))
+                .field())
         .isEqualTo("client_type");
   }
 
@@ -228,17 +341,25 @@ class ClientDeciderTest {
 
     assertThat(ClientDecider.decide(disabled, new Disable("web"), T0).events()).isEmpty();
     DomainError expected = new DomainError.Disabled("client", "web");
-    assertThat(ClientDecider.decide(disabled, new Update("web", ClientFixtures.webApp()), T0)).isEqualTo(Decision.reject(expected));
-    assertThat(ClientDecider.decide(disabled, new RotateSecret("web", HASH_2, Duration.ZERO), T0)).isEqualTo(Decision.reject(expected));
+    assertThat(ClientDecider.decide(disabled, new Update("web", ClientFixtures.webApp()), T0))
+        .isEqualTo(Decision.reject(expected));
+    assertThat(ClientDecider.decide(disabled, new RotateSecret("web", HASH_2, Duration.ZERO), T0))
+        .isEqualTo(Decision.reject(expected));
     assertThat(expected.message()).isEqualTo("client 'web' is disabled");
   }
 
   @Test
   void evolveRefusesEventsThatCannotFollowTheState() {
-    assertThatThrownBy(() -> ClientDecider.evolve(ClientState.initial(), new ClientDisabled("web", T0)))
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("corrupt");
+    assertThatThrownBy(
+            () -> ClientDecider.evolve(ClientState.initial(), new ClientDisabled("web", T0)))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("corrupt");
     ClientState state = webApp();
-    assertThatThrownBy(() -> ClientDecider.evolve(state, new ClientRegistered("web", ClientFixtures.webApp(), Optional.of(HASH_1), T0)))
+    assertThatThrownBy(
+            () ->
+                ClientDecider.evolve(
+                    state,
+                    new ClientRegistered("web", ClientFixtures.webApp(), Optional.of(HASH_1), T0)))
         .isInstanceOf(IllegalStateException.class);
     assertThatThrownBy(() -> ClientDecider.evolve(state, new ClientDisabled("other", T0)))
         .isInstanceOf(IllegalStateException.class);

@@ -27,8 +27,12 @@ class ClientEventCodecTest {
         new ClientUpdated("web", ClientFixtures.nativeApp(), T0.plusSeconds(1)),
         new ClientSecretRotated("web", HASH_2, HASH_1, T0.plusSeconds(3600), T0),
         new ClientDisabled("web", T0.plusMillis(1234)),
-        new ClientUpdated("web", ClientFixtures.nativeApp().toBuilder()
-            .idTokenSignedResponseAlg(io.grantry.domain.key.SigningAlgorithm.ES256).build(), T0.plusSeconds(2)));
+        new ClientUpdated(
+            "web",
+            ClientFixtures.nativeApp().toBuilder()
+                .idTokenSignedResponseAlg(io.grantry.domain.key.SigningAlgorithm.ES256)
+                .build(),
+            T0.plusSeconds(2)));
   }
 
   @Test
@@ -43,16 +47,22 @@ class ClientEventCodecTest {
 
   @Test
   void everyEventClassHasATypeAndASample() {
-    List<String> sampled = samples().stream().map(ClientEvent::type).distinct().collect(Collectors.toList());
+    List<String> sampled =
+        samples().stream().map(ClientEvent::type).distinct().collect(Collectors.toList());
     assertThat(sampled).containsExactlyInAnyOrderElementsOf(CODEC.types());
     assertThat(samples().stream().map(Object::getClass).distinct().collect(Collectors.toList()))
-        .containsExactlyInAnyOrderElementsOf(Arrays.asList(ClientEvent.class.getPermittedSubclasses()));
+        .containsExactlyInAnyOrderElementsOf(
+            Arrays.asList(ClientEvent.class.getPermittedSubclasses()));
   }
 
   @Test
   void typeStringsAreVersionedAndStable() {
-    assertThat(CODEC.types()).containsExactlyInAnyOrder(
-        "client.registered.v1", "client.updated.v1", "client.secret_rotated.v1", "client.disabled.v1");
+    assertThat(CODEC.types())
+        .containsExactlyInAnyOrder(
+            "client.registered.v1",
+            "client.updated.v1",
+            "client.secret_rotated.v1",
+            "client.disabled.v1");
   }
 
   @Test
@@ -61,8 +71,10 @@ class ClientEventCodecTest {
     assertThat(json.getString("client_id")).isEqualTo("web");
     assertThat(json.getString("client_type")).isEqualTo("confidential");
     assertThat(json.getString("token_endpoint_auth_method")).isEqualTo("client_secret_basic");
-    assertThat(json.getJsonArray("redirect_uris")).isEqualTo(new JsonArray().add("https://app.example.com/cb"));
-    assertThat(json.getJsonArray("grant_types")).isEqualTo(new JsonArray().add("authorization_code").add("refresh_token"));
+    assertThat(json.getJsonArray("redirect_uris"))
+        .isEqualTo(new JsonArray().add("https://app.example.com/cb"));
+    assertThat(json.getJsonArray("grant_types"))
+        .isEqualTo(new JsonArray().add("authorization_code").add("refresh_token"));
     assertThat(json.getString("access_token_format")).isEqualTo("jwt");
     assertThat(json.getString("access_token_signing_alg")).isEqualTo("ES256");
     assertThat(json.getString("secret_hash")).isEqualTo(HASH_1);
@@ -74,13 +86,19 @@ class ClientEventCodecTest {
   @Test
   void theIdTokenAlgorithmIsWrittenOnlyWhenNotTheDefaultAndReadAsRs256WhenAbsent() {
     JsonObject rs = CODEC.toJson(samples().get(0));
-    assertThat(rs.containsKey("id_token_signed_response_alg")).as("payloads of RS256 clients are as before").isFalse();
-    assertThat(((ClientRegistered) CODEC.fromJson("client.registered.v1", rs)).metadata().idTokenSignedResponseAlg())
+    assertThat(rs.containsKey("id_token_signed_response_alg"))
+        .as("payloads of RS256 clients are as before")
+        .isFalse();
+    assertThat(
+            ((ClientRegistered) CODEC.fromJson("client.registered.v1", rs))
+                .metadata()
+                .idTokenSignedResponseAlg())
         .isEqualTo(io.grantry.domain.key.SigningAlgorithm.RS256);
     ClientUpdated es = (ClientUpdated) samples().get(6);
     assertThat(CODEC.toJson(es).getString("id_token_signed_response_alg")).isEqualTo("ES256");
     JsonObject bad = CODEC.toJson(es).put("id_token_signed_response_alg", "HS256");
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> CODEC.fromJson("client.updated.v1", bad))
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> CODEC.fromJson("client.updated.v1", bad))
         .hasMessageContaining("id_token_signed_response_alg");
   }
 
@@ -99,17 +117,22 @@ class ClientEventCodecTest {
   @Test
   void refusesMalformedPayloadsNamingTheField() {
     JsonObject json = CODEC.toJson(samples().get(0));
-    assertThatThrownBy(() -> CODEC.fromJson(ClientRegistered.TYPE, json.copy().put("client_type", "hybrid")))
-        .isInstanceOf(EventCodecException.class).hasMessageContaining("client_type");
+    assertThatThrownBy(
+            () -> CODEC.fromJson(ClientRegistered.TYPE, json.copy().put("client_type", "hybrid")))
+        .isInstanceOf(EventCodecException.class)
+        .hasMessageContaining("client_type");
     json.remove("registered_at");
     assertThatThrownBy(() -> CODEC.fromJson(ClientRegistered.TYPE, json))
         .isInstanceOf(EventCodecException.class)
         .hasMessage("client.registered.v1: field 'registered_at' is missing");
     JsonObject rotated = CODEC.toJson(samples().get(4)).put("rotated_at", "yesterday");
     assertThatThrownBy(() -> CODEC.fromJson(ClientSecretRotated.TYPE, rotated))
-        .isInstanceOf(EventCodecException.class).hasMessageContaining("rotated_at");
-    JsonObject grants = CODEC.toJson(samples().get(0)).put("grant_types", new JsonArray().add("password"));
+        .isInstanceOf(EventCodecException.class)
+        .hasMessageContaining("rotated_at");
+    JsonObject grants =
+        CODEC.toJson(samples().get(0)).put("grant_types", new JsonArray().add("password"));
     assertThatThrownBy(() -> CODEC.fromJson(ClientRegistered.TYPE, grants))
-        .isInstanceOf(EventCodecException.class).hasMessageContaining("grant_types");
+        .isInstanceOf(EventCodecException.class)
+        .hasMessageContaining("grant_types");
   }
 }

@@ -21,7 +21,10 @@ class ConsentTest {
 
   @Test
   void aGrantIsRememberedForTheSameOrFewerScopesOnly() {
-    Consent.State s = apply(Consent.State.NONE, Consent.grant(Consent.State.NONE, "u1", "c1", Scopes.of("openid", "email"), T));
+    Consent.State s =
+        apply(
+            Consent.State.NONE,
+            Consent.grant(Consent.State.NONE, "u1", "c1", Scopes.of("openid", "email"), T));
     assertThat(s.covers(Scopes.of("openid"))).isTrue();
     assertThat(s.covers(Scopes.of("openid", "email"))).isTrue();
     assertThat(s.covers(Scopes.of("openid", "profile"))).isFalse();
@@ -32,7 +35,10 @@ class ConsentTest {
 
   @Test
   void aRevokedConsentCoversNothingAndRevokingTwiceChangesNothing() {
-    Consent.State s = apply(Consent.State.NONE, Consent.grant(Consent.State.NONE, "u1", "c1", Scopes.of("openid"), T));
+    Consent.State s =
+        apply(
+            Consent.State.NONE,
+            Consent.grant(Consent.State.NONE, "u1", "c1", Scopes.of("openid"), T));
     Consent.State revoked = apply(s, Consent.revoke(s, "u1", "c1", "user", T));
     assertThat(revoked.covers(Scopes.of("openid"))).isFalse();
     assertThat(Consent.revoke(revoked, "u1", "c1", "user", T).events()).isEmpty();

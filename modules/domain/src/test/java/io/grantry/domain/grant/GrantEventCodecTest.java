@@ -25,77 +25,178 @@ class GrantEventCodecTest {
 
   static List<GrantEvent> samples() {
     return List.of(
-        new AuthorizationCodeIssued("g-1", "c-1", "u-1", "https://app.example/cb", true, SCOPES, CODE_HASH,
-            Optional.of(CHALLENGE), Optional.of("n"), T0.minusSeconds(9), Optional.of(Duration.ofSeconds(300)), T0,
+        new AuthorizationCodeIssued(
+            "g-1",
+            "c-1",
+            "u-1",
+            "https://app.example/cb",
+            true,
+            SCOPES,
+            CODE_HASH,
+            Optional.of(CHALLENGE),
+            Optional.of("n"),
+            T0.minusSeconds(9),
+            Optional.of(Duration.ofSeconds(300)),
+            T0,
             T0.plusSeconds(60)),
-        new AuthorizationCodeIssued("g-2", "c-1", "u-1", "http://127.0.0.1:5000/cb", false, Scopes.empty(), CODE_HASH,
-            Optional.empty(), Optional.empty(), T0, Optional.empty(), T0, T0.plusSeconds(60)),
-        new AuthorizationCodeRedeemed("g-1", "c-1", "u-1", jti(0), T0.plusSeconds(3600), Optional.of(refreshHash(0)),
-            Optional.of(T0.plus(Duration.ofDays(15))), Optional.of(T0.plus(Duration.ofDays(90))), SCOPES, T0),
-        new AuthorizationCodeRedeemed("g-1", "c-1", "u-1", jti(0), T0.plusSeconds(3600), Optional.empty(),
-            Optional.empty(), Optional.empty(), Scopes.of("openid"), T0),
+        new AuthorizationCodeIssued(
+            "g-2",
+            "c-1",
+            "u-1",
+            "http://127.0.0.1:5000/cb",
+            false,
+            Scopes.empty(),
+            CODE_HASH,
+            Optional.empty(),
+            Optional.empty(),
+            T0,
+            Optional.empty(),
+            T0,
+            T0.plusSeconds(60)),
+        new AuthorizationCodeRedeemed(
+            "g-1",
+            "c-1",
+            "u-1",
+            jti(0),
+            T0.plusSeconds(3600),
+            Optional.of(refreshHash(0)),
+            Optional.of(T0.plus(Duration.ofDays(15))),
+            Optional.of(T0.plus(Duration.ofDays(90))),
+            SCOPES,
+            T0),
+        new AuthorizationCodeRedeemed(
+            "g-1",
+            "c-1",
+            "u-1",
+            jti(0),
+            T0.plusSeconds(3600),
+            Optional.empty(),
+            Optional.empty(),
+            Optional.empty(),
+            Scopes.of("openid"),
+            T0),
         new AuthorizationCodeReplayed("g-1", "c-1", T0),
-        new RefreshTokenRotated("g-1", "c-1", "u-1", refreshHash(0), refreshHash(1), jti(1), T0.plusSeconds(3600),
-            T0.plus(Duration.ofDays(15)), Scopes.of("openid"), T0),
+        new RefreshTokenRotated(
+            "g-1",
+            "c-1",
+            "u-1",
+            refreshHash(0),
+            refreshHash(1),
+            jti(1),
+            T0.plusSeconds(3600),
+            T0.plus(Duration.ofDays(15)),
+            Scopes.of("openid"),
+            T0),
         new RefreshTokenReuseDetected("g-1", "c-1", refreshHash(0), T0),
         new GrantRevoked("g-1", RevocationReason.REFRESH_REUSE, "system", T0),
         new AccessTokenRevoked("g-1", jti(0), "client:c-1", T0),
-        new ClientCredentialsIssued("cc-1", "svc", "cc-1.1", Scopes.of("orders.read"), T0, T0.plusSeconds(300)));
+        new ClientCredentialsIssued(
+            "cc-1", "svc", "cc-1.1", Scopes.of("orders.read"), T0, T0.plusSeconds(300)));
   }
 
   @Test
   void everyEventRoundTripsThroughJsonText() {
     for (GrantEvent e : samples()) {
-      assertThat(CODEC.fromJson(CODEC.type(e), new JsonObject(CODEC.toJson(e).encode()))).isEqualTo(e);
+      assertThat(CODEC.fromJson(CODEC.type(e), new JsonObject(CODEC.toJson(e).encode())))
+          .isEqualTo(e);
     }
     assertThat(samples().stream().map(Object::getClass).distinct().collect(Collectors.toList()))
-        .containsExactlyInAnyOrderElementsOf(Arrays.asList(GrantEvent.class.getPermittedSubclasses()));
-    assertThat(CODEC.types()).containsExactlyInAnyOrder("grant.authorization_code_issued.v1",
-        "grant.authorization_code_redeemed.v1", "grant.authorization_code_replayed.v1", "grant.refresh_token_rotated.v1",
-        "grant.refresh_token_reuse_detected.v1", "grant.revoked.v1", "grant.access_token_revoked.v1",
-        "grant.client_credentials_issued.v1");
+        .containsExactlyInAnyOrderElementsOf(
+            Arrays.asList(GrantEvent.class.getPermittedSubclasses()));
+    assertThat(CODEC.types())
+        .containsExactlyInAnyOrder(
+            "grant.authorization_code_issued.v1",
+            "grant.authorization_code_redeemed.v1",
+            "grant.authorization_code_replayed.v1",
+            "grant.refresh_token_rotated.v1",
+            "grant.refresh_token_reuse_detected.v1",
+            "grant.revoked.v1",
+            "grant.access_token_revoked.v1",
+            "grant.client_credentials_issued.v1");
   }
 
   @Test
   void payloadFieldNames() {
-    assertThat(CODEC.toJson(samples().get(0)).fieldNames()).containsExactlyInAnyOrder("grant_id", "client_id", "user_id",
-        "redirect_uri", "redirect_uri_in_request", "scopes", "code_hash", "code_challenge", "code_challenge_method",
-        "nonce", "auth_time", "max_age", "issued_at", "expires_at");
+    assertThat(CODEC.toJson(samples().get(0)).fieldNames())
+        .containsExactlyInAnyOrder(
+            "grant_id",
+            "client_id",
+            "user_id",
+            "redirect_uri",
+            "redirect_uri_in_request",
+            "scopes",
+            "code_hash",
+            "code_challenge",
+            "code_challenge_method",
+            "nonce",
+            "auth_time",
+            "max_age",
+            "issued_at",
+            "expires_at");
     assertThat(CODEC.toJson(samples().get(1)).fieldNames())
         .doesNotContain("code_challenge", "code_challenge_method", "nonce", "max_age");
     assertThat(CODEC.toJson(samples().get(0)).getString("code_challenge_method")).isEqualTo("S256");
     assertThat(CODEC.toJson(samples().get(0)).getLong("max_age")).isEqualTo(300L);
-    assertThat(CODEC.toJson(samples().get(2)).fieldNames()).containsExactlyInAnyOrder("grant_id", "client_id", "user_id",
-        "access_token_jti", "access_token_expires_at", "refresh_token_hash", "refresh_token_expires_at",
-        "grant_expires_at", "scopes", "redeemed_at");
-    assertThat(CODEC.toJson(samples().get(5)).fieldNames()).containsExactlyInAnyOrder("grant_id", "client_id", "user_id",
-        "old_refresh_token_hash", "new_refresh_token_hash", "access_token_jti", "access_token_expires_at",
-        "refresh_token_expires_at", "scopes", "rotated_at");
-    assertThat(CODEC.toJson(samples().get(7))).isEqualTo(new JsonObject().put("grant_id", "g-1")
-        .put("reason", "refresh_reuse").put("actor", "system").put("revoked_at", T0.toString()));
+    assertThat(CODEC.toJson(samples().get(2)).fieldNames())
+        .containsExactlyInAnyOrder(
+            "grant_id",
+            "client_id",
+            "user_id",
+            "access_token_jti",
+            "access_token_expires_at",
+            "refresh_token_hash",
+            "refresh_token_expires_at",
+            "grant_expires_at",
+            "scopes",
+            "redeemed_at");
+    assertThat(CODEC.toJson(samples().get(5)).fieldNames())
+        .containsExactlyInAnyOrder(
+            "grant_id",
+            "client_id",
+            "user_id",
+            "old_refresh_token_hash",
+            "new_refresh_token_hash",
+            "access_token_jti",
+            "access_token_expires_at",
+            "refresh_token_expires_at",
+            "scopes",
+            "rotated_at");
+    assertThat(CODEC.toJson(samples().get(7)))
+        .isEqualTo(
+            new JsonObject()
+                .put("grant_id", "g-1")
+                .put("reason", "refresh_reuse")
+                .put("actor", "system")
+                .put("revoked_at", T0.toString()));
   }
 
   @Test
   void refusesUnknownTypesMissingFieldsAndUnknownValues() {
     assertThatThrownBy(() -> CODEC.fromJson("grant.deleted.v1", new JsonObject()))
-        .isInstanceOf(UnknownEventTypeException.class).hasMessageContaining("grant.deleted.v1");
+        .isInstanceOf(UnknownEventTypeException.class)
+        .hasMessageContaining("grant.deleted.v1");
     JsonObject noHash = CODEC.toJson(samples().get(0));
     noHash.remove("code_hash");
     assertThatThrownBy(() -> CODEC.fromJson(AuthorizationCodeIssued.TYPE, noHash))
-        .isInstanceOf(EventCodecException.class).hasMessageContaining("code_hash");
+        .isInstanceOf(EventCodecException.class)
+        .hasMessageContaining("code_hash");
     JsonObject plain = CODEC.toJson(samples().get(0)).put("code_challenge_method", "plain");
     assertThatThrownBy(() -> CODEC.fromJson(AuthorizationCodeIssued.TYPE, plain))
-        .isInstanceOf(EventCodecException.class).hasMessageContaining("code_challenge_method");
+        .isInstanceOf(EventCodecException.class)
+        .hasMessageContaining("code_challenge_method");
     JsonObject reason = CODEC.toJson(samples().get(7)).put("reason", "bored");
     assertThatThrownBy(() -> CODEC.fromJson(GrantRevoked.TYPE, reason))
-        .isInstanceOf(EventCodecException.class).hasMessageContaining("bored");
+        .isInstanceOf(EventCodecException.class)
+        .hasMessageContaining("bored");
     JsonObject halfRefresh = CODEC.toJson(samples().get(2));
     halfRefresh.remove("refresh_token_expires_at");
     assertThatThrownBy(() -> CODEC.fromJson(AuthorizationCodeRedeemed.TYPE, halfRefresh))
-        .isInstanceOf(EventCodecException.class).hasMessageContaining("refresh_token_expires_at");
+        .isInstanceOf(EventCodecException.class)
+        .hasMessageContaining("refresh_token_expires_at");
     JsonObject fraction = CODEC.toJson(samples().get(0)).put("max_age", 1.5);
     assertThatThrownBy(() -> CODEC.fromJson(AuthorizationCodeIssued.TYPE, fraction))
-        .isInstanceOf(EventCodecException.class).hasMessageContaining("max_age");
+        .isInstanceOf(EventCodecException.class)
+        .hasMessageContaining("max_age");
   }
 
   /** SECURITY.md: no secret in an event. The secrets behind the sample hashes never appear. */

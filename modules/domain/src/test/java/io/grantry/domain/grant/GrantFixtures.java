@@ -25,8 +25,10 @@ final class GrantFixtures {
   static final String REDIRECT = "https://app.example/cb";
   static final Scopes SCOPES = Scopes.of("openid", "profile", "email", "offline_access");
   static final String CODE_HASH = GrantTokens.hash("code-secret");
+
   /** RFC 7636 Appendix B. */
   static final String VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+
   static final String CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
   private GrantFixtures() {}
@@ -40,14 +42,32 @@ final class GrantFixtures {
   }
 
   static IssueCode issueCode() {
-    return new IssueCode(GRANT, CLIENT, ClientType.PUBLIC, USER, REDIRECT, true, SCOPES, CODE_HASH,
-        Optional.of(CHALLENGE), Optional.of("n-0S6_WzA2Mj"), T0.minusSeconds(30), Optional.empty(),
+    return new IssueCode(
+        GRANT,
+        CLIENT,
+        ClientType.PUBLIC,
+        USER,
+        REDIRECT,
+        true,
+        SCOPES,
+        CODE_HASH,
+        Optional.of(CHALLENGE),
+        Optional.of("n-0S6_WzA2Mj"),
+        T0.minusSeconds(30),
+        Optional.empty(),
         GrantDecider.DEFAULT_CODE_LIFETIME);
   }
 
   static RedeemCode redeem() {
-    return new RedeemCode(GRANT, CLIENT, CODE_HASH, Optional.of(REDIRECT), Optional.of(VERIFIER), jti(0),
-        Optional.of(refreshHash(0)), TokenLifetimes.DEFAULT);
+    return new RedeemCode(
+        GRANT,
+        CLIENT,
+        CODE_HASH,
+        Optional.of(REDIRECT),
+        Optional.of(VERIFIER),
+        jti(0),
+        Optional.of(refreshHash(0)),
+        TokenLifetimes.DEFAULT);
   }
 
   /**
@@ -55,16 +75,26 @@ final class GrantFixtures {
    * the presented token is one the grant issued ({@link GrantDecider#needsIssuedLookup}), decide
    * again with what its lookup of the token-state projection found, here {@code issued}.
    */
-  static Decision<GrantEvent> decideRefresh(GrantState state, Refresh c, Instant now, boolean issued) {
+  static Decision<GrantEvent> decideRefresh(
+      GrantState state, Refresh c, Instant now, boolean issued) {
     Decision<GrantEvent> d = GrantDecider.decide(state, c, now);
-    if (d instanceof Decision.Rejected<GrantEvent> && GrantDecider.needsIssuedLookup(state, c) && issued) {
+    if (d instanceof Decision.Rejected<GrantEvent>
+        && GrantDecider.needsIssuedLookup(state, c)
+        && issued) {
       return GrantDecider.decide(state, c.issuedByGrant(), now);
     }
     return d;
   }
 
   static Refresh refresh(String presented, int next) {
-    return new Refresh(GRANT, CLIENT, presented, Optional.empty(), refreshHash(next), jti(next), TokenLifetimes.DEFAULT,
+    return new Refresh(
+        GRANT,
+        CLIENT,
+        presented,
+        Optional.empty(),
+        refreshHash(next),
+        jti(next),
+        TokenLifetimes.DEFAULT,
         Duration.ZERO);
   }
 

@@ -24,8 +24,10 @@ class GrantTokensTest {
     }
     assertThat(GrantTokens.grantIdOf(null)).isEmpty();
     assertThat(GrantTokens.grantIdOf("x".repeat(65) + ".s")).isEmpty();
-    assertThatThrownBy(() -> GrantTokens.streamId("a.b")).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> GrantTokens.token("g-1", "")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> GrantTokens.streamId("a.b"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> GrantTokens.token("g-1", ""))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
@@ -35,7 +37,8 @@ class GrantTokensTest {
     assertThat(GrantTokens.isJtiOf("g-1", "g-12.at1")).isFalse();
     assertThat(GrantTokens.isJtiOf("g-1", "g-1.")).isFalse();
     assertThat(GrantTokens.isJtiOf("g-1", "g-1.a b")).isFalse();
-    assertThat(GrantTokens.isJtiOf("g-1", "g-1." + "a".repeat(GrantTokens.MAX_JTI_LENGTH))).isFalse();
+    assertThat(GrantTokens.isJtiOf("g-1", "g-1." + "a".repeat(GrantTokens.MAX_JTI_LENGTH)))
+        .isFalse();
     assertThat(GrantTokens.grantIdOf(GrantTokens.jti("g-1", "at1"))).contains("g-1");
   }
 
@@ -60,8 +63,10 @@ class GrantTokensTest {
     String token = GrantTokens.opaqueAccessToken("g-1", "c2VjcmV0X3NlY3JldA");
     assertThat(token).isEqualTo("g-1~c2VjcmV0X3NlY3JldA");
     String jti = GrantTokens.opaqueJtiOf(token).orElseThrow();
-    assertThat(jti).isEqualTo("g-1." + GrantTokens.hash("c2VjcmV0X3NlY3JldA"))
-        .isEqualTo(GrantTokens.opaqueJti("g-1", "c2VjcmV0X3NlY3JldA")).doesNotContain("c2VjcmV0X3NlY3JldA");
+    assertThat(jti)
+        .isEqualTo("g-1." + GrantTokens.hash("c2VjcmV0X3NlY3JldA"))
+        .isEqualTo(GrantTokens.opaqueJti("g-1", "c2VjcmV0X3NlY3JldA"))
+        .doesNotContain("c2VjcmV0X3NlY3JldA");
     assertThat(GrantTokens.isJtiOf("g-1", jti)).isTrue();
     assertThat(GrantTokens.grantIdOf(jti)).contains("g-1");
   }
@@ -78,8 +83,10 @@ class GrantTokensTest {
     assertThat(GrantTokens.opaqueJtiOf("g 1~c2VjcmV0")).isEmpty();
     assertThat(GrantTokens.opaqueJtiOf("g-1~" + "a".repeat(500))).isEmpty();
     assertThat(GrantTokens.opaqueJtiOf(null)).isEmpty();
-    assertThatThrownBy(() -> GrantTokens.opaqueAccessToken("g-1", "has.dot")).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> GrantTokens.opaqueAccessToken("g.1", "abc")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> GrantTokens.opaqueAccessToken("g-1", "has.dot"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> GrantTokens.opaqueAccessToken("g.1", "abc"))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   /** The character loops say what the regular expressions they replaced said, on random strings. */
@@ -95,7 +102,10 @@ class GrantTokensTest {
       int len = random.nextInt(n % 2 == 0 ? 8 : 80);
       for (int i = 0; i < len; i++) {
         // Mostly base64url characters, so that both answers come up often.
-        b.append(random.nextInt(4) > 0 ? "abcXYZ019_-".charAt(random.nextInt(11)) : alphabet.charAt(random.nextInt(alphabet.length())));
+        b.append(
+            random.nextInt(4) > 0
+                ? "abcXYZ019_-".charAt(random.nextInt(11))
+                : alphabet.charAt(random.nextInt(alphabet.length())));
       }
       String s = b.toString();
       boolean expected = grantId.matcher(s).matches();
@@ -104,8 +114,11 @@ class GrantTokensTest {
       int dot = s.indexOf('.');
       if (dot > 0) {
         String g = s.substring(0, dot);
-        boolean jti = grantId.matcher(g).matches() && s.length() <= GrantTokens.MAX_JTI_LENGTH
-            && s.length() > g.length() + 1 && suffix.matcher(s.substring(dot + 1)).matches();
+        boolean jti =
+            grantId.matcher(g).matches()
+                && s.length() <= GrantTokens.MAX_JTI_LENGTH
+                && s.length() > g.length() + 1
+                && suffix.matcher(s.substring(dot + 1)).matches();
         assertThat(GrantTokens.isJtiOf(g, s)).as("isJtiOf(%s, %s)", g, s).isEqualTo(jti);
       }
     }
@@ -119,7 +132,9 @@ class GrantTokensTest {
   @Test
   void newGrantIdsAreValidAndLaterOnesSortAfterEarlierOnesAsStringsAndBytes() {
     java.util.Random random = new java.util.Random(8);
-    long[] times = {0L, 1L, 15L, 16L, 1_700_000_000_000L, 1_795_000_000_000L, 1_795_000_000_001L, (1L << 44) - 1};
+    long[] times = {
+      0L, 1L, 15L, 16L, 1_700_000_000_000L, 1_795_000_000_000L, 1_795_000_000_001L, (1L << 44) - 1
+    };
     String prev = null;
     for (long t : times) {
       byte[] b = new byte[GrantTokens.GRANT_ID_RANDOM_BYTES];
@@ -129,11 +144,15 @@ class GrantTokensTest {
       assertThat(id).hasSize(27).startsWith(String.format("%011x", t));
       assertThat(GrantTokens.grantIdOf(GrantTokens.token(id, "s"))).contains(id);
       assertThat(GrantTokens.isJtiOf(id, GrantTokens.jti(id, "abcdefghijklmnop"))).isTrue();
-      assertThat(GrantTokens.opaqueJtiOf(GrantTokens.opaqueAccessToken(id, "c2VjcmV0"))).isPresent();
+      assertThat(GrantTokens.opaqueJtiOf(GrantTokens.opaqueAccessToken(id, "c2VjcmV0")))
+          .isPresent();
       if (prev != null) {
         assertThat(prev.compareTo(id)).as("%s then %s", prev, id).isNegative();
-        assertThat(java.util.Arrays.compareUnsigned(prev.getBytes(java.nio.charset.StandardCharsets.UTF_8),
-            id.getBytes(java.nio.charset.StandardCharsets.UTF_8))).isNegative();
+        assertThat(
+                java.util.Arrays.compareUnsigned(
+                    prev.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                    id.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+            .isNegative();
       }
       prev = id;
     }
@@ -141,9 +160,13 @@ class GrantTokensTest {
 
   @Test
   void aNewGrantIdWantsATimeItCanWriteAndTwelveRandomBytes() {
-    assertThatThrownBy(() -> GrantTokens.newGrantId(-1, new byte[12])).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> GrantTokens.newGrantId(1L << 44, new byte[12])).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> GrantTokens.newGrantId(1, new byte[11])).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> GrantTokens.newGrantId(1, null)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> GrantTokens.newGrantId(-1, new byte[12]))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> GrantTokens.newGrantId(1L << 44, new byte[12]))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> GrantTokens.newGrantId(1, new byte[11]))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> GrantTokens.newGrantId(1, null))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 }

@@ -36,8 +36,17 @@ import org.junit.jupiter.api.Test;
 class RefreshDecisionTest {
   private static final Instant REDEEMED = T0.plusSeconds(5);
 
-  private static Refresh refreshWith(String clientId, Optional<Scopes> scopes, Duration grace, String presented, int next) {
-    return new Refresh(GRANT, clientId, presented, scopes, refreshHash(next), jti(next), TokenLifetimes.DEFAULT, grace);
+  private static Refresh refreshWith(
+      String clientId, Optional<Scopes> scopes, Duration grace, String presented, int next) {
+    return new Refresh(
+        GRANT,
+        clientId,
+        presented,
+        scopes,
+        refreshHash(next),
+        jti(next),
+        TokenLifetimes.DEFAULT,
+        grace);
   }
 
   private static OAuthError.Code code(Decision<GrantEvent> d) {
@@ -48,8 +57,19 @@ class RefreshDecisionTest {
   void rotatesTheRefreshTokenAndIssuesAnAccessToken() {
     Instant now = REDEEMED.plus(Duration.ofDays(2));
     Decision<GrantEvent> d = GrantDecider.decide(active(), refresh(refreshHash(0), 1), now);
-    assertThat(d.events()).containsExactly(new RefreshTokenRotated(GRANT, CLIENT, USER, refreshHash(0), refreshHash(1),
-        jti(1), now.plus(Duration.ofHours(1)), now.plus(Duration.ofDays(15)), SCOPES, now));
+    assertThat(d.events())
+        .containsExactly(
+            new RefreshTokenRotated(
+                GRANT,
+                CLIENT,
+                USER,
+                refreshHash(0),
+                refreshHash(1),
+                jti(1),
+                now.plus(Duration.ofHours(1)),
+                now.plus(Duration.ofDays(15)),
+                SCOPES,
+                now));
     Active a = (Active) GrantDecider.evolve(active(), d.events().get(0));
     assertThat(a.refreshToken().orElseThrow().hash()).isEqualTo(refreshHash(1));
     // The state keeps only the current token: the predecessor is for the handler to look up.
@@ -69,13 +89,17 @@ class RefreshDecisionTest {
     Instant day28 = day14.plus(Duration.ofDays(14));
     // Past the first token's window, inside the successor's.
     Active a = (Active) apply(s, refresh(refreshHash(1), 2), day28);
-    assertThat(a.refreshToken().orElseThrow().expiresAt()).isEqualTo(day28.plus(Duration.ofDays(15)));
+    assertThat(a.refreshToken().orElseThrow().expiresAt())
+        .isEqualTo(day28.plus(Duration.ofDays(15)));
   }
 
   @Test
   void anExpiredRefreshTokenIsInvalidGrant() {
     Instant end = REDEEMED.plus(Duration.ofDays(15));
-    assertThat(GrantDecider.decide(active(), refresh(refreshHash(0), 1), end.minusMillis(1)).isAccepted()).isTrue();
+    assertThat(
+            GrantDecider.decide(active(), refresh(refreshHash(0), 1), end.minusMillis(1))
+                .isAccepted())
+        .isTrue();
     Decision<GrantEvent> d = GrantDecider.decide(active(), refresh(refreshHash(0), 1), end);
     assertThat(code(d)).isEqualTo(OAuthError.Code.INVALID_GRANT);
     assertThat(oauthError(d).description()).contains("expired");
@@ -83,25 +107,47 @@ class RefreshDecisionTest {
 
   @Test
   void aRefreshTokenIsBoundToItsClient() {
-    Decision<GrantEvent> d = GrantDecider.decide(active(), refreshWith(OTHER_CLIENT, Optional.empty(), Duration.ZERO,
-        refreshHash(0), 1), REDEEMED);
+    Decision<GrantEvent> d =
+        GrantDecider.decide(
+            active(),
+            refreshWith(OTHER_CLIENT, Optional.empty(), Duration.ZERO, refreshHash(0), 1),
+            REDEEMED);
     assertThat(code(d)).isEqualTo(OAuthError.Code.INVALID_GRANT);
     assertThat(oauthError(d).description()).contains("another client");
-    // Even a rotated token presented by another client revokes nothing: it cannot end someone else's grant.
+    // Even a rotated token presented by another client revokes nothing: it cannot end someone
+    // else's grant.
     GrantState rotated = apply(active(), refresh(refreshHash(0), 1), REDEEMED);
-    assertThat(code(GrantDecider.decide(rotated, refreshWith(OTHER_CLIENT, Optional.empty(), Duration.ZERO,
-        refreshHash(0), 2), REDEEMED))).isEqualTo(OAuthError.Code.INVALID_GRANT);
+    assertThat(
+            code(
+                GrantDecider.decide(
+                    rotated,
+                    refreshWith(OTHER_CLIENT, Optional.empty(), Duration.ZERO, refreshHash(0), 2),
+                    REDEEMED)))
+        .isEqualTo(OAuthError.Code.INVALID_GRANT);
   }
 
   @Test
   void aRequestMayNarrowTheScopeButNeverWidenIt() {
-    Decision<GrantEvent> wider = GrantDecider.decide(active(),
-        refreshWith(CLIENT, Optional.of(Scopes.of("openid", "admin")), Duration.ZERO, refreshHash(0), 1), REDEEMED);
+    Decision<GrantEvent> wider =
+        GrantDecider.decide(
+            active(),
+            refreshWith(
+                CLIENT,
+                Optional.of(Scopes.of("openid", "admin")),
+                Duration.ZERO,
+                refreshHash(0),
+                1),
+            REDEEMED);
     assertThat(code(wider)).isEqualTo(OAuthError.Code.INVALID_SCOPE);
     assertThat(oauthError(wider).description()).contains("admin").doesNotContain("openid");
 
-    Active narrowed = (Active) apply(active(),
-        refreshWith(CLIENT, Optional.of(Scopes.of("openid")), Duration.ZERO, refreshHash(0), 1), REDEEMED);
+    Active narrowed =
+        (Active)
+            apply(
+                active(),
+                refreshWith(
+                    CLIENT, Optional.of(Scopes.of("openid")), Duration.ZERO, refreshHash(0), 1),
+                REDEEMED);
     assertThat(narrowed.accessTokens().get(jti(1)).scopes()).isEqualTo(Scopes.of("openid"));
     assertThat(narrowed.scopes()).isEqualTo(SCOPES);
     // The refresh token keeps the grant's scopes: the next refresh may ask for all of them again.
@@ -111,8 +157,12 @@ class RefreshDecisionTest {
 
   @Test
   void anEmptyScopeMeansTheGrantedScope() {
-    Active a = (Active) apply(active(), refreshWith(CLIENT, Optional.of(Scopes.empty()), Duration.ZERO, refreshHash(0), 1),
-        REDEEMED);
+    Active a =
+        (Active)
+            apply(
+                active(),
+                refreshWith(CLIENT, Optional.of(Scopes.empty()), Duration.ZERO, refreshHash(0), 1),
+                REDEEMED);
     assertThat(a.accessTokens().get(jti(1)).scopes()).isEqualTo(SCOPES);
   }
 
@@ -121,23 +171,33 @@ class RefreshDecisionTest {
     GrantState s = apply(active(), refresh(refreshHash(0), 1), REDEEMED);
     Instant later = REDEEMED.plusSeconds(60);
     // Not known to be the grant's: only refused, nothing changes.
-    assertThat(code(GrantDecider.decide(s, refresh(refreshHash(0), 2), later))).isEqualTo(OAuthError.Code.INVALID_GRANT);
+    assertThat(code(GrantDecider.decide(s, refresh(refreshHash(0), 2), later)))
+        .isEqualTo(OAuthError.Code.INVALID_GRANT);
     Decision<GrantEvent> d = decideRefresh(s, refresh(refreshHash(0), 2), later, true);
-    assertThat(d.events()).containsExactly(
-        new RefreshTokenReuseDetected(GRANT, CLIENT, refreshHash(0), later),
-        new GrantRevoked(GRANT, RevocationReason.REFRESH_REUSE, GrantDecider.SYSTEM_ACTOR, later));
-    assertThat(GrantDecider.refusalIn(d.events()).orElseThrow().code()).isEqualTo(OAuthError.Code.INVALID_GRANT);
+    assertThat(d.events())
+        .containsExactly(
+            new RefreshTokenReuseDetected(GRANT, CLIENT, refreshHash(0), later),
+            new GrantRevoked(
+                GRANT, RevocationReason.REFRESH_REUSE, GrantDecider.SYSTEM_ACTOR, later));
+    assertThat(GrantDecider.refusalIn(d.events()).orElseThrow().code())
+        .isEqualTo(OAuthError.Code.INVALID_GRANT);
     GrantState revoked = GrantDecider.replay(concat(s, d));
     assertThat(revoked).isInstanceOf(Revoked.class);
     // The current token dies with the grant.
-    assertThat(code(GrantDecider.decide(revoked, refresh(refreshHash(1), 3), later))).isEqualTo(OAuthError.Code.INVALID_GRANT);
-    assertThat(decideRefresh(revoked, refresh(refreshHash(0), 3), later, true).isAccepted()).isFalse();
-    assertThat(GrantDecider.decide(revoked, refresh(refreshHash(0), 3).issuedByGrant(), later).isAccepted()).isFalse();
+    assertThat(code(GrantDecider.decide(revoked, refresh(refreshHash(1), 3), later)))
+        .isEqualTo(OAuthError.Code.INVALID_GRANT);
+    assertThat(decideRefresh(revoked, refresh(refreshHash(0), 3), later, true).isAccepted())
+        .isFalse();
+    assertThat(
+            GrantDecider.decide(revoked, refresh(refreshHash(0), 3).issuedByGrant(), later)
+                .isAccepted())
+        .isFalse();
   }
 
   @Test
   void anUnknownTokenForAKnownGrantChangesNothing() {
-    Decision<GrantEvent> d = GrantDecider.decide(active(), refresh(GrantTokens.hash("guess"), 1), REDEEMED);
+    Decision<GrantEvent> d =
+        GrantDecider.decide(active(), refresh(GrantTokens.hash("guess"), 1), REDEEMED);
     assertThat(code(d)).isEqualTo(OAuthError.Code.INVALID_GRANT);
   }
 
@@ -147,34 +207,73 @@ class RefreshDecisionTest {
         .isEqualTo(OAuthError.Code.INVALID_GRANT);
     assertThat(code(GrantDecider.decide(codeIssued(), refresh(refreshHash(0), 1), T0)))
         .isEqualTo(OAuthError.Code.INVALID_GRANT);
-    GrantState revoked = apply(active(), new RevokeGrant(GRANT, RevocationReason.ADMIN, "admin:root", Optional.empty()), T0);
-    assertThat(code(GrantDecider.decide(revoked, refresh(refreshHash(0), 1), T0))).isEqualTo(OAuthError.Code.INVALID_GRANT);
+    GrantState revoked =
+        apply(
+            active(),
+            new RevokeGrant(GRANT, RevocationReason.ADMIN, "admin:root", Optional.empty()),
+            T0);
+    assertThat(code(GrantDecider.decide(revoked, refresh(refreshHash(0), 1), T0)))
+        .isEqualTo(OAuthError.Code.INVALID_GRANT);
   }
 
   @Test
   void theAbsoluteCapEndsRefreshing() {
     GrantCommand.RedeemCode r = GrantFixtures.redeem();
-    TokenLifetimes capped = new TokenLifetimes(Duration.ofHours(1), Duration.ofDays(15), Optional.of(Duration.ofDays(1)));
-    GrantState s = apply(codeIssued(), new GrantCommand.RedeemCode(r.grantId(), r.clientId(), r.codeHash(),
-        r.redirectUri(), r.codeVerifier(), r.accessTokenJti(), r.refreshTokenHash(), capped), REDEEMED);
+    TokenLifetimes capped =
+        new TokenLifetimes(
+            Duration.ofHours(1), Duration.ofDays(15), Optional.of(Duration.ofDays(1)));
+    GrantState s =
+        apply(
+            codeIssued(),
+            new GrantCommand.RedeemCode(
+                r.grantId(),
+                r.clientId(),
+                r.codeHash(),
+                r.redirectUri(),
+                r.codeVerifier(),
+                r.accessTokenJti(),
+                r.refreshTokenHash(),
+                capped),
+            REDEEMED);
     Instant cap = REDEEMED.plus(Duration.ofDays(1));
     Active a = (Active) apply(s, refresh(refreshHash(0), 1), cap.minusSeconds(10));
     assertThat(a.refreshToken().orElseThrow().expiresAt()).isEqualTo(cap);
     assertThat(a.accessTokens().get(jti(1)).expiresAt()).isEqualTo(cap);
-    assertThat(code(GrantDecider.decide(a, refresh(refreshHash(1), 2), cap))).isEqualTo(OAuthError.Code.INVALID_GRANT);
+    assertThat(code(GrantDecider.decide(a, refresh(refreshHash(1), 2), cap)))
+        .isEqualTo(OAuthError.Code.INVALID_GRANT);
   }
 
   @Test
   void theSuccessorHashAndJtiMustBeNew() {
     GrantState s = apply(active(), refresh(refreshHash(0), 1), REDEEMED);
-    // The current token as its own successor. (An older hash as the successor is not caught here: the
-    // state keeps only the current token, and the handler derives each successor from a fresh secret.)
-    Refresh back = new Refresh(GRANT, CLIENT, refreshHash(1), Optional.empty(), refreshHash(1), jti(2),
-        TokenLifetimes.DEFAULT, Duration.ZERO);
-    assertThat(((ValidationError) error(GrantDecider.decide(s, back, REDEEMED))).field()).isEqualTo("new_refresh_token_hash");
-    Refresh sameJti = new Refresh(GRANT, CLIENT, refreshHash(1), Optional.empty(), refreshHash(2), jti(1),
-        TokenLifetimes.DEFAULT, Duration.ZERO);
-    assertThat(((ValidationError) error(GrantDecider.decide(s, sameJti, REDEEMED))).field()).isEqualTo("jti");
+    // The current token as its own successor. (An older hash as the successor is not caught here:
+    // the
+    // state keeps only the current token, and the handler derives each successor from a fresh
+    // secret.)
+    Refresh back =
+        new Refresh(
+            GRANT,
+            CLIENT,
+            refreshHash(1),
+            Optional.empty(),
+            refreshHash(1),
+            jti(2),
+            TokenLifetimes.DEFAULT,
+            Duration.ZERO);
+    assertThat(((ValidationError) error(GrantDecider.decide(s, back, REDEEMED))).field())
+        .isEqualTo("new_refresh_token_hash");
+    Refresh sameJti =
+        new Refresh(
+            GRANT,
+            CLIENT,
+            refreshHash(1),
+            Optional.empty(),
+            refreshHash(2),
+            jti(1),
+            TokenLifetimes.DEFAULT,
+            Duration.ZERO);
+    assertThat(((ValidationError) error(GrantDecider.decide(s, sameJti, REDEEMED))).field())
+        .isEqualTo("jti");
   }
 
   // ---------------------------------------------------------------- grace
@@ -185,8 +284,12 @@ class RefreshDecisionTest {
   @Test
   void withinGraceARetryWithThePredecessorGetsTheSameSuccessor() {
     GrantState s = apply(active(), refresh(refreshHash(0), 1), REDEEMED);
-    Decision<GrantEvent> retry = decideRefresh(s,
-        refreshWith(CLIENT, Optional.empty(), GRACE, refreshHash(0), 1), REDEEMED.plus(GRACE).minusMillis(1), true);
+    Decision<GrantEvent> retry =
+        decideRefresh(
+            s,
+            refreshWith(CLIENT, Optional.empty(), GRACE, refreshHash(0), 1),
+            REDEEMED.plus(GRACE).minusMillis(1),
+            true);
     assertThat(retry).isEqualTo(Decision.unchanged());
     RefreshTokenRotated successor = ((Active) s).lastRotation().orElseThrow();
     assertThat(successor.newHash()).isEqualTo(refreshHash(1));
@@ -196,8 +299,12 @@ class RefreshDecisionTest {
   @Test
   void afterGraceTheRetryIsReuse() {
     GrantState s = apply(active(), refresh(refreshHash(0), 1), REDEEMED);
-    Decision<GrantEvent> d = decideRefresh(s, refreshWith(CLIENT, Optional.empty(), GRACE, refreshHash(0), 1),
-        REDEEMED.plus(GRACE), true);
+    Decision<GrantEvent> d =
+        decideRefresh(
+            s,
+            refreshWith(CLIENT, Optional.empty(), GRACE, refreshHash(0), 1),
+            REDEEMED.plus(GRACE),
+            true);
     assertThat(d.events()).hasSize(2).first().isInstanceOf(RefreshTokenReuseDetected.class);
   }
 
@@ -205,26 +312,68 @@ class RefreshDecisionTest {
   void graceNeedsTheSameSuccessorTheSameScopeAndTheImmediatePredecessor() {
     GrantState s = apply(active(), refresh(refreshHash(0), 1), REDEEMED);
     Instant soon = REDEEMED.plusSeconds(1);
-    // A successor the handler cannot re-create: it could not return the token the lost response held.
-    assertThat(decideRefresh(s, refreshWith(CLIENT, Optional.empty(), GRACE, refreshHash(0), 9), soon, true).events())
+    // A successor the handler cannot re-create: it could not return the token the lost response
+    // held.
+    assertThat(
+            decideRefresh(
+                    s, refreshWith(CLIENT, Optional.empty(), GRACE, refreshHash(0), 9), soon, true)
+                .events())
         .hasSize(2);
-    assertThat(decideRefresh(s, refreshWith(CLIENT, Optional.of(Scopes.of("openid")), GRACE, refreshHash(0), 1), soon, true)
-        .events()).hasSize(2);
+    assertThat(
+            decideRefresh(
+                    s,
+                    refreshWith(CLIENT, Optional.of(Scopes.of("openid")), GRACE, refreshHash(0), 1),
+                    soon,
+                    true)
+                .events())
+        .hasSize(2);
     GrantState twice = apply(s, refresh(refreshHash(1), 2), soon);
-    assertThat(decideRefresh(twice, refreshWith(CLIENT, Optional.empty(), GRACE, refreshHash(0), 1), soon, true).events())
+    assertThat(
+            decideRefresh(
+                    twice,
+                    refreshWith(CLIENT, Optional.empty(), GRACE, refreshHash(0), 1),
+                    soon,
+                    true)
+                .events())
         .hasSize(2);
     // Grace zero: always reuse.
-    assertThat(decideRefresh(s, refreshWith(CLIENT, Optional.empty(), Duration.ZERO, refreshHash(0), 1), soon, true)
-        .events()).hasSize(2);
+    assertThat(
+            decideRefresh(
+                    s,
+                    refreshWith(CLIENT, Optional.empty(), Duration.ZERO, refreshHash(0), 1),
+                    soon,
+                    true)
+                .events())
+        .hasSize(2);
   }
 
   @Test
   void graceIsBounded() {
-    Decision<GrantEvent> d = GrantDecider.decide(active(),
-        refreshWith(CLIENT, Optional.empty(), GrantDecider.MAX_REFRESH_GRACE.plusSeconds(1), refreshHash(0), 1), REDEEMED);
+    Decision<GrantEvent> d =
+        GrantDecider.decide(
+            active(),
+            refreshWith(
+                CLIENT,
+                Optional.empty(),
+                GrantDecider.MAX_REFRESH_GRACE.plusSeconds(1),
+                refreshHash(0),
+                1),
+            REDEEMED);
     assertThat(((ValidationError) error(d)).field()).isEqualTo("grace");
-    assertThat(((ValidationError) error(GrantDecider.decide(active(),
-        refreshWith(CLIENT, Optional.empty(), Duration.ofSeconds(-1), refreshHash(0), 1), REDEEMED))).field()).isEqualTo("grace");
+    assertThat(
+            ((ValidationError)
+                    error(
+                        GrantDecider.decide(
+                            active(),
+                            refreshWith(
+                                CLIENT,
+                                Optional.empty(),
+                                Duration.ofSeconds(-1),
+                                refreshHash(0),
+                                1),
+                            REDEEMED)))
+                .field())
+        .isEqualTo("grace");
   }
 
   @Test
@@ -233,7 +382,8 @@ class RefreshDecisionTest {
     // hashes the grant issued is what the handler's lookup finds, here read off the same events.
     int rotations = 5000;
     List<GrantEvent> events = new ArrayList<>();
-    events.add(GrantDecider.decide(GrantState.initial(), GrantFixtures.issueCode(), T0).events().get(0));
+    events.add(
+        GrantDecider.decide(GrantState.initial(), GrantFixtures.issueCode(), T0).events().get(0));
     events.addAll(GrantDecider.decide(codeIssued(), GrantFixtures.redeem(), REDEEMED).events());
     GrantState s = GrantDecider.replay(events);
     Instant now = REDEEMED;
@@ -246,9 +396,13 @@ class RefreshDecisionTest {
     }
     Active folded = (Active) GrantDecider.replay(events);
     assertThat(folded).isEqualTo(s);
-    // Access tokens live an hour: those expired more than the margin before the last rotation are gone.
-    assertThat(folded.accessTokens()).containsKey(jti(rotations)).doesNotContainKey(jti(0))
-        .hasSizeLessThan(rotations).hasSizeGreaterThan(3600);
+    // Access tokens live an hour: those expired more than the margin before the last rotation are
+    // gone.
+    assertThat(folded.accessTokens())
+        .containsKey(jti(rotations))
+        .doesNotContainKey(jti(0))
+        .hasSizeLessThan(rotations)
+        .hasSizeGreaterThan(3600);
     assertThat(folded.refreshToken().orElseThrow().hash()).isEqualTo(refreshHash(rotations));
     java.util.Set<String> issued = new java.util.HashSet<>();
     for (GrantEvent e : events) {
@@ -261,21 +415,32 @@ class RefreshDecisionTest {
     assertThat(issued).hasSize(rotations + 1);
     for (int presented : new int[] {0, 1, rotations / 2, rotations - 1}) {
       String hash = refreshHash(presented);
-      Decision<GrantEvent> reuse = decideRefresh(folded, refresh(hash, rotations + 1), now, issued.contains(hash));
+      Decision<GrantEvent> reuse =
+          decideRefresh(folded, refresh(hash, rotations + 1), now, issued.contains(hash));
       assertThat(reuse.events()).as("presenting rotated token %d", presented).hasSize(2);
-      assertThat(reuse.events().get(0)).isEqualTo(new RefreshTokenReuseDetected(GRANT, CLIENT, refreshHash(presented), now));
+      assertThat(reuse.events().get(0))
+          .isEqualTo(new RefreshTokenReuseDetected(GRANT, CLIENT, refreshHash(presented), now));
       assertThat(reuse.events().get(1)).isInstanceOf(GrantRevoked.class);
     }
     // The current one still rotates; a hash the grant never issued is only invalid.
-    assertThat(GrantDecider.decide(folded, refresh(refreshHash(rotations), rotations + 1), now).events()).hasSize(1);
-    assertThat(code(decideRefresh(folded, refresh(refreshHash(rotations + 7), rotations + 8), now,
-        issued.contains(refreshHash(rotations + 7)))))
+    assertThat(
+            GrantDecider.decide(folded, refresh(refreshHash(rotations), rotations + 1), now)
+                .events())
+        .hasSize(1);
+    assertThat(
+            code(
+                decideRefresh(
+                    folded,
+                    refresh(refreshHash(rotations + 7), rotations + 8),
+                    now,
+                    issued.contains(refreshHash(rotations + 7)))))
         .isEqualTo(OAuthError.Code.INVALID_GRANT);
   }
 
   private static List<GrantEvent> concat(GrantState s, Decision<GrantEvent> d) {
     List<GrantEvent> all = new ArrayList<>();
-    all.add(GrantDecider.decide(GrantState.initial(), GrantFixtures.issueCode(), T0).events().get(0));
+    all.add(
+        GrantDecider.decide(GrantState.initial(), GrantFixtures.issueCode(), T0).events().get(0));
     all.addAll(GrantDecider.decide(codeIssued(), GrantFixtures.redeem(), REDEEMED).events());
     all.add(((Active) s).lastRotation().orElseThrow());
     all.addAll(d.events());

@@ -33,7 +33,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 class RevocationDecisionTest {
   private static final Instant NOW = T0.plusSeconds(30);
   private static final RevokeGrant BY_CLIENT =
-      new RevokeGrant(GRANT, RevocationReason.REVOKED_BY_CLIENT, "client:" + CLIENT, Optional.of(CLIENT));
+      new RevokeGrant(
+          GRANT, RevocationReason.REVOKED_BY_CLIENT, "client:" + CLIENT, Optional.of(CLIENT));
 
   private static RevokeAccessToken revokeToken(String jti, Optional<String> client) {
     return new RevokeAccessToken(GRANT, jti, "client:" + CLIENT, client);
@@ -53,23 +54,30 @@ class RevocationDecisionTest {
   @Test
   void aClientRevokesOnlyItsOwnGrants() {
     assertThat(GrantDecider.decide(active(), BY_CLIENT, NOW).events()).hasSize(1);
-    RevokeGrant foreign = new RevokeGrant(GRANT, RevocationReason.REVOKED_BY_CLIENT, "client:" + OTHER_CLIENT,
-        Optional.of(OTHER_CLIENT));
+    RevokeGrant foreign =
+        new RevokeGrant(
+            GRANT,
+            RevocationReason.REVOKED_BY_CLIENT,
+            "client:" + OTHER_CLIENT,
+            Optional.of(OTHER_CLIENT));
     OAuthError e = oauthError(GrantDecider.decide(active(), foreign, NOW));
     assertThat(e.code()).isEqualTo(OAuthError.Code.UNAUTHORIZED_CLIENT);
     GrantState revoked = apply(active(), BY_CLIENT, NOW);
-    assertThat(oauthError(GrantDecider.decide(revoked, foreign, NOW)).code()).isEqualTo(OAuthError.Code.UNAUTHORIZED_CLIENT);
+    assertThat(oauthError(GrantDecider.decide(revoked, foreign, NOW)).code())
+        .isEqualTo(OAuthError.Code.UNAUTHORIZED_CLIENT);
   }
 
   @Test
   void revokingAnUnknownGrantIsNotFound() {
-    assertThat(error(GrantDecider.decide(GrantState.initial(), BY_CLIENT, NOW))).isEqualTo(new DomainError.NotFound("grant", GRANT));
+    assertThat(error(GrantDecider.decide(GrantState.initial(), BY_CLIENT, NOW)))
+        .isEqualTo(new DomainError.NotFound("grant", GRANT));
   }
 
   @Test
   void anActorIsRequired() {
     RevokeGrant c = new RevokeGrant(GRANT, RevocationReason.ADMIN, " ", Optional.empty());
-    assertThat(((ValidationError) error(GrantDecider.decide(active(), c, NOW))).field()).isEqualTo("actor");
+    assertThat(((ValidationError) error(GrantDecider.decide(active(), c, NOW))).field())
+        .isEqualTo("actor");
   }
 
   @Test
@@ -79,40 +87,53 @@ class RevocationDecisionTest {
         .isEqualTo(OAuthError.Code.INVALID_GRANT);
     assertThat(oauthError(GrantDecider.decide(revoked, GrantFixtures.redeem(), NOW)).code())
         .isEqualTo(OAuthError.Code.INVALID_GRANT);
-    assertThat(GrantDecider.decide(revoked, revokeToken(jti(0), Optional.of(CLIENT)), NOW)).isEqualTo(Decision.unchanged());
+    assertThat(GrantDecider.decide(revoked, revokeToken(jti(0), Optional.of(CLIENT)), NOW))
+        .isEqualTo(Decision.unchanged());
   }
 
   @Test
   void revokesOneAccessTokenAndKeepsTheGrant() {
-    Decision<GrantEvent> d = GrantDecider.decide(active(), revokeToken(jti(0), Optional.of(CLIENT)), NOW);
-    assertThat(d.events()).containsExactly(new AccessTokenRevoked(GRANT, jti(0), "client:" + CLIENT, NOW));
+    Decision<GrantEvent> d =
+        GrantDecider.decide(active(), revokeToken(jti(0), Optional.of(CLIENT)), NOW);
+    assertThat(d.events())
+        .containsExactly(new AccessTokenRevoked(GRANT, jti(0), "client:" + CLIENT, NOW));
     Active a = (Active) GrantDecider.evolve(active(), d.events().get(0));
     assertThat(a.activeAccessToken(jti(0), NOW)).isEmpty();
     assertThat(a.accessTokens().get(jti(0)).revoked()).isTrue();
     assertThat(a.refreshable(NOW)).isTrue();
-    assertThat(GrantDecider.decide(a, revokeToken(jti(0), Optional.of(CLIENT)), NOW)).isEqualTo(Decision.unchanged());
+    assertThat(GrantDecider.decide(a, revokeToken(jti(0), Optional.of(CLIENT)), NOW))
+        .isEqualTo(Decision.unchanged());
     assertThat(GrantDecider.decide(a, refresh(refreshHash(0), 1), NOW).isAccepted()).isTrue();
   }
 
   @Test
   void revokingAnExpiredAccessTokenAppendsNothing() {
     Instant expired = T0.plusSeconds(5).plus(Duration.ofHours(1));
-    assertThat(GrantDecider.decide(active(), revokeToken(jti(0), Optional.empty()), expired)).isEqualTo(Decision.unchanged());
+    assertThat(GrantDecider.decide(active(), revokeToken(jti(0), Optional.empty()), expired))
+        .isEqualTo(Decision.unchanged());
   }
 
   @Test
   void anAccessTokenNotOfThisGrantIsNotFound() {
     assertThat(error(GrantDecider.decide(active(), revokeToken(jti(7), Optional.of(CLIENT)), NOW)))
         .isEqualTo(new DomainError.NotFound("access token", jti(7)));
-    assertThat(error(GrantDecider.decide(codeIssued(), revokeToken(jti(0), Optional.of(CLIENT)), NOW)))
+    assertThat(
+            error(GrantDecider.decide(codeIssued(), revokeToken(jti(0), Optional.of(CLIENT)), NOW)))
         .isEqualTo(new DomainError.NotFound("access token", jti(0)));
-    assertThat(error(GrantDecider.decide(GrantState.initial(), revokeToken(jti(0), Optional.of(CLIENT)), NOW)))
+    assertThat(
+            error(
+                GrantDecider.decide(
+                    GrantState.initial(), revokeToken(jti(0), Optional.of(CLIENT)), NOW)))
         .isEqualTo(new DomainError.NotFound("grant", GRANT));
   }
 
   @Test
   void aClientRevokesOnlyItsOwnAccessTokens() {
-    assertThat(oauthError(GrantDecider.decide(active(), revokeToken(jti(0), Optional.of(OTHER_CLIENT)), NOW)).code())
+    assertThat(
+            oauthError(
+                    GrantDecider.decide(
+                        active(), revokeToken(jti(0), Optional.of(OTHER_CLIENT)), NOW))
+                .code())
         .isEqualTo(OAuthError.Code.UNAUTHORIZED_CLIENT);
   }
 }

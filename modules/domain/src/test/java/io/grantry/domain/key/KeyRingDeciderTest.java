@@ -21,14 +21,21 @@ class KeyRingDeciderTest {
   static final Duration DAY = Duration.ofDays(1);
 
   static NewSigningKey ecKey(String kid) {
-    JsonObject jwk = new JsonObject().put("kty", "EC").put("crv", "P-256")
-        .put("x", "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU").put("y", "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0")
-        .put("kid", kid).put("alg", "ES256").put("use", "sig");
+    JsonObject jwk =
+        new JsonObject()
+            .put("kty", "EC")
+            .put("crv", "P-256")
+            .put("x", "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU")
+            .put("y", "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0")
+            .put("kid", kid)
+            .put("alg", "ES256")
+            .put("use", "sig");
     return new NewSigningKey(kid, SigningAlgorithm.ES256, jwk, "v1.bm9uY2Vub25jZQ.Y2lwaGVydGV4dA");
   }
 
   static NewSigningKey rsaKey(String kid) {
-    JsonObject jwk = new JsonObject().put("kty", "RSA").put("n", "0vx7agoebGcQSuuPiLJXZpt").put("e", "AQAB");
+    JsonObject jwk =
+        new JsonObject().put("kty", "RSA").put("n", "0vx7agoebGcQSuuPiLJXZpt").put("e", "AQAB");
     return new NewSigningKey(kid, SigningAlgorithm.RS256, jwk, "v1.bm9uY2U.Y2lwaGVy");
   }
 
@@ -53,9 +60,16 @@ class KeyRingDeciderTest {
   @Test
   void theFirstRotationGeneratesAndActivates() {
     Decision<KeyEvent> d = KeyRingDecider.decide(KeyRing.empty(), new Rotate(ecKey("k1"), DAY), T0);
-    assertThat(d.events()).containsExactly(
-        new SigningKeyGenerated("k1", SigningAlgorithm.ES256, "sig", ecKey("k1").publicJwk(), "v1.bm9uY2Vub25jZQ.Y2lwaGVydGV4dA", T0),
-        new SigningKeyActivated("k1", T0));
+    assertThat(d.events())
+        .containsExactly(
+            new SigningKeyGenerated(
+                "k1",
+                SigningAlgorithm.ES256,
+                "sig",
+                ecKey("k1").publicJwk(),
+                "v1.bm9uY2Vub25jZQ.Y2lwaGVydGV4dA",
+                T0),
+            new SigningKeyActivated("k1", T0));
     KeyRing ring = apply(KeyRing.empty(), d);
     assertThat(ring.active(SigningAlgorithm.ES256)).map(SigningKey::kid).contains("k1");
     assertThat(ring.active(SigningAlgorithm.RS256)).isEmpty();
@@ -64,7 +78,10 @@ class KeyRingDeciderTest {
 
   @Test
   void rotationRetiresThePreviousKeyAfterTheOverlap() {
-    KeyRing ring = apply(KeyRing.empty(), KeyRingDecider.decide(KeyRing.empty(), new Rotate(ecKey("k1"), DAY), T0));
+    KeyRing ring =
+        apply(
+            KeyRing.empty(),
+            KeyRingDecider.decide(KeyRing.empty(), new Rotate(ecKey("k1"), DAY), T0));
     Instant t1 = T0.plus(Duration.ofDays(30));
     Decision<KeyEvent> d = KeyRingDecider.decide(ring, new Rotate(ecKey("k2"), DAY), t1);
 
@@ -80,7 +97,10 @@ class KeyRingDeciderTest {
 
   @Test
   void algorithmsRotateIndependently() {
-    KeyRing ring = apply(KeyRing.empty(), KeyRingDecider.decide(KeyRing.empty(), new Rotate(ecKey("k1"), DAY), T0));
+    KeyRing ring =
+        apply(
+            KeyRing.empty(),
+            KeyRingDecider.decide(KeyRing.empty(), new Rotate(ecKey("k1"), DAY), T0));
     Decision<KeyEvent> d = KeyRingDecider.decide(ring, new Rotate(rsaKey("r1"), DAY), T0);
     assertThat(d.events()).hasSize(2);
     ring = apply(ring, d);
@@ -90,7 +110,10 @@ class KeyRingDeciderTest {
 
   @Test
   void refusesADuplicateKid() {
-    KeyRing ring = apply(KeyRing.empty(), KeyRingDecider.decide(KeyRing.empty(), new Rotate(ecKey("k1"), DAY), T0));
+    KeyRing ring =
+        apply(
+            KeyRing.empty(),
+            KeyRingDecider.decide(KeyRing.empty(), new Rotate(ecKey("k1"), DAY), T0));
     assertThat(KeyRingDecider.decide(ring, new Rotate(ecKey("k1"), DAY), T0))
         .isEqualTo(Decision.reject(new DomainError.AlreadyExists("signing key", "k1")));
   }
@@ -98,36 +121,67 @@ class KeyRingDeciderTest {
   @Test
   void refusesPrivateMaterialOutsideTheEnvelope() {
     String d = "870MB6gfuTJ4HtUnUvYMyJpr5eUZNP4Bk43bVdj3eAE";
-    NewSigningKey leaky = new NewSigningKey("k1", SigningAlgorithm.ES256, ecKey("k1").publicJwk().put("d", d),
-        "v1.a.b");
-    ValidationError e = validationError(KeyRingDecider.decide(KeyRing.empty(), new Rotate(leaky, DAY), T0));
+    NewSigningKey leaky =
+        new NewSigningKey(
+            "k1", SigningAlgorithm.ES256, ecKey("k1").publicJwk().put("d", d), "v1.a.b");
+    ValidationError e =
+        validationError(KeyRingDecider.decide(KeyRing.empty(), new Rotate(leaky, DAY), T0));
     assertThat(e.field()).isEqualTo("public_jwk");
     assertThat(e.message()).contains("'d'").doesNotContain(d);
 
     String pkcs8 = "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg";
-    NewSigningKey raw = new NewSigningKey("k1", SigningAlgorithm.ES256, ecKey("k1").publicJwk(), pkcs8);
-    ValidationError e2 = validationError(KeyRingDecider.decide(KeyRing.empty(), new Rotate(raw, DAY), T0));
+    NewSigningKey raw =
+        new NewSigningKey("k1", SigningAlgorithm.ES256, ecKey("k1").publicJwk(), pkcs8);
+    ValidationError e2 =
+        validationError(KeyRingDecider.decide(KeyRing.empty(), new Rotate(raw, DAY), T0));
     assertThat(e2.field()).isEqualTo("encrypted_private_key");
     assertThat(e2.message()).doesNotContain(pkcs8);
   }
 
   @Test
   void refusesAJwkThatDoesNotFitTheKey() {
-    NewSigningKey rsaAsEc = new NewSigningKey("k1", SigningAlgorithm.ES256, rsaKey("k1").publicJwk(), "v1.a.b");
-    assertThat(validationError(KeyRingDecider.decide(KeyRing.empty(), new Rotate(rsaAsEc, DAY), T0)).field()).isEqualTo("public_jwk");
-    NewSigningKey otherKid = new NewSigningKey("k1", SigningAlgorithm.ES256, ecKey("k9").publicJwk(), "v1.a.b");
-    assertThat(validationError(KeyRingDecider.decide(KeyRing.empty(), new Rotate(otherKid, DAY), T0)).message()).contains("kid");
-    NewSigningKey badCurve = new NewSigningKey("k1", SigningAlgorithm.ES256, ecKey("k1").publicJwk().put("crv", "P-384"), "v1.a.b");
-    assertThat(validationError(KeyRingDecider.decide(KeyRing.empty(), new Rotate(badCurve, DAY), T0)).field()).isEqualTo("public_jwk");
-    assertThat(validationError(KeyRingDecider.decide(KeyRing.empty(), new Rotate(ecKey("k 1"), DAY), T0)).field()).isEqualTo("kid");
-    assertThat(validationError(KeyRingDecider.decide(KeyRing.empty(), new Rotate(ecKey("k1"), Duration.ofSeconds(-1)), T0)).field())
+    NewSigningKey rsaAsEc =
+        new NewSigningKey("k1", SigningAlgorithm.ES256, rsaKey("k1").publicJwk(), "v1.a.b");
+    assertThat(
+            validationError(KeyRingDecider.decide(KeyRing.empty(), new Rotate(rsaAsEc, DAY), T0))
+                .field())
+        .isEqualTo("public_jwk");
+    NewSigningKey otherKid =
+        new NewSigningKey("k1", SigningAlgorithm.ES256, ecKey("k9").publicJwk(), "v1.a.b");
+    assertThat(
+            validationError(KeyRingDecider.decide(KeyRing.empty(), new Rotate(otherKid, DAY), T0))
+                .message())
+        .contains("kid");
+    NewSigningKey badCurve =
+        new NewSigningKey(
+            "k1", SigningAlgorithm.ES256, ecKey("k1").publicJwk().put("crv", "P-384"), "v1.a.b");
+    assertThat(
+            validationError(KeyRingDecider.decide(KeyRing.empty(), new Rotate(badCurve, DAY), T0))
+                .field())
+        .isEqualTo("public_jwk");
+    assertThat(
+            validationError(
+                    KeyRingDecider.decide(KeyRing.empty(), new Rotate(ecKey("k 1"), DAY), T0))
+                .field())
+        .isEqualTo("kid");
+    assertThat(
+            validationError(
+                    KeyRingDecider.decide(
+                        KeyRing.empty(), new Rotate(ecKey("k1"), Duration.ofSeconds(-1)), T0))
+                .field())
         .isEqualTo("overlap");
   }
 
   @Test
   void retiringRules() {
-    KeyRing ring = apply(KeyRing.empty(), KeyRingDecider.decide(KeyRing.empty(), new Rotate(ecKey("k1"), DAY), T0));
-    assertThat(validationError(KeyRingDecider.decide(ring, new Retire("k1", Duration.ZERO), T0)).message()).contains("active");
+    KeyRing ring =
+        apply(
+            KeyRing.empty(),
+            KeyRingDecider.decide(KeyRing.empty(), new Rotate(ecKey("k1"), DAY), T0));
+    assertThat(
+            validationError(KeyRingDecider.decide(ring, new Retire("k1", Duration.ZERO), T0))
+                .message())
+        .contains("active");
     assertThat(KeyRingDecider.decide(ring, new Retire("nope", Duration.ZERO), T0))
         .isEqualTo(Decision.reject(new DomainError.NotFound("signing key", "nope")));
 
@@ -140,27 +194,39 @@ class KeyRingDeciderTest {
     assertThat(kids(pulled.published(t))).containsExactly("k2");
     assertThat(pulled.key("k1").orElseThrow().retiredAt()).contains(T0);
     // ...but a retirement is never pushed later
-    assertThat(KeyRingDecider.decide(ring, new Retire("k1", Duration.ofDays(7)), t).events()).isEmpty();
+    assertThat(KeyRingDecider.decide(ring, new Retire("k1", Duration.ofDays(7)), t).events())
+        .isEmpty();
   }
 
   @Test
   void evolveRefusesCorruptStreams() {
-    assertThatThrownBy(() -> KeyRingDecider.evolve(KeyRing.empty(), new SigningKeyActivated("k1", T0)))
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("no such key");
-    KeyRing ring = apply(KeyRing.empty(), KeyRingDecider.decide(KeyRing.empty(), new Rotate(ecKey("k1"), DAY), T0));
+    assertThatThrownBy(
+            () -> KeyRingDecider.evolve(KeyRing.empty(), new SigningKeyActivated("k1", T0)))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("no such key");
+    KeyRing ring =
+        apply(
+            KeyRing.empty(),
+            KeyRingDecider.decide(KeyRing.empty(), new Rotate(ecKey("k1"), DAY), T0));
     assertThatThrownBy(() -> KeyRingDecider.evolve(ring, new SigningKeyActivated("k1", T0)))
         .isInstanceOf(IllegalStateException.class);
-    SigningKeyGenerated again = new SigningKeyGenerated("k1", SigningAlgorithm.ES256, "sig", ecKey("k1").publicJwk(), "v1.a.b", T0);
-    assertThatThrownBy(() -> KeyRingDecider.evolve(ring, again)).isInstanceOf(IllegalStateException.class);
+    SigningKeyGenerated again =
+        new SigningKeyGenerated(
+            "k1", SigningAlgorithm.ES256, "sig", ecKey("k1").publicJwk(), "v1.a.b", T0);
+    assertThatThrownBy(() -> KeyRingDecider.evolve(ring, again))
+        .isInstanceOf(IllegalStateException.class);
   }
 
   @Test
   void eventsAndStateDoNotShareMutableJson() {
     JsonObject jwk = ecKey("k1").publicJwk();
-    SigningKeyGenerated e = new SigningKeyGenerated("k1", SigningAlgorithm.ES256, "sig", jwk, "v1.a.b", T0);
+    SigningKeyGenerated e =
+        new SigningKeyGenerated("k1", SigningAlgorithm.ES256, "sig", jwk, "v1.a.b", T0);
     jwk.put("x", "changed");
     e.publicJwk().put("y", "changed");
-    assertThat(e.publicJwk().getString("x")).isEqualTo("f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU");
-    assertThat(e.publicJwk().getString("y")).isEqualTo("x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0");
+    assertThat(e.publicJwk().getString("x"))
+        .isEqualTo("f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU");
+    assertThat(e.publicJwk().getString("y"))
+        .isEqualTo("x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0");
   }
 }

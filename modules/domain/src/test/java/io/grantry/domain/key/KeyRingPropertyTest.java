@@ -22,8 +22,8 @@ class KeyRingPropertyTest {
 
   /**
    * Any sequence of rotations and retirements keeps: at most one active key per algorithm, the
-   * active key always published, a rotated-in algorithm never left without an active key, and
-   * the ring rebuilt from codec-decoded events equal to the ring evolved directly.
+   * active key always published, a rotated-in algorithm never left without an active key, and the
+   * ring rebuilt from codec-decoded events equal to the ring evolved directly.
    */
   @Property(tries = 300, edgeCases = EdgeCasesMode.NONE)
   void rotationsKeepOneActiveKeyPerAlgorithm(@ForAll("commands") List<KeyCommand> commands) {
@@ -42,7 +42,10 @@ class KeyRingPropertyTest {
       for (SigningAlgorithm alg : SigningAlgorithm.values()) {
         final KeyRing r = ring;
         final Instant at = now;
-        long active = r.keys().stream().filter(k -> k.alg() == alg && k.status() == SigningKey.Status.ACTIVE).count();
+        long active =
+            r.keys().stream()
+                .filter(k -> k.alg() == alg && k.status() == SigningKey.Status.ACTIVE)
+                .count();
         assertThat(active).isLessThanOrEqualTo(1);
         boolean everRotated = r.keys().stream().anyMatch(k -> k.alg() == alg);
         assertThat(r.active(alg).isPresent()).isEqualTo(everRotated);
@@ -59,9 +62,17 @@ class KeyRingPropertyTest {
   @Provide
   Arbitrary<List<KeyCommand>> commands() {
     Arbitrary<String> kid = Arbitraries.of("k1", "k2", "k3", "k4", "r1", "r2");
-    Arbitrary<Duration> overlap = Arbitraries.of(Duration.ZERO, Duration.ofHours(12), Duration.ofDays(2));
-    Arbitrary<KeyCommand> rotate = Combinators.combine(kid, overlap).as((k, o) ->
-        new Rotate(k.startsWith("r") ? KeyRingDeciderTest.rsaKey(k) : KeyRingDeciderTest.ecKey(k), o));
+    Arbitrary<Duration> overlap =
+        Arbitraries.of(Duration.ZERO, Duration.ofHours(12), Duration.ofDays(2));
+    Arbitrary<KeyCommand> rotate =
+        Combinators.combine(kid, overlap)
+            .as(
+                (k, o) ->
+                    new Rotate(
+                        k.startsWith("r")
+                            ? KeyRingDeciderTest.rsaKey(k)
+                            : KeyRingDeciderTest.ecKey(k),
+                        o));
     Arbitrary<KeyCommand> retire = Combinators.combine(kid, overlap).as(Retire::new);
     return Arbitraries.oneOf(rotate, rotate, retire).list().ofMinSize(1).ofMaxSize(10);
   }

@@ -14,10 +14,21 @@ class OAuthErrorTest {
 
   @Test
   void theClosedSetOfCodes() {
-    assertThat(Arrays.stream(Code.values()).map(Code::wire).collect(Collectors.toList())).containsExactlyInAnyOrder(
-        "invalid_request", "invalid_client", "invalid_grant", "unauthorized_client", "unsupported_grant_type",
-        "invalid_scope", "access_denied", "unsupported_response_type", "server_error", "temporarily_unavailable",
-        "login_required", "consent_required", "interaction_required");
+    assertThat(Arrays.stream(Code.values()).map(Code::wire).collect(Collectors.toList()))
+        .containsExactlyInAnyOrder(
+            "invalid_request",
+            "invalid_client",
+            "invalid_grant",
+            "unauthorized_client",
+            "unsupported_grant_type",
+            "invalid_scope",
+            "access_denied",
+            "unsupported_response_type",
+            "server_error",
+            "temporarily_unavailable",
+            "login_required",
+            "consent_required",
+            "interaction_required");
     for (Code c : Code.values()) {
       assertThat(Code.fromWire(c.wire())).contains(c);
     }
@@ -29,7 +40,8 @@ class OAuthErrorTest {
     assertThat(OAuthError.invalidGrant("x").redirectable()).isFalse();
     assertThat(OAuthError.invalidClient("x").redirectable()).isFalse();
     assertThat(OAuthError.unsupportedGrantType("x").redirectable()).isFalse();
-    assertThatThrownBy(() -> new OAuthError(Code.INVALID_GRANT, "x", true)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new OAuthError(Code.INVALID_GRANT, "x", true))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
@@ -37,7 +49,8 @@ class OAuthErrorTest {
     assertThat(OAuthError.invalidRequest("x").redirectable()).isTrue();
     assertThat(OAuthError.accessDenied("x").redirectable()).isTrue();
     assertThat(OAuthError.loginRequired("x").redirectable()).isTrue();
-    OAuthError shown = OAuthError.invalidRequest("redirect_uri is not registered").notRedirectable();
+    OAuthError shown =
+        OAuthError.invalidRequest("redirect_uri is not registered").notRedirectable();
     assertThat(shown.redirectable()).isFalse();
     assertThat(shown.code()).isEqualTo(Code.INVALID_REQUEST);
   }
@@ -54,10 +67,13 @@ class OAuthErrorTest {
   void descriptionsCarryNoLineBreakTabQuoteOrBackslash() {
     OAuthError e = OAuthError.invalidScope("scope 'a'\r\nSet-Cookie: x\t\"\\ \u00e9");
     assertThat(e.description()).isEqualTo("scope 'a'??Set-Cookie: x??? ?");
-    assertThat(OAuthError.invalidGrant("y".repeat(1000)).description()).hasSize(OAuthError.MAX_DESCRIPTION_LENGTH);
+    assertThat(OAuthError.invalidGrant("y".repeat(1000)).description())
+        .hasSize(OAuthError.MAX_DESCRIPTION_LENGTH);
   }
 
-  /** Whatever text goes in, the description holds only RFC 6749 §5.2 error_description characters. */
+  /**
+   * Whatever text goes in, the description holds only RFC 6749 §5.2 error_description characters.
+   */
   @Property(tries = 300)
   void sanitizedDescriptionsMatchTheRfcCharacterSet(@ForAll String text) {
     String d = OAuthError.serverError(text).description();

@@ -7,30 +7,67 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
-import net.jqwik.api.constraints.Chars;
 import net.jqwik.api.constraints.CharRange;
+import net.jqwik.api.constraints.Chars;
 import net.jqwik.api.constraints.StringLength;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class PkceTest {
-  /** RFC 7636 Appendix B: the 32 octets [116, 24, 223, …, 121] encoded, and their S256 challenge. */
+  /**
+   * RFC 7636 Appendix B: the 32 octets [116, 24, 223, …, 121] encoded, and their S256 challenge.
+   */
   static final String RFC_VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+
   static final String RFC_CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
   @Test
   void rfc7636AppendixBExample() {
-    byte[] octets = {116, 24, (byte) 223, (byte) 180, (byte) 151, (byte) 153, (byte) 224, 37, 79, (byte) 250, 96, 125,
-        (byte) 216, (byte) 173, (byte) 187, (byte) 186, 22, (byte) 212, 37, 77, 105, (byte) 214, (byte) 191, (byte) 240,
-        91, 88, 5, 88, 83, (byte) 132, (byte) 141, 121};
-    assertThat(Base64.getUrlEncoder().withoutPadding().encodeToString(octets)).isEqualTo(RFC_VERIFIER);
+    byte[] octets = {
+      116,
+      24,
+      (byte) 223,
+      (byte) 180,
+      (byte) 151,
+      (byte) 153,
+      (byte) 224,
+      37,
+      79,
+      (byte) 250,
+      96,
+      125,
+      (byte) 216,
+      (byte) 173,
+      (byte) 187,
+      (byte) 186,
+      22,
+      (byte) 212,
+      37,
+      77,
+      105,
+      (byte) 214,
+      (byte) 191,
+      (byte) 240,
+      91,
+      88,
+      5,
+      88,
+      83,
+      (byte) 132,
+      (byte) 141,
+      121
+    };
+    assertThat(Base64.getUrlEncoder().withoutPadding().encodeToString(octets))
+        .isEqualTo(RFC_VERIFIER);
     assertThat(Pkce.s256(RFC_VERIFIER)).isEqualTo(RFC_CHALLENGE);
     assertThat(Pkce.verifies(RFC_VERIFIER, RFC_CHALLENGE)).isTrue();
     assertThat(Pkce.isValidChallenge(RFC_CHALLENGE)).isTrue();
   }
 
-  /** The same verifier cut to 39 characters (a misquotation in circulation) is too short to be one. */
+  /**
+   * The same verifier cut to 39 characters (a misquotation in circulation) is too short to be one.
+   */
   @Test
   void aTruncatedAppendixBVerifierIsRefused() {
     String truncated = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFo";
@@ -79,13 +116,21 @@ class PkceTest {
 
   @Property(tries = 200)
   void everyComputedChallengeIsAValidChallengeOf32Bytes(
-      @ForAll @StringLength(min = 43, max = 128) @CharRange(from = 'a', to = 'z') @CharRange(from = 'A', to = 'Z')
-          @CharRange(from = '0', to = '9') @Chars({'-', '.', '_', '~'}) String verifier) {
+      @ForAll
+          @StringLength(min = 43, max = 128)
+          @CharRange(from = 'a', to = 'z')
+          @CharRange(from = 'A', to = 'Z')
+          @CharRange(from = '0', to = '9')
+          @Chars({'-', '.', '_', '~'})
+          String verifier) {
     String challenge = Pkce.s256(verifier);
     assertThat(Pkce.isValidChallenge(challenge)).isTrue();
     assertThat(Base64.getUrlDecoder().decode(challenge)).hasSize(32);
-    assertThat(challenge).isEqualTo(Base64.getUrlEncoder().withoutPadding()
-        .encodeToString(Pkce.sha256(verifier.getBytes(StandardCharsets.US_ASCII))));
+    assertThat(challenge)
+        .isEqualTo(
+            Base64.getUrlEncoder()
+                .withoutPadding()
+                .encodeToString(Pkce.sha256(verifier.getBytes(StandardCharsets.US_ASCII))));
     assertThat(Pkce.verifies(verifier, challenge)).isTrue();
   }
 }

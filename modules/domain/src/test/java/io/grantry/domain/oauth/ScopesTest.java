@@ -47,7 +47,8 @@ class ScopesTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"a  b", " a", "a ", "a\tb", "a\"b", "a\\b", "caf\u00e9", "a\nb", "a\u0000"})
+  @ValueSource(
+      strings = {"a  b", " a", "a ", "a\tb", "a\"b", "a\\b", "caf\u00e9", "a\nb", "a\u0000"})
   void refusesWhatTheGrammarRefuses(String value) {
     assertThatThrownBy(() -> Scopes.parse(value))
         .isInstanceOf(IllegalArgumentException.class)
@@ -81,7 +82,8 @@ class ScopesTest {
 
   @Test
   void knowsTheStandardScopes() {
-    assertThat(Scopes.KNOWN).containsExactlyInAnyOrder("openid", "profile", "email", "offline_access");
+    assertThat(Scopes.KNOWN)
+        .containsExactlyInAnyOrder("openid", "profile", "email", "offline_access");
   }
 
   @Property(tries = 200)
@@ -92,7 +94,8 @@ class ScopesTest {
   }
 
   @Property(tries = 200)
-  void setAlgebraAgreesWithSubset(@ForAll("scopeSets") Set<String> a, @ForAll("scopeSets") Set<String> b) {
+  void setAlgebraAgreesWithSubset(
+      @ForAll("scopeSets") Set<String> a, @ForAll("scopeSets") Set<String> b) {
     Scopes x = Scopes.of(a);
     Scopes y = Scopes.of(b);
     assertThat(x.isSubsetOf(x.union(y))).isTrue();
@@ -103,10 +106,8 @@ class ScopesTest {
 
   @Provide
   Arbitrary<Set<String>> scopeSets() {
-    Arbitrary<String> token = Arbitraries.strings()
-        .withChars("abcxyz:._-/!#[]~ABC0123")
-        .ofMinLength(1)
-        .ofMaxLength(8);
+    Arbitrary<String> token =
+        Arbitraries.strings().withChars("abcxyz:._-/!#[]~ABC0123").ofMinLength(1).ofMaxLength(8);
     return token.set().ofMaxSize(6);
   }
 }

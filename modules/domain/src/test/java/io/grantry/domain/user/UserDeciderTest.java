@@ -23,11 +23,14 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class UserDeciderTest {
   static final Instant T0 = Instant.parse("2025-02-01T08:00:00Z");
-  static final String HASH_1 = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNo";
-  static final String HASH_2 = "$argon2id$v=19$m=19456,t=2,p=1$b3RoZXJzYWx0b3RoZXI$b3RoZXJoYXNob3RoZXJoYXNob3RoZXI";
+  static final String HASH_1 =
+      "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNo";
+  static final String HASH_2 =
+      "$argon2id$v=19$m=19456,t=2,p=1$b3RoZXJzYWx0b3RoZXI$b3RoZXJoYXNob3RoZXJoYXNob3RoZXI";
 
   private static Register alice() {
-    return new Register("u-1", "Alice.Smith", HASH_1, Optional.of("alice@example.com"), Optional.of("Alice Smith"));
+    return new Register(
+        "u-1", "Alice.Smith", HASH_1, Optional.of("alice@example.com"), Optional.of("Alice Smith"));
   }
 
   private static UserState registered() {
@@ -44,8 +47,16 @@ class UserDeciderTest {
   @Test
   void registersWithANormalizedUsername() {
     Decision<UserEvent> d = UserDecider.decide(UserState.initial(), alice(), T0);
-    assertThat(d.events()).containsExactly(new UserRegistered("u-1", "Alice.Smith", "alice.smith", HASH_1,
-        Optional.of("alice@example.com"), Optional.of("Alice Smith"), T0));
+    assertThat(d.events())
+        .containsExactly(
+            new UserRegistered(
+                "u-1",
+                "Alice.Smith",
+                "alice.smith",
+                HASH_1,
+                Optional.of("alice@example.com"),
+                Optional.of("Alice Smith"),
+                T0));
     Registered r = (Registered) UserDecider.replay(d.events());
     assertThat(r.normalizedUsername()).isEqualTo("alice.smith");
     assertThat(r.passwordHash()).isEqualTo(HASH_1);
@@ -62,7 +73,8 @@ class UserDeciderTest {
   @ValueSource(strings = {"ab", "a b c", "alice!", "al\u0130ce", "\u0430lice", ""})
   void refusesBadUsernames(String username) {
     Register c = new Register("u-1", username, HASH_1, Optional.empty(), Optional.empty());
-    assertThat(validationError(UserDecider.decide(UserState.initial(), c, T0)).field()).isEqualTo("username");
+    assertThat(validationError(UserDecider.decide(UserState.initial(), c, T0)).field())
+        .isEqualTo("username");
   }
 
   @Test
@@ -75,7 +87,8 @@ class UserDeciderTest {
 
   @Test
   void refusesAPasswordInsteadOfAHashWithoutEchoingIt() {
-    Register c = new Register("u-1", "alice", "correct horse battery", Optional.empty(), Optional.empty());
+    Register c =
+        new Register("u-1", "alice", "correct horse battery", Optional.empty(), Optional.empty());
     ValidationError e = validationError(UserDecider.decide(UserState.initial(), c, T0));
     assertThat(e.field()).isEqualTo("password_hash");
     assertThat(e.message()).doesNotContain("correct horse");
@@ -83,17 +96,40 @@ class UserDeciderTest {
 
   @Test
   void checksIdEmailAndName() {
-    assertThat(validationError(UserDecider.decide(UserState.initial(),
-        new Register("u 1", "alice", HASH_1, Optional.empty(), Optional.empty()), T0)).field()).isEqualTo("user_id");
-    assertThat(validationError(UserDecider.decide(UserState.initial(),
-        new Register("u-1", "alice", HASH_1, Optional.of("not-an-email"), Optional.empty()), T0)).field()).isEqualTo("email");
-    assertThat(validationError(UserDecider.decide(UserState.initial(),
-        new Register("u-1", "alice", HASH_1, Optional.empty(), Optional.of("Eve\u0000")), T0)).field()).isEqualTo("name");
+    assertThat(
+            validationError(
+                    UserDecider.decide(
+                        UserState.initial(),
+                        new Register("u 1", "alice", HASH_1, Optional.empty(), Optional.empty()),
+                        T0))
+                .field())
+        .isEqualTo("user_id");
+    assertThat(
+            validationError(
+                    UserDecider.decide(
+                        UserState.initial(),
+                        new Register(
+                            "u-1", "alice", HASH_1, Optional.of("not-an-email"), Optional.empty()),
+                        T0))
+                .field())
+        .isEqualTo("email");
+    assertThat(
+            validationError(
+                    UserDecider.decide(
+                        UserState.initial(),
+                        new Register(
+                            "u-1", "alice", HASH_1, Optional.empty(), Optional.of("Eve\u0000")),
+                        T0))
+                .field())
+        .isEqualTo("name");
   }
 
   @Test
   void passwordPolicyIsAboutLength() {
-    assertThat(PasswordPolicy.problemWith("1234567")).get().extracting(ValidationError::field).isEqualTo("password");
+    assertThat(PasswordPolicy.problemWith("1234567"))
+        .get()
+        .extracting(ValidationError::field)
+        .isEqualTo("password");
     assertThat(PasswordPolicy.problemWith("12345678")).isEmpty();
     assertThat(PasswordPolicy.problemWith("x".repeat(1025))).isPresent();
     assertThat(PasswordPolicy.problemWith("secret7").get().message()).doesNotContain("secret7");
@@ -102,11 +138,16 @@ class UserDeciderTest {
   @Test
   void changesThePassword() {
     UserState state = registered();
-    Decision<UserEvent> d = UserDecider.decide(state, new ChangePassword("u-1", HASH_2), T0.plusSeconds(9));
-    assertThat(d.events()).containsExactly(new UserPasswordChanged("u-1", HASH_2, T0.plusSeconds(9)));
-    assertThat(((Registered) UserDecider.evolve(state, d.events().get(0))).passwordHash()).isEqualTo(HASH_2);
+    Decision<UserEvent> d =
+        UserDecider.decide(state, new ChangePassword("u-1", HASH_2), T0.plusSeconds(9));
+    assertThat(d.events())
+        .containsExactly(new UserPasswordChanged("u-1", HASH_2, T0.plusSeconds(9)));
+    assertThat(((Registered) UserDecider.evolve(state, d.events().get(0))).passwordHash())
+        .isEqualTo(HASH_2);
     assertThat(UserDecider.decide(state, new ChangePassword("u-1", HASH_1), T0).events()).isEmpty();
-    assertThat(validationError(UserDecider.decide(state, new ChangePassword("u-1", "hunter22"), T0)).field())
+    assertThat(
+            validationError(UserDecider.decide(state, new ChangePassword("u-1", "hunter22"), T0))
+                .field())
         .isEqualTo("password_hash");
   }
 
@@ -130,19 +171,27 @@ class UserDeciderTest {
   void evolveRefusesCorruptStreams() {
     assertThatThrownBy(() -> UserDecider.evolve(UserState.initial(), new UserDisabled("u-1", T0)))
         .isInstanceOf(IllegalStateException.class);
-    assertThatThrownBy(() -> UserDecider.evolve(registered(), new UserPasswordChanged("u-2", HASH_2, T0)))
+    assertThatThrownBy(
+            () -> UserDecider.evolve(registered(), new UserPasswordChanged("u-2", HASH_2, T0)))
         .isInstanceOf(IllegalStateException.class);
   }
 
-  /** Names that differ only in case normalize to one key; the stored display name is kept as typed. */
+  /**
+   * Names that differ only in case normalize to one key; the stored display name is kept as typed.
+   */
   @Property(tries = 300)
   void normalizationIsCaseInsensitiveAndIdempotent(
-      @ForAll @StringLength(min = 3, max = 64) @CharRange(from = 'a', to = 'z') @CharRange(from = 'A', to = 'Z')
-      @Chars({'.', '_', '-', '@', '+', '0', '9'}) String username) {
+      @ForAll
+          @StringLength(min = 3, max = 64)
+          @CharRange(from = 'a', to = 'z')
+          @CharRange(from = 'A', to = 'Z')
+          @Chars({'.', '_', '-', '@', '+', '0', '9'})
+          String username) {
     String lower = username.toLowerCase(java.util.Locale.ROOT);
     String upper = username.toUpperCase(java.util.Locale.ROOT);
     assertThat(Usernames.normalize(lower)).isEqualTo(Usernames.normalize(upper));
-    assertThat(Usernames.normalize(Usernames.normalize(username))).isEqualTo(Usernames.normalize(username));
+    assertThat(Usernames.normalize(Usernames.normalize(username)))
+        .isEqualTo(Usernames.normalize(username));
 
     Register c = new Register("u-1", username, HASH_1, Optional.empty(), Optional.empty());
     Decision<UserEvent> d = UserDecider.decide(UserState.initial(), c, T0);

@@ -19,7 +19,14 @@ class UserEventCodecTest {
 
   static List<UserEvent> samples() {
     return List.of(
-        new UserRegistered("u-1", "Alice", "alice", HASH_1, Optional.of("alice@example.com"), Optional.of("Alice"), T0),
+        new UserRegistered(
+            "u-1",
+            "Alice",
+            "alice",
+            HASH_1,
+            Optional.of("alice@example.com"),
+            Optional.of("Alice"),
+            T0),
         new UserRegistered("u-2", "bob", "bob", HASH_1, Optional.empty(), Optional.empty(), T0),
         new UserPasswordChanged("u-1", HASH_1, T0.plusSeconds(1)),
         new UserDisabled("u-1", T0.plusSeconds(2)));
@@ -28,18 +35,29 @@ class UserEventCodecTest {
   @Test
   void everyEventRoundTrips() {
     for (UserEvent e : samples()) {
-      assertThat(CODEC.fromJson(CODEC.type(e), new JsonObject(CODEC.toJson(e).encode()))).isEqualTo(e);
+      assertThat(CODEC.fromJson(CODEC.type(e), new JsonObject(CODEC.toJson(e).encode())))
+          .isEqualTo(e);
     }
     assertThat(samples().stream().map(Object::getClass).distinct().collect(Collectors.toList()))
-        .containsExactlyInAnyOrderElementsOf(Arrays.asList(UserEvent.class.getPermittedSubclasses()));
-    assertThat(CODEC.types()).containsExactlyInAnyOrder("user.registered.v1", "user.password_changed.v1", "user.disabled.v1");
+        .containsExactlyInAnyOrderElementsOf(
+            Arrays.asList(UserEvent.class.getPermittedSubclasses()));
+    assertThat(CODEC.types())
+        .containsExactlyInAnyOrder(
+            "user.registered.v1", "user.password_changed.v1", "user.disabled.v1");
   }
 
   @Test
   void payloadFieldNames() {
     JsonObject json = CODEC.toJson(samples().get(0));
-    assertThat(json.fieldNames()).containsExactlyInAnyOrder(
-        "user_id", "username", "normalized_username", "password_hash", "email", "name", "registered_at");
+    assertThat(json.fieldNames())
+        .containsExactlyInAnyOrder(
+            "user_id",
+            "username",
+            "normalized_username",
+            "password_hash",
+            "email",
+            "name",
+            "registered_at");
     assertThat(CODEC.toJson(samples().get(1)).fieldNames()).doesNotContain("email", "name");
   }
 

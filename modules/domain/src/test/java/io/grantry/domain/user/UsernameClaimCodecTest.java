@@ -30,7 +30,9 @@ class UsernameClaimCodecTest {
   void refusesOtherTypesAndMissingFields() {
     assertThatThrownBy(() -> CODEC.fromJson("user.registered.v1", new JsonObject()))
         .isInstanceOf(UnknownEventTypeException.class);
-    assertThatThrownBy(() -> CODEC.fromJson(UsernameClaimed.TYPE, new JsonObject().put("user_id", "u-1")))
-        .isInstanceOf(EventCodecException.class).hasMessageContaining("username");
+    assertThatThrownBy(
+            () -> CODEC.fromJson(UsernameClaimed.TYPE, new JsonObject().put("user_id", "u-1")))
+        .isInstanceOf(EventCodecException.class)
+        .hasMessageContaining("username");
   }
 }

@@ -14,20 +14,26 @@ import java.util.HexFormat;
  * <p>The digest is a running hash in commit order, {@code d_n = SHA-256(d_{n-1} || hash_n)} with
  * {@code d_0} = 32 zero bytes, where {@code hash_n} is the event's own chained hash (which covers
  * its content, stream, version and predecessor). Removing, editing, inserting or reordering any
- * event before the position changes the digest. Each checkpoint also names the previous one
- * ({@code prev_position}, {@code prev_digest}), so the checkpoints form a chain of their own and
+ * event before the position changes the digest. Each checkpoint also names the previous one ({@code
+ * prev_position}, {@code prev_digest}), so the checkpoints form a chain of their own and
  * verification can resume from any verified checkpoint.
  *
- * @param position     the last event covered, in commit order
- * @param count        how many events the digest covers (from the start of the ledger)
- * @param digest       the running digest after the event at {@code position}
+ * @param position the last event covered, in commit order
+ * @param count how many events the digest covers (from the start of the ledger)
+ * @param digest the running digest after the event at {@code position}
  * @param prevPosition the previous checkpoint's position ({@code 0:0} for the first)
- * @param prevDigest   the previous checkpoint's digest (zeros for the first)
- * @param kid          the signing key's id
- * @param jws          compact JWS (typ {@value #TYP}) whose claims are the fields above
+ * @param prevDigest the previous checkpoint's digest (zeros for the first)
+ * @param kid the signing key's id
+ * @param jws compact JWS (typ {@value #TYP}) whose claims are the fields above
  */
-public record Checkpoint(GlobalPosition position, long count, byte[] digest, GlobalPosition prevPosition,
-    byte[] prevDigest, String kid, String jws) {
+public record Checkpoint(
+    GlobalPosition position,
+    long count,
+    byte[] digest,
+    GlobalPosition prevPosition,
+    byte[] prevDigest,
+    String kid,
+    String jws) {
   public static final String STREAM = "checkpoints";
   public static final String TYPE = "ledger.checkpoint_signed.v1";
   public static final String TYP = "grantry-checkpoint+jwt";
@@ -47,7 +53,11 @@ public record Checkpoint(GlobalPosition position, long count, byte[] digest, Glo
   }
 
   /** The claims signed in the JWS: everything but the JWS itself. */
-  public static JsonObject claims(GlobalPosition position, long count, byte[] digest, GlobalPosition prevPosition,
+  public static JsonObject claims(
+      GlobalPosition position,
+      long count,
+      byte[] digest,
+      GlobalPosition prevPosition,
       byte[] prevDigest) {
     return new JsonObject()
         .put("position", position.toString())
@@ -72,9 +82,14 @@ public record Checkpoint(GlobalPosition position, long count, byte[] digest, Glo
   /** Reads a checkpoint event's payload; throws IllegalArgumentException when it is malformed. */
   public static Checkpoint fromPayload(JsonObject p) {
     try {
-      return new Checkpoint(GlobalPosition.parse(p.getString("position")), p.getLong("count"),
-          HEX.parseHex(p.getString("digest")), GlobalPosition.parse(p.getString("prev_position")),
-          HEX.parseHex(p.getString("prev_digest")), p.getString("kid"), p.getString("jws"));
+      return new Checkpoint(
+          GlobalPosition.parse(p.getString("position")),
+          p.getLong("count"),
+          HEX.parseHex(p.getString("digest")),
+          GlobalPosition.parse(p.getString("prev_position")),
+          HEX.parseHex(p.getString("prev_digest")),
+          p.getString("kid"),
+          p.getString("jws"));
     } catch (RuntimeException e) {
       throw new IllegalArgumentException("malformed checkpoint payload: " + e.getMessage(), e);
     }

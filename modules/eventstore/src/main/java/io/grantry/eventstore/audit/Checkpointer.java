@@ -17,15 +17,16 @@ import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
- * Writes signed checkpoints: continues the running digest from the last checkpoint over the
- * events committed since (in commit order, only what every reader can already see), signs it and
- * appends it to the {@value Checkpoint#STREAM} stream, expecting that stream's version, so two
- * servers never fork the checkpoint chain (the loser just skips this round).
+ * Writes signed checkpoints: continues the running digest from the last checkpoint over the events
+ * committed since (in commit order, only what every reader can already see), signs it and appends
+ * it to the {@value Checkpoint#STREAM} stream, expecting that stream's version, so two servers
+ * never fork the checkpoint chain (the loser just skips this round).
  */
 public final class Checkpointer {
   private static final int PAGE = 5000;
-  private static final String LAST = "SELECT position, txid, event_id, stream_id, version, type, payload, metadata,"
-      + " recorded_at, prev_hash, hash FROM events WHERE stream_id = $1 ORDER BY version DESC LIMIT 1";
+  private static final String LAST =
+      "SELECT position, txid, event_id, stream_id, version, type, payload, metadata,"
+          + " recorded_at, prev_hash, hash FROM events WHERE stream_id = $1 ORDER BY version DESC LIMIT 1";
 
   private final EventStore store;
   private final Supplier<CheckpointSigner> signer;
@@ -45,28 +46,34 @@ public final class Checkpointer {
       return Future.succeededFuture(Optional.empty());
     }
     running = true;
-    return store.pool().preparedQuery(LAST).execute(Tuple.of(Checkpoint.STREAM))
-        .compose(rows -> {
-          long version = 0;
-          Checkpoint prev = null;
-          for (Row r : rows) {
-            RecordedEvent e = EventStore.toEvent(r);
-            version = e.version();
-            prev = Checkpoint.fromPayload(e.payload());
-          }
-          Run run = prev == null
-              ? new Run(GlobalPosition.START, 0, Checkpoint.genesis(), version)
-              : new Run(prev.position(), prev.count(), prev.digest(), version);
-          Promise<Run> read = Promise.promise();
-          page(run, read);
-          return read.future();
-        })
+    return store
+        .pool()
+        .preparedQuery(LAST)
+        .execute(Tuple.of(Checkpoint.STREAM))
+        .compose(
+            rows -> {
+              long version = 0;
+              Checkpoint prev = null;
+              for (Row r : rows) {
+                RecordedEvent e = EventStore.toEvent(r);
+                version = e.version();
+                prev = Checkpoint.fromPayload(e.payload());
+              }
+              Run run =
+                  prev == null
+                      ? new Run(GlobalPosition.START, 0, Checkpoint.genesis(), version)
+                      : new Run(prev.position(), prev.count(), prev.digest(), version);
+              Promise<Run> read = Promise.promise();
+              page(run, read);
+              return read.future();
+            })
         .compose(this::write)
-        .onComplete(ar -> {
-          synchronized (this) {
-            running = false;
-          }
-        });
+        .onComplete(
+            ar -> {
+              synchronized (this) {
+                running = false;
+              }
+            });
   }
 
   private static final class Run {
@@ -90,24 +97,27 @@ public final class Checkpointer {
   }
 
   private void page(Run run, Promise<Run> done) {
-    store.readAll(run.position, PAGE).onComplete(ar -> {
-      if (ar.failed()) {
-        done.fail(ar.cause());
-        return;
-      }
-      List<RecordedEvent> events = ar.result();
-      for (RecordedEvent e : events) {
-        run.digest = Checkpoint.next(run.md, run.digest, e.hash());
-        run.count++;
-        run.position = e.commitOrder();
-        run.news |= !Checkpoint.isCheckpoint(e);
-      }
-      if (events.size() < PAGE) {
-        done.complete(run);
-      } else {
-        page(run, done);
-      }
-    });
+    store
+        .readAll(run.position, PAGE)
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                done.fail(ar.cause());
+                return;
+              }
+              List<RecordedEvent> events = ar.result();
+              for (RecordedEvent e : events) {
+                run.digest = Checkpoint.next(run.md, run.digest, e.hash());
+                run.count++;
+                run.position = e.commitOrder();
+                run.news |= !Checkpoint.isCheckpoint(e);
+              }
+              if (events.size() < PAGE) {
+                done.complete(run);
+              } else {
+                page(run, done);
+              }
+            });
   }
 
   private Future<Optional<Checkpoint>> write(Run run) {
@@ -115,14 +125,30 @@ public final class Checkpointer {
       return Future.succeededFuture(Optional.empty());
     }
     CheckpointSigner s = signer.get();
-    JsonObject claims = Checkpoint.claims(run.position, run.count, run.digest, run.prevPosition, run.prevDigest);
-    Checkpoint c = new Checkpoint(run.position, run.count, run.digest, run.prevPosition, run.prevDigest, s.kid(),
-        s.sign(claims));
-    return store.append(Checkpoint.STREAM, ExpectedVersion.exactly(run.streamVersion),
-            NewEvent.of(Checkpoint.TYPE, c.toPayload(), new JsonObject().put("actor", "system:checkpointer")))
+    JsonObject claims =
+        Checkpoint.claims(run.position, run.count, run.digest, run.prevPosition, run.prevDigest);
+    Checkpoint c =
+        new Checkpoint(
+            run.position,
+            run.count,
+            run.digest,
+            run.prevPosition,
+            run.prevDigest,
+            s.kid(),
+            s.sign(claims));
+    return store
+        .append(
+            Checkpoint.STREAM,
+            ExpectedVersion.exactly(run.streamVersion),
+            NewEvent.of(
+                Checkpoint.TYPE,
+                c.toPayload(),
+                new JsonObject().put("actor", "system:checkpointer")))
         .map(r -> Optional.of(c))
-        .recover(err -> err instanceof io.grantry.eventstore.WrongExpectedVersionException
-            ? Future.succeededFuture(Optional.empty())
-            : Future.failedFuture(err));
+        .recover(
+            err ->
+                err instanceof io.grantry.eventstore.WrongExpectedVersionException
+                    ? Future.succeededFuture(Optional.empty())
+                    : Future.failedFuture(err));
   }
 }

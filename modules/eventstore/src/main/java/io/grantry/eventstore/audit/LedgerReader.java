@@ -15,8 +15,11 @@ import java.util.List;
  * exactly what {@link EventStore#readAll} reads.
  */
 public final class LedgerReader {
-  private static final String STUBS = "SELECT " + ArchivedEvent.COLUMNS + " FROM archived_events"
-      + " WHERE (txid, position) > ($1, $2) ORDER BY txid, position LIMIT $3";
+  private static final String STUBS =
+      "SELECT "
+          + ArchivedEvent.COLUMNS
+          + " FROM archived_events"
+          + " WHERE (txid, position) > ($1, $2) ORDER BY txid, position LIMIT $3";
 
   /** One entry of the merged ledger: an event, or the stub of an archived one. */
   public record Entry(RecordedEvent event, ArchivedEvent archived) {
@@ -43,15 +46,18 @@ public final class LedgerReader {
 
   /** Up to {@code limit} stubs of archived events after {@code from}, in commit order. */
   public Future<List<ArchivedEvent>> stubs(GlobalPosition from, int limit) {
-    return store.pool().preparedQuery(STUBS)
+    return store
+        .pool()
+        .preparedQuery(STUBS)
         .execute(Tuple.of(from.txid(), from.position(), limit))
-        .map(rows -> {
-          List<ArchivedEvent> out = new ArrayList<>(rows.size());
-          for (Row r : rows) {
-            out.add(ArchivedEvent.fromRow(r));
-          }
-          return out;
-        });
+        .map(
+            rows -> {
+              List<ArchivedEvent> out = new ArrayList<>(rows.size());
+              for (Row r : rows) {
+                out.add(ArchivedEvent.fromRow(r));
+              }
+              return out;
+            });
   }
 
   static List<Entry> merge(List<RecordedEvent> events, List<ArchivedEvent> stubs, int limit) {

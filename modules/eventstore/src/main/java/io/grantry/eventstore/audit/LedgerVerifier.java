@@ -11,36 +11,66 @@ import java.util.Map;
 
 /**
  * Verifies the ledger from its events in commit order: every event's hash against its content,
- * every stream's chain (versions 1, 2, 3... in commit order, each linked to the previous hash),
- * the running digest, and every checkpoint's signature, count and digest. Stops at the first
- * failure. Pure logic: the caller feeds events from the database or from an export file.
+ * every stream's chain (versions 1, 2, 3... in commit order, each linked to the previous hash), the
+ * running digest, and every checkpoint's signature, count and digest. Stops at the first failure.
+ * Pure logic: the caller feeds events from the database or from an export file.
  *
  * <p>What is pinpointed: an edited event (its hash no longer matches), a removed event that had a
- * successor in its stream (a version gap), events of one stream out of order. What only the
- * signed checkpoints can see (a removed last event of a stream, a forged event with a correctly
- * chained hash, events of different streams swapped, an event edited with its hash recomputed) is
- * reported against the range since the last good checkpoint: {@link Result#firstBad()} is then the
- * first event not yet covered by a good checkpoint, and {@link Result#detectedAt()} the checkpoint
- * that disagrees. Frequent checkpoints make that range short.
+ * successor in its stream (a version gap), events of one stream out of order. What only the signed
+ * checkpoints can see (a removed last event of a stream, a forged event with a correctly chained
+ * hash, events of different streams swapped, an event edited with its hash recomputed) is reported
+ * against the range since the last good checkpoint: {@link Result#firstBad()} is then the first
+ * event not yet covered by a good checkpoint, and {@link Result#detectedAt()} the checkpoint that
+ * disagrees. Frequent checkpoints make that range short.
  */
 public final class LedgerVerifier {
 
   /** Why verification failed. */
-  public enum Problem { EDITED, REMOVED, INSERTED, REORDERED, BAD_SIGNATURE, MALFORMED }
+  public enum Problem {
+    EDITED,
+    REMOVED,
+    INSERTED,
+    REORDERED,
+    BAD_SIGNATURE,
+    MALFORMED
+  }
 
   /**
    * @param uncovered events after the last good checkpoint: covered by their stream chains only
    */
-  public record Result(boolean ok, long events, long streams, long checkpoints, long uncovered,
-      GlobalPosition firstBad, GlobalPosition detectedAt, Problem problem, String reason) {
+  public record Result(
+      boolean ok,
+      long events,
+      long streams,
+      long checkpoints,
+      long uncovered,
+      GlobalPosition firstBad,
+      GlobalPosition detectedAt,
+      Problem problem,
+      String reason) {
 
     public String summary() {
       if (ok) {
-        return "OK: " + events + " events in " + streams + " streams, " + checkpoints + " signed checkpoints verified"
-            + (uncovered > 0 ? "; the last " + uncovered + " events are not covered by a checkpoint yet" : "");
+        return "OK: "
+            + events
+            + " events in "
+            + streams
+            + " streams, "
+            + checkpoints
+            + " signed checkpoints verified"
+            + (uncovered > 0
+                ? "; the last " + uncovered + " events are not covered by a checkpoint yet"
+                : "");
       }
-      return "FAILED at " + firstBad + ": " + problem.name().toLowerCase().replace('_', ' ') + ": " + reason
-          + (detectedAt != null && !detectedAt.equals(firstBad) ? " (detected at " + detectedAt + ")" : "");
+      return "FAILED at "
+          + firstBad
+          + ": "
+          + problem.name().toLowerCase().replace('_', ' ')
+          + ": "
+          + reason
+          + (detectedAt != null && !detectedAt.equals(firstBad)
+              ? " (detected at " + detectedAt + ")"
+              : "");
     }
   }
 
@@ -80,8 +110,8 @@ public final class LedgerVerifier {
 
   /**
    * Verifies a part of the ledger that starts right after {@code anchor}'s position, trusting the
-   * anchor once its signature verifies. Streams that began before the anchor are checked from
-   * their first event in the part on (their link to the earlier event is covered by the digest).
+   * anchor once its signature verifies. Streams that began before the anchor are checked from their
+   * first event in the part on (their link to the earlier event is covered by the digest).
    */
   public LedgerVerifier(CheckpointSignatures signatures, Checkpoint anchor) {
     this.signatures = signatures;
@@ -93,7 +123,12 @@ public final class LedgerVerifier {
     this.checkpointDigest = anchor.digest().clone();
     String bad = signatureProblem(anchor);
     if (bad != null) {
-      failure = fail(anchor.position(), anchor.position(), Problem.BAD_SIGNATURE, "the export's anchor checkpoint: " + bad);
+      failure =
+          fail(
+              anchor.position(),
+              anchor.position(),
+              Problem.BAD_SIGNATURE,
+              "the export's anchor checkpoint: " + bad);
     }
   }
 
@@ -125,8 +160,12 @@ public final class LedgerVerifier {
       return false;
     }
     if (!hashMatches) {
-      failure = fail(at, at, Problem.EDITED, "the content of " + e.streamId() + " v" + e.version()
-          + " does not match its hash");
+      failure =
+          fail(
+              at,
+              at,
+              Problem.EDITED,
+              "the content of " + e.streamId() + " v" + e.version() + " does not match its hash");
       return false;
     }
     if (!link(at, e.streamId(), e.version(), e.prevHash(), e.hash())) {
@@ -140,8 +179,8 @@ public final class LedgerVerifier {
 
   /**
    * Checks the stub of an archived event whose content is not at hand: its place in commit order,
-   * its stream chain and, through the running digest, the signed checkpoints. Only its content
-   * goes unchecked (the archive file holds it). Checkpoints and keys are never archived.
+   * its stream chain and, through the running digest, the signed checkpoints. Only its content goes
+   * unchecked (the archive file holds it). Checkpoints and keys are never archived.
    */
   public boolean acceptArchived(ArchivedEvent a) {
     if (failure != null) {
@@ -159,7 +198,12 @@ public final class LedgerVerifier {
 
   private boolean advance(GlobalPosition at) {
     if (at.compareTo(last) <= 0) {
-      failure = fail(at, at, Problem.REORDERED, "it comes after " + last + " but sorts before it in commit order");
+      failure =
+          fail(
+              at,
+              at,
+              Problem.REORDERED,
+              "it comes after " + last + " but sorts before it in commit order");
       return false;
     }
     last = at;
@@ -168,11 +212,13 @@ public final class LedgerVerifier {
   }
 
   /** The stream chain and the running digest, for an event whose own hash is trusted or checked. */
-  private boolean link(GlobalPosition at, String streamId, long version, byte[] prevHash, byte[] hash) {
+  private boolean link(
+      GlobalPosition at, String streamId, long version, byte[] prevHash, byte[] hash) {
     Head h = heads.get(streamId);
     if (h == null) {
       if (version != 1 && !partial) {
-        failure = fail(at, at, Problem.REMOVED, streamId + " starts at v" + version + ": v1 is missing");
+        failure =
+            fail(at, at, Problem.REMOVED, streamId + " starts at v" + version + ": v1 is missing");
         return false;
       }
       if (version == 1 && !Arrays.equals(prevHash, EventHash.genesis())) {
@@ -182,17 +228,42 @@ public final class LedgerVerifier {
       heads.put(streamId, new Head(version, hash));
     } else {
       if (version <= h.version) {
-        failure = fail(at, at, Problem.REORDERED, streamId + " v" + version + " comes after v" + h.version);
+        failure =
+            fail(
+                at,
+                at,
+                Problem.REORDERED,
+                streamId + " v" + version + " comes after v" + h.version);
         return false;
       }
       if (version > h.version + 1) {
-        failure = fail(at, at, Problem.REMOVED, streamId + " v" + version + " follows v" + h.version
-            + ": v" + (h.version + 1) + " is missing");
+        failure =
+            fail(
+                at,
+                at,
+                Problem.REMOVED,
+                streamId
+                    + " v"
+                    + version
+                    + " follows v"
+                    + h.version
+                    + ": v"
+                    + (h.version + 1)
+                    + " is missing");
         return false;
       }
       if (!MessageDigest.isEqual(prevHash, h.hash)) {
-        failure = fail(at, at, Problem.EDITED, streamId + " v" + version
-            + " does not link to the hash of v" + h.version + " (an event was replaced or forged)");
+        failure =
+            fail(
+                at,
+                at,
+                Problem.EDITED,
+                streamId
+                    + " v"
+                    + version
+                    + " does not link to the hash of v"
+                    + h.version
+                    + " (an event was replaced or forged)");
         return false;
       }
       h.version = version;
@@ -217,34 +288,66 @@ public final class LedgerVerifier {
       failure = fail(at, at, Problem.BAD_SIGNATURE, "checkpoint " + c.position() + ": " + bad);
       return;
     }
-    if (partial && c.position().equals(checkpointPosition) && MessageDigest.isEqual(c.digest(), checkpointDigest)) {
+    if (partial
+        && c.position().equals(checkpointPosition)
+        && MessageDigest.isEqual(c.digest(), checkpointDigest)) {
       checkpoints++; // the anchor of a partial export: verified when the export was opened
       return;
     }
     GlobalPosition firstUncovered = firstUncovered(at);
     String range = " between " + checkpointPosition + " and " + c.position();
-    if (!c.prevPosition().equals(checkpointPosition) || !MessageDigest.isEqual(c.prevDigest(), checkpointDigest)) {
-      failure = fail(firstUncovered, at, Problem.REMOVED, "checkpoint " + c.position() + " follows checkpoint "
-          + c.prevPosition() + ", but the last checkpoint found is " + checkpointPosition
-          + " (a checkpoint or the events before it were removed or altered)");
+    if (!c.prevPosition().equals(checkpointPosition)
+        || !MessageDigest.isEqual(c.prevDigest(), checkpointDigest)) {
+      failure =
+          fail(
+              firstUncovered,
+              at,
+              Problem.REMOVED,
+              "checkpoint "
+                  + c.position()
+                  + " follows checkpoint "
+                  + c.prevPosition()
+                  + ", but the last checkpoint found is "
+                  + checkpointPosition
+                  + " (a checkpoint or the events before it were removed or altered)");
       return;
     }
     int i = history.find(c.position());
     if (i < 0) {
-      failure = fail(firstUncovered, at, Problem.REMOVED, "the event at " + c.position()
-          + ", which the signed checkpoint covers, is not in the ledger");
+      failure =
+          fail(
+              firstUncovered,
+              at,
+              Problem.REMOVED,
+              "the event at "
+                  + c.position()
+                  + ", which the signed checkpoint covers, is not in the ledger");
       return;
     }
     long have = history.count(i, count);
     if (have != c.count()) {
       boolean more = have > c.count();
-      failure = fail(firstUncovered, at, more ? Problem.INSERTED : Problem.REMOVED, Math.abs(have - c.count())
-          + " event(s) " + (more ? "more" : "fewer") + " than the signed checkpoint counts" + range);
+      failure =
+          fail(
+              firstUncovered,
+              at,
+              more ? Problem.INSERTED : Problem.REMOVED,
+              Math.abs(have - c.count())
+                  + " event(s) "
+                  + (more ? "more" : "fewer")
+                  + " than the signed checkpoint counts"
+                  + range);
       return;
     }
     if (!MessageDigest.isEqual(history.digest(i), c.digest())) {
-      failure = fail(firstUncovered, at, Problem.REORDERED, "the digest differs from the signed checkpoint's"
-          + range + " with the same number of events: events were reordered, or edited with their hashes recomputed");
+      failure =
+          fail(
+              firstUncovered,
+              at,
+              Problem.REORDERED,
+              "the digest differs from the signed checkpoint's"
+                  + range
+                  + " with the same number of events: events were reordered, or edited with their hashes recomputed");
       return;
     }
     checkpoints++;
@@ -255,8 +358,8 @@ public final class LedgerVerifier {
   }
 
   /**
-   * The first event not covered by a good checkpoint: where damage found by the next checkpoint
-   * can begin. The last good checkpoint's own event is skipped: its content is signed.
+   * The first event not covered by a good checkpoint: where damage found by the next checkpoint can
+   * begin. The last good checkpoint's own event is skipped: its content is signed.
    */
   private GlobalPosition firstUncovered(GlobalPosition dflt) {
     if (history.size() == 0) {
@@ -281,8 +384,10 @@ public final class LedgerVerifier {
     return null;
   }
 
-  private Result fail(GlobalPosition firstBad, GlobalPosition detectedAt, Problem p, String reason) {
-    return new Result(false, events, heads.size(), checkpoints, history.size(), firstBad, detectedAt, p, reason);
+  private Result fail(
+      GlobalPosition firstBad, GlobalPosition detectedAt, Problem p, String reason) {
+    return new Result(
+        false, events, heads.size(), checkpoints, history.size(), firstBad, detectedAt, p, reason);
   }
 
   /**
@@ -301,7 +406,8 @@ public final class LedgerVerifier {
     if (failure != null) {
       return failure;
     }
-    return new Result(true, events, heads.size(), checkpoints, history.size(), null, null, null, null);
+    return new Result(
+        true, events, heads.size(), checkpoints, history.size(), null, null, null, null);
   }
 
   /** Digests of the events since the last good checkpoint, kept compact (48 bytes an event). */

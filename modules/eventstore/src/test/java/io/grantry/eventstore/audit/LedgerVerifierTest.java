@@ -22,15 +22,18 @@ import org.junit.jupiter.api.Test;
  * tested with the CLI.
  */
 class LedgerVerifierTest {
-  static final CheckpointSignatures TRUST = jws -> {
-    JsonObject c = new JsonObject(jws);
-    if (!"trusted".equals(c.getString("by"))) {
-      throw new IllegalArgumentException("unknown signer");
-    }
-    return c;
-  };
+  static final CheckpointSignatures TRUST =
+      jws -> {
+        JsonObject c = new JsonObject(jws);
+        if (!"trusted".equals(c.getString("by"))) {
+          throw new IllegalArgumentException("unknown signer");
+        }
+        return c;
+      };
 
-  /** Builds events on 7 streams, with a checkpoint after each of {@code checkpointsAfter} events. */
+  /**
+   * Builds events on 7 streams, with a checkpoint after each of {@code checkpointsAfter} events.
+   */
   static final class Builder {
     final List<RecordedEvent> events = new ArrayList<>();
     final Map<String, RecordedEvent> heads = new HashMap<>();
@@ -49,7 +52,8 @@ class LedgerVerifierTest {
       JsonObject meta = new JsonObject();
       byte[] hash = EventHash.of(prev, stream, version, id, type, at, payload, meta);
       n++;
-      RecordedEvent e = new RecordedEvent(n, 1000 + n, id, stream, version, type, payload, meta, at, prev, hash);
+      RecordedEvent e =
+          new RecordedEvent(n, 1000 + n, id, stream, version, type, payload, meta, at, prev, hash);
       events.add(e);
       heads.put(stream, e);
       digest = Checkpoint.next(md, digest, hash);
@@ -64,7 +68,8 @@ class LedgerVerifierTest {
     void checkpoint() {
       RecordedEvent last = events.get(events.size() - 1);
       JsonObject claims = Checkpoint.claims(last.commitOrder(), n, digest, cpPosition, cpDigest);
-      JsonObject payload = claims.copy().put("kid", "k").put("jws", claims.copy().put("by", "trusted").encode());
+      JsonObject payload =
+          claims.copy().put("kid", "k").put("jws", claims.copy().put("by", "trusted").encode());
       cpPosition = last.commitOrder();
       cpDigest = digest;
       event(Checkpoint.STREAM, Checkpoint.TYPE, payload);
@@ -139,17 +144,47 @@ class LedgerVerifierTest {
     List<RecordedEvent> events = new ArrayList<>(b.events);
     RecordedEvent cp = events.get(5);
     JsonObject p = cp.payload().copy().put("count", 4);
-    byte[] hash = EventHash.of(cp.prevHash(), cp.streamId(), cp.version(), cp.eventId(), cp.type(), cp.recordedAt(),
-        p, cp.metadata());
-    events.set(5, new RecordedEvent(cp.position(), cp.txid(), cp.eventId(), cp.streamId(), cp.version(), cp.type(), p,
-        cp.metadata(), cp.recordedAt(), cp.prevHash(), hash));
+    byte[] hash =
+        EventHash.of(
+            cp.prevHash(),
+            cp.streamId(),
+            cp.version(),
+            cp.eventId(),
+            cp.type(),
+            cp.recordedAt(),
+            p,
+            cp.metadata());
+    events.set(
+        5,
+        new RecordedEvent(
+            cp.position(),
+            cp.txid(),
+            cp.eventId(),
+            cp.streamId(),
+            cp.version(),
+            cp.type(),
+            p,
+            cp.metadata(),
+            cp.recordedAt(),
+            cp.prevHash(),
+            hash));
     LedgerVerifier.Result r = verify(events);
     assertThat(r.problem()).isEqualTo(LedgerVerifier.Problem.BAD_SIGNATURE);
     assertThat(r.reason()).contains("payload differs from the signed claims");
   }
 
   private static RecordedEvent at(RecordedEvent e, GlobalPosition p) {
-    return new RecordedEvent(p.position(), p.txid(), e.eventId(), e.streamId(), e.version(), e.type(), e.payload(),
-        e.metadata(), e.recordedAt(), e.prevHash(), e.hash());
+    return new RecordedEvent(
+        p.position(),
+        p.txid(),
+        e.eventId(),
+        e.streamId(),
+        e.version(),
+        e.type(),
+        e.payload(),
+        e.metadata(),
+        e.recordedAt(),
+        e.prevHash(),
+        e.hash());
   }
 }

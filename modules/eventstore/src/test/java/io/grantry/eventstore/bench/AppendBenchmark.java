@@ -20,8 +20,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Append throughput of single-event appends, each acknowledged only after its commit
- * (synchronous_commit on), with 1, 16 and 64 concurrent appenders. Not a test: run it with
- * {@code ops/bench/append.sh}. Arguments: seconds per round (default 10), rounds (default 3).
+ * (synchronous_commit on), with 1, 16 and 64 concurrent appenders. Not a test: run it with {@code
+ * ops/bench/append.sh}. Arguments: seconds per round (default 10), rounds (default 3).
  */
 public final class AppendBenchmark {
   public static void main(String[] args) throws Exception {
@@ -30,26 +30,53 @@ public final class AppendBenchmark {
     int[] concurrency = {1, 16, 64};
     TestDatabase db = TestDatabase.fresh();
     Vertx vertx = Vertx.vertx();
-    Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(8)).connectingTo(db.connectOptions())
-        .using(vertx).build();
-    String sync = pool.query("SHOW synchronous_commit").execute().toCompletionStage().toCompletableFuture()
-        .get().iterator().next().getString(0);
-    String fsync = pool.query("SHOW fsync").execute().toCompletionStage().toCompletableFuture()
-        .get().iterator().next().getString(0);
-    System.out.printf("synchronous_commit=%s fsync=%s, %d s per round, %d rounds%n", sync, fsync, seconds, rounds);
-    int inFlight = Integer.getInteger("grantry.bench.inflight", EventStoreOptions.defaults().maxInFlight());
+    Pool pool =
+        PgBuilder.pool()
+            .with(new PoolOptions().setMaxSize(8))
+            .connectingTo(db.connectOptions())
+            .using(vertx)
+            .build();
+    String sync =
+        pool.query("SHOW synchronous_commit")
+            .execute()
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get()
+            .iterator()
+            .next()
+            .getString(0);
+    String fsync =
+        pool.query("SHOW fsync")
+            .execute()
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get()
+            .iterator()
+            .next()
+            .getString(0);
+    System.out.printf(
+        "synchronous_commit=%s fsync=%s, %d s per round, %d rounds%n",
+        sync, fsync, seconds, rounds);
+    int inFlight =
+        Integer.getInteger("grantry.bench.inflight", EventStoreOptions.defaults().maxInFlight());
     System.out.printf("batches in flight at most: %d%n", inFlight);
     // Like an HTTP verticle: the store and its appenders live on one event loop context.
     io.vertx.core.Context context = vertx.getOrCreateContext();
-    java.util.concurrent.CompletableFuture<EventStore> created = new java.util.concurrent.CompletableFuture<>();
-    context.runOnContext(v -> created.complete(
-        EventStore.create(vertx, pool, EventStoreOptions.defaults().withBatching(512, inFlight))));
+    java.util.concurrent.CompletableFuture<EventStore> created =
+        new java.util.concurrent.CompletableFuture<>();
+    context.runOnContext(
+        v ->
+            created.complete(
+                EventStore.create(
+                    vertx, pool, EventStoreOptions.defaults().withBatching(512, inFlight))));
     EventStore store = created.get();
     CONTEXT.set(context);
 
     // Warm-up: JIT and connections.
     run(store, 16, 3);
-    StringBuilder table = new StringBuilder("| appenders | events/s (median) | rounds | batches/s | avg appends per batch |\n|---|---|---|---|---|\n");
+    StringBuilder table =
+        new StringBuilder(
+            "| appenders | events/s (median) | rounds | batches/s | avg appends per batch |\n|---|---|---|---|---|\n");
     double single = 0;
     for (int c : concurrency) {
       List<double[]> results = new ArrayList<>();
@@ -58,7 +85,9 @@ public final class AppendBenchmark {
         double rate = run(store, c, seconds);
         long batches = store.batchesCommitted() - b0;
         results.add(new double[] {rate, batches / (double) seconds});
-        System.out.printf("appenders=%d round=%d events/s=%.0f batches/s=%.0f%n", c, r + 1, rate, batches / (double) seconds);
+        System.out.printf(
+            "appenders=%d round=%d events/s=%.0f batches/s=%.0f%n",
+            c, r + 1, rate, batches / (double) seconds);
       }
       results.sort((x, y) -> Double.compare(x[0], y[0]));
       double[] med = results.get(results.size() / 2);
@@ -70,12 +99,16 @@ public final class AppendBenchmark {
         all.add(String.format("%.0f", x[0]));
       }
       Collections.sort(all);
-      table.append(String.format("| %d | %.0f | %s | %.0f | %.1f |%n", c, med[0], String.join(", ", all), med[1], med[0] / med[1]));
+      table.append(
+          String.format(
+              "| %d | %.0f | %s | %.0f | %.1f |%n",
+              c, med[0], String.join(", ", all), med[1], med[0] / med[1]));
     }
     System.out.println();
     System.out.print(table);
     System.out.println();
-    System.out.printf("median 64 appenders / median 1 appender = %.1f%n",
+    System.out.printf(
+        "median 64 appenders / median 1 appender = %.1f%n",
         Double.parseDouble(table.toString().split("\n")[4].split("\\|")[2].trim()) / single);
     store.close().toCompletionStage().toCompletableFuture().get();
     vertx.close().toCompletionStage().toCompletableFuture().get();
@@ -85,7 +118,9 @@ public final class AppendBenchmark {
   private static final java.util.concurrent.atomic.AtomicReference<io.vertx.core.Context> CONTEXT =
       new java.util.concurrent.atomic.AtomicReference<>();
 
-  /** Runs {@code appenders} loops, each appending one event and waiting for it, for {@code seconds}. */
+  /**
+   * Runs {@code appenders} loops, each appending one event and waiting for it, for {@code seconds}.
+   */
   static double run(EventStore store, int appenders, int seconds) throws InterruptedException {
     AtomicLong done = new AtomicLong();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
@@ -101,20 +136,26 @@ public final class AppendBenchmark {
     return done.get() / elapsed;
   }
 
-  private static void loop(EventStore store, String stream, long deadline, AtomicLong done, CountDownLatch finished) {
+  private static void loop(
+      EventStore store, String stream, long deadline, AtomicLong done, CountDownLatch finished) {
     if (System.nanoTime() >= deadline) {
       finished.countDown();
       return;
     }
-    NewEvent e = NewEvent.of("bench.appended.v1", new JsonObject().put("client_id", "bench").put("scope", "api"));
-    store.append(stream, ExpectedVersion.ANY, List.of(e)).onComplete(ar -> {
-      if (ar.failed()) {
-        System.err.println("append failed: " + ar.cause());
-        finished.countDown();
-        return;
-      }
-      done.incrementAndGet();
-      loop(store, stream, deadline, done, finished);
-    });
+    NewEvent e =
+        NewEvent.of(
+            "bench.appended.v1", new JsonObject().put("client_id", "bench").put("scope", "api"));
+    store
+        .append(stream, ExpectedVersion.ANY, List.of(e))
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                System.err.println("append failed: " + ar.cause());
+                finished.countDown();
+                return;
+              }
+              done.incrementAndGet();
+              loop(store, stream, deadline, done, finished);
+            });
   }
 }

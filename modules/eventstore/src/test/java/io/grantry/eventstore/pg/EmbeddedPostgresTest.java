@@ -27,188 +27,214 @@ import org.junit.jupiter.api.Test;
 
 class EmbeddedPostgresTest {
 
-    private final List<EmbeddedPostgres> started = new ArrayList<>();
-    private final List<Path> dirs = new ArrayList<>();
+  private final List<EmbeddedPostgres> started = new ArrayList<>();
+  private final List<Path> dirs = new ArrayList<>();
 
-    @AfterEach
-    void cleanUp() throws IOException {
-        started.forEach(EmbeddedPostgres::stop);
-        for (Path dir : dirs) {
-            EmbeddedPostgres.stopIfAbandoned(dir); // in case a test failed half-way with a server up
-            Dirs.deleteRecursively(dir);
-            Files.deleteIfExists(dir.resolveSibling(dir.getFileName() + ".lock"));
-        }
+  @AfterEach
+  void cleanUp() throws IOException {
+    started.forEach(EmbeddedPostgres::stop);
+    for (Path dir : dirs) {
+      EmbeddedPostgres.stopIfAbandoned(dir); // in case a test failed half-way with a server up
+      Dirs.deleteRecursively(dir);
+      Files.deleteIfExists(dir.resolveSibling(dir.getFileName() + ".lock"));
+    }
+  }
+
+  /** One initdb for several checks: initdb takes most of the time here. */
+  @Test
+  void startsAnswersStopsAndRestartsKeepingData() throws Exception {
+    Path dir = newDir("lifecycle");
+    EmbeddedPostgres pg = track(EmbeddedPostgres.builder().testMode(true).build()).start(dir, 0);
+
+    assertThat(pg.isRunning()).isTrue();
+    assertThat(dir.resolve("PG_VERSION")).hasContent("17");
+    int firstPort = pg.port();
+    assertThat(pg.jdbcUrl("postgres"))
+        .isEqualTo("jdbc:postgresql://127.0.0.1:" + firstPort + "/postgres");
+    try (Connection c = connect(pg);
+        Statement s = c.createStatement()) {
+      assertThat(single(s, "select version()")).contains("PostgreSQL 17");
+      assertThat(single(s, "show synchronous_commit")).isEqualTo("on");
+      assertThat(single(s, "show fsync")).isEqualTo("on");
+      assertThat(single(s, "show max_connections")).isEqualTo("200");
+      assertThat(single(s, "show max_wal_size")).isEqualTo("8GB");
+      s.execute("create table kept (id int primary key)");
+      s.execute("insert into kept values (1), (2), (3)");
+    }
+    assertThat(dir.resolve(".s.PGSQL." + firstPort))
+        .as("Unix socket in the data directory")
+        .exists();
+    if (isRoot()) {
+      long postmaster =
+          Long.parseLong(Files.readAllLines(dir.resolve("postmaster.pid")).get(0).trim());
+      assertThat((Integer) Files.getAttribute(Path.of("/proc/" + postmaster), "unix:uid"))
+          .as("postgres must not run as root")
+          .isNotZero();
     }
 
-    /** One initdb for several checks: initdb takes most of the time here. */
-    @Test
-    void startsAnswersStopsAndRestartsKeepingData() throws Exception {
-        Path dir = newDir("lifecycle");
-        EmbeddedPostgres pg = track(EmbeddedPostgres.builder().testMode(true).build()).start(dir, 0);
+    List<String> pidFile = Files.readAllLines(dir.resolve("postmaster.pid"));
 
-        assertThat(pg.isRunning()).isTrue();
-        assertThat(dir.resolve("PG_VERSION")).hasContent("17");
-        int firstPort = pg.port();
-        assertThat(pg.jdbcUrl("postgres")).isEqualTo("jdbc:postgresql://127.0.0.1:" + firstPort + "/postgres");
-        try (Connection c = connect(pg); Statement s = c.createStatement()) {
-            assertThat(single(s, "select version()")).contains("PostgreSQL 17");
-            assertThat(single(s, "show synchronous_commit")).isEqualTo("on");
-            assertThat(single(s, "show fsync")).isEqualTo("on");
-            assertThat(single(s, "show max_connections")).isEqualTo("200");
-            assertThat(single(s, "show max_wal_size")).isEqualTo("8GB");
-            s.execute("create table kept (id int primary key)");
-            s.execute("insert into kept values (1), (2), (3)");
-        }
-        assertThat(dir.resolve(".s.PGSQL." + firstPort)).as("Unix socket in the data directory").exists();
-        if (isRoot()) {
-            long postmaster = Long.parseLong(Files.readAllLines(dir.resolve("postmaster.pid")).get(0).trim());
-            assertThat((Integer) Files.getAttribute(Path.of("/proc/" + postmaster), "unix:uid"))
-                .as("postgres must not run as root").isNotZero();
-        }
+    // While running, nobody else may use the data directory.
+    EmbeddedPostgres second = track(EmbeddedPostgres.create());
+    assertThatThrownBy(() -> second.start(dir, 0))
+        .isInstanceOf(EmbeddedPostgresException.class)
+        .hasMessageContaining("is in use");
+    assertThat(EmbeddedPostgres.stopIfAbandoned(dir)).isFalse();
 
-        List<String> pidFile = Files.readAllLines(dir.resolve("postmaster.pid"));
+    pg.stop();
+    assertThat(pg.isRunning()).isFalse();
+    assertThat(dir.resolve("postmaster.pid")).doesNotExist();
+    assertThatThrownBy(
+            () ->
+                DriverManager.getConnection(
+                    "jdbc:postgresql://127.0.0.1:" + firstPort + "/postgres?connectTimeout=5",
+                    "postgres",
+                    null))
+        .isInstanceOf(SQLException.class);
 
-        // While running, nobody else may use the data directory.
-        EmbeddedPostgres second = track(EmbeddedPostgres.create());
-        assertThatThrownBy(() -> second.start(dir, 0))
-            .isInstanceOf(EmbeddedPostgresException.class)
-            .hasMessageContaining("is in use");
-        assertThat(EmbeddedPostgres.stopIfAbandoned(dir)).isFalse();
+    // A server that cannot start reports why, and leaves the data directory usable.
+    EmbeddedPostgres broken =
+        track(EmbeddedPostgres.builder().setting("shared_buffers", "lots").build());
+    assertThatThrownBy(() -> broken.start(dir, 0))
+        .isInstanceOf(EmbeddedPostgresException.class)
+        .hasMessageContaining("failed to start")
+        .hasMessageContaining("postgres.log")
+        .hasMessageContaining("invalid value for parameter \"shared_buffers\"");
+    assertThat(broken.isRunning()).isFalse();
 
-        pg.stop();
-        assertThat(pg.isRunning()).isFalse();
-        assertThat(dir.resolve("postmaster.pid")).doesNotExist();
-        assertThatThrownBy(() -> DriverManager.getConnection(
-            "jdbc:postgresql://127.0.0.1:" + firstPort + "/postgres?connectTimeout=5", "postgres", null))
-            .isInstanceOf(SQLException.class);
+    // A stale postmaster.pid whose pid now belongs to an unrelated live process (here: this JVM).
+    pidFile.set(0, Long.toString(ProcessHandle.current().pid()));
+    Files.write(dir.resolve("postmaster.pid"), pidFile);
 
-        // A server that cannot start reports why, and leaves the data directory usable.
-        EmbeddedPostgres broken = track(EmbeddedPostgres.builder().setting("shared_buffers", "lots").build());
-        assertThatThrownBy(() -> broken.start(dir, 0))
-            .isInstanceOf(EmbeddedPostgresException.class)
-            .hasMessageContaining("failed to start")
-            .hasMessageContaining("postgres.log")
-            .hasMessageContaining("invalid value for parameter \"shared_buffers\"");
-        assertThat(broken.isRunning()).isFalse();
-
-        // A stale postmaster.pid whose pid now belongs to an unrelated live process (here: this JVM).
-        pidFile.set(0, Long.toString(ProcessHandle.current().pid()));
-        Files.write(dir.resolve("postmaster.pid"), pidFile);
-
-        pg.start(dir, 0);
-        try (Connection c = connect(pg); Statement s = c.createStatement()) {
-            assertThat(single(s, "select string_agg(id::text, ',' order by id) from kept")).isEqualTo("1,2,3");
-        }
+    pg.start(dir, 0);
+    try (Connection c = connect(pg);
+        Statement s = c.createStatement()) {
+      assertThat(single(s, "select string_agg(id::text, ',' order by id) from kept"))
+          .isEqualTo("1,2,3");
     }
+  }
 
-    @Test
-    void aServerLeftRunningByAKilledJvmIsStoppedAndTheDataDirReused() throws Exception {
-        Path dir = newDir("killed");
-        String java = ProcessHandle.current().info().command().orElse("java");
-        Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-            "-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"),
-            KilledJvmMain.class.getName(), dir.toString())
+  @Test
+  void aServerLeftRunningByAKilledJvmIsStoppedAndTheDataDirReused() throws Exception {
+    Path dir = newDir("killed");
+    String java = ProcessHandle.current().info().command().orElse("java");
+    Process child =
+        new ProcessBuilder(
+                java,
+                "-cp",
+                System.getProperty("java.class.path"),
+                "-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"),
+                KilledJvmMain.class.getName(),
+                dir.toString())
             .redirectErrorStream(true)
             .start();
-        CompletableFuture<String> ready = new CompletableFuture<>();
-        StringBuilder childOutput = new StringBuilder();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+    CompletableFuture<String> ready = new CompletableFuture<>();
+    StringBuilder childOutput = new StringBuilder();
+    Thread reader =
+        new Thread(
+            () -> {
+              try (BufferedReader in =
+                  new BufferedReader(
+                      new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
                 for (String line; (line = in.readLine()) != null; ) {
-                    synchronized (childOutput) {
-                        childOutput.append(line).append('\n');
-                    }
-                    if (line.startsWith(KilledJvmMain.READY)) {
-                        ready.complete(line);
-                    }
+                  synchronized (childOutput) {
+                    childOutput.append(line).append('\n');
+                  }
+                  if (line.startsWith(KilledJvmMain.READY)) {
+                    ready.complete(line);
+                  }
                 }
-            } catch (IOException e) {
+              } catch (IOException e) {
                 ready.completeExceptionally(e);
-            }
-            ready.completeExceptionally(new IllegalStateException("child exited before it was ready"));
-        }, "child-output");
-        reader.setDaemon(true);
-        reader.start();
-        String[] readyLine;
-        try {
-            readyLine = ready.get(120, TimeUnit.SECONDS).split(" ");
-        } catch (Exception e) {
-            child.destroyForcibly();
-            synchronized (childOutput) {
-                throw new AssertionError("child JVM did not start PostgreSQL:\n" + childOutput, e);
-            }
-        }
-        long orphanPid = Long.parseLong(readyLine[2]);
-
-        child.destroyForcibly(); // SIGKILL: no shutdown hooks run
-        assertThat(child.onExit().get(30, TimeUnit.SECONDS).exitValue()).isNotZero();
-        assertThat(ProcessHandle.of(orphanPid).map(ProcessHandle::isAlive))
-            .as("the postmaster survives its JVM").contains(true);
-
-        EmbeddedPostgres pg = track(EmbeddedPostgres.builder().testMode(true).build()).start(dir, 0);
-        long newPid = Long.parseLong(Files.readAllLines(dir.resolve("postmaster.pid")).get(0).trim());
-        assertThat(newPid).isNotEqualTo(orphanPid);
-        try (Connection c = connect(pg); Statement s = c.createStatement()) {
-            assertThat(single(s, "select count(*) from written_by_child")).isEqualTo("1");
-        }
+              }
+              ready.completeExceptionally(
+                  new IllegalStateException("child exited before it was ready"));
+            },
+            "child-output");
+    reader.setDaemon(true);
+    reader.start();
+    String[] readyLine;
+    try {
+      readyLine = ready.get(120, TimeUnit.SECONDS).split(" ");
+    } catch (Exception e) {
+      child.destroyForcibly();
+      synchronized (childOutput) {
+        throw new AssertionError("child JVM did not start PostgreSQL:\n" + childOutput, e);
+      }
     }
+    long orphanPid = Long.parseLong(readyLine[2]);
 
-    @Test
-    void anExplicitPortInUseFailsWithAClearMessage() throws Exception {
-        Path dir = newDir("port");
-        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-            int port = taken.getLocalPort();
-            EmbeddedPostgres pg = track(EmbeddedPostgres.create());
-            assertThatThrownBy(() -> pg.start(dir, port))
-                .isInstanceOf(EmbeddedPostgresException.class)
-                .hasMessageContaining("port " + port)
-                .hasMessageContaining("already in use");
-            assertThat(pg.isRunning()).isFalse();
-        }
-    }
+    child.destroyForcibly(); // SIGKILL: no shutdown hooks run
+    assertThat(child.onExit().get(30, TimeUnit.SECONDS).exitValue()).isNotZero();
+    assertThat(ProcessHandle.of(orphanPid).map(ProcessHandle::isAlive))
+        .as("the postmaster survives its JVM")
+        .contains(true);
 
-    @Test
-    void initdbFailureIncludesItsOutput() throws Exception {
-        Path dir = newDir("notempty");
-        Files.createDirectories(dir);
-        Files.writeString(dir.resolve("unrelated.txt"), "not a cluster");
-        EmbeddedPostgres pg = track(EmbeddedPostgres.builder().testMode(true).build());
-        assertThatThrownBy(() -> pg.start(dir, 0))
-            .isInstanceOf(EmbeddedPostgresException.class)
-            .hasMessageContaining("initdb failed")
-            .hasMessageContaining("exists but is not empty");
-        assertThat(dir.resolve("unrelated.txt")).exists();
+    EmbeddedPostgres pg = track(EmbeddedPostgres.builder().testMode(true).build()).start(dir, 0);
+    long newPid = Long.parseLong(Files.readAllLines(dir.resolve("postmaster.pid")).get(0).trim());
+    assertThat(newPid).isNotEqualTo(orphanPid);
+    try (Connection c = connect(pg);
+        Statement s = c.createStatement()) {
+      assertThat(single(s, "select count(*) from written_by_child")).isEqualTo("1");
     }
+  }
 
-    @Test
-    void settingValuesAreShellQuoted() {
-        assertThat(EmbeddedPostgres.shellQuote("a=b")).isEqualTo("'a=b'");
-        assertThat(EmbeddedPostgres.shellQuote("it's")).isEqualTo("'it'\\''s'");
+  @Test
+  void anExplicitPortInUseFailsWithAClearMessage() throws Exception {
+    Path dir = newDir("port");
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+      int port = taken.getLocalPort();
+      EmbeddedPostgres pg = track(EmbeddedPostgres.create());
+      assertThatThrownBy(() -> pg.start(dir, port))
+          .isInstanceOf(EmbeddedPostgresException.class)
+          .hasMessageContaining("port " + port)
+          .hasMessageContaining("already in use");
+      assertThat(pg.isRunning()).isFalse();
     }
+  }
 
-    private EmbeddedPostgres track(EmbeddedPostgres pg) {
-        started.add(pg);
-        return pg;
-    }
+  @Test
+  void initdbFailureIncludesItsOutput() throws Exception {
+    Path dir = newDir("notempty");
+    Files.createDirectories(dir);
+    Files.writeString(dir.resolve("unrelated.txt"), "not a cluster");
+    EmbeddedPostgres pg = track(EmbeddedPostgres.builder().testMode(true).build());
+    assertThatThrownBy(() -> pg.start(dir, 0))
+        .isInstanceOf(EmbeddedPostgresException.class)
+        .hasMessageContaining("initdb failed")
+        .hasMessageContaining("exists but is not empty");
+    assertThat(dir.resolve("unrelated.txt")).exists();
+  }
 
-    private Path newDir(String name) {
-        Path dir = TestDirs.base().resolve(name + "-" + UUID.randomUUID().toString().substring(0, 8));
-        dirs.add(dir);
-        return dir;
-    }
+  @Test
+  void settingValuesAreShellQuoted() {
+    assertThat(EmbeddedPostgres.shellQuote("a=b")).isEqualTo("'a=b'");
+    assertThat(EmbeddedPostgres.shellQuote("it's")).isEqualTo("'it'\\''s'");
+  }
 
-    private static Connection connect(EmbeddedPostgres pg) throws SQLException {
-        return DriverManager.getConnection(pg.jdbcUrl("postgres"), pg.user(), null);
-    }
+  private EmbeddedPostgres track(EmbeddedPostgres pg) {
+    started.add(pg);
+    return pg;
+  }
 
-    private static String single(Statement s, String sql) throws SQLException {
-        try (ResultSet rs = s.executeQuery(sql)) {
-            assertThat(rs.next()).isTrue();
-            return rs.getString(1);
-        }
-    }
+  private Path newDir(String name) {
+    Path dir = TestDirs.base().resolve(name + "-" + UUID.randomUUID().toString().substring(0, 8));
+    dirs.add(dir);
+    return dir;
+  }
 
-    private static boolean isRoot() throws IOException {
-        return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid") == 0;
+  private static Connection connect(EmbeddedPostgres pg) throws SQLException {
+    return DriverManager.getConnection(pg.jdbcUrl("postgres"), pg.user(), null);
+  }
+
+  private static String single(Statement s, String sql) throws SQLException {
+    try (ResultSet rs = s.executeQuery(sql)) {
+      assertThat(rs.next()).isTrue();
+      return rs.getString(1);
     }
+  }
+
+  private static boolean isRoot() throws IOException {
+    return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid") == 0;
+  }
 }

@@ -12,74 +12,84 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class PgSettingsTest {
 
-    @Test
-    void parsesAFullUrl() {
-        PgSettings s = PgSettings.parse(
+  @Test
+  void parsesAFullUrl() {
+    PgSettings s =
+        PgSettings.parse(
             "postgresql://alice:s3cr%40t@db.example.com:6543/grantry?sslmode=require&application_name=grantry%20server");
-        assertThat(s.host()).isEqualTo("db.example.com");
-        assertThat(s.port()).isEqualTo(6543);
-        assertThat(s.database()).isEqualTo("grantry");
-        assertThat(s.user()).isEqualTo("alice");
-        assertThat(s.password()).isEqualTo("s3cr@t");
-        assertThat(s.parameters()).containsExactly(
+    assertThat(s.host()).isEqualTo("db.example.com");
+    assertThat(s.port()).isEqualTo(6543);
+    assertThat(s.database()).isEqualTo("grantry");
+    assertThat(s.user()).isEqualTo("alice");
+    assertThat(s.password()).isEqualTo("s3cr@t");
+    assertThat(s.parameters())
+        .containsExactly(
             Map.entry("sslmode", "require"), Map.entry("application_name", "grantry server"));
-    }
+  }
 
-    @Test
-    void acceptsJdbcUrlsWithCredentialsAsParameters() {
-        PgSettings s = PgSettings.parse("jdbc:postgresql://localhost/grantry?user=bob&password=pw&connectTimeout=5");
-        assertThat(s.host()).isEqualTo("localhost");
-        assertThat(s.port()).isEqualTo(5432);
-        assertThat(s.database()).isEqualTo("grantry");
-        assertThat(s.user()).isEqualTo("bob");
-        assertThat(s.password()).isEqualTo("pw");
-        assertThat(s.parameters()).containsExactly(Map.entry("connectTimeout", "5"));
-    }
+  @Test
+  void acceptsJdbcUrlsWithCredentialsAsParameters() {
+    PgSettings s =
+        PgSettings.parse(
+            "jdbc:postgresql://localhost/grantry?user=bob&password=pw&connectTimeout=5");
+    assertThat(s.host()).isEqualTo("localhost");
+    assertThat(s.port()).isEqualTo(5432);
+    assertThat(s.database()).isEqualTo("grantry");
+    assertThat(s.user()).isEqualTo("bob");
+    assertThat(s.password()).isEqualTo("pw");
+    assertThat(s.parameters()).containsExactly(Map.entry("connectTimeout", "5"));
+  }
 
-    @Test
-    void defaultsLikeLibpq() {
-        PgSettings s = PgSettings.parse("postgres://carol@db");
-        assertThat(s.port()).isEqualTo(5432);
-        assertThat(s.database()).isEqualTo("carol");
-        assertThat(s.password()).isNull();
-        assertThat(s.passwordIfAny()).isEmpty();
-        assertThat(s.connectOptions().getPassword()).isEmpty();
-    }
+  @Test
+  void defaultsLikeLibpq() {
+    PgSettings s = PgSettings.parse("postgres://carol@db");
+    assertThat(s.port()).isEqualTo(5432);
+    assertThat(s.database()).isEqualTo("carol");
+    assertThat(s.password()).isNull();
+    assertThat(s.passwordIfAny()).isEmpty();
+    assertThat(s.connectOptions().getPassword()).isEmpty();
+  }
 
-    @Test
-    void acceptsIpv6AndUnencodedSpecialCharactersInThePassword() {
-        PgSettings s = PgSettings.parse("postgresql://u:p@ss/w?rd:x@[::1]:5433/db");
-        assertThat(s.host()).isEqualTo("::1");
-        assertThat(s.port()).isEqualTo(5433);
-        assertThat(s.user()).isEqualTo("u");
-        assertThat(s.password()).isEqualTo("p@ss/w?rd:x");
-        assertThat(s.jdbcUrl()).isEqualTo("jdbc:postgresql://[::1]:5433/db");
-    }
+  @Test
+  void acceptsIpv6AndUnencodedSpecialCharactersInThePassword() {
+    PgSettings s = PgSettings.parse("postgresql://u:p@ss/w?rd:x@[::1]:5433/db");
+    assertThat(s.host()).isEqualTo("::1");
+    assertThat(s.port()).isEqualTo(5433);
+    assertThat(s.user()).isEqualTo("u");
+    assertThat(s.password()).isEqualTo("p@ss/w?rd:x");
+    assertThat(s.jdbcUrl()).isEqualTo("jdbc:postgresql://[::1]:5433/db");
+  }
 
-    @Test
-    void producesJdbcUrlWithoutCredentialsAndVertxOptions() {
-        PgSettings s = PgSettings.parse("postgresql://alice:secret@db:6543/my%20db?sslmode=verify-full&application_name=g");
-        assertThat(s.jdbcUrl()).isEqualTo("jdbc:postgresql://db:6543/my%20db?sslmode=verify-full&application_name=g");
-        PgConnectOptions o = s.connectOptions();
-        assertThat(o.getHost()).isEqualTo("db");
-        assertThat(o.getPort()).isEqualTo(6543);
-        assertThat(o.getDatabase()).isEqualTo("my db");
-        assertThat(o.getUser()).isEqualTo("alice");
-        assertThat(o.getPassword()).isEqualTo("secret");
-        assertThat(o.getSslMode()).isEqualTo(SslMode.VERIFY_FULL);
-        assertThat(o.getProperties()).containsEntry("application_name", "g");
-        assertThat(PgSettings.parse(s.jdbcUrl() + "&user=alice&password=secret")).isEqualTo(s);
-    }
+  @Test
+  void producesJdbcUrlWithoutCredentialsAndVertxOptions() {
+    PgSettings s =
+        PgSettings.parse(
+            "postgresql://alice:secret@db:6543/my%20db?sslmode=verify-full&application_name=g");
+    assertThat(s.jdbcUrl())
+        .isEqualTo("jdbc:postgresql://db:6543/my%20db?sslmode=verify-full&application_name=g");
+    PgConnectOptions o = s.connectOptions();
+    assertThat(o.getHost()).isEqualTo("db");
+    assertThat(o.getPort()).isEqualTo(6543);
+    assertThat(o.getDatabase()).isEqualTo("my db");
+    assertThat(o.getUser()).isEqualTo("alice");
+    assertThat(o.getPassword()).isEqualTo("secret");
+    assertThat(o.getSslMode()).isEqualTo(SslMode.VERIFY_FULL);
+    assertThat(o.getProperties()).containsEntry("application_name", "g");
+    assertThat(PgSettings.parse(s.jdbcUrl() + "&user=alice&password=secret")).isEqualTo(s);
+  }
 
-    @Test
-    void toStringMasksThePassword() {
-        PgSettings s = PgSettings.parse("postgresql://alice:hunter2@db/grantry");
-        assertThat(s.toString()).isEqualTo("postgresql://alice:****@db:5432/grantry").doesNotContain("hunter2");
-        assertThat(s.withDatabase("other").toString()).doesNotContain("hunter2").endsWith("/other");
-    }
+  @Test
+  void toStringMasksThePassword() {
+    PgSettings s = PgSettings.parse("postgresql://alice:hunter2@db/grantry");
+    assertThat(s.toString())
+        .isEqualTo("postgresql://alice:****@db:5432/grantry")
+        .doesNotContain("hunter2");
+    assertThat(s.withDatabase("other").toString()).doesNotContain("hunter2").endsWith("/other");
+  }
 
-    @ParameterizedTest
-    @ValueSource(strings = {
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
         "postgresql://u:hunter2@db:notaport/x",
         "postgresql://u:hunter2@db:99999/x",
         "postgresql://u:hunter2@/x",
@@ -92,21 +102,23 @@ class PgSettingsTest {
         "jdbc:postgresql://:hunter2@db/x",
         "mysql://u:hunter2@db/x",
         "hunter2",
-    })
-    void malformedUrlsGiveAClearMessageWithoutThePassword(String url) {
-        assertThatThrownBy(() -> PgSettings.parse(url))
-            .isInstanceOf(IllegalArgumentException.class)
-            .hasMessageContaining("URL")
-            .satisfies(e -> assertThat(e.getMessage()).doesNotContain("hunter2").doesNotContain("hun%zz"))
-            .satisfies(e -> assertThat(e.getCause()).isNull());
-    }
+      })
+  void malformedUrlsGiveAClearMessageWithoutThePassword(String url) {
+    assertThatThrownBy(() -> PgSettings.parse(url))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("URL")
+        .satisfies(
+            e -> assertThat(e.getMessage()).doesNotContain("hunter2").doesNotContain("hun%zz"))
+        .satisfies(e -> assertThat(e.getCause()).isNull());
+  }
 
-    @Test
-    void malformedMessagesSayWhatIsWrong() {
-        assertThatThrownBy(() -> PgSettings.parse("postgresql://u:pw@db:x/db"))
-            .hasMessageContaining("port is not a number")
-            .hasMessageContaining("postgresql://u:****@db:x/db");
-        assertThatThrownBy(() -> PgSettings.parse("postgresql://db/x")).hasMessageContaining("missing user");
-        assertThatThrownBy(() -> PgSettings.parse(" ")).hasMessageContaining("empty");
-    }
+  @Test
+  void malformedMessagesSayWhatIsWrong() {
+    assertThatThrownBy(() -> PgSettings.parse("postgresql://u:pw@db:x/db"))
+        .hasMessageContaining("port is not a number")
+        .hasMessageContaining("postgresql://u:****@db:x/db");
+    assertThatThrownBy(() -> PgSettings.parse("postgresql://db/x"))
+        .hasMessageContaining("missing user");
+    assertThatThrownBy(() -> PgSettings.parse(" ")).hasMessageContaining("empty");
+  }
 }

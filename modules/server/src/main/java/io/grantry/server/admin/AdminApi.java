@@ -31,8 +31,8 @@ import java.util.Map;
  * the document has no handler, so the document and the code cannot drift apart.
  *
  * <p>Order per request: a request id, the admin token (before anything is read), the body (at most
- * {@value #MAX_BODY} bytes), the library's validation, the handler; failures go to
- * {@link AdminProblems}.
+ * {@value #MAX_BODY} bytes), the library's validation, the handler; failures go to {@link
+ * AdminProblems}.
  *
  * <p>The document's {@code servers} entry has the path {@code /admin}, which is where the router's
  * paths are mounted; the copy served at {@code /admin/openapi.json} names this server's issuer.
@@ -41,8 +41,10 @@ public final class AdminApi implements RouteGroup {
   public static final String CONTRACT = "openapi/admin.yaml";
   public static final String MOUNT = "/admin";
   static final int MAX_BODY = 64 * 1024;
+
   /** How long a rotated-out client secret keeps working when the request does not say. */
   public static final String GRACE_SETTING = "GRANTRY_CLIENT_SECRET_GRACE_SECONDS";
+
   static final long DEFAULT_GRACE_SECONDS = 86_400;
 
   private final Router router;
@@ -51,94 +53,141 @@ public final class AdminApi implements RouteGroup {
     this.router = router;
   }
 
-  /** Loads the contract and builds the admin routes over {@code store} (which must carry the inline projections). */
+  /**
+   * Loads the contract and builds the admin routes over {@code store} (which must carry the inline
+   * projections).
+   */
   public static Future<AdminApi> create(Vertx vertx, EventStore store, ServerResources resources) {
     Duration grace;
     try {
-      grace = Duration.ofSeconds(GrantryConfig.longSetting(resources.config().raw(), GRACE_SETTING, DEFAULT_GRACE_SECONDS,
-          0, io.grantry.domain.client.ClientDecider.MAX_SECRET_GRACE.toSeconds()));
+      grace =
+          Duration.ofSeconds(
+              GrantryConfig.longSetting(
+                  resources.config().raw(),
+                  GRACE_SETTING,
+                  DEFAULT_GRACE_SECONDS,
+                  0,
+                  io.grantry.domain.client.ClientDecider.MAX_SECRET_GRACE.toSeconds()));
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
-    return OpenAPIContract.from(vertx, CONTRACT).map(contract -> {
-      ClientResource clients = new ClientResource(new ClientService(vertx, store, resources),
-          new ClientDirectory(vertx, store, resources), grace, resources.clock());
-      UserResource users = new UserResource(new UserService(vertx, store, resources),
-          new UserDirectory(vertx, store, resources));
-      KeyResource keys = new KeyResource(resources.keys(), store, resources.clock());
-      AccessResource access = new AccessResource(new ConsentService(store, resources),
-          new UserDirectory(vertx, store, resources), new ClientDirectory(vertx, store, resources));
-      AuditResource audit = new AuditResource(new io.grantry.server.audit.AuditLedger(store.pool()), resources.clock());
-      OpsResource ops = new OpsResource(new io.grantry.server.ops.ProjectionQueries(resources.pool(), store,
-          resources.clock(), Duration.ofSeconds(GrantryConfig.longSetting(resources.config().raw(),
-              "GRANTRY_CODE_TTL_SECONDS", 60, 0, Integer.MAX_VALUE)), resources.opsCounters()));
-      String document = served(contract.getRawContract(), resources.config().issuer()).encode();
+    return OpenAPIContract.from(vertx, CONTRACT)
+        .map(
+            contract -> {
+              ClientResource clients =
+                  new ClientResource(
+                      new ClientService(vertx, store, resources),
+                      new ClientDirectory(vertx, store, resources),
+                      grace,
+                      resources.clock());
+              UserResource users =
+                  new UserResource(
+                      new UserService(vertx, store, resources),
+                      new UserDirectory(vertx, store, resources));
+              KeyResource keys = new KeyResource(resources.keys(), store, resources.clock());
+              AccessResource access =
+                  new AccessResource(
+                      new ConsentService(store, resources),
+                      new UserDirectory(vertx, store, resources),
+                      new ClientDirectory(vertx, store, resources));
+              AuditResource audit =
+                  new AuditResource(
+                      new io.grantry.server.audit.AuditLedger(store.pool()), resources.clock());
+              OpsResource ops =
+                  new OpsResource(
+                      new io.grantry.server.ops.ProjectionQueries(
+                          resources.pool(),
+                          store,
+                          resources.clock(),
+                          Duration.ofSeconds(
+                              GrantryConfig.longSetting(
+                                  resources.config().raw(),
+                                  "GRANTRY_CODE_TTL_SECONDS",
+                                  60,
+                                  0,
+                                  Integer.MAX_VALUE)),
+                          resources.opsCounters()));
+              String document =
+                  served(contract.getRawContract(), resources.config().issuer()).encode();
 
-      Map<String, Handler<RoutingContext>> handlers = Map.ofEntries(
-          Map.entry("getOpenApi", ctx -> ctx.response().putHeader("Content-Type", "application/json").end(document)),
-          Map.entry("createClient", clients::create),
-          Map.entry("listClients", clients::list),
-          Map.entry("showClient", clients::show),
-          Map.entry("updateClient", clients::update),
-          Map.entry("rotateClientSecret", clients::rotateSecret),
-          Map.entry("disableClient", clients::disable),
-          Map.entry("revokeClientGrants", access::revokeClientGrants),
-          Map.entry("createUser", users::create),
-          Map.entry("listUsers", users::list),
-          Map.entry("showUser", users::show),
-          Map.entry("setUserPassword", users::setPassword),
-          Map.entry("disableUser", users::disable),
-          Map.entry("listUserConsents", access::listConsents),
-          Map.entry("revokeUserConsent", access::revokeConsent),
-          Map.entry("revokeUserGrants", access::revokeUserGrants),
-          Map.entry("listKeys", keys::list),
-          Map.entry("rotateKey", keys::rotate),
-          Map.entry("grantHistory", audit::grantHistory),
-          Map.entry("userHistory", audit::userHistory),
-          Map.entry("clientHistory", audit::clientHistory),
-          Map.entry("auditAsOf", audit::asOf),
-          Map.entry("listLockouts", ctx -> LockoutResource.list(ctx, resources)),
-          Map.entry("listGrants", ops::listGrants),
-          Map.entry("showToken", ops::showToken),
-          Map.entry("getStats", ops::stats),
-          Map.entry("listProjections", ops::listProjections));
+              Map<String, Handler<RoutingContext>> handlers =
+                  Map.ofEntries(
+                      Map.entry(
+                          "getOpenApi",
+                          ctx ->
+                              ctx.response()
+                                  .putHeader("Content-Type", "application/json")
+                                  .end(document)),
+                      Map.entry("createClient", clients::create),
+                      Map.entry("listClients", clients::list),
+                      Map.entry("showClient", clients::show),
+                      Map.entry("updateClient", clients::update),
+                      Map.entry("rotateClientSecret", clients::rotateSecret),
+                      Map.entry("disableClient", clients::disable),
+                      Map.entry("revokeClientGrants", access::revokeClientGrants),
+                      Map.entry("createUser", users::create),
+                      Map.entry("listUsers", users::list),
+                      Map.entry("showUser", users::show),
+                      Map.entry("setUserPassword", users::setPassword),
+                      Map.entry("disableUser", users::disable),
+                      Map.entry("listUserConsents", access::listConsents),
+                      Map.entry("revokeUserConsent", access::revokeConsent),
+                      Map.entry("revokeUserGrants", access::revokeUserGrants),
+                      Map.entry("listKeys", keys::list),
+                      Map.entry("rotateKey", keys::rotate),
+                      Map.entry("grantHistory", audit::grantHistory),
+                      Map.entry("userHistory", audit::userHistory),
+                      Map.entry("clientHistory", audit::clientHistory),
+                      Map.entry("auditAsOf", audit::asOf),
+                      Map.entry("listLockouts", ctx -> LockoutResource.list(ctx, resources)),
+                      Map.entry("listGrants", ops::listGrants),
+                      Map.entry("showToken", ops::showToken),
+                      Map.entry("getStats", ops::stats),
+                      Map.entry("listProjections", ops::listProjections));
 
-      RouterBuilder builder = RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler());
-      builder.rootHandler(AdminRequest.ASSIGN_REQUEST_ID);
-      builder.rootHandler(new AdminToken(resources.secrets().adminToken()));
-      BodyHandler bodies = BodyHandler.create(false).setBodyLimit(MAX_BODY);
-      // The body handler refuses (IllegalStateException, a 500) a form content type on a GET; no
-      // GET, HEAD or OPTIONS operation has a body, so theirs is not read.
-      builder.rootHandler(ctx -> {
-        io.vertx.core.http.HttpMethod m = ctx.request().method();
-        if (m == io.vertx.core.http.HttpMethod.GET || m == io.vertx.core.http.HttpMethod.HEAD
-            || m == io.vertx.core.http.HttpMethod.OPTIONS) {
-          ctx.next();
-        } else {
-          bodies.handle(ctx);
-        }
-      });
-      for (OpenAPIRoute route : builder.getRoutes()) {
-        String id = route.getOperation().getOperationId();
-        Handler<RoutingContext> handler = handlers.get(id);
-        if (handler == null) {
-          throw new IllegalStateException(CONTRACT + " has the operation " + id + " that no handler serves");
-        }
-        // The admin token is checked by the root handler above, before the body is read.
-        route.setDoSecurity(false).addHandler(handler);
-      }
-      if (builder.getRoutes().size() != handlers.size()) {
-        throw new IllegalStateException("handlers are bound to operations that " + CONTRACT + " does not have");
-      }
-      Router router = builder.createRouter();
-      router.route().failureHandler(AdminProblems::handle);
-      return new AdminApi(router);
-    });
+              RouterBuilder builder =
+                  RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler());
+              builder.rootHandler(AdminRequest.ASSIGN_REQUEST_ID);
+              builder.rootHandler(new AdminToken(resources.secrets().adminToken()));
+              BodyHandler bodies = BodyHandler.create(false).setBodyLimit(MAX_BODY);
+              // The body handler refuses (IllegalStateException, a 500) a form content type on a
+              // GET; no
+              // GET, HEAD or OPTIONS operation has a body, so theirs is not read.
+              builder.rootHandler(
+                  ctx -> {
+                    io.vertx.core.http.HttpMethod m = ctx.request().method();
+                    if (m == io.vertx.core.http.HttpMethod.GET
+                        || m == io.vertx.core.http.HttpMethod.HEAD
+                        || m == io.vertx.core.http.HttpMethod.OPTIONS) {
+                      ctx.next();
+                    } else {
+                      bodies.handle(ctx);
+                    }
+                  });
+              for (OpenAPIRoute route : builder.getRoutes()) {
+                String id = route.getOperation().getOperationId();
+                Handler<RoutingContext> handler = handlers.get(id);
+                if (handler == null) {
+                  throw new IllegalStateException(
+                      CONTRACT + " has the operation " + id + " that no handler serves");
+                }
+                // The admin token is checked by the root handler above, before the body is read.
+                route.setDoSecurity(false).addHandler(handler);
+              }
+              if (builder.getRoutes().size() != handlers.size()) {
+                throw new IllegalStateException(
+                    "handlers are bound to operations that " + CONTRACT + " does not have");
+              }
+              Router router = builder.createRouter();
+              router.route().failureHandler(AdminProblems::handle);
+              return new AdminApi(router);
+            });
   }
 
   /** The document as served: {@code servers} names this server's issuer. */
   static JsonObject served(JsonObject raw, String issuer) {
-    return raw.copy().put("servers", new JsonArray().add(new JsonObject().put("url", issuer + MOUNT)));
+    return raw.copy()
+        .put("servers", new JsonArray().add(new JsonObject().put("url", issuer + MOUNT)));
   }
 
   @Override

@@ -22,16 +22,27 @@ import java.util.regex.Pattern;
  * validation and the domain's refusals are 400 naming the field, unknown ids 404, taken ids and
  * disabled aggregates 409. Anything else goes to {@link Failures}.
  *
- * <p>Messages never echo a value the caller sent (it might be a password): a validation failure
- * is described by its field and the JSON Schema keyword it broke, not by the library's message.
+ * <p>Messages never echo a value the caller sent (it might be a password): a validation failure is
+ * described by its field and the JSON Schema keyword it broke, not by the library's message.
  */
 final class AdminProblems {
   private static final Pattern QUOTED = Pattern.compile("\"([A-Za-z0-9_.-]{1,64})\"");
-  private static final Pattern PARAMETER = Pattern.compile("(?:path|query|header|cookie) parameter ([A-Za-z0-9_.-]{1,64})");
+  private static final Pattern PARAMETER =
+      Pattern.compile("(?:path|query|header|cookie) parameter ([A-Za-z0-9_.-]{1,64})");
   private static final Pattern EXPECTED_TYPE = Pattern.compile("Expected ([a-z]{1,16})");
+
   /** Keywords that only report that a subschema failed. */
   private static final Set<String> CONTAINER_KEYWORDS =
-      Set.of("properties", "items", "prefixItems", "allOf", "anyOf", "oneOf", "$ref", "$dynamicRef", "not");
+      Set.of(
+          "properties",
+          "items",
+          "prefixItems",
+          "allOf",
+          "anyOf",
+          "oneOf",
+          "$ref",
+          "$dynamicRef",
+          "not");
 
   private AdminProblems() {}
 
@@ -88,11 +99,14 @@ final class AdminProblems {
     } else {
       reason = "is not valid";
     }
-    String description = field.map(f -> f + " " + reason).orElse(reason) + " (see /admin/openapi.json)";
+    String description =
+        field.map(f -> f + " " + reason).orElse(reason) + " (see /admin/openapi.json)";
     send(ctx, 400, "invalid_request", description, field.orElse(null));
   }
 
-  /** The parameter a library message names: {@code The value of query parameter limit is invalid…}. */
+  /**
+   * The parameter a library message names: {@code The value of query parameter limit is invalid…}.
+   */
   private static Optional<String> parameterName(String message) {
     Matcher m = PARAMETER.matcher(message);
     return m.find() ? Optional.of(m.group(1)) : Optional.empty();
@@ -118,7 +132,10 @@ final class AdminProblems {
         continue;
       }
       String k = keyword(u.getKeywordLocation());
-      int rank = k == null || CONTAINER_KEYWORDS.contains(k) ? 0 : k.equals("additionalProperties") ? 1 : 2;
+      int rank =
+          k == null || CONTAINER_KEYWORDS.contains(k)
+              ? 0
+              : k.equals("additionalProperties") ? 1 : 2;
       int score = length(u.getInstanceLocation()) * 4 + rank;
       if (score > bestScore) {
         best = u;
@@ -134,8 +151,8 @@ final class AdminProblems {
 
   /**
    * The top-level field of a unit: the first segment of its instance location ({@code
-   * #/redirect_uris/0} is {@code redirect_uris}), or, for a missing property, the name the
-   * message quotes.
+   * #/redirect_uris/0} is {@code redirect_uris}), or, for a missing property, the name the message
+   * quotes.
    */
   private static Optional<String> fieldOf(OutputUnit unit) {
     String loc = unit.getInstanceLocation();
@@ -166,15 +183,19 @@ final class AdminProblems {
         return "is required";
       case "additionalProperties":
         return "is not a known field";
-      case "type": {
-        Matcher m = EXPECTED_TYPE.matcher(error);
-        return m.find() ? "must be of type " + m.group(1) : "has the wrong type";
-      }
-      case "enum": {
-        // The library lists the schema's values, never the instance's.
-        String prefix = "Instance does not match any of ";
-        return error.startsWith(prefix) ? "must be one of " + error.substring(prefix.length()) : "is not an allowed value";
-      }
+      case "type":
+        {
+          Matcher m = EXPECTED_TYPE.matcher(error);
+          return m.find() ? "must be of type " + m.group(1) : "has the wrong type";
+        }
+      case "enum":
+        {
+          // The library lists the schema's values, never the instance's.
+          String prefix = "Instance does not match any of ";
+          return error.startsWith(prefix)
+              ? "must be one of " + error.substring(prefix.length())
+              : "is not an allowed value";
+        }
       case "pattern":
         return "does not match the required pattern";
       case "minLength":
@@ -210,7 +231,8 @@ final class AdminProblems {
     if (field != null) {
       body.put("field", field);
     }
-    ctx.response().setStatusCode(status)
+    ctx.response()
+        .setStatusCode(status)
         .putHeader("Content-Type", "application/json")
         .putHeader("Cache-Control", "no-store")
         .end(body.encode());

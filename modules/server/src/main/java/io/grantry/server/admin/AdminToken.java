@@ -23,7 +23,9 @@ final class AdminToken implements SecurityPolicyHandler {
   private static final String REALM = "grantry-admin";
   private final byte[] expected;
 
-  /** @param token the configured admin token, or null when none is configured */
+  /**
+   * @param token the configured admin token, or null when none is configured
+   */
   AdminToken(String token) {
     this.expected = token == null ? null : sha256(token);
   }
@@ -32,23 +34,36 @@ final class AdminToken implements SecurityPolicyHandler {
   public void handle(RoutingContext ctx) {
     String header = ctx.request().getHeader("Authorization");
     String presented = bearer(header);
-    if (expected != null && presented != null && MessageDigest.isEqual(expected, sha256(presented))) {
+    if (expected != null
+        && presented != null
+        && MessageDigest.isEqual(expected, sha256(presented))) {
       ctx.next();
       return;
     }
-    // RFC 6750 §3: no error code when the request carried no credentials; invalid_token when it did.
-    String challenge = presented == null
-        ? "Bearer realm=\"" + REALM + "\""
-        : "Bearer realm=\"" + REALM + "\", error=\"invalid_token\"";
-    ctx.response().setStatusCode(401)
+    // RFC 6750 §3: no error code when the request carried no credentials; invalid_token when it
+    // did.
+    String challenge =
+        presented == null
+            ? "Bearer realm=\"" + REALM + "\""
+            : "Bearer realm=\"" + REALM + "\", error=\"invalid_token\"";
+    ctx.response()
+        .setStatusCode(401)
         .putHeader("WWW-Authenticate", challenge)
         .putHeader("Content-Type", "application/json")
         .putHeader("Cache-Control", "no-store")
-        .end(new JsonObject().put("error", "unauthorized")
-            .put("error_description", "The admin API needs 'Authorization: Bearer <GRANTRY_ADMIN_TOKEN>'.").encode());
+        .end(
+            new JsonObject()
+                .put("error", "unauthorized")
+                .put(
+                    "error_description",
+                    "The admin API needs 'Authorization: Bearer <GRANTRY_ADMIN_TOKEN>'.")
+                .encode());
   }
 
-  /** The token of a {@code Bearer} authorization header (scheme case-insensitive, RFC 7235 §2.1), or null. */
+  /**
+   * The token of a {@code Bearer} authorization header (scheme case-insensitive, RFC 7235 §2.1), or
+   * null.
+   */
   static String bearer(String header) {
     if (header == null || header.length() < 8 || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
       return null;

@@ -19,9 +19,9 @@ import java.time.format.DateTimeParseException;
 import java.util.Optional;
 
 /**
- * The auditors' part of the admin API: the ordered history of a grant, a user or a client
- * ({@code GET /admin/audit/{grants,users,clients}/{id}}, paged in commit order) and the state as
- * of an instant ({@code GET /admin/audit/as-of}), both read from the ledger ({@link AuditLedger}).
+ * The auditors' part of the admin API: the ordered history of a grant, a user or a client ({@code
+ * GET /admin/audit/{grants,users,clients}/{id}}, paged in commit order) and the state as of an
+ * instant ({@code GET /admin/audit/as-of}), both read from the ledger ({@link AuditLedger}).
  */
 final class AuditResource {
   /**
@@ -60,9 +60,14 @@ final class AuditResource {
       ctx.fail(e);
       return;
     }
-    AdminRequest.respond(ctx, known(subject).compose(v -> ledger.history(subject, after, page.limit())), 200,
-        h -> new JsonObject().put("items", new JsonArray(h.items()))
-            .put("next_cursor", h.next().map(p -> Page.encode(p.toString())).orElse(null)));
+    AdminRequest.respond(
+        ctx,
+        known(subject).compose(v -> ledger.history(subject, after, page.limit())),
+        200,
+        h ->
+            new JsonObject()
+                .put("items", new JsonArray(h.items()))
+                .put("next_cursor", h.next().map(p -> Page.encode(p.toString())).orElse(null)));
   }
 
   void asOf(RoutingContext ctx) {
@@ -78,14 +83,24 @@ final class AuditResource {
       ctx.fail(e);
       return;
     }
-    Optional<Subject> subject = user.map(u -> new Subject(Kind.USER, u))
-        .or(() -> client.map(c -> new Subject(Kind.CLIENT, c)));
+    Optional<Subject> subject =
+        user.map(u -> new Subject(Kind.USER, u))
+            .or(() -> client.map(c -> new Subject(Kind.CLIENT, c)));
     Future<Void> exists = subject.map(this::known).orElse(Future.succeededFuture());
-    AdminRequest.respond(ctx, exists.compose(v -> ledger.asOf(subject, at, MAX_AS_OF_EVENTS, n -> {}))
-            .recover(err -> Future.failedFuture(err instanceof AuditLedger.TooManyEvents
-                ? invalid(subject.isPresent() ? "time" : "user", err.getMessage()
-                    + " for one request; filter by user or client, or use `grantry audit as-of`")
-                : err)), 200,
+    AdminRequest.respond(
+        ctx,
+        exists
+            .compose(v -> ledger.asOf(subject, at, MAX_AS_OF_EVENTS, n -> {}))
+            .recover(
+                err ->
+                    Future.failedFuture(
+                        err instanceof AuditLedger.TooManyEvents
+                            ? invalid(
+                                subject.isPresent() ? "time" : "user",
+                                err.getMessage()
+                                    + " for one request; filter by user or client, or use `grantry audit as-of`")
+                            : err)),
+        200,
         state -> {
           JsonObject j = state.toJson();
           subject.ifPresent(s -> j.put(s.kind().noun(), s.id()));
@@ -94,8 +109,14 @@ final class AuditResource {
   }
 
   private Future<Void> known(Subject s) {
-    return ledger.exists(s).compose(found -> found ? Future.succeededFuture()
-        : Future.failedFuture(new CommandRejected(new DomainError.NotFound(s.kind().noun(), s.id()))));
+    return ledger
+        .exists(s)
+        .compose(
+            found ->
+                found
+                    ? Future.succeededFuture()
+                    : Future.failedFuture(
+                        new CommandRejected(new DomainError.NotFound(s.kind().noun(), s.id()))));
   }
 
   /** An RFC 3339 date-time ({@code 2026-11-22T09:00:00Z}, or with an offset). */

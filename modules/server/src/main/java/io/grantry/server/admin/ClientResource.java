@@ -27,9 +27,9 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * {@code /admin/clients}: register, list, show, replace, rotate the secret, disable. Bodies use
- * the RFC 7591 §2 metadata names; the body's shape is the OpenAPI router's to check, what the
- * values mean is {@code ClientDecider}'s.
+ * {@code /admin/clients}: register, list, show, replace, rotate the secret, disable. Bodies use the
+ * RFC 7591 §2 metadata names; the body's shape is the OpenAPI router's to check, what the values
+ * mean is {@code ClientDecider}'s.
  */
 final class ClientResource {
   private final ClientService service;
@@ -37,7 +37,8 @@ final class ClientResource {
   private final Duration defaultGrace;
   private final Clock clock;
 
-  ClientResource(ClientService service, ClientDirectory directory, Duration defaultGrace, Clock clock) {
+  ClientResource(
+      ClientService service, ClientDirectory directory, Duration defaultGrace, Clock clock) {
     this.service = service;
     this.directory = directory;
     this.defaultGrace = defaultGrace;
@@ -48,88 +49,157 @@ final class ClientResource {
     JsonObject body = AdminRequest.body(ctx);
     ClientMetadata metadata = metadata(body);
     Future<ClientService.Issued> issued =
-        service.register(Optional.ofNullable(body.getString("client_id")), metadata, AdminRequest.metadata(ctx));
+        service.register(
+            Optional.ofNullable(body.getString("client_id")), metadata, AdminRequest.metadata(ctx));
     AdminRequest.respond(ctx, issued, 201, this::json);
   }
 
   void list(RoutingContext ctx) {
     Page page = Page.of(ctx);
-    AdminRequest.respond(ctx, directory.list(page.after(), page.fetch()), 200,
+    AdminRequest.respond(
+        ctx,
+        directory.list(page.after(), page.fetch()),
+        200,
         rows -> page.render(rows, this::json, ClientState.Registered::clientId));
   }
 
   void show(RoutingContext ctx) {
     String clientId = AdminRequest.path(ctx, "client_id");
-    AdminRequest.respond(ctx, directory.find(clientId).compose(found -> found
-        .map(Future::succeededFuture)
-        .orElseGet(() -> Future.failedFuture(new CommandRejected(new DomainError.NotFound("client", clientId))))), 200,
+    AdminRequest.respond(
+        ctx,
+        directory
+            .find(clientId)
+            .compose(
+                found ->
+                    found
+                        .map(Future::succeededFuture)
+                        .orElseGet(
+                            () ->
+                                Future.failedFuture(
+                                    new CommandRejected(
+                                        new DomainError.NotFound("client", clientId))))),
+        200,
         this::json);
   }
 
   void update(RoutingContext ctx) {
     String clientId = AdminRequest.path(ctx, "client_id");
     ClientMetadata metadata = metadata(AdminRequest.body(ctx));
-    AdminRequest.respond(ctx, service.update(clientId, metadata, AdminRequest.metadata(ctx)), 200, this::json);
+    AdminRequest.respond(
+        ctx, service.update(clientId, metadata, AdminRequest.metadata(ctx)), 200, this::json);
   }
 
   void rotateSecret(RoutingContext ctx) {
     String clientId = AdminRequest.path(ctx, "client_id");
     Long seconds = AdminRequest.body(ctx).getLong("grace_seconds");
     Duration grace = seconds == null ? defaultGrace : Duration.ofSeconds(seconds);
-    AdminRequest.respond(ctx, service.rotateSecret(clientId, grace, AdminRequest.metadata(ctx)), 200, this::json);
+    AdminRequest.respond(
+        ctx, service.rotateSecret(clientId, grace, AdminRequest.metadata(ctx)), 200, this::json);
   }
 
   void disable(RoutingContext ctx) {
     String clientId = AdminRequest.path(ctx, "client_id");
-    AdminRequest.respond(ctx, service.disable(clientId, AdminRequest.metadata(ctx)), 200, this::json);
+    AdminRequest.respond(
+        ctx, service.disable(clientId, AdminRequest.metadata(ctx)), 200, this::json);
   }
 
   /**
    * Client metadata from a request body, with the RFC 7591 §2 defaults: the type follows the
    * authentication method ({@code none} is public), {@code client_secret_basic} for a confidential
-   * client, grant {@code authorization_code} with response type {@code code}, and scope
-   * {@code openid} for clients that can ask for an id_token.
+   * client, grant {@code authorization_code} with response type {@code code}, and scope {@code
+   * openid} for clients that can ask for an id_token.
    */
   static ClientMetadata metadata(JsonObject body) {
-    Optional<TokenEndpointAuthMethod> method = Optional.ofNullable(body.getString("token_endpoint_auth_method"))
-        .map(m -> TokenEndpointAuthMethod.fromWire(m).orElseThrow(() -> invalid("token_endpoint_auth_method",
-            "token_endpoint_auth_method must be client_secret_basic, client_secret_post or none")));
-    ClientType type = Optional.ofNullable(body.getString("client_type"))
-        .map(t -> ClientType.fromWire(t).orElseThrow(() -> invalid("client_type", "client_type must be confidential or public")))
-        .orElseGet(() -> method.orElse(TokenEndpointAuthMethod.CLIENT_SECRET_BASIC) == TokenEndpointAuthMethod.NONE
-            ? ClientType.PUBLIC : ClientType.CONFIDENTIAL);
+    Optional<TokenEndpointAuthMethod> method =
+        Optional.ofNullable(body.getString("token_endpoint_auth_method"))
+            .map(
+                m ->
+                    TokenEndpointAuthMethod.fromWire(m)
+                        .orElseThrow(
+                            () ->
+                                invalid(
+                                    "token_endpoint_auth_method",
+                                    "token_endpoint_auth_method must be client_secret_basic, client_secret_post or none")));
+    ClientType type =
+        Optional.ofNullable(body.getString("client_type"))
+            .map(
+                t ->
+                    ClientType.fromWire(t)
+                        .orElseThrow(
+                            () ->
+                                invalid(
+                                    "client_type", "client_type must be confidential or public")))
+            .orElseGet(
+                () ->
+                    method.orElse(TokenEndpointAuthMethod.CLIENT_SECRET_BASIC)
+                            == TokenEndpointAuthMethod.NONE
+                        ? ClientType.PUBLIC
+                        : ClientType.CONFIDENTIAL);
     Set<GrantType> grants = EnumSet.noneOf(GrantType.class);
     for (String g : strings(body, "grant_types", List.of(GrantType.AUTHORIZATION_CODE.wire()))) {
-      grants.add(GrantType.fromWire(g).orElseThrow(() -> invalid("grant_types", "grant_types has the unknown value '" + g + "'")));
+      grants.add(
+          GrantType.fromWire(g)
+              .orElseThrow(
+                  () -> invalid("grant_types", "grant_types has the unknown value '" + g + "'")));
     }
     boolean code = grants.contains(GrantType.AUTHORIZATION_CODE);
-    List<String> responseTypes = strings(body, "response_types", code ? List.of("code") : List.of());
+    List<String> responseTypes =
+        strings(body, "response_types", code ? List.of("code") : List.of());
     if (responseTypes.contains("code") != code) {
-      throw invalid("response_types", "response_types must be [\"code\"] exactly when grant_types includes"
-          + " authorization_code (RFC 7591 §2.1)");
+      throw invalid(
+          "response_types",
+          "response_types must be [\"code\"] exactly when grant_types includes"
+              + " authorization_code (RFC 7591 §2.1)");
     }
     Scopes scope;
     try {
-      scope = body.containsKey("scope") ? Scopes.parse(body.getString("scope")) : code ? Scopes.of(Scopes.OPENID) : Scopes.empty();
+      scope =
+          body.containsKey("scope")
+              ? Scopes.parse(body.getString("scope"))
+              : code ? Scopes.of(Scopes.OPENID) : Scopes.empty();
     } catch (IllegalArgumentException e) {
       throw invalid("scope", "scope: " + e.getMessage());
     }
-    ClientMetadata.Builder b = ClientMetadata.builder(body.getString("client_name"), type)
-        .redirectUris(strings(body, "redirect_uris", List.of()))
-        .grantTypes(grants)
-        .allowedScopes(scope)
-        .logoUri(body.getString("logo_uri"))
-        .clientUri(body.getString("client_uri"))
-        .skipConsent(body.getBoolean("skip_consent", false))
-        .introspect(body.getBoolean("introspect", false));
+    ClientMetadata.Builder b =
+        ClientMetadata.builder(body.getString("client_name"), type)
+            .redirectUris(strings(body, "redirect_uris", List.of()))
+            .grantTypes(grants)
+            .allowedScopes(scope)
+            .logoUri(body.getString("logo_uri"))
+            .clientUri(body.getString("client_uri"))
+            .skipConsent(body.getBoolean("skip_consent", false))
+            .introspect(body.getBoolean("introspect", false));
     method.ifPresent(b::tokenEndpointAuthMethod);
-    Optional.ofNullable(body.getString("access_token_format")).ifPresent(f -> b.accessTokenFormat(
-        AccessTokenFormat.fromWire(f).orElseThrow(() -> invalid("access_token_format", "access_token_format must be jwt or opaque"))));
-    Optional.ofNullable(body.getString("access_token_signing_alg")).ifPresent(a -> b.accessTokenSigningAlg(
-        SigningAlgorithm.fromWire(a).orElseThrow(() -> invalid("access_token_signing_alg", "access_token_signing_alg must be ES256 or RS256"))));
-    Optional.ofNullable(body.getString("id_token_signed_response_alg")).ifPresent(a -> b.idTokenSignedResponseAlg(
-        SigningAlgorithm.fromWire(a).orElseThrow(() -> invalid("id_token_signed_response_alg",
-            "id_token_signed_response_alg must be RS256 or ES256"))));
+    Optional.ofNullable(body.getString("access_token_format"))
+        .ifPresent(
+            f ->
+                b.accessTokenFormat(
+                    AccessTokenFormat.fromWire(f)
+                        .orElseThrow(
+                            () ->
+                                invalid(
+                                    "access_token_format",
+                                    "access_token_format must be jwt or opaque"))));
+    Optional.ofNullable(body.getString("access_token_signing_alg"))
+        .ifPresent(
+            a ->
+                b.accessTokenSigningAlg(
+                    SigningAlgorithm.fromWire(a)
+                        .orElseThrow(
+                            () ->
+                                invalid(
+                                    "access_token_signing_alg",
+                                    "access_token_signing_alg must be ES256 or RS256"))));
+    Optional.ofNullable(body.getString("id_token_signed_response_alg"))
+        .ifPresent(
+            a ->
+                b.idTokenSignedResponseAlg(
+                    SigningAlgorithm.fromWire(a)
+                        .orElseThrow(
+                            () ->
+                                invalid(
+                                    "id_token_signed_response_alg",
+                                    "id_token_signed_response_alg must be RS256 or ES256"))));
     return b.build();
   }
 
@@ -155,20 +225,27 @@ final class ClientResource {
     return json;
   }
 
-  /** A client as the admin API shows it: the RFC 7591 §3.2.1 response fields, and no secret hash. */
+  /**
+   * A client as the admin API shows it: the RFC 7591 §3.2.1 response fields, and no secret hash.
+   */
   JsonObject json(ClientState.Registered c) {
     ClientMetadata m = c.metadata();
     JsonArray grants = new JsonArray();
     m.grantTypes().forEach(g -> grants.add(g.wire()));
-    JsonObject json = new JsonObject()
-        .put("client_id", c.clientId())
-        .put("client_name", m.name())
-        .put("client_type", m.type().wire())
-        .put("token_endpoint_auth_method", m.tokenEndpointAuthMethod().wire())
-        .put("redirect_uris", new JsonArray(new ArrayList<>(m.redirectUris())))
-        .put("grant_types", grants)
-        .put("response_types", m.allows(GrantType.AUTHORIZATION_CODE) ? new JsonArray().add("code") : new JsonArray())
-        .put("scope", m.allowedScopes().value());
+    JsonObject json =
+        new JsonObject()
+            .put("client_id", c.clientId())
+            .put("client_name", m.name())
+            .put("client_type", m.type().wire())
+            .put("token_endpoint_auth_method", m.tokenEndpointAuthMethod().wire())
+            .put("redirect_uris", new JsonArray(new ArrayList<>(m.redirectUris())))
+            .put("grant_types", grants)
+            .put(
+                "response_types",
+                m.allows(GrantType.AUTHORIZATION_CODE)
+                    ? new JsonArray().add("code")
+                    : new JsonArray())
+            .put("scope", m.allowedScopes().value());
     m.logoUri().ifPresent(u -> json.put("logo_uri", u));
     m.clientUri().ifPresent(u -> json.put("client_uri", u));
     json.put("skip_consent", m.skipConsent())
@@ -182,7 +259,8 @@ final class ClientResource {
       json.put("client_secret_expires_at", 0);
     }
     Instant now = clock.instant();
-    c.previousSecret().filter(p -> now.isBefore(p.validUntil()))
+    c.previousSecret()
+        .filter(p -> now.isBefore(p.validUntil()))
         .ifPresent(p -> json.put("previous_secret_valid_until", p.validUntil().toString()));
     return json;
   }

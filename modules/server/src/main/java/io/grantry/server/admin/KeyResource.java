@@ -33,41 +33,60 @@ final class KeyResource {
 
   KeyResource(KeyService keys, EventStore store, Clock clock) {
     this.keys = keys;
-    this.ring = new Aggregate<>(store, KeyEventCodec.INSTANCE, KeyRing.empty(), KeyRingDecider::evolve);
+    this.ring =
+        new Aggregate<>(store, KeyEventCodec.INSTANCE, KeyRing.empty(), KeyRingDecider::evolve);
     this.clock = clock;
   }
 
   void list(RoutingContext ctx) {
-    AdminRequest.respond(ctx, ring.load(KeyRingDecider.STREAM_ID), 200, loaded -> {
-      Instant now = clock.instant();
-      JsonArray items = new JsonArray();
-      loaded.state().keys().stream()
-          .sorted(Comparator.comparing(SigningKey::createdAt).reversed().thenComparing(SigningKey::kid))
-          .forEach(k -> items.add(json(k, now)));
-      return new JsonObject().put("items", items);
-    });
+    AdminRequest.respond(
+        ctx,
+        ring.load(KeyRingDecider.STREAM_ID),
+        200,
+        loaded -> {
+          Instant now = clock.instant();
+          JsonArray items = new JsonArray();
+          loaded.state().keys().stream()
+              .sorted(
+                  Comparator.comparing(SigningKey::createdAt)
+                      .reversed()
+                      .thenComparing(SigningKey::kid))
+              .forEach(k -> items.add(json(k, now)));
+          return new JsonObject().put("items", items);
+        });
   }
 
   void rotate(RoutingContext ctx) {
     JsonObject body = AdminRequest.body(ctx);
-    SigningAlgorithm alg = SigningAlgorithm.fromWire(body.getString("alg"))
-        .orElseThrow(() -> new CommandRejected(new ValidationError("alg", "alg must be ES256 or RS256")));
-    Duration overlap = Duration.ofSeconds(body.getLong("overlap_seconds", KeyService.DEFAULT_OVERLAP.toSeconds()));
-    Future<SigningKey> rotated = keys.rotate(alg, overlap, false, AdminRequest.metadata(ctx))
-        // KeyService reports the key ring's refusal as IllegalArgumentException with its message.
-        .recover(err -> Future.failedFuture(err instanceof IllegalArgumentException
-            ? new CommandRejected(new ValidationError("overlap_seconds", err.getMessage()))
-            : err));
+    SigningAlgorithm alg =
+        SigningAlgorithm.fromWire(body.getString("alg"))
+            .orElseThrow(
+                () ->
+                    new CommandRejected(new ValidationError("alg", "alg must be ES256 or RS256")));
+    Duration overlap =
+        Duration.ofSeconds(body.getLong("overlap_seconds", KeyService.DEFAULT_OVERLAP.toSeconds()));
+    Future<SigningKey> rotated =
+        keys.rotate(alg, overlap, false, AdminRequest.metadata(ctx))
+            // KeyService reports the key ring's refusal as IllegalArgumentException with its
+            // message.
+            .recover(
+                err ->
+                    Future.failedFuture(
+                        err instanceof IllegalArgumentException
+                            ? new CommandRejected(
+                                new ValidationError("overlap_seconds", err.getMessage()))
+                            : err));
     AdminRequest.respond(ctx, rotated, 200, k -> json(k, clock.instant()));
   }
 
   static JsonObject json(SigningKey k, Instant now) {
-    JsonObject json = new JsonObject()
-        .put("kid", k.kid())
-        .put("alg", k.alg().wire())
-        .put("use", k.use())
-        .put("status", k.status().name().toLowerCase(Locale.ROOT))
-        .put("created_at", k.createdAt().toString());
+    JsonObject json =
+        new JsonObject()
+            .put("kid", k.kid())
+            .put("alg", k.alg().wire())
+            .put("use", k.use())
+            .put("status", k.status().name().toLowerCase(Locale.ROOT))
+            .put("created_at", k.createdAt().toString());
     k.activatedAt().ifPresent(t -> json.put("activated_at", t.toString()));
     k.retiredAt().ifPresent(t -> json.put("retired_at", t.toString()));
     k.retireAfter().ifPresent(t -> json.put("retire_after", t.toString()));

@@ -10,8 +10,8 @@ import java.util.List;
 
 /**
  * {@code GET /admin/lockouts}: the sign-in and client-authentication throttles' current state in
- * this process, so an operator can see who is being slowed down or refused and until when.
- * Keys are usernames, client ids and addresses; no secret is counted or shown.
+ * this process, so an operator can see who is being slowed down or refused and until when. Keys are
+ * usernames, client ids and addresses; no secret is counted or shown.
  */
 final class LockoutResource {
   private LockoutResource() {}
@@ -22,13 +22,24 @@ final class LockoutResource {
     add(items, "login_address", "delay", resources.loginThrottle().slowedAddresses());
     add(items, "client_id", "delay", resources.clientAuthThrottle().slowedClients());
     add(items, "client_address", "refuse", resources.clientAuthThrottle().refusedAddresses());
-    ctx.response().putHeader("Content-Type", "application/json").putHeader("Cache-Control", "no-store")
+    ctx.response()
+        .putHeader("Content-Type", "application/json")
+        .putHeader("Cache-Control", "no-store")
         .end(new JsonObject().put("items", items).encode());
   }
 
-  private static void add(JsonArray items, String kind, String effect, List<FailureWindows.Over> over) {
-    over.stream().sorted(Comparator.comparing(FailureWindows.Over::key)).forEach(o -> items.add(new JsonObject()
-        .put("kind", kind).put("key", o.key()).put("failures", o.failures())
-        .put("until", o.until().toString()).put("effect", effect)));
+  private static void add(
+      JsonArray items, String kind, String effect, List<FailureWindows.Over> over) {
+    over.stream()
+        .sorted(Comparator.comparing(FailureWindows.Over::key))
+        .forEach(
+            o ->
+                items.add(
+                    new JsonObject()
+                        .put("kind", kind)
+                        .put("key", o.key())
+                        .put("failures", o.failures())
+                        .put("until", o.until().toString())
+                        .put("effect", effect)));
   }
 }

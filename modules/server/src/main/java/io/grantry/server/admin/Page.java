@@ -6,10 +6,10 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.openapi.validation.RequestParameter;
+import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.ByteBuffer;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
@@ -27,7 +27,8 @@ record Page(Optional<String> after, int limit) {
   static final int DEFAULT_LIMIT = 50;
 
   static Page of(RoutingContext ctx) {
-    int limit = AdminRequest.query(ctx, "limit").map(RequestParameter::getInteger).orElse(DEFAULT_LIMIT);
+    int limit =
+        AdminRequest.query(ctx, "limit").map(RequestParameter::getInteger).orElse(DEFAULT_LIMIT);
     Optional<String> after = AdminRequest.query(ctx, "cursor").map(c -> decode(c.getString()));
     return new Page(after, limit);
   }
@@ -47,18 +48,23 @@ record Page(Optional<String> after, int limit) {
   }
 
   static String encode(String key) {
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(key.getBytes(StandardCharsets.UTF_8));
+    return Base64.getUrlEncoder()
+        .withoutPadding()
+        .encodeToString(key.getBytes(StandardCharsets.UTF_8));
   }
 
   static String decode(String cursor) {
     try {
       byte[] bytes = Base64.getUrlDecoder().decode(cursor);
-      return StandardCharsets.UTF_8.newDecoder()
+      return StandardCharsets.UTF_8
+          .newDecoder()
           .onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(bytes)).toString();
+          .decode(ByteBuffer.wrap(bytes))
+          .toString();
     } catch (IllegalArgumentException | CharacterCodingException e) {
-      throw new CommandRejected(new ValidationError("cursor", "cursor is not one this server issued; start without it"));
+      throw new CommandRejected(
+          new ValidationError("cursor", "cursor is not one this server issued; start without it"));
     }
   }
 }

@@ -12,7 +12,10 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.List;
 import java.util.Optional;
 
-/** {@code /admin/users}: register, list, show, set the password, disable. Never shows a password hash. */
+/**
+ * {@code /admin/users}: register, list, show, set the password, disable. Never shows a password
+ * hash.
+ */
 final class UserResource {
   private final UserService service;
   private final UserDirectory directory;
@@ -24,41 +27,75 @@ final class UserResource {
 
   void create(RoutingContext ctx) {
     JsonObject body = AdminRequest.body(ctx);
-    AdminRequest.respond(ctx, service.register(body.getString("username"), body.getString("password"),
-        Optional.ofNullable(body.getString("email")), Optional.ofNullable(body.getString("name")),
-        AdminRequest.metadata(ctx)), 201, UserResource::json);
+    AdminRequest.respond(
+        ctx,
+        service.register(
+            body.getString("username"),
+            body.getString("password"),
+            Optional.ofNullable(body.getString("email")),
+            Optional.ofNullable(body.getString("name")),
+            AdminRequest.metadata(ctx)),
+        201,
+        UserResource::json);
   }
 
   void list(RoutingContext ctx) {
     Optional<String> username = AdminRequest.query(ctx, "username").map(p -> p.getString());
     if (username.isPresent()) {
-      AdminRequest.respond(ctx, directory.findByUsername(username.get()), 200, found -> new JsonObject()
-          .put("items", found.map(u -> new JsonArray().add(json(u))).orElseGet(JsonArray::new))
-          .put("next_cursor", (String) null));
+      AdminRequest.respond(
+          ctx,
+          directory.findByUsername(username.get()),
+          200,
+          found ->
+              new JsonObject()
+                  .put(
+                      "items",
+                      found.map(u -> new JsonArray().add(json(u))).orElseGet(JsonArray::new))
+                  .put("next_cursor", (String) null));
       return;
     }
     Page page = Page.of(ctx);
-    AdminRequest.respond(ctx, directory.list(page.after(), page.fetch()), 200,
-        (List<UserState.Registered> rows) -> page.render(rows, UserResource::json, UserState.Registered::normalizedUsername));
+    AdminRequest.respond(
+        ctx,
+        directory.list(page.after(), page.fetch()),
+        200,
+        (List<UserState.Registered> rows) ->
+            page.render(rows, UserResource::json, UserState.Registered::normalizedUsername));
   }
 
   void show(RoutingContext ctx) {
     String userId = AdminRequest.path(ctx, "user_id");
-    AdminRequest.respond(ctx, directory.findById(userId).compose(found -> found
-        .map(Future::succeededFuture)
-        .orElseGet(() -> Future.failedFuture(new CommandRejected(new DomainError.NotFound("user", userId))))), 200,
+    AdminRequest.respond(
+        ctx,
+        directory
+            .findById(userId)
+            .compose(
+                found ->
+                    found
+                        .map(Future::succeededFuture)
+                        .orElseGet(
+                            () ->
+                                Future.failedFuture(
+                                    new CommandRejected(
+                                        new DomainError.NotFound("user", userId))))),
+        200,
         UserResource::json);
   }
 
   void setPassword(RoutingContext ctx) {
     String userId = AdminRequest.path(ctx, "user_id");
     String password = AdminRequest.body(ctx).getString("password");
-    AdminRequest.respond(ctx, service.setPassword(userId, password, AdminRequest.metadata(ctx)), 200, UserResource::json);
+    AdminRequest.respond(
+        ctx,
+        service.setPassword(userId, password, AdminRequest.metadata(ctx)),
+        200,
+        UserResource::json);
   }
 
   void disable(RoutingContext ctx) {
     String userId = AdminRequest.path(ctx, "user_id");
-    AdminRequest.respond(ctx, service.disable(userId, AdminRequest.metadata(ctx)), 200, UserResource::json);
+    AdminRequest.respond(
+        ctx, service.disable(userId, AdminRequest.metadata(ctx)), 200, UserResource::json);
   }
 
   static JsonObject json(UserState.Registered u) {

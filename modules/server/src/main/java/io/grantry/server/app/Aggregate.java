@@ -17,18 +17,18 @@ import java.util.function.Function;
 
 /**
  * Load, decide, append: the one way commands reach the ledger. The stream is read and folded into
- * its state, the pure decision runs, and its events are appended with the version that was read
- * as the expected version. Losing a race re-reads and decides again, so the caller gets the
- * answer a sequential server would give.
+ * its state, the pure decision runs, and its events are appended with the version that was read as
+ * the expected version. Losing a race re-reads and decides again, so the caller gets the answer a
+ * sequential server would give.
  *
- * <p>With a {@link StateCache} ({@link #withCache}) a command reads no events when the cached
- * state leads to an append: the append's expected version is the cached one, so a state that was
- * not the latest (another verticle, instance or admin request appended since) fails the append
- * and the command is decided again on a fresh read. A decision that appends nothing (a refusal,
- * "unchanged") is never answered from the cache alone: the events after the cached version are
- * read and the command decided again on the result, since with nothing appended no version check
- * would catch a stale state. Only committed states are cached (read from the ledger, or left by
- * an append that committed). Before the cache a grant's n-th refresh read and folded n events.
+ * <p>With a {@link StateCache} ({@link #withCache}) a command reads no events when the cached state
+ * leads to an append: the append's expected version is the cached one, so a state that was not the
+ * latest (another verticle, instance or admin request appended since) fails the append and the
+ * command is decided again on a fresh read. A decision that appends nothing (a refusal,
+ * "unchanged") is never answered from the cache alone: the events after the cached version are read
+ * and the command decided again on the result, since with nothing appended no version check would
+ * catch a stale state. Only committed states are cached (read from the ledger, or left by an append
+ * that committed). Before the cache a grant's n-th refresh read and folded n events.
  *
  * @param <S> the aggregate's state
  * @param <E> its events
@@ -40,6 +40,7 @@ public final class Aggregate<S, E> {
   private final EventCodec<E> codec;
   private final S initial;
   private final BiFunction<S, E, S> evolve;
+
   /** Last committed states of recently used streams; null without a cache. */
   private final StateCache<S> cache;
 
@@ -47,7 +48,12 @@ public final class Aggregate<S, E> {
     this(store, codec, initial, evolve, null);
   }
 
-  private Aggregate(EventStore store, EventCodec<E> codec, S initial, BiFunction<S, E, S> evolve, StateCache<S> cache) {
+  private Aggregate(
+      EventStore store,
+      EventCodec<E> codec,
+      S initial,
+      BiFunction<S, E, S> evolve,
+      StateCache<S> cache) {
     this.store = store;
     this.codec = codec;
     this.initial = initial;
@@ -87,7 +93,9 @@ public final class Aggregate<S, E> {
     if (known == null) {
       return store.readStream(streamId).map(events -> remember(streamId, fold(events)));
     }
-    return store.readStream(streamId, known.version()).map(events -> remember(streamId, fold(known, events)));
+    return store
+        .readStream(streamId, known.version())
+        .map(events -> remember(streamId, fold(known, events)));
   }
 
   public Loaded<S> fold(List<RecordedEvent> events) {
@@ -112,22 +120,23 @@ public final class Aggregate<S, E> {
   }
 
   /**
-   * For a stream that must not exist yet (its id is fresh and random): decides on the initial
-   * state without reading, and appends with "no stream". Saves the read on hot paths such as
+   * For a stream that must not exist yet (its id is fresh and random): decides on the initial state
+   * without reading, and appends with "no stream". Saves the read on hot paths such as
    * client_credentials, where every token starts a stream of its own.
    */
-  public Future<Outcome<S, E>> create(String streamId, Function<S, Decision<E>> decide, Metadata metadata) {
+  public Future<Outcome<S, E>> create(
+      String streamId, Function<S, Decision<E>> decide, Metadata metadata) {
     return create(streamId, decide, metadata, false);
   }
 
   /**
    * The same, and with {@code remember} the committed state is kept in the cache (if any), so the
    * stream's next command reads no events: an authorization code's redemption follows its issue
-   * within seconds, while a client_credentials grant is never decided on again (caching those
-   * would only churn the cache), hence the choice.
+   * within seconds, while a client_credentials grant is never decided on again (caching those would
+   * only churn the cache), hence the choice.
    */
-  public Future<Outcome<S, E>> create(String streamId, Function<S, Decision<E>> decide, Metadata metadata,
-      boolean remember) {
+  public Future<Outcome<S, E>> create(
+      String streamId, Function<S, Decision<E>> decide, Metadata metadata, boolean remember) {
     Decision<E> decision = decide.apply(initial);
     if (decision instanceof Decision.Rejected<E> r) {
       return Future.succeededFuture(new Outcome<>(initial, List.of(), r.error()));
@@ -141,20 +150,25 @@ public final class Aggregate<S, E> {
       state = evolve.apply(state, e);
     }
     S after = state;
-    return store.append(streamId, ExpectedVersion.NO_STREAM, out).map(r -> {
-      if (remember) {
-        remember(streamId, new Loaded<>(after, r.version()));
-      }
-      return new Outcome<>(after, events, null);
-    });
+    return store
+        .append(streamId, ExpectedVersion.NO_STREAM, out)
+        .map(
+            r -> {
+              if (remember) {
+                remember(streamId, new Loaded<>(after, r.version()));
+              }
+              return new Outcome<>(after, events, null);
+            });
   }
 
   /** Runs {@code decide} on the stream's current state and appends what it decides. */
-  public Future<Outcome<S, E>> execute(String streamId, Function<S, Decision<E>> decide, Metadata metadata) {
+  public Future<Outcome<S, E>> execute(
+      String streamId, Function<S, Decision<E>> decide, Metadata metadata) {
     return attempt(streamId, decide, metadata, 1);
   }
 
-  private Future<Outcome<S, E>> attempt(String streamId, Function<S, Decision<E>> decide, Metadata metadata, int n) {
+  private Future<Outcome<S, E>> attempt(
+      String streamId, Function<S, Decision<E>> decide, Metadata metadata, int n) {
     Loaded<S> cached = n == 1 && cache != null ? cache.get(streamId) : null;
     if (cached != null) {
       Decision<E> decision = decide.apply(cached.state());
@@ -163,20 +177,28 @@ public final class Aggregate<S, E> {
       }
       // Nothing to append, so no version check would catch a stale state: read what is newer.
     }
-    return load(streamId).compose(loaded -> {
-      Decision<E> decision = decide.apply(loaded.state());
-      if (decision instanceof Decision.Rejected<E> r) {
-        return Future.succeededFuture(new Outcome<>(loaded.state(), List.of(), r.error()));
-      }
-      if (decision.events().isEmpty()) {
-        return Future.succeededFuture(new Outcome<>(loaded.state(), decision.events(), null));
-      }
-      return append(streamId, decide, metadata, n, loaded, decision);
-    });
+    return load(streamId)
+        .compose(
+            loaded -> {
+              Decision<E> decision = decide.apply(loaded.state());
+              if (decision instanceof Decision.Rejected<E> r) {
+                return Future.succeededFuture(new Outcome<>(loaded.state(), List.of(), r.error()));
+              }
+              if (decision.events().isEmpty()) {
+                return Future.succeededFuture(
+                    new Outcome<>(loaded.state(), decision.events(), null));
+              }
+              return append(streamId, decide, metadata, n, loaded, decision);
+            });
   }
 
-  private Future<Outcome<S, E>> append(String streamId, Function<S, Decision<E>> decide, Metadata metadata, int n,
-      Loaded<S> loaded, Decision<E> decision) {
+  private Future<Outcome<S, E>> append(
+      String streamId,
+      Function<S, Decision<E>> decide,
+      Metadata metadata,
+      int n,
+      Loaded<S> loaded,
+      Decision<E> decision) {
     List<E> events = decision.events();
     List<NewEvent> out = new ArrayList<>(events.size());
     S state = loaded.state();
@@ -186,17 +208,24 @@ public final class Aggregate<S, E> {
       state = evolve.apply(state, e);
     }
     S after = state;
-    return store.append(streamId, ExpectedVersion.exactly(loaded.version()), out)
-        .map(r -> {
-          remember(streamId, new Loaded<>(after, r.version()));
-          return new Outcome<>(after, events, null);
-        })
-        .recover(err -> err instanceof WrongExpectedVersionException && n < ATTEMPTS
-            ? attempt(streamId, decide, metadata, n + 1)
-            : Future.failedFuture(err));
+    return store
+        .append(streamId, ExpectedVersion.exactly(loaded.version()), out)
+        .map(
+            r -> {
+              remember(streamId, new Loaded<>(after, r.version()));
+              return new Outcome<>(after, events, null);
+            })
+        .recover(
+            err ->
+                err instanceof WrongExpectedVersionException && n < ATTEMPTS
+                    ? attempt(streamId, decide, metadata, n + 1)
+                    : Future.failedFuture(err));
   }
 
-  /** The event's payload; grant events are remembered for the token-state projection ({@link EncodedEvents}). */
+  /**
+   * The event's payload; grant events are remembered for the token-state projection ({@link
+   * EncodedEvents}).
+   */
   private JsonObject encode(E e) {
     JsonObject json = codec.toJson(e);
     if (e instanceof io.grantry.domain.grant.GrantEvent) {

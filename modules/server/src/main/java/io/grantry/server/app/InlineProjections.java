@@ -9,10 +9,10 @@ import io.grantry.server.users.UsersProjection;
 import java.util.List;
 
 /**
- * The projections every event store of the server writes in the append's own transaction, so
- * that what the endpoints read is never behind an acknowledged append. Call on each store that
- * may append client, user, grant or consent events (each HTTP verticle's, and the server's own for key rotation
- * and the development seed).
+ * The projections every event store of the server writes in the append's own transaction, so that
+ * what the endpoints read is never behind an acknowledged append. Call on each store that may
+ * append client, user, grant or consent events (each HTTP verticle's, and the server's own for key
+ * rotation and the development seed).
  */
 public final class InlineProjections {
   private InlineProjections() {}
@@ -27,7 +27,10 @@ public final class InlineProjections {
 
   /** The inline projections, in the order they are applied (new instances). */
   public static List<Projection> all() {
-    return List.of(new ClientsProjection(), new UsersProjection(),
-        new io.grantry.server.tokenstate.TokenStateProjection(), new ConsentsProjection());
+    return List.of(
+        new ClientsProjection(),
+        new UsersProjection(),
+        new io.grantry.server.tokenstate.TokenStateProjection(),
+        new ConsentsProjection());
   }
 }

@@ -12,18 +12,18 @@ import java.util.function.Predicate;
 
 /**
  * Reads of one stream's projected state (a user, a remembered consent) kept in memory for a short
- * while, keyed by the stream id and shared by the verticles of one process. The code flow reads
- * its user twice and the user's consent once per flow, and every refresh reads its user: each was
- * a database round trip of its own.
+ * while, keyed by the stream id and shared by the verticles of one process. The code flow reads its
+ * user twice and the user's consent once per flow, and every refresh reads its user: each was a
+ * database round trip of its own.
  *
- * <p>It follows the ledger: as a commit listener of every event store of the process
- * ({@link #onCommitted}, called after the commit and before the appending request is answered)
- * it drops the entries of the streams a batch wrote, so a change made through this process (a
- * user disabled, a consent withdrawn) is seen by the next request. A change made by another server
- * instance is seen within the time to live, as with client lookups ({@code ClientCache}). A read
- * that was under way while a commit dropped entries is not kept (it may have read the row before
- * that commit): every drop bumps an epoch, and a read keeps its answer only if the epoch did not
- * move meanwhile. Own code rather than a caching library: a map, an epoch and a clock.
+ * <p>It follows the ledger: as a commit listener of every event store of the process ({@link
+ * #onCommitted}, called after the commit and before the appending request is answered) it drops the
+ * entries of the streams a batch wrote, so a change made through this process (a user disabled, a
+ * consent withdrawn) is seen by the next request. A change made by another server instance is seen
+ * within the time to live, as with client lookups ({@code ClientCache}). A read that was under way
+ * while a commit dropped entries is not kept (it may have read the row before that commit): every
+ * drop bumps an epoch, and a read keeps its answer only if the epoch did not move meanwhile. Own
+ * code rather than a caching library: a map, an epoch and a clock.
  *
  * @param <V> the answer kept (immutable)
  */
@@ -40,7 +40,7 @@ public final class ProjectionCache<V> {
   private record Entry<V>(V value, long expiresAt) {}
 
   /**
-   * @param ttl     how long an answer is kept (zero: never; every read goes to {@code loader})
+   * @param ttl how long an answer is kept (zero: never; every read goes to {@code loader})
    * @param follows which stream ids' commits drop entries (e.g. those starting with {@code user:})
    */
   public ProjectionCache(Duration ttl, Predicate<String> follows) {
@@ -53,7 +53,9 @@ public final class ProjectionCache<V> {
     this.nanoTime = nanoTime;
   }
 
-  /** The answer for {@code streamId}: kept, or {@code loader}'s (then kept for the time to live). */
+  /**
+   * The answer for {@code streamId}: kept, or {@code loader}'s (then kept for the time to live).
+   */
   public Future<V> get(String streamId, Function<String, Future<V>> loader) {
     if (ttlNanos <= 0) {
       return loader.apply(streamId);
@@ -63,19 +65,22 @@ public final class ProjectionCache<V> {
       return Future.succeededFuture(e.value);
     }
     long seen = epoch.get();
-    return loader.apply(streamId).onSuccess(v -> {
-      if (epoch.get() != seen) {
-        return; // a commit dropped entries meanwhile: this answer may predate it
-      }
-      long now = nanoTime.getAsLong();
-      if (entries.size() >= MAX_ENTRIES) {
-        entries.values().removeIf(x -> now - x.expiresAt >= 0);
-        if (entries.size() >= MAX_ENTRIES) {
-          entries.clear();
-        }
-      }
-      entries.put(streamId, new Entry<>(v, now + ttlNanos));
-    });
+    return loader
+        .apply(streamId)
+        .onSuccess(
+            v -> {
+              if (epoch.get() != seen) {
+                return; // a commit dropped entries meanwhile: this answer may predate it
+              }
+              long now = nanoTime.getAsLong();
+              if (entries.size() >= MAX_ENTRIES) {
+                entries.values().removeIf(x -> now - x.expiresAt >= 0);
+                if (entries.size() >= MAX_ENTRIES) {
+                  entries.clear();
+                }
+              }
+              entries.put(streamId, new Entry<>(v, now + ttlNanos));
+            });
   }
 
   /** A commit listener: drops the entries of the followed streams among {@code events}. */

@@ -10,9 +10,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A projection of one kind of stream into one table: it picks the events of streams with its
- * prefix whose type its codec reads, decodes them, and applies them one after another in the
- * transaction. Subclasses say what one event does to the table.
+ * A projection of one kind of stream into one table: it picks the events of streams with its prefix
+ * whose type its codec reads, decodes them, and applies them one after another in the transaction.
+ * Subclasses say what one event does to the table.
  *
  * @param <E> the aggregate's events
  */
@@ -67,7 +67,10 @@ public abstract class StreamProjection<E> implements Projection {
   /** An event this projection applies, decoded, with its version in its stream. */
   public record Decoded<E>(E event, long version) {}
 
-  /** The events of {@code events} this projection applies (as {@link #apply} picks them), decoded, in order. */
+  /**
+   * The events of {@code events} this projection applies (as {@link #apply} picks them), decoded,
+   * in order.
+   */
   protected final List<Decoded<E>> decode(List<RecordedEvent> events) {
     List<Decoded<E>> out = new ArrayList<>();
     for (RecordedEvent e : events) {

@@ -28,14 +28,14 @@ import java.util.TreeSet;
  * {@link ClientDecider#evolve}): the same model the server decides with, not a second one.
  *
  * <p>Each aggregate's state depends only on its own stream, and a stream's versions are in commit
- * order, so events may be fed in commit order of the whole ledger or any subset of whole streams
- * (a user's, a client's). Events of other streams (users, keys, checkpoints) are ignored.
+ * order, so events may be fed in commit order of the whole ledger or any subset of whole streams (a
+ * user's, a client's). Events of other streams (users, keys, checkpoints) are ignored.
  *
- * <p>What "valid at T" means, row by row, is what the live projections show when {@code T} is
- * now: a grant in its status at {@code T}; an access token not revoked and not expired at
- * {@code T}; the grant's current refresh token, not revoked and not expired at {@code T}; a
- * consent given and not withdrawn; a client registered by {@code T}, with its configuration then.
- * Token expiries are compared with {@code T}, as the endpoints compare them with the request's time.
+ * <p>What "valid at T" means, row by row, is what the live projections show when {@code T} is now:
+ * a grant in its status at {@code T}; an access token not revoked and not expired at {@code T}; the
+ * grant's current refresh token, not revoked and not expired at {@code T}; a consent given and not
+ * withdrawn; a client registered by {@code T}, with its configuration then. Token expiries are
+ * compared with {@code T}, as the endpoints compare them with the request's time.
  */
 public final class AsOfState {
   private final Instant at;
@@ -57,19 +57,33 @@ public final class AsOfState {
     return events;
   }
 
-  /** Folds one event; the caller feeds each stream's events in version order and none after {@link #at}. */
+  /**
+   * Folds one event; the caller feeds each stream's events in version order and none after {@link
+   * #at}.
+   */
   public void accept(RecordedEvent e) {
     String stream = e.streamId();
-    if (stream.startsWith(GrantTokens.STREAM_PREFIX) && GrantEventCodec.INSTANCE.types().contains(e.type())) {
-      grants.put(stream, GrantDecider.evolve(grants.getOrDefault(stream, GrantState.initial()),
-          GrantEventCodec.INSTANCE.fromJson(e.type(), e.payload())));
-    } else if (stream.startsWith(AuditLedger.CONSENT_PREFIX) && Consent.CODEC.types().contains(e.type())) {
+    if (stream.startsWith(GrantTokens.STREAM_PREFIX)
+        && GrantEventCodec.INSTANCE.types().contains(e.type())) {
+      grants.put(
+          stream,
+          GrantDecider.evolve(
+              grants.getOrDefault(stream, GrantState.initial()),
+              GrantEventCodec.INSTANCE.fromJson(e.type(), e.payload())));
+    } else if (stream.startsWith(AuditLedger.CONSENT_PREFIX)
+        && Consent.CODEC.types().contains(e.type())) {
       ConsentEvent c = Consent.CODEC.fromJson(e.type(), e.payload());
-      consents.put(c.userId() + " " + c.clientId(), Consent.evolve(consents.getOrDefault(c.userId() + " " + c.clientId(),
-          Consent.State.NONE), c));
-    } else if (stream.startsWith(AuditLedger.CLIENT_PREFIX) && ClientEventCodec.INSTANCE.types().contains(e.type())) {
-      clients.put(stream, ClientDecider.evolve(clients.getOrDefault(stream, ClientState.initial()),
-          ClientEventCodec.INSTANCE.fromJson(e.type(), e.payload())));
+      consents.put(
+          c.userId() + " " + c.clientId(),
+          Consent.evolve(
+              consents.getOrDefault(c.userId() + " " + c.clientId(), Consent.State.NONE), c));
+    } else if (stream.startsWith(AuditLedger.CLIENT_PREFIX)
+        && ClientEventCodec.INSTANCE.types().contains(e.type())) {
+      clients.put(
+          stream,
+          ClientDecider.evolve(
+              clients.getOrDefault(stream, ClientState.initial()),
+              ClientEventCodec.INSTANCE.fromJson(e.type(), e.payload())));
     } else {
       return;
     }
@@ -89,7 +103,10 @@ public final class AsOfState {
     return ids;
   }
 
-  /** The state as JSON: {@code grants}, {@code access_tokens}, {@code refresh_tokens}, {@code consents}, {@code clients}. */
+  /**
+   * The state as JSON: {@code grants}, {@code access_tokens}, {@code refresh_tokens}, {@code
+   * consents}, {@code clients}.
+   */
   public JsonObject toJson() {
     JsonArray grantRows = new JsonArray();
     JsonArray accessRows = new JsonArray();
@@ -99,11 +116,18 @@ public final class AsOfState {
       if (f == null) {
         continue;
       }
-      JsonObject row = new JsonObject().put("grant_id", f.grantId).put("kind", f.kind).put("client_id", f.clientId)
-          .put("user_id", f.userId).put("scope", f.scope.value()).put("status", f.status)
-          .put("created_at", f.createdAt.toString());
+      JsonObject row =
+          new JsonObject()
+              .put("grant_id", f.grantId)
+              .put("kind", f.kind)
+              .put("client_id", f.clientId)
+              .put("user_id", f.userId)
+              .put("scope", f.scope.value())
+              .put("status", f.status)
+              .put("created_at", f.createdAt.toString());
       if (g instanceof GrantState.Revoked r) {
-        row.put("revoked_at", r.revokedAt().toString()).put("revoked_reason", r.reason().wire())
+        row.put("revoked_at", r.revokedAt().toString())
+            .put("revoked_reason", r.reason().wire())
             .put("revoked_by", r.actor());
       }
       grantRows.add(row);
@@ -111,66 +135,118 @@ public final class AsOfState {
         String subject = a.userId().orElse(a.clientId());
         for (GrantState.AccessToken t : a.accessTokens().values()) {
           if (t.activeAt(at)) {
-            accessRows.add(new JsonObject().put("jti", t.jti()).put("grant_id", a.grantId())
-                .put("client_id", a.clientId()).put("subject", subject).put("scope", t.scopes().value())
-                .put("expires_at", t.expiresAt().toString()));
+            accessRows.add(
+                new JsonObject()
+                    .put("jti", t.jti())
+                    .put("grant_id", a.grantId())
+                    .put("client_id", a.clientId())
+                    .put("subject", subject)
+                    .put("scope", t.scopes().value())
+                    .put("expires_at", t.expiresAt().toString()));
           }
         }
-        a.refreshToken().filter(r -> at.isBefore(r.expiresAt())).ifPresent(r -> refreshRows.add(new JsonObject()
-            .put("hash", r.hash()).put("grant_id", a.grantId()).put("client_id", a.clientId())
-            .put("subject", subject)
-            .put("scope", a.lastRotation().map(x -> x.scopes()).orElse(a.scopes()).value())
-            .put("expires_at", r.expiresAt().toString())));
+        a.refreshToken()
+            .filter(r -> at.isBefore(r.expiresAt()))
+            .ifPresent(
+                r ->
+                    refreshRows.add(
+                        new JsonObject()
+                            .put("hash", r.hash())
+                            .put("grant_id", a.grantId())
+                            .put("client_id", a.clientId())
+                            .put("subject", subject)
+                            .put(
+                                "scope",
+                                a.lastRotation().map(x -> x.scopes()).orElse(a.scopes()).value())
+                            .put("expires_at", r.expiresAt().toString())));
       }
     }
     JsonArray consentRows = new JsonArray();
-    consents.forEach((key, s) -> {
-      if (s.grantedAt().isPresent()) {
-        int sp = key.indexOf(' ');
-        consentRows.add(new JsonObject().put("user_id", key.substring(0, sp)).put("client_id", key.substring(sp + 1))
-            .put("scope", s.granted().value()).put("granted_at", s.grantedAt().get().toString()));
-      }
-    });
+    consents.forEach(
+        (key, s) -> {
+          if (s.grantedAt().isPresent()) {
+            int sp = key.indexOf(' ');
+            consentRows.add(
+                new JsonObject()
+                    .put("user_id", key.substring(0, sp))
+                    .put("client_id", key.substring(sp + 1))
+                    .put("scope", s.granted().value())
+                    .put("granted_at", s.grantedAt().get().toString()));
+          }
+        });
     JsonArray clientRows = new JsonArray();
     for (ClientState c : clients.values()) {
       if (c instanceof ClientState.Registered r) {
         clientRows.add(clientJson(r));
       }
     }
-    return new JsonObject().put("time", at.toString()).put("events_replayed", events)
-        .put("grants", grantRows).put("access_tokens", accessRows).put("refresh_tokens", refreshRows)
-        .put("consents", consentRows).put("clients", clientRows);
+    return new JsonObject()
+        .put("time", at.toString())
+        .put("events_replayed", events)
+        .put("grants", grantRows)
+        .put("access_tokens", accessRows)
+        .put("refresh_tokens", refreshRows)
+        .put("consents", consentRows)
+        .put("clients", clientRows);
   }
 
   /**
-   * A client's configuration in the ledger's own (RFC 7591) field names, as the client events
-   * carry it, with whether it was disabled; no secret hash.
+   * A client's configuration in the ledger's own (RFC 7591) field names, as the client events carry
+   * it, with whether it was disabled; no secret hash.
    */
   static JsonObject clientJson(ClientState.Registered r) {
-    JsonObject j = ClientEventCodec.INSTANCE.toJson(new ClientUpdated(r.clientId(), r.metadata(), r.registeredAt()));
+    JsonObject j =
+        ClientEventCodec.INSTANCE.toJson(
+            new ClientUpdated(r.clientId(), r.metadata(), r.registeredAt()));
     j.remove("updated_at");
-    return j.put("client_id", r.clientId()).put("disabled", r.disabled())
+    return j.put("client_id", r.clientId())
+        .put("disabled", r.disabled())
         .put("registered_at", r.registeredAt().toString());
   }
 
   /** What every grant row shows, whatever its state; null for an empty stream. */
-  private record Facts(String grantId, String kind, String clientId, String userId, Scopes scope, String status,
+  private record Facts(
+      String grantId,
+      String kind,
+      String clientId,
+      String userId,
+      Scopes scope,
+      String status,
       Instant createdAt) {}
 
   private static Facts facts(GrantState g) {
     if (g instanceof GrantState.CodeIssued c) {
       AuthorizationCodeIssued code = c.code();
-      return new Facts(code.grantId(), GrantType.AUTHORIZATION_CODE.wire(), code.clientId(), code.userId(),
-          code.scopes(), "code_issued", code.issuedAt());
+      return new Facts(
+          code.grantId(),
+          GrantType.AUTHORIZATION_CODE.wire(),
+          code.clientId(),
+          code.userId(),
+          code.scopes(),
+          "code_issued",
+          code.issuedAt());
     }
     if (g instanceof GrantState.Active a) {
-      Instant created = a.authorization().map(AuthorizationCodeIssued::issuedAt).orElse(a.grantedAt());
-      return new Facts(a.grantId(), a.kind().wire(), a.clientId(), a.userId().orElse(null), a.scopes(), "active",
+      Instant created =
+          a.authorization().map(AuthorizationCodeIssued::issuedAt).orElse(a.grantedAt());
+      return new Facts(
+          a.grantId(),
+          a.kind().wire(),
+          a.clientId(),
+          a.userId().orElse(null),
+          a.scopes(),
+          "active",
           created);
     }
     if (g instanceof GrantState.Revoked r) {
       Facts before = facts(r.before());
-      return new Facts(before.grantId, before.kind, before.clientId, before.userId, before.scope, "revoked",
+      return new Facts(
+          before.grantId,
+          before.kind,
+          before.clientId,
+          before.userId,
+          before.scope,
+          "revoked",
           before.createdAt);
     }
     return null;

@@ -32,43 +32,51 @@ import java.util.function.LongConsumer;
  * never from a projection, so it holds for grants whose token-state rows are long pruned.
  *
  * <h2>Whose events</h2>
+ *
  * <ul>
- *   <li>A grant: its stream {@code grant:<id>}.</li>
+ *   <li>A grant: its stream {@code grant:<id>}.
  *   <li>A user: the stream {@code user:<id>}, every grant stream whose authorization code was
- *       issued for the user (all its events: redemption, rotations, reuse, revocations, whoever
- *       the actor), and every consent stream {@code consent:<user>:<client>} of the user.</li>
+ *       issued for the user (all its events: redemption, rotations, reuse, revocations, whoever the
+ *       actor), and every consent stream {@code consent:<user>:<client>} of the user.
  *   <li>A client: the stream {@code client:<id>}, every grant stream issued to it (codes and
- *       client_credentials tokens), and every consent stream given to it.</li>
+ *       client_credentials tokens), and every consent stream given to it.
  * </ul>
+ *
  * The first event of each grant or consent stream names its user and client, and the partial
  * indexes of migration V7 find those events; the type lists below must stay verbatim the same.
  *
  * <h2>Order</h2>
- * Commit order ({@code txid, position}), the order in which the events became true, with the
- * same rule as every ledger reader: only transactions older than the oldest one still running are
- * read, so a page boundary never skips an event that commits late. An as-of read is one replay,
- * not pages an auditor follows over time: it reads every committed event recorded by then, also
- * those behind a transaction still running (which the rule above would hold back), as the
- * token-state projection written in the appending transaction shows them.
+ *
+ * Commit order ({@code txid, position}), the order in which the events became true, with the same
+ * rule as every ledger reader: only transactions older than the oldest one still running are read,
+ * so a page boundary never skips an event that commits late. An as-of read is one replay, not pages
+ * an auditor follows over time: it reads every committed event recorded by then, also those behind
+ * a transaction still running (which the rule above would hold back), as the token-state projection
+ * written in the appending transaction shows them.
  */
 public final class AuditLedger {
   public static final String CLIENT_PREFIX = "client:";
   public static final String USER_PREFIX = "user:";
   public static final String CONSENT_PREFIX = "consent:";
+
   /** Events of one as-of read or history page query at a time. */
   static final int PAGE = 5000;
 
   private static final String COLUMNS =
       "position, txid, event_id, stream_id, version, type, payload, metadata, recorded_at, prev_hash, hash";
-  private static final String VISIBLE = " AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint";
+  private static final String VISIBLE =
+      " AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint";
   private static final String USER_TYPES =
       "('grant.authorization_code_issued.v1', 'consent.granted.v1', 'consent.revoked.v1')";
-  private static final String CLIENT_TYPES = "('grant.authorization_code_issued.v1', 'grant.client_credentials_issued.v1',"
-      + " 'consent.granted.v1', 'consent.revoked.v1')";
+  private static final String CLIENT_TYPES =
+      "('grant.authorization_code_issued.v1', 'grant.client_credentials_issued.v1',"
+          + " 'consent.granted.v1', 'consent.revoked.v1')";
 
   /** What a history or an as-of state is about. */
   public enum Kind {
-    GRANT, USER, CLIENT;
+    GRANT,
+    USER,
+    CLIENT;
 
     public String noun() {
       return name().toLowerCase();
@@ -93,14 +101,20 @@ public final class AuditLedger {
     String streamsSql() {
       return switch (kind) {
         case GRANT -> null;
-        case USER -> "SELECT DISTINCT stream_id FROM events WHERE payload->>'user_id' = $1 AND type IN " + USER_TYPES;
-        case CLIENT -> "SELECT DISTINCT stream_id FROM events WHERE payload->>'client_id' = $1 AND type IN "
-            + CLIENT_TYPES;
+        case USER ->
+            "SELECT DISTINCT stream_id FROM events WHERE payload->>'user_id' = $1 AND type IN "
+                + USER_TYPES;
+        case CLIENT ->
+            "SELECT DISTINCT stream_id FROM events WHERE payload->>'client_id' = $1 AND type IN "
+                + CLIENT_TYPES;
       };
     }
   }
 
-  /** One page of history: entries in commit order, and where the next page starts (empty on the last). */
+  /**
+   * One page of history: entries in commit order, and where the next page starts (empty on the
+   * last).
+   */
   public record HistoryPage(List<JsonObject> items, Optional<GlobalPosition> next) {}
 
   /** An as-of read that would replay more events than its caller allows. */
@@ -123,51 +137,72 @@ public final class AuditLedger {
     if (s.kind() == Kind.GRANT && !GrantTokens.isGrantId(s.id())) {
       return Future.succeededFuture(false);
     }
-    return pool.preparedQuery("SELECT 1 FROM streams WHERE stream_id = $1").execute(Tuple.of(s.stream()))
+    return pool.preparedQuery("SELECT 1 FROM streams WHERE stream_id = $1")
+        .execute(Tuple.of(s.stream()))
         .map(rows -> rows.size() > 0);
   }
 
   // ---------------------------------------------------------------- history
 
   /**
-   * The ids of the streams concerning {@code s}: its own and those the audit indexes find. Looked up
-   * first and then read by {@code stream_id = ANY(...)} (the stream index), because one query with
-   * the lookup as a subquery let the planner walk the whole ledger in commit order testing each
-   * event against it: minutes on 300,000 events instead of milliseconds.
+   * The ids of the streams concerning {@code s}: its own and those the audit indexes find. Looked
+   * up first and then read by {@code stream_id = ANY(...)} (the stream index), because one query
+   * with the lookup as a subquery let the planner walk the whole ledger in commit order testing
+   * each event against it: minutes on 300,000 events instead of milliseconds.
    */
   public Future<List<String>> streams(Subject s) {
     if (s.streamsSql() == null) {
       return Future.succeededFuture(List.of(s.stream()));
     }
-    return pool.preparedQuery(s.streamsSql()).execute(Tuple.of(s.id())).map(rows -> {
-      List<String> out = new ArrayList<>(rows.size() + 1);
-      out.add(s.stream());
-      rows.forEach(r -> out.add(r.getString(0)));
-      return out;
-    });
+    return pool.preparedQuery(s.streamsSql())
+        .execute(Tuple.of(s.id()))
+        .map(
+            rows -> {
+              List<String> out = new ArrayList<>(rows.size() + 1);
+              out.add(s.stream());
+              rows.forEach(r -> out.add(r.getString(0)));
+              return out;
+            });
   }
 
   /** Up to {@code limit} history entries of {@code s} after {@code after}, in commit order. */
   public Future<HistoryPage> history(Subject s, GlobalPosition after, int limit) {
-    String sql = "SELECT " + COLUMNS + " FROM events WHERE stream_id = ANY($1) AND (txid, position) > ($2, $3)"
-        + VISIBLE + " ORDER BY txid, position LIMIT $4";
-    return streams(s).compose(streams -> pool.preparedQuery(sql)
-        .execute(Tuple.of(streams.toArray(String[]::new), after.txid(), after.position(), limit + 1)))
-        .compose(rows -> {
-          List<RecordedEvent> events = new ArrayList<>(rows.size());
-          rows.forEach(r -> events.add(EventStore.toEvent(r)));
-          boolean more = events.size() > limit;
-          List<RecordedEvent> shown = more ? events.subList(0, limit) : events;
-          return clientDiffs(shown).map(diffs -> {
-            List<JsonObject> items = new ArrayList<>(shown.size());
-            for (RecordedEvent e : shown) {
-              items.add(entry(e, diffs.get(e.eventId().toString())));
-            }
-            Optional<GlobalPosition> next = more
-                ? Optional.of(shown.get(shown.size() - 1).commitOrder()) : Optional.empty();
-            return new HistoryPage(items, next);
-          });
-        });
+    String sql =
+        "SELECT "
+            + COLUMNS
+            + " FROM events WHERE stream_id = ANY($1) AND (txid, position) > ($2, $3)"
+            + VISIBLE
+            + " ORDER BY txid, position LIMIT $4";
+    return streams(s)
+        .compose(
+            streams ->
+                pool.preparedQuery(sql)
+                    .execute(
+                        Tuple.of(
+                            streams.toArray(String[]::new),
+                            after.txid(),
+                            after.position(),
+                            limit + 1)))
+        .compose(
+            rows -> {
+              List<RecordedEvent> events = new ArrayList<>(rows.size());
+              rows.forEach(r -> events.add(EventStore.toEvent(r)));
+              boolean more = events.size() > limit;
+              List<RecordedEvent> shown = more ? events.subList(0, limit) : events;
+              return clientDiffs(shown)
+                  .map(
+                      diffs -> {
+                        List<JsonObject> items = new ArrayList<>(shown.size());
+                        for (RecordedEvent e : shown) {
+                          items.add(entry(e, diffs.get(e.eventId().toString())));
+                        }
+                        Optional<GlobalPosition> next =
+                            more
+                                ? Optional.of(shown.get(shown.size() - 1).commitOrder())
+                                : Optional.empty();
+                        return new HistoryPage(items, next);
+                      });
+            });
   }
 
   /**
@@ -192,8 +227,8 @@ public final class AuditLedger {
   /**
    * What an event says, as an auditor may see it: the payload, in which codes, refresh tokens and
    * access tokens already appear only as SHA-256 hashes or ids (the codecs never write a secret).
-   * Password hashes (Argon2id, crackable offline if leaked) and client secret hashes are shown
-   * as fingerprints: enough to see that one changed, nothing to attack.
+   * Password hashes (Argon2id, crackable offline if leaked) and client secret hashes are shown as
+   * fingerprints: enough to see that one changed, nothing to attack.
    */
   public static JsonObject changes(JsonObject payload) {
     JsonObject out = payload.copy();
@@ -235,22 +270,30 @@ public final class AuditLedger {
     Map<String, JsonObject> diffs = new HashMap<>();
     Future<Void> f = Future.succeededFuture();
     for (var entry : upTo.entrySet()) {
-      f = f.compose(v -> pool.preparedQuery("SELECT " + COLUMNS + " FROM events WHERE stream_id = $1 AND version <= $2"
-              + " ORDER BY version").execute(Tuple.of(entry.getKey(), entry.getValue()))
-          .map(rows -> {
-            JsonObject before = new JsonObject();
-            for (Row r : rows) {
-              RecordedEvent e = EventStore.toEvent(r);
-              if (ClientRegistered.TYPE.equals(e.type())) {
-                before = clientConfig(e.payload());
-              } else if (ClientUpdated.TYPE.equals(e.type())) {
-                JsonObject after = clientConfig(e.payload());
-                diffs.put(e.eventId().toString(), diff(before, after));
-                before = after;
-              }
-            }
-            return null;
-          }));
+      f =
+          f.compose(
+              v ->
+                  pool.preparedQuery(
+                          "SELECT "
+                              + COLUMNS
+                              + " FROM events WHERE stream_id = $1 AND version <= $2"
+                              + " ORDER BY version")
+                      .execute(Tuple.of(entry.getKey(), entry.getValue()))
+                      .map(
+                          rows -> {
+                            JsonObject before = new JsonObject();
+                            for (Row r : rows) {
+                              RecordedEvent e = EventStore.toEvent(r);
+                              if (ClientRegistered.TYPE.equals(e.type())) {
+                                before = clientConfig(e.payload());
+                              } else if (ClientUpdated.TYPE.equals(e.type())) {
+                                JsonObject after = clientConfig(e.payload());
+                                diffs.put(e.eventId().toString(), diff(before, after));
+                                before = after;
+                              }
+                            }
+                            return null;
+                          }));
     }
     return f.map(v -> diffs);
   }
@@ -272,65 +315,98 @@ public final class AuditLedger {
   // ---------------------------------------------------------------- as of
 
   /**
-   * The state at {@code at}: every event recorded at or before it is folded in commit order, of
-   * the whole ledger or, with a subject, only of the streams concerning it (plus, for a user, the
+   * The state at {@code at}: every event recorded at or before it is folded in commit order, of the
+   * whole ledger or, with a subject, only of the streams concerning it (plus, for a user, the
    * streams of the clients its grants and consents belong to).
    *
    * @param maxEvents fail with {@link TooManyEvents} past this many events folded
-   * @param progress  told the number of events folded after each page
+   * @param progress told the number of events folded after each page
    */
-  public Future<AsOfState> asOf(Optional<Subject> subject, Instant at, long maxEvents, LongConsumer progress) {
+  public Future<AsOfState> asOf(
+      Optional<Subject> subject, Instant at, long maxEvents, LongConsumer progress) {
     AsOfState state = new AsOfState(at);
     OffsetDateTime t = OffsetDateTime.ofInstant(at, ZoneOffset.UTC);
     if (subject.isEmpty()) {
-      String sql = "SELECT " + COLUMNS + " FROM events WHERE recorded_at <= $1 AND (txid, position) > ($2, $3)"
-          + " AND (stream_id LIKE 'grant:%' OR stream_id LIKE 'client:%' OR stream_id LIKE 'consent:%')"
-          + " ORDER BY txid, position LIMIT $4";
+      String sql =
+          "SELECT "
+              + COLUMNS
+              + " FROM events WHERE recorded_at <= $1 AND (txid, position) > ($2, $3)"
+              + " AND (stream_id LIKE 'grant:%' OR stream_id LIKE 'client:%' OR stream_id LIKE 'consent:%')"
+              + " ORDER BY txid, position LIMIT $4";
       return fold(state, sql, Tuple.of(t), GlobalPosition.START, maxEvents, progress).map(state);
     }
-    String byStreams = "SELECT " + COLUMNS + " FROM events WHERE stream_id = ANY($1) AND recorded_at <= $2"
-        + " AND (txid, position) > ($3, $4) ORDER BY txid, position LIMIT $5";
+    String byStreams =
+        "SELECT "
+            + COLUMNS
+            + " FROM events WHERE stream_id = ANY($1) AND recorded_at <= $2"
+            + " AND (txid, position) > ($3, $4) ORDER BY txid, position LIMIT $5";
     return streams(subject.get())
-        .compose(streams -> fold(state, byStreams, Tuple.of(streams.toArray(String[]::new), t), GlobalPosition.START,
-            maxEvents, progress))
-        .compose(v -> {
-          if (subject.get().kind() != Kind.USER) {
-            return Future.succeededFuture(state);
-          }
-          // The configuration of the clients the user dealt with.
-          List<String> clients = new ArrayList<>();
-          state.clientIdsReferenced().forEach(id -> clients.add(CLIENT_PREFIX + id));
-          return fold(state, byStreams, Tuple.of(clients.toArray(String[]::new), t), GlobalPosition.START, maxEvents,
-              progress).map(state);
-        });
+        .compose(
+            streams ->
+                fold(
+                    state,
+                    byStreams,
+                    Tuple.of(streams.toArray(String[]::new), t),
+                    GlobalPosition.START,
+                    maxEvents,
+                    progress))
+        .compose(
+            v -> {
+              if (subject.get().kind() != Kind.USER) {
+                return Future.succeededFuture(state);
+              }
+              // The configuration of the clients the user dealt with.
+              List<String> clients = new ArrayList<>();
+              state.clientIdsReferenced().forEach(id -> clients.add(CLIENT_PREFIX + id));
+              return fold(
+                      state,
+                      byStreams,
+                      Tuple.of(clients.toArray(String[]::new), t),
+                      GlobalPosition.START,
+                      maxEvents,
+                      progress)
+                  .map(state);
+            });
   }
 
-  private Future<Void> fold(AsOfState state, String sql, Tuple base, GlobalPosition after, long maxEvents,
+  private Future<Void> fold(
+      AsOfState state,
+      String sql,
+      Tuple base,
+      GlobalPosition after,
+      long maxEvents,
       LongConsumer progress) {
     Tuple params = Tuple.tuple();
     for (int i = 0; i < base.size(); i++) {
       params.addValue(base.getValue(i));
     }
     params.addLong(after.txid()).addLong(after.position()).addInteger(PAGE);
-    return pool.preparedQuery(sql).execute(params).compose(rows -> {
-      GlobalPosition last = after;
-      for (Row r : rows) {
-        RecordedEvent e = EventStore.toEvent(r);
-        state.accept(e);
-        last = e.commitOrder();
-      }
-      if (state.events() > maxEvents) {
-        return Future.failedFuture(new TooManyEvents(maxEvents));
-      }
-      progress.accept(state.events());
-      return rows.size() < PAGE ? Future.succeededFuture() : fold(state, sql, base, last, maxEvents, progress);
-    });
+    return pool.preparedQuery(sql)
+        .execute(params)
+        .compose(
+            rows -> {
+              GlobalPosition last = after;
+              for (Row r : rows) {
+                RecordedEvent e = EventStore.toEvent(r);
+                state.accept(e);
+                last = e.commitOrder();
+              }
+              if (state.events() > maxEvents) {
+                return Future.failedFuture(new TooManyEvents(maxEvents));
+              }
+              progress.accept(state.events());
+              return rows.size() < PAGE
+                  ? Future.succeededFuture()
+                  : fold(state, sql, base, last, maxEvents, progress);
+            });
   }
 
   /** How many events an as-of read of the whole ledger at {@code at} folds at most (for an ETA). */
   public Future<Long> countUpTo(Instant at) {
-    return pool.preparedQuery("SELECT count(*) FROM events WHERE recorded_at <= $1"
-            + " AND (stream_id LIKE 'grant:%' OR stream_id LIKE 'client:%' OR stream_id LIKE 'consent:%')")
-        .execute(Tuple.of(OffsetDateTime.ofInstant(at, ZoneOffset.UTC))).map(rows -> rows.iterator().next().getLong(0));
+    return pool.preparedQuery(
+            "SELECT count(*) FROM events WHERE recorded_at <= $1"
+                + " AND (stream_id LIKE 'grant:%' OR stream_id LIKE 'client:%' OR stream_id LIKE 'consent:%')")
+        .execute(Tuple.of(OffsetDateTime.ofInstant(at, ZoneOffset.UTC)))
+        .map(rows -> rows.iterator().next().getLong(0));
   }
 }

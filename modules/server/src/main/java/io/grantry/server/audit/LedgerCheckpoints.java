@@ -22,9 +22,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The server's periodic signed checkpoints (GRANTRY_CHECKPOINT_INTERVAL_MS, default one minute,
- * 0 to turn off), signed with the active ES256 key; and the glue between the server's JWS classes
- * and the event store's checkpoint signing and verification.
+ * The server's periodic signed checkpoints (GRANTRY_CHECKPOINT_INTERVAL_MS, default one minute, 0
+ * to turn off), signed with the active ES256 key; and the glue between the server's JWS classes and
+ * the event store's checkpoint signing and verification.
  */
 public final class LedgerCheckpoints {
   private static final Logger log = LoggerFactory.getLogger(LedgerCheckpoints.class);
@@ -48,9 +48,21 @@ public final class LedgerCheckpoints {
       log.info("Signed ledger checkpoints are off (GRANTRY_CHECKPOINT_INTERVAL_MS=0)");
       return;
     }
-    timer = vertx.setPeriodic(intervalMs, id -> checkpointer.checkpoint()
-        .onSuccess(c -> c.ifPresent(cp -> log.debug("Signed checkpoint at {} over {} events", cp.position(), cp.count())))
-        .onFailure(err -> log.warn("A signed checkpoint failed: {}", err.toString())));
+    timer =
+        vertx.setPeriodic(
+            intervalMs,
+            id ->
+                checkpointer
+                    .checkpoint()
+                    .onSuccess(
+                        c ->
+                            c.ifPresent(
+                                cp ->
+                                    log.debug(
+                                        "Signed checkpoint at {} over {} events",
+                                        cp.position(),
+                                        cp.count())))
+                    .onFailure(err -> log.warn("A signed checkpoint failed: {}", err.toString())));
   }
 
   public void stop() {
@@ -91,11 +103,15 @@ public final class LedgerCheckpoints {
     private final Map<String, JsonObject> keys = new LinkedHashMap<>();
     private CheckpointSignatures current = verifier(new JsonObject().put("keys", new JsonArray()));
 
-    /** Learns the key if {@code e} generated one; call for every event before the verifier sees it. */
+    /**
+     * Learns the key if {@code e} generated one; call for every event before the verifier sees it.
+     */
     public void observe(RecordedEvent e) {
       if ("keys".equals(e.streamId()) && SigningKeyGenerated.TYPE.equals(e.type())) {
         JsonObject jwk = e.payload().getJsonObject("public_jwk");
-        if (jwk != null && jwk.getString("kid") != null && keys.put(jwk.getString("kid"), jwk) == null) {
+        if (jwk != null
+            && jwk.getString("kid") != null
+            && keys.put(jwk.getString("kid"), jwk) == null) {
           current = verifier(jwks());
         }
       }

@@ -38,13 +38,26 @@ public final class BrowserSession {
 
   public Optional<Session> current(RoutingContext ctx, Instant now) {
     Cookie c = ctx.request().getCookie(SESSION_COOKIE);
-    return c == null ? Optional.empty() : sessions.verify(c.getValue(), now).map(v -> new Session(
-        v.getString("uid"), v.getString("name"), Instant.ofEpochSecond(v.getLong("at", 0L))));
+    return c == null
+        ? Optional.empty()
+        : sessions
+            .verify(c.getValue(), now)
+            .map(
+                v ->
+                    new Session(
+                        v.getString("uid"),
+                        v.getString("name"),
+                        Instant.ofEpochSecond(v.getLong("at", 0L))));
   }
 
   public void signIn(RoutingContext ctx, Session s, Instant now) {
-    String value = sessions.sign(new JsonObject().put("uid", s.userId()).put("name", s.username())
-        .put("at", s.authTime().getEpochSecond()), now.plus(lifetime));
+    String value =
+        sessions.sign(
+            new JsonObject()
+                .put("uid", s.userId())
+                .put("name", s.username())
+                .put("at", s.authTime().getEpochSecond()),
+            now.plus(lifetime));
     ctx.response().addCookie(cookie(SESSION_COOKIE, value).setMaxAge(lifetime.toSeconds()));
   }
 
@@ -76,7 +89,10 @@ public final class BrowserSession {
   }
 
   private Cookie cookie(String name, String value) {
-    return Cookie.cookie(name, value).setPath("/").setHttpOnly(true).setSecure(secure)
+    return Cookie.cookie(name, value)
+        .setPath("/")
+        .setHttpOnly(true)
+        .setSecure(secure)
         .setSameSite(CookieSameSite.LAX);
   }
 }

@@ -5,11 +5,11 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * Slows down password guessing: failed sign-ins are counted per account and per source address
- * in a window ({@link FailureWindows}); past a free allowance every further attempt waits longer
- * before it is answered (a delay, not a lock-out, so an attacker cannot lock a user out). Counters
- * live in the memory of one process: with several instances behind a balancer the allowance is
- * per instance, which still turns a fast guesser into a slow one.
+ * Slows down password guessing: failed sign-ins are counted per account and per source address in a
+ * window ({@link FailureWindows}); past a free allowance every further attempt waits longer before
+ * it is answered (a delay, not a lock-out, so an attacker cannot lock a user out). Counters live in
+ * the memory of one process: with several instances behind a balancer the allowance is per
+ * instance, which still turns a fast guesser into a slow one.
  */
 public final class LoginThrottle {
   private final int freePerAccount;
@@ -18,7 +18,8 @@ public final class LoginThrottle {
   private final long maxDelayMillis;
   private final FailureWindows failures;
 
-  public LoginThrottle(int freePerAccount, int freePerAddress, Duration window, Duration step, Duration maxDelay) {
+  public LoginThrottle(
+      int freePerAccount, int freePerAddress, Duration window, Duration step, Duration maxDelay) {
     this.freePerAccount = freePerAccount;
     this.freePerAddress = freePerAddress;
     this.stepMillis = step.toMillis();
@@ -27,16 +28,25 @@ public final class LoginThrottle {
   }
 
   public static LoginThrottle defaults() {
-    return new LoginThrottle(5, 20, Duration.ofMinutes(15), Duration.ofMillis(500), Duration.ofSeconds(5));
+    return new LoginThrottle(
+        5, 20, Duration.ofMinutes(15), Duration.ofMillis(500), Duration.ofSeconds(5));
   }
 
-  /** From GRANTRY_LOGIN_FREE_PER_ACCOUNT, GRANTRY_LOGIN_FREE_PER_ADDRESS and the GRANTRY_THROTTLE_* settings. */
+  /**
+   * From GRANTRY_LOGIN_FREE_PER_ACCOUNT, GRANTRY_LOGIN_FREE_PER_ADDRESS and the GRANTRY_THROTTLE_*
+   * settings.
+   */
   public static LoginThrottle fromConfig(io.vertx.core.json.JsonObject raw) {
-    io.grantry.server.throttle.ThrottleSettings t = io.grantry.server.throttle.ThrottleSettings.from(raw);
+    io.grantry.server.throttle.ThrottleSettings t =
+        io.grantry.server.throttle.ThrottleSettings.from(raw);
     return new LoginThrottle(
-        io.grantry.server.config.GrantryConfig.intSetting(raw, "GRANTRY_LOGIN_FREE_PER_ACCOUNT", 5, 0, 1_000_000),
-        io.grantry.server.config.GrantryConfig.intSetting(raw, "GRANTRY_LOGIN_FREE_PER_ADDRESS", 20, 0, 1_000_000),
-        t.window(), t.step(), t.maxDelay());
+        io.grantry.server.config.GrantryConfig.intSetting(
+            raw, "GRANTRY_LOGIN_FREE_PER_ACCOUNT", 5, 0, 1_000_000),
+        io.grantry.server.config.GrantryConfig.intSetting(
+            raw, "GRANTRY_LOGIN_FREE_PER_ADDRESS", 20, 0, 1_000_000),
+        t.window(),
+        t.step(),
+        t.maxDelay());
   }
 
   /** How long to wait before answering an attempt for {@code account} from {@code address}. */
@@ -52,7 +62,9 @@ public final class LoginThrottle {
     failures.bump("a:" + address);
   }
 
-  /** A success clears the account's count (not the address's: one address may guess many accounts). */
+  /**
+   * A success clears the account's count (not the address's: one address may guess many accounts).
+   */
   public void succeeded(String account) {
     failures.clear("u:" + account);
   }

@@ -12,17 +12,20 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * Small values the browser carries for us (the session cookie, the pending authorization request
- * in a form field) as {@code base64url(json).base64url(HMAC-SHA-256)}, with an expiry inside the
- * signed part. Any server instance can check them: nothing is kept in one process's memory.
- * They are signed, not encrypted: never put a secret in one.
+ * Small values the browser carries for us (the session cookie, the pending authorization request in
+ * a form field) as {@code base64url(json).base64url(HMAC-SHA-256)}, with an expiry inside the
+ * signed part. Any server instance can check them: nothing is kept in one process's memory. They
+ * are signed, not encrypted: never put a secret in one.
  */
 public final class SignedValues {
   private static final Base64.Encoder ENC = Base64.getUrlEncoder().withoutPadding();
   private static final Base64.Decoder DEC = Base64.getUrlDecoder();
   private final byte[] key;
 
-  /** Derives this purpose's key from the server's secret, so one purpose's values never pass as another's. */
+  /**
+   * Derives this purpose's key from the server's secret, so one purpose's values never pass as
+   * another's.
+   */
   public SignedValues(byte[] serverSecret, String purpose) {
     this.key = mac(serverSecret, ("grantry/" + purpose + "/v1").getBytes(StandardCharsets.UTF_8));
   }
@@ -69,7 +72,8 @@ public final class SignedValues {
     if (presented == null) {
       return false;
     }
-    return MessageDigest.isEqual(tag(data).getBytes(StandardCharsets.US_ASCII),
+    return MessageDigest.isEqual(
+        tag(data).getBytes(StandardCharsets.US_ASCII),
         presented.getBytes(StandardCharsets.US_ASCII));
   }
 

@@ -26,8 +26,8 @@ public final class ClientCache {
     this.ttlNanos = ttl.toNanos();
   }
 
-  public Future<Optional<ClientState.Registered>> get(String clientId,
-      Function<String, Future<Optional<ClientState.Registered>>> loader) {
+  public Future<Optional<ClientState.Registered>> get(
+      String clientId, Function<String, Future<Optional<ClientState.Registered>>> loader) {
     if (ttlNanos <= 0) {
       return loader.apply(clientId);
     }
@@ -36,12 +36,15 @@ public final class ClientCache {
     if (e != null && now - e.expiresAt < 0) {
       return Future.succeededFuture(e.value);
     }
-    return loader.apply(clientId).onSuccess(v -> {
-      if (entries.size() >= MAX_ENTRIES) {
-        entries.clear();
-      }
-      entries.put(clientId, new Entry(v, System.nanoTime() + ttlNanos));
-    });
+    return loader
+        .apply(clientId)
+        .onSuccess(
+            v -> {
+              if (entries.size() >= MAX_ENTRIES) {
+                entries.clear();
+              }
+              entries.put(clientId, new Entry(v, System.nanoTime() + ttlNanos));
+            });
   }
 
   public void invalidate(String clientId) {

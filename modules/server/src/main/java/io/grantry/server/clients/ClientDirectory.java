@@ -29,18 +29,20 @@ import java.util.Set;
 
 /**
  * Who the clients are: the read side of the client aggregate, answered from the {@code clients}
- * projection (one indexed row per lookup; the projection is written in the append's transaction,
- * so it is never behind an acknowledged change).
+ * projection (one indexed row per lookup; the projection is written in the append's transaction, so
+ * it is never behind an acknowledged change).
  *
- * <p>The authorization, token, revocation and introspection endpoints use {@link #find} and
- * {@link #authenticate}; the admin API also lists.
+ * <p>The authorization, token, revocation and introspection endpoints use {@link #find} and {@link
+ * #authenticate}; the admin API also lists.
  */
 public final class ClientDirectory {
-  private static final String COLUMNS = "client_id, client_name, client_type, token_endpoint_auth_method, redirect_uris,"
-      + " grant_types, scope, logo_uri, client_uri, skip_consent, access_token_format, access_token_signing_alg,"
-      + " introspect, id_token_signed_response_alg, secret_hash, previous_secret_hash, previous_secret_valid_until, disabled, registered_at";
+  private static final String COLUMNS =
+      "client_id, client_name, client_type, token_endpoint_auth_method, redirect_uris,"
+          + " grant_types, scope, logo_uri, client_uri, skip_consent, access_token_format, access_token_signing_alg,"
+          + " introspect, id_token_signed_response_alg, secret_hash, previous_secret_hash, previous_secret_valid_until, disabled, registered_at";
   private static final String FIND = "SELECT " + COLUMNS + " FROM clients WHERE client_id = $1";
-  private static final String PAGE = "SELECT " + COLUMNS + " FROM clients WHERE client_id > $1 ORDER BY client_id LIMIT $2";
+  private static final String PAGE =
+      "SELECT " + COLUMNS + " FROM clients WHERE client_id > $1 ORDER BY client_id LIMIT $2";
 
   private final Pool pool;
   private final ClientSecrets secrets;
@@ -48,9 +50,11 @@ public final class ClientDirectory {
   private final ClientCache cache;
 
   /**
-   * @param vertx     the Vert.x instance (kept for symmetry with the other directories; lookups are non-blocking)
-   * @param store     the event store whose pool holds the {@code clients} projection
-   * @param resources the server's client secret hashing ({@link ServerResources#clientSecrets()}) and clock
+   * @param vertx the Vert.x instance (kept for symmetry with the other directories; lookups are
+   *     non-blocking)
+   * @param store the event store whose pool holds the {@code clients} projection
+   * @param resources the server's client secret hashing ({@link ServerResources#clientSecrets()})
+   *     and clock
    */
   public ClientDirectory(Vertx vertx, EventStore store, ServerResources resources) {
     this(store.pool(), resources.clientSecrets(), resources.clock(), resources.clientCache());
@@ -68,11 +72,13 @@ public final class ClientDirectory {
   }
 
   /**
-   * The client registered as {@code clientId}, disabled ones included (check
-   * {@link ClientState.Registered#disabled()} and refuse them); empty if there is none.
+   * The client registered as {@code clientId}, disabled ones included (check {@link
+   * ClientState.Registered#disabled()} and refuse them); empty if there is none.
    */
   public Future<Optional<ClientState.Registered>> find(String clientId) {
-    if (clientId == null || clientId.isEmpty() || clientId.length() > ClientDecider.MAX_CLIENT_ID_LENGTH) {
+    if (clientId == null
+        || clientId.isEmpty()
+        || clientId.length() > ClientDecider.MAX_CLIENT_ID_LENGTH) {
       return Future.succeededFuture(Optional.empty());
     }
     if (cache != null) {
@@ -91,23 +97,34 @@ public final class ClientDirectory {
    * client, wrong or expired secret), and the caller learns nothing about which part failed. The
    * keyed hash is computed whether or not the client exists, and compared in constant time.
    */
-  public Future<Optional<ClientState.Registered>> authenticate(String clientId, String presentedSecret) {
-    return find(clientId).map(found -> {
-      List<String> accepted = found.filter(c -> !c.disabled())
-          .map(c -> c.acceptedSecretHashes(clock.instant()))
-          .orElse(List.of());
-      boolean ok = secrets.verifyAny(presentedSecret, accepted);
-      return ok ? found : Optional.<ClientState.Registered>empty();
-    });
+  public Future<Optional<ClientState.Registered>> authenticate(
+      String clientId, String presentedSecret) {
+    return find(clientId)
+        .map(
+            found -> {
+              List<String> accepted =
+                  found
+                      .filter(c -> !c.disabled())
+                      .map(c -> c.acceptedSecretHashes(clock.instant()))
+                      .orElse(List.of());
+              boolean ok = secrets.verifyAny(presentedSecret, accepted);
+              return ok ? found : Optional.<ClientState.Registered>empty();
+            });
   }
 
-  /** Up to {@code limit} clients ordered by id, starting after {@code afterClientId} (empty: from the first). */
+  /**
+   * Up to {@code limit} clients ordered by id, starting after {@code afterClientId} (empty: from
+   * the first).
+   */
   public Future<List<ClientState.Registered>> list(Optional<String> afterClientId, int limit) {
-    return pool.preparedQuery(PAGE).execute(Tuple.of(afterClientId.orElse(""), limit)).map(rows -> {
-      List<ClientState.Registered> out = new ArrayList<>(rows.size());
-      rows.forEach(r -> out.add(fromRow(r)));
-      return out;
-    });
+    return pool.preparedQuery(PAGE)
+        .execute(Tuple.of(afterClientId.orElse(""), limit))
+        .map(
+            rows -> {
+              List<ClientState.Registered> out = new ArrayList<>(rows.size());
+              rows.forEach(r -> out.add(fromRow(r)));
+              return out;
+            });
   }
 
   private static Optional<ClientState.Registered> first(RowSet<Row> rows) {
@@ -119,33 +136,43 @@ public final class ClientDirectory {
     for (String g : r.getArrayOfStrings("grant_types")) {
       grants.add(GrantType.fromWire(g).orElseThrow(() -> corrupt(r, "grant_types")));
     }
-    ClientMetadata metadata = new ClientMetadata(
-        r.getString("client_name"),
-        ClientType.fromWire(r.getString("client_type")).orElseThrow(() -> corrupt(r, "client_type")),
-        TokenEndpointAuthMethod.fromWire(r.getString("token_endpoint_auth_method"))
-            .orElseThrow(() -> corrupt(r, "token_endpoint_auth_method")),
-        List.of(r.getArrayOfStrings("redirect_uris")),
-        grants,
-        Scopes.parse(r.getString("scope")),
-        Optional.ofNullable(r.getString("logo_uri")),
-        Optional.ofNullable(r.getString("client_uri")),
-        r.getBoolean("skip_consent"),
-        AccessTokenFormat.fromWire(r.getString("access_token_format")).orElseThrow(() -> corrupt(r, "access_token_format")),
-        SigningAlgorithm.fromWire(r.getString("access_token_signing_alg"))
-            .orElseThrow(() -> corrupt(r, "access_token_signing_alg")),
-        r.getBoolean("introspect"),
-        SigningAlgorithm.fromWire(r.getString("id_token_signed_response_alg"))
-            .orElseThrow(() -> corrupt(r, "id_token_signed_response_alg")));
+    ClientMetadata metadata =
+        new ClientMetadata(
+            r.getString("client_name"),
+            ClientType.fromWire(r.getString("client_type"))
+                .orElseThrow(() -> corrupt(r, "client_type")),
+            TokenEndpointAuthMethod.fromWire(r.getString("token_endpoint_auth_method"))
+                .orElseThrow(() -> corrupt(r, "token_endpoint_auth_method")),
+            List.of(r.getArrayOfStrings("redirect_uris")),
+            grants,
+            Scopes.parse(r.getString("scope")),
+            Optional.ofNullable(r.getString("logo_uri")),
+            Optional.ofNullable(r.getString("client_uri")),
+            r.getBoolean("skip_consent"),
+            AccessTokenFormat.fromWire(r.getString("access_token_format"))
+                .orElseThrow(() -> corrupt(r, "access_token_format")),
+            SigningAlgorithm.fromWire(r.getString("access_token_signing_alg"))
+                .orElseThrow(() -> corrupt(r, "access_token_signing_alg")),
+            r.getBoolean("introspect"),
+            SigningAlgorithm.fromWire(r.getString("id_token_signed_response_alg"))
+                .orElseThrow(() -> corrupt(r, "id_token_signed_response_alg")));
     String previous = r.getString("previous_secret_hash");
     OffsetDateTime previousUntil = r.getOffsetDateTime("previous_secret_valid_until");
-    Optional<PreviousSecret> previousSecret = previous == null || previousUntil == null
-        ? Optional.empty()
-        : Optional.of(new PreviousSecret(previous, previousUntil.toInstant()));
-    return new ClientState.Registered(r.getString("client_id"), metadata, Optional.ofNullable(r.getString("secret_hash")),
-        previousSecret, r.getBoolean("disabled"), r.getOffsetDateTime("registered_at").toInstant());
+    Optional<PreviousSecret> previousSecret =
+        previous == null || previousUntil == null
+            ? Optional.empty()
+            : Optional.of(new PreviousSecret(previous, previousUntil.toInstant()));
+    return new ClientState.Registered(
+        r.getString("client_id"),
+        metadata,
+        Optional.ofNullable(r.getString("secret_hash")),
+        previousSecret,
+        r.getBoolean("disabled"),
+        r.getOffsetDateTime("registered_at").toInstant());
   }
 
   private static IllegalStateException corrupt(Row r, String column) {
-    return new IllegalStateException("clients row '" + r.getString("client_id") + "' has an unknown " + column);
+    return new IllegalStateException(
+        "clients row '" + r.getString("client_id") + "' has an unknown " + column);
   }
 }

@@ -31,28 +31,38 @@ import org.slf4j.LoggerFactory;
 public final class ClientService {
   private static final Logger log = LoggerFactory.getLogger(ClientService.class);
   private static final char[] ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789".toCharArray();
+
   /** 20 characters of 36: about 103 bits, so generated ids never collide in practice. */
   private static final int GENERATED_ID_LENGTH = 20;
 
   private final Aggregate<ClientState, ClientEvent> clients;
   private final ClientSecrets secrets;
+
   /** Revokes a disabled client's grants; absent in the unit-test constructors. */
   private io.grantry.server.grants.GrantRevoker revoker;
+
   private final ClientCache cache;
   private final Clock clock;
   private final SecureRandom random = new SecureRandom();
 
-  /** A client as a command left it, with its new secret when the command made one (shown once, never stored). */
+  /**
+   * A client as a command left it, with its new secret when the command made one (shown once, never
+   * stored).
+   */
   public record Issued(ClientState.Registered client, Optional<String> clientSecret) {
     @Override
     public String toString() {
-      return "Issued[" + client.clientId() + ", clientSecret=" + (clientSecret.isPresent() ? "<redacted>" : "none") + "]";
+      return "Issued["
+          + client.clientId()
+          + ", clientSecret="
+          + (clientSecret.isPresent() ? "<redacted>" : "none")
+          + "]";
     }
   }
 
   /**
-   * @param vertx     the Vert.x instance (unused today: nothing here blocks)
-   * @param store     the event store the commands append to; it must carry the clients projection
+   * @param vertx the Vert.x instance (unused today: nothing here blocks)
+   * @param store the event store the commands append to; it must carry the clients projection
    * @param resources the server's client secret hashing and clock
    */
   public ClientService(Vertx vertx, EventStore store, ServerResources resources) {
@@ -65,66 +75,95 @@ public final class ClientService {
   }
 
   ClientService(EventStore store, ClientSecrets secrets, Clock clock, ClientCache cache) {
-    this.clients = new Aggregate<>(store, ClientEventCodec.INSTANCE, ClientState.initial(), ClientDecider::evolve);
+    this.clients =
+        new Aggregate<>(
+            store, ClientEventCodec.INSTANCE, ClientState.initial(), ClientDecider::evolve);
     this.secrets = secrets;
     this.clock = clock;
     this.cache = cache;
   }
 
   /**
-   * Registers a client under {@code clientId}, or a generated id when empty. A confidential
-   * client gets a generated secret (256 random bits), returned in {@link Issued#clientSecret()}.
+   * Registers a client under {@code clientId}, or a generated id when empty. A confidential client
+   * gets a generated secret (256 random bits), returned in {@link Issued#clientSecret()}.
    */
-  public Future<Issued> register(Optional<String> clientId, ClientMetadata metadata, Aggregate.Metadata who) {
+  public Future<Issued> register(
+      Optional<String> clientId, ClientMetadata metadata, Aggregate.Metadata who) {
     String id = clientId.orElseGet(this::newClientId);
-    Optional<String> secret = metadata.type() == ClientType.CONFIDENTIAL ? Optional.of(secrets.generate()) : Optional.empty();
+    Optional<String> secret =
+        metadata.type() == ClientType.CONFIDENTIAL
+            ? Optional.of(secrets.generate())
+            : Optional.empty();
     ClientCommand command = new ClientCommand.Register(id, metadata, secret.map(secrets::hash));
-    return run(id, command, who).map(client -> {
-      log.info("Client {} ({}) registered by {}", id, metadata.type().wire(), actor(who));
-      return new Issued(client, secret);
-    });
+    return run(id, command, who)
+        .map(
+            client -> {
+              log.info("Client {} ({}) registered by {}", id, metadata.type().wire(), actor(who));
+              return new Issued(client, secret);
+            });
   }
 
   /** Replaces the client's metadata as a whole (RFC 7592 §2.2); the client type cannot change. */
-  public Future<ClientState.Registered> update(String clientId, ClientMetadata metadata, Aggregate.Metadata who) {
+  public Future<ClientState.Registered> update(
+      String clientId, ClientMetadata metadata, Aggregate.Metadata who) {
     return run(clientId, new ClientCommand.Update(clientId, metadata), who)
         .onSuccess(c -> log.info("Client {} updated by {}", clientId, actor(who)));
   }
 
   /**
-   * Gives a confidential client a new secret; the current one keeps working for {@code grace}
-   * (zero ends it now), so a deployment can roll over without downtime.
+   * Gives a confidential client a new secret; the current one keeps working for {@code grace} (zero
+   * ends it now), so a deployment can roll over without downtime.
    */
   public Future<Issued> rotateSecret(String clientId, Duration grace, Aggregate.Metadata who) {
     String secret = secrets.generate();
-    return run(clientId, new ClientCommand.RotateSecret(clientId, secrets.hash(secret), grace), who).map(client -> {
-      log.info("Client {} secret rotated by {}, previous secret valid for {}", clientId, actor(who), grace);
-      return new Issued(client, Optional.of(secret));
-    });
+    return run(clientId, new ClientCommand.RotateSecret(clientId, secrets.hash(secret), grace), who)
+        .map(
+            client -> {
+              log.info(
+                  "Client {} secret rotated by {}, previous secret valid for {}",
+                  clientId,
+                  actor(who),
+                  grace);
+              return new Issued(client, Optional.of(secret));
+            });
   }
 
-  /** Disables the client: it can no longer authenticate or start an authorization. Repeating it changes nothing. */
+  /**
+   * Disables the client: it can no longer authenticate or start an authorization. Repeating it
+   * changes nothing.
+   */
   /** Disables the client and revokes every grant it holds (its tokens stop working at once). */
   public Future<ClientState.Registered> disable(String clientId, Aggregate.Metadata who) {
     return run(clientId, new ClientCommand.Disable(clientId), who)
         .onSuccess(c -> log.info("Client {} disabled by {}", clientId, actor(who)))
-        .compose(c -> revoker == null ? Future.succeededFuture(c)
-            : revoker.revokeClient(clientId, io.grantry.domain.grant.RevocationReason.CLIENT_DISABLED, who).map(n -> c));
+        .compose(
+            c ->
+                revoker == null
+                    ? Future.succeededFuture(c)
+                    : revoker
+                        .revokeClient(
+                            clientId, io.grantry.domain.grant.RevocationReason.CLIENT_DISABLED, who)
+                        .map(n -> c));
   }
 
-  private Future<ClientState.Registered> run(String clientId, ClientCommand command, Aggregate.Metadata who) {
+  private Future<ClientState.Registered> run(
+      String clientId, ClientCommand command, Aggregate.Metadata who) {
     Function<ClientState, io.grantry.domain.Decision<ClientEvent>> decide =
         state -> ClientDecider.decide(state, command, clock.instant());
-    return clients.execute(ClientsProjection.streamId(clientId), decide, who)
+    return clients
+        .execute(ClientsProjection.streamId(clientId), decide, who)
         // Whatever happened, this process's cached view of the client is no longer to be trusted.
-        .andThen(ar -> {
-          if (cache != null) {
-            cache.invalidate(clientId);
-          }
-        })
-        .compose(outcome -> outcome.accepted()
-        ? Future.succeededFuture((ClientState.Registered) outcome.state())
-        : Future.failedFuture(new CommandRejected(outcome.error())));
+        .andThen(
+            ar -> {
+              if (cache != null) {
+                cache.invalidate(clientId);
+              }
+            })
+        .compose(
+            outcome ->
+                outcome.accepted()
+                    ? Future.succeededFuture((ClientState.Registered) outcome.state())
+                    : Future.failedFuture(new CommandRejected(outcome.error())));
   }
 
   private String newClientId() {
@@ -137,6 +176,8 @@ public final class ClientService {
 
   /** Who acted, for a log line: the actor and, when there is one, the request. */
   private static String actor(Aggregate.Metadata who) {
-    return who.requestId() == null ? who.actor() : who.actor() + " (request " + who.requestId() + ")";
+    return who.requestId() == null
+        ? who.actor()
+        : who.actor() + " (request " + who.requestId() + ")";
   }
 }

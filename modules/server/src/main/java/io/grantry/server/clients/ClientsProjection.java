@@ -1,6 +1,5 @@
 package io.grantry.server.clients;
 
-import io.grantry.server.app.StreamProjection;
 import io.grantry.domain.client.ClientDisabled;
 import io.grantry.domain.client.ClientEvent;
 import io.grantry.domain.client.ClientEventCodec;
@@ -9,6 +8,7 @@ import io.grantry.domain.client.ClientRegistered;
 import io.grantry.domain.client.ClientSecretRotated;
 import io.grantry.domain.client.ClientUpdated;
 import io.grantry.domain.client.GrantType;
+import io.grantry.server.app.StreamProjection;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
@@ -33,18 +33,16 @@ public final class ClientsProjection extends StreamProjection<ClientEvent> {
     super(NAME, TABLE, STREAM_PREFIX, ClientEventCodec.INSTANCE);
   }
 
-
-
   /** The stream of client {@code clientId}. */
   public static String streamId(String clientId) {
     return STREAM_PREFIX + clientId;
   }
 
-
   /** The columns a client's metadata fills, in the order {@link #metadata} adds their values. */
-  private static final String METADATA_COLUMNS = "client_name, token_endpoint_auth_method, redirect_uris, grant_types,"
-      + " scope, logo_uri, client_uri, skip_consent, access_token_format, access_token_signing_alg, introspect,"
-      + " id_token_signed_response_alg";
+  private static final String METADATA_COLUMNS =
+      "client_name, token_endpoint_auth_method, redirect_uris, grant_types,"
+          + " scope, logo_uri, client_uri, skip_consent, access_token_format, access_token_signing_alg, introspect,"
+          + " id_token_signed_response_alg";
 
   /** Adds the values of {@link #METADATA_COLUMNS} to {@code t}. */
   private static Tuple metadata(Tuple t, ClientMetadata m) {
@@ -66,38 +64,62 @@ public final class ClientsProjection extends StreamProjection<ClientEvent> {
   protected Future<Void> apply(SqlConnection tx, String table, ClientEvent event, long version) {
     if (event instanceof ClientRegistered e) {
       ClientMetadata m = e.metadata();
-      return tx.preparedQuery("INSERT INTO " + table + " (client_id, " + METADATA_COLUMNS + ", client_type,"
-              + " secret_hash, disabled, registered_at, updated_at, stream_version)"
-              + " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, false, $16, $16, $17)"
-              + " ON CONFLICT (client_id) DO NOTHING")
-          .execute(metadata(Tuple.tuple().addString(e.clientId()), m)
-              .addString(m.type().wire())
-              .addString(e.secretHash().orElse(null))
-              .addOffsetDateTime(utc(e.registeredAt()))
-              .addLong(version))
+      return tx.preparedQuery(
+              "INSERT INTO "
+                  + table
+                  + " (client_id, "
+                  + METADATA_COLUMNS
+                  + ", client_type,"
+                  + " secret_hash, disabled, registered_at, updated_at, stream_version)"
+                  + " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, false, $16, $16, $17)"
+                  + " ON CONFLICT (client_id) DO NOTHING")
+          .execute(
+              metadata(Tuple.tuple().addString(e.clientId()), m)
+                  .addString(m.type().wire())
+                  .addString(e.secretHash().orElse(null))
+                  .addOffsetDateTime(utc(e.registeredAt()))
+                  .addLong(version))
           .mapEmpty();
     }
     if (event instanceof ClientUpdated e) {
       ClientMetadata m = e.metadata();
-      return tx.preparedQuery("UPDATE " + table + " SET (" + METADATA_COLUMNS + ", updated_at, stream_version)"
-              + " = ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
-              + " WHERE client_id = $1 AND stream_version < $15")
-          .execute(metadata(Tuple.tuple().addString(e.clientId()), m)
-              .addOffsetDateTime(utc(e.updatedAt()))
-              .addLong(version))
+      return tx.preparedQuery(
+              "UPDATE "
+                  + table
+                  + " SET ("
+                  + METADATA_COLUMNS
+                  + ", updated_at, stream_version)"
+                  + " = ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+                  + " WHERE client_id = $1 AND stream_version < $15")
+          .execute(
+              metadata(Tuple.tuple().addString(e.clientId()), m)
+                  .addOffsetDateTime(utc(e.updatedAt()))
+                  .addLong(version))
           .mapEmpty();
     }
     if (event instanceof ClientSecretRotated e) {
-      return tx.preparedQuery("UPDATE " + table + " SET secret_hash = $2, previous_secret_hash = $3,"
-              + " previous_secret_valid_until = $4, updated_at = $5, stream_version = $6"
-              + " WHERE client_id = $1 AND stream_version < $6")
-          .execute(Tuple.of(e.clientId(), e.secretHash(), e.previousSecretHash(), utc(e.previousValidUntil()),
-              utc(e.rotatedAt()), version))
+      return tx.preparedQuery(
+              "UPDATE "
+                  + table
+                  + " SET secret_hash = $2, previous_secret_hash = $3,"
+                  + " previous_secret_valid_until = $4, updated_at = $5, stream_version = $6"
+                  + " WHERE client_id = $1 AND stream_version < $6")
+          .execute(
+              Tuple.of(
+                  e.clientId(),
+                  e.secretHash(),
+                  e.previousSecretHash(),
+                  utc(e.previousValidUntil()),
+                  utc(e.rotatedAt()),
+                  version))
           .mapEmpty();
     }
     ClientDisabled e = (ClientDisabled) event;
-    return tx.preparedQuery("UPDATE " + table + " SET disabled = true, updated_at = $2, stream_version = $3"
-            + " WHERE client_id = $1 AND stream_version < $3")
+    return tx.preparedQuery(
+            "UPDATE "
+                + table
+                + " SET disabled = true, updated_at = $2, stream_version = $3"
+                + " WHERE client_id = $1 AND stream_version < $3")
         .execute(Tuple.of(e.clientId(), utc(e.disabledAt()), version))
         .mapEmpty();
   }

@@ -28,27 +28,37 @@ public final class ConfigLoader {
     ConfigRetrieverOptions options = new ConfigRetrieverOptions().setScanPeriod(-1);
     // The env store reads the process environment; for an explicit map (tests) use a json store.
     if (env == System.getenv()) {
-      options.addStore(new ConfigStoreOptions().setType("env").setConfig(new JsonObject().put("keys", keys)));
+      options.addStore(
+          new ConfigStoreOptions().setType("env").setConfig(new JsonObject().put("keys", keys)));
     } else {
       JsonObject given = new JsonObject();
-      env.forEach((k, v) -> {
-        if (k.startsWith("GRANTRY_")) {
-          given.put(k, v);
-        }
-      });
+      env.forEach(
+          (k, v) -> {
+            if (k.startsWith("GRANTRY_")) {
+              given.put(k, v);
+            }
+          });
       options.addStore(new ConfigStoreOptions().setType("json").setConfig(given));
     }
     String file = env.get("GRANTRY_CONFIG_FILE");
     if (file != null && !file.isBlank()) {
       if (!Files.isReadable(Path.of(file))) {
-        return Future.failedFuture(new ConfigException("GRANTRY_CONFIG_FILE names " + file + ", which cannot be read"));
+        return Future.failedFuture(
+            new ConfigException("GRANTRY_CONFIG_FILE names " + file + ", which cannot be read"));
       }
-      options.addStore(new ConfigStoreOptions().setType("file").setFormat("json")
-          .setConfig(new JsonObject().put("path", file)));
+      options.addStore(
+          new ConfigStoreOptions()
+              .setType("file")
+              .setFormat("json")
+              .setConfig(new JsonObject().put("path", file)));
     }
     ConfigRetriever retriever = ConfigRetriever.create(vertx, options);
-    return retriever.getConfig()
-        .recover(err -> Future.failedFuture(new ConfigException("cannot read the configuration: " + err.getMessage())))
+    return retriever
+        .getConfig()
+        .recover(
+            err ->
+                Future.failedFuture(
+                    new ConfigException("cannot read the configuration: " + err.getMessage())))
         .map(GrantryConfig::from)
         .andThen(ar -> retriever.close());
   }

@@ -7,26 +7,25 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 /**
- * Grantry's settings, read once at start from environment variables (and an optional JSON file
- * that overrides them, see {@link ConfigLoader}) and validated here with a message that names the
+ * Grantry's settings, read once at start from environment variables (and an optional JSON file that
+ * overrides them, see {@link ConfigLoader}) and validated here with a message that names the
  * setting. Secrets (database password, admin token, keys) are never printed.
  *
- * @param httpHost     GRANTRY_HTTP_HOST, the address to listen on
- * @param httpPort     GRANTRY_HTTP_PORT
- * @param issuer       GRANTRY_ISSUER, the URL clients see as the issuer
+ * @param httpHost GRANTRY_HTTP_HOST, the address to listen on
+ * @param httpPort GRANTRY_HTTP_PORT
+ * @param issuer GRANTRY_ISSUER, the URL clients see as the issuer
  * @param httpInstances GRANTRY_HTTP_INSTANCES, HTTP verticles (each mounts every route group)
- * @param dbUrl        GRANTRY_DB_URL, a postgresql:// URL; null means an embedded PostgreSQL
- * @param dbUser       GRANTRY_DB_USER
- * @param dbPassword   GRANTRY_DB_PASSWORD
- * @param dbPoolSize   GRANTRY_DB_POOL_SIZE, connections per server
- * @param dbTimeout    GRANTRY_DB_TIMEOUT_MS, how long a request waits for the database before 503
- * @param dataDir      GRANTRY_DATA_DIR, embedded database and development keys
- * @param raw          every GRANTRY_ setting as read, for the settings later features add
- *
- * <p>Settings read from {@code raw} by the feature they belong to (validated here at start too):
- * GRANTRY_TOKEN_RETENTION_DAYS (default 30), GRANTRY_PRUNE_INTERVAL_MS (default one hour, 0 off)
- * and GRANTRY_PRUNE_BATCH_SIZE (default 1000) of the token-state retention job
- * ({@code tokenstate.TokenStatePruner.Settings}).
+ * @param dbUrl GRANTRY_DB_URL, a postgresql:// URL; null means an embedded PostgreSQL
+ * @param dbUser GRANTRY_DB_USER
+ * @param dbPassword GRANTRY_DB_PASSWORD
+ * @param dbPoolSize GRANTRY_DB_POOL_SIZE, connections per server
+ * @param dbTimeout GRANTRY_DB_TIMEOUT_MS, how long a request waits for the database before 503
+ * @param dataDir GRANTRY_DATA_DIR, embedded database and development keys
+ * @param raw every GRANTRY_ setting as read, for the settings later features add
+ *     <p>Settings read from {@code raw} by the feature they belong to (validated here at start
+ *     too): GRANTRY_TOKEN_RETENTION_DAYS (default 30), GRANTRY_PRUNE_INTERVAL_MS (default one hour,
+ *     0 off) and GRANTRY_PRUNE_BATCH_SIZE (default 1000) of the token-state retention job ({@code
+ *     tokenstate.TokenStatePruner.Settings}).
  */
 public record GrantryConfig(
     String httpHost,
@@ -52,19 +51,36 @@ public record GrantryConfig(
     String host = stringSetting(in, "GRANTRY_HTTP_HOST", "127.0.0.1");
     String issuer = stringSetting(in, "GRANTRY_ISSUER", "http://localhost:" + port);
     validateIssuer(issuer);
-    int instances = intSetting(in, "GRANTRY_HTTP_INSTANCES", Runtime.getRuntime().availableProcessors(), 1, 256);
+    int instances =
+        intSetting(
+            in, "GRANTRY_HTTP_INSTANCES", Runtime.getRuntime().availableProcessors(), 1, 256);
     int pool = intSetting(in, "GRANTRY_DB_POOL_SIZE", 16, 1, 1000);
     int timeoutMs = intSetting(in, "GRANTRY_DB_TIMEOUT_MS", 5000, 100, 600_000);
-    Path dataDir = Path.of(stringSetting(in, "GRANTRY_DATA_DIR", "./data")).toAbsolutePath().normalize();
+    Path dataDir =
+        Path.of(stringSetting(in, "GRANTRY_DATA_DIR", "./data")).toAbsolutePath().normalize();
     String user = blankToNull(in.getString("GRANTRY_DB_USER"));
     String password = in.getString("GRANTRY_DB_PASSWORD");
-    if (dbUrl != null && !(dbUrl.startsWith("postgresql://") || dbUrl.startsWith("postgres://")
-        || dbUrl.startsWith("jdbc:postgresql://"))) {
-      throw new ConfigException("GRANTRY_DB_URL must be a postgresql:// URL, e.g. postgresql://db.example:5432/grantry");
+    if (dbUrl != null
+        && !(dbUrl.startsWith("postgresql://")
+            || dbUrl.startsWith("postgres://")
+            || dbUrl.startsWith("jdbc:postgresql://"))) {
+      throw new ConfigException(
+          "GRANTRY_DB_URL must be a postgresql:// URL, e.g. postgresql://db.example:5432/grantry");
     }
     validateHardening(in);
-    GrantryConfig config = new GrantryConfig(host, port, stripSlash(issuer), instances, dbUrl, user, password, pool,
-        Duration.ofMillis(timeoutMs), dataDir, in.copy());
+    GrantryConfig config =
+        new GrantryConfig(
+            host,
+            port,
+            stripSlash(issuer),
+            instances,
+            dbUrl,
+            user,
+            password,
+            pool,
+            Duration.ofMillis(timeoutMs),
+            dataDir,
+            in.copy());
     // Validated now so that a bad value stops the start with one line naming it.
     io.grantry.server.tokenstate.TokenStatePruner.Settings.from(config);
     return config;
@@ -75,7 +91,10 @@ public record GrantryConfig(
     return from(r);
   }
 
-  /** Slow-client deadlines, trusted proxies, HSTS and the throttles are read where used; checked here at start. */
+  /**
+   * Slow-client deadlines, trusted proxies, HSTS and the throttles are read where used; checked
+   * here at start.
+   */
   private static void validateHardening(JsonObject in) {
     longSetting(in, "GRANTRY_HTTP_HEADER_TIMEOUT_MS", 10_000, 100, 600_000);
     longSetting(in, "GRANTRY_HTTP_BODY_TIMEOUT_MS", 10_000, 100, 600_000);
@@ -88,10 +107,14 @@ public record GrantryConfig(
   static void validateIssuer(String issuer) {
     try {
       URI u = new URI(issuer);
-      if (!"https".equals(u.getScheme()) && !"http".equals(u.getScheme()) || u.getHost() == null
-          || u.getQuery() != null || u.getFragment() != null) {
-        throw new ConfigException("GRANTRY_ISSUER must be an http(s) URL with a host and no query or fragment, got '"
-            + issuer + "'");
+      if (!"https".equals(u.getScheme()) && !"http".equals(u.getScheme())
+          || u.getHost() == null
+          || u.getQuery() != null
+          || u.getFragment() != null) {
+        throw new ConfigException(
+            "GRANTRY_ISSUER must be an http(s) URL with a host and no query or fragment, got '"
+                + issuer
+                + "'");
       }
     } catch (URISyntaxException e) {
       throw new ConfigException("GRANTRY_ISSUER is not a URL: '" + issuer + "'");

@@ -18,9 +18,9 @@ import org.slf4j.LoggerFactory;
  * (GRANTRY_ADMIN_TOKEN).
  *
  * <p>With a configured database they must be configured (the admin token may be left out, which
- * turns the admin API off). In development mode (embedded database) the missing ones are
- * generated once into {@code <data dir>/secrets.json} (mode 0600) and reused, and the server
- * says so. Blocking (file I/O, first-time generation): call from a worker.
+ * turns the admin API off). In development mode (embedded database) the missing ones are generated
+ * once into {@code <data dir>/secrets.json} (mode 0600) and reused, and the server says so.
+ * Blocking (file I/O, first-time generation): call from a worker.
  */
 public record ServerSecrets(byte[] kek, byte[] pepper, String adminToken, boolean generated) {
   private static final Logger log = LoggerFactory.getLogger(ServerSecrets.class);
@@ -35,11 +35,13 @@ public record ServerSecrets(byte[] kek, byte[] pepper, String adminToken, boolea
     }
     if (!config.embeddedDatabase()) {
       if (kek == null) {
-        throw new ConfigException("GRANTRY_KEK is required with GRANTRY_DB_URL: 32 random bytes, base64"
-            + " (e.g. openssl rand -base64 32); it encrypts the private signing keys");
+        throw new ConfigException(
+            "GRANTRY_KEK is required with GRANTRY_DB_URL: 32 random bytes, base64"
+                + " (e.g. openssl rand -base64 32); it encrypts the private signing keys");
       }
       if (pepper == null) {
-        throw new ConfigException("GRANTRY_SECRET_PEPPER is required with GRANTRY_DB_URL: at least 32 random bytes, base64");
+        throw new ConfigException(
+            "GRANTRY_SECRET_PEPPER is required with GRANTRY_DB_URL: at least 32 random bytes, base64");
       }
       if (admin == null) {
         log.warn("GRANTRY_ADMIN_TOKEN is not set: the admin API refuses every request");
@@ -75,7 +77,9 @@ public record ServerSecrets(byte[] kek, byte[] pepper, String adminToken, boolea
     }
     if (changed) {
       write(file, stored);
-      log.info("Development secrets (key-encryption key, secret pepper, admin token) generated into {}", file);
+      log.info(
+          "Development secrets (key-encryption key, secret pepper, admin token) generated into {}",
+          file);
     }
     return new ServerSecrets(kek, pepper, admin, true);
   }
@@ -87,15 +91,20 @@ public record ServerSecrets(byte[] kek, byte[] pepper, String adminToken, boolea
     }
     byte[] b;
     try {
-      b = v.contains("-") || v.contains("_") ? Base64.getUrlDecoder().decode(v) : Base64.getDecoder().decode(v);
+      b =
+          v.contains("-") || v.contains("_")
+              ? Base64.getUrlDecoder().decode(v)
+              : Base64.getDecoder().decode(v);
     } catch (IllegalArgumentException e) {
       throw new ConfigException(key + " is not valid base64");
     }
     if (b.length < min) {
-      throw new ConfigException(key + " must decode to at least " + min + " bytes, got " + b.length);
+      throw new ConfigException(
+          key + " must decode to at least " + min + " bytes, got " + b.length);
     }
     if ("GRANTRY_KEK".equals(key) && b.length != 32) {
-      throw new ConfigException("GRANTRY_KEK must decode to exactly 32 bytes (AES-256), got " + b.length);
+      throw new ConfigException(
+          "GRANTRY_KEK must decode to exactly 32 bytes (AES-256), got " + b.length);
     }
     return b;
   }
@@ -119,9 +128,15 @@ public record ServerSecrets(byte[] kek, byte[] pepper, String adminToken, boolea
       Files.createDirectories(file.getParent());
       Path tmp = file.resolveSibling("secrets.json.tmp");
       Files.deleteIfExists(tmp);
-      Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      Files.writeString(tmp, json.encodePrettily(), StandardCharsets.UTF_8, StandardOpenOption.TRUNCATE_EXISTING);
-      Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      Files.createFile(
+          tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      Files.writeString(
+          tmp, json.encodePrettily(), StandardCharsets.UTF_8, StandardOpenOption.TRUNCATE_EXISTING);
+      Files.move(
+          tmp,
+          file,
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
       throw new ConfigException("cannot write " + file + ": " + e.getMessage());
     }

@@ -1,11 +1,11 @@
 package io.grantry.server.consents;
 
-import io.grantry.server.app.StreamProjection;
 import io.grantry.domain.consent.Consent;
 import io.grantry.domain.consent.ConsentEvent;
 import io.grantry.domain.consent.ConsentEvent.ConsentGranted;
 import io.grantry.domain.consent.ConsentEvent.ConsentRevoked;
 import io.grantry.domain.oauth.Scopes;
+import io.grantry.server.app.StreamProjection;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
@@ -15,10 +15,10 @@ import java.time.ZoneOffset;
 import java.util.List;
 
 /**
- * The {@code consents} table from the {@code consent:<userId>:<clientId>} streams: one row per
- * user and client with the scopes allowed, when, and whether the consent was taken back. Applied
- * inline; idempotent through the stream version (an event at or below a row's version changes
- * nothing), like {@code UsersProjection}.
+ * The {@code consents} table from the {@code consent:<userId>:<clientId>} streams: one row per user
+ * and client with the scopes allowed, when, and whether the consent was taken back. Applied inline;
+ * idempotent through the stream version (an event at or below a row's version changes nothing),
+ * like {@code UsersProjection}.
  */
 public final class ConsentsProjection extends StreamProjection<ConsentEvent> {
   public static final String NAME = "consents";
@@ -29,31 +29,36 @@ public final class ConsentsProjection extends StreamProjection<ConsentEvent> {
     super(NAME, TABLE, STREAM_PREFIX, Consent.CODEC);
   }
 
-
-
-
   @Override
   protected Future<Void> apply(SqlConnection tx, String table, ConsentEvent event, long version) {
     if (event instanceof ConsentGranted g) {
-      return tx.preparedQuery("INSERT INTO " + table + " AS c (user_id, client_id, scopes, granted_at, revoked_at,"
-              + " stream_version) VALUES ($1, $2, $3, $4, NULL, $5) ON CONFLICT (user_id, client_id) DO UPDATE"
-              + " SET scopes = EXCLUDED.scopes, granted_at = EXCLUDED.granted_at, revoked_at = NULL,"
-              + " stream_version = EXCLUDED.stream_version WHERE c.stream_version < EXCLUDED.stream_version")
-          .execute(Tuple.of(g.userId(), g.clientId(), Scopes.of(g.scopes()).value(), utc(g.at()), version))
+      return tx.preparedQuery(
+              "INSERT INTO "
+                  + table
+                  + " AS c (user_id, client_id, scopes, granted_at, revoked_at,"
+                  + " stream_version) VALUES ($1, $2, $3, $4, NULL, $5) ON CONFLICT (user_id, client_id) DO UPDATE"
+                  + " SET scopes = EXCLUDED.scopes, granted_at = EXCLUDED.granted_at, revoked_at = NULL,"
+                  + " stream_version = EXCLUDED.stream_version WHERE c.stream_version < EXCLUDED.stream_version")
+          .execute(
+              Tuple.of(
+                  g.userId(), g.clientId(), Scopes.of(g.scopes()).value(), utc(g.at()), version))
           .mapEmpty();
     }
     ConsentRevoked r = (ConsentRevoked) event;
-    return tx.preparedQuery("UPDATE " + table + " SET revoked_at = $3, stream_version = $4"
-            + " WHERE user_id = $1 AND client_id = $2 AND stream_version < $4")
+    return tx.preparedQuery(
+            "UPDATE "
+                + table
+                + " SET revoked_at = $3, stream_version = $4"
+                + " WHERE user_id = $1 AND client_id = $2 AND stream_version < $4")
         .execute(Tuple.of(r.userId(), r.clientId(), utc(r.at()), version))
         .mapEmpty();
   }
 
   /**
-   * A rebuild's replay folded in memory and written with COPY (see {@link io.grantry.projections.BulkReplay}):
-   * each event does to a row held here what its statement in {@link #apply} does to the table,
-   * under the same conditions (insert when absent, otherwise change only a row of a lower stream
-   * version), in the same order.
+   * A rebuild's replay folded in memory and written with COPY (see {@link
+   * io.grantry.projections.BulkReplay}): each event does to a row held here what its statement in
+   * {@link #apply} does to the table, under the same conditions (insert when absent, otherwise
+   * change only a row of a lower stream version), in the same order.
    */
   @Override
   public io.grantry.projections.BulkReplay<?> bulkReplay() {
@@ -71,8 +76,14 @@ public final class ConsentsProjection extends StreamProjection<ConsentEvent> {
           if (d.event() instanceof ConsentGranted g) {
             Row r = rows.get(key(g.userId(), g.clientId()));
             if (r == null) {
-              rows.put(key(g.userId(), g.clientId()), new Row(g.userId(), g.clientId(), Scopes.of(g.scopes()).value(),
-                  io.grantry.projections.BinaryCopy.micros(utc(g.at())), d.version()));
+              rows.put(
+                  key(g.userId(), g.clientId()),
+                  new Row(
+                      g.userId(),
+                      g.clientId(),
+                      Scopes.of(g.scopes()).value(),
+                      io.grantry.projections.BinaryCopy.micros(utc(g.at())),
+                      d.version()));
             } else if (r.version < d.version()) {
               r.scopes = Scopes.of(g.scopes()).value();
               r.grantedAt = io.grantry.projections.BinaryCopy.micros(utc(g.at()));
@@ -92,16 +103,25 @@ public final class ConsentsProjection extends StreamProjection<ConsentEvent> {
 
       /** The table written frozen (the runner truncated the copy in the same transaction). */
       @Override
-      public java.util.Map<String, io.grantry.projections.BulkReplay.Write> writes(io.grantry.projections.TableNames tables) {
+      public java.util.Map<String, io.grantry.projections.BulkReplay.Write> writes(
+          io.grantry.projections.TableNames tables) {
         return java.util.Map.of(TABLE, c -> write(c, tables));
       }
 
       private void write(java.sql.Connection c, io.grantry.projections.TableNames tables)
           throws java.sql.SQLException, java.io.IOException {
-        try (var out = io.grantry.projections.BinaryCopy.frozen(c, tables.of(TABLE),
-            "user_id, client_id, scopes, granted_at, revoked_at, stream_version")) {
+        try (var out =
+            io.grantry.projections.BinaryCopy.frozen(
+                c,
+                tables.of(TABLE),
+                "user_id, client_id, scopes, granted_at, revoked_at, stream_version")) {
           for (Row r : rows.values()) {
-            out.row(6).text(r.userId).text(r.clientId).text(r.scopes).timestamptz(r.grantedAt).timestamptz(r.revokedAt)
+            out.row(6)
+                .text(r.userId)
+                .text(r.clientId)
+                .text(r.scopes)
+                .timestamptz(r.grantedAt)
+                .timestamptz(r.revokedAt)
                 .int8(r.version);
           }
         }

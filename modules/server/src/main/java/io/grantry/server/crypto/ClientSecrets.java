@@ -14,20 +14,23 @@ import javax.crypto.spec.SecretKeySpec;
  * Client secrets: generated here, stored only as a keyed hash, checked in constant time.
  *
  * <p>Why HMAC-SHA-256 with a server-held pepper and not Argon2: a slow KDF is there to make
- * guessing a <em>low-entropy</em> password expensive. These secrets are 256 random bits, which
- * no amount of guessing reaches, so a slow KDF would buy nothing and would cap token-endpoint
+ * guessing a <em>low-entropy</em> password expensive. These secrets are 256 random bits, which no
+ * amount of guessing reaches, so a slow KDF would buy nothing and would cap token-endpoint
  * throughput at a few dozen client authentications per second per core. The pepper (from
- * configuration, never in the database) means a leaked ledger or projection alone does not
- * even allow checking a candidate secret offline.
+ * configuration, never in the database) means a leaked ledger or projection alone does not even
+ * allow checking a candidate secret offline.
  *
  * <p>Stored form: {@code hmac-sha256$<base64url(HMAC-SHA-256(pepper, secret))>}.
  */
 public final class ClientSecrets {
   public static final String SCHEME = "hmac-sha256";
   private static final String PREFIX = SCHEME + "$";
+
   /** Pepper length floor: an HMAC-SHA-256 key shorter than the output weakens it (RFC 2104 §3). */
   public static final int MIN_PEPPER_BYTES = 32;
+
   public static final int SECRET_BYTES = 32;
+
   /** Longer presented secrets are not ours; refusing them early bounds the work per request. */
   private static final int MAX_PRESENTED_LENGTH = 512;
 
@@ -37,7 +40,9 @@ public final class ClientSecrets {
   private final SecureRandom random;
   private final ThreadLocal<Mac> macs;
 
-  /** @param pepper the server's secret HMAC key, at least 32 bytes; copied */
+  /**
+   * @param pepper the server's secret HMAC key, at least 32 bytes; copied
+   */
   public ClientSecrets(byte[] pepper) {
     this(pepper, new SecureRandom());
   }
@@ -45,7 +50,8 @@ public final class ClientSecrets {
   public ClientSecrets(byte[] pepper, SecureRandom random) {
     Objects.requireNonNull(pepper, "pepper");
     if (pepper.length < MIN_PEPPER_BYTES) {
-      throw new IllegalArgumentException("client secret pepper must be at least " + MIN_PEPPER_BYTES + " bytes");
+      throw new IllegalArgumentException(
+          "client secret pepper must be at least " + MIN_PEPPER_BYTES + " bytes");
     }
     this.pepper = new SecretKeySpec(pepper, "HmacSHA256");
     this.random = Objects.requireNonNull(random, "random");
@@ -62,20 +68,28 @@ public final class ClientSecrets {
     }
   }
 
-  /** A new secret: 256 bits from {@link SecureRandom}, base64url without padding (43 characters). */
+  /**
+   * A new secret: 256 bits from {@link SecureRandom}, base64url without padding (43 characters).
+   */
   public String generate() {
     byte[] bytes = new byte[SECRET_BYTES];
     random.nextBytes(bytes);
     return B64URL.encodeToString(bytes);
   }
 
-  /** The stored form of {@code secret}. Deterministic: the same secret and pepper give the same hash. */
+  /**
+   * The stored form of {@code secret}. Deterministic: the same secret and pepper give the same
+   * hash.
+   */
   public String hash(String secret) {
     Objects.requireNonNull(secret, "secret");
     return PREFIX + B64URL.encodeToString(mac(secret));
   }
 
-  /** True if {@code presented} is the secret behind {@code encodedHash}; constant time in the hash comparison. */
+  /**
+   * True if {@code presented} is the secret behind {@code encodedHash}; constant time in the hash
+   * comparison.
+   */
   public boolean verify(String presented, String encodedHash) {
     if (presented == null || encodedHash == null || presented.length() > MAX_PRESENTED_LENGTH) {
       return false;

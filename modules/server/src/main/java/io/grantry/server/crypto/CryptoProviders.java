@@ -9,17 +9,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Puts a native JCA provider in front of the JDK's when it can. The JDK 17 provider signs ES256
- * at about 690 tokens/s per core on our machines; Amazon Corretto Crypto Provider (AWS-LC) at
- * about 27,000 (shared/STYLE.md, "Signing speed"). If its native library does not load (another
- * OS or architecture, a missing glibc), the JDK providers stay and the server still works,
- * slower; {@link Installed#es256Provider()} says which one signs, for the start-up log line and
- * a metric tag.
+ * Puts a native JCA provider in front of the JDK's when it can. The JDK 17 provider signs ES256 at
+ * about 690 tokens/s per core on our machines; Amazon Corretto Crypto Provider (AWS-LC) at about
+ * 27,000 (shared/STYLE.md, "Signing speed"). If its native library does not load (another OS or
+ * architecture, a missing glibc), the JDK providers stay and the server still works, slower; {@link
+ * Installed#es256Provider()} says which one signs, for the start-up log line and a metric tag.
  */
 public final class CryptoProviders {
   private static final Logger LOG = LoggerFactory.getLogger(CryptoProviders.class);
+
   /** The JCA name {@link JwsSigner} uses for ES256. */
   static final String ES256_JCA = "SHA256withECDSAinP1363Format";
+
   /** The JCA name of the native provider (Amazon Corretto Crypto Provider). */
   public static final String NATIVE_PROVIDER = "AmazonCorrettoCryptoProvider";
 
@@ -31,15 +32,16 @@ public final class CryptoProviders {
    * What {@link #install()} found.
    *
    * @param es256Provider name of the provider that {@code Signature.getInstance} now returns for
-   *                      ES256, e.g. {@code AmazonCorrettoCryptoProvider} or {@code SunEC}
-   * @param nativeCrypto  true if ACCP loaded, passed its self-test and is installed first
+   *     ES256, e.g. {@code AmazonCorrettoCryptoProvider} or {@code SunEC}
+   * @param nativeCrypto true if ACCP loaded, passed its self-test and is installed first
    * @param fallbackReason why ACCP is not used, when it is not
    */
-  public record Installed(String es256Provider, boolean nativeCrypto, Optional<String> fallbackReason) {}
+  public record Installed(
+      String es256Provider, boolean nativeCrypto, Optional<String> fallbackReason) {}
 
   /**
-   * Installs ACCP at the highest priority if its native library loads and it reports healthy,
-   * else leaves the JDK's providers. Idempotent. Never throws.
+   * Installs ACCP at the highest priority if its native library loads and it reports healthy, else
+   * leaves the JDK's providers. Idempotent. Never throws.
    */
   public static synchronized Installed install() {
     if (installed != null) {
@@ -64,13 +66,16 @@ public final class CryptoProviders {
     } catch (Exception | LinkageError e) {
       reason = "could not be installed: " + e;
     }
-    Installed result = new Installed(providerOf(ES256_JCA), nativeCrypto, Optional.ofNullable(reason));
+    Installed result =
+        new Installed(providerOf(ES256_JCA), nativeCrypto, Optional.ofNullable(reason));
     try {
       if (nativeCrypto) {
         LOG.info("ES256 signing provider: {} (native)", result.es256Provider());
       } else {
-        LOG.warn("ES256 signing provider: {} (JDK; Amazon Corretto Crypto Provider unavailable: {})",
-            result.es256Provider(), reason);
+        LOG.warn(
+            "ES256 signing provider: {} (JDK; Amazon Corretto Crypto Provider unavailable: {})",
+            result.es256Provider(),
+            reason);
       }
     } catch (RuntimeException | LinkageError ignored) {
       // logging must not turn a working fallback into a failed start

@@ -15,18 +15,18 @@ import java.util.concurrent.ConcurrentHashMap;
  * Compact JWS (RFC 7515 §7.1) over the JDK {@link Signature} API, for one key.
  *
  * <p>Why our own and not vertx-auth-jwt: vertx-auth-jwt overwrites the header {@code typ} with
- * {@code JWT}, but RFC 9068 §2.1 access tokens must say {@code typ: at+jwt} (and resource
- * servers check it, to tell them from id_tokens); and given two keys of one algorithm it
- * alternates between them, where we want exactly the ring's active key. Signing a JWS is a
- * base64url header, a base64url payload and one {@code Signature} call, small enough to own.
+ * {@code JWT}, but RFC 9068 §2.1 access tokens must say {@code typ: at+jwt} (and resource servers
+ * check it, to tell them from id_tokens); and given two keys of one algorithm it alternates between
+ * them, where we want exactly the ring's active key. Signing a JWS is a base64url header, a
+ * base64url payload and one {@code Signature} call, small enough to own.
  *
- * <p>ES256 uses {@code SHA256withECDSAinP1363Format}, which yields the JOSE R||S form
- * (RFC 7518 §3.4) directly, no DER conversion. RS256 is {@code SHA256withRSA}
- * (RSASSA-PKCS1-v1_5, RFC 7518 §3.3).
+ * <p>ES256 uses {@code SHA256withECDSAinP1363Format}, which yields the JOSE R||S form (RFC 7518
+ * §3.4) directly, no DER conversion. RS256 is {@code SHA256withRSA} (RSASSA-PKCS1-v1_5, RFC 7518
+ * §3.3).
  *
  * <p>Hot path: each thread keeps one {@code Signature} initialized with this key and reuses it
- * ({@code sign()} resets it to the initialized state), instead of a provider lookup and key
- * setup per token. Headers are encoded once per {@code typ}. Thread-safe.
+ * ({@code sign()} resets it to the initialized state), instead of a provider lookup and key setup
+ * per token. Headers are encoded once per {@code typ}. Thread-safe.
  */
 public final class JwsSigner {
   public static final String TYP_ACCESS_TOKEN = "at+jwt";
@@ -72,8 +72,7 @@ public final class JwsSigner {
   /**
    * Signs {@code claims} with header {@code {"alg", "kid", "typ"}}.
    *
-   * @param typ {@link #TYP_ACCESS_TOKEN} for RFC 9068 access tokens, {@link #TYP_JWT} for
-   *            id_tokens
+   * @param typ {@link #TYP_ACCESS_TOKEN} for RFC 9068 access tokens, {@link #TYP_JWT} for id_tokens
    */
   public String sign(JsonObject claims, String typ) {
     Objects.requireNonNull(claims, "claims");
@@ -88,15 +87,16 @@ public final class JwsSigner {
     } catch (GeneralSecurityException | RuntimeException e) {
       // A failed sign() may leave the object mid-operation: start the next one afresh.
       signatures.remove();
-      throw new IllegalStateException("JWS signing with " + alg + " key '" + kid + "' failed: "
-          + e.getClass().getSimpleName());
+      throw new IllegalStateException(
+          "JWS signing with " + alg + " key '" + kid + "' failed: " + e.getClass().getSimpleName());
     }
     return signingInput + "." + B64URL.encodeToString(sig);
   }
 
   private String encodedHeader(String typ) {
     if (typ == null || typ.isBlank() || typ.length() > 64) {
-      throw new IllegalArgumentException("typ must be a short non-blank media type such as 'at+jwt' or 'JWT'");
+      throw new IllegalArgumentException(
+          "typ must be a short non-blank media type such as 'at+jwt' or 'JWT'");
     }
     String cached = encodedHeaders.get(typ);
     if (cached != null) {
@@ -116,7 +116,8 @@ public final class JwsSigner {
       signature.initSign(key);
       return signature;
     } catch (GeneralSecurityException e) {
-      throw new IllegalArgumentException("cannot sign " + alg + " with key '" + kid + "': " + e.getClass().getSimpleName());
+      throw new IllegalArgumentException(
+          "cannot sign " + alg + " with key '" + kid + "': " + e.getClass().getSimpleName());
     }
   }
 

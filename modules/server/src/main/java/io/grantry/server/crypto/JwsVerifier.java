@@ -19,10 +19,9 @@ import java.util.Set;
  * Verifies compact JWS signed by one of a set of public JWKs, chosen by {@code kid}.
  *
  * <p>The algorithm comes from the key, never from the token alone (RFC 8725 §3.1): the header
- * {@code alg} must equal the key's, so {@code alg: none} and RS/ES or HMAC confusion are
- * refused. A {@code crit} header is refused, since we understand no extension (RFC 7515
- * §4.1.11). This checks the signature only; claims ({@code exp}, {@code aud}, …) are the
- * caller's to check.
+ * {@code alg} must equal the key's, so {@code alg: none} and RS/ES or HMAC confusion are refused. A
+ * {@code crit} header is refused, since we understand no extension (RFC 7515 §4.1.11). This checks
+ * the signature only; claims ({@code exp}, {@code aud}, …) are the caller's to check.
  */
 public final class JwsVerifier {
   private static final int MAX_TOKEN_LENGTH = 16 * 1024;
@@ -30,11 +29,12 @@ public final class JwsVerifier {
 
   /**
    * A key and, per thread, a {@code Signature} initialized with it: {@code Signature.getInstance}
-   * and {@code initVerify} cost as much again as the verification itself (a provider lookup and
-   * key setup), and introspection verifies on every request. {@code verify()} leaves the object
-   * ready for the next one.
+   * and {@code initVerify} cost as much again as the verification itself (a provider lookup and key
+   * setup), and introspection verifies on every request. {@code verify()} leaves the object ready
+   * for the next one.
    */
-  private record VerificationKey(SigningAlgorithm alg, PublicKey key, ThreadLocal<Signature> signatures) {
+  private record VerificationKey(
+      SigningAlgorithm alg, PublicKey key, ThreadLocal<Signature> signatures) {
     VerificationKey(SigningAlgorithm alg, PublicKey key) {
       this(alg, key, new ThreadLocal<>());
     }
@@ -57,9 +57,9 @@ public final class JwsVerifier {
 
   /**
    * @param publicJwks public JWKs, each with a unique {@code kid}; the algorithm is the JWK's
-   *                   {@code alg}, or ES256 for P-256 and RS256 for RSA keys without one
+   *     {@code alg}, or ES256 for P-256 and RS256 for RSA keys without one
    * @throws IllegalArgumentException if a JWK lacks a kid, repeats one, or is not a P-256 or
-   *                                  2048+-bit RSA signing key
+   *     2048+-bit RSA signing key
    */
   public JwsVerifier(Collection<JsonObject> publicJwks) {
     Map<String, VerificationKey> byKid = new HashMap<>();
@@ -86,13 +86,15 @@ public final class JwsVerifier {
     if (alg != null) {
       result = alg instanceof String s ? SigningAlgorithm.fromWire(s).orElse(null) : null;
       if (result == null) {
-        throw new IllegalArgumentException("JWK '" + jwk.getValue("kid") + "' has an unsupported alg");
+        throw new IllegalArgumentException(
+            "JWK '" + jwk.getValue("kid") + "' has an unsupported alg");
       }
     } else {
       result = "RSA".equals(kty) ? SigningAlgorithm.RS256 : SigningAlgorithm.ES256;
     }
     if (!result.keyType().equals(kty)) {
-      throw new IllegalArgumentException("JWK '" + jwk.getValue("kid") + "': alg " + result + " does not fit kty");
+      throw new IllegalArgumentException(
+          "JWK '" + jwk.getValue("kid") + "': alg " + result + " does not fit kty");
     }
     return result;
   }
@@ -112,7 +114,10 @@ public final class JwsVerifier {
     }
     int first = compact.indexOf('.');
     int second = first < 0 ? -1 : compact.indexOf('.', first + 1);
-    if (first <= 0 || second < 0 || compact.indexOf('.', second + 1) >= 0 || second == compact.length() - 1) {
+    if (first <= 0
+        || second < 0
+        || compact.indexOf('.', second + 1) >= 0
+        || second == compact.length() - 1) {
       throw new InvalidJwsException("a compact JWS has exactly three non-empty parts");
     }
     JsonObject header = json(compact.substring(0, first), "header");
@@ -140,7 +145,8 @@ public final class JwsVerifier {
     if (key.alg() != alg.get()) {
       throw new InvalidJwsException("alg " + alg.get() + " does not match the key's " + key.alg());
     }
-    if (expectedTyp != null && !(header.getValue("typ") instanceof String typ && typ.equalsIgnoreCase(expectedTyp))) {
+    if (expectedTyp != null
+        && !(header.getValue("typ") instanceof String typ && typ.equalsIgnoreCase(expectedTyp))) {
       throw new InvalidJwsException("typ is not " + expectedTyp);
     }
     byte[] sig = bytes(compact.substring(second + 1), "signature");
@@ -183,7 +189,12 @@ public final class JwsVerifier {
   private static byte[] bytes(String part, String what) throws InvalidJwsException {
     for (int i = 0; i < part.length(); i++) {
       char c = part.charAt(i);
-      boolean ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+      boolean ok =
+          (c >= 'A' && c <= 'Z')
+              || (c >= 'a' && c <= 'z')
+              || (c >= '0' && c <= '9')
+              || c == '-'
+              || c == '_';
       if (!ok) {
         throw new InvalidJwsException("the " + what + " is not base64url");
       }

@@ -1,8 +1,8 @@
 package io.grantry.server.crypto;
 
 /**
- * A sealed private key could not be opened. The message names the kid and the reason, never a
- * byte of key material, so it may be logged.
+ * A sealed private key could not be opened. The message names the kid and the reason, never a byte
+ * of key material, so it may be logged.
  */
 public final class KeyDecryptionException extends RuntimeException {
   private static final long serialVersionUID = 1L;

@@ -10,13 +10,13 @@ import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * Seals private signing keys (PKCS#8) with the key-encryption key from configuration, so the
- * ledger holds them only encrypted (DESIGN.md, "Tamper evidence").
+ * Seals private signing keys (PKCS#8) with the key-encryption key from configuration, so the ledger
+ * holds them only encrypted (DESIGN.md, "Tamper evidence").
  *
  * <p>AES-256-GCM, a fresh random 12-byte nonce per key, and the key's {@code kid} as associated
- * data: an envelope moved to another kid does not open. Envelope:
- * {@code v1.<base64url nonce>.<base64url ciphertext and 16-byte tag>}. Random nonces are safe
- * far beyond the handful of keys one KEK ever seals (NIST SP 800-38D §8.3).
+ * data: an envelope moved to another kid does not open. Envelope: {@code v1.<base64url
+ * nonce>.<base64url ciphertext and 16-byte tag>}. Random nonces are safe far beyond the handful of
+ * keys one KEK ever seals (NIST SP 800-38D §8.3).
  */
 public final class KeyEncryption {
   public static final int KEK_BYTES = 32;
@@ -28,7 +28,9 @@ public final class KeyEncryption {
   private final SecretKeySpec kek;
   private final SecureRandom random;
 
-  /** @param kek exactly 32 bytes; copied */
+  /**
+   * @param kek exactly 32 bytes; copied
+   */
   public KeyEncryption(byte[] kek) {
     this(kek, new SecureRandom());
   }
@@ -36,7 +38,8 @@ public final class KeyEncryption {
   public KeyEncryption(byte[] kek, SecureRandom random) {
     Objects.requireNonNull(kek, "kek");
     if (kek.length != KEK_BYTES) {
-      throw new IllegalArgumentException("key-encryption key must be exactly " + KEK_BYTES + " bytes (AES-256)");
+      throw new IllegalArgumentException(
+          "key-encryption key must be exactly " + KEK_BYTES + " bytes (AES-256)");
     }
     this.kek = new SecretKeySpec(kek, "AES");
     this.random = Objects.requireNonNull(random, "random");
@@ -55,7 +58,8 @@ public final class KeyEncryption {
       byte[] sealed = cipher.doFinal(privateKey);
       return VERSION + "." + B64URL.encodeToString(nonce) + "." + B64URL.encodeToString(sealed);
     } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("AES-256-GCM is unavailable: " + e.getClass().getSimpleName());
+      throw new IllegalStateException(
+          "AES-256-GCM is unavailable: " + e.getClass().getSimpleName());
     }
   }
 
@@ -63,7 +67,7 @@ public final class KeyEncryption {
    * Opens an envelope made by {@link #encrypt} for the same {@code kid}.
    *
    * @throws KeyDecryptionException if the envelope is malformed, the KEK is not the one it was
-   *                                sealed with, the kid differs, or a byte was changed
+   *     sealed with, the kid differs, or a byte was changed
    */
   public byte[] decrypt(String kid, String envelope) {
     Objects.requireNonNull(kid, "kid");
@@ -92,8 +96,11 @@ public final class KeyEncryption {
       return cipher.doFinal(sealed);
     } catch (GeneralSecurityException e) {
       // Only the exception's class is kept: no provider message, no bytes.
-      throw new KeyDecryptionException(kid,
-          "authentication failed (" + e.getClass().getSimpleName() + "): wrong key-encryption key, or the envelope "
+      throw new KeyDecryptionException(
+          kid,
+          "authentication failed ("
+              + e.getClass().getSimpleName()
+              + "): wrong key-encryption key, or the envelope "
               + "was altered or belongs to another kid");
     }
   }

@@ -12,17 +12,17 @@ import org.bouncycastle.crypto.generators.Argon2BytesGenerator;
 import org.bouncycastle.crypto.params.Argon2Parameters;
 
 /**
- * User passwords as Argon2id (RFC 9106) via Bouncy Castle, with OWASP's current minimum
- * parameters (m=19456 KiB, t=2, p=1), a 16-byte random salt and a 32-byte tag, stored in the
- * PHC string format: {@code $argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>} (standard base64, no
- * padding), which other Argon2 implementations read.
+ * User passwords as Argon2id (RFC 9106) via Bouncy Castle, with OWASP's current minimum parameters
+ * (m=19456 KiB, t=2, p=1), a 16-byte random salt and a 32-byte tag, stored in the PHC string
+ * format: {@code $argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>} (standard base64, no padding), which
+ * other Argon2 implementations read.
  *
- * <p><strong>Blocking.</strong> One hash or verification takes tens of milliseconds of CPU and
- * 19 MiB of memory, by design. Never call it on an event loop: run it on a worker
- * ({@code vertx.executeBlocking(...)}) whose pool size also bounds the memory in use.
+ * <p><strong>Blocking.</strong> One hash or verification takes tens of milliseconds of CPU and 19
+ * MiB of memory, by design. Never call it on an event loop: run it on a worker ({@code
+ * vertx.executeBlocking(...)}) whose pool size also bounds the memory in use.
  *
- * <p>Sign-in for an unknown username must cost the same as for a known one, or the response
- * time tells which usernames exist: call {@link #verifyUnknownUser} there.
+ * <p>Sign-in for an unknown username must cost the same as for a known one, or the response time
+ * tells which usernames exist: call {@link #verifyUnknownUser} there.
  */
 public final class PasswordHasher {
   private static final Base64.Encoder B64 = Base64.getEncoder().withoutPadding();
@@ -41,10 +41,19 @@ public final class PasswordHasher {
     public static final Parameters OWASP = new Parameters(19456, 2, 1);
 
     public Parameters {
-      if (parallelism < 1 || parallelism > MAX_PARALLELISM || iterations < 1 || iterations > MAX_ITERATIONS
-          || memoryKib < 8 * parallelism || memoryKib > MAX_MEMORY_KIB) {
-        throw new IllegalArgumentException("Argon2id parameters out of range: m=" + memoryKib + ", t=" + iterations
-            + ", p=" + parallelism);
+      if (parallelism < 1
+          || parallelism > MAX_PARALLELISM
+          || iterations < 1
+          || iterations > MAX_ITERATIONS
+          || memoryKib < 8 * parallelism
+          || memoryKib > MAX_MEMORY_KIB) {
+        throw new IllegalArgumentException(
+            "Argon2id parameters out of range: m="
+                + memoryKib
+                + ", t="
+                + iterations
+                + ", p="
+                + parallelism);
       }
     }
   }
@@ -75,14 +84,22 @@ public final class PasswordHasher {
     byte[] salt = new byte[SALT_BYTES];
     random.nextBytes(salt);
     byte[] tag = argon2(password, salt, parameters, HASH_BYTES);
-    return "$argon2id$v=19$m=" + parameters.memoryKib() + ",t=" + parameters.iterations() + ",p="
-        + parameters.parallelism() + "$" + B64.encodeToString(salt) + "$" + B64.encodeToString(tag);
+    return "$argon2id$v=19$m="
+        + parameters.memoryKib()
+        + ",t="
+        + parameters.iterations()
+        + ",p="
+        + parameters.parallelism()
+        + "$"
+        + B64.encodeToString(salt)
+        + "$"
+        + B64.encodeToString(tag);
   }
 
   /**
-   * True if {@code password} matches {@code encoded}, using the parameters stored in it (so
-   * hashes made under older parameters still verify). False for a malformed hash. The tags are
-   * compared in constant time. Blocking.
+   * True if {@code password} matches {@code encoded}, using the parameters stored in it (so hashes
+   * made under older parameters still verify). False for a malformed hash. The tags are compared in
+   * constant time. Blocking.
    */
   public boolean verify(CharSequence password, String encoded) {
     if (password == null) {
@@ -97,8 +114,8 @@ public final class PasswordHasher {
   }
 
   /**
-   * Spends the same work as verifying a real user's password, and returns false. Call it when
-   * the username is unknown so timing does not reveal which usernames exist. Blocking.
+   * Spends the same work as verifying a real user's password, and returns false. Call it when the
+   * username is unknown so timing does not reveal which usernames exist. Blocking.
    */
   public boolean verifyUnknownUser(CharSequence password) {
     verify(password == null ? "" : password, dummyHash);
@@ -111,18 +128,21 @@ public final class PasswordHasher {
    */
   public boolean needsRehash(String encoded) {
     Parsed parsed = Parsed.of(encoded);
-    return parsed == null || !parsed.parameters.equals(parameters) || parsed.salt.length < SALT_BYTES
+    return parsed == null
+        || !parsed.parameters.equals(parameters)
+        || parsed.salt.length < SALT_BYTES
         || parsed.tag.length != HASH_BYTES;
   }
 
   private static byte[] argon2(CharSequence password, byte[] salt, Parameters p, int length) {
-    Argon2Parameters params = new Argon2Parameters.Builder(Argon2Parameters.ARGON2_id)
-        .withVersion(Argon2Parameters.ARGON2_VERSION_13)
-        .withMemoryAsKB(p.memoryKib())
-        .withIterations(p.iterations())
-        .withParallelism(p.parallelism())
-        .withSalt(salt)
-        .build();
+    Argon2Parameters params =
+        new Argon2Parameters.Builder(Argon2Parameters.ARGON2_id)
+            .withVersion(Argon2Parameters.ARGON2_VERSION_13)
+            .withMemoryAsKB(p.memoryKib())
+            .withIterations(p.iterations())
+            .withParallelism(p.parallelism())
+            .withSalt(salt)
+            .build();
     Argon2BytesGenerator generator = new Argon2BytesGenerator();
     generator.init(params);
     byte[] passwordBytes = utf8(password);
@@ -157,22 +177,33 @@ public final class PasswordHasher {
       this.tag = tag;
     }
 
-    /** The parts of {@code $argon2id$v=19$m=..,t=..,p=..$salt$hash}, or null if it is anything else. */
+    /**
+     * The parts of {@code $argon2id$v=19$m=..,t=..,p=..$salt$hash}, or null if it is anything else.
+     */
     static Parsed of(String encoded) {
       if (encoded == null || encoded.length() > 512) {
         return null;
       }
       String[] parts = encoded.split("\\$", -1);
-      if (parts.length != 6 || !parts[0].isEmpty() || !parts[1].equals("argon2id") || !parts[2].equals("v=19")) {
+      if (parts.length != 6
+          || !parts[0].isEmpty()
+          || !parts[1].equals("argon2id")
+          || !parts[2].equals("v=19")) {
         return null;
       }
       String[] costs = parts[3].split(",", -1);
-      if (costs.length != 3 || !costs[0].startsWith("m=") || !costs[1].startsWith("t=") || !costs[2].startsWith("p=")) {
+      if (costs.length != 3
+          || !costs[0].startsWith("m=")
+          || !costs[1].startsWith("t=")
+          || !costs[2].startsWith("p=")) {
         return null;
       }
       try {
-        Parameters parameters = new Parameters(Integer.parseInt(costs[0].substring(2)),
-            Integer.parseInt(costs[1].substring(2)), Integer.parseInt(costs[2].substring(2)));
+        Parameters parameters =
+            new Parameters(
+                Integer.parseInt(costs[0].substring(2)),
+                Integer.parseInt(costs[1].substring(2)),
+                Integer.parseInt(costs[2].substring(2)));
         byte[] salt = B64_DECODER.decode(parts[4]);
         byte[] tag = B64_DECODER.decode(parts[5]);
         if (salt.length < 8 || salt.length > 64 || tag.length < 16 || tag.length > 64) {

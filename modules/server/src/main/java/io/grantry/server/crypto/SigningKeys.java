@@ -28,9 +28,8 @@ import java.util.Base64;
 import java.util.Objects;
 
 /**
- * Signing key pairs and their public JWKs (RFC 7517, RFC 7518 §6). The {@code kid} is the
- * RFC 7638 thumbprint of the public key, so it is derived, stable, and never collides by
- * accident.
+ * Signing key pairs and their public JWKs (RFC 7517, RFC 7518 §6). The {@code kid} is the RFC 7638
+ * thumbprint of the public key, so it is derived, stable, and never collides by accident.
  */
 public final class SigningKeys {
   public static final int RSA_BITS = 2048;
@@ -40,7 +39,8 @@ public final class SigningKeys {
   private SigningKeys() {}
 
   /** A freshly generated key pair with its public JWK ({@code kid} included). */
-  public record GeneratedKey(String kid, SigningAlgorithm alg, KeyPair keyPair, JsonObject publicJwk) {
+  public record GeneratedKey(
+      String kid, SigningAlgorithm alg, KeyPair keyPair, JsonObject publicJwk) {
     public GeneratedKey {
       publicJwk = publicJwk.copy();
     }
@@ -83,23 +83,31 @@ public final class SigningKeys {
     }
   }
 
-  /** The public JWK of {@code key}: members of RFC 7518 §6 plus kid (thumbprint), alg and use=sig. */
+  /**
+   * The public JWK of {@code key}: members of RFC 7518 §6 plus kid (thumbprint), alg and use=sig.
+   */
   public static JsonObject publicJwk(PublicKey key, SigningAlgorithm alg) {
     JsonObject jwk;
     if (alg == SigningAlgorithm.ES256) {
       if (!(key instanceof ECPublicKey ec) || !isP256(ec.getParams())) {
         throw new IllegalArgumentException("ES256 needs a P-256 public key");
       }
-      jwk = new JsonObject().put("kty", "EC").put("crv", "P-256")
-          .put("x", B64URL.encodeToString(fixedLength(ec.getW().getAffineX(), 32)))
-          .put("y", B64URL.encodeToString(fixedLength(ec.getW().getAffineY(), 32)));
+      jwk =
+          new JsonObject()
+              .put("kty", "EC")
+              .put("crv", "P-256")
+              .put("x", B64URL.encodeToString(fixedLength(ec.getW().getAffineX(), 32)))
+              .put("y", B64URL.encodeToString(fixedLength(ec.getW().getAffineY(), 32)));
     } else {
       if (!(key instanceof RSAPublicKey rsa) || rsa.getModulus().bitLength() < RSA_BITS) {
-        throw new IllegalArgumentException("RS256 needs an RSA public key of at least " + RSA_BITS + " bits");
+        throw new IllegalArgumentException(
+            "RS256 needs an RSA public key of at least " + RSA_BITS + " bits");
       }
-      jwk = new JsonObject().put("kty", "RSA")
-          .put("n", B64URL.encodeToString(unsigned(rsa.getModulus())))
-          .put("e", B64URL.encodeToString(unsigned(rsa.getPublicExponent())));
+      jwk =
+          new JsonObject()
+              .put("kty", "RSA")
+              .put("n", B64URL.encodeToString(unsigned(rsa.getModulus())))
+              .put("e", B64URL.encodeToString(unsigned(rsa.getPublicExponent())));
     }
     return jwk.put("kid", thumbprint(jwk)).put("alg", alg.wire()).put("use", "sig");
   }
@@ -112,14 +120,22 @@ public final class SigningKeys {
     String kty = jwk.getString("kty");
     String canonical;
     if ("EC".equals(kty)) {
-      canonical = "{\"crv\":" + member(jwk, "crv") + ",\"kty\":\"EC\",\"x\":" + member(jwk, "x") + ",\"y\":" + member(jwk, "y") + "}";
+      canonical =
+          "{\"crv\":"
+              + member(jwk, "crv")
+              + ",\"kty\":\"EC\",\"x\":"
+              + member(jwk, "x")
+              + ",\"y\":"
+              + member(jwk, "y")
+              + "}";
     } else if ("RSA".equals(kty)) {
       canonical = "{\"e\":" + member(jwk, "e") + ",\"kty\":\"RSA\",\"n\":" + member(jwk, "n") + "}";
     } else {
       throw new IllegalArgumentException("unsupported JWK kty for a thumbprint");
     }
     try {
-      byte[] digest = MessageDigest.getInstance("SHA-256").digest(canonical.getBytes(StandardCharsets.UTF_8));
+      byte[] digest =
+          MessageDigest.getInstance("SHA-256").digest(canonical.getBytes(StandardCharsets.UTF_8));
       return B64URL.encodeToString(digest);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("SHA-256 is unavailable", e);
@@ -184,7 +200,8 @@ public final class SigningKeys {
     }
     byte[] bytes = Base64.getUrlDecoder().decode(s);
     if (expectedLength > 0 && bytes.length != expectedLength) {
-      throw new IllegalArgumentException("JWK member '" + name + "' must be " + expectedLength + " bytes");
+      throw new IllegalArgumentException(
+          "JWK member '" + name + "' must be " + expectedLength + " bytes");
     }
     return bytes;
   }
@@ -221,7 +238,8 @@ public final class SigningKeys {
       return false;
     }
     BigInteger left = y.multiply(y).mod(p);
-    BigInteger right = x.pow(3).add(P256.getCurve().getA().multiply(x)).add(P256.getCurve().getB()).mod(p);
+    BigInteger right =
+        x.pow(3).add(P256.getCurve().getA().multiply(x)).add(P256.getCurve().getB()).mod(p);
     return left.equals(right);
   }
 
@@ -241,8 +259,10 @@ public final class SigningKeys {
 
   static void requireSigningKey(SigningAlgorithm alg, PrivateKey key) {
     Objects.requireNonNull(key, "key");
-    if (!alg.keyType().equals(key.getAlgorithm()) && !("EC".equals(alg.keyType()) && "ECDSA".equals(key.getAlgorithm()))) {
-      throw new IllegalArgumentException(alg + " needs a " + alg.keyType() + " private key, not " + key.getAlgorithm());
+    if (!alg.keyType().equals(key.getAlgorithm())
+        && !("EC".equals(alg.keyType()) && "ECDSA".equals(key.getAlgorithm()))) {
+      throw new IllegalArgumentException(
+          alg + " needs a " + alg.keyType() + " private key, not " + key.getAlgorithm());
     }
   }
 }

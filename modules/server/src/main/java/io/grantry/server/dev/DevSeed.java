@@ -36,12 +36,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Development mode's demo data: on the first start on an embedded database (no
- * {@code client:demo-web} stream yet) it registers a confidential client {@value #WEB_CLIENT}, a
- * public client {@value #NATIVE_CLIENT} and a user {@value #USER} through the same services as the
- * admin API, and keeps the generated client secret and password in {@code <data dir>/demo.json}
- * (mode 0600; the ledger holds only their hashes). At every development start it returns lines to
- * print: the ids, the secret, the password, the admin token and a ready-to-open authorize URL.
+ * Development mode's demo data: on the first start on an embedded database (no {@code
+ * client:demo-web} stream yet) it registers a confidential client {@value #WEB_CLIENT}, a public
+ * client {@value #NATIVE_CLIENT} and a user {@value #USER} through the same services as the admin
+ * API, and keeps the generated client secret and password in {@code <data dir>/demo.json} (mode
+ * 0600; the ledger holds only their hashes). At every development start it returns lines to print:
+ * the ids, the secret, the password, the admin token and a ready-to-open authorize URL.
  *
  * <p>The lines hold secrets on purpose, for the developer's terminal: they are printed by the
  * command, never logged.
@@ -55,14 +55,15 @@ public final class DevSeed {
   public static final String NATIVE_CLIENT = "demo-native";
   public static final String USER = "demo";
   public static final String FILE = "demo.json";
-  static final List<String> WEB_REDIRECTS = List.of("http://localhost:8081/callback", "http://127.0.0.1:8081/callback");
+  static final List<String> WEB_REDIRECTS =
+      List.of("http://localhost:8081/callback", "http://127.0.0.1:8081/callback");
   static final String NATIVE_REDIRECT = "http://127.0.0.1/callback";
   private static final Aggregate.Metadata WHO = Aggregate.Metadata.system("dev-seed");
   private static final Base64.Encoder B64URL = Base64.getUrlEncoder().withoutPadding();
 
   /**
    * @param seededNow whether this start created the demo data
-   * @param lines     what to print for the developer (contains secrets: print, never log)
+   * @param lines what to print for the developer (contains secrets: print, never log)
    */
   public record Result(boolean seededNow, List<String> lines) {
     @Override
@@ -78,7 +79,8 @@ public final class DevSeed {
   private final SecureRandom random = new SecureRandom();
 
   /**
-   * @param store   an event store carrying the inline projections ({@code InlineProjections.register})
+   * @param store an event store carrying the inline projections ({@code
+   *     InlineProjections.register})
    * @param dataDir where {@value #FILE} is kept, normally {@code GRANTRY_DATA_DIR}
    */
   public DevSeed(Vertx vertx, EventStore store, ServerResources resources, Path dataDir) {
@@ -90,10 +92,17 @@ public final class DevSeed {
 
   /** Seeds when the demo client does not exist yet, then returns the lines to print. */
   public Future<Result> run() {
-    return store.readStream(ClientsProjection.streamId(WEB_CLIENT)).compose(events -> vertx.executeBlocking(this::read, false)
-        .compose(stored -> events.isEmpty()
-            ? seed(stored).map(saved -> new Result(true, lines(saved)))
-            : Future.succeededFuture(new Result(false, lines(stored)))));
+    return store
+        .readStream(ClientsProjection.streamId(WEB_CLIENT))
+        .compose(
+            events ->
+                vertx
+                    .executeBlocking(this::read, false)
+                    .compose(
+                        stored ->
+                            events.isEmpty()
+                                ? seed(stored).map(saved -> new Result(true, lines(saved)))
+                                : Future.succeededFuture(new Result(false, lines(stored)))));
   }
 
   private Future<JsonObject> seed(JsonObject stored) {
@@ -105,30 +114,62 @@ public final class DevSeed {
     ClientService clients = new ClientService(vertx, store, resources);
     UserService users = new UserService(vertx, store, resources);
     String password = saved.getString("password");
-    return vertx.executeBlocking(() -> write(saved), false)
-        .compose(v -> users.register(USER, password, Optional.of("demo@example.com"), Optional.of("Demo User"), WHO)
-            .recover(err -> taken(err, e -> e instanceof DomainError.AlreadyExists)
-                // A seed interrupted earlier: the user exists, maybe with a password we no longer know.
-                ? resetPassword(users, password)
-                : Future.failedFuture(err)))
-        .compose(u -> clients.register(Optional.of(NATIVE_CLIENT), nativeClient(), WHO).map(i -> (Void) null)
-            .recover(err -> taken(err, e -> e instanceof DomainError.AlreadyExists) ? Future.succeededFuture() : Future.failedFuture(err)))
+    return vertx
+        .executeBlocking(() -> write(saved), false)
+        .compose(
+            v ->
+                users
+                    .register(
+                        USER,
+                        password,
+                        Optional.of("demo@example.com"),
+                        Optional.of("Demo User"),
+                        WHO)
+                    .recover(
+                        err ->
+                            taken(err, e -> e instanceof DomainError.AlreadyExists)
+                                // A seed interrupted earlier: the user exists, maybe with a
+                                // password we no longer know.
+                                ? resetPassword(users, password)
+                                : Future.failedFuture(err)))
+        .compose(
+            u ->
+                clients
+                    .register(Optional.of(NATIVE_CLIENT), nativeClient(), WHO)
+                    .map(i -> (Void) null)
+                    .recover(
+                        err ->
+                            taken(err, e -> e instanceof DomainError.AlreadyExists)
+                                ? Future.succeededFuture()
+                                : Future.failedFuture(err)))
         .compose(v -> clients.register(Optional.of(WEB_CLIENT), webClient(), WHO))
-        .compose(issued -> {
-          saved.put("client_secret", issued.clientSecret().orElseThrow());
-          return vertx.executeBlocking(() -> write(saved), false);
-        })
-        .map(v -> {
-          log.info("Development demo data seeded: clients {} and {}, user {} (credentials in {})", WEB_CLIENT,
-              NATIVE_CLIENT, USER, file);
-          return saved;
-        });
+        .compose(
+            issued -> {
+              saved.put("client_secret", issued.clientSecret().orElseThrow());
+              return vertx.executeBlocking(() -> write(saved), false);
+            })
+        .map(
+            v -> {
+              log.info(
+                  "Development demo data seeded: clients {} and {}, user {} (credentials in {})",
+                  WEB_CLIENT,
+                  NATIVE_CLIENT,
+                  USER,
+                  file);
+              return saved;
+            });
   }
 
   private Future<UserState.Registered> resetPassword(UserService users, String password) {
-    return new UserDirectory(vertx, store, resources).findByUsername(USER).compose(found -> found.isPresent()
-        ? users.setPassword(found.get().userId(), password, WHO)
-        : Future.failedFuture(new IllegalStateException("the username '" + USER + "' is claimed but no such user exists")));
+    return new UserDirectory(vertx, store, resources)
+        .findByUsername(USER)
+        .compose(
+            found ->
+                found.isPresent()
+                    ? users.setPassword(found.get().userId(), password, WHO)
+                    : Future.failedFuture(
+                        new IllegalStateException(
+                            "the username '" + USER + "' is claimed but no such user exists")));
   }
 
   private static boolean taken(Throwable err, Predicate<DomainError> kind) {
@@ -138,7 +179,8 @@ public final class DevSeed {
   static ClientMetadata webClient() {
     return ClientMetadata.builder("Demo web app", ClientType.CONFIDENTIAL)
         .redirectUris(WEB_REDIRECTS)
-        .grantTypes(GrantType.AUTHORIZATION_CODE, GrantType.REFRESH_TOKEN, GrantType.CLIENT_CREDENTIALS)
+        .grantTypes(
+            GrantType.AUTHORIZATION_CODE, GrantType.REFRESH_TOKEN, GrantType.CLIENT_CREDENTIALS)
         .allowedScopes(Scopes.of("openid", "profile", "email", "offline_access", "api"))
         .build();
   }
@@ -156,26 +198,55 @@ public final class DevSeed {
     String verifier = token(32);
     String state = token(12);
     String redirect = WEB_REDIRECTS.get(0);
-    String authorize = issuer + "/authorize?response_type=code&client_id=" + WEB_CLIENT
-        + "&redirect_uri=" + URLEncoder.encode(redirect, StandardCharsets.UTF_8)
-        + "&scope=openid%20profile&state=" + state
-        + "&code_challenge=" + challenge(verifier) + "&code_challenge_method=S256";
+    String authorize =
+        issuer
+            + "/authorize?response_type=code&client_id="
+            + WEB_CLIENT
+            + "&redirect_uri="
+            + URLEncoder.encode(redirect, StandardCharsets.UTF_8)
+            + "&scope=openid%20profile&state="
+            + state
+            + "&code_challenge="
+            + challenge(verifier)
+            + "&code_challenge_method=S256";
     String secret = saved.getString("client_secret");
     String password = saved.getString("password");
     List<String> out = new ArrayList<>();
     out.add("Development mode: demo data (credentials kept in " + file + ")");
-    out.add("  confidential client: " + WEB_CLIENT + "   client_secret: "
-        + (secret != null ? secret : "(unknown: run 'grantry clients rotate-secret " + WEB_CLIENT + "')"));
-    out.add("  public client:       " + NATIVE_CLIENT + "   (PKCE, redirect " + NATIVE_REDIRECT + ")");
-    out.add("  user:                " + USER + "   password: "
-        + (password != null ? password : "(unknown: run 'grantry users set-password " + USER + "')"));
+    out.add(
+        "  confidential client: "
+            + WEB_CLIENT
+            + "   client_secret: "
+            + (secret != null
+                ? secret
+                : "(unknown: run 'grantry clients rotate-secret " + WEB_CLIENT + "')"));
+    out.add(
+        "  public client:       " + NATIVE_CLIENT + "   (PKCE, redirect " + NATIVE_REDIRECT + ")");
+    out.add(
+        "  user:                "
+            + USER
+            + "   password: "
+            + (password != null
+                ? password
+                : "(unknown: run 'grantry users set-password " + USER + "')"));
     String adminToken = resources.secrets().adminToken();
-    out.add("  admin token:         " + (adminToken != null ? adminToken : "(none configured)")
-        + "   (GRANTRY_ADMIN_TOKEN for 'grantry clients|users|keys')");
+    out.add(
+        "  admin token:         "
+            + (adminToken != null ? adminToken : "(none configured)")
+            + "   (GRANTRY_ADMIN_TOKEN for 'grantry clients|users|keys')");
     out.add("  try the flow:        " + authorize);
-    out.add("  then redeem the code: curl -u " + WEB_CLIENT + ":" + (secret != null ? secret : "<secret>")
-        + " -d grant_type=authorization_code -d code=<code> -d redirect_uri=" + redirect
-        + " -d code_verifier=" + verifier + " " + issuer + "/token");
+    out.add(
+        "  then redeem the code: curl -u "
+            + WEB_CLIENT
+            + ":"
+            + (secret != null ? secret : "<secret>")
+            + " -d grant_type=authorization_code -d code=<code> -d redirect_uri="
+            + redirect
+            + " -d code_verifier="
+            + verifier
+            + " "
+            + issuer
+            + "/token");
     return out;
   }
 
@@ -183,7 +254,10 @@ public final class DevSeed {
     try {
       return Files.exists(file) ? new JsonObject(Files.readString(file)) : new JsonObject();
     } catch (IOException | RuntimeException e) {
-      log.warn("Cannot read {} ({}); the demo credentials it held are lost", file, e.getClass().getSimpleName());
+      log.warn(
+          "Cannot read {} ({}); the demo credentials it held are lost",
+          file,
+          e.getClass().getSimpleName());
       return new JsonObject();
     }
   }
@@ -192,7 +266,8 @@ public final class DevSeed {
     Files.createDirectories(file.getParent());
     Path tmp = file.resolveSibling(FILE + ".tmp");
     Files.deleteIfExists(tmp);
-    Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    Files.createFile(
+        tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     Files.writeString(tmp, json.encodePrettily(), StandardCharsets.UTF_8);
     Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     return null;
@@ -207,7 +282,9 @@ public final class DevSeed {
   /** RFC 7636 §4.2: BASE64URL(SHA256(ASCII(code_verifier))). */
   static String challenge(String verifier) {
     try {
-      return B64URL.encodeToString(MessageDigest.getInstance("SHA-256").digest(verifier.getBytes(StandardCharsets.US_ASCII)));
+      return B64URL.encodeToString(
+          MessageDigest.getInstance("SHA-256")
+              .digest(verifier.getBytes(StandardCharsets.US_ASCII)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is unavailable", e);
     }

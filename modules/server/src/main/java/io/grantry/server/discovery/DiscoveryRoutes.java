@@ -8,8 +8,8 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
 /**
- * Server metadata (OpenID Connect Discovery 1.0, RFC 8414) and the public keys (RFC 7517).
- * The metadata says only what the server really does: code flow with PKCE S256, the three client
+ * Server metadata (OpenID Connect Discovery 1.0, RFC 8414) and the public keys (RFC 7517). The
+ * metadata says only what the server really does: code flow with PKCE S256, the three client
  * authentication methods, RS256 and ES256 signatures, {@code iss} in authorization responses.
  */
 public final class DiscoveryRoutes implements RouteGroup {
@@ -29,8 +29,10 @@ public final class DiscoveryRoutes implements RouteGroup {
   }
 
   public static JsonObject metadata(String issuer) {
-    JsonArray authMethods = new JsonArray().add("client_secret_basic").add("client_secret_post").add("none");
-    JsonArray confidentialAuth = new JsonArray().add("client_secret_basic").add("client_secret_post");
+    JsonArray authMethods =
+        new JsonArray().add("client_secret_basic").add("client_secret_post").add("none");
+    JsonArray confidentialAuth =
+        new JsonArray().add("client_secret_basic").add("client_secret_post");
     return new JsonObject()
         .put("issuer", issuer)
         .put("authorization_endpoint", issuer + "/authorize")
@@ -39,10 +41,17 @@ public final class DiscoveryRoutes implements RouteGroup {
         .put("jwks_uri", issuer + "/jwks")
         .put("revocation_endpoint", issuer + "/revoke")
         .put("introspection_endpoint", issuer + "/introspect")
-        .put("scopes_supported", new JsonArray().add("openid").add("profile").add("email").add("offline_access"))
+        .put(
+            "scopes_supported",
+            new JsonArray().add("openid").add("profile").add("email").add("offline_access"))
         .put("response_types_supported", new JsonArray().add("code"))
         .put("response_modes_supported", new JsonArray().add("query"))
-        .put("grant_types_supported", new JsonArray().add("authorization_code").add("refresh_token").add("client_credentials"))
+        .put(
+            "grant_types_supported",
+            new JsonArray()
+                .add("authorization_code")
+                .add("refresh_token")
+                .add("client_credentials"))
         .put("subject_types_supported", new JsonArray().add("public"))
         .put("id_token_signing_alg_values_supported", new JsonArray().add("RS256").add("ES256"))
         .put("userinfo_signing_alg_values_supported", new JsonArray().add("none"))
@@ -50,8 +59,20 @@ public final class DiscoveryRoutes implements RouteGroup {
         .put("revocation_endpoint_auth_methods_supported", confidentialAuth.copy().add("none"))
         .put("introspection_endpoint_auth_methods_supported", confidentialAuth)
         .put("code_challenge_methods_supported", new JsonArray().add("S256"))
-        .put("claims_supported", new JsonArray().add("iss").add("sub").add("aud").add("exp").add("iat")
-            .add("auth_time").add("nonce").add("at_hash").add("name").add("preferred_username").add("email"))
+        .put(
+            "claims_supported",
+            new JsonArray()
+                .add("iss")
+                .add("sub")
+                .add("aud")
+                .add("exp")
+                .add("iat")
+                .add("auth_time")
+                .add("nonce")
+                .add("at_hash")
+                .add("name")
+                .add("preferred_username")
+                .add("email"))
         .put("prompt_values_supported", new JsonArray().add("none").add("login").add("consent"))
         .put("claims_parameter_supported", false)
         .put("request_parameter_supported", false)

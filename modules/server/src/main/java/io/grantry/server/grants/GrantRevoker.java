@@ -24,30 +24,37 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Revokes many grants at once on behalf of a user or an operator: every live grant of a user and
- * a client (a withdrawn consent), of a client, or of a user. The grants are found in the
- * token-state projection's {@code grants} table; each is then revoked on its own stream through
- * the grant aggregate ({@link GrantCommand.RevokeGrant}), so the ledger records one
- * {@code GrantRevoked} per grant with the reason and the actor, and the token-state projection
- * marks its tokens revoked in the same transaction.
+ * Revokes many grants at once on behalf of a user or an operator: every live grant of a user and a
+ * client (a withdrawn consent), of a client, or of a user. The grants are found in the token-state
+ * projection's {@code grants} table; each is then revoked on its own stream through the grant
+ * aggregate ({@link GrantCommand.RevokeGrant}), so the ledger records one {@code GrantRevoked} per
+ * grant with the reason and the actor, and the token-state projection marks its tokens revoked in
+ * the same transaction.
  *
  * <p>"Live" means not revoked and, for client_credentials grants (one per issued token), still
  * holding an unexpired access token: expired ones need no event. A grant issued while the bulk
- * revocation runs is not in its list; a withdrawn consent stops new codes for that client at
- * the next authorization request, so at most a code already past the consent check escapes.
+ * revocation runs is not in its list; a withdrawn consent stops new codes for that client at the
+ * next authorization request, so at most a code already past the consent check escapes.
  */
 public final class GrantRevoker {
   private static final Logger log = LoggerFactory.getLogger(GrantRevoker.class);
-  /** Grants revoked at the same time: enough to overlap round trips, few enough to share the pool. */
+
+  /**
+   * Grants revoked at the same time: enough to overlap round trips, few enough to share the pool.
+   */
   private static final int PARALLEL = 8;
-  private static final String LIVE = " g.status <> 'revoked' AND (g.kind <> 'client_credentials' OR EXISTS ("
-      + "SELECT 1 FROM access_tokens a WHERE a.grant_id = g.grant_id AND a.revoked_at IS NULL AND a.expires_at > $2))";
-  private static final String BY_USER_AND_CLIENT = "SELECT g.grant_id FROM grants g WHERE g.user_id = $1 AND"
-      + LIVE + " AND g.client_id = $3 ORDER BY g.grant_id";
-  private static final String BY_CLIENT = "SELECT g.grant_id FROM grants g WHERE g.client_id = $1 AND" + LIVE
-      + " ORDER BY g.grant_id";
-  private static final String BY_USER = "SELECT g.grant_id FROM grants g WHERE g.user_id = $1 AND" + LIVE
-      + " ORDER BY g.grant_id";
+
+  private static final String LIVE =
+      " g.status <> 'revoked' AND (g.kind <> 'client_credentials' OR EXISTS ("
+          + "SELECT 1 FROM access_tokens a WHERE a.grant_id = g.grant_id AND a.revoked_at IS NULL AND a.expires_at > $2))";
+  private static final String BY_USER_AND_CLIENT =
+      "SELECT g.grant_id FROM grants g WHERE g.user_id = $1 AND"
+          + LIVE
+          + " AND g.client_id = $3 ORDER BY g.grant_id";
+  private static final String BY_CLIENT =
+      "SELECT g.grant_id FROM grants g WHERE g.client_id = $1 AND" + LIVE + " ORDER BY g.grant_id";
+  private static final String BY_USER =
+      "SELECT g.grant_id FROM grants g WHERE g.user_id = $1 AND" + LIVE + " ORDER BY g.grant_id";
 
   private final Pool pool;
   private final Aggregate<GrantState, GrantEvent> grants;
@@ -55,24 +62,32 @@ public final class GrantRevoker {
 
   public GrantRevoker(EventStore store, ServerResources resources) {
     this.pool = store.pool();
-    this.grants = new Aggregate<>(store, GrantEventCodec.INSTANCE, GrantState.initial(), GrantDecider::evolve);
+    this.grants =
+        new Aggregate<>(
+            store, GrantEventCodec.INSTANCE, GrantState.initial(), GrantDecider::evolve);
     this.clock = resources.clock();
   }
 
   /** Every live grant {@code userId} gave {@code clientId}; the number revoked now. */
-  public Future<Integer> revokeUserAndClient(String userId, String clientId, RevocationReason reason,
-      Aggregate.Metadata who) {
-    return revokeAll(BY_USER_AND_CLIENT, Tuple.of(userId, now(), clientId), reason, who,
+  public Future<Integer> revokeUserAndClient(
+      String userId, String clientId, RevocationReason reason, Aggregate.Metadata who) {
+    return revokeAll(
+        BY_USER_AND_CLIENT,
+        Tuple.of(userId, now(), clientId),
+        reason,
+        who,
         "of user " + userId + " for client " + clientId);
   }
 
   /** Every live grant of {@code clientId}, client_credentials tokens included. */
-  public Future<Integer> revokeClient(String clientId, RevocationReason reason, Aggregate.Metadata who) {
+  public Future<Integer> revokeClient(
+      String clientId, RevocationReason reason, Aggregate.Metadata who) {
     return revokeAll(BY_CLIENT, Tuple.of(clientId, now()), reason, who, "of client " + clientId);
   }
 
   /** Every live grant {@code userId} gave any client. */
-  public Future<Integer> revokeUser(String userId, RevocationReason reason, Aggregate.Metadata who) {
+  public Future<Integer> revokeUser(
+      String userId, RevocationReason reason, Aggregate.Metadata who) {
     return revokeAll(BY_USER, Tuple.of(userId, now()), reason, who, "of user " + userId);
   }
 
@@ -80,19 +95,30 @@ public final class GrantRevoker {
     return OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
   }
 
-  private Future<Integer> revokeAll(String sql, Tuple params, RevocationReason reason, Aggregate.Metadata who,
-      String what) {
-    return pool.preparedQuery(sql).execute(params).compose(rows -> {
-      List<String> ids = new ArrayList<>(rows.size());
-      rows.forEach(r -> ids.add(r.getString("grant_id")));
-      return revokeFrom(ids, 0, 0, reason, who);
-    }).onSuccess(n -> log.info("{} grant(s) {} revoked by {}, reason {} (request {})", n, what, who.actor(),
-        reason.wire(), who.requestId()));
+  private Future<Integer> revokeAll(
+      String sql, Tuple params, RevocationReason reason, Aggregate.Metadata who, String what) {
+    return pool.preparedQuery(sql)
+        .execute(params)
+        .compose(
+            rows -> {
+              List<String> ids = new ArrayList<>(rows.size());
+              rows.forEach(r -> ids.add(r.getString("grant_id")));
+              return revokeFrom(ids, 0, 0, reason, who);
+            })
+        .onSuccess(
+            n ->
+                log.info(
+                    "{} grant(s) {} revoked by {}, reason {} (request {})",
+                    n,
+                    what,
+                    who.actor(),
+                    reason.wire(),
+                    who.requestId()));
   }
 
   /** Revokes {@code ids} from {@code from} on, {@value #PARALLEL} at a time. */
-  private Future<Integer> revokeFrom(List<String> ids, int from, int revoked, RevocationReason reason,
-      Aggregate.Metadata who) {
+  private Future<Integer> revokeFrom(
+      List<String> ids, int from, int revoked, RevocationReason reason, Aggregate.Metadata who) {
     if (from >= ids.size()) {
       return Future.succeededFuture(revoked);
     }
@@ -100,23 +126,32 @@ public final class GrantRevoker {
     for (String id : ids.subList(from, Math.min(ids.size(), from + PARALLEL))) {
       batch.add(revoke(id, reason, who));
     }
-    return Future.all(batch).compose(all -> {
-      int n = revoked;
-      for (int i = 0; i < batch.size(); i++) {
-        if (Boolean.TRUE.equals(all.resultAt(i))) {
-          n++;
-        }
-      }
-      return revokeFrom(ids, from + batch.size(), n, reason, who);
-    });
+    return Future.all(batch)
+        .compose(
+            all -> {
+              int n = revoked;
+              for (int i = 0; i < batch.size(); i++) {
+                if (Boolean.TRUE.equals(all.resultAt(i))) {
+                  n++;
+                }
+              }
+              return revokeFrom(ids, from + batch.size(), n, reason, who);
+            });
   }
 
   /** True if this call revoked the grant (false if it already was). */
   private Future<Boolean> revoke(String grantId, RevocationReason reason, Aggregate.Metadata who) {
-    GrantCommand.RevokeGrant cmd = new GrantCommand.RevokeGrant(grantId, reason, who.actor(), Optional.empty());
-    return grants.execute(GrantTokens.streamId(grantId), state -> GrantDecider.decide(state, cmd, clock.instant()), who)
-        .compose(outcome -> outcome.accepted()
-            ? Future.succeededFuture(!outcome.events().isEmpty())
-            : Future.failedFuture(new CommandRejected(outcome.error())));
+    GrantCommand.RevokeGrant cmd =
+        new GrantCommand.RevokeGrant(grantId, reason, who.actor(), Optional.empty());
+    return grants
+        .execute(
+            GrantTokens.streamId(grantId),
+            state -> GrantDecider.decide(state, cmd, clock.instant()),
+            who)
+        .compose(
+            outcome ->
+                outcome.accepted()
+                    ? Future.succeededFuture(!outcome.events().isEmpty())
+                    : Future.failedFuture(new CommandRejected(outcome.error())));
   }
 }

@@ -27,23 +27,36 @@ public final class HealthRoutes implements RouteGroup {
   private void ready(RoutingContext ctx) {
     // Below the request timeout (GRANTRY_DB_TIMEOUT_MS), so that readiness answers first.
     long timeout = Math.min(2000, resources.config().dbTimeout().toMillis() / 2);
-    Future<Boolean> db = resources.pool().query("SELECT 1").execute().map(rows -> true)
-        .timeout(timeout, java.util.concurrent.TimeUnit.MILLISECONDS)
-        .otherwise(false);
-    db.onComplete(ar -> {
-      boolean dbUp = ar.succeeded() && ar.result();
-      boolean migrated = resources.migrated().get();
-      JsonObject checks = new JsonObject().put("database", dbUp ? "UP" : "DOWN").put("migrations", migrated ? "UP" : "DOWN");
-      boolean up = dbUp && migrated;
-      json(ctx, up ? 200 : 503, new JsonObject().put("status", up ? "UP" : "DOWN").put("checks", checks));
-    });
+    Future<Boolean> db =
+        resources
+            .pool()
+            .query("SELECT 1")
+            .execute()
+            .map(rows -> true)
+            .timeout(timeout, java.util.concurrent.TimeUnit.MILLISECONDS)
+            .otherwise(false);
+    db.onComplete(
+        ar -> {
+          boolean dbUp = ar.succeeded() && ar.result();
+          boolean migrated = resources.migrated().get();
+          JsonObject checks =
+              new JsonObject()
+                  .put("database", dbUp ? "UP" : "DOWN")
+                  .put("migrations", migrated ? "UP" : "DOWN");
+          boolean up = dbUp && migrated;
+          json(
+              ctx,
+              up ? 200 : 503,
+              new JsonObject().put("status", up ? "UP" : "DOWN").put("checks", checks));
+        });
   }
 
   private static void json(RoutingContext ctx, int status, JsonObject body) {
     if (ctx.response().ended()) {
       return;
     }
-    ctx.response().setStatusCode(status)
+    ctx.response()
+        .setStatusCode(status)
         .putHeader("Content-Type", "application/json")
         .putHeader("Cache-Control", "no-store")
         .end(body.encode());

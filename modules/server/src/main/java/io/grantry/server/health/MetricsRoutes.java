@@ -14,12 +14,19 @@ public final class MetricsRoutes implements RouteGroup {
 
   @Override
   public void mount(Router router) {
-    router.get("/metrics").handler(ctx -> ctx.vertx()
-        // Scraping formats every meter; keep it off the event loop.
-        .executeBlocking(() -> resources.registry().scrape(), false)
-        .onSuccess(text -> ctx.response()
-            .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-            .end(text))
-        .onFailure(ctx::fail));
+    router
+        .get("/metrics")
+        .handler(
+            ctx ->
+                ctx.vertx()
+                    // Scraping formats every meter; keep it off the event loop.
+                    .executeBlocking(() -> resources.registry().scrape(), false)
+                    .onSuccess(
+                        text ->
+                            ctx.response()
+                                .putHeader(
+                                    "Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+                                .end(text))
+                    .onFailure(ctx::fail));
   }
 }

@@ -11,13 +11,14 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Projection lag for Prometheus: {@code grantry_projection_lag_events} and
- * {@code grantry_projection_lag_seconds} per projection. Inline projections are written in the
- * append's transaction and never lag (always 0); asynchronous ones are read from their
- * checkpoints every few seconds (a query per refresh, never per scrape).
+ * Projection lag for Prometheus: {@code grantry_projection_lag_events} and {@code
+ * grantry_projection_lag_seconds} per projection. Inline projections are written in the append's
+ * transaction and never lag (always 0); asynchronous ones are read from their checkpoints every few
+ * seconds (a query per refresh, never per scrape).
  */
 public final class ProjectionLagMetrics {
-  private static final String LAG = """
+  private static final String LAG =
+      """
       SELECT c.name,
              (SELECT count(*) FROM events e WHERE (e.txid, e.position) > (c.txid, c.position)) AS lag,
              coalesce(extract(epoch FROM now() - (SELECT min(recorded_at) FROM events e
@@ -34,22 +35,40 @@ public final class ProjectionLagMetrics {
   }
 
   private AtomicReference<double[]> gauge(String name) {
-    return values.computeIfAbsent(name, n -> {
-      AtomicReference<double[]> ref = new AtomicReference<>(new double[] {0, 0});
-      Gauge.builder("grantry.projection.lag.events", ref, r -> r.get()[0]).tag("projection", n)
-          .description("Events a projection has not applied yet").register(registry);
-      Gauge.builder("grantry.projection.lag.seconds", ref, r -> r.get()[1]).tag("projection", n)
-          .description("Age of the oldest event a projection has not applied yet").register(registry);
-      return ref;
-    });
+    return values.computeIfAbsent(
+        name,
+        n -> {
+          AtomicReference<double[]> ref = new AtomicReference<>(new double[] {0, 0});
+          Gauge.builder("grantry.projection.lag.events", ref, r -> r.get()[0])
+              .tag("projection", n)
+              .description("Events a projection has not applied yet")
+              .register(registry);
+          Gauge.builder("grantry.projection.lag.seconds", ref, r -> r.get()[1])
+              .tag("projection", n)
+              .description("Age of the oldest event a projection has not applied yet")
+              .register(registry);
+          return ref;
+        });
   }
 
   public void start(Vertx vertx, Pool pool, long periodMillis) {
-    timer = vertx.setPeriodic(0, periodMillis, id -> pool.query(LAG).execute().onSuccess(rows -> {
-      for (Row r : rows) {
-        gauge(r.getString("name")).set(new double[] {r.getLong("lag"), r.getNumeric("lag_seconds").doubleValue()});
-      }
-    }));
+    timer =
+        vertx.setPeriodic(
+            0,
+            periodMillis,
+            id ->
+                pool.query(LAG)
+                    .execute()
+                    .onSuccess(
+                        rows -> {
+                          for (Row r : rows) {
+                            gauge(r.getString("name"))
+                                .set(
+                                    new double[] {
+                                      r.getLong("lag"), r.getNumeric("lag_seconds").doubleValue()
+                                    });
+                          }
+                        }));
   }
 
   public void stop(Vertx vertx) {

@@ -29,11 +29,15 @@ public final class SigningProviderMetrics {
   /** Registers one info gauge per algorithm; returns what it registered. */
   public static Map<SigningAlgorithm, String> register(MeterRegistry registry, KeyService keys) {
     Map<SigningAlgorithm, String> providers = providers(keys);
-    providers.forEach((alg, provider) -> Gauge.builder("grantry.signing.provider.info", () -> 1.0)
-        .tag("alg", alg.wire()).tag("provider", provider)
-        .tag("native", String.valueOf(CryptoProviders.NATIVE_PROVIDER.equals(provider)))
-        .description("The JCA provider that signs tokens of this algorithm (value always 1)")
-        .register(registry));
+    providers.forEach(
+        (alg, provider) ->
+            Gauge.builder("grantry.signing.provider.info", () -> 1.0)
+                .tag("alg", alg.wire())
+                .tag("provider", provider)
+                .tag("native", String.valueOf(CryptoProviders.NATIVE_PROVIDER.equals(provider)))
+                .description(
+                    "The JCA provider that signs tokens of this algorithm (value always 1)")
+                .register(registry));
     return providers;
   }
 }

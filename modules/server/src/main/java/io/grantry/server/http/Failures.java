@@ -24,10 +24,17 @@ public final class Failures {
     Throwable err = ctx.failure();
     int status = ctx.statusCode();
     if ((err != null && databaseUnavailable(err)) || (err == null && status == 503)) {
-      log.warn("Database unavailable for {} {}: {}", ctx.request().method(), ctx.normalizedPath(),
+      log.warn(
+          "Database unavailable for {} {}: {}",
+          ctx.request().method(),
+          ctx.normalizedPath(),
           err == null ? "no answer within the timeout" : err.toString());
       ctx.response().putHeader("Retry-After", "1");
-      send(ctx, 503, "temporarily_unavailable", "The service is temporarily unavailable; try again shortly.");
+      send(
+          ctx,
+          503,
+          "temporarily_unavailable",
+          "The service is temporarily unavailable; try again shortly.");
       return;
     }
     if (err != null && badInput(err)) {
@@ -53,19 +60,23 @@ public final class Failures {
 
   public static boolean databaseUnavailable(Throwable err) {
     for (Throwable t = err; t != null; t = t.getCause()) {
-      if (t instanceof ConnectException || t instanceof TimeoutException
+      if (t instanceof ConnectException
+          || t instanceof TimeoutException
           || t instanceof io.vertx.core.http.HttpClosedException) {
         return true;
       }
-      if (t instanceof io.vertx.core.VertxException v && v.getMessage() != null
-          && (v.getMessage().contains("Connection refused") || v.getMessage().contains("closed")
+      if (t instanceof io.vertx.core.VertxException v
+          && v.getMessage() != null
+          && (v.getMessage().contains("Connection refused")
+              || v.getMessage().contains("closed")
               || v.getMessage().contains("Timeout"))) {
         return true;
       }
       if (t instanceof io.vertx.sqlclient.ClosedConnectionException) {
         return true;
       }
-      if (t instanceof PgException pg && pg.getSqlState() != null
+      if (t instanceof PgException pg
+          && pg.getSqlState() != null
           && (pg.getSqlState().startsWith("08") || pg.getSqlState().startsWith("57P"))) {
         return true;
       }
@@ -74,12 +85,14 @@ public final class Failures {
   }
 
   /**
-   * A value the database refuses as data (SQLSTATE class 22: a NUL byte, an invalid byte
-   * sequence, a value out of range) came from the request: the caller's error, not the server's.
+   * A value the database refuses as data (SQLSTATE class 22: a NUL byte, an invalid byte sequence,
+   * a value out of range) came from the request: the caller's error, not the server's.
    */
   public static boolean badInput(Throwable err) {
     for (Throwable t = err; t != null; t = t.getCause()) {
-      if (t instanceof PgException pg && pg.getSqlState() != null && pg.getSqlState().startsWith("22")) {
+      if (t instanceof PgException pg
+          && pg.getSqlState() != null
+          && pg.getSqlState().startsWith("22")) {
         return true;
       }
     }
@@ -90,7 +103,8 @@ public final class Failures {
     if (ctx.response().ended()) {
       return; // answered already, e.g. 503 by the request timeout
     }
-    ctx.response().setStatusCode(status)
+    ctx.response()
+        .setStatusCode(status)
         .putHeader("Content-Type", "application/json")
         .putHeader("Cache-Control", "no-store")
         .end(new JsonObject().put("error", error).put("error_description", description).encode());

@@ -14,21 +14,23 @@ import java.nio.charset.StandardCharsets;
 /**
  * Reads the body of the form-posting OAuth endpoints (token, introspect, revoke) and parses it as
  * {@code application/x-www-form-urlencoded}. Our own code rather than vertx-web's BodyHandler
- * because of how that one decodes forms: it hands the body to Netty's multipart decoder, which
- * ends every request by throwing and catching an exception (with its stack trace): 2.7% of the
- * CPU of a client_credentials request and 5% of an introspection in the profiles
- * ({@code ops/bench/results/profiles/}). The parser is also stricter than Netty's: a '%' not
- * followed by two hex digits, or bytes that are not UTF-8, are an error (Netty keeps them as
- * they are), which the endpoints answer with invalid_request.
+ * because of how that one decodes forms: it hands the body to Netty's multipart decoder, which ends
+ * every request by throwing and catching an exception (with its stack trace): 2.7% of the CPU of a
+ * client_credentials request and 5% of an introspection in the profiles ({@code
+ * ops/bench/results/profiles/}). The parser is also stricter than Netty's: a '%' not followed by
+ * two hex digits, or bytes that are not UTF-8, are an error (Netty keeps them as they are), which
+ * the endpoints answer with invalid_request.
  *
- * <p>The handler reads at most {@code limit} bytes and fails the request with 413 beyond that
- * (as BodyHandler did: {@link Failures} answers invalid_request). The route gets the raw body
- * from {@link #body}; {@link #parse} does the rest.
+ * <p>The handler reads at most {@code limit} bytes and fails the request with 413 beyond that (as
+ * BodyHandler did: {@link Failures} answers invalid_request). The route gets the raw body from
+ * {@link #body}; {@link #parse} does the rest.
  */
 public final class FormBody implements Handler<RoutingContext> {
   private static final String KEY = FormBody.class.getName();
+
   /** At most this many parameters (as the HTTP server's limit for the forms BodyHandler reads). */
   public static final int MAX_FIELDS = 256;
+
   private final int limit;
 
   private FormBody(int limit) {
@@ -66,27 +68,31 @@ public final class FormBody implements Handler<RoutingContext> {
     }
     Buffer body = Buffer.buffer(Math.max(expected, 16));
     boolean[] tooLarge = {false};
-    req.handler(chunk -> {
-      if (tooLarge[0]) {
-        return;
-      }
-      if (body.length() + chunk.length() > limit) {
-        tooLarge[0] = true;
-        ctx.fail(413);
-        return;
-      }
-      body.appendBuffer(chunk);
-    });
-    req.endHandler(v -> {
-      if (!tooLarge[0]) {
-        ctx.put(KEY, body);
-        ctx.next();
-      }
-    });
+    req.handler(
+        chunk -> {
+          if (tooLarge[0]) {
+            return;
+          }
+          if (body.length() + chunk.length() > limit) {
+            tooLarge[0] = true;
+            ctx.fail(413);
+            return;
+          }
+          body.appendBuffer(chunk);
+        });
+    req.endHandler(
+        v -> {
+          if (!tooLarge[0]) {
+            ctx.put(KEY, body);
+            ctx.next();
+          }
+        });
     req.resume();
   }
 
-  /** A body that is not well-formed application/x-www-form-urlencoded; the message names no value. */
+  /**
+   * A body that is not well-formed application/x-www-form-urlencoded; the message names no value.
+   */
   public static final class MalformedFormException extends Exception {
     public MalformedFormException(String message) {
       super(message, null, false, false);
@@ -98,8 +104,8 @@ public final class FormBody implements Handler<RoutingContext> {
    * parsing"), in order, repeats kept: split at '&amp;' (empty pieces skipped), name and value at
    * the first '=' (no '=': the value is empty), '+' is a space, then percent-decoding. Stricter
    * than the standard's lenient decoding: every '%' must start a two-digit hex escape and the
-   * decoded bytes must be UTF-8, and there are at most {@link #MAX_FIELDS} parameters, else
-   * {@link MalformedFormException}. Names compare ignoring case, as in the forms Vert.x decodes.
+   * decoded bytes must be UTF-8, and there are at most {@link #MAX_FIELDS} parameters, else {@link
+   * MalformedFormException}. Names compare ignoring case, as in the forms Vert.x decodes.
    */
   public static MultiMap parse(Buffer body) throws MalformedFormException {
     MultiMap out = MultiMap.caseInsensitiveMultiMap();
@@ -118,8 +124,11 @@ public final class FormBody implements Handler<RoutingContext> {
           eq++;
         }
         if (utf8 == null) {
-          utf8 = StandardCharsets.UTF_8.newDecoder()
-              .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+          utf8 =
+              StandardCharsets.UTF_8
+                  .newDecoder()
+                  .onMalformedInput(CodingErrorAction.REPORT)
+                  .onUnmappableCharacter(CodingErrorAction.REPORT);
         }
         if (++fields > MAX_FIELDS) {
           throw new MalformedFormException("the body has more than " + MAX_FIELDS + " parameters");
@@ -133,7 +142,8 @@ public final class FormBody implements Handler<RoutingContext> {
     return out;
   }
 
-  private static String decode(byte[] raw, int from, int to, CharsetDecoder utf8) throws MalformedFormException {
+  private static String decode(byte[] raw, int from, int to, CharsetDecoder utf8)
+      throws MalformedFormException {
     boolean plain = true;
     for (int i = from; i < to; i++) {
       byte b = raw[i];
@@ -143,7 +153,8 @@ public final class FormBody implements Handler<RoutingContext> {
       }
     }
     if (plain) {
-      return new String(raw, from, to - from, StandardCharsets.ISO_8859_1); // ASCII only: the same as UTF-8
+      return new String(
+          raw, from, to - from, StandardCharsets.ISO_8859_1); // ASCII only: the same as UTF-8
     }
     byte[] bytes = new byte[to - from];
     int n = 0;

@@ -9,9 +9,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The one place OAuth answers are written: authorization responses redirected to the client
- * (always with {@code iss}, RFC 9207), and JSON responses of the token, revocation and
- * introspection endpoints (RFC 6749 §5.1, §5.2).
+ * The one place OAuth answers are written: authorization responses redirected to the client (always
+ * with {@code iss}, RFC 9207), and JSON responses of the token, revocation and introspection
+ * endpoints (RFC 6749 §5.1, §5.2).
  */
 public final class OAuthResponses {
   private OAuthResponses() {}
@@ -27,14 +27,16 @@ public final class OAuthResponses {
       sb.append(sep).append(enc(e.getKey())).append('=').append(enc(e.getValue()));
       sep = '&';
     }
-    ctx.response().setStatusCode(303)
+    ctx.response()
+        .setStatusCode(303)
         .putHeader("Location", sb.toString())
         .putHeader("Cache-Control", "no-store")
         .putHeader("Referrer-Policy", "no-referrer")
         .end();
   }
 
-  public static void redirectCode(RoutingContext ctx, String redirectUri, String code, String state, String issuer) {
+  public static void redirectCode(
+      RoutingContext ctx, String redirectUri, String code, String state, String issuer) {
     Map<String, String> p = new LinkedHashMap<>();
     p.put("code", code);
     p.put("state", state);
@@ -42,7 +44,8 @@ public final class OAuthResponses {
     redirect(ctx, redirectUri, p);
   }
 
-  public static void redirectError(RoutingContext ctx, String redirectUri, OAuthError error, String state, String issuer) {
+  public static void redirectError(
+      RoutingContext ctx, String redirectUri, OAuthError error, String state, String issuer) {
     Map<String, String> p = new LinkedHashMap<>();
     p.put("error", error.code().wire());
     p.put("error_description", error.description());
@@ -56,7 +59,8 @@ public final class OAuthResponses {
     if (ctx.response().ended()) {
       return; // answered already, e.g. 503 by the request timeout
     }
-    ctx.response().setStatusCode(status)
+    ctx.response()
+        .setStatusCode(status)
         .putHeader("Content-Type", "application/json;charset=UTF-8")
         .putHeader("Cache-Control", "no-store")
         .putHeader("Pragma", "no-cache")
@@ -75,7 +79,12 @@ public final class OAuthResponses {
         ctx.response().putHeader("WWW-Authenticate", "Basic realm=\"grantry\", charset=\"UTF-8\"");
       }
     }
-    json(ctx, status, new JsonObject().put("error", error.code().wire()).put("error_description", error.description()));
+    json(
+        ctx,
+        status,
+        new JsonObject()
+            .put("error", error.code().wire())
+            .put("error_description", error.description()));
   }
 
   private static String enc(String s) {

@@ -10,17 +10,19 @@ import java.util.Map;
 /**
  * Cuts off slow clients (slowloris). Vert.x only has an idle timeout, which a client defeats by
  * sending one byte every few seconds; this puts deadlines on the phases instead:
+ *
  * <ul>
  *   <li>headers: from the connection's opening (or the end of its previous response) until a
- *   request's headers are in, at most GRANTRY_HTTP_HEADER_TIMEOUT_MS, else the connection is
- *   closed (Vert.x has not made a request of the partial head, so there is nothing to answer);
- *   this is also how long an idle keep-alive connection is kept;</li>
+ *       request's headers are in, at most GRANTRY_HTTP_HEADER_TIMEOUT_MS, else the connection is
+ *       closed (Vert.x has not made a request of the partial head, so there is nothing to answer);
+ *       this is also how long an idle keep-alive connection is kept;
  *   <li>body: from the request's headers until its body is fully received, at most
- *   GRANTRY_HTTP_BODY_TIMEOUT_MS, else 408 (when nothing was answered yet) and the connection is
- *   closed.</li>
+ *       GRANTRY_HTTP_BODY_TIMEOUT_MS, else 408 (when nothing was answered yet) and the connection
+ *       is closed.
  * </ul>
- * One per HTTP verticle; connections and requests of a verticle run on its event loop, so the
- * map needs no locking. HTTP/2 connections (not offered by the server) are left to the idle timeout.
+ *
+ * One per HTTP verticle; connections and requests of a verticle run on its event loop, so the map
+ * needs no locking. HTTP/2 connections (not offered by the server) are left to the idle timeout.
  */
 final class SlowClientGuard {
   private final Vertx vertx;
@@ -38,17 +40,21 @@ final class SlowClientGuard {
   void connected(HttpConnection conn) {
     Watch w = new Watch(conn);
     watches.put(conn, w);
-    conn.closeHandler(v -> {
-      w.closed = true;
-      w.cancel();
-      watches.remove(conn);
-    });
+    conn.closeHandler(
+        v -> {
+          w.closed = true;
+          w.cancel();
+          watches.remove(conn);
+        });
     w.awaitHead();
   }
 
   /** The router's first handler: the head is in; now the body has its deadline. */
   void handle(RoutingContext ctx) {
-    Watch w = ctx.request().version() == HttpVersion.HTTP_2 ? null : watches.get(ctx.request().connection());
+    Watch w =
+        ctx.request().version() == HttpVersion.HTTP_2
+            ? null
+            : watches.get(ctx.request().connection());
     if (w != null) {
       w.awaitBody(ctx);
       ctx.addEndHandler(ar -> w.awaitHead());
@@ -77,10 +83,13 @@ final class SlowClientGuard {
       if (closed) {
         return;
       }
-      timer = vertx.setTimer(headerMillis, t -> {
-        timer = -1;
-        conn.close();
-      });
+      timer =
+          vertx.setTimer(
+              headerMillis,
+              t -> {
+                timer = -1;
+                conn.close();
+              });
     }
 
     void awaitBody(RoutingContext ctx) {
@@ -88,13 +97,16 @@ final class SlowClientGuard {
       if (ctx.request().isEnded()) {
         return;
       }
-      timer = vertx.setTimer(bodyMillis, t -> {
-        timer = -1;
-        if (ctx.request().isEnded()) {
-          return;
-        }
-        tooSlow(ctx);
-      });
+      timer =
+          vertx.setTimer(
+              bodyMillis,
+              t -> {
+                timer = -1;
+                if (ctx.request().isEnded()) {
+                  return;
+                }
+                tooSlow(ctx);
+              });
     }
   }
 
@@ -105,11 +117,13 @@ final class SlowClientGuard {
   static void tooSlow(RoutingContext ctx) {
     HttpConnection conn = ctx.request().connection();
     if (!ctx.response().ended() && !ctx.response().headWritten()) {
-      ctx.response().setStatusCode(408)
+      ctx.response()
+          .setStatusCode(408)
           .putHeader("Content-Type", "application/json;charset=UTF-8")
           .putHeader("Cache-Control", "no-store")
           .putHeader("Connection", "close")
-          .end("{\"error\":\"invalid_request\",\"error_description\":\"The request was not received in time.\"}")
+          .end(
+              "{\"error\":\"invalid_request\",\"error_description\":\"The request was not received in time.\"}")
           .onComplete(ar -> conn.close());
     } else {
       conn.close();

@@ -9,15 +9,15 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Who sent a request and whether it came over https, honouring {@code X-Forwarded-For} and
- * {@code X-Forwarded-Proto} only when the TCP peer is one of GRANTRY_TRUSTED_PROXIES (addresses or
- * CIDR ranges, comma-separated). From anyone else the headers are ignored: a client could
- * otherwise pick the address its failed attempts are counted against, or claim https. Own code
- * rather than Vert.x Web's {@code allowForward}, which trusts the headers from every peer.
+ * Who sent a request and whether it came over https, honouring {@code X-Forwarded-For} and {@code
+ * X-Forwarded-Proto} only when the TCP peer is one of GRANTRY_TRUSTED_PROXIES (addresses or CIDR
+ * ranges, comma-separated). From anyone else the headers are ignored: a client could otherwise pick
+ * the address its failed attempts are counted against, or claim https. Own code rather than Vert.x
+ * Web's {@code allowForward}, which trusts the headers from every peer.
  *
  * <p>The client address is the right-most {@code X-Forwarded-For} entry that is not itself a
- * trusted proxy (entries further left were written by the client and cannot be trusted). The
- * scheme is the last {@code X-Forwarded-Proto} value, the one the nearest proxy set.
+ * trusted proxy (entries further left were written by the client and cannot be trusted). The scheme
+ * is the last {@code X-Forwarded-Proto} value, the one the nearest proxy set.
  */
 public final class TrustedProxies {
   static final String ADDRESS = "grantry.clientAddress";
@@ -44,7 +44,8 @@ public final class TrustedProxies {
       int slash = p.indexOf('/');
       byte[] net = literal(slash < 0 ? p : p.substring(0, slash));
       if (net == null) {
-        throw new ConfigException("GRANTRY_TRUSTED_PROXIES: '" + p + "' is not an IP address or CIDR range");
+        throw new ConfigException(
+            "GRANTRY_TRUSTED_PROXIES: '" + p + "' is not an IP address or CIDR range");
       }
       int bits = net.length * 8;
       if (slash >= 0) {
@@ -74,7 +75,10 @@ public final class TrustedProxies {
     if (t.startsWith("[") && t.endsWith("]")) {
       t = t.substring(1, t.length() - 1);
     }
-    if (t.isEmpty() || t.length() > 45 || !t.matches("[0-9A-Fa-f.:]+") || !(t.indexOf(':') >= 0 || t.matches("[0-9.]+"))) {
+    if (t.isEmpty()
+        || t.length() > 45
+        || !t.matches("[0-9A-Fa-f.:]+")
+        || !(t.indexOf(':') >= 0 || t.matches("[0-9.]+"))) {
       return null;
     }
     if (t.indexOf(':') < 0 && !t.matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
@@ -107,9 +111,12 @@ public final class TrustedProxies {
     return false;
   }
 
-  /** Works out and remembers this request's client address and scheme (the router's first handler). */
+  /**
+   * Works out and remembers this request's client address and scheme (the router's first handler).
+   */
   void resolve(RoutingContext ctx) {
-    String peer = ctx.request().remoteAddress() == null ? "?" : ctx.request().remoteAddress().hostAddress();
+    String peer =
+        ctx.request().remoteAddress() == null ? "?" : ctx.request().remoteAddress().hostAddress();
     boolean https = ctx.request().isSSL();
     String address = peer;
     if (!ranges.isEmpty() && trusts(peer)) {
@@ -144,7 +151,9 @@ public final class TrustedProxies {
     if (a != null) {
       return a;
     }
-    return ctx.request().remoteAddress() == null ? "?" : ctx.request().remoteAddress().hostAddress();
+    return ctx.request().remoteAddress() == null
+        ? "?"
+        : ctx.request().remoteAddress().hostAddress();
   }
 
   /** Whether the request reached us over https (directly, or as a trusted proxy says). */

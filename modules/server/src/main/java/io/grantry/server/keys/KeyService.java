@@ -31,9 +31,9 @@ import org.slf4j.LoggerFactory;
  * The server's signing keys: the key ring folded from the {@code keys} stream, the active signer
  * per algorithm (private key decrypted once with the key-encryption key), and the public JWKS.
  *
- * <p>One per process, shared by the verticles: its snapshot is immutable and swapped atomically,
- * so any event loop can sign. It re-reads the stream every few seconds, so a rotation made by
- * another server instance is picked up without a restart.
+ * <p>One per process, shared by the verticles: its snapshot is immutable and swapped atomically, so
+ * any event loop can sign. It re-reads the stream every few seconds, so a rotation made by another
+ * server instance is picked up without a restart.
  */
 public final class KeyService {
   private static final Logger log = LoggerFactory.getLogger(KeyService.class);
@@ -43,20 +43,29 @@ public final class KeyService {
   private final Aggregate<KeyRing, KeyEvent> keys;
   private final KeyEncryption encryption;
   private final Clock clock;
-  private volatile Snapshot snapshot = new Snapshot(KeyRing.empty(), Map.of(), new JsonObject().put("keys", new JsonArray()), null);
+  private volatile Snapshot snapshot =
+      new Snapshot(KeyRing.empty(), Map.of(), new JsonObject().put("keys", new JsonArray()), null);
   private long refreshTimer = -1;
 
   /** An immutable view: the ring, the active signers, the JWKS document and a verifier for it. */
-  public record Snapshot(KeyRing ring, Map<SigningAlgorithm, JwsSigner> signers, JsonObject jwks, JwsVerifier verifier) {}
+  public record Snapshot(
+      KeyRing ring,
+      Map<SigningAlgorithm, JwsSigner> signers,
+      JsonObject jwks,
+      JwsVerifier verifier) {}
 
   public KeyService(Vertx vertx, EventStore store, KeyEncryption encryption, Clock clock) {
     this.vertx = vertx;
-    this.keys = new Aggregate<>(store, KeyEventCodec.INSTANCE, KeyRing.empty(), KeyRingDecider::evolve);
+    this.keys =
+        new Aggregate<>(store, KeyEventCodec.INSTANCE, KeyRing.empty(), KeyRingDecider::evolve);
     this.encryption = encryption;
     this.clock = clock;
   }
 
-  /** Makes sure an ES256 and an RS256 key are active (generating them on first start), then follows the stream. */
+  /**
+   * Makes sure an ES256 and an RS256 key are active (generating them on first start), then follows
+   * the stream.
+   */
   public Future<Void> start() {
     return ensureActive(SigningAlgorithm.ES256)
         .compose(v -> ensureActive(SigningAlgorithm.RS256))
@@ -74,7 +83,10 @@ public final class KeyService {
     return snapshot;
   }
 
-  /** The active signer of {@code alg}; the server refuses to start without one, so this never answers empty after start. */
+  /**
+   * The active signer of {@code alg}; the server refuses to start without one, so this never
+   * answers empty after start.
+   */
   public JwsSigner signer(SigningAlgorithm alg) {
     JwsSigner s = snapshot.signers().get(alg);
     if (s == null) {
@@ -92,9 +104,13 @@ public final class KeyService {
   }
 
   private Future<Void> ensureActive(SigningAlgorithm alg) {
-    return keys.load(KeyRingDecider.STREAM_ID).compose(loaded -> loaded.state().active(alg).isPresent()
-        ? Future.succeededFuture()
-        : rotate(alg, DEFAULT_OVERLAP, true, Aggregate.Metadata.system("first-start")).mapEmpty());
+    return keys.load(KeyRingDecider.STREAM_ID)
+        .compose(
+            loaded ->
+                loaded.state().active(alg).isPresent()
+                    ? Future.succeededFuture()
+                    : rotate(alg, DEFAULT_OVERLAP, true, Aggregate.Metadata.system("first-start"))
+                        .mapEmpty());
   }
 
   /**
@@ -102,32 +118,48 @@ public final class KeyService {
    * published for {@code overlap}. With {@code onlyIfMissing}, does nothing when another instance
    * activated a key of that algorithm first.
    */
-  public Future<SigningKey> rotate(SigningAlgorithm alg, Duration overlap, boolean onlyIfMissing, Aggregate.Metadata who) {
-    return vertx.executeBlocking(() -> {
-          SigningKeys.GeneratedKey k = SigningKeys.generate(alg);
-          return new KeyCommand.NewSigningKey(k.kid(), alg, k.publicJwk(), encryption.encrypt(k.kid(), k.pkcs8()));
-        }, false)
-        .compose(newKey -> keys.execute(KeyRingDecider.STREAM_ID, ring -> onlyIfMissing && ring.active(alg).isPresent()
-                ? Decision.unchanged()
-                : KeyRingDecider.decide(ring, new KeyCommand.Rotate(newKey, overlap), clock.instant()), who)
-            .compose(outcome -> {
-              if (!outcome.accepted()) {
-                return Future.failedFuture(new IllegalArgumentException(outcome.error().message()));
-              }
-              if (!outcome.events().isEmpty()) {
-                log.info("Signing key {} ({}) is now active", newKey.kid(), alg.wire());
-              }
-              return refresh().map(v -> outcome.state().active(alg).orElseThrow());
-            }));
+  public Future<SigningKey> rotate(
+      SigningAlgorithm alg, Duration overlap, boolean onlyIfMissing, Aggregate.Metadata who) {
+    return vertx
+        .executeBlocking(
+            () -> {
+              SigningKeys.GeneratedKey k = SigningKeys.generate(alg);
+              return new KeyCommand.NewSigningKey(
+                  k.kid(), alg, k.publicJwk(), encryption.encrypt(k.kid(), k.pkcs8()));
+            },
+            false)
+        .compose(
+            newKey ->
+                keys.execute(
+                        KeyRingDecider.STREAM_ID,
+                        ring ->
+                            onlyIfMissing && ring.active(alg).isPresent()
+                                ? Decision.unchanged()
+                                : KeyRingDecider.decide(
+                                    ring, new KeyCommand.Rotate(newKey, overlap), clock.instant()),
+                        who)
+                    .compose(
+                        outcome -> {
+                          if (!outcome.accepted()) {
+                            return Future.failedFuture(
+                                new IllegalArgumentException(outcome.error().message()));
+                          }
+                          if (!outcome.events().isEmpty()) {
+                            log.info("Signing key {} ({}) is now active", newKey.kid(), alg.wire());
+                          }
+                          return refresh().map(v -> outcome.state().active(alg).orElseThrow());
+                        }));
   }
 
   /** Re-reads the key ring and rebuilds the signers and the JWKS (decrypting only new keys). */
   public Future<Void> refresh() {
-    return keys.load(KeyRingDecider.STREAM_ID).compose(loaded -> vertx.executeBlocking(() -> build(loaded.state()), false))
-        .map(s -> {
-          snapshot = s;
-          return null;
-        });
+    return keys.load(KeyRingDecider.STREAM_ID)
+        .compose(loaded -> vertx.executeBlocking(() -> build(loaded.state()), false))
+        .map(
+            s -> {
+              snapshot = s;
+              return null;
+            });
   }
 
   private Snapshot build(KeyRing ring) {
@@ -146,12 +178,15 @@ public final class KeyService {
         signers.put(alg, new JwsSigner(k.kid(), alg, SigningKeys.privateKey(alg, pkcs8)));
       }
     }
-    List<JsonObject> published = ring.published(clock.instant()).stream().map(SigningKey::publicJwk).toList();
+    List<JsonObject> published =
+        ring.published(clock.instant()).stream().map(SigningKey::publicJwk).toList();
     JsonArray arr = new JsonArray();
     published.forEach(arr::add);
     // The same published keys keep the same verifier (and the verifications it has set up).
-    JwsVerifier verifier = snapshot.verifier() != null && arr.equals(snapshot.jwks().getJsonArray("keys"))
-        ? snapshot.verifier() : new JwsVerifier(published);
+    JwsVerifier verifier =
+        snapshot.verifier() != null && arr.equals(snapshot.jwks().getJsonArray("keys"))
+            ? snapshot.verifier()
+            : new JwsVerifier(published);
     return new Snapshot(ring, Map.copyOf(signers), new JsonObject().put("keys", arr), verifier);
   }
 }

@@ -11,8 +11,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Keeps the planner's statistics of small, growing tables current, so that the plans cached for
- * the hot statements follow the tables as they fill.
+ * Keeps the planner's statistics of small, growing tables current, so that the plans cached for the
+ * hot statements follow the tables as they fill.
  *
  * <p>Why: the endpoints' statements are prepared once per connection, and after five executions
  * PostgreSQL may keep a <em>generic</em> plan, made with the table's size at that moment. On a new
@@ -38,12 +38,14 @@ public final class GrowingTableAnalyzer {
   static final long SMALL_ROWS = 2_000_000;
   private static final int STATISTICS_TARGET = 10;
 
-  private static final String DUE = """
+  private static final String DUE =
+      """
       SELECT quote_ident(s.relname) FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
       WHERE s.schemaname = current_schema() AND s.n_mod_since_analyze >= %d
         AND (c.reltuples < 0 OR (c.reltuples < %d AND s.n_mod_since_analyze > c.reltuples / 2))
       ORDER BY s.relname
-      """.formatted(MIN_CHANGES, SMALL_ROWS);
+      """
+          .formatted(MIN_CHANGES, SMALL_ROWS);
 
   private final Vertx vertx;
   private final Pool pool;
@@ -70,39 +72,58 @@ public final class GrowingTableAnalyzer {
     }
   }
 
-  /** One check now: analyzes the tables that are due, and answers their names (none while a check runs). */
+  /**
+   * One check now: analyzes the tables that are due, and answers their names (none while a check
+   * runs).
+   */
   public Future<List<String>> analyzeDue() {
     if (!running.compareAndSet(false, true)) {
       return Future.succeededFuture(List.of());
     }
-    return pool.query(DUE).execute()
-        .compose(rows -> {
-          List<String> due = new ArrayList<>(rows.size());
-          for (Row r : rows) {
-            due.add(r.getString(0));
-          }
-          if (due.isEmpty()) {
-            return Future.succeededFuture(due);
-          }
-          // Names come from the catalog, quoted by quote_ident: no input of anyone's reaches this
-          // statement. A sample of 3,000 rows instead of 30,000: what the plans need is the table's
-          // size (and the keys' spread), and the full sample of the ledger's jsonb cost ~0.5 s of a
-          // core per analysis under load. Autovacuum's own analyses still use the full target.
-          return pool.query("BEGIN; SET LOCAL default_statistics_target = " + STATISTICS_TARGET + "; ANALYZE "
-              + String.join(", ", due) + "; COMMIT").execute().map(v -> {
-            log.debug("Analyzed growing tables {}", due);
-            return due;
-          });
-        })
-        .onFailure(err -> {
-          if (!warned) {
-            warned = true;
-            log.warn("Cannot analyze growing tables ({}); plans may lag behind them until autovacuum does", err.toString());
-          }
-        })
-        .eventually(() -> {
-          running.set(false);
-          return Future.succeededFuture();
-        });
+    return pool.query(DUE)
+        .execute()
+        .compose(
+            rows -> {
+              List<String> due = new ArrayList<>(rows.size());
+              for (Row r : rows) {
+                due.add(r.getString(0));
+              }
+              if (due.isEmpty()) {
+                return Future.succeededFuture(due);
+              }
+              // Names come from the catalog, quoted by quote_ident: no input of anyone's reaches
+              // this
+              // statement. A sample of 3,000 rows instead of 30,000: what the plans need is the
+              // table's
+              // size (and the keys' spread), and the full sample of the ledger's jsonb cost ~0.5 s
+              // of a
+              // core per analysis under load. Autovacuum's own analyses still use the full target.
+              return pool.query(
+                      "BEGIN; SET LOCAL default_statistics_target = "
+                          + STATISTICS_TARGET
+                          + "; ANALYZE "
+                          + String.join(", ", due)
+                          + "; COMMIT")
+                  .execute()
+                  .map(
+                      v -> {
+                        log.debug("Analyzed growing tables {}", due);
+                        return due;
+                      });
+            })
+        .onFailure(
+            err -> {
+              if (!warned) {
+                warned = true;
+                log.warn(
+                    "Cannot analyze growing tables ({}); plans may lag behind them until autovacuum does",
+                    err.toString());
+              }
+            })
+        .eventually(
+            () -> {
+              running.set(false);
+              return Future.succeededFuture();
+            });
   }
 }

@@ -31,23 +31,23 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * The HTTP server's request meters, recorded with meters looked up once per (route, method,
- * status) instead of per request. Our own code rather than vertx-micrometer's HTTP server
- * metrics because of their cost: for every request those build tag lists and look five meters up
- * in the registry (active requests, request bytes, request count, response time, response
- * bytes), 3.8% of the CPU of a client_credentials request in the profiles
- * ({@code ops/bench/results/profiles/}). Everything else (pools, connections, bytes read and
- * written, the event bus) stays vertx-micrometer's: this factory wraps its factory and replaces
- * only the request-level part of the HTTP server metrics.
+ * The HTTP server's request meters, recorded with meters looked up once per (route, method, status)
+ * instead of per request. Our own code rather than vertx-micrometer's HTTP server metrics because
+ * of their cost: for every request those build tag lists and look five meters up in the registry
+ * (active requests, request bytes, request count, response time, response bytes), 3.8% of the CPU
+ * of a client_credentials request in the profiles ({@code ops/bench/results/profiles/}). Everything
+ * else (pools, connections, bytes read and written, the event bus) stays vertx-micrometer's: this
+ * factory wraps its factory and replaces only the request-level part of the HTTP server metrics.
  *
  * <p>The meters keep vertx-micrometer's names and labels, which the dashboard and the alerts use
  * ({@code ops/grafana}, {@code ops/prometheus}): {@code vertx_http_server_response_time_seconds}
- * (histogram buckets from {@link OpsMetrics#configure}) and {@code vertx_http_server_requests_total}
- * with {@code route} (the routes vertx-web reports, joined by '&gt;' as vertx-micrometer does;
- * empty when none matched), {@code method} and {@code code}; {@code vertx_http_server_active_requests}
- * per method; {@code vertx_http_server_request_resets_total}. The per-request byte-size summaries
- * ({@code vertx_http_server_request_bytes}, {@code vertx_http_server_response_bytes}) are no
- * longer recorded; the connection-level byte counters remain.
+ * (histogram buckets from {@link OpsMetrics#configure}) and {@code
+ * vertx_http_server_requests_total} with {@code route} (the routes vertx-web reports, joined by
+ * '&gt;' as vertx-micrometer does; empty when none matched), {@code method} and {@code code};
+ * {@code vertx_http_server_active_requests} per method; {@code
+ * vertx_http_server_request_resets_total}. The per-request byte-size summaries ({@code
+ * vertx_http_server_request_bytes}, {@code vertx_http_server_response_bytes}) are no longer
+ * recorded; the connection-level byte counters remain.
  */
 public final class HttpServerMeters {
   static final String REQUESTS = "vertx.http.server.requests";
@@ -57,7 +57,8 @@ public final class HttpServerMeters {
   private HttpServerMeters() {}
 
   /** vertx-micrometer's metrics factory with the HTTP server's request meters replaced by ours. */
-  public static VertxMetricsFactory factory(VertxMetricsFactory micrometer, MeterRegistry registry) {
+  public static VertxMetricsFactory factory(
+      VertxMetricsFactory micrometer, MeterRegistry registry) {
     return new Factory(micrometer, registry);
   }
 
@@ -103,9 +104,12 @@ public final class HttpServerMeters {
 
     @Override
     @SuppressWarnings("unchecked")
-    public HttpServerMetrics<?, ?, ?> createHttpServerMetrics(HttpServerOptions options, SocketAddress localAddress) {
+    public HttpServerMetrics<?, ?, ?> createHttpServerMetrics(
+        HttpServerOptions options, SocketAddress localAddress) {
       HttpServerMetrics<?, ?, ?> net = d.createHttpServerMetrics(options, localAddress);
-      return net == null ? null : new ServerMetrics((HttpServerMetrics<Object, Object, Object>) net, recorder);
+      return net == null
+          ? null
+          : new ServerMetrics((HttpServerMetrics<Object, Object, Object>) net, recorder);
     }
 
     @Override
@@ -114,7 +118,8 @@ public final class HttpServerMeters {
     }
 
     @Override
-    public ClientMetrics<?, ?, ?> createClientMetrics(SocketAddress remoteAddress, String type, String namespace) {
+    public ClientMetrics<?, ?, ?> createClientMetrics(
+        SocketAddress remoteAddress, String type, String namespace) {
       return d.createClientMetrics(remoteAddress, type, namespace);
     }
 
@@ -124,7 +129,8 @@ public final class HttpServerMeters {
     }
 
     @Override
-    public TCPMetrics<?> createNetServerMetrics(NetServerOptions options, SocketAddress localAddress) {
+    public TCPMetrics<?> createNetServerMetrics(
+        NetServerOptions options, SocketAddress localAddress) {
       return d.createNetServerMetrics(options, localAddress);
     }
 
@@ -214,7 +220,9 @@ public final class HttpServerMeters {
       }
       r.done = true;
       r.active.decrement();
-      recorder.meters(r.route == null ? "" : r.route, r.method, response.statusCode()).record(System.nanoTime() - r.start);
+      recorder
+          .meters(r.route == null ? "" : r.route, r.method, response.statusCode())
+          .record(System.nanoTime() - r.start);
     }
 
     @Override
@@ -243,7 +251,8 @@ public final class HttpServerMeters {
     }
 
     @Override
-    public Object connected(Object socketMetric, Request requestMetric, ServerWebSocket serverWebSocket) {
+    public Object connected(
+        Object socketMetric, Request requestMetric, ServerWebSocket serverWebSocket) {
       return null; // no WebSockets here
     }
 
@@ -274,24 +283,31 @@ public final class HttpServerMeters {
     private final MeterRegistry registry;
     final Counter resets;
     private final ConcurrentHashMap<String, LongAdder> active = new ConcurrentHashMap<>();
+
     /** Route, then method, then status code (100..599). */
-    private final ConcurrentHashMap<String, ConcurrentHashMap<String, AtomicReferenceArray<Meters>>> meters =
-        new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, ConcurrentHashMap<String, AtomicReferenceArray<Meters>>>
+        meters = new ConcurrentHashMap<>();
 
     Recorder(MeterRegistry registry) {
       this.registry = registry;
-      this.resets = Counter.builder(RESETS).description("Number of request resets").register(registry);
+      this.resets =
+          Counter.builder(RESETS).description("Number of request resets").register(registry);
     }
 
     LongAdder active(String method) {
       LongAdder a = active.get(method);
       if (a == null) {
-        a = active.computeIfAbsent(method, m -> {
-          LongAdder n = new LongAdder();
-          Gauge.builder(ACTIVE, n, LongAdder::doubleValue).tag("method", m)
-              .description("Number of requests being processed").register(registry);
-          return n;
-        });
+        a =
+            active.computeIfAbsent(
+                method,
+                m -> {
+                  LongAdder n = new LongAdder();
+                  Gauge.builder(ACTIVE, n, LongAdder::doubleValue)
+                      .tag("method", m)
+                      .description("Number of requests being processed")
+                      .register(registry);
+                  return n;
+                });
       }
       return a;
     }
@@ -309,12 +325,18 @@ public final class HttpServerMeters {
       Meters m = byStatus.get(code);
       if (m == null) {
         String c = String.valueOf(status);
-        // Registering the same name and tags again returns the same meters: a race only repeats the lookup.
-        m = new Meters(
-            Timer.builder(OpsMetrics.HTTP_RESPONSE_TIME).description("Response processing time")
-                .tags("route", route, "method", method, "code", c).register(registry),
-            Counter.builder(REQUESTS).description("Number of processed requests")
-                .tags("route", route, "method", method, "code", c).register(registry));
+        // Registering the same name and tags again returns the same meters: a race only repeats the
+        // lookup.
+        m =
+            new Meters(
+                Timer.builder(OpsMetrics.HTTP_RESPONSE_TIME)
+                    .description("Response processing time")
+                    .tags("route", route, "method", method, "code", c)
+                    .register(registry),
+                Counter.builder(REQUESTS)
+                    .description("Number of processed requests")
+                    .tags("route", route, "method", method, "code", c)
+                    .register(registry));
         byStatus.set(code, m);
       }
       return m;

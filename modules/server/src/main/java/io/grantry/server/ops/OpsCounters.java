@@ -15,40 +15,47 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Carries this process's operational counters into the {@code ops_counters} table, so that
- * {@code GET /admin/stats} can sum them over every server instance.
+ * Carries this process's operational counters into the {@code ops_counters} table, so that {@code
+ * GET /admin/stats} can sum them over every server instance.
  *
  * <p>Why a table of per-minute counters and not events: the counts are telemetry (failed client
  * authentications in particular are not something the ledger should record: one event per wrong
  * secret would let anyone grow the ledger), and the hot path must not pay for them. The request
- * only increments an in-memory Micrometer counter (the one {@code /metrics} shows); every
- * {@value #FLUSH_MS} ms, and before the stats are read, this class adds what was counted since the
- * last flush to the current minute's rows with one upsert. Rows are sorted so that two instances
- * lock them in the same order. A failed flush keeps its counts for the next one; a process that
- * dies loses at most its last interval.
+ * only increments an in-memory Micrometer counter (the one {@code /metrics} shows); every {@value
+ * #FLUSH_MS} ms, and before the stats are read, this class adds what was counted since the last
+ * flush to the current minute's rows with one upsert. Rows are sorted so that two instances lock
+ * them in the same order. A failed flush keeps its counts for the next one; a process that dies
+ * loses at most its last interval.
  */
 public final class OpsCounters {
   private static final Logger log = LoggerFactory.getLogger(OpsCounters.class);
   public static final long FLUSH_MS = 10_000;
   private static final int PRUNE_EVERY = 360;
 
-  /** The Micrometer counters carried over: meter name to the table's name, and the tag that is the label. */
+  /**
+   * The Micrometer counters carried over: meter name to the table's name, and the tag that is the
+   * label.
+   */
   record Source(String meter, String name, String tag) {}
 
-  static final List<Source> SOURCES = List.of(
-      new Source(OpsMetrics.TOKENS_ISSUED, "tokens_issued", "grant_type"),
-      new Source(OpsMetrics.REUSE_DETECTED, "refresh_token_reuse", null),
-      new Source(OpsMetrics.CLIENT_AUTH_FAILURES, "client_auth_failures", "endpoint"));
+  static final List<Source> SOURCES =
+      List.of(
+          new Source(OpsMetrics.TOKENS_ISSUED, "tokens_issued", "grant_type"),
+          new Source(OpsMetrics.REUSE_DETECTED, "refresh_token_reuse", null),
+          new Source(OpsMetrics.CLIENT_AUTH_FAILURES, "client_auth_failures", "endpoint"));
 
-  private static final String UPSERT = """
+  private static final String UPSERT =
+      """
       INSERT INTO ops_counters AS c (minute, name, label, count)
       SELECT date_trunc('minute', now()), n, l, v FROM unnest($1::text[], $2::text[], $3::bigint[]) AS t(n, l, v)
       ON CONFLICT (minute, name, label) DO UPDATE SET count = c.count + excluded.count""";
 
   private final MeterRegistry registry;
   private final Pool pool;
+
   /** What has been written (or is being written) per name and label. */
   private final Map<String, Long> flushed = new HashMap<>();
+
   private Future<Void> last = Future.succeededFuture();
   private long flushes;
   private long timer = -1;
@@ -69,21 +76,32 @@ public final class OpsCounters {
   }
 
   /**
-   * Writes what was counted since the last flush; completes once this and every earlier flush
-   * are written (or failed, their counts kept for the next).
+   * Writes what was counted since the last flush; completes once this and every earlier flush are
+   * written (or failed, their counts kept for the next).
    */
   public synchronized Future<Void> flush() {
     Map<String, Long> deltas = takeDeltas();
     boolean prune = ++flushes % PRUNE_EVERY == 0;
     Future<Void> previous = last;
-    Future<Void> mine = previous.transform(ar -> write(deltas))
-        .compose(v -> prune ? pool.query("DELETE FROM ops_counters WHERE minute < now() - interval '8 days'")
-            .execute().<Void>mapEmpty() : Future.<Void>succeededFuture())
-        .recover(err -> {
-          giveBack(deltas);
-          log.warn("Could not write the operational counters ({}); they are kept for the next try", err.toString());
-          return Future.succeededFuture();
-        });
+    Future<Void> mine =
+        previous
+            .transform(ar -> write(deltas))
+            .compose(
+                v ->
+                    prune
+                        ? pool.query(
+                                "DELETE FROM ops_counters WHERE minute < now() - interval '8 days'")
+                            .execute()
+                            .<Void>mapEmpty()
+                        : Future.<Void>succeededFuture())
+            .recover(
+                err -> {
+                  giveBack(deltas);
+                  log.warn(
+                      "Could not write the operational counters ({}); they are kept for the next try",
+                      err.toString());
+                  return Future.succeededFuture();
+                });
     last = mine;
     return mine;
   }
@@ -117,13 +135,19 @@ public final class OpsCounters {
     List<String> names = new ArrayList<>();
     List<String> labels = new ArrayList<>();
     List<Long> counts = new ArrayList<>();
-    deltas.forEach((k, d) -> {
-      int z = k.indexOf('\u0000');
-      names.add(k.substring(0, z));
-      labels.add(k.substring(z + 1));
-      counts.add(d);
-    });
-    return pool.preparedQuery(UPSERT).execute(Tuple.of(names.toArray(String[]::new), labels.toArray(String[]::new),
-        counts.toArray(Long[]::new))).mapEmpty();
+    deltas.forEach(
+        (k, d) -> {
+          int z = k.indexOf('\u0000');
+          names.add(k.substring(0, z));
+          labels.add(k.substring(z + 1));
+          counts.add(d);
+        });
+    return pool.preparedQuery(UPSERT)
+        .execute(
+            Tuple.of(
+                names.toArray(String[]::new),
+                labels.toArray(String[]::new),
+                counts.toArray(Long[]::new)))
+        .mapEmpty();
   }
 }

@@ -3,17 +3,22 @@ package io.grantry.server.pages;
 import java.util.List;
 
 /**
- * The "Apps with access" page: each client the signed-in user allowed, what it may do, since
- * when, and a form to take the access back.
+ * The "Apps with access" page: each client the signed-in user allowed, what it may do, since when,
+ * and a form to take the access back.
  *
  * @param notice a confirmation to show at the top, or null
  */
 public record AppsPage(String username, List<App> apps, String csrf, String notice) {
 
   /**
-   * @param grantedAt    for people, e.g. "3 March 2025, 14:05 UTC"
+   * @param grantedAt for people, e.g. "3 March 2025, 14:05 UTC"
    * @param grantedAtIso the same instant in ISO 8601, for the {@code <time>} element
    */
-  public record App(String clientId, String clientName, String logoUri, List<ConsentPage.ScopeText> scopes,
-      String grantedAt, String grantedAtIso) {}
+  public record App(
+      String clientId,
+      String clientName,
+      String logoUri,
+      List<ConsentPage.ScopeText> scopes,
+      String grantedAt,
+      String grantedAtIso) {}
 }

@@ -1,4 +1,7 @@
 package io.grantry.server.pages;
 
-/** A readable error page for what must not be redirected (unknown client, unregistered redirect URI, CSRF). */
+/**
+ * A readable error page for what must not be redirected (unknown client, unregistered redirect URI,
+ * CSRF).
+ */
 public record ErrorPage(String title, String message, String code) {}

@@ -14,9 +14,12 @@ import java.util.Map;
 public final class Pages {
   private static final TemplateEngine ENGINE = TemplateEngine.createPrecompiled(ContentType.Html);
 
-  /** Content Security Policy of every page: nothing from elsewhere, no framing, no inline script. */
-  public static final String CSP = "default-src 'none'; style-src 'self'; img-src 'self' https: data:;"
-      + " frame-ancestors 'none'; base-uri 'none'";
+  /**
+   * Content Security Policy of every page: nothing from elsewhere, no framing, no inline script.
+   */
+  public static final String CSP =
+      "default-src 'none'; style-src 'self'; img-src 'self' https: data:;"
+          + " frame-ancestors 'none'; base-uri 'none'";
 
   private Pages() {}
 
@@ -41,7 +44,8 @@ public final class Pages {
     r.putHeader("Content-Type", "text/html; charset=utf-8").end(render(template, model));
   }
 
-  public static void error(RoutingContext ctx, int status, String title, String message, String code) {
+  public static void error(
+      RoutingContext ctx, int status, String title, String message, String code) {
     send(ctx, status, "error.jte", new ErrorPage(title, message, code));
   }
 }

@@ -5,13 +5,13 @@ import java.util.List;
 
 /**
  * Slows down guessing of client secrets at {@code /token}, {@code /revoke} and {@code /introspect}.
- * Failed client authentications are counted per client id and per source address
- * ({@link FailureWindows}). Past the address's allowance, requests from that address are refused
- * with 429 and {@code Retry-After} until its window ends, without checking the credentials: the
- * address is the guesser's. Past a client id's allowance, every attempt for that client waits
- * longer (a step per failure, up to a maximum) and is then checked as usual: a refusal there would
- * let anyone lock a client out by failing with its id, a delay only slows the guessing down.
- * Counters live in the memory of one process (see the README on several instances).
+ * Failed client authentications are counted per client id and per source address ({@link
+ * FailureWindows}). Past the address's allowance, requests from that address are refused with 429
+ * and {@code Retry-After} until its window ends, without checking the credentials: the address is
+ * the guesser's. Past a client id's allowance, every attempt for that client waits longer (a step
+ * per failure, up to a maximum) and is then checked as usual: a refusal there would let anyone lock
+ * a client out by failing with its id, a delay only slows the guessing down. Counters live in the
+ * memory of one process (see the README on several instances).
  */
 public final class ClientAuthThrottle {
   private final int freePerClient;
@@ -27,7 +27,8 @@ public final class ClientAuthThrottle {
     }
   }
 
-  public ClientAuthThrottle(int freePerClient, int freePerAddress, Duration window, Duration step, Duration maxDelay) {
+  public ClientAuthThrottle(
+      int freePerClient, int freePerAddress, Duration window, Duration step, Duration maxDelay) {
     this.freePerClient = freePerClient;
     this.freePerAddress = freePerAddress;
     this.stepMillis = step.toMillis();
@@ -35,13 +36,20 @@ public final class ClientAuthThrottle {
     this.failures = new FailureWindows(window);
   }
 
-  /** From GRANTRY_CLIENT_AUTH_FREE_PER_CLIENT, GRANTRY_CLIENT_AUTH_FREE_PER_ADDRESS and the GRANTRY_THROTTLE_* settings. */
+  /**
+   * From GRANTRY_CLIENT_AUTH_FREE_PER_CLIENT, GRANTRY_CLIENT_AUTH_FREE_PER_ADDRESS and the
+   * GRANTRY_THROTTLE_* settings.
+   */
   public static ClientAuthThrottle fromConfig(io.vertx.core.json.JsonObject raw) {
     ThrottleSettings t = ThrottleSettings.from(raw);
     return new ClientAuthThrottle(
-        io.grantry.server.config.GrantryConfig.intSetting(raw, "GRANTRY_CLIENT_AUTH_FREE_PER_CLIENT", 10, 0, 1_000_000),
-        io.grantry.server.config.GrantryConfig.intSetting(raw, "GRANTRY_CLIENT_AUTH_FREE_PER_ADDRESS", 20, 0, 1_000_000),
-        t.window(), t.step(), t.maxDelay());
+        io.grantry.server.config.GrantryConfig.intSetting(
+            raw, "GRANTRY_CLIENT_AUTH_FREE_PER_CLIENT", 10, 0, 1_000_000),
+        io.grantry.server.config.GrantryConfig.intSetting(
+            raw, "GRANTRY_CLIENT_AUTH_FREE_PER_ADDRESS", 20, 0, 1_000_000),
+        t.window(),
+        t.step(),
+        t.maxDelay());
   }
 
   /** {@code clientId} may be null when the request named none. */
@@ -60,7 +68,9 @@ public final class ClientAuthThrottle {
     failures.bump("a:" + address);
   }
 
-  /** A success clears the client's count (not the address's: one address may guess many clients). */
+  /**
+   * A success clears the client's count (not the address's: one address may guess many clients).
+   */
   public void succeeded(String clientId) {
     failures.clear("c:" + clientId);
   }

@@ -7,9 +7,9 @@ import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Failed attempts counted per key in a fixed window that starts at the key's first failure and
- * ends {@code window} later (then the count starts over). In the memory of one process, shared by
- * its verticles; bounded in size (past {@value #MAX_KEYS} keys it starts over, so a flood of random
+ * Failed attempts counted per key in a fixed window that starts at the key's first failure and ends
+ * {@code window} later (then the count starts over). In the memory of one process, shared by its
+ * verticles; bounded in size (past {@value #MAX_KEYS} keys it starts over, so a flood of random
  * keys cannot exhaust the heap — it only forgets counts early).
  */
 public final class FailureWindows {
@@ -43,27 +43,38 @@ public final class FailureWindows {
       windows.clear();
     }
     long now = System.nanoTime();
-    windows.compute(key, (k, w) -> w == null || now - w.startedAt > windowNanos ? new Window(now, 1)
-        : new Window(w.startedAt, w.count + 1));
+    windows.compute(
+        key,
+        (k, w) ->
+            w == null || now - w.startedAt > windowNanos
+                ? new Window(now, 1)
+                : new Window(w.startedAt, w.count + 1));
   }
 
   public void clear(String key) {
     windows.remove(key);
   }
 
-  /** The keys starting with {@code prefix} whose count is above {@code allowance}; expired windows are dropped. */
+  /**
+   * The keys starting with {@code prefix} whose count is above {@code allowance}; expired windows
+   * are dropped.
+   */
   public List<Over> over(String prefix, int allowance) {
     long now = System.nanoTime();
     Instant wallNow = Instant.now();
     List<Over> out = new ArrayList<>();
-    windows.forEach((k, w) -> {
-      if (now - w.startedAt > windowNanos) {
-        windows.remove(k, w);
-      } else if (k.startsWith(prefix) && w.count > allowance) {
-        out.add(new Over(k.substring(prefix.length()), w.count,
-            wallNow.plusNanos(w.startedAt + windowNanos - now)));
-      }
-    });
+    windows.forEach(
+        (k, w) -> {
+          if (now - w.startedAt > windowNanos) {
+            windows.remove(k, w);
+          } else if (k.startsWith(prefix) && w.count > allowance) {
+            out.add(
+                new Over(
+                    k.substring(prefix.length()),
+                    w.count,
+                    wallNow.plusNanos(w.startedAt + windowNanos - now)));
+          }
+        });
     return out;
   }
 }

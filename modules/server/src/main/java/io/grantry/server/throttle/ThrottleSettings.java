@@ -17,9 +17,16 @@ public record ThrottleSettings(Duration window, Duration step, Duration maxDelay
   public static ThrottleSettings from(JsonObject raw) {
     long dbTimeout = GrantryConfig.longSetting(raw, "GRANTRY_DB_TIMEOUT_MS", 5000, 100, 600_000);
     return new ThrottleSettings(
-        Duration.ofSeconds(GrantryConfig.longSetting(raw, "GRANTRY_THROTTLE_WINDOW_SECONDS", 900, 1, 86_400)),
-        Duration.ofMillis(GrantryConfig.longSetting(raw, "GRANTRY_THROTTLE_STEP_MS", 500, 0, 60_000)),
-        Duration.ofMillis(GrantryConfig.longSetting(raw, "GRANTRY_THROTTLE_MAX_DELAY_MS", Math.min(2000, dbTimeout / 2),
-            0, dbTimeout / 2)));
+        Duration.ofSeconds(
+            GrantryConfig.longSetting(raw, "GRANTRY_THROTTLE_WINDOW_SECONDS", 900, 1, 86_400)),
+        Duration.ofMillis(
+            GrantryConfig.longSetting(raw, "GRANTRY_THROTTLE_STEP_MS", 500, 0, 60_000)),
+        Duration.ofMillis(
+            GrantryConfig.longSetting(
+                raw,
+                "GRANTRY_THROTTLE_MAX_DELAY_MS",
+                Math.min(2000, dbTimeout / 2),
+                0,
+                dbTimeout / 2)));
   }
 }

@@ -38,15 +38,18 @@ final class AuthorizationCodeGrant implements TokenRoutes.TokenGrant {
   }
 
   @Override
-  public Future<TokenRoutes.Result> exchange(RoutingContext ctx, MultiMap form, ClientState.Registered client) {
+  public Future<TokenRoutes.Result> exchange(
+      RoutingContext ctx, MultiMap form, ClientState.Registered client) {
     String code = form.get("code");
     if (code == null || code.isEmpty()) {
-      return Future.succeededFuture(TokenRoutes.Result.refused(OAuthError.invalidRequest("code is missing")));
+      return Future.succeededFuture(
+          TokenRoutes.Result.refused(OAuthError.invalidRequest("code is missing")));
     }
     Optional<String> grantId = GrantTokens.grantIdOf(code);
     Optional<String> secret = GrantTokens.secretOf(code);
     if (grantId.isEmpty() || secret.isEmpty()) {
-      return Future.succeededFuture(TokenRoutes.Result.refused(OAuthError.invalidGrant("the code is not valid")));
+      return Future.succeededFuture(
+          TokenRoutes.Result.refused(OAuthError.invalidGrant("the code is not valid")));
     }
     String id = grantId.get();
     Minting.Access access = Minting.newAccess(client, id);
@@ -54,26 +57,56 @@ final class AuthorizationCodeGrant implements TokenRoutes.TokenGrant {
     String refreshSecret = TokenIssuer.secret();
     boolean mayRefresh = client.metadata().allows(GrantType.REFRESH_TOKEN);
     Instant now = s.clock.instant();
-    return s.grants.execute(GrantTokens.streamId(id), state -> {
-          boolean offline = mayRefresh && state instanceof GrantState.CodeIssued c
-              && c.code().scopes().contains(Scopes.OFFLINE_ACCESS);
-          return GrantDecider.decide(state, new GrantCommand.RedeemCode(id, client.clientId(),
-              GrantTokens.hash(secret.get()), Optional.ofNullable(form.get("redirect_uri")),
-              Optional.ofNullable(form.get("code_verifier")), jti,
-              offline ? Optional.of(GrantTokens.hash(refreshSecret)) : Optional.empty(), s.lifetimes), now);
-        }, new Aggregate.Metadata("client:" + client.clientId(), ctx.get("requestId"), null))
-        .compose(outcome -> {
-          Optional<TokenRoutes.Result> refusal = TokenRoutes.Result.refusalOf(outcome);
-          if (refusal.isPresent()) {
-            return Future.succeededFuture(refusal.get());
-          }
-          AuthorizationCodeRedeemed r = outcome.events().stream()
-              .filter(AuthorizationCodeRedeemed.class::isInstance).map(AuthorizationCodeRedeemed.class::cast)
-              .findFirst().orElseThrow();
-          GrantState.Active active = (GrantState.Active) outcome.state();
-          String refresh = r.refreshTokenHash().isPresent() ? GrantTokens.token(id, refreshSecret) : null;
-          return minting.response(client, access, r.userId(), r.accessTokenJti(), r.scopes(), r.redeemedAt(),
-              r.accessTokenExpiresAt(), active.authorization(), refresh, true).map(TokenRoutes.Result::ok);
-        });
+    return s.grants
+        .execute(
+            GrantTokens.streamId(id),
+            state -> {
+              boolean offline =
+                  mayRefresh
+                      && state instanceof GrantState.CodeIssued c
+                      && c.code().scopes().contains(Scopes.OFFLINE_ACCESS);
+              return GrantDecider.decide(
+                  state,
+                  new GrantCommand.RedeemCode(
+                      id,
+                      client.clientId(),
+                      GrantTokens.hash(secret.get()),
+                      Optional.ofNullable(form.get("redirect_uri")),
+                      Optional.ofNullable(form.get("code_verifier")),
+                      jti,
+                      offline ? Optional.of(GrantTokens.hash(refreshSecret)) : Optional.empty(),
+                      s.lifetimes),
+                  now);
+            },
+            new Aggregate.Metadata("client:" + client.clientId(), ctx.get("requestId"), null))
+        .compose(
+            outcome -> {
+              Optional<TokenRoutes.Result> refusal = TokenRoutes.Result.refusalOf(outcome);
+              if (refusal.isPresent()) {
+                return Future.succeededFuture(refusal.get());
+              }
+              AuthorizationCodeRedeemed r =
+                  outcome.events().stream()
+                      .filter(AuthorizationCodeRedeemed.class::isInstance)
+                      .map(AuthorizationCodeRedeemed.class::cast)
+                      .findFirst()
+                      .orElseThrow();
+              GrantState.Active active = (GrantState.Active) outcome.state();
+              String refresh =
+                  r.refreshTokenHash().isPresent() ? GrantTokens.token(id, refreshSecret) : null;
+              return minting
+                  .response(
+                      client,
+                      access,
+                      r.userId(),
+                      r.accessTokenJti(),
+                      r.scopes(),
+                      r.redeemedAt(),
+                      r.accessTokenExpiresAt(),
+                      active.authorization(),
+                      refresh,
+                      true)
+                  .map(TokenRoutes.Result::ok);
+            });
   }
 }

@@ -10,9 +10,9 @@ import io.grantry.server.http.TrustedProxies;
 import io.grantry.server.throttle.ClientAuthThrottle;
 import io.grantry.server.throttle.ThrottleMetrics;
 import io.micrometer.core.instrument.Counter;
-import io.vertx.core.json.JsonObject;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -21,9 +21,9 @@ import java.util.Optional;
 
 /**
  * Client authentication at the token, revocation and introspection endpoints (RFC 6749 §2.3):
- * {@code client_secret_basic}, {@code client_secret_post}, or {@code none} for public clients.
- * A client must use the method it registered; using two methods at once is refused. Every
- * failure looks the same from outside ({@code invalid_client}).
+ * {@code client_secret_basic}, {@code client_secret_post}, or {@code none} for public clients. A
+ * client must use the method it registered; using two methods at once is refused. Every failure
+ * looks the same from outside ({@code invalid_client}).
  */
 public final class ClientAuthenticator {
   private final ClientDirectory clients;
@@ -37,7 +37,10 @@ public final class ClientAuthenticator {
     this.refused = null;
   }
 
-  /** With the process's {@link ClientAuthThrottle}: failed authentications slow down and then refuse further ones. */
+  /**
+   * With the process's {@link ClientAuthThrottle}: failed authentications slow down and then refuse
+   * further ones.
+   */
   public ClientAuthenticator(ClientDirectory clients, ServerResources resources) {
     this.clients = clients;
     this.throttle = resources.clientAuthThrottle();
@@ -52,10 +55,10 @@ public final class ClientAuthenticator {
   }
 
   /**
-   * Authenticates the caller, throttled per claimed client id and per source address
-   * ({@link ClientAuthThrottle}). An address past its allowance is answered here, 429 with
-   * {@code Retry-After}, and the result is a failure whose answer is then a no-op (the response
-   * has ended).
+   * Authenticates the caller, throttled per claimed client id and per source address ({@link
+   * ClientAuthThrottle}). An address past its allowance is answered here, 429 with {@code
+   * Retry-After}, and the result is a failure whose answer is then a no-op (the response has
+   * ended).
    */
   public Future<Result> authenticate(RoutingContext ctx, MultiMap form) {
     if (throttle == null) {
@@ -67,22 +70,34 @@ public final class ClientAuthenticator {
     if (decision.refused()) {
       refused.increment();
       ctx.response().putHeader("Retry-After", String.valueOf(decision.retryAfterSeconds()));
-      OAuthResponses.json(ctx, 429, new JsonObject().put("error", "invalid_client")
-          .put("error_description", "too many failed client authentications from this address; retry later"));
+      OAuthResponses.json(
+          ctx,
+          429,
+          new JsonObject()
+              .put("error", "invalid_client")
+              .put(
+                  "error_description",
+                  "too many failed client authentications from this address; retry later"));
       return Future.succeededFuture(new Result(null, OAuthError.invalidClient("throttled"), false));
     }
-    Future<Void> wait = decision.delayMillis() == 0 ? Future.succeededFuture()
-        : ctx.vertx().timer(decision.delayMillis()).mapEmpty();
-    return wait.compose(v -> check(ctx, form)).onSuccess(r -> {
-      if (r.ok()) {
-        throttle.succeeded(r.client().clientId());
-      } else if (r.error().code() == OAuthError.Code.INVALID_CLIENT) {
-        throttle.failed(claimed, address);
-      }
-    });
+    Future<Void> wait =
+        decision.delayMillis() == 0
+            ? Future.succeededFuture()
+            : ctx.vertx().timer(decision.delayMillis()).mapEmpty();
+    return wait.compose(v -> check(ctx, form))
+        .onSuccess(
+            r -> {
+              if (r.ok()) {
+                throttle.succeeded(r.client().clientId());
+              } else if (r.error().code() == OAuthError.Code.INVALID_CLIENT) {
+                throttle.failed(claimed, address);
+              }
+            });
   }
 
-  /** The client id the request names (Basic credentials or the form), checked or not; null if none. */
+  /**
+   * The client id the request names (Basic credentials or the form), checked or not; null if none.
+   */
   private static String claimedClientId(RoutingContext ctx, MultiMap form) {
     String header = ctx.request().getHeader("Authorization");
     if (header != null && header.regionMatches(true, 0, "Basic ", 0, 6)) {
@@ -99,14 +114,19 @@ public final class ClientAuthenticator {
       return fail("unsupported Authorization scheme", false);
     }
     if (form.getAll("client_id").size() > 1 || form.getAll("client_secret").size() > 1) {
-      return Future.succeededFuture(new Result(null, OAuthError.invalidRequest("client_id or client_secret is repeated"), basic));
+      return Future.succeededFuture(
+          new Result(
+              null, OAuthError.invalidRequest("client_id or client_secret is repeated"), basic));
     }
     String formId = form.get("client_id");
     String formSecret = form.get("client_secret");
     if (basic) {
       if (formSecret != null) {
-        return Future.succeededFuture(new Result(null,
-            OAuthError.invalidRequest("use one client authentication method, not two"), true));
+        return Future.succeededFuture(
+            new Result(
+                null,
+                OAuthError.invalidRequest("use one client authentication method, not two"),
+                true));
       }
       Optional<String[]> creds = decodeBasic(header.substring(6).trim());
       if (creds.isEmpty()) {
@@ -124,29 +144,46 @@ public final class ClientAuthenticator {
     if (formSecret != null) {
       return secret(formId, formSecret, TokenEndpointAuthMethod.CLIENT_SECRET_POST, false);
     }
-    return clients.find(formId).map(found -> {
-      if (found.isPresent() && !found.get().disabled()
-          && found.get().metadata().tokenEndpointAuthMethod() == TokenEndpointAuthMethod.NONE) {
-        return new Result(found.get(), null, false);
-      }
-      return new Result(null, OAuthError.invalidClient("client authentication failed"), false);
-    });
+    return clients
+        .find(formId)
+        .map(
+            found -> {
+              if (found.isPresent()
+                  && !found.get().disabled()
+                  && found.get().metadata().tokenEndpointAuthMethod()
+                      == TokenEndpointAuthMethod.NONE) {
+                return new Result(found.get(), null, false);
+              }
+              return new Result(
+                  null, OAuthError.invalidClient("client authentication failed"), false);
+            });
   }
 
-  private Future<Result> secret(String id, String secret, TokenEndpointAuthMethod used, boolean basic) {
-    return clients.authenticate(id, secret).map(found -> {
-      if (found.isPresent() && !found.get().disabled() && found.get().metadata().tokenEndpointAuthMethod() == used) {
-        return new Result(found.get(), null, basic);
-      }
-      return new Result(null, OAuthError.invalidClient("client authentication failed"), basic);
-    });
+  private Future<Result> secret(
+      String id, String secret, TokenEndpointAuthMethod used, boolean basic) {
+    return clients
+        .authenticate(id, secret)
+        .map(
+            found -> {
+              if (found.isPresent()
+                  && !found.get().disabled()
+                  && found.get().metadata().tokenEndpointAuthMethod() == used) {
+                return new Result(found.get(), null, basic);
+              }
+              return new Result(
+                  null, OAuthError.invalidClient("client authentication failed"), basic);
+            });
   }
 
   private static Future<Result> fail(String why, boolean basic) {
-    return Future.succeededFuture(new Result(null, OAuthError.invalidClient("client authentication failed"), basic));
+    return Future.succeededFuture(
+        new Result(null, OAuthError.invalidClient("client authentication failed"), basic));
   }
 
-  /** RFC 6749 §2.3.1: id and secret are form-urlencoded before being joined with ':' and base64-encoded. */
+  /**
+   * RFC 6749 §2.3.1: id and secret are form-urlencoded before being joined with ':' and
+   * base64-encoded.
+   */
   static Optional<String[]> decodeBasic(String b64) {
     try {
       String raw = new String(Base64.getDecoder().decode(b64), StandardCharsets.UTF_8);
@@ -156,7 +193,9 @@ public final class ClientAuthenticator {
       }
       String id = URLDecoder.decode(raw.substring(0, colon), StandardCharsets.UTF_8);
       String secret = URLDecoder.decode(raw.substring(colon + 1), StandardCharsets.UTF_8);
-      return id.isEmpty() || id.length() > 256 || secret.length() > 512 ? Optional.empty() : Optional.of(new String[] {id, secret});
+      return id.isEmpty() || id.length() > 256 || secret.length() > 512
+          ? Optional.empty()
+          : Optional.of(new String[] {id, secret});
     } catch (IllegalArgumentException e) {
       return Optional.empty();
     }

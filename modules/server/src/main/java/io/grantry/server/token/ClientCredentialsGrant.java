@@ -18,9 +18,9 @@ import java.time.Instant;
 import java.util.Optional;
 
 /**
- * {@code grant_type=client_credentials} (RFC 6749 §4.4): a confidential client gets an access
- * token for itself ({@code sub} is its client id), never a refresh token. Each issuance is an
- * event on a stream of its own, so concurrent requests never conflict and are group-committed.
+ * {@code grant_type=client_credentials} (RFC 6749 §4.4): a confidential client gets an access token
+ * for itself ({@code sub} is its client id), never a refresh token. Each issuance is an event on a
+ * stream of its own, so concurrent requests never conflict and are group-committed.
  */
 final class ClientCredentialsGrant implements TokenRoutes.TokenGrant {
   private final OAuthServices s;
@@ -37,39 +37,64 @@ final class ClientCredentialsGrant implements TokenRoutes.TokenGrant {
   }
 
   @Override
-  public Future<TokenRoutes.Result> exchange(RoutingContext ctx, MultiMap form, ClientState.Registered client) {
+  public Future<TokenRoutes.Result> exchange(
+      RoutingContext ctx, MultiMap form, ClientState.Registered client) {
     Scopes allowed = client.metadata().allowedScopes();
     Scopes scopes;
     String scope = form.get("scope");
     if (scope == null || scope.isBlank()) {
       // Without a scope parameter: what the client may have, less what only users can grant.
-      scopes = Scopes.of(allowed.asSet().stream()
-          .filter(x -> !x.equals(Scopes.OPENID) && !x.equals(Scopes.OFFLINE_ACCESS)).toList());
+      scopes =
+          Scopes.of(
+              allowed.asSet().stream()
+                  .filter(x -> !x.equals(Scopes.OPENID) && !x.equals(Scopes.OFFLINE_ACCESS))
+                  .toList());
     } else {
       try {
         scopes = Scopes.parse(scope);
       } catch (IllegalArgumentException e) {
-        return Future.succeededFuture(TokenRoutes.Result.refused(OAuthError.invalidScope("the scope parameter is malformed")));
+        return Future.succeededFuture(
+            TokenRoutes.Result.refused(
+                OAuthError.invalidScope("the scope parameter is malformed")));
       }
-      if (!scopes.isSubsetOf(allowed) || scopes.contains(Scopes.OPENID) || scopes.contains(Scopes.OFFLINE_ACCESS)) {
-        return Future.succeededFuture(TokenRoutes.Result.refused(
-            OAuthError.invalidScope("the client may not ask for some of these scopes")));
+      if (!scopes.isSubsetOf(allowed)
+          || scopes.contains(Scopes.OPENID)
+          || scopes.contains(Scopes.OFFLINE_ACCESS)) {
+        return Future.succeededFuture(
+            TokenRoutes.Result.refused(
+                OAuthError.invalidScope("the client may not ask for some of these scopes")));
       }
     }
     String grantId = TokenIssuer.grantId(s.clock.millis());
     Minting.Access access = Minting.newAccess(client, grantId);
     Instant now = s.clock.instant();
-    GrantCommand.IssueClientCredentials cmd = new GrantCommand.IssueClientCredentials(grantId, client.clientId(), access.jti(),
-        scopes, s.lifetimes.accessToken());
-    return s.grants.create(GrantTokens.streamId(grantId), state -> GrantDecider.decide(state, cmd, now),
+    GrantCommand.IssueClientCredentials cmd =
+        new GrantCommand.IssueClientCredentials(
+            grantId, client.clientId(), access.jti(), scopes, s.lifetimes.accessToken());
+    return s.grants
+        .create(
+            GrantTokens.streamId(grantId),
+            state -> GrantDecider.decide(state, cmd, now),
             new Aggregate.Metadata("client:" + client.clientId(), ctx.get("requestId"), null))
-        .compose(outcome -> {
-          if (!outcome.accepted()) {
-            return Future.succeededFuture(TokenRoutes.Result.refused(outcome.error()));
-          }
-          ClientCredentialsIssued e = (ClientCredentialsIssued) outcome.events().get(0);
-          return minting.response(client, access, client.clientId(), e.jti(), e.scopes(), e.issuedAt(), e.expiresAt(),
-              Optional.empty(), null, false).map(TokenRoutes.Result::ok);
-        });
+        .compose(
+            outcome -> {
+              if (!outcome.accepted()) {
+                return Future.succeededFuture(TokenRoutes.Result.refused(outcome.error()));
+              }
+              ClientCredentialsIssued e = (ClientCredentialsIssued) outcome.events().get(0);
+              return minting
+                  .response(
+                      client,
+                      access,
+                      client.clientId(),
+                      e.jti(),
+                      e.scopes(),
+                      e.issuedAt(),
+                      e.expiresAt(),
+                      Optional.empty(),
+                      null,
+                      false)
+                  .map(TokenRoutes.Result::ok);
+            });
   }
 }

@@ -12,23 +12,23 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The answers of JWT introspection that said "active", kept for a short while, shared by the
- * verticles of one process. A resource server introspects the same token on every call it
- * serves; without this each introspection verifies an ECDSA signature (the costliest step, about
- * three signatures' worth) and reads the token-state projection, so it ran at the database's
- * pace.
+ * verticles of one process. A resource server introspects the same token on every call it serves;
+ * without this each introspection verifies an ECDSA signature (the costliest step, about three
+ * signatures' worth) and reads the token-state projection, so it ran at the database's pace.
  *
- * <p><b>Consistency.</b> A revocation committed through this process clears the cache before
- * the revoking request is answered ({@link #onCommitted}, a commit listener of every event store
- * of the process), so it is seen here at once. A revocation committed by another server instance
- * is seen here within the TTL ({@code GRANTRY_INTROSPECTION_CACHE_MS}, default 500 ms; 0 turns
- * the cache off), the bound issue 7 asks for being 1 s. An answer looked up while a revocation
- * committed is not cached (a generation count), so a read that raced the revocation cannot
- * bring the token back. Only active answers are kept, each at most until its token expires, and
- * only for the verifier (key set) that checked it, so a retired key stops working at once.
+ * <p><b>Consistency.</b> A revocation committed through this process clears the cache before the
+ * revoking request is answered ({@link #onCommitted}, a commit listener of every event store of the
+ * process), so it is seen here at once. A revocation committed by another server instance is seen
+ * here within the TTL ({@code GRANTRY_INTROSPECTION_CACHE_MS}, default 500 ms; 0 turns the cache
+ * off), the bound issue 7 asks for being 1 s. An answer looked up while a revocation committed is
+ * not cached (a generation count), so a read that raced the revocation cannot bring the token back.
+ * Only active answers are kept, each at most until its token expires, and only for the verifier
+ * (key set) that checked it, so a retired key stops working at once.
  */
 public final class IntrospectionCache {
   /** About 1.5 KB each (token and answer): at most some 15 MB. */
   private static final int MAX_ENTRIES = 10_000;
+
   private final long ttlNanos;
   private final ConcurrentHashMap<String, Entry> entries = new ConcurrentHashMap<>();
   private final AtomicLong generation = new AtomicLong();
@@ -43,7 +43,10 @@ public final class IntrospectionCache {
     return ttlNanos > 0;
   }
 
-  /** The cached active answer for {@code token}, checked by {@code verifier}, still live at {@code now}; else null. */
+  /**
+   * The cached active answer for {@code token}, checked by {@code verifier}, still live at {@code
+   * now}; else null.
+   */
   public JsonObject get(String token, Object verifier, Instant now) {
     if (ttlNanos <= 0) {
       return null;
@@ -52,7 +55,9 @@ public final class IntrospectionCache {
     if (e == null) {
       return null;
     }
-    if (e.verifier != verifier || System.nanoTime() - e.cachedUntil >= 0 || !now.isBefore(e.expiresAt)) {
+    if (e.verifier != verifier
+        || System.nanoTime() - e.cachedUntil >= 0
+        || !now.isBefore(e.expiresAt)) {
       entries.remove(token, e);
       return null;
     }
@@ -65,10 +70,11 @@ public final class IntrospectionCache {
   }
 
   /**
-   * Keeps an active answer (never mutated afterwards) unless a revocation committed since
-   * {@code generation} was read.
+   * Keeps an active answer (never mutated afterwards) unless a revocation committed since {@code
+   * generation} was read.
    */
-  public void put(String token, Object verifier, JsonObject answer, Instant expiresAt, long generation) {
+  public void put(
+      String token, Object verifier, JsonObject answer, Instant expiresAt, long generation) {
     if (ttlNanos <= 0 || this.generation.get() != generation) {
       return;
     }
@@ -81,7 +87,10 @@ public final class IntrospectionCache {
     }
   }
 
-  /** Drops every answer when committed events revoke something (revocations are rare: no finer bookkeeping). */
+  /**
+   * Drops every answer when committed events revoke something (revocations are rare: no finer
+   * bookkeeping).
+   */
   public void onCommitted(List<RecordedEvent> events) {
     for (RecordedEvent e : events) {
       if (AccessTokenRevoked.TYPE.equals(e.type()) || GrantRevoked.TYPE.equals(e.type())) {

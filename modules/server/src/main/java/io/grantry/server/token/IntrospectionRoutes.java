@@ -19,19 +19,24 @@ import java.time.Instant;
 import java.util.Optional;
 
 /**
- * {@code POST /introspect} (RFC 7662), answered from the token-state projection, which the
- * revoking append updates in its own transaction: a revocation is seen at once. Active JWT and
- * opaque access token answers are kept briefly in memory ({@link IntrospectionCache}: a
- * revocation through this process is seen at once, one through another instance within 500 ms
- * by default; opaque answers are kept by the token's jti, which holds only the hash of its secret). Callers must
- * authenticate with a secret. A client sees its own tokens; one registered with the
- * {@code introspect} permission sees all. Anything else is exactly {@code {"active": false}}.
- * Opaque access tokens are answered like JWTs (same claims), found by the hash of their secret.
+ * {@code POST /introspect} (RFC 7662), answered from the token-state projection, which the revoking
+ * append updates in its own transaction: a revocation is seen at once. Active JWT and opaque access
+ * token answers are kept briefly in memory ({@link IntrospectionCache}: a revocation through this
+ * process is seen at once, one through another instance within 500 ms by default; opaque answers
+ * are kept by the token's jti, which holds only the hash of its secret). Callers must authenticate
+ * with a secret. A client sees its own tokens; one registered with the {@code introspect}
+ * permission sees all. Anything else is exactly {@code {"active": false}}. Opaque access tokens are
+ * answered like JWTs (same claims), found by the hash of their secret.
  */
 public final class IntrospectionRoutes implements RouteGroup {
   private static final JsonObject INACTIVE = new JsonObject().put("active", false);
-  /** The "verifier" of cached opaque answers (they need no key set) and their keys' prefix (no JWT starts so). */
+
+  /**
+   * The "verifier" of cached opaque answers (they need no key set) and their keys' prefix (no JWT
+   * starts so).
+   */
   private static final Object OPAQUE = new Object();
+
   private static final String OPAQUE_KEY_PREFIX = "opaque:";
   private final OAuthServices s;
   private final ClientAuthenticator authenticator;
@@ -45,7 +50,10 @@ public final class IntrospectionRoutes implements RouteGroup {
 
   @Override
   public void mount(Router router) {
-    router.post("/introspect").handler(io.grantry.server.http.FormBody.limit(16 * 1024)).handler(this::introspect);
+    router
+        .post("/introspect")
+        .handler(io.grantry.server.http.FormBody.limit(16 * 1024))
+        .handler(this::introspect);
   }
 
   private void introspect(RoutingContext ctx) {
@@ -53,25 +61,37 @@ public final class IntrospectionRoutes implements RouteGroup {
     if (form == null) {
       return;
     }
-    authenticator.authenticate(ctx, form).onFailure(ctx::fail).onSuccess(auth -> {
-      if (!auth.ok() || auth.client().metadata().type() == ClientType.PUBLIC) {
-        OAuthResponses.error(ctx, auth.ok() ? OAuthError.invalidClient("client authentication failed") : auth.error(),
-            auth.usedBasic());
-        return;
-      }
-      String token = form.get("token");
-      if (token == null || token.isEmpty()) {
-        OAuthResponses.error(ctx, OAuthError.invalidRequest("token is missing"), false);
-        return;
-      }
-      String caller = auth.client().clientId();
-      boolean mayAll = auth.client().metadata().introspect();
-      describe(token).onFailure(ctx::fail).onSuccess(answer -> {
-        boolean visible = answer.getBoolean("active", false)
-            && (mayAll || caller.equals(answer.getString("client_id")));
-        OAuthResponses.json(ctx, 200, visible ? answer : INACTIVE);
-      });
-    });
+    authenticator
+        .authenticate(ctx, form)
+        .onFailure(ctx::fail)
+        .onSuccess(
+            auth -> {
+              if (!auth.ok() || auth.client().metadata().type() == ClientType.PUBLIC) {
+                OAuthResponses.error(
+                    ctx,
+                    auth.ok()
+                        ? OAuthError.invalidClient("client authentication failed")
+                        : auth.error(),
+                    auth.usedBasic());
+                return;
+              }
+              String token = form.get("token");
+              if (token == null || token.isEmpty()) {
+                OAuthResponses.error(ctx, OAuthError.invalidRequest("token is missing"), false);
+                return;
+              }
+              String caller = auth.client().clientId();
+              boolean mayAll = auth.client().metadata().introspect();
+              describe(token)
+                  .onFailure(ctx::fail)
+                  .onSuccess(
+                      answer -> {
+                        boolean visible =
+                            answer.getBoolean("active", false)
+                                && (mayAll || caller.equals(answer.getString("client_id")));
+                        OAuthResponses.json(ctx, 200, visible ? answer : INACTIVE);
+                      });
+            });
   }
 
   private Future<JsonObject> describe(String token) {
@@ -91,13 +111,19 @@ public final class IntrospectionRoutes implements RouteGroup {
         return Future.succeededFuture(cached);
       }
       long generation = cache.generation();
-      return state.accessToken(jti).map(t -> t.filter(x -> x.activeAt(now))
-          .map(x -> {
-            JsonObject active = answer(x, "Bearer").put("jti", jti).put("aud", s.tokens.audience());
-            cache.put(key, OPAQUE, active, x.expiresAt(), generation);
-            return active;
-          })
-          .orElse(INACTIVE));
+      return state
+          .accessToken(jti)
+          .map(
+              t ->
+                  t.filter(x -> x.activeAt(now))
+                      .map(
+                          x -> {
+                            JsonObject active =
+                                answer(x, "Bearer").put("jti", jti).put("aud", s.tokens.audience());
+                            cache.put(key, OPAQUE, active, x.expiresAt(), generation);
+                            return active;
+                          })
+                      .orElse(INACTIVE));
     }
     if (token.chars().filter(c -> c == '.').count() == 2) {
       JwsVerifier verifier = s.resources.keys().verifier();
@@ -117,25 +143,44 @@ public final class IntrospectionRoutes implements RouteGroup {
       if (jti == null) {
         return Future.succeededFuture(INACTIVE);
       }
-      return state.accessToken(jti).map(t -> t.filter(x -> x.activeAt(now))
-          .map(x -> {
-            JsonObject active = answer(x, "Bearer").put("jti", jti).put("aud", claims.getValue("aud"));
-            cache.put(token, verifier, active, x.expiresAt(), generation);
-            return active;
-          })
-          .orElse(INACTIVE));
+      return state
+          .accessToken(jti)
+          .map(
+              t ->
+                  t.filter(x -> x.activeAt(now))
+                      .map(
+                          x -> {
+                            JsonObject active =
+                                answer(x, "Bearer")
+                                    .put("jti", jti)
+                                    .put("aud", claims.getValue("aud"));
+                            cache.put(token, verifier, active, x.expiresAt(), generation);
+                            return active;
+                          })
+                      .orElse(INACTIVE));
     }
     Optional<String> secret = GrantTokens.secretOf(token);
     if (secret.isEmpty() || GrantTokens.grantIdOf(token).isEmpty()) {
       return Future.succeededFuture(INACTIVE);
     }
-    return state.refreshToken(GrantTokens.hash(secret.get()))
-        .map(t -> t.filter(x -> x.activeAt(now)).map(x -> answer(x, "refresh_token")).orElse(INACTIVE));
+    return state
+        .refreshToken(GrantTokens.hash(secret.get()))
+        .map(
+            t ->
+                t.filter(x -> x.activeAt(now))
+                    .map(x -> answer(x, "refresh_token"))
+                    .orElse(INACTIVE));
   }
 
   private JsonObject answer(TokenState.Token t, String type) {
-    return new JsonObject().put("active", true).put("scope", t.scope()).put("client_id", t.clientId())
-        .put("sub", t.subject()).put("iss", s.issuer).put("token_type", type)
-        .put("iat", t.issuedAt().getEpochSecond()).put("exp", t.expiresAt().getEpochSecond());
+    return new JsonObject()
+        .put("active", true)
+        .put("scope", t.scope())
+        .put("client_id", t.clientId())
+        .put("sub", t.subject())
+        .put("iss", s.issuer)
+        .put("token_type", type)
+        .put("iat", t.issuedAt().getEpochSecond())
+        .put("exp", t.expiresAt().getEpochSecond());
   }
 }

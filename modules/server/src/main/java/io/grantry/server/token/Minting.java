@@ -4,7 +4,6 @@ import io.grantry.domain.client.AccessTokenFormat;
 import io.grantry.domain.client.ClientState;
 import io.grantry.domain.grant.AuthorizationCodeIssued;
 import io.grantry.domain.grant.GrantTokens;
-import io.grantry.domain.key.SigningAlgorithm;
 import io.grantry.domain.oauth.Scopes;
 import io.grantry.server.oauth.OAuthServices;
 import io.grantry.server.oauth.UserClaims;
@@ -18,9 +17,9 @@ import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
- * Builds the token response of RFC 6749 §5.1 from what a grant decision recorded. The access
- * token is what the client's metadata asks for: a JWT signed with its {@code
- * access_token_signing_alg}, or an opaque {@code <grantId>~<secret>} (see {@link GrantTokens}).
+ * Builds the token response of RFC 6749 §5.1 from what a grant decision recorded. The access token
+ * is what the client's metadata asks for: a JWT signed with its {@code access_token_signing_alg},
+ * or an opaque {@code <grantId>~<secret>} (see {@link GrantTokens}).
  */
 final class Minting {
   private final OAuthServices s;
@@ -30,12 +29,14 @@ final class Minting {
   }
 
   /**
-   * The access token a grant is about to record: the {@code jti} for its command and, for an
-   * opaque token, the token itself (kept in memory only until the response is written).
+   * The access token a grant is about to record: the {@code jti} for its command and, for an opaque
+   * token, the token itself (kept in memory only until the response is written).
    */
   record Access(String jti, String opaqueToken) {}
 
-  /** A fresh access token for {@code client} in grant {@code grantId}: random secret or random jti. */
+  /**
+   * A fresh access token for {@code client} in grant {@code grantId}: random secret or random jti.
+   */
   static Access newAccess(ClientState.Registered client, String grantId) {
     return newAccess(client, grantId, TokenIssuer::secret);
   }
@@ -47,46 +48,91 @@ final class Minting {
   static Access newAccess(ClientState.Registered client, String grantId, Supplier<String> secret) {
     if (client.metadata().accessTokenFormat() == AccessTokenFormat.OPAQUE) {
       String value = secret.get();
-      return new Access(GrantTokens.opaqueJti(grantId, value), GrantTokens.opaqueAccessToken(grantId, value));
+      return new Access(
+          GrantTokens.opaqueJti(grantId, value), GrantTokens.opaqueAccessToken(grantId, value));
     }
     return new Access(GrantTokens.jti(grantId, TokenIssuer.secret().substring(0, 16)), null);
   }
 
   /**
-   * The access token string for the recorded {@code jti}: the opaque token when {@code access}
-   * is the one recorded, else a JWT with that jti (a grace-period retry recorded by a request
-   * made before the client switched format gets a JWT for the recorded jti).
+   * The access token string for the recorded {@code jti}: the opaque token when {@code access} is
+   * the one recorded, else a JWT with that jti (a grace-period retry recorded by a request made
+   * before the client switched format gets a JWT for the recorded jti).
    */
-  private String accessToken(ClientState.Registered client, Access access, String jti, String subject, Scopes scopes,
-      Instant issuedAt, Instant expiresAt) {
+  private String accessToken(
+      ClientState.Registered client,
+      Access access,
+      String jti,
+      String subject,
+      Scopes scopes,
+      Instant issuedAt,
+      Instant expiresAt) {
     if (access != null && access.opaqueToken() != null && access.jti().equals(jti)) {
       return access.opaqueToken();
     }
-    return s.tokens.accessToken(client.metadata().accessTokenSigningAlg(), jti, subject, client.clientId(),
-        scopes, issuedAt, expiresAt, Map.of());
+    return s.tokens.accessToken(
+        client.metadata().accessTokenSigningAlg(),
+        jti,
+        subject,
+        client.clientId(),
+        scopes,
+        issuedAt,
+        expiresAt,
+        Map.of());
   }
 
   /**
-   * Access token for {@code subject}, plus an ID token when {@code openid} is among the scopes
-   * and the facts of the authorization are known, plus the refresh token when there is one.
+   * Access token for {@code subject}, plus an ID token when {@code openid} is among the scopes and
+   * the facts of the authorization are known, plus the refresh token when there is one.
    */
-  Future<JsonObject> response(ClientState.Registered client, Access minted, String subject, String jti, Scopes scopes,
-      Instant issuedAt, Instant expiresAt, Optional<AuthorizationCodeIssued> authorization, String refreshToken,
+  Future<JsonObject> response(
+      ClientState.Registered client,
+      Access minted,
+      String subject,
+      String jti,
+      Scopes scopes,
+      Instant issuedAt,
+      Instant expiresAt,
+      Optional<AuthorizationCodeIssued> authorization,
+      String refreshToken,
       boolean userSubject) {
-    return response(client, minted, subject, jti, scopes, issuedAt, expiresAt, authorization, refreshToken, userSubject,
+    return response(
+        client,
+        minted,
+        subject,
+        jti,
+        scopes,
+        issuedAt,
+        expiresAt,
+        authorization,
+        refreshToken,
+        userSubject,
         Optional.empty());
   }
 
-  /** The same, with the subject's user already read by the caller ({@code known}; empty: look it up). */
-  Future<JsonObject> response(ClientState.Registered client, Access minted, String subject, String jti, Scopes scopes,
-      Instant issuedAt, Instant expiresAt, Optional<AuthorizationCodeIssued> authorization, String refreshToken,
-      boolean userSubject, Optional<io.grantry.domain.user.UserState.Registered> known) {
+  /**
+   * The same, with the subject's user already read by the caller ({@code known}; empty: look it
+   * up).
+   */
+  Future<JsonObject> response(
+      ClientState.Registered client,
+      Access minted,
+      String subject,
+      String jti,
+      Scopes scopes,
+      Instant issuedAt,
+      Instant expiresAt,
+      Optional<AuthorizationCodeIssued> authorization,
+      String refreshToken,
+      boolean userSubject,
+      Optional<io.grantry.domain.user.UserState.Registered> known) {
     String access = accessToken(client, minted, jti, subject, scopes, issuedAt, expiresAt);
-    JsonObject out = new JsonObject()
-        .put("access_token", access)
-        .put("token_type", "Bearer")
-        .put("expires_in", Math.max(0, Duration.between(issuedAt, expiresAt).getSeconds()))
-        .put("scope", scopes.value());
+    JsonObject out =
+        new JsonObject()
+            .put("access_token", access)
+            .put("token_type", "Bearer")
+            .put("expires_in", Math.max(0, Duration.between(issuedAt, expiresAt).getSeconds()))
+            .put("scope", scopes.value());
     if (refreshToken != null) {
       out.put("refresh_token", refreshToken);
     }
@@ -94,13 +140,24 @@ final class Minting {
       return Future.succeededFuture(out);
     }
     AuthorizationCodeIssued code = authorization.get();
-    Future<Optional<io.grantry.domain.user.UserState.Registered>> lookup = known.isPresent()
-        ? Future.succeededFuture(known) : s.users.findById(subject);
-    return lookup.map(user -> {
-      JsonObject claims = user.map(u -> UserClaims.of(u, scopes)).orElse(new JsonObject());
-      out.put("id_token", s.tokens.idToken(client.metadata().idTokenSignedResponseAlg(), subject, client.clientId(), code.nonce().orElse(null),
-          code.authTime(), access, issuedAt, issuedAt.plus(s.idTokenLifetime), claims));
-      return out;
-    });
+    Future<Optional<io.grantry.domain.user.UserState.Registered>> lookup =
+        known.isPresent() ? Future.succeededFuture(known) : s.users.findById(subject);
+    return lookup.map(
+        user -> {
+          JsonObject claims = user.map(u -> UserClaims.of(u, scopes)).orElse(new JsonObject());
+          out.put(
+              "id_token",
+              s.tokens.idToken(
+                  client.metadata().idTokenSignedResponseAlg(),
+                  subject,
+                  client.clientId(),
+                  code.nonce().orElse(null),
+                  code.authTime(),
+                  access,
+                  issuedAt,
+                  issuedAt.plus(s.idTokenLifetime),
+                  claims));
+          return out;
+        });
   }
 }

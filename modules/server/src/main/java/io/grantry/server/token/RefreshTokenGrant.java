@@ -24,8 +24,8 @@ import java.util.Optional;
 /**
  * {@code grant_type=refresh_token} (RFC 6749 §6) with rotation on every use; a rotated token
  * presented again revokes the whole grant (RFC 9700 §4.14.2). The successor's secret is derived
- * from the presented one with a server key, so that within the optional grace period a retry
- * gets the very same successor instead of revoking the grant (see GrantDecider).
+ * from the presented one with a server key, so that within the optional grace period a retry gets
+ * the very same successor instead of revoking the grant (see GrantDecider).
  */
 final class RefreshTokenGrant implements TokenRoutes.TokenGrant {
   private final OAuthServices s;
@@ -43,8 +43,14 @@ final class RefreshTokenGrant implements TokenRoutes.TokenGrant {
     this.reuseDetected = io.grantry.server.ops.OpsMetrics.reuseDetected(s.resources.registry());
     this.successors = new SignedValues(s.resources.secrets().pepper(), "refresh-successor");
     this.accessSecrets = new SignedValues(s.resources.secrets().pepper(), "refresh-opaque-access");
-    this.grace = Duration.ofSeconds(io.grantry.server.config.GrantryConfig.longSetting(s.resources.config().raw(),
-        "GRANTRY_REFRESH_GRACE_SECONDS", 0, 0, GrantDecider.MAX_REFRESH_GRACE.getSeconds()));
+    this.grace =
+        Duration.ofSeconds(
+            io.grantry.server.config.GrantryConfig.longSetting(
+                s.resources.config().raw(),
+                "GRANTRY_REFRESH_GRACE_SECONDS",
+                0,
+                0,
+                GrantDecider.MAX_REFRESH_GRACE.getSeconds()));
   }
 
   @Override
@@ -53,10 +59,12 @@ final class RefreshTokenGrant implements TokenRoutes.TokenGrant {
   }
 
   @Override
-  public Future<TokenRoutes.Result> exchange(RoutingContext ctx, MultiMap form, ClientState.Registered client) {
+  public Future<TokenRoutes.Result> exchange(
+      RoutingContext ctx, MultiMap form, ClientState.Registered client) {
     String token = form.get("refresh_token");
     if (token == null || token.isEmpty()) {
-      return Future.succeededFuture(TokenRoutes.Result.refused(OAuthError.invalidRequest("refresh_token is missing")));
+      return Future.succeededFuture(
+          TokenRoutes.Result.refused(OAuthError.invalidRequest("refresh_token is missing")));
     }
     Optional<Scopes> requested = Optional.empty();
     String scope = form.get("scope");
@@ -64,35 +72,46 @@ final class RefreshTokenGrant implements TokenRoutes.TokenGrant {
       try {
         requested = Optional.of(Scopes.parse(scope));
       } catch (IllegalArgumentException e) {
-        return Future.succeededFuture(TokenRoutes.Result.refused(OAuthError.invalidScope("the scope parameter is malformed")));
+        return Future.succeededFuture(
+            TokenRoutes.Result.refused(
+                OAuthError.invalidScope("the scope parameter is malformed")));
       }
     }
     Optional<String> grantId = GrantTokens.grantIdOf(token);
     Optional<String> secret = GrantTokens.secretOf(token);
     if (grantId.isEmpty() || secret.isEmpty()) {
-      return Future.succeededFuture(TokenRoutes.Result.refused(OAuthError.invalidGrant("the refresh token is not valid")));
+      return Future.succeededFuture(
+          TokenRoutes.Result.refused(OAuthError.invalidGrant("the refresh token is not valid")));
     }
     String id = grantId.get();
     Optional<Scopes> asked = requested;
     // A disabled user's grants cannot be refreshed (their access tokens end with their lifetime).
     // The user read here also gives the ID token its claims.
-    return userOf(id).compose(user -> user.isPresent() && (user.get().isEmpty() || user.get().get().disabled())
-        ? Future.succeededFuture(TokenRoutes.Result.refused(OAuthError.invalidGrant("the refresh token is not valid")))
-        : rotate(ctx, client, id, secret.get(), asked, user.flatMap(u -> u)));
+    return userOf(id)
+        .compose(
+            user ->
+                user.isPresent() && (user.get().isEmpty() || user.get().get().disabled())
+                    ? Future.succeededFuture(
+                        TokenRoutes.Result.refused(
+                            OAuthError.invalidGrant("the refresh token is not valid")))
+                    : rotate(ctx, client, id, secret.get(), asked, user.flatMap(u -> u)));
   }
 
   /**
-   * The grant's user as the directory has it now: empty for a grant without a user (or an
-   * unknown grant), else the lookup (itself empty for a user that no longer exists). The grant's
-   * user id never changes, so a cached grant state gives it without asking the token-state
-   * projection.
+   * The grant's user as the directory has it now: empty for a grant without a user (or an unknown
+   * grant), else the lookup (itself empty for a user that no longer exists). The grant's user id
+   * never changes, so a cached grant state gives it without asking the token-state projection.
    */
   private Future<Optional<Optional<UserState.Registered>>> userOf(String grantId) {
-    Optional<String> known = s.grants.peek(GrantTokens.streamId(grantId)).flatMap(RefreshTokenGrant::userIdOf);
-    Future<Optional<String>> userId = known.isPresent() ? Future.succeededFuture(known) : tokenState.userOf(grantId);
-    return userId.compose(u -> u.isEmpty()
-        ? Future.succeededFuture(Optional.empty())
-        : s.users.findById(u.get()).map(Optional::of));
+    Optional<String> known =
+        s.grants.peek(GrantTokens.streamId(grantId)).flatMap(RefreshTokenGrant::userIdOf);
+    Future<Optional<String>> userId =
+        known.isPresent() ? Future.succeededFuture(known) : tokenState.userOf(grantId);
+    return userId.compose(
+        u ->
+            u.isEmpty()
+                ? Future.succeededFuture(Optional.empty())
+                : s.users.findById(u.get()).map(Optional::of));
   }
 
   private static Optional<String> userIdOf(GrantState state) {
@@ -100,54 +119,95 @@ final class RefreshTokenGrant implements TokenRoutes.TokenGrant {
     if (st instanceof GrantState.Active a) {
       return a.userId();
     }
-    return st instanceof GrantState.CodeIssued c ? Optional.of(c.code().userId()) : Optional.empty();
+    return st instanceof GrantState.CodeIssued c
+        ? Optional.of(c.code().userId())
+        : Optional.empty();
   }
 
-  private Future<TokenRoutes.Result> rotate(RoutingContext ctx, ClientState.Registered client, String id, String presented,
-      Optional<Scopes> requested, Optional<UserState.Registered> user) {
+  private Future<TokenRoutes.Result> rotate(
+      RoutingContext ctx,
+      ClientState.Registered client,
+      String id,
+      String presented,
+      Optional<Scopes> requested,
+      Optional<UserState.Registered> user) {
     String nextSecret = successors.tag(presented);
     // An opaque access token's secret is derived like the successor's, so that a grace-period
     // retry answers the very token the first request recorded (only its hash is in the ledger).
     Minting.Access access = Minting.newAccess(client, id, () -> accessSecrets.tag(presented));
     String jti = access.jti();
     Instant now = s.clock.instant();
-    GrantCommand.Refresh cmd = new GrantCommand.Refresh(id, client.clientId(), GrantTokens.hash(presented), requested,
-        GrantTokens.hash(nextSecret), jti, s.lifetimes, grace);
-    Aggregate.Metadata who = new Aggregate.Metadata("client:" + client.clientId(), ctx.get("requestId"), null);
-    return s.grants.execute(GrantTokens.streamId(id), state -> GrantDecider.decide(state, cmd, now), who)
-        .compose(outcome -> {
-          // Not the grant's current token: a rotated one (reuse, or a retry within the grace
-          // period) is told apart from a guess by the token-state projection, which the grant
-          // state does not duplicate. Only refusals pay for this read.
-          if (outcome.accepted() || !GrantDecider.needsIssuedLookup(outcome.state(), cmd)) {
-            return Future.succeededFuture(outcome);
-          }
-          return tokenState.refreshIssuedBy(id, cmd.presentedHash()).compose(issued -> !issued
-              ? Future.succeededFuture(outcome)
-              : s.grants.execute(GrantTokens.streamId(id),
-                  state -> GrantDecider.decide(state, cmd.issuedByGrant(), now), who));
-        })
-        .compose(outcome -> {
-          if (outcome.events().stream().anyMatch(io.grantry.domain.grant.RefreshTokenReuseDetected.class::isInstance)) {
-            reuseDetected.increment();
-          }
-          Optional<TokenRoutes.Result> refusal = TokenRoutes.Result.refusalOf(outcome);
-          if (refusal.isPresent()) {
-            return Future.succeededFuture(refusal.get());
-          }
-          GrantState.Active active = (GrantState.Active) outcome.state();
-          // A rotation now, or (grace retry, no events) the rotation recorded before.
-          Optional<RefreshTokenRotated> rotated = outcome.events().stream()
-              .filter(RefreshTokenRotated.class::isInstance).map(RefreshTokenRotated.class::cast).findFirst()
-              .or(active::lastRotation);
-          if (rotated.isEmpty()) {
-            return Future.succeededFuture(TokenRoutes.Result.refused(OAuthError.invalidGrant("the refresh token is not valid")));
-          }
-          RefreshTokenRotated r = rotated.get();
-          return minting.response(client, access, r.userId(), r.accessTokenJti(), r.scopes(), r.rotatedAt(),
-              r.accessTokenExpiresAt(), active.authorization(), GrantTokens.token(id, nextSecret), true,
-              user.filter(u -> u.userId().equals(r.userId())))
-              .map(TokenRoutes.Result::ok);
-        });
+    GrantCommand.Refresh cmd =
+        new GrantCommand.Refresh(
+            id,
+            client.clientId(),
+            GrantTokens.hash(presented),
+            requested,
+            GrantTokens.hash(nextSecret),
+            jti,
+            s.lifetimes,
+            grace);
+    Aggregate.Metadata who =
+        new Aggregate.Metadata("client:" + client.clientId(), ctx.get("requestId"), null);
+    return s.grants
+        .execute(GrantTokens.streamId(id), state -> GrantDecider.decide(state, cmd, now), who)
+        .compose(
+            outcome -> {
+              // Not the grant's current token: a rotated one (reuse, or a retry within the grace
+              // period) is told apart from a guess by the token-state projection, which the grant
+              // state does not duplicate. Only refusals pay for this read.
+              if (outcome.accepted() || !GrantDecider.needsIssuedLookup(outcome.state(), cmd)) {
+                return Future.succeededFuture(outcome);
+              }
+              return tokenState
+                  .refreshIssuedBy(id, cmd.presentedHash())
+                  .compose(
+                      issued ->
+                          !issued
+                              ? Future.succeededFuture(outcome)
+                              : s.grants.execute(
+                                  GrantTokens.streamId(id),
+                                  state -> GrantDecider.decide(state, cmd.issuedByGrant(), now),
+                                  who));
+            })
+        .compose(
+            outcome -> {
+              if (outcome.events().stream()
+                  .anyMatch(io.grantry.domain.grant.RefreshTokenReuseDetected.class::isInstance)) {
+                reuseDetected.increment();
+              }
+              Optional<TokenRoutes.Result> refusal = TokenRoutes.Result.refusalOf(outcome);
+              if (refusal.isPresent()) {
+                return Future.succeededFuture(refusal.get());
+              }
+              GrantState.Active active = (GrantState.Active) outcome.state();
+              // A rotation now, or (grace retry, no events) the rotation recorded before.
+              Optional<RefreshTokenRotated> rotated =
+                  outcome.events().stream()
+                      .filter(RefreshTokenRotated.class::isInstance)
+                      .map(RefreshTokenRotated.class::cast)
+                      .findFirst()
+                      .or(active::lastRotation);
+              if (rotated.isEmpty()) {
+                return Future.succeededFuture(
+                    TokenRoutes.Result.refused(
+                        OAuthError.invalidGrant("the refresh token is not valid")));
+              }
+              RefreshTokenRotated r = rotated.get();
+              return minting
+                  .response(
+                      client,
+                      access,
+                      r.userId(),
+                      r.accessTokenJti(),
+                      r.scopes(),
+                      r.rotatedAt(),
+                      r.accessTokenExpiresAt(),
+                      active.authorization(),
+                      GrantTokens.token(id, nextSecret),
+                      true,
+                      user.filter(u -> u.userId().equals(r.userId())))
+                  .map(TokenRoutes.Result::ok);
+            });
   }
 }

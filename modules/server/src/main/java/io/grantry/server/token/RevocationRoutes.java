@@ -24,10 +24,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code POST /revoke} (RFC 7009). The client authenticates; the token (hint or not) is tried as
- * an opaque access token ({@code <grantId>~<secret>}), an access token JWT, then as a refresh token. Revoking a refresh token revokes its grant and
- * everything issued from it; revoking an access token marks its jti. An unknown, malformed or
- * already revoked token, or another client's, is answered 200 and changes nothing (§2.2).
+ * {@code POST /revoke} (RFC 7009). The client authenticates; the token (hint or not) is tried as an
+ * opaque access token ({@code <grantId>~<secret>}), an access token JWT, then as a refresh token.
+ * Revoking a refresh token revokes its grant and everything issued from it; revoking an access
+ * token marks its jti. An unknown, malformed or already revoked token, or another client's, is
+ * answered 200 and changes nothing (§2.2).
  */
 public final class RevocationRoutes implements RouteGroup {
   private static final Logger log = LoggerFactory.getLogger(RevocationRoutes.class);
@@ -43,7 +44,10 @@ public final class RevocationRoutes implements RouteGroup {
 
   @Override
   public void mount(Router router) {
-    router.post("/revoke").handler(io.grantry.server.http.FormBody.limit(16 * 1024)).handler(this::revoke);
+    router
+        .post("/revoke")
+        .handler(io.grantry.server.http.FormBody.limit(16 * 1024))
+        .handler(this::revoke);
   }
 
   private void revoke(RoutingContext ctx) {
@@ -51,23 +55,29 @@ public final class RevocationRoutes implements RouteGroup {
     if (form == null) {
       return;
     }
-    authenticator.authenticate(ctx, form).onFailure(ctx::fail).onSuccess(auth -> {
-      if (!auth.ok()) {
-        OAuthResponses.error(ctx, auth.error(), auth.usedBasic());
-        return;
-      }
-      String token = form.get("token");
-      if (token == null || token.isEmpty()) {
-        OAuthResponses.error(ctx, OAuthError.invalidRequest("token is missing"), false);
-        return;
-      }
-      revoke(ctx, auth.client(), token).onFailure(ctx::fail)
-          .onSuccess(v -> OAuthResponses.json(ctx, 200, new JsonObject()));
-    });
+    authenticator
+        .authenticate(ctx, form)
+        .onFailure(ctx::fail)
+        .onSuccess(
+            auth -> {
+              if (!auth.ok()) {
+                OAuthResponses.error(ctx, auth.error(), auth.usedBasic());
+                return;
+              }
+              String token = form.get("token");
+              if (token == null || token.isEmpty()) {
+                OAuthResponses.error(ctx, OAuthError.invalidRequest("token is missing"), false);
+                return;
+              }
+              revoke(ctx, auth.client(), token)
+                  .onFailure(ctx::fail)
+                  .onSuccess(v -> OAuthResponses.json(ctx, 200, new JsonObject()));
+            });
   }
 
   private Future<Void> revoke(RoutingContext ctx, ClientState.Registered client, String token) {
-    Aggregate.Metadata who = new Aggregate.Metadata("client:" + client.clientId(), ctx.get("requestId"), null);
+    Aggregate.Metadata who =
+        new Aggregate.Metadata("client:" + client.clientId(), ctx.get("requestId"), null);
     Optional<String> opaqueJti = GrantTokens.opaqueJtiOf(token);
     if (opaqueJti.isPresent()) {
       return revokeAccess(client, opaqueJti.get(), who);
@@ -87,40 +97,72 @@ public final class RevocationRoutes implements RouteGroup {
       return Future.succeededFuture();
     }
     String hash = GrantTokens.hash(secret.get());
-    GrantCommand cmd = new GrantCommand.RevokeGrant(grantId.get(), RevocationReason.REVOKED_BY_CLIENT, who.actor(),
-        Optional.of(client.clientId()));
+    GrantCommand cmd =
+        new GrantCommand.RevokeGrant(
+            grantId.get(),
+            RevocationReason.REVOKED_BY_CLIENT,
+            who.actor(),
+            Optional.of(client.clientId()));
     // Only the holder of one of the grant's refresh tokens, current or rotated, may revoke it this
     // way; the grant state keeps only the current one, the token-state projection all of them.
-    return tokenState.refreshIssuedBy(grantId.get(), hash).compose(issued ->
-        s.grants.execute(GrantTokens.streamId(grantId.get()), st -> {
-          boolean holds = st instanceof GrantState.Active a
-              && (issued || a.refreshToken().map(r -> GrantTokens.hashesEqual(r.hash(), hash)).orElse(false));
-          return holds ? GrantDecider.decide(st, cmd, s.clock.instant()) : io.grantry.domain.Decision.unchanged();
-        }, who)).map(outcome -> foreign(outcome, client, grantId.get(), who)).mapEmpty();
+    return tokenState
+        .refreshIssuedBy(grantId.get(), hash)
+        .compose(
+            issued ->
+                s.grants.execute(
+                    GrantTokens.streamId(grantId.get()),
+                    st -> {
+                      boolean holds =
+                          st instanceof GrantState.Active a
+                              && (issued
+                                  || a.refreshToken()
+                                      .map(r -> GrantTokens.hashesEqual(r.hash(), hash))
+                                      .orElse(false));
+                      return holds
+                          ? GrantDecider.decide(st, cmd, s.clock.instant())
+                          : io.grantry.domain.Decision.unchanged();
+                    },
+                    who))
+        .map(outcome -> foreign(outcome, client, grantId.get(), who))
+        .mapEmpty();
   }
 
   /** Revokes the access token {@code jti} (a JWT's claim, or computed from an opaque token). */
-  private Future<Void> revokeAccess(ClientState.Registered client, String jti, Aggregate.Metadata who) {
+  private Future<Void> revokeAccess(
+      ClientState.Registered client, String jti, Aggregate.Metadata who) {
     Optional<String> grantId = jti == null ? Optional.empty() : GrantTokens.grantIdOf(jti);
     if (grantId.isEmpty()) {
       return Future.succeededFuture();
     }
-    GrantCommand cmd = new GrantCommand.RevokeAccessToken(grantId.get(), jti, who.actor(), Optional.of(client.clientId()));
-    return s.grants.execute(GrantTokens.streamId(grantId.get()), st -> GrantDecider.decide(st, cmd, s.clock.instant()), who)
-        .map(outcome -> foreign(outcome, client, grantId.get(), who)).mapEmpty();
+    GrantCommand cmd =
+        new GrantCommand.RevokeAccessToken(
+            grantId.get(), jti, who.actor(), Optional.of(client.clientId()));
+    return s.grants
+        .execute(
+            GrantTokens.streamId(grantId.get()),
+            st -> GrantDecider.decide(st, cmd, s.clock.instant()),
+            who)
+        .map(outcome -> foreign(outcome, client, grantId.get(), who))
+        .mapEmpty();
   }
 
   /**
-   * RFC 7009 §2.1: another client's token is answered 200 and left alone, but the attempt is
-   * worth an operator's look (a leaked token, or a confused client), so it is logged, without
-   * the token.
+   * RFC 7009 §2.1: another client's token is answered 200 and left alone, but the attempt is worth
+   * an operator's look (a leaked token, or a confused client), so it is logged, without the token.
    */
-  private static <S, E> Aggregate.Outcome<S, E> foreign(Aggregate.Outcome<S, E> outcome, ClientState.Registered client,
-      String grantId, Aggregate.Metadata who) {
-    if (!outcome.accepted() && outcome.error() instanceof DomainError.OAuth o
+  private static <S, E> Aggregate.Outcome<S, E> foreign(
+      Aggregate.Outcome<S, E> outcome,
+      ClientState.Registered client,
+      String grantId,
+      Aggregate.Metadata who) {
+    if (!outcome.accepted()
+        && outcome.error() instanceof DomainError.OAuth o
         && o.error().code() == OAuthError.Code.UNAUTHORIZED_CLIENT) {
-      log.warn("Client {} tried to revoke a token of grant {}, issued to another client (request {})",
-          client.clientId(), grantId, who.requestId());
+      log.warn(
+          "Client {} tried to revoke a token of grant {}, issued to another client (request {})",
+          client.clientId(),
+          grantId,
+          who.requestId());
     }
     return outcome;
   }

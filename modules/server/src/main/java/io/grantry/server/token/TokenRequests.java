@@ -10,7 +10,10 @@ import io.vertx.ext.web.RoutingContext;
 final class TokenRequests {
   private TokenRequests() {}
 
-  /** The form, or null after answering invalid_request for a wrong content type or a repeated parameter. */
+  /**
+   * The form, or null after answering invalid_request for a wrong content type or a repeated
+   * parameter.
+   */
   static MultiMap form(RoutingContext ctx) {
     MultiMap form = parsed(ctx);
     if (form == null) {
@@ -18,7 +21,8 @@ final class TokenRequests {
     }
     for (String name : form.names()) {
       if (form.getAll(name).size() > 1) {
-        OAuthResponses.error(ctx, OAuthError.invalidRequest("the parameter " + name + " is repeated"), false);
+        OAuthResponses.error(
+            ctx, OAuthError.invalidRequest("the parameter " + name + " is repeated"), false);
         return null;
       }
     }
@@ -32,7 +36,10 @@ final class TokenRequests {
   static MultiMap parsed(RoutingContext ctx) {
     String contentType = ctx.request().getHeader("Content-Type");
     if (contentType == null || !contentType.regionMatches(true, 0, FORM, 0, FORM.length())) {
-      OAuthResponses.error(ctx, OAuthError.invalidRequest("the body must be application/x-www-form-urlencoded"), false);
+      OAuthResponses.error(
+          ctx,
+          OAuthError.invalidRequest("the body must be application/x-www-form-urlencoded"),
+          false);
       return null;
     }
     try {

@@ -18,26 +18,44 @@ import java.util.Set;
 
 /**
  * {@code POST /token} (RFC 6749 §3.2): checks the request's form, authenticates the client and
- * hands the request to the class of its grant type. Every answer carries
- * {@code Cache-Control: no-store}; bad input is always a §5.2 error, never a 5xx.
+ * hands the request to the class of its grant type. Every answer carries {@code Cache-Control:
+ * no-store}; bad input is always a §5.2 error, never a 5xx.
  */
 public final class TokenRoutes implements RouteGroup {
-  /** Parameters that may appear once only (RFC 6749 §3.2: "MUST NOT be included more than once"). */
-  private static final Set<String> SINGLE = Set.of("grant_type", "code", "redirect_uri", "code_verifier",
-      "refresh_token", "scope", "client_id", "client_secret");
+  /**
+   * Parameters that may appear once only (RFC 6749 §3.2: "MUST NOT be included more than once").
+   */
+  private static final Set<String> SINGLE =
+      Set.of(
+          "grant_type",
+          "code",
+          "redirect_uri",
+          "code_verifier",
+          "refresh_token",
+          "scope",
+          "client_id",
+          "client_secret");
 
   private final ClientAuthenticator authenticator;
   private final Map<String, TokenGrant> grants;
-  private final Map<GrantType, io.micrometer.core.instrument.Counter> issued = new java.util.EnumMap<>(GrantType.class);
+  private final Map<GrantType, io.micrometer.core.instrument.Counter> issued =
+      new java.util.EnumMap<>(GrantType.class);
 
   public TokenRoutes(OAuthServices services) {
     this.authenticator = new ClientAuthenticator(services.clients, services.resources);
-    this.grants = Map.of(
-        GrantType.AUTHORIZATION_CODE.wire(), new AuthorizationCodeGrant(services),
-        GrantType.REFRESH_TOKEN.wire(), new RefreshTokenGrant(services),
-        GrantType.CLIENT_CREDENTIALS.wire(), new ClientCredentialsGrant(services));
-    this.grants.values().forEach(g -> issued.put(g.type(),
-        io.grantry.server.ops.OpsMetrics.tokensIssued(services.resources.registry(), g.type())));
+    this.grants =
+        Map.of(
+            GrantType.AUTHORIZATION_CODE.wire(), new AuthorizationCodeGrant(services),
+            GrantType.REFRESH_TOKEN.wire(), new RefreshTokenGrant(services),
+            GrantType.CLIENT_CREDENTIALS.wire(), new ClientCredentialsGrant(services));
+    this.grants
+        .values()
+        .forEach(
+            g ->
+                issued.put(
+                    g.type(),
+                    io.grantry.server.ops.OpsMetrics.tokensIssued(
+                        services.resources.registry(), g.type())));
   }
 
   /** One grant type's exchange: the token response, or the error to answer. */
@@ -61,23 +79,34 @@ public final class TokenRoutes implements RouteGroup {
      * events that record a refusal (a replayed code, a reused refresh token); empty for a success.
      */
     public static java.util.Optional<Result> refusalOf(
-        io.grantry.server.app.Aggregate.Outcome<io.grantry.domain.grant.GrantState, io.grantry.domain.grant.GrantEvent> outcome) {
+        io.grantry.server.app.Aggregate.Outcome<
+                io.grantry.domain.grant.GrantState, io.grantry.domain.grant.GrantEvent>
+            outcome) {
       if (!outcome.accepted()) {
         return java.util.Optional.of(refused(outcome.error()));
       }
       return io.grantry.domain.grant.GrantDecider.refusalIn(outcome.events()).map(Result::refused);
     }
 
-    /** A refused domain decision: its OAuth error, or invalid_grant for anything else (unknown grant). */
+    /**
+     * A refused domain decision: its OAuth error, or invalid_grant for anything else (unknown
+     * grant).
+     */
     public static Result refused(DomainError error) {
-      return new Result(null, error instanceof DomainError.OAuth o ? o.error()
-          : OAuthError.invalidGrant("the grant is not valid"));
+      return new Result(
+          null,
+          error instanceof DomainError.OAuth o
+              ? o.error()
+              : OAuthError.invalidGrant("the grant is not valid"));
     }
   }
 
   @Override
   public void mount(Router router) {
-    router.post("/token").handler(io.grantry.server.http.FormBody.limit(16 * 1024)).handler(this::token);
+    router
+        .post("/token")
+        .handler(io.grantry.server.http.FormBody.limit(16 * 1024))
+        .handler(this::token);
   }
 
   private void token(RoutingContext ctx) {
@@ -87,7 +116,8 @@ public final class TokenRoutes implements RouteGroup {
     }
     for (String name : SINGLE) {
       if (form.getAll(name).size() > 1) {
-        OAuthResponses.error(ctx, OAuthError.invalidRequest("the parameter " + name + " is repeated"), false);
+        OAuthResponses.error(
+            ctx, OAuthError.invalidRequest("the parameter " + name + " is repeated"), false);
         return;
       }
     }
@@ -97,33 +127,53 @@ public final class TokenRoutes implements RouteGroup {
       return;
     }
     TokenGrant grant = grants.get(grantType);
-    authenticator.authenticate(ctx, form).onFailure(ctx::fail).onSuccess(auth -> {
-      if (!auth.ok()) {
-        OAuthResponses.error(ctx, auth.error(), auth.usedBasic());
-        return;
-      }
-      if (grant == null) {
-        OAuthResponses.error(ctx, OAuthError.unsupportedGrantType("grant_type " + grantType + " is not supported"), false);
-        return;
-      }
-      if (grant.type() == GrantType.CLIENT_CREDENTIALS
-          && auth.client().metadata().tokenEndpointAuthMethod() == TokenEndpointAuthMethod.NONE) {
-        // RFC 6749 §4.4.2: the client MUST authenticate; naming a public client is not that (§5.2).
-        OAuthResponses.error(ctx, OAuthError.invalidClient("client_credentials needs client authentication"), false);
-        return;
-      }
-      if (!auth.client().metadata().allows(grant.type())) {
-        OAuthResponses.error(ctx, OAuthError.unauthorizedClient("the client may not use " + grantType), false);
-        return;
-      }
-      grant.exchange(ctx, form, auth.client()).onFailure(ctx::fail).onSuccess(r -> {
-        if (r.error() != null) {
-          OAuthResponses.error(ctx, r.error(), false);
-        } else {
-          issued.get(grant.type()).increment();
-          OAuthResponses.json(ctx, 200, r.response());
-        }
-      });
-    });
+    authenticator
+        .authenticate(ctx, form)
+        .onFailure(ctx::fail)
+        .onSuccess(
+            auth -> {
+              if (!auth.ok()) {
+                OAuthResponses.error(ctx, auth.error(), auth.usedBasic());
+                return;
+              }
+              if (grant == null) {
+                OAuthResponses.error(
+                    ctx,
+                    OAuthError.unsupportedGrantType(
+                        "grant_type " + grantType + " is not supported"),
+                    false);
+                return;
+              }
+              if (grant.type() == GrantType.CLIENT_CREDENTIALS
+                  && auth.client().metadata().tokenEndpointAuthMethod()
+                      == TokenEndpointAuthMethod.NONE) {
+                // RFC 6749 §4.4.2: the client MUST authenticate; naming a public client is not that
+                // (§5.2).
+                OAuthResponses.error(
+                    ctx,
+                    OAuthError.invalidClient("client_credentials needs client authentication"),
+                    false);
+                return;
+              }
+              if (!auth.client().metadata().allows(grant.type())) {
+                OAuthResponses.error(
+                    ctx,
+                    OAuthError.unauthorizedClient("the client may not use " + grantType),
+                    false);
+                return;
+              }
+              grant
+                  .exchange(ctx, form, auth.client())
+                  .onFailure(ctx::fail)
+                  .onSuccess(
+                      r -> {
+                        if (r.error() != null) {
+                          OAuthResponses.error(ctx, r.error(), false);
+                        } else {
+                          issued.get(grant.type()).increment();
+                          OAuthResponses.json(ctx, 200, r.response());
+                        }
+                      });
+            });
   }
 }

@@ -17,8 +17,8 @@ import java.util.Base64;
 import java.util.Map;
 
 /**
- * Mints what the token endpoint hands out: JWT access tokens (RFC 9068, {@code typ: at+jwt}),
- * ID tokens (OIDC Core §2, RS256 by default), and the random secrets of codes and refresh tokens
+ * Mints what the token endpoint hands out: JWT access tokens (RFC 9068, {@code typ: at+jwt}), ID
+ * tokens (OIDC Core §2, RS256 by default), and the random secrets of codes and refresh tokens
  * (their shape and hashing are {@code GrantTokens}').
  */
 public final class TokenIssuer {
@@ -52,8 +52,8 @@ public final class TokenIssuer {
   }
 
   /**
-   * A new grant id made at {@code epochMillis}: time first, then 96 bits from SecureRandom
-   * ({@link GrantTokens#newGrantId} says why time first, and why the id need not be secret).
+   * A new grant id made at {@code epochMillis}: time first, then 96 bits from SecureRandom ({@link
+   * GrantTokens#newGrantId} says why time first, and why the id need not be secret).
    */
   public static String grantId(long epochMillis) {
     byte[] b = new byte[GrantTokens.GRANT_ID_RANDOM_BYTES];
@@ -62,31 +62,48 @@ public final class TokenIssuer {
   }
 
   /** An RFC 9068 access token. */
-  public String accessToken(SigningAlgorithm alg, String jti, String subject, String clientId, Scopes scopes,
-      Instant issuedAt, Instant expiresAt, Map<String, Object> extra) {
-    JsonObject claims = new JsonObject()
-        .put("iss", issuer)
-        .put("sub", subject)
-        .put("aud", audience)
-        .put("client_id", clientId)
-        .put("scope", scopes.value())
-        .put("jti", jti)
-        .put("iat", issuedAt.getEpochSecond())
-        .put("exp", expiresAt.getEpochSecond());
+  public String accessToken(
+      SigningAlgorithm alg,
+      String jti,
+      String subject,
+      String clientId,
+      Scopes scopes,
+      Instant issuedAt,
+      Instant expiresAt,
+      Map<String, Object> extra) {
+    JsonObject claims =
+        new JsonObject()
+            .put("iss", issuer)
+            .put("sub", subject)
+            .put("aud", audience)
+            .put("client_id", clientId)
+            .put("scope", scopes.value())
+            .put("jti", jti)
+            .put("iat", issuedAt.getEpochSecond())
+            .put("exp", expiresAt.getEpochSecond());
     extra.forEach(claims::put);
     return keys.signer(alg).sign(claims, JwsSigner.TYP_ACCESS_TOKEN);
   }
 
   /** An ID token for {@code clientId}, with at_hash over the access token it comes with. */
-  public String idToken(SigningAlgorithm alg, String subject, String clientId, String nonce, Instant authTime,
-      String accessToken, Instant issuedAt, Instant expiresAt, JsonObject userClaims) {
-    JsonObject claims = new JsonObject()
-        .put("iss", issuer)
-        .put("sub", subject)
-        .put("aud", new JsonArray().add(clientId))
-        .put("azp", clientId)
-        .put("iat", issuedAt.getEpochSecond())
-        .put("exp", expiresAt.getEpochSecond());
+  public String idToken(
+      SigningAlgorithm alg,
+      String subject,
+      String clientId,
+      String nonce,
+      Instant authTime,
+      String accessToken,
+      Instant issuedAt,
+      Instant expiresAt,
+      JsonObject userClaims) {
+    JsonObject claims =
+        new JsonObject()
+            .put("iss", issuer)
+            .put("sub", subject)
+            .put("aud", new JsonArray().add(clientId))
+            .put("azp", clientId)
+            .put("iat", issuedAt.getEpochSecond())
+            .put("exp", expiresAt.getEpochSecond());
     if (authTime != null) {
       claims.put("auth_time", authTime.getEpochSecond());
     }
@@ -100,7 +117,10 @@ public final class TokenIssuer {
     return keys.signer(alg).sign(claims, JwsSigner.TYP_JWT);
   }
 
-  /** OIDC Core §3.1.3.6: base64url of the left half of SHA-256 (for RS256 and ES256) of the ASCII token. */
+  /**
+   * OIDC Core §3.1.3.6: base64url of the left half of SHA-256 (for RS256 and ES256) of the ASCII
+   * token.
+   */
   public static String atHash(String accessToken) {
     byte[] h = sha256(accessToken.getBytes(StandardCharsets.US_ASCII));
     return B64.encodeToString(Arrays.copyOf(h, h.length / 2));

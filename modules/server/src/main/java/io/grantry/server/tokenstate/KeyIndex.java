@@ -4,8 +4,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * Strings (grant ids, jtis, refresh token hashes) numbered 0, 1, 2... in the order first seen,
- * kept as UTF-8 in large byte arrays and found through an open-addressing table of ints. For the
+ * Strings (grant ids, jtis, refresh token hashes) numbered 0, 1, 2... in the order first seen, kept
+ * as UTF-8 in large byte arrays and found through an open-addressing table of ints. For the
  * token-state fold of a rebuild, which holds millions of them: as {@code HashMap<String, Object>}
  * each cost a map entry, a String and its array (three objects the garbage collector copies and
  * marks again and again as the fold grows: most of the fold's CPU went to the collector); here the
@@ -17,11 +17,14 @@ final class KeyIndex {
   private byte[][] chunks = new byte[16][];
   private int chunk = -1;
   private int used = CHUNK;
+
   /** Per number: chunk index (high 32 bits) and offset (low 32 bits) of its bytes. */
   private long[] where;
+
   private int[] length;
   private int[] hash;
   private int size;
+
   /** Numbers + 1 by hash (0 = free), linear probing, at most half full. */
   private int[] table;
 
@@ -157,7 +160,10 @@ final class KeyIndex {
     return Arrays.equals(b, 0, b.length, c, off, off + len);
   }
 
-  /** The bytes of number {@code n}: in {@link #bytes(int)} from {@link #offset(int)}, {@link #length(int)} long. */
+  /**
+   * The bytes of number {@code n}: in {@link #bytes(int)} from {@link #offset(int)}, {@link
+   * #length(int)} long.
+   */
   byte[] bytes(int n) {
     return chunks[(int) (where[n] >>> 32)];
   }

@@ -16,11 +16,22 @@ public final class TokenState {
   }
 
   /** A token as introspection describes it. */
-  public record Token(String grantId, String clientId, String subject, String scope, Instant issuedAt,
-      Instant expiresAt, boolean revoked, boolean grantRevoked, String status) {
+  public record Token(
+      String grantId,
+      String clientId,
+      String subject,
+      String scope,
+      Instant issuedAt,
+      Instant expiresAt,
+      boolean revoked,
+      boolean grantRevoked,
+      String status) {
 
     public boolean activeAt(Instant now) {
-      return !revoked && !grantRevoked && now.isBefore(expiresAt) && (status == null || "active".equals(status));
+      return !revoked
+          && !grantRevoked
+          && now.isBefore(expiresAt)
+          && (status == null || "active".equals(status));
     }
   }
 
@@ -28,7 +39,11 @@ public final class TokenState {
   public Future<Optional<String>> userOf(String grantId) {
     return pool.preparedQuery("SELECT user_id FROM grants WHERE grant_id = $1")
         .execute(Tuple.of(grantId))
-        .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.ofNullable(rows.iterator().next().getString("user_id")));
+        .map(
+            rows ->
+                rows.size() == 0
+                    ? Optional.empty()
+                    : Optional.ofNullable(rows.iterator().next().getString("user_id")));
   }
 
   /**
@@ -43,25 +58,42 @@ public final class TokenState {
   }
 
   public Future<Optional<Token>> accessToken(String jti) {
-    return pool.preparedQuery("SELECT a.grant_id, a.client_id, a.subject, a.scope, a.issued_at, a.expires_at,"
-            + " a.revoked_at IS NOT NULL AS revoked, coalesce(g.status = 'revoked', false) AS grant_revoked"
-            + " FROM access_tokens a LEFT JOIN grants g ON g.grant_id = a.grant_id WHERE a.jti = $1")
+    return pool.preparedQuery(
+            "SELECT a.grant_id, a.client_id, a.subject, a.scope, a.issued_at, a.expires_at,"
+                + " a.revoked_at IS NOT NULL AS revoked, coalesce(g.status = 'revoked', false) AS grant_revoked"
+                + " FROM access_tokens a LEFT JOIN grants g ON g.grant_id = a.grant_id WHERE a.jti = $1")
         .execute(Tuple.of(jti))
-        .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(token(rows.iterator().next(), null)));
+        .map(
+            rows ->
+                rows.size() == 0
+                    ? Optional.empty()
+                    : Optional.of(token(rows.iterator().next(), null)));
   }
 
   public Future<Optional<Token>> refreshToken(String hash) {
-    return pool.preparedQuery("SELECT r.grant_id, r.client_id, r.subject, r.scope, r.issued_at, r.expires_at,"
-            + " false AS revoked, coalesce(g.status = 'revoked', false) AS grant_revoked, r.status"
-            + " FROM refresh_tokens r LEFT JOIN grants g ON g.grant_id = r.grant_id WHERE r.hash = $1")
+    return pool.preparedQuery(
+            "SELECT r.grant_id, r.client_id, r.subject, r.scope, r.issued_at, r.expires_at,"
+                + " false AS revoked, coalesce(g.status = 'revoked', false) AS grant_revoked, r.status"
+                + " FROM refresh_tokens r LEFT JOIN grants g ON g.grant_id = r.grant_id WHERE r.hash = $1")
         .execute(Tuple.of(hash))
-        .map(rows -> rows.size() == 0 ? Optional.empty()
-            : Optional.of(token(rows.iterator().next(), rows.iterator().next().getString("status"))));
+        .map(
+            rows ->
+                rows.size() == 0
+                    ? Optional.empty()
+                    : Optional.of(
+                        token(rows.iterator().next(), rows.iterator().next().getString("status"))));
   }
 
   private static Token token(Row r, String status) {
-    return new Token(r.getString("grant_id"), r.getString("client_id"), r.getString("subject"), r.getString("scope"),
-        r.getOffsetDateTime("issued_at").toInstant(), r.getOffsetDateTime("expires_at").toInstant(),
-        r.getBoolean("revoked"), r.getBoolean("grant_revoked"), status);
+    return new Token(
+        r.getString("grant_id"),
+        r.getString("client_id"),
+        r.getString("subject"),
+        r.getString("scope"),
+        r.getOffsetDateTime("issued_at").toInstant(),
+        r.getOffsetDateTime("expires_at").toInstant(),
+        r.getBoolean("revoked"),
+        r.getBoolean("grant_revoked"),
+        status);
   }
 }

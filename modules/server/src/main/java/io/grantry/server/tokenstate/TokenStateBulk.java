@@ -19,16 +19,15 @@ import java.util.Map;
  * The token-state tables folded in memory during a rebuild's replay, then written with COPY. Each
  * page's grant events are read into {@link TokenStateOps.Op}s (straight from the JSON bytes, on
  * every core) and each kind of statement of {@link TokenStateProjection#statements} is carried out
- * here, in the statements' order, with the statements' own conditions: an insert does nothing
- * when the key exists, an update changes only rows its WHERE clause matches. So the rows equal
- * those of {@link TokenStateProjection#apply} page for page (a test replays both ways and
- * compares).
+ * here, in the statements' order, with the statements' own conditions: an insert does nothing when
+ * the key exists, an update changes only rows its WHERE clause matches. So the rows equal those of
+ * {@link TokenStateProjection#apply} page for page (a test replays both ways and compares).
  *
  * <p>Memory: the rows are columns of primitive arrays indexed by the number a {@link KeyIndex}
- * gives each grant id, jti and refresh hash (client ids, subjects, scopes and reasons numbered in
- * a small dictionary; times as microseconds): about 70 bytes a grant and 80 a token plus their
- * keys, a few arrays the garbage collector does not walk. (As objects in hash maps the fold of 5
- * million events held ~25 million objects and most of its CPU went to the collector.)
+ * gives each grant id, jti and refresh hash (client ids, subjects, scopes and reasons numbered in a
+ * small dictionary; times as microseconds): about 70 bytes a grant and 80 a token plus their keys,
+ * a few arrays the garbage collector does not walk. (As objects in hash maps the fold of 5 million
+ * events held ~25 million objects and most of its CPU went to the collector.)
  */
 final class TokenStateBulk implements BulkReplay<List<TokenStateOps.Op>> {
   private static final long NULL = BinaryCopy.NULL_TIME;
@@ -44,6 +43,7 @@ final class TokenStateBulk implements BulkReplay<List<TokenStateOps.Op>> {
 
   /** Client ids, subjects, scopes, reasons: few distinct values, each numbered once. */
   private final Map<String, Integer> dict = new HashMap<>();
+
   private final List<byte[]> dictBytes = new ArrayList<>();
 
   private final KeyIndex grantIds = new KeyIndex(1 << 20);
@@ -56,8 +56,13 @@ final class TokenStateBulk implements BulkReplay<List<TokenStateOps.Op>> {
   private long[] gCreated = new long[1 << 20];
   private long[] gUpdated = new long[1 << 20];
   private long[] gRevoked = new long[1 << 20];
-  /** The grant's newest access and refresh token (each token links to the one before: {@link #aNext}, {@link #rNext}). */
+
+  /**
+   * The grant's newest access and refresh token (each token links to the one before: {@link
+   * #aNext}, {@link #rNext}).
+   */
   private int[] gAccess = new int[1 << 20];
+
   private int[] gRefresh = new int[1 << 20];
 
   private final KeyIndex jtis = new KeyIndex(1 << 20);
@@ -204,7 +209,9 @@ final class TokenStateBulk implements BulkReplay<List<TokenStateOps.Op>> {
     for (int i = 0; i < n; i++) { // ACCESS_INSERT
       TokenStateOps.Op o = page.get(i);
       byte k = o.kind();
-      if (k == TokenStateOps.CODE_REDEEMED || k == TokenStateOps.REFRESH_ROTATED || k == TokenStateOps.CLIENT_CREDENTIALS) {
+      if (k == TokenStateOps.CODE_REDEEMED
+          || k == TokenStateOps.REFRESH_ROTATED
+          || k == TokenStateOps.CLIENT_CREDENTIALS) {
         int before = jtis.size();
         int a = jtis.add(o.jti());
         if (a == before) {
@@ -225,7 +232,8 @@ final class TokenStateBulk implements BulkReplay<List<TokenStateOps.Op>> {
     for (int i = 0; i < n; i++) { // REFRESH_INSERT
       TokenStateOps.Op o = page.get(i);
       byte k = o.kind();
-      if (k == TokenStateOps.REFRESH_ROTATED || (k == TokenStateOps.CODE_REDEEMED && o.hash() != null)) {
+      if (k == TokenStateOps.REFRESH_ROTATED
+          || (k == TokenStateOps.CODE_REDEEMED && o.hash() != null)) {
         int before = hashes.size();
         int r = hashes.add(o.hash());
         if (r == before) {
@@ -301,7 +309,6 @@ final class TokenStateBulk implements BulkReplay<List<TokenStateOps.Op>> {
     }
   }
 
-
   private BinaryCopy key(BinaryCopy copy, KeyIndex keys, int n) throws IOException {
     return copy.text(keys.bytes(n), keys.offset(n), keys.length(n));
   }
@@ -318,39 +325,65 @@ final class TokenStateBulk implements BulkReplay<List<TokenStateOps.Op>> {
   @Override
   public Map<String, BulkReplay.Write> writes(TableNames tables) {
     Map<String, BulkReplay.Write> out = new LinkedHashMap<>();
-    out.put("grants", c -> {
-      try (BinaryCopy copy = BinaryCopy.frozen(c, tables.of("grants"), "grant_id, kind, client_id, user_id, scope, status,"
-          + " created_at, updated_at, revoked_at, revoked_reason")) {
-        for (int g = 0; g < grantIds.size(); g++) {
-          if (gStatus[g] != ABSENT) {
-            key(copy.row(10), grantIds, g).text(gClientCredentials[g] ? "client_credentials" : "authorization_code");
-            word(word(word(copy, gClient[g]), gUser[g]), gScope[g]).text(STATUS[gStatus[g]])
-                .timestamptz(gCreated[g]).timestamptz(gUpdated[g]).timestamptz(gRevoked[g]);
-            word(copy, gReason[g]);
+    out.put(
+        "grants",
+        c -> {
+          try (BinaryCopy copy =
+              BinaryCopy.frozen(
+                  c,
+                  tables.of("grants"),
+                  "grant_id, kind, client_id, user_id, scope, status,"
+                      + " created_at, updated_at, revoked_at, revoked_reason")) {
+            for (int g = 0; g < grantIds.size(); g++) {
+              if (gStatus[g] != ABSENT) {
+                key(copy.row(10), grantIds, g)
+                    .text(gClientCredentials[g] ? "client_credentials" : "authorization_code");
+                word(word(word(copy, gClient[g]), gUser[g]), gScope[g])
+                    .text(STATUS[gStatus[g]])
+                    .timestamptz(gCreated[g])
+                    .timestamptz(gUpdated[g])
+                    .timestamptz(gRevoked[g]);
+                word(copy, gReason[g]);
+              }
+            }
           }
-        }
-      }
-    });
-    out.put("access_tokens", c -> {
-      try (BinaryCopy copy = BinaryCopy.frozen(c, tables.of("access_tokens"), "jti, grant_id, client_id, subject, scope,"
-          + " issued_at, expires_at, revoked_at")) {
-        for (int a = 0; a < jtis.size(); a++) {
-          key(key(copy.row(8), jtis, a), grantIds, aGrant[a]);
-          word(word(word(copy, aClient[a]), aSubject[a]), aScope[a])
-              .timestamptz(aIssued[a]).timestamptz(aExpires[a]).timestamptz(aRevoked[a]);
-        }
-      }
-    });
-    out.put("refresh_tokens", c -> {
-      try (BinaryCopy copy = BinaryCopy.frozen(c, tables.of("refresh_tokens"), "hash, grant_id, client_id, subject, scope,"
-          + " issued_at, expires_at, status")) {
-        for (int r = 0; r < hashes.size(); r++) {
-          key(key(copy.row(8), hashes, r), grantIds, rGrant[r]);
-          word(word(word(copy, rClient[r]), rSubject[r]), rScope[r])
-              .timestamptz(rIssued[r]).timestamptz(rExpires[r]).text(STATUS[rStatus[r]]);
-        }
-      }
-    });
+        });
+    out.put(
+        "access_tokens",
+        c -> {
+          try (BinaryCopy copy =
+              BinaryCopy.frozen(
+                  c,
+                  tables.of("access_tokens"),
+                  "jti, grant_id, client_id, subject, scope,"
+                      + " issued_at, expires_at, revoked_at")) {
+            for (int a = 0; a < jtis.size(); a++) {
+              key(key(copy.row(8), jtis, a), grantIds, aGrant[a]);
+              word(word(word(copy, aClient[a]), aSubject[a]), aScope[a])
+                  .timestamptz(aIssued[a])
+                  .timestamptz(aExpires[a])
+                  .timestamptz(aRevoked[a]);
+            }
+          }
+        });
+    out.put(
+        "refresh_tokens",
+        c -> {
+          try (BinaryCopy copy =
+              BinaryCopy.frozen(
+                  c,
+                  tables.of("refresh_tokens"),
+                  "hash, grant_id, client_id, subject, scope,"
+                      + " issued_at, expires_at, status")) {
+            for (int r = 0; r < hashes.size(); r++) {
+              key(key(copy.row(8), hashes, r), grantIds, rGrant[r]);
+              word(word(word(copy, rClient[r]), rSubject[r]), rScope[r])
+                  .timestamptz(rIssued[r])
+                  .timestamptz(rExpires[r])
+                  .text(STATUS[rStatus[r]]);
+            }
+          }
+        });
     return out;
   }
 }

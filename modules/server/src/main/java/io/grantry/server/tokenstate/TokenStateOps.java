@@ -25,9 +25,9 @@ import java.util.List;
 /**
  * The grant events of a rebuild's page reduced to what the token-state tables take from them (one
  * {@link Op} per event that changes token state), read straight from the payload's JSON bytes with
- * Jackson's streaming parser: no {@code JsonObject}, no domain event, no {@code Tuple} or
- * {@code OffsetDateTime} per event. Replaying millions of events spent most of its CPU building
- * those only to take a few strings and times out of them again.
+ * Jackson's streaming parser: no {@code JsonObject}, no domain event, no {@code Tuple} or {@code
+ * OffsetDateTime} per event. Replaying millions of events spent most of its CPU building those only
+ * to take a few strings and times out of them again.
  *
  * <p>What an op holds is what {@link TokenStateProjection#statements} puts in its tuples, so the
  * fold gives the same rows. The fast reading only takes the plain forms the codec writes (string
@@ -35,8 +35,8 @@ import java.util.List;
  * writes them after 2000); an event with anything else in the fields the projection reads is
  * decoded by {@link io.grantry.domain.grant.GrantEventCodec} as before (which accepts what it
  * accepts and refuses the rest, failing the rebuild as the statement path would). Fields the
- * projection does not read are not checked here: the codec checked them when the event was
- * appended and the hash chain ({@code audit verify}) keeps them as they were.
+ * projection does not read are not checked here: the codec checked them when the event was appended
+ * and the hash chain ({@code audit verify}) keeps them as they were.
  */
 final class TokenStateOps {
   private TokenStateOps() {}
@@ -49,8 +49,10 @@ final class TokenStateOps {
   static final byte GRANT_REVOKED = 6;
 
   private static final long NULL = BinaryCopy.NULL_TIME;
+
   /** 2000-01-01T00:00:00Z in Unix seconds. */
   private static final long PG_EPOCH_SECONDS = LedgerCopy.PG_EPOCH_MICROS / 1_000_000L;
+
   private static final JsonFactory JSON = new JsonFactory();
 
   /**
@@ -59,8 +61,19 @@ final class TokenStateOps {
    * PostgreSQL microseconds ({@link BinaryCopy#micros}); {@code hash} the refresh token issued,
    * {@code oldHash} the one rotated out, {@code reason} a revocation's wire name.
    */
-  record Op(byte kind, String grantId, String clientId, String userId, String scope, String jti, String hash,
-      String oldHash, String reason, long at, long accessExpires, long refreshExpires) {}
+  record Op(
+      byte kind,
+      String grantId,
+      String clientId,
+      String userId,
+      String scope,
+      String jti,
+      String hash,
+      String oldHash,
+      String reason,
+      long at,
+      long accessExpires,
+      long refreshExpires) {}
 
   /** The ops of a page of events as read, in commit order (grant streams only). */
   static List<Op> fromRaw(List<LedgerCopy.Raw> page) {
@@ -71,11 +84,13 @@ final class TokenStateOps {
       }
       Op op = fast(r.type(), r.payload());
       if (op == null) {
-        // Not in the plain form (or not a grant event at all): the codec decides, as the statements do.
+        // Not in the plain form (or not a grant event at all): the codec decides, as the statements
+        // do.
         op = of(TokenStateProjection.decoded(r.decode()));
       }
       if (op != NONE) {
-        // Hashed here, on every core: a String keeps its hash, and the fold, on one thread, looks them up.
+        // Hashed here, on every core: a String keeps its hash, and the fold, on one thread, looks
+        // them up.
         op.grantId().hashCode();
         if (op.jti() != null) {
           op.jti().hashCode();
@@ -107,30 +122,95 @@ final class TokenStateOps {
   }
 
   /** Marks a grant event that changes no token state. */
-  static final Op NONE = new Op((byte) 0, null, null, null, null, null, null, null, null, NULL, NULL, NULL);
+  static final Op NONE =
+      new Op((byte) 0, null, null, null, null, null, null, null, null, NULL, NULL, NULL);
 
   /** The op of a decoded event ({@link #NONE} for one that changes no token state). */
   static Op of(GrantEvent e) {
     if (e instanceof AuthorizationCodeIssued c) {
-      return new Op(CODE_ISSUED, c.grantId(), c.clientId(), c.userId(), c.scopes().value(), null, null, null, null,
-          micros(c.issuedAt()), NULL, NULL);
+      return new Op(
+          CODE_ISSUED,
+          c.grantId(),
+          c.clientId(),
+          c.userId(),
+          c.scopes().value(),
+          null,
+          null,
+          null,
+          null,
+          micros(c.issuedAt()),
+          NULL,
+          NULL);
     } else if (e instanceof AuthorizationCodeRedeemed r) {
-      return new Op(CODE_REDEEMED, r.grantId(), r.clientId(), r.userId(), r.scopes().value(), r.accessTokenJti(),
-          r.refreshTokenHash().orElse(null), null, null, micros(r.redeemedAt()), micros(r.accessTokenExpiresAt()),
+      return new Op(
+          CODE_REDEEMED,
+          r.grantId(),
+          r.clientId(),
+          r.userId(),
+          r.scopes().value(),
+          r.accessTokenJti(),
+          r.refreshTokenHash().orElse(null),
+          null,
+          null,
+          micros(r.redeemedAt()),
+          micros(r.accessTokenExpiresAt()),
           micros(r.refreshTokenExpiresAt().orElse(r.redeemedAt())));
     } else if (e instanceof RefreshTokenRotated r) {
-      return new Op(REFRESH_ROTATED, r.grantId(), r.clientId(), r.userId(), r.scopes().value(), r.accessTokenJti(),
-          r.newHash(), r.oldHash(), null, micros(r.rotatedAt()), micros(r.accessTokenExpiresAt()),
+      return new Op(
+          REFRESH_ROTATED,
+          r.grantId(),
+          r.clientId(),
+          r.userId(),
+          r.scopes().value(),
+          r.accessTokenJti(),
+          r.newHash(),
+          r.oldHash(),
+          null,
+          micros(r.rotatedAt()),
+          micros(r.accessTokenExpiresAt()),
           micros(r.refreshTokenExpiresAt()));
     } else if (e instanceof ClientCredentialsIssued c) {
-      return new Op(CLIENT_CREDENTIALS, c.grantId(), c.clientId(), null, c.scopes().value(), c.jti(), null, null, null,
-          micros(c.issuedAt()), micros(c.expiresAt()), NULL);
+      return new Op(
+          CLIENT_CREDENTIALS,
+          c.grantId(),
+          c.clientId(),
+          null,
+          c.scopes().value(),
+          c.jti(),
+          null,
+          null,
+          null,
+          micros(c.issuedAt()),
+          micros(c.expiresAt()),
+          NULL);
     } else if (e instanceof AccessTokenRevoked a) {
-      return new Op(ACCESS_REVOKED, a.grantId(), null, null, null, a.jti(), null, null, null, micros(a.revokedAt()),
-          NULL, NULL);
+      return new Op(
+          ACCESS_REVOKED,
+          a.grantId(),
+          null,
+          null,
+          null,
+          a.jti(),
+          null,
+          null,
+          null,
+          micros(a.revokedAt()),
+          NULL,
+          NULL);
     } else if (e instanceof GrantRevoked g) {
-      return new Op(GRANT_REVOKED, g.grantId(), null, null, null, null, null, null, g.reason().wire(),
-          micros(g.revokedAt()), NULL, NULL);
+      return new Op(
+          GRANT_REVOKED,
+          g.grantId(),
+          null,
+          null,
+          null,
+          null,
+          null,
+          null,
+          g.reason().wire(),
+          micros(g.revokedAt()),
+          NULL,
+          NULL);
     }
     return NONE;
   }
@@ -196,40 +276,114 @@ final class TokenStateOps {
         if (!present(s, GRANT_ID, CLIENT_ID, USER_ID, SCOPES) || t[ISSUED_AT] == NULL) {
           return null;
         }
-        return new Op(CODE_ISSUED, s[GRANT_ID], s[CLIENT_ID], s[USER_ID], s[SCOPES], null, null, null, null,
-            t[ISSUED_AT], NULL, NULL);
+        return new Op(
+            CODE_ISSUED,
+            s[GRANT_ID],
+            s[CLIENT_ID],
+            s[USER_ID],
+            s[SCOPES],
+            null,
+            null,
+            null,
+            null,
+            t[ISSUED_AT],
+            NULL,
+            NULL);
       case AuthorizationCodeRedeemed.TYPE:
-        if (!present(s, GRANT_ID, CLIENT_ID, USER_ID, ACCESS_JTI, SCOPES) || t[REDEEMED_AT] == NULL
-            || t[ACCESS_EXPIRES_AT] == NULL || (s[REFRESH_HASH] == null) != (t[REFRESH_EXPIRES_AT] == NULL)) {
+        if (!present(s, GRANT_ID, CLIENT_ID, USER_ID, ACCESS_JTI, SCOPES)
+            || t[REDEEMED_AT] == NULL
+            || t[ACCESS_EXPIRES_AT] == NULL
+            || (s[REFRESH_HASH] == null) != (t[REFRESH_EXPIRES_AT] == NULL)) {
           return null;
         }
-        return new Op(CODE_REDEEMED, s[GRANT_ID], s[CLIENT_ID], s[USER_ID], s[SCOPES], s[ACCESS_JTI], s[REFRESH_HASH],
-            null, null, t[REDEEMED_AT], t[ACCESS_EXPIRES_AT],
+        return new Op(
+            CODE_REDEEMED,
+            s[GRANT_ID],
+            s[CLIENT_ID],
+            s[USER_ID],
+            s[SCOPES],
+            s[ACCESS_JTI],
+            s[REFRESH_HASH],
+            null,
+            null,
+            t[REDEEMED_AT],
+            t[ACCESS_EXPIRES_AT],
             t[REFRESH_EXPIRES_AT] == NULL ? t[REDEEMED_AT] : t[REFRESH_EXPIRES_AT]);
       case RefreshTokenRotated.TYPE:
-        if (!present(s, GRANT_ID, CLIENT_ID, USER_ID, OLD_HASH, NEW_HASH, ACCESS_JTI, SCOPES) || t[ROTATED_AT] == NULL
-            || t[ACCESS_EXPIRES_AT] == NULL || t[REFRESH_EXPIRES_AT] == NULL) {
+        if (!present(s, GRANT_ID, CLIENT_ID, USER_ID, OLD_HASH, NEW_HASH, ACCESS_JTI, SCOPES)
+            || t[ROTATED_AT] == NULL
+            || t[ACCESS_EXPIRES_AT] == NULL
+            || t[REFRESH_EXPIRES_AT] == NULL) {
           return null;
         }
-        return new Op(REFRESH_ROTATED, s[GRANT_ID], s[CLIENT_ID], s[USER_ID], s[SCOPES], s[ACCESS_JTI], s[NEW_HASH],
-            s[OLD_HASH], null, t[ROTATED_AT], t[ACCESS_EXPIRES_AT], t[REFRESH_EXPIRES_AT]);
+        return new Op(
+            REFRESH_ROTATED,
+            s[GRANT_ID],
+            s[CLIENT_ID],
+            s[USER_ID],
+            s[SCOPES],
+            s[ACCESS_JTI],
+            s[NEW_HASH],
+            s[OLD_HASH],
+            null,
+            t[ROTATED_AT],
+            t[ACCESS_EXPIRES_AT],
+            t[REFRESH_EXPIRES_AT]);
       case ClientCredentialsIssued.TYPE:
-        if (!present(s, GRANT_ID, CLIENT_ID, JTI, SCOPES) || t[ISSUED_AT] == NULL || t[EXPIRES_AT] == NULL) {
+        if (!present(s, GRANT_ID, CLIENT_ID, JTI, SCOPES)
+            || t[ISSUED_AT] == NULL
+            || t[EXPIRES_AT] == NULL) {
           return null;
         }
-        return new Op(CLIENT_CREDENTIALS, s[GRANT_ID], s[CLIENT_ID], null, s[SCOPES], s[JTI], null, null, null,
-            t[ISSUED_AT], t[EXPIRES_AT], NULL);
+        return new Op(
+            CLIENT_CREDENTIALS,
+            s[GRANT_ID],
+            s[CLIENT_ID],
+            null,
+            s[SCOPES],
+            s[JTI],
+            null,
+            null,
+            null,
+            t[ISSUED_AT],
+            t[EXPIRES_AT],
+            NULL);
       case AccessTokenRevoked.TYPE:
         if (!present(s, GRANT_ID, JTI) || t[REVOKED_AT] == NULL) {
           return null;
         }
-        return new Op(ACCESS_REVOKED, s[GRANT_ID], null, null, null, s[JTI], null, null, null, t[REVOKED_AT], NULL, NULL);
+        return new Op(
+            ACCESS_REVOKED,
+            s[GRANT_ID],
+            null,
+            null,
+            null,
+            s[JTI],
+            null,
+            null,
+            null,
+            t[REVOKED_AT],
+            NULL,
+            NULL);
       case GrantRevoked.TYPE:
-        if (!present(s, GRANT_ID, REASON) || t[REVOKED_AT] == NULL || RevocationReason.fromWire(s[REASON]).isEmpty()) {
+        if (!present(s, GRANT_ID, REASON)
+            || t[REVOKED_AT] == NULL
+            || RevocationReason.fromWire(s[REASON]).isEmpty()) {
           return null;
         }
-        return new Op(GRANT_REVOKED, s[GRANT_ID], null, null, null, null, null, null, s[REASON], t[REVOKED_AT],
-            NULL, NULL);
+        return new Op(
+            GRANT_REVOKED,
+            s[GRANT_ID],
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            s[REASON],
+            t[REVOKED_AT],
+            NULL,
+            NULL);
       default:
         return null;
     }
@@ -347,8 +501,8 @@ final class TokenStateOps {
   }
 
   /**
-   * The scope value ({@link Scopes#value()}) of a scopes array whose tokens are valid and in strictly
-   * increasing order (as the codec writes them), else null.
+   * The scope value ({@link Scopes#value()}) of a scopes array whose tokens are valid and in
+   * strictly increasing order (as the codec writes them), else null.
    */
   private static String scopes(JsonParser p, JsonToken v) throws IOException {
     if (v != JsonToken.START_ARRAY) {
@@ -374,13 +528,19 @@ final class TokenStateOps {
   }
 
   /**
-   * {@code uuuu-MM-ddTHH:mm:ss[.f{1,9}]Z} at or after 2000 (what {@link Instant#toString()} writes, and
-   * what {@code Json.parseUtc} reads) as PostgreSQL microseconds, truncated as {@link BinaryCopy#micros}
-   * truncates; {@link #NULL} for any other text.
+   * {@code uuuu-MM-ddTHH:mm:ss[.f{1,9}]Z} at or after 2000 (what {@link Instant#toString()} writes,
+   * and what {@code Json.parseUtc} reads) as PostgreSQL microseconds, truncated as {@link
+   * BinaryCopy#micros} truncates; {@link #NULL} for any other text.
    */
   static long micros(char[] c, int off, int n) {
-    if (n < 20 || n > 30 || c[off + 4] != '-' || c[off + 7] != '-' || c[off + 10] != 'T' || c[off + 13] != ':'
-        || c[off + 16] != ':' || c[off + n - 1] != 'Z') {
+    if (n < 20
+        || n > 30
+        || c[off + 4] != '-'
+        || c[off + 7] != '-'
+        || c[off + 10] != 'T'
+        || c[off + 13] != ':'
+        || c[off + 16] != ':'
+        || c[off + n - 1] != 'Z') {
       return NULL;
     }
     int year = digits(c, off, 4);
@@ -389,8 +549,17 @@ final class TokenStateOps {
     int hour = digits(c, off + 11, 2);
     int minute = digits(c, off + 14, 2);
     int second = digits(c, off + 17, 2);
-    if (year < 2000 || month < 1 || month > 12 || day < 1 || day > lengthOfMonth(year, month) || hour < 0
-        || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) {
+    if (year < 2000
+        || month < 1
+        || month > 12
+        || day < 1
+        || day > lengthOfMonth(year, month)
+        || hour < 0
+        || hour > 23
+        || minute < 0
+        || minute > 59
+        || second < 0
+        || second > 59) {
       return NULL;
     }
     int micros = 0;
@@ -446,7 +615,8 @@ final class TokenStateOps {
 
   /** Days from 1970-01-01 (the proleptic Gregorian calendar, years 2000 and later). */
   private static long epochDay(int y, int m, int d) {
-    // Days before the year, then before the month, then the day (java.time.LocalDate#toEpochDay's method).
+    // Days before the year, then before the month, then the day (java.time.LocalDate#toEpochDay's
+    // method).
     long total = 365L * y;
     total += (y + 3) / 4 - (y + 99) / 100 + (y + 399) / 400;
     total += (367 * m - 362) / 12;

@@ -11,7 +11,6 @@ import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
-import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.Clock;
 import java.time.Duration;
@@ -26,17 +25,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Retention of the token-state tables: a scheduled job deletes access and refresh token rows that
- * expired more than GRANTRY_TOKEN_RETENTION_DAYS ago (refresh tokens only once their grant has
- * no current one left that young: they are how reuse is recognized), then grants whose last
- * change is that old and that have no token row left. The ledger keeps every event; only the
- * projection forgets.
+ * expired more than GRANTRY_TOKEN_RETENTION_DAYS ago (refresh tokens only once their grant has no
+ * current one left that young: they are how reuse is recognized), then grants whose last change is
+ * that old and that have no token row left. The ledger keeps every event; only the projection
+ * forgets.
  *
- * <p>It never holds the tables for long: every batch is one short statement (its own
- * transaction) that deletes at most GRANTRY_PRUNE_BATCH_SIZE rows picked with
- * {@code FOR UPDATE SKIP LOCKED}, so rows a request is writing are skipped rather than waited for.
- * Several servers sharing a database prune one at a time: a run holds a PostgreSQL advisory lock
- * and a server that cannot take it skips its turn. Everything is asynchronous on the Vert.x SQL
- * client, so no event loop waits.
+ * <p>It never holds the tables for long: every batch is one short statement (its own transaction)
+ * that deletes at most GRANTRY_PRUNE_BATCH_SIZE rows picked with {@code FOR UPDATE SKIP LOCKED}, so
+ * rows a request is writing are skipped rather than waited for. Several servers sharing a database
+ * prune one at a time: a run holds a PostgreSQL advisory lock and a server that cannot take it
+ * skips its turn. Everything is asynchronous on the Vert.x SQL client, so no event loop waits.
  *
  * <p>The cutoff of each run is recorded in {@code token_state_retention}; a replay of the
  * projection applies the same cutoff ({@link #prune(SqlClient, TableNames, Instant, int)}), so a
@@ -44,25 +42,30 @@ import org.slf4j.LoggerFactory;
  */
 public final class TokenStatePruner {
   private static final Logger log = LoggerFactory.getLogger(TokenStatePruner.class);
+
   /** The advisory lock key of the pruning job ("grantry" and 1). */
   static final long LOCK_KEY = 0x6772616e74727901L;
 
   /**
    * @param retentionDays GRANTRY_TOKEN_RETENTION_DAYS: rows expired longer ago than this are pruned
-   * @param intervalMs    GRANTRY_PRUNE_INTERVAL_MS: how often the job runs (0: never)
-   * @param batchSize     GRANTRY_PRUNE_BATCH_SIZE: most rows one statement deletes
+   * @param intervalMs GRANTRY_PRUNE_INTERVAL_MS: how often the job runs (0: never)
+   * @param batchSize GRANTRY_PRUNE_BATCH_SIZE: most rows one statement deletes
    */
   public record Settings(int retentionDays, long intervalMs, int batchSize) {
     public static Settings from(GrantryConfig config) {
       return new Settings(
           GrantryConfig.intSetting(config.raw(), "GRANTRY_TOKEN_RETENTION_DAYS", 30, 0, 36_500),
-          GrantryConfig.longSetting(config.raw(), "GRANTRY_PRUNE_INTERVAL_MS", 3_600_000, 0, 7L * 86_400_000),
+          GrantryConfig.longSetting(
+              config.raw(), "GRANTRY_PRUNE_INTERVAL_MS", 3_600_000, 0, 7L * 86_400_000),
           GrantryConfig.intSetting(config.raw(), "GRANTRY_PRUNE_BATCH_SIZE", 1000, 1, 100_000));
     }
   }
 
-  /** What one run did; {@code ran} is false when another server held the lock (or a run was going). */
-  public record Result(boolean ran, Instant cutoff, long accessTokens, long refreshTokens, long grants) {
+  /**
+   * What one run did; {@code ran} is false when another server held the lock (or a run was going).
+   */
+  public record Result(
+      boolean ran, Instant cutoff, long accessTokens, long refreshTokens, long grants) {
     public long total() {
       return accessTokens + refreshTokens + grants;
     }
@@ -79,7 +82,8 @@ public final class TokenStatePruner {
   private final AtomicBoolean running = new AtomicBoolean();
   private long timer = -1;
 
-  public TokenStatePruner(Vertx vertx, Pool pool, Clock clock, Settings settings, MeterRegistry registry) {
+  public TokenStatePruner(
+      Vertx vertx, Pool pool, Clock clock, Settings settings, MeterRegistry registry) {
     this.vertx = vertx;
     this.pool = pool;
     this.clock = clock;
@@ -87,13 +91,17 @@ public final class TokenStatePruner {
     this.prunedAccess = counter(registry, "access_tokens");
     this.prunedRefresh = counter(registry, "refresh_tokens");
     this.prunedGrants = counter(registry, "grants");
-    this.runs = Timer.builder("grantry.token_state.prune.duration")
-        .description("Duration of a token-state pruning run that held the lock").register(registry);
+    this.runs =
+        Timer.builder("grantry.token_state.prune.duration")
+            .description("Duration of a token-state pruning run that held the lock")
+            .register(registry);
   }
 
   private static Counter counter(MeterRegistry registry, String table) {
-    return Counter.builder("grantry.token_state.pruned.rows").tag("table", table)
-        .description("Token-state rows deleted by the retention job").register(registry);
+    return Counter.builder("grantry.token_state.pruned.rows")
+        .tag("table", table)
+        .description("Token-state rows deleted by the retention job")
+        .register(registry);
   }
 
   public Settings settings() {
@@ -105,14 +113,23 @@ public final class TokenStatePruner {
       log.info("Token-state pruning is off (GRANTRY_PRUNE_INTERVAL_MS=0)");
       return;
     }
-    timer = vertx.setPeriodic(settings.intervalMs(), id -> pruneNow()
-        .onSuccess(r -> {
-          if (r.total() > 0) {
-            log.info("Pruned {} access token, {} refresh token and {} grant rows expired before {}",
-                r.accessTokens(), r.refreshTokens(), r.grants(), r.cutoff());
-          }
-        })
-        .onFailure(err -> log.warn("Token-state pruning failed: {}", err.toString())));
+    timer =
+        vertx.setPeriodic(
+            settings.intervalMs(),
+            id ->
+                pruneNow()
+                    .onSuccess(
+                        r -> {
+                          if (r.total() > 0) {
+                            log.info(
+                                "Pruned {} access token, {} refresh token and {} grant rows expired before {}",
+                                r.accessTokens(),
+                                r.refreshTokens(),
+                                r.grants(),
+                                r.cutoff());
+                          }
+                        })
+                    .onFailure(err -> log.warn("Token-state pruning failed: {}", err.toString())));
   }
 
   public void stop() {
@@ -121,61 +138,96 @@ public final class TokenStatePruner {
     }
   }
 
-  /** One run now: rows expired before now minus the retention go, unless another server is pruning. */
+  /**
+   * One run now: rows expired before now minus the retention go, unless another server is pruning.
+   */
   public Future<Result> pruneNow() {
     Instant cutoff = clock.instant().minus(Duration.ofDays(settings.retentionDays()));
     if (!running.compareAndSet(false, true)) {
       return Future.succeededFuture(new Result(false, cutoff, 0, 0, 0));
     }
     long started = System.nanoTime();
-    return pool.getConnection().compose(conn -> conn.query("SELECT pg_try_advisory_lock(" + LOCK_KEY + ")").execute()
-            .compose(rows -> {
-              if (!rows.iterator().next().getBoolean(0)) {
-                return Future.succeededFuture(new Result(false, cutoff, 0, 0, 0));
-              }
-              return recordCutoff(conn, cutoff)
-                  .compose(v -> prune(conn, TableNames.live(new TokenStateProjection()), cutoff, settings.batchSize()))
-                  .onSuccess(r -> {
-                    prunedAccess.increment(r.accessTokens());
-                    prunedRefresh.increment(r.refreshTokens());
-                    prunedGrants.increment(r.grants());
-                    runs.record(Duration.ofNanos(System.nanoTime() - started));
-                  })
-                  .eventually(() -> conn.query("SELECT pg_advisory_unlock(" + LOCK_KEY + ")").execute());
-            })
-            .eventually(conn::close))
+    return pool.getConnection()
+        .compose(
+            conn ->
+                conn.query("SELECT pg_try_advisory_lock(" + LOCK_KEY + ")")
+                    .execute()
+                    .compose(
+                        rows -> {
+                          if (!rows.iterator().next().getBoolean(0)) {
+                            return Future.succeededFuture(new Result(false, cutoff, 0, 0, 0));
+                          }
+                          return recordCutoff(conn, cutoff)
+                              .compose(
+                                  v ->
+                                      prune(
+                                          conn,
+                                          TableNames.live(new TokenStateProjection()),
+                                          cutoff,
+                                          settings.batchSize()))
+                              .onSuccess(
+                                  r -> {
+                                    prunedAccess.increment(r.accessTokens());
+                                    prunedRefresh.increment(r.refreshTokens());
+                                    prunedGrants.increment(r.grants());
+                                    runs.record(Duration.ofNanos(System.nanoTime() - started));
+                                  })
+                              .eventually(
+                                  () ->
+                                      conn.query("SELECT pg_advisory_unlock(" + LOCK_KEY + ")")
+                                          .execute());
+                        })
+                    .eventually(conn::close))
         .onComplete(ar -> running.set(false));
   }
 
   private static Future<Void> recordCutoff(SqlClient conn, Instant cutoff) {
-    return conn.preparedQuery("INSERT INTO token_state_retention (id, cutoff) VALUES (true, $1) ON CONFLICT (id)"
-            + " DO UPDATE SET cutoff = greatest(token_state_retention.cutoff, EXCLUDED.cutoff), updated_at = now()")
-        .execute(Tuple.of(ts(cutoff))).mapEmpty();
+    return conn.preparedQuery(
+            "INSERT INTO token_state_retention (id, cutoff) VALUES (true, $1) ON CONFLICT (id)"
+                + " DO UPDATE SET cutoff = greatest(token_state_retention.cutoff, EXCLUDED.cutoff), updated_at = now()")
+        .execute(Tuple.of(ts(cutoff)))
+        .mapEmpty();
   }
 
   /** The cutoff the live tables were last pruned with; empty when pruning never ran. */
   public static Future<java.util.Optional<Instant>> recordedCutoff(SqlClient client) {
-    return client.query("SELECT cutoff FROM token_state_retention").execute()
-        .map(rows -> rows.size() == 0 ? java.util.Optional.empty()
-            : java.util.Optional.of(rows.iterator().next().getOffsetDateTime(0).toInstant()));
+    return client
+        .query("SELECT cutoff FROM token_state_retention")
+        .execute()
+        .map(
+            rows ->
+                rows.size() == 0
+                    ? java.util.Optional.empty()
+                    : java.util.Optional.of(
+                        rows.iterator().next().getOffsetDateTime(0).toInstant()));
   }
 
   /**
    * Deletes, in statements of at most {@code batch} rows, the token rows of {@code tables} that
    * expired before {@code cutoff} (refresh tokens of a grant still in use excepted), then the
-   * grants last changed before it that have no token left.
-   * Each statement is its own transaction unless {@code client} is in one.
+   * grants last changed before it that have no token left. Each statement is its own transaction
+   * unless {@code client} is in one.
    */
-  public static Future<Result> prune(SqlClient client, TableNames tables, Instant cutoff, int batch) {
+  public static Future<Result> prune(
+      SqlClient client, TableNames tables, Instant cutoff, int batch) {
     String a = tables.of("access_tokens");
     String r = tables.of("refresh_tokens");
     String g = tables.of("grants");
-    String access = "WITH doomed AS (SELECT jti FROM " + a + " WHERE expires_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)"
-        + " DELETE FROM " + a + " t USING doomed d WHERE t.jti = d.jti";
+    String access =
+        "WITH doomed AS (SELECT jti FROM "
+            + a
+            + " WHERE expires_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)"
+            + " DELETE FROM "
+            + a
+            + " t USING doomed d WHERE t.jti = d.jti";
     return repeat(client, access, Tuple.of(ts(cutoff), batch), batch)
-        .compose(na -> pruneRefresh(client, r, cutoff, batch)
-            .compose(nr -> pruneGrants(client, g, a, r, cutoff, batch)
-                .map(ng -> new Result(true, cutoff, na, nr, ng))));
+        .compose(
+            na ->
+                pruneRefresh(client, r, cutoff, batch)
+                    .compose(
+                        nr ->
+                            pruneGrants(client, g, a, r, cutoff, batch)
+                                .map(ng -> new Result(true, cutoff, na, nr, ng))));
   }
 
   /** Runs a bounded delete until it deletes fewer than a batch; answers the rows deleted. */
@@ -185,19 +237,24 @@ public final class TokenStatePruner {
     return done.future();
   }
 
-  private static void step(SqlClient client, String sql, Tuple args, int batch, long sofar, Promise<Long> done) {
-    client.preparedQuery(sql).execute(args).onComplete(ar -> {
-      if (ar.failed()) {
-        done.fail(ar.cause());
-        return;
-      }
-      int n = ar.result().rowCount();
-      if (n < batch) {
-        done.complete(sofar + n);
-      } else {
-        step(client, sql, args, batch, sofar + n, done);
-      }
-    });
+  private static void step(
+      SqlClient client, String sql, Tuple args, int batch, long sofar, Promise<Long> done) {
+    client
+        .preparedQuery(sql)
+        .execute(args)
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                done.fail(ar.cause());
+                return;
+              }
+              int n = ar.result().rowCount();
+              if (n < batch) {
+                done.complete(sofar + n);
+              } else {
+                step(client, sql, args, batch, sofar + n, done);
+              }
+            });
   }
 
   /**
@@ -210,14 +267,33 @@ public final class TokenStatePruner {
    * rows are read once per run, not once per batch.
    */
   private static Future<Long> pruneRefresh(SqlClient client, String r, Instant cutoff, int batch) {
-    String page = "SELECT hash, expires_at FROM " + r + " WHERE expires_at < $1 AND (expires_at, hash) > ($2, $3)"
-        + " ORDER BY expires_at, hash LIMIT $4";
-    String delete = "WITH doomed AS (SELECT hash FROM " + r + " x WHERE hash = ANY($1) AND expires_at < $2"
-        + " AND NOT EXISTS (SELECT 1 FROM " + r + " c WHERE c.grant_id = x.grant_id AND c.status = 'active'"
-        + " AND c.expires_at >= $2) FOR UPDATE SKIP LOCKED)"
-        + " DELETE FROM " + r + " t USING doomed d WHERE t.hash = d.hash";
+    String page =
+        "SELECT hash, expires_at FROM "
+            + r
+            + " WHERE expires_at < $1 AND (expires_at, hash) > ($2, $3)"
+            + " ORDER BY expires_at, hash LIMIT $4";
+    String delete =
+        "WITH doomed AS (SELECT hash FROM "
+            + r
+            + " x WHERE hash = ANY($1) AND expires_at < $2"
+            + " AND NOT EXISTS (SELECT 1 FROM "
+            + r
+            + " c WHERE c.grant_id = x.grant_id AND c.status = 'active'"
+            + " AND c.expires_at >= $2) FOR UPDATE SKIP LOCKED)"
+            + " DELETE FROM "
+            + r
+            + " t USING doomed d WHERE t.hash = d.hash";
     Promise<Long> done = Promise.promise();
-    keysetPage(client, page, delete, cutoff, batch, OffsetDateTime.of(1, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC), "", 0, done);
+    keysetPage(
+        client,
+        page,
+        delete,
+        cutoff,
+        batch,
+        OffsetDateTime.of(1, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC),
+        "",
+        0,
+        done);
     return done.future();
   }
 
@@ -226,15 +302,37 @@ public final class TokenStatePruner {
    * live tokens (a long-lived grant whose refresh tokens rotate) are read once per run, not once
    * per batch.
    */
-  private static Future<Long> pruneGrants(SqlClient client, String g, String a, String r, Instant cutoff, int batch) {
-    String page = "SELECT grant_id, updated_at FROM " + g + " WHERE updated_at < $1 AND (updated_at, grant_id) > ($2, $3)"
-        + " ORDER BY updated_at, grant_id LIMIT $4";
-    String delete = "WITH doomed AS (SELECT grant_id FROM " + g + " x WHERE grant_id = ANY($1) AND updated_at < $2"
-        + " AND NOT EXISTS (SELECT 1 FROM " + a + " WHERE grant_id = x.grant_id)"
-        + " AND NOT EXISTS (SELECT 1 FROM " + r + " WHERE grant_id = x.grant_id) FOR UPDATE SKIP LOCKED)"
-        + " DELETE FROM " + g + " t USING doomed d WHERE t.grant_id = d.grant_id";
+  private static Future<Long> pruneGrants(
+      SqlClient client, String g, String a, String r, Instant cutoff, int batch) {
+    String page =
+        "SELECT grant_id, updated_at FROM "
+            + g
+            + " WHERE updated_at < $1 AND (updated_at, grant_id) > ($2, $3)"
+            + " ORDER BY updated_at, grant_id LIMIT $4";
+    String delete =
+        "WITH doomed AS (SELECT grant_id FROM "
+            + g
+            + " x WHERE grant_id = ANY($1) AND updated_at < $2"
+            + " AND NOT EXISTS (SELECT 1 FROM "
+            + a
+            + " WHERE grant_id = x.grant_id)"
+            + " AND NOT EXISTS (SELECT 1 FROM "
+            + r
+            + " WHERE grant_id = x.grant_id) FOR UPDATE SKIP LOCKED)"
+            + " DELETE FROM "
+            + g
+            + " t USING doomed d WHERE t.grant_id = d.grant_id";
     Promise<Long> done = Promise.promise();
-    keysetPage(client, page, delete, cutoff, batch, OffsetDateTime.of(1, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC), "", 0, done);
+    keysetPage(
+        client,
+        page,
+        delete,
+        cutoff,
+        batch,
+        OffsetDateTime.of(1, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC),
+        "",
+        0,
+        done);
     return done.future();
   }
 
@@ -242,37 +340,62 @@ public final class TokenStatePruner {
    * One page of {@code page} (keys and times after ({@code afterTime}, {@code afterId}), older than
    * the cutoff), then {@code delete} over its keys, until a page is short.
    */
-  private static void keysetPage(SqlClient client, String page, String delete, Instant cutoff, int batch,
-      OffsetDateTime afterTime, String afterId, long sofar, Promise<Long> done) {
-    client.preparedQuery(page).execute(Tuple.of(ts(cutoff), afterTime, afterId, batch)).onComplete(ar -> {
-      if (ar.failed()) {
-        done.fail(ar.cause());
-        return;
-      }
-      List<String> ids = new ArrayList<>();
-      OffsetDateTime lastTime = afterTime;
-      String lastId = afterId;
-      for (Row row : ar.result()) {
-        ids.add(row.getString(0));
-        lastTime = row.getOffsetDateTime(1);
-        lastId = row.getString(0);
-      }
-      if (ids.isEmpty()) {
-        done.complete(sofar);
-        return;
-      }
-      OffsetDateTime t = lastTime;
-      String id = lastId;
-      client.preparedQuery(delete).execute(Tuple.of(ids.toArray(new String[0]), ts(cutoff))).onComplete(del -> {
-        if (del.failed()) {
-          done.fail(del.cause());
-        } else if (ids.size() < batch) {
-          done.complete(sofar + del.result().rowCount());
-        } else {
-          keysetPage(client, page, delete, cutoff, batch, t, id, sofar + del.result().rowCount(), done);
-        }
-      });
-    });
+  private static void keysetPage(
+      SqlClient client,
+      String page,
+      String delete,
+      Instant cutoff,
+      int batch,
+      OffsetDateTime afterTime,
+      String afterId,
+      long sofar,
+      Promise<Long> done) {
+    client
+        .preparedQuery(page)
+        .execute(Tuple.of(ts(cutoff), afterTime, afterId, batch))
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                done.fail(ar.cause());
+                return;
+              }
+              List<String> ids = new ArrayList<>();
+              OffsetDateTime lastTime = afterTime;
+              String lastId = afterId;
+              for (Row row : ar.result()) {
+                ids.add(row.getString(0));
+                lastTime = row.getOffsetDateTime(1);
+                lastId = row.getString(0);
+              }
+              if (ids.isEmpty()) {
+                done.complete(sofar);
+                return;
+              }
+              OffsetDateTime t = lastTime;
+              String id = lastId;
+              client
+                  .preparedQuery(delete)
+                  .execute(Tuple.of(ids.toArray(new String[0]), ts(cutoff)))
+                  .onComplete(
+                      del -> {
+                        if (del.failed()) {
+                          done.fail(del.cause());
+                        } else if (ids.size() < batch) {
+                          done.complete(sofar + del.result().rowCount());
+                        } else {
+                          keysetPage(
+                              client,
+                              page,
+                              delete,
+                              cutoff,
+                              batch,
+                              t,
+                              id,
+                              sofar + del.result().rowCount(),
+                              done);
+                        }
+                      });
+            });
   }
 
   static OffsetDateTime ts(Instant i) {

@@ -19,26 +19,33 @@ import java.util.Optional;
 
 /**
  * Who the users are: the read side of the user aggregate, answered from the {@code users}
- * projection (written in the append's transaction). The login page signs people in with
- * {@link #authenticate}; token and userinfo endpoints look subjects up with {@link #findById}.
+ * projection (written in the append's transaction). The login page signs people in with {@link
+ * #authenticate}; token and userinfo endpoints look subjects up with {@link #findById}.
  */
 public final class UserDirectory {
   private static final String COLUMNS =
       "user_id, username, normalized_username, password_hash, email, name, disabled, registered_at";
   private static final String BY_ID = "SELECT " + COLUMNS + " FROM users WHERE user_id = $1";
-  private static final String BY_USERNAME = "SELECT " + COLUMNS + " FROM users WHERE normalized_username = $1";
+  private static final String BY_USERNAME =
+      "SELECT " + COLUMNS + " FROM users WHERE normalized_username = $1";
   private static final String PAGE =
-      "SELECT " + COLUMNS + " FROM users WHERE normalized_username > $1 ORDER BY normalized_username LIMIT $2";
+      "SELECT "
+          + COLUMNS
+          + " FROM users WHERE normalized_username > $1 ORDER BY normalized_username LIMIT $2";
 
   private final Vertx vertx;
   private final Pool pool;
   private final PasswordHasher passwords;
-  /** Lookups by id kept for a moment, dropped by this process's commits of the user's stream; null: none. */
+
+  /**
+   * Lookups by id kept for a moment, dropped by this process's commits of the user's stream; null:
+   * none.
+   */
   private final ProjectionCache<Optional<UserState.Registered>> cache;
 
   /**
-   * @param vertx     runs the Argon2id verification on a worker thread
-   * @param store     the event store whose pool holds the {@code users} projection
+   * @param vertx runs the Argon2id verification on a worker thread
+   * @param store the event store whose pool holds the {@code users} projection
    * @param resources the server's password hasher ({@link ServerResources#passwords()})
    */
   public UserDirectory(Vertx vertx, EventStore store, ServerResources resources) {
@@ -49,7 +56,11 @@ public final class UserDirectory {
     this(vertx, pool, passwords, null);
   }
 
-  UserDirectory(Vertx vertx, Pool pool, PasswordHasher passwords, ProjectionCache<Optional<UserState.Registered>> cache) {
+  UserDirectory(
+      Vertx vertx,
+      Pool pool,
+      PasswordHasher passwords,
+      ProjectionCache<Optional<UserState.Registered>> cache) {
     this.vertx = vertx;
     this.pool = pool;
     this.passwords = passwords;
@@ -57,10 +68,11 @@ public final class UserDirectory {
   }
 
   /**
-   * The user with subject {@code userId}, disabled ones included (check {@link UserState.Registered#disabled()}).
-   * Served from the server's {@link ProjectionCache} when it holds the user (the code flow and
-   * refreshes look the same user up again and again); a change of the user through this process
-   * is seen at once, through another instance within {@code GRANTRY_USER_CACHE_MS}.
+   * The user with subject {@code userId}, disabled ones included (check {@link
+   * UserState.Registered#disabled()}). Served from the server's {@link ProjectionCache} when it
+   * holds the user (the code flow and refreshes look the same user up again and again); a change of
+   * the user through this process is seen at once, through another instance within {@code
+   * GRANTRY_USER_CACHE_MS}.
    */
   public Future<Optional<UserState.Registered>> findById(String userId) {
     if (userId == null || userId.isEmpty() || userId.length() > UserDecider.MAX_USER_ID_LENGTH) {
@@ -81,34 +93,48 @@ public final class UserDirectory {
     if (username == null || Usernames.problemWith(username).isPresent()) {
       return Future.succeededFuture(Optional.empty());
     }
-    return pool.preparedQuery(BY_USERNAME).execute(Tuple.of(Usernames.normalize(username))).map(UserDirectory::first);
+    return pool.preparedQuery(BY_USERNAME)
+        .execute(Tuple.of(Usernames.normalize(username)))
+        .map(UserDirectory::first);
   }
 
   /**
    * The user if {@code password} is theirs and the account is enabled; empty otherwise, without
-   * saying why. Argon2id runs on a worker. An unknown username costs one Argon2id verification
-   * too ({@link PasswordHasher#verifyUnknownUser}), and a disabled account's password is still
-   * checked, so the response time does not tell which usernames exist or are disabled.
+   * saying why. Argon2id runs on a worker. An unknown username costs one Argon2id verification too
+   * ({@link PasswordHasher#verifyUnknownUser}), and a disabled account's password is still checked,
+   * so the response time does not tell which usernames exist or are disabled.
    */
   public Future<Optional<UserState.Registered>> authenticate(String username, String password) {
-    return findByUsername(username).compose(found -> vertx.executeBlocking(() -> {
-      if (found.isEmpty() || password == null) {
-        passwords.verifyUnknownUser(password == null ? "" : password);
-        return Optional.<UserState.Registered>empty();
-      }
-      boolean ok = passwords.verify(password, found.get().passwordHash());
-      return ok && !found.get().disabled() ? found : Optional.<UserState.Registered>empty();
-    }, false));
+    return findByUsername(username)
+        .compose(
+            found ->
+                vertx.executeBlocking(
+                    () -> {
+                      if (found.isEmpty() || password == null) {
+                        passwords.verifyUnknownUser(password == null ? "" : password);
+                        return Optional.<UserState.Registered>empty();
+                      }
+                      boolean ok = passwords.verify(password, found.get().passwordHash());
+                      return ok && !found.get().disabled()
+                          ? found
+                          : Optional.<UserState.Registered>empty();
+                    },
+                    false));
   }
 
-  /** Up to {@code limit} users ordered by normalized username, after {@code afterUsername} (empty: from the first). */
+  /**
+   * Up to {@code limit} users ordered by normalized username, after {@code afterUsername} (empty:
+   * from the first).
+   */
   public Future<List<UserState.Registered>> list(Optional<String> afterUsername, int limit) {
-    return pool.preparedQuery(PAGE).execute(Tuple.of(afterUsername.map(Usernames::normalize).orElse(""), limit))
-        .map(rows -> {
-          List<UserState.Registered> out = new ArrayList<>(rows.size());
-          rows.forEach(r -> out.add(fromRow(r)));
-          return out;
-        });
+    return pool.preparedQuery(PAGE)
+        .execute(Tuple.of(afterUsername.map(Usernames::normalize).orElse(""), limit))
+        .map(
+            rows -> {
+              List<UserState.Registered> out = new ArrayList<>(rows.size());
+              rows.forEach(r -> out.add(fromRow(r)));
+              return out;
+            });
   }
 
   private static Optional<UserState.Registered> first(RowSet<Row> rows) {
@@ -116,8 +142,14 @@ public final class UserDirectory {
   }
 
   static UserState.Registered fromRow(Row r) {
-    return new UserState.Registered(r.getString("user_id"), r.getString("username"), r.getString("normalized_username"),
-        r.getString("password_hash"), Optional.ofNullable(r.getString("email")), Optional.ofNullable(r.getString("name")),
-        r.getBoolean("disabled"), r.getOffsetDateTime("registered_at").toInstant());
+    return new UserState.Registered(
+        r.getString("user_id"),
+        r.getString("username"),
+        r.getString("normalized_username"),
+        r.getString("password_hash"),
+        Optional.ofNullable(r.getString("email")),
+        Optional.ofNullable(r.getString("name")),
+        r.getBoolean("disabled"),
+        r.getOffsetDateTime("registered_at").toInstant());
   }
 }

@@ -29,8 +29,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Registers users, changes their passwords and disables them, each through {@link Aggregate} on
- * the {@code user:<id>} stream. Passwords are checked against {@link PasswordPolicy}, hashed with
+ * Registers users, changes their passwords and disables them, each through {@link Aggregate} on the
+ * {@code user:<id>} stream. Passwords are checked against {@link PasswordPolicy}, hashed with
  * Argon2id on a worker thread, and only the hash reaches the ledger. A refusal fails the future
  * with {@link CommandRejected}.
  *
@@ -44,19 +44,22 @@ public final class UserService {
   private static final Logger log = LoggerFactory.getLogger(UserService.class);
 
   /** The error of a lost claim, rendered as 409 {@code username is taken}. */
-  public static final DomainError USERNAME_TAKEN = new DomainError.AlreadyExists("username", "username");
+  public static final DomainError USERNAME_TAKEN =
+      new DomainError.AlreadyExists("username", "username");
 
   private final Vertx vertx;
   private final EventStore store;
   private final Aggregate<UserState, UserEvent> users;
   private final PasswordHasher passwords;
+
   /** Revokes a disabled user's grants; absent in the unit-test constructor. */
   private io.grantry.server.grants.GrantRevoker revoker;
+
   private final Clock clock;
 
   /**
-   * @param vertx     runs Argon2id on a worker thread
-   * @param store     the event store the commands append to; it must carry the users projection
+   * @param vertx runs Argon2id on a worker thread
+   * @param store the event store the commands append to; it must carry the users projection
    * @param resources the server's password hasher and clock
    */
   public UserService(Vertx vertx, EventStore store, ServerResources resources) {
@@ -67,46 +70,66 @@ public final class UserService {
   UserService(Vertx vertx, EventStore store, PasswordHasher passwords, Clock clock) {
     this.vertx = vertx;
     this.store = store;
-    this.users = new Aggregate<>(store, UserEventCodec.INSTANCE, UserState.initial(), UserDecider::evolve);
+    this.users =
+        new Aggregate<>(store, UserEventCodec.INSTANCE, UserState.initial(), UserDecider::evolve);
     this.passwords = passwords;
     this.clock = clock;
   }
 
   /** Registers a user with a new subject id (a random UUID). */
-  public Future<UserState.Registered> register(String username, String password, Optional<String> email,
-      Optional<String> name, Aggregate.Metadata who) {
-    Optional<ValidationError> problem = Usernames.problemWith(username).or(() -> PasswordPolicy.problemWith(password));
+  public Future<UserState.Registered> register(
+      String username,
+      String password,
+      Optional<String> email,
+      Optional<String> name,
+      Aggregate.Metadata who) {
+    Optional<ValidationError> problem =
+        Usernames.problemWith(username).or(() -> PasswordPolicy.problemWith(password));
     if (problem.isPresent()) {
       return Future.failedFuture(new CommandRejected(problem.get()));
     }
     String userId = UUID.randomUUID().toString();
-    return hash(password).compose(hash -> {
-      UserCommand.Register command = new UserCommand.Register(userId, username, hash, email, name);
-      // Decide once against the empty state before claiming, so an invalid request takes no name.
-      Decision<UserEvent> dryRun = UserDecider.decide(UserState.initial(), command, clock.instant());
-      if (dryRun instanceof Decision.Rejected<UserEvent> r) {
-        return Future.failedFuture(new CommandRejected(r.error()));
-      }
-      return claim(userId, username, who).compose(v -> run(userId, command, who));
-    }).onSuccess(u -> log.info("User {} registered by {}", u.userId(), actor(who)));
+    return hash(password)
+        .compose(
+            hash -> {
+              UserCommand.Register command =
+                  new UserCommand.Register(userId, username, hash, email, name);
+              // Decide once against the empty state before claiming, so an invalid request takes no
+              // name.
+              Decision<UserEvent> dryRun =
+                  UserDecider.decide(UserState.initial(), command, clock.instant());
+              if (dryRun instanceof Decision.Rejected<UserEvent> r) {
+                return Future.failedFuture(new CommandRejected(r.error()));
+              }
+              return claim(userId, username, who).compose(v -> run(userId, command, who));
+            })
+        .onSuccess(u -> log.info("User {} registered by {}", u.userId(), actor(who)));
   }
 
   /** Replaces the user's password (checked against the policy, hashed with Argon2id). */
-  public Future<UserState.Registered> setPassword(String userId, String password, Aggregate.Metadata who) {
+  public Future<UserState.Registered> setPassword(
+      String userId, String password, Aggregate.Metadata who) {
     Optional<ValidationError> problem = PasswordPolicy.problemWith(password);
     if (problem.isPresent()) {
       return Future.failedFuture(new CommandRejected(problem.get()));
     }
-    return users.load(UsersProjection.streamId(userId)).compose(loaded -> {
-      // Refuse before paying for Argon2id when the user cannot take a new password anyway.
-      if (!(loaded.state() instanceof UserState.Registered r)) {
-        return Future.failedFuture(new CommandRejected(new DomainError.NotFound("user", userId)));
-      }
-      if (r.disabled()) {
-        return Future.failedFuture(new CommandRejected(new DomainError.Disabled("user", userId)));
-      }
-      return hash(password).compose(hash -> run(userId, new UserCommand.ChangePassword(userId, hash), who));
-    }).onSuccess(u -> log.info("User {} password set by {}", userId, actor(who)));
+    return users
+        .load(UsersProjection.streamId(userId))
+        .compose(
+            loaded -> {
+              // Refuse before paying for Argon2id when the user cannot take a new password anyway.
+              if (!(loaded.state() instanceof UserState.Registered r)) {
+                return Future.failedFuture(
+                    new CommandRejected(new DomainError.NotFound("user", userId)));
+              }
+              if (r.disabled()) {
+                return Future.failedFuture(
+                    new CommandRejected(new DomainError.Disabled("user", userId)));
+              }
+              return hash(password)
+                  .compose(hash -> run(userId, new UserCommand.ChangePassword(userId, hash), who));
+            })
+        .onSuccess(u -> log.info("User {} password set by {}", userId, actor(who)));
   }
 
   /** Disables the user: they can no longer sign in. Repeating it changes nothing. */
@@ -114,8 +137,14 @@ public final class UserService {
   public Future<UserState.Registered> disable(String userId, Aggregate.Metadata who) {
     return run(userId, new UserCommand.Disable(userId), who)
         .onSuccess(u -> log.info("User {} disabled by {}", userId, actor(who)))
-        .compose(u -> revoker == null ? Future.succeededFuture(u)
-            : revoker.revokeUser(userId, io.grantry.domain.grant.RevocationReason.USER_DISABLED, who).map(n -> u));
+        .compose(
+            u ->
+                revoker == null
+                    ? Future.succeededFuture(u)
+                    : revoker
+                        .revokeUser(
+                            userId, io.grantry.domain.grant.RevocationReason.USER_DISABLED, who)
+                        .map(n -> u));
   }
 
   private Future<String> hash(String password) {
@@ -124,23 +153,37 @@ public final class UserService {
 
   private Future<Void> claim(String userId, String username, Aggregate.Metadata who) {
     UsernameClaimed claim = new UsernameClaimed(userId, username);
-    NewEvent event = NewEvent.of(claim.type(), UsernameClaimCodec.INSTANCE.toJson(claim), who.toJson());
-    return store.append(UsernameClaimed.streamId(username), ExpectedVersion.NO_STREAM, event)
+    NewEvent event =
+        NewEvent.of(claim.type(), UsernameClaimCodec.INSTANCE.toJson(claim), who.toJson());
+    return store
+        .append(UsernameClaimed.streamId(username), ExpectedVersion.NO_STREAM, event)
         .<Void>mapEmpty()
-        .recover(err -> Future.failedFuture(err instanceof WrongExpectedVersionException
-            ? new CommandRejected(USERNAME_TAKEN)
-            : err));
+        .recover(
+            err ->
+                Future.failedFuture(
+                    err instanceof WrongExpectedVersionException
+                        ? new CommandRejected(USERNAME_TAKEN)
+                        : err));
   }
 
-  private Future<UserState.Registered> run(String userId, UserCommand command, Aggregate.Metadata who) {
-    return users.execute(UsersProjection.streamId(userId), state -> UserDecider.decide(state, command, clock.instant()), who)
-        .compose(outcome -> outcome.accepted()
-            ? Future.succeededFuture((UserState.Registered) outcome.state())
-            : Future.failedFuture(new CommandRejected(outcome.error())));
+  private Future<UserState.Registered> run(
+      String userId, UserCommand command, Aggregate.Metadata who) {
+    return users
+        .execute(
+            UsersProjection.streamId(userId),
+            state -> UserDecider.decide(state, command, clock.instant()),
+            who)
+        .compose(
+            outcome ->
+                outcome.accepted()
+                    ? Future.succeededFuture((UserState.Registered) outcome.state())
+                    : Future.failedFuture(new CommandRejected(outcome.error())));
   }
 
   /** Who acted, for a log line: the actor and, when there is one, the request. */
   private static String actor(Aggregate.Metadata who) {
-    return who.requestId() == null ? who.actor() : who.actor() + " (request " + who.requestId() + ")";
+    return who.requestId() == null
+        ? who.actor()
+        : who.actor() + " (request " + who.requestId() + ")";
   }
 }

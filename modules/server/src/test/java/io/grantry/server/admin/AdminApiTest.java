@@ -38,7 +38,9 @@ class AdminApiTest {
   }
 
   static JsonObject webClient(String id) {
-    return new JsonObject().put("client_id", id).put("client_name", "Web " + id)
+    return new JsonObject()
+        .put("client_id", id)
+        .put("client_name", "Web " + id)
         .put("redirect_uris", new JsonArray().add("https://app.example/callback"))
         .put("grant_types", new JsonArray().add("authorization_code").add("refresh_token"))
         .put("scope", "openid profile offline_access");
@@ -48,23 +50,41 @@ class AdminApiTest {
 
   @Test
   void withoutATokenEveryAdminPathIs401WithABearerChallenge() {
-    for (String path : List.of("/admin/clients", "/admin/users", "/admin/keys", "/admin/openapi.json", "/admin/nothing-here")) {
+    for (String path :
+        List.of(
+            "/admin/clients",
+            "/admin/users",
+            "/admin/keys",
+            "/admin/openapi.json",
+            "/admin/nothing-here")) {
       Response r = admin.send("GET", path, null, null);
       assertThat(r.status()).as(path).isEqualTo(401);
-      assertThat(r.header("WWW-Authenticate")).as(path).startsWith("Bearer realm=").doesNotContain("error=");
+      assertThat(r.header("WWW-Authenticate"))
+          .as(path)
+          .startsWith("Bearer realm=")
+          .doesNotContain("error=");
       assertThat(r.json().getString("error")).isEqualTo("unauthorized");
     }
   }
 
   @Test
   void aWrongTokenIs401InvalidTokenAndNothingIsWritten() {
-    Response wrong = admin.send("POST", "/admin/clients", webClient("sneaky").encode(), TestServer.ADMIN_TOKEN + "x");
+    Response wrong =
+        admin.send(
+            "POST", "/admin/clients", webClient("sneaky").encode(), TestServer.ADMIN_TOKEN + "x");
     assertThat(wrong.status()).isEqualTo(401);
-    assertThat(wrong.header("WWW-Authenticate")).startsWith("Bearer ").contains("error=\"invalid_token\"");
-    String basicCredentials = java.util.Base64.getEncoder().encodeToString(("admin:" + TestServer.ADMIN_TOKEN).getBytes());
-    Response basic = admin.sendWithAuthorization("GET", "/admin/clients", null, "Basic " + basicCredentials);
+    assertThat(wrong.header("WWW-Authenticate"))
+        .startsWith("Bearer ")
+        .contains("error=\"invalid_token\"");
+    String basicCredentials =
+        java.util.Base64.getEncoder()
+            .encodeToString(("admin:" + TestServer.ADMIN_TOKEN).getBytes());
+    Response basic =
+        admin.sendWithAuthorization("GET", "/admin/clients", null, "Basic " + basicCredentials);
     assertThat(basic.status()).isEqualTo(401);
-    Response lowerCase = admin.sendWithAuthorization("GET", "/admin/clients", null, "bearer " + TestServer.ADMIN_TOKEN);
+    Response lowerCase =
+        admin.sendWithAuthorization(
+            "GET", "/admin/clients", null, "bearer " + TestServer.ADMIN_TOKEN);
     assertThat(lowerCase.status()).isEqualTo(200);
     assertThat(admin.get("/admin/clients/sneaky").status()).isEqualTo(404);
   }
@@ -101,29 +121,42 @@ class AdminApiTest {
     assertThat(doc.getJsonArray("servers").getJsonObject(0).getString("url"))
         .isEqualTo(server.server.config().issuer() + "/admin");
     assertThat(doc.getJsonObject("paths").fieldNames())
-        .contains("/clients", "/clients/{client_id}", "/clients/{client_id}/rotate-secret", "/users", "/keys/rotate");
+        .contains(
+            "/clients",
+            "/clients/{client_id}",
+            "/clients/{client_id}/rotate-secret",
+            "/users",
+            "/keys/rotate");
   }
 
   @Test
   void aBodyThatViolatesTheSchemaIs400FromTheLibraryNamingTheField() {
-    Response unknown = admin.post("/admin/clients", webClient("typo").put("redirect_uri", "https://app.example/cb"));
+    Response unknown =
+        admin.post(
+            "/admin/clients", webClient("typo").put("redirect_uri", "https://app.example/cb"));
     assertThat(unknown.status()).isEqualTo(400);
     assertThat(unknown.json().getString("field")).isEqualTo("redirect_uri");
     assertThat(unknown.json().getString("error")).isEqualTo("invalid_request");
 
-    Response wrongType = admin.post("/admin/clients", webClient("typed").put("skip_consent", "yes"));
+    Response wrongType =
+        admin.post("/admin/clients", webClient("typed").put("skip_consent", "yes"));
     assertThat(wrongType.status()).isEqualTo(400);
     assertThat(wrongType.json().getString("field")).isEqualTo("skip_consent");
 
-    Response missing = admin.post("/admin/clients", new JsonObject().put("redirect_uris", new JsonArray()));
+    Response missing =
+        admin.post("/admin/clients", new JsonObject().put("redirect_uris", new JsonArray()));
     assertThat(missing.status()).isEqualTo(400);
     assertThat(missing.json().getString("field")).isEqualTo("client_name");
 
-    Response badEnum = admin.post("/admin/clients", webClient("enum").put("grant_types", new JsonArray().add("password")));
+    Response badEnum =
+        admin.post(
+            "/admin/clients",
+            webClient("enum").put("grant_types", new JsonArray().add("password")));
     assertThat(badEnum.status()).isEqualTo(400);
     assertThat(badEnum.json().getString("field")).isEqualTo("grant_types");
 
-    Response notJson = admin.send("POST", "/admin/clients", "{\"client_name\": ", TestServer.ADMIN_TOKEN);
+    Response notJson =
+        admin.send("POST", "/admin/clients", "{\"client_name\": ", TestServer.ADMIN_TOKEN);
     assertThat(notJson.status()).isEqualTo(400);
     Response noBody = admin.send("POST", "/admin/users", null, TestServer.ADMIN_TOKEN);
     assertThat(noBody.status()).isEqualTo(400);
@@ -144,27 +177,58 @@ class AdminApiTest {
     answers.add(admin.send("POST", "/admin/clients", "[1, 2]", TestServer.ADMIN_TOKEN));
     answers.add(admin.send("POST", "/admin/clients", "null", TestServer.ADMIN_TOKEN));
     answers.add(admin.send("POST", "/admin/clients", "\"text\"", TestServer.ADMIN_TOKEN));
-    answers.add(admin.post("/admin/clients", webClient("big").put("client_name", "x".repeat(70_000))));
+    answers.add(
+        admin.post("/admin/clients", webClient("big").put("client_name", "x".repeat(70_000))));
     answers.add(admin.post("/admin/clients", webClient("scope").put("scope", "openid  profile")));
     answers.add(admin.post("/admin/clients", webClient("scope2").put("scope", "a\"b")));
-    answers.add(admin.post("/admin/clients", webClient("logo").put("logo_uri", "javascript:alert(1)")));
+    answers.add(
+        admin.post("/admin/clients", webClient("logo").put("logo_uri", "javascript:alert(1)")));
     answers.add(admin.post("/admin/clients", webClient("blank").put("client_name", "   ")));
     answers.add(admin.post("/admin/clients", webClient("ctl").put("client_name", "bad\u0000name")));
-    answers.add(admin.post("/admin/clients", webClient("resp").put("response_types", new JsonArray())));
-    answers.add(admin.post("/admin/clients", webClient("cc").put("grant_types", new JsonArray().add("refresh_token"))));
-    answers.add(admin.post("/admin/clients", webClient("many").put("redirect_uris", new JsonArray(java.util.Collections.nCopies(21, "https://a.example/cb")))));
-    answers.add(admin.post("/admin/clients/x/rotate-secret", new JsonObject().put("grace_seconds", 1.5)));
-    answers.add(admin.post("/admin/clients/x/rotate-secret", new JsonObject().put("grace_seconds", -1)));
+    answers.add(
+        admin.post("/admin/clients", webClient("resp").put("response_types", new JsonArray())));
+    answers.add(
+        admin.post(
+            "/admin/clients",
+            webClient("cc").put("grant_types", new JsonArray().add("refresh_token"))));
+    answers.add(
+        admin.post(
+            "/admin/clients",
+            webClient("many")
+                .put(
+                    "redirect_uris",
+                    new JsonArray(java.util.Collections.nCopies(21, "https://a.example/cb")))));
+    answers.add(
+        admin.post("/admin/clients/x/rotate-secret", new JsonObject().put("grace_seconds", 1.5)));
+    answers.add(
+        admin.post("/admin/clients/x/rotate-secret", new JsonObject().put("grace_seconds", -1)));
     answers.add(admin.get("/admin/clients?limit=99999999999999"));
     answers.add(admin.get("/admin/clients?cursor=" + "A".repeat(401)));
     answers.add(admin.get("/admin/users/" + "u".repeat(200)));
-    answers.add(admin.post("/admin/users", new JsonObject().put("username", "ok-name").put("password", "p".repeat(2000))));
-    answers.add(admin.post("/admin/users", new JsonObject().put("username", "ok-name").put("password", "long enough pw")
-        .put("name", "tab\tname")));
-    answers.add(admin.post("/admin/keys/rotate", new JsonObject().put("alg", "ES256").put("overlap_seconds", 10_000_000_000L)));
-    answers.add(admin.send("PUT", "/admin/users/x/password", "{\"password\": \"unterminated", TestServer.ADMIN_TOKEN));
+    answers.add(
+        admin.post(
+            "/admin/users",
+            new JsonObject().put("username", "ok-name").put("password", "p".repeat(2000))));
+    answers.add(
+        admin.post(
+            "/admin/users",
+            new JsonObject()
+                .put("username", "ok-name")
+                .put("password", "long enough pw")
+                .put("name", "tab\tname")));
+    answers.add(
+        admin.post(
+            "/admin/keys/rotate",
+            new JsonObject().put("alg", "ES256").put("overlap_seconds", 10_000_000_000L)));
+    answers.add(
+        admin.send(
+            "PUT",
+            "/admin/users/x/password",
+            "{\"password\": \"unterminated",
+            TestServer.ADMIN_TOKEN));
     for (String contentType : List.of("text/plain", "application/x-www-form-urlencoded")) {
-      java.net.http.HttpResponse<String> raw = rawPost("/admin/clients", contentType, webClient("ct").encode());
+      java.net.http.HttpResponse<String> raw =
+          rawPost("/admin/clients", contentType, webClient("ct").encode());
       assertThat(raw.statusCode()).as(contentType + ": " + raw.body()).isEqualTo(400);
     }
     for (Response r : answers) {
@@ -177,12 +241,17 @@ class AdminApiTest {
     assertThat(answers.get(9).json().getString("field")).isEqualTo("response_types");
   }
 
-  private static java.net.http.HttpResponse<String> rawPost(String path, String contentType, String body) {
+  private static java.net.http.HttpResponse<String> rawPost(
+      String path, String contentType, String body) {
     try {
-      return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(server.url(path)))
-          .header("Authorization", "Bearer " + TestServer.ADMIN_TOKEN).header("Content-Type", contentType)
-          .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build(),
-          java.net.http.HttpResponse.BodyHandlers.ofString());
+      return java.net.http.HttpClient.newHttpClient()
+          .send(
+              java.net.http.HttpRequest.newBuilder(java.net.URI.create(server.url(path)))
+                  .header("Authorization", "Bearer " + TestServer.ADMIN_TOKEN)
+                  .header("Content-Type", contentType)
+                  .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body))
+                  .build(),
+              java.net.http.HttpResponse.BodyHandlers.ofString());
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
@@ -190,12 +259,19 @@ class AdminApiTest {
 
   @Test
   void aValidationMessageNeverRepeatsThePassword() {
-    Response r = admin.post("/admin/users", new JsonObject().put("username", "echo").put("password", "short7!"));
+    Response r =
+        admin.post(
+            "/admin/users", new JsonObject().put("username", "echo").put("password", "short7!"));
     assertThat(r.status()).isEqualTo(400);
     assertThat(r.json().getString("field")).isEqualTo("password");
     assertThat(r.body()).doesNotContain("short7!");
-    Response extra = admin.post("/admin/users", new JsonObject().put("username", "echo").put("password", "long enough 1")
-        .put("pasword", "long enough 2"));
+    Response extra =
+        admin.post(
+            "/admin/users",
+            new JsonObject()
+                .put("username", "echo")
+                .put("password", "long enough 1")
+                .put("pasword", "long enough 2"));
     assertThat(extra.status()).isEqualTo(400);
     assertThat(extra.body()).doesNotContain("long enough");
   }
@@ -203,20 +279,24 @@ class AdminApiTest {
   // ---------------------------------------------------------------- clients
 
   @ParameterizedTest
-  @ValueSource(strings = {
-      "https://app.example/cb#fragment",
-      "https://*.example.com/cb",
-      "https://app.example/*",
-      "http://app.example/cb",
-      "javascript:alert(1)",
-      "data:text/html,<script>alert(1)</script>",
-      "/relative/cb",
-      "cb",
-      "https://user@app.example/cb",
-  })
+  @ValueSource(
+      strings = {
+        "https://app.example/cb#fragment",
+        "https://*.example.com/cb",
+        "https://app.example/*",
+        "http://app.example/cb",
+        "javascript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "/relative/cb",
+        "cb",
+        "https://user@app.example/cb",
+      })
   void eachBadRedirectUriClassIsRefusedNamingRedirectUris(String uri) {
-    Response r = admin.post("/admin/clients", webClient("bad-" + Integer.toHexString(uri.hashCode()))
-        .put("redirect_uris", new JsonArray().add("https://app.example/ok").add(uri)));
+    Response r =
+        admin.post(
+            "/admin/clients",
+            webClient("bad-" + Integer.toHexString(uri.hashCode()))
+                .put("redirect_uris", new JsonArray().add("https://app.example/ok").add(uri)));
     assertThat(r.status()).as(uri).isEqualTo(400);
     assertThat(r.json().getString("field")).as(uri).isEqualTo("redirect_uris");
     assertThat(r.json().getString("error_description")).as(uri).isNotBlank();
@@ -224,10 +304,19 @@ class AdminApiTest {
 
   @Test
   void loopbackAndReverseDomainRedirectUrisAreAccepted() {
-    Response r = admin.post("/admin/clients", new JsonObject().put("client_id", "native-ok").put("client_name", "Native")
-        .put("token_endpoint_auth_method", "none")
-        .put("redirect_uris", new JsonArray().add("http://127.0.0.1/callback").add("http://localhost:8081/cb")
-            .add("com.example.app:/oauth2redirect")));
+    Response r =
+        admin.post(
+            "/admin/clients",
+            new JsonObject()
+                .put("client_id", "native-ok")
+                .put("client_name", "Native")
+                .put("token_endpoint_auth_method", "none")
+                .put(
+                    "redirect_uris",
+                    new JsonArray()
+                        .add("http://127.0.0.1/callback")
+                        .add("http://localhost:8081/cb")
+                        .add("com.example.app:/oauth2redirect")));
     assertThat(r.status()).as(r.body()).isEqualTo(201);
     assertThat(r.json().getString("client_type")).isEqualTo("public");
     assertThat(r.json().containsKey("client_secret")).isFalse();
@@ -235,12 +324,20 @@ class AdminApiTest {
 
   @Test
   void aPublicClientWithASecretAuthMethodIsRefused() {
-    Response r = admin.post("/admin/clients", webClient("public-basic").put("client_type", "public")
-        .put("token_endpoint_auth_method", "client_secret_basic"));
+    Response r =
+        admin.post(
+            "/admin/clients",
+            webClient("public-basic")
+                .put("client_type", "public")
+                .put("token_endpoint_auth_method", "client_secret_basic"));
     assertThat(r.status()).isEqualTo(400);
     assertThat(r.json().getString("field")).isEqualTo("token_endpoint_auth_method");
-    Response confidentialNone = admin.post("/admin/clients", webClient("conf-none").put("client_type", "confidential")
-        .put("token_endpoint_auth_method", "none"));
+    Response confidentialNone =
+        admin.post(
+            "/admin/clients",
+            webClient("conf-none")
+                .put("client_type", "confidential")
+                .put("token_endpoint_auth_method", "none"));
     assertThat(confidentialNone.status()).isEqualTo(400);
     assertThat(confidentialNone.json().getString("field")).isEqualTo("token_endpoint_auth_method");
   }
@@ -251,7 +348,8 @@ class AdminApiTest {
     Response again = admin.post("/admin/clients", webClient("twice").put("client_name", "Other"));
     assertThat(again.status()).isEqualTo(409);
     assertThat(again.json().getString("field")).isEqualTo("client_id");
-    assertThat(admin.get("/admin/clients/twice").json().getString("client_name")).isEqualTo("Web twice");
+    assertThat(admin.get("/admin/clients/twice").json().getString("client_name"))
+        .isEqualTo("Web twice");
   }
 
   @Test
@@ -264,7 +362,8 @@ class AdminApiTest {
     assertThat(id).matches("[a-z0-9]{20}");
     assertThat(generated.json().getString("client_secret")).hasSizeGreaterThanOrEqualTo(43);
     assertThat(generated.json().getString("client_type")).isEqualTo("confidential");
-    assertThat(generated.json().getString("token_endpoint_auth_method")).isEqualTo("client_secret_basic");
+    assertThat(generated.json().getString("token_endpoint_auth_method"))
+        .isEqualTo("client_secret_basic");
     assertThat(generated.json().getJsonArray("response_types")).containsExactly("code");
     Response shown = admin.get("/admin/clients/" + id);
     assertThat(shown.status()).isEqualTo(200);
@@ -277,22 +376,37 @@ class AdminApiTest {
     JsonObject created = admin.post("/admin/clients", webClient("lifecycle")).json();
     String firstSecret = created.getString("client_secret");
 
-    Response updated = admin.put("/admin/clients/lifecycle", new JsonObject().put("client_name", "Renamed")
-        .put("redirect_uris", new JsonArray().add("https://app.example/new"))
-        .put("scope", "openid email").put("skip_consent", true));
+    Response updated =
+        admin.put(
+            "/admin/clients/lifecycle",
+            new JsonObject()
+                .put("client_name", "Renamed")
+                .put("redirect_uris", new JsonArray().add("https://app.example/new"))
+                .put("scope", "openid email")
+                .put("skip_consent", true));
     assertThat(updated.status()).as(updated.body()).isEqualTo(200);
     assertThat(updated.json().getString("client_name")).isEqualTo("Renamed");
-    assertThat(updated.json().getJsonArray("redirect_uris")).containsExactly("https://app.example/new");
+    assertThat(updated.json().getJsonArray("redirect_uris"))
+        .containsExactly("https://app.example/new");
     assertThat(updated.json().getString("scope")).isEqualTo("email openid");
     assertThat(updated.json().getBoolean("skip_consent")).isTrue();
-    Response typeChange = admin.put("/admin/clients/lifecycle", new JsonObject().put("client_name", "Public now")
-        .put("token_endpoint_auth_method", "none").put("redirect_uris", new JsonArray().add("https://app.example/new")));
+    Response typeChange =
+        admin.put(
+            "/admin/clients/lifecycle",
+            new JsonObject()
+                .put("client_name", "Public now")
+                .put("token_endpoint_auth_method", "none")
+                .put("redirect_uris", new JsonArray().add("https://app.example/new")));
     assertThat(typeChange.status()).isEqualTo(400);
     assertThat(typeChange.json().getString("field")).isEqualTo("client_type");
 
-    Response rotated = admin.post("/admin/clients/lifecycle/rotate-secret", new JsonObject().put("grace_seconds", 600));
+    Response rotated =
+        admin.post(
+            "/admin/clients/lifecycle/rotate-secret", new JsonObject().put("grace_seconds", 600));
     assertThat(rotated.status()).as(rotated.body()).isEqualTo(200);
-    assertThat(rotated.json().getString("client_secret")).isNotEqualTo(firstSecret).hasSizeGreaterThanOrEqualTo(43);
+    assertThat(rotated.json().getString("client_secret"))
+        .isNotEqualTo(firstSecret)
+        .hasSizeGreaterThanOrEqualTo(43);
     assertThat(rotated.json().getString("previous_secret_valid_until")).isNotBlank();
     Response noBody = admin.post("/admin/clients/lifecycle/rotate-secret", null);
     assertThat(noBody.status()).isEqualTo(200);
@@ -305,25 +419,41 @@ class AdminApiTest {
     Response rotateDisabled = admin.post("/admin/clients/lifecycle/rotate-secret", null);
     assertThat(rotateDisabled.status()).isEqualTo(409);
 
-    Response publicRotate = admin.post("/admin/clients", new JsonObject().put("client_id", "pub-rot").put("client_name", "P")
-        .put("token_endpoint_auth_method", "none").put("redirect_uris", new JsonArray().add("http://127.0.0.1/cb")));
+    Response publicRotate =
+        admin.post(
+            "/admin/clients",
+            new JsonObject()
+                .put("client_id", "pub-rot")
+                .put("client_name", "P")
+                .put("token_endpoint_auth_method", "none")
+                .put("redirect_uris", new JsonArray().add("http://127.0.0.1/cb")));
     assertThat(publicRotate.status()).isEqualTo(201);
     assertThat(admin.post("/admin/clients/pub-rot/rotate-secret", null).status()).isEqualTo(400);
 
     assertThat(admin.post("/admin/clients/nobody/disable", null).status()).isEqualTo(404);
-    assertThat(admin.put("/admin/clients/nobody", new JsonObject().put("client_name", "N")
-        .put("redirect_uris", new JsonArray().add("https://a.example/cb"))).status()).isEqualTo(404);
+    assertThat(
+            admin
+                .put(
+                    "/admin/clients/nobody",
+                    new JsonObject()
+                        .put("client_name", "N")
+                        .put("redirect_uris", new JsonArray().add("https://a.example/cb")))
+                .status())
+        .isEqualTo(404);
   }
 
   @Test
   void everyAdminEventRecordsTheAdminAndTheRequestId() throws Exception {
     Response r = admin.post("/admin/clients", webClient("audited"));
     String requestId = r.header("X-Request-Id");
-    Pool pool = PgBuilder.pool().connectingTo(server.db.connectOptions()).using(server.vertx).build();
+    Pool pool =
+        PgBuilder.pool().connectingTo(server.db.connectOptions()).using(server.vertx).build();
     try {
       List<Row> rows = new ArrayList<>();
-      TestServer.await(pool.preparedQuery("SELECT metadata FROM events WHERE stream_id = $1")
-          .execute(Tuple.of("client:audited"))).forEach(rows::add);
+      TestServer.await(
+              pool.preparedQuery("SELECT metadata FROM events WHERE stream_id = $1")
+                  .execute(Tuple.of("client:audited")))
+          .forEach(rows::add);
       assertThat(rows).hasSize(1);
       JsonObject metadata = rows.get(0).getJsonObject(0);
       assertThat(metadata.getString("actor")).isEqualTo("admin");
@@ -339,12 +469,16 @@ class AdminApiTest {
       assertThat(admin.post("/admin/clients", webClient("page-" + i)).status()).isEqualTo(201);
     }
     List<String> all = new ArrayList<>();
-    admin.get("/admin/clients?limit=200").items().forEach(o -> all.add(((JsonObject) o).getString("client_id")));
+    admin
+        .get("/admin/clients?limit=200")
+        .items()
+        .forEach(o -> all.add(((JsonObject) o).getString("client_id")));
     List<String> paged = new ArrayList<>();
     String cursor = null;
     int pages = 0;
     do {
-      Response r = admin.get("/admin/clients?limit=2" + (cursor == null ? "" : "&cursor=" + cursor));
+      Response r =
+          admin.get("/admin/clients?limit=2" + (cursor == null ? "" : "&cursor=" + cursor));
       assertThat(r.status()).isEqualTo(200);
       assertThat(r.items().size()).isLessThanOrEqualTo(2);
       r.items().forEach(o -> paged.add(((JsonObject) o).getString("client_id")));
@@ -361,8 +495,14 @@ class AdminApiTest {
 
   @Test
   void usersAreCreatedShownListedAndNeverShowAHash() {
-    Response created = admin.post("/admin/users", new JsonObject().put("username", "Carol").put("password", "carol's long password")
-        .put("email", "carol@example.com").put("name", "Carol C."));
+    Response created =
+        admin.post(
+            "/admin/users",
+            new JsonObject()
+                .put("username", "Carol")
+                .put("password", "carol's long password")
+                .put("email", "carol@example.com")
+                .put("name", "Carol C."));
     assertThat(created.status()).as(created.body()).isEqualTo(201);
     String id = created.json().getString("user_id");
     assertThat(created.json().getString("username")).isEqualTo("Carol");
@@ -378,10 +518,18 @@ class AdminApiTest {
 
   @Test
   void aDuplicateUsernameIs409RegardlessOfCase() {
-    assertThat(admin.post("/admin/users", new JsonObject().put("username", "Dave").put("password", "dave password 1"))
-        .status()).isEqualTo(201);
+    assertThat(
+            admin
+                .post(
+                    "/admin/users",
+                    new JsonObject().put("username", "Dave").put("password", "dave password 1"))
+                .status())
+        .isEqualTo(201);
     for (String name : List.of("Dave", "dave", "DAVE")) {
-      Response r = admin.post("/admin/users", new JsonObject().put("username", name).put("password", "another password"));
+      Response r =
+          admin.post(
+              "/admin/users",
+              new JsonObject().put("username", name).put("password", "another password"));
       assertThat(r.status()).as(name).isEqualTo(409);
       assertThat(r.json().getString("error_description")).isEqualTo("username is taken");
       assertThat(r.json().getString("field")).isEqualTo("username");
@@ -390,42 +538,81 @@ class AdminApiTest {
 
   @Test
   void usersDomainRulesAre400NamingTheField() {
-    Response name = admin.post("/admin/users", new JsonObject().put("username", "bad name").put("password", "long enough pw"));
+    Response name =
+        admin.post(
+            "/admin/users",
+            new JsonObject().put("username", "bad name").put("password", "long enough pw"));
     assertThat(name.status()).isEqualTo(400);
     assertThat(name.json().getString("field")).isEqualTo("username");
-    Response email = admin.post("/admin/users", new JsonObject().put("username", "erin").put("password", "long enough pw")
-        .put("email", "not-an-email"));
+    Response email =
+        admin.post(
+            "/admin/users",
+            new JsonObject()
+                .put("username", "erin")
+                .put("password", "long enough pw")
+                .put("email", "not-an-email"));
     assertThat(email.status()).isEqualTo(400);
     assertThat(email.json().getString("field")).isEqualTo("email");
     // The invalid request took no name: erin is still free.
-    assertThat(admin.post("/admin/users", new JsonObject().put("username", "erin").put("password", "long enough pw"))
-        .status()).isEqualTo(201);
+    assertThat(
+            admin
+                .post(
+                    "/admin/users",
+                    new JsonObject().put("username", "erin").put("password", "long enough pw"))
+                .status())
+        .isEqualTo(201);
   }
 
   @Test
   void setPasswordAndDisableAUser() {
-    String id = admin.post("/admin/users", new JsonObject().put("username", "frank").put("password", "frank password 1"))
-        .json().getString("user_id");
-    assertThat(admin.put("/admin/users/" + id + "/password", new JsonObject().put("password", "frank password 2"))
-        .status()).isEqualTo(200);
-    Response weak = admin.put("/admin/users/" + id + "/password", new JsonObject().put("password", "short"));
+    String id =
+        admin
+            .post(
+                "/admin/users",
+                new JsonObject().put("username", "frank").put("password", "frank password 1"))
+            .json()
+            .getString("user_id");
+    assertThat(
+            admin
+                .put(
+                    "/admin/users/" + id + "/password",
+                    new JsonObject().put("password", "frank password 2"))
+                .status())
+        .isEqualTo(200);
+    Response weak =
+        admin.put("/admin/users/" + id + "/password", new JsonObject().put("password", "short"));
     assertThat(weak.status()).isEqualTo(400);
     assertThat(weak.json().getString("field")).isEqualTo("password");
     Response disabled = admin.post("/admin/users/" + id + "/disable", null);
     assertThat(disabled.status()).isEqualTo(200);
     assertThat(disabled.json().getBoolean("disabled")).isTrue();
-    assertThat(admin.put("/admin/users/" + id + "/password", new JsonObject().put("password", "frank password 3"))
-        .status()).isEqualTo(409);
+    assertThat(
+            admin
+                .put(
+                    "/admin/users/" + id + "/password",
+                    new JsonObject().put("password", "frank password 3"))
+                .status())
+        .isEqualTo(409);
     assertThat(admin.post("/admin/users/nobody/disable", null).status()).isEqualTo(404);
-    assertThat(admin.put("/admin/users/nobody/password", new JsonObject().put("password", "some password"))
-        .status()).isEqualTo(404);
+    assertThat(
+            admin
+                .put(
+                    "/admin/users/nobody/password",
+                    new JsonObject().put("password", "some password"))
+                .status())
+        .isEqualTo(404);
   }
 
   @Test
   void usersArePaginatedByUsername() {
     for (String n : List.of("page-b", "Page-A", "page-c")) {
-      assertThat(admin.post("/admin/users", new JsonObject().put("username", n).put("password", "long enough pw"))
-          .status()).isEqualTo(201);
+      assertThat(
+              admin
+                  .post(
+                      "/admin/users",
+                      new JsonObject().put("username", n).put("password", "long enough pw"))
+                  .status())
+          .isEqualTo(201);
     }
     Set<String> seen = new HashSet<>();
     List<String> order = new ArrayList<>();
@@ -450,7 +637,10 @@ class AdminApiTest {
     assertThat(activeEs).isNotNull();
     assertThat(before.body()).doesNotContain("encrypted").doesNotContain("\"d\"");
 
-    Response rotated = admin.post("/admin/keys/rotate", new JsonObject().put("alg", "ES256").put("overlap_seconds", 3600));
+    Response rotated =
+        admin.post(
+            "/admin/keys/rotate",
+            new JsonObject().put("alg", "ES256").put("overlap_seconds", 3600));
     assertThat(rotated.status()).as(rotated.body()).isEqualTo(200);
     String newKid = rotated.json().getString("kid");
     assertThat(newKid).isNotEqualTo(activeEs);

@@ -18,8 +18,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The operators' endpoints over a real server: grants by client, user and status (paged),
- * one token's row and why it is not active, the stats (summed over two instances), and each
+ * The operators' endpoints over a real server: grants by client, user and status (paged), one
+ * token's row and why it is not active, the stats (summed over two instances), and each
  * projection's checkpoint and lag.
  */
 class OpsApiTest {
@@ -46,7 +46,8 @@ class OpsApiTest {
   }
 
   static String cc(String client, String secret) {
-    return new JsonObject(fx.token(client, secret, Map.of("grant_type", "client_credentials")).body())
+    return new JsonObject(
+            fx.token(client, secret, Map.of("grant_type", "client_credentials")).body())
         .getString("access_token");
   }
 
@@ -66,7 +67,8 @@ class OpsApiTest {
 
   static Map<String, String> statusByGrant(JsonArray items) {
     Map<String, String> out = new java.util.TreeMap<>();
-    items.forEach(o -> out.put(((JsonObject) o).getString("grant_id"), ((JsonObject) o).getString("status")));
+    items.forEach(
+        o -> out.put(((JsonObject) o).getString("grant_id"), ((JsonObject) o).getString("status")));
     return out;
   }
 
@@ -78,7 +80,8 @@ class OpsApiTest {
     OAuthFixtures.Browser alice = fx.browser();
     JsonObject reused = fx.tokens(alice, "g-web", secret, CB, SCOPE, "g-alice", PASSWORD);
     ok(fx.refresh("g-web", secret, reused.getString("refresh_token"), null));
-    assertThat(fx.refresh("g-web", secret, reused.getString("refresh_token"), null).statusCode()).isEqualTo(400);
+    assertThat(fx.refresh("g-web", secret, reused.getString("refresh_token"), null).statusCode())
+        .isEqualTo(400);
     JsonObject live = fx.tokens(alice, "g-web", secret, CB, SCOPE, "g-alice", PASSWORD);
     // A code issued and not redeemed.
     fx.code(alice, "g-web", CB, SCOPE, OAuthFixtures.Pkce.create(), "g-alice", PASSWORD);
@@ -91,19 +94,33 @@ class OpsApiTest {
     JsonArray all = grants("?client=g-web");
     assertThat(all).hasSize(4);
     Map<String, String> status = statusByGrant(all);
-    assertThat(status).containsEntry(reusedGrant, "revoked").containsEntry(liveGrant, "active")
-        .containsEntry(bobsGrant, "active").containsValue("pending");
-    JsonObject revoked = all.stream().map(JsonObject.class::cast).filter(g -> g.getString("grant_id").equals(reusedGrant))
-        .findFirst().orElseThrow();
+    assertThat(status)
+        .containsEntry(reusedGrant, "revoked")
+        .containsEntry(liveGrant, "active")
+        .containsEntry(bobsGrant, "active")
+        .containsValue("pending");
+    JsonObject revoked =
+        all.stream()
+            .map(JsonObject.class::cast)
+            .filter(g -> g.getString("grant_id").equals(reusedGrant))
+            .findFirst()
+            .orElseThrow();
     assertThat(revoked.getString("revoked_reason")).isEqualTo("refresh_reuse");
     assertThat(revoked.getString("grant_type")).isEqualTo("authorization_code");
     assertThat(revoked.getString("user_id")).isEqualTo(userId);
-    assertThat(all.encode()).doesNotContain(live.getString("refresh_token"), live.getString("access_token"),
-        GrantTokens.secretOf(live.getString("refresh_token")).orElseThrow());
+    assertThat(all.encode())
+        .doesNotContain(
+            live.getString("refresh_token"),
+            live.getString("access_token"),
+            GrantTokens.secretOf(live.getString("refresh_token")).orElseThrow());
 
-    assertThat(statusByGrant(grants("?client=g-web&user=" + userId)).keySet()).hasSize(3).doesNotContain(bobsGrant);
-    assertThat(statusByGrant(grants("?client=g-web&status=active")).keySet()).containsExactlyInAnyOrder(liveGrant, bobsGrant);
-    assertThat(statusByGrant(grants("?client=g-web&status=revoked")).keySet()).containsExactly(reusedGrant);
+    assertThat(statusByGrant(grants("?client=g-web&user=" + userId)).keySet())
+        .hasSize(3)
+        .doesNotContain(bobsGrant);
+    assertThat(statusByGrant(grants("?client=g-web&status=active")).keySet())
+        .containsExactlyInAnyOrder(liveGrant, bobsGrant);
+    assertThat(statusByGrant(grants("?client=g-web&status=revoked")).keySet())
+        .containsExactly(reusedGrant);
     assertThat(grants("?client=g-web&status=pending")).hasSize(1);
     assertThat(grants("?client=nobody")).isEmpty();
 
@@ -111,7 +128,9 @@ class OpsApiTest {
     List<String> paged = new ArrayList<>();
     String cursor = null;
     do {
-      AdminHttp.Response page = admin.get("/admin/grants?client=g-web&limit=1" + (cursor == null ? "" : "&cursor=" + cursor));
+      AdminHttp.Response page =
+          admin.get(
+              "/admin/grants?client=g-web&limit=1" + (cursor == null ? "" : "&cursor=" + cursor));
       assertThat(page.items()).hasSizeLessThanOrEqualTo(1);
       page.items().forEach(o -> paged.add(((JsonObject) o).getString("grant_id")));
       cursor = page.json().getString("next_cursor");
@@ -158,9 +177,15 @@ class OpsApiTest {
     assertThat(rotated.getString("token_type")).isEqualTo("refresh_token");
     assertThat(rotated.getString("status")).isEqualTo("rotated");
     assertThat(rotated.getBoolean("active")).isFalse();
-    assertThat(admin.get("/admin/tokens/" + refreshId(second.getString("refresh_token"))).json().getBoolean("active")).isTrue();
+    assertThat(
+            admin
+                .get("/admin/tokens/" + refreshId(second.getString("refresh_token")))
+                .json()
+                .getBoolean("active"))
+        .isTrue();
     assertThat(fx.refresh("t-web", secret, oldRt, null).statusCode()).isEqualTo(400);
-    JsonObject afterReuse = admin.get("/admin/tokens/" + jti(second.getString("access_token"))).json();
+    JsonObject afterReuse =
+        admin.get("/admin/tokens/" + jti(second.getString("access_token"))).json();
     assertThat(afterReuse.getString("status")).isEqualTo("revoked");
     assertThat(afterReuse.getString("revoked_reason")).isEqualTo("refresh_reuse");
     assertThat(afterReuse.getString("grant_type")).isEqualTo("authorization_code");
@@ -199,15 +224,20 @@ class OpsApiTest {
     ok(fx.refresh("s-web", web, t.getString("refresh_token"), null));
     fx.refresh("s-web", web, t.getString("refresh_token"), null);
     for (int i = 0; i < 3; i++) {
-      assertThat(fx.token("s-svc", "wrong", Map.of("grant_type", "client_credentials")).statusCode()).isEqualTo(401);
+      assertThat(
+              fx.token("s-svc", "wrong", Map.of("grant_type", "client_credentials")).statusCode())
+          .isEqualTo(401);
     }
-    assertThat(fx.postForm("/introspect", "s-svc", "wrong", Map.of("token", "x")).statusCode()).isEqualTo(401);
+    assertThat(fx.postForm("/introspect", "s-svc", "wrong", Map.of("token", "x")).statusCode())
+        .isEqualTo(401);
 
     // A second instance on the same database: its counts reach the table when it flushes.
     try (TestServer b = TestServer.startOn(server.db, secrets, clock)) {
       OAuthFixtures fb = new OAuthFixtures(b);
-      assertThat(fb.token("s-svc", svc, Map.of("grant_type", "client_credentials")).statusCode()).isEqualTo(200);
-      assertThat(fb.postForm("/revoke", "s-svc", "wrong", Map.of("token", "x")).statusCode()).isEqualTo(401);
+      assertThat(fb.token("s-svc", svc, Map.of("grant_type", "client_credentials")).statusCode())
+          .isEqualTo(200);
+      assertThat(fb.postForm("/revoke", "s-svc", "wrong", Map.of("token", "x")).statusCode())
+          .isEqualTo(401);
       TestServer.await(b.server.resources().opsCounters().flush());
     }
 
@@ -217,13 +247,15 @@ class OpsApiTest {
     assertThat(delta(before, after, "tokens_issued", "client_credentials")).isEqualTo(6);
     assertThat(delta(before, after, "tokens_issued", "authorization_code")).isEqualTo(1);
     assertThat(delta(before, after, "tokens_issued", "refresh_token")).isEqualTo(1);
-    assertThat(windowDelta(before, after, "refresh_token_reuse_detected", "last_hour")).isEqualTo(1);
+    assertThat(windowDelta(before, after, "refresh_token_reuse_detected", "last_hour"))
+        .isEqualTo(1);
     assertThat(windowDelta(before, after, "refresh_token_reuse_detected", "last_day")).isEqualTo(1);
     assertThat(windowDelta(before, after, "client_auth_failures", "last_hour")).isEqualTo(5);
     assertThat(after.getInteger("flush_seconds")).isEqualTo(10);
     // Active grants are those the grant list calls active.
     assertThat(after.getLong("active_grants")).isEqualTo(grants("?status=active&limit=200").size());
-    assertThat(after.getJsonObject("active_grants_by_type").getLong("client_credentials")).isPositive();
+    assertThat(after.getJsonObject("active_grants_by_type").getLong("client_credentials"))
+        .isPositive();
   }
 
   @Test
@@ -245,10 +277,15 @@ class OpsApiTest {
     assertThat(inline).containsExactly("clients", "users", "token_state", "consents");
     assertThat(head).isPositive();
 
-    // An asynchronous projection (of another process) that has applied nothing yet lags by the whole ledger.
+    // An asynchronous projection (of another process) that has applied nothing yet lags by the
+    // whole ledger.
     server.query("INSERT INTO projection_checkpoints (name) VALUES ('ops_test_async')");
-    JsonObject async = admin.get("/admin/projections").items().stream().map(JsonObject.class::cast)
-        .filter(p -> p.getString("name").equals("ops_test_async")).findFirst().orElseThrow();
+    JsonObject async =
+        admin.get("/admin/projections").items().stream()
+            .map(JsonObject.class::cast)
+            .filter(p -> p.getString("name").equals("ops_test_async"))
+            .findFirst()
+            .orElseThrow();
     assertThat(async.getString("mode")).isEqualTo("async");
     assertThat(async.getString("checkpoint")).isEqualTo("0:0");
     assertThat(async.getLong("lag_events")).isGreaterThanOrEqualTo(head);

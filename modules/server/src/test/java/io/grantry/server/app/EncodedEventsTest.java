@@ -12,7 +12,9 @@ class EncodedEventsTest {
     JsonObject payload = new JsonObject().put("grant_id", "g1");
     Object event = new Object();
     EncodedEvents.remember(payload, event);
-    assertThat(EncodedEvents.take(payload.copy())).as("an equal payload read back from the database").isNull();
+    assertThat(EncodedEvents.take(payload.copy()))
+        .as("an equal payload read back from the database")
+        .isNull();
     assertThat(EncodedEvents.take(payload)).isSameAs(event);
     assertThat(EncodedEvents.take(payload)).as("taken already").isNull();
   }

@@ -20,7 +20,10 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The clients and users tables are what a replay of the ledger gives, and applying events twice changes nothing. */
+/**
+ * The clients and users tables are what a replay of the ledger gives, and applying events twice
+ * changes nothing.
+ */
 class InlineProjectionsTest {
 
   @Test
@@ -28,22 +31,54 @@ class InlineProjectionsTest {
     try (TestServer server = TestServer.start()) {
       AdminHttp admin = new AdminHttp(server);
       for (String id : List.of("r-one", "r-two")) {
-        assertThat(admin.post("/admin/clients", new JsonObject().put("client_id", id).put("client_name", id)
-            .put("redirect_uris", new JsonArray().add("https://" + id + ".example/cb"))).status()).isEqualTo(201);
+        assertThat(
+                admin
+                    .post(
+                        "/admin/clients",
+                        new JsonObject()
+                            .put("client_id", id)
+                            .put("client_name", id)
+                            .put(
+                                "redirect_uris",
+                                new JsonArray().add("https://" + id + ".example/cb")))
+                    .status())
+            .isEqualTo(201);
       }
-      admin.put("/admin/clients/r-one", new JsonObject().put("client_name", "Renamed").put("logo_uri", "https://r.example/l.png")
-          .put("redirect_uris", new JsonArray().add("https://r-one.example/cb2")));
+      admin.put(
+          "/admin/clients/r-one",
+          new JsonObject()
+              .put("client_name", "Renamed")
+              .put("logo_uri", "https://r.example/l.png")
+              .put("redirect_uris", new JsonArray().add("https://r-one.example/cb2")));
       admin.post("/admin/clients/r-one/rotate-secret", null);
       admin.post("/admin/clients/r-two/disable", null);
-      admin.post("/admin/clients", new JsonObject().put("client_id", "r-pub").put("client_name", "Public")
-          .put("token_endpoint_auth_method", "none").put("redirect_uris", new JsonArray().add("http://127.0.0.1/cb")));
-      String u = admin.post("/admin/users", new JsonObject().put("username", "Replay").put("password", "replay password")
-          .put("email", "r@example.com")).json().getString("user_id");
-      admin.put("/admin/users/" + u + "/password", new JsonObject().put("password", "replay password 2"));
+      admin.post(
+          "/admin/clients",
+          new JsonObject()
+              .put("client_id", "r-pub")
+              .put("client_name", "Public")
+              .put("token_endpoint_auth_method", "none")
+              .put("redirect_uris", new JsonArray().add("http://127.0.0.1/cb")));
+      String u =
+          admin
+              .post(
+                  "/admin/users",
+                  new JsonObject()
+                      .put("username", "Replay")
+                      .put("password", "replay password")
+                      .put("email", "r@example.com"))
+              .json()
+              .getString("user_id");
+      admin.put(
+          "/admin/users/" + u + "/password", new JsonObject().put("password", "replay password 2"));
       admin.post("/admin/users/" + u + "/disable", null);
-      admin.post("/admin/users", new JsonObject().put("username", "other").put("password", "other password"));
+      admin.post(
+          "/admin/users",
+          new JsonObject().put("username", "other").put("password", "other password"));
 
-      EventStore store = EventStore.create(server.vertx, server.server.resources().pool(), EventStoreOptions.defaults());
+      EventStore store =
+          EventStore.create(
+              server.vertx, server.server.resources().pool(), EventStoreOptions.defaults());
       try {
         ProjectionRunner runner = new ProjectionRunner(store);
         for (Projection p : List.of(new ClientsProjection(), new UsersProjection())) {
@@ -54,9 +89,13 @@ class InlineProjectionsTest {
           await(runner.replay(p, copies, GlobalPosition.START));
           assertThat(rows(store, copies.of(table))).as(table).isEqualTo(live);
           await(runner.replay(p, copies, GlobalPosition.START));
-          assertThat(rows(store, copies.of(table))).as(table + " after a second replay").isEqualTo(live);
+          assertThat(rows(store, copies.of(table)))
+              .as(table + " after a second replay")
+              .isEqualTo(live);
         }
-        assertThat(rows(store, "clients").toString()).contains("Renamed").contains("\"disabled\":true");
+        assertThat(rows(store, "clients").toString())
+            .contains("Renamed")
+            .contains("\"disabled\":true");
       } finally {
         await(store.close());
       }
@@ -66,7 +105,12 @@ class InlineProjectionsTest {
   private static List<String> rows(EventStore store, String table) throws Exception {
     List<String> out = new ArrayList<>();
     String key = table.startsWith("clients") ? "client_id" : "user_id";
-    for (Row r : await(store.pool().query("SELECT row_to_json(t)::text FROM " + table + " t ORDER BY " + key).execute())) {
+    for (Row r :
+        await(
+            store
+                .pool()
+                .query("SELECT row_to_json(t)::text FROM " + table + " t ORDER BY " + key)
+                .execute())) {
       out.add(r.getString(0));
     }
     return out;

@@ -26,14 +26,25 @@ class ProjectionCacheTest {
   private final ProjectionCache<String> cache =
       new ProjectionCache<>(Duration.ofSeconds(1), id -> id.startsWith("user:"), clock::get);
   private final AtomicInteger reads = new AtomicInteger();
-  private final Function<String, Future<String>> database = id -> {
-    reads.incrementAndGet();
-    return Future.succeededFuture("row of " + id + " #" + reads.get());
-  };
+  private final Function<String, Future<String>> database =
+      id -> {
+        reads.incrementAndGet();
+        return Future.succeededFuture("row of " + id + " #" + reads.get());
+      };
 
   private static RecordedEvent committed(String streamId) {
-    return new RecordedEvent(1, 1, UUID.randomUUID(), streamId, 2, "t", new JsonObject(), new JsonObject(),
-        Instant.EPOCH, new byte[32], new byte[32]);
+    return new RecordedEvent(
+        1,
+        1,
+        UUID.randomUUID(),
+        streamId,
+        2,
+        "t",
+        new JsonObject(),
+        new JsonObject(),
+        Instant.EPOCH,
+        new byte[32],
+        new byte[32]);
   }
 
   private String read(String id) {

@@ -10,7 +10,6 @@ import io.grantry.projections.ProjectionRunner;
 import io.grantry.projections.TableNames;
 import io.grantry.server.testing.OAuthFixtures;
 import io.grantry.server.testing.TestServer;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -64,18 +63,33 @@ class ProjectionRebuildTest {
     server = TestServer.start();
     fx = new OAuthFixtures(server);
     vertx = Vertx.vertx();
-    pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(2)).connectingTo(server.db.connectOptions())
-        .using(vertx).build();
-    // As `grantry projections rebuild` does: a runner of its own, in another pool (another process).
+    pool =
+        PgBuilder.pool()
+            .with(new PoolOptions().setMaxSize(2))
+            .connectingTo(server.db.connectOptions())
+            .using(vertx)
+            .build();
+    // As `grantry projections rebuild` does: a runner of its own, in another pool (another
+    // process).
     // With the bulk path (COPY, in-memory folds of token state and consents): the checks below
     // compare what it swapped in with a statement-by-statement replay, row for row.
-    runner = InlineProjections.register(EventStore.create(vertx, pool, EventStoreOptions.defaults()))
-        .bulkVia(server.db::connect);
+    runner =
+        InlineProjections.register(EventStore.create(vertx, pool, EventStoreOptions.defaults()))
+            .bulkVia(server.db::connect);
     webSecret = fx.confidentialClient("web", CB, "openid profile offline_access api.read");
     svcSecret = fx.confidentialClient("svc", CB, "api.read", "client_credentials");
-    rsSecret = fx.admin("POST", "/admin/clients", new JsonObject().put("client_id", "rs").put("client_name", "RS")
-        .put("token_endpoint_auth_method", "client_secret_basic").put("grant_types", new JsonArray().add("client_credentials"))
-        .put("scope", "api.read").put("introspect", true)).getString("client_secret");
+    rsSecret =
+        fx.admin(
+                "POST",
+                "/admin/clients",
+                new JsonObject()
+                    .put("client_id", "rs")
+                    .put("client_name", "RS")
+                    .put("token_endpoint_auth_method", "client_secret_basic")
+                    .put("grant_types", new JsonArray().add("client_credentials"))
+                    .put("scope", "api.read")
+                    .put("introspect", true))
+            .getString("client_secret");
     fx.publicClient("pub", CB, "openid offline_access");
     history();
   }
@@ -87,7 +101,10 @@ class ProjectionRebuildTest {
     server.close();
   }
 
-  /** Flows of every kind, so that every table has rows in every state, and enough events for several replay pages. */
+  /**
+   * Flows of every kind, so that every table has rows in every state, and enough events for several
+   * replay pages.
+   */
   static void history() throws Exception {
     for (String u : List.of("alice", "bob", "carol", "dave")) {
       fx.user(u, PASSWORD);
@@ -100,14 +117,24 @@ class ProjectionRebuildTest {
       String old = t.getString("refresh_token");
       String rt = old;
       for (int j = 0; j < 3; j++) {
-        rt = new JsonObject(ok(fx.refresh("web", webSecret, rt, null)).body()).getString("refresh_token");
+        rt =
+            new JsonObject(ok(fx.refresh("web", webSecret, rt, null)).body())
+                .getString("refresh_token");
       }
       if (i == 0) {
         assertThat(fx.refresh("web", webSecret, old, null).statusCode()).isEqualTo(400);
-        String grant = io.grantry.domain.grant.GrantTokens.streamId(
-            io.grantry.domain.grant.GrantTokens.grantIdOf(old).orElseThrow());
-        assertThat(server.query("SELECT count(*) FROM events WHERE stream_id = $1 AND type = 'grant.revoked.v1'", grant)
-            .get(0).getLong(0)).as("reuse detected, the grant revoked").isEqualTo(1);
+        String grant =
+            io.grantry.domain.grant.GrantTokens.streamId(
+                io.grantry.domain.grant.GrantTokens.grantIdOf(old).orElseThrow());
+        assertThat(
+                server
+                    .query(
+                        "SELECT count(*) FROM events WHERE stream_id = $1 AND type = 'grant.revoked.v1'",
+                        grant)
+                    .get(0)
+                    .getLong(0))
+            .as("reuse detected, the grant revoked")
+            .isEqualTo(1);
       }
       if (i == 1) {
         ok(fx.postForm("/revoke", "web", webSecret, Map.of("token", t.getString("access_token"))));
@@ -117,18 +144,26 @@ class ProjectionRebuildTest {
     OAuthFixtures.Browser bob = fx.browser();
     JsonObject pub = fx.tokens(bob, "pub", null, CB, "openid offline_access", "bob", PASSWORD);
     JsonObject bobWeb = fx.tokens(bob, "web", webSecret, CB, scope, "bob", PASSWORD);
-    ok(fx.postForm("/revoke", "web", webSecret, Map.of("token", bobWeb.getString("refresh_token"))));
+    ok(
+        fx.postForm(
+            "/revoke", "web", webSecret, Map.of("token", bobWeb.getString("refresh_token"))));
     assertThat(pub.getString("access_token")).isNotEmpty();
     // A consent withdrawn, a user disabled, a client changed and its secret rotated.
     OAuthFixtures.Browser carol = fx.browser();
     fx.tokens(carol, "web", webSecret, CB, scope, "carol", PASSWORD);
-    String carolId = fx.admin("GET", "/admin/users?username=carol", null).getJsonArray("items").getJsonObject(0)
-        .getString("user_id");
+    String carolId =
+        fx.admin("GET", "/admin/users?username=carol", null)
+            .getJsonArray("items")
+            .getJsonObject(0)
+            .getString("user_id");
     fx.admin("DELETE", "/admin/users/" + carolId + "/consents/web", null);
     OAuthFixtures.Browser dave = fx.browser();
     fx.tokens(dave, "web", webSecret, CB, scope, "dave", PASSWORD);
-    String daveId = fx.admin("GET", "/admin/users?username=dave", null).getJsonArray("items").getJsonObject(0)
-        .getString("user_id");
+    String daveId =
+        fx.admin("GET", "/admin/users?username=dave", null)
+            .getJsonArray("items")
+            .getJsonObject(0)
+            .getString("user_id");
     fx.admin("POST", "/admin/users/" + daveId + "/disable", null);
     fx.confidentialClient("old", CB, "api.read", "client_credentials");
     fx.admin("POST", "/admin/clients/old/rotate-secret", new JsonObject());
@@ -138,7 +173,9 @@ class ProjectionRebuildTest {
     try {
       List<java.util.concurrent.Future<?>> all = new ArrayList<>();
       for (int i = 0; i < 1100; i++) {
-        all.add(pool.submit(() -> ok(fx.token("svc", svcSecret, Map.of("grant_type", "client_credentials")))));
+        all.add(
+            pool.submit(
+                () -> ok(fx.token("svc", svcSecret, Map.of("grant_type", "client_credentials")))));
       }
       for (var f : all) {
         f.get(60, TimeUnit.SECONDS);
@@ -166,26 +203,30 @@ class ProjectionRebuildTest {
     Traffic() {
       for (int t = 0; t < 3; t++) {
         int n = t;
-        threads.submit(() -> {
-          OAuthFixtures.Browser b = fx.browser();
-          String rt = fx.tokens(b, "web", webSecret, CB, "openid offline_access", "alice", PASSWORD)
-              .getString("refresh_token");
-          while (running.get()) {
-            HttpResponse<String> r = n == 0 ? fx.refresh("web", webSecret, rt, null)
-                : fx.token("svc", svcSecret, Map.of("grant_type", "client_credentials"));
-            answered.incrementAndGet();
-            if (r.statusCode() != 200) {
-              failures.add(r.statusCode() + ": " + r.body());
-              continue;
-            }
-            JsonObject body = new JsonObject(r.body());
-            accessTokens.add(body.getString("access_token"));
-            if (n == 0) {
-              rt = body.getString("refresh_token");
-            }
-          }
-          return null;
-        });
+        threads.submit(
+            () -> {
+              OAuthFixtures.Browser b = fx.browser();
+              String rt =
+                  fx.tokens(b, "web", webSecret, CB, "openid offline_access", "alice", PASSWORD)
+                      .getString("refresh_token");
+              while (running.get()) {
+                HttpResponse<String> r =
+                    n == 0
+                        ? fx.refresh("web", webSecret, rt, null)
+                        : fx.token("svc", svcSecret, Map.of("grant_type", "client_credentials"));
+                answered.incrementAndGet();
+                if (r.statusCode() != 200) {
+                  failures.add(r.statusCode() + ": " + r.body());
+                  continue;
+                }
+                JsonObject body = new JsonObject(r.body());
+                accessTokens.add(body.getString("access_token"));
+                if (n == 0) {
+                  rt = body.getString("refresh_token");
+                }
+              }
+              return null;
+            });
       }
     }
 
@@ -205,40 +246,78 @@ class ProjectionRebuildTest {
         indexesBefore.put(t, indexes(t));
       }
     }
-    assertThat(runner.projections().keySet()).containsExactlyInAnyOrder("clients", "users", "token_state", "consents");
+    assertThat(runner.projections().keySet())
+        .containsExactlyInAnyOrder("clients", "users", "token_state", "consents");
     ConcurrentLinkedQueue<String> inWindow = new ConcurrentLinkedQueue<>();
     AtomicInteger windows = new AtomicInteger();
     try (Traffic traffic = new Traffic()) {
       for (String name : runner.projections().keySet()) {
         int answeredBefore = traffic.answered.get();
         AtomicLong replayed = new AtomicLong();
-        GlobalPosition covered = TestServer.await(runner.rebuild(name, replayed::addAndGet,
-            () -> vertx.executeBlocking(() -> {
-              // Between the replay and the swap: events of every projection, which only the catch-up can bring in.
-              int w = windows.incrementAndGet();
-              fx.confidentialClient("late-" + w, CB, "api.read", "client_credentials");
-              fx.user("late" + w, PASSWORD);
-              JsonObject t = fx.tokens(fx.browser(), "web", webSecret, CB, "openid offline_access", "late" + w, PASSWORD);
-              inWindow.add(t.getString("access_token"));
-              for (int i = 0; i < 20; i++) {
-                inWindow.add(new JsonObject(ok(fx.token("svc", svcSecret, Map.of("grant_type", "client_credentials")))
-                    .body()).getString("access_token"));
-              }
-              return null;
-            }, false)));
+        GlobalPosition covered =
+            TestServer.await(
+                runner.rebuild(
+                    name,
+                    replayed::addAndGet,
+                    () ->
+                        vertx.executeBlocking(
+                            () -> {
+                              // Between the replay and the swap: events of every projection, which
+                              // only the catch-up can bring in.
+                              int w = windows.incrementAndGet();
+                              fx.confidentialClient(
+                                  "late-" + w, CB, "api.read", "client_credentials");
+                              fx.user("late" + w, PASSWORD);
+                              JsonObject t =
+                                  fx.tokens(
+                                      fx.browser(),
+                                      "web",
+                                      webSecret,
+                                      CB,
+                                      "openid offline_access",
+                                      "late" + w,
+                                      PASSWORD);
+                              inWindow.add(t.getString("access_token"));
+                              for (int i = 0; i < 20; i++) {
+                                inWindow.add(
+                                    new JsonObject(
+                                            ok(fx.token(
+                                                    "svc",
+                                                    svcSecret,
+                                                    Map.of("grant_type", "client_credentials")))
+                                                .body())
+                                        .getString("access_token"));
+                              }
+                              return null;
+                            },
+                            false)));
         assertThat(replayed.get()).as(name).isGreaterThan(1000);
         assertThat(covered).isNotEqualTo(GlobalPosition.START);
-        // Not a timing assertion: the traffic ran on while this rebuild did (the window alone takes requests).
+        // Not a timing assertion: the traffic ran on while this rebuild did (the window alone takes
+        // requests).
         assertThat(traffic.answered.get()).as(name).isGreaterThan(answeredBefore);
       }
       // All four at once, from one read of the ledger, swapped in together.
       int answeredBefore = traffic.answered.get();
       AtomicLong replayed = new AtomicLong();
-      TestServer.await(runner.rebuildAll(List.of(), replayed::addAndGet, () -> vertx.executeBlocking(() -> {
-        inWindow.add(new JsonObject(ok(fx.token("svc", svcSecret, Map.of("grant_type", "client_credentials")))
-            .body()).getString("access_token"));
-        return null;
-      }, false)));
+      TestServer.await(
+          runner.rebuildAll(
+              List.of(),
+              replayed::addAndGet,
+              () ->
+                  vertx.executeBlocking(
+                      () -> {
+                        inWindow.add(
+                            new JsonObject(
+                                    ok(fx.token(
+                                            "svc",
+                                            svcSecret,
+                                            Map.of("grant_type", "client_credentials")))
+                                        .body())
+                                .getString("access_token"));
+                        return null;
+                      },
+                      false)));
       assertThat(replayed.get()).isGreaterThan(1000);
       assertThat(traffic.answered.get()).isGreaterThan(answeredBefore);
       // The server keeps serving from the swapped-in tables.
@@ -252,17 +331,20 @@ class ProjectionRebuildTest {
       ExecutorService check = Executors.newFixedThreadPool(4);
       List<java.util.concurrent.Future<?>> all = new ArrayList<>();
       for (String token : issued) {
-        all.add(check.submit(() -> {
-          if (!fx.introspect("rs", rsSecret, token).getBoolean("active")) {
-            inactive.add(token);
-          }
-        }));
+        all.add(
+            check.submit(
+                () -> {
+                  if (!fx.introspect("rs", rsSecret, token).getBoolean("active")) {
+                    inactive.add(token);
+                  }
+                }));
       }
       for (var f : all) {
         f.get(60, TimeUnit.SECONDS);
       }
       check.shutdown();
-      // The refresh chain's access tokens stay active: rotation does not revoke the previous access token.
+      // The refresh chain's access tokens stay active: rotation does not revoke the previous access
+      // token.
       assertThat(inactive).isEmpty();
     }
 
@@ -273,17 +355,46 @@ class ProjectionRebuildTest {
         String live = t.getKey();
         long rows = server.query("SELECT count(*) FROM " + live).get(0).getLong(0);
         assertThat(rows).as(live).isPositive();
-        assertThat(server.query("SELECT count(*) FROM (SELECT * FROM " + live + " EXCEPT ALL SELECT * FROM "
-            + t.getValue() + ") d").get(0).getLong(0)).as("rows of %s not in a replay", live).isZero();
-        assertThat(server.query("SELECT count(*) FROM (SELECT * FROM " + t.getValue() + " EXCEPT ALL SELECT * FROM "
-            + live + ") d").get(0).getLong(0)).as("rows of a replay missing from %s", live).isZero();
+        assertThat(
+                server
+                    .query(
+                        "SELECT count(*) FROM (SELECT * FROM "
+                            + live
+                            + " EXCEPT ALL SELECT * FROM "
+                            + t.getValue()
+                            + ") d")
+                    .get(0)
+                    .getLong(0))
+            .as("rows of %s not in a replay", live)
+            .isZero();
+        assertThat(
+                server
+                    .query(
+                        "SELECT count(*) FROM (SELECT * FROM "
+                            + t.getValue()
+                            + " EXCEPT ALL SELECT * FROM "
+                            + live
+                            + ") d")
+                    .get(0)
+                    .getLong(0))
+            .as("rows of a replay missing from %s", live)
+            .isZero();
         assertThat(indexes(live)).as(live).isEqualTo(indexesBefore.get(live));
         server.query("DROP TABLE " + t.getValue());
-        assertThat(server.query("SELECT to_regclass($1) IS NULL", live + TableNames.REBUILD_SUFFIX).get(0).getBoolean(0))
+        assertThat(
+                server
+                    .query("SELECT to_regclass($1) IS NULL", live + TableNames.REBUILD_SUFFIX)
+                    .get(0)
+                    .getBoolean(0))
             .isTrue();
       }
     }
-    assertThat(server.query("SELECT count(*) FROM users WHERE username LIKE 'late%'").get(0).getLong(0)).isEqualTo(4);
+    assertThat(
+            server
+                .query("SELECT count(*) FROM users WHERE username LIKE 'late%'")
+                .get(0)
+                .getLong(0))
+        .isEqualTo(4);
   }
 
   @Test
@@ -293,7 +404,8 @@ class ProjectionRebuildTest {
 
   private static Set<String> indexes(String table) throws Exception {
     Set<String> out = new TreeSet<>();
-    for (Row r : server.query("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = $1", table)) {
+    for (Row r :
+        server.query("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = $1", table)) {
       out.add(r.getString(1));
     }
     return out;

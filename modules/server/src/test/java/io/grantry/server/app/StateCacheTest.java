@@ -9,8 +9,10 @@ import org.junit.jupiter.api.Test;
 /** The grant-state cache's bounds: weight, idleness, recency, and never going back a version. */
 class StateCacheTest {
   private final AtomicLong clock = new AtomicLong();
+
   /** States are strings; a state weighs its length. */
-  private final StateCache<String> cache = new StateCache<>(10, Duration.ofSeconds(60), String::length, clock::get);
+  private final StateCache<String> cache =
+      new StateCache<>(10, Duration.ofSeconds(60), String::length, clock::get);
 
   private static Aggregate.Loaded<String> at(String state, long version) {
     return new Aggregate.Loaded<>(state, version);
@@ -66,10 +68,15 @@ class StateCacheTest {
 
   @Test
   void theGrantCachesIdleTimeIsASettingAndABadOneIsRefusedNamingIt() {
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> io.grantry.server.oauth.OAuthServices.grantStateCache(
-            new io.vertx.core.json.JsonObject().put("GRANTRY_GRANT_CACHE_IDLE_SECONDS", "0")))
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                io.grantry.server.oauth.OAuthServices.grantStateCache(
+                    new io.vertx.core.json.JsonObject()
+                        .put("GRANTRY_GRANT_CACHE_IDLE_SECONDS", "0")))
         .hasMessageContaining("GRANTRY_GRANT_CACHE_IDLE_SECONDS");
-    assertThat(io.grantry.server.oauth.OAuthServices.grantStateCache(
-        new io.vertx.core.json.JsonObject().put("GRANTRY_GRANT_CACHE_IDLE_SECONDS", "600"))).isNotNull();
+    assertThat(
+            io.grantry.server.oauth.OAuthServices.grantStateCache(
+                new io.vertx.core.json.JsonObject().put("GRANTRY_GRANT_CACHE_IDLE_SECONDS", "600")))
+        .isNotNull();
   }
 }

@@ -20,15 +20,17 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Not a test (surefire does not pick it up; {@code ops/bench/auth-timing.sh} runs it): does the
- * time a failed authentication takes reveal whether the account exists? Over HTTP, one request
- * at a time, the cases interleaved request by request so machine noise hits them alike:
+ * time a failed authentication takes reveal whether the account exists? Over HTTP, one request at a
+ * time, the cases interleaved request by request so machine noise hits them alike:
+ *
  * <ul>
- *   <li>sign-in (POST /login): right password, wrong password, unknown username (which pays a
- *   dummy Argon2id verification);</li>
+ *   <li>sign-in (POST /login): right password, wrong password, unknown username (which pays a dummy
+ *       Argon2id verification);
  *   <li>client authentication (POST /introspect, which appends nothing): right secret, wrong secret
- *   of a known client id, an unknown client id repeated, a new unknown client id every time (every
- *   presented secret costs one HMAC).</li>
+ *       of a known client id, an unknown client id repeated, a new unknown client id every time
+ *       (every presented secret costs one HMAC).
  * </ul>
+ *
  * The throttles are set out of the way. Prints medians per round and in all, in milliseconds, and
  * writes them to {@code target/auth-timing.txt}. Settings: {@code -Dgrantry.bench.rounds} (3),
  * {@code -Dgrantry.bench.logins} (30 per case per round), {@code -Dgrantry.bench.clients} (300).
@@ -43,33 +45,63 @@ class AuthTimingBenchmark {
     int logins = Integer.getInteger("grantry.bench.logins", 30);
     int clientRequests = Integer.getInteger("grantry.bench.clients", 300);
     StringBuilder out = new StringBuilder();
-    try (TestServer server = TestServer.start(Map.of("GRANTRY_LOGIN_FREE_PER_ACCOUNT", "1000000",
-        "GRANTRY_LOGIN_FREE_PER_ADDRESS", "1000000"))) {
+    try (TestServer server =
+        TestServer.start(
+            Map.of(
+                "GRANTRY_LOGIN_FREE_PER_ACCOUNT",
+                "1000000",
+                "GRANTRY_LOGIN_FREE_PER_ADDRESS",
+                "1000000"))) {
       OAuthFixtures fx = new OAuthFixtures(server);
       String secret = fx.confidentialClient("bench-app", CB, "openid");
       fx.user("alice", PASSWORD);
-      HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-          .followRedirects(HttpClient.Redirect.NEVER).build();
+      HttpClient http =
+          HttpClient.newBuilder()
+              .version(HttpClient.Version.HTTP_1_1)
+              .followRedirects(HttpClient.Redirect.NEVER)
+              .build();
 
-      // The sign-in form of one pending authorization request; it is signed, so it can be posted again and again.
+      // The sign-in form of one pending authorization request; it is signed, so it can be posted
+      // again and again.
       OAuthFixtures.Browser browser = fx.browser();
-      HttpResponse<String> page = browser.get("/authorize?response_type=code&client_id=bench-app&redirect_uri="
-          + OAuthFixtures.enc(CB) + "&scope=openid&state=s&code_challenge=" + OAuthFixtures.Pkce.create().challenge()
-          + "&code_challenge_method=S256");
+      HttpResponse<String> page =
+          browser.get(
+              "/authorize?response_type=code&client_id=bench-app&redirect_uri="
+                  + OAuthFixtures.enc(CB)
+                  + "&scope=openid&state=s&code_challenge="
+                  + OAuthFixtures.Pkce.create().challenge()
+                  + "&code_challenge_method=S256");
       Map<String, String> hidden = OAuthFixtures.hidden(page.body());
 
       Map<String, Supplier<Long>> loginCases = new LinkedHashMap<>();
       HttpClient web = browser.http; // the sign-in form's CSRF cookie
-      loginCases.put("login: right password", () -> login(web, server, hidden, "alice", PASSWORD, 0));
-      loginCases.put("login: wrong password", () -> login(web, server, hidden, "alice", "a wrong password, long enough", 401));
-      loginCases.put("login: unknown username", () -> login(web, server, hidden, "nobody-" + UUID.randomUUID(),
-          "a wrong password, long enough", 401));
+      loginCases.put(
+          "login: right password", () -> login(web, server, hidden, "alice", PASSWORD, 0));
+      loginCases.put(
+          "login: wrong password",
+          () -> login(web, server, hidden, "alice", "a wrong password, long enough", 401));
+      loginCases.put(
+          "login: unknown username",
+          () ->
+              login(
+                  web,
+                  server,
+                  hidden,
+                  "nobody-" + UUID.randomUUID(),
+                  "a wrong password, long enough",
+                  401));
       Map<String, Supplier<Long>> clientCases = new LinkedHashMap<>();
-      clientCases.put("client: right secret", () -> introspect(http, server, "bench-app", secret, 200));
-      clientCases.put("client: known id, wrong secret", () -> introspect(http, server, "bench-app", secret + "x", 401));
-      clientCases.put("client: unknown id (same)", () -> introspect(http, server, "no-such-client", secret, 401));
-      clientCases.put("client: unknown id (new each time)", () -> introspect(http, server,
-          "nc-" + UUID.randomUUID(), secret, 401));
+      clientCases.put(
+          "client: right secret", () -> introspect(http, server, "bench-app", secret, 200));
+      clientCases.put(
+          "client: known id, wrong secret",
+          () -> introspect(http, server, "bench-app", secret + "x", 401));
+      clientCases.put(
+          "client: unknown id (same)",
+          () -> introspect(http, server, "no-such-client", secret, 401));
+      clientCases.put(
+          "client: unknown id (new each time)",
+          () -> introspect(http, server, "nc-" + UUID.randomUUID(), secret, 401));
 
       // Warm-up: JIT, connection, caches.
       measure(loginCases, 5);
@@ -79,17 +111,24 @@ class AuthTimingBenchmark {
         Map<String, List<Double>> round = new LinkedHashMap<>(measure(loginCases, logins));
         round.putAll(measure(clientCases, clientRequests));
         out.append("round ").append(r).append('\n');
-        round.forEach((k, v) -> {
-          out.append(String.format("  %-38s median %7.3f ms  (n=%d)%n", k, median(v), v.size()));
-          all.computeIfAbsent(k, x -> new ArrayList<>()).addAll(v);
-        });
+        round.forEach(
+            (k, v) -> {
+              out.append(
+                  String.format("  %-38s median %7.3f ms  (n=%d)%n", k, median(v), v.size()));
+              all.computeIfAbsent(k, x -> new ArrayList<>()).addAll(v);
+            });
       }
       out.append("all rounds\n");
-      all.forEach((k, v) -> out.append(String.format("  %-38s median %7.3f ms  p90 %7.3f ms  (n=%d)%n", k, median(v),
-          percentile(v, 0.9), v.size())));
+      all.forEach(
+          (k, v) ->
+              out.append(
+                  String.format(
+                      "  %-38s median %7.3f ms  p90 %7.3f ms  (n=%d)%n",
+                      k, median(v), percentile(v, 0.9), v.size())));
     }
     System.out.print(out);
-    Files.writeString(Path.of(System.getProperty("grantry.test.dir", "target"), "auth-timing.txt"), out);
+    Files.writeString(
+        Path.of(System.getProperty("grantry.test.dir", "target"), "auth-timing.txt"), out);
   }
 
   /** Runs each case {@code n} times, interleaved: a, b, c, a, b, c... */
@@ -102,23 +141,35 @@ class AuthTimingBenchmark {
     return times;
   }
 
-  static long login(HttpClient http, TestServer server, Map<String, String> hidden, String user, String password,
+  static long login(
+      HttpClient http,
+      TestServer server,
+      Map<String, String> hidden,
+      String user,
+      String password,
       int expected) {
     Map<String, String> form = new LinkedHashMap<>(hidden);
     form.put("username", user);
     form.put("password", password);
-    HttpRequest req = HttpRequest.newBuilder(URI.create(server.url("/login")))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .POST(HttpRequest.BodyPublishers.ofString(OAuthFixtures.formBody(form))).build();
+    HttpRequest req =
+        HttpRequest.newBuilder(URI.create(server.url("/login")))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .POST(HttpRequest.BodyPublishers.ofString(OAuthFixtures.formBody(form)))
+            .build();
     return timed(http, req, expected);
   }
 
-  static long introspect(HttpClient http, TestServer server, String clientId, String secret, int expected) {
-    String basic = Base64.getEncoder().encodeToString((clientId + ":" + secret).getBytes(StandardCharsets.UTF_8));
-    HttpRequest req = HttpRequest.newBuilder(URI.create(server.url("/introspect")))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .header("Authorization", "Basic " + basic)
-        .POST(HttpRequest.BodyPublishers.ofString("token=not-a-token")).build();
+  static long introspect(
+      HttpClient http, TestServer server, String clientId, String secret, int expected) {
+    String basic =
+        Base64.getEncoder()
+            .encodeToString((clientId + ":" + secret).getBytes(StandardCharsets.UTF_8));
+    HttpRequest req =
+        HttpRequest.newBuilder(URI.create(server.url("/introspect")))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("Authorization", "Basic " + basic)
+            .POST(HttpRequest.BodyPublishers.ofString("token=not-a-token"))
+            .build();
     return timed(http, req, expected);
   }
 
@@ -128,8 +179,11 @@ class AuthTimingBenchmark {
       long t0 = System.nanoTime();
       HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
       long t = System.nanoTime() - t0;
-      if (expected == 0 ? r.statusCode() != 200 && r.statusCode() != 303 : r.statusCode() != expected) {
-        throw new IllegalStateException(req.uri() + " answered " + r.statusCode() + ", expected " + expected + ": " + r.body());
+      if (expected == 0
+          ? r.statusCode() != 200 && r.statusCode() != 303
+          : r.statusCode() != expected) {
+        throw new IllegalStateException(
+            req.uri() + " answered " + r.statusCode() + ", expected " + expected + ": " + r.body());
       }
       return t;
     } catch (java.io.IOException | InterruptedException e) {

@@ -32,7 +32,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
-import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
@@ -41,9 +40,9 @@ import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
- * "Connect" in a real browser: Debian's Chromium, driven by Selenium through Debian's
- * chromedriver, goes from a small client web app to Grantry's sign-in and consent pages and back
- * to the app's callback, which checks the state and exchanges the code at /token.
+ * "Connect" in a real browser: Debian's Chromium, driven by Selenium through Debian's chromedriver,
+ * goes from a small client web app to Grantry's sign-in and consent pages and back to the app's
+ * callback, which checks the state and exchanges the code at /token.
  *
  * <p>Chromium is required, never skipped: without it the test fails and says what to install.
  */
@@ -55,9 +54,16 @@ class BrowserFlowTest {
   static final String SCOPE = "openid profile offline_access";
   static final Duration WAIT = Duration.ofSeconds(10);
   static final Path SCREENSHOTS = Path.of("target", "screenshots");
-  /** The test uses WebDriver only, never DevTools: quiet Selenium's warning that no CDP version matches. */
-  static final List<Logger> QUIET = Stream.of("org.openqa.selenium.devtools", "org.openqa.selenium.chromium")
-      .map(Logger::getLogger).peek(l -> l.setLevel(Level.SEVERE)).toList();
+
+  /**
+   * The test uses WebDriver only, never DevTools: quiet Selenium's warning that no CDP version
+   * matches.
+   */
+  static final List<Logger> QUIET =
+      Stream.of("org.openqa.selenium.devtools", "org.openqa.selenium.chromium")
+          .map(Logger::getLogger)
+          .peek(l -> l.setLevel(Level.SEVERE))
+          .toList();
 
   static TestServer server;
   static OAuthFixtures fixtures;
@@ -72,7 +78,9 @@ class BrowserFlowTest {
     assertThat(discovery.statusCode()).isEqualTo(200);
     issuer = new JsonObject(discovery.body()).getString("issuer");
     app = new ClientApp();
-    app.secret = fixtures.confidentialClient(CLIENT_ID, app.url("/callback"), SCOPE, "authorization_code", "refresh_token");
+    app.secret =
+        fixtures.confidentialClient(
+            CLIENT_ID, app.url("/callback"), SCOPE, "authorization_code", "refresh_token");
   }
 
   @AfterAll
@@ -88,7 +96,8 @@ class BrowserFlowTest {
   // ---------------------------------------------------------------- the scenarios
 
   @Test
-  void connectSignsInAsksConsentAndReturnsWithTokensThenTheSecondConnectSkipsBothPages() throws Exception {
+  void connectSignsInAsksConsentAndReturnsWithTokensThenTheSecondConnectSkipsBothPages()
+      throws Exception {
     String alice = fixtures.user("alice", "correct horse battery staple");
     try (Browser b = Browser.open()) {
       // (1) First Connect: sign-in page, consent page, callback.
@@ -96,7 +105,8 @@ class BrowserFlowTest {
       b.waitFor(By.id("sign-in"));
       assertThat(b.driver.getCurrentUrl()).startsWith(server.url("/authorize?"));
       assertThat(b.driver.getTitle()).isEqualTo("Sign in · Grantry");
-      assertThat(b.text(By.cssSelector("header.client .lead"))).isEqualTo("to continue to " + CLIENT_NAME);
+      assertThat(b.text(By.cssSelector("header.client .lead")))
+          .isEqualTo("to continue to " + CLIENT_NAME);
       b.screenshot("login.png");
 
       b.driver.findElement(By.id("username")).sendKeys("alice");
@@ -107,7 +117,9 @@ class BrowserFlowTest {
       assertThat(b.driver.getTitle()).isEqualTo("Allow access · Grantry");
       assertThat(b.text(By.tagName("h1"))).isEqualTo(CLIENT_NAME + " wants access");
       assertThat(b.text(By.cssSelector("header.client .lead"))).startsWith("Signed in as alice.");
-      assertThat(b.driver.findElements(By.cssSelector("ul.scopes li strong")).stream().map(WebElement::getText))
+      assertThat(
+              b.driver.findElements(By.cssSelector("ul.scopes li strong")).stream()
+                  .map(WebElement::getText))
           .containsExactly("Sign you in", "See your profile", "Stay connected");
       b.screenshot("consent.png");
       b.driver.findElement(By.id("allow")).click();
@@ -149,12 +161,23 @@ class BrowserFlowTest {
   @Test
   void theSignInPageForbidsFramingAndReferrers() {
     OAuthFixtures.Pkce pkce = OAuthFixtures.Pkce.create();
-    HttpResponse<String> r = fixtures.browser().get("/authorize?response_type=code&client_id=" + CLIENT_ID
-        + "&redirect_uri=" + OAuthFixtures.enc(app.url("/callback")) + "&scope=" + OAuthFixtures.enc(SCOPE)
-        + "&state=s1&code_challenge=" + pkce.challenge() + "&code_challenge_method=S256");
+    HttpResponse<String> r =
+        fixtures
+            .browser()
+            .get(
+                "/authorize?response_type=code&client_id="
+                    + CLIENT_ID
+                    + "&redirect_uri="
+                    + OAuthFixtures.enc(app.url("/callback"))
+                    + "&scope="
+                    + OAuthFixtures.enc(SCOPE)
+                    + "&state=s1&code_challenge="
+                    + pkce.challenge()
+                    + "&code_challenge_method=S256");
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.body()).contains("action=\"/login\"");
-    assertThat(r.headers().firstValue("Content-Security-Policy").orElse("")).contains("frame-ancestors 'none'");
+    assertThat(r.headers().firstValue("Content-Security-Policy").orElse(""))
+        .contains("frame-ancestors 'none'");
     assertThat(r.headers().firstValue("X-Frame-Options")).hasValue("DENY");
     assertThat(r.headers().firstValue("Referrer-Policy")).hasValue("no-referrer");
   }
@@ -186,22 +209,38 @@ class BrowserFlowTest {
     static Browser open() throws Exception {
       for (String exe : new String[] {CHROMIUM, CHROMEDRIVER}) {
         if (!Files.isExecutable(Path.of(exe))) {
-          throw new AssertionError("BrowserFlowTest needs Chromium and its driver, but " + exe + " is missing. "
-              + "Install them with: sudo apt-get install -y chromium chromium-driver");
+          throw new AssertionError(
+              "BrowserFlowTest needs Chromium and its driver, but "
+                  + exe
+                  + " is missing. "
+                  + "Install them with: sudo apt-get install -y chromium chromium-driver");
         }
       }
       // An explicit driver: Selenium Manager (which would download drivers) is never consulted.
       System.setProperty("webdriver.chrome.driver", CHROMEDRIVER);
-      ChromeDriverService service = new ChromeDriverService.Builder()
-          .usingDriverExecutable(new File(CHROMEDRIVER)).usingAnyFreePort().build();
+      ChromeDriverService service =
+          new ChromeDriverService.Builder()
+              .usingDriverExecutable(new File(CHROMEDRIVER))
+              .usingAnyFreePort()
+              .build();
       Path profile = Files.createTempDirectory("grantry-chromium-");
       ChromeOptions options = new ChromeOptions();
       options.setBinary(CHROMIUM);
-      options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-          "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
-          "--disable-sync", "--user-data-dir=" + profile, "--window-size=1024,900");
-      options.setExperimentalOption("prefs", Map.of("credentials_enable_service", false,
-          "profile.password_manager_enabled", false));
+      options.addArguments(
+          "--headless=new",
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-dev-shm-usage",
+          "--disable-quic",
+          "--no-first-run",
+          "--disable-background-networking",
+          "--disable-component-update",
+          "--disable-sync",
+          "--user-data-dir=" + profile,
+          "--window-size=1024,900");
+      options.setExperimentalOption(
+          "prefs",
+          Map.of("credentials_enable_service", false, "profile.password_manager_enabled", false));
       try {
         return new Browser(new ChromeDriver(service, options), profile);
       } catch (RuntimeException e) {
@@ -217,15 +256,20 @@ class BrowserFlowTest {
       String href = link.getDomAttribute("href");
       assertThat(href).startsWith(server.url("/authorize?"));
       Map<String, String> q = OAuthFixtures.queryOf(href);
-      assertThat(q).containsEntry("response_type", "code").containsEntry("client_id", CLIENT_ID)
-          .containsEntry("redirect_uri", app.url("/callback")).containsEntry("scope", SCOPE)
-          .containsEntry("code_challenge_method", "S256").containsKey("code_challenge");
+      assertThat(q)
+          .containsEntry("response_type", "code")
+          .containsEntry("client_id", CLIENT_ID)
+          .containsEntry("redirect_uri", app.url("/callback"))
+          .containsEntry("scope", SCOPE)
+          .containsEntry("code_challenge_method", "S256")
+          .containsKey("code_challenge");
       link.click();
       return q.get("state");
     }
 
     WebElement waitFor(By by) {
-      return new WebDriverWait(driver, WAIT).until(ExpectedConditions.visibilityOfElementLocated(by));
+      return new WebDriverWait(driver, WAIT)
+          .until(ExpectedConditions.visibilityOfElementLocated(by));
     }
 
     String text(By by) {
@@ -257,10 +301,10 @@ class BrowserFlowTest {
   // ---------------------------------------------------------------- the client web app
 
   /**
-   * The application a person connects to Grantry: a home page with a Connect link (state and a
-   * PKCE S256 challenge made fresh for each visit; the state also kept in a cookie of this
-   * browser) and a callback that checks the state and the issuer, exchanges the code with
-   * client_secret_basic, and shows what came back.
+   * The application a person connects to Grantry: a home page with a Connect link (state and a PKCE
+   * S256 challenge made fresh for each visit; the state also kept in a cookie of this browser) and
+   * a callback that checks the state and the issuer, exchanges the code with client_secret_basic,
+   * and shows what came back.
    */
   static final class ClientApp {
     static final String STATE_COOKIE = "demo_app_state";
@@ -274,7 +318,9 @@ class BrowserFlowTest {
       router.get("/").handler(this::home);
       router.get("/callback").handler(this::callback);
       web = WebClient.create(server.vertx);
-      http = TestServer.await(server.vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1"));
+      http =
+          TestServer.await(
+              server.vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1"));
     }
 
     String url(String path) {
@@ -282,17 +328,35 @@ class BrowserFlowTest {
     }
 
     private void home(RoutingContext ctx) {
-      String state = TestServer.randomBase64(16).replace('+', '-').replace('/', '_').replace("=", "");
+      String state =
+          TestServer.randomBase64(16).replace('+', '-').replace('/', '_').replace("=", "");
       OAuthFixtures.Pkce pkce = OAuthFixtures.Pkce.create();
       verifiers.put(state, pkce.verifier());
-      String authorize = server.url("/authorize") + "?response_type=code&client_id=" + OAuthFixtures.enc(CLIENT_ID)
-          + "&redirect_uri=" + OAuthFixtures.enc(url("/callback")) + "&scope=" + OAuthFixtures.enc(SCOPE)
-          + "&state=" + OAuthFixtures.enc(state) + "&code_challenge=" + pkce.challenge()
-          + "&code_challenge_method=S256";
-      ctx.response().addCookie(Cookie.cookie(STATE_COOKIE, state).setPath("/").setHttpOnly(true)
-          .setSameSite(CookieSameSite.LAX));
-      page(ctx, "Demo app", "<h1>Demo app</h1><p><a id=\"connect\" href=\"" + esc(authorize)
-          + "\">Connect with Grantry</a></p>");
+      String authorize =
+          server.url("/authorize")
+              + "?response_type=code&client_id="
+              + OAuthFixtures.enc(CLIENT_ID)
+              + "&redirect_uri="
+              + OAuthFixtures.enc(url("/callback"))
+              + "&scope="
+              + OAuthFixtures.enc(SCOPE)
+              + "&state="
+              + OAuthFixtures.enc(state)
+              + "&code_challenge="
+              + pkce.challenge()
+              + "&code_challenge_method=S256";
+      ctx.response()
+          .addCookie(
+              Cookie.cookie(STATE_COOKIE, state)
+                  .setPath("/")
+                  .setHttpOnly(true)
+                  .setSameSite(CookieSameSite.LAX));
+      page(
+          ctx,
+          "Demo app",
+          "<h1>Demo app</h1><p><a id=\"connect\" href=\""
+              + esc(authorize)
+              + "\">Connect with Grantry</a></p>");
     }
 
     private void callback(RoutingContext ctx) {
@@ -301,45 +365,96 @@ class BrowserFlowTest {
       Cookie cookie = ctx.request().getCookie(STATE_COOKIE);
       String verifier = state == null ? null : verifiers.remove(state);
       boolean stateOk = verifier != null && cookie != null && cookie.getValue().equals(state);
-      StringBuilder facts = new StringBuilder()
-          .append("<p>State: <code id=\"state\">").append(esc(state)).append("</code> (<span id=\"state-check\">")
-          .append(stateOk ? "state matched" : "state mismatch").append("</span>)</p>")
-          .append("<p>Issuer: <code id=\"iss\">").append(esc(q.get("iss"))).append("</code></p>");
+      StringBuilder facts =
+          new StringBuilder()
+              .append("<p>State: <code id=\"state\">")
+              .append(esc(state))
+              .append("</code> (<span id=\"state-check\">")
+              .append(stateOk ? "state matched" : "state mismatch")
+              .append("</span>)</p>")
+              .append("<p>Issuer: <code id=\"iss\">")
+              .append(esc(q.get("iss")))
+              .append("</code></p>");
       if (!stateOk || !issuer.equals(q.get("iss"))) {
         page(ctx, "Refused", "<h1 id=\"result\">Refused: state or issuer mismatch</h1>" + facts);
         return;
       }
       if (q.get("error") != null) {
-        page(ctx, "Not connected", "<h1 id=\"result\">Access was not granted</h1><p>Error: <code id=\"error\">"
-            + esc(q.get("error")) + "</code></p>" + facts);
+        page(
+            ctx,
+            "Not connected",
+            "<h1 id=\"result\">Access was not granted</h1><p>Error: <code id=\"error\">"
+                + esc(q.get("error"))
+                + "</code></p>"
+                + facts);
         return;
       }
-      String basic = Base64.getEncoder().encodeToString((OAuthFixtures.enc(CLIENT_ID) + ":" + OAuthFixtures.enc(secret))
-          .getBytes(StandardCharsets.UTF_8));
-      MultiMap form = MultiMap.caseInsensitiveMultiMap().add("grant_type", "authorization_code")
-          .add("code", q.get("code")).add("redirect_uri", url("/callback")).add("code_verifier", verifier);
-      web.postAbs(server.url("/token")).putHeader("Authorization", "Basic " + basic).sendForm(form)
+      String basic =
+          Base64.getEncoder()
+              .encodeToString(
+                  (OAuthFixtures.enc(CLIENT_ID) + ":" + OAuthFixtures.enc(secret))
+                      .getBytes(StandardCharsets.UTF_8));
+      MultiMap form =
+          MultiMap.caseInsensitiveMultiMap()
+              .add("grant_type", "authorization_code")
+              .add("code", q.get("code"))
+              .add("redirect_uri", url("/callback"))
+              .add("code_verifier", verifier);
+      web.postAbs(server.url("/token"))
+          .putHeader("Authorization", "Basic " + basic)
+          .sendForm(form)
           .onFailure(ctx::fail)
-          .onSuccess(r -> {
-            JsonObject tokens = r.statusCode() == 200 ? r.bodyAsJsonObject() : new JsonObject();
-            String idToken = tokens.getString("id_token");
-            String sub = idToken == null ? "nobody" : new JsonObject(new String(
-                Base64.getUrlDecoder().decode(idToken.split("\\.")[1]), StandardCharsets.UTF_8)).getString("sub");
-            page(ctx, "Connected", "<h1 id=\"result\">Signed in as " + esc(sub) + "</h1>" + facts
-                + "<p id=\"exchange\">code exchanged: " + r.statusCode() + " " + esc(tokens.getString("token_type"))
-                + "</p><p>Scope: <code id=\"scope\">" + esc(tokens.getString("scope")) + "</code></p>"
-                + "<p id=\"refresh\">refresh token: " + (tokens.containsKey("refresh_token") ? "yes" : "no") + "</p>");
-          });
+          .onSuccess(
+              r -> {
+                JsonObject tokens = r.statusCode() == 200 ? r.bodyAsJsonObject() : new JsonObject();
+                String idToken = tokens.getString("id_token");
+                String sub =
+                    idToken == null
+                        ? "nobody"
+                        : new JsonObject(
+                                new String(
+                                    Base64.getUrlDecoder().decode(idToken.split("\\.")[1]),
+                                    StandardCharsets.UTF_8))
+                            .getString("sub");
+                page(
+                    ctx,
+                    "Connected",
+                    "<h1 id=\"result\">Signed in as "
+                        + esc(sub)
+                        + "</h1>"
+                        + facts
+                        + "<p id=\"exchange\">code exchanged: "
+                        + r.statusCode()
+                        + " "
+                        + esc(tokens.getString("token_type"))
+                        + "</p><p>Scope: <code id=\"scope\">"
+                        + esc(tokens.getString("scope"))
+                        + "</code></p>"
+                        + "<p id=\"refresh\">refresh token: "
+                        + (tokens.containsKey("refresh_token") ? "yes" : "no")
+                        + "</p>");
+              });
     }
 
     private static void page(RoutingContext ctx, String title, String body) {
-      ctx.response().putHeader("Content-Type", "text/html; charset=utf-8")
-          .end("<!doctype html><html><head><title>" + esc(title) + "</title></head><body>" + body + "</body></html>");
+      ctx.response()
+          .putHeader("Content-Type", "text/html; charset=utf-8")
+          .end(
+              "<!doctype html><html><head><title>"
+                  + esc(title)
+                  + "</title></head><body>"
+                  + body
+                  + "</body></html>");
     }
 
     private static String esc(String s) {
-      return s == null ? "" : s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-          .replace("\"", "&quot;").replace("'", "&#39;");
+      return s == null
+          ? ""
+          : s.replace("&", "&amp;")
+              .replace("<", "&lt;")
+              .replace(">", "&gt;")
+              .replace("\"", "&quot;")
+              .replace("'", "&#39;");
     }
   }
 }

@@ -6,7 +6,9 @@ import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 class LoginThrottleTest {
-  final LoginThrottle throttle = new LoginThrottle(3, 5, Duration.ofMinutes(15), Duration.ofMillis(500), Duration.ofSeconds(2));
+  final LoginThrottle throttle =
+      new LoginThrottle(
+          3, 5, Duration.ofMinutes(15), Duration.ofMillis(500), Duration.ofSeconds(2));
 
   @Test
   void failuresPastTheAllowanceSlowTheNextAttemptsOfThatAccount() {

@@ -49,7 +49,9 @@ class ClientDirectoryTest {
 
   static ClientMetadata confidential() {
     return ClientMetadata.builder("Backend", ClientType.CONFIDENTIAL)
-        .grantTypes(GrantType.CLIENT_CREDENTIALS).allowedScopes(Scopes.of("api")).build();
+        .grantTypes(GrantType.CLIENT_CREDENTIALS)
+        .allowedScopes(Scopes.of("api"))
+        .build();
   }
 
   static ClientService.Issued register(String id) throws Exception {
@@ -63,7 +65,8 @@ class ClientDirectoryTest {
   @Test
   void theRightSecretAuthenticatesAndAnythingElseDoesNot() throws Exception {
     String secret = register("backend").clientSecret().orElseThrow();
-    Optional<io.grantry.domain.client.ClientState.Registered> ok = await(directory.authenticate("backend", secret));
+    Optional<io.grantry.domain.client.ClientState.Registered> ok =
+        await(directory.authenticate("backend", secret));
     assertThat(ok).isPresent();
     assertThat(ok.get().clientId()).isEqualTo("backend");
     assertThat(authenticates(directory, "backend", secret + "x")).isFalse();
@@ -88,11 +91,15 @@ class ClientDirectoryTest {
 
   @Test
   void aPublicClientHasNoSecretToPresent() throws Exception {
-    ClientMetadata m = ClientMetadata.builder("App", ClientType.PUBLIC).grantTypes(GrantType.AUTHORIZATION_CODE)
-        .redirectUris("http://127.0.0.1/cb").build();
+    ClientMetadata m =
+        ClientMetadata.builder("App", ClientType.PUBLIC)
+            .grantTypes(GrantType.AUTHORIZATION_CODE)
+            .redirectUris("http://127.0.0.1/cb")
+            .build();
     ClientService.Issued issued = await(service.register(Optional.of("spa"), m, WHO));
     assertThat(issued.clientSecret()).isEmpty();
-    assertThat(await(directory.find("spa")).orElseThrow().metadata().type()).isEqualTo(ClientType.PUBLIC);
+    assertThat(await(directory.find("spa")).orElseThrow().metadata().type())
+        .isEqualTo(ClientType.PUBLIC);
     assertThat(authenticates(directory, "spa", "")).isFalse();
     assertThat(authenticates(directory, "spa", "anything")).isFalse();
   }
@@ -100,17 +107,24 @@ class ClientDirectoryTest {
   @Test
   void theOldSecretWorksDuringItsGraceOnly() throws Exception {
     String first = register("rolling").clientSecret().orElseThrow();
-    String second = await(service.rotateSecret("rolling", Duration.ofHours(1), WHO)).clientSecret().orElseThrow();
+    String second =
+        await(service.rotateSecret("rolling", Duration.ofHours(1), WHO))
+            .clientSecret()
+            .orElseThrow();
     assertThat(second).isNotEqualTo(first);
     assertThat(authenticates(directory, "rolling", first)).isTrue();
     assertThat(authenticates(directory, "rolling", second)).isTrue();
 
-    ClientDirectory twoHoursLater = new ClientDirectory(store.pool(), resources.clientSecrets(),
-        Clock.fixed(Instant.now().plus(Duration.ofHours(2)), ZoneOffset.UTC));
+    ClientDirectory twoHoursLater =
+        new ClientDirectory(
+            store.pool(),
+            resources.clientSecrets(),
+            Clock.fixed(Instant.now().plus(Duration.ofHours(2)), ZoneOffset.UTC));
     assertThat(authenticates(twoHoursLater, "rolling", first)).isFalse();
     assertThat(authenticates(twoHoursLater, "rolling", second)).isTrue();
 
-    String third = await(service.rotateSecret("rolling", Duration.ZERO, WHO)).clientSecret().orElseThrow();
+    String third =
+        await(service.rotateSecret("rolling", Duration.ZERO, WHO)).clientSecret().orElseThrow();
     assertThat(authenticates(directory, "rolling", third)).isTrue();
     assertThat(authenticates(directory, "rolling", second)).isFalse();
     assertThat(authenticates(directory, "rolling", first)).isFalse();
@@ -119,7 +133,11 @@ class ClientDirectoryTest {
   @Test
   void refusalsAreTypedDomainErrors() throws Exception {
     register("dup");
-    assertThat(service.register(Optional.of("dup"), confidential(), WHO).toCompletionStage().toCompletableFuture())
+    assertThat(
+            service
+                .register(Optional.of("dup"), confidential(), WHO)
+                .toCompletionStage()
+                .toCompletableFuture())
         .failsWithin(Duration.ofSeconds(30))
         .withThrowableOfType(java.util.concurrent.ExecutionException.class)
         .withCauseInstanceOf(CommandRejected.class);

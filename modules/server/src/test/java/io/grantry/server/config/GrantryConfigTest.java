@@ -20,19 +20,24 @@ class GrantryConfigTest {
 
   @Test
   void badValuesNameTheSetting() {
-    assertThatThrownBy(() -> GrantryConfig.from(new JsonObject().put("GRANTRY_HTTP_PORT", "eighty")))
-        .isInstanceOf(ConfigException.class).hasMessageContaining("GRANTRY_HTTP_PORT");
+    assertThatThrownBy(
+            () -> GrantryConfig.from(new JsonObject().put("GRANTRY_HTTP_PORT", "eighty")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("GRANTRY_HTTP_PORT");
     assertThatThrownBy(() -> GrantryConfig.from(new JsonObject().put("GRANTRY_HTTP_PORT", "70000")))
         .hasMessageContaining("between 0 and 65535");
     assertThatThrownBy(() -> GrantryConfig.from(new JsonObject().put("GRANTRY_ISSUER", "ftp://x")))
         .hasMessageContaining("GRANTRY_ISSUER");
-    assertThatThrownBy(() -> GrantryConfig.from(new JsonObject().put("GRANTRY_DB_URL", "mysql://x/y")))
+    assertThatThrownBy(
+            () -> GrantryConfig.from(new JsonObject().put("GRANTRY_DB_URL", "mysql://x/y")))
         .hasMessageContaining("GRANTRY_DB_URL");
   }
 
   @Test
   void aTrailingSlashIsDroppedFromTheIssuer() {
-    assertThat(GrantryConfig.from(new JsonObject().put("GRANTRY_ISSUER", "https://id.example.com/")).issuer())
+    assertThat(
+            GrantryConfig.from(new JsonObject().put("GRANTRY_ISSUER", "https://id.example.com/"))
+                .issuer())
         .isEqualTo("https://id.example.com");
   }
 }

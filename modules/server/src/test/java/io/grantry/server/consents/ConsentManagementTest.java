@@ -22,8 +22,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Withdrawing consent, from the user's "Apps with access" page (with the cookie-keeping client;
- * the Chromium test drives the same page) and from the admin API, and the admin's bulk grant
+ * Withdrawing consent, from the user's "Apps with access" page (with the cookie-keeping client; the
+ * Chromium test drives the same page) and from the admin API, and the admin's bulk grant
  * revocations: afterwards the refresh fails with invalid_grant, and a withdrawn consent is asked
  * for again at the next authorization.
  */
@@ -43,7 +43,8 @@ class ConsentManagementTest {
     server = TestServer.start();
     fx = new OAuthFixtures(server);
     admin = new AdminHttp(server);
-    photosSecret = fx.confidentialClient("photos", CB, "openid profile email offline_access api.read");
+    photosSecret =
+        fx.confidentialClient("photos", CB, "openid profile email offline_access api.read");
     notesSecret = fx.confidentialClient("notes", CB, "openid profile offline_access");
   }
 
@@ -55,16 +56,27 @@ class ConsentManagementTest {
   // ---------------------------------------------------------------- helpers
 
   static JsonObject tokens(Browser b, String clientId, String user) {
-    return fx.tokens(b, clientId, clientId.equals("photos") ? photosSecret : notesSecret, CB, SCOPE, user, PASSWORD);
+    return fx.tokens(
+        b,
+        clientId,
+        clientId.equals("photos") ? photosSecret : notesSecret,
+        CB,
+        SCOPE,
+        user,
+        PASSWORD);
   }
 
   static HttpResponse<String> refresh(String clientId, JsonObject tokens) {
-    return fx.refresh(clientId, clientId.equals("photos") ? photosSecret : notesSecret,
-        tokens.getString("refresh_token"), null);
+    return fx.refresh(
+        clientId,
+        clientId.equals("photos") ? photosSecret : notesSecret,
+        tokens.getString("refresh_token"),
+        null);
   }
 
   static boolean active(String clientId, String token) {
-    return fx.introspect(clientId, clientId.equals("photos") ? photosSecret : notesSecret, token).getBoolean("active");
+    return fx.introspect(clientId, clientId.equals("photos") ? photosSecret : notesSecret, token)
+        .getBoolean("active");
   }
 
   static void assertInvalidGrant(HttpResponse<String> r) {
@@ -74,25 +86,39 @@ class ConsentManagementTest {
 
   /** The first page /authorize shows in browser {@code b} (already signed in), or the redirect. */
   static HttpResponse<String> authorizeAgain(Browser b, String clientId) {
-    return b.get("/authorize?response_type=code&client_id=" + clientId + "&redirect_uri=" + OAuthFixtures.enc(CB)
-        + "&scope=" + OAuthFixtures.enc(SCOPE) + "&state=again&code_challenge="
-        + OAuthFixtures.Pkce.create().challenge() + "&code_challenge_method=S256");
+    return b.get(
+        "/authorize?response_type=code&client_id="
+            + clientId
+            + "&redirect_uri="
+            + OAuthFixtures.enc(CB)
+            + "&scope="
+            + OAuthFixtures.enc(SCOPE)
+            + "&state=again&code_challenge="
+            + OAuthFixtures.Pkce.create().challenge()
+            + "&code_challenge_method=S256");
   }
 
   static List<Row> events(String streamId, String type) throws Exception {
-    return server.query("SELECT payload, metadata FROM events WHERE stream_id = $1 AND type = $2 ORDER BY version",
-        streamId, type);
+    return server.query(
+        "SELECT payload, metadata FROM events WHERE stream_id = $1 AND type = $2 ORDER BY version",
+        streamId,
+        type);
   }
 
   static List<Row> grantRevocations(JsonObject tokens) throws Exception {
-    return events(GrantTokens.streamId(GrantTokens.grantIdOf(tokens.getString("refresh_token")).orElseThrow()),
+    return events(
+        GrantTokens.streamId(
+            GrantTokens.grantIdOf(tokens.getString("refresh_token")).orElseThrow()),
         "grant.revoked.v1");
   }
 
   /** The hidden fields of the revoke form of {@code clientId} on the apps page. */
   static Map<String, String> revokeForm(String html, String clientId) {
-    Matcher m = Pattern.compile("<li class=\"app\" id=\"app-" + Pattern.quote(clientId) + "\">.*?</form>", Pattern.DOTALL)
-        .matcher(html);
+    Matcher m =
+        Pattern.compile(
+                "<li class=\"app\" id=\"app-" + Pattern.quote(clientId) + "\">.*?</form>",
+                Pattern.DOTALL)
+            .matcher(html);
     assertThat(m.find()).as("a revoke form for " + clientId).isTrue();
     Map<String, String> form = new LinkedHashMap<>(OAuthFixtures.hidden(m.group()));
     assertThat(m.group()).contains("action=\"/account/apps/revoke\"");
@@ -111,11 +137,21 @@ class ConsentManagementTest {
     HttpResponse<String> page = b.get("/account/apps");
 
     assertThat(page.statusCode()).isEqualTo(200);
-    assertThat(page.headers().firstValue("Content-Security-Policy").orElse("")).contains("frame-ancestors 'none'");
+    assertThat(page.headers().firstValue("Content-Security-Policy").orElse(""))
+        .contains("frame-ancestors 'none'");
     assertThat(page.headers().firstValue("X-Frame-Options")).hasValue("DENY");
     assertThat(page.headers().firstValue("Cache-Control")).hasValue("no-store");
-    assertThat(page.body()).contains("Apps with access", "Signed in as <strong>dora</strong>", "id=\"app-photos\"",
-        "id=\"app-notes\"", "Test photos", "Test notes", "Stay connected", "See your profile", "<time datetime=\"");
+    assertThat(page.body())
+        .contains(
+            "Apps with access",
+            "Signed in as <strong>dora</strong>",
+            "id=\"app-photos\"",
+            "id=\"app-notes\"",
+            "Test photos",
+            "Test notes",
+            "Stay connected",
+            "See your profile",
+            "<time datetime=\"");
     Map<String, String> form = revokeForm(page.body(), "photos");
     assertThat(form).containsEntry("client_id", "photos").containsKey("csrf");
 
@@ -134,18 +170,24 @@ class ConsentManagementTest {
     assertThat(revoked.statusCode()).isEqualTo(303);
     assertThat(revoked.headers().firstValue("Location")).hasValue("/account/apps?revoked=1");
     HttpResponse<String> after = b.get("/account/apps?revoked=1");
-    assertThat(after.body()).contains("Access revoked.", "id=\"app-notes\"").doesNotContain("id=\"app-photos\"");
+    assertThat(after.body())
+        .contains("Access revoked.", "id=\"app-notes\"")
+        .doesNotContain("id=\"app-photos\"");
 
     assertInvalidGrant(refresh("photos", photos));
     assertThat(active("photos", photos.getString("access_token"))).isFalse();
     List<Row> consentRevoked = events(Consent.streamId(userId, "photos"), "consent.revoked.v1");
     assertThat(consentRevoked).hasSize(1);
-    assertThat(consentRevoked.get(0).getJsonObject("payload").getString("actor")).isEqualTo("user:" + userId);
-    assertThat(consentRevoked.get(0).getJsonObject("metadata").getString("actor")).isEqualTo("user:" + userId);
+    assertThat(consentRevoked.get(0).getJsonObject("payload").getString("actor"))
+        .isEqualTo("user:" + userId);
+    assertThat(consentRevoked.get(0).getJsonObject("metadata").getString("actor"))
+        .isEqualTo("user:" + userId);
     List<Row> grantRevoked = grantRevocations(photos);
     assertThat(grantRevoked).hasSize(1);
-    assertThat(grantRevoked.get(0).getJsonObject("payload").getString("reason")).isEqualTo("consent_revoked");
-    assertThat(grantRevoked.get(0).getJsonObject("payload").getString("actor")).isEqualTo("user:" + userId);
+    assertThat(grantRevoked.get(0).getJsonObject("payload").getString("reason"))
+        .isEqualTo("consent_revoked");
+    assertThat(grantRevoked.get(0).getJsonObject("payload").getString("actor"))
+        .isEqualTo("user:" + userId);
 
     // The other app keeps its access.
     assertThat(refresh("notes", notes).statusCode()).isEqualTo(200);
@@ -170,7 +212,9 @@ class ConsentManagementTest {
     assertThat(apps.headers().firstValue("Location")).hasValue("/account/login");
     HttpResponse<String> login = b.get("/account/login");
     assertThat(login.statusCode()).isEqualTo(200);
-    assertThat(login.body()).contains("action=\"/account/login\"").doesNotContain("name=\"request\"");
+    assertThat(login.body())
+        .contains("action=\"/account/login\"")
+        .doesNotContain("name=\"request\"");
     Map<String, String> form = OAuthFixtures.hidden(login.body());
 
     Map<String, String> wrong = new LinkedHashMap<>(form);
@@ -191,7 +235,8 @@ class ConsentManagementTest {
     assertThat(signedIn.headers().firstValue("Location")).hasValue("/account/apps");
     HttpResponse<String> page = b.get("/account/apps");
     assertThat(page.statusCode()).isEqualTo(200);
-    assertThat(page.body()).contains("Signed in as <strong>fred</strong>", "id=\"app-notes\"")
+    assertThat(page.body())
+        .contains("Signed in as <strong>fred</strong>", "id=\"app-notes\"")
         .doesNotContain("id=\"app-photos\"");
 
     // Signing out ends the session.
@@ -210,7 +255,9 @@ class ConsentManagementTest {
     form.put("password", PASSWORD);
     assertThat(b.post("/account/login", form).statusCode()).isEqualTo(303);
     HttpResponse<String> page = b.get("/account/apps");
-    assertThat(page.body()).contains("No app has access to your account.").doesNotContain("class=\"app\"");
+    assertThat(page.body())
+        .contains("No app has access to your account.")
+        .doesNotContain("class=\"app\"");
   }
 
   // ---------------------------------------------------------------- read from memory
@@ -225,10 +272,13 @@ class ConsentManagementTest {
     Browser b = fx.browser();
     tokens(b, "photos", "memo-consent");
     assertThat(authorizeAgain(b, "photos").statusCode()).isEqualTo(303);
-    assertThat(authorizeAgain(b, "photos").statusCode()).as("the remembered consent, now in memory").isEqualTo(303);
+    assertThat(authorizeAgain(b, "photos").statusCode())
+        .as("the remembered consent, now in memory")
+        .isEqualTo(303);
 
-    AdminHttp.Response deleted = admin.send("DELETE", "/admin/users/" + userId + "/consents/photos", null,
-        TestServer.ADMIN_TOKEN);
+    AdminHttp.Response deleted =
+        admin.send(
+            "DELETE", "/admin/users/" + userId + "/consents/photos", null, TestServer.ADMIN_TOKEN);
     assertThat(deleted.status()).as(deleted.body()).isEqualTo(200);
 
     HttpResponse<String> again = authorizeAgain(b, "photos");
@@ -244,7 +294,8 @@ class ConsentManagementTest {
     assertThat(authorizeAgain(b, "notes").statusCode()).isEqualTo(303);
     assertThat(refresh("notes", notes).statusCode()).isEqualTo(200);
 
-    assertThat(admin.post("/admin/users/" + userId + "/disable", new JsonObject()).status()).isEqualTo(200);
+    assertThat(admin.post("/admin/users/" + userId + "/disable", new JsonObject()).status())
+        .isEqualTo(200);
 
     HttpResponse<String> again = authorizeAgain(b, "notes");
     assertThat(again.statusCode()).isEqualTo(200);
@@ -269,21 +320,33 @@ class ConsentManagementTest {
     assertThat(consent.getString("granted_at")).isNotBlank();
     assertThat(consent.containsKey("revoked_at")).isFalse();
 
-    AdminHttp.Response deleted = admin.send("DELETE", "/admin/users/" + userId + "/consents/photos", null,
-        TestServer.ADMIN_TOKEN);
+    AdminHttp.Response deleted =
+        admin.send(
+            "DELETE", "/admin/users/" + userId + "/consents/photos", null, TestServer.ADMIN_TOKEN);
 
     assertThat(deleted.status()).as(deleted.body()).isEqualTo(200);
-    assertThat(deleted.json()).isEqualTo(new JsonObject().put("user_id", userId).put("client_id", "photos")
-        .put("consent_revoked", true).put("grants_revoked", 1));
+    assertThat(deleted.json())
+        .isEqualTo(
+            new JsonObject()
+                .put("user_id", userId)
+                .put("client_id", "photos")
+                .put("consent_revoked", true)
+                .put("grants_revoked", 1));
     assertInvalidGrant(refresh("photos", photos));
     assertThat(active("photos", photos.getString("access_token"))).isFalse();
-    assertThat(admin.get("/admin/users/" + userId + "/consents").items().getJsonObject(0).getString("revoked_at"))
+    assertThat(
+            admin
+                .get("/admin/users/" + userId + "/consents")
+                .items()
+                .getJsonObject(0)
+                .getString("revoked_at"))
         .isNotBlank();
     Row consentRevoked = events(Consent.streamId(userId, "photos"), "consent.revoked.v1").get(0);
     assertThat(consentRevoked.getJsonObject("payload").getString("actor")).isEqualTo("admin");
     assertThat(consentRevoked.getJsonObject("metadata").getString("actor")).isEqualTo("admin");
     Row grantRevoked = grantRevocations(photos).get(0);
-    assertThat(grantRevoked.getJsonObject("payload").getString("reason")).isEqualTo("consent_revoked");
+    assertThat(grantRevoked.getJsonObject("payload").getString("reason"))
+        .isEqualTo("consent_revoked");
     assertThat(grantRevoked.getJsonObject("payload").getString("actor")).isEqualTo("admin");
     assertThat(grantRevoked.getJsonObject("metadata").getString("actor")).isEqualTo("admin");
 
@@ -292,8 +355,9 @@ class ConsentManagementTest {
     assertThat(again.body()).contains("action=\"/consent\"");
 
     // Again: nothing left to withdraw.
-    AdminHttp.Response twice = admin.send("DELETE", "/admin/users/" + userId + "/consents/photos", null,
-        TestServer.ADMIN_TOKEN);
+    AdminHttp.Response twice =
+        admin.send(
+            "DELETE", "/admin/users/" + userId + "/consents/photos", null, TestServer.ADMIN_TOKEN);
     assertThat(twice.json().getBoolean("consent_revoked")).isFalse();
     assertThat(twice.json().getInteger("grants_revoked")).isZero();
   }
@@ -301,12 +365,17 @@ class ConsentManagementTest {
   @Test
   void unknownUsersAndClientsAre404() {
     assertThat(admin.get("/admin/users/nobody/consents").status()).isEqualTo(404);
-    assertThat(admin.send("DELETE", "/admin/users/nobody/consents/photos", null, TestServer.ADMIN_TOKEN).status())
+    assertThat(
+            admin
+                .send("DELETE", "/admin/users/nobody/consents/photos", null, TestServer.ADMIN_TOKEN)
+                .status())
         .isEqualTo(404);
     assertThat(admin.post("/admin/users/nobody/revoke-grants", null).status()).isEqualTo(404);
     assertThat(admin.post("/admin/clients/nothing/revoke-grants", null).status()).isEqualTo(404);
-    assertThat(admin.send("GET", "/admin/users/nobody/consents", null, null).status()).isEqualTo(401);
-    assertThat(admin.send("POST", "/admin/clients/photos/revoke-grants", null, null).status()).isEqualTo(401);
+    assertThat(admin.send("GET", "/admin/users/nobody/consents", null, null).status())
+        .isEqualTo(401);
+    assertThat(admin.send("POST", "/admin/clients/photos/revoke-grants", null, null).status())
+        .isEqualTo(401);
   }
 
   @Test
@@ -318,24 +387,32 @@ class ConsentManagementTest {
     JsonObject hankCrm = fx.tokens(hank, "crm", secret, CB, SCOPE, "hank", PASSWORD);
     JsonObject irisCrm = fx.tokens(fx.browser(), "crm", secret, CB, SCOPE, "iris", PASSWORD);
     JsonObject hankNotes = tokens(hank, "notes", "hank");
-    HttpResponse<String> cc = fx.token("crm", secret, Map.of("grant_type", "client_credentials", "scope", "api.read"));
+    HttpResponse<String> cc =
+        fx.token("crm", secret, Map.of("grant_type", "client_credentials", "scope", "api.read"));
     String ccToken = new JsonObject(cc.body()).getString("access_token");
 
     AdminHttp.Response r = admin.post("/admin/clients/crm/revoke-grants", null);
 
     assertThat(r.status()).as(r.body()).isEqualTo(200);
-    assertThat(r.json()).isEqualTo(new JsonObject().put("client_id", "crm").put("grants_revoked", 3));
+    assertThat(r.json())
+        .isEqualTo(new JsonObject().put("client_id", "crm").put("grants_revoked", 3));
     assertInvalidGrant(fx.refresh("crm", secret, hankCrm.getString("refresh_token"), null));
     assertInvalidGrant(fx.refresh("crm", secret, irisCrm.getString("refresh_token"), null));
     assertThat(fx.introspect("crm", secret, ccToken).getBoolean("active")).isFalse();
-    assertThat(fx.introspect("crm", secret, irisCrm.getString("access_token")).getBoolean("active")).isFalse();
+    assertThat(fx.introspect("crm", secret, irisCrm.getString("access_token")).getBoolean("active"))
+        .isFalse();
     Row revoked = grantRevocations(hankCrm).get(0);
     assertThat(revoked.getJsonObject("payload").getString("reason")).isEqualTo("admin");
     assertThat(revoked.getJsonObject("metadata").getString("actor")).isEqualTo("admin");
     assertThat(refresh("notes", hankNotes).statusCode()).isEqualTo(200);
 
     // Nothing live is left.
-    assertThat(admin.post("/admin/clients/crm/revoke-grants", null).json().getInteger("grants_revoked")).isZero();
+    assertThat(
+            admin
+                .post("/admin/clients/crm/revoke-grants", null)
+                .json()
+                .getInteger("grants_revoked"))
+        .isZero();
   }
 
   @Test
@@ -350,7 +427,8 @@ class ConsentManagementTest {
     AdminHttp.Response r = admin.post("/admin/users/" + jackId + "/revoke-grants", null);
 
     assertThat(r.status()).as(r.body()).isEqualTo(200);
-    assertThat(r.json()).isEqualTo(new JsonObject().put("user_id", jackId).put("grants_revoked", 2));
+    assertThat(r.json())
+        .isEqualTo(new JsonObject().put("user_id", jackId).put("grants_revoked", 2));
     assertInvalidGrant(refresh("photos", jackPhotos));
     assertInvalidGrant(refresh("notes", jackNotes));
     assertThat(refresh("photos", katePhotos).statusCode()).isEqualTo(200);

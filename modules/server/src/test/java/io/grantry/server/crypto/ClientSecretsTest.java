@@ -47,7 +47,8 @@ class ClientSecretsTest {
     hmac.doFinal(expected, 0);
 
     assertThat(secrets.hash(secret))
-        .isEqualTo("hmac-sha256$" + Base64.getUrlEncoder().withoutPadding().encodeToString(expected))
+        .isEqualTo(
+            "hmac-sha256$" + Base64.getUrlEncoder().withoutPadding().encodeToString(expected))
         .doesNotContain(secret);
   }
 

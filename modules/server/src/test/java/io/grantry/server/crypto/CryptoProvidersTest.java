@@ -21,10 +21,14 @@ class CryptoProvidersTest {
     assertThat(CryptoProviders.install()).isSameAs(installed);
   }
 
-  /** On the x86-64 Linux machines we build and run on, the native provider must be the one in front. */
+  /**
+   * On the x86-64 Linux machines we build and run on, the native provider must be the one in front.
+   */
   @Test
   void installsCorrettoFirstWhereItsNativeLibraryLoads() {
-    assumeTrue(AmazonCorrettoCryptoProvider.INSTANCE.getLoadingError() == null, "ACCP native library not loadable here");
+    assumeTrue(
+        AmazonCorrettoCryptoProvider.INSTANCE.getLoadingError() == null,
+        "ACCP native library not loadable here");
     CryptoProviders.Installed installed = CryptoProviders.install();
 
     assertThat(installed.nativeCrypto()).isTrue();

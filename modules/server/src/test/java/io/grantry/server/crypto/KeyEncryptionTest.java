@@ -26,8 +26,10 @@ class KeyEncryptionTest {
 
     assertThat(envelope).matches("v1\\.[A-Za-z0-9_-]{16}\\.[A-Za-z0-9_-]+");
     assertThat(encryption.decrypt(KEY.kid(), envelope)).isEqualTo(KEY.pkcs8());
-    assertThat(SigningKeys.privateKey(SigningAlgorithm.ES256, encryption.decrypt(KEY.kid(), envelope)))
-        .extracting(java.security.Key::getEncoded).isEqualTo(KEY.pkcs8());
+    assertThat(
+            SigningKeys.privateKey(SigningAlgorithm.ES256, encryption.decrypt(KEY.kid(), envelope)))
+        .extracting(java.security.Key::getEncoded)
+        .isEqualTo(KEY.pkcs8());
   }
 
   @Test
@@ -50,11 +52,12 @@ class KeyEncryptionTest {
         .hasMessageContaining(KEY.kid())
         .hasMessageContaining("wrong key-encryption key")
         .hasNoCause()
-        .satisfies(e -> {
-          String message = e.getMessage();
-          assertThat(message).doesNotContain(envelope.split("\\.")[2].substring(0, 16));
-          assertThat(message).doesNotContain(Base64.getEncoder().encodeToString(KEK));
-        });
+        .satisfies(
+            e -> {
+              String message = e.getMessage();
+              assertThat(message).doesNotContain(envelope.split("\\.")[2].substring(0, 16));
+              assertThat(message).doesNotContain(Base64.getEncoder().encodeToString(KEK));
+            });
   }
 
   @Test
@@ -63,22 +66,34 @@ class KeyEncryptionTest {
     String envelope = encryption.encrypt(KEY.kid(), KEY.pkcs8());
     String[] parts = envelope.split("\\.");
     char last = parts[2].charAt(10);
-    String tampered = parts[0] + "." + parts[1] + "." + parts[2].substring(0, 10) + (last == 'A' ? 'B' : 'A')
-        + parts[2].substring(11);
+    String tampered =
+        parts[0]
+            + "."
+            + parts[1]
+            + "."
+            + parts[2].substring(0, 10)
+            + (last == 'A' ? 'B' : 'A')
+            + parts[2].substring(11);
 
-    assertThatThrownBy(() -> encryption.decrypt(KEY.kid(), tampered)).isInstanceOf(KeyDecryptionException.class);
-    assertThatThrownBy(() -> encryption.decrypt("another-kid", envelope)).isInstanceOf(KeyDecryptionException.class);
+    assertThatThrownBy(() -> encryption.decrypt(KEY.kid(), tampered))
+        .isInstanceOf(KeyDecryptionException.class);
+    assertThatThrownBy(() -> encryption.decrypt("another-kid", envelope))
+        .isInstanceOf(KeyDecryptionException.class);
     assertThatThrownBy(() -> encryption.decrypt(KEY.kid(), "v2." + parts[1] + "." + parts[2]))
-        .isInstanceOf(KeyDecryptionException.class).hasMessageContaining("v1.");
+        .isInstanceOf(KeyDecryptionException.class)
+        .hasMessageContaining("v1.");
     assertThatThrownBy(() -> encryption.decrypt(KEY.kid(), "v1.AAAA." + parts[2]))
-        .isInstanceOf(KeyDecryptionException.class).hasMessageContaining("length");
+        .isInstanceOf(KeyDecryptionException.class)
+        .hasMessageContaining("length");
     assertThatThrownBy(() -> encryption.decrypt(KEY.kid(), "v1.a+b/." + parts[2]))
-        .isInstanceOf(KeyDecryptionException.class).hasMessageContaining("base64url");
+        .isInstanceOf(KeyDecryptionException.class)
+        .hasMessageContaining("base64url");
   }
 
   @Test
   void theKekIsExactly32Bytes() {
-    assertThatThrownBy(() -> new KeyEncryption(bytes(16, 1))).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> new KeyEncryption(bytes(16, 1)))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("32 bytes");
   }
 }

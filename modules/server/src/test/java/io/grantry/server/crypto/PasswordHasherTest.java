@@ -8,7 +8,10 @@ import org.junit.jupiter.api.Test;
 
 /** Each OWASP-cost hash takes tens of milliseconds: the tests share one hasher and few hashes. */
 class PasswordHasherTest {
-  /** Made by the Argon2 reference implementation: {@code echo -n "correct horse battery staple" | argon2 grantry-test-salt -id -t 2 -k 19456 -p 1 -l 32}. */
+  /**
+   * Made by the Argon2 reference implementation: {@code echo -n "correct horse battery staple" |
+   * argon2 grantry-test-salt -id -t 2 -k 19456 -p 1 -l 32}.
+   */
   private static final String REFERENCE =
       "$argon2id$v=19$m=19456,t=2,p=1$Z3JhbnRyeS10ZXN0LXNhbHQ$U7QnQUQXPZhIO9O/sRjwKIgtKLKz82samQDJA8ttM5U";
 
@@ -23,7 +26,8 @@ class PasswordHasherTest {
 
   @Test
   void encodesInPhcFormatWithOwaspParameters() {
-    assertThat(aliceHash).matches("\\$argon2id\\$v=19\\$m=19456,t=2,p=1\\$[A-Za-z0-9+/]{22}\\$[A-Za-z0-9+/]{43}");
+    assertThat(aliceHash)
+        .matches("\\$argon2id\\$v=19\\$m=19456,t=2,p=1\\$[A-Za-z0-9+/]{22}\\$[A-Za-z0-9+/]{43}");
     assertThat(aliceHash).doesNotContain("passphrase");
   }
 
@@ -52,8 +56,13 @@ class PasswordHasherTest {
   void malformedHashesNeverVerify() {
     assertThat(hasher.verify("x", null)).isFalse();
     assertThat(hasher.verify("x", "")).isFalse();
-    assertThat(hasher.verify("x", "$argon2i$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA")).isFalse();
-    assertThat(hasher.verify("x", "$argon2id$v=19$m=99999999,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA")).isFalse();
+    assertThat(
+            hasher.verify("x", "$argon2i$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"))
+        .isFalse();
+    assertThat(
+            hasher.verify(
+                "x", "$argon2id$v=19$m=99999999,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"))
+        .isFalse();
     assertThat(hasher.verify("x", "$argon2id$v=19$m=19456,t=2,p=1$!!$aGFzaA")).isFalse();
     assertThat(hasher.verify(null, aliceHash)).isFalse();
   }
@@ -61,11 +70,14 @@ class PasswordHasherTest {
   @Test
   void needsRehashWhenParametersChange() {
     assertThat(hasher.needsRehash(aliceHash)).isFalse();
-    assertThat(hasher.needsRehash("$argon2id$v=19$m=65536,t=3,p=4$Z3JhbnRyeS10ZXN0LXNhbHQ$U7QnQUQXPZhIO9O/sRjwKIgtKLKz82samQDJA8ttM5U"))
+    assertThat(
+            hasher.needsRehash(
+                "$argon2id$v=19$m=65536,t=3,p=4$Z3JhbnRyeS10ZXN0LXNhbHQ$U7QnQUQXPZhIO9O/sRjwKIgtKLKz82samQDJA8ttM5U"))
         .isTrue();
     assertThat(hasher.needsRehash("pbkdf2$whatever")).isTrue();
 
-    PasswordHasher cheaper = new PasswordHasher(new PasswordHasher.Parameters(1024, 1, 1), new SecureRandom());
+    PasswordHasher cheaper =
+        new PasswordHasher(new PasswordHasher.Parameters(1024, 1, 1), new SecureRandom());
     String old = cheaper.hash("pw-under-old-costs");
     assertThat(hasher.needsRehash(old)).isTrue();
     // ...and it still verifies under the parameters stored in it

@@ -13,12 +13,16 @@ import org.junit.jupiter.api.Test;
 
 class SigningKeysTest {
   /** RFC 7638 §3.1. */
-  private static final JsonObject RFC7638_KEY = new JsonObject()
-      .put("kty", "RSA")
-      .put("n", "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw")
-      .put("e", "AQAB")
-      .put("alg", "RS256")
-      .put("kid", "2011-04-29");
+  private static final JsonObject RFC7638_KEY =
+      new JsonObject()
+          .put("kty", "RSA")
+          .put(
+              "n",
+              "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw")
+          .put("e", "AQAB")
+          .put("alg", "RS256")
+          .put("kid", "2011-04-29");
+
   private static final String RFC7638_THUMBPRINT = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs";
 
   @Test
@@ -40,7 +44,8 @@ class SigningKeysTest {
     SigningKeys.GeneratedKey key = SigningKeys.generate(SigningAlgorithm.ES256);
     JsonObject jwk = key.publicJwk();
 
-    assertThat(jwk.fieldNames()).containsExactlyInAnyOrder("kty", "crv", "x", "y", "kid", "alg", "use");
+    assertThat(jwk.fieldNames())
+        .containsExactlyInAnyOrder("kty", "crv", "x", "y", "kid", "alg", "use");
     assertThat(jwk.getString("kty")).isEqualTo("EC");
     assertThat(jwk.getString("crv")).isEqualTo("P-256");
     assertThat(jwk.getString("alg")).isEqualTo("ES256");
@@ -50,8 +55,10 @@ class SigningKeysTest {
     assertThat(key.kid()).isEqualTo(jwk.getString("kid")).isEqualTo(SigningKeys.thumbprint(jwk));
 
     ECPublicKey pub = (ECPublicKey) key.keyPair().getPublic();
-    assertThat(new BigInteger(1, Base64.getUrlDecoder().decode(jwk.getString("x")))).isEqualTo(pub.getW().getAffineX());
-    assertThat(new BigInteger(1, Base64.getUrlDecoder().decode(jwk.getString("y")))).isEqualTo(pub.getW().getAffineY());
+    assertThat(new BigInteger(1, Base64.getUrlDecoder().decode(jwk.getString("x"))))
+        .isEqualTo(pub.getW().getAffineX());
+    assertThat(new BigInteger(1, Base64.getUrlDecoder().decode(jwk.getString("y"))))
+        .isEqualTo(pub.getW().getAffineY());
     assertThat(SigningKeys.publicKey(jwk).getEncoded()).isEqualTo(pub.getEncoded());
   }
 
@@ -70,7 +77,8 @@ class SigningKeysTest {
   @Test
   void privateKeysLoadBackFromPkcs8() {
     SigningKeys.GeneratedKey key = SigningKeys.generate(SigningAlgorithm.ES256);
-    assertThat(SigningKeys.privateKey(SigningAlgorithm.ES256, key.pkcs8()).getEncoded()).isEqualTo(key.pkcs8());
+    assertThat(SigningKeys.privateKey(SigningAlgorithm.ES256, key.pkcs8()).getEncoded())
+        .isEqualTo(key.pkcs8());
     assertThatThrownBy(() -> SigningKeys.privateKey(SigningAlgorithm.RS256, key.pkcs8()))
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> SigningKeys.privateKey(SigningAlgorithm.ES256, new byte[] {1, 2, 3}))
@@ -82,12 +90,18 @@ class SigningKeysTest {
     JsonObject jwk = SigningKeys.generate(SigningAlgorithm.ES256).publicJwk();
     byte[] y = Base64.getUrlDecoder().decode(jwk.getString("y"));
     y[31] ^= 1;
-    JsonObject offCurve = jwk.copy().put("y", Base64.getUrlEncoder().withoutPadding().encodeToString(y));
+    JsonObject offCurve =
+        jwk.copy().put("y", Base64.getUrlEncoder().withoutPadding().encodeToString(y));
     assertThatThrownBy(() -> SigningKeys.publicKey(offCurve)).hasMessageContaining("not on P-256");
 
-    JsonObject small = RFC7638_KEY.copy().put("n", Base64.getUrlEncoder().withoutPadding().encodeToString(new byte[128]));
-    assertThatThrownBy(() -> SigningKeys.publicKey(small)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> SigningKeys.thumbprint(new JsonObject().put("kty", "oct").put("k", "abc")))
+    JsonObject small =
+        RFC7638_KEY
+            .copy()
+            .put("n", Base64.getUrlEncoder().withoutPadding().encodeToString(new byte[128]));
+    assertThatThrownBy(() -> SigningKeys.publicKey(small))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(
+            () -> SigningKeys.thumbprint(new JsonObject().put("kty", "oct").put("k", "abc")))
         .isInstanceOf(IllegalArgumentException.class);
   }
 }

@@ -20,15 +20,20 @@ import org.junit.jupiter.api.io.TempDir;
 class DevSeedTest {
 
   @Test
-  void seedsOnceKeepsTheCredentialsInAPrivateFileAndPrintsThemAtEveryStart(@TempDir Path dataDir) throws Exception {
+  void seedsOnceKeepsTheCredentialsInAPrivateFileAndPrintsThemAtEveryStart(@TempDir Path dataDir)
+      throws Exception {
     try (TestServer server = TestServer.start()) {
-      EventStore store = EventStore.create(server.vertx, server.server.resources().pool(), EventStoreOptions.defaults());
+      EventStore store =
+          EventStore.create(
+              server.vertx, server.server.resources().pool(), EventStoreOptions.defaults());
       InlineProjections.register(store);
       try {
-        DevSeed.Result first = await(new DevSeed(server.vertx, store, server.server.resources(), dataDir).run());
+        DevSeed.Result first =
+            await(new DevSeed(server.vertx, store, server.server.resources(), dataDir).run());
         assertThat(first.seededNow()).isTrue();
         Path file = dataDir.resolve("demo.json");
-        assertThat(Files.getPosixFilePermissions(file)).isEqualTo(PosixFilePermissions.fromString("rw-------"));
+        assertThat(Files.getPosixFilePermissions(file))
+            .isEqualTo(PosixFilePermissions.fromString("rw-------"));
         JsonObject saved = new JsonObject(Files.readString(file));
         String secret = saved.getString("client_secret");
         String password = saved.getString("password");
@@ -36,17 +41,22 @@ class DevSeedTest {
         assertThat(password).hasSizeGreaterThanOrEqualTo(20);
 
         String text = String.join("\n", first.lines());
-        assertThat(text).contains("demo-web", "demo-native", secret, password, TestServer.ADMIN_TOKEN)
-            .contains(server.url("/authorize") + "?response_type=code&client_id=demo-web"
-                + "&redirect_uri=http%3A%2F%2Flocalhost%3A8081%2Fcallback&scope=openid%20profile&state=")
+        assertThat(text)
+            .contains("demo-web", "demo-native", secret, password, TestServer.ADMIN_TOKEN)
+            .contains(
+                server.url("/authorize")
+                    + "?response_type=code&client_id=demo-web"
+                    + "&redirect_uri=http%3A%2F%2Flocalhost%3A8081%2Fcallback&scope=openid%20profile&state=")
             .contains("&code_challenge_method=S256");
         assertThat(first.toString()).doesNotContain(secret);
 
-        ClientDirectory clients = new ClientDirectory(server.vertx, store, server.server.resources());
+        ClientDirectory clients =
+            new ClientDirectory(server.vertx, store, server.server.resources());
         var web = await(clients.authenticate("demo-web", secret)).orElseThrow();
         assertThat(web.metadata().redirectUris())
             .containsExactly("http://localhost:8081/callback", "http://127.0.0.1:8081/callback");
-        assertThat(web.metadata().allowedScopes().value()).isEqualTo("api email offline_access openid profile");
+        assertThat(web.metadata().allowedScopes().value())
+            .isEqualTo("api email offline_access openid profile");
         var nat = await(clients.find("demo-native")).orElseThrow();
         assertThat(nat.metadata().type()).isEqualTo(ClientType.PUBLIC);
         assertThat(nat.metadata().redirectUris()).containsExactly("http://127.0.0.1/callback");
@@ -54,7 +64,8 @@ class DevSeedTest {
         assertThat(await(users.authenticate("demo", password))).isPresent();
 
         long events = count(store);
-        DevSeed.Result second = await(new DevSeed(server.vertx, store, server.server.resources(), dataDir).run());
+        DevSeed.Result second =
+            await(new DevSeed(server.vertx, store, server.server.resources(), dataDir).run());
         assertThat(second.seededNow()).isFalse();
         assertThat(String.join("\n", second.lines())).contains(secret, password);
         assertThat(count(store)).isEqualTo(events);
@@ -67,17 +78,27 @@ class DevSeedTest {
   @Test
   void anInterruptedSeedIsFinishedWithTheSavedPassword(@TempDir Path dataDir) throws Exception {
     try (TestServer server = TestServer.start()) {
-      EventStore store = EventStore.create(server.vertx, server.server.resources().pool(), EventStoreOptions.defaults());
+      EventStore store =
+          EventStore.create(
+              server.vertx, server.server.resources().pool(), EventStoreOptions.defaults());
       InlineProjections.register(store);
       try {
-        // As if a first start had registered the user and stopped: the user exists, demo-web does not,
+        // As if a first start had registered the user and stopped: the user exists, demo-web does
+        // not,
         // and the file is gone.
-        await(new io.grantry.server.users.UserService(server.vertx, store, server.server.resources())
-            .register("demo", "an old forgotten password", java.util.Optional.empty(), java.util.Optional.empty(),
-                io.grantry.server.app.Aggregate.Metadata.system("test")));
-        DevSeed.Result r = await(new DevSeed(server.vertx, store, server.server.resources(), dataDir).run());
+        await(
+            new io.grantry.server.users.UserService(server.vertx, store, server.server.resources())
+                .register(
+                    "demo",
+                    "an old forgotten password",
+                    java.util.Optional.empty(),
+                    java.util.Optional.empty(),
+                    io.grantry.server.app.Aggregate.Metadata.system("test")));
+        DevSeed.Result r =
+            await(new DevSeed(server.vertx, store, server.server.resources(), dataDir).run());
         assertThat(r.seededNow()).isTrue();
-        String password = new JsonObject(Files.readString(dataDir.resolve("demo.json"))).getString("password");
+        String password =
+            new JsonObject(Files.readString(dataDir.resolve("demo.json"))).getString("password");
         UserDirectory users = new UserDirectory(server.vertx, store, server.server.resources());
         assertThat(await(users.authenticate("demo", password))).isPresent();
         assertThat(await(users.authenticate("demo", "an old forgotten password"))).isEmpty();
@@ -95,6 +116,9 @@ class DevSeedTest {
   }
 
   private static long count(EventStore store) throws Exception {
-    return await(store.pool().query("SELECT count(*) FROM events").execute()).iterator().next().getLong(0);
+    return await(store.pool().query("SELECT count(*) FROM events").execute())
+        .iterator()
+        .next()
+        .getLong(0);
   }
 }

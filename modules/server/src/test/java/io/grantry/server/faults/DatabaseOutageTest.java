@@ -30,8 +30,12 @@ import org.junit.jupiter.api.Test;
  */
 class DatabaseOutageTest {
   static final int DB_TIMEOUT_MS = 1000;
-  /** How much longer than the database timeout an answer may take (scheduling on two busy cores). */
+
+  /**
+   * How much longer than the database timeout an answer may take (scheduling on two busy cores).
+   */
   static final long SLACK_MS = 1500;
+
   static final String CB = "https://svc.example.test/cb";
 
   /** Without the client cache every request first reads the client from the database. */
@@ -40,24 +44,37 @@ class DatabaseOutageTest {
     outage("0");
   }
 
-  /** With the client cache, authentication succeeds from memory and the event store's append meets the outage. */
+  /**
+   * With the client cache, authentication succeeds from memory and the event store's append meets
+   * the outage.
+   */
   @Test
   void appendsFailFastToo() throws Exception {
     outage("60000");
   }
 
   private void outage(String clientCacheMs) throws Exception {
-    Path dir = Path.of(System.getProperty("java.io.tmpdir"), "grantry-test-pg",
-        "outage-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
+    Path dir =
+        Path.of(
+            System.getProperty("java.io.tmpdir"),
+            "grantry-test-pg",
+            "outage-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
     EmbeddedPostgres pg = EmbeddedPostgres.builder().testMode(true).build().start(dir, 0);
     int pgPort = pg.port();
-    try (TestServer server = TestServer.startOnUrl("postgresql://postgres@127.0.0.1:" + pgPort + "/postgres",
-        Map.of("GRANTRY_DB_TIMEOUT_MS", String.valueOf(DB_TIMEOUT_MS), "GRANTRY_CLIENT_CACHE_MS", clientCacheMs))) {
+    try (TestServer server =
+        TestServer.startOnUrl(
+            "postgresql://postgres@127.0.0.1:" + pgPort + "/postgres",
+            Map.of(
+                "GRANTRY_DB_TIMEOUT_MS",
+                String.valueOf(DB_TIMEOUT_MS),
+                "GRANTRY_CLIENT_CACHE_MS",
+                clientCacheMs))) {
       OAuthFixtures fx = new OAuthFixtures(server);
       String secret = fx.confidentialClient("svc", CB, "read", "client_credentials");
       List<String> issued = new ArrayList<>();
       for (int i = 0; i < 20; i++) {
-        HttpResponse<String> r = post(server, "/token", secret, "grant_type=client_credentials&scope=read");
+        HttpResponse<String> r =
+            post(server, "/token", secret, "grant_type=client_credentials&scope=read");
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         issued.add(new JsonObject(r.body()).getString("access_token"));
       }
@@ -66,7 +83,8 @@ class DatabaseOutageTest {
       pg.stop();
 
       for (int i = 0; i < 3; i++) {
-        unavailable(post(server, "/token", secret, "grant_type=client_credentials&scope=read"), "token");
+        unavailable(
+            post(server, "/token", secret, "grant_type=client_credentials&scope=read"), "token");
         unavailable(post(server, "/introspect", secret, "token=" + issued.get(i)), "introspect");
       }
       long t0 = System.nanoTime();
@@ -98,28 +116,37 @@ class DatabaseOutageTest {
 
   /**
    * The database stops answering without refusing (a partition, here a relay that holds every
-   * byte): requests still end in 503 within the timeout instead of waiting on a silent
-   * connection, and once the relay thaws the server carries on by itself.
+   * byte): requests still end in 503 within the timeout instead of waiting on a silent connection,
+   * and once the relay thaws the server carries on by itself.
    */
   @Test
   void aDatabaseThatStopsAnsweringIs503WithinTheTimeoutToo() throws Exception {
     EmbeddedPostgres db = io.grantry.eventstore.testing.TestDatabase.server();
-    io.grantry.eventstore.testing.TestDatabase fresh = io.grantry.eventstore.testing.TestDatabase.fresh();
+    io.grantry.eventstore.testing.TestDatabase fresh =
+        io.grantry.eventstore.testing.TestDatabase.fresh();
     try (FreezableProxy proxy = new FreezableProxy(db.port());
-        TestServer server = TestServer.startOnUrl("postgresql://postgres@127.0.0.1:" + proxy.port() + "/" + fresh.name(),
-            Map.of("GRANTRY_DB_TIMEOUT_MS", String.valueOf(DB_TIMEOUT_MS), "GRANTRY_CLIENT_CACHE_MS", "0"))) {
+        TestServer server =
+            TestServer.startOnUrl(
+                "postgresql://postgres@127.0.0.1:" + proxy.port() + "/" + fresh.name(),
+                Map.of(
+                    "GRANTRY_DB_TIMEOUT_MS",
+                    String.valueOf(DB_TIMEOUT_MS),
+                    "GRANTRY_CLIENT_CACHE_MS",
+                    "0"))) {
       OAuthFixtures fx = new OAuthFixtures(server);
       String secret = fx.confidentialClient("svc", CB, "read", "client_credentials");
       List<String> issued = new ArrayList<>();
       for (int i = 0; i < 10; i++) {
-        HttpResponse<String> r = post(server, "/token", secret, "grant_type=client_credentials&scope=read");
+        HttpResponse<String> r =
+            post(server, "/token", secret, "grant_type=client_credentials&scope=read");
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         issued.add(new JsonObject(r.body()).getString("access_token"));
       }
 
       proxy.freeze();
       for (int i = 0; i < 3; i++) {
-        unavailable(post(server, "/token", secret, "grant_type=client_credentials&scope=read"), "token");
+        unavailable(
+            post(server, "/token", secret, "grant_type=client_credentials&scope=read"), "token");
         unavailable(post(server, "/introspect", secret, "token=" + issued.get(i)), "introspect");
       }
       assertThat(get(server, "/health/ready").statusCode()).isEqualTo(503);
@@ -148,38 +175,69 @@ class DatabaseOutageTest {
     assertThat(took).as(what + " answered in ms").isLessThan(DB_TIMEOUT_MS + SLACK_MS);
   }
 
-  private static HttpResponse<String> post(TestServer server, String path, String secret, String form) throws Exception {
-    String basic = Base64.getEncoder().encodeToString(("svc:" + URLEncoder.encode(secret, StandardCharsets.UTF_8))
-        .getBytes(StandardCharsets.UTF_8));
-    return timed(HttpRequest.newBuilder(URI.create(server.url(path)))
-        .header("Content-Type", "application/x-www-form-urlencoded").header("Authorization", "Basic " + basic)
-        .POST(HttpRequest.BodyPublishers.ofString(form)));
+  private static HttpResponse<String> post(
+      TestServer server, String path, String secret, String form) throws Exception {
+    String basic =
+        Base64.getEncoder()
+            .encodeToString(
+                ("svc:" + URLEncoder.encode(secret, StandardCharsets.UTF_8))
+                    .getBytes(StandardCharsets.UTF_8));
+    return timed(
+        HttpRequest.newBuilder(URI.create(server.url(path)))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("Authorization", "Basic " + basic)
+            .POST(HttpRequest.BodyPublishers.ofString(form)));
   }
 
   private static HttpResponse<String> get(TestServer server, String path) throws Exception {
     return timed(HttpRequest.newBuilder(URI.create(server.url(path))).GET());
   }
 
-  /** Sends with a hard 15 s client timeout (a hang fails the test) and records how long the answer took. */
+  /**
+   * Sends with a hard 15 s client timeout (a hang fails the test) and records how long the answer
+   * took.
+   */
   private static HttpResponse<String> timed(HttpRequest.Builder b) throws Exception {
     long t0 = System.nanoTime();
-    HttpResponse<String> r = OAuthFixtures.HTTP.send(b.timeout(Duration.ofSeconds(15)).build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r =
+        OAuthFixtures.HTTP.send(
+            b.timeout(Duration.ofSeconds(15)).build(), HttpResponse.BodyHandlers.ofString());
     long took = millisSince(t0);
     return new HttpResponse<>() {
-      public int statusCode() { return r.statusCode(); }
-      public HttpRequest request() { return r.request(); }
-      public java.util.Optional<HttpResponse<String>> previousResponse() { return r.previousResponse(); }
+      public int statusCode() {
+        return r.statusCode();
+      }
+
+      public HttpRequest request() {
+        return r.request();
+      }
+
+      public java.util.Optional<HttpResponse<String>> previousResponse() {
+        return r.previousResponse();
+      }
+
       public java.net.http.HttpHeaders headers() {
         Map<String, List<String>> h = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
         h.putAll(r.headers().map());
         h.put("X-Test-Millis", List.of(String.valueOf(took)));
         return java.net.http.HttpHeaders.of(h, (x, y) -> true);
       }
-      public String body() { return r.body(); }
-      public java.util.Optional<javax.net.ssl.SSLSession> sslSession() { return r.sslSession(); }
-      public URI uri() { return r.uri(); }
-      public java.net.http.HttpClient.Version version() { return r.version(); }
+
+      public String body() {
+        return r.body();
+      }
+
+      public java.util.Optional<javax.net.ssl.SSLSession> sslSession() {
+        return r.sslSession();
+      }
+
+      public URI uri() {
+        return r.uri();
+      }
+
+      public java.net.http.HttpClient.Version version() {
+        return r.version();
+      }
     };
   }
 

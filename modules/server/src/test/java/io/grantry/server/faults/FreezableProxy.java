@@ -81,19 +81,22 @@ final class FreezableProxy implements AutoCloseable {
   }
 
   private void pump(InputStream in, OutputStream out, Socket other) {
-    Thread t = new Thread(() -> {
-      byte[] buf = new byte[16 * 1024];
-      try {
-        for (int n; (n = in.read(buf)) > 0; ) {
-          awaitThawed();
-          out.write(buf, 0, n);
-          out.flush();
-        }
-      } catch (IOException | InterruptedException e) {
-        // the other side closed
-      }
-      closeQuietly(other);
-    }, "proxy-pump");
+    Thread t =
+        new Thread(
+            () -> {
+              byte[] buf = new byte[16 * 1024];
+              try {
+                for (int n; (n = in.read(buf)) > 0; ) {
+                  awaitThawed();
+                  out.write(buf, 0, n);
+                  out.flush();
+                }
+              } catch (IOException | InterruptedException e) {
+                // the other side closed
+              }
+              closeQuietly(other);
+            },
+            "proxy-pump");
     t.setDaemon(true);
     t.start();
   }

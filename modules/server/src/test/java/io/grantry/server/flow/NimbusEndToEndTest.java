@@ -74,13 +74,21 @@ class NimbusEndToEndTest {
     CodeVerifier verifier = new CodeVerifier();
     State state = new State();
     Nonce nonce = new Nonce();
-    AuthenticationRequest request = new AuthenticationRequest.Builder(ResponseType.CODE,
-        new Scope("openid", "profile", "email", "offline_access"), new ClientID("nimbus-app"), URI.create(REDIRECT))
-        .endpointURI(meta.getAuthorizationEndpointURI())
-        .state(state).nonce(nonce).codeChallenge(verifier, CodeChallengeMethod.S256).build();
+    AuthenticationRequest request =
+        new AuthenticationRequest.Builder(
+                ResponseType.CODE,
+                new Scope("openid", "profile", "email", "offline_access"),
+                new ClientID("nimbus-app"),
+                URI.create(REDIRECT))
+            .endpointURI(meta.getAuthorizationEndpointURI())
+            .state(state)
+            .nonce(nonce)
+            .codeChallenge(verifier, CodeChallengeMethod.S256)
+            .build();
 
-    Map<String, String> callback = fx.browser().authorize(request.toURI().getRawQuery(), "nimbus-user",
-        "a long enough password");
+    Map<String, String> callback =
+        fx.browser()
+            .authorize(request.toURI().getRawQuery(), "nimbus-user", "a long enough password");
     String location = REDIRECT + "?" + OAuthFixtures.formBody(callback);
     AuthenticationResponse response = AuthenticationResponseParser.parse(URI.create(location));
     assertThat(response.indicatesSuccess()).as(location).isTrue();
@@ -89,9 +97,11 @@ class NimbusEndToEndTest {
     assertThat(success.getIssuer()).isEqualTo(meta.getIssuer());
     AuthorizationCode code = success.getAuthorizationCode();
 
-    TokenRequest tokenRequest = new TokenRequest(meta.getTokenEndpointURI(),
-        new ClientSecretBasic(new ClientID("nimbus-app"), new Secret(secret)),
-        new AuthorizationCodeGrant(code, URI.create(REDIRECT), verifier));
+    TokenRequest tokenRequest =
+        new TokenRequest(
+            meta.getTokenEndpointURI(),
+            new ClientSecretBasic(new ClientID("nimbus-app"), new Secret(secret)),
+            new AuthorizationCodeGrant(code, URI.create(REDIRECT), verifier));
     var httpResponse = tokenRequest.toHTTPRequest().send();
     assertThat(httpResponse.getHeaderValue("Cache-Control")).isEqualTo("no-store");
     var tokenResponse = OIDCTokenResponseParser.parse(httpResponse);
@@ -100,11 +110,18 @@ class NimbusEndToEndTest {
     assertThat(tokens.getRefreshToken()).isNotNull();
 
     // The ID token: RS256, issuer, audience, nonce, auth_time, at_hash, all checked by Nimbus.
-    IDTokenValidator validator = new IDTokenValidator(meta.getIssuer(), new ClientID("nimbus-app"),
-        JWSAlgorithm.RS256, meta.getJWKSetURI().toURL());
+    IDTokenValidator validator =
+        new IDTokenValidator(
+            meta.getIssuer(),
+            new ClientID("nimbus-app"),
+            JWSAlgorithm.RS256,
+            meta.getJWKSetURI().toURL());
     IDTokenClaimsSet claims = validator.validate(tokens.getIDToken(), nonce);
-    assertThat(claims.getAuthenticationTime()).isNotNull().isBefore(new Date(System.currentTimeMillis() + 1000));
-    AccessTokenValidator.validate(tokens.getAccessToken(), JWSAlgorithm.RS256, claims.getAccessTokenHash());
+    assertThat(claims.getAuthenticationTime())
+        .isNotNull()
+        .isBefore(new Date(System.currentTimeMillis() + 1000));
+    AccessTokenValidator.validate(
+        tokens.getAccessToken(), JWSAlgorithm.RS256, claims.getAccessTokenHash());
     assertThat(claims.getStringClaim("preferred_username")).isEqualTo("nimbus-user");
 
     // The access token: an RFC 9068 JWT, typ at+jwt, ES256, verifiable with the JWKS.
@@ -112,7 +129,9 @@ class NimbusEndToEndTest {
     assertThat(at.getHeader().getType()).isEqualTo(new JOSEObjectType("at+jwt"));
     assertThat(at.getHeader().getAlgorithm()).isEqualTo(JWSAlgorithm.ES256);
     JWKSet jwks = JWKSet.load(meta.getJWKSetURI().toURL());
-    assertThat(at.verify(new ECDSAVerifier(jwks.getKeyByKeyId(at.getHeader().getKeyID()).toECKey()))).isTrue();
+    assertThat(
+            at.verify(new ECDSAVerifier(jwks.getKeyByKeyId(at.getHeader().getKeyID()).toECKey())))
+        .isTrue();
     var atClaims = at.getJWTClaimsSet();
     assertThat(atClaims.getIssuer()).isEqualTo(server.url(""));
     assertThat(atClaims.getSubject()).isEqualTo(claims.getSubject().getValue());
@@ -123,10 +142,15 @@ class NimbusEndToEndTest {
     assertThat(atClaims.getExpirationTime()).isAfter(atClaims.getIssueTime());
 
     // Userinfo with the access token.
-    UserInfoResponse info = UserInfoResponse.parse(new UserInfoRequest(meta.getUserInfoEndpointURI(),
-        (BearerAccessToken) tokens.getAccessToken()).toHTTPRequest().send());
+    UserInfoResponse info =
+        UserInfoResponse.parse(
+            new UserInfoRequest(
+                    meta.getUserInfoEndpointURI(), (BearerAccessToken) tokens.getAccessToken())
+                .toHTTPRequest()
+                .send());
     assertThat(info.indicatesSuccess()).isTrue();
     assertThat(info.toSuccessResponse().getUserInfo().getSubject()).isEqualTo(claims.getSubject());
-    assertThat(info.toSuccessResponse().getUserInfo().getEmailAddress()).isEqualTo("nimbus-user@example.com");
+    assertThat(info.toSuccessResponse().getUserInfo().getEmailAddress())
+        .isEqualTo("nimbus-user@example.com");
   }
 }

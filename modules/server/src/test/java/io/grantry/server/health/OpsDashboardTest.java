@@ -31,6 +31,7 @@ import org.yaml.snakeyaml.Yaml;
  */
 class OpsDashboardTest {
   static final String CB = "https://app.example/cb";
+
   /** Series Prometheus makes itself rather than scraping them. */
   static final Set<String> PROMETHEUS_OWN = Set.of("up");
 
@@ -44,16 +45,31 @@ class OpsDashboardTest {
     OAuthFixtures fx = new OAuthFixtures(server);
     String secret = fx.confidentialClient("dash-web", CB, "openid offline_access");
     fx.user("dash", "correct horse battery");
-    JsonObject t = fx.tokens(fx.browser(), "dash-web", secret, CB, "openid offline_access", "dash", "correct horse battery");
+    JsonObject t =
+        fx.tokens(
+            fx.browser(),
+            "dash-web",
+            secret,
+            CB,
+            "openid offline_access",
+            "dash",
+            "correct horse battery");
     fx.refresh("dash-web", secret, t.getString("refresh_token"), null);
     fx.refresh("dash-web", secret, t.getString("refresh_token"), null);
     fx.token("dash-web", secret, Map.of("grant_type", "client_credentials"));
     fx.token("dash-web", "wrong", Map.of("grant_type", "client_credentials"));
     fx.introspect("dash-web", secret, t.getString("access_token"));
-    assertThat(OAuthFixtures.HTTP.send(HttpRequest.newBuilder(URI.create(server.url("/no-such-page"))).build(),
-        HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(404);
-    HttpResponse<String> r = OAuthFixtures.HTTP.send(HttpRequest.newBuilder(URI.create(server.url("/metrics"))).build(),
-        HttpResponse.BodyHandlers.ofString());
+    assertThat(
+            OAuthFixtures.HTTP
+                .send(
+                    HttpRequest.newBuilder(URI.create(server.url("/no-such-page"))).build(),
+                    HttpResponse.BodyHandlers.ofString())
+                .statusCode())
+        .isEqualTo(404);
+    HttpResponse<String> r =
+        OAuthFixtures.HTTP.send(
+            HttpRequest.newBuilder(URI.create(server.url("/metrics"))).build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).isEqualTo(200);
     scrape = r.body();
     exposed = new TreeSet<>();
@@ -80,7 +96,8 @@ class OpsDashboardTest {
 
   @Test
   void theDashboardNamesOnlyExposedMetricsAndCoversWhatOperatorsWatch() throws Exception {
-    JsonObject dashboard = new JsonObject(Files.readString(ops().resolve("grafana/grantry-dashboard.json")));
+    JsonObject dashboard =
+        new JsonObject(Files.readString(ops().resolve("grafana/grantry-dashboard.json")));
     List<String> exprs = new ArrayList<>();
     for (Object p : dashboard.getJsonArray("panels")) {
       for (Object t : ((JsonObject) p).getJsonArray("targets", new JsonArray())) {
@@ -96,15 +113,23 @@ class OpsDashboardTest {
     }
     assertThat(exprs).hasSizeGreaterThan(10);
     Set<String> named = namesIn(exprs);
-    assertThat(named).containsAll(List.of("grantry_tokens_issued_total", "vertx_http_server_response_time_seconds_bucket",
-        "grantry_eventstore_append_batch_size_appends_bucket", "grantry_projection_lag_seconds",
-        "grantry_refresh_reuse_detected_total", "grantry_client_auth_failures_total", "grantry_ready"));
+    assertThat(named)
+        .containsAll(
+            List.of(
+                "grantry_tokens_issued_total",
+                "vertx_http_server_response_time_seconds_bucket",
+                "grantry_eventstore_append_batch_size_appends_bucket",
+                "grantry_projection_lag_seconds",
+                "grantry_refresh_reuse_detected_total",
+                "grantry_client_auth_failures_total",
+                "grantry_ready"));
     assertExposed(named);
   }
 
   @Test
   void theAlertRulesNameOnlyExposedMetrics() throws Exception {
-    Map<String, Object> doc = new Yaml().load(Files.readString(ops().resolve("prometheus/grantry-alerts.yml")));
+    Map<String, Object> doc =
+        new Yaml().load(Files.readString(ops().resolve("prometheus/grantry-alerts.yml")));
     List<String> exprs = new ArrayList<>();
     List<String> alerts = new ArrayList<>();
     for (Object g : (List<?>) doc.get("groups")) {
@@ -114,29 +139,46 @@ class OpsDashboardTest {
         exprs.add((String) r.get("expr"));
       }
     }
-    assertThat(alerts).contains("GrantryDown", "GrantryNotReady", "GrantryTokenLatencyHigh", "GrantryProjectionLagging",
-        "GrantryRefreshTokenReuseSpike", "GrantryClientAuthFailureSpike");
+    assertThat(alerts)
+        .contains(
+            "GrantryDown",
+            "GrantryNotReady",
+            "GrantryTokenLatencyHigh",
+            "GrantryProjectionLagging",
+            "GrantryRefreshTokenReuseSpike",
+            "GrantryClientAuthFailureSpike");
     assertExposed(namesIn(exprs));
   }
 
   @Test
   void theCountersCountWhatHappened() {
-    assertThat(scrape).containsPattern("(?m)^grantry_tokens_issued_total\\{grant_type=\"refresh_token\",?\\} 1\\.0$")
-        .containsPattern("(?m)^grantry_tokens_issued_total\\{grant_type=\"client_credentials\",?\\} 1\\.0$")
+    assertThat(scrape)
+        .containsPattern(
+            "(?m)^grantry_tokens_issued_total\\{grant_type=\"refresh_token\",?\\} 1\\.0$")
+        .containsPattern(
+            "(?m)^grantry_tokens_issued_total\\{grant_type=\"client_credentials\",?\\} 1\\.0$")
         .containsPattern("(?m)^grantry_refresh_reuse_detected_total 1\\.0$")
         .containsPattern("(?m)^grantry_client_auth_failures_total\\{endpoint=\"token\",?\\} 1\\.0$")
         .containsPattern("(?m)^grantry_ready 1\\.0$")
-        .containsPattern("(?m)^vertx_http_server_response_time_seconds_bucket\\{.*route=\"/token\".*le=\"0\\.025\".*\\} ");
+        .containsPattern(
+            "(?m)^vertx_http_server_response_time_seconds_bucket\\{.*route=\"/token\".*le=\"0\\.025\".*\\} ");
   }
 
-  /** The request meters (io.grantry.server.ops.HttpServerMeters): each request counted once, by route, method and status. */
+  /**
+   * The request meters (io.grantry.server.ops.HttpServerMeters): each request counted once, by
+   * route, method and status.
+   */
   @Test
   void theHttpMetersCountEachRequestOnceByRouteMethodAndStatus() {
     assertThat(scrape)
-        .containsPattern("(?m)^vertx_http_server_requests_total\\{code=\"401\",method=\"POST\",route=\"/token\",?\\} 1\\.0$")
-        .containsPattern("(?m)^vertx_http_server_response_time_seconds_count\\{code=\"401\",method=\"POST\",route=\"/token\",?\\} 1$")
-        .containsPattern("(?m)^vertx_http_server_requests_total\\{code=\"200\",method=\"POST\",route=\"/introspect\",?\\} 1\\.0$")
-        .containsPattern("(?m)^vertx_http_server_requests_total\\{code=\"404\",method=\"GET\",route=\"\",?\\} 1\\.0$")
+        .containsPattern(
+            "(?m)^vertx_http_server_requests_total\\{code=\"401\",method=\"POST\",route=\"/token\",?\\} 1\\.0$")
+        .containsPattern(
+            "(?m)^vertx_http_server_response_time_seconds_count\\{code=\"401\",method=\"POST\",route=\"/token\",?\\} 1$")
+        .containsPattern(
+            "(?m)^vertx_http_server_requests_total\\{code=\"200\",method=\"POST\",route=\"/introspect\",?\\} 1\\.0$")
+        .containsPattern(
+            "(?m)^vertx_http_server_requests_total\\{code=\"404\",method=\"GET\",route=\"\",?\\} 1\\.0$")
         .containsPattern("(?m)^vertx_http_server_active_requests\\{method=\"POST\",?\\} 0\\.0$");
   }
 
@@ -147,16 +189,32 @@ class OpsDashboardTest {
     assertThat(missing).as("metric names not in /metrics (it has %s)", exposed).isEmpty();
   }
 
-  private static final Pattern STRINGS = Pattern.compile("\"(?:[^\"\\\\]|\\\\.)*\"|'(?:[^'\\\\]|\\\\.)*'");
+  private static final Pattern STRINGS =
+      Pattern.compile("\"(?:[^\"\\\\]|\\\\.)*\"|'(?:[^'\\\\]|\\\\.)*'");
   private static final Pattern MATCHERS = Pattern.compile("\\{[^}]*\\}");
   private static final Pattern RANGES = Pattern.compile("\\[[^\\]]*\\]");
   private static final Pattern GROUPING =
       Pattern.compile("\\b(by|without|on|ignoring|group_left|group_right)\\s*\\([^)]*\\)");
-  private static final Pattern IDENTIFIER = Pattern.compile("(?<![A-Za-z0-9_:.$])[A-Za-z_:][A-Za-z0-9_:]*");
+  private static final Pattern IDENTIFIER =
+      Pattern.compile("(?<![A-Za-z0-9_:.$])[A-Za-z_:][A-Za-z0-9_:]*");
   private static final Set<String> KEYWORDS =
-      Set.of("by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or", "unless", "offset");
+      Set.of(
+          "by",
+          "without",
+          "on",
+          "ignoring",
+          "group_left",
+          "group_right",
+          "bool",
+          "and",
+          "or",
+          "unless",
+          "offset");
 
-  /** The metric names a PromQL expression selects: identifiers outside strings, label matchers and ranges, not called. */
+  /**
+   * The metric names a PromQL expression selects: identifiers outside strings, label matchers and
+   * ranges, not called.
+   */
   static Set<String> namesIn(List<String> exprs) {
     Set<String> out = new TreeSet<>();
     for (String e : exprs) {
@@ -179,8 +237,13 @@ class OpsDashboardTest {
 
   @Test
   void theExtractionFindsMetricNamesOnly() {
-    assertThat(namesIn(List.of("histogram_quantile(0.99, sum by (le, route) (rate(a_bucket{job=~\"$job\", x=\"y z\"}[5m])))"
-        + " > 0.25", "sum(rate(b_total[$__rate_interval])) / on (i) group_left c unless d offset 1h", "up == 0")))
+    assertThat(
+            namesIn(
+                List.of(
+                    "histogram_quantile(0.99, sum by (le, route) (rate(a_bucket{job=~\"$job\", x=\"y z\"}[5m])))"
+                        + " > 0.25",
+                    "sum(rate(b_total[$__rate_interval])) / on (i) group_left c unless d offset 1h",
+                    "up == 0")))
         .containsExactly("a_bucket", "b_total", "c", "d", "up");
   }
 }

@@ -13,9 +13,9 @@ import java.util.Map;
 
 /**
  * HTTP/1.1 over a plain socket: sends exactly the bytes given (bad percent-encodings, invalid
- * UTF-8, duplicated headers, lying Content-Length), which the JDK client refuses to send.
- * One connection per request, {@code Connection: close}, read to the end; or a keep-alive
- * connection per thread ({@link #sendKeepAlive}).
+ * UTF-8, duplicated headers, lying Content-Length), which the JDK client refuses to send. One
+ * connection per request, {@code Connection: close}, read to the end; or a keep-alive connection
+ * per thread ({@link #sendKeepAlive}).
  */
 final class RawHttp {
   private RawHttp() {}
@@ -27,24 +27,46 @@ final class RawHttp {
   }
 
   /** Sends a request with this method, target (raw bytes), headers (raw lines) and body. */
-  static Response send(int port, String method, byte[] target, java.util.List<Map.Entry<String, byte[]>> headers,
+  static Response send(
+      int port,
+      String method,
+      byte[] target,
+      java.util.List<Map.Entry<String, byte[]>> headers,
       byte[] body)
       throws IOException {
     return exchange(port, request(method, target, headers, body, "Connection: close\r\n"));
   }
 
-  /** Sends a request whose body is {@code chunked} as given (Transfer-Encoding: chunked, no Content-Length). */
-  static Response sendChunked(int port, String method, byte[] target, java.util.List<Map.Entry<String, byte[]>> headers,
-      byte[] chunked) throws IOException {
+  /**
+   * Sends a request whose body is {@code chunked} as given (Transfer-Encoding: chunked, no
+   * Content-Length).
+   */
+  static Response sendChunked(
+      int port,
+      String method,
+      byte[] target,
+      java.util.List<Map.Entry<String, byte[]>> headers,
+      byte[] chunked)
+      throws IOException {
     ByteArrayOutputStream req = new ByteArrayOutputStream();
-    req.write(request(method, target, headers, null, "Connection: close\r\nTransfer-Encoding: chunked\r\n"));
+    req.write(
+        request(
+            method, target, headers, null, "Connection: close\r\nTransfer-Encoding: chunked\r\n"));
     req.write(chunked);
     return exchange(port, req.toByteArray());
   }
 
-  /** The request's bytes, as given (no escaping): request line, Host, {@code extra} header lines, headers, body. */
-  private static byte[] request(String method, byte[] target, java.util.List<Map.Entry<String, byte[]>> headers,
-      byte[] body, String extra) throws IOException {
+  /**
+   * The request's bytes, as given (no escaping): request line, Host, {@code extra} header lines,
+   * headers, body.
+   */
+  private static byte[] request(
+      String method,
+      byte[] target,
+      java.util.List<Map.Entry<String, byte[]>> headers,
+      byte[] body,
+      String extra)
+      throws IOException {
     ByteArrayOutputStream req = new ByteArrayOutputStream();
     req.write((method + " ").getBytes(StandardCharsets.US_ASCII));
     req.write(target);
@@ -70,8 +92,13 @@ final class RawHttp {
    * 10,000 requests per endpoint affordable. A request whose header bytes hold CR or LF could
    * smuggle a second request onto the connection and is sent on a connection of its own instead.
    */
-  static Response sendKeepAlive(int port, String method, byte[] target, java.util.List<Map.Entry<String, byte[]>> headers,
-      byte[] body) throws IOException {
+  static Response sendKeepAlive(
+      int port,
+      String method,
+      byte[] target,
+      java.util.List<Map.Entry<String, byte[]>> headers,
+      byte[] body)
+      throws IOException {
     for (var h : headers) {
       for (byte b : h.getValue()) {
         if (b == '\r' || b == '\n') {
@@ -84,7 +111,8 @@ final class RawHttp {
     try {
       return c.exchange(port, req, "HEAD".equals(method));
     } catch (Closed e) {
-      // The server had closed the connection before this request (after an error answer, or idle): once more on a new one.
+      // The server had closed the connection before this request (after an error answer, or idle):
+      // once more on a new one.
       c.close();
       return c.exchange(port, req, "HEAD".equals(method));
     }
@@ -135,11 +163,15 @@ final class RawHttp {
           if (raw.size() == 0) {
             throw new Closed();
           }
-          throw new AssertionError("connection closed inside an answer's head: " + abbreviate(raw.toString(StandardCharsets.ISO_8859_1)));
+          throw new AssertionError(
+              "connection closed inside an answer's head: "
+                  + abbreviate(raw.toString(StandardCharsets.ISO_8859_1)));
         }
         raw.write(b);
-        state = (b == '\r' && (state == 0 || state == 2)) || (b == '\n' && (state == 1 || state == 3)) ? state + 1
-            : (b == '\r' ? 1 : 0);
+        state =
+            (b == '\r' && (state == 0 || state == 2)) || (b == '\n' && (state == 1 || state == 3))
+                ? state + 1
+                : (b == '\r' ? 1 : 0);
       }
       Response headOnly = parse(raw.toByteArray());
       int status = headOnly.status();
@@ -243,7 +275,9 @@ final class RawHttp {
     Map<String, String> headers = new LinkedHashMap<>();
     for (int i = 1; i < lines.length; i++) {
       int c = lines[i].indexOf(':');
-      headers.merge(lines[i].substring(0, c).trim().toLowerCase(Locale.ROOT), lines[i].substring(c + 1).trim(),
+      headers.merge(
+          lines[i].substring(0, c).trim().toLowerCase(Locale.ROOT),
+          lines[i].substring(c + 1).trim(),
           (a, b) -> a + ", " + b);
     }
     byte[] bodyBytes = java.util.Arrays.copyOfRange(raw, end + 4, raw.length);

@@ -26,7 +26,10 @@ class SlowClientTest {
 
   @BeforeAll
   static void start() throws Exception {
-    server = TestServer.start(Map.of("GRANTRY_HTTP_HEADER_TIMEOUT_MS", "1000", "GRANTRY_HTTP_BODY_TIMEOUT_MS", "1000"));
+    server =
+        TestServer.start(
+            Map.of(
+                "GRANTRY_HTTP_HEADER_TIMEOUT_MS", "1000", "GRANTRY_HTTP_BODY_TIMEOUT_MS", "1000"));
   }
 
   @AfterAll
@@ -34,7 +37,10 @@ class SlowClientTest {
     server.close();
   }
 
-  /** What the trickler saw: whether the server closed on it, how many bytes it got out, and the answer. */
+  /**
+   * What the trickler saw: whether the server closed on it, how many bytes it got out, and the
+   * answer.
+   */
   record Outcome(boolean closed, int bytesSent, String answer) {}
 
   /**
@@ -78,20 +84,29 @@ class SlowClientTest {
   }
 
   static int normalRequest() throws IOException {
-    RawHttp.Response r = RawHttp.send(server.port, "GET", "/health/live".getBytes(StandardCharsets.US_ASCII),
-        java.util.List.of(), null);
+    RawHttp.Response r =
+        RawHttp.send(
+            server.port,
+            "GET",
+            "/health/live".getBytes(StandardCharsets.US_ASCII),
+            java.util.List.of(),
+            null);
     return r.status();
   }
 
   @Test
   void aClientTricklingItsHeadersIsClosedWhileOthersAreServed() throws Exception {
-    var slow = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-      try {
-        return trickle("GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n", "X-Slow: " + "a".repeat(200) + "\r\n\r\n");
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
-    });
+    var slow =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return trickle(
+                    "GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n",
+                    "X-Slow: " + "a".repeat(200) + "\r\n\r\n");
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
     int served = 0;
     while (!slow.isDone()) {
       assertThat(normalRequest()).isEqualTo(200);
@@ -108,8 +123,13 @@ class SlowClientTest {
   @Test
   void aClientTricklingItsBodyGets408AndIsClosed() throws Exception {
     String body = "grant_type=client_credentials&client_id=x&client_secret=" + "y".repeat(200);
-    Outcome o = trickle("POST /token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-        + "Content-Length: " + body.length() + "\r\n\r\n", body);
+    Outcome o =
+        trickle(
+            "POST /token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                + "Content-Length: "
+                + body.length()
+                + "\r\n\r\n",
+            body);
     assertThat(o.closed()).isTrue();
     assertThat(o.bytesSent()).isLessThan(100);
     assertThat(o.answer()).startsWith("HTTP/1.1 408").contains("invalid_request");
@@ -121,11 +141,15 @@ class SlowClientTest {
     try (Socket s = new Socket()) {
       s.connect(new InetSocketAddress("127.0.0.1", server.port), 5000);
       s.setSoTimeout(20_000);
-      s.getOutputStream().write("GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      s.getOutputStream()
+          .write(
+              "GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                  .getBytes(StandardCharsets.US_ASCII));
       InputStream in = s.getInputStream();
       StringBuilder got = new StringBuilder();
       int c;
-      // Reads the answer, then blocks until the server closes the idle connection (well before the 60 s idle timeout).
+      // Reads the answer, then blocks until the server closes the idle connection (well before the
+      // 60 s idle timeout).
       long start = System.nanoTime();
       while ((c = in.read()) >= 0) {
         got.append((char) c);

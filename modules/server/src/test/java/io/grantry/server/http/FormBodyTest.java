@@ -11,12 +11,15 @@ import org.junit.jupiter.api.Test;
 /** The urlencoded parser of the OAuth endpoints: what it accepts, what it refuses. */
 class FormBodyTest {
   private static MultiMap parse(String body) throws Exception {
-    return FormBody.parse(Buffer.buffer(body.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1)));
+    return FormBody.parse(
+        Buffer.buffer(body.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1)));
   }
 
   @Test
   void decodesNamesAndValues() throws Exception {
-    MultiMap m = parse("grant_type=client_credentials&scope=api+read%20write&redirect_uri=https%3A%2F%2Fa.test%2Fcb%3Fx%3D1");
+    MultiMap m =
+        parse(
+            "grant_type=client_credentials&scope=api+read%20write&redirect_uri=https%3A%2F%2Fa.test%2Fcb%3Fx%3D1");
     assertThat(m.get("grant_type")).isEqualTo("client_credentials");
     assertThat(m.get("scope")).isEqualTo("api read write");
     assertThat(m.get("redirect_uri")).isEqualTo("https://a.test/cb?x=1");
@@ -54,8 +57,12 @@ class FormBodyTest {
 
   @Test
   void refusesBrokenPercentEscapesAndBytesThatAreNotUtf8() {
-    for (String body : List.of("a=%", "a=%4", "a=%zz", "a=%G1", "%=1", "a=1&b=%2", "a=%C3%28", "a=%FF", "a=%C0%AF")) {
-      assertThatThrownBy(() -> parse(body)).as(body).isInstanceOf(FormBody.MalformedFormException.class)
+    for (String body :
+        List.of(
+            "a=%", "a=%4", "a=%zz", "a=%G1", "%=1", "a=1&b=%2", "a=%C3%28", "a=%FF", "a=%C0%AF")) {
+      assertThatThrownBy(() -> parse(body))
+          .as(body)
+          .isInstanceOf(FormBody.MalformedFormException.class)
           .hasMessageNotContaining("%");
     }
   }
@@ -73,7 +80,8 @@ class FormBodyTest {
       ok.append("&a=1");
     }
     assertThat(parse(ok.toString()).getAll("a")).hasSize(FormBody.MAX_FIELDS);
-    assertThatThrownBy(() -> parse(ok + "&b=2")).isInstanceOf(FormBody.MalformedFormException.class);
+    assertThatThrownBy(() -> parse(ok + "&b=2"))
+        .isInstanceOf(FormBody.MalformedFormException.class);
   }
 
   @Test

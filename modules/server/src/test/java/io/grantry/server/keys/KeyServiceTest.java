@@ -31,30 +31,33 @@ class KeyServiceTest {
   static Vertx vertx;
   static Pool pool;
   static byte[] kek = new byte[32];
-  static final AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2026-01-01T00:00:00Z"));
+  static final AtomicReference<Instant> now =
+      new AtomicReference<>(Instant.parse("2026-01-01T00:00:00Z"));
 
   /** A clock the test moves by hand. */
-  static final Clock clock = new Clock() {
-    @Override
-    public ZoneOffset getZone() {
-      return ZoneOffset.UTC;
-    }
+  static final Clock clock =
+      new Clock() {
+        @Override
+        public ZoneOffset getZone() {
+          return ZoneOffset.UTC;
+        }
 
-    @Override
-    public Clock withZone(java.time.ZoneId zone) {
-      return this;
-    }
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+          return this;
+        }
 
-    @Override
-    public Instant instant() {
-      return now.get();
-    }
-  };
+        @Override
+        public Instant instant() {
+          return now.get();
+        }
+      };
 
   @BeforeAll
   static void start() {
     vertx = Vertx.vertx();
-    pool = PgBuilder.pool().connectingTo(TestDatabase.fresh().connectOptions()).using(vertx).build();
+    pool =
+        PgBuilder.pool().connectingTo(TestDatabase.fresh().connectOptions()).using(vertx).build();
     new SecureRandom().nextBytes(kek);
   }
 
@@ -64,7 +67,8 @@ class KeyServiceTest {
   }
 
   KeyService service() {
-    EventStore store = EventStore.create(vertx, pool, EventStoreOptions.defaults().withClock(clock));
+    EventStore store =
+        EventStore.create(vertx, pool, EventStoreOptions.defaults().withClock(clock));
     return new KeyService(vertx, store, new KeyEncryption(kek), clock);
   }
 
@@ -76,17 +80,29 @@ class KeyServiceTest {
     a.stop();
     b.stop();
     TestServer.await(a.refresh());
-    List<JsonObject> keys = a.jwks().getJsonArray("keys").stream().map(o -> (JsonObject) o).toList();
-    assertThat(keys).extracting(k -> k.getString("alg")).containsExactlyInAnyOrder("ES256", "RS256");
-    assertThat(keys).allSatisfy(k -> {
-      assertThat(k.getString("kid")).isNotBlank();
-      assertThat(k.getString("use")).isEqualTo("sig");
-      assertThat(k.containsKey("d")).isFalse();
-    });
-    assertThat(a.signer(SigningAlgorithm.ES256).kid()).isEqualTo(b.signer(SigningAlgorithm.ES256).kid());
+    List<JsonObject> keys =
+        a.jwks().getJsonArray("keys").stream().map(o -> (JsonObject) o).toList();
+    assertThat(keys)
+        .extracting(k -> k.getString("alg"))
+        .containsExactlyInAnyOrder("ES256", "RS256");
+    assertThat(keys)
+        .allSatisfy(
+            k -> {
+              assertThat(k.getString("kid")).isNotBlank();
+              assertThat(k.getString("use")).isEqualTo("sig");
+              assertThat(k.containsKey("d")).isFalse();
+            });
+    assertThat(a.signer(SigningAlgorithm.ES256).kid())
+        .isEqualTo(b.signer(SigningAlgorithm.ES256).kid());
     // The ledger holds the private keys only encrypted.
-    String ledger = TestServer.await(pool.query("SELECT string_agg(payload::text, ' ') FROM events WHERE stream_id = 'keys'")
-        .execute()).iterator().next().getString(0);
+    String ledger =
+        TestServer.await(
+                pool.query(
+                        "SELECT string_agg(payload::text, ' ') FROM events WHERE stream_id = 'keys'")
+                    .execute())
+            .iterator()
+            .next()
+            .getString(0);
     assertThat(ledger).contains("\"encrypted_private_key\": \"v1.").doesNotContain("\"d\":");
   }
 
@@ -98,7 +114,12 @@ class KeyServiceTest {
     JwsSigner old = keys.signer(SigningAlgorithm.ES256);
     String token = old.sign(new JsonObject().put("sub", "alice"), JwsSigner.TYP_ACCESS_TOKEN);
 
-    TestServer.await(keys.rotate(SigningAlgorithm.ES256, Duration.ofHours(24), false, Aggregate.Metadata.system("test")));
+    TestServer.await(
+        keys.rotate(
+            SigningAlgorithm.ES256,
+            Duration.ofHours(24),
+            false,
+            Aggregate.Metadata.system("test")));
     assertThat(keys.signer(SigningAlgorithm.ES256).kid()).isNotEqualTo(old.kid());
     assertThat(keys.verifier().verify(token).kid()).isEqualTo(old.kid());
     assertThat(keys.jwks().encode()).contains(old.kid());
@@ -107,7 +128,9 @@ class KeyServiceTest {
     TestServer.await(keys.refresh());
     assertThat(keys.jwks().encode()).doesNotContain(old.kid());
     assertThatThrownBy(() -> keys.verifier().verify(token)).isInstanceOf(InvalidJwsException.class);
-    String fresh = keys.signer(SigningAlgorithm.ES256).sign(new JsonObject().put("sub", "bob"), JwsSigner.TYP_ACCESS_TOKEN);
+    String fresh =
+        keys.signer(SigningAlgorithm.ES256)
+            .sign(new JsonObject().put("sub", "bob"), JwsSigner.TYP_ACCESS_TOKEN);
     assertThat(keys.verifier().verify(fresh).payload().getString("sub")).isEqualTo("bob");
   }
 }

@@ -11,8 +11,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A table that fills from empty gets planner statistics while it is small (so the generic plans
- * cached for it are made again at its new size), and again each time it has grown by half; a
- * table that has not changed enough is left alone.
+ * cached for it are made again at its new size), and again each time it has grown by half; a table
+ * that has not changed enough is left alone.
  */
 class GrowingTableAnalyzerTest {
 
@@ -25,7 +25,8 @@ class GrowingTableAnalyzerTest {
       assertThat(reltuples(pool)).as("never analyzed").isLessThan(0);
 
       insert(pool, 0, 400);
-      assertThat(await(analyzer.analyzeDue())).as("400 rows: fewer than %d changes", GrowingTableAnalyzer.MIN_CHANGES)
+      assertThat(await(analyzer.analyzeDue()))
+          .as("400 rows: fewer than %d changes", GrowingTableAnalyzer.MIN_CHANGES)
           .doesNotContain("analyze_probe");
       assertThat(reltuples(pool)).isLessThan(0);
 
@@ -35,21 +36,34 @@ class GrowingTableAnalyzerTest {
       assertThat(await(analyzer.analyzeDue())).as("just analyzed").doesNotContain("analyze_probe");
 
       insert(pool, 600, 1100);
-      assertThat(await(analyzer.analyzeDue())).as("500 changes, more than half of 600 rows")
+      assertThat(await(analyzer.analyzeDue()))
+          .as("500 changes, more than half of 600 rows")
           .contains("analyze_probe");
       assertThat(reltuples(pool)).isEqualTo(1100);
 
       insert(pool, 1100, 1600);
-      assertThat(await(analyzer.analyzeDue())).as("500 changes, fewer than half of 1100 rows").doesNotContain("analyze_probe");
+      assertThat(await(analyzer.analyzeDue()))
+          .as("500 changes, fewer than half of 1100 rows")
+          .doesNotContain("analyze_probe");
       assertThat(reltuples(pool)).isEqualTo(1100);
     }
   }
 
-  /** Inserts ids [from, to) and flushes this backend's statistics before answering, so the analyzer sees them. */
+  /**
+   * Inserts ids [from, to) and flushes this backend's statistics before answering, so the analyzer
+   * sees them.
+   */
   private static void insert(Pool pool, int from, int to) throws Exception {
     SqlConnection conn = await(pool.getConnection());
     try {
-      await(conn.query("INSERT INTO analyze_probe SELECT generate_series(" + from + ", " + (to - 1) + ")").execute());
+      await(
+          conn.query(
+                  "INSERT INTO analyze_probe SELECT generate_series("
+                      + from
+                      + ", "
+                      + (to - 1)
+                      + ")")
+              .execute());
       // The backend reports its pending statistics when it next goes idle, before it answers.
       await(conn.query("SELECT pg_stat_force_next_flush()").execute());
       await(conn.query("SELECT 1").execute());
@@ -59,7 +73,10 @@ class GrowingTableAnalyzerTest {
   }
 
   private static double reltuples(Pool pool) throws Exception {
-    return await(pool.query("SELECT reltuples FROM pg_class WHERE relname = 'analyze_probe'").execute())
-        .iterator().next().getDouble(0);
+    return await(
+            pool.query("SELECT reltuples FROM pg_class WHERE relname = 'analyze_probe'").execute())
+        .iterator()
+        .next()
+        .getDouble(0);
   }
 }

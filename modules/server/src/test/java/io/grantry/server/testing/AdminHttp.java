@@ -10,7 +10,8 @@ import java.time.Duration;
 
 /** The admin API over real HTTP with the JDK's client, for tests. */
 public final class AdminHttp {
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
   private final TestServer server;
 
   public AdminHttp(TestServer server) {
@@ -50,15 +51,21 @@ public final class AdminHttp {
   }
 
   /** Any request with this Authorization header (none when null). */
-  public Response sendWithAuthorization(String method, String path, String body, String authorization) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.url(path))).timeout(Duration.ofSeconds(30));
+  public Response sendWithAuthorization(
+      String method, String path, String body, String authorization) {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(server.url(path))).timeout(Duration.ofSeconds(30));
     if (authorization != null) {
       b.header("Authorization", authorization);
     }
     if (body != null) {
       b.header("Content-Type", "application/json");
     }
-    b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    b.method(
+        method,
+        body == null
+            ? HttpRequest.BodyPublishers.noBody()
+            : HttpRequest.BodyPublishers.ofString(body));
     try {
       HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
       return new Response(r.statusCode(), r.body(), r);

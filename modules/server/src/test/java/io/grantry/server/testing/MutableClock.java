@@ -8,8 +8,8 @@ import java.time.ZoneOffset;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * A clock a test moves forward instead of sleeping: it reads as the real time plus an offset, so
- * it still ticks (ids and timestamps stay distinct) and {@link #advance} jumps it ahead.
+ * A clock a test moves forward instead of sleeping: it reads as the real time plus an offset, so it
+ * still ticks (ids and timestamps stay distinct) and {@link #advance} jumps it ahead.
  */
 public final class MutableClock extends Clock {
   private final AtomicReference<Duration> offset = new AtomicReference<>(Duration.ZERO);

@@ -19,12 +19,13 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Registers clients and users through the admin API, and plays a browser without a browser:
- * a cookie-keeping HTTP client that follows the sign-in and consent forms. The real browser test
- * uses Chromium; these helpers serve the many protocol tests that need a code quickly.
+ * Registers clients and users through the admin API, and plays a browser without a browser: a
+ * cookie-keeping HTTP client that follows the sign-in and consent forms. The real browser test uses
+ * Chromium; these helpers serve the many protocol tests that need a code quickly.
  */
 public final class OAuthFixtures {
-  public static final HttpClient HTTP = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
+  public static final HttpClient HTTP =
+      HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private final String base;
@@ -33,45 +34,81 @@ public final class OAuthFixtures {
     this("http://127.0.0.1:" + server.port);
   }
 
-  /** Against a server this JVM did not start (e.g. a child process): {@code http://127.0.0.1:PORT}. */
+  /**
+   * Against a server this JVM did not start (e.g. a child process): {@code http://127.0.0.1:PORT}.
+   */
   public OAuthFixtures(String baseUrl) {
     this.base = baseUrl;
   }
 
-  /** A confidential client (client_secret_basic) with the given id and redirect URI; returns its secret. */
-  public String confidentialClient(String clientId, String redirectUri, String scope, String... grants) {
-    JsonObject body = new JsonObject().put("client_id", clientId).put("client_name", "Test " + clientId)
-        .put("token_endpoint_auth_method", "client_secret_basic")
-        .put("redirect_uris", new JsonArray().add(redirectUri))
-        .put("grant_types", new JsonArray(java.util.List.of((Object[]) (grants.length == 0
-            ? new String[] {"authorization_code", "refresh_token", "client_credentials"} : grants))))
-        .put("scope", scope);
+  /**
+   * A confidential client (client_secret_basic) with the given id and redirect URI; returns its
+   * secret.
+   */
+  public String confidentialClient(
+      String clientId, String redirectUri, String scope, String... grants) {
+    JsonObject body =
+        new JsonObject()
+            .put("client_id", clientId)
+            .put("client_name", "Test " + clientId)
+            .put("token_endpoint_auth_method", "client_secret_basic")
+            .put("redirect_uris", new JsonArray().add(redirectUri))
+            .put(
+                "grant_types",
+                new JsonArray(
+                    java.util.List.of(
+                        (Object[])
+                            (grants.length == 0
+                                ? new String[] {
+                                  "authorization_code", "refresh_token", "client_credentials"
+                                }
+                                : grants))))
+            .put("scope", scope);
     return admin("POST", "/admin/clients", body).getString("client_secret");
   }
 
   /** A public client (auth method none, PKCE required). */
   public void publicClient(String clientId, String redirectUri, String scope) {
-    admin("POST", "/admin/clients", new JsonObject().put("client_id", clientId).put("client_name", "Test " + clientId)
-        .put("token_endpoint_auth_method", "none").put("redirect_uris", new JsonArray().add(redirectUri))
-        .put("grant_types", new JsonArray().add("authorization_code").add("refresh_token")).put("scope", scope));
+    admin(
+        "POST",
+        "/admin/clients",
+        new JsonObject()
+            .put("client_id", clientId)
+            .put("client_name", "Test " + clientId)
+            .put("token_endpoint_auth_method", "none")
+            .put("redirect_uris", new JsonArray().add(redirectUri))
+            .put("grant_types", new JsonArray().add("authorization_code").add("refresh_token"))
+            .put("scope", scope));
   }
 
   /** A user; returns its user id. */
   public String user(String username, String password) {
-    return admin("POST", "/admin/users", new JsonObject().put("username", username).put("password", password)
-        .put("email", username + "@example.com").put("name", "User " + username)).getString("user_id");
+    return admin(
+            "POST",
+            "/admin/users",
+            new JsonObject()
+                .put("username", username)
+                .put("password", password)
+                .put("email", username + "@example.com")
+                .put("name", "User " + username))
+        .getString("user_id");
   }
 
   public JsonObject admin(String method, String path, JsonObject body) {
     try {
-      HttpRequest.Builder b = HttpRequest.newBuilder(URI.create((base + path)))
-          .header("Authorization", "Bearer " + TestServer.ADMIN_TOKEN)
-          .header("Content-Type", "application/json")
-          .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-              : HttpRequest.BodyPublishers.ofString(body.encode()));
+      HttpRequest.Builder b =
+          HttpRequest.newBuilder(URI.create((base + path)))
+              .header("Authorization", "Bearer " + TestServer.ADMIN_TOKEN)
+              .header("Content-Type", "application/json")
+              .method(
+                  method,
+                  body == null
+                      ? HttpRequest.BodyPublishers.noBody()
+                      : HttpRequest.BodyPublishers.ofString(body.encode()));
       HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
       if (r.statusCode() >= 300) {
-        throw new AssertionError("admin " + method + " " + path + " answered " + r.statusCode() + ": " + r.body());
+        throw new AssertionError(
+            "admin " + method + " " + path + " answered " + r.statusCode() + ": " + r.body());
       }
       return r.body().isEmpty() ? new JsonObject() : new JsonObject(r.body());
     } catch (java.io.IOException | InterruptedException e) {
@@ -86,7 +123,8 @@ public final class OAuthFixtures {
       RANDOM.nextBytes(b);
       String v = Base64.getUrlEncoder().withoutPadding().encodeToString(b);
       try {
-        byte[] h = MessageDigest.getInstance("SHA-256").digest(v.getBytes(StandardCharsets.US_ASCII));
+        byte[] h =
+            MessageDigest.getInstance("SHA-256").digest(v.getBytes(StandardCharsets.US_ASCII));
         return new Pkce(v, Base64.getUrlEncoder().withoutPadding().encodeToString(h));
       } catch (java.security.NoSuchAlgorithmException e) {
         throw new IllegalStateException(e);
@@ -96,16 +134,22 @@ public final class OAuthFixtures {
 
   /** A browser's cookies and the forms it fills in. */
   public final class Browser {
-    public final HttpClient http = HttpClient.newBuilder().cookieHandler(new CookieManager())
-        .followRedirects(HttpClient.Redirect.NEVER).build();
+    public final HttpClient http =
+        HttpClient.newBuilder()
+            .cookieHandler(new CookieManager())
+            .followRedirects(HttpClient.Redirect.NEVER)
+            .build();
 
     public HttpResponse<String> get(String pathOrUrl) {
       return send(HttpRequest.newBuilder(uri(pathOrUrl)).GET().build());
     }
 
     public HttpResponse<String> post(String path, Map<String, String> form) {
-      return send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/x-www-form-urlencoded")
-          .POST(HttpRequest.BodyPublishers.ofString(formBody(form))).build());
+      return send(
+          HttpRequest.newBuilder(uri(path))
+              .header("Content-Type", "application/x-www-form-urlencoded")
+              .POST(HttpRequest.BodyPublishers.ofString(formBody(form)))
+              .build());
     }
 
     private HttpResponse<String> send(HttpRequest r) {
@@ -132,8 +176,8 @@ public final class OAuthFixtures {
     }
 
     /**
-     * Runs /authorize and answers whatever pages come (sign-in, consent: allow) until the
-     * redirect to the client; returns the redirect's query parameters.
+     * Runs /authorize and answers whatever pages come (sign-in, consent: allow) until the redirect
+     * to the client; returns the redirect's query parameters.
      */
     public Map<String, String> authorize(String query, String username, String password) {
       HttpResponse<String> r = get("/authorize?" + query);
@@ -164,7 +208,9 @@ public final class OAuthFixtures {
   /** The hidden inputs of the first form in {@code html}. */
   public static Map<String, String> hidden(String html) {
     Map<String, String> out = new LinkedHashMap<>();
-    Matcher m = Pattern.compile("<input type=\"hidden\" name=\"([^\"]+)\" value=\"([^\"]*)\">").matcher(html);
+    Matcher m =
+        Pattern.compile("<input type=\"hidden\" name=\"([^\"]+)\" value=\"([^\"]*)\">")
+            .matcher(html);
     while (m.find()) {
       out.put(m.group(1), unescape(m.group(2)));
     }
@@ -172,8 +218,12 @@ public final class OAuthFixtures {
   }
 
   private static String unescape(String s) {
-    return s.replace("&#34;", "\"").replace("&quot;", "\"").replace("&#39;", "'").replace("&lt;", "<")
-        .replace("&gt;", ">").replace("&amp;", "&");
+    return s.replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
   }
 
   public static Map<String, String> queryOf(String location) {
@@ -184,7 +234,8 @@ public final class OAuthFixtures {
     }
     for (String pair : location.substring(q + 1).split("&")) {
       int eq = pair.indexOf('=');
-      out.put(URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8),
+      out.put(
+          URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8),
           eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
     }
     return out;
@@ -192,24 +243,37 @@ public final class OAuthFixtures {
 
   public static String formBody(Map<String, String> form) {
     StringBuilder sb = new StringBuilder();
-    form.forEach((k, v) -> {
-      if (sb.length() > 0) {
-        sb.append('&');
-      }
-      sb.append(URLEncoder.encode(k, StandardCharsets.UTF_8)).append('=').append(URLEncoder.encode(v, StandardCharsets.UTF_8));
-    });
+    form.forEach(
+        (k, v) -> {
+          if (sb.length() > 0) {
+            sb.append('&');
+          }
+          sb.append(URLEncoder.encode(k, StandardCharsets.UTF_8))
+              .append('=')
+              .append(URLEncoder.encode(v, StandardCharsets.UTF_8));
+        });
     return sb.toString();
   }
 
   /** POST /token (or another form endpoint) with Basic client authentication. */
-  public HttpResponse<String> postForm(String path, String clientId, String secret, Map<String, String> form) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/x-www-form-urlencoded");
+  public HttpResponse<String> postForm(
+      String path, String clientId, String secret, Map<String, String> form) {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(uri(path))
+            .header("Content-Type", "application/x-www-form-urlencoded");
     if (secret != null) {
-      String basic = URLEncoder.encode(clientId, StandardCharsets.UTF_8) + ":" + URLEncoder.encode(secret, StandardCharsets.UTF_8);
-      b.header("Authorization", "Basic " + Base64.getEncoder().encodeToString(basic.getBytes(StandardCharsets.UTF_8)));
+      String basic =
+          URLEncoder.encode(clientId, StandardCharsets.UTF_8)
+              + ":"
+              + URLEncoder.encode(secret, StandardCharsets.UTF_8);
+      b.header(
+          "Authorization",
+          "Basic " + Base64.getEncoder().encodeToString(basic.getBytes(StandardCharsets.UTF_8)));
     }
     try {
-      return HTTP.send(b.POST(HttpRequest.BodyPublishers.ofString(formBody(form))).build(), HttpResponse.BodyHandlers.ofString());
+      return HTTP.send(
+          b.POST(HttpRequest.BodyPublishers.ofString(formBody(form))).build(),
+          HttpResponse.BodyHandlers.ofString());
     } catch (java.io.IOException | InterruptedException e) {
       throw new AssertionError(e);
     }
@@ -224,11 +288,27 @@ public final class OAuthFixtures {
    * Runs /authorize in {@code browser} (signing in and allowing as needed) with PKCE and returns
    * the code; the pair's verifier is needed to redeem it.
    */
-  public String code(Browser browser, String clientId, String redirectUri, String scope, Pkce pkce, String username,
+  public String code(
+      Browser browser,
+      String clientId,
+      String redirectUri,
+      String scope,
+      Pkce pkce,
+      String username,
       String password) {
-    Map<String, String> q = browser.authorize("response_type=code&client_id=" + enc(clientId) + "&redirect_uri="
-        + enc(redirectUri) + "&scope=" + enc(scope) + "&state=s1&code_challenge=" + pkce.challenge()
-        + "&code_challenge_method=S256", username, password);
+    Map<String, String> q =
+        browser.authorize(
+            "response_type=code&client_id="
+                + enc(clientId)
+                + "&redirect_uri="
+                + enc(redirectUri)
+                + "&scope="
+                + enc(scope)
+                + "&state=s1&code_challenge="
+                + pkce.challenge()
+                + "&code_challenge_method=S256",
+            username,
+            password);
     if (!q.containsKey("code")) {
       throw new AssertionError("no code: " + q);
     }
@@ -236,7 +316,8 @@ public final class OAuthFixtures {
   }
 
   /** Redeems {@code code} at /token. */
-  public HttpResponse<String> redeem(String clientId, String secret, String code, String redirectUri, Pkce pkce) {
+  public HttpResponse<String> redeem(
+      String clientId, String secret, String code, String redirectUri, Pkce pkce) {
     Map<String, String> form = new LinkedHashMap<>();
     form.put("grant_type", "authorization_code");
     form.put("code", code);
@@ -249,8 +330,14 @@ public final class OAuthFixtures {
   }
 
   /** The whole code flow in {@code browser}: the 200 token response as JSON. */
-  public JsonObject tokens(Browser browser, String clientId, String secret, String redirectUri, String scope,
-      String username, String password) {
+  public JsonObject tokens(
+      Browser browser,
+      String clientId,
+      String secret,
+      String redirectUri,
+      String scope,
+      String username,
+      String password) {
     Pkce pkce = Pkce.create();
     String code = code(browser, clientId, redirectUri, scope, pkce, username, password);
     HttpResponse<String> r = redeem(clientId, secret, code, redirectUri, pkce);
@@ -261,7 +348,8 @@ public final class OAuthFixtures {
   }
 
   /** grant_type=refresh_token, with {@code scope} when not null. */
-  public HttpResponse<String> refresh(String clientId, String secret, String refreshToken, String scope) {
+  public HttpResponse<String> refresh(
+      String clientId, String secret, String refreshToken, String scope) {
     Map<String, String> form = new LinkedHashMap<>();
     form.put("grant_type", "refresh_token");
     form.put("refresh_token", refreshToken);
@@ -283,7 +371,8 @@ public final class OAuthFixtures {
   /** The claims of a compact JWS, unverified (the tests check what the server put there). */
   public static JsonObject claims(String jws) {
     String[] parts = jws.split("\\.");
-    return new JsonObject(new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8));
+    return new JsonObject(
+        new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8));
   }
 
   public static String enc(String s) {

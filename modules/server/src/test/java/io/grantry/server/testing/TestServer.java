@@ -48,8 +48,12 @@ public final class TestServer implements AutoCloseable {
     return start(settings, java.time.Clock.systemUTC());
   }
 
-  /** Starts with these settings and {@code clock} (e.g. a {@link MutableClock}) as the server's time. */
-  public static TestServer start(Map<String, String> settings, java.time.Clock clock) throws Exception {
+  /**
+   * Starts with these settings and {@code clock} (e.g. a {@link MutableClock}) as the server's
+   * time.
+   */
+  public static TestServer start(Map<String, String> settings, java.time.Clock clock)
+      throws Exception {
     return startOn(TestDatabase.fresh(), settings, clock);
   }
 
@@ -58,36 +62,41 @@ public final class TestServer implements AutoCloseable {
    * deployment share the key-encryption key and the pepper: pass the same GRANTRY_KEK and
    * GRANTRY_SECRET_PEPPER in {@code settings} (see {@link #sharedSecrets()}).
    */
-  public static TestServer startOn(TestDatabase db, Map<String, String> settings, java.time.Clock clock) throws Exception {
+  public static TestServer startOn(
+      TestDatabase db, Map<String, String> settings, java.time.Clock clock) throws Exception {
     return startOn(db, db.jdbcUrl().replaceFirst("^jdbc:", ""), settings, clock);
   }
 
   /**
    * A server on the database at {@code dbUrl} ({@code postgresql://user@host:port/db}), e.g. an
-   * embedded PostgreSQL of the test's own that it stops and starts; {@link #query} is not available.
+   * embedded PostgreSQL of the test's own that it stops and starts; {@link #query} is not
+   * available.
    */
   public static TestServer startOnUrl(String dbUrl, Map<String, String> settings) throws Exception {
     return startOn(null, dbUrl, settings, java.time.Clock.systemUTC());
   }
 
-  private static TestServer startOn(TestDatabase db, String dbUrl, Map<String, String> settings, java.time.Clock clock)
+  private static TestServer startOn(
+      TestDatabase db, String dbUrl, Map<String, String> settings, java.time.Clock clock)
       throws Exception {
     int port = freePort();
-    JsonObject env = new JsonObject()
-        .put("GRANTRY_HTTP_HOST", "127.0.0.1")
-        .put("GRANTRY_HTTP_PORT", String.valueOf(port))
-        .put("GRANTRY_ISSUER", "http://127.0.0.1:" + port)
-        .put("GRANTRY_HTTP_INSTANCES", "2")
-        .put("GRANTRY_DB_POOL_SIZE", "6")
-        .put("GRANTRY_DB_URL", dbUrl)
-        .put("GRANTRY_DB_USER", "postgres")
-        .put("GRANTRY_KEK", randomBase64(32))
-        .put("GRANTRY_SECRET_PEPPER", randomBase64(32))
-        .put("GRANTRY_ADMIN_TOKEN", ADMIN_TOKEN)
-        // Tests fail client authentication on purpose, many times from 127.0.0.1; the throttle's own
-        // test (ClientAuthThrottleTest) sets real allowances.
-        .put("GRANTRY_CLIENT_AUTH_FREE_PER_CLIENT", "1000000")
-        .put("GRANTRY_CLIENT_AUTH_FREE_PER_ADDRESS", "1000000");
+    JsonObject env =
+        new JsonObject()
+            .put("GRANTRY_HTTP_HOST", "127.0.0.1")
+            .put("GRANTRY_HTTP_PORT", String.valueOf(port))
+            .put("GRANTRY_ISSUER", "http://127.0.0.1:" + port)
+            .put("GRANTRY_HTTP_INSTANCES", "2")
+            .put("GRANTRY_DB_POOL_SIZE", "6")
+            .put("GRANTRY_DB_URL", dbUrl)
+            .put("GRANTRY_DB_USER", "postgres")
+            .put("GRANTRY_KEK", randomBase64(32))
+            .put("GRANTRY_SECRET_PEPPER", randomBase64(32))
+            .put("GRANTRY_ADMIN_TOKEN", ADMIN_TOKEN)
+            // Tests fail client authentication on purpose, many times from 127.0.0.1; the
+            // throttle's own
+            // test (ClientAuthThrottleTest) sets real allowances.
+            .put("GRANTRY_CLIENT_AUTH_FREE_PER_CLIENT", "1000000")
+            .put("GRANTRY_CLIENT_AUTH_FREE_PER_ADDRESS", "1000000");
     settings.forEach(env::put);
     GrantryConfig config = GrantryConfig.from(env);
     PrometheusMeterRegistry registry = GrantryServer.newRegistry();
@@ -101,12 +110,17 @@ public final class TestServer implements AutoCloseable {
     return Map.of("GRANTRY_KEK", randomBase64(32), "GRANTRY_SECRET_PEPPER", randomBase64(32));
   }
 
-  /** Runs {@code sql} on the server's database (a test's look at the ledger and the projections). */
-  public java.util.List<io.vertx.sqlclient.Row> query(String sql, Object... params) throws Exception {
-    io.vertx.sqlclient.Pool pool = io.vertx.pgclient.PgBuilder.pool().connectingTo(db.connectOptions()).using(vertx).build();
+  /**
+   * Runs {@code sql} on the server's database (a test's look at the ledger and the projections).
+   */
+  public java.util.List<io.vertx.sqlclient.Row> query(String sql, Object... params)
+      throws Exception {
+    io.vertx.sqlclient.Pool pool =
+        io.vertx.pgclient.PgBuilder.pool().connectingTo(db.connectOptions()).using(vertx).build();
     try {
       java.util.List<io.vertx.sqlclient.Row> rows = new java.util.ArrayList<>();
-      await(pool.preparedQuery(sql).execute(io.vertx.sqlclient.Tuple.wrap(params))).forEach(rows::add);
+      await(pool.preparedQuery(sql).execute(io.vertx.sqlclient.Tuple.wrap(params)))
+          .forEach(rows::add);
       return rows;
     } finally {
       await(pool.close());

@@ -18,9 +18,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Failed client authentications at /token, /revoke and /introspect are throttled per client id
- * (slowed down, never refused) and per source address (429 with Retry-After), and operators see
- * who is throttled at /admin/lockouts and on /metrics. The address is the forwarded one only
- * from a trusted proxy (127.0.0.1 here); the test's "addresses" are X-Forwarded-For values.
+ * (slowed down, never refused) and per source address (429 with Retry-After), and operators see who
+ * is throttled at /admin/lockouts and on /metrics. The address is the forwarded one only from a
+ * trusted proxy (127.0.0.1 here); the test's "addresses" are X-Forwarded-For values.
  */
 class ClientAuthThrottleTest {
   static TestServer server;
@@ -29,12 +29,14 @@ class ClientAuthThrottleTest {
 
   @BeforeAll
   static void start() throws Exception {
-    server = TestServer.start(Map.of(
-        "GRANTRY_CLIENT_AUTH_FREE_PER_CLIENT", "2",
-        "GRANTRY_CLIENT_AUTH_FREE_PER_ADDRESS", "3",
-        "GRANTRY_THROTTLE_STEP_MS", "50",
-        "GRANTRY_THROTTLE_MAX_DELAY_MS", "200",
-        "GRANTRY_TRUSTED_PROXIES", "127.0.0.1/32, ::1"));
+    server =
+        TestServer.start(
+            Map.of(
+                "GRANTRY_CLIENT_AUTH_FREE_PER_CLIENT", "2",
+                "GRANTRY_CLIENT_AUTH_FREE_PER_ADDRESS", "3",
+                "GRANTRY_THROTTLE_STEP_MS", "50",
+                "GRANTRY_THROTTLE_MAX_DELAY_MS", "200",
+                "GRANTRY_TRUSTED_PROXIES", "127.0.0.1/32, ::1"));
     oauth = new OAuthFixtures(server);
     secret = oauth.confidentialClient("guarded", "https://app.example.test/cb", "api");
     oauth.confidentialClient("bystander", "https://app.example.test/cb", "api");
@@ -45,32 +47,49 @@ class ClientAuthThrottleTest {
     server.close();
   }
 
-  static HttpResponse<String> post(String path, String from, String clientId, String clientSecret, Map<String, String> form)
+  static HttpResponse<String> post(
+      String path, String from, String clientId, String clientSecret, Map<String, String> form)
       throws Exception {
     String basic = clientId + ":" + clientSecret;
-    HttpRequest req = HttpRequest.newBuilder(URI.create(server.url(path)))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .header("X-Forwarded-For", from)
-        .header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString(basic.getBytes()))
-        .POST(HttpRequest.BodyPublishers.ofString(OAuthFixtures.formBody(form))).build();
+    HttpRequest req =
+        HttpRequest.newBuilder(URI.create(server.url(path)))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("X-Forwarded-For", from)
+            .header(
+                "Authorization",
+                "Basic " + java.util.Base64.getEncoder().encodeToString(basic.getBytes()))
+            .POST(HttpRequest.BodyPublishers.ofString(OAuthFixtures.formBody(form)))
+            .build();
     return OAuthFixtures.HTTP.send(req, HttpResponse.BodyHandlers.ofString());
   }
 
   static final Map<String, String> CC = Map.of("grant_type", "client_credentials", "scope", "api");
 
   @Test
-  void anAddressPastItsAllowanceIsRefusedWith429AtEveryClientEndpointWhileOthersAreServed() throws Exception {
+  void anAddressPastItsAllowanceIsRefusedWith429AtEveryClientEndpointWhileOthersAreServed()
+      throws Exception {
     String attacker = "203.0.113.66";
     assertThat(post("/token", attacker, "bystander", "wrong-1", CC).statusCode()).isEqualTo(401);
-    assertThat(post("/revoke", attacker, "nobody-here", "wrong-2", Map.of("token", "x")).statusCode()).isEqualTo(401);
-    assertThat(post("/introspect", attacker, "someone-else", "wrong-3", Map.of("token", "x")).statusCode()).isEqualTo(401);
+    assertThat(
+            post("/revoke", attacker, "nobody-here", "wrong-2", Map.of("token", "x")).statusCode())
+        .isEqualTo(401);
+    assertThat(
+            post("/introspect", attacker, "someone-else", "wrong-3", Map.of("token", "x"))
+                .statusCode())
+        .isEqualTo(401);
     assertThat(post("/token", attacker, "bystander", "wrong-4", CC).statusCode()).isEqualTo(401);
 
     for (String path : new String[] {"/token", "/revoke", "/introspect"}) {
-      HttpResponse<String> refused = post(path, attacker, "bystander", "wrong-5", Map.of("token", "x",
-          "grant_type", "client_credentials"));
+      HttpResponse<String> refused =
+          post(
+              path,
+              attacker,
+              "bystander",
+              "wrong-5",
+              Map.of("token", "x", "grant_type", "client_credentials"));
       assertThat(refused.statusCode()).as(path).isEqualTo(429);
-      assertThat(Long.parseLong(refused.headers().firstValue("Retry-After").orElseThrow())).isBetween(1L, 900L);
+      assertThat(Long.parseLong(refused.headers().firstValue("Retry-After").orElseThrow()))
+          .isBetween(1L, 900L);
       assertThat(new JsonObject(refused.body()).getString("error")).isEqualTo("invalid_client");
       assertThat(refused.headers().firstValue("Cache-Control")).contains("no-store");
     }
@@ -80,14 +99,23 @@ class ClientAuthThrottleTest {
     assertThat(post("/token", "198.51.100.7", "guarded", secret, CC).statusCode()).isEqualTo(200);
 
     JsonArray items = new AdminHttp(server).get("/admin/lockouts").items();
-    assertThat(items.stream().map(JsonObject.class::cast)
-        .filter(o -> o.getString("kind").equals("client_address") && o.getString("key").equals(attacker)))
-        .singleElement().satisfies(o -> {
-          assertThat(o.getString("effect")).isEqualTo("refuse");
-          assertThat(o.getInteger("failures")).isEqualTo(4);
-          assertThat(java.time.Instant.parse(o.getString("until"))).isAfter(java.time.Instant.now());
-        });
-    assertThat(metrics()).containsPattern("grantry_throttled_keys\\{kind=\"client_address\"[^}]*\\} [1-9]")
+    assertThat(
+            items.stream()
+                .map(JsonObject.class::cast)
+                .filter(
+                    o ->
+                        o.getString("kind").equals("client_address")
+                            && o.getString("key").equals(attacker)))
+        .singleElement()
+        .satisfies(
+            o -> {
+              assertThat(o.getString("effect")).isEqualTo("refuse");
+              assertThat(o.getInteger("failures")).isEqualTo(4);
+              assertThat(java.time.Instant.parse(o.getString("until")))
+                  .isAfter(java.time.Instant.now());
+            });
+    assertThat(metrics())
+        .containsPattern("grantry_throttled_keys\\{kind=\"client_address\"[^}]*\\} [1-9]")
         .containsPattern("grantry_client_auth_refused_total(\\{[^}]*\\})? [4-9]");
   }
 
@@ -95,28 +123,41 @@ class ClientAuthThrottleTest {
   void aClientIdPastItsAllowanceIsSlowedButNotLockedOut() throws Exception {
     // Each guess from a different address: the per-address allowance never trips.
     for (int i = 0; i < 4; i++) {
-      assertThat(post("/token", "192.0.2." + (10 + i), "guarded", "guess-" + i, CC).statusCode()).isEqualTo(401);
+      assertThat(post("/token", "192.0.2." + (10 + i), "guarded", "guess-" + i, CC).statusCode())
+          .isEqualTo(401);
     }
     JsonArray items = new AdminHttp(server).get("/admin/lockouts").items();
-    assertThat(items.stream().map(JsonObject.class::cast)
-        .filter(o -> o.getString("kind").equals("client_id")).map(o -> o.getString("key") + "/" + o.getString("effect"))
-        .collect(Collectors.toList())).containsExactly("guarded/delay");
+    assertThat(
+            items.stream()
+                .map(JsonObject.class::cast)
+                .filter(o -> o.getString("kind").equals("client_id"))
+                .map(o -> o.getString("key") + "/" + o.getString("effect"))
+                .collect(Collectors.toList()))
+        .containsExactly("guarded/delay");
     assertThat(metrics()).containsPattern("grantry_throttled_keys\\{kind=\"client_id\"[^}]*\\} 1");
 
     // The real client still gets its token (after the delay), and that clears the count.
     HttpResponse<String> ok = post("/token", "192.0.2.99", "guarded", secret, CC);
     assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
-    assertThat(new AdminHttp(server).get("/admin/lockouts").items().stream().map(JsonObject.class::cast)
-        .anyMatch(o -> o.getString("kind").equals("client_id"))).isFalse();
+    assertThat(
+            new AdminHttp(server)
+                .get("/admin/lockouts").items().stream()
+                    .map(JsonObject.class::cast)
+                    .anyMatch(o -> o.getString("kind").equals("client_id")))
+        .isFalse();
   }
 
   @Test
   void theLockoutListNeedsTheAdminToken() {
-    assertThat(new AdminHttp(server).send("GET", "/admin/lockouts", null, null).status()).isEqualTo(401);
+    assertThat(new AdminHttp(server).send("GET", "/admin/lockouts", null, null).status())
+        .isEqualTo(401);
   }
 
   static String metrics() throws Exception {
-    return OAuthFixtures.HTTP.send(HttpRequest.newBuilder(URI.create(server.url("/metrics"))).build(),
-        HttpResponse.BodyHandlers.ofString()).body();
+    return OAuthFixtures.HTTP
+        .send(
+            HttpRequest.newBuilder(URI.create(server.url("/metrics"))).build(),
+            HttpResponse.BodyHandlers.ofString())
+        .body();
   }
 }

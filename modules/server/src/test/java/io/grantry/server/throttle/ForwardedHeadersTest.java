@@ -24,11 +24,26 @@ class ForwardedHeadersTest {
 
   @BeforeAll
   static void start() throws Exception {
-    trusting = TestServer.start(Map.of("GRANTRY_TRUSTED_PROXIES", "127.0.0.0/8", "GRANTRY_HSTS_MAX_AGE_SECONDS", "600",
-        "GRANTRY_CLIENT_AUTH_FREE_PER_ADDRESS", "2", "GRANTRY_LOGIN_FREE_PER_ADDRESS", "1",
-        "GRANTRY_THROTTLE_STEP_MS", "10"));
-    distrusting = TestServer.start(Map.of("GRANTRY_TRUSTED_PROXIES", "10.0.0.0/8, fd00::/8",
-        "GRANTRY_CLIENT_AUTH_FREE_PER_ADDRESS", "2"));
+    trusting =
+        TestServer.start(
+            Map.of(
+                "GRANTRY_TRUSTED_PROXIES",
+                "127.0.0.0/8",
+                "GRANTRY_HSTS_MAX_AGE_SECONDS",
+                "600",
+                "GRANTRY_CLIENT_AUTH_FREE_PER_ADDRESS",
+                "2",
+                "GRANTRY_LOGIN_FREE_PER_ADDRESS",
+                "1",
+                "GRANTRY_THROTTLE_STEP_MS",
+                "10"));
+    distrusting =
+        TestServer.start(
+            Map.of(
+                "GRANTRY_TRUSTED_PROXIES",
+                "10.0.0.0/8, fd00::/8",
+                "GRANTRY_CLIENT_AUTH_FREE_PER_ADDRESS",
+                "2"));
   }
 
   @AfterAll
@@ -51,7 +66,10 @@ class ForwardedHeadersTest {
 
   @Test
   void aTrustedProxySayingHttpsGetsHstsOnEveryResponse() throws Exception {
-    for (String path : new String[] {"/health/live", "/jwks", "/authorize?client_id=nope", "/no-such-page", "/admin/keys"}) {
+    for (String path :
+        new String[] {
+          "/health/live", "/jwks", "/authorize?client_id=nope", "/no-such-page", "/admin/keys"
+        }) {
       assertThat(hsts(get(trusting, path, "https"))).as(path).contains("max-age=600");
     }
     assertThat(hsts(get(trusting, "/jwks", "http"))).isEmpty();
@@ -69,30 +87,44 @@ class ForwardedHeadersTest {
     OAuthFixtures fx = new OAuthFixtures(trusting);
     fx.confidentialClient("web", "https://app.example.test/cb", "openid");
     OAuthFixtures.Browser browser = fx.browser();
-    HttpResponse<String> page = browser.get("/authorize?response_type=code&client_id=web&redirect_uri="
-        + OAuthFixtures.enc("https://app.example.test/cb") + "&scope=openid&state=s&code_challenge="
-        + OAuthFixtures.Pkce.create().challenge() + "&code_challenge_method=S256");
+    HttpResponse<String> page =
+        browser.get(
+            "/authorize?response_type=code&client_id=web&redirect_uri="
+                + OAuthFixtures.enc("https://app.example.test/cb")
+                + "&scope=openid&state=s&code_challenge="
+                + OAuthFixtures.Pkce.create().challenge()
+                + "&code_challenge_method=S256");
     Map<String, String> form = new java.util.LinkedHashMap<>(OAuthFixtures.hidden(page.body()));
     form.put("username", "nobody");
     form.put("password", "not the password");
     for (int i = 0; i < 2; i++) {
-      HttpRequest req = HttpRequest.newBuilder(URI.create(trusting.url("/login")))
-          .header("Content-Type", "application/x-www-form-urlencoded")
-          .header("X-Forwarded-For", "203.0.113.77")
-          .POST(HttpRequest.BodyPublishers.ofString(OAuthFixtures.formBody(form))).build();
-      assertThat(browser.http.send(req, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(401);
+      HttpRequest req =
+          HttpRequest.newBuilder(URI.create(trusting.url("/login")))
+              .header("Content-Type", "application/x-www-form-urlencoded")
+              .header("X-Forwarded-For", "203.0.113.77")
+              .POST(HttpRequest.BodyPublishers.ofString(OAuthFixtures.formBody(form)))
+              .build();
+      assertThat(browser.http.send(req, HttpResponse.BodyHandlers.ofString()).statusCode())
+          .isEqualTo(401);
     }
     var lockouts = new io.grantry.server.testing.AdminHttp(trusting).get("/admin/lockouts").items();
-    assertThat(lockouts.stream().map(io.vertx.core.json.JsonObject.class::cast)
-        .filter(o -> o.getString("kind").equals("login_address")).map(o -> o.getString("key")))
+    assertThat(
+            lockouts.stream()
+                .map(io.vertx.core.json.JsonObject.class::cast)
+                .filter(o -> o.getString("kind").equals("login_address"))
+                .map(o -> o.getString("key")))
         .containsExactly("203.0.113.77");
   }
 
   static int failAuth(TestServer s, String forwardedFor) throws Exception {
-    HttpRequest req = HttpRequest.newBuilder(URI.create(s.url("/token")))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .header("X-Forwarded-For", forwardedFor)
-        .POST(HttpRequest.BodyPublishers.ofString("grant_type=client_credentials&client_id=x&client_secret=y")).build();
+    HttpRequest req =
+        HttpRequest.newBuilder(URI.create(s.url("/token")))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("X-Forwarded-For", forwardedFor)
+            .POST(
+                HttpRequest.BodyPublishers.ofString(
+                    "grant_type=client_credentials&client_id=x&client_secret=y"))
+            .build();
     return OAuthFixtures.HTTP.send(req, HttpResponse.BodyHandlers.ofString()).statusCode();
   }
 

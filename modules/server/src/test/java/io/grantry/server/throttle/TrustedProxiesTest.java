@@ -24,9 +24,12 @@ class TrustedProxiesTest {
 
   @Test
   void aBadEntryStopsTheStartNamingTheSetting() {
-    assertThatThrownBy(() -> TrustedProxies.parse("10.0.0.0/33")).isInstanceOf(ConfigException.class)
+    assertThatThrownBy(() -> TrustedProxies.parse("10.0.0.0/33"))
+        .isInstanceOf(ConfigException.class)
         .hasMessageContaining("GRANTRY_TRUSTED_PROXIES");
-    assertThatThrownBy(() -> TrustedProxies.parse("proxy.example.com")).isInstanceOf(ConfigException.class);
-    assertThatThrownBy(() -> TrustedProxies.parse("10.0.0.1/x")).isInstanceOf(ConfigException.class);
+    assertThatThrownBy(() -> TrustedProxies.parse("proxy.example.com"))
+        .isInstanceOf(ConfigException.class);
+    assertThatThrownBy(() -> TrustedProxies.parse("10.0.0.1/x"))
+        .isInstanceOf(ConfigException.class);
   }
 }

@@ -13,7 +13,10 @@ import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
-/** What the introspection cache may answer, and what makes it forget (the server-level behaviour is in TokenLifecycleTest). */
+/**
+ * What the introspection cache may answer, and what makes it forget (the server-level behaviour is
+ * in TokenLifecycleTest).
+ */
 class IntrospectionCacheTest {
   static final Instant NOW = Instant.parse("2026-11-22T10:00:00Z");
   static final JsonObject ACTIVE = new JsonObject().put("active", true);
@@ -21,8 +24,18 @@ class IntrospectionCacheTest {
   final IntrospectionCache cache = new IntrospectionCache(Duration.ofMinutes(5));
 
   static RecordedEvent event(String type) {
-    return new RecordedEvent(1, 1, UUID.randomUUID(), "grant-x", 1, type, new JsonObject(), new JsonObject(), NOW,
-        new byte[32], new byte[32]);
+    return new RecordedEvent(
+        1,
+        1,
+        UUID.randomUUID(),
+        "grant-x",
+        1,
+        type,
+        new JsonObject(),
+        new JsonObject(),
+        NOW,
+        new byte[32],
+        new byte[32]);
   }
 
   @Test

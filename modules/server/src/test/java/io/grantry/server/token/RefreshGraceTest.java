@@ -47,12 +47,14 @@ class RefreshGraceTest {
 
   @Test
   void parallelRefreshesWithinTheGraceGetOneSuccessor() throws Exception {
-    String refresh = fx.tokens(fx.browser(), "web", secret, CB, SCOPE, "alice", "correct horse battery")
-        .getString("refresh_token");
+    String refresh =
+        fx.tokens(fx.browser(), "web", secret, CB, SCOPE, "alice", "correct horse battery")
+            .getString("refresh_token");
     ExecutorService threads = Executors.newFixedThreadPool(10);
     List<CompletableFuture<HttpResponse<String>>> futures = new ArrayList<>();
     for (int i = 0; i < 10; i++) {
-      futures.add(CompletableFuture.supplyAsync(() -> fx.refresh("web", secret, refresh, null), threads));
+      futures.add(
+          CompletableFuture.supplyAsync(() -> fx.refresh("web", secret, refresh, null), threads));
     }
     List<HttpResponse<String>> responses = new ArrayList<>();
     for (CompletableFuture<HttpResponse<String>> f : futures) {
@@ -61,18 +63,26 @@ class RefreshGraceTest {
     threads.shutdown();
 
     assertThat(responses).allSatisfy(r -> assertThat(r.statusCode()).as(r.body()).isEqualTo(200));
-    assertThat(responses.stream().map(r -> new JsonObject(r.body()).getString("refresh_token")).distinct()).hasSize(1);
+    assertThat(
+            responses.stream()
+                .map(r -> new JsonObject(r.body()).getString("refresh_token"))
+                .distinct())
+        .hasSize(1);
     String grantId = GrantTokens.grantIdOf(refresh).orElseThrow();
-    assertThat(server.query("SELECT 1 FROM events WHERE stream_id = $1 AND type = 'grant.refresh_token_rotated.v1'",
-        GrantTokens.streamId(grantId))).hasSize(1);
+    assertThat(
+            server.query(
+                "SELECT 1 FROM events WHERE stream_id = $1 AND type = 'grant.refresh_token_rotated.v1'",
+                GrantTokens.streamId(grantId)))
+        .hasSize(1);
     String successor = new JsonObject(responses.get(0).body()).getString("refresh_token");
     assertThat(fx.introspect("web", secret, successor).getBoolean("active")).isTrue();
   }
 
   @Test
   void afterTheGraceTheSamePresentationIsReuse() throws Exception {
-    String refresh = fx.tokens(fx.browser(), "web", secret, CB, SCOPE, "alice", "correct horse battery")
-        .getString("refresh_token");
+    String refresh =
+        fx.tokens(fx.browser(), "web", secret, CB, SCOPE, "alice", "correct horse battery")
+            .getString("refresh_token");
     HttpResponse<String> first = fx.refresh("web", secret, refresh, null);
     assertThat(first.statusCode()).isEqualTo(200);
     String successor = new JsonObject(first.body()).getString("refresh_token");

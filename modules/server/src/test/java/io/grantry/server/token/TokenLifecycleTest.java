@@ -34,10 +34,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * What a token does after it is born, against a real server: refresh rotation with reuse
- * detection, concurrency, scope narrowing, client binding, the sliding window (on a clock the
- * test moves), client credentials, revocation (RFC 7009), introspection (RFC 7662) and single-use
- * codes.
+ * What a token does after it is born, against a real server: refresh rotation with reuse detection,
+ * concurrency, scope narrowing, client binding, the sliding window (on a clock the test moves),
+ * client credentials, revocation (RFC 7009), introspection (RFC 7662) and single-use codes.
  */
 class TokenLifecycleTest {
   static final String CB = "https://app.example/cb";
@@ -59,11 +58,21 @@ class TokenLifecycleTest {
     server = TestServer.start(Map.of(), clock);
     fx = new OAuthFixtures(server);
     webSecret = fx.confidentialClient("web", CB, "openid profile email offline_access api.read");
-    otherSecret = fx.confidentialClient("other", CB, "openid profile email offline_access api.read");
+    otherSecret =
+        fx.confidentialClient("other", CB, "openid profile email offline_access api.read");
     svcSecret = fx.confidentialClient("svc", CB, "api.read api.write", "client_credentials");
-    rsSecret = fx.admin("POST", "/admin/clients", new JsonObject().put("client_id", "rs").put("client_name", "Resource server")
-        .put("token_endpoint_auth_method", "client_secret_basic").put("grant_types", new JsonArray().add("client_credentials"))
-        .put("scope", "api.read").put("introspect", true)).getString("client_secret");
+    rsSecret =
+        fx.admin(
+                "POST",
+                "/admin/clients",
+                new JsonObject()
+                    .put("client_id", "rs")
+                    .put("client_name", "Resource server")
+                    .put("token_endpoint_auth_method", "client_secret_basic")
+                    .put("grant_types", new JsonArray().add("client_credentials"))
+                    .put("scope", "api.read")
+                    .put("introspect", true))
+            .getString("client_secret");
     fx.publicClient("pub", CB, "openid offline_access");
     aliceId = fx.user("alice", PASSWORD);
     fx.user("bob", PASSWORD);
@@ -98,8 +107,10 @@ class TokenLifecycleTest {
   }
 
   static List<Row> events(String grantId, String type) throws Exception {
-    return server.query("SELECT payload, metadata FROM events WHERE stream_id = $1 AND type = $2 ORDER BY version",
-        GrantTokens.streamId(grantId), type);
+    return server.query(
+        "SELECT payload, metadata FROM events WHERE stream_id = $1 AND type = $2 ORDER BY version",
+        GrantTokens.streamId(grantId),
+        type);
   }
 
   static boolean active(String token) {
@@ -108,7 +119,9 @@ class TokenLifecycleTest {
 
   // ---------------------------------------------------------------- rotation and reuse
 
-  /** A chain of 10 refreshes; then presenting the i-th old refresh token revokes the whole grant. */
+  /**
+   * A chain of 10 refreshes; then presenting the i-th old refresh token revokes the whole grant.
+   */
   @ParameterizedTest(name = "reuse of refresh token #{0} of 10")
   @ValueSource(ints = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9})
   void aRotatedTokenPresentedAgainRevokesTheGrant(int reused) throws Exception {
@@ -120,7 +133,8 @@ class TokenLifecycleTest {
       assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
       JsonObject body = json(r);
       assertThat(body.getString("refresh_token")).isNotIn(refreshTokens);
-      assertThat(grantIdOf(body.getString("refresh_token"))).isEqualTo(grantIdOf(refreshTokens.get(0)));
+      assertThat(grantIdOf(body.getString("refresh_token")))
+          .isEqualTo(grantIdOf(refreshTokens.get(0)));
       refreshTokens.add(body.getString("refresh_token"));
       access = body.getString("access_token");
     }
@@ -142,7 +156,8 @@ class TokenLifecycleTest {
         .isEqualTo(hashOf(refreshTokens.get(reused)));
     List<Row> revoked = events(grantId, "grant.revoked.v1");
     assertThat(revoked).hasSize(1);
-    assertThat(revoked.get(0).getJsonObject("payload").getString("reason")).isEqualTo("refresh_reuse");
+    assertThat(revoked.get(0).getJsonObject("payload").getString("reason"))
+        .isEqualTo("refresh_reuse");
   }
 
   @Test
@@ -151,23 +166,32 @@ class TokenLifecycleTest {
     String refresh = first.getString("refresh_token");
     String grantId = grantIdOf(refresh);
     HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-    String basic = "Basic " + Base64.getEncoder().encodeToString(("web:" + webSecret).getBytes(StandardCharsets.UTF_8));
-    HttpRequest request = HttpRequest.newBuilder(URI.create(server.url("/token")))
-        .header("Content-Type", "application/x-www-form-urlencoded").header("Authorization", basic)
-        .POST(HttpRequest.BodyPublishers.ofString(OAuthFixtures.formBody(Map.of("grant_type", "refresh_token",
-            "refresh_token", refresh))))
-        .build();
+    String basic =
+        "Basic "
+            + Base64.getEncoder()
+                .encodeToString(("web:" + webSecret).getBytes(StandardCharsets.UTF_8));
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create(server.url("/token")))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("Authorization", basic)
+            .POST(
+                HttpRequest.BodyPublishers.ofString(
+                    OAuthFixtures.formBody(
+                        Map.of("grant_type", "refresh_token", "refresh_token", refresh))))
+            .build();
     ExecutorService pool = Executors.newFixedThreadPool(50);
     List<HttpResponse<String>> responses = new ArrayList<>();
     try {
       CountDownLatch ready = new CountDownLatch(50);
       List<Future<HttpResponse<String>>> futures = new ArrayList<>();
       for (int i = 0; i < 50; i++) {
-        futures.add(pool.submit(() -> {
-          ready.countDown();
-          ready.await();
-          return http.send(request, HttpResponse.BodyHandlers.ofString());
-        }));
+        futures.add(
+            pool.submit(
+                () -> {
+                  ready.countDown();
+                  ready.await();
+                  return http.send(request, HttpResponse.BodyHandlers.ofString());
+                }));
       }
       for (Future<HttpResponse<String>> f : futures) {
         responses.add(f.get());
@@ -182,15 +206,20 @@ class TokenLifecycleTest {
         .allSatisfy(r -> assertError(r, 400, "invalid_grant"));
     List<Row> rotations = events(grantId, "grant.refresh_token_rotated.v1");
     assertThat(rotations).hasSize(1);
-    assertThat(rotations.get(0).getJsonObject("payload").getString("old_refresh_token_hash")).isEqualTo(hashOf(refresh));
-    // The losers presented a token that had just been rotated: that is reuse, and it ends the grant once.
+    assertThat(rotations.get(0).getJsonObject("payload").getString("old_refresh_token_hash"))
+        .isEqualTo(hashOf(refresh));
+    // The losers presented a token that had just been rotated: that is reuse, and it ends the grant
+    // once.
     // Every loser either detects the reuse or finds the grant already revoked by the one that did.
     assertThat(events(grantId, "grant.refresh_token_reuse_detected.v1")).hasSize(1);
     List<Row> revoked = events(grantId, "grant.revoked.v1");
     assertThat(revoked).hasSize(1);
-    assertThat(revoked.get(0).getJsonObject("payload").getString("reason")).isEqualTo("refresh_reuse");
-    List<Row> versions = server.query("SELECT version FROM events WHERE stream_id = $1 ORDER BY version",
-        GrantTokens.streamId(grantId));
+    assertThat(revoked.get(0).getJsonObject("payload").getString("reason"))
+        .isEqualTo("refresh_reuse");
+    List<Row> versions =
+        server.query(
+            "SELECT version FROM events WHERE stream_id = $1 ORDER BY version",
+            GrantTokens.streamId(grantId));
     for (int i = 0; i < versions.size(); i++) {
       assertThat(versions.get(i).getLong("version")).isEqualTo(i + 1L);
     }
@@ -201,25 +230,39 @@ class TokenLifecycleTest {
   @Test
   void aRefreshMayNarrowTheScopeButNotWidenIt() {
     JsonObject first = webTokens();
-    assertThat(Set.of(first.getString("scope").split(" "))).containsExactlyInAnyOrder(SCOPE.split(" "));
+    assertThat(Set.of(first.getString("scope").split(" ")))
+        .containsExactlyInAnyOrder(SCOPE.split(" "));
 
-    HttpResponse<String> narrow = fx.refresh("web", webSecret, first.getString("refresh_token"), "openid api.read");
+    HttpResponse<String> narrow =
+        fx.refresh("web", webSecret, first.getString("refresh_token"), "openid api.read");
     assertThat(narrow.statusCode()).as(narrow.body()).isEqualTo(200);
     JsonObject narrowed = json(narrow);
-    assertThat(Set.of(narrowed.getString("scope").split(" "))).containsExactlyInAnyOrder("openid", "api.read");
-    assertThat(Set.of(OAuthFixtures.claims(narrowed.getString("access_token")).getString("scope").split(" ")))
+    assertThat(Set.of(narrowed.getString("scope").split(" ")))
         .containsExactlyInAnyOrder("openid", "api.read");
-    assertThat(Set.of(fx.introspect("web", webSecret, narrowed.getString("access_token")).getString("scope").split(" ")))
+    assertThat(
+            Set.of(
+                OAuthFixtures.claims(narrowed.getString("access_token"))
+                    .getString("scope")
+                    .split(" ")))
+        .containsExactlyInAnyOrder("openid", "api.read");
+    assertThat(
+            Set.of(
+                fx.introspect("web", webSecret, narrowed.getString("access_token"))
+                    .getString("scope")
+                    .split(" ")))
         .containsExactlyInAnyOrder("openid", "api.read");
 
     // Widening beyond the grant, even by a scope the client may ask for: refused, nothing rotated.
-    HttpResponse<String> wide = fx.refresh("web", webSecret, narrowed.getString("refresh_token"), "openid email");
+    HttpResponse<String> wide =
+        fx.refresh("web", webSecret, narrowed.getString("refresh_token"), "openid email");
     assertError(wide, 400, "invalid_scope");
 
     // The refresh token keeps the original grant: without a scope, the next one has all of it.
-    HttpResponse<String> full = fx.refresh("web", webSecret, narrowed.getString("refresh_token"), null);
+    HttpResponse<String> full =
+        fx.refresh("web", webSecret, narrowed.getString("refresh_token"), null);
     assertThat(full.statusCode()).as(full.body()).isEqualTo(200);
-    assertThat(Set.of(json(full).getString("scope").split(" "))).containsExactlyInAnyOrder(SCOPE.split(" "));
+    assertThat(Set.of(json(full).getString("scope").split(" ")))
+        .containsExactlyInAnyOrder(SCOPE.split(" "));
   }
 
   @Test
@@ -241,8 +284,11 @@ class TokenLifecycleTest {
     HttpResponse<String> redeemed = fx.redeem("pub", null, code, CB, pkce);
     assertThat(redeemed.statusCode()).as(redeemed.body()).isEqualTo(200);
     String refresh = json(redeemed).getString("refresh_token");
-    HttpResponse<String> r = fx.token("pub", null, Map.of("grant_type", "refresh_token", "refresh_token", refresh,
-        "client_id", "pub"));
+    HttpResponse<String> r =
+        fx.token(
+            "pub",
+            null,
+            Map.of("grant_type", "refresh_token", "refresh_token", refresh, "client_id", "pub"));
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     assertThat(json(r).getString("refresh_token")).isNotEqualTo(refresh);
   }
@@ -280,36 +326,49 @@ class TokenLifecycleTest {
   void aDisabledUserCannotRefresh() throws Exception {
     String carolId = fx.user("carol", PASSWORD);
     JsonObject tokens = fx.tokens(fx.browser(), "web", webSecret, CB, SCOPE, "carol", PASSWORD);
-    HttpResponse<String> before = fx.refresh("web", webSecret, tokens.getString("refresh_token"), null);
+    HttpResponse<String> before =
+        fx.refresh("web", webSecret, tokens.getString("refresh_token"), null);
     assertThat(before.statusCode()).as(before.body()).isEqualTo(200);
 
     fx.admin("POST", "/admin/users/" + carolId + "/disable", null);
 
-    assertError(fx.refresh("web", webSecret, json(before).getString("refresh_token"), null), 400, "invalid_grant");
-    assertThat(events(grantIdOf(tokens.getString("refresh_token")), "grant.refresh_token_rotated.v1")).hasSize(1);
+    assertError(
+        fx.refresh("web", webSecret, json(before).getString("refresh_token"), null),
+        400,
+        "invalid_grant");
+    assertThat(
+            events(grantIdOf(tokens.getString("refresh_token")), "grant.refresh_token_rotated.v1"))
+        .hasSize(1);
     // Disabling the user revoked the grant: its access token is dead at once, not at expiry.
-    assertThat(events(grantIdOf(tokens.getString("refresh_token")), "grant.revoked.v1")).hasSize(1)
-        .allSatisfy(e -> assertThat(((JsonObject) e.getValue("payload")).getString("reason")).isEqualTo("user_disabled"));
+    assertThat(events(grantIdOf(tokens.getString("refresh_token")), "grant.revoked.v1"))
+        .hasSize(1)
+        .allSatisfy(
+            e ->
+                assertThat(((JsonObject) e.getValue("payload")).getString("reason"))
+                    .isEqualTo("user_disabled"));
     assertThat(active(json(before).getString("access_token"))).isFalse();
   }
 
   @Test
   void aDisabledClientCannotAuthenticateToRefresh() {
     String secret = fx.confidentialClient("doomed", CB, "openid offline_access");
-    JsonObject tokens = fx.tokens(alice, "doomed", secret, CB, "openid offline_access", "alice", PASSWORD);
+    JsonObject tokens =
+        fx.tokens(alice, "doomed", secret, CB, "openid offline_access", "alice", PASSWORD);
 
     fx.admin("POST", "/admin/clients/doomed/disable", null);
 
     HttpResponse<String> r = fx.refresh("doomed", secret, tokens.getString("refresh_token"), null);
     assertError(r, 401, "invalid_client");
-    assertThat(r.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(h -> assertThat(h).startsWith("Basic"));
+    assertThat(r.headers().firstValue("WWW-Authenticate"))
+        .hasValueSatisfying(h -> assertThat(h).startsWith("Basic"));
   }
 
   // ---------------------------------------------------------------- client credentials
 
   @Test
   void clientCredentialsIssueAnAccessTokenForTheClientItself() throws Exception {
-    HttpResponse<String> r = fx.token("svc", svcSecret, Map.of("grant_type", "client_credentials", "scope", "api.read"));
+    HttpResponse<String> r =
+        fx.token("svc", svcSecret, Map.of("grant_type", "client_credentials", "scope", "api.read"));
 
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     assertThat(r.headers().firstValue("Cache-Control")).hasValue("no-store");
@@ -324,39 +383,57 @@ class TokenLifecycleTest {
     assertThat(claims.getString("client_id")).isEqualTo("svc");
     assertThat(claims.getString("scope")).isEqualTo("api.read");
     String jti = claims.getString("jti");
-    List<Row> issued = events(GrantTokens.grantIdOf(jti).orElseThrow(), "grant.client_credentials_issued.v1");
+    List<Row> issued =
+        events(GrantTokens.grantIdOf(jti).orElseThrow(), "grant.client_credentials_issued.v1");
     assertThat(issued).hasSize(1);
     assertThat(issued.get(0).getJsonObject("metadata").getString("actor")).isEqualTo("client:svc");
     JsonObject seen = fx.introspect("svc", svcSecret, body.getString("access_token"));
     assertThat(seen.getBoolean("active")).isTrue();
     assertThat(seen.getString("sub")).isEqualTo("svc");
 
-    HttpResponse<String> all = fx.token("svc", svcSecret, Map.of("grant_type", "client_credentials"));
+    HttpResponse<String> all =
+        fx.token("svc", svcSecret, Map.of("grant_type", "client_credentials"));
     assertThat(all.statusCode()).as(all.body()).isEqualTo(200);
-    assertThat(Set.of(json(all).getString("scope").split(" "))).containsExactlyInAnyOrder("api.read", "api.write");
+    assertThat(Set.of(json(all).getString("scope").split(" ")))
+        .containsExactlyInAnyOrder("api.read", "api.write");
   }
 
   @Test
   void clientCredentialsErrors() {
-    assertError(fx.token("svc", svcSecret, Map.of("grant_type", "client_credentials", "scope", "api.read admin")),
-        400, "invalid_scope");
-    assertError(fx.token("svc", svcSecret, Map.of("grant_type", "client_credentials", "scope", "openid")),
-        400, "invalid_scope");
+    assertError(
+        fx.token(
+            "svc",
+            svcSecret,
+            Map.of("grant_type", "client_credentials", "scope", "api.read admin")),
+        400,
+        "invalid_scope");
+    assertError(
+        fx.token("svc", svcSecret, Map.of("grant_type", "client_credentials", "scope", "openid")),
+        400,
+        "invalid_scope");
 
-    HttpResponse<String> wrong = fx.token("svc", svcSecret + "x", Map.of("grant_type", "client_credentials"));
+    HttpResponse<String> wrong =
+        fx.token("svc", svcSecret + "x", Map.of("grant_type", "client_credentials"));
     assertError(wrong, 401, "invalid_client");
-    assertThat(wrong.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(h -> assertThat(h).startsWith("Basic"));
+    assertThat(wrong.headers().firstValue("WWW-Authenticate"))
+        .hasValueSatisfying(h -> assertThat(h).startsWith("Basic"));
 
-    HttpResponse<String> pub = fx.token("pub", null, Map.of("grant_type", "client_credentials", "client_id", "pub"));
+    HttpResponse<String> pub =
+        fx.token("pub", null, Map.of("grant_type", "client_credentials", "client_id", "pub"));
     assertError(pub, 401, "invalid_client");
 
-    HttpResponse<String> noAuth = fx.token("svc", null, Map.of("grant_type", "client_credentials", "client_id", "svc"));
+    HttpResponse<String> noAuth =
+        fx.token("svc", null, Map.of("grant_type", "client_credentials", "client_id", "svc"));
     assertError(noAuth, 401, "invalid_client");
 
     // A confidential client without the grant type.
-    String codeOnly = fx.confidentialClient("code-only", CB, "openid api.read", "authorization_code");
-    assertError(fx.token("code-only", codeOnly, Map.of("grant_type", "client_credentials", "scope", "api.read")),
-        400, "unauthorized_client");
+    String codeOnly =
+        fx.confidentialClient("code-only", CB, "openid api.read", "authorization_code");
+    assertError(
+        fx.token(
+            "code-only", codeOnly, Map.of("grant_type", "client_credentials", "scope", "api.read")),
+        400,
+        "unauthorized_client");
   }
 
   // ---------------------------------------------------------------- revocation (RFC 7009)
@@ -367,34 +444,48 @@ class TokenLifecycleTest {
 
   @Test
   void revokingAnUnknownOrMalformedTokenIs200() {
-    for (String token : List.of("nonsense", "AAAAAAAAAAAAAAAAAAAAAA.bm90LWEtdG9rZW4", "a.b.c", "eyJhbGciOiJub25lIn0.e30.")) {
+    for (String token :
+        List.of(
+            "nonsense",
+            "AAAAAAAAAAAAAAAAAAAAAA.bm90LWEtdG9rZW4",
+            "a.b.c",
+            "eyJhbGciOiJub25lIn0.e30.")) {
       HttpResponse<String> r = revoke("web", webSecret, Map.of("token", token));
       assertThat(r.statusCode()).as(token).isEqualTo(200);
     }
-    assertThat(revoke("web", webSecret, Map.of("token", "x", "token_type_hint", "something_else")).statusCode())
+    assertThat(
+            revoke("web", webSecret, Map.of("token", "x", "token_type_hint", "something_else"))
+                .statusCode())
         .isEqualTo(200);
   }
 
   @Test
   void revocationNeedsClientAuthentication() {
     JsonObject tokens = webTokens();
-    assertError(revoke("web", webSecret + "x", Map.of("token", tokens.getString("refresh_token"))), 401, "invalid_client");
-    assertError(fx.postForm("/revoke", "web", null, Map.of("token", tokens.getString("refresh_token"))),
-        401, "invalid_client");
+    assertError(
+        revoke("web", webSecret + "x", Map.of("token", tokens.getString("refresh_token"))),
+        401,
+        "invalid_client");
+    assertError(
+        fx.postForm("/revoke", "web", null, Map.of("token", tokens.getString("refresh_token"))),
+        401,
+        "invalid_client");
     assertThat(active(tokens.getString("refresh_token"))).isTrue();
   }
 
   @Test
   void revokingARefreshTokenRevokesTheGrantAndItsAccessTokens() throws Exception {
     JsonObject first = webTokens();
-    HttpResponse<String> refreshed = fx.refresh("web", webSecret, first.getString("refresh_token"), null);
+    HttpResponse<String> refreshed =
+        fx.refresh("web", webSecret, first.getString("refresh_token"), null);
     String access1 = first.getString("access_token");
     String access2 = json(refreshed).getString("access_token");
     String refresh = json(refreshed).getString("refresh_token");
     assertThat(active(access1)).isTrue();
     assertThat(active(access2)).isTrue();
 
-    HttpResponse<String> r = revoke("web", webSecret, Map.of("token", refresh, "token_type_hint", "access_token"));
+    HttpResponse<String> r =
+        revoke("web", webSecret, Map.of("token", refresh, "token_type_hint", "access_token"));
 
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.headers().firstValue("Cache-Control")).hasValue("no-store");
@@ -404,7 +495,8 @@ class TokenLifecycleTest {
     assertError(fx.refresh("web", webSecret, refresh, null), 400, "invalid_grant");
     List<Row> revoked = events(grantIdOf(refresh), "grant.revoked.v1");
     assertThat(revoked).hasSize(1);
-    assertThat(revoked.get(0).getJsonObject("payload").getString("reason")).isEqualTo("revoked_by_client");
+    assertThat(revoked.get(0).getJsonObject("payload").getString("reason"))
+        .isEqualTo("revoked_by_client");
     // Again: already revoked, still 200, nothing new.
     assertThat(revoke("web", webSecret, Map.of("token", refresh)).statusCode()).isEqualTo(200);
     assertThat(events(grantIdOf(refresh), "grant.revoked.v1")).hasSize(1);
@@ -436,14 +528,18 @@ class TokenLifecycleTest {
     assertThat(active(current)).isFalse();
     List<Row> revoked = events(grantId, "grant.revoked.v1");
     assertThat(revoked).hasSize(1);
-    assertThat(revoked.get(0).getJsonObject("payload").getString("reason")).isEqualTo("revoked_by_client");
+    assertThat(revoked.get(0).getJsonObject("payload").getString("reason"))
+        .isEqualTo("revoked_by_client");
   }
 
   @Test
   void revokingAnAccessTokenRevokesOnlyThatToken() {
     JsonObject tokens = webTokens();
 
-    assertThat(revoke("web", webSecret, Map.of("token", tokens.getString("access_token"))).statusCode()).isEqualTo(200);
+    assertThat(
+            revoke("web", webSecret, Map.of("token", tokens.getString("access_token")))
+                .statusCode())
+        .isEqualTo(200);
 
     assertThat(active(tokens.getString("access_token"))).isFalse();
     assertThat(active(tokens.getString("refresh_token"))).isTrue();
@@ -456,14 +552,17 @@ class TokenLifecycleTest {
   void aClientCannotRevokeAnotherClientsTokens() throws Exception {
     JsonObject tokens = webTokens();
 
-    for (String token : List.of(tokens.getString("access_token"), tokens.getString("refresh_token"))) {
+    for (String token :
+        List.of(tokens.getString("access_token"), tokens.getString("refresh_token"))) {
       assertThat(revoke("other", otherSecret, Map.of("token", token)).statusCode()).isEqualTo(200);
     }
 
     assertThat(active(tokens.getString("access_token"))).isTrue();
     assertThat(active(tokens.getString("refresh_token"))).isTrue();
     assertThat(events(grantIdOf(tokens.getString("refresh_token")), "grant.revoked.v1")).isEmpty();
-    assertThat(events(grantIdOf(tokens.getString("refresh_token")), "grant.access_token_revoked.v1")).isEmpty();
+    assertThat(
+            events(grantIdOf(tokens.getString("refresh_token")), "grant.access_token_revoked.v1"))
+        .isEmpty();
   }
 
   // ---------------------------------------------------------------- introspection (RFC 7662)
@@ -475,10 +574,12 @@ class TokenLifecycleTest {
     assertError(none, 401, "invalid_client");
     HttpResponse<String> noClient = fx.postForm("/introspect", null, null, Map.of("token", access));
     assertError(noClient, 401, "invalid_client");
-    HttpResponse<String> wrong = fx.postForm("/introspect", "web", webSecret + "x", Map.of("token", access));
+    HttpResponse<String> wrong =
+        fx.postForm("/introspect", "web", webSecret + "x", Map.of("token", access));
     assertError(wrong, 401, "invalid_client");
     assertThat(wrong.headers().firstValue("WWW-Authenticate")).isPresent();
-    HttpResponse<String> pub = fx.postForm("/introspect", "pub", null, Map.of("token", access, "client_id", "pub"));
+    HttpResponse<String> pub =
+        fx.postForm("/introspect", "pub", null, Map.of("token", access, "client_id", "pub"));
     assertError(pub, 401, "invalid_client");
   }
 
@@ -512,8 +613,10 @@ class TokenLifecycleTest {
   void anotherClientsTokenIsExactlyInactiveUnlessTheCallerMayIntrospectAll() {
     JsonObject tokens = webTokens();
 
-    for (String token : List.of(tokens.getString("access_token"), tokens.getString("refresh_token"))) {
-      assertThat(fx.introspect("other", otherSecret, token)).isEqualTo(new JsonObject().put("active", false));
+    for (String token :
+        List.of(tokens.getString("access_token"), tokens.getString("refresh_token"))) {
+      assertThat(fx.introspect("other", otherSecret, token))
+          .isEqualTo(new JsonObject().put("active", false));
       JsonObject seen = fx.introspect("rs", rsSecret, token);
       assertThat(seen.getBoolean("active")).isTrue();
       assertThat(seen.getString("client_id")).isEqualTo("web");
@@ -526,11 +629,25 @@ class TokenLifecycleTest {
     String access = webTokens().getString("access_token");
     String[] parts = access.split("\\.");
     JsonObject forgedClaims = OAuthFixtures.claims(access).put("scope", "admin");
-    String forged = parts[0] + "." + Base64.getUrlEncoder().withoutPadding()
-        .encodeToString(forgedClaims.encode().getBytes(StandardCharsets.UTF_8)) + "." + parts[2];
-    for (String token : List.of("garbage", "a.b", "a.b.c", "..", "AAAAAAAAAAAAAAAAAAAAAA.c2VjcmV0", forged,
-        "x".repeat(8000))) {
-      assertThat(fx.introspect("rs", rsSecret, token)).as(token.length() > 40 ? token.substring(0, 40) : token)
+    String forged =
+        parts[0]
+            + "."
+            + Base64.getUrlEncoder()
+                .withoutPadding()
+                .encodeToString(forgedClaims.encode().getBytes(StandardCharsets.UTF_8))
+            + "."
+            + parts[2];
+    for (String token :
+        List.of(
+            "garbage",
+            "a.b",
+            "a.b.c",
+            "..",
+            "AAAAAAAAAAAAAAAAAAAAAA.c2VjcmV0",
+            forged,
+            "x".repeat(8000))) {
+      assertThat(fx.introspect("rs", rsSecret, token))
+          .as(token.length() > 40 ? token.substring(0, 40) : token)
           .isEqualTo(new JsonObject().put("active", false));
     }
     assertError(fx.postForm("/introspect", "rs", rsSecret, Map.of()), 400, "invalid_request");
@@ -545,19 +662,23 @@ class TokenLifecycleTest {
   }
 
   /**
-   * Active JWT answers are cached in memory (IntrospectionCache); a revocation through this
-   * server must still be seen by the very next introspection, by whichever verticle answers it.
+   * Active JWT answers are cached in memory (IntrospectionCache); a revocation through this server
+   * must still be seen by the very next introspection, by whichever verticle answers it.
    */
   @Test
   void aRevokedTokenIsInactiveAtOnceEvenRightAfterCachedActiveAnswers() {
-    String access = json(fx.token("svc", svcSecret, Map.of("grant_type", "client_credentials", "scope", "api.read")))
-        .getString("access_token");
+    String access =
+        json(fx.token(
+                "svc", svcSecret, Map.of("grant_type", "client_credentials", "scope", "api.read")))
+            .getString("access_token");
     for (int i = 0; i < 4; i++) {
       assertThat(fx.introspect("svc", svcSecret, access).getBoolean("active")).isTrue();
     }
-    assertThat(fx.postForm("/revoke", "svc", svcSecret, Map.of("token", access)).statusCode()).isEqualTo(200);
+    assertThat(fx.postForm("/revoke", "svc", svcSecret, Map.of("token", access)).statusCode())
+        .isEqualTo(200);
     for (int i = 0; i < 4; i++) {
-      assertThat(fx.introspect("svc", svcSecret, access)).isEqualTo(new JsonObject().put("active", false));
+      assertThat(fx.introspect("svc", svcSecret, access))
+          .isEqualTo(new JsonObject().put("active", false));
     }
   }
 
@@ -580,7 +701,11 @@ class TokenLifecycleTest {
     assertThat(active(refresh)).isFalse();
     assertError(fx.refresh("web", webSecret, refresh, null), 400, "invalid_grant");
     assertThat(events(grantIdOf(code), "grant.authorization_code_replayed.v1")).hasSize(1);
-    assertThat(events(grantIdOf(code), "grant.revoked.v1").get(0).getJsonObject("payload").getString("reason"))
+    assertThat(
+            events(grantIdOf(code), "grant.revoked.v1")
+                .get(0)
+                .getJsonObject("payload")
+                .getString("reason"))
         .isEqualTo("code_replayed");
   }
 
@@ -592,15 +717,18 @@ class TokenLifecycleTest {
     ExecutorService threads = Executors.newFixedThreadPool(2);
     List<CompletableFuture<HttpResponse<String>>> both = new ArrayList<>();
     for (int i = 0; i < 2; i++) {
-      both.add(CompletableFuture.supplyAsync(() -> {
-        ready.countDown();
-        try {
-          ready.await();
-        } catch (InterruptedException e) {
-          throw new IllegalStateException(e);
-        }
-        return fx.redeem("web", webSecret, code, CB, pkce);
-      }, threads));
+      both.add(
+          CompletableFuture.supplyAsync(
+              () -> {
+                ready.countDown();
+                try {
+                  ready.await();
+                } catch (InterruptedException e) {
+                  throw new IllegalStateException(e);
+                }
+                return fx.redeem("web", webSecret, code, CB, pkce);
+              },
+              threads));
     }
     List<HttpResponse<String>> responses = new ArrayList<>();
     for (CompletableFuture<HttpResponse<String>> f : both) {
@@ -610,7 +738,8 @@ class TokenLifecycleTest {
 
     assertThat(responses.stream().filter(r -> r.statusCode() == 200)).hasSize(1);
     assertThat(responses.stream().filter(r -> r.statusCode() != 200))
-        .singleElement().satisfies(r -> assertError(r, 400, "invalid_grant"));
+        .singleElement()
+        .satisfies(r -> assertError(r, 400, "invalid_grant"));
     assertThat(events(grantIdOf(code), "grant.authorization_code_redeemed.v1")).hasSize(1);
   }
 

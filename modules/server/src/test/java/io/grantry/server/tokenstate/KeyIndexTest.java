@@ -7,7 +7,10 @@ import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** The token-state fold's key numbering agrees with a HashMap, for ASCII and other keys, across growth. */
+/**
+ * The token-state fold's key numbering agrees with a HashMap, for ASCII and other keys, across
+ * growth.
+ */
 class KeyIndexTest {
   @Test
   void numbersKeysAsAMapWould() {

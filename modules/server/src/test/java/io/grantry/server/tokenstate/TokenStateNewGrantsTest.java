@@ -28,10 +28,10 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * Grants that start new streams (client_credentials tokens, codes) are projected with plain
- * inserts in the append's pipeline; a row that already exists for one of them rolls the batch
- * back and the store applies it again with the idempotent statements: no token of the batch
- * loses its event or its rows.
+ * Grants that start new streams (client_credentials tokens, codes) are projected with plain inserts
+ * in the append's pipeline; a row that already exists for one of them rolls the batch back and the
+ * store applies it again with the idempotent statements: no token of the batch loses its event or
+ * its rows.
  */
 class TokenStateNewGrantsTest {
 
@@ -53,11 +53,12 @@ class TokenStateNewGrantsTest {
       var pool = server.server.resources().pool();
       Context ctx = server.vertx.getOrCreateContext();
       Promise<EventStore> created = Promise.promise();
-      ctx.runOnContext(v -> {
-        EventStore s = EventStore.create(server.vertx, pool, EventStoreOptions.defaults());
-        InlineProjections.register(s);
-        created.complete(s);
-      });
+      ctx.runOnContext(
+          v -> {
+            EventStore s = EventStore.create(server.vertx, pool, EventStoreOptions.defaults());
+            InlineProjections.register(s);
+            created.complete(s);
+          });
       EventStore store = await(created.future());
       Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
       List<String> grants = new ArrayList<>();
@@ -66,36 +67,64 @@ class TokenStateNewGrantsTest {
         random[0] = (byte) i;
         grants.add(GrantTokens.newGrantId(now.toEpochMilli(), random));
       }
-      // A row of the third grant is there already (as a pruned-and-replayed or foreign row could be).
-      await(pool.preparedQuery("INSERT INTO grants (grant_id, kind, client_id, scope, status, created_at, updated_at)"
-          + " VALUES ($1, 'client_credentials', 'svc', 'api', 'active', now(), now())").execute(Tuple.of(grants.get(2))));
+      // A row of the third grant is there already (as a pruned-and-replayed or foreign row could
+      // be).
+      await(
+          pool.preparedQuery(
+                  "INSERT INTO grants (grant_id, kind, client_id, scope, status, created_at, updated_at)"
+                      + " VALUES ($1, 'client_credentials', 'svc', 'api', 'active', now(), now())")
+              .execute(Tuple.of(grants.get(2))));
 
       Promise<List<Future<AppendResult>>> sent = Promise.promise();
-      ctx.runOnContext(v -> {
-        List<Future<AppendResult>> out = new ArrayList<>();
-        // The first append is written at once; the three after it queue and go as one batch.
-        for (String g : grants) {
-          ClientCredentialsIssued e = new ClientCredentialsIssued(g, "svc", GrantTokens.jti(g, "j" + g.substring(20)),
-              Scopes.parse("api"), now, now.plus(Duration.ofHours(1)));
-          out.add(store.append(GrantTokens.streamId(g), ExpectedVersion.NO_STREAM,
-              NewEvent.of(e.type(), GrantEventCodec.INSTANCE.toJson(e), new JsonObject().put("actor", "client:svc"))));
-        }
-        sent.complete(out);
-      });
+      ctx.runOnContext(
+          v -> {
+            List<Future<AppendResult>> out = new ArrayList<>();
+            // The first append is written at once; the three after it queue and go as one batch.
+            for (String g : grants) {
+              ClientCredentialsIssued e =
+                  new ClientCredentialsIssued(
+                      g,
+                      "svc",
+                      GrantTokens.jti(g, "j" + g.substring(20)),
+                      Scopes.parse("api"),
+                      now,
+                      now.plus(Duration.ofHours(1)));
+              out.add(
+                  store.append(
+                      GrantTokens.streamId(g),
+                      ExpectedVersion.NO_STREAM,
+                      NewEvent.of(
+                          e.type(),
+                          GrantEventCodec.INSTANCE.toJson(e),
+                          new JsonObject().put("actor", "client:svc"))));
+            }
+            sent.complete(out);
+          });
       List<Future<AppendResult>> out = await(sent.future());
       await(Future.join(out).otherwiseEmpty());
 
-      assertThat(out).allSatisfy(f -> assertThat(f.succeeded()).as(String.valueOf(f.cause())).isTrue());
+      assertThat(out)
+          .allSatisfy(f -> assertThat(f.succeeded()).as(String.valueOf(f.cause())).isTrue());
       for (String g : grants) {
-        assertThat(count(server, "SELECT count(*) FROM events WHERE stream_id = $1", GrantTokens.streamId(g))).isEqualTo(1);
-        assertThat(count(server, "SELECT count(*) FROM grants WHERE grant_id = $1", g)).isEqualTo(1);
-        assertThat(count(server, "SELECT count(*) FROM access_tokens WHERE grant_id = $1", g)).isEqualTo(1);
+        assertThat(
+                count(
+                    server,
+                    "SELECT count(*) FROM events WHERE stream_id = $1",
+                    GrantTokens.streamId(g)))
+            .isEqualTo(1);
+        assertThat(count(server, "SELECT count(*) FROM grants WHERE grant_id = $1", g))
+            .isEqualTo(1);
+        assertThat(count(server, "SELECT count(*) FROM access_tokens WHERE grant_id = $1", g))
+            .isEqualTo(1);
       }
       await(store.close());
     }
   }
 
   static long count(TestServer server, String sql, String arg) throws Exception {
-    return await(server.server.resources().pool().preparedQuery(sql).execute(Tuple.of(arg))).iterator().next().getLong(0);
+    return await(server.server.resources().pool().preparedQuery(sql).execute(Tuple.of(arg)))
+        .iterator()
+        .next()
+        .getLong(0);
   }
 }

@@ -42,12 +42,13 @@ class TokenStateOpsTest {
   private Instant instant() {
     // 2000 to 2100, with 0 to 9 fraction digits as Instant.toString writes them.
     long seconds = 946_684_800L + (long) (random.nextDouble() * 3_155_760_000L);
-    int nanos = switch (random.nextInt(4)) {
-      case 0 -> 0;
-      case 1 -> random.nextInt(1000) * 1_000_000;
-      case 2 -> random.nextInt(1_000_000) * 1000;
-      default -> random.nextInt(1_000_000_000);
-    };
+    int nanos =
+        switch (random.nextInt(4)) {
+          case 0 -> 0;
+          case 1 -> random.nextInt(1000) * 1_000_000;
+          case 2 -> random.nextInt(1_000_000) * 1000;
+          default -> random.nextInt(1_000_000_000);
+        };
     return Instant.ofEpochSecond(seconds, nanos);
   }
 
@@ -56,7 +57,8 @@ class TokenStateOpsTest {
   }
 
   private Scopes scopes() {
-    List<String> all = List.of("openid", "profile", "email", "offline_access", "api.read", "api:write", "z");
+    List<String> all =
+        List.of("openid", "profile", "email", "offline_access", "api.read", "api:write", "z");
     List<String> pick = new ArrayList<>();
     for (String s : all) {
       if (random.nextBoolean()) {
@@ -70,43 +72,90 @@ class TokenStateOpsTest {
     String g = id();
     Instant at = instant();
     return switch (random.nextInt(8)) {
-      case 0 -> new AuthorizationCodeIssued(g, "client-" + random.nextInt(5), "user-" + random.nextInt(50),
-          "https://app.example/cb", random.nextBoolean(), scopes(), "h".repeat(43),
-          random.nextBoolean() ? Optional.of("c".repeat(43)) : Optional.empty(),
-          random.nextBoolean() ? Optional.of("nonce") : Optional.empty(), instant(),
-          random.nextBoolean() ? Optional.of(Duration.ofSeconds(300)) : Optional.empty(), at, at.plusSeconds(60));
+      case 0 ->
+          new AuthorizationCodeIssued(
+              g,
+              "client-" + random.nextInt(5),
+              "user-" + random.nextInt(50),
+              "https://app.example/cb",
+              random.nextBoolean(),
+              scopes(),
+              "h".repeat(43),
+              random.nextBoolean() ? Optional.of("c".repeat(43)) : Optional.empty(),
+              random.nextBoolean() ? Optional.of("nonce") : Optional.empty(),
+              instant(),
+              random.nextBoolean() ? Optional.of(Duration.ofSeconds(300)) : Optional.empty(),
+              at,
+              at.plusSeconds(60));
       case 1 -> {
         boolean refresh = random.nextBoolean();
-        yield new AuthorizationCodeRedeemed(g, "c1", "u1", g + ".j" + random.nextInt(1000), instant(),
+        yield new AuthorizationCodeRedeemed(
+            g,
+            "c1",
+            "u1",
+            g + ".j" + random.nextInt(1000),
+            instant(),
             refresh ? Optional.of("r".repeat(42) + "A") : Optional.empty(),
             refresh ? Optional.of(instant()) : Optional.empty(),
-            random.nextBoolean() ? Optional.of(instant()) : Optional.empty(), scopes(), at);
+            random.nextBoolean() ? Optional.of(instant()) : Optional.empty(),
+            scopes(),
+            at);
       }
-      case 2 -> new RefreshTokenRotated(g, "c1", "u2", "o".repeat(42) + "A", "n".repeat(42) + "E", g + ".k1", instant(),
-          instant(), scopes(), at);
+      case 2 ->
+          new RefreshTokenRotated(
+              g,
+              "c1",
+              "u2",
+              "o".repeat(42) + "A",
+              "n".repeat(42) + "E",
+              g + ".k1",
+              instant(),
+              instant(),
+              scopes(),
+              at);
       case 3 -> new AccessTokenRevoked(g, g + ".x", "admin:ops", at);
-      case 4 -> new GrantRevoked(g, RevocationReason.values()[random.nextInt(RevocationReason.values().length)],
-          "user:u1", at);
+      case 4 ->
+          new GrantRevoked(
+              g,
+              RevocationReason.values()[random.nextInt(RevocationReason.values().length)],
+              "user:u1",
+              at);
       case 5 -> new AuthorizationCodeReplayed(g, "c1", at);
-      default -> new ClientCredentialsIssued(g, "svc-" + random.nextInt(3), g + ".cc", scopes(), at, at.plusSeconds(3600));
+      default ->
+          new ClientCredentialsIssued(
+              g, "svc-" + random.nextInt(3), g + ".cc", scopes(), at, at.plusSeconds(3600));
     };
   }
 
   private static LedgerCopy.Raw raw(String type, String json) {
-    return new LedgerCopy.Raw(1, 1, "grant:x", 1, type, json.getBytes(StandardCharsets.UTF_8), UUID.randomUUID(),
-        null, 0, null, null);
+    return new LedgerCopy.Raw(
+        1,
+        1,
+        "grant:x",
+        1,
+        type,
+        json.getBytes(StandardCharsets.UTF_8),
+        UUID.randomUUID(),
+        null,
+        0,
+        null,
+        null);
   }
 
   /** The payload as jsonb prints it: keys by length then bytes, ", " and ": " between. */
   private static String jsonbText(JsonObject o) {
-    Map<String, Object> sorted = new TreeMap<>((a, b) -> a.length() != b.length() ? a.length() - b.length() : a.compareTo(b));
+    Map<String, Object> sorted =
+        new TreeMap<>(
+            (a, b) -> a.length() != b.length() ? a.length() - b.length() : a.compareTo(b));
     sorted.putAll(o.getMap());
     StringBuilder sb = new StringBuilder("{");
     for (var e : sorted.entrySet()) {
       if (sb.length() > 1) {
         sb.append(", ");
       }
-      sb.append(io.vertx.core.json.Json.encode(e.getKey())).append(": ").append(io.vertx.core.json.Json.encode(e.getValue()));
+      sb.append(io.vertx.core.json.Json.encode(e.getKey()))
+          .append(": ")
+          .append(io.vertx.core.json.Json.encode(e.getValue()));
     }
     return sb.append('}').toString();
   }
@@ -116,7 +165,8 @@ class TokenStateOpsTest {
     for (int i = 0; i < 20_000; i++) {
       GrantEvent e = event();
       JsonObject json = GrantEventCodec.INSTANCE.toJson(e);
-      TokenStateOps.Op expected = TokenStateOps.of(GrantEventCodec.INSTANCE.fromJson(e.type(), json));
+      TokenStateOps.Op expected =
+          TokenStateOps.of(GrantEventCodec.INSTANCE.fromJson(e.type(), json));
       for (String text : List.of(json.encode(), jsonbText(json))) {
         List<TokenStateOps.Op> ops = TokenStateOps.fromRaw(List.of(raw(e.type(), text)));
         if (expected == TokenStateOps.NONE) {
@@ -124,7 +174,8 @@ class TokenStateOpsTest {
         } else {
           assertThat(ops).containsExactly(expected);
           // The streaming reading itself, not its fallback through the codec.
-          assertThat(TokenStateOps.fast(e.type(), text.getBytes(StandardCharsets.UTF_8))).isEqualTo(expected);
+          assertThat(TokenStateOps.fast(e.type(), text.getBytes(StandardCharsets.UTF_8)))
+              .isEqualTo(expected);
         }
       }
     }
@@ -133,24 +184,43 @@ class TokenStateOpsTest {
   @Test
   void otherFormsGoThroughTheCodec() {
     String g = "g1";
-    // Scopes out of order, a time with an offset, a time before 2000: not read the fast way, same op.
-    JsonObject cc = new JsonObject().put("grant_id", g).put("client_id", "svc").put("jti", g + ".a")
-        .put("scopes", new JsonArray().add("z").add("api.read")).put("issued_at", "2026-01-02T03:04:05.123456789+01:00")
-        .put("expires_at", "1999-12-31T23:59:59.9999999Z");
-    assertThat(TokenStateOps.fast(ClientCredentialsIssued.TYPE, cc.encode().getBytes(StandardCharsets.UTF_8))).isNull();
-    TokenStateOps.Op op = TokenStateOps.fromRaw(List.of(raw(ClientCredentialsIssued.TYPE, cc.encode()))).get(0);
+    // Scopes out of order, a time with an offset, a time before 2000: not read the fast way, same
+    // op.
+    JsonObject cc =
+        new JsonObject()
+            .put("grant_id", g)
+            .put("client_id", "svc")
+            .put("jti", g + ".a")
+            .put("scopes", new JsonArray().add("z").add("api.read"))
+            .put("issued_at", "2026-01-02T03:04:05.123456789+01:00")
+            .put("expires_at", "1999-12-31T23:59:59.9999999Z");
+    assertThat(
+            TokenStateOps.fast(
+                ClientCredentialsIssued.TYPE, cc.encode().getBytes(StandardCharsets.UTF_8)))
+        .isNull();
+    TokenStateOps.Op op =
+        TokenStateOps.fromRaw(List.of(raw(ClientCredentialsIssued.TYPE, cc.encode()))).get(0);
     assertThat(op.scope()).isEqualTo("api.read z");
-    assertThat(op.at()).isEqualTo(BinaryCopy.micros(Instant.parse("2026-01-02T02:04:05.123456Z").atOffset(ZoneOffset.UTC)));
+    assertThat(op.at())
+        .isEqualTo(
+            BinaryCopy.micros(
+                Instant.parse("2026-01-02T02:04:05.123456Z").atOffset(ZoneOffset.UTC)));
     // (Truncated towards 2000, as the statements' driver truncates: 0, not -1.)
-    assertThat(op.accessExpires()).isEqualTo(BinaryCopy.micros(Instant.parse("1999-12-31T23:59:59.9999999Z")
-        .atOffset(ZoneOffset.UTC))).isZero();
+    assertThat(op.accessExpires())
+        .isEqualTo(
+            BinaryCopy.micros(
+                Instant.parse("1999-12-31T23:59:59.9999999Z").atOffset(ZoneOffset.UTC)))
+        .isZero();
     // A missing field fails as the codec fails it.
     JsonObject broken = cc.copy();
     broken.remove("jti");
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> TokenStateOps.fromRaw(List.of(raw(ClientCredentialsIssued.TYPE,
-        broken.encode())))).hasMessageContaining("jti");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                TokenStateOps.fromRaw(List.of(raw(ClientCredentialsIssued.TYPE, broken.encode()))))
+        .hasMessageContaining("jti");
     // An unknown type in a grant stream fails the rebuild, as it fails the statements.
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> TokenStateOps.fromRaw(List.of(raw("grant.what.v1", "{}"))))
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> TokenStateOps.fromRaw(List.of(raw("grant.what.v1", "{}"))))
         .isInstanceOf(RuntimeException.class);
   }
 
@@ -159,12 +229,22 @@ class TokenStateOpsTest {
     for (int i = 0; i < 100_000; i++) {
       Instant t = instant();
       char[] text = ("  " + t + " ").toCharArray();
-      assertThat(TokenStateOps.micros(text, 2, text.length - 3)).as(t.toString())
+      assertThat(TokenStateOps.micros(text, 2, text.length - 3))
+          .as(t.toString())
           .isEqualTo(BinaryCopy.micros(t.atOffset(ZoneOffset.UTC)));
     }
-    for (String bad : List.of("2026-02-29T00:00:00Z", "2026-13-01T00:00:00Z", "2026-01-01T24:00:00Z",
-        "2026-01-01T00:00:00.Z", "2026-01-01T00:00:00.1234567890Z", "2026-01-01 00:00:00Z", "1999-12-31T23:59:59Z")) {
-      assertThat(TokenStateOps.micros(bad.toCharArray(), 0, bad.length())).as(bad).isEqualTo(BinaryCopy.NULL_TIME);
+    for (String bad :
+        List.of(
+            "2026-02-29T00:00:00Z",
+            "2026-13-01T00:00:00Z",
+            "2026-01-01T24:00:00Z",
+            "2026-01-01T00:00:00.Z",
+            "2026-01-01T00:00:00.1234567890Z",
+            "2026-01-01 00:00:00Z",
+            "1999-12-31T23:59:59Z")) {
+      assertThat(TokenStateOps.micros(bad.toCharArray(), 0, bad.length()))
+          .as(bad)
+          .isEqualTo(BinaryCopy.NULL_TIME);
     }
   }
 }

@@ -23,9 +23,9 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * The token-state retention job against a real server on a clock the test moves: rows expired
- * more than the retention ago go, younger ones and live tokens stay, in small batches, one server
- * at a time, skipping locked rows; a replay of the projection gives exactly the pruned tables.
+ * The token-state retention job against a real server on a clock the test moves: rows expired more
+ * than the retention ago go, younger ones and live tokens stay, in small batches, one server at a
+ * time, skipping locked rows; a replay of the projection gives exactly the pruned tables.
  */
 class TokenStateRetentionTest {
   static final String CB = "https://app.example/cb";
@@ -33,28 +33,37 @@ class TokenStateRetentionTest {
   static final String SCOPE = "openid offline_access api.read";
 
   @Test
-  void expiredRowsOlderThanTheRetentionGoYoungerAndLiveOnesStayAndARebuildAgrees() throws Exception {
+  void expiredRowsOlderThanTheRetentionGoYoungerAndLiveOnesStayAndARebuildAgrees()
+      throws Exception {
     MutableClock clock = new MutableClock();
-    try (TestServer server = TestServer.start(Map.of(
-        "GRANTRY_TOKEN_RETENTION_DAYS", "7",
-        "GRANTRY_PRUNE_INTERVAL_MS", "0",
-        "GRANTRY_PRUNE_BATCH_SIZE", "2",
-        "GRANTRY_CHECKPOINT_INTERVAL_MS", "0",
-        "GRANTRY_REFRESH_TOKEN_TTL_SECONDS", String.valueOf(Duration.ofDays(10).toSeconds())), clock)) {
+    try (TestServer server =
+        TestServer.start(
+            Map.of(
+                "GRANTRY_TOKEN_RETENTION_DAYS", "7",
+                "GRANTRY_PRUNE_INTERVAL_MS", "0",
+                "GRANTRY_PRUNE_BATCH_SIZE", "2",
+                "GRANTRY_CHECKPOINT_INTERVAL_MS", "0",
+                "GRANTRY_REFRESH_TOKEN_TTL_SECONDS",
+                    String.valueOf(Duration.ofDays(10).toSeconds())),
+            clock)) {
       OAuthFixtures fx = new OAuthFixtures(server);
       String web = fx.confidentialClient("web", CB, SCOPE);
       String svc = fx.confidentialClient("svc", CB, "api.read", "client_credentials");
       fx.user("alice", PASSWORD);
       OAuthFixtures.Browser alice = fx.browser();
 
-      // Day 0: three machine tokens, a grant left alone, a grant revoked at once, a grant kept alive.
+      // Day 0: three machine tokens, a grant left alone, a grant revoked at once, a grant kept
+      // alive.
       List<String> oldMachine = new ArrayList<>();
       for (int i = 0; i < 3; i++) {
         oldMachine.add(machineToken(fx, svc));
       }
       JsonObject left = fx.tokens(alice, "web", web, CB, SCOPE, "alice", PASSWORD);
       JsonObject revoked = fx.tokens(alice, "web", web, CB, SCOPE, "alice", PASSWORD);
-      assertThat(fx.postForm("/revoke", "web", web, Map.of("token", revoked.getString("refresh_token"))).statusCode())
+      assertThat(
+              fx.postForm(
+                      "/revoke", "web", web, Map.of("token", revoked.getString("refresh_token")))
+                  .statusCode())
           .isEqualTo(200);
       JsonObject kept = fx.tokens(alice, "web", web, CB, SCOPE, "alice", PASSWORD);
 
@@ -75,11 +84,15 @@ class TokenStateRetentionTest {
       String heldJti = OAuthFixtures.claims(oldMachine.get(0)).getString("jti");
       SqlConnection holder = await(server.server.resources().pool().getConnection());
       await(holder.query("BEGIN").execute());
-      await(holder.preparedQuery("SELECT jti FROM access_tokens WHERE jti = $1 FOR UPDATE")
-          .execute(io.vertx.sqlclient.Tuple.of(heldJti)));
+      await(
+          holder
+              .preparedQuery("SELECT jti FROM access_tokens WHERE jti = $1 FOR UPDATE")
+              .execute(io.vertx.sqlclient.Tuple.of(heldJti)));
       TokenStatePruner.Result first = await(server.server.pruner().pruneNow());
       assertThat(first.ran()).isTrue();
-      assertThat(first.accessTokens()).as("every expired access token but the locked one").isEqualTo(6);
+      assertThat(first.accessTokens())
+          .as("every expired access token but the locked one")
+          .isEqualTo(6);
       assertThat(count(server, "access_tokens WHERE jti = '" + heldJti + "'")).isEqualTo(1);
       await(holder.query("COMMIT").execute());
 
@@ -96,43 +109,70 @@ class TokenStateRetentionTest {
       assertThat(second.accessTokens()).isEqualTo(1);
       long refreshPruned = first.refreshTokens() + second.refreshTokens();
       long grantsPruned = first.grants() + second.grants();
-      // Kept's first refresh token expired (day 10) before the cutoff too, but its grant is in use: it
+      // Kept's first refresh token expired (day 10) before the cutoff too, but its grant is in use:
+      // it
       // stays, so that presenting it again is still recognized as reuse (below).
       assertThat(refreshPruned).as("left's and revoked's refresh tokens").isEqualTo(2);
-      assertThat(grantsPruned).as("three machine grants, left and revoked; kept still has a live refresh token")
+      assertThat(grantsPruned)
+          .as("three machine grants, left and revoked; kept still has a live refresh token")
           .isEqualTo(5);
-      assertThat(await(server.server.pruner().pruneNow()).total()).as("a run with nothing to do").isZero();
+      assertThat(await(server.server.pruner().pruneNow()).total())
+          .as("a run with nothing to do")
+          .isZero();
 
       // What stays: the kept grant (old, but its current refresh token lives) with both its refresh
       // tokens, everything fresh.
       assertThat(count(server, "grants")).isEqualTo(3);
-      assertThat(count(server, "grants WHERE grant_id = '" + GrantTokens.grantIdOf(keptRefresh).orElseThrow() + "'"))
+      assertThat(
+              count(
+                  server,
+                  "grants WHERE grant_id = '"
+                      + GrantTokens.grantIdOf(keptRefresh).orElseThrow()
+                      + "'"))
           .isEqualTo(1);
       assertThat(count(server, "access_tokens")).isEqualTo(2);
       assertThat(count(server, "refresh_tokens")).isEqualTo(3);
       assertThat(fx.introspect("web", web, keptRefresh).getBoolean("active")).isTrue();
       assertThat(fx.introspect("svc", svc, freshMachine).getBoolean("active")).isTrue();
-      assertThat(fx.introspect("web", web, fresh.getString("access_token")).getBoolean("active")).isTrue();
-      assertThat(fx.introspect("web", web, fresh.getString("refresh_token")).getBoolean("active")).isTrue();
+      assertThat(fx.introspect("web", web, fresh.getString("access_token")).getBoolean("active"))
+          .isTrue();
+      assertThat(fx.introspect("web", web, fresh.getString("refresh_token")).getBoolean("active"))
+          .isTrue();
       // Pruned tokens are inactive (as they were before: they had expired).
       assertThat(fx.introspect("svc", svc, oldMachine.get(1)).getBoolean("active")).isFalse();
-      assertThat(fx.introspect("web", web, left.getString("refresh_token")).getBoolean("active")).isFalse();
-      assertThat(fx.introspect("web", web, revoked.getString("access_token")).getBoolean("active")).isFalse();
+      assertThat(fx.introspect("web", web, left.getString("refresh_token")).getBoolean("active"))
+          .isFalse();
+      assertThat(fx.introspect("web", web, revoked.getString("access_token")).getBoolean("active"))
+          .isFalse();
       // The kept grant still refreshes, and the ledger still has every pruned grant's events.
       HttpResponse<String> again = fx.refresh("web", web, keptRefresh, null);
       assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
-      assertThat(count(server, "events WHERE stream_id = 'grant:" + GrantTokens.grantIdOf(left.getString("refresh_token"))
-          .orElseThrow() + "'")).isPositive();
+      assertThat(
+              count(
+                  server,
+                  "events WHERE stream_id = 'grant:"
+                      + GrantTokens.grantIdOf(left.getString("refresh_token")).orElseThrow()
+                      + "'"))
+          .isPositive();
 
       // Metrics: the rows each table lost.
-      String metrics = OAuthFixtures.HTTP.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
-          server.url("/metrics"))).build(), HttpResponse.BodyHandlers.ofString()).body();
-      assertThat(metrics).contains("grantry_token_state_pruned_rows_total{table=\"access_tokens\"} 7.0")
+      String metrics =
+          OAuthFixtures.HTTP
+              .send(
+                  java.net.http.HttpRequest.newBuilder(java.net.URI.create(server.url("/metrics")))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .body();
+      assertThat(metrics)
+          .contains("grantry_token_state_pruned_rows_total{table=\"access_tokens\"} 7.0")
           .contains("grantry_token_state_pruned_rows_total{table=\"refresh_tokens\"} 2.0")
           .contains("grantry_token_state_pruned_rows_total{table=\"grants\"} 5.0");
 
-      // A replay of the ledger recreates the pruned rows, and drops them again with the recorded cutoff.
-      EventStore store = EventStore.create(server.vertx, server.server.resources().pool(), EventStoreOptions.defaults());
+      // A replay of the ledger recreates the pruned rows, and drops them again with the recorded
+      // cutoff.
+      EventStore store =
+          EventStore.create(
+              server.vertx, server.server.resources().pool(), EventStoreOptions.defaults());
       try {
         TokenStateProjection p = new TokenStateProjection();
         ProjectionRunner runner = new ProjectionRunner(store);
@@ -149,7 +189,9 @@ class TokenStateRetentionTest {
         ProjectionRunner inline = io.grantry.server.app.InlineProjections.register(store);
         await(inline.rebuild(TokenStateProjection.NAME));
         for (String table : p.tables()) {
-          assertThat(rows(server, table)).as(table + " after a rebuild").isEqualTo(before.get(table));
+          assertThat(rows(server, table))
+              .as(table + " after a rebuild")
+              .isEqualTo(before.get(table));
         }
       } finally {
         await(store.close());
@@ -160,24 +202,34 @@ class TokenStateRetentionTest {
       String keptGrant = GrantTokens.grantIdOf(keptRefresh).orElseThrow();
       HttpResponse<String> reuse = fx.refresh("web", web, kept.getString("refresh_token"), null);
       assertThat(reuse.statusCode()).as(reuse.body()).isEqualTo(400);
-      assertThat(count(server, "events WHERE stream_id = 'grant:" + keptGrant
-          + "' AND type = 'grant.refresh_token_reuse_detected.v1'")).isEqualTo(1);
+      assertThat(
+              count(
+                  server,
+                  "events WHERE stream_id = 'grant:"
+                      + keptGrant
+                      + "' AND type = 'grant.refresh_token_reuse_detected.v1'"))
+          .isEqualTo(1);
       assertThat(fx.introspect("web", web, keptRefresh).getBoolean("active")).isFalse();
     }
   }
 
   @Test
   void badSettingsAreRefusedNamingTheSetting() {
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> io.grantry.server.config.GrantryConfig.from(
-            new JsonObject().put("GRANTRY_PRUNE_BATCH_SIZE", "0")))
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                io.grantry.server.config.GrantryConfig.from(
+                    new JsonObject().put("GRANTRY_PRUNE_BATCH_SIZE", "0")))
         .hasMessageContaining("GRANTRY_PRUNE_BATCH_SIZE");
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> io.grantry.server.config.GrantryConfig.from(
-            new JsonObject().put("GRANTRY_TOKEN_RETENTION_DAYS", "soon")))
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                io.grantry.server.config.GrantryConfig.from(
+                    new JsonObject().put("GRANTRY_TOKEN_RETENTION_DAYS", "soon")))
         .hasMessageContaining("GRANTRY_TOKEN_RETENTION_DAYS");
   }
 
   private static String machineToken(OAuthFixtures fx, String secret) {
-    HttpResponse<String> r = fx.token("svc", secret, Map.of("grant_type", "client_credentials", "scope", "api.read"));
+    HttpResponse<String> r =
+        fx.token("svc", secret, Map.of("grant_type", "client_credentials", "scope", "api.read"));
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     return new JsonObject(r.body()).getString("access_token");
   }

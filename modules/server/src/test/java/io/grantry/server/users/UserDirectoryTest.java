@@ -28,7 +28,9 @@ class UserDirectoryTest {
   @BeforeAll
   static void start() throws Exception {
     server = TestServer.start();
-    store = EventStore.create(server.vertx, server.server.resources().pool(), EventStoreOptions.defaults());
+    store =
+        EventStore.create(
+            server.vertx, server.server.resources().pool(), EventStoreOptions.defaults());
     InlineProjections.register(store);
     service = new UserService(server.vertx, store, server.server.resources());
     directory = new UserDirectory(server.vertx, store, server.server.resources());
@@ -47,11 +49,13 @@ class UserDirectoryTest {
   @Test
   void theRightPasswordSignsInRegardlessOfUsernameCase() throws Exception {
     UserState.Registered grace = register("Grace", "correct horse battery");
-    Optional<UserState.Registered> ok = await(directory.authenticate("grace", "correct horse battery"));
+    Optional<UserState.Registered> ok =
+        await(directory.authenticate("grace", "correct horse battery"));
     assertThat(ok).isPresent();
     assertThat(ok.get().userId()).isEqualTo(grace.userId());
     assertThat(await(directory.authenticate("GRACE", "correct horse battery"))).isPresent();
-    assertThat(await(directory.findById(grace.userId())).orElseThrow().username()).isEqualTo("Grace");
+    assertThat(await(directory.findById(grace.userId())).orElseThrow().username())
+        .isEqualTo("Grace");
   }
 
   @Test
@@ -79,16 +83,22 @@ class UserDirectoryTest {
 
   @Test
   void ofTwoRacingRegistrationsOfOneNameExactlyOneWins() throws Exception {
-    Future<UserState.Registered> a = service.register("Racer", "password one", Optional.empty(), Optional.empty(), WHO);
-    Future<UserState.Registered> b = service.register("racer", "password two", Optional.empty(), Optional.empty(), WHO);
+    Future<UserState.Registered> a =
+        service.register("Racer", "password one", Optional.empty(), Optional.empty(), WHO);
+    Future<UserState.Registered> b =
+        service.register("racer", "password two", Optional.empty(), Optional.empty(), WHO);
     await(Future.join(a, b).otherwiseEmpty());
     assertThat(List.of(a.succeeded(), b.succeeded())).containsExactlyInAnyOrder(true, false);
     Future<UserState.Registered> loser = a.succeeded() ? b : a;
     assertThat(loser.cause()).isInstanceOf(CommandRejected.class);
     assertThat(((CommandRejected) loser.cause()).error()).isEqualTo(UserService.USERNAME_TAKEN);
 
-    var rows = await(store.pool().preparedQuery("SELECT count(*) FROM users WHERE normalized_username = $1")
-        .execute(Tuple.of("racer")));
+    var rows =
+        await(
+            store
+                .pool()
+                .preparedQuery("SELECT count(*) FROM users WHERE normalized_username = $1")
+                .execute(Tuple.of("racer")));
     assertThat(rows.iterator().next().getLong(0)).isEqualTo(1);
     var claims = await(store.readStream("username:racer"));
     assertThat(claims).hasSize(1);

@@ -21,15 +21,15 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The single-core rate at which {@link JwsSigner} signs an RFC 9068 access token, the ceiling of
- * JWT issuance: tokens/s on N cores can never exceed N times this. {@code provider=native} is
- * what the server does at start ({@link CryptoProviders#install()}: Amazon Corretto Crypto
- * Provider in front); {@code provider=jdk} leaves the JDK's providers (SunEC, SunRsaSign), the
- * fallback where the native library cannot load. JMH runs every parameter set in a JVM of its
- * own, so the two never share a provider list. The claims are the ones TokenIssuer puts in an
- * access token, with a new jti per token.
+ * JWT issuance: tokens/s on N cores can never exceed N times this. {@code provider=native} is what
+ * the server does at start ({@link CryptoProviders#install()}: Amazon Corretto Crypto Provider in
+ * front); {@code provider=jdk} leaves the JDK's providers (SunEC, SunRsaSign), the fallback where
+ * the native library cannot load. JMH runs every parameter set in a JVM of its own, so the two
+ * never share a provider list. The claims are the ones TokenIssuer puts in an access token, with a
+ * new jti per token.
  *
- * <p>Run with {@code ops/bench/jmh/run.sh} (see ops/bench/README.md), which passes the server's
- * JVM options ({@code ops/bench/jvm.opts}) to the forks.
+ * <p>Run with {@code ops/bench/jmh/run.sh} (see ops/bench/README.md), which passes the server's JVM
+ * options ({@code ops/bench/jvm.opts}) to the forks.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -54,20 +54,29 @@ public class SigningBenchmark {
     if (provider.equals("native")) {
       CryptoProviders.Installed installed = CryptoProviders.install();
       if (!installed.nativeCrypto()) {
-        throw new IllegalStateException("the native provider did not install: " + installed.fallbackReason().orElse("?"));
+        throw new IllegalStateException(
+            "the native provider did not install: " + installed.fallbackReason().orElse("?"));
       }
     }
     SigningAlgorithm a = SigningAlgorithm.fromWire(alg).orElseThrow();
     signer = JwsSigner.of(SigningKeys.generate(a));
     boolean isNative = CryptoProviders.NATIVE_PROVIDER.equals(signer.provider());
     if (isNative != provider.equals("native")) {
-      throw new IllegalStateException(alg + " is signed by " + signer.provider() + ", not the " + provider + " provider");
+      throw new IllegalStateException(
+          alg + " is signed by " + signer.provider() + ", not the " + provider + " provider");
     }
     System.out.println("# " + alg + " signed by " + signer.provider());
     long now = System.currentTimeMillis() / 1000;
-    claims = new JsonObject().put("iss", "http://127.0.0.1:8080").put("sub", "bench-client")
-        .put("aud", "http://127.0.0.1:8080").put("client_id", "bench-client").put("scope", "api")
-        .put("jti", "").put("iat", now).put("exp", now + 3600);
+    claims =
+        new JsonObject()
+            .put("iss", "http://127.0.0.1:8080")
+            .put("sub", "bench-client")
+            .put("aud", "http://127.0.0.1:8080")
+            .put("client_id", "bench-client")
+            .put("scope", "api")
+            .put("jti", "")
+            .put("iat", now)
+            .put("exp", now + 3600);
   }
 
   @Benchmark
