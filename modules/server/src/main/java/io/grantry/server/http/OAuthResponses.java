@@ -68,16 +68,17 @@ public final class OAuthResponses {
   }
 
   /**
-   * An RFC 6749 §5.2 error. {@code invalid_client} is 401, with {@code WWW-Authenticate: Basic}
-   * when the client tried the Authorization header.
+   * An RFC 6749 §5.2 error. {@code invalid_client} is 401 with a {@code WWW-Authenticate}
+   * challenge, whatever the client sent: §5.2 requires it when the client used the Authorization
+   * header, and RFC 7235 §3.1 requires every 401 to carry one, so a client that sent no
+   * credentials, form credentials, a malformed header or another scheme learns the scheme we accept
+   * (Basic).
    */
-  public static void error(RoutingContext ctx, OAuthError error, boolean usedBasic) {
+  public static void error(RoutingContext ctx, OAuthError error) {
     int status = error.code().httpStatus();
     if (error.code() == OAuthError.Code.INVALID_CLIENT) {
       status = 401;
-      if (usedBasic) {
-        ctx.response().putHeader("WWW-Authenticate", "Basic realm=\"grantry\", charset=\"UTF-8\"");
-      }
+      ctx.response().putHeader("WWW-Authenticate", BASIC_CHALLENGE);
     }
     json(
         ctx,
@@ -86,6 +87,9 @@ public final class OAuthResponses {
             .put("error", error.code().wire())
             .put("error_description", error.description()));
   }
+
+  /** The challenge of a 401 from the client-authenticating endpoints. */
+  public static final String BASIC_CHALLENGE = "Basic realm=\"grantry\", charset=\"UTF-8\"";
 
   private static String enc(String s) {
     return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");

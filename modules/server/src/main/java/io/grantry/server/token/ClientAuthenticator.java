@@ -47,8 +47,8 @@ public final class ClientAuthenticator {
     this.refused = ThrottleMetrics.refused(resources.registry());
   }
 
-  /** Who the caller is, or why not; {@code usedBasic} decides the 401's WWW-Authenticate. */
-  public record Result(ClientState.Registered client, OAuthError error, boolean usedBasic) {
+  /** Who the caller is, or why not. */
+  public record Result(ClientState.Registered client, OAuthError error) {
     public boolean ok() {
       return client != null;
     }
@@ -78,7 +78,7 @@ public final class ClientAuthenticator {
               .put(
                   "error_description",
                   "too many failed client authentications from this address; retry later"));
-      return Future.succeededFuture(new Result(null, OAuthError.invalidClient("throttled"), false));
+      return Future.succeededFuture(new Result(null, OAuthError.invalidClient("throttled")));
     }
     Future<Void> wait =
         decision.delayMillis() == 0
@@ -111,12 +111,11 @@ public final class ClientAuthenticator {
     String header = ctx.request().getHeader("Authorization");
     boolean basic = header != null && header.regionMatches(true, 0, "Basic ", 0, 6);
     if (header != null && !basic) {
-      return fail("unsupported Authorization scheme", false);
+      return fail("unsupported Authorization scheme");
     }
     if (form.getAll("client_id").size() > 1 || form.getAll("client_secret").size() > 1) {
       return Future.succeededFuture(
-          new Result(
-              null, OAuthError.invalidRequest("client_id or client_secret is repeated"), basic));
+          new Result(null, OAuthError.invalidRequest("client_id or client_secret is repeated")));
     }
     String formId = form.get("client_id");
     String formSecret = form.get("client_secret");
@@ -124,25 +123,23 @@ public final class ClientAuthenticator {
       if (formSecret != null) {
         return Future.succeededFuture(
             new Result(
-                null,
-                OAuthError.invalidRequest("use one client authentication method, not two"),
-                true));
+                null, OAuthError.invalidRequest("use one client authentication method, not two")));
       }
       Optional<String[]> creds = decodeBasic(header.substring(6).trim());
       if (creds.isEmpty()) {
-        return fail("malformed Basic credentials", true);
+        return fail("malformed Basic credentials");
       }
       String id = creds.get()[0];
       if (formId != null && !formId.equals(id)) {
-        return fail("client_id does not match the credentials", true);
+        return fail("client_id does not match the credentials");
       }
-      return secret(id, creds.get()[1], TokenEndpointAuthMethod.CLIENT_SECRET_BASIC, true);
+      return secret(id, creds.get()[1], TokenEndpointAuthMethod.CLIENT_SECRET_BASIC);
     }
     if (formId == null || formId.isEmpty()) {
-      return fail("the client did not authenticate", false);
+      return fail("the client did not authenticate");
     }
     if (formSecret != null) {
-      return secret(formId, formSecret, TokenEndpointAuthMethod.CLIENT_SECRET_POST, false);
+      return secret(formId, formSecret, TokenEndpointAuthMethod.CLIENT_SECRET_POST);
     }
     return clients
         .find(formId)
@@ -152,15 +149,13 @@ public final class ClientAuthenticator {
                   && !found.get().disabled()
                   && found.get().metadata().tokenEndpointAuthMethod()
                       == TokenEndpointAuthMethod.NONE) {
-                return new Result(found.get(), null, false);
+                return new Result(found.get(), null);
               }
-              return new Result(
-                  null, OAuthError.invalidClient("client authentication failed"), false);
+              return new Result(null, OAuthError.invalidClient("client authentication failed"));
             });
   }
 
-  private Future<Result> secret(
-      String id, String secret, TokenEndpointAuthMethod used, boolean basic) {
+  private Future<Result> secret(String id, String secret, TokenEndpointAuthMethod used) {
     return clients
         .authenticate(id, secret)
         .map(
@@ -168,16 +163,16 @@ public final class ClientAuthenticator {
               if (found.isPresent()
                   && !found.get().disabled()
                   && found.get().metadata().tokenEndpointAuthMethod() == used) {
-                return new Result(found.get(), null, basic);
+                return new Result(found.get(), null);
               }
-              return new Result(
-                  null, OAuthError.invalidClient("client authentication failed"), basic);
+              return new Result(null, OAuthError.invalidClient("client authentication failed"));
             });
   }
 
-  private static Future<Result> fail(String why, boolean basic) {
+  /** Every failure answers alike; {@code why} is for the reader of this code only. */
+  private static Future<Result> fail(String why) {
     return Future.succeededFuture(
-        new Result(null, OAuthError.invalidClient("client authentication failed"), basic));
+        new Result(null, OAuthError.invalidClient("client authentication failed")));
   }
 
   /**

@@ -71,13 +71,12 @@ public final class IntrospectionRoutes implements RouteGroup {
                     ctx,
                     auth.ok()
                         ? OAuthError.invalidClient("client authentication failed")
-                        : auth.error(),
-                    auth.usedBasic());
+                        : auth.error());
                 return;
               }
               String token = form.get("token");
               if (token == null || token.isEmpty()) {
-                OAuthResponses.error(ctx, OAuthError.invalidRequest("token is missing"), false);
+                OAuthResponses.error(ctx, OAuthError.invalidRequest("token is missing"));
                 return;
               }
               String caller = auth.client().clientId();

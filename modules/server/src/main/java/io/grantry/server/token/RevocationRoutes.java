@@ -61,12 +61,12 @@ public final class RevocationRoutes implements RouteGroup {
         .onSuccess(
             auth -> {
               if (!auth.ok()) {
-                OAuthResponses.error(ctx, auth.error(), auth.usedBasic());
+                OAuthResponses.error(ctx, auth.error());
                 return;
               }
               String token = form.get("token");
               if (token == null || token.isEmpty()) {
-                OAuthResponses.error(ctx, OAuthError.invalidRequest("token is missing"), false);
+                OAuthResponses.error(ctx, OAuthError.invalidRequest("token is missing"));
                 return;
               }
               revoke(ctx, auth.client(), token)

@@ -22,7 +22,7 @@ final class TokenRequests {
     for (String name : form.names()) {
       if (form.getAll(name).size() > 1) {
         OAuthResponses.error(
-            ctx, OAuthError.invalidRequest("the parameter " + name + " is repeated"), false);
+            ctx, OAuthError.invalidRequest("the parameter " + name + " is repeated"));
         return null;
       }
     }
@@ -37,15 +37,13 @@ final class TokenRequests {
     String contentType = ctx.request().getHeader("Content-Type");
     if (contentType == null || !contentType.regionMatches(true, 0, FORM, 0, FORM.length())) {
       OAuthResponses.error(
-          ctx,
-          OAuthError.invalidRequest("the body must be application/x-www-form-urlencoded"),
-          false);
+          ctx, OAuthError.invalidRequest("the body must be application/x-www-form-urlencoded"));
       return null;
     }
     try {
       return FormBody.parse(FormBody.body(ctx));
     } catch (FormBody.MalformedFormException e) {
-      OAuthResponses.error(ctx, OAuthError.invalidRequest(e.getMessage()), false);
+      OAuthResponses.error(ctx, OAuthError.invalidRequest(e.getMessage()));
       return null;
     }
   }

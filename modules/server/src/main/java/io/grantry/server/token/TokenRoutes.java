@@ -117,13 +117,13 @@ public final class TokenRoutes implements RouteGroup {
     for (String name : SINGLE) {
       if (form.getAll(name).size() > 1) {
         OAuthResponses.error(
-            ctx, OAuthError.invalidRequest("the parameter " + name + " is repeated"), false);
+            ctx, OAuthError.invalidRequest("the parameter " + name + " is repeated"));
         return;
       }
     }
     String grantType = form.get("grant_type");
     if (grantType == null || grantType.isEmpty()) {
-      OAuthResponses.error(ctx, OAuthError.invalidRequest("grant_type is missing"), false);
+      OAuthResponses.error(ctx, OAuthError.invalidRequest("grant_type is missing"));
       return;
     }
     TokenGrant grant = grants.get(grantType);
@@ -133,15 +133,14 @@ public final class TokenRoutes implements RouteGroup {
         .onSuccess(
             auth -> {
               if (!auth.ok()) {
-                OAuthResponses.error(ctx, auth.error(), auth.usedBasic());
+                OAuthResponses.error(ctx, auth.error());
                 return;
               }
               if (grant == null) {
                 OAuthResponses.error(
                     ctx,
                     OAuthError.unsupportedGrantType(
-                        "grant_type " + grantType + " is not supported"),
-                    false);
+                        "grant_type " + grantType + " is not supported"));
                 return;
               }
               if (grant.type() == GrantType.CLIENT_CREDENTIALS
@@ -151,15 +150,12 @@ public final class TokenRoutes implements RouteGroup {
                 // (§5.2).
                 OAuthResponses.error(
                     ctx,
-                    OAuthError.invalidClient("client_credentials needs client authentication"),
-                    false);
+                    OAuthError.invalidClient("client_credentials needs client authentication"));
                 return;
               }
               if (!auth.client().metadata().allows(grant.type())) {
                 OAuthResponses.error(
-                    ctx,
-                    OAuthError.unauthorizedClient("the client may not use " + grantType),
-                    false);
+                    ctx, OAuthError.unauthorizedClient("the client may not use " + grantType));
                 return;
               }
               grant
@@ -168,7 +164,7 @@ public final class TokenRoutes implements RouteGroup {
                   .onSuccess(
                       r -> {
                         if (r.error() != null) {
-                          OAuthResponses.error(ctx, r.error(), false);
+                          OAuthResponses.error(ctx, r.error());
                         } else {
                           issued.get(grant.type()).increment();
                           OAuthResponses.json(ctx, 200, r.response());
