@@ -90,6 +90,50 @@ public final class FormBody implements Handler<RoutingContext> {
     req.resume();
   }
 
+  /** The form media type (RFC 1866 §8.2.1, WHATWG URL "application/x-www-form-urlencoded"). */
+  public static final String FORM = "application/x-www-form-urlencoded";
+
+  /**
+   * True if {@code contentType} is the form media type: the type and subtype exactly (in any case,
+   * RFC 9110 §8.3.1), optionally followed by parameters such as {@code charset}. A media type that
+   * only begins so ({@code application/x-www-form-urlencodedXYZ}) is another type, not a form.
+   */
+  public static boolean isForm(String contentType) {
+    if (contentType == null) {
+      return false;
+    }
+    int semi = contentType.indexOf(';');
+    return (semi < 0 ? contentType : contentType.substring(0, semi)).trim().equalsIgnoreCase(FORM);
+  }
+
+  /**
+   * A router-wide rule, before any route reads a body: a request whose media type begins like a
+   * form's ({@code application/x-www-form-urlencoded…} or {@code multipart/form-data}) but is not
+   * exactly {@link #FORM}, or that names its content type twice, is answered 400 invalid_request.
+   * Vert.x's own form decoding (vertx-web's BodyHandler, used by the sign-in, consent and account
+   * pages) takes any content type that merely starts with a form's as a form; no endpoint here
+   * accepts multipart.
+   */
+  public static void refuseLookAlikes(RoutingContext ctx) {
+    java.util.List<String> types = ctx.request().headers().getAll("Content-Type");
+    if (types.isEmpty()) {
+      ctx.next();
+      return;
+    }
+    String type = types.get(0);
+    String lower = type.trim().toLowerCase(java.util.Locale.ROOT);
+    boolean formLike = lower.startsWith(FORM) || lower.startsWith("multipart/form-data");
+    if (types.size() > 1 || (formLike && !isForm(type))) {
+      Failures.send(
+          ctx,
+          400,
+          "invalid_request",
+          "The body must be application/x-www-form-urlencoded (one Content-Type).");
+      return;
+    }
+    ctx.next();
+  }
+
   /**
    * A body that is not well-formed application/x-www-form-urlencoded; the message names no value.
    */

@@ -107,6 +107,7 @@ public final class HttpVerticle extends VerticleBase {
             });
     router.route().handler(HttpVerticle::requestId);
     router.route().handler(HttpVerticle::decodable);
+    router.route().handler(FormBody::refuseLookAlikes);
     // No request outlives the database timeout: a database that stops answering on an open
     // connection (a partition) would otherwise hold the request until TCP gives up.
     // A request whose body is still arriving then is a slow client, not a slow database: 408.

@@ -34,8 +34,7 @@ final class TokenRequests {
    * invalid_request for a wrong content type or a body that is not validly percent-encoded UTF-8.
    */
   static MultiMap parsed(RoutingContext ctx) {
-    String contentType = ctx.request().getHeader("Content-Type");
-    if (contentType == null || !contentType.regionMatches(true, 0, FORM, 0, FORM.length())) {
+    if (!FormBody.isForm(ctx.request().getHeader("Content-Type"))) {
       OAuthResponses.error(
           ctx, OAuthError.invalidRequest("the body must be application/x-www-form-urlencoded"));
       return null;
@@ -47,6 +46,4 @@ final class TokenRequests {
       return null;
     }
   }
-
-  private static final String FORM = "application/x-www-form-urlencoded";
 }

@@ -88,4 +88,16 @@ class FormBodyTest {
   void keepsControlCharactersAsValuesForTheEndpointsToJudge() throws Exception {
     assertThat(parse("a=x%0D%0Ay&b=%00").get("a")).isEqualTo("x\r\ny");
   }
+
+  @Test
+  void theFormMediaTypeIsMatchedExactlyWithParametersAllowed() {
+    assertThat(FormBody.isForm("application/x-www-form-urlencoded")).isTrue();
+    assertThat(FormBody.isForm("application/x-www-form-urlencoded;charset=utf-8")).isTrue();
+    assertThat(FormBody.isForm(" APPLICATION/X-WWW-FORM-URLENCODED ")).isTrue();
+    assertThat(FormBody.isForm("application/x-www-form-urlencodedXYZ")).isFalse();
+    assertThat(FormBody.isForm("application/x-www-form-urlencoded,text/plain")).isFalse();
+    assertThat(FormBody.isForm("application/json")).isFalse();
+    assertThat(FormBody.isForm("")).isFalse();
+    assertThat(FormBody.isForm(null)).isFalse();
+  }
 }
