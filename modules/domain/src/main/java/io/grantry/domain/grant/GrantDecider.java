@@ -507,10 +507,12 @@ public final class GrantDecider {
     if (!(state instanceof GrantState.Empty)) {
       return Decision.reject(new DomainError.AlreadyExists(KIND, c.grantId()));
     }
-    if (c.scopes().contains(Scopes.OFFLINE_ACCESS) || c.scopes().contains(Scopes.OPENID)) {
+    if (c.scopes().hasUserOnly()) {
+      // Refused rather than dropped: a client that asks for a user's claims in a machine token
+      // has a wrong idea of what it gets, and RFC 6749 §5.2 has the error for it.
       return oauth(
           OAuthError.invalidScope(
-              "openid and offline_access need an end user; client_credentials has none (RFC 6749 §4.4.3)"));
+              "openid, profile, email and offline_access need an end user; client_credentials has none"));
     }
     return Decision.accept(
         new ClientCredentialsIssued(

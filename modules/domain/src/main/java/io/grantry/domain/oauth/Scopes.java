@@ -26,6 +26,13 @@ public final class Scopes implements Iterable<String> {
   /** The scopes the server gives meaning to (OIDC Core §5.4, §11); all others are custom. */
   public static final Set<String> KNOWN = Set.of(OPENID, PROFILE, EMAIL, OFFLINE_ACCESS);
 
+  /**
+   * The scopes only a person can grant: {@code openid} and {@code offline_access} stand for a
+   * signed-in user and their absence, {@code profile} and {@code email} release a user's claims. A
+   * client_credentials token has no user, so it never carries them (OIDC Core §5.4, §11).
+   */
+  public static final Set<String> USER_ONLY = Set.of(OPENID, PROFILE, EMAIL, OFFLINE_ACCESS);
+
   /** Longest scope token accepted; RFC 6749 sets no limit, we bound what we store. */
   public static final int MAX_TOKEN_LENGTH = 128;
 
@@ -132,6 +139,18 @@ public final class Scopes implements Iterable<String> {
     TreeSet<String> out = new TreeSet<>(tokens);
     out.retainAll(other.tokens);
     return out.isEmpty() ? EMPTY : new Scopes(out);
+  }
+
+  /** These scopes less the {@link #USER_ONLY} ones. */
+  public Scopes withoutUserOnly() {
+    TreeSet<String> out = new TreeSet<>(tokens);
+    out.removeAll(USER_ONLY);
+    return out.isEmpty() ? EMPTY : new Scopes(out);
+  }
+
+  /** True if any of these scopes is one of {@link #USER_ONLY}. */
+  public boolean hasUserOnly() {
+    return USER_ONLY.stream().anyMatch(tokens::contains);
   }
 
   public Scopes union(Scopes other) {

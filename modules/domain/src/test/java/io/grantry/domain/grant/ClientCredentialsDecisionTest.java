@@ -52,8 +52,10 @@ class ClientCredentialsDecisionTest {
   }
 
   @Test
-  void noOpenidAndNoOfflineAccessWithoutAUser() {
-    for (String scope : new String[] {"openid", "offline_access"}) {
+  void noUserOnlyScopeWithoutAUser() {
+    // openid and offline_access stand for a person's presence, profile and email release a
+    // person's claims: a machine token has no person (RFC 6749 §4.4.3: invalid_scope).
+    for (String scope : new String[] {"openid", "offline_access", "profile", "email"}) {
       IssueClientCredentials c =
           new IssueClientCredentials(
               GRANT, "service-a", JTI, Scopes.of("orders.read", scope), Duration.ofMinutes(5));

@@ -43,12 +43,9 @@ final class ClientCredentialsGrant implements TokenRoutes.TokenGrant {
     Scopes scopes;
     String scope = form.get("scope");
     if (scope == null || scope.isBlank()) {
-      // Without a scope parameter: what the client may have, less what only users can grant.
-      scopes =
-          Scopes.of(
-              allowed.asSet().stream()
-                  .filter(x -> !x.equals(Scopes.OPENID) && !x.equals(Scopes.OFFLINE_ACCESS))
-                  .toList());
+      // Without a scope parameter (RFC 6749 §3.3 lets the server choose): what the client may have,
+      // less what only a user can grant.
+      scopes = allowed.withoutUserOnly();
     } else {
       try {
         scopes = Scopes.parse(scope);
@@ -57,13 +54,12 @@ final class ClientCredentialsGrant implements TokenRoutes.TokenGrant {
             TokenRoutes.Result.refused(
                 OAuthError.invalidScope("the scope parameter is malformed")));
       }
-      if (!scopes.isSubsetOf(allowed)
-          || scopes.contains(Scopes.OPENID)
-          || scopes.contains(Scopes.OFFLINE_ACCESS)) {
+      if (!scopes.isSubsetOf(allowed)) {
         return Future.succeededFuture(
             TokenRoutes.Result.refused(
                 OAuthError.invalidScope("the client may not ask for some of these scopes")));
       }
+      // A user-only scope is refused by GrantDecider (invalid_scope).
     }
     String grantId = TokenIssuer.grantId(s.clock.millis());
     Minting.Access access = Minting.newAccess(client, grantId);

@@ -399,6 +399,25 @@ class TokenLifecycleTest {
   }
 
   @Test
+  void clientCredentialsNeverCarryUserOnlyScopes() {
+    // "web" may ask for openid profile email offline_access api.read and may use
+    // client_credentials: without a scope parameter its machine token carries only api.read.
+    HttpResponse<String> all =
+        fx.token("web", webSecret, Map.of("grant_type", "client_credentials"));
+    assertThat(all.statusCode()).as(all.body()).isEqualTo(200);
+    assertThat(json(all).getString("scope")).isEqualTo("api.read");
+    assertThat(OAuthFixtures.claims(json(all).getString("access_token")).getString("scope"))
+        .isEqualTo("api.read");
+    // Asked for explicitly, a user-only scope is refused, not dropped (RFC 6749 §4.4.2, §5.2).
+    for (String scope : new String[] {"email", "profile", "profile email", "api.read email"}) {
+      assertError(
+          fx.token("web", webSecret, Map.of("grant_type", "client_credentials", "scope", scope)),
+          400,
+          "invalid_scope");
+    }
+  }
+
+  @Test
   void clientCredentialsErrors() {
     assertError(
         fx.token(
