@@ -1,35 +1,56 @@
 #!/usr/bin/env bash
-# The benchmark kit of issue 8, in one command: starts Grantry (embedded PostgreSQL in a fresh
-# temporary data directory, or the database of GRANTRY_DB_URL), seeds clients through the admin
-# API, measures the single-core signing rate with JMH, runs wrk for every workload at 16 and 64
-# connections, and writes a Markdown table (req/s, p50, p99, errors, server RSS and CPU) with the
-# machine's description and the raw wrk output to ops/bench/results/<date>/.
+# The benchmark kit, in one command: Grantry side by side with a reference peer (node-oidc-provider 9,
+# in memory) measured round-robin in the same run, hot workloads on one long-running server, and the
+# real-traffic workloads (grants refreshed once with long histories, token populations introspected
+# once, a freshly started server) on a second server restarted before each of their rounds. Writes a
+# Markdown table (ops/s and its ratio to the reference, p50, p99, errors, RSS, CPU microseconds per
+# unit of the server and of PostgreSQL, medians of the rounds) with the machine's description and its
+# load at the start and end to ops/bench/results/<date>/ (raw wrk output under raw/, ignored by git).
 #
 # Usage: ops/bench/run.sh [rounds=3] [seconds=20]
 # Environment:
 #   WORKLOADS   which workloads, space-separated (default: all of them, in this order)
 #               cc-es256 cc-rs256 cc-opaque refresh introspect-jwt introspect-opaque flow
+#               refresh-cold refresh-cold-fresh introspect-population introspect-population-opaque
+#               cc-fresh-start
 #               (also, not by default: refresh-openid, refresh-openid-es256: refresh chains granted
 #               openid, so every refresh signs an ID token too, RS256 / ES256)
-#   CONNECTIONS default "16 64"
-#   WARMUP      seconds of warm-up per workload before the first round (default: seconds)
+#   REFERENCE   which reference workloads (default "ref-cc-jwt ref-cc-opaque ref-introspect"; also
+#               ref-cc-es256; "" for none): node-oidc-provider's client_credentials with RS256 JWT,
+#               opaque access tokens, and introspection of one opaque token
+#   CONNECTIONS default "16 64" (the cold workloads and cc-fresh-start run at 64 only)
+#   WARMUP      seconds of warm-up per hot workload before the first round (default: seconds)
+#   COLD_HISTORY  rotations of each refresh-cold grant before it is measured (default 360)
+#   COLD_GRANTS   grants refreshed per round of refresh-cold and refresh-cold-fresh (default 1000)
+#   COLD_WARMUP   seconds of hot refresh (other chains) after each restart (default 10)
+#   POPULATION    tokens introspected per round of introspect-population[-opaque] (default 100000),
+#                 after POPULATION_WARM others (default 20000) introspected once each to warm the JIT
+#   FRESH_SECS, FRESH_WINDOW  cc-fresh-start: seconds measured after the start (60), window (5)
 #   JMH         1 (default): run ops/bench/jmh/run.sh first; 0: skip (no signing-limit column)
-#   GRANTRY_DB_URL (+ GRANTRY_DB_USER, GRANTRY_DB_PASSWORD): benchmark on this database instead
-#   GRANTRY_BENCH_PORT  default 18181
+#   GRANTRY_DB_URL (+ GRANTRY_DB_USER, GRANTRY_DB_PASSWORD): the hot server on this database instead
+#   GRANTRY_BENCH_PORT  default 18181 (the cold server takes the next port, the reference 18190)
 #   OUT         the result directory (default ops/bench/results/<UTC date and time>)
-#   SERVER_JAVA_OPTS  JVM options added after ops/bench/jvm.opts (e.g. -XX:NativeMemoryTracking=summary,
-#               whose summary then goes into raw/memory.txt with the server's memory map at the end)
-# Rounds go round-robin over the workloads (round 1 of every workload, then round 2, ...), so a
-# drift of the machine's speed hits every workload alike; the table shows medians of the rounds.
+#   SERVER_JAVA_OPTS  JVM options added after ops/bench/jvm.opts for both servers
+# Rounds go round-robin over the workloads and the reference (round 1 of every workload, then round 2,
+# ...), so a drift of the machine's speed hits every workload alike.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROUNDS=${1:-3}
 SECS=${2:-20}
-WORKLOADS=${WORKLOADS:-cc-es256 cc-rs256 cc-opaque refresh introspect-jwt introspect-opaque flow}
+WORKLOADS=${WORKLOADS:-cc-es256 cc-rs256 cc-opaque refresh introspect-jwt introspect-opaque flow refresh-cold refresh-cold-fresh introspect-population introspect-population-opaque cc-fresh-start}
+REFERENCE=${REFERENCE-ref-cc-jwt ref-cc-opaque ref-introspect}
 CONNECTIONS=${CONNECTIONS:-16 64}
 WARMUP=${WARMUP:-$SECS}
+COLD_HISTORY=${COLD_HISTORY:-360}
+COLD_GRANTS=${COLD_GRANTS:-1000}
+COLD_WARMUP=${COLD_WARMUP:-10}
+POPULATION=${POPULATION:-100000}
+POPULATION_WARM=${POPULATION_WARM:-20000}
+FRESH_SECS=${FRESH_SECS:-60}
+FRESH_WINDOW=${FRESH_WINDOW:-5}
 PORT=${GRANTRY_BENCH_PORT:-18181}
-BASE=http://127.0.0.1:$PORT
+COLD_PORT=$((PORT + 1))
+REF_PORT=18190
 THREADS=2
 OUT=${OUT:-ops/bench/results/$(date -u +%Y-%m-%dT%H%M%SZ)}
 RAW=$OUT/raw
@@ -37,13 +58,19 @@ export BENCH_LUA_DIR=$PWD/ops/bench/lua BENCH_THREADS=$THREADS
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 2; }
 command -v python3 >/dev/null || { echo "python3 is missing" >&2; exit 2; }
 mkdir -p "$RAW"
+: > "$RAW/results.jsonl"
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+UPTIME_START=$(uptime)
 
 JAR=modules/cli/target/grantry.jar
 if [ ! -f "$JAR" ] || [ -n "$(find modules migrations -newer "$JAR" -path '*/src/main/*' -type f -print -quit)" ]; then
   mvn -B -q -DskipTests package
 fi
 
-# ---- the signing ceiling: JMH, before the server starts so nothing else competes for the cores
+has() { [[ " $WORKLOADS " == *" $1 "* ]]; }
+has_cold() { has refresh-cold || has refresh-cold-fresh || has introspect-population || has introspect-population-opaque || has cc-fresh-start; }
+
+# ---- the signing ceiling: JMH, before the servers start so nothing else competes for the cores
 ES_RATE=""; RS_RATE=""
 if [ "${JMH:-1}" = 1 ]; then
   ops/bench/jmh/run.sh -p provider=native -wi 2 -w 2 -i 3 -r 2 > "$RAW/jmh.txt" 2>&1 \
@@ -58,61 +85,129 @@ PY
 )
 fi
 
-# ---- the server
-DATA=$(mktemp -d /tmp/grantry-bench.XXXXXX)
-chmod 755 "$DATA"
-SERVER_ENV=(GRANTRY_HTTP_PORT="$PORT" GRANTRY_HTTP_HOST=127.0.0.1 GRANTRY_DATA_DIR="$DATA" GRANTRY_LOG_LEVEL=WARN)
+# ---- the servers: "hot" for the steady-state workloads, "cold" restarted before each round of the
+# real-traffic ones; each on an embedded PostgreSQL of its own in a temporary directory
+WORK=$(mktemp -d /tmp/grantry-bench.XXXXXX)
+chmod 755 "$WORK"
+declare -A SRV_PID SRV_DATA SRV_PORT SRV_ENV_EXTRA
+SRV_DATA[hot]=$WORK/hot; SRV_PORT[hot]=$PORT
+SRV_DATA[cold]=$WORK/cold; SRV_PORT[cold]=$COLD_PORT
+# Tokens of the populations must outlive the run (they are introspected up to ~40 minutes later).
+SRV_ENV_EXTRA[cold]="GRANTRY_ACCESS_TOKEN_TTL_SECONDS=14400"
+REF_PID=""
+mkdir -p "${SRV_DATA[hot]}" "${SRV_DATA[cold]}" && chmod 755 "${SRV_DATA[hot]}" "${SRV_DATA[cold]}"
+ADMIN_TOKEN_HOT=""
+HOT_ENV=()
 if [ -n "${GRANTRY_DB_URL:-}" ]; then
-  ADMIN_TOKEN=$(python3 -c "import secrets;print(secrets.token_urlsafe(32))")
-  SERVER_ENV+=(GRANTRY_ADMIN_TOKEN="$ADMIN_TOKEN"
+  ADMIN_TOKEN_HOT=$(python3 -c "import secrets;print(secrets.token_urlsafe(32))")
+  HOT_ENV+=(GRANTRY_ADMIN_TOKEN="$ADMIN_TOKEN_HOT"
     GRANTRY_KEK="${GRANTRY_KEK:-$(python3 -c "import os,base64;print(base64.b64encode(os.urandom(32)).decode())")}"
     GRANTRY_SECRET_PEPPER="${GRANTRY_SECRET_PEPPER:-$(python3 -c "import os,base64;print(base64.b64encode(os.urandom(32)).decode())")}")
 fi
-# shellcheck disable=SC2046
-env "${SERVER_ENV[@]}" java $(cat ops/bench/jvm.opts) ${SERVER_JAVA_OPTS:-} -jar "$JAR" > "$RAW/server.out" 2> "$RAW/server.err" &
-SERVER=$!
+
+start_server() { # name
+  local n=$1 extra=()
+  [ "$n" = hot ] && extra=("${HOT_ENV[@]}")
+  # shellcheck disable=SC2046,SC2086
+  env GRANTRY_HTTP_PORT="${SRV_PORT[$n]}" GRANTRY_HTTP_HOST=127.0.0.1 GRANTRY_DATA_DIR="${SRV_DATA[$n]}" \
+    GRANTRY_LOG_LEVEL=WARN "${extra[@]}" ${SRV_ENV_EXTRA[$n]:-} \
+    java $(cat ops/bench/jvm.opts) ${SERVER_JAVA_OPTS:-} -jar "$JAR" >> "$RAW/server-$n.out" 2>> "$RAW/server-$n.err" &
+  SRV_PID[$n]=$!
+  # started: the moment the process was started; the caller waits for readiness with wait_ready
+}
+wait_ready() { # name
+  local n=$1 base=http://127.0.0.1:${SRV_PORT[$1]}
+  for _ in $(seq 1 480); do
+    curl -sf "$base/health/ready" >/dev/null 2>&1 && return 0
+    kill -0 "${SRV_PID[$n]}" 2>/dev/null || { echo "the $n server stopped; see $RAW/server-$n.err" >&2; exit 1; }
+    sleep 0.25
+  done
+  echo "the $n server did not become ready" >&2; exit 1
+}
+stop_server() { # name
+  local p=${SRV_PID[$1]:-}
+  [ -n "$p" ] || return 0
+  kill "$p" 2>/dev/null || true
+  while kill -0 "$p" 2>/dev/null; do sleep 0.1; done
+  SRV_PID[$1]=""
+}
+UNTIL_PID=""
 cleanup() {
-  kill "$SERVER" 2>/dev/null || true
-  wait "$SERVER" 2>/dev/null || true
-  rm -rf "$DATA"
+  [ -n "$UNTIL_PID" ] && kill -INT "$UNTIL_PID" 2>/dev/null || true
+  stop_server hot || true
+  stop_server cold || true
+  [ -n "$REF_PID" ] && { kill "$REF_PID" 2>/dev/null || true; wait "$REF_PID" 2>/dev/null || true; }
+  rm -rf "$WORK"
   # Development mode prints the demo credentials and the admin token: keep them out of the results.
-  sed -i -E 's/(client_secret: |password: |admin token: +|demo-web:)[^ ]+/\1<redacted>/' "$RAW/server.out" 2>/dev/null || true
+  sed -i -E 's/(client_secret: |password: |admin token: +|demo-web:)[^ ]+/\1<redacted>/' "$RAW"/server-*.out 2>/dev/null || true
 }
 trap cleanup EXIT
-for _ in $(seq 1 240); do
-  curl -sf "$BASE/health/ready" >/dev/null 2>&1 && break
-  kill -0 "$SERVER" 2>/dev/null || { echo "the server stopped; see $RAW/server.err" >&2; exit 1; }
-  sleep 0.5
-done
-curl -sf "$BASE/health/ready" >/dev/null || { echo "the server did not become ready" >&2; exit 1; }
-[ -n "${ADMIN_TOKEN:-}" ] || ADMIN_TOKEN=$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['admin_token'])" "$DATA/secrets.json")
-SETUP=$DATA/seed.json
-python3 ops/bench/seed.py setup "$BASE" "$ADMIN_TOKEN" "$SETUP"
-seed() { python3 -c "import json,sys;d=json.load(open(sys.argv[1]));print(eval(sys.argv[2], {}, d))" "$SETUP" "$1"; }
-basic() { printf 'Basic %s' "$(printf '%s:%s' "$1" "$(seed "clients['$1']")" | base64 -w0)"; }
+
+seed_server() { # name -> writes $WORK/seed-<name>.json
+  local n=$1 token
+  token=$ADMIN_TOKEN_HOT
+  [ "$n" = hot ] && [ -n "$token" ] || token=$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['admin_token'])" "${SRV_DATA[$n]}/secrets.json")
+  python3 ops/bench/seed.py setup "http://127.0.0.1:${SRV_PORT[$n]}" "$token" "$WORK/seed-$n.json"
+}
+seed() { # name expression
+  python3 -c "import json,sys;d=json.load(open(sys.argv[1]));print(eval(sys.argv[2], {}, d))" "$WORK/seed-$1.json" "$2"
+}
+basic() { # name client
+  printf 'Basic %s' "$(printf '%s:%s' "$2" "$(seed "$1" "clients['$2']")" | base64 -w0)"
+}
+
+start_server hot
+wait_ready hot
+seed_server hot
+if has_cold; then
+  start_server cold
+  wait_ready cold
+  seed_server cold
+fi
+
+# ---- the reference peer
+REF_SECRET=ref-secret-of-the-benchmark
+if [ -n "$REFERENCE" ]; then
+  command -v node >/dev/null || { echo "node is missing (the reference peer); REFERENCE= to skip it" >&2; exit 2; }
+  REF_DIR=$(ops/bench/reference/install.sh)
+  REF_VERSION=$(node -e "console.log(require('$REF_DIR/node_modules/oidc-provider/package.json').version)")
+  REF_MODULES=$REF_DIR/node_modules REF_SECRET=$REF_SECRET node ops/bench/reference/oidc-provider.mjs "$REF_PORT" \
+    > "$RAW/reference.out" 2>&1 &
+  REF_PID=$!
+  for _ in $(seq 1 100); do grep -q "reference ready" "$RAW/reference.out" && break; sleep 0.1; done
+  grep -q "reference ready" "$RAW/reference.out" || { echo "the reference did not start: $RAW/reference.out" >&2; exit 1; }
+  REF_OPAQUE=$(curl -sf -u "ref-opaque:$REF_SECRET" -d 'grant_type=client_credentials&scope=api' \
+    "http://127.0.0.1:$REF_PORT/token" | python3 -c 'import json,sys;print(json.load(sys.stdin)["access_token"])')
+fi
+ref_basic() { printf 'Basic %s' "$(printf '%s:%s' "$1" "$REF_SECRET" | base64 -w0)"; }
 
 # ---- the machine
-PG_PID=""
-[ -f "$DATA/postgres/postmaster.pid" ] && PG_PID=$(head -1 "$DATA/postgres/postmaster.pid")
+pg_pid_of() { # name
+  local f=${SRV_DATA[$1]}/postgres/postmaster.pid
+  [ -f "$f" ] && head -1 "$f" || true
+}
+PG_PID=$(pg_pid_of hot)
 if [ -n "$PG_PID" ]; then
   PG_VERSION=$("$(readlink "/proc/$PG_PID/exe")" --version 2>/dev/null || echo "embedded PostgreSQL")
   PG_VERSION="$PG_VERSION (embedded, same machine)"
 else
   PG_VERSION=$(psql "${GRANTRY_DB_URL}" -Atc 'SHOW server_version' 2>/dev/null || echo "at GRANTRY_DB_URL (version unknown)")
 fi
-PROVIDERS=$(curl -s "$BASE/metrics" | grep '^grantry_signing_provider_info' | sed -E 's/ 1(\.0)?$//' | tr '\n' ' ')
+PROVIDERS=$(curl -s "http://127.0.0.1:$PORT/metrics" | grep '^grantry_signing_provider_info' | sed -E 's/ 1(\.0)?$//' | tr '\n' ' ')
 {
   echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "- cores (nproc): $(nproc); CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
-  echo "- memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo); load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "- JDK: $(java -version 2>&1 | head -1); server JVM options: $(cat ops/bench/jvm.opts)"
+  echo "- memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
+  echo "- load at the start: \`$UPTIME_START\`"
+  echo "- JDK: $(java -version 2>&1 | head -1); server JVM options: $(cat ops/bench/jvm.opts) ${SERVER_JAVA_OPTS:-}"
   echo "- PostgreSQL: $PG_VERSION"
   echo "- wrk: $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2), $THREADS threads, on the same machine"
   echo "- signing providers (/metrics): $PROVIDERS"
+  [ -n "$REFERENCE" ] && echo "- reference: node-oidc-provider $REF_VERSION on node $(node --version), one process, in-memory adapter (nothing durable), ops/bench/reference/oidc-provider.mjs"
   echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo ' (with local changes)')"
 } > "$RAW/machine.md"
 
-# ---- CPU accounting: clock ticks (user + system) of the server and of PostgreSQL's processes
+# ---- CPU accounting: clock ticks (user + system) of a server and of its PostgreSQL's processes
 TICKS=$(getconf CLK_TCK)
 cpu_of() { # pids...
   local t=0 p
@@ -121,115 +216,228 @@ cpu_of() { # pids...
   done
   echo "$t"
 }
-pg_pids() { [ -n "$PG_PID" ] && echo "$PG_PID" $(pgrep -P "$PG_PID" || true); }
-
-# ---- one wrk run: prints "req/s ops/s p50 p99 errors rss_mb server_cores db_cores"
-run() { # workload connections seconds tag
-  local w=$1 c=$2 s=$3 tag=$4 script env=()
-  case $w in
-    cc-es256) script=form; env=(BENCH_AUTH="$(basic bench-es256)" BENCH_BODY="grant_type=client_credentials&scope=api") ;;
-    cc-rs256) script=form; env=(BENCH_AUTH="$(basic bench-rs256)" BENCH_BODY="grant_type=client_credentials&scope=api") ;;
-    cc-opaque) script=form; env=(BENCH_AUTH="$(basic bench-opaque)" BENCH_BODY="grant_type=client_credentials&scope=api") ;;
-    introspect-jwt) script=form; env=(BENCH_AUTH="$(basic bench-es256)" BENCH_BODY="token=$(seed jwt_token)") ;;
-    introspect-opaque) script=form; env=(BENCH_AUTH="$(basic bench-opaque)" BENCH_BODY="token=$(seed opaque_token)") ;;
-    refresh)
-      # Fresh chains for every run: a run ends with requests in flight, whose successors are lost.
-      python3 ops/bench/seed.py chains "$BASE" "$SETUP" "$((c * 2))" "$DATA/chains.txt"
-      script=refresh; env=(BENCH_AUTH="$(basic bench-web)" BENCH_CHAINS="$DATA/chains.txt") ;;
-    refresh-openid|refresh-openid-es256)
-      # The same with openid granted: each refresh also signs an ID token, RS256 for bench-web (the
-      # default id_token_signed_response_alg), ES256 for bench-web-es.
-      local cid=bench-web
-      [ "$w" = refresh-openid-es256 ] && cid=bench-web-es
-      python3 ops/bench/seed.py chains "$BASE" "$SETUP" "$((c * 2))" "$DATA/chains.txt" "$cid" "openid offline_access api"
-      script=refresh; env=(BENCH_AUTH="$(basic "$cid")" BENCH_CHAINS="$DATA/chains.txt") ;;
-    flow) script=flow; env=(BENCH_AUTH="$(basic bench-web)" BENCH_COOKIE="$(seed cookie)"
-      BENCH_QUERY="$(seed "flow['query']")" BENCH_VERIFIER="$(seed "flow['verifier']")"
-      BENCH_REDIRECT="$(seed "flow['redirect_uri']")") ;;
-    *) echo "unknown workload $w" >&2; exit 2 ;;
-  esac
-  local path=/token
-  [[ $w == introspect-* ]] && path=/introspect
-  local file="$RAW/$w-c$c-$tag.txt"
-  local cpu0 db0 t0 cpu1 db1 t1
-  cpu0=$(cpu_of "$SERVER"); db0=$(cpu_of $(pg_pids)); t0=$(date +%s%N)
-  env "${env[@]}" wrk -t"$THREADS" -c"$c" -d"${s}s" --latency -s "ops/bench/lua/$script.lua" "$BASE$path" > "$file" 2>&1
-  t1=$(date +%s%N); cpu1=$(cpu_of "$SERVER"); db1=$(cpu_of $(pg_pids))
-  local rss
-  rss=$(awk '/VmRSS/ {printf "%d", $2/1024}' "/proc/$SERVER/status")
-  read -r _ _ _ p50 p99 rate _ opsrate < <(grep '^RESULT' "$file" | tail -1 | awk '{print $1, $2, $3, $4, $5, $6, $7, $8}') \
-    || { echo "no RESULT in $file" >&2; cat "$file" >&2; exit 1; }
-  local errors
-  errors=$(grep '^RESULT' "$file" | tail -1 | awk '{print $3}')
-  awk -v r="$rate" -v o="$opsrate" -v a="$p50" -v b="$p99" -v e="$errors" -v m="$rss" \
-      -v sc="$((cpu1 - cpu0))" -v dc="$((db1 - db0))" -v tk="$TICKS" -v ns="$((t1 - t0))" \
-      'BEGIN {secs = ns / 1e9; printf "%s %s %s %s %s %s %.2f %.2f\n", r, o, a, b, e, m, sc / tk / secs, dc / tk / secs}'
+pids_of() { # name: the server's process and its PostgreSQL's (the node process alone for ref)
+  if [ "$1" = ref ]; then echo "$REF_PID"; return; fi
+  echo "${SRV_PID[$1]}"
+}
+pg_pids_of() {
+  [ "$1" = ref ] && return 0
+  local pg
+  pg=$(pg_pid_of "$1")
+  [ -n "$pg" ] && echo "$pg" $(pgrep -P "$pg" || true)
+  return 0
 }
 
-declare -A RESULTS
+# record SERVER WORKLOAD CONNS TAG FILE CPU0 DB0 T0 [extra JSON members]: appends one result to
+# raw/results.jsonl from the RESULT line of FILE and the CPU since CPU0/DB0.
+record() {
+  local srv=$1 w=$2 c=$3 tag=$4 file=$5 cpu0=$6 db0=$7 t0=$8 extra=${9:-}
+  local t1 cpu1 db1 rss=0 pid
+  t1=$(date +%s%N); cpu1=$(cpu_of $(pids_of "$srv")); db1=$(cpu_of $(pg_pids_of "$srv"))
+  pid=$(pids_of "$srv")
+  [ -r "/proc/$pid/status" ] && rss=$(awk '/VmRSS/ {printf "%d", $2/1024}' "/proc/$pid/status")
+  local line
+  line=$(grep '^RESULT' "$file" | tail -1) || { echo "no RESULT in $file" >&2; cat "$file" >&2; exit 1; }
+  python3 - "$line" "$srv" "$w" "$c" "$tag" "$((cpu1 - cpu0))" "$((db1 - db0))" "$TICKS" "$((t1 - t0))" "$rss" "$extra" \
+    >> "$RAW/results.jsonl" <<'PY'
+import json, sys
+line, srv, w, c, tag, sc, dc, tk, ns, rss, extra = sys.argv[1:12]
+_, req, err, p50, p99, rps, ops, opsps = line.split()
+secs, sc, dc, tk, ops = int(ns) / 1e9, int(sc), int(dc), int(tk), int(ops)
+r = {"server": srv, "workload": w, "conns": int(c), "tag": tag, "requests": int(req), "errors": int(err),
+     "p50": float(p50), "p99": float(p99), "rps": float(rps), "ops": ops, "ops_s": float(opsps), "rss_mb": int(rss),
+     "server_cores": sc / tk / secs, "db_cores": dc / tk / secs,
+     "server_us": sc / tk / ops * 1e6 if ops else None, "db_us": dc / tk / ops * 1e6 if ops else None}
+if extra:
+    r.update(json.loads(extra))
+print(json.dumps(r))
+PY
+  tail -1 "$RAW/results.jsonl" | python3 -c "import json,sys;r=json.load(sys.stdin);print(f\"  {r['tag']}: {r['workload']} c={r['conns']}: {r['ops_s']:,.0f}/s p99 {r['p99']} ms, errors {r['errors']}, server {r['server_us'] or 0:.0f} us + PG {r['db_us'] or 0:.0f} us per op\")" >&2
+}
+
+# wrk_file SERVER WORKLOAD CONNS SECONDS TAG: one wrk run of a hot or reference workload
+run_hot() {
+  local srv=$1 w=$2 c=$3 s=$4 tag=$5 script env=() base path=/token
+  base=http://127.0.0.1:${SRV_PORT[$srv]:-$REF_PORT}
+  case $w in
+    cc-es256|cc-fresh-start) script=form; env=(BENCH_AUTH="$(basic "$srv" bench-es256)" BENCH_BODY="grant_type=client_credentials&scope=api") ;;
+    cc-rs256) script=form; env=(BENCH_AUTH="$(basic "$srv" bench-rs256)" BENCH_BODY="grant_type=client_credentials&scope=api") ;;
+    cc-opaque) script=form; env=(BENCH_AUTH="$(basic "$srv" bench-opaque)" BENCH_BODY="grant_type=client_credentials&scope=api") ;;
+    introspect-jwt) script=form; path=/introspect; env=(BENCH_AUTH="$(basic "$srv" bench-es256)" BENCH_BODY="token=$(seed "$srv" jwt_token)") ;;
+    introspect-opaque) script=form; path=/introspect; env=(BENCH_AUTH="$(basic "$srv" bench-opaque)" BENCH_BODY="token=$(seed "$srv" opaque_token)") ;;
+    refresh)
+      # Fresh chains for every run: a run ends with requests in flight, whose successors are lost.
+      python3 ops/bench/seed.py chains "$base" "$WORK/seed-$srv.json" "$((c * 2))" "$WORK/chains.txt"
+      script=refresh; env=(BENCH_AUTH="$(basic "$srv" bench-web)" BENCH_CHAINS="$WORK/chains.txt") ;;
+    refresh-openid|refresh-openid-es256)
+      local cid=bench-web
+      [ "$w" = refresh-openid-es256 ] && cid=bench-web-es
+      python3 ops/bench/seed.py chains "$base" "$WORK/seed-$srv.json" "$((c * 2))" "$WORK/chains.txt" "$cid" "openid offline_access api"
+      script=refresh; env=(BENCH_AUTH="$(basic "$srv" "$cid")" BENCH_CHAINS="$WORK/chains.txt") ;;
+    flow) script=flow; env=(BENCH_AUTH="$(basic "$srv" bench-web)" BENCH_COOKIE="$(seed "$srv" cookie)"
+      BENCH_QUERY="$(seed "$srv" "flow['query']")" BENCH_VERIFIER="$(seed "$srv" "flow['verifier']")"
+      BENCH_REDIRECT="$(seed "$srv" "flow['redirect_uri']")") ;;
+    ref-cc-jwt) script=form; env=(BENCH_AUTH="$(ref_basic ref-jwt)" BENCH_BODY="grant_type=client_credentials&scope=api") ;;
+    ref-cc-es256) script=form; env=(BENCH_AUTH="$(ref_basic ref-es256)" BENCH_BODY="grant_type=client_credentials&scope=api") ;;
+    ref-cc-opaque) script=form; env=(BENCH_AUTH="$(ref_basic ref-opaque)" BENCH_BODY="grant_type=client_credentials&scope=api") ;;
+    ref-introspect) script=form; path=/token/introspection; env=(BENCH_AUTH="$(ref_basic ref-opaque)" BENCH_BODY="token=$REF_OPAQUE") ;;
+    *) echo "unknown workload $w" >&2; exit 2 ;;
+  esac
+  local file="$RAW/$w-c$c-$tag.txt" cpu0 db0 t0
+  cpu0=$(cpu_of $(pids_of "$srv")); db0=$(cpu_of $(pg_pids_of "$srv")); t0=$(date +%s%N)
+  env "${env[@]}" wrk -t"$THREADS" -c"$c" -d"${s}s" --latency -s "ops/bench/lua/$script.lua" "$base$path" > "$file" 2>&1
+  [ "$tag" = warmup ] || record "$srv" "$w" "$c" "$tag" "$file" "$cpu0" "$db0" "$t0" "${6:-}"
+}
+
+# until_lines N FILES... -- wrk ARGS: runs wrk until the files hold N lines together, or until no
+# line came for 30 s once 90% are there (a request lost to a socket error loses its chain), at most
+# 20 minutes; at least 98% of N must be there.
+until_lines() {
+  local n=$1; shift
+  local files=()
+  while [ "$1" != -- ]; do files+=("$1"); shift; done
+  shift
+  "$@" > "$WORK/until.out" 2>&1 &
+  local pid=$! have=0 last=0 still=0
+  UNTIL_PID=$pid
+  for _ in $(seq 1 4800); do
+    have=$( (cat "${files[@]}" 2>/dev/null || true) | wc -l)
+    [ "$have" -ge "$n" ] && break
+    kill -0 $pid 2>/dev/null || break
+    # Chains rotate in step, so most end together at the end: only then is a pause a stall.
+    if [ "$have" = "$last" ] && [ "$have" -ge $((n * 9 / 10)) ]; then still=$((still + 1)); else still=0; last=$have; fi
+    [ "$still" -ge 120 ] && break
+    sleep 0.25
+  done
+  kill -INT $pid 2>/dev/null || true
+  wait $pid 2>/dev/null || true
+  [ "$have" -ge $((n * 98 / 100)) ] || { echo "only $have of $n lines: $(tail -3 "$WORK/until.out")" >&2; exit 1; }
+}
+
+# ---- the populations of the cold workloads, made on the cold server before any round
+COLD_BASE=http://127.0.0.1:$COLD_PORT
+grow_chains() { # name rotations count: $WORK/<name>.r<round> files of COLD_GRANTS final tokens each
+  local name=$1 rot=$2 n=$((ROUNDS * COLD_GRANTS))
+  echo "population $name: $n grants, $rot rotations each" >&2
+  python3 ops/bench/seed.py chains "$COLD_BASE" "$WORK/seed-cold.json" "$n" "$WORK/$name.chains"
+  if [ "$rot" -gt 0 ]; then
+    rm -f "$WORK/$name.grown".*
+    until_lines "$n" "$WORK/$name.grown.0" "$WORK/$name.grown.1" -- \
+      env BENCH_AUTH="$(basic cold bench-web)" BENCH_CHAINS="$WORK/$name.chains" BENCH_ROTATIONS="$rot" \
+      BENCH_OUT="$WORK/$name.grown" wrk -t"$THREADS" -c64 -d1200s --timeout 60s -s ops/bench/lua/grow.lua "$COLD_BASE/token"
+    grep -hv '^FAILED' "$WORK/$name.grown".* > "$WORK/$name.all"
+    local failed
+    failed=$(cat "$WORK/$name.grown".* | grep -c '^FAILED' || true)
+    [ "$failed" = 0 ] || echo "  $failed chains failed while growing" >&2
+  else
+    cp "$WORK/$name.chains" "$WORK/$name.all"
+  fi
+  split -d -a 1 -l "$COLD_GRANTS" --numeric-suffixes=1 "$WORK/$name.all" "$WORK/$name.r"
+}
+collect_tokens() { # name client count
+  local name=$1 cid=$2 n=$3
+  echo "population $name: $n tokens of $cid" >&2
+  rm -f "$WORK/$name.tok".*
+  until_lines "$n" "$WORK/$name.tok.0" "$WORK/$name.tok.1" -- \
+    env BENCH_AUTH="$(basic cold "$cid")" BENCH_BODY="grant_type=client_credentials&scope=api" \
+    BENCH_COUNT="$((n / THREADS + 1))" BENCH_OUT="$WORK/$name.tok" wrk -t"$THREADS" -c64 -d1200s --timeout 60s -s ops/bench/lua/collect.lua "$COLD_BASE/token"
+  cat "$WORK/$name.tok".* | shuf > "$WORK/$name.all"
+  local per=$((POPULATION_WARM + POPULATION))
+  split -d -a 1 -l "$per" --numeric-suffixes=1 "$WORK/$name.all" "$WORK/$name.r"
+  for r in $(seq 1 "$ROUNDS"); do
+    head -n "$POPULATION_WARM" "$WORK/$name.r$r" > "$WORK/$name.w$r"
+    tail -n +"$((POPULATION_WARM + 1))" "$WORK/$name.r$r" > "$WORK/$name.m$r"
+  done
+}
+POP_T0=$(date +%s)
+has refresh-cold && grow_chains cold-history "$COLD_HISTORY"
+has refresh-cold-fresh && grow_chains cold-fresh 0
+has introspect-population && collect_tokens pop-jwt bench-es256 "$((ROUNDS * (POPULATION + POPULATION_WARM) + 1000))"
+has introspect-population-opaque && collect_tokens pop-opaque bench-opaque "$((ROUNDS * (POPULATION + POPULATION_WARM) + 1000))"
+POP_SECS=$(( $(date +%s) - POP_T0 ))
+
+# restart_cold: a fresh JVM (and embedded PostgreSQL) on the cold server's data: nothing in memory
+restart_cold() {
+  stop_server cold
+  start_server cold
+  wait_ready cold
+}
+
+# run_cold WORKLOAD TAG: restart, warm the JIT on other grants or tokens, then every grant or token
+# of the round's population once (once.lua)
+run_cold() {
+  local w=$1 tag=$2 r=${2#r} lines mode auth
+  restart_cold
+  case $w in
+    refresh-cold|refresh-cold-fresh)
+      run_hot cold refresh 64 "$COLD_WARMUP" warmup
+      mode=refresh; auth=$(basic cold bench-web)
+      [ "$w" = refresh-cold ] && lines=$WORK/cold-history.r$r || lines=$WORK/cold-fresh.r$r ;;
+    introspect-population|introspect-population-opaque)
+      local pop=pop-jwt cid=bench-es256
+      [ "$w" = introspect-population-opaque ] && { pop=pop-opaque; cid=bench-opaque; }
+      mode=introspect; auth=$(basic cold "$cid")
+      BENCH_MODE=introspect BENCH_AUTH="$auth" BENCH_LINES="$WORK/$pop.w$r" \
+        wrk -t"$THREADS" -c64 -d600s --timeout 60s -s ops/bench/lua/once.lua "$COLD_BASE/introspect" > "$RAW/$w-c64-$tag-warmup.txt" 2>&1
+      lines=$WORK/$pop.m$r ;;
+  esac
+  local file="$RAW/$w-c64-$tag.txt" cpu0 db0 t0
+  cpu0=$(cpu_of $(pids_of cold)); db0=$(cpu_of $(pg_pids_of cold)); t0=$(date +%s%N)
+  BENCH_MODE=$mode BENCH_AUTH="$auth" BENCH_LINES="$lines" \
+    wrk -t"$THREADS" -c64 -d600s --timeout 60s --latency -s ops/bench/lua/once.lua "$COLD_BASE/token" > "$file" 2>&1
+  record cold "$w" 64 "$tag" "$file" "$cpu0" "$db0" "$t0" "{\"population\": $(wc -l < "$lines")}"
+}
+
+# run_fresh_start TAG: starts the cold server and runs cc-es256 in FRESH_WINDOW-second windows from
+# the moment it is ready, FRESH_SECS in all; one result per window (window = its index from 1)
+run_fresh_start() {
+  local tag=$1 k
+  stop_server cold
+  local started
+  started=$(date +%s%N)
+  start_server cold
+  wait_ready cold
+  local ready_ms=$(( ($(date +%s%N) - started) / 1000000 ))
+  for k in $(seq 1 $((FRESH_SECS / FRESH_WINDOW))); do
+    run_hot cold cc-fresh-start 64 "$FRESH_WINDOW" "$tag-w$k" "{\"window\": $k, \"window_secs\": $FRESH_WINDOW, \"ready_ms\": $ready_ms}"
+  done
+}
+
+# ---- warm-ups and rounds
 for w in $WORKLOADS; do
+  case $w in refresh-cold*|introspect-population*|cc-fresh-start) continue ;; esac
   echo "warm-up: $w (${WARMUP}s)" >&2
-  run "$w" 64 "$WARMUP" warmup > /dev/null
+  run_hot hot "$w" 64 "$WARMUP" warmup
+done
+for w in $REFERENCE; do
+  echo "warm-up: $w (${WARMUP}s)" >&2
+  run_hot ref "$w" 64 "$WARMUP" warmup
 done
 for r in $(seq 1 "$ROUNDS"); do
-  for w in $WORKLOADS; do
-    for c in $CONNECTIONS; do
-      line=$(run "$w" "$c" "$SECS" "r$r")
-      echo "round $r: $w c=$c: $line" >&2
-      RESULTS[$w:$c]+="$line;"
-    done
+  echo "round $r" >&2
+  for w in $WORKLOADS $REFERENCE; do
+    case $w in
+      refresh-cold*|introspect-population*) run_cold "$w" "r$r" ;;
+      cc-fresh-start) run_fresh_start "r$r" ;;
+      ref-*) for c in $CONNECTIONS; do run_hot ref "$w" "$c" "$SECS" "r$r"; done ;;
+      *) for c in $CONNECTIONS; do run_hot hot "$w" "$c" "$SECS" "r$r"; done ;;
+    esac
   done
 done
 
-# ---- where the server's memory is at the end: RSS by kind, threads, the JVM's own account (when Native
-# Memory Tracking is on) and the memory map's anonymous regions by size, which shows malloc arenas
+# ---- where the hot server's memory is at the end: RSS by kind, threads, the JVM's own account
+# (when Native Memory Tracking is on) and the memory map's anonymous regions by size
 {
-  grep -E '^(VmRSS|RssAnon|RssFile|RssShmem|Threads)' "/proc/$SERVER/status"
+  grep -E '^(VmRSS|RssAnon|RssFile|RssShmem|Threads)' "/proc/${SRV_PID[hot]}/status"
   echo "SERVER_JAVA_OPTS: ${SERVER_JAVA_OPTS:-}; MALLOC_ARENA_MAX: ${MALLOC_ARENA_MAX:-unset}"
-  jcmd "$SERVER" VM.native_memory summary 2>/dev/null | grep -E '^(Total|-|  *\(malloc|  *\(mmap)' || true
+  jcmd "${SRV_PID[hot]}" VM.native_memory summary 2>/dev/null | grep -E '^(Total|-|  *\(malloc|  *\(mmap)' || true
   echo "anonymous mappings, largest RSS first (KB: size rss):"
-  pmap -x "$SERVER" 2>/dev/null | awk '/anon/ {print $2, $3}' | sort -k2 -nr | head -25 || true
+  pmap -x "${SRV_PID[hot]}" 2>/dev/null | awk '/anon/ {print $2, $3}' | sort -k2 -nr | head -25 || true
 } > "$RAW/memory.txt" 2>&1
 
-# ---- the table: medians over rounds of each column
 {
-  echo "# Grantry benchmark: $ROUNDS round(s) × ${SECS} s"
-  echo
-  echo "Command: \`$0 $ROUNDS $SECS\` (WORKLOADS=\"$WORKLOADS\"). Server, PostgreSQL and wrk share this machine."
-  echo "Every issued token's event is committed (fsync) before its answer."
-  echo
-  cat "$RAW/machine.md"
-  echo
-  if [ -n "$ES_RATE" ]; then
-    echo "Single-core signing rate (JMH, JwsSigner, native provider, same JVM options): ES256 $ES_RATE/s, RS256 $RS_RATE/s."
-    echo "\"of signing limit\" = ops/s ÷ (rate × $(nproc) cores); a code flow signs an ES256 access token and an RS256 ID token."
-    echo
-  fi
-  echo "| workload | conns | req/s | ops/s | rounds (ops/s) | p50 ms | p99 ms | errors | server RSS MB | server CPU (cores) | PostgreSQL CPU (cores) | of signing limit |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
-  for w in $WORKLOADS; do
-    for c in $CONNECTIONS; do
-      python3 - "$w" "$c" "${RESULTS[$w:$c]}" "$ES_RATE" "$RS_RATE" "$(nproc)" <<'PY'
-import statistics, sys
-w, c, raw, es, rs, cores = sys.argv[1:7]
-rows = [list(map(float, x.split())) for x in raw.split(";") if x.strip()]
-med = lambda i: statistics.median(r[i] for r in rows)
-ops = med(1)
-limit = ""
-es, rs, cores = float(es or 0), float(rs or 0), int(cores)
-if es and rs:
-    per = {"cc-es256": 1 / es, "refresh": 1 / es, "cc-rs256": 1 / rs, "flow": 1 / es + 1 / rs,
-           "refresh-openid": 1 / es + 1 / rs, "refresh-openid-es256": 2 / es}.get(w)
-    limit = f"{ops * per / cores:.0%}" if per else "n/a (no signing)"
-units = "flows/s" if w == "flow" else "tokens/s" if w in ("cc-es256", "cc-rs256", "cc-opaque") or w.startswith("refresh") else "answers/s"
-print(f"| {w} | {c} | {med(0):,.0f} | {ops:,.0f} {units} | {' '.join(f'{r[1]:,.0f}' for r in rows)} | {med(2):.2f} | "
-      f"{med(3):.2f} | {int(sum(r[4] for r in rows))} | {max(r[5] for r in rows):.0f} | {med(6):.2f} | {med(7):.2f} | {limit} |")
-PY
-    done
-  done
-  echo
-  echo "req/s counts every HTTP request (a code flow is two); ops/s counts tokens, flows or introspection answers."
-  echo "errors: non-2xx/3xx answers and socket errors summed over the rounds. RSS: the largest seen after a run."
-  echo "Raw wrk output, the server's log and JMH's output: raw/."
-} > "$OUT/README.md"
+  echo "- load at the end: \`$(uptime)\`"
+  echo "- populations made in ${POP_SECS} s before the rounds (cold server): refresh-cold ${ROUNDS}×${COLD_GRANTS} grants × ${COLD_HISTORY} rotations, refresh-cold-fresh ${ROUNDS}×${COLD_GRANTS} grants, introspect-population ${ROUNDS}×(${POPULATION_WARM} warm-up + ${POPULATION}) tokens"
+} >> "$RAW/machine.md"
+python3 ops/bench/report.py "$RAW" "$0 $ROUNDS $SECS" "$WORKLOADS" "$REFERENCE" "$CONNECTIONS" "$ES_RATE" "$RS_RATE" "$(nproc)" > "$OUT/README.md"
 cat "$OUT/README.md"

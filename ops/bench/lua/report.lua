@@ -1,7 +1,11 @@
 -- Shared by the wrk scripts of ops/bench/run.sh: keeps the threads, and at the end prints one line
 --   RESULT <requests> <errors> <p50 ms> <p99 ms> <requests/s> <ops> <ops/s>
--- where errors are non-2xx/3xx answers plus socket errors, and ops are the workload's units of
--- work (a script that counts them sets the thread global `ops`; else every good answer is one).
+-- where errors are non-2xx/3xx answers plus socket errors (plus the thread global `bad`, answers a
+-- script judged wrong, e.g. an inactive introspection of a token that should be active), and ops
+-- are the workload's units of work (a script that counts them sets the thread global `ops`; else
+-- every good answer is one). A script that works through a fixed list (once.lua) sets the thread
+-- globals `t0` and `t_end` (ns): the rates are then over the time from the first thread's start to
+-- the first thread that ran out of work, when it stopped wrk.
 local threads = {}
 local next_id = 0
 
@@ -11,21 +15,51 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
+-- Wall-clock nanoseconds (wrk's Lua has no clock of its own finer than a second).
+function now_ns()
+  local p = io.popen("date +%s%N")
+  local t = tonumber(p:read("*l"))
+  p:close()
+  return t
+end
+
+-- Ends the whole wrk run now: its main thread sleeps for -d seconds unless a SIGINT interrupts it.
+-- Through popen, not os.execute: system() ignores SIGINT in the whole process while it waits.
+function stop_wrk()
+  local p = io.popen("kill -INT $PPID")
+  p:close()
+end
+
 function done(summary, latency, requests)
   local e = summary.errors
   local errors = e.status + e.connect + e.read + e.write + e.timeout
   local seconds = summary.duration / 1e6
   local ops = 0
   local counted = false
+  local t0, t_end
   for _, t in ipairs(threads) do
     local n = t:get("ops")
     if n ~= nil then
       ops = ops + n
       counted = true
     end
+    local b = t:get("bad")
+    if b ~= nil then
+      errors = errors + b
+    end
+    local s, f = t:get("t0"), t:get("t_end")
+    if s ~= nil and (t0 == nil or s < t0) then
+      t0 = s
+    end
+    if f ~= nil and (t_end == nil or f < t_end) then
+      t_end = f
+    end
   end
   if not counted then
     ops = summary.requests - errors
+  end
+  if t0 ~= nil and t_end ~= nil and t_end > t0 then
+    seconds = (t_end - t0) / 1e9
   end
   io.write(string.format("RESULT %d %d %.2f %.2f %.1f %d %.1f\n", summary.requests, errors,
     latency:percentile(50) / 1000, latency:percentile(99) / 1000, summary.requests / seconds, ops, ops / seconds))

@@ -1,0 +1,206 @@
+#!/usr/bin/env python3
+"""The Markdown report of ops/bench/run.sh, from raw/results.jsonl (one JSON object per wrk run).
+
+  report.py RAW COMMAND WORKLOADS REFERENCE CONNECTIONS ES_RATE RS_RATE CORES
+
+Every figure is a median over the rounds. A Grantry workload's ratio to the reference is the median
+of its rounds' ratios, each against the reference workload measured in the same round at the same
+connection count (round-robin, so both saw the machine alike).
+"""
+import json
+import statistics
+import sys
+
+raw, command, workloads, reference, connections, es, rs, cores = sys.argv[1:9]
+workloads, reference = workloads.split(), reference.split()
+connections = [int(c) for c in connections.split()]
+es, rs, cores = float(es or 0), float(rs or 0), int(cores)
+results = [json.loads(line) for line in open(f"{raw}/results.jsonl") if line.strip()]
+
+# What each workload is compared with: the issue's pairs for client_credentials and introspection;
+# the cheapest issuance of the reference as a yardstick of the machine for the others.
+REF_OF = {"cc-es256": "ref-cc-jwt", "cc-rs256": "ref-cc-jwt", "cc-opaque": "ref-cc-opaque",
+          "cc-fresh-start": "ref-cc-jwt"}
+UNITS = {"flow": "flows", "cc-es256": "tokens", "cc-rs256": "tokens", "cc-opaque": "tokens",
+         "cc-fresh-start": "tokens"}
+COLD = ("refresh-cold", "refresh-cold-fresh", "introspect-population", "introspect-population-opaque")
+
+
+def ref_of(w):
+    want = REF_OF.get(w) or ("ref-introspect" if w.startswith("introspect") else "ref-cc-opaque")
+    if want in reference:
+        return want
+    return reference[0] if reference else None
+
+
+def unit(w):
+    if w in UNITS:
+        return UNITS[w]
+    if w.startswith("refresh"):
+        return "refreshes"
+    if w.startswith("ref-cc"):
+        return "tokens"
+    return "answers"
+
+
+def rows(w, c, window=None):
+    return [r for r in results if r["workload"] == w and r["conns"] == c and r["tag"] != "warmup"
+            and (window is None or r.get("window") == window)]
+
+
+def med(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def rnd(r):
+    return r["tag"].split("-")[0]
+
+
+def ratio(w, c, rs_):
+    ref = ref_of(w)
+    if not ref:
+        return None, None
+    by_round = {rnd(r): r["ops_s"] for r in rows(ref, c)}
+    ratios = [r["ops_s"] / by_round[rnd(r)] for r in rs_ if by_round.get(rnd(r))]
+    return ref, med(ratios)
+
+
+def rounds_of(rs_):
+    return " · ".join(format(r["ops_s"], ",.0f") for r in rs_)
+
+
+def fmt(v, spec=",.0f", none="–"):
+    return none if v is None else format(v, spec)
+
+
+def per_sign(w):
+    if not (es and rs):
+        return None
+    return {"cc-es256": 1 / es, "refresh": 1 / es, "cc-rs256": 1 / rs, "flow": 1 / es + 1 / rs,
+            "refresh-openid": 1 / es + 1 / rs, "refresh-openid-es256": 2 / es,
+            "refresh-cold": 1 / es, "refresh-cold-fresh": 1 / es, "cc-fresh-start": 1 / es}.get(w)
+
+
+out = []
+p = out.append
+rounds = max((int(rnd(r)[1:]) for r in results if rnd(r).startswith("r")), default=0)
+p(f"# Grantry benchmark: {rounds} round(s), side by side with a reference")
+p("")
+p(f"Command: `{command}` (WORKLOADS=\"{' '.join(workloads)}\", REFERENCE=\"{' '.join(reference)}\"). "
+  "Servers, PostgreSQL, the reference and wrk share this machine.")
+p("Every token Grantry issues is committed (fsync) before its answer; the reference keeps its tokens in memory only.")
+p("")
+p(open(f"{raw}/machine.md").read().rstrip())
+p("")
+if es and rs:
+    p(f"Single-core signing rate (JMH, JwsSigner, native provider): ES256 {es:,.0f}/s, RS256 {rs:,.0f}/s. "
+      f"\"of signing limit\" = ops/s ÷ (rate × {cores} cores).")
+    p("")
+p("| workload | conns | ops/s | × reference (median of rounds) | rounds (ops/s) | p50 ms | p99 ms | errors | "
+  "server RSS MB | server µs/op | PostgreSQL µs/op | server cores | PostgreSQL cores | of signing limit |")
+p("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+summary = {}
+for w in workloads + reference:
+    if w == "cc-fresh-start":
+        continue
+    for c in connections:
+        rs_ = rows(w, c)
+        if not rs_:
+            continue
+        ops = med(r["ops_s"] for r in rs_)
+        ref, x = (None, None) if w.startswith("ref-") else ratio(w, c, rs_)
+        s = {"ops": ops, "ratio": x, "ref": ref, "p99": med(r["p99"] for r in rs_),
+             "server_us": med(r["server_us"] for r in rs_), "db_us": med(r["db_us"] for r in rs_),
+             "rss": max(r["rss_mb"] for r in rs_)}
+        summary[(w, c)] = s
+        ps = per_sign(w)
+        limit = f"{ops * ps / cores:.0%}" if ps else ""
+        name = w + (f" ({rs_[0]['population']:,} each once)" if "population" in rs_[0] else "")
+        p(f"| {name} | {c} | {ops:,.0f} {unit(w)}/s | {fmt(x, '.2f')}{f' of {ref}' if ref else ''} | "
+          f"{rounds_of(rs_)} | {med(r['p50'] for r in rs_):.2f} | {s['p99']:.2f} | "
+          f"{sum(r['errors'] for r in rs_)} | {s['rss']} | {fmt(s['server_us'])} | {fmt(s['db_us'])} | "
+          f"{med(r['server_cores'] for r in rs_):.2f} | {med(r['db_cores'] for r in rs_):.2f} | {limit} |")
+p("")
+p("ops/s counts tokens, refreshes, flows or introspection answers (a code flow is two requests); errors: non-2xx/3xx "
+  "answers, socket errors and wrong answers (an inactive token of a population) summed over the rounds. "
+  "µs/op: CPU time (user + system, from /proc) of the server's JVM, and of all its PostgreSQL's processes, over the "
+  "run divided by the ops (for the reference: the node process; it has no database). The cold rows run on a second "
+  "server restarted before each round: " + ", ".join(w for w in workloads if w in COLD) + ".")
+
+fresh = [r for r in results if r["workload"] == "cc-fresh-start"]
+if fresh:
+    steady = summary.get(("cc-es256", 64), {}).get("ops")
+    p("")
+    p("## cc-fresh-start: client_credentials ES256 in each window after the server is ready (64 connections)")
+    p("")
+    ready = " · ".join(str(r["ready_ms"]) for r in fresh if r["window"] == 1)
+    p(f"Steady state: cc-es256 at 64 connections on the long-running server in the same run, {fmt(steady)} tokens/s. "
+      f"Ready after (ms, per round): {ready}.")
+    p("")
+    p("| window | s after ready | tokens/s (median) | rounds | of steady state | server µs/token | PostgreSQL µs/token |")
+    p("|---|---|---|---|---|---|---|")
+    windows = sorted({r["window"] for r in fresh})
+    for k in windows:
+        rs_ = [r for r in fresh if r["window"] == k]
+        ops = med(r["ops_s"] for r in rs_)
+        summary[("cc-fresh-start", k)] = {"ops": ops}
+        secs = rs_[0].get("window_secs", 5)
+        p(f"| {k} | {(k - 1) * secs}–{k * secs} | {ops:,.0f} | {rounds_of(rs_)} | "
+          f"{fmt(ops / steady if steady else None, '.0%')} | {fmt(med(r['server_us'] for r in rs_))} | "
+          f"{fmt(med(r['db_us'] for r in rs_))} |")
+
+p("")
+p("## Targets (issue 19)")
+p("")
+p("| target | figure | met |")
+p("|---|---|---|")
+
+
+def target(label, value, goal, higher=True, spec=".2f"):
+    if value is None:
+        p(f"| {label} | not measured | |")
+        return
+    ok = value >= goal if higher else value <= goal
+    p(f"| {label} | {format(value, spec)} | {'yes' if ok else '**no**'} |")
+
+
+def x(w, c=64):
+    return summary.get((w, c), {}).get("ratio")
+
+
+def o(w, c=64):
+    return summary.get((w, c), {}).get("ops")
+
+
+def rel(a, b):
+    return o(a) / o(b) if o(a) and o(b) else None
+
+
+target("cc-es256 ≥ 8 × reference RS256 JWT", x("cc-es256"), 8)
+target("cc-opaque ≥ 4 × reference opaque", x("cc-opaque"), 4)
+target("cc-rs256 ≥ 2 × reference RS256 JWT", x("cc-rs256"), 2)
+for w in ("cc-es256", "cc-rs256", "cc-opaque"):
+    target(f"{w} p99 ≤ 25 ms at 64 connections", summary.get((w, 64), {}).get("p99"), 25, higher=False)
+target("refresh-cold (history) ≥ 0.9 × refresh-cold-fresh", rel("refresh-cold", "refresh-cold-fresh"), 0.9)
+target("refresh-cold (history) ≥ 0.5 × refresh (hot chains)", rel("refresh-cold", "refresh"), 0.5)
+target("introspect-population ≥ 0.5 × introspect-jwt", rel("introspect-population", "introspect-jwt"), 0.5)
+target("introspect-population-opaque ≥ 0.5 × introspect-opaque",
+       rel("introspect-population-opaque", "introspect-opaque"), 0.5)
+if fresh and o("cc-es256"):
+    first = next((k for k in sorted({r["window"] for r in fresh})
+                  if summary[("cc-fresh-start", k)]["ops"] >= 0.8 * o("cc-es256")), None)
+    window = fresh[0]
+    secs = None if first is None else first * (window.get("window_secs") or 5)
+    target("cc-fresh-start: ≥ 80% of steady state within 20 s (end of the first such window, s)",
+           secs, 20, higher=False, spec=".0f")
+es_cpu = summary.get(("cc-es256", 64), {})
+if es_cpu.get("server_us") is not None:
+    target("server + PostgreSQL CPU per cc-es256 token ≤ 150 µs",
+           es_cpu["server_us"] + (es_cpu["db_us"] or 0), 150, higher=False, spec=".0f")
+target("server RSS < 400 MB (largest after any hot run)",
+       max((s.get("rss") or 0 for (w, _), s in summary.items() if not w.startswith("ref-") and w not in COLD),
+           default=None), 400, higher=False, spec=".0f")
+p("")
+p("Raw wrk output, the servers' logs, JMH's output and results.jsonl: raw/ (not in git).")
+print("\n".join(out))
