@@ -30,6 +30,11 @@ import java.util.function.Function;
  * catch a stale state. Only committed states are cached (read from the ledger, or left by an append
  * that committed). Before the cache a grant's n-th refresh read and folded n events.
  *
+ * <p>With {@link Snapshots} ({@link #withSnapshots}) a stream that is not cached is loaded from its
+ * latest snapshot and the events after it, and an append that reaches a multiple of the snapshots'
+ * interval writes a new one in its own transaction: a load reads a bounded number of rows whatever
+ * the stream's age.
+ *
  * @param <S> the aggregate's state
  * @param <E> its events
  */
@@ -44,8 +49,11 @@ public final class Aggregate<S, E> {
   /** Last committed states of recently used streams; null without a cache. */
   private final StateCache<S> cache;
 
+  /** Snapshots of states at every n-th event; null without. */
+  private final Snapshots<S> snapshots;
+
   public Aggregate(EventStore store, EventCodec<E> codec, S initial, BiFunction<S, E, S> evolve) {
-    this(store, codec, initial, evolve, null);
+    this(store, codec, initial, evolve, null, null);
   }
 
   private Aggregate(
@@ -53,12 +61,14 @@ public final class Aggregate<S, E> {
       EventCodec<E> codec,
       S initial,
       BiFunction<S, E, S> evolve,
-      StateCache<S> cache) {
+      StateCache<S> cache,
+      Snapshots<S> snapshots) {
     this.store = store;
     this.codec = codec;
     this.initial = initial;
     this.evolve = evolve;
     this.cache = cache;
+    this.snapshots = snapshots;
   }
 
   /**
@@ -66,7 +76,16 @@ public final class Aggregate<S, E> {
    * verticle; null: none). States must be immutable, since a cached one is evolved again later.
    */
   public Aggregate<S, E> withCache(StateCache<S> cache) {
-    return new Aggregate<>(store, codec, initial, evolve, cache);
+    return new Aggregate<>(store, codec, initial, evolve, cache, snapshots);
+  }
+
+  /**
+   * The same aggregate loading streams from their snapshots and writing new ones (null: none). The
+   * store must have {@link Snapshots#WRITER} among its inline projections, or no snapshot is
+   * written (which is allowed: loads then fold from the latest one there is, or from the start).
+   */
+  public Aggregate<S, E> withSnapshots(Snapshots<S> snapshots) {
+    return new Aggregate<>(store, codec, initial, evolve, cache, snapshots);
   }
 
   /**
@@ -76,6 +95,11 @@ public final class Aggregate<S, E> {
   public java.util.Optional<S> peek(String streamId) {
     Loaded<S> known = cache == null ? null : cache.get(streamId);
     return known == null ? java.util.Optional.empty() : java.util.Optional.of(known.state());
+  }
+
+  /** True if states are cached: a {@link #load} then leaves the state for the next command. */
+  public boolean caches() {
+    return cache != null;
   }
 
   /** A stream's state and the version it was read at (0 when the stream does not exist). */
@@ -90,6 +114,17 @@ public final class Aggregate<S, E> {
 
   public Future<Loaded<S>> load(String streamId) {
     Loaded<S> known = cache == null ? null : cache.get(streamId);
+    if (known == null && snapshots != null && snapshots.covers(streamId)) {
+      return snapshots
+          .read(streamId)
+          .compose(
+              snapshot ->
+                  snapshot == null
+                      ? store.readStream(streamId).map(events -> remember(streamId, fold(events)))
+                      : store
+                          .readStream(streamId, snapshot.version())
+                          .map(events -> remember(streamId, fold(snapshot, events))));
+    }
     if (known == null) {
       return store.readStream(streamId).map(events -> remember(streamId, fold(events)));
     }
@@ -150,6 +185,7 @@ public final class Aggregate<S, E> {
       state = evolve.apply(state, e);
     }
     S after = state;
+    offerSnapshot(streamId, 0, out, after);
     return store
         .append(streamId, ExpectedVersion.NO_STREAM, out)
         .map(
@@ -208,6 +244,7 @@ public final class Aggregate<S, E> {
       state = evolve.apply(state, e);
     }
     S after = state;
+    offerSnapshot(streamId, loaded.version(), out, after);
     return store
         .append(streamId, ExpectedVersion.exactly(loaded.version()), out)
         .map(
@@ -220,6 +257,17 @@ public final class Aggregate<S, E> {
                 err instanceof WrongExpectedVersionException && n < ATTEMPTS
                     ? attempt(streamId, decide, metadata, n + 1)
                     : Future.failedFuture(err));
+  }
+
+  /**
+   * Notes the state after an append for {@link Snapshots#WRITER} when the append takes the stream
+   * past a multiple of the snapshots' interval (versions {@code from + 1} to {@code from + events};
+   * if another append wins the race, this one fails and its note is never found).
+   */
+  private void offerSnapshot(String streamId, long from, List<NewEvent> out, S after) {
+    if (snapshots != null && !out.isEmpty() && snapshots.due(streamId, from, from + out.size())) {
+      snapshots.offer(out.get(out.size() - 1).payload(), after);
+    }
   }
 
   /**

@@ -22,6 +22,8 @@ public final class InlineProjections {
     for (Projection p : all()) {
       store.addInlineProjection(runner.inline(p));
     }
+    // Not a projection (a rebuild leaves it alone): the grant-state snapshots the aggregates note.
+    store.addInlineProjection(Snapshots.WRITER);
     return runner;
   }
 

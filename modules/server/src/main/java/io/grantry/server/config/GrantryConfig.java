@@ -83,6 +83,7 @@ public record GrantryConfig(
             in.copy());
     // Validated now so that a bad value stops the start with one line naming it.
     io.grantry.server.tokenstate.TokenStatePruner.Settings.from(config);
+    io.grantry.server.oauth.OAuthServices.snapshotEvery(in);
     return config;
   }
 

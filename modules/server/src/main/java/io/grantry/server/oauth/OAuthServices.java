@@ -53,7 +53,8 @@ public final class OAuthServices {
     this.users = users;
     this.grants =
         new Aggregate<>(store, GrantEventCodec.INSTANCE, GrantState.initial(), GrantDecider::evolve)
-            .withCache(resources.grantStates());
+            .withCache(resources.grantStates())
+            .withSnapshots(grantSnapshots(resources.pool(), resources.config().raw()));
     this.consents = new Aggregate<>(store, Consent.CODEC, Consent.State.NONE, Consent::evolve);
     this.issuer = resources.config().issuer();
     this.tokens =
@@ -118,6 +119,35 @@ public final class OAuthServices {
         ? null
         : new io.grantry.server.app.StateCache<>(
             max, Duration.ofSeconds(idle), OAuthServices::weight);
+  }
+
+  /**
+   * Grant-state snapshots at every {@code GRANTRY_GRANT_SNAPSHOT_EVERY}-th event of a grant (16; 0:
+   * none), so that a refresh of a grant not in memory reads at most that many rows.
+   */
+  public static io.grantry.server.app.Snapshots<GrantState> grantSnapshots(
+      io.vertx.sqlclient.Pool pool, io.vertx.core.json.JsonObject raw) {
+    long every = snapshotEvery(raw);
+    return every == 0
+        ? null
+        : new io.grantry.server.app.Snapshots<>(
+            pool,
+            io.grantry.domain.grant.GrantTokens.STREAM_PREFIX,
+            (int) every,
+            io.grantry.domain.grant.GrantSnapshotCodec::encode,
+            io.grantry.domain.grant.GrantSnapshotCodec::decode);
+  }
+
+  /** {@code GRANTRY_GRANT_SNAPSHOT_EVERY}: 0 (off) or 2 to 100,000; checked at start. */
+  public static long snapshotEvery(io.vertx.core.json.JsonObject raw) {
+    long every =
+        io.grantry.server.config.GrantryConfig.longSetting(
+            raw, "GRANTRY_GRANT_SNAPSHOT_EVERY", 16, 0, 100_000);
+    if (every == 1) {
+      throw new io.grantry.server.config.ConfigException(
+          "GRANTRY_GRANT_SNAPSHOT_EVERY must be 0 (off) or at least 2, got 1");
+    }
+    return every;
   }
 
   /** What a grant state holds, in entries: what the cache bounds. */

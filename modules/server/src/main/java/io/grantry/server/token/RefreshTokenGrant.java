@@ -103,10 +103,17 @@ final class RefreshTokenGrant implements TokenRoutes.TokenGrant {
    * never changes, so a cached grant state gives it without asking the token-state projection.
    */
   private Future<Optional<Optional<UserState.Registered>>> userOf(String grantId) {
-    Optional<String> known =
-        s.grants.peek(GrantTokens.streamId(grantId)).flatMap(RefreshTokenGrant::userIdOf);
+    String stream = GrantTokens.streamId(grantId);
+    Optional<GrantState> cached = s.grants.peek(stream);
+    // Not cached: with a cache, the grant's state is loaded now (its snapshot and the events after
+    // it), which gives its user and leaves it cached for the decision, instead of a read of the
+    // token-state projection followed by that load.
     Future<Optional<String>> userId =
-        known.isPresent() ? Future.succeededFuture(known) : tokenState.userOf(grantId);
+        cached.isPresent()
+            ? Future.succeededFuture(cached.flatMap(RefreshTokenGrant::userIdOf))
+            : s.grants.caches()
+                ? s.grants.load(stream).map(loaded -> userIdOf(loaded.state()))
+                : tokenState.userOf(grantId);
     return userId.compose(
         u ->
             u.isEmpty()

@@ -1,0 +1,234 @@
+package io.grantry.domain.grant;
+
+import io.grantry.domain.client.GrantType;
+import io.grantry.domain.oauth.Scopes;
+import io.vertx.core.json.JsonObject;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import org.pcollections.OrderedPMap;
+
+/**
+ * A grant state to and from the bytes of a snapshot: what a grant's stream folds to at some
+ * version, kept so that a grant not in memory is loaded from its snapshot and the few events after
+ * it instead of its whole history.
+ *
+ * <p>A snapshot is derived data, never a fact: {@link #decode} answers empty for bytes of another
+ * {@link #FORMAT} (or bytes it cannot read), and the caller then folds the whole stream. Change
+ * {@link #FORMAT} whenever this encoding or {@link GrantDecider#evolve} changes what a state holds:
+ * snapshots written before are then ignored and replaced as grants are used again.
+ *
+ * <p>Compact binary rather than JSON: a grant refreshed hundreds of times within its access tokens'
+ * lifetime keeps hundreds of access tokens, and reading the snapshot must cost less than reading
+ * the events it replaces. The embedded events (the code's facts, the latest rotation) are their
+ * ledger JSON. Access tokens keep their order (a rotation drops the oldest first).
+ */
+public final class GrantSnapshotCodec {
+  /** The encoding's version, the first byte of every snapshot. */
+  public static final int FORMAT = 1;
+
+  private static final int CODE_ISSUED = 1;
+  private static final int ACTIVE = 2;
+  private static final int REVOKED = 3;
+
+  private GrantSnapshotCodec() {}
+
+  /**
+   * The bytes of {@code state}.
+   *
+   * @throws IllegalArgumentException for the empty state (nothing to keep)
+   */
+  public static byte[] encode(GrantState state) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
+    try (DataOutputStream out = new DataOutputStream(bytes)) {
+      out.writeByte(FORMAT);
+      write(out, state);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return bytes.toByteArray();
+  }
+
+  /**
+   * The state of {@code bytes}; empty if they are of another format or cannot be read (the caller
+   * then folds the whole stream).
+   */
+  public static Optional<GrantState> decode(byte[] bytes) {
+    if (bytes == null || bytes.length == 0 || bytes[0] != FORMAT) {
+      return Optional.empty();
+    }
+    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
+      in.readByte();
+      GrantState state = read(in);
+      return in.available() == 0 ? Optional.of(state) : Optional.empty();
+    } catch (IOException | RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+
+  private static void write(DataOutputStream out, GrantState state) throws IOException {
+    if (state instanceof GrantState.CodeIssued c) {
+      out.writeByte(CODE_ISSUED);
+      event(out, c.code());
+    } else if (state instanceof GrantState.Active a) {
+      out.writeByte(ACTIVE);
+      active(out, a);
+    } else if (state instanceof GrantState.Revoked r) {
+      out.writeByte(REVOKED);
+      write(out, r.before());
+      out.writeUTF(r.reason().wire());
+      out.writeUTF(r.actor());
+      instant(out, r.revokedAt());
+    } else {
+      throw new IllegalArgumentException("no snapshot of " + state);
+    }
+  }
+
+  private static GrantState read(DataInputStream in) throws IOException {
+    int tag = in.readByte();
+    switch (tag) {
+      case CODE_ISSUED:
+        return new GrantState.CodeIssued((AuthorizationCodeIssued) event(in));
+      case ACTIVE:
+        return active(in);
+      case REVOKED:
+        {
+          GrantState before = read(in);
+          RevocationReason reason =
+              RevocationReason.fromWire(in.readUTF())
+                  .orElseThrow(() -> new IOException("unknown revocation reason"));
+          return new GrantState.Revoked(before, reason, in.readUTF(), instant(in));
+        }
+      default:
+        throw new IOException("unknown state tag " + tag);
+    }
+  }
+
+  private static void active(DataOutputStream out, GrantState.Active a) throws IOException {
+    out.writeUTF(a.grantId());
+    out.writeUTF(a.kind().wire());
+    out.writeUTF(a.clientId());
+    optionalString(out, a.userId());
+    out.writeUTF(a.scopes().value());
+    out.writeBoolean(a.authorization().isPresent());
+    if (a.authorization().isPresent()) {
+      event(out, a.authorization().get());
+    }
+    out.writeBoolean(a.refreshToken().isPresent());
+    if (a.refreshToken().isPresent()) {
+      out.writeUTF(a.refreshToken().get().hash());
+      instant(out, a.refreshToken().get().expiresAt());
+    }
+    out.writeBoolean(a.lastRotation().isPresent());
+    if (a.lastRotation().isPresent()) {
+      event(out, a.lastRotation().get());
+    }
+    out.writeInt(a.accessTokens().size());
+    for (GrantState.AccessToken t : a.accessTokens().values()) {
+      out.writeUTF(t.jti());
+      // Most tokens carry the grant's own scopes: one flag instead of the string.
+      boolean own = t.scopes().equals(a.scopes());
+      out.writeBoolean(own);
+      if (!own) {
+        out.writeUTF(t.scopes().value());
+      }
+      instant(out, t.expiresAt());
+      out.writeBoolean(t.revoked());
+    }
+    out.writeBoolean(a.expiresAt().isPresent());
+    if (a.expiresAt().isPresent()) {
+      instant(out, a.expiresAt().get());
+    }
+    instant(out, a.grantedAt());
+  }
+
+  private static GrantState.Active active(DataInputStream in) throws IOException {
+    String grantId = in.readUTF();
+    String kindWire = in.readUTF();
+    GrantType kind =
+        GrantType.fromWire(kindWire).orElseThrow(() -> new IOException("unknown grant type"));
+    String clientId = in.readUTF();
+    Optional<String> userId = optionalString(in);
+    Scopes scopes = Scopes.parse(in.readUTF());
+    Optional<AuthorizationCodeIssued> authorization =
+        in.readBoolean() ? Optional.of((AuthorizationCodeIssued) event(in)) : Optional.empty();
+    Optional<GrantState.RefreshToken> refresh =
+        in.readBoolean()
+            ? Optional.of(new GrantState.RefreshToken(in.readUTF(), instant(in)))
+            : Optional.empty();
+    Optional<RefreshTokenRotated> lastRotation =
+        in.readBoolean() ? Optional.of((RefreshTokenRotated) event(in)) : Optional.empty();
+    int n = in.readInt();
+    if (n < 0) {
+      throw new IOException("negative count");
+    }
+    OrderedPMap<String, GrantState.AccessToken> tokens = OrderedPMap.empty();
+    for (int i = 0; i < n; i++) {
+      String jti = in.readUTF();
+      Scopes s = in.readBoolean() ? scopes : Scopes.parse(in.readUTF());
+      tokens = tokens.plus(jti, new GrantState.AccessToken(jti, s, instant(in), in.readBoolean()));
+    }
+    Optional<Instant> expiresAt = in.readBoolean() ? Optional.of(instant(in)) : Optional.empty();
+    Map<String, GrantState.AccessToken> accessTokens = tokens;
+    return new GrantState.Active(
+        grantId,
+        kind,
+        clientId,
+        userId,
+        scopes,
+        authorization,
+        refresh,
+        lastRotation,
+        accessTokens,
+        expiresAt,
+        instant(in));
+  }
+
+  private static void event(DataOutputStream out, GrantEvent e) throws IOException {
+    out.writeUTF(e.type());
+    byte[] json =
+        GrantEventCodec.INSTANCE
+            .toJson(e)
+            .encode()
+            .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    out.writeInt(json.length);
+    out.write(json);
+  }
+
+  private static GrantEvent event(DataInputStream in) throws IOException {
+    String type = in.readUTF();
+    int n = in.readInt();
+    if (n < 0 || n > in.available()) {
+      throw new IOException("bad length");
+    }
+    byte[] json = in.readNBytes(n);
+    return GrantEventCodec.INSTANCE.fromJson(
+        type, new JsonObject(new String(json, java.nio.charset.StandardCharsets.UTF_8)));
+  }
+
+  private static void optionalString(DataOutputStream out, Optional<String> s) throws IOException {
+    out.writeBoolean(s.isPresent());
+    if (s.isPresent()) {
+      out.writeUTF(s.get());
+    }
+  }
+
+  private static Optional<String> optionalString(DataInputStream in) throws IOException {
+    return in.readBoolean() ? Optional.of(in.readUTF()) : Optional.empty();
+  }
+
+  private static void instant(DataOutputStream out, Instant t) throws IOException {
+    out.writeLong(t.getEpochSecond());
+    out.writeInt(t.getNano());
+  }
+
+  private static Instant instant(DataInputStream in) throws IOException {
+    return Instant.ofEpochSecond(in.readLong(), in.readInt());
+  }
+}
