@@ -31,6 +31,7 @@
 #   GRANTRY_BENCH_PORT  default 18181 (the cold server takes the next port, the reference 18190)
 #   OUT         the result directory (default ops/bench/results/<UTC date and time>)
 #   SERVER_JAVA_OPTS  JVM options added after ops/bench/jvm.opts for both servers
+#   SERVER_ENV  settings for both servers, e.g. "GRANTRY_GRANT_SNAPSHOT_EVERY=0" (space-separated)
 # Rounds go round-robin over the workloads and the reference (round 1 of every workload, then round 2,
 # ...), so a drift of the machine's speed hits every workload alike.
 set -euo pipefail
@@ -110,7 +111,7 @@ start_server() { # name
   [ "$n" = hot ] && extra=("${HOT_ENV[@]}")
   # shellcheck disable=SC2046,SC2086
   env GRANTRY_HTTP_PORT="${SRV_PORT[$n]}" GRANTRY_HTTP_HOST=127.0.0.1 GRANTRY_DATA_DIR="${SRV_DATA[$n]}" \
-    GRANTRY_LOG_LEVEL=WARN "${extra[@]}" ${SRV_ENV_EXTRA[$n]:-} \
+    GRANTRY_LOG_LEVEL=WARN "${extra[@]}" ${SRV_ENV_EXTRA[$n]:-} ${SERVER_ENV:-} \
     java $(cat ops/bench/jvm.opts) ${SERVER_JAVA_OPTS:-} -jar "$JAR" >> "$RAW/server-$n.out" 2>> "$RAW/server-$n.err" &
   SRV_PID[$n]=$!
   # started: the moment the process was started; the caller waits for readiness with wait_ready
@@ -199,7 +200,7 @@ PROVIDERS=$(curl -s "http://127.0.0.1:$PORT/metrics" | grep '^grantry_signing_pr
   echo "- cores (nproc): $(nproc); CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
   echo "- memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
   echo "- load at the start: \`$UPTIME_START\`"
-  echo "- JDK: $(java -version 2>&1 | head -1); server JVM options: $(cat ops/bench/jvm.opts) ${SERVER_JAVA_OPTS:-}"
+  echo "- JDK: $(java -version 2>&1 | head -1); server JVM options: $(cat ops/bench/jvm.opts) ${SERVER_JAVA_OPTS:-}; SERVER_ENV: ${SERVER_ENV:-none}"
   echo "- PostgreSQL: $PG_VERSION"
   echo "- wrk: $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2), $THREADS threads, on the same machine"
   echo "- signing providers (/metrics): $PROVIDERS"
