@@ -31,6 +31,7 @@
 #   GRANTRY_BENCH_PORT  default 18181 (the cold server takes the next port, the reference 18190)
 #   OUT         the result directory (default ops/bench/results/<UTC date and time>)
 #   SERVER_JAVA_OPTS  JVM options added after ops/bench/jvm.opts for both servers
+#   JAR         the jar to run (default: modules/cli/target/grantry.jar, built when older than the sources)
 #   SERVER_ENV  settings for both servers, e.g. "GRANTRY_GRANT_SNAPSHOT_EVERY=0" (space-separated)
 # Rounds go round-robin over the workloads and the reference (round 1 of every workload, then round 2,
 # ...), so a drift of the machine's speed hits every workload alike.
@@ -63,9 +64,13 @@ mkdir -p "$RAW"
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 UPTIME_START=$(uptime)
 
-JAR=modules/cli/target/grantry.jar
-if [ ! -f "$JAR" ] || [ -n "$(find modules migrations -newer "$JAR" -path '*/src/main/*' -type f -print -quit)" ]; then
-  mvn -B -q -DskipTests package
+# JAR: a jar to run instead of building modules/cli/target/grantry.jar (e.g. a copy, while a build
+# in the same tree would rewrite it under the running servers)
+if [ -z "${JAR:-}" ]; then
+  JAR=modules/cli/target/grantry.jar
+  if [ ! -f "$JAR" ] || [ -n "$(find modules migrations -newer "$JAR" -path '*/src/main/*' -type f -print -quit)" ]; then
+    mvn -B -q -DskipTests package
+  fi
 fi
 
 has() { [[ " $WORKLOADS " == *" $1 "* ]]; }
