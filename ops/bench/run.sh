@@ -22,6 +22,8 @@
 #   WARMUP      seconds of warm-up per hot workload before the first round (default: seconds)
 #   COLD_HISTORY  rotations of each refresh-cold grant before it is measured (default 360)
 #   COLD_GRANTS   grants refreshed per round of refresh-cold and refresh-cold-fresh (default 1000)
+#   COLD_WARM_GRANTS  grants of the same kind refreshed once each after COLD_WARMUP, before the
+#                 measured ones (default 200)
 #   GROW_BATCH    chains grown at a time (default 200: their states fit the grant cache)
 #   COLD_WARMUP   seconds of hot refresh (other chains) after each restart (default 10)
 #   POPULATION    tokens introspected per round of introspect-population[-opaque] (default 100000),
@@ -47,6 +49,7 @@ WARMUP=${WARMUP:-$SECS}
 COLD_HISTORY=${COLD_HISTORY:-360}
 COLD_GRANTS=${COLD_GRANTS:-1000}
 COLD_WARMUP=${COLD_WARMUP:-10}
+COLD_WARM_GRANTS=${COLD_WARM_GRANTS:-200}
 POPULATION=${POPULATION:-100000}
 POPULATION_WARM=${POPULATION_WARM:-20000}
 FRESH_SECS=${FRESH_SECS:-60}
@@ -323,8 +326,8 @@ until_lines() {
 
 # ---- the populations of the cold workloads, made on the cold server before any round
 COLD_BASE=http://127.0.0.1:$COLD_PORT
-grow_chains() { # name rotations count: $WORK/<name>.r<round> files of COLD_GRANTS final tokens each
-  local name=$1 rot=$2 n=$((ROUNDS * COLD_GRANTS))
+grow_chains() { # name rotations: per round, $WORK/<name>.w<round> (COLD_WARM_GRANTS) and .m<round> (COLD_GRANTS)
+  local name=$1 rot=$2 n=$((ROUNDS * (COLD_GRANTS + COLD_WARM_GRANTS)))
   echo "population $name: $n grants, $rot rotations each" >&2
   python3 ops/bench/seed.py chains "$COLD_BASE" "$WORK/seed-cold.json" "$n" "$WORK/$name.chains"
   if [ "$rot" -gt 0 ]; then
@@ -346,7 +349,11 @@ grow_chains() { # name rotations count: $WORK/<name>.r<round> files of COLD_GRAN
   else
     cp "$WORK/$name.chains" "$WORK/$name.all"
   fi
-  split -d -a 1 -l "$COLD_GRANTS" --numeric-suffixes=1 "$WORK/$name.all" "$WORK/$name.r"
+  split -d -a 1 -l "$((COLD_GRANTS + COLD_WARM_GRANTS))" --numeric-suffixes=1 "$WORK/$name.all" "$WORK/$name.r"
+  for r in $(seq 1 "$ROUNDS"); do
+    head -n "$COLD_WARM_GRANTS" "$WORK/$name.r$r" > "$WORK/$name.w$r"
+    tail -n +"$((COLD_WARM_GRANTS + 1))" "$WORK/$name.r$r" > "$WORK/$name.m$r"
+  done
 }
 collect_tokens() { # name client count
   local name=$1 cid=$2 n=$3
@@ -386,7 +393,12 @@ run_cold() {
     refresh-cold|refresh-cold-fresh)
       run_hot cold refresh 64 "$COLD_WARMUP" warmup
       mode=refresh; auth=$(basic cold bench-web)
-      [ "$w" = refresh-cold ] && lines=$WORK/cold-history.r$r || lines=$WORK/cold-fresh.r$r ;;
+      local pop=cold-fresh
+      [ "$w" = refresh-cold ] && pop=cold-history
+      # Then other grants of the same kind, each refreshed once: the JIT warm on the cold path too.
+      BENCH_MODE=refresh BENCH_AUTH="$auth" BENCH_LINES="$WORK/$pop.w$r" \
+        wrk -t"$THREADS" -c64 -d600s --timeout 60s -s ops/bench/lua/once.lua "$COLD_BASE/token" > "$RAW/$w-c64-$tag-warmup.txt" 2>&1
+      lines=$WORK/$pop.m$r ;;
     introspect-population|introspect-population-opaque)
       local pop=pop-jwt cid=bench-es256
       [ "$w" = introspect-population-opaque ] && { pop=pop-opaque; cid=bench-opaque; }
@@ -451,7 +463,7 @@ done
 
 {
   echo "- load at the end: \`$(uptime)\`"
-  echo "- populations made in ${POP_SECS} s before the rounds (cold server): refresh-cold ${ROUNDS}×${COLD_GRANTS} grants × ${COLD_HISTORY} rotations, refresh-cold-fresh ${ROUNDS}×${COLD_GRANTS} grants, introspect-population ${ROUNDS}×(${POPULATION_WARM} warm-up + ${POPULATION}) tokens"
+  echo "- populations made in ${POP_SECS} s before the rounds (cold server): refresh-cold ${ROUNDS}×(${COLD_WARM_GRANTS} warm-up + ${COLD_GRANTS}) grants × ${COLD_HISTORY} rotations, refresh-cold-fresh as many grants without rotation, introspect-population ${ROUNDS}×(${POPULATION_WARM} warm-up + ${POPULATION}) tokens"
 } >> "$RAW/machine.md"
 python3 ops/bench/report.py "$RAW" "$0 $ROUNDS $SECS" "$WORKLOADS" "$REFERENCE" "$CONNECTIONS" "$ES_RATE" "$RS_RATE" "$(nproc)" > "$OUT/README.md"
 cat "$OUT/README.md"
