@@ -34,6 +34,7 @@
 #   GRANTRY_BENCH_PORT  default 18181 (the cold server takes the next port, the reference 18190)
 #   OUT         the result directory (default ops/bench/results/<UTC date and time>)
 #   SERVER_JAVA_OPTS  JVM options added after ops/bench/jvm.opts for both servers
+#   JAR_NOTE    what the jar is, for the report (e.g. the commit it was built from)
 #   JAR         the jar to run (default: modules/cli/target/grantry.jar, built when older than the sources)
 #   SERVER_ENV  settings for both servers, e.g. "GRANTRY_GRANT_SNAPSHOT_EVERY=0" (space-separated)
 # Rounds go round-robin over the workloads and the reference (round 1 of every workload, then round 2,
@@ -214,7 +215,7 @@ PROVIDERS=$(curl -s "http://127.0.0.1:$PORT/metrics" | grep '^grantry_signing_pr
   echo "- wrk: $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2), $THREADS threads, on the same machine"
   echo "- signing providers (/metrics): $PROVIDERS"
   [ -n "$REFERENCE" ] && echo "- reference: node-oidc-provider $REF_VERSION on node $(node --version), one process, in-memory adapter (nothing durable), ops/bench/reference/oidc-provider.mjs"
-  echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo ' (with local changes)')"
+  echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo ' (with local changes)'); jar: $JAR${JAR_NOTE:+ ($JAR_NOTE)}"
 } > "$RAW/machine.md"
 
 # ---- CPU accounting: clock ticks (user + system) of a server and of its PostgreSQL's processes
@@ -463,7 +464,9 @@ done
 
 {
   echo "- load at the end: \`$(uptime)\`"
-  echo "- populations made in ${POP_SECS} s before the rounds (cold server): refresh-cold ${ROUNDS}×(${COLD_WARM_GRANTS} warm-up + ${COLD_GRANTS}) grants × ${COLD_HISTORY} rotations, refresh-cold-fresh as many grants without rotation, introspect-population ${ROUNDS}×(${POPULATION_WARM} warm-up + ${POPULATION}) tokens"
+  has refresh-cold && echo "- refresh-cold population: ${ROUNDS}×(${COLD_WARM_GRANTS} warm-up + ${COLD_GRANTS}) grants × ${COLD_HISTORY} rotations (refresh-cold-fresh: as many without rotation)"
+  has introspect-population && echo "- introspect-population: ${ROUNDS}×(${POPULATION_WARM} warm-up + ${POPULATION}) tokens (the opaque one as many)"
+  has_cold && echo "- the populations were made in ${POP_SECS} s before the rounds, on the cold server"
 } >> "$RAW/machine.md"
 python3 ops/bench/report.py "$RAW" "$0 $ROUNDS $SECS" "$WORKLOADS" "$REFERENCE" "$CONNECTIONS" "$ES_RATE" "$RS_RATE" "$(nproc)" > "$OUT/README.md"
 cat "$OUT/README.md"
