@@ -56,9 +56,11 @@ public final class ClientAuthenticator {
 
   /**
    * Authenticates the caller, throttled per claimed client id and per source address ({@link
-   * ClientAuthThrottle}). An address past its allowance is answered here, 429 with {@code
-   * Retry-After}, and the result is a failure whose answer is then a no-op (the response has
-   * ended).
+   * ClientAuthThrottle}): a claimed client id past its allowance waits first; from an address past
+   * its allowance the credentials pass the address's gate, a correct one is answered as usual, and
+   * a wrong one (or one that found the gate full, unchecked) is answered here with 429 and {@code
+   * Retry-After}, after the address's delay; the result is then a failure whose answer is a no-op
+   * (the response has ended).
    */
   public Future<Result> authenticate(RoutingContext ctx, MultiMap form) {
     if (throttle == null) {
@@ -67,32 +69,71 @@ public final class ClientAuthenticator {
     String address = TrustedProxies.clientAddress(ctx);
     String claimed = claimedClientId(ctx, form);
     ClientAuthThrottle.Decision decision = throttle.check(claimed, address);
-    if (decision.refused()) {
-      refused.increment();
-      ctx.response().putHeader("Retry-After", String.valueOf(decision.retryAfterSeconds()));
-      OAuthResponses.json(
-          ctx,
-          429,
-          new JsonObject()
-              .put("error", "invalid_client")
-              .put(
-                  "error_description",
-                  "too many failed client authentications from this address; retry later"));
-      return Future.succeededFuture(new Result(null, OAuthError.invalidClient("throttled")));
-    }
     Future<Void> wait =
         decision.delayMillis() == 0
             ? Future.succeededFuture()
             : ctx.vertx().timer(decision.delayMillis()).mapEmpty();
-    return wait.compose(v -> check(ctx, form))
-        .onSuccess(
-            r -> {
-              if (r.ok()) {
-                throttle.succeeded(r.client().clientId());
-              } else if (r.error().code() == OAuthError.Code.INVALID_CLIENT) {
-                throttle.failed(claimed, address);
+    if (!decision.addressPenalized()) {
+      return wait.compose(v -> check(ctx, form)).onSuccess(r -> record(r, claimed, address));
+    }
+    return wait.compose(v -> throttle.enter(ctx.vertx(), address))
+        .compose(
+            permit -> {
+              if (permit == null) {
+                // The gate is full: a flood from this address. Refused unchecked, so that the
+                // flood learns nothing from it.
+                return Future.succeededFuture(tooMany(ctx, 1));
               }
+              if (ctx.response().ended()) {
+                permit.release(); // answered meanwhile (the request deadline)
+                return Future.succeededFuture(THROTTLED);
+              }
+              return check(ctx, form)
+                  .onFailure(err -> permit.release())
+                  .compose(
+                      r -> {
+                        record(r, claimed, address);
+                        if (r.ok() || r.error().code() != OAuthError.Code.INVALID_CLIENT) {
+                          permit.release();
+                          return Future.succeededFuture(r);
+                        }
+                        long penalty = throttle.penaltyMillis(address);
+                        Future<Void> held =
+                            penalty == 0
+                                ? Future.succeededFuture()
+                                : ctx.vertx().timer(penalty).mapEmpty();
+                        return held.map(
+                            v -> {
+                              permit.release();
+                              return tooMany(ctx, throttle.retryAfterSeconds(address));
+                            });
+                      });
             });
+  }
+
+  private static final Result THROTTLED = new Result(null, OAuthError.invalidClient("throttled"));
+
+  private void record(Result r, String claimed, String address) {
+    if (r.ok()) {
+      throttle.succeeded(r.client().clientId());
+    } else if (r.error().code() == OAuthError.Code.INVALID_CLIENT) {
+      throttle.failed(claimed, address);
+    }
+  }
+
+  /** 429 for an address past its allowance; the result's own answer is then a no-op. */
+  private Result tooMany(RoutingContext ctx, long retryAfterSeconds) {
+    refused.increment();
+    ctx.response().putHeader("Retry-After", String.valueOf(retryAfterSeconds));
+    OAuthResponses.json(
+        ctx,
+        429,
+        new JsonObject()
+            .put("error", "invalid_client")
+            .put(
+                "error_description",
+                "too many failed client authentications from this address; retry later"));
+    return THROTTLED;
   }
 
   /**
