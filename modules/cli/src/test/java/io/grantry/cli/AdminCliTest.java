@@ -214,7 +214,22 @@ class AdminCliTest {
             "--redirect-uri",
             "http://127.0.0.1/callback");
     assertThat(duplicate.code()).isEqualTo(1);
-    assertThat(duplicate.err()).contains("already exists");
+    assertThat(duplicate.err()).contains("client_id is taken");
+    // Client ids are unique regardless of case: the same conflict, the same exit code.
+    Run shouting =
+        run(
+            "clients",
+            "create",
+            "--client-id",
+            "CLI-NATIVE",
+            "--name",
+            "Look-alike",
+            "--public",
+            "--redirect-uri",
+            "http://127.0.0.1/callback");
+    assertThat(shouting.code()).isEqualTo(1);
+    assertThat(shouting.err().strip())
+        .isEqualTo("grantry: client_id is taken (client ids are unique regardless of case)");
 
     Run missing = run("clients", "show", "no-such-client");
     assertThat(missing.code()).isEqualTo(3);

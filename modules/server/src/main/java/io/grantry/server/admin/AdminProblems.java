@@ -71,6 +71,13 @@ final class AdminProblems {
       send(ctx, 404, "not_found", error.message(), null);
     } else if (error instanceof DomainError.AlreadyExists e && e.kind().equals("username")) {
       send(ctx, 409, "conflict", "username is taken", "username");
+    } else if (error instanceof DomainError.AlreadyExists e && e.kind().equals("client_id")) {
+      send(
+          ctx,
+          409,
+          "conflict",
+          "client_id is taken (client ids are unique regardless of case)",
+          "client_id");
     } else if (error instanceof DomainError.AlreadyExists e) {
       send(ctx, 409, "conflict", error.message(), e.kind().equals("client") ? "client_id" : null);
     } else {

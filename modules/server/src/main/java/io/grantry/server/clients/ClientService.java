@@ -1,19 +1,27 @@
 package io.grantry.server.clients;
 
+import io.grantry.domain.Decision;
+import io.grantry.domain.DomainError;
 import io.grantry.domain.client.ClientCommand;
 import io.grantry.domain.client.ClientDecider;
 import io.grantry.domain.client.ClientEvent;
 import io.grantry.domain.client.ClientEventCodec;
+import io.grantry.domain.client.ClientIdClaimCodec;
+import io.grantry.domain.client.ClientIdClaimed;
 import io.grantry.domain.client.ClientMetadata;
 import io.grantry.domain.client.ClientState;
 import io.grantry.domain.client.ClientType;
 import io.grantry.eventstore.EventStore;
+import io.grantry.eventstore.ExpectedVersion;
+import io.grantry.eventstore.NewEvent;
+import io.grantry.eventstore.WrongExpectedVersionException;
 import io.grantry.server.ServerResources;
 import io.grantry.server.app.Aggregate;
 import io.grantry.server.app.CommandRejected;
 import io.grantry.server.crypto.ClientSecrets;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Tuple;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -27,6 +35,16 @@ import org.slf4j.LoggerFactory;
  * (load the {@code client:<id>} stream, decide with {@link ClientDecider}, append with the version
  * read). Secrets are generated here, returned to the caller once, and only their keyed hash is
  * recorded. A refusal fails the future with {@link CommandRejected}.
+ *
+ * <p>Client ids are unique regardless of case ({@code DEMO-WEB} beside {@code demo-web} would be a
+ * look-alike on a consent page, in the ledger and in logs), as usernames are. Uniqueness spans
+ * streams, so registration first appends {@link ClientIdClaimed} to {@code client_id:<lower case>}
+ * expecting no stream: of two racing registrations exactly one creates the claim. Clients
+ * registered before claims existed have none; registration also looks for them in the {@code
+ * clients} projection (written in the append's transaction, so never behind an acknowledged
+ * registration) and refuses their id in any case. Lookups stay exact: the id a client registered is
+ * the id it authenticates with. (Should the registration fail after its claim, the id stays taken;
+ * the operator sees the claim and no client in the ledger.)
  */
 public final class ClientService {
   private static final Logger log = LoggerFactory.getLogger(ClientService.class);
@@ -35,6 +53,11 @@ public final class ClientService {
   /** 20 characters of 36: about 103 bits, so generated ids never collide in practice. */
   private static final int GENERATED_ID_LENGTH = 20;
 
+  /** The refusal of an id taken in any case: 409 {@code client_id is taken}. */
+  public static final DomainError CLIENT_ID_TAKEN =
+      new DomainError.AlreadyExists("client_id", "client_id");
+
+  private final EventStore store;
   private final Aggregate<ClientState, ClientEvent> clients;
   private final ClientSecrets secrets;
 
@@ -75,6 +98,7 @@ public final class ClientService {
   }
 
   ClientService(EventStore store, ClientSecrets secrets, Clock clock, ClientCache cache) {
+    this.store = store;
     this.clients =
         new Aggregate<>(
             store, ClientEventCodec.INSTANCE, ClientState.initial(), ClientDecider::evolve);
@@ -95,7 +119,18 @@ public final class ClientService {
             ? Optional.of(secrets.generate())
             : Optional.empty();
     ClientCommand command = new ClientCommand.Register(id, metadata, secret.map(secrets::hash));
-    return run(id, command, who)
+    // Decide once against the empty state before claiming, so that an invalid request takes no id.
+    if (ClientDecider.decide(ClientState.initial(), command, clock.instant())
+        instanceof Decision.Rejected<ClientEvent> r) {
+      return Future.failedFuture(new CommandRejected(r.error()));
+    }
+    return registeredBeforeClaims(id)
+        .compose(
+            taken ->
+                taken
+                    ? Future.<Void>failedFuture(new CommandRejected(CLIENT_ID_TAKEN))
+                    : claim(id, who))
+        .compose(v -> run(id, command, who))
         .map(
             client -> {
               log.info("Client {} ({}) registered by {}", id, metadata.type().wire(), actor(who));
@@ -144,6 +179,30 @@ public final class ClientService {
                         .revokeClient(
                             clientId, io.grantry.domain.grant.RevocationReason.CLIENT_DISABLED, who)
                         .map(n -> c));
+  }
+
+  /** True if a client registered without a claim already has {@code id} in some case. */
+  private Future<Boolean> registeredBeforeClaims(String id) {
+    return store
+        .pool()
+        .preparedQuery("SELECT 1 FROM clients WHERE lower(client_id) = $1 LIMIT 1")
+        .execute(Tuple.of(ClientIdClaimed.normalize(id)))
+        .map(rows -> rows.size() > 0);
+  }
+
+  private Future<Void> claim(String id, Aggregate.Metadata who) {
+    ClientIdClaimed claim = new ClientIdClaimed(id);
+    NewEvent event =
+        NewEvent.of(claim.type(), ClientIdClaimCodec.INSTANCE.toJson(claim), who.toJson());
+    return store
+        .append(ClientIdClaimed.streamId(id), ExpectedVersion.NO_STREAM, event)
+        .<Void>mapEmpty()
+        .recover(
+            err ->
+                Future.failedFuture(
+                    err instanceof WrongExpectedVersionException
+                        ? new CommandRejected(CLIENT_ID_TAKEN)
+                        : err));
   }
 
   private Future<ClientState.Registered> run(

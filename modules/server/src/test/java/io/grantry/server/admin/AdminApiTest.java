@@ -353,6 +353,20 @@ class AdminApiTest {
   }
 
   @Test
+  void aClientIdIsTakenRegardlessOfCase() {
+    assertThat(admin.post("/admin/clients", webClient("Mixed-Case")).status()).isEqualTo(201);
+    for (String id : List.of("mixed-case", "MIXED-CASE", "Mixed-Case")) {
+      Response r = admin.post("/admin/clients", webClient(id));
+      assertThat(r.status()).as(id).isEqualTo(409);
+      assertThat(r.json().getString("field")).isEqualTo("client_id");
+      assertThat(r.json().getString("error_description")).contains("taken");
+      assertThat(admin.get("/admin/clients/" + id).status())
+          .as(id)
+          .isEqualTo(id.equals("Mixed-Case") ? 200 : 404);
+    }
+  }
+
+  @Test
   void aConfidentialClientGetsItsSecretOnceAndAGeneratedIdWhenNoneIsGiven() {
     JsonObject body = webClient("x");
     body.remove("client_id");

@@ -62,6 +62,67 @@ class ClientDirectoryTest {
     return await(d.authenticate(id, secret)).isPresent();
   }
 
+  static boolean takenError(Throwable err) {
+    return err instanceof CommandRejected r
+        && r.error() instanceof io.grantry.domain.DomainError.AlreadyExists;
+  }
+
+  @Test
+  void ofTwoRacingRegistrationsOfOneIdInDifferentCaseExactlyOneWins() throws Exception {
+    var a = service.register(Optional.of("Racing-Client"), confidential(), WHO);
+    var b = service.register(Optional.of("racing-client"), confidential(), WHO);
+    await(io.vertx.core.Future.join(a, b).otherwiseEmpty());
+    assertThat(java.util.List.of(a.succeeded(), b.succeeded()))
+        .containsExactlyInAnyOrder(true, false);
+    assertThat(takenError((a.succeeded() ? b : a).cause())).isTrue();
+    var rows =
+        await(
+            store
+                .pool()
+                .preparedQuery("SELECT count(*) FROM clients WHERE lower(client_id) = $1")
+                .execute(io.vertx.sqlclient.Tuple.of("racing-client")));
+    assertThat(rows.iterator().next().getLong(0)).isEqualTo(1);
+    var claims = await(store.readStream("client_id:racing-client"));
+    assertThat(claims).hasSize(1);
+    String winner = (a.succeeded() ? a : b).result().client().clientId();
+    assertThat(claims.get(0).payload().getString("client_id")).isEqualTo(winner);
+  }
+
+  /**
+   * Clients registered before ids were claimed have no claim: the registry's own table still keeps
+   * their id, in every case, from a newcomer; and two old ones that differ only in case both stay
+   * and keep working.
+   */
+  @Test
+  void clientsRegisteredBeforeClaimsKeepTheirIdsInEveryCase() throws Exception {
+    var legacy =
+        new Aggregate<>(
+            store,
+            io.grantry.domain.client.ClientEventCodec.INSTANCE,
+            io.grantry.domain.client.ClientState.initial(),
+            io.grantry.domain.client.ClientDecider::evolve);
+    for (String id : new String[] {"Old-Twin", "old-twin"}) {
+      var command =
+          new io.grantry.domain.client.ClientCommand.Register(
+              id, confidential(), Optional.of("hmac-sha256$" + "a".repeat(43)));
+      var outcome =
+          await(
+              legacy.execute(
+                  ClientsProjection.streamId(id),
+                  st -> io.grantry.domain.client.ClientDecider.decide(st, command, Instant.now()),
+                  WHO));
+      assertThat(outcome.accepted()).isTrue();
+    }
+    assertThat(await(directory.find("Old-Twin"))).isPresent();
+    assertThat(await(directory.find("old-twin"))).isPresent();
+    for (String id : new String[] {"OLD-TWIN", "old-Twin"}) {
+      var taken = service.register(Optional.of(id), confidential(), WHO);
+      await(taken.otherwiseEmpty());
+      assertThat(takenError(taken.cause())).as(id).isTrue();
+      assertThat(await(directory.find(id))).as(id).isEmpty();
+    }
+  }
+
   @Test
   void theRightSecretAuthenticatesAndAnythingElseDoesNot() throws Exception {
     String secret = register("backend").clientSecret().orElseThrow();
