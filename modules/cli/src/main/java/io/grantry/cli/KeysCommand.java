@@ -49,7 +49,10 @@ final class KeysCommand {
     @Option(
         names = "--overlap",
         paramLabel = "DURATION",
-        description = "How long the previous key stays published, e.g. 24h (the default), 7d.")
+        description =
+            "How long the previous key stays published, e.g. 24h (the default), 7d. At least the"
+                + " longest access or ID token lifetime plus 1m: a shorter overlap is refused, since"
+                + " tokens the previous key signed would stop verifying before they expire.")
     String overlap;
 
     @Override

@@ -212,7 +212,8 @@ public final class GrantryServer {
                                           vertx,
                                           store,
                                           new KeyEncryption(crypto.secrets().kek()),
-                                          clock);
+                                          clock,
+                                          KeyService.longestTokenLifetime(config.raw()));
                                   ServerResources resources =
                                       new ServerResources(
                                           config,

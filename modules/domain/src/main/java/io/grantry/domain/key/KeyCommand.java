@@ -32,13 +32,22 @@ public sealed interface KeyCommand permits KeyCommand.Rotate, KeyCommand.Retire 
 
   /**
    * Adds {@code key} and makes it the active key of its algorithm; the key it replaces stops
-   * signing now and stays published for {@code overlap} (at least the longest token lifetime, so
-   * every token it signed can still be verified). Also how the first key is made.
+   * signing now and stays published for {@code overlap}, which must be at least {@code
+   * minimumOverlap} (the longest lifetime of a token the key signs, with a margin: see {@link
+   * KeyRingDecider}), so that every token it signed can still be verified. Also how the first key
+   * is made (nothing is retired then, and the minimum does not apply).
    */
-  record Rotate(NewSigningKey key, Duration overlap) implements KeyCommand {
+  record Rotate(NewSigningKey key, Duration overlap, Duration minimumOverlap)
+      implements KeyCommand {
     public Rotate {
       Objects.requireNonNull(key, "key");
       Objects.requireNonNull(overlap, "overlap");
+      Objects.requireNonNull(minimumOverlap, "minimumOverlap");
+    }
+
+    /** A rotation whose caller signs nothing that outlives {@code overlap} (no minimum). */
+    public Rotate(NewSigningKey key, Duration overlap) {
+      this(key, overlap, Duration.ZERO);
     }
   }
 

@@ -56,6 +56,23 @@ public final class KeyRingDecider {
     if (ring.key(key.kid()).isPresent()) {
       return Decision.reject(new DomainError.AlreadyExists(KIND, key.kid()));
     }
+    // An overlap shorter than the life of the tokens the retiring key signed would leave tokens
+    // that are unexpired but unverifiable (gone from the JWKS) and inactive at introspection. We
+    // refuse it rather than quietly stretch it to the minimum: the overlap is a promise to resource
+    // servers about how long the key may be trusted, and the ledger should record the one the
+    // operator asked for; the refusal names the minimum, so the operator can shorten the token
+    // lifetimes first or ask for enough. (Taking a compromised key out of the JWKS at once is
+    // retiring it, not rotating.)
+    if (ring.active(key.alg()).isPresent() && c.overlap().compareTo(c.minimumOverlap()) < 0) {
+      return Decision.reject(
+          new ValidationError(
+              "overlap",
+              "overlap must be at least "
+                  + c.minimumOverlap().toSeconds()
+                  + " s: the longest lifetime of a token the retiring key signed, and a minute for"
+                  + " other instances to stop signing with it; a shorter one would leave unexpired"
+                  + " tokens unverifiable"));
+    }
     List<KeyEvent> events = new ArrayList<>(3);
     events.add(
         new SigningKeyGenerated(

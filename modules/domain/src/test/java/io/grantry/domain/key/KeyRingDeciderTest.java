@@ -96,6 +96,32 @@ class KeyRingDeciderTest {
   }
 
   @Test
+  void anOverlapShorterThanTheMinimumIsRefusedWhenAKeyWouldBeRetired() {
+    Duration minimum = Duration.ofSeconds(3660);
+    // The first key retires nothing: no minimum applies.
+    Decision<KeyEvent> first =
+        KeyRingDecider.decide(KeyRing.empty(), new Rotate(ecKey("k1"), Duration.ZERO, minimum), T0);
+    KeyRing ring = apply(KeyRing.empty(), first);
+
+    ValidationError short90 =
+        validationError(
+            KeyRingDecider.decide(
+                ring, new Rotate(ecKey("k2"), Duration.ofSeconds(90), minimum), T0));
+    assertThat(short90.field()).isEqualTo("overlap");
+    assertThat(short90.message()).contains("3660 s");
+    assertThat(
+            validationError(
+                    KeyRingDecider.decide(
+                        ring, new Rotate(ecKey("k2"), minimum.minusSeconds(1), minimum), T0))
+                .field())
+        .isEqualTo("overlap");
+
+    Decision<KeyEvent> enough =
+        KeyRingDecider.decide(ring, new Rotate(ecKey("k2"), minimum, minimum), T0);
+    assertThat(enough.events().get(2)).isEqualTo(new SigningKeyRetired("k1", T0, T0.plus(minimum)));
+  }
+
+  @Test
   void algorithmsRotateIndependently() {
     KeyRing ring =
         apply(

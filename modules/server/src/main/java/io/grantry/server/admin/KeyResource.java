@@ -64,7 +64,7 @@ final class KeyResource {
                 () ->
                     new CommandRejected(new ValidationError("alg", "alg must be ES256 or RS256")));
     Duration overlap =
-        Duration.ofSeconds(body.getLong("overlap_seconds", KeyService.DEFAULT_OVERLAP.toSeconds()));
+        Duration.ofSeconds(body.getLong("overlap_seconds", keys.defaultOverlap().toSeconds()));
     Future<SigningKey> rotated =
         keys.rotate(alg, overlap, false, AdminRequest.metadata(ctx))
             // KeyService reports the key ring's refusal as IllegalArgumentException with its

@@ -37,12 +37,21 @@ import org.slf4j.LoggerFactory;
  */
 public final class KeyService {
   private static final Logger log = LoggerFactory.getLogger(KeyService.class);
+
+  /** How long a retired key stays published when the rotation does not say (if long enough). */
   public static final Duration DEFAULT_OVERLAP = Duration.ofHours(24);
+
+  /**
+   * How long after a rotation another instance may still sign with the retired key: it re-reads the
+   * key ring every 5 s; the rest is room for clocks that differ.
+   */
+  static final Duration SIGNING_LAG = Duration.ofMinutes(1);
 
   private final Vertx vertx;
   private final Aggregate<KeyRing, KeyEvent> keys;
   private final KeyEncryption encryption;
   private final Clock clock;
+  private final Duration minimumOverlap;
   private volatile Snapshot snapshot =
       new Snapshot(KeyRing.empty(), Map.of(), new JsonObject().put("keys", new JsonArray()), null);
   private long refreshTimer = -1;
@@ -54,7 +63,22 @@ public final class KeyService {
       JsonObject jwks,
       JwsVerifier verifier) {}
 
+  /** With the default token lifetimes (access and ID tokens: one hour). */
   public KeyService(Vertx vertx, EventStore store, KeyEncryption encryption, Clock clock) {
+    this(vertx, store, encryption, clock, Duration.ofHours(1));
+  }
+
+  /**
+   * @param longestTokenLifetime the longest lifetime of a token the keys sign (access and ID
+   *     tokens, {@link #longestTokenLifetime}): a rotation's overlap must cover it
+   */
+  public KeyService(
+      Vertx vertx,
+      EventStore store,
+      KeyEncryption encryption,
+      Clock clock,
+      Duration longestTokenLifetime) {
+    this.minimumOverlap = longestTokenLifetime.plus(SIGNING_LAG);
     this.vertx = vertx;
     this.keys =
         new Aggregate<>(store, KeyEventCodec.INSTANCE, KeyRing.empty(), KeyRingDecider::evolve);
@@ -77,6 +101,33 @@ public final class KeyService {
     if (refreshTimer >= 0) {
       vertx.cancelTimer(refreshTimer);
     }
+  }
+
+  /**
+   * The longest lifetime of a token the signing keys sign: GRANTRY_ACCESS_TOKEN_TTL_SECONDS or
+   * GRANTRY_ID_TOKEN_TTL_SECONDS (ledger checkpoints are verified from the ledger's own key stream,
+   * which keeps every key, never from the JWKS).
+   */
+  public static Duration longestTokenLifetime(io.vertx.core.json.JsonObject raw) {
+    long max = 5L * 366 * 24 * 3600;
+    return Duration.ofSeconds(
+        Math.max(
+            io.grantry.server.config.GrantryConfig.longSetting(
+                raw, "GRANTRY_ACCESS_TOKEN_TTL_SECONDS", 3600, 1, max),
+            io.grantry.server.config.GrantryConfig.longSetting(
+                raw, "GRANTRY_ID_TOKEN_TTL_SECONDS", 3600, 1, max)));
+  }
+
+  /**
+   * The shortest overlap a rotation accepts: the longest token lifetime plus {@link #SIGNING_LAG}.
+   */
+  public Duration minimumOverlap() {
+    return minimumOverlap;
+  }
+
+  /** The overlap of a rotation that names none: {@link #DEFAULT_OVERLAP}, or the minimum. */
+  public Duration defaultOverlap() {
+    return DEFAULT_OVERLAP.compareTo(minimumOverlap) >= 0 ? DEFAULT_OVERLAP : minimumOverlap;
   }
 
   public Snapshot snapshot() {
@@ -109,14 +160,15 @@ public final class KeyService {
             loaded ->
                 loaded.state().active(alg).isPresent()
                     ? Future.succeededFuture()
-                    : rotate(alg, DEFAULT_OVERLAP, true, Aggregate.Metadata.system("first-start"))
+                    : rotate(alg, defaultOverlap(), true, Aggregate.Metadata.system("first-start"))
                         .mapEmpty());
   }
 
   /**
    * Generates a new key of {@code alg} and makes it the active one; the previous active key stays
-   * published for {@code overlap}. With {@code onlyIfMissing}, does nothing when another instance
-   * activated a key of that algorithm first.
+   * published for {@code overlap}, which must be at least {@link #minimumOverlap()} (else the
+   * future fails with IllegalArgumentException naming the minimum). With {@code onlyIfMissing},
+   * does nothing when another instance activated a key of that algorithm first.
    */
   public Future<SigningKey> rotate(
       SigningAlgorithm alg, Duration overlap, boolean onlyIfMissing, Aggregate.Metadata who) {
@@ -136,7 +188,9 @@ public final class KeyService {
                             onlyIfMissing && ring.active(alg).isPresent()
                                 ? Decision.unchanged()
                                 : KeyRingDecider.decide(
-                                    ring, new KeyCommand.Rotate(newKey, overlap), clock.instant()),
+                                    ring,
+                                    new KeyCommand.Rotate(newKey, overlap, minimumOverlap),
+                                    clock.instant()),
                         who)
                     .compose(
                         outcome -> {

@@ -654,7 +654,7 @@ class AdminApiTest {
     Response rotated =
         admin.post(
             "/admin/keys/rotate",
-            new JsonObject().put("alg", "ES256").put("overlap_seconds", 3600));
+            new JsonObject().put("alg", "ES256").put("overlap_seconds", 7200));
     assertThat(rotated.status()).as(rotated.body()).isEqualTo(200);
     String newKid = rotated.json().getString("kid");
     assertThat(newKid).isNotEqualTo(activeEs);
