@@ -57,6 +57,10 @@ public final class GrantryServer {
   private final Database database;
   private final ServerResources resources;
   private final String deploymentId;
+
+  /** The management port's server (GRANTRY_METRICS_PORT), or null. */
+  private final io.vertx.core.http.HttpServer metricsServer;
+
   private final EventStore store;
   private final List<String> devNotes;
   private final LedgerCheckpoints checkpoints;
@@ -72,9 +76,11 @@ public final class GrantryServer {
       Database database,
       ServerResources resources,
       String deploymentId,
+      io.vertx.core.http.HttpServer metricsServer,
       EventStore store,
       List<String> devNotes) {
     this.vertx = vertx;
+    this.metricsServer = metricsServer;
     this.config = config;
     this.database = database;
     this.resources = resources;
@@ -285,16 +291,22 @@ public final class GrantryServer {
                                                   : Future.succeededFuture(List.<String>of()))
                                       .compose(
                                           notes ->
-                                              vertx
-                                                  .deployVerticle(
-                                                      () -> new HttpVerticle(resources),
-                                                      new DeploymentOptions()
-                                                          .setInstances(config.httpInstances()))
-                                                  .map(
-                                                      id ->
-                                                          new GrantryServer(
-                                                              vertx, config, db, resources, id,
-                                                              store, notes)));
+                                              io.grantry.server.health.MetricsRoutes
+                                                  .listenSeparately(vertx, resources)
+                                                  .compose(
+                                                      metrics ->
+                                                          vertx
+                                                              .deployVerticle(
+                                                                  () -> new HttpVerticle(resources),
+                                                                  new DeploymentOptions()
+                                                                      .setInstances(
+                                                                          config.httpInstances()))
+                                                              .map(
+                                                                  id ->
+                                                                      new GrantryServer(
+                                                                          vertx, config, db,
+                                                                          resources, id, metrics,
+                                                                          store, notes))));
                                 })
                             .onFailure(err -> pool.close());
                       })
@@ -383,6 +395,8 @@ public final class GrantryServer {
     resources.opsCounters().stop(vertx);
     return vertx
         .undeploy(deploymentId)
+        .transform(
+            ar -> metricsServer == null ? Future.<Void>succeededFuture() : metricsServer.close())
         .transform(ar -> store.close())
         .transform(ar -> resources.pool().close())
         .transform(

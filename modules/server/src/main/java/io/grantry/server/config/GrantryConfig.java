@@ -103,6 +103,7 @@ public record GrantryConfig(
     io.grantry.server.http.TrustedProxies.parse(stringSetting(in, "GRANTRY_TRUSTED_PROXIES", ""));
     io.grantry.server.browser.LoginThrottle.fromConfig(in);
     io.grantry.server.throttle.ClientAuthThrottle.fromConfig(in);
+    io.grantry.server.health.MetricsSettings.from(in);
   }
 
   static void validateIssuer(String issuer) {

@@ -40,4 +40,32 @@ class GrantryConfigTest {
                 .issuer())
         .isEqualTo("https://id.example.com");
   }
+
+  @Test
+  void metricsSettingsAreCheckedAtStart() {
+    for (var bad :
+        java.util.List.of(
+            new JsonObject().put("GRANTRY_METRICS_PORT", "ninety"),
+            new JsonObject().put("GRANTRY_METRICS_PORT", "0"),
+            new JsonObject().put("GRANTRY_METRICS_PORT", "70000"),
+            new JsonObject().put("GRANTRY_METRICS_PORT", "8080"),
+            new JsonObject().put("GRANTRY_METRICS_HOST", "not a host!"),
+            new JsonObject().put("GRANTRY_METRICS_TOKEN", "short"))) {
+      String name = bad.fieldNames().iterator().next();
+      assertThatThrownBy(() -> GrantryConfig.from(bad))
+          .as(bad.encode())
+          .isInstanceOf(ConfigException.class)
+          .hasMessageStartingWith(name)
+          .hasMessageNotContaining("\n");
+    }
+    // The token is never echoed.
+    assertThatThrownBy(
+            () -> GrantryConfig.from(new JsonObject().put("GRANTRY_METRICS_TOKEN", "s3cr3t")))
+        .hasMessageNotContaining("s3cr3t");
+    GrantryConfig.from(
+        new JsonObject()
+            .put("GRANTRY_METRICS_PORT", "9464")
+            .put("GRANTRY_METRICS_HOST", "0.0.0.0")
+            .put("GRANTRY_METRICS_TOKEN", "a".repeat(24)));
+  }
 }
