@@ -114,6 +114,12 @@ bench_seed_browser() {
 # CPU ticks (user + system, 1/CLK_TCK s) used so far by these processes.
 bench_ticks() { local t=0 p; for p in "$@"; do [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo $t; }
 
+# The embedded PostgreSQL's superuser password of SIDE (it requires one of every connection): for
+# PGPASSWORD of psql.
+bench_pg_password() {
+  python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["postgres_password"])' "$WORK/$1/data/secrets.json"
+}
+
 # The embedded PostgreSQL of SIDE: the postmaster and its children.
 bench_pg_pids() {
   local pm

@@ -31,6 +31,7 @@ case "$WORKLOAD" in
   *) bench_seed M "$WORKLOAD" ;;
 esac
 PGPORT=$(sed -n 4p "$WORK/M/data/postgres/postmaster.pid")
+export PGPASSWORD; PGPASSWORD=$(bench_pg_password M)
 q() { psql -h 127.0.0.1 -p "$PGPORT" -U postgres -d postgres -XAtq -c "$1"; }
 q "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; CREATE EXTENSION IF NOT EXISTS pg_walinspect;"
 bench_round M "$WARM" 64 >/dev/null

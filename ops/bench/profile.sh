@@ -70,6 +70,7 @@ bench_round S "${WARMUP:-20}" "$CONN" >/dev/null # warm-up (JIT)
 [ "$WORKLOAD" = refresh ] && bench_seed_browser S refresh "$CONN" # fresh chains: the warm-up's ended with it
 PSQL=()
 if [ "${PGSTAT:-0}" = 1 ]; then
+  export PGPASSWORD; PGPASSWORD=$(bench_pg_password S)
   PSQL=(psql -X -q -h 127.0.0.1 -p "$(sed -n 4p "$WORK/S/data/postgres/postmaster.pid")" -U postgres -d postgres)
   "${PSQL[@]}" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" -c "SELECT pg_stat_statements_reset()" >/dev/null
 fi

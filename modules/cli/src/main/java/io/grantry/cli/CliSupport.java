@@ -5,6 +5,7 @@ import io.grantry.eventstore.pg.PgSettings;
 import io.grantry.server.Database;
 import io.grantry.server.config.ConfigLoader;
 import io.grantry.server.config.GrantryConfig;
+import io.grantry.server.config.ServerSecrets;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
@@ -101,6 +102,15 @@ final class CliSupport {
         if (config.embeddedDatabase()) {
           Path dir = Database.embeddedDataDir(config);
           Integer port = runningPort(dir);
+          if (port == null && !Files.exists(dir.resolve("PG_VERSION"))) {
+            throw new IllegalStateException(
+                "no database: GRANTRY_DB_URL is not set and "
+                    + dir
+                    + " holds no embedded database yet (start the server once)");
+          }
+          // The superuser's password, where the server keeps it (the embedded database requires
+          // it of every connection).
+          String password = ServerSecrets.embeddedDatabasePassword(config.dataDir());
           if (port != null) {
             settings =
                 new PgSettings(
@@ -108,16 +118,11 @@ final class CliSupport {
                     port,
                     "postgres",
                     EmbeddedPostgres.USER,
-                    null,
+                    password,
                     java.util.Map.of());
-          } else if (Files.exists(dir.resolve("PG_VERSION"))) {
-            started = EmbeddedPostgres.builder().build().start(dir, 0);
-            settings = started.settings("postgres");
           } else {
-            throw new IllegalStateException(
-                "no database: GRANTRY_DB_URL is not set and "
-                    + dir
-                    + " holds no embedded database yet (start the server once)");
+            started = EmbeddedPostgres.builder().password(password).build().start(dir, 0);
+            settings = started.settings("postgres");
           }
         } else {
           settings = Database.open(config).settings();

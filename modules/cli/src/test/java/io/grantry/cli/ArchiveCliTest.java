@@ -73,7 +73,9 @@ class ArchiveCliTest {
             "GRANTRY_DB_URL",
             server.db.jdbcUrl().replaceFirst("^jdbc:", ""),
             "GRANTRY_DB_USER",
-            "postgres");
+            "postgres",
+            "GRANTRY_DB_PASSWORD",
+            io.grantry.eventstore.testing.TestDatabase.server().password());
     fx = new OAuthFixtures(server);
     web = fx.confidentialClient("web", CB, SCOPE);
     svc = fx.confidentialClient("svc", CB, "api.read", "client_credentials");

@@ -71,7 +71,9 @@ class AuditCliTest {
             "GRANTRY_DB_URL",
             db.jdbcUrl().replaceFirst("^jdbc:", ""),
             "GRANTRY_DB_USER",
-            "postgres");
+            "postgres",
+            "GRANTRY_DB_PASSWORD",
+            io.grantry.eventstore.testing.TestDatabase.server().password());
     vertx = Vertx.vertx();
     pool = PgBuilder.pool().connectingTo(db.connectOptions()).using(vertx).build();
     store = EventStore.create(vertx, pool, EventStoreOptions.defaults());

@@ -57,7 +57,9 @@ class AuditHistoryCliTest {
             "GRANTRY_DB_URL",
             server.db.jdbcUrl().replaceFirst("^jdbc:", ""),
             "GRANTRY_DB_USER",
-            "postgres");
+            "postgres",
+            "GRANTRY_DB_PASSWORD",
+            io.grantry.eventstore.testing.TestDatabase.server().password());
   }
 
   @AfterAll

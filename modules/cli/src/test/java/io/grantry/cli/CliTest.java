@@ -31,7 +31,9 @@ class CliTest {
             "GRANTRY_DB_URL",
             db.jdbcUrl().replaceFirst("^jdbc:", ""),
             "GRANTRY_DB_USER",
-            "postgres");
+            "postgres",
+            "GRANTRY_DB_PASSWORD",
+            io.grantry.eventstore.testing.TestDatabase.server().password());
     Vertx vertx = Vertx.vertx();
     Pool pool = PgBuilder.pool().connectingTo(db.connectOptions()).using(vertx).build();
     EventStore store = EventStore.create(vertx, pool, EventStoreOptions.defaults());

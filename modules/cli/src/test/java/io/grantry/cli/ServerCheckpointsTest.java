@@ -59,7 +59,9 @@ class ServerCheckpointsTest {
               "GRANTRY_DB_URL",
               s.db.jdbcUrl().replaceFirst("^jdbc:", ""),
               "GRANTRY_DB_USER",
-              "postgres");
+              "postgres",
+              "GRANTRY_DB_PASSWORD",
+              io.grantry.eventstore.testing.TestDatabase.server().password());
       try {
         // With no --jwks: the keys the server published in its keys stream.
         CliTest.Run r = CliTest.run("audit", "verify");

@@ -4,6 +4,7 @@ import io.grantry.eventstore.pg.EmbeddedPostgres;
 import io.grantry.eventstore.pg.PgSettings;
 import io.grantry.server.config.ConfigException;
 import io.grantry.server.config.GrantryConfig;
+import io.grantry.server.config.ServerSecrets;
 import java.nio.file.Path;
 
 /**
@@ -43,7 +44,11 @@ public final class Database implements AutoCloseable {
       }
       return new Database(s, null);
     }
-    EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder();
+    // The superuser's password, kept with the other development secrets: the embedded server
+    // requires it of every connection, so no other local account can use the database.
+    EmbeddedPostgres.Builder builder =
+        EmbeddedPostgres.builder()
+            .password(ServerSecrets.embeddedDatabasePassword(config.dataDir()));
     embeddedSettings(config.raw().getString("GRANTRY_EMBEDDED_PG_SETTINGS"))
         .forEach(builder::setting);
     EmbeddedPostgres pg = builder.build().start(embeddedDataDir(config), 0);

@@ -130,6 +130,7 @@ class ServerKilledTest {
     Map<String, String> env = new HashMap<>(TestServer.sharedSecrets());
     env.put("GRANTRY_DB_URL", db.jdbcUrl().replaceFirst("^jdbc:", ""));
     env.put("GRANTRY_DB_USER", "postgres");
+    env.put("GRANTRY_DB_PASSWORD", db.password());
     env.put("GRANTRY_HTTP_HOST", "127.0.0.1");
     env.put("GRANTRY_HTTP_PORT", String.valueOf(port));
     env.put("GRANTRY_ISSUER", base);
@@ -269,7 +270,13 @@ class ServerKilledTest {
     // grantry audit verify over the same database: exit 0.
     CliSupportAccess.Run verify =
         CliSupportAccess.run(
-            Map.of("GRANTRY_DB_URL", env.get("GRANTRY_DB_URL"), "GRANTRY_DB_USER", "postgres"),
+            Map.of(
+                "GRANTRY_DB_URL",
+                env.get("GRANTRY_DB_URL"),
+                "GRANTRY_DB_USER",
+                "postgres",
+                "GRANTRY_DB_PASSWORD",
+                env.get("GRANTRY_DB_PASSWORD")),
             "audit",
             "verify");
     assertThat(verify.code()).as(verify.out() + verify.err()).isZero();

@@ -20,6 +20,7 @@ final class Dirs {
 
   static final Set<PosixFilePermission> MODE_0755 = PosixFilePermissions.fromString("rwxr-xr-x");
   static final Set<PosixFilePermission> MODE_0700 = PosixFilePermissions.fromString("rwx------");
+  static final Set<PosixFilePermission> MODE_0600 = PosixFilePermissions.fromString("rw-------");
 
   private Dirs() {}
 

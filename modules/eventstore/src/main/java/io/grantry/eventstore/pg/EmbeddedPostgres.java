@@ -12,16 +12,25 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.regex.Pattern;
+import org.postgresql.PGConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,11 +56,21 @@ import org.slf4j.LoggerFactory;
  * ${java.io.tmpdir}/grantry-pg-<hash>} (or below {@code -Dgrantry.pg.cacheDir}, or {@link
  * Builder#binariesCacheDir}); concurrent JVMs coordinate through a file lock and an atomic rename.
  *
- * <p><b>Data directory.</b> {@link #start} runs {@code initdb} (trust authentication, superuser
- * {@value #USER}, UTF8, locale C) when {@code dataDir/PG_VERSION} is missing, then {@code pg_ctl
- * start} listening on {@value #HOST} only, with the Unix socket in the data directory and the
- * server log in {@code dataDir/postgres.log}. While running, this object holds an exclusive lock on
- * the sibling file {@code <dataDir>.lock}, so two live processes can never use one data directory.
+ * <p><b>Data directory.</b> {@link #start} runs {@code initdb} (superuser {@value #USER} with the
+ * {@linkplain Builder#password password} given, UTF8, locale C) when {@code dataDir/PG_VERSION} is
+ * missing, then {@code pg_ctl start} listening on {@value #HOST} only, with the Unix socket in the
+ * data directory and the server log in {@code dataDir/postgres.log}. While running, this object
+ * holds an exclusive lock on the sibling file {@code <dataDir>.lock}, so two live processes can
+ * never use one data directory.
+ *
+ * <p><b>Authentication.</b> Every connection, over TCP on the loopback or over the Unix socket,
+ * must present the superuser's password (SCRAM-SHA-256; {@code pg_hba.conf} is {@link #PG_HBA}).
+ * With {@code trust}, as data directories made before were initialised, any local account could
+ * connect as the superuser, read every secret hash, run {@code COPY ... FROM PROGRAM} and change
+ * clients without a trace in the ledger. A data directory that still trusts is migrated on start:
+ * the server starts as it is, the superuser gets the password (sent as a SCRAM verifier, never in
+ * clear), {@code pg_hba.conf} is rewritten and the server restarted. After start the password is
+ * checked by connecting with it: a wrong one fails the start with a message saying so.
  *
  * <p><b>After a crash.</b> {@code pg_ctl} daemonises the postmaster, so when the owning JVM dies
  * with {@code kill -9} the server keeps running. On the next {@link #start} we hold the
@@ -74,8 +93,23 @@ public final class EmbeddedPostgres implements AutoCloseable {
   /** The only address the server listens on. */
   public static final String HOST = "127.0.0.1";
 
-  /** The superuser created by initdb; authentication is {@code trust}, so there is no password. */
+  /** The superuser created by initdb; it authenticates with the builder's password. */
   public static final String USER = "postgres";
+
+  /**
+   * The only {@code pg_hba.conf} this class writes: the superuser's password over the Unix socket
+   * and TCP on the loopback, nothing else (no {@code trust}, no {@code peer}).
+   */
+  static final String PG_HBA =
+      """
+      # Written by Grantry (EmbeddedPostgres): every connection must present the password.
+      local   all           all                        scram-sha-256
+      host    all           all          127.0.0.1/32  scram-sha-256
+      host    all           all          ::1/128       scram-sha-256
+      local   replication   all                        scram-sha-256
+      host    replication   all          127.0.0.1/32  scram-sha-256
+      host    replication   all          ::1/128       scram-sha-256
+      """;
 
   /** The account PostgreSQL runs as when the JVM is root. */
   public static final String UNPRIVILEGED_ACCOUNT = "nobody";
@@ -95,6 +129,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
   private static final Pattern SETTING_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_.]*");
 
   private final boolean noSync;
+  private final String password;
   private final Map<String, String> extraSettings;
   private final Duration startTimeout;
   private final Path cacheParent;
@@ -111,6 +146,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
 
   private EmbeddedPostgres(Builder builder) {
     this.noSync = builder.noSync;
+    this.password = builder.password != null ? builder.password : randomPassword();
     this.extraSettings = Map.copyOf(builder.settings);
     this.startTimeout = builder.startTimeout;
     this.cacheParent =
@@ -175,12 +211,20 @@ public final class EmbeddedPostgres implements AutoCloseable {
         }
         stopLeftoverServer(dir); // may free the port
         requireFree(port, dir); // fail fast, before a possibly slow initdb
+        boolean trusting = false;
         if (!Files.isRegularFile(dir.resolve("PG_VERSION"))) {
           initdb(dir);
-        } else if (account != null) {
-          Unix.chownRecursive(dir, account.uid(), account.gid());
+        } else {
+          if (account != null) {
+            Unix.chownRecursive(dir, account.uid(), account.gid());
+          }
+          trusting = trusts(dir);
         }
         int chosen = startServer(dir, port);
+        if (trusting) {
+          chosen = stopTrusting(dir, chosen, port);
+        }
+        requirePassword(dir, chosen);
         this.dataDir = dir;
         this.port = chosen;
         this.running = true;
@@ -276,30 +320,35 @@ public final class EmbeddedPostgres implements AutoCloseable {
     return HOST;
   }
 
-  /** {@value #USER}; there is no password (authentication is {@code trust}). */
+  /** {@value #USER}, the superuser. */
   public String user() {
     return USER;
   }
 
+  /** The superuser's password (the builder's, or the one generated for this instance). */
+  public String password() {
+    return password;
+  }
+
   /**
-   * {@code jdbc:postgresql://127.0.0.1:<port>/<database>}; connect with user {@link #user()} and no
-   * password.
+   * {@code jdbc:postgresql://127.0.0.1:<port>/<database>}; connect with user {@link #user()} and
+   * {@link #password()}.
    */
   public String jdbcUrl(String database) {
     return settings(database).jdbcUrl();
   }
 
   /**
-   * Vert.x connect options for {@code database}: host 127.0.0.1, this port, user {@value #USER}, no
-   * password.
+   * Vert.x connect options for {@code database}: host 127.0.0.1, this port, user {@value #USER},
+   * the password.
    */
   public PgConnectOptions connectOptions(String database) {
     return settings(database).connectOptions();
   }
 
-  /** Connection settings for {@code database} on this server. */
+  /** Connection settings for {@code database} on this server, password included. */
   public PgSettings settings(String database) {
-    return new PgSettings(HOST, port(), database, USER, null, Map.of());
+    return new PgSettings(HOST, port(), database, USER, password, Map.of());
   }
 
   /**
@@ -486,24 +535,39 @@ public final class EmbeddedPostgres implements AutoCloseable {
       // Only the directory itself: initdb refuses a non-empty directory anyway.
       Unix.chown(dir, account.uid(), account.gid());
     }
-    List<String> cmd =
-        new ArrayList<>(
-            List.of(
-                bin("initdb"),
-                "-A",
-                "trust",
-                "-U",
-                USER,
-                "-E",
-                "UTF8",
-                "--locale=C",
-                "-D",
-                dir.toString()));
-    if (noSync) {
-      cmd.add("--no-sync");
-    }
+    // initdb reads the superuser's password from a file: one only the server's account can read,
+    // beside the data directory (which must be empty), gone once initdb is done.
+    Path pwfile =
+        dir.resolveSibling("." + dir.getFileName() + ".pw-" + Long.toHexString(System.nanoTime()));
+    Proc.Result r;
     long t0 = System.nanoTime();
-    Proc.Result r = run(cmd, INITDB_TIMEOUT);
+    try {
+      Files.createFile(pwfile, PosixFilePermissions.asFileAttribute(Dirs.MODE_0600));
+      Files.writeString(pwfile, password + "\n", StandardCharsets.UTF_8);
+      if (account != null) {
+        Unix.chown(pwfile, account.uid(), account.gid());
+      }
+      List<String> cmd =
+          new ArrayList<>(
+              List.of(
+                  bin("initdb"),
+                  "-A",
+                  "scram-sha-256",
+                  "--pwfile=" + pwfile,
+                  "-U",
+                  USER,
+                  "-E",
+                  "UTF8",
+                  "--locale=C",
+                  "-D",
+                  dir.toString()));
+      if (noSync) {
+        cmd.add("--no-sync");
+      }
+      r = run(cmd, INITDB_TIMEOUT);
+    } finally {
+      Files.deleteIfExists(pwfile);
+    }
     if (!r.ok()) {
       throw new EmbeddedPostgresException(
           "initdb failed for data directory "
@@ -515,7 +579,116 @@ public final class EmbeddedPostgres implements AutoCloseable {
               + "):\n"
               + r.tail(LOG_TAIL_LINES));
     }
+    writeHba(dir);
     LOG.info("initdb created {} in {} ms", dir, (System.nanoTime() - t0) / 1_000_000);
+  }
+
+  /** True if {@code dir}'s pg_hba.conf lets some connection in without a password. */
+  static boolean trusts(Path dir) throws IOException {
+    Path hba = dir.resolve("pg_hba.conf");
+    if (!Files.exists(hba)) {
+      return false;
+    }
+    for (String line : Files.readAllLines(hba, StandardCharsets.UTF_8)) {
+      String rule = line.replaceFirst("#.*", "").trim();
+      if (!rule.isEmpty() && List.of(rule.split("\\s+")).contains("trust")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Replaces pg_hba.conf with {@link #PG_HBA}, atomically, owned by the server's account. */
+  private void writeHba(Path dir) throws IOException {
+    Path tmp = dir.resolve("pg_hba.conf.grantry-tmp");
+    Files.deleteIfExists(tmp);
+    Files.createFile(tmp, PosixFilePermissions.asFileAttribute(Dirs.MODE_0600));
+    Files.writeString(tmp, PG_HBA, StandardCharsets.UTF_8);
+    if (account != null) {
+      Unix.chown(tmp, account.uid(), account.gid());
+    }
+    Files.move(
+        tmp,
+        dir.resolve("pg_hba.conf"),
+        StandardCopyOption.REPLACE_EXISTING,
+        StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  /**
+   * Migrates a data directory initialised with {@code trust} (as they were before): while the
+   * server still trusts, gives the superuser the password (as a SCRAM verifier computed here, so
+   * the password itself never reaches the server or its log), then rewrites pg_hba.conf and
+   * restarts the server, whose new port is returned. Repeating it after a crash half-way is
+   * harmless.
+   */
+  private int stopTrusting(Path dir, int runningPort, int requestedPort) throws IOException {
+    try (Connection c = connection(runningPort, null)) {
+      c.unwrap(PGConnection.class).alterUserPassword(USER, password.toCharArray(), "scram-sha-256");
+    } catch (SQLException e) {
+      throw new EmbeddedPostgresException(
+          "Could not set the superuser's password on the trusting data directory "
+              + dir
+              + ": "
+              + e.getMessage(),
+          e);
+    }
+    writeHba(dir);
+    pgCtl(
+        List.of(
+            "stop",
+            "-D",
+            dir.toString(),
+            "-m",
+            "fast",
+            "-w",
+            "-t",
+            Long.toString(STOP_TIMEOUT.toSeconds())),
+        STOP_TIMEOUT.plus(PROCESS_GRACE));
+    int chosen = startServer(dir, requestedPort);
+    LOG.warn(
+        "The embedded PostgreSQL in {} trusted every local connection; it now requires the"
+            + " superuser's password (SCRAM-SHA-256)",
+        dir);
+    return chosen;
+  }
+
+  /** Connects with the password once, so that a wrong one fails the start, saying so. */
+  private void requirePassword(Path dir, int runningPort) {
+    try (Connection c = connection(runningPort, password)) {
+      c.isValid(10);
+    } catch (SQLException e) {
+      try {
+        pgCtl(
+            List.of("stop", "-D", dir.toString(), "-m", "fast", "-w", "-t", "30"),
+            Duration.ofSeconds(30).plus(PROCESS_GRACE));
+      } catch (RuntimeException stopFailed) {
+        e.addSuppressed(stopFailed);
+      }
+      throw new EmbeddedPostgresException(
+          "The embedded PostgreSQL in "
+              + dir
+              + " refused the superuser's password ("
+              + e.getSQLState()
+              + "): it was initialised with another one",
+          e);
+    }
+  }
+
+  private static Connection connection(int port, String password) throws SQLException {
+    Properties p = new Properties();
+    p.setProperty("user", USER);
+    if (password != null) {
+      p.setProperty("password", password);
+    }
+    p.setProperty("connectTimeout", "10");
+    return DriverManager.getConnection("jdbc:postgresql://" + HOST + ":" + port + "/postgres", p);
+  }
+
+  /** 32 random bytes, base64url: for an instance whose builder was given no password. */
+  static String randomPassword() {
+    byte[] b = new byte[32];
+    new SecureRandom().nextBytes(b);
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
   }
 
   private int startServer(Path dir, int requestedPort) throws IOException {
@@ -741,6 +914,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
   /** Builder for {@link EmbeddedPostgres}. */
   public static final class Builder {
     private boolean noSync;
+    private String password;
     private final Map<String, String> settings = new LinkedHashMap<>();
     private Duration startTimeout = Duration.ofSeconds(60);
     private Path cacheParent;
@@ -767,6 +941,20 @@ public final class EmbeddedPostgres implements AutoCloseable {
         throw new IllegalArgumentException("Invalid PostgreSQL setting name: " + name);
       }
       settings.put(name, Objects.requireNonNull(value, "value"));
+      return this;
+    }
+
+    /**
+     * The superuser's password: set by initdb in a new data directory, required of every
+     * connection, and set on a data directory that still trusts (see the class documentation). Keep
+     * it where the next start finds it (the server keeps it in {@code secrets.json}); without one,
+     * a random password is generated, which suits only a throwaway data directory.
+     */
+    public Builder password(String password) {
+      if (password == null || password.isEmpty() || password.contains("\n")) {
+        throw new IllegalArgumentException("the password must be one non-empty line");
+      }
+      this.password = password;
       return this;
     }
 

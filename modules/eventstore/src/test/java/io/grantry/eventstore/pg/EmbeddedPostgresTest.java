@@ -114,6 +114,86 @@ class EmbeddedPostgresTest {
     }
   }
 
+  /**
+   * No local account gets in without the superuser's password, or with another one (over the Unix
+   * socket: ServerBootTest, which has the native transport that reaches it).
+   */
+  @Test
+  void everyConnectionNeedsThePassword() throws Exception {
+    Path dir = newDir("scram");
+    EmbeddedPostgres pg =
+        track(EmbeddedPostgres.builder().testMode(true).password("the-password").build())
+            .start(dir, 0);
+    assertRefused(pg, null);
+    assertRefused(pg, "");
+    assertRefused(pg, "not-the-password");
+    assertThat(EmbeddedPostgres.trusts(dir)).isFalse();
+    try (Connection c = connect(pg);
+        Statement s = c.createStatement()) {
+      assertThat(
+              single(
+                  s,
+                  "select rolpassword like 'SCRAM-SHA-256$%' from pg_authid where rolname = 'postgres'"))
+          .isEqualTo("t");
+    }
+    pg.stop();
+    // Another password does not start it either: the start says why.
+    EmbeddedPostgres wrong =
+        track(EmbeddedPostgres.builder().testMode(true).password("guessed").build());
+    assertThatThrownBy(() -> wrong.start(dir, 0))
+        .isInstanceOf(EmbeddedPostgresException.class)
+        .hasMessageContaining("refused the superuser's password")
+        .hasMessageNotContaining("guessed");
+    assertThat(wrong.isRunning()).isFalse();
+  }
+
+  /**
+   * A data directory initialised with trust, as they were before, is migrated on its next start:
+   * its data kept, the password set, and from then on required.
+   */
+  @Test
+  void aTrustingDataDirectoryIsMigratedOnStart() throws Exception {
+    Path dir = newDir("trusting");
+    EmbeddedPostgres first =
+        track(EmbeddedPostgres.builder().testMode(true).password("first").build()).start(dir, 0);
+    try (Connection c = connect(first);
+        Statement s = c.createStatement()) {
+      s.execute("create table kept (id int)");
+      s.execute("insert into kept values (7)");
+      s.execute("alter role postgres password null");
+    }
+    first.stop();
+    // What initdb -A trust wrote.
+    Files.writeString(
+        dir.resolve("pg_hba.conf"),
+        "local all all trust\nhost all all 127.0.0.1/32 trust\nhost all all ::1/128 trust\n");
+    assertThat(EmbeddedPostgres.trusts(dir)).isTrue();
+
+    EmbeddedPostgres pg =
+        track(EmbeddedPostgres.builder().testMode(true).password("migrated").build()).start(dir, 0);
+    assertThat(EmbeddedPostgres.trusts(dir)).isFalse();
+    assertRefused(pg, null);
+    try (Connection c = connect(pg);
+        Statement s = c.createStatement()) {
+      assertThat(single(s, "select id from kept")).isEqualTo("7");
+    }
+    // The next start finds nothing to migrate.
+    pg.stop();
+    pg.start(dir, 0);
+    assertRefused(pg, null);
+  }
+
+  private static void assertRefused(EmbeddedPostgres pg, String password) {
+    assertThatThrownBy(
+            () ->
+                DriverManager.getConnection(
+                    pg.jdbcUrl("postgres") + "?connectTimeout=10", pg.user(), password))
+        .as("password " + password)
+        .isInstanceOf(SQLException.class)
+        .satisfies(
+            e -> assertThat(((SQLException) e).getSQLState()).isIn("28P01", "28000", "08004"));
+  }
+
   @Test
   void aServerLeftRunningByAKilledJvmIsStoppedAndTheDataDirReused() throws Exception {
     Path dir = newDir("killed");
@@ -125,7 +205,8 @@ class EmbeddedPostgresTest {
                 System.getProperty("java.class.path"),
                 "-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"),
                 KilledJvmMain.class.getName(),
-                dir.toString())
+                dir.toString(),
+                "killed-jvm-password")
             .redirectErrorStream(true)
             .start();
     CompletableFuture<String> ready = new CompletableFuture<>();
@@ -170,7 +251,9 @@ class EmbeddedPostgresTest {
         .as("the postmaster survives its JVM")
         .contains(true);
 
-    EmbeddedPostgres pg = track(EmbeddedPostgres.builder().testMode(true).build()).start(dir, 0);
+    EmbeddedPostgres pg =
+        track(EmbeddedPostgres.builder().testMode(true).password("killed-jvm-password").build())
+            .start(dir, 0);
     long newPid = Long.parseLong(Files.readAllLines(dir.resolve("postmaster.pid")).get(0).trim());
     assertThat(newPid).isNotEqualTo(orphanPid);
     try (Connection c = connect(pg);
@@ -224,7 +307,7 @@ class EmbeddedPostgresTest {
   }
 
   private static Connection connect(EmbeddedPostgres pg) throws SQLException {
-    return DriverManager.getConnection(pg.jdbcUrl("postgres"), pg.user(), null);
+    return DriverManager.getConnection(pg.jdbcUrl("postgres"), pg.user(), pg.password());
   }
 
   private static String single(Statement s, String sql) throws SQLException {

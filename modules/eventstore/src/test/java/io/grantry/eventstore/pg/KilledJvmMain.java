@@ -18,8 +18,10 @@ public final class KilledJvmMain {
 
   public static void main(String[] args) throws Exception {
     Path dir = Path.of(args[0]);
-    EmbeddedPostgres pg = EmbeddedPostgres.builder().testMode(true).build().start(dir, 0);
-    try (Connection c = DriverManager.getConnection(pg.jdbcUrl("postgres"), pg.user(), null);
+    EmbeddedPostgres pg =
+        EmbeddedPostgres.builder().testMode(true).password(args[1]).build().start(dir, 0);
+    try (Connection c =
+            DriverManager.getConnection(pg.jdbcUrl("postgres"), pg.user(), pg.password());
         Statement s = c.createStatement()) {
       s.execute("create table written_by_child (id int)");
       s.execute("insert into written_by_child values (1)");

@@ -32,7 +32,7 @@ class MigrationsTest {
   void anUnreachableDatabaseIsAnError() {
     TestDatabase db = TestDatabase.empty();
     String missing = db.settings().withDatabase("no_such_database").jdbcUrl();
-    assertThatThrownBy(() -> Migrations.upToDate(missing, db.user(), null))
+    assertThatThrownBy(() -> Migrations.upToDate(missing, db.user(), db.password()))
         .isInstanceOf(FlywayException.class);
   }
 }

@@ -87,7 +87,9 @@ public final class TestDatabase {
     return settings;
   }
 
-  /** {@code jdbc:postgresql://127.0.0.1:<port>/<name>}; user {@link #user()}, no password. */
+  /**
+   * {@code jdbc:postgresql://127.0.0.1:<port>/<name>}; user {@link #user()}, {@link #password()}.
+   */
   public String jdbcUrl() {
     return settings.jdbcUrl();
   }
@@ -101,7 +103,10 @@ public final class TestDatabase {
     return settings.user();
   }
 
-  /** Always {@code null}: the embedded server trusts local connections. */
+  /**
+   * The superuser's password: the shared server was initialised with a random one (it requires it
+   * of every connection, as the development server does).
+   */
   public String password() {
     return settings.password();
   }
@@ -145,7 +150,7 @@ public final class TestDatabase {
                 "grantry-test-db-cleanup"));
     try {
       execute(pg, "postgres", "CREATE DATABASE " + TEMPLATE);
-      Migrations.apply(pg.jdbcUrl(TEMPLATE), pg.user(), null);
+      Migrations.apply(pg.jdbcUrl(TEMPLATE), pg.user(), pg.password());
       // Nobody may connect to the template any more, so CREATE DATABASE ... TEMPLATE can never find
       // it busy.
       execute(
@@ -219,7 +224,8 @@ public final class TestDatabase {
   }
 
   private static void execute(EmbeddedPostgres pg, String database, String sql) {
-    try (Connection c = DriverManager.getConnection(pg.jdbcUrl(database), pg.user(), null);
+    try (Connection c =
+            DriverManager.getConnection(pg.jdbcUrl(database), pg.user(), pg.password());
         Statement s = c.createStatement()) {
       s.execute(sql);
     } catch (SQLException e) {

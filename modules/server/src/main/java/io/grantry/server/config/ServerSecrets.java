@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>With a configured database they must be configured (the admin token may be left out, which
  * turns the admin API off). In development mode (embedded database) the missing ones are generated
- * once into {@code <data dir>/secrets.json} (mode 0600) and reused, and the server says so.
+ * once into {@code <data dir>/secrets.json} (mode 0600) and reused, and the server says so. The
+ * embedded database's superuser password lives there too ({@link #embeddedDatabasePassword}).
  * Blocking (file I/O, first-time generation): call from a worker.
  */
 public record ServerSecrets(byte[] kek, byte[] pepper, String adminToken, boolean generated) {
@@ -48,40 +49,98 @@ public record ServerSecrets(byte[] kek, byte[] pepper, String adminToken, boolea
       }
       return new ServerSecrets(kek, pepper, admin, false);
     }
-    Path file = config.dataDir().resolve("secrets.json");
-    JsonObject stored = read(file);
-    boolean changed = false;
-    SecureRandom random = new SecureRandom();
-    if (kek == null) {
-      if (!stored.containsKey("kek")) {
-        stored.put("kek", b64(random, 32));
-        changed = true;
-      }
-      kek = Base64.getDecoder().decode(stored.getString("kek"));
-    }
-    if (pepper == null) {
-      if (!stored.containsKey("pepper")) {
-        stored.put("pepper", b64(random, 32));
-        changed = true;
-      }
-      pepper = Base64.getDecoder().decode(stored.getString("pepper"));
-    }
-    if (admin == null) {
-      if (!stored.containsKey("admin_token")) {
-        byte[] t = new byte[32];
-        random.nextBytes(t);
-        stored.put("admin_token", Base64.getUrlEncoder().withoutPadding().encodeToString(t));
-        changed = true;
-      }
-      admin = stored.getString("admin_token");
-    }
-    if (changed) {
-      write(file, stored);
+    boolean needKek = kek == null;
+    boolean needPepper = pepper == null;
+    boolean needAdmin = admin == null;
+    boolean[] generated = {false};
+    JsonObject stored =
+        update(
+            config.dataDir(),
+            file -> generated[0] = generateMissing(file, needKek, needPepper, needAdmin));
+    if (generated[0]) {
       log.info(
           "Development secrets (key-encryption key, secret pepper, admin token) generated into {}",
-          file);
+          config.dataDir().resolve(FILE));
     }
-    return new ServerSecrets(kek, pepper, admin, true);
+    return new ServerSecrets(
+        needKek ? Base64.getDecoder().decode(stored.getString("kek")) : kek,
+        needPepper ? Base64.getDecoder().decode(stored.getString("pepper")) : pepper,
+        needAdmin ? stored.getString("admin_token") : admin,
+        true);
+  }
+
+  /**
+   * The embedded PostgreSQL's superuser password, from {@code <data dir>/secrets.json} (key {@code
+   * postgres_password}), generated there (32 random bytes, base64url) when it has none: initdb sets
+   * it in a new data directory, and a data directory that still trusts local connections is
+   * migrated to it on start (see {@code EmbeddedPostgres}). The CLI's database tools read it from
+   * the same place to attach to the server's database. Blocking.
+   */
+  public static String embeddedDatabasePassword(Path dataDir) {
+    return update(
+            dataDir,
+            stored -> {
+              if (stored.getValue(PG_PASSWORD) instanceof String p && !p.isEmpty()) {
+                return false;
+              }
+              byte[] b = new byte[32];
+              new SecureRandom().nextBytes(b);
+              stored.put(PG_PASSWORD, Base64.getUrlEncoder().withoutPadding().encodeToString(b));
+              return true;
+            })
+        .getString(PG_PASSWORD);
+  }
+
+  private static final String FILE = "secrets.json";
+  private static final String PG_PASSWORD = "postgres_password";
+
+  /** Generates into {@code stored} the secrets asked for that it lacks; true if it did. */
+  private static boolean generateMissing(
+      JsonObject stored, boolean kek, boolean pepper, boolean adminToken) {
+    SecureRandom random = new SecureRandom();
+    boolean changed = false;
+    if (kek && !stored.containsKey("kek")) {
+      stored.put("kek", b64(random, 32));
+      changed = true;
+    }
+    if (pepper && !stored.containsKey("pepper")) {
+      stored.put("pepper", b64(random, 32));
+      changed = true;
+    }
+    if (adminToken && !stored.containsKey("admin_token")) {
+      byte[] t = new byte[32];
+      random.nextBytes(t);
+      stored.put("admin_token", Base64.getUrlEncoder().withoutPadding().encodeToString(t));
+      changed = true;
+    }
+    return changed;
+  }
+
+  /**
+   * Reads {@code secrets.json}, lets {@code change} fill it in, and writes it back if it did, all
+   * under an exclusive lock on {@code secrets.json.lock}: the server and a CLI command may both
+   * generate a secret at once, and one must not overwrite the other's.
+   */
+  private static synchronized JsonObject update(
+      Path dataDir, java.util.function.Predicate<JsonObject> change) {
+    Path file = dataDir.resolve(FILE);
+    try {
+      Files.createDirectories(dataDir);
+      try (java.nio.channels.FileChannel channel =
+              java.nio.channels.FileChannel.open(
+                  dataDir.resolve(FILE + ".lock"),
+                  StandardOpenOption.CREATE,
+                  StandardOpenOption.WRITE);
+          java.nio.channels.FileLock lock = channel.lock()) {
+        JsonObject stored = read(file);
+        if (change.test(stored)) {
+          write(file, stored);
+        }
+        return stored;
+      }
+    } catch (IOException e) {
+      throw new ConfigException("cannot lock " + file + ": " + e.getMessage());
+    }
   }
 
   private static byte[] bytes(JsonObject raw, String key, int min) {

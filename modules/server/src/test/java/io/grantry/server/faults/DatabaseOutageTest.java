@@ -59,12 +59,16 @@ class DatabaseOutageTest {
             System.getProperty("java.io.tmpdir"),
             "grantry-test-pg",
             "outage-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
-    EmbeddedPostgres pg = EmbeddedPostgres.builder().testMode(true).build().start(dir, 0);
+    String password = "outage-test-password";
+    EmbeddedPostgres pg =
+        EmbeddedPostgres.builder().testMode(true).password(password).build().start(dir, 0);
     int pgPort = pg.port();
     try (TestServer server =
         TestServer.startOnUrl(
             "postgresql://postgres@127.0.0.1:" + pgPort + "/postgres",
             Map.of(
+                "GRANTRY_DB_PASSWORD",
+                password,
                 "GRANTRY_DB_TIMEOUT_MS",
                 String.valueOf(DB_TIMEOUT_MS),
                 "GRANTRY_CLIENT_CACHE_MS",
@@ -92,7 +96,7 @@ class DatabaseOutageTest {
       assertThat(ready.statusCode()).as(ready.body()).isEqualTo(503);
       assertThat(millisSince(t0)).isLessThan(DB_TIMEOUT_MS + SLACK_MS);
 
-      pg = EmbeddedPostgres.builder().testMode(true).build().start(dir, pgPort);
+      pg = EmbeddedPostgres.builder().testMode(true).password(password).build().start(dir, pgPort);
       long restarted = System.nanoTime();
       HttpResponse<String> r;
       do {
@@ -129,6 +133,8 @@ class DatabaseOutageTest {
             TestServer.startOnUrl(
                 "postgresql://postgres@127.0.0.1:" + proxy.port() + "/" + fresh.name(),
                 Map.of(
+                    "GRANTRY_DB_PASSWORD",
+                    db.password(),
                     "GRANTRY_DB_TIMEOUT_MS",
                     String.valueOf(DB_TIMEOUT_MS),
                     "GRANTRY_CLIENT_CACHE_MS",

@@ -89,6 +89,9 @@ public final class TestServer implements AutoCloseable {
             .put("GRANTRY_DB_POOL_SIZE", "6")
             .put("GRANTRY_DB_URL", dbUrl)
             .put("GRANTRY_DB_USER", "postgres")
+            // The shared test server requires its superuser's password, as the development one
+            // does; a test's own embedded PostgreSQL passes its own in settings.
+            .put("GRANTRY_DB_PASSWORD", TestDatabase.server().password())
             .put("GRANTRY_KEK", randomBase64(32))
             .put("GRANTRY_SECRET_PEPPER", randomBase64(32))
             .put("GRANTRY_ADMIN_TOKEN", ADMIN_TOKEN)
