@@ -125,8 +125,9 @@ p("")
 p("ops/s counts tokens, refreshes, flows or introspection answers (a code flow is two requests); errors: non-2xx/3xx "
   "answers, socket errors and wrong answers (an inactive token of a population) summed over the rounds. "
   "µs/op: CPU time (user + system, from /proc) of the server's JVM, and of all its PostgreSQL's processes, over the "
-  "run divided by the ops (for the reference: the node process; it has no database). The cold rows run on a second "
-  "server restarted before each round: " + ", ".join(w for w in workloads if w in COLD) + ".")
+  "run divided by the ops (for the reference: the node process; it has no database)."
+  + (" The cold rows run on a second server restarted before each round: "
+     + ", ".join(w for w in workloads if w in COLD) + "." if any(w in COLD for w in workloads) else ""))
 
 fresh = [r for r in results if r["workload"] == "cc-fresh-start"]
 if fresh:
