@@ -2,6 +2,7 @@ package io.grantry.server.ops;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import java.util.ArrayList;
@@ -27,16 +28,19 @@ import org.slf4j.LoggerFactory;
  * <p>What: every {@code intervalMs} this asks {@code pg_stat_user_tables} for the tables of the
  * current schema that were never analyzed and have at least {@link #MIN_CHANGES} changed rows, or
  * that hold fewer than {@link #SMALL_ROWS} rows and changed by more than half since their last
- * analysis, and analyzes them (each ANALYZE invalidates the plans cached for its table). Large
- * tables are left to autovacuum: there a new plan changes nothing. So the work is a catalog query
- * per interval and a few dozen ANALYZEs of small tables over a database's life. Several servers on
- * one database may analyze the same table twice; that is harmless.
+ * analysis, and analyzes them, one at a time and only those no other transaction holds a lock on
+ * (see {@link #analyze}; each ANALYZE invalidates the plans cached for its table). Large tables are
+ * left to autovacuum: there a new plan changes nothing. So the work is a catalog query per interval
+ * and a few dozen ANALYZEs of small tables over a database's life. Several servers on one database
+ * may analyze the same table twice, or one may skip a table another is analyzing; that is harmless.
  */
 public final class GrowingTableAnalyzer {
   private static final Logger log = LoggerFactory.getLogger(GrowingTableAnalyzer.class);
   static final long MIN_CHANGES = 500;
   static final long SMALL_ROWS = 2_000_000;
   private static final int STATISTICS_TARGET = 10;
+  private static final String LOCK_NOT_AVAILABLE = "55P03";
+  private static final String UNDEFINED_TABLE = "42P01";
 
   private static final String DUE =
       """
@@ -73,8 +77,10 @@ public final class GrowingTableAnalyzer {
   }
 
   /**
-   * One check now: analyzes the tables that are due, and answers their names (none while a check
-   * runs).
+   * One check now: analyzes the tables that are due, and answers the names of those it analyzed
+   * (none while a check runs). A table some other transaction holds a conflicting lock on (a
+   * rebuild swapping tables, a bulk load) is skipped, and so is one dropped since the catalog named
+   * it: a later check finds it again.
    */
   public Future<List<String>> analyzeDue() {
     if (!running.compareAndSet(false, true)) {
@@ -84,32 +90,29 @@ public final class GrowingTableAnalyzer {
         .execute()
         .compose(
             rows -> {
-              List<String> due = new ArrayList<>(rows.size());
+              List<String> analyzed = new ArrayList<>(rows.size());
+              Future<Void> f = Future.succeededFuture();
               for (Row r : rows) {
-                due.add(r.getString(0));
+                String table = r.getString(0);
+                f =
+                    f.compose(
+                        v ->
+                            analyze(table)
+                                .map(
+                                    done -> {
+                                      if (done) {
+                                        analyzed.add(table);
+                                      }
+                                      return null;
+                                    }));
               }
-              if (due.isEmpty()) {
-                return Future.succeededFuture(due);
-              }
-              // Names come from the catalog, quoted by quote_ident: no input of anyone's reaches
-              // this
-              // statement. A sample of 3,000 rows instead of 30,000: what the plans need is the
-              // table's
-              // size (and the keys' spread), and the full sample of the ledger's jsonb cost ~0.5 s
-              // of a
-              // core per analysis under load. Autovacuum's own analyses still use the full target.
-              return pool.query(
-                      "BEGIN; SET LOCAL default_statistics_target = "
-                          + STATISTICS_TARGET
-                          + "; ANALYZE "
-                          + String.join(", ", due)
-                          + "; COMMIT")
-                  .execute()
-                  .map(
-                      v -> {
-                        log.debug("Analyzed growing tables {}", due);
-                        return due;
-                      });
+              return f.map(
+                  v -> {
+                    if (!analyzed.isEmpty()) {
+                      log.debug("Analyzed growing tables {}", analyzed);
+                    }
+                    return analyzed;
+                  });
             })
         .onFailure(
             err -> {
@@ -124,6 +127,54 @@ public final class GrowingTableAnalyzer {
             () -> {
               running.set(false);
               return Future.succeededFuture();
+            });
+  }
+
+  /**
+   * Analyzes one table in a transaction of its own that waits for no lock: true when done, false
+   * when the table was busy or is gone.
+   *
+   * <p>Why one table at a time and NOWAIT: a rebuild's swap ({@code ProjectionRunner}) locks the
+   * events table against appends and then renames projection tables. One analysis of several tables
+   * held the lock of each table it had analyzed until its commit; having analyzed access_tokens, it
+   * waited for events behind the swap, which then waited for access_tokens: a deadlock, which
+   * PostgreSQL broke by failing one of the two, the rebuild or the analysis. Here the analysis
+   * holds at most the one table it analyzes, and takes even that only if it is free at once ({@code
+   * LOCK ... NOWAIT}, the same lock ANALYZE takes), so it never waits behind a swap, nor makes one
+   * wait for more than one table's sample.
+   *
+   * <p>And why through {@code withTransaction}: the failed analysis had been sent as one string
+   * {@code BEGIN; ...; ANALYZE ...; COMMIT}, and PostgreSQL skips the rest of such a string at an
+   * error, COMMIT included: the connection went back to the server's pool inside an aborted
+   * transaction, and the requests that took it next answered 500 ("current transaction is
+   * aborted"). {@code withTransaction} rolls back before it releases the connection.
+   *
+   * <p>Names come from the catalog, quoted by {@code quote_ident}: no input of anyone's reaches
+   * these statements. A sample of 3,000 rows instead of 30,000: what the plans need is the table's
+   * size (and the keys' spread), and the full sample of the ledger's jsonb cost ~0.5 s of a core
+   * per analysis under load. Autovacuum's own analyses still use the full target.
+   */
+  private Future<Boolean> analyze(String table) {
+    return pool.withTransaction(
+            tx ->
+                tx.query(
+                        "SET LOCAL default_statistics_target = "
+                            + STATISTICS_TARGET
+                            + "; LOCK TABLE "
+                            + table
+                            + " IN SHARE UPDATE EXCLUSIVE MODE NOWAIT; ANALYZE "
+                            + table)
+                    .execute())
+        .map(true)
+        .recover(
+            err -> {
+              if (err instanceof PgException pg
+                  && (LOCK_NOT_AVAILABLE.equals(pg.getSqlState())
+                      || UNDEFINED_TABLE.equals(pg.getSqlState()))) {
+                log.debug("Not analyzing {} now ({})", table, pg.getErrorMessage());
+                return Future.succeededFuture(false);
+              }
+              return Future.failedFuture(err);
             });
   }
 }
