@@ -589,6 +589,60 @@ class EventStoreTest {
     await(s.close());
   }
 
+  /**
+   * A batch of new streams is sent as one pipeline (BEGIN, the events' insert, the projections'
+   * statements, COMMIT): once a statement fails, every one after it fails too with "current
+   * transaction is aborted" (25P02). The append reports the first failure, the one that says what
+   * went wrong, whether it was a projection's statement or the insert of the events itself.
+   */
+  @Test
+  void aFailedPipelineOfNewStreamsReportsItsFirstErrorNotTheAbortedTransactionAfterIt()
+      throws Exception {
+    EventStore s = EventStore.create(vertx, pool, EventStoreOptions.defaults());
+    s.addInlineProjection(
+        new InlineProjection() {
+          @Override
+          public String name() {
+            return "first-fails";
+          }
+
+          @Override
+          public Future<Void> apply(
+              io.vertx.sqlclient.SqlConnection tx, List<RecordedEvent> events) {
+            Future<?> missing = tx.query("SELECT * FROM no_such_projection_table").execute();
+            Future<?> after = tx.query("SELECT 1").execute();
+            return Future.all(missing, after).mapEmpty();
+          }
+        });
+    assertThatThrownBy(
+            () -> await(s.append("first-error", ExpectedVersion.NO_STREAM, event("x.v1", 1))))
+        .hasMessageContaining("no_such_projection_table")
+        .hasMessageNotContaining("25P02");
+    assertThat(await(store.readStream("first-error"))).isEmpty();
+    await(s.close());
+
+    EventStore t = EventStore.create(vertx, pool, EventStoreOptions.defaults());
+    t.addInlineProjection(
+        new InlineProjection() {
+          @Override
+          public String name() {
+            return "after-the-insert";
+          }
+
+          @Override
+          public Future<Void> apply(
+              io.vertx.sqlclient.SqlConnection tx, List<RecordedEvent> events) {
+            return tx.query("SELECT 1").execute().mapEmpty();
+          }
+        });
+    // A stream id PostgreSQL cannot store (text holds no NUL): the events' insert itself fails.
+    assertThatThrownBy(
+            () -> await(t.append("bad\u0000id", ExpectedVersion.NO_STREAM, event("x.v1", 1))))
+        .hasMessageContaining("0x00")
+        .hasMessageNotContaining("25P02");
+    await(t.close());
+  }
+
   @Test
   void theHeadIsTheLastEventInCommitOrderEvenWhenPositionsAreOutOfOrder() throws Exception {
     // A transaction that takes its id first but inserts last: its events get the higher positions
