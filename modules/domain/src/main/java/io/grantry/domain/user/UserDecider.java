@@ -118,6 +118,9 @@ public final class UserDecider {
     if (!(state instanceof Registered r) || !r.userId().equals(event.userId())) {
       throw corrupt(state, event);
     }
+    if (event instanceof SessionStarted || event instanceof SessionEnded) {
+      return state; // the account itself is unchanged; see UserStream for the sessions
+    }
     if (event instanceof UserPasswordChanged e) {
       return new Registered(
           r.userId(),

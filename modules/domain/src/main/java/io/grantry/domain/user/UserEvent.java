@@ -1,7 +1,11 @@
 package io.grantry.domain.user;
 
-/** What has happened to a user account. Past tense, immutable; passwords appear only as hashes. */
-public sealed interface UserEvent permits UserRegistered, UserPasswordChanged, UserDisabled {
+/**
+ * What has happened to a user account and its browser sessions. Past tense, immutable; passwords
+ * and session secrets appear only as hashes.
+ */
+public sealed interface UserEvent
+    permits UserRegistered, UserPasswordChanged, UserDisabled, SessionStarted, SessionEnded {
 
   String userId();
 

@@ -3,6 +3,7 @@ package io.grantry.domain.user;
 import static io.grantry.domain.Json.instant;
 import static io.grantry.domain.Json.optionalString;
 import static io.grantry.domain.Json.string;
+import static io.grantry.domain.Json.wireEnum;
 
 import io.grantry.domain.EventCodec;
 import io.grantry.domain.UnknownEventTypeException;
@@ -16,7 +17,12 @@ public final class UserEventCodec implements EventCodec<UserEvent> {
   public static final UserEventCodec INSTANCE = new UserEventCodec();
 
   private static final Set<String> TYPES =
-      Set.of(UserRegistered.TYPE, UserPasswordChanged.TYPE, UserDisabled.TYPE);
+      Set.of(
+          UserRegistered.TYPE,
+          UserPasswordChanged.TYPE,
+          UserDisabled.TYPE,
+          SessionStarted.TYPE,
+          SessionEnded.TYPE);
 
   private UserEventCodec() {}
 
@@ -47,6 +53,21 @@ public final class UserEventCodec implements EventCodec<UserEvent> {
     if (event instanceof UserDisabled e) {
       return json.put("disabled_at", e.disabledAt());
     }
+    if (event instanceof SessionStarted e) {
+      json.put("session_id", e.sessionId())
+          .put("secret_hash", e.secretHash())
+          .put("auth_time", e.authTime())
+          .put("method", e.method())
+          .put("expires_at", e.expiresAt());
+      e.address().ifPresent(v -> json.put("address", v));
+      e.userAgent().ifPresent(v -> json.put("user_agent", v));
+      return json;
+    }
+    if (event instanceof SessionEnded e) {
+      return json.put("session_id", e.sessionId())
+          .put("reason", e.reason().wire())
+          .put("ended_at", e.endedAt());
+    }
     throw new IllegalArgumentException("unhandled user event " + event.type());
   }
 
@@ -72,6 +93,22 @@ public final class UserEventCodec implements EventCodec<UserEvent> {
             instant(type, p, "changed_at"));
       case UserDisabled.TYPE:
         return new UserDisabled(string(type, p, "user_id"), instant(type, p, "disabled_at"));
+      case SessionStarted.TYPE:
+        return new SessionStarted(
+            string(type, p, "user_id"),
+            string(type, p, "session_id"),
+            string(type, p, "secret_hash"),
+            instant(type, p, "auth_time"),
+            string(type, p, "method"),
+            instant(type, p, "expires_at"),
+            optionalString(type, p, "address"),
+            optionalString(type, p, "user_agent"));
+      case SessionEnded.TYPE:
+        return new SessionEnded(
+            string(type, p, "user_id"),
+            string(type, p, "session_id"),
+            wireEnum(type, p, "reason", SessionEndReason::fromWire),
+            instant(type, p, "ended_at"));
       default:
         throw new UnknownEventTypeException("user", type, TYPES);
     }

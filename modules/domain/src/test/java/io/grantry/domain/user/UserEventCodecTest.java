@@ -29,7 +29,26 @@ class UserEventCodecTest {
             T0),
         new UserRegistered("u-2", "bob", "bob", HASH_1, Optional.empty(), Optional.empty(), T0),
         new UserPasswordChanged("u-1", HASH_1, T0.plusSeconds(1)),
-        new UserDisabled("u-1", T0.plusSeconds(2)));
+        new UserDisabled("u-1", T0.plusSeconds(2)),
+        new SessionStarted(
+            "u-1",
+            "sid-1",
+            "c2VjcmV0LWhhc2g",
+            T0,
+            "pwd",
+            T0.plusSeconds(3600),
+            Optional.of("203.0.113.7"),
+            Optional.of("Mozilla/5.0")),
+        new SessionStarted(
+            "u-1",
+            "sid-2",
+            "aGFzaA",
+            T0,
+            "pwd",
+            T0.plusSeconds(60),
+            Optional.empty(),
+            Optional.empty()),
+        new SessionEnded("u-1", "sid-1", SessionEndReason.PASSWORD_CHANGED, T0.plusSeconds(9)));
   }
 
   @Test
@@ -43,7 +62,11 @@ class UserEventCodecTest {
             Arrays.asList(UserEvent.class.getPermittedSubclasses()));
     assertThat(CODEC.types())
         .containsExactlyInAnyOrder(
-            "user.registered.v1", "user.password_changed.v1", "user.disabled.v1");
+            "user.registered.v1",
+            "user.password_changed.v1",
+            "user.disabled.v1",
+            "user.session_started.v1",
+            "user.session_ended.v1");
   }
 
   @Test

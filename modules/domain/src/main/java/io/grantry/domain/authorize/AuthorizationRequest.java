@@ -1,0 +1,45 @@
+package io.grantry.domain.authorize;
+
+import io.grantry.domain.oauth.Scopes;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+
+/**
+ * An authorization request that passed {@link AuthorizationRequestChecks} against its client's
+ * registration (RFC 6749 §4.1.1, RFC 7636 §4.3, OIDC Core §3.1.2.1).
+ *
+ * @param redirectUri the URI the response goes to (a registered one; a loopback one may differ in
+ *     port, RFC 8252 §7.3)
+ * @param redirectUriGiven whether redirect_uri was in the request (then /token must repeat it)
+ * @param prompt a subset of none, login, consent
+ * @param maxAge OIDC {@code max_age} in seconds, when given
+ */
+public record AuthorizationRequest(
+    String clientId,
+    String redirectUri,
+    boolean redirectUriGiven,
+    Scopes scopes,
+    Optional<String> state,
+    Optional<String> nonce,
+    Optional<String> codeChallenge,
+    Set<String> prompt,
+    OptionalLong maxAge,
+    Optional<String> loginHint) {
+  public AuthorizationRequest {
+    Objects.requireNonNull(clientId, "clientId");
+    Objects.requireNonNull(redirectUri, "redirectUri");
+    Objects.requireNonNull(scopes, "scopes");
+    Objects.requireNonNull(state, "state");
+    Objects.requireNonNull(nonce, "nonce");
+    Objects.requireNonNull(codeChallenge, "codeChallenge");
+    prompt = Set.copyOf(prompt);
+    Objects.requireNonNull(maxAge, "maxAge");
+    Objects.requireNonNull(loginHint, "loginHint");
+  }
+
+  public boolean prompts(String value) {
+    return prompt.contains(value);
+  }
+}
