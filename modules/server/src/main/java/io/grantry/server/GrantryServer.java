@@ -259,7 +259,24 @@ public final class GrantryServer {
                                               id -> id.startsWith(USER_STREAMS)),
                                           new io.grantry.server.app.ProjectionCache<>(
                                               userCacheTtl(config),
-                                              id -> id.startsWith("consent:")));
+                                              id -> id.startsWith("consent:")),
+                                          io.grantry.server.sessions.SessionService.newCache(
+                                              userCacheTtl(config)),
+                                          new io.grantry.server.sessions.SessionService.Lifetimes(
+                                              Duration.ofSeconds(
+                                                  GrantryConfig.longSetting(
+                                                      config.raw(),
+                                                      "GRANTRY_SESSION_IDLE_SECONDS",
+                                                      3600,
+                                                      60,
+                                                      30L * 24 * 3600)),
+                                              Duration.ofSeconds(
+                                                  GrantryConfig.longSetting(
+                                                      config.raw(),
+                                                      "GRANTRY_SESSION_MAX_SECONDS",
+                                                      43_200,
+                                                      60,
+                                                      366L * 24 * 3600))));
                                   io.grantry.server.throttle.ThrottleMetrics.register(
                                       registry, resources);
                                   resources.opsCounters().start(vertx);

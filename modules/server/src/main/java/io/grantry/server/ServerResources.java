@@ -41,7 +41,13 @@ public record ServerResources(
     io.grantry.server.app.ProjectionCache<
             java.util.Optional<io.grantry.domain.user.UserState.Registered>>
         userCache,
-    io.grantry.server.app.ProjectionCache<io.grantry.domain.consent.Consent.State> consentCache) {
+    io.grantry.server.app.ProjectionCache<io.grantry.domain.consent.Consent.State> consentCache,
+    // Live browser sessions by user, dropped by this process's commits of the user's stream
+    // (GRANTRY_USER_CACHE_MS): see io.grantry.server.sessions.SessionService.
+    io.grantry.server.app.ProjectionCache<
+            java.util.Map<String, io.grantry.server.sessions.SessionService.Stored>>
+        sessionCache,
+    io.grantry.server.sessions.SessionService.Lifetimes sessionLifetimes) {
 
   /**
    * Makes {@code store}'s commits drop what the shared caches hold of the streams they write (the
@@ -52,5 +58,6 @@ public record ServerResources(
     store.addCommitListener(introspectionCache::onCommitted);
     store.addCommitListener(userCache::onCommitted);
     store.addCommitListener(consentCache::onCommitted);
+    store.addCommitListener(sessionCache::onCommitted);
   }
 }

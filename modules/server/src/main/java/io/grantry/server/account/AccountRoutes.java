@@ -1,10 +1,9 @@
 package io.grantry.server.account;
 
 import io.grantry.domain.oauth.Scopes;
+import io.grantry.domain.user.SessionEndReason;
 import io.grantry.domain.user.UserState;
 import io.grantry.server.app.Aggregate;
-import io.grantry.server.authorize.AuthorizeRoutes;
-import io.grantry.server.browser.BrowserSession;
 import io.grantry.server.consents.ConsentService;
 import io.grantry.server.http.RouteGroup;
 import io.grantry.server.oauth.OAuthServices;
@@ -12,18 +11,19 @@ import io.grantry.server.pages.AppsPage;
 import io.grantry.server.pages.ConsentPage;
 import io.grantry.server.pages.LoginPage;
 import io.grantry.server.pages.Pages;
+import io.grantry.server.pages.ScopeTexts;
+import io.grantry.server.sessions.SessionService;
 import io.vertx.core.MultiMap;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 import java.util.regex.Pattern;
 
 /**
@@ -37,6 +37,8 @@ import java.util.regex.Pattern;
 public final class AccountRoutes implements RouteGroup {
   public static final String APPS = "/account/apps";
   public static final String LOGIN = "/account/login";
+  public static final String SESSIONS = "/account/sessions";
+  private static final Pattern SESSION_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
   private static final Pattern CLIENT_ID = Pattern.compile("[A-Za-z0-9._~-]{1,128}");
   private static final DateTimeFormatter SHOWN =
       DateTimeFormatter.ofPattern("d MMMM yyyy, HH:mm 'UTC'", Locale.ENGLISH)
@@ -59,21 +61,29 @@ public final class AccountRoutes implements RouteGroup {
     router.get(APPS).handler(this::apps);
     router.post(APPS + "/revoke").handler(forms).handler(this::revoke);
     router.post("/account/logout").handler(forms).handler(this::logout);
+    router.post(SESSIONS + "/end").handler(forms).handler(this::endSession);
+    router.post(SESSIONS + "/end-others").handler(forms).handler(this::endOtherSessions);
   }
 
   // ---------------------------------------------------------------- sign-in
 
   private void loginPage(RoutingContext ctx) {
-    if (s.browser.current(ctx, s.clock.instant()).isPresent()) {
-      seeOther(ctx, APPS);
-      return;
-    }
-    showLogin(ctx, "", null, 200);
+    s.sessions
+        .current(ctx)
+        .onFailure(ctx::fail)
+        .onSuccess(
+            session -> {
+              if (session.isPresent()) {
+                seeOther(ctx, APPS);
+              } else {
+                showLogin(ctx, "", null, 200);
+              }
+            });
   }
 
   private void login(RoutingContext ctx) {
     MultiMap form = ctx.request().formAttributes();
-    if (!s.browser.csrfValid(ctx, form.get("csrf"))) {
+    if (!s.csrf.valid(ctx, form.get("csrf"))) {
       csrfRefused(ctx);
       return;
     }
@@ -84,29 +94,92 @@ public final class AccountRoutes implements RouteGroup {
       return;
     }
     s.signIn(ctx, username, password)
+        .compose(
+            user ->
+                user.isEmpty()
+                    ? io.vertx.core.Future.succeededFuture(false)
+                    : s.sessions
+                        .current(ctx)
+                        .compose(
+                            replacing ->
+                                s.sessions.start(ctx, user.get(), replacing, ctx.get("requestId")))
+                        .map(true))
         .onFailure(ctx::fail)
         .onSuccess(
-            user -> {
-              if (user.isEmpty()) {
+            signedIn -> {
+              if (!signedIn) {
                 showLogin(ctx, username, "Wrong username or password.", 401);
-                return;
+              } else {
+                seeOther(ctx, APPS);
               }
-              Instant now = s.clock.instant();
-              s.browser.signIn(
-                  ctx,
-                  new BrowserSession.Session(user.get().userId(), user.get().username(), now),
-                  now);
-              seeOther(ctx, APPS);
             });
   }
 
+  /** Ends this browser's session on the server, on every instance, and removes its cookie. */
   private void logout(RoutingContext ctx) {
-    if (!s.browser.csrfValid(ctx, ctx.request().getFormAttribute("csrf"))) {
+    if (!s.csrf.valid(ctx, ctx.request().getFormAttribute("csrf"))) {
       csrfRefused(ctx);
       return;
     }
-    s.browser.signOut(ctx);
-    seeOther(ctx, LOGIN);
+    s.sessions
+        .signOut(ctx, ctx.get("requestId"))
+        .onFailure(ctx::fail)
+        .onSuccess(v -> seeOther(ctx, LOGIN));
+  }
+
+  /** Ends one of the user's other sessions (a form per session on the account page). */
+  private void endSession(RoutingContext ctx) {
+    MultiMap form = ctx.request().formAttributes();
+    if (!s.csrf.valid(ctx, form.get("csrf"))) {
+      csrfRefused(ctx);
+      return;
+    }
+    String sessionId = form.get("session_id");
+    if (sessionId == null || !SESSION_ID.matcher(sessionId).matches()) {
+      Pages.error(
+          ctx,
+          400,
+          "This request cannot be completed",
+          "The form names no session.",
+          "invalid_request");
+      return;
+    }
+    withUser(
+        ctx,
+        (user, session) ->
+            s.sessions
+                .end(user.userId(), sessionId, SessionEndReason.SIGNED_OUT, who(ctx, user))
+                .onFailure(ctx::fail)
+                .onSuccess(
+                    n ->
+                        seeOther(
+                            ctx,
+                            sessionId.equals(session.sessionId())
+                                ? LOGIN
+                                : APPS + "?signed-out=" + n)));
+  }
+
+  /** "Sign out everywhere else": every session of the user but this one ends. */
+  private void endOtherSessions(RoutingContext ctx) {
+    if (!s.csrf.valid(ctx, ctx.request().getFormAttribute("csrf"))) {
+      csrfRefused(ctx);
+      return;
+    }
+    withUser(
+        ctx,
+        (user, session) ->
+            s.sessions
+                .endAll(
+                    user.userId(),
+                    SessionEndReason.SIGNED_OUT,
+                    Optional.of(session.sessionId()),
+                    who(ctx, user))
+                .onFailure(ctx::fail)
+                .onSuccess(n -> seeOther(ctx, APPS + "?signed-out=" + n)));
+  }
+
+  private static Aggregate.Metadata who(RoutingContext ctx, UserState.Registered user) {
+    return new Aggregate.Metadata("user:" + user.userId(), ctx.get("requestId"), null);
   }
 
   private void showLogin(RoutingContext ctx, String username, String error, int status) {
@@ -119,7 +192,7 @@ public final class AccountRoutes implements RouteGroup {
             null,
             username == null ? "" : username,
             error,
-            s.browser.csrfToken(ctx),
+            s.csrf.token(ctx),
             null,
             LOGIN));
   }
@@ -129,40 +202,62 @@ public final class AccountRoutes implements RouteGroup {
   private void apps(RoutingContext ctx) {
     withUser(
         ctx,
-        user ->
+        (user, session) ->
             consents
                 .list(user.userId(), false)
+                .compose(
+                    listed ->
+                        s.sessions
+                            .list(user.userId())
+                            .map(live -> page(ctx, user, session, listed, live)))
                 .onFailure(ctx::fail)
-                .onSuccess(
-                    listed -> {
-                      List<AppsPage.App> apps = new ArrayList<>(listed.size());
-                      for (ConsentService.Listed c : listed) {
-                        List<ConsentPage.ScopeText> scopes = new ArrayList<>();
-                        for (String scope : Scopes.parse(c.scopes())) {
-                          scopes.add(AuthorizeRoutes.describe(scope));
-                        }
-                        apps.add(
-                            new AppsPage.App(
-                                c.clientId(),
-                                c.clientName().orElse(c.clientId()),
-                                c.logoUri().orElse(null),
-                                scopes,
-                                SHOWN.format(c.grantedAt()),
-                                c.grantedAt().toString()));
-                      }
-                      String notice =
-                          "1".equals(ctx.request().getParam("revoked")) ? "Access revoked." : null;
-                      Pages.send(
-                          ctx,
-                          200,
-                          "apps.jte",
-                          new AppsPage(user.username(), apps, s.browser.csrfToken(ctx), notice));
-                    }));
+                .onSuccess(page -> Pages.send(ctx, 200, "apps.jte", page)));
+  }
+
+  private AppsPage page(
+      RoutingContext ctx,
+      UserState.Registered user,
+      SessionService.Live current,
+      List<ConsentService.Listed> listed,
+      List<SessionService.Listed> live) {
+    List<AppsPage.App> apps = new ArrayList<>(listed.size());
+    for (ConsentService.Listed c : listed) {
+      List<ConsentPage.ScopeText> scopes = new ArrayList<>();
+      for (String scope : Scopes.parse(c.scopes())) {
+        scopes.add(ScopeTexts.describe(scope));
+      }
+      apps.add(
+          new AppsPage.App(
+              c.clientId(),
+              c.clientName().orElse(c.clientId()),
+              c.logoUri().orElse(null),
+              scopes,
+              SHOWN.format(c.grantedAt()),
+              c.grantedAt().toString()));
+    }
+    List<AppsPage.Session> sessions = new ArrayList<>(live.size());
+    for (SessionService.Listed l : live) {
+      sessions.add(
+          new AppsPage.Session(
+              l.sessionId(),
+              l.sessionId().equals(current.sessionId()),
+              SHOWN.format(l.authTime()),
+              l.authTime().toString(),
+              l.address().orElse("an unknown address"),
+              l.userAgent().orElse("an unknown browser")));
+    }
+    String notice = null;
+    if ("1".equals(ctx.request().getParam("revoked"))) {
+      notice = "Access revoked.";
+    } else if (ctx.request().getParam("signed-out") != null) {
+      notice = "Signed out of the other sessions.";
+    }
+    return new AppsPage(user.username(), apps, sessions, s.csrf.token(ctx), notice);
   }
 
   private void revoke(RoutingContext ctx) {
     MultiMap form = ctx.request().formAttributes();
-    if (!s.browser.csrfValid(ctx, form.get("csrf"))) {
+    if (!s.csrf.valid(ctx, form.get("csrf"))) {
       csrfRefused(ctx);
       return;
     }
@@ -178,7 +273,7 @@ public final class AccountRoutes implements RouteGroup {
     }
     withUser(
         ctx,
-        user ->
+        (user, session) ->
             consents
                 .withdraw(
                     user.userId(),
@@ -190,24 +285,32 @@ public final class AccountRoutes implements RouteGroup {
 
   // ---------------------------------------------------------------- helpers
 
-  /** Runs {@code then} with the signed-in, enabled user; otherwise sends the browser to sign in. */
-  private void withUser(RoutingContext ctx, Consumer<UserState.Registered> then) {
-    Optional<BrowserSession.Session> session = s.browser.current(ctx, s.clock.instant());
-    if (session.isEmpty()) {
-      seeOther(ctx, LOGIN);
-      return;
-    }
-    s.users
-        .findById(session.get().userId())
+  /**
+   * Runs {@code then} with the signed-in, enabled user and their live session; otherwise sends the
+   * browser to sign in.
+   */
+  private void withUser(
+      RoutingContext ctx, BiConsumer<UserState.Registered, SessionService.Live> then) {
+    s.sessions
+        .current(ctx)
         .onFailure(ctx::fail)
         .onSuccess(
-            user -> {
-              if (user.isEmpty() || user.get().disabled()) {
-                s.browser.signOut(ctx);
+            session -> {
+              if (session.isEmpty()) {
                 seeOther(ctx, LOGIN);
                 return;
               }
-              then.accept(user.get());
+              s.users
+                  .findById(session.get().userId())
+                  .onFailure(ctx::fail)
+                  .onSuccess(
+                      user -> {
+                        if (user.isEmpty() || user.get().disabled()) {
+                          seeOther(ctx, LOGIN);
+                        } else {
+                          then.accept(user.get(), session.get());
+                        }
+                      });
             });
   }
 

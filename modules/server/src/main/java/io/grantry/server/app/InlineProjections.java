@@ -5,6 +5,7 @@ import io.grantry.projections.Projection;
 import io.grantry.projections.ProjectionRunner;
 import io.grantry.server.clients.ClientsProjection;
 import io.grantry.server.consents.ConsentsProjection;
+import io.grantry.server.sessions.SessionsProjection;
 import io.grantry.server.users.UsersProjection;
 import java.util.List;
 
@@ -33,6 +34,7 @@ public final class InlineProjections {
         new ClientsProjection(),
         new UsersProjection(),
         new io.grantry.server.tokenstate.TokenStateProjection(),
-        new ConsentsProjection());
+        new ConsentsProjection(),
+        new SessionsProjection());
   }
 }

@@ -100,6 +100,8 @@ public record GrantryConfig(
     longSetting(in, "GRANTRY_HTTP_HEADER_TIMEOUT_MS", 10_000, 100, 600_000);
     longSetting(in, "GRANTRY_HTTP_BODY_TIMEOUT_MS", 10_000, 100, 600_000);
     longSetting(in, "GRANTRY_HSTS_MAX_AGE_SECONDS", 31_536_000L, 0, 630_720_000L);
+    longSetting(in, "GRANTRY_SESSION_IDLE_SECONDS", 3600, 60, 30L * 24 * 3600);
+    longSetting(in, "GRANTRY_SESSION_MAX_SECONDS", 43_200, 60, 366L * 24 * 3600);
     io.grantry.server.http.TrustedProxies.parse(stringSetting(in, "GRANTRY_TRUSTED_PROXIES", ""));
     io.grantry.server.browser.LoginThrottle.fromConfig(in);
     io.grantry.server.throttle.ClientAuthThrottle.fromConfig(in);

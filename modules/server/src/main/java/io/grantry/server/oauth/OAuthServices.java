@@ -11,9 +11,12 @@ import io.grantry.domain.user.UserState;
 import io.grantry.eventstore.EventStore;
 import io.grantry.server.ServerResources;
 import io.grantry.server.app.Aggregate;
-import io.grantry.server.browser.BrowserSession;
+import io.grantry.server.browser.BrowserCookies;
+import io.grantry.server.browser.Csrf;
 import io.grantry.server.browser.LoginThrottle;
+import io.grantry.server.browser.SessionCookie;
 import io.grantry.server.clients.ClientDirectory;
+import io.grantry.server.sessions.SessionService;
 import io.grantry.server.tokens.TokenIssuer;
 import io.grantry.server.users.UserDirectory;
 import io.vertx.core.Future;
@@ -35,7 +38,8 @@ public final class OAuthServices {
   public final Aggregate<GrantState, GrantEvent> grants;
   public final Aggregate<Consent.State, ConsentEvent> consents;
   public final TokenIssuer tokens;
-  public final BrowserSession browser;
+  public final Csrf csrf;
+  public final SessionService sessions;
   public final Clock clock;
   public final String issuer;
   public final Duration codeLifetime;
@@ -62,9 +66,17 @@ public final class OAuthServices {
             issuer,
             resources.config().raw().getString("GRANTRY_TOKEN_AUDIENCE", issuer),
             resources.keys());
-    this.browser =
-        new BrowserSession(
-            resources.secrets().pepper(), issuer.startsWith("https://"), Duration.ofHours(12));
+    BrowserCookies cookies = BrowserCookies.forIssuer(issuer);
+    this.csrf = new Csrf(resources.secrets().pepper(), cookies);
+    this.sessions =
+        new SessionService(
+            store,
+            resources.sessionCache(),
+            new SessionCookie(
+                resources.secrets().pepper(), cookies, resources.sessionLifetimes().idle()),
+            csrf,
+            resources.sessionLifetimes(),
+            resources.clock());
     this.clock = resources.clock();
     var raw = resources.config().raw();
     this.codeLifetime = Duration.ofSeconds(seconds(raw, "GRANTRY_CODE_TTL_SECONDS", 60));

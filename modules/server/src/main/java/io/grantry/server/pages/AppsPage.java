@@ -8,7 +8,22 @@ import java.util.List;
  *
  * @param notice a confirmation to show at the top, or null
  */
-public record AppsPage(String username, List<App> apps, String csrf, String notice) {
+public record AppsPage(
+    String username, List<App> apps, List<Session> sessions, String csrf, String notice) {
+
+  /**
+   * A live browser session of the user.
+   *
+   * @param current whether it is the one this page was opened in
+   * @param address and {@code userAgent}: where the sign-in came from, as the server saw it
+   */
+  public record Session(
+      String sessionId,
+      boolean current,
+      String signedInAt,
+      String signedInAtIso,
+      String address,
+      String userAgent) {}
 
   /**
    * @param grantedAt for people, e.g. "3 March 2025, 14:05 UTC"

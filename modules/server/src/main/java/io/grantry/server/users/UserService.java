@@ -4,11 +4,13 @@ import io.grantry.domain.Decision;
 import io.grantry.domain.DomainError;
 import io.grantry.domain.DomainError.ValidationError;
 import io.grantry.domain.user.PasswordPolicy;
+import io.grantry.domain.user.SessionDecider;
 import io.grantry.domain.user.UserCommand;
 import io.grantry.domain.user.UserDecider;
 import io.grantry.domain.user.UserEvent;
 import io.grantry.domain.user.UserEventCodec;
 import io.grantry.domain.user.UserState;
+import io.grantry.domain.user.UserStream;
 import io.grantry.domain.user.UsernameClaimCodec;
 import io.grantry.domain.user.UsernameClaimed;
 import io.grantry.domain.user.Usernames;
@@ -49,7 +51,7 @@ public final class UserService {
 
   private final Vertx vertx;
   private final EventStore store;
-  private final Aggregate<UserState, UserEvent> users;
+  private final Aggregate<UserStream, UserEvent> users;
   private final PasswordHasher passwords;
 
   /** Revokes a disabled user's grants; absent in the unit-test constructor. */
@@ -71,7 +73,7 @@ public final class UserService {
     this.vertx = vertx;
     this.store = store;
     this.users =
-        new Aggregate<>(store, UserEventCodec.INSTANCE, UserState.initial(), UserDecider::evolve);
+        new Aggregate<>(store, UserEventCodec.INSTANCE, UserStream.EMPTY, UserStream::evolve);
     this.passwords = passwords;
     this.clock = clock;
   }
@@ -118,7 +120,7 @@ public final class UserService {
         .compose(
             loaded -> {
               // Refuse before paying for Argon2id when the user cannot take a new password anyway.
-              if (!(loaded.state() instanceof UserState.Registered r)) {
+              if (!(loaded.state().account() instanceof UserState.Registered r)) {
                 return Future.failedFuture(
                     new CommandRejected(new DomainError.NotFound("user", userId)));
               }
@@ -171,12 +173,13 @@ public final class UserService {
     return users
         .execute(
             UsersProjection.streamId(userId),
-            state -> UserDecider.decide(state, command, clock.instant()),
+            // A new password or a disabled account ends every session in the same append.
+            state -> SessionDecider.decideAccount(state, command, clock.instant()),
             who)
         .compose(
             outcome ->
                 outcome.accepted()
-                    ? Future.succeededFuture((UserState.Registered) outcome.state())
+                    ? Future.succeededFuture((UserState.Registered) outcome.state().account())
                     : Future.failedFuture(new CommandRejected(outcome.error())));
   }
 

@@ -62,7 +62,9 @@ public final class UsersProjection extends StreamProjection<UserEvent> {
           .execute(Tuple.of(e.userId(), e.passwordHash(), utc(e.changedAt()), version))
           .mapEmpty();
     }
-    UserDisabled e = (UserDisabled) event;
+    if (!(event instanceof UserDisabled e)) {
+      return Future.succeededFuture(); // session events: SessionsProjection
+    }
     return tx.preparedQuery(
             "UPDATE "
                 + table

@@ -1,0 +1,314 @@
+package io.grantry.server.authorize;
+
+import io.grantry.domain.DomainError;
+import io.grantry.domain.authorize.AuthorizationFlow;
+import io.grantry.domain.authorize.AuthorizationFlow.Fail;
+import io.grantry.domain.authorize.AuthorizationFlow.IssueCode;
+import io.grantry.domain.authorize.AuthorizationFlow.Next;
+import io.grantry.domain.authorize.AuthorizationFlow.ShowConsent;
+import io.grantry.domain.authorize.AuthorizationFlow.ShowLogin;
+import io.grantry.domain.authorize.AuthorizationFlow.SignedInUser;
+import io.grantry.domain.authorize.AuthorizationFlow.Situation;
+import io.grantry.domain.authorize.AuthorizationFlow.Step;
+import io.grantry.domain.authorize.AuthorizationRequest;
+import io.grantry.domain.authorize.AuthorizationRequestChecks;
+import io.grantry.domain.authorize.AuthorizationRequestChecks.Checked;
+import io.grantry.domain.authorize.AuthorizationRequestChecks.Refused;
+import io.grantry.domain.authorize.AuthorizationRequestChecks.Valid;
+import io.grantry.domain.authorize.Parameters;
+import io.grantry.domain.client.ClientState;
+import io.grantry.domain.consent.Consent;
+import io.grantry.domain.grant.GrantCommand;
+import io.grantry.domain.grant.GrantDecider;
+import io.grantry.domain.grant.GrantTokens;
+import io.grantry.domain.oauth.OAuthError;
+import io.grantry.server.app.Aggregate;
+import io.grantry.server.http.OAuthResponses;
+import io.grantry.server.oauth.OAuthServices;
+import io.grantry.server.pages.ConsentPage;
+import io.grantry.server.pages.LoginPage;
+import io.grantry.server.pages.Pages;
+import io.grantry.server.pages.ScopeTexts;
+import io.grantry.server.sessions.SessionService;
+import io.grantry.server.tokens.TokenIssuer;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.ext.web.RoutingContext;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * What every step of the authorization flow does, whichever request it is (GET or POST /authorize,
+ * the sign-in form, the consent form): check the request against the client's current registration
+ * ({@link AuthorizationRequestChecks}), gather the situation (the session, its user, the remembered
+ * consent), ask {@link AuthorizationFlow#next} what comes next, and render exactly that. Whether an
+ * error is shown or redirected is decided here only, from the error's own {@link
+ * OAuthError#redirectable()}.
+ */
+final class AuthorizationSteps {
+  private final OAuthServices s;
+  private final PendingRequests pending;
+
+  AuthorizationSteps(OAuthServices services) {
+    this.s = services;
+    this.pending = new PendingRequests(services.resources.secrets().pepper(), services.clock);
+  }
+
+  PendingRequests pending() {
+    return pending;
+  }
+
+  /** The parameters of a query or form, each name with all its values. */
+  static Parameters parameters(MultiMap map) {
+    Map<String, List<String>> out = new LinkedHashMap<>();
+    for (String name : map.names()) {
+      out.put(name, new ArrayList<>(map.getAll(name)));
+    }
+    return new Parameters(out);
+  }
+
+  /** {@code params} checked against the registration its client has now. */
+  Future<Checked> check(Parameters params) {
+    Optional<String> clientId = AuthorizationRequestChecks.clientId(params);
+    Future<Optional<ClientState.Registered>> client =
+        clientId.isPresent()
+            ? s.clients.find(clientId.get())
+            : Future.succeededFuture(Optional.empty());
+    return client.map(found -> AuthorizationRequestChecks.check(params, found));
+  }
+
+  /**
+   * Runs the flow for a request that passed its checks, at {@code step}, with the browser's live
+   * session (if any) and the session that signed in earlier in this flow (from the pending
+   * request).
+   */
+  void proceed(
+      RoutingContext ctx,
+      Parameters params,
+      Valid valid,
+      Step step,
+      Optional<String> freshSession,
+      Optional<SessionService.Live> session) {
+    signedIn(session)
+        .compose(
+            who ->
+                remembered(who, valid.client())
+                    .map(
+                        consent ->
+                            AuthorizationFlow.next(
+                                new Situation(
+                                    valid.request(),
+                                    valid.client(),
+                                    who,
+                                    consent,
+                                    freshSession,
+                                    step,
+                                    s.clock.instant()))))
+        .onFailure(ctx::fail)
+        .onSuccess(next -> render(ctx, params, valid, next));
+  }
+
+  /** {@link #proceed} with the live session this request's cookie holds, if any. */
+  void proceedInBrowserSession(
+      RoutingContext ctx,
+      Parameters params,
+      Valid valid,
+      Step step,
+      Optional<String> freshSession) {
+    s.sessions
+        .current(ctx)
+        .onFailure(ctx::fail)
+        .onSuccess(session -> proceed(ctx, params, valid, step, freshSession, session));
+  }
+
+  /** The pending request of a form is not ours, or older than its lifetime. */
+  static void expired(RoutingContext ctx) {
+    Pages.error(
+        ctx,
+        400,
+        "This sign-in has expired",
+        "It took too long, or the page was changed. Go back to the application and start again.",
+        "invalid_request");
+  }
+
+  private Future<Optional<SignedInUser>> signedIn(Optional<SessionService.Live> session) {
+    if (session.isEmpty()) {
+      return Future.succeededFuture(Optional.empty());
+    }
+    SessionService.Live live = session.get();
+    return s.users
+        .findById(live.userId())
+        .map(user -> user.map(u -> new SignedInUser(live.sessionId(), live.authTime(), u)));
+  }
+
+  /**
+   * The user's remembered consent for the client, from the server's cache when it holds it (dropped
+   * when this process commits a change of the consent; another instance's change is seen within
+   * GRANTRY_USER_CACHE_MS).
+   */
+  private Future<Consent.State> remembered(
+      Optional<SignedInUser> who, ClientState.Registered client) {
+    if (who.isEmpty()) {
+      return Future.succeededFuture(Consent.State.NONE);
+    }
+    return s.resources
+        .consentCache()
+        .get(
+            Consent.streamId(who.get().user().userId(), client.clientId()),
+            stream -> s.consents.load(stream).map(Aggregate.Loaded::state));
+  }
+
+  void render(RoutingContext ctx, Parameters params, Valid valid, Next next) {
+    AuthorizationRequest req = valid.request();
+    if (next instanceof ShowLogin) {
+      showLogin(ctx, params, valid, req.loginHint().orElse(""), null, 200);
+    } else if (next instanceof ShowConsent c) {
+      showConsent(ctx, params, valid, c);
+    } else if (next instanceof IssueCode c) {
+      issueCode(ctx, valid, c);
+    } else if (next instanceof Fail f) {
+      fail(ctx, req, f.error());
+    }
+  }
+
+  /** A refused request: redirected when its error may be (to a URI registered now), else shown. */
+  void refuse(RoutingContext ctx, Refused refused) {
+    if (refused.error().redirectable()) {
+      OAuthResponses.redirectError(
+          ctx,
+          refused.redirectUri().orElseThrow(),
+          refused.error(),
+          refused.state().orElse(null),
+          s.issuer);
+    } else {
+      errorPage(ctx, refused.error());
+    }
+  }
+
+  private void fail(RoutingContext ctx, AuthorizationRequest req, OAuthError error) {
+    if (error.redirectable()) {
+      OAuthResponses.redirectError(
+          ctx, req.redirectUri(), error, req.state().orElse(null), s.issuer);
+    } else {
+      errorPage(ctx, error);
+    }
+  }
+
+  private static void errorPage(RoutingContext ctx, OAuthError error) {
+    Pages.error(
+        ctx,
+        error.code().httpStatus() >= 500 ? error.code().httpStatus() : 400,
+        "This request cannot be completed",
+        error.description(),
+        error.code().wire());
+  }
+
+  void showLogin(
+      RoutingContext ctx,
+      Parameters params,
+      Valid valid,
+      String username,
+      String error,
+      int status) {
+    ClientState.Registered client = valid.client();
+    Pages.send(
+        ctx,
+        status,
+        "login.jte",
+        new LoginPage(
+            client.metadata().name(),
+            client.metadata().logoUri().orElse(null),
+            username == null ? "" : username,
+            error,
+            s.csrf.token(ctx),
+            pending.seal(params, Optional.empty())));
+  }
+
+  private void showConsent(RoutingContext ctx, Parameters params, Valid valid, ShowConsent c) {
+    ClientState.Registered client = valid.client();
+    Pages.send(
+        ctx,
+        200,
+        "consent.jte",
+        new ConsentPage(
+            client.metadata().name(),
+            client.metadata().logoUri().orElse(null),
+            client.metadata().clientUri().orElse(null),
+            c.who().user().username(),
+            ScopeTexts.inReadingOrder(valid.request().scopes()),
+            s.csrf.token(ctx),
+            pending.seal(params, c.freshSession())));
+  }
+
+  private void issueCode(RoutingContext ctx, Valid valid, IssueCode c) {
+    AuthorizationRequest req = valid.request();
+    String userId = c.who().user().userId();
+    String clientId = valid.client().clientId();
+    Aggregate.Metadata who = new Aggregate.Metadata("user:" + userId, requestId(ctx), null);
+    Future<?> consent =
+        c.rememberConsent()
+            ? s.consents.execute(
+                Consent.streamId(userId, clientId),
+                state -> Consent.grant(state, userId, clientId, req.scopes(), s.clock.instant()),
+                who)
+            : Future.succeededFuture();
+    String grantId = TokenIssuer.grantId(s.clock.millis());
+    String secret = TokenIssuer.secret();
+    GrantCommand.IssueCode cmd =
+        new GrantCommand.IssueCode(
+            grantId,
+            clientId,
+            valid.client().metadata().type(),
+            userId,
+            req.redirectUri(),
+            req.redirectUriGiven(),
+            req.scopes(),
+            GrantTokens.hash(secret),
+            req.codeChallenge(),
+            req.nonce(),
+            c.who().authTime(),
+            req.maxAge().isPresent()
+                ? Optional.of(Duration.ofSeconds(req.maxAge().getAsLong()))
+                : Optional.empty(),
+            s.codeLifetime);
+    // Remembered in the grant-state cache: the code's redemption then decides without reading the
+    // stream (its append still expects version 1, so a redemption elsewhere is not missed).
+    consent
+        .compose(
+            x -> {
+              Instant now = s.clock.instant();
+              return s.grants.create(
+                  GrantTokens.streamId(grantId),
+                  state -> GrantDecider.decide(state, cmd, now),
+                  who,
+                  true);
+            })
+        .onFailure(ctx::fail)
+        .onSuccess(
+            outcome -> {
+              if (!outcome.accepted()) {
+                OAuthError err =
+                    outcome.error() instanceof DomainError.OAuth o
+                        ? o.error()
+                        : OAuthError.serverError("the code could not be issued");
+                fail(ctx, req, err);
+                return;
+              }
+              OAuthResponses.redirectCode(
+                  ctx,
+                  req.redirectUri(),
+                  GrantTokens.token(grantId, secret),
+                  req.state().orElse(null),
+                  s.issuer);
+            });
+  }
+
+  static String requestId(RoutingContext ctx) {
+    return ctx.get("requestId");
+  }
+}

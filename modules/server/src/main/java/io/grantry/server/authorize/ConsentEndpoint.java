@@ -1,0 +1,70 @@
+package io.grantry.server.authorize;
+
+import io.grantry.domain.authorize.AuthorizationFlow;
+import io.grantry.domain.authorize.AuthorizationRequestChecks.Refused;
+import io.grantry.domain.authorize.AuthorizationRequestChecks.Valid;
+import io.grantry.server.oauth.OAuthServices;
+import io.grantry.server.pages.Pages;
+import io.vertx.core.MultiMap;
+import io.vertx.ext.web.RoutingContext;
+import java.util.Optional;
+
+/**
+ * {@code POST /consent}: the person's Allow or Deny. Like every step it re-enters the flow with the
+ * request checked against the client's current registration and the browser's live session, so a
+ * consent form posted with an old session still meets {@code prompt=login} and {@code max_age}.
+ */
+final class ConsentEndpoint {
+  private final OAuthServices s;
+  private final AuthorizationSteps steps;
+
+  ConsentEndpoint(OAuthServices services, AuthorizationSteps steps) {
+    this.s = services;
+    this.steps = steps;
+  }
+
+  void handle(RoutingContext ctx) {
+    MultiMap form = ctx.request().formAttributes();
+    if (!s.csrf.valid(ctx, form.get("csrf"))) {
+      Pages.error(
+          ctx,
+          403,
+          "Request refused",
+          "This form was not sent from this browser's consent page. "
+              + "Go back to the application and start again.",
+          "csrf");
+      return;
+    }
+    String decision = form.get("decision");
+    AuthorizationFlow.Step step =
+        "allow".equals(decision)
+            ? new AuthorizationFlow.Consented()
+            : "deny".equals(decision) ? new AuthorizationFlow.Denied() : null;
+    if (step == null) {
+      Pages.error(
+          ctx, 400, "This request cannot be completed", "Choose Allow or Deny.", "invalid_request");
+      return;
+    }
+    Optional<PendingRequests.Pending> pending = steps.pending().open(form.get("request"));
+    if (pending.isEmpty()) {
+      AuthorizationSteps.expired(ctx);
+      return;
+    }
+    steps
+        .check(pending.get().params())
+        .onFailure(ctx::fail)
+        .onSuccess(
+            checked -> {
+              if (checked instanceof Refused refused) {
+                steps.refuse(ctx, refused);
+              } else {
+                steps.proceedInBrowserSession(
+                    ctx,
+                    pending.get().params(),
+                    (Valid) checked,
+                    step,
+                    pending.get().freshSession());
+              }
+            });
+  }
+}

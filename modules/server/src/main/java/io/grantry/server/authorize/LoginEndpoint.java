@@ -1,0 +1,99 @@
+package io.grantry.server.authorize;
+
+import io.grantry.domain.authorize.AuthorizationFlow;
+import io.grantry.domain.authorize.AuthorizationRequestChecks.Refused;
+import io.grantry.domain.authorize.AuthorizationRequestChecks.Valid;
+import io.grantry.server.oauth.OAuthServices;
+import io.grantry.server.pages.Pages;
+import io.vertx.core.MultiMap;
+import io.vertx.ext.web.RoutingContext;
+import java.util.Optional;
+
+/**
+ * {@code POST /login}: the sign-in form of the flow. The form must carry this browser's CSRF token
+ * and a pending request we signed; the request is checked again against the client's current
+ * registration, the password is checked (slowed down after failures), a server-side session starts,
+ * and the flow goes on from there with that session as the one that signed in during this flow.
+ */
+final class LoginEndpoint {
+  private final OAuthServices s;
+  private final AuthorizationSteps steps;
+
+  LoginEndpoint(OAuthServices services, AuthorizationSteps steps) {
+    this.s = services;
+    this.steps = steps;
+  }
+
+  void handle(RoutingContext ctx) {
+    MultiMap form = ctx.request().formAttributes();
+    if (!s.csrf.valid(ctx, form.get("csrf"))) {
+      Pages.error(
+          ctx,
+          403,
+          "Request refused",
+          "This form was not sent from this browser's sign-in page. "
+              + "Go back to the application and start again.",
+          "csrf");
+      return;
+    }
+    Optional<PendingRequests.Pending> pending = steps.pending().open(form.get("request"));
+    if (pending.isEmpty()) {
+      AuthorizationSteps.expired(ctx);
+      return;
+    }
+    steps
+        .check(pending.get().params())
+        .onFailure(ctx::fail)
+        .onSuccess(
+            checked -> {
+              if (checked instanceof Refused refused) {
+                steps.refuse(ctx, refused);
+              } else {
+                signIn(ctx, form, pending.get(), (Valid) checked);
+              }
+            });
+  }
+
+  private void signIn(
+      RoutingContext ctx, MultiMap form, PendingRequests.Pending pending, Valid valid) {
+    String username = form.get("username");
+    String password = form.get("password");
+    if (username == null || username.isBlank() || password == null || password.isEmpty()) {
+      steps.showLogin(
+          ctx, pending.params(), valid, username, "Enter your username and password.", 400);
+      return;
+    }
+    s.signIn(ctx, username, password)
+        .compose(
+            user -> {
+              if (user.isEmpty()) {
+                return io.vertx.core.Future.succeededFuture(
+                    Optional.<io.grantry.server.sessions.SessionService.Live>empty());
+              }
+              return s.sessions
+                  .current(ctx)
+                  .compose(
+                      replacing ->
+                          s.sessions.start(
+                              ctx, user.get(), replacing, AuthorizationSteps.requestId(ctx)))
+                  .map(Optional::of);
+            })
+        .onFailure(ctx::fail)
+        .onSuccess(
+            started -> {
+              if (started.isEmpty()) {
+                // The same words for an unknown user and a wrong password.
+                steps.showLogin(
+                    ctx, pending.params(), valid, username, "Wrong username or password.", 401);
+                return;
+              }
+              steps.proceed(
+                  ctx,
+                  pending.params(),
+                  valid,
+                  new AuthorizationFlow.SignedIn(started.get().sessionId()),
+                  pending.freshSession(),
+                  started);
+            });
+  }
+}
