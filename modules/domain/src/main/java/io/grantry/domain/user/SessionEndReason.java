@@ -4,13 +4,16 @@ import java.util.Optional;
 
 /** Why a browser session ended; the wire spelling is what the ledger and the admin API show. */
 public enum SessionEndReason {
-  /** The person signed out (the account page, or later an RP-initiated logout). */
+  /**
+   * The person signed out: of this browser, or of another of their sessions from the account page
+   * ("sign out everywhere else").
+   */
   SIGNED_OUT("signed_out"),
   /** The account's password was changed or reset: every session of the user ends. */
   PASSWORD_CHANGED("password_changed"),
   /** The account was disabled: every session of the user ends. */
   USER_DISABLED("user_disabled"),
-  /** An administrator ended it (admin API, CLI), or the person ended it from another session. */
+  /** An administrator ended it (admin API, CLI). */
   ADMIN("admin"),
   /** Its absolute lifetime had passed; recorded when the user next signs in. */
   EXPIRED("expired"),

@@ -98,12 +98,7 @@ public final class AccountRoutes implements RouteGroup {
             user ->
                 user.isEmpty()
                     ? io.vertx.core.Future.succeededFuture(false)
-                    : s.sessions
-                        .current(ctx)
-                        .compose(
-                            replacing ->
-                                s.sessions.start(ctx, user.get(), replacing, ctx.get("requestId")))
-                        .map(true))
+                    : s.sessions.start(ctx, user.get()).map(true))
         .onFailure(ctx::fail)
         .onSuccess(
             signedIn -> {
@@ -121,10 +116,7 @@ public final class AccountRoutes implements RouteGroup {
       csrfRefused(ctx);
       return;
     }
-    s.sessions
-        .signOut(ctx, ctx.get("requestId"))
-        .onFailure(ctx::fail)
-        .onSuccess(v -> seeOther(ctx, LOGIN));
+    s.sessions.signOut(ctx).onFailure(ctx::fail).onSuccess(v -> seeOther(ctx, LOGIN));
   }
 
   /** Ends one of the user's other sessions (a form per session on the account page). */
@@ -148,6 +140,7 @@ public final class AccountRoutes implements RouteGroup {
         ctx,
         (user, session) ->
             s.sessions
+                .service()
                 .end(user.userId(), sessionId, SessionEndReason.SIGNED_OUT, who(ctx, user))
                 .onFailure(ctx::fail)
                 .onSuccess(
@@ -169,6 +162,7 @@ public final class AccountRoutes implements RouteGroup {
         ctx,
         (user, session) ->
             s.sessions
+                .service()
                 .endAll(
                     user.userId(),
                     SessionEndReason.SIGNED_OUT,
@@ -208,6 +202,7 @@ public final class AccountRoutes implements RouteGroup {
                 .compose(
                     listed ->
                         s.sessions
+                            .service()
                             .list(user.userId())
                             .map(live -> page(ctx, user, session, listed, live)))
                 .onFailure(ctx::fail)

@@ -70,13 +70,7 @@ final class LoginEndpoint {
                 return io.vertx.core.Future.succeededFuture(
                     Optional.<io.grantry.server.sessions.SessionService.Live>empty());
               }
-              return s.sessions
-                  .current(ctx)
-                  .compose(
-                      replacing ->
-                          s.sessions.start(
-                              ctx, user.get(), replacing, AuthorizationSteps.requestId(ctx)))
-                  .map(Optional::of);
+              return s.sessions.start(ctx, user.get()).map(Optional::of);
             })
         .onFailure(ctx::fail)
         .onSuccess(

@@ -16,6 +16,7 @@ import io.grantry.server.browser.Csrf;
 import io.grantry.server.browser.LoginThrottle;
 import io.grantry.server.browser.SessionCookie;
 import io.grantry.server.clients.ClientDirectory;
+import io.grantry.server.sessions.BrowserSessions;
 import io.grantry.server.sessions.SessionService;
 import io.grantry.server.tokens.TokenIssuer;
 import io.grantry.server.users.UserDirectory;
@@ -39,7 +40,7 @@ public final class OAuthServices {
   public final Aggregate<Consent.State, ConsentEvent> consents;
   public final TokenIssuer tokens;
   public final Csrf csrf;
-  public final SessionService sessions;
+  public final BrowserSessions sessions;
   public final Clock clock;
   public final String issuer;
   public final Duration codeLifetime;
@@ -69,13 +70,12 @@ public final class OAuthServices {
     BrowserCookies cookies = BrowserCookies.forIssuer(issuer);
     this.csrf = new Csrf(resources.secrets().pepper(), cookies);
     this.sessions =
-        new SessionService(
-            store,
-            resources.sessionCache(),
+        new BrowserSessions(
+            new SessionService(
+                store, resources.sessionCache(), resources.sessionLifetimes(), resources.clock()),
             new SessionCookie(
                 resources.secrets().pepper(), cookies, resources.sessionLifetimes().idle()),
             csrf,
-            resources.sessionLifetimes(),
             resources.clock());
     this.clock = resources.clock();
     var raw = resources.config().raw();

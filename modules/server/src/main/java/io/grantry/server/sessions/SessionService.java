@@ -13,12 +13,8 @@ import io.grantry.eventstore.EventStore;
 import io.grantry.server.app.Aggregate;
 import io.grantry.server.app.CommandRejected;
 import io.grantry.server.app.ProjectionCache;
-import io.grantry.server.browser.Csrf;
-import io.grantry.server.browser.SessionCookie;
-import io.grantry.server.http.TrustedProxies;
 import io.grantry.server.users.UsersProjection;
 import io.vertx.core.Future;
-import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
@@ -34,13 +30,13 @@ import java.util.Optional;
 import java.util.TreeMap;
 
 /**
- * Server-side browser sessions. A sign-in appends {@code session_started} to the user's stream and
- * gives the browser a cookie with the session's id and a 256-bit secret, of which only the SHA-256
- * is stored; sign-out, a password change, a disable and an administrator append {@code
- * session_ended}. Every request that trusts a session ({@link #current}) checks the cookie against
- * the user's live sessions, read from the {@code sessions} projection through a cache that this
- * process's commits of the user's stream drop at once and that other instances see change within
- * {@code GRANTRY_USER_CACHE_MS}.
+ * Server-side browser sessions, in the ledger: a sign-in appends {@code session_started} to the
+ * user's stream with the SHA-256 of a 256-bit secret that only the browser's cookie holds ({@link
+ * BrowserSessions}); sign-out, a password change, a disable and an administrator append {@code
+ * session_ended}. A presented session is checked ({@link #check}) against the user's live sessions,
+ * read from the {@code sessions} projection through a cache that this process's commits of the
+ * user's stream drop at once and that other instances see change within {@code
+ * GRANTRY_USER_CACHE_MS}.
  */
 public final class SessionService {
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -55,8 +51,11 @@ public final class SessionService {
   /** The lifetimes of sessions: idle (no use) and absolute. */
   public record Lifetimes(Duration idle, Duration max) {}
 
-  /** A live session this request's cookie holds. */
+  /** A live session. */
   public record Live(String userId, String sessionId, Instant authTime, Instant expiresAt) {}
+
+  /** A session just started: its secret goes into the browser's cookie and nowhere else. */
+  public record Started(Live session, String secret) {}
 
   /** A live session as its user and the admin API list it. */
   public record Listed(
@@ -73,24 +72,18 @@ public final class SessionService {
   private final Aggregate<UserStream, UserEvent> users;
   private final Pool pool;
   private final ProjectionCache<Map<String, Stored>> cache;
-  private final SessionCookie cookie;
-  private final Csrf csrf;
   private final Lifetimes lifetimes;
   private final Clock clock;
 
   public SessionService(
       EventStore store,
       ProjectionCache<Map<String, Stored>> cache,
-      SessionCookie cookie,
-      Csrf csrf,
       Lifetimes lifetimes,
       Clock clock) {
     this.users =
         new Aggregate<>(store, UserEventCodec.INSTANCE, UserStream.EMPTY, UserStream::evolve);
     this.pool = store.pool();
     this.cache = cache;
-    this.cookie = cookie;
-    this.csrf = csrf;
     this.lifetimes = lifetimes;
     this.clock = clock;
   }
@@ -102,44 +95,39 @@ public final class SessionService {
   }
 
   /**
-   * The live session this request's cookie holds, if any: signed by us, not idle, and matching a
-   * session of its user that has not ended or expired. A cookie that fails is removed.
+   * The session {@code sessionId} of {@code userId} when it has not ended or expired and {@code
+   * secret} is its secret.
    */
-  public Future<Optional<Live>> current(RoutingContext ctx) {
+  public Future<Optional<Live>> check(String userId, String sessionId, String secret) {
+    if (userId.isEmpty() || userId.length() > 128) {
+      return Future.succeededFuture(Optional.empty());
+    }
     Instant now = clock.instant();
-    Optional<SessionCookie.Value> presented = cookie.read(ctx, now);
-    if (presented.isEmpty()) {
-      return Future.succeededFuture(Optional.empty());
-    }
-    SessionCookie.Value v = presented.get();
-    if (v.userId().length() > 128) {
-      return Future.succeededFuture(Optional.empty());
-    }
-    return stored(v.userId())
+    return stored(userId)
         .map(
             sessions -> {
-              Stored s = sessions.get(v.sessionId());
+              Stored s = sessions.get(sessionId);
               if (s == null
                   || !now.isBefore(s.expiresAt())
-                  || !GrantTokens.hashesEqual(GrantTokens.hash(v.secret()), s.secretHash())) {
-                cookie.clear(ctx);
+                  || !GrantTokens.hashesEqual(GrantTokens.hash(secret), s.secretHash())) {
                 return Optional.<Live>empty();
               }
-              cookie.touch(ctx, v, s.expiresAt(), now);
-              return Optional.of(new Live(v.userId(), v.sessionId(), s.authTime(), s.expiresAt()));
+              return Optional.of(new Live(userId, sessionId, s.authTime(), s.expiresAt()));
             });
   }
 
   /**
-   * Starts a session for {@code user}, who has just authenticated, and gives this browser its
-   * cookie (and a new CSRF binding). The session this browser held before, if any, ends as
-   * replaced.
+   * Starts a session for {@code user}, who has just authenticated by {@code method} ({@code pwd}).
+   * The session {@code replacing} (this browser's previous one, if any) ends as replaced.
    */
-  public Future<Live> start(
-      RoutingContext ctx, UserState.Registered user, Optional<Live> replacing, String requestId) {
+  public Future<Started> start(
+      UserState.Registered user,
+      Optional<Live> replacing,
+      Optional<String> address,
+      Optional<String> userAgent,
+      Aggregate.Metadata who) {
     String sessionId = random(16);
     String secret = random(32);
-    Optional<String> userAgent = Optional.ofNullable(ctx.request().getHeader("User-Agent"));
     SessionCommand.Start command =
         new SessionCommand.Start(
             user.userId(),
@@ -147,19 +135,14 @@ public final class SessionService {
             GrantTokens.hash(secret),
             "pwd",
             lifetimes.max(),
-            Optional.of(TrustedProxies.clientAddress(ctx)),
+            address,
             userAgent,
             replacing.filter(r -> r.userId().equals(user.userId())).map(Live::sessionId));
+    // Another user's session in this browser ends in that user's stream (a second append).
     Future<?> endOther =
         replacing
             .filter(r -> !r.userId().equals(user.userId()))
-            .<Future<?>>map(
-                r ->
-                    end(
-                        r.userId(),
-                        r.sessionId(),
-                        SessionEndReason.REPLACED,
-                        who(r.userId(), requestId)))
+            .<Future<?>>map(r -> end(r.userId(), r.sessionId(), SessionEndReason.REPLACED, who))
             .orElse(Future.succeededFuture());
     return endOther
         .compose(
@@ -167,7 +150,7 @@ public final class SessionService {
                 users.execute(
                     UsersProjection.streamId(user.userId()),
                     state -> SessionDecider.decide(state, command, clock.instant()),
-                    who(user.userId(), requestId)))
+                    who))
         .compose(
             outcome -> {
               if (!outcome.accepted()) {
@@ -179,30 +162,10 @@ public final class SessionService {
                       .map(SessionStarted.class::cast)
                       .findFirst()
                       .orElseThrow();
-              cookie.write(
-                  ctx,
-                  new SessionCookie.Value(user.userId(), sessionId, secret, started.authTime()),
-                  started.expiresAt());
-              csrf.rotate(ctx);
               return Future.succeededFuture(
-                  new Live(user.userId(), sessionId, started.authTime(), started.expiresAt()));
-            });
-  }
-
-  /** Ends the session this request's cookie holds (if it is live) and removes the cookie. */
-  public Future<Void> signOut(RoutingContext ctx, String requestId) {
-    return current(ctx)
-        .compose(
-            live -> {
-              cookie.clear(ctx);
-              return live.isEmpty()
-                  ? Future.<Void>succeededFuture()
-                  : end(
-                          live.get().userId(),
-                          live.get().sessionId(),
-                          SessionEndReason.SIGNED_OUT,
-                          who(live.get().userId(), requestId))
-                      .mapEmpty();
+                  new Started(
+                      new Live(user.userId(), sessionId, started.authTime(), started.expiresAt()),
+                      secret));
             });
   }
 
@@ -274,10 +237,6 @@ public final class SessionService {
                       }
                       return java.util.Collections.unmodifiableMap(out);
                     }));
-  }
-
-  private static Aggregate.Metadata who(String userId, String requestId) {
-    return new Aggregate.Metadata("user:" + userId, requestId, null);
   }
 
   private static String random(int bytes) {
