@@ -68,6 +68,10 @@ final class AdminApi {
     return send("POST", path, body);
   }
 
+  JsonObject delete(String path) {
+    return send("DELETE", path, null);
+  }
+
   JsonObject put(String path, JsonObject body) {
     return send("PUT", path, body);
   }

@@ -20,7 +20,9 @@ import picocli.CommandLine.Parameters;
       UsersCommand.Create.class,
       UsersCommand.ListUsers.class,
       UsersCommand.Disable.class,
-      UsersCommand.SetPassword.class
+      UsersCommand.SetPassword.class,
+      UsersCommand.Sessions.class,
+      UsersCommand.EndSessions.class
     })
 final class UsersCommand {
 
@@ -147,6 +149,63 @@ final class UsersCommand {
           System.out.println("password  " + password);
           AdminOptions.warnSecretShownOnce(System.out, "password");
         }
+      }
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "sessions",
+      mixinStandardHelpOptions = true,
+      description = "List a user's live browser sessions, newest first.")
+  static final class Sessions implements Callable<Integer> {
+    @Mixin AdminOptions admin;
+
+    @Parameters(index = "0", paramLabel = "USER", description = "The user's id or username.")
+    String user;
+
+    @Override
+    public Integer call() {
+      AdminApi api = admin.api();
+      admin.printPage(
+          api.get("/users/" + AdminApi.segment(userId(api, user)) + "/sessions"),
+          new String[] {"SESSION_ID", "SIGNED_IN", "EXPIRES", "FROM", "BROWSER"},
+          new String[] {"session_id", "auth_time", "expires_at", "address", "user_agent"},
+          null);
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "end-sessions",
+      mixinStandardHelpOptions = true,
+      description =
+          "End a user's browser sessions (all, or one with --session): their cookies stop signing"
+              + " them in on every server at once.")
+  static final class EndSessions implements Callable<Integer> {
+    @Mixin AdminOptions admin;
+
+    @Parameters(index = "0", paramLabel = "USER", description = "The user's id or username.")
+    String user;
+
+    @Option(names = "--session", paramLabel = "SESSION_ID", description = "End only this one.")
+    String session;
+
+    @Override
+    public Integer call() {
+      AdminApi api = admin.api();
+      String path = "/users/" + AdminApi.segment(userId(api, user)) + "/sessions";
+      JsonObject done =
+          session == null ? api.delete(path) : api.delete(path + "/" + AdminApi.segment(session));
+      if (admin.json) {
+        admin.printObject(done);
+      } else if (session == null) {
+        System.out.println("Ended " + done.getInteger("sessions_ended") + " session(s).");
+      } else {
+        System.out.println(
+            done.getBoolean("ended")
+                ? "Session " + session + " ended."
+                : "Session " + session + " was not live; nothing changed.");
       }
       return 0;
     }

@@ -305,6 +305,46 @@ class AdminCliTest {
   }
 
   @Test
+  void usersSessionsListsAndEndSessionsEndsThem() {
+    io.grantry.server.testing.OAuthFixtures fx =
+        new io.grantry.server.testing.OAuthFixtures(server);
+    fx.confidentialClient("cli-sessions", "https://app.example.test/cb", "openid");
+    fx.user("sia", "correct horse battery");
+    String query =
+        "response_type=code&client_id=cli-sessions&redirect_uri="
+            + io.grantry.server.testing.OAuthFixtures.enc("https://app.example.test/cb")
+            + "&scope=openid&state=s";
+    io.grantry.server.testing.OAuthFixtures.Browser one = fx.browser();
+    io.grantry.server.testing.OAuthFixtures.Browser two = fx.browser();
+    assertThat(one.authorize(query, "sia", "correct horse battery")).containsKey("code");
+    assertThat(two.authorize(query, "sia", "correct horse battery")).containsKey("code");
+
+    Run listed = run("users", "sessions", "sia", "--json");
+    assertThat(listed.code()).as(listed.err()).isZero();
+    io.vertx.core.json.JsonArray items = listed.json().getJsonArray("items");
+    assertThat(items).hasSize(2);
+    String newest = items.getJsonObject(0).getString("session_id");
+    Run table = run("users", "sessions", "sia");
+    assertThat(table.out()).contains("SESSION_ID", newest, "127.0.0.1");
+
+    Run one1 = run("users", "end-sessions", "sia", "--session", newest);
+    assertThat(one1.code()).as(one1.err()).isZero();
+    assertThat(one1.out()).contains("Session " + newest + " ended.");
+    assertThat(run("users", "sessions", "sia", "--json").json().getJsonArray("items")).hasSize(1);
+    Run all = run("users", "end-sessions", "sia");
+    assertThat(all.out()).contains("Ended 1 session(s).");
+    assertThat(run("users", "sessions", "sia").out()).contains("None.");
+    // The browsers are signed out on the server: a silent authorization needs a sign-in.
+    String silent =
+        one.get("/authorize?" + query + "&prompt=none")
+            .headers()
+            .firstValue("Location")
+            .orElseThrow();
+    assertThat(silent).contains("error=login_required");
+    assertThat(run("users", "sessions", "nobody-at-all").code()).isEqualTo(3);
+  }
+
+  @Test
   void keysListAndRotate() {
     Run before = run("keys", "list", "--json");
     assertThat(before.code()).as(before.err()).isZero();

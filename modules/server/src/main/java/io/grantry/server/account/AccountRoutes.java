@@ -12,6 +12,7 @@ import io.grantry.server.pages.ConsentPage;
 import io.grantry.server.pages.LoginPage;
 import io.grantry.server.pages.Pages;
 import io.grantry.server.pages.ScopeTexts;
+import io.grantry.server.pages.UserAgents;
 import io.grantry.server.sessions.SessionService;
 import io.vertx.core.MultiMap;
 import io.vertx.ext.web.Router;
@@ -217,10 +218,7 @@ public final class AccountRoutes implements RouteGroup {
       List<SessionService.Listed> live) {
     List<AppsPage.App> apps = new ArrayList<>(listed.size());
     for (ConsentService.Listed c : listed) {
-      List<ConsentPage.ScopeText> scopes = new ArrayList<>();
-      for (String scope : Scopes.parse(c.scopes())) {
-        scopes.add(ScopeTexts.describe(scope));
-      }
+      List<ConsentPage.ScopeText> scopes = ScopeTexts.inReadingOrder(Scopes.parse(c.scopes()));
       apps.add(
           new AppsPage.App(
               c.clientId(),
@@ -239,7 +237,7 @@ public final class AccountRoutes implements RouteGroup {
               SHOWN.format(l.authTime()),
               l.authTime().toString(),
               l.address().orElse("an unknown address"),
-              l.userAgent().orElse("an unknown browser")));
+              UserAgents.describe(l.userAgent().orElse(null))));
     }
     String notice = null;
     if ("1".equals(ctx.request().getParam("revoked"))) {

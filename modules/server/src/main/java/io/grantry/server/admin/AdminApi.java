@@ -84,6 +84,14 @@ public final class AdminApi implements RouteGroup {
                   new UserResource(
                       new UserService(vertx, store, resources),
                       new UserDirectory(vertx, store, resources));
+              SessionResource sessions =
+                  new SessionResource(
+                      new io.grantry.server.sessions.SessionService(
+                          store,
+                          resources.sessionCache(),
+                          resources.sessionLifetimes(),
+                          resources.clock()),
+                      new UserDirectory(vertx, store, resources));
               KeyResource keys = new KeyResource(resources.keys(), store, resources.clock());
               AccessResource access =
                   new AccessResource(
@@ -130,6 +138,9 @@ public final class AdminApi implements RouteGroup {
                       Map.entry("showUser", users::show),
                       Map.entry("setUserPassword", users::setPassword),
                       Map.entry("disableUser", users::disable),
+                      Map.entry("listUserSessions", sessions::list),
+                      Map.entry("endUserSessions", sessions::endAll),
+                      Map.entry("endUserSession", sessions::end),
                       Map.entry("listUserConsents", access::listConsents),
                       Map.entry("revokeUserConsent", access::revokeConsent),
                       Map.entry("revokeUserGrants", access::revokeUserGrants),

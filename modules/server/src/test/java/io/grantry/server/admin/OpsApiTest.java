@@ -274,7 +274,7 @@ class OpsApiTest {
         assertThat(p.getJsonArray("tables")).isNotEmpty();
       }
     }
-    assertThat(inline).containsExactly("clients", "users", "token_state", "consents");
+    assertThat(inline).containsExactly("clients", "users", "token_state", "consents", "sessions");
     assertThat(head).isPositive();
 
     // An asynchronous projection (of another process) that has applied nothing yet lags by the

@@ -247,7 +247,7 @@ class ProjectionRebuildTest {
       }
     }
     assertThat(runner.projections().keySet())
-        .containsExactlyInAnyOrder("clients", "users", "token_state", "consents");
+        .containsExactlyInAnyOrder("clients", "users", "token_state", "consents", "sessions");
     ConcurrentLinkedQueue<String> inWindow = new ConcurrentLinkedQueue<>();
     AtomicInteger windows = new AtomicInteger();
     try (Traffic traffic = new Traffic()) {

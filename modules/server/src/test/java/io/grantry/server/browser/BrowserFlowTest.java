@@ -159,6 +159,47 @@ class BrowserFlowTest {
   }
 
   @Test
+  void theAccountPageListsSessionsAndSigningOutEndsThemOnTheServer() throws Exception {
+    fixtures.user("carol", "carol's long passphrase");
+    try (Browser laptop = Browser.open();
+        Browser phone = Browser.open()) {
+      for (Browser b : List.of(laptop, phone)) {
+        b.connect();
+        b.waitFor(By.id("sign-in"));
+        b.driver.findElement(By.id("username")).sendKeys("carol");
+        b.driver.findElement(By.id("password")).sendKeys("carol's long passphrase");
+        b.driver.findElement(By.id("sign-in")).click();
+        b.waitFor(By.cssSelector("#allow, #result"));
+        if (!b.driver.findElements(By.id("allow")).isEmpty()) {
+          b.driver.findElement(By.id("allow")).click();
+        }
+        b.waitFor(By.id("result"));
+      }
+      // The laptop sees both sessions, marks its own, and signs the phone out.
+      laptop.driver.get(server.url("/account/apps"));
+      laptop.waitFor(By.id("sessions"));
+      assertThat(laptop.driver.findElements(By.cssSelector("li.session"))).hasSize(2);
+      assertThat(laptop.text(By.cssSelector("li.session .current"))).isEqualTo("(this browser)");
+      laptop.screenshot("account-sessions.png");
+      laptop.driver.findElement(By.id("sign-out-others")).click();
+      laptop.waitFor(By.cssSelector("p.notice"));
+      assertThat(laptop.driver.findElements(By.cssSelector("li.session"))).hasSize(1);
+
+      // The phone's cookie is still there, but the server ended its session: Connect asks to
+      // sign in again.
+      phone.connect();
+      phone.waitFor(By.id("sign-in"));
+
+      // Signing out on the laptop ends its session too.
+      laptop.driver.get(server.url("/account/apps"));
+      laptop.waitFor(By.id("sign-out")).click();
+      laptop.waitFor(By.id("sign-in"));
+      laptop.connect();
+      laptop.waitFor(By.id("sign-in"));
+    }
+  }
+
+  @Test
   void theSignInPageForbidsFramingAndReferrers() {
     OAuthFixtures.Pkce pkce = OAuthFixtures.Pkce.create();
     HttpResponse<String> r =

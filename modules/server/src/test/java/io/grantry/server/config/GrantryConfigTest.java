@@ -34,6 +34,19 @@ class GrantryConfigTest {
   }
 
   @Test
+  void sessionLifetimesAreCheckedAtStart() {
+    assertThatThrownBy(
+            () -> GrantryConfig.from(new JsonObject().put("GRANTRY_SESSION_IDLE_SECONDS", "5")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("GRANTRY_SESSION_IDLE_SECONDS");
+    assertThatThrownBy(
+            () ->
+                GrantryConfig.from(
+                    new JsonObject().put("GRANTRY_SESSION_MAX_SECONDS", "9223372036854775807")))
+        .hasMessageContaining("GRANTRY_SESSION_MAX_SECONDS");
+  }
+
+  @Test
   void aTrailingSlashIsDroppedFromTheIssuer() {
     assertThat(
             GrantryConfig.from(new JsonObject().put("GRANTRY_ISSUER", "https://id.example.com/"))

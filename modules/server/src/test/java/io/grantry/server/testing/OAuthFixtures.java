@@ -134,11 +134,35 @@ public final class OAuthFixtures {
 
   /** A browser's cookies and the forms it fills in. */
   public final class Browser {
+    public final CookieManager cookies = new CookieManager();
     public final HttpClient http =
         HttpClient.newBuilder()
-            .cookieHandler(new CookieManager())
+            .cookieHandler(cookies)
             .followRedirects(HttpClient.Redirect.NEVER)
             .build();
+
+    /**
+     * Another browser holding a copy of this one's cookies as they are now: what a thief who copied
+     * them, or an old backup of the profile, would present later.
+     */
+    public Browser copy() {
+      Browser other = new Browser();
+      URI at = URI.create(base);
+      for (java.net.HttpCookie c : cookies.getCookieStore().getCookies()) {
+        other.cookies.getCookieStore().add(at, (java.net.HttpCookie) c.clone());
+      }
+      return other;
+    }
+
+    /** The value of this browser's cookie {@code name}, or null. */
+    public String cookie(String name) {
+      for (java.net.HttpCookie c : cookies.getCookieStore().getCookies()) {
+        if (c.getName().equals(name)) {
+          return c.getValue();
+        }
+      }
+      return null;
+    }
 
     public HttpResponse<String> get(String pathOrUrl) {
       return send(HttpRequest.newBuilder(uri(pathOrUrl)).GET().build());
