@@ -100,7 +100,7 @@ final class CliSupport {
         PgSettings settings;
         EmbeddedPostgres started = null;
         if (config.embeddedDatabase()) {
-          Path dir = Database.embeddedDataDir(config);
+          Path dir = Database.embeddedDataDir(config.database());
           Integer port = runningPort(dir);
           if (port == null && !Files.exists(dir.resolve("PG_VERSION"))) {
             throw new IllegalStateException(
@@ -125,7 +125,7 @@ final class CliSupport {
             settings = started.settings("postgres");
           }
         } else {
-          settings = Database.open(config).settings();
+          settings = Database.open(config.database()).settings();
         }
         Pool pool =
             PgBuilder.pool()

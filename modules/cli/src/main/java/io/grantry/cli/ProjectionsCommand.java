@@ -5,7 +5,7 @@ import io.grantry.eventstore.EventStoreOptions;
 import io.grantry.eventstore.GlobalPosition;
 import io.grantry.projections.Projection;
 import io.grantry.projections.ProjectionRunner;
-import io.grantry.server.app.InlineProjections;
+import io.grantry.server.InlineProjections;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import java.time.Duration;

@@ -26,6 +26,11 @@ final class ServeCommand implements Callable<Integer> {
     GrantryServer server;
     try {
       config = CliSupport.await(ConfigLoader.load(vertx, CliSupport.env));
+      // GRANTRY_LOG_LEVEL, as checked with the rest (logback.xml reads the environment variable
+      // only; the configuration file may set it too).
+      ((ch.qos.logback.classic.Logger)
+              org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
+          .setLevel(ch.qos.logback.classic.Level.toLevel(config.logLevel()));
       server = CliSupport.await(GrantryServer.start(vertx, config, registry));
     } catch (ConfigException e) {
       System.err.println("grantry: " + e.getMessage());
@@ -40,9 +45,9 @@ final class ServeCommand implements Callable<Integer> {
         "Grantry is serving "
             + config.issuer()
             + " on "
-            + config.httpHost()
+            + config.http().host()
             + ":"
-            + config.httpPort()
+            + config.http().port()
             + " ("
             + server.database().describe()
             + ")");

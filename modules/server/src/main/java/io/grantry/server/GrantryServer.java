@@ -4,10 +4,10 @@ import io.grantry.eventstore.EventStore;
 import io.grantry.eventstore.EventStoreOptions;
 import io.grantry.eventstore.pg.Migrations;
 import io.grantry.eventstore.pg.PgSettings;
-import io.grantry.server.app.InlineProjections;
+import io.grantry.server.app.ProjectionCache;
 import io.grantry.server.audit.LedgerCheckpoints;
-import io.grantry.server.browser.LoginThrottle;
 import io.grantry.server.clients.ClientCache;
+import io.grantry.server.clients.ClientService;
 import io.grantry.server.config.GrantryConfig;
 import io.grantry.server.config.ServerSecrets;
 import io.grantry.server.crypto.ClientSecrets;
@@ -15,21 +15,33 @@ import io.grantry.server.crypto.CryptoProviders;
 import io.grantry.server.crypto.KeyEncryption;
 import io.grantry.server.crypto.PasswordHasher;
 import io.grantry.server.dev.DevSeed;
+import io.grantry.server.grants.GrantRevoker;
+import io.grantry.server.health.MetricsRoutes;
 import io.grantry.server.health.ProjectionLagMetrics;
 import io.grantry.server.health.ReadinessGauge;
 import io.grantry.server.health.SigningProviderMetrics;
-import io.grantry.server.http.HttpVerticle;
 import io.grantry.server.keys.KeyService;
+import io.grantry.server.oauth.OAuthServices;
+import io.grantry.server.ops.GrowingTableAnalyzer;
+import io.grantry.server.ops.HttpServerMeters;
 import io.grantry.server.ops.OpsCounters;
 import io.grantry.server.ops.OpsMetrics;
-import io.grantry.server.token.IntrospectionCache;
+import io.grantry.server.sessions.SessionService;
+import io.grantry.server.throttle.ClientAuthThrottle;
+import io.grantry.server.throttle.LoginThrottle;
+import io.grantry.server.throttle.ThrottleMetrics;
+import io.grantry.server.tokens.IntrospectionCache;
 import io.grantry.server.tokenstate.TokenStatePruner;
+import io.grantry.server.users.UserDirectory;
+import io.grantry.server.users.UserService;
+import io.grantry.server.users.UsersProjection;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpServer;
 import io.vertx.micrometer.Label;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
@@ -38,7 +50,6 @@ import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -46,8 +57,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Boots a server: the database (embedded when none is configured), the migrations, the pool and the
- * HTTP verticles. Blocking steps (starting PostgreSQL, Flyway) run on worker threads.
+ * Boots a server, in this order: the database (embedded when none is configured), the migrations,
+ * the pool, the secrets and cryptography, the server's own event store and shared resources, the
+ * signing keys, the development seed, and the HTTP verticles. Blocking steps (starting PostgreSQL,
+ * Flyway, reading or generating secrets, loading native crypto) run on worker threads. The
+ * composition root: the one place that builds the shared resources and hands them out.
  */
 public final class GrantryServer {
   private static final Logger log = LoggerFactory.getLogger(GrantryServer.class);
@@ -59,13 +73,13 @@ public final class GrantryServer {
   private final String deploymentId;
 
   /** The management port's server (GRANTRY_METRICS_PORT), or null. */
-  private final io.vertx.core.http.HttpServer metricsServer;
+  private final HttpServer metricsServer;
 
   private final EventStore store;
   private final List<String> devNotes;
   private final LedgerCheckpoints checkpoints;
   private final TokenStatePruner pruner;
-  private final io.grantry.server.ops.GrowingTableAnalyzer analyzer;
+  private final GrowingTableAnalyzer analyzer;
 
   private record Crypto(
       ServerSecrets secrets, CryptoProviders.Installed providers, PasswordHasher passwords) {}
@@ -76,7 +90,7 @@ public final class GrantryServer {
       Database database,
       ServerResources resources,
       String deploymentId,
-      io.vertx.core.http.HttpServer metricsServer,
+      HttpServer metricsServer,
       EventStore store,
       List<String> devNotes) {
     this.vertx = vertx;
@@ -88,30 +102,18 @@ public final class GrantryServer {
     this.store = store;
     this.devNotes = List.copyOf(devNotes);
     this.checkpoints = new LedgerCheckpoints(vertx, store, resources.keys());
-    checkpoints.start(
-        GrantryConfig.longSetting(
-            config.raw(),
-            "GRANTRY_CHECKPOINT_INTERVAL_MS",
-            LedgerCheckpoints.DEFAULT_INTERVAL_MS,
-            0,
-            86_400_000));
+    checkpoints.start(config.ledger().checkpointInterval().toMillis());
     this.pruner =
         new TokenStatePruner(
-            vertx,
-            resources.pool(),
-            resources.clock(),
-            TokenStatePruner.Settings.from(config),
-            resources.registry());
+            vertx, resources.pool(), resources.clock(), config.retention(), resources.registry());
     pruner.start();
-    this.analyzer = new io.grantry.server.ops.GrowingTableAnalyzer(vertx, resources.pool());
-    analyzer.start(
-        GrantryConfig.longSetting(
-            config.raw(), "GRANTRY_ANALYZE_INTERVAL_MS", 5_000, 0, 3_600_000));
+    this.analyzer = new GrowingTableAnalyzer(vertx, resources.pool());
+    analyzer.start(config.database().analyzeInterval().toMillis());
   }
 
   /**
    * A Vert.x instance whose HTTP and pool metrics go to {@code registry} (the HTTP server's request
-   * meters through {@link io.grantry.server.ops.HttpServerMeters}).
+   * meters through {@link HttpServerMeters}).
    */
   public static Vertx createVertx(PrometheusMeterRegistry registry) {
     MicrometerMetricsOptions metrics =
@@ -122,9 +124,7 @@ public final class GrantryServer {
         // Netty's native epoll transport where it loads (Linux x86-64): fewer copies and
         // syscalls than NIO; elsewhere Vert.x stays on NIO.
         .with(new VertxOptions().setMetricsOptions(metrics).setPreferNativeTransport(true))
-        .withMetrics(
-            io.grantry.server.ops.HttpServerMeters.factory(
-                new MicrometerMetricsFactory(registry), registry))
+        .withMetrics(HttpServerMeters.factory(new MicrometerMetricsFactory(registry), registry))
         .build();
   }
 
@@ -145,219 +145,202 @@ public final class GrantryServer {
    */
   public static Future<GrantryServer> start(
       Vertx vertx, GrantryConfig config, PrometheusMeterRegistry registry, Clock clock) {
+    config.unknown().forEach(k -> log.warn("{} is not a setting of this server; it is ignored", k));
     return vertx
-        .executeBlocking(() -> Database.open(config), false)
+        .executeBlocking(() -> Database.open(config.database()), false)
         .compose(
             db -> {
               log.info("Using {}", db.describe());
-              PgSettings s = db.settings();
               AtomicBoolean migrated = new AtomicBoolean();
-              return vertx
-                  .executeBlocking(
-                      () -> Migrations.apply(s.jdbcUrl(), s.user(), s.password()), false)
-                  .recover(
-                      err ->
-                          Future.failedFuture(
-                              new IllegalStateException(
-                                  "cannot use the database at "
-                                      + s.host()
-                                      + ":"
-                                      + s.port()
-                                      + "/"
-                                      + s.database()
-                                      + ": "
-                                      + rootMessage(err),
-                                  err)))
-                  .compose(
-                      result -> {
-                        migrated.set(true);
-                        PgConnectOptions connect =
-                            s.connectOptions()
-                                .setCachePreparedStatements(true)
-                                .setPipeliningLimit(256);
-                        Pool pool =
-                            PgBuilder.pool()
-                                .with(
-                                    new PoolOptions()
-                                        .setMaxSize(config.dbPoolSize())
-                                        .setMaxWaitQueueSize(10_000)
-                                        .setConnectionTimeout((int) config.dbTimeout().toMillis())
-                                        .setConnectionTimeoutUnit(TimeUnit.MILLISECONDS)
-                                        .setName("grantry"))
-                                .connectingTo(connect)
-                                .using(vertx)
-                                .build();
-                        return vertx
-                            .executeBlocking(
-                                () ->
-                                    new Crypto(
-                                        ServerSecrets.resolve(config),
-                                        CryptoProviders.install(),
-                                        new PasswordHasher()),
-                                false)
-                            .compose(
-                                crypto -> {
-                                  EventStore store =
-                                      EventStore.create(
-                                          vertx,
-                                          pool,
-                                          EventStoreOptions.defaults()
-                                              .withMeterRegistry(registry)
-                                              .withListenOptions(connect)
-                                              .withClock(clock));
-                                  ProjectionLagMetrics lag =
-                                      new ProjectionLagMetrics(
-                                          registry,
-                                          List.copyOf(
-                                              InlineProjections.register(store)
-                                                  .projections()
-                                                  .keySet()));
-                                  lag.start(vertx, pool, 5000);
-                                  KeyService keys =
-                                      new KeyService(
-                                          vertx,
-                                          store,
-                                          new KeyEncryption(crypto.secrets().kek()),
-                                          clock,
-                                          KeyService.longestTokenLifetime(config.raw()));
-                                  ServerResources resources =
-                                      new ServerResources(
-                                          config,
-                                          pool,
-                                          connect,
-                                          registry,
-                                          migrated,
-                                          crypto.secrets(),
-                                          keys,
-                                          new ClientSecrets(crypto.secrets().pepper()),
-                                          crypto.passwords(),
-                                          clock,
-                                          new ClientCache(
-                                              Duration.ofMillis(
-                                                  GrantryConfig.longSetting(
-                                                      config.raw(),
-                                                      "GRANTRY_CLIENT_CACHE_MS",
-                                                      1000,
-                                                      0,
-                                                      60_000))),
-                                          LoginThrottle.fromConfig(config.raw()),
-                                          io.grantry.server.throttle.ClientAuthThrottle.fromConfig(
-                                              config.raw()),
-                                          new OpsCounters(registry, pool),
-                                          new IntrospectionCache(
-                                              Duration.ofMillis(
-                                                  GrantryConfig.longSetting(
-                                                      config.raw(),
-                                                      "GRANTRY_INTROSPECTION_CACHE_MS",
-                                                      500,
-                                                      0,
-                                                      1000))),
-                                          io.grantry.server.oauth.OAuthServices.grantStateCache(
-                                              config.raw()),
-                                          new io.grantry.server.app.ProjectionCache<>(
-                                              userCacheTtl(config),
-                                              id -> id.startsWith(USER_STREAMS)),
-                                          new io.grantry.server.app.ProjectionCache<>(
-                                              userCacheTtl(config),
-                                              id -> id.startsWith("consent:")),
-                                          io.grantry.server.sessions.SessionService.newCache(
-                                              userCacheTtl(config)),
-                                          new io.grantry.server.sessions.SessionService.Lifetimes(
-                                              Duration.ofSeconds(
-                                                  GrantryConfig.longSetting(
-                                                      config.raw(),
-                                                      "GRANTRY_SESSION_IDLE_SECONDS",
-                                                      3600,
-                                                      60,
-                                                      30L * 24 * 3600)),
-                                              Duration.ofSeconds(
-                                                  GrantryConfig.longSetting(
-                                                      config.raw(),
-                                                      "GRANTRY_SESSION_MAX_SECONDS",
-                                                      43_200,
-                                                      60,
-                                                      366L * 24 * 3600))));
-                                  io.grantry.server.throttle.ThrottleMetrics.register(
-                                      registry, resources);
-                                  resources.opsCounters().start(vertx);
-                                  new ReadinessGauge(registry).start(vertx, pool, migrated, 5000);
-                                  resources.followCommits(store);
-                                  return keys.start()
-                                      .map(
-                                          v -> {
-                                            // What the active signers really use, in the log and on
-                                            // /metrics.
-                                            SigningProviderMetrics.register(registry, keys)
-                                                .forEach(
-                                                    (alg, provider) ->
-                                                        log.info(
-                                                            "{} tokens are signed by {}",
-                                                            alg.wire(),
-                                                            provider));
-                                            return v;
-                                          })
-                                      // Development mode (embedded database) seeds demo clients and
-                                      // a user once.
-                                      .compose(
-                                          v ->
-                                              db.embedded()
-                                                  ? new DevSeed(
-                                                          vertx, store, resources, config.dataDir())
-                                                      .run()
-                                                      .map(DevSeed.Result::lines)
-                                                  : Future.succeededFuture(List.<String>of()))
-                                      .compose(
-                                          notes ->
-                                              io.grantry.server.health.MetricsRoutes
-                                                  .listenSeparately(vertx, resources)
-                                                  .compose(
-                                                      metrics ->
-                                                          vertx
-                                                              .deployVerticle(
-                                                                  () -> new HttpVerticle(resources),
-                                                                  new DeploymentOptions()
-                                                                      .setInstances(
-                                                                          config.httpInstances()))
-                                                              .map(
-                                                                  id ->
-                                                                      new GrantryServer(
-                                                                          vertx, config, db,
-                                                                          resources, id, metrics,
-                                                                          store, notes))));
-                                })
-                            .onFailure(err -> pool.close());
-                      })
-                  .onFailure(
-                      err ->
-                          vertx.executeBlocking(
-                              () -> {
-                                db.close();
-                                return null;
-                              },
-                              false));
+              return migrate(vertx, db)
+                  .onSuccess(v -> migrated.set(true))
+                  .compose(v -> connect(vertx, config, registry, clock, db, migrated))
+                  .onFailure(err -> close(vertx, db));
             })
         .onSuccess(
             server ->
                 log.info(
                     "Grantry listens on http://{}:{} (issuer {}), {} HTTP verticle(s), {} transport",
-                    config.httpHost(),
-                    config.httpPort(),
+                    config.http().host(),
+                    config.http().port(),
                     config.issuer(),
-                    config.httpInstances(),
+                    config.http().instances(),
                     vertx.isNativeTransportEnabled() ? "native (epoll)" : "NIO"));
   }
 
-  /** The prefix of every user's stream id. */
-  private static final String USER_STREAMS = io.grantry.server.users.UsersProjection.streamId("");
+  private static Future<Void> migrate(Vertx vertx, Database db) {
+    PgSettings s = db.settings();
+    return vertx
+        .executeBlocking(() -> Migrations.apply(s.jdbcUrl(), s.user(), s.password()), false)
+        .<Void>mapEmpty()
+        .recover(
+            err ->
+                Future.failedFuture(
+                    new IllegalStateException(
+                        "cannot use the database at "
+                            + s.host()
+                            + ":"
+                            + s.port()
+                            + "/"
+                            + s.database()
+                            + ": "
+                            + rootMessage(err),
+                        err)));
+  }
 
-  /**
-   * GRANTRY_USER_CACHE_MS: how long a user lookup and a remembered consent are kept in memory (0:
-   * off). Changes through this process drop them at once; through another instance they are seen
-   * within this time, as client changes are with GRANTRY_CLIENT_CACHE_MS.
-   */
-  private static Duration userCacheTtl(GrantryConfig config) {
-    return Duration.ofMillis(
-        GrantryConfig.longSetting(config.raw(), "GRANTRY_USER_CACHE_MS", 1000, 0, 60_000));
+  /** The pool and the cryptography, then the rest; the pool is closed if the rest fails. */
+  private static Future<GrantryServer> connect(
+      Vertx vertx,
+      GrantryConfig config,
+      PrometheusMeterRegistry registry,
+      Clock clock,
+      Database db,
+      AtomicBoolean migrated) {
+    PgConnectOptions connect =
+        db.settings().connectOptions().setCachePreparedStatements(true).setPipeliningLimit(256);
+    Pool pool =
+        PgBuilder.pool()
+            .with(
+                new PoolOptions()
+                    .setMaxSize(config.database().poolSize())
+                    .setMaxWaitQueueSize(10_000)
+                    .setConnectionTimeout((int) config.database().timeout().toMillis())
+                    .setConnectionTimeoutUnit(TimeUnit.MILLISECONDS)
+                    .setName("grantry"))
+            .connectingTo(connect)
+            .using(vertx)
+            .build();
+    return vertx
+        .executeBlocking(
+            () ->
+                new Crypto(
+                    ServerSecrets.resolve(config), CryptoProviders.install(), new PasswordHasher()),
+            false)
+        .compose(
+            crypto -> assemble(vertx, config, registry, clock, db, pool, connect, migrated, crypto))
+        .onFailure(err -> pool.close());
+  }
+
+  private static Future<GrantryServer> assemble(
+      Vertx vertx,
+      GrantryConfig config,
+      PrometheusMeterRegistry registry,
+      Clock clock,
+      Database db,
+      Pool pool,
+      PgConnectOptions connect,
+      AtomicBoolean migrated,
+      Crypto crypto) {
+    EventStore store =
+        EventStore.create(
+            vertx,
+            pool,
+            EventStoreOptions.defaults()
+                .withMeterRegistry(registry)
+                .withListenOptions(connect)
+                .withClock(clock));
+    new ProjectionLagMetrics(
+            registry, List.copyOf(InlineProjections.register(store).projections().keySet()))
+        .start(vertx, pool, 5000);
+    KeyService keys =
+        new KeyService(
+            vertx,
+            store,
+            new KeyEncryption(crypto.secrets().kek()),
+            clock,
+            config.tokens().longestSignedLifetime());
+    ServerResources resources =
+        resources(config, pool, connect, registry, migrated, crypto, keys, clock);
+    ThrottleMetrics.register(registry, resources.loginThrottle(), resources.clientAuthThrottle());
+    resources.opsCounters().start(vertx);
+    new ReadinessGauge(registry).start(vertx, pool, migrated, 5000);
+    resources.followCommits(store);
+    return keys.start()
+        .onSuccess(
+            v ->
+                // What the active signers really use, in the log and on /metrics.
+                SigningProviderMetrics.register(registry, keys)
+                    .forEach(
+                        (alg, provider) ->
+                            log.info("{} tokens are signed by {}", alg.wire(), provider)))
+        // Development mode (embedded database) seeds demo clients and a user once.
+        .compose(
+            v ->
+                db.embedded()
+                    ? devSeed(vertx, store, resources)
+                    : Future.succeededFuture(List.<String>of()))
+        .compose(
+            notes ->
+                MetricsRoutes.listenSeparately(vertx, registry, config.metrics(), db.embedded())
+                    .compose(
+                        metrics ->
+                            vertx
+                                .deployVerticle(
+                                    () -> new HttpVerticle(resources),
+                                    new DeploymentOptions().setInstances(config.http().instances()))
+                                .map(
+                                    id ->
+                                        new GrantryServer(
+                                            vertx, config, db, resources, id, metrics, store,
+                                            notes))));
+  }
+
+  private static ServerResources resources(
+      GrantryConfig config,
+      Pool pool,
+      PgConnectOptions connect,
+      PrometheusMeterRegistry registry,
+      AtomicBoolean migrated,
+      Crypto crypto,
+      KeyService keys,
+      Clock clock) {
+    // Changes through this process drop the entries of these caches at once; another instance's
+    // changes are seen within their time to live.
+    String users = UsersProjection.streamId("");
+    return new ServerResources(
+        config,
+        pool,
+        connect,
+        registry,
+        migrated,
+        crypto.secrets(),
+        keys,
+        new ClientSecrets(crypto.secrets().pepper()),
+        crypto.passwords(),
+        clock,
+        new ClientCache(config.caches().clients()),
+        new LoginThrottle(config.throttles()),
+        new ClientAuthThrottle(config.throttles()),
+        new OpsCounters(registry, pool),
+        new IntrospectionCache(config.caches().introspection()),
+        OAuthServices.grantStateCache(config.caches()),
+        new ProjectionCache<>(config.caches().users(), id -> id.startsWith(users)),
+        new ProjectionCache<>(config.caches().users(), id -> id.startsWith("consent:")),
+        SessionService.newCache(config.caches().users()));
+  }
+
+  private static Future<List<String>> devSeed(Vertx vertx, EventStore store, ServerResources r) {
+    GrantRevoker revoker = new GrantRevoker(store, r.clock());
+    return new DevSeed(
+            vertx,
+            store,
+            new ClientService(store, r.clientSecrets(), r.clock(), r.clientCache(), revoker),
+            new UserService(vertx, store, r.passwords(), revoker, r.clock()),
+            new UserDirectory(vertx, r.pool(), r.passwords(), r.userCache()),
+            r.config().issuer(),
+            r.secrets().adminToken(),
+            r.config().database().dataDir())
+        .run()
+        .map(DevSeed.Result::lines);
+  }
+
+  private static void close(Vertx vertx, Database db) {
+    vertx.executeBlocking(
+        () -> {
+          db.close();
+          return null;
+        },
+        false);
   }
 
   private static String rootMessage(Throwable t) {
@@ -382,7 +365,7 @@ public final class GrantryServer {
     return pruner;
   }
 
-  public io.grantry.server.ops.GrowingTableAnalyzer analyzer() {
+  public GrowingTableAnalyzer analyzer() {
     return analyzer;
   }
 

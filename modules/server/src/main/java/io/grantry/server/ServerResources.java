@@ -1,22 +1,41 @@
 package io.grantry.server;
 
-import io.grantry.server.browser.LoginThrottle;
+import io.grantry.domain.consent.Consent;
+import io.grantry.domain.grant.GrantState;
+import io.grantry.domain.user.UserState;
+import io.grantry.eventstore.EventStore;
+import io.grantry.server.app.ProjectionCache;
+import io.grantry.server.app.StateCache;
 import io.grantry.server.clients.ClientCache;
 import io.grantry.server.config.GrantryConfig;
 import io.grantry.server.config.ServerSecrets;
 import io.grantry.server.crypto.ClientSecrets;
 import io.grantry.server.crypto.PasswordHasher;
 import io.grantry.server.keys.KeyService;
+import io.grantry.server.ops.OpsCounters;
+import io.grantry.server.sessions.SessionService;
+import io.grantry.server.throttle.ClientAuthThrottle;
+import io.grantry.server.throttle.LoginThrottle;
+import io.grantry.server.tokens.IntrospectionCache;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import java.time.Clock;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * What the verticles of one server share: configuration, the connection pool, the metrics registry,
- * the signing keys and the hashing of secrets. Nothing else is shared between instances: state
- * lives in the database.
+ * What the verticles of one server process share: configuration, the connection pool, the metrics
+ * registry, the signing keys, the hashing of secrets, the throttles and the in-memory caches.
+ * Nothing else is shared between instances: state lives in the database. Only the composition root
+ * ({@link GrantryServer}, {@link HttpVerticle}) holds this; every route group and service is handed
+ * the few parts it uses.
+ *
+ * @param grantStates grant states shared by the verticles (null: off), see {@link StateCache}
+ * @param userCache user lookups, dropped by this process's commits of their streams
+ * @param consentCache remembered consents, likewise
+ * @param sessionCache live browser sessions by user, likewise
  */
 public record ServerResources(
     GrantryConfig config,
@@ -31,30 +50,21 @@ public record ServerResources(
     Clock clock,
     ClientCache clientCache,
     LoginThrottle loginThrottle,
-    io.grantry.server.throttle.ClientAuthThrottle clientAuthThrottle,
-    io.grantry.server.ops.OpsCounters opsCounters,
-    io.grantry.server.token.IntrospectionCache introspectionCache,
-    // Grant states shared by the verticles (null: off): see io.grantry.server.app.StateCache.
-    io.grantry.server.app.StateCache<io.grantry.domain.grant.GrantState> grantStates,
-    // User lookups and remembered consents, dropped by this process's commits of their streams
-    // (GRANTRY_USER_CACHE_MS): see io.grantry.server.app.ProjectionCache.
-    io.grantry.server.app.ProjectionCache<
-            java.util.Optional<io.grantry.domain.user.UserState.Registered>>
-        userCache,
-    io.grantry.server.app.ProjectionCache<io.grantry.domain.consent.Consent.State> consentCache,
-    // Live browser sessions by user, dropped by this process's commits of the user's stream
-    // (GRANTRY_USER_CACHE_MS): see io.grantry.server.sessions.SessionService.
-    io.grantry.server.app.ProjectionCache<
-            java.util.Map<String, io.grantry.server.sessions.SessionService.Stored>>
-        sessionCache,
-    io.grantry.server.sessions.SessionService.Lifetimes sessionLifetimes) {
+    ClientAuthThrottle clientAuthThrottle,
+    OpsCounters opsCounters,
+    IntrospectionCache introspectionCache,
+    StateCache<GrantState> grantStates,
+    ProjectionCache<Optional<UserState.Registered>> userCache,
+    ProjectionCache<Consent.State> consentCache,
+    ProjectionCache<Map<String, SessionService.Stored>> sessionCache) {
 
   /**
    * Makes {@code store}'s commits drop what the shared caches hold of the streams they write (the
-   * introspection answers, user lookups and remembered consents), before the appending request is
-   * answered. Every event store of the server that may append those streams calls this.
+   * introspection answers, user lookups, remembered consents and live sessions), before the
+   * appending request is answered. Every event store of the server that may append those streams
+   * calls this.
    */
-  public void followCommits(io.grantry.eventstore.EventStore store) {
+  public void followCommits(EventStore store) {
     store.addCommitListener(introspectionCache::onCommitted);
     store.addCommitListener(userCache::onCommitted);
     store.addCommitListener(consentCache::onCommitted);

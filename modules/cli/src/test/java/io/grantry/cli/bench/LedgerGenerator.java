@@ -40,7 +40,7 @@ import io.grantry.eventstore.audit.CheckpointSigner;
 import io.grantry.eventstore.pg.Migrations;
 import io.grantry.eventstore.pg.PgSettings;
 import io.grantry.server.Database;
-import io.grantry.server.app.InlineProjections;
+import io.grantry.server.InlineProjections;
 import io.grantry.server.audit.LedgerCheckpoints;
 import io.grantry.server.config.ConfigLoader;
 import io.grantry.server.config.GrantryConfig;
@@ -921,7 +921,7 @@ public final class LedgerGenerator {
     long seed = args.length > 1 ? Long.parseLong(args[1]) : 42;
     Vertx vertx = Vertx.vertx();
     GrantryConfig config = await(ConfigLoader.load(vertx, System.getenv()));
-    Database db = Database.open(config);
+    Database db = Database.open(config.database());
     try {
       PgSettings s = db.settings();
       Migrations.apply(s.jdbcUrl(), s.user(), s.password());

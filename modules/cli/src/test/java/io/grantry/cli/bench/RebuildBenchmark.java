@@ -6,7 +6,7 @@ import io.grantry.eventstore.GlobalPosition;
 import io.grantry.projections.Projection;
 import io.grantry.projections.ProjectionRunner;
 import io.grantry.server.Database;
-import io.grantry.server.app.InlineProjections;
+import io.grantry.server.InlineProjections;
 import io.grantry.server.config.ConfigLoader;
 import io.grantry.server.config.GrantryConfig;
 import io.vertx.core.Future;
@@ -34,7 +34,7 @@ public final class RebuildBenchmark {
     Database db;
     try {
       config = await(ConfigLoader.load(vertx, System.getenv()));
-      db = Database.open(config);
+      db = Database.open(config.database());
     } catch (Exception e) {
       // A bad setting (e.g. GRANTRY_EMBEDDED_PG_SETTINGS) must end the run, not leave it waiting on
       // Vert.x's threads.

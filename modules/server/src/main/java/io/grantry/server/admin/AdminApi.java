@@ -1,12 +1,16 @@
 package io.grantry.server.admin;
 
 import io.grantry.eventstore.EventStore;
-import io.grantry.server.ServerResources;
+import io.grantry.server.audit.AuditLedger;
 import io.grantry.server.clients.ClientDirectory;
 import io.grantry.server.clients.ClientService;
-import io.grantry.server.config.GrantryConfig;
 import io.grantry.server.consents.ConsentService;
 import io.grantry.server.http.RouteGroup;
+import io.grantry.server.keys.KeyService;
+import io.grantry.server.ops.ProjectionQueries;
+import io.grantry.server.sessions.SessionService;
+import io.grantry.server.throttle.ClientAuthThrottle;
+import io.grantry.server.throttle.LoginThrottle;
 import io.grantry.server.users.UserDirectory;
 import io.grantry.server.users.UserService;
 import io.vertx.core.Future;
@@ -21,8 +25,10 @@ import io.vertx.ext.web.openapi.router.OpenAPIRoute;
 import io.vertx.ext.web.openapi.router.RequestExtractor;
 import io.vertx.ext.web.openapi.router.RouterBuilder;
 import io.vertx.openapi.contract.OpenAPIContract;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The admin API under {@code /admin}, written contract-first: {@value #CONTRACT} (OpenAPI 3.1) is
@@ -42,11 +48,6 @@ public final class AdminApi implements RouteGroup {
   public static final String MOUNT = "/admin";
   static final int MAX_BODY = 64 * 1024;
 
-  /** How long a rotated-out client secret keeps working when the request does not say. */
-  public static final String GRACE_SETTING = "GRANTRY_CLIENT_SECRET_GRACE_SECONDS";
-
-  static final long DEFAULT_GRACE_SECONDS = 86_400;
-
   private final Router router;
 
   private AdminApi(Router router) {
@@ -54,69 +55,47 @@ public final class AdminApi implements RouteGroup {
   }
 
   /**
-   * Loads the contract and builds the admin routes over {@code store} (which must carry the inline
-   * projections).
+   * What the admin API works with; the services are over the caller's event store, which must carry
+   * the inline projections.
+   *
+   * @param secretGrace how long a rotated-out client secret keeps working when the request does not
+   *     say
    */
-  public static Future<AdminApi> create(Vertx vertx, EventStore store, ServerResources resources) {
-    Duration grace;
-    try {
-      grace =
-          Duration.ofSeconds(
-              GrantryConfig.longSetting(
-                  resources.config().raw(),
-                  GRACE_SETTING,
-                  DEFAULT_GRACE_SECONDS,
-                  0,
-                  io.grantry.domain.client.ClientDecider.MAX_SECRET_GRACE.toSeconds()));
-    } catch (RuntimeException e) {
-      return Future.failedFuture(e);
-    }
+  public record Services(
+      ClientService clientService,
+      ClientDirectory clientDirectory,
+      UserService userService,
+      UserDirectory userDirectory,
+      SessionService sessions,
+      ConsentService consents,
+      KeyService keys,
+      EventStore store,
+      AuditLedger audit,
+      ProjectionQueries projections,
+      LoginThrottle loginThrottle,
+      ClientAuthThrottle clientAuthThrottle,
+      Duration secretGrace,
+      Clock clock) {}
+
+  /** Loads the contract and builds the admin routes. */
+  public static Future<AdminApi> create(
+      Vertx vertx, Services s, String issuer, Optional<String> adminToken) {
     return OpenAPIContract.from(vertx, CONTRACT)
         .map(
             contract -> {
               ClientResource clients =
                   new ClientResource(
-                      new ClientService(vertx, store, resources),
-                      new ClientDirectory(vertx, store, resources),
-                      grace,
-                      resources.clock());
-              UserResource users =
-                  new UserResource(
-                      new UserService(vertx, store, resources),
-                      new UserDirectory(vertx, store, resources));
-              SessionResource sessions =
-                  new SessionResource(
-                      new io.grantry.server.sessions.SessionService(
-                          store,
-                          resources.sessionCache(),
-                          resources.sessionLifetimes(),
-                          resources.clock()),
-                      new UserDirectory(vertx, store, resources));
-              KeyResource keys = new KeyResource(resources.keys(), store, resources.clock());
+                      s.clientService(), s.clientDirectory(), s.secretGrace(), s.clock());
+              UserResource users = new UserResource(s.userService(), s.userDirectory());
+              SessionResource sessions = new SessionResource(s.sessions(), s.userDirectory());
+              KeyResource keys = new KeyResource(s.keys(), s.store(), s.clock());
               AccessResource access =
-                  new AccessResource(
-                      new ConsentService(store, resources),
-                      new UserDirectory(vertx, store, resources),
-                      new ClientDirectory(vertx, store, resources));
-              AuditResource audit =
-                  new AuditResource(
-                      new io.grantry.server.audit.AuditLedger(store.pool()), resources.clock());
-              OpsResource ops =
-                  new OpsResource(
-                      new io.grantry.server.ops.ProjectionQueries(
-                          resources.pool(),
-                          store,
-                          resources.clock(),
-                          Duration.ofSeconds(
-                              GrantryConfig.longSetting(
-                                  resources.config().raw(),
-                                  "GRANTRY_CODE_TTL_SECONDS",
-                                  60,
-                                  0,
-                                  Integer.MAX_VALUE)),
-                          resources.opsCounters()));
-              String document =
-                  served(contract.getRawContract(), resources.config().issuer()).encode();
+                  new AccessResource(s.consents(), s.userDirectory(), s.clientDirectory());
+              AuditResource audit = new AuditResource(s.audit(), s.clock());
+              OpsResource ops = new OpsResource(s.projections());
+              LockoutResource lockouts =
+                  new LockoutResource(s.loginThrottle(), s.clientAuthThrottle());
+              String document = served(contract.getRawContract(), issuer).encode();
 
               Map<String, Handler<RoutingContext>> handlers =
                   Map.ofEntries(
@@ -150,7 +129,7 @@ public final class AdminApi implements RouteGroup {
                       Map.entry("userHistory", audit::userHistory),
                       Map.entry("clientHistory", audit::clientHistory),
                       Map.entry("auditAsOf", audit::asOf),
-                      Map.entry("listLockouts", ctx -> LockoutResource.list(ctx, resources)),
+                      Map.entry("listLockouts", lockouts::list),
                       Map.entry("listGrants", ops::listGrants),
                       Map.entry("showToken", ops::showToken),
                       Map.entry("getStats", ops::stats),
@@ -159,7 +138,7 @@ public final class AdminApi implements RouteGroup {
               RouterBuilder builder =
                   RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler());
               builder.rootHandler(AdminRequest.ASSIGN_REQUEST_ID);
-              builder.rootHandler(new AdminToken(resources.secrets().adminToken()));
+              builder.rootHandler(new AdminToken(adminToken.orElse(null)));
               BodyHandler bodies = BodyHandler.create(false).setBodyLimit(MAX_BODY);
               // The body handler refuses (IllegalStateException, a 500) a form content type on a
               // GET; no

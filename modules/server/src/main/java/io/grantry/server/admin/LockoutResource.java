@@ -1,7 +1,8 @@
 package io.grantry.server.admin;
 
-import io.grantry.server.ServerResources;
+import io.grantry.server.throttle.ClientAuthThrottle;
 import io.grantry.server.throttle.FailureWindows;
+import io.grantry.server.throttle.LoginThrottle;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -14,14 +15,20 @@ import java.util.List;
  * usernames, client ids and addresses; no secret is counted or shown.
  */
 final class LockoutResource {
-  private LockoutResource() {}
+  private final LoginThrottle logins;
+  private final ClientAuthThrottle clients;
 
-  static void list(RoutingContext ctx, ServerResources resources) {
+  LockoutResource(LoginThrottle logins, ClientAuthThrottle clients) {
+    this.logins = logins;
+    this.clients = clients;
+  }
+
+  void list(RoutingContext ctx) {
     JsonArray items = new JsonArray();
-    add(items, "login_username", "delay", resources.loginThrottle().slowedAccounts());
-    add(items, "login_address", "delay", resources.loginThrottle().slowedAddresses());
-    add(items, "client_id", "delay", resources.clientAuthThrottle().slowedClients());
-    add(items, "client_address", "refuse", resources.clientAuthThrottle().refusedAddresses());
+    add(items, "login_username", "delay", logins.slowedAccounts());
+    add(items, "login_address", "delay", logins.slowedAddresses());
+    add(items, "client_id", "delay", clients.slowedClients());
+    add(items, "client_address", "refuse", clients.refusedAddresses());
     ctx.response()
         .putHeader("Content-Type", "application/json")
         .putHeader("Cache-Control", "no-store")

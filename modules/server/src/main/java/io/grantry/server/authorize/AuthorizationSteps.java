@@ -56,7 +56,7 @@ final class AuthorizationSteps {
 
   AuthorizationSteps(OAuthServices services) {
     this.s = services;
-    this.pending = new PendingRequests(services.resources.secrets().pepper(), services.clock);
+    this.pending = new PendingRequests(services.serverSecret, services.clock);
   }
 
   PendingRequests pending() {
@@ -156,11 +156,9 @@ final class AuthorizationSteps {
     if (who.isEmpty()) {
       return Future.succeededFuture(Consent.State.NONE);
     }
-    return s.resources
-        .consentCache()
-        .get(
-            Consent.streamId(who.get().user().userId(), client.clientId()),
-            stream -> s.consents.load(stream).map(Aggregate.Loaded::state));
+    return s.rememberedConsents.get(
+        Consent.streamId(who.get().user().userId(), client.clientId()),
+        stream -> s.consents.load(stream).map(Aggregate.Loaded::state));
   }
 
   void render(RoutingContext ctx, Parameters params, Valid valid, Next next) {

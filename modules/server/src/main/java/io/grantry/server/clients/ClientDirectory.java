@@ -10,11 +10,8 @@ import io.grantry.domain.client.GrantType;
 import io.grantry.domain.client.TokenEndpointAuthMethod;
 import io.grantry.domain.key.SigningAlgorithm;
 import io.grantry.domain.oauth.Scopes;
-import io.grantry.eventstore.EventStore;
-import io.grantry.server.ServerResources;
 import io.grantry.server.crypto.ClientSecrets;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
@@ -50,21 +47,11 @@ public final class ClientDirectory {
   private final ClientCache cache;
 
   /**
-   * @param vertx the Vert.x instance (kept for symmetry with the other directories; lookups are
-   *     non-blocking)
-   * @param store the event store whose pool holds the {@code clients} projection
-   * @param resources the server's client secret hashing ({@link ServerResources#clientSecrets()})
-   *     and clock
+   * @param pool holds the {@code clients} projection
+   * @param secrets checks presented client secrets against their hashes
+   * @param cache lookups kept for a moment (null: none)
    */
-  public ClientDirectory(Vertx vertx, EventStore store, ServerResources resources) {
-    this(store.pool(), resources.clientSecrets(), resources.clock(), resources.clientCache());
-  }
-
-  ClientDirectory(Pool pool, ClientSecrets secrets, Clock clock) {
-    this(pool, secrets, clock, null);
-  }
-
-  ClientDirectory(Pool pool, ClientSecrets secrets, Clock clock, ClientCache cache) {
+  public ClientDirectory(Pool pool, ClientSecrets secrets, Clock clock, ClientCache cache) {
     this.pool = pool;
     this.secrets = secrets;
     this.clock = clock;

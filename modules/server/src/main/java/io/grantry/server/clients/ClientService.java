@@ -15,12 +15,11 @@ import io.grantry.eventstore.EventStore;
 import io.grantry.eventstore.ExpectedVersion;
 import io.grantry.eventstore.NewEvent;
 import io.grantry.eventstore.WrongExpectedVersionException;
-import io.grantry.server.ServerResources;
 import io.grantry.server.app.Aggregate;
 import io.grantry.server.app.CommandRejected;
 import io.grantry.server.crypto.ClientSecrets;
+import io.grantry.server.grants.GrantRevoker;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Tuple;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -62,7 +61,7 @@ public final class ClientService {
   private final ClientSecrets secrets;
 
   /** Revokes a disabled client's grants; absent in the unit-test constructors. */
-  private io.grantry.server.grants.GrantRevoker revoker;
+  private final GrantRevoker revoker;
 
   private final ClientCache cache;
   private final Clock clock;
@@ -84,21 +83,19 @@ public final class ClientService {
   }
 
   /**
-   * @param vertx the Vert.x instance (unused today: nothing here blocks)
    * @param store the event store the commands append to; it must carry the clients projection
-   * @param resources the server's client secret hashing and clock
+   * @param secrets generates and hashes client secrets
+   * @param cache the client lookup cache this process's changes drop (null: none)
+   * @param revoker revokes a disabled client's grants (null: not)
    */
-  public ClientService(Vertx vertx, EventStore store, ServerResources resources) {
-    this(store, resources.clientSecrets(), resources.clock(), resources.clientCache());
-    this.revoker = new io.grantry.server.grants.GrantRevoker(store, resources);
-  }
-
-  ClientService(EventStore store, ClientSecrets secrets, Clock clock) {
-    this(store, secrets, clock, null);
-  }
-
-  ClientService(EventStore store, ClientSecrets secrets, Clock clock, ClientCache cache) {
+  public ClientService(
+      EventStore store,
+      ClientSecrets secrets,
+      Clock clock,
+      ClientCache cache,
+      GrantRevoker revoker) {
     this.store = store;
+    this.revoker = revoker;
     this.clients =
         new Aggregate<>(
             store, ClientEventCodec.INSTANCE, ClientState.initial(), ClientDecider::evolve);

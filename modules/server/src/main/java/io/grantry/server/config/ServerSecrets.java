@@ -27,13 +27,9 @@ public record ServerSecrets(byte[] kek, byte[] pepper, String adminToken, boolea
   private static final Logger log = LoggerFactory.getLogger(ServerSecrets.class);
 
   public static ServerSecrets resolve(GrantryConfig config) {
-    JsonObject raw = config.raw();
-    byte[] kek = bytes(raw, "GRANTRY_KEK", 32);
-    byte[] pepper = bytes(raw, "GRANTRY_SECRET_PEPPER", 32);
-    String admin = GrantryConfig.blankToNull(raw.getString("GRANTRY_ADMIN_TOKEN"));
-    if (admin != null && admin.length() < 24) {
-      throw new ConfigException("GRANTRY_ADMIN_TOKEN must be at least 24 characters");
-    }
+    byte[] kek = config.secrets().kek().orElse(null);
+    byte[] pepper = config.secrets().pepper().orElse(null);
+    String admin = config.secrets().adminToken().orElse(null);
     if (!config.embeddedDatabase()) {
       if (kek == null) {
         throw new ConfigException(
@@ -55,12 +51,12 @@ public record ServerSecrets(byte[] kek, byte[] pepper, String adminToken, boolea
     boolean[] generated = {false};
     JsonObject stored =
         update(
-            config.dataDir(),
+            config.database().dataDir(),
             file -> generated[0] = generateMissing(file, needKek, needPepper, needAdmin));
     if (generated[0]) {
       log.info(
           "Development secrets (key-encryption key, secret pepper, admin token) generated into {}",
-          config.dataDir().resolve(FILE));
+          config.database().dataDir().resolve(FILE));
     }
     return new ServerSecrets(
         needKek ? Base64.getDecoder().decode(stored.getString("kek")) : kek,
@@ -141,31 +137,6 @@ public record ServerSecrets(byte[] kek, byte[] pepper, String adminToken, boolea
     } catch (IOException e) {
       throw new ConfigException("cannot lock " + file + ": " + e.getMessage());
     }
-  }
-
-  private static byte[] bytes(JsonObject raw, String key, int min) {
-    String v = GrantryConfig.blankToNull(raw.getString(key));
-    if (v == null) {
-      return null;
-    }
-    byte[] b;
-    try {
-      b =
-          v.contains("-") || v.contains("_")
-              ? Base64.getUrlDecoder().decode(v)
-              : Base64.getDecoder().decode(v);
-    } catch (IllegalArgumentException e) {
-      throw new ConfigException(key + " is not valid base64");
-    }
-    if (b.length < min) {
-      throw new ConfigException(
-          key + " must decode to at least " + min + " bytes, got " + b.length);
-    }
-    if ("GRANTRY_KEK".equals(key) && b.length != 32) {
-      throw new ConfigException(
-          "GRANTRY_KEK must decode to exactly 32 bytes (AES-256), got " + b.length);
-    }
-    return b;
   }
 
   private static String b64(SecureRandom random, int n) {

@@ -4,7 +4,6 @@ import io.grantry.domain.consent.Consent;
 import io.grantry.domain.consent.ConsentEvent;
 import io.grantry.domain.grant.RevocationReason;
 import io.grantry.eventstore.EventStore;
-import io.grantry.server.ServerResources;
 import io.grantry.server.app.Aggregate;
 import io.grantry.server.grants.GrantRevoker;
 import io.vertx.core.Future;
@@ -46,11 +45,11 @@ public final class ConsentService {
   /** What a withdrawal did: whether a consent was on record, and how many grants it ended. */
   public record Withdrawn(boolean consentRevoked, int grantsRevoked) {}
 
-  public ConsentService(EventStore store, ServerResources resources) {
+  public ConsentService(EventStore store, GrantRevoker grants, Clock clock) {
     this.pool = store.pool();
     this.consents = new Aggregate<>(store, Consent.CODEC, Consent.State.NONE, Consent::evolve);
-    this.grants = new GrantRevoker(store, resources);
-    this.clock = resources.clock();
+    this.grants = grants;
+    this.clock = clock;
   }
 
   /** The user's consents by client id; with {@code includeRevoked}, withdrawn ones too. */

@@ -7,7 +7,6 @@ import io.grantry.domain.client.GrantType;
 import io.grantry.domain.oauth.Scopes;
 import io.grantry.domain.user.UserState;
 import io.grantry.eventstore.EventStore;
-import io.grantry.server.ServerResources;
 import io.grantry.server.app.Aggregate;
 import io.grantry.server.app.CommandRejected;
 import io.grantry.server.clients.ClientService;
@@ -74,19 +73,37 @@ public final class DevSeed {
 
   private final Vertx vertx;
   private final EventStore store;
-  private final ServerResources resources;
+  private final ClientService clients;
+  private final UserService users;
+  private final UserDirectory directory;
+  private final String issuer;
+  private final String adminToken;
   private final Path file;
   private final SecureRandom random = new SecureRandom();
 
   /**
    * @param store an event store carrying the inline projections ({@code
    *     InlineProjections.register})
+   * @param clients and {@code users}: services over {@code store}
+   * @param adminToken the admin API's token, to print (null: none)
    * @param dataDir where {@value #FILE} is kept, normally {@code GRANTRY_DATA_DIR}
    */
-  public DevSeed(Vertx vertx, EventStore store, ServerResources resources, Path dataDir) {
+  public DevSeed(
+      Vertx vertx,
+      EventStore store,
+      ClientService clients,
+      UserService users,
+      UserDirectory directory,
+      String issuer,
+      String adminToken,
+      Path dataDir) {
     this.vertx = vertx;
     this.store = store;
-    this.resources = resources;
+    this.clients = clients;
+    this.users = users;
+    this.directory = directory;
+    this.issuer = issuer;
+    this.adminToken = adminToken;
     this.file = dataDir.resolve(FILE);
   }
 
@@ -111,8 +128,6 @@ public final class DevSeed {
       saved.put("password", token(18));
     }
     saved.remove("client_secret");
-    ClientService clients = new ClientService(vertx, store, resources);
-    UserService users = new UserService(vertx, store, resources);
     String password = saved.getString("password");
     return vertx
         .executeBlocking(() -> write(saved), false)
@@ -161,7 +176,7 @@ public final class DevSeed {
   }
 
   private Future<UserState.Registered> resetPassword(UserService users, String password) {
-    return new UserDirectory(vertx, store, resources)
+    return directory
         .findByUsername(USER)
         .compose(
             found ->
@@ -194,7 +209,6 @@ public final class DevSeed {
   }
 
   private List<String> lines(JsonObject saved) {
-    String issuer = resources.config().issuer();
     String verifier = token(32);
     String state = token(12);
     String redirect = WEB_REDIRECTS.get(0);
@@ -229,7 +243,6 @@ public final class DevSeed {
             + (password != null
                 ? password
                 : "(unknown: run 'grantry users set-password " + USER + "')"));
-    String adminToken = resources.secrets().adminToken();
     out.add(
         "  admin token:         "
             + (adminToken != null ? adminToken : "(none configured)")

@@ -1,7 +1,7 @@
 package io.grantry.server.discovery;
 
-import io.grantry.server.ServerResources;
 import io.grantry.server.http.RouteGroup;
+import io.grantry.server.keys.KeyService;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -13,12 +13,12 @@ import io.vertx.ext.web.RoutingContext;
  * authentication methods, RS256 and ES256 signatures, {@code iss} in authorization responses.
  */
 public final class DiscoveryRoutes implements RouteGroup {
-  private final ServerResources resources;
+  private final KeyService keys;
   private final String metadata;
 
-  public DiscoveryRoutes(ServerResources resources) {
-    this.resources = resources;
-    this.metadata = metadata(resources.config().issuer()).encode();
+  public DiscoveryRoutes(String issuer, KeyService keys) {
+    this.keys = keys;
+    this.metadata = metadata(issuer).encode();
   }
 
   @Override
@@ -94,6 +94,6 @@ public final class DiscoveryRoutes implements RouteGroup {
         // Short enough that a rotation's new key is seen well within the old key's overlap.
         .putHeader("Cache-Control", "public, max-age=300")
         .putHeader("Access-Control-Allow-Origin", "*")
-        .end(resources.keys().jwks().encode());
+        .end(keys.jwks().encode());
   }
 }

@@ -8,7 +8,6 @@ import io.grantry.domain.grant.GrantState;
 import io.grantry.domain.grant.GrantTokens;
 import io.grantry.domain.grant.RevocationReason;
 import io.grantry.eventstore.EventStore;
-import io.grantry.server.ServerResources;
 import io.grantry.server.app.Aggregate;
 import io.grantry.server.app.CommandRejected;
 import io.vertx.core.Future;
@@ -60,12 +59,12 @@ public final class GrantRevoker {
   private final Aggregate<GrantState, GrantEvent> grants;
   private final Clock clock;
 
-  public GrantRevoker(EventStore store, ServerResources resources) {
+  public GrantRevoker(EventStore store, Clock clock) {
     this.pool = store.pool();
     this.grants =
         new Aggregate<>(
             store, GrantEventCodec.INSTANCE, GrantState.initial(), GrantDecider::evolve);
-    this.clock = resources.clock();
+    this.clock = clock;
   }
 
   /** Every live grant {@code userId} gave {@code clientId}; the number revoked now. */

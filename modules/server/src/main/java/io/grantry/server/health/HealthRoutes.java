@@ -1,21 +1,30 @@
 package io.grantry.server.health;
 
-import io.grantry.server.ServerResources;
 import io.grantry.server.http.RouteGroup;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.Pool;
+import java.time.Duration;
+import java.util.function.BooleanSupplier;
 
 /**
  * {@code /health/live}: the process answers. {@code /health/ready}: the database answers and the
  * migrations are applied; a load balancer sends traffic only while this is 200.
  */
 public final class HealthRoutes implements RouteGroup {
-  private final ServerResources resources;
+  private final Pool pool;
+  private final Duration dbTimeout;
+  private final BooleanSupplier migrated;
 
-  public HealthRoutes(ServerResources resources) {
-    this.resources = resources;
+  /**
+   * @param migrated whether the migrations were applied by this process's start
+   */
+  public HealthRoutes(Pool pool, Duration dbTimeout, BooleanSupplier migrated) {
+    this.pool = pool;
+    this.dbTimeout = dbTimeout;
+    this.migrated = migrated;
   }
 
   @Override
@@ -26,11 +35,9 @@ public final class HealthRoutes implements RouteGroup {
 
   private void ready(RoutingContext ctx) {
     // Below the request timeout (GRANTRY_DB_TIMEOUT_MS), so that readiness answers first.
-    long timeout = Math.min(2000, resources.config().dbTimeout().toMillis() / 2);
+    long timeout = Math.min(2000, dbTimeout.toMillis() / 2);
     Future<Boolean> db =
-        resources
-            .pool()
-            .query("SELECT 1")
+        pool.query("SELECT 1")
             .execute()
             .map(rows -> true)
             .timeout(timeout, java.util.concurrent.TimeUnit.MILLISECONDS)
@@ -38,7 +45,7 @@ public final class HealthRoutes implements RouteGroup {
     db.onComplete(
         ar -> {
           boolean dbUp = ar.succeeded() && ar.result();
-          boolean migrated = resources.migrated().get();
+          boolean migrated = this.migrated.getAsBoolean();
           JsonObject checks =
               new JsonObject()
                   .put("database", dbUp ? "UP" : "DOWN")

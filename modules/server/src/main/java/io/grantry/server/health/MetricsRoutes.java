@@ -1,8 +1,9 @@
 package io.grantry.server.health;
 
-import io.grantry.server.ServerResources;
+import io.grantry.server.config.MetricsSettings;
 import io.grantry.server.http.Failures;
 import io.grantry.server.http.RouteGroup;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -24,18 +25,19 @@ import java.security.NoSuchAlgorithmException;
 public final class MetricsRoutes implements RouteGroup {
   private static final org.slf4j.Logger log =
       org.slf4j.LoggerFactory.getLogger(MetricsRoutes.class);
-  private final ServerResources resources;
+  private final PrometheusMeterRegistry registry;
   private final MetricsSettings settings;
   private final boolean managementPort;
 
   /** The HTTP port's metrics: mounted only when no management port is configured. */
-  public MetricsRoutes(ServerResources resources) {
-    this(resources, false);
+  public MetricsRoutes(PrometheusMeterRegistry registry, MetricsSettings settings) {
+    this(registry, settings, false);
   }
 
-  private MetricsRoutes(ServerResources resources, boolean managementPort) {
-    this.resources = resources;
-    this.settings = MetricsSettings.from(resources.config().raw());
+  private MetricsRoutes(
+      PrometheusMeterRegistry registry, MetricsSettings settings, boolean managementPort) {
+    this.registry = registry;
+    this.settings = settings;
     this.managementPort = managementPort;
   }
 
@@ -44,7 +46,7 @@ public final class MetricsRoutes implements RouteGroup {
     if (settings.separatePort() && !managementPort) {
       return;
     }
-    byte[] expected = settings.token() == null ? null : sha256(settings.token());
+    byte[] expected = settings.token().map(MetricsRoutes::sha256).orElse(null);
     router
         .get("/metrics")
         .handler(
@@ -54,7 +56,7 @@ public final class MetricsRoutes implements RouteGroup {
               }
               ctx.vertx()
                   // Scraping formats every meter; keep it off the event loop.
-                  .executeBlocking(() -> resources.registry().scrape(), false)
+                  .executeBlocking(registry::scrape, false)
                   .onSuccess(
                       text ->
                           ctx.response()
@@ -68,10 +70,10 @@ public final class MetricsRoutes implements RouteGroup {
    * With GRANTRY_METRICS_PORT, a server of its own on that port that serves {@code /metrics} and
    * nothing else; null (in a succeeded future) without one.
    */
-  public static Future<HttpServer> listenSeparately(Vertx vertx, ServerResources resources) {
-    MetricsSettings settings = MetricsSettings.from(resources.config().raw());
+  public static Future<HttpServer> listenSeparately(
+      Vertx vertx, PrometheusMeterRegistry registry, MetricsSettings settings, boolean embedded) {
     if (!settings.separatePort()) {
-      if (settings.token() == null && !resources.config().embeddedDatabase()) {
+      if (settings.token().isEmpty() && !embedded) {
         log.warn(
             "/metrics is served on the HTTP port to anyone who reaches it: set"
                 + " GRANTRY_METRICS_PORT (a management port) or GRANTRY_METRICS_TOKEN");
@@ -79,14 +81,14 @@ public final class MetricsRoutes implements RouteGroup {
       return Future.succeededFuture(null);
     }
     Router router = Router.router(vertx);
-    new MetricsRoutes(resources, true).mount(router);
+    new MetricsRoutes(registry, settings, true).mount(router);
     router.route().last().handler(ctx -> Failures.send(ctx, 404, "not_found", "No such resource."));
     router.route().failureHandler(Failures::handle);
     return vertx
         .createHttpServer(
             new HttpServerOptions()
                 .setHost(settings.host())
-                .setPort(settings.port())
+                .setPort(settings.port().get())
                 .setIdleTimeout(60)
                 .setMaxInitialLineLength(4096)
                 .setMaxHeaderSize(8192))
@@ -98,7 +100,7 @@ public final class MetricsRoutes implements RouteGroup {
                     "Metrics on http://{}:{}/metrics{}",
                     settings.host(),
                     server.actualPort(),
-                    settings.token() == null ? "" : " (bearer token required)"));
+                    settings.token().isEmpty() ? "" : " (bearer token required)"));
   }
 
   /**

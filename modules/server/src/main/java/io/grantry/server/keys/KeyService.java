@@ -70,7 +70,7 @@ public final class KeyService {
 
   /**
    * @param longestTokenLifetime the longest lifetime of a token the keys sign (access and ID
-   *     tokens, {@link #longestTokenLifetime}): a rotation's overlap must cover it
+   *     tokens): a rotation's overlap must cover it
    */
   public KeyService(
       Vertx vertx,
@@ -101,21 +101,6 @@ public final class KeyService {
     if (refreshTimer >= 0) {
       vertx.cancelTimer(refreshTimer);
     }
-  }
-
-  /**
-   * The longest lifetime of a token the signing keys sign: GRANTRY_ACCESS_TOKEN_TTL_SECONDS or
-   * GRANTRY_ID_TOKEN_TTL_SECONDS (ledger checkpoints are verified from the ledger's own key stream,
-   * which keeps every key, never from the JWKS).
-   */
-  public static Duration longestTokenLifetime(io.vertx.core.json.JsonObject raw) {
-    long max = 5L * 366 * 24 * 3600;
-    return Duration.ofSeconds(
-        Math.max(
-            io.grantry.server.config.GrantryConfig.longSetting(
-                raw, "GRANTRY_ACCESS_TOKEN_TTL_SECONDS", 3600, 1, max),
-            io.grantry.server.config.GrantryConfig.longSetting(
-                raw, "GRANTRY_ID_TOKEN_TTL_SECONDS", 3600, 1, max)));
   }
 
   /**

@@ -9,85 +9,107 @@ import io.grantry.domain.grant.GrantState;
 import io.grantry.domain.grant.TokenLifetimes;
 import io.grantry.domain.user.UserState;
 import io.grantry.eventstore.EventStore;
-import io.grantry.server.ServerResources;
 import io.grantry.server.app.Aggregate;
-import io.grantry.server.browser.BrowserCookies;
+import io.grantry.server.app.ProjectionCache;
+import io.grantry.server.app.StateCache;
 import io.grantry.server.browser.Csrf;
-import io.grantry.server.browser.LoginThrottle;
-import io.grantry.server.browser.SessionCookie;
 import io.grantry.server.clients.ClientDirectory;
+import io.grantry.server.config.CacheSettings;
+import io.grantry.server.config.TokenSettings;
+import io.grantry.server.http.TrustedProxies;
+import io.grantry.server.keys.KeyService;
 import io.grantry.server.sessions.BrowserSessions;
-import io.grantry.server.sessions.SessionService;
+import io.grantry.server.throttle.ClientAuthThrottle;
+import io.grantry.server.throttle.LoginThrottle;
+import io.grantry.server.tokens.IntrospectionCache;
 import io.grantry.server.tokens.TokenIssuer;
+import io.grantry.server.tokenstate.TokenState;
 import io.grantry.server.users.UserDirectory;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Optional;
 
 /**
- * What the OAuth endpoints of one HTTP verticle work with: the directories of clients and users,
- * the grant and consent aggregates on the verticle's event store, token minting, the browser
- * session, and the configured lifetimes.
+ * What the OAuth route groups of one HTTP verticle (authorize, token, revocation, introspection,
+ * userinfo, account) work with: the directories of clients and users, the grant and consent
+ * aggregates on the verticle's event store, the token-state projection, token minting and
+ * verification, browser sessions, and the token settings. Built by the composition root; it reads
+ * no configuration itself.
  */
 public final class OAuthServices {
-  public final ServerResources resources;
+  public final String issuer;
   public final ClientDirectory clients;
   public final UserDirectory users;
   public final Aggregate<GrantState, GrantEvent> grants;
   public final Aggregate<Consent.State, ConsentEvent> consents;
+  public final ProjectionCache<Consent.State> rememberedConsents;
+  public final TokenState tokenState;
   public final TokenIssuer tokens;
+  public final KeyService keys;
+  public final IntrospectionCache introspection;
   public final Csrf csrf;
   public final BrowserSessions sessions;
+  public final LoginThrottle logins;
+  public final ClientAuthThrottle clientThrottle;
+  public final MeterRegistry registry;
   public final Clock clock;
-  public final String issuer;
+
+  /** The server's secret, from which purpose-bound keys are derived (signed values, successors). */
+  public final byte[] serverSecret;
+
   public final Duration codeLifetime;
   public final TokenLifetimes lifetimes;
   public final Duration idTokenLifetime;
+  public final Duration refreshGrace;
 
+  /**
+   * @param grantStates the server's grant-state cache (null: none)
+   * @param rememberedConsents the server's cache of remembered consents
+   */
   public OAuthServices(
-      Vertx vertx,
+      String issuer,
+      TokenSettings settings,
       EventStore store,
-      ServerResources resources,
       ClientDirectory clients,
-      UserDirectory users) {
-    this.resources = resources;
+      UserDirectory users,
+      StateCache<GrantState> grantStates,
+      ProjectionCache<Consent.State> rememberedConsents,
+      KeyService keys,
+      IntrospectionCache introspection,
+      Csrf csrf,
+      BrowserSessions sessions,
+      LoginThrottle logins,
+      ClientAuthThrottle clientThrottle,
+      MeterRegistry registry,
+      byte[] serverSecret,
+      Clock clock) {
+    this.issuer = issuer;
     this.clients = clients;
     this.users = users;
     this.grants =
         new Aggregate<>(store, GrantEventCodec.INSTANCE, GrantState.initial(), GrantDecider::evolve)
-            .withCache(resources.grantStates())
-            .withSnapshots(grantSnapshots(resources.pool(), resources.config().raw()));
+            .withCache(grantStates);
     this.consents = new Aggregate<>(store, Consent.CODEC, Consent.State.NONE, Consent::evolve);
-    this.issuer = resources.config().issuer();
-    this.tokens =
-        new TokenIssuer(
-            issuer,
-            resources.config().raw().getString("GRANTRY_TOKEN_AUDIENCE", issuer),
-            resources.keys());
-    BrowserCookies cookies = BrowserCookies.forIssuer(issuer);
-    this.csrf = new Csrf(resources.secrets().pepper(), cookies);
-    this.sessions =
-        new BrowserSessions(
-            new SessionService(
-                store, resources.sessionCache(), resources.sessionLifetimes(), resources.clock()),
-            new SessionCookie(
-                resources.secrets().pepper(), cookies, resources.sessionLifetimes().idle()),
-            csrf,
-            resources.clock());
-    this.clock = resources.clock();
-    var raw = resources.config().raw();
-    this.codeLifetime = Duration.ofSeconds(seconds(raw, "GRANTRY_CODE_TTL_SECONDS", 60));
-    this.lifetimes =
-        new TokenLifetimes(
-            Duration.ofSeconds(seconds(raw, "GRANTRY_ACCESS_TOKEN_TTL_SECONDS", 3600)),
-            Duration.ofSeconds(seconds(raw, "GRANTRY_REFRESH_TOKEN_TTL_SECONDS", 15 * 24 * 3600)),
-            Optional.ofNullable(raw.getString("GRANTRY_GRANT_MAX_SECONDS"))
-                .filter(s -> !s.isBlank())
-                .map(s -> Duration.ofSeconds(Long.parseLong(s.trim()))));
-    this.idTokenLifetime = Duration.ofSeconds(seconds(raw, "GRANTRY_ID_TOKEN_TTL_SECONDS", 3600));
+    this.rememberedConsents = rememberedConsents;
+    this.tokenState = new TokenState(store.pool());
+    this.tokens = new TokenIssuer(issuer, settings.audience(), keys);
+    this.keys = keys;
+    this.introspection = introspection;
+    this.csrf = csrf;
+    this.sessions = sessions;
+    this.logins = logins;
+    this.clientThrottle = clientThrottle;
+    this.registry = registry;
+    this.serverSecret = serverSecret.clone();
+    this.clock = clock;
+    this.codeLifetime = settings.codeLifetime();
+    this.lifetimes = settings.lifetimes();
+    this.idTokenLifetime = settings.idTokenLifetime();
+    this.refreshGrace = settings.refreshGrace();
   }
 
   /**
@@ -96,80 +118,37 @@ public final class OAuthServices {
    */
   public Future<Optional<UserState.Registered>> signIn(
       RoutingContext ctx, String username, String password) {
-    String account = username.trim().toLowerCase(java.util.Locale.ROOT);
-    String address = io.grantry.server.http.TrustedProxies.clientAddress(ctx);
-    LoginThrottle throttle = resources.loginThrottle();
-    long delay = throttle.delayMillis(account, address);
+    String account = username.trim().toLowerCase(Locale.ROOT);
+    String address = TrustedProxies.clientAddress(ctx);
+    long delay = logins.delayMillis(account, address);
     Future<Void> wait = delay == 0 ? Future.succeededFuture() : ctx.vertx().timer(delay).mapEmpty();
     return wait.compose(v -> users.authenticate(username, password))
         .onSuccess(
             user -> {
               if (user.isEmpty()) {
-                throttle.failed(account, address);
+                logins.failed(account, address);
               } else {
-                throttle.succeeded(account);
+                logins.succeeded(account);
               }
             });
   }
 
   /**
-   * The grant-state cache of one server, from {@code GRANTRY_GRANT_CACHE_ENTRIES} (the most entries
-   * its states may hold together: a grant counts one plus its kept access tokens; 0: no cache). A
-   * state unused for {@code GRANTRY_GRANT_CACHE_IDLE_SECONDS} (60) is dropped: a grant refreshed
-   * less often than that reads its whole stream at every refresh, so a deployment whose clients
-   * refresh every few minutes may keep states longer, within the same bound on entries.
+   * The grant-state cache of one server (null when GRANTRY_GRANT_CACHE_ENTRIES is 0): at most that
+   * many entries (a grant counts one plus its kept access tokens), each dropped after
+   * GRANTRY_GRANT_CACHE_IDLE_SECONDS unused. A grant refreshed less often than that reads its whole
+   * stream at every refresh, so a deployment whose clients refresh every few minutes may keep
+   * states longer, within the same bound on entries.
    */
-  public static io.grantry.server.app.StateCache<GrantState> grantStateCache(
-      io.vertx.core.json.JsonObject raw) {
-    long max =
-        io.grantry.server.config.GrantryConfig.longSetting(
-            raw, "GRANTRY_GRANT_CACHE_ENTRIES", 100_000, 0, 10_000_000);
-    long idle =
-        io.grantry.server.config.GrantryConfig.longSetting(
-            raw, "GRANTRY_GRANT_CACHE_IDLE_SECONDS", 60, 1, 86_400);
-    return max == 0
+  public static StateCache<GrantState> grantStateCache(CacheSettings settings) {
+    return settings.grantEntries() == 0
         ? null
-        : new io.grantry.server.app.StateCache<>(
-            max, Duration.ofSeconds(idle), OAuthServices::weight);
-  }
-
-  /**
-   * Grant-state snapshots at every {@code GRANTRY_GRANT_SNAPSHOT_EVERY}-th event of a grant (16; 0:
-   * none), so that a refresh of a grant not in memory reads at most that many rows.
-   */
-  public static io.grantry.server.app.Snapshots<GrantState> grantSnapshots(
-      io.vertx.sqlclient.Pool pool, io.vertx.core.json.JsonObject raw) {
-    long every = snapshotEvery(raw);
-    return every == 0
-        ? null
-        : new io.grantry.server.app.Snapshots<>(
-            pool,
-            io.grantry.domain.grant.GrantTokens.STREAM_PREFIX,
-            (int) every,
-            io.grantry.domain.grant.GrantSnapshotCodec::encode,
-            io.grantry.domain.grant.GrantSnapshotCodec::decode);
-  }
-
-  /** {@code GRANTRY_GRANT_SNAPSHOT_EVERY}: 0 (off) or 2 to 100,000; checked at start. */
-  public static long snapshotEvery(io.vertx.core.json.JsonObject raw) {
-    long every =
-        io.grantry.server.config.GrantryConfig.longSetting(
-            raw, "GRANTRY_GRANT_SNAPSHOT_EVERY", 16, 0, 100_000);
-    if (every == 1) {
-      throw new io.grantry.server.config.ConfigException(
-          "GRANTRY_GRANT_SNAPSHOT_EVERY must be 0 (off) or at least 2, got 1");
-    }
-    return every;
+        : new StateCache<>(settings.grantEntries(), settings.grantIdle(), OAuthServices::weight);
   }
 
   /** What a grant state holds, in entries: what the cache bounds. */
   static int weight(GrantState state) {
     GrantState s = state instanceof GrantState.Revoked r ? r.before() : state;
     return s instanceof GrantState.Active a ? 1 + a.accessTokens().size() : 1;
-  }
-
-  private static long seconds(io.vertx.core.json.JsonObject raw, String key, long dflt) {
-    return io.grantry.server.config.GrantryConfig.longSetting(
-        raw, key, dflt, 1, 5L * 366 * 24 * 3600);
   }
 }

@@ -1,8 +1,8 @@
 package io.grantry.server.ops;
 
-import io.grantry.server.ServerResources;
 import io.grantry.server.http.RouteGroup;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
 import java.util.HashMap;
@@ -18,17 +18,17 @@ import java.util.Map;
  */
 public final class ClientAuthFailureCounter implements RouteGroup {
   static final List<String> ENDPOINTS = List.of("token", "revoke", "introspect");
-  private final ServerResources resources;
+  private final MeterRegistry registry;
 
-  public ClientAuthFailureCounter(ServerResources resources) {
-    this.resources = resources;
+  public ClientAuthFailureCounter(MeterRegistry registry) {
+    this.registry = registry;
   }
 
   @Override
   public void mount(Router router) {
     Map<String, Counter> byPath = new HashMap<>();
     for (String endpoint : ENDPOINTS) {
-      byPath.put("/" + endpoint, OpsMetrics.clientAuthFailures(resources.registry(), endpoint));
+      byPath.put("/" + endpoint, OpsMetrics.clientAuthFailures(registry, endpoint));
     }
     // A route without a path: one with a path would add itself to the route label of the HTTP
     // metrics ("/token>/token").

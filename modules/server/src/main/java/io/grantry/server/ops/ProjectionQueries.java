@@ -4,7 +4,6 @@ import io.grantry.domain.grant.GrantTokens;
 import io.grantry.eventstore.EventStore;
 import io.grantry.eventstore.GlobalPosition;
 import io.grantry.projections.Projection;
-import io.grantry.server.app.InlineProjections;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -61,9 +60,19 @@ public final class ProjectionQueries {
   private final Clock clock;
   private final Duration codeLifetime;
   private final OpsCounters counters;
+  private final List<Projection> inline;
 
+  /**
+   * @param inline the inline projections every event store of the server writes
+   */
   public ProjectionQueries(
-      Pool pool, EventStore store, Clock clock, Duration codeLifetime, OpsCounters counters) {
+      Pool pool,
+      EventStore store,
+      Clock clock,
+      Duration codeLifetime,
+      OpsCounters counters,
+      List<Projection> inline) {
+    this.inline = List.copyOf(inline);
     this.pool = pool;
     this.store = store;
     this.clock = clock;
@@ -342,7 +351,7 @@ public final class ProjectionQueries {
                         rows -> {
                           JsonArray out = new JsonArray();
                           List<String> inline = new ArrayList<>();
-                          for (Projection p : InlineProjections.all()) {
+                          for (Projection p : this.inline) {
                             inline.add(p.name());
                             out.add(
                                 new JsonObject()

@@ -13,6 +13,7 @@ import io.grantry.eventstore.EventStore;
 import io.grantry.server.app.Aggregate;
 import io.grantry.server.app.CommandRejected;
 import io.grantry.server.app.ProjectionCache;
+import io.grantry.server.config.SessionSettings;
 import io.grantry.server.users.UsersProjection;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
@@ -48,9 +49,6 @@ public final class SessionService {
           + " WHERE user_id = $1 AND ended_at IS NULL AND expires_at > $2 ORDER BY auth_time DESC,"
           + " session_id";
 
-  /** The lifetimes of sessions: idle (no use) and absolute. */
-  public record Lifetimes(Duration idle, Duration max) {}
-
   /** A live session. */
   public record Live(String userId, String sessionId, Instant authTime, Instant expiresAt) {}
 
@@ -72,13 +70,13 @@ public final class SessionService {
   private final Aggregate<UserStream, UserEvent> users;
   private final Pool pool;
   private final ProjectionCache<Map<String, Stored>> cache;
-  private final Lifetimes lifetimes;
+  private final SessionSettings lifetimes;
   private final Clock clock;
 
   public SessionService(
       EventStore store,
       ProjectionCache<Map<String, Stored>> cache,
-      Lifetimes lifetimes,
+      SessionSettings lifetimes,
       Clock clock) {
     this.users =
         new Aggregate<>(store, UserEventCodec.INSTANCE, UserStream.EMPTY, UserStream::evolve);

@@ -1,5 +1,6 @@
 package io.grantry.server.throttle;
 
+import io.grantry.server.config.ThrottleSettings;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.time.Duration;
@@ -68,20 +69,8 @@ public final class ClientAuthThrottle {
             CHECKS_AT_ONCE, MAX_WAITING, Duration.ofMillis(Math.max(100, maxDelayMillis / 2)));
   }
 
-  /**
-   * From GRANTRY_CLIENT_AUTH_FREE_PER_CLIENT, GRANTRY_CLIENT_AUTH_FREE_PER_ADDRESS and the
-   * GRANTRY_THROTTLE_* settings.
-   */
-  public static ClientAuthThrottle fromConfig(io.vertx.core.json.JsonObject raw) {
-    ThrottleSettings t = ThrottleSettings.from(raw);
-    return new ClientAuthThrottle(
-        io.grantry.server.config.GrantryConfig.intSetting(
-            raw, "GRANTRY_CLIENT_AUTH_FREE_PER_CLIENT", 10, 0, 1_000_000),
-        io.grantry.server.config.GrantryConfig.intSetting(
-            raw, "GRANTRY_CLIENT_AUTH_FREE_PER_ADDRESS", 20, 0, 1_000_000),
-        t.window(),
-        t.step(),
-        t.maxDelay());
+  public ClientAuthThrottle(ThrottleSettings t) {
+    this(t.clientFreePerClient(), t.clientFreePerAddress(), t.window(), t.step(), t.maxDelay());
   }
 
   /** {@code clientId} may be null when the request named none. */

@@ -1,6 +1,5 @@
 package io.grantry.server.throttle;
 
-import io.grantry.server.ServerResources;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -13,22 +12,21 @@ import io.micrometer.core.instrument.MeterRegistry;
 public final class ThrottleMetrics {
   private ThrottleMetrics() {}
 
-  public static void register(MeterRegistry registry, ServerResources r) {
-    Gauge.builder("grantry_throttled_keys", r, x -> x.loginThrottle().slowedAccounts().size())
-        .tag("kind", "login_username")
-        .description("usernames, client ids and addresses being throttled now (this process)")
-        .register(registry);
-    Gauge.builder("grantry_throttled_keys", r, x -> x.loginThrottle().slowedAddresses().size())
-        .tag("kind", "login_address")
-        .description("usernames, client ids and addresses being throttled now (this process)")
-        .register(registry);
-    Gauge.builder("grantry_throttled_keys", r, x -> x.clientAuthThrottle().slowedClients().size())
-        .tag("kind", "client_id")
-        .description("usernames, client ids and addresses being throttled now (this process)")
-        .register(registry);
-    Gauge.builder(
-            "grantry_throttled_keys", r, x -> x.clientAuthThrottle().refusedAddresses().size())
-        .tag("kind", "client_address")
+  public static void register(
+      MeterRegistry registry, LoginThrottle login, ClientAuthThrottle clients) {
+    gauge(registry, "login_username", login, t -> t.slowedAccounts().size());
+    gauge(registry, "login_address", login, t -> t.slowedAddresses().size());
+    gauge(registry, "client_id", clients, t -> t.slowedClients().size());
+    gauge(registry, "client_address", clients, t -> t.refusedAddresses().size());
+  }
+
+  private static <T> void gauge(
+      MeterRegistry registry,
+      String kind,
+      T throttle,
+      java.util.function.ToDoubleFunction<T> size) {
+    Gauge.builder("grantry_throttled_keys", throttle, size)
+        .tag("kind", kind)
         .description("usernames, client ids and addresses being throttled now (this process)")
         .register(registry);
   }

@@ -3,13 +3,13 @@ package io.grantry.server.token;
 import io.grantry.domain.client.ClientState;
 import io.grantry.domain.client.TokenEndpointAuthMethod;
 import io.grantry.domain.oauth.OAuthError;
-import io.grantry.server.ServerResources;
 import io.grantry.server.clients.ClientDirectory;
 import io.grantry.server.http.OAuthResponses;
 import io.grantry.server.http.TrustedProxies;
 import io.grantry.server.throttle.ClientAuthThrottle;
 import io.grantry.server.throttle.ThrottleMetrics;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.json.JsonObject;
@@ -41,10 +41,11 @@ public final class ClientAuthenticator {
    * With the process's {@link ClientAuthThrottle}: failed authentications slow down and then refuse
    * further ones.
    */
-  public ClientAuthenticator(ClientDirectory clients, ServerResources resources) {
+  public ClientAuthenticator(
+      ClientDirectory clients, ClientAuthThrottle throttle, MeterRegistry registry) {
     this.clients = clients;
-    this.throttle = resources.clientAuthThrottle();
-    this.refused = ThrottleMetrics.refused(resources.registry());
+    this.throttle = throttle;
+    this.refused = ThrottleMetrics.refused(registry);
   }
 
   /** Who the caller is, or why not. */

@@ -9,6 +9,7 @@ import io.grantry.server.crypto.JwsVerifier;
 import io.grantry.server.http.OAuthResponses;
 import io.grantry.server.http.RouteGroup;
 import io.grantry.server.oauth.OAuthServices;
+import io.grantry.server.tokens.IntrospectionCache;
 import io.grantry.server.tokenstate.TokenState;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -44,8 +45,9 @@ public final class IntrospectionRoutes implements RouteGroup {
 
   public IntrospectionRoutes(OAuthServices services) {
     this.s = services;
-    this.authenticator = new ClientAuthenticator(services.clients, services.resources);
-    this.state = new TokenState(services.resources.pool());
+    this.authenticator =
+        new ClientAuthenticator(services.clients, services.clientThrottle, services.registry);
+    this.state = services.tokenState;
   }
 
   @Override
@@ -103,7 +105,7 @@ public final class IntrospectionRoutes implements RouteGroup {
       // An opaque access token: its jti is the grant id and the hash of its secret, the row's key.
       // Cached like a JWT's answer, by its jti (the hash of its secret, never the secret itself).
       String jti = opaqueJti.get();
-      IntrospectionCache cache = s.resources.introspectionCache();
+      IntrospectionCache cache = s.introspection;
       String key = OPAQUE_KEY_PREFIX + jti;
       JsonObject cached = cache.get(key, OPAQUE, now);
       if (cached != null) {
@@ -125,8 +127,8 @@ public final class IntrospectionRoutes implements RouteGroup {
                       .orElse(INACTIVE));
     }
     if (token.chars().filter(c -> c == '.').count() == 2) {
-      JwsVerifier verifier = s.resources.keys().verifier();
-      IntrospectionCache cache = s.resources.introspectionCache();
+      JwsVerifier verifier = s.keys.verifier();
+      IntrospectionCache cache = s.introspection;
       JsonObject cached = cache.get(token, verifier, now);
       if (cached != null) {
         return Future.succeededFuture(cached);

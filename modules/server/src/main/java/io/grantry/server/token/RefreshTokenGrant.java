@@ -39,18 +39,11 @@ final class RefreshTokenGrant implements TokenRoutes.TokenGrant {
   RefreshTokenGrant(OAuthServices s) {
     this.s = s;
     this.minting = new Minting(s);
-    this.tokenState = new TokenState(s.resources.pool());
-    this.reuseDetected = io.grantry.server.ops.OpsMetrics.reuseDetected(s.resources.registry());
-    this.successors = new SignedValues(s.resources.secrets().pepper(), "refresh-successor");
-    this.accessSecrets = new SignedValues(s.resources.secrets().pepper(), "refresh-opaque-access");
-    this.grace =
-        Duration.ofSeconds(
-            io.grantry.server.config.GrantryConfig.longSetting(
-                s.resources.config().raw(),
-                "GRANTRY_REFRESH_GRACE_SECONDS",
-                0,
-                0,
-                GrantDecider.MAX_REFRESH_GRACE.getSeconds()));
+    this.tokenState = s.tokenState;
+    this.reuseDetected = io.grantry.server.ops.OpsMetrics.reuseDetected(s.registry);
+    this.successors = new SignedValues(s.serverSecret, "refresh-successor");
+    this.accessSecrets = new SignedValues(s.serverSecret, "refresh-opaque-access");
+    this.grace = s.refreshGrace;
   }
 
   @Override

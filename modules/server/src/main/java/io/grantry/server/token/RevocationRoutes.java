@@ -38,8 +38,9 @@ public final class RevocationRoutes implements RouteGroup {
 
   public RevocationRoutes(OAuthServices services) {
     this.s = services;
-    this.tokenState = new io.grantry.server.tokenstate.TokenState(services.resources.pool());
-    this.authenticator = new ClientAuthenticator(services.clients, services.resources);
+    this.tokenState = services.tokenState;
+    this.authenticator =
+        new ClientAuthenticator(services.clients, services.clientThrottle, services.registry);
   }
 
   @Override
@@ -85,7 +86,7 @@ public final class RevocationRoutes implements RouteGroup {
     if (token.chars().filter(c -> c == '.').count() == 2) {
       JsonObject claims;
       try {
-        claims = s.resources.keys().verifier().verify(token, JwsSigner.TYP_ACCESS_TOKEN).payload();
+        claims = s.keys.verifier().verify(token, JwsSigner.TYP_ACCESS_TOKEN).payload();
       } catch (InvalidJwsException e) {
         return Future.succeededFuture();
       }

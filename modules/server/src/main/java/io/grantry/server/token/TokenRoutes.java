@@ -42,7 +42,8 @@ public final class TokenRoutes implements RouteGroup {
       new java.util.EnumMap<>(GrantType.class);
 
   public TokenRoutes(OAuthServices services) {
-    this.authenticator = new ClientAuthenticator(services.clients, services.resources);
+    this.authenticator =
+        new ClientAuthenticator(services.clients, services.clientThrottle, services.registry);
     this.grants =
         Map.of(
             GrantType.AUTHORIZATION_CODE.wire(), new AuthorizationCodeGrant(services),
@@ -54,8 +55,7 @@ public final class TokenRoutes implements RouteGroup {
             g ->
                 issued.put(
                     g.type(),
-                    io.grantry.server.ops.OpsMetrics.tokensIssued(
-                        services.resources.registry(), g.type())));
+                    io.grantry.server.ops.OpsMetrics.tokensIssued(services.registry, g.type())));
   }
 
   /** One grant type's exchange: the token response, or the error to answer. */

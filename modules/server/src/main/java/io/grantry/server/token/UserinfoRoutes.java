@@ -27,7 +27,7 @@ public final class UserinfoRoutes implements RouteGroup {
 
   public UserinfoRoutes(OAuthServices services) {
     this.s = services;
-    this.state = new TokenState(services.resources.pool());
+    this.state = services.tokenState;
   }
 
   @Override
@@ -98,7 +98,7 @@ public final class UserinfoRoutes implements RouteGroup {
     if (jti == null) {
       JsonObject claims;
       try {
-        claims = s.resources.keys().verifier().verify(token, JwsSigner.TYP_ACCESS_TOKEN).payload();
+        claims = s.keys.verifier().verify(token, JwsSigner.TYP_ACCESS_TOKEN).payload();
       } catch (InvalidJwsException e) {
         invalid(ctx, "the access token is not valid");
         return;

@@ -1,7 +1,7 @@
 package io.grantry.server.tokenstate;
 
 import io.grantry.projections.TableNames;
-import io.grantry.server.config.GrantryConfig;
+import io.grantry.server.config.RetentionSettings;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -47,21 +47,6 @@ public final class TokenStatePruner {
   static final long LOCK_KEY = 0x6772616e74727901L;
 
   /**
-   * @param retentionDays GRANTRY_TOKEN_RETENTION_DAYS: rows expired longer ago than this are pruned
-   * @param intervalMs GRANTRY_PRUNE_INTERVAL_MS: how often the job runs (0: never)
-   * @param batchSize GRANTRY_PRUNE_BATCH_SIZE: most rows one statement deletes
-   */
-  public record Settings(int retentionDays, long intervalMs, int batchSize) {
-    public static Settings from(GrantryConfig config) {
-      return new Settings(
-          GrantryConfig.intSetting(config.raw(), "GRANTRY_TOKEN_RETENTION_DAYS", 30, 0, 36_500),
-          GrantryConfig.longSetting(
-              config.raw(), "GRANTRY_PRUNE_INTERVAL_MS", 3_600_000, 0, 7L * 86_400_000),
-          GrantryConfig.intSetting(config.raw(), "GRANTRY_PRUNE_BATCH_SIZE", 1000, 1, 100_000));
-    }
-  }
-
-  /**
    * What one run did; {@code ran} is false when another server held the lock (or a run was going).
    */
   public record Result(
@@ -74,7 +59,7 @@ public final class TokenStatePruner {
   private final Vertx vertx;
   private final Pool pool;
   private final Clock clock;
-  private final Settings settings;
+  private final RetentionSettings settings;
   private final Counter prunedAccess;
   private final Counter prunedRefresh;
   private final Counter prunedGrants;
@@ -83,7 +68,7 @@ public final class TokenStatePruner {
   private long timer = -1;
 
   public TokenStatePruner(
-      Vertx vertx, Pool pool, Clock clock, Settings settings, MeterRegistry registry) {
+      Vertx vertx, Pool pool, Clock clock, RetentionSettings settings, MeterRegistry registry) {
     this.vertx = vertx;
     this.pool = pool;
     this.clock = clock;
@@ -104,18 +89,18 @@ public final class TokenStatePruner {
         .register(registry);
   }
 
-  public Settings settings() {
+  public RetentionSettings settings() {
     return settings;
   }
 
   public void start() {
-    if (settings.intervalMs() <= 0) {
+    if (settings.interval().isZero()) {
       log.info("Token-state pruning is off (GRANTRY_PRUNE_INTERVAL_MS=0)");
       return;
     }
     timer =
         vertx.setPeriodic(
-            settings.intervalMs(),
+            settings.interval().toMillis(),
             id ->
                 pruneNow()
                     .onSuccess(

@@ -3,8 +3,6 @@ package io.grantry.server.users;
 import io.grantry.domain.user.UserDecider;
 import io.grantry.domain.user.UserState;
 import io.grantry.domain.user.Usernames;
-import io.grantry.eventstore.EventStore;
-import io.grantry.server.ServerResources;
 import io.grantry.server.app.ProjectionCache;
 import io.grantry.server.crypto.PasswordHasher;
 import io.vertx.core.Future;
@@ -45,18 +43,11 @@ public final class UserDirectory {
 
   /**
    * @param vertx runs the Argon2id verification on a worker thread
-   * @param store the event store whose pool holds the {@code users} projection
-   * @param resources the server's password hasher ({@link ServerResources#passwords()})
+   * @param pool holds the {@code users} projection
+   * @param passwords checks passwords (Argon2id, on a worker)
+   * @param cache lookups by id (null: none)
    */
-  public UserDirectory(Vertx vertx, EventStore store, ServerResources resources) {
-    this(vertx, store.pool(), resources.passwords(), resources.userCache());
-  }
-
-  UserDirectory(Vertx vertx, Pool pool, PasswordHasher passwords) {
-    this(vertx, pool, passwords, null);
-  }
-
-  UserDirectory(
+  public UserDirectory(
       Vertx vertx,
       Pool pool,
       PasswordHasher passwords,

@@ -18,10 +18,10 @@ import io.grantry.eventstore.EventStore;
 import io.grantry.eventstore.ExpectedVersion;
 import io.grantry.eventstore.NewEvent;
 import io.grantry.eventstore.WrongExpectedVersionException;
-import io.grantry.server.ServerResources;
 import io.grantry.server.app.Aggregate;
 import io.grantry.server.app.CommandRejected;
 import io.grantry.server.crypto.PasswordHasher;
+import io.grantry.server.grants.GrantRevoker;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.time.Clock;
@@ -55,21 +55,19 @@ public final class UserService {
   private final PasswordHasher passwords;
 
   /** Revokes a disabled user's grants; absent in the unit-test constructor. */
-  private io.grantry.server.grants.GrantRevoker revoker;
+  private final GrantRevoker revoker;
 
   private final Clock clock;
 
   /**
    * @param vertx runs Argon2id on a worker thread
    * @param store the event store the commands append to; it must carry the users projection
-   * @param resources the server's password hasher and clock
+   * @param passwords hashes new passwords (Argon2id)
+   * @param revoker revokes a disabled user's grants (null: not)
    */
-  public UserService(Vertx vertx, EventStore store, ServerResources resources) {
-    this(vertx, store, resources.passwords(), resources.clock());
-    this.revoker = new io.grantry.server.grants.GrantRevoker(store, resources);
-  }
-
-  UserService(Vertx vertx, EventStore store, PasswordHasher passwords, Clock clock) {
+  public UserService(
+      Vertx vertx, EventStore store, PasswordHasher passwords, GrantRevoker revoker, Clock clock) {
+    this.revoker = revoker;
     this.vertx = vertx;
     this.store = store;
     this.users =

@@ -8,6 +8,7 @@ import io.grantry.eventstore.GlobalPosition;
 import io.grantry.projections.Projection;
 import io.grantry.projections.ProjectionRunner;
 import io.grantry.projections.TableNames;
+import io.grantry.server.InlineProjections;
 import io.grantry.server.testing.OAuthFixtures;
 import io.grantry.server.testing.TestServer;
 import io.vertx.core.Vertx;

@@ -70,13 +70,16 @@ class StateCacheTest {
   void theGrantCachesIdleTimeIsASettingAndABadOneIsRefusedNamingIt() {
     org.assertj.core.api.Assertions.assertThatThrownBy(
             () ->
-                io.grantry.server.oauth.OAuthServices.grantStateCache(
+                io.grantry.server.config.GrantryConfig.from(
                     new io.vertx.core.json.JsonObject()
                         .put("GRANTRY_GRANT_CACHE_IDLE_SECONDS", "0")))
         .hasMessageContaining("GRANTRY_GRANT_CACHE_IDLE_SECONDS");
     assertThat(
             io.grantry.server.oauth.OAuthServices.grantStateCache(
-                new io.vertx.core.json.JsonObject().put("GRANTRY_GRANT_CACHE_IDLE_SECONDS", "600")))
+                io.grantry.server.config.GrantryConfig.from(
+                        new io.vertx.core.json.JsonObject()
+                            .put("GRANTRY_GRANT_CACHE_IDLE_SECONDS", "600"))
+                    .caches()))
         .isNotNull();
   }
 }

@@ -9,10 +9,10 @@ import io.grantry.domain.client.GrantType;
 import io.grantry.domain.oauth.Scopes;
 import io.grantry.eventstore.EventStore;
 import io.grantry.eventstore.EventStoreOptions;
+import io.grantry.server.InlineProjections;
 import io.grantry.server.ServerResources;
 import io.grantry.server.app.Aggregate;
 import io.grantry.server.app.CommandRejected;
-import io.grantry.server.app.InlineProjections;
 import io.grantry.server.testing.TestServer;
 import java.time.Clock;
 import java.time.Duration;
@@ -37,8 +37,19 @@ class ClientDirectoryTest {
     resources = server.server.resources();
     store = EventStore.create(server.vertx, resources.pool(), EventStoreOptions.defaults());
     InlineProjections.register(store);
-    service = new ClientService(server.vertx, store, resources);
-    directory = new ClientDirectory(server.vertx, store, resources);
+    service =
+        new ClientService(
+            store,
+            resources.clientSecrets(),
+            resources.clock(),
+            resources.clientCache(),
+            new io.grantry.server.grants.GrantRevoker(store, resources.clock()));
+    directory =
+        new ClientDirectory(
+            resources.pool(),
+            resources.clientSecrets(),
+            resources.clock(),
+            resources.clientCache());
   }
 
   @AfterAll
@@ -180,7 +191,8 @@ class ClientDirectoryTest {
         new ClientDirectory(
             store.pool(),
             resources.clientSecrets(),
-            Clock.fixed(Instant.now().plus(Duration.ofHours(2)), ZoneOffset.UTC));
+            Clock.fixed(Instant.now().plus(Duration.ofHours(2)), ZoneOffset.UTC),
+            null);
     assertThat(authenticates(twoHoursLater, "rolling", first)).isFalse();
     assertThat(authenticates(twoHoursLater, "rolling", second)).isTrue();
 

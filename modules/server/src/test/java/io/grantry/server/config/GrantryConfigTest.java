@@ -10,10 +10,10 @@ class GrantryConfigTest {
   @Test
   void defaultsAreThoseTheReadmeDocuments() {
     GrantryConfig c = GrantryConfig.from(new JsonObject());
-    assertThat(c.httpPort()).isEqualTo(8080);
+    assertThat(c.http().port()).isEqualTo(8080);
     assertThat(c.issuer()).isEqualTo("http://localhost:8080");
     assertThat(c.embeddedDatabase()).isTrue();
-    assertThat(c.dataDir().toString()).endsWith("data");
+    assertThat(c.database().dataDir().toString()).endsWith("data");
     assertThat(GrantryConfig.from(new JsonObject().put("GRANTRY_HTTP_PORT", "9000")).issuer())
         .isEqualTo("http://localhost:9000");
   }
@@ -44,6 +44,60 @@ class GrantryConfigTest {
                 GrantryConfig.from(
                     new JsonObject().put("GRANTRY_SESSION_MAX_SECONDS", "9223372036854775807")))
         .hasMessageContaining("GRANTRY_SESSION_MAX_SECONDS");
+  }
+
+  @Test
+  void everySettingIsCheckedBeforeAnythingStarts() {
+    // Each of these was once accepted, or refused only after PostgreSQL had started.
+    for (String[] bad :
+        new String[][] {
+          {"GRANTRY_ACCESS_TOKEN_TTL_SECONDS", "-5"},
+          {"GRANTRY_ACCESS_TOKEN_TTL_SECONDS", "172800"},
+          {"GRANTRY_GRANT_MAX_SECONDS", "forever"},
+          {"GRANTRY_LOG_LEVEL", "LOUD"},
+          {"GRANTRY_REFRESH_GRACE_SECONDS", "3600"},
+          {"GRANTRY_CHECKPOINT_INTERVAL_MS", "-1"},
+          {"GRANTRY_TRUSTED_PROXIES", "proxy.example.com"},
+          {"GRANTRY_EMBEDDED_PG_SETTINGS", "fsync=off"},
+          {"GRANTRY_KEK", "c2hvcnQ="},
+          {"GRANTRY_ADMIN_TOKEN", "short"},
+          {"GRANTRY_DB_URL", "postgresql://:5432/x"},
+          {"GRANTRY_THROTTLE_MAX_DELAY_MS", "4000"},
+        }) {
+      assertThatThrownBy(() -> GrantryConfig.from(new JsonObject().put(bad[0], bad[1])))
+          .as(bad[0] + "=" + bad[1])
+          .isInstanceOf(ConfigException.class)
+          .hasMessageContaining(bad[0]);
+    }
+  }
+
+  @Test
+  void typedSettingsCarryTheirValues() {
+    GrantryConfig c =
+        GrantryConfig.from(
+            new JsonObject()
+                .put("GRANTRY_ACCESS_TOKEN_TTL_SECONDS", "600")
+                .put("GRANTRY_GRANT_MAX_SECONDS", "86400")
+                .put("GRANTRY_LOG_LEVEL", "debug")
+                .put("GRANTRY_TRUSTED_PROXIES", "10.0.0.0/8")
+                .put("GRANTRY_SESSION_IDLE_SECONDS", "120"));
+    assertThat(c.tokens().lifetimes().accessToken()).hasSeconds(600);
+    assertThat(c.tokens().lifetimes().absolute()).contains(java.time.Duration.ofDays(1));
+    assertThat(c.logLevel()).isEqualTo("DEBUG");
+    assertThat(c.http().trustedProxies().trusts("10.1.2.3")).isTrue();
+    assertThat(c.sessions().idle()).hasSeconds(120);
+    assertThat(c.unknown()).isEmpty();
+  }
+
+  @Test
+  void aSettingNoPartOfTheServerReadsIsNamed() {
+    assertThat(
+            GrantryConfig.from(
+                    new JsonObject()
+                        .put("GRANTRY_SESION_IDLE_SECONDS", "60")
+                        .put("GRANTRY_ADMIN_URL", "http://x"))
+                .unknown())
+        .containsExactly("GRANTRY_SESION_IDLE_SECONDS");
   }
 
   @Test

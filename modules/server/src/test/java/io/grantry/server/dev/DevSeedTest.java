@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.grantry.domain.client.ClientType;
 import io.grantry.eventstore.EventStore;
 import io.grantry.eventstore.EventStoreOptions;
-import io.grantry.server.app.InlineProjections;
+import io.grantry.server.InlineProjections;
 import io.grantry.server.clients.ClientDirectory;
 import io.grantry.server.testing.TestServer;
 import io.grantry.server.users.UserDirectory;
@@ -29,7 +29,7 @@ class DevSeedTest {
       InlineProjections.register(store);
       try {
         DevSeed.Result first =
-            await(new DevSeed(server.vertx, store, server.server.resources(), dataDir).run());
+            await(io.grantry.server.testing.TestServices.devSeed(server, store, dataDir).run());
         assertThat(first.seededNow()).isTrue();
         Path file = dataDir.resolve("demo.json");
         assertThat(Files.getPosixFilePermissions(file))
@@ -50,8 +50,7 @@ class DevSeedTest {
             .contains("&code_challenge_method=S256");
         assertThat(first.toString()).doesNotContain(secret);
 
-        ClientDirectory clients =
-            new ClientDirectory(server.vertx, store, server.server.resources());
+        ClientDirectory clients = io.grantry.server.testing.TestServices.clientDirectory(server);
         var web = await(clients.authenticate("demo-web", secret)).orElseThrow();
         assertThat(web.metadata().redirectUris())
             .containsExactly("http://localhost:8081/callback", "http://127.0.0.1:8081/callback");
@@ -60,12 +59,12 @@ class DevSeedTest {
         var nat = await(clients.find("demo-native")).orElseThrow();
         assertThat(nat.metadata().type()).isEqualTo(ClientType.PUBLIC);
         assertThat(nat.metadata().redirectUris()).containsExactly("http://127.0.0.1/callback");
-        UserDirectory users = new UserDirectory(server.vertx, store, server.server.resources());
+        UserDirectory users = io.grantry.server.testing.TestServices.userDirectory(server);
         assertThat(await(users.authenticate("demo", password))).isPresent();
 
         long events = count(store);
         DevSeed.Result second =
-            await(new DevSeed(server.vertx, store, server.server.resources(), dataDir).run());
+            await(io.grantry.server.testing.TestServices.devSeed(server, store, dataDir).run());
         assertThat(second.seededNow()).isFalse();
         assertThat(String.join("\n", second.lines())).contains(secret, password);
         assertThat(count(store)).isEqualTo(events);
@@ -87,7 +86,7 @@ class DevSeedTest {
         // not,
         // and the file is gone.
         await(
-            new io.grantry.server.users.UserService(server.vertx, store, server.server.resources())
+            io.grantry.server.testing.TestServices.userService(server, store)
                 .register(
                     "demo",
                     "an old forgotten password",
@@ -95,11 +94,11 @@ class DevSeedTest {
                     java.util.Optional.empty(),
                     io.grantry.server.app.Aggregate.Metadata.system("test")));
         DevSeed.Result r =
-            await(new DevSeed(server.vertx, store, server.server.resources(), dataDir).run());
+            await(io.grantry.server.testing.TestServices.devSeed(server, store, dataDir).run());
         assertThat(r.seededNow()).isTrue();
         String password =
             new JsonObject(Files.readString(dataDir.resolve("demo.json"))).getString("password");
-        UserDirectory users = new UserDirectory(server.vertx, store, server.server.resources());
+        UserDirectory users = io.grantry.server.testing.TestServices.userDirectory(server);
         assertThat(await(users.authenticate("demo", password))).isPresent();
         assertThat(await(users.authenticate("demo", "an old forgotten password"))).isEmpty();
       } finally {

@@ -105,7 +105,7 @@ public final class TestServer implements AutoCloseable {
     PrometheusMeterRegistry registry = GrantryServer.newRegistry();
     Vertx vertx = GrantryServer.createVertx(registry);
     GrantryServer server = await(GrantryServer.start(vertx, config, registry, clock));
-    return new TestServer(vertx, server, db, config.httpPort());
+    return new TestServer(vertx, server, db, config.http().port());
   }
 
   /** A KEK and a pepper for several instances of one deployment. */

@@ -13,7 +13,7 @@ import io.grantry.eventstore.EventStoreOptions;
 import io.grantry.eventstore.ExpectedVersion;
 import io.grantry.eventstore.NewEvent;
 import io.grantry.projections.TableNames;
-import io.grantry.server.app.InlineProjections;
+import io.grantry.server.InlineProjections;
 import io.grantry.server.testing.TestServer;
 import io.vertx.core.Context;
 import io.vertx.core.Future;

@@ -186,7 +186,7 @@ class TokenStateRetentionTest {
         for (String table : p.tables()) {
           before.put(table, rows(server, table));
         }
-        ProjectionRunner inline = io.grantry.server.app.InlineProjections.register(store);
+        ProjectionRunner inline = io.grantry.server.InlineProjections.register(store);
         await(inline.rebuild(TokenStateProjection.NAME));
         for (String table : p.tables()) {
           assertThat(rows(server, table))

@@ -6,9 +6,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.grantry.domain.user.UserState;
 import io.grantry.eventstore.EventStore;
 import io.grantry.eventstore.EventStoreOptions;
+import io.grantry.server.InlineProjections;
 import io.grantry.server.app.Aggregate;
 import io.grantry.server.app.CommandRejected;
-import io.grantry.server.app.InlineProjections;
 import io.grantry.server.testing.TestServer;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Tuple;
@@ -32,8 +32,8 @@ class UserDirectoryTest {
         EventStore.create(
             server.vertx, server.server.resources().pool(), EventStoreOptions.defaults());
     InlineProjections.register(store);
-    service = new UserService(server.vertx, store, server.server.resources());
-    directory = new UserDirectory(server.vertx, store, server.server.resources());
+    service = io.grantry.server.testing.TestServices.userService(server, store);
+    directory = io.grantry.server.testing.TestServices.userDirectory(server);
   }
 
   @AfterAll

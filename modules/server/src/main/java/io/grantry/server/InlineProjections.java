@@ -1,11 +1,13 @@
-package io.grantry.server.app;
+package io.grantry.server;
 
 import io.grantry.eventstore.EventStore;
 import io.grantry.projections.Projection;
 import io.grantry.projections.ProjectionRunner;
+import io.grantry.server.app.Snapshots;
 import io.grantry.server.clients.ClientsProjection;
 import io.grantry.server.consents.ConsentsProjection;
 import io.grantry.server.sessions.SessionsProjection;
+import io.grantry.server.tokenstate.TokenStateProjection;
 import io.grantry.server.users.UsersProjection;
 import java.util.List;
 
@@ -33,7 +35,7 @@ public final class InlineProjections {
     return List.of(
         new ClientsProjection(),
         new UsersProjection(),
-        new io.grantry.server.tokenstate.TokenStateProjection(),
+        new TokenStateProjection(),
         new ConsentsProjection(),
         new SessionsProjection());
   }

@@ -1,4 +1,4 @@
-package io.grantry.server.token;
+package io.grantry.server.tokens;
 
 import io.grantry.domain.grant.AccessTokenRevoked;
 import io.grantry.domain.grant.GrantRevoked;

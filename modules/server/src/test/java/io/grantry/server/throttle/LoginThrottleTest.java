@@ -1,4 +1,4 @@
-package io.grantry.server.browser;
+package io.grantry.server.throttle;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package io.grantry.server.token;
+package io.grantry.server.tokens;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

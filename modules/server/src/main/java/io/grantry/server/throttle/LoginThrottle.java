@@ -1,6 +1,6 @@
-package io.grantry.server.browser;
+package io.grantry.server.throttle;
 
-import io.grantry.server.throttle.FailureWindows;
+import io.grantry.server.config.ThrottleSettings;
 import java.time.Duration;
 import java.util.List;
 
@@ -32,21 +32,8 @@ public final class LoginThrottle {
         5, 20, Duration.ofMinutes(15), Duration.ofMillis(500), Duration.ofSeconds(5));
   }
 
-  /**
-   * From GRANTRY_LOGIN_FREE_PER_ACCOUNT, GRANTRY_LOGIN_FREE_PER_ADDRESS and the GRANTRY_THROTTLE_*
-   * settings.
-   */
-  public static LoginThrottle fromConfig(io.vertx.core.json.JsonObject raw) {
-    io.grantry.server.throttle.ThrottleSettings t =
-        io.grantry.server.throttle.ThrottleSettings.from(raw);
-    return new LoginThrottle(
-        io.grantry.server.config.GrantryConfig.intSetting(
-            raw, "GRANTRY_LOGIN_FREE_PER_ACCOUNT", 5, 0, 1_000_000),
-        io.grantry.server.config.GrantryConfig.intSetting(
-            raw, "GRANTRY_LOGIN_FREE_PER_ADDRESS", 20, 0, 1_000_000),
-        t.window(),
-        t.step(),
-        t.maxDelay());
+  public LoginThrottle(ThrottleSettings t) {
+    this(t.loginFreePerAccount(), t.loginFreePerAddress(), t.window(), t.step(), t.maxDelay());
   }
 
   /** How long to wait before answering an attempt for {@code account} from {@code address}. */

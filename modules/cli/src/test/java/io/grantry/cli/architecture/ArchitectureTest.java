@@ -1,0 +1,118 @@
+package io.grantry.cli.architecture;
+
+import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The layers of the code, as tests (modules/README.md draws them). Run from the cli module, whose
+ * class path holds every module's main classes.
+ */
+class ArchitectureTest {
+  static JavaClasses grantry;
+
+  @BeforeAll
+  static void read() {
+    grantry =
+        new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .importPackages("io.grantry");
+  }
+
+  /** No package of any module depends, through any chain, on a package that depends back on it. */
+  @Test
+  void noPackageCycles() {
+    slices().matching("io.grantry.(**)").should().beFreeOfCycles().check(grantry);
+  }
+
+  /** The modules: domain ← eventstore ← projections ← server ← cli, each using only those below. */
+  @Test
+  void modulesDependDownwardsOnly() {
+    layeredArchitecture()
+        .consideringOnlyDependenciesInLayers()
+        .layer("cli")
+        .definedBy("io.grantry.cli..")
+        .layer("server")
+        .definedBy("io.grantry.server..")
+        .layer("projections")
+        .definedBy("io.grantry.projections..")
+        .layer("eventstore")
+        .definedBy("io.grantry.eventstore..")
+        .layer("domain")
+        .definedBy("io.grantry.domain..")
+        .whereLayer("cli")
+        .mayNotBeAccessedByAnyLayer()
+        .whereLayer("server")
+        .mayOnlyBeAccessedByLayers("cli")
+        .whereLayer("projections")
+        .mayOnlyBeAccessedByLayers("cli", "server")
+        .whereLayer("eventstore")
+        .mayOnlyBeAccessedByLayers("cli", "server", "projections")
+        .check(grantry);
+  }
+
+  /**
+   * The server module: the composition root builds everything and hands each route group the
+   * services it uses; route groups parse, ask the domain and render; application services run
+   * commands through the ledger; stores and projections below them; shared support (HTTP edge,
+   * cookies, pages, throttles, cryptography) and configuration at the bottom.
+   */
+  @Test
+  void theServerIsLayered() {
+    layeredArchitecture()
+        .consideringOnlyDependenciesInLayers()
+        .layer("composition")
+        .definedBy("io.grantry.server")
+        .layer("routes")
+        .definedBy(
+            "io.grantry.server.account..",
+            "io.grantry.server.authorize..",
+            "io.grantry.server.token..",
+            "io.grantry.server.admin..",
+            "io.grantry.server.discovery..",
+            "io.grantry.server.health..",
+            "io.grantry.server.dev..")
+        .layer("oauth")
+        .definedBy("io.grantry.server.oauth..")
+        .layer("services")
+        .definedBy(
+            "io.grantry.server.sessions..",
+            "io.grantry.server.clients..",
+            "io.grantry.server.users..",
+            "io.grantry.server.consents..",
+            "io.grantry.server.grants..",
+            "io.grantry.server.keys..",
+            "io.grantry.server.tokens..",
+            "io.grantry.server.audit..",
+            "io.grantry.server.ops..")
+        .layer("stores")
+        .definedBy("io.grantry.server.app..", "io.grantry.server.tokenstate..")
+        .layer("support")
+        .definedBy(
+            "io.grantry.server.http..",
+            "io.grantry.server.browser..",
+            "io.grantry.server.pages..",
+            "io.grantry.server.throttle..",
+            "io.grantry.server.crypto..")
+        .layer("config")
+        .definedBy("io.grantry.server.config..")
+        .whereLayer("composition")
+        .mayNotBeAccessedByAnyLayer()
+        .whereLayer("routes")
+        .mayOnlyBeAccessedByLayers("composition")
+        .whereLayer("oauth")
+        .mayOnlyBeAccessedByLayers("composition", "routes")
+        .whereLayer("services")
+        .mayOnlyBeAccessedByLayers("composition", "routes", "oauth")
+        .whereLayer("stores")
+        .mayOnlyBeAccessedByLayers("composition", "routes", "oauth", "services")
+        .whereLayer("support")
+        .mayOnlyBeAccessedByLayers("composition", "routes", "oauth", "services", "stores")
+        .check(grantry);
+  }
+}

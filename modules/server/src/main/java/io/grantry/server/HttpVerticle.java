@@ -1,0 +1,154 @@
+package io.grantry.server;
+
+import io.grantry.eventstore.EventStore;
+import io.grantry.eventstore.EventStoreOptions;
+import io.grantry.server.account.AccountRoutes;
+import io.grantry.server.admin.AdminApi;
+import io.grantry.server.audit.AuditLedger;
+import io.grantry.server.authorize.AuthorizeRoutes;
+import io.grantry.server.browser.BrowserCookies;
+import io.grantry.server.browser.Csrf;
+import io.grantry.server.browser.SessionCookie;
+import io.grantry.server.clients.ClientDirectory;
+import io.grantry.server.clients.ClientService;
+import io.grantry.server.config.GrantryConfig;
+import io.grantry.server.consents.ConsentService;
+import io.grantry.server.discovery.DiscoveryRoutes;
+import io.grantry.server.grants.GrantRevoker;
+import io.grantry.server.health.HealthRoutes;
+import io.grantry.server.health.MetricsRoutes;
+import io.grantry.server.http.HttpEdge;
+import io.grantry.server.oauth.OAuthServices;
+import io.grantry.server.ops.ClientAuthFailureCounter;
+import io.grantry.server.ops.ProjectionQueries;
+import io.grantry.server.sessions.BrowserSessions;
+import io.grantry.server.sessions.SessionService;
+import io.grantry.server.token.IntrospectionRoutes;
+import io.grantry.server.token.RevocationRoutes;
+import io.grantry.server.token.TokenRoutes;
+import io.grantry.server.token.UserinfoRoutes;
+import io.grantry.server.users.UserDirectory;
+import io.grantry.server.users.UserService;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import java.util.List;
+
+/**
+ * One HTTP server instance; the launcher deploys one per core on the same port. Each instance
+ * mounts every route group (connections are shared round-robin between instances) and has its own
+ * event store, so appends from the requests of one event loop are group-committed together. Here
+ * each route group is handed the services it works with, built over this instance's event store
+ * from the process's shared {@link ServerResources}.
+ */
+public final class HttpVerticle extends VerticleBase {
+  private final ServerResources r;
+  private EventStore store;
+  private HttpServer server;
+
+  public HttpVerticle(ServerResources resources) {
+    this.r = resources;
+  }
+
+  @Override
+  public Future<?> start() {
+    GrantryConfig config = r.config();
+    store =
+        EventStore.create(
+            vertx,
+            r.pool(),
+            EventStoreOptions.defaults()
+                .withMeterRegistry(r.registry())
+                // Events are recorded at the server's time, the time the domain decided with
+                // (audit as-of).
+                .withClock(r.clock())
+                .withBatching(
+                    config.database().appendMaxBatch(), config.database().appendMaxInFlight()));
+    InlineProjections.register(store);
+    r.followCommits(store);
+
+    GrantRevoker revoker = new GrantRevoker(store, r.clock());
+    ClientDirectory clients =
+        new ClientDirectory(r.pool(), r.clientSecrets(), r.clock(), r.clientCache());
+    UserDirectory users = new UserDirectory(vertx, r.pool(), r.passwords(), r.userCache());
+    SessionService sessions =
+        new SessionService(store, r.sessionCache(), config.sessions(), r.clock());
+    ConsentService consents = new ConsentService(store, revoker, r.clock());
+    BrowserCookies cookies = BrowserCookies.forIssuer(config.issuer());
+    Csrf csrf = new Csrf(r.secrets().pepper(), cookies);
+    OAuthServices oauth =
+        new OAuthServices(
+            config.issuer(),
+            config.tokens(),
+            store,
+            clients,
+            users,
+            r.grantStates(),
+            r.consentCache(),
+            r.keys(),
+            r.introspectionCache(),
+            csrf,
+            new BrowserSessions(
+                sessions,
+                new SessionCookie(r.secrets().pepper(), cookies, config.sessions().idle()),
+                csrf,
+                r.clock()),
+            r.loginThrottle(),
+            r.clientAuthThrottle(),
+            r.registry(),
+            r.secrets().pepper(),
+            r.clock());
+    AdminApi.Services admin =
+        new AdminApi.Services(
+            new ClientService(store, r.clientSecrets(), r.clock(), r.clientCache(), revoker),
+            clients,
+            new UserService(vertx, store, r.passwords(), revoker, r.clock()),
+            users,
+            sessions,
+            consents,
+            r.keys(),
+            store,
+            new AuditLedger(r.pool()),
+            new ProjectionQueries(
+                r.pool(),
+                store,
+                r.clock(),
+                config.tokens().codeLifetime(),
+                r.opsCounters(),
+                InlineProjections.all()),
+            r.loginThrottle(),
+            r.clientAuthThrottle(),
+            config.clients().secretGrace(),
+            r.clock());
+    return AdminApi.create(
+            vertx, admin, config.issuer(), java.util.Optional.ofNullable(r.secrets().adminToken()))
+        .compose(
+            adminApi ->
+                HttpEdge.listen(
+                    vertx,
+                    config.http(),
+                    config.database().timeout(),
+                    List.of(
+                        new HealthRoutes(r.pool(), config.database().timeout(), r.migrated()::get),
+                        new MetricsRoutes(r.registry(), config.metrics()),
+                        new ClientAuthFailureCounter(r.registry()),
+                        new DiscoveryRoutes(config.issuer(), r.keys()),
+                        new AuthorizeRoutes(oauth),
+                        new TokenRoutes(oauth),
+                        new RevocationRoutes(oauth),
+                        new IntrospectionRoutes(oauth),
+                        new UserinfoRoutes(oauth),
+                        new AccountRoutes(oauth, consents),
+                        adminApi)))
+        .onSuccess(listening -> server = listening);
+  }
+
+  public int actualPort() {
+    return server.actualPort();
+  }
+
+  @Override
+  public Future<?> stop() {
+    return store == null ? Future.succeededFuture() : store.close();
+  }
+}

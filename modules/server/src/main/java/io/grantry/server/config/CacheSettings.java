@@ -1,0 +1,32 @@
+package io.grantry.server.config;
+
+import java.time.Duration;
+
+/**
+ * What one server process keeps in memory, and for how long another instance's change may go unseen
+ * here.
+ *
+ * @param clients GRANTRY_CLIENT_CACHE_MS: client lookups (1 s; 0: off)
+ * @param users GRANTRY_USER_CACHE_MS: user lookups, remembered consents and live sessions (1 s; 0:
+ *     off; at most 60 s)
+ * @param introspection GRANTRY_INTROSPECTION_CACHE_MS: "active" introspection answers (500 ms; 0:
+ *     off; at most 1 s)
+ * @param grantEntries GRANTRY_GRANT_CACHE_ENTRIES: most entries the grant-state cache holds
+ *     (100,000; 0: no cache)
+ * @param grantIdle GRANTRY_GRANT_CACHE_IDLE_SECONDS: how long an unused grant state stays (60 s)
+ */
+public record CacheSettings(
+    Duration clients,
+    Duration users,
+    Duration introspection,
+    long grantEntries,
+    Duration grantIdle) {
+  static CacheSettings read(Settings s) {
+    return new CacheSettings(
+        s.millis("GRANTRY_CLIENT_CACHE_MS", 1000, 0, 60_000),
+        s.millis("GRANTRY_USER_CACHE_MS", 1000, 0, 60_000),
+        s.millis("GRANTRY_INTROSPECTION_CACHE_MS", 500, 0, 1000),
+        s.whole("GRANTRY_GRANT_CACHE_ENTRIES", 100_000, 0, 10_000_000),
+        s.seconds("GRANTRY_GRANT_CACHE_IDLE_SECONDS", 60, 1, 86_400));
+  }
+}
