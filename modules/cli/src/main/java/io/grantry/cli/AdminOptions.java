@@ -3,6 +3,7 @@ package io.grantry.cli;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.BufferedReader;
+import java.io.Console;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
@@ -10,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -147,14 +149,14 @@ final class AdminOptions {
         throw new CliFailure(1, "cannot read the password from standard input");
       }
     }
-    java.io.Console console = System.console();
+    Console console = System.console();
     if (console == null) {
       throw new CliFailure(
           2, "no terminal to ask for the password: use --password-stdin or --generate-password");
     }
     char[] first = console.readPassword("Password: ");
     char[] second = console.readPassword("Again: ");
-    if (first == null || second == null || !java.util.Arrays.equals(first, second)) {
+    if (first == null || second == null || !Arrays.equals(first, second)) {
       throw new CliFailure(2, "the passwords differ");
     }
     return new String(first);

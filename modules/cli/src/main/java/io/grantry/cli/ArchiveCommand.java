@@ -11,6 +11,7 @@ import io.grantry.domain.grant.GrantRevoked;
 import io.grantry.domain.grant.GrantTokens;
 import io.grantry.domain.grant.RefreshTokenReuseDetected;
 import io.grantry.domain.grant.RefreshTokenRotated;
+import io.grantry.eventstore.EventHash;
 import io.grantry.eventstore.EventStore;
 import io.grantry.eventstore.EventStoreOptions;
 import io.grantry.eventstore.ExpectedVersion;
@@ -30,6 +31,7 @@ import java.io.BufferedWriter;
 import java.io.OutputStream;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -38,6 +40,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
+import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -306,10 +309,10 @@ final class ArchiveCommand implements Callable<Integer> {
   private static String write(CliSupport.Db db, ArchiveManifest m, List<long[]> order, Path file)
       throws Exception {
     Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-    MessageDigest sha = io.grantry.eventstore.EventHash.sha256();
+    MessageDigest sha = EventHash.sha256();
     try (FileChannel ch =
         FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-      OutputStream raw = java.nio.channels.Channels.newOutputStream(ch);
+      OutputStream raw = Channels.newOutputStream(ch);
       Writer w =
           new BufferedWriter(
               new OutputStreamWriter(new DigestOutputStream(raw, sha), StandardCharsets.UTF_8));
@@ -429,7 +432,7 @@ final class ArchiveCommand implements Callable<Integer> {
 
   private static byte[] randomBytes(int n) {
     byte[] b = new byte[n];
-    new java.security.SecureRandom().nextBytes(b);
+    new SecureRandom().nextBytes(b);
     return b;
   }
 }

@@ -1,5 +1,6 @@
 package io.grantry.cli;
 
+import io.grantry.eventstore.EventHash;
 import io.grantry.eventstore.GlobalPosition;
 import io.grantry.eventstore.RecordedEvent;
 import io.grantry.eventstore.audit.ArchiveManifest;
@@ -11,6 +12,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -88,7 +90,7 @@ final class ArchiveFiles {
   }
 
   private boolean load(ArchiveManifest m, Path file, LedgerVerifier v) throws IOException {
-    MessageDigest sha = io.grantry.eventstore.EventHash.sha256();
+    MessageDigest sha = EventHash.sha256();
     Loaded l;
     try (InputStream raw = Files.newInputStream(file);
         DigestInputStream in = new DigestInputStream(raw, sha);
@@ -146,7 +148,7 @@ final class ArchiveFiles {
         events.add(e);
       }
       // Read to the end so the digest covers the whole file.
-      in.transferTo(java.io.OutputStream.nullOutputStream());
+      in.transferTo(OutputStream.nullOutputStream());
       l = new Loaded(m, file, HexFormat.of().formatHex(sha.digest()));
       events.forEach(e -> l.events.put(e.position(), e));
     }

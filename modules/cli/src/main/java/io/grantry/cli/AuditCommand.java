@@ -1,6 +1,7 @@
 package io.grantry.cli;
 
 import io.grantry.domain.key.SigningKeyGenerated;
+import io.grantry.eventstore.EventHash;
 import io.grantry.eventstore.EventStore;
 import io.grantry.eventstore.EventStoreOptions;
 import io.grantry.eventstore.GlobalPosition;
@@ -15,14 +16,22 @@ import io.grantry.eventstore.audit.LedgerVerifier;
 import io.grantry.server.audit.LedgerCheckpoints;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Tuple;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.sql.Connection;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.UUID;
@@ -94,7 +103,7 @@ final class AuditCommand {
             2,
             "--archives is for verifying the database; an export lists archived events by their hashes");
       }
-      List<String> notes = new java.util.ArrayList<>();
+      List<String> notes = new ArrayList<>();
       LedgerVerifier.Result r =
           file != null ? verifyFile(file, pinned, notes) : verifyDatabase(pinned, archives, notes);
       System.out.println(r.summary());
@@ -146,7 +155,7 @@ final class AuditCommand {
         throws Exception {
       Stubs stubs = new Stubs(new LedgerReader(store));
       int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
-      try (java.sql.Connection c = db.jdbc()) {
+      try (Connection c = db.jdbc()) {
         c.setAutoCommit(false);
         c.setReadOnly(true);
         LedgerCopy.pipeline(
@@ -156,13 +165,13 @@ final class AuditCommand {
             PAGE,
             threads,
             raws -> {
-              java.security.MessageDigest md = io.grantry.eventstore.EventHash.sha256();
-              List<RecordedEvent> events = new java.util.ArrayList<>(raws.size());
+              MessageDigest md = EventHash.sha256();
+              List<RecordedEvent> events = new ArrayList<>(raws.size());
               boolean[] hashOk = new boolean[raws.size()];
               for (int i = 0; i < raws.size(); i++) {
                 LedgerCopy.Raw r = raws.get(i);
                 byte[] h =
-                    io.grantry.eventstore.EventHash.ofText(
+                    EventHash.ofText(
                         md,
                         r.prevHash(),
                         r.streamId(),
@@ -172,7 +181,7 @@ final class AuditCommand {
                         r.recordedAtPgMicros() + LedgerCopy.PG_EPOCH_MICROS,
                         r.payload(),
                         r.metadata());
-                if (h != null && java.util.Arrays.equals(h, r.hash()) && !readsJson(r.streamId())) {
+                if (h != null && Arrays.equals(h, r.hash()) && !readsJson(r.streamId())) {
                   // Verified from the text; nothing after this reads the JSON of such an event.
                   events.add(r.withoutJson());
                   hashOk[i] = true;
@@ -181,8 +190,7 @@ final class AuditCommand {
                   // encoding.
                   RecordedEvent e = r.decode();
                   events.add(e);
-                  hashOk[i] =
-                      java.util.Arrays.equals(io.grantry.eventstore.EventHash.of(e), e.hash());
+                  hashOk[i] = Arrays.equals(EventHash.of(e), e.hash());
                 }
               }
               return new Checked(events, hashOk);
@@ -438,16 +446,14 @@ final class AuditCommand {
                 ? db.pool
                     .preparedQuery(
                         "SELECT count(*) FROM " + table + " WHERE (txid, position) > ($1, $2)")
-                    .execute(io.vertx.sqlclient.Tuple.of(from.txid(), from.position()))
+                    .execute(Tuple.of(from.txid(), from.position()))
                 : db.pool
                     .preparedQuery(
                         "SELECT count(*) FROM "
                             + table
                             + " WHERE (txid, position) > ($1, $2)"
                             + " AND (txid, position) <= ($3, $4)")
-                    .execute(
-                        io.vertx.sqlclient.Tuple.of(
-                            from.txid(), from.position(), to.txid(), to.position())));
+                    .execute(Tuple.of(from.txid(), from.position(), to.txid(), to.position())));
     return rows.iterator().next().getLong(0);
   }
 
@@ -489,18 +495,18 @@ final class AuditCommand {
   }
 
   /** Standard output, left open when the writer over it closes. */
-  private static final class NoClose extends java.io.FilterOutputStream {
-    NoClose(java.io.OutputStream out) {
+  private static final class NoClose extends FilterOutputStream {
+    NoClose(OutputStream out) {
       super(out);
     }
 
     @Override
-    public void write(byte[] b, int off, int len) throws java.io.IOException {
+    public void write(byte[] b, int off, int len) throws IOException {
       out.write(b, off, len);
     }
 
     @Override
-    public void close() throws java.io.IOException {
+    public void close() throws IOException {
       flush();
     }
   }

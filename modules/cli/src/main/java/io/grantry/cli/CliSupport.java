@@ -12,9 +12,16 @@ import io.vertx.pgclient.PgBuilder;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
 import java.util.List;
+import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -24,7 +31,7 @@ final class CliSupport {
   private CliSupport() {}
 
   /** Where settings come from: the process environment (tests substitute a map). */
-  static volatile java.util.Map<String, String> env = System.getenv();
+  static volatile Map<String, String> env = System.getenv();
 
   static <T> T await(Future<T> f) throws Exception {
     try {
@@ -84,13 +91,13 @@ final class CliSupport {
      * A JDBC connection to the same database, for bulk work (COPY) on a thread of its own; the
      * caller closes it.
      */
-    java.sql.Connection jdbc() throws java.sql.SQLException {
-      java.util.Properties p = new java.util.Properties();
+    Connection jdbc() throws SQLException {
+      Properties p = new Properties();
       p.setProperty("user", settings.user());
       if (settings.password() != null) {
         p.setProperty("password", settings.password());
       }
-      return java.sql.DriverManager.getConnection(settings.jdbcUrl(), p);
+      return DriverManager.getConnection(settings.jdbcUrl(), p);
     }
 
     static Db open() throws Exception {
@@ -119,7 +126,7 @@ final class CliSupport {
                     "postgres",
                     EmbeddedPostgres.USER,
                     password,
-                    java.util.Map.of());
+                    Map.of());
           } else {
             started = EmbeddedPostgres.builder().password(password).build().start(dir, 0);
             settings = started.settings("postgres");
@@ -155,8 +162,8 @@ final class CliSupport {
           return null;
         }
         int port = Integer.parseInt(lines.get(3).trim());
-        try (var s = new java.net.Socket()) {
-          s.connect(new java.net.InetSocketAddress(EmbeddedPostgres.HOST, port), 1000);
+        try (var s = new Socket()) {
+          s.connect(new InetSocketAddress(EmbeddedPostgres.HOST, port), 1000);
           return port;
         }
       } catch (IOException | NumberFormatException e) {

@@ -1,5 +1,6 @@
 package io.grantry.cli;
 
+import io.grantry.server.config.ConfigException;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -45,7 +46,7 @@ public final class Grantry implements Callable<Integer> {
             return f.exitCode();
           }
           cmd.getErr().println("grantry: " + CliSupport.oneLine(ex));
-          return ex instanceof io.grantry.server.config.ConfigException ? 2 : 1;
+          return ex instanceof ConfigException ? 2 : 1;
         });
     return cl.execute(args);
   }

@@ -6,12 +6,14 @@ import io.grantry.eventstore.GlobalPosition;
 import io.grantry.projections.Projection;
 import io.grantry.projections.ProjectionRunner;
 import io.grantry.server.InlineProjections;
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -76,8 +78,7 @@ final class ProjectionsCommand {
         GlobalPosition covered =
             CliSupport.awaitDone(
                 all
-                    ? runner.rebuildAll(
-                        List.of(), progress::add, io.vertx.core.Future::succeededFuture)
+                    ? runner.rebuildAll(List.of(), progress::add, Future::succeededFuture)
                     : runner.rebuild(name, progress::add));
         progress.done();
         String what = all ? String.join(", ", runner.projections().keySet()) : name;
@@ -87,7 +88,7 @@ final class ProjectionsCommand {
                 + " ("
                 + String.join(", ", tables)
                 + ") from "
-                + String.format(java.util.Locale.ROOT, "%,d", progress.count())
+                + String.format(Locale.ROOT, "%,d", progress.count())
                 + " events; the new tables cover the ledger up to "
                 + covered
                 + " and are live");

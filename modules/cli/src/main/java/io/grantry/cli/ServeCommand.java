@@ -1,5 +1,7 @@
 package io.grantry.cli;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
 import io.grantry.server.GrantryServer;
 import io.grantry.server.config.ConfigException;
 import io.grantry.server.config.ConfigLoader;
@@ -8,6 +10,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 
 /** Runs the server until the process is told to stop (SIGTERM or Ctrl-C), then stops it cleanly. */
@@ -28,9 +31,8 @@ final class ServeCommand implements Callable<Integer> {
       config = CliSupport.await(ConfigLoader.load(vertx, CliSupport.env));
       // GRANTRY_LOG_LEVEL, as checked with the rest (logback.xml reads the environment variable
       // only; the configuration file may set it too).
-      ((ch.qos.logback.classic.Logger)
-              org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
-          .setLevel(ch.qos.logback.classic.Level.toLevel(config.logLevel()));
+      ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
+          .setLevel(Level.toLevel(config.logLevel()));
       server = CliSupport.await(GrantryServer.start(vertx, config, registry));
     } catch (ConfigException e) {
       System.err.println("grantry: " + e.getMessage());

@@ -2,15 +2,18 @@ package io.grantry.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.grantry.server.testing.OAuthFixtures;
 import io.grantry.server.testing.TestServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -77,9 +80,8 @@ class AdminCliTest {
     return out.toString();
   }
 
-  private static final java.util.regex.Pattern LOG_LINE =
-      java.util.regex.Pattern.compile(
-          "\\d\\d:\\d\\d:\\d\\d\\.\\d{3} (TRACE|DEBUG|INFO |WARN |ERROR)");
+  private static final Pattern LOG_LINE =
+      Pattern.compile("\\d\\d:\\d\\d:\\d\\d\\.\\d{3} (TRACE|DEBUG|INFO |WARN |ERROR)");
 
   @Test
   void clientsCreateListRotateSecretAndDisable() {
@@ -306,22 +308,21 @@ class AdminCliTest {
 
   @Test
   void usersSessionsListsAndEndSessionsEndsThem() {
-    io.grantry.server.testing.OAuthFixtures fx =
-        new io.grantry.server.testing.OAuthFixtures(server);
+    OAuthFixtures fx = new OAuthFixtures(server);
     fx.confidentialClient("cli-sessions", "https://app.example.test/cb", "openid");
     fx.user("sia", "correct horse battery");
     String query =
         "response_type=code&client_id=cli-sessions&redirect_uri="
-            + io.grantry.server.testing.OAuthFixtures.enc("https://app.example.test/cb")
+            + OAuthFixtures.enc("https://app.example.test/cb")
             + "&scope=openid&state=s";
-    io.grantry.server.testing.OAuthFixtures.Browser one = fx.browser();
-    io.grantry.server.testing.OAuthFixtures.Browser two = fx.browser();
+    OAuthFixtures.Browser one = fx.browser();
+    OAuthFixtures.Browser two = fx.browser();
     assertThat(one.authorize(query, "sia", "correct horse battery")).containsKey("code");
     assertThat(two.authorize(query, "sia", "correct horse battery")).containsKey("code");
 
     Run listed = run("users", "sessions", "sia", "--json");
     assertThat(listed.code()).as(listed.err()).isZero();
-    io.vertx.core.json.JsonArray items = listed.json().getJsonArray("items");
+    JsonArray items = listed.json().getJsonArray("items");
     assertThat(items).hasSize(2);
     String newest = items.getJsonObject(0).getString("session_id");
     Run table = run("users", "sessions", "sia");
@@ -392,7 +393,7 @@ class AdminCliTest {
   private static int freePort() {
     try {
       return TestServer.freePort();
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw new IllegalStateException(e);
     }
   }

@@ -4,9 +4,11 @@ import static io.grantry.server.testing.TestServer.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.grantry.domain.grant.GrantTokens;
+import io.grantry.eventstore.EventHash;
 import io.grantry.eventstore.EventStore;
 import io.grantry.eventstore.EventStoreOptions;
 import io.grantry.eventstore.GlobalPosition;
+import io.grantry.eventstore.testing.TestDatabase;
 import io.grantry.projections.Projection;
 import io.grantry.projections.ProjectionRunner;
 import io.grantry.projections.TableNames;
@@ -20,14 +22,17 @@ import io.grantry.server.users.UsersProjection;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -75,7 +80,7 @@ class ArchiveCliTest {
             "GRANTRY_DB_USER",
             "postgres",
             "GRANTRY_DB_PASSWORD",
-            io.grantry.eventstore.testing.TestDatabase.server().password());
+            TestDatabase.server().password());
     fx = new OAuthFixtures(server);
     web = fx.confidentialClient("web", CB, SCOPE);
     svc = fx.confidentialClient("svc", CB, "api.read", "client_credentials");
@@ -253,7 +258,7 @@ class ArchiveCliTest {
         if (setting != null) {
           await(
               c.preparedQuery("SELECT set_config('grantry.archive_id', $1, true)")
-                  .execute(io.vertx.sqlclient.Tuple.of(setting)));
+                  .execute(Tuple.of(setting)));
         }
         Throwable refused = null;
         try {
@@ -311,7 +316,7 @@ class ArchiveCliTest {
       JsonObject forged =
           last.copy()
               .put("position", forgedPosition)
-              .put("event_id", java.util.UUID.randomUUID().toString())
+              .put("event_id", UUID.randomUUID().toString())
               .put("commit_order", last.getLong("txid") + ":" + forgedPosition);
       List<String> inserted = new ArrayList<>(lines);
       inserted.add(forged.encode());
@@ -429,6 +434,6 @@ class ArchiveCliTest {
   }
 
   private static String sha256(byte[] b) {
-    return java.util.HexFormat.of().formatHex(io.grantry.eventstore.EventHash.sha256().digest(b));
+    return HexFormat.of().formatHex(EventHash.sha256().digest(b));
   }
 }

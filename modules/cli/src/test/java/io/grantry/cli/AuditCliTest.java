@@ -73,7 +73,7 @@ class AuditCliTest {
             "GRANTRY_DB_USER",
             "postgres",
             "GRANTRY_DB_PASSWORD",
-            io.grantry.eventstore.testing.TestDatabase.server().password());
+            TestDatabase.server().password());
     vertx = Vertx.vertx();
     pool = PgBuilder.pool().connectingTo(db.connectOptions()).using(vertx).build();
     store = EventStore.create(vertx, pool, EventStoreOptions.defaults());

@@ -3,6 +3,7 @@ package io.grantry.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.grantry.domain.grant.GrantTokens;
+import io.grantry.eventstore.testing.TestDatabase;
 import io.grantry.server.testing.AdminHttp;
 import io.grantry.server.testing.OAuthFixtures;
 import io.grantry.server.testing.TestServer;
@@ -11,6 +12,7 @@ import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -59,7 +61,7 @@ class AuditHistoryCliTest {
             "GRANTRY_DB_USER",
             "postgres",
             "GRANTRY_DB_PASSWORD",
-            io.grantry.eventstore.testing.TestDatabase.server().password());
+            TestDatabase.server().password());
   }
 
   @AfterAll
@@ -152,10 +154,10 @@ class AuditHistoryCliTest {
       long replayed = new JsonObject(r.out().trim()).getLong("events_replayed");
       assertThat(replayed).isGreaterThan(5);
       assertThat(r.err())
-          .contains(String.format(java.util.Locale.ROOT, "of %,d events", replayed))
+          .contains(String.format(Locale.ROOT, "of %,d events", replayed))
           .containsPattern(
               "(?m)^replayed "
-                  + String.format(java.util.Locale.ROOT, "%,d", replayed)
+                  + String.format(Locale.ROOT, "%,d", replayed)
                   + " events in [0-9.]+ s");
     } finally {
       Progress.plainEveryNanos = 5_000_000_000L;

@@ -33,7 +33,7 @@ class CliTest {
             "GRANTRY_DB_USER",
             "postgres",
             "GRANTRY_DB_PASSWORD",
-            io.grantry.eventstore.testing.TestDatabase.server().password());
+            TestDatabase.server().password());
     Vertx vertx = Vertx.vertx();
     Pool pool = PgBuilder.pool().connectingTo(db.connectOptions()).using(vertx).build();
     EventStore store = EventStore.create(vertx, pool, EventStoreOptions.defaults());

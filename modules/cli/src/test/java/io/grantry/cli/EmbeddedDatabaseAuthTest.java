@@ -3,6 +3,8 @@ package io.grantry.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.grantry.domain.key.SigningAlgorithm;
+import io.grantry.eventstore.pg.EmbeddedPostgres;
 import io.grantry.server.GrantryServer;
 import io.grantry.server.config.GrantryConfig;
 import io.grantry.server.testing.TestServer;
@@ -136,21 +138,12 @@ class EmbeddedDatabaseAuthTest {
     Map<String, String> env = env(dataDir, TestServer.freePort());
     String kid;
     try (Running first = start(env)) {
-      kid =
-          first
-              .server()
-              .resources()
-              .keys()
-              .signer(io.grantry.domain.key.SigningAlgorithm.ES256)
-              .kid();
+      kid = first.server().resources().keys().signer(SigningAlgorithm.ES256).kid();
     }
     // Turn it into what an older version left behind.
     Path pg = dataDir.resolve("postgres");
-    io.grantry.eventstore.pg.EmbeddedPostgres old =
-        io.grantry.eventstore.pg.EmbeddedPostgres.builder()
-            .password(storedPassword(dataDir))
-            .build()
-            .start(pg, 0);
+    EmbeddedPostgres old =
+        EmbeddedPostgres.builder().password(storedPassword(dataDir)).build().start(pg, 0);
     try (var c = DriverManager.getConnection(old.jdbcUrl("postgres"), "postgres", old.password());
         var st = c.createStatement()) {
       st.execute("ALTER ROLE postgres PASSWORD NULL");
@@ -173,13 +166,7 @@ class EmbeddedDatabaseAuthTest {
     try (Running migrated = start(env)) {
       assertRefusedWithoutPassword(migrated.pgPort());
       // Same database: the signing key made on the first start still signs.
-      assertThat(
-              migrated
-                  .server()
-                  .resources()
-                  .keys()
-                  .signer(io.grantry.domain.key.SigningAlgorithm.ES256)
-                  .kid())
+      assertThat(migrated.server().resources().keys().signer(SigningAlgorithm.ES256).kid())
           .isEqualTo(kid);
     }
   }

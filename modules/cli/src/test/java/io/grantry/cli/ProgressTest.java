@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** The progress line's arithmetic and layout, on a clock the test moves. */
@@ -125,7 +126,7 @@ class ProgressTest {
   void aDumbTerminalIsNoTerminal() {
     var saved = CliSupport.env;
     try {
-      CliSupport.env = java.util.Map.of("TERM", "dumb");
+      CliSupport.env = Map.of("TERM", "dumb");
       assertThat(Progress.onTerminal()).isFalse();
     } finally {
       CliSupport.env = saved;

@@ -2,8 +2,11 @@ package io.grantry.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.grantry.eventstore.testing.TestDatabase;
 import io.grantry.server.testing.OAuthFixtures;
 import io.grantry.server.testing.TestServer;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -30,7 +33,7 @@ class ProjectionsCliTest {
             "GRANTRY_DB_USER",
             "postgres",
             "GRANTRY_DB_PASSWORD",
-            io.grantry.eventstore.testing.TestDatabase.server().password());
+            TestDatabase.server().password());
   }
 
   @AfterAll
@@ -79,10 +82,9 @@ class ProjectionsCliTest {
           .isEqualTo(200);
     }
     fx.user("cli-alice", "correct horse battery");
-    java.util.List<String> tables =
-        java.util.List.of(
-            "clients", "users", "grants", "access_tokens", "refresh_tokens", "consents");
-    java.util.Map<String, java.util.List<String>> before = new java.util.HashMap<>();
+    List<String> tables =
+        List.of("clients", "users", "grants", "access_tokens", "refresh_tokens", "consents");
+    Map<String, List<String>> before = new HashMap<>();
     for (String t : tables) {
       before.put(t, rows(t));
     }
@@ -104,7 +106,7 @@ class ProjectionsCliTest {
     assertThat(CliTest.run("projections", "rebuild", "--all", "clients").code()).isEqualTo(2);
   }
 
-  private static java.util.List<String> rows(String table) throws Exception {
+  private static List<String> rows(String table) throws Exception {
     return server.query("SELECT t::text FROM " + table + " t ORDER BY 1").stream()
         .map(row -> row.getString(0))
         .toList();

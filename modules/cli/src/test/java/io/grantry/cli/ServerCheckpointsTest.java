@@ -2,9 +2,12 @@ package io.grantry.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.grantry.domain.key.SigningAlgorithm;
 import io.grantry.eventstore.audit.Checkpoint;
+import io.grantry.eventstore.testing.TestDatabase;
 import io.grantry.server.testing.TestServer;
 import io.vertx.core.Promise;
+import io.vertx.sqlclient.Tuple;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -25,7 +28,7 @@ class ServerCheckpointsTest {
                       .resources()
                       .pool()
                       .preparedQuery("SELECT count(*) FROM events WHERE stream_id = $1")
-                      .execute(io.vertx.sqlclient.Tuple.of(Checkpoint.STREAM))
+                      .execute(Tuple.of(Checkpoint.STREAM))
                       .onSuccess(
                           rows -> {
                             long n = rows.iterator().next().getLong(0);
@@ -44,8 +47,7 @@ class ServerCheckpointsTest {
       } finally {
         s.vertx.cancelTimer(timer);
       }
-      String kid =
-          s.server.resources().keys().signer(io.grantry.domain.key.SigningAlgorithm.ES256).kid();
+      String kid = s.server.resources().keys().signer(SigningAlgorithm.ES256).kid();
       assertThat(
               s.query(
                       "SELECT payload->>'kid' FROM events WHERE stream_id = $1 ORDER BY version LIMIT 1",
@@ -61,7 +63,7 @@ class ServerCheckpointsTest {
               "GRANTRY_DB_USER",
               "postgres",
               "GRANTRY_DB_PASSWORD",
-              io.grantry.eventstore.testing.TestDatabase.server().password());
+              TestDatabase.server().password());
       try {
         // With no --jwks: the keys the server published in its keys stream.
         CliTest.Run r = CliTest.run("audit", "verify");

@@ -3,6 +3,8 @@ package io.grantry.domain;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
+import java.time.LocalDate;
+import java.time.YearMonth;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
@@ -89,7 +91,7 @@ public final class Json {
         || minute > 59
         || second < 0
         || second > 59
-        || day > java.time.YearMonth.of(year, month).lengthOfMonth()) {
+        || day > YearMonth.of(year, month).lengthOfMonth()) {
       return null;
     }
     int nanos = 0;
@@ -109,7 +111,7 @@ public final class Json {
     } else if (s.charAt(19) != 'Z') {
       return null;
     }
-    long days = java.time.LocalDate.of(year, month, day).toEpochDay();
+    long days = LocalDate.of(year, month, day).toEpochDay();
     return Instant.ofEpochSecond(days * 86_400L + hour * 3600L + minute * 60L + second, nanos);
   }
 

@@ -3,6 +3,7 @@ package io.grantry.domain;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -20,7 +21,7 @@ class JsonInstantTest {
           Instant.ofEpochSecond(
               r.nextLong(0, 4_102_444_800L), r.nextInt(4) == 0 ? 0 : r.nextInt(1_000_000_000));
       if (r.nextBoolean()) {
-        t = t.truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+        t = t.truncatedTo(ChronoUnit.MILLIS);
       }
       assertThat(Json.parseUtc(t.toString())).as(t.toString()).isEqualTo(t);
     }

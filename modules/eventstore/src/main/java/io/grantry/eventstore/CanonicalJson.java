@@ -1,11 +1,16 @@
 package io.grantry.eventstore;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -99,8 +104,7 @@ public final class CanonicalJson {
     writeString(sb, s);
   }
 
-  private static final com.fasterxml.jackson.core.JsonFactory FACTORY =
-      new com.fasterxml.jackson.core.JsonFactory();
+  private static final JsonFactory FACTORY = new JsonFactory();
 
   /**
    * Appends the canonical encoding of a JSON text (UTF-8) straight from its tokens, without
@@ -111,19 +115,16 @@ public final class CanonicalJson {
    * Used by bulk verification, where parsing every payload into a map cost most of the time.
    */
   public static boolean appendText(StringBuilder sb, byte[] utf8) {
-    try (com.fasterxml.jackson.core.JsonParser p = FACTORY.createParser(utf8)) {
-      com.fasterxml.jackson.core.JsonToken t = p.nextToken();
+    try (JsonParser p = FACTORY.createParser(utf8)) {
+      JsonToken t = p.nextToken();
       return t != null && appendValue(sb, p, t) && p.nextToken() == null;
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       return false;
     }
   }
 
-  private static boolean appendValue(
-      StringBuilder sb,
-      com.fasterxml.jackson.core.JsonParser p,
-      com.fasterxml.jackson.core.JsonToken t)
-      throws java.io.IOException {
+  private static boolean appendValue(StringBuilder sb, JsonParser p, JsonToken t)
+      throws IOException {
     switch (t) {
       case START_OBJECT -> {
         return appendObject(sb, p);
@@ -131,9 +132,7 @@ public final class CanonicalJson {
       case START_ARRAY -> {
         sb.append('[');
         boolean first = true;
-        for (t = p.nextToken();
-            t != com.fasterxml.jackson.core.JsonToken.END_ARRAY;
-            t = p.nextToken()) {
+        for (t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken()) {
           if (t == null) {
             return false;
           }
@@ -179,8 +178,7 @@ public final class CanonicalJson {
    * Members are written as they come, each span remembered, then put in key order in place (jsonb
    * gives them shortest key first, so they rarely come sorted).
    */
-  private static boolean appendObject(StringBuilder sb, com.fasterxml.jackson.core.JsonParser p)
-      throws java.io.IOException {
+  private static boolean appendObject(StringBuilder sb, JsonParser p) throws IOException {
     sb.append('{');
     int objectStart = sb.length();
     List<String> keys = null;
@@ -188,10 +186,8 @@ public final class CanonicalJson {
     String previous = null;
     boolean sorted = true;
     int n = 0;
-    for (com.fasterxml.jackson.core.JsonToken t = p.nextToken();
-        t != com.fasterxml.jackson.core.JsonToken.END_OBJECT;
-        t = p.nextToken()) {
-      if (t != com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+    for (JsonToken t = p.nextToken(); t != JsonToken.END_OBJECT; t = p.nextToken()) {
+      if (t != JsonToken.FIELD_NAME) {
         return false;
       }
       String key = p.currentName();
@@ -206,7 +202,7 @@ public final class CanonicalJson {
         keys = new ArrayList<>(8);
         starts = new int[8];
       } else if (n == starts.length) {
-        starts = java.util.Arrays.copyOf(starts, n * 2);
+        starts = Arrays.copyOf(starts, n * 2);
       }
       keys.add(key);
       starts[n++] = sb.length();
@@ -225,7 +221,7 @@ public final class CanonicalJson {
           order[i] = i;
         }
         List<String> k = keys;
-        java.util.Arrays.sort(order, (a, b) -> k.get(a).compareTo(k.get(b)));
+        Arrays.sort(order, (a, b) -> k.get(a).compareTo(k.get(b)));
         for (int i = 1; i < n; i++) {
           if (k.get(order[i - 1]).equals(k.get(order[i]))) {
             return false; // a repeated name: the parsed value keeps one of them

@@ -2,6 +2,7 @@ package io.grantry.eventstore;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
@@ -90,7 +91,7 @@ public final class EventHash {
     sb.append(']');
     md.reset();
     md.update(prevHash);
-    md.update(sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    md.update(sb.toString().getBytes(StandardCharsets.UTF_8));
     return md.digest();
   }
 

@@ -13,6 +13,7 @@ import io.vertx.pgclient.PgConnection;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
@@ -30,7 +31,9 @@ import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -163,8 +166,7 @@ public final class EventStore {
   private final Context context;
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
   private final List<InlineProjection> inlineProjections = new CopyOnWriteArrayList<>();
-  private final List<java.util.function.Consumer<List<RecordedEvent>>> commitListeners =
-      new CopyOnWriteArrayList<>();
+  private final List<Consumer<List<RecordedEvent>>> commitListeners = new CopyOnWriteArrayList<>();
   private final List<Subscription> subscriptions = new CopyOnWriteArrayList<>();
   private int inFlight;
   private boolean closed;
@@ -182,7 +184,6 @@ public final class EventStore {
       "BEGIN; SET LOCAL synchronous_commit TO off; NOTIFY " + CHANNEL + "; COMMIT";
 
   private final AtomicLong batches = new AtomicLong();
-  private final AtomicLong appendedEvents = new AtomicLong();
   private final DistributionSummary batchSize;
   private final Timer batchTimer;
   private final Counter conflicts;
@@ -244,7 +245,7 @@ public final class EventStore {
    * that a revocation makes stale) is done before the appending request is answered. It must be
    * quick and must not throw.
    */
-  public EventStore addCommitListener(java.util.function.Consumer<List<RecordedEvent>> listener) {
+  public EventStore addCommitListener(Consumer<List<RecordedEvent>> listener) {
     commitListeners.add(Objects.requireNonNull(listener));
     return this;
   }
@@ -252,10 +253,6 @@ public final class EventStore {
   /** Transactions committed by this store's group commit (for metrics and tests). */
   public long batchesCommitted() {
     return batches.get();
-  }
-
-  public long eventsAppended() {
-    return appendedEvents.get();
   }
 
   // ---------------------------------------------------------------- append
@@ -389,7 +386,7 @@ public final class EventStore {
     return pool.withConnection(
             conn -> {
               Future<Void> begin = conn.query("BEGIN").execute().mapEmpty();
-              Future<io.vertx.sqlclient.RowSet<Row>> written =
+              Future<RowSet<Row>> written =
                   conn.preparedQuery(WRITE_NEW).execute(plan.newTuple(now));
               Future<Void> projected = applyInlineNew(conn, provisional);
               // COMMIT right behind the statements, not after their answers: the whole batch is one
@@ -448,8 +445,7 @@ public final class EventStore {
    * the statements sent after it, so the work cannot run outside the transaction unnoticed: its
    * result is used only when BEGIN succeeded too.
    */
-  private static <T> Future<T> inTransaction(
-      SqlConnection conn, java.util.function.Supplier<Future<T>> work) {
+  private static <T> Future<T> inTransaction(SqlConnection conn, Supplier<Future<T>> work) {
     Future<Void> begin = conn.query("BEGIN").execute().mapEmpty();
     Future<T> done;
     try {
@@ -513,7 +509,6 @@ public final class EventStore {
     }
     if (!plan.rows.isEmpty()) {
       batches.incrementAndGet();
-      appendedEvents.addAndGet(written);
       eventsCounter.increment(written);
       wakeSubscriptions();
       scheduleNotify();
@@ -1003,7 +998,7 @@ public final class EventStore {
     /**
      * Matches the inserted rows to their appends; streams whose creation lost a race wrote nothing.
      */
-    Future<List<RecordedEvent>> recorded(io.vertx.sqlclient.RowSet<Row> written, Instant now) {
+    Future<List<RecordedEvent>> recorded(RowSet<Row> written, Instant now) {
       Map<UUID, long[]> positions = new HashMap<>(written.size() * 2);
       for (Row r : written) {
         positions.put(r.getUUID(2), new long[] {r.getLong(0), r.getLong(1)});

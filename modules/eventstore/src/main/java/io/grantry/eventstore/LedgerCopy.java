@@ -1,21 +1,28 @@
 package io.grantry.eventstore;
 
+import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.PGCopyInputStream;
@@ -122,7 +129,7 @@ public final class LedgerCopy {
     if (text.startsWith("{")) {
       return new JsonObject(text);
     }
-    Object v = io.vertx.core.json.Json.decodeValue(text);
+    Object v = Json.decodeValue(text);
     return v instanceof JsonObject o ? o : new JsonObject(String.valueOf(v));
   }
 
@@ -158,7 +165,7 @@ public final class LedgerCopy {
       this.in = new DataInputStream(new BufferedInputStream(copy, 1 << 16));
       byte[] sig = new byte[SIGNATURE.length];
       in.readFully(sig);
-      if (!java.util.Arrays.equals(sig, SIGNATURE)) {
+      if (!Arrays.equals(sig, SIGNATURE)) {
         throw new IOException("not a binary COPY stream");
       }
       in.readInt(); // flags
@@ -285,7 +292,7 @@ public final class LedgerCopy {
       int threads,
       Function<List<Raw>, T> stage,
       Sink<T> sink,
-      java.util.concurrent.atomic.AtomicLong readerCpuNanos)
+      AtomicLong readerCpuNanos)
       throws Exception {
     record Page<T>(List<Raw> raws, CompletableFuture<T> result) {}
     ExecutorService pool =
@@ -298,8 +305,7 @@ public final class LedgerCopy {
             });
     BlockingQueue<Object> queue = new ArrayBlockingQueue<>(Math.max(4, threads * 3));
     Object end = new Object();
-    java.util.concurrent.atomic.AtomicBoolean cancelled =
-        new java.util.concurrent.atomic.AtomicBoolean();
+    AtomicBoolean cancelled = new AtomicBoolean();
     Throwable[] readFailure = new Throwable[1];
     GlobalPosition[] last = {from};
     Thread reader =
@@ -328,8 +334,7 @@ public final class LedgerCopy {
               } finally {
                 if (readerCpuNanos != null) {
                   readerCpuNanos.addAndGet(
-                      java.lang.management.ManagementFactory.getThreadMXBean()
-                          .getCurrentThreadCpuTime());
+                      ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime());
                 }
                 try {
                   queue.put(end);
@@ -354,7 +359,7 @@ public final class LedgerCopy {
         T result;
         try {
           result = p.result().join();
-        } catch (java.util.concurrent.CompletionException e) {
+        } catch (CompletionException e) {
           throw e.getCause() instanceof Exception ex ? ex : e;
         }
         last[0] = p.raws().get(p.raws().size() - 1).commitOrder();
@@ -378,7 +383,7 @@ public final class LedgerCopy {
     } finally {
       if (!ended) {
         cancelled.set(true);
-        while (queue.poll(10, java.util.concurrent.TimeUnit.SECONDS) != end && reader.isAlive()) {
+        while (queue.poll(10, TimeUnit.SECONDS) != end && reader.isAlive()) {
           // drain after a failure, so the reader ends
         }
       }

@@ -2,6 +2,7 @@ package io.grantry.eventstore;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
@@ -20,7 +21,7 @@ class CanonicalJsonTest {
             .put("s", "tab\t\"q\"\u0001")
             .put("n", 10.0)
             .put("l", 1234567890123L)
-            .put("arr", new io.vertx.core.json.JsonArray().add(true).addNull());
+            .put("arr", new JsonArray().add(true).addNull());
     JsonObject reparsed = new JsonObject(original.encodePrettily());
     assertThat(CanonicalJson.bytes(reparsed)).isEqualTo(CanonicalJson.bytes(original));
     assertThat(CanonicalJson.string(original)).contains("\"n\":10").contains("\\u0001");

@@ -2,6 +2,7 @@ package io.grantry.eventstore;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -35,7 +36,7 @@ class CanonicalJsonTextTest {
       assertThat(CanonicalJson.appendText(sb, text.getBytes(StandardCharsets.UTF_8)))
           .as(text)
           .isTrue();
-      Object parsed = io.vertx.core.json.Json.decodeValue(text);
+      Object parsed = Json.decodeValue(text);
       assertThat(sb.toString()).as(text).isEqualTo(CanonicalJson.string(parsed));
     }
   }

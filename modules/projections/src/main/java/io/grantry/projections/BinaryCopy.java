@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.OffsetDateTime;
+import java.time.temporal.ChronoUnit;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.PGCopyOutputStream;
 
@@ -157,7 +158,7 @@ public final class BinaryCopy implements AutoCloseable {
     if (t == null) {
       return NULL_TIME;
     }
-    return java.time.temporal.ChronoUnit.MICROS.between(PG_EPOCH, t);
+    return ChronoUnit.MICROS.between(PG_EPOCH, t);
   }
 
   private static final OffsetDateTime PG_EPOCH = OffsetDateTime.parse("2000-01-01T00:00:00Z");

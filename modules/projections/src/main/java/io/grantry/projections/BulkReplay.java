@@ -1,10 +1,12 @@
 package io.grantry.projections;
 
+import io.grantry.eventstore.LedgerCopy;
 import io.grantry.eventstore.RecordedEvent;
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A projection's replay from the start of the ledger done in memory and written in bulk: the pages
@@ -35,7 +37,7 @@ public interface BulkReplay<P> {
    * As {@link #prepare}, from the page as read (every event of the page, JSON as UTF-8 bytes);
    * called instead of {@link #prepare} when {@link #readsRaw()}. Pure, on any thread.
    */
-  default P prepareRaw(List<io.grantry.eventstore.LedgerCopy.Raw> page) {
+  default P prepareRaw(List<LedgerCopy.Raw> page) {
     throw new UnsupportedOperationException("this fold reads decoded events");
   }
 
@@ -56,5 +58,5 @@ public interface BulkReplay<P> {
    * indexes yet. Called after the last {@link #apply}; the writes only read the fold, from any
    * thread. Every table of the projection has its write.
    */
-  java.util.Map<String, Write> writes(TableNames tables);
+  Map<String, Write> writes(TableNames tables);
 }

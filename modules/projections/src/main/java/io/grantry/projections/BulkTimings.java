@@ -1,10 +1,15 @@
 package io.grantry.projections;
 
+import com.sun.management.OperatingSystemMXBean;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryType;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -21,8 +26,7 @@ import java.util.concurrent.atomic.LongAdder;
  * events is a benchmark goal, and a rate alone does not say what to make faster.
  */
 final class BulkTimings {
-  private static final java.lang.management.ThreadMXBean THREADS =
-      ManagementFactory.getThreadMXBean();
+  private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
   /** Clock ticks per second of /proc/PID/stat (USER_HZ, 100 on Linux). */
   private static final double TICKS = 100.0;
@@ -49,12 +53,12 @@ final class BulkTimings {
   }
 
   /** Finds the backend of {@code c} (best effort: unknown when the database is elsewhere). */
-  void backend(java.sql.Connection c) {
+  void backend(Connection c) {
     backendStat = backendStat(c);
   }
 
   /** The /proc stat file of {@code c}'s backend, or null when it cannot be read here. */
-  static Path backendStat(java.sql.Connection c) {
+  static Path backendStat(Connection c) {
     try (var st = c.createStatement();
         var rs = st.executeQuery("SELECT pg_backend_pid()")) {
       rs.next();
@@ -81,9 +85,7 @@ final class BulkTimings {
 
   private static long processCpu() {
     var os = ManagementFactory.getOperatingSystemMXBean();
-    return os instanceof com.sun.management.OperatingSystemMXBean sun
-        ? sun.getProcessCpuTime()
-        : -1;
+    return os instanceof OperatingSystemMXBean sun ? sun.getProcessCpuTime() : -1;
   }
 
   private static long gcMillis() {
@@ -116,7 +118,7 @@ final class BulkTimings {
     backend0 = backend;
   }
 
-  private final List<String> writes = java.util.Collections.synchronizedList(new ArrayList<>());
+  private final List<String> writes = Collections.synchronizedList(new ArrayList<>());
 
   /**
    * One table's write and index build on its own connection (wall s; its backend's CPU s, -1
@@ -157,7 +159,7 @@ final class BulkTimings {
    * unreadable).
    */
   private static long[] walAndCheckpoints(ProjectionRunner.Jdbc jdbc) {
-    try (java.sql.Connection c = jdbc.open();
+    try (Connection c = jdbc.open();
         var st = c.createStatement()) {
       int version;
       try (var rs = st.executeQuery("SHOW server_version_num")) {
@@ -206,7 +208,7 @@ final class BulkTimings {
     long used = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
     long old = -1;
     for (var pool : ManagementFactory.getMemoryPoolMXBeans()) {
-      if (pool.getType() == java.lang.management.MemoryType.HEAP
+      if (pool.getType() == MemoryType.HEAP
           && pool.getName().contains("Old")
           && pool.getCollectionUsage() != null) {
         old = pool.getCollectionUsage().getUsed();

@@ -2,6 +2,7 @@ package io.grantry.projections;
 
 import io.grantry.eventstore.RecordedEvent;
 import io.vertx.core.Future;
+import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlConnection;
 import java.util.List;
 
@@ -36,7 +37,7 @@ public interface Projection {
    * already let go of under a retention rule, so that a rebuild gives what the live projection
    * holds. Most projections keep everything and do nothing here.
    */
-  default Future<Void> afterReplay(io.vertx.sqlclient.SqlClient client, TableNames tables) {
+  default Future<Void> afterReplay(SqlClient client, TableNames tables) {
     return Future.succeededFuture();
   }
 

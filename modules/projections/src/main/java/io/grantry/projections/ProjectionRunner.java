@@ -3,20 +3,29 @@ package io.grantry.projections;
 import io.grantry.eventstore.EventStore;
 import io.grantry.eventstore.GlobalPosition;
 import io.grantry.eventstore.InlineProjection;
+import io.grantry.eventstore.LedgerCopy;
 import io.grantry.eventstore.RecordedEvent;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.function.Function;
 import java.util.function.LongConsumer;
 import java.util.function.Supplier;
@@ -68,7 +77,7 @@ public final class ProjectionRunner {
   /** Opens a JDBC connection to the store's database (for a rebuild's bulk path). */
   @FunctionalInterface
   public interface Jdbc {
-    java.sql.Connection open() throws java.sql.SQLException;
+    Connection open() throws SQLException;
   }
 
   private volatile Jdbc jdbc;
@@ -558,7 +567,7 @@ public final class ProjectionRunner {
       }
 
       @Override
-      public Future<Void> afterReplay(io.vertx.sqlclient.SqlClient client, TableNames names) {
+      public Future<Void> afterReplay(SqlClient client, TableNames names) {
         Future<Void> f = Future.succeededFuture();
         for (Projection p : parts) {
           f = f.compose(v -> p.afterReplay(client, names));
@@ -598,26 +607,26 @@ public final class ProjectionRunner {
             () -> {
               BulkTimings timing = new BulkTimings();
               timing.walStart(jdbc);
-              try (java.sql.Connection c = jdbc.open()) {
+              try (Connection c = jdbc.open()) {
                 c.setAutoCommit(false);
                 timing.backend(c);
-                java.util.ArrayDeque<Future<Void>> pending = new java.util.ArrayDeque<>();
+                ArrayDeque<Future<Void>> pending = new ArrayDeque<>();
                 Future<Void>[] chain = new Future[] {Future.succeededFuture()};
                 int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
                 long[] count = {0};
                 timing.start("read, decode, fold");
                 GlobalPosition last =
-                    io.grantry.eventstore.LedgerCopy.pipeline(
+                    LedgerCopy.pipeline(
                         c,
                         GlobalPosition.START,
-                        io.grantry.eventstore.LedgerCopy.Columns.REPLAY,
+                        LedgerCopy.Columns.REPLAY,
                         BATCH,
                         threads,
                         raws -> {
                           long c0 = BulkTimings.cpu();
                           List<RecordedEvent> out = new ArrayList<>();
                           if (!decodedFor.isEmpty()) {
-                            for (io.grantry.eventstore.LedgerCopy.Raw r : raws) {
+                            for (LedgerCopy.Raw r : raws) {
                               for (Projection p : decodedFor) {
                                 if (p.reads(r.streamId())) {
                                   out.add(r.decode());
@@ -718,8 +727,8 @@ public final class ProjectionRunner {
         tasks.add(new Task(w.getKey(), copies.of(w.getKey()), w.getValue()));
       }
     }
-    java.util.concurrent.ExecutorService exec =
-        java.util.concurrent.Executors.newFixedThreadPool(
+    ExecutorService exec =
+        Executors.newFixedThreadPool(
             Math.max(1, Math.min(threads, tasks.size())),
             r -> {
               Thread t = new Thread(r, "projection-bulk-write");
@@ -732,9 +741,9 @@ public final class ProjectionRunner {
         running.add(
             exec.submit(
                 () -> {
-                  try (java.sql.Connection w = jdbc.open()) {
+                  try (Connection w = jdbc.open()) {
                     w.setAutoCommit(false);
-                    java.nio.file.Path backend = BulkTimings.backendStat(w);
+                    Path backend = BulkTimings.backendStat(w);
                     try (var st = w.createStatement()) {
                       st.execute("SET LOCAL synchronous_commit = off");
                       st.execute("SET LOCAL maintenance_work_mem = '512MB'");
@@ -764,7 +773,7 @@ public final class ProjectionRunner {
       for (var f : running) {
         try {
           f.get();
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
           throw e.getCause() instanceof Exception ex ? ex : e;
         }
       }
@@ -783,7 +792,7 @@ public final class ProjectionRunner {
   private static void await(Future<Void> f) throws Exception {
     try {
       f.toCompletionStage().toCompletableFuture().get();
-    } catch (java.util.concurrent.ExecutionException e) {
+    } catch (ExecutionException e) {
       throw e.getCause() instanceof Exception ex ? ex : e;
     }
   }
@@ -793,8 +802,8 @@ public final class ProjectionRunner {
    * one sort per index instead of an index insertion per row). Names are the copy's own; the swap
    * renames them to the live ones by definition.
    */
-  private static void createIndexes(java.sql.Connection c, Map<String, String> liveToCopy)
-      throws java.sql.SQLException {
+  private static void createIndexes(Connection c, Map<String, String> liveToCopy)
+      throws SQLException {
     for (var e : liveToCopy.entrySet()) {
       String live = e.getKey();
       String copy = e.getValue();

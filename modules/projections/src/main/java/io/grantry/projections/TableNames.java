@@ -1,5 +1,6 @@
 package io.grantry.projections;
 
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -29,7 +30,7 @@ public final class TableNames {
   }
 
   /** The tables of several projections together (their logical names are distinct). */
-  public static TableNames union(java.util.Collection<TableNames> parts) {
+  public static TableNames union(Collection<TableNames> parts) {
     Map<String, String> m = new LinkedHashMap<>();
     for (TableNames t : parts) {
       for (var e : t.physical.entrySet()) {

@@ -2,6 +2,7 @@ package io.grantry.projections;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.grantry.eventstore.AppendResult;
 import io.grantry.eventstore.EventStore;
 import io.grantry.eventstore.EventStoreOptions;
 import io.grantry.eventstore.ExpectedVersion;
@@ -127,7 +128,7 @@ class ProjectionRunnerTest {
   static volatile GlobalPosition lastAppended = GlobalPosition.START;
 
   static void append(EventStore store, String prefix, int streams, int perStream) throws Exception {
-    List<Future<io.grantry.eventstore.AppendResult>> all = new ArrayList<>();
+    List<Future<AppendResult>> all = new ArrayList<>();
     for (int s = 0; s < streams; s++) {
       List<NewEvent> events = new ArrayList<>();
       for (int i = 0; i < perStream; i++) {
@@ -136,7 +137,7 @@ class ProjectionRunnerTest {
       all.add(store.append(prefix + s, ExpectedVersion.ANY, events));
     }
     await(Future.all(all));
-    for (Future<io.grantry.eventstore.AppendResult> f : all) {
+    for (Future<AppendResult> f : all) {
       GlobalPosition p = f.result().lastPosition();
       if (p != null && p.compareTo(lastAppended) > 0) {
         lastAppended = p;

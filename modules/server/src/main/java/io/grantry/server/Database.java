@@ -5,6 +5,8 @@ import io.grantry.eventstore.pg.PgSettings;
 import io.grantry.server.config.ConfigException;
 import io.grantry.server.config.DatabaseSettings;
 import io.grantry.server.config.ServerSecrets;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
 /**
@@ -63,7 +65,7 @@ public final class Database implements AutoCloseable {
       return url;
     }
     return url.substring(0, scheme + 3)
-        + java.net.URLEncoder.encode(user, java.nio.charset.StandardCharsets.UTF_8)
+        + URLEncoder.encode(user, StandardCharsets.UTF_8)
         + "@"
         + url.substring(scheme + 3);
   }

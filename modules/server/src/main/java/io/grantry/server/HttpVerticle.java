@@ -33,6 +33,7 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * One HTTP server instance; the launcher deploys one per core on the same port. Each instance
@@ -121,7 +122,7 @@ public final class HttpVerticle extends VerticleBase {
             config.clients().secretGrace(),
             r.clock());
     return AdminApi.create(
-            vertx, admin, config.issuer(), java.util.Optional.ofNullable(r.secrets().adminToken()))
+            vertx, admin, config.issuer(), Optional.ofNullable(r.secrets().adminToken()))
         .compose(
             adminApi ->
                 HttpEdge.listen(

@@ -76,6 +76,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -992,7 +993,7 @@ public final class LedgerGenerator {
         }
       }
       producer.join();
-      System.err.println("event types: " + new java.util.TreeMap<>(gen.typeCounts));
+      System.err.println("event types: " + new TreeMap<>(gen.typeCounts));
       try (Connection conn = DriverManager.getConnection(s.jdbcUrl(), s.user(), s.password());
           Statement st = conn.createStatement()) {
         long t1 = System.nanoTime();

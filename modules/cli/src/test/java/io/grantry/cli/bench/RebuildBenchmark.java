@@ -3,6 +3,8 @@ package io.grantry.cli.bench;
 import io.grantry.eventstore.EventStore;
 import io.grantry.eventstore.EventStoreOptions;
 import io.grantry.eventstore.GlobalPosition;
+import io.grantry.eventstore.pg.Migrations;
+import io.grantry.eventstore.pg.PgSettings;
 import io.grantry.projections.Projection;
 import io.grantry.projections.ProjectionRunner;
 import io.grantry.server.Database;
@@ -14,6 +16,7 @@ import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
+import java.sql.DriverManager;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -42,8 +45,8 @@ public final class RebuildBenchmark {
       throw e;
     }
     try {
-      io.grantry.eventstore.pg.PgSettings s = db.settings();
-      io.grantry.eventstore.pg.Migrations.apply(s.jdbcUrl(), s.user(), s.password());
+      PgSettings s = db.settings();
+      Migrations.apply(s.jdbcUrl(), s.user(), s.password());
       Pool pool =
           PgBuilder.pool()
               .with(new PoolOptions().setMaxSize(4))
@@ -53,13 +56,12 @@ public final class RebuildBenchmark {
       EventStore store = EventStore.create(vertx, pool, EventStoreOptions.defaults());
       ProjectionRunner runner = InlineProjections.register(store);
       Projection all = ProjectionRunner.composite(new ArrayList<>(runner.projections().values()));
-      io.grantry.eventstore.pg.PgSettings jdbc = db.settings();
+      PgSettings jdbc = db.settings();
       if (!Boolean.getBoolean("grantry.bench.statements")) {
         // As `grantry projections rebuild --all` does: the bulk path
         // (-Dgrantry.bench.statements=true: the statement path).
         runner.bulkVia(
-            () ->
-                java.sql.DriverManager.getConnection(jdbc.jdbcUrl(), jdbc.user(), jdbc.password()));
+            () -> DriverManager.getConnection(jdbc.jdbcUrl(), jdbc.user(), jdbc.password()));
       }
       long[] events = {
         await(pool.query("SELECT count(*) FROM events").execute()).iterator().next().getLong(0)

@@ -1,5 +1,6 @@
 package io.grantry.domain.authorize;
 
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,7 +17,7 @@ public record Parameters(Map<String, List<String>> values) {
     Objects.requireNonNull(values, "values");
     Map<String, List<String>> copy = new LinkedHashMap<>();
     values.forEach((k, v) -> copy.put(k, List.copyOf(v)));
-    values = java.util.Collections.unmodifiableMap(copy);
+    values = Collections.unmodifiableMap(copy);
   }
 
   /** Every value of {@code name}, in order; empty when absent. */

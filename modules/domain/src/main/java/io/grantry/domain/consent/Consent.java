@@ -10,6 +10,7 @@ import io.grantry.domain.oauth.Scopes;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
@@ -45,8 +46,7 @@ public final class Consent {
       return Decision.unchanged();
     }
     return Decision.accept(
-        new ConsentGranted(
-            userId, clientId, java.util.List.copyOf(s.granted().union(scopes).asSet()), now));
+        new ConsentGranted(userId, clientId, List.copyOf(s.granted().union(scopes).asSet()), now));
   }
 
   /** Take the consent back; revoking what is not granted changes nothing. */

@@ -9,6 +9,7 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
@@ -192,11 +193,7 @@ public final class GrantSnapshotCodec {
 
   private static void event(DataOutputStream out, GrantEvent e) throws IOException {
     out.writeUTF(e.type());
-    byte[] json =
-        GrantEventCodec.INSTANCE
-            .toJson(e)
-            .encode()
-            .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] json = GrantEventCodec.INSTANCE.toJson(e).encode().getBytes(StandardCharsets.UTF_8);
     out.writeInt(json.length);
     out.write(json);
   }
@@ -209,7 +206,7 @@ public final class GrantSnapshotCodec {
     }
     byte[] json = in.readNBytes(n);
     return GrantEventCodec.INSTANCE.fromJson(
-        type, new JsonObject(new String(json, java.nio.charset.StandardCharsets.UTF_8)));
+        type, new JsonObject(new String(json, StandardCharsets.UTF_8)));
   }
 
   private static void optionalString(DataOutputStream out, Optional<String> s) throws IOException {

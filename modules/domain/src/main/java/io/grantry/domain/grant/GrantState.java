@@ -2,6 +2,7 @@ package io.grantry.domain.grant;
 
 import io.grantry.domain.client.GrantType;
 import io.grantry.domain.oauth.Scopes;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
@@ -113,8 +114,7 @@ public sealed interface GrantState
      * ones): longer than any clock difference between server instances, so an {@link
      * AccessTokenRevoked} decided on one instance never names a token a later rotation dropped.
      */
-    public static final java.time.Duration EXPIRED_ACCESS_TOKEN_MARGIN =
-        java.time.Duration.ofMinutes(10);
+    public static final Duration EXPIRED_ACCESS_TOKEN_MARGIN = Duration.ofMinutes(10);
 
     public Active {
       Objects.requireNonNull(grantId, "grantId");

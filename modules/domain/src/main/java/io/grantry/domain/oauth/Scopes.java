@@ -1,5 +1,6 @@
 package io.grantry.domain.oauth;
 
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.Iterator;
@@ -70,7 +71,7 @@ public final class Scopes implements Iterable<String> {
    * @throws IllegalArgumentException if any token is not a valid scope token
    */
   public static Scopes of(String... tokens) {
-    return of(java.util.Arrays.asList(tokens));
+    return of(Arrays.asList(tokens));
   }
 
   /**

@@ -20,6 +20,7 @@ import io.grantry.domain.oauth.OAuthError;
 import io.grantry.domain.oauth.Scopes;
 import io.grantry.domain.user.UserState;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -35,7 +36,7 @@ class AuthorizationFlowTest {
       new Consent.State(Scopes.parse("openid profile"), Optional.of(NOW.minusSeconds(3600)));
 
   static AuthorizationRequest request(Map<String, String> extra) {
-    Map<String, List<String>> p = new java.util.LinkedHashMap<>();
+    Map<String, List<String>> p = new LinkedHashMap<>();
     p.put("client_id", List.of("web"));
     p.put("response_type", List.of("code"));
     p.put("scope", List.of("openid profile"));

@@ -9,6 +9,7 @@ import io.grantry.domain.client.ClientState;
 import io.grantry.domain.client.ClientType;
 import io.grantry.domain.client.GrantType;
 import io.grantry.domain.oauth.OAuthError;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,7 +35,7 @@ class AuthorizationRequestChecksTest {
         m.remove(pairs[i]);
       } else if (pairs[i].startsWith("+")) {
         String name = pairs[i].substring(1);
-        m.put(name, new java.util.ArrayList<>(m.getOrDefault(name, List.of())));
+        m.put(name, new ArrayList<>(m.getOrDefault(name, List.of())));
         m.get(name).add(pairs[i + 1]);
       } else {
         m.put(pairs[i], List.of(pairs[i + 1]));

@@ -8,12 +8,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.grantry.domain.EventCodecException;
 import io.grantry.domain.UnknownEventTypeException;
+import io.grantry.domain.key.SigningAlgorithm;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Collectors;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
 
 class ClientEventCodecTest {
@@ -30,7 +32,7 @@ class ClientEventCodecTest {
         new ClientUpdated(
             "web",
             ClientFixtures.nativeApp().toBuilder()
-                .idTokenSignedResponseAlg(io.grantry.domain.key.SigningAlgorithm.ES256)
+                .idTokenSignedResponseAlg(SigningAlgorithm.ES256)
                 .build(),
             T0.plusSeconds(2)));
   }
@@ -93,12 +95,11 @@ class ClientEventCodecTest {
             ((ClientRegistered) CODEC.fromJson("client.registered.v1", rs))
                 .metadata()
                 .idTokenSignedResponseAlg())
-        .isEqualTo(io.grantry.domain.key.SigningAlgorithm.RS256);
+        .isEqualTo(SigningAlgorithm.RS256);
     ClientUpdated es = (ClientUpdated) samples().get(6);
     assertThat(CODEC.toJson(es).getString("id_token_signed_response_alg")).isEqualTo("ES256");
     JsonObject bad = CODEC.toJson(es).put("id_token_signed_response_alg", "HS256");
-    org.assertj.core.api.Assertions.assertThatThrownBy(
-            () -> CODEC.fromJson("client.updated.v1", bad))
+    Assertions.assertThatThrownBy(() -> CODEC.fromJson("client.updated.v1", bad))
         .hasMessageContaining("id_token_signed_response_alg");
   }
 

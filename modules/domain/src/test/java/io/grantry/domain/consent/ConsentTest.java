@@ -2,6 +2,7 @@ package io.grantry.domain.consent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.grantry.domain.Decision;
 import io.grantry.domain.oauth.Scopes;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
@@ -9,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class ConsentTest {
   static final Instant T = Instant.parse("2026-05-01T10:00:00Z");
 
-  static Consent.State apply(Consent.State s, io.grantry.domain.Decision<ConsentEvent> d) {
+  static Consent.State apply(Consent.State s, Decision<ConsentEvent> d) {
     for (ConsentEvent e : d.events()) {
       // Through the codec, as the store would.
       ConsentEvent back = Consent.CODEC.fromJson(Consent.CODEC.type(e), Consent.CODEC.toJson(e));

@@ -26,8 +26,10 @@ import io.grantry.domain.oauth.Scopes;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -125,7 +127,7 @@ class GrantPropertyTest {
     GrantState state = GrantState.initial();
     List<GrantEvent> written = new ArrayList<>();
     // Every refresh token hash the grant issued: what the handler's lookup of the projection finds.
-    java.util.Set<String> issued = new java.util.HashSet<>();
+    Set<String> issued = new HashSet<>();
     Instant now = T0;
     for (Tuple.Tuple2<GrantCommand, Long> step : steps) {
       now = now.plusSeconds(step.get2());

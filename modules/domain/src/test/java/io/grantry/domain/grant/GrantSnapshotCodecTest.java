@@ -15,10 +15,12 @@ import io.grantry.domain.oauth.Scopes;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
 import net.jqwik.api.EdgeCasesMode;
 import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
@@ -41,7 +43,7 @@ class GrantSnapshotCodecTest {
   @Provide
   Arbitrary<List<Step>> histories() {
     Arbitrary<Step> step =
-        net.jqwik.api.Combinators.combine(
+        Combinators.combine(
                 Arbitraries.integers().between(0, 9),
                 Arbitraries.integers().between(0, 1000),
                 Arbitraries.longs().between(0, 3 * 24 * 3600))
@@ -76,9 +78,9 @@ class GrantSnapshotCodecTest {
     byte[] other = bytes.clone();
     other[0] = (byte) (GrantSnapshotCodec.FORMAT + 1);
     assertThat(GrantSnapshotCodec.decode(other)).isEmpty();
-    byte[] shorter = java.util.Arrays.copyOf(bytes, cut % bytes.length);
+    byte[] shorter = Arrays.copyOf(bytes, cut % bytes.length);
     assertThat(GrantSnapshotCodec.decode(shorter)).isEmpty();
-    byte[] longer = java.util.Arrays.copyOf(bytes, bytes.length + 1);
+    byte[] longer = Arrays.copyOf(bytes, bytes.length + 1);
     assertThat(GrantSnapshotCodec.decode(longer)).isEmpty();
   }
 

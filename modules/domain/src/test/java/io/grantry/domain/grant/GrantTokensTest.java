@@ -3,6 +3,10 @@ package io.grantry.domain.grant;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Random;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 class GrantTokensTest {
@@ -92,10 +96,10 @@ class GrantTokensTest {
   /** The character loops say what the regular expressions they replaced said, on random strings. */
   @Test
   void grantIdsAndJtisAreCheckedAsTheRegularExpressionsSay() {
-    java.util.regex.Pattern grantId = java.util.regex.Pattern.compile("[A-Za-z0-9_-]{1,64}");
-    java.util.regex.Pattern suffix = java.util.regex.Pattern.compile("[A-Za-z0-9._~-]+");
+    Pattern grantId = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+    Pattern suffix = Pattern.compile("[A-Za-z0-9._~-]+");
     String alphabet = "aZ09_-.~+/=% \u00e9\u0000zA9";
-    java.util.Random random = new java.util.Random(42);
+    Random random = new Random(42);
     int accepted = 0;
     for (int n = 0; n < 20_000; n++) {
       StringBuilder b = new StringBuilder();
@@ -131,7 +135,7 @@ class GrantTokensTest {
 
   @Test
   void newGrantIdsAreValidAndLaterOnesSortAfterEarlierOnesAsStringsAndBytes() {
-    java.util.Random random = new java.util.Random(8);
+    Random random = new Random(8);
     long[] times = {
       0L, 1L, 15L, 16L, 1_700_000_000_000L, 1_795_000_000_000L, 1_795_000_000_001L, (1L << 44) - 1
     };
@@ -149,9 +153,8 @@ class GrantTokensTest {
       if (prev != null) {
         assertThat(prev.compareTo(id)).as("%s then %s", prev, id).isNegative();
         assertThat(
-                java.util.Arrays.compareUnsigned(
-                    prev.getBytes(java.nio.charset.StandardCharsets.UTF_8),
-                    id.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                Arrays.compareUnsigned(
+                    prev.getBytes(StandardCharsets.UTF_8), id.getBytes(StandardCharsets.UTF_8)))
             .isNegative();
       }
       prev = id;

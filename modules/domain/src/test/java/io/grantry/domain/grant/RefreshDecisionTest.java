@@ -28,8 +28,10 @@ import io.grantry.domain.oauth.Scopes;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** RFC 6749 §6 with rotation, reuse detection and a sliding window (RFC 9700 §4.14.2). */
@@ -404,9 +406,9 @@ class RefreshDecisionTest {
         .hasSizeLessThan(rotations)
         .hasSizeGreaterThan(3600);
     assertThat(folded.refreshToken().orElseThrow().hash()).isEqualTo(refreshHash(rotations));
-    java.util.Set<String> issued = new java.util.HashSet<>();
+    Set<String> issued = new HashSet<>();
     for (GrantEvent e : events) {
-      if (e instanceof io.grantry.domain.grant.AuthorizationCodeRedeemed r) {
+      if (e instanceof AuthorizationCodeRedeemed r) {
         r.refreshTokenHash().ifPresent(issued::add);
       } else if (e instanceof RefreshTokenRotated r) {
         issued.add(r.newHash());

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -190,7 +191,7 @@ class RedirectUriMatcherTest {
       case 4:
         return base.replaceFirst("://", "://user@");
       case 5:
-        return base.toUpperCase(java.util.Locale.ROOT);
+        return base.toUpperCase(Locale.ROOT);
       case 6:
         return base.substring(0, at) + junk + base.substring(at);
       case 7:

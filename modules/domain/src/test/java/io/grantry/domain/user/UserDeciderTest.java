@@ -11,6 +11,7 @@ import io.grantry.domain.user.UserCommand.Disable;
 import io.grantry.domain.user.UserCommand.Register;
 import io.grantry.domain.user.UserState.Registered;
 import java.time.Instant;
+import java.util.Locale;
 import java.util.Optional;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
@@ -187,8 +188,8 @@ class UserDeciderTest {
           @CharRange(from = 'A', to = 'Z')
           @Chars({'.', '_', '-', '@', '+', '0', '9'})
           String username) {
-    String lower = username.toLowerCase(java.util.Locale.ROOT);
-    String upper = username.toUpperCase(java.util.Locale.ROOT);
+    String lower = username.toLowerCase(Locale.ROOT);
+    String upper = username.toUpperCase(Locale.ROOT);
     assertThat(Usernames.normalize(lower)).isEqualTo(Usernames.normalize(upper));
     assertThat(Usernames.normalize(Usernames.normalize(username)))
         .isEqualTo(Usernames.normalize(username));

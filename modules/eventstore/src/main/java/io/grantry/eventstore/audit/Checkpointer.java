@@ -6,6 +6,7 @@ import io.grantry.eventstore.ExpectedVersion;
 import io.grantry.eventstore.GlobalPosition;
 import io.grantry.eventstore.NewEvent;
 import io.grantry.eventstore.RecordedEvent;
+import io.grantry.eventstore.WrongExpectedVersionException;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
@@ -147,7 +148,7 @@ public final class Checkpointer {
         .map(r -> Optional.of(c))
         .recover(
             err ->
-                err instanceof io.grantry.eventstore.WrongExpectedVersionException
+                err instanceof WrongExpectedVersionException
                     ? Future.succeededFuture(Optional.empty())
                     : Future.failedFuture(err));
   }

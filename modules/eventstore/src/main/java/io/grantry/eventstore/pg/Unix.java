@@ -1,5 +1,6 @@
 package io.grantry.eventstore.pg;
 
+import com.sun.security.auth.module.UnixSystem;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -62,7 +63,7 @@ final class Unix {
     } catch (IOException | RuntimeException e) {
       LOG.debug("Cannot read /proc/self/status", e);
     }
-    return (int) new com.sun.security.auth.module.UnixSystem().getUid();
+    return (int) new UnixSystem().getUid();
   }
 
   /**

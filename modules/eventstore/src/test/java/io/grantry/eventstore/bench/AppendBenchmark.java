@@ -5,6 +5,7 @@ import io.grantry.eventstore.EventStoreOptions;
 import io.grantry.eventstore.ExpectedVersion;
 import io.grantry.eventstore.NewEvent;
 import io.grantry.eventstore.testing.TestDatabase;
+import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgBuilder;
@@ -14,9 +15,11 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Append throughput of single-event appends, each acknowledged only after its commit
@@ -61,9 +64,8 @@ public final class AppendBenchmark {
         Integer.getInteger("grantry.bench.inflight", EventStoreOptions.defaults().maxInFlight());
     System.out.printf("batches in flight at most: %d%n", inFlight);
     // Like an HTTP verticle: the store and its appenders live on one event loop context.
-    io.vertx.core.Context context = vertx.getOrCreateContext();
-    java.util.concurrent.CompletableFuture<EventStore> created =
-        new java.util.concurrent.CompletableFuture<>();
+    Context context = vertx.getOrCreateContext();
+    CompletableFuture<EventStore> created = new CompletableFuture<>();
     context.runOnContext(
         v ->
             created.complete(
@@ -115,8 +117,7 @@ public final class AppendBenchmark {
     System.exit(0);
   }
 
-  private static final java.util.concurrent.atomic.AtomicReference<io.vertx.core.Context> CONTEXT =
-      new java.util.concurrent.atomic.AtomicReference<>();
+  private static final AtomicReference<Context> CONTEXT = new AtomicReference<>();
 
   /**
    * Runs {@code appenders} loops, each appending one event and waiting for it, for {@code seconds}.
@@ -126,7 +127,7 @@ public final class AppendBenchmark {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     CountDownLatch finished = new CountDownLatch(appenders);
     long start = System.nanoTime();
-    io.vertx.core.Context context = CONTEXT.get();
+    Context context = CONTEXT.get();
     for (int i = 0; i < appenders; i++) {
       String stream = "bench-" + UUID.randomUUID();
       context.runOnContext(v -> loop(store, stream, deadline, done, finished));

@@ -6,8 +6,10 @@ import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -74,8 +76,8 @@ class PgBinariesTest {
     Proc.Result version =
         Proc.run(
             List.of(target.resolve("bin/postgres").toString(), "--version"),
-            java.util.Map.of(),
-            java.time.Duration.ofSeconds(30));
+            Map.of(),
+            Duration.ofSeconds(30));
     assertThat(version.output()).contains("PostgreSQL) 17");
   }
 }

@@ -14,6 +14,7 @@ import io.grantry.server.pages.Pages;
 import io.grantry.server.pages.ScopeTexts;
 import io.grantry.server.pages.UserAgents;
 import io.grantry.server.sessions.SessionService;
+import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -98,7 +99,7 @@ public final class AccountRoutes implements RouteGroup {
         .compose(
             user ->
                 user.isEmpty()
-                    ? io.vertx.core.Future.succeededFuture(false)
+                    ? Future.succeededFuture(false)
                     : s.sessions.start(ctx, user.get()).map(true))
         .onFailure(ctx::fail)
         .onSuccess(

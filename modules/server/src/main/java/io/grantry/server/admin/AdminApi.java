@@ -16,6 +16,7 @@ import io.grantry.server.users.UserService;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -145,10 +146,8 @@ public final class AdminApi implements RouteGroup {
               // GET, HEAD or OPTIONS operation has a body, so theirs is not read.
               builder.rootHandler(
                   ctx -> {
-                    io.vertx.core.http.HttpMethod m = ctx.request().method();
-                    if (m == io.vertx.core.http.HttpMethod.GET
-                        || m == io.vertx.core.http.HttpMethod.HEAD
-                        || m == io.vertx.core.http.HttpMethod.OPTIONS) {
+                    HttpMethod m = ctx.request().method();
+                    if (m == HttpMethod.GET || m == HttpMethod.HEAD || m == HttpMethod.OPTIONS) {
                       ctx.next();
                     } else {
                       bodies.handle(ctx);

@@ -1,6 +1,7 @@
 package io.grantry.server.admin;
 
 import io.grantry.server.ops.ProjectionQueries;
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.openapi.validation.RequestParameter;
@@ -51,10 +52,7 @@ final class OpsResource {
                     null);
               } else {
                 AdminRequest.respond(
-                    ctx,
-                    io.vertx.core.Future.succeededFuture(token.get()),
-                    200,
-                    Function.identity());
+                    ctx, Future.succeededFuture(token.get()), 200, Function.identity());
               }
             });
   }

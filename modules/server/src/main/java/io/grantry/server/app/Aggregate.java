@@ -3,6 +3,7 @@ package io.grantry.server.app;
 import io.grantry.domain.Decision;
 import io.grantry.domain.DomainError;
 import io.grantry.domain.EventCodec;
+import io.grantry.domain.grant.GrantEvent;
 import io.grantry.eventstore.EventStore;
 import io.grantry.eventstore.ExpectedVersion;
 import io.grantry.eventstore.NewEvent;
@@ -12,6 +13,7 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 
@@ -92,9 +94,9 @@ public final class Aggregate<S, E> {
    * The stream's state as last committed here, if cached (it may be behind the ledger): lets a
    * caller learn facts that never change once written, such as a grant's user, without a read.
    */
-  public java.util.Optional<S> peek(String streamId) {
+  public Optional<S> peek(String streamId) {
     Loaded<S> known = cache == null ? null : cache.get(streamId);
-    return known == null ? java.util.Optional.empty() : java.util.Optional.of(known.state());
+    return known == null ? Optional.empty() : Optional.of(known.state());
   }
 
   /** True if states are cached: a {@link #load} then leaves the state for the next command. */
@@ -276,7 +278,7 @@ public final class Aggregate<S, E> {
    */
   private JsonObject encode(E e) {
     JsonObject json = codec.toJson(e);
-    if (e instanceof io.grantry.domain.grant.GrantEvent) {
+    if (e instanceof GrantEvent) {
       EncodedEvents.remember(json, e);
     }
     return json;

@@ -5,6 +5,8 @@ import io.grantry.domain.authorize.AuthorizationRequestChecks.Refused;
 import io.grantry.domain.authorize.AuthorizationRequestChecks.Valid;
 import io.grantry.server.oauth.OAuthServices;
 import io.grantry.server.pages.Pages;
+import io.grantry.server.sessions.SessionService;
+import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Optional;
@@ -67,8 +69,7 @@ final class LoginEndpoint {
         .compose(
             user -> {
               if (user.isEmpty()) {
-                return io.vertx.core.Future.succeededFuture(
-                    Optional.<io.grantry.server.sessions.SessionService.Live>empty());
+                return Future.succeededFuture(Optional.<SessionService.Live>empty());
               }
               return s.sessions.start(ctx, user.get()).map(Optional::of);
             })

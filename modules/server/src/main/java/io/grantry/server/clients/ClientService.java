@@ -11,6 +11,7 @@ import io.grantry.domain.client.ClientIdClaimed;
 import io.grantry.domain.client.ClientMetadata;
 import io.grantry.domain.client.ClientState;
 import io.grantry.domain.client.ClientType;
+import io.grantry.domain.grant.RevocationReason;
 import io.grantry.eventstore.EventStore;
 import io.grantry.eventstore.ExpectedVersion;
 import io.grantry.eventstore.NewEvent;
@@ -173,8 +174,7 @@ public final class ClientService {
                 revoker == null
                     ? Future.succeededFuture(c)
                     : revoker
-                        .revokeClient(
-                            clientId, io.grantry.domain.grant.RevocationReason.CLIENT_DISABLED, who)
+                        .revokeClient(clientId, RevocationReason.CLIENT_DISABLED, who)
                         .map(n -> c));
   }
 
@@ -204,7 +204,7 @@ public final class ClientService {
 
   private Future<ClientState.Registered> run(
       String clientId, ClientCommand command, Aggregate.Metadata who) {
-    Function<ClientState, io.grantry.domain.Decision<ClientEvent>> decide =
+    Function<ClientState, Decision<ClientEvent>> decide =
         state -> ClientDecider.decide(state, command, clock.instant());
     return clients
         .execute(ClientsProjection.streamId(clientId), decide, who)

@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The database and the ledger's writers.
@@ -73,9 +74,8 @@ public record DatabaseSettings(
   }
 
   /** Settings that would let a commit be acknowledged before it is on disk: never accepted. */
-  private static final java.util.Set<String> DURABILITY =
-      java.util.Set.of(
-          "fsync", "synchronous_commit", "full_page_writes", "wal_level", "data_sync_retry");
+  private static final Set<String> DURABILITY =
+      Set.of("fsync", "synchronous_commit", "full_page_writes", "wal_level", "data_sync_retry");
 
   /**
    * GRANTRY_EMBEDDED_PG_SETTINGS: {@code name=value} pairs separated by ';' or ',' passed to the

@@ -2,13 +2,17 @@ package io.grantry.server.config;
 
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.Base64;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -117,17 +121,16 @@ public record ServerSecrets(byte[] kek, byte[] pepper, String adminToken, boolea
    * under an exclusive lock on {@code secrets.json.lock}: the server and a CLI command may both
    * generate a secret at once, and one must not overwrite the other's.
    */
-  private static synchronized JsonObject update(
-      Path dataDir, java.util.function.Predicate<JsonObject> change) {
+  private static synchronized JsonObject update(Path dataDir, Predicate<JsonObject> change) {
     Path file = dataDir.resolve(FILE);
     try {
       Files.createDirectories(dataDir);
-      try (java.nio.channels.FileChannel channel =
-              java.nio.channels.FileChannel.open(
+      try (FileChannel channel =
+              FileChannel.open(
                   dataDir.resolve(FILE + ".lock"),
                   StandardOpenOption.CREATE,
                   StandardOpenOption.WRITE);
-          java.nio.channels.FileLock lock = channel.lock()) {
+          FileLock lock = channel.lock()) {
         JsonObject stored = read(file);
         if (change.test(stored)) {
           write(file, stored);
@@ -162,11 +165,7 @@ public record ServerSecrets(byte[] kek, byte[] pepper, String adminToken, boolea
           tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
       Files.writeString(
           tmp, json.encodePrettily(), StandardCharsets.UTF_8, StandardOpenOption.TRUNCATE_EXISTING);
-      Files.move(
-          tmp,
-          file,
-          java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
       throw new ConfigException("cannot write " + file + ": " + e.getMessage());
     }

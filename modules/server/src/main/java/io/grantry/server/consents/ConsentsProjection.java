@@ -5,14 +5,23 @@ import io.grantry.domain.consent.ConsentEvent;
 import io.grantry.domain.consent.ConsentEvent.ConsentGranted;
 import io.grantry.domain.consent.ConsentEvent.ConsentRevoked;
 import io.grantry.domain.oauth.Scopes;
+import io.grantry.eventstore.RecordedEvent;
+import io.grantry.projections.BinaryCopy;
+import io.grantry.projections.BulkReplay;
+import io.grantry.projections.TableNames;
 import io.grantry.server.app.StreamProjection;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The {@code consents} table from the {@code consent:<userId>:<clientId>} streams: one row per user
@@ -61,12 +70,12 @@ public final class ConsentsProjection extends StreamProjection<ConsentEvent> {
    * change only a row of a lower stream version), in the same order.
    */
   @Override
-  public io.grantry.projections.BulkReplay<?> bulkReplay() {
-    return new io.grantry.projections.BulkReplay<List<Decoded<ConsentEvent>>>() {
-      private final java.util.Map<String, Row> rows = new java.util.HashMap<>(1 << 16);
+  public BulkReplay<?> bulkReplay() {
+    return new BulkReplay<List<Decoded<ConsentEvent>>>() {
+      private final Map<String, Row> rows = new HashMap<>(1 << 16);
 
       @Override
-      public List<Decoded<ConsentEvent>> prepare(List<io.grantry.eventstore.RecordedEvent> page) {
+      public List<Decoded<ConsentEvent>> prepare(List<RecordedEvent> page) {
         return decode(page);
       }
 
@@ -82,19 +91,19 @@ public final class ConsentsProjection extends StreamProjection<ConsentEvent> {
                       g.userId(),
                       g.clientId(),
                       Scopes.of(g.scopes()).value(),
-                      io.grantry.projections.BinaryCopy.micros(utc(g.at())),
+                      BinaryCopy.micros(utc(g.at())),
                       d.version()));
             } else if (r.version < d.version()) {
               r.scopes = Scopes.of(g.scopes()).value();
-              r.grantedAt = io.grantry.projections.BinaryCopy.micros(utc(g.at()));
-              r.revokedAt = io.grantry.projections.BinaryCopy.NULL_TIME;
+              r.grantedAt = BinaryCopy.micros(utc(g.at()));
+              r.revokedAt = BinaryCopy.NULL_TIME;
               r.version = d.version();
             }
           } else {
             ConsentRevoked v = (ConsentRevoked) d.event();
             Row r = rows.get(key(v.userId(), v.clientId()));
             if (r != null && r.version < d.version()) {
-              r.revokedAt = io.grantry.projections.BinaryCopy.micros(utc(v.at()));
+              r.revokedAt = BinaryCopy.micros(utc(v.at()));
               r.version = d.version();
             }
           }
@@ -103,15 +112,13 @@ public final class ConsentsProjection extends StreamProjection<ConsentEvent> {
 
       /** The table written frozen (the runner truncated the copy in the same transaction). */
       @Override
-      public java.util.Map<String, io.grantry.projections.BulkReplay.Write> writes(
-          io.grantry.projections.TableNames tables) {
-        return java.util.Map.of(TABLE, c -> write(c, tables));
+      public Map<String, BulkReplay.Write> writes(TableNames tables) {
+        return Map.of(TABLE, c -> write(c, tables));
       }
 
-      private void write(java.sql.Connection c, io.grantry.projections.TableNames tables)
-          throws java.sql.SQLException, java.io.IOException {
+      private void write(Connection c, TableNames tables) throws SQLException, IOException {
         try (var out =
-            io.grantry.projections.BinaryCopy.frozen(
+            BinaryCopy.frozen(
                 c,
                 tables.of(TABLE),
                 "user_id, client_id, scopes, granted_at, revoked_at, stream_version")) {
@@ -140,7 +147,7 @@ public final class ConsentsProjection extends StreamProjection<ConsentEvent> {
     final String clientId;
     String scopes;
     long grantedAt;
-    long revokedAt = io.grantry.projections.BinaryCopy.NULL_TIME;
+    long revokedAt = BinaryCopy.NULL_TIME;
     long version;
 
     Row(String userId, String clientId, String scopes, long grantedAt, long version) {

@@ -7,6 +7,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Pool;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -40,7 +41,7 @@ public final class HealthRoutes implements RouteGroup {
         pool.query("SELECT 1")
             .execute()
             .map(rows -> true)
-            .timeout(timeout, java.util.concurrent.TimeUnit.MILLISECONDS)
+            .timeout(timeout, TimeUnit.MILLISECONDS)
             .otherwise(false);
     db.onComplete(
         ar -> {

@@ -14,6 +14,8 @@ import io.vertx.ext.web.RoutingContext;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code /metrics} in the Prometheus text format: on the HTTP port (the default), or on a
@@ -23,8 +25,7 @@ import java.security.NoSuchAlgorithmException;
  * guards it.
  */
 public final class MetricsRoutes implements RouteGroup {
-  private static final org.slf4j.Logger log =
-      org.slf4j.LoggerFactory.getLogger(MetricsRoutes.class);
+  private static final Logger log = LoggerFactory.getLogger(MetricsRoutes.class);
   private final PrometheusMeterRegistry registry;
   private final MetricsSettings settings;
   private final boolean managementPort;

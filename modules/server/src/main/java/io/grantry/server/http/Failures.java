@@ -1,8 +1,11 @@
 package io.grantry.server.http;
 
+import io.vertx.core.VertxException;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.ClosedConnectionException;
 import java.net.ConnectException;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -62,17 +65,17 @@ public final class Failures {
     for (Throwable t = err; t != null; t = t.getCause()) {
       if (t instanceof ConnectException
           || t instanceof TimeoutException
-          || t instanceof io.vertx.core.http.HttpClosedException) {
+          || t instanceof HttpClosedException) {
         return true;
       }
-      if (t instanceof io.vertx.core.VertxException v
+      if (t instanceof VertxException v
           && v.getMessage() != null
           && (v.getMessage().contains("Connection refused")
               || v.getMessage().contains("closed")
               || v.getMessage().contains("Timeout"))) {
         return true;
       }
-      if (t instanceof io.vertx.sqlclient.ClosedConnectionException) {
+      if (t instanceof ClosedConnectionException) {
         return true;
       }
       if (t instanceof PgException pg

@@ -10,6 +10,8 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Locale;
 
 /**
  * Reads the body of the form-posting OAuth endpoints (token, introspect, revoke) and parses it as
@@ -115,13 +117,13 @@ public final class FormBody implements Handler<RoutingContext> {
    * accepts multipart.
    */
   public static void refuseLookAlikes(RoutingContext ctx) {
-    java.util.List<String> types = ctx.request().headers().getAll("Content-Type");
+    List<String> types = ctx.request().headers().getAll("Content-Type");
     if (types.isEmpty()) {
       ctx.next();
       return;
     }
     String type = types.get(0);
-    String lower = type.trim().toLowerCase(java.util.Locale.ROOT);
+    String lower = type.trim().toLowerCase(Locale.ROOT);
     boolean formLike = lower.startsWith(FORM) || lower.startsWith("multipart/form-data");
     if (types.size() > 1 || (formLike && !isForm(type))) {
       Failures.send(

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.datagram.DatagramSocketOptions;
 import io.vertx.core.http.HttpClientOptions;
@@ -150,7 +151,7 @@ public final class HttpServerMeters {
     }
 
     @Override
-    public void vertxCreated(io.vertx.core.Vertx vertx) {
+    public void vertxCreated(Vertx vertx) {
       d.vertxCreated(vertx);
     }
 

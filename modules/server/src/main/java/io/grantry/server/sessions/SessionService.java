@@ -23,8 +23,11 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -182,10 +185,7 @@ public final class SessionService {
   /** The live sessions of {@code userId}, newest first. */
   public Future<List<Listed>> list(String userId) {
     return pool.preparedQuery(LISTED)
-        .execute(
-            Tuple.of(
-                userId,
-                java.time.OffsetDateTime.ofInstant(clock.instant(), java.time.ZoneOffset.UTC)))
+        .execute(Tuple.of(userId, OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC)))
         .map(
             rows -> {
               List<Listed> out = new ArrayList<>();
@@ -233,7 +233,7 @@ public final class SessionService {
                                 r.getOffsetDateTime("auth_time").toInstant(),
                                 r.getOffsetDateTime("expires_at").toInstant()));
                       }
-                      return java.util.Collections.unmodifiableMap(out);
+                      return Collections.unmodifiableMap(out);
                     }));
   }
 

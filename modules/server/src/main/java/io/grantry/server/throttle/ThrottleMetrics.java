@@ -3,6 +3,7 @@ package io.grantry.server.throttle;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.util.function.ToDoubleFunction;
 
 /**
  * The throttles on {@code /metrics}: {@code grantry_throttled_keys{kind}}, how many usernames,
@@ -21,10 +22,7 @@ public final class ThrottleMetrics {
   }
 
   private static <T> void gauge(
-      MeterRegistry registry,
-      String kind,
-      T throttle,
-      java.util.function.ToDoubleFunction<T> size) {
+      MeterRegistry registry, String kind, T throttle, ToDoubleFunction<T> size) {
     Gauge.builder("grantry_throttled_keys", throttle, size)
         .tag("kind", kind)
         .description("usernames, client ids and addresses being throttled now (this process)")

@@ -6,6 +6,7 @@ import io.grantry.domain.oauth.OAuthError;
 import io.grantry.server.crypto.InvalidJwsException;
 import io.grantry.server.crypto.JwsSigner;
 import io.grantry.server.crypto.JwsVerifier;
+import io.grantry.server.http.FormBody;
 import io.grantry.server.http.OAuthResponses;
 import io.grantry.server.http.RouteGroup;
 import io.grantry.server.oauth.OAuthServices;
@@ -52,10 +53,7 @@ public final class IntrospectionRoutes implements RouteGroup {
 
   @Override
   public void mount(Router router) {
-    router
-        .post("/introspect")
-        .handler(io.grantry.server.http.FormBody.limit(16 * 1024))
-        .handler(this::introspect);
+    router.post("/introspect").handler(FormBody.limit(16 * 1024)).handler(this::introspect);
   }
 
   private void introspect(RoutingContext ctx) {

@@ -5,6 +5,7 @@ import io.grantry.domain.client.ClientState;
 import io.grantry.domain.grant.AuthorizationCodeIssued;
 import io.grantry.domain.grant.GrantTokens;
 import io.grantry.domain.oauth.Scopes;
+import io.grantry.domain.user.UserState;
 import io.grantry.server.oauth.OAuthServices;
 import io.grantry.server.oauth.UserClaims;
 import io.grantry.server.tokens.TokenIssuer;
@@ -125,7 +126,7 @@ final class Minting {
       Optional<AuthorizationCodeIssued> authorization,
       String refreshToken,
       boolean userSubject,
-      Optional<io.grantry.domain.user.UserState.Registered> known) {
+      Optional<UserState.Registered> known) {
     String access = accessToken(client, minted, jti, subject, scopes, issuedAt, expiresAt);
     JsonObject out =
         new JsonObject()
@@ -140,7 +141,7 @@ final class Minting {
       return Future.succeededFuture(out);
     }
     AuthorizationCodeIssued code = authorization.get();
-    Future<Optional<io.grantry.domain.user.UserState.Registered>> lookup =
+    Future<Optional<UserState.Registered>> lookup =
         known.isPresent() ? Future.succeededFuture(known) : s.users.findById(subject);
     return lookup.map(
         user -> {

@@ -6,6 +6,7 @@ import io.grantry.domain.grant.GrantCommand;
 import io.grantry.domain.grant.GrantDecider;
 import io.grantry.domain.grant.GrantState;
 import io.grantry.domain.grant.GrantTokens;
+import io.grantry.domain.grant.RefreshTokenReuseDetected;
 import io.grantry.domain.grant.RefreshTokenRotated;
 import io.grantry.domain.oauth.OAuthError;
 import io.grantry.domain.oauth.Scopes;
@@ -13,7 +14,9 @@ import io.grantry.domain.user.UserState;
 import io.grantry.server.app.Aggregate;
 import io.grantry.server.browser.SignedValues;
 import io.grantry.server.oauth.OAuthServices;
+import io.grantry.server.ops.OpsMetrics;
 import io.grantry.server.tokenstate.TokenState;
+import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.ext.web.RoutingContext;
@@ -34,13 +37,13 @@ final class RefreshTokenGrant implements TokenRoutes.TokenGrant {
   private final SignedValues accessSecrets;
   private final Duration grace;
   private final TokenState tokenState;
-  private final io.micrometer.core.instrument.Counter reuseDetected;
+  private final Counter reuseDetected;
 
   RefreshTokenGrant(OAuthServices s) {
     this.s = s;
     this.minting = new Minting(s);
     this.tokenState = s.tokenState;
-    this.reuseDetected = io.grantry.server.ops.OpsMetrics.reuseDetected(s.registry);
+    this.reuseDetected = OpsMetrics.reuseDetected(s.registry);
     this.successors = new SignedValues(s.serverSecret, "refresh-successor");
     this.accessSecrets = new SignedValues(s.serverSecret, "refresh-opaque-access");
     this.grace = s.refreshGrace;
@@ -172,8 +175,7 @@ final class RefreshTokenGrant implements TokenRoutes.TokenGrant {
             })
         .compose(
             outcome -> {
-              if (outcome.events().stream()
-                  .anyMatch(io.grantry.domain.grant.RefreshTokenReuseDetected.class::isInstance)) {
+              if (outcome.events().stream().anyMatch(RefreshTokenReuseDetected.class::isInstance)) {
                 reuseDetected.increment();
               }
               Optional<TokenRoutes.Result> refusal = TokenRoutes.Result.refusalOf(outcome);

@@ -1,5 +1,6 @@
 package io.grantry.server.token;
 
+import io.grantry.domain.Decision;
 import io.grantry.domain.DomainError;
 import io.grantry.domain.client.ClientState;
 import io.grantry.domain.grant.GrantCommand;
@@ -11,9 +12,11 @@ import io.grantry.domain.oauth.OAuthError;
 import io.grantry.server.app.Aggregate;
 import io.grantry.server.crypto.InvalidJwsException;
 import io.grantry.server.crypto.JwsSigner;
+import io.grantry.server.http.FormBody;
 import io.grantry.server.http.OAuthResponses;
 import io.grantry.server.http.RouteGroup;
 import io.grantry.server.oauth.OAuthServices;
+import io.grantry.server.tokenstate.TokenState;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.json.JsonObject;
@@ -34,7 +37,7 @@ public final class RevocationRoutes implements RouteGroup {
   private static final Logger log = LoggerFactory.getLogger(RevocationRoutes.class);
   private final OAuthServices s;
   private final ClientAuthenticator authenticator;
-  private final io.grantry.server.tokenstate.TokenState tokenState;
+  private final TokenState tokenState;
 
   public RevocationRoutes(OAuthServices services) {
     this.s = services;
@@ -45,10 +48,7 @@ public final class RevocationRoutes implements RouteGroup {
 
   @Override
   public void mount(Router router) {
-    router
-        .post("/revoke")
-        .handler(io.grantry.server.http.FormBody.limit(16 * 1024))
-        .handler(this::revoke);
+    router.post("/revoke").handler(FormBody.limit(16 * 1024)).handler(this::revoke);
   }
 
   private void revoke(RoutingContext ctx) {
@@ -121,7 +121,7 @@ public final class RevocationRoutes implements RouteGroup {
                                       .orElse(false));
                       return holds
                           ? GrantDecider.decide(st, cmd, s.clock.instant())
-                          : io.grantry.domain.Decision.unchanged();
+                          : Decision.unchanged();
                     },
                     who))
         .map(outcome -> foreign(outcome, client, grantId.get(), who))

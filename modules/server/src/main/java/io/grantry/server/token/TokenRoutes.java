@@ -4,16 +4,25 @@ import io.grantry.domain.DomainError;
 import io.grantry.domain.client.ClientState;
 import io.grantry.domain.client.GrantType;
 import io.grantry.domain.client.TokenEndpointAuthMethod;
+import io.grantry.domain.grant.GrantDecider;
+import io.grantry.domain.grant.GrantEvent;
+import io.grantry.domain.grant.GrantState;
 import io.grantry.domain.oauth.OAuthError;
+import io.grantry.server.app.Aggregate;
+import io.grantry.server.http.FormBody;
 import io.grantry.server.http.OAuthResponses;
 import io.grantry.server.http.RouteGroup;
 import io.grantry.server.oauth.OAuthServices;
+import io.grantry.server.ops.OpsMetrics;
+import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.util.EnumMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -38,8 +47,7 @@ public final class TokenRoutes implements RouteGroup {
 
   private final ClientAuthenticator authenticator;
   private final Map<String, TokenGrant> grants;
-  private final Map<GrantType, io.micrometer.core.instrument.Counter> issued =
-      new java.util.EnumMap<>(GrantType.class);
+  private final Map<GrantType, Counter> issued = new EnumMap<>(GrantType.class);
 
   public TokenRoutes(OAuthServices services) {
     this.authenticator =
@@ -51,11 +59,7 @@ public final class TokenRoutes implements RouteGroup {
             GrantType.CLIENT_CREDENTIALS.wire(), new ClientCredentialsGrant(services));
     this.grants
         .values()
-        .forEach(
-            g ->
-                issued.put(
-                    g.type(),
-                    io.grantry.server.ops.OpsMetrics.tokensIssued(services.registry, g.type())));
+        .forEach(g -> issued.put(g.type(), OpsMetrics.tokensIssued(services.registry, g.type())));
   }
 
   /** One grant type's exchange: the token response, or the error to answer. */
@@ -78,14 +82,11 @@ public final class TokenRoutes implements RouteGroup {
      * The refusal a grant decision's outcome stands for: the decision refused, or accepted with
      * events that record a refusal (a replayed code, a reused refresh token); empty for a success.
      */
-    public static java.util.Optional<Result> refusalOf(
-        io.grantry.server.app.Aggregate.Outcome<
-                io.grantry.domain.grant.GrantState, io.grantry.domain.grant.GrantEvent>
-            outcome) {
+    public static Optional<Result> refusalOf(Aggregate.Outcome<GrantState, GrantEvent> outcome) {
       if (!outcome.accepted()) {
-        return java.util.Optional.of(refused(outcome.error()));
+        return Optional.of(refused(outcome.error()));
       }
-      return io.grantry.domain.grant.GrantDecider.refusalIn(outcome.events()).map(Result::refused);
+      return GrantDecider.refusalIn(outcome.events()).map(Result::refused);
     }
 
     /**
@@ -103,10 +104,7 @@ public final class TokenRoutes implements RouteGroup {
 
   @Override
   public void mount(Router router) {
-    router
-        .post("/token")
-        .handler(io.grantry.server.http.FormBody.limit(16 * 1024))
-        .handler(this::token);
+    router.post("/token").handler(FormBody.limit(16 * 1024)).handler(this::token);
   }
 
   private void token(RoutingContext ctx) {

@@ -6,10 +6,12 @@ import com.fasterxml.jackson.core.JsonToken;
 import io.grantry.domain.grant.AccessTokenRevoked;
 import io.grantry.domain.grant.AuthorizationCodeIssued;
 import io.grantry.domain.grant.AuthorizationCodeRedeemed;
+import io.grantry.domain.grant.AuthorizationCodeReplayed;
 import io.grantry.domain.grant.ClientCredentialsIssued;
 import io.grantry.domain.grant.GrantEvent;
 import io.grantry.domain.grant.GrantRevoked;
 import io.grantry.domain.grant.GrantTokens;
+import io.grantry.domain.grant.RefreshTokenReuseDetected;
 import io.grantry.domain.grant.RefreshTokenRotated;
 import io.grantry.domain.grant.RevocationReason;
 import io.grantry.domain.oauth.Scopes;
@@ -20,6 +22,7 @@ import java.io.IOException;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -258,8 +261,8 @@ final class TokenStateOps {
       case AccessTokenRevoked.TYPE:
       case GrantRevoked.TYPE:
         break;
-      case io.grantry.domain.grant.AuthorizationCodeReplayed.TYPE:
-      case io.grantry.domain.grant.RefreshTokenReuseDetected.TYPE:
+      case AuthorizationCodeReplayed.TYPE:
+      case RefreshTokenReuseDetected.TYPE:
         // No statements; decoded only to keep the codec's refusal of a malformed one.
         return null;
       default:
@@ -267,7 +270,7 @@ final class TokenStateOps {
     }
     String[] s = new String[STRINGS];
     long[] t = new long[TIMES];
-    java.util.Arrays.fill(t, NULL);
+    Arrays.fill(t, NULL);
     if (!read(payload, s, t)) {
       return null;
     }

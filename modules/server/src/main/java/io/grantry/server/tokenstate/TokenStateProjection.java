@@ -10,6 +10,7 @@ import io.grantry.domain.grant.GrantRevoked;
 import io.grantry.domain.grant.GrantTokens;
 import io.grantry.domain.grant.RefreshTokenRotated;
 import io.grantry.eventstore.RecordedEvent;
+import io.grantry.projections.BulkReplay;
 import io.grantry.projections.Projection;
 import io.grantry.projections.TableNames;
 import io.grantry.server.app.EncodedEvents;
@@ -21,6 +22,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -276,7 +278,7 @@ public final class TokenStateProjection implements Projection {
 
   /** A rebuild's replay folded in memory and written with COPY: {@link TokenStateBulk}. */
   @Override
-  public io.grantry.projections.BulkReplay<?> bulkReplay() {
+  public BulkReplay<?> bulkReplay() {
     return new TokenStateBulk();
   }
 
@@ -362,7 +364,7 @@ public final class TokenStateProjection implements Projection {
    * The rows of one kind as one array per column (the same values {@link #statements} puts in each
    * tuple).
    */
-  static Tuple columns(Kind k, java.util.Collection<Tuple> rows) {
+  static Tuple columns(Kind k, Collection<Tuple> rows) {
     int n = rows.size();
     int width = rows.iterator().next().size();
     Object[][] cols = new Object[width][];

@@ -19,6 +19,7 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -175,16 +176,15 @@ public final class TokenStatePruner {
   }
 
   /** The cutoff the live tables were last pruned with; empty when pruning never ran. */
-  public static Future<java.util.Optional<Instant>> recordedCutoff(SqlClient client) {
+  public static Future<Optional<Instant>> recordedCutoff(SqlClient client) {
     return client
         .query("SELECT cutoff FROM token_state_retention")
         .execute()
         .map(
             rows ->
                 rows.size() == 0
-                    ? java.util.Optional.empty()
-                    : java.util.Optional.of(
-                        rows.iterator().next().getOffsetDateTime(0).toInstant()));
+                    ? Optional.empty()
+                    : Optional.of(rows.iterator().next().getOffsetDateTime(0).toInstant()));
   }
 
   /**

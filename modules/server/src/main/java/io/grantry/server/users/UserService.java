@@ -3,6 +3,7 @@ package io.grantry.server.users;
 import io.grantry.domain.Decision;
 import io.grantry.domain.DomainError;
 import io.grantry.domain.DomainError.ValidationError;
+import io.grantry.domain.grant.RevocationReason;
 import io.grantry.domain.user.PasswordPolicy;
 import io.grantry.domain.user.SessionDecider;
 import io.grantry.domain.user.UserCommand;
@@ -141,10 +142,7 @@ public final class UserService {
             u ->
                 revoker == null
                     ? Future.succeededFuture(u)
-                    : revoker
-                        .revokeUser(
-                            userId, io.grantry.domain.grant.RevocationReason.USER_DISABLED, who)
-                        .map(n -> u));
+                    : revoker.revokeUser(userId, RevocationReason.USER_DISABLED, who).map(n -> u));
   }
 
   private Future<String> hash(String password) {

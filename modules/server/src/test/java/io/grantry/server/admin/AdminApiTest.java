@@ -11,7 +11,13 @@ import io.vertx.pgclient.PgBuilder;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -77,8 +83,7 @@ class AdminApiTest {
         .startsWith("Bearer ")
         .contains("error=\"invalid_token\"");
     String basicCredentials =
-        java.util.Base64.getEncoder()
-            .encodeToString(("admin:" + TestServer.ADMIN_TOKEN).getBytes());
+        Base64.getEncoder().encodeToString(("admin:" + TestServer.ADMIN_TOKEN).getBytes());
     Response basic =
         admin.sendWithAuthorization("GET", "/admin/clients", null, "Basic " + basicCredentials);
     assertThat(basic.status()).isEqualTo(401);
@@ -197,7 +202,7 @@ class AdminApiTest {
             webClient("many")
                 .put(
                     "redirect_uris",
-                    new JsonArray(java.util.Collections.nCopies(21, "https://a.example/cb")))));
+                    new JsonArray(Collections.nCopies(21, "https://a.example/cb")))));
     answers.add(
         admin.post("/admin/clients/x/rotate-secret", new JsonObject().put("grace_seconds", 1.5)));
     answers.add(
@@ -227,8 +232,7 @@ class AdminApiTest {
             "{\"password\": \"unterminated",
             TestServer.ADMIN_TOKEN));
     for (String contentType : List.of("text/plain", "application/x-www-form-urlencoded")) {
-      java.net.http.HttpResponse<String> raw =
-          rawPost("/admin/clients", contentType, webClient("ct").encode());
+      HttpResponse<String> raw = rawPost("/admin/clients", contentType, webClient("ct").encode());
       assertThat(raw.statusCode()).as(contentType + ": " + raw.body()).isEqualTo(400);
     }
     for (Response r : answers) {
@@ -241,17 +245,16 @@ class AdminApiTest {
     assertThat(answers.get(9).json().getString("field")).isEqualTo("response_types");
   }
 
-  private static java.net.http.HttpResponse<String> rawPost(
-      String path, String contentType, String body) {
+  private static HttpResponse<String> rawPost(String path, String contentType, String body) {
     try {
-      return java.net.http.HttpClient.newHttpClient()
+      return HttpClient.newHttpClient()
           .send(
-              java.net.http.HttpRequest.newBuilder(java.net.URI.create(server.url(path)))
+              HttpRequest.newBuilder(URI.create(server.url(path)))
                   .header("Authorization", "Bearer " + TestServer.ADMIN_TOKEN)
                   .header("Content-Type", contentType)
-                  .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body))
+                  .POST(HttpRequest.BodyPublishers.ofString(body))
                   .build(),
-              java.net.http.HttpResponse.BodyHandlers.ofString());
+              HttpResponse.BodyHandlers.ofString());
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }

@@ -9,10 +9,12 @@ import io.grantry.server.testing.OAuthFixtures;
 import io.grantry.server.testing.TestServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -66,7 +68,7 @@ class OpsApiTest {
   }
 
   static Map<String, String> statusByGrant(JsonArray items) {
-    Map<String, String> out = new java.util.TreeMap<>();
+    Map<String, String> out = new TreeMap<>();
     items.forEach(
         o -> out.put(((JsonObject) o).getString("grant_id"), ((JsonObject) o).getString("status")));
     return out;
@@ -301,7 +303,7 @@ class OpsApiTest {
     return after.getJsonObject(key).getLong(window) - before.getJsonObject(key).getLong(window);
   }
 
-  private static java.net.http.HttpResponse<String> ok(java.net.http.HttpResponse<String> r) {
+  private static HttpResponse<String> ok(HttpResponse<String> r) {
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     return r;
   }

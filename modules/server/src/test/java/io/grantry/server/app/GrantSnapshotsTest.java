@@ -10,6 +10,7 @@ import io.grantry.domain.grant.GrantSnapshotCodec;
 import io.grantry.domain.grant.GrantState;
 import io.grantry.domain.grant.GrantTokens;
 import io.grantry.domain.grant.RevocationReason;
+import io.grantry.server.oauth.OAuthServices;
 import io.grantry.server.testing.OAuthFixtures;
 import io.grantry.server.testing.TestServer;
 import io.vertx.core.buffer.Buffer;
@@ -163,14 +164,14 @@ class GrantSnapshotsTest {
   void theIntervalIsASettingAndABadOneIsRefusedNamingIt() {
     assertThatThrownBy(
             () ->
-                io.grantry.server.oauth.OAuthServices.snapshotEvery(
+                OAuthServices.snapshotEvery(
                     new JsonObject().put("GRANTRY_GRANT_SNAPSHOT_EVERY", "1")))
         .hasMessageContaining("GRANTRY_GRANT_SNAPSHOT_EVERY");
     assertThatThrownBy(
             () ->
-                io.grantry.server.oauth.OAuthServices.snapshotEvery(
+                OAuthServices.snapshotEvery(
                     new JsonObject().put("GRANTRY_GRANT_SNAPSHOT_EVERY", "-3")))
         .hasMessageContaining("GRANTRY_GRANT_SNAPSHOT_EVERY");
-    assertThat(io.grantry.server.oauth.OAuthServices.snapshotEvery(new JsonObject())).isEqualTo(16);
+    assertThat(OAuthServices.snapshotEvery(new JsonObject())).isEqualTo(16);
   }
 }

@@ -2,6 +2,7 @@ package io.grantry.server.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.grantry.domain.grant.GrantTokens;
 import io.grantry.eventstore.EventStore;
 import io.grantry.eventstore.EventStoreOptions;
 import io.grantry.eventstore.GlobalPosition;
@@ -21,6 +22,7 @@ import io.vertx.sqlclient.Row;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -28,6 +30,7 @@ import java.util.TreeSet;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -124,9 +127,7 @@ class ProjectionRebuildTest {
       }
       if (i == 0) {
         assertThat(fx.refresh("web", webSecret, old, null).statusCode()).isEqualTo(400);
-        String grant =
-            io.grantry.domain.grant.GrantTokens.streamId(
-                io.grantry.domain.grant.GrantTokens.grantIdOf(old).orElseThrow());
+        String grant = GrantTokens.streamId(GrantTokens.grantIdOf(old).orElseThrow());
         assertThat(
                 server
                     .query(
@@ -172,7 +173,7 @@ class ProjectionRebuildTest {
     // Client credentials, in parallel, for a ledger of a few thousand events.
     ExecutorService pool = Executors.newFixedThreadPool(6);
     try {
-      List<java.util.concurrent.Future<?>> all = new ArrayList<>();
+      List<Future<?>> all = new ArrayList<>();
       for (int i = 0; i < 1100; i++) {
         all.add(
             pool.submit(
@@ -241,7 +242,7 @@ class ProjectionRebuildTest {
 
   @Test
   void everyInlineProjectionRebuildsUnderTrafficToWhatAReplayGives() throws Exception {
-    Map<String, Set<String>> indexesBefore = new java.util.HashMap<>();
+    Map<String, Set<String>> indexesBefore = new HashMap<>();
     for (Projection p : runner.projections().values()) {
       for (String t : p.tables()) {
         indexesBefore.put(t, indexes(t));
@@ -330,7 +331,7 @@ class ProjectionRebuildTest {
       assertThat(issued).hasSizeGreaterThan(80);
       List<String> inactive = Collections.synchronizedList(new ArrayList<>());
       ExecutorService check = Executors.newFixedThreadPool(4);
-      List<java.util.concurrent.Future<?>> all = new ArrayList<>();
+      List<Future<?>> all = new ArrayList<>();
       for (String token : issued) {
         all.add(
             check.submit(

@@ -2,8 +2,12 @@ package io.grantry.server.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.grantry.server.config.GrantryConfig;
+import io.grantry.server.oauth.OAuthServices;
+import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
 
 /** The grant-state cache's bounds: weight, idleness, recency, and never going back a version. */
@@ -68,17 +72,12 @@ class StateCacheTest {
 
   @Test
   void theGrantCachesIdleTimeIsASettingAndABadOneIsRefusedNamingIt() {
-    org.assertj.core.api.Assertions.assertThatThrownBy(
-            () ->
-                io.grantry.server.config.GrantryConfig.from(
-                    new io.vertx.core.json.JsonObject()
-                        .put("GRANTRY_GRANT_CACHE_IDLE_SECONDS", "0")))
+    Assertions.assertThatThrownBy(
+            () -> GrantryConfig.from(new JsonObject().put("GRANTRY_GRANT_CACHE_IDLE_SECONDS", "0")))
         .hasMessageContaining("GRANTRY_GRANT_CACHE_IDLE_SECONDS");
     assertThat(
-            io.grantry.server.oauth.OAuthServices.grantStateCache(
-                io.grantry.server.config.GrantryConfig.from(
-                        new io.vertx.core.json.JsonObject()
-                            .put("GRANTRY_GRANT_CACHE_IDLE_SECONDS", "600"))
+            OAuthServices.grantStateCache(
+                GrantryConfig.from(new JsonObject().put("GRANTRY_GRANT_CACHE_IDLE_SECONDS", "600"))
                     .caches()))
         .isNotNull();
   }

@@ -10,7 +10,10 @@ import io.grantry.server.testing.OAuthFixtures.Browser;
 import io.grantry.server.testing.TestServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -500,11 +503,8 @@ class AuditApiTest {
 
   @Test
   void theStreamsOfAUserOrClientAreFoundThroughTheLedgersAuditIndexes() throws Exception {
-    io.vertx.sqlclient.Pool pool =
-        io.vertx.pgclient.PgBuilder.pool()
-            .connectingTo(server.db.connectOptions())
-            .using(server.vertx)
-            .build();
+    Pool pool =
+        PgBuilder.pool().connectingTo(server.db.connectOptions()).using(server.vertx).build();
     try {
       for (AuditLedger.Subject s :
           List.of(
@@ -521,7 +521,7 @@ class AuditApiTest {
                             .compose(
                                 v ->
                                     conn.preparedQuery("EXPLAIN " + s.streamsSql())
-                                        .execute(io.vertx.sqlclient.Tuple.of(s.id())))
+                                        .execute(Tuple.of(s.id())))
                             .map(
                                 rows -> {
                                   StringBuilder b = new StringBuilder();

@@ -2,6 +2,7 @@ package io.grantry.server.bench;
 
 import io.grantry.server.testing.OAuthFixtures;
 import io.grantry.server.testing.TestServer;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -186,7 +187,7 @@ class AuthTimingBenchmark {
             req.uri() + " answered " + r.statusCode() + ", expected " + expected + ": " + r.body());
       }
       return t;
-    } catch (java.io.IOException | InterruptedException e) {
+    } catch (IOException | InterruptedException e) {
       throw new IllegalStateException(e);
     }
   }

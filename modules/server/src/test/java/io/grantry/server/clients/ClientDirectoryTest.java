@@ -3,7 +3,12 @@ package io.grantry.server.clients;
 import static io.grantry.server.testing.TestServer.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.grantry.domain.DomainError;
+import io.grantry.domain.client.ClientCommand;
+import io.grantry.domain.client.ClientDecider;
+import io.grantry.domain.client.ClientEventCodec;
 import io.grantry.domain.client.ClientMetadata;
+import io.grantry.domain.client.ClientState;
 import io.grantry.domain.client.ClientType;
 import io.grantry.domain.client.GrantType;
 import io.grantry.domain.oauth.Scopes;
@@ -13,12 +18,17 @@ import io.grantry.server.InlineProjections;
 import io.grantry.server.ServerResources;
 import io.grantry.server.app.Aggregate;
 import io.grantry.server.app.CommandRejected;
+import io.grantry.server.grants.GrantRevoker;
 import io.grantry.server.testing.TestServer;
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Tuple;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -43,7 +53,7 @@ class ClientDirectoryTest {
             resources.clientSecrets(),
             resources.clock(),
             resources.clientCache(),
-            new io.grantry.server.grants.GrantRevoker(store, resources.clock()));
+            new GrantRevoker(store, resources.clock()));
     directory =
         new ClientDirectory(
             resources.pool(),
@@ -74,24 +84,22 @@ class ClientDirectoryTest {
   }
 
   static boolean takenError(Throwable err) {
-    return err instanceof CommandRejected r
-        && r.error() instanceof io.grantry.domain.DomainError.AlreadyExists;
+    return err instanceof CommandRejected r && r.error() instanceof DomainError.AlreadyExists;
   }
 
   @Test
   void ofTwoRacingRegistrationsOfOneIdInDifferentCaseExactlyOneWins() throws Exception {
     var a = service.register(Optional.of("Racing-Client"), confidential(), WHO);
     var b = service.register(Optional.of("racing-client"), confidential(), WHO);
-    await(io.vertx.core.Future.join(a, b).otherwiseEmpty());
-    assertThat(java.util.List.of(a.succeeded(), b.succeeded()))
-        .containsExactlyInAnyOrder(true, false);
+    await(Future.join(a, b).otherwiseEmpty());
+    assertThat(List.of(a.succeeded(), b.succeeded())).containsExactlyInAnyOrder(true, false);
     assertThat(takenError((a.succeeded() ? b : a).cause())).isTrue();
     var rows =
         await(
             store
                 .pool()
                 .preparedQuery("SELECT count(*) FROM clients WHERE lower(client_id) = $1")
-                .execute(io.vertx.sqlclient.Tuple.of("racing-client")));
+                .execute(Tuple.of("racing-client")));
     assertThat(rows.iterator().next().getLong(0)).isEqualTo(1);
     var claims = await(store.readStream("client_id:racing-client"));
     assertThat(claims).hasSize(1);
@@ -108,19 +116,16 @@ class ClientDirectoryTest {
   void clientsRegisteredBeforeClaimsKeepTheirIdsInEveryCase() throws Exception {
     var legacy =
         new Aggregate<>(
-            store,
-            io.grantry.domain.client.ClientEventCodec.INSTANCE,
-            io.grantry.domain.client.ClientState.initial(),
-            io.grantry.domain.client.ClientDecider::evolve);
+            store, ClientEventCodec.INSTANCE, ClientState.initial(), ClientDecider::evolve);
     for (String id : new String[] {"Old-Twin", "old-twin"}) {
       var command =
-          new io.grantry.domain.client.ClientCommand.Register(
+          new ClientCommand.Register(
               id, confidential(), Optional.of("hmac-sha256$" + "a".repeat(43)));
       var outcome =
           await(
               legacy.execute(
                   ClientsProjection.streamId(id),
-                  st -> io.grantry.domain.client.ClientDecider.decide(st, command, Instant.now()),
+                  st -> ClientDecider.decide(st, command, Instant.now()),
                   WHO));
       assertThat(outcome.accepted()).isTrue();
     }
@@ -137,8 +142,7 @@ class ClientDirectoryTest {
   @Test
   void theRightSecretAuthenticatesAndAnythingElseDoesNot() throws Exception {
     String secret = register("backend").clientSecret().orElseThrow();
-    Optional<io.grantry.domain.client.ClientState.Registered> ok =
-        await(directory.authenticate("backend", secret));
+    Optional<ClientState.Registered> ok = await(directory.authenticate("backend", secret));
     assertThat(ok).isPresent();
     assertThat(ok.get().clientId()).isEqualTo("backend");
     assertThat(authenticates(directory, "backend", secret + "x")).isFalse();
@@ -212,7 +216,7 @@ class ClientDirectoryTest {
                 .toCompletionStage()
                 .toCompletableFuture())
         .failsWithin(Duration.ofSeconds(30))
-        .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+        .withThrowableOfType(ExecutionException.class)
         .withCauseInstanceOf(CommandRejected.class);
     assertThat(await(directory.find("dup")).orElseThrow().metadata().name()).isEqualTo("Backend");
   }

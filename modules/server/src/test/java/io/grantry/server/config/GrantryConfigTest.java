@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class GrantryConfigTest {
@@ -82,7 +84,7 @@ class GrantryConfigTest {
                 .put("GRANTRY_TRUSTED_PROXIES", "10.0.0.0/8")
                 .put("GRANTRY_SESSION_IDLE_SECONDS", "120"));
     assertThat(c.tokens().lifetimes().accessToken()).hasSeconds(600);
-    assertThat(c.tokens().lifetimes().absolute()).contains(java.time.Duration.ofDays(1));
+    assertThat(c.tokens().lifetimes().absolute()).contains(Duration.ofDays(1));
     assertThat(c.logLevel()).isEqualTo("DEBUG");
     assertThat(c.http().trustedProxies().trusts("10.1.2.3")).isTrue();
     assertThat(c.sessions().idle()).hasSeconds(120);
@@ -111,7 +113,7 @@ class GrantryConfigTest {
   @Test
   void metricsSettingsAreCheckedAtStart() {
     for (var bad :
-        java.util.List.of(
+        List.of(
             new JsonObject().put("GRANTRY_METRICS_PORT", "ninety"),
             new JsonObject().put("GRANTRY_METRICS_PORT", "0"),
             new JsonObject().put("GRANTRY_METRICS_PORT", "70000"),

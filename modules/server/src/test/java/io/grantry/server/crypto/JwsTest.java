@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.grantry.domain.key.SigningAlgorithm;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -23,6 +24,7 @@ import org.bouncycastle.crypto.params.RSAKeyParameters;
 import org.bouncycastle.crypto.signers.ECDSASigner;
 import org.bouncycastle.crypto.signers.HMacDSAKCalculator;
 import org.bouncycastle.crypto.signers.RSADigestSigner;
+import org.bouncycastle.math.ec.ECPoint;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -174,7 +176,7 @@ class JwsTest {
   void verifierAcceptsAnIndependentlySignedToken() throws Exception {
     BigInteger d =
         new BigInteger("c9afa9d845ba75166b5c215767b1d6934e50c3db36e89b127b8a622b120f6721", 16);
-    org.bouncycastle.math.ec.ECPoint q = P256.getG().multiply(d).normalize();
+    ECPoint q = P256.getG().multiply(d).normalize();
     JsonObject jwk =
         new JsonObject()
             .put("kty", "EC")
@@ -318,7 +320,7 @@ class JwsTest {
     String crit =
         B64URL.encodeToString(
             part(token, 0)
-                .put("crit", new io.vertx.core.json.JsonArray().add("exp"))
+                .put("crit", new JsonArray().add("exp"))
                 .encode()
                 .getBytes(StandardCharsets.UTF_8));
     assertThatThrownBy(() -> verifier.verify(crit + "." + parts[1] + "." + parts[2]))

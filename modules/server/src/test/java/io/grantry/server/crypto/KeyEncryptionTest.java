@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.grantry.domain.key.SigningAlgorithm;
+import java.security.Key;
 import java.util.Arrays;
 import java.util.Base64;
 import org.junit.jupiter.api.Test;
@@ -28,7 +29,7 @@ class KeyEncryptionTest {
     assertThat(encryption.decrypt(KEY.kid(), envelope)).isEqualTo(KEY.pkcs8());
     assertThat(
             SigningKeys.privateKey(SigningAlgorithm.ES256, encryption.decrypt(KEY.kid(), envelope)))
-        .extracting(java.security.Key::getEncoded)
+        .extracting(Key::getEncoded)
         .isEqualTo(KEY.pkcs8());
   }
 

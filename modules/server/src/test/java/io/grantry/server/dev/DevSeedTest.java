@@ -7,13 +7,16 @@ import io.grantry.domain.client.ClientType;
 import io.grantry.eventstore.EventStore;
 import io.grantry.eventstore.EventStoreOptions;
 import io.grantry.server.InlineProjections;
+import io.grantry.server.app.Aggregate;
 import io.grantry.server.clients.ClientDirectory;
 import io.grantry.server.testing.TestServer;
+import io.grantry.server.testing.TestServices;
 import io.grantry.server.users.UserDirectory;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,8 +31,7 @@ class DevSeedTest {
               server.vertx, server.server.resources().pool(), EventStoreOptions.defaults());
       InlineProjections.register(store);
       try {
-        DevSeed.Result first =
-            await(io.grantry.server.testing.TestServices.devSeed(server, store, dataDir).run());
+        DevSeed.Result first = await(TestServices.devSeed(server, store, dataDir).run());
         assertThat(first.seededNow()).isTrue();
         Path file = dataDir.resolve("demo.json");
         assertThat(Files.getPosixFilePermissions(file))
@@ -50,7 +52,7 @@ class DevSeedTest {
             .contains("&code_challenge_method=S256");
         assertThat(first.toString()).doesNotContain(secret);
 
-        ClientDirectory clients = io.grantry.server.testing.TestServices.clientDirectory(server);
+        ClientDirectory clients = TestServices.clientDirectory(server);
         var web = await(clients.authenticate("demo-web", secret)).orElseThrow();
         assertThat(web.metadata().redirectUris())
             .containsExactly("http://localhost:8081/callback", "http://127.0.0.1:8081/callback");
@@ -59,12 +61,11 @@ class DevSeedTest {
         var nat = await(clients.find("demo-native")).orElseThrow();
         assertThat(nat.metadata().type()).isEqualTo(ClientType.PUBLIC);
         assertThat(nat.metadata().redirectUris()).containsExactly("http://127.0.0.1/callback");
-        UserDirectory users = io.grantry.server.testing.TestServices.userDirectory(server);
+        UserDirectory users = TestServices.userDirectory(server);
         assertThat(await(users.authenticate("demo", password))).isPresent();
 
         long events = count(store);
-        DevSeed.Result second =
-            await(io.grantry.server.testing.TestServices.devSeed(server, store, dataDir).run());
+        DevSeed.Result second = await(TestServices.devSeed(server, store, dataDir).run());
         assertThat(second.seededNow()).isFalse();
         assertThat(String.join("\n", second.lines())).contains(secret, password);
         assertThat(count(store)).isEqualTo(events);
@@ -86,19 +87,18 @@ class DevSeedTest {
         // not,
         // and the file is gone.
         await(
-            io.grantry.server.testing.TestServices.userService(server, store)
+            TestServices.userService(server, store)
                 .register(
                     "demo",
                     "an old forgotten password",
-                    java.util.Optional.empty(),
-                    java.util.Optional.empty(),
-                    io.grantry.server.app.Aggregate.Metadata.system("test")));
-        DevSeed.Result r =
-            await(io.grantry.server.testing.TestServices.devSeed(server, store, dataDir).run());
+                    Optional.empty(),
+                    Optional.empty(),
+                    Aggregate.Metadata.system("test")));
+        DevSeed.Result r = await(TestServices.devSeed(server, store, dataDir).run());
         assertThat(r.seededNow()).isTrue();
         String password =
             new JsonObject(Files.readString(dataDir.resolve("demo.json"))).getString("password");
-        UserDirectory users = io.grantry.server.testing.TestServices.userDirectory(server);
+        UserDirectory users = TestServices.userDirectory(server);
         assertThat(await(users.authenticate("demo", password))).isPresent();
         assertThat(await(users.authenticate("demo", "an old forgotten password"))).isEmpty();
       } finally {

@@ -8,6 +8,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -18,7 +19,7 @@ class DiscoveryTest {
 
   @BeforeAll
   static void start() throws Exception {
-    server = TestServer.start(java.util.Map.of("GRANTRY_ISSUER", "https://id.example.test"));
+    server = TestServer.start(Map.of("GRANTRY_ISSUER", "https://id.example.test"));
   }
 
   @AfterAll

@@ -3,11 +3,14 @@ package io.grantry.server.faults;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.grantry.eventstore.pg.EmbeddedPostgres;
+import io.grantry.eventstore.testing.TestDatabase;
 import io.grantry.server.testing.OAuthFixtures;
 import io.grantry.server.testing.TestServer;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -19,7 +22,10 @@ import java.util.Base64;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
 import java.util.stream.Stream;
+import javax.net.ssl.SSLSession;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -125,9 +131,8 @@ class DatabaseOutageTest {
    */
   @Test
   void aDatabaseThatStopsAnsweringIs503WithinTheTimeoutToo() throws Exception {
-    EmbeddedPostgres db = io.grantry.eventstore.testing.TestDatabase.server();
-    io.grantry.eventstore.testing.TestDatabase fresh =
-        io.grantry.eventstore.testing.TestDatabase.fresh();
+    EmbeddedPostgres db = TestDatabase.server();
+    TestDatabase fresh = TestDatabase.fresh();
     try (FreezableProxy proxy = new FreezableProxy(db.port());
         TestServer server =
             TestServer.startOnUrl(
@@ -218,22 +223,22 @@ class DatabaseOutageTest {
         return r.request();
       }
 
-      public java.util.Optional<HttpResponse<String>> previousResponse() {
+      public Optional<HttpResponse<String>> previousResponse() {
         return r.previousResponse();
       }
 
-      public java.net.http.HttpHeaders headers() {
-        Map<String, List<String>> h = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+      public HttpHeaders headers() {
+        Map<String, List<String>> h = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
         h.putAll(r.headers().map());
         h.put("X-Test-Millis", List.of(String.valueOf(took)));
-        return java.net.http.HttpHeaders.of(h, (x, y) -> true);
+        return HttpHeaders.of(h, (x, y) -> true);
       }
 
       public String body() {
         return r.body();
       }
 
-      public java.util.Optional<javax.net.ssl.SSLSession> sslSession() {
+      public Optional<SSLSession> sslSession() {
         return r.sslSession();
       }
 
@@ -241,7 +246,7 @@ class DatabaseOutageTest {
         return r.uri();
       }
 
-      public java.net.http.HttpClient.Version version() {
+      public HttpClient.Version version() {
         return r.version();
       }
     };

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.grantry.server.testing.OAuthFixtures;
 import io.grantry.server.testing.TestServer;
 import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -349,11 +351,10 @@ class AuthorizeEndpointTest {
     assertThat(new JsonObject(badCode.body()).getString("error")).isEqualTo("invalid_grant");
     HttpResponse<String> json =
         OAuthFixtures.HTTP.send(
-            java.net.http.HttpRequest.newBuilder(java.net.URI.create(server.url("/token")))
+            HttpRequest.newBuilder(URI.create(server.url("/token")))
                 .header("Content-Type", "application/json")
                 .POST(
-                    java.net.http.HttpRequest.BodyPublishers.ofString(
-                        "{\"grant_type\":\"client_credentials\"}"))
+                    HttpRequest.BodyPublishers.ofString("{\"grant_type\":\"client_credentials\"}"))
                 .build(),
             HttpResponse.BodyHandlers.ofString());
     assertThat(json.statusCode()).isEqualTo(400);

@@ -9,8 +9,11 @@ import ch.qos.logback.core.read.ListAppender;
 import io.grantry.domain.grant.GrantTokens;
 import io.grantry.server.testing.OAuthFixtures;
 import io.grantry.server.testing.TestServer;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
+import java.net.URI;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
@@ -95,10 +98,10 @@ class FlowSecretsScanTest {
                       .put("client_id", "scan-opaque")
                       .put("client_name", "Opaque")
                       .put("token_endpoint_auth_method", "client_secret_basic")
-                      .put("redirect_uris", new io.vertx.core.json.JsonArray().add(cb))
+                      .put("redirect_uris", new JsonArray().add(cb))
                       .put(
                           "grant_types",
-                          new io.vertx.core.json.JsonArray()
+                          new JsonArray()
                               .add("authorization_code")
                               .add("refresh_token")
                               .add("client_credentials"))
@@ -140,8 +143,7 @@ class FlowSecretsScanTest {
         assertThat(
                 OAuthFixtures.HTTP
                     .send(
-                        java.net.http.HttpRequest.newBuilder(
-                                java.net.URI.create(server.url("/userinfo")))
+                        HttpRequest.newBuilder(URI.create(server.url("/userinfo")))
                             .header("Authorization", "Bearer " + at)
                             .GET()
                             .build(),

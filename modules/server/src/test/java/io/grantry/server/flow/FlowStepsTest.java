@@ -15,7 +15,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -219,7 +221,7 @@ class FlowStepsTest {
       assertThat(signedIn.statusCode()).as(signedIn.body()).isEqualTo(200);
       for (String name : List.of("__Host-grantry_session", "__Host-grantry_bid")) {
         String c = setCookie(signedIn, name);
-        assertThat(c.toLowerCase(java.util.Locale.ROOT))
+        assertThat(c.toLowerCase(Locale.ROOT))
             .contains("; secure", "; httponly", "; path=/", "; samesite=lax")
             .doesNotContain("domain=");
       }
@@ -236,7 +238,7 @@ class FlowStepsTest {
   }
 
   /** Replaces client {@code id}'s metadata with its current one changed by {@code change}. */
-  static void update(String id, java.util.function.Consumer<JsonObject> change) {
+  static void update(String id, Consumer<JsonObject> change) {
     JsonObject now = fx.admin("GET", "/admin/clients/" + id, null);
     JsonObject update = new JsonObject();
     for (String f :

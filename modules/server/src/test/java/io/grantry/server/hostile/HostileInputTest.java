@@ -7,6 +7,7 @@ import io.grantry.server.testing.TestServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.net.CookieManager;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -14,6 +15,12 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import java.util.regex.Pattern;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -22,6 +29,7 @@ import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.Tuple;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
 
@@ -157,8 +165,8 @@ class HostileInputTest {
   static final int BATCH = 8;
 
   static final int CONNECTIONS = 4;
-  static final java.util.concurrent.ExecutorService SENDERS =
-      java.util.concurrent.Executors.newFixedThreadPool(
+  static final ExecutorService SENDERS =
+      Executors.newFixedThreadPool(
           CONNECTIONS,
           r -> {
             Thread t = new Thread(r, "hostile-sender");
@@ -174,18 +182,17 @@ class HostileInputTest {
    * Sends the batch, {@link #CONNECTIONS} requests at a time on the senders' keep-alive
    * connections, then checks every answer against its request on the test thread.
    */
-  static <T> void run(
-      List<T> batch, Send<T> send, java.util.function.BiConsumer<RawHttp.Response, T> check)
+  static <T> void run(List<T> batch, Send<T> send, BiConsumer<RawHttp.Response, T> check)
       throws Exception {
-    List<java.util.concurrent.Future<RawHttp.Response>> answers = new ArrayList<>();
+    List<Future<RawHttp.Response>> answers = new ArrayList<>();
     for (T input : batch) {
       answers.add(SENDERS.submit(() -> send.send(input)));
     }
     for (int i = 0; i < batch.size(); i++) {
       RawHttp.Response r;
       try {
-        r = answers.get(i).get(60, java.util.concurrent.TimeUnit.SECONDS);
-      } catch (java.util.concurrent.ExecutionException e) {
+        r = answers.get(i).get(60, TimeUnit.SECONDS);
+      } catch (ExecutionException e) {
         throw new AssertionError(
             "no answer to " + RawHttp.abbreviate(String.valueOf(batch.get(i))), e.getCause());
       }
@@ -194,7 +201,7 @@ class HostileInputTest {
   }
 
   record AuthorizeGet(Params params, boolean withSession) {
-    RawHttp.Response send() throws java.io.IOException {
+    RawHttp.Response send() throws IOException {
       List<Map.Entry<String, byte[]>> headers = new ArrayList<>();
       if (withSession) {
         headers.add(Map.entry("Cookie", sessionCookie.getBytes(StandardCharsets.US_ASCII)));
@@ -353,7 +360,7 @@ class HostileInputTest {
   }
 
   private static byte[] chunked(byte[] body) {
-    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
     for (int i = 0; i < body.length; i += 4096) {
       int n = Math.min(4096, body.length - i);
       out.writeBytes((Integer.toHexString(n) + "\r\n").getBytes(StandardCharsets.US_ASCII));
@@ -364,8 +371,7 @@ class HostileInputTest {
     return out.toByteArray();
   }
 
-  static RawHttp.Response post(String path, byte[] authorization, String form)
-      throws java.io.IOException {
+  static RawHttp.Response post(String path, byte[] authorization, String form) throws IOException {
     return RawHttp.send(
         server.port,
         "POST",
@@ -530,10 +536,10 @@ class HostileInputTest {
 
   static Arbitrary<String> values(String... known) {
     return Arbitraries.frequencyOf(
-        net.jqwik.api.Tuple.of(6, Arbitraries.of(known)),
-        net.jqwik.api.Tuple.of(3, Arbitraries.strings().ofMaxLength(24)),
-        net.jqwik.api.Tuple.of(2, Arbitraries.strings().withCharRange(' ', '~').ofMaxLength(24)),
-        net.jqwik.api.Tuple.of(
+        Tuple.of(6, Arbitraries.of(known)),
+        Tuple.of(3, Arbitraries.strings().ofMaxLength(24)),
+        Tuple.of(2, Arbitraries.strings().withCharRange(' ', '~').ofMaxLength(24)),
+        Tuple.of(
             3,
             Arbitraries.of(
                 "",
@@ -561,26 +567,24 @@ class HostileInputTest {
                 "{}",
                 "-1",
                 "99999999999999999999")),
-        net.jqwik.api.Tuple.of(
-            1, Arbitraries.integers().between(1_000, 70_000).map(n -> "A".repeat(n))));
+        Tuple.of(1, Arbitraries.integers().between(1_000, 70_000).map(n -> "A".repeat(n))));
   }
 
   static Arbitrary<Params> params(String[] names, String[] known) {
     Arbitrary<String> name =
         Arbitraries.frequencyOf(
-            net.jqwik.api.Tuple.of(8, Arbitraries.of(names)),
-            net.jqwik.api.Tuple.of(1, Arbitraries.strings().ofMaxLength(12)),
-            net.jqwik.api.Tuple.of(
-                1, Arbitraries.of("", "<script>x</script>", "a[b]", "__proto__")));
+            Tuple.of(8, Arbitraries.of(names)),
+            Tuple.of(1, Arbitraries.strings().ofMaxLength(12)),
+            Tuple.of(1, Arbitraries.of("", "<script>x</script>", "a[b]", "__proto__")));
     Arbitrary<Wire> wire =
         Arbitraries.frequencyOf(
-            net.jqwik.api.Tuple.of(12, Arbitraries.just(Wire.ENCODED)),
-            net.jqwik.api.Tuple.of(1, Arbitraries.of(Wire.values())));
+            Tuple.of(12, Arbitraries.just(Wire.ENCODED)),
+            Tuple.of(1, Arbitraries.of(Wire.values())));
     Arbitrary<Param> param = Combinators.combine(name, values(known), wire).as(Param::new);
     Arbitrary<Integer> padding =
         Arbitraries.frequencyOf(
-            net.jqwik.api.Tuple.of(30, Arbitraries.just(0)),
-            net.jqwik.api.Tuple.of(1, Arbitraries.integers().between(100, 5_000)));
+            Tuple.of(30, Arbitraries.just(0)),
+            Tuple.of(1, Arbitraries.integers().between(100, 5_000)));
     return Combinators.combine(param.list().ofMaxSize(14), padding).as(Params::new);
   }
 
@@ -649,7 +653,7 @@ class HostileInputTest {
       String contentType,
       List<byte[]> authorization,
       byte[] extraQuery) {
-    RawHttp.Response send() throws java.io.IOException {
+    RawHttp.Response send() throws IOException {
       List<Map.Entry<String, byte[]>> headers = new ArrayList<>();
       authorization.forEach(a -> headers.add(Map.entry("Authorization", a)));
       if (contentType != null) {
@@ -703,14 +707,13 @@ class HostileInputTest {
 
   static Arbitrary<Body> bodies() {
     return Arbitraries.frequencyOf(
-        net.jqwik.api.Tuple.of(10, Arbitraries.just(Body.FORM)),
-        net.jqwik.api.Tuple.of(3, Arbitraries.of(Body.values())));
+        Tuple.of(10, Arbitraries.just(Body.FORM)), Tuple.of(3, Arbitraries.of(Body.values())));
   }
 
   static Arbitrary<String> contentTypes(String usual) {
     return Arbitraries.frequencyOf(
-        net.jqwik.api.Tuple.of(10, Arbitraries.just(usual)),
-        net.jqwik.api.Tuple.of(
+        Tuple.of(10, Arbitraries.just(usual)),
+        Tuple.of(
             4,
             Arbitraries.of(
                 "application/x-www-form-urlencoded",
@@ -727,18 +730,18 @@ class HostileInputTest {
                 "",
                 ";;;",
                 "application/x-www-form-urlencoded\u00ff")),
-        net.jqwik.api.Tuple.of(1, Arbitraries.just((String) null)));
+        Tuple.of(1, Arbitraries.just((String) null)));
   }
 
   static Arbitrary<List<byte[]>> clientAuthorization() {
     Arbitrary<byte[]> one =
         Arbitraries.frequencyOf(
-            net.jqwik.api.Tuple.of(4, Arbitraries.just(basic("web", secret))),
-            net.jqwik.api.Tuple.of(
+            Tuple.of(4, Arbitraries.just(basic("web", secret))),
+            Tuple.of(
                 2,
                 Combinators.combine(values("web", "native", "nobody", ""), values(secret, "", "x"))
                     .as(HostileInputTest::basic)),
-            net.jqwik.api.Tuple.of(
+            Tuple.of(
                 2,
                 Arbitraries.of(
                         "Basic",
@@ -761,33 +764,32 @@ class HostileInputTest {
                         "Negotiate",
                         "<script>x</script>")
                     .map(s -> s.getBytes(StandardCharsets.UTF_8))),
-            net.jqwik.api.Tuple.of(
+            Tuple.of(
                 1,
                 Arbitraries.integers()
                     .between(100, 20_000)
                     .map(n -> ("Basic " + "A".repeat(n)).getBytes(StandardCharsets.US_ASCII))),
-            net.jqwik.api.Tuple.of(
+            Tuple.of(
                 1,
                 Arbitraries.just(
                     new byte[] {'B', 'a', 's', 'i', 'c', ' ', (byte) 0xFF, (byte) 0xC3})));
     return Arbitraries.frequencyOf(
-        net.jqwik.api.Tuple.of(3, Arbitraries.just(List.<byte[]>of())),
-        net.jqwik.api.Tuple.of(6, one.map(List::of)),
-        net.jqwik.api.Tuple.of(1, one.list().ofSize(2)));
+        Tuple.of(3, Arbitraries.just(List.<byte[]>of())),
+        Tuple.of(6, one.map(List::of)),
+        Tuple.of(1, one.list().ofSize(2)));
   }
 
   static Arbitrary<byte[]> extraQueries(Arbitrary<Params> params) {
     return Arbitraries.frequencyOf(
-        net.jqwik.api.Tuple.of(8, Arbitraries.just(new byte[0])),
-        net.jqwik.api.Tuple.of(1, params.map(Params::encoded)));
+        Tuple.of(8, Arbitraries.just(new byte[0])), Tuple.of(1, params.map(Params::encoded)));
   }
 
   static Arbitrary<Req> formRequests(
       String path, Arbitrary<Params> params, Arbitrary<List<byte[]>> auth) {
     Arbitrary<String> method =
         Arbitraries.frequencyOf(
-            net.jqwik.api.Tuple.of(20, Arbitraries.just("POST")),
-            net.jqwik.api.Tuple.of(
+            Tuple.of(20, Arbitraries.just("POST")),
+            Tuple.of(
                 1, Arbitraries.of("GET", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD", "TRACE")));
     return Combinators.combine(
             method,
@@ -888,15 +890,15 @@ class HostileInputTest {
   Arbitrary<Req> userinfoRequest() {
     Arbitrary<List<byte[]>> auth =
         Arbitraries.frequencyOf(
-            net.jqwik.api.Tuple.of(
+            Tuple.of(
                 3,
                 Arbitraries.just(
                     List.of(("Bearer " + accessToken).getBytes(StandardCharsets.US_ASCII)))),
-            net.jqwik.api.Tuple.of(
+            Tuple.of(
                 3,
                 values(accessToken, accessToken + "x", "a.b.c", "")
                     .map(t -> List.of(("Bearer " + t).getBytes(StandardCharsets.UTF_8)))),
-            net.jqwik.api.Tuple.of(3, clientAuthorization()));
+            Tuple.of(3, clientAuthorization()));
     Arbitrary<Params> params =
         params(
             new String[] {"access_token", "scope", "claims"},
@@ -939,13 +941,13 @@ class HostileInputTest {
     Arbitrary<String> method = Arbitraries.of("GET", "POST", "PUT", "DELETE", "PATCH");
     Arbitrary<List<byte[]>> auth =
         Arbitraries.frequencyOf(
-            net.jqwik.api.Tuple.of(
+            Tuple.of(
                 6,
                 Arbitraries.just(
                     List.of(
                         ("Bearer " + TestServer.ADMIN_TOKEN).getBytes(StandardCharsets.US_ASCII)))),
-            net.jqwik.api.Tuple.of(2, clientAuthorization()),
-            net.jqwik.api.Tuple.of(
+            Tuple.of(2, clientAuthorization()),
+            Tuple.of(
                 1,
                 values(TestServer.ADMIN_TOKEN + "x", "")
                     .map(t -> List.of(("Bearer " + t).getBytes(StandardCharsets.UTF_8)))));
@@ -978,8 +980,7 @@ class HostileInputTest {
             });
     Arbitrary<Body> body =
         Arbitraries.frequencyOf(
-            net.jqwik.api.Tuple.of(6, Arbitraries.just(Body.JSON)),
-            net.jqwik.api.Tuple.of(3, Arbitraries.of(Body.values())));
+            Tuple.of(6, Arbitraries.just(Body.JSON)), Tuple.of(3, Arbitraries.of(Body.values())));
     return Combinators.combine(method, path, params, body, contentTypes("application/json"), auth)
         .as((m, pa, p, b, ct, a) -> new Req(m, pa, p, b, ct, a, new byte[0]));
   }

@@ -1,13 +1,17 @@
 package io.grantry.server.hostile;
 
+import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -28,11 +32,7 @@ final class RawHttp {
 
   /** Sends a request with this method, target (raw bytes), headers (raw lines) and body. */
   static Response send(
-      int port,
-      String method,
-      byte[] target,
-      java.util.List<Map.Entry<String, byte[]>> headers,
-      byte[] body)
+      int port, String method, byte[] target, List<Map.Entry<String, byte[]>> headers, byte[] body)
       throws IOException {
     return exchange(port, request(method, target, headers, body, "Connection: close\r\n"));
   }
@@ -45,7 +45,7 @@ final class RawHttp {
       int port,
       String method,
       byte[] target,
-      java.util.List<Map.Entry<String, byte[]>> headers,
+      List<Map.Entry<String, byte[]>> headers,
       byte[] chunked)
       throws IOException {
     ByteArrayOutputStream req = new ByteArrayOutputStream();
@@ -63,7 +63,7 @@ final class RawHttp {
   private static byte[] request(
       String method,
       byte[] target,
-      java.util.List<Map.Entry<String, byte[]>> headers,
+      List<Map.Entry<String, byte[]>> headers,
       byte[] body,
       String extra)
       throws IOException {
@@ -93,11 +93,7 @@ final class RawHttp {
    * smuggle a second request onto the connection and is sent on a connection of its own instead.
    */
   static Response sendKeepAlive(
-      int port,
-      String method,
-      byte[] target,
-      java.util.List<Map.Entry<String, byte[]>> headers,
-      byte[] body)
+      int port, String method, byte[] target, List<Map.Entry<String, byte[]>> headers, byte[] body)
       throws IOException {
     for (var h : headers) {
       for (byte b : h.getValue()) {
@@ -130,7 +126,7 @@ final class RawHttp {
   /** One persistent connection; answers are framed by Content-Length or chunked encoding. */
   private static final class KeepAlive {
     private Socket socket;
-    private java.io.BufferedInputStream in;
+    private BufferedInputStream in;
     private int port;
 
     Response exchange(int port, byte[] request, boolean head) throws IOException {
@@ -140,7 +136,7 @@ final class RawHttp {
         socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
         socket.setSoTimeout(20_000);
         socket.setTcpNoDelay(true);
-        in = new java.io.BufferedInputStream(socket.getInputStream(), 16 * 1024);
+        in = new BufferedInputStream(socket.getInputStream(), 16 * 1024);
         this.port = port;
       }
       try {
@@ -155,7 +151,7 @@ final class RawHttp {
         int b;
         try {
           b = in.read();
-        } catch (java.net.SocketException e) {
+        } catch (SocketException e) {
           b = -1;
         }
         if (b < 0) {
@@ -258,7 +254,7 @@ final class RawHttp {
       for (int n; (n = in.read(buf)) > 0; ) {
         b.write(buf, 0, n);
       }
-    } catch (java.net.SocketException e) {
+    } catch (SocketException e) {
       // A reset after the answer was written: keep what arrived.
     }
     return b.toByteArray();
@@ -280,7 +276,7 @@ final class RawHttp {
           lines[i].substring(c + 1).trim(),
           (a, b) -> a + ", " + b);
     }
-    byte[] bodyBytes = java.util.Arrays.copyOfRange(raw, end + 4, raw.length);
+    byte[] bodyBytes = Arrays.copyOfRange(raw, end + 4, raw.length);
     String body = new String(bodyBytes, StandardCharsets.ISO_8859_1);
     if ("chunked".equalsIgnoreCase(headers.get("transfer-encoding"))) {
       body = dechunk(body);

@@ -8,8 +8,11 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -66,7 +69,7 @@ class SlowClientTest {
             return new Outcome(true, sent, answer.toString());
           }
           answer.append(new String(buf, 0, n, StandardCharsets.ISO_8859_1));
-        } catch (java.net.SocketTimeoutException e) {
+        } catch (SocketTimeoutException e) {
           // nothing to read yet
         } catch (IOException e) {
           return new Outcome(true, sent, answer.toString());
@@ -89,7 +92,7 @@ class SlowClientTest {
             server.port,
             "GET",
             "/health/live".getBytes(StandardCharsets.US_ASCII),
-            java.util.List.of(),
+            List.of(),
             null);
     return r.status();
   }
@@ -97,7 +100,7 @@ class SlowClientTest {
   @Test
   void aClientTricklingItsHeadersIsClosedWhileOthersAreServed() throws Exception {
     var slow =
-        java.util.concurrent.CompletableFuture.supplyAsync(
+        CompletableFuture.supplyAsync(
             () -> {
               try {
                 return trickle(

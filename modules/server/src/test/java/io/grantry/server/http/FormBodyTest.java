@@ -5,14 +5,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The urlencoded parser of the OAuth endpoints: what it accepts, what it refuses. */
 class FormBodyTest {
   private static MultiMap parse(String body) throws Exception {
-    return FormBody.parse(
-        Buffer.buffer(body.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1)));
+    return FormBody.parse(Buffer.buffer(body.getBytes(StandardCharsets.ISO_8859_1)));
   }
 
   @Test

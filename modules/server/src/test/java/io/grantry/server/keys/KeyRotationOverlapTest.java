@@ -11,6 +11,7 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -55,8 +56,7 @@ class KeyRotationOverlapTest {
 
   static String kidOf(String jws) throws Exception {
     String header = jws.substring(0, jws.indexOf('.'));
-    return new JsonObject(new String(java.util.Base64.getUrlDecoder().decode(header)))
-        .getString("kid");
+    return new JsonObject(new String(Base64.getUrlDecoder().decode(header))).getString("kid");
   }
 
   static String jwks() throws Exception {

@@ -12,6 +12,7 @@ import io.grantry.server.crypto.InvalidJwsException;
 import io.grantry.server.crypto.JwsSigner;
 import io.grantry.server.crypto.KeyEncryption;
 import io.grantry.server.testing.TestServer;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgBuilder;
@@ -20,6 +21,7 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
@@ -43,7 +45,7 @@ class KeyServiceTest {
         }
 
         @Override
-        public Clock withZone(java.time.ZoneId zone) {
+        public Clock withZone(ZoneId zone) {
           return this;
         }
 
@@ -76,7 +78,7 @@ class KeyServiceTest {
   void firstStartCreatesOneActiveKeyPerAlgorithmEvenWhenTwoServersStartAtOnce() throws Exception {
     KeyService a = service();
     KeyService b = service();
-    TestServer.await(io.vertx.core.Future.all(a.start(), b.start()));
+    TestServer.await(Future.all(a.start(), b.start()));
     a.stop();
     b.stop();
     TestServer.await(a.refresh());

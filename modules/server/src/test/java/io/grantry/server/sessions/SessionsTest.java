@@ -11,8 +11,10 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -251,8 +253,8 @@ class SessionsTest {
   static String[] cookieSecretCandidates(String cookie) {
     String json =
         new String(
-            java.util.Base64.getUrlDecoder().decode(cookie.substring(0, cookie.indexOf('.'))),
-            java.nio.charset.StandardCharsets.UTF_8);
+            Base64.getUrlDecoder().decode(cookie.substring(0, cookie.indexOf('.'))),
+            StandardCharsets.UTF_8);
     JsonObject value = new JsonObject(json);
     assertThat(value.getString("sec")).hasSizeGreaterThanOrEqualTo(43); // 256 bits
     return new String[] {value.getString("sec")};

@@ -2,7 +2,9 @@ package io.grantry.server.testing;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
 import java.net.CookieManager;
+import java.net.HttpCookie;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
@@ -11,9 +13,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -56,7 +60,7 @@ public final class OAuthFixtures {
             .put(
                 "grant_types",
                 new JsonArray(
-                    java.util.List.of(
+                    List.of(
                         (Object[])
                             (grants.length == 0
                                 ? new String[] {
@@ -111,7 +115,7 @@ public final class OAuthFixtures {
             "admin " + method + " " + path + " answered " + r.statusCode() + ": " + r.body());
       }
       return r.body().isEmpty() ? new JsonObject() : new JsonObject(r.body());
-    } catch (java.io.IOException | InterruptedException e) {
+    } catch (IOException | InterruptedException e) {
       throw new AssertionError(e);
     }
   }
@@ -126,7 +130,7 @@ public final class OAuthFixtures {
         byte[] h =
             MessageDigest.getInstance("SHA-256").digest(v.getBytes(StandardCharsets.US_ASCII));
         return new Pkce(v, Base64.getUrlEncoder().withoutPadding().encodeToString(h));
-      } catch (java.security.NoSuchAlgorithmException e) {
+      } catch (NoSuchAlgorithmException e) {
         throw new IllegalStateException(e);
       }
     }
@@ -148,15 +152,15 @@ public final class OAuthFixtures {
     public Browser copy() {
       Browser other = new Browser();
       URI at = URI.create(base);
-      for (java.net.HttpCookie c : cookies.getCookieStore().getCookies()) {
-        other.cookies.getCookieStore().add(at, (java.net.HttpCookie) c.clone());
+      for (HttpCookie c : cookies.getCookieStore().getCookies()) {
+        other.cookies.getCookieStore().add(at, (HttpCookie) c.clone());
       }
       return other;
     }
 
     /** The value of this browser's cookie {@code name}, or null. */
     public String cookie(String name) {
-      for (java.net.HttpCookie c : cookies.getCookieStore().getCookies()) {
+      for (HttpCookie c : cookies.getCookieStore().getCookies()) {
         if (c.getName().equals(name)) {
           return c.getValue();
         }
@@ -179,7 +183,7 @@ public final class OAuthFixtures {
     private HttpResponse<String> send(HttpRequest r) {
       try {
         return http.send(r, HttpResponse.BodyHandlers.ofString());
-      } catch (java.io.IOException | InterruptedException e) {
+      } catch (IOException | InterruptedException e) {
         throw new AssertionError(e);
       }
     }
@@ -298,7 +302,7 @@ public final class OAuthFixtures {
       return HTTP.send(
           b.POST(HttpRequest.BodyPublishers.ofString(formBody(form))).build(),
           HttpResponse.BodyHandlers.ofString());
-    } catch (java.io.IOException | InterruptedException e) {
+    } catch (IOException | InterruptedException e) {
       throw new AssertionError(e);
     }
   }

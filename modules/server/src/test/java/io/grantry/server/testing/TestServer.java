@@ -7,8 +7,17 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -35,8 +44,8 @@ public final class TestServer implements AutoCloseable {
 
   public static String randomBase64(int bytes) {
     byte[] b = new byte[bytes];
-    new java.security.SecureRandom().nextBytes(b);
-    return java.util.Base64.getEncoder().encodeToString(b);
+    new SecureRandom().nextBytes(b);
+    return Base64.getEncoder().encodeToString(b);
   }
 
   public static TestServer start() throws Exception {
@@ -45,15 +54,14 @@ public final class TestServer implements AutoCloseable {
 
   /** Starts with these GRANTRY_* settings on top of the test defaults. */
   public static TestServer start(Map<String, String> settings) throws Exception {
-    return start(settings, java.time.Clock.systemUTC());
+    return start(settings, Clock.systemUTC());
   }
 
   /**
    * Starts with these settings and {@code clock} (e.g. a {@link MutableClock}) as the server's
    * time.
    */
-  public static TestServer start(Map<String, String> settings, java.time.Clock clock)
-      throws Exception {
+  public static TestServer start(Map<String, String> settings, Clock clock) throws Exception {
     return startOn(TestDatabase.fresh(), settings, clock);
   }
 
@@ -62,8 +70,8 @@ public final class TestServer implements AutoCloseable {
    * deployment share the key-encryption key and the pepper: pass the same GRANTRY_KEK and
    * GRANTRY_SECRET_PEPPER in {@code settings} (see {@link #sharedSecrets()}).
    */
-  public static TestServer startOn(
-      TestDatabase db, Map<String, String> settings, java.time.Clock clock) throws Exception {
+  public static TestServer startOn(TestDatabase db, Map<String, String> settings, Clock clock)
+      throws Exception {
     return startOn(db, db.jdbcUrl().replaceFirst("^jdbc:", ""), settings, clock);
   }
 
@@ -73,12 +81,11 @@ public final class TestServer implements AutoCloseable {
    * available.
    */
   public static TestServer startOnUrl(String dbUrl, Map<String, String> settings) throws Exception {
-    return startOn(null, dbUrl, settings, java.time.Clock.systemUTC());
+    return startOn(null, dbUrl, settings, Clock.systemUTC());
   }
 
   private static TestServer startOn(
-      TestDatabase db, String dbUrl, Map<String, String> settings, java.time.Clock clock)
-      throws Exception {
+      TestDatabase db, String dbUrl, Map<String, String> settings, Clock clock) throws Exception {
     int port = freePort();
     JsonObject env =
         new JsonObject()
@@ -116,14 +123,11 @@ public final class TestServer implements AutoCloseable {
   /**
    * Runs {@code sql} on the server's database (a test's look at the ledger and the projections).
    */
-  public java.util.List<io.vertx.sqlclient.Row> query(String sql, Object... params)
-      throws Exception {
-    io.vertx.sqlclient.Pool pool =
-        io.vertx.pgclient.PgBuilder.pool().connectingTo(db.connectOptions()).using(vertx).build();
+  public List<Row> query(String sql, Object... params) throws Exception {
+    Pool pool = PgBuilder.pool().connectingTo(db.connectOptions()).using(vertx).build();
     try {
-      java.util.List<io.vertx.sqlclient.Row> rows = new java.util.ArrayList<>();
-      await(pool.preparedQuery(sql).execute(io.vertx.sqlclient.Tuple.wrap(params)))
-          .forEach(rows::add);
+      List<Row> rows = new ArrayList<>();
+      await(pool.preparedQuery(sql).execute(Tuple.wrap(params))).forEach(rows::add);
       return rows;
     } finally {
       await(pool.close());

@@ -10,6 +10,8 @@ import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Instant;
+import java.util.Base64;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
@@ -57,8 +59,7 @@ class ClientAuthThrottleTest {
             .header("Content-Type", "application/x-www-form-urlencoded")
             .header("X-Forwarded-For", from)
             .header(
-                "Authorization",
-                "Basic " + java.util.Base64.getEncoder().encodeToString(basic.getBytes()))
+                "Authorization", "Basic " + Base64.getEncoder().encodeToString(basic.getBytes()))
             .POST(HttpRequest.BodyPublishers.ofString(OAuthFixtures.formBody(form)))
             .build();
     return OAuthFixtures.HTTP.send(req, HttpResponse.BodyHandlers.ofString());
@@ -113,8 +114,7 @@ class ClientAuthThrottleTest {
               assertThat(o.getString("effect")).isEqualTo("refuse");
               // The three refused attempts were checked (and failed) too.
               assertThat(o.getInteger("failures")).isEqualTo(7);
-              assertThat(java.time.Instant.parse(o.getString("until")))
-                  .isAfter(java.time.Instant.now());
+              assertThat(Instant.parse(o.getString("until"))).isAfter(Instant.now());
             });
     assertThat(metrics())
         .containsPattern("grantry_throttled_keys\\{kind=\"client_address\"[^}]*\\} [1-9]")

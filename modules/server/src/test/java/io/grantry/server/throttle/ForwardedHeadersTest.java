@@ -2,11 +2,14 @@ package io.grantry.server.throttle;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.grantry.server.testing.AdminHttp;
 import io.grantry.server.testing.OAuthFixtures;
 import io.grantry.server.testing.TestServer;
+import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
@@ -94,7 +97,7 @@ class ForwardedHeadersTest {
                 + "&scope=openid&state=s&code_challenge="
                 + OAuthFixtures.Pkce.create().challenge()
                 + "&code_challenge_method=S256");
-    Map<String, String> form = new java.util.LinkedHashMap<>(OAuthFixtures.hidden(page.body()));
+    Map<String, String> form = new LinkedHashMap<>(OAuthFixtures.hidden(page.body()));
     form.put("username", "nobody");
     form.put("password", "not the password");
     for (int i = 0; i < 2; i++) {
@@ -107,10 +110,10 @@ class ForwardedHeadersTest {
       assertThat(browser.http.send(req, HttpResponse.BodyHandlers.ofString()).statusCode())
           .isEqualTo(401);
     }
-    var lockouts = new io.grantry.server.testing.AdminHttp(trusting).get("/admin/lockouts").items();
+    var lockouts = new AdminHttp(trusting).get("/admin/lockouts").items();
     assertThat(
             lockouts.stream()
-                .map(io.vertx.core.json.JsonObject.class::cast)
+                .map(JsonObject.class::cast)
                 .filter(o -> o.getString("kind").equals("login_address"))
                 .map(o -> o.getString("key")))
         .containsExactly("203.0.113.77");

@@ -535,7 +535,7 @@ class TokenLifecycleTest {
     String current = json(refreshed).getString("refresh_token");
     String grantId = grantIdOf(current);
     // The same form and length as a real secret (43 base64url characters), but never issued.
-    String guessed = io.grantry.domain.grant.GrantTokens.token(grantId, "A".repeat(43));
+    String guessed = GrantTokens.token(grantId, "A".repeat(43));
 
     assertError(fx.refresh("web", webSecret, guessed, null), 400, "invalid_grant");
     assertThat(revoke("web", webSecret, Map.of("token", guessed)).statusCode()).isEqualTo(200);

@@ -15,6 +15,7 @@ import io.grantry.domain.grant.RevocationReason;
 import io.grantry.domain.oauth.Scopes;
 import io.grantry.eventstore.LedgerCopy;
 import io.grantry.projections.BinaryCopy;
+import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
@@ -28,6 +29,7 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.UUID;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -153,9 +155,7 @@ class TokenStateOpsTest {
       if (sb.length() > 1) {
         sb.append(", ");
       }
-      sb.append(io.vertx.core.json.Json.encode(e.getKey()))
-          .append(": ")
-          .append(io.vertx.core.json.Json.encode(e.getValue()));
+      sb.append(Json.encode(e.getKey())).append(": ").append(Json.encode(e.getValue()));
     }
     return sb.append('}').toString();
   }
@@ -214,13 +214,12 @@ class TokenStateOpsTest {
     // A missing field fails as the codec fails it.
     JsonObject broken = cc.copy();
     broken.remove("jti");
-    org.assertj.core.api.Assertions.assertThatThrownBy(
+    Assertions.assertThatThrownBy(
             () ->
                 TokenStateOps.fromRaw(List.of(raw(ClientCredentialsIssued.TYPE, broken.encode()))))
         .hasMessageContaining("jti");
     // An unknown type in a grant stream fails the rebuild, as it fails the statements.
-    org.assertj.core.api.Assertions.assertThatThrownBy(
-            () -> TokenStateOps.fromRaw(List.of(raw("grant.what.v1", "{}"))))
+    Assertions.assertThatThrownBy(() -> TokenStateOps.fromRaw(List.of(raw("grant.what.v1", "{}"))))
         .isInstanceOf(RuntimeException.class);
   }
 

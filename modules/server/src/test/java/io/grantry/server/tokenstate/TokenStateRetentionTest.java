@@ -9,17 +9,24 @@ import io.grantry.eventstore.EventStoreOptions;
 import io.grantry.eventstore.GlobalPosition;
 import io.grantry.projections.ProjectionRunner;
 import io.grantry.projections.TableNames;
+import io.grantry.server.InlineProjections;
+import io.grantry.server.config.GrantryConfig;
 import io.grantry.server.testing.MutableClock;
 import io.grantry.server.testing.OAuthFixtures;
 import io.grantry.server.testing.TestServer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.net.URI;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -87,7 +94,7 @@ class TokenStateRetentionTest {
       await(
           holder
               .preparedQuery("SELECT jti FROM access_tokens WHERE jti = $1 FOR UPDATE")
-              .execute(io.vertx.sqlclient.Tuple.of(heldJti)));
+              .execute(Tuple.of(heldJti)));
       TokenStatePruner.Result first = await(server.server.pruner().pruneNow());
       assertThat(first.ran()).isTrue();
       assertThat(first.accessTokens())
@@ -159,8 +166,7 @@ class TokenStateRetentionTest {
       String metrics =
           OAuthFixtures.HTTP
               .send(
-                  java.net.http.HttpRequest.newBuilder(java.net.URI.create(server.url("/metrics")))
-                      .build(),
+                  HttpRequest.newBuilder(URI.create(server.url("/metrics"))).build(),
                   HttpResponse.BodyHandlers.ofString())
               .body();
       assertThat(metrics)
@@ -182,11 +188,11 @@ class TokenStateRetentionTest {
           assertThat(rows(server, copies.of(table))).as(table).isEqualTo(rows(server, table));
         }
         // The rebuild that swaps in fresh tables gives the same rows.
-        Map<String, List<String>> before = new java.util.HashMap<>();
+        Map<String, List<String>> before = new HashMap<>();
         for (String table : p.tables()) {
           before.put(table, rows(server, table));
         }
-        ProjectionRunner inline = io.grantry.server.InlineProjections.register(store);
+        ProjectionRunner inline = InlineProjections.register(store);
         await(inline.rebuild(TokenStateProjection.NAME));
         for (String table : p.tables()) {
           assertThat(rows(server, table))
@@ -215,15 +221,11 @@ class TokenStateRetentionTest {
 
   @Test
   void badSettingsAreRefusedNamingTheSetting() {
-    org.assertj.core.api.Assertions.assertThatThrownBy(
-            () ->
-                io.grantry.server.config.GrantryConfig.from(
-                    new JsonObject().put("GRANTRY_PRUNE_BATCH_SIZE", "0")))
+    Assertions.assertThatThrownBy(
+            () -> GrantryConfig.from(new JsonObject().put("GRANTRY_PRUNE_BATCH_SIZE", "0")))
         .hasMessageContaining("GRANTRY_PRUNE_BATCH_SIZE");
-    org.assertj.core.api.Assertions.assertThatThrownBy(
-            () ->
-                io.grantry.server.config.GrantryConfig.from(
-                    new JsonObject().put("GRANTRY_TOKEN_RETENTION_DAYS", "soon")))
+    Assertions.assertThatThrownBy(
+            () -> GrantryConfig.from(new JsonObject().put("GRANTRY_TOKEN_RETENTION_DAYS", "soon")))
         .hasMessageContaining("GRANTRY_TOKEN_RETENTION_DAYS");
   }
 

@@ -10,6 +10,7 @@ import io.grantry.server.InlineProjections;
 import io.grantry.server.app.Aggregate;
 import io.grantry.server.app.CommandRejected;
 import io.grantry.server.testing.TestServer;
+import io.grantry.server.testing.TestServices;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Tuple;
 import java.util.List;
@@ -32,8 +33,8 @@ class UserDirectoryTest {
         EventStore.create(
             server.vertx, server.server.resources().pool(), EventStoreOptions.defaults());
     InlineProjections.register(store);
-    service = io.grantry.server.testing.TestServices.userService(server, store);
-    directory = io.grantry.server.testing.TestServices.userDirectory(server);
+    service = TestServices.userService(server, store);
+    directory = TestServices.userDirectory(server);
   }
 
   @AfterAll
