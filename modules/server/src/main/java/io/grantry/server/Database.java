@@ -2,12 +2,10 @@ package io.grantry.server;
 
 import io.grantry.eventstore.pg.EmbeddedPostgres;
 import io.grantry.eventstore.pg.PgSettings;
-import io.grantry.server.config.ConfigException;
 import io.grantry.server.config.DatabaseSettings;
 import io.grantry.server.config.ServerSecrets;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /**
  * Where the database is: the configured one, or an embedded PostgreSQL whose data lives in {@code
@@ -27,24 +25,9 @@ public final class Database implements AutoCloseable {
   }
 
   public static Database open(DatabaseSettings config) {
-    if (config.url().isPresent()) {
-      PgSettings s;
-      try {
-        s = PgSettings.parse(withUser(config.url().get(), config.user().orElse(null)));
-      } catch (IllegalArgumentException e) {
-        throw new ConfigException("GRANTRY_DB_URL: " + e.getMessage());
-      }
-      if (config.user().isPresent() || config.password().isPresent()) {
-        s =
-            new PgSettings(
-                s.host(),
-                s.port(),
-                s.database(),
-                config.user().orElse(s.user()),
-                config.password().orElse(s.password()),
-                s.parameters());
-      }
-      return new Database(s, null);
+    Optional<PgSettings> configured = config.configured();
+    if (configured.isPresent()) {
+      return new Database(configured.get(), null);
     }
     // The superuser's password, kept with the other development secrets: the embedded server
     // requires it of every connection, so no other local account can use the database.
@@ -54,20 +37,6 @@ public final class Database implements AutoCloseable {
     config.embeddedSettings().forEach(builder::setting);
     EmbeddedPostgres pg = builder.build().start(embeddedDataDir(config), 0);
     return new Database(pg.settings("postgres"), pg);
-  }
-
-  /** A URL without user info takes GRANTRY_DB_USER as its user. */
-  private static String withUser(String url, String user) {
-    int scheme = url.indexOf("://");
-    int slash = url.indexOf('/', scheme + 3);
-    String authority = url.substring(scheme + 3, slash < 0 ? url.length() : slash);
-    if (user == null || authority.contains("@")) {
-      return url;
-    }
-    return url.substring(0, scheme + 3)
-        + URLEncoder.encode(user, StandardCharsets.UTF_8)
-        + "@"
-        + url.substring(scheme + 3);
   }
 
   public PgSettings settings() {

@@ -392,11 +392,12 @@ public final class GrantDecider {
   }
 
   /**
-   * True if {@code c} is refused on {@code state} only for want of knowing whether its presented
-   * token was issued by the grant: the grant is active, of the same client, and the token is not
-   * its current one. The caller then looks the hash up in the token-state projection and, if the
-   * grant issued it, decides again with {@link GrantCommand.Refresh#issuedByGrant()} (reuse, or a
-   * retry within the grace period). Asked only after a refusal, so a rotation costs no lookup.
+   * True if deciding {@code c} on {@code state} needs to know whether its presented token was
+   * issued by the grant: the grant is active, of the same client, and the token is not its current
+   * one. The caller reads that fact first (the token-state projection keeps every token the grant
+   * issued; the state keeps only the current one) and decides once, with {@link
+   * GrantCommand.Refresh#issuedByGrant()} when the grant issued it (reuse, or a retry within the
+   * grace period). A rotation, which presents the current token, needs no read.
    */
   public static boolean needsIssuedLookup(GrantState state, Refresh c) {
     return !c.presentedIssuedByGrant()

@@ -202,37 +202,64 @@ public final class Aggregate<S, E> {
   /** Runs {@code decide} on the stream's current state and appends what it decides. */
   public Future<Outcome<S, E>> execute(
       String streamId, Function<S, Decision<E>> decide, Metadata metadata) {
-    return attempt(streamId, decide, metadata, 1);
+    return attempt(streamId, s -> Future.succeededFuture(decide.apply(s)), metadata, 1);
+  }
+
+  /**
+   * Runs a decision that needs, besides the stream's state, a fact read elsewhere that depends on
+   * that state (for a refresh: whether the ledger's token-state projection knows the presented
+   * token, asked only when it is not the grant's current one). {@code facts} reads it for the state
+   * at hand, and {@code decide} decides once from both; a retry after a lost race reads both again.
+   */
+  public <F> Future<Outcome<S, E>> execute(
+      String streamId,
+      Function<S, Future<F>> facts,
+      BiFunction<S, F, Decision<E>> decide,
+      Metadata metadata) {
+    return attempt(streamId, s -> facts.apply(s).map(f -> decide.apply(s, f)), metadata, 1);
   }
 
   private Future<Outcome<S, E>> attempt(
-      String streamId, Function<S, Decision<E>> decide, Metadata metadata, int n) {
+      String streamId, Function<S, Future<Decision<E>>> decide, Metadata metadata, int n) {
     Loaded<S> cached = n == 1 && cache != null ? cache.get(streamId) : null;
-    if (cached != null) {
-      Decision<E> decision = decide.apply(cached.state());
-      if (!(decision instanceof Decision.Rejected<E>) && !decision.events().isEmpty()) {
-        return append(streamId, decide, metadata, n, cached, decision);
-      }
-      // Nothing to append, so no version check would catch a stale state: read what is newer.
+    if (cached == null) {
+      return fromLedger(streamId, decide, metadata, n);
     }
+    return decide
+        .apply(cached.state())
+        .compose(
+            decision ->
+                !(decision instanceof Decision.Rejected<E>) && !decision.events().isEmpty()
+                    ? append(streamId, decide, metadata, n, cached, decision)
+                    // Nothing to append, so no version check would catch a stale state: read
+                    // what is newer.
+                    : fromLedger(streamId, decide, metadata, n));
+  }
+
+  private Future<Outcome<S, E>> fromLedger(
+      String streamId, Function<S, Future<Decision<E>>> decide, Metadata metadata, int n) {
     return load(streamId)
         .compose(
-            loaded -> {
-              Decision<E> decision = decide.apply(loaded.state());
-              if (decision instanceof Decision.Rejected<E> r) {
-                return Future.succeededFuture(new Outcome<>(loaded.state(), List.of(), r.error()));
-              }
-              if (decision.events().isEmpty()) {
-                return Future.succeededFuture(
-                    new Outcome<>(loaded.state(), decision.events(), null));
-              }
-              return append(streamId, decide, metadata, n, loaded, decision);
-            });
+            loaded ->
+                decide
+                    .apply(loaded.state())
+                    .compose(
+                        decision -> {
+                          if (decision instanceof Decision.Rejected<E> r) {
+                            return Future.succeededFuture(
+                                new Outcome<>(loaded.state(), List.of(), r.error()));
+                          }
+                          if (decision.events().isEmpty()) {
+                            return Future.succeededFuture(
+                                new Outcome<>(loaded.state(), decision.events(), null));
+                          }
+                          return append(streamId, decide, metadata, n, loaded, decision);
+                        }));
   }
 
   private Future<Outcome<S, E>> append(
       String streamId,
-      Function<S, Decision<E>> decide,
+      Function<S, Future<Decision<E>>> decide,
       Metadata metadata,
       int n,
       Loaded<S> loaded,

@@ -51,26 +51,59 @@ public record DatabaseSettings(
       throw new ConfigException(
           "GRANTRY_DB_URL must be a postgresql:// URL, e.g. postgresql://db.example:5432/grantry");
     }
-    if (url.isPresent()) {
-      try {
-        PgSettings.parse(url.get());
-      } catch (IllegalArgumentException e) {
-        throw new ConfigException("GRANTRY_DB_URL: " + e.getMessage());
-      }
-    }
     Map<String, String> embedded = embeddedSettings(s.text("GRANTRY_EMBEDDED_PG_SETTINGS", ""));
-    return new DatabaseSettings(
-        url,
-        s.text("GRANTRY_DB_USER"),
-        // A password may be blank on purpose; only absence means "from the URL".
-        s.text("GRANTRY_DB_PASSWORD"),
-        s.integer("GRANTRY_DB_POOL_SIZE", 16, 1, 1000),
-        s.millis("GRANTRY_DB_TIMEOUT_MS", 5000, 100, 600_000),
-        Path.of(s.text("GRANTRY_DATA_DIR", "./data")).toAbsolutePath().normalize(),
-        embedded,
-        s.integer("GRANTRY_APPEND_MAX_BATCH", 512, 1, 10_000),
-        s.integer("GRANTRY_APPEND_MAX_IN_FLIGHT", 1, 1, 64),
-        s.millis("GRANTRY_ANALYZE_INTERVAL_MS", 5_000, 0, 3_600_000));
+    DatabaseSettings settings =
+        new DatabaseSettings(
+            url,
+            s.text("GRANTRY_DB_USER"),
+            s.text("GRANTRY_DB_PASSWORD"),
+            s.integer("GRANTRY_DB_POOL_SIZE", 16, 1, 1000),
+            s.millis("GRANTRY_DB_TIMEOUT_MS", 5000, 100, 600_000),
+            Path.of(s.text("GRANTRY_DATA_DIR", "./data")).toAbsolutePath().normalize(),
+            embedded,
+            s.integer("GRANTRY_APPEND_MAX_BATCH", 512, 1, 10_000),
+            s.integer("GRANTRY_APPEND_MAX_IN_FLIGHT", 1, 1, 64),
+            s.millis("GRANTRY_ANALYZE_INTERVAL_MS", 5_000, 0, 3_600_000));
+    settings.configured(); // checks the URL now, before anything starts
+    return settings;
+  }
+
+  /**
+   * Where the configured database is: the URL, with GRANTRY_DB_USER and GRANTRY_DB_PASSWORD over
+   * what it says; empty for the embedded database.
+   */
+  public Optional<PgSettings> configured() {
+    if (url.isEmpty()) {
+      return Optional.empty();
+    }
+    PgSettings s;
+    try {
+      s = PgSettings.parse(withUser(url.get(), user.orElse(null)));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("GRANTRY_DB_URL: " + e.getMessage());
+    }
+    return Optional.of(
+        new PgSettings(
+            s.host(),
+            s.port(),
+            s.database(),
+            user.orElse(s.user()),
+            password.orElse(s.password()),
+            s.parameters()));
+  }
+
+  /** A URL without user info takes GRANTRY_DB_USER as its user. */
+  private static String withUser(String url, String user) {
+    int scheme = url.indexOf("://");
+    int slash = url.indexOf('/', scheme + 3);
+    String authority = url.substring(scheme + 3, slash < 0 ? url.length() : slash);
+    if (user == null || authority.contains("@")) {
+      return url;
+    }
+    return url.substring(0, scheme + 3)
+        + java.net.URLEncoder.encode(user, java.nio.charset.StandardCharsets.UTF_8)
+        + "@"
+        + url.substring(scheme + 3);
   }
 
   /** Settings that would let a commit be acknowledged before it is on disk: never accepted. */

@@ -152,27 +152,19 @@ final class RefreshTokenGrant implements TokenRoutes.TokenGrant {
             grace);
     Aggregate.Metadata who =
         new Aggregate.Metadata("client:" + client.clientId(), ctx.get("requestId"), null);
+    // Decided once, from the grant's state and, when the presented token is not the grant's
+    // current one, whether the grant issued it (reuse, or a retry within the grace period) or not
+    // (a guess): the token-state projection tells, which the grant state does not duplicate. A
+    // rotation asks nothing more.
     return s.grants
-        .execute(GrantTokens.streamId(id), state -> GrantDecider.decide(state, cmd, now), who)
-        .compose(
-            outcome -> {
-              // Not the grant's current token: a rotated one (reuse, or a retry within the grace
-              // period) is told apart from a guess by the token-state projection, which the grant
-              // state does not duplicate. Only refusals pay for this read.
-              if (outcome.accepted() || !GrantDecider.needsIssuedLookup(outcome.state(), cmd)) {
-                return Future.succeededFuture(outcome);
-              }
-              return tokenState
-                  .refreshIssuedBy(id, cmd.presentedHash())
-                  .compose(
-                      issued ->
-                          !issued
-                              ? Future.succeededFuture(outcome)
-                              : s.grants.execute(
-                                  GrantTokens.streamId(id),
-                                  state -> GrantDecider.decide(state, cmd.issuedByGrant(), now),
-                                  who));
-            })
+        .execute(
+            GrantTokens.streamId(id),
+            state ->
+                GrantDecider.needsIssuedLookup(state, cmd)
+                    ? tokenState.refreshIssuedBy(id, cmd.presentedHash())
+                    : Future.succeededFuture(false),
+            (state, issued) -> GrantDecider.decide(state, issued ? cmd.issuedByGrant() : cmd, now),
+            who)
         .compose(
             outcome -> {
               if (outcome.events().stream().anyMatch(RefreshTokenReuseDetected.class::isInstance)) {

@@ -5,6 +5,7 @@ import io.grantry.domain.DomainError;
 import io.grantry.domain.client.ClientState;
 import io.grantry.domain.grant.GrantCommand;
 import io.grantry.domain.grant.GrantDecider;
+import io.grantry.domain.grant.GrantEvent;
 import io.grantry.domain.grant.GrantState;
 import io.grantry.domain.grant.GrantTokens;
 import io.grantry.domain.grant.RevocationReason;
@@ -105,27 +106,27 @@ public final class RevocationRoutes implements RouteGroup {
             who.actor(),
             Optional.of(client.clientId()));
     // Only the holder of one of the grant's refresh tokens, current or rotated, may revoke it this
-    // way; the grant state keeps only the current one, the token-state projection all of them.
-    return tokenState
-        .refreshIssuedBy(grantId.get(), hash)
-        .compose(
-            issued ->
-                s.grants.execute(
-                    GrantTokens.streamId(grantId.get()),
-                    st -> {
-                      boolean holds =
-                          st instanceof GrantState.Active a
-                              && (issued
-                                  || a.refreshToken()
-                                      .map(r -> GrantTokens.hashesEqual(r.hash(), hash))
-                                      .orElse(false));
-                      return holds
-                          ? GrantDecider.decide(st, cmd, s.clock.instant())
-                          : Decision.unchanged();
-                    },
-                    who))
+    // way; the grant state keeps only the current one, the token-state projection all of them (read
+    // only when the presented one is not the current one).
+    return s.grants
+        .execute(
+            GrantTokens.streamId(grantId.get()),
+            st ->
+                currentRefreshIs(st, hash)
+                    ? Future.succeededFuture(true)
+                    : tokenState.refreshIssuedBy(grantId.get(), hash),
+            (st, holds) ->
+                holds && st instanceof GrantState.Active
+                    ? GrantDecider.decide(st, cmd, s.clock.instant())
+                    : Decision.<GrantEvent>unchanged(),
+            who)
         .map(outcome -> foreign(outcome, client, grantId.get(), who))
         .mapEmpty();
+  }
+
+  private static boolean currentRefreshIs(GrantState st, String hash) {
+    return st instanceof GrantState.Active a
+        && a.refreshToken().map(r -> GrantTokens.hashesEqual(r.hash(), hash)).orElse(false);
   }
 
   /** Revokes the access token {@code jti} (a JWT's claim, or computed from an opaque token). */
