@@ -85,6 +85,7 @@ public final class HttpVerticle extends VerticleBase {
             clients,
             users,
             r.grantStates(),
+            OAuthServices.grantSnapshots(r.pool(), config.caches()),
             r.consentCache(),
             r.keys(),
             r.introspectionCache(),

@@ -14,19 +14,33 @@ import java.time.Duration;
  * @param grantEntries GRANTRY_GRANT_CACHE_ENTRIES: most entries the grant-state cache holds
  *     (100,000; 0: no cache)
  * @param grantIdle GRANTRY_GRANT_CACHE_IDLE_SECONDS: how long an unused grant state stays (60 s)
+ * @param grantSnapshotEvery GRANTRY_GRANT_SNAPSHOT_EVERY: a grant's state is written at every n-th
+ *     event of its stream (16; 0: never), so that a refresh of a grant not in memory reads at most
+ *     that many events whatever the grant's age
  */
 public record CacheSettings(
     Duration clients,
     Duration users,
     Duration introspection,
     long grantEntries,
-    Duration grantIdle) {
+    Duration grantIdle,
+    int grantSnapshotEvery) {
   static CacheSettings read(Settings s) {
     return new CacheSettings(
         s.millis("GRANTRY_CLIENT_CACHE_MS", 1000, 0, 60_000),
         s.millis("GRANTRY_USER_CACHE_MS", 1000, 0, 60_000),
         s.millis("GRANTRY_INTROSPECTION_CACHE_MS", 500, 0, 1000),
         s.whole("GRANTRY_GRANT_CACHE_ENTRIES", 100_000, 0, 10_000_000),
-        s.seconds("GRANTRY_GRANT_CACHE_IDLE_SECONDS", 60, 1, 86_400));
+        s.seconds("GRANTRY_GRANT_CACHE_IDLE_SECONDS", 60, 1, 86_400),
+        snapshotEvery(s));
+  }
+
+  private static int snapshotEvery(Settings s) {
+    int every = s.integer("GRANTRY_GRANT_SNAPSHOT_EVERY", 16, 0, 100_000);
+    if (every == 1) {
+      throw new ConfigException(
+          "GRANTRY_GRANT_SNAPSHOT_EVERY must be 0 (off) or at least 2, got 1");
+    }
+    return every;
   }
 }

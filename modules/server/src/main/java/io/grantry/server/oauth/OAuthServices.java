@@ -5,12 +5,15 @@ import io.grantry.domain.consent.ConsentEvent;
 import io.grantry.domain.grant.GrantDecider;
 import io.grantry.domain.grant.GrantEvent;
 import io.grantry.domain.grant.GrantEventCodec;
+import io.grantry.domain.grant.GrantSnapshotCodec;
 import io.grantry.domain.grant.GrantState;
+import io.grantry.domain.grant.GrantTokens;
 import io.grantry.domain.grant.TokenLifetimes;
 import io.grantry.domain.user.UserState;
 import io.grantry.eventstore.EventStore;
 import io.grantry.server.app.Aggregate;
 import io.grantry.server.app.ProjectionCache;
+import io.grantry.server.app.Snapshots;
 import io.grantry.server.app.StateCache;
 import io.grantry.server.browser.Csrf;
 import io.grantry.server.clients.ClientDirectory;
@@ -28,6 +31,7 @@ import io.grantry.server.users.UserDirectory;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.Pool;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Locale;
@@ -68,6 +72,7 @@ public final class OAuthServices {
 
   /**
    * @param grantStates the server's grant-state cache (null: none)
+   * @param grantSnapshots the grant-state snapshots (null: none)
    * @param rememberedConsents the server's cache of remembered consents
    */
   public OAuthServices(
@@ -77,6 +82,7 @@ public final class OAuthServices {
       ClientDirectory clients,
       UserDirectory users,
       StateCache<GrantState> grantStates,
+      Snapshots<GrantState> grantSnapshots,
       ProjectionCache<Consent.State> rememberedConsents,
       KeyService keys,
       IntrospectionCache introspection,
@@ -92,7 +98,8 @@ public final class OAuthServices {
     this.users = users;
     this.grants =
         new Aggregate<>(store, GrantEventCodec.INSTANCE, GrantState.initial(), GrantDecider::evolve)
-            .withCache(grantStates);
+            .withCache(grantStates)
+            .withSnapshots(grantSnapshots);
     this.consents = new Aggregate<>(store, Consent.CODEC, Consent.State.NONE, Consent::evolve);
     this.rememberedConsents = rememberedConsents;
     this.tokenState = new TokenState(store.pool());
@@ -144,6 +151,21 @@ public final class OAuthServices {
     return settings.grantEntries() == 0
         ? null
         : new StateCache<>(settings.grantEntries(), settings.grantIdle(), OAuthServices::weight);
+  }
+
+  /**
+   * Grant-state snapshots at every GRANTRY_GRANT_SNAPSHOT_EVERY-th event of a grant (null when 0),
+   * so that a refresh of a grant not in memory reads at most that many events.
+   */
+  public static Snapshots<GrantState> grantSnapshots(Pool pool, CacheSettings settings) {
+    return settings.grantSnapshotEvery() == 0
+        ? null
+        : new Snapshots<>(
+            pool,
+            GrantTokens.STREAM_PREFIX,
+            settings.grantSnapshotEvery(),
+            GrantSnapshotCodec::encode,
+            GrantSnapshotCodec::decode);
   }
 
   /** What a grant state holds, in entries: what the cache bounds. */

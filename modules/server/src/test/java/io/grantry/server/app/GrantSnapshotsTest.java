@@ -10,7 +10,7 @@ import io.grantry.domain.grant.GrantSnapshotCodec;
 import io.grantry.domain.grant.GrantState;
 import io.grantry.domain.grant.GrantTokens;
 import io.grantry.domain.grant.RevocationReason;
-import io.grantry.server.oauth.OAuthServices;
+import io.grantry.server.config.GrantryConfig;
 import io.grantry.server.testing.OAuthFixtures;
 import io.grantry.server.testing.TestServer;
 import io.vertx.core.buffer.Buffer;
@@ -163,15 +163,11 @@ class GrantSnapshotsTest {
   @Test
   void theIntervalIsASettingAndABadOneIsRefusedNamingIt() {
     assertThatThrownBy(
-            () ->
-                OAuthServices.snapshotEvery(
-                    new JsonObject().put("GRANTRY_GRANT_SNAPSHOT_EVERY", "1")))
+            () -> GrantryConfig.from(new JsonObject().put("GRANTRY_GRANT_SNAPSHOT_EVERY", "1")))
         .hasMessageContaining("GRANTRY_GRANT_SNAPSHOT_EVERY");
     assertThatThrownBy(
-            () ->
-                OAuthServices.snapshotEvery(
-                    new JsonObject().put("GRANTRY_GRANT_SNAPSHOT_EVERY", "-3")))
+            () -> GrantryConfig.from(new JsonObject().put("GRANTRY_GRANT_SNAPSHOT_EVERY", "-3")))
         .hasMessageContaining("GRANTRY_GRANT_SNAPSHOT_EVERY");
-    assertThat(OAuthServices.snapshotEvery(new JsonObject())).isEqualTo(16);
+    assertThat(GrantryConfig.from(new JsonObject()).caches().grantSnapshotEvery()).isEqualTo(16);
   }
 }
