@@ -1,8 +1,11 @@
 package io.grantry.server.config;
 
 import io.grantry.eventstore.pg.PgSettings;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -101,7 +104,7 @@ public record DatabaseSettings(
       return url;
     }
     return url.substring(0, scheme + 3)
-        + java.net.URLEncoder.encode(user, java.nio.charset.StandardCharsets.UTF_8)
+        + URLEncoder.encode(user, StandardCharsets.UTF_8)
         + "@"
         + url.substring(scheme + 3);
   }
@@ -137,6 +140,6 @@ public record DatabaseSettings(
       }
       out.put(name, pair.substring(eq + 1).trim());
     }
-    return Map.copyOf(out);
+    return Collections.unmodifiableMap(out);
   }
 }
