@@ -522,7 +522,7 @@ public final class EventStore {
    * all servers.
    */
   private void scheduleNotify() {
-    if (notifyPending || closed) {
+    if (notifyPending || closed || !options.notifyCommits()) {
       return;
     }
     notifyPending = true;

@@ -15,6 +15,9 @@ import java.time.Duration;
  *     written at once, a crowd shares one fsync)
  * @param pollInterval how often subscriptions look for new events when no notification came
  * @param listenOptions where to LISTEN for commits of other processes; null for polling only
+ * @param notifyCommits whether each committed batch is announced with NOTIFY to the subscriptions
+ *     of other processes (on by default; a process whose ledger has no subscriber anywhere turns it
+ *     off rather than send a NOTIFY per batch that nobody hears)
  */
 public record EventStoreOptions(
     int maxBatchAppends,
@@ -22,7 +25,8 @@ public record EventStoreOptions(
     Duration pollInterval,
     PgConnectOptions listenOptions,
     MeterRegistry meterRegistry,
-    Clock clock) {
+    Clock clock,
+    boolean notifyCommits) {
 
   public EventStoreOptions {
     if (maxBatchAppends < 1 || maxInFlight < 1) {
@@ -34,31 +38,42 @@ public record EventStoreOptions(
   }
 
   public static EventStoreOptions defaults() {
-    return new EventStoreOptions(512, 1, Duration.ofMillis(500), null, null, null);
+    return new EventStoreOptions(512, 1, Duration.ofMillis(500), null, null, null, true);
   }
 
   public EventStoreOptions withListenOptions(PgConnectOptions o) {
     return new EventStoreOptions(
-        maxBatchAppends, maxInFlight, pollInterval, o, meterRegistry, clock);
+        maxBatchAppends, maxInFlight, pollInterval, o, meterRegistry, clock, notifyCommits);
   }
 
   public EventStoreOptions withMeterRegistry(MeterRegistry r) {
     return new EventStoreOptions(
-        maxBatchAppends, maxInFlight, pollInterval, listenOptions, r, clock);
+        maxBatchAppends, maxInFlight, pollInterval, listenOptions, r, clock, notifyCommits);
   }
 
   public EventStoreOptions withClock(Clock c) {
     return new EventStoreOptions(
-        maxBatchAppends, maxInFlight, pollInterval, listenOptions, meterRegistry, c);
+        maxBatchAppends, maxInFlight, pollInterval, listenOptions, meterRegistry, c, notifyCommits);
   }
 
   public EventStoreOptions withBatching(int maxBatchAppends, int maxInFlight) {
     return new EventStoreOptions(
-        maxBatchAppends, maxInFlight, pollInterval, listenOptions, meterRegistry, clock);
+        maxBatchAppends,
+        maxInFlight,
+        pollInterval,
+        listenOptions,
+        meterRegistry,
+        clock,
+        notifyCommits);
+  }
+
+  public EventStoreOptions withCommitNotifications(boolean on) {
+    return new EventStoreOptions(
+        maxBatchAppends, maxInFlight, pollInterval, listenOptions, meterRegistry, clock, on);
   }
 
   public EventStoreOptions withPollInterval(Duration d) {
     return new EventStoreOptions(
-        maxBatchAppends, maxInFlight, d, listenOptions, meterRegistry, clock);
+        maxBatchAppends, maxInFlight, d, listenOptions, meterRegistry, clock, notifyCommits);
   }
 }

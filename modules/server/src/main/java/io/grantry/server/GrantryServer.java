@@ -81,6 +81,15 @@ public final class GrantryServer {
   private final TokenStatePruner pruner;
   private final GrowingTableAnalyzer analyzer;
 
+  /**
+   * Whether commits are announced to other processes with NOTIFY. Not today: every projection is
+   * written inline in the appending transaction and the checkpointer reads on its timer, so no
+   * process subscribes to the ledger and a NOTIFY per batch would be heard by nobody. The
+   * subscription machinery stays (the event store's commit-order reads and its tests) for the first
+   * asynchronous projection, the delivery of back-channel logouts, which turns this on.
+   */
+  static final boolean ANNOUNCE_COMMITS = false;
+
   private record Crypto(
       ServerSecrets secrets, CryptoProviders.Installed providers, PasswordHasher passwords) {}
 
@@ -238,7 +247,8 @@ public final class GrantryServer {
             EventStoreOptions.defaults()
                 .withMeterRegistry(registry)
                 .withListenOptions(connect)
-                .withClock(clock));
+                .withClock(clock)
+                .withCommitNotifications(ANNOUNCE_COMMITS));
     new ProjectionLagMetrics(
             registry, List.copyOf(InlineProjections.register(store).projections().keySet()))
         .start(vertx, pool, 5000);

@@ -64,7 +64,8 @@ public final class HttpVerticle extends VerticleBase {
                 // (audit as-of).
                 .withClock(r.clock())
                 .withBatching(
-                    config.database().appendMaxBatch(), config.database().appendMaxInFlight()));
+                    config.database().appendMaxBatch(), config.database().appendMaxInFlight())
+                .withCommitNotifications(GrantryServer.ANNOUNCE_COMMITS));
     InlineProjections.register(store);
     r.followCommits(store);
 
