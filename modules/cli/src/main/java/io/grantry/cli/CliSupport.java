@@ -117,7 +117,7 @@ final class CliSupport {
           }
           // The superuser's password, where the server keeps it (the embedded database requires
           // it of every connection).
-          String password = ServerSecrets.embeddedDatabasePassword(config.dataDir());
+          String password = ServerSecrets.embeddedDatabasePassword(config.database().dataDir());
           if (port != null) {
             settings =
                 new PgSettings(
