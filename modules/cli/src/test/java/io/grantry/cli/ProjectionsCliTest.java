@@ -83,7 +83,14 @@ class ProjectionsCliTest {
     }
     fx.user("cli-alice", "correct horse battery");
     List<String> tables =
-        List.of("clients", "users", "grants", "access_tokens", "refresh_tokens", "consents");
+        List.of(
+            "clients",
+            "users",
+            "grants",
+            "access_tokens",
+            "refresh_tokens",
+            "consents",
+            "sessions");
     Map<String, List<String>> before = new HashMap<>();
     for (String t : tables) {
       before.put(t, rows(t));
@@ -92,8 +99,8 @@ class ProjectionsCliTest {
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out())
         .contains(
-            "rebuilt clients, users, token_state, consents (clients, users, grants, access_tokens,"
-                + " refresh_tokens, consents) from ");
+            "rebuilt clients, users, token_state, consents, sessions (clients, users, grants,"
+                + " access_tokens, refresh_tokens, consents, sessions) from ");
     // The live tables were written statement by statement, inline with the appends: the bulk path
     // gives the same rows.
     for (String t : tables) {
