@@ -18,6 +18,7 @@ import io.grantry.server.grants.GrantRevoker;
 import io.grantry.server.health.HealthRoutes;
 import io.grantry.server.health.MetricsRoutes;
 import io.grantry.server.http.HttpEdge;
+import io.grantry.server.logout.LogoutRoutes;
 import io.grantry.server.oauth.OAuthServices;
 import io.grantry.server.ops.ClientAuthFailureCounter;
 import io.grantry.server.ops.ProjectionQueries;
@@ -142,6 +143,7 @@ public final class HttpVerticle extends VerticleBase {
                         new IntrospectionRoutes(oauth),
                         new UserinfoRoutes(oauth),
                         new AccountRoutes(oauth, consents),
+                        new LogoutRoutes(oauth),
                         adminApi)))
         .onSuccess(listening -> server = listening);
   }

@@ -75,6 +75,7 @@ class ArchitectureTest {
         .definedBy(
             "io.grantry.server.account..",
             "io.grantry.server.authorize..",
+            "io.grantry.server.logout..",
             "io.grantry.server.token..",
             "io.grantry.server.admin..",
             "io.grantry.server.discovery..",

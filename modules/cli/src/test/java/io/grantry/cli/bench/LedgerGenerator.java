@@ -448,7 +448,8 @@ public final class LedgerGenerator {
             Optional.of(id(12)),
             now(),
             Optional.empty(),
-            GrantDecider.DEFAULT_CODE_LIFETIME),
+            GrantDecider.DEFAULT_CODE_LIFETIME,
+            Optional.empty()),
         who);
     pendingCodes.add(g);
   }

@@ -175,6 +175,10 @@ public final class ClientDecider {
         return error("redirect_uris", problem.get());
       }
     }
+    Optional<ValidationError> logout = logoutProblem(m.logout());
+    if (logout.isPresent()) {
+      return logout;
+    }
     Optional<ValidationError> links =
         m.logoUri()
             .flatMap(u -> FieldRules.webUri("logo_uri", u))
@@ -191,6 +195,40 @@ public final class ClientDecider {
       return error(
           "introspect",
           "a public client cannot call introspection: callers must authenticate (RFC 7662 §2.1)");
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Post-logout redirect URIs follow the redirect URI rules (exact strings, https or loopback, no
+   * fragment: RP-Initiated Logout §3.1 asks the same care); the back-channel logout URI is an
+   * absolute https URL (http only on a loopback host) without a fragment (Back-Channel Logout
+   * §2.2).
+   */
+  private static Optional<ValidationError> logoutProblem(LogoutMetadata l) {
+    if (l.postLogoutRedirectUris().size() > MAX_REDIRECT_URIS) {
+      return error(
+          "post_logout_redirect_uris",
+          "at most " + MAX_REDIRECT_URIS + " post-logout redirect URIs may be registered");
+    }
+    for (String uri : l.postLogoutRedirectUris()) {
+      Optional<String> problem = RedirectUriRules.problemWith(uri);
+      if (problem.isPresent()) {
+        return error("post_logout_redirect_uris", problem.get());
+      }
+    }
+    if (l.backchannelLogoutUri().isPresent()) {
+      Optional<String> problem = RedirectUriRules.problemWith(l.backchannelLogoutUri().get());
+      if (problem.isPresent()) {
+        return error("backchannel_logout_uri", problem.get());
+      }
+      if (!l.backchannelLogoutUri().get().startsWith("https://")
+          && !l.backchannelLogoutUri().get().startsWith("http://")) {
+        return error("backchannel_logout_uri", "must be an https URL (http only on loopback)");
+      }
+    } else if (l.backchannelLogoutSessionRequired()) {
+      return error(
+          "backchannel_logout_session_required", "needs a backchannel_logout_uri to send to");
     }
     return Optional.empty();
   }

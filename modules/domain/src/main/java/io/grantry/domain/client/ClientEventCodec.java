@@ -115,6 +115,16 @@ public final class ClientEventCodec implements EventCodec<ClientEvent> {
     }
     m.logoUri().ifPresent(u -> json.put("logo_uri", u));
     m.clientUri().ifPresent(u -> json.put("client_uri", u));
+    // Only what is set: earlier clients' payloads stay as they were, and decode to NONE.
+    LogoutMetadata l = m.logout();
+    if (!l.postLogoutRedirectUris().isEmpty()) {
+      json.put(
+          "post_logout_redirect_uris", new JsonArray(new ArrayList<>(l.postLogoutRedirectUris())));
+    }
+    l.backchannelLogoutUri().ifPresent(u -> json.put("backchannel_logout_uri", u));
+    if (l.backchannelLogoutSessionRequired()) {
+      json.put("backchannel_logout_session_required", true);
+    }
   }
 
   private static ClientMetadata metadata(String type, JsonObject p) {
@@ -154,6 +164,12 @@ public final class ClientEventCodec implements EventCodec<ClientEvent> {
                                     type,
                                     "id_token_signed_response_alg",
                                     "has an unknown value '" + a + "'")))
-            .orElse(SigningAlgorithm.RS256));
+            .orElse(SigningAlgorithm.RS256),
+        new LogoutMetadata(
+            p.containsKey("post_logout_redirect_uris")
+                ? strings(type, p, "post_logout_redirect_uris")
+                : List.of(),
+            optionalString(type, p, "backchannel_logout_uri"),
+            p.getBoolean("backchannel_logout_session_required", false)));
   }
 }

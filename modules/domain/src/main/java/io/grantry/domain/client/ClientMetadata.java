@@ -34,6 +34,7 @@ import java.util.Set;
  * @param idTokenSignedResponseAlg JWS algorithm of the client's ID tokens (OIDC Registration {@code
  *     id_token_signed_response_alg}; RS256 by default, as OIDC Core §3.1.3.7 expects of a client
  *     that registered none)
+ * @param logout RP-initiated and back-channel logout ({@link LogoutMetadata#NONE}: neither)
  */
 public record ClientMetadata(
     String name,
@@ -48,7 +49,8 @@ public record ClientMetadata(
     AccessTokenFormat accessTokenFormat,
     SigningAlgorithm accessTokenSigningAlg,
     boolean introspect,
-    SigningAlgorithm idTokenSignedResponseAlg) {
+    SigningAlgorithm idTokenSignedResponseAlg,
+    LogoutMetadata logout) {
 
   public ClientMetadata {
     Objects.requireNonNull(name, "name");
@@ -65,6 +67,7 @@ public record ClientMetadata(
     Objects.requireNonNull(accessTokenFormat, "accessTokenFormat");
     Objects.requireNonNull(accessTokenSigningAlg, "accessTokenSigningAlg");
     Objects.requireNonNull(idTokenSignedResponseAlg, "idTokenSignedResponseAlg");
+    Objects.requireNonNull(logout, "logout");
   }
 
   public boolean allows(GrantType grant) {
@@ -88,6 +91,7 @@ public record ClientMetadata(
     b.accessTokenSigningAlg = accessTokenSigningAlg;
     b.introspect = introspect;
     b.idTokenSignedResponseAlg = idTokenSignedResponseAlg;
+    b.logout = logout;
     return b;
   }
 
@@ -110,6 +114,7 @@ public record ClientMetadata(
     private SigningAlgorithm accessTokenSigningAlg = SigningAlgorithm.ES256;
     private boolean introspect;
     private SigningAlgorithm idTokenSignedResponseAlg = SigningAlgorithm.RS256;
+    private LogoutMetadata logout = LogoutMetadata.NONE;
 
     private Builder(String name, ClientType type) {
       this.name = name;
@@ -195,6 +200,11 @@ public record ClientMetadata(
       return this;
     }
 
+    public Builder logout(LogoutMetadata value) {
+      this.logout = value;
+      return this;
+    }
+
     public ClientMetadata build() {
       return new ClientMetadata(
           name,
@@ -209,7 +219,8 @@ public record ClientMetadata(
           accessTokenFormat,
           accessTokenSigningAlg,
           introspect,
-          idTokenSignedResponseAlg);
+          idTokenSignedResponseAlg,
+          logout);
     }
   }
 }

@@ -24,6 +24,8 @@ import java.util.Optional;
  * @param maxAge the request's {@code max_age}: its presence makes {@code auth_time} a required
  *     id_token claim (OIDC Core §2)
  * @param expiresAt end of the code's life, exclusive
+ * @param sessionId the browser session the user authenticated in (OIDC {@code sid}, for logout);
+ *     empty in events written before sessions were server-side
  */
 public record AuthorizationCodeIssued(
     String grantId,
@@ -38,7 +40,8 @@ public record AuthorizationCodeIssued(
     Instant authTime,
     Optional<Duration> maxAge,
     Instant issuedAt,
-    Instant expiresAt)
+    Instant expiresAt,
+    Optional<String> sessionId)
     implements GrantEvent {
   public static final String TYPE = "grant.authorization_code_issued.v1";
 
@@ -55,6 +58,7 @@ public record AuthorizationCodeIssued(
     Objects.requireNonNull(maxAge, "maxAge");
     Objects.requireNonNull(issuedAt, "issuedAt");
     Objects.requireNonNull(expiresAt, "expiresAt");
+    Objects.requireNonNull(sessionId, "sessionId");
   }
 
   @Override

@@ -44,7 +44,8 @@ public sealed interface GrantCommand
       Optional<String> nonce,
       Instant authTime,
       Optional<Duration> maxAge,
-      Duration codeLifetime)
+      Duration codeLifetime,
+      Optional<String> sessionId)
       implements GrantCommand {
     public IssueCode {
       Objects.requireNonNull(grantId, "grantId");
@@ -59,6 +60,7 @@ public sealed interface GrantCommand
       Objects.requireNonNull(authTime, "authTime");
       Objects.requireNonNull(maxAge, "maxAge");
       Objects.requireNonNull(codeLifetime, "codeLifetime");
+      Objects.requireNonNull(sessionId, "sessionId");
     }
   }
 

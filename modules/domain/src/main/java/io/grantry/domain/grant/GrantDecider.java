@@ -197,7 +197,8 @@ public final class GrantDecider {
             c.authTime(),
             c.maxAge(),
             now,
-            now.plus(c.codeLifetime())));
+            now.plus(c.codeLifetime()),
+            c.sessionId()));
   }
 
   // ------------------------------------------------------------------ redeem code

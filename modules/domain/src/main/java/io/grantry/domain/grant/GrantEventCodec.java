@@ -68,6 +68,7 @@ public final class GrantEventCodec implements EventCodec<GrantEvent> {
       e.nonce().ifPresent(n -> json.put("nonce", n));
       json.put("auth_time", e.authTime());
       e.maxAge().ifPresent(m -> json.put("max_age", m.toSeconds()));
+      e.sessionId().ifPresent(s -> json.put("session_id", s));
       return json.put("issued_at", e.issuedAt()).put("expires_at", e.expiresAt());
     }
     if (event instanceof AuthorizationCodeRedeemed e) {
@@ -143,7 +144,8 @@ public final class GrantEventCodec implements EventCodec<GrantEvent> {
               instant(type, p, "auth_time"),
               optionalLong(type, p, "max_age").map(Duration::ofSeconds),
               instant(type, p, "issued_at"),
-              instant(type, p, "expires_at"));
+              instant(type, p, "expires_at"),
+              optionalString(type, p, "session_id"));
         }
       case AuthorizationCodeRedeemed.TYPE:
         {

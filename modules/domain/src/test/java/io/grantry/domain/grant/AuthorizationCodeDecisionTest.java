@@ -61,7 +61,8 @@ class AuthorizationCodeDecisionTest {
         c.nonce(),
         c.authTime(),
         c.maxAge(),
-        c.codeLifetime());
+        c.codeLifetime(),
+        Optional.empty());
   }
 
   private static RedeemCode redeemWith(Optional<String> redirectUri, Optional<String> verifier) {
@@ -117,7 +118,8 @@ class AuthorizationCodeDecisionTest {
                 T0.minusSeconds(30),
                 Optional.empty(),
                 T0,
-                T0.plusSeconds(60)));
+                T0.plusSeconds(60),
+                Optional.empty()));
     assertThat(GrantDecider.replay(d.events()))
         .isEqualTo(new CodeIssued((AuthorizationCodeIssued) d.events().get(0)));
   }
@@ -173,7 +175,8 @@ class AuthorizationCodeDecisionTest {
               c.nonce(),
               c.authTime(),
               c.maxAge(),
-              bad);
+              bad,
+              Optional.empty());
       assertThat(
               ((ValidationError) error(GrantDecider.decide(GrantState.initial(), cmd, T0))).field())
           .isEqualTo("code_lifetime");
@@ -192,7 +195,8 @@ class AuthorizationCodeDecisionTest {
             c.nonce(),
             c.authTime(),
             c.maxAge(),
-            Duration.ofMinutes(10));
+            Duration.ofMinutes(10),
+            Optional.empty());
     assertThat(
             ((AuthorizationCodeIssued)
                     GrantDecider.decide(GrantState.initial(), tenMinutes, T0).events().get(0))
@@ -217,7 +221,8 @@ class AuthorizationCodeDecisionTest {
             c.nonce(),
             c.authTime(),
             c.maxAge(),
-            c.codeLifetime());
+            c.codeLifetime(),
+            Optional.empty());
     ValidationError e = (ValidationError) error(GrantDecider.decide(GrantState.initial(), raw, T0));
     assertThat(e.field()).isEqualTo("code_hash");
     assertThat(e.message()).doesNotContain("the-raw-code-secret");
@@ -240,7 +245,8 @@ class AuthorizationCodeDecisionTest {
             c.nonce(),
             c.authTime(),
             c.maxAge(),
-            c.codeLifetime());
+            c.codeLifetime(),
+            Optional.empty());
     assertThat(
             ((ValidationError) error(GrantDecider.decide(GrantState.initial(), dotted, T0)))
                 .field())
@@ -266,7 +272,8 @@ class AuthorizationCodeDecisionTest {
             c.nonce(),
             T0.plusSeconds(1),
             c.maxAge(),
-            c.codeLifetime());
+            c.codeLifetime(),
+            Optional.empty());
     assertThat(
             ((ValidationError) error(GrantDecider.decide(GrantState.initial(), future, T0)))
                 .field())
@@ -285,7 +292,8 @@ class AuthorizationCodeDecisionTest {
             Optional.of("a\r\nb"),
             c.authTime(),
             c.maxAge(),
-            c.codeLifetime());
+            c.codeLifetime(),
+            Optional.empty());
     assertThat(oauthError(GrantDecider.decide(GrantState.initial(), nonce, T0)).code())
         .isEqualTo(OAuthError.Code.INVALID_REQUEST);
   }
@@ -336,7 +344,8 @@ class AuthorizationCodeDecisionTest {
             c.nonce(),
             c.authTime(),
             c.maxAge(),
-            c.codeLifetime());
+            c.codeLifetime(),
+            Optional.empty());
     GrantState issued = apply(GrantState.initial(), online, T0);
     assertThat(((ValidationError) error(GrantDecider.decide(issued, redeem(), T0))).field())
         .isEqualTo("refresh_token_hash");
@@ -417,7 +426,8 @@ class AuthorizationCodeDecisionTest {
             c.nonce(),
             c.authTime(),
             c.maxAge(),
-            c.codeLifetime());
+            c.codeLifetime(),
+            Optional.empty());
     GrantState issued = apply(GrantState.initial(), implicitUri, T0);
     assertThat(
             GrantDecider.decide(issued, redeemWith(Optional.empty(), Optional.of(VERIFIER)), T0)
@@ -478,7 +488,8 @@ class AuthorizationCodeDecisionTest {
             c.nonce(),
             c.authTime(),
             c.maxAge(),
-            c.codeLifetime());
+            c.codeLifetime(),
+            Optional.empty());
     GrantState issued = apply(GrantState.initial(), noPkce, T0);
     assertInvalidGrant(
         GrantDecider.decide(issued, redeemWith(Optional.of(REDIRECT), Optional.of(VERIFIER)), T0),

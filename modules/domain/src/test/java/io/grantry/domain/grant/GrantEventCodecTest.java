@@ -38,7 +38,8 @@ class GrantEventCodecTest {
             T0.minusSeconds(9),
             Optional.of(Duration.ofSeconds(300)),
             T0,
-            T0.plusSeconds(60)),
+            T0.plusSeconds(60),
+            Optional.empty()),
         new AuthorizationCodeIssued(
             "g-2",
             "c-1",
@@ -52,7 +53,8 @@ class GrantEventCodecTest {
             T0,
             Optional.empty(),
             T0,
-            T0.plusSeconds(60)),
+            T0.plusSeconds(60),
+            Optional.empty()),
         new AuthorizationCodeRedeemed(
             "g-1",
             "c-1",

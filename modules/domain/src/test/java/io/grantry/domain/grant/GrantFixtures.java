@@ -55,7 +55,8 @@ final class GrantFixtures {
         Optional.of("n-0S6_WzA2Mj"),
         T0.minusSeconds(30),
         Optional.empty(),
-        GrantDecider.DEFAULT_CODE_LIFETIME);
+        GrantDecider.DEFAULT_CODE_LIFETIME,
+        Optional.empty());
   }
 
   static RedeemCode redeem() {

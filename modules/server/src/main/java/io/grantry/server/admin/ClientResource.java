@@ -7,6 +7,7 @@ import io.grantry.domain.client.ClientMetadata;
 import io.grantry.domain.client.ClientState;
 import io.grantry.domain.client.ClientType;
 import io.grantry.domain.client.GrantType;
+import io.grantry.domain.client.LogoutMetadata;
 import io.grantry.domain.client.TokenEndpointAuthMethod;
 import io.grantry.domain.key.SigningAlgorithm;
 import io.grantry.domain.oauth.Scopes;
@@ -200,6 +201,11 @@ final class ClientResource {
                                 invalid(
                                     "id_token_signed_response_alg",
                                     "id_token_signed_response_alg must be RS256 or ES256"))));
+    b.logout(
+        new LogoutMetadata(
+            strings(body, "post_logout_redirect_uris", List.of()),
+            Optional.ofNullable(body.getString("backchannel_logout_uri")),
+            body.getBoolean("backchannel_logout_session_required", false)));
     return b.build();
   }
 
@@ -253,6 +259,11 @@ final class ClientResource {
         .put("access_token_signing_alg", m.accessTokenSigningAlg().wire())
         .put("introspect", m.introspect())
         .put("id_token_signed_response_alg", m.idTokenSignedResponseAlg().wire())
+        .put(
+            "post_logout_redirect_uris",
+            new JsonArray(new ArrayList<>(m.logout().postLogoutRedirectUris())));
+    m.logout().backchannelLogoutUri().ifPresent(u -> json.put("backchannel_logout_uri", u));
+    json.put("backchannel_logout_session_required", m.logout().backchannelLogoutSessionRequired())
         .put("disabled", c.disabled())
         .put("client_id_issued_at", c.registeredAt().getEpochSecond());
     if (m.type() == ClientType.CONFIDENTIAL) {

@@ -32,14 +32,9 @@ import io.grantry.server.pages.ScopeTexts;
 import io.grantry.server.sessions.SessionService;
 import io.grantry.server.tokens.TokenIssuer;
 import io.vertx.core.Future;
-import io.vertx.core.MultiMap;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -61,15 +56,6 @@ final class AuthorizationSteps {
 
   PendingRequests pending() {
     return pending;
-  }
-
-  /** The parameters of a query or form, each name with all its values. */
-  static Parameters parameters(MultiMap map) {
-    Map<String, List<String>> out = new LinkedHashMap<>();
-    for (String name : map.names()) {
-      out.put(name, new ArrayList<>(map.getAll(name)));
-    }
-    return new Parameters(out);
   }
 
   /** {@code params} checked against the registration its client has now. */
@@ -273,7 +259,8 @@ final class AuthorizationSteps {
             req.maxAge().isPresent()
                 ? Optional.of(Duration.ofSeconds(req.maxAge().getAsLong()))
                 : Optional.empty(),
-            s.codeLifetime);
+            s.codeLifetime,
+            Optional.of(c.who().sessionId()));
     // Remembered in the grant-state cache: the code's redemption then decides without reading the
     // stream (its append still expects version 1, so a redemption elsewhere is not missed).
     consent

@@ -4,6 +4,7 @@ import io.grantry.domain.authorize.AuthorizationFlow;
 import io.grantry.domain.authorize.AuthorizationRequestChecks.Refused;
 import io.grantry.domain.authorize.AuthorizationRequestChecks.Valid;
 import io.grantry.domain.authorize.Parameters;
+import io.grantry.server.browser.SignedParameters;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Optional;
@@ -22,7 +23,7 @@ final class AuthorizeEndpoint {
 
   void handle(RoutingContext ctx) {
     Parameters params =
-        AuthorizationSteps.parameters(
+        SignedParameters.of(
             ctx.request().method() == HttpMethod.POST
                 ? ctx.request().formAttributes()
                 : ctx.queryParams());

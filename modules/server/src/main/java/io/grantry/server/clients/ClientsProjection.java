@@ -42,7 +42,20 @@ public final class ClientsProjection extends StreamProjection<ClientEvent> {
   private static final String METADATA_COLUMNS =
       "client_name, token_endpoint_auth_method, redirect_uris, grant_types,"
           + " scope, logo_uri, client_uri, skip_consent, access_token_format, access_token_signing_alg, introspect,"
-          + " id_token_signed_response_alg";
+          + " id_token_signed_response_alg, post_logout_redirect_uris, backchannel_logout_uri,"
+          + " backchannel_logout_session_required";
+
+  /** How many values {@link #METADATA_COLUMNS} takes. */
+  private static final int METADATA_VALUES = METADATA_COLUMNS.split(",").length;
+
+  /** {@code $from, $from+1, ...}: {@code n} placeholders. */
+  private static String placeholders(int from, int n) {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < n; i++) {
+      sb.append(i == 0 ? "" : ", ").append('$').append(from + i);
+    }
+    return sb.toString();
+  }
 
   /** Adds the values of {@link #METADATA_COLUMNS} to {@code t}. */
   private static Tuple metadata(Tuple t, ClientMetadata m) {
@@ -57,7 +70,10 @@ public final class ClientsProjection extends StreamProjection<ClientEvent> {
         .addString(m.accessTokenFormat().wire())
         .addString(m.accessTokenSigningAlg().wire())
         .addBoolean(m.introspect())
-        .addString(m.idTokenSignedResponseAlg().wire());
+        .addString(m.idTokenSignedResponseAlg().wire())
+        .addArrayOfString(m.logout().postLogoutRedirectUris().toArray(String[]::new))
+        .addString(m.logout().backchannelLogoutUri().orElse(null))
+        .addBoolean(m.logout().backchannelLogoutSessionRequired());
   }
 
   @Override
@@ -71,8 +87,13 @@ public final class ClientsProjection extends StreamProjection<ClientEvent> {
                   + METADATA_COLUMNS
                   + ", client_type,"
                   + " secret_hash, disabled, registered_at, updated_at, stream_version)"
-                  + " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, false, $16, $16, $17)"
-                  + " ON CONFLICT (client_id) DO NOTHING")
+                  + " VALUES ("
+                  + placeholders(1, METADATA_VALUES + 3)
+                  + ", false, "
+                  + placeholders(METADATA_VALUES + 4, 1)
+                  + ", "
+                  + placeholders(METADATA_VALUES + 4, 2)
+                  + ") ON CONFLICT (client_id) DO NOTHING")
           .execute(
               metadata(Tuple.tuple().addString(e.clientId()), m)
                   .addString(m.type().wire())
@@ -89,8 +110,10 @@ public final class ClientsProjection extends StreamProjection<ClientEvent> {
                   + " SET ("
                   + METADATA_COLUMNS
                   + ", updated_at, stream_version)"
-                  + " = ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
-                  + " WHERE client_id = $1 AND stream_version < $15")
+                  + " = ("
+                  + placeholders(2, METADATA_VALUES + 2)
+                  + ") WHERE client_id = $1 AND stream_version < $"
+                  + (METADATA_VALUES + 3))
           .execute(
               metadata(Tuple.tuple().addString(e.clientId()), m)
                   .addOffsetDateTime(utc(e.updatedAt()))

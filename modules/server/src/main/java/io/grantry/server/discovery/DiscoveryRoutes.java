@@ -41,6 +41,7 @@ public final class DiscoveryRoutes implements RouteGroup {
         .put("jwks_uri", issuer + "/jwks")
         .put("revocation_endpoint", issuer + "/revoke")
         .put("introspection_endpoint", issuer + "/introspect")
+        .put("end_session_endpoint", issuer + "/logout")
         .put(
             "scopes_supported",
             new JsonArray().add("openid").add("profile").add("email").add("offline_access"))

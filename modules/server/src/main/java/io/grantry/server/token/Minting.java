@@ -146,6 +146,9 @@ final class Minting {
     return lookup.map(
         user -> {
           JsonObject claims = user.map(u -> UserClaims.of(u, scopes)).orElse(new JsonObject());
+          // OIDC Back-Channel Logout §2.4: the session the user signed in with, which logout
+          // tokens name; a client learns it only from its own ID tokens.
+          code.sessionId().ifPresent(sid -> claims.put("sid", sid));
           out.put(
               "id_token",
               s.tokens.idToken(

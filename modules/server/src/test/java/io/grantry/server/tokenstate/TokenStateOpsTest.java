@@ -88,7 +88,8 @@ class TokenStateOpsTest {
               instant(),
               random.nextBoolean() ? Optional.of(Duration.ofSeconds(300)) : Optional.empty(),
               at,
-              at.plusSeconds(60));
+              at.plusSeconds(60),
+              Optional.empty());
       case 1 -> {
         boolean refresh = random.nextBoolean();
         yield new AuthorizationCodeRedeemed(
