@@ -90,6 +90,35 @@ class ClientDeciderTest {
   }
 
   @Test
+  void logoutUrisFollowTheRedirectUriRules() {
+    ValidationError uri =
+        registerError(
+            ClientFixtures.webApp().toBuilder()
+                .logout(
+                    new LogoutMetadata(
+                        List.of("https://app.example.com/bye#x"), Optional.empty(), false))
+                .build(),
+            Optional.of(HASH_1));
+    assertThat(uri.field()).isEqualTo("post_logout_redirect_uris");
+    ValidationError backchannel =
+        registerError(
+            ClientFixtures.webApp().toBuilder()
+                .logout(
+                    new LogoutMetadata(
+                        List.of(), Optional.of("http://app.example.com/backchannel"), false))
+                .build(),
+            Optional.of(HASH_1));
+    assertThat(backchannel.field()).isEqualTo("backchannel_logout_uri");
+    ValidationError sessionWithoutUri =
+        registerError(
+            ClientFixtures.webApp().toBuilder()
+                .logout(new LogoutMetadata(List.of(), Optional.empty(), true))
+                .build(),
+            Optional.of(HASH_1));
+    assertThat(sessionWithoutUri.field()).isEqualTo("backchannel_logout_session_required");
+  }
+
+  @Test
   void publicClientsUseNoneAndNoClientCredentials() {
     ValidationError method =
         registerError(

@@ -34,7 +34,17 @@ class ClientEventCodecTest {
             ClientFixtures.nativeApp().toBuilder()
                 .idTokenSignedResponseAlg(SigningAlgorithm.ES256)
                 .build(),
-            T0.plusSeconds(2)));
+            T0.plusSeconds(2)),
+        new ClientUpdated(
+            "web",
+            ClientFixtures.webApp().toBuilder()
+                .logout(
+                    new LogoutMetadata(
+                        List.of("https://app.example.com/bye"),
+                        Optional.of("https://app.example.com/backchannel"),
+                        true))
+                .build(),
+            T0.plusSeconds(5)));
   }
 
   @Test
