@@ -4,9 +4,13 @@ import io.grantry.eventstore.EventStore;
 import io.grantry.eventstore.EventStoreOptions;
 import io.grantry.eventstore.pg.Migrations;
 import io.grantry.eventstore.pg.PgSettings;
+import io.grantry.projections.ProjectionRunner;
 import io.grantry.server.app.ProjectionCache;
 import io.grantry.server.audit.LedgerCheckpoints;
+import io.grantry.server.backchannel.BackchannelProjection;
+import io.grantry.server.backchannel.BackchannelSender;
 import io.grantry.server.clients.ClientCache;
+import io.grantry.server.clients.ClientDirectory;
 import io.grantry.server.clients.ClientService;
 import io.grantry.server.config.GrantryConfig;
 import io.grantry.server.config.ServerSecrets;
@@ -31,6 +35,7 @@ import io.grantry.server.throttle.ClientAuthThrottle;
 import io.grantry.server.throttle.LoginThrottle;
 import io.grantry.server.throttle.ThrottleMetrics;
 import io.grantry.server.tokens.IntrospectionCache;
+import io.grantry.server.tokens.TokenIssuer;
 import io.grantry.server.tokenstate.TokenStatePruner;
 import io.grantry.server.users.UserDirectory;
 import io.grantry.server.users.UserService;
@@ -80,13 +85,14 @@ public final class GrantryServer {
   private final LedgerCheckpoints checkpoints;
   private final TokenStatePruner pruner;
   private final GrowingTableAnalyzer analyzer;
+  private final ProjectionRunner following;
+  private final BackchannelSender backchannel;
 
   /**
-   * Whether commits are announced to other processes with NOTIFY. Not today: every projection is
-   * written inline in the appending transaction and the checkpointer reads on its timer, so no
-   * process subscribes to the ledger and a NOTIFY per batch would be heard by nobody. The
-   * subscription machinery stays (the event store's commit-order reads and its tests) for the first
-   * asynchronous projection, the delivery of back-channel logouts, which turns this on.
+   * Whether commits are announced to other processes with NOTIFY. Not needed: the one process that
+   * subscribes to the ledger is each server's own back-channel logout projection, for which its
+   * store's poll (every half second) and its own commits' wake-ups are soon enough, and a NOTIFY
+   * per batch on the token path would cost every token a little for that.
    */
   static final boolean ANNOUNCE_COMMITS = false;
 
@@ -118,6 +124,22 @@ public final class GrantryServer {
     pruner.start();
     this.analyzer = new GrowingTableAnalyzer(vertx, resources.pool());
     analyzer.start(config.database().analyzeInterval().toMillis());
+    // Back-channel logout: an asynchronous projection of the ledger (which clients to tell when a
+    // session ends) and the sender that tells them, recording each attempt as an event.
+    this.following = new ProjectionRunner(store);
+    following
+        .start(new BackchannelProjection())
+        .onFailure(err -> log.error("Back-channel logout cannot follow the ledger", err));
+    this.backchannel =
+        new BackchannelSender(
+            vertx,
+            resources.pool(),
+            store,
+            new ClientDirectory(
+                resources.pool(), resources.clientSecrets(), resources.clock(), null),
+            new TokenIssuer(config.issuer(), config.tokens().audience(), resources.keys()),
+            resources.clock());
+    backchannel.start();
   }
 
   /**
@@ -379,6 +401,11 @@ public final class GrantryServer {
     return analyzer;
   }
 
+  /** The back-channel logout sender (tests send what is due on demand). */
+  public BackchannelSender backchannel() {
+    return backchannel;
+  }
+
   public ServerResources resources() {
     return resources;
   }
@@ -401,12 +428,14 @@ public final class GrantryServer {
     checkpoints.stop();
     pruner.stop();
     analyzer.stop();
+    following.stopAll();
     resources.keys().stop();
     resources.opsCounters().stop(vertx);
     return vertx
         .undeploy(deploymentId)
         .transform(
             ar -> metricsServer == null ? Future.<Void>succeededFuture() : metricsServer.close())
+        .transform(ar -> backchannel.stop())
         .transform(ar -> store.close())
         .transform(ar -> resources.pool().close())
         .transform(

@@ -86,6 +86,7 @@ class ArchitectureTest {
         .layer("services")
         .definedBy(
             "io.grantry.server.sessions..",
+            "io.grantry.server.backchannel..",
             "io.grantry.server.clients..",
             "io.grantry.server.users..",
             "io.grantry.server.consents..",

@@ -67,7 +67,9 @@ public final class AuditLedger {
   private static final String VISIBLE =
       " AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint";
   private static final String USER_TYPES =
-      "('grant.authorization_code_issued.v1', 'consent.granted.v1', 'consent.revoked.v1')";
+      "('grant.authorization_code_issued.v1', 'consent.granted.v1', 'consent.revoked.v1',"
+          + " 'backchannel.logout_delivered.v1', 'backchannel.logout_attempt_failed.v1',"
+          + " 'backchannel.logout_abandoned.v1')";
   private static final String CLIENT_TYPES =
       "('grant.authorization_code_issued.v1', 'grant.client_credentials_issued.v1',"
           + " 'consent.granted.v1', 'consent.revoked.v1')";

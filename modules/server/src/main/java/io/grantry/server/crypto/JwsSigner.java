@@ -31,6 +31,10 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class JwsSigner {
   public static final String TYP_ACCESS_TOKEN = "at+jwt";
   public static final String TYP_JWT = "JWT";
+
+  /** OpenID Connect Back-Channel Logout 1.0 §2.4's explicit type of logout tokens. */
+  public static final String TYP_LOGOUT_TOKEN = "logout+jwt";
+
   private static final Base64.Encoder B64URL = Base64.getUrlEncoder().withoutPadding();
   private static final int MAX_CACHED_HEADERS = 8;
 

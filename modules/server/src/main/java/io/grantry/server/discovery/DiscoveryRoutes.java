@@ -42,6 +42,8 @@ public final class DiscoveryRoutes implements RouteGroup {
         .put("revocation_endpoint", issuer + "/revoke")
         .put("introspection_endpoint", issuer + "/introspect")
         .put("end_session_endpoint", issuer + "/logout")
+        .put("backchannel_logout_supported", true)
+        .put("backchannel_logout_session_supported", true)
         .put(
             "scopes_supported",
             new JsonArray().add("openid").add("profile").add("email").add("offline_access"))
@@ -71,6 +73,7 @@ public final class DiscoveryRoutes implements RouteGroup {
                 .add("auth_time")
                 .add("nonce")
                 .add("at_hash")
+                .add("sid")
                 .add("name")
                 .add("preferred_username")
                 .add("email"))

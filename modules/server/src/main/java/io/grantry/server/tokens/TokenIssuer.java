@@ -118,6 +118,35 @@ public final class TokenIssuer {
   }
 
   /**
+   * A logout token (OpenID Connect Back-Channel Logout 1.0 §2.4) for {@code clientId}: {@code typ}
+   * {@code logout+jwt}, the back-channel logout {@code events} claim, the user and the session, a
+   * fresh {@code jti}, and never a {@code nonce}; signed as the client's ID tokens are.
+   */
+  public String logoutToken(
+      SigningAlgorithm alg,
+      String clientId,
+      String subject,
+      String sessionId,
+      String jti,
+      Instant issuedAt,
+      Instant expiresAt) {
+    JsonObject claims =
+        new JsonObject()
+            .put("iss", issuer)
+            .put("aud", clientId)
+            .put("iat", issuedAt.getEpochSecond())
+            .put("exp", expiresAt.getEpochSecond())
+            .put("jti", jti)
+            .put("sub", subject)
+            .put("sid", sessionId)
+            .put(
+                "events",
+                new JsonObject()
+                    .put("http://schemas.openid.net/event/backchannel-logout", new JsonObject()));
+    return keys.signer(alg).sign(claims, JwsSigner.TYP_LOGOUT_TOKEN);
+  }
+
+  /**
    * OIDC Core §3.1.3.6: base64url of the left half of SHA-256 (for RS256 and ES256) of the ASCII
    * token.
    */
