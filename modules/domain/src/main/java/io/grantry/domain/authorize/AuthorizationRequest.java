@@ -15,6 +15,7 @@ import java.util.Set;
  * @param redirectUriGiven whether redirect_uri was in the request (then /token must repeat it)
  * @param prompt a subset of none, login, consent
  * @param maxAge OIDC {@code max_age} in seconds, when given
+ * @param responseMode how the response goes back to the client
  */
 public record AuthorizationRequest(
     String clientId,
@@ -26,7 +27,8 @@ public record AuthorizationRequest(
     Optional<String> codeChallenge,
     Set<String> prompt,
     OptionalLong maxAge,
-    Optional<String> loginHint) {
+    Optional<String> loginHint,
+    ResponseMode responseMode) {
   public AuthorizationRequest {
     Objects.requireNonNull(clientId, "clientId");
     Objects.requireNonNull(redirectUri, "redirectUri");
@@ -37,6 +39,7 @@ public record AuthorizationRequest(
     prompt = Set.copyOf(prompt);
     Objects.requireNonNull(maxAge, "maxAge");
     Objects.requireNonNull(loginHint, "loginHint");
+    Objects.requireNonNull(responseMode, "responseMode");
   }
 
   public boolean prompts(String value) {

@@ -8,6 +8,7 @@ import io.grantry.domain.oauth.Pkce;
 import io.grantry.domain.oauth.RedirectUriMatcher;
 import io.grantry.domain.oauth.Scopes;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -62,12 +63,18 @@ public final class AuthorizationRequestChecks {
 
   /**
    * The request is refused. When {@code error.redirectable()}, {@code redirectUri} is the
-   * registered URI to send it to, with {@code state}; otherwise it is shown to the person.
+   * registered URI to send it to, with {@code state}, in {@code responseMode} (the one requested,
+   * or {@code query} when it named none we support); otherwise it is shown to the person.
    */
-  public record Refused(OAuthError error, Optional<String> redirectUri, Optional<String> state)
+  public record Refused(
+      OAuthError error,
+      Optional<String> redirectUri,
+      Optional<String> state,
+      ResponseMode responseMode)
       implements Checked {
     public Refused {
       Objects.requireNonNull(error, "error");
+      Objects.requireNonNull(responseMode, "responseMode");
       if (error.redirectable() && redirectUri.isEmpty()) {
         throw new IllegalArgumentException("a redirectable error needs its redirect URI");
       }
@@ -100,19 +107,26 @@ public final class AuthorizationRequestChecks {
 
     // 2. From here on, errors go back to the client, with state if it was given once.
     Optional<String> state = Optional.ofNullable(p.single("state"));
+    ResponseMode mode = responseMode(p);
     Optional<OAuthError> redirected =
         noRepeatedParameter(p)
             .or(() -> noRequestObject(p))
             .or(() -> noValueTooLong(p))
             .or(() -> responseTypeIsCode(p))
-            .or(() -> responseModeIsQuery(p))
+            .or(() -> responseModeSupported(p))
+            .or(() -> formPostReachesTheRedirectUri(mode, redirectUri))
             .or(() -> clientMayUseTheCodeGrant(client))
             .or(() -> scopeAllowed(p, client))
             .or(() -> pkce(p, client))
             .or(() -> promptValid(p))
             .or(() -> maxAgeValid(p));
     if (redirected.isPresent()) {
-      return new Refused(redirected.get(), Optional.of(redirectUri), state);
+      boolean deliverable = formPostReachesTheRedirectUri(mode, redirectUri).isEmpty();
+      return new Refused(
+          redirected.get(),
+          Optional.of(redirectUri),
+          state,
+          deliverable ? mode : ResponseMode.QUERY);
     }
     String maxAge = p.first("max_age");
     return new Valid(
@@ -126,7 +140,8 @@ public final class AuthorizationRequestChecks {
             Optional.ofNullable(p.first("code_challenge")),
             prompt(p),
             maxAge == null ? OptionalLong.empty() : OptionalLong.of(Long.parseLong(maxAge)),
-            Optional.ofNullable(p.first("login_hint"))),
+            Optional.ofNullable(p.first("login_hint")),
+            mode),
         client);
   }
 
@@ -223,11 +238,36 @@ public final class AuthorizationRequestChecks {
         : Optional.of(OAuthError.unsupportedResponseType("only response_type=code is supported"));
   }
 
-  static Optional<OAuthError> responseModeIsQuery(Parameters p) {
+  static Optional<OAuthError> responseModeSupported(Parameters p) {
     String mode = p.first("response_mode");
-    return mode == null || "query".equals(mode)
+    return mode == null || ResponseMode.parse(mode).isPresent()
         ? Optional.empty()
-        : Optional.of(OAuthError.invalidRequest("only response_mode=query is supported"));
+        : Optional.of(
+            OAuthError.invalidRequest(
+                "response_mode must be query or form_post (the default is query)"));
+  }
+
+  /**
+   * A browser posts a form only to a web address: form_post to a native app's private-use scheme
+   * could never arrive.
+   */
+  static Optional<OAuthError> formPostReachesTheRedirectUri(ResponseMode mode, String redirectUri) {
+    if (mode != ResponseMode.FORM_POST) {
+      return Optional.empty();
+    }
+    String lower = redirectUri.toLowerCase(Locale.ROOT);
+    return lower.startsWith("https://") || lower.startsWith("http://")
+        ? Optional.empty()
+        : Optional.of(
+            OAuthError.invalidRequest(
+                "response_mode=form_post needs an http(s) redirect URI; this one is answered in the"
+                    + " query"));
+  }
+
+  /** The mode the response goes back in: the one asked for, or query (also for one unsupported). */
+  static ResponseMode responseMode(Parameters p) {
+    String mode = p.first("response_mode");
+    return mode == null ? ResponseMode.QUERY : ResponseMode.parse(mode).orElse(ResponseMode.QUERY);
   }
 
   static Optional<OAuthError> clientMayUseTheCodeGrant(ClientState.Registered client) {
@@ -334,6 +374,6 @@ public final class AuthorizationRequestChecks {
   }
 
   private static Refused show(OAuthError error) {
-    return new Refused(error, Optional.empty(), Optional.empty());
+    return new Refused(error, Optional.empty(), Optional.empty(), ResponseMode.QUERY);
   }
 }

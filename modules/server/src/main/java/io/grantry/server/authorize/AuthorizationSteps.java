@@ -163,8 +163,9 @@ final class AuthorizationSteps {
   /** A refused request: redirected when its error may be (to a URI registered now), else shown. */
   void refuse(RoutingContext ctx, Refused refused) {
     if (refused.error().redirectable()) {
-      OAuthResponses.redirectError(
+      OAuthResponses.authorizationError(
           ctx,
+          refused.responseMode(),
           refused.redirectUri().orElseThrow(),
           refused.error(),
           refused.state().orElse(null),
@@ -176,8 +177,8 @@ final class AuthorizationSteps {
 
   private void fail(RoutingContext ctx, AuthorizationRequest req, OAuthError error) {
     if (error.redirectable()) {
-      OAuthResponses.redirectError(
-          ctx, req.redirectUri(), error, req.state().orElse(null), s.issuer);
+      OAuthResponses.authorizationError(
+          ctx, req.responseMode(), req.redirectUri(), error, req.state().orElse(null), s.issuer);
     } else {
       errorPage(ctx, error);
     }
@@ -284,8 +285,9 @@ final class AuthorizationSteps {
                 fail(ctx, req, err);
                 return;
               }
-              OAuthResponses.redirectCode(
+              OAuthResponses.authorizationCode(
                   ctx,
+                  req.responseMode(),
                   req.redirectUri(),
                   GrantTokens.token(grantId, secret),
                   req.state().orElse(null),

@@ -48,7 +48,7 @@ public final class DiscoveryRoutes implements RouteGroup {
             "scopes_supported",
             new JsonArray().add("openid").add("profile").add("email").add("offline_access"))
         .put("response_types_supported", new JsonArray().add("code"))
-        .put("response_modes_supported", new JsonArray().add("query"))
+        .put("response_modes_supported", new JsonArray().add("query").add("form_post"))
         .put(
             "grant_types_supported",
             new JsonArray()

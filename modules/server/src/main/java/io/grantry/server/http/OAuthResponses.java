@@ -1,17 +1,23 @@
 package io.grantry.server.http;
 
+import io.grantry.domain.authorize.ResponseMode;
 import io.grantry.domain.oauth.OAuthError;
+import io.grantry.server.pages.FormPostPage;
+import io.grantry.server.pages.Pages;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * The one place OAuth answers are written: authorization responses redirected to the client (always
- * with {@code iss}, RFC 9207), and JSON responses of the token, revocation and introspection
- * endpoints (RFC 6749 §5.1, §5.2).
+ * The one place OAuth answers are written: authorization responses to the client (always with
+ * {@code iss}, RFC 9207), redirected or posted as the request's response mode says, and JSON
+ * responses of the token, revocation and introspection endpoints (RFC 6749 §5.1, §5.2).
  */
 public final class OAuthResponses {
   private OAuthResponses() {}
@@ -35,23 +41,70 @@ public final class OAuthResponses {
         .end();
   }
 
-  public static void redirectCode(
-      RoutingContext ctx, String redirectUri, String code, String state, String issuer) {
+  /** The authorization response of a code: {@code code}, {@code state}, {@code iss}. */
+  public static void authorizationCode(
+      RoutingContext ctx,
+      ResponseMode mode,
+      String redirectUri,
+      String code,
+      String state,
+      String issuer) {
     Map<String, String> p = new LinkedHashMap<>();
     p.put("code", code);
     p.put("state", state);
     p.put("iss", issuer);
-    redirect(ctx, redirectUri, p);
+    authorizationResponse(ctx, mode, redirectUri, p);
   }
 
-  public static void redirectError(
-      RoutingContext ctx, String redirectUri, OAuthError error, String state, String issuer) {
+  /** An authorization error response (RFC 6749 §4.1.2.1), with {@code iss}. */
+  public static void authorizationError(
+      RoutingContext ctx,
+      ResponseMode mode,
+      String redirectUri,
+      OAuthError error,
+      String state,
+      String issuer) {
     Map<String, String> p = new LinkedHashMap<>();
     p.put("error", error.code().wire());
     p.put("error_description", error.description());
     p.put("state", state);
     p.put("iss", issuer);
-    redirect(ctx, redirectUri, p);
+    authorizationResponse(ctx, mode, redirectUri, p);
+  }
+
+  /**
+   * {@code params} to the client at {@code redirectUri}: added to its query in a 303 redirect, or
+   * (form_post) as the hidden fields of a form the browser posts there at once.
+   */
+  public static void authorizationResponse(
+      RoutingContext ctx, ResponseMode mode, String redirectUri, Map<String, String> params) {
+    if (mode != ResponseMode.FORM_POST) {
+      redirect(ctx, redirectUri, params);
+      return;
+    }
+    List<FormPostPage.Field> fields = new ArrayList<>();
+    params.forEach(
+        (k, v) -> {
+          if (v != null) {
+            fields.add(new FormPostPage.Field(k, v));
+          }
+        });
+    Pages.formPost(ctx, new FormPostPage(redirectUri, fields), formAction(redirectUri));
+  }
+
+  /**
+   * The CSP source expression that allows a form to post to {@code redirectUri} and nowhere else:
+   * its scheme, host, port and path (CSP matches a path without a trailing slash exactly; the query
+   * is not part of a source expression), with the characters that would end a directive or a source
+   * list ({@code ;} and {@code ,}) percent-encoded.
+   */
+  public static String formAction(String redirectUri) {
+    URI u = URI.create(redirectUri);
+    String path = u.getRawPath() == null ? "" : u.getRawPath();
+    return (u.getScheme() + "://" + u.getRawAuthority() + path)
+        .replace(";", "%3B")
+        .replace(",", "%2C")
+        .replace(" ", "%20");
   }
 
   /** A JSON answer that must never be cached (token responses, RFC 6749 §5.1). */

@@ -44,6 +44,25 @@ public final class Pages {
     r.putHeader("Content-Type", "text/html; charset=utf-8").end(render(template, model));
   }
 
+  /**
+   * An authorization response in form post mode: {@code form-post.jte} with a policy of its own
+   * that lets the page run exactly its one script and post its form only to {@code formAction} (a
+   * CSP source expression for the redirect URI).
+   */
+  public static void formPost(RoutingContext ctx, FormPostPage page, String formAction) {
+    HttpServerResponse r = ctx.response().setStatusCode(200);
+    securityHeaders(r);
+    r.putHeader(
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'self'; script-src "
+                + FormPostPage.SCRIPT_HASH
+                + "; form-action "
+                + formAction
+                + "; frame-ancestors 'none'; base-uri 'none'")
+        .putHeader("Content-Type", "text/html; charset=utf-8")
+        .end(render("form-post.jte", page));
+  }
+
   public static void error(
       RoutingContext ctx, int status, String title, String message, String code) {
     send(ctx, status, "error.jte", new ErrorPage(title, message, code));
