@@ -21,6 +21,7 @@ import picocli.CommandLine.Parameters;
       UsersCommand.ListUsers.class,
       UsersCommand.Disable.class,
       UsersCommand.SetPassword.class,
+      UsersCommand.EmailVerified.class,
       UsersCommand.Sessions.class,
       UsersCommand.EndSessions.class
     })
@@ -55,6 +56,11 @@ final class UsersCommand {
     @Option(names = "--name", description = "The name claim (full name).")
     String name;
 
+    @Option(
+        names = "--email-verified",
+        description = "The email address is verified (the email_verified claim; needs --email).")
+    boolean emailVerified;
+
     @Override
     public Integer call() {
       String password = AdminOptions.password(source.stdin, source.generate);
@@ -64,6 +70,9 @@ final class UsersCommand {
       }
       if (name != null) {
         body.put("name", name);
+      }
+      if (emailVerified) {
+        body.put("email_verified", true);
       }
       JsonObject created = admin.api().post("/users", body);
       printWithPassword(admin, created, source.generate ? password : null);
@@ -149,6 +158,45 @@ final class UsersCommand {
           System.out.println("password  " + password);
           AdminOptions.warnSecretShownOnce(System.out, "password");
         }
+      }
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "email-verified",
+      mixinStandardHelpOptions = true,
+      description =
+          "Say whether a user's email address is verified: the email_verified claim of their ID"
+              + " tokens and userinfo from now on.")
+  static final class EmailVerified implements Callable<Integer> {
+    @Mixin AdminOptions admin;
+
+    @Parameters(index = "0", paramLabel = "USER", description = "The user's id or username.")
+    String user;
+
+    @Parameters(
+        index = "1",
+        paramLabel = "VERIFIED",
+        arity = "0..1",
+        description = "true (the default) or false.")
+    boolean verified = true;
+
+    @Override
+    public Integer call() {
+      AdminApi api = admin.api();
+      JsonObject updated =
+          api.put(
+              "/users/" + AdminApi.segment(userId(api, user)) + "/email-verified",
+              new JsonObject().put("email_verified", verified));
+      if (admin.json) {
+        admin.printObject(updated);
+      } else {
+        System.out.println(
+            "The email of "
+                + updated.getString("username")
+                + " is "
+                + (verified ? "verified." : "not verified."));
       }
       return 0;
     }

@@ -8,7 +8,10 @@ import java.util.Optional;
  * first with {@link PasswordPolicy}); the command never holds the password itself.
  */
 public sealed interface UserCommand
-    permits UserCommand.Register, UserCommand.ChangePassword, UserCommand.Disable {
+    permits UserCommand.Register,
+        UserCommand.ChangePassword,
+        UserCommand.Disable,
+        UserCommand.SetEmailVerified {
 
   String userId();
 
@@ -17,7 +20,8 @@ public sealed interface UserCommand
       String username,
       String passwordHash,
       Optional<String> email,
-      Optional<String> name)
+      Optional<String> name,
+      boolean emailVerified)
       implements UserCommand {
     public Register {
       Objects.requireNonNull(userId, "userId");
@@ -25,6 +29,23 @@ public sealed interface UserCommand
       Objects.requireNonNull(passwordHash, "passwordHash");
       Objects.requireNonNull(email, "email");
       Objects.requireNonNull(name, "name");
+    }
+
+    /** A registration whose email address (if any) is not verified. */
+    public Register(
+        String userId,
+        String username,
+        String passwordHash,
+        Optional<String> email,
+        Optional<String> name) {
+      this(userId, username, passwordHash, email, name, false);
+    }
+  }
+
+  /** Says whether the user's email address is verified (it must have one to be verified). */
+  record SetEmailVerified(String userId, boolean verified) implements UserCommand {
+    public SetEmailVerified {
+      Objects.requireNonNull(userId, "userId");
     }
   }
 

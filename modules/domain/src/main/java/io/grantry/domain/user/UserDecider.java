@@ -7,6 +7,7 @@ import io.grantry.domain.FieldRules;
 import io.grantry.domain.user.UserCommand.ChangePassword;
 import io.grantry.domain.user.UserCommand.Disable;
 import io.grantry.domain.user.UserCommand.Register;
+import io.grantry.domain.user.UserCommand.SetEmailVerified;
 import io.grantry.domain.user.UserState.Registered;
 import java.time.Instant;
 import java.util.Objects;
@@ -23,6 +24,11 @@ public final class UserDecider {
   public static final int MAX_EMAIL_LENGTH = 254;
   public static final int MAX_NAME_LENGTH = 200;
   private static final Pattern EMAIL = Pattern.compile("[^@\\s]+@[^@\\s]+");
+
+  private static final Optional<ValidationError> NO_EMAIL =
+      Optional.of(
+          new ValidationError(
+              "email_verified", "email_verified needs an email address: this user has none"));
 
   private UserDecider() {}
 
@@ -47,7 +53,8 @@ public final class UserDecider {
               .or(() -> Usernames.problemWith(c.username()))
               .or(() -> FieldRules.phcHash("password_hash", c.passwordHash()))
               .or(() -> c.email().flatMap(UserDecider::emailProblem))
-              .or(() -> c.name().flatMap(n -> FieldRules.displayText("name", n, MAX_NAME_LENGTH)));
+              .or(() -> c.name().flatMap(n -> FieldRules.displayText("name", n, MAX_NAME_LENGTH)))
+              .or(() -> c.emailVerified() && c.email().isEmpty() ? NO_EMAIL : Optional.empty());
       if (problem.isPresent()) {
         return Decision.reject(problem.get());
       }
@@ -59,6 +66,7 @@ public final class UserDecider {
               c.passwordHash(),
               c.email(),
               c.name(),
+              c.emailVerified(),
               now));
     }
     if (!(state instanceof Registered current)) {
@@ -71,6 +79,14 @@ public final class UserDecider {
     }
     if (current.disabled()) {
       return Decision.reject(new DomainError.Disabled(KIND, current.userId()));
+    }
+    if (command instanceof SetEmailVerified v) {
+      if (v.verified() && current.email().isEmpty()) {
+        return Decision.reject(NO_EMAIL.get());
+      }
+      return v.verified() == current.emailVerified()
+          ? Decision.unchanged()
+          : Decision.accept(new UserEmailVerificationSet(current.userId(), v.verified(), now));
     }
     ChangePassword c = (ChangePassword) command;
     Optional<ValidationError> problem = FieldRules.phcHash("password_hash", c.passwordHash());
@@ -112,6 +128,7 @@ public final class UserDecider {
           e.passwordHash(),
           e.email(),
           e.name(),
+          e.emailVerified(),
           false,
           e.registeredAt());
     }
@@ -129,6 +146,7 @@ public final class UserDecider {
           e.passwordHash(),
           r.email(),
           r.name(),
+          r.emailVerified(),
           r.disabled(),
           r.registeredAt());
     }
@@ -140,7 +158,20 @@ public final class UserDecider {
           r.passwordHash(),
           r.email(),
           r.name(),
+          r.emailVerified(),
           true,
+          r.registeredAt());
+    }
+    if (event instanceof UserEmailVerificationSet e) {
+      return new Registered(
+          r.userId(),
+          r.username(),
+          r.normalizedUsername(),
+          r.passwordHash(),
+          r.email(),
+          r.name(),
+          e.verified(),
+          r.disabled(),
           r.registeredAt());
     }
     throw new IllegalArgumentException("unhandled user event " + event.type());

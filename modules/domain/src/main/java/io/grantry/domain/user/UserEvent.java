@@ -5,7 +5,12 @@ package io.grantry.domain.user;
  * and session secrets appear only as hashes.
  */
 public sealed interface UserEvent
-    permits UserRegistered, UserPasswordChanged, UserDisabled, SessionStarted, SessionEnded {
+    permits UserRegistered,
+        UserPasswordChanged,
+        UserDisabled,
+        UserEmailVerificationSet,
+        SessionStarted,
+        SessionEnded {
 
   String userId();
 

@@ -1,5 +1,6 @@
 package io.grantry.domain.user;
 
+import static io.grantry.domain.Json.bool;
 import static io.grantry.domain.Json.instant;
 import static io.grantry.domain.Json.optionalString;
 import static io.grantry.domain.Json.string;
@@ -21,6 +22,7 @@ public final class UserEventCodec implements EventCodec<UserEvent> {
           UserRegistered.TYPE,
           UserPasswordChanged.TYPE,
           UserDisabled.TYPE,
+          UserEmailVerificationSet.TYPE,
           SessionStarted.TYPE,
           SessionEnded.TYPE);
 
@@ -45,6 +47,9 @@ public final class UserEventCodec implements EventCodec<UserEvent> {
           .put("password_hash", e.passwordHash());
       e.email().ifPresent(v -> json.put("email", v));
       e.name().ifPresent(v -> json.put("name", v));
+      if (e.emailVerified()) {
+        json.put("email_verified", true); // absent means false: older events decode unchanged
+      }
       return json.put("registered_at", e.registeredAt());
     }
     if (event instanceof UserPasswordChanged e) {
@@ -52,6 +57,9 @@ public final class UserEventCodec implements EventCodec<UserEvent> {
     }
     if (event instanceof UserDisabled e) {
       return json.put("disabled_at", e.disabledAt());
+    }
+    if (event instanceof UserEmailVerificationSet e) {
+      return json.put("email_verified", e.verified()).put("set_at", e.setAt());
     }
     if (event instanceof SessionStarted e) {
       json.put("session_id", e.sessionId())
@@ -85,6 +93,7 @@ public final class UserEventCodec implements EventCodec<UserEvent> {
             string(type, p, "password_hash"),
             optionalString(type, p, "email"),
             optionalString(type, p, "name"),
+            p.containsKey("email_verified") && bool(type, p, "email_verified"),
             instant(type, p, "registered_at"));
       case UserPasswordChanged.TYPE:
         return new UserPasswordChanged(
@@ -93,6 +102,11 @@ public final class UserEventCodec implements EventCodec<UserEvent> {
             instant(type, p, "changed_at"));
       case UserDisabled.TYPE:
         return new UserDisabled(string(type, p, "user_id"), instant(type, p, "disabled_at"));
+      case UserEmailVerificationSet.TYPE:
+        return new UserEmailVerificationSet(
+            string(type, p, "user_id"),
+            bool(type, p, "email_verified"),
+            instant(type, p, "set_at"));
       case SessionStarted.TYPE:
         return new SessionStarted(
             string(type, p, "user_id"),

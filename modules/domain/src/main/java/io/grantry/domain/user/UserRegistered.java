@@ -13,6 +13,7 @@ import java.util.Optional;
  * @param passwordHash PHC-format Argon2id hash; never the password
  * @param email optional {@code email} claim
  * @param name optional {@code name} claim
+ * @param emailVerified the {@code email_verified} claim (false when absent from older events)
  */
 public record UserRegistered(
     String userId,
@@ -21,6 +22,7 @@ public record UserRegistered(
     String passwordHash,
     Optional<String> email,
     Optional<String> name,
+    boolean emailVerified,
     Instant registeredAt)
     implements UserEvent {
   public static final String TYPE = "user.registered.v1";
@@ -33,6 +35,18 @@ public record UserRegistered(
     Objects.requireNonNull(email, "email");
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(registeredAt, "registeredAt");
+  }
+
+  /** A registration whose email address is not verified. */
+  public UserRegistered(
+      String userId,
+      String username,
+      String normalizedUsername,
+      String passwordHash,
+      Optional<String> email,
+      Optional<String> name,
+      Instant registeredAt) {
+    this(userId, username, normalizedUsername, passwordHash, email, name, false, registeredAt);
   }
 
   @Override

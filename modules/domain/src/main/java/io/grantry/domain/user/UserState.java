@@ -29,6 +29,7 @@ public sealed interface UserState permits UserState.Unregistered, UserState.Regi
       String passwordHash,
       Optional<String> email,
       Optional<String> name,
+      boolean emailVerified,
       boolean disabled,
       Instant registeredAt)
       implements UserState {

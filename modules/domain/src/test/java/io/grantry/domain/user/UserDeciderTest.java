@@ -65,6 +65,52 @@ class UserDeciderTest {
   }
 
   @Test
+  void theEmailIsVerifiedOnlyWhenSaidAndOnlyWhenThereIsOne() {
+    Registered r = (Registered) registered();
+    assertThat(r.emailVerified()).as("a registration's email is unverified by default").isFalse();
+
+    Decision<UserEvent> verify =
+        UserDecider.decide(r, new UserCommand.SetEmailVerified("u-1", true), T0);
+    assertThat(verify.events()).containsExactly(new UserEmailVerificationSet("u-1", true, T0));
+    Registered verified = (Registered) UserDecider.evolve(r, verify.events().get(0));
+    assertThat(verified.emailVerified()).isTrue();
+    assertThat(UserDecider.decide(verified, new UserCommand.SetEmailVerified("u-1", true), T0))
+        .isEqualTo(Decision.unchanged());
+    // A password change keeps it.
+    Registered changed =
+        (Registered)
+            UserDecider.evolve(verified, new UserPasswordChanged("u-1", HASH_2, T0.plusSeconds(1)));
+    assertThat(changed.emailVerified()).isTrue();
+
+    // No email, nothing to verify: at registration and after.
+    Register noEmail = new Register("u-2", "bob", HASH_1, Optional.empty(), Optional.empty(), true);
+    assertThat(validationError(UserDecider.decide(UserState.initial(), noEmail, T0)).field())
+        .isEqualTo("email_verified");
+    UserState bob =
+        UserDecider.replay(
+            UserDecider.decide(
+                    UserState.initial(),
+                    new Register("u-2", "bob", HASH_1, Optional.empty(), Optional.empty()),
+                    T0)
+                .events());
+    assertThat(
+            validationError(
+                    UserDecider.decide(bob, new UserCommand.SetEmailVerified("u-2", true), T0))
+                .field())
+        .isEqualTo("email_verified");
+
+    // Registered verified.
+    Register verifiedAtOnce =
+        new Register("u-3", "cyd", HASH_1, Optional.of("cy@example.com"), Optional.empty(), true);
+    assertThat(
+            ((Registered)
+                    UserDecider.replay(
+                        UserDecider.decide(UserState.initial(), verifiedAtOnce, T0).events()))
+                .emailVerified())
+        .isTrue();
+  }
+
+  @Test
   void refusesASecondRegistration() {
     assertThat(UserDecider.decide(registered(), alice(), T0))
         .isEqualTo(Decision.reject(new DomainError.AlreadyExists("user", "u-1")));

@@ -30,6 +30,9 @@ class UserEventCodecTest {
         new UserRegistered("u-2", "bob", "bob", HASH_1, Optional.empty(), Optional.empty(), T0),
         new UserPasswordChanged("u-1", HASH_1, T0.plusSeconds(1)),
         new UserDisabled("u-1", T0.plusSeconds(2)),
+        new UserRegistered(
+            "u-3", "cy", "cy", HASH_1, Optional.of("cy@example.com"), Optional.empty(), true, T0),
+        new UserEmailVerificationSet("u-3", false, T0.plusSeconds(4)),
         new SessionStarted(
             "u-1",
             "sid-1",
@@ -52,6 +55,23 @@ class UserEventCodecTest {
   }
 
   @Test
+  void aRegistrationWrittenBeforeEmailVerifiedExistedDecodesAsUnverified() {
+    JsonObject old =
+        new JsonObject()
+            .put("user_id", "u-9")
+            .put("username", "old")
+            .put("normalized_username", "old")
+            .put("password_hash", HASH_1)
+            .put("email", "old@example.com")
+            .put("registered_at", T0.toString());
+    assertThat(((UserRegistered) CODEC.fromJson(UserRegistered.TYPE, old)).emailVerified())
+        .isFalse();
+    assertThat(CODEC.toJson(CODEC.fromJson(UserRegistered.TYPE, old)).containsKey("email_verified"))
+        .as("an unverified registration is written as before")
+        .isFalse();
+  }
+
+  @Test
   void everyEventRoundTrips() {
     for (UserEvent e : samples()) {
       assertThat(CODEC.fromJson(CODEC.type(e), new JsonObject(CODEC.toJson(e).encode())))
@@ -65,6 +85,7 @@ class UserEventCodecTest {
             "user.registered.v1",
             "user.password_changed.v1",
             "user.disabled.v1",
+            "user.email_verification_set.v1",
             "user.session_started.v1",
             "user.session_ended.v1");
   }

@@ -118,6 +118,7 @@ public final class AdminApi implements RouteGroup {
                       Map.entry("showUser", users::show),
                       Map.entry("setUserPassword", users::setPassword),
                       Map.entry("disableUser", users::disable),
+                      Map.entry("setUserEmailVerified", users::setEmailVerified),
                       Map.entry("listUserSessions", sessions::list),
                       Map.entry("endUserSessions", sessions::endAll),
                       Map.entry("endUserSession", sessions::end),

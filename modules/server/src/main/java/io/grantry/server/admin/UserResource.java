@@ -13,8 +13,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * {@code /admin/users}: register, list, show, set the password, disable. Never shows a password
- * hash.
+ * {@code /admin/users}: register, list, show, set the password, mark the email verified, disable.
+ * Never shows a password hash.
  */
 final class UserResource {
   private final UserService service;
@@ -34,6 +34,7 @@ final class UserResource {
             body.getString("password"),
             Optional.ofNullable(body.getString("email")),
             Optional.ofNullable(body.getString("name")),
+            body.getBoolean("email_verified", false),
             AdminRequest.metadata(ctx)),
         201,
         UserResource::json);
@@ -92,6 +93,16 @@ final class UserResource {
         UserResource::json);
   }
 
+  void setEmailVerified(RoutingContext ctx) {
+    String userId = AdminRequest.path(ctx, "user_id");
+    boolean verified = AdminRequest.body(ctx).getBoolean("email_verified");
+    AdminRequest.respond(
+        ctx,
+        service.setEmailVerified(userId, verified, AdminRequest.metadata(ctx)),
+        200,
+        UserResource::json);
+  }
+
   void disable(RoutingContext ctx) {
     String userId = AdminRequest.path(ctx, "user_id");
     AdminRequest.respond(
@@ -100,7 +111,7 @@ final class UserResource {
 
   static JsonObject json(UserState.Registered u) {
     JsonObject json = new JsonObject().put("user_id", u.userId()).put("username", u.username());
-    u.email().ifPresent(e -> json.put("email", e));
+    u.email().ifPresent(e -> json.put("email", e).put("email_verified", u.emailVerified()));
     u.name().ifPresent(n -> json.put("name", n));
     return json.put("disabled", u.disabled()).put("registered_at", u.registeredAt().toString());
   }

@@ -15,7 +15,7 @@ public final class UserClaims {
       user.name().ifPresent(n -> c.put("name", n));
     }
     if (scopes.contains(Scopes.EMAIL)) {
-      user.email().ifPresent(e -> c.put("email", e).put("email_verified", false));
+      user.email().ifPresent(e -> c.put("email", e).put("email_verified", user.emailVerified()));
     }
     return c;
   }

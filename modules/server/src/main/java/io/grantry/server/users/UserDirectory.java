@@ -22,7 +22,8 @@ import java.util.Optional;
  */
 public final class UserDirectory {
   private static final String COLUMNS =
-      "user_id, username, normalized_username, password_hash, email, name, disabled, registered_at";
+      "user_id, username, normalized_username, password_hash, email, name, email_verified, disabled,"
+          + " registered_at";
   private static final String BY_ID = "SELECT " + COLUMNS + " FROM users WHERE user_id = $1";
   private static final String BY_USERNAME =
       "SELECT " + COLUMNS + " FROM users WHERE normalized_username = $1";
@@ -140,6 +141,7 @@ public final class UserDirectory {
         r.getString("password_hash"),
         Optional.ofNullable(r.getString("email")),
         Optional.ofNullable(r.getString("name")),
+        r.getBoolean("email_verified"),
         r.getBoolean("disabled"),
         r.getOffsetDateTime("registered_at").toInstant());
   }

@@ -77,12 +77,26 @@ public final class UserService {
     this.clock = clock;
   }
 
-  /** Registers a user with a new subject id (a random UUID). */
+  /** Registers a user with a new subject id (a random UUID) whose email is not verified. */
   public Future<UserState.Registered> register(
       String username,
       String password,
       Optional<String> email,
       Optional<String> name,
+      Aggregate.Metadata who) {
+    return register(username, password, email, name, false, who);
+  }
+
+  /**
+   * Registers a user with a new subject id (a random UUID); {@code emailVerified} is what the
+   * {@code email_verified} claim says (true needs an email).
+   */
+  public Future<UserState.Registered> register(
+      String username,
+      String password,
+      Optional<String> email,
+      Optional<String> name,
+      boolean emailVerified,
       Aggregate.Metadata who) {
     Optional<ValidationError> problem =
         Usernames.problemWith(username).or(() -> PasswordPolicy.problemWith(password));
@@ -94,7 +108,7 @@ public final class UserService {
         .compose(
             hash -> {
               UserCommand.Register command =
-                  new UserCommand.Register(userId, username, hash, email, name);
+                  new UserCommand.Register(userId, username, hash, email, name, emailVerified);
               // Decide once against the empty state before claiming, so an invalid request takes no
               // name.
               Decision<UserEvent> dryRun =
@@ -133,7 +147,22 @@ public final class UserService {
         .onSuccess(u -> log.info("User {} password set by {}", userId, actor(who)));
   }
 
-  /** Disables the user: they can no longer sign in. Repeating it changes nothing. */
+  /**
+   * Says whether the user's email address is verified (the {@code email_verified} claim of ID
+   * tokens and userinfo from now on). Repeating it changes nothing.
+   */
+  public Future<UserState.Registered> setEmailVerified(
+      String userId, boolean verified, Aggregate.Metadata who) {
+    return run(userId, new UserCommand.SetEmailVerified(userId, verified), who)
+        .onSuccess(
+            u ->
+                log.info(
+                    "User {} email marked {} by {}",
+                    userId,
+                    verified ? "verified" : "unverified",
+                    actor(who)));
+  }
+
   /** Disables the user and revokes every grant they hold (their tokens stop working at once). */
   public Future<UserState.Registered> disable(String userId, Aggregate.Metadata who) {
     return run(userId, new UserCommand.Disable(userId), who)

@@ -1,6 +1,7 @@
 package io.grantry.server.users;
 
 import io.grantry.domain.user.UserDisabled;
+import io.grantry.domain.user.UserEmailVerificationSet;
 import io.grantry.domain.user.UserEvent;
 import io.grantry.domain.user.UserEventCodec;
 import io.grantry.domain.user.UserPasswordChanged;
@@ -39,7 +40,8 @@ public final class UsersProjection extends StreamProjection<UserEvent> {
               "INSERT INTO "
                   + table
                   + " (user_id, username, normalized_username, password_hash, email, name,"
-                  + " disabled, registered_at, updated_at, stream_version) VALUES ($1, $2, $3, $4, $5, $6, false, $7, $7, $8)"
+                  + " email_verified, disabled, registered_at, updated_at, stream_version)"
+                  + " VALUES ($1, $2, $3, $4, $5, $6, $9, false, $7, $7, $8)"
                   + " ON CONFLICT (user_id) DO NOTHING")
           .execute(
               Tuple.tuple()
@@ -50,7 +52,8 @@ public final class UsersProjection extends StreamProjection<UserEvent> {
                   .addString(e.email().orElse(null))
                   .addString(e.name().orElse(null))
                   .addOffsetDateTime(utc(e.registeredAt()))
-                  .addLong(version))
+                  .addLong(version)
+                  .addBoolean(e.emailVerified()))
           .mapEmpty();
     }
     if (event instanceof UserPasswordChanged e) {
@@ -60,6 +63,15 @@ public final class UsersProjection extends StreamProjection<UserEvent> {
                   + " SET password_hash = $2, updated_at = $3, stream_version = $4"
                   + " WHERE user_id = $1 AND stream_version < $4")
           .execute(Tuple.of(e.userId(), e.passwordHash(), utc(e.changedAt()), version))
+          .mapEmpty();
+    }
+    if (event instanceof UserEmailVerificationSet e) {
+      return tx.preparedQuery(
+              "UPDATE "
+                  + table
+                  + " SET email_verified = $2, updated_at = $3, stream_version = $4"
+                  + " WHERE user_id = $1 AND stream_version < $4")
+          .execute(Tuple.of(e.userId(), e.verified(), utc(e.setAt()), version))
           .mapEmpty();
     }
     if (!(event instanceof UserDisabled e)) {
