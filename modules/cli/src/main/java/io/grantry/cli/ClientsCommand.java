@@ -93,6 +93,27 @@ final class ClientsCommand {
         description = "RS256 (default) or ES256: id_token_signed_response_alg.")
     String idTokenSigningAlg;
 
+    @Option(
+        names = "--post-logout-redirect-uri",
+        paramLabel = "URI",
+        description =
+            "Where RP-initiated logout may send the browser back (repeatable; matched exactly):"
+                + " post_logout_redirect_uris.")
+    List<String> postLogoutRedirectUris;
+
+    @Option(
+        names = "--backchannel-logout-uri",
+        paramLabel = "URI",
+        description =
+            "Where a logout token is POSTed when a session the client received an ID token in"
+                + " ends: backchannel_logout_uri.")
+    String backchannelLogoutUri;
+
+    @Option(
+        names = "--backchannel-logout-session-required",
+        description = "The client needs sid in logout tokens (and ID tokens).")
+    boolean backchannelLogoutSessionRequired;
+
     @Override
     public Integer call() {
       JsonObject body = new JsonObject().put("client_name", name);
@@ -118,6 +139,15 @@ final class ClientsCommand {
       put(body, "id_token_signed_response_alg", idTokenSigningAlg);
       if (introspect) {
         body.put("introspect", true);
+      }
+      if (postLogoutRedirectUris != null) {
+        body.put(
+            "post_logout_redirect_uris",
+            new JsonArray(new ArrayList<Object>(postLogoutRedirectUris)));
+      }
+      put(body, "backchannel_logout_uri", backchannelLogoutUri);
+      if (backchannelLogoutSessionRequired) {
+        body.put("backchannel_logout_session_required", true);
       }
       JsonObject created = admin.api().post("/clients", body);
       admin.printObject(created);

@@ -142,6 +142,79 @@ class AdminCliTest {
   }
 
   @Test
+  void clientsCreateRegistersLogoutMetadata() {
+    Run created =
+        run(
+            "clients",
+            "create",
+            "--client-id",
+            "cli-logout",
+            "--name",
+            "CLI logout",
+            "--redirect-uri",
+            "https://cli.example/cb",
+            "--grant",
+            "authorization_code",
+            "--scope",
+            "openid",
+            "--post-logout-redirect-uri",
+            "https://cli.example/bye",
+            "--post-logout-redirect-uri",
+            "https://cli.example/bye2",
+            "--backchannel-logout-uri",
+            "https://cli.example/backchannel",
+            "--backchannel-logout-session-required",
+            "--json");
+    assertThat(created.code()).as(created.err()).isZero();
+    JsonObject shown = run("clients", "show", "cli-logout", "--json").json();
+    assertThat(shown.getJsonArray("post_logout_redirect_uris").getList())
+        .containsExactly("https://cli.example/bye", "https://cli.example/bye2");
+    assertThat(shown.getString("backchannel_logout_uri"))
+        .isEqualTo("https://cli.example/backchannel");
+    assertThat(shown.getBoolean("backchannel_logout_session_required")).isTrue();
+
+    Run bad =
+        run(
+            "clients",
+            "create",
+            "--name",
+            "Bad logout",
+            "--redirect-uri",
+            "https://cli.example/cb",
+            "--backchannel-logout-uri",
+            "https://cli.example/bc#fragment");
+    assertThat(bad.code()).isNotZero();
+    assertThat(bad.err()).contains("backchannel_logout_uri");
+  }
+
+  @Test
+  void usersEmailVerifiedSetsTheClaim() {
+    Run created =
+        runWithInput(
+            "a long enough password\n",
+            "users",
+            "create",
+            "vivian",
+            "--email",
+            "vivian@example.com",
+            "--email-verified",
+            "--password-stdin",
+            "--json");
+    assertThat(created.code()).as(created.err()).isZero();
+    assertThat(created.json().getBoolean("email_verified")).isTrue();
+    Run unverified = run("users", "email-verified", "vivian", "false");
+    assertThat(unverified.code()).as(unverified.err()).isZero();
+    assertThat(unverified.out()).contains("The email of vivian is not verified.");
+    Run verified = run("users", "email-verified", "vivian", "--json");
+    assertThat(verified.json().getBoolean("email_verified")).isTrue();
+
+    runWithInput("a long enough password\n", "users", "create", "walt", "--password-stdin");
+    Run none = run("users", "email-verified", "walt");
+    assertThat(none.code()).isNotZero();
+    assertThat(none.err()).contains("email_verified");
+  }
+
+  @Test
   void aPublicClientHasNoSecretAndErrorsAreOneLine() {
     Run pub =
         run(

@@ -214,21 +214,24 @@ public final class ClientDecider {
     for (String uri : l.postLogoutRedirectUris()) {
       Optional<String> problem = RedirectUriRules.problemWith(uri);
       if (problem.isPresent()) {
-        return error("post_logout_redirect_uris", problem.get());
+        return error("post_logout_redirect_uris", "post_logout_redirect_uris: " + problem.get());
       }
     }
     if (l.backchannelLogoutUri().isPresent()) {
       Optional<String> problem = RedirectUriRules.problemWith(l.backchannelLogoutUri().get());
       if (problem.isPresent()) {
-        return error("backchannel_logout_uri", problem.get());
+        return error("backchannel_logout_uri", "backchannel_logout_uri: " + problem.get());
       }
       if (!l.backchannelLogoutUri().get().startsWith("https://")
           && !l.backchannelLogoutUri().get().startsWith("http://")) {
-        return error("backchannel_logout_uri", "must be an https URL (http only on loopback)");
+        return error(
+            "backchannel_logout_uri",
+            "backchannel_logout_uri must be an https URL (http only on loopback)");
       }
     } else if (l.backchannelLogoutSessionRequired()) {
       return error(
-          "backchannel_logout_session_required", "needs a backchannel_logout_uri to send to");
+          "backchannel_logout_session_required",
+          "backchannel_logout_session_required needs a backchannel_logout_uri to send to");
     }
     return Optional.empty();
   }

@@ -70,6 +70,7 @@ final class Clients {
         "$argon2id$v=19$x",
         Optional.empty(),
         Optional.empty(),
+        false,
         disabled,
         REGISTERED);
   }

@@ -197,6 +197,22 @@ class BackchannelLogoutTest {
   }
 
   @Test
+  void anAdministratorsPasswordResetTellsTheClientsToo() throws Exception {
+    received.clear();
+    SignedIn dan = signIn("dan");
+    String sid = OAuthFixtures.claims(dan.idToken()).getString("sid");
+    fx.admin(
+        "PUT",
+        "/admin/users/" + dan.userId() + "/password",
+        new JsonObject().put("password", "another long passphrase"));
+
+    sendUntil(() -> !received.isEmpty());
+    LogoutTokenClaimsSet claims = validate(received.peek());
+    assertThat(claims.getSessionID().getValue()).isEqualTo(sid);
+    assertThat(claims.getSubject().getValue()).isEqualTo(dan.userId());
+  }
+
+  @Test
   void aReceiverThatIsDownIsTriedAgainUntilItAnswers() throws Exception {
     received.clear();
     SignedIn bob = signIn("bob");
