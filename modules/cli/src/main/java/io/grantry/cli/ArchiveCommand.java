@@ -68,6 +68,10 @@ import picocli.CommandLine.Option;
  * archived_events} and delete the event (the trigger allows exactly that, see V5), and delete the
  * grant's token-state rows. Streams that got a new event since the scan are left alone. Clients,
  * users, keys, consents and checkpoints are never archived.
+ *
+ * <p>Why one long file: the four steps above are one interruptible procedure whose safety argument
+ * (each step can be repeated or resumed) is easier to check when they are read in order in one
+ * place.
  */
 @Command(
     name = "archive",

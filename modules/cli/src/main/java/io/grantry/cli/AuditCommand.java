@@ -43,6 +43,10 @@ import picocli.CommandLine.Option;
  * The auditor's tools. Tamper evidence: verify the ledger (in the database or an export file) and
  * export it. History and as-of are {@link AuditHistoryCommand} and {@link AuditAsOfCommand};
  * archival of long-dead grants is {@link ArchiveCommand}.
+ *
+ * <p>Why one long file: it holds the two subcommands that read the whole ledger, {@code verify} and
+ * {@code export}, which share the export file format, the streaming reader and the progress
+ * display; history and as-of already live in files of their own.
  */
 @Command(
     name = "audit",

@@ -55,6 +55,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>An instance belongs to the Vert.x context that created it (one per verticle); appends from
  * other threads are handed over to that context.
+ *
+ * <p>Why one long file: the write path (queue, batch, locks, plan, hash chain, settle, retry) is
+ * one protocol whose invariants (commit order equals version order, a caller completes only after
+ * its commit, a conflict fails only its caller) span all of it; splitting it would put one
+ * invariant's halves in two files. The read side (readStream, readAll, subscriptions) is short and
+ * shares the row decoding.
  */
 public final class EventStore {
   private static final Logger log = LoggerFactory.getLogger(EventStore.class);

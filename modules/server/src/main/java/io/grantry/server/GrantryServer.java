@@ -67,6 +67,10 @@ import org.slf4j.LoggerFactory;
  * signing keys, the development seed, and the HTTP verticles. Blocking steps (starting PostgreSQL,
  * Flyway, reading or generating secrets, loading native crypto) run on worker threads. The
  * composition root: the one place that builds the shared resources and hands them out.
+ *
+ * <p>Why one long file: it is the composition root, the one place where every service is built and
+ * handed out, in boot order; keeping it in one file is what lets the reader see the whole wiring,
+ * and each step is a short method.
  */
 public final class GrantryServer {
   private static final Logger log = LoggerFactory.getLogger(GrantryServer.class);

@@ -71,6 +71,11 @@ import java.util.TreeSet;
  * recorded successor's hash, otherwise the retry counts as reuse. The cost: for {@code grace} after
  * each rotation, a thief holding the predecessor gets the successor instead of triggering
  * revocation. Keep it short ({@link #MAX_REFRESH_GRACE}) or off.
+ *
+ * <p>Why one long file: it is one aggregate's decide and evolve; each command is one private method
+ * here and each rule lives once. Splitting it per command would spread one state machine's
+ * invariants (a revoked grant stays revoked, a spent code revokes on replay, a rotated token
+ * revokes on reuse) across files that must then be read together anyway.
  */
 public final class GrantDecider {
   static final String KIND = "grant";

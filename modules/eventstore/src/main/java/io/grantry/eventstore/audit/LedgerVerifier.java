@@ -22,6 +22,10 @@ import java.util.Map;
  * against the range since the last good checkpoint: {@link Result#firstBad()} is then the first
  * event not yet covered by a good checkpoint, and {@link Result#detectedAt()} the checkpoint that
  * disagrees. Frequent checkpoints make that range short.
+ *
+ * <p>Why one long file: verification is one pass with one running state (stream heads, digest, last
+ * good checkpoint) that every check reads and updates; the checks are short methods and splitting
+ * them would make that state a shared mutable object passed between files.
  */
 public final class LedgerVerifier {
 

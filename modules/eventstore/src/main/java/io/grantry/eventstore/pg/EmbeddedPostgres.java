@@ -87,6 +87,11 @@ import org.slf4j.LoggerFactory;
  * HOME} set to the data directory; the data directory is chowned to that account, directories we
  * create are 0755, and a pre-existing ancestor that the account cannot traverse is reported as an
  * error. When not root, the binaries run directly as the current user.
+ *
+ * <p>Why one long file: it is a process supervisor with one lifecycle (lock, initdb,
+ * authentication, start, leftover and abandoned servers, stop, shutdown hook) whose steps share the
+ * data directory's state and the process runner; each step is a short private method, and a split
+ * would only move those methods behind package-private calls.
  */
 public final class EmbeddedPostgres implements AutoCloseable {
 

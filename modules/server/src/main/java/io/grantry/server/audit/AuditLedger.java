@@ -53,6 +53,9 @@ import java.util.function.LongConsumer;
  * an auditor follows over time: it reads every committed event recorded by then, also those behind
  * a transaction still running (which the rule above would hold back), as the token-state projection
  * written in the appending transaction shows them.
+ *
+ * <p>Why one long file: the three histories and the as-of read share the commit-order rule and the
+ * verbatim type lists above; as-of's state replay is in {@link AsOfState}.
  */
 public final class AuditLedger {
   public static final String CLIENT_PREFIX = "client:";

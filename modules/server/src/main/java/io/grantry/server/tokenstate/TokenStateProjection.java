@@ -34,6 +34,10 @@ import java.util.Map;
  * nothing on conflict, updates never undo a revocation). Statements run grouped by kind, issuing
  * before revoking, so a batch that issues and revokes ends revoked. Rows expired long ago are
  * pruned by {@link TokenStatePruner}; a replay prunes them again ({@link #afterReplay}).
+ *
+ * <p>Why one long file: it is the one mapping from every grant event to its rows, and the rules for
+ * how those statements order and combine are in one place; a rebuild is proven to write the same
+ * rows ({@code ProjectionRebuildTest}).
  */
 public final class TokenStateProjection implements Projection {
   public static final String NAME = "token_state";
