@@ -18,6 +18,7 @@ import io.grantry.server.crypto.ClientSecrets;
 import io.grantry.server.crypto.CryptoProviders;
 import io.grantry.server.crypto.KeyEncryption;
 import io.grantry.server.crypto.PasswordHasher;
+import io.grantry.server.crypto.PasswordHashing;
 import io.grantry.server.dev.DevSeed;
 import io.grantry.server.grants.GrantRevoker;
 import io.grantry.server.health.MetricsRoutes;
@@ -342,7 +343,7 @@ public final class GrantryServer {
         crypto.secrets(),
         keys,
         new ClientSecrets(crypto.secrets().pepper()),
-        crypto.passwords(),
+        new PasswordHashing(crypto.passwords(), config.passwordHashing()).withMetrics(registry),
         clock,
         new ClientCache(config.caches().clients()),
         new LoginThrottle(config.throttles()),
@@ -361,8 +362,8 @@ public final class GrantryServer {
             vertx,
             store,
             new ClientService(store, r.clientSecrets(), r.clock(), r.clientCache(), revoker),
-            new UserService(vertx, store, r.passwords(), revoker, r.clock()),
-            new UserDirectory(vertx, r.pool(), r.passwords(), r.userCache()),
+            new UserService(store, r.passwords(), revoker, r.clock()),
+            new UserDirectory(r.pool(), r.passwords(), r.userCache()),
             r.config().issuer(),
             r.secrets().adminToken(),
             r.config().database().dataDir())
@@ -435,6 +436,7 @@ public final class GrantryServer {
     following.stopAll();
     resources.keys().stop();
     resources.opsCounters().stop(vertx);
+    resources.passwords().close();
     return vertx
         .undeploy(deploymentId)
         .transform(

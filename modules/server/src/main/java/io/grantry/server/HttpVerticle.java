@@ -73,7 +73,7 @@ public final class HttpVerticle extends VerticleBase {
     GrantRevoker revoker = new GrantRevoker(store, r.clock());
     ClientDirectory clients =
         new ClientDirectory(r.pool(), r.clientSecrets(), r.clock(), r.clientCache());
-    UserDirectory users = new UserDirectory(vertx, r.pool(), r.passwords(), r.userCache());
+    UserDirectory users = new UserDirectory(r.pool(), r.passwords(), r.userCache());
     SessionService sessions =
         new SessionService(store, r.sessionCache(), config.sessions(), r.clock());
     ConsentService consents = new ConsentService(store, revoker, r.clock());
@@ -106,7 +106,7 @@ public final class HttpVerticle extends VerticleBase {
         new AdminApi.Services(
             new ClientService(store, r.clientSecrets(), r.clock(), r.clientCache(), revoker),
             clients,
-            new UserService(vertx, store, r.passwords(), revoker, r.clock()),
+            new UserService(store, r.passwords(), revoker, r.clock()),
             users,
             sessions,
             consents,

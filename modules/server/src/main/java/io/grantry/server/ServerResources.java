@@ -10,7 +10,7 @@ import io.grantry.server.clients.ClientCache;
 import io.grantry.server.config.GrantryConfig;
 import io.grantry.server.config.ServerSecrets;
 import io.grantry.server.crypto.ClientSecrets;
-import io.grantry.server.crypto.PasswordHasher;
+import io.grantry.server.crypto.PasswordHashing;
 import io.grantry.server.keys.KeyService;
 import io.grantry.server.ops.OpsCounters;
 import io.grantry.server.sessions.SessionService;
@@ -46,7 +46,8 @@ public record ServerResources(
     ServerSecrets secrets,
     KeyService keys,
     ClientSecrets clientSecrets,
-    PasswordHasher passwords,
+    // Argon2id with bounded concurrency and queue, on threads of its own.
+    PasswordHashing passwords,
     Clock clock,
     ClientCache clientCache,
     LoginThrottle loginThrottle,

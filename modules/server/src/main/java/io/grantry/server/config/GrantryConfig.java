@@ -28,6 +28,7 @@ public record GrantryConfig(
     SessionSettings sessions,
     CacheSettings caches,
     ThrottleSettings throttles,
+    PasswordHashingSettings passwordHashing,
     RetentionSettings retention,
     LedgerSettings ledger,
     ClientSettings clients,
@@ -65,6 +66,7 @@ public record GrantryConfig(
             SessionSettings.read(s),
             CacheSettings.read(s),
             ThrottleSettings.read(s, database.timeout()),
+            PasswordHashingSettings.read(s, database.timeout()),
             RetentionSettings.read(s),
             LedgerSettings.read(s),
             ClientSettings.read(s),
@@ -78,15 +80,41 @@ public record GrantryConfig(
 
   private GrantryConfig withUnknown(Set<String> unknown) {
     return new GrantryConfig(
-        issuer, http, metrics, database, tokens, sessions, caches, throttles, retention, ledger,
-        clients, secrets, logLevel, unknown);
+        issuer,
+        http,
+        metrics,
+        database,
+        tokens,
+        sessions,
+        caches,
+        throttles,
+        passwordHashing,
+        retention,
+        ledger,
+        clients,
+        secrets,
+        logLevel,
+        unknown);
   }
 
   /** The same settings, listening on {@code port} (tests start servers on free ports). */
   public GrantryConfig withHttp(HttpSettings http) {
     return new GrantryConfig(
-        issuer, http, metrics, database, tokens, sessions, caches, throttles, retention, ledger,
-        clients, secrets, logLevel, unknown);
+        issuer,
+        http,
+        metrics,
+        database,
+        tokens,
+        sessions,
+        caches,
+        throttles,
+        passwordHashing,
+        retention,
+        ledger,
+        clients,
+        secrets,
+        logLevel,
+        unknown);
   }
 
   static void validateIssuer(String issuer) {

@@ -18,8 +18,8 @@ import org.bouncycastle.crypto.params.Argon2Parameters;
  * other Argon2 implementations read.
  *
  * <p><strong>Blocking.</strong> One hash or verification takes tens of milliseconds of CPU and 19
- * MiB of memory, by design. Never call it on an event loop: run it on a worker ({@code
- * vertx.executeBlocking(...)}) whose pool size also bounds the memory in use.
+ * MiB of memory, by design. Never call it on an event loop: the server runs it through {@link
+ * PasswordHashing}, whose bounded concurrency bounds the memory and CPU in use.
  *
  * <p>Sign-in for an unknown username must cost the same as for a known one, or the response time
  * tells which usernames exist: call {@link #verifyUnknownUser} there.

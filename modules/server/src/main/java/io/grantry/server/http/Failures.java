@@ -1,5 +1,7 @@
 package io.grantry.server.http;
 
+import io.grantry.server.crypto.PasswordHashingBusyException;
+import io.grantry.server.pages.Pages;
 import io.vertx.core.VertxException;
 import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.json.JsonObject;
@@ -13,7 +15,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The last line of defence: a failure no handler answered becomes a JSON error without a stack
- * trace. A database that cannot be reached is 503 with Retry-After, never 500.
+ * trace. A database that cannot be reached is 503 with Retry-After, never 500; so is a password
+ * hashing too busy to take more work (a page for a browser).
  */
 public final class Failures {
   private static final Logger log = LoggerFactory.getLogger(Failures.class);
@@ -26,6 +29,10 @@ public final class Failures {
     }
     Throwable err = ctx.failure();
     int status = ctx.statusCode();
+    if (err != null && hashingBusy(err)) {
+      busy(ctx);
+      return;
+    }
     if ((err != null && databaseUnavailable(err)) || (err == null && status == 503)) {
       log.warn(
           "Database unavailable for {} {}: {}",
@@ -59,6 +66,54 @@ public final class Failures {
     } else {
       send(ctx, status, "invalid_request", "The request is malformed.");
     }
+  }
+
+  private static boolean hashingBusy(Throwable err) {
+    for (Throwable t = err; t != null; t = t.getCause()) {
+      if (t instanceof PasswordHashingBusyException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Every Argon2id slot and its queue are taken (a storm of sign-ins or password changes): 503 with
+   * Retry-After, as a page for a browser (the sign-in forms) and as JSON for anything else (the
+   * admin API). Logged without the request's data; the load is the news, not the request.
+   */
+  private static void busy(RoutingContext ctx) {
+    log.warn(
+        "Password hashing is saturated: {} {} answered 503",
+        ctx.request().method(),
+        ctx.normalizedPath());
+    ctx.response()
+        .putHeader("Retry-After", String.valueOf(PasswordHashingBusyException.RETRY_AFTER_SECONDS));
+    if (wantsHtml(ctx)) {
+      Pages.error(
+          ctx,
+          503,
+          "Too busy to sign you in",
+          "Too many sign-ins are being checked at this moment. Wait a second and try again.",
+          "temporarily_unavailable");
+      return;
+    }
+    send(
+        ctx,
+        503,
+        "temporarily_unavailable",
+        "Too many passwords are being checked at once; try again in a moment.");
+  }
+
+  /** A browser's navigation or form post: it accepts HTML (and says so before JSON, if at all). */
+  static boolean wantsHtml(RoutingContext ctx) {
+    String accept = ctx.request().getHeader("Accept");
+    if (accept == null) {
+      return false;
+    }
+    int html = accept.indexOf("text/html");
+    int json = accept.indexOf("application/json");
+    return html >= 0 && (json < 0 || html < json);
   }
 
   public static boolean databaseUnavailable(Throwable err) {

@@ -5,8 +5,9 @@ import io.grantry.domain.user.UserState;
 import io.grantry.domain.user.Usernames;
 import io.grantry.server.app.ProjectionCache;
 import io.grantry.server.crypto.PasswordHasher;
+import io.grantry.server.crypto.PasswordHashing;
+import io.grantry.server.crypto.PasswordHashingBusyException;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
@@ -32,9 +33,8 @@ public final class UserDirectory {
           + COLUMNS
           + " FROM users WHERE normalized_username > $1 ORDER BY normalized_username LIMIT $2";
 
-  private final Vertx vertx;
   private final Pool pool;
-  private final PasswordHasher passwords;
+  private final PasswordHashing passwords;
 
   /**
    * Lookups by id kept for a moment, dropped by this process's commits of the user's stream; null:
@@ -43,17 +43,12 @@ public final class UserDirectory {
   private final ProjectionCache<Optional<UserState.Registered>> cache;
 
   /**
-   * @param vertx runs the Argon2id verification on a worker thread
    * @param pool holds the {@code users} projection
-   * @param passwords checks passwords (Argon2id, on a worker)
+   * @param passwords checks passwords (Argon2id, bounded, on threads of its own)
    * @param cache lookups by id (null: none)
    */
   public UserDirectory(
-      Vertx vertx,
-      Pool pool,
-      PasswordHasher passwords,
-      ProjectionCache<Optional<UserState.Registered>> cache) {
-    this.vertx = vertx;
+      Pool pool, PasswordHashing passwords, ProjectionCache<Optional<UserState.Registered>> cache) {
     this.pool = pool;
     this.passwords = passwords;
     this.cache = cache;
@@ -92,26 +87,25 @@ public final class UserDirectory {
 
   /**
    * The user if {@code password} is theirs and the account is enabled; empty otherwise, without
-   * saying why. Argon2id runs on a worker. An unknown username costs one Argon2id verification too
-   * ({@link PasswordHasher#verifyUnknownUser}), and a disabled account's password is still checked,
-   * so the response time does not tell which usernames exist or are disabled.
+   * saying why. Argon2id runs in the server's bounded {@link PasswordHashing} (never on an event
+   * loop, nor on the worker pool); when every slot and its queue are taken the future fails with
+   * {@link PasswordHashingBusyException} (503). An unknown username costs one Argon2id verification
+   * too ({@link PasswordHasher#verifyUnknownUser}), and a disabled account's password is still
+   * checked, so the response time does not tell which usernames exist or are disabled.
    */
   public Future<Optional<UserState.Registered>> authenticate(String username, String password) {
     return findByUsername(username)
         .compose(
-            found ->
-                vertx.executeBlocking(
-                    () -> {
-                      if (found.isEmpty() || password == null) {
-                        passwords.verifyUnknownUser(password == null ? "" : password);
-                        return Optional.<UserState.Registered>empty();
-                      }
-                      boolean ok = passwords.verify(password, found.get().passwordHash());
-                      return ok && !found.get().disabled()
-                          ? found
-                          : Optional.<UserState.Registered>empty();
-                    },
-                    false));
+            found -> {
+              if (found.isEmpty() || password == null) {
+                return passwords
+                    .verifyUnknownUser(password == null ? "" : password)
+                    .map(x -> Optional.<UserState.Registered>empty());
+              }
+              return passwords
+                  .verify(password, found.get().passwordHash())
+                  .map(ok -> ok && !found.get().disabled() ? found : Optional.empty());
+            });
   }
 
   /**

@@ -21,10 +21,10 @@ import io.grantry.eventstore.NewEvent;
 import io.grantry.eventstore.WrongExpectedVersionException;
 import io.grantry.server.app.Aggregate;
 import io.grantry.server.app.CommandRejected;
-import io.grantry.server.crypto.PasswordHasher;
+import io.grantry.server.crypto.PasswordHashing;
+import io.grantry.server.crypto.PasswordHashingBusyException;
 import io.grantry.server.grants.GrantRevoker;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import java.time.Clock;
 import java.util.Optional;
 import java.util.UUID;
@@ -34,8 +34,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Registers users, changes their passwords and disables them, each through {@link Aggregate} on the
  * {@code user:<id>} stream. Passwords are checked against {@link PasswordPolicy}, hashed with
- * Argon2id on a worker thread, and only the hash reaches the ledger. A refusal fails the future
- * with {@link CommandRejected}.
+ * Argon2id by the server's bounded {@link PasswordHashing}, and only the hash reaches the ledger. A
+ * refusal fails the future with {@link CommandRejected}; a hashing too busy to take the work, with
+ * {@link PasswordHashingBusyException} (503).
  *
  * <p>Usernames are unique regardless of case. Uniqueness spans streams, so registration first
  * appends {@link UsernameClaimed} to {@code username:<normalized>} expecting no stream: of two
@@ -50,10 +51,9 @@ public final class UserService {
   public static final DomainError USERNAME_TAKEN =
       new DomainError.AlreadyExists("username", "username");
 
-  private final Vertx vertx;
   private final EventStore store;
   private final Aggregate<UserStream, UserEvent> users;
-  private final PasswordHasher passwords;
+  private final PasswordHashing passwords;
 
   /** Revokes a disabled user's grants; absent in the unit-test constructor. */
   private final GrantRevoker revoker;
@@ -61,15 +61,13 @@ public final class UserService {
   private final Clock clock;
 
   /**
-   * @param vertx runs Argon2id on a worker thread
    * @param store the event store the commands append to; it must carry the users projection
-   * @param passwords hashes new passwords (Argon2id)
+   * @param passwords hashes new passwords (Argon2id, bounded, on threads of its own)
    * @param revoker revokes a disabled user's grants (null: not)
    */
   public UserService(
-      Vertx vertx, EventStore store, PasswordHasher passwords, GrantRevoker revoker, Clock clock) {
+      EventStore store, PasswordHashing passwords, GrantRevoker revoker, Clock clock) {
     this.revoker = revoker;
-    this.vertx = vertx;
     this.store = store;
     this.users =
         new Aggregate<>(store, UserEventCodec.INSTANCE, UserStream.EMPTY, UserStream::evolve);
@@ -175,7 +173,8 @@ public final class UserService {
   }
 
   private Future<String> hash(String password) {
-    return vertx.executeBlocking(() -> passwords.hash(password), false);
+    // Bounded Argon2id (PasswordHashing): busy means 503, never a stalled server.
+    return passwords.hash(password);
   }
 
   private Future<Void> claim(String userId, String username, Aggregate.Metadata who) {

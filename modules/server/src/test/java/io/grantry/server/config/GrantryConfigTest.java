@@ -65,6 +65,10 @@ class GrantryConfigTest {
           {"GRANTRY_ADMIN_TOKEN", "short"},
           {"GRANTRY_DB_URL", "postgresql://:5432/x"},
           {"GRANTRY_THROTTLE_MAX_DELAY_MS", "4000"},
+          {"GRANTRY_PASSWORD_HASH_CONCURRENCY", "0"},
+          {"GRANTRY_PASSWORD_HASH_CONCURRENCY", "257"},
+          {"GRANTRY_PASSWORD_HASH_QUEUE", "-1"},
+          {"GRANTRY_PASSWORD_HASH_QUEUE", "lots"},
         }) {
       assertThatThrownBy(() -> GrantryConfig.from(new JsonObject().put(bad[0], bad[1])))
           .as(bad[0] + "=" + bad[1])
@@ -136,5 +140,60 @@ class GrantryConfigTest {
             .put("GRANTRY_METRICS_PORT", "9464")
             .put("GRANTRY_METRICS_HOST", "0.0.0.0")
             .put("GRANTRY_METRICS_TOKEN", "a".repeat(24)));
+  }
+
+  @Test
+  void passwordHashingIsBoundedByTheHeapAndTheCores() {
+    long mb = 1 << 20;
+    Duration deadline = Duration.ofSeconds(5);
+    // By default a quarter of the heap's worth of 19 MiB computations, at most half the cores, at
+    // least one; 16 waiting per slot; a wait of half the request deadline.
+    PasswordHashingSettings small = hashing(new JsonObject(), 192 * mb, 2);
+    assertThat(small.concurrency()).isEqualTo(1);
+    assertThat(small.queue()).isEqualTo(16);
+    assertThat(small.maxWait()).isEqualTo(Duration.ofMillis(2500));
+    assertThat(hashing(new JsonObject(), 192 * mb, 16).concurrency()).isEqualTo(2);
+    assertThat(hashing(new JsonObject(), 4096 * mb, 16).concurrency()).isEqualTo(8);
+    assertThat(hashing(new JsonObject(), 4096 * mb, 16).queue()).isEqualTo(128);
+    assertThat(hashing(new JsonObject(), 32 * mb, 16).concurrency()).isEqualTo(1);
+
+    // Set by hand: taken as given, the queue following the concurrency unless set too.
+    PasswordHashingSettings set =
+        hashing(new JsonObject().put("GRANTRY_PASSWORD_HASH_CONCURRENCY", "4"), 1024 * mb, 2);
+    assertThat(set.concurrency()).isEqualTo(4);
+    assertThat(set.queue()).isEqualTo(64);
+    assertThat(
+            hashing(
+                    new JsonObject()
+                        .put("GRANTRY_PASSWORD_HASH_CONCURRENCY", "1")
+                        .put("GRANTRY_PASSWORD_HASH_QUEUE", "0"),
+                    1024 * mb,
+                    2)
+                .queue())
+        .isZero();
+    // ... but never more than half the heap in Argon2id blocks: 8 x 19 MiB do not fit in 256 MB.
+    assertThatThrownBy(
+            () ->
+                hashing(
+                    new JsonObject().put("GRANTRY_PASSWORD_HASH_CONCURRENCY", "8"), 256 * mb, 16))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("GRANTRY_PASSWORD_HASH_CONCURRENCY 8")
+        .hasMessageContaining("half the heap");
+
+    // Through the whole configuration, with this JVM's heap and cores; the wait follows the
+    // request deadline (GRANTRY_DB_TIMEOUT_MS).
+    GrantryConfig c =
+        GrantryConfig.from(
+            new JsonObject()
+                .put("GRANTRY_PASSWORD_HASH_CONCURRENCY", "1")
+                .put("GRANTRY_PASSWORD_HASH_QUEUE", "3")
+                .put("GRANTRY_DB_TIMEOUT_MS", "8000"));
+    assertThat(c.passwordHashing())
+        .isEqualTo(new PasswordHashingSettings(1, 3, Duration.ofSeconds(4)));
+    assertThat(c.unknown()).isEmpty();
+  }
+
+  private static PasswordHashingSettings hashing(JsonObject in, long maxHeap, int cores) {
+    return PasswordHashingSettings.read(new Settings(in), Duration.ofSeconds(5), maxHeap, cores);
   }
 }

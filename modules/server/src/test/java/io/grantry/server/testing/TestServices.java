@@ -27,13 +27,12 @@ public final class TestServices {
 
   public static UserService userService(TestServer server, EventStore store) {
     ServerResources r = server.server.resources();
-    return new UserService(
-        server.vertx, store, r.passwords(), new GrantRevoker(store, r.clock()), r.clock());
+    return new UserService(store, r.passwords(), new GrantRevoker(store, r.clock()), r.clock());
   }
 
   public static UserDirectory userDirectory(TestServer server) {
     ServerResources r = server.server.resources();
-    return new UserDirectory(server.vertx, r.pool(), r.passwords(), r.userCache());
+    return new UserDirectory(r.pool(), r.passwords(), r.userCache());
   }
 
   public static DevSeed devSeed(TestServer server, EventStore store, Path dataDir) {
