@@ -11,7 +11,8 @@
 # Usage: ops/bench/signin-storm.sh [JAR=label:path ...]
 #   e.g. ops/bench/signin-storm.sh before:/tmp/grantry-main.jar after:modules/cli/target/grantry.jar
 # Environment: ROUNDS (3), SECONDS (20), THREADS (24 sign-in browsers), CONNECTIONS (16, wrk),
-#   SERVER_ENV (extra GRANTRY_* settings for every server)
+#   SERVER_ENV (extra GRANTRY_* settings for every server), HONOR_RETRY_AFTER (1: a browser told
+#   503 waits Retry-After before signing in again, as a person would; 0: it retries at once)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 2; }
@@ -34,7 +35,7 @@ old_gen() {
        END {printf "%.0f %.0f %d", max, cap, last - first}' "$1"
 }
 
-echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; JVM: $JVM_OPTS"
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; JVM: $JVM_OPTS; $THREADS sign-in browsers, honor Retry-After: ${HONOR_RETRY_AFTER:-1}; wrk $CONNECTIONS connections, ${SECONDS_PER} s per window"
 port=18470
 for spec in "$@"; do
   label=${spec%%:*}
@@ -57,7 +58,8 @@ for spec in "$@"; do
     read -r rate_a _ _ p99_a _ <<<"$(bench_round "$label" "$SECONDS_PER" "$CONNECTIONS")"
     jstat -gc "$pid" 1000 > "$WORK/$label/jstat.$r" 2>/dev/null &
     jst=$!
-    python3 ops/bench/signin_storm.py "$base" storm "$PASSWORD" "$THREADS" "$((SECONDS_PER + 2))" > "$WORK/$label/storm.$r" &
+    python3 ops/bench/signin_storm.py "$base" storm "$PASSWORD" "$THREADS" "$((SECONDS_PER + 2))" "${HONOR_RETRY_AFTER:-1}" \
+      > "$WORK/$label/storm.$r" &
     storm=$!
     sleep 1
     read -r rate_s _ _ p99_s _ <<<"$(bench_round "$label" "$SECONDS_PER" "$CONNECTIONS")"

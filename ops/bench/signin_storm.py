@@ -5,7 +5,9 @@ Argon2id verification on the server. Prints one line:
   STORM <sign-ins answered> <303 signed in> <503 busy> <other> <p50 ms> <p99 ms> <busy with Retry-After> <503 deadline>
 "503 busy" is the page that says the password slots are full; "503 deadline" is any other 503 (the
 request deadline, GRANTRY_DB_TIMEOUT_MS, ran out); "other" is anything else (or no answer).
-Usage: signin_storm.py BASE USERNAME PASSWORD THREADS SECONDS"""
+A browser that is told 503 with Retry-After waits that long before it tries again, as a person
+would; with HONOR_RETRY_AFTER=0 it retries at once (a client flooding the sign-in page).
+Usage: signin_storm.py BASE USERNAME PASSWORD THREADS SECONDS [HONOR_RETRY_AFTER=1]"""
 import http.cookiejar
 import re
 import sys
@@ -45,6 +47,7 @@ def sign_in(op, base, username, password):
 
 def main():
     base, username, password, threads, seconds = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5])
+    honor = len(sys.argv) < 7 or sys.argv[6] != "0"
     end = time.monotonic() + seconds
     lock = threading.Lock()
     counts = {"ok": 0, "busy": 0, "other": 0, "retry_after": 0, "deadline": 0}
@@ -72,6 +75,8 @@ def main():
                     counts["other"] += 1
             if status == 303:
                 op = browser()  # signed in: a new browser signs in again
+            elif status == 503 and retry and honor:
+                time.sleep(min(float(retry), max(0.0, end - time.monotonic())))
 
     workers = [threading.Thread(target=run) for _ in range(threads)]
     for w in workers:
