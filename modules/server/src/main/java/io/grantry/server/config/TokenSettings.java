@@ -8,7 +8,7 @@ import java.time.Duration;
  * What tokens say and how long they live.
  *
  * @param audience GRANTRY_TOKEN_AUDIENCE: the {@code aud} of access tokens (the issuer)
- * @param codeLifetime GRANTRY_CODE_TTL_SECONDS (60 s)
+ * @param codeLifetime GRANTRY_CODE_TTL_SECONDS (60 s; at most 10 min, the domain's bound)
  * @param lifetimes GRANTRY_ACCESS_TOKEN_TTL_SECONDS (1 h), GRANTRY_REFRESH_TOKEN_TTL_SECONDS (the
  *     sliding window, 15 days) and GRANTRY_GRANT_MAX_SECONDS (a grant's absolute lifetime; none)
  * @param idTokenLifetime GRANTRY_ID_TOKEN_TTL_SECONDS (1 h)
@@ -28,7 +28,9 @@ public record TokenSettings(
   static TokenSettings read(Settings s, String issuer) {
     return new TokenSettings(
         s.text("GRANTRY_TOKEN_AUDIENCE", issuer),
-        s.seconds("GRANTRY_CODE_TTL_SECONDS", 60, 1, MAX_SECONDS),
+        // The domain refuses to issue a code that lives longer (GrantDecider.MAX_CODE_LIFETIME):
+        // a longer setting passed the start and then failed every authorization with server_error.
+        s.seconds("GRANTRY_CODE_TTL_SECONDS", 60, 1, GrantDecider.MAX_CODE_LIFETIME.getSeconds()),
         // The domain's own bounds, so that the TokenLifetimes below cannot refuse what passed.
         new TokenLifetimes(
             s.seconds(

@@ -55,6 +55,7 @@ class GrantryConfigTest {
         new String[][] {
           {"GRANTRY_ACCESS_TOKEN_TTL_SECONDS", "-5"},
           {"GRANTRY_ACCESS_TOKEN_TTL_SECONDS", "172800"},
+          {"GRANTRY_CODE_TTL_SECONDS", "601"},
           {"GRANTRY_GRANT_MAX_SECONDS", "forever"},
           {"GRANTRY_LOG_LEVEL", "LOUD"},
           {"GRANTRY_REFRESH_GRACE_SECONDS", "3600"},
