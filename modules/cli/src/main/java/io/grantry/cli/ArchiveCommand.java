@@ -57,9 +57,9 @@ import picocli.CommandLine.Option;
 
 /**
  * Moves the streams of long-dead grants out of the ledger into an archive file, keeping their
- * provability (ops/archival.md). A grant is dead once it is revoked, or once every code and token
- * it ever issued has expired; it is archived when that was more than {@code --older-than} days ago
- * and all its events precede the newest signed checkpoint.
+ * provability (ops/audit.md, Archive). A grant is dead once it is revoked, or once every code and
+ * token it ever issued has expired; it is archived when that was more than {@code --older-than}
+ * days ago and all its events precede the newest signed checkpoint.
  *
  * <p>The steps, each safe to interrupt: (1) scan the grant streams; (2) write the archive file (a
  * header, then every event of the chosen streams in commit order, as {@code audit export} writes
