@@ -28,6 +28,8 @@ class ExampleRunnerTest {
           "printf 'one\\n' | \\",
           "  tr a-z A-Z   # a comment at the end of a line",
           "# ONE",
+          "echo 'a string",
+          "  over two lines'",
           "cat <<'EOF'",
           "# not a comment: inside the here-document",
           "EOF",
@@ -44,13 +46,14 @@ class ExampleRunnerTest {
     assertThat(blocks).extracting(Block::info).containsExactly("sh", "text");
     assertThat(blocks.get(0).line()).isEqualTo(4);
     List<Step> steps = MarkdownExamples.steps(blocks.get(0));
-    assertThat(steps).hasSize(3);
+    assertThat(steps).hasSize(4);
     assertThat(steps.get(0).line()).isEqualTo(5);
     assertThat(steps.get(0).expected()).containsExactly("{\"active\":true,\"scope\":\"api\",...}");
     assertThat(steps.get(1).lines()).hasSize(2);
     assertThat(steps.get(1).expected()).containsExactly("ONE");
-    assertThat(steps.get(2).lines()).hasSize(3);
-    assertThat(steps.get(2).expected()).isEmpty();
+    assertThat(steps.get(2).lines()).hasSize(2);
+    assertThat(steps.get(3).lines()).hasSize(3);
+    assertThat(steps.get(3).expected()).isEmpty();
   }
 
   @Test

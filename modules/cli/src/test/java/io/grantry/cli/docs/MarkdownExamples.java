@@ -13,8 +13,9 @@ import java.util.regex.Pattern;
  *
  * <ul>
  *   <li>A command is a line that is neither blank nor a comment, with the lines it continues onto:
- *       a line ending in {@code \}, {@code |}, {@code &&} or {@code ||} continues on the next, and
- *       a here-document ({@code <<'EOF'}) runs to its terminator.
+ *       a line ending in {@code \}, {@code |}, {@code &&} or {@code ||} continues on the next, so
+ *       does a quoted string still open at the end of a line, and a here-document ({@code <<'EOF'})
+ *       runs to its terminator.
  *   <li>Comment lines directly under a command (no blank line between) are the answer it is shown
  *       to give; a comment that explains the next command stands after a blank line, or at the end
  *       of a command's line.
@@ -157,7 +158,7 @@ final class MarkdownExamples {
             }
           }
         }
-        if (!continues(current) || i >= lines.size()) {
+        if (!(continues(current) || openQuote(command)) || i >= lines.size()) {
           break;
         }
       }
@@ -166,6 +167,30 @@ final class MarkdownExamples {
       underCommand = true;
     }
     return out.stream().map(s -> new Step(s.line(), s.lines(), List.copyOf(s.expected()))).toList();
+  }
+
+  /** Whether the lines end inside a quoted string (which the next line goes on with). */
+  static boolean openQuote(List<String> lines) {
+    boolean single = false;
+    boolean dbl = false;
+    for (String line : lines) {
+      for (int i = 0; i < line.length(); i++) {
+        char c = line.charAt(i);
+        if (c == '\\' && !single) {
+          i++;
+        } else if (c == '\'' && !dbl) {
+          single = !single;
+        } else if (c == '"' && !single) {
+          dbl = !dbl;
+        } else if (c == '#'
+            && !single
+            && !dbl
+            && (i == 0 || Character.isWhitespace(line.charAt(i - 1)))) {
+          break;
+        }
+      }
+    }
+    return single || dbl;
   }
 
   /** Whether a command line goes on in the next line. */
