@@ -11,9 +11,13 @@ import io.grantry.eventstore.audit.ArchiveManifest;
 import io.grantry.eventstore.audit.ArchivedEvent;
 import io.grantry.eventstore.audit.Checkpoint;
 import io.grantry.eventstore.audit.CheckpointSignatures;
+import io.grantry.eventstore.audit.EventJson;
 import io.grantry.eventstore.audit.LedgerReader;
 import io.grantry.eventstore.audit.LedgerVerifier;
+import io.grantry.eventstore.merkle.MerkleTree;
+import io.grantry.eventstore.merkle.NoteKey;
 import io.grantry.server.audit.LedgerCheckpoints;
+import io.grantry.server.audit.LedgerNoteKeys;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Tuple;
@@ -32,9 +36,7 @@ import java.sql.Connection;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -56,6 +58,8 @@ import picocli.CommandLine.Option;
     subcommands = {
       AuditCommand.Verify.class,
       AuditCommand.Export.class,
+      AuditProveCommand.class,
+      AuditVerifyProofCommand.class,
       AuditHistoryCommand.class,
       AuditAsOfCommand.class,
       ArchiveCommand.class
@@ -99,18 +103,56 @@ final class AuditCommand {
                 + " ranges whose content only the archives hold are listed.")
     Path archives;
 
+    @Option(
+        names = "--expect",
+        paramLabel = "FILE",
+        description =
+            "A signed tree head kept from an earlier look at this ledger (a copy of /ledger/checkpoint,"
+                + " a witness's, or one a proof carried): the ledger must extend it. Catches a ledger whose"
+                + " newest part was cut off (truncated, rolled back) or that was rewritten (forked). Repeatable.")
+    List<Path> expect = new java.util.ArrayList<>();
+
+    @Option(
+        names = "--note-key",
+        paramLabel = "VKEY",
+        description =
+            "Trust only this verifier key for the tree heads' signed notes (from /ledger/key, kept"
+                + " elsewhere). Default: the note keys the ledger itself published (or the export's JWKS)."
+                + " Repeatable.")
+    List<String> noteKeys = new java.util.ArrayList<>();
+
     @Override
     public Integer call() throws Exception {
       JsonObject pinned = jwks == null ? null : new JsonObject(Files.readString(jwks));
+      List<NoteKey> pinnedNoteKeys = new java.util.ArrayList<>();
+      for (String k : noteKeys) {
+        try {
+          pinnedNoteKeys.add(NoteKey.verifier(k));
+        } catch (IllegalArgumentException e) {
+          throw new CliFailure(2, "--note-key: " + e.getMessage());
+        }
+      }
+      List<TreeHeadFile> heads = new java.util.ArrayList<>();
+      for (Path f : expect) {
+        heads.add(TreeHeadFile.read(f));
+      }
       if (file != null && archives != null) {
         throw new CliFailure(
             2,
             "--archives is for verifying the database; an export lists archived events by their hashes");
       }
       List<String> notes = new ArrayList<>();
+      Trust trust = new Trust(pinned, pinnedNoteKeys, heads);
       LedgerVerifier.Result r =
-          file != null ? verifyFile(file, pinned, notes) : verifyDatabase(pinned, archives, notes);
+          file != null ? verifyFile(file, trust, notes) : verifyDatabase(trust, archives, notes);
+      if (r.ok()) {
+        trust.checkHeads();
+      }
       System.out.println(r.summary());
+      if (r.ok() && r.root() != null) {
+        System.out.println(
+            "Merkle tree (RFC 9162) over the " + r.treeSize() + " events: root " + r.rootBase64());
+      }
       notes.forEach(System.out::println);
       if (!r.ok()) {
         throw new CliFailure(
@@ -125,12 +167,14 @@ final class AuditCommand {
     }
 
     private static LedgerVerifier.Result verifyDatabase(
-        JsonObject pinned, Path archives, List<String> notes) throws Exception {
+        Trust trust, Path archives, List<String> notes) throws Exception {
       try (CliSupport.Db db = CliSupport.Db.open()) {
         EventStore store = EventStore.create(db.vertx, db.pool, EventStoreOptions.defaults());
         LedgerCheckpoints.FromLedger learned = new LedgerCheckpoints.FromLedger();
-        CheckpointSignatures trust = pinned != null ? LedgerCheckpoints.verifier(pinned) : learned;
-        LedgerVerifier v = new LedgerVerifier(trust);
+        LedgerVerifier v =
+            new LedgerVerifier(
+                trust.jwks != null ? LedgerCheckpoints.verifier(trust.jwks) : learned);
+        trust.apply(v, learned::noteKeys);
         ArchiveFiles files =
             ArchiveFiles.open(
                 CliSupport.await(store.readStream(ArchiveManifest.STREAM)), archives, v);
@@ -172,6 +216,7 @@ final class AuditCommand {
               MessageDigest md = EventHash.sha256();
               List<RecordedEvent> events = new ArrayList<>(raws.size());
               boolean[] hashOk = new boolean[raws.size()];
+              byte[][] leaves = new byte[raws.size()][];
               for (int i = 0; i < raws.size(); i++) {
                 LedgerCopy.Raw r = raws.get(i);
                 byte[] h =
@@ -196,8 +241,10 @@ final class AuditCommand {
                   events.add(e);
                   hashOk[i] = Arrays.equals(EventHash.of(e), e.hash());
                 }
+                // The Merkle leaf hash needs nothing but the event's hash: here, on every core.
+                leaves[i] = MerkleTree.leafHash(md, r.hash());
               }
-              return new Checked(events, hashOk);
+              return new Checked(events, hashOk, leaves);
             },
             (raws, page) -> {
               for (int i = 0; i < page.events.size(); i++) {
@@ -207,7 +254,7 @@ final class AuditCommand {
                 }
                 learned.observe(e);
                 files.kept(e, v);
-                if (!v.accept(e, page.hashOk[i])) {
+                if (!v.accept(e, page.hashOk[i], page.leaves[i])) {
                   return false;
                 }
               }
@@ -221,14 +268,16 @@ final class AuditCommand {
       }
     }
 
-    private record Checked(List<RecordedEvent> events, boolean[] hashOk) {}
+    private record Checked(List<RecordedEvent> events, boolean[] hashOk, byte[][] leaves) {}
 
     /**
      * The streams whose events' content the sequential part reads: checkpoints (the verifier) and
      * signing keys (the keys it learns). Every other event is handed on without its JSON.
      */
     private static boolean readsJson(String streamId) {
-      return Checkpoint.STREAM.equals(streamId) || "keys".equals(streamId);
+      return Checkpoint.STREAM.equals(streamId)
+          || "keys".equals(streamId)
+          || LedgerNoteKeys.STREAM.equals(streamId);
     }
 
     /**
@@ -277,7 +326,7 @@ final class AuditCommand {
       }
     }
 
-    static LedgerVerifier.Result verifyFile(Path file, JsonObject pinned, List<String> notes)
+    static LedgerVerifier.Result verifyFile(Path file, Trust trust, List<String> notes)
         throws Exception {
       try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
         String first = in.readLine();
@@ -286,13 +335,21 @@ final class AuditCommand {
           throw new CliFailure(
               2, file + " is not a grantry audit export (no " + FORMAT + " header)");
         }
-        CheckpointSignatures trust =
-            LedgerCheckpoints.verifier(pinned != null ? pinned : header.getJsonObject("jwks"));
+        JsonObject headerJwks = header.getJsonObject("jwks", new JsonObject());
+        CheckpointSignatures signatures =
+            LedgerCheckpoints.verifier(trust.jwks != null ? trust.jwks : headerJwks);
         JsonObject anchor = header.getJsonObject("anchor");
         LedgerVerifier v =
             anchor == null
-                ? new LedgerVerifier(trust)
-                : new LedgerVerifier(trust, Checkpoint.fromPayload(anchor));
+                ? new LedgerVerifier(signatures)
+                : new LedgerVerifier(signatures, Checkpoint.fromPayload(anchor));
+        List<NoteKey> fromHeader;
+        try {
+          fromHeader = LedgerCheckpoints.noteKeys(headerJwks);
+        } catch (IllegalArgumentException e) {
+          throw new CliFailure(TAMPERED, "the export's note keys are malformed: " + e.getMessage());
+        }
+        trust.apply(v, () -> fromHeader);
         Progress progress = Progress.start("verified", 0);
         long size = Files.size(file);
         long bytes = first.length() + 1L;
@@ -383,6 +440,9 @@ final class AuditCommand {
             keys.add(e.payload().getJsonObject("public_jwk"));
           }
         }
+        // The note keys that sign the tree heads, besides the token signing keys.
+        LedgerNoteKeys.jwks(CliSupport.await(store.readStream(LedgerNoteKeys.STREAM)))
+            .forEach(keys::add);
         JsonObject anchor = null;
         if (start != null) {
           for (RecordedEvent e : CliSupport.await(store.readStream(Checkpoint.STREAM))) {
@@ -462,7 +522,7 @@ final class AuditCommand {
   }
 
   static JsonObject toJson(RecordedEvent e) {
-    return EventsCommand.toJson(e).put("txid", e.txid());
+    return EventJson.toJson(e);
   }
 
   private static JsonObject parse(String line) {
@@ -474,27 +534,51 @@ final class AuditCommand {
   }
 
   static RecordedEvent fromJson(JsonObject j) {
-    HexFormat hex = HexFormat.of();
     try {
-      return new RecordedEvent(
-          j.getLong("position"),
-          j.getLong("txid"),
-          UUID.fromString(j.getString("event_id")),
-          j.getString("stream_id"),
-          j.getLong("version"),
-          j.getString("type"),
-          j.getJsonObject("payload"),
-          j.getJsonObject("metadata"),
-          Instant.parse(j.getString("recorded_at")),
-          hex.parseHex(j.getString("prev_hash")),
-          hex.parseHex(j.getString("hash")));
-    } catch (RuntimeException ex) {
-      throw new CliFailure(
-          TAMPERED,
-          "malformed event line at position "
-              + j.getValue("commit_order")
-              + ": "
-              + CliSupport.oneLine(ex));
+      return EventJson.fromJson(j);
+    } catch (IllegalArgumentException ex) {
+      throw new CliFailure(TAMPERED, CliSupport.oneLine(ex));
+    }
+  }
+
+  /**
+   * What an audit trusts besides the ledger itself: pinned token keys (a JWKS), pinned note keys,
+   * and tree heads the ledger must extend.
+   */
+  static final class Trust {
+    final JsonObject jwks;
+    final List<NoteKey> noteKeys;
+    final List<TreeHeadFile> heads;
+
+    Trust(JsonObject jwks, List<NoteKey> noteKeys, List<TreeHeadFile> heads) {
+      this.jwks = jwks;
+      this.noteKeys = noteKeys;
+      this.heads = heads;
+    }
+
+    private java.util.function.Supplier<List<NoteKey>> keys;
+
+    /**
+     * Sets the note keys (the pinned ones, else {@code learned}) and the pinned heads on {@code v}.
+     * A pinned head must be signed by a pinned note key: checked now (by a learned one: checked by
+     * {@link #checkHeads()} once the ledger was read).
+     */
+    void apply(LedgerVerifier v, java.util.function.Supplier<List<NoteKey>> learned) {
+      keys = noteKeys.isEmpty() ? learned : () -> noteKeys;
+      v.noteKeys(keys);
+      for (TreeHeadFile h : heads) {
+        if (!noteKeys.isEmpty()) {
+          h.checkSignature(noteKeys);
+        }
+        v.expect(h.pin());
+      }
+    }
+
+    /** Every pinned head is signed by a note key of the ledger (exit 2 if not). */
+    void checkHeads() {
+      for (TreeHeadFile h : heads) {
+        h.checkSignature(keys.get());
+      }
     }
   }
 

@@ -1,16 +1,27 @@
 package io.grantry.cli;
 
+import io.grantry.eventstore.EventHash;
 import io.grantry.eventstore.GlobalPosition;
+import io.grantry.eventstore.RecordedEvent;
 import io.grantry.server.audit.AuditLedger;
 import io.grantry.server.audit.AuditLedger.Kind;
 import io.grantry.server.audit.AuditLedger.Subject;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -28,6 +39,9 @@ import picocli.CommandLine.Option;
         "The events of a grant, a user (its stream, its grants, its consents) or a client (its stream,"
             + " its grants, the consents given to it) in commit order, with actor, request id and what changed.")
 final class AuditHistoryCommand implements Callable<Integer> {
+  /** Exit code when the whole history asked for is in archive files (see --archives). */
+  static final int ARCHIVED = 5;
+
   static final class Which {
     @Option(names = "--grant", paramLabel = "ID", required = true, description = "A grant id.")
     String grant;
@@ -61,6 +75,15 @@ final class AuditHistoryCommand implements Callable<Integer> {
   boolean all;
 
   @Option(
+      names = "--archives",
+      paramLabel = "DIR",
+      description =
+          "A directory holding archive files written by `audit archive`: the events of the grant,"
+              + " user or client found there (the file's SHA-256 checked against its manifest) are shown"
+              + " before those still in the database.")
+  Path archives;
+
+  @Option(
       names = "--json",
       description =
           "The admin API's JSON: {\"items\": [...], \"next_cursor\": ...}"
@@ -80,17 +103,33 @@ final class AuditHistoryCommand implements Callable<Integer> {
         throw new CliFailure(3, "no such " + subject.kind().noun() + " " + subject.id());
       }
       boolean header = true;
+      List<JsonObject> archived = CliSupport.await(ledger.archived(subject));
+      boolean shown = false;
+      // Archived events come first: archival takes only events before the newest checkpoint.
+      List<JsonObject> fromFiles =
+          archives != null && cursor == null ? fromArchives(db, subject, archived) : List.of();
+      shown = !fromFiles.isEmpty();
+      if (!json && shown) {
+        print(System.out, fromFiles, true);
+        header = false;
+      } else if (json && all) {
+        fromFiles.forEach(i -> System.out.println(i.encode()));
+      }
       while (true) {
         AuditLedger.HistoryPage page = CliSupport.await(ledger.history(subject, after, limit));
+        shown |= !page.items().isEmpty();
         String next = page.next().map(AuditHistoryCommand::encode).orElse(null);
         if (json && all) {
           page.items().forEach(i -> System.out.println(i.encode()));
         } else if (json) {
-          System.out.println(
-              new JsonObject()
-                  .put("items", new JsonArray(page.items()))
-                  .put("next_cursor", next)
-                  .encode());
+          List<JsonObject> items = new ArrayList<>(fromFiles);
+          items.addAll(page.items());
+          JsonObject out =
+              new JsonObject().put("items", new JsonArray(items)).put("next_cursor", next);
+          if (!archived.isEmpty()) {
+            out.put("archived", new JsonArray(archived));
+          }
+          System.out.println(out.encode());
         } else {
           print(System.out, page.items(), header);
           header = false;
@@ -99,11 +138,93 @@ final class AuditHistoryCommand implements Callable<Integer> {
           }
         }
         if (!all || page.next().isEmpty()) {
+          if (!archived.isEmpty() && archives == null) {
+            // Say where the rest is, rather than an empty or partial list that looks complete.
+            for (JsonObject a : archived) {
+              System.err.println(
+                  a.getLong("events")
+                      + " events of this "
+                      + subject.kind().noun()
+                      + " were archived to "
+                      + a.getString("file")
+                      + " (archive "
+                      + a.getString("archive_id")
+                      + ", SHA-256 "
+                      + a.getString("sha256")
+                      + "): show them with --archives DIR");
+            }
+            if (!shown) {
+              throw new CliFailure(
+                  ARCHIVED,
+                  "the history of "
+                      + subject.kind().noun()
+                      + " "
+                      + subject.id()
+                      + " is in archive files, not in the database");
+            }
+          }
           return 0;
         }
         after = page.next().get();
       }
     }
+  }
+
+  /**
+   * The subject's events from the archive files in {@link #archives} that the ledger's manifests
+   * name (each file checked against its manifest's SHA-256 first), as history entries.
+   */
+  private List<JsonObject> fromArchives(CliSupport.Db db, Subject subject, List<JsonObject> found)
+      throws Exception {
+    Set<String> streams =
+        new HashSet<>(CliSupport.await(new AuditLedger(db.pool).streams(subject)));
+    List<JsonObject> out = new ArrayList<>();
+    for (JsonObject a : found) {
+      Path file = archives.resolve(a.getString("file"));
+      if (!Files.isRegularFile(file)) {
+        throw new CliFailure(
+            ARCHIVED, "archive " + a.getString("archive_id") + ": " + file + " is not there");
+      }
+      MessageDigest sha = EventHash.sha256();
+      List<RecordedEvent> events = new ArrayList<>();
+      try (BufferedReader r =
+          new BufferedReader(
+              new InputStreamReader(
+                  new DigestInputStream(Files.newInputStream(file), sha),
+                  StandardCharsets.UTF_8))) {
+        r.readLine(); // the archive's header
+        String line;
+        while ((line = r.readLine()) != null) {
+          if (!line.isBlank()) {
+            RecordedEvent e = AuditCommand.fromJson(new JsonObject(line));
+            if (streams.contains(e.streamId())) {
+              events.add(e);
+            }
+          }
+        }
+      }
+      String digest = HexFormat.of().formatHex(sha.digest());
+      if (!digest.equals(a.getString("sha256"))) {
+        throw new CliFailure(
+            AuditCommand.TAMPERED,
+            file
+                + " has SHA-256 "
+                + digest
+                + ", but the ledger's manifest of "
+                + a.getString("archive_id")
+                + " records "
+                + a.getString("sha256"));
+      }
+      for (RecordedEvent e : events) {
+        out.add(AuditLedger.entry(e, null).put("archive_id", a.getString("archive_id")));
+      }
+    }
+    out.sort((x, y) -> position(x).compareTo(position(y)));
+    return out;
+  }
+
+  private static GlobalPosition position(JsonObject entry) {
+    return GlobalPosition.parse(entry.getString("commit_order"));
   }
 
   static void print(PrintStream out, List<JsonObject> items, boolean header) {

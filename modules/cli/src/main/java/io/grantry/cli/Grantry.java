@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
       UsersCommand.class,
       KeysCommand.class,
       AuditCommand.class,
+      WitnessCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Grantry implements Callable<Integer> {

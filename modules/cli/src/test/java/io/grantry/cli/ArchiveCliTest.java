@@ -108,7 +108,7 @@ class ArchiveCliTest {
     assertThat(rotated.statusCode()).as(rotated.body()).isEqualTo(200);
     keptRefresh = new JsonObject(rotated.body()).getString("refresh_token");
     machineToken();
-    await(server.server.checkpoints().checkpointer().checkpoint());
+    await(server.server.checkpoints().checkpoint());
     // A grant dead for 40 days but written after the last checkpoint: not archived yet.
     clock.advance(Duration.ofDays(-40));
     lateGrant = grantOfJwt(machineToken());
@@ -132,7 +132,7 @@ class ArchiveCliTest {
       archive = files.filter(p -> p.toString().endsWith(".jsonl")).findFirst().orElseThrow();
     }
     // The next signed checkpoint covers the manifest.
-    await(server.server.checkpoints().checkpointer().checkpoint());
+    await(server.server.checkpoints().checkpoint());
   }
 
   @AfterAll
@@ -236,6 +236,63 @@ class ArchiveCliTest {
         .isEqualTo(200);
     HttpResponse<String> again = fx.refresh("web", web, keptRefresh, null);
     assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
+  }
+
+  @Test
+  @Order(3)
+  void theHistoryOfAnArchivedGrantSaysWhereItsEventsWentAndReadsThemFromTheArchive()
+      throws Exception {
+    String grant = archivedGrants.get(3); // the code-flow grant revoked 40 days ago
+    CliTest.Run bare = CliTest.run("audit", "history", "--grant", grant);
+    assertThat(bare.code()).as(bare.out() + bare.err()).isEqualTo(AuditHistoryCommand.ARCHIVED);
+    assertThat(bare.err())
+        .contains("were archived to " + archive.getFileName())
+        .contains("--archives");
+    // The admin API says so as well.
+    JsonObject api =
+        new JsonObject(
+            OAuthFixtures.HTTP
+                .send(
+                    java.net.http.HttpRequest.newBuilder(
+                            java.net.URI.create(server.url("/admin/audit/grants/" + grant)))
+                        .header("Authorization", "Bearer " + TestServer.ADMIN_TOKEN)
+                        .build(),
+                    HttpResponse.BodyHandlers.ofString())
+                .body());
+    assertThat(api.getJsonArray("items")).isEmpty();
+    assertThat(api.getJsonArray("archived").getJsonObject(0).getString("file"))
+        .isEqualTo(archive.getFileName().toString());
+
+    CliTest.Run full =
+        CliTest.run("audit", "history", "--grant", grant, "--archives", dir.toString(), "--json");
+    assertThat(full.code()).as(full.err()).isZero();
+    JsonObject page = new JsonObject(full.out().strip());
+    List<String> types = new ArrayList<>();
+    page.getJsonArray("items").forEach(i -> types.add(((JsonObject) i).getString("type")));
+    assertThat(types)
+        .startsWith("grant.authorization_code_issued.v1", "grant.authorization_code_redeemed.v1")
+        .contains("grant.revoked.v1");
+
+    // An archived event is still provable: its leaf is the hash the ledger kept.
+    long position =
+        server
+            .query(
+                "SELECT position FROM archived_events WHERE stream_id = $1 ORDER BY version LIMIT 1",
+                "grant:" + grant)
+            .get(0)
+            .getLong(0);
+    Path proof = dir.resolve("archived-proof.json");
+    CliTest.Run prove =
+        CliTest.run("audit", "prove", "--event", Long.toString(position), "-o", proof.toString());
+    assertThat(prove.code()).as(prove.out() + prove.err()).isZero();
+    String vkey =
+        server
+            .query("SELECT payload->>'verifier_key' FROM events WHERE stream_id = 'note-keys'")
+            .get(0)
+            .getString(0);
+    CliTest.Run check = CliTest.run("audit", "verify-proof", proof.toString(), "--key", vkey);
+    assertThat(check.code()).as(check.out() + check.err()).isZero();
+    assertThat(check.out()).contains("the archived event").contains("checked by its hash only");
   }
 
   @Test
@@ -345,12 +402,12 @@ class ArchiveCliTest {
   @Test
   @Order(6)
   void aSecondArchiveTakesWhatTheLastCheckpointNowCoversAndBothVerify() throws Exception {
-    await(server.server.checkpoints().checkpointer().checkpoint());
+    await(server.server.checkpoints().checkpoint());
     CliTest.Run r = CliTest.run("audit", "archive", "--older-than", "20", "--out", dir.toString());
     assertThat(r.code()).as(r.out() + r.err()).isZero();
     assertThat(r.out()).contains("Archived 1 events of 1 grants");
     assertThat(count("events WHERE stream_id = 'grant:" + lateGrant + "'")).isZero();
-    await(server.server.checkpoints().checkpointer().checkpoint());
+    await(server.server.checkpoints().checkpoint());
     CliTest.Run with = CliTest.run("audit", "verify", "--archives", dir.toString());
     assertThat(with.code()).as(with.out() + with.err()).isZero();
     assertThat(with.out())

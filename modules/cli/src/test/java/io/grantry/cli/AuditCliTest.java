@@ -13,6 +13,9 @@ import io.grantry.eventstore.NewEvent;
 import io.grantry.eventstore.RecordedEvent;
 import io.grantry.eventstore.audit.Checkpoint;
 import io.grantry.eventstore.audit.Checkpointer;
+import io.grantry.eventstore.merkle.NoteKey;
+import io.grantry.eventstore.merkle.SignedNote;
+import io.grantry.eventstore.merkle.TreeHead;
 import io.grantry.eventstore.testing.TestDatabase;
 import io.grantry.server.audit.LedgerCheckpoints;
 import io.grantry.server.crypto.JwsSigner;
@@ -41,6 +44,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Tamper evidence end to end: a ledger with signed checkpoints in a real database, tampered with as
@@ -247,7 +252,7 @@ class AuditCliTest {
   }
 
   @Test
-  void twoEventsOfOneStreamSwappedAreNamed() throws Exception {
+  void twoEventsOfOneStreamSwappedAreNamedAsReordered() throws Exception {
     List<RecordedEvent> a = await(store.readStream("a"));
     GlobalPosition x = a.get(3).commitOrder();
     GlobalPosition y = a.get(4).commitOrder();
@@ -265,8 +270,113 @@ class AuditCliTest {
                         c.preparedQuery(
                                 "UPDATE events SET position = $1, txid = $2 WHERE position = -1")
                             .execute(Tuple.of(y.position(), y.txid()))));
-    // a v5 now comes first, a gap after v3; then v4 after v5.
-    assertFails(x, "removed", "a v5 follows v3: v4 is missing");
+    // a v5 now comes first, a gap after v3; then v4 turns up after v5: reordered, not removed.
+    assertFails(x, "reordered", "a v5 comes before v4");
+  }
+
+  // ---------------------------------------------------------------- pinned tree heads
+
+  /**
+   * Every kind of tampering, with the newest tree head pinned from before it: caught, exit 4. The
+   * tail's removal (with its checkpoint) is the one plain verification passes.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"edit", "insert", "delete-middle", "delete-tail", "reorder"})
+  void everyKindOfTamperingIsCaughtWithAPinnedTreeHead(String kind) throws Exception {
+    NoteKey noteKey = NoteKey.generate("audit.test/ledger", NoteKey.ED25519);
+    Path head = dir.resolve("head.txt");
+    var row =
+        await(
+                pool.query(
+                        "SELECT tree_size, root FROM ledger_tree_heads ORDER BY tree_size DESC LIMIT 1")
+                    .execute())
+            .iterator()
+            .next();
+    String text = new TreeHead(noteKey.name(), row.getLong(0), row.getBuffer(1).getBytes()).text();
+    Files.writeString(head, new SignedNote(text, List.of(noteKey.sign(text))).encode());
+    String[] pinned = {
+      "audit",
+      "verify",
+      "--jwks",
+      jwksFile.toString(),
+      "--expect",
+      head.toString(),
+      "--note-key",
+      noteKey.verifierKey()
+    };
+    CliTest.Run clean = CliTest.run(pinned);
+    assertThat(clean.code()).as(clean.out() + clean.err()).isZero();
+    assertThat(clean.out()).contains("extends the 1 pinned tree head");
+
+    List<RecordedEvent> a = await(store.readStream("a"));
+    switch (kind) {
+      case "edit" ->
+          tamper(
+              c ->
+                  c.preparedQuery("UPDATE events SET payload = '{\"n\": 7}' WHERE position = $1")
+                      .execute(Tuple.of(a.get(2).position())));
+      case "insert" -> {
+        RecordedEvent a6 = a.get(5);
+        UUID id = UUID.randomUUID();
+        Instant at = EventHash.truncate(Instant.now());
+        JsonObject payload = new JsonObject().put("n", 7);
+        byte[] hash =
+            EventHash.of(a6.hash(), "a", 7, id, "test.happened.v1", at, payload, new JsonObject());
+        tamper(
+            c ->
+                c.preparedQuery(
+                        "INSERT INTO events (position, txid, event_id, stream_id, version, type, payload,"
+                            + " metadata, recorded_at, prev_hash, hash) VALUES ($1, $2, $3, 'a', 7,"
+                            + " 'test.happened.v1', $4::jsonb, '{}'::jsonb, $5, $6, $7)")
+                    .execute(
+                        Tuple.tuple()
+                            .addLong(cp1Event.position() + 100_000)
+                            .addLong(cp1Event.txid())
+                            .addUUID(id)
+                            .addString(payload.encode())
+                            .addOffsetDateTime(OffsetDateTime.ofInstant(at, ZoneOffset.UTC))
+                            .addBuffer(Buffer.buffer(a6.hash()))
+                            .addBuffer(Buffer.buffer(hash))));
+      }
+      case "delete-middle" ->
+          tamper(
+              c ->
+                  c.preparedQuery("DELETE FROM events WHERE position = $1")
+                      .execute(Tuple.of(a.get(1).position())));
+      case "delete-tail" -> {
+        // The newest checkpoint and every event after the one before it.
+        List<RecordedEvent> cps = await(store.readStream(Checkpoint.STREAM));
+        GlobalPosition keep = cps.get(cps.size() - 2).commitOrder();
+        tamper(
+            c ->
+                c.preparedQuery("DELETE FROM events WHERE (txid, position) > ($1, $2)")
+                    .execute(Tuple.of(keep.txid(), keep.position())));
+        CliTest.Run plain = CliTest.run("audit", "verify", "--jwks", jwksFile.toString());
+        assertThat(plain.code()).as("plain verify cannot see it").isZero();
+      }
+      case "reorder" -> {
+        GlobalPosition x = a.get(3).commitOrder();
+        GlobalPosition y = a.get(4).commitOrder();
+        tamper(
+            c ->
+                c.preparedQuery("UPDATE events SET position = -1 WHERE position = $1")
+                    .execute(Tuple.of(x.position()))
+                    .compose(
+                        v ->
+                            c.preparedQuery(
+                                    "UPDATE events SET position = $1, txid = $2 WHERE position = $3")
+                                .execute(Tuple.of(x.position(), x.txid(), y.position())))
+                    .compose(
+                        v ->
+                            c.preparedQuery(
+                                    "UPDATE events SET position = $1, txid = $2 WHERE position = -1")
+                                .execute(Tuple.of(y.position(), y.txid()))));
+      }
+      default -> throw new IllegalArgumentException(kind);
+    }
+    CliTest.Run r = CliTest.run(pinned);
+    assertThat(r.code()).as(kind + ": " + r.out() + r.err()).isEqualTo(AuditCommand.TAMPERED);
+    assertThat(r.out()).startsWith("FAILED at ");
   }
 
   // ---------------------------------------------------------------- keys

@@ -231,6 +231,10 @@ public final class EventStore {
     return new EventStore(vertx, pool, options);
   }
 
+  public Vertx vertx() {
+    return vertx;
+  }
+
   public Pool pool() {
     return pool;
   }

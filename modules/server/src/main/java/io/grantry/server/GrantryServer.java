@@ -121,8 +121,15 @@ public final class GrantryServer {
     this.deploymentId = deploymentId;
     this.store = store;
     this.devNotes = List.copyOf(devNotes);
-    this.checkpoints = new LedgerCheckpoints(vertx, store, resources.keys());
-    checkpoints.start(config.ledger().checkpointInterval().toMillis());
+    this.checkpoints =
+        new LedgerCheckpoints(
+            vertx,
+            store,
+            resources.keys(),
+            new KeyEncryption(resources.secrets().kek()),
+            config.ledger(),
+            resources.clock());
+    checkpoints.start();
     this.pruner =
         new TokenStatePruner(
             vertx, resources.pool(), resources.clock(), config.retention(), resources.registry());

@@ -2,6 +2,8 @@ package io.grantry.server;
 
 import io.grantry.eventstore.EventStore;
 import io.grantry.eventstore.EventStoreOptions;
+import io.grantry.eventstore.audit.LedgerProofs;
+import io.grantry.eventstore.audit.LedgerTree;
 import io.grantry.server.account.AccountRoutes;
 import io.grantry.server.admin.AdminApi;
 import io.grantry.server.audit.AuditLedger;
@@ -14,6 +16,7 @@ import io.grantry.server.clients.ClientService;
 import io.grantry.server.config.GrantryConfig;
 import io.grantry.server.consents.ConsentService;
 import io.grantry.server.discovery.DiscoveryRoutes;
+import io.grantry.server.discovery.LedgerRoutes;
 import io.grantry.server.grants.GrantRevoker;
 import io.grantry.server.health.HealthRoutes;
 import io.grantry.server.health.MetricsRoutes;
@@ -102,6 +105,7 @@ public final class HttpVerticle extends VerticleBase {
             r.registry(),
             r.secrets().pepper(),
             r.clock());
+    LedgerProofs proofs = new LedgerProofs(new LedgerTree(r.pool()));
     AdminApi.Services admin =
         new AdminApi.Services(
             new ClientService(store, r.clientSecrets(), r.clock(), r.clientCache(), revoker),
@@ -113,6 +117,7 @@ public final class HttpVerticle extends VerticleBase {
             r.keys(),
             store,
             new AuditLedger(r.pool()),
+            proofs,
             new ProjectionQueries(
                 r.pool(),
                 store,
@@ -137,6 +142,7 @@ public final class HttpVerticle extends VerticleBase {
                         new MetricsRoutes(r.registry(), config.metrics()),
                         new ClientAuthFailureCounter(r.registry()),
                         new DiscoveryRoutes(config.issuer(), r.keys()),
+                        new LedgerRoutes(r.pool(), proofs),
                         new AuthorizeRoutes(oauth),
                         new TokenRoutes(oauth),
                         new RevocationRoutes(oauth),

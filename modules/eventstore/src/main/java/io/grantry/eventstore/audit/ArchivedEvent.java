@@ -21,7 +21,8 @@ public record ArchivedEvent(
     byte[] prevHash,
     byte[] hash,
     String archiveId) {
-  static final String COLUMNS = "position, txid, stream_id, version, prev_hash, hash, archive_id";
+  public static final String COLUMNS =
+      "position, txid, stream_id, version, prev_hash, hash, archive_id";
 
   public GlobalPosition commitOrder() {
     return new GlobalPosition(txid, position);
@@ -32,7 +33,7 @@ public record ArchivedEvent(
         e.position(), e.txid(), e.streamId(), e.version(), e.prevHash(), e.hash(), archiveId);
   }
 
-  static ArchivedEvent fromRow(Row r) {
+  public static ArchivedEvent fromRow(Row r) {
     return new ArchivedEvent(
         r.getLong("position"),
         r.getLong("txid"),

@@ -3,9 +3,13 @@ package io.grantry.eventstore.audit;
 import io.grantry.eventstore.EventHash;
 import io.grantry.eventstore.GlobalPosition;
 import io.grantry.eventstore.RecordedEvent;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HexFormat;
+import java.util.List;
 
 /**
  * A signed checkpoint: the ledger digest over every event up to {@code position} in commit order,
@@ -23,8 +27,13 @@ import java.util.HexFormat;
  * @param digest the running digest after the event at {@code position}
  * @param prevPosition the previous checkpoint's position ({@code 0:0} for the first)
  * @param prevDigest the previous checkpoint's digest (zeros for the first)
+ *     <p>Since {@value #TYPE_V2} a checkpoint also carries the Merkle tree (RFC 9162) over the same
+ *     events ({@link Tree}): its root, signed in the JWS too, the frontier it was continued from
+ *     and will be continued from, and the tree head as a signed note for transparency-log tooling.
+ *     A {@value #TYPE} checkpoint has none; verification computes the tree over it all the same.
  * @param kid the signing key's id
- * @param jws compact JWS (typ {@value #TYP}) whose claims are the fields above
+ * @param jws compact JWS (typ {@value #TYP}) whose claims are the fields above (and the root)
+ * @param tree the Merkle tree of the {@code count} events, null in a {@value #TYPE} checkpoint
  */
 public record Checkpoint(
     GlobalPosition position,
@@ -33,10 +42,44 @@ public record Checkpoint(
     GlobalPosition prevPosition,
     byte[] prevDigest,
     String kid,
-    String jws) {
+    String jws,
+    Tree tree) {
   public static final String STREAM = "checkpoints";
   public static final String TYPE = "ledger.checkpoint_signed.v1";
+  public static final String TYPE_V2 = "ledger.checkpoint_signed.v2";
   public static final String TYP = "grantry-checkpoint+jwt";
+
+  /**
+   * The Merkle tree of the checkpoint's {@code count} events.
+   *
+   * @param root the RFC 9162 root hash
+   * @param frontier the roots of the tree's maximal perfect subtrees, largest first (see {@link
+   *     io.grantry.eventstore.merkle.Frontier})
+   * @param note the tree head as a C2SP {@code tlog-checkpoint} signed note (Ed25519), or null when
+   *     the checkpoint was signed without a note key
+   */
+  public record Tree(byte[] root, List<String> frontier, String note) {
+    public Tree {
+      frontier = List.copyOf(frontier);
+    }
+  }
+
+  /** A checkpoint without a tree (as {@value #TYPE} ones are). */
+  public Checkpoint(
+      GlobalPosition position,
+      long count,
+      byte[] digest,
+      GlobalPosition prevPosition,
+      byte[] prevDigest,
+      String kid,
+      String jws) {
+    this(position, count, digest, prevPosition, prevDigest, kid, jws, null);
+  }
+
+  /** The event type this checkpoint is written as. */
+  public String type() {
+    return tree == null ? TYPE : TYPE_V2;
+  }
 
   private static final HexFormat HEX = HexFormat.of();
 
@@ -67,21 +110,50 @@ public record Checkpoint(
         .put("prev_digest", HEX.formatHex(prevDigest));
   }
 
+  /** The claims of a checkpoint with a tree: also its root (base64). */
+  public static JsonObject claims(
+      GlobalPosition position,
+      long count,
+      byte[] digest,
+      GlobalPosition prevPosition,
+      byte[] prevDigest,
+      byte[] root) {
+    return claims(position, count, digest, prevPosition, prevDigest)
+        .put("root", Base64.getEncoder().encodeToString(root));
+  }
+
   public JsonObject claims() {
-    return claims(position, count, digest, prevPosition, prevDigest);
+    return tree == null
+        ? claims(position, count, digest, prevPosition, prevDigest)
+        : claims(position, count, digest, prevPosition, prevDigest, tree.root());
   }
 
   public JsonObject toPayload() {
-    return claims().put("kid", kid).put("jws", jws);
+    JsonObject p = claims().put("kid", kid).put("jws", jws);
+    if (tree != null) {
+      p.put("frontier", new JsonArray(new ArrayList<Object>(tree.frontier())));
+      if (tree.note() != null) {
+        p.put("note", tree.note());
+      }
+    }
+    return p;
   }
 
   public static boolean isCheckpoint(RecordedEvent e) {
-    return STREAM.equals(e.streamId()) && TYPE.equals(e.type());
+    return STREAM.equals(e.streamId()) && (TYPE.equals(e.type()) || TYPE_V2.equals(e.type()));
   }
 
   /** Reads a checkpoint event's payload; throws IllegalArgumentException when it is malformed. */
   public static Checkpoint fromPayload(JsonObject p) {
     try {
+      Tree tree = null;
+      if (p.containsKey("root")) {
+        List<String> frontier = new ArrayList<>();
+        p.getJsonArray("frontier").forEach(h -> frontier.add((String) h));
+        tree =
+            new Tree(
+                Base64.getDecoder().decode(p.getString("root")), frontier, p.getString("note"));
+      }
       return new Checkpoint(
           GlobalPosition.parse(p.getString("position")),
           p.getLong("count"),
@@ -89,7 +161,8 @@ public record Checkpoint(
           GlobalPosition.parse(p.getString("prev_position")),
           HEX.parseHex(p.getString("prev_digest")),
           p.getString("kid"),
-          p.getString("jws"));
+          p.getString("jws"),
+          tree);
     } catch (RuntimeException e) {
       throw new IllegalArgumentException("malformed checkpoint payload: " + e.getMessage(), e);
     }

@@ -3,11 +3,21 @@ package io.grantry.eventstore.audit;
 import io.grantry.eventstore.EventHash;
 import io.grantry.eventstore.GlobalPosition;
 import io.grantry.eventstore.RecordedEvent;
+import io.grantry.eventstore.merkle.Frontier;
+import io.grantry.eventstore.merkle.MerkleTree;
+import io.grantry.eventstore.merkle.NoteKey;
+import io.grantry.eventstore.merkle.SignedNote;
+import io.grantry.eventstore.merkle.TreeHead;
 import io.vertx.core.json.JsonObject;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Base64;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Verifies the ledger from its events in commit order: every event's hash against its content,
@@ -21,7 +31,16 @@ import java.util.Map;
  * hash, events of different streams swapped, an event edited with its hash recomputed) is reported
  * against the range since the last good checkpoint: {@link Result#firstBad()} is then the first
  * event not yet covered by a good checkpoint, and {@link Result#detectedAt()} the checkpoint that
- * disagrees. Frequent checkpoints make that range short.
+ * disagrees. Frequent checkpoints make that range short. A stream whose events come out of order is
+ * reported as reordered once its missing version turns up later, and as a removal only if it never
+ * does.
+ *
+ * <p>It also builds the Merkle tree over the events (RFC 9162, {@link MerkleTree}) and checks it
+ * against every checkpoint that carries one: the root (signed in the checkpoint's JWS), the
+ * frontier and the signed note of the tree head ({@link #noteKeys}). Pinned tree heads ({@link
+ * #expect}), kept from an earlier look at the ledger, catch what no signature inside the ledger
+ * can: a ledger whose newest part was cut off with its checkpoints (truncated, rolled back), or one
+ * rewritten and signed again (forked).
  *
  * <p>Why one long file: verification is one pass with one running state (stream heads, digest, last
  * good checkpoint) that every check reads and updates; the checks are short methods and splitting
@@ -36,8 +55,20 @@ public final class LedgerVerifier {
     INSERTED,
     REORDERED,
     BAD_SIGNATURE,
-    MALFORMED
+    MALFORMED,
+    /** The ledger holds fewer events than a pinned tree head commits to. */
+    TRUNCATED,
+    /** The ledger's first events are not those a pinned tree head commits to. */
+    FORKED
   }
+
+  /**
+   * A tree head kept from an earlier look at this ledger (e.g. a copy of /ledger/checkpoint, or a
+   * witness's): the ledger must extend it.
+   *
+   * @param what how to name it in a report (e.g. its file)
+   */
+  public record Pin(long size, byte[] root, String what) {}
 
   /**
    * @param uncovered events after the last good checkpoint: covered by their stream chains only
@@ -51,7 +82,15 @@ public final class LedgerVerifier {
       GlobalPosition firstBad,
       GlobalPosition detectedAt,
       Problem problem,
-      String reason) {
+      String reason,
+      long treeSize,
+      byte[] root,
+      long pinsChecked) {
+
+    /** The Merkle tree's root over all the events verified, base64; null if it was not built. */
+    public String rootBase64() {
+      return root == null ? null : Base64.getEncoder().encodeToString(root);
+    }
 
     public String summary() {
       if (ok) {
@@ -64,6 +103,9 @@ public final class LedgerVerifier {
             + " signed checkpoints verified"
             + (uncovered > 0
                 ? "; the last " + uncovered + " events are not covered by a checkpoint yet"
+                : "")
+            + (pinsChecked > 0
+                ? "; the ledger extends the " + pinsChecked + " pinned tree head(s)"
                 : "");
       }
       return "FAILED at "
@@ -93,6 +135,17 @@ public final class LedgerVerifier {
   private byte[] checkpointDigest;
   private Result failure;
   private GlobalPosition lastCheckpointEvent;
+  // The Merkle tree as of the last good checkpoint (null: unknown, a part that starts after a
+  // checkpoint without a tree); leaves since are in the history, added when a checkpoint or the
+  // end needs them.
+  private Frontier tree;
+  private Supplier<List<NoteKey>> noteKeys;
+  private final List<Pin> pins = new ArrayList<>();
+  private long pinsChecked;
+  private Gap gap;
+
+  /** A stream's version gap not yet decided: the missing event may still come, out of order. */
+  private record Gap(GlobalPosition at, String streamId, long version, long missing) {}
 
   private static final class Head {
     long version;
@@ -110,6 +163,7 @@ public final class LedgerVerifier {
     this.partial = false;
     this.digest = Checkpoint.genesis();
     this.checkpointDigest = Checkpoint.genesis();
+    this.tree = new Frontier();
   }
 
   /**
@@ -125,6 +179,16 @@ public final class LedgerVerifier {
     this.last = anchor.position();
     this.checkpointPosition = anchor.position();
     this.checkpointDigest = anchor.digest().clone();
+    if (anchor.tree() != null) {
+      try {
+        Frontier f = Frontier.fromEncoded(anchor.count(), anchor.tree().frontier());
+        if (MessageDigest.isEqual(f.root(md), anchor.tree().root())) {
+          this.tree = f;
+        }
+      } catch (IllegalArgumentException e) {
+        // tree stays unknown: its root is checked by the next checkpoint's signature alone
+      }
+    }
     String bad = signatureProblem(anchor);
     if (bad != null) {
       failure =
@@ -138,6 +202,23 @@ public final class LedgerVerifier {
 
   public long events() {
     return events;
+  }
+
+  /**
+   * Trust these Ed25519 keys for the signed notes of tree heads (e.g. learned from the ledger's
+   * note-keys stream, or pinned). Without it a note's text is checked against the tree, its
+   * signature not.
+   */
+  public LedgerVerifier noteKeys(Supplier<List<NoteKey>> keys) {
+    this.noteKeys = keys;
+    return this;
+  }
+
+  /** The ledger must extend this tree head: checked when the tree reaches its size. */
+  public LedgerVerifier expect(Pin pin) {
+    pins.add(pin);
+    pins.sort(Comparator.comparingLong(Pin::size));
+    return this;
   }
 
   public boolean failed() {
@@ -156,6 +237,14 @@ public final class LedgerVerifier {
    * part (chains, digest, checkpoints).
    */
   public boolean accept(RecordedEvent e, boolean hashMatches) {
+    return accept(e, hashMatches, null);
+  }
+
+  /**
+   * As {@link #accept(RecordedEvent, boolean)}, with the event's Merkle leaf hash ({@code
+   * SHA-256(0x00 || hash)}) too computed ahead (null: computed here).
+   */
+  public boolean accept(RecordedEvent e, boolean hashMatches, byte[] leafHash) {
     if (failure != null) {
       return false;
     }
@@ -172,7 +261,13 @@ public final class LedgerVerifier {
               "the content of " + e.streamId() + " v" + e.version() + " does not match its hash");
       return false;
     }
-    if (!link(at, e.streamId(), e.version(), e.prevHash(), e.hash())) {
+    if (!link(
+        at,
+        e.streamId(),
+        e.version(),
+        e.prevHash(),
+        e.hash(),
+        leafHash != null ? leafHash : MerkleTree.leafHash(md, e.hash()))) {
       return false;
     }
     if (Checkpoint.isCheckpoint(e)) {
@@ -192,7 +287,14 @@ public final class LedgerVerifier {
     }
     GlobalPosition at = a.commitOrder();
     archived++;
-    return advance(at) && link(at, a.streamId(), a.version(), a.prevHash(), a.hash());
+    return advance(at)
+        && link(
+            at,
+            a.streamId(),
+            a.version(),
+            a.prevHash(),
+            a.hash(),
+            MerkleTree.leafHash(md, a.hash()));
   }
 
   /** Archived events accepted by their stubs alone (content not checked). */
@@ -217,7 +319,12 @@ public final class LedgerVerifier {
 
   /** The stream chain and the running digest, for an event whose own hash is trusted or checked. */
   private boolean link(
-      GlobalPosition at, String streamId, long version, byte[] prevHash, byte[] hash) {
+      GlobalPosition at,
+      String streamId,
+      long version,
+      byte[] prevHash,
+      byte[] hash,
+      byte[] leafHash) {
     Head h = heads.get(streamId);
     if (h == null) {
       if (version != 1 && !partial) {
@@ -232,6 +339,25 @@ public final class LedgerVerifier {
       heads.put(streamId, new Head(version, hash));
     } else {
       if (version <= h.version) {
+        if (gap != null
+            && gap.streamId().equals(streamId)
+            && version >= gap.missing()
+            && version < gap.version()) {
+          // The version missing at the gap came after all: the stream's events are out of order.
+          GlobalPosition where = gap.at();
+          String reason =
+              streamId
+                  + " v"
+                  + gap.version()
+                  + " comes before v"
+                  + version
+                  + " (at "
+                  + at
+                  + "): the stream's events are out of commit order";
+          gap = null;
+          failure = fail(where, at, Problem.REORDERED, reason);
+          return false;
+        }
         failure =
             fail(
                 at,
@@ -241,22 +367,14 @@ public final class LedgerVerifier {
         return false;
       }
       if (version > h.version + 1) {
-        failure =
-            fail(
-                at,
-                at,
-                Problem.REMOVED,
-                streamId
-                    + " v"
-                    + version
-                    + " follows v"
-                    + h.version
-                    + ": v"
-                    + (h.version + 1)
-                    + " is missing");
-        return false;
-      }
-      if (!MessageDigest.isEqual(prevHash, h.hash)) {
+        // Removed, unless the missing version turns up later (then reordered): decided then, or
+        // at the end.
+        if (gap == null) {
+          gap = new Gap(at, streamId, version, h.version + 1);
+        }
+        h.version = version;
+        h.hash = hash;
+      } else if (!MessageDigest.isEqual(prevHash, h.hash)) {
         failure =
             fail(
                 at,
@@ -269,13 +387,73 @@ public final class LedgerVerifier {
                     + h.version
                     + " (an event was replaced or forged)");
         return false;
+      } else {
+        h.version = version;
+        h.hash = hash;
       }
-      h.version = version;
-      h.hash = hash;
     }
     digest = Checkpoint.next(md, digest, hash);
     count++;
-    history.add(at, digest);
+    history.add(at, digest, leafHash);
+    return true;
+  }
+
+  /**
+   * Adds the history's leaves through index {@code i} to the tree, checking each pin the tree
+   * reaches on the way.
+   */
+  private void grow(int i) {
+    if (tree == null) {
+      return;
+    }
+    if (!pinsHold(last)) {
+      return;
+    }
+    for (int k = 0; k <= i; k++) {
+      history.leafTo(k, tree, md);
+      if (!pinsHold(history.position(k))) {
+        return;
+      }
+    }
+  }
+
+  /** Checks the pins of the tree's present size ({@code at}: its last leaf); false on a failure. */
+  private boolean pinsHold(GlobalPosition at) {
+    while (!pins.isEmpty() && pins.get(0).size() <= tree.size()) {
+      Pin p = pins.remove(0);
+      if (p.size() < tree.size()) {
+        failure =
+            fail(
+                at,
+                at,
+                Problem.MALFORMED,
+                "the pinned tree head "
+                    + p.what()
+                    + " (size "
+                    + p.size()
+                    + ") lies before the start of what is verified");
+        return false;
+      }
+      byte[] root = tree.root(md);
+      if (!MessageDigest.isEqual(root, p.root())) {
+        failure =
+            fail(
+                at,
+                at,
+                Problem.FORKED,
+                "the first "
+                    + p.size()
+                    + " events are not those the pinned tree head "
+                    + p.what()
+                    + " commits to (its root "
+                    + Base64.getEncoder().encodeToString(p.root())
+                    + ", the ledger's "
+                    + Base64.getEncoder().encodeToString(root)
+                    + "): the history up to here was rewritten");
+        return false;
+      }
+      pinsChecked++;
+    }
     return true;
   }
 
@@ -354,11 +532,64 @@ public final class LedgerVerifier {
                   + " with the same number of events: events were reordered, or edited with their hashes recomputed");
       return;
     }
+    grow(i);
+    if (failure != null) {
+      return;
+    }
+    if (c.tree() != null && tree != null) {
+      String wrongTree = treeProblem(c);
+      if (wrongTree != null) {
+        failure =
+            fail(
+                firstUncovered,
+                at,
+                Problem.MALFORMED,
+                "checkpoint " + c.position() + ": " + wrongTree);
+        return;
+      }
+    }
     checkpoints++;
     checkpointPosition = c.position();
     checkpointDigest = c.digest();
     history.dropThrough(i);
     lastCheckpointEvent = at;
+  }
+
+  /** What is wrong with a checkpoint's tree against the tree of the same events here, or null. */
+  private String treeProblem(Checkpoint c) {
+    byte[] root = tree.root(md);
+    if (!MessageDigest.isEqual(root, c.tree().root())) {
+      return "its Merkle root is not the root of the " + c.count() + " events it covers";
+    }
+    if (!c.tree().frontier().equals(tree.encoded())) {
+      return "its Merkle frontier is not the tree's";
+    }
+    if (c.tree().note() == null) {
+      return null;
+    }
+    TreeHead head;
+    SignedNote note;
+    try {
+      note = SignedNote.parse(c.tree().note());
+      head = TreeHead.parse(note.text());
+    } catch (IllegalArgumentException e) {
+      return "its tree head note is malformed: " + e.getMessage();
+    }
+    if (head.size() != c.count() || !MessageDigest.isEqual(head.root(), root)) {
+      return "its tree head note says size "
+          + head.size()
+          + " and root "
+          + head.rootBase64()
+          + ", not the checkpoint's";
+    }
+    if (noteKeys != null) {
+      try {
+        NoteKey.open(note, noteKeys.get());
+      } catch (IllegalArgumentException e) {
+        return "its tree head note: " + e.getMessage();
+      }
+    }
+    return null;
   }
 
   /**
@@ -390,8 +621,46 @@ public final class LedgerVerifier {
 
   private Result fail(
       GlobalPosition firstBad, GlobalPosition detectedAt, Problem p, String reason) {
+    if (gap != null) {
+      // A version gap met earlier and not filled by the event turning up later: found first, and
+      // named exactly (what a checkpoint finds next is only bounded by its range).
+      Gap g = gap;
+      gap = null;
+      return new Result(
+          false,
+          events,
+          heads.size(),
+          checkpoints,
+          history.size(),
+          g.at(),
+          g.at(),
+          Problem.REMOVED,
+          g.streamId()
+              + " v"
+              + g.version()
+              + " follows v"
+              + (g.missing() - 1)
+              + ": v"
+              + g.missing()
+              + (g.version() - g.missing() > 1 ? " to v" + (g.version() - 1) + " are" : " is")
+              + " missing",
+          -1,
+          null,
+          pinsChecked);
+    }
     return new Result(
-        false, events, heads.size(), checkpoints, history.size(), firstBad, detectedAt, p, reason);
+        false,
+        events,
+        heads.size(),
+        checkpoints,
+        history.size(),
+        firstBad,
+        detectedAt,
+        p,
+        reason,
+        -1,
+        null,
+        pinsChecked);
   }
 
   /**
@@ -410,8 +679,49 @@ public final class LedgerVerifier {
     if (failure != null) {
       return failure;
     }
+    if (gap != null) {
+      failure = fail(gap.at(), gap.at(), Problem.REMOVED, "");
+      return failure;
+    }
+    long uncovered = history.size();
+    grow(history.size() - 1);
+    if (failure != null) {
+      return failure;
+    }
+    if (!pins.isEmpty()) {
+      Pin p = pins.get(0);
+      failure =
+          fail(
+              last,
+              last,
+              tree == null ? Problem.MALFORMED : Problem.TRUNCATED,
+              tree == null
+                  ? "the pinned tree head "
+                      + p.what()
+                      + " cannot be checked: the tree of this part of the ledger is not known"
+                  : "the ledger holds "
+                      + tree.size()
+                      + " events, fewer than the "
+                      + p.size()
+                      + " the pinned tree head "
+                      + p.what()
+                      + " commits to: its newest part was removed (truncated or rolled back)");
+      return failure;
+    }
+    history.dropThrough(history.size() - 1);
     return new Result(
-        true, events, heads.size(), checkpoints, history.size(), null, null, null, null);
+        true,
+        events,
+        heads.size(),
+        checkpoints,
+        uncovered,
+        null,
+        null,
+        null,
+        null,
+        tree == null ? -1 : tree.size(),
+        tree == null ? null : tree.root(md),
+        pinsChecked);
   }
 
   /** Digests of the events since the last good checkpoint, kept compact (48 bytes an event). */
@@ -419,29 +729,39 @@ public final class LedgerVerifier {
     private long[] txids = new long[1024];
     private long[] positions = new long[1024];
     private byte[] digests = new byte[1024 * EventHash.LENGTH];
+    private byte[] leaves = new byte[1024 * EventHash.LENGTH];
     private int start;
     private int end;
 
-    void add(GlobalPosition p, byte[] d) {
+    void add(GlobalPosition p, byte[] d, byte[] leaf) {
       if (end == txids.length) {
         int n = end - start;
         int cap = n * 2 > txids.length ? txids.length * 2 : txids.length;
         long[] t = new long[cap];
         long[] ps = new long[cap];
         byte[] ds = new byte[cap * EventHash.LENGTH];
+        byte[] ls = new byte[cap * EventHash.LENGTH];
         System.arraycopy(txids, start, t, 0, n);
         System.arraycopy(positions, start, ps, 0, n);
         System.arraycopy(digests, start * EventHash.LENGTH, ds, 0, n * EventHash.LENGTH);
+        System.arraycopy(leaves, start * EventHash.LENGTH, ls, 0, n * EventHash.LENGTH);
         txids = t;
         positions = ps;
         digests = ds;
+        leaves = ls;
         start = 0;
         end = n;
       }
       txids[end] = p.txid();
       positions[end] = p.position();
       System.arraycopy(d, 0, digests, end * EventHash.LENGTH, EventHash.LENGTH);
+      System.arraycopy(leaf, 0, leaves, end * EventHash.LENGTH, EventHash.LENGTH);
       end++;
+    }
+
+    /** Appends entry {@code i}'s leaf hash to {@code tree} (each entry's once, in order). */
+    void leafTo(int i, Frontier tree, MessageDigest md) {
+      tree.append(md, leaves, (start + i) * EventHash.LENGTH, null, Integer.MAX_VALUE);
     }
 
     int size() {

@@ -1,6 +1,7 @@
 package io.grantry.server.admin;
 
 import io.grantry.eventstore.EventStore;
+import io.grantry.eventstore.audit.LedgerProofs;
 import io.grantry.server.audit.AuditLedger;
 import io.grantry.server.clients.ClientDirectory;
 import io.grantry.server.clients.ClientService;
@@ -72,6 +73,7 @@ public final class AdminApi implements RouteGroup {
       KeyService keys,
       EventStore store,
       AuditLedger audit,
+      LedgerProofs proofs,
       ProjectionQueries projections,
       LoginThrottle loginThrottle,
       ClientAuthThrottle clientAuthThrottle,
@@ -92,7 +94,7 @@ public final class AdminApi implements RouteGroup {
               KeyResource keys = new KeyResource(s.keys(), s.store(), s.clock());
               AccessResource access =
                   new AccessResource(s.consents(), s.userDirectory(), s.clientDirectory());
-              AuditResource audit = new AuditResource(s.audit(), s.clock());
+              AuditResource audit = new AuditResource(s.audit(), s.proofs(), s.clock());
               OpsResource ops = new OpsResource(s.projections());
               LockoutResource lockouts =
                   new LockoutResource(s.loginThrottle(), s.clientAuthThrottle());
@@ -131,6 +133,8 @@ public final class AdminApi implements RouteGroup {
                       Map.entry("userHistory", audit::userHistory),
                       Map.entry("clientHistory", audit::clientHistory),
                       Map.entry("auditAsOf", audit::asOf),
+                      Map.entry("inclusionProof", audit::inclusionProof),
+                      Map.entry("consistencyProof", audit::consistencyProof),
                       Map.entry("listLockouts", lockouts::list),
                       Map.entry("listGrants", ops::listGrants),
                       Map.entry("showToken", ops::showToken),

@@ -3,6 +3,9 @@ package io.grantry.server.admin;
 import io.grantry.domain.DomainError;
 import io.grantry.domain.DomainError.ValidationError;
 import io.grantry.eventstore.GlobalPosition;
+import io.grantry.eventstore.audit.LedgerProofs;
+import io.grantry.eventstore.merkle.ConsistencyProof;
+import io.grantry.eventstore.merkle.InclusionProof;
 import io.grantry.server.app.CommandRejected;
 import io.grantry.server.audit.AuditLedger;
 import io.grantry.server.audit.AuditLedger.Kind;
@@ -17,11 +20,14 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * The auditors' part of the admin API: the ordered history of a grant, a user or a client ({@code
  * GET /admin/audit/{grants,users,clients}/{id}}, paged in commit order) and the state as of an
- * instant ({@code GET /admin/audit/as-of}), both read from the ledger ({@link AuditLedger}).
+ * instant ({@code GET /admin/audit/as-of}), both read from the ledger ({@link AuditLedger}); and
+ * the Merkle proofs that one event is in a signed tree head, or that one tree head extends another
+ * ({@link LedgerProofs}).
  */
 final class AuditResource {
   /**
@@ -31,10 +37,12 @@ final class AuditResource {
   static final long MAX_AS_OF_EVENTS = 200_000;
 
   private final AuditLedger ledger;
+  private final LedgerProofs proofs;
   private final Clock clock;
 
-  AuditResource(AuditLedger ledger, Clock clock) {
+  AuditResource(AuditLedger ledger, LedgerProofs proofs, Clock clock) {
     this.ledger = ledger;
+    this.proofs = proofs;
     this.clock = clock;
   }
 
@@ -64,10 +72,61 @@ final class AuditResource {
         ctx,
         known(subject).compose(v -> ledger.history(subject, after, page.limit())),
         200,
-        h ->
-            new JsonObject()
-                .put("items", new JsonArray(h.items()))
-                .put("next_cursor", h.next().map(p -> Page.encode(p.toString())).orElse(null)));
+        h -> {
+          JsonObject j =
+              new JsonObject()
+                  .put("items", new JsonArray(h.items()))
+                  .put("next_cursor", h.next().map(p -> Page.encode(p.toString())).orElse(null));
+          if (!h.archived().isEmpty()) {
+            j.put("archived", new JsonArray(h.archived()));
+          }
+          return j;
+        });
+  }
+
+  /**
+   * {@code GET /admin/audit/proofs/inclusion?position&tree_size}: the event at {@code position} and
+   * its RFC 9162 inclusion proof in the signed tree head of {@code tree_size} (default: the
+   * latest).
+   */
+  void inclusionProof(RoutingContext ctx) {
+    long position = AdminRequest.query(ctx, "position").orElseThrow().getLong();
+    OptionalLong size =
+        AdminRequest.query(ctx, "tree_size")
+            .map(p -> OptionalLong.of(p.getLong()))
+            .orElse(OptionalLong.empty());
+    proof(ctx, proofs.inclusion(position, size).map(InclusionProof::toJson));
+  }
+
+  /**
+   * {@code GET /admin/audit/proofs/consistency?first&second}: the RFC 9162 consistency proof from
+   * the tree of {@code first} leaves to the signed tree head of size {@code second}.
+   */
+  void consistencyProof(RoutingContext ctx) {
+    long first = AdminRequest.query(ctx, "first").orElseThrow().getLong();
+    long second = AdminRequest.query(ctx, "second").orElseThrow().getLong();
+    proof(ctx, proofs.consistency(first, second).map(ConsistencyProof::toJson));
+  }
+
+  private static void proof(RoutingContext ctx, Future<JsonObject> proof) {
+    proof.onComplete(
+        ar -> {
+          if (ar.succeeded()) {
+            ctx.response()
+                .putHeader("Content-Type", "application/json")
+                .putHeader("Cache-Control", "no-store")
+                .end(ar.result().encode());
+          } else if (ar.cause() instanceof LedgerProofs.Refused r) {
+            AdminProblems.send(
+                ctx,
+                r.notFound() ? 404 : 400,
+                r.notFound() ? "not_found" : "invalid_request",
+                r.getMessage(),
+                r.field());
+          } else {
+            ctx.fail(ar.cause());
+          }
+        });
   }
 
   void asOf(RoutingContext ctx) {

@@ -120,7 +120,8 @@ public final class AuditLedger {
    * One page of history: entries in commit order, and where the next page starts (empty on the
    * last).
    */
-  public record HistoryPage(List<JsonObject> items, Optional<GlobalPosition> next) {}
+  public record HistoryPage(
+      List<JsonObject> items, Optional<GlobalPosition> next, List<JsonObject> archived) {}
 
   /** An as-of read that would replay more events than its caller allows. */
   public static final class TooManyEvents extends RuntimeException {
@@ -205,8 +206,42 @@ public final class AuditLedger {
                             more
                                 ? Optional.of(shown.get(shown.size() - 1).commitOrder())
                                 : Optional.empty();
-                        return new HistoryPage(items, next);
+                        return new HistoryPage(items, next, List.of());
                       });
+            })
+        .compose(page -> archived(s).map(a -> new HistoryPage(page.items(), page.next(), a)));
+  }
+
+  /**
+   * Where the events of the subject's streams went that {@code grantry audit archive} moved out of
+   * the ledger: per archive, its file and SHA-256 (from its manifest) and how many events. (A
+   * user's or client's grants are found through their events; a grant archived whole is no longer
+   * linked to them, only to its own id.)
+   */
+  public Future<List<JsonObject>> archived(Subject s) {
+    return streams(s)
+        .compose(
+            streams ->
+                pool.preparedQuery(
+                        "SELECT a.archive_id, count(*), m.payload->>'file', m.payload->>'sha256'"
+                            + " FROM archived_events a LEFT JOIN events m ON m.stream_id = 'archives'"
+                            + " AND m.payload->>'archive_id' = a.archive_id"
+                            + " WHERE a.stream_id = ANY($1)"
+                            + " GROUP BY a.archive_id, m.payload->>'file', m.payload->>'sha256'"
+                            + " ORDER BY a.archive_id")
+                    .execute(Tuple.of((Object) streams.toArray(String[]::new))))
+        .map(
+            rows -> {
+              List<JsonObject> out = new ArrayList<>();
+              for (Row r : rows) {
+                out.add(
+                    new JsonObject()
+                        .put("archive_id", r.getString(0))
+                        .put("events", r.getLong(1))
+                        .put("file", r.getString(2))
+                        .put("sha256", r.getString(3)));
+              }
+              return out;
             });
   }
 

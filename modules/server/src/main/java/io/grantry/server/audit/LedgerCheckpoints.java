@@ -8,52 +8,98 @@ import io.grantry.eventstore.audit.Checkpoint;
 import io.grantry.eventstore.audit.CheckpointSignatures;
 import io.grantry.eventstore.audit.CheckpointSigner;
 import io.grantry.eventstore.audit.Checkpointer;
+import io.grantry.eventstore.merkle.NoteKey;
+import io.grantry.server.config.LedgerSettings;
 import io.grantry.server.crypto.JwsSigner;
 import io.grantry.server.crypto.JwsVerifier;
+import io.grantry.server.crypto.KeyEncryption;
 import io.grantry.server.keys.KeyService;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The server's periodic signed checkpoints (GRANTRY_CHECKPOINT_INTERVAL_MS, default one minute, 0
- * to turn off), signed with the active ES256 key; and the glue between the server's JWS classes and
- * the event store's checkpoint signing and verification.
+ * to turn off), signed with the active ES256 key, each with the Merkle tree over the ledger and its
+ * tree head signed as a note with the ledger's Ed25519 note key ({@link LedgerNoteKeys}); the
+ * publication of each new tree head ({@link LedgerPublication}); and the glue between the server's
+ * JWS classes and the event store's checkpoint signing and verification.
+ *
+ * <p>All of it runs on a timer, reading what is committed: nothing here is on the token path.
  */
 public final class LedgerCheckpoints {
   private static final Logger log = LoggerFactory.getLogger(LedgerCheckpoints.class);
-  public static final long DEFAULT_INTERVAL_MS = 60_000;
 
   private final Vertx vertx;
   private final Checkpointer checkpointer;
+  private final LedgerNoteKeys noteKeys;
+  private final LedgerPublication publication;
+  private final LedgerSettings settings;
   private long timer = -1;
 
-  public LedgerCheckpoints(Vertx vertx, EventStore store, KeyService keys) {
+  public LedgerCheckpoints(
+      Vertx vertx,
+      EventStore store,
+      KeyService keys,
+      KeyEncryption encryption,
+      LedgerSettings settings,
+      Clock clock) {
     this.vertx = vertx;
-    this.checkpointer = new Checkpointer(store, () -> signer(keys.signer(SigningAlgorithm.ES256)));
+    this.settings = settings;
+    this.noteKeys = new LedgerNoteKeys(vertx, store, encryption, settings.origin(), clock);
+    this.checkpointer =
+        new Checkpointer(
+            store, () -> signer(keys.signer(SigningAlgorithm.ES256)), noteKeys::signer, clock);
+    this.publication = new LedgerPublication(vertx, checkpointer.tree(), settings);
   }
 
   public Checkpointer checkpointer() {
     return checkpointer;
   }
 
-  public void start(long intervalMs) {
-    if (intervalMs <= 0) {
+  /** The note key, loaded (or generated) if it is not yet. */
+  public Future<NoteKey> noteKey() {
+    NoteKey k = noteKeys.signer();
+    return k != null ? Future.succeededFuture(k) : noteKeys.start();
+  }
+
+  /**
+   * Writes a checkpoint now if there is anything new (see {@link Checkpointer#checkpoint()}) and
+   * publishes its tree head; what the timer does.
+   */
+  public Future<Optional<Checkpoint>> checkpoint() {
+    return noteKey()
+        .compose(k -> checkpointer.checkpoint())
+        .compose(
+            c ->
+                c.isEmpty() ? Future.succeededFuture(c) : publication.publish(c.get()).map(v -> c));
+  }
+
+  public void start() {
+    noteKey()
+        .onFailure(
+            err ->
+                log.error(
+                    "The ledger's note key could not be loaded (checkpoints retry it): {}",
+                    err.toString()));
+    if (settings.checkpointInterval().isZero()) {
       log.info("Signed ledger checkpoints are off (GRANTRY_CHECKPOINT_INTERVAL_MS=0)");
       return;
     }
     timer =
         vertx.setPeriodic(
-            intervalMs,
+            settings.checkpointInterval().toMillis(),
             id ->
-                checkpointer
-                    .checkpoint()
+                checkpoint()
                     .onSuccess(
                         c ->
                             c.ifPresent(
@@ -89,18 +135,28 @@ public final class LedgerCheckpoints {
   /** Checks checkpoint signatures against a fixed JWKS ({@code {"keys": [...]}}). */
   public static CheckpointSignatures verifier(JsonObject jwks) {
     List<JsonObject> keys = new ArrayList<>();
-    jwks.getJsonArray("keys", new JsonArray()).forEach(k -> keys.add((JsonObject) k));
+    jwks.getJsonArray("keys", new JsonArray())
+        .forEach(
+            k -> {
+              // The JWKS of an export also lists the note keys (OKP): they sign no JWS.
+              if (k instanceof JsonObject j && !"OKP".equals(j.getString("kty"))) {
+                keys.add(j);
+              }
+            });
     JwsVerifier v = new JwsVerifier(keys);
     return jws -> v.verify(jws, Checkpoint.TYP).payload();
   }
 
   /**
    * Trusted keys learned from the ledger itself: every public key the {@code keys} stream ever
-   * generated, as its events go by (a key is generated before anything it signs). Convenient, but
-   * it trusts the ledger it checks: pin the keys with a JWKS file kept elsewhere for a real audit.
+   * generated, and every note key of the {@value LedgerNoteKeys#STREAM} stream, as their events go
+   * by (a key is generated before anything it signs). Convenient, but it trusts the ledger it
+   * checks: pin the keys with a JWKS file kept elsewhere for a real audit.
    */
   public static final class FromLedger implements CheckpointSignatures {
     private final Map<String, JsonObject> keys = new LinkedHashMap<>();
+    private final List<NoteKey> noteKeys = new ArrayList<>();
+    private final List<JsonObject> noteJwks = new ArrayList<>();
     private CheckpointSignatures current = verifier(new JsonObject().put("keys", new JsonArray()));
 
     /**
@@ -114,16 +170,45 @@ public final class LedgerCheckpoints {
             && keys.put(jwk.getString("kid"), jwk) == null) {
           current = verifier(jwks());
         }
+      } else if (LedgerNoteKeys.STREAM.equals(e.streamId())) {
+        try {
+          noteKeys.addAll(LedgerNoteKeys.verifiers(List.of(e)));
+          noteJwks.addAll(
+              LedgerNoteKeys.jwks(List.of(e)).stream().map(o -> (JsonObject) o).toList());
+        } catch (IllegalArgumentException ex) {
+          // a malformed key is trusted for nothing
+        }
       }
     }
 
+    /** The token signing keys and the note keys learned so far. */
     public JsonObject jwks() {
-      return new JsonObject().put("keys", new JsonArray(new ArrayList<>(keys.values())));
+      JsonArray all = new JsonArray(new ArrayList<>(keys.values()));
+      noteJwks.forEach(all::add);
+      return new JsonObject().put("keys", all);
+    }
+
+    /** The note keys learned so far (a live view). */
+    public List<NoteKey> noteKeys() {
+      return noteKeys;
     }
 
     @Override
     public JsonObject verify(String jws) throws Exception {
       return current.verify(jws);
     }
+  }
+
+  /** The note verifier keys listed in a JWKS (the {@code note_verifier_key} of its OKP keys). */
+  public static List<NoteKey> noteKeys(JsonObject jwks) {
+    List<NoteKey> out = new ArrayList<>();
+    jwks.getJsonArray("keys", new JsonArray())
+        .forEach(
+            k -> {
+              if (k instanceof JsonObject j && j.getString("note_verifier_key") != null) {
+                out.add(NoteKey.verifier(j.getString("note_verifier_key")));
+              }
+            });
+    return out;
   }
 }

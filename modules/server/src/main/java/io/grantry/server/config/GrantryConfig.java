@@ -68,7 +68,7 @@ public record GrantryConfig(
             ThrottleSettings.read(s, database.timeout()),
             PasswordHashingSettings.read(s, database.timeout()),
             RetentionSettings.read(s),
-            LedgerSettings.read(s),
+            LedgerSettings.read(s, issuer),
             ClientSettings.read(s),
             SecretSettings.read(s),
             s.oneOf("GRANTRY_LOG_LEVEL", "INFO", LOG_LEVELS),

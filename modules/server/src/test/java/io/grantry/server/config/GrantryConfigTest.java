@@ -3,7 +3,9 @@ package io.grantry.server.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.grantry.eventstore.merkle.NoteKey;
 import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -196,5 +198,59 @@ class GrantryConfigTest {
 
   private static PasswordHashingSettings hashing(JsonObject in, long maxHeap, int cores) {
     return PasswordHashingSettings.read(new Settings(in), Duration.ofSeconds(5), maxHeap, cores);
+  }
+
+  @Test
+  void ledgerSettingsHaveTheirDefaultsAndAreCheckedAtStart() {
+    LedgerSettings d =
+        GrantryConfig.from(new JsonObject().put("GRANTRY_ISSUER", "https://id.example.com/t1/"))
+            .ledger();
+    assertThat(d.checkpointInterval()).isEqualTo(Duration.ofMinutes(1));
+    assertThat(d.origin()).isEqualTo("id.example.com/t1/ledger");
+    assertThat(d.publishDirectory()).isEmpty();
+    assertThat(d.witness()).isEmpty();
+    assertThat(GrantryConfig.from(new JsonObject()).ledger().origin())
+        .isEqualTo("localhost:8080/ledger");
+
+    NoteKey witness = NoteKey.generate("witness.example", NoteKey.COSIGNATURE);
+    NoteKey logKey = NoteKey.generate("witness.example", NoteKey.ED25519);
+    LedgerSettings s =
+        GrantryConfig.from(
+                new JsonObject()
+                    .put("GRANTRY_CHECKPOINT_INTERVAL_MS", "0")
+                    .put("GRANTRY_LEDGER_ORIGIN", "audit.example/grantry")
+                    .put("GRANTRY_LEDGER_PUBLISH_DIR", "/var/lib/grantry/heads")
+                    .put("GRANTRY_LEDGER_WITNESS_URL", "https://witness.example/w/")
+                    .put("GRANTRY_LEDGER_WITNESS_KEY", witness.verifierKey()))
+            .ledger();
+    assertThat(s.checkpointInterval()).isZero();
+    assertThat(s.origin()).isEqualTo("audit.example/grantry");
+    assertThat(s.publishDirectory()).contains(Path.of("/var/lib/grantry/heads"));
+    assertThat(s.witness().orElseThrow().url()).hasToString("https://witness.example/w");
+    assertThat(s.witness().orElseThrow().key().verifierKey()).isEqualTo(witness.verifierKey());
+
+    for (JsonObject bad :
+        List.of(
+            new JsonObject().put("GRANTRY_CHECKPOINT_INTERVAL_MS", "86400001"),
+            new JsonObject().put("GRANTRY_LEDGER_ORIGIN", "two words"),
+            new JsonObject().put("GRANTRY_LEDGER_ORIGIN", "a+b"),
+            new JsonObject().put("GRANTRY_LEDGER_WITNESS_URL", "https://witness.example"),
+            new JsonObject()
+                .put("GRANTRY_LEDGER_WITNESS_URL", "ftp://witness.example")
+                .put("GRANTRY_LEDGER_WITNESS_KEY", witness.verifierKey()),
+            new JsonObject()
+                .put("GRANTRY_LEDGER_WITNESS_URL", "https://witness.example")
+                .put("GRANTRY_LEDGER_WITNESS_KEY", "not a key"),
+            // A log's signing key is no witness's cosignature key.
+            new JsonObject()
+                .put("GRANTRY_LEDGER_WITNESS_URL", "https://witness.example")
+                .put("GRANTRY_LEDGER_WITNESS_KEY", logKey.verifierKey()),
+            new JsonObject().put("GRANTRY_LEDGER_WITNESS_KEY", witness.verifierKey()))) {
+      assertThatThrownBy(() -> GrantryConfig.from(bad))
+          .as(bad.encode())
+          .isInstanceOf(ConfigException.class)
+          .hasMessageStartingWith("GRANTRY_")
+          .hasMessageNotContaining("\n");
+    }
   }
 }

@@ -1,0 +1,573 @@
+package io.grantry.eventstore.audit;
+
+import io.grantry.eventstore.EventHash;
+import io.grantry.eventstore.EventStore;
+import io.grantry.eventstore.GlobalPosition;
+import io.grantry.eventstore.RecordedEvent;
+import io.grantry.eventstore.merkle.Frontier;
+import io.grantry.eventstore.merkle.InclusionProof;
+import io.grantry.eventstore.merkle.MerkleTree;
+import io.grantry.eventstore.merkle.MerkleTree.Range;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The Merkle tree's storage (migration V16) and the proofs read from it. The checkpointer builds
+ * the tree as it continues from one checkpoint to the next (off the token path) and stores what a
+ * proof needs that cannot be had cheaply from the ledger itself:
+ *
+ * <ul>
+ *   <li>{@code ledger_tree_tiles}: where each run of {@value #TILE} leaves (a tile) begins in
+ *       commit order, so that the leaves of any tile are one indexed read of at most {@value #TILE}
+ *       hashes from the events (and the stubs of archived events);
+ *   <li>{@code ledger_tree_nodes}: the root of every perfect subtree of at least {@value #TILE}
+ *       leaves (about one row per 128 events);
+ *   <li>{@code ledger_tree_heads}: each signed tree head: size, root, frontier (the right edge's
+ *       subtree roots), the signed note and witnesses' cosignatures.
+ * </ul>
+ *
+ * An inclusion or consistency proof against a tree head of size {@code n} is made of nodes of that
+ * tree: perfect subtrees of a tile or more are stored rows, smaller ones are hashed from one tile's
+ * leaves, and the nodes on the tree's right edge are folds of the head's frontier. So a proof costs
+ * a fixed handful of indexed reads whatever the ledger's size: the head, the stored nodes (at most
+ * one per level), and one tile of leaves.
+ *
+ * <p>Every row is a function of the ledger's prefix, so two servers writing the same rows write the
+ * same values ({@code ON CONFLICT DO NOTHING}).
+ *
+ * <p>Why one long file: the three tables are one layout (tile starts, stored nodes, heads) that the
+ * writes and the proof reads must agree on, and a proof resolves its ranges against all three at
+ * once ({@link #resolve}); split, each half would have to know the other's layout.
+ */
+public final class LedgerTree {
+  public static final int TILE_LEVEL = 8;
+  public static final int TILE = 1 << TILE_LEVEL;
+
+  private static final String VISIBLE =
+      " AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint";
+
+  /**
+   * Leaves after a position in commit order: the events every reader can already see and the stubs
+   * of archived events, in one statement (one snapshot, so an archival moving events from one table
+   * to the other is seen before or after, never half).
+   */
+  static final String LEAVES_AFTER =
+      "(SELECT txid, position, hash, stream_id = 'checkpoints' FROM events"
+          + " WHERE (txid, position) > ($1, $2)"
+          + VISIBLE
+          + " ORDER BY txid, position LIMIT $3)"
+          + " UNION ALL (SELECT txid, position, hash, false FROM archived_events"
+          + " WHERE (txid, position) > ($1, $2) ORDER BY txid, position LIMIT $3)";
+
+  /**
+   * The leaves of one tile, from its first: at most {@value #TILE} of each table. The tree only
+   * ever covers leaves that were committed before anything still running, so the first leaves from
+   * a tile's start are final; a caller uses no more of them than the tree has.
+   */
+  private static final String TILE_LEAVES =
+      "(SELECT txid, position, hash FROM events WHERE (txid, position) >= ($1, $2)"
+          + " ORDER BY txid, position LIMIT $3)"
+          + " UNION ALL (SELECT txid, position, hash FROM archived_events"
+          + " WHERE (txid, position) >= ($1, $2) ORDER BY txid, position LIMIT $3)";
+
+  private static final String HEAD_COLUMNS =
+      "tree_size, txid, position, root, frontier, note, cosignatures, signed_at";
+
+  /** One leaf: an event's place in commit order and its hash. */
+  public record Leaf(GlobalPosition at, byte[] hash, boolean checkpoint) {}
+
+  /**
+   * A stored tree head.
+   *
+   * @param last the commit order of the tree's last leaf
+   * @param note the signed note (C2SP tlog-checkpoint), null when signed without a note key
+   * @param cosignatures witnesses' cosignature lines added since, each ending in a newline
+   */
+  public record Head(
+      long size,
+      GlobalPosition last,
+      byte[] root,
+      Frontier frontier,
+      String note,
+      String cosignatures,
+      Instant signedAt) {
+    /** The note with the witnesses' cosignatures after the log's signature. */
+    public String noteWithCosignatures() {
+      return note == null ? null : note + cosignatures;
+    }
+  }
+
+  /** What building the tree produced for storage: tile starts and perfect subtrees. */
+  public static final class Writes implements Frontier.NodeSink {
+    private final List<Long> tiles = new ArrayList<>();
+    private final List<Long> tileTxids = new ArrayList<>();
+    private final List<Long> tilePositions = new ArrayList<>();
+    private final List<Short> levels = new ArrayList<>();
+    private final List<Long> indexes = new ArrayList<>();
+    private final List<Buffer> hashes = new ArrayList<>();
+
+    /** Leaf {@code tile * TILE} is the event at {@code at}. */
+    public void tile(long tile, GlobalPosition at) {
+      tiles.add(tile);
+      tileTxids.add(at.txid());
+      tilePositions.add(at.position());
+    }
+
+    @Override
+    public void node(int level, long index, byte[] hash, int offset) {
+      levels.add((short) level);
+      indexes.add(index);
+      hashes.add(Buffer.buffer(Arrays.copyOfRange(hash, offset, offset + MerkleTree.HASH_LENGTH)));
+    }
+
+    public boolean isEmpty() {
+      return tiles.isEmpty() && levels.isEmpty();
+    }
+
+    public int nodes() {
+      return levels.size();
+    }
+
+    void clear() {
+      tiles.clear();
+      tileTxids.clear();
+      tilePositions.clear();
+      levels.clear();
+      indexes.clear();
+      hashes.clear();
+    }
+  }
+
+  private final Pool pool;
+
+  public LedgerTree(Pool pool) {
+    this.pool = pool;
+  }
+
+  public Pool pool() {
+    return pool;
+  }
+
+  // ---------------------------------------------------------------- building
+
+  /**
+   * Up to {@code limit} leaves after {@code from} in commit order (at least one unless the readable
+   * ledger ends there).
+   */
+  public Future<List<Leaf>> leavesAfter(GlobalPosition from, int limit) {
+    return pool.preparedQuery(LEAVES_AFTER)
+        .execute(Tuple.of(from.txid(), from.position(), limit))
+        .map(rows -> merged(rows, limit));
+  }
+
+  /**
+   * The first {@code limit} rows of both tables in commit order. Each side gave at most its first
+   * {@code limit} rows, and the first {@code limit} of the merged order hold at most that many of
+   * either side, so they are exact.
+   */
+  private static List<Leaf> merged(RowSet<Row> rows, int limit) {
+    List<Leaf> all = new ArrayList<>(rows.size());
+    for (Row r : rows) {
+      all.add(
+          new Leaf(
+              new GlobalPosition(r.getLong(0), r.getLong(1)),
+              r.getBuffer(2).getBytes(),
+              r.getBoolean(3)));
+    }
+    all.sort(Comparator.comparing(Leaf::at));
+    return all.size() > limit ? new ArrayList<>(all.subList(0, limit)) : all;
+  }
+
+  /** Stores tile starts and nodes (idempotent), and forgets them. */
+  public Future<Void> write(SqlClient client, Writes w) {
+    if (w.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    Future<?> tiles =
+        w.tiles.isEmpty()
+            ? Future.succeededFuture()
+            : client
+                .preparedQuery(
+                    "INSERT INTO ledger_tree_tiles (tile, txid, position)"
+                        + " SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[])"
+                        + " ON CONFLICT (tile) DO NOTHING")
+                .execute(
+                    Tuple.of(
+                        w.tiles.toArray(new Long[0]),
+                        w.tileTxids.toArray(new Long[0]),
+                        w.tilePositions.toArray(new Long[0])));
+    Future<?> nodes =
+        w.levels.isEmpty()
+            ? Future.succeededFuture()
+            : client
+                .preparedQuery(
+                    "INSERT INTO ledger_tree_nodes (level, idx, hash)"
+                        + " SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[])"
+                        + " ON CONFLICT (level, idx) DO NOTHING")
+                .execute(
+                    Tuple.of(
+                        w.levels.toArray(new Short[0]),
+                        w.indexes.toArray(new Long[0]),
+                        w.hashes.toArray(new Buffer[0])));
+    return Future.all(tiles, nodes).map(v -> null).onSuccess(v -> w.clear()).mapEmpty();
+  }
+
+  /** Stores a signed tree head (once: the first writer's stays). */
+  public Future<Void> putHead(Head h) {
+    return pool.preparedQuery(
+            "INSERT INTO ledger_tree_heads ("
+                + HEAD_COLUMNS
+                + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (tree_size) DO NOTHING")
+        .execute(
+            Tuple.tuple()
+                .addLong(h.size())
+                .addLong(h.last().txid())
+                .addLong(h.last().position())
+                .addBuffer(Buffer.buffer(h.root()))
+                .addBuffer(Buffer.buffer(h.frontier().bytes()))
+                .addString(h.note())
+                .addString(h.cosignatures())
+                .addOffsetDateTime(OffsetDateTime.ofInstant(h.signedAt(), ZoneOffset.UTC)))
+        .mapEmpty();
+  }
+
+  /**
+   * Adds witness cosignature lines to a stored head (each once).
+   *
+   * @param lines signature lines, each ending in a newline
+   */
+  public Future<Void> addCosignatures(long size, String lines) {
+    return pool.preparedQuery(
+            "UPDATE ledger_tree_heads SET cosignatures = cosignatures || $2 WHERE tree_size = $1"
+                + " AND position($2 IN cosignatures) = 0")
+        .execute(Tuple.of(size, lines))
+        .mapEmpty();
+  }
+
+  // ---------------------------------------------------------------- heads
+
+  public Future<Optional<Head>> latest() {
+    return heads(
+        "SELECT " + HEAD_COLUMNS + " FROM ledger_tree_heads ORDER BY tree_size DESC LIMIT 1",
+        Tuple.tuple());
+  }
+
+  public Future<Optional<Head>> head(long size) {
+    return heads(
+        "SELECT " + HEAD_COLUMNS + " FROM ledger_tree_heads WHERE tree_size = $1", Tuple.of(size));
+  }
+
+  private Future<Optional<Head>> heads(String sql, Tuple params) {
+    return pool.preparedQuery(sql)
+        .execute(params)
+        .map(
+            rows -> {
+              for (Row r : rows) {
+                long size = r.getLong(0);
+                return Optional.of(
+                    new Head(
+                        size,
+                        new GlobalPosition(r.getLong(1), r.getLong(2)),
+                        r.getBuffer(3).getBytes(),
+                        Frontier.fromBytes(size, r.getBuffer(4).getBytes()),
+                        r.getString(5),
+                        r.getString(6),
+                        r.getOffsetDateTime(7).toInstant()));
+              }
+              return Optional.empty();
+            });
+  }
+
+  // ---------------------------------------------------------------- proofs
+
+  /**
+   * An event's leaf in the tree: its index and the event (or the stub of an archived event, whose
+   * content is in its archive file).
+   */
+  public record Located(long index, RecordedEvent event, ArchivedEvent archived) {
+    public GlobalPosition at() {
+      return event != null ? event.commitOrder() : archived.commitOrder();
+    }
+
+    public byte[] hash() {
+      return event != null ? event.hash() : archived.hash();
+    }
+  }
+
+  /**
+   * The event at global position {@code position} and its leaf index; empty when there is no such
+   * event, and a located event with index -1 when the stored tree does not reach it yet.
+   */
+  public Future<Optional<Located>> locate(long position) {
+    return pool.preparedQuery(
+            "SELECT position, txid, event_id, stream_id, version, type, payload, metadata,"
+                + " recorded_at, prev_hash, hash FROM events WHERE position = $1")
+        .execute(Tuple.of(position))
+        .compose(
+            rows -> {
+              if (rows.size() > 0) {
+                return Future.succeededFuture(
+                    Optional.of(new Located(-1, EventStore.toEvent(rows.iterator().next()), null)));
+              }
+              return pool.preparedQuery(
+                      "SELECT "
+                          + ArchivedEvent.COLUMNS
+                          + " FROM archived_events WHERE position = $1")
+                  .execute(Tuple.of(position))
+                  .map(
+                      stubs ->
+                          stubs.size() == 0
+                              ? Optional.<Located>empty()
+                              : Optional.of(
+                                  new Located(
+                                      -1, null, ArchivedEvent.fromRow(stubs.iterator().next()))));
+            })
+        .compose(
+            found -> {
+              if (found.isEmpty()) {
+                return Future.succeededFuture(found);
+              }
+              Located l = found.get();
+              GlobalPosition at = l.at();
+              return pool.preparedQuery(
+                      "SELECT tile, txid, position FROM ledger_tree_tiles WHERE (txid, position) <= ($1, $2)"
+                          + " ORDER BY txid DESC, position DESC LIMIT 1")
+                  .execute(Tuple.of(at.txid(), at.position()))
+                  .compose(
+                      tiles -> {
+                        if (tiles.size() == 0) {
+                          return Future.succeededFuture(found);
+                        }
+                        Row t = tiles.iterator().next();
+                        long tile = t.getLong(0);
+                        return tileLeaves(new GlobalPosition(t.getLong(1), t.getLong(2)), TILE)
+                            .map(
+                                leaves -> {
+                                  for (int i = 0; i < leaves.size(); i++) {
+                                    if (leaves.get(i).at().equals(at)) {
+                                      return Optional.of(
+                                          new Located(tile * TILE + i, l.event(), l.archived()));
+                                    }
+                                  }
+                                  return found;
+                                });
+                      });
+            });
+  }
+
+  /** The inclusion proof of leaf {@code index} in the tree of {@code head}, with its leaf hash. */
+  public Future<InclusionProof> inclusion(
+      long index, Head head, io.vertx.core.json.JsonObject event) {
+    List<Range> path = MerkleTree.inclusionPath(index, head.size());
+    List<Range> wanted = new ArrayList<>(path);
+    wanted.add(new Range(index, index + 1));
+    return resolve(wanted, head)
+        .map(
+            hashes ->
+                new InclusionProof(
+                    index,
+                    head.size(),
+                    hashes.get(hashes.size() - 1),
+                    hashes.subList(0, hashes.size() - 1),
+                    head.noteWithCosignatures(),
+                    event));
+  }
+
+  /** The consistency proof from the tree of {@code size1} leaves to {@code head}'s tree. */
+  public Future<List<byte[]>> consistency(long size1, Head head) {
+    return resolve(MerkleTree.consistencyPath(size1, head.size()), head);
+  }
+
+  /**
+   * The hashes of nodes of {@code head}'s tree: right-edge nodes folded from its frontier, perfect
+   * subtrees of a tile or more from the stored nodes, smaller ones hashed from their tile's leaves.
+   */
+  Future<List<byte[]>> resolve(List<Range> ranges, Head head) {
+    MessageDigest md = EventHash.sha256();
+    Frontier f = head.frontier();
+    Map<Range, byte[]> known = new HashMap<>();
+    List<Range> stored = new ArrayList<>();
+    Map<Long, Long> tiles = new HashMap<>();
+    for (Range r : ranges) {
+      if (known.containsKey(r)) {
+        continue;
+      }
+      if (r.end() == head.size()) {
+        int j = frontierIndex(f, r.start());
+        if (j >= 0) {
+          known.put(r, f.fold(md, j));
+          continue;
+        }
+      }
+      if (!r.perfect() || r.end() > head.size()) {
+        return Future.failedFuture(
+            new IllegalArgumentException(
+                "[" + r.start() + ", " + r.end() + ") is not a node of a tree of " + head.size()));
+      }
+      if (r.level() >= TILE_LEVEL) {
+        stored.add(r);
+      } else {
+        tiles.merge(r.start() >> TILE_LEVEL, r.end(), Math::max);
+      }
+    }
+    Future<Void> nodes = storedNodes(stored, known);
+    List<Future<Void>> reads = new ArrayList<>();
+    reads.add(nodes);
+    Map<Long, byte[]> tileLeafHashes = new HashMap<>();
+    if (!tiles.isEmpty()) {
+      Long[] ids = tiles.keySet().toArray(new Long[0]);
+      reads.add(
+          pool.preparedQuery(
+                  "SELECT tile, txid, position FROM ledger_tree_tiles WHERE tile = ANY($1)")
+              .execute(Tuple.of((Object) ids))
+              .compose(
+                  rows -> {
+                    List<Future<Void>> leafReads = new ArrayList<>();
+                    for (Row r : rows) {
+                      long tile = r.getLong(0);
+                      int count = (int) (tiles.get(tile) - tile * TILE);
+                      leafReads.add(
+                          tileLeaves(new GlobalPosition(r.getLong(1), r.getLong(2)), count)
+                              .compose(
+                                  leaves -> {
+                                    if (leaves.size() < count) {
+                                      return Future.failedFuture(
+                                          new IllegalStateException(
+                                              "tile "
+                                                  + tile
+                                                  + " of the ledger's tree has "
+                                                  + leaves.size()
+                                                  + " leaves, fewer than the "
+                                                  + count
+                                                  + " its tree head covers"));
+                                    }
+                                    byte[] hashes = new byte[count * MerkleTree.HASH_LENGTH];
+                                    MessageDigest tmd = EventHash.sha256();
+                                    for (int i = 0; i < count; i++) {
+                                      System.arraycopy(
+                                          MerkleTree.leafHash(tmd, leaves.get(i).hash()),
+                                          0,
+                                          hashes,
+                                          i * MerkleTree.HASH_LENGTH,
+                                          MerkleTree.HASH_LENGTH);
+                                    }
+                                    synchronized (tileLeafHashes) {
+                                      tileLeafHashes.put(tile, hashes);
+                                    }
+                                    return Future.<Void>succeededFuture();
+                                  }));
+                    }
+                    if (rows.size() < ids.length) {
+                      return Future.failedFuture(
+                          new IllegalStateException(
+                              "the ledger's tree has no record of where a tile begins"
+                                  + " (ledger_tree_tiles is incomplete)"));
+                    }
+                    return Future.all(leafReads).<Void>mapEmpty();
+                  }));
+    }
+    return Future.all(reads)
+        .map(
+            v -> {
+              List<byte[]> out = new ArrayList<>(ranges.size());
+              for (Range r : ranges) {
+                byte[] h = known.get(r);
+                if (h == null) {
+                  long tile = r.start() >> TILE_LEVEL;
+                  h =
+                      MerkleTree.perfectRoot(
+                          md,
+                          tileLeafHashes.get(tile),
+                          (int) (r.start() - tile * TILE) * MerkleTree.HASH_LENGTH,
+                          (int) r.size());
+                  known.put(r, h);
+                }
+                out.add(h);
+              }
+              return out;
+            });
+  }
+
+  private static int frontierIndex(Frontier f, long start) {
+    for (int j = 0; j < f.count(); j++) {
+      if (f.start(j) == start) {
+        return j;
+      }
+    }
+    return -1;
+  }
+
+  private Future<Void> storedNodes(List<Range> ranges, Map<Range, byte[]> into) {
+    if (ranges.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    Short[] levels = new Short[ranges.size()];
+    Long[] idx = new Long[ranges.size()];
+    for (int i = 0; i < ranges.size(); i++) {
+      levels[i] = (short) ranges.get(i).level();
+      idx[i] = ranges.get(i).start() >> ranges.get(i).level();
+    }
+    return pool.preparedQuery(
+            "SELECT n.level, n.idx, n.hash FROM ledger_tree_nodes n"
+                + " JOIN unnest($1::smallint[], $2::bigint[]) AS w(level, idx)"
+                + " ON n.level = w.level AND n.idx = w.idx")
+        .execute(Tuple.tuple().addValue(levels).addValue(idx))
+        .compose(
+            rows -> {
+              for (Row r : rows) {
+                int level = r.getShort(0);
+                long start = r.getLong(1) << level;
+                synchronized (into) {
+                  into.put(new Range(start, start + (1L << level)), r.getBuffer(2).getBytes());
+                }
+              }
+              for (Range r : ranges) {
+                if (!into.containsKey(r)) {
+                  return Future.failedFuture(
+                      new IllegalStateException(
+                          "the ledger's tree lacks the node over leaves ["
+                              + r.start()
+                              + ", "
+                              + r.end()
+                              + ") (ledger_tree_nodes is incomplete)"));
+                }
+              }
+              return Future.succeededFuture();
+            });
+  }
+
+  /** The first {@code count} leaves from a tile's first, in commit order. */
+  Future<List<Leaf>> tileLeaves(GlobalPosition start, int count) {
+    return pool.preparedQuery(TILE_LEAVES)
+        .execute(Tuple.of(start.txid(), start.position(), count))
+        .map(
+            rows -> {
+              List<Leaf> all = new ArrayList<>(rows.size());
+              for (Row r : rows) {
+                all.add(
+                    new Leaf(
+                        new GlobalPosition(r.getLong(0), r.getLong(1)),
+                        r.getBuffer(2).getBytes(),
+                        false));
+              }
+              all.sort(Comparator.comparing(Leaf::at));
+              return all.size() > count ? new ArrayList<>(all.subList(0, count)) : all;
+            });
+  }
+}
