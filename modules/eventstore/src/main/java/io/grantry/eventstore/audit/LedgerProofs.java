@@ -78,7 +78,7 @@ public final class LedgerProofs {
                               at.event() != null
                                   ? EventJson.toJson(at.event())
                                   : at.archived().toJson();
-                          return tree.inclusion(at.index(), head, event);
+                          return tree.inclusion(at.index(), head, event, at);
                         }));
   }
 

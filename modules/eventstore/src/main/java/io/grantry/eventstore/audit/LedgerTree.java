@@ -300,7 +300,12 @@ public final class LedgerTree {
    * An event's leaf in the tree: its index and the event (or the stub of an archived event, whose
    * content is in its archive file).
    */
-  public record Located(long index, RecordedEvent event, ArchivedEvent archived) {
+  public record Located(
+      long index, RecordedEvent event, ArchivedEvent archived, long tile, List<Leaf> tileLeaves) {
+    Located(long index, RecordedEvent event, ArchivedEvent archived) {
+      this(index, event, archived, -1, null);
+    }
+
     public GlobalPosition at() {
       return event != null ? event.commitOrder() : archived.commitOrder();
     }
@@ -361,8 +366,14 @@ public final class LedgerTree {
                                 leaves -> {
                                   for (int i = 0; i < leaves.size(); i++) {
                                     if (leaves.get(i).at().equals(at)) {
+                                      // The tile's leaves come along: the proof needs them.
                                       return Optional.of(
-                                          new Located(tile * TILE + i, l.event(), l.archived()));
+                                          new Located(
+                                              tile * TILE + i,
+                                              l.event(),
+                                              l.archived(),
+                                              tile,
+                                              leaves));
                                     }
                                   }
                                   return found;
@@ -374,10 +385,23 @@ public final class LedgerTree {
   /** The inclusion proof of leaf {@code index} in the tree of {@code head}, with its leaf hash. */
   public Future<InclusionProof> inclusion(
       long index, Head head, io.vertx.core.json.JsonObject event) {
+    return inclusion(index, head, event, null);
+  }
+
+  /**
+   * As {@link #inclusion(long, Head, io.vertx.core.json.JsonObject)}, with the leaf's tile as
+   * {@link #locate} read it (null: read here).
+   */
+  public Future<InclusionProof> inclusion(
+      long index, Head head, io.vertx.core.json.JsonObject event, Located located) {
     List<Range> path = MerkleTree.inclusionPath(index, head.size());
     List<Range> wanted = new ArrayList<>(path);
     wanted.add(new Range(index, index + 1));
-    return resolve(wanted, head)
+    Map<Long, List<Leaf>> preloaded =
+        located != null && located.tileLeaves() != null
+            ? Map.of(located.tile(), located.tileLeaves())
+            : Map.of();
+    return resolve(wanted, head, preloaded)
         .map(
             hashes ->
                 new InclusionProof(
@@ -391,14 +415,14 @@ public final class LedgerTree {
 
   /** The consistency proof from the tree of {@code size1} leaves to {@code head}'s tree. */
   public Future<List<byte[]>> consistency(long size1, Head head) {
-    return resolve(MerkleTree.consistencyPath(size1, head.size()), head);
+    return resolve(MerkleTree.consistencyPath(size1, head.size()), head, Map.of());
   }
 
   /**
    * The hashes of nodes of {@code head}'s tree: right-edge nodes folded from its frontier, perfect
    * subtrees of a tile or more from the stored nodes, smaller ones hashed from their tile's leaves.
    */
-  Future<List<byte[]>> resolve(List<Range> ranges, Head head) {
+  Future<List<byte[]>> resolve(List<Range> ranges, Head head, Map<Long, List<Leaf>> preloaded) {
     MessageDigest md = EventHash.sha256();
     Frontier f = head.frontier();
     Map<Range, byte[]> known = new HashMap<>();
@@ -430,6 +454,14 @@ public final class LedgerTree {
     List<Future<Void>> reads = new ArrayList<>();
     reads.add(nodes);
     Map<Long, byte[]> tileLeafHashes = new HashMap<>();
+    for (var t : preloaded.entrySet()) {
+      Long needed = tiles.get(t.getKey());
+      if (needed != null && t.getValue().size() >= needed - t.getKey() * TILE) {
+        tileLeafHashes.put(
+            t.getKey(), leafHashes(t.getValue(), (int) (needed - t.getKey() * TILE)));
+        tiles.remove(t.getKey());
+      }
+    }
     if (!tiles.isEmpty()) {
       Long[] ids = tiles.keySet().toArray(new Long[0]);
       reads.add(
@@ -457,16 +489,7 @@ public final class LedgerTree {
                                                   + count
                                                   + " its tree head covers"));
                                     }
-                                    byte[] hashes = new byte[count * MerkleTree.HASH_LENGTH];
-                                    MessageDigest tmd = EventHash.sha256();
-                                    for (int i = 0; i < count; i++) {
-                                      System.arraycopy(
-                                          MerkleTree.leafHash(tmd, leaves.get(i).hash()),
-                                          0,
-                                          hashes,
-                                          i * MerkleTree.HASH_LENGTH,
-                                          MerkleTree.HASH_LENGTH);
-                                    }
+                                    byte[] hashes = leafHashes(leaves, count);
                                     synchronized (tileLeafHashes) {
                                       tileLeafHashes.put(tile, hashes);
                                     }
@@ -502,6 +525,21 @@ public final class LedgerTree {
               }
               return out;
             });
+  }
+
+  /** The leaf hashes of the first {@code count} leaves, back to back. */
+  private static byte[] leafHashes(List<Leaf> leaves, int count) {
+    byte[] hashes = new byte[count * MerkleTree.HASH_LENGTH];
+    MessageDigest md = EventHash.sha256();
+    for (int i = 0; i < count; i++) {
+      System.arraycopy(
+          MerkleTree.leafHash(md, leaves.get(i).hash()),
+          0,
+          hashes,
+          i * MerkleTree.HASH_LENGTH,
+          MerkleTree.HASH_LENGTH);
+    }
+    return hashes;
   }
 
   private static int frontierIndex(Frontier f, long start) {
