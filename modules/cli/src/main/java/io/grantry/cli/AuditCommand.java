@@ -38,6 +38,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -110,7 +111,7 @@ final class AuditCommand {
             "A signed tree head kept from an earlier look at this ledger (a copy of /ledger/checkpoint,"
                 + " a witness's, or one a proof carried): the ledger must extend it. Catches a ledger whose"
                 + " newest part was cut off (truncated, rolled back) or that was rewritten (forked). Repeatable.")
-    List<Path> expect = new java.util.ArrayList<>();
+    List<Path> expect = new ArrayList<>();
 
     @Option(
         names = "--note-key",
@@ -119,12 +120,12 @@ final class AuditCommand {
             "Trust only this verifier key for the tree heads' signed notes (from /ledger/key, kept"
                 + " elsewhere). Default: the note keys the ledger itself published (or the export's JWKS)."
                 + " Repeatable.")
-    List<String> noteKeys = new java.util.ArrayList<>();
+    List<String> noteKeys = new ArrayList<>();
 
     @Override
     public Integer call() throws Exception {
       JsonObject pinned = jwks == null ? null : new JsonObject(Files.readString(jwks));
-      List<NoteKey> pinnedNoteKeys = new java.util.ArrayList<>();
+      List<NoteKey> pinnedNoteKeys = new ArrayList<>();
       for (String k : noteKeys) {
         try {
           pinnedNoteKeys.add(NoteKey.verifier(k));
@@ -132,7 +133,7 @@ final class AuditCommand {
           throw new CliFailure(2, "--note-key: " + e.getMessage());
         }
       }
-      List<TreeHeadFile> heads = new java.util.ArrayList<>();
+      List<TreeHeadFile> heads = new ArrayList<>();
       for (Path f : expect) {
         heads.add(TreeHeadFile.read(f));
       }
@@ -556,14 +557,14 @@ final class AuditCommand {
       this.heads = heads;
     }
 
-    private java.util.function.Supplier<List<NoteKey>> keys;
+    private Supplier<List<NoteKey>> keys;
 
     /**
      * Sets the note keys (the pinned ones, else {@code learned}) and the pinned heads on {@code v}.
      * A pinned head must be signed by a pinned note key: checked now (by a learned one: checked by
      * {@link #checkHeads()} once the ledger was read).
      */
-    void apply(LedgerVerifier v, java.util.function.Supplier<List<NoteKey>> learned) {
+    void apply(LedgerVerifier v, Supplier<List<NoteKey>> learned) {
       keys = noteKeys.isEmpty() ? learned : () -> noteKeys;
       v.noteKeys(keys);
       for (TreeHeadFile h : heads) {

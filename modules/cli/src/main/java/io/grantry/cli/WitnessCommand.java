@@ -120,7 +120,7 @@ final class WitnessCommand implements Callable<Integer> {
       Witness.Decision d;
       try {
         d = poll(w, base);
-      } catch (CliFailure | java.io.IOException e) {
+      } catch (CliFailure | IOException e) {
         if (once || e instanceof CliFailure f && f.exitCode() != 1) {
           throw e;
         }

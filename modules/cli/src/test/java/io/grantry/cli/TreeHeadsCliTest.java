@@ -3,9 +3,13 @@ package io.grantry.cli;
 import static io.grantry.server.testing.TestServer.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.grantry.eventstore.EventHash;
+import io.grantry.eventstore.audit.EventJson;
+import io.grantry.eventstore.merkle.MerkleTree;
 import io.grantry.eventstore.merkle.NoteKey;
 import io.grantry.eventstore.merkle.SignedNote;
 import io.grantry.eventstore.merkle.TreeHead;
+import io.grantry.eventstore.testing.TestDatabase;
 import io.grantry.server.testing.OAuthFixtures;
 import io.grantry.server.testing.TestServer;
 import io.vertx.core.json.JsonArray;
@@ -19,8 +23,11 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Base64;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -51,7 +58,7 @@ class TreeHeadsCliTest {
             "GRANTRY_DB_USER",
             "postgres",
             "GRANTRY_DB_PASSWORD",
-            io.grantry.eventstore.testing.TestDatabase.server().password());
+            TestDatabase.server().password());
     fx = new OAuthFixtures(server);
     secret = fx.confidentialClient("svc", "http://127.0.0.1/cb", "api", "client_credentials");
     keyFile = dir.resolve("ledger.vkey");
@@ -97,6 +104,30 @@ class TreeHeadsCliTest {
         },
         "does not match its hash");
     assertAltered(p, j -> j.put("leaf_index", j.getLong("leaf_index") - 1), "does not lead");
+    // An event that is not in the tree, made consistent with itself (its hash and leaf hash
+    // recomputed from the altered content), has no path to the signed root.
+    assertAltered(
+        p,
+        j -> {
+          JsonObject e = j.getJsonObject("event");
+          e.getJsonObject("payload").put("reason", "x");
+          byte[] hash = EventHash.of(EventJson.fromJson(e));
+          e.put("hash", HexFormat.of().formatHex(hash));
+          return j.put(
+              "leaf_hash",
+              Base64.getEncoder().encodeToString(MerkleTree.leafHash(EventHash.sha256(), hash)));
+        },
+        "does not lead");
+    // Another event of the ledger presented as this one's leaf: the path leads elsewhere.
+    JsonObject issued =
+        new JsonObject(Files.readString(dir.resolve("proof-" + grant.get(0).getLong(0) + ".json")));
+    assertAltered(
+        p,
+        j ->
+            j.put("event", issued.getJsonObject("event"))
+                .put("leaf_hash", issued.getString("leaf_hash")),
+        "does not lead");
+
     assertAltered(
         p,
         j -> j.put("inclusion_path", dropFirst(j.getJsonArray("inclusion_path"))),
@@ -306,7 +337,7 @@ class TreeHeadsCliTest {
   @Test
   void theServerSubmitsEachTreeHeadToAWitnessAndServesItsCosignature() throws Exception {
     server.close();
-    List<NoteKey> logKeys = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<NoteKey> logKeys = new CopyOnWriteArrayList<>();
     Witness w = Witness.open(dir.resolve("w"), "witness.test/w", logKeys);
     int port = TestServer.freePort();
     try (WitnessCommand.Listener l = WitnessCommand.listen(w, "127.0.0.1:" + port)) {
@@ -326,7 +357,7 @@ class TreeHeadsCliTest {
               "GRANTRY_DB_USER",
               "postgres",
               "GRANTRY_DB_PASSWORD",
-              io.grantry.eventstore.testing.TestDatabase.server().password());
+              TestDatabase.server().password());
       fx = new OAuthFixtures(server);
       secret = fx.confidentialClient("svc", "http://127.0.0.1/cb", "api", "client_credentials");
       String vkey = get("/ledger/key").body().strip();

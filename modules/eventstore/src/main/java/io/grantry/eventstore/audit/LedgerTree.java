@@ -10,6 +10,7 @@ import io.grantry.eventstore.merkle.MerkleTree;
 import io.grantry.eventstore.merkle.MerkleTree.Range;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
@@ -383,8 +384,7 @@ public final class LedgerTree {
   }
 
   /** The inclusion proof of leaf {@code index} in the tree of {@code head}, with its leaf hash. */
-  public Future<InclusionProof> inclusion(
-      long index, Head head, io.vertx.core.json.JsonObject event) {
+  public Future<InclusionProof> inclusion(long index, Head head, JsonObject event) {
     return inclusion(index, head, event, null);
   }
 
@@ -393,7 +393,7 @@ public final class LedgerTree {
    * {@link #locate} read it (null: read here).
    */
   public Future<InclusionProof> inclusion(
-      long index, Head head, io.vertx.core.json.JsonObject event, Located located) {
+      long index, Head head, JsonObject event, Located located) {
     List<Range> path = MerkleTree.inclusionPath(index, head.size());
     List<Range> wanted = new ArrayList<>(path);
     wanted.add(new Range(index, index + 1));

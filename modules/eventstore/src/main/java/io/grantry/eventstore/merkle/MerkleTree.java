@@ -4,6 +4,7 @@ import io.grantry.eventstore.EventHash;
 import java.security.DigestException;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -251,7 +252,7 @@ public final class MerkleTree {
    * stored back to back in {@code leaves} from {@code offset}.
    */
   public static byte[] perfectRoot(MessageDigest md, byte[] leaves, int offset, int count) {
-    byte[] level = java.util.Arrays.copyOfRange(leaves, offset, offset + count * HASH_LENGTH);
+    byte[] level = Arrays.copyOfRange(leaves, offset, offset + count * HASH_LENGTH);
     for (int n = count; n > 1; n /= 2) {
       for (int i = 0; i < n / 2; i++) {
         nodeHash(
@@ -264,6 +265,6 @@ public final class MerkleTree {
             i * HASH_LENGTH);
       }
     }
-    return java.util.Arrays.copyOf(level, HASH_LENGTH);
+    return Arrays.copyOf(level, HASH_LENGTH);
   }
 }

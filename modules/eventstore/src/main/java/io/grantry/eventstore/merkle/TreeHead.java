@@ -1,5 +1,6 @@
 package io.grantry.eventstore.merkle;
 
+import java.security.MessageDigest;
 import java.util.Base64;
 
 /**
@@ -72,8 +73,6 @@ public record TreeHead(String origin, long size, byte[] root) {
 
   /** Same origin, size and root. */
   public boolean sameAs(TreeHead o) {
-    return origin.equals(o.origin)
-        && size == o.size
-        && java.security.MessageDigest.isEqual(root, o.root);
+    return origin.equals(o.origin) && size == o.size && MessageDigest.isEqual(root, o.root);
   }
 }

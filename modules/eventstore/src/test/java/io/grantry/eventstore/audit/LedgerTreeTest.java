@@ -2,6 +2,7 @@ package io.grantry.eventstore.audit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.grantry.eventstore.EventHash;
 import io.grantry.eventstore.EventStore;
 import io.grantry.eventstore.EventStoreOptions;
 import io.grantry.eventstore.ExpectedVersion;
@@ -22,6 +23,7 @@ import io.vertx.pgclient.PgBuilder;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.Tuple;
+import java.security.MessageDigest;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -185,7 +187,7 @@ class LedgerTreeTest {
   private List<byte[]> leafHashes() throws Exception {
     List<byte[]> out = new ArrayList<>();
     GlobalPosition at = GlobalPosition.START;
-    java.security.MessageDigest md = io.grantry.eventstore.EventHash.sha256();
+    MessageDigest md = EventHash.sha256();
     LedgerReader reader = new LedgerReader(store);
     while (true) {
       List<LedgerReader.Entry> page = await(reader.read(at, 500));

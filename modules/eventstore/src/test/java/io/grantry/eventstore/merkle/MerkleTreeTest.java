@@ -2,6 +2,7 @@ package io.grantry.eventstore.merkle;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.grantry.eventstore.EventHash;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -42,7 +43,7 @@ class MerkleTreeTest {
 
   static Frontier frontier(List<byte[]> leaves) {
     Frontier f = new Frontier();
-    MessageDigest md = io.grantry.eventstore.EventHash.sha256();
+    MessageDigest md = EventHash.sha256();
     leaves.forEach(l -> f.append(md, l));
     return f;
   }
@@ -73,7 +74,7 @@ class MerkleTreeTest {
       "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328"
     };
     Frontier f = new Frontier();
-    MessageDigest md = io.grantry.eventstore.EventHash.sha256();
+    MessageDigest md = EventHash.sha256();
     for (int i = 0; i < data.length; i++) {
       f.append(md, MerkleTree.leafHash(md, hex.parseHex(data[i])));
       assertThat(hex.formatHex(f.root(md))).as("root of %d leaves", i + 1).isEqualTo(roots[i]);
@@ -86,7 +87,7 @@ class MerkleTreeTest {
   void theFrontiersRootIsTheTreeHashOfTheDefinitionAtEverySize() {
     List<byte[]> leaves = leaves(300, 1);
     Frontier f = new Frontier();
-    MessageDigest md = io.grantry.eventstore.EventHash.sha256();
+    MessageDigest md = EventHash.sha256();
     for (int n = 1; n <= leaves.size(); n++) {
       f.append(md, leaves.get(n - 1));
       assertThat(f.root(md)).isEqualTo(Rfc9162Reference.mth(leaves.subList(0, n)));
@@ -101,7 +102,7 @@ class MerkleTreeTest {
     List<byte[]> leaves = leaves(1100, 2);
     List<String> seen = new ArrayList<>();
     Frontier f = new Frontier();
-    MessageDigest md = io.grantry.eventstore.EventHash.sha256();
+    MessageDigest md = EventHash.sha256();
     for (byte[] l : leaves) {
       f.append(
           md,

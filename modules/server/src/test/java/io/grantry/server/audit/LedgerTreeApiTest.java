@@ -10,8 +10,10 @@ import io.grantry.eventstore.merkle.SignedNote;
 import io.grantry.eventstore.merkle.TreeHead;
 import io.grantry.server.testing.OAuthFixtures;
 import io.grantry.server.testing.TestServer;
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -89,14 +91,14 @@ class LedgerTreeApiTest {
     jwks.forEach(k -> assertThat(((JsonObject) k).getString("kty")).isNotEqualTo("OKP"));
 
     // The token's issue and its revocation, each proven in that head.
-    List<io.vertx.sqlclient.Row> grant =
+    List<Row> grant =
         server.query(
             "SELECT position, type FROM events WHERE stream_id = (SELECT stream_id FROM events"
                 + " WHERE type = 'grant.client_credentials_issued.v1' ORDER BY position LIMIT 1)"
                 + " ORDER BY version");
     assertThat(grant).hasSize(2);
     assertThat(grant.get(1).getString(1)).contains("revoked");
-    for (io.vertx.sqlclient.Row row : grant) {
+    for (Row row : grant) {
       long position = row.getLong(0);
       String type = row.getString(1);
       JsonObject proof = admin("/admin/audit/proofs/inclusion?position=" + position).json();
@@ -245,7 +247,7 @@ class LedgerTreeApiTest {
     return out;
   }
 
-  private static <T> T await(io.vertx.core.Future<T> f) throws Exception {
+  private static <T> T await(Future<T> f) throws Exception {
     return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
   }
 }
