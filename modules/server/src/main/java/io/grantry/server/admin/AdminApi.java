@@ -27,10 +27,18 @@ import io.vertx.ext.web.openapi.router.OpenAPIRoute;
 import io.vertx.ext.web.openapi.router.RequestExtractor;
 import io.vertx.ext.web.openapi.router.RouterBuilder;
 import io.vertx.openapi.contract.OpenAPIContract;
+import java.io.IOException;
+import java.io.InputStream;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Date;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
 
 /**
  * The admin API under {@code /admin}, written contract-first: {@value #CONTRACT} (OpenAPI 3.1) is
@@ -83,9 +91,12 @@ public final class AdminApi implements RouteGroup {
   /** Loads the contract and builds the admin routes. */
   public static Future<AdminApi> create(
       Vertx vertx, Services s, String issuer, Optional<String> adminToken) {
-    return OpenAPIContract.from(vertx, CONTRACT)
+    return vertx
+        .executeBlocking(AdminApi::contractFile)
+        .compose(file -> OpenAPIContract.from(vertx, file.copy()).map(c -> Map.entry(file, c)))
         .map(
-            contract -> {
+            loaded -> {
+              OpenAPIContract contract = loaded.getValue();
               ClientResource clients =
                   new ClientResource(
                       s.clientService(), s.clientDirectory(), s.secretGrace(), s.clock());
@@ -98,7 +109,7 @@ public final class AdminApi implements RouteGroup {
               OpsResource ops = new OpsResource(s.projections());
               LockoutResource lockouts =
                   new LockoutResource(s.loginThrottle(), s.clientAuthThrottle());
-              String document = served(contract.getRawContract(), issuer).encode();
+              String document = served(loaded.getKey(), issuer).encode();
 
               Map<String, Handler<RoutingContext>> handlers =
                   Map.ofEntries(
@@ -176,6 +187,48 @@ public final class AdminApi implements RouteGroup {
               router.route().failureHandler(AdminProblems::handle);
               return new AdminApi(router);
             });
+  }
+
+  /**
+   * The contract as written, read from the class path: a JSON object of the YAML document, every
+   * {@code $ref} kept. The library's own copy ({@link OpenAPIContract#getRawContract}) is not
+   * served: it is the resolved form, every {@code $ref} inlined and {@code __absolute_uri__} keys
+   * added, which is no valid OpenAPI document. snakeyaml is the parser vertx-openapi reads the file
+   * with; keys that YAML reads as numbers (the status codes of {@code responses}) become strings,
+   * as JSON requires.
+   */
+  static JsonObject contractFile() throws IOException {
+    try (InputStream in = AdminApi.class.getClassLoader().getResourceAsStream(CONTRACT)) {
+      if (in == null) {
+        throw new IOException(CONTRACT + " is not on the class path");
+      }
+      Object doc = new Yaml(new SafeConstructor(new LoaderOptions())).load(in);
+      if (!(doc instanceof Map<?, ?> map)) {
+        throw new IOException(CONTRACT + " is not a YAML mapping");
+      }
+      return new JsonObject(jsonMap(map));
+    }
+  }
+
+  private static Map<String, Object> jsonMap(Map<?, ?> map) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    map.forEach((k, v) -> out.put(String.valueOf(k), jsonValue(v)));
+    return out;
+  }
+
+  private static Object jsonValue(Object v) {
+    if (v instanceof Map<?, ?> m) {
+      return new JsonObject(jsonMap(m));
+    }
+    if (v instanceof List<?> l) {
+      JsonArray a = new JsonArray();
+      l.forEach(x -> a.add(jsonValue(x)));
+      return a;
+    }
+    if (v instanceof Date d) {
+      return d.toInstant().toString();
+    }
+    return v;
   }
 
   /** The document as served: {@code servers} names this server's issuer. */

@@ -7,6 +7,7 @@ import io.grantry.server.testing.AdminHttp.Response;
 import io.grantry.server.testing.TestServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.openapi.contract.OpenAPIContract;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
@@ -22,6 +23,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -115,6 +117,58 @@ class AdminApiTest {
   }
 
   // ---------------------------------------------------------------- contract
+
+  /**
+   * What a client generator or a validator reads: the contract as written, with its {@code $ref}s,
+   * not the library's resolved copy (which carried an {@code __absolute_uri__} key in every inlined
+   * schema), and a document that the OpenAPI 3.1 JSON Schema accepts (vertx-openapi validates a
+   * contract against the specification's published schema before it builds anything from it).
+   */
+  @Test
+  void theServedContractIsTheFileAsWrittenAndAValidOpenApi31Document() throws Exception {
+    String body = admin.get("/admin/openapi.json").body();
+    assertThat(body).doesNotContain("__absolute_uri__").contains("\"$ref\":\"#/components/");
+    JsonObject served = new JsonObject(body);
+    JsonObject file = AdminApi.contractFile();
+    assertThat(served.copy().put("servers", file.getValue("servers"))).isEqualTo(file);
+    assertThat(
+            served
+                .getJsonObject("paths")
+                .getJsonObject("/clients")
+                .getJsonObject("post")
+                .getJsonObject("responses")
+                .fieldNames())
+        .contains("201");
+
+    // A comma inside an unquoted flow-mapping value ({description: a, b}) silently makes "b" a key
+    // with no value: the schema validator allows unknown keywords, so look for them here.
+    assertThat(keysWithoutValue(served, "")).isEmpty();
+
+    OpenAPIContract parsed =
+        OpenAPIContract.from(server.vertx, served)
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(30, TimeUnit.SECONDS);
+    assertThat(parsed.operation("createClient")).isNotNull();
+  }
+
+  static List<String> keysWithoutValue(Object node, String path) {
+    List<String> found = new ArrayList<>();
+    if (node instanceof JsonObject o) {
+      for (String k : o.fieldNames()) {
+        if (o.getValue(k) == null) {
+          found.add(path + "/" + k);
+        } else {
+          found.addAll(keysWithoutValue(o.getValue(k), path + "/" + k));
+        }
+      }
+    } else if (node instanceof JsonArray a) {
+      for (int i = 0; i < a.size(); i++) {
+        found.addAll(keysWithoutValue(a.getValue(i), path + "[" + i + "]"));
+      }
+    }
+    return found;
+  }
 
   @Test
   void theContractIsServedAsJsonNamingThisServer() {
