@@ -5,6 +5,7 @@ import io.grantry.eventstore.EventStoreOptions;
 import io.grantry.eventstore.GlobalPosition;
 import io.grantry.projections.Projection;
 import io.grantry.projections.ProjectionRunner;
+import io.grantry.rebuild.BulkFirstPass;
 import io.grantry.server.InlineProjections;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -54,8 +55,9 @@ final class ProjectionsCommand {
       try (CliSupport.Db db = CliSupport.Db.open()) {
         EventStore store = EventStore.create(db.vertx, db.pool, EventStoreOptions.defaults());
         // The first replay streams the ledger with COPY and writes folded rows with COPY (see
-        // ProjectionRunner).
-        ProjectionRunner runner = InlineProjections.register(store).bulkVia(db::jdbc);
+        // BulkFirstPass).
+        ProjectionRunner runner =
+            InlineProjections.register(store).firstPassBy(BulkFirstPass.of(db::jdbc));
         List<String> tables = new ArrayList<>();
         if (all) {
           runner.projections().values().forEach(p -> tables.addAll(p.tables()));

@@ -5,11 +5,13 @@ import io.vertx.core.json.JsonObject;
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -22,7 +24,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.PGCopyInputStream;
@@ -133,11 +134,23 @@ public final class LedgerCopy {
     return v instanceof JsonObject o ? o : new JsonObject(String.valueOf(v));
   }
 
-  static Instant instant(long pgMicros) {
+  /** The instant of a {@code timestamptz} as PostgreSQL holds it (microseconds since 2000). */
+  public static Instant instant(long pgMicros) {
     long unixMicros = pgMicros + PG_EPOCH_MICROS;
     return Instant.ofEpochSecond(
         Math.floorDiv(unixMicros, 1_000_000L), Math.floorMod(unixMicros, 1_000_000L) * 1000L);
   }
+
+  /**
+   * An instant as a {@code timestamptz} holds it: microseconds since PostgreSQL's epoch, truncated
+   * towards it as the Vert.x client truncates an {@code OffsetDateTime} it sends (so rows written
+   * with COPY hold the very values statements would).
+   */
+  public static long pgMicros(Instant t) {
+    return ChronoUnit.MICROS.between(PG_EPOCH, t.atOffset(ZoneOffset.UTC));
+  }
+
+  private static final OffsetDateTime PG_EPOCH = OffsetDateTime.parse("2000-01-01T00:00:00Z");
 
   /** The COPY statement for the events after {@code from} below the readers' horizon. */
   static String sql(GlobalPosition from, Columns columns) {
@@ -277,23 +290,6 @@ public final class LedgerCopy {
       Function<List<Raw>, T> stage,
       Sink<T> sink)
       throws Exception {
-    return pipeline(c, from, columns, pageSize, threads, stage, sink, null);
-  }
-
-  /**
-   * As {@link #pipeline(Connection, GlobalPosition, Columns, int, int, Function, Sink)}, adding to
-   * {@code readerCpuNanos} (when not null) the CPU time of the thread that reads the COPY stream.
-   */
-  public static <T> GlobalPosition pipeline(
-      Connection c,
-      GlobalPosition from,
-      Columns columns,
-      int pageSize,
-      int threads,
-      Function<List<Raw>, T> stage,
-      Sink<T> sink,
-      AtomicLong readerCpuNanos)
-      throws Exception {
     record Page<T>(List<Raw> raws, CompletableFuture<T> result) {}
     ExecutorService pool =
         Executors.newFixedThreadPool(
@@ -332,10 +328,6 @@ public final class LedgerCopy {
               } catch (Throwable t) {
                 readFailure[0] = t;
               } finally {
-                if (readerCpuNanos != null) {
-                  readerCpuNanos.addAndGet(
-                      ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime());
-                }
                 try {
                   queue.put(end);
                 } catch (InterruptedException e) {

@@ -42,17 +42,9 @@ public interface Projection {
   }
 
   /**
-   * A fresh in-memory fold for a rebuild's replay from the start of the ledger, or null (the
-   * default) when the projection has none and is replayed statement by statement.
-   */
-  default BulkReplay<?> bulkReplay() {
-    return null;
-  }
-
-  /**
    * Whether an event of {@code streamId} can change this projection's tables (true, the default,
-   * when the projection does not say). A bulk rebuild decodes the JSON of only the events some
-   * projection reads; {@link #apply} must ignore every event this says false for.
+   * when the projection does not say). A {@link FirstPass} may hand {@link #apply} only the events
+   * it reads; {@link #apply} must ignore every event this says false for.
    */
   default boolean reads(String streamId) {
     return true;

@@ -33,13 +33,18 @@ class ArchitectureTest {
     slices().matching("io.grantry.(**)").should().beFreeOfCycles().check(grantry);
   }
 
-  /** The modules: domain ← eventstore ← projections ← server ← cli, each using only those below. */
+  /**
+   * The modules: domain ← eventstore ← projections ← server ← rebuild ← cli, each using only those
+   * below.
+   */
   @Test
   void modulesDependDownwardsOnly() {
     layeredArchitecture()
         .consideringOnlyDependenciesInLayers()
         .layer("cli")
         .definedBy("io.grantry.cli..")
+        .layer("rebuild")
+        .definedBy("io.grantry.rebuild..")
         .layer("server")
         .definedBy("io.grantry.server..")
         .layer("projections")
@@ -50,12 +55,14 @@ class ArchitectureTest {
         .definedBy("io.grantry.domain..")
         .whereLayer("cli")
         .mayNotBeAccessedByAnyLayer()
-        .whereLayer("server")
+        .whereLayer("rebuild")
         .mayOnlyBeAccessedByLayers("cli")
+        .whereLayer("server")
+        .mayOnlyBeAccessedByLayers("cli", "rebuild")
         .whereLayer("projections")
-        .mayOnlyBeAccessedByLayers("cli", "server")
+        .mayOnlyBeAccessedByLayers("cli", "rebuild", "server")
         .whereLayer("eventstore")
-        .mayOnlyBeAccessedByLayers("cli", "server", "projections")
+        .mayOnlyBeAccessedByLayers("cli", "rebuild", "server", "projections")
         .check(grantry);
   }
 

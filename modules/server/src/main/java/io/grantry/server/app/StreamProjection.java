@@ -52,11 +52,10 @@ public abstract class StreamProjection<E> implements Projection {
     // consents costs one round trip instead of a thousand.
     List<Future<Void>> sent = new ArrayList<>();
     for (RecordedEvent e : events) {
-      if (!e.streamId().startsWith(streamPrefix) || !codec.types().contains(e.type())) {
-        continue;
+      E event = applied(e);
+      if (event != null) {
+        sent.add(apply(tx, physical, event, e.version()));
       }
-      E event = codec.fromJson(e.type(), e.payload());
-      sent.add(apply(tx, physical, event, e.version()));
     }
     if (sent.isEmpty()) {
       return Future.succeededFuture();
@@ -64,21 +63,15 @@ public abstract class StreamProjection<E> implements Projection {
     return Future.all(sent).mapEmpty();
   }
 
-  /** An event this projection applies, decoded, with its version in its stream. */
-  public record Decoded<E>(E event, long version) {}
-
   /**
-   * The events of {@code events} this projection applies (as {@link #apply} picks them), decoded,
-   * in order.
+   * {@code e} decoded, when this projection applies it (an event of a stream with its prefix, of a
+   * type its codec reads); null otherwise.
    */
-  protected final List<Decoded<E>> decode(List<RecordedEvent> events) {
-    List<Decoded<E>> out = new ArrayList<>();
-    for (RecordedEvent e : events) {
-      if (e.streamId().startsWith(streamPrefix) && codec.types().contains(e.type())) {
-        out.add(new Decoded<>(codec.fromJson(e.type(), e.payload()), e.version()));
-      }
+  public final E applied(RecordedEvent e) {
+    if (!e.streamId().startsWith(streamPrefix) || !codec.types().contains(e.type())) {
+      return null;
     }
-    return out;
+    return codec.fromJson(e.type(), e.payload());
   }
 
   /** What {@code event} (the stream's {@code version}th) does to {@code table}; idempotent. */

@@ -1,16 +1,9 @@
 package io.grantry.server.tokenstate;
 
-import io.grantry.domain.grant.AccessTokenRevoked;
-import io.grantry.domain.grant.AuthorizationCodeIssued;
-import io.grantry.domain.grant.AuthorizationCodeRedeemed;
-import io.grantry.domain.grant.ClientCredentialsIssued;
 import io.grantry.domain.grant.GrantEvent;
 import io.grantry.domain.grant.GrantEventCodec;
-import io.grantry.domain.grant.GrantRevoked;
 import io.grantry.domain.grant.GrantTokens;
-import io.grantry.domain.grant.RefreshTokenRotated;
 import io.grantry.eventstore.RecordedEvent;
-import io.grantry.projections.BulkReplay;
 import io.grantry.projections.Projection;
 import io.grantry.projections.TableNames;
 import io.grantry.server.app.EncodedEvents;
@@ -18,9 +11,7 @@ import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
-import java.time.Instant;
 import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumMap;
@@ -29,15 +20,17 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Grant and token rows from grant events: a pure mapping from each event to statements (testable
- * without a database), run in the append's transaction. Every statement is idempotent (inserts do
- * nothing on conflict, updates never undo a revocation). Statements run grouped by kind, issuing
- * before revoking, so a batch that issues and revokes ends revoked. Rows expired long ago are
- * pruned by {@link TokenStatePruner}; a replay prunes them again ({@link #afterReplay}).
+ * Grant and token rows from grant events: a pure mapping from each event's {@link TokenChange} to
+ * statements (testable without a database), run in the append's transaction. Every statement is
+ * idempotent (inserts do nothing on conflict, updates never undo a revocation). Statements run
+ * grouped by kind, issuing before revoking, so a batch that issues and revokes ends revoked. Rows
+ * expired long ago are pruned by {@link TokenStatePruner}; a replay prunes them again ({@link
+ * #afterReplay}).
  *
- * <p>Why one long file: it is the one mapping from every grant event to its rows, and the rules for
- * how those statements order and combine are in one place; a rebuild is proven to write the same
- * rows ({@code ProjectionRebuildTest}).
+ * <p>These statements are the rules of token state. A rebuild from the start of the ledger does not
+ * run them: module {@code grantry-rebuild} folds the same changes in memory with the same rules and
+ * writes the rows with COPY, and its tests prove the two give equal rows (see its {@code
+ * TokenStateFold} for why there are two forms).
  */
 public final class TokenStateProjection implements Projection {
   public static final String NAME = "token_state";
@@ -46,7 +39,7 @@ public final class TokenStateProjection implements Projection {
   private static final String R = "refresh_tokens";
 
   /** The kinds of statement, in the order they run within a batch. */
-  enum Kind {
+  enum Statement {
     GRANT_INSERT,
     GRANT_ACTIVE,
     ACCESS_INSERT,
@@ -73,147 +66,87 @@ public final class TokenStateProjection implements Projection {
     return streamId.startsWith(GrantTokens.STREAM_PREFIX);
   }
 
-  static String sql(Kind k, TableNames t) {
-    return switch (k) {
-      case GRANT_INSERT ->
-          "INSERT INTO "
-              + t.of(G)
-              + " (grant_id, kind, client_id, user_id, scope, status, created_at, updated_at)"
-              + " VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (grant_id) DO NOTHING";
-      case GRANT_ACTIVE ->
-          "UPDATE "
-              + t.of(G)
-              + " SET status = 'active', scope = $2, updated_at = $3"
-              + " WHERE grant_id = $1 AND status = 'code_issued'";
-      case ACCESS_INSERT ->
-          "INSERT INTO "
-              + t.of(A)
-              + " (jti, grant_id, client_id, subject, scope, issued_at, expires_at)"
-              + " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (jti) DO NOTHING";
-      case REFRESH_INSERT ->
-          "INSERT INTO "
-              + t.of(R)
-              + " (hash, grant_id, client_id, subject, scope, issued_at, expires_at, status)"
-              + " VALUES ($1, $2, $3, $4, $5, $6, $7, 'active') ON CONFLICT (hash) DO NOTHING";
+  /**
+   * The statements one grant event calls for (none for events that change no token state), from
+   * what {@link TokenChange} takes from it.
+   */
+  static List<Map.Entry<Statement, Tuple>> statements(TokenChange c) {
+    if (c == null) {
+      return List.of();
+    }
+    OffsetDateTime at = TokenChange.time(c.at());
+    return switch (c.kind()) {
+      case CODE_ISSUED ->
+          List.of(
+              Map.entry(
+                  Statement.GRANT_INSERT,
+                  Tuple.of(
+                      c.grantId(),
+                      "authorization_code",
+                      c.clientId(),
+                      c.userId(),
+                      c.scope(),
+                      "code_issued",
+                      at)));
+      case CODE_REDEEMED ->
+          c.hash() == null
+              ? List.of(activated(c, at), accessInserted(c, at))
+              : List.of(activated(c, at), accessInserted(c, at), refreshInserted(c, at));
       case REFRESH_ROTATED ->
-          "UPDATE " + t.of(R) + " SET status = 'rotated' WHERE hash = $1 AND status = 'active'";
-      case ACCESS_REVOKE ->
-          "UPDATE " + t.of(A) + " SET revoked_at = $2 WHERE jti = $1 AND revoked_at IS NULL";
-      case GRANT_REVOKE ->
-          "UPDATE "
-              + t.of(G)
-              + " SET status = 'revoked', revoked_at = $2, revoked_reason = $3, updated_at = $2"
-              + " WHERE grant_id = $1 AND status <> 'revoked'";
-      case GRANT_REVOKE_ACCESS ->
-          "UPDATE " + t.of(A) + " SET revoked_at = $2 WHERE grant_id = $1 AND revoked_at IS NULL";
-      case GRANT_REVOKE_REFRESH ->
-          "UPDATE "
-              + t.of(R)
-              + " SET status = 'revoked' WHERE grant_id = $1 AND status <> 'revoked'";
+          List.of(
+              Map.entry(Statement.REFRESH_ROTATED, Tuple.of(c.oldHash())),
+              refreshInserted(c, at),
+              accessInserted(c, at));
+      case CLIENT_CREDENTIALS ->
+          List.of(
+              Map.entry(
+                  Statement.GRANT_INSERT,
+                  Tuple.of(
+                      c.grantId(),
+                      "client_credentials",
+                      c.clientId(),
+                      null,
+                      c.scope(),
+                      "active",
+                      at)),
+              accessInserted(c, at));
+      case ACCESS_REVOKED -> List.of(Map.entry(Statement.ACCESS_REVOKE, Tuple.of(c.jti(), at)));
+      case GRANT_REVOKED ->
+          List.of(
+              Map.entry(Statement.GRANT_REVOKE, Tuple.of(c.grantId(), at, c.reason())),
+              Map.entry(Statement.GRANT_REVOKE_ACCESS, Tuple.of(c.grantId(), at)),
+              Map.entry(Statement.GRANT_REVOKE_REFRESH, Tuple.of(c.grantId())));
     };
   }
 
-  /** The statements one event calls for (none for events that change no token state). */
-  static List<Map.Entry<Kind, Tuple>> statements(GrantEvent e) {
-    List<Map.Entry<Kind, Tuple>> out = new ArrayList<>(3);
-    if (e instanceof AuthorizationCodeIssued c) {
-      out.add(
-          Map.entry(
-              Kind.GRANT_INSERT,
-              Tuple.of(
-                  c.grantId(),
-                  "authorization_code",
-                  c.clientId(),
-                  c.userId(),
-                  c.scopes().value(),
-                  "code_issued",
-                  ts(c.issuedAt()))));
-    } else if (e instanceof AuthorizationCodeRedeemed r) {
-      out.add(
-          Map.entry(
-              Kind.GRANT_ACTIVE, Tuple.of(r.grantId(), r.scopes().value(), ts(r.redeemedAt()))));
-      out.add(
-          Map.entry(
-              Kind.ACCESS_INSERT,
-              Tuple.of(
-                  r.accessTokenJti(),
-                  r.grantId(),
-                  r.clientId(),
-                  r.userId(),
-                  r.scopes().value(),
-                  ts(r.redeemedAt()),
-                  ts(r.accessTokenExpiresAt()))));
-      r.refreshTokenHash()
-          .ifPresent(
-              h ->
-                  out.add(
-                      Map.entry(
-                          Kind.REFRESH_INSERT,
-                          Tuple.of(
-                              h,
-                              r.grantId(),
-                              r.clientId(),
-                              r.userId(),
-                              r.scopes().value(),
-                              ts(r.redeemedAt()),
-                              ts(r.refreshTokenExpiresAt().orElse(r.redeemedAt()))))));
-    } else if (e instanceof RefreshTokenRotated r) {
-      out.add(Map.entry(Kind.REFRESH_ROTATED, Tuple.of(r.oldHash())));
-      out.add(
-          Map.entry(
-              Kind.REFRESH_INSERT,
-              Tuple.of(
-                  r.newHash(),
-                  r.grantId(),
-                  r.clientId(),
-                  r.userId(),
-                  r.scopes().value(),
-                  ts(r.rotatedAt()),
-                  ts(r.refreshTokenExpiresAt()))));
-      out.add(
-          Map.entry(
-              Kind.ACCESS_INSERT,
-              Tuple.of(
-                  r.accessTokenJti(),
-                  r.grantId(),
-                  r.clientId(),
-                  r.userId(),
-                  r.scopes().value(),
-                  ts(r.rotatedAt()),
-                  ts(r.accessTokenExpiresAt()))));
-    } else if (e instanceof ClientCredentialsIssued c) {
-      out.add(
-          Map.entry(
-              Kind.GRANT_INSERT,
-              Tuple.of(
-                  c.grantId(),
-                  "client_credentials",
-                  c.clientId(),
-                  null,
-                  c.scopes().value(),
-                  "active",
-                  ts(c.issuedAt()))));
-      out.add(
-          Map.entry(
-              Kind.ACCESS_INSERT,
-              Tuple.of(
-                  c.jti(),
-                  c.grantId(),
-                  c.clientId(),
-                  c.clientId(),
-                  c.scopes().value(),
-                  ts(c.issuedAt()),
-                  ts(c.expiresAt()))));
-    } else if (e instanceof AccessTokenRevoked a) {
-      out.add(Map.entry(Kind.ACCESS_REVOKE, Tuple.of(a.jti(), ts(a.revokedAt()))));
-    } else if (e instanceof GrantRevoked g) {
-      out.add(
-          Map.entry(
-              Kind.GRANT_REVOKE, Tuple.of(g.grantId(), ts(g.revokedAt()), g.reason().wire())));
-      out.add(Map.entry(Kind.GRANT_REVOKE_ACCESS, Tuple.of(g.grantId(), ts(g.revokedAt()))));
-      out.add(Map.entry(Kind.GRANT_REVOKE_REFRESH, Tuple.of(g.grantId())));
-    }
-    return out;
+  private static Map.Entry<Statement, Tuple> activated(TokenChange c, OffsetDateTime at) {
+    return Map.entry(Statement.GRANT_ACTIVE, Tuple.of(c.grantId(), c.scope(), at));
+  }
+
+  private static Map.Entry<Statement, Tuple> accessInserted(TokenChange c, OffsetDateTime at) {
+    return Map.entry(
+        Statement.ACCESS_INSERT,
+        Tuple.of(
+            c.jti(),
+            c.grantId(),
+            c.clientId(),
+            c.subject(),
+            c.scope(),
+            at,
+            TokenChange.time(c.accessExpires())));
+  }
+
+  private static Map.Entry<Statement, Tuple> refreshInserted(TokenChange c, OffsetDateTime at) {
+    return Map.entry(
+        Statement.REFRESH_INSERT,
+        Tuple.of(
+            c.hash(),
+            c.grantId(),
+            c.clientId(),
+            c.userId(),
+            c.scope(),
+            at,
+            TokenChange.time(c.refreshExpires())));
   }
 
   /**
@@ -245,13 +178,13 @@ public final class TokenStateProjection implements Projection {
 
   private Future<Void> apply(
       SqlConnection tx, TableNames tables, List<RecordedEvent> events, boolean fresh) {
-    Map<Kind, Map<Object, Tuple>> byKind = byKind(events);
+    Map<Statement, Map<Object, Tuple>> byStatement = byStatement(events);
     // Sent together, in kind order, not each after the previous one's answer: one connection runs
     // its statements in the order they were sent (so issuing still comes before revoking), and a
     // group commit of client_credentials tokens waits for one round trip here instead of two.
-    List<Future<?>> sent = new ArrayList<>(byKind.size());
-    for (Kind k : Kind.values()) {
-      Map<Object, Tuple> rows = byKind.get(k);
+    List<Future<?>> sent = new ArrayList<>(byStatement.size());
+    for (Statement k : Statement.values()) {
+      Map<Object, Tuple> rows = byStatement.get(k);
       if (rows != null) {
         sent.add(
             tx.preparedQuery(fresh ? freshSql(k, tables) : setSql(k, tables))
@@ -265,25 +198,19 @@ public final class TokenStateProjection implements Projection {
    * A batch's rows by kind of statement, only the first row per key within a kind (see {@link
    * #apply}).
    */
-  static Map<Kind, Map<Object, Tuple>> byKind(List<RecordedEvent> events) {
-    Map<Kind, Map<Object, Tuple>> byKind = new EnumMap<>(Kind.class);
+  static Map<Statement, Map<Object, Tuple>> byStatement(List<RecordedEvent> events) {
+    Map<Statement, Map<Object, Tuple>> byStatement = new EnumMap<>(Statement.class);
     for (RecordedEvent re : events) {
       if (!re.streamId().startsWith(GrantTokens.STREAM_PREFIX)) {
         continue;
       }
-      for (var st : statements(decoded(re))) {
-        byKind
+      for (var st : statements(TokenChange.of(decoded(re)))) {
+        byStatement
             .computeIfAbsent(st.getKey(), k -> new LinkedHashMap<>())
             .putIfAbsent(st.getValue().getValue(0), st.getValue());
       }
     }
-    return byKind;
-  }
-
-  /** A rebuild's replay folded in memory and written with COPY: {@link TokenStateBulk}. */
-  @Override
-  public BulkReplay<?> bulkReplay() {
-    return new TokenStateBulk();
+    return byStatement;
   }
 
   /**
@@ -298,9 +225,10 @@ public final class TokenStateProjection implements Projection {
   }
 
   /**
-   * The kind's statement over arrays ($1 the keys, the others their values, as in {@link #sql}).
+   * The kind's statement over arrays: one array per value of {@link #statements}' tuples, in their
+   * order ($1 the keys).
    */
-  static String setSql(Kind k, TableNames t) {
+  static String setSql(Statement k, TableNames t) {
     return switch (k) {
       case GRANT_INSERT ->
           "INSERT INTO "
@@ -358,7 +286,7 @@ public final class TokenStateProjection implements Projection {
    * {@link #setSql} for events of new streams: the inserts without their {@code ON CONFLICT} clause
    * (see {@link #applyNew}).
    */
-  static String freshSql(Kind k, TableNames t) {
+  static String freshSql(Statement k, TableNames t) {
     String sql = setSql(k, t);
     int conflict = sql.lastIndexOf(" ON CONFLICT ");
     return conflict < 0 ? sql : sql.substring(0, conflict);
@@ -368,7 +296,7 @@ public final class TokenStateProjection implements Projection {
    * The rows of one kind as one array per column (the same values {@link #statements} puts in each
    * tuple).
    */
-  static Tuple columns(Kind k, Collection<Tuple> rows) {
+  static Tuple columns(Statement k, Collection<Tuple> rows) {
     int n = rows.size();
     int width = rows.iterator().next().size();
     Object[][] cols = new Object[width][];
@@ -403,9 +331,5 @@ public final class TokenStateProjection implements Projection {
                 cutoff.isEmpty()
                     ? Future.succeededFuture()
                     : TokenStatePruner.prune(client, tables, cutoff.get(), 5000).mapEmpty());
-  }
-
-  static OffsetDateTime ts(Instant i) {
-    return OffsetDateTime.ofInstant(i, ZoneOffset.UTC);
   }
 }

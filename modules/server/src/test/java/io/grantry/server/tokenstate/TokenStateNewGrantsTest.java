@@ -38,7 +38,7 @@ class TokenStateNewGrantsTest {
   @Test
   void theInsertsOfNewGrantsHaveNoOnConflictAndTheOtherStatementsAreUnchanged() {
     TableNames live = TableNames.live(new TokenStateProjection());
-    for (TokenStateProjection.Kind k : TokenStateProjection.Kind.values()) {
+    for (TokenStateProjection.Statement k : TokenStateProjection.Statement.values()) {
       String fresh = TokenStateProjection.freshSql(k, live);
       assertThat(fresh).doesNotContain("ON CONFLICT");
       if (!TokenStateProjection.setSql(k, live).contains("ON CONFLICT")) {

@@ -1,11 +1,9 @@
-package io.grantry.server.tokenstate;
+package io.grantry.rebuild;
 
 import io.grantry.eventstore.LedgerCopy;
-import io.grantry.eventstore.RecordedEvent;
-import io.grantry.projections.BinaryCopy;
-import io.grantry.projections.BulkReplay;
 import io.grantry.projections.TableNames;
-import io.grantry.server.tokenstate.TokenStateProjection.Kind;
+import io.grantry.server.tokenstate.TokenChange;
+import io.grantry.server.tokenstate.TokenChange.Kind;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -16,12 +14,24 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The token-state tables folded in memory during a rebuild's replay, then written with COPY. Each
- * page's grant events are read into {@link TokenStateOps.Op}s (straight from the JSON bytes, on
- * every core) and each kind of statement of {@link TokenStateProjection#statements} is carried out
- * here, in the statements' order, with the statements' own conditions: an insert does nothing when
- * the key exists, an update changes only rows its WHERE clause matches. So the rows equal those of
- * {@link TokenStateProjection#apply} page for page (a test replays both ways and compares).
+ * The token-state tables folded in memory during a rebuild's first pass, then written with COPY.
+ * Each page's grant events are read into {@link TokenChange}s (straight from the JSON bytes, on
+ * every core: {@link TokenChangeReader}) and each kind of statement of {@code TokenStateProjection}
+ * is carried out here, in the statements' order, with the statements' own conditions: an insert
+ * does nothing when the key exists, an update changes only rows its WHERE clause matches. So the
+ * rows equal those the statements give page for page: {@code TokenStateFoldTest} folds random
+ * histories both ways and compares them row for row, {@code ProjectionRebuildTest} a server's
+ * ledger under traffic.
+ *
+ * <p>Why a second form of the rules, rather than one fold the live projection shares: the live
+ * projection's state is the tables, changed in the append's own transaction by statements that need
+ * no read first (one pipelined round trip for a batch of new grants, conditions that keep
+ * redelivery and other instances harmless). A fold needs the rows it folds into in memory; for the
+ * live path that would mean reading them back in every append (a round trip more on each refresh,
+ * and every token of a grant on its revocation), a cost the serving figures would pay. The fold
+ * pays off only where the whole state is built at once, from position zero, which is a rebuild. So
+ * each form lives where it is fast, both are made from the same {@link TokenChange}, and the tests
+ * hold them equal.
  *
  * <p>Memory: the rows are columns of primitive arrays indexed by the number a {@link KeyIndex}
  * gives each grant id, jti and refresh hash (client ids, subjects, scopes and reasons numbered in a
@@ -29,8 +39,15 @@ import java.util.Map;
  * a few arrays the garbage collector does not walk. (As objects in hash maps the fold of 5 million
  * events held ~25 million objects and most of its CPU went to the collector.)
  */
-final class TokenStateBulk implements BulkReplay<List<TokenStateOps.Op>> {
+final class TokenStateFold implements Fold<List<TokenChange>> {
   private static final long NULL = BinaryCopy.NULL_TIME;
+
+  static {
+    if (TokenChange.NO_TIME != BinaryCopy.NULL_TIME) {
+      throw new AssertionError("a change's missing time is a NULL timestamptz");
+    }
+  }
+
   private static final int NONE = -1;
 
   // grants.status, and whether the row exists (0: a grant id only its tokens name).
@@ -155,36 +172,27 @@ final class TokenStateBulk implements BulkReplay<List<TokenStateOps.Op>> {
   }
 
   @Override
-  public List<TokenStateOps.Op> prepare(List<RecordedEvent> page) {
-    return TokenStateOps.fromDecoded(page);
-  }
-
-  @Override
-  public boolean readsRaw() {
-    return true;
-  }
-
-  @Override
-  public List<TokenStateOps.Op> prepareRaw(List<LedgerCopy.Raw> page) {
-    return TokenStateOps.fromRaw(page);
+  public List<TokenChange> prepare(List<LedgerCopy.Raw> page) {
+    return TokenChangeReader.read(page);
   }
 
   /**
-   * Folds a page: each kind of statement in {@link Kind} order, over the page's events in commit
-   * order, as {@link TokenStateProjection#apply} runs them. The statements keep only the first row
-   * per key within a kind; here every row is applied, which gives the same result: a later row of
-   * the same key finds what the first left (an insert finds the key, an update finds its condition
-   * no longer true, a grant's revocation finds its tokens already revoked).
+   * Folds a page: each kind of statement in the order of {@code TokenStateProjection.Statement},
+   * over the page's events in commit order, as {@code TokenStateProjection#apply} runs them. The
+   * statements keep only the first row per key within a kind; here every row is applied, which
+   * gives the same result: a later row of the same key finds what the first left (an insert finds
+   * the key, an update finds its condition no longer true, a grant's revocation finds its tokens
+   * already revoked).
    */
   @Override
-  public void apply(List<TokenStateOps.Op> page) {
+  public void apply(List<TokenChange> page) {
     int n = page.size();
     for (int i = 0; i < n; i++) { // GRANT_INSERT
-      TokenStateOps.Op o = page.get(i);
-      if (o.kind() == TokenStateOps.CODE_ISSUED || o.kind() == TokenStateOps.CLIENT_CREDENTIALS) {
+      TokenChange o = page.get(i);
+      if (o.kind() == Kind.CODE_ISSUED || o.kind() == Kind.CLIENT_CREDENTIALS) {
         int g = grant(o.grantId());
         if (gStatus[g] == ABSENT) {
-          boolean code = o.kind() == TokenStateOps.CODE_ISSUED;
+          boolean code = o.kind() == Kind.CODE_ISSUED;
           gStatus[g] = code ? CODE_ISSUED : ACTIVE;
           gClientCredentials[g] = !code;
           gClient[g] = word(o.clientId());
@@ -196,8 +204,8 @@ final class TokenStateBulk implements BulkReplay<List<TokenStateOps.Op>> {
       }
     }
     for (int i = 0; i < n; i++) { // GRANT_ACTIVE
-      TokenStateOps.Op o = page.get(i);
-      if (o.kind() == TokenStateOps.CODE_REDEEMED) {
+      TokenChange o = page.get(i);
+      if (o.kind() == Kind.CODE_REDEEMED) {
         int g = grantIds.find(o.grantId());
         if (g >= 0 && gStatus[g] == CODE_ISSUED) {
           gStatus[g] = ACTIVE;
@@ -207,11 +215,9 @@ final class TokenStateBulk implements BulkReplay<List<TokenStateOps.Op>> {
       }
     }
     for (int i = 0; i < n; i++) { // ACCESS_INSERT
-      TokenStateOps.Op o = page.get(i);
-      byte k = o.kind();
-      if (k == TokenStateOps.CODE_REDEEMED
-          || k == TokenStateOps.REFRESH_ROTATED
-          || k == TokenStateOps.CLIENT_CREDENTIALS) {
+      TokenChange o = page.get(i);
+      Kind k = o.kind();
+      if (k == Kind.CODE_REDEEMED || k == Kind.REFRESH_ROTATED || k == Kind.CLIENT_CREDENTIALS) {
         int before = jtis.size();
         int a = jtis.add(o.jti());
         if (a == before) {
@@ -219,7 +225,7 @@ final class TokenStateBulk implements BulkReplay<List<TokenStateOps.Op>> {
           int g = grant(o.grantId());
           aGrant[a] = g;
           aClient[a] = word(o.clientId());
-          aSubject[a] = word(k == TokenStateOps.CLIENT_CREDENTIALS ? o.clientId() : o.userId());
+          aSubject[a] = word(o.subject());
           aScope[a] = word(o.scope());
           aIssued[a] = o.at();
           aExpires[a] = o.accessExpires();
@@ -230,10 +236,9 @@ final class TokenStateBulk implements BulkReplay<List<TokenStateOps.Op>> {
       }
     }
     for (int i = 0; i < n; i++) { // REFRESH_INSERT
-      TokenStateOps.Op o = page.get(i);
-      byte k = o.kind();
-      if (k == TokenStateOps.REFRESH_ROTATED
-          || (k == TokenStateOps.CODE_REDEEMED && o.hash() != null)) {
+      TokenChange o = page.get(i);
+      Kind k = o.kind();
+      if (k == Kind.REFRESH_ROTATED || (k == Kind.CODE_REDEEMED && o.hash() != null)) {
         int before = hashes.size();
         int r = hashes.add(o.hash());
         if (r == before) {
@@ -252,8 +257,8 @@ final class TokenStateBulk implements BulkReplay<List<TokenStateOps.Op>> {
       }
     }
     for (int i = 0; i < n; i++) { // REFRESH_ROTATED
-      TokenStateOps.Op o = page.get(i);
-      if (o.kind() == TokenStateOps.REFRESH_ROTATED) {
+      TokenChange o = page.get(i);
+      if (o.kind() == Kind.REFRESH_ROTATED) {
         int r = hashes.find(o.oldHash());
         if (r >= 0 && rStatus[r] == ACTIVE) {
           rStatus[r] = ROTATED;
@@ -262,13 +267,13 @@ final class TokenStateBulk implements BulkReplay<List<TokenStateOps.Op>> {
     }
     boolean revocations = false;
     for (int i = 0; i < n; i++) { // ACCESS_REVOKE
-      TokenStateOps.Op o = page.get(i);
-      if (o.kind() == TokenStateOps.ACCESS_REVOKED) {
+      TokenChange o = page.get(i);
+      if (o.kind() == Kind.ACCESS_REVOKED) {
         int a = jtis.find(o.jti());
         if (a >= 0 && aRevoked[a] == NULL) {
           aRevoked[a] = o.at();
         }
-      } else if (o.kind() == TokenStateOps.GRANT_REVOKED) {
+      } else if (o.kind() == Kind.GRANT_REVOKED) {
         revocations = true;
       }
     }
@@ -276,8 +281,8 @@ final class TokenStateBulk implements BulkReplay<List<TokenStateOps.Op>> {
       return;
     }
     for (int i = 0; i < n; i++) { // GRANT_REVOKE
-      TokenStateOps.Op o = page.get(i);
-      if (o.kind() == TokenStateOps.GRANT_REVOKED) {
+      TokenChange o = page.get(i);
+      if (o.kind() == Kind.GRANT_REVOKED) {
         int g = grantIds.find(o.grantId());
         if (g >= 0 && gStatus[g] != ABSENT && gStatus[g] != REVOKED) {
           gStatus[g] = REVOKED;
@@ -288,8 +293,8 @@ final class TokenStateBulk implements BulkReplay<List<TokenStateOps.Op>> {
       }
     }
     for (int i = 0; i < n; i++) { // GRANT_REVOKE_ACCESS
-      TokenStateOps.Op o = page.get(i);
-      if (o.kind() == TokenStateOps.GRANT_REVOKED) {
+      TokenChange o = page.get(i);
+      if (o.kind() == Kind.GRANT_REVOKED) {
         int g = grantIds.find(o.grantId());
         for (int a = g < 0 ? -1 : gAccess[g] - 1; a >= 0; a = aNext[a] - 1) {
           if (aRevoked[a] == NULL) {
@@ -299,8 +304,8 @@ final class TokenStateBulk implements BulkReplay<List<TokenStateOps.Op>> {
       }
     }
     for (int i = 0; i < n; i++) { // GRANT_REVOKE_REFRESH
-      TokenStateOps.Op o = page.get(i);
-      if (o.kind() == TokenStateOps.GRANT_REVOKED) {
+      TokenChange o = page.get(i);
+      if (o.kind() == Kind.GRANT_REVOKED) {
         int g = grantIds.find(o.grantId());
         for (int r = g < 0 ? -1 : gRefresh[g] - 1; r >= 0; r = rNext[r] - 1) {
           rStatus[r] = REVOKED;
@@ -323,8 +328,8 @@ final class TokenStateBulk implements BulkReplay<List<TokenStateOps.Op>> {
 
   /** The three tables, each written on its own (by the runner, at the same time), frozen. */
   @Override
-  public Map<String, BulkReplay.Write> writes(TableNames tables) {
-    Map<String, BulkReplay.Write> out = new LinkedHashMap<>();
+  public Map<String, Fold.Write> writes(TableNames tables) {
+    Map<String, Fold.Write> out = new LinkedHashMap<>();
     out.put(
         "grants",
         c -> {

@@ -1,4 +1,4 @@
-package io.grantry.server.tokenstate;
+package io.grantry.rebuild;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

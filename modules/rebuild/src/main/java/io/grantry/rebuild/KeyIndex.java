@@ -1,4 +1,4 @@
-package io.grantry.server.tokenstate;
+package io.grantry.rebuild;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;

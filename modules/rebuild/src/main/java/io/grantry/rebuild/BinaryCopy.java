@@ -1,12 +1,10 @@
-package io.grantry.projections;
+package io.grantry.rebuild;
 
 import io.grantry.eventstore.LedgerCopy;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.time.OffsetDateTime;
-import java.time.temporal.ChronoUnit;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.PGCopyOutputStream;
 
@@ -124,7 +122,7 @@ public final class BinaryCopy implements AutoCloseable {
   }
 
   /**
-   * A timestamptz as microseconds since PostgreSQL's epoch ({@link #micros}), or {@link
+   * A timestamptz as microseconds since PostgreSQL's epoch ({@link LedgerCopy#pgMicros}), or {@link
    * #NULL_TIME}.
    */
   public BinaryCopy timestamptz(long pgMicros) throws IOException {
@@ -148,25 +146,6 @@ public final class BinaryCopy implements AutoCloseable {
     room(1);
     buf[len++] = (byte) (v ? 1 : 0);
     return this;
-  }
-
-  /**
-   * Microseconds since PostgreSQL's epoch, truncated as the Vert.x client truncates when it sends
-   * an {@link OffsetDateTime} (so the bulk path stores the very values the statements store).
-   */
-  public static long micros(OffsetDateTime t) {
-    if (t == null) {
-      return NULL_TIME;
-    }
-    return ChronoUnit.MICROS.between(PG_EPOCH, t);
-  }
-
-  private static final OffsetDateTime PG_EPOCH = OffsetDateTime.parse("2000-01-01T00:00:00Z");
-
-  static {
-    if (PG_EPOCH.toEpochSecond() * 1_000_000L != LedgerCopy.PG_EPOCH_MICROS) {
-      throw new AssertionError("PostgreSQL epoch");
-    }
   }
 
   /** Ends the COPY. */

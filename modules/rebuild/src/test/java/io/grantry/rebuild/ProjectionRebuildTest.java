@@ -1,4 +1,4 @@
-package io.grantry.server.app;
+package io.grantry.rebuild;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -79,7 +79,7 @@ class ProjectionRebuildTest {
     // compare what it swapped in with a statement-by-statement replay, row for row.
     runner =
         InlineProjections.register(EventStore.create(vertx, pool, EventStoreOptions.defaults()))
-            .bulkVia(server.db::connect);
+            .firstPassBy(BulkFirstPass.of(server.db::connect));
     webSecret = fx.confidentialClient("web", CB, "openid profile offline_access api.read");
     svcSecret = fx.confidentialClient("svc", CB, "api.read", "client_credentials");
     rsSecret =

@@ -1,4 +1,4 @@
-package io.grantry.server.tokenstate;
+package io.grantry.rebuild;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -14,14 +14,13 @@ import io.grantry.domain.grant.RefreshTokenRotated;
 import io.grantry.domain.grant.RevocationReason;
 import io.grantry.domain.oauth.Scopes;
 import io.grantry.eventstore.LedgerCopy;
-import io.grantry.projections.BinaryCopy;
+import io.grantry.server.tokenstate.TokenChange;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -33,12 +32,12 @@ import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
 
 /**
- * The rebuild's streaming reading of grant events ({@link TokenStateOps#fromRaw}) gives exactly
- * what decoding through the codec gives ({@link TokenStateOps#of}), for random events of every
- * kind, with their keys in any order and in jsonb's spacing, and for payloads the codec writes
+ * The rebuild's streaming reading of grant events ({@link TokenChangeReader#read}) gives exactly
+ * what decoding through the codec gives ({@link TokenChange#of}), for random events of every kind,
+ * with their keys in any order and in jsonb's spacing, and for payloads the codec writes
  * differently or refuses (which go to the codec).
  */
-class TokenStateOpsTest {
+class TokenChangeReaderTest {
   private final Random random = new Random(7);
 
   private Instant instant() {
@@ -166,16 +165,15 @@ class TokenStateOpsTest {
     for (int i = 0; i < 20_000; i++) {
       GrantEvent e = event();
       JsonObject json = GrantEventCodec.INSTANCE.toJson(e);
-      TokenStateOps.Op expected =
-          TokenStateOps.of(GrantEventCodec.INSTANCE.fromJson(e.type(), json));
+      TokenChange expected = TokenChange.of(GrantEventCodec.INSTANCE.fromJson(e.type(), json));
       for (String text : List.of(json.encode(), jsonbText(json))) {
-        List<TokenStateOps.Op> ops = TokenStateOps.fromRaw(List.of(raw(e.type(), text)));
-        if (expected == TokenStateOps.NONE) {
-          assertThat(ops).isEmpty();
+        List<TokenChange> read = TokenChangeReader.read(List.of(raw(e.type(), text)));
+        if (expected == null) {
+          assertThat(read).isEmpty();
         } else {
-          assertThat(ops).containsExactly(expected);
+          assertThat(read).containsExactly(expected);
           // The streaming reading itself, not its fallback through the codec.
-          assertThat(TokenStateOps.fast(e.type(), text.getBytes(StandardCharsets.UTF_8)))
+          assertThat(TokenChangeReader.fast(e.type(), text.getBytes(StandardCharsets.UTF_8)))
               .isEqualTo(expected);
         }
       }
@@ -196,31 +194,27 @@ class TokenStateOpsTest {
             .put("issued_at", "2026-01-02T03:04:05.123456789+01:00")
             .put("expires_at", "1999-12-31T23:59:59.9999999Z");
     assertThat(
-            TokenStateOps.fast(
+            TokenChangeReader.fast(
                 ClientCredentialsIssued.TYPE, cc.encode().getBytes(StandardCharsets.UTF_8)))
         .isNull();
-    TokenStateOps.Op op =
-        TokenStateOps.fromRaw(List.of(raw(ClientCredentialsIssued.TYPE, cc.encode()))).get(0);
+    TokenChange op =
+        TokenChangeReader.read(List.of(raw(ClientCredentialsIssued.TYPE, cc.encode()))).get(0);
     assertThat(op.scope()).isEqualTo("api.read z");
     assertThat(op.at())
-        .isEqualTo(
-            BinaryCopy.micros(
-                Instant.parse("2026-01-02T02:04:05.123456Z").atOffset(ZoneOffset.UTC)));
+        .isEqualTo(LedgerCopy.pgMicros(Instant.parse("2026-01-02T02:04:05.123456Z")));
     // (Truncated towards 2000, as the statements' driver truncates: 0, not -1.)
     assertThat(op.accessExpires())
-        .isEqualTo(
-            BinaryCopy.micros(
-                Instant.parse("1999-12-31T23:59:59.9999999Z").atOffset(ZoneOffset.UTC)))
+        .isEqualTo(LedgerCopy.pgMicros(Instant.parse("1999-12-31T23:59:59.9999999Z")))
         .isZero();
     // A missing field fails as the codec fails it.
     JsonObject broken = cc.copy();
     broken.remove("jti");
     Assertions.assertThatThrownBy(
             () ->
-                TokenStateOps.fromRaw(List.of(raw(ClientCredentialsIssued.TYPE, broken.encode()))))
+                TokenChangeReader.read(List.of(raw(ClientCredentialsIssued.TYPE, broken.encode()))))
         .hasMessageContaining("jti");
     // An unknown type in a grant stream fails the rebuild, as it fails the statements.
-    Assertions.assertThatThrownBy(() -> TokenStateOps.fromRaw(List.of(raw("grant.what.v1", "{}"))))
+    Assertions.assertThatThrownBy(() -> TokenChangeReader.read(List.of(raw("grant.what.v1", "{}"))))
         .isInstanceOf(RuntimeException.class);
   }
 
@@ -229,9 +223,9 @@ class TokenStateOpsTest {
     for (int i = 0; i < 100_000; i++) {
       Instant t = instant();
       char[] text = ("  " + t + " ").toCharArray();
-      assertThat(TokenStateOps.micros(text, 2, text.length - 3))
+      assertThat(InstantText.micros(text, 2, text.length - 3))
           .as(t.toString())
-          .isEqualTo(BinaryCopy.micros(t.atOffset(ZoneOffset.UTC)));
+          .isEqualTo(LedgerCopy.pgMicros(t));
     }
     for (String bad :
         List.of(
@@ -242,9 +236,9 @@ class TokenStateOpsTest {
             "2026-01-01T00:00:00.1234567890Z",
             "2026-01-01 00:00:00Z",
             "1999-12-31T23:59:59Z")) {
-      assertThat(TokenStateOps.micros(bad.toCharArray(), 0, bad.length()))
+      assertThat(InstantText.micros(bad.toCharArray(), 0, bad.length()))
           .as(bad)
-          .isEqualTo(BinaryCopy.NULL_TIME);
+          .isEqualTo(TokenChange.NO_TIME);
     }
   }
 }
