@@ -20,6 +20,7 @@ import io.grantry.server.discovery.LedgerRoutes;
 import io.grantry.server.grants.GrantRevoker;
 import io.grantry.server.health.HealthRoutes;
 import io.grantry.server.health.MetricsRoutes;
+import io.grantry.server.http.EndpointPaths;
 import io.grantry.server.http.HttpEdge;
 import io.grantry.server.logout.LogoutRoutes;
 import io.grantry.server.oauth.OAuthServices;
@@ -73,6 +74,7 @@ public final class HttpVerticle extends VerticleBase {
     InlineProjections.register(store);
     r.followCommits(store);
 
+    EndpointPaths paths = new EndpointPaths(config.endpoints());
     GrantRevoker revoker = new GrantRevoker(store, r.clock());
     ClientDirectory clients =
         new ClientDirectory(r.pool(), r.clientSecrets(), r.clock(), r.clientCache());
@@ -140,14 +142,14 @@ public final class HttpVerticle extends VerticleBase {
                     List.of(
                         new HealthRoutes(r.pool(), config.database().timeout(), r.migrated()::get),
                         new MetricsRoutes(r.registry(), config.metrics()),
-                        new ClientAuthFailureCounter(r.registry()),
-                        new DiscoveryRoutes(config.issuer(), r.keys()),
+                        new ClientAuthFailureCounter(r.registry(), paths),
+                        new DiscoveryRoutes(config.issuer(), r.keys(), paths),
                         new LedgerRoutes(r.pool(), proofs),
-                        new AuthorizeRoutes(oauth),
-                        new TokenRoutes(oauth),
-                        new RevocationRoutes(oauth),
-                        new IntrospectionRoutes(oauth),
-                        new UserinfoRoutes(oauth),
+                        new AuthorizeRoutes(oauth, paths),
+                        new TokenRoutes(oauth, paths),
+                        new RevocationRoutes(oauth, paths),
+                        new IntrospectionRoutes(oauth, paths),
+                        new UserinfoRoutes(oauth, paths),
                         new AccountRoutes(oauth, consents),
                         new LogoutRoutes(oauth),
                         adminApi)))

@@ -101,7 +101,9 @@ public final class AuthorizationRequestChecks {
     ClientState.Registered client = found.get();
     shown = redirectUriRegistered(p, client);
     if (shown.isPresent()) {
-      return show(shown.get());
+      // A client registered only for other grants (client_credentials) usually has no redirect
+      // URI: say what is wrong with the request, not only that its redirect URI is unknown.
+      return show(mayNotSignPeopleIn(client).orElse(shown.get()));
     }
     String redirectUri = redirectUri(p, client);
 
@@ -189,6 +191,16 @@ public final class AuthorizationRequestChecks {
         : shown(
             "invalid_request",
             "The address this request wants to return to is not registered for the application.");
+  }
+
+  /** Shown instead of a redirect URI error when the client may not use the code grant at all. */
+  static Optional<OAuthError> mayNotSignPeopleIn(ClientState.Registered client) {
+    return client.metadata().allows(GrantType.AUTHORIZATION_CODE)
+        ? Optional.empty()
+        : shown(
+            "unauthorized_client",
+            "The application that sent you here may not sign people in: it is registered for"
+                + " machine-to-machine access only.");
   }
 
   /** The URI to answer: the one asked for (a loopback one may differ from the registered port). */

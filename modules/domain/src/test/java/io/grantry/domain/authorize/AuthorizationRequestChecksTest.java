@@ -153,6 +153,28 @@ class AuthorizationRequestChecksTest {
     assertThat(r.state()).contains("st");
   }
 
+  /**
+   * A client registered only for client_credentials, with no redirect URI (the usual case): the
+   * page names unauthorized_client rather than only an unknown redirect URI; nothing is redirected.
+   */
+  @Test
+  void aMachineOnlyClientWithoutRedirectUriIsShownUnauthorizedClient() {
+    ClientState.Registered machineOnly =
+        Clients.client(
+            ClientType.CONFIDENTIAL,
+            List.of(),
+            Set.of(GrantType.CLIENT_CREDENTIALS),
+            "api.read",
+            false,
+            false);
+    for (Parameters asked : List.of(params(), params("redirect_uri", null))) {
+      Refused r = refused(AuthorizationRequestChecks.check(asked, Optional.of(machineOnly)));
+      assertThat(r.error().code()).isEqualTo(OAuthError.Code.UNAUTHORIZED_CLIENT);
+      assertThat(r.error().redirectable()).isFalse();
+      assertThat(r.redirectUri()).isEmpty();
+    }
+  }
+
   @ParameterizedTest
   @ValueSource(
       strings = {

@@ -1,7 +1,11 @@
 package io.grantry.server.authorize;
 
+import io.grantry.server.http.EndpointPaths;
+import io.grantry.server.http.EndpointPaths.Endpoint;
 import io.grantry.server.http.RouteGroup;
 import io.grantry.server.oauth.OAuthServices;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.io.IOException;
@@ -21,8 +25,11 @@ public final class AuthorizeRoutes implements RouteGroup {
   private final AuthorizeEndpoint authorize;
   private final LoginEndpoint login;
   private final ConsentEndpoint consent;
+  private final EndpointPaths paths;
 
-  public AuthorizeRoutes(OAuthServices services) {
+  /** {@code paths}: where /authorize is served besides its own path (the endpoint profiles). */
+  public AuthorizeRoutes(OAuthServices services, EndpointPaths paths) {
+    this.paths = paths;
     AuthorizationSteps steps = new AuthorizationSteps(services);
     this.authorize = new AuthorizeEndpoint(steps);
     this.login = new LoginEndpoint(services, steps);
@@ -32,8 +39,12 @@ public final class AuthorizeRoutes implements RouteGroup {
   @Override
   public void mount(Router router) {
     BodyHandler forms = BodyHandler.create(false).setBodyLimit(64 * 1024);
-    router.get("/authorize").handler(authorize::handle);
-    router.post("/authorize").handler(forms).handler(authorize::handle);
+    for (Route r : paths.routes(router, HttpMethod.GET, Endpoint.AUTHORIZE)) {
+      r.handler(authorize::handle);
+    }
+    for (Route r : paths.routes(router, HttpMethod.POST, Endpoint.AUTHORIZE)) {
+      r.handler(forms).handler(authorize::handle);
+    }
     router.post("/login").handler(forms).handler(login::handle);
     router.post("/consent").handler(forms).handler(consent::handle);
     router

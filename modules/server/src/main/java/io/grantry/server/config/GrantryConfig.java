@@ -22,6 +22,7 @@ import java.util.Set;
 public record GrantryConfig(
     String issuer,
     HttpSettings http,
+    EndpointSettings endpoints,
     MetricsSettings metrics,
     DatabaseSettings database,
     TokenSettings tokens,
@@ -60,6 +61,7 @@ public record GrantryConfig(
         new GrantryConfig(
             issuer,
             http,
+            EndpointSettings.read(s),
             MetricsSettings.read(s, http),
             database,
             TokenSettings.read(s, issuer),
@@ -82,6 +84,7 @@ public record GrantryConfig(
     return new GrantryConfig(
         issuer,
         http,
+        endpoints,
         metrics,
         database,
         tokens,
@@ -102,6 +105,7 @@ public record GrantryConfig(
     return new GrantryConfig(
         issuer,
         http,
+        endpoints,
         metrics,
         database,
         tokens,

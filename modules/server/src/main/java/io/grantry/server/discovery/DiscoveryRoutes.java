@@ -1,46 +1,62 @@
 package io.grantry.server.discovery;
 
+import io.grantry.server.http.EndpointPaths;
+import io.grantry.server.http.EndpointPaths.Endpoint;
 import io.grantry.server.http.RouteGroup;
 import io.grantry.server.keys.KeyService;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
 /**
  * Server metadata (OpenID Connect Discovery 1.0, RFC 8414) and the public keys (RFC 7517). The
  * metadata says only what the server really does: code flow with PKCE S256, the three client
- * authentication methods, RS256 and ES256 signatures, {@code iss} in authorization responses.
+ * authentication methods, RS256 and ES256 signatures, {@code iss} in authorization responses. The
+ * endpoint URLs it gives are the canonical paths, or those of the primary endpoint profile
+ * (GRANTRY_ENDPOINT_PRIMARY); the keys are served at every path of the configured profiles.
  */
 public final class DiscoveryRoutes implements RouteGroup {
   private final KeyService keys;
   private final String metadata;
+  private final EndpointPaths paths;
 
-  public DiscoveryRoutes(String issuer, KeyService keys) {
+  public DiscoveryRoutes(String issuer, KeyService keys, EndpointPaths paths) {
     this.keys = keys;
-    this.metadata = metadata(issuer).encode();
+    this.paths = paths;
+    this.metadata = metadata(issuer, paths).encode();
   }
 
   @Override
   public void mount(Router router) {
     router.get("/.well-known/openid-configuration").handler(this::metadata);
     router.get("/.well-known/oauth-authorization-server").handler(this::metadata);
-    router.get("/jwks").handler(this::jwks);
+    for (Route r : paths.routes(router, HttpMethod.GET, Endpoint.JWKS)) {
+      r.handler(this::jwks);
+    }
   }
 
+  /** The metadata with the canonical paths. */
   public static JsonObject metadata(String issuer) {
+    return metadata(issuer, EndpointPaths.canonicalOnly());
+  }
+
+  /** The metadata with the endpoint URLs {@code paths} advertises. */
+  public static JsonObject metadata(String issuer, EndpointPaths paths) {
     JsonArray authMethods =
         new JsonArray().add("client_secret_basic").add("client_secret_post").add("none");
     JsonArray confidentialAuth =
         new JsonArray().add("client_secret_basic").add("client_secret_post");
     return new JsonObject()
         .put("issuer", issuer)
-        .put("authorization_endpoint", issuer + "/authorize")
-        .put("token_endpoint", issuer + "/token")
-        .put("userinfo_endpoint", issuer + "/userinfo")
-        .put("jwks_uri", issuer + "/jwks")
-        .put("revocation_endpoint", issuer + "/revoke")
-        .put("introspection_endpoint", issuer + "/introspect")
+        .put("authorization_endpoint", issuer + paths.advertised(Endpoint.AUTHORIZE))
+        .put("token_endpoint", issuer + paths.advertised(Endpoint.TOKEN))
+        .put("userinfo_endpoint", issuer + paths.advertised(Endpoint.USERINFO))
+        .put("jwks_uri", issuer + paths.advertised(Endpoint.JWKS))
+        .put("revocation_endpoint", issuer + paths.advertised(Endpoint.REVOCATION))
+        .put("introspection_endpoint", issuer + paths.advertised(Endpoint.INTROSPECTION))
         .put("end_session_endpoint", issuer + "/logout")
         .put("backchannel_logout_supported", true)
         .put("backchannel_logout_session_supported", true)

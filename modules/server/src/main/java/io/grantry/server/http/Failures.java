@@ -37,7 +37,7 @@ public final class Failures {
       log.warn(
           "Database unavailable for {} {}: {}",
           ctx.request().method(),
-          ctx.normalizedPath(),
+          EndpointPaths.routeOf(ctx),
           err == null ? "no answer within the timeout" : err.toString());
       ctx.response().putHeader("Retry-After", "1");
       send(
@@ -55,7 +55,8 @@ public final class Failures {
       status = 500;
     }
     if (status >= 500) {
-      log.error("Unhandled failure on {} {}", ctx.request().method(), ctx.normalizedPath(), err);
+      log.error(
+          "Unhandled failure on {} {}", ctx.request().method(), EndpointPaths.routeOf(ctx), err);
       send(ctx, 500, "server_error", "The server could not handle the request.");
     } else if (status == 413) {
       send(ctx, 413, "invalid_request", "The request body is too large.");

@@ -1,12 +1,13 @@
 package io.grantry.server.ops;
 
+import io.grantry.server.http.EndpointPaths;
+import io.grantry.server.http.EndpointPaths.Endpoint;
 import io.grantry.server.http.RouteGroup;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -14,22 +15,32 @@ import java.util.Map;
  * invalid_client} (RFC 6749 §5.2). Counted from the status as the headers go out, so the endpoints
  * and their authenticator need not know; the request pays one comparison and, on a failure, an
  * in-memory increment ({@link OpsCounters} carries it to the database later). Mount before the
- * endpoints' own routes.
+ * endpoints' own routes. An aliased path (GRANTRY_ENDPOINT_ALIASES) counts as its endpoint.
  */
 public final class ClientAuthFailureCounter implements RouteGroup {
-  static final List<String> ENDPOINTS = List.of("token", "revoke", "introspect");
-  private final MeterRegistry registry;
+  /** The endpoints that authenticate clients, and the name each is counted under. */
+  static final Map<Endpoint, String> ENDPOINTS =
+      Map.of(
+          Endpoint.TOKEN, "token",
+          Endpoint.REVOCATION, "revoke",
+          Endpoint.INTROSPECTION, "introspect");
 
-  public ClientAuthFailureCounter(MeterRegistry registry) {
+  private final MeterRegistry registry;
+  private final EndpointPaths paths;
+
+  public ClientAuthFailureCounter(MeterRegistry registry, EndpointPaths paths) {
     this.registry = registry;
+    this.paths = paths;
   }
 
   @Override
   public void mount(Router router) {
     Map<String, Counter> byPath = new HashMap<>();
-    for (String endpoint : ENDPOINTS) {
-      byPath.put("/" + endpoint, OpsMetrics.clientAuthFailures(registry, endpoint));
-    }
+    ENDPOINTS.forEach(
+        (endpoint, name) -> {
+          Counter failures = OpsMetrics.clientAuthFailures(registry, name);
+          paths.paths(endpoint).forEach(path -> byPath.put(path, failures));
+        });
     // A route without a path: one with a path would add itself to the route label of the HTTP
     // metrics ("/token>/token").
     router

@@ -6,6 +6,8 @@ import io.grantry.domain.oauth.OAuthError;
 import io.grantry.server.crypto.InvalidJwsException;
 import io.grantry.server.crypto.JwsSigner;
 import io.grantry.server.crypto.JwsVerifier;
+import io.grantry.server.http.EndpointPaths;
+import io.grantry.server.http.EndpointPaths.Endpoint;
 import io.grantry.server.http.FormBody;
 import io.grantry.server.http.OAuthResponses;
 import io.grantry.server.http.RouteGroup;
@@ -14,7 +16,9 @@ import io.grantry.server.tokens.IntrospectionCache;
 import io.grantry.server.tokenstate.TokenState;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Instant;
@@ -43,8 +47,10 @@ public final class IntrospectionRoutes implements RouteGroup {
   private final OAuthServices s;
   private final ClientAuthenticator authenticator;
   private final TokenState state;
+  private final EndpointPaths paths;
 
-  public IntrospectionRoutes(OAuthServices services) {
+  public IntrospectionRoutes(OAuthServices services, EndpointPaths paths) {
+    this.paths = paths;
     this.s = services;
     this.authenticator =
         new ClientAuthenticator(services.clients, services.clientThrottle, services.registry);
@@ -53,7 +59,9 @@ public final class IntrospectionRoutes implements RouteGroup {
 
   @Override
   public void mount(Router router) {
-    router.post("/introspect").handler(FormBody.limit(16 * 1024)).handler(this::introspect);
+    for (Route r : paths.routes(router, HttpMethod.POST, Endpoint.INTROSPECTION)) {
+      r.handler(FormBody.limit(16 * 1024)).handler(this::introspect);
+    }
   }
 
   private void introspect(RoutingContext ctx) {

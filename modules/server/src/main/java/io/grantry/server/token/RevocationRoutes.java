@@ -13,6 +13,8 @@ import io.grantry.domain.oauth.OAuthError;
 import io.grantry.server.app.Aggregate;
 import io.grantry.server.crypto.InvalidJwsException;
 import io.grantry.server.crypto.JwsSigner;
+import io.grantry.server.http.EndpointPaths;
+import io.grantry.server.http.EndpointPaths.Endpoint;
 import io.grantry.server.http.FormBody;
 import io.grantry.server.http.OAuthResponses;
 import io.grantry.server.http.RouteGroup;
@@ -20,7 +22,9 @@ import io.grantry.server.oauth.OAuthServices;
 import io.grantry.server.tokenstate.TokenState;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Optional;
@@ -39,8 +43,10 @@ public final class RevocationRoutes implements RouteGroup {
   private final OAuthServices s;
   private final ClientAuthenticator authenticator;
   private final TokenState tokenState;
+  private final EndpointPaths paths;
 
-  public RevocationRoutes(OAuthServices services) {
+  public RevocationRoutes(OAuthServices services, EndpointPaths paths) {
+    this.paths = paths;
     this.s = services;
     this.tokenState = services.tokenState;
     this.authenticator =
@@ -49,7 +55,9 @@ public final class RevocationRoutes implements RouteGroup {
 
   @Override
   public void mount(Router router) {
-    router.post("/revoke").handler(FormBody.limit(16 * 1024)).handler(this::revoke);
+    for (Route r : paths.routes(router, HttpMethod.POST, Endpoint.REVOCATION)) {
+      r.handler(FormBody.limit(16 * 1024)).handler(this::revoke);
+    }
   }
 
   private void revoke(RoutingContext ctx) {

@@ -31,9 +31,23 @@ final class TokenRequests {
 
   /**
    * The body read by {@link FormBody} parsed as a form (repeats kept), or null after answering
-   * invalid_request for a wrong content type or a body that is not validly percent-encoded UTF-8.
+   * invalid_request for parameters in the URL's query, a wrong content type or a body that is not
+   * validly percent-encoded UTF-8.
    */
   static MultiMap parsed(RoutingContext ctx) {
+    String query = ctx.request().query();
+    if (query != null && !query.isEmpty()) {
+      // RFC 6749 §3.2, RFC 7009 §2.1, RFC 7662 §2.1: the parameters go in the body. Some providers'
+      // documents show them in the URL of the POST; but a URL is written to access logs, proxy
+      // logs and browser histories, so a code, a refresh token or a secret in it has leaked by the
+      // time we read it. Refused even with a body, so that a client learns it at its first try.
+      OAuthResponses.error(
+          ctx,
+          OAuthError.invalidRequest(
+              "send the parameters in the form body (application/x-www-form-urlencoded),"
+                  + " not in the URL query: URLs are logged"));
+      return null;
+    }
     if (!FormBody.isForm(ctx.request().getHeader("Content-Type"))) {
       OAuthResponses.error(
           ctx, OAuthError.invalidRequest("the body must be application/x-www-form-urlencoded"));

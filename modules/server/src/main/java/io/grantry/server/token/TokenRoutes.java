@@ -9,6 +9,8 @@ import io.grantry.domain.grant.GrantEvent;
 import io.grantry.domain.grant.GrantState;
 import io.grantry.domain.oauth.OAuthError;
 import io.grantry.server.app.Aggregate;
+import io.grantry.server.http.EndpointPaths;
+import io.grantry.server.http.EndpointPaths.Endpoint;
 import io.grantry.server.http.FormBody;
 import io.grantry.server.http.OAuthResponses;
 import io.grantry.server.http.RouteGroup;
@@ -17,7 +19,9 @@ import io.grantry.server.ops.OpsMetrics;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.EnumMap;
@@ -48,8 +52,10 @@ public final class TokenRoutes implements RouteGroup {
   private final ClientAuthenticator authenticator;
   private final Map<String, TokenGrant> grants;
   private final Map<GrantType, Counter> issued = new EnumMap<>(GrantType.class);
+  private final EndpointPaths paths;
 
-  public TokenRoutes(OAuthServices services) {
+  public TokenRoutes(OAuthServices services, EndpointPaths paths) {
+    this.paths = paths;
     this.authenticator =
         new ClientAuthenticator(services.clients, services.clientThrottle, services.registry);
     this.grants =
@@ -104,7 +110,9 @@ public final class TokenRoutes implements RouteGroup {
 
   @Override
   public void mount(Router router) {
-    router.post("/token").handler(FormBody.limit(16 * 1024)).handler(this::token);
+    for (Route r : paths.routes(router, HttpMethod.POST, Endpoint.TOKEN)) {
+      r.handler(FormBody.limit(16 * 1024)).handler(this::token);
+    }
   }
 
   private void token(RoutingContext ctx) {

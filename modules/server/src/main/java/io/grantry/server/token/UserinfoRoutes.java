@@ -4,6 +4,8 @@ import io.grantry.domain.grant.GrantTokens;
 import io.grantry.domain.oauth.Scopes;
 import io.grantry.server.crypto.InvalidJwsException;
 import io.grantry.server.crypto.JwsSigner;
+import io.grantry.server.http.EndpointPaths;
+import io.grantry.server.http.EndpointPaths.Endpoint;
 import io.grantry.server.http.FormBody;
 import io.grantry.server.http.RouteGroup;
 import io.grantry.server.oauth.OAuthServices;
@@ -11,6 +13,7 @@ import io.grantry.server.oauth.UserClaims;
 import io.grantry.server.tokenstate.TokenState;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Instant;
@@ -24,16 +27,22 @@ import java.util.List;
 public final class UserinfoRoutes implements RouteGroup {
   private final OAuthServices s;
   private final TokenState state;
+  private final EndpointPaths paths;
 
-  public UserinfoRoutes(OAuthServices services) {
+  public UserinfoRoutes(OAuthServices services, EndpointPaths paths) {
+    this.paths = paths;
     this.s = services;
     this.state = services.tokenState;
   }
 
   @Override
   public void mount(Router router) {
-    router.get("/userinfo").handler(this::userinfo);
-    router.post("/userinfo").handler(FormBody.limit(16 * 1024)).handler(this::userinfo);
+    for (Route r : paths.routes(router, HttpMethod.GET, Endpoint.USERINFO)) {
+      r.handler(this::userinfo);
+    }
+    for (Route r : paths.routes(router, HttpMethod.POST, Endpoint.USERINFO)) {
+      r.handler(FormBody.limit(16 * 1024)).handler(this::userinfo);
+    }
   }
 
   /**

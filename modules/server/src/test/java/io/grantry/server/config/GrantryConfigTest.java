@@ -253,4 +253,55 @@ class GrantryConfigTest {
           .hasMessageNotContaining("\n");
     }
   }
+
+  @Test
+  void endpointProfilesAreOffByDefault() {
+    EndpointSettings e = GrantryConfig.from(new JsonObject()).endpoints();
+    assertThat(e.aliases()).isEmpty();
+    assertThat(e.primary()).isEmpty();
+  }
+
+  @Test
+  void endpointProfilesAreReadAsAListAndOneMayBePrimary() {
+    EndpointSettings e =
+        GrantryConfig.from(
+                new JsonObject()
+                    .put("GRANTRY_ENDPOINT_ALIASES", " Duende, okta ,")
+                    .put("GRANTRY_ENDPOINT_PRIMARY", "OKTA"))
+            .endpoints();
+    assertThat(e.aliases()).containsExactlyInAnyOrder(EndpointProfile.DUENDE, EndpointProfile.OKTA);
+    assertThat(e.primary()).contains(EndpointProfile.OKTA);
+    EndpointSettings canonical =
+        GrantryConfig.from(
+                new JsonObject()
+                    .put("GRANTRY_ENDPOINT_ALIASES", "duende")
+                    .put("GRANTRY_ENDPOINT_PRIMARY", "grantry"))
+            .endpoints();
+    assertThat(canonical.aliases()).containsExactly(EndpointProfile.DUENDE);
+    assertThat(canonical.primary()).isEmpty();
+  }
+
+  @Test
+  void endpointProfilesAreCheckedAtStart() {
+    assertThatThrownBy(
+            () -> GrantryConfig.from(new JsonObject().put("GRANTRY_ENDPOINT_ALIASES", "auth0")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("GRANTRY_ENDPOINT_ALIASES")
+        .hasMessageContaining("duende, okta")
+        .hasMessageContaining("auth0");
+    assertThatThrownBy(
+            () -> GrantryConfig.from(new JsonObject().put("GRANTRY_ENDPOINT_PRIMARY", "keycloak")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("GRANTRY_ENDPOINT_PRIMARY");
+    // A primary profile whose paths are not served would advertise 404s.
+    assertThatThrownBy(
+            () ->
+                GrantryConfig.from(
+                    new JsonObject()
+                        .put("GRANTRY_ENDPOINT_ALIASES", "duende")
+                        .put("GRANTRY_ENDPOINT_PRIMARY", "okta")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("GRANTRY_ENDPOINT_PRIMARY")
+        .hasMessageContaining("GRANTRY_ENDPOINT_ALIASES");
+  }
 }
