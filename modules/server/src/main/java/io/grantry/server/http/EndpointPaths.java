@@ -6,6 +6,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.PlatformHandler;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -94,15 +95,23 @@ public final class EndpointPaths {
     for (String path : paths(endpoint)) {
       Route route = router.route(method, path).setName(endpoint.canonical());
       if (!path.equals(endpoint.canonical())) {
-        route.handler(
-            ctx -> {
-              ctx.put(CANONICAL_ROUTE, endpoint.canonical());
-              ctx.next();
-            });
+        route.handler(new NoteCanonical(endpoint.canonical()));
       }
       out.add(route);
     }
     return out;
+  }
+
+  /**
+   * Notes the canonical path of an aliased route. A platform handler because vertx-web runs those
+   * first and lets a body handler follow them (it refuses one after a user handler).
+   */
+  private record NoteCanonical(String canonical) implements PlatformHandler {
+    @Override
+    public void handle(RoutingContext ctx) {
+      ctx.put(CANONICAL_ROUTE, canonical);
+      ctx.next();
+    }
   }
 
   /**

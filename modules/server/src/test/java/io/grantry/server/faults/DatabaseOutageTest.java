@@ -2,8 +2,12 @@ package io.grantry.server.faults;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.grantry.eventstore.pg.EmbeddedPostgres;
 import io.grantry.eventstore.testing.TestDatabase;
+import io.grantry.server.http.Failures;
 import io.grantry.server.testing.OAuthFixtures;
 import io.grantry.server.testing.TestServer;
 import io.vertx.core.json.JsonObject;
@@ -27,6 +31,7 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 import javax.net.ssl.SSLSession;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /**
  * PostgreSQL stops under a running server and comes back: meanwhile the endpoints that need it
@@ -175,6 +180,48 @@ class DatabaseOutageTest {
         assertThat(new JsonObject(in.body()).getBoolean("active")).as(token).isTrue();
       }
     }
+  }
+
+  /**
+   * A request that fails at an endpoint alias (GRANTRY_ENDPOINT_ALIASES) is logged under its
+   * canonical route, as the metrics count it, so one search finds the endpoint's failures whichever
+   * path the client used.
+   */
+  @Test
+  void aFailureAtAnEndpointAliasIsLoggedUnderTheCanonicalRoute() throws Exception {
+    ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    Logger failures = (Logger) LoggerFactory.getLogger(Failures.class);
+    logs.start();
+    failures.addAppender(logs);
+    EmbeddedPostgres db = TestDatabase.server();
+    TestDatabase fresh = TestDatabase.fresh();
+    try (FreezableProxy proxy = new FreezableProxy(db.port());
+        TestServer server =
+            TestServer.startOnUrl(
+                "postgresql://postgres@127.0.0.1:" + proxy.port() + "/" + fresh.name(),
+                Map.of(
+                    "GRANTRY_DB_PASSWORD",
+                    db.password(),
+                    "GRANTRY_DB_TIMEOUT_MS",
+                    String.valueOf(DB_TIMEOUT_MS),
+                    "GRANTRY_CLIENT_CACHE_MS",
+                    "0",
+                    "GRANTRY_ENDPOINT_ALIASES",
+                    "duende,okta"))) {
+      OAuthFixtures fx = new OAuthFixtures(server);
+      String secret = fx.confidentialClient("svc", CB, "read", "client_credentials");
+      proxy.freeze();
+      unavailable(post(server, "/connect/token", secret, "grant_type=client_credentials"), "token");
+      unavailable(post(server, "/v1/introspect", secret, "token=x"), "introspect");
+      proxy.thaw();
+    } finally {
+      failures.detachAppender(logs);
+    }
+    List<String> lines = logs.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+    assertThat(lines)
+        .anySatisfy(l -> assertThat(l).startsWith("Database unavailable for POST /token:"))
+        .anySatisfy(l -> assertThat(l).startsWith("Database unavailable for POST /introspect:"))
+        .noneMatch(l -> l.contains("/connect/") || l.contains("/v1/"));
   }
 
   /** 503, Retry-After, an OAuth error body, and within the database timeout. */

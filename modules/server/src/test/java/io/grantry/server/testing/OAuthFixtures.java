@@ -208,7 +208,20 @@ public final class OAuthFixtures {
      * to the client; returns the redirect's query parameters.
      */
     public Map<String, String> authorize(String query, String username, String password) {
-      HttpResponse<String> r = get("/authorize?" + query);
+      return authorizeAt("/authorize", query, username, password);
+    }
+
+    /** {@link #authorize} at another path of the authorization endpoint (an endpoint alias). */
+    public Map<String, String> authorizeAt(
+        String path, String query, String username, String password) {
+      return answer(get(path + "?" + query), username, password);
+    }
+
+    /**
+     * Answers the pages of {@code r} (sign-in, consent: allow) until the redirect to the client;
+     * returns the redirect's query parameters.
+     */
+    public Map<String, String> answer(HttpResponse<String> r, String username, String password) {
       for (int i = 0; i < 3 && r.statusCode() != 303; i++) {
         if (r.body().contains("action=\"/login\"")) {
           r = login(r, username, password);
