@@ -37,10 +37,11 @@ final class TokenRequests {
   static MultiMap parsed(RoutingContext ctx) {
     String query = ctx.request().query();
     if (query != null && !query.isEmpty()) {
-      // RFC 6749 §3.2, RFC 7009 §2.1, RFC 7662 §2.1: the parameters go in the body. Some providers'
-      // documents show them in the URL of the POST; but a URL is written to access logs, proxy
-      // logs and browser histories, so a code, a refresh token or a secret in it has leaked by the
-      // time we read it. Refused even with a body, so that a client learns it at its first try.
+      // RFC 6749 §4.1.3 and §6, RFC 7009 §2.1, RFC 7662 §2.1: the parameters go in the body.
+      // Some providers' documents show them in the URL of the POST; but a URL is written to access
+      // logs, proxy logs and browser histories, so a code, a refresh token or a secret in it has
+      // leaked by the time we read it. Refused even with a body, so that a client learns it at
+      // its first try.
       OAuthResponses.error(
           ctx,
           OAuthError.invalidRequest(
