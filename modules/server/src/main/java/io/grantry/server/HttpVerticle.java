@@ -151,7 +151,7 @@ public final class HttpVerticle extends VerticleBase {
                         new IntrospectionRoutes(oauth, paths),
                         new UserinfoRoutes(oauth, paths),
                         new AccountRoutes(oauth, consents),
-                        new LogoutRoutes(oauth),
+                        new LogoutRoutes(oauth, paths),
                         adminApi)))
         .onSuccess(listening -> server = listening);
   }

@@ -57,7 +57,7 @@ public final class DiscoveryRoutes implements RouteGroup {
         .put("jwks_uri", issuer + paths.advertised(Endpoint.JWKS))
         .put("revocation_endpoint", issuer + paths.advertised(Endpoint.REVOCATION))
         .put("introspection_endpoint", issuer + paths.advertised(Endpoint.INTROSPECTION))
-        .put("end_session_endpoint", issuer + "/logout")
+        .put("end_session_endpoint", issuer + paths.advertised(Endpoint.END_SESSION))
         .put("backchannel_logout_supported", true)
         .put("backchannel_logout_session_supported", true)
         .put(

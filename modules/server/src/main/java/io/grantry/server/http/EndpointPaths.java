@@ -29,7 +29,8 @@ public final class EndpointPaths {
     REVOCATION("/revoke", "/connect/revocation", "/v1/revoke"),
     INTROSPECTION("/introspect", "/connect/introspect", "/v1/introspect"),
     USERINFO("/userinfo", "/connect/userinfo", "/v1/userinfo"),
-    JWKS("/jwks", "/.well-known/openid-configuration/jwks", "/v1/keys");
+    JWKS("/jwks", "/.well-known/openid-configuration/jwks", "/v1/keys"),
+    END_SESSION("/logout", "/connect/endsession", "/v1/logout");
 
     private final String canonical;
     private final Map<EndpointProfile, String> aliases = new EnumMap<>(EndpointProfile.class);

@@ -15,6 +15,8 @@ import io.grantry.domain.logout.LogoutFlow.Situation;
 import io.grantry.server.browser.SignedParameters;
 import io.grantry.server.crypto.InvalidJwsException;
 import io.grantry.server.crypto.JwsSigner;
+import io.grantry.server.http.EndpointPaths;
+import io.grantry.server.http.EndpointPaths.Endpoint;
 import io.grantry.server.http.OAuthResponses;
 import io.grantry.server.http.RouteGroup;
 import io.grantry.server.oauth.OAuthServices;
@@ -26,6 +28,7 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -37,21 +40,25 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The end-session endpoint, {@code GET} and {@code POST /logout} (OpenID Connect RP-Initiated
- * Logout 1.0): checks the request, then does what {@link LogoutFlow} decides: ends the browser's
- * session on the server (so a following {@code prompt=none} is {@code login_required}, on every
- * instance), asks the person to confirm on a page whose form carries the browser's CSRF token, and
- * goes to a registered {@code post_logout_redirect_uri} with {@code state}, or shows that the
- * person is signed out. {@code ui_locales} is accepted (the pages are in English).
+ * The end-session endpoint (OpenID Connect RP-Initiated Logout 1.0), {@code GET} and {@code POST
+ * /logout} and, with the endpoint profiles, {@code /connect/endsession} and {@code /v1/logout} (the
+ * confirmation form posts to /logout): checks the request, then does what {@link LogoutFlow}
+ * decides: ends the browser's session on the server (so a following {@code prompt=none} is {@code
+ * login_required}, on every instance), asks the person to confirm on a page whose form carries the
+ * browser's CSRF token, and goes to a registered {@code post_logout_redirect_uri} with {@code
+ * state}, or shows that the person is signed out. {@code ui_locales} is accepted (the pages are in
+ * English).
  */
 public final class LogoutRoutes implements RouteGroup {
-  public static final String PATH = "/logout";
   private static final Duration PENDING = Duration.ofMinutes(15);
 
   private final OAuthServices s;
   private final SignedParameters pending;
+  private final EndpointPaths paths;
 
-  public LogoutRoutes(OAuthServices services) {
+  /** {@code paths}: where the endpoint is served besides /logout (the endpoint profiles). */
+  public LogoutRoutes(OAuthServices services, EndpointPaths paths) {
+    this.paths = paths;
     this.s = services;
     this.pending =
         new SignedParameters(services.serverSecret, "logout-request/v1", PENDING, services.clock);
@@ -60,8 +67,12 @@ public final class LogoutRoutes implements RouteGroup {
   @Override
   public void mount(Router router) {
     BodyHandler forms = BodyHandler.create(false).setBodyLimit(64 * 1024);
-    router.get(PATH).handler(this::logout);
-    router.post(PATH).handler(forms).handler(this::logout);
+    for (Route r : paths.routes(router, HttpMethod.GET, Endpoint.END_SESSION)) {
+      r.handler(this::logout);
+    }
+    for (Route r : paths.routes(router, HttpMethod.POST, Endpoint.END_SESSION)) {
+      r.handler(forms).handler(this::logout);
+    }
   }
 
   private void logout(RoutingContext ctx) {

@@ -28,10 +28,17 @@ class EndpointAliasesTest {
           "/connect/revocation",
           "/connect/introspect",
           "/connect/userinfo",
-          "/.well-known/openid-configuration/jwks");
+          "/.well-known/openid-configuration/jwks",
+          "/connect/endsession");
   static final List<String> OKTA =
       List.of(
-          "/v1/authorize", "/v1/token", "/v1/revoke", "/v1/introspect", "/v1/userinfo", "/v1/keys");
+          "/v1/authorize",
+          "/v1/token",
+          "/v1/revoke",
+          "/v1/introspect",
+          "/v1/userinfo",
+          "/v1/keys",
+          "/v1/logout");
 
   static HttpResponse<String> get(TestServer server, String path) throws Exception {
     return OAuthFixtures.HTTP.send(
@@ -108,6 +115,7 @@ class EndpointAliasesTest {
       assertThat(meta.getString("authorization_endpoint")).isEqualTo(server.url("/authorize"));
       assertThat(meta.getString("token_endpoint")).isEqualTo(server.url("/token"));
       assertThat(meta.getString("jwks_uri")).isEqualTo(server.url("/jwks"));
+      assertThat(meta.getString("end_session_endpoint")).isEqualTo(server.url("/logout"));
 
       String metrics = get(server, "/metrics").body();
       assertThat(metrics)
@@ -151,6 +159,8 @@ class EndpointAliasesTest {
         assertThat(meta.getString("userinfo_endpoint")).isEqualTo(server.url("/connect/userinfo"));
         assertThat(meta.getString("jwks_uri"))
             .isEqualTo(server.url("/.well-known/openid-configuration/jwks"));
+        assertThat(meta.getString("end_session_endpoint"))
+            .isEqualTo(server.url("/connect/endsession"));
       }
       OAuthFixtures fx = new OAuthFixtures(server);
       String secret =
