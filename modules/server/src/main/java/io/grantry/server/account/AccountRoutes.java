@@ -121,21 +121,28 @@ public final class AccountRoutes implements RouteGroup {
     s.sessions.signOut(ctx).onFailure(ctx::fail).onSuccess(v -> seeOther(ctx, LOGIN));
   }
 
-  /** Ends one of the user's other sessions (a form per session on the account page). */
-  private void endSession(RoutingContext ctx) {
+  /**
+   * The one field an account form acts on, from a form this browser's page sent (CSRF) and in the
+   * shape {@code valid} allows; or null, after answering 403 or a 400 page saying {@code missing}.
+   */
+  private String formField(RoutingContext ctx, String name, Pattern valid, String missing) {
     MultiMap form = ctx.request().formAttributes();
     if (!s.csrf.valid(ctx, form.get("csrf"))) {
       csrfRefused(ctx);
-      return;
+      return null;
     }
-    String sessionId = form.get("session_id");
-    if (sessionId == null || !SESSION_ID.matcher(sessionId).matches()) {
-      Pages.error(
-          ctx,
-          400,
-          "This request cannot be completed",
-          "The form names no session.",
-          "invalid_request");
+    String value = form.get(name);
+    if (value == null || !valid.matcher(value).matches()) {
+      Pages.error(ctx, 400, "This request cannot be completed", missing, "invalid_request");
+      return null;
+    }
+    return value;
+  }
+
+  /** Ends one of the user's other sessions (a form per session on the account page). */
+  private void endSession(RoutingContext ctx) {
+    String sessionId = formField(ctx, "session_id", SESSION_ID, "The form names no session.");
+    if (sessionId == null) {
       return;
     }
     withUser(
@@ -250,19 +257,8 @@ public final class AccountRoutes implements RouteGroup {
   }
 
   private void revoke(RoutingContext ctx) {
-    MultiMap form = ctx.request().formAttributes();
-    if (!s.csrf.valid(ctx, form.get("csrf"))) {
-      csrfRefused(ctx);
-      return;
-    }
-    String clientId = form.get("client_id");
-    if (clientId == null || !CLIENT_ID.matcher(clientId).matches()) {
-      Pages.error(
-          ctx,
-          400,
-          "This request cannot be completed",
-          "The form names no application.",
-          "invalid_request");
+    String clientId = formField(ctx, "client_id", CLIENT_ID, "The form names no application.");
+    if (clientId == null) {
       return;
     }
     withUser(
