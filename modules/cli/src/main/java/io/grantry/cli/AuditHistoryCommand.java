@@ -236,7 +236,13 @@ final class AuditHistoryCommand implements Callable<Integer> {
           });
     }
     for (JsonObject i : items) {
+      // An exchange whole (who acted for whom is what an auditor looks for), the rest shortened.
       String changes = i.getJsonObject("changes").encode();
+      if (EXCHANGED.equals(i.getString("type"))) {
+        changes = exchange(i.getJsonObject("changes"));
+      } else if (changes.length() > 100) {
+        changes = changes.substring(0, 97) + "...";
+      }
       rows.add(
           new String[] {
             i.getString("commit_order"),
@@ -245,10 +251,47 @@ final class AuditHistoryCommand implements Callable<Integer> {
             i.getString("type"),
             i.getString("actor"),
             i.getString("request_id"),
-            changes.length() > 100 ? changes.substring(0, 97) + "..." : changes
+            changes
           });
     }
     Table.print(out, rows);
+  }
+
+  private static final String EXCHANGED = "grant.token_exchanged.v1";
+
+  /**
+   * A token exchange (RFC 8693) in a line, whole, since it is what an auditor looks for: which
+   * client exchanged, for whom, who acts (the {@code act} chain, current actor first), and the
+   * grants it descends from (root first), e.g. {@code svc-c for 8062…, act svc-c < svc-b, from root
+   * > g1 > g2, aud https://orders.example}.
+   */
+  static String exchange(JsonObject c) {
+    StringBuilder b =
+        new StringBuilder(String.valueOf(c.getString("client_id")))
+            .append(" for ")
+            .append(c.getString("subject"));
+    JsonObject act = c.getJsonObject("act");
+    if (act == null) {
+      b.append(", no actor");
+    } else {
+      b.append(", act ");
+      for (JsonObject a = act; a != null; a = a.getJsonObject("act")) {
+        b.append(a == act ? "" : " < ").append(a.getString("sub"));
+      }
+    }
+    JsonArray chain = c.getJsonArray("grant_chain", new JsonArray());
+    b.append(", from ");
+    for (int k = 0; k < chain.size(); k++) {
+      b.append(k == 0 ? "" : " > ").append(chain.getString(k));
+    }
+    JsonArray aud = c.getJsonArray("audiences", new JsonArray());
+    if (!aud.isEmpty()) {
+      b.append(", aud ");
+      for (int k = 0; k < aud.size(); k++) {
+        b.append(k == 0 ? "" : " ").append(aud.getString(k));
+      }
+    }
+    return b.toString();
   }
 
   /** The admin API's cursor: base64url of {@code <txid>:<position>}. */

@@ -61,7 +61,8 @@ final class ClientsCommand {
         names = "--grant",
         paramLabel = "GRANT",
         description =
-            "authorization_code (default), refresh_token, client_credentials (repeat for more).")
+            "authorization_code (default), refresh_token, client_credentials, token-exchange"
+                + " (urn:ietf:params:oauth:grant-type:token-exchange, RFC 8693) (repeat for more).")
     List<String> grants;
 
     @Option(
@@ -114,6 +115,31 @@ final class ClientsCommand {
         description = "The client needs sid in logout tokens (and ID tokens).")
     boolean backchannelLogoutSessionRequired;
 
+    @Option(
+        names = "--exchange-audience",
+        paramLabel = "AUDIENCE",
+        description =
+            "token_exchange_audiences: an audience or resource the client may ask a token exchange"
+                + " for (repeat for more).")
+    List<String> exchangeAudiences;
+
+    @Option(
+        names = "--exchange-impersonation",
+        description =
+            "token_exchange_allow_impersonation: may exchange without an actor token (the issued"
+                + " token acts as the subject). Default: delegation only.")
+    boolean exchangeImpersonation;
+
+    @Option(
+        names = "--exchange-refresh-token",
+        description =
+            "token_exchange_allow_refresh_token: may ask a token exchange for a refresh token"
+                + " (needs --grant refresh_token).")
+    boolean exchangeRefreshToken;
+
+    /** The short name the CLI accepts for RFC 8693's grant type. */
+    static final String TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
+
     @Override
     public Integer call() {
       JsonObject body = new JsonObject().put("client_name", name);
@@ -126,7 +152,19 @@ final class ClientsCommand {
         body.put("redirect_uris", new JsonArray(new ArrayList<Object>(redirectUris)));
       }
       if (grants != null) {
-        body.put("grant_types", new JsonArray(new ArrayList<Object>(grants)));
+        JsonArray types = new JsonArray();
+        grants.forEach(g -> types.add("token-exchange".equals(g) ? TOKEN_EXCHANGE : g));
+        body.put("grant_types", types);
+      }
+      if (exchangeAudiences != null) {
+        body.put(
+            "token_exchange_audiences", new JsonArray(new ArrayList<Object>(exchangeAudiences)));
+      }
+      if (exchangeImpersonation) {
+        body.put("token_exchange_allow_impersonation", true);
+      }
+      if (exchangeRefreshToken) {
+        body.put("token_exchange_allow_refresh_token", true);
       }
       put(body, "scope", scope);
       put(body, "logo_uri", logoUri);

@@ -1,9 +1,12 @@
 package io.grantry.rebuild;
 
+import io.grantry.domain.grant.GrantEventCodec;
+import io.grantry.domain.grant.TokenExchanged;
 import io.grantry.eventstore.LedgerCopy;
 import io.grantry.projections.TableNames;
 import io.grantry.server.tokenstate.TokenChange;
 import io.grantry.server.tokenstate.TokenChange.Kind;
+import io.grantry.server.tokenstate.TokenStateProjection;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -38,6 +41,10 @@ import java.util.Map;
  * small dictionary; times as microseconds): about 70 bytes a grant and 80 a token plus their keys,
  * a few arrays the garbage collector does not walk. (As objects in hash maps the fold of 5 million
  * events held ~25 million objects and most of its CPU went to the collector.)
+ *
+ * <p>Why one long file: the fold carries out {@link TokenStateProjection}'s statements one kind
+ * after another in their order, over one set of column arrays; split up, each part would need all
+ * of those arrays and the order would be read across files.
  */
 final class TokenStateFold implements Fold<List<TokenChange>> {
   private static final long NULL = BinaryCopy.NULL_TIME;
@@ -65,7 +72,23 @@ final class TokenStateFold implements Fold<List<TokenChange>> {
 
   private final KeyIndex grantIds = new KeyIndex(1 << 20);
   private byte[] gStatus = new byte[1 << 20];
-  private boolean[] gClientCredentials = new boolean[1 << 20];
+
+  /** {@link #KINDS} index of each grant's kind. */
+  private byte[] gKind = new byte[1 << 20];
+
+  private static final byte AUTHORIZATION_CODE = 0;
+  private static final byte CLIENT_CREDENTIALS = 1;
+  private static final byte TOKEN_EXCHANGE = 2;
+  private static final String[] KINDS = {
+    "authorization_code", "client_credentials", TokenStateProjection.KIND_EXCHANGE
+  };
+
+  /**
+   * What grants made by a token exchange add to their row (subject_grant_id, grant_chain, audience,
+   * act), by grant number: few next to the others, so kept apart.
+   */
+  private final Map<Integer, String[]> gExchange = new HashMap<>();
+
   private int[] gClient = new int[1 << 20];
   private int[] gUser = new int[1 << 20];
   private int[] gScope = new int[1 << 20];
@@ -126,7 +149,7 @@ final class TokenStateFold implements Fold<List<TokenChange>> {
     if (g == gStatus.length) {
       int cap = g * 2;
       gStatus = Arrays.copyOf(gStatus, cap);
-      gClientCredentials = Arrays.copyOf(gClientCredentials, cap);
+      gKind = Arrays.copyOf(gKind, cap);
       gClient = Arrays.copyOf(gClient, cap);
       gUser = Arrays.copyOf(gUser, cap);
       gScope = Arrays.copyOf(gScope, cap);
@@ -194,12 +217,36 @@ final class TokenStateFold implements Fold<List<TokenChange>> {
         if (gStatus[g] == ABSENT) {
           boolean code = o.kind() == Kind.CODE_ISSUED;
           gStatus[g] = code ? CODE_ISSUED : ACTIVE;
-          gClientCredentials[g] = !code;
+          gKind[g] = code ? AUTHORIZATION_CODE : CLIENT_CREDENTIALS;
           gClient[g] = word(o.clientId());
           gUser[g] = word(o.userId());
           gScope[g] = word(o.scope());
           gCreated[g] = o.at();
           gUpdated[g] = o.at();
+        }
+      }
+    }
+    for (int i = 0; i < n; i++) { // GRANT_EXCHANGED
+      TokenChange o = page.get(i);
+      if (o.kind() == Kind.TOKEN_EXCHANGED) {
+        int g = grant(o.grantId());
+        if (gStatus[g] == ABSENT) {
+          TokenExchanged x = o.exchange();
+          gStatus[g] = ACTIVE;
+          gKind[g] = TOKEN_EXCHANGE;
+          gClient[g] = word(o.clientId());
+          gUser[g] = word(o.userId());
+          gScope[g] = word(o.scope());
+          gCreated[g] = o.at();
+          gUpdated[g] = o.at();
+          gExchange.put(
+              g,
+              new String[] {
+                x.subjectGrantId(),
+                String.join(" ", x.grantChain()),
+                x.audiences().isEmpty() ? null : String.join(" ", x.audiences()),
+                x.actor().map(a -> GrantEventCodec.actor(a).encode()).orElse(null)
+              });
         }
       }
     }
@@ -217,7 +264,10 @@ final class TokenStateFold implements Fold<List<TokenChange>> {
     for (int i = 0; i < n; i++) { // ACCESS_INSERT
       TokenChange o = page.get(i);
       Kind k = o.kind();
-      if (k == Kind.CODE_REDEEMED || k == Kind.REFRESH_ROTATED || k == Kind.CLIENT_CREDENTIALS) {
+      if (k == Kind.CODE_REDEEMED
+          || k == Kind.REFRESH_ROTATED
+          || k == Kind.CLIENT_CREDENTIALS
+          || (k == Kind.TOKEN_EXCHANGED && o.jti() != null)) {
         int before = jtis.size();
         int a = jtis.add(o.jti());
         if (a == before) {
@@ -238,7 +288,8 @@ final class TokenStateFold implements Fold<List<TokenChange>> {
     for (int i = 0; i < n; i++) { // REFRESH_INSERT
       TokenChange o = page.get(i);
       Kind k = o.kind();
-      if (k == Kind.REFRESH_ROTATED || (k == Kind.CODE_REDEEMED && o.hash() != null)) {
+      if (k == Kind.REFRESH_ROTATED
+          || ((k == Kind.CODE_REDEEMED || k == Kind.TOKEN_EXCHANGED) && o.hash() != null)) {
         int before = hashes.size();
         int r = hashes.add(o.hash());
         if (r == before) {
@@ -338,17 +389,20 @@ final class TokenStateFold implements Fold<List<TokenChange>> {
                   c,
                   tables.of("grants"),
                   "grant_id, kind, client_id, user_id, scope, status,"
-                      + " created_at, updated_at, revoked_at, revoked_reason")) {
+                      + " created_at, updated_at, revoked_at, revoked_reason,"
+                      + " subject_grant_id, grant_chain, audience, act")) {
+            String[] none = new String[4];
             for (int g = 0; g < grantIds.size(); g++) {
               if (gStatus[g] != ABSENT) {
-                key(copy.row(10), grantIds, g)
-                    .text(gClientCredentials[g] ? "client_credentials" : "authorization_code");
+                key(copy.row(14), grantIds, g).text(KINDS[gKind[g]]);
                 word(word(word(copy, gClient[g]), gUser[g]), gScope[g])
                     .text(STATUS[gStatus[g]])
                     .timestamptz(gCreated[g])
                     .timestamptz(gUpdated[g])
                     .timestamptz(gRevoked[g]);
                 word(copy, gReason[g]);
+                String[] x = gKind[g] == TOKEN_EXCHANGE ? gExchange.get(g) : none;
+                copy.text(x[0]).text(x[1]).text(x[2]).text(x[3]);
               }
             }
           }

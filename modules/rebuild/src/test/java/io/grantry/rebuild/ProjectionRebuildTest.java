@@ -167,6 +167,7 @@ class ProjectionRebuildTest {
             .getJsonObject(0)
             .getString("user_id");
     fx.admin("POST", "/admin/users/" + daveId + "/disable", null);
+    exchanges(scope);
     fx.confidentialClient("old", CB, "api.read", "client_credentials");
     fx.admin("POST", "/admin/clients/old/rotate-secret", new JsonObject());
     fx.admin("POST", "/admin/clients/old/disable", null);
@@ -185,6 +186,114 @@ class ProjectionRebuildTest {
     } finally {
       pool.shutdown();
     }
+  }
+
+  /**
+   * Token exchanges (RFC 8693): grants with a chain, an audience and an act claim, one with a
+   * refresh token, and one chain whose root grant is revoked.
+   */
+  static void exchanges(String scope) throws Exception {
+    String exchange = "urn:ietf:params:oauth:grant-type:token-exchange";
+    String at = "urn:ietf:params:oauth:token-type:access_token";
+    String xweb =
+        fx.admin(
+                "POST",
+                "/admin/clients",
+                new JsonObject()
+                    .put("client_id", "xweb")
+                    .put("client_name", "xweb")
+                    .put("token_endpoint_auth_method", "client_secret_basic")
+                    .put("redirect_uris", new JsonArray().add(CB))
+                    .put(
+                        "grant_types",
+                        new JsonArray()
+                            .add("authorization_code")
+                            .add("refresh_token")
+                            .add(exchange))
+                    .put("scope", scope)
+                    .put("token_exchange_audiences", new JsonArray().add("xsvc")))
+            .getString("client_secret");
+    String xsvc =
+        fx.admin(
+                "POST",
+                "/admin/clients",
+                new JsonObject()
+                    .put("client_id", "xsvc")
+                    .put("client_name", "xsvc")
+                    .put("token_endpoint_auth_method", "client_secret_basic")
+                    .put(
+                        "grant_types",
+                        new JsonArray()
+                            .add("client_credentials")
+                            .add(exchange)
+                            .add("refresh_token"))
+                    .put("scope", "openid offline_access api.read")
+                    .put("token_exchange_audiences", new JsonArray().add("https://api.example"))
+                    .put("token_exchange_allow_impersonation", true)
+                    .put("token_exchange_allow_refresh_token", true))
+            .getString("client_secret");
+    for (int i = 0; i < 2; i++) {
+      JsonObject t = fx.tokens(fx.browser(), "xweb", xweb, CB, scope, "alice", PASSWORD);
+      String forSvc =
+          new JsonObject(
+                  ok(fx.token(
+                          "xweb",
+                          xweb,
+                          Map.of(
+                              "grant_type",
+                              exchange,
+                              "subject_token",
+                              t.getString("access_token"),
+                              "subject_token_type",
+                              at,
+                              "audience",
+                              "xsvc")))
+                      .body())
+              .getString("access_token");
+      String actor =
+          new JsonObject(
+                  ok(fx.token("xsvc", xsvc, Map.of("grant_type", "client_credentials"))).body())
+              .getString("access_token");
+      ok(
+          fx.token(
+              "xsvc",
+              xsvc,
+              Map.of(
+                  "grant_type",
+                  exchange,
+                  "subject_token",
+                  forSvc,
+                  "subject_token_type",
+                  at,
+                  "actor_token",
+                  actor,
+                  "actor_token_type",
+                  at,
+                  "resource",
+                  "https://api.example")));
+      ok(
+          fx.token(
+              "xsvc",
+              xsvc,
+              Map.of(
+                  "grant_type",
+                  exchange,
+                  "subject_token",
+                  forSvc,
+                  "subject_token_type",
+                  at,
+                  "requested_token_type",
+                  "urn:ietf:params:oauth:token-type:refresh_token")));
+      if (i == 1) {
+        ok(fx.postForm("/revoke", "xweb", xweb, Map.of("token", t.getString("refresh_token"))));
+      }
+    }
+    assertThat(
+            server
+                .query("SELECT count(*) FROM grants WHERE act IS NOT NULL AND audience IS NOT NULL")
+                .get(0)
+                .getLong(0))
+        .isEqualTo(2);
   }
 
   static HttpResponse<String> ok(HttpResponse<String> r) {

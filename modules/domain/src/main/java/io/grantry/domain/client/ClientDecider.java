@@ -26,6 +26,8 @@ public final class ClientDecider {
   public static final int MAX_CLIENT_ID_LENGTH = 128;
   public static final int MAX_NAME_LENGTH = 100;
   public static final int MAX_REDIRECT_URIS = 20;
+  public static final int MAX_EXCHANGE_AUDIENCES = 20;
+  public static final int MAX_AUDIENCE_LENGTH = 2000;
 
   /** Longest grace for a replaced secret: a roll-over, not a second permanent credential. */
   public static final Duration MAX_SECRET_GRACE = Duration.ofDays(30);
@@ -155,10 +157,20 @@ public final class ClientDecider {
           "grant_types",
           "a public client cannot use client_credentials: it has no credentials (RFC 6749 §4.4)");
     }
-    if (m.allows(GrantType.REFRESH_TOKEN) && !m.allows(GrantType.AUTHORIZATION_CODE)) {
+    if (isPublic && m.allows(GrantType.TOKEN_EXCHANGE)) {
       return error(
           "grant_types",
-          "refresh_token needs authorization_code: client_credentials gets no refresh token (RFC 6749 §4.4.3)");
+          "a public client cannot use token exchange: a token it presents could be anyone's,"
+              + " and it cannot authenticate (RFC 8693 §5)");
+    }
+    if (m.allows(GrantType.REFRESH_TOKEN)
+        && !m.allows(GrantType.AUTHORIZATION_CODE)
+        && !m.tokenExchange().allowRefreshToken()) {
+      return error(
+          "grant_types",
+          "refresh_token needs authorization_code (or token exchange with"
+              + " token_exchange_allow_refresh_token): client_credentials gets no refresh token"
+              + " (RFC 6749 §4.4.3)");
     }
     if (m.allows(GrantType.AUTHORIZATION_CODE) && m.redirectUris().isEmpty()) {
       return error(
@@ -178,6 +190,10 @@ public final class ClientDecider {
     Optional<ValidationError> logout = logoutProblem(m.logout());
     if (logout.isPresent()) {
       return logout;
+    }
+    Optional<ValidationError> exchange = tokenExchangeProblem(m);
+    if (exchange.isPresent()) {
+      return exchange;
     }
     Optional<ValidationError> links =
         m.logoUri()
@@ -232,6 +248,47 @@ public final class ClientDecider {
       return error(
           "backchannel_logout_session_required",
           "backchannel_logout_session_required needs a backchannel_logout_uri to send to");
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * The token exchange settings need the grant itself; an audience is a short printable value
+   * without spaces (a logical name or an absolute URI, RFC 8693 §2.1), and a refresh token is only
+   * of use to a client that may refresh.
+   */
+  private static Optional<ValidationError> tokenExchangeProblem(ClientMetadata m) {
+    TokenExchangeMetadata x = m.tokenExchange();
+    if (!m.allows(GrantType.TOKEN_EXCHANGE) && !x.isNone()) {
+      String field =
+          x.audiences().isEmpty()
+              ? x.allowImpersonation()
+                  ? "token_exchange_allow_impersonation"
+                  : "token_exchange_allow_refresh_token"
+              : "token_exchange_audiences";
+      return error(field, field + " needs " + GrantType.TOKEN_EXCHANGE.wire() + " in grant_types");
+    }
+    if (x.audiences().size() > MAX_EXCHANGE_AUDIENCES) {
+      return error(
+          "token_exchange_audiences",
+          "token_exchange_audiences: at most " + MAX_EXCHANGE_AUDIENCES + " may be registered");
+    }
+    for (String a : x.audiences()) {
+      if (a.isEmpty()
+          || a.length() > MAX_AUDIENCE_LENGTH
+          || !a.chars().allMatch(c -> c > 0x20 && c < 0x7F)) {
+        return error(
+            "token_exchange_audiences",
+            "token_exchange_audiences: an audience is 1-"
+                + MAX_AUDIENCE_LENGTH
+                + " printable ASCII characters without spaces (a name or an absolute URI)");
+      }
+    }
+    if (x.allowRefreshToken() && !m.allows(GrantType.REFRESH_TOKEN)) {
+      return error(
+          "token_exchange_allow_refresh_token",
+          "token_exchange_allow_refresh_token needs refresh_token in grant_types: the client"
+              + " must be able to use the refresh token");
     }
     return Optional.empty();
   }

@@ -125,6 +125,17 @@ public final class ClientEventCodec implements EventCodec<ClientEvent> {
     if (l.backchannelLogoutSessionRequired()) {
       json.put("backchannel_logout_session_required", true);
     }
+    // The same: clients registered before token exchange decode to NONE.
+    TokenExchangeMetadata x = m.tokenExchange();
+    if (!x.audiences().isEmpty()) {
+      json.put("token_exchange_audiences", new JsonArray(new ArrayList<>(x.audiences())));
+    }
+    if (x.allowImpersonation()) {
+      json.put("token_exchange_allow_impersonation", true);
+    }
+    if (x.allowRefreshToken()) {
+      json.put("token_exchange_allow_refresh_token", true);
+    }
   }
 
   private static ClientMetadata metadata(String type, JsonObject p) {
@@ -170,6 +181,17 @@ public final class ClientEventCodec implements EventCodec<ClientEvent> {
                 ? strings(type, p, "post_logout_redirect_uris")
                 : List.of(),
             optionalString(type, p, "backchannel_logout_uri"),
-            p.getBoolean("backchannel_logout_session_required", false)));
+            p.getBoolean("backchannel_logout_session_required", false)),
+        new TokenExchangeMetadata(
+            p.containsKey("token_exchange_audiences")
+                ? strings(type, p, "token_exchange_audiences")
+                : List.of(),
+            optionalBool(type, p, "token_exchange_allow_impersonation"),
+            optionalBool(type, p, "token_exchange_allow_refresh_token")));
+  }
+
+  /** A boolean field that may be absent (false), but is a boolean when present. */
+  private static boolean optionalBool(String type, JsonObject p, String field) {
+    return p.containsKey(field) && bool(type, p, field);
   }
 }

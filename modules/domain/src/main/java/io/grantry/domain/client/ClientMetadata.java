@@ -35,6 +35,8 @@ import java.util.Set;
  *     id_token_signed_response_alg}; RS256 by default, as OIDC Core §3.1.3.7 expects of a client
  *     that registered none)
  * @param logout RP-initiated and back-channel logout ({@link LogoutMetadata#NONE}: neither)
+ * @param tokenExchange what the client may do with the token exchange grant ({@link
+ *     TokenExchangeMetadata#NONE}: nothing beyond the default audience, delegation only)
  */
 public record ClientMetadata(
     String name,
@@ -50,7 +52,8 @@ public record ClientMetadata(
     SigningAlgorithm accessTokenSigningAlg,
     boolean introspect,
     SigningAlgorithm idTokenSignedResponseAlg,
-    LogoutMetadata logout) {
+    LogoutMetadata logout,
+    TokenExchangeMetadata tokenExchange) {
 
   public ClientMetadata {
     Objects.requireNonNull(name, "name");
@@ -68,6 +71,7 @@ public record ClientMetadata(
     Objects.requireNonNull(accessTokenSigningAlg, "accessTokenSigningAlg");
     Objects.requireNonNull(idTokenSignedResponseAlg, "idTokenSignedResponseAlg");
     Objects.requireNonNull(logout, "logout");
+    Objects.requireNonNull(tokenExchange, "tokenExchange");
   }
 
   public boolean allows(GrantType grant) {
@@ -92,6 +96,7 @@ public record ClientMetadata(
     b.introspect = introspect;
     b.idTokenSignedResponseAlg = idTokenSignedResponseAlg;
     b.logout = logout;
+    b.tokenExchange = tokenExchange;
     return b;
   }
 
@@ -115,6 +120,7 @@ public record ClientMetadata(
     private boolean introspect;
     private SigningAlgorithm idTokenSignedResponseAlg = SigningAlgorithm.RS256;
     private LogoutMetadata logout = LogoutMetadata.NONE;
+    private TokenExchangeMetadata tokenExchange = TokenExchangeMetadata.NONE;
 
     private Builder(String name, ClientType type) {
       this.name = name;
@@ -205,6 +211,11 @@ public record ClientMetadata(
       return this;
     }
 
+    public Builder tokenExchange(TokenExchangeMetadata value) {
+      this.tokenExchange = value;
+      return this;
+    }
+
     public ClientMetadata build() {
       return new ClientMetadata(
           name,
@@ -220,7 +231,8 @@ public record ClientMetadata(
           accessTokenSigningAlg,
           introspect,
           idTokenSignedResponseAlg,
-          logout);
+          logout,
+          tokenExchange);
     }
   }
 }

@@ -6,7 +6,9 @@ import java.util.Optional;
 public enum GrantType {
   AUTHORIZATION_CODE("authorization_code"),
   REFRESH_TOKEN("refresh_token"),
-  CLIENT_CREDENTIALS("client_credentials");
+  CLIENT_CREDENTIALS("client_credentials"),
+  /** RFC 8693 §2.1: a token presented at the token endpoint for another one. */
+  TOKEN_EXCHANGE("urn:ietf:params:oauth:grant-type:token-exchange");
 
   private final String wire;
 

@@ -1,9 +1,12 @@
 package io.grantry.domain.grant;
 
 import io.grantry.domain.client.ClientType;
+import io.grantry.domain.client.TokenExchangeMetadata;
 import io.grantry.domain.oauth.Scopes;
+import io.grantry.domain.oauth.TokenType;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -18,7 +21,8 @@ public sealed interface GrantCommand
         GrantCommand.Refresh,
         GrantCommand.RevokeGrant,
         GrantCommand.RevokeAccessToken,
-        GrantCommand.IssueClientCredentials {
+        GrantCommand.IssueClientCredentials,
+        GrantCommand.ExchangeToken {
 
   String grantId();
 
@@ -225,6 +229,56 @@ public sealed interface GrantCommand
       Objects.requireNonNull(jti, "jti");
       Objects.requireNonNull(scopes, "scopes");
       Objects.requireNonNull(accessTokenLifetime, "accessTokenLifetime");
+    }
+  }
+
+  /**
+   * The token endpoint exchanges a token for another (RFC 8693 §2.1) on a new stream of its own,
+   * linked to the subject token's grant.
+   *
+   * @param clientId the authenticated client, to which the new token is issued
+   * @param clientScopes the widest scope the client may ask for
+   * @param policy what the client may do with token exchange
+   * @param subjectToken the subject token, verified by the endpoint
+   * @param actorToken the actor token, verified likewise; empty asks for impersonation
+   * @param requestedScopes the request's {@code scope}; empty means the subject token's (less what
+   *     the client may not have)
+   * @param audiences the request's {@code audience} values
+   * @param resources the request's {@code resource} values (RFC 8707 §2)
+   * @param requestedTokenType {@code requested_token_type}: an access token (also as {@link
+   *     TokenType#JWT}) or a refresh token
+   * @param accessTokenJti {@code <grantId>.<unique>} of the access token, if one is issued
+   * @param refreshTokenHash the hash of the refresh token's secret, if one is issued
+   */
+  record ExchangeToken(
+      String grantId,
+      String clientId,
+      Scopes clientScopes,
+      TokenExchangeMetadata policy,
+      PresentedToken subjectToken,
+      Optional<PresentedToken> actorToken,
+      Optional<Scopes> requestedScopes,
+      List<String> audiences,
+      List<String> resources,
+      TokenType requestedTokenType,
+      String accessTokenJti,
+      String refreshTokenHash,
+      TokenLifetimes lifetimes)
+      implements GrantCommand {
+    public ExchangeToken {
+      Objects.requireNonNull(grantId, "grantId");
+      Objects.requireNonNull(clientId, "clientId");
+      Objects.requireNonNull(clientScopes, "clientScopes");
+      Objects.requireNonNull(policy, "policy");
+      Objects.requireNonNull(subjectToken, "subjectToken");
+      Objects.requireNonNull(actorToken, "actorToken");
+      Objects.requireNonNull(requestedScopes, "requestedScopes");
+      audiences = List.copyOf(audiences);
+      resources = List.copyOf(resources);
+      Objects.requireNonNull(requestedTokenType, "requestedTokenType");
+      Objects.requireNonNull(accessTokenJti, "accessTokenJti");
+      Objects.requireNonNull(refreshTokenHash, "refreshTokenHash");
+      Objects.requireNonNull(lifetimes, "lifetimes");
     }
   }
 }

@@ -6,6 +6,8 @@ import io.grantry.domain.DomainError.ValidationError;
 import io.grantry.domain.FieldRules;
 import io.grantry.domain.client.ClientType;
 import io.grantry.domain.client.GrantType;
+import io.grantry.domain.client.TokenExchangeMetadata;
+import io.grantry.domain.grant.GrantCommand.ExchangeToken;
 import io.grantry.domain.grant.GrantCommand.IssueClientCredentials;
 import io.grantry.domain.grant.GrantCommand.IssueCode;
 import io.grantry.domain.grant.GrantCommand.RedeemCode;
@@ -21,8 +23,12 @@ import io.grantry.domain.oauth.OAuthError;
 import io.grantry.domain.oauth.Pkce;
 import io.grantry.domain.oauth.RedirectUriRules;
 import io.grantry.domain.oauth.Scopes;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -89,6 +95,12 @@ public final class GrantDecider {
   public static final int MAX_NONCE_LENGTH = 512;
   public static final int MAX_ACTOR_LENGTH = 200;
 
+  /**
+   * How many exchanges deep a grant may descend from its root (RFC 8693 leaves chains unbounded):
+   * each level adds a grant every liveness check reads and an actor to the {@code act} claim.
+   */
+  public static final int MAX_EXCHANGE_DEPTH = 8;
+
   /** The actor of revocations the server decides on its own (replay, reuse). */
   public static final String SYSTEM_ACTOR = "system";
 
@@ -124,6 +136,9 @@ public final class GrantDecider {
     }
     if (command instanceof RevokeAccessToken c) {
       return revokeAccessToken(state, c, now);
+    }
+    if (command instanceof ExchangeToken c) {
+      return exchangeToken(state, c, now);
     }
     return issueClientCredentials(state, (IssueClientCredentials) command, now);
   }
@@ -531,6 +546,205 @@ public final class GrantDecider {
             now.plus(c.accessTokenLifetime())));
   }
 
+  // ------------------------------------------------------------------ token exchange
+
+  /**
+   * RFC 8693 §2: a token for the subject token's subject, issued to the exchanging client on a new
+   * stream linked to the subject token's grant. The endpoint has verified both tokens (ours, live);
+   * this decides what the client may get from them:
+   *
+   * <ul>
+   *   <li>only tokens meant for it: issued to it or naming it as an audience (a client holding a
+   *       token of another client cannot trade it for one of its own);
+   *   <li>without an actor token only for a token issued to the client itself (it acts as the
+   *       subject already) or when registered for impersonation; with one, the new token names the
+   *       actor in {@code act}, before the subject token's own actors (§4.1);
+   *   <li>never a wider scope than the subject token's, nor one the client may not ask for ({@code
+   *       invalid_scope});
+   *   <li>only audiences and resources it is registered for ({@code invalid_target}, §2.2.2);
+   *   <li>an access token that does not outlive the tokens it was made from, or, where the client
+   *       is registered for it, a refresh token of the new grant (a user's only: a client acting
+   *       for itself asks for its own tokens).
+   * </ul>
+   *
+   * A dead or foreign subject or actor token is {@code invalid_grant}, as the issue asks; RFC 8693
+   * §2.2.2 says {@code invalid_request} for any unacceptable token, see the token endpoint's notes.
+   */
+  private static Decision<GrantEvent> exchangeToken(
+      GrantState state, ExchangeToken c, Instant now) {
+    Optional<ValidationError> problem =
+        grantIdProblem(c.grantId())
+            .or(() -> FieldRules.identifier("client_id", c.clientId(), MAX_ID_LENGTH))
+            .or(() -> jtiProblem(c.grantId(), c.accessTokenJti()))
+            .or(() -> hashProblem("refresh_token_hash", c.refreshTokenHash()));
+    if (problem.isPresent()) {
+      return Decision.reject(problem.get());
+    }
+    if (!(state instanceof GrantState.Empty)) {
+      return Decision.reject(new DomainError.AlreadyExists(KIND, c.grantId()));
+    }
+    PresentedToken subject = c.subjectToken();
+    if (!now.isBefore(subject.expiresAt())) {
+      return invalidGrant("the subject_token has expired");
+    }
+    if (!subject.isFor(c.clientId())) {
+      return invalidGrant(
+          "the subject_token was issued to another client and does not name this one as its"
+              + " audience");
+    }
+    if (subject.grantChain().size() >= MAX_EXCHANGE_DEPTH) {
+      return invalidGrant(
+          "the subject_token was exchanged "
+              + subject.grantChain().size()
+              + " times already; at most "
+              + MAX_EXCHANGE_DEPTH
+              + " exchanges make a chain");
+    }
+    TokenExchangeMetadata policy = c.policy();
+    Optional<Actor> actor = subject.actor();
+    if (c.actorToken().isPresent()) {
+      PresentedToken a = c.actorToken().get();
+      if (!now.isBefore(a.expiresAt())) {
+        return invalidGrant("the actor_token has expired");
+      }
+      if (!a.isFor(c.clientId())) {
+        return invalidGrant(
+            "the actor_token was issued to another client and does not name this one as its"
+                + " audience");
+      }
+      actor = Optional.of(new Actor(a.subject(), a.clientId(), subject.actor()));
+    } else if (!policy.allowImpersonation() && !subject.clientId().equals(c.clientId())) {
+      // A client exchanging a token issued to itself (for another audience, a narrower scope)
+      // already acts as the subject; acting as the subject of a token issued to another client is
+      // impersonation (RFC 8693 §1.1), which needs the registration's consent.
+      return oauth(
+          OAuthError.invalidRequest(
+              "actor_token is required: this client may act for the subject of another client's"
+                  + " token (delegation) but not as it (token_exchange_allow_impersonation is off)"));
+    }
+    // Scope: RFC 8693 §2.1 leaves it to the server; ours is never wider than the subject token's.
+    Scopes granted;
+    Scopes requested = c.requestedScopes().filter(s -> !s.isEmpty()).orElse(null);
+    if (requested == null) {
+      granted = subject.scopes().intersect(c.clientScopes());
+    } else if (!requested.isSubsetOf(subject.scopes())) {
+      return oauth(
+          OAuthError.invalidScope(
+              "scope is wider than the subject_token's: "
+                  + String.join(" ", extra(requested, subject.scopes()))));
+    } else if (!requested.isSubsetOf(c.clientScopes())) {
+      return oauth(
+          OAuthError.invalidScope(
+              "the client may not ask for: "
+                  + String.join(" ", extra(requested, c.clientScopes()))));
+    } else {
+      granted = requested;
+    }
+    LinkedHashSet<String> targets = new LinkedHashSet<>(c.audiences());
+    for (String r : c.resources()) {
+      if (!isAbsoluteUriWithoutFragment(r)) {
+        return oauth(
+            OAuthError.invalidTarget(
+                "a resource is an absolute URI without a fragment (RFC 8707 §2)"));
+      }
+      targets.add(r);
+    }
+    for (String t : targets) {
+      if (!policy.audiences().contains(t)) {
+        return oauth(
+            OAuthError.invalidTarget(
+                "the client may not ask for a token for this audience or resource"));
+      }
+    }
+    List<String> chain = new ArrayList<>(subject.grantChain());
+    chain.add(subject.grantId());
+    Optional<String> actorGrant = c.actorToken().map(PresentedToken::grantId);
+    TokenLifetimes life = c.lifetimes();
+    Optional<Instant> cap = life.absolute().map(now::plus);
+    switch (c.requestedTokenType()) {
+      case ACCESS_TOKEN, JWT -> {
+        // Never outliving what it was made from: a token about to expire cannot be traded for a
+        // fresh one of a full lifetime.
+        Instant expires = capped(now.plus(life.accessToken()), Optional.of(subject.expiresAt()));
+        if (c.actorToken().isPresent()) {
+          expires = capped(expires, Optional.of(c.actorToken().get().expiresAt()));
+        }
+        return Decision.accept(
+            new TokenExchanged(
+                c.grantId(),
+                c.clientId(),
+                subject.subject(),
+                subject.userId(),
+                subject.type(),
+                subject.grantId(),
+                chain,
+                actor,
+                actorGrant,
+                granted,
+                List.copyOf(targets),
+                Optional.of(c.accessTokenJti()),
+                Optional.of(capped(expires, cap)),
+                Optional.empty(),
+                Optional.empty(),
+                cap,
+                now));
+      }
+      case REFRESH_TOKEN -> {
+        if (!policy.allowRefreshToken()) {
+          return oauth(
+              OAuthError.invalidRequest(
+                  "this client may not receive a refresh token by token exchange"
+                      + " (token_exchange_allow_refresh_token is off)"));
+        }
+        if (subject.userId().isEmpty()) {
+          return oauth(
+              OAuthError.invalidRequest(
+                  "a refresh token is only issued for a user's token; a client acting for itself"
+                      + " asks for its own tokens"));
+        }
+        return Decision.accept(
+            new TokenExchanged(
+                c.grantId(),
+                c.clientId(),
+                subject.subject(),
+                subject.userId(),
+                subject.type(),
+                subject.grantId(),
+                chain,
+                actor,
+                actorGrant,
+                granted,
+                List.copyOf(targets),
+                Optional.empty(),
+                Optional.empty(),
+                Optional.of(c.refreshTokenHash()),
+                Optional.of(capped(now.plus(life.refreshToken()), cap)),
+                cap,
+                now));
+      }
+      default -> {
+        return oauth(
+            OAuthError.invalidRequest(
+                "requested_token_type must be an access token, a JWT or a refresh token"));
+      }
+    }
+  }
+
+  private static TreeSet<String> extra(Scopes asked, Scopes allowed) {
+    TreeSet<String> extra = new TreeSet<>(asked.asSet());
+    extra.removeAll(allowed.asSet());
+    return extra;
+  }
+
+  private static boolean isAbsoluteUriWithoutFragment(String value) {
+    try {
+      URI u = new URI(value);
+      return u.isAbsolute() && u.getRawFragment() == null && value.indexOf('#') < 0;
+    } catch (URISyntaxException e) {
+      return false;
+    }
+  }
+
   // ------------------------------------------------------------------ evolve
 
   /**
@@ -562,7 +776,37 @@ public final class GrantDecider {
           Optional.empty(),
           Map.of(e.jti(), new AccessToken(e.jti(), e.scopes(), e.expiresAt(), false)),
           Optional.empty(),
-          e.issuedAt());
+          e.issuedAt(),
+          Optional.empty());
+    }
+    if (event instanceof TokenExchanged e) {
+      if (!(state instanceof GrantState.Empty)) {
+        throw corrupt(state, event, "the stream already has a grant");
+      }
+      Map<String, AccessToken> tokens =
+          e.accessTokenJti().isPresent()
+              ? Map.of(
+                  e.accessTokenJti().get(),
+                  new AccessToken(
+                      e.accessTokenJti().get(),
+                      e.scopes(),
+                      e.accessTokenExpiresAt().orElseThrow(),
+                      false))
+              : Map.of();
+      return new Active(
+          e.grantId(),
+          GrantType.TOKEN_EXCHANGE,
+          e.clientId(),
+          e.userId(),
+          e.scopes(),
+          Optional.empty(),
+          e.refreshTokenHash()
+              .map(h -> new RefreshToken(h, e.refreshTokenExpiresAt().orElseThrow())),
+          Optional.empty(),
+          tokens,
+          e.grantExpiresAt(),
+          e.exchangedAt(),
+          Optional.of(e));
     }
     if (!grantIdOf(state).map(event.grantId()::equals).orElse(false)) {
       throw corrupt(state, event, "it belongs to another grant or follows nothing");
@@ -586,7 +830,8 @@ public final class GrantDecider {
               e.accessTokenJti(),
               new AccessToken(e.accessTokenJti(), e.scopes(), e.accessTokenExpiresAt(), false)),
           e.grantExpiresAt(),
-          e.redeemedAt());
+          e.redeemedAt(),
+          Optional.empty());
     }
     if (event instanceof GrantRevoked e) {
       if (state instanceof Revoked) {

@@ -12,7 +12,8 @@ public sealed interface GrantEvent
         RefreshTokenReuseDetected,
         GrantRevoked,
         AccessTokenRevoked,
-        ClientCredentialsIssued {
+        ClientCredentialsIssued,
+        TokenExchanged {
 
   String grantId();
 

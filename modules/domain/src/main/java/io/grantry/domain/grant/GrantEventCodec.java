@@ -2,6 +2,7 @@ package io.grantry.domain.grant;
 
 import static io.grantry.domain.Json.bool;
 import static io.grantry.domain.Json.instant;
+import static io.grantry.domain.Json.object;
 import static io.grantry.domain.Json.optionalInstant;
 import static io.grantry.domain.Json.optionalLong;
 import static io.grantry.domain.Json.optionalString;
@@ -15,11 +16,13 @@ import io.grantry.domain.Json;
 import io.grantry.domain.UnknownEventTypeException;
 import io.grantry.domain.oauth.Pkce;
 import io.grantry.domain.oauth.Scopes;
+import io.grantry.domain.oauth.TokenType;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
@@ -39,7 +42,8 @@ public final class GrantEventCodec implements EventCodec<GrantEvent> {
           RefreshTokenReuseDetected.TYPE,
           GrantRevoked.TYPE,
           AccessTokenRevoked.TYPE,
-          ClientCredentialsIssued.TYPE);
+          ClientCredentialsIssued.TYPE,
+          TokenExchanged.TYPE);
 
   private GrantEventCodec() {}
 
@@ -115,7 +119,54 @@ public final class GrantEventCodec implements EventCodec<GrantEvent> {
           .put("issued_at", e.issuedAt())
           .put("expires_at", e.expiresAt());
     }
+    if (event instanceof TokenExchanged e) {
+      // Who, for whom, acted by whom first: what an auditor's one-line view of the event shows.
+      json.put("client_id", e.clientId()).put("subject", e.subject());
+      e.userId().ifPresent(u -> json.put("user_id", u));
+      e.actor().ifPresent(a -> json.put("act", actor(a)));
+      json.put("subject_token_type", e.subjectTokenType().wire())
+          .put("subject_grant_id", e.subjectGrantId())
+          .put("grant_chain", new JsonArray(new ArrayList<>(e.grantChain())));
+      e.actorGrantId().ifPresent(g -> json.put("actor_grant_id", g));
+      json.put("scopes", scopes(e.scopes()));
+      if (!e.audiences().isEmpty()) {
+        json.put("audiences", new JsonArray(new ArrayList<>(e.audiences())));
+      }
+      e.accessTokenJti().ifPresent(j -> json.put("access_token_jti", j));
+      e.accessTokenExpiresAt().ifPresent(t -> json.put("access_token_expires_at", t));
+      e.refreshTokenHash().ifPresent(h -> json.put("refresh_token_hash", h));
+      e.refreshTokenExpiresAt().ifPresent(t -> json.put("refresh_token_expires_at", t));
+      e.grantExpiresAt().ifPresent(t -> json.put("grant_expires_at", t));
+      return json.put("exchanged_at", e.exchangedAt());
+    }
     throw new IllegalArgumentException("unhandled grant event " + event.type());
+  }
+
+  /** An actor as the {@code act} claim spells it (RFC 8693 §4.1): {@code sub}, then the prior. */
+  public static JsonObject actor(Actor a) {
+    JsonObject json = new JsonObject().put("sub", a.subject()).put("client_id", a.clientId());
+    a.prior().ifPresent(p -> json.put("act", actor(p)));
+    return json;
+  }
+
+  /**
+   * The actor of an {@code act} claim as {@link #actor(Actor)} writes it.
+   *
+   * @throws EventCodecException if it is not of that shape
+   */
+  public static Actor actorOf(JsonObject act) {
+    return actor("act", act, 1);
+  }
+
+  private static Actor actor(String type, JsonObject json, int depth) {
+    if (depth > GrantDecider.MAX_EXCHANGE_DEPTH) {
+      throw Json.problem(type, "act", "nests too deep");
+    }
+    Optional<Actor> prior =
+        json.getValue("act") == null
+            ? Optional.empty()
+            : Optional.of(actor(type, object(type, json, "act"), depth + 1));
+    return new Actor(string(type, json, "sub"), string(type, json, "client_id"), prior);
   }
 
   @Override
@@ -212,6 +263,42 @@ public final class GrantEventCodec implements EventCodec<GrantEvent> {
             scopes(type, p),
             instant(type, p, "issued_at"),
             instant(type, p, "expires_at"));
+      case TokenExchanged.TYPE:
+        {
+          Optional<String> jti = optionalString(type, p, "access_token_jti");
+          Optional<Instant> jtiExpiry = optionalInstant(type, p, "access_token_expires_at");
+          Optional<String> refresh = optionalString(type, p, "refresh_token_hash");
+          Optional<Instant> refreshExpiry = optionalInstant(type, p, "refresh_token_expires_at");
+          if (jti.isPresent() != jtiExpiry.isPresent()
+              || refresh.isPresent() != refreshExpiry.isPresent()) {
+            throw Json.problem(type, "access_token_jti", "and each token's expiry come together");
+          }
+          List<String> chain = strings(type, p, "grant_chain");
+          String subjectGrant = string(type, p, "subject_grant_id");
+          if (chain.isEmpty() || !chain.get(chain.size() - 1).equals(subjectGrant)) {
+            throw Json.problem(type, "grant_chain", "must end with subject_grant_id");
+          }
+          return new TokenExchanged(
+              string(type, p, "grant_id"),
+              string(type, p, "client_id"),
+              string(type, p, "subject"),
+              optionalString(type, p, "user_id"),
+              wireEnum(type, p, "subject_token_type", TokenType::fromWire),
+              subjectGrant,
+              chain,
+              p.getValue("act") == null
+                  ? Optional.empty()
+                  : Optional.of(actor(type, object(type, p, "act"), 1)),
+              optionalString(type, p, "actor_grant_id"),
+              scopes(type, p),
+              p.containsKey("audiences") ? strings(type, p, "audiences") : List.of(),
+              jti,
+              jtiExpiry,
+              refresh,
+              refreshExpiry,
+              optionalInstant(type, p, "grant_expires_at"),
+              instant(type, p, "exchanged_at"));
+        }
       default:
         throw new UnknownEventTypeException("grant", type, TYPES);
     }

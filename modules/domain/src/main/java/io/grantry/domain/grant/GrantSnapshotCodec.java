@@ -32,7 +32,7 @@ import org.pcollections.OrderedPMap;
  */
 public final class GrantSnapshotCodec {
   /** The encoding's version, the first byte of every snapshot. */
-  public static final int FORMAT = 1;
+  public static final int FORMAT = 2;
 
   private static final int CODE_ISSUED = 1;
   private static final int ACTIVE = 2;
@@ -147,6 +147,10 @@ public final class GrantSnapshotCodec {
       instant(out, a.expiresAt().get());
     }
     instant(out, a.grantedAt());
+    out.writeBoolean(a.exchange().isPresent());
+    if (a.exchange().isPresent()) {
+      event(out, a.exchange().get());
+    }
   }
 
   private static GrantState.Active active(DataInputStream in) throws IOException {
@@ -177,6 +181,9 @@ public final class GrantSnapshotCodec {
     }
     Optional<Instant> expiresAt = in.readBoolean() ? Optional.of(instant(in)) : Optional.empty();
     Map<String, GrantState.AccessToken> accessTokens = tokens;
+    Instant grantedAt = instant(in);
+    Optional<TokenExchanged> exchange =
+        in.readBoolean() ? Optional.of((TokenExchanged) event(in)) : Optional.empty();
     return new GrantState.Active(
         grantId,
         kind,
@@ -188,7 +195,8 @@ public final class GrantSnapshotCodec {
         lastRotation,
         accessTokens,
         expiresAt,
-        instant(in));
+        grantedAt,
+        exchange);
   }
 
   private static void event(DataOutputStream out, GrantEvent e) throws IOException {

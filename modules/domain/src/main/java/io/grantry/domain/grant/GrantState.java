@@ -73,8 +73,9 @@ public sealed interface GrantState
   /**
    * A grant whose tokens may be in use.
    *
-   * @param kind {@link GrantType#AUTHORIZATION_CODE} or {@link GrantType#CLIENT_CREDENTIALS}
-   * @param userId the subject; empty for client_credentials
+   * @param kind {@link GrantType#AUTHORIZATION_CODE}, {@link GrantType#CLIENT_CREDENTIALS} or
+   *     {@link GrantType#TOKEN_EXCHANGE}
+   * @param userId the subject; empty for client_credentials (and an exchange of a client's token)
    * @param scopes the scopes granted; never widened
    * @param authorization the code's facts (subject, nonce, auth_time, max_age) for id_tokens and
    *     replay detection; empty for client_credentials
@@ -85,6 +86,8 @@ public sealed interface GrantState
    *     expired for more than {@link #EXPIRED_ACCESS_TOKEN_MARGIN})
    * @param expiresAt the absolute cap, if one was configured at redemption
    * @param grantedAt when the code was redeemed or the client_credentials token issued
+   * @param exchange for a grant made by a token exchange, the exchange: the grants it descends
+   *     from, the subject, the actor and the audience its tokens carry
    *     <p>The map of access tokens is a persistent collection (pcollections): each rotation adds
    *     one in O(log n), sharing the rest with the state before it. With copies, folding a grant's
    *     stream of n rotations cost O(n²), so the n-th refresh of a long-lived grant grew slower and
@@ -106,7 +109,8 @@ public sealed interface GrantState
       Optional<RefreshTokenRotated> lastRotation,
       Map<String, AccessToken> accessTokens,
       Optional<Instant> expiresAt,
-      Instant grantedAt)
+      Instant grantedAt,
+      Optional<TokenExchanged> exchange)
       implements GrantState {
 
     /**
@@ -131,6 +135,7 @@ public sealed interface GrantState
               : OrderedPMap.<String, AccessToken>empty().plusAll(accessTokens);
       Objects.requireNonNull(expiresAt, "expiresAt");
       Objects.requireNonNull(grantedAt, "grantedAt");
+      Objects.requireNonNull(exchange, "exchange");
     }
 
     /** The access token {@code jti} if it was issued from this grant and is live at {@code now}. */
@@ -178,7 +183,8 @@ public sealed interface GrantState
           Optional.of(e),
           tokens,
           expiresAt,
-          grantedAt);
+          grantedAt,
+          exchange);
     }
 
     Active withAccessTokenRevoked(String jti) {
@@ -197,7 +203,8 @@ public sealed interface GrantState
           lastRotation,
           tokens,
           expiresAt,
-          grantedAt);
+          grantedAt,
+          exchange);
     }
   }
 

@@ -42,7 +42,12 @@ public record OAuthError(Code code, String description, boolean redirectable) {
     /** OIDC Core §3.1.2.6, answers to {@code prompt=none}. */
     LOGIN_REQUIRED("login_required", true, 400),
     CONSENT_REQUIRED("consent_required", true, 400),
-    INTERACTION_REQUIRED("interaction_required", true, 400);
+    INTERACTION_REQUIRED("interaction_required", true, 400),
+    /**
+     * RFC 8707 §2 and RFC 8693 §2.2.2: a requested {@code resource} or {@code audience} the client
+     * may not have a token for.
+     */
+    INVALID_TARGET("invalid_target", false, 400);
 
     private final String wire;
     private final boolean authorizationResponse;
@@ -123,6 +128,10 @@ public record OAuthError(Code code, String description, boolean redirectable) {
 
   public static OAuthError unsupportedGrantType(String description) {
     return of(Code.UNSUPPORTED_GRANT_TYPE, description);
+  }
+
+  public static OAuthError invalidTarget(String description) {
+    return of(Code.INVALID_TARGET, description);
   }
 
   public static OAuthError invalidScope(String description) {

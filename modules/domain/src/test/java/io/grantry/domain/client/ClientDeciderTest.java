@@ -119,6 +119,71 @@ class ClientDeciderTest {
   }
 
   @Test
+  void tokenExchangeSettingsNeedTheGrantAndAreChecked() {
+    ClientMetadata exchanging =
+        ClientFixtures.service().toBuilder()
+            .grantTypes(GrantType.CLIENT_CREDENTIALS, GrantType.TOKEN_EXCHANGE)
+            .tokenExchange(
+                new TokenExchangeMetadata(List.of("https://orders.example"), true, false))
+            .build();
+    assertThat(ClientDecider.problemWith(exchanging)).isEmpty();
+    assertThat(
+            registerError(
+                    exchanging.toBuilder().grantTypes(GrantType.CLIENT_CREDENTIALS).build(),
+                    Optional.of(HASH_1))
+                .field())
+        .isEqualTo("token_exchange_audiences");
+    assertThat(
+            registerError(
+                    ClientFixtures.service().toBuilder()
+                        .tokenExchange(new TokenExchangeMetadata(List.of(), true, false))
+                        .build(),
+                    Optional.of(HASH_1))
+                .field())
+        .isEqualTo("token_exchange_allow_impersonation");
+    for (String bad : new String[] {"", "with space", "tab\t", "x".repeat(2001), "\u00e9"}) {
+      assertThat(
+              registerError(
+                      exchanging.toBuilder()
+                          .tokenExchange(new TokenExchangeMetadata(List.of(bad), false, false))
+                          .build(),
+                      Optional.of(HASH_1))
+                  .field())
+          .as(bad)
+          .isEqualTo("token_exchange_audiences");
+    }
+    // A refresh token is of use only to a client that may refresh; such a client needs no
+    // authorization_code grant then.
+    ClientMetadata refreshing =
+        exchanging.toBuilder()
+            .grantTypes(GrantType.TOKEN_EXCHANGE, GrantType.REFRESH_TOKEN)
+            .tokenExchange(new TokenExchangeMetadata(List.of(), false, true))
+            .build();
+    assertThat(ClientDecider.problemWith(refreshing)).isEmpty();
+    assertThat(
+            registerError(
+                    refreshing.toBuilder().grantTypes(GrantType.TOKEN_EXCHANGE).build(),
+                    Optional.of(HASH_1))
+                .field())
+        .isEqualTo("token_exchange_allow_refresh_token");
+    assertThat(
+            registerError(
+                    refreshing.toBuilder().tokenExchange(TokenExchangeMetadata.NONE).build(),
+                    Optional.of(HASH_1))
+                .field())
+        .isEqualTo("grant_types");
+    // A public client cannot authenticate: a token it presented could be anyone's.
+    assertThat(
+            registerError(
+                    ClientFixtures.nativeApp().toBuilder()
+                        .grantTypes(GrantType.AUTHORIZATION_CODE, GrantType.TOKEN_EXCHANGE)
+                        .build(),
+                    Optional.empty())
+                .field())
+        .isEqualTo("grant_types");
+  }
+
+  @Test
   void publicClientsUseNoneAndNoClientCredentials() {
     ValidationError method =
         registerError(

@@ -44,7 +44,43 @@ class ClientEventCodecTest {
                         Optional.of("https://app.example.com/backchannel"),
                         true))
                 .build(),
-            T0.plusSeconds(5)));
+            T0.plusSeconds(5)),
+        new ClientUpdated(
+            "svc",
+            ClientFixtures.service().toBuilder()
+                .grantTypes(GrantType.CLIENT_CREDENTIALS, GrantType.TOKEN_EXCHANGE)
+                .tokenExchange(
+                    new TokenExchangeMetadata(
+                        List.of("https://orders.example", "billing"), true, false))
+                .build(),
+            T0.plusSeconds(6)));
+  }
+
+  @Test
+  void tokenExchangeSettingsAreWrittenOnlyWhenSetAndOldPayloadsReadAsNone() {
+    JsonObject before = CODEC.toJson(samples().get(2));
+    assertThat(before.fieldNames())
+        .as("a client registered before token exchange keeps its payload")
+        .doesNotContain(
+            "token_exchange_audiences",
+            "token_exchange_allow_impersonation",
+            "token_exchange_allow_refresh_token");
+    assertThat(
+            ((ClientRegistered) CODEC.fromJson(ClientRegistered.TYPE, before))
+                .metadata()
+                .tokenExchange())
+        .isEqualTo(TokenExchangeMetadata.NONE);
+    JsonObject set = CODEC.toJson(samples().get(8));
+    assertThat(set.getJsonArray("grant_types"))
+        .contains("urn:ietf:params:oauth:grant-type:token-exchange");
+    assertThat(set.getJsonArray("token_exchange_audiences"))
+        .isEqualTo(new JsonArray().add("https://orders.example").add("billing"));
+    assertThat(set.getBoolean("token_exchange_allow_impersonation")).isTrue();
+    assertThat(set.containsKey("token_exchange_allow_refresh_token")).isFalse();
+    JsonObject bad = set.copy().put("token_exchange_allow_impersonation", "yes");
+    assertThatThrownBy(() -> CODEC.fromJson(ClientUpdated.TYPE, bad))
+        .isInstanceOf(EventCodecException.class)
+        .hasMessageContaining("token_exchange_allow_impersonation");
   }
 
   @Test

@@ -11,6 +11,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.grantry.domain.EventCodecException;
 import io.grantry.domain.UnknownEventTypeException;
 import io.grantry.domain.oauth.Scopes;
+import io.grantry.domain.oauth.TokenType;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.Arrays;
@@ -93,7 +95,45 @@ class GrantEventCodecTest {
         new GrantRevoked("g-1", RevocationReason.REFRESH_REUSE, "system", T0),
         new AccessTokenRevoked("g-1", jti(0), "client:c-1", T0),
         new ClientCredentialsIssued(
-            "cc-1", "svc", "cc-1.1", Scopes.of("orders.read"), T0, T0.plusSeconds(300)));
+            "cc-1", "svc", "cc-1.1", Scopes.of("orders.read"), T0, T0.plusSeconds(300)),
+        new TokenExchanged(
+            "x-2",
+            "svc-b",
+            "u-1",
+            Optional.of("u-1"),
+            TokenType.ACCESS_TOKEN,
+            "x-1",
+            List.of("g-1", "x-1"),
+            Optional.of(
+                new Actor(
+                    "svc-b", "svc-b", Optional.of(new Actor("svc-a", "svc-a", Optional.empty())))),
+            Optional.of("cc-1"),
+            Scopes.of("orders.read"),
+            List.of("https://orders.example", "billing"),
+            Optional.of("x-2.a1"),
+            Optional.of(T0.plusSeconds(600)),
+            Optional.empty(),
+            Optional.empty(),
+            Optional.empty(),
+            T0),
+        new TokenExchanged(
+            "x-3",
+            "app",
+            "u-1",
+            Optional.of("u-1"),
+            TokenType.ID_TOKEN,
+            "g-1",
+            List.of("g-1"),
+            Optional.empty(),
+            Optional.empty(),
+            Scopes.of("openid"),
+            List.of(),
+            Optional.empty(),
+            Optional.empty(),
+            Optional.of(refreshHash(3)),
+            Optional.of(T0.plus(Duration.ofDays(15))),
+            Optional.of(T0.plus(Duration.ofDays(90))),
+            T0));
   }
 
   @Test
@@ -114,7 +154,50 @@ class GrantEventCodecTest {
             "grant.refresh_token_reuse_detected.v1",
             "grant.revoked.v1",
             "grant.access_token_revoked.v1",
-            "grant.client_credentials_issued.v1");
+            "grant.client_credentials_issued.v1",
+            "grant.token_exchanged.v1");
+  }
+
+  @Test
+  void anExchangeNamesWhoActedForWhomAndTheGrantsItComesFrom() {
+    JsonObject json = CODEC.toJson(samples().get(10));
+    assertThat(json.fieldNames())
+        .containsExactly(
+            "grant_id",
+            "client_id",
+            "subject",
+            "user_id",
+            "act",
+            "subject_token_type",
+            "subject_grant_id",
+            "grant_chain",
+            "actor_grant_id",
+            "scopes",
+            "audiences",
+            "access_token_jti",
+            "access_token_expires_at",
+            "exchanged_at");
+    // The act claim of RFC 8693 §4.1: the current actor outermost, the earlier one nested.
+    assertThat(json.getJsonObject("act"))
+        .isEqualTo(
+            new JsonObject()
+                .put("sub", "svc-b")
+                .put("client_id", "svc-b")
+                .put("act", new JsonObject().put("sub", "svc-a").put("client_id", "svc-a")));
+    assertThat(json.getString("subject_token_type"))
+        .isEqualTo("urn:ietf:params:oauth:token-type:access_token");
+    JsonObject broken = json.copy().put("grant_chain", new JsonArray().add("g-1"));
+    assertThatThrownBy(() -> CODEC.fromJson(TokenExchanged.TYPE, broken))
+        .isInstanceOf(EventCodecException.class)
+        .hasMessageContaining("grant_chain");
+    JsonObject halfToken = json.copy();
+    halfToken.remove("access_token_expires_at");
+    assertThatThrownBy(() -> CODEC.fromJson(TokenExchanged.TYPE, halfToken))
+        .isInstanceOf(EventCodecException.class);
+    JsonObject unknownType = json.copy().put("subject_token_type", "urn:x:saml");
+    assertThatThrownBy(() -> CODEC.fromJson(TokenExchanged.TYPE, unknownType))
+        .isInstanceOf(EventCodecException.class)
+        .hasMessageContaining("subject_token_type");
   }
 
   @Test

@@ -28,7 +28,8 @@ class OAuthErrorTest {
             "temporarily_unavailable",
             "login_required",
             "consent_required",
-            "interaction_required");
+            "interaction_required",
+            "invalid_target");
     for (Code c : Code.values()) {
       assertThat(Code.fromWire(c.wire())).contains(c);
     }

@@ -9,6 +9,7 @@ import io.grantry.domain.client.ClientType;
 import io.grantry.domain.client.GrantType;
 import io.grantry.domain.client.LogoutMetadata;
 import io.grantry.domain.client.TokenEndpointAuthMethod;
+import io.grantry.domain.client.TokenExchangeMetadata;
 import io.grantry.domain.key.SigningAlgorithm;
 import io.grantry.domain.oauth.Scopes;
 import io.grantry.server.app.CommandRejected;
@@ -206,6 +207,11 @@ final class ClientResource {
             strings(body, "post_logout_redirect_uris", List.of()),
             Optional.ofNullable(body.getString("backchannel_logout_uri")),
             body.getBoolean("backchannel_logout_session_required", false)));
+    b.tokenExchange(
+        new TokenExchangeMetadata(
+            strings(body, "token_exchange_audiences", List.of()),
+            body.getBoolean("token_exchange_allow_impersonation", false),
+            body.getBoolean("token_exchange_allow_refresh_token", false)));
     return b.build();
   }
 
@@ -263,8 +269,15 @@ final class ClientResource {
             "post_logout_redirect_uris",
             new JsonArray(new ArrayList<>(m.logout().postLogoutRedirectUris())));
     m.logout().backchannelLogoutUri().ifPresent(u -> json.put("backchannel_logout_uri", u));
-    json.put("backchannel_logout_session_required", m.logout().backchannelLogoutSessionRequired())
-        .put("disabled", c.disabled())
+    json.put("backchannel_logout_session_required", m.logout().backchannelLogoutSessionRequired());
+    if (m.allows(GrantType.TOKEN_EXCHANGE)) {
+      json.put(
+              "token_exchange_audiences",
+              new JsonArray(new ArrayList<>(m.tokenExchange().audiences())))
+          .put("token_exchange_allow_impersonation", m.tokenExchange().allowImpersonation())
+          .put("token_exchange_allow_refresh_token", m.tokenExchange().allowRefreshToken());
+    }
+    json.put("disabled", c.disabled())
         .put("client_id_issued_at", c.registeredAt().getEpochSecond());
     if (m.type() == ClientType.CONFIDENTIAL) {
       json.put("client_secret_expires_at", 0);

@@ -12,12 +12,16 @@ import io.grantry.domain.grant.GrantDecider;
 import io.grantry.domain.grant.GrantEventCodec;
 import io.grantry.domain.grant.GrantState;
 import io.grantry.domain.grant.GrantTokens;
+import io.grantry.domain.grant.TokenExchanged;
 import io.grantry.domain.oauth.Scopes;
 import io.grantry.eventstore.RecordedEvent;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -35,11 +39,21 @@ import java.util.TreeSet;
  * a grant in its status at {@code T}; an access token not revoked and not expired at {@code T}; the
  * grant's current refresh token, not revoked and not expired at {@code T}; a consent given and not
  * withdrawn; a client registered by {@code T}, with its configuration then. Token expiries are
- * compared with {@code T}, as the endpoints compare them with the request's time.
+ * compared with {@code T}, as the endpoints compare them with the request's time. A grant made by a
+ * token exchange names the grants it descends from; once one of those is revoked its tokens are no
+ * longer valid (as introspection answers), though its own stream records no revocation: its row
+ * says when ({@code grant_chain_revoked_at}) and its tokens are not listed.
  */
 public final class AsOfState {
   private final Instant at;
   private final Map<String, GrantState> grants = new TreeMap<>();
+
+  /**
+   * Grants folded only because a listed grant was exchanged from them (a client's or a user's as-of
+   * state): their revocation is what ends the listed one, but they are not listed.
+   */
+  private final Map<String, GrantState> context = new TreeMap<>();
+
   private final Map<String, Consent.State> consents = new TreeMap<>();
   private final Map<String, ClientState> clients = new TreeMap<>();
   private long events;
@@ -90,6 +104,64 @@ public final class AsOfState {
     events++;
   }
 
+  /**
+   * Folds an event of a grant another one was exchanged from, kept for its status only ({@link
+   * #missingChainStreams}).
+   */
+  public void acceptContext(RecordedEvent e) {
+    if (e.streamId().startsWith(GrantTokens.STREAM_PREFIX)
+        && GrantEventCodec.INSTANCE.types().contains(e.type())
+        && !grants.containsKey(e.streamId())) {
+      context.put(
+          e.streamId(),
+          GrantDecider.evolve(
+              context.getOrDefault(e.streamId(), GrantState.initial()),
+              GrantEventCodec.INSTANCE.fromJson(e.type(), e.payload())));
+      events++;
+    }
+  }
+
+  /**
+   * The streams of the grants the folded ones were exchanged from that were not folded themselves:
+   * a listed grant's tokens are valid only while none of those is revoked.
+   */
+  public Set<String> missingChainStreams() {
+    Set<String> out = new TreeSet<>();
+    for (GrantState g : grants.values()) {
+      for (String id : chainOf(g)) {
+        String stream = GrantTokens.STREAM_PREFIX + id;
+        if (!grants.containsKey(stream) && !context.containsKey(stream)) {
+          out.add(stream);
+        }
+      }
+    }
+    return out;
+  }
+
+  private static List<String> chainOf(GrantState g) {
+    GrantState s = g instanceof GrantState.Revoked r ? r.before() : g;
+    return s instanceof GrantState.Active a
+        ? a.exchange().map(TokenExchanged::grantChain).orElse(List.of())
+        : List.of();
+  }
+
+  /**
+   * The earliest revocation, by {@link #at}, of a grant {@code g} was exchanged from; empty when
+   * none was revoked (or {@code g} was not made by an exchange).
+   */
+  private Optional<Instant> chainRevokedAt(GrantState g) {
+    Optional<Instant> first = Optional.empty();
+    for (String id : chainOf(g)) {
+      String stream = GrantTokens.STREAM_PREFIX + id;
+      GrantState ancestor = grants.getOrDefault(stream, context.get(stream));
+      if (ancestor instanceof GrantState.Revoked r
+          && first.map(f -> r.revokedAt().isBefore(f)).orElse(true)) {
+        first = Optional.of(r.revokedAt());
+      }
+    }
+    return first;
+  }
+
   /** The client ids the grants and consents folded so far belong to. */
   public Set<String> clientIdsReferenced() {
     Set<String> ids = new TreeSet<>();
@@ -130,8 +202,17 @@ public final class AsOfState {
             .put("revoked_reason", r.reason().wire())
             .put("revoked_by", r.actor());
       }
+      Optional<Instant> chainRevoked = chainRevokedAt(g);
+      GrantState plain = g instanceof GrantState.Revoked r ? r.before() : g;
+      if (plain instanceof GrantState.Active x && x.exchange().isPresent()) {
+        // A grant made by a token exchange: the grant it was exchanged from and the chain before
+        // it, and when one of those was revoked (which ends this one too).
+        row.put("subject_grant_id", x.exchange().get().subjectGrantId())
+            .put("grant_chain", new JsonArray(new ArrayList<>(x.exchange().get().grantChain())));
+        chainRevoked.ifPresent(t -> row.put("grant_chain_revoked_at", t.toString()));
+      }
       grantRows.add(row);
-      if (g instanceof GrantState.Active a) {
+      if (g instanceof GrantState.Active a && chainRevoked.isEmpty()) {
         String subject = a.userId().orElse(a.clientId());
         for (GrantState.AccessToken t : a.accessTokens().values()) {
           if (t.activeAt(at)) {

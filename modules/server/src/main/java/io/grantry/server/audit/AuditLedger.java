@@ -3,6 +3,7 @@ package io.grantry.server.audit;
 import io.grantry.domain.client.ClientRegistered;
 import io.grantry.domain.client.ClientUpdated;
 import io.grantry.domain.grant.GrantTokens;
+import io.grantry.domain.grant.TokenExchanged;
 import io.grantry.eventstore.EventHash;
 import io.grantry.eventstore.EventStore;
 import io.grantry.eventstore.GlobalPosition;
@@ -34,12 +35,15 @@ import java.util.function.LongConsumer;
  * <h2>Whose events</h2>
  *
  * <ul>
- *   <li>A grant: its stream {@code grant:<id>}.
+ *   <li>A grant: its stream {@code grant:<id>}, and the streams of the grants exchanged from it
+ *       (RFC 8693), and from those in turn: who acted for whom with what it granted, and what dies
+ *       with it.
  *   <li>A user: the stream {@code user:<id>}, every grant stream whose authorization code was
  *       issued for the user (all its events: redemption, rotations, reuse, revocations, whoever the
- *       actor), and every consent stream {@code consent:<user>:<client>} of the user.
- *   <li>A client: the stream {@code client:<id>}, every grant stream issued to it (codes and
- *       client_credentials tokens), and every consent stream given to it.
+ *       actor), every grant exchanged for the user, and every consent stream {@code
+ *       consent:<user>:<client>} of the user.
+ *   <li>A client: the stream {@code client:<id>}, every grant stream issued to it (codes,
+ *       client_credentials tokens, exchanges), and every consent stream given to it.
  * </ul>
  *
  * The first event of each grant or consent stream names its user and client, and the partial
@@ -76,6 +80,7 @@ public final class AuditLedger {
   private static final String CLIENT_TYPES =
       "('grant.authorization_code_issued.v1', 'grant.client_credentials_issued.v1',"
           + " 'consent.granted.v1', 'consent.revoked.v1')";
+  private static final String EXCHANGED = TokenExchanged.TYPE;
 
   /** What a history or an as-of state is about. */
   public enum Kind {
@@ -101,17 +106,35 @@ public final class AuditLedger {
 
     /**
      * The streams concerning the subject besides its own ($1: its id), found through the partial
-     * indexes of migration V7; null for a grant (its own stream is all).
+     * indexes of migrations V7 and V17.
      */
     String streamsSql() {
       return switch (kind) {
-        case GRANT -> null;
+        case GRANT ->
+            // The grants exchanged from it, and from those, through the link of each exchange.
+            "WITH RECURSIVE d(grant_id) AS (SELECT payload->>'grant_id' FROM events"
+                + " WHERE payload->>'subject_grant_id' = $1 AND type = '"
+                + EXCHANGED
+                + "' UNION SELECT e.payload->>'grant_id' FROM events e JOIN d"
+                + " ON e.payload->>'subject_grant_id' = d.grant_id WHERE e.type = '"
+                + EXCHANGED
+                + "') SELECT '"
+                + GrantTokens.STREAM_PREFIX
+                + "' || grant_id FROM d";
+        // Exchanges (RFC 8693) for the user and by the client have partial indexes of their own
+        // (V17), so the lists of V7 and the migrations after it stay as they are.
         case USER ->
             "SELECT DISTINCT stream_id FROM events WHERE payload->>'user_id' = $1 AND type IN "
-                + USER_TYPES;
+                + USER_TYPES
+                + " UNION SELECT stream_id FROM events WHERE payload->>'user_id' = $1 AND type = '"
+                + EXCHANGED
+                + "'";
         case CLIENT ->
             "SELECT DISTINCT stream_id FROM events WHERE payload->>'client_id' = $1 AND type IN "
-                + CLIENT_TYPES;
+                + CLIENT_TYPES
+                + " UNION SELECT stream_id FROM events WHERE payload->>'client_id' = $1 AND type = '"
+                + EXCHANGED
+                + "'";
       };
     }
   }
@@ -390,6 +413,7 @@ public final class AuditLedger {
                     GlobalPosition.START,
                     maxEvents,
                     progress))
+        .compose(v -> foldChains(state, byStreams, t, maxEvents, progress))
         .compose(
             v -> {
               if (subject.get().kind() != Kind.USER) {
@@ -406,6 +430,57 @@ public final class AuditLedger {
                       maxEvents,
                       progress)
                   .map(state);
+            });
+  }
+
+  /**
+   * Folds, for their status only, the grants the folded ones were exchanged from and that are not
+   * among them (another client's, another subject's): their revocation ends the folded ones.
+   */
+  private Future<Void> foldChains(
+      AsOfState state, String byStreams, OffsetDateTime t, long maxEvents, LongConsumer progress) {
+    List<String> missing = new ArrayList<>(state.missingChainStreams());
+    if (missing.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return foldContext(
+        state,
+        byStreams,
+        Tuple.of(missing.toArray(String[]::new), t),
+        GlobalPosition.START,
+        maxEvents,
+        progress);
+  }
+
+  private Future<Void> foldContext(
+      AsOfState state,
+      String sql,
+      Tuple base,
+      GlobalPosition after,
+      long maxEvents,
+      LongConsumer progress) {
+    Tuple params = Tuple.tuple();
+    for (int i = 0; i < base.size(); i++) {
+      params.addValue(base.getValue(i));
+    }
+    params.addLong(after.txid()).addLong(after.position()).addInteger(PAGE);
+    return pool.preparedQuery(sql)
+        .execute(params)
+        .compose(
+            rows -> {
+              GlobalPosition last = after;
+              for (Row r : rows) {
+                RecordedEvent e = EventStore.toEvent(r);
+                state.acceptContext(e);
+                last = e.commitOrder();
+              }
+              if (state.events() > maxEvents) {
+                return Future.failedFuture(new TooManyEvents(maxEvents));
+              }
+              progress.accept(state.events());
+              return rows.size() < PAGE
+                  ? Future.succeededFuture()
+                  : foldContext(state, sql, base, last, maxEvents, progress);
             });
   }
 

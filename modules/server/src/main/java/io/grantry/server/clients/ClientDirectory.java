@@ -9,6 +9,7 @@ import io.grantry.domain.client.ClientType;
 import io.grantry.domain.client.GrantType;
 import io.grantry.domain.client.LogoutMetadata;
 import io.grantry.domain.client.TokenEndpointAuthMethod;
+import io.grantry.domain.client.TokenExchangeMetadata;
 import io.grantry.domain.key.SigningAlgorithm;
 import io.grantry.domain.oauth.Scopes;
 import io.grantry.server.crypto.ClientSecrets;
@@ -38,7 +39,8 @@ public final class ClientDirectory {
       "client_id, client_name, client_type, token_endpoint_auth_method, redirect_uris,"
           + " grant_types, scope, logo_uri, client_uri, skip_consent, access_token_format, access_token_signing_alg,"
           + " introspect, id_token_signed_response_alg, post_logout_redirect_uris,"
-          + " backchannel_logout_uri, backchannel_logout_session_required, secret_hash, previous_secret_hash, previous_secret_valid_until, disabled, registered_at";
+          + " backchannel_logout_uri, backchannel_logout_session_required, token_exchange_audiences,"
+          + " token_exchange_allow_impersonation, token_exchange_allow_refresh_token, secret_hash, previous_secret_hash, previous_secret_valid_until, disabled, registered_at";
   private static final String FIND = "SELECT " + COLUMNS + " FROM clients WHERE client_id = $1";
   private static final String PAGE =
       "SELECT " + COLUMNS + " FROM clients WHERE client_id > $1 ORDER BY client_id LIMIT $2";
@@ -148,7 +150,11 @@ public final class ClientDirectory {
             new LogoutMetadata(
                 List.of(r.getArrayOfStrings("post_logout_redirect_uris")),
                 Optional.ofNullable(r.getString("backchannel_logout_uri")),
-                r.getBoolean("backchannel_logout_session_required")));
+                r.getBoolean("backchannel_logout_session_required")),
+            new TokenExchangeMetadata(
+                List.of(r.getArrayOfStrings("token_exchange_audiences")),
+                r.getBoolean("token_exchange_allow_impersonation"),
+                r.getBoolean("token_exchange_allow_refresh_token")));
     String previous = r.getString("previous_secret_hash");
     OffsetDateTime previousUntil = r.getOffsetDateTime("previous_secret_valid_until");
     Optional<PreviousSecret> previousSecret =

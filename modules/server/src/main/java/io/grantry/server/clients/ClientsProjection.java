@@ -43,7 +43,8 @@ public final class ClientsProjection extends StreamProjection<ClientEvent> {
       "client_name, token_endpoint_auth_method, redirect_uris, grant_types,"
           + " scope, logo_uri, client_uri, skip_consent, access_token_format, access_token_signing_alg, introspect,"
           + " id_token_signed_response_alg, post_logout_redirect_uris, backchannel_logout_uri,"
-          + " backchannel_logout_session_required";
+          + " backchannel_logout_session_required, token_exchange_audiences,"
+          + " token_exchange_allow_impersonation, token_exchange_allow_refresh_token";
 
   /** How many values {@link #METADATA_COLUMNS} takes. */
   private static final int METADATA_VALUES = METADATA_COLUMNS.split(",").length;
@@ -73,7 +74,10 @@ public final class ClientsProjection extends StreamProjection<ClientEvent> {
         .addString(m.idTokenSignedResponseAlg().wire())
         .addArrayOfString(m.logout().postLogoutRedirectUris().toArray(String[]::new))
         .addString(m.logout().backchannelLogoutUri().orElse(null))
-        .addBoolean(m.logout().backchannelLogoutSessionRequired());
+        .addBoolean(m.logout().backchannelLogoutSessionRequired())
+        .addArrayOfString(m.tokenExchange().audiences().toArray(String[]::new))
+        .addBoolean(m.tokenExchange().allowImpersonation())
+        .addBoolean(m.tokenExchange().allowRefreshToken());
   }
 
   @Override

@@ -1,5 +1,6 @@
 package io.grantry.server.grants;
 
+import io.grantry.domain.client.GrantType;
 import io.grantry.domain.grant.GrantCommand;
 import io.grantry.domain.grant.GrantDecider;
 import io.grantry.domain.grant.GrantEvent;
@@ -30,10 +31,12 @@ import org.slf4j.LoggerFactory;
  * grant with the reason and the actor, and the token-state projection marks its tokens revoked in
  * the same transaction.
  *
- * <p>"Live" means not revoked and, for client_credentials grants (one per issued token), still
- * holding an unexpired access token: expired ones need no event. A grant issued while the bulk
- * revocation runs is not in its list; a withdrawn consent stops new codes for that client at the
- * next authorization request, so at most a code already past the consent check escapes.
+ * <p>"Live" means not revoked and, for client_credentials grants (one per issued token) and grants
+ * made by a token exchange, still holding an unexpired access token (or, for an exchange, refresh
+ * token): expired ones need no event. Grants exchanged from a revoked grant need none either: they
+ * die with it (see {@code TokenState}). A grant issued while the bulk revocation runs is not in its
+ * list; a withdrawn consent stops new codes for that client at the next authorization request, so
+ * at most a code already past the consent check escapes.
  */
 public final class GrantRevoker {
   private static final Logger log = LoggerFactory.getLogger(GrantRevoker.class);
@@ -44,8 +47,12 @@ public final class GrantRevoker {
   private static final int PARALLEL = 8;
 
   private static final String LIVE =
-      " g.status <> 'revoked' AND (g.kind <> 'client_credentials' OR EXISTS ("
-          + "SELECT 1 FROM access_tokens a WHERE a.grant_id = g.grant_id AND a.revoked_at IS NULL AND a.expires_at > $2))";
+      " g.status <> 'revoked' AND (g.kind NOT IN ('client_credentials', '"
+          + GrantType.TOKEN_EXCHANGE.wire()
+          + "') OR EXISTS ("
+          + "SELECT 1 FROM access_tokens a WHERE a.grant_id = g.grant_id AND a.revoked_at IS NULL AND a.expires_at > $2)"
+          + " OR EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.grant_id = g.grant_id AND r.status = 'active'"
+          + " AND r.expires_at > $2))";
   private static final String BY_USER_AND_CLIENT =
       "SELECT g.grant_id FROM grants g WHERE g.user_id = $1 AND"
           + LIVE

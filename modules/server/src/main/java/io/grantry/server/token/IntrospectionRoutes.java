@@ -17,11 +17,13 @@ import io.grantry.server.tokenstate.TokenState;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Optional;
 
 /**
@@ -126,7 +128,7 @@ public final class IntrospectionRoutes implements RouteGroup {
                       .map(
                           x -> {
                             JsonObject active =
-                                answer(x, "Bearer").put("jti", jti).put("aud", s.tokens.audience());
+                                answer(x, "Bearer").put("jti", jti).put("aud", audience(x));
                             cache.put(key, OPAQUE, active, x.expiresAt(), generation);
                             return active;
                           })
@@ -180,14 +182,31 @@ public final class IntrospectionRoutes implements RouteGroup {
   }
 
   private JsonObject answer(TokenState.Token t, String type) {
-    return new JsonObject()
-        .put("active", true)
-        .put("scope", t.scope())
-        .put("client_id", t.clientId())
-        .put("sub", t.subject())
-        .put("iss", s.issuer)
-        .put("token_type", type)
-        .put("iat", t.issuedAt().getEpochSecond())
-        .put("exp", t.expiresAt().getEpochSecond());
+    JsonObject answer =
+        new JsonObject()
+            .put("active", true)
+            .put("scope", t.scope())
+            .put("client_id", t.clientId())
+            .put("sub", t.subject())
+            .put("iss", s.issuer)
+            .put("token_type", type)
+            .put("iat", t.issuedAt().getEpochSecond())
+            .put("exp", t.expiresAt().getEpochSecond());
+    // RFC 8693 §4.1: an exchanged token's actor, as its JWT carries it.
+    t.act().ifPresent(act -> answer.put("act", new JsonObject(act)));
+    return answer;
+  }
+
+  /**
+   * An opaque token's {@code aud}: what its token exchange asked for (a string for one value, RFC
+   * 7519 §4.1.3), else the server's default.
+   */
+  private Object audience(TokenState.Token t) {
+    if (t.audience().isEmpty()) {
+      return s.tokens.audience();
+    }
+    return t.audience().size() == 1
+        ? t.audience().get(0)
+        : new JsonArray(new ArrayList<>(t.audience()));
   }
 }

@@ -3,16 +3,21 @@ package io.grantry.server.token;
 import io.grantry.domain.client.AccessTokenFormat;
 import io.grantry.domain.client.ClientState;
 import io.grantry.domain.grant.AuthorizationCodeIssued;
+import io.grantry.domain.grant.GrantEventCodec;
 import io.grantry.domain.grant.GrantTokens;
+import io.grantry.domain.grant.TokenExchanged;
 import io.grantry.domain.oauth.Scopes;
 import io.grantry.domain.user.UserState;
 import io.grantry.server.oauth.OAuthServices;
 import io.grantry.server.oauth.UserClaims;
 import io.grantry.server.tokens.TokenIssuer;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -60,14 +65,15 @@ final class Minting {
    * the one recorded, else a JWT with that jti (a grace-period retry recorded by a request made
    * before the client switched format gets a JWT for the recorded jti).
    */
-  private String accessToken(
+  String accessToken(
       ClientState.Registered client,
       Access access,
       String jti,
       String subject,
       Scopes scopes,
       Instant issuedAt,
-      Instant expiresAt) {
+      Instant expiresAt,
+      Map<String, Object> claims) {
     if (access != null && access.opaqueToken() != null && access.jti().equals(jti)) {
       return access.opaqueToken();
     }
@@ -79,7 +85,27 @@ final class Minting {
         scopes,
         issuedAt,
         expiresAt,
-        Map.of());
+        claims);
+  }
+
+  /**
+   * The claims a grant made by a token exchange puts in every access token it issues, the first and
+   * those of its refreshes: {@code aud} as asked for (RFC 8693 §2.1; a string for one value), and
+   * {@code act} naming who acts for the subject (§4.1). None for other grants.
+   */
+  static Map<String, Object> exchangeClaims(Optional<TokenExchanged> exchange) {
+    if (exchange.isEmpty()) {
+      return Map.of();
+    }
+    TokenExchanged e = exchange.get();
+    Map<String, Object> claims = new LinkedHashMap<>();
+    if (e.audiences().size() == 1) {
+      claims.put("aud", e.audiences().get(0));
+    } else if (!e.audiences().isEmpty()) {
+      claims.put("aud", new JsonArray(new ArrayList<>(e.audiences())));
+    }
+    e.actor().ifPresent(a -> claims.put("act", GrantEventCodec.actor(a)));
+    return claims;
   }
 
   /**
@@ -127,7 +153,36 @@ final class Minting {
       String refreshToken,
       boolean userSubject,
       Optional<UserState.Registered> known) {
-    String access = accessToken(client, minted, jti, subject, scopes, issuedAt, expiresAt);
+    return response(
+        client,
+        minted,
+        subject,
+        jti,
+        scopes,
+        issuedAt,
+        expiresAt,
+        authorization,
+        refreshToken,
+        userSubject,
+        known,
+        Map.of());
+  }
+
+  /** The same, the access token carrying {@code claims} too ({@link #exchangeClaims}). */
+  Future<JsonObject> response(
+      ClientState.Registered client,
+      Access minted,
+      String subject,
+      String jti,
+      Scopes scopes,
+      Instant issuedAt,
+      Instant expiresAt,
+      Optional<AuthorizationCodeIssued> authorization,
+      String refreshToken,
+      boolean userSubject,
+      Optional<UserState.Registered> known,
+      Map<String, Object> claims) {
+    String access = accessToken(client, minted, jti, subject, scopes, issuedAt, expiresAt, claims);
     JsonObject out =
         new JsonObject()
             .put("access_token", access)
@@ -145,10 +200,17 @@ final class Minting {
         known.isPresent() ? Future.succeededFuture(known) : s.users.findById(subject);
     return lookup.map(
         user -> {
-          JsonObject claims = user.map(u -> UserClaims.of(u, scopes)).orElse(new JsonObject());
+          JsonObject userClaims = user.map(u -> UserClaims.of(u, scopes)).orElse(new JsonObject());
           // OIDC Back-Channel Logout §2.4: the session the user signed in with, which logout
           // tokens name; a client learns it only from its own ID tokens.
-          code.sessionId().ifPresent(sid -> claims.put("sid", sid));
+          code.sessionId().ifPresent(sid -> userClaims.put("sid", sid));
+          // Names the grant, as an access token's jti does: a token exchange of the ID token
+          // (RFC 8693) finds the grant it comes from, and dies with it.
+          GrantTokens.grantIdOf(jti)
+              .ifPresent(
+                  g ->
+                      userClaims.put(
+                          "jti", GrantTokens.jti(g, TokenIssuer.secret().substring(0, 16))));
           out.put(
               "id_token",
               s.tokens.idToken(
@@ -160,7 +222,7 @@ final class Minting {
                   access,
                   issuedAt,
                   issuedAt.plus(s.idTokenLifetime),
-                  claims));
+                  userClaims));
           return out;
         });
   }

@@ -1,13 +1,17 @@
 package io.grantry.server.token;
 
+import io.grantry.domain.Decision;
+import io.grantry.domain.DomainError;
 import io.grantry.domain.client.ClientState;
 import io.grantry.domain.client.GrantType;
 import io.grantry.domain.grant.GrantCommand;
 import io.grantry.domain.grant.GrantDecider;
+import io.grantry.domain.grant.GrantEvent;
 import io.grantry.domain.grant.GrantState;
 import io.grantry.domain.grant.GrantTokens;
 import io.grantry.domain.grant.RefreshTokenReuseDetected;
 import io.grantry.domain.grant.RefreshTokenRotated;
+import io.grantry.domain.grant.TokenExchanged;
 import io.grantry.domain.oauth.OAuthError;
 import io.grantry.domain.oauth.Scopes;
 import io.grantry.domain.user.UserState;
@@ -22,6 +26,7 @@ import io.vertx.core.MultiMap;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -159,11 +164,14 @@ final class RefreshTokenGrant implements TokenRoutes.TokenGrant {
     return s.grants
         .execute(
             GrantTokens.streamId(id),
-            state ->
-                GrantDecider.needsIssuedLookup(state, cmd)
-                    ? tokenState.refreshIssuedBy(id, cmd.presentedHash())
-                    : Future.succeededFuture(false),
-            (state, issued) -> GrantDecider.decide(state, issued ? cmd.issuedByGrant() : cmd, now),
+            state -> facts(state, cmd),
+            (state, f) ->
+                f.chainRevoked()
+                    ? Decision.<GrantEvent>reject(
+                        new DomainError.OAuth(
+                            OAuthError.invalidGrant(
+                                "the grant this one was exchanged from is revoked")))
+                    : GrantDecider.decide(state, f.issued() ? cmd.issuedByGrant() : cmd, now),
             who)
         .compose(
             outcome -> {
@@ -200,8 +208,32 @@ final class RefreshTokenGrant implements TokenRoutes.TokenGrant {
                       active.authorization(),
                       GrantTokens.token(id, nextSecret),
                       true,
-                      user.filter(u -> u.userId().equals(r.userId())))
+                      user.filter(u -> u.userId().equals(r.userId())),
+                      Minting.exchangeClaims(active.exchange()))
                   .map(TokenRoutes.Result::ok);
             });
+  }
+
+  /**
+   * What a refresh decision needs besides the grant's state: whether the grant issued a presented
+   * token that is not its current one, and, for a grant made by a token exchange, whether a grant
+   * it descends from was revoked (then it is dead too, though its own stream says nothing of it:
+   * see {@link TokenState}).
+   */
+  private record Facts(boolean issued, boolean chainRevoked) {}
+
+  private Future<Facts> facts(GrantState state, GrantCommand.Refresh cmd) {
+    Future<Boolean> issued =
+        GrantDecider.needsIssuedLookup(state, cmd)
+            ? tokenState.refreshIssuedBy(cmd.grantId(), cmd.presentedHash())
+            : Future.succeededFuture(false);
+    List<String> chain =
+        state instanceof GrantState.Active a
+            ? a.exchange().map(TokenExchanged::grantChain).orElse(List.of())
+            : List.of();
+    if (chain.isEmpty()) {
+      return issued.map(i -> new Facts(i, false));
+    }
+    return issued.compose(i -> tokenState.anyRevoked(chain).map(r -> new Facts(i, r)));
   }
 }

@@ -47,7 +47,13 @@ public final class TokenRoutes implements RouteGroup {
           "refresh_token",
           "scope",
           "client_id",
-          "client_secret");
+          "client_secret",
+          // RFC 8693 §2.1; audience and resource may be repeated.
+          "subject_token",
+          "subject_token_type",
+          "actor_token",
+          "actor_token_type",
+          "requested_token_type");
 
   private final ClientAuthenticator authenticator;
   private final Map<String, TokenGrant> grants;
@@ -62,7 +68,8 @@ public final class TokenRoutes implements RouteGroup {
         Map.of(
             GrantType.AUTHORIZATION_CODE.wire(), new AuthorizationCodeGrant(services),
             GrantType.REFRESH_TOKEN.wire(), new RefreshTokenGrant(services),
-            GrantType.CLIENT_CREDENTIALS.wire(), new ClientCredentialsGrant(services));
+            GrantType.CLIENT_CREDENTIALS.wire(), new ClientCredentialsGrant(services),
+            GrantType.TOKEN_EXCHANGE.wire(), new TokenExchangeGrant(services));
     this.grants
         .values()
         .forEach(g -> issued.put(g.type(), OpsMetrics.tokensIssued(services.registry, g.type())));

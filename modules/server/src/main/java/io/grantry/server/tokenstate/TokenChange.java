@@ -7,6 +7,7 @@ import io.grantry.domain.grant.ClientCredentialsIssued;
 import io.grantry.domain.grant.GrantEvent;
 import io.grantry.domain.grant.GrantRevoked;
 import io.grantry.domain.grant.RefreshTokenRotated;
+import io.grantry.domain.grant.TokenExchanged;
 import io.grantry.eventstore.LedgerCopy;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -23,6 +24,8 @@ import java.time.ZoneOffset;
  * PostgreSQL's epoch, as a {@code timestamptz} holds them ({@link LedgerCopy#pgMicros}), {@link
  * #NO_TIME} when the event has none. {@code hash} is the refresh token issued, {@code oldHash} the
  * one rotated out, {@code reason} a revocation's wire name; fields the kind does not use are null.
+ * {@code exchange} is the event of a token exchange (RFC 8693), whose grant row takes more from it
+ * (the grants it descends from, its audience and actor); null for every other kind.
  */
 public record TokenChange(
     Kind kind,
@@ -36,7 +39,8 @@ public record TokenChange(
     String reason,
     long at,
     long accessExpires,
-    long refreshExpires) {
+    long refreshExpires,
+    TokenExchanged exchange) {
 
   /** The grant events that change token state. */
   public enum Kind {
@@ -45,7 +49,9 @@ public record TokenChange(
     REFRESH_ROTATED,
     CLIENT_CREDENTIALS,
     ACCESS_REVOKED,
-    GRANT_REVOKED
+    GRANT_REVOKED,
+    /** A grant made by a token exchange: read through the codec (rare), never the fast reader. */
+    TOKEN_EXCHANGED
   }
 
   /** A time an event does not have (a NULL {@code timestamptz}). */
@@ -94,6 +100,21 @@ public record TokenChange(
       return accessRevoked(a.grantId(), a.jti(), micros(a.revokedAt()));
     } else if (e instanceof GrantRevoked g) {
       return grantRevoked(g.grantId(), g.reason().wire(), micros(g.revokedAt()));
+    } else if (e instanceof TokenExchanged x) {
+      return new TokenChange(
+          Kind.TOKEN_EXCHANGED,
+          x.grantId(),
+          x.clientId(),
+          x.userId().orElse(null),
+          x.scopes().value(),
+          x.accessTokenJti().orElse(null),
+          x.refreshTokenHash().orElse(null),
+          null,
+          null,
+          micros(x.exchangedAt()),
+          x.accessTokenExpiresAt().map(TokenChange::micros).orElse(NO_TIME),
+          x.refreshTokenExpiresAt().map(TokenChange::micros).orElse(NO_TIME),
+          x);
     }
     return null;
   }
@@ -115,7 +136,8 @@ public record TokenChange(
         null,
         issuedAt,
         NO_TIME,
-        NO_TIME);
+        NO_TIME,
+        null);
   }
 
   /**
@@ -143,7 +165,8 @@ public record TokenChange(
         null,
         redeemedAt,
         accessExpires,
-        refreshExpires);
+        refreshExpires,
+        null);
   }
 
   public static TokenChange refreshRotated(
@@ -169,7 +192,8 @@ public record TokenChange(
         null,
         rotatedAt,
         accessExpires,
-        refreshExpires);
+        refreshExpires,
+        null);
   }
 
   public static TokenChange clientCredentials(
@@ -186,7 +210,8 @@ public record TokenChange(
         null,
         issuedAt,
         expires,
-        NO_TIME);
+        NO_TIME,
+        null);
   }
 
   public static TokenChange accessRevoked(String grantId, String jti, long revokedAt) {
@@ -202,7 +227,8 @@ public record TokenChange(
         null,
         revokedAt,
         NO_TIME,
-        NO_TIME);
+        NO_TIME,
+        null);
   }
 
   /** {@code reason} a revocation reason's wire name. */
@@ -219,14 +245,18 @@ public record TokenChange(
         reason,
         revokedAt,
         NO_TIME,
-        NO_TIME);
+        NO_TIME,
+        null);
   }
 
   /**
-   * The subject of the access token: the user, or for a client_credentials token the client itself.
+   * The subject of the access token: the user, or for a client_credentials token the client itself,
+   * or for an exchanged one the subject token's.
    */
   public String subject() {
-    return kind == Kind.CLIENT_CREDENTIALS ? clientId : userId;
+    return kind == Kind.CLIENT_CREDENTIALS
+        ? clientId
+        : kind == Kind.TOKEN_EXCHANGED ? exchange.subject() : userId;
   }
 
   /** A time of an event as a change holds it: {@link LedgerCopy#pgMicros}. */

@@ -5,17 +5,51 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 
-/** Reads of the token-state projection: is this token live, and what is it. */
+/**
+ * Reads of the token-state projection: is this token live, and what is it.
+ *
+ * <p>A grant made by a token exchange is live only while none of the grants it descends from
+ * ({@code grants.grant_chain}, written with it) is revoked: every read here asks that with the
+ * grant's own status, so revoking a grant revokes what was exchanged from it at once, in the
+ * revoking transaction, without an event per descendant. The check costs nothing for the other
+ * grants (no chain).
+ */
 public final class TokenState {
+  /**
+   * True when the grant of alias {@code g} or one it descends from is revoked (false for no grant).
+   */
+  private static final String GRANT_REVOKED =
+      "(coalesce(g.status = 'revoked', false) OR CASE WHEN g.grant_chain IS NULL THEN false"
+          + " ELSE EXISTS (SELECT 1 FROM grants p WHERE p.grant_id = ANY(string_to_array(g.grant_chain, ' '))"
+          + " AND p.status = 'revoked') END)";
+
+  /** The grant's facts every token answer carries (alias {@code g}). */
+  private static final String GRANT_FACTS =
+      " g.user_id, g.kind, g.audience, g.act, g.grant_chain, "
+          + GRANT_REVOKED
+          + " AS grant_revoked";
+
   private final Pool pool;
 
   public TokenState(Pool pool) {
     this.pool = pool;
   }
 
-  /** A token as introspection describes it. */
+  /**
+   * A token as introspection describes it.
+   *
+   * @param grantRevoked its grant, or one its grant was exchanged from, is revoked
+   * @param userId the grant's user, if any
+   * @param kind the grant's kind ({@code grants.kind}: a grant type's wire name)
+   * @param audience the {@code aud} asked for in the exchange that made the grant; empty for the
+   *     server's default
+   * @param act the {@code act} claim (JSON) of a grant made by a delegation
+   * @param grantChain the grants the token's grant was exchanged from, root first
+   */
   public record Token(
       String grantId,
       String clientId,
@@ -25,7 +59,12 @@ public final class TokenState {
       Instant expiresAt,
       boolean revoked,
       boolean grantRevoked,
-      String status) {
+      String status,
+      Optional<String> userId,
+      String kind,
+      List<String> audience,
+      Optional<String> act,
+      List<String> grantChain) {
 
     public boolean activeAt(Instant now) {
       return !revoked
@@ -33,6 +72,54 @@ public final class TokenState {
           && now.isBefore(expiresAt)
           && (status == null || "active".equals(status));
     }
+  }
+
+  /**
+   * A grant as a token exchange of one of its ID tokens sees it.
+   *
+   * @param revoked it, or a grant it was exchanged from, is revoked
+   */
+  public record Grant(
+      String grantId,
+      String clientId,
+      Optional<String> userId,
+      String scope,
+      boolean revoked,
+      List<String> grantChain) {}
+
+  /** The grant {@code grantId}, if the projection has it. */
+  public Future<Optional<Grant>> grant(String grantId) {
+    return pool.preparedQuery(
+            "SELECT g.grant_id, g.client_id, g.user_id, g.scope, g.grant_chain, "
+                + GRANT_REVOKED
+                + " AS grant_revoked FROM grants g WHERE g.grant_id = $1")
+        .execute(Tuple.of(grantId))
+        .map(
+            rows -> {
+              if (rows.size() == 0) {
+                return Optional.empty();
+              }
+              Row r = rows.iterator().next();
+              return Optional.of(
+                  new Grant(
+                      r.getString("grant_id"),
+                      r.getString("client_id"),
+                      Optional.ofNullable(r.getString("user_id")),
+                      r.getString("scope"),
+                      r.getBoolean("grant_revoked"),
+                      words(r.getString("grant_chain"))));
+            });
+  }
+
+  /** True if one of {@code grantIds} is revoked (a refresh of an exchanged grant asks this). */
+  public Future<Boolean> anyRevoked(List<String> grantIds) {
+    if (grantIds.isEmpty()) {
+      return Future.succeededFuture(false);
+    }
+    return pool.preparedQuery(
+            "SELECT 1 FROM grants WHERE grant_id = ANY($1) AND status = 'revoked' LIMIT 1")
+        .execute(Tuple.of(grantIds.toArray(String[]::new)))
+        .map(rows -> rows.size() > 0);
   }
 
   /** The user a grant was given by; empty for client_credentials grants and unknown grants. */
@@ -60,7 +147,8 @@ public final class TokenState {
   public Future<Optional<Token>> accessToken(String jti) {
     return pool.preparedQuery(
             "SELECT a.grant_id, a.client_id, a.subject, a.scope, a.issued_at, a.expires_at,"
-                + " a.revoked_at IS NOT NULL AS revoked, coalesce(g.status = 'revoked', false) AS grant_revoked"
+                + " a.revoked_at IS NOT NULL AS revoked,"
+                + GRANT_FACTS
                 + " FROM access_tokens a LEFT JOIN grants g ON g.grant_id = a.grant_id WHERE a.jti = $1")
         .execute(Tuple.of(jti))
         .map(
@@ -73,7 +161,8 @@ public final class TokenState {
   public Future<Optional<Token>> refreshToken(String hash) {
     return pool.preparedQuery(
             "SELECT r.grant_id, r.client_id, r.subject, r.scope, r.issued_at, r.expires_at,"
-                + " false AS revoked, coalesce(g.status = 'revoked', false) AS grant_revoked, r.status"
+                + " false AS revoked, r.status,"
+                + GRANT_FACTS
                 + " FROM refresh_tokens r LEFT JOIN grants g ON g.grant_id = r.grant_id WHERE r.hash = $1")
         .execute(Tuple.of(hash))
         .map(
@@ -94,6 +183,16 @@ public final class TokenState {
         r.getOffsetDateTime("expires_at").toInstant(),
         r.getBoolean("revoked"),
         r.getBoolean("grant_revoked"),
-        status);
+        status,
+        Optional.ofNullable(r.getString("user_id")),
+        r.getString("kind"),
+        words(r.getString("audience")),
+        Optional.ofNullable(r.getString("act")),
+        words(r.getString("grant_chain")));
+  }
+
+  /** A space-separated list column; empty for null. */
+  static List<String> words(String value) {
+    return value == null || value.isEmpty() ? List.of() : Arrays.asList(value.split(" "));
   }
 }

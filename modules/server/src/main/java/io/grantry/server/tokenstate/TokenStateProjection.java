@@ -1,8 +1,10 @@
 package io.grantry.server.tokenstate;
 
+import io.grantry.domain.client.GrantType;
 import io.grantry.domain.grant.GrantEvent;
 import io.grantry.domain.grant.GrantEventCodec;
 import io.grantry.domain.grant.GrantTokens;
+import io.grantry.domain.grant.TokenExchanged;
 import io.grantry.eventstore.RecordedEvent;
 import io.grantry.projections.Projection;
 import io.grantry.projections.TableNames;
@@ -38,9 +40,16 @@ public final class TokenStateProjection implements Projection {
   private static final String A = "access_tokens";
   private static final String R = "refresh_tokens";
 
+  /**
+   * {@code grants.kind} of a grant made by a token exchange: the grant type's wire name, as for the
+   * others (and as the audit's as-of state shows it).
+   */
+  public static final String KIND_EXCHANGE = GrantType.TOKEN_EXCHANGE.wire();
+
   /** The kinds of statement, in the order they run within a batch. */
   enum Statement {
     GRANT_INSERT,
+    GRANT_EXCHANGED,
     GRANT_ACTIVE,
     ACCESS_INSERT,
     REFRESH_INSERT,
@@ -110,6 +119,7 @@ public final class TokenStateProjection implements Projection {
                       "active",
                       at)),
               accessInserted(c, at));
+      case TOKEN_EXCHANGED -> exchanged(c, at);
       case ACCESS_REVOKED -> List.of(Map.entry(Statement.ACCESS_REVOKE, Tuple.of(c.jti(), at)));
       case GRANT_REVOKED ->
           List.of(
@@ -117,6 +127,39 @@ public final class TokenStateProjection implements Projection {
               Map.entry(Statement.GRANT_REVOKE_ACCESS, Tuple.of(c.grantId(), at)),
               Map.entry(Statement.GRANT_REVOKE_REFRESH, Tuple.of(c.grantId())));
     };
+  }
+
+  /**
+   * A grant made by a token exchange: its row names the grant of the subject token and every grant
+   * before it (whose revocation ends it: {@link TokenState}), its audience and its actor; then its
+   * access or refresh token.
+   */
+  private static List<Map.Entry<Statement, Tuple>> exchanged(TokenChange c, OffsetDateTime at) {
+    TokenExchanged x = c.exchange();
+    List<Map.Entry<Statement, Tuple>> out = new ArrayList<>(2);
+    out.add(
+        Map.entry(
+            Statement.GRANT_EXCHANGED,
+            Tuple.wrap(
+                new Object[] {
+                  c.grantId(),
+                  KIND_EXCHANGE,
+                  c.clientId(),
+                  c.userId(),
+                  c.scope(),
+                  at,
+                  x.subjectGrantId(),
+                  String.join(" ", x.grantChain()),
+                  x.audiences().isEmpty() ? null : String.join(" ", x.audiences()),
+                  x.actor().map(a -> GrantEventCodec.actor(a).encode()).orElse(null)
+                })));
+    if (c.jti() != null) {
+      out.add(accessInserted(c, at));
+    }
+    if (c.hash() != null) {
+      out.add(refreshInserted(c, at));
+    }
+    return out;
   }
 
   private static Map.Entry<Statement, Tuple> activated(TokenChange c, OffsetDateTime at) {
@@ -236,6 +279,14 @@ public final class TokenStateProjection implements Projection {
               + " (grant_id, kind, client_id, user_id, scope, status, created_at, updated_at)"
               + " SELECT a, b, c, d, e, f, g, g FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
               + " $6::text[], $7::timestamptz[]) AS u(a, b, c, d, e, f, g) ON CONFLICT (grant_id) DO NOTHING";
+      case GRANT_EXCHANGED ->
+          "INSERT INTO "
+              + t.of(G)
+              + " (grant_id, kind, client_id, user_id, scope, status, created_at, updated_at,"
+              + " subject_grant_id, grant_chain, audience, act)"
+              + " SELECT a, b, c, d, e, 'active', f, f, g, h, i, j FROM unnest($1::text[], $2::text[],"
+              + " $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $8::text[],"
+              + " $9::text[], $10::text[]) AS u(a, b, c, d, e, f, g, h, i, j) ON CONFLICT (grant_id) DO NOTHING";
       case GRANT_ACTIVE ->
           "UPDATE "
               + t.of(G)

@@ -285,7 +285,8 @@ public final class TokenStatePruner {
   /**
    * Grants go in keyset pages over (updated_at, grant_id), so grants that are old but still hold
    * live tokens (a long-lived grant whose refresh tokens rotate) are read once per run, not once
-   * per batch.
+   * per batch. A grant another was exchanged from stays while that one has a row: its revocation is
+   * what makes the other inactive (a later run takes it).
    */
   private static Future<Long> pruneGrants(
       SqlClient client, String g, String a, String r, Instant cutoff, int batch) {
@@ -303,7 +304,12 @@ public final class TokenStatePruner {
             + " WHERE grant_id = x.grant_id)"
             + " AND NOT EXISTS (SELECT 1 FROM "
             + r
-            + " WHERE grant_id = x.grant_id) FOR UPDATE SKIP LOCKED)"
+            + " WHERE grant_id = x.grant_id)"
+            // A grant exchanged from this one reads its status (a revocation must stay seen): the
+            // row stays until that grant's own row is gone.
+            + " AND NOT EXISTS (SELECT 1 FROM "
+            + g
+            + " c WHERE c.subject_grant_id = x.grant_id) FOR UPDATE SKIP LOCKED)"
             + " DELETE FROM "
             + g
             + " t USING doomed d WHERE t.grant_id = d.grant_id";
