@@ -22,7 +22,7 @@ results = [json.loads(line) for line in open(f"{raw}/results.jsonl") if line.str
 REF_OF = {"cc-es256": "ref-cc-jwt", "cc-rs256": "ref-cc-jwt", "cc-opaque": "ref-cc-opaque",
           "cc-fresh-start": "ref-cc-jwt"}
 UNITS = {"flow": "flows", "cc-es256": "tokens", "cc-rs256": "tokens", "cc-opaque": "tokens",
-         "cc-fresh-start": "tokens"}
+         "cc-fresh-start": "tokens", "exchange": "tokens", "exchange-actor": "tokens"}
 COLD = ("refresh-cold", "refresh-cold-fresh", "introspect-population", "introspect-population-opaque")
 
 
@@ -79,7 +79,8 @@ def per_sign(w):
         return None
     return {"cc-es256": 1 / es, "refresh": 1 / es, "cc-rs256": 1 / rs, "flow": 1 / es + 1 / rs,
             "refresh-openid": 1 / es + 1 / rs, "refresh-openid-es256": 2 / es,
-            "refresh-cold": 1 / es, "refresh-cold-fresh": 1 / es, "cc-fresh-start": 1 / es}.get(w)
+            "refresh-cold": 1 / es, "refresh-cold-fresh": 1 / es, "cc-fresh-start": 1 / es,
+            "exchange": 1 / es, "exchange-actor": 1 / es}.get(w)
 
 
 out = []

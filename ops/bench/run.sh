@@ -13,6 +13,7 @@
 #               cc-es256 cc-rs256 cc-opaque refresh introspect-jwt introspect-opaque flow
 #               refresh-cold refresh-cold-fresh introspect-population introspect-population-opaque
 #               cc-fresh-start
+#               and, not by default: exchange, exchange-actor: RFC 8693 token exchange of a cc token
 #               (also, not by default: refresh-openid, refresh-openid-es256: refresh chains granted
 #               openid, so every refresh signs an ID token too, RS256 / ES256)
 #   REFERENCE   which reference workloads (default "ref-cc-jwt ref-cc-opaque ref-introspect"; also
@@ -274,6 +275,14 @@ run_hot() {
     cc-es256|cc-fresh-start) script=form; env=(BENCH_AUTH="$(basic "$srv" bench-es256)" BENCH_BODY="grant_type=client_credentials&scope=api") ;;
     cc-rs256) script=form; env=(BENCH_AUTH="$(basic "$srv" bench-rs256)" BENCH_BODY="grant_type=client_credentials&scope=api") ;;
     cc-opaque) script=form; env=(BENCH_AUTH="$(basic "$srv" bench-opaque)" BENCH_BODY="grant_type=client_credentials&scope=api") ;;
+    exchange|exchange-actor)
+      # RFC 8693: bench-exchange trades its own client_credentials token (subject; with -actor also
+      # the actor) for a new one: both checked against the token state, a new grant appended.
+      local at=urn:ietf:params:oauth:token-type:access_token tok body
+      tok=$(seed "$srv" exchange_token)
+      body="grant_type=urn:ietf:params:oauth:grant-type:token-exchange&subject_token=$tok&subject_token_type=$at"
+      [ "$w" = exchange-actor ] && body="$body&actor_token=$tok&actor_token_type=$at"
+      script=form; env=(BENCH_AUTH="$(basic "$srv" bench-exchange)" BENCH_BODY="$body") ;;
     introspect-jwt) script=form; path=/introspect; env=(BENCH_AUTH="$(basic "$srv" bench-es256)" BENCH_BODY="token=$(seed "$srv" jwt_token)") ;;
     introspect-opaque) script=form; path=/introspect; env=(BENCH_AUTH="$(basic "$srv" bench-opaque)" BENCH_BODY="token=$(seed "$srv" opaque_token)") ;;
     refresh)

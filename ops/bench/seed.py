@@ -87,6 +87,9 @@ def code_of(location):
     return q["code"][0]
 
 
+TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
+
+
 def setup(base, admin_token, out):
     op = opener()
     admin = {"Authorization": f"Bearer {admin_token}"}
@@ -111,6 +114,8 @@ def setup(base, admin_token, out):
         # ID tokens signed ES256 (id_token_signed_response_alg); first-party, so no consent page.
         "bench-web-es": client("bench-web-es", ["authorization_code", "refresh_token"],
                                extra={"id_token_signed_response_alg": "ES256", "skip_consent": True}),
+        # Token exchange (RFC 8693) of its own client_credentials token (the exchange workloads).
+        "bench-exchange": client("bench-exchange", ["client_credentials", TOKEN_EXCHANGE]),
     }}
     status, _, text = call(op, "POST", f"{base}/admin/users", {"username": USER, "password": PASSWORD}, admin, as_json=True)
     if status != 201:
@@ -139,7 +144,7 @@ def setup(base, admin_token, out):
     seeded["cookie"] = "; ".join(f"{c.name}={c.value}" for c in jar)
 
     # One token of each kind for the introspection workloads, checked active.
-    for cid, key in (("bench-es256", "jwt"), ("bench-opaque", "opaque")):
+    for cid, key in (("bench-es256", "jwt"), ("bench-opaque", "opaque"), ("bench-exchange", "exchange")):
         auth = {"Authorization": basic(cid, seeded["clients"][cid])}
         status, _, text = call(op, "POST", f"{base}/token", {"grant_type": "client_credentials", "scope": "api"}, auth)
         token = json.loads(text)["access_token"]
