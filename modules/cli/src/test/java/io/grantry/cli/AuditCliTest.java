@@ -497,16 +497,23 @@ class AuditCliTest {
    * than the oldest one still running in the whole PostgreSQL server (the ledger's commit-order
    * rule), and this server is shared by every test of the JVM: an autovacuum ANALYZE elsewhere can
    * hold that horizon back for a moment, and the checkpointer then rightly finds nothing new yet
-   * (seen once under load). So it is asked again until the events are covered, for 30 s at most.
+   * (seen once under load). So it is asked again, on a Vert.x timer, until the events are covered,
+   * for 30 s at most.
    */
   private void checkpoint(SigningKeys.GeneratedKey k) throws Exception {
+    Checkpointer checkpointer = checkpointer(k);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    Optional<?> signed = await(checkpointer(k).checkpoint());
-    while (signed.isEmpty() && System.nanoTime() < deadline) {
-      Thread.sleep(50);
-      signed = await(checkpointer(k).checkpoint());
-    }
-    assertThat(signed).isPresent();
+    assertThat(await(signWhenCovered(checkpointer, deadline))).isPresent();
+  }
+
+  private Future<Optional<Checkpoint>> signWhenCovered(Checkpointer checkpointer, long deadline) {
+    return checkpointer
+        .checkpoint()
+        .compose(
+            signed ->
+                signed.isPresent() || System.nanoTime() > deadline
+                    ? Future.succeededFuture(signed)
+                    : vertx.timer(20).compose(v -> signWhenCovered(checkpointer, deadline)));
   }
 
   private RecordedEvent last() throws Exception {
