@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 
 /**
@@ -396,7 +397,8 @@ public final class AuditLedger {
               + " FROM events WHERE recorded_at <= $1 AND (txid, position) > ($2, $3)"
               + " AND (stream_id LIKE 'grant:%' OR stream_id LIKE 'client:%' OR stream_id LIKE 'consent:%')"
               + " ORDER BY txid, position LIMIT $4";
-      return fold(state, sql, Tuple.of(t), GlobalPosition.START, maxEvents, progress).map(state);
+      return fold(state, state::accept, sql, Tuple.of(t), GlobalPosition.START, maxEvents, progress)
+          .map(state);
     }
     String byStreams =
         "SELECT "
@@ -408,6 +410,7 @@ public final class AuditLedger {
             streams ->
                 fold(
                     state,
+                    state::accept,
                     byStreams,
                     Tuple.of(streams.toArray(String[]::new), t),
                     GlobalPosition.START,
@@ -424,6 +427,7 @@ public final class AuditLedger {
               state.clientIdsReferenced().forEach(id -> clients.add(CLIENT_PREFIX + id));
               return fold(
                       state,
+                      state::accept,
                       byStreams,
                       Tuple.of(clients.toArray(String[]::new), t),
                       GlobalPosition.START,
@@ -443,8 +447,9 @@ public final class AuditLedger {
     if (missing.isEmpty()) {
       return Future.succeededFuture();
     }
-    return foldContext(
+    return fold(
         state,
+        state::acceptContext,
         byStreams,
         Tuple.of(missing.toArray(String[]::new), t),
         GlobalPosition.START,
@@ -452,40 +457,13 @@ public final class AuditLedger {
         progress);
   }
 
-  private Future<Void> foldContext(
-      AsOfState state,
-      String sql,
-      Tuple base,
-      GlobalPosition after,
-      long maxEvents,
-      LongConsumer progress) {
-    Tuple params = Tuple.tuple();
-    for (int i = 0; i < base.size(); i++) {
-      params.addValue(base.getValue(i));
-    }
-    params.addLong(after.txid()).addLong(after.position()).addInteger(PAGE);
-    return pool.preparedQuery(sql)
-        .execute(params)
-        .compose(
-            rows -> {
-              GlobalPosition last = after;
-              for (Row r : rows) {
-                RecordedEvent e = EventStore.toEvent(r);
-                state.acceptContext(e);
-                last = e.commitOrder();
-              }
-              if (state.events() > maxEvents) {
-                return Future.failedFuture(new TooManyEvents(maxEvents));
-              }
-              progress.accept(state.events());
-              return rows.size() < PAGE
-                  ? Future.succeededFuture()
-                  : foldContext(state, sql, base, last, maxEvents, progress);
-            });
-  }
-
+  /**
+   * Feeds the events {@code sql} selects, a page at a time in commit order, to {@code accept} (the
+   * state's own events, or the context it needs to read them), stopping past {@code maxEvents}.
+   */
   private Future<Void> fold(
       AsOfState state,
+      Consumer<RecordedEvent> accept,
       String sql,
       Tuple base,
       GlobalPosition after,
@@ -503,7 +481,7 @@ public final class AuditLedger {
               GlobalPosition last = after;
               for (Row r : rows) {
                 RecordedEvent e = EventStore.toEvent(r);
-                state.accept(e);
+                accept.accept(e);
                 last = e.commitOrder();
               }
               if (state.events() > maxEvents) {
@@ -512,7 +490,7 @@ public final class AuditLedger {
               progress.accept(state.events());
               return rows.size() < PAGE
                   ? Future.succeededFuture()
-                  : fold(state, sql, base, last, maxEvents, progress);
+                  : fold(state, accept, sql, base, last, maxEvents, progress);
             });
   }
 
