@@ -11,6 +11,10 @@
 # Environment:
 #   WORKLOADS   which workloads, space-separated (default: all of them, in this order)
 #               cc-es256 cc-rs256 cc-opaque refresh introspect-jwt introspect-opaque flow
+#               (also cc-pkj: client_credentials with private_key_jwt, ES256 assertions signed
+#               ahead of each run with unique jti, PKJ_RATE per second of the run, default 4000;
+#               cc-dpop: client_credentials of bench-es256 with a DPoP proof each, made the same
+#               way, DPOP_RATE per second, default 4000)
 #               refresh-cold refresh-cold-fresh introspect-population introspect-population-opaque
 #               cc-fresh-start
 #               and, not by default: exchange, exchange-actor: RFC 8693 token exchange of a cc token
@@ -159,7 +163,23 @@ seed_server() { # name -> writes $WORK/seed-<name>.json
   local n=$1 token
   token=$ADMIN_TOKEN_HOT
   [ "$n" = hot ] && [ -n "$token" ] || token=$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['admin_token'])" "${SRV_DATA[$n]}/secrets.json")
-  python3 ops/bench/seed.py setup "http://127.0.0.1:${SRV_PORT[$n]}" "$token" "$WORK/seed-$n.json"
+  # The public key of the private_key_jwt client (bench-pkj); its assertions are signed per run.
+  [ -f "$WORK/pkj-key.json" ] || java -cp "$JAR" ops/bench/jwt/BenchJwts.java key "$WORK/pkj-key.json"
+  BENCH_PKJ_KEY="$WORK/pkj-key.json" python3 ops/bench/seed.py setup "http://127.0.0.1:${SRV_PORT[$n]}" "$token" "$WORK/seed-$n.json"
+}
+# assertions SERVER SECONDS: PKJ_RATE assertions per second of the run, for cc-pkj, in $WORK/pkj.txt
+assertions() {
+  local issuer
+  issuer=$(curl -s "http://127.0.0.1:${SRV_PORT[$1]}/.well-known/openid-configuration" | python3 -c 'import json,sys;print(json.load(sys.stdin)["issuer"])')
+  java -cp "$JAR" ops/bench/jwt/BenchJwts.java assertions "$WORK/pkj-key.json" bench-pkj "$issuer" \
+    "$(( ${PKJ_RATE:-4000} * $2 ))" "$WORK/pkj.txt"
+}
+# proofs SERVER SECONDS: DPOP_RATE DPoP proofs per second of the run, for cc-dpop, in $WORK/dpop.txt
+proofs() {
+  local issuer
+  issuer=$(curl -s "http://127.0.0.1:${SRV_PORT[$1]}/.well-known/openid-configuration" | python3 -c 'import json,sys;print(json.load(sys.stdin)["issuer"])')
+  java -cp "$JAR" ops/bench/jwt/BenchJwts.java dpop "$WORK/pkj-key.json" "$issuer/token" \
+    "$(( ${DPOP_RATE:-4000} * $2 ))" "$WORK/dpop.txt"
 }
 seed() { # name expression
   python3 -c "import json,sys;d=json.load(open(sys.argv[1]));print(eval(sys.argv[2], {}, d))" "$WORK/seed-$1.json" "$2"
@@ -274,6 +294,8 @@ run_hot() {
   case $w in
     cc-es256|cc-fresh-start) script=form; env=(BENCH_AUTH="$(basic "$srv" bench-es256)" BENCH_BODY="grant_type=client_credentials&scope=api") ;;
     cc-rs256) script=form; env=(BENCH_AUTH="$(basic "$srv" bench-rs256)" BENCH_BODY="grant_type=client_credentials&scope=api") ;;
+    cc-pkj) script=assertion; assertions "$srv" "$s"; env=(BENCH_MODE=assertion BENCH_LINES="$WORK/pkj.txt") ;;
+    cc-dpop) script=assertion; proofs "$srv" "$s"; env=(BENCH_MODE=dpop BENCH_AUTH="$(basic "$srv" bench-es256)" BENCH_LINES="$WORK/dpop.txt") ;;
     cc-opaque) script=form; env=(BENCH_AUTH="$(basic "$srv" bench-opaque)" BENCH_BODY="grant_type=client_credentials&scope=api") ;;
     exchange|exchange-actor)
       # RFC 8693: bench-exchange trades its own client_credentials token (subject; with -actor also

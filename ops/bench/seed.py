@@ -16,6 +16,7 @@ import hashlib
 import html
 import http.cookiejar
 import json
+import os
 import re
 import secrets
 import sys
@@ -117,6 +118,16 @@ def setup(base, admin_token, out):
         # Token exchange (RFC 8693) of its own client_credentials token (the exchange workloads).
         "bench-exchange": client("bench-exchange", ["client_credentials", TOKEN_EXCHANGE]),
     }}
+    # The private_key_jwt client, when run.sh made its key (BENCH_PKJ_KEY: BenchJwts.java's key file).
+    pkj_key = os.environ.get("BENCH_PKJ_KEY")
+    if pkj_key:
+        with open(pkj_key) as f:
+            jwk = json.load(f)["jwk"]
+        status, _, text = call(op, "POST", f"{base}/admin/clients", {
+            "client_id": "bench-pkj", "client_name": "bench bench-pkj", "token_endpoint_auth_method": "private_key_jwt",
+            "grant_types": ["client_credentials"], "scope": "api", "jwks": {"keys": [jwk]}}, admin, as_json=True)
+        if status != 201:
+            raise SystemExit(f"registering bench-pkj: {status} {text}")
     status, _, text = call(op, "POST", f"{base}/admin/users", {"username": USER, "password": PASSWORD}, admin, as_json=True)
     if status != 201:
         raise SystemExit(f"registering the user: {status} {text}")

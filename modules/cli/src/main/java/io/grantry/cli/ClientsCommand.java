@@ -1,7 +1,11 @@
 package io.grantry.cli;
 
+import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -48,8 +52,31 @@ final class ClientsCommand {
     @Option(
         names = "--auth-method",
         description =
-            "token_endpoint_auth_method: client_secret_basic (default), client_secret_post, none.")
+            "token_endpoint_auth_method: client_secret_basic (default), client_secret_post,"
+                + " client_secret_jwt, private_key_jwt (with --jwks or --jwks-uri), none.")
     String authMethod;
+
+    @Option(
+        names = "--jwks",
+        paramLabel = "FILE|JSON",
+        description =
+            "private_key_jwt: the client's public keys, a JWK Set given inline ('{\"keys\":...}')"
+                + " or as the path of a file holding it.")
+    String jwks;
+
+    @Option(
+        names = "--jwks-uri",
+        paramLabel = "URI",
+        description = "private_key_jwt: where the server fetches the client's public keys (https).")
+    String jwksUri;
+
+    @Option(
+        names = "--token-endpoint-auth-signing-alg",
+        paramLabel = "ALG",
+        description =
+            "The only alg the client's assertions may use: ES256, RS256, PS256, EdDSA"
+                + " (private_key_jwt) or HS256 (client_secret_jwt).")
+    String authSigningAlg;
 
     @Option(
         names = "--redirect-uri",
@@ -116,6 +143,13 @@ final class ClientsCommand {
     boolean backchannelLogoutSessionRequired;
 
     @Option(
+        names = "--require-par",
+        description =
+            "require_pushed_authorization_requests: authorization requests must be pushed to /par"
+                + " first (RFC 9126).")
+    boolean requirePar;
+
+    @Option(
         names = "--exchange-audience",
         paramLabel = "AUDIENCE",
         description =
@@ -148,6 +182,11 @@ final class ClientsCommand {
         body.put("client_type", "public");
       }
       put(body, "token_endpoint_auth_method", authMethod);
+      if (jwks != null) {
+        body.put("jwks", jwkSet(jwks));
+      }
+      put(body, "jwks_uri", jwksUri);
+      put(body, "token_endpoint_auth_signing_alg", authSigningAlg);
       if (redirectUris != null) {
         body.put("redirect_uris", new JsonArray(new ArrayList<Object>(redirectUris)));
       }
@@ -187,12 +226,32 @@ final class ClientsCommand {
       if (backchannelLogoutSessionRequired) {
         body.put("backchannel_logout_session_required", true);
       }
+      if (requirePar) {
+        body.put("require_pushed_authorization_requests", true);
+      }
       JsonObject created = admin.api().post("/clients", body);
       admin.printObject(created);
       if (!admin.json && created.containsKey("client_secret")) {
         AdminOptions.warnSecretShownOnce(System.out, "client_secret");
       }
       return 0;
+    }
+
+    /** A JWK Set given inline or as a file's path. */
+    private static JsonObject jwkSet(String value) {
+      String text = value;
+      if (!value.trim().startsWith("{")) {
+        try {
+          text = Files.readString(Path.of(value));
+        } catch (IOException e) {
+          throw new CliFailure(2, "--jwks: cannot read '" + value + "': " + e.getMessage());
+        }
+      }
+      try {
+        return new JsonObject(text);
+      } catch (DecodeException e) {
+        throw new CliFailure(2, "--jwks is not a JSON object (a JWK Set)");
+      }
     }
 
     private static void put(JsonObject body, String field, String value) {

@@ -312,6 +312,55 @@ class AdminCliTest {
   }
 
   @Test
+  void aPrivateKeyJwtClientRegistersItsPublicKeysFromAFileAndGetsNoSecret() throws Exception {
+    java.nio.file.Path keys = java.nio.file.Files.createTempFile("jwks", ".json");
+    java.nio.file.Files.writeString(
+        keys,
+        "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"kid\":\"k1\","
+            + "\"x\":\"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU\","
+            + "\"y\":\"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0\"}]}");
+    Run pkj =
+        run(
+            "clients",
+            "create",
+            "--client-id",
+            "cli-keys",
+            "--name",
+            "Signs",
+            "--grant",
+            "client_credentials",
+            "--scope",
+            "api",
+            "--auth-method",
+            "private_key_jwt",
+            "--jwks",
+            keys.toString(),
+            "--token-endpoint-auth-signing-alg",
+            "ES256",
+            "--json");
+    assertThat(pkj.code()).as(pkj.err()).isZero();
+    assertThat(pkj.json().containsKey("client_secret")).isFalse();
+    assertThat(pkj.json().getJsonObject("jwks").getJsonArray("keys")).hasSize(1);
+    assertThat(pkj.json().getString("token_endpoint_auth_signing_alg")).isEqualTo("ES256");
+    Run noKeys =
+        run(
+            "clients",
+            "create",
+            "--name",
+            "No keys",
+            "--grant",
+            "client_credentials",
+            "--auth-method",
+            "private_key_jwt");
+    assertThat(noKeys.code()).isEqualTo(1);
+    assertThat(noKeys.err()).contains("jwks");
+    Run unreadable =
+        run("clients", "create", "--name", "x", "--jwks", keys.toString() + ".missing");
+    assertThat(unreadable.code()).isEqualTo(2);
+    assertThat(unreadable.err()).contains("--jwks");
+  }
+
+  @Test
   void usersCreateListSetPasswordAndDisable() {
     Run created =
         runWithInput(

@@ -6,11 +6,13 @@ import io.grantry.eventstore.pg.Migrations;
 import io.grantry.eventstore.pg.PgSettings;
 import io.grantry.projections.ProjectionRunner;
 import io.grantry.server.app.ProjectionCache;
+import io.grantry.server.app.UsedJtis;
 import io.grantry.server.audit.LedgerCheckpoints;
 import io.grantry.server.backchannel.BackchannelProjection;
 import io.grantry.server.backchannel.BackchannelSender;
 import io.grantry.server.clients.ClientCache;
 import io.grantry.server.clients.ClientDirectory;
+import io.grantry.server.clients.ClientKeys;
 import io.grantry.server.clients.ClientService;
 import io.grantry.server.config.GrantryConfig;
 import io.grantry.server.config.ServerSecrets;
@@ -92,6 +94,7 @@ public final class GrantryServer {
   private final GrowingTableAnalyzer analyzer;
   private final ProjectionRunner following;
   private final BackchannelSender backchannel;
+  private final long usedJtiPruning;
 
   /**
    * Whether commits are announced to other processes with NOTIFY. Not needed: the one process that
@@ -152,6 +155,16 @@ public final class GrantryServer {
             new TokenIssuer(config.issuer(), config.tokens().audience(), resources.keys()),
             resources.clock());
     backchannel.start();
+    // Used jtis (client assertions, DPoP proofs) past their expiry are only dead weight: every
+    // instance deletes a batch of them each minute (SKIP LOCKED: instances never wait for each
+    // other).
+    UsedJtis jtis = new UsedJtis(resources.pool());
+    this.usedJtiPruning =
+        vertx.setPeriodic(
+            60_000,
+            id ->
+                jtis.prune(10_000)
+                    .onFailure(err -> log.warn("Pruning used jtis failed: {}", err.getMessage())));
   }
 
   /**
@@ -294,7 +307,7 @@ public final class GrantryServer {
             clock,
             config.tokens().longestSignedLifetime());
     ServerResources resources =
-        resources(config, pool, connect, registry, migrated, crypto, keys, clock);
+        resources(vertx, config, pool, connect, registry, migrated, crypto, keys, clock);
     ThrottleMetrics.register(registry, resources.loginThrottle(), resources.clientAuthThrottle());
     resources.opsCounters().start(vertx);
     new ReadinessGauge(registry).start(vertx, pool, migrated, 5000);
@@ -330,6 +343,7 @@ public final class GrantryServer {
   }
 
   private static ServerResources resources(
+      Vertx vertx,
       GrantryConfig config,
       Pool pool,
       PgConnectOptions connect,
@@ -360,7 +374,8 @@ public final class GrantryServer {
         OAuthServices.grantStateCache(config.caches()),
         new ProjectionCache<>(config.caches().users(), id -> id.startsWith(users)),
         new ProjectionCache<>(config.caches().users(), id -> id.startsWith("consent:")),
-        SessionService.newCache(config.caches().users()));
+        SessionService.newCache(config.caches().users()),
+        new ClientKeys(vertx, config.clients(), clock));
   }
 
   private static Future<List<String>> devSeed(Vertx vertx, EventStore store, ServerResources r) {
@@ -438,6 +453,7 @@ public final class GrantryServer {
   /** Undeploys the verticles, closes the pool and stops an embedded database. */
   public Future<Void> stop() {
     checkpoints.stop();
+    vertx.cancelTimer(usedJtiPruning);
     pruner.stop();
     analyzer.stop();
     following.stopAll();

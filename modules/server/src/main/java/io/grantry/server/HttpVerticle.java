@@ -6,11 +6,13 @@ import io.grantry.eventstore.audit.LedgerProofs;
 import io.grantry.eventstore.audit.LedgerTree;
 import io.grantry.server.account.AccountRoutes;
 import io.grantry.server.admin.AdminApi;
+import io.grantry.server.app.UsedJtis;
 import io.grantry.server.audit.AuditLedger;
 import io.grantry.server.authorize.AuthorizeRoutes;
 import io.grantry.server.browser.BrowserCookies;
 import io.grantry.server.browser.Csrf;
 import io.grantry.server.browser.SessionCookie;
+import io.grantry.server.clients.ClientAssertions;
 import io.grantry.server.clients.ClientDirectory;
 import io.grantry.server.clients.ClientService;
 import io.grantry.server.config.GrantryConfig;
@@ -29,9 +31,11 @@ import io.grantry.server.ops.ProjectionQueries;
 import io.grantry.server.sessions.BrowserSessions;
 import io.grantry.server.sessions.SessionService;
 import io.grantry.server.token.IntrospectionRoutes;
+import io.grantry.server.token.PushedAuthorizationRoutes;
 import io.grantry.server.token.RevocationRoutes;
 import io.grantry.server.token.TokenRoutes;
 import io.grantry.server.token.UserinfoRoutes;
+import io.grantry.server.tokens.DpopProofs;
 import io.grantry.server.users.UserDirectory;
 import io.grantry.server.users.UserService;
 import io.vertx.core.Future;
@@ -88,8 +92,23 @@ public final class HttpVerticle extends VerticleBase {
         new OAuthServices(
             config.issuer(),
             config.tokens(),
+            config.par(),
             store,
             clients,
+            new ClientAssertions(
+                config.issuer(),
+                clients,
+                r.clientKeys(),
+                r.clientSecrets(),
+                new UsedJtis(r.pool()),
+                config.clients(),
+                r.clock()),
+            new DpopProofs(
+                config.issuer(),
+                new UsedJtis(r.pool()),
+                config.dpop(),
+                config.clients().clockSkew(),
+                r.clock()),
             users,
             r.grantStates(),
             OAuthServices.grantSnapshots(r.pool(), config.caches()),
@@ -143,10 +162,11 @@ public final class HttpVerticle extends VerticleBase {
                         new HealthRoutes(r.pool(), config.database().timeout(), r.migrated()::get),
                         new MetricsRoutes(r.registry(), config.metrics()),
                         new ClientAuthFailureCounter(r.registry(), paths),
-                        new DiscoveryRoutes(config.issuer(), r.keys(), paths),
+                        new DiscoveryRoutes(config.issuer(), config.par(), r.keys(), paths),
                         new LedgerRoutes(r.pool(), proofs),
                         new AuthorizeRoutes(oauth, paths),
                         new TokenRoutes(oauth, paths),
+                        new PushedAuthorizationRoutes(oauth, paths),
                         new RevocationRoutes(oauth, paths),
                         new IntrospectionRoutes(oauth, paths),
                         new UserinfoRoutes(oauth, paths),

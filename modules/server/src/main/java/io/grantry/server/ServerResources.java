@@ -7,6 +7,7 @@ import io.grantry.eventstore.EventStore;
 import io.grantry.server.app.ProjectionCache;
 import io.grantry.server.app.StateCache;
 import io.grantry.server.clients.ClientCache;
+import io.grantry.server.clients.ClientKeys;
 import io.grantry.server.config.GrantryConfig;
 import io.grantry.server.config.ServerSecrets;
 import io.grantry.server.crypto.ClientSecrets;
@@ -36,6 +37,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * @param userCache user lookups, dropped by this process's commits of their streams
  * @param consentCache remembered consents, likewise
  * @param sessionCache live browser sessions by user, likewise
+ * @param clientKeys the public keys of private_key_jwt clients, {@code jwks_uri}s fetched and
+ *     cached once for the process
  */
 public record ServerResources(
     GrantryConfig config,
@@ -57,7 +60,8 @@ public record ServerResources(
     StateCache<GrantState> grantStates,
     ProjectionCache<Optional<UserState.Registered>> userCache,
     ProjectionCache<Consent.State> consentCache,
-    ProjectionCache<Map<String, SessionService.Stored>> sessionCache) {
+    ProjectionCache<Map<String, SessionService.Stored>> sessionCache,
+    ClientKeys clientKeys) {
 
   /**
    * Makes {@code store}'s commits drop what the shared caches hold of the streams they write (the

@@ -16,6 +16,8 @@ import java.util.Set;
  * @param prompt a subset of none, login, consent
  * @param maxAge OIDC {@code max_age} in seconds, when given
  * @param responseMode how the response goes back to the client
+ * @param pushed whether the parameters came from a pushed request (RFC 9126), which a client that
+ *     requires pushing needs at every step
  */
 public record AuthorizationRequest(
     String clientId,
@@ -28,7 +30,8 @@ public record AuthorizationRequest(
     Set<String> prompt,
     OptionalLong maxAge,
     Optional<String> loginHint,
-    ResponseMode responseMode) {
+    ResponseMode responseMode,
+    boolean pushed) {
   public AuthorizationRequest {
     Objects.requireNonNull(clientId, "clientId");
     Objects.requireNonNull(redirectUri, "redirectUri");

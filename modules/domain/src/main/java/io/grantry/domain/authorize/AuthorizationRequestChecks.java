@@ -55,6 +55,16 @@ public final class AuthorizationRequestChecks {
 
   private AuthorizationRequestChecks() {}
 
+  /**
+   * How the parameters reached the server: in the browser's request to {@code /authorize}, or
+   * pushed by the authenticated client to {@code /par} first (RFC 9126), whether being pushed now
+   * or resolved from a {@code request_uri}.
+   */
+  public enum Channel {
+    FRONT,
+    PUSHED
+  }
+
   /** The outcome: a request to serve, or an error shown or redirected as its flag says. */
   public sealed interface Checked {}
 
@@ -88,10 +98,24 @@ public final class AuthorizationRequestChecks {
   }
 
   /**
-   * Checks {@code p} against {@code found}, the registration of the client it names (empty when
-   * there is none).
+   * Checks {@code p}, sent to {@code /authorize} itself, against {@code found}, the registration of
+   * the client it names (empty when there is none), on a server that does not require pushing.
    */
   public static Checked check(Parameters p, Optional<ClientState.Registered> found) {
+    return check(p, found, Channel.FRONT, false);
+  }
+
+  /**
+   * Checks {@code p} against {@code found}, the registration of the client it names (empty when
+   * there is none). The same checks for every channel: pushed parameters meet every rule a front
+   * channel request does (RFC 9126 §2.1), and a request that reaches {@code /authorize} directly is
+   * refused when the client or the server ({@code serverRequiresPushed}) requires pushing (§6).
+   */
+  public static Checked check(
+      Parameters p,
+      Optional<ClientState.Registered> found,
+      Channel channel,
+      boolean serverRequiresPushed) {
     // 1. The client and where to answer: errors are shown.
     Optional<OAuthError> shown =
         clientIdGivenOnce(p).or(() -> clientKnown(found)).or(() -> clientEnabled(found.get()));
@@ -111,7 +135,8 @@ public final class AuthorizationRequestChecks {
     Optional<String> state = Optional.ofNullable(p.single("state"));
     ResponseMode mode = responseMode(p);
     Optional<OAuthError> redirected =
-        noRepeatedParameter(p)
+        pushedIfRequired(client, channel, serverRequiresPushed)
+            .or(() -> noRepeatedParameter(p))
             .or(() -> noRequestObject(p))
             .or(() -> noValueTooLong(p))
             .or(() -> responseTypeIsCode(p))
@@ -143,7 +168,8 @@ public final class AuthorizationRequestChecks {
             prompt(p),
             maxAge == null ? OptionalLong.empty() : OptionalLong.of(Long.parseLong(maxAge)),
             Optional.ofNullable(p.first("login_hint")),
-            mode),
+            mode,
+            channel == Channel.PUSHED),
         client);
   }
 
@@ -220,12 +246,36 @@ public final class AuthorizationRequestChecks {
     return Optional.empty();
   }
 
+  /**
+   * RFC 9126 §6: a client registered with {@code require_pushed_authorization_requests}, or any
+   * client of a server that requires it, must push; its plain request is refused. The client and
+   * the redirect URI are established by then, so the refusal goes back to the client.
+   */
+  static Optional<OAuthError> pushedIfRequired(
+      ClientState.Registered client, Channel channel, boolean serverRequiresPushed) {
+    if (channel == Channel.PUSHED
+        || !(serverRequiresPushed || client.metadata().requiresPushedRequests())) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        OAuthError.invalidRequest(
+            "this client must push its authorization requests to the pushed authorization"
+                + " request endpoint first (RFC 9126)"));
+  }
+
+  /**
+   * Request objects (RFC 9101) are not supported. A {@code request_uri} is only ever ours, and
+   * {@code /authorize} resolves it to the pushed parameters before these checks: one among those
+   * parameters, or pushed itself, is refused (RFC 9126 §2.1).
+   */
   static Optional<OAuthError> noRequestObject(Parameters p) {
     if (p.contains("request")) {
       return Optional.of(OAuthError.invalidRequest("request objects are not supported"));
     }
     if (p.contains("request_uri")) {
-      return Optional.of(OAuthError.invalidRequest("request_uri is not supported"));
+      return Optional.of(
+          OAuthError.invalidRequest(
+              "request_uri is only accepted at the authorization endpoint, alone with client_id"));
     }
     return Optional.empty();
   }

@@ -74,7 +74,7 @@ public final class ClientDecider {
     Optional<ValidationError> problem =
         FieldRules.identifier("client_id", c.clientId(), MAX_CLIENT_ID_LENGTH)
             .or(() -> problemWith(c.metadata()))
-            .or(() -> secretProblem(c.metadata().type(), c.secretHash()));
+            .or(() -> secretProblem(c.metadata(), c.secretHash()));
     if (problem.isPresent()) {
       return Decision.reject(problem.get());
     }
@@ -96,6 +96,14 @@ public final class ClientDecider {
     if (problem.isPresent()) {
       return Decision.reject(problem.get());
     }
+    if (c.metadata().tokenEndpointAuthMethod().usesSecret() && current.secretHash().isEmpty()) {
+      return Decision.reject(
+          new ValidationError(
+              "token_endpoint_auth_method",
+              "the client has no secret to authenticate with "
+                  + c.metadata().tokenEndpointAuthMethod().wire()
+                  + "; register a new client"));
+    }
     if (c.metadata().equals(current.metadata())) {
       return Decision.unchanged();
     }
@@ -107,7 +115,11 @@ public final class ClientDecider {
     if (current.secretHash().isEmpty()) {
       return Decision.reject(
           new ValidationError(
-              "client_type", "public client '" + current.clientId() + "' has no secret to rotate"));
+              "client_type",
+              (current.metadata().type() == ClientType.PUBLIC ? "public" : "private_key_jwt")
+                  + " client '"
+                  + current.clientId()
+                  + "' has no secret to rotate"));
     }
     Optional<ValidationError> problem = FieldRules.keyedHash("secret_hash", c.newSecretHash());
     if (problem.isPresent()) {
@@ -147,7 +159,12 @@ public final class ClientDecider {
     if (!isPublic && m.tokenEndpointAuthMethod() == TokenEndpointAuthMethod.NONE) {
       return error(
           "token_endpoint_auth_method",
-          "a confidential client must use client_secret_basic or client_secret_post, not 'none'");
+          "a confidential client must use client_secret_basic, client_secret_post,"
+              + " client_secret_jwt or private_key_jwt, not 'none'");
+    }
+    Optional<ValidationError> keys = ClientKeyRules.problemWith(m);
+    if (keys.isPresent()) {
+      return keys;
     }
     if (m.grantTypes().isEmpty()) {
       return error("grant_types", "at least one grant type is required");
@@ -294,10 +311,15 @@ public final class ClientDecider {
   }
 
   private static Optional<ValidationError> secretProblem(
-      ClientType type, Optional<String> secretHash) {
-    if (type == ClientType.PUBLIC) {
+      ClientMetadata m, Optional<String> secretHash) {
+    if (m.type() == ClientType.PUBLIC) {
       return secretHash.isPresent()
           ? error("secret_hash", "a public client has no secret")
+          : Optional.empty();
+    }
+    if (!m.tokenEndpointAuthMethod().usesSecret()) {
+      return secretHash.isPresent()
+          ? error("secret_hash", "a private_key_jwt client has keys, not a secret")
           : Optional.empty();
     }
     if (secretHash.isEmpty()) {

@@ -12,11 +12,13 @@ import io.grantry.domain.EventCodecException;
 import io.grantry.domain.Json;
 import io.grantry.domain.UnknownEventTypeException;
 import io.grantry.domain.key.SigningAlgorithm;
+import io.grantry.domain.oauth.JwsAlgorithm;
 import io.grantry.domain.oauth.Scopes;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -136,6 +138,14 @@ public final class ClientEventCodec implements EventCodec<ClientEvent> {
     if (x.allowRefreshToken()) {
       json.put("token_exchange_allow_refresh_token", true);
     }
+    ClientSecurity sec = m.security();
+    if (sec.requirePushedAuthorizationRequests()) {
+      json.put("require_pushed_authorization_requests", true);
+    }
+    sec.jwks().ifPresent(k -> json.put("jwks", new JsonObject(k)));
+    sec.jwksUri().ifPresent(u -> json.put("jwks_uri", u));
+    sec.tokenEndpointAuthSigningAlg()
+        .ifPresent(a -> json.put("token_endpoint_auth_signing_alg", a.wire()));
   }
 
   private static ClientMetadata metadata(String type, JsonObject p) {
@@ -187,7 +197,28 @@ public final class ClientEventCodec implements EventCodec<ClientEvent> {
                 ? strings(type, p, "token_exchange_audiences")
                 : List.of(),
             optionalBool(type, p, "token_exchange_allow_impersonation"),
-            optionalBool(type, p, "token_exchange_allow_refresh_token")));
+            optionalBool(type, p, "token_exchange_allow_refresh_token")),
+        security(type, p));
+  }
+
+  /** Absent fields are the defaults: clients registered before them decode as they were. */
+  private static ClientSecurity security(String type, JsonObject p) {
+    return new ClientSecurity(
+        optionalBool(type, p, "require_pushed_authorization_requests"),
+        p.containsKey("jwks")
+            ? Optional.of(Json.object(type, p, "jwks").encode())
+            : Optional.empty(),
+        optionalString(type, p, "jwks_uri"),
+        optionalString(type, p, "token_endpoint_auth_signing_alg")
+            .map(
+                a ->
+                    JwsAlgorithm.fromWire(a)
+                        .orElseThrow(
+                            () ->
+                                Json.problem(
+                                    type,
+                                    "token_endpoint_auth_signing_alg",
+                                    "has an unknown value '" + a + "'"))));
   }
 
   /** A boolean field that may be absent (false), but is a boolean when present. */

@@ -37,6 +37,8 @@ import java.util.Set;
  * @param logout RP-initiated and back-channel logout ({@link LogoutMetadata#NONE}: neither)
  * @param tokenExchange what the client may do with the token exchange grant ({@link
  *     TokenExchangeMetadata#NONE}: nothing beyond the default audience, delegation only)
+ * @param security pushed requests, keys, sender-constrained tokens ({@link ClientSecurity#NONE}:
+ *     none of them)
  */
 public record ClientMetadata(
     String name,
@@ -53,7 +55,8 @@ public record ClientMetadata(
     boolean introspect,
     SigningAlgorithm idTokenSignedResponseAlg,
     LogoutMetadata logout,
-    TokenExchangeMetadata tokenExchange) {
+    TokenExchangeMetadata tokenExchange,
+    ClientSecurity security) {
 
   public ClientMetadata {
     Objects.requireNonNull(name, "name");
@@ -72,6 +75,12 @@ public record ClientMetadata(
     Objects.requireNonNull(idTokenSignedResponseAlg, "idTokenSignedResponseAlg");
     Objects.requireNonNull(logout, "logout");
     Objects.requireNonNull(tokenExchange, "tokenExchange");
+    Objects.requireNonNull(security, "security");
+  }
+
+  /** Whether the client's authorization requests must be pushed first (RFC 9126 §6). */
+  public boolean requiresPushedRequests() {
+    return security.requirePushedAuthorizationRequests();
   }
 
   public boolean allows(GrantType grant) {
@@ -97,6 +106,7 @@ public record ClientMetadata(
     b.idTokenSignedResponseAlg = idTokenSignedResponseAlg;
     b.logout = logout;
     b.tokenExchange = tokenExchange;
+    b.security = security;
     return b;
   }
 
@@ -121,6 +131,7 @@ public record ClientMetadata(
     private SigningAlgorithm idTokenSignedResponseAlg = SigningAlgorithm.RS256;
     private LogoutMetadata logout = LogoutMetadata.NONE;
     private TokenExchangeMetadata tokenExchange = TokenExchangeMetadata.NONE;
+    private ClientSecurity security = ClientSecurity.NONE;
 
     private Builder(String name, ClientType type) {
       this.name = name;
@@ -216,6 +227,11 @@ public record ClientMetadata(
       return this;
     }
 
+    public Builder security(ClientSecurity value) {
+      this.security = value;
+      return this;
+    }
+
     public ClientMetadata build() {
       return new ClientMetadata(
           name,
@@ -232,7 +248,8 @@ public record ClientMetadata(
           introspect,
           idTokenSignedResponseAlg,
           logout,
-          tokenExchange);
+          tokenExchange,
+          security);
     }
   }
 }

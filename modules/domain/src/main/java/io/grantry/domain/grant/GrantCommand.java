@@ -221,9 +221,21 @@ public sealed interface GrantCommand
    * @param scopes the scopes granted, already limited to what the client may ask for
    */
   record IssueClientCredentials(
-      String grantId, String clientId, String jti, Scopes scopes, Duration accessTokenLifetime)
+      String grantId,
+      String clientId,
+      String jti,
+      Scopes scopes,
+      Duration accessTokenLifetime,
+      Optional<String> jkt)
       implements GrantCommand {
+    /** A bearer token (no DPoP key). */
+    public IssueClientCredentials(
+        String grantId, String clientId, String jti, Scopes scopes, Duration accessTokenLifetime) {
+      this(grantId, clientId, jti, scopes, accessTokenLifetime, Optional.empty());
+    }
+
     public IssueClientCredentials {
+      Objects.requireNonNull(jkt, "jkt");
       Objects.requireNonNull(grantId, "grantId");
       Objects.requireNonNull(clientId, "clientId");
       Objects.requireNonNull(jti, "jti");

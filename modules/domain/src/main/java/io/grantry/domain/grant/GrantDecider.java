@@ -543,7 +543,8 @@ public final class GrantDecider {
             c.jti(),
             c.scopes(),
             now,
-            now.plus(c.accessTokenLifetime())));
+            now.plus(c.accessTokenLifetime()),
+            c.jkt()));
   }
 
   // ------------------------------------------------------------------ token exchange

@@ -113,11 +113,15 @@ public final class GrantEventCodec implements EventCodec<GrantEvent> {
       return json.put("jti", e.jti()).put("actor", e.actor()).put("revoked_at", e.revokedAt());
     }
     if (event instanceof ClientCredentialsIssued e) {
-      return json.put("client_id", e.clientId())
+      json.put("client_id", e.clientId())
           .put("jti", e.jti())
           .put("scopes", scopes(e.scopes()))
           .put("issued_at", e.issuedAt())
           .put("expires_at", e.expiresAt());
+      // RFC 9449: the DPoP key the token is bound to (its RFC 7638 thumbprint), for auditors;
+      // absent for a bearer token, as in events written before DPoP.
+      e.jkt().ifPresent(jkt -> json.put("dpop_jkt", jkt));
+      return json;
     }
     if (event instanceof TokenExchanged e) {
       // Who, for whom, acted by whom first: what an auditor's one-line view of the event shows.
@@ -262,7 +266,8 @@ public final class GrantEventCodec implements EventCodec<GrantEvent> {
             string(type, p, "jti"),
             scopes(type, p),
             instant(type, p, "issued_at"),
-            instant(type, p, "expires_at"));
+            instant(type, p, "expires_at"),
+            optionalString(type, p, "dpop_jkt"));
       case TokenExchanged.TYPE:
         {
           Optional<String> jti = optionalString(type, p, "access_token_jti");

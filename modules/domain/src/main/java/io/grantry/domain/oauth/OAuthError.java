@@ -47,7 +47,12 @@ public record OAuthError(Code code, String description, boolean redirectable) {
      * RFC 8707 §2 and RFC 8693 §2.2.2: a requested {@code resource} or {@code audience} the client
      * may not have a token for.
      */
-    INVALID_TARGET("invalid_target", false, 400);
+    INVALID_TARGET("invalid_target", false, 400),
+    /**
+     * RFC 9101 §7: the {@code request_uri} of a pushed request (RFC 9126 §4) is unknown, spent,
+     * expired or another client's.
+     */
+    INVALID_REQUEST_URI("invalid_request_uri", true, 400);
 
     private final String wire;
     private final boolean authorizationResponse;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.grantry.domain.authorize.AuthorizationRequestChecks.Checked;
 import io.grantry.domain.authorize.AuthorizationRequestChecks.Refused;
 import io.grantry.domain.authorize.AuthorizationRequestChecks.Valid;
+import io.grantry.domain.client.ClientSecurity;
 import io.grantry.domain.client.ClientState;
 import io.grantry.domain.client.ClientType;
 import io.grantry.domain.client.GrantType;
@@ -281,5 +282,67 @@ class AuthorizationRequestChecksTest {
                 .error()
                 .code())
         .isEqualTo(OAuthError.Code.INVALID_REQUEST);
+  }
+
+  @Test
+  void aClientThatMustPushIsRefusedAPlainRequestAndServedAPushedOne() {
+    ClientState.Registered mustPush = Clients.with(WEB, b -> b.security(new ClientSecurity(true)));
+    Refused plain = refused(AuthorizationRequestChecks.check(params(), Optional.of(mustPush)));
+    assertThat(plain.error().code()).isEqualTo(OAuthError.Code.INVALID_REQUEST);
+    assertThat(plain.error().description()).contains("RFC 9126");
+    // The client and its redirect URI are known: the refusal goes back to it.
+    assertThat(plain.error().redirectable()).isTrue();
+    assertThat(plain.redirectUri()).contains("https://app.example/cb");
+
+    Checked pushed =
+        AuthorizationRequestChecks.check(
+            params(), Optional.of(mustPush), AuthorizationRequestChecks.Channel.PUSHED, false);
+    assertThat(pushed).isInstanceOf(Valid.class);
+    assertThat(((Valid) pushed).request().pushed()).isTrue();
+  }
+
+  @Test
+  void aServerThatRequiresPushingRefusesEveryPlainRequest() {
+    assertThat(
+            refused(
+                    AuthorizationRequestChecks.check(
+                        params(), Optional.of(WEB), AuthorizationRequestChecks.Channel.FRONT, true))
+                .error()
+                .code())
+        .isEqualTo(OAuthError.Code.INVALID_REQUEST);
+    Checked plain = AuthorizationRequestChecks.check(params(), Optional.of(WEB));
+    assertThat(((Valid) plain).request().pushed()).isFalse();
+  }
+
+  @Test
+  void pushedParametersMeetTheSameChecksAndMayNotCarryARequestUri() {
+    AuthorizationRequestChecks.Channel pushed = AuthorizationRequestChecks.Channel.PUSHED;
+    assertThat(
+            refused(
+                    AuthorizationRequestChecks.check(
+                        params("request_uri", "urn:ietf:params:oauth:request_uri:x"),
+                        Optional.of(WEB),
+                        pushed,
+                        false))
+                .error()
+                .code())
+        .isEqualTo(OAuthError.Code.INVALID_REQUEST);
+    assertThat(
+            refused(
+                    AuthorizationRequestChecks.check(
+                        params("response_type", "token"), Optional.of(WEB), pushed, false))
+                .error()
+                .code())
+        .isEqualTo(OAuthError.Code.UNSUPPORTED_RESPONSE_TYPE);
+    assertThat(
+            refused(
+                    AuthorizationRequestChecks.check(
+                        params("redirect_uri", "https://evil.example/cb"),
+                        Optional.of(WEB),
+                        pushed,
+                        false))
+                .error()
+                .redirectable())
+        .isFalse();
   }
 }

@@ -56,11 +56,25 @@ final class Clients {
             false,
             SigningAlgorithm.RS256,
             io.grantry.domain.client.LogoutMetadata.NONE,
-            io.grantry.domain.client.TokenExchangeMetadata.NONE),
+            io.grantry.domain.client.TokenExchangeMetadata.NONE,
+            io.grantry.domain.client.ClientSecurity.NONE),
         type == ClientType.PUBLIC ? Optional.empty() : Optional.of("hmac-sha256$x"),
         Optional.empty(),
         disabled,
         REGISTERED);
+  }
+
+  /** {@code client} with its metadata changed by {@code change}. */
+  static ClientState.Registered with(
+      ClientState.Registered client,
+      java.util.function.UnaryOperator<ClientMetadata.Builder> change) {
+    return new ClientState.Registered(
+        client.clientId(),
+        change.apply(client.metadata().toBuilder()).build(),
+        client.secretHash(),
+        client.previousSecret(),
+        client.disabled(),
+        client.registeredAt());
   }
 
   static UserState.Registered user(String name, boolean disabled) {

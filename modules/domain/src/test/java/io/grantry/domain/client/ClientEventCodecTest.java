@@ -53,7 +53,8 @@ class ClientEventCodecTest {
                     new TokenExchangeMetadata(
                         List.of("https://orders.example", "billing"), true, false))
                 .build(),
-            T0.plusSeconds(6)));
+            T0.plusSeconds(6)),
+        new ClientRegistered("keys", ClientFixtures.keyedService(), Optional.empty(), T0));
   }
 
   @Test
@@ -81,6 +82,21 @@ class ClientEventCodecTest {
     assertThatThrownBy(() -> CODEC.fromJson(ClientUpdated.TYPE, bad))
         .isInstanceOf(EventCodecException.class)
         .hasMessageContaining("token_exchange_allow_impersonation");
+  }
+
+  @Test
+  void clientKeysAreWrittenOnlyWhenRegisteredAndAbsentOnesReadAsNone() {
+    JsonObject plain = CODEC.toJson(samples().get(0));
+    assertThat(plain.fieldNames())
+        .as("payloads of clients without keys are as before")
+        .doesNotContain("jwks", "jwks_uri", "token_endpoint_auth_signing_alg");
+    JsonObject keyed = CODEC.toJson(samples().get(samples().size() - 1));
+    assertThat(keyed.getJsonObject("jwks").getJsonArray("keys")).hasSize(1);
+    assertThat(keyed.getString("token_endpoint_auth_signing_alg")).isEqualTo("ES256");
+    assertThat(keyed.getString("token_endpoint_auth_method")).isEqualTo("private_key_jwt");
+    JsonObject bad = keyed.copy().put("token_endpoint_auth_signing_alg", "none");
+    Assertions.assertThatThrownBy(() -> CODEC.fromJson("client.registered.v1", bad))
+        .hasMessageContaining("token_endpoint_auth_signing_alg");
   }
 
   @Test

@@ -30,6 +30,25 @@ final class ClientFixtures {
         .build();
   }
 
+  /** A public P-256 JWK (the example key of RFC 7515 A.3). */
+  static final String EC_JWK =
+      "{\"kty\":\"EC\",\"crv\":\"P-256\",\"kid\":\"k1\","
+          + "\"x\":\"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU\","
+          + "\"y\":\"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0\"}";
+
+  /** A private_key_jwt service with its public key registered. */
+  static ClientMetadata keyedService() {
+    return service().toBuilder()
+        .tokenEndpointAuthMethod(TokenEndpointAuthMethod.PRIVATE_KEY_JWT)
+        .security(
+            new ClientSecurity(
+                false,
+                java.util.Optional.of("{\"keys\":[" + EC_JWK + "]}"),
+                java.util.Optional.empty(),
+                java.util.Optional.of(io.grantry.domain.oauth.JwsAlgorithm.ES256)))
+        .build();
+  }
+
   static ClientMetadata service() {
     return ClientMetadata.builder("Billing Service", ClientType.CONFIDENTIAL)
         .tokenEndpointAuthMethod(TokenEndpointAuthMethod.CLIENT_SECRET_POST)

@@ -133,7 +133,29 @@ class GrantEventCodecTest {
             Optional.of(refreshHash(3)),
             Optional.of(T0.plus(Duration.ofDays(15))),
             Optional.of(T0.plus(Duration.ofDays(90))),
-            T0));
+            T0),
+        new ClientCredentialsIssued(
+            "cc-2",
+            "svc",
+            "cc-2.1",
+            Scopes.of("orders.read"),
+            T0,
+            T0.plusSeconds(300),
+            Optional.of("0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I")));
+  }
+
+  @Test
+  void aDpopBindingIsWrittenOnlyWhenThereIsOne() {
+    List<GrantEvent> all =
+        samples().stream().filter(e -> e instanceof ClientCredentialsIssued).toList();
+    JsonObject bearer = CODEC.toJson(all.get(0));
+    assertThat(bearer.containsKey("dpop_jkt")).as("bearer tokens' events are as before").isFalse();
+    JsonObject bound = CODEC.toJson(all.get(all.size() - 1));
+    assertThat(bound.getString("dpop_jkt"))
+        .isEqualTo("0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I");
+    assertThat(
+            ((ClientCredentialsIssued) CODEC.fromJson(ClientCredentialsIssued.TYPE, bearer)).jkt())
+        .isEmpty();
   }
 
   @Test

@@ -29,7 +29,9 @@ class OAuthErrorTest {
             "login_required",
             "consent_required",
             "interaction_required",
-            "invalid_target");
+            "invalid_target",
+            // RFC 9101 §7, answered for pushed requests' request_uri (RFC 9126 §4).
+            "invalid_request_uri");
     for (Code c : Code.values()) {
       assertThat(Code.fromWire(c.wire())).contains(c);
     }

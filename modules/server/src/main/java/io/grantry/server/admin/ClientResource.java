@@ -4,6 +4,7 @@ import io.grantry.domain.DomainError;
 import io.grantry.domain.DomainError.ValidationError;
 import io.grantry.domain.client.AccessTokenFormat;
 import io.grantry.domain.client.ClientMetadata;
+import io.grantry.domain.client.ClientSecurity;
 import io.grantry.domain.client.ClientState;
 import io.grantry.domain.client.ClientType;
 import io.grantry.domain.client.GrantType;
@@ -11,6 +12,7 @@ import io.grantry.domain.client.LogoutMetadata;
 import io.grantry.domain.client.TokenEndpointAuthMethod;
 import io.grantry.domain.client.TokenExchangeMetadata;
 import io.grantry.domain.key.SigningAlgorithm;
+import io.grantry.domain.oauth.JwsAlgorithm;
 import io.grantry.domain.oauth.Scopes;
 import io.grantry.server.app.CommandRejected;
 import io.grantry.server.clients.ClientDirectory;
@@ -121,7 +123,9 @@ final class ClientResource {
                             () ->
                                 invalid(
                                     "token_endpoint_auth_method",
-                                    "token_endpoint_auth_method must be client_secret_basic, client_secret_post or none")));
+                                    "token_endpoint_auth_method must be client_secret_basic,"
+                                        + " client_secret_post, client_secret_jwt,"
+                                        + " private_key_jwt or none")));
     ClientType type =
         Optional.ofNullable(body.getString("client_type"))
             .map(
@@ -212,6 +216,21 @@ final class ClientResource {
             strings(body, "token_exchange_audiences", List.of()),
             body.getBoolean("token_exchange_allow_impersonation", false),
             body.getBoolean("token_exchange_allow_refresh_token", false)));
+    b.security(
+        new ClientSecurity(
+            body.getBoolean("require_pushed_authorization_requests", false),
+            Optional.ofNullable(body.getJsonObject("jwks")).map(JsonObject::encode),
+            Optional.ofNullable(body.getString("jwks_uri")),
+            Optional.ofNullable(body.getString("token_endpoint_auth_signing_alg"))
+                .map(
+                    a ->
+                        JwsAlgorithm.fromWire(a)
+                            .orElseThrow(
+                                () ->
+                                    invalid(
+                                        "token_endpoint_auth_signing_alg",
+                                        "token_endpoint_auth_signing_alg must be ES256, RS256,"
+                                            + " PS256, EdDSA or HS256")))));
     return b.build();
   }
 
@@ -277,9 +296,17 @@ final class ClientResource {
           .put("token_exchange_allow_impersonation", m.tokenExchange().allowImpersonation())
           .put("token_exchange_allow_refresh_token", m.tokenExchange().allowRefreshToken());
     }
-    json.put("disabled", c.disabled())
+    json.put(
+            "require_pushed_authorization_requests",
+            m.security().requirePushedAuthorizationRequests())
+        .put("disabled", c.disabled())
         .put("client_id_issued_at", c.registeredAt().getEpochSecond());
-    if (m.type() == ClientType.CONFIDENTIAL) {
+    m.security().jwks().ifPresent(k -> json.put("jwks", new JsonObject(k)));
+    m.security().jwksUri().ifPresent(u -> json.put("jwks_uri", u));
+    m.security()
+        .tokenEndpointAuthSigningAlg()
+        .ifPresent(a -> json.put("token_endpoint_auth_signing_alg", a.wire()));
+    if (m.tokenEndpointAuthMethod().usesSecret()) {
       json.put("client_secret_expires_at", 0);
     }
     Instant now = clock.instant();

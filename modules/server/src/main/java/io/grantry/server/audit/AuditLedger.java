@@ -44,7 +44,8 @@ import java.util.function.LongConsumer;
  *       actor), every grant exchanged for the user, and every consent stream {@code
  *       consent:<user>:<client>} of the user.
  *   <li>A client: the stream {@code client:<id>}, every grant stream issued to it (codes,
- *       client_credentials tokens, exchanges), and every consent stream given to it.
+ *       client_credentials tokens, exchanges), every consent stream given to it, and every
+ *       authorization request it pushed ({@code par:<hash>}, RFC 9126).
  * </ul>
  *
  * The first event of each grant or consent stream names its user and client, and the partial
@@ -80,7 +81,8 @@ public final class AuditLedger {
           + " 'backchannel.logout_abandoned.v1')";
   private static final String CLIENT_TYPES =
       "('grant.authorization_code_issued.v1', 'grant.client_credentials_issued.v1',"
-          + " 'consent.granted.v1', 'consent.revoked.v1')";
+          + " 'consent.granted.v1', 'consent.revoked.v1',"
+          + " 'authorization.request_pushed.v1')";
   private static final String EXCHANGED = TokenExchanged.TYPE;
 
   /** What a history or an as-of state is about. */

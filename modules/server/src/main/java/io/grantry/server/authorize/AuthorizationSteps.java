@@ -12,6 +12,7 @@ import io.grantry.domain.authorize.AuthorizationFlow.Situation;
 import io.grantry.domain.authorize.AuthorizationFlow.Step;
 import io.grantry.domain.authorize.AuthorizationRequest;
 import io.grantry.domain.authorize.AuthorizationRequestChecks;
+import io.grantry.domain.authorize.AuthorizationRequestChecks.Channel;
 import io.grantry.domain.authorize.AuthorizationRequestChecks.Checked;
 import io.grantry.domain.authorize.AuthorizationRequestChecks.Refused;
 import io.grantry.domain.authorize.AuthorizationRequestChecks.Valid;
@@ -58,14 +59,20 @@ final class AuthorizationSteps {
     return pending;
   }
 
-  /** {@code params} checked against the registration its client has now. */
-  Future<Checked> check(Parameters params) {
+  /**
+   * {@code params} checked against the registration its client has now; {@code pushed} when they
+   * came from a pushed request (RFC 9126).
+   */
+  Future<Checked> check(Parameters params, boolean pushed) {
     Optional<String> clientId = AuthorizationRequestChecks.clientId(params);
     Future<Optional<ClientState.Registered>> client =
         clientId.isPresent()
             ? s.clients.find(clientId.get())
             : Future.succeededFuture(Optional.empty());
-    return client.map(found -> AuthorizationRequestChecks.check(params, found));
+    return client.map(
+        found ->
+            AuthorizationRequestChecks.check(
+                params, found, pushed ? Channel.PUSHED : Channel.FRONT, s.par.required()));
   }
 
   /**
@@ -184,6 +191,11 @@ final class AuthorizationSteps {
     }
   }
 
+  /** {@code error} shown on a page, never redirected. */
+  void showError(RoutingContext ctx, OAuthError error) {
+    errorPage(ctx, error);
+  }
+
   private static void errorPage(RoutingContext ctx, OAuthError error) {
     Pages.error(
         ctx,
@@ -211,7 +223,7 @@ final class AuthorizationSteps {
             username == null ? "" : username,
             error,
             s.csrf.token(ctx),
-            pending.seal(params, Optional.empty())));
+            pending.seal(params, Optional.empty(), valid.request().pushed())));
   }
 
   private void showConsent(RoutingContext ctx, Parameters params, Valid valid, ShowConsent c) {
@@ -227,7 +239,7 @@ final class AuthorizationSteps {
             c.who().user().username(),
             ScopeTexts.inReadingOrder(valid.request().scopes()),
             s.csrf.token(ctx),
-            pending.seal(params, c.freshSession())));
+            pending.seal(params, c.freshSession(), valid.request().pushed())));
   }
 
   private void issueCode(RoutingContext ctx, Valid valid, IssueCode c) {

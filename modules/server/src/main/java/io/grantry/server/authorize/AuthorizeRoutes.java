@@ -31,7 +31,7 @@ public final class AuthorizeRoutes implements RouteGroup {
   public AuthorizeRoutes(OAuthServices services, EndpointPaths paths) {
     this.paths = paths;
     AuthorizationSteps steps = new AuthorizationSteps(services);
-    this.authorize = new AuthorizeEndpoint(steps);
+    this.authorize = new AuthorizeEndpoint(services, steps);
     this.login = new LoginEndpoint(services, steps);
     this.consent = new ConsentEndpoint(services, steps);
   }

@@ -51,7 +51,7 @@ final class ConsentEndpoint {
       return;
     }
     steps
-        .check(pending.get().params())
+        .check(pending.get().params(), pending.get().pushed())
         .onFailure(ctx::fail)
         .onSuccess(
             checked -> {

@@ -44,7 +44,7 @@ final class LoginEndpoint {
       return;
     }
     steps
-        .check(pending.get().params())
+        .check(pending.get().params(), pending.get().pushed())
         .onFailure(ctx::fail)
         .onSuccess(
             checked -> {

@@ -11,7 +11,10 @@ import java.util.Optional;
  * The pending authorization request that travels in the hidden field of the sign-in and consent
  * forms ({@link SignedParameters}): the request's parameters as the client sent them, checked again
  * at every step against the client's registration as it is then, and one fact the flow needs from
- * earlier steps: the session that signed in during this flow ({@code prompt=login}).
+ * earlier steps: the session that signed in during this flow ({@code prompt=login}), and whether
+ * the parameters came from a pushed request (RFC 9126: its {@code request_uri} is spent at the
+ * first step, so the parameters it stood for travel on instead, and a client that must push is
+ * still served at the later steps).
  */
 final class PendingRequests {
   static final Duration LIFETIME = Duration.ofMinutes(15);
@@ -19,15 +22,18 @@ final class PendingRequests {
   private final SignedParameters signed;
 
   /** What a form brings back. */
-  record Pending(Parameters params, Optional<String> freshSession) {}
+  record Pending(Parameters params, Optional<String> freshSession, boolean pushed) {}
 
   PendingRequests(byte[] serverSecret, Clock clock) {
     this.signed = new SignedParameters(serverSecret, "authorization-request/v2", LIFETIME, clock);
   }
 
-  String seal(Parameters params, Optional<String> freshSession) {
+  String seal(Parameters params, Optional<String> freshSession, boolean pushed) {
     JsonObject facts = new JsonObject();
     freshSession.ifPresent(s -> facts.put("fresh", s));
+    if (pushed) {
+      facts.put("pushed", true);
+    }
     return signed.seal(params, facts);
   }
 
@@ -35,6 +41,11 @@ final class PendingRequests {
   Optional<Pending> open(String value) {
     return signed
         .open(value)
-        .map(o -> new Pending(o.params(), Optional.ofNullable(o.facts().getString("fresh"))));
+        .map(
+            o ->
+                new Pending(
+                    o.params(),
+                    Optional.ofNullable(o.facts().getString("fresh")),
+                    o.facts().getBoolean("pushed", false)));
   }
 }

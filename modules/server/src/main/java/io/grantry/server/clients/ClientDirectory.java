@@ -3,6 +3,7 @@ package io.grantry.server.clients;
 import io.grantry.domain.client.AccessTokenFormat;
 import io.grantry.domain.client.ClientDecider;
 import io.grantry.domain.client.ClientMetadata;
+import io.grantry.domain.client.ClientSecurity;
 import io.grantry.domain.client.ClientState;
 import io.grantry.domain.client.ClientState.PreviousSecret;
 import io.grantry.domain.client.ClientType;
@@ -11,6 +12,7 @@ import io.grantry.domain.client.LogoutMetadata;
 import io.grantry.domain.client.TokenEndpointAuthMethod;
 import io.grantry.domain.client.TokenExchangeMetadata;
 import io.grantry.domain.key.SigningAlgorithm;
+import io.grantry.domain.oauth.JwsAlgorithm;
 import io.grantry.domain.oauth.Scopes;
 import io.grantry.server.crypto.ClientSecrets;
 import io.vertx.core.Future;
@@ -40,7 +42,9 @@ public final class ClientDirectory {
           + " grant_types, scope, logo_uri, client_uri, skip_consent, access_token_format, access_token_signing_alg,"
           + " introspect, id_token_signed_response_alg, post_logout_redirect_uris,"
           + " backchannel_logout_uri, backchannel_logout_session_required, token_exchange_audiences,"
-          + " token_exchange_allow_impersonation, token_exchange_allow_refresh_token, secret_hash, previous_secret_hash, previous_secret_valid_until, disabled, registered_at";
+          + " token_exchange_allow_impersonation, token_exchange_allow_refresh_token,"
+          + " require_pushed_authorization_requests, jwks, jwks_uri, token_endpoint_auth_signing_alg,"
+          + " secret_hash, previous_secret_hash, previous_secret_valid_until, disabled, registered_at";
   private static final String FIND = "SELECT " + COLUMNS + " FROM clients WHERE client_id = $1";
   private static final String PAGE =
       "SELECT " + COLUMNS + " FROM clients WHERE client_id > $1 ORDER BY client_id LIMIT $2";
@@ -154,7 +158,17 @@ public final class ClientDirectory {
             new TokenExchangeMetadata(
                 List.of(r.getArrayOfStrings("token_exchange_audiences")),
                 r.getBoolean("token_exchange_allow_impersonation"),
-                r.getBoolean("token_exchange_allow_refresh_token")));
+                r.getBoolean("token_exchange_allow_refresh_token")),
+            new ClientSecurity(
+                r.getBoolean("require_pushed_authorization_requests"),
+                Optional.ofNullable(r.getString("jwks")),
+                Optional.ofNullable(r.getString("jwks_uri")),
+                Optional.ofNullable(r.getString("token_endpoint_auth_signing_alg"))
+                    .map(
+                        a ->
+                            JwsAlgorithm.fromWire(a)
+                                .orElseThrow(
+                                    () -> corrupt(r, "token_endpoint_auth_signing_alg")))));
     String previous = r.getString("previous_secret_hash");
     OffsetDateTime previousUntil = r.getOffsetDateTime("previous_secret_valid_until");
     Optional<PreviousSecret> previousSecret =

@@ -11,6 +11,7 @@ import io.grantry.domain.client.ClientIdClaimed;
 import io.grantry.domain.client.ClientMetadata;
 import io.grantry.domain.client.ClientState;
 import io.grantry.domain.client.ClientType;
+import io.grantry.domain.client.TokenEndpointAuthMethod;
 import io.grantry.domain.grant.RevocationReason;
 import io.grantry.eventstore.EventStore;
 import io.grantry.eventstore.ExpectedVersion;
@@ -112,11 +113,14 @@ public final class ClientService {
   public Future<Issued> register(
       Optional<String> clientId, ClientMetadata metadata, Aggregate.Metadata who) {
     String id = clientId.orElseGet(this::newClientId);
-    Optional<String> secret =
+    Optional<ClientSecrets.Generated> generated =
         metadata.type() == ClientType.CONFIDENTIAL
-            ? Optional.of(secrets.generate())
+                && metadata.tokenEndpointAuthMethod().usesSecret()
+            ? Optional.of(newSecret(metadata))
             : Optional.empty();
-    ClientCommand command = new ClientCommand.Register(id, metadata, secret.map(secrets::hash));
+    Optional<String> secret = generated.map(ClientSecrets.Generated::secret);
+    ClientCommand command =
+        new ClientCommand.Register(id, metadata, generated.map(ClientSecrets.Generated::hash));
     // Decide once against the empty state before claiming, so that an invalid request takes no id.
     if (ClientDecider.decide(ClientState.initial(), command, clock.instant())
         instanceof Decision.Rejected<ClientEvent> r) {
@@ -148,8 +152,25 @@ public final class ClientService {
    * ends it now), so a deployment can roll over without downtime.
    */
   public Future<Issued> rotateSecret(String clientId, Duration grace, Aggregate.Metadata who) {
-    String secret = secrets.generate();
-    return run(clientId, new ClientCommand.RotateSecret(clientId, secrets.hash(secret), grace), who)
+    // The new secret's kind follows the client's method as it is now (a client_secret_jwt secret
+    // can be recomputed by the server), so the lookup comes first; the command decides on the
+    // state it reads itself.
+    return clients
+        .load(ClientsProjection.streamId(clientId))
+        .compose(
+            loaded -> {
+              ClientSecrets.Generated generated =
+                  loaded.state() instanceof ClientState.Registered r
+                      ? newSecret(r.metadata())
+                      : newSecret(null);
+              return rotate(clientId, generated, grace, who);
+            });
+  }
+
+  private Future<Issued> rotate(
+      String clientId, ClientSecrets.Generated generated, Duration grace, Aggregate.Metadata who) {
+    String secret = generated.secret();
+    return run(clientId, new ClientCommand.RotateSecret(clientId, generated.hash(), grace), who)
         .map(
             client -> {
               log.info(
@@ -176,6 +197,19 @@ public final class ClientService {
                     : revoker
                         .revokeClient(clientId, RevocationReason.CLIENT_DISABLED, who)
                         .map(n -> c));
+  }
+
+  /**
+   * A new secret for a client of {@code metadata}: one the server can recompute for {@code
+   * client_secret_jwt} (HS256 needs it), else a random one known only as its keyed hash.
+   */
+  private ClientSecrets.Generated newSecret(ClientMetadata metadata) {
+    if (metadata != null
+        && metadata.tokenEndpointAuthMethod() == TokenEndpointAuthMethod.CLIENT_SECRET_JWT) {
+      return secrets.generateDerived();
+    }
+    String secret = secrets.generate();
+    return new ClientSecrets.Generated(secret, secrets.hash(secret));
   }
 
   /** True if a client registered without a claim already has {@code id} in some case. */

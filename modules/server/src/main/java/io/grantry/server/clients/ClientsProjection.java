@@ -44,7 +44,9 @@ public final class ClientsProjection extends StreamProjection<ClientEvent> {
           + " scope, logo_uri, client_uri, skip_consent, access_token_format, access_token_signing_alg, introspect,"
           + " id_token_signed_response_alg, post_logout_redirect_uris, backchannel_logout_uri,"
           + " backchannel_logout_session_required, token_exchange_audiences,"
-          + " token_exchange_allow_impersonation, token_exchange_allow_refresh_token";
+          + " token_exchange_allow_impersonation, token_exchange_allow_refresh_token,"
+          + " require_pushed_authorization_requests,"
+          + " jwks, jwks_uri, token_endpoint_auth_signing_alg";
 
   /** How many values {@link #METADATA_COLUMNS} takes. */
   private static final int METADATA_VALUES = METADATA_COLUMNS.split(",").length;
@@ -77,7 +79,11 @@ public final class ClientsProjection extends StreamProjection<ClientEvent> {
         .addBoolean(m.logout().backchannelLogoutSessionRequired())
         .addArrayOfString(m.tokenExchange().audiences().toArray(String[]::new))
         .addBoolean(m.tokenExchange().allowImpersonation())
-        .addBoolean(m.tokenExchange().allowRefreshToken());
+        .addBoolean(m.tokenExchange().allowRefreshToken())
+        .addBoolean(m.security().requirePushedAuthorizationRequests())
+        .addString(m.security().jwks().orElse(null))
+        .addString(m.security().jwksUri().orElse(null))
+        .addString(m.security().tokenEndpointAuthSigningAlg().map(a -> a.wire()).orElse(null));
   }
 
   @Override

@@ -33,6 +33,8 @@ public record GrantryConfig(
     RetentionSettings retention,
     LedgerSettings ledger,
     ClientSettings clients,
+    ParSettings par,
+    DpopSettings dpop,
     SecretSettings secrets,
     String logLevel,
     Set<String> unknown) {
@@ -72,6 +74,8 @@ public record GrantryConfig(
             RetentionSettings.read(s),
             LedgerSettings.read(s, issuer),
             ClientSettings.read(s),
+            ParSettings.read(s),
+            DpopSettings.read(s),
             SecretSettings.read(s),
             s.oneOf("GRANTRY_LOG_LEVEL", "INFO", LOG_LEVELS),
             Set.of());
@@ -95,6 +99,8 @@ public record GrantryConfig(
         retention,
         ledger,
         clients,
+        par,
+        dpop,
         secrets,
         logLevel,
         unknown);
@@ -116,6 +122,8 @@ public record GrantryConfig(
         retention,
         ledger,
         clients,
+        par,
+        dpop,
         secrets,
         logLevel,
         unknown);

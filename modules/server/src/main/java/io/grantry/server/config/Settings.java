@@ -69,6 +69,21 @@ final class Settings {
     return Duration.ofMillis(whole(key, dflt, min, max));
   }
 
+  /** {@code true} or {@code false} (any case). */
+  boolean bool(String key, boolean dflt) {
+    Optional<String> v = text(key);
+    if (v.isEmpty()) {
+      return dflt;
+    }
+    if (v.get().equalsIgnoreCase("true")) {
+      return true;
+    }
+    if (v.get().equalsIgnoreCase("false")) {
+      return false;
+    }
+    throw new ConfigException(key + " must be true or false, got '" + v.get() + "'");
+  }
+
   /** One of {@code allowed} (compared without case), returned as spelled there. */
   String oneOf(String key, String dflt, Set<String> allowed) {
     Optional<String> v = text(key);

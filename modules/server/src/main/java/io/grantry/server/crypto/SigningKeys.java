@@ -23,6 +23,7 @@ import java.security.spec.ECPublicKeySpec;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.security.spec.RSAKeyGenParameterSpec;
 import java.security.spec.RSAPublicKeySpec;
+import java.security.spec.X509EncodedKeySpec;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.Objects;
@@ -35,6 +36,11 @@ public final class SigningKeys {
   public static final int RSA_BITS = 2048;
   private static final Base64.Encoder B64URL = Base64.getUrlEncoder().withoutPadding();
   private static final ECParameterSpec P256 = p256();
+
+  /** The DER of an Ed25519 SubjectPublicKeyInfo up to the 32 bytes of the key (RFC 8410 §4). */
+  private static final byte[] ED25519_SPKI_PREFIX = {
+    0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00
+  };
 
   private SigningKeys() {}
 
@@ -130,6 +136,9 @@ public final class SigningKeys {
               + "}";
     } else if ("RSA".equals(kty)) {
       canonical = "{\"e\":" + member(jwk, "e") + ",\"kty\":\"RSA\",\"n\":" + member(jwk, "n") + "}";
+    } else if ("OKP".equals(kty)) {
+      canonical =
+          "{\"crv\":" + member(jwk, "crv") + ",\"kty\":\"OKP\",\"x\":" + member(jwk, "x") + "}";
     } else {
       throw new IllegalArgumentException("unsupported JWK kty for a thumbprint");
     }
@@ -153,8 +162,8 @@ public final class SigningKeys {
   }
 
   /**
-   * The public key of an ES256 (P-256, point checked to lie on the curve) or RS256 (at least
-   * 2048-bit) JWK.
+   * The public key of an EC (P-256, point checked to lie on the curve), RSA (at least 2048-bit) or
+   * OKP (Ed25519) JWK.
    */
   public static PublicKey publicKey(JsonObject jwk) {
     try {
@@ -178,6 +187,17 @@ public final class SigningKeys {
           throw new IllegalArgumentException("RSA keys must have at least " + RSA_BITS + " bits");
         }
         return KeyFactory.getInstance("RSA").generatePublic(new RSAPublicKeySpec(n, e));
+      }
+      if ("OKP".equals(kty)) {
+        if (!"Ed25519".equals(jwk.getString("crv"))) {
+          throw new IllegalArgumentException("only Ed25519 OKP keys are supported");
+        }
+        // RFC 8410: SEQUENCE { SEQUENCE { OID 1.3.101.112 }, BIT STRING { the 32 bytes of x } }
+        byte[] x = decode(jwk, "x", 32);
+        byte[] der = new byte[ED25519_SPKI_PREFIX.length + 32];
+        System.arraycopy(ED25519_SPKI_PREFIX, 0, der, 0, ED25519_SPKI_PREFIX.length);
+        System.arraycopy(x, 0, der, ED25519_SPKI_PREFIX.length, 32);
+        return KeyFactory.getInstance("Ed25519").generatePublic(new X509EncodedKeySpec(der));
       }
       throw new IllegalArgumentException("unsupported JWK kty");
     } catch (GeneralSecurityException | ClassCastException e) {

@@ -1,5 +1,7 @@
 package io.grantry.server.discovery;
 
+import io.grantry.domain.oauth.JwsAlgorithm;
+import io.grantry.server.config.ParSettings;
 import io.grantry.server.http.EndpointPaths;
 import io.grantry.server.http.EndpointPaths.Endpoint;
 import io.grantry.server.http.RouteGroup;
@@ -13,20 +15,21 @@ import io.vertx.ext.web.RoutingContext;
 
 /**
  * Server metadata (OpenID Connect Discovery 1.0, RFC 8414) and the public keys (RFC 7517). The
- * metadata says only what the server really does: code flow with PKCE S256, the three client
- * authentication methods, RS256 and ES256 signatures, {@code iss} in authorization responses. The
- * endpoint URLs it gives are the canonical paths, or those of the primary endpoint profile
- * (GRANTRY_ENDPOINT_PRIMARY); the keys are served at every path of the configured profiles.
+ * metadata says only what the server really does: code flow with PKCE S256, the client
+ * authentication methods (secrets, signed JWTs, none) with the algorithms of client assertions,
+ * RS256 and ES256 signatures, {@code iss} in authorization responses. The endpoint URLs it gives
+ * are the canonical paths, or those of the primary endpoint profile (GRANTRY_ENDPOINT_PRIMARY);
+ * the keys are served at every path of the configured profiles.
  */
 public final class DiscoveryRoutes implements RouteGroup {
   private final KeyService keys;
   private final String metadata;
   private final EndpointPaths paths;
 
-  public DiscoveryRoutes(String issuer, KeyService keys, EndpointPaths paths) {
+  public DiscoveryRoutes(String issuer, ParSettings par, KeyService keys, EndpointPaths paths) {
     this.keys = keys;
     this.paths = paths;
-    this.metadata = metadata(issuer, paths).encode();
+    this.metadata = metadata(issuer, par, paths).encode();
   }
 
   @Override
@@ -38,20 +41,32 @@ public final class DiscoveryRoutes implements RouteGroup {
     }
   }
 
-  /** The metadata with the canonical paths. */
+  /** The metadata with the canonical paths and the default settings. */
   public static JsonObject metadata(String issuer) {
-    return metadata(issuer, EndpointPaths.canonicalOnly());
+    return metadata(issuer, ParSettings.defaults(), EndpointPaths.canonicalOnly());
   }
 
   /** The metadata with the endpoint URLs {@code paths} advertises. */
-  public static JsonObject metadata(String issuer, EndpointPaths paths) {
-    JsonArray authMethods =
-        new JsonArray().add("client_secret_basic").add("client_secret_post").add("none");
+  public static JsonObject metadata(String issuer, ParSettings par, EndpointPaths paths) {
     JsonArray confidentialAuth =
-        new JsonArray().add("client_secret_basic").add("client_secret_post");
+        new JsonArray()
+            .add("client_secret_basic")
+            .add("client_secret_post")
+            .add("client_secret_jwt")
+            .add("private_key_jwt");
+    JsonArray authMethods = confidentialAuth.copy().add("none");
+    // What client assertions may be signed with (RFC 7523; OIDC Core §9): HS256 is
+    // client_secret_jwt's, the others private_key_jwt's.
+    JsonArray assertionAlgs = new JsonArray();
+    for (JwsAlgorithm a : JwsAlgorithm.values()) {
+      assertionAlgs.add(a.wire());
+    }
     return new JsonObject()
         .put("issuer", issuer)
         .put("authorization_endpoint", issuer + paths.advertised(Endpoint.AUTHORIZE))
+        // RFC 9126 §5.
+        .put("pushed_authorization_request_endpoint", issuer + paths.advertised(Endpoint.PAR))
+        .put("require_pushed_authorization_requests", par.required())
         .put("token_endpoint", issuer + paths.advertised(Endpoint.TOKEN))
         .put("userinfo_endpoint", issuer + paths.advertised(Endpoint.USERINFO))
         .put("jwks_uri", issuer + paths.advertised(Endpoint.JWKS))
@@ -78,6 +93,9 @@ public final class DiscoveryRoutes implements RouteGroup {
         .put("token_endpoint_auth_methods_supported", authMethods)
         .put("revocation_endpoint_auth_methods_supported", confidentialAuth.copy().add("none"))
         .put("introspection_endpoint_auth_methods_supported", confidentialAuth)
+        .put("token_endpoint_auth_signing_alg_values_supported", assertionAlgs)
+        .put("revocation_endpoint_auth_signing_alg_values_supported", assertionAlgs)
+        .put("introspection_endpoint_auth_signing_alg_values_supported", assertionAlgs)
         .put("code_challenge_methods_supported", new JsonArray().add("S256"))
         .put(
             "claims_supported",
@@ -97,6 +115,8 @@ public final class DiscoveryRoutes implements RouteGroup {
         .put("prompt_values_supported", new JsonArray().add("none").add("login").add("consent"))
         .put("claims_parameter_supported", false)
         .put("request_parameter_supported", false)
+        // Request objects by reference (OIDC Core §6.2) are not fetched; the request_uri of a
+        // pushed request is PAR's own (pushed_authorization_request_endpoint above).
         .put("request_uri_parameter_supported", false)
         .put("authorization_response_iss_parameter_supported", true);
   }

@@ -26,6 +26,7 @@ public final class EndpointPaths {
   public enum Endpoint {
     AUTHORIZE("/authorize", "/connect/authorize", "/v1/authorize"),
     TOKEN("/token", "/connect/token", "/v1/token"),
+    PAR("/par", "/connect/par", "/v1/par"),
     REVOCATION("/revoke", "/connect/revocation", "/v1/revoke"),
     INTROSPECTION("/introspect", "/connect/introspect", "/v1/introspect"),
     USERINFO("/userinfo", "/connect/userinfo", "/v1/userinfo"),

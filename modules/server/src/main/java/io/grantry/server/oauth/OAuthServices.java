@@ -1,5 +1,8 @@
 package io.grantry.server.oauth;
 
+import io.grantry.domain.authorize.PushedRequestEvent;
+import io.grantry.domain.authorize.PushedRequestEventCodec;
+import io.grantry.domain.authorize.PushedRequests;
 import io.grantry.domain.consent.Consent;
 import io.grantry.domain.consent.ConsentEvent;
 import io.grantry.domain.grant.GrantDecider;
@@ -16,14 +19,17 @@ import io.grantry.server.app.ProjectionCache;
 import io.grantry.server.app.Snapshots;
 import io.grantry.server.app.StateCache;
 import io.grantry.server.browser.Csrf;
+import io.grantry.server.clients.ClientAssertions;
 import io.grantry.server.clients.ClientDirectory;
 import io.grantry.server.config.CacheSettings;
+import io.grantry.server.config.ParSettings;
 import io.grantry.server.config.TokenSettings;
 import io.grantry.server.http.TrustedProxies;
 import io.grantry.server.keys.KeyService;
 import io.grantry.server.sessions.BrowserSessions;
 import io.grantry.server.throttle.ClientAuthThrottle;
 import io.grantry.server.throttle.LoginThrottle;
+import io.grantry.server.tokens.DpopProofs;
 import io.grantry.server.tokens.IntrospectionCache;
 import io.grantry.server.tokens.TokenIssuer;
 import io.grantry.server.tokenstate.TokenState;
@@ -47,10 +53,22 @@ import java.util.Optional;
 public final class OAuthServices {
   public final String issuer;
   public final ClientDirectory clients;
+
+  /** Client authentication with signed JWTs (private_key_jwt, client_secret_jwt). */
+  public final ClientAssertions clientAssertions;
+
+  /** DPoP proofs (RFC 9449). */
+  public final DpopProofs dpop;
+
   public final UserDirectory users;
   public final Aggregate<GrantState, GrantEvent> grants;
   public final Aggregate<Consent.State, ConsentEvent> consents;
   public final ProjectionCache<Consent.State> rememberedConsents;
+
+  /** Pushed authorization requests (RFC 9126), one stream each. */
+  public final Aggregate<PushedRequests.State, PushedRequestEvent> pushedRequests;
+
+  public final ParSettings par;
   public final TokenState tokenState;
   public final TokenIssuer tokens;
   public final KeyService keys;
@@ -78,8 +96,11 @@ public final class OAuthServices {
   public OAuthServices(
       String issuer,
       TokenSettings settings,
+      ParSettings par,
       EventStore store,
       ClientDirectory clients,
+      ClientAssertions clientAssertions,
+      DpopProofs dpop,
       UserDirectory users,
       StateCache<GrantState> grantStates,
       Snapshots<GrantState> grantSnapshots,
@@ -95,6 +116,8 @@ public final class OAuthServices {
       Clock clock) {
     this.issuer = issuer;
     this.clients = clients;
+    this.clientAssertions = clientAssertions;
+    this.dpop = dpop;
     this.users = users;
     this.grants =
         new Aggregate<>(store, GrantEventCodec.INSTANCE, GrantState.initial(), GrantDecider::evolve)
@@ -102,6 +125,13 @@ public final class OAuthServices {
             .withSnapshots(grantSnapshots);
     this.consents = new Aggregate<>(store, Consent.CODEC, Consent.State.NONE, Consent::evolve);
     this.rememberedConsents = rememberedConsents;
+    this.pushedRequests =
+        new Aggregate<>(
+            store,
+            PushedRequestEventCodec.INSTANCE,
+            PushedRequests.initial(),
+            PushedRequests::evolve);
+    this.par = par;
     this.tokenState = new TokenState(store.pool());
     this.tokens = new TokenIssuer(issuer, settings.audience(), keys);
     this.keys = keys;

@@ -3,6 +3,7 @@ package io.grantry.server.token;
 import io.grantry.domain.client.ClientState;
 import io.grantry.domain.client.TokenEndpointAuthMethod;
 import io.grantry.domain.oauth.OAuthError;
+import io.grantry.server.clients.ClientAssertions;
 import io.grantry.server.clients.ClientDirectory;
 import io.grantry.server.http.OAuthResponses;
 import io.grantry.server.http.TrustedProxies;
@@ -20,19 +21,23 @@ import java.util.Base64;
 import java.util.Optional;
 
 /**
- * Client authentication at the token, revocation and introspection endpoints (RFC 6749 §2.3):
- * {@code client_secret_basic}, {@code client_secret_post}, or {@code none} for public clients. A
- * client must use the method it registered; using two methods at once is refused. Every failure
- * looks the same from outside ({@code invalid_client}).
+ * Client authentication at the token, pushed authorization, revocation and introspection endpoints
+ * (RFC 6749 §2.3): {@code client_secret_basic}, {@code client_secret_post}, a signed JWT ({@code
+ * private_key_jwt} or {@code client_secret_jwt}, RFC 7523 §2.2, checked by {@link
+ * ClientAssertions}), or {@code none} for public clients. A client must use the method it
+ * registered; using two methods at once is refused. Every failure looks the same from outside
+ * ({@code invalid_client}).
  */
 public final class ClientAuthenticator {
   private final ClientDirectory clients;
+  private final ClientAssertions assertions;
   private final ClientAuthThrottle throttle;
   private final Counter refused;
 
   /** Without a throttle (tests of the methods themselves). */
-  public ClientAuthenticator(ClientDirectory clients) {
+  public ClientAuthenticator(ClientDirectory clients, ClientAssertions assertions) {
     this.clients = clients;
+    this.assertions = assertions;
     this.throttle = null;
     this.refused = null;
   }
@@ -42,8 +47,12 @@ public final class ClientAuthenticator {
    * further ones.
    */
   public ClientAuthenticator(
-      ClientDirectory clients, ClientAuthThrottle throttle, MeterRegistry registry) {
+      ClientDirectory clients,
+      ClientAssertions assertions,
+      ClientAuthThrottle throttle,
+      MeterRegistry registry) {
     this.clients = clients;
+    this.assertions = assertions;
     this.throttle = throttle;
     this.refused = ThrottleMetrics.refused(registry);
   }
@@ -145,6 +154,10 @@ public final class ClientAuthenticator {
     if (header != null && header.regionMatches(true, 0, "Basic ", 0, 6)) {
       return decodeBasic(header.substring(6).trim()).map(c -> c[0]).orElse(null);
     }
+    String assertion = form.get("client_assertion");
+    if (assertion != null) {
+      return ClientAssertions.claimedClientId(assertion);
+    }
     String id = form.get("client_id");
     return id == null || id.isEmpty() || id.length() > 256 ? null : id;
   }
@@ -161,6 +174,9 @@ public final class ClientAuthenticator {
     }
     String formId = form.get("client_id");
     String formSecret = form.get("client_secret");
+    if (form.contains("client_assertion") || form.contains("client_assertion_type")) {
+      return assertion(ctx, form, basic, formId, formSecret);
+    }
     if (basic) {
       if (formSecret != null) {
         return Future.succeededFuture(
@@ -195,6 +211,33 @@ public final class ClientAuthenticator {
               }
               return new Result(null, OAuthError.invalidClient("client authentication failed"));
             });
+  }
+
+  /** RFC 7523 §2.2: {@code client_assertion_type} and {@code client_assertion}, nothing else. */
+  private Future<Result> assertion(
+      RoutingContext ctx, MultiMap form, boolean basic, String formId, String formSecret) {
+    if (form.getAll("client_assertion").size() > 1
+        || form.getAll("client_assertion_type").size() > 1) {
+      return Future.succeededFuture(
+          new Result(null, OAuthError.invalidRequest("client_assertion is repeated")));
+    }
+    if (basic || formSecret != null) {
+      return Future.succeededFuture(
+          new Result(
+              null, OAuthError.invalidRequest("use one client authentication method, not two")));
+    }
+    String type = form.get("client_assertion_type");
+    String assertion = form.get("client_assertion");
+    if (!ClientAssertions.JWT_BEARER.equals(type) || assertion == null) {
+      return fail("unsupported client_assertion_type or no client_assertion");
+    }
+    return assertions
+        .authenticate(assertion, formId, ctx.request().path())
+        .map(
+            outcome ->
+                outcome.ok()
+                    ? new Result(outcome.client(), null)
+                    : new Result(null, OAuthError.invalidClient("client authentication failed")));
   }
 
   private Future<Result> secret(String id, String secret, TokenEndpointAuthMethod used) {

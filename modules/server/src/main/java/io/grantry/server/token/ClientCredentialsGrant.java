@@ -1,5 +1,6 @@
 package io.grantry.server.token;
 
+import io.grantry.domain.client.AccessTokenFormat;
 import io.grantry.domain.client.ClientState;
 import io.grantry.domain.client.GrantType;
 import io.grantry.domain.grant.ClientCredentialsIssued;
@@ -15,6 +16,7 @@ import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -64,9 +66,15 @@ final class ClientCredentialsGrant implements TokenRoutes.TokenGrant {
     String grantId = TokenIssuer.grantId(s.clock.millis());
     Minting.Access access = Minting.newAccess(client, grantId);
     Instant now = s.clock.instant();
+    // RFC 9449 §5: a checked DPoP proof binds the token to its key. Only a JWT carries the binding
+    // (cnf.jkt) for now; an opaque token stays a bearer token, and its token_type says so (§5).
+    Optional<String> jkt =
+        client.metadata().accessTokenFormat() == AccessTokenFormat.JWT
+            ? Optional.ofNullable(ctx.get(TokenRoutes.DPOP_JKT))
+            : Optional.empty();
     GrantCommand.IssueClientCredentials cmd =
         new GrantCommand.IssueClientCredentials(
-            grantId, client.clientId(), access.jti(), scopes, s.lifetimes.accessToken());
+            grantId, client.clientId(), access.jti(), scopes, s.lifetimes.accessToken(), jkt);
     return s.grants
         .create(
             GrantTokens.streamId(grantId),
@@ -89,7 +97,9 @@ final class ClientCredentialsGrant implements TokenRoutes.TokenGrant {
                       e.expiresAt(),
                       Optional.empty(),
                       null,
-                      false)
+                      false,
+                      Optional.empty(),
+                      Minting.bound(Map.of(), e.jkt()))
                   .map(TokenRoutes.Result::ok);
             });
   }

@@ -55,7 +55,11 @@ public final class IntrospectionRoutes implements RouteGroup {
     this.paths = paths;
     this.s = services;
     this.authenticator =
-        new ClientAuthenticator(services.clients, services.clientThrottle, services.registry);
+        new ClientAuthenticator(
+            services.clients,
+            services.clientAssertions,
+            services.clientThrottle,
+            services.registry);
     this.state = services.tokenState;
   }
 
@@ -159,10 +163,15 @@ public final class IntrospectionRoutes implements RouteGroup {
                   t.filter(x -> x.activeAt(now))
                       .map(
                           x -> {
+                            // RFC 9449 §6.2: a DPoP-bound token says so, with its key's thumbprint.
+                            boolean bound = claims.getValue("cnf") instanceof JsonObject;
                             JsonObject active =
-                                answer(x, "Bearer")
+                                answer(x, bound ? "DPoP" : "Bearer")
                                     .put("jti", jti)
                                     .put("aud", claims.getValue("aud"));
+                            if (bound) {
+                              active.put("cnf", claims.getJsonObject("cnf").copy());
+                            }
                             cache.put(token, verifier, active, x.expiresAt(), generation);
                             return active;
                           })

@@ -109,6 +109,20 @@ final class Minting {
   }
 
   /**
+   * {@code claims} with the DPoP binding to the key of thumbprint {@code jkt} when there is one
+   * (RFC 9449 §6: the JWT's {@code cnf.jkt}; {@link #response} then answers {@code token_type}
+   * DPoP).
+   */
+  static Map<String, Object> bound(Map<String, Object> claims, Optional<String> jkt) {
+    if (jkt.isEmpty()) {
+      return claims;
+    }
+    Map<String, Object> out = new LinkedHashMap<>(claims);
+    out.put("cnf", new JsonObject().put("jkt", jkt.get()));
+    return out;
+  }
+
+  /**
    * Access token for {@code subject}, plus an ID token when {@code openid} is among the scopes and
    * the facts of the authorization are known, plus the refresh token when there is one.
    */
@@ -168,7 +182,10 @@ final class Minting {
         Map.of());
   }
 
-  /** The same, the access token carrying {@code claims} too ({@link #exchangeClaims}). */
+  /**
+   * The same, the access token carrying {@code claims} too ({@link #exchangeClaims}; {@code
+   * token_type} DPoP when they bind it to a key, {@link #bound}).
+   */
   Future<JsonObject> response(
       ClientState.Registered client,
       Access minted,
@@ -186,7 +203,7 @@ final class Minting {
     JsonObject out =
         new JsonObject()
             .put("access_token", access)
-            .put("token_type", "Bearer")
+            .put("token_type", claims.containsKey("cnf") ? "DPoP" : "Bearer")
             .put("expires_in", Math.max(0, Duration.between(issuedAt, expiresAt).getSeconds()))
             .put("scope", scopes.value());
     if (refreshToken != null) {

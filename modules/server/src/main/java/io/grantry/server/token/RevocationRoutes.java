@@ -50,7 +50,11 @@ public final class RevocationRoutes implements RouteGroup {
     this.s = services;
     this.tokenState = services.tokenState;
     this.authenticator =
-        new ClientAuthenticator(services.clients, services.clientThrottle, services.registry);
+        new ClientAuthenticator(
+            services.clients,
+            services.clientAssertions,
+            services.clientThrottle,
+            services.registry);
   }
 
   @Override

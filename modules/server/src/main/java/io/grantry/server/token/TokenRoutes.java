@@ -16,6 +16,7 @@ import io.grantry.server.http.OAuthResponses;
 import io.grantry.server.http.RouteGroup;
 import io.grantry.server.oauth.OAuthServices;
 import io.grantry.server.ops.OpsMetrics;
+import io.grantry.server.tokens.DpopProofs;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -25,6 +26,7 @@ import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -55,15 +57,24 @@ public final class TokenRoutes implements RouteGroup {
           "actor_token_type",
           "requested_token_type");
 
+  /** Where the routing context holds the thumbprint of the request's checked DPoP key. */
+  static final String DPOP_JKT = "grantry.dpop.jkt";
+
+  private final OAuthServices s;
   private final ClientAuthenticator authenticator;
   private final Map<String, TokenGrant> grants;
   private final Map<GrantType, Counter> issued = new EnumMap<>(GrantType.class);
   private final EndpointPaths paths;
 
   public TokenRoutes(OAuthServices services, EndpointPaths paths) {
+    this.s = services;
     this.paths = paths;
     this.authenticator =
-        new ClientAuthenticator(services.clients, services.clientThrottle, services.registry);
+        new ClientAuthenticator(
+            services.clients,
+            services.clientAssertions,
+            services.clientThrottle,
+            services.registry);
     this.grants =
         Map.of(
             GrantType.AUTHORIZATION_CODE.wire(), new AuthorizationCodeGrant(services),
@@ -113,6 +124,16 @@ public final class TokenRoutes implements RouteGroup {
               ? o.error()
               : OAuthError.invalidGrant("the grant is not valid"));
     }
+  }
+
+  /** The request's DPoP proof checked (RFC 9449 §5): a result without a key when it has none. */
+  private Future<DpopProofs.Result> dpop(RoutingContext ctx) {
+    List<String> proofs = ctx.request().headers().getAll("DPoP");
+    if (proofs.isEmpty()) {
+      return Future.succeededFuture(DpopProofs.Result.NONE);
+    }
+    // The path this request was routed to: the canonical one or an alias (EndpointPaths).
+    return s.dpop.check(proofs, "POST", ctx.currentRoute().getPath(), Optional.empty());
   }
 
   @Override
@@ -171,11 +192,30 @@ public final class TokenRoutes implements RouteGroup {
                     ctx, OAuthError.unauthorizedClient("the client may not use " + grantType));
                 return;
               }
-              grant
-                  .exchange(ctx, form, auth.client())
+              dpop(ctx)
+                  .compose(
+                      proof -> {
+                        if (!proof.ok()) {
+                          // RFC 9449 §5.2.
+                          OAuthResponses.json(
+                              ctx,
+                              400,
+                              new JsonObject()
+                                  .put("error", "invalid_dpop_proof")
+                                  .put("error_description", proof.error()));
+                          return Future.succeededFuture();
+                        }
+                        if (proof.jkt() != null) {
+                          ctx.put(DPOP_JKT, proof.jkt());
+                        }
+                        return grant.exchange(ctx, form, auth.client());
+                      })
                   .onFailure(ctx::fail)
                   .onSuccess(
                       r -> {
+                        if (r == null) {
+                          return; // answered: the DPoP proof was refused
+                        }
                         if (r.error() != null) {
                           OAuthResponses.error(ctx, r.error());
                         } else {

@@ -304,4 +304,84 @@ class GrantryConfigTest {
         .hasMessageStartingWith("GRANTRY_ENDPOINT_PRIMARY")
         .hasMessageContaining("GRANTRY_ENDPOINT_ALIASES");
   }
+
+  @Test
+  void pushedAuthorizationRequestSettings() {
+    GrantryConfig dflt = GrantryConfig.from(new JsonObject());
+    assertThat(dflt.par().requestUriLifetime()).isEqualTo(Duration.ofSeconds(60));
+    assertThat(dflt.par().required()).isFalse();
+    GrantryConfig set =
+        GrantryConfig.from(
+            new JsonObject()
+                .put("GRANTRY_PAR_REQUEST_URI_TTL_SECONDS", "90")
+                .put("GRANTRY_PAR_REQUIRED", "TRUE"));
+    assertThat(set.par().requestUriLifetime()).isEqualTo(Duration.ofSeconds(90));
+    assertThat(set.par().required()).isTrue();
+    assertThat(set.unknown()).isEmpty();
+    // FAPI 2.0: a request_uri lives less than 600 s.
+    assertThatThrownBy(
+            () ->
+                GrantryConfig.from(
+                    new JsonObject().put("GRANTRY_PAR_REQUEST_URI_TTL_SECONDS", "601")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("GRANTRY_PAR_REQUEST_URI_TTL_SECONDS");
+    assertThatThrownBy(
+            () -> GrantryConfig.from(new JsonObject().put("GRANTRY_PAR_REQUIRED", "yes")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("GRANTRY_PAR_REQUIRED must be true or false");
+  }
+
+  @Test
+  void clientAuthenticationWithKeysSettings() {
+    ClientSettings dflt = GrantryConfig.from(new JsonObject()).clients();
+    assertThat(dflt.clockSkew()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(dflt.assertionMaxLifetime()).isEqualTo(Duration.ofMinutes(5));
+    assertThat(dflt.jwksUriTimeout()).isEqualTo(Duration.ofSeconds(2));
+    assertThat(dflt.jwksUriCacheLifetime()).isEqualTo(Duration.ofMinutes(5));
+    assertThat(dflt.jwksUriMinRefetch()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(dflt.jwksUriMaxBytes()).isEqualTo(65_536);
+    GrantryConfig set =
+        GrantryConfig.from(
+            new JsonObject()
+                .put("GRANTRY_CLOCK_SKEW_SECONDS", "5")
+                .put("GRANTRY_CLIENT_ASSERTION_MAX_LIFETIME_SECONDS", "60")
+                .put("GRANTRY_JWKS_URI_TIMEOUT_MILLIS", "750")
+                .put("GRANTRY_JWKS_URI_CACHE_SECONDS", "0")
+                .put("GRANTRY_JWKS_URI_MIN_REFETCH_SECONDS", "1")
+                .put("GRANTRY_JWKS_URI_MAX_BYTES", "2048"));
+    assertThat(set.unknown()).isEmpty();
+    assertThat(set.clients().clockSkew()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(set.clients().assertionMaxLifetime()).isEqualTo(Duration.ofMinutes(1));
+    assertThat(set.clients().jwksUriTimeout()).isEqualTo(Duration.ofMillis(750));
+    assertThat(set.clients().jwksUriCacheLifetime()).isEqualTo(Duration.ZERO);
+    assertThat(set.clients().jwksUriMinRefetch()).isEqualTo(Duration.ofSeconds(1));
+    assertThat(set.clients().jwksUriMaxBytes()).isEqualTo(2048);
+    for (String[] bad :
+        new String[][] {
+          {"GRANTRY_CLOCK_SKEW_SECONDS", "301"},
+          {"GRANTRY_CLIENT_ASSERTION_MAX_LIFETIME_SECONDS", "3601"},
+          {"GRANTRY_JWKS_URI_TIMEOUT_MILLIS", "99"},
+          {"GRANTRY_JWKS_URI_MAX_BYTES", "1048577"},
+          {"GRANTRY_JWKS_URI_MIN_REFETCH_SECONDS", "-1"}
+        }) {
+      assertThatThrownBy(() -> GrantryConfig.from(new JsonObject().put(bad[0], bad[1])))
+          .isInstanceOf(ConfigException.class)
+          .hasMessageContaining(bad[0]);
+    }
+  }
+
+  @Test
+  void dpopSettings() {
+    assertThat(GrantryConfig.from(new JsonObject()).dpop().proofWindow())
+        .isEqualTo(Duration.ofSeconds(60));
+    GrantryConfig set =
+        GrantryConfig.from(new JsonObject().put("GRANTRY_DPOP_PROOF_WINDOW_SECONDS", "30"));
+    assertThat(set.dpop().proofWindow()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(set.unknown()).isEmpty();
+    assertThatThrownBy(
+            () ->
+                GrantryConfig.from(new JsonObject().put("GRANTRY_DPOP_PROOF_WINDOW_SECONDS", "4")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("GRANTRY_DPOP_PROOF_WINDOW_SECONDS");
+  }
 }

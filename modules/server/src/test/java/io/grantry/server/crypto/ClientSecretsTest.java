@@ -1,5 +1,6 @@
 package io.grantry.server.crypto;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -93,5 +94,24 @@ class ClientSecretsTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("32 bytes");
     assertThat(secrets.toString()).contains("redacted");
+  }
+
+  @Test
+  void aClientSecretJwtSecretIsRecomputedFromItsStoredFormWithThePepperOnly() {
+    ClientSecrets.Generated g = secrets.generateDerived();
+    assertThat(g.secret()).hasSize(43);
+    assertThat(g.hash()).startsWith("hmac-sha256-derived$").doesNotContain(g.secret());
+    assertThat(g.toString()).doesNotContain(g.secret());
+    // It verifies as any secret does...
+    assertThat(secrets.verify(g.secret(), g.hash())).isTrue();
+    // ...and the server can recompute it as the HS256 key of the client's assertions.
+    assertThat(secrets.macKey(g.hash())).get().isEqualTo(g.secret().getBytes(UTF_8));
+    // Not with another pepper, not from an altered salt, not from a plain hash.
+    assertThat(new ClientSecrets(filled(32, 8)).macKey(g.hash())).isEmpty();
+    String salt = g.hash().split("\\$")[1];
+    String otherSalt = (salt.charAt(0) == 'A' ? "B" : "A") + salt.substring(1);
+    assertThat(secrets.macKey(g.hash().replace(salt, otherSalt))).isEmpty();
+    assertThat(secrets.macKey(secrets.hash(secrets.generate()))).isEmpty();
+    assertThat(secrets.generateDerived().secret()).isNotEqualTo(g.secret());
   }
 }

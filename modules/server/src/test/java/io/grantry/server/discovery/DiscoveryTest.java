@@ -53,6 +53,9 @@ class DiscoveryTest {
       assertThat(m.getJsonArray("id_token_signing_alg_values_supported").getList())
           .contains("RS256");
       assertThat(m.getBoolean("authorization_response_iss_parameter_supported")).isTrue();
+      assertThat(m.getString("pushed_authorization_request_endpoint"))
+          .isEqualTo("https://id.example.test/par");
+      assertThat(m.getBoolean("require_pushed_authorization_requests")).isFalse();
     }
   }
 

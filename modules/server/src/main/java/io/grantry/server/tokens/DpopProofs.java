@@ -1,0 +1,108 @@
+package io.grantry.server.tokens;
+
+import io.grantry.server.app.UsedJtis;
+import io.grantry.server.config.DpopSettings;
+import io.grantry.server.crypto.DpopProof;
+import io.grantry.server.crypto.InvalidJwsException;
+import io.vertx.core.Future;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Checks the DPoP proof of a request (RFC 9449 §4.3): its form and signature ({@link DpopProof}),
+ * {@code htm} the request's method, {@code htu} the endpoint's URL (normalized: no query, case of
+ * scheme and host, default port), {@code iat} within GRANTRY_DPOP_PROOF_WINDOW_SECONDS before now
+ * (and the clock skew after), {@code ath} the hash of the access token presented with it (resource
+ * requests), and its {@code jti} not used before by that key: the first use claims it in the
+ * database ({@link UsedJtis}) until the proof leaves the window, so a replay to any instance fails.
+ */
+public final class DpopProofs {
+  /**
+   * What the check found: the key's thumbprint, or why the proof is refused; neither for a request
+   * without a proof ({@link #NONE}).
+   */
+  public record Result(String jkt, String error) {
+    public static final Result NONE = new Result(null, null);
+
+    public boolean ok() {
+      return error == null;
+    }
+
+    static Result refused(String why) {
+      return new Result(null, why);
+    }
+  }
+
+  private final String issuer;
+  private final UsedJtis jtis;
+  private final Duration window;
+  private final Duration skew;
+  private final Clock clock;
+
+  public DpopProofs(
+      String issuer, UsedJtis jtis, DpopSettings settings, Duration skew, Clock clock) {
+    this.issuer = issuer;
+    this.jtis = jtis;
+    this.window = settings.proofWindow();
+    this.skew = skew;
+    this.clock = clock;
+  }
+
+  /**
+   * Checks the {@code DPoP} header values {@code headers} (exactly one proof) of a {@code method}
+   * request to the endpoint at {@code path} (e.g. {@code /token}), presented with {@code
+   * accessToken} if any (then {@code ath} must be its hash).
+   */
+  public Future<Result> check(
+      List<String> headers, String method, String path, Optional<String> accessToken) {
+    if (headers.size() != 1) {
+      return refused("send exactly one DPoP proof");
+    }
+    DpopProof proof;
+    try {
+      proof = DpopProof.parse(headers.get(0).trim());
+    } catch (InvalidJwsException e) {
+      return refused("the DPoP proof is not valid: " + e.getMessage());
+    }
+    if (!method.equals(proof.htm())) {
+      return refused("the DPoP proof's htm is not the request's method");
+    }
+    String expected = DpopProof.normalizedHtu(issuer + path);
+    if (expected == null || !expected.equals(DpopProof.normalizedHtu(proof.htu()))) {
+      return refused("the DPoP proof's htu is not this endpoint");
+    }
+    Instant now = clock.instant();
+    Instant iat = Instant.ofEpochSecond(proof.iat());
+    if (iat.isBefore(now.minus(window).minus(skew)) || iat.isAfter(now.plus(skew))) {
+      return refused("the DPoP proof's iat is not recent");
+    }
+    if (accessToken.isPresent()) {
+      String ath = DpopProof.ath(accessToken.get());
+      if (proof.ath().isEmpty()
+          || !MessageDigest.isEqual(
+              ath.getBytes(StandardCharsets.US_ASCII),
+              proof.ath().get().getBytes(StandardCharsets.US_ASCII))) {
+        return refused("the DPoP proof's ath is not the access token's hash");
+      }
+    }
+    return jtis.claim(
+            UsedJtis.Kind.DPOP_PROOF,
+            proof.jkt(),
+            proof.jti(),
+            iat.plus(window).plus(skew.multipliedBy(2)))
+        .map(
+            first ->
+                first
+                    ? new Result(proof.jkt(), null)
+                    : Result.refused("the DPoP proof was used before"));
+  }
+
+  private static Future<Result> refused(String why) {
+    return Future.succeededFuture(Result.refused(why));
+  }
+}
