@@ -1,5 +1,6 @@
 package io.grantry.server.audit;
 
+import io.grantry.domain.authorize.PushedRequestEvent;
 import io.grantry.domain.client.ClientRegistered;
 import io.grantry.domain.client.ClientUpdated;
 import io.grantry.domain.grant.GrantTokens;
@@ -81,9 +82,9 @@ public final class AuditLedger {
           + " 'backchannel.logout_abandoned.v1')";
   private static final String CLIENT_TYPES =
       "('grant.authorization_code_issued.v1', 'grant.client_credentials_issued.v1',"
-          + " 'consent.granted.v1', 'consent.revoked.v1',"
-          + " 'authorization.request_pushed.v1')";
+          + " 'consent.granted.v1', 'consent.revoked.v1')";
   private static final String EXCHANGED = TokenExchanged.TYPE;
+  private static final String PUSHED = PushedRequestEvent.Pushed.TYPE;
 
   /** What a history or an as-of state is about. */
   public enum Kind {
@@ -109,7 +110,7 @@ public final class AuditLedger {
 
     /**
      * The streams concerning the subject besides its own ($1: its id), found through the partial
-     * indexes of migrations V7 and V17.
+     * indexes of migrations V7, V17 and V19.
      */
     String streamsSql() {
       return switch (kind) {
@@ -125,7 +126,8 @@ public final class AuditLedger {
                 + GrantTokens.STREAM_PREFIX
                 + "' || grant_id FROM d";
         // Exchanges (RFC 8693) for the user and by the client have partial indexes of their own
-        // (V17), so the lists of V7 and the migrations after it stay as they are.
+        // (V17), as have the requests a client pushed (RFC 9126, V19), so the lists of V7 and the
+        // migrations after it stay as they are.
         case USER ->
             "SELECT DISTINCT stream_id FROM events WHERE payload->>'user_id' = $1 AND type IN "
                 + USER_TYPES
@@ -137,6 +139,8 @@ public final class AuditLedger {
                 + CLIENT_TYPES
                 + " UNION SELECT stream_id FROM events WHERE payload->>'client_id' = $1 AND type = '"
                 + EXCHANGED
+                + "' UNION SELECT stream_id FROM events WHERE payload->>'client_id' = $1 AND type = '"
+                + PUSHED
                 + "'";
       };
     }

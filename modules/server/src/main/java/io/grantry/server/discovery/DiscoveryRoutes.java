@@ -18,8 +18,8 @@ import io.vertx.ext.web.RoutingContext;
  * metadata says only what the server really does: code flow with PKCE S256, the client
  * authentication methods (secrets, signed JWTs, none) with the algorithms of client assertions,
  * RS256 and ES256 signatures, {@code iss} in authorization responses. The endpoint URLs it gives
- * are the canonical paths, or those of the primary endpoint profile (GRANTRY_ENDPOINT_PRIMARY);
- * the keys are served at every path of the configured profiles.
+ * are the canonical paths, or those of the primary endpoint profile (GRANTRY_ENDPOINT_PRIMARY); the
+ * keys are served at every path of the configured profiles.
  */
 public final class DiscoveryRoutes implements RouteGroup {
   private final KeyService keys;

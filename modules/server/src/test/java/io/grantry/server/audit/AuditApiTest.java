@@ -529,12 +529,17 @@ class AuditApiTest {
                                   rows.forEach(r -> b.append(r.getString(0)).append('\n'));
                                   return b.toString();
                                 })));
-        // Token exchanges (RFC 8693) have partial indexes of their own (V17).
+        // Token exchanges (RFC 8693) have partial indexes of their own (V17), as have pushed
+        // authorization requests (RFC 9126, V19).
         assertThat(plan)
             .contains(
                 switch (s.kind()) {
                   case USER -> List.of("events_audit_by_user", "events_exchanged_for_user");
-                  case CLIENT -> List.of("events_audit_by_client", "events_exchanged_by_client");
+                  case CLIENT ->
+                      List.of(
+                          "events_audit_by_client",
+                          "events_exchanged_by_client",
+                          "events_pushed_by_client");
                   case GRANT -> List.of("events_exchanged_from");
                 });
       }

@@ -32,11 +32,14 @@ import com.nimbusds.oauth2.sdk.auth.ClientSecretJWT;
 import com.nimbusds.oauth2.sdk.auth.PrivateKeyJWT;
 import com.nimbusds.oauth2.sdk.auth.Secret;
 import com.nimbusds.oauth2.sdk.http.HTTPResponse;
+import com.nimbusds.oauth2.sdk.id.Audience;
 import com.nimbusds.oauth2.sdk.id.ClientID;
 import com.nimbusds.oauth2.sdk.id.Issuer;
 import com.nimbusds.oauth2.sdk.pkce.CodeChallengeMethod;
 import com.nimbusds.oauth2.sdk.pkce.CodeVerifier;
 import com.nimbusds.oauth2.sdk.token.AccessToken;
+import com.nimbusds.oauth2.sdk.token.TokenTypeURI;
+import com.nimbusds.oauth2.sdk.tokenexchange.TokenExchangeGrant;
 import com.nimbusds.openid.connect.sdk.op.OIDCProviderMetadata;
 import com.sun.net.httpserver.HttpServer;
 import io.grantry.server.testing.MutableClock;
@@ -57,6 +60,7 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.Date;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
@@ -392,6 +396,64 @@ class ClientAssertionTest {
                 .toHTTPRequest()
                 .send());
     assertThat(pushed.indicatesSuccess()).as(String.valueOf(pushed)).isTrue();
+  }
+
+  @Test
+  void theTokenExchangeGrantTakesAssertions() throws Exception {
+    String exchange = "urn:ietf:params:oauth:grant-type:token-exchange";
+    register(
+        "pkj-x",
+        "private_key_jwt",
+        new JsonObject()
+            .put("jwks", jwkSet(ec))
+            .put("grant_types", new JsonArray().add("client_credentials").add(exchange))
+            .put("token_exchange_audiences", new JsonArray().add("https://orders.example")));
+    ClientID id = new ClientID("pkj-x");
+    AccessToken subject =
+        token(
+                new PrivateKeyJWT(
+                    id, tokenEndpoint, JWSAlgorithm.ES256, ec.toECPrivateKey(), "ec-1", null))
+            .toSuccessResponse()
+            .getTokens()
+            .getAccessToken();
+    PrivateKeyJWT auth =
+        new PrivateKeyJWT(id, tokenEndpoint, JWSAlgorithm.ES256, ec.toECPrivateKey(), "ec-1", null);
+    TokenRequest request =
+        new TokenRequest.Builder(
+                tokenEndpoint,
+                auth,
+                new TokenExchangeGrant(
+                    subject,
+                    TokenTypeURI.ACCESS_TOKEN,
+                    null,
+                    null,
+                    null,
+                    List.of(new Audience("https://orders.example"))))
+            .build();
+    HTTPResponse first = request.toHTTPRequest().send();
+    assertThat(first.getStatusCode()).as(first.getBody()).isEqualTo(200);
+    assertThat(new JsonObject(first.getBody()).getString("issued_token_type"))
+        .isEqualTo(TokenTypeURI.ACCESS_TOKEN.getURI().toString());
+    // The same assertion again: its jti is spent, whatever the grant.
+    HTTPResponse replayed = request.toHTTPRequest().send();
+    assertThat(replayed.getStatusCode()).as(replayed.getBody()).isEqualTo(401);
+    assertThat(new JsonObject(replayed.getBody()).getString("error")).isEqualTo("invalid_client");
+    // Signed by a key the client did not register.
+    HTTPResponse foreign =
+        new TokenRequest.Builder(
+                tokenEndpoint,
+                new PrivateKeyJWT(
+                    id,
+                    tokenEndpoint,
+                    JWSAlgorithm.ES256,
+                    unregistered.toECPrivateKey(),
+                    "ec-1",
+                    null),
+                new TokenExchangeGrant(subject, TokenTypeURI.ACCESS_TOKEN))
+            .build()
+            .toHTTPRequest()
+            .send();
+    assertThat(foreign.getStatusCode()).as(foreign.getBody()).isEqualTo(401);
   }
 
   @Test
