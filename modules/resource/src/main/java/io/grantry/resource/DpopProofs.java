@@ -1,0 +1,277 @@
+package io.grantry.resource;
+
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.MessageDigest;
+import java.security.PublicKey;
+import java.security.Signature;
+import java.security.spec.ECGenParameterSpec;
+import java.security.spec.ECParameterSpec;
+import java.security.spec.ECPoint;
+import java.security.spec.ECPublicKeySpec;
+import java.security.spec.MGF1ParameterSpec;
+import java.security.spec.PSSParameterSpec;
+import java.security.spec.RSAPublicKeySpec;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Checks DPoP proofs (RFC 9449 §4.3) presented with a DPoP-bound access token (§7.1).
+ *
+ * <p>Why not vertx-auth-jwt: a proof is verified with the public key it carries in its own header
+ * ({@code jwk}), and vertx-auth-jwt verifies only with the keys its provider was built with (it has
+ * no embedded-key mode in 5.0; building a provider per proof would also parse the key twice). It
+ * also ignores {@code typ}, which must be {@code dpop+jwt} here. A proof is one {@link Signature}
+ * call over the JDK's providers, small enough to own: ES256 ({@code SHA256withECDSAinP1363Format},
+ * JOSE's R||S directly), RS256 and PS256.
+ *
+ * <p>Replay: each proof's {@code jti} is remembered for the proof lifetime plus the skew (bounded
+ * in number; when full, the oldest entries go first — so the bound is also the most proofs per
+ * lifetime this process can tell apart, sized for that). Remembered per process: several instances
+ * of a resource server each catch a replay to themselves.
+ */
+final class DpopProofs {
+  static final List<String> ALGORITHMS = List.of("ES256", "RS256", "PS256");
+  private static final Base64.Decoder B64 = Base64.getUrlDecoder();
+  private static final Base64.Encoder B64E = Base64.getUrlEncoder().withoutPadding();
+  private static final ECParameterSpec P256 = p256();
+
+  private final Duration lifetime;
+  private final Duration skew;
+  private final Clock clock;
+  private final int size;
+  private final Map<String, Instant> seen;
+
+  DpopProofs(ResourceServerOptions options) {
+    this.lifetime = options.dpopProofLifetime();
+    this.skew = options.clockSkew();
+    this.clock = options.clock();
+    this.size = options.dpopReplayCacheSize();
+    this.seen = new LinkedHashMap<>(16, 0.75f, false);
+  }
+
+  /**
+   * Checks {@code proof} for a request of {@code method} to {@code uri} carrying {@code
+   * accessToken} bound to {@code jkt}; throws {@link InvalidTokenException} ({@code
+   * invalid_dpop_proof} for a bad proof, {@code invalid_token} for a key other than the token's).
+   */
+  void check(String proof, String method, String uri, String accessToken, String jkt) {
+    String[] parts = proof.split("\\.", -1);
+    if (parts.length != 3) {
+      throw InvalidTokenException.invalidProof("the DPoP proof is not a compact JWS");
+    }
+    JsonObject header = json(parts[0]);
+    JsonObject claims = json(parts[1]);
+    // §4.3 checks 4-6: typ, an asymmetric alg we support, a public key (no private members).
+    if (!"dpop+jwt".equals(header.getValue("typ"))) {
+      throw InvalidTokenException.invalidProof("the DPoP proof's typ is not dpop+jwt");
+    }
+    Object alg = header.getValue("alg");
+    if (!(alg instanceof String a) || !ALGORITHMS.contains(a)) {
+      throw InvalidTokenException.invalidProof("the DPoP proof's alg is not supported");
+    }
+    if (!(header.getValue("jwk") instanceof JsonObject jwk)
+        || jwk.containsKey("d")
+        || jwk.containsKey("p")
+        || jwk.containsKey("k")) {
+      throw InvalidTokenException.invalidProof("the DPoP proof carries no public jwk");
+    }
+    PublicKey key = publicKey(jwk, (String) alg);
+    if (!verify((String) alg, key, parts)) {
+      throw InvalidTokenException.invalidProof("the DPoP proof's signature does not verify");
+    }
+    // §4.3 checks 8-9: htm and htu are this request's (htu without query and fragment).
+    if (!method.equals(claims.getValue("htm"))) {
+      throw InvalidTokenException.invalidProof("the DPoP proof's htm is not this request's method");
+    }
+    if (!(claims.getValue("htu") instanceof String htu) || !sameUri(htu, uri)) {
+      throw InvalidTokenException.invalidProof("the DPoP proof's htu is not this request's URI");
+    }
+    // §4.3 check 11: iat within the window, allowing the skew both ways.
+    Instant now = clock.instant();
+    if (!(claims.getValue("iat") instanceof Number iatNumber)) {
+      throw InvalidTokenException.invalidProof("the DPoP proof has no iat");
+    }
+    Instant iat = Instant.ofEpochSecond(iatNumber.longValue());
+    if (iat.isAfter(now.plus(skew)) || iat.isBefore(now.minus(lifetime).minus(skew))) {
+      throw InvalidTokenException.invalidProof(
+          "the DPoP proof's iat is outside the accepted window");
+    }
+    // §7.1: ath is the hash of this access token; the key is the one the token is bound to.
+    if (!sha256(accessToken).equals(claims.getValue("ath"))) {
+      throw InvalidTokenException.invalidProof("the DPoP proof's ath is not this token's hash");
+    }
+    if (!thumbprint(jwk).equals(jkt)) {
+      throw InvalidTokenException.invalidToken(
+          "the token is bound to another key than the proof's");
+    }
+    // §11.1: a proof is used once. Checked last, so a proof refused above is not burnt.
+    if (!(claims.getValue("jti") instanceof String jti) || jti.isEmpty() || jti.length() > 256) {
+      throw InvalidTokenException.invalidProof("the DPoP proof has no jti");
+    }
+    if (!firstUse(jti, now)) {
+      throw InvalidTokenException.invalidProof("the DPoP proof was used before");
+    }
+  }
+
+  private synchronized boolean firstUse(String jti, Instant now) {
+    var it = seen.entrySet().iterator();
+    while (it.hasNext()) {
+      var e = it.next();
+      if (e.getValue().isAfter(now) && seen.size() < size) {
+        break;
+      }
+      it.remove();
+    }
+    return seen.putIfAbsent(jti, now.plus(lifetime).plus(skew).plus(skew)) == null;
+  }
+
+  /** The request URI as RFC 9449 §4.3 compares it: scheme and host without case, no query. */
+  static boolean sameUri(String htu, String requestUri) {
+    try {
+      java.net.URI a = new java.net.URI(htu);
+      java.net.URI b = new java.net.URI(requestUri);
+      return a.getScheme() != null
+          && a.getScheme().equalsIgnoreCase(b.getScheme())
+          && a.getHost() != null
+          && a.getHost().equalsIgnoreCase(b.getHost())
+          && port(a) == port(b)
+          && normalPath(a).equals(normalPath(b));
+    } catch (java.net.URISyntaxException e) {
+      return false;
+    }
+  }
+
+  private static int port(java.net.URI u) {
+    if (u.getPort() != -1) {
+      return u.getPort();
+    }
+    return "https".equalsIgnoreCase(u.getScheme()) ? 443 : 80;
+  }
+
+  private static String normalPath(java.net.URI u) {
+    String p = u.getRawPath();
+    return p == null || p.isEmpty() ? "/" : p;
+  }
+
+  /** RFC 7638 thumbprint of an EC or RSA public JWK: what {@code cnf.jkt} holds. */
+  static String thumbprint(JsonObject jwk) {
+    String canonical;
+    String kty = string(jwk, "kty");
+    if ("EC".equals(kty)) {
+      canonical =
+          "{\"crv\":\""
+              + string(jwk, "crv")
+              + "\",\"kty\":\"EC\",\"x\":\""
+              + string(jwk, "x")
+              + "\",\"y\":\""
+              + string(jwk, "y")
+              + "\"}";
+    } else if ("RSA".equals(kty)) {
+      canonical =
+          "{\"e\":\"" + string(jwk, "e") + "\",\"kty\":\"RSA\",\"n\":\"" + string(jwk, "n") + "\"}";
+    } else {
+      throw InvalidTokenException.invalidProof("the DPoP proof's jwk has an unsupported kty");
+    }
+    return digest(canonical.getBytes(StandardCharsets.UTF_8));
+  }
+
+  static String sha256(String s) {
+    return digest(s.getBytes(StandardCharsets.US_ASCII));
+  }
+
+  private static String digest(byte[] bytes) {
+    try {
+      return B64E.encodeToString(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("SHA-256 is unavailable", e);
+    }
+  }
+
+  private static PublicKey publicKey(JsonObject jwk, String alg) {
+    try {
+      String kty = string(jwk, "kty");
+      if (alg.equals("ES256")) {
+        if (!"EC".equals(kty) || !"P-256".equals(jwk.getValue("crv"))) {
+          throw InvalidTokenException.invalidProof("ES256 needs a P-256 jwk");
+        }
+        ECPoint w = new ECPoint(unsigned(string(jwk, "x")), unsigned(string(jwk, "y")));
+        // The JDK checks the point is on the curve (invalid-curve attacks) when verifying.
+        return KeyFactory.getInstance("EC").generatePublic(new ECPublicKeySpec(w, P256));
+      }
+      if (!"RSA".equals(kty)) {
+        throw InvalidTokenException.invalidProof(alg + " needs an RSA jwk");
+      }
+      BigInteger n = unsigned(string(jwk, "n"));
+      if (n.bitLength() < 2048) {
+        throw InvalidTokenException.invalidProof(
+            "the DPoP proof's RSA key is shorter than 2048 bits");
+      }
+      return KeyFactory.getInstance("RSA")
+          .generatePublic(new RSAPublicKeySpec(n, unsigned(string(jwk, "e"))));
+    } catch (GeneralSecurityException | IllegalArgumentException e) {
+      throw InvalidTokenException.invalidProof("the DPoP proof's jwk is not a valid public key");
+    }
+  }
+
+  private static boolean verify(String alg, PublicKey key, String[] parts) {
+    try {
+      Signature s =
+          switch (alg) {
+            case "ES256" -> Signature.getInstance("SHA256withECDSAinP1363Format");
+            case "RS256" -> Signature.getInstance("SHA256withRSA");
+            default -> {
+              Signature pss = Signature.getInstance("RSASSA-PSS");
+              pss.setParameter(
+                  new PSSParameterSpec("SHA-256", "MGF1", MGF1ParameterSpec.SHA256, 32, 1));
+              yield pss;
+            }
+          };
+      s.initVerify(key);
+      s.update((parts[0] + "." + parts[1]).getBytes(StandardCharsets.US_ASCII));
+      return s.verify(B64.decode(parts[2]));
+    } catch (GeneralSecurityException | IllegalArgumentException e) {
+      return false;
+    }
+  }
+
+  private static JsonObject json(String part) {
+    try {
+      return new JsonObject(new String(B64.decode(part), StandardCharsets.UTF_8));
+    } catch (IllegalArgumentException | DecodeException | ClassCastException e) {
+      throw InvalidTokenException.invalidProof("the DPoP proof is not a JWS of JSON objects");
+    }
+  }
+
+  private static String string(JsonObject o, String name) {
+    if (o.getValue(name) instanceof String s) {
+      return s;
+    }
+    throw InvalidTokenException.invalidProof(
+        "the DPoP proof's jwk lacks " + name.toLowerCase(Locale.ROOT));
+  }
+
+  private static BigInteger unsigned(String b64) {
+    return new BigInteger(1, B64.decode(b64));
+  }
+
+  private static ECParameterSpec p256() {
+    try {
+      var params = java.security.AlgorithmParameters.getInstance("EC");
+      params.init(new ECGenParameterSpec("secp256r1"));
+      return params.getParameterSpec(ECParameterSpec.class);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("P-256 is unavailable", e);
+    }
+  }
+}

@@ -1,0 +1,28 @@
+package io.grantry.resource;
+
+/**
+ * Why a request's access token (or its DPoP proof) was refused: an RFC 6750 §3.1 / RFC 9449 §7.1
+ * error code and a description safe to send back (never the token, never a key). No stack trace: it
+ * is an answer, not a fault.
+ */
+public final class InvalidTokenException extends RuntimeException {
+  private final String error;
+
+  InvalidTokenException(String error, String description) {
+    super(description, null, false, false);
+    this.error = error;
+  }
+
+  static InvalidTokenException invalidToken(String description) {
+    return new InvalidTokenException("invalid_token", description);
+  }
+
+  static InvalidTokenException invalidProof(String description) {
+    return new InvalidTokenException("invalid_dpop_proof", description);
+  }
+
+  /** {@code invalid_token}, {@code invalid_dpop_proof} or {@code invalid_request}. */
+  public String error() {
+    return error;
+  }
+}
