@@ -24,6 +24,7 @@ import picocli.CommandLine.Command;
       KeysCommand.class,
       AuditCommand.class,
       WitnessCommand.class,
+      ExampleApiCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Grantry implements Callable<Integer> {

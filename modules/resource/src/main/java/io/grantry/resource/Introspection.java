@@ -19,8 +19,10 @@ import java.util.Map;
  * own client credentials (HTTP Basic, §2.1), and the answers kept in a bounded cache: at most
  * {@code size} entries (least recently used go first), each for the configured TTL and never past
  * the token's {@code exp}. Entries are keyed by the SHA-256 of the token, so the cache holds no
- * usable token. An inactive answer is kept too (a token never becomes active again), so a flood of
- * made-up tokens costs the issuer one call each, once.
+ * usable token. An issuer that cannot be reached fails the check with a {@link
+ * DocumentFetcher.FetchException} (the handler answers 503: the token may be fine). An inactive
+ * answer is kept too (a token never becomes active again), so a flood of made-up tokens costs the
+ * issuer one call each, once.
  */
 final class Introspection {
   private final DocumentFetcher fetcher;
@@ -75,11 +77,6 @@ final class Introspection {
     MultiMap form = MultiMap.caseInsensitiveMultiMap().add("token", token);
     return fetcher
         .postForm(endpoint, authorization, form)
-        .recover(
-            e ->
-                Future.failedFuture(
-                    InvalidTokenException.invalidToken(
-                        "the token could not be introspected (the issuer did not answer)")))
         .compose(
             answer -> {
               remember(key, answer, now);

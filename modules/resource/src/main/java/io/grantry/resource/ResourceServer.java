@@ -136,7 +136,18 @@ public final class ResourceServer {
               if (e instanceof InvalidTokenException invalid) {
                 challenge(ctx, 401, schemeName, invalid.error(), invalid.getMessage());
               } else {
-                ctx.fail(e);
+                // The issuer could not be asked (introspection): not the client's fault, and the
+                // token may well be valid. No detail: it would describe our network to a client.
+                ctx.response()
+                    .setStatusCode(503)
+                    .putHeader("Cache-Control", "no-store")
+                    .putHeader("Retry-After", "5")
+                    .putHeader("Content-Type", "application/json")
+                    .end(
+                        new JsonObject()
+                            .put("error", "temporarily_unavailable")
+                            .put("error_description", "the token could not be checked; try again")
+                            .encode());
               }
             })
         .onSuccess(

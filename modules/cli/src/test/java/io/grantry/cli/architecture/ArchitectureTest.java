@@ -1,5 +1,8 @@
 package io.grantry.cli.architecture;
 
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideOutsideOfPackage;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
@@ -35,7 +38,7 @@ class ArchitectureTest {
 
   /**
    * The modules: domain ← eventstore ← projections ← server ← rebuild ← cli, each using only those
-   * below.
+   * below; resource (the resource-server kit) stands beside them, used by the cli only.
    */
   @Test
   void modulesDependDownwardsOnly() {
@@ -43,6 +46,8 @@ class ArchitectureTest {
         .consideringOnlyDependenciesInLayers()
         .layer("cli")
         .definedBy("io.grantry.cli..")
+        .layer("resource")
+        .definedBy("io.grantry.resource..")
         .layer("rebuild")
         .definedBy("io.grantry.rebuild..")
         .layer("server")
@@ -55,6 +60,8 @@ class ArchitectureTest {
         .definedBy("io.grantry.domain..")
         .whereLayer("cli")
         .mayNotBeAccessedByAnyLayer()
+        .whereLayer("resource")
+        .mayOnlyBeAccessedByLayers("cli")
         .whereLayer("rebuild")
         .mayOnlyBeAccessedByLayers("cli")
         .whereLayer("server")
@@ -63,6 +70,22 @@ class ArchitectureTest {
         .mayOnlyBeAccessedByLayers("cli", "rebuild", "server")
         .whereLayer("eventstore")
         .mayOnlyBeAccessedByLayers("cli", "rebuild", "server", "projections")
+        .check(grantry);
+  }
+
+  /**
+   * The resource-server kit (modules/resource) is a library for other people's APIs: it uses
+   * nothing of Grantry's own, so it ships without the server and judges our tokens as any resource
+   * server would, from what the issuer publishes.
+   */
+  @Test
+  void theResourceKitStandsAlone() {
+    classes()
+        .that()
+        .resideInAPackage("io.grantry.resource..")
+        .should()
+        .onlyDependOnClassesThat(
+            resideOutsideOfPackage("io.grantry..").or(resideInAPackage("io.grantry.resource..")))
         .check(grantry);
   }
 
