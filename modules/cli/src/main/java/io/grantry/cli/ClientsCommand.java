@@ -150,6 +150,21 @@ final class ClientsCommand {
     boolean requirePar;
 
     @Option(
+        names = "--dpop-bound",
+        description =
+            "dpop_bound_access_tokens: every token request must carry a DPoP proof (RFC 9449"
+                + " §5.2).")
+    boolean dpopBound;
+
+    @Option(
+        names = "--profile",
+        paramLabel = "PROFILE",
+        description =
+            "profile: fapi2 makes the server enforce the FAPI 2.0 Security Profile for the client"
+                + " (needs --auth-method private_key_jwt and its keys).")
+    String profile;
+
+    @Option(
         names = "--exchange-audience",
         paramLabel = "AUDIENCE",
         description =
@@ -229,6 +244,10 @@ final class ClientsCommand {
       if (requirePar) {
         body.put("require_pushed_authorization_requests", true);
       }
+      if (dpopBound) {
+        body.put("dpop_bound_access_tokens", true);
+      }
+      put(body, "profile", profile);
       JsonObject created = admin.api().post("/clients", body);
       admin.printObject(created);
       if (!admin.json && created.containsKey("client_secret")) {

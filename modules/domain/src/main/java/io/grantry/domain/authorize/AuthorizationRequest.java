@@ -18,6 +18,8 @@ import java.util.Set;
  * @param responseMode how the response goes back to the client
  * @param pushed whether the parameters came from a pushed request (RFC 9126), which a client that
  *     requires pushing needs at every step
+ * @param dpopJkt {@code dpop_jkt} (RFC 9449 §10): the thumbprint of the DPoP key the code is bound
+ *     to
  */
 public record AuthorizationRequest(
     String clientId,
@@ -31,8 +33,10 @@ public record AuthorizationRequest(
     OptionalLong maxAge,
     Optional<String> loginHint,
     ResponseMode responseMode,
-    boolean pushed) {
+    boolean pushed,
+    Optional<String> dpopJkt) {
   public AuthorizationRequest {
+    Objects.requireNonNull(dpopJkt, "dpopJkt");
     Objects.requireNonNull(clientId, "clientId");
     Objects.requireNonNull(redirectUri, "redirectUri");
     Objects.requireNonNull(scopes, "scopes");

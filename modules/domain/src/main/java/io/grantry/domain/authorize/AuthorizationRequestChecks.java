@@ -49,7 +49,8 @@ public final class AuthorizationRequestChecks {
           "prompt",
           "max_age",
           "login_hint",
-          "response_mode");
+          "response_mode",
+          "dpop_jkt");
 
   private static final Set<String> PROMPTS = Set.of("none", "login", "consent");
 
@@ -145,6 +146,8 @@ public final class AuthorizationRequestChecks {
             .or(() -> clientMayUseTheCodeGrant(client))
             .or(() -> scopeAllowed(p, client))
             .or(() -> pkce(p, client))
+            .or(() -> fapi2(mode, p, client))
+            .or(() -> dpopJktValid(p))
             .or(() -> promptValid(p))
             .or(() -> maxAgeValid(p));
     if (redirected.isPresent()) {
@@ -169,7 +172,8 @@ public final class AuthorizationRequestChecks {
             maxAge == null ? OptionalLong.empty() : OptionalLong.of(Long.parseLong(maxAge)),
             Optional.ofNullable(p.first("login_hint")),
             mode,
-            channel == Channel.PUSHED),
+            channel == Channel.PUSHED,
+            Optional.ofNullable(p.first("dpop_jkt"))),
         client);
   }
 
@@ -382,6 +386,37 @@ public final class AuthorizationRequestChecks {
     return client.metadata().type() == ClientType.PUBLIC
         ? Optional.of(OAuthError.invalidRequest("a public client must use PKCE (code_challenge)"))
         : Optional.empty();
+  }
+
+  /**
+   * FAPI 2.0 Security Profile §5.3.2.2: a FAPI client's request (pushed, as {@link
+   * #pushedIfRequired} sees to) carries a PKCE S256 challenge whatever the client's type, and its
+   * response comes back in the query (no {@code form_post}, §5.3.2.2 and the profile's response
+   * mode rules).
+   */
+  static Optional<OAuthError> fapi2(
+      ResponseMode mode, Parameters p, ClientState.Registered client) {
+    if (!client.metadata().security().fapi2()) {
+      return Optional.empty();
+    }
+    if (p.first("code_challenge") == null) {
+      return Optional.of(
+          OAuthError.invalidRequest("a FAPI 2.0 client must use PKCE S256 (code_challenge)"));
+    }
+    return mode == ResponseMode.QUERY
+        ? Optional.empty()
+        : Optional.of(
+            OAuthError.invalidRequest("a FAPI 2.0 client's response comes in the query only"));
+  }
+
+  /** RFC 9449 §10: {@code dpop_jkt} is a SHA-256 JWK thumbprint, 43 base64url characters. */
+  static Optional<OAuthError> dpopJktValid(Parameters p) {
+    String jkt = p.first("dpop_jkt");
+    return jkt == null || jkt.matches("[A-Za-z0-9_-]{43}")
+        ? Optional.empty()
+        : Optional.of(
+            OAuthError.invalidRequest(
+                "dpop_jkt must be a SHA-256 JWK thumbprint: 43 base64url characters"));
   }
 
   /** OIDC Core §3.1.2.1: none, login, consent; none alone. */

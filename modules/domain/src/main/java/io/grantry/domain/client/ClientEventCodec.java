@@ -146,6 +146,12 @@ public final class ClientEventCodec implements EventCodec<ClientEvent> {
     sec.jwksUri().ifPresent(u -> json.put("jwks_uri", u));
     sec.tokenEndpointAuthSigningAlg()
         .ifPresent(a -> json.put("token_endpoint_auth_signing_alg", a.wire()));
+    if (sec.dpopBoundAccessTokens()) {
+      json.put("dpop_bound_access_tokens", true);
+    }
+    if (sec.fapi2()) {
+      json.put("profile", ClientSecurity.FAPI2);
+    }
   }
 
   private static ClientMetadata metadata(String type, JsonObject p) {
@@ -218,7 +224,17 @@ public final class ClientEventCodec implements EventCodec<ClientEvent> {
                                 Json.problem(
                                     type,
                                     "token_endpoint_auth_signing_alg",
-                                    "has an unknown value '" + a + "'"))));
+                                    "has an unknown value '" + a + "'"))),
+        optionalBool(type, p, "dpop_bound_access_tokens"),
+        profile(type, p));
+  }
+
+  private static boolean profile(String type, JsonObject p) {
+    Optional<String> profile = optionalString(type, p, "profile");
+    if (profile.isPresent() && !ClientSecurity.FAPI2.equals(profile.get())) {
+      throw Json.problem(type, "profile", "has an unknown value '" + profile.get() + "'");
+    }
+    return profile.isPresent();
   }
 
   /** A boolean field that may be absent (false), but is a boolean when present. */

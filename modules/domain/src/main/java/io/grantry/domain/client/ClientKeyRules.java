@@ -40,6 +40,39 @@ public final class ClientKeyRules {
 
   /** Why the key-based authentication of {@code m} cannot be registered, or empty. */
   public static Optional<ValidationError> problemWith(ClientMetadata m) {
+    return profileProblem(m).or(() -> keyProblem(m));
+  }
+
+  /**
+   * FAPI 2.0 Security Profile §5.3.2.1 and §5.4: a FAPI client authenticates with {@code
+   * private_key_jwt} (we offer no mutual TLS), signed PS256, ES256 or EdDSA, and its tokens are
+   * sender-constrained with DPoP, which a JWT access token carries ({@code cnf.jkt}); so does any
+   * client registered with {@code dpop_bound_access_tokens}.
+   */
+  private static Optional<ValidationError> profileProblem(ClientMetadata m) {
+    ClientSecurity s = m.security();
+    if (s.requiresDpop() && m.accessTokenFormat() != AccessTokenFormat.JWT) {
+      return error(
+          s.fapi2() ? "profile" : "dpop_bound_access_tokens",
+          "DPoP-bound access tokens are JWTs (cnf.jkt): access_token_format must be jwt");
+    }
+    if (!s.fapi2()) {
+      return Optional.empty();
+    }
+    if (m.tokenEndpointAuthMethod() != TokenEndpointAuthMethod.PRIVATE_KEY_JWT) {
+      return error(
+          "token_endpoint_auth_method",
+          "a FAPI 2.0 client authenticates with private_key_jwt (FAPI 2.0 §5.3.2.1)");
+    }
+    if (s.tokenEndpointAuthSigningAlg().filter(a -> a == JwsAlgorithm.RS256).isPresent()) {
+      return error(
+          "token_endpoint_auth_signing_alg",
+          "a FAPI 2.0 client signs with PS256, ES256 or EdDSA (FAPI 2.0 §5.4.1)");
+    }
+    return Optional.empty();
+  }
+
+  private static Optional<ValidationError> keyProblem(ClientMetadata m) {
     ClientSecurity s = m.security();
     TokenEndpointAuthMethod method = m.tokenEndpointAuthMethod();
     if (method == TokenEndpointAuthMethod.PRIVATE_KEY_JWT) {

@@ -80,7 +80,7 @@ public record ClientMetadata(
 
   /** Whether the client's authorization requests must be pushed first (RFC 9126 §6). */
   public boolean requiresPushedRequests() {
-    return security.requirePushedAuthorizationRequests();
+    return security.requiresPushedRequests();
   }
 
   public boolean allows(GrantType grant) {

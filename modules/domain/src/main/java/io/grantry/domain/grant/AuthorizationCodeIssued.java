@@ -26,6 +26,8 @@ import java.util.Optional;
  * @param expiresAt end of the code's life, exclusive
  * @param sessionId the browser session the user authenticated in (OIDC {@code sid}, for logout);
  *     empty in events written before sessions were server-side
+ * @param dpopJkt the {@code dpop_jkt} of the authorization request (RFC 9449 §10): the code is
+ *     redeemed only with a DPoP proof of the key of this thumbprint; empty if none was sent
  */
 public record AuthorizationCodeIssued(
     String grantId,
@@ -41,11 +43,47 @@ public record AuthorizationCodeIssued(
     Optional<Duration> maxAge,
     Instant issuedAt,
     Instant expiresAt,
-    Optional<String> sessionId)
+    Optional<String> sessionId,
+    Optional<String> dpopJkt)
     implements GrantEvent {
   public static final String TYPE = "grant.authorization_code_issued.v1";
 
+  /** A code not bound to a DPoP key. */
+  public AuthorizationCodeIssued(
+      String grantId,
+      String clientId,
+      String userId,
+      String redirectUri,
+      boolean redirectUriInRequest,
+      Scopes scopes,
+      String codeHash,
+      Optional<String> codeChallenge,
+      Optional<String> nonce,
+      Instant authTime,
+      Optional<Duration> maxAge,
+      Instant issuedAt,
+      Instant expiresAt,
+      Optional<String> sessionId) {
+    this(
+        grantId,
+        clientId,
+        userId,
+        redirectUri,
+        redirectUriInRequest,
+        scopes,
+        codeHash,
+        codeChallenge,
+        nonce,
+        authTime,
+        maxAge,
+        issuedAt,
+        expiresAt,
+        sessionId,
+        Optional.empty());
+  }
+
   public AuthorizationCodeIssued {
+    Objects.requireNonNull(dpopJkt, "dpopJkt");
     Objects.requireNonNull(grantId, "grantId");
     Objects.requireNonNull(clientId, "clientId");
     Objects.requireNonNull(userId, "userId");

@@ -17,6 +17,10 @@ import java.util.Optional;
  * @param grantExpiresAt the absolute cap on the grant's life, when one is configured: no refresh
  *     succeeds from then on, whatever the window says
  * @param scopes the scopes granted; no refresh widens them
+ * @param dpopJkt the thumbprint of the DPoP key the access token is bound to (RFC 9449 §6); empty
+ *     for a bearer token
+ * @param refreshTokenJkt the thumbprint of the DPoP key the refresh token is bound to (a public
+ *     client's, RFC 9449 §5): every refresh must prove it; empty if unbound
  */
 public record AuthorizationCodeRedeemed(
     String grantId,
@@ -28,11 +32,45 @@ public record AuthorizationCodeRedeemed(
     Optional<Instant> refreshTokenExpiresAt,
     Optional<Instant> grantExpiresAt,
     Scopes scopes,
-    Instant redeemedAt)
+    Instant redeemedAt,
+    Optional<String> dpopJkt,
+    Optional<String> refreshTokenJkt)
     implements GrantEvent {
   public static final String TYPE = "grant.authorization_code_redeemed.v1";
 
+  /** Bearer tokens (no DPoP key). */
+  public AuthorizationCodeRedeemed(
+      String grantId,
+      String clientId,
+      String userId,
+      String accessTokenJti,
+      Instant accessTokenExpiresAt,
+      Optional<String> refreshTokenHash,
+      Optional<Instant> refreshTokenExpiresAt,
+      Optional<Instant> grantExpiresAt,
+      Scopes scopes,
+      Instant redeemedAt) {
+    this(
+        grantId,
+        clientId,
+        userId,
+        accessTokenJti,
+        accessTokenExpiresAt,
+        refreshTokenHash,
+        refreshTokenExpiresAt,
+        grantExpiresAt,
+        scopes,
+        redeemedAt,
+        Optional.empty(),
+        Optional.empty());
+  }
+
   public AuthorizationCodeRedeemed {
+    Objects.requireNonNull(dpopJkt, "dpopJkt");
+    Objects.requireNonNull(refreshTokenJkt, "refreshTokenJkt");
+    if (refreshTokenJkt.isPresent() && refreshTokenHash.isEmpty()) {
+      throw new IllegalArgumentException("a refresh token's key needs a refresh token");
+    }
     Objects.requireNonNull(grantId, "grantId");
     Objects.requireNonNull(clientId, "clientId");
     Objects.requireNonNull(userId, "userId");

@@ -34,6 +34,7 @@ public sealed interface GrantCommand
    *     ones
    * @param codeChallenge the S256 challenge; the handler refuses any method but S256
    * @param codeLifetime {@link GrantDecider#DEFAULT_CODE_LIFETIME} unless configured
+   * @param dpopJkt the request's {@code dpop_jkt} (RFC 9449 §10), binding the code to that key
    */
   record IssueCode(
       String grantId,
@@ -49,9 +50,45 @@ public sealed interface GrantCommand
       Instant authTime,
       Optional<Duration> maxAge,
       Duration codeLifetime,
-      Optional<String> sessionId)
+      Optional<String> sessionId,
+      Optional<String> dpopJkt)
       implements GrantCommand {
+    /** A code not bound to a DPoP key. */
+    public IssueCode(
+        String grantId,
+        String clientId,
+        ClientType clientType,
+        String userId,
+        String redirectUri,
+        boolean redirectUriInRequest,
+        Scopes scopes,
+        String codeHash,
+        Optional<String> codeChallenge,
+        Optional<String> nonce,
+        Instant authTime,
+        Optional<Duration> maxAge,
+        Duration codeLifetime,
+        Optional<String> sessionId) {
+      this(
+          grantId,
+          clientId,
+          clientType,
+          userId,
+          redirectUri,
+          redirectUriInRequest,
+          scopes,
+          codeHash,
+          codeChallenge,
+          nonce,
+          authTime,
+          maxAge,
+          codeLifetime,
+          sessionId,
+          Optional.empty());
+    }
+
     public IssueCode {
+      Objects.requireNonNull(dpopJkt, "dpopJkt");
       Objects.requireNonNull(grantId, "grantId");
       Objects.requireNonNull(clientId, "clientId");
       Objects.requireNonNull(clientType, "clientType");
@@ -78,6 +115,7 @@ public sealed interface GrantCommand
    * @param accessTokenJti {@code <grantId>.<unique>}
    * @param refreshTokenHash hash of a new refresh token's secret; pass one only when {@code
    *     offline_access} was granted and the client may refresh
+   * @param dpop the request's checked DPoP key and what it binds ({@link DpopKey#NONE}: no proof)
    */
   record RedeemCode(
       String grantId,
@@ -87,9 +125,33 @@ public sealed interface GrantCommand
       Optional<String> codeVerifier,
       String accessTokenJti,
       Optional<String> refreshTokenHash,
-      TokenLifetimes lifetimes)
+      TokenLifetimes lifetimes,
+      DpopKey dpop)
       implements GrantCommand {
+    /** Without a DPoP proof. */
+    public RedeemCode(
+        String grantId,
+        String clientId,
+        String codeHash,
+        Optional<String> redirectUri,
+        Optional<String> codeVerifier,
+        String accessTokenJti,
+        Optional<String> refreshTokenHash,
+        TokenLifetimes lifetimes) {
+      this(
+          grantId,
+          clientId,
+          codeHash,
+          redirectUri,
+          codeVerifier,
+          accessTokenJti,
+          refreshTokenHash,
+          lifetimes,
+          DpopKey.NONE);
+    }
+
     public RedeemCode {
+      Objects.requireNonNull(dpop, "dpop");
       Objects.requireNonNull(grantId, "grantId");
       Objects.requireNonNull(clientId, "clientId");
       Objects.requireNonNull(codeHash, "codeHash");
@@ -121,6 +183,8 @@ public sealed interface GrantCommand
    *     one: see {@link GrantState.Active}). Only read when it is not the current token, so the
    *     caller needs to look it up only after a refusal as invalid (see {@link
    *     GrantDecider#needsIssuedLookup}). Presenting such a token again is reuse
+   * @param dpop the request's checked DPoP key and whether the new access token is bound to it
+   *     ({@link DpopKey#NONE}: no proof); a refresh token bound to a key needs a proof of it
    */
   record Refresh(
       String grantId,
@@ -131,7 +195,8 @@ public sealed interface GrantCommand
       String accessTokenJti,
       TokenLifetimes lifetimes,
       Duration grace,
-      boolean presentedIssuedByGrant)
+      boolean presentedIssuedByGrant,
+      DpopKey dpop)
       implements GrantCommand {
 
     /** Before any lookup: the presented token is not known to be one of the grant's. */
@@ -153,7 +218,47 @@ public sealed interface GrantCommand
           accessTokenJti,
           lifetimes,
           grace,
-          false);
+          false,
+          DpopKey.NONE);
+    }
+
+    /** Without a DPoP proof. */
+    public Refresh(
+        String grantId,
+        String clientId,
+        String presentedHash,
+        Optional<Scopes> requestedScopes,
+        String newRefreshHash,
+        String accessTokenJti,
+        TokenLifetimes lifetimes,
+        Duration grace,
+        boolean presentedIssuedByGrant) {
+      this(
+          grantId,
+          clientId,
+          presentedHash,
+          requestedScopes,
+          newRefreshHash,
+          accessTokenJti,
+          lifetimes,
+          grace,
+          presentedIssuedByGrant,
+          DpopKey.NONE);
+    }
+
+    /** The same command with the request's DPoP key. */
+    public Refresh withDpop(DpopKey key) {
+      return new Refresh(
+          grantId,
+          clientId,
+          presentedHash,
+          requestedScopes,
+          newRefreshHash,
+          accessTokenJti,
+          lifetimes,
+          grace,
+          presentedIssuedByGrant,
+          key);
     }
 
     /** The same command, knowing that the presented token was issued by the grant. */
@@ -167,10 +272,12 @@ public sealed interface GrantCommand
           accessTokenJti,
           lifetimes,
           grace,
-          true);
+          true,
+          dpop);
     }
 
     public Refresh {
+      Objects.requireNonNull(dpop, "dpop");
       Objects.requireNonNull(grantId, "grantId");
       Objects.requireNonNull(clientId, "clientId");
       Objects.requireNonNull(presentedHash, "presentedHash");
@@ -291,6 +398,35 @@ public sealed interface GrantCommand
       Objects.requireNonNull(accessTokenJti, "accessTokenJti");
       Objects.requireNonNull(refreshTokenHash, "refreshTokenHash");
       Objects.requireNonNull(lifetimes, "lifetimes");
+    }
+  }
+
+  /**
+   * The key of a checked DPoP proof sent with a token request (RFC 9449 §5), and what the server
+   * binds to it.
+   *
+   * @param jkt the key's RFC 7638 thumbprint; empty when the request had no proof
+   * @param bindsAccessToken the access token is bound to the key (a JWT carries {@code cnf.jkt})
+   * @param bindsRefreshToken a new refresh token is bound to the key (a public client's, §5)
+   */
+  record DpopKey(Optional<String> jkt, boolean bindsAccessToken, boolean bindsRefreshToken) {
+    public static final DpopKey NONE = new DpopKey(Optional.empty(), false, false);
+
+    public DpopKey {
+      Objects.requireNonNull(jkt, "jkt");
+      if (jkt.isEmpty() && (bindsAccessToken || bindsRefreshToken)) {
+        throw new IllegalArgumentException("only a key binds");
+      }
+    }
+
+    /** The thumbprint the access token is bound to, if it is. */
+    public Optional<String> accessTokenJkt() {
+      return bindsAccessToken ? jkt : Optional.empty();
+    }
+
+    /** The thumbprint a new refresh token is bound to, if it is. */
+    public Optional<String> refreshTokenJkt() {
+      return bindsRefreshToken ? jkt : Optional.empty();
     }
   }
 }

@@ -198,6 +198,11 @@ public final class GrantDecider {
           OAuthError.invalidRequest(
               "code_challenge must be the S256 value: 43 base64url characters (RFC 7636 §4.2)"));
     }
+    if (c.dpopJkt().isPresent() && !isThumbprint(c.dpopJkt().get())) {
+      return oauth(
+          OAuthError.invalidRequest(
+              "dpop_jkt must be a SHA-256 JWK thumbprint: 43 base64url characters (RFC 9449 §10)"));
+    }
     if (c.nonce().isPresent() && !isPrintable(c.nonce().get(), MAX_NONCE_LENGTH)) {
       return oauth(
           OAuthError.invalidRequest(
@@ -218,7 +223,8 @@ public final class GrantDecider {
             c.maxAge(),
             now,
             now.plus(c.codeLifetime()),
-            c.sessionId()));
+            c.sessionId(),
+            c.dpopJkt()));
   }
 
   // ------------------------------------------------------------------ redeem code
@@ -277,6 +283,10 @@ public final class GrantDecider {
     if (pkce.isPresent()) {
       return oauth(pkce.get());
     }
+    // RFC 9449 §10: a code bound to a key is redeemed only with a proof of that key.
+    if (code.dpopJkt().isPresent() && !code.dpopJkt().equals(c.dpop().jkt())) {
+      return invalidGrant("the authorization code is bound to another DPoP key (RFC 9449 §10)");
+    }
     if (c.refreshTokenHash().isPresent() && !code.scopes().contains(Scopes.OFFLINE_ACCESS)) {
       return Decision.reject(
           new ValidationError(
@@ -298,7 +308,9 @@ public final class GrantDecider {
             refreshExpiresAt,
             cap,
             code.scopes(),
-            now));
+            now,
+            c.dpop().accessTokenJkt(),
+            c.refreshTokenHash().isPresent() ? c.dpop().refreshTokenJkt() : Optional.empty()));
   }
 
   /**
@@ -363,6 +375,11 @@ public final class GrantDecider {
     RefreshToken current = a.refreshToken().get();
     Scopes requested = c.requestedScopes().filter(s -> !s.isEmpty()).orElse(a.scopes());
     if (GrantTokens.hashesEqual(c.presentedHash(), current.hash())) {
+      // RFC 9449 §5: a refresh token bound to a key needs a proof of that key. Refused without
+      // revoking: the token did not leak by this request's fault alone.
+      if (current.jkt().isPresent() && !current.jkt().equals(c.dpop().jkt())) {
+        return invalidGrant("the refresh token is bound to another DPoP key (RFC 9449 §5)");
+      }
       if (!now.isBefore(current.expiresAt())) {
         return invalidGrant("the refresh token has expired");
       }
@@ -397,7 +414,8 @@ public final class GrantDecider {
               accessExpiresAt,
               refreshExpiresAt,
               requested,
-              now));
+              now,
+              c.dpop().accessTokenJkt()));
     }
     // Not the current token, but one the grant issued (the caller looked it up): reuse.
     if (c.presentedIssuedByGrant()) {
@@ -438,7 +456,10 @@ public final class GrantDecider {
         && now.isBefore(last.rotatedAt().plus(c.grace()))
         && GrantTokens.hashesEqual(c.newRefreshHash(), last.newHash())
         && requested.equals(last.scopes())
-        && a.refreshable(now);
+        && a.refreshable(now)
+        // A bound refresh token's retry proves the key as the first request did (RFC 9449 §5).
+        && a.refreshToken().flatMap(RefreshToken::jkt).map(c.dpop().jkt()::equals).orElse(true)
+        && c.dpop().accessTokenJkt().equals(last.dpopJkt());
   }
 
   // ------------------------------------------------------------------ revoke
@@ -825,7 +846,10 @@ public final class GrantDecider {
           e.scopes(),
           Optional.of(code),
           e.refreshTokenHash()
-              .map(h -> new RefreshToken(h, e.refreshTokenExpiresAt().orElseThrow())),
+              .map(
+                  h ->
+                      new RefreshToken(
+                          h, e.refreshTokenExpiresAt().orElseThrow(), e.refreshTokenJkt())),
           Optional.empty(),
           Map.of(
               e.accessTokenJti(),
@@ -888,6 +912,19 @@ public final class GrantDecider {
 
   private static Instant capped(Instant instant, Optional<Instant> cap) {
     return cap.filter(instant::isAfter).orElse(instant);
+  }
+
+  /** An RFC 7638 SHA-256 thumbprint: 43 base64url characters. */
+  private static boolean isThumbprint(String value) {
+    return value.length() == 43 && value.chars().allMatch(GrantDecider::isBase64Url);
+  }
+
+  private static boolean isBase64Url(int ch) {
+    return ch >= 'A' && ch <= 'Z'
+        || ch >= 'a' && ch <= 'z'
+        || ch >= '0' && ch <= '9'
+        || ch == '-'
+        || ch == '_';
   }
 
   private static boolean isPrintable(String value, int max) {

@@ -73,6 +73,8 @@ public final class GrantEventCodec implements EventCodec<GrantEvent> {
       json.put("auth_time", e.authTime());
       e.maxAge().ifPresent(m -> json.put("max_age", m.toSeconds()));
       e.sessionId().ifPresent(s -> json.put("session_id", s));
+      // RFC 9449 §10: the key the code is bound to; absent as in events written before DPoP.
+      e.dpopJkt().ifPresent(k -> json.put("dpop_jkt", k));
       return json.put("issued_at", e.issuedAt()).put("expires_at", e.expiresAt());
     }
     if (event instanceof AuthorizationCodeRedeemed e) {
@@ -83,13 +85,16 @@ public final class GrantEventCodec implements EventCodec<GrantEvent> {
       e.refreshTokenHash().ifPresent(h -> json.put("refresh_token_hash", h));
       e.refreshTokenExpiresAt().ifPresent(t -> json.put("refresh_token_expires_at", t));
       e.grantExpiresAt().ifPresent(t -> json.put("grant_expires_at", t));
+      // RFC 9449: the keys the tokens are bound to, for auditors; absent for bearer tokens.
+      e.dpopJkt().ifPresent(k -> json.put("dpop_jkt", k));
+      e.refreshTokenJkt().ifPresent(k -> json.put("refresh_token_dpop_jkt", k));
       return json.put("scopes", scopes(e.scopes())).put("redeemed_at", e.redeemedAt());
     }
     if (event instanceof AuthorizationCodeReplayed e) {
       return json.put("client_id", e.clientId()).put("replayed_at", e.replayedAt());
     }
     if (event instanceof RefreshTokenRotated e) {
-      return json.put("client_id", e.clientId())
+      json.put("client_id", e.clientId())
           .put("user_id", e.userId())
           .put("old_refresh_token_hash", e.oldHash())
           .put("new_refresh_token_hash", e.newHash())
@@ -98,6 +103,8 @@ public final class GrantEventCodec implements EventCodec<GrantEvent> {
           .put("refresh_token_expires_at", e.refreshTokenExpiresAt())
           .put("scopes", scopes(e.scopes()))
           .put("rotated_at", e.rotatedAt());
+      e.dpopJkt().ifPresent(k -> json.put("dpop_jkt", k));
+      return json;
     }
     if (event instanceof RefreshTokenReuseDetected e) {
       return json.put("client_id", e.clientId())
@@ -200,7 +207,8 @@ public final class GrantEventCodec implements EventCodec<GrantEvent> {
               optionalLong(type, p, "max_age").map(Duration::ofSeconds),
               instant(type, p, "issued_at"),
               instant(type, p, "expires_at"),
-              optionalString(type, p, "session_id"));
+              optionalString(type, p, "session_id"),
+              optionalString(type, p, "dpop_jkt"));
         }
       case AuthorizationCodeRedeemed.TYPE:
         {
@@ -222,7 +230,9 @@ public final class GrantEventCodec implements EventCodec<GrantEvent> {
               refreshExpiry,
               optionalInstant(type, p, "grant_expires_at"),
               scopes(type, p),
-              instant(type, p, "redeemed_at"));
+              instant(type, p, "redeemed_at"),
+              optionalString(type, p, "dpop_jkt"),
+              optionalString(type, p, "refresh_token_dpop_jkt"));
         }
       case AuthorizationCodeReplayed.TYPE:
         return new AuthorizationCodeReplayed(
@@ -240,7 +250,8 @@ public final class GrantEventCodec implements EventCodec<GrantEvent> {
             instant(type, p, "access_token_expires_at"),
             instant(type, p, "refresh_token_expires_at"),
             scopes(type, p),
-            instant(type, p, "rotated_at"));
+            instant(type, p, "rotated_at"),
+            optionalString(type, p, "dpop_jkt"));
       case RefreshTokenReuseDetected.TYPE:
         return new RefreshTokenReuseDetected(
             string(type, p, "grant_id"),

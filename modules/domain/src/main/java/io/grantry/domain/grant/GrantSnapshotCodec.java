@@ -32,7 +32,7 @@ import org.pcollections.OrderedPMap;
  */
 public final class GrantSnapshotCodec {
   /** The encoding's version, the first byte of every snapshot. */
-  public static final int FORMAT = 2;
+  public static final int FORMAT = 3;
 
   private static final int CODE_ISSUED = 1;
   private static final int ACTIVE = 2;
@@ -125,6 +125,7 @@ public final class GrantSnapshotCodec {
     if (a.refreshToken().isPresent()) {
       out.writeUTF(a.refreshToken().get().hash());
       instant(out, a.refreshToken().get().expiresAt());
+      optionalString(out, a.refreshToken().get().jkt());
     }
     out.writeBoolean(a.lastRotation().isPresent());
     if (a.lastRotation().isPresent()) {
@@ -165,7 +166,8 @@ public final class GrantSnapshotCodec {
         in.readBoolean() ? Optional.of((AuthorizationCodeIssued) event(in)) : Optional.empty();
     Optional<GrantState.RefreshToken> refresh =
         in.readBoolean()
-            ? Optional.of(new GrantState.RefreshToken(in.readUTF(), instant(in)))
+            ? Optional.of(
+                new GrantState.RefreshToken(in.readUTF(), instant(in), optionalString(in)))
             : Optional.empty();
     Optional<RefreshTokenRotated> lastRotation =
         in.readBoolean() ? Optional.of((RefreshTokenRotated) event(in)) : Optional.empty();

@@ -62,9 +62,20 @@ public sealed interface GrantState
     }
   }
 
-  /** The grant's one live refresh token. */
-  record RefreshToken(String hash, Instant expiresAt) {
+  /**
+   * The grant's one live refresh token.
+   *
+   * @param jkt the thumbprint of the DPoP key it is bound to (a public client's, RFC 9449 §5):
+   *     refreshing needs a proof of that key; empty if unbound
+   */
+  record RefreshToken(String hash, Instant expiresAt, Optional<String> jkt) {
+    /** An unbound refresh token. */
+    public RefreshToken(String hash, Instant expiresAt) {
+      this(hash, expiresAt, Optional.empty());
+    }
+
     public RefreshToken {
+      Objects.requireNonNull(jkt, "jkt");
       Objects.requireNonNull(hash, "hash");
       Objects.requireNonNull(expiresAt, "expiresAt");
     }
@@ -179,7 +190,10 @@ public sealed interface GrantState
           userId,
           scopes,
           authorization,
-          Optional.of(new RefreshToken(e.newHash(), e.refreshTokenExpiresAt())),
+          // The successor keeps the binding of the token it replaces.
+          Optional.of(
+              new RefreshToken(
+                  e.newHash(), e.refreshTokenExpiresAt(), refreshToken.flatMap(RefreshToken::jkt))),
           Optional.of(e),
           tokens,
           expiresAt,

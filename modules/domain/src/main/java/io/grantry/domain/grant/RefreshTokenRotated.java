@@ -3,6 +3,7 @@ package io.grantry.domain.grant;
 import io.grantry.domain.oauth.Scopes;
 import java.time.Instant;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * A refresh token was used: it is spent, a successor replaces it, and a new access token was issued
@@ -12,6 +13,8 @@ import java.util.Objects;
  *     window, capped by the grant's absolute expiry if any
  * @param scopes the new access token's scopes, equal to or narrower than the grant's; the successor
  *     keeps the grant's scopes
+ * @param dpopJkt the thumbprint of the DPoP key the new access token is bound to (RFC 9449 §6);
+ *     empty for a bearer token. The successor refresh token keeps the binding of the one rotated
  */
 public record RefreshTokenRotated(
     String grantId,
@@ -23,11 +26,39 @@ public record RefreshTokenRotated(
     Instant accessTokenExpiresAt,
     Instant refreshTokenExpiresAt,
     Scopes scopes,
-    Instant rotatedAt)
+    Instant rotatedAt,
+    Optional<String> dpopJkt)
     implements GrantEvent {
   public static final String TYPE = "grant.refresh_token_rotated.v1";
 
+  /** A bearer access token (no DPoP key). */
+  public RefreshTokenRotated(
+      String grantId,
+      String clientId,
+      String userId,
+      String oldHash,
+      String newHash,
+      String accessTokenJti,
+      Instant accessTokenExpiresAt,
+      Instant refreshTokenExpiresAt,
+      Scopes scopes,
+      Instant rotatedAt) {
+    this(
+        grantId,
+        clientId,
+        userId,
+        oldHash,
+        newHash,
+        accessTokenJti,
+        accessTokenExpiresAt,
+        refreshTokenExpiresAt,
+        scopes,
+        rotatedAt,
+        Optional.empty());
+  }
+
   public RefreshTokenRotated {
+    Objects.requireNonNull(dpopJkt, "dpopJkt");
     Objects.requireNonNull(grantId, "grantId");
     Objects.requireNonNull(clientId, "clientId");
     Objects.requireNonNull(userId, "userId");

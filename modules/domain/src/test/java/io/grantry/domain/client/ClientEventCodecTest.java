@@ -54,7 +54,35 @@ class ClientEventCodecTest {
                         List.of("https://orders.example", "billing"), true, false))
                 .build(),
             T0.plusSeconds(6)),
+        new ClientRegistered(
+            "bank",
+            ClientFixtures.keyedService().toBuilder()
+                .accessTokenFormat(AccessTokenFormat.JWT)
+                .security(
+                    new ClientSecurity(
+                        false,
+                        ClientFixtures.keyedService().security().jwks(),
+                        Optional.empty(),
+                        Optional.empty(),
+                        true,
+                        true))
+                .build(),
+            Optional.empty(),
+            T0),
         new ClientRegistered("keys", ClientFixtures.keyedService(), Optional.empty(), T0));
+  }
+
+  @Test
+  void dpopAndTheProfileAreWrittenOnlyWhenSet() {
+    List<ClientEvent> all = samples();
+    JsonObject fapi = CODEC.toJson(all.get(all.size() - 2));
+    assertThat(fapi.getBoolean("dpop_bound_access_tokens")).isTrue();
+    assertThat(fapi.getString("profile")).isEqualTo("fapi2");
+    JsonObject keyed = CODEC.toJson(all.get(all.size() - 1));
+    assertThat(keyed.fieldNames()).doesNotContain("dpop_bound_access_tokens", "profile");
+    JsonObject unknown = fapi.copy().put("profile", "fapi1");
+    assertThatThrownBy(() -> CODEC.fromJson(ClientRegistered.TYPE, unknown))
+        .hasMessageContaining("profile");
   }
 
   @Test

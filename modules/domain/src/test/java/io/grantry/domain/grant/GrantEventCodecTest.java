@@ -141,7 +141,67 @@ class GrantEventCodecTest {
             Scopes.of("orders.read"),
             T0,
             T0.plusSeconds(300),
-            Optional.of("0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I")));
+            Optional.of(JKT)),
+        // RFC 9449: a code bound by dpop_jkt, tokens bound at redemption and at a refresh.
+        new AuthorizationCodeIssued(
+            "g-3",
+            "c-1",
+            "u-1",
+            "https://app.example/cb",
+            false,
+            SCOPES,
+            CODE_HASH,
+            Optional.of(CHALLENGE),
+            Optional.empty(),
+            T0,
+            Optional.empty(),
+            T0,
+            T0.plusSeconds(60),
+            Optional.empty(),
+            Optional.of(JKT)),
+        new AuthorizationCodeRedeemed(
+            "g-3",
+            "c-1",
+            "u-1",
+            jti(0),
+            T0.plusSeconds(3600),
+            Optional.of(refreshHash(0)),
+            Optional.of(T0.plus(Duration.ofDays(15))),
+            Optional.empty(),
+            SCOPES,
+            T0,
+            Optional.of(JKT),
+            Optional.of(JKT)),
+        new RefreshTokenRotated(
+            "g-3",
+            "c-1",
+            "u-1",
+            refreshHash(0),
+            refreshHash(1),
+            jti(1),
+            T0.plusSeconds(3600),
+            T0.plus(Duration.ofDays(15)),
+            SCOPES,
+            T0,
+            Optional.of(JKT)));
+  }
+
+  private static final String JKT = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I";
+
+  @Test
+  void theKeysOfBoundCodesAndTokensAreWrittenOnlyWhenThereAreSome() {
+    List<GrantEvent> all = samples();
+    JsonObject code = CODEC.toJson(all.get(all.size() - 3));
+    assertThat(code.getString("dpop_jkt")).isEqualTo(JKT);
+    JsonObject redeemed = CODEC.toJson(all.get(all.size() - 2));
+    assertThat(redeemed.getString("dpop_jkt")).isEqualTo(JKT);
+    assertThat(redeemed.getString("refresh_token_dpop_jkt")).isEqualTo(JKT);
+    assertThat(CODEC.toJson(all.get(all.size() - 1)).getString("dpop_jkt")).isEqualTo(JKT);
+    for (GrantEvent unbound : all.subList(0, 6)) {
+      assertThat(CODEC.toJson(unbound).fieldNames())
+          .as("events without DPoP are as before")
+          .doesNotContain("dpop_jkt", "refresh_token_dpop_jkt");
+    }
   }
 
   @Test

@@ -230,8 +230,21 @@ final class ClientResource {
                                     invalid(
                                         "token_endpoint_auth_signing_alg",
                                         "token_endpoint_auth_signing_alg must be ES256, RS256,"
-                                            + " PS256, EdDSA or HS256")))));
+                                            + " PS256, EdDSA or HS256"))),
+            body.getBoolean("dpop_bound_access_tokens", false),
+            profile(body.getValue("profile"))));
     return b.build();
+  }
+
+  /** {@code profile}: absent, or {@code fapi2} (FAPI 2.0 Security Profile). */
+  private static boolean profile(Object value) {
+    if (value == null) {
+      return false;
+    }
+    if (!ClientSecurity.FAPI2.equals(value)) {
+      throw invalid("profile", "profile must be fapi2 (the FAPI 2.0 Security Profile) or absent");
+    }
+    return true;
   }
 
   private static List<String> strings(JsonObject body, String field, List<String> dflt) {
@@ -299,10 +312,14 @@ final class ClientResource {
     json.put(
             "require_pushed_authorization_requests",
             m.security().requirePushedAuthorizationRequests())
+        .put("dpop_bound_access_tokens", m.security().dpopBoundAccessTokens())
         .put("disabled", c.disabled())
         .put("client_id_issued_at", c.registeredAt().getEpochSecond());
     m.security().jwks().ifPresent(k -> json.put("jwks", new JsonObject(k)));
     m.security().jwksUri().ifPresent(u -> json.put("jwks_uri", u));
+    if (m.security().fapi2()) {
+      json.put("profile", ClientSecurity.FAPI2);
+    }
     m.security()
         .tokenEndpointAuthSigningAlg()
         .ifPresent(a -> json.put("token_endpoint_auth_signing_alg", a.wire()));

@@ -47,6 +47,9 @@ import java.util.Optional;
  * OAuthError#redirectable()}.
  */
 final class AuthorizationSteps {
+  /** The longest life of a FAPI 2.0 client's authorization code (FAPI 2.0 §5.3.2.1). */
+  static final Duration FAPI_CODE_LIFETIME = Duration.ofSeconds(60);
+
   private final OAuthServices s;
   private final PendingRequests pending;
 
@@ -272,8 +275,13 @@ final class AuthorizationSteps {
             req.maxAge().isPresent()
                 ? Optional.of(Duration.ofSeconds(req.maxAge().getAsLong()))
                 : Optional.empty(),
-            s.codeLifetime,
-            Optional.of(c.who().sessionId()));
+            // FAPI 2.0 §5.3.2.1: a FAPI client's code lives 60 s at most.
+            valid.client().metadata().security().fapi2()
+                    && s.codeLifetime.compareTo(FAPI_CODE_LIFETIME) > 0
+                ? FAPI_CODE_LIFETIME
+                : s.codeLifetime,
+            Optional.of(c.who().sessionId()),
+            req.dpopJkt());
     // Remembered in the grant-state cache: the code's redemption then decides without reading the
     // stream (its append still expects version 1, so a redemption elsewhere is not missed).
     consent

@@ -183,6 +183,10 @@ public final class ClientAssertions {
     if (registered.isPresent() && registered.get() != alg) {
       return false;
     }
+    // FAPI 2.0 §5.4.1: PS256, ES256 or EdDSA; RS256 (PKCS#1 v1.5) is not among them.
+    if (client.metadata().security().fapi2() && alg == JwsAlgorithm.RS256) {
+      return false;
+    }
     return switch (method) {
       case PRIVATE_KEY_JWT -> alg.asymmetric();
       case CLIENT_SECRET_JWT -> alg == JwsAlgorithm.HS256;

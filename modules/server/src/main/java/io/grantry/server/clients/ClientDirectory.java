@@ -44,6 +44,7 @@ public final class ClientDirectory {
           + " backchannel_logout_uri, backchannel_logout_session_required, token_exchange_audiences,"
           + " token_exchange_allow_impersonation, token_exchange_allow_refresh_token,"
           + " require_pushed_authorization_requests, jwks, jwks_uri, token_endpoint_auth_signing_alg,"
+          + " dpop_bound_access_tokens, profile,"
           + " secret_hash, previous_secret_hash, previous_secret_valid_until, disabled, registered_at";
   private static final String FIND = "SELECT " + COLUMNS + " FROM clients WHERE client_id = $1";
   private static final String PAGE =
@@ -167,8 +168,9 @@ public final class ClientDirectory {
                     .map(
                         a ->
                             JwsAlgorithm.fromWire(a)
-                                .orElseThrow(
-                                    () -> corrupt(r, "token_endpoint_auth_signing_alg")))));
+                                .orElseThrow(() -> corrupt(r, "token_endpoint_auth_signing_alg"))),
+                r.getBoolean("dpop_bound_access_tokens"),
+                ClientSecurity.FAPI2.equals(r.getString("profile"))));
     String previous = r.getString("previous_secret_hash");
     OffsetDateTime previousUntil = r.getOffsetDateTime("previous_secret_valid_until");
     Optional<PreviousSecret> previousSecret =

@@ -6,6 +6,7 @@ import io.grantry.domain.client.ClientEventCodec;
 import io.grantry.domain.client.ClientMetadata;
 import io.grantry.domain.client.ClientRegistered;
 import io.grantry.domain.client.ClientSecretRotated;
+import io.grantry.domain.client.ClientSecurity;
 import io.grantry.domain.client.ClientUpdated;
 import io.grantry.domain.client.GrantType;
 import io.grantry.server.app.StreamProjection;
@@ -46,7 +47,7 @@ public final class ClientsProjection extends StreamProjection<ClientEvent> {
           + " backchannel_logout_session_required, token_exchange_audiences,"
           + " token_exchange_allow_impersonation, token_exchange_allow_refresh_token,"
           + " require_pushed_authorization_requests,"
-          + " jwks, jwks_uri, token_endpoint_auth_signing_alg";
+          + " jwks, jwks_uri, token_endpoint_auth_signing_alg, dpop_bound_access_tokens, profile";
 
   /** How many values {@link #METADATA_COLUMNS} takes. */
   private static final int METADATA_VALUES = METADATA_COLUMNS.split(",").length;
@@ -83,7 +84,9 @@ public final class ClientsProjection extends StreamProjection<ClientEvent> {
         .addBoolean(m.security().requirePushedAuthorizationRequests())
         .addString(m.security().jwks().orElse(null))
         .addString(m.security().jwksUri().orElse(null))
-        .addString(m.security().tokenEndpointAuthSigningAlg().map(a -> a.wire()).orElse(null));
+        .addString(m.security().tokenEndpointAuthSigningAlg().map(a -> a.wire()).orElse(null))
+        .addBoolean(m.security().dpopBoundAccessTokens())
+        .addString(m.security().fapi2() ? ClientSecurity.FAPI2 : null);
   }
 
   @Override

@@ -61,6 +61,13 @@ public final class DiscoveryRoutes implements RouteGroup {
     for (JwsAlgorithm a : JwsAlgorithm.values()) {
       assertionAlgs.add(a.wire());
     }
+    // RFC 9449 §5.1: what DPoP proofs may be signed with, the asymmetric ones (DpopProof).
+    JsonArray dpopAlgs = new JsonArray();
+    for (JwsAlgorithm a : JwsAlgorithm.values()) {
+      if (a.asymmetric()) {
+        dpopAlgs.add(a.wire());
+      }
+    }
     return new JsonObject()
         .put("issuer", issuer)
         .put("authorization_endpoint", issuer + paths.advertised(Endpoint.AUTHORIZE))
@@ -97,6 +104,7 @@ public final class DiscoveryRoutes implements RouteGroup {
         .put("revocation_endpoint_auth_signing_alg_values_supported", assertionAlgs)
         .put("introspection_endpoint_auth_signing_alg_values_supported", assertionAlgs)
         .put("code_challenge_methods_supported", new JsonArray().add("S256"))
+        .put("dpop_signing_alg_values_supported", dpopAlgs)
         .put(
             "claims_supported",
             new JsonArray()

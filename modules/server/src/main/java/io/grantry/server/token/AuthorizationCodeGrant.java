@@ -16,6 +16,7 @@ import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -75,7 +76,8 @@ final class AuthorizationCodeGrant implements TokenRoutes.TokenGrant {
                       Optional.ofNullable(form.get("code_verifier")),
                       jti,
                       offline ? Optional.of(GrantTokens.hash(refreshSecret)) : Optional.empty(),
-                      s.lifetimes),
+                      s.lifetimes,
+                      Minting.dpopKey(ctx, client)),
                   now);
             },
             new Aggregate.Metadata("client:" + client.clientId(), ctx.get("requestId"), null))
@@ -105,7 +107,9 @@ final class AuthorizationCodeGrant implements TokenRoutes.TokenGrant {
                       r.accessTokenExpiresAt(),
                       active.authorization(),
                       refresh,
-                      true)
+                      true,
+                      Optional.empty(),
+                      Minting.bound(Map.of(), r.dpopJkt()))
                   .map(TokenRoutes.Result::ok);
             });
   }

@@ -2,7 +2,9 @@ package io.grantry.server.token;
 
 import io.grantry.domain.client.AccessTokenFormat;
 import io.grantry.domain.client.ClientState;
+import io.grantry.domain.client.ClientType;
 import io.grantry.domain.grant.AuthorizationCodeIssued;
+import io.grantry.domain.grant.GrantCommand;
 import io.grantry.domain.grant.GrantEventCodec;
 import io.grantry.domain.grant.GrantTokens;
 import io.grantry.domain.grant.TokenExchanged;
@@ -14,6 +16,7 @@ import io.grantry.server.tokens.TokenIssuer;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -106,6 +109,23 @@ final class Minting {
     }
     e.actor().ifPresent(a -> claims.put("act", GrantEventCodec.actor(a)));
     return claims;
+  }
+
+  /**
+   * The DPoP key of this token request (checked by {@link TokenRoutes}) and what it binds: the
+   * access token when it is a JWT, which carries the binding ({@code cnf.jkt}; an opaque token
+   * stays a bearer token and its {@code token_type} says so, RFC 9449 §5), and a public client's
+   * refresh token (§5: a confidential client's is bound to its authentication instead).
+   */
+  static GrantCommand.DpopKey dpopKey(RoutingContext ctx, ClientState.Registered client) {
+    Optional<String> jkt = Optional.ofNullable(ctx.get(TokenRoutes.DPOP_JKT));
+    if (jkt.isEmpty()) {
+      return GrantCommand.DpopKey.NONE;
+    }
+    return new GrantCommand.DpopKey(
+        jkt,
+        client.metadata().accessTokenFormat() == AccessTokenFormat.JWT,
+        client.metadata().type() == ClientType.PUBLIC);
   }
 
   /**

@@ -14,6 +14,7 @@ import io.grantry.server.http.FormBody;
 import io.grantry.server.http.OAuthResponses;
 import io.grantry.server.http.RouteGroup;
 import io.grantry.server.oauth.OAuthServices;
+import io.grantry.server.tokens.DpopProofs;
 import io.grantry.server.tokens.TokenIssuer;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpMethod;
@@ -78,8 +79,39 @@ public final class PushedAuthorizationRoutes implements RouteGroup {
             });
   }
 
+  /**
+   * RFC 9449 §10.1: a DPoP proof sent with the push binds the code to its key, as {@code dpop_jkt}
+   * does; both must then name the same key.
+   */
   private void push(RoutingContext ctx, MultiMap form, ClientState.Registered client) {
-    Parameters params = requested(form, client.clientId());
+    List<String> proofs = ctx.request().headers().getAll("DPoP");
+    if (proofs.isEmpty()) {
+      push(ctx, form, client, Optional.empty());
+      return;
+    }
+    s.dpop
+        .check(proofs, "POST", ctx.currentRoute().getPath(), Optional.empty())
+        .onFailure(ctx::fail)
+        .onSuccess(
+            proof -> {
+              if (!proof.ok()) {
+                TokenRoutes.dpopRefused(ctx, s, proof);
+                return;
+              }
+              String asked = form.get("dpop_jkt");
+              if (asked != null && !asked.equals(proof.jkt())) {
+                TokenRoutes.dpopRefused(
+                    ctx, s, DpopProofs.Result.refused("dpop_jkt is not the key of the DPoP proof"));
+                return;
+              }
+              s.dpop.currentNonce().ifPresent(n -> ctx.response().putHeader(TokenRoutes.NONCE, n));
+              push(ctx, form, client, Optional.of(proof.jkt()));
+            });
+  }
+
+  private void push(
+      RoutingContext ctx, MultiMap form, ClientState.Registered client, Optional<String> jkt) {
+    Parameters params = requested(form, client.clientId(), jkt);
     // The same checks as a request sent to /authorize (RFC 9126 §2.1), as pushed; any refusal is
     // answered here (§2.3), including those /authorize would show rather than redirect.
     if (AuthorizationRequestChecks.check(
@@ -118,7 +150,7 @@ public final class PushedAuthorizationRoutes implements RouteGroup {
    * The authorization request's parameters as the client pushed them, without its credentials, and
    * with its {@code client_id} (which Basic authentication carries in the header).
    */
-  static Parameters requested(MultiMap form, String clientId) {
+  static Parameters requested(MultiMap form, String clientId, Optional<String> proofJkt) {
     Map<String, List<String>> values = new LinkedHashMap<>();
     if (!form.contains("client_id")) {
       values.put("client_id", List.of(clientId));
@@ -128,6 +160,8 @@ public final class PushedAuthorizationRoutes implements RouteGroup {
         values.put(name, new ArrayList<>(form.getAll(name)));
       }
     }
+    // The key of the push's DPoP proof, as if the client had named it (RFC 9449 §10.1).
+    proofJkt.ifPresent(k -> values.putIfAbsent("dpop_jkt", List.of(k)));
     return new Parameters(values);
   }
 }

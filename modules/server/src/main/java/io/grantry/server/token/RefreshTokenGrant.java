@@ -41,6 +41,11 @@ final class RefreshTokenGrant implements TokenRoutes.TokenGrant {
   private final SignedValues successors;
   private final SignedValues accessSecrets;
   private final Duration grace;
+  private final Duration fapiGrace;
+
+  /** The shortest grace period of a FAPI 2.0 client's refresh tokens. */
+  static final Duration FAPI_GRACE = Duration.ofSeconds(60);
+
   private final TokenState tokenState;
   private final Counter reuseDetected;
 
@@ -52,6 +57,9 @@ final class RefreshTokenGrant implements TokenRoutes.TokenGrant {
     this.successors = new SignedValues(s.serverSecret, "refresh-successor");
     this.accessSecrets = new SignedValues(s.serverSecret, "refresh-opaque-access");
     this.grace = s.refreshGrace;
+    // FAPI 2.0 §5.3.2.1: rotation only where a client that lost the answer may retry with the
+    // token it sent; for FAPI clients a retry is answered for a minute at least.
+    this.fapiGrace = grace.compareTo(FAPI_GRACE) >= 0 ? grace : FAPI_GRACE;
   }
 
   @Override
@@ -147,14 +155,15 @@ final class RefreshTokenGrant implements TokenRoutes.TokenGrant {
     Instant now = s.clock.instant();
     GrantCommand.Refresh cmd =
         new GrantCommand.Refresh(
-            id,
-            client.clientId(),
-            GrantTokens.hash(presented),
-            requested,
-            GrantTokens.hash(nextSecret),
-            jti,
-            s.lifetimes,
-            grace);
+                id,
+                client.clientId(),
+                GrantTokens.hash(presented),
+                requested,
+                GrantTokens.hash(nextSecret),
+                jti,
+                s.lifetimes,
+                client.metadata().security().fapi2() ? fapiGrace : grace)
+            .withDpop(Minting.dpopKey(ctx, client));
     Aggregate.Metadata who =
         new Aggregate.Metadata("client:" + client.clientId(), ctx.get("requestId"), null);
     // Decided once, from the grant's state and, when the presented token is not the grant's
@@ -209,7 +218,7 @@ final class RefreshTokenGrant implements TokenRoutes.TokenGrant {
                       GrantTokens.token(id, nextSecret),
                       true,
                       user.filter(u -> u.userId().equals(r.userId())),
-                      Minting.exchangeClaims(active.exchange()))
+                      Minting.bound(Minting.exchangeClaims(active.exchange()), r.dpopJkt()))
                   .map(TokenRoutes.Result::ok);
             });
   }

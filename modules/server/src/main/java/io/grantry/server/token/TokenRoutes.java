@@ -57,6 +57,9 @@ public final class TokenRoutes implements RouteGroup {
           "actor_token_type",
           "requested_token_type");
 
+  /** RFC 9449 §8: the header that hands the client a nonce for its next proof. */
+  static final String NONCE = "DPoP-Nonce";
+
   /** Where the routing context holds the thumbprint of the request's checked DPoP key. */
   static final String DPOP_JKT = "grantry.dpop.jkt";
 
@@ -124,6 +127,18 @@ public final class TokenRoutes implements RouteGroup {
               ? o.error()
               : OAuthError.invalidGrant("the grant is not valid"));
     }
+  }
+
+  /**
+   * The answer to a token request whose DPoP proof is refused (RFC 9449 §5.2, §8): 400 {@code
+   * invalid_dpop_proof}, or {@code use_dpop_nonce} with the nonce to retry with.
+   */
+  static void dpopRefused(RoutingContext ctx, OAuthServices s, DpopProofs.Result proof) {
+    s.dpop.currentNonce().ifPresent(n -> ctx.response().putHeader(NONCE, n));
+    OAuthResponses.json(
+        ctx,
+        400,
+        new JsonObject().put("error", proof.errorCode()).put("error_description", proof.error()));
   }
 
   /** The request's DPoP proof checked (RFC 9449 §5): a result without a key when it has none. */
@@ -196,18 +211,23 @@ public final class TokenRoutes implements RouteGroup {
                   .compose(
                       proof -> {
                         if (!proof.ok()) {
-                          // RFC 9449 §5.2.
-                          OAuthResponses.json(
+                          dpopRefused(ctx, s, proof);
+                          return Future.succeededFuture();
+                        }
+                        if (proof.jkt() == null
+                            && auth.client().metadata().security().requiresDpop()) {
+                          // RFC 9449 §5.2: dpop_bound_access_tokens (and FAPI 2.0, §5.3.2.1).
+                          dpopRefused(
                               ctx,
-                              400,
-                              new JsonObject()
-                                  .put("error", "invalid_dpop_proof")
-                                  .put("error_description", proof.error()));
+                              s,
+                              DpopProofs.Result.refused(
+                                  "this client's token requests must carry a DPoP proof"));
                           return Future.succeededFuture();
                         }
                         if (proof.jkt() != null) {
                           ctx.put(DPOP_JKT, proof.jkt());
                         }
+                        s.dpop.currentNonce().ifPresent(n -> ctx.response().putHeader(NONCE, n));
                         return grant.exchange(ctx, form, auth.client());
                       })
                   .onFailure(ctx::fail)

@@ -10,6 +10,7 @@ import io.grantry.server.http.FormBody;
 import io.grantry.server.http.RouteGroup;
 import io.grantry.server.oauth.OAuthServices;
 import io.grantry.server.oauth.UserClaims;
+import io.grantry.server.tokens.DpopProofs;
 import io.grantry.server.tokenstate.TokenState;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
@@ -18,6 +19,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * {@code GET/POST /userinfo} (OIDC Core §5.3): the subject and the claims its scopes release, for a
@@ -55,10 +57,13 @@ public final class UserinfoRoutes implements RouteGroup {
    *
    * @throws IllegalArgumentException naming the problem, for invalid_request
    */
-  private static String presentedToken(RoutingContext ctx) {
+  private static Presented presentedToken(RoutingContext ctx) {
     List<String> headers = ctx.request().headers().getAll("Authorization");
     String header = headers.isEmpty() ? null : headers.get(0);
-    boolean inHeader = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7);
+    boolean bearer = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7);
+    // RFC 9449 §7.1: a DPoP-bound token comes with the DPoP scheme (and a proof).
+    boolean dpop = header != null && header.regionMatches(true, 0, "DPoP ", 0, 5);
+    boolean inHeader = bearer || dpop;
     List<String> inBody = List.of();
     if (ctx.request().method() == HttpMethod.POST
         && FormBody.isForm(ctx.request().getHeader("Content-Type"))) {
@@ -74,15 +79,18 @@ public final class UserinfoRoutes implements RouteGroup {
           "the access token was sent in more than one way (RFC 6750 §2)");
     }
     if (inHeader) {
-      return header.substring(7).trim();
+      return new Presented(header.substring(bearer ? 7 : 5).trim(), dpop);
     }
-    return header == null && inBody.size() == 1 ? inBody.get(0) : null;
+    return header == null && inBody.size() == 1 ? new Presented(inBody.get(0), false) : null;
   }
 
+  /** The access token as presented, and whether with the DPoP scheme. */
+  private record Presented(String token, boolean dpop) {}
+
   private void userinfo(RoutingContext ctx) {
-    String token;
+    Presented presented;
     try {
-      token = presentedToken(ctx);
+      presented = presentedToken(ctx);
     } catch (IllegalArgumentException e) {
       ctx.response()
           .setStatusCode(400)
@@ -93,6 +101,7 @@ public final class UserinfoRoutes implements RouteGroup {
           .end();
       return;
     }
+    String token = presented == null ? null : presented.token();
     if (token == null || token.isEmpty()) {
       ctx.response()
           .setStatusCode(401)
@@ -104,6 +113,8 @@ public final class UserinfoRoutes implements RouteGroup {
     Instant now = s.clock.instant();
     // An opaque access token names its row by itself; a JWT must verify first.
     String jti = GrantTokens.opaqueJtiOf(token).orElse(null);
+    // The key the token is bound to (RFC 9449 §6: a JWT's cnf.jkt); opaque tokens are bearer ones.
+    String jkt = null;
     if (jti == null) {
       JsonObject claims;
       try {
@@ -117,7 +128,53 @@ public final class UserinfoRoutes implements RouteGroup {
         invalid(ctx, "the access token is not valid");
         return;
       }
+      if (claims.getValue("cnf") instanceof JsonObject cnf
+          && cnf.getValue("jkt") instanceof String bound) {
+        jkt = bound;
+      }
     }
+    if (jkt == null && !presented.dpop()) {
+      answer(ctx, jti, now);
+      return;
+    }
+    if (jkt == null) {
+      dpopChallenge(ctx, "invalid_token", "the access token is not DPoP-bound: use Bearer");
+      return;
+    }
+    if (!presented.dpop()) {
+      // RFC 9449 §7.2: a bound token presented as a bearer token is refused, with the challenge
+      // that says how to present it.
+      dpopChallenge(
+          ctx, "invalid_token", "the access token is DPoP-bound: present it with DPoP and a proof");
+      return;
+    }
+    String boundTo = jkt;
+    String id = jti;
+    s.dpop
+        .check(
+            ctx.request().headers().getAll("DPoP"),
+            ctx.request().method().name(),
+            ctx.currentRoute().getPath(),
+            Optional.of(token))
+        .onFailure(ctx::fail)
+        .onSuccess(
+            proof -> {
+              if (!proof.ok()) {
+                dpopChallenge(ctx, proof.errorCode(), proof.error());
+              } else if (!boundTo.equals(proof.jkt())) {
+                dpopChallenge(
+                    ctx, "invalid_token", "the DPoP proof is not of the key the token is bound to");
+              } else {
+                s.dpop
+                    .currentNonce()
+                    .ifPresent(n -> ctx.response().putHeader(TokenRoutes.NONCE, n));
+                answer(ctx, id, now);
+              }
+            });
+  }
+
+  /** The claims for the token {@code jti}, once its presentation is checked. */
+  private void answer(RoutingContext ctx, String jti, Instant now) {
     state
         .accessToken(jti)
         .onFailure(ctx::fail)
@@ -154,6 +211,27 @@ public final class UserinfoRoutes implements RouteGroup {
                             .end(body.encode());
                       });
             });
+  }
+
+  /**
+   * RFC 9449 §7.1: 401 with the DPoP challenge, the algorithms proofs may use, and a nonce to use
+   * when nonces are on (§9).
+   */
+  private void dpopChallenge(RoutingContext ctx, String error, String why) {
+    s.dpop.currentNonce().ifPresent(n -> ctx.response().putHeader(TokenRoutes.NONCE, n));
+    ctx.response()
+        .setStatusCode(401)
+        .putHeader(
+            "WWW-Authenticate",
+            "DPoP error=\""
+                + error
+                + "\", error_description=\""
+                + why
+                + "\", algs=\""
+                + String.join(" ", DpopProofs.ALGORITHMS)
+                + "\"")
+        .putHeader("Cache-Control", "no-store")
+        .end();
   }
 
   private static void invalid(RoutingContext ctx, String why) {

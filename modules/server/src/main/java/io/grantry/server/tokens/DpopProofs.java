@@ -26,31 +26,84 @@ public final class DpopProofs {
    * What the check found: the key's thumbprint, or why the proof is refused; neither for a request
    * without a proof ({@link #NONE}).
    */
-  public record Result(String jkt, String error) {
-    public static final Result NONE = new Result(null, null);
+  public record Result(String jkt, String error, boolean nonceNeeded) {
+    public static final Result NONE = new Result(null, null, false);
 
     public boolean ok() {
       return error == null;
     }
 
-    static Result refused(String why) {
-      return new Result(null, why);
+    /** The OAuth error code of a refusal: {@code use_dpop_nonce} or {@code invalid_dpop_proof}. */
+    public String errorCode() {
+      return nonceNeeded ? "use_dpop_nonce" : "invalid_dpop_proof";
+    }
+
+    public static Result refused(String why) {
+      return new Result(null, why, false);
+    }
+
+    static Result needsNonce() {
+      return new Result(
+          null, "the DPoP proof must carry the nonce of the DPoP-Nonce header (RFC 9449 §8)", true);
     }
   }
+
+  /** The algorithms a proof may be signed with (asymmetric only, RFC 9449 §4.2). */
+  public static final List<String> ALGORITHMS = List.of("ES256", "RS256", "PS256", "EdDSA");
 
   private final String issuer;
   private final UsedJtis jtis;
   private final Duration window;
   private final Duration skew;
   private final Clock clock;
+  private final Optional<DpopNonces> nonces;
 
+  /** Without server nonces. */
   public DpopProofs(
       String issuer, UsedJtis jtis, DpopSettings settings, Duration skew, Clock clock) {
+    this(issuer, jtis, settings, skew, clock, Optional.empty());
+  }
+
+  /** With server nonces when {@code settings} requires them, derived from {@code pepper}. */
+  public DpopProofs(
+      String issuer,
+      UsedJtis jtis,
+      DpopSettings settings,
+      Duration skew,
+      Clock clock,
+      byte[] pepper) {
+    this(
+        issuer,
+        jtis,
+        settings,
+        skew,
+        clock,
+        settings.nonceRequired()
+            ? Optional.of(new DpopNonces(pepper, settings.nonceRotation(), clock))
+            : Optional.empty());
+  }
+
+  private DpopProofs(
+      String issuer,
+      UsedJtis jtis,
+      DpopSettings settings,
+      Duration skew,
+      Clock clock,
+      Optional<DpopNonces> nonces) {
     this.issuer = issuer;
     this.jtis = jtis;
     this.window = settings.proofWindow();
     this.skew = skew;
     this.clock = clock;
+    this.nonces = nonces;
+  }
+
+  /**
+   * The nonce to hand out in {@code DPoP-Nonce} now, when nonces are on
+   * (GRANTRY_DPOP_NONCE_REQUIRED).
+   */
+  public Optional<String> currentNonce() {
+    return nonces.map(DpopNonces::current);
   }
 
   /**
@@ -81,6 +134,11 @@ public final class DpopProofs {
     if (iat.isBefore(now.minus(window).minus(skew)) || iat.isAfter(now.plus(skew))) {
       return refused("the DPoP proof's iat is not recent");
     }
+    // RFC 9449 §8: with nonces on, a proof without the current (or previous) one is answered with
+    // a fresh nonce to retry with; its jti is not spent, so the retry is a new proof anyway.
+    if (nonces.isPresent() && proof.nonce().filter(nonces.get()::accepts).isEmpty()) {
+      return Future.succeededFuture(Result.needsNonce());
+    }
     if (accessToken.isPresent()) {
       String ath = DpopProof.ath(accessToken.get());
       if (proof.ath().isEmpty()
@@ -98,7 +156,7 @@ public final class DpopProofs {
         .map(
             first ->
                 first
-                    ? new Result(proof.jkt(), null)
+                    ? new Result(proof.jkt(), null, false)
                     : Result.refused("the DPoP proof was used before"));
   }
 

@@ -239,5 +239,30 @@ class DpopTest {
             proofs.createDPoPJWT("POST", tokenEndpoint)));
     // Not a JWS at all.
     assertRefused(tokenWithHeader("not-a-jwt"));
+    // Unsigned (alg none), with the public key in the header.
+    String noneHeader =
+        new JsonObject()
+            .put("typ", "dpop+jwt")
+            .put("alg", "none")
+            .put("jwk", new JsonObject(key.toPublicJWK().toJSONString()))
+            .encode();
+    assertRefused(
+        tokenWithHeader(
+            com.nimbusds.jose.util.Base64URL.encode(noneHeader)
+                + "."
+                + com.nimbusds.jose.util.Base64URL.encode(claims.toString())
+                + "."));
+    // Symmetric (HS256): a MAC proves no key the token could be bound to.
+    byte[] macKey = new byte[32];
+    new java.security.SecureRandom().nextBytes(macKey);
+    SignedJWT hs256 =
+        new SignedJWT(
+            new JWSHeader.Builder(JWSAlgorithm.HS256)
+                .type(new JOSEObjectType("dpop+jwt"))
+                .jwk(key.toPublicJWK())
+                .build(),
+            claims);
+    hs256.sign(new com.nimbusds.jose.crypto.MACSigner(macKey));
+    assertRefused(token(hs256));
   }
 }
