@@ -358,6 +358,46 @@ class AdminCliTest {
         run("clients", "create", "--name", "x", "--jwks", keys.toString() + ".missing");
     assertThat(unreadable.code()).isEqualTo(2);
     assertThat(unreadable.err()).contains("--jwks");
+    // The FAPI 2.0 profile and DPoP-bound tokens (issue 18).
+    Run fapi =
+        run(
+            "clients",
+            "create",
+            "--client-id",
+            "cli-bank",
+            "--name",
+            "Bank",
+            "--grant",
+            "authorization_code",
+            "--redirect-uri",
+            "https://bank.example.com/cb",
+            "--scope",
+            "openid",
+            "--auth-method",
+            "private_key_jwt",
+            "--jwks",
+            keys.toString(),
+            "--dpop-bound",
+            "--profile",
+            "fapi2",
+            "--json");
+    assertThat(fapi.code()).as(fapi.err()).isZero();
+    assertThat(fapi.json().getString("profile")).isEqualTo("fapi2");
+    assertThat(fapi.json().getBoolean("dpop_bound_access_tokens")).isTrue();
+    Run fapiWithSecret =
+        run(
+            "clients",
+            "create",
+            "--name",
+            "Bank with a secret",
+            "--grant",
+            "authorization_code",
+            "--redirect-uri",
+            "https://bank.example.com/cb",
+            "--profile",
+            "fapi2");
+    assertThat(fapiWithSecret.code()).isEqualTo(1);
+    assertThat(fapiWithSecret.err()).contains("private_key_jwt");
   }
 
   @Test
