@@ -183,8 +183,18 @@ public final class AdminApi implements RouteGroup {
                 throw new IllegalStateException(
                     "handlers are bound to operations that " + CONTRACT + " does not have");
               }
+              AdminMethods methods = AdminMethods.of(builder.getRoutes());
               Router router = builder.createRouter();
-              router.route().failureHandler(AdminProblems::handle);
+              // Last: a path no operation has is 404, a method its path lacks 405 with Allow (the
+              // sub-router would otherwise hand both to the parent's plain 404).
+              router.route().handler(ctx -> ctx.put(AdminMethods.KEY, methods).fail(404));
+              router
+                  .route()
+                  .failureHandler(
+                      ctx -> {
+                        ctx.put(AdminMethods.KEY, methods);
+                        AdminProblems.handle(ctx);
+                      });
               return new AdminApi(router);
             });
   }

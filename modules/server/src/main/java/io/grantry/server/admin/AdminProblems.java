@@ -3,6 +3,8 @@ package io.grantry.server.admin;
 import io.grantry.domain.DomainError;
 import io.grantry.server.app.CommandRejected;
 import io.grantry.server.http.Failures;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.HttpException;
@@ -11,16 +13,29 @@ import io.vertx.openapi.validation.SchemaValidationException;
 import io.vertx.openapi.validation.ValidatorErrorType;
 import io.vertx.openapi.validation.ValidatorException;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
- * The one place where the admin API's failures become responses: the OpenAPI library's request
- * validation and the domain's refusals are 400 naming the field, unknown ids 404, taken ids and
- * disabled aggregates 409. Anything else goes to {@link Failures}.
+ * The one place where the admin API's failures become responses, as RFC 9457 problem details
+ * ({@code application/problem+json}): the OpenAPI library's request validation and the domain's
+ * refusals are 400 listing every invalid field in {@code errors}, unknown ids 404, taken ids and
+ * disabled aggregates 409, a method a path does not have 405 with {@code Allow}. Anything else goes
+ * to {@link Failures} (which logs it), answered in the same media type.
+ *
+ * <p>Besides the RFC's {@code type} (always {@code about:blank}: the status says what kind of
+ * problem it is), {@code title}, {@code status} and {@code detail}, a problem carries the extension
+ * members {@code error} (invalid_request, not_found, conflict, ...), {@code error_description} (the
+ * same text as {@code detail}: what clients of the earlier JSON errors read), {@code field} (the
+ * first field at fault) and {@code errors} ({@code [{field, pointer, detail}]}, one per field).
  *
  * <p>Messages never echo a value the caller sent (it might be a password): a validation failure is
  * described by its field and the JSON Schema keyword it broke, not by the library's message.
@@ -46,11 +61,34 @@ final class AdminProblems {
 
   private AdminProblems() {}
 
+  static final String MEDIA_TYPE = "application/problem+json";
+
   static void handle(RoutingContext ctx) {
     if (ctx.response().ended()) {
       return;
     }
     Throwable err = ctx.failure();
+    String allow = err == null ? AdminMethods.allowed(ctx) : null;
+    if (allow != null && (ctx.statusCode() == 404 || ctx.statusCode() == 405)) {
+      // The path exists, the method does not (RFC 9110 §15.5.6: Allow lists what it has).
+      ctx.response().putHeader("Allow", allow);
+      send(
+          ctx,
+          405,
+          "method_not_allowed",
+          ctx.request().method().name() + " is not allowed on this path; it allows " + allow,
+          (String) null);
+      return;
+    }
+    if (err == null && ctx.statusCode() == 404) {
+      send(
+          ctx,
+          404,
+          "not_found",
+          "No such admin resource (see /admin/openapi.json).",
+          (String) null);
+      return;
+    }
     // Vert.x Web wraps what an input-trust handler (the validation) fails with in an HttpException.
     if (err instanceof HttpException h && h.getCause() != null) {
       err = h.getCause();
@@ -60,6 +98,15 @@ final class AdminProblems {
     } else if (err instanceof ValidatorException invalid) {
       invalid(ctx, invalid);
     } else {
+      // Failures writes the body (error and error_description) and logs what it must; the
+      // media type is the admin API's.
+      ctx.response()
+          .headersEndHandler(
+              v -> {
+                if (ctx.response().getStatusCode() >= 400) {
+                  ctx.response().putHeader("Content-Type", MEDIA_TYPE);
+                }
+              });
       Failures.handle(ctx);
     }
   }
@@ -68,7 +115,7 @@ final class AdminProblems {
     if (error instanceof DomainError.ValidationError v) {
       send(ctx, 400, "invalid_request", v.message(), v.field());
     } else if (error instanceof DomainError.NotFound) {
-      send(ctx, 404, "not_found", error.message(), null);
+      send(ctx, 404, "not_found", error.message(), (String) null);
     } else if (error instanceof DomainError.AlreadyExists e && e.kind().equals("username")) {
       send(ctx, 409, "conflict", "username is taken", "username");
     } else if (error instanceof DomainError.AlreadyExists e && e.kind().equals("client_id")) {
@@ -81,34 +128,118 @@ final class AdminProblems {
     } else if (error instanceof DomainError.AlreadyExists e) {
       send(ctx, 409, "conflict", error.message(), e.kind().equals("client") ? "client_id" : null);
     } else {
-      send(ctx, 409, "conflict", error.message(), null);
+      send(ctx, 409, "conflict", error.message(), (String) null);
     }
   }
 
   private static void invalid(RoutingContext ctx, ValidatorException e) {
     String message = e.getMessage() == null ? "" : e.getMessage();
-    Optional<String> field = parameterName(message);
-    String reason;
+    Optional<String> parameter = parameterName(message);
+    List<Invalid> found = new ArrayList<>();
     if (e instanceof SchemaValidationException s && s.getOutputUnit() != null) {
-      OutputUnit unit = mostSpecific(s.getOutputUnit());
-      if (field.isEmpty()) {
-        field = fieldOf(unit);
+      if (parameter.isPresent()) {
+        found.add(
+            new Invalid(
+                parameter.get(),
+                null,
+                parameter.get() + " " + reason(mostSpecific(List.of(s.getOutputUnit())))));
+      } else {
+        found.addAll(perField(s.getOutputUnit()));
       }
-      reason = reason(unit);
-    } else if (message.contains("can't be decoded") && field.isEmpty()) {
-      reason = "the body is not valid JSON";
-    } else if (message.contains("required body")) {
-      reason = "a JSON body is required";
-    } else if (e.type() == ValidatorErrorType.MISSING_REQUIRED_PARAMETER) {
-      reason = "is required";
-    } else if (e.type() == ValidatorErrorType.UNSUPPORTED_VALUE_FORMAT && field.isEmpty()) {
-      reason = "the body must be sent as application/json";
-    } else {
-      reason = "is not valid";
+    }
+    if (found.isEmpty()) {
+      String reason;
+      if (message.contains("can't be decoded") && parameter.isEmpty()) {
+        reason = "the body is not valid JSON";
+      } else if (message.contains("required body")) {
+        reason = "a JSON body is required";
+      } else if (e.type() == ValidatorErrorType.MISSING_REQUIRED_PARAMETER) {
+        reason = "is required";
+      } else if (e.type() == ValidatorErrorType.UNSUPPORTED_VALUE_FORMAT && parameter.isEmpty()) {
+        reason = "the body must be sent as application/json";
+      } else {
+        reason = "is not valid";
+      }
+      found.add(
+          new Invalid(
+              parameter.orElse(null), null, parameter.map(p -> p + " " + reason).orElse(reason)));
     }
     String description =
-        field.map(f -> f + " " + reason).orElse(reason) + " (see /admin/openapi.json)";
-    send(ctx, 400, "invalid_request", description, field.orElse(null));
+        found.stream().map(Invalid::detail).collect(Collectors.joining("; "))
+            + " (see /admin/openapi.json)";
+    sendAll(ctx, 400, "invalid_request", description, found);
+  }
+
+  /**
+   * One field at fault: its wire name (null: the body as a whole), its JSON Pointer in the body
+   * (null for a parameter), and what is wrong with it.
+   */
+  record Invalid(String field, String pointer, String detail) {
+    JsonObject json() {
+      JsonObject json = new JsonObject();
+      if (field != null) {
+        json.put("field", field);
+      }
+      if (pointer != null) {
+        json.put("pointer", pointer);
+      }
+      return json.put("detail", detail);
+    }
+  }
+
+  /**
+   * Every field of the body the validator found at fault, each once with its most specific reason,
+   * in the order the validator reports them. Errors at the body's root ({@code required}, {@code
+   * additionalProperties}) name their field through the message or the instance location.
+   */
+  private static List<Invalid> perField(OutputUnit root) {
+    Map<String, List<OutputUnit>> byField = new LinkedHashMap<>();
+    List<OutputUnit> rootLevel = new ArrayList<>();
+    Deque<OutputUnit> todo = new ArrayDeque<>();
+    todo.add(root);
+    while (!todo.isEmpty()) {
+      OutputUnit u = todo.poll();
+      if (u.getErrors() != null) {
+        todo.addAll(u.getErrors());
+      }
+      if (u.getError() == null) {
+        continue;
+      }
+      String k = keyword(u.getKeywordLocation());
+      if (k == null || CONTAINER_KEYWORDS.contains(k)) {
+        continue;
+      }
+      Optional<String> field = fieldOf(u);
+      if (field.isPresent()) {
+        byField.computeIfAbsent(field.get(), f -> new ArrayList<>()).add(u);
+      } else {
+        rootLevel.add(u);
+      }
+    }
+    List<Invalid> out = new ArrayList<>();
+    byField.forEach(
+        (field, units) -> {
+          OutputUnit best = mostSpecific(units);
+          out.add(new Invalid(field, pointer(best), field + " " + reason(best)));
+        });
+    if (out.isEmpty() && !rootLevel.isEmpty()) {
+      out.add(new Invalid(null, null, reason(mostSpecific(rootLevel))));
+    }
+    return out;
+  }
+
+  /** The JSON Pointer (RFC 6901) of a unit's instance, e.g. {@code /redirect_uris/1}. */
+  private static String pointer(OutputUnit unit) {
+    String loc = unit.getInstanceLocation();
+    if (loc == null) {
+      return null;
+    }
+    String p = loc.startsWith("#") ? loc.substring(1) : loc;
+    if (p.isEmpty() || "/".equals(p)) {
+      // A missing or unknown property is reported at the object that lacks or has it.
+      return fieldOf(unit).map(f -> "/" + f).orElse(null);
+    }
+    return p;
   }
 
   /**
@@ -125,11 +256,10 @@ final class AdminProblems {
    * for a known property whose value is wrong; that one counts only when nothing more specific
    * failed at the same place.
    */
-  private static OutputUnit mostSpecific(OutputUnit root) {
+  private static OutputUnit mostSpecific(List<OutputUnit> roots) {
     OutputUnit best = null;
     int bestScore = -1;
-    Deque<OutputUnit> todo = new ArrayDeque<>();
-    todo.add(root);
+    Deque<OutputUnit> todo = new ArrayDeque<>(roots);
     while (!todo.isEmpty()) {
       OutputUnit u = todo.poll();
       if (u.getErrors() != null) {
@@ -149,7 +279,7 @@ final class AdminProblems {
         bestScore = score;
       }
     }
-    return best == null ? root : best;
+    return best == null ? roots.get(0) : best;
   }
 
   private static int length(String s) {
@@ -171,7 +301,8 @@ final class AdminProblems {
         }
       }
     }
-    if ("required".equals(keyword(unit.getKeywordLocation())) && unit.getError() != null) {
+    String k = keyword(unit.getKeywordLocation());
+    if (("required".equals(k) || "additionalProperties".equals(k)) && unit.getError() != null) {
       Matcher m = QUOTED.matcher(unit.getError());
       return m.find() ? Optional.of(m.group(1)) : Optional.empty();
     }
@@ -234,13 +365,44 @@ final class AdminProblems {
   }
 
   static void send(RoutingContext ctx, int status, String error, String description, String field) {
-    JsonObject body = new JsonObject().put("error", error).put("error_description", description);
-    if (field != null) {
-      body.put("field", field);
+    sendAll(
+        ctx,
+        status,
+        error,
+        description,
+        field == null ? List.of() : List.of(new Invalid(field, "/" + field, description)));
+  }
+
+  private static void sendAll(
+      RoutingContext ctx, int status, String error, String description, List<Invalid> fields) {
+    if (ctx.response().ended()) {
+      return;
+    }
+    JsonObject body =
+        new JsonObject()
+            .put("type", "about:blank")
+            .put("title", HttpResponseStatus.valueOf(status).reasonPhrase())
+            .put("status", status)
+            .put("detail", description)
+            .put("error", error)
+            .put("error_description", description);
+    String requestId = ctx.get(AdminRequest.REQUEST_ID);
+    if (requestId != null) {
+      body.put("request_id", requestId);
+    }
+    fields.stream()
+        .map(Invalid::field)
+        .filter(f -> f != null)
+        .findFirst()
+        .ifPresent(f -> body.put("field", f));
+    if (!fields.isEmpty()) {
+      JsonArray errors = new JsonArray();
+      fields.forEach(f -> errors.add(f.json()));
+      body.put("errors", errors);
     }
     ctx.response()
         .setStatusCode(status)
-        .putHeader("Content-Type", "application/json")
+        .putHeader("Content-Type", MEDIA_TYPE)
         .putHeader("Cache-Control", "no-store")
         .end(body.encode());
   }

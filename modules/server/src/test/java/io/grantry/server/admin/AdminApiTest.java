@@ -314,6 +314,97 @@ class AdminApiTest {
     }
   }
 
+  /**
+   * RFC 9457 problem details, and a body with four mistakes gets all four named, each once, with
+   * where it is and what is wrong, never what was sent.
+   */
+  @Test
+  void everyInvalidFieldIsListedInAProblemDocument() {
+    Response r =
+        admin.post(
+            "/admin/clients",
+            webClient("many-wrongs")
+                .put("redirect_uri", "https://secret-value.example/cb")
+                .put("skip_consent", "sometimes")
+                .put("client_name", "n".repeat(101))
+                .put("grant_types", new JsonArray().add("authorization_code").add("password")));
+    assertThat(r.status()).isEqualTo(400);
+    assertThat(r.header("Content-Type")).startsWith("application/problem+json");
+    JsonObject problem = r.json();
+    assertThat(problem.getString("type")).isEqualTo("about:blank");
+    assertThat(problem.getString("title")).isEqualTo("Bad Request");
+    assertThat(problem.getInteger("status")).isEqualTo(400);
+    assertThat(problem.getString("detail")).isNotBlank();
+    assertThat(problem.getString("error")).isEqualTo("invalid_request");
+    List<String> fields = new ArrayList<>();
+    Map<String, String> pointers = new java.util.HashMap<>();
+    for (Object o : problem.getJsonArray("errors")) {
+      JsonObject e = (JsonObject) o;
+      fields.add(e.getString("field"));
+      pointers.put(e.getString("field"), e.getString("pointer"));
+      assertThat(e.getString("detail")).startsWith(e.getString("field") + " ");
+    }
+    assertThat(fields)
+        .containsExactlyInAnyOrder("redirect_uri", "skip_consent", "client_name", "grant_types");
+    assertThat(pointers.get("grant_types")).isEqualTo("/grant_types/1");
+    assertThat(pointers.get("skip_consent")).isEqualTo("/skip_consent");
+    assertThat(problem.getString("detail"))
+        .contains("redirect_uri is not a known field")
+        .contains("skip_consent must be of type boolean")
+        .contains("client_name is too long");
+    assertThat(r.body()).doesNotContain("secret-value").doesNotContain("sometimes");
+
+    Response twoMissing = admin.post("/admin/users", new JsonObject());
+    assertThat(twoMissing.status()).isEqualTo(400);
+    assertThat(
+            twoMissing.json().getJsonArray("errors").stream()
+                .map(e -> ((JsonObject) e).getString("field")))
+        .containsExactlyInAnyOrder("username", "password");
+
+    Response domain =
+        admin.post(
+            "/admin/clients",
+            webClient("domain-wrong")
+                .put("redirect_uris", new JsonArray().add("http://a.example/cb")));
+    assertThat(domain.status()).isEqualTo(400);
+    assertThat(domain.header("Content-Type")).startsWith("application/problem+json");
+    assertThat(domain.json().getJsonArray("errors").getJsonObject(0).getString("field"))
+        .isEqualTo("redirect_uris");
+
+    Response missing = admin.get("/admin/clients/nobody-at-all");
+    assertThat(missing.status()).isEqualTo(404);
+    assertThat(missing.header("Content-Type")).startsWith("application/problem+json");
+    assertThat(missing.json().getString("title")).isEqualTo("Not Found");
+    assertThat(missing.json().getString("request_id")).isEqualTo(missing.header("X-Request-Id"));
+  }
+
+  @Test
+  void aMethodAPathDoesNotHaveIs405WithAllow() {
+    Map<String, String> expected =
+        Map.of(
+            "DELETE /admin/clients", "GET, POST",
+            "DELETE /admin/clients/demo-web", "GET, PUT",
+            "GET /admin/clients/demo-web/disable", "POST",
+            "POST /admin/keys", "GET",
+            "PUT /admin/users/anyone", "GET");
+    expected.forEach(
+        (request, allow) -> {
+          String[] parts = request.split(" ");
+          Response r = admin.send(parts[0], parts[1], null, TestServer.ADMIN_TOKEN);
+          assertThat(r.status()).as(request + ": " + r.body()).isEqualTo(405);
+          assertThat(r.header("Allow")).as(request).isEqualTo(allow);
+          assertThat(r.header("Content-Type")).startsWith("application/problem+json");
+          assertThat(r.json().getInteger("status")).isEqualTo(405);
+        });
+    Response unknown = admin.send("DELETE", "/admin/nothing-here", null, TestServer.ADMIN_TOKEN);
+    assertThat(unknown.status()).isEqualTo(404);
+    assertThat(unknown.header("Allow")).isNull();
+    // Without the token nothing is said about which methods exist.
+    Response anonymous = admin.send("DELETE", "/admin/clients", null, null);
+    assertThat(anonymous.status()).isEqualTo(401);
+    assertThat(anonymous.header("Allow")).isNull();
+  }
+
   @Test
   void aValidationMessageNeverRepeatsThePassword() {
     Response r =
