@@ -9,7 +9,8 @@ public sealed interface ClientCommand
     permits ClientCommand.Register,
         ClientCommand.Update,
         ClientCommand.RotateSecret,
-        ClientCommand.Disable {
+        ClientCommand.Disable,
+        ClientCommand.Enable {
 
   String clientId();
 
@@ -49,6 +50,13 @@ public sealed interface ClientCommand
 
   record Disable(String clientId) implements ClientCommand {
     public Disable {
+      Objects.requireNonNull(clientId, "clientId");
+    }
+  }
+
+  /** Lets a disabled client authenticate again; its revoked grants stay revoked. */
+  record Enable(String clientId) implements ClientCommand {
+    public Enable {
       Objects.requireNonNull(clientId, "clientId");
     }
   }

@@ -5,6 +5,7 @@ import io.grantry.domain.DomainError;
 import io.grantry.domain.DomainError.ValidationError;
 import io.grantry.domain.FieldRules;
 import io.grantry.domain.client.ClientCommand.Disable;
+import io.grantry.domain.client.ClientCommand.Enable;
 import io.grantry.domain.client.ClientCommand.Register;
 import io.grantry.domain.client.ClientCommand.RotateSecret;
 import io.grantry.domain.client.ClientCommand.Update;
@@ -57,6 +58,11 @@ public final class ClientDecider {
       return current.disabled()
           ? Decision.unchanged()
           : Decision.accept(new ClientDisabled(current.clientId(), now));
+    }
+    if (command instanceof Enable) {
+      return current.disabled()
+          ? Decision.accept(new ClientEnabled(current.clientId(), now))
+          : Decision.unchanged();
     }
     if (current.disabled()) {
       return Decision.reject(new DomainError.Disabled(KIND, current.clientId()));
@@ -367,9 +373,14 @@ public final class ClientDecider {
           r.disabled(),
           r.registeredAt());
     }
-    if (event instanceof ClientDisabled) {
+    if (event instanceof ClientDisabled || event instanceof ClientEnabled) {
       return new Registered(
-          r.clientId(), r.metadata(), r.secretHash(), r.previousSecret(), true, r.registeredAt());
+          r.clientId(),
+          r.metadata(),
+          r.secretHash(),
+          r.previousSecret(),
+          event instanceof ClientDisabled,
+          r.registeredAt());
     }
     throw new IllegalArgumentException("unhandled client event " + event.type());
   }

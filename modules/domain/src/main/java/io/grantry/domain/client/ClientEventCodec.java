@@ -30,7 +30,11 @@ public final class ClientEventCodec implements EventCodec<ClientEvent> {
 
   private static final Set<String> TYPES =
       Set.of(
-          ClientRegistered.TYPE, ClientUpdated.TYPE, ClientSecretRotated.TYPE, ClientDisabled.TYPE);
+          ClientRegistered.TYPE,
+          ClientUpdated.TYPE,
+          ClientSecretRotated.TYPE,
+          ClientDisabled.TYPE,
+          ClientEnabled.TYPE);
 
   private ClientEventCodec() {}
 
@@ -65,6 +69,9 @@ public final class ClientEventCodec implements EventCodec<ClientEvent> {
     if (event instanceof ClientDisabled e) {
       return json.put("disabled_at", e.disabledAt());
     }
+    if (event instanceof ClientEnabled e) {
+      return json.put("enabled_at", e.enabledAt());
+    }
     throw new IllegalArgumentException("unhandled client event " + event.type());
   }
 
@@ -92,6 +99,8 @@ public final class ClientEventCodec implements EventCodec<ClientEvent> {
             instant(type, p, "rotated_at"));
       case ClientDisabled.TYPE:
         return new ClientDisabled(string(type, p, "client_id"), instant(type, p, "disabled_at"));
+      case ClientEnabled.TYPE:
+        return new ClientEnabled(string(type, p, "client_id"), instant(type, p, "enabled_at"));
       default:
         throw new UnknownEventTypeException("client", type, TYPES);
     }

@@ -11,6 +11,7 @@ public sealed interface UserCommand
     permits UserCommand.Register,
         UserCommand.ChangePassword,
         UserCommand.Disable,
+        UserCommand.Enable,
         UserCommand.SetEmailVerified {
 
   String userId();
@@ -58,6 +59,13 @@ public sealed interface UserCommand
 
   record Disable(String userId) implements UserCommand {
     public Disable {
+      Objects.requireNonNull(userId, "userId");
+    }
+  }
+
+  /** Lets a disabled user sign in again; ended sessions and revoked grants stay so. */
+  record Enable(String userId) implements UserCommand {
+    public Enable {
       Objects.requireNonNull(userId, "userId");
     }
   }

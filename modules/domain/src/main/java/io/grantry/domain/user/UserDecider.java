@@ -6,6 +6,7 @@ import io.grantry.domain.DomainError.ValidationError;
 import io.grantry.domain.FieldRules;
 import io.grantry.domain.user.UserCommand.ChangePassword;
 import io.grantry.domain.user.UserCommand.Disable;
+import io.grantry.domain.user.UserCommand.Enable;
 import io.grantry.domain.user.UserCommand.Register;
 import io.grantry.domain.user.UserCommand.SetEmailVerified;
 import io.grantry.domain.user.UserState.Registered;
@@ -76,6 +77,11 @@ public final class UserDecider {
       return current.disabled()
           ? Decision.unchanged()
           : Decision.accept(new UserDisabled(current.userId(), now));
+    }
+    if (command instanceof Enable) {
+      return current.disabled()
+          ? Decision.accept(new UserEnabled(current.userId(), now))
+          : Decision.unchanged();
     }
     if (current.disabled()) {
       return Decision.reject(new DomainError.Disabled(KIND, current.userId()));
@@ -150,7 +156,7 @@ public final class UserDecider {
           r.disabled(),
           r.registeredAt());
     }
-    if (event instanceof UserDisabled) {
+    if (event instanceof UserDisabled || event instanceof UserEnabled) {
       return new Registered(
           r.userId(),
           r.username(),
@@ -159,7 +165,7 @@ public final class UserDecider {
           r.email(),
           r.name(),
           r.emailVerified(),
-          true,
+          event instanceof UserDisabled,
           r.registeredAt());
     }
     if (event instanceof UserEmailVerificationSet e) {

@@ -8,6 +8,7 @@ public sealed interface UserEvent
     permits UserRegistered,
         UserPasswordChanged,
         UserDisabled,
+        UserEnabled,
         UserEmailVerificationSet,
         SessionStarted,
         SessionEnded {

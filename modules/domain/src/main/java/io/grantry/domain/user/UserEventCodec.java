@@ -22,6 +22,7 @@ public final class UserEventCodec implements EventCodec<UserEvent> {
           UserRegistered.TYPE,
           UserPasswordChanged.TYPE,
           UserDisabled.TYPE,
+          UserEnabled.TYPE,
           UserEmailVerificationSet.TYPE,
           SessionStarted.TYPE,
           SessionEnded.TYPE);
@@ -57,6 +58,9 @@ public final class UserEventCodec implements EventCodec<UserEvent> {
     }
     if (event instanceof UserDisabled e) {
       return json.put("disabled_at", e.disabledAt());
+    }
+    if (event instanceof UserEnabled e) {
+      return json.put("enabled_at", e.enabledAt());
     }
     if (event instanceof UserEmailVerificationSet e) {
       return json.put("email_verified", e.verified()).put("set_at", e.setAt());
@@ -102,6 +106,8 @@ public final class UserEventCodec implements EventCodec<UserEvent> {
             instant(type, p, "changed_at"));
       case UserDisabled.TYPE:
         return new UserDisabled(string(type, p, "user_id"), instant(type, p, "disabled_at"));
+      case UserEnabled.TYPE:
+        return new UserEnabled(string(type, p, "user_id"), instant(type, p, "enabled_at"));
       case UserEmailVerificationSet.TYPE:
         return new UserEmailVerificationSet(
             string(type, p, "user_id"),

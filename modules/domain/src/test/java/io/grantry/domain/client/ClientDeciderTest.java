@@ -10,6 +10,7 @@ import io.grantry.domain.Decision;
 import io.grantry.domain.DomainError;
 import io.grantry.domain.DomainError.ValidationError;
 import io.grantry.domain.client.ClientCommand.Disable;
+import io.grantry.domain.client.ClientCommand.Enable;
 import io.grantry.domain.client.ClientCommand.Register;
 import io.grantry.domain.client.ClientCommand.RotateSecret;
 import io.grantry.domain.client.ClientCommand.Update;
@@ -440,6 +441,20 @@ class ClientDeciderTest {
     assertThat(ClientDecider.decide(disabled, new RotateSecret("web", HASH_2, Duration.ZERO), T0))
         .isEqualTo(Decision.reject(expected));
     assertThat(expected.message()).isEqualTo("client 'web' is disabled");
+  }
+
+  @Test
+  void enablingUndoesADisableOnceAndChangesNothingElse() {
+    ClientState state = webApp();
+    assertThat(ClientDecider.decide(state, new Enable("web"), T0).events()).isEmpty();
+    ClientState disabled =
+        ClientDecider.evolve(state, new ClientDisabled("web", T0.plusSeconds(1)));
+    Decision<ClientEvent> d = ClientDecider.decide(disabled, new Enable("web"), T0.plusSeconds(2));
+    assertThat(d.events()).containsExactly(new ClientEnabled("web", T0.plusSeconds(2)));
+    ClientState enabled = ClientDecider.evolve(disabled, d.events().get(0));
+    assertThat(enabled).isEqualTo(state);
+    assertThat(ClientDecider.decide(ClientState.initial(), new Enable("ghost"), T0))
+        .isEqualTo(Decision.reject(new DomainError.NotFound("client", "ghost")));
   }
 
   @Test

@@ -54,6 +54,8 @@ class ClientEventCodecTest {
                         List.of("https://orders.example", "billing"), true, false))
                 .build(),
             T0.plusSeconds(6)),
+        new ClientEnabled("web", T0.plusMillis(2345)),
+        // The last two: the tests of the profile and of client keys read them so.
         new ClientRegistered(
             "bank",
             ClientFixtures.keyedService().toBuilder()
@@ -154,7 +156,8 @@ class ClientEventCodecTest {
             "client.registered.v1",
             "client.updated.v1",
             "client.secret_rotated.v1",
-            "client.disabled.v1");
+            "client.disabled.v1",
+            "client.enabled.v1");
   }
 
   @Test

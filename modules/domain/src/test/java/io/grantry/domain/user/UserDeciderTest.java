@@ -212,6 +212,14 @@ class UserDeciderTest {
     assertThat(UserDecider.decide(disabled, new Disable("u-1"), T0).events()).isEmpty();
     assertThat(UserDecider.decide(disabled, new ChangePassword("u-1", HASH_2), T0))
         .isEqualTo(Decision.reject(new DomainError.Disabled("user", "u-1")));
+
+    Decision<UserEvent> enable = UserDecider.decide(disabled, new UserCommand.Enable("u-1"), T0);
+    assertThat(enable.events()).containsExactly(new UserEnabled("u-1", T0));
+    UserState enabled = UserDecider.evolve(disabled, enable.events().get(0));
+    assertThat(enabled).isEqualTo(state);
+    assertThat(UserDecider.decide(enabled, new UserCommand.Enable("u-1"), T0).events()).isEmpty();
+    assertThat(UserDecider.decide(UserState.initial(), new UserCommand.Enable("u-9"), T0))
+        .isEqualTo(Decision.reject(new DomainError.NotFound("user", "u-9")));
   }
 
   @Test

@@ -30,6 +30,7 @@ class UserEventCodecTest {
         new UserRegistered("u-2", "bob", "bob", HASH_1, Optional.empty(), Optional.empty(), T0),
         new UserPasswordChanged("u-1", HASH_1, T0.plusSeconds(1)),
         new UserDisabled("u-1", T0.plusSeconds(2)),
+        new UserEnabled("u-1", T0.plusSeconds(3)),
         new UserRegistered(
             "u-3", "cy", "cy", HASH_1, Optional.of("cy@example.com"), Optional.empty(), true, T0),
         new UserEmailVerificationSet("u-3", false, T0.plusSeconds(4)),
@@ -85,6 +86,7 @@ class UserEventCodecTest {
             "user.registered.v1",
             "user.password_changed.v1",
             "user.disabled.v1",
+            "user.enabled.v1",
             "user.email_verification_set.v1",
             "user.session_started.v1",
             "user.session_ended.v1");

@@ -123,6 +123,8 @@ public final class AdminApi implements RouteGroup {
                       Map.entry("listClients", clients::list),
                       Map.entry("showClient", clients::show),
                       Map.entry("updateClient", clients::update),
+                      Map.entry("patchClient", clients::patch),
+                      Map.entry("enableClient", clients::enable),
                       Map.entry("rotateClientSecret", clients::rotateSecret),
                       Map.entry("disableClient", clients::disable),
                       Map.entry("revokeClientGrants", access::revokeClientGrants),
@@ -131,6 +133,7 @@ public final class AdminApi implements RouteGroup {
                       Map.entry("showUser", users::show),
                       Map.entry("setUserPassword", users::setPassword),
                       Map.entry("disableUser", users::disable),
+                      Map.entry("enableUser", users::enable),
                       Map.entry("setUserEmailVerified", users::setEmailVerified),
                       Map.entry("listUserSessions", sessions::list),
                       Map.entry("endUserSessions", sessions::endAll),
@@ -157,6 +160,18 @@ public final class AdminApi implements RouteGroup {
               builder.rootHandler(AdminRequest.ASSIGN_REQUEST_ID);
               builder.rootHandler(new AdminToken(adminToken.orElse(null)));
               BodyHandler bodies = BodyHandler.create(false).setBodyLimit(MAX_BODY);
+              // A JSON merge patch (RFC 7396) is JSON; the validator knows only application/json.
+              builder.rootHandler(
+                  ctx -> {
+                    String type = ctx.request().getHeader("Content-Type");
+                    if (ctx.request().method() == HttpMethod.PATCH
+                        && type != null
+                        && type.toLowerCase(java.util.Locale.ROOT)
+                            .startsWith("application/merge-patch+json")) {
+                      ctx.request().headers().set("Content-Type", "application/json");
+                    }
+                    ctx.next();
+                  });
               // The body handler refuses (IllegalStateException, a 500) a form content type on a
               // GET; no
               // GET, HEAD or OPTIONS operation has a body, so theirs is not read.

@@ -1,6 +1,7 @@
 package io.grantry.server.admin;
 
 import io.grantry.domain.DomainError;
+import io.grantry.eventstore.WrongExpectedVersionException;
 import io.grantry.server.app.CommandRejected;
 import io.grantry.server.http.Failures;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -97,6 +98,14 @@ final class AdminProblems {
       rejected(ctx, rejected.error());
     } else if (err instanceof ValidatorException invalid) {
       invalid(ctx, invalid);
+    } else if (err instanceof WrongExpectedVersionException) {
+      // Aggregate re-decides a lost race a few times; past that, the caller's to retry.
+      send(
+          ctx,
+          409,
+          "conflict",
+          "it changed while this request was being decided, several times over; try again",
+          (String) null);
     } else {
       // Failures writes the body (error and error_description) and logs what it must; the
       // media type is the admin API's.

@@ -86,11 +86,79 @@ final class ClientResource {
         this::json);
   }
 
+  /**
+   * {@code PUT}: the body replaces the metadata as a whole (an omitted field takes its default);
+   * {@code disabled} false enables a disabled client, true disables it.
+   */
   void update(RoutingContext ctx) {
     String clientId = AdminRequest.path(ctx, "client_id");
-    ClientMetadata metadata = metadata(AdminRequest.body(ctx));
+    JsonObject body = AdminRequest.body(ctx);
+    ClientMetadata metadata = metadata(body);
     AdminRequest.respond(
-        ctx, service.update(clientId, metadata, AdminRequest.metadata(ctx)), 200, this::json);
+        ctx,
+        service.change(
+            clientId,
+            current -> metadata,
+            Optional.ofNullable(body.getBoolean("disabled")),
+            AdminRequest.metadata(ctx)),
+        200,
+        this::json);
+  }
+
+  /**
+   * {@code PATCH}: a JSON merge patch (RFC 7396) of the client as {@link #json} shows it: a field
+   * sent replaces the current value, a field sent as null returns to its default, a field not sent
+   * stays. Merged against the state the append is decided on, so two racing patches of different
+   * fields both apply. {@code response_types} follows {@code grant_types} unless sent.
+   */
+  void patch(RoutingContext ctx) {
+    String clientId = AdminRequest.path(ctx, "client_id");
+    JsonObject patch = AdminRequest.body(ctx);
+    AdminRequest.respond(
+        ctx,
+        service.change(
+            clientId,
+            current -> metadata(merged(current, patch)),
+            Optional.ofNullable(patch.getBoolean("disabled")),
+            AdminRequest.metadata(ctx)),
+        200,
+        this::json);
+  }
+
+  /** The fields of {@link #json} that describe the client's registration, not its metadata. */
+  private static final Set<String> NOT_METADATA =
+      Set.of(
+          "client_id",
+          "disabled",
+          "client_id_issued_at",
+          "client_secret_expires_at",
+          "previous_secret_valid_until",
+          "response_types");
+
+  private JsonObject merged(ClientMetadata current, JsonObject patch) {
+    JsonObject body = metadataJson(current);
+    NOT_METADATA.forEach(body::remove);
+    for (String field : patch.fieldNames()) {
+      if (field.equals("disabled")) {
+        continue;
+      }
+      Object value = patch.getValue(field);
+      if (value == null && field.equals("client_name")) {
+        throw invalid("client_name", "client_name cannot be removed: a client needs a name");
+      }
+      if (value == null) {
+        body.remove(field);
+      } else {
+        body.put(field, value);
+      }
+    }
+    return body;
+  }
+
+  void enable(RoutingContext ctx) {
+    String clientId = AdminRequest.path(ctx, "client_id");
+    AdminRequest.respond(
+        ctx, service.enable(clientId, AdminRequest.metadata(ctx)), 200, this::json);
   }
 
   void rotateSecret(RoutingContext ctx) {
@@ -273,12 +341,29 @@ final class ClientResource {
    * A client as the admin API shows it: the RFC 7591 §3.2.1 response fields, and no secret hash.
    */
   JsonObject json(ClientState.Registered c) {
-    ClientMetadata m = c.metadata();
+    JsonObject json =
+        new JsonObject().put("client_id", c.clientId()).mergeIn(metadataJson(c.metadata()));
+    json.put("disabled", c.disabled())
+        .put("client_id_issued_at", c.registeredAt().getEpochSecond());
+    if (c.metadata().tokenEndpointAuthMethod().usesSecret()) {
+      json.put("client_secret_expires_at", 0);
+    }
+    Instant now = clock.instant();
+    c.previousSecret()
+        .filter(p -> now.isBefore(p.validUntil()))
+        .ifPresent(p -> json.put("previous_secret_valid_until", p.validUntil().toString()));
+    return json;
+  }
+
+  /**
+   * The metadata in the request bodies' names: what {@link #metadata(JsonObject)} reads back to the
+   * same value (a PATCH of nothing changes nothing).
+   */
+  static JsonObject metadataJson(ClientMetadata m) {
     JsonArray grants = new JsonArray();
     m.grantTypes().forEach(g -> grants.add(g.wire()));
     JsonObject json =
         new JsonObject()
-            .put("client_id", c.clientId())
             .put("client_name", m.name())
             .put("client_type", m.type().wire())
             .put("token_endpoint_auth_method", m.tokenEndpointAuthMethod().wire())
@@ -312,9 +397,7 @@ final class ClientResource {
     json.put(
             "require_pushed_authorization_requests",
             m.security().requirePushedAuthorizationRequests())
-        .put("dpop_bound_access_tokens", m.security().dpopBoundAccessTokens())
-        .put("disabled", c.disabled())
-        .put("client_id_issued_at", c.registeredAt().getEpochSecond());
+        .put("dpop_bound_access_tokens", m.security().dpopBoundAccessTokens());
     m.security().jwks().ifPresent(k -> json.put("jwks", new JsonObject(k)));
     m.security().jwksUri().ifPresent(u -> json.put("jwks_uri", u));
     if (m.security().fapi2()) {
@@ -323,13 +406,6 @@ final class ClientResource {
     m.security()
         .tokenEndpointAuthSigningAlg()
         .ifPresent(a -> json.put("token_endpoint_auth_signing_alg", a.wire()));
-    if (m.tokenEndpointAuthMethod().usesSecret()) {
-      json.put("client_secret_expires_at", 0);
-    }
-    Instant now = clock.instant();
-    c.previousSecret()
-        .filter(p -> now.isBefore(p.validUntil()))
-        .ifPresent(p -> json.put("previous_secret_valid_until", p.validUntil().toString()));
     return json;
   }
 }

@@ -109,6 +109,12 @@ final class UserResource {
         ctx, service.disable(userId, AdminRequest.metadata(ctx)), 200, UserResource::json);
   }
 
+  void enable(RoutingContext ctx) {
+    String userId = AdminRequest.path(ctx, "user_id");
+    AdminRequest.respond(
+        ctx, service.enable(userId, AdminRequest.metadata(ctx)), 200, UserResource::json);
+  }
+
   static JsonObject json(UserState.Registered u) {
     JsonObject json = new JsonObject().put("user_id", u.userId()).put("username", u.username());
     u.email().ifPresent(e -> json.put("email", e).put("email_verified", u.emailVerified()));

@@ -26,6 +26,8 @@ import io.vertx.sqlclient.Tuple;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -212,6 +214,71 @@ public final class ClientService {
     return new ClientSecrets.Generated(secret, secrets.hash(secret));
   }
 
+  /**
+   * Changes a client in one append, decided against its current state so that racing changes each
+   * apply to what the other left: {@code change} gives the new metadata from the current one (a
+   * merge patch, or a whole replacement), and {@code disabled} false enables a disabled client
+   * first ({@code client.enabled.v1}, then {@code client.updated.v1} if anything else changed).
+   * {@code disabled} true disables it after the update, as {@link #disable} does (its grants
+   * revoked). A refusal thrown by {@code change} ({@link CommandRejected}) fails the future.
+   */
+  public Future<ClientState.Registered> change(
+      String clientId,
+      Function<ClientMetadata, ClientMetadata> change,
+      Optional<Boolean> disabled,
+      Aggregate.Metadata who) {
+    Function<ClientState, Decision<ClientEvent>> decide =
+        state -> {
+          if (!(state instanceof ClientState.Registered current)) {
+            return Decision.reject(new DomainError.NotFound("client", clientId));
+          }
+          List<ClientEvent> events = new ArrayList<>();
+          ClientState after = current;
+          if (disabled.equals(Optional.of(false))) {
+            Decision<ClientEvent> enabled =
+                ClientDecider.decide(after, new ClientCommand.Enable(clientId), clock.instant());
+            events.addAll(enabled.events());
+            for (ClientEvent e : enabled.events()) {
+              after = ClientDecider.evolve(after, e);
+            }
+          }
+          ClientMetadata next;
+          try {
+            next = change.apply(current.metadata());
+          } catch (CommandRejected e) {
+            return Decision.reject(e.error());
+          }
+          if (disabled.equals(Optional.of(true))
+              && current.disabled()
+              && next.equals(current.metadata())) {
+            return Decision.unchanged(); // already so: disable() below changes nothing either
+          }
+          Decision<ClientEvent> updated =
+              ClientDecider.decide(
+                  after, new ClientCommand.Update(clientId, next), clock.instant());
+          if (updated instanceof Decision.Rejected<ClientEvent> r) {
+            return r;
+          }
+          events.addAll(updated.events());
+          return Decision.accept(events);
+        };
+    Future<ClientState.Registered> changed =
+        run(clientId, decide, who)
+            .onSuccess(c -> log.info("Client {} changed by {}", clientId, actor(who)));
+    return disabled.equals(Optional.of(true))
+        ? changed.compose(c -> disable(clientId, who))
+        : changed;
+  }
+
+  /**
+   * Lets a disabled client authenticate again ({@code client.enabled.v1}); the grants revoked when
+   * it was disabled stay revoked. Enabling an enabled client changes nothing.
+   */
+  public Future<ClientState.Registered> enable(String clientId, Aggregate.Metadata who) {
+    return run(clientId, new ClientCommand.Enable(clientId), who)
+        .onSuccess(c -> log.info("Client {} enabled by {}", clientId, actor(who)));
+  }
+
   /** True if a client registered without a claim already has {@code id} in some case. */
   private Future<Boolean> registeredBeforeClaims(String id) {
     return store
@@ -238,8 +305,13 @@ public final class ClientService {
 
   private Future<ClientState.Registered> run(
       String clientId, ClientCommand command, Aggregate.Metadata who) {
-    Function<ClientState, Decision<ClientEvent>> decide =
-        state -> ClientDecider.decide(state, command, clock.instant());
+    return run(clientId, state -> ClientDecider.decide(state, command, clock.instant()), who);
+  }
+
+  private Future<ClientState.Registered> run(
+      String clientId,
+      Function<ClientState, Decision<ClientEvent>> decide,
+      Aggregate.Metadata who) {
     return clients
         .execute(ClientsProjection.streamId(clientId), decide, who)
         // Whatever happened, this process's cached view of the client is no longer to be trusted.

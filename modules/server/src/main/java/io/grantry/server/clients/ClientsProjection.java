@@ -1,6 +1,7 @@
 package io.grantry.server.clients;
 
 import io.grantry.domain.client.ClientDisabled;
+import io.grantry.domain.client.ClientEnabled;
 import io.grantry.domain.client.ClientEvent;
 import io.grantry.domain.client.ClientEventCodec;
 import io.grantry.domain.client.ClientMetadata;
@@ -148,6 +149,15 @@ public final class ClientsProjection extends StreamProjection<ClientEvent> {
                   utc(e.previousValidUntil()),
                   utc(e.rotatedAt()),
                   version))
+          .mapEmpty();
+    }
+    if (event instanceof ClientEnabled e) {
+      return tx.preparedQuery(
+              "UPDATE "
+                  + table
+                  + " SET disabled = false, updated_at = $2, stream_version = $3"
+                  + " WHERE client_id = $1 AND stream_version < $3")
+          .execute(Tuple.of(e.clientId(), utc(e.enabledAt()), version))
           .mapEmpty();
     }
     ClientDisabled e = (ClientDisabled) event;

@@ -172,6 +172,15 @@ public final class UserService {
                     : revoker.revokeUser(userId, RevocationReason.USER_DISABLED, who).map(n -> u));
   }
 
+  /**
+   * Lets a disabled user sign in again ({@code user.enabled.v1}); the sessions ended and grants
+   * revoked when they were disabled stay so. Enabling an enabled user changes nothing.
+   */
+  public Future<UserState.Registered> enable(String userId, Aggregate.Metadata who) {
+    return run(userId, new UserCommand.Enable(userId), who)
+        .onSuccess(u -> log.info("User {} enabled by {}", userId, actor(who)));
+  }
+
   private Future<String> hash(String password) {
     // Bounded Argon2id (PasswordHashing): busy means 503, never a stalled server.
     return passwords.hash(password);

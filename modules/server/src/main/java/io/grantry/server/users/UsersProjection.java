@@ -2,6 +2,7 @@ package io.grantry.server.users;
 
 import io.grantry.domain.user.UserDisabled;
 import io.grantry.domain.user.UserEmailVerificationSet;
+import io.grantry.domain.user.UserEnabled;
 import io.grantry.domain.user.UserEvent;
 import io.grantry.domain.user.UserEventCodec;
 import io.grantry.domain.user.UserPasswordChanged;
@@ -72,6 +73,15 @@ public final class UsersProjection extends StreamProjection<UserEvent> {
                   + " SET email_verified = $2, updated_at = $3, stream_version = $4"
                   + " WHERE user_id = $1 AND stream_version < $4")
           .execute(Tuple.of(e.userId(), e.verified(), utc(e.setAt()), version))
+          .mapEmpty();
+    }
+    if (event instanceof UserEnabled e) {
+      return tx.preparedQuery(
+              "UPDATE "
+                  + table
+                  + " SET disabled = false, updated_at = $2, stream_version = $3"
+                  + " WHERE user_id = $1 AND stream_version < $3")
+          .execute(Tuple.of(e.userId(), utc(e.enabledAt()), version))
           .mapEmpty();
     }
     if (!(event instanceof UserDisabled e)) {

@@ -383,7 +383,7 @@ class AdminApiTest {
     Map<String, String> expected =
         Map.of(
             "DELETE /admin/clients", "GET, POST",
-            "DELETE /admin/clients/demo-web", "GET, PUT",
+            "DELETE /admin/clients/demo-web", "GET, PATCH, PUT",
             "GET /admin/clients/demo-web/disable", "POST",
             "POST /admin/keys", "GET",
             "PUT /admin/users/anyone", "GET");
