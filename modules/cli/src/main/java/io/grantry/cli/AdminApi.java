@@ -72,6 +72,11 @@ final class AdminApi {
     return send("DELETE", path, null);
   }
 
+  /** A JSON merge patch (RFC 7396). */
+  JsonObject patch(String path, JsonObject body) {
+    return send("PATCH", path, body);
+  }
+
   JsonObject put(String path, JsonObject body) {
     return send("PUT", path, body);
   }
@@ -105,15 +110,17 @@ final class AdminApi {
       r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     } catch (ConnectException e) {
       throw new CliFailure(
-          1,
+          CliFailure.UNREACHABLE,
           "cannot reach the admin API at "
               + base
               + " (is the server running? set --url or GRANTRY_ADMIN_URL)");
     } catch (HttpTimeoutException e) {
-      throw new CliFailure(1, "the admin API at " + base + " did not answer in time");
+      throw new CliFailure(
+          CliFailure.UNREACHABLE, "the admin API at " + base + " did not answer in time");
     } catch (IOException e) {
       throw new CliFailure(
-          1, "cannot talk to the admin API at " + base + ": " + CliSupport.oneLine(e));
+          CliFailure.UNREACHABLE,
+          "cannot talk to the admin API at " + base + ": " + CliSupport.oneLine(e));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new CliFailure(1, "interrupted");
@@ -132,9 +139,21 @@ final class AdminApi {
             : "HTTP " + status;
     if (status == 401) {
       throw new CliFailure(
-          1, "the admin API refused the token (check --token or GRANTRY_ADMIN_TOKEN)");
+          CliFailure.UNAUTHORIZED,
+          "the admin API refused the token (check --token or GRANTRY_ADMIN_TOKEN)");
     }
-    throw new CliFailure(status == 404 ? 3 : 1, description);
+    throw new CliFailure(exitCode(status), description);
+  }
+
+  /** The exit code of an admin API refusal (ops/cli.md, exit codes). */
+  static int exitCode(int status) {
+    return switch (status) {
+      case 400, 413 -> CliFailure.INVALID;
+      case 401 -> CliFailure.UNAUTHORIZED;
+      case 404 -> CliFailure.NOT_FOUND;
+      case 409 -> CliFailure.CONFLICT;
+      default -> CliFailure.FAILED;
+    };
   }
 
   private static JsonObject parse(String body) {

@@ -41,6 +41,13 @@ final class AdminOptions {
   @Option(names = "--json", description = "Print the API's JSON answer instead of a table.")
   boolean json;
 
+  @Option(
+      names = "--wide",
+      description =
+          "Show every value whole; tables are otherwise kept within 120 columns, long values cut"
+              + " with …")
+  boolean wide;
+
   AdminApi api() {
     return AdminApi.connect(url, token);
   }
@@ -57,7 +64,7 @@ final class AdminOptions {
     for (Map.Entry<String, Object> e : object) {
       rows.add(new String[] {e.getKey(), text(e.getValue())});
     }
-    Table.print(System.out, rows);
+    Table.print(System.out, rows, wide);
   }
 
   /**
@@ -83,7 +90,7 @@ final class AdminOptions {
         }
         rows.add(row);
       }
-      Table.print(System.out, rows);
+      Table.print(System.out, rows, wide);
     }
     String cursor = page.getString("next_cursor");
     if (cursor != null && next != null) {
@@ -100,7 +107,7 @@ final class AdminOptions {
       a.forEach(v -> parts.add(String.valueOf(v)));
       return String.join(" ", parts);
     }
-    return String.valueOf(value);
+    return value instanceof String s ? Table.time(s) : String.valueOf(value);
   }
 
   static void warnSecretShownOnce(PrintStream out, String what) {

@@ -33,9 +33,9 @@ final class AuditAsOfCommand implements Callable<Integer> {
   static final class Which {
     @Option(
         names = "--user",
-        paramLabel = "ID",
+        paramLabel = "USER",
         required = true,
-        description = "Only this user's grants and consents.")
+        description = "Only this user's grants and consents (a user id or a username).")
     String user;
 
     @Option(
@@ -75,6 +75,9 @@ final class AuditAsOfCommand implements Callable<Integer> {
                     : new Subject(Kind.CLIENT, which.client));
     try (CliSupport.Db db = CliSupport.Db.open()) {
       AuditLedger ledger = new AuditLedger(db.pool);
+      if (subject.isPresent() && subject.get().kind() == Kind.USER) {
+        subject = Optional.of(new Subject(Kind.USER, UserRefs.userId(db, subject.get().id())));
+      }
       if (subject.isPresent() && !CliSupport.await(ledger.exists(subject.get()))) {
         throw new CliFailure(
             3, "no such " + subject.get().kind().noun() + " " + subject.get().id());
@@ -178,7 +181,7 @@ final class AuditAsOfCommand implements Callable<Integer> {
                 ? "-"
                 : v instanceof JsonArray a
                     ? String.join(" ", a.stream().map(String::valueOf).toList())
-                    : String.valueOf(v);
+                    : v instanceof String s ? Table.time(s) : String.valueOf(v);
       }
       rows.add(row);
     }

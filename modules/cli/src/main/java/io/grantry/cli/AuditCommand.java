@@ -488,7 +488,7 @@ final class AuditCommand {
           }
           at = page.get(page.size() - 1).commitOrder();
         }
-        progress.done();
+        progress.doneWithSummary();
       }
       return 0;
     }

@@ -46,7 +46,11 @@ final class AuditHistoryCommand implements Callable<Integer> {
     @Option(names = "--grant", paramLabel = "ID", required = true, description = "A grant id.")
     String grant;
 
-    @Option(names = "--user", paramLabel = "ID", required = true, description = "A user id.")
+    @Option(
+        names = "--user",
+        paramLabel = "USER",
+        required = true,
+        description = "A user id or a username.")
     String user;
 
     @Option(names = "--client", paramLabel = "ID", required = true, description = "A client id.")
@@ -99,6 +103,9 @@ final class AuditHistoryCommand implements Callable<Integer> {
     GlobalPosition after = cursor == null ? GlobalPosition.START : decode(cursor);
     try (CliSupport.Db db = CliSupport.Db.open()) {
       AuditLedger ledger = new AuditLedger(db.pool);
+      if (subject.kind() == Kind.USER) {
+        subject = new Subject(Kind.USER, UserRefs.userId(db, subject.id()));
+      }
       if (!CliSupport.await(ledger.exists(subject))) {
         throw new CliFailure(3, "no such " + subject.kind().noun() + " " + subject.id());
       }
@@ -246,7 +253,7 @@ final class AuditHistoryCommand implements Callable<Integer> {
       rows.add(
           new String[] {
             i.getString("commit_order"),
-            i.getString("recorded_at"),
+            Table.time(i.getString("recorded_at")),
             i.getString("stream_id"),
             i.getString("type"),
             i.getString("actor"),
@@ -254,7 +261,8 @@ final class AuditHistoryCommand implements Callable<Integer> {
             changes
           });
     }
-    Table.print(out, rows);
+    // Whole: the changes are what an auditor reads (already shortened above, exchanges excepted).
+    Table.print(out, rows, true);
   }
 
   private static final String EXCHANGED = "grant.token_exchanged.v1";

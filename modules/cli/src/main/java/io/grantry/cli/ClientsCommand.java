@@ -24,7 +24,9 @@ import picocli.CommandLine.Parameters;
       ClientsCommand.ListClients.class,
       ClientsCommand.Show.class,
       ClientsCommand.RotateSecret.class,
-      ClientsCommand.Disable.class
+      ClientsCommand.Disable.class,
+      ClientChanges.Update.class,
+      ClientChanges.Enable.class
     })
 final class ClientsCommand {
 

@@ -4,15 +4,19 @@ import io.grantry.eventstore.EventStore;
 import io.grantry.eventstore.EventStoreOptions;
 import io.grantry.eventstore.GlobalPosition;
 import io.grantry.eventstore.RecordedEvent;
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -42,6 +46,16 @@ final class EventsCommand {
     @Option(names = "--json", description = "One JSON object per line instead of a table.")
     boolean json;
 
+    @Option(
+        names = {"-f", "--follow"},
+        description =
+            "Then print each new event as it is committed, in commit order, until Ctrl-C, the end"
+                + " of input on a terminal (Ctrl-D), or the reader of the output going away.")
+    boolean follow;
+
+    @Option(names = "--wide", description = "Every value whole (default: fit 120 columns).")
+    boolean wide;
+
     @Override
     public Integer call() throws Exception {
       if (count < 1 || count > 100_000) {
@@ -60,9 +74,108 @@ final class EventsCommand {
           events.add(EventStore.toEvent(r));
         }
         Collections.reverse(events);
-        print(System.out, events, json);
+        print(System.out, events, json, true, wide);
+        System.out.flush();
+        if (follow) {
+          GlobalPosition from =
+              events.isEmpty()
+                  ? GlobalPosition.START
+                  : new GlobalPosition(
+                      events.get(events.size() - 1).txid(),
+                      events.get(events.size() - 1).position());
+          new Follower(db, from, json, wide).run();
+        }
       }
       return 0;
+    }
+  }
+
+  /**
+   * {@code tail -f}: the event store's own subscription (commit order, never skipping an event that
+   * commits after a newer one was seen), printing each batch, until told to stop. Stopping is clean
+   * however it comes: the subscription is cancelled and the database closed (an embedded one the
+   * command started is stopped) before the command returns or the JVM exits.
+   */
+  static final class Follower {
+    private final CliSupport.Db db;
+    private final GlobalPosition from;
+    private final boolean json;
+    private final boolean wide;
+    private final CountDownLatch stop = new CountDownLatch(1);
+    private final CountDownLatch stopped = new CountDownLatch(1);
+
+    Follower(CliSupport.Db db, GlobalPosition from, boolean json, boolean wide) {
+      this.db = db;
+      this.from = from;
+      this.json = json;
+      this.wide = wide;
+    }
+
+    void run() throws InterruptedException {
+      EventStore store = EventStore.create(db.vertx, db.pool, EventStoreOptions.defaults());
+      PrintStream out = System.out;
+      EventStore.Subscription subscription =
+          store.subscribe(
+              from,
+              500,
+              batch -> {
+                print(out, batch, json, false, wide);
+                out.flush();
+                if (out.checkError()) {
+                  stop.countDown(); // the reader went away (a closed pipe): nothing more to say
+                }
+                return Future.succeededFuture();
+              });
+      Thread onInterrupt =
+          new Thread(
+              () -> {
+                stop.countDown();
+                try {
+                  stopped.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+              },
+              "grantry-tail-stop");
+      Runtime.getRuntime().addShutdownHook(onInterrupt);
+      if (System.console() != null) {
+        Thread input =
+            new Thread(
+                () -> {
+                  try {
+                    while (System.in.read() >= 0) {
+                      // lines typed while following are ignored; the end of input stops it
+                    }
+                  } catch (IOException e) {
+                    // no input to watch
+                  }
+                  stop.countDown();
+                },
+                "grantry-tail-input");
+        input.setDaemon(true);
+        input.start();
+      }
+      try {
+        stop.await();
+      } finally {
+        subscription.cancel();
+        try {
+          CliSupport.await(store.close());
+        } catch (Exception e) {
+          // closing what was following; the database is closed next either way
+        }
+        stopped.countDown();
+        try {
+          Runtime.getRuntime().removeShutdownHook(onInterrupt);
+        } catch (IllegalStateException shuttingDown) {
+          // Ctrl-C: the hook is running and waits for this
+        }
+      }
+    }
+
+    /** Stops following (tests; a signal does the same through the shutdown hook). */
+    void stop() {
+      stop.countDown();
     }
   }
 
@@ -112,26 +225,34 @@ final class EventsCommand {
   }
 
   static void print(PrintStream out, List<RecordedEvent> events, boolean json) {
+    print(out, events, json, true, false);
+  }
+
+  static void print(
+      PrintStream out, List<RecordedEvent> events, boolean json, boolean header, boolean wide) {
     if (json) {
       events.forEach(e -> out.println(toJson(e).encode()));
       return;
     }
     List<String[]> rows = new ArrayList<>();
-    rows.add(new String[] {"POSITION", "RECORDED_AT", "STREAM", "VER", "TYPE", "HASH", "PAYLOAD"});
+    if (header) {
+      rows.add(
+          new String[] {"POSITION", "RECORDED_AT", "STREAM", "VER", "TYPE", "HASH", "PAYLOAD"});
+    }
     HexFormat hex = HexFormat.of();
     for (RecordedEvent e : events) {
       String payload = e.payload().encode();
       rows.add(
           new String[] {
             Long.toString(e.position()),
-            e.recordedAt().toString(),
+            Table.time(e.recordedAt()),
             e.streamId(),
             Long.toString(e.version()),
             e.type(),
             hex.formatHex(e.hash()).substring(0, 12),
-            payload.length() > 80 ? payload.substring(0, 77) + "..." : payload
+            wide || payload.length() <= 80 ? payload : payload.substring(0, 77) + "..."
           });
     }
-    Table.print(out, rows);
+    Table.print(out, rows, wide);
   }
 }

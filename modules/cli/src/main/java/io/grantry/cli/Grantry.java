@@ -1,6 +1,7 @@
 package io.grantry.cli;
 
 import io.grantry.server.config.ConfigException;
+import io.grantry.server.http.Failures;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -48,7 +49,9 @@ public final class Grantry implements Callable<Integer> {
             return f.exitCode();
           }
           cmd.getErr().println("grantry: " + CliSupport.oneLine(ex));
-          return ex instanceof ConfigException ? 2 : 1;
+          return ex instanceof ConfigException
+              ? CliFailure.USAGE
+              : Failures.databaseUnavailable(ex) ? CliFailure.UNREACHABLE : CliFailure.FAILED;
         });
     return cl.execute(args);
   }

@@ -25,7 +25,7 @@ final class KeysCommand {
     public Integer call() {
       admin.printPage(
           admin.api().get("/keys"),
-          new String[] {"KID", "ALG", "STATUS", "PUBLISHED", "CREATED_AT", "RETIRE_AFTER"},
+          new String[] {"KID", "ALG", "STATUS", "IN_JWKS", "CREATED_AT", "RETIRE_AFTER"},
           new String[] {"kid", "alg", "status", "published", "created_at", "retire_after"},
           null);
       return 0;

@@ -105,6 +105,14 @@ public final class Progress {
     }
   }
 
+  /**
+   * The work is finished and its summary is the news, however short it was (an export written to a
+   * file or a pipe: how many events it holds).
+   */
+  public void doneWithSummary() {
+    emit(summary(nanos.getAsLong()), true);
+  }
+
   private void emit(String line, boolean end) {
     if (terminal) {
       // Pad over the remains of a longer previous line.

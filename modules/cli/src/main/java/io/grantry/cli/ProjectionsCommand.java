@@ -8,13 +8,16 @@ import io.grantry.projections.ProjectionRunner;
 import io.grantry.rebuild.BulkFirstPass;
 import io.grantry.server.InlineProjections;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -103,14 +106,40 @@ final class ProjectionsCommand {
       name = "status",
       mixinStandardHelpOptions = true,
       description =
-          "Each asynchronous projection's checkpoint and lag (events behind, age of the oldest unapplied event).")
+          "Every projection: the inline ones (written in each append's transaction, so at the"
+              + " ledger's head) and each asynchronous one's checkpoint and lag (events behind, age of"
+              + " the oldest unapplied event).")
   static final class Status implements Callable<Integer> {
-    @Option(names = "--json", description = "JSON lines instead of a table.")
+    @Option(
+        names = "--json",
+        description = "One JSON object a line, as GET /admin/projections lists them.")
     boolean json;
 
     @Override
     public Integer call() throws Exception {
+      List<JsonObject> all = new ArrayList<>();
       try (CliSupport.Db db = CliSupport.Db.open()) {
+        EventStore store = EventStore.create(db.vertx, db.pool, EventStoreOptions.defaults());
+        GlobalPosition head = CliSupport.await(store.head());
+        Row newest =
+            CliSupport.await(db.pool.query("SELECT max(recorded_at) AS at FROM events").execute())
+                .iterator()
+                .next();
+        OffsetDateTime lastWrite = newest.getOffsetDateTime("at");
+        Map<String, Projection> inline = InlineProjections.register(store).projections();
+        inline.forEach(
+            (name, p) ->
+                all.add(
+                    new JsonObject()
+                        .put("name", name)
+                        .put("mode", "inline")
+                        .put("tables", new JsonArray(new ArrayList<>(p.tables())))
+                        .put("checkpoint", head.toString())
+                        .put("lag_events", 0)
+                        .put("lag_seconds", 0.0)
+                        .put(
+                            "updated_at",
+                            lastWrite == null ? null : Table.time(lastWrite.toInstant()))));
         var rows =
             CliSupport.await(
                 db.pool
@@ -121,43 +150,49 @@ final class ProjectionsCommand {
                    (SELECT min(recorded_at) FROM events e WHERE (e.txid, e.position) > (c.txid, c.position)) AS oldest
             FROM projection_checkpoints c ORDER BY c.name""")
                     .execute());
-        List<String[]> table = new ArrayList<>();
-        table.add(
-            new String[] {"PROJECTION", "CHECKPOINT", "LAG_EVENTS", "LAG_SECONDS", "UPDATED_AT"});
         for (Row r : rows) {
+          if (inline.containsKey(r.getString("name"))) {
+            continue;
+          }
           var oldest = r.getOffsetDateTime("oldest");
           double lagSeconds =
               oldest == null
                   ? 0
                   : Duration.between(oldest.toInstant(), Instant.now()).toMillis() / 1000.0;
-          String checkpoint = r.getLong("txid") + ":" + r.getLong("position");
-          if (json) {
-            System.out.println(
-                new JsonObject()
-                    .put("name", r.getString("name"))
-                    .put("checkpoint", checkpoint)
-                    .put("lag_events", r.getLong("lag"))
-                    .put("lag_seconds", lagSeconds)
-                    .put("updated_at", r.getOffsetDateTime("updated_at").toString())
-                    .encode());
-          } else {
-            table.add(
-                new String[] {
-                  r.getString("name"),
-                  checkpoint,
-                  Long.toString(r.getLong("lag")),
-                  String.format("%.1f", lagSeconds),
-                  r.getOffsetDateTime("updated_at").toString()
-                });
-          }
+          all.add(
+              new JsonObject()
+                  .put("name", r.getString("name"))
+                  .put("mode", "async")
+                  .put("tables", new JsonArray())
+                  .put("checkpoint", r.getLong("txid") + ":" + r.getLong("position"))
+                  .put("lag_events", r.getLong("lag"))
+                  .put("lag_seconds", lagSeconds)
+                  .put("updated_at", Table.time(r.getOffsetDateTime("updated_at").toInstant())));
         }
-        if (!json) {
-          if (table.size() == 1) {
-            System.out.println("No asynchronous projection has run yet.");
-          } else {
-            Table.print(System.out, table);
-          }
-        }
+      }
+      if (json) {
+        all.forEach(p -> System.out.println(p.encode()));
+        return 0;
+      }
+      List<String[]> table = new ArrayList<>();
+      table.add(
+          new String[] {
+            "PROJECTION", "MODE", "CHECKPOINT", "LAG_EVENTS", "LAG_SECONDS", "UPDATED_AT"
+          });
+      for (JsonObject p : all) {
+        table.add(
+            new String[] {
+              p.getString("name"),
+              p.getString("mode"),
+              p.getString("checkpoint"),
+              String.valueOf(p.getLong("lag_events")),
+              String.format(Locale.ROOT, "%.1f", p.getDouble("lag_seconds")),
+              p.getString("updated_at") == null ? "-" : p.getString("updated_at")
+            });
+      }
+      Table.print(System.out, table);
+      if (all.stream().noneMatch(p -> "async".equals(p.getString("mode")))) {
+        System.out.println("No asynchronous projection has run yet.");
       }
       return 0;
     }

@@ -268,11 +268,11 @@ class AdminCliTest {
             "client_credentials",
             "--access-token-format",
             "paper");
-    assertThat(badFormat.code()).isEqualTo(1);
+    assertThat(badFormat.code()).isEqualTo(CliFailure.INVALID);
     assertThat(badFormat.err()).contains("access_token_format");
 
     Run bad = run("clients", "create", "--name", "Bad", "--redirect-uri", "http://evil.example/cb");
-    assertThat(bad.code()).isEqualTo(1);
+    assertThat(bad.code()).isEqualTo(CliFailure.INVALID);
     assertThat(bad.err().strip())
         .startsWith("grantry: redirect URI 'http://evil.example/cb' must use https")
         .doesNotContain("\n");
@@ -288,7 +288,7 @@ class AdminCliTest {
             "--public",
             "--redirect-uri",
             "http://127.0.0.1/callback");
-    assertThat(duplicate.code()).isEqualTo(1);
+    assertThat(duplicate.code()).isEqualTo(CliFailure.CONFLICT);
     assertThat(duplicate.err()).contains("client_id is taken");
     // Client ids are unique regardless of case: the same conflict, the same exit code.
     Run shouting =
@@ -302,7 +302,7 @@ class AdminCliTest {
             "--public",
             "--redirect-uri",
             "http://127.0.0.1/callback");
-    assertThat(shouting.code()).isEqualTo(1);
+    assertThat(shouting.code()).isEqualTo(CliFailure.CONFLICT);
     assertThat(shouting.err().strip())
         .isEqualTo("grantry: client_id is taken (client ids are unique regardless of case)");
 
@@ -423,7 +423,7 @@ class AdminCliTest {
     assertThat(generated.json().getString("password")).hasSizeGreaterThanOrEqualTo(20);
 
     Run taken = runWithInput("another password\n", "users", "create", "OLIVIA", "--password-stdin");
-    assertThat(taken.code()).isEqualTo(1);
+    assertThat(taken.code()).isEqualTo(CliFailure.CONFLICT);
     assertThat(taken.err().strip()).isEqualTo("grantry: username is taken");
 
     Run list = run("users", "list");
@@ -443,7 +443,7 @@ class AdminCliTest {
     assertThat(byName.code()).as(byName.err()).isZero();
     assertThat(byName.out()).contains("Password of Olivia set");
     Run weak = runWithInput("short\n", "users", "set-password", userId, "--password-stdin");
-    assertThat(weak.code()).isEqualTo(1);
+    assertThat(weak.code()).isEqualTo(CliFailure.INVALID);
     assertThat(weak.err())
         .contains("password must be at least 8 characters")
         .doesNotContain("short\n");
@@ -533,7 +533,7 @@ class AdminCliTest {
   @Test
   void aWrongTokenOrNoServerIsSaidPlainly() {
     Run wrong = run("clients", "list", "--token", "not-the-token");
-    assertThat(wrong.code()).isEqualTo(1);
+    assertThat(wrong.code()).isEqualTo(CliFailure.UNAUTHORIZED);
     assertThat(wrong.err().strip())
         .isEqualTo(
             "grantry: the admin API refused the token (check --token or GRANTRY_ADMIN_TOKEN)");
@@ -545,7 +545,7 @@ class AdminCliTest {
       assertThat(noToken.code()).isEqualTo(2);
       assertThat(noToken.err()).contains("no admin token");
       Run noServer = run("clients", "list", "--token", "x");
-      assertThat(noServer.code()).isEqualTo(1);
+      assertThat(noServer.code()).isEqualTo(CliFailure.UNREACHABLE);
       assertThat(noServer.err()).contains("cannot reach the admin API");
     } finally {
       CliSupport.env = saved;

@@ -115,8 +115,15 @@ class CliTest {
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out()).contains("PROJECTION").contains("grants");
     Run j = run("projections", "status", "--json");
-    JsonObject row = new JsonObject(j.out().strip().split("\n")[0]);
-    assertThat(row.getString("name")).isEqualTo("grants");
+    JsonObject row = null;
+    for (String line : j.out().strip().split("\n")) {
+      JsonObject p = new JsonObject(line);
+      if (p.getString("name").equals("grants")) {
+        row = p;
+      }
+    }
+    assertThat(row).as(j.out()).isNotNull();
+    assertThat(row.getString("mode")).isEqualTo("async");
     assertThat(row.getLong("lag_events")).isGreaterThanOrEqualTo(3);
   }
 

@@ -130,7 +130,7 @@ class ExchangeCliTest {
         .isEqualTo(new JsonArray().add("https://orders.example").add("billing"));
     assertThat(svc.getBoolean("token_exchange_allow_impersonation")).isTrue();
     assertThat(svc.getBoolean("token_exchange_allow_refresh_token")).isTrue();
-    // The refresh token setting needs the refresh_token grant: the API's message, exit code 1.
+    // The refresh token setting needs the refresh_token grant: the API's message, exit code 7.
     CliTest.Run refused =
         CliTest.run(
             "clients",
@@ -142,7 +142,7 @@ class ExchangeCliTest {
             "--grant",
             "token-exchange",
             "--exchange-refresh-token");
-    assertThat(refused.code()).isEqualTo(1);
+    assertThat(refused.code()).isEqualTo(CliFailure.INVALID);
     assertThat(refused.err()).contains("token_exchange_allow_refresh_token");
 
     String user = fx.user("erin", PASSWORD);

@@ -166,7 +166,7 @@ public final class AsOfState {
   public Set<String> clientIdsReferenced() {
     Set<String> ids = new TreeSet<>();
     for (GrantState g : grants.values()) {
-      Facts f = facts(g);
+      Facts f = facts(g, at);
       if (f != null) {
         ids.add(f.clientId);
       }
@@ -184,7 +184,7 @@ public final class AsOfState {
     JsonArray accessRows = new JsonArray();
     JsonArray refreshRows = new JsonArray();
     for (GrantState g : grants.values()) {
-      Facts f = facts(g);
+      Facts f = facts(g, at);
       if (f == null) {
         continue;
       }
@@ -295,7 +295,11 @@ public final class AsOfState {
       String status,
       Instant createdAt) {}
 
-  private static Facts facts(GrantState g) {
+  /**
+   * A code never redeemed is {@code code_issued} while it may still be redeemed at {@code at}, and
+   * {@code code_expired} from its expiry on (it can no longer become anything).
+   */
+  private static Facts facts(GrantState g, Instant at) {
     if (g instanceof GrantState.CodeIssued c) {
       AuthorizationCodeIssued code = c.code();
       return new Facts(
@@ -304,7 +308,7 @@ public final class AsOfState {
           code.clientId(),
           code.userId(),
           code.scopes(),
-          "code_issued",
+          at.isBefore(code.expiresAt()) ? "code_issued" : "code_expired",
           code.issuedAt());
     }
     if (g instanceof GrantState.Active a) {
@@ -320,7 +324,7 @@ public final class AsOfState {
           created);
     }
     if (g instanceof GrantState.Revoked r) {
-      Facts before = facts(r.before());
+      Facts before = facts(r.before(), at);
       return new Facts(
           before.grantId,
           before.kind,

@@ -142,13 +142,6 @@ public final class ClientService {
             });
   }
 
-  /** Replaces the client's metadata as a whole (RFC 7592 §2.2); the client type cannot change. */
-  public Future<ClientState.Registered> update(
-      String clientId, ClientMetadata metadata, Aggregate.Metadata who) {
-    return run(clientId, new ClientCommand.Update(clientId, metadata), who)
-        .onSuccess(c -> log.info("Client {} updated by {}", clientId, actor(who)));
-  }
-
   /**
    * Gives a confidential client a new secret; the current one keeps working for {@code grace} (zero
    * ends it now), so a deployment can roll over without downtime.

@@ -159,6 +159,29 @@ class AuditApiTest {
 
   // ---------------------------------------------------------------- as of now = live projections
 
+  /** When bob's unredeemed code was issued, as the ledger says. */
+  static Instant bobCodeIssuedAt() {
+    for (Object o : asOf("time=" + clock.instant()).getJsonArray("grants")) {
+      JsonObject g = (JsonObject) o;
+      if (bob.equals(g.getString("user_id"))
+          && "notes".equals(g.getString("client_id"))
+          && g.getString("status").startsWith("code_")) {
+        return Instant.parse(g.getString("created_at"));
+      }
+    }
+    throw new AssertionError("bob's code is not in the ledger");
+  }
+
+  @Test
+  void aCodeNeverRedeemedIsExpiredAsOfATimePastItsLifetime() {
+    Instant bobCodeIssuedAt = bobCodeIssuedAt();
+    assertThat(statuses(asOf("time=" + bobCodeIssuedAt.plusSeconds(59))))
+        .contains("notes bob code_issued");
+    assertThat(statuses(asOf("time=" + bobCodeIssuedAt.plusSeconds(60))))
+        .contains("notes bob code_expired")
+        .doesNotContain("notes bob code_issued");
+  }
+
   @Test
   void stateAsOfNowEqualsTheLiveProjectionsRowByRow() throws Exception {
     Instant now = clock.instant();
@@ -180,7 +203,9 @@ class AuditApiTest {
             "notes alice active",
             "photos bob revoked",
             "notes bob active",
-            "notes bob code_issued",
+            now.isBefore(bobCodeIssuedAt().plusSeconds(60))
+                ? "notes bob code_issued"
+                : "notes bob code_expired",
             "photos - active");
     assertThat(all.getJsonArray("access_tokens").size()).isGreaterThanOrEqualTo(3);
     assertThat(all.getJsonArray("refresh_tokens").size()).isEqualTo(2);
@@ -191,12 +216,16 @@ class AuditApiTest {
   private static void assertEqualsProjections(
       JsonObject asOf, Instant now, String where, String and) throws Exception {
     OffsetDateTime t = OffsetDateTime.ofInstant(now, ZoneOffset.UTC);
+    // The projection keeps an unredeemed code's grant as code_issued; as of a time past the code's
+    // 60 s, the ledger's answer says it expired (the test clock may have been moved on).
     List<String> grants =
         rows(
-            "SELECT grant_id, kind, client_id, user_id, scope, status, created_at, revoked_at,"
-                + " revoked_reason FROM grants"
+            "SELECT grant_id, kind, client_id, user_id, scope, CASE WHEN status = 'code_issued'"
+                + " AND created_at + interval '60 seconds' <= $1 THEN 'code_expired' ELSE status END,"
+                + " created_at, revoked_at, revoked_reason FROM grants"
                 + where
-                + " ORDER BY grant_id");
+                + " ORDER BY grant_id",
+            t);
     assertThat(
             lines(
                 asOf.getJsonArray("grants"),
