@@ -352,7 +352,7 @@ class AdminCliTest {
             "client_credentials",
             "--auth-method",
             "private_key_jwt");
-    assertThat(noKeys.code()).isEqualTo(1);
+    assertThat(noKeys.code()).isEqualTo(CliFailure.INVALID);
     assertThat(noKeys.err()).contains("jwks");
     Run unreadable =
         run("clients", "create", "--name", "x", "--jwks", keys.toString() + ".missing");
