@@ -396,7 +396,7 @@ class AdminCliTest {
             "https://bank.example.com/cb",
             "--profile",
             "fapi2");
-    assertThat(fapiWithSecret.code()).isEqualTo(1);
+    assertThat(fapiWithSecret.code()).isEqualTo(CliFailure.INVALID);
     assertThat(fapiWithSecret.err()).contains("private_key_jwt");
   }
 
