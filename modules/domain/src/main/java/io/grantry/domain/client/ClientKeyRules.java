@@ -51,6 +51,14 @@ public final class ClientKeyRules {
    */
   private static Optional<ValidationError> profileProblem(ClientMetadata m) {
     ClientSecurity s = m.security();
+    if (s.requiresDpop() && m.allows(GrantType.TOKEN_EXCHANGE)) {
+      // Token exchange (RFC 8693) binds no token it issues to a DPoP key yet: its tokens are bearer
+      // tokens, which such a client must never get, not even with a proof on the request.
+      return error(
+          s.fapi2() ? "profile" : "dpop_bound_access_tokens",
+          "the token exchange grant issues bearer tokens: not for a client whose tokens must be"
+              + " DPoP-bound");
+    }
     if (s.requiresDpop() && m.accessTokenFormat() != AccessTokenFormat.JWT) {
       return error(
           s.fapi2() ? "profile" : "dpop_bound_access_tokens",

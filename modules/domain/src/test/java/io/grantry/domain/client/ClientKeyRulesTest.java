@@ -47,6 +47,38 @@ class ClientKeyRulesTest {
   }
 
   @Test
+  void aClientWhoseTokensMustBeDpopBoundIsNotAllowedTokenExchange() {
+    ClientMetadata keyed = ClientFixtures.keyedService();
+    ClientMetadata bound =
+        keyed.toBuilder()
+            .accessTokenFormat(AccessTokenFormat.JWT)
+            .security(
+                new ClientSecurity(
+                    false,
+                    keyed.security().jwks(),
+                    Optional.empty(),
+                    Optional.empty(),
+                    true,
+                    false))
+            .build();
+    assertThat(ClientKeyRules.problemWith(bound)).isEmpty();
+    assertThat(
+            ClientKeyRules.problemWith(
+                bound.toBuilder()
+                    .grantTypes(GrantType.CLIENT_CREDENTIALS, GrantType.TOKEN_EXCHANGE)
+                    .build()))
+        .get()
+        .extracting(ValidationError::field)
+        .isEqualTo("dpop_bound_access_tokens");
+    assertThat(
+            ClientKeyRules.problemWith(
+                keyed.toBuilder()
+                    .grantTypes(GrantType.CLIENT_CREDENTIALS, GrantType.TOKEN_EXCHANGE)
+                    .build()))
+        .isEmpty();
+  }
+
+  @Test
   void otherMethodsTakeNoKeys() {
     assertThat(
             check(
