@@ -102,8 +102,12 @@ final class DpopProofs {
     if (!(claims.getValue("iat") instanceof Number iatNumber)) {
       throw InvalidTokenException.invalidProof("the DPoP proof has no iat");
     }
-    Instant iat = Instant.ofEpochSecond(iatNumber.longValue());
-    if (iat.isAfter(now.plus(skew)) || iat.isBefore(now.minus(lifetime).minus(skew))) {
+    // Compared as seconds: an iat no Instant can hold (1e17, 1e300) must be refused like any
+    // other out of the window, not thrown from Instant.ofEpochSecond past the kit's refusals.
+    long iat = iatNumber.longValue(); // saturates for huge doubles
+    long nowSeconds = now.getEpochSecond();
+    if (iat > nowSeconds + skew.toSeconds()
+        || iat < nowSeconds - lifetime.toSeconds() - skew.toSeconds()) {
       throw InvalidTokenException.invalidProof(
           "the DPoP proof's iat is outside the accepted window");
     }

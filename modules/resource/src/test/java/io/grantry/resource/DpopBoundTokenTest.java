@@ -115,7 +115,9 @@ class DpopBoundTokenTest {
       String method, String path, String authorization, String... proofs) throws Exception {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create(url(path)))
-            .method(method, HttpRequest.BodyPublishers.noBody());
+            .method(method, HttpRequest.BodyPublishers.noBody())
+            // A request the kit never answers fails here instead of hanging the build.
+            .timeout(java.time.Duration.ofSeconds(10));
     if (authorization != null) {
       b.header("Authorization", authorization);
     }
@@ -218,6 +220,20 @@ class DpopBoundTokenTest {
           custom(clientKey, "dpop+jwt", false, Instant.now().plusSeconds(300), token),
           "invalid_dpop_proof"),
       new Case(
+          "iat beyond any date (1e17 s)",
+          custom(clientKey, "dpop+jwt", false, 100_000_000_000_000_000L, token),
+          "invalid_dpop_proof"),
+      new Case(
+          "iat the largest long",
+          custom(clientKey, "dpop+jwt", false, Long.MAX_VALUE, token),
+          "invalid_dpop_proof"),
+      new Case(
+          "iat 1e300", custom(clientKey, "dpop+jwt", false, 1e300, token), "invalid_dpop_proof"),
+      new Case(
+          "iat the smallest long",
+          custom(clientKey, "dpop+jwt", false, -Long.MAX_VALUE, token),
+          "invalid_dpop_proof"),
+      new Case(
           "a signature of another key",
           resigned(proof(clientKey, "GET", url("/read"), token), other),
           "invalid_dpop_proof"),
@@ -302,6 +318,12 @@ class DpopBoundTokenTest {
   /** A proof built by hand, to break what Nimbus's factory would not (it refuses a private jwk). */
   static String custom(ECKey key, String typ, boolean withPrivate, Instant iat, String token)
       throws Exception {
+    return custom(key, typ, withPrivate, (Object) iat.getEpochSecond(), token);
+  }
+
+  /** As above with any JSON value as iat, even one no Instant can hold. */
+  static String custom(ECKey key, String typ, boolean withPrivate, Object iat, String token)
+      throws Exception {
     JsonObject header =
         new JsonObject()
             .put("typ", typ)
@@ -312,7 +334,7 @@ class DpopBoundTokenTest {
             .put("jti", java.util.UUID.randomUUID().toString())
             .put("htm", "GET")
             .put("htu", url("/read"))
-            .put("iat", iat.getEpochSecond())
+            .put("iat", iat)
             .put("ath", DpopProofs.sha256(token));
     java.util.Base64.Encoder b64 = java.util.Base64.getUrlEncoder().withoutPadding();
     String input =
