@@ -130,6 +130,12 @@ public final class DpopProofs {
       return refused("the DPoP proof's htu is not this endpoint");
     }
     Instant now = clock.instant();
+    // Compared as seconds first: an iat beyond Instant's range is a bad proof, not a 5xx.
+    long nowSeconds = now.getEpochSecond();
+    if (proof.iat() < nowSeconds - window.toSeconds() - skew.toSeconds() - 1
+        || proof.iat() > nowSeconds + skew.toSeconds() + 1) {
+      return refused("the DPoP proof's iat is not recent");
+    }
     Instant iat = Instant.ofEpochSecond(proof.iat());
     if (iat.isBefore(now.minus(window).minus(skew)) || iat.isAfter(now.plus(skew))) {
       return refused("the DPoP proof's iat is not recent");

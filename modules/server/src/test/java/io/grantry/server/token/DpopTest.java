@@ -186,6 +186,30 @@ class DpopTest {
   }
 
   @Test
+  void aProofWithAnIatBeyondTimeIsRefusedNotAServerError() throws Exception {
+    // An iat past what java.time can hold (Instant's range) is a bad proof, never a 500.
+    for (Object iat :
+        new Object[] {Long.MAX_VALUE, 1e300, -Long.MAX_VALUE, 100_000_000_000_000_000L}) {
+      JWTClaimsSet claims =
+          new JWTClaimsSet.Builder()
+              .jwtID(new JWTID().getValue())
+              .claim("htm", "POST")
+              .claim("htu", tokenEndpoint.toString())
+              .claim("iat", iat)
+              .build();
+      SignedJWT proof =
+          new SignedJWT(
+              new JWSHeader.Builder(JWSAlgorithm.ES256)
+                  .type(new JOSEObjectType("dpop+jwt"))
+                  .jwk(key.toPublicJWK())
+                  .build(),
+              claims);
+      proof.sign(new ECDSASigner(key));
+      assertRefused(token(proof));
+    }
+  }
+
+  @Test
   void malformedProofsAreRefused() throws Exception {
     JWTClaimsSet claims =
         new JWTClaimsSet.Builder()
