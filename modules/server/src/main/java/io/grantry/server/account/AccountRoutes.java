@@ -11,6 +11,7 @@ import io.grantry.server.pages.AppsPage;
 import io.grantry.server.pages.ConsentPage;
 import io.grantry.server.pages.LoginPage;
 import io.grantry.server.pages.Pages;
+import io.grantry.server.pages.RevokePage;
 import io.grantry.server.pages.ScopeTexts;
 import io.grantry.server.pages.UserAgents;
 import io.grantry.server.sessions.SessionService;
@@ -31,10 +32,11 @@ import java.util.regex.Pattern;
 /**
  * The signed-in user's own pages: "Apps with access" ({@code GET /account/apps}), which lists each
  * client the user allowed with its scopes and date, and withdraws a consent ({@code POST
- * /account/apps/revoke}: {@code ConsentRevoked}, then every grant of that user and client revoked).
- * Without a session the pages send the browser to {@code /account/login}, the sign-in form of the
- * authorization flow posting to itself. Every form carries the browser's CSRF token; a POST without
- * it is 403 and changes nothing; a POST that acts answers 303.
+ * /account/apps/revoke}: first a page that asks, then, posted with {@code confirm=yes}, {@code
+ * ConsentRevoked} and every grant of that user and client revoked). Without a session the pages
+ * send the browser to {@code /account/login}, the sign-in form of the authorization flow posting to
+ * itself. Every form carries the browser's CSRF token; a POST without it is 403 and changes
+ * nothing; a POST that acts answers 303.
  */
 public final class AccountRoutes implements RouteGroup {
   public static final String APPS = "/account/apps";
@@ -261,6 +263,10 @@ public final class AccountRoutes implements RouteGroup {
     if (clientId == null) {
       return;
     }
+    if (!"yes".equals(ctx.request().getFormAttribute("confirm"))) {
+      confirmRevoke(ctx, clientId);
+      return;
+    }
     withUser(
         ctx,
         (user, session) ->
@@ -271,6 +277,32 @@ public final class AccountRoutes implements RouteGroup {
                     new Aggregate.Metadata("user:" + user.userId(), ctx.get("requestId"), null))
                 .onFailure(ctx::fail)
                 .onSuccess(done -> seeOther(ctx, APPS + "?revoked=1")));
+  }
+
+  /**
+   * The revoke form without {@code confirm=yes} (the "Revoke access" button of the apps page):
+   * nothing is revoked; the page that asks is shown, for an app that has access.
+   */
+  private void confirmRevoke(RoutingContext ctx, String clientId) {
+    withUser(
+        ctx,
+        (user, session) ->
+            consents
+                .list(user.userId(), false)
+                .onFailure(ctx::fail)
+                .onSuccess(
+                    listed -> {
+                      Optional<AppsPage.App> app =
+                          page(ctx, user, session, listed, List.of()).apps().stream()
+                              .filter(a -> a.clientId().equals(clientId))
+                              .findFirst();
+                      if (app.isEmpty()) {
+                        seeOther(ctx, APPS);
+                        return;
+                      }
+                      Pages.send(
+                          ctx, 200, "revoke.jte", new RevokePage(app.get(), s.csrf.token(ctx)));
+                    }));
   }
 
   // ---------------------------------------------------------------- helpers

@@ -194,6 +194,15 @@ final class AuthorizationSteps {
     }
   }
 
+  /**
+   * The person cancelled on the sign-in or consent page: back to the client exactly as a denial
+   * goes (access_denied with the state and iss, to the redirect URI the request was checked
+   * against, in its response mode).
+   */
+  void cancel(RoutingContext ctx, Valid valid) {
+    fail(ctx, valid.request(), OAuthError.accessDenied("the user cancelled"));
+  }
+
   /** {@code error} shown on a page, never redirected. */
   void showError(RoutingContext ctx, OAuthError error) {
     errorPage(ctx, error);
@@ -242,7 +251,11 @@ final class AuthorizationSteps {
             c.who().user().username(),
             ScopeTexts.inReadingOrder(valid.request().scopes()),
             s.csrf.token(ctx),
-            pending.seal(params, c.freshSession(), valid.request().pushed())));
+            pending.seal(
+                params,
+                c.freshSession(),
+                valid.request().pushed(),
+                Optional.of(c.who().sessionId()))));
   }
 
   private void issueCode(RoutingContext ctx, Valid valid, IssueCode c) {

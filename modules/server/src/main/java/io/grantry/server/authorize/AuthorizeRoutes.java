@@ -16,7 +16,9 @@ import java.nio.charset.StandardCharsets;
  * The authorization endpoint and the pages a person sees on the way through it (RFC 6749
  * §4.1.1–§4.1.2, RFC 7636, RFC 9207, OIDC Core §3.1.2): {@code /authorize} ({@link
  * AuthorizeEndpoint}), the sign-in form {@code /login} ({@link LoginEndpoint}) and the consent form
- * {@code /consent} ({@link ConsentEndpoint}), each a step of the flow that {@link
+ * {@code /consent} ({@link ConsentEndpoint}) with its way out of the flow ({@code /login/cancel},
+ * {@link CancelEndpoint}) and of the account ({@code /consent/switch-account}, {@link
+ * SwitchAccountEndpoint}), each a step of the flow that {@link
  * io.grantry.domain.authorize.AuthorizationFlow} decides; and the pages' stylesheet.
  */
 public final class AuthorizeRoutes implements RouteGroup {
@@ -25,6 +27,8 @@ public final class AuthorizeRoutes implements RouteGroup {
   private final AuthorizeEndpoint authorize;
   private final LoginEndpoint login;
   private final ConsentEndpoint consent;
+  private final CancelEndpoint cancel;
+  private final SwitchAccountEndpoint switchAccount;
   private final EndpointPaths paths;
 
   /** {@code paths}: where /authorize is served besides its own path (the endpoint profiles). */
@@ -34,6 +38,8 @@ public final class AuthorizeRoutes implements RouteGroup {
     this.authorize = new AuthorizeEndpoint(services, steps);
     this.login = new LoginEndpoint(services, steps);
     this.consent = new ConsentEndpoint(services, steps);
+    this.cancel = new CancelEndpoint(services, steps);
+    this.switchAccount = new SwitchAccountEndpoint(services, steps);
   }
 
   @Override
@@ -47,6 +53,8 @@ public final class AuthorizeRoutes implements RouteGroup {
     }
     router.post("/login").handler(forms).handler(login::handle);
     router.post("/consent").handler(forms).handler(consent::handle);
+    router.post("/login/cancel").handler(forms).handler(cancel::handle);
+    router.post("/consent/switch-account").handler(forms).handler(switchAccount::handle);
     router
         .get("/assets/grantry.css")
         .handler(

@@ -22,14 +22,26 @@ final class PendingRequests {
   private final SignedParameters signed;
 
   /** What a form brings back. */
-  record Pending(Parameters params, Optional<String> freshSession, boolean pushed) {}
+  record Pending(
+      Parameters params, Optional<String> freshSession, boolean pushed, Optional<String> shownTo) {}
 
   PendingRequests(byte[] serverSecret, Clock clock) {
     this.signed = new SignedParameters(serverSecret, "authorization-request/v2", LIFETIME, clock);
   }
 
   String seal(Parameters params, Optional<String> freshSession, boolean pushed) {
+    return seal(params, freshSession, pushed, Optional.empty());
+  }
+
+  /**
+   * {@code shownTo}: the session the consent page was shown to, the one its "Not you? Switch
+   * account" form may end (and no other: a form replayed after someone else signed in ends
+   * nothing).
+   */
+  String seal(
+      Parameters params, Optional<String> freshSession, boolean pushed, Optional<String> shownTo) {
     JsonObject facts = new JsonObject();
+    shownTo.ifPresent(s -> facts.put("shown", s));
     freshSession.ifPresent(s -> facts.put("fresh", s));
     if (pushed) {
       facts.put("pushed", true);
@@ -46,6 +58,7 @@ final class PendingRequests {
                 new Pending(
                     o.params(),
                     Optional.ofNullable(o.facts().getString("fresh")),
-                    o.facts().getBoolean("pushed", false)));
+                    o.facts().getBoolean("pushed", false),
+                    Optional.ofNullable(o.facts().getString("shown"))));
   }
 }

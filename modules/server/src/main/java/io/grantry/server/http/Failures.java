@@ -61,12 +61,33 @@ public final class Failures {
     } else if (status == 413) {
       send(ctx, 413, "invalid_request", "The request body is too large.");
     } else if (status == 404) {
-      send(ctx, 404, "not_found", "No such resource.");
+      notFound(ctx);
     } else if (status == 405) {
       send(ctx, 405, "invalid_request", "Method not allowed.");
     } else {
       send(ctx, status, "invalid_request", "The request is malformed.");
     }
+  }
+
+  /**
+   * Nothing here: a page for a browser's navigation (Accept: text/html before JSON), the JSON error
+   * for anything else.
+   */
+  public static void notFound(RoutingContext ctx) {
+    if (ctx.response().ended()) {
+      return;
+    }
+    if (wantsHtml(ctx)) {
+      Pages.error(
+          ctx,
+          404,
+          "Page not found",
+          "There is no page at this address. Check the link, or go back to the application you"
+              + " came from.",
+          "not_found");
+      return;
+    }
+    send(ctx, 404, "not_found", "No such resource.");
   }
 
   private static boolean hashingBusy(Throwable err) {

@@ -15,8 +15,8 @@ import java.util.UUID;
  * The HTTP edge every request passes before its route group: slow-client deadlines, the client
  * address and scheme behind trusted proxies, HSTS over https, a request id, a 400 for a URI that
  * does not decode, and a deadline after which a request is answered 503 (or 408 while its body is
- * still arriving); then the route groups, and last a JSON 404 and the failure handler. HTTP/1.1
- * with the request size limits of the README.
+ * still arriving); then the route groups, and last a 404 (a page for browsers, JSON else) and the
+ * failure handler. HTTP/1.1 with the request size limits of the README.
  */
 public final class HttpEdge {
   private HttpEdge() {}
@@ -76,7 +76,7 @@ public final class HttpEdge {
               ctx.next();
             });
     groups.forEach(g -> g.mount(router));
-    router.route().last().handler(ctx -> Failures.send(ctx, 404, "not_found", "No such resource."));
+    router.route().last().handler(Failures::notFound);
     router.route().failureHandler(Failures::handle);
 
     HttpServerOptions options =

@@ -2,6 +2,9 @@ package io.grantry.server.pages;
 
 /**
  * A readable error page for what must not be redirected (unknown client, unregistered redirect URI,
- * CSRF).
+ * CSRF) and for an address with nothing behind it.
+ *
+ * @param requestId the id this request carries in the logs and the X-Request-Id header, for the
+ *     person to quote; null when there is none
  */
-public record ErrorPage(String title, String message, String code) {}
+public record ErrorPage(String title, String message, String code, String requestId) {}

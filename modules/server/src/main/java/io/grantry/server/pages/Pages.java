@@ -65,6 +65,6 @@ public final class Pages {
 
   public static void error(
       RoutingContext ctx, int status, String title, String message, String code) {
-    send(ctx, status, "error.jte", new ErrorPage(title, message, code));
+    send(ctx, status, "error.jte", new ErrorPage(title, message, code, ctx.get("requestId")));
   }
 }

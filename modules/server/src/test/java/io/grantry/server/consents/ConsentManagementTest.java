@@ -165,7 +165,17 @@ class ConsentManagementTest {
     assertThat(b.post("/account/apps/revoke", foreign).statusCode()).isEqualTo(403);
     assertThat(active("photos", photos.getString("access_token"))).isTrue();
 
-    HttpResponse<String> revoked = b.post("/account/apps/revoke", form);
+    // The apps page's button only asks: nothing is revoked before the person confirms.
+    HttpResponse<String> asked = b.post("/account/apps/revoke", form);
+    assertThat(asked.statusCode()).isEqualTo(200);
+    assertThat(asked.body())
+        .contains("Revoke access for Test photos?", "name=\"confirm\" value=\"yes\"");
+    assertThat(active("photos", photos.getString("access_token"))).isTrue();
+    assertThat(events(Consent.streamId(userId, "photos"), "consent.revoked.v1")).isEmpty();
+    Map<String, String> confirm = OAuthFixtures.hidden(asked.body());
+    assertThat(confirm).containsEntry("client_id", "photos").containsEntry("confirm", "yes");
+
+    HttpResponse<String> revoked = b.post("/account/apps/revoke", confirm);
 
     assertThat(revoked.statusCode()).isEqualTo(303);
     assertThat(revoked.headers().firstValue("Location")).hasValue("/account/apps?revoked=1");
