@@ -215,22 +215,23 @@ class DeployImageIT {
       assertThat(build.code()).as(build.out()).isZero();
       Run inspect = run(Map.of(), "podman", "image", "inspect", tag);
       assertThat(inspect.code()).as(inspect.out()).isZero();
-      JsonObject config = new JsonArray(inspect.out()).getJsonObject(0).getJsonObject("Config");
+      JsonObject image = new JsonArray(inspect.out()).getJsonObject(0);
+      JsonObject config = image.getJsonObject("Config");
       assertThat(config.getString("User")).isEqualTo("10001:10001");
       assertThat(config.getJsonArray("Entrypoint").getString(0))
           .isEqualTo("/opt/grantry/runtime/bin/java");
       assertThat(config.getJsonObject("ExposedPorts").fieldNames()).contains("8080/tcp");
-      assertThat(config.getJsonObject("Healthcheck").getJsonArray("Test").encode())
+      assertThat(image.getJsonObject("Healthcheck").getJsonArray("Test").encode())
           .contains("io.grantry.cli.HealthProbe");
       Run mounted = run(Map.of(), "podman", "image", "mount", tag);
       assertThat(mounted.code()).as(mounted.out()).isZero();
       try {
-        Path image = Path.of(mounted.out().strip());
-        assertThat(image.resolve("opt/grantry/grantry.jar"))
+        Path files = Path.of(mounted.out().strip());
+        assertThat(files.resolve("opt/grantry/grantry.jar"))
             .hasSameBinaryContentAs(rootfs.resolve("opt/grantry/grantry.jar"));
-        assertThat(image.resolve("opt/grantry/runtime/bin/java")).isExecutable();
-        assertThat(image.resolve("lib64/ld-linux-x86-64.so.2")).exists();
-        assertThat(image.resolve("bin/sh")).doesNotExist();
+        assertThat(files.resolve("opt/grantry/runtime/bin/java")).isExecutable();
+        assertThat(files.resolve("lib64/ld-linux-x86-64.so.2")).exists();
+        assertThat(files.resolve("bin/sh")).doesNotExist();
       } finally {
         run(Map.of(), "podman", "image", "unmount", tag);
       }
