@@ -33,6 +33,7 @@ import io.grantry.server.ops.GrowingTableAnalyzer;
 import io.grantry.server.ops.HttpServerMeters;
 import io.grantry.server.ops.OpsCounters;
 import io.grantry.server.ops.OpsMetrics;
+import io.grantry.server.ops.ProcessMetrics;
 import io.grantry.server.sessions.SessionService;
 import io.grantry.server.throttle.ClientAuthThrottle;
 import io.grantry.server.throttle.LoginThrottle;
@@ -51,6 +52,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.micrometer.Label;
+import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.pgclient.PgBuilder;
@@ -95,6 +97,7 @@ public final class GrantryServer {
   private final ProjectionRunner following;
   private final BackchannelSender backchannel;
   private final long usedJtiPruning;
+  private final ProcessMetrics processMetrics;
 
   /**
    * Whether commits are announced to other processes with NOTIFY. Not needed: the one process that
@@ -124,6 +127,7 @@ public final class GrantryServer {
     this.deploymentId = deploymentId;
     this.store = store;
     this.devNotes = List.copyOf(devNotes);
+    this.processMetrics = new ProcessMetrics(resources.registry(), config.database().poolSize());
     this.checkpoints =
         new LedgerCheckpoints(
             vertx,
@@ -172,9 +176,14 @@ public final class GrantryServer {
    * meters through {@link HttpServerMeters}).
    */
   public static Vertx createVertx(PrometheusMeterRegistry registry) {
+    // No NET_CLIENT meters: vertx-micrometer registers one vertx_net_client_active_connections
+    // gauge per TCP client with the same name and no labels, so the second (the ledger's LISTEN
+    // connection after the pool) was refused with a warning at every start and the gauge counted
+    // the first client only. The pool's own meters (vertx_pool_*) count the database connections.
     MicrometerMetricsOptions metrics =
         new MicrometerMetricsOptions()
             .setEnabled(true)
+            .addDisabledMetricsCategory(MetricsDomain.NET_CLIENT)
             .addLabels(Label.HTTP_ROUTE, Label.HTTP_METHOD, Label.HTTP_CODE);
     return Vertx.builder()
         // Netty's native epoll transport where it loads (Linux x86-64): fewer copies and
@@ -452,6 +461,7 @@ public final class GrantryServer {
 
   /** Undeploys the verticles, closes the pool and stops an embedded database. */
   public Future<Void> stop() {
+    processMetrics.close();
     checkpoints.stop();
     vertx.cancelTimer(usedJtiPruning);
     pruner.stop();

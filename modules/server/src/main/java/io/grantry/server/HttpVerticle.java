@@ -159,6 +159,7 @@ public final class HttpVerticle extends VerticleBase {
                     vertx,
                     config.http(),
                     config.database().timeout(),
+                    config.logs().accessLogSample(),
                     List.of(
                         new HealthRoutes(r.pool(), config.database().timeout(), r.migrated()::get),
                         new MetricsRoutes(r.registry(), config.metrics()),

@@ -13,10 +13,11 @@ import java.util.UUID;
 
 /**
  * The HTTP edge every request passes before its route group: slow-client deadlines, the client
- * address and scheme behind trusted proxies, HSTS over https, a request id, a 400 for a URI that
- * does not decode, and a deadline after which a request is answered 503 (or 408 while its body is
- * still arriving); then the route groups, and last a JSON 404 and the failure handler. HTTP/1.1
- * with the request size limits of the README.
+ * address and scheme behind trusted proxies, HSTS over https, a request id (left where log lines
+ * find it, {@link RequestLog}), the access log when it is on, a 400 for a URI that does not decode,
+ * and a deadline after which a request is answered 503 (or 408 while its body is still arriving);
+ * then the route groups, and last a JSON 404 and the failure handler. HTTP/1.1 with the request
+ * size limits of the README.
  */
 public final class HttpEdge {
   private HttpEdge() {}
@@ -25,9 +26,14 @@ public final class HttpEdge {
    * Listens with {@code groups} mounted behind the edge's handlers.
    *
    * @param requestTimeout no request outlives it (GRANTRY_DB_TIMEOUT_MS)
+   * @param accessLogSample the share of requests the access log names (GRANTRY_ACCESS_LOG_SAMPLE)
    */
   public static Future<HttpServer> listen(
-      Vertx vertx, HttpSettings settings, Duration requestTimeout, List<RouteGroup> groups) {
+      Vertx vertx,
+      HttpSettings settings,
+      Duration requestTimeout,
+      double accessLogSample,
+      List<RouteGroup> groups) {
     SlowClientGuard slow =
         new SlowClientGuard(
             vertx, settings.headerTimeout().toMillis(), settings.bodyTimeout().toMillis());
@@ -48,6 +54,10 @@ public final class HttpEdge {
               ctx.next();
             });
     router.route().handler(HttpEdge::requestId);
+    AccessLog access = new AccessLog(accessLogSample);
+    if (access.on()) {
+      router.route().handler(access::handle);
+    }
     router.route().handler(HttpEdge::decodable);
     router.route().handler(FormBody::refuseLookAlikes);
     // No request outlives the database timeout: a database that stops answering on an open
@@ -115,6 +125,7 @@ public final class HttpEdge {
             : UUID.randomUUID().toString();
     ctx.put("requestId", id);
     ctx.response().putHeader("X-Request-Id", id);
+    RequestLog.attach(ctx);
     ctx.next();
   }
 
