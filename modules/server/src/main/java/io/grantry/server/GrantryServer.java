@@ -15,12 +15,14 @@ import io.grantry.server.clients.ClientDirectory;
 import io.grantry.server.clients.ClientKeys;
 import io.grantry.server.clients.ClientService;
 import io.grantry.server.config.GrantryConfig;
+import io.grantry.server.config.ListenPorts;
 import io.grantry.server.config.ServerSecrets;
 import io.grantry.server.crypto.ClientSecrets;
 import io.grantry.server.crypto.CryptoProviders;
 import io.grantry.server.crypto.KeyEncryption;
 import io.grantry.server.crypto.PasswordHasher;
 import io.grantry.server.crypto.PasswordHashing;
+import io.grantry.server.dev.DevCallbackRoutes;
 import io.grantry.server.dev.DevSeed;
 import io.grantry.server.grants.GrantRevoker;
 import io.grantry.server.health.MetricsRoutes;
@@ -211,8 +213,16 @@ public final class GrantryServer {
   public static Future<GrantryServer> start(
       Vertx vertx, GrantryConfig config, PrometheusMeterRegistry registry, Clock clock) {
     config.unknown().forEach(k -> log.warn("{} is not a setting of this server; it is ignored", k));
+    // What the configuration alone can tell is checked before the database is opened (an embedded
+    // one takes seconds to start): the secrets a production start needs, and free ports.
     return vertx
-        .executeBlocking(() -> Database.open(config.database()), false)
+        .executeBlocking(
+            () -> {
+              ServerSecrets.requireConfigured(config);
+              ListenPorts.requireFree(config);
+              return Database.open(config.database());
+            },
+            false)
         .compose(
             db -> {
               log.info("Using {}", db.describe());
@@ -334,21 +344,33 @@ public final class GrantryServer {
             v ->
                 db.embedded()
                     ? devSeed(vertx, store, resources)
-                    : Future.succeededFuture(List.<String>of()))
+                    : Future.succeededFuture((DevSeed.Result) null))
         .compose(
-            notes ->
+            dev ->
                 MetricsRoutes.listenSeparately(vertx, registry, config.metrics(), db.embedded())
                     .compose(
                         metrics ->
                             vertx
                                 .deployVerticle(
-                                    () -> new HttpVerticle(resources),
+                                    // Development mode's callback page only with the demo data.
+                                    () ->
+                                        new HttpVerticle(
+                                            resources,
+                                            dev == null
+                                                ? List.of()
+                                                : List.of(new DevCallbackRoutes(dev.flow()))),
                                     new DeploymentOptions().setInstances(config.http().instances()))
                                 .map(
                                     id ->
                                         new GrantryServer(
-                                            vertx, config, db, resources, id, metrics, store,
-                                            notes))));
+                                            vertx,
+                                            config,
+                                            db,
+                                            resources,
+                                            id,
+                                            metrics,
+                                            store,
+                                            dev == null ? List.of() : dev.lines()))));
   }
 
   private static ServerResources resources(
@@ -387,7 +409,7 @@ public final class GrantryServer {
         new ClientKeys(vertx, config.clients(), clock));
   }
 
-  private static Future<List<String>> devSeed(Vertx vertx, EventStore store, ServerResources r) {
+  private static Future<DevSeed.Result> devSeed(Vertx vertx, EventStore store, ServerResources r) {
     GrantRevoker revoker = new GrantRevoker(store, r.clock());
     return new DevSeed(
             vertx,
@@ -395,11 +417,11 @@ public final class GrantryServer {
             new ClientService(store, r.clientSecrets(), r.clock(), r.clientCache(), revoker),
             new UserService(store, r.passwords(), revoker, r.clock()),
             new UserDirectory(r.pool(), r.passwords(), r.userCache()),
+            new ClientDirectory(r.pool(), r.clientSecrets(), r.clock(), r.clientCache()),
             r.config().issuer(),
             r.secrets().adminToken(),
             r.config().database().dataDir())
-        .run()
-        .map(DevSeed.Result::lines);
+        .run();
   }
 
   private static void close(Vertx vertx, Database db) {

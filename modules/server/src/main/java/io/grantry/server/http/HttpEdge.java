@@ -1,6 +1,7 @@
 package io.grantry.server.http;
 
 import io.grantry.server.config.HttpSettings;
+import io.grantry.server.config.ListenPorts;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -110,7 +111,15 @@ public final class HttpEdge {
         .createHttpServer(options)
         .connectionHandler(slow::connected)
         .requestHandler(router)
-        .listen();
+        .listen()
+        .recover(
+            err ->
+                String.valueOf(err.getMessage()).contains("Address already in use")
+                    ? Future.failedFuture(
+                        new IllegalStateException(
+                            ListenPorts.inUse(
+                                "GRANTRY_HTTP_PORT", settings.host(), settings.port())))
+                    : Future.failedFuture(err));
   }
 
   /**
