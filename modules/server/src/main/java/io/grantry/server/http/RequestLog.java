@@ -136,7 +136,9 @@ public final class RequestLog {
       }
       return null;
     }
-    String param = ctx.request().getParam("client_id");
+    // The query string only: a path parameter named client_id (the admin API's) is the client a
+    // request is about, not the one that sends it.
+    String param = ctx.queryParams().get("client_id");
     if (param == null && ctx.request().isEnded()) {
       param = ctx.request().getFormAttribute("client_id");
     }
