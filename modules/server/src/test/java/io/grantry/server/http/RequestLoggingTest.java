@@ -7,6 +7,7 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.OutputStreamAppender;
 import io.grantry.server.logging.LogOutput;
+import io.grantry.server.testing.AdminHttp;
 import io.grantry.server.testing.OAuthFixtures;
 import io.grantry.server.testing.TestServer;
 import io.vertx.core.json.JsonObject;
@@ -50,6 +51,7 @@ class RequestLoggingTest {
       String secret = fx.confidentialClient("log-web", CB, "openid api");
       secrets.add(secret);
       fx.user("logger", PASSWORD);
+      assertThat(new AdminHttp(server).get("/admin/clients/log-web").status()).isEqualTo(200);
 
       HttpResponse<String> token =
           fx.token("log-web", secret, Map.of("grant_type", "client_credentials", "scope", "api"));
@@ -117,6 +119,14 @@ class RequestLoggingTest {
                 .filter(l -> "grantry.access".equals(l.getString("logger_name")))
                 .map(l -> l.getString("route")))
         .contains("/authorize", "/login", "/admin/clients");
+
+    // The admin API's path parameter names the client the request is about, not its sender.
+    JsonObject show =
+        lines.stream()
+            .filter(l -> "/admin/clients/:client_id".equals(l.getString("route")))
+            .findFirst()
+            .orElseThrow();
+    assertThat(show.containsKey("client_id")).as(show.encode()).isFalse();
 
     JsonObject failed = signIn(lines, "Sign-in failed");
     assertThat(failed.getString("client_id")).isEqualTo("log-web");
