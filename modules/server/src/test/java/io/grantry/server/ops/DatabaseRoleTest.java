@@ -105,9 +105,9 @@ class DatabaseRoleTest {
   }
 
   /**
-   * The statements of ops/README.md's {@code sql server-role} block, for {@code role} instead of
-   * {@code grantry_server} and {@code database} for {@code grantry}: the test runs what the README
-   * tells operators to run.
+   * The statements of ops/README.md's block of grants to {@code grantry_server}, for {@code role}
+   * instead of {@code grantry_server} and {@code database} for {@code grantry}: the test runs what
+   * the README tells operators to run.
    */
   static List<String> serverRoleGrants(String role, String database) throws Exception {
     Path readme = Path.of("").toAbsolutePath();
@@ -115,10 +115,18 @@ class DatabaseRoleTest {
       readme = readme.getParent();
     }
     String text = Files.readString(readme.resolve("ops/README.md"));
-    Matcher block = Pattern.compile("```sql server-role\\n(.*?)```", Pattern.DOTALL).matcher(text);
-    assertThat(block.find()).as("a ```sql server-role block in ops/README.md").isTrue();
+    // The ```text block of the README's grants: the one granting to grantry_server.
+    Matcher blocks = Pattern.compile("```text\\n(.*?)```", Pattern.DOTALL).matcher(text);
+    String block = null;
+    while (blocks.find()) {
+      if (blocks.group(1).contains("TO grantry_server;")) {
+        block = blocks.group(1);
+        break;
+      }
+    }
+    assertThat(block).as("the block of grants to grantry_server in ops/README.md").isNotNull();
     List<String> statements = new ArrayList<>();
-    for (String sql : block.group(1).replaceAll("(?m)^--.*$", "").split(";")) {
+    for (String sql : block.replaceAll("(?m)^--.*$", "").split(";")) {
       if (!sql.isBlank()) {
         statements.add(
             sql.strip()
