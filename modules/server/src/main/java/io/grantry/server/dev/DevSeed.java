@@ -169,12 +169,17 @@ public final class DevSeed {
               if (found.isEmpty() || found.get().metadata().redirectUris().contains(callback)) {
                 return Future.succeededFuture();
               }
-              List<String> redirects = new ArrayList<>(found.get().metadata().redirectUris());
-              redirects.add(callback);
               return clients
-                  .update(
+                  .change(
                       WEB_CLIENT,
-                      found.get().metadata().toBuilder().redirectUris(redirects).build(),
+                      current -> {
+                        List<String> redirects = new ArrayList<>(current.redirectUris());
+                        if (!redirects.contains(callback)) {
+                          redirects.add(callback);
+                        }
+                        return current.toBuilder().redirectUris(redirects).build();
+                      },
+                      Optional.empty(),
                       WHO)
                   .<Void>mapEmpty();
             });

@@ -87,9 +87,11 @@ class DevSeedTest {
         // the rest of demo-web's registration kept.
         ClientService service = TestServices.clientService(server, store);
         await(
-            service.update(
+            service.change(
                 "demo-web",
-                web.metadata().toBuilder().redirectUris("http://localhost:8081/callback").build(),
+                current ->
+                    current.toBuilder().redirectUris("http://localhost:8081/callback").build(),
+                Optional.empty(),
                 Aggregate.Metadata.system("test")));
         await(TestServices.devSeed(server, store, dataDir).run());
         assertThat(await(clients.find("demo-web")).orElseThrow().metadata().redirectUris())
