@@ -14,11 +14,10 @@ import java.util.UUID;
 
 /**
  * The HTTP edge every request passes before its route group: slow-client deadlines, the client
- * address and scheme behind trusted proxies, HSTS over https, a request id (left where log lines
- * find it, {@link RequestLog}), the access log when it is on, a 400 for a URI that does not decode,
- * and a deadline after which a request is answered 503 (or 408 while its body is still arriving);
- * then the route groups, and last a JSON 404 and the failure handler. HTTP/1.1 with the request
- * size limits of the README.
+ * address and scheme behind trusted proxies, HSTS over https, a request id, a 400 for a URI that
+ * does not decode, and a deadline after which a request is answered 503 (or 408 while its body is
+ * still arriving); then the route groups, and last a JSON 404 and the failure handler. HTTP/1.1
+ * with the request size limits of the README.
  */
 public final class HttpEdge {
   private HttpEdge() {}
@@ -124,7 +123,8 @@ public final class HttpEdge {
 
   /**
    * A request id for logs and event metadata: the caller's X-Request-Id when it is sane, else a new
-   * one.
+   * one. The request is then left where log lines find it ({@link RequestLog}); the access log,
+   * when it is on, follows.
    */
   private static void requestId(RoutingContext ctx) {
     String given = ctx.request().getHeader("X-Request-Id");
