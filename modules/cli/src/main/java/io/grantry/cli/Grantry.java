@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
         "OAuth 2.0 / OpenID Connect authorization server on an append-only ledger of grant events.",
     subcommands = {
       ServeCommand.class,
+      SecretsCommand.class,
       EventsCommand.class,
       ProjectionsCommand.class,
       ClientsCommand.class,

@@ -1,16 +1,14 @@
 package io.grantry.cli;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import io.grantry.server.GrantryServer;
 import io.grantry.server.config.ConfigException;
 import io.grantry.server.config.ConfigLoader;
 import io.grantry.server.config.GrantryConfig;
+import io.grantry.server.logging.LogOutput;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 
 /** Runs the server until the process is told to stop (SIGTERM or Ctrl-C), then stops it cleanly. */
@@ -29,10 +27,9 @@ final class ServeCommand implements Callable<Integer> {
     GrantryServer server;
     try {
       config = CliSupport.await(ConfigLoader.load(vertx, CliSupport.env));
-      // GRANTRY_LOG_LEVEL, as checked with the rest (logback.xml reads the environment variable
-      // only; the configuration file may set it too).
-      ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
-          .setLevel(Level.toLevel(config.logLevel()));
+      // GRANTRY_LOG_LEVEL and GRANTRY_LOG_FORMAT, as checked with the rest (logback.xml reads the
+      // environment variable of the level only; the configuration file may set both).
+      LogOutput.apply(config.logLevel(), config.logs());
       server = CliSupport.await(GrantryServer.start(vertx, config, registry));
     } catch (ConfigException e) {
       System.err.println("grantry: " + e.getMessage());

@@ -15,12 +15,14 @@ import io.grantry.server.clients.ClientDirectory;
 import io.grantry.server.clients.ClientKeys;
 import io.grantry.server.clients.ClientService;
 import io.grantry.server.config.GrantryConfig;
+import io.grantry.server.config.ListenPorts;
 import io.grantry.server.config.ServerSecrets;
 import io.grantry.server.crypto.ClientSecrets;
 import io.grantry.server.crypto.CryptoProviders;
 import io.grantry.server.crypto.KeyEncryption;
 import io.grantry.server.crypto.PasswordHasher;
 import io.grantry.server.crypto.PasswordHashing;
+import io.grantry.server.dev.DevCallbackRoutes;
 import io.grantry.server.dev.DevSeed;
 import io.grantry.server.grants.GrantRevoker;
 import io.grantry.server.health.MetricsRoutes;
@@ -33,6 +35,7 @@ import io.grantry.server.ops.GrowingTableAnalyzer;
 import io.grantry.server.ops.HttpServerMeters;
 import io.grantry.server.ops.OpsCounters;
 import io.grantry.server.ops.OpsMetrics;
+import io.grantry.server.ops.ProcessMetrics;
 import io.grantry.server.sessions.SessionService;
 import io.grantry.server.throttle.ClientAuthThrottle;
 import io.grantry.server.throttle.LoginThrottle;
@@ -51,6 +54,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.micrometer.Label;
+import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.pgclient.PgBuilder;
@@ -95,6 +99,7 @@ public final class GrantryServer {
   private final ProjectionRunner following;
   private final BackchannelSender backchannel;
   private final long usedJtiPruning;
+  private final ProcessMetrics processMetrics;
 
   /**
    * Whether commits are announced to other processes with NOTIFY. Not needed: the one process that
@@ -124,6 +129,7 @@ public final class GrantryServer {
     this.deploymentId = deploymentId;
     this.store = store;
     this.devNotes = List.copyOf(devNotes);
+    this.processMetrics = new ProcessMetrics(resources.registry(), config.database().poolSize());
     this.checkpoints =
         new LedgerCheckpoints(
             vertx,
@@ -172,9 +178,14 @@ public final class GrantryServer {
    * meters through {@link HttpServerMeters}).
    */
   public static Vertx createVertx(PrometheusMeterRegistry registry) {
+    // No NET_CLIENT meters: vertx-micrometer registers one vertx_net_client_active_connections
+    // gauge per TCP client with the same name and no labels, so the second (the ledger's LISTEN
+    // connection after the pool) was refused with a warning at every start and the gauge counted
+    // the first client only. The pool's own meters (vertx_pool_*) count the database connections.
     MicrometerMetricsOptions metrics =
         new MicrometerMetricsOptions()
             .setEnabled(true)
+            .addDisabledMetricsCategory(MetricsDomain.NET_CLIENT)
             .addLabels(Label.HTTP_ROUTE, Label.HTTP_METHOD, Label.HTTP_CODE);
     return Vertx.builder()
         // Netty's native epoll transport where it loads (Linux x86-64): fewer copies and
@@ -202,8 +213,16 @@ public final class GrantryServer {
   public static Future<GrantryServer> start(
       Vertx vertx, GrantryConfig config, PrometheusMeterRegistry registry, Clock clock) {
     config.unknown().forEach(k -> log.warn("{} is not a setting of this server; it is ignored", k));
+    // What the configuration alone can tell is checked before the database is opened (an embedded
+    // one takes seconds to start): the secrets a production start needs, and free ports.
     return vertx
-        .executeBlocking(() -> Database.open(config.database()), false)
+        .executeBlocking(
+            () -> {
+              ServerSecrets.requireConfigured(config);
+              ListenPorts.requireFree(config);
+              return Database.open(config.database());
+            },
+            false)
         .compose(
             db -> {
               log.info("Using {}", db.describe());
@@ -325,21 +344,33 @@ public final class GrantryServer {
             v ->
                 db.embedded()
                     ? devSeed(vertx, store, resources)
-                    : Future.succeededFuture(List.<String>of()))
+                    : Future.succeededFuture((DevSeed.Result) null))
         .compose(
-            notes ->
+            dev ->
                 MetricsRoutes.listenSeparately(vertx, registry, config.metrics(), db.embedded())
                     .compose(
                         metrics ->
                             vertx
                                 .deployVerticle(
-                                    () -> new HttpVerticle(resources),
+                                    // Development mode's callback page only with the demo data.
+                                    () ->
+                                        new HttpVerticle(
+                                            resources,
+                                            dev == null
+                                                ? List.of()
+                                                : List.of(new DevCallbackRoutes(dev.flow()))),
                                     new DeploymentOptions().setInstances(config.http().instances()))
                                 .map(
                                     id ->
                                         new GrantryServer(
-                                            vertx, config, db, resources, id, metrics, store,
-                                            notes))));
+                                            vertx,
+                                            config,
+                                            db,
+                                            resources,
+                                            id,
+                                            metrics,
+                                            store,
+                                            dev == null ? List.of() : dev.lines()))));
   }
 
   private static ServerResources resources(
@@ -378,7 +409,7 @@ public final class GrantryServer {
         new ClientKeys(vertx, config.clients(), clock));
   }
 
-  private static Future<List<String>> devSeed(Vertx vertx, EventStore store, ServerResources r) {
+  private static Future<DevSeed.Result> devSeed(Vertx vertx, EventStore store, ServerResources r) {
     GrantRevoker revoker = new GrantRevoker(store, r.clock());
     return new DevSeed(
             vertx,
@@ -386,11 +417,11 @@ public final class GrantryServer {
             new ClientService(store, r.clientSecrets(), r.clock(), r.clientCache(), revoker),
             new UserService(store, r.passwords(), revoker, r.clock()),
             new UserDirectory(r.pool(), r.passwords(), r.userCache()),
+            new ClientDirectory(r.pool(), r.clientSecrets(), r.clock(), r.clientCache()),
             r.config().issuer(),
             r.secrets().adminToken(),
             r.config().database().dataDir())
-        .run()
-        .map(DevSeed.Result::lines);
+        .run();
   }
 
   private static void close(Vertx vertx, Database db) {
@@ -452,6 +483,7 @@ public final class GrantryServer {
 
   /** Undeploys the verticles, closes the pool and stops an embedded database. */
   public Future<Void> stop() {
+    processMetrics.close();
     checkpoints.stop();
     vertx.cancelTimer(usedJtiPruning);
     pruner.stop();

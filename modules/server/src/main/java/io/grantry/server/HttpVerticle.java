@@ -24,6 +24,7 @@ import io.grantry.server.health.HealthRoutes;
 import io.grantry.server.health.MetricsRoutes;
 import io.grantry.server.http.EndpointPaths;
 import io.grantry.server.http.HttpEdge;
+import io.grantry.server.http.RouteGroup;
 import io.grantry.server.logout.LogoutRoutes;
 import io.grantry.server.oauth.OAuthServices;
 import io.grantry.server.ops.ClientAuthFailureCounter;
@@ -41,6 +42,7 @@ import io.grantry.server.users.UserService;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -56,8 +58,16 @@ public final class HttpVerticle extends VerticleBase {
   private EventStore store;
   private HttpServer server;
 
+  /** Route groups only this deployment has (development mode's callback page). */
+  private final List<RouteGroup> extra;
+
   public HttpVerticle(ServerResources resources) {
+    this(resources, List.of());
+  }
+
+  public HttpVerticle(ServerResources resources, List<RouteGroup> extra) {
     this.r = resources;
+    this.extra = List.copyOf(extra);
   }
 
   @Override
@@ -159,7 +169,8 @@ public final class HttpVerticle extends VerticleBase {
                     vertx,
                     config.http(),
                     config.database().timeout(),
-                    List.of(
+                    config.logs().accessLogSample(),
+                    withExtra(
                         new HealthRoutes(r.pool(), config.database().timeout(), r.migrated()::get),
                         new MetricsRoutes(r.registry(), config.metrics()),
                         new ClientAuthFailureCounter(r.registry(), paths),
@@ -175,6 +186,12 @@ public final class HttpVerticle extends VerticleBase {
                         new LogoutRoutes(oauth, paths),
                         adminApi)))
         .onSuccess(listening -> server = listening);
+  }
+
+  private List<RouteGroup> withExtra(RouteGroup... groups) {
+    List<RouteGroup> all = new ArrayList<>(List.of(groups));
+    all.addAll(extra);
+    return all;
   }
 
   public int actualPort() {

@@ -107,7 +107,9 @@ class ServerBootTest {
                 .put("GRANTRY_HTTP_PORT", String.valueOf(port))
                 .put("GRANTRY_DB_URL", "postgresql://127.0.0.1:" + deadDb + "/grantry")
                 .put("GRANTRY_DB_USER", "grantry")
-                .put("GRANTRY_DB_PASSWORD", "s3cret-never-printed"));
+                .put("GRANTRY_DB_PASSWORD", "s3cret-never-printed")
+                .put("GRANTRY_KEK", TestServer.randomBase64(32))
+                .put("GRANTRY_SECRET_PEPPER", TestServer.randomBase64(32)));
     var registry = GrantryServer.newRegistry();
     var vertx = GrantryServer.createVertx(registry);
     try {

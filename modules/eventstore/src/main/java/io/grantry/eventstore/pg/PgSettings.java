@@ -273,10 +273,13 @@ public record PgSettings(
     if (schemeEnd >= 0) {
       int start = schemeEnd + 3;
       int at = url.lastIndexOf('@');
-      // Without '@', "user:secret/db" would parse as host:port, so mask the port-like part as well.
+      // Without '@', "user:secret/db" would parse as host:port, so mask the port-like part as well,
+      // unless it is a port number: "host:5432/db" without a user is not a password to hide.
       int end = at >= start ? at : start + indexOfAny(url.substring(start), "/?");
       int colon = url.indexOf(':', start);
-      if (colon >= 0 && colon < end) {
+      if (colon >= 0
+          && colon < end
+          && !(at < start && url.substring(colon + 1, end).matches("[0-9]{1,5}"))) {
         result = url.substring(0, colon + 1) + MASK + url.substring(end);
       }
     }

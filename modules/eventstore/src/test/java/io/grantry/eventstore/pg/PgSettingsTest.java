@@ -119,6 +119,13 @@ class PgSettingsTest {
         .hasMessageContaining("postgresql://u:****@db:x/db");
     assertThatThrownBy(() -> PgSettings.parse("postgresql://db/x"))
         .hasMessageContaining("missing user");
+    // Without a user the port is a port, not a password to mask; a password-like one still is.
+    assertThatThrownBy(() -> PgSettings.parse("postgresql://db.example:5432/grantry"))
+        .hasMessageContaining("missing user")
+        .hasMessageContaining("postgresql://db.example:5432/grantry")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("****"));
+    assertThatThrownBy(() -> PgSettings.parse("postgresql://alice:hunter2/grantry"))
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("hunter2"));
     assertThatThrownBy(() -> PgSettings.parse(" ")).hasMessageContaining("empty");
   }
 }

@@ -3,6 +3,7 @@ package io.grantry.server.authorize;
 import io.grantry.domain.authorize.AuthorizationFlow;
 import io.grantry.domain.authorize.AuthorizationRequestChecks.Refused;
 import io.grantry.domain.authorize.AuthorizationRequestChecks.Valid;
+import io.grantry.server.http.RequestLog;
 import io.grantry.server.oauth.OAuthServices;
 import io.grantry.server.pages.Pages;
 import io.grantry.server.sessions.SessionService;
@@ -43,6 +44,7 @@ final class LoginEndpoint {
       AuthorizationSteps.expired(ctx);
       return;
     }
+    RequestLog.nameClient(ctx, pending.get().params().first("client_id"));
     steps
         .check(pending.get().params(), pending.get().pushed())
         .onFailure(ctx::fail)

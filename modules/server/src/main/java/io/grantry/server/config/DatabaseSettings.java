@@ -83,6 +83,11 @@ public record DatabaseSettings(
     try {
       s = PgSettings.parse(withUser(url.get(), user.orElse(null)));
     } catch (IllegalArgumentException e) {
+      if (e.getMessage().contains("(missing user name)")) {
+        throw new ConfigException(
+            "GRANTRY_DB_URL names no user: set GRANTRY_DB_USER, or put the user in the URL"
+                + " (postgresql://user@host:port/database)");
+      }
       throw new ConfigException("GRANTRY_DB_URL: " + e.getMessage());
     }
     return Optional.of(

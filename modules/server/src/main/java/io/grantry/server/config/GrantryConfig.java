@@ -16,6 +16,7 @@ import java.util.Set;
  *     http://localhost:<port>})
  * @param logLevel GRANTRY_LOG_LEVEL: TRACE, DEBUG, INFO, WARN, ERROR or OFF (INFO); applied by the
  *     launcher's logging configuration
+ * @param logs GRANTRY_LOG_FORMAT and GRANTRY_ACCESS_LOG_SAMPLE
  * @param unknown GRANTRY_* settings given that no part of the server reads (a typo, usually): the
  *     launcher warns about them
  */
@@ -37,6 +38,7 @@ public record GrantryConfig(
     DpopSettings dpop,
     SecretSettings secrets,
     String logLevel,
+    LogSettings logs,
     Set<String> unknown) {
 
   static final Set<String> LOG_LEVELS = Set.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF");
@@ -78,6 +80,7 @@ public record GrantryConfig(
             DpopSettings.read(s),
             SecretSettings.read(s),
             s.oneOf("GRANTRY_LOG_LEVEL", "INFO", LOG_LEVELS),
+            LogSettings.read(s),
             Set.of());
     Set<String> unknown = s.unread();
     unknown.removeAll(READ_ELSEWHERE);
@@ -103,6 +106,7 @@ public record GrantryConfig(
         dpop,
         secrets,
         logLevel,
+        logs,
         unknown);
   }
 
@@ -126,6 +130,7 @@ public record GrantryConfig(
         dpop,
         secrets,
         logLevel,
+        logs,
         unknown);
   }
 

@@ -35,15 +35,7 @@ public record ServerSecrets(byte[] kek, byte[] pepper, String adminToken, boolea
     byte[] pepper = config.secrets().pepper().orElse(null);
     String admin = config.secrets().adminToken().orElse(null);
     if (!config.embeddedDatabase()) {
-      if (kek == null) {
-        throw new ConfigException(
-            "GRANTRY_KEK is required with GRANTRY_DB_URL: 32 random bytes, base64"
-                + " (e.g. openssl rand -base64 32); it encrypts the private signing keys");
-      }
-      if (pepper == null) {
-        throw new ConfigException(
-            "GRANTRY_SECRET_PEPPER is required with GRANTRY_DB_URL: at least 32 random bytes, base64");
-      }
+      requireConfigured(config);
       if (admin == null) {
         log.warn("GRANTRY_ADMIN_TOKEN is not set: the admin API refuses every request");
       }
@@ -67,6 +59,28 @@ public record ServerSecrets(byte[] kek, byte[] pepper, String adminToken, boolea
         needPepper ? Base64.getDecoder().decode(stored.getString("pepper")) : pepper,
         needAdmin ? stored.getString("admin_token") : admin,
         true);
+  }
+
+  /**
+   * With a configured database, the secrets that must be configured are: checked before anything
+   * starts (the server calls it first), so that a missing one is said before the database is
+   * contacted. Nothing to check in development mode, which generates what is missing.
+   */
+  public static void requireConfigured(GrantryConfig config) {
+    if (config.embeddedDatabase()) {
+      return;
+    }
+    if (config.secrets().kek().isEmpty()) {
+      throw new ConfigException(
+          "GRANTRY_KEK is required with GRANTRY_DB_URL: 32 random bytes, base64"
+              + " (grantry secrets generate, or openssl rand -base64 32); it encrypts the private"
+              + " signing keys");
+    }
+    if (config.secrets().pepper().isEmpty()) {
+      throw new ConfigException(
+          "GRANTRY_SECRET_PEPPER is required with GRANTRY_DB_URL: at least 32 random bytes, base64"
+              + " (grantry secrets generate)");
+    }
   }
 
   /**

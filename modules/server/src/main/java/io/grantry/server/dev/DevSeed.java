@@ -9,6 +9,7 @@ import io.grantry.domain.user.UserState;
 import io.grantry.eventstore.EventStore;
 import io.grantry.server.app.Aggregate;
 import io.grantry.server.app.CommandRejected;
+import io.grantry.server.clients.ClientDirectory;
 import io.grantry.server.clients.ClientService;
 import io.grantry.server.clients.ClientsProjection;
 import io.grantry.server.users.UserDirectory;
@@ -63,11 +64,41 @@ public final class DevSeed {
   /**
    * @param seededNow whether this start created the demo data
    * @param lines what to print for the developer (contains secrets: print, never log)
+   * @param flow the flow the printed authorize URL starts, for {@link DevCallbackRoutes}
    */
-  public record Result(boolean seededNow, List<String> lines) {
+  public record Result(boolean seededNow, List<String> lines, Flow flow) {
     @Override
     public String toString() {
       return "DevSeed.Result[seededNow=" + seededNow + ", lines=<redacted>]";
+    }
+  }
+
+  /**
+   * The code flow the printed authorize URL starts: demo-web with its secret (null when it is not
+   * known), the development callback as redirect URI, the URL's state and its PKCE verifier.
+   */
+  public record Flow(
+      String clientId, String clientSecret, String redirectUri, String state, String verifier) {
+    /** The curl command that redeems {@code code} of this flow by hand. */
+    public String redeemCommand(String code) {
+      return "curl -u "
+          + clientId
+          + ":"
+          + (clientSecret != null ? clientSecret : "<secret>")
+          + " -d grant_type=authorization_code -d code="
+          + code
+          + " -d redirect_uri="
+          + redirectUri
+          + " -d code_verifier="
+          + verifier
+          + " "
+          + redirectUri.substring(0, redirectUri.length() - DevCallbackRoutes.PATH.length())
+          + "/token";
+    }
+
+    @Override
+    public String toString() {
+      return "DevSeed.Flow[" + clientId + ", redacted]";
     }
   }
 
@@ -76,6 +107,7 @@ public final class DevSeed {
   private final ClientService clients;
   private final UserService users;
   private final UserDirectory directory;
+  private final ClientDirectory clientDirectory;
   private final String issuer;
   private final String adminToken;
   private final Path file;
@@ -94,6 +126,7 @@ public final class DevSeed {
       ClientService clients,
       UserService users,
       UserDirectory directory,
+      ClientDirectory clientDirectory,
       String issuer,
       String adminToken,
       Path dataDir) {
@@ -102,6 +135,7 @@ public final class DevSeed {
     this.clients = clients;
     this.users = users;
     this.directory = directory;
+    this.clientDirectory = clientDirectory;
     this.issuer = issuer;
     this.adminToken = adminToken;
     this.file = dataDir.resolve(FILE);
@@ -118,8 +152,37 @@ public final class DevSeed {
                     .compose(
                         stored ->
                             events.isEmpty()
-                                ? seed(stored).map(saved -> new Result(true, lines(saved)))
-                                : Future.succeededFuture(new Result(false, lines(stored)))));
+                                ? seed(stored).map(saved -> result(true, saved))
+                                : withDevCallback().map(v -> result(false, stored))));
+  }
+
+  /**
+   * Demo data seeded before the development callback existed, or for another issuer (another port),
+   * lacks its redirect URI: it is added to demo-web's, the rest of its registration kept.
+   */
+  private Future<Void> withDevCallback() {
+    String callback = issuer + DevCallbackRoutes.PATH;
+    return clientDirectory
+        .find(WEB_CLIENT)
+        .compose(
+            found -> {
+              if (found.isEmpty() || found.get().metadata().redirectUris().contains(callback)) {
+                return Future.succeededFuture();
+              }
+              return clients
+                  .change(
+                      WEB_CLIENT,
+                      current -> {
+                        List<String> redirects = new ArrayList<>(current.redirectUris());
+                        if (!redirects.contains(callback)) {
+                          redirects.add(callback);
+                        }
+                        return current.toBuilder().redirectUris(redirects).build();
+                      },
+                      Optional.empty(),
+                      WHO)
+                  .<Void>mapEmpty();
+            });
   }
 
   private Future<JsonObject> seed(JsonObject stored) {
@@ -157,7 +220,7 @@ public final class DevSeed {
                             taken(err, e -> e instanceof DomainError.AlreadyExists)
                                 ? Future.succeededFuture()
                                 : Future.failedFuture(err)))
-        .compose(v -> clients.register(Optional.of(WEB_CLIENT), webClient(), WHO))
+        .compose(v -> clients.register(Optional.of(WEB_CLIENT), webClient(issuer), WHO))
         .compose(
             issued -> {
               saved.put("client_secret", issued.clientSecret().orElseThrow());
@@ -191,9 +254,12 @@ public final class DevSeed {
     return err instanceof CommandRejected r && kind.test(r.error());
   }
 
-  static ClientMetadata webClient() {
+  /** demo-web: the README's callbacks and this server's development callback. */
+  static ClientMetadata webClient(String issuer) {
+    List<String> redirects = new ArrayList<>(WEB_REDIRECTS);
+    redirects.add(issuer + DevCallbackRoutes.PATH);
     return ClientMetadata.builder("Demo web app", ClientType.CONFIDENTIAL)
-        .redirectUris(WEB_REDIRECTS)
+        .redirectUris(redirects)
         .grantTypes(
             GrantType.AUTHORIZATION_CODE, GrantType.REFRESH_TOKEN, GrantType.CLIENT_CREDENTIALS)
         .allowedScopes(Scopes.of("openid", "profile", "email", "offline_access", "api"))
@@ -208,10 +274,21 @@ public final class DevSeed {
         .build();
   }
 
-  private List<String> lines(JsonObject saved) {
-    String verifier = token(32);
-    String state = token(12);
-    String redirect = WEB_REDIRECTS.get(0);
+  private Result result(boolean seededNow, JsonObject saved) {
+    Flow flow =
+        new Flow(
+            WEB_CLIENT,
+            saved.getString("client_secret"),
+            issuer + DevCallbackRoutes.PATH,
+            token(12),
+            token(32));
+    return new Result(seededNow, lines(saved, flow), flow);
+  }
+
+  private List<String> lines(JsonObject saved, Flow flow) {
+    String verifier = flow.verifier();
+    String state = flow.state();
+    String redirect = flow.redirectUri();
     String authorize =
         issuer
             + "/authorize?response_type=code&client_id="
@@ -249,17 +326,17 @@ public final class DevSeed {
             + "   (GRANTRY_ADMIN_TOKEN for 'grantry clients|users|keys')");
     out.add("  try the flow:        " + authorize);
     out.add(
-        "  then redeem the code: curl -u "
-            + WEB_CLIENT
-            + ":"
-            + (secret != null ? secret : "<secret>")
-            + " -d grant_type=authorization_code -d code=<code> -d redirect_uri="
+        "  (sign in as "
+            + USER
+            + "; "
             + redirect
-            + " -d code_verifier="
-            + verifier
-            + " "
-            + issuer
-            + "/token");
+            + " then shows the code and redeems it as "
+            + WEB_CLIENT
+            + ")");
+    if (adminToken != null) {
+      out.add("  for the CLI, in another terminal:");
+      out.add("    export GRANTRY_ADMIN_URL=" + issuer + " GRANTRY_ADMIN_TOKEN=" + adminToken);
+    }
     return out;
   }
 

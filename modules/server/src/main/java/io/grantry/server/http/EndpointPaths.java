@@ -121,6 +121,11 @@ public final class EndpointPaths {
    * routed to (an alias's included), else the request's own path.
    */
   public static String routeOf(RoutingContext ctx) {
-    return Optional.<String>ofNullable(ctx.get(CANONICAL_ROUTE)).orElseGet(ctx::normalizedPath);
+    return Optional.ofNullable(canonicalRoute(ctx)).orElseGet(ctx::normalizedPath);
+  }
+
+  /** The canonical path an aliased route noted, else null. */
+  public static String canonicalRoute(RoutingContext ctx) {
+    return ctx.get(CANONICAL_ROUTE);
   }
 }

@@ -1,6 +1,7 @@
 package io.grantry.server.http;
 
 import io.grantry.server.config.HttpSettings;
+import io.grantry.server.config.ListenPorts;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -25,9 +26,14 @@ public final class HttpEdge {
    * Listens with {@code groups} mounted behind the edge's handlers.
    *
    * @param requestTimeout no request outlives it (GRANTRY_DB_TIMEOUT_MS)
+   * @param accessLogSample the share of requests the access log names (GRANTRY_ACCESS_LOG_SAMPLE)
    */
   public static Future<HttpServer> listen(
-      Vertx vertx, HttpSettings settings, Duration requestTimeout, List<RouteGroup> groups) {
+      Vertx vertx,
+      HttpSettings settings,
+      Duration requestTimeout,
+      double accessLogSample,
+      List<RouteGroup> groups) {
     SlowClientGuard slow =
         new SlowClientGuard(
             vertx, settings.headerTimeout().toMillis(), settings.bodyTimeout().toMillis());
@@ -48,6 +54,10 @@ public final class HttpEdge {
               ctx.next();
             });
     router.route().handler(HttpEdge::requestId);
+    AccessLog access = new AccessLog(accessLogSample);
+    if (access.on()) {
+      router.route().handler(access::handle);
+    }
     router.route().handler(HttpEdge::decodable);
     router.route().handler(FormBody::refuseLookAlikes);
     // No request outlives the database timeout: a database that stops answering on an open
@@ -100,12 +110,21 @@ public final class HttpEdge {
         .createHttpServer(options)
         .connectionHandler(slow::connected)
         .requestHandler(router)
-        .listen();
+        .listen()
+        .recover(
+            err ->
+                String.valueOf(err.getMessage()).contains("Address already in use")
+                    ? Future.failedFuture(
+                        new IllegalStateException(
+                            ListenPorts.inUse(
+                                "GRANTRY_HTTP_PORT", settings.host(), settings.port())))
+                    : Future.failedFuture(err));
   }
 
   /**
    * A request id for logs and event metadata: the caller's X-Request-Id when it is sane, else a new
-   * one.
+   * one. The request is then left where log lines find it ({@link RequestLog}); the access log,
+   * when it is on, follows.
    */
   private static void requestId(RoutingContext ctx) {
     String given = ctx.request().getHeader("X-Request-Id");
@@ -115,6 +134,7 @@ public final class HttpEdge {
             : UUID.randomUUID().toString();
     ctx.put("requestId", id);
     ctx.response().putHeader("X-Request-Id", id);
+    RequestLog.attach(ctx);
     ctx.next();
   }
 

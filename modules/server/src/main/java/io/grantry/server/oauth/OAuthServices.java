@@ -26,6 +26,7 @@ import io.grantry.server.config.ParSettings;
 import io.grantry.server.config.TokenSettings;
 import io.grantry.server.http.TrustedProxies;
 import io.grantry.server.keys.KeyService;
+import io.grantry.server.ops.SignIns;
 import io.grantry.server.sessions.BrowserSessions;
 import io.grantry.server.throttle.ClientAuthThrottle;
 import io.grantry.server.throttle.LoginThrottle;
@@ -79,6 +80,7 @@ public final class OAuthServices {
   public final ClientAuthThrottle clientThrottle;
   public final MeterRegistry registry;
   public final Clock clock;
+  private final SignIns signIns;
 
   /** The server's secret, from which purpose-bound keys are derived (signed values, successors). */
   public final byte[] serverSecret;
@@ -141,6 +143,7 @@ public final class OAuthServices {
     this.logins = logins;
     this.clientThrottle = clientThrottle;
     this.registry = registry;
+    this.signIns = new SignIns(registry);
     this.serverSecret = serverSecret.clone();
     this.clock = clock;
     this.codeLifetime = settings.codeLifetime();
@@ -151,7 +154,8 @@ public final class OAuthServices {
 
   /**
    * Checks a person's username and password for a sign-in form, slowed down after repeated failures
-   * for the account or the address ({@link LoginThrottle}); empty on any failure.
+   * for the account or the address ({@link LoginThrottle}); empty on any failure. Logged and
+   * counted by outcome ({@link SignIns}).
    */
   public Future<Optional<UserState.Registered>> signIn(
       RoutingContext ctx, String username, String password) {
@@ -164,10 +168,13 @@ public final class OAuthServices {
             user -> {
               if (user.isEmpty()) {
                 logins.failed(account, address);
+                signIns.failed();
               } else {
                 logins.succeeded(account);
+                signIns.succeeded(user.get().userId());
               }
-            });
+            })
+        .onFailure(signIns::couldNotCheck);
   }
 
   /**

@@ -1,5 +1,6 @@
 package io.grantry.server.ops;
 
+import io.grantry.server.http.RequestLog;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -43,9 +44,9 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>The meters keep vertx-micrometer's names and labels, which the dashboard and the alerts use
  * ({@code ops/grafana}, {@code ops/prometheus}): {@code vertx_http_server_response_time_seconds}
  * (histogram buckets from {@link OpsMetrics#configure}) and {@code
- * vertx_http_server_requests_total} with {@code route} (the routes vertx-web reports, joined by
- * '&gt;' as vertx-micrometer does; empty when none matched), {@code method} and {@code code};
- * {@code vertx_http_server_active_requests} per method; {@code
+ * vertx_http_server_requests_total} with {@code route} (the routes vertx-web reports, joined under
+ * their mount point, {@link #routeLabel}; {@value #UNMATCHED} when none matched), {@code method}
+ * and {@code code}; {@code vertx_http_server_active_requests} per method; {@code
  * vertx_http_server_request_resets_total}. The per-request byte-size summaries ({@code
  * vertx_http_server_request_bytes}, {@code vertx_http_server_response_bytes}) are no longer
  * recorded; the connection-level byte counters remain.
@@ -55,7 +56,35 @@ public final class HttpServerMeters {
   static final String ACTIVE = "vertx.http.server.active.requests";
   static final String RESETS = "vertx.http.server.request.resets";
 
+  /** The route label of a request no route matched (a 404, or one the edge answered first). */
+  static final String UNMATCHED = "unmatched";
+
   private HttpServerMeters() {}
+
+  /**
+   * The route label once vertx-web reports {@code next}, after {@code sofar}. vertx-web reports
+   * every route whose handlers run: a router mounted under {@code /admin/} reports its mount
+   * ({@code /admin/}) and then its own route ({@code /clients}), and, when that route fails, the
+   * mount again as its failure handler runs. Joined with '&gt;' (vertx-micrometer's way) these gave
+   * labels such as {@code /admin/>/clients>/admin/}. Here a route under a mount becomes one path
+   * ({@code /admin/clients}), the mount reported again is dropped, and a request no route matched
+   * is {@value #UNMATCHED} (it was the empty string).
+   */
+  static String routeLabel(String sofar, String next) {
+    if (next == null || next.isEmpty()) {
+      return sofar;
+    }
+    if (sofar == null) {
+      return next;
+    }
+    if (sofar.startsWith(next)) {
+      return sofar; // the mount point again (its failure handler), or the same route
+    }
+    if (sofar.endsWith("/") && next.startsWith("/")) {
+      return sofar.substring(0, sofar.length() - 1) + next; // a sub-router's route
+    }
+    return next;
+  }
 
   /** vertx-micrometer's metrics factory with the HTTP server's request meters replaced by ours. */
   public static VertxMetricsFactory factory(
@@ -200,8 +229,9 @@ public final class HttpServerMeters {
 
     @Override
     public void requestRouted(Request r, String route) {
-      if (r != null && route != null) {
-        r.route = r.route == null ? route : r.route + ">" + route;
+      if (r != null) {
+        r.route = routeLabel(r.route, route);
+        RequestLog.routed(r.route);
       }
     }
 
@@ -222,7 +252,7 @@ public final class HttpServerMeters {
       r.done = true;
       r.active.decrement();
       recorder
-          .meters(r.route == null ? "" : r.route, r.method, response.statusCode())
+          .meters(r.route == null ? UNMATCHED : r.route, r.method, response.statusCode())
           .record(System.nanoTime() - r.start);
     }
 

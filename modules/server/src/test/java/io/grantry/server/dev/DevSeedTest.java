@@ -9,10 +9,13 @@ import io.grantry.eventstore.EventStoreOptions;
 import io.grantry.server.InlineProjections;
 import io.grantry.server.app.Aggregate;
 import io.grantry.server.clients.ClientDirectory;
+import io.grantry.server.clients.ClientService;
 import io.grantry.server.testing.TestServer;
 import io.grantry.server.testing.TestServices;
 import io.grantry.server.users.UserDirectory;
 import io.vertx.core.json.JsonObject;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -48,14 +51,24 @@ class DevSeedTest {
             .contains(
                 server.url("/authorize")
                     + "?response_type=code&client_id=demo-web"
-                    + "&redirect_uri=http%3A%2F%2Flocalhost%3A8081%2Fcallback&scope=openid%20profile&state=")
-            .contains("&code_challenge_method=S256");
+                    + "&redirect_uri="
+                    + URLEncoder.encode(server.url("/dev/callback"), StandardCharsets.UTF_8)
+                    + "&scope=openid%20profile&state=")
+            .contains("&code_challenge_method=S256")
+            .contains(
+                "export GRANTRY_ADMIN_URL="
+                    + server.url("")
+                    + " GRANTRY_ADMIN_TOKEN="
+                    + TestServer.ADMIN_TOKEN);
         assertThat(first.toString()).doesNotContain(secret);
 
         ClientDirectory clients = TestServices.clientDirectory(server);
         var web = await(clients.authenticate("demo-web", secret)).orElseThrow();
         assertThat(web.metadata().redirectUris())
-            .containsExactly("http://localhost:8081/callback", "http://127.0.0.1:8081/callback");
+            .containsExactly(
+                "http://localhost:8081/callback",
+                "http://127.0.0.1:8081/callback",
+                server.url("/dev/callback"));
         assertThat(web.metadata().allowedScopes().value())
             .isEqualTo("api email offline_access openid profile");
         var nat = await(clients.find("demo-native")).orElseThrow();
@@ -69,6 +82,20 @@ class DevSeedTest {
         assertThat(second.seededNow()).isFalse();
         assertThat(String.join("\n", second.lines())).contains(secret, password);
         assertThat(count(store)).isEqualTo(events);
+
+        // Demo data from before the development callback (or from another port) gets it added,
+        // the rest of demo-web's registration kept.
+        ClientService service = TestServices.clientService(server, store);
+        await(
+            service.change(
+                "demo-web",
+                current ->
+                    current.toBuilder().redirectUris("http://localhost:8081/callback").build(),
+                Optional.empty(),
+                Aggregate.Metadata.system("test")));
+        await(TestServices.devSeed(server, store, dataDir).run());
+        assertThat(await(clients.find("demo-web")).orElseThrow().metadata().redirectUris())
+            .containsExactly("http://localhost:8081/callback", server.url("/dev/callback"));
       } finally {
         await(store.close());
       }

@@ -178,7 +178,7 @@ class OpsDashboardTest {
         .containsPattern(
             "(?m)^vertx_http_server_requests_total\\{code=\"200\",method=\"POST\",route=\"/introspect\",?\\} 1\\.0$")
         .containsPattern(
-            "(?m)^vertx_http_server_requests_total\\{code=\"404\",method=\"GET\",route=\"\",?\\} 1\\.0$")
+            "(?m)^vertx_http_server_requests_total\\{code=\"404\",method=\"GET\",route=\"unmatched\",?\\} 1\\.0$")
         .containsPattern("(?m)^vertx_http_server_active_requests\\{method=\"POST\",?\\} 0\\.0$");
   }
 

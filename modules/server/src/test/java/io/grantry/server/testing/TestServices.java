@@ -43,6 +43,7 @@ public final class TestServices {
         clientService(server, store),
         userService(server, store),
         userDirectory(server),
+        clientDirectory(server),
         r.config().issuer(),
         r.secrets().adminToken(),
         dataDir);
