@@ -2,6 +2,13 @@ package io.grantry.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
+import com.nimbusds.oauth2.sdk.dpop.DPoPProofFactory;
+import com.nimbusds.oauth2.sdk.dpop.DefaultDPoPProofFactory;
+import com.nimbusds.oauth2.sdk.token.DPoPAccessToken;
 import io.grantry.resource.InvalidTokenException;
 import io.grantry.resource.ResourceServer;
 import io.grantry.resource.ResourceServerOptions;
@@ -28,8 +35,8 @@ import org.junit.jupiter.api.Test;
  * The resource-server kit (modules/resource) as an independent verifier of every kind of access
  * token a real Grantry issues, through the example API ({@code grantry example-api}): JWTs of each
  * signing algorithm, opaque tokens through introspection with the API's own client, DPoP-bound
- * tokens (not yet: Grantry does not issue them on this branch), tokens signed before and after a
- * key rotation; and the refusals a client sees: expired, wrong audience, missing scope, revoked.
+ * client_credentials tokens with proofs Nimbus makes, tokens signed before and after a key
+ * rotation; and the refusals a client sees: expired, wrong audience, missing scope, revoked.
  */
 class ResourceKitEndToEndTest {
   static final String BOTH = ExampleApi.READ + " " + ExampleApi.WRITE;
@@ -267,6 +274,75 @@ class ResourceKitEndToEndTest {
     assertThat(call("GET", before).statusCode())
         .as("the retiring key still verifies")
         .isEqualTo(200);
+  }
+
+  @Test
+  void aDpopBoundTokenPassesWithItsProofOnlyAndIsRefusedAsBearer() throws Exception {
+    ECKey key = new ECKeyGenerator(Curve.P_256).generate();
+    DPoPProofFactory proofs = new DefaultDPoPProofFactory(key, JWSAlgorithm.ES256);
+    // RFC 9449 §5: client_credentials with a proof at /token: a JWT bound to the key.
+    HttpResponse<String> issued =
+        OAuthFixtures.HTTP.send(
+            HttpRequest.newBuilder(URI.create(server.url("/token")))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .header("Authorization", basic("es-app"))
+                .header(
+                    "DPoP",
+                    proofs.createDPoPJWT("POST", URI.create(server.url("/token"))).serialize())
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        OAuthFixtures.formBody(
+                            Map.of("grant_type", "client_credentials", "scope", BOTH))))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(issued.statusCode()).as(issued.body()).isEqualTo(200);
+    JsonObject answer = new JsonObject(issued.body());
+    assertThat(answer.getString("token_type")).isEqualTo("DPoP");
+    String token = answer.getString("access_token");
+    String jkt = key.computeThumbprint().toString();
+    assertThat(OAuthFixtures.claims(token).getJsonObject("cnf").getString("jkt")).isEqualTo(jkt);
+
+    String notes = "http://127.0.0.1:" + api.port() + "/notes";
+    String proof =
+        proofs.createDPoPJWT("GET", URI.create(notes), new DPoPAccessToken(token)).serialize();
+    HttpResponse<String> ok = callDpop("GET", token, proof);
+    assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+    assertThat(new JsonObject(ok.body()).getString("dpop_jkt")).isEqualTo(jkt);
+
+    HttpResponse<String> replay = callDpop("GET", token, proof);
+    assertThat(replay.statusCode()).isEqualTo(401);
+    assertThat(challenge(replay)).contains("invalid_dpop_proof");
+    HttpResponse<String> asBearer = call("GET", token);
+    assertThat(asBearer.statusCode()).isEqualTo(401);
+    assertThat(challenge(asBearer)).contains("invalid_token").contains("DPoP-bound");
+    ECKey other = new ECKeyGenerator(Curve.P_256).generate();
+    String foreign =
+        new DefaultDPoPProofFactory(other, JWSAlgorithm.ES256)
+            .createDPoPJWT("GET", URI.create(notes), new DPoPAccessToken(token))
+            .serialize();
+    assertThat(callDpop("GET", token, foreign).statusCode())
+        .as("a proof of another key")
+        .isEqualTo(401);
+    String post =
+        proofs.createDPoPJWT("POST", URI.create(notes), new DPoPAccessToken(token)).serialize();
+    assertThat(callDpop("POST", token, post).statusCode())
+        .as("POST /notes, notes:write")
+        .isEqualTo(200);
+  }
+
+  static String basic(String clientId) {
+    String pair = OAuthFixtures.enc(clientId) + ":" + OAuthFixtures.enc(secrets.get(clientId));
+    return "Basic " + Base64.getEncoder().encodeToString(pair.getBytes(StandardCharsets.UTF_8));
+  }
+
+  static HttpResponse<String> callDpop(String method, String token, String proof) throws Exception {
+    return OAuthFixtures.HTTP.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port() + "/notes"))
+            .method(method, HttpRequest.BodyPublishers.noBody())
+            .header("Authorization", "DPoP " + token)
+            .header("DPoP", proof)
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   static String rejection(ResourceServer kit, String token) {

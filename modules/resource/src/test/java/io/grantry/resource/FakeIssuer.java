@@ -24,6 +24,7 @@ final class FakeIssuer implements AutoCloseable {
   volatile JsonArray keys = new JsonArray();
   volatile String issuerClaim;
   volatile boolean silent;
+  volatile boolean introspectionDown;
   volatile String padding = "";
   final Map<String, JsonObject> answers = new ConcurrentHashMap<>();
   final AtomicInteger jwksFetches = new AtomicInteger();
@@ -58,6 +59,10 @@ final class FakeIssuer implements AutoCloseable {
         .handler(
             ctx -> {
               introspections.incrementAndGet();
+              if (introspectionDown) {
+                ctx.response().setStatusCode(500).end();
+                return;
+              }
               lastAuthorization = ctx.request().getHeader("Authorization");
               String token = ctx.request().getFormAttribute("token");
               ctx.json(answers.getOrDefault(token, new JsonObject().put("active", false)));

@@ -491,6 +491,20 @@ class ResourceServerTest {
   }
 
   @Test
+  void anIssuerThatCannotIntrospectIs503NotInvalidToken() throws Exception {
+    issuer.introspectionDown = true;
+    HttpResponse<String> r = call("/read", "Bearer opaque-active");
+    assertThat(r.statusCode()).isEqualTo(503);
+    assertThat(r.headers().firstValue("Retry-After")).contains("5");
+    assertThat(new JsonObject(r.body()).getString("error")).isEqualTo("temporarily_unavailable");
+    assertThat(r.body()).doesNotContain("127.0.0.1");
+    issuer.introspectionDown = false;
+    assertThat(call("/read", "Bearer opaque-active").statusCode())
+        .as("a failure is not cached")
+        .isEqualTo(200);
+  }
+
+  @Test
   void theIntrospectionCacheIsBoundedInSize() throws Exception {
     ResourceServer small =
         await(ResourceServer.create(vertx, options().setIntrospectionCacheSize(2)));
