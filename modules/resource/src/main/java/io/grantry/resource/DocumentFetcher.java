@@ -69,11 +69,18 @@ final class DocumentFetcher {
   private Future<JsonObject> exchange(RequestOptions options, Buffer body, String url) {
     options.putHeader("Accept", "application/json");
     Promise<JsonObject> result = Promise.promise();
-    client
-        .request(options)
-        .compose(req -> body == null ? req.send() : req.send(body))
-        .onFailure(e -> result.tryFail(new FetchException(url + ": " + e.getMessage())))
-        .onSuccess(resp -> read(resp, url, result));
+    // Started on an event loop, so that the listeners below are in place before the response can
+    // arrive: from another thread (a caller of ResourceServer.create), a listener added to a future
+    // that has completed meanwhile runs as a later task, after the body has gone by unread.
+    vertx
+        .getOrCreateContext()
+        .runOnContext(
+            v ->
+                client
+                    .request(options)
+                    .compose(req -> body == null ? req.send() : req.send(body))
+                    .onFailure(e -> result.tryFail(new FetchException(url + ": " + e.getMessage())))
+                    .onSuccess(resp -> read(resp, url, result)));
     return result
         .future()
         .timeout(timeoutMillis, TimeUnit.MILLISECONDS)
@@ -98,6 +105,16 @@ final class DocumentFetcher {
       return;
     }
     Buffer buffer = Buffer.buffer();
+    try {
+      readBody(resp, url, result, buffer);
+    } catch (IllegalStateException e) {
+      // The response ended before its handlers were set: fail now rather than at the timeout.
+      result.tryFail(new FetchException(url + ": the answer could not be read"));
+    }
+  }
+
+  private void readBody(
+      HttpClientResponse resp, String url, Promise<JsonObject> result, Buffer buffer) {
     resp.handler(
         chunk -> {
           if (buffer.length() + chunk.length() > maxBytes) {
