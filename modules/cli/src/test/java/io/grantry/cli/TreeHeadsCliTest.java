@@ -90,7 +90,10 @@ class TreeHeadsCliTest {
       CliTest.Run ok =
           CliTest.run("audit", "verify-proof", proof.toString(), "--key-file", keyFile.toString());
       assertThat(ok.code()).as(ok.out() + ok.err()).isZero();
-      assertThat(ok.out()).startsWith("OK: event ").contains(e.getString(1)).contains("signed by");
+      assertThat(ok.out())
+          .containsPattern("(?m)^OK: event ")
+          .contains(e.getString(1))
+          .contains("signed by");
     }
 
     // Every altered copy of the proof of the revocation fails, with exit code 4.
