@@ -14,8 +14,12 @@ import com.nimbusds.oauth2.sdk.device.DeviceAuthorizationSuccessResponse;
 import com.nimbusds.oauth2.sdk.device.DeviceCode;
 import com.nimbusds.oauth2.sdk.device.DeviceCodeGrant;
 import com.nimbusds.oauth2.sdk.http.HTTPResponse;
+import com.nimbusds.oauth2.sdk.id.Audience;
 import com.nimbusds.oauth2.sdk.id.ClientID;
 import com.nimbusds.oauth2.sdk.id.Issuer;
+import com.nimbusds.oauth2.sdk.token.BearerAccessToken;
+import com.nimbusds.oauth2.sdk.token.TokenTypeURI;
+import com.nimbusds.oauth2.sdk.tokenexchange.TokenExchangeGrant;
 import com.nimbusds.openid.connect.sdk.OIDCTokenResponse;
 import com.nimbusds.openid.connect.sdk.OIDCTokenResponseParser;
 import com.nimbusds.openid.connect.sdk.op.OIDCProviderMetadata;
@@ -638,5 +642,193 @@ class DeviceFlowTest {
                 "client_id",
                 "web"));
     assertThat(notAllowed.statusCode()).isIn(400, 401);
+  }
+
+  /**
+   * A token exchange by {@code client} of {@code subject} (of {@code type}) for {@code audience}.
+   */
+  static HTTPResponse exchange(
+      ClientSecretBasic client, String subject, TokenTypeURI type, String audience)
+      throws Exception {
+    return new TokenRequest(
+            meta.getTokenEndpointURI(),
+            client,
+            new TokenExchangeGrant(
+                new BearerAccessToken(subject),
+                type,
+                null,
+                null,
+                null,
+                List.of(new Audience(audience))))
+        .toHTTPRequest()
+        .send();
+  }
+
+  @Test
+  void aDeviceGrantsTokensAreExchangedAndTheExchangedOnesDieWithTheDeviceGrant() throws Exception {
+    // A media hub: a confidential device client that may also exchange its tokens (RFC 8693) for
+    // the media API's.
+    String hubSecret =
+        fx.admin(
+                "POST",
+                "/admin/clients",
+                new JsonObject()
+                    .put("client_id", "hub")
+                    .put("client_name", "Media hub")
+                    .put("token_endpoint_auth_method", "client_secret_basic")
+                    .put(
+                        "grant_types",
+                        new JsonArray()
+                            .add(DEVICE_GRANT)
+                            .add("urn:ietf:params:oauth:grant-type:token-exchange"))
+                    .put("response_types", new JsonArray())
+                    .put("scope", "openid profile")
+                    .put("token_exchange_audiences", new JsonArray().add("media-api")))
+            .getString("client_secret");
+    ClientSecretBasic hub = new ClientSecretBasic(new ClientID("hub"), new Secret(hubSecret));
+    HTTPResponse started =
+        new DeviceAuthorizationRequest(
+                meta.getDeviceAuthorizationEndpointURI(),
+                hub,
+                Scope.parse("openid profile"),
+                Map.of())
+            .toHTTPRequest()
+            .send();
+    DeviceAuthorizationSuccessResponse d =
+        DeviceAuthorizationResponse.parse(started).toSuccessResponse();
+    String lea = fx.user("lea", PASSWORD);
+    Browser b = fx.browser();
+    HttpResponse<String> login = b.get("/account/login?next=%2Fdevice");
+    Map<String, String> form = OAuthFixtures.hidden(login.body());
+    form.put("username", "lea");
+    form.put("password", PASSWORD);
+    assertThat(b.post("/account/login", form).statusCode()).isEqualTo(303);
+    assertThat(answer(b, d.getUserCode().getValue(), "allow").statusCode()).isEqualTo(200);
+    CLOCK.advance(Duration.ofSeconds(5));
+    TokenRequest redeem =
+        new TokenRequest(meta.getTokenEndpointURI(), hub, new DeviceCodeGrant(d.getDeviceCode()));
+    HTTPResponse redeemed = redeem.toHTTPRequest().send();
+    TokenResponse t = OIDCTokenResponseParser.parse(redeemed);
+    assertThat(t.indicatesSuccess()).as(redeemed.getBody()).isTrue();
+    String access =
+        ((OIDCTokenResponse) t.toSuccessResponse()).getOIDCTokens().getAccessToken().getValue();
+    String idToken = ((OIDCTokenResponse) t.toSuccessResponse()).getOIDCTokens().getIDTokenString();
+
+    // The device's access token and its ID token are subject tokens like a code grant's: the
+    // exchanged tokens are lea's, for the media API, issued to the hub.
+    List<String> exchanged = new ArrayList<>();
+    for (Map.Entry<String, TokenTypeURI> subject :
+        List.of(
+            Map.entry(access, TokenTypeURI.ACCESS_TOKEN),
+            Map.entry(idToken, TokenTypeURI.ID_TOKEN))) {
+      HTTPResponse http = exchange(hub, subject.getKey(), subject.getValue(), "media-api");
+      TokenResponse r = TokenResponse.parse(http);
+      assertThat(r.indicatesSuccess()).as(http.getBody()).isTrue();
+      String x = r.toSuccessResponse().getTokens().getAccessToken().getValue();
+      JsonObject claims = OAuthFixtures.claims(x);
+      assertThat(claims.getString("sub")).isEqualTo(lea);
+      assertThat(claims.getString("aud")).isEqualTo("media-api");
+      assertThat(claims.getString("client_id")).isEqualTo("hub");
+      assertThat(fx.introspect("rs", rsSecret, x).getBoolean("active")).isTrue();
+      exchanged.add(x);
+    }
+    // And an exchanged token exchanged again: a chain of two from the device grant.
+    HTTPResponse again = exchange(hub, exchanged.get(0), TokenTypeURI.ACCESS_TOKEN, "media-api");
+    assertThat(again.getStatusCode()).as(again.getBody()).isEqualTo(200);
+    exchanged.add(
+        TokenResponse.parse(again).toSuccessResponse().getTokens().getAccessToken().getValue());
+
+    // The device code presented again revokes the device grant, and with it every token exchanged
+    // from it, at once: introspection, and a further exchange.
+    assertThat(error(TokenResponse.parse(redeem.toHTTPRequest().send())))
+        .isEqualTo("invalid_grant");
+    assertThat(fx.introspect("rs", rsSecret, access).getBoolean("active")).isFalse();
+    for (String x : exchanged) {
+      assertThat(fx.introspect("rs", rsSecret, x).getBoolean("active")).isFalse();
+      HTTPResponse refused = exchange(hub, x, TokenTypeURI.ACCESS_TOKEN, "media-api");
+      assertThat(refused.getStatusCode()).as(refused.getBody()).isEqualTo(400);
+      assertThat(refused.getBody()).contains("invalid_grant");
+    }
+    HTTPResponse fromId = exchange(hub, idToken, TokenTypeURI.ID_TOKEN, "media-api");
+    assertThat(fromId.getStatusCode()).as(fromId.getBody()).isEqualTo(400);
+
+    // The device grant's history shows the exchanges made from it (the audit follows the links).
+    assertThat(grantHistory(grantId(d.getDeviceCode())))
+        .contains(
+            "grant.device_authorization_requested.v1",
+            "grant.device_code_redeemed.v1",
+            "grant.token_exchanged.v1",
+            "grant.device_code_replayed.v1",
+            "grant.revoked.v1");
+  }
+
+  @Test
+  void aDisabledClientsDevicesGetNothingAndItsDeviceTokensDie() throws Exception {
+    fx.admin(
+        "POST",
+        "/admin/clients",
+        new JsonObject()
+            .put("client_id", "kiosk")
+            .put("client_name", "Lobby kiosk")
+            .put("token_endpoint_auth_method", "none")
+            .put("grant_types", new JsonArray().add(DEVICE_GRANT).add("refresh_token"))
+            .put("response_types", new JsonArray())
+            .put("scope", SCOPE));
+    // Three devices of the kiosk's: one with its tokens, one allowed but not polled yet, one
+    // waiting for its user.
+    Browser b = signedIn("max");
+    DeviceAuthorizationSuccessResponse fetched = request("kiosk", SCOPE);
+    DeviceAuthorizationSuccessResponse allowed = request("kiosk", "openid");
+    DeviceAuthorizationSuccessResponse waiting = request("kiosk", "openid");
+    assertThat(answer(b, fetched.getUserCode().getValue(), "allow").statusCode()).isEqualTo(200);
+    assertThat(answer(b, allowed.getUserCode().getValue(), "allow").statusCode()).isEqualTo(200);
+    CLOCK.advance(Duration.ofSeconds(5));
+    OIDCTokenResponse t = tokens("kiosk", fetched.getDeviceCode());
+    String access = t.getOIDCTokens().getAccessToken().getValue();
+    String refresh = t.getOIDCTokens().getRefreshToken().getValue();
+
+    fx.admin("POST", "/admin/clients/kiosk/disable", null);
+    CLOCK.advance(Duration.ofSeconds(5));
+    // No tokens for the allowed device, no code for a new one, no answer to the waiting one.
+    HTTPResponse polled = pollHttp("kiosk", allowed.getDeviceCode());
+    assertThat(polled.getStatusCode()).as(polled.getBody()).isIn(400, 401);
+    assertThat(polled.getBody()).doesNotContain("access_token");
+    HTTPResponse waited = pollHttp("kiosk", waiting.getDeviceCode());
+    assertThat(waited.getStatusCode()).as(waited.getBody()).isIn(400, 401);
+    HTTPResponse fresh = requestHttp("kiosk", "openid");
+    assertThat(fresh.getStatusCode()).as(fresh.getBody()).isIn(400, 401);
+    assertThat(fresh.getBody()).contains("invalid_client");
+    HttpResponse<String> entered = enter(b, waiting.getUserCode().getValue());
+    assertThat(entered.statusCode()).as(entered.body()).isEqualTo(400);
+    assertThat(entered.body()).doesNotContain("value=\"allow\"");
+    // The fetched device's tokens are dead: introspection, refresh.
+    assertThat(fx.introspect("rs", rsSecret, access).getBoolean("active")).isFalse();
+    HttpResponse<String> refreshed =
+        fx.token(
+            "kiosk",
+            null,
+            Map.of("grant_type", "refresh_token", "refresh_token", refresh, "client_id", "kiosk"));
+    assertThat(refreshed.statusCode()).as(refreshed.body()).isIn(400, 401);
+    assertThat(refreshed.body()).doesNotContain("access_token");
+    for (DeviceAuthorizationSuccessResponse d : List.of(fetched, allowed, waiting)) {
+      assertThat(grantHistory(grantId(d.getDeviceCode()))).endsWith("grant.revoked.v1");
+    }
+  }
+
+  @Test
+  void codesOfTheGuessersOwnDevicesDoNotBuyMoreGuesses() throws Exception {
+    // A guesser with a TV of their own enters its (right) code between wrong ones: each right
+    // entry gives back only itself, never the wrong ones before it.
+    Browser b = signedIn("ned");
+    DeviceAuthorizationSuccessResponse own = request("tv", "openid");
+    for (int round = 0; round < 4; round++) {
+      assertThat(enter(b, "BBBB-BBC" + "DFGH".charAt(round)).statusCode()).isEqualTo(400);
+      assertThat(enter(b, own.getUserCode().getValue()).statusCode()).isEqualTo(200);
+    }
+    // The fifth wrong code is the last one looked up; after it the right code is refused too.
+    assertThat(enter(b, "BBBB-BBCJ").statusCode()).isEqualTo(400);
+    HttpResponse<String> refused = enter(b, own.getUserCode().getValue());
+    assertThat(refused.statusCode()).isEqualTo(429);
+    assertThat(refused.body()).doesNotContain("value=\"allow\"");
   }
 }
