@@ -278,7 +278,12 @@ public final class GrantDecider {
       }
       return invalidGrant("invalid authorization code");
     }
-    AuthorizationCodeIssued code = ((CodeIssued) state).code();
+    if (!(state instanceof CodeIssued issued)) {
+      // A device grant before its tokens (RFC 8628): its device code is no authorization code, and
+      // presented as one it is a guess that changes nothing.
+      return invalidGrant("invalid authorization code");
+    }
+    AuthorizationCodeIssued code = issued.code();
     if (!code.clientId().equals(c.clientId())) {
       return invalidGrant("the authorization code was issued to another client");
     }

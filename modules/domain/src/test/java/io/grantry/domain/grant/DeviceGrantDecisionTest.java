@@ -304,6 +304,27 @@ class DeviceGrantDecisionTest {
   }
 
   @Test
+  void aDeviceCodePresentedAsAnAuthorizationCodeIsInvalidAndChangesNothing() {
+    GrantCommand.RedeemCode asCode =
+        new GrantCommand.RedeemCode(
+            GRANT,
+            CLIENT,
+            DEVICE_CODE_HASH,
+            Optional.empty(),
+            Optional.empty(),
+            jti(0),
+            Optional.empty(),
+            TokenLifetimes.DEFAULT);
+    GrantState denied = apply(deviceRequested(), answerDevice(false), T0.plusSeconds(20));
+    for (GrantState state : List.of(deviceRequested(), deviceApproved(), denied, deviceActive())) {
+      Decision<GrantEvent> d = GrantDecider.decide(state, asCode, T0.plusSeconds(30));
+      // Refused: nothing appended (no replay recorded, no revocation of the device's grant).
+      assertThat(d.isAccepted()).isFalse();
+      assertThat(code(d)).as(state.getClass().getSimpleName()).isEqualTo(Code.INVALID_GRANT);
+    }
+  }
+
+  @Test
   void deviceEventsOutOfOrderAreACorruptStream() {
     DeviceAuthorizationApproved approval =
         new DeviceAuthorizationApproved(GRANT, CLIENT, USER, T0, Optional.empty(), T0);

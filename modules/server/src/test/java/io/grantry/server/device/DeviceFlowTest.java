@@ -63,6 +63,7 @@ class DeviceFlowTest {
   static OIDCProviderMetadata meta;
   static String cliSecret;
   static String rsSecret;
+  static String webSecret;
 
   @BeforeAll
   static void start() throws Exception {
@@ -99,7 +100,7 @@ class DeviceFlowTest {
                     .put("response_types", new JsonArray())
                     .put("scope", "openid profile"))
             .getString("client_secret");
-    fx.confidentialClient("web", "https://web.example.test/cb", "openid profile");
+    webSecret = fx.confidentialClient("web", "https://web.example.test/cb", "openid profile");
     rsSecret =
         fx.admin(
                 "POST",
@@ -830,5 +831,38 @@ class DeviceFlowTest {
     HttpResponse<String> refused = enter(b, own.getUserCode().getValue());
     assertThat(refused.statusCode()).isEqualTo(429);
     assertThat(refused.body()).doesNotContain("value=\"allow\"");
+  }
+
+  @Test
+  void aDeviceCodePresentedAsAnAuthorizationCodeIsAnOAuthErrorAndChangesNothing() throws Exception {
+    // The same token shape as a code: a code-flow client sends a device code at each step of the
+    // device's life as its authorization code. A refusal each time, never a server error, and the
+    // device's grant goes on as if nothing happened.
+    DeviceAuthorizationSuccessResponse d = request("tv", "openid");
+    Map<String, String> asCode =
+        Map.of(
+            "grant_type",
+            "authorization_code",
+            "code",
+            d.getDeviceCode().getValue(),
+            "redirect_uri",
+            "https://web.example.test/cb",
+            "code_verifier",
+            "v".repeat(43));
+    HttpResponse<String> pending = fx.token("web", webSecret, asCode);
+    assertThat(pending.statusCode()).as(pending.body()).isEqualTo(400);
+    assertThat(new JsonObject(pending.body()).getString("error")).isEqualTo("invalid_grant");
+    assertThat(answer(signedIn("ora"), d.getUserCode().getValue(), "allow").statusCode())
+        .isEqualTo(200);
+    HttpResponse<String> approved = fx.token("web", webSecret, asCode);
+    assertThat(approved.statusCode()).as(approved.body()).isEqualTo(400);
+    assertThat(new JsonObject(approved.body()).getString("error")).isEqualTo("invalid_grant");
+    CLOCK.advance(Duration.ofSeconds(5));
+    assertThat(tokens("tv", d.getDeviceCode()).getOIDCTokens().getAccessToken()).isNotNull();
+    assertThat(grantHistory(grantId(d.getDeviceCode())))
+        .containsExactly(
+            "grant.device_authorization_requested.v1",
+            "grant.device_authorization_approved.v1",
+            "grant.device_code_redeemed.v1");
   }
 }
