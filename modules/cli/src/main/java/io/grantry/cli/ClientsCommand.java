@@ -29,6 +29,10 @@ import picocli.CommandLine.Parameters;
       ClientChanges.Enable.class
     })
 final class ClientsCommand {
+  /**
+   * The device authorization grant's type (RFC 8628 §3.4), what {@code --grant device_code} means.
+   */
+  static final String DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
 
   @Command(
       name = "create",
@@ -91,7 +95,9 @@ final class ClientsCommand {
         paramLabel = "GRANT",
         description =
             "authorization_code (default), refresh_token, client_credentials, token-exchange"
-                + " (urn:ietf:params:oauth:grant-type:token-exchange, RFC 8693) (repeat for more).")
+                + " (urn:ietf:params:oauth:grant-type:token-exchange, RFC 8693), or device_code"
+                + " for the device authorization grant (urn:ietf:params:oauth:grant-type:device_code;"
+                + " TVs, CLIs: no redirect URI needed). Repeat for more.")
     List<String> grants;
 
     @Option(
@@ -209,7 +215,15 @@ final class ClientsCommand {
       }
       if (grants != null) {
         JsonArray types = new JsonArray();
-        grants.forEach(g -> types.add("token-exchange".equals(g) ? TOKEN_EXCHANGE : g));
+        // The RFC 8628 and RFC 8693 names are URNs; the short names are what people type.
+        grants.forEach(
+            g ->
+                types.add(
+                    switch (g) {
+                      case "token-exchange" -> TOKEN_EXCHANGE;
+                      case "device_code" -> DEVICE_CODE_GRANT;
+                      default -> g;
+                    }));
         body.put("grant_types", types);
       }
       if (exchangeAudiences != null) {

@@ -258,6 +258,26 @@ class AdminCliTest {
     Run pubShown = run("clients", "show", "cli-native", "--json");
     assertThat(pubShown.json().getString("access_token_format")).isEqualTo("jwt");
     assertThat(pubShown.json().getString("access_token_signing_alg")).isEqualTo("ES256");
+    // The device authorization grant by its short name: a TV needs no redirect URI.
+    Run tv =
+        run(
+            "clients",
+            "create",
+            "--client-id",
+            "cli-tv",
+            "--name",
+            "TV",
+            "--public",
+            "--grant",
+            "device_code",
+            "--grant",
+            "refresh_token",
+            "--scope",
+            "openid offline_access",
+            "--json");
+    assertThat(tv.code()).as(tv.err()).isZero();
+    assertThat(run("clients", "show", "cli-tv", "--json").json().getJsonArray("grant_types"))
+        .containsExactlyInAnyOrder("urn:ietf:params:oauth:grant-type:device_code", "refresh_token");
     Run badFormat =
         run(
             "clients",

@@ -63,7 +63,19 @@ final class TokenStateFold implements Fold<List<TokenChange>> {
   private static final byte ACTIVE = 2;
   private static final byte REVOKED = 3;
   private static final byte ROTATED = 4;
-  private static final String[] STATUS = {null, "code_issued", "active", "revoked", "rotated"};
+  private static final byte AUTHORIZATION_PENDING = 5;
+  private static final byte APPROVED = 6;
+  private static final byte DENIED = 7;
+  private static final String[] STATUS = {
+    null,
+    "code_issued",
+    "active",
+    "revoked",
+    "rotated",
+    "authorization_pending",
+    "approved",
+    "denied"
+  };
 
   /** Client ids, subjects, scopes, reasons: few distinct values, each numbered once. */
   private final Map<String, Integer> dict = new HashMap<>();
@@ -79,8 +91,12 @@ final class TokenStateFold implements Fold<List<TokenChange>> {
   private static final byte AUTHORIZATION_CODE = 0;
   private static final byte CLIENT_CREDENTIALS = 1;
   private static final byte TOKEN_EXCHANGE = 2;
+  private static final byte DEVICE_CODE = 3;
   private static final String[] KINDS = {
-    "authorization_code", "client_credentials", TokenStateProjection.KIND_EXCHANGE
+    "authorization_code",
+    "client_credentials",
+    TokenStateProjection.KIND_EXCHANGE,
+    TokenStateProjection.KIND_DEVICE
   };
 
   /**
@@ -212,12 +228,22 @@ final class TokenStateFold implements Fold<List<TokenChange>> {
     int n = page.size();
     for (int i = 0; i < n; i++) { // GRANT_INSERT
       TokenChange o = page.get(i);
-      if (o.kind() == Kind.CODE_ISSUED || o.kind() == Kind.CLIENT_CREDENTIALS) {
+      Kind k = o.kind();
+      if (k == Kind.CODE_ISSUED || k == Kind.CLIENT_CREDENTIALS || k == Kind.DEVICE_REQUESTED) {
         int g = grant(o.grantId());
         if (gStatus[g] == ABSENT) {
-          boolean code = o.kind() == Kind.CODE_ISSUED;
-          gStatus[g] = code ? CODE_ISSUED : ACTIVE;
-          gKind[g] = code ? AUTHORIZATION_CODE : CLIENT_CREDENTIALS;
+          gStatus[g] =
+              switch (k) {
+                case CODE_ISSUED -> CODE_ISSUED;
+                case DEVICE_REQUESTED -> AUTHORIZATION_PENDING;
+                default -> ACTIVE;
+              };
+          gKind[g] =
+              switch (k) {
+                case CODE_ISSUED -> AUTHORIZATION_CODE;
+                case DEVICE_REQUESTED -> DEVICE_CODE;
+                default -> CLIENT_CREDENTIALS;
+              };
           gClient[g] = word(o.clientId());
           gUser[g] = word(o.userId());
           gScope[g] = word(o.scope());
@@ -250,11 +276,22 @@ final class TokenStateFold implements Fold<List<TokenChange>> {
         }
       }
     }
+    for (int i = 0; i < n; i++) { // GRANT_ANSWERED
+      TokenChange o = page.get(i);
+      if (o.kind() == Kind.DEVICE_APPROVED || o.kind() == Kind.DEVICE_DENIED) {
+        int g = grantIds.find(o.grantId());
+        if (g >= 0 && gStatus[g] == AUTHORIZATION_PENDING) {
+          gStatus[g] = o.kind() == Kind.DEVICE_APPROVED ? APPROVED : DENIED;
+          gUser[g] = word(o.userId());
+          gUpdated[g] = o.at();
+        }
+      }
+    }
     for (int i = 0; i < n; i++) { // GRANT_ACTIVE
       TokenChange o = page.get(i);
       if (o.kind() == Kind.CODE_REDEEMED) {
         int g = grantIds.find(o.grantId());
-        if (g >= 0 && gStatus[g] == CODE_ISSUED) {
+        if (g >= 0 && (gStatus[g] == CODE_ISSUED || gStatus[g] == APPROVED)) {
           gStatus[g] = ACTIVE;
           gScope[g] = word(o.scope());
           gUpdated[g] = o.at();

@@ -171,6 +171,67 @@ class ProjectionRebuildTest {
     fx.confidentialClient("old", CB, "api.read", "client_credentials");
     fx.admin("POST", "/admin/clients/old/rotate-secret", new JsonObject());
     fx.admin("POST", "/admin/clients/old/disable", null);
+    // Device grants in each state: waiting, denied, allowed but not fetched, redeemed and
+    // refreshed, and replayed (revoked).
+    fx.admin(
+        "POST",
+        "/admin/clients",
+        new JsonObject()
+            .put("client_id", "tv")
+            .put("client_name", "TV")
+            .put("token_endpoint_auth_method", "none")
+            .put(
+                "grant_types",
+                new JsonArray()
+                    .add("urn:ietf:params:oauth:grant-type:device_code")
+                    .add("refresh_token"))
+            .put("response_types", new JsonArray())
+            .put("scope", "openid offline_access"));
+    fx.user("erin", PASSWORD);
+    OAuthFixtures.Browser erin = fx.browser();
+    Map<String, String> login =
+        OAuthFixtures.hidden(erin.get("/account/login?next=%2Fdevice").body());
+    login.put("username", "erin");
+    login.put("password", PASSWORD);
+    assertThat(erin.post("/account/login", login).statusCode()).isEqualTo(303);
+    for (String decision : List.of("none", "deny", "allow", "redeem", "replay")) {
+      JsonObject device =
+          new JsonObject(
+              ok(fx.postForm(
+                      "/device_authorization",
+                      "tv",
+                      null,
+                      Map.of("client_id", "tv", "scope", "openid offline_access")))
+                  .body());
+      if (decision.equals("none")) {
+        continue;
+      }
+      Map<String, String> entry = OAuthFixtures.hidden(erin.get("/device").body());
+      entry.put("user_code", device.getString("user_code"));
+      Map<String, String> consent = OAuthFixtures.hidden(ok(erin.post("/device", entry)).body());
+      consent.put("decision", decision.equals("deny") ? "deny" : "allow");
+      ok(erin.post("/device", consent));
+      Map<String, String> poll =
+          Map.of(
+              "grant_type",
+              "urn:ietf:params:oauth:grant-type:device_code",
+              "client_id",
+              "tv",
+              "device_code",
+              device.getString("device_code"));
+      if (decision.equals("redeem") || decision.equals("replay")) {
+        String rt =
+            new JsonObject(ok(fx.token("tv", null, poll)).body()).getString("refresh_token");
+        ok(
+            fx.token(
+                "tv",
+                null,
+                Map.of("grant_type", "refresh_token", "refresh_token", rt, "client_id", "tv")));
+      }
+      if (decision.equals("replay")) {
+        assertThat(fx.token("tv", null, poll).statusCode()).isEqualTo(400);
+      }
+    }
     // Client credentials, in parallel, for a ledger of a few thousand events.
     ExecutorService pool = Executors.newFixedThreadPool(6);
     try {

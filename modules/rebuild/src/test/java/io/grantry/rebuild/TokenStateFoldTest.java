@@ -7,6 +7,11 @@ import io.grantry.domain.grant.AuthorizationCodeIssued;
 import io.grantry.domain.grant.AuthorizationCodeRedeemed;
 import io.grantry.domain.grant.AuthorizationCodeReplayed;
 import io.grantry.domain.grant.ClientCredentialsIssued;
+import io.grantry.domain.grant.DeviceAuthorizationApproved;
+import io.grantry.domain.grant.DeviceAuthorizationDenied;
+import io.grantry.domain.grant.DeviceAuthorizationRequested;
+import io.grantry.domain.grant.DeviceCodeRedeemed;
+import io.grantry.domain.grant.DeviceCodeReplayed;
 import io.grantry.domain.grant.GrantEvent;
 import io.grantry.domain.grant.GrantEventCodec;
 import io.grantry.domain.grant.GrantRevoked;
@@ -52,9 +57,10 @@ import org.junit.jupiter.api.Test;
  *
  * <ul>
  *   <li>histories the domain can write (grants issued, redeemed, rotated, their tokens revoked,
- *       reuse detected, codes replayed, interleaved across grants and appended in group commits of
- *       every size, so both the new-grants path and the idempotent path run): the fold equals the
- *       live tables the appends wrote;
+ *       reuse detected, codes replayed; device authorizations waiting, denied, allowed, redeemed,
+ *       replayed and revoked at every step; interleaved across grants and appended in group commits
+ *       of every size, so both the new-grants path and the idempotent path run): the fold equals
+ *       the live tables the appends wrote;
  *   <li>any history (events in any order, keys shared across grants, revocations of what was never
  *       issued, the same token issued twice): the fold equals the statements replayed over the same
  *       pages, which is what the fold promises for any input.
@@ -100,7 +106,8 @@ class TokenStateFoldTest {
       // all sent at once (the store commits them in groups: new grants alone, or mixed).
       List<Future<AppendResult>> round = new ArrayList<>();
       for (int i = random.nextInt(40) + 1; i > 0; i--) {
-        Grant g = new Grant(id(), random.nextInt(3) == 0);
+        int kind = random.nextInt(6);
+        Grant g = new Grant(id(), kind < 2, kind == 2);
         grants.add(g);
         round.add(append(g, g.start()));
       }
@@ -121,7 +128,13 @@ class TokenStateFoldTest {
     }
     // The history reached every state the tables hold.
     assertThat(column("SELECT DISTINCT status FROM grants"))
-        .contains("code_issued", "active", "revoked");
+        .contains(
+            "code_issued", "active", "revoked", "authorization_pending", "approved", "denied");
+    assertThat(
+            column(
+                "SELECT DISTINCT status FROM grants"
+                    + " WHERE kind = 'urn:ietf:params:oauth:grant-type:device_code'"))
+        .contains("authorization_pending", "approved", "denied", "active", "revoked");
     assertThat(column("SELECT DISTINCT status FROM refresh_tokens"))
         .contains("active", "rotated", "revoked");
     assertThat(column("SELECT DISTINCT (revoked_at IS NULL)::text FROM access_tokens"))
@@ -158,7 +171,8 @@ class TokenStateFoldTest {
       assertSameRows(replayed.of(table), folded.of(table));
     }
     assertThat(column("SELECT DISTINCT status FROM grants__statements"))
-        .contains("code_issued", "active", "revoked");
+        .contains(
+            "code_issued", "active", "revoked", "authorization_pending", "approved", "denied");
     assertThat(column("SELECT DISTINCT status FROM refresh_tokens__statements"))
         .contains("active", "rotated", "revoked");
   }
@@ -272,6 +286,13 @@ class TokenStateFoldTest {
   private final class Grant {
     final String id;
     final boolean clientCredentials;
+
+    /** A device authorization grant: requested, answered by its user, then redeemed. */
+    final boolean device;
+
+    /** A device's answer so far: null while it waits for its user. */
+    Boolean approved;
+
     final String client = "client-" + random.nextInt(4);
     final String user = "user-" + random.nextInt(30);
     final List<String> jtis = new ArrayList<>();
@@ -281,9 +302,10 @@ class TokenStateFoldTest {
     final List<String> rotated = new ArrayList<>();
     boolean ended;
 
-    Grant(String id, boolean clientCredentials) {
+    Grant(String id, boolean clientCredentials, boolean device) {
       this.id = id;
       this.clientCredentials = clientCredentials;
+      this.device = device;
     }
 
     List<GrantEvent> start() {
@@ -293,6 +315,18 @@ class TokenStateFoldTest {
         jtis.add(jti);
         return List.of(
             new ClientCredentialsIssued(id, client, jti, scopes(), at, at.plusSeconds(3600)));
+      }
+      if (device) {
+        return List.of(
+            new DeviceAuthorizationRequested(
+                id,
+                client,
+                scopes(),
+                "d".repeat(43),
+                "u".repeat(43),
+                Duration.ofSeconds(5),
+                at,
+                at.plusSeconds(600)));
       }
       return List.of(
           new AuthorizationCodeIssued(
@@ -324,7 +358,38 @@ class TokenStateFoldTest {
             ? List.of(new AccessTokenRevoked(id, jtis.get(0), "client:" + client, at))
             : List.of();
       }
-      if (!redeemed) {
+      if (device && approved == null) {
+        if (roll < 2) {
+          ended = true;
+          approved = false;
+          return List.of(new DeviceAuthorizationDenied(id, client, user, at));
+        }
+        if (roll < 3) {
+          ended = true; // the user disabled while the device waits
+          return List.of(new GrantRevoked(id, RevocationReason.USER_DISABLED, "admin:ops", at));
+        }
+        if (roll < 6) {
+          return List.of(); // still waiting for its user
+        }
+        approved = true;
+        return List.of(
+            new DeviceAuthorizationApproved(
+                id,
+                client,
+                user,
+                at.minusSeconds(30),
+                random.nextBoolean() ? Optional.of("sid-" + random.nextInt(9)) : Optional.empty(),
+                at));
+      }
+      if (device && !redeemed) {
+        if (roll < 2) {
+          ended = true;
+          return List.of(new GrantRevoked(id, RevocationReason.USER_DISABLED, "admin:ops", at));
+        }
+        if (roll < 4) {
+          return List.of(); // allowed, not polled yet
+        }
+      } else if (!redeemed) {
         if (roll < 2) {
           ended = true;
           return List.of(
@@ -334,11 +399,27 @@ class TokenStateFoldTest {
         if (roll < 4) {
           return List.of(); // never redeemed: the code stays issued
         }
+      }
+      if (!redeemed) {
         redeemed = true;
         String jti = id + ".a" + jtis.size();
         jtis.add(jti);
         boolean offline = random.nextInt(4) != 0;
         refresh = offline ? id + ".r0" : null;
+        if (device) {
+          return List.of(
+              new DeviceCodeRedeemed(
+                  id,
+                  client,
+                  user,
+                  jti,
+                  at.plusSeconds(600),
+                  Optional.ofNullable(refresh),
+                  offline ? Optional.of(at.plusSeconds(86_400)) : Optional.empty(),
+                  Optional.empty(),
+                  scopes(),
+                  at));
+        }
         return List.of(
             new AuthorizationCodeRedeemed(
                 id,
@@ -355,6 +436,12 @@ class TokenStateFoldTest {
       if (roll < 1) {
         ended = true;
         return List.of(new GrantRevoked(id, reason(), "user:" + user, at));
+      }
+      if (roll < 2 && device && random.nextBoolean()) {
+        ended = true; // the spent device code presented again
+        return List.of(
+            new DeviceCodeReplayed(id, client, at),
+            new GrantRevoked(id, RevocationReason.DEVICE_CODE_REPLAYED, "system", at));
       }
       if (roll < 2 && !rotated.isEmpty()) {
         ended = true;
@@ -401,7 +488,7 @@ class TokenStateFoldTest {
     String hash = "hash-" + random.nextInt(1000);
     String client = "client-" + random.nextInt(3);
     String user = "user-" + random.nextInt(5);
-    return switch (random.nextInt(9)) {
+    return switch (random.nextInt(12)) {
       case 0 ->
           new AuthorizationCodeIssued(
               g,
@@ -447,6 +534,27 @@ class TokenStateFoldTest {
       case 4 -> new AccessTokenRevoked(g, jti, "admin:ops", at);
       case 5 -> new GrantRevoked(g, reason(), "admin:ops", at);
       case 6 -> new RefreshTokenReuseDetected(g, client, hash, at);
+      case 8 ->
+          new DeviceAuthorizationRequested(
+              g, client, scopes(), "d".repeat(43), "u".repeat(43), Duration.ofSeconds(5), at, at);
+      case 9 ->
+          random.nextBoolean()
+              ? new DeviceAuthorizationApproved(g, client, user, at, Optional.empty(), at)
+              : new DeviceAuthorizationDenied(g, client, user, at);
+      case 10 -> {
+        boolean refresh = random.nextBoolean();
+        yield new DeviceCodeRedeemed(
+            g,
+            client,
+            user,
+            jti,
+            at.plusSeconds(600),
+            refresh ? Optional.of(hash) : Optional.empty(),
+            refresh ? Optional.of(at.plusSeconds(86_400)) : Optional.empty(),
+            Optional.empty(),
+            scopes(),
+            at);
+      }
       default -> new ClientCredentialsIssued(g, client, jti, scopes(), at, at.plusSeconds(3600));
     };
   }

@@ -38,6 +38,7 @@ import io.grantry.server.ops.OpsMetrics;
 import io.grantry.server.ops.ProcessMetrics;
 import io.grantry.server.sessions.SessionService;
 import io.grantry.server.throttle.ClientAuthThrottle;
+import io.grantry.server.throttle.DeviceRequestThrottle;
 import io.grantry.server.throttle.LoginThrottle;
 import io.grantry.server.throttle.ThrottleMetrics;
 import io.grantry.server.tokens.IntrospectionCache;
@@ -400,6 +401,7 @@ public final class GrantryServer {
         new ClientCache(config.caches().clients()),
         new LoginThrottle(config.throttles()),
         new ClientAuthThrottle(config.throttles()),
+        new DeviceRequestThrottle(config.device()),
         new OpsCounters(registry, pool),
         new IntrospectionCache(config.caches().introspection()),
         OAuthServices.grantStateCache(config.caches()),

@@ -17,6 +17,8 @@ import io.grantry.server.clients.ClientDirectory;
 import io.grantry.server.clients.ClientService;
 import io.grantry.server.config.GrantryConfig;
 import io.grantry.server.consents.ConsentService;
+import io.grantry.server.device.DeviceRoutes;
+import io.grantry.server.devicecodes.DeviceCodes;
 import io.grantry.server.discovery.DiscoveryRoutes;
 import io.grantry.server.discovery.LedgerRoutes;
 import io.grantry.server.grants.GrantRevoker;
@@ -31,6 +33,8 @@ import io.grantry.server.ops.ClientAuthFailureCounter;
 import io.grantry.server.ops.ProjectionQueries;
 import io.grantry.server.sessions.BrowserSessions;
 import io.grantry.server.sessions.SessionService;
+import io.grantry.server.throttle.UserCodeThrottle;
+import io.grantry.server.token.DeviceAuthorizationRoutes;
 import io.grantry.server.token.IntrospectionRoutes;
 import io.grantry.server.token.PushedAuthorizationRoutes;
 import io.grantry.server.token.RevocationRoutes;
@@ -138,6 +142,9 @@ public final class HttpVerticle extends VerticleBase {
             r.secrets().pepper(),
             r.clock());
     LedgerProofs proofs = new LedgerProofs(new LedgerTree(r.pool()));
+    // The device authorization grant: its user codes and poll records on this store, and the
+    // throttle of wrong user codes, counted in the database (so across instances).
+    DeviceCodes devices = new DeviceCodes(store, r.secrets().pepper(), config.device(), r.clock());
     AdminApi.Services admin =
         new AdminApi.Services(
             new ClientService(store, r.clientSecrets(), r.clock(), r.clientCache(), revoker),
@@ -155,6 +162,7 @@ public final class HttpVerticle extends VerticleBase {
                 store,
                 r.clock(),
                 config.tokens().codeLifetime(),
+                config.device().lifetime(),
                 r.opsCounters(),
                 InlineProjections.all()),
             r.loginThrottle(),
@@ -177,8 +185,11 @@ public final class HttpVerticle extends VerticleBase {
                         new DiscoveryRoutes(config.issuer(), config.par(), r.keys(), paths),
                         new LedgerRoutes(r.pool(), proofs),
                         new AuthorizeRoutes(oauth, paths),
-                        new TokenRoutes(oauth, paths),
+                        new TokenRoutes(oauth, paths, devices),
                         new PushedAuthorizationRoutes(oauth, paths),
+                        new DeviceAuthorizationRoutes(oauth, devices, r.deviceRequests()),
+                        new DeviceRoutes(
+                            oauth, devices, new UserCodeThrottle(r.pool(), config.device())),
                         new RevocationRoutes(oauth, paths),
                         new IntrospectionRoutes(oauth, paths),
                         new UserinfoRoutes(oauth, paths),

@@ -16,6 +16,7 @@ import io.grantry.server.keys.KeyService;
 import io.grantry.server.ops.OpsCounters;
 import io.grantry.server.sessions.SessionService;
 import io.grantry.server.throttle.ClientAuthThrottle;
+import io.grantry.server.throttle.DeviceRequestThrottle;
 import io.grantry.server.throttle.LoginThrottle;
 import io.grantry.server.tokens.IntrospectionCache;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -55,6 +56,7 @@ public record ServerResources(
     ClientCache clientCache,
     LoginThrottle loginThrottle,
     ClientAuthThrottle clientAuthThrottle,
+    DeviceRequestThrottle deviceRequests,
     OpsCounters opsCounters,
     IntrospectionCache introspectionCache,
     StateCache<GrantState> grantStates,

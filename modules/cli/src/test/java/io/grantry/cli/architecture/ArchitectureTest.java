@@ -106,6 +106,7 @@ class ArchitectureTest {
             "io.grantry.server.account..",
             "io.grantry.server.authorize..",
             "io.grantry.server.logout..",
+            "io.grantry.server.device..",
             "io.grantry.server.token..",
             "io.grantry.server.admin..",
             "io.grantry.server.discovery..",
@@ -117,6 +118,7 @@ class ArchitectureTest {
         .definedBy(
             "io.grantry.server.sessions..",
             "io.grantry.server.backchannel..",
+            "io.grantry.server.devicecodes..",
             "io.grantry.server.clients..",
             "io.grantry.server.users..",
             "io.grantry.server.consents..",

@@ -188,11 +188,12 @@ public final class ClientDecider {
     }
     if (m.allows(GrantType.REFRESH_TOKEN)
         && !m.allows(GrantType.AUTHORIZATION_CODE)
+        && !m.allows(GrantType.DEVICE_CODE)
         && !m.tokenExchange().allowRefreshToken()) {
       return error(
           "grant_types",
-          "refresh_token needs authorization_code (or token exchange with"
-              + " token_exchange_allow_refresh_token): client_credentials gets no refresh token"
+          "refresh_token needs authorization_code, the device code grant, or token exchange with"
+              + " token_exchange_allow_refresh_token: client_credentials gets no refresh token"
               + " (RFC 6749 §4.4.3)");
     }
     if (m.allows(GrantType.AUTHORIZATION_CODE) && m.redirectUris().isEmpty()) {

@@ -64,6 +64,14 @@ public final class ClientKeyRules {
           s.fapi2() ? "profile" : "dpop_bound_access_tokens",
           "DPoP-bound access tokens are JWTs (cnf.jkt): access_token_format must be jwt");
     }
+    if (s.requiresDpop() && m.allows(GrantType.DEVICE_CODE)) {
+      // The device grant (RFC 8628) binds no token to a DPoP key yet: its tokens are bearer tokens,
+      // which such a client must never get.
+      return error(
+          s.fapi2() ? "profile" : "dpop_bound_access_tokens",
+          "the device code grant issues bearer tokens: not for a client whose tokens must be"
+              + " DPoP-bound");
+    }
     if (!s.fapi2()) {
       return Optional.empty();
     }

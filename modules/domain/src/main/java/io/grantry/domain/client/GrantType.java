@@ -8,7 +8,9 @@ public enum GrantType {
   REFRESH_TOKEN("refresh_token"),
   CLIENT_CREDENTIALS("client_credentials"),
   /** RFC 8693 §2.1: a token presented at the token endpoint for another one. */
-  TOKEN_EXCHANGE("urn:ietf:params:oauth:grant-type:token-exchange");
+  TOKEN_EXCHANGE("urn:ietf:params:oauth:grant-type:token-exchange"),
+  /** The device authorization grant (RFC 8628 §3.4): TVs, CLIs, kiosks. */
+  DEVICE_CODE("urn:ietf:params:oauth:grant-type:device_code");
 
   private final String wire;
 

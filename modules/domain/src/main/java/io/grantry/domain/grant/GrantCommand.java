@@ -22,7 +22,10 @@ public sealed interface GrantCommand
         GrantCommand.RevokeGrant,
         GrantCommand.RevokeAccessToken,
         GrantCommand.IssueClientCredentials,
-        GrantCommand.ExchangeToken {
+        GrantCommand.ExchangeToken,
+        GrantCommand.RequestDeviceAuthorization,
+        GrantCommand.AnswerDeviceAuthorization,
+        GrantCommand.RedeemDeviceCode {
 
   String grantId();
 
@@ -427,6 +430,102 @@ public sealed interface GrantCommand
     /** The thumbprint a new refresh token is bound to, if it is. */
     public Optional<String> refreshTokenJkt() {
       return bindsRefreshToken ? jkt : Optional.empty();
+    }
+  }
+
+  /**
+   * The device authorization endpoint starts a device code grant (RFC 8628 §3.1-§3.2) on a new
+   * stream. The handler has authenticated the client, checked that it may use the grant and limited
+   * {@code scopes} to what it may ask for, and claimed the user code ({@link UserCodeClaims}).
+   *
+   * @param deviceCodeHash hash of the device code's secret ({@link GrantTokens#hash})
+   * @param userCodeHash keyed hash of the normalized user code
+   * @param interval the polling interval to tell the device
+   * @param lifetime how long the device code and user code live ({@code expires_in})
+   */
+  record RequestDeviceAuthorization(
+      String grantId,
+      String clientId,
+      Scopes scopes,
+      String deviceCodeHash,
+      String userCodeHash,
+      Duration interval,
+      Duration lifetime)
+      implements GrantCommand {
+    public RequestDeviceAuthorization {
+      Objects.requireNonNull(grantId, "grantId");
+      Objects.requireNonNull(clientId, "clientId");
+      Objects.requireNonNull(scopes, "scopes");
+      Objects.requireNonNull(deviceCodeHash, "deviceCodeHash");
+      Objects.requireNonNull(userCodeHash, "userCodeHash");
+      Objects.requireNonNull(interval, "interval");
+      Objects.requireNonNull(lifetime, "lifetime");
+    }
+  }
+
+  /**
+   * The signed-in user's answer on the verification page (RFC 8628 §3.3).
+   *
+   * @param userCodeHash keyed hash of the code the user typed: it must be this grant's (knowing a
+   *     grant id is not enough to answer for it)
+   * @param authTime when the user authenticated in the session that answers
+   * @param sessionId that browser session
+   * @param approve true to allow the device, false to deny it
+   */
+  record AnswerDeviceAuthorization(
+      String grantId,
+      String userCodeHash,
+      String userId,
+      Instant authTime,
+      Optional<String> sessionId,
+      boolean approve)
+      implements GrantCommand {
+    public AnswerDeviceAuthorization {
+      Objects.requireNonNull(grantId, "grantId");
+      Objects.requireNonNull(userCodeHash, "userCodeHash");
+      Objects.requireNonNull(userId, "userId");
+      Objects.requireNonNull(authTime, "authTime");
+      Objects.requireNonNull(sessionId, "sessionId");
+    }
+  }
+
+  /**
+   * The token endpoint's {@code grant_type=urn:ietf:params:oauth:grant-type:device_code}: a poll
+   * (RFC 8628 §3.4-§3.5). Answered with the tokens once approved, else with the error the state
+   * stands for.
+   *
+   * @param clientId the authenticated client (or, for a public client, the one named)
+   * @param deviceCodeHash hash of the presented device code's secret
+   * @param accessTokenJti {@code <grantId>.<unique>}
+   * @param refreshTokenHash hash of a new refresh token's secret; pass one only when {@code
+   *     offline_access} was asked for and the client may refresh
+   * @param pollTooFast true if this poll came sooner than the grant's current interval after the
+   *     previous one, as the server's poll record across instances says (the ledger records
+   *     answers, not polls). Only read while the grant waits for its user: see {@link
+   *     GrantDecider#needsPollRecord}
+   */
+  record RedeemDeviceCode(
+      String grantId,
+      String clientId,
+      String deviceCodeHash,
+      String accessTokenJti,
+      Optional<String> refreshTokenHash,
+      TokenLifetimes lifetimes,
+      boolean pollTooFast)
+      implements GrantCommand {
+    public RedeemDeviceCode {
+      Objects.requireNonNull(grantId, "grantId");
+      Objects.requireNonNull(clientId, "clientId");
+      Objects.requireNonNull(deviceCodeHash, "deviceCodeHash");
+      Objects.requireNonNull(accessTokenJti, "accessTokenJti");
+      Objects.requireNonNull(refreshTokenHash, "refreshTokenHash");
+      Objects.requireNonNull(lifetimes, "lifetimes");
+    }
+
+    /** The same poll, knowing whether it came too fast. */
+    public RedeemDeviceCode polled(boolean tooFast) {
+      return new RedeemDeviceCode(
+          grantId, clientId, deviceCodeHash, accessTokenJti, refreshTokenHash, lifetimes, tooFast);
     }
   }
 }

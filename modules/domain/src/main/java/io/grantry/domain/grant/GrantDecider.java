@@ -7,11 +7,14 @@ import io.grantry.domain.FieldRules;
 import io.grantry.domain.client.ClientType;
 import io.grantry.domain.client.GrantType;
 import io.grantry.domain.client.TokenExchangeMetadata;
+import io.grantry.domain.grant.GrantCommand.AnswerDeviceAuthorization;
 import io.grantry.domain.grant.GrantCommand.ExchangeToken;
 import io.grantry.domain.grant.GrantCommand.IssueClientCredentials;
 import io.grantry.domain.grant.GrantCommand.IssueCode;
 import io.grantry.domain.grant.GrantCommand.RedeemCode;
+import io.grantry.domain.grant.GrantCommand.RedeemDeviceCode;
 import io.grantry.domain.grant.GrantCommand.Refresh;
+import io.grantry.domain.grant.GrantCommand.RequestDeviceAuthorization;
 import io.grantry.domain.grant.GrantCommand.RevokeAccessToken;
 import io.grantry.domain.grant.GrantCommand.RevokeGrant;
 import io.grantry.domain.grant.GrantState.AccessToken;
@@ -140,6 +143,15 @@ public final class GrantDecider {
     if (command instanceof ExchangeToken c) {
       return exchangeToken(state, c, now);
     }
+    if (command instanceof RequestDeviceAuthorization c) {
+      return DeviceGrantDecisions.request(state, c, now);
+    }
+    if (command instanceof AnswerDeviceAuthorization c) {
+      return DeviceGrantDecisions.answer(state, c, now);
+    }
+    if (command instanceof RedeemDeviceCode c) {
+      return DeviceGrantDecisions.redeem(state, c, now);
+    }
     return issueClientCredentials(state, (IssueClientCredentials) command, now);
   }
 
@@ -157,6 +169,11 @@ public final class GrantDecider {
       if (e instanceof RefreshTokenReuseDetected) {
         return Optional.of(
             OAuthError.invalidGrant("the refresh token was already used; the grant is revoked"));
+      }
+      if (e instanceof DeviceCodeReplayed) {
+        return Optional.of(
+            OAuthError.invalidGrant(
+                "the device code was already used; the tokens issued from it are revoked"));
       }
     }
     return Optional.empty();
@@ -261,7 +278,12 @@ public final class GrantDecider {
       }
       return invalidGrant("invalid authorization code");
     }
-    AuthorizationCodeIssued code = ((CodeIssued) state).code();
+    if (!(state instanceof CodeIssued issued)) {
+      // A device grant before its tokens (RFC 8628): its device code is no authorization code, and
+      // presented as one it is a guess that changes nothing.
+      return invalidGrant("invalid authorization code");
+    }
+    AuthorizationCodeIssued code = issued.code();
     if (!code.clientId().equals(c.clientId())) {
       return invalidGrant("the authorization code was issued to another client");
     }
@@ -447,6 +469,17 @@ public final class GrantDecider {
             .isPresent();
   }
 
+  /**
+   * True if deciding the poll {@code c} on {@code state} at {@code now} needs to know whether it
+   * came too fast ({@link RedeemDeviceCode#pollTooFast}): the grant waits for its user and the
+   * client, device code and time are right. The caller records the poll (across instances) only
+   * then and decides once with the answer; a poll the grant refuses or answers otherwise records
+   * nothing.
+   */
+  public static boolean needsPollRecord(GrantState state, RedeemDeviceCode c, Instant now) {
+    return DeviceGrantDecisions.needsPollRecord(state, c, now);
+  }
+
   private static boolean isRetryWithinGrace(Active a, Refresh c, Scopes requested, Instant now) {
     if (c.grace().isZero() || a.lastRotation().isEmpty()) {
       return false;
@@ -477,7 +510,8 @@ public final class GrantDecider {
     if (foreign.isPresent()) {
       return foreign.get();
     }
-    if (state instanceof Revoked) {
+    if (state instanceof Revoked || state instanceof GrantState.DeviceDenied) {
+      // A denied device has nothing to revoke: nothing was or will be issued from it.
       return Decision.unchanged();
     }
     return Decision.accept(new GrantRevoked(c.grantId(), c.reason(), c.actor(), now));
@@ -516,10 +550,7 @@ public final class GrantDecider {
     if (requestingClientId.isEmpty()) {
       return Optional.empty();
     }
-    String owner =
-        state instanceof Revoked r
-            ? r.clientId()
-            : state instanceof Active a ? a.clientId() : ((CodeIssued) state).clientId();
+    String owner = clientIdOf(state).orElseThrow();
     if (owner.equals(requestingClientId.get())) {
       return Optional.empty();
     }
@@ -783,6 +814,12 @@ public final class GrantDecider {
       }
       return new CodeIssued(e);
     }
+    if (event instanceof DeviceAuthorizationRequested e) {
+      if (!(state instanceof GrantState.Empty)) {
+        throw corrupt(state, event, "the stream already has a grant");
+      }
+      return new GrantState.DeviceRequested(e);
+    }
     if (event instanceof ClientCredentialsIssued e) {
       if (!(state instanceof GrantState.Empty)) {
         throw corrupt(state, event, "the stream already has a grant");
@@ -799,6 +836,7 @@ public final class GrantDecider {
           Map.of(e.jti(), new AccessToken(e.jti(), e.scopes(), e.expiresAt(), false)),
           Optional.empty(),
           e.issuedAt(),
+          Optional.empty(),
           Optional.empty());
     }
     if (event instanceof TokenExchanged e) {
@@ -828,7 +866,8 @@ public final class GrantDecider {
           tokens,
           e.grantExpiresAt(),
           e.exchangedAt(),
-          Optional.of(e));
+          Optional.of(e),
+          Optional.empty());
     }
     if (!grantIdOf(state).map(event.grantId()::equals).orElse(false)) {
       throw corrupt(state, event, "it belongs to another grant or follows nothing");
@@ -856,18 +895,26 @@ public final class GrantDecider {
               new AccessToken(e.accessTokenJti(), e.scopes(), e.accessTokenExpiresAt(), false)),
           e.grantExpiresAt(),
           e.redeemedAt(),
+          Optional.empty(),
           Optional.empty());
     }
+    if (event instanceof DeviceAuthorizationApproved
+        || event instanceof DeviceAuthorizationDenied
+        || event instanceof DeviceCodeRedeemed) {
+      return DeviceGrantDecisions.evolve(state, event);
+    }
     if (event instanceof GrantRevoked e) {
-      if (state instanceof Revoked) {
-        throw corrupt(state, event, "the grant is already revoked");
+      if (state instanceof Revoked || state instanceof GrantState.DeviceDenied) {
+        throw corrupt(state, event, "the grant is already revoked or denied");
       }
       return new Revoked(state, e.reason(), e.actor(), e.revokedAt());
     }
     if (!(state instanceof Active a)) {
       throw corrupt(state, event, "the grant is not active");
     }
-    if (event instanceof AuthorizationCodeReplayed || event instanceof RefreshTokenReuseDetected) {
+    if (event instanceof AuthorizationCodeReplayed
+        || event instanceof RefreshTokenReuseDetected
+        || event instanceof DeviceCodeReplayed) {
       // Recorded for the audit trail; the GrantRevoked that follows changes the state.
       return a;
     }
@@ -907,10 +954,24 @@ public final class GrantDecider {
     if (state instanceof Revoked r) {
       return Optional.of(r.grantId());
     }
-    return Optional.empty();
+    return DeviceGrantDecisions.requestOf(state).map(DeviceAuthorizationRequested::grantId);
   }
 
-  private static Instant capped(Instant instant, Optional<Instant> cap) {
+  /** The client a grant was issued to; empty for an empty stream. */
+  public static Optional<String> clientIdOf(GrantState state) {
+    if (state instanceof CodeIssued c) {
+      return Optional.of(c.clientId());
+    }
+    if (state instanceof Active a) {
+      return Optional.of(a.clientId());
+    }
+    if (state instanceof Revoked r) {
+      return Optional.of(r.clientId());
+    }
+    return DeviceGrantDecisions.requestOf(state).map(DeviceAuthorizationRequested::clientId);
+  }
+
+  static Instant capped(Instant instant, Optional<Instant> cap) {
     return cap.filter(instant::isAfter).orElse(instant);
   }
 
@@ -933,7 +994,7 @@ public final class GrantDecider {
         && value.chars().allMatch(ch -> ch >= 0x20 && ch < 0x7F);
   }
 
-  private static Optional<ValidationError> grantIdProblem(String grantId) {
+  static Optional<ValidationError> grantIdProblem(String grantId) {
     return GrantTokens.isGrantId(grantId)
         ? Optional.empty()
         : validation(
@@ -950,7 +1011,7 @@ public final class GrantDecider {
   }
 
   /** The value is never echoed: it might be the secret instead of its hash. */
-  private static Optional<ValidationError> hashProblem(String field, String value) {
+  static Optional<ValidationError> hashProblem(String field, String value) {
     return GrantTokens.isHash(value)
         ? Optional.empty()
         : validation(
@@ -958,7 +1019,7 @@ public final class GrantDecider {
             field + " must be a base64url SHA-256 hash of the secret, never the secret itself");
   }
 
-  private static Optional<ValidationError> jtiProblem(String grantId, String jti) {
+  static Optional<ValidationError> jtiProblem(String grantId, String jti) {
     return GrantTokens.isJtiOf(grantId, jti)
         ? Optional.empty()
         : validation(
@@ -968,8 +1029,7 @@ public final class GrantDecider {
                 + " characters");
   }
 
-  private static Optional<ValidationError> durationProblem(
-      String field, Duration value, Duration max) {
+  static Optional<ValidationError> durationProblem(String field, Duration value, Duration max) {
     return value.isNegative() || value.isZero() || value.compareTo(max) > 0
         ? validation(
             field, field + " must be more than 0 and at most " + max.toSeconds() + " seconds")
@@ -988,7 +1048,7 @@ public final class GrantDecider {
     return oauth(OAuthError.invalidGrant(description));
   }
 
-  private static IllegalStateException corrupt(GrantState state, GrantEvent event, String why) {
+  static IllegalStateException corrupt(GrantState state, GrantEvent event, String why) {
     return new IllegalStateException(
         "corrupt grant stream: "
             + event.type()

@@ -13,7 +13,12 @@ public sealed interface GrantEvent
         GrantRevoked,
         AccessTokenRevoked,
         ClientCredentialsIssued,
-        TokenExchanged {
+        TokenExchanged,
+        DeviceAuthorizationRequested,
+        DeviceAuthorizationApproved,
+        DeviceAuthorizationDenied,
+        DeviceCodeRedeemed,
+        DeviceCodeReplayed {
 
   String grantId();
 

@@ -43,7 +43,12 @@ public final class GrantEventCodec implements EventCodec<GrantEvent> {
           GrantRevoked.TYPE,
           AccessTokenRevoked.TYPE,
           ClientCredentialsIssued.TYPE,
-          TokenExchanged.TYPE);
+          TokenExchanged.TYPE,
+          DeviceAuthorizationRequested.TYPE,
+          DeviceAuthorizationApproved.TYPE,
+          DeviceAuthorizationDenied.TYPE,
+          DeviceCodeRedeemed.TYPE,
+          DeviceCodeReplayed.TYPE);
 
   private GrantEventCodec() {}
 
@@ -149,6 +154,38 @@ public final class GrantEventCodec implements EventCodec<GrantEvent> {
       e.refreshTokenExpiresAt().ifPresent(t -> json.put("refresh_token_expires_at", t));
       e.grantExpiresAt().ifPresent(t -> json.put("grant_expires_at", t));
       return json.put("exchanged_at", e.exchangedAt());
+    }
+    if (event instanceof DeviceAuthorizationRequested e) {
+      return json.put("client_id", e.clientId())
+          .put("scopes", scopes(e.scopes()))
+          .put("device_code_hash", e.deviceCodeHash())
+          .put("user_code_hash", e.userCodeHash())
+          .put("interval", e.interval().toSeconds())
+          .put("requested_at", e.requestedAt())
+          .put("expires_at", e.expiresAt());
+    }
+    if (event instanceof DeviceAuthorizationApproved e) {
+      json.put("client_id", e.clientId()).put("user_id", e.userId()).put("auth_time", e.authTime());
+      e.sessionId().ifPresent(s -> json.put("session_id", s));
+      return json.put("approved_at", e.approvedAt());
+    }
+    if (event instanceof DeviceAuthorizationDenied e) {
+      return json.put("client_id", e.clientId())
+          .put("user_id", e.userId())
+          .put("denied_at", e.deniedAt());
+    }
+    if (event instanceof DeviceCodeRedeemed e) {
+      json.put("client_id", e.clientId())
+          .put("user_id", e.userId())
+          .put("access_token_jti", e.accessTokenJti())
+          .put("access_token_expires_at", e.accessTokenExpiresAt());
+      e.refreshTokenHash().ifPresent(h -> json.put("refresh_token_hash", h));
+      e.refreshTokenExpiresAt().ifPresent(t -> json.put("refresh_token_expires_at", t));
+      e.grantExpiresAt().ifPresent(t -> json.put("grant_expires_at", t));
+      return json.put("scopes", scopes(e.scopes())).put("redeemed_at", e.redeemedAt());
+    }
+    if (event instanceof DeviceCodeReplayed e) {
+      return json.put("client_id", e.clientId()).put("replayed_at", e.replayedAt());
     }
     throw new IllegalArgumentException("unhandled grant event " + event.type());
   }
@@ -315,6 +352,63 @@ public final class GrantEventCodec implements EventCodec<GrantEvent> {
               optionalInstant(type, p, "grant_expires_at"),
               instant(type, p, "exchanged_at"));
         }
+      case DeviceAuthorizationRequested.TYPE:
+        {
+          long interval = optionalLong(type, p, "interval").orElse(-1L);
+          if (interval <= 0) {
+            throw Json.problem(type, "interval", "must be a positive number of seconds");
+          }
+          return new DeviceAuthorizationRequested(
+              string(type, p, "grant_id"),
+              string(type, p, "client_id"),
+              scopes(type, p),
+              string(type, p, "device_code_hash"),
+              string(type, p, "user_code_hash"),
+              Duration.ofSeconds(interval),
+              instant(type, p, "requested_at"),
+              instant(type, p, "expires_at"));
+        }
+      case DeviceAuthorizationApproved.TYPE:
+        return new DeviceAuthorizationApproved(
+            string(type, p, "grant_id"),
+            string(type, p, "client_id"),
+            string(type, p, "user_id"),
+            instant(type, p, "auth_time"),
+            optionalString(type, p, "session_id"),
+            instant(type, p, "approved_at"));
+      case DeviceAuthorizationDenied.TYPE:
+        return new DeviceAuthorizationDenied(
+            string(type, p, "grant_id"),
+            string(type, p, "client_id"),
+            string(type, p, "user_id"),
+            instant(type, p, "denied_at"));
+      case DeviceCodeRedeemed.TYPE:
+        {
+          Optional<String> refresh = optionalString(type, p, "refresh_token_hash");
+          Optional<Instant> refreshExpiry = optionalInstant(type, p, "refresh_token_expires_at");
+          if (refresh.isPresent() != refreshExpiry.isPresent()) {
+            throw Json.problem(
+                type,
+                "refresh_token_expires_at",
+                "must be present exactly with refresh_token_hash");
+          }
+          return new DeviceCodeRedeemed(
+              string(type, p, "grant_id"),
+              string(type, p, "client_id"),
+              string(type, p, "user_id"),
+              string(type, p, "access_token_jti"),
+              instant(type, p, "access_token_expires_at"),
+              refresh,
+              refreshExpiry,
+              optionalInstant(type, p, "grant_expires_at"),
+              scopes(type, p),
+              instant(type, p, "redeemed_at"));
+        }
+      case DeviceCodeReplayed.TYPE:
+        return new DeviceCodeReplayed(
+            string(type, p, "grant_id"),
+            string(type, p, "client_id"),
+            instant(type, p, "replayed_at"));
       default:
         throw new UnknownEventTypeException("grant", type, TYPES);
     }

@@ -31,12 +31,19 @@ import org.pcollections.OrderedPMap;
  * ledger JSON. Access tokens keep their order (a rotation drops the oldest first).
  */
 public final class GrantSnapshotCodec {
-  /** The encoding's version, the first byte of every snapshot. */
-  public static final int FORMAT = 3;
+  /**
+   * The encoding's version, the first byte of every snapshot. 2: an active grant's token exchange.
+   * 3: a refresh token's DPoP binding (RFC 9449). 4: the device grant's states, and an active
+   * grant's device authorization.
+   */
+  public static final int FORMAT = 4;
 
   private static final int CODE_ISSUED = 1;
   private static final int ACTIVE = 2;
   private static final int REVOKED = 3;
+  private static final int DEVICE_REQUESTED = 4;
+  private static final int DEVICE_APPROVED = 5;
+  private static final int DEVICE_DENIED = 6;
 
   private GrantSnapshotCodec() {}
 
@@ -80,6 +87,17 @@ public final class GrantSnapshotCodec {
     } else if (state instanceof GrantState.Active a) {
       out.writeByte(ACTIVE);
       active(out, a);
+    } else if (state instanceof GrantState.DeviceRequested d) {
+      out.writeByte(DEVICE_REQUESTED);
+      event(out, d.request());
+    } else if (state instanceof GrantState.DeviceApproved d) {
+      out.writeByte(DEVICE_APPROVED);
+      event(out, d.request());
+      event(out, d.approval());
+    } else if (state instanceof GrantState.DeviceDenied d) {
+      out.writeByte(DEVICE_DENIED);
+      event(out, d.request());
+      event(out, d.denial());
     } else if (state instanceof GrantState.Revoked r) {
       out.writeByte(REVOKED);
       write(out, r.before());
@@ -98,6 +116,14 @@ public final class GrantSnapshotCodec {
         return new GrantState.CodeIssued((AuthorizationCodeIssued) event(in));
       case ACTIVE:
         return active(in);
+      case DEVICE_REQUESTED:
+        return new GrantState.DeviceRequested((DeviceAuthorizationRequested) event(in));
+      case DEVICE_APPROVED:
+        return new GrantState.DeviceApproved(
+            (DeviceAuthorizationRequested) event(in), (DeviceAuthorizationApproved) event(in));
+      case DEVICE_DENIED:
+        return new GrantState.DeviceDenied(
+            (DeviceAuthorizationRequested) event(in), (DeviceAuthorizationDenied) event(in));
       case REVOKED:
         {
           GrantState before = read(in);
@@ -152,6 +178,11 @@ public final class GrantSnapshotCodec {
     if (a.exchange().isPresent()) {
       event(out, a.exchange().get());
     }
+    out.writeBoolean(a.device().isPresent());
+    if (a.device().isPresent()) {
+      event(out, a.device().get().request());
+      event(out, a.device().get().approval());
+    }
   }
 
   private static GrantState.Active active(DataInputStream in) throws IOException {
@@ -186,6 +217,13 @@ public final class GrantSnapshotCodec {
     Instant grantedAt = instant(in);
     Optional<TokenExchanged> exchange =
         in.readBoolean() ? Optional.of((TokenExchanged) event(in)) : Optional.empty();
+    Optional<GrantState.DeviceAuthorization> device =
+        in.readBoolean()
+            ? Optional.of(
+                new GrantState.DeviceAuthorization(
+                    (DeviceAuthorizationRequested) event(in),
+                    (DeviceAuthorizationApproved) event(in)))
+            : Optional.empty();
     return new GrantState.Active(
         grantId,
         kind,
@@ -198,7 +236,8 @@ public final class GrantSnapshotCodec {
         accessTokens,
         expiresAt,
         grantedAt,
-        exchange);
+        exchange,
+        device);
   }
 
   private static void event(DataOutputStream out, GrantEvent e) throws IOException {

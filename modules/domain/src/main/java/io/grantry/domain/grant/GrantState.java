@@ -10,11 +10,18 @@ import java.util.Optional;
 import org.pcollections.OrderedPMap;
 
 /**
- * A grant as its events leave it: nothing yet, a code waiting to be redeemed, an active grant with
- * its tokens, or revoked (final).
+ * A grant as its events leave it: nothing yet, a code waiting to be redeemed, a device waiting for
+ * its user's answer (then approved, or denied: final), an active grant with its tokens, or revoked
+ * (final).
  */
 public sealed interface GrantState
-    permits GrantState.Empty, GrantState.CodeIssued, GrantState.Active, GrantState.Revoked {
+    permits GrantState.Empty,
+        GrantState.CodeIssued,
+        GrantState.DeviceRequested,
+        GrantState.DeviceApproved,
+        GrantState.DeviceDenied,
+        GrantState.Active,
+        GrantState.Revoked {
 
   /** The state of an empty stream. */
   static GrantState initial() {
@@ -45,6 +52,55 @@ public sealed interface GrantState
 
     public String clientId() {
       return code.clientId();
+    }
+  }
+
+  /**
+   * A device asked for authorization (RFC 8628 §3.1) and polls; no one has entered its user code
+   * and answered yet. It may still expire unanswered.
+   */
+  record DeviceRequested(DeviceAuthorizationRequested request) implements GrantState {
+    public DeviceRequested {
+      Objects.requireNonNull(request, "request");
+    }
+  }
+
+  /** The user approved the device; its next poll gets the tokens, unless the code expired. */
+  record DeviceApproved(DeviceAuthorizationRequested request, DeviceAuthorizationApproved approval)
+      implements GrantState {
+    public DeviceApproved {
+      Objects.requireNonNull(request, "request");
+      Objects.requireNonNull(approval, "approval");
+    }
+  }
+
+  /** The user denied the device. Final: every poll gets {@code access_denied}. */
+  record DeviceDenied(DeviceAuthorizationRequested request, DeviceAuthorizationDenied denial)
+      implements GrantState {
+    public DeviceDenied {
+      Objects.requireNonNull(request, "request");
+      Objects.requireNonNull(denial, "denial");
+    }
+  }
+
+  /** How a device grant became active: what the device asked for and who approved it. */
+  record DeviceAuthorization(
+      DeviceAuthorizationRequested request, DeviceAuthorizationApproved approval) {
+    public DeviceAuthorization {
+      Objects.requireNonNull(request, "request");
+      Objects.requireNonNull(approval, "approval");
+    }
+  }
+
+  /**
+   * What an ID token repeats of the user's authentication (OIDC Core §2): {@code auth_time}, the
+   * request's {@code nonce} and the browser session ({@code sid}).
+   */
+  record Authentication(Instant authTime, Optional<String> nonce, Optional<String> sessionId) {
+    public Authentication {
+      Objects.requireNonNull(authTime, "authTime");
+      Objects.requireNonNull(nonce, "nonce");
+      Objects.requireNonNull(sessionId, "sessionId");
     }
   }
 
@@ -84,8 +140,8 @@ public sealed interface GrantState
   /**
    * A grant whose tokens may be in use.
    *
-   * @param kind {@link GrantType#AUTHORIZATION_CODE}, {@link GrantType#CLIENT_CREDENTIALS} or
-   *     {@link GrantType#TOKEN_EXCHANGE}
+   * @param kind {@link GrantType#AUTHORIZATION_CODE}, {@link GrantType#DEVICE_CODE}, {@link
+   *     GrantType#CLIENT_CREDENTIALS} or {@link GrantType#TOKEN_EXCHANGE}
    * @param userId the subject; empty for client_credentials (and an exchange of a client's token)
    * @param scopes the scopes granted; never widened
    * @param authorization the code's facts (subject, nonce, auth_time, max_age) for id_tokens and
@@ -96,9 +152,12 @@ public sealed interface GrantState
    * @param accessTokens access tokens by {@code jti}, in order of issue (a rotation drops those
    *     expired for more than {@link #EXPIRED_ACCESS_TOKEN_MARGIN})
    * @param expiresAt the absolute cap, if one was configured at redemption
-   * @param grantedAt when the code was redeemed or the client_credentials token issued
+   * @param grantedAt when the code or device code was redeemed, the client_credentials token issued
+   *     or the token exchanged
    * @param exchange for a grant made by a token exchange, the exchange: the grants it descends
    *     from, the subject, the actor and the audience its tokens carry
+   * @param device a device code grant's request and approval (the device code's hash, for replay
+   *     detection; the approval's {@code auth_time}); empty for other grants
    *     <p>The map of access tokens is a persistent collection (pcollections): each rotation adds
    *     one in O(log n), sharing the rest with the state before it. With copies, folding a grant's
    *     stream of n rotations cost O(n²), so the n-th refresh of a long-lived grant grew slower and
@@ -121,7 +180,8 @@ public sealed interface GrantState
       Map<String, AccessToken> accessTokens,
       Optional<Instant> expiresAt,
       Instant grantedAt,
-      Optional<TokenExchanged> exchange)
+      Optional<TokenExchanged> exchange,
+      Optional<DeviceAuthorization> device)
       implements GrantState {
 
     /**
@@ -147,6 +207,21 @@ public sealed interface GrantState
       Objects.requireNonNull(expiresAt, "expiresAt");
       Objects.requireNonNull(grantedAt, "grantedAt");
       Objects.requireNonNull(exchange, "exchange");
+      Objects.requireNonNull(device, "device");
+    }
+
+    /**
+     * The user's authentication an ID token of this grant repeats: the code's facts, or the
+     * approval's {@code auth_time} for a device (which has no nonce, and no session of its own);
+     * empty for client_credentials.
+     */
+    public Optional<Authentication> authentication() {
+      if (authorization.isPresent()) {
+        AuthorizationCodeIssued code = authorization.get();
+        return Optional.of(new Authentication(code.authTime(), code.nonce(), code.sessionId()));
+      }
+      return device.map(
+          d -> new Authentication(d.approval().authTime(), Optional.empty(), Optional.empty()));
     }
 
     /** The access token {@code jti} if it was issued from this grant and is live at {@code now}. */
@@ -198,7 +273,8 @@ public sealed interface GrantState
           tokens,
           expiresAt,
           grantedAt,
-          exchange);
+          exchange,
+          device);
     }
 
     Active withAccessTokenRevoked(String jti) {
@@ -218,14 +294,16 @@ public sealed interface GrantState
           tokens,
           expiresAt,
           grantedAt,
-          exchange);
+          exchange,
+          device);
     }
   }
 
   /**
    * Revoked: every code and token of the grant is dead. Final.
    *
-   * @param before the state the grant was revoked in, {@link CodeIssued} or {@link Active}
+   * @param before the state the grant was revoked in: {@link CodeIssued}, {@link DeviceRequested},
+   *     {@link DeviceApproved} or {@link Active}
    */
   record Revoked(GrantState before, RevocationReason reason, String actor, Instant revokedAt)
       implements GrantState {
@@ -234,18 +312,40 @@ public sealed interface GrantState
       Objects.requireNonNull(reason, "reason");
       Objects.requireNonNull(actor, "actor");
       Objects.requireNonNull(revokedAt, "revokedAt");
-      if (!(before instanceof CodeIssued || before instanceof Active)) {
+      if (!(before instanceof CodeIssued
+          || before instanceof DeviceRequested
+          || before instanceof DeviceApproved
+          || before instanceof Active)) {
         throw new IllegalArgumentException(
-            "only an issued code or an active grant can be revoked, not " + before);
+            "only an issued code, a pending device or an active grant can be revoked, not "
+                + before);
       }
     }
 
     public String grantId() {
-      return before instanceof Active a ? a.grantId() : ((CodeIssued) before).grantId();
+      if (before instanceof Active a) {
+        return a.grantId();
+      }
+      if (before instanceof DeviceRequested d) {
+        return d.request().grantId();
+      }
+      if (before instanceof DeviceApproved d) {
+        return d.request().grantId();
+      }
+      return ((CodeIssued) before).grantId();
     }
 
     public String clientId() {
-      return before instanceof Active a ? a.clientId() : ((CodeIssued) before).clientId();
+      if (before instanceof Active a) {
+        return a.clientId();
+      }
+      if (before instanceof DeviceRequested d) {
+        return d.request().clientId();
+      }
+      if (before instanceof DeviceApproved d) {
+        return d.request().clientId();
+      }
+      return ((CodeIssued) before).clientId();
     }
   }
 }

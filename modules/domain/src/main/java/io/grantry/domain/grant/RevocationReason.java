@@ -8,6 +8,8 @@ public enum RevocationReason {
   CODE_REPLAYED("code_replayed"),
   /** A rotated refresh token was presented again (RFC 9700 §4.14.2). */
   REFRESH_REUSE("refresh_reuse"),
+  /** A redeemed device code was presented again (RFC 8628 §3.5, RFC 6749 §10.5 as for codes). */
+  DEVICE_CODE_REPLAYED("device_code_replayed"),
   /** The client revoked a token of the grant (RFC 7009). */
   REVOKED_BY_CLIENT("revoked_by_client"),
   /** The user withdrew their consent to the client. */

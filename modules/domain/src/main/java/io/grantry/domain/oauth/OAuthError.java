@@ -35,7 +35,11 @@ public record OAuthError(Code code, String description, boolean redirectable) {
     UNAUTHORIZED_CLIENT("unauthorized_client", true, 400),
     UNSUPPORTED_GRANT_TYPE("unsupported_grant_type", false, 400),
     INVALID_SCOPE("invalid_scope", true, 400),
-    ACCESS_DENIED("access_denied", true, 403),
+    /**
+     * 400 like every token endpoint error (RFC 6749 §5.2): its one direct response is a denied
+     * device authorization's poll (RFC 8628 §3.5); otherwise it is redirected.
+     */
+    ACCESS_DENIED("access_denied", true, 400),
     UNSUPPORTED_RESPONSE_TYPE("unsupported_response_type", true, 400),
     SERVER_ERROR("server_error", true, 500),
     TEMPORARILY_UNAVAILABLE("temporarily_unavailable", true, 503),
@@ -52,7 +56,13 @@ public record OAuthError(Code code, String description, boolean redirectable) {
      * RFC 9101 §7: the {@code request_uri} of a pushed request (RFC 9126 §4) is unknown, spent,
      * expired or another client's.
      */
-    INVALID_REQUEST_URI("invalid_request_uri", true, 400);
+    INVALID_REQUEST_URI("invalid_request_uri", true, 400),
+    /** RFC 8628 §3.5: the user has not yet approved or denied the device authorization. */
+    AUTHORIZATION_PENDING("authorization_pending", false, 400),
+    /** RFC 8628 §3.5: pending, and the device polls faster than its interval (now 5 s longer). */
+    SLOW_DOWN("slow_down", false, 400),
+    /** RFC 8628 §3.5: the device code has expired; the device must start again. */
+    EXPIRED_TOKEN("expired_token", false, 400);
 
     private final String wire;
     private final boolean authorizationResponse;
@@ -78,8 +88,7 @@ public record OAuthError(Code code, String description, boolean redirectable) {
 
     /**
      * The status of a direct (non-redirect) response: 400 for most codes (RFC 6749 §5.2), 401 for
-     * {@code invalid_client}, 403 for {@code access_denied}, 500 and 503 for the two server-side
-     * conditions.
+     * {@code invalid_client}, 500 and 503 for the two server-side conditions.
      */
     public int httpStatus() {
       return httpStatus;
@@ -169,6 +178,18 @@ public record OAuthError(Code code, String description, boolean redirectable) {
 
   public static OAuthError interactionRequired(String description) {
     return of(Code.INTERACTION_REQUIRED, description);
+  }
+
+  public static OAuthError authorizationPending(String description) {
+    return of(Code.AUTHORIZATION_PENDING, description);
+  }
+
+  public static OAuthError slowDown(String description) {
+    return of(Code.SLOW_DOWN, description);
+  }
+
+  public static OAuthError expiredToken(String description) {
+    return of(Code.EXPIRED_TOKEN, description);
   }
 
   /**

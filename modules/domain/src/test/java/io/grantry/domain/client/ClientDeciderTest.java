@@ -269,6 +269,24 @@ class ClientDeciderTest {
         .isEqualTo("redirect_uris");
   }
 
+  /**
+   * A TV or a CLI: a public client with the device code grant and refresh, and no redirect URI (RFC
+   * 8628 §3.4; the device never receives a redirect).
+   */
+  @Test
+  void aDeviceClientNeedsNoRedirectUriAndMayRefresh() {
+    ClientMetadata tv =
+        ClientMetadata.builder("Living-room TV", ClientType.PUBLIC)
+            .grantTypes(GrantType.DEVICE_CODE, GrantType.REFRESH_TOKEN)
+            .allowedScopes(Scopes.parse("openid offline_access"))
+            .build();
+    assertThat(
+            ClientDecider.decide(
+                    ClientState.initial(), new Register("tv", tv, Optional.empty()), T0)
+                .isAccepted())
+        .isTrue();
+  }
+
   @Test
   void publicClientsNeitherSkipConsentNorIntrospect() {
     assertThat(

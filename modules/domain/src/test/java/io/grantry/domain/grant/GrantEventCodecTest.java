@@ -142,6 +142,32 @@ class GrantEventCodecTest {
             T0,
             T0.plusSeconds(300),
             Optional.of(JKT)),
+        new DeviceAuthorizationRequested(
+            "d-1",
+            "tv",
+            SCOPES,
+            CODE_HASH,
+            refreshHash(7),
+            Duration.ofSeconds(5),
+            T0,
+            T0.plusSeconds(600)),
+        new DeviceAuthorizationApproved(
+            "d-1", "tv", "u-1", T0.minusSeconds(30), Optional.of("s-1"), T0.plusSeconds(20)),
+        new DeviceAuthorizationApproved(
+            "d-1", "tv", "u-1", T0, Optional.empty(), T0.plusSeconds(20)),
+        new DeviceAuthorizationDenied("d-2", "tv", "u-1", T0.plusSeconds(20)),
+        new DeviceCodeRedeemed(
+            "d-1",
+            "tv",
+            "u-1",
+            "d-1.at0",
+            T0.plusSeconds(3600),
+            Optional.of(refreshHash(0)),
+            Optional.of(T0.plus(Duration.ofDays(15))),
+            Optional.empty(),
+            SCOPES,
+            T0.plusSeconds(25)),
+        new DeviceCodeReplayed("d-1", "tv", T0.plusSeconds(30)),
         // RFC 9449: a code bound by dpop_jkt, tokens bound at redemption and at a refresh.
         new AuthorizationCodeIssued(
             "g-3",
@@ -187,6 +213,34 @@ class GrantEventCodecTest {
   }
 
   private static final String JKT = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I";
+
+  @Test
+  void deviceEventsHoldHashesAndTheInterval() {
+    JsonObject requested = CODEC.toJson(samples().get(13));
+    assertThat(requested.fieldNames())
+        .containsExactlyInAnyOrder(
+            "grant_id",
+            "client_id",
+            "scopes",
+            "device_code_hash",
+            "user_code_hash",
+            "interval",
+            "requested_at",
+            "expires_at");
+    assertThat(requested.getLong("interval")).isEqualTo(5L);
+    assertThatThrownBy(
+            () ->
+                CODEC.fromJson(
+                    DeviceAuthorizationRequested.TYPE, requested.copy().put("interval", 0)))
+        .isInstanceOf(EventCodecException.class)
+        .hasMessageContaining("interval");
+    assertThat(CODEC.toJson(samples().get(15)).fieldNames()).doesNotContain("session_id");
+    JsonObject halfRefresh = CODEC.toJson(samples().get(17));
+    halfRefresh.remove("refresh_token_hash");
+    assertThatThrownBy(() -> CODEC.fromJson(DeviceCodeRedeemed.TYPE, halfRefresh))
+        .isInstanceOf(EventCodecException.class)
+        .hasMessageContaining("refresh_token_expires_at");
+  }
 
   @Test
   void theKeysOfBoundCodesAndTokensAreWrittenOnlyWhenThereAreSome() {
@@ -237,7 +291,12 @@ class GrantEventCodecTest {
             "grant.revoked.v1",
             "grant.access_token_revoked.v1",
             "grant.client_credentials_issued.v1",
-            "grant.token_exchanged.v1");
+            "grant.token_exchanged.v1",
+            "grant.device_authorization_requested.v1",
+            "grant.device_authorization_approved.v1",
+            "grant.device_authorization_denied.v1",
+            "grant.device_code_redeemed.v1",
+            "grant.device_code_replayed.v1");
   }
 
   @Test

@@ -108,6 +108,54 @@ final class GrantFixtures {
     return apply(codeIssued(), redeem(), T0.plusSeconds(5));
   }
 
+  static final String DEVICE_CODE_HASH = GrantTokens.hash("device-code-secret");
+
+  /** A keyed user-code hash has the shape of a SHA-256 one. */
+  static final String USER_CODE_HASH = GrantTokens.hash("BCDFGHJK");
+
+  /** A device asks at T0: 600 s to answer, a poll every 5 s. */
+  static GrantCommand.RequestDeviceAuthorization requestDevice() {
+    return new GrantCommand.RequestDeviceAuthorization(
+        GRANT,
+        CLIENT,
+        SCOPES,
+        DEVICE_CODE_HASH,
+        USER_CODE_HASH,
+        Duration.ofSeconds(5),
+        Duration.ofSeconds(600));
+  }
+
+  static GrantCommand.AnswerDeviceAuthorization answerDevice(boolean approve) {
+    return new GrantCommand.AnswerDeviceAuthorization(
+        GRANT, USER_CODE_HASH, USER, T0.minusSeconds(60), Optional.of("s-1"), approve);
+  }
+
+  /** A poll with the device code: access token 0, refresh token 0. */
+  static GrantCommand.RedeemDeviceCode pollDevice() {
+    return new GrantCommand.RedeemDeviceCode(
+        GRANT,
+        CLIENT,
+        DEVICE_CODE_HASH,
+        jti(0),
+        Optional.of(refreshHash(0)),
+        TokenLifetimes.DEFAULT,
+        false);
+  }
+
+  static GrantState deviceRequested() {
+    return apply(GrantState.initial(), requestDevice(), T0);
+  }
+
+  /** Approved at T0 + 20 s. */
+  static GrantState deviceApproved() {
+    return apply(deviceRequested(), answerDevice(true), T0.plusSeconds(20));
+  }
+
+  /** Approved, then redeemed at T0 + 25 s with refresh token 0 and access token 0. */
+  static GrantState deviceActive() {
+    return apply(deviceApproved(), pollDevice(), T0.plusSeconds(25));
+  }
+
   /** Decides, requires acceptance, and evolves. */
   static GrantState apply(GrantState state, GrantCommand command, Instant now) {
     Decision<GrantEvent> d = GrantDecider.decide(state, command, now);

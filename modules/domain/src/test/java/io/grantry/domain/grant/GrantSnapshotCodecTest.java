@@ -52,8 +52,9 @@ class GrantSnapshotCodecTest {
   }
 
   @Property(tries = 300, edgeCases = EdgeCasesMode.FIRST)
-  void snapshotPlusTailEqualsTheFullFold(@ForAll("histories") List<Step> steps) {
-    List<GrantEvent> events = history(steps);
+  void snapshotPlusTailEqualsTheFullFold(
+      @ForAll("histories") List<Step> steps, @ForAll boolean device) {
+    List<GrantEvent> events = history(steps, device);
     GrantState full = GrantDecider.replay(events);
     for (int split = 1; split <= events.size(); split++) {
       GrantState prefix = GrantDecider.replay(events.subList(0, split));
@@ -73,7 +74,7 @@ class GrantSnapshotCodecTest {
   @Property(tries = 100, edgeCases = EdgeCasesMode.NONE)
   void bytesOfAnotherFormatOrCutShortAreIgnored(
       @ForAll("histories") List<Step> steps, @ForAll @IntRange(min = 0, max = 10_000) int cut) {
-    List<GrantEvent> events = history(steps);
+    List<GrantEvent> events = history(steps, false);
     byte[] bytes = GrantSnapshotCodec.encode(GrantDecider.replay(events));
     byte[] other = bytes.clone();
     other[0] = (byte) (GrantSnapshotCodec.FORMAT + 1);
@@ -106,6 +107,21 @@ class GrantSnapshotCodecTest {
             T0.plusSeconds(1));
     assertThat(GrantSnapshotCodec.decode(GrantSnapshotCodec.encode(revoked))).contains(revoked);
     assertThat(GrantSnapshotCodec.decode(new byte[0])).isEmpty();
+    for (GrantState device :
+        List.of(
+            GrantFixtures.deviceRequested(),
+            GrantFixtures.deviceApproved(),
+            GrantFixtures.apply(
+                GrantFixtures.deviceRequested(),
+                GrantFixtures.answerDevice(false),
+                T0.plusSeconds(20)),
+            GrantFixtures.apply(
+                GrantFixtures.deviceApproved(),
+                new RevokeGrant(GRANT, RevocationReason.USER_DISABLED, "admin", Optional.empty()),
+                T0.plusSeconds(21)),
+            GrantFixtures.deviceActive())) {
+      assertThat(GrantSnapshotCodec.decode(GrantSnapshotCodec.encode(device))).contains(device);
+    }
     assertThat(GrantSnapshotCodec.decode(null)).isEmpty();
   }
 
@@ -117,16 +133,23 @@ class GrantSnapshotCodecTest {
   }
 
   /**
-   * The events of a code issued and redeemed at T0, then the steps decided in turn (a refused step
+   * The events of a code issued and redeemed at T0 (or, with {@code device}, of a device
+   * authorization requested, approved and redeemed), then the steps decided in turn (a refused step
    * adds nothing): 0-5 a rotation with the current token (some narrowing the scopes), 6 a retry of
    * the latest rotation within a grace period, 7 an access token revoked, 8 an old refresh token
    * presented again (reuse: the grant is revoked), 9 a revocation by an administrator (rarely).
    */
-  static List<GrantEvent> history(List<Step> steps) {
+  static List<GrantEvent> history(List<Step> steps, boolean device) {
     List<GrantEvent> events = new ArrayList<>();
     GrantState state = GrantState.initial();
-    state = add(events, state, GrantFixtures.issueCode(), T0);
-    state = add(events, state, GrantFixtures.redeem(), T0.plusSeconds(5));
+    if (device) {
+      state = add(events, state, GrantFixtures.requestDevice(), T0);
+      state = add(events, state, GrantFixtures.answerDevice(true), T0.plusSeconds(3));
+      state = add(events, state, GrantFixtures.pollDevice(), T0.plusSeconds(5));
+    } else {
+      state = add(events, state, GrantFixtures.issueCode(), T0);
+      state = add(events, state, GrantFixtures.redeem(), T0.plusSeconds(5));
+    }
     Instant now = T0.plusSeconds(5);
     int rotations = 0;
     List<String> jtis = new ArrayList<>(List.of(jti(0)));

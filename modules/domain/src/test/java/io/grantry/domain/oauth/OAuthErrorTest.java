@@ -31,7 +31,10 @@ class OAuthErrorTest {
             "interaction_required",
             "invalid_target",
             // RFC 9101 §7, answered for pushed requests' request_uri (RFC 9126 §4).
-            "invalid_request_uri");
+            "invalid_request_uri",
+            "authorization_pending",
+            "slow_down",
+            "expired_token");
     for (Code c : Code.values()) {
       assertThat(Code.fromWire(c.wire())).contains(c);
     }
@@ -43,6 +46,9 @@ class OAuthErrorTest {
     assertThat(OAuthError.invalidGrant("x").redirectable()).isFalse();
     assertThat(OAuthError.invalidClient("x").redirectable()).isFalse();
     assertThat(OAuthError.unsupportedGrantType("x").redirectable()).isFalse();
+    assertThat(OAuthError.authorizationPending("x").redirectable()).isFalse();
+    assertThat(OAuthError.slowDown("x").redirectable()).isFalse();
+    assertThat(OAuthError.expiredToken("x").redirectable()).isFalse();
     assertThatThrownBy(() -> new OAuthError(Code.INVALID_GRANT, "x", true))
         .isInstanceOf(IllegalArgumentException.class);
   }
@@ -62,6 +68,11 @@ class OAuthErrorTest {
   void statuses() {
     assertThat(Code.INVALID_GRANT.httpStatus()).isEqualTo(400);
     assertThat(Code.INVALID_CLIENT.httpStatus()).isEqualTo(401);
+    // A denied device authorization's poll (RFC 8628 §3.5) is a token endpoint error: 400.
+    assertThat(Code.ACCESS_DENIED.httpStatus()).isEqualTo(400);
+    assertThat(Code.AUTHORIZATION_PENDING.httpStatus()).isEqualTo(400);
+    assertThat(Code.SLOW_DOWN.httpStatus()).isEqualTo(400);
+    assertThat(Code.EXPIRED_TOKEN.httpStatus()).isEqualTo(400);
     assertThat(Code.SERVER_ERROR.httpStatus()).isEqualTo(500);
     assertThat(Code.TEMPORARILY_UNAVAILABLE.httpStatus()).isEqualTo(503);
   }

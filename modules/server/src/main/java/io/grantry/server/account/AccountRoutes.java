@@ -20,6 +20,8 @@ import io.vertx.core.MultiMap;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -35,8 +37,9 @@ import java.util.regex.Pattern;
  * /account/apps/revoke}: first a page that asks, then, posted with {@code confirm=yes}, {@code
  * ConsentRevoked} and every grant of that user and client revoked). Without a session the pages
  * send the browser to {@code /account/login}, the sign-in form of the authorization flow posting to
- * itself. Every form carries the browser's CSRF token; a POST without it is 403 and changes
- * nothing; a POST that acts answers 303.
+ * itself; other pages that need a signed-in person (the device verification page) send it there
+ * too, with {@code next}, the local page to return to. Every form carries the browser's CSRF token;
+ * a POST without it is 403 and changes nothing; a POST that acts answers 303.
  */
 public final class AccountRoutes implements RouteGroup {
   public static final String APPS = "/account/apps";
@@ -44,6 +47,15 @@ public final class AccountRoutes implements RouteGroup {
   public static final String SESSIONS = "/account/sessions";
   private static final Pattern SESSION_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
   private static final Pattern CLIENT_ID = Pattern.compile("[A-Za-z0-9._~-]{1,128}");
+
+  /**
+   * A page of this server to return to after signing in: a path (never {@code //host} or a
+   * backslash, which browsers read as another origin) with an optional query of plain characters.
+   * Nothing else is ever followed, so {@code next} opens no redirect.
+   */
+  private static final Pattern NEXT =
+      Pattern.compile("/[A-Za-z0-9_~.-][A-Za-z0-9/_~.-]{0,99}(\\?[A-Za-z0-9_~.=&%-]{0,200})?");
+
   private static final DateTimeFormatter SHOWN =
       DateTimeFormatter.ofPattern("d MMMM yyyy, HH:mm 'UTC'", Locale.ENGLISH)
           .withZone(ZoneOffset.UTC);
@@ -71,18 +83,32 @@ public final class AccountRoutes implements RouteGroup {
 
   // ---------------------------------------------------------------- sign-in
 
+  /**
+   * The sign-in page for {@code next} (a local page, see {@link #NEXT}) or the account pages: the
+   * URL a page sends a browser without a session to.
+   */
+  public static String loginFor(String next) {
+    return LOGIN + "?next=" + URLEncoder.encode(next, StandardCharsets.UTF_8);
+  }
+
   private void loginPage(RoutingContext ctx) {
+    String next = next(ctx.request().getParam("next"));
     s.sessions
         .current(ctx)
         .onFailure(ctx::fail)
         .onSuccess(
             session -> {
               if (session.isPresent()) {
-                seeOther(ctx, APPS);
+                seeOther(ctx, next == null ? APPS : next);
               } else {
-                showLogin(ctx, "", null, 200);
+                showLogin(ctx, "", null, 200, next);
               }
             });
+  }
+
+  /** {@code value} if it is a local page to return to, else null. */
+  private static String next(String value) {
+    return value != null && NEXT.matcher(value).matches() ? value : null;
   }
 
   private void login(RoutingContext ctx) {
@@ -91,10 +117,11 @@ public final class AccountRoutes implements RouteGroup {
       csrfRefused(ctx);
       return;
     }
+    String next = next(form.get("next"));
     String username = form.get("username");
     String password = form.get("password");
     if (username == null || username.isBlank() || password == null || password.isEmpty()) {
-      showLogin(ctx, username, "Enter your username and password.", 400);
+      showLogin(ctx, username, "Enter your username and password.", 400, next);
       return;
     }
     s.signIn(ctx, username, password)
@@ -107,9 +134,9 @@ public final class AccountRoutes implements RouteGroup {
         .onSuccess(
             signedIn -> {
               if (!signedIn) {
-                showLogin(ctx, username, "Wrong username or password.", 401);
+                showLogin(ctx, username, "Wrong username or password.", 401, next);
               } else {
-                seeOther(ctx, APPS);
+                seeOther(ctx, next == null ? APPS : next);
               }
             });
   }
@@ -187,7 +214,8 @@ public final class AccountRoutes implements RouteGroup {
     return new Aggregate.Metadata("user:" + user.userId(), ctx.get("requestId"), null);
   }
 
-  private void showLogin(RoutingContext ctx, String username, String error, int status) {
+  private void showLogin(
+      RoutingContext ctx, String username, String error, int status, String next) {
     Pages.send(
         ctx,
         status,
@@ -199,7 +227,8 @@ public final class AccountRoutes implements RouteGroup {
             error,
             s.csrf.token(ctx),
             null,
-            LOGIN));
+            LOGIN,
+            next));
   }
 
   // ---------------------------------------------------------------- apps with access

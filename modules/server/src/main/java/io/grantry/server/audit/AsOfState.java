@@ -8,6 +8,7 @@ import io.grantry.domain.client.GrantType;
 import io.grantry.domain.consent.Consent;
 import io.grantry.domain.consent.ConsentEvent;
 import io.grantry.domain.grant.AuthorizationCodeIssued;
+import io.grantry.domain.grant.DeviceAuthorizationRequested;
 import io.grantry.domain.grant.GrantDecider;
 import io.grantry.domain.grant.GrantEventCodec;
 import io.grantry.domain.grant.GrantState;
@@ -311,9 +312,21 @@ public final class AsOfState {
           at.isBefore(code.expiresAt()) ? "code_issued" : "code_expired",
           code.issuedAt());
     }
+    if (g instanceof GrantState.DeviceRequested d) {
+      return deviceFacts(d.request(), null, "authorization_pending");
+    }
+    if (g instanceof GrantState.DeviceApproved d) {
+      return deviceFacts(d.request(), d.approval().userId(), "approved");
+    }
+    if (g instanceof GrantState.DeviceDenied d) {
+      return deviceFacts(d.request(), d.denial().userId(), "denied");
+    }
     if (g instanceof GrantState.Active a) {
       Instant created =
-          a.authorization().map(AuthorizationCodeIssued::issuedAt).orElse(a.grantedAt());
+          a.authorization()
+              .map(AuthorizationCodeIssued::issuedAt)
+              .or(() -> a.device().map(d -> d.request().requestedAt()))
+              .orElse(a.grantedAt());
       return new Facts(
           a.grantId(),
           a.kind().wire(),
@@ -335,5 +348,18 @@ public final class AsOfState {
           before.createdAt);
     }
     return null;
+  }
+
+  /** A device grant before its tokens, as the token-state projection's row shows it. */
+  private static Facts deviceFacts(
+      DeviceAuthorizationRequested request, String userId, String status) {
+    return new Facts(
+        request.grantId(),
+        GrantType.DEVICE_CODE.wire(),
+        request.clientId(),
+        userId,
+        request.scopes(),
+        status,
+        request.requestedAt());
   }
 }

@@ -41,16 +41,17 @@ import java.util.function.LongConsumer;
  *       (RFC 8693), and from those in turn: who acted for whom with what it granted, and what dies
  *       with it.
  *   <li>A user: the stream {@code user:<id>}, every grant stream whose authorization code was
- *       issued for the user (all its events: redemption, rotations, reuse, revocations, whoever the
- *       actor), every grant exchanged for the user, and every consent stream {@code
- *       consent:<user>:<client>} of the user.
- *   <li>A client: the stream {@code client:<id>}, every grant stream issued to it (codes,
- *       client_credentials tokens, exchanges), every consent stream given to it, and every
- *       authorization request it pushed ({@code par:<hash>}, RFC 9126).
+ *       issued for the user or whose device the user approved or denied (all its events:
+ *       redemption, rotations, reuse, revocations, whoever the actor), every grant exchanged for
+ *       the user, and every consent stream {@code consent:<user>:<client>} of the user.
+ *   <li>A client: the stream {@code client:<id>}, every grant stream issued to it (codes, device
+ *       authorizations, client_credentials tokens, exchanges), every consent stream given to it,
+ *       and every authorization request it pushed ({@code par:<hash>}, RFC 9126).
  * </ul>
  *
- * The first event of each grant or consent stream names its user and client, and the partial
- * indexes of migration V7 find those events; the type lists below must stay verbatim the same.
+ * The first event of each grant or consent stream names its user and client (a device grant's first
+ * names its client, its answer the user), and the partial indexes of migration V7 (as V14 and V18
+ * redefine them) find those events; the type lists below must stay verbatim the same.
  *
  * <h2>Order</h2>
  *
@@ -79,10 +80,12 @@ public final class AuditLedger {
   private static final String USER_TYPES =
       "('grant.authorization_code_issued.v1', 'consent.granted.v1', 'consent.revoked.v1',"
           + " 'backchannel.logout_delivered.v1', 'backchannel.logout_attempt_failed.v1',"
-          + " 'backchannel.logout_abandoned.v1')";
+          + " 'backchannel.logout_abandoned.v1',"
+          + " 'grant.device_authorization_approved.v1', 'grant.device_authorization_denied.v1')";
   private static final String CLIENT_TYPES =
       "('grant.authorization_code_issued.v1', 'grant.client_credentials_issued.v1',"
-          + " 'consent.granted.v1', 'consent.revoked.v1')";
+          + " 'consent.granted.v1', 'consent.revoked.v1',"
+          + " 'grant.device_authorization_requested.v1')";
   private static final String EXCHANGED = TokenExchanged.TYPE;
   private static final String PUSHED = PushedRequestEvent.Pushed.TYPE;
 

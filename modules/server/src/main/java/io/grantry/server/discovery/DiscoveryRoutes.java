@@ -15,11 +15,13 @@ import io.vertx.ext.web.RoutingContext;
 
 /**
  * Server metadata (OpenID Connect Discovery 1.0, RFC 8414) and the public keys (RFC 7517). The
- * metadata says only what the server really does: code flow with PKCE S256, the client
- * authentication methods (secrets, signed JWTs, none) with the algorithms of client assertions,
- * RS256 and ES256 signatures, {@code iss} in authorization responses. The endpoint URLs it gives
- * are the canonical paths, or those of the primary endpoint profile (GRANTRY_ENDPOINT_PRIMARY); the
- * keys are served at every path of the configured profiles.
+ * metadata says only what the server really does: code flow with PKCE S256, the device
+ * authorization grant (RFC 8628 §4), the client authentication methods (secrets, signed JWTs, none)
+ * with the algorithms of client assertions, RS256 and ES256 signatures, {@code iss} in
+ * authorization responses. The endpoint URLs it gives are the canonical paths, or those of the
+ * primary endpoint profile (GRANTRY_ENDPOINT_PRIMARY); the keys are served at every path of the
+ * configured profiles. The device authorization endpoint has no alias: it is always at its
+ * canonical path.
  */
 public final class DiscoveryRoutes implements RouteGroup {
   private final KeyService keys;
@@ -80,6 +82,7 @@ public final class DiscoveryRoutes implements RouteGroup {
         .put("revocation_endpoint", issuer + paths.advertised(Endpoint.REVOCATION))
         .put("introspection_endpoint", issuer + paths.advertised(Endpoint.INTROSPECTION))
         .put("end_session_endpoint", issuer + paths.advertised(Endpoint.END_SESSION))
+        .put("device_authorization_endpoint", issuer + "/device_authorization")
         .put("backchannel_logout_supported", true)
         .put("backchannel_logout_session_supported", true)
         .put(
@@ -93,7 +96,8 @@ public final class DiscoveryRoutes implements RouteGroup {
                 .add("authorization_code")
                 .add("refresh_token")
                 .add("client_credentials")
-                .add("urn:ietf:params:oauth:grant-type:token-exchange"))
+                .add("urn:ietf:params:oauth:grant-type:token-exchange")
+                .add("urn:ietf:params:oauth:grant-type:device_code"))
         .put("subject_types_supported", new JsonArray().add("public"))
         .put("id_token_signing_alg_values_supported", new JsonArray().add("RS256").add("ES256"))
         .put("userinfo_signing_alg_values_supported", new JsonArray().add("none"))

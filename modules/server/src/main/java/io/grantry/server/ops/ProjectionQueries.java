@@ -1,5 +1,6 @@
 package io.grantry.server.ops;
 
+import io.grantry.domain.client.GrantType;
 import io.grantry.domain.grant.GrantTokens;
 import io.grantry.eventstore.EventStore;
 import io.grantry.eventstore.GlobalPosition;
@@ -25,11 +26,12 @@ import java.util.Optional;
  * token's id is the SHA-256 of the token, which is what the projection is keyed by and cannot be
  * turned back into the token).
  *
- * <p>A grant's status is computed at the server's time: {@code revoked}; {@code pending} for a code
- * not yet redeemed within its lifetime; {@code active} while a refresh token or an access token of
- * it is valid; {@code expired} otherwise. The same rule counts the active grants of the stats,
- * which look at the unexpired tokens through their expiry indexes rather than at every grant ever
- * issued.
+ * <p>A grant's status is computed at the server's time: {@code revoked}; {@code denied} for a
+ * device its user denied; {@code pending} for a code not yet redeemed within its lifetime, or a
+ * device authorization not yet redeemed within its device code's; {@code active} while a refresh
+ * token or an access token of it is valid; {@code expired} otherwise. The same rule counts the
+ * active grants of the stats, which look at the unexpired tokens through their expiry indexes
+ * rather than at every grant ever issued.
  */
 public final class ProjectionQueries {
   private static final String LIVE_REFRESH =
@@ -39,11 +41,14 @@ public final class ProjectionQueries {
       "EXISTS (SELECT 1 FROM access_tokens a WHERE a.grant_id = g.grant_id"
           + " AND a.revoked_at IS NULL AND a.expires_at > $1)";
 
-  /** $1 = now, $2 = the code lifetime in seconds. */
+  /** $1 = now, $2 = the code lifetime in seconds, $3 = the device code lifetime in seconds. */
   private static final String STATUS =
       "CASE WHEN g.status = 'revoked' THEN 'revoked'"
+          + " WHEN g.status = 'denied' THEN 'denied'"
           + " WHEN g.status = 'code_issued' THEN CASE WHEN g.created_at + make_interval(secs => $2) > $1"
           + " THEN 'pending' ELSE 'expired' END"
+          + " WHEN g.status IN ('authorization_pending', 'approved') THEN CASE"
+          + " WHEN g.created_at + make_interval(secs => $3) > $1 THEN 'pending' ELSE 'expired' END"
           + " WHEN "
           + LIVE_REFRESH
           + " OR "
@@ -59,6 +64,7 @@ public final class ProjectionQueries {
   private final EventStore store;
   private final Clock clock;
   private final Duration codeLifetime;
+  private final Duration deviceCodeLifetime;
   private final OpsCounters counters;
   private final List<Projection> inline;
 
@@ -70,6 +76,7 @@ public final class ProjectionQueries {
       EventStore store,
       Clock clock,
       Duration codeLifetime,
+      Duration deviceCodeLifetime,
       OpsCounters counters,
       List<Projection> inline) {
     this.inline = List.copyOf(inline);
@@ -77,6 +84,7 @@ public final class ProjectionQueries {
     this.store = store;
     this.clock = clock;
     this.codeLifetime = codeLifetime;
+    this.deviceCodeLifetime = deviceCodeLifetime;
     this.counters = counters;
   }
 
@@ -99,7 +107,10 @@ public final class ProjectionQueries {
    * filters given, so that each shape gets a plan that uses its index (client or user).
    */
   public Future<List<JsonObject>> grants(GrantFilter f) {
-    List<Object> params = new ArrayList<>(List.of(now(), (double) codeLifetime.toSeconds()));
+    List<Object> params =
+        new ArrayList<>(
+            List.of(
+                now(), (double) codeLifetime.toSeconds(), (double) deviceCodeLifetime.toSeconds()));
     StringBuilder where = new StringBuilder(" WHERE true");
     f.client()
         .ifPresent(
@@ -290,7 +301,10 @@ public final class ProjectionQueries {
                           JsonObject issued = new JsonObject();
                           for (String t :
                               List.of(
-                                  "authorization_code", "refresh_token", "client_credentials")) {
+                                  "authorization_code",
+                                  "refresh_token",
+                                  "client_credentials",
+                                  GrantType.DEVICE_CODE.wire())) {
                             issued.put(t, windowed(0, 0));
                           }
                           JsonObject reuse = windowed(0, 0);

@@ -6,6 +6,8 @@ package io.grantry.server.pages;
  * @param action where the form posts: {@code /login} on the way through /authorize, {@code
  *     /account/login} for the account pages
  * @param request the signed pending authorization request; null when there is none
+ * @param next the local page to return to after {@code /account/login} (e.g. the device
+ *     verification page); null for the account pages
  */
 public record LoginPage(
     String clientName,
@@ -14,7 +16,20 @@ public record LoginPage(
     String error,
     String csrf,
     String request,
-    String action) {
+    String action,
+    String next) {
+
+  /** A sign-in page with no page to return to. */
+  public LoginPage(
+      String clientName,
+      String logoUri,
+      String username,
+      String error,
+      String csrf,
+      String request,
+      String action) {
+    this(clientName, logoUri, username, error, csrf, request, action, null);
+  }
 
   /** The sign-in page of an authorization request. */
   public LoginPage(

@@ -105,7 +105,7 @@ final class AuthorizationCodeGrant implements TokenRoutes.TokenGrant {
                       r.scopes(),
                       r.redeemedAt(),
                       r.accessTokenExpiresAt(),
-                      active.authorization(),
+                      active.authentication(),
                       refresh,
                       true,
                       Optional.empty(),

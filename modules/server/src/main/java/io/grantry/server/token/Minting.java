@@ -3,9 +3,9 @@ package io.grantry.server.token;
 import io.grantry.domain.client.AccessTokenFormat;
 import io.grantry.domain.client.ClientState;
 import io.grantry.domain.client.ClientType;
-import io.grantry.domain.grant.AuthorizationCodeIssued;
 import io.grantry.domain.grant.GrantCommand;
 import io.grantry.domain.grant.GrantEventCodec;
+import io.grantry.domain.grant.GrantState;
 import io.grantry.domain.grant.GrantTokens;
 import io.grantry.domain.grant.TokenExchanged;
 import io.grantry.domain.oauth.Scopes;
@@ -144,7 +144,8 @@ final class Minting {
 
   /**
    * Access token for {@code subject}, plus an ID token when {@code openid} is among the scopes and
-   * the facts of the authorization are known, plus the refresh token when there is one.
+   * the user's authentication is known (a code's or a device approval's: {@link
+   * GrantState.Active#authentication()}), plus the refresh token when there is one.
    */
   Future<JsonObject> response(
       ClientState.Registered client,
@@ -154,7 +155,7 @@ final class Minting {
       Scopes scopes,
       Instant issuedAt,
       Instant expiresAt,
-      Optional<AuthorizationCodeIssued> authorization,
+      Optional<GrantState.Authentication> authentication,
       String refreshToken,
       boolean userSubject) {
     return response(
@@ -165,7 +166,7 @@ final class Minting {
         scopes,
         issuedAt,
         expiresAt,
-        authorization,
+        authentication,
         refreshToken,
         userSubject,
         Optional.empty());
@@ -183,7 +184,7 @@ final class Minting {
       Scopes scopes,
       Instant issuedAt,
       Instant expiresAt,
-      Optional<AuthorizationCodeIssued> authorization,
+      Optional<GrantState.Authentication> authentication,
       String refreshToken,
       boolean userSubject,
       Optional<UserState.Registered> known) {
@@ -195,7 +196,7 @@ final class Minting {
         scopes,
         issuedAt,
         expiresAt,
-        authorization,
+        authentication,
         refreshToken,
         userSubject,
         known,
@@ -214,7 +215,7 @@ final class Minting {
       Scopes scopes,
       Instant issuedAt,
       Instant expiresAt,
-      Optional<AuthorizationCodeIssued> authorization,
+      Optional<GrantState.Authentication> authentication,
       String refreshToken,
       boolean userSubject,
       Optional<UserState.Registered> known,
@@ -229,10 +230,10 @@ final class Minting {
     if (refreshToken != null) {
       out.put("refresh_token", refreshToken);
     }
-    if (!userSubject || !scopes.contains(Scopes.OPENID) || authorization.isEmpty()) {
+    if (!userSubject || !scopes.contains(Scopes.OPENID) || authentication.isEmpty()) {
       return Future.succeededFuture(out);
     }
-    AuthorizationCodeIssued code = authorization.get();
+    GrantState.Authentication signIn = authentication.get();
     Future<Optional<UserState.Registered>> lookup =
         known.isPresent() ? Future.succeededFuture(known) : s.users.findById(subject);
     return lookup.map(
@@ -240,7 +241,7 @@ final class Minting {
           JsonObject userClaims = user.map(u -> UserClaims.of(u, scopes)).orElse(new JsonObject());
           // OIDC Back-Channel Logout §2.4: the session the user signed in with, which logout
           // tokens name; a client learns it only from its own ID tokens.
-          code.sessionId().ifPresent(sid -> userClaims.put("sid", sid));
+          signIn.sessionId().ifPresent(sid -> userClaims.put("sid", sid));
           // Names the grant, as an access token's jti does: a token exchange of the ID token
           // (RFC 8693) finds the grant it comes from, and dies with it.
           GrantTokens.grantIdOf(jti)
@@ -254,8 +255,8 @@ final class Minting {
                   client.metadata().idTokenSignedResponseAlg(),
                   subject,
                   client.clientId(),
-                  code.nonce().orElse(null),
-                  code.authTime(),
+                  signIn.nonce().orElse(null),
+                  signIn.authTime(),
                   access,
                   issuedAt,
                   issuedAt.plus(s.idTokenLifetime),

@@ -214,7 +214,7 @@ final class RefreshTokenGrant implements TokenRoutes.TokenGrant {
                       r.scopes(),
                       r.rotatedAt(),
                       r.accessTokenExpiresAt(),
-                      active.authorization(),
+                      active.authentication(),
                       GrantTokens.token(id, nextSecret),
                       true,
                       user.filter(u -> u.userId().equals(r.userId())),

@@ -9,6 +9,7 @@ import io.grantry.domain.grant.GrantEvent;
 import io.grantry.domain.grant.GrantState;
 import io.grantry.domain.oauth.OAuthError;
 import io.grantry.server.app.Aggregate;
+import io.grantry.server.devicecodes.DeviceCodes;
 import io.grantry.server.http.EndpointPaths;
 import io.grantry.server.http.EndpointPaths.Endpoint;
 import io.grantry.server.http.FormBody;
@@ -47,6 +48,7 @@ public final class TokenRoutes implements RouteGroup {
           "redirect_uri",
           "code_verifier",
           "refresh_token",
+          "device_code",
           "scope",
           "client_id",
           "client_secret",
@@ -69,7 +71,7 @@ public final class TokenRoutes implements RouteGroup {
   private final Map<GrantType, Counter> issued = new EnumMap<>(GrantType.class);
   private final EndpointPaths paths;
 
-  public TokenRoutes(OAuthServices services, EndpointPaths paths) {
+  public TokenRoutes(OAuthServices services, EndpointPaths paths, DeviceCodes devices) {
     this.s = services;
     this.paths = paths;
     this.authenticator =
@@ -83,7 +85,8 @@ public final class TokenRoutes implements RouteGroup {
             GrantType.AUTHORIZATION_CODE.wire(), new AuthorizationCodeGrant(services),
             GrantType.REFRESH_TOKEN.wire(), new RefreshTokenGrant(services),
             GrantType.CLIENT_CREDENTIALS.wire(), new ClientCredentialsGrant(services),
-            GrantType.TOKEN_EXCHANGE.wire(), new TokenExchangeGrant(services));
+            GrantType.TOKEN_EXCHANGE.wire(), new TokenExchangeGrant(services),
+            GrantType.DEVICE_CODE.wire(), new DeviceCodeGrant(services, devices));
     this.grants
         .values()
         .forEach(g -> issued.put(g.type(), OpsMetrics.tokensIssued(services.registry, g.type())));

@@ -4,6 +4,10 @@ import io.grantry.domain.grant.AccessTokenRevoked;
 import io.grantry.domain.grant.AuthorizationCodeIssued;
 import io.grantry.domain.grant.AuthorizationCodeRedeemed;
 import io.grantry.domain.grant.ClientCredentialsIssued;
+import io.grantry.domain.grant.DeviceAuthorizationApproved;
+import io.grantry.domain.grant.DeviceAuthorizationDenied;
+import io.grantry.domain.grant.DeviceAuthorizationRequested;
+import io.grantry.domain.grant.DeviceCodeRedeemed;
 import io.grantry.domain.grant.GrantEvent;
 import io.grantry.domain.grant.GrantRevoked;
 import io.grantry.domain.grant.RefreshTokenRotated;
@@ -45,13 +49,27 @@ public record TokenChange(
   /** The grant events that change token state. */
   public enum Kind {
     CODE_ISSUED,
+    /**
+     * An authorization code redeemed, or a device code (RFC 8628): from there on a device grant is
+     * a grant like a code's, with the same rows.
+     */
     CODE_REDEEMED,
     REFRESH_ROTATED,
     CLIENT_CREDENTIALS,
     ACCESS_REVOKED,
     GRANT_REVOKED,
     /** A grant made by a token exchange: read through the codec (rare), never the fast reader. */
-    TOKEN_EXCHANGED
+    TOKEN_EXCHANGED,
+    /**
+     * A device asked for authorization (RFC 8628 §3.1): a grant row waiting for its user, who is
+     * not known yet. The device kinds, like the exchange, are read through the codec (device grants
+     * are few next to codes and client_credentials tokens).
+     */
+    DEVICE_REQUESTED,
+    /** The user allowed the device: the row names the user. */
+    DEVICE_APPROVED,
+    /** The user denied the device: the row names the user, and the grant ends there. */
+    DEVICE_DENIED
   }
 
   /** A time an event does not have (a NULL {@code timestamptz}). */
@@ -100,6 +118,36 @@ public record TokenChange(
       return accessRevoked(a.grantId(), a.jti(), micros(a.revokedAt()));
     } else if (e instanceof GrantRevoked g) {
       return grantRevoked(g.grantId(), g.reason().wire(), micros(g.revokedAt()));
+    } else if (e instanceof DeviceCodeRedeemed r) {
+      return codeRedeemed(
+          r.grantId(),
+          r.clientId(),
+          r.userId(),
+          r.scopes().value(),
+          r.accessTokenJti(),
+          r.refreshTokenHash().orElse(null),
+          micros(r.redeemedAt()),
+          micros(r.accessTokenExpiresAt()),
+          r.refreshTokenExpiresAt().map(TokenChange::micros).orElse(NO_TIME));
+    } else if (e instanceof DeviceAuthorizationRequested d) {
+      return device(
+          Kind.DEVICE_REQUESTED,
+          d.grantId(),
+          d.clientId(),
+          null,
+          d.scopes().value(),
+          micros(d.requestedAt()));
+    } else if (e instanceof DeviceAuthorizationApproved a) {
+      return device(
+          Kind.DEVICE_APPROVED,
+          a.grantId(),
+          a.clientId(),
+          a.userId(),
+          null,
+          micros(a.approvedAt()));
+    } else if (e instanceof DeviceAuthorizationDenied d) {
+      return device(
+          Kind.DEVICE_DENIED, d.grantId(), d.clientId(), d.userId(), null, micros(d.deniedAt()));
     } else if (e instanceof TokenExchanged x) {
       return new TokenChange(
           Kind.TOKEN_EXCHANGED,
@@ -229,6 +277,16 @@ public record TokenChange(
         NO_TIME,
         NO_TIME,
         null);
+  }
+
+  /**
+   * A device grant's request ({@code userId} null, {@code scope} asked for) or its user's answer
+   * ({@code scope} null): {@code kind} one of the device kinds.
+   */
+  public static TokenChange device(
+      Kind kind, String grantId, String clientId, String userId, String scope, long at) {
+    return new TokenChange(
+        kind, grantId, clientId, userId, scope, null, null, null, null, at, NO_TIME, NO_TIME, null);
   }
 
   /** {@code reason} a revocation reason's wire name. */

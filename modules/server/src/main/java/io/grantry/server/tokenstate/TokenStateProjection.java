@@ -46,10 +46,14 @@ public final class TokenStateProjection implements Projection {
    */
   public static final String KIND_EXCHANGE = GrantType.TOKEN_EXCHANGE.wire();
 
+  /** {@code grants.kind} of a device authorization grant (RFC 8628). */
+  public static final String KIND_DEVICE = GrantType.DEVICE_CODE.wire();
+
   /** The kinds of statement, in the order they run within a batch. */
   enum Statement {
     GRANT_INSERT,
     GRANT_EXCHANGED,
+    GRANT_ANSWERED,
     GRANT_ACTIVE,
     ACCESS_INSERT,
     REFRESH_INSERT,
@@ -120,6 +124,27 @@ public final class TokenStateProjection implements Projection {
                       at)),
               accessInserted(c, at));
       case TOKEN_EXCHANGED -> exchanged(c, at);
+      // A device grant's row waits for its user ('authorization_pending'), is answered ('approved'
+      // or 'denied', naming the user), then made active by its redemption (CODE_REDEEMED).
+      case DEVICE_REQUESTED ->
+          List.of(
+              Map.entry(
+                  Statement.GRANT_INSERT,
+                  Tuple.of(
+                      c.grantId(),
+                      KIND_DEVICE,
+                      c.clientId(),
+                      null,
+                      c.scope(),
+                      "authorization_pending",
+                      at)));
+      case DEVICE_APPROVED ->
+          List.of(
+              Map.entry(
+                  Statement.GRANT_ANSWERED, Tuple.of(c.grantId(), c.userId(), "approved", at)));
+      case DEVICE_DENIED ->
+          List.of(
+              Map.entry(Statement.GRANT_ANSWERED, Tuple.of(c.grantId(), c.userId(), "denied", at)));
       case ACCESS_REVOKED -> List.of(Map.entry(Statement.ACCESS_REVOKE, Tuple.of(c.jti(), at)));
       case GRANT_REVOKED ->
           List.of(
@@ -287,12 +312,18 @@ public final class TokenStateProjection implements Projection {
               + " SELECT a, b, c, d, e, 'active', f, f, g, h, i, j FROM unnest($1::text[], $2::text[],"
               + " $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $8::text[],"
               + " $9::text[], $10::text[]) AS u(a, b, c, d, e, f, g, h, i, j) ON CONFLICT (grant_id) DO NOTHING";
+      case GRANT_ANSWERED ->
+          "UPDATE "
+              + t.of(G)
+              + " AS x SET user_id = u.b, status = u.c, updated_at = u.d"
+              + " FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) AS u(a, b, c, d)"
+              + " WHERE x.grant_id = u.a AND x.status = 'authorization_pending'";
       case GRANT_ACTIVE ->
           "UPDATE "
               + t.of(G)
               + " AS x SET status = 'active', scope = u.b, updated_at = u.c"
               + " FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS u(a, b, c)"
-              + " WHERE x.grant_id = u.a AND x.status = 'code_issued'";
+              + " WHERE x.grant_id = u.a AND x.status IN ('code_issued', 'approved')";
       case ACCESS_INSERT ->
           "INSERT INTO "
               + t.of(A)

@@ -151,6 +151,7 @@ public final class TokenStatePruner {
                                           TableNames.live(new TokenStateProjection()),
                                           cutoff,
                                           settings.batchSize()))
+                              .compose(r -> pruneDevicePolls(conn).map(r))
                               .onSuccess(
                                   r -> {
                                     prunedAccess.increment(r.accessTokens());
@@ -165,6 +166,34 @@ public final class TokenStatePruner {
                         })
                     .eventually(conn::close))
         .onComplete(ar -> running.set(false));
+  }
+
+  /**
+   * The device grant's operational rows whose time is over (not token state): the poll records of
+   * expired device codes (a poll then gets expired_token without reading them) and the counts of
+   * wrong user codes whose window ended.
+   */
+  private Future<Long> pruneDevicePolls(SqlClient conn) {
+    int batch = settings.batchSize();
+    Tuple now = Tuple.of(ts(clock.instant()), batch);
+    return repeat(
+            conn,
+            "WITH doomed AS (SELECT grant_id FROM device_polls WHERE expires_at < $1 LIMIT $2"
+                + " FOR UPDATE SKIP LOCKED) DELETE FROM device_polls t USING doomed d"
+                + " WHERE t.grant_id = d.grant_id",
+            now,
+            batch)
+        .compose(
+            polls ->
+                repeat(
+                        conn,
+                        "WITH doomed AS (SELECT key FROM device_user_code_failures"
+                            + " WHERE window_ends_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)"
+                            + " DELETE FROM device_user_code_failures t USING doomed d"
+                            + " WHERE t.key = d.key",
+                        now,
+                        batch)
+                    .map(failures -> polls + failures));
   }
 
   private static Future<Void> recordCutoff(SqlClient conn, Instant cutoff) {

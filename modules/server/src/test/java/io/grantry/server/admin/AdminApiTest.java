@@ -2,6 +2,7 @@ package io.grantry.server.admin;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.grantry.domain.client.GrantType;
 import io.grantry.server.testing.AdminHttp;
 import io.grantry.server.testing.AdminHttp.Response;
 import io.grantry.server.testing.TestServer;
@@ -150,6 +151,41 @@ class AdminApiTest {
             .toCompletableFuture()
             .get(30, TimeUnit.SECONDS);
     assertThat(parsed.operation("createClient")).isNotNull();
+  }
+
+  /**
+   * Every kind of grant the token-state tables hold (a grant type's wire name: codes,
+   * client_credentials, device grants, token exchanges) is one the contract lets a grant, an as-of
+   * grant and a token name: a generated client must not choke on a grant the server lists.
+   */
+  @Test
+  void theContractNamesEveryKindOfGrantTheServerLists() throws Exception {
+    JsonObject schemas =
+        AdminApi.contractFile().getJsonObject("components").getJsonObject("schemas");
+    List<String> kinds =
+        List.of(
+            GrantType.AUTHORIZATION_CODE.wire(),
+            GrantType.CLIENT_CREDENTIALS.wire(),
+            GrantType.DEVICE_CODE.wire(),
+            GrantType.TOKEN_EXCHANGE.wire());
+    JsonObject grant = schemas.getJsonObject("Grant").getJsonObject("properties");
+    assertThat(grant.getJsonObject("grant_type").getJsonArray("enum").getList())
+        .as("Grant.grant_type")
+        .containsAll(kinds);
+    JsonObject token = schemas.getJsonObject("Token").getJsonObject("properties");
+    assertThat(token.getJsonObject("grant_type").getJsonArray("enum").getList())
+        .as("Token.grant_type")
+        .containsAll(kinds);
+    JsonObject asOfGrant =
+        schemas
+            .getJsonObject("AsOf")
+            .getJsonObject("properties")
+            .getJsonObject("grants")
+            .getJsonObject("items")
+            .getJsonObject("properties");
+    assertThat(asOfGrant.getJsonObject("kind").getJsonArray("enum").getList())
+        .as("AsOf.grants[].kind")
+        .containsAll(kinds);
   }
 
   static List<String> keysWithoutValue(Object node, String path) {

@@ -51,6 +51,59 @@ class GrantryConfigTest {
   }
 
   @Test
+  void deviceGrantSettingsDefaultAndAreBounded() {
+    DeviceSettings d = GrantryConfig.from(new JsonObject()).device();
+    assertThat(d.lifetime()).isEqualTo(Duration.ofMinutes(10));
+    assertThat(d.interval()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(d.userCodeLength()).isEqualTo(8);
+    assertThat(d.failuresPerUser()).isEqualTo(5);
+    assertThat(d.failuresPerAddress()).isEqualTo(20);
+    assertThat(d.failureWindow()).isEqualTo(Duration.ofMinutes(15));
+    assertThat(d.requestsPerAddress()).isEqualTo(30);
+    DeviceSettings set =
+        GrantryConfig.from(
+                new JsonObject()
+                    .put("GRANTRY_DEVICE_CODE_TTL_SECONDS", "1800")
+                    .put("GRANTRY_DEVICE_POLL_INTERVAL_SECONDS", "10")
+                    .put("GRANTRY_DEVICE_USER_CODE_LENGTH", "12")
+                    .put("GRANTRY_DEVICE_USER_CODE_FAILURES_PER_USER", "3")
+                    .put("GRANTRY_DEVICE_USER_CODE_FAILURES_PER_ADDRESS", "50")
+                    .put("GRANTRY_DEVICE_USER_CODE_WINDOW_SECONDS", "3600")
+                    .put("GRANTRY_DEVICE_REQUESTS_PER_ADDRESS", "40"))
+            .device();
+    assertThat(set)
+        .isEqualTo(
+            new DeviceSettings(
+                Duration.ofMinutes(30),
+                Duration.ofSeconds(10),
+                12,
+                3,
+                50,
+                Duration.ofHours(1),
+                40));
+    // A code shorter than 8 letters is too easy to guess; beyond the domain's bounds a device code
+    // would outlive what its decisions accept.
+    for (String[] bad :
+        new String[][] {
+          {"GRANTRY_DEVICE_CODE_TTL_SECONDS", "1801"},
+          {"GRANTRY_DEVICE_CODE_TTL_SECONDS", "0"},
+          {"GRANTRY_DEVICE_POLL_INTERVAL_SECONDS", "0"},
+          {"GRANTRY_DEVICE_POLL_INTERVAL_SECONDS", "61"},
+          {"GRANTRY_DEVICE_USER_CODE_LENGTH", "6"},
+          {"GRANTRY_DEVICE_USER_CODE_LENGTH", "13"},
+          {"GRANTRY_DEVICE_USER_CODE_FAILURES_PER_USER", "0"},
+          {"GRANTRY_DEVICE_USER_CODE_FAILURES_PER_ADDRESS", "many"},
+          {"GRANTRY_DEVICE_USER_CODE_WINDOW_SECONDS", "10"},
+          {"GRANTRY_DEVICE_REQUESTS_PER_ADDRESS", "0"}
+        }) {
+      assertThatThrownBy(() -> GrantryConfig.from(new JsonObject().put(bad[0], bad[1])))
+          .as("%s=%s", bad[0], bad[1])
+          .isInstanceOf(ConfigException.class)
+          .hasMessageContaining(bad[0]);
+    }
+  }
+
+  @Test
   void everySettingIsCheckedBeforeAnythingStarts() {
     // Each of these was once accepted, or refused only after PostgreSQL had started.
     for (String[] bad :

@@ -22,6 +22,7 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.URLDecoder;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -210,6 +211,35 @@ class BackchannelLogoutTest {
     LogoutTokenClaimsSet claims = validate(received.peek());
     assertThat(claims.getSessionID().getValue()).isEqualTo(sid);
     assertThat(claims.getSubject().getValue()).isEqualTo(dan.userId());
+  }
+
+  /**
+   * The issue's other ways a session ends: the application's own logout (RP-Initiated Logout, with
+   * the ID token it holds as the hint) and an administrator ending the one session.
+   */
+  @Test
+  void anRpInitiatedLogoutAndAnAdministratorEndingTheSessionTellTheClientsToo() throws Exception {
+    received.clear();
+    SignedIn eve = signIn("eve");
+    String sid = OAuthFixtures.claims(eve.idToken()).getString("sid");
+    HttpResponse<String> out =
+        eve.browser().get("/logout?id_token_hint=" + OAuthFixtures.enc(eve.idToken()));
+    assertThat(out.statusCode()).as(out.body()).isIn(200, 303);
+    sendUntil(() -> !received.isEmpty());
+    LogoutTokenClaimsSet byApp = validate(received.peek());
+    assertThat(byApp.getSessionID().getValue()).isEqualTo(sid);
+    assertThat(byApp.getSubject().getValue()).isEqualTo(eve.userId());
+
+    received.clear();
+    SignedIn fay = signIn("fay");
+    String fays = OAuthFixtures.claims(fay.idToken()).getString("sid");
+    JsonObject ended =
+        fx.admin("DELETE", "/admin/users/" + fay.userId() + "/sessions/" + fays, null);
+    assertThat(ended.getBoolean("ended")).isTrue();
+    sendUntil(() -> !received.isEmpty());
+    LogoutTokenClaimsSet byAdmin = validate(received.peek());
+    assertThat(byAdmin.getSessionID().getValue()).isEqualTo(fays);
+    assertThat(byAdmin.getSubject().getValue()).isEqualTo(fay.userId());
   }
 
   @Test

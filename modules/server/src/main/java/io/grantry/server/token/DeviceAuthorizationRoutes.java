@@ -1,0 +1,179 @@
+package io.grantry.server.token;
+
+import io.grantry.domain.DomainError;
+import io.grantry.domain.client.ClientState;
+import io.grantry.domain.client.GrantType;
+import io.grantry.domain.grant.GrantCommand;
+import io.grantry.domain.grant.GrantDecider;
+import io.grantry.domain.grant.GrantTokens;
+import io.grantry.domain.grant.UserCodes;
+import io.grantry.domain.oauth.OAuthError;
+import io.grantry.domain.oauth.Scopes;
+import io.grantry.server.app.Aggregate;
+import io.grantry.server.config.DeviceSettings;
+import io.grantry.server.devicecodes.DeviceCodes;
+import io.grantry.server.http.FormBody;
+import io.grantry.server.http.OAuthResponses;
+import io.grantry.server.http.RouteGroup;
+import io.grantry.server.http.TrustedProxies;
+import io.grantry.server.oauth.OAuthServices;
+import io.grantry.server.throttle.DeviceRequestThrottle;
+import io.grantry.server.tokens.TokenIssuer;
+import io.vertx.core.MultiMap;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.time.Instant;
+import java.util.OptionalLong;
+
+/**
+ * {@code POST /device_authorization}, the device authorization endpoint (RFC 8628 §3.1-§3.2): a
+ * client allowed the device code grant (authenticated as at the token endpoint; a public client
+ * names itself) gets a device code to poll the token endpoint with and a user code for its user to
+ * enter at {@code verification_uri}. The user code is claimed first, then the grant's first event
+ * is appended; a user code whose grant was never written (the second append failed) names no grant
+ * and expires unused. Every answer is JSON with {@code Cache-Control: no-store}; bad input is an
+ * RFC 6749 §5.2 error. An address past its allowance ({@link DeviceRequestThrottle}) gets 429 and
+ * {@code slow_down} before anything is written.
+ */
+public final class DeviceAuthorizationRoutes implements RouteGroup {
+  public static final String PATH = "/device_authorization";
+
+  /**
+   * The verification page (RFC 8628 §3.2 {@code verification_uri}), served by the device routes.
+   */
+  public static final String VERIFICATION_PATH = "/device";
+
+  private final OAuthServices s;
+  private final DeviceCodes devices;
+  private final ClientAuthenticator authenticator;
+  private final DeviceRequestThrottle requests;
+
+  public DeviceAuthorizationRoutes(
+      OAuthServices services, DeviceCodes devices, DeviceRequestThrottle requests) {
+    this.s = services;
+    this.devices = devices;
+    this.requests = requests;
+    this.authenticator =
+        new ClientAuthenticator(
+            services.clients,
+            services.clientAssertions,
+            services.clientThrottle,
+            services.registry);
+  }
+
+  @Override
+  public void mount(Router router) {
+    router.post(PATH).handler(FormBody.limit(16 * 1024)).handler(this::authorize);
+  }
+
+  private void authorize(RoutingContext ctx) {
+    MultiMap form = TokenRequests.form(ctx);
+    if (form == null) {
+      return;
+    }
+    authenticator
+        .authenticate(ctx, form)
+        .onFailure(ctx::fail)
+        .onSuccess(
+            auth -> {
+              if (!auth.ok()) {
+                OAuthResponses.error(ctx, auth.error());
+                return;
+              }
+              ClientState.Registered client = auth.client();
+              if (!client.metadata().allows(GrantType.DEVICE_CODE)) {
+                OAuthResponses.error(
+                    ctx,
+                    OAuthError.unauthorizedClient(
+                        "the client may not use the device authorization grant"));
+                return;
+              }
+              Scopes scopes;
+              try {
+                String scope = form.get("scope");
+                scopes =
+                    scope == null || scope.isBlank()
+                        ? client.metadata().allowedScopes()
+                        : Scopes.parse(scope);
+              } catch (IllegalArgumentException e) {
+                OAuthResponses.error(
+                    ctx, OAuthError.invalidScope("the scope parameter is malformed"));
+                return;
+              }
+              if (!scopes.isSubsetOf(client.metadata().allowedScopes())) {
+                OAuthResponses.error(
+                    ctx,
+                    OAuthError.invalidScope("the client may not ask for some of these scopes"));
+                return;
+              }
+              // Counted only now: what is refused above writes nothing.
+              OptionalLong retryAfter = requests.attempt(TrustedProxies.clientAddress(ctx));
+              if (retryAfter.isPresent()) {
+                ctx.response().putHeader("Retry-After", String.valueOf(retryAfter.getAsLong()));
+                OAuthResponses.json(
+                    ctx,
+                    429,
+                    new JsonObject()
+                        .put("error", "slow_down")
+                        .put(
+                            "error_description",
+                            "too many device authorization requests from this address; retry"
+                                + " later"));
+                return;
+              }
+              start(ctx, client, scopes);
+            });
+  }
+
+  private void start(RoutingContext ctx, ClientState.Registered client, Scopes scopes) {
+    DeviceSettings settings = devices.settings();
+    Instant now = s.clock.instant();
+    Instant expiresAt = now.plus(settings.lifetime());
+    String grantId = TokenIssuer.grantId(now.toEpochMilli());
+    String secret = TokenIssuer.secret();
+    Aggregate.Metadata who =
+        new Aggregate.Metadata("client:" + client.clientId(), ctx.get("requestId"), null);
+    devices
+        .claimUserCode(grantId, expiresAt, who)
+        .compose(
+            userCode -> {
+              GrantCommand.RequestDeviceAuthorization cmd =
+                  new GrantCommand.RequestDeviceAuthorization(
+                      grantId,
+                      client.clientId(),
+                      scopes,
+                      GrantTokens.hash(secret),
+                      devices.userCodeHash(userCode),
+                      settings.interval(),
+                      settings.lifetime());
+              return s.grants
+                  .create(
+                      GrantTokens.streamId(grantId),
+                      state -> GrantDecider.decide(state, cmd, now),
+                      who)
+                  .map(outcome -> outcome.accepted() ? userCode : refusal(outcome.error()));
+            })
+        .onFailure(ctx::fail)
+        .onSuccess(
+            userCode -> {
+              String shown = UserCodes.display(userCode);
+              String verification = s.issuer + VERIFICATION_PATH;
+              OAuthResponses.json(
+                  ctx,
+                  200,
+                  new JsonObject()
+                      .put("device_code", GrantTokens.token(grantId, secret))
+                      .put("user_code", shown)
+                      .put("verification_uri", verification)
+                      .put("verification_uri_complete", verification + "?user_code=" + shown)
+                      .put("expires_in", settings.lifetime().toSeconds())
+                      .put("interval", settings.interval().toSeconds()));
+            });
+  }
+
+  /** A refused request decision is a broken contract here (fresh ids, hashes): a server error. */
+  private static String refusal(DomainError error) {
+    throw new IllegalStateException("device authorization refused: " + error.message());
+  }
+}
