@@ -19,6 +19,7 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * Client authentication at the token, pushed authorization, revocation and introspection endpoints
@@ -62,6 +63,24 @@ public final class ClientAuthenticator {
     public boolean ok() {
       return client != null;
     }
+  }
+
+  /**
+   * {@link #authenticate} for an endpoint that answers a failed authentication with its OAuth error
+   * and goes on only with an authenticated client ({@code next}); an internal failure goes to the
+   * router's failure handler.
+   */
+  public void then(RoutingContext ctx, MultiMap form, Consumer<ClientState.Registered> next) {
+    authenticate(ctx, form)
+        .onFailure(ctx::fail)
+        .onSuccess(
+            auth -> {
+              if (!auth.ok()) {
+                OAuthResponses.error(ctx, auth.error());
+                return;
+              }
+              next.accept(auth.client());
+            });
   }
 
   /**

@@ -72,58 +72,50 @@ public final class DeviceAuthorizationRoutes implements RouteGroup {
     if (form == null) {
       return;
     }
-    authenticator
-        .authenticate(ctx, form)
-        .onFailure(ctx::fail)
-        .onSuccess(
-            auth -> {
-              if (!auth.ok()) {
-                OAuthResponses.error(ctx, auth.error());
-                return;
-              }
-              ClientState.Registered client = auth.client();
-              if (!client.metadata().allows(GrantType.DEVICE_CODE)) {
-                OAuthResponses.error(
-                    ctx,
-                    OAuthError.unauthorizedClient(
-                        "the client may not use the device authorization grant"));
-                return;
-              }
-              Scopes scopes;
-              try {
-                String scope = form.get("scope");
-                scopes =
-                    scope == null || scope.isBlank()
-                        ? client.metadata().allowedScopes()
-                        : Scopes.parse(scope);
-              } catch (IllegalArgumentException e) {
-                OAuthResponses.error(
-                    ctx, OAuthError.invalidScope("the scope parameter is malformed"));
-                return;
-              }
-              if (!scopes.isSubsetOf(client.metadata().allowedScopes())) {
-                OAuthResponses.error(
-                    ctx,
-                    OAuthError.invalidScope("the client may not ask for some of these scopes"));
-                return;
-              }
-              // Counted only now: what is refused above writes nothing.
-              OptionalLong retryAfter = requests.attempt(TrustedProxies.clientAddress(ctx));
-              if (retryAfter.isPresent()) {
-                ctx.response().putHeader("Retry-After", String.valueOf(retryAfter.getAsLong()));
-                OAuthResponses.json(
-                    ctx,
-                    429,
-                    new JsonObject()
-                        .put("error", "slow_down")
-                        .put(
-                            "error_description",
-                            "too many device authorization requests from this address; retry"
-                                + " later"));
-                return;
-              }
-              start(ctx, client, scopes);
-            });
+    authenticator.then(
+        ctx,
+        form,
+        client -> {
+          if (!client.metadata().allows(GrantType.DEVICE_CODE)) {
+            OAuthResponses.error(
+                ctx,
+                OAuthError.unauthorizedClient(
+                    "the client may not use the device authorization grant"));
+            return;
+          }
+          Scopes scopes;
+          try {
+            String scope = form.get("scope");
+            scopes =
+                scope == null || scope.isBlank()
+                    ? client.metadata().allowedScopes()
+                    : Scopes.parse(scope);
+          } catch (IllegalArgumentException e) {
+            OAuthResponses.error(ctx, OAuthError.invalidScope("the scope parameter is malformed"));
+            return;
+          }
+          if (!scopes.isSubsetOf(client.metadata().allowedScopes())) {
+            OAuthResponses.error(
+                ctx, OAuthError.invalidScope("the client may not ask for some of these scopes"));
+            return;
+          }
+          // Counted only now: what is refused above writes nothing.
+          OptionalLong retryAfter = requests.attempt(TrustedProxies.clientAddress(ctx));
+          if (retryAfter.isPresent()) {
+            ctx.response().putHeader("Retry-After", String.valueOf(retryAfter.getAsLong()));
+            OAuthResponses.json(
+                ctx,
+                429,
+                new JsonObject()
+                    .put("error", "slow_down")
+                    .put(
+                        "error_description",
+                        "too many device authorization requests from this address; retry"
+                            + " later"));
+            return;
+          }
+          start(ctx, client, scopes);
+        });
   }
 
   private void start(RoutingContext ctx, ClientState.Registered client, Scopes scopes) {

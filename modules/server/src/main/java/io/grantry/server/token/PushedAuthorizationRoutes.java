@@ -66,17 +66,7 @@ public final class PushedAuthorizationRoutes implements RouteGroup {
     if (form == null) {
       return;
     }
-    authenticator
-        .authenticate(ctx, form)
-        .onFailure(ctx::fail)
-        .onSuccess(
-            auth -> {
-              if (!auth.ok()) {
-                OAuthResponses.error(ctx, auth.error());
-                return;
-              }
-              push(ctx, form, auth.client());
-            });
+    authenticator.then(ctx, form, client -> push(ctx, form, client));
   }
 
   /**

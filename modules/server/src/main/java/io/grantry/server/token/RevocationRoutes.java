@@ -69,24 +69,19 @@ public final class RevocationRoutes implements RouteGroup {
     if (form == null) {
       return;
     }
-    authenticator
-        .authenticate(ctx, form)
-        .onFailure(ctx::fail)
-        .onSuccess(
-            auth -> {
-              if (!auth.ok()) {
-                OAuthResponses.error(ctx, auth.error());
-                return;
-              }
-              String token = form.get("token");
-              if (token == null || token.isEmpty()) {
-                OAuthResponses.error(ctx, OAuthError.invalidRequest("token is missing"));
-                return;
-              }
-              revoke(ctx, auth.client(), token)
-                  .onFailure(ctx::fail)
-                  .onSuccess(v -> OAuthResponses.json(ctx, 200, new JsonObject()));
-            });
+    authenticator.then(
+        ctx,
+        form,
+        client -> {
+          String token = form.get("token");
+          if (token == null || token.isEmpty()) {
+            OAuthResponses.error(ctx, OAuthError.invalidRequest("token is missing"));
+            return;
+          }
+          revoke(ctx, client, token)
+              .onFailure(ctx::fail)
+              .onSuccess(v -> OAuthResponses.json(ctx, 200, new JsonObject()));
+        });
   }
 
   private Future<Void> revoke(RoutingContext ctx, ClientState.Registered client, String token) {
