@@ -1,8 +1,6 @@
 package io.grantry.server.crypto;
 
 import io.grantry.domain.oauth.JwsAlgorithm;
-import io.vertx.core.json.DecodeException;
-import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -14,7 +12,6 @@ import java.security.interfaces.EdECPublicKey;
 import java.security.interfaces.RSAPublicKey;
 import java.security.spec.MGF1ParameterSpec;
 import java.security.spec.PSSParameterSpec;
-import java.util.Base64;
 import java.util.EnumMap;
 import java.util.Map;
 import javax.crypto.Mac;
@@ -34,7 +31,6 @@ public final class ForeignJws {
   /** Longer tokens are not ours to read (the form bodies that carry them are 16 KB at most). */
   public static final int MAX_LENGTH = 8 * 1024;
 
-  private static final Base64.Decoder B64URL = Base64.getUrlDecoder();
   private static final PSSParameterSpec PS256 =
       new PSSParameterSpec("SHA-256", "MGF1", MGF1ParameterSpec.SHA256, 32, 1);
 
@@ -78,7 +74,7 @@ public final class ForeignJws {
         || second == compact.length() - 1) {
       throw new InvalidJwsException("a compact JWS has exactly three non-empty parts");
     }
-    JsonObject header = json(compact.substring(0, first), "header");
+    JsonObject header = JwsVerifier.json(compact.substring(0, first), "header");
     Object algName = header.getValue("alg");
     if (!(algName instanceof String name) || name.equalsIgnoreCase("none")) {
       throw new InvalidJwsException("the header's alg is missing or none");
@@ -88,8 +84,8 @@ public final class ForeignJws {
     if (header.containsKey("crit")) {
       throw new InvalidJwsException("crit header parameters are not supported");
     }
-    JsonObject payload = json(compact.substring(first + 1, second), "payload");
-    byte[] signature = bytes(compact.substring(second + 1), "signature");
+    JsonObject payload = JwsVerifier.json(compact.substring(first + 1, second), "payload");
+    byte[] signature = JwsVerifier.bytes(compact.substring(second + 1), "signature");
     return new ForeignJws(header, payload, compact.substring(0, second), signature, alg);
   }
 
@@ -173,39 +169,5 @@ public final class ForeignJws {
       case EdDSA -> "Ed25519";
       case HS256 -> throw new IllegalArgumentException("HS256 is a MAC");
     };
-  }
-
-  private static JsonObject json(String part, String what) throws InvalidJwsException {
-    byte[] decoded = bytes(part, what);
-    try {
-      Object value = Json.decodeValue(new String(decoded, StandardCharsets.UTF_8));
-      if (value instanceof JsonObject object) {
-        return object;
-      }
-    } catch (DecodeException e) {
-      // fall through
-    }
-    throw new InvalidJwsException("the " + what + " is not a JSON object");
-  }
-
-  /** Strict base64url: the URL alphabet only, no padding, no white space (RFC 7515 §2). */
-  private static byte[] bytes(String part, String what) throws InvalidJwsException {
-    for (int i = 0; i < part.length(); i++) {
-      char c = part.charAt(i);
-      boolean ok =
-          (c >= 'A' && c <= 'Z')
-              || (c >= 'a' && c <= 'z')
-              || (c >= '0' && c <= '9')
-              || c == '-'
-              || c == '_';
-      if (!ok) {
-        throw new InvalidJwsException("the " + what + " is not base64url");
-      }
-    }
-    try {
-      return B64URL.decode(part);
-    } catch (IllegalArgumentException e) {
-      throw new InvalidJwsException("the " + what + " is not base64url");
-    }
   }
 }

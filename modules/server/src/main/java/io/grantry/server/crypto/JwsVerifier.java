@@ -172,7 +172,8 @@ public final class JwsVerifier {
     }
   }
 
-  private static JsonObject json(String part, String what) throws InvalidJwsException {
+  /** The JSON object a base64url part of a compact JWS holds (also {@link ForeignJws}'s). */
+  static JsonObject json(String part, String what) throws InvalidJwsException {
     byte[] decoded = bytes(part, what);
     try {
       Object value = Json.decodeValue(new String(decoded, StandardCharsets.UTF_8));
@@ -186,7 +187,7 @@ public final class JwsVerifier {
   }
 
   /** Strict base64url: the URL alphabet only, no padding, no white space (RFC 7515 §2). */
-  private static byte[] bytes(String part, String what) throws InvalidJwsException {
+  static byte[] bytes(String part, String what) throws InvalidJwsException {
     for (int i = 0; i < part.length(); i++) {
       char c = part.charAt(i);
       boolean ok =
