@@ -14,9 +14,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Supplier;
 
 /**
@@ -122,7 +120,7 @@ public final class LedgerVerifier {
 
   private final CheckpointSignatures signatures;
   private final MessageDigest md = EventHash.sha256();
-  private final Map<String, Head> heads = new HashMap<>();
+  private StreamHeads heads = new StreamHeads();
   private final History history = new History();
   private final boolean partial;
   private byte[] digest;
@@ -146,16 +144,6 @@ public final class LedgerVerifier {
 
   /** A stream's version gap not yet decided: the missing event may still come, out of order. */
   private record Gap(GlobalPosition at, String streamId, long version, long missing) {}
-
-  private static final class Head {
-    long version;
-    byte[] hash;
-
-    Head(long version, byte[] hash) {
-      this.version = version;
-      this.hash = hash;
-    }
-  }
 
   /** Verifies from the start of the ledger. */
   public LedgerVerifier(CheckpointSignatures signatures) {
@@ -297,6 +285,23 @@ public final class LedgerVerifier {
             MerkleTree.leafHash(md, a.hash()));
   }
 
+  /**
+   * Sizes the table of stream heads for the ledger's {@code streams} at once (before the first
+   * event), so that it never grows (and never holds an old and a new table together) on the way.
+   */
+  public LedgerVerifier expectStreams(long streams) {
+    if (events > 0) {
+      throw new IllegalStateException("the verifier has started");
+    }
+    heads = new StreamHeads(streams);
+    return this;
+  }
+
+  /** The heap the stream heads of a ledger of {@code streams} take, in bytes. */
+  public static long headsBytes(long streams) {
+    return StreamHeads.bytesFor(streams);
+  }
+
   /** Archived events accepted by their stubs alone (content not checked). */
   public long archivedUnchecked() {
     return archived;
@@ -325,8 +330,12 @@ public final class LedgerVerifier {
       byte[] prevHash,
       byte[] hash,
       byte[] leafHash) {
-    Head h = heads.get(streamId);
-    if (h == null) {
+    if (hash == null || hash.length != 32) {
+      failure = fail(at, at, Problem.MALFORMED, streamId + " v" + version + " has no 32-byte hash");
+      return false;
+    }
+    long head = heads.version(streamId);
+    if (head == 0) {
       if (version != 1 && !partial) {
         failure =
             fail(at, at, Problem.REMOVED, streamId + " starts at v" + version + ": v1 is missing");
@@ -336,9 +345,8 @@ public final class LedgerVerifier {
         failure = fail(at, at, Problem.EDITED, streamId + " v1 does not link to the genesis hash");
         return false;
       }
-      heads.put(streamId, new Head(version, hash));
     } else {
-      if (version <= h.version) {
+      if (version <= head) {
         if (gap != null
             && gap.streamId().equals(streamId)
             && version >= gap.missing()
@@ -359,22 +367,16 @@ public final class LedgerVerifier {
           return false;
         }
         failure =
-            fail(
-                at,
-                at,
-                Problem.REORDERED,
-                streamId + " v" + version + " comes after v" + h.version);
+            fail(at, at, Problem.REORDERED, streamId + " v" + version + " comes after v" + head);
         return false;
       }
-      if (version > h.version + 1) {
+      if (version > head + 1) {
         // Removed, unless the missing version turns up later (then reordered): decided then, or
         // at the end.
         if (gap == null) {
-          gap = new Gap(at, streamId, version, h.version + 1);
+          gap = new Gap(at, streamId, version, head + 1);
         }
-        h.version = version;
-        h.hash = hash;
-      } else if (!MessageDigest.isEqual(prevHash, h.hash)) {
+      } else if (!heads.linksTo(prevHash)) {
         failure =
             fail(
                 at,
@@ -384,14 +386,12 @@ public final class LedgerVerifier {
                     + " v"
                     + version
                     + " does not link to the hash of v"
-                    + h.version
+                    + head
                     + " (an event was replaced or forged)");
         return false;
-      } else {
-        h.version = version;
-        h.hash = hash;
       }
     }
+    heads.advance(version, hash);
     digest = Checkpoint.next(md, digest, hash);
     count++;
     history.add(at, digest, leafHash);
