@@ -39,6 +39,26 @@ final class ExampleApiCommand implements Callable<Integer> {
           "The environment variable holding that client's secret (default: ${DEFAULT-VALUE})")
   String clientSecretEnv;
 
+  @Option(
+      names = "--public-url",
+      description =
+          "The URL clients call the API at, behind a reverse proxy or TLS terminator"
+              + " (https://host[:port][/prefix]): DPoP proofs' htu must name it")
+  String publicUrl;
+
+  @Option(
+      names = "--dpop-nonce-secret-env",
+      description =
+          "Require DPoP nonces (RFC 9449 §9), derived from the base64 secret (32 bytes or more) in"
+              + " this environment variable; instances with the same secret accept each other's")
+  String dpopNonceSecretEnv;
+
+  @Option(
+      names = "--dpop-nonce-rotation",
+      defaultValue = "30",
+      description = "Seconds a DPoP nonce window lasts (default: ${DEFAULT-VALUE})")
+  int dpopNonceRotation;
+
   @Option(names = "--host", defaultValue = "127.0.0.1", description = "Listen address")
   String host;
 
@@ -55,6 +75,28 @@ final class ExampleApiCommand implements Callable<Integer> {
         throw new CliFailure(2, "--client-id needs its secret in $" + clientSecretEnv);
       }
       options.setIntrospectionClient(clientId, secret);
+    }
+    try {
+      if (publicUrl != null) {
+        options.setPublicUrl(publicUrl);
+      }
+      if (dpopNonceSecretEnv != null) {
+        String secret = System.getenv(dpopNonceSecretEnv);
+        if (secret == null || secret.isEmpty()) {
+          throw new CliFailure(
+              2, "--dpop-nonce-secret-env names $" + dpopNonceSecretEnv + ", which is empty");
+        }
+        byte[] key;
+        try {
+          key = java.util.Base64.getDecoder().decode(secret.strip());
+        } catch (IllegalArgumentException e) {
+          throw new CliFailure(2, "$" + dpopNonceSecretEnv + " is not base64");
+        }
+        options.setDpopNonces(key, java.time.Duration.ofSeconds(dpopNonceRotation));
+      }
+    } catch (IllegalArgumentException e) {
+      // Never the secret: the messages name the setting only.
+      throw new CliFailure(2, "example-api: " + e.getMessage());
     }
     Vertx vertx = Vertx.vertx();
     ExampleApi api;

@@ -282,19 +282,8 @@ class ResourceKitEndToEndTest {
     DPoPProofFactory proofs = new DefaultDPoPProofFactory(key, JWSAlgorithm.ES256);
     // RFC 9449 §5: client_credentials with a proof at /token: a JWT bound to the key.
     HttpResponse<String> issued =
-        OAuthFixtures.HTTP.send(
-            HttpRequest.newBuilder(URI.create(server.url("/token")))
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .header("Authorization", basic("es-app"))
-                .header(
-                    "DPoP",
-                    proofs.createDPoPJWT("POST", URI.create(server.url("/token"))).serialize())
-                .POST(
-                    HttpRequest.BodyPublishers.ofString(
-                        OAuthFixtures.formBody(
-                            Map.of("grant_type", "client_credentials", "scope", BOTH))))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
+        ResourceKitDpopEndToEndTest.tokenWithProof(
+            server, "es-app", secrets.get("es-app"), proofs, BOTH);
     assertThat(issued.statusCode()).as(issued.body()).isEqualTo(200);
     JsonObject answer = new JsonObject(issued.body());
     assertThat(answer.getString("token_type")).isEqualTo("DPoP");
@@ -328,11 +317,6 @@ class ResourceKitEndToEndTest {
     assertThat(callDpop("POST", token, post).statusCode())
         .as("POST /notes, notes:write")
         .isEqualTo(200);
-  }
-
-  static String basic(String clientId) {
-    String pair = OAuthFixtures.enc(clientId) + ":" + OAuthFixtures.enc(secrets.get(clientId));
-    return "Basic " + Base64.getEncoder().encodeToString(pair.getBytes(StandardCharsets.UTF_8));
   }
 
   static HttpResponse<String> callDpop(String method, String token, String proof) throws Exception {

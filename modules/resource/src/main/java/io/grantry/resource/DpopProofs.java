@@ -24,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Checks DPoP proofs (RFC 9449 §4.3) presented with a DPoP-bound access token (§7.1).
@@ -35,10 +36,20 @@ import java.util.Map;
  * call over the JDK's providers, small enough to own: ES256 ({@code SHA256withECDSAinP1363Format},
  * JOSE's R||S directly), RS256 and PS256.
  *
- * <p>Replay: each proof's {@code jti} is remembered for the proof lifetime plus the skew (bounded
- * in number; when full, the oldest entries go first — so the bound is also the most proofs per
- * lifetime this process can tell apart, sized for that). Remembered per process: several instances
- * of a resource server each catch a replay to themselves.
+ * <p>Replay (RFC 9449 §11.1): each proof's {@code jti} (with its key's thumbprint) is remembered
+ * for the proof lifetime plus twice the skew, the longest a proof stays acceptable. The memory is
+ * bounded ({@link ResourceServerOptions#setDpopReplayCacheSize}), and only expired entries ever
+ * leave it: when it is full of live ones, a new proof is refused ({@link ReplayCacheFull}, 503 and
+ * Retry-After) rather than accepted by forgetting a live one, so a full cache never lets a replay
+ * through. Remembered per process: several instances of a resource server each catch a replay to
+ * themselves, so a proof captured at one instance can be replayed once at each other instance while
+ * its {@code iat} (and, with nonces, its nonce) is accepted (ops/resource-servers.md says what to
+ * do).
+ *
+ * <p>Nonces (RFC 9449 §9), when configured: a proof must carry a nonce this resource server gave
+ * out ({@link DpopNonces}, stateless, the same at every instance sharing the secret); one without a
+ * current nonce is refused with {@code use_dpop_nonce}, and the kit's answer carries a fresh one in
+ * {@code DPoP-Nonce}. Its {@code jti} is not remembered then: the retry is a new proof anyway.
  */
 final class DpopProofs {
   static final List<String> ALGORITHMS = List.of("ES256", "RS256", "PS256");
@@ -50,14 +61,46 @@ final class DpopProofs {
   private final Duration skew;
   private final Clock clock;
   private final int size;
+  private final Duration remembered;
+  private final Optional<DpopNonces> nonces;
+  // Insertion order is expiry order (each entry expires a fixed time after it is put).
   private final Map<String, Instant> seen;
+  private Instant lastFullWarning;
 
   DpopProofs(ResourceServerOptions options) {
     this.lifetime = options.dpopProofLifetime();
     this.skew = options.clockSkew();
     this.clock = options.clock();
     this.size = options.dpopReplayCacheSize();
+    this.remembered = lifetime.plus(skew).plus(skew);
+    this.nonces =
+        options
+            .dpopNonceSecret()
+            .map(secret -> new DpopNonces(secret, options.dpopNonceRotation(), clock));
     this.seen = new LinkedHashMap<>(16, 0.75f, false);
+  }
+
+  /** The nonce to hand out in {@code DPoP-Nonce} now, when nonces are configured. */
+  Optional<String> currentNonce() {
+    return nonces.map(DpopNonces::current);
+  }
+
+  /**
+   * The replay cache is full of proofs that have not expired: this one can be neither told apart
+   * from a replay nor remembered, so it is refused; {@link #retryAfterSeconds} is when the oldest
+   * entry leaves. Not the client's fault: answered 503, not as an invalid proof.
+   */
+  static final class ReplayCacheFull extends RuntimeException {
+    private final long retryAfterSeconds;
+
+    ReplayCacheFull(long retryAfterSeconds) {
+      super("the DPoP replay cache is full", null, false, false);
+      this.retryAfterSeconds = retryAfterSeconds;
+    }
+
+    long retryAfterSeconds() {
+      return retryAfterSeconds;
+    }
   }
 
   /**
@@ -111,6 +154,13 @@ final class DpopProofs {
       throw InvalidTokenException.invalidProof(
           "the DPoP proof's iat is outside the accepted window");
     }
+    // §9: with nonces on, a proof carries a nonce we gave out recently (checked after its
+    // signature, so only a real proof is answered with one to retry with).
+    if (nonces.isPresent()
+        && !(claims.getValue("nonce") instanceof String nonce && nonces.get().accepts(nonce))) {
+      throw InvalidTokenException.useNonce(
+          "the DPoP proof must carry the nonce of the DPoP-Nonce header");
+    }
     // §7.1: ath is the hash of this access token; the key is the one the token is bound to.
     if (!sha256(accessToken).equals(claims.getValue("ath"))) {
       throw InvalidTokenException.invalidProof("the DPoP proof's ath is not this token's hash");
@@ -123,21 +173,47 @@ final class DpopProofs {
     if (!(claims.getValue("jti") instanceof String jti) || jti.isEmpty() || jti.length() > 256) {
       throw InvalidTokenException.invalidProof("the DPoP proof has no jti");
     }
-    if (!firstUse(jti, now)) {
+    if (!firstUse(jkt + ' ' + jti, now)) {
       throw InvalidTokenException.invalidProof("the DPoP proof was used before");
     }
   }
 
-  private synchronized boolean firstUse(String jti, Instant now) {
-    var it = seen.entrySet().iterator();
-    while (it.hasNext()) {
-      var e = it.next();
-      if (e.getValue().isAfter(now) && seen.size() < size) {
-        break;
-      }
+  /**
+   * Remembers {@code key}; false if it is remembered already (a replay). Only expired entries are
+   * dropped; full of live ones, throws {@link ReplayCacheFull} instead of forgetting one.
+   */
+  private synchronized boolean firstUse(String key, Instant now) {
+    var it = seen.values().iterator();
+    while (it.hasNext() && !it.next().isAfter(now)) {
       it.remove();
     }
-    return seen.putIfAbsent(jti, now.plus(lifetime).plus(skew).plus(skew)) == null;
+    if (seen.containsKey(key)) {
+      return false;
+    }
+    if (seen.size() >= size) {
+      Instant oldest = seen.values().iterator().next();
+      long retryAfter = Math.max(1, Duration.between(now, oldest).toSeconds() + 1);
+      warnFull(now, retryAfter);
+      throw new ReplayCacheFull(retryAfter);
+    }
+    seen.put(key, now.plus(remembered));
+    return true;
+  }
+
+  /** At most once a minute: an operator must hear of it, a flood must not fill the log. */
+  private void warnFull(Instant now, long retryAfter) {
+    if (lastFullWarning != null && now.isBefore(lastFullWarning.plusSeconds(60))) {
+      return;
+    }
+    lastFullWarning = now;
+    System.getLogger(DpopProofs.class.getName())
+        .log(
+            System.Logger.Level.WARNING,
+            "The DPoP replay cache holds "
+                + size
+                + " live proofs: new proofs are refused (503) for about "
+                + retryAfter
+                + " s. Raise ResourceServerOptions.setDpopReplayCacheSize if this is real traffic.");
   }
 
   /** The request URI as RFC 9449 §4.3 compares it: scheme and host without case, no query. */

@@ -21,7 +21,12 @@ public final class InvalidTokenException extends RuntimeException {
     return new InvalidTokenException("invalid_dpop_proof", description);
   }
 
-  /** {@code invalid_token}, {@code invalid_dpop_proof} or {@code invalid_request}. */
+  /** RFC 9449 §9: the proof lacks a nonce this server gave out (or carries a stale one). */
+  static InvalidTokenException useNonce(String description) {
+    return new InvalidTokenException("use_dpop_nonce", description);
+  }
+
+  /** {@code invalid_token}, {@code invalid_dpop_proof} or {@code use_dpop_nonce}. */
   public String error() {
     return error;
   }

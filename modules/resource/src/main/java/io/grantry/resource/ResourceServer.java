@@ -8,6 +8,7 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -27,9 +28,12 @@ import java.util.regex.Pattern;
  * #verify}), checks a DPoP-bound token's proof, and the route's scopes, and puts the {@link
  * TokenPrincipal} on the request. A refusal is RFC 6750 §3's: 401 with {@code WWW-Authenticate} and
  * {@code invalid_token} (or {@code invalid_dpop_proof}, RFC 9449 §7.1), 403 {@code
- * insufficient_scope} naming the scopes needed. Nothing here blocks: fetches are asynchronous and
- * bounded ({@link ResourceServerOptions}), and verifying a signature is a few tens of microseconds
- * of CPU.
+ * insufficient_scope} naming the scopes needed. With {@link ResourceServerOptions#setDpopNonces} a
+ * proof must carry a nonce the API gave out ({@code use_dpop_nonce} and {@code DPoP-Nonce}
+ * otherwise, RFC 9449 §9); with {@link ResourceServerOptions#setPublicUrl} a proof's {@code htu} is
+ * checked against the URL clients call behind a proxy. Nothing here blocks: fetches are
+ * asynchronous and bounded ({@link ResourceServerOptions}), and verifying a signature is a few tens
+ * of microseconds of CPU.
  *
  * <p>Revocation: a JWT access token is validated offline, so one revoked at the issuer stays
  * accepted here until its {@code exp} (keep access tokens short, or issue opaque ones to clients
@@ -38,17 +42,24 @@ import java.util.regex.Pattern;
  * cache's TTL if it is.
  */
 public final class ResourceServer {
+  private static final String NONCE = "DPoP-Nonce";
   private static final Pattern B64TOKEN = Pattern.compile("[A-Za-z0-9\\-._~+/]+=*");
 
   private final DocumentFetcher fetcher;
   private final AccessTokenVerifier verifier;
   private final DpopProofs proofs;
+  private final Optional<String> publicUrl;
   private final String dpopAlgs;
 
-  private ResourceServer(DocumentFetcher fetcher, AccessTokenVerifier verifier, DpopProofs proofs) {
+  private ResourceServer(
+      DocumentFetcher fetcher,
+      AccessTokenVerifier verifier,
+      DpopProofs proofs,
+      Optional<String> publicUrl) {
     this.fetcher = fetcher;
     this.verifier = verifier;
     this.proofs = proofs;
+    this.publicUrl = publicUrl;
     this.dpopAlgs = String.join(" ", DpopProofs.ALGORITHMS);
   }
 
@@ -87,7 +98,8 @@ public final class ResourceServer {
                           new ResourceServer(
                               fetcher,
                               new AccessTokenVerifier(keys, i, options.algorithms()),
-                              new DpopProofs(options)));
+                              new DpopProofs(options),
+                              options.publicUrl()));
             })
         .onFailure(e -> fetcher.close());
   }
@@ -138,16 +150,7 @@ public final class ResourceServer {
               } else {
                 // The issuer could not be asked (introspection): not the client's fault, and the
                 // token may well be valid. No detail: it would describe our network to a client.
-                ctx.response()
-                    .setStatusCode(503)
-                    .putHeader("Cache-Control", "no-store")
-                    .putHeader("Retry-After", "5")
-                    .putHeader("Content-Type", "application/json")
-                    .end(
-                        new JsonObject()
-                            .put("error", "temporarily_unavailable")
-                            .put("error_description", "the token could not be checked; try again")
-                            .encode());
+                unavailable(ctx, 5, "the token could not be checked; try again");
               }
             })
         .onSuccess(
@@ -157,6 +160,26 @@ public final class ResourceServer {
               } catch (InvalidTokenException invalid) {
                 challenge(ctx, 401, schemeName, invalid.error(), invalid.getMessage());
                 return;
+              } catch (DpopProofs.ReplayCacheFull full) {
+                unavailable(ctx, full.retryAfterSeconds(), "too many DPoP proofs; try again");
+                return;
+              } catch (RuntimeException bug) {
+                // No request is left unanswered, whatever the kit did not foresee.
+                System.getLogger(ResourceServer.class.getName())
+                    .log(System.Logger.Level.ERROR, "checking a DPoP-bound token failed", bug);
+                ctx.response()
+                    .setStatusCode(500)
+                    .putHeader("Cache-Control", "no-store")
+                    .putHeader("Content-Type", "application/json")
+                    .end(
+                        new JsonObject()
+                            .put("error", "server_error")
+                            .put("error_description", "the token could not be checked")
+                            .encode());
+                return;
+              }
+              if (dpop) {
+                proofs.currentNonce().ifPresent(n -> ctx.response().putHeader(NONCE, n));
               }
               if (!principal.scopes().containsAll(needed)) {
                 challenge(
@@ -189,12 +212,26 @@ public final class ResourceServer {
     if (proof.size() != 1) {
       throw InvalidTokenException.invalidProof("exactly one DPoP proof header is needed");
     }
-    proofs.check(
-        proof.get(0),
-        ctx.request().method().name(),
-        ctx.request().absoluteURI(),
-        token,
-        p.dpopJkt().get());
+    // The URL the client called: behind a proxy, the configured public one and this path; else the
+    // request's own (its Host header; forwarded headers only if the application's router allows
+    // them, Router.allowForward).
+    String uri =
+        publicUrl.map(base -> base + ctx.request().path()).orElseGet(ctx.request()::absoluteURI);
+    proofs.check(proof.get(0), ctx.request().method().name(), uri, token, p.dpopJkt().get());
+  }
+
+  /** 503 {@code temporarily_unavailable}: not the client's fault, worth a retry after a while. */
+  private static void unavailable(RoutingContext ctx, long retryAfterSeconds, String description) {
+    ctx.response()
+        .setStatusCode(503)
+        .putHeader("Cache-Control", "no-store")
+        .putHeader("Retry-After", Long.toString(retryAfterSeconds))
+        .putHeader("Content-Type", "application/json")
+        .end(
+            new JsonObject()
+                .put("error", "temporarily_unavailable")
+                .put("error_description", description)
+                .encode());
   }
 
   private void challenge(
@@ -215,6 +252,10 @@ public final class ResourceServer {
       String scope) {
     var response = ctx.response().setStatusCode(status);
     response.putHeader("Cache-Control", "no-store");
+    if (error == null || scheme.equals("DPoP")) {
+      // RFC 9449 §9: the nonce to put in the next proof, wherever a DPoP proof may be needed.
+      proofs.currentNonce().ifPresent(n -> response.putHeader(NONCE, n));
+    }
     if (error == null) {
       response.headers().add("WWW-Authenticate", "Bearer");
       response.headers().add("WWW-Authenticate", "DPoP algs=\"" + dpopAlgs + "\"");

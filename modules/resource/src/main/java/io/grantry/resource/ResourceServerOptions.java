@@ -25,6 +25,9 @@ public final class ResourceServerOptions {
   private Duration introspectionCacheTtl = Duration.ofSeconds(30);
   private Duration dpopProofLifetime = Duration.ofSeconds(60);
   private int dpopReplayCacheSize = 100_000;
+  private byte[] dpopNonceSecret;
+  private Duration dpopNonceRotation = Duration.ofSeconds(30);
+  private String publicUrl;
   private List<String> algorithms = List.of("ES256", "RS256");
   private Clock clock = Clock.systemUTC();
 
@@ -105,12 +108,77 @@ public final class ResourceServerOptions {
     return this;
   }
 
-  /** How many DPoP proof {@code jti}s are remembered at most (100,000). */
+  /**
+   * How many DPoP proof {@code jti}s are remembered at most (100,000): the most proofs this process
+   * accepts per proof lifetime plus twice the skew (2 minutes by default). Only expired ones are
+   * forgotten; when it is full of live ones a new proof is refused with 503 and {@code Retry-After}
+   * until the oldest expires, never accepted unchecked.
+   */
   public ResourceServerOptions setDpopReplayCacheSize(int size) {
     if (size < 1) {
       throw new IllegalArgumentException("the DPoP replay cache needs room");
     }
     this.dpopReplayCacheSize = size;
+    return this;
+  }
+
+  /**
+   * Requires a nonce this resource server gave out in every DPoP proof (RFC 9449 §9): a proof
+   * without one, or with one that is stale or made up, is answered 401 {@code use_dpop_nonce} with
+   * a fresh nonce in {@code DPoP-Nonce}, which the client retries with; every answer to a DPoP
+   * request carries the current one. Nonces are stateless (an HMAC of the time window under a key
+   * derived from {@code secret}), so every instance configured with the same secret accepts the
+   * others' nonces. A nonce is accepted in its window and the next, so a proof can be used (and
+   * replayed to another instance) for at most two windows after its nonce was given out, however
+   * long the proof lifetime.
+   *
+   * @param secret at least 32 random bytes, the same at every instance of this API; not shared with
+   *     anyone else (a client never needs it)
+   * @param rotation the length of a nonce's window (30 s; 5 s to 1 hour)
+   */
+  public ResourceServerOptions setDpopNonces(byte[] secret, Duration rotation) {
+    if (secret.length < 32) {
+      throw new IllegalArgumentException("the DPoP nonce secret needs at least 32 bytes");
+    }
+    if (rotation.compareTo(Duration.ofSeconds(5)) < 0
+        || rotation.compareTo(Duration.ofHours(1)) > 0) {
+      throw new IllegalArgumentException("the DPoP nonce rotation must be between 5 s and 1 h");
+    }
+    this.dpopNonceSecret = secret.clone();
+    this.dpopNonceRotation = rotation;
+    return this;
+  }
+
+  /**
+   * The URL clients call this API at, when it is not the one the API sees: behind a reverse proxy
+   * or a TLS terminator, a DPoP proof's {@code htu} is the URL the client called ({@code
+   * https://api.example.com/notes}), not the internal one ({@code http://10.0.0.5:8081/notes}).
+   * With it, a proof's {@code htu} must be this URL followed by the request's path (query and
+   * fragment aside), and the request's own {@code Host} and any {@code X-Forwarded-*} or {@code
+   * Forwarded} header are ignored for it. Without it, the request's absolute URI as Vert.x gives
+   * it: from the {@code Host} header, and from forwarded headers only if the application enabled
+   * them on its router ({@code Router.allowForward}, off by default); the kit never reads them
+   * itself.
+   *
+   * @param url {@code https://host[:port][/prefix]}: the scheme, host and port clients call, and
+   *     the path prefix the proxy strips, if any (no query, no fragment)
+   */
+  public ResourceServerOptions setPublicUrl(String url) {
+    java.net.URI u;
+    try {
+      u = new java.net.URI(Objects.requireNonNull(url, "url"));
+    } catch (java.net.URISyntaxException e) {
+      throw new IllegalArgumentException("the public URL is not a URL: " + e.getMessage());
+    }
+    if (!("https".equalsIgnoreCase(u.getScheme()) || "http".equalsIgnoreCase(u.getScheme()))
+        || u.getHost() == null
+        || u.getRawUserInfo() != null
+        || u.getRawQuery() != null
+        || u.getRawFragment() != null) {
+      throw new IllegalArgumentException(
+          "the public URL must be http(s)://host[:port][/prefix], without user, query or fragment");
+    }
+    this.publicUrl = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
     return this;
   }
 
@@ -185,6 +253,18 @@ public final class ResourceServerOptions {
     return dpopReplayCacheSize;
   }
 
+  Optional<byte[]> dpopNonceSecret() {
+    return Optional.ofNullable(dpopNonceSecret);
+  }
+
+  public Duration dpopNonceRotation() {
+    return dpopNonceRotation;
+  }
+
+  public Optional<String> publicUrl() {
+    return Optional.ofNullable(publicUrl);
+  }
+
   public List<String> algorithms() {
     return algorithms;
   }
@@ -195,7 +275,7 @@ public final class ResourceServerOptions {
 
   @Override
   public String toString() {
-    // Never the client secret.
+    // Never the client secret nor the nonce secret.
     return "ResourceServerOptions[issuer=" + issuer + ", audience=" + audience + "]";
   }
 

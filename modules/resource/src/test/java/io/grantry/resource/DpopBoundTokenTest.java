@@ -315,6 +315,35 @@ class DpopBoundTokenTest {
         .isEqualTo(200);
   }
 
+  @Test
+  void forwardedHeadersNameTheUrlOnlyWhereTheApplicationsRouterAllowsThem() throws Exception {
+    // The kit reads no X-Forwarded-* itself (ResourceKitDpopEndToEndTest: refused by default);
+    // an application behind a proxy it trusts may enable them on its router, as Vert.x Web offers.
+    io.vertx.ext.web.Router router = io.vertx.ext.web.Router.router(vertx);
+    router.allowForward(io.vertx.ext.web.AllowForwardHeaders.X_FORWARD);
+    router.route("/read").handler(kit.require("read")).handler(ctx -> ctx.end("ok"));
+    HttpServer proxied =
+        await(vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1"));
+    try {
+      String token = boundToken(clientKey);
+      String p = proof(clientKey, "GET", "https://api.public.example/read", token);
+      HttpResponse<String> r =
+          HTTP.send(
+              HttpRequest.newBuilder(
+                      URI.create("http://127.0.0.1:" + proxied.actualPort() + "/read"))
+                  .timeout(java.time.Duration.ofSeconds(10))
+                  .header("Authorization", "DPoP " + token)
+                  .header("DPoP", p)
+                  .header("X-Forwarded-Proto", "https")
+                  .header("X-Forwarded-Host", "api.public.example")
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    } finally {
+      await(proxied.close());
+    }
+  }
+
   /** A proof built by hand, to break what Nimbus's factory would not (it refuses a private jwk). */
   static String custom(ECKey key, String typ, boolean withPrivate, Instant iat, String token)
       throws Exception {

@@ -1,5 +1,6 @@
 package io.grantry.server.tokens;
 
+import io.grantry.resource.DpopNonces;
 import io.grantry.server.app.UsedJtis;
 import io.grantry.server.config.DpopSettings;
 import io.grantry.server.crypto.DpopProof;
