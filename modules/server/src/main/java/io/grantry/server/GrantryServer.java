@@ -250,18 +250,22 @@ public final class GrantryServer {
         .executeBlocking(() -> Migrations.apply(s.jdbcUrl(), s.user(), s.password()), false)
         .<Void>mapEmpty()
         .recover(
-            err ->
-                Future.failedFuture(
-                    new IllegalStateException(
-                        "cannot use the database at "
-                            + s.host()
-                            + ":"
-                            + s.port()
-                            + "/"
-                            + s.database()
-                            + ": "
-                            + rootMessage(err),
-                        err)));
+            err -> {
+              // The whole story in this one message, which `grantry serve` prints: the driver's
+              // words and, for TLS, what they mean; the driver's exception rides along suppressed.
+              IllegalStateException e =
+                  new IllegalStateException(
+                      "cannot use the database at "
+                          + s.host()
+                          + ":"
+                          + s.port()
+                          + "/"
+                          + s.database()
+                          + ": "
+                          + s.describeFailure(err));
+              e.addSuppressed(err);
+              return Future.failedFuture(e);
+            });
   }
 
   /** The pool and the cryptography, then the rest; the pool is closed if the rest fails. */

@@ -1,5 +1,7 @@
 package io.grantry.eventstore.pg;
 
+import io.vertx.core.net.ClientSSLOptions;
+import io.vertx.core.net.PemTrustOptions;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.SslMode;
 import java.io.ByteArrayOutputStream;
@@ -8,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -26,8 +29,8 @@ import java.util.regex.Pattern;
  * percent-decoded ({@code +} is literal). The port defaults to 5432 and the database to the user
  * name (as in libpq). The last {@code @} ends the credentials, so a password may contain unencoded
  * {@code @ / ? :}; an {@code @} after the host must be encoded. Other query parameters are kept and
- * passed through to the JDBC URL; for Vert.x only {@code sslmode} and {@code application_name} are
- * applied.
+ * passed through to the JDBC URL; for Vert.x only {@code sslmode} (with {@code sslrootcert}) and
+ * {@code application_name} are applied.
  *
  * <p>The password never appears in {@link #toString()} nor in any exception message.
  *
@@ -314,7 +317,7 @@ public record PgSettings(
 
   /**
    * Vert.x connect options: host, port, database, user, password (empty when none), plus {@code
-   * sslmode} and {@code application_name}. A fresh object each call.
+   * sslmode} with {@code sslrootcert} and {@code application_name}. A fresh object each call.
    */
   public PgConnectOptions connectOptions() {
     PgConnectOptions options =
@@ -329,13 +332,91 @@ public record PgSettings(
                     : ""); // Vert.x rejects null; "" = none (default is "pass")
     String sslMode = parameters.get("sslmode");
     if (sslMode != null) {
-      options.setSslMode(SslMode.of(sslMode));
+      options.setSslMode(SslMode.of(sslMode)).setSslOptions(sslOptions(SslMode.of(sslMode)));
     }
     String applicationName = parameters.get("application_name");
     if (applicationName != null) {
       options.addProperty("application_name", applicationName);
     }
     return options;
+  }
+
+  /**
+   * TLS as libpq and the JDBC driver (the migrations') understand {@code sslmode}, so both drivers
+   * treat one URL alike. {@code verify-ca} and {@code verify-full} trust the CA certificates (PEM)
+   * of {@code sslrootcert}, by default {@code ~/.postgresql/root.crt} as for libpq and pgJDBC;
+   * {@code verify-full} also checks that the server's certificate names the URL's host. {@code
+   * require}, {@code prefer} and {@code allow} encrypt without checking the certificate, as libpq
+   * and pgJDBC do (a man in the middle can still read): Vert.x alone would check it against the
+   * JVM's default trust store, so the pool would refuse the server the migrations had just used.
+   * Without these options Vert.x refuses verify-ca and verify-full outright ("Trust options must be
+   * specified").
+   */
+  private ClientSSLOptions sslOptions(SslMode mode) {
+    ClientSSLOptions ssl = new ClientSSLOptions().setHostnameVerificationAlgorithm("");
+    switch (mode) {
+      case VERIFY_FULL ->
+          ssl.setTrustOptions(rootCertificates()).setHostnameVerificationAlgorithm("HTTPS");
+      case VERIFY_CA -> ssl.setTrustOptions(rootCertificates());
+      case REQUIRE, PREFER, ALLOW -> ssl.setTrustAll(true);
+      case DISABLE -> {}
+    }
+    return ssl;
+  }
+
+  private PemTrustOptions rootCertificates() {
+    return new PemTrustOptions().addCertPath(rootCertificateFile());
+  }
+
+  /** {@code sslrootcert}, or where libpq and pgJDBC look without it. */
+  private String rootCertificateFile() {
+    String file = parameters.get("sslrootcert");
+    return file != null
+        ? file
+        : Path.of(System.getProperty("user.home"), ".postgresql", "root.crt").toString();
+  }
+
+  /**
+   * What an operator needs to read when connecting with these settings failed: the driver's own
+   * words (the deepest cause's message, on one line), and for a TLS failure what it means here.
+   * Never the password: no driver message holds it.
+   */
+  public String describeFailure(Throwable failure) {
+    Throwable root = failure;
+    boolean certificatePath = false;
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      certificatePath |=
+          t instanceof java.security.cert.CertPathBuilderException
+              || t instanceof java.security.cert.CertPathValidatorException;
+      root = t;
+    }
+    String message =
+        String.valueOf(root.getMessage() != null ? root.getMessage() : root.getClass().getName())
+            .replaceAll("[\\r\\n]+", " ");
+    String mode = parameters.getOrDefault("sslmode", "prefer");
+    if (certificatePath) {
+      return "its TLS certificate is not signed by a CA of "
+          + (mode.startsWith("verify-") ? rootCertificateFile() : "the JVM's trust store")
+          + " (sslmode="
+          + mode
+          + "): "
+          + message;
+    }
+    if (message.contains("could not be verified by hostnameverifier")
+        || message.contains("No subject alternative")) {
+      return "its TLS certificate does not name the host "
+          + host
+          + " of the URL (sslmode="
+          + mode
+          + " checks it): "
+          + message;
+    }
+    if (message.contains("no pg_hba.conf entry") && message.contains("no encryption")) {
+      return message
+          + " (the server lets this connection in only over TLS: set sslmode=verify-full and"
+          + " sslrootcert in the database URL)";
+    }
+    return message;
   }
 
   /** The URL with the password masked. */

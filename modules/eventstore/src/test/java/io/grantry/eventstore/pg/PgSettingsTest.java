@@ -79,6 +79,29 @@ class PgSettingsTest {
   }
 
   @Test
+  void theSslModesMeanForTheVertxPoolWhatTheyMeanForLibpqAndJdbc() {
+    // verify-full: the CA of sslrootcert and the host name; Vert.x refuses the mode without them.
+    var full =
+        PgSettings.parse("postgresql://u@db/x?sslmode=verify-full&sslrootcert=%2Fetc%2Fca.crt")
+            .connectOptions()
+            .getSslOptions();
+    assertThat(full.getHostnameVerificationAlgorithm()).isEqualTo("HTTPS");
+    assertThat(((io.vertx.core.net.PemTrustOptions) full.getTrustOptions()).getCertPaths())
+        .containsExactly("/etc/ca.crt");
+    assertThat(full.isTrustAll()).isFalse();
+    // verify-ca: the CA (libpq's default file without sslrootcert), not the host name.
+    var ca = PgSettings.parse("postgresql://u@db/x?sslmode=verify-ca").connectOptions();
+    assertThat(ca.getSslOptions().getHostnameVerificationAlgorithm()).isEmpty();
+    assertThat(
+            ((io.vertx.core.net.PemTrustOptions) ca.getSslOptions().getTrustOptions())
+                .getCertPaths())
+        .containsExactly(System.getProperty("user.home") + "/.postgresql/root.crt");
+    // require: encrypted, the certificate not checked (libpq's and pgJDBC's meaning).
+    var require = PgSettings.parse("postgresql://u@db/x?sslmode=require").connectOptions();
+    assertThat(require.getSslOptions().isTrustAll()).isTrue();
+  }
+
+  @Test
   void toStringMasksThePassword() {
     PgSettings s = PgSettings.parse("postgresql://alice:hunter2@db/grantry");
     assertThat(s.toString())
