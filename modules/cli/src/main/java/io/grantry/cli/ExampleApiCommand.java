@@ -70,7 +70,7 @@ final class ExampleApiCommand implements Callable<Integer> {
     ResourceServerOptions options =
         new ResourceServerOptions(issuer, audience == null ? issuer : audience);
     if (clientId != null) {
-      String secret = System.getenv(clientSecretEnv);
+      String secret = CliSupport.env.get(clientSecretEnv);
       if (secret == null || secret.isEmpty()) {
         throw new CliFailure(2, "--client-id needs its secret in $" + clientSecretEnv);
       }
@@ -81,7 +81,7 @@ final class ExampleApiCommand implements Callable<Integer> {
         options.setPublicUrl(publicUrl);
       }
       if (dpopNonceSecretEnv != null) {
-        String secret = System.getenv(dpopNonceSecretEnv);
+        String secret = CliSupport.env.get(dpopNonceSecretEnv);
         if (secret == null || secret.isEmpty()) {
           throw new CliFailure(
               2, "--dpop-nonce-secret-env names $" + dpopNonceSecretEnv + ", which is empty");
