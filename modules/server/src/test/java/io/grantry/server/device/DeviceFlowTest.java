@@ -865,28 +865,4 @@ class DeviceFlowTest {
             "grant.device_authorization_approved.v1",
             "grant.device_code_redeemed.v1");
   }
-
-  @Test
-  void aClientWhoseTokensMustBeDpopBoundCannotHaveTheDeviceGrant() {
-    // The device grant's tokens are bearer tokens: registering it for a client whose tokens must be
-    // DPoP-bound (RFC 9449 §5.2, or the FAPI 2.0 profile) is refused, never silently downgraded.
-    JsonObject body =
-        new JsonObject()
-            .put("client_id", "bound-tv")
-            .put("client_name", "Bound TV")
-            .put("token_endpoint_auth_method", "none")
-            .put("grant_types", new JsonArray().add(DEVICE_GRANT))
-            .put("response_types", new JsonArray())
-            .put("scope", "openid")
-            .put("dpop_bound_access_tokens", true);
-    org.assertj.core.api.Assertions.assertThatThrownBy(
-            () -> fx.admin("POST", "/admin/clients", body))
-        .hasMessageContaining("400")
-        .hasMessageContaining("dpop_bound_access_tokens")
-        .hasMessageContaining("bearer");
-    // Without the binding the same client registers.
-    body.remove("dpop_bound_access_tokens");
-    assertThat(fx.admin("POST", "/admin/clients", body).getString("client_id"))
-        .isEqualTo("bound-tv");
-  }
 }
