@@ -33,6 +33,7 @@ import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -864,5 +865,38 @@ class DeviceFlowTest {
             "grant.device_authorization_requested.v1",
             "grant.device_authorization_approved.v1",
             "grant.device_code_redeemed.v1");
+  }
+
+  @Test
+  void asOfItsExpiryAnUnredeemedDeviceGrantIsExpiredNotPending() throws Exception {
+    DeviceAuthorizationSuccessResponse waiting = request("tv", "openid");
+    DeviceAuthorizationSuccessResponse allowed = request("tv", "openid");
+    Browser b = signedIn("asa");
+    assertThat(answer(b, allowed.getUserCode().getValue(), "allow").statusCode()).isEqualTo(200);
+    Instant during = CLOCK.instant();
+    CLOCK.advance(Duration.ofMinutes(11));
+    Instant after = CLOCK.instant();
+    // The device comes back too late: expired_token, as the as-of view must say.
+    assertThat(error(poll("tv", allowed.getDeviceCode()))).isEqualTo("expired_token");
+    assertThat(error(poll("tv", waiting.getDeviceCode()))).isEqualTo("expired_token");
+    for (String surface : List.of("api", "api-now")) {
+      Instant at = surface.equals("api") ? during : after;
+      String query = surface.equals("api") ? "&time=" + at : "";
+      JsonObject asOf = fx.admin("GET", "/admin/audit/as-of?client=tv" + query, null);
+      Map<String, String> status = new LinkedHashMap<>();
+      asOf.getJsonArray("grants")
+          .forEach(
+              g ->
+                  status.put(
+                      ((JsonObject) g).getString("grant_id"),
+                      ((JsonObject) g).getString("status")));
+      String w = grantId(waiting.getDeviceCode());
+      String a = grantId(allowed.getDeviceCode());
+      if (at.equals(during)) {
+        assertThat(status).containsEntry(w, "authorization_pending").containsEntry(a, "approved");
+      } else {
+        assertThat(status).containsEntry(w, "expired").containsEntry(a, "expired");
+      }
+    }
   }
 }
