@@ -187,7 +187,7 @@ public final class HttpVerticle extends VerticleBase {
                         new AuthorizeRoutes(oauth, paths),
                         new TokenRoutes(oauth, paths, devices),
                         new PushedAuthorizationRoutes(oauth, paths),
-                        new DeviceAuthorizationRoutes(oauth, devices, r.deviceRequests()),
+                        new DeviceAuthorizationRoutes(oauth, devices, r.deviceRequests(), paths),
                         new DeviceRoutes(
                             oauth, devices, new UserCodeThrottle(r.pool(), config.device())),
                         new RevocationRoutes(oauth, paths),

@@ -47,30 +47,17 @@ public final class ClientKeyRules {
    * FAPI 2.0 Security Profile §5.3.2.1 and §5.4: a FAPI client authenticates with {@code
    * private_key_jwt} (we offer no mutual TLS), signed PS256, ES256 or EdDSA, and its tokens are
    * sender-constrained with DPoP, which a JWT access token carries ({@code cnf.jkt}); so does any
-   * client registered with {@code dpop_bound_access_tokens}.
+   * client registered with {@code dpop_bound_access_tokens}. Every grant such a client may have
+   * binds its tokens (RFC 9449 §5: the token endpoint asks each of its requests for a proof, the
+   * device grant and token exchange included), so no grant type is refused here; FAPI 2.0 itself
+   * forbids only the implicit, hybrid and password grants, which this server does not offer.
    */
   private static Optional<ValidationError> profileProblem(ClientMetadata m) {
     ClientSecurity s = m.security();
-    if (s.requiresDpop() && m.allows(GrantType.TOKEN_EXCHANGE)) {
-      // Token exchange (RFC 8693) binds no token it issues to a DPoP key yet: its tokens are bearer
-      // tokens, which such a client must never get, not even with a proof on the request.
-      return error(
-          s.fapi2() ? "profile" : "dpop_bound_access_tokens",
-          "the token exchange grant issues bearer tokens: not for a client whose tokens must be"
-              + " DPoP-bound");
-    }
     if (s.requiresDpop() && m.accessTokenFormat() != AccessTokenFormat.JWT) {
       return error(
           s.fapi2() ? "profile" : "dpop_bound_access_tokens",
           "DPoP-bound access tokens are JWTs (cnf.jkt): access_token_format must be jwt");
-    }
-    if (s.requiresDpop() && m.allows(GrantType.DEVICE_CODE)) {
-      // The device grant (RFC 8628) binds no token to a DPoP key yet: its tokens are bearer tokens,
-      // which such a client must never get.
-      return error(
-          s.fapi2() ? "profile" : "dpop_bound_access_tokens",
-          "the device code grant issues bearer tokens: not for a client whose tokens must be"
-              + " DPoP-bound");
     }
     if (!s.fapi2()) {
       return Optional.empty();

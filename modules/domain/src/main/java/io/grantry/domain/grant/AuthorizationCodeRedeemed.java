@@ -35,7 +35,7 @@ public record AuthorizationCodeRedeemed(
     Instant redeemedAt,
     Optional<String> dpopJkt,
     Optional<String> refreshTokenJkt)
-    implements GrantEvent {
+    implements GrantEvent, CodeRedemption {
   public static final String TYPE = "grant.authorization_code_redeemed.v1";
 
   /** Bearer tokens (no DPoP key). */

@@ -38,6 +38,15 @@ import java.util.Optional;
  * access_denied}; approved, the tokens ({@link DeviceCodeRedeemed}), or {@code expired_token} when
  * the device comes back only after the code's life; redeemed already, a replay (RFC 6749 §10.5 as
  * for codes): {@link DeviceCodeReplayed} and the grant revoked.
+ *
+ * <h2>DPoP (RFC 9449)</h2>
+ *
+ * A device code requested with a DPoP proof or a {@code dpop_jkt} is bound to that key: a poll that
+ * does not prove it is refused with the client and code checks, before anything else, and is not
+ * recorded as a poll (a thief's polls neither slow the device down nor, after the tokens, revoke
+ * its grant). The tokens are bound to the key of the poll that gets them (the request's key, for a
+ * bound code): the access token when it is a JWT, a public client's refresh token too, as for a
+ * code.
  */
 final class DeviceGrantDecisions {
   /** RFC 8628 leaves it open; half an hour is the longest a person plausibly needs. */
@@ -62,6 +71,11 @@ final class DeviceGrantDecisions {
     if (!(state instanceof GrantState.Empty)) {
       return Decision.reject(new DomainError.AlreadyExists(GrantDecider.KIND, c.grantId()));
     }
+    if (c.dpopJkt().isPresent() && !GrantDecider.isThumbprint(c.dpopJkt().get())) {
+      return oauth(
+          OAuthError.invalidRequest(
+              "dpop_jkt must be a SHA-256 JWK thumbprint: 43 base64url characters (RFC 9449 §10)"));
+    }
     return Decision.accept(
         new DeviceAuthorizationRequested(
             c.grantId(),
@@ -71,7 +85,8 @@ final class DeviceGrantDecisions {
             c.userCodeHash(),
             c.interval(),
             now,
-            now.plus(c.lifetime())));
+            now.plus(c.lifetime()),
+            c.dpopJkt()));
   }
 
   /**
@@ -133,6 +148,13 @@ final class DeviceGrantDecisions {
     if (!GrantTokens.hashesEqual(c.deviceCodeHash(), request.deviceCodeHash())) {
       return invalidGrant("invalid device code");
     }
+    if (!provesKey(request, c)) {
+      // Like a wrong client: whoever holds the device code without its key learns and changes
+      // nothing, not even by presenting it after the tokens were issued.
+      return invalidGrant(
+          "the device code is bound to a DPoP key: every poll must carry a proof of that key"
+              + " (RFC 9449)");
+    }
     if (state instanceof Revoked) {
       return invalidGrant("the device code was revoked");
     }
@@ -181,7 +203,17 @@ final class DeviceGrantDecisions {
             refreshExpiresAt,
             cap,
             request.scopes(),
-            now));
+            now,
+            c.dpop().accessTokenJkt(),
+            c.refreshTokenHash().isPresent() ? c.dpop().refreshTokenJkt() : Optional.empty()));
+  }
+
+  /**
+   * True if the poll may present this device code as far as DPoP goes: the device code is bound to
+   * no key, or the poll proves the one it is bound to.
+   */
+  private static boolean provesKey(DeviceAuthorizationRequested request, RedeemDeviceCode c) {
+    return request.dpopJkt().isEmpty() || request.dpopJkt().equals(c.dpop().jkt());
   }
 
   /**
@@ -193,6 +225,7 @@ final class DeviceGrantDecisions {
     return state instanceof DeviceRequested d
         && d.request().clientId().equals(c.clientId())
         && GrantTokens.hashesEqual(c.deviceCodeHash(), d.request().deviceCodeHash())
+        && provesKey(d.request(), c)
         && now.isBefore(d.request().expiresAt());
   }
 
@@ -237,7 +270,10 @@ final class DeviceGrantDecisions {
           e.scopes(),
           Optional.empty(),
           e.refreshTokenHash()
-              .map(h -> new GrantState.RefreshToken(h, e.refreshTokenExpiresAt().orElseThrow())),
+              .map(
+                  h ->
+                      new GrantState.RefreshToken(
+                          h, e.refreshTokenExpiresAt().orElseThrow(), e.refreshTokenJkt())),
           Optional.empty(),
           Map.of(
               e.accessTokenJti(),

@@ -371,6 +371,9 @@ public sealed interface GrantCommand
    *     TokenType#JWT}) or a refresh token
    * @param accessTokenJti {@code <grantId>.<unique>} of the access token, if one is issued
    * @param refreshTokenHash the hash of the refresh token's secret, if one is issued
+   * @param dpop the request's checked DPoP key and what it binds ({@link DpopKey#NONE}: no proof):
+   *     a bound subject or actor token needs a proof of its key, and the issued token is bound to
+   *     it
    */
   record ExchangeToken(
       String grantId,
@@ -385,9 +388,43 @@ public sealed interface GrantCommand
       TokenType requestedTokenType,
       String accessTokenJti,
       String refreshTokenHash,
-      TokenLifetimes lifetimes)
+      TokenLifetimes lifetimes,
+      DpopKey dpop)
       implements GrantCommand {
+    /** Without a DPoP proof. */
+    public ExchangeToken(
+        String grantId,
+        String clientId,
+        Scopes clientScopes,
+        TokenExchangeMetadata policy,
+        PresentedToken subjectToken,
+        Optional<PresentedToken> actorToken,
+        Optional<Scopes> requestedScopes,
+        List<String> audiences,
+        List<String> resources,
+        TokenType requestedTokenType,
+        String accessTokenJti,
+        String refreshTokenHash,
+        TokenLifetimes lifetimes) {
+      this(
+          grantId,
+          clientId,
+          clientScopes,
+          policy,
+          subjectToken,
+          actorToken,
+          requestedScopes,
+          audiences,
+          resources,
+          requestedTokenType,
+          accessTokenJti,
+          refreshTokenHash,
+          lifetimes,
+          DpopKey.NONE);
+    }
+
     public ExchangeToken {
+      Objects.requireNonNull(dpop, "dpop");
       Objects.requireNonNull(grantId, "grantId");
       Objects.requireNonNull(clientId, "clientId");
       Objects.requireNonNull(clientScopes, "clientScopes");
@@ -442,6 +479,8 @@ public sealed interface GrantCommand
    * @param userCodeHash keyed hash of the normalized user code
    * @param interval the polling interval to tell the device
    * @param lifetime how long the device code and user code live ({@code expires_in})
+   * @param dpopJkt the key the device code is bound to: the request's DPoP proof's, or its {@code
+   *     dpop_jkt} (as RFC 9449 §10 binds a code); empty for an unbound device code
    */
   record RequestDeviceAuthorization(
       String grantId,
@@ -450,9 +489,31 @@ public sealed interface GrantCommand
       String deviceCodeHash,
       String userCodeHash,
       Duration interval,
-      Duration lifetime)
+      Duration lifetime,
+      Optional<String> dpopJkt)
       implements GrantCommand {
+    /** A device code not bound to a DPoP key. */
+    public RequestDeviceAuthorization(
+        String grantId,
+        String clientId,
+        Scopes scopes,
+        String deviceCodeHash,
+        String userCodeHash,
+        Duration interval,
+        Duration lifetime) {
+      this(
+          grantId,
+          clientId,
+          scopes,
+          deviceCodeHash,
+          userCodeHash,
+          interval,
+          lifetime,
+          Optional.empty());
+    }
+
     public RequestDeviceAuthorization {
+      Objects.requireNonNull(dpopJkt, "dpopJkt");
       Objects.requireNonNull(grantId, "grantId");
       Objects.requireNonNull(clientId, "clientId");
       Objects.requireNonNull(scopes, "scopes");
@@ -503,6 +564,8 @@ public sealed interface GrantCommand
    *     previous one, as the server's poll record across instances says (the ledger records
    *     answers, not polls). Only read while the grant waits for its user: see {@link
    *     GrantDecider#needsPollRecord}
+   * @param dpop the poll's checked DPoP key and what it binds ({@link DpopKey#NONE}: no proof): a
+   *     device code bound to a key is answered only to a proof of it
    */
   record RedeemDeviceCode(
       String grantId,
@@ -511,9 +574,31 @@ public sealed interface GrantCommand
       String accessTokenJti,
       Optional<String> refreshTokenHash,
       TokenLifetimes lifetimes,
-      boolean pollTooFast)
+      boolean pollTooFast,
+      DpopKey dpop)
       implements GrantCommand {
+    /** Without a DPoP proof. */
+    public RedeemDeviceCode(
+        String grantId,
+        String clientId,
+        String deviceCodeHash,
+        String accessTokenJti,
+        Optional<String> refreshTokenHash,
+        TokenLifetimes lifetimes,
+        boolean pollTooFast) {
+      this(
+          grantId,
+          clientId,
+          deviceCodeHash,
+          accessTokenJti,
+          refreshTokenHash,
+          lifetimes,
+          pollTooFast,
+          DpopKey.NONE);
+    }
+
     public RedeemDeviceCode {
+      Objects.requireNonNull(dpop, "dpop");
       Objects.requireNonNull(grantId, "grantId");
       Objects.requireNonNull(clientId, "clientId");
       Objects.requireNonNull(deviceCodeHash, "deviceCodeHash");
@@ -525,7 +610,14 @@ public sealed interface GrantCommand
     /** The same poll, knowing whether it came too fast. */
     public RedeemDeviceCode polled(boolean tooFast) {
       return new RedeemDeviceCode(
-          grantId, clientId, deviceCodeHash, accessTokenJti, refreshTokenHash, lifetimes, tooFast);
+          grantId,
+          clientId,
+          deviceCodeHash,
+          accessTokenJti,
+          refreshTokenHash,
+          lifetimes,
+          tooFast,
+          dpop);
     }
   }
 }

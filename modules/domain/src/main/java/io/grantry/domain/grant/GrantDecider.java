@@ -26,6 +26,7 @@ import io.grantry.domain.oauth.OAuthError;
 import io.grantry.domain.oauth.Pkce;
 import io.grantry.domain.oauth.RedirectUriRules;
 import io.grantry.domain.oauth.Scopes;
+import io.grantry.domain.oauth.TokenType;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
@@ -618,6 +619,8 @@ public final class GrantDecider {
    *   <li>an access token that does not outlive the tokens it was made from, or, where the client
    *       is registered for it, a refresh token of the new grant (a user's only: a client acting
    *       for itself asks for its own tokens).
+   *   <li>a DPoP-bound subject or actor token (RFC 9449) only with a proof of its key on the
+   *       request, and only for a token bound to that key again, never for a bearer one.
    * </ul>
    *
    * A dead or foreign subject or actor token is {@code invalid_grant}, as the issue asks; RFC 8693
@@ -652,6 +655,30 @@ public final class GrantDecider {
               + " times already; at most "
               + MAX_EXCHANGE_DEPTH
               + " exchanges make a chain");
+    }
+    // RFC 9449: a bound token is never presented as a bearer token, here either. The request's one
+    // proof (§4.3) must be of its key, so a subject and an actor bound to two keys never pass.
+    if (subject.jkt().isPresent() && !subject.jkt().equals(c.dpop().jkt())) {
+      return invalidGrant(
+          "the subject_token is DPoP-bound: the request must carry a DPoP proof of its key");
+    }
+    Optional<String> actorJkt = c.actorToken().flatMap(PresentedToken::jkt);
+    if (actorJkt.isPresent() && !actorJkt.equals(c.dpop().jkt())) {
+      return invalidGrant(
+          "the actor_token is DPoP-bound: the request must carry a DPoP proof of its key");
+    }
+    boolean issuedBound =
+        c.requestedTokenType() == TokenType.REFRESH_TOKEN
+            ? c.dpop().refreshTokenJkt().isPresent()
+            : c.dpop().bindsAccessToken();
+    if ((subject.jkt().isPresent() || actorJkt.isPresent()) && !issuedBound) {
+      // The key's proof is there, but the token asked for would not carry the binding: an opaque
+      // access token, or a confidential client's refresh token (bound to its authentication
+      // only, so its refreshes could give bearer tokens).
+      return oauth(
+          OAuthError.invalidRequest(
+              "a DPoP-bound token is exchanged only for a token bound to the same key: ask for"
+                  + " requested_token_type urn:ietf:params:oauth:token-type:jwt"));
     }
     TokenExchangeMetadata policy = c.policy();
     Optional<Actor> actor = subject.actor();
@@ -740,7 +767,9 @@ public final class GrantDecider {
                 Optional.empty(),
                 Optional.empty(),
                 cap,
-                now));
+                now,
+                c.dpop().accessTokenJkt(),
+                Optional.empty()));
       }
       case REFRESH_TOKEN -> {
         if (!policy.allowRefreshToken()) {
@@ -773,7 +802,9 @@ public final class GrantDecider {
                 Optional.of(c.refreshTokenHash()),
                 Optional.of(capped(now.plus(life.refreshToken()), cap)),
                 cap,
-                now));
+                now,
+                Optional.empty(),
+                c.dpop().refreshTokenJkt()));
       }
       default -> {
         return oauth(
@@ -861,7 +892,10 @@ public final class GrantDecider {
           e.scopes(),
           Optional.empty(),
           e.refreshTokenHash()
-              .map(h -> new RefreshToken(h, e.refreshTokenExpiresAt().orElseThrow())),
+              .map(
+                  h ->
+                      new RefreshToken(
+                          h, e.refreshTokenExpiresAt().orElseThrow(), e.refreshTokenJkt())),
           Optional.empty(),
           tokens,
           e.grantExpiresAt(),
@@ -976,7 +1010,7 @@ public final class GrantDecider {
   }
 
   /** An RFC 7638 SHA-256 thumbprint: 43 base64url characters. */
-  private static boolean isThumbprint(String value) {
+  public static boolean isThumbprint(String value) {
     return value.length() == 43 && value.chars().allMatch(GrantDecider::isBase64Url);
   }
 

@@ -153,16 +153,22 @@ public final class GrantEventCodec implements EventCodec<GrantEvent> {
       e.refreshTokenHash().ifPresent(h -> json.put("refresh_token_hash", h));
       e.refreshTokenExpiresAt().ifPresent(t -> json.put("refresh_token_expires_at", t));
       e.grantExpiresAt().ifPresent(t -> json.put("grant_expires_at", t));
+      // RFC 9449: the keys the tokens are bound to; absent for bearer tokens and in older events.
+      e.dpopJkt().ifPresent(k -> json.put("dpop_jkt", k));
+      e.refreshTokenJkt().ifPresent(k -> json.put("refresh_token_dpop_jkt", k));
       return json.put("exchanged_at", e.exchangedAt());
     }
     if (event instanceof DeviceAuthorizationRequested e) {
-      return json.put("client_id", e.clientId())
+      json.put("client_id", e.clientId())
           .put("scopes", scopes(e.scopes()))
           .put("device_code_hash", e.deviceCodeHash())
           .put("user_code_hash", e.userCodeHash())
           .put("interval", e.interval().toSeconds())
           .put("requested_at", e.requestedAt())
           .put("expires_at", e.expiresAt());
+      // The key the device code is bound to (RFC 9449); absent if unbound, as in older events.
+      e.dpopJkt().ifPresent(k -> json.put("dpop_jkt", k));
+      return json;
     }
     if (event instanceof DeviceAuthorizationApproved e) {
       json.put("client_id", e.clientId()).put("user_id", e.userId()).put("auth_time", e.authTime());
@@ -182,6 +188,8 @@ public final class GrantEventCodec implements EventCodec<GrantEvent> {
       e.refreshTokenHash().ifPresent(h -> json.put("refresh_token_hash", h));
       e.refreshTokenExpiresAt().ifPresent(t -> json.put("refresh_token_expires_at", t));
       e.grantExpiresAt().ifPresent(t -> json.put("grant_expires_at", t));
+      e.dpopJkt().ifPresent(k -> json.put("dpop_jkt", k));
+      e.refreshTokenJkt().ifPresent(k -> json.put("refresh_token_dpop_jkt", k));
       return json.put("scopes", scopes(e.scopes())).put("redeemed_at", e.redeemedAt());
     }
     if (event instanceof DeviceCodeReplayed e) {
@@ -350,7 +358,9 @@ public final class GrantEventCodec implements EventCodec<GrantEvent> {
               refresh,
               refreshExpiry,
               optionalInstant(type, p, "grant_expires_at"),
-              instant(type, p, "exchanged_at"));
+              instant(type, p, "exchanged_at"),
+              optionalString(type, p, "dpop_jkt"),
+              optionalString(type, p, "refresh_token_dpop_jkt"));
         }
       case DeviceAuthorizationRequested.TYPE:
         {
@@ -366,7 +376,8 @@ public final class GrantEventCodec implements EventCodec<GrantEvent> {
               string(type, p, "user_code_hash"),
               Duration.ofSeconds(interval),
               instant(type, p, "requested_at"),
-              instant(type, p, "expires_at"));
+              instant(type, p, "expires_at"),
+              optionalString(type, p, "dpop_jkt"));
         }
       case DeviceAuthorizationApproved.TYPE:
         return new DeviceAuthorizationApproved(
@@ -402,7 +413,9 @@ public final class GrantEventCodec implements EventCodec<GrantEvent> {
               refreshExpiry,
               optionalInstant(type, p, "grant_expires_at"),
               scopes(type, p),
-              instant(type, p, "redeemed_at"));
+              instant(type, p, "redeemed_at"),
+              optionalString(type, p, "dpop_jkt"),
+              optionalString(type, p, "refresh_token_dpop_jkt"));
         }
       case DeviceCodeReplayed.TYPE:
         return new DeviceCodeReplayed(

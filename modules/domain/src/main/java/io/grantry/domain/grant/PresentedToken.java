@@ -26,6 +26,8 @@ import java.util.Optional;
  * @param grantChain the grants its own grant was exchanged from, root first (empty when its grant
  *     was not made by an exchange)
  * @param expiresAt its {@code exp}
+ * @param jkt the DPoP key it is bound to (a JWT's {@code cnf.jkt}, RFC 9449 §6): presented only
+ *     with a proof of that key, never as a bearer token
  */
 public record PresentedToken(
     TokenType type,
@@ -37,8 +39,36 @@ public record PresentedToken(
     List<String> audiences,
     Optional<Actor> actor,
     List<String> grantChain,
-    Instant expiresAt) {
+    Instant expiresAt,
+    Optional<String> jkt) {
+  /** A bearer token (not bound to a DPoP key). */
+  public PresentedToken(
+      TokenType type,
+      String grantId,
+      String clientId,
+      String subject,
+      Optional<String> userId,
+      Scopes scopes,
+      List<String> audiences,
+      Optional<Actor> actor,
+      List<String> grantChain,
+      Instant expiresAt) {
+    this(
+        type,
+        grantId,
+        clientId,
+        subject,
+        userId,
+        scopes,
+        audiences,
+        actor,
+        grantChain,
+        expiresAt,
+        Optional.empty());
+  }
+
   public PresentedToken {
+    Objects.requireNonNull(jkt, "jkt");
     Objects.requireNonNull(type, "type");
     Objects.requireNonNull(grantId, "grantId");
     Objects.requireNonNull(clientId, "clientId");

@@ -30,6 +30,9 @@ import java.util.Optional;
  * @param accessTokenJti the access token issued, unless a refresh token was asked for instead
  * @param refreshTokenHash the refresh token issued, when one was asked for
  * @param grantExpiresAt the absolute cap of the new grant, if one is configured
+ * @param dpopJkt the DPoP key the access token is bound to (RFC 9449 §6), the key of the exchange
+ *     request's proof; empty for a bearer token
+ * @param refreshTokenJkt the key a public client's refresh token is bound to (RFC 9449 §5)
  */
 public record TokenExchanged(
     String grantId,
@@ -48,11 +51,60 @@ public record TokenExchanged(
     Optional<String> refreshTokenHash,
     Optional<Instant> refreshTokenExpiresAt,
     Optional<Instant> grantExpiresAt,
-    Instant exchangedAt)
+    Instant exchangedAt,
+    Optional<String> dpopJkt,
+    Optional<String> refreshTokenJkt)
     implements GrantEvent {
   public static final String TYPE = "grant.token_exchanged.v1";
 
+  /** A token exchanged for unbound tokens (no DPoP key). */
+  public TokenExchanged(
+      String grantId,
+      String clientId,
+      String subject,
+      Optional<String> userId,
+      TokenType subjectTokenType,
+      String subjectGrantId,
+      List<String> grantChain,
+      Optional<Actor> actor,
+      Optional<String> actorGrantId,
+      Scopes scopes,
+      List<String> audiences,
+      Optional<String> accessTokenJti,
+      Optional<Instant> accessTokenExpiresAt,
+      Optional<String> refreshTokenHash,
+      Optional<Instant> refreshTokenExpiresAt,
+      Optional<Instant> grantExpiresAt,
+      Instant exchangedAt) {
+    this(
+        grantId,
+        clientId,
+        subject,
+        userId,
+        subjectTokenType,
+        subjectGrantId,
+        grantChain,
+        actor,
+        actorGrantId,
+        scopes,
+        audiences,
+        accessTokenJti,
+        accessTokenExpiresAt,
+        refreshTokenHash,
+        refreshTokenExpiresAt,
+        grantExpiresAt,
+        exchangedAt,
+        Optional.empty(),
+        Optional.empty());
+  }
+
   public TokenExchanged {
+    Objects.requireNonNull(dpopJkt, "dpopJkt");
+    Objects.requireNonNull(refreshTokenJkt, "refreshTokenJkt");
+    if (dpopJkt.isPresent() && accessTokenJti.isEmpty()
+        || refreshTokenJkt.isPresent() && refreshTokenHash.isEmpty()) {
+      throw new IllegalArgumentException("only an issued token is bound to a key");
+    }
     Objects.requireNonNull(grantId, "grantId");
     Objects.requireNonNull(clientId, "clientId");
     Objects.requireNonNull(subject, "subject");

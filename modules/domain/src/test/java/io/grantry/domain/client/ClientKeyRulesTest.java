@@ -47,7 +47,7 @@ class ClientKeyRulesTest {
   }
 
   @Test
-  void aClientWhoseTokensMustBeDpopBoundIsNotAllowedTokenExchange() {
+  void aClientWhoseTokensMustBeDpopBoundMayHaveTokenExchangeAndTheDeviceGrant() {
     ClientMetadata keyed = ClientFixtures.keyedService();
     ClientMetadata bound =
         keyed.toBuilder()
@@ -62,10 +62,23 @@ class ClientKeyRulesTest {
                     false))
             .build();
     assertThat(ClientKeyRules.problemWith(bound)).isEmpty();
+    // Both grants bind what they issue to the key of the request's proof, which every token
+    // request of such a client carries: nothing to refuse (they were refused while they did not).
+    assertThat(
+            ClientKeyRules.problemWith(
+                bound.toBuilder()
+                    .grantTypes(
+                        GrantType.CLIENT_CREDENTIALS,
+                        GrantType.TOKEN_EXCHANGE,
+                        GrantType.DEVICE_CODE)
+                    .build()))
+        .isEmpty();
+    // Still refused: opaque access tokens, which cannot carry the binding.
     assertThat(
             ClientKeyRules.problemWith(
                 bound.toBuilder()
                     .grantTypes(GrantType.CLIENT_CREDENTIALS, GrantType.TOKEN_EXCHANGE)
+                    .accessTokenFormat(AccessTokenFormat.OPAQUE)
                     .build()))
         .get()
         .extracting(ValidationError::field)

@@ -298,7 +298,8 @@ public final class AsOfState {
 
   /**
    * A code never redeemed is {@code code_issued} while it may still be redeemed at {@code at}, and
-   * {@code code_expired} from its expiry on (it can no longer become anything).
+   * {@code code_expired} from its expiry on (it can no longer become anything); a device grant
+   * likewise ({@link #deviceStatus}).
    */
   private static Facts facts(GrantState g, Instant at) {
     if (g instanceof GrantState.CodeIssued c) {
@@ -313,10 +314,11 @@ public final class AsOfState {
           code.issuedAt());
     }
     if (g instanceof GrantState.DeviceRequested d) {
-      return deviceFacts(d.request(), null, "authorization_pending");
+      return deviceFacts(d.request(), null, deviceStatus(d.request(), at, "authorization_pending"));
     }
     if (g instanceof GrantState.DeviceApproved d) {
-      return deviceFacts(d.request(), d.approval().userId(), "approved");
+      return deviceFacts(
+          d.request(), d.approval().userId(), deviceStatus(d.request(), at, "approved"));
     }
     if (g instanceof GrantState.DeviceDenied d) {
       return deviceFacts(d.request(), d.denial().userId(), "denied");
@@ -348,6 +350,17 @@ public final class AsOfState {
           before.createdAt);
     }
     return null;
+  }
+
+  /**
+   * A device grant not yet redeemed is {@code status} while its device code may still be polled for
+   * tokens at {@code at}, and {@code expired} from the code's expiry on: unanswered or allowed, it
+   * can no longer become anything (a poll gets {@code expired_token}), as a code never redeemed
+   * becomes {@code code_expired}.
+   */
+  private static String deviceStatus(
+      DeviceAuthorizationRequested request, Instant at, String status) {
+    return at.isBefore(request.expiresAt()) ? status : "expired";
   }
 
   /** A device grant before its tokens, as the token-state projection's row shows it. */

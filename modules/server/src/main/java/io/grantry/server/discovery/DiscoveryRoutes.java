@@ -82,7 +82,9 @@ public final class DiscoveryRoutes implements RouteGroup {
         .put("revocation_endpoint", issuer + paths.advertised(Endpoint.REVOCATION))
         .put("introspection_endpoint", issuer + paths.advertised(Endpoint.INTROSPECTION))
         .put("end_session_endpoint", issuer + paths.advertised(Endpoint.END_SESSION))
-        .put("device_authorization_endpoint", issuer + "/device_authorization")
+        .put(
+            "device_authorization_endpoint",
+            issuer + paths.advertised(Endpoint.DEVICE_AUTHORIZATION))
         .put("backchannel_logout_supported", true)
         .put("backchannel_logout_session_supported", true)
         .put(

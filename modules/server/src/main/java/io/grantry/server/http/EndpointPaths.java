@@ -31,7 +31,9 @@ public final class EndpointPaths {
     INTROSPECTION("/introspect", "/connect/introspect", "/v1/introspect"),
     USERINFO("/userinfo", "/connect/userinfo", "/v1/userinfo"),
     JWKS("/jwks", "/.well-known/openid-configuration/jwks", "/v1/keys"),
-    END_SESSION("/logout", "/connect/endsession", "/v1/logout");
+    END_SESSION("/logout", "/connect/endsession", "/v1/logout"),
+    DEVICE_AUTHORIZATION(
+        "/device_authorization", "/connect/deviceauthorization", "/v1/device/authorize");
 
     private final String canonical;
     private final Map<EndpointProfile, String> aliases = new EnumMap<>(EndpointProfile.class);

@@ -2,7 +2,6 @@ package io.grantry.server.token;
 
 import io.grantry.domain.client.ClientState;
 import io.grantry.domain.client.GrantType;
-import io.grantry.domain.grant.AuthorizationCodeRedeemed;
 import io.grantry.domain.grant.GrantCommand;
 import io.grantry.domain.grant.GrantDecider;
 import io.grantry.domain.grant.GrantState;
@@ -16,7 +15,6 @@ import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Instant;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -81,36 +79,6 @@ final class AuthorizationCodeGrant implements TokenRoutes.TokenGrant {
                   now);
             },
             new Aggregate.Metadata("client:" + client.clientId(), ctx.get("requestId"), null))
-        .compose(
-            outcome -> {
-              Optional<TokenRoutes.Result> refusal = TokenRoutes.Result.refusalOf(outcome);
-              if (refusal.isPresent()) {
-                return Future.succeededFuture(refusal.get());
-              }
-              AuthorizationCodeRedeemed r =
-                  outcome.events().stream()
-                      .filter(AuthorizationCodeRedeemed.class::isInstance)
-                      .map(AuthorizationCodeRedeemed.class::cast)
-                      .findFirst()
-                      .orElseThrow();
-              GrantState.Active active = (GrantState.Active) outcome.state();
-              String refresh =
-                  r.refreshTokenHash().isPresent() ? GrantTokens.token(id, refreshSecret) : null;
-              return minting
-                  .response(
-                      client,
-                      access,
-                      r.userId(),
-                      r.accessTokenJti(),
-                      r.scopes(),
-                      r.redeemedAt(),
-                      r.accessTokenExpiresAt(),
-                      active.authentication(),
-                      refresh,
-                      true,
-                      Optional.empty(),
-                      Minting.bound(Map.of(), r.dpopJkt()))
-                  .map(TokenRoutes.Result::ok);
-            });
+        .compose(outcome -> minting.redeemed(client, access, refreshSecret, outcome));
   }
 }

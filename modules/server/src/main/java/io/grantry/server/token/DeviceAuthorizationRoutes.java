@@ -12,6 +12,8 @@ import io.grantry.domain.oauth.Scopes;
 import io.grantry.server.app.Aggregate;
 import io.grantry.server.config.DeviceSettings;
 import io.grantry.server.devicecodes.DeviceCodes;
+import io.grantry.server.http.EndpointPaths;
+import io.grantry.server.http.EndpointPaths.Endpoint;
 import io.grantry.server.http.FormBody;
 import io.grantry.server.http.OAuthResponses;
 import io.grantry.server.http.RouteGroup;
@@ -20,10 +22,14 @@ import io.grantry.server.oauth.OAuthServices;
 import io.grantry.server.throttle.DeviceRequestThrottle;
 import io.grantry.server.tokens.TokenIssuer;
 import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
@@ -33,11 +39,17 @@ import java.util.OptionalLong;
  * enter at {@code verification_uri}. The user code is claimed first, then the grant's first event
  * is appended; a user code whose grant was never written (the second append failed) names no grant
  * and expires unused. Every answer is JSON with {@code Cache-Control: no-store}; bad input is an
- * RFC 6749 §5.2 error. An address past its allowance ({@link DeviceRequestThrottle}) gets 429 and
- * {@code slow_down} before anything is written.
+ * RFC 6749 §5.2 error. Served at the endpoint profiles' paths too ({@link EndpointPaths}). An
+ * address past its allowance ({@link DeviceRequestThrottle}) gets 429 and {@code slow_down} before
+ * anything is written.
+ *
+ * <p>A DPoP proof on the request, or a {@code dpop_jkt} parameter, binds the device code to that
+ * key (as RFC 9449 §10 binds an authorization code): every poll must then prove it, and the tokens
+ * are bound to it. Without either, the tokens are bound to the key of the poll that gets them, if
+ * that poll carries a proof (see ops/endpoints.md for why the first poll does not bind).
  */
 public final class DeviceAuthorizationRoutes implements RouteGroup {
-  public static final String PATH = "/device_authorization";
+  public static final String PATH = Endpoint.DEVICE_AUTHORIZATION.canonical();
 
   /**
    * The verification page (RFC 8628 §3.2 {@code verification_uri}), served by the device routes.
@@ -48,10 +60,15 @@ public final class DeviceAuthorizationRoutes implements RouteGroup {
   private final DeviceCodes devices;
   private final ClientAuthenticator authenticator;
   private final DeviceRequestThrottle requests;
+  private final EndpointPaths paths;
 
   public DeviceAuthorizationRoutes(
-      OAuthServices services, DeviceCodes devices, DeviceRequestThrottle requests) {
+      OAuthServices services,
+      DeviceCodes devices,
+      DeviceRequestThrottle requests,
+      EndpointPaths paths) {
     this.s = services;
+    this.paths = paths;
     this.devices = devices;
     this.requests = requests;
     this.authenticator =
@@ -64,7 +81,9 @@ public final class DeviceAuthorizationRoutes implements RouteGroup {
 
   @Override
   public void mount(Router router) {
-    router.post(PATH).handler(FormBody.limit(16 * 1024)).handler(this::authorize);
+    for (Route r : paths.routes(router, HttpMethod.POST, Endpoint.DEVICE_AUTHORIZATION)) {
+      r.handler(FormBody.limit(16 * 1024)).handler(this::authorize);
+    }
   }
 
   private void authorize(RoutingContext ctx) {
@@ -99,26 +118,52 @@ public final class DeviceAuthorizationRoutes implements RouteGroup {
                 ctx, OAuthError.invalidScope("the client may not ask for some of these scopes"));
             return;
           }
-          // Counted only now: what is refused above writes nothing.
-          OptionalLong retryAfter = requests.attempt(TrustedProxies.clientAddress(ctx));
-          if (retryAfter.isPresent()) {
-            ctx.response().putHeader("Retry-After", String.valueOf(retryAfter.getAsLong()));
-            OAuthResponses.json(
-                ctx,
-                429,
-                new JsonObject()
-                    .put("error", "slow_down")
-                    .put(
-                        "error_description",
-                        "too many device authorization requests from this address; retry"
-                            + " later"));
-            return;
-          }
-          start(ctx, client, scopes);
+          TokenRoutes.proofKey(ctx, s, form, proof -> bind(ctx, form, client, scopes, proof));
         });
   }
 
-  private void start(RoutingContext ctx, ClientState.Registered client, Scopes scopes) {
+  /**
+   * The key the device code is bound to: the request's DPoP proof's, else its {@code dpop_jkt} (RFC
+   * 9449 §10 and §10.1 bind an authorization code so; the same holds here), else none.
+   */
+  private void bind(
+      RoutingContext ctx,
+      MultiMap form,
+      ClientState.Registered client,
+      Scopes scopes,
+      Optional<String> proofKey) {
+    List<String> named = form.getAll("dpop_jkt");
+    if (named.size() > 1) {
+      OAuthResponses.error(ctx, OAuthError.invalidRequest("the parameter dpop_jkt is repeated"));
+      return;
+    }
+    Optional<String> jkt = proofKey.or(() -> named.stream().findFirst());
+    if (jkt.isPresent() && !GrantDecider.isThumbprint(jkt.get())) {
+      OAuthResponses.error(
+          ctx,
+          OAuthError.invalidRequest(
+              "dpop_jkt must be a SHA-256 JWK thumbprint: 43 base64url characters (RFC 9449 §10)"));
+      return;
+    }
+    // Counted only now: what is refused above writes nothing.
+    OptionalLong retryAfter = requests.attempt(TrustedProxies.clientAddress(ctx));
+    if (retryAfter.isPresent()) {
+      ctx.response().putHeader("Retry-After", String.valueOf(retryAfter.getAsLong()));
+      OAuthResponses.json(
+          ctx,
+          429,
+          new JsonObject()
+              .put("error", "slow_down")
+              .put(
+                  "error_description",
+                  "too many device authorization requests from this address; retry later"));
+      return;
+    }
+    start(ctx, client, scopes, jkt);
+  }
+
+  private void start(
+      RoutingContext ctx, ClientState.Registered client, Scopes scopes, Optional<String> jkt) {
     DeviceSettings settings = devices.settings();
     Instant now = s.clock.instant();
     Instant expiresAt = now.plus(settings.lifetime());
@@ -138,7 +183,8 @@ public final class DeviceAuthorizationRoutes implements RouteGroup {
                       GrantTokens.hash(secret),
                       devices.userCodeHash(userCode),
                       settings.interval(),
-                      settings.lifetime());
+                      settings.lifetime(),
+                      jkt);
               return s.grants
                   .create(
                       GrantTokens.streamId(grantId),

@@ -2,7 +2,6 @@ package io.grantry.server.token;
 
 import io.grantry.domain.client.ClientState;
 import io.grantry.domain.client.GrantType;
-import io.grantry.domain.grant.DeviceCodeRedeemed;
 import io.grantry.domain.grant.GrantCommand;
 import io.grantry.domain.grant.GrantDecider;
 import io.grantry.domain.grant.GrantState;
@@ -28,7 +27,10 @@ import java.util.Optional;
  * tokens once, as for a code. Whether a poll came too fast is read from the poll record every
  * instance shares ({@link DeviceCodes#recordPoll}), recorded only while the grant waits for its
  * user; the decision then takes it as a fact, and a race of two polls after the approval appends
- * the redemption once (the loser is decided again on the redeemed grant: a replay).
+ * the redemption once (the loser is decided again on the redeemed grant: a replay). A poll's DPoP
+ * proof (checked by {@link TokenRoutes}) binds the tokens to its key; a device code bound to a key
+ * at {@code /device_authorization} is answered only to polls proving it ({@link
+ * DeviceAuthorizationRoutes}).
  */
 final class DeviceCodeGrant implements TokenRoutes.TokenGrant {
   private final OAuthServices s;
@@ -73,7 +75,8 @@ final class DeviceCodeGrant implements TokenRoutes.TokenGrant {
             access.jti(),
             Optional.empty(),
             s.lifetimes,
-            false);
+            false,
+            Minting.dpopKey(ctx, client));
     // The decision may run more than once for one poll (a cached state is checked against the
     // ledger, a lost race is retried): the poll is recorded once, else a poll would be its own
     // "too fast" successor.
@@ -104,38 +107,11 @@ final class DeviceCodeGrant implements TokenRoutes.TokenGrant {
                       access.jti(),
                       offline ? Optional.of(GrantTokens.hash(refreshSecret)) : Optional.empty(),
                       s.lifetimes,
-                      tooFast);
+                      tooFast,
+                      poll.dpop());
               return GrantDecider.decide(state, c, now);
             },
             new Aggregate.Metadata("client:" + client.clientId(), ctx.get("requestId"), null))
-        .compose(
-            outcome -> {
-              Optional<TokenRoutes.Result> refusal = TokenRoutes.Result.refusalOf(outcome);
-              if (refusal.isPresent()) {
-                return Future.succeededFuture(refusal.get());
-              }
-              DeviceCodeRedeemed r =
-                  outcome.events().stream()
-                      .filter(DeviceCodeRedeemed.class::isInstance)
-                      .map(DeviceCodeRedeemed.class::cast)
-                      .findFirst()
-                      .orElseThrow();
-              GrantState.Active active = (GrantState.Active) outcome.state();
-              String refresh =
-                  r.refreshTokenHash().isPresent() ? GrantTokens.token(id, refreshSecret) : null;
-              return minting
-                  .response(
-                      client,
-                      access,
-                      r.userId(),
-                      r.accessTokenJti(),
-                      r.scopes(),
-                      r.redeemedAt(),
-                      r.accessTokenExpiresAt(),
-                      active.authentication(),
-                      refresh,
-                      true)
-                  .map(TokenRoutes.Result::ok);
-            });
+        .compose(outcome -> minting.redeemed(client, access, refreshSecret, outcome));
   }
 }

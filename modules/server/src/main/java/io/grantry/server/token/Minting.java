@@ -3,13 +3,16 @@ package io.grantry.server.token;
 import io.grantry.domain.client.AccessTokenFormat;
 import io.grantry.domain.client.ClientState;
 import io.grantry.domain.client.ClientType;
+import io.grantry.domain.grant.CodeRedemption;
 import io.grantry.domain.grant.GrantCommand;
+import io.grantry.domain.grant.GrantEvent;
 import io.grantry.domain.grant.GrantEventCodec;
 import io.grantry.domain.grant.GrantState;
 import io.grantry.domain.grant.GrantTokens;
 import io.grantry.domain.grant.TokenExchanged;
 import io.grantry.domain.oauth.Scopes;
 import io.grantry.domain.user.UserState;
+import io.grantry.server.app.Aggregate;
 import io.grantry.server.oauth.OAuthServices;
 import io.grantry.server.oauth.UserClaims;
 import io.grantry.server.tokens.TokenIssuer;
@@ -118,14 +121,17 @@ final class Minting {
    * refresh token (§5: a confidential client's is bound to its authentication instead).
    */
   static GrantCommand.DpopKey dpopKey(RoutingContext ctx, ClientState.Registered client) {
+    return dpopKey(ctx, client, client.metadata().accessTokenFormat() == AccessTokenFormat.JWT);
+  }
+
+  /** The same, for an access token that is a JWT ({@code jwt}) or not, whatever the client's. */
+  static GrantCommand.DpopKey dpopKey(
+      RoutingContext ctx, ClientState.Registered client, boolean jwt) {
     Optional<String> jkt = Optional.ofNullable(ctx.get(TokenRoutes.DPOP_JKT));
     if (jkt.isEmpty()) {
       return GrantCommand.DpopKey.NONE;
     }
-    return new GrantCommand.DpopKey(
-        jkt,
-        client.metadata().accessTokenFormat() == AccessTokenFormat.JWT,
-        client.metadata().type() == ClientType.PUBLIC);
+    return new GrantCommand.DpopKey(jkt, jwt, client.metadata().type() == ClientType.PUBLIC);
   }
 
   /**
@@ -143,69 +149,51 @@ final class Minting {
   }
 
   /**
-   * Access token for {@code subject}, plus an ID token when {@code openid} is among the scopes and
-   * the user's authentication is known (a code's or a device approval's: {@link
-   * GrantState.Active#authentication()}), plus the refresh token when there is one.
+   * The answer to a redeemed code, an authorization code's or a device code's alike ({@link
+   * CodeRedemption}): the refusal the decision's outcome stands for, or the event's tokens: the
+   * access token bound to the key it names, the refresh token of {@code refreshSecret} (drawn by
+   * the caller before the decision) when one was issued, and an ID token with {@code openid}.
    */
-  Future<JsonObject> response(
+  Future<TokenRoutes.Result> redeemed(
       ClientState.Registered client,
-      Access minted,
-      String subject,
-      String jti,
-      Scopes scopes,
-      Instant issuedAt,
-      Instant expiresAt,
-      Optional<GrantState.Authentication> authentication,
-      String refreshToken,
-      boolean userSubject) {
+      Access access,
+      String refreshSecret,
+      Aggregate.Outcome<GrantState, GrantEvent> outcome) {
+    Optional<TokenRoutes.Result> refusal = TokenRoutes.Result.refusalOf(outcome);
+    if (refusal.isPresent()) {
+      return Future.succeededFuture(refusal.get());
+    }
+    CodeRedemption r =
+        outcome.events().stream()
+            .filter(CodeRedemption.class::isInstance)
+            .map(CodeRedemption.class::cast)
+            .findFirst()
+            .orElseThrow();
+    GrantState.Active active = (GrantState.Active) outcome.state();
+    String refresh =
+        r.refreshTokenHash().isPresent() ? GrantTokens.token(r.grantId(), refreshSecret) : null;
     return response(
-        client,
-        minted,
-        subject,
-        jti,
-        scopes,
-        issuedAt,
-        expiresAt,
-        authentication,
-        refreshToken,
-        userSubject,
-        Optional.empty());
+            client,
+            access,
+            r.userId(),
+            r.accessTokenJti(),
+            r.scopes(),
+            r.redeemedAt(),
+            r.accessTokenExpiresAt(),
+            active.authentication(),
+            refresh,
+            true,
+            Optional.empty(),
+            bound(Map.of(), r.dpopJkt()))
+        .map(TokenRoutes.Result::ok);
   }
 
   /**
-   * The same, with the subject's user already read by the caller ({@code known}; empty: look it
-   * up).
-   */
-  Future<JsonObject> response(
-      ClientState.Registered client,
-      Access minted,
-      String subject,
-      String jti,
-      Scopes scopes,
-      Instant issuedAt,
-      Instant expiresAt,
-      Optional<GrantState.Authentication> authentication,
-      String refreshToken,
-      boolean userSubject,
-      Optional<UserState.Registered> known) {
-    return response(
-        client,
-        minted,
-        subject,
-        jti,
-        scopes,
-        issuedAt,
-        expiresAt,
-        authentication,
-        refreshToken,
-        userSubject,
-        known,
-        Map.of());
-  }
-
-  /**
-   * The same, the access token carrying {@code claims} too ({@link #exchangeClaims}; {@code
-   * token_type} DPoP when they bind it to a key, {@link #bound}).
+   * Access token for {@code subject}, carrying {@code claims} ({@link #exchangeClaims}; {@code
+   * token_type} DPoP when they bind it to a key, {@link #bound}), plus an ID token when {@code
+   * openid} is among the scopes and the user's authentication is known (a code's or a device
+   * approval's: {@link GrantState.Active#authentication()}), plus the refresh token when there is
+   * one. {@code known}: the subject's user already read by the caller (empty: look it up).
    */
   Future<JsonObject> response(
       ClientState.Registered client,

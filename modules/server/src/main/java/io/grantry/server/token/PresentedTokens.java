@@ -38,7 +38,8 @@ import java.util.Optional;
  * The declared type must fit: {@code access_token} an access token, {@code id_token} an ID token,
  * {@code jwt} either as a JWT; anything else (a refresh token, SAML) is refused. A token whose user
  * is disabled or gone is refused too. A token that is not ours, not live or of a disabled user is
- * {@code invalid_grant}; a type that does not fit is {@code invalid_request}.
+ * {@code invalid_grant}; a type that does not fit is {@code invalid_request}. A JWT access token's
+ * {@code cnf.jkt} comes with it: the decision asks for a proof of that key (RFC 9449).
  */
 final class PresentedTokens {
   private static final int MAX_LENGTH = 8192;
@@ -81,7 +82,7 @@ final class PresentedTokens {
                     + "_type "
                     + declared.wire()));
       }
-      return accessToken(opaqueJti.get(), param, now);
+      return accessToken(opaqueJti.get(), Optional.empty(), param, now);
     }
     if (value.chars().filter(c -> c == '.').count() != 2) {
       return notOurs(param);
@@ -104,7 +105,7 @@ final class PresentedTokens {
         return refused(OAuthError.invalidRequest(param + " is an access token, not an ID token"));
       }
       return claims.getValue("jti") instanceof String jti
-          ? accessToken(jti, param, now)
+          ? accessToken(jti, boundKey(claims), param, now)
           : notOurs(param);
     }
     if (idToken) {
@@ -117,7 +118,15 @@ final class PresentedTokens {
     return notOurs(param);
   }
 
-  private Future<Checked> accessToken(String jti, String param, Instant now) {
+  /** The DPoP key a JWT access token is bound to (RFC 9449 §6: {@code cnf.jkt}), if it is. */
+  private static Optional<String> boundKey(JsonObject claims) {
+    return claims.getValue("cnf") instanceof JsonObject cnf
+            && cnf.getValue("jkt") instanceof String jkt
+        ? Optional.of(jkt)
+        : Optional.empty();
+  }
+
+  private Future<Checked> accessToken(String jti, Optional<String> jkt, String param, Instant now) {
     return s.tokenState
         .accessToken(jti)
         .compose(
@@ -145,7 +154,8 @@ final class PresentedTokens {
                       t.audience(),
                       actor,
                       t.grantChain(),
-                      t.expiresAt()),
+                      t.expiresAt(),
+                      jkt),
                   param);
             });
   }

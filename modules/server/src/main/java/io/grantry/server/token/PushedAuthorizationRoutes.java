@@ -14,7 +14,6 @@ import io.grantry.server.http.FormBody;
 import io.grantry.server.http.OAuthResponses;
 import io.grantry.server.http.RouteGroup;
 import io.grantry.server.oauth.OAuthServices;
-import io.grantry.server.tokens.DpopProofs;
 import io.grantry.server.tokens.TokenIssuer;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpMethod;
@@ -74,29 +73,7 @@ public final class PushedAuthorizationRoutes implements RouteGroup {
    * does; both must then name the same key.
    */
   private void push(RoutingContext ctx, MultiMap form, ClientState.Registered client) {
-    List<String> proofs = ctx.request().headers().getAll("DPoP");
-    if (proofs.isEmpty()) {
-      push(ctx, form, client, Optional.empty());
-      return;
-    }
-    s.dpop
-        .check(proofs, "POST", ctx.currentRoute().getPath(), Optional.empty())
-        .onFailure(ctx::fail)
-        .onSuccess(
-            proof -> {
-              if (!proof.ok()) {
-                TokenRoutes.dpopRefused(ctx, s, proof);
-                return;
-              }
-              String asked = form.get("dpop_jkt");
-              if (asked != null && !asked.equals(proof.jkt())) {
-                TokenRoutes.dpopRefused(
-                    ctx, s, DpopProofs.Result.refused("dpop_jkt is not the key of the DPoP proof"));
-                return;
-              }
-              s.dpop.currentNonce().ifPresent(n -> ctx.response().putHeader(TokenRoutes.NONCE, n));
-              push(ctx, form, client, Optional.of(proof.jkt()));
-            });
+    TokenRoutes.proofKey(ctx, s, form, jkt -> push(ctx, form, client, jkt));
   }
 
   private void push(

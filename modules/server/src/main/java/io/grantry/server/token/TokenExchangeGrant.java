@@ -41,6 +41,12 @@ import java.util.Optional;
  * revoked"), which is what issue 16 asks. RFC 8693 §2.2.2 says {@code invalid_request} for a
  * subject or actor token that is "invalid for any reason"; the two are one line apart in {@link
  * GrantDecider} and {@link PresentedTokens} should that be preferred.
+ *
+ * <p><b>DPoP (RFC 9449).</b> The request's DPoP proof binds the issued access token to its key
+ * ({@code token_type} DPoP, {@code cnf.jkt}), as at every grant (§5), and a public client's refresh
+ * token. A subject or actor token bound to a key is exchanged only with a proof of that key, and
+ * only for a token bound to it again (a JWT): presenting it here is using it, and a bound token is
+ * never used as a bearer token.
  */
 final class TokenExchangeGrant implements TokenRoutes.TokenGrant {
   /** Most {@code audience} plus {@code resource} values one request may name. */
@@ -139,7 +145,8 @@ final class TokenExchangeGrant implements TokenRoutes.TokenGrant {
             r.requested(),
             access.jti(),
             GrantTokens.hash(refreshSecret),
-            s.lifetimes);
+            s.lifetimes,
+            Minting.dpopKey(ctx, client, access.opaqueToken() == null));
     return s.grants
         .create(
             GrantTokens.streamId(grantId),
@@ -176,7 +183,7 @@ final class TokenExchangeGrant implements TokenRoutes.TokenGrant {
                       e.scopes(),
                       e.exchangedAt(),
                       expires,
-                      Minting.exchangeClaims(Optional.of(e)));
+                      Minting.bound(Minting.exchangeClaims(Optional.of(e)), e.dpopJkt()));
               return Future.succeededFuture(
                   TokenRoutes.Result.ok(
                       new JsonObject()
@@ -187,7 +194,7 @@ final class TokenExchangeGrant implements TokenRoutes.TokenGrant {
                                       ? TokenType.JWT
                                       : TokenType.ACCESS_TOKEN)
                                   .wire())
-                          .put("token_type", "Bearer")
+                          .put("token_type", e.dpopJkt().isPresent() ? "DPoP" : "Bearer")
                           .put(
                               "expires_in",
                               Math.max(0, Duration.between(e.exchangedAt(), expires).getSeconds()))

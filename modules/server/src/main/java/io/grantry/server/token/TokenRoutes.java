@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * {@code POST /token} (RFC 6749 §3.2): checks the request's form, authenticates the client and
@@ -142,6 +143,41 @@ public final class TokenRoutes implements RouteGroup {
         ctx,
         400,
         new JsonObject().put("error", proof.errorCode()).put("error_description", proof.error()));
+  }
+
+  /**
+   * For an endpoint whose request may bind a code to a DPoP key (RFC 9449 §10.1: {@code /par}; the
+   * device authorization endpoint likewise): the key of the request's DPoP proof, checked, handed
+   * to {@code then}; empty without a proof. A refused proof, or a {@code dpop_jkt} naming another
+   * key than the proof's, is answered here (400 {@code invalid_dpop_proof}) and {@code then} is not
+   * called.
+   */
+  static void proofKey(
+      RoutingContext ctx, OAuthServices s, MultiMap form, Consumer<Optional<String>> then) {
+    List<String> proofs = ctx.request().headers().getAll("DPoP");
+    if (proofs.isEmpty()) {
+      then.accept(Optional.empty());
+      return;
+    }
+    // The path this request was routed to: the canonical one or an alias (EndpointPaths).
+    s.dpop
+        .check(proofs, "POST", ctx.currentRoute().getPath(), Optional.empty())
+        .onFailure(ctx::fail)
+        .onSuccess(
+            proof -> {
+              if (!proof.ok()) {
+                dpopRefused(ctx, s, proof);
+                return;
+              }
+              String asked = form.get("dpop_jkt");
+              if (asked != null && !asked.equals(proof.jkt())) {
+                dpopRefused(
+                    ctx, s, DpopProofs.Result.refused("dpop_jkt is not the key of the DPoP proof"));
+                return;
+              }
+              s.dpop.currentNonce().ifPresent(n -> ctx.response().putHeader(NONCE, n));
+              then.accept(Optional.of(proof.jkt()));
+            });
   }
 
   /** The request's DPoP proof checked (RFC 9449 §5): a result without a key when it has none. */

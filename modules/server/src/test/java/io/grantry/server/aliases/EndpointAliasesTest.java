@@ -29,7 +29,8 @@ class EndpointAliasesTest {
           "/connect/introspect",
           "/connect/userinfo",
           "/.well-known/openid-configuration/jwks",
-          "/connect/endsession");
+          "/connect/endsession",
+          "/connect/deviceauthorization");
   static final List<String> OKTA =
       List.of(
           "/v1/authorize",
@@ -38,7 +39,8 @@ class EndpointAliasesTest {
           "/v1/introspect",
           "/v1/userinfo",
           "/v1/keys",
-          "/v1/logout");
+          "/v1/logout",
+          "/v1/device/authorize");
 
   static HttpResponse<String> get(TestServer server, String path) throws Exception {
     return OAuthFixtures.HTTP.send(
@@ -110,12 +112,55 @@ class EndpointAliasesTest {
               fx.postForm("/v1/introspect", "svc", "wrong", Map.of("token", fromOkta)).statusCode())
           .isEqualTo(401);
 
+      // The device authorization endpoint (RFC 8628 §3.1) at each profile's path: a device code
+      // from either, polled at the other's token path.
+      String tvSecret =
+          fx.admin(
+                  "POST",
+                  "/admin/clients",
+                  new JsonObject()
+                      .put("client_id", "tv")
+                      .put("client_name", "TV")
+                      .put("token_endpoint_auth_method", "client_secret_basic")
+                      .put(
+                          "grant_types",
+                          new io.vertx.core.json.JsonArray()
+                              .add("urn:ietf:params:oauth:grant-type:device_code"))
+                      .put("response_types", new io.vertx.core.json.JsonArray())
+                      .put("scope", "openid"))
+              .getString("client_secret");
+      for (String[] at :
+          new String[][] {
+            {"/connect/deviceauthorization", "/v1/token"},
+            {"/v1/device/authorize", "/connect/token"}
+          }) {
+        HttpResponse<String> device = fx.postForm(at[0], "tv", tvSecret, Map.of("scope", "openid"));
+        assertThat(device.statusCode()).as(at[0] + ": " + device.body()).isEqualTo(200);
+        JsonObject d = new JsonObject(device.body());
+        assertThat(d.getString("verification_uri")).isEqualTo(server.url("/device"));
+        HttpResponse<String> poll =
+            fx.postForm(
+                at[1],
+                "tv",
+                tvSecret,
+                Map.of(
+                    "grant_type",
+                    "urn:ietf:params:oauth:grant-type:device_code",
+                    "device_code",
+                    d.getString("device_code")));
+        assertThat(poll.statusCode()).as(poll.body()).isEqualTo(400);
+        assertThat(new JsonObject(poll.body()).getString("error"))
+            .isEqualTo("authorization_pending");
+      }
+
       // Discovery keeps the canonical paths when no profile is primary.
       JsonObject meta = new JsonObject(get(server, "/.well-known/openid-configuration").body());
       assertThat(meta.getString("authorization_endpoint")).isEqualTo(server.url("/authorize"));
       assertThat(meta.getString("token_endpoint")).isEqualTo(server.url("/token"));
       assertThat(meta.getString("jwks_uri")).isEqualTo(server.url("/jwks"));
       assertThat(meta.getString("end_session_endpoint")).isEqualTo(server.url("/logout"));
+      assertThat(meta.getString("device_authorization_endpoint"))
+          .isEqualTo(server.url("/device_authorization"));
 
       String metrics = get(server, "/metrics").body();
       assertThat(metrics)
@@ -129,6 +174,8 @@ class EndpointAliasesTest {
               "(?m)^vertx_http_server_requests_total\\{code=\"200\",method=\"POST\",route=\"/revoke\",?\\} 2\\.0$")
           .containsPattern(
               "(?m)^vertx_http_server_requests_total\\{code=\"200\",method=\"GET\",route=\"/jwks\",?\\} 3\\.0$")
+          .containsPattern(
+              "(?m)^vertx_http_server_requests_total\\{code=\"200\",method=\"POST\",route=\"/device_authorization\",?\\} 2\\.0$")
           .containsPattern(
               "(?m)^grantry_client_auth_failures_total\\{endpoint=\"token\",?\\} 1\\.0$")
           .containsPattern(
@@ -161,6 +208,8 @@ class EndpointAliasesTest {
             .isEqualTo(server.url("/.well-known/openid-configuration/jwks"));
         assertThat(meta.getString("end_session_endpoint"))
             .isEqualTo(server.url("/connect/endsession"));
+        assertThat(meta.getString("device_authorization_endpoint"))
+            .isEqualTo(server.url("/connect/deviceauthorization"));
       }
       OAuthFixtures fx = new OAuthFixtures(server);
       String secret =

@@ -33,6 +33,7 @@ import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -867,26 +868,35 @@ class DeviceFlowTest {
   }
 
   @Test
-  void aClientWhoseTokensMustBeDpopBoundCannotHaveTheDeviceGrant() {
-    // The device grant's tokens are bearer tokens: registering it for a client whose tokens must be
-    // DPoP-bound (RFC 9449 §5.2, or the FAPI 2.0 profile) is refused, never silently downgraded.
-    JsonObject body =
-        new JsonObject()
-            .put("client_id", "bound-tv")
-            .put("client_name", "Bound TV")
-            .put("token_endpoint_auth_method", "none")
-            .put("grant_types", new JsonArray().add(DEVICE_GRANT))
-            .put("response_types", new JsonArray())
-            .put("scope", "openid")
-            .put("dpop_bound_access_tokens", true);
-    org.assertj.core.api.Assertions.assertThatThrownBy(
-            () -> fx.admin("POST", "/admin/clients", body))
-        .hasMessageContaining("400")
-        .hasMessageContaining("dpop_bound_access_tokens")
-        .hasMessageContaining("bearer");
-    // Without the binding the same client registers.
-    body.remove("dpop_bound_access_tokens");
-    assertThat(fx.admin("POST", "/admin/clients", body).getString("client_id"))
-        .isEqualTo("bound-tv");
+  void asOfItsExpiryAnUnredeemedDeviceGrantIsExpiredNotPending() throws Exception {
+    DeviceAuthorizationSuccessResponse waiting = request("tv", "openid");
+    DeviceAuthorizationSuccessResponse allowed = request("tv", "openid");
+    Browser b = signedIn("asa");
+    assertThat(answer(b, allowed.getUserCode().getValue(), "allow").statusCode()).isEqualTo(200);
+    Instant during = CLOCK.instant();
+    CLOCK.advance(Duration.ofMinutes(11));
+    Instant after = CLOCK.instant();
+    // The device comes back too late: expired_token, as the as-of view must say.
+    assertThat(error(poll("tv", allowed.getDeviceCode()))).isEqualTo("expired_token");
+    assertThat(error(poll("tv", waiting.getDeviceCode()))).isEqualTo("expired_token");
+    for (String surface : List.of("api", "api-now")) {
+      Instant at = surface.equals("api") ? during : after;
+      String query = surface.equals("api") ? "&time=" + at : "";
+      JsonObject asOf = fx.admin("GET", "/admin/audit/as-of?client=tv" + query, null);
+      Map<String, String> status = new LinkedHashMap<>();
+      asOf.getJsonArray("grants")
+          .forEach(
+              g ->
+                  status.put(
+                      ((JsonObject) g).getString("grant_id"),
+                      ((JsonObject) g).getString("status")));
+      String w = grantId(waiting.getDeviceCode());
+      String a = grantId(allowed.getDeviceCode());
+      if (at.equals(during)) {
+        assertThat(status).containsEntry(w, "authorization_pending").containsEntry(a, "approved");
+      } else {
+        assertThat(status).containsEntry(w, "expired").containsEntry(a, "expired");
+      }
+    }
   }
 }

@@ -419,4 +419,32 @@ public final class OAuthFixtures {
   public static String enc(String s) {
     return URLEncoder.encode(s, StandardCharsets.UTF_8);
   }
+
+  /**
+   * A person allows a device (RFC 8628 §3.3) on the verification page: a new user {@code username}
+   * signs in through {@code /account/login}, enters {@code userCode} at {@code /device} and allows
+   * it on the consent page.
+   */
+  public void allowDevice(String username, String password, String userCode) {
+    user(username, password);
+    Browser b = browser();
+    Map<String, String> login = hidden(b.get("/account/login?next=%2Fdevice").body());
+    login.put("username", username);
+    login.put("password", password);
+    expect(b.post("/account/login", login), 303);
+    Map<String, String> entry = hidden(b.get("/device").body());
+    entry.put("user_code", userCode);
+    HttpResponse<String> consent = expect(b.post("/device", entry), 200);
+    Map<String, String> answer = hidden(consent.body());
+    answer.put("decision", "allow");
+    expect(b.post("/device", answer), 200);
+  }
+
+  private static HttpResponse<String> expect(HttpResponse<String> r, int status) {
+    if (r.statusCode() != status) {
+      throw new AssertionError(
+          r.request().uri().getPath() + " answered " + r.statusCode() + ": " + r.body());
+    }
+    return r;
+  }
 }
