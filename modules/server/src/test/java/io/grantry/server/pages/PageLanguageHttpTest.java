@@ -29,13 +29,15 @@ class PageLanguageHttpTest {
   static final String PASSWORD = "jonas' long passphrase";
   static TestServer server;
   static OAuthFixtures fx;
+  static String secret;
 
   @BeforeAll
   static void start() throws Exception {
     server = TestServer.start();
     fx = new OAuthFixtures(server);
-    fx.confidentialClient(CLIENT_ID, REDIRECT, "openid profile", "authorization_code");
+    secret = fx.confidentialClient(CLIENT_ID, REDIRECT, "openid profile", "authorization_code");
     fx.user("jonas", PASSWORD);
+    fx.user("lena", PASSWORD);
   }
 
   @AfterAll
@@ -75,6 +77,29 @@ class PageLanguageHttpTest {
     }
   }
 
+  static HttpResponse<String> post(
+      OAuthFixtures.Browser b, String path, Map<String, String> form, String acceptLanguage) {
+    try {
+      return b.http.send(
+          HttpRequest.newBuilder(URI.create(server.url(path)))
+              .header("Accept", "text/html")
+              .header("Accept-Language", acceptLanguage)
+              .header("Content-Type", "application/x-www-form-urlencoded")
+              .POST(HttpRequest.BodyPublishers.ofString(OAuthFixtures.formBody(form)))
+              .build(),
+          HttpResponse.BodyHandlers.ofString());
+    } catch (IOException | InterruptedException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  /** A browser signed in as lena (through the flow, whatever pages it shows). */
+  static OAuthFixtures.Browser signedIn() {
+    OAuthFixtures.Browser b = fx.browser();
+    b.answer(b.get(authorize("in", "")), "lena", PASSWORD);
+    return b;
+  }
+
   @Test
   void discoveryListsTheLanguagesOfThePages() {
     JsonObject d = new JsonObject(fx.browser().get("/.well-known/openid-configuration").body());
@@ -85,7 +110,8 @@ class PageLanguageHttpTest {
   @Test
   void uiLocalesIsKeptThroughTheSignInItsErrorsAndTheConsentPage() {
     OAuthFixtures.Browser b = fx.browser();
-    HttpResponse<String> login = b.get(authorize("de-1", "&ui_locales=fr-CA%20de-CH%20en"));
+    HttpResponse<String> login =
+        b.get(authorize("de-1", "&ui_locales=fr-CA%20de-CH%20en&prompt=consent"));
     assertThat(login.statusCode()).isEqualTo(200);
     assertThat(login.body())
         .contains("<html lang=\"de\">", "<title>Anmelden · Grantry</title>")
@@ -173,6 +199,62 @@ class PageLanguageHttpTest {
     assertThat(twice.statusCode()).isEqualTo(303);
     assertThat(twice.headers().firstValue("Location").orElseThrow())
         .contains("error=invalid_request");
+  }
+
+  /** A pushed request's ui_locales (RFC 9126) chooses as a sent one does. */
+  @Test
+  void aPushedRequestsUiLocalesChoosesTheLanguage() {
+    Map<String, String> pushed = request("par-1");
+    pushed.put("ui_locales", "de");
+    HttpResponse<String> par = fx.postForm("/par", CLIENT_ID, secret, pushed);
+    assertThat(par.statusCode()).isEqualTo(201);
+    String requestUri = new JsonObject(par.body()).getString("request_uri");
+    HttpResponse<String> login =
+        fx.browser()
+            .get(
+                "/authorize?client_id="
+                    + CLIENT_ID
+                    + "&request_uri="
+                    + OAuthFixtures.enc(requestUri));
+    assertThat(login.statusCode()).isEqualTo(200);
+    assertThat(login.body()).contains("<html lang=\"de\">", "<title>Anmelden · Grantry</title>");
+  }
+
+  /** RP-Initiated Logout 1.0 §2: ui_locales on /logout, kept by the confirmation's form. */
+  @Test
+  void theSignOutPagesSpeakTheirUiLocales() {
+    OAuthFixtures.Browser b = signedIn();
+    HttpResponse<String> ask = b.get("/logout?ui_locales=de");
+    assertThat(ask.statusCode()).isEqualTo(200);
+    assertThat(ask.body())
+        .contains("<html lang=\"de\">", "Von Grantry abmelden?", "Eine Seite möchte Sie abmelden.")
+        .contains("Angemeldet als <strong>lena</strong>.", "Angemeldet bleiben");
+    Map<String, String> confirm = OAuthFixtures.hidden(ask.body());
+    confirm.put("confirm", "yes");
+    HttpResponse<String> done = b.post("/logout", confirm);
+    assertThat(done.statusCode()).isEqualTo(200);
+    assertThat(done.body())
+        .contains("<html lang=\"de\">", "Sie sind abgemeldet")
+        .contains("Dieser Browser ist nicht mehr bei Grantry angemeldet.");
+  }
+
+  /** The device pages (RFC 8628 has no ui_locales) follow the browser. */
+  @Test
+  void theDevicePagesFollowTheBrowsersLanguage() {
+    OAuthFixtures.Browser b = signedIn();
+    HttpResponse<String> entry = get(b, "/device", "de-CH, en;q=0.5");
+    assertThat(entry.statusCode()).isEqualTo(200);
+    assertThat(entry.body())
+        .contains("<html lang=\"de\">", "Ein Gerät verbinden")
+        .contains("Geben Sie den Code ein, den Ihr Gerät anzeigt");
+    Map<String, String> typed = OAuthFixtures.hidden(entry.body());
+    typed.put("user_code", "nope");
+    HttpResponse<String> wrong = post(b, "/device", typed, "de-CH, en;q=0.5");
+    assertThat(wrong.statusCode()).isEqualTo(400);
+    assertThat(wrong.body())
+        .contains("Das ist kein Code eines Geräts: Er hat 8 Buchstaben, etwa BCDF-GHJK.");
+    HttpResponse<String> apps = get(b, "/account/apps", "de");
+    assertThat(apps.body()).contains("Apps mit Zugriff", "Erlaubt am <time datetime=\"");
   }
 
   @Test
