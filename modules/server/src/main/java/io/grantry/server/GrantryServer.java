@@ -36,6 +36,7 @@ import io.grantry.server.ops.HttpServerMeters;
 import io.grantry.server.ops.OpsCounters;
 import io.grantry.server.ops.OpsMetrics;
 import io.grantry.server.ops.ProcessMetrics;
+import io.grantry.server.pages.Look;
 import io.grantry.server.sessions.SessionService;
 import io.grantry.server.throttle.ClientAuthThrottle;
 import io.grantry.server.throttle.DeviceRequestThrottle;
@@ -66,6 +67,7 @@ import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -215,12 +217,15 @@ public final class GrantryServer {
       Vertx vertx, GrantryConfig config, PrometheusMeterRegistry registry, Clock clock) {
     config.unknown().forEach(k -> log.warn("{} is not a setting of this server; it is ignored", k));
     // What the configuration alone can tell is checked before the database is opened (an embedded
-    // one takes seconds to start): the secrets a production start needs, and free ports.
+    // one takes seconds to start): the secrets a production start needs, free ports, and the
+    // brand stylesheet (read here, once).
+    AtomicReference<Look> look = new AtomicReference<>();
     return vertx
         .executeBlocking(
             () -> {
               ServerSecrets.requireConfigured(config);
               ListenPorts.requireFree(config);
+              look.set(Look.load(config.branding()));
               return Database.open(config.database());
             },
             false)
@@ -230,7 +235,7 @@ public final class GrantryServer {
               AtomicBoolean migrated = new AtomicBoolean();
               return migrate(vertx, db)
                   .onSuccess(v -> migrated.set(true))
-                  .compose(v -> connect(vertx, config, registry, clock, db, migrated))
+                  .compose(v -> connect(vertx, config, registry, clock, db, migrated, look.get()))
                   .onFailure(err -> close(vertx, db));
             })
         .onSuccess(
@@ -275,7 +280,8 @@ public final class GrantryServer {
       PrometheusMeterRegistry registry,
       Clock clock,
       Database db,
-      AtomicBoolean migrated) {
+      AtomicBoolean migrated,
+      Look look) {
     PgConnectOptions connect =
         db.settings().connectOptions().setCachePreparedStatements(true).setPipeliningLimit(256);
     Pool pool =
@@ -297,7 +303,8 @@ public final class GrantryServer {
                     ServerSecrets.resolve(config), CryptoProviders.install(), new PasswordHasher()),
             false)
         .compose(
-            crypto -> assemble(vertx, config, registry, clock, db, pool, connect, migrated, crypto))
+            crypto ->
+                assemble(vertx, config, registry, clock, db, pool, connect, migrated, crypto, look))
         .onFailure(err -> pool.close());
   }
 
@@ -310,7 +317,8 @@ public final class GrantryServer {
       Pool pool,
       PgConnectOptions connect,
       AtomicBoolean migrated,
-      Crypto crypto) {
+      Crypto crypto,
+      Look look) {
     EventStore store =
         EventStore.create(
             vertx,
@@ -331,7 +339,7 @@ public final class GrantryServer {
             clock,
             config.tokens().longestSignedLifetime());
     ServerResources resources =
-        resources(vertx, config, pool, connect, registry, migrated, crypto, keys, clock);
+        resources(vertx, config, pool, connect, registry, migrated, crypto, keys, clock, look);
     ThrottleMetrics.register(registry, resources.loginThrottle(), resources.clientAuthThrottle());
     resources.opsCounters().start(vertx);
     new ReadinessGauge(registry).start(vertx, pool, migrated, 5000);
@@ -387,7 +395,8 @@ public final class GrantryServer {
       AtomicBoolean migrated,
       Crypto crypto,
       KeyService keys,
-      Clock clock) {
+      Clock clock,
+      Look look) {
     // Changes through this process drop the entries of these caches at once; another instance's
     // changes are seen within their time to live.
     String users = UsersProjection.streamId("");
@@ -412,7 +421,8 @@ public final class GrantryServer {
         new ProjectionCache<>(config.caches().users(), id -> id.startsWith(users)),
         new ProjectionCache<>(config.caches().users(), id -> id.startsWith("consent:")),
         SessionService.newCache(config.caches().users()),
-        new ClientKeys(vertx, config.clients(), clock));
+        new ClientKeys(vertx, config.clients(), clock),
+        look);
   }
 
   private static Future<DevSeed.Result> devSeed(Vertx vertx, EventStore store, ServerResources r) {

@@ -24,6 +24,7 @@ import io.grantry.server.discovery.LedgerRoutes;
 import io.grantry.server.grants.GrantRevoker;
 import io.grantry.server.health.HealthRoutes;
 import io.grantry.server.health.MetricsRoutes;
+import io.grantry.server.http.BrandRoutes;
 import io.grantry.server.http.EndpointPaths;
 import io.grantry.server.http.HttpEdge;
 import io.grantry.server.http.RouteGroup;
@@ -179,6 +180,7 @@ public final class HttpVerticle extends VerticleBase {
                     config.database().timeout(),
                     config.logs().accessLogSample(),
                     withExtra(
+                        new BrandRoutes(r.look()),
                         new HealthRoutes(r.pool(), config.database().timeout(), r.migrated()::get),
                         new MetricsRoutes(r.registry(), config.metrics()),
                         new ClientAuthFailureCounter(r.registry(), paths),

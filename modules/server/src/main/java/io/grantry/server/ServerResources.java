@@ -14,6 +14,7 @@ import io.grantry.server.crypto.ClientSecrets;
 import io.grantry.server.crypto.PasswordHashing;
 import io.grantry.server.keys.KeyService;
 import io.grantry.server.ops.OpsCounters;
+import io.grantry.server.pages.Look;
 import io.grantry.server.sessions.SessionService;
 import io.grantry.server.throttle.ClientAuthThrottle;
 import io.grantry.server.throttle.DeviceRequestThrottle;
@@ -40,6 +41,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * @param sessionCache live browser sessions by user, likewise
  * @param clientKeys the public keys of private_key_jwt clients, {@code jwks_uri}s fetched and
  *     cached once for the process
+ * @param look how the pages look under the operator's branding, its stylesheet read at start
  */
 public record ServerResources(
     GrantryConfig config,
@@ -63,7 +65,8 @@ public record ServerResources(
     ProjectionCache<Optional<UserState.Registered>> userCache,
     ProjectionCache<Consent.State> consentCache,
     ProjectionCache<Map<String, SessionService.Stored>> sessionCache,
-    ClientKeys clientKeys) {
+    ClientKeys clientKeys,
+    Look look) {
 
   /**
    * Makes {@code store}'s commits drop what the shared caches hold of the streams they write (the

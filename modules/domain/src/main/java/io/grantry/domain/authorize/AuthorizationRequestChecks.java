@@ -50,7 +50,10 @@ public final class AuthorizationRequestChecks {
           "max_age",
           "login_hint",
           "response_mode",
-          "dpop_jkt");
+          "dpop_jkt",
+          // OIDC Core §3.1.2.1: the pages' language; the pending request carries it to every step,
+          // so it is held to the same length as the rest (a list of 10,000 tags is refused here).
+          "ui_locales");
 
   private static final Set<String> PROMPTS = Set.of("none", "login", "consent");
 

@@ -13,6 +13,7 @@ import io.grantry.server.pages.LoginPage;
 import io.grantry.server.pages.Pages;
 import io.grantry.server.pages.RevokePage;
 import io.grantry.server.pages.ScopeTexts;
+import io.grantry.server.pages.Text;
 import io.grantry.server.pages.UserAgents;
 import io.grantry.server.sessions.SessionService;
 import io.vertx.core.Future;
@@ -22,11 +23,8 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.function.BiConsumer;
 import java.util.regex.Pattern;
@@ -55,10 +53,6 @@ public final class AccountRoutes implements RouteGroup {
    */
   private static final Pattern NEXT =
       Pattern.compile("/[A-Za-z0-9_~.-][A-Za-z0-9/_~.-]{0,99}(\\?[A-Za-z0-9_~.=&%-]{0,200})?");
-
-  private static final DateTimeFormatter SHOWN =
-      DateTimeFormatter.ofPattern("d MMMM yyyy, HH:mm 'UTC'", Locale.ENGLISH)
-          .withZone(ZoneOffset.UTC);
 
   private final OAuthServices s;
   private final ConsentService consents;
@@ -121,7 +115,7 @@ public final class AccountRoutes implements RouteGroup {
     String username = form.get("username");
     String password = form.get("password");
     if (username == null || username.isBlank() || password == null || password.isEmpty()) {
-      showLogin(ctx, username, "Enter your username and password.", 400, next);
+      showLogin(ctx, username, Text.of("login.missing"), 400, next);
       return;
     }
     s.signIn(ctx, username, password)
@@ -134,7 +128,7 @@ public final class AccountRoutes implements RouteGroup {
         .onSuccess(
             signedIn -> {
               if (!signedIn) {
-                showLogin(ctx, username, "Wrong username or password.", 401, next);
+                showLogin(ctx, username, Text.of("login.wrong"), 401, next);
               } else {
                 seeOther(ctx, next == null ? APPS : next);
               }
@@ -154,7 +148,7 @@ public final class AccountRoutes implements RouteGroup {
    * The one field an account form acts on, from a form this browser's page sent (CSRF) and in the
    * shape {@code valid} allows; or null, after answering 403 or a 400 page saying {@code missing}.
    */
-  private String formField(RoutingContext ctx, String name, Pattern valid, String missing) {
+  private String formField(RoutingContext ctx, String name, Pattern valid, Text missing) {
     MultiMap form = ctx.request().formAttributes();
     if (!s.csrf.valid(ctx, form.get("csrf"))) {
       csrfRefused(ctx);
@@ -162,7 +156,7 @@ public final class AccountRoutes implements RouteGroup {
     }
     String value = form.get(name);
     if (value == null || !valid.matcher(value).matches()) {
-      Pages.error(ctx, 400, "This request cannot be completed", missing, "invalid_request");
+      Pages.cannotComplete(ctx, missing, "invalid_request");
       return null;
     }
     return value;
@@ -170,7 +164,7 @@ public final class AccountRoutes implements RouteGroup {
 
   /** Ends one of the user's other sessions (a form per session on the account page). */
   private void endSession(RoutingContext ctx) {
-    String sessionId = formField(ctx, "session_id", SESSION_ID, "The form names no session.");
+    String sessionId = formField(ctx, "session_id", SESSION_ID, Text.of("error.noSession"));
     if (sessionId == null) {
       return;
     }
@@ -214,14 +208,13 @@ public final class AccountRoutes implements RouteGroup {
     return new Aggregate.Metadata("user:" + user.userId(), ctx.get("requestId"), null);
   }
 
-  private void showLogin(
-      RoutingContext ctx, String username, String error, int status, String next) {
+  private void showLogin(RoutingContext ctx, String username, Text error, int status, String next) {
     Pages.send(
         ctx,
         status,
         "login.jte",
         new LoginPage(
-            "your account",
+            null,
             null,
             username == null ? "" : username,
             error,
@@ -264,8 +257,7 @@ public final class AccountRoutes implements RouteGroup {
               c.clientName().orElse(c.clientId()),
               c.logoUri().orElse(null),
               scopes,
-              SHOWN.format(c.grantedAt()),
-              c.grantedAt().toString()));
+              c.grantedAt()));
     }
     List<AppsPage.Session> sessions = new ArrayList<>(live.size());
     for (SessionService.Listed l : live) {
@@ -273,22 +265,21 @@ public final class AccountRoutes implements RouteGroup {
           new AppsPage.Session(
               l.sessionId(),
               l.sessionId().equals(current.sessionId()),
-              SHOWN.format(l.authTime()),
-              l.authTime().toString(),
-              l.address().orElse("an unknown address"),
+              l.authTime(),
+              l.address().orElse(null),
               UserAgents.describe(l.userAgent().orElse(null))));
     }
-    String notice = null;
+    Text notice = null;
     if ("1".equals(ctx.request().getParam("revoked"))) {
-      notice = "Access revoked.";
+      notice = Text.of("apps.revoked");
     } else if (ctx.request().getParam("signed-out") != null) {
-      notice = "Signed out of the other sessions.";
+      notice = Text.of("apps.signedOutOthers");
     }
     return new AppsPage(user.username(), apps, sessions, s.csrf.token(ctx), notice);
   }
 
   private void revoke(RoutingContext ctx) {
-    String clientId = formField(ctx, "client_id", CLIENT_ID, "The form names no application.");
+    String clientId = formField(ctx, "client_id", CLIENT_ID, Text.of("error.noApplication"));
     if (clientId == null) {
       return;
     }
@@ -366,13 +357,7 @@ public final class AccountRoutes implements RouteGroup {
   }
 
   private static void csrfRefused(RoutingContext ctx) {
-    Pages.error(
-        ctx,
-        403,
-        "Request refused",
-        "This form was not sent from this browser's account page. "
-            + "Open the page again and retry.",
-        "csrf");
+    Pages.csrfRefused(ctx, Text.of("error.csrfAccount"));
   }
 
   private static void seeOther(RoutingContext ctx, String location) {

@@ -28,8 +28,11 @@ import io.grantry.server.http.OAuthResponses;
 import io.grantry.server.oauth.OAuthServices;
 import io.grantry.server.pages.ConsentPage;
 import io.grantry.server.pages.LoginPage;
+import io.grantry.server.pages.Messages;
+import io.grantry.server.pages.PageLanguage;
 import io.grantry.server.pages.Pages;
 import io.grantry.server.pages.ScopeTexts;
+import io.grantry.server.pages.Text;
 import io.grantry.server.sessions.SessionService;
 import io.grantry.server.tokens.TokenIssuer;
 import io.vertx.core.Future;
@@ -56,10 +59,6 @@ final class AuthorizationSteps {
   AuthorizationSteps(OAuthServices services) {
     this.s = services;
     this.pending = new PendingRequests(services.serverSecret, services.clock);
-  }
-
-  PendingRequests pending() {
-    return pending;
   }
 
   /**
@@ -122,13 +121,24 @@ final class AuthorizationSteps {
         .onSuccess(session -> proceed(ctx, params, valid, step, freshSession, session));
   }
 
+  /**
+   * The pending request a form carries, when it is ours and not too old; its {@code ui_locales}
+   * (OIDC Core §3.1.2.1) then chooses the language of the pages this request shows, as it did at
+   * the first step.
+   */
+  Optional<PendingRequests.Pending> open(RoutingContext ctx, String value) {
+    Optional<PendingRequests.Pending> opened = pending.open(value);
+    opened.ifPresent(p -> PageLanguage.prefer(ctx, p.params().first("ui_locales")));
+    return opened;
+  }
+
   /** The pending request of a form is not ours, or older than its lifetime. */
   static void expired(RoutingContext ctx) {
     Pages.error(
         ctx,
         400,
-        "This sign-in has expired",
-        "It took too long, or the page was changed. Go back to the application and start again.",
+        Text.of("error.signInExpiredTitle"),
+        Text.of("error.signInExpired"),
         "invalid_request");
   }
 
@@ -212,18 +222,13 @@ final class AuthorizationSteps {
     Pages.error(
         ctx,
         error.code().httpStatus() >= 500 ? error.code().httpStatus() : 400,
-        "This request cannot be completed",
-        error.description(),
+        Text.of("error.cannotComplete"),
+        Messages.described(error.description()),
         error.code().wire());
   }
 
   void showLogin(
-      RoutingContext ctx,
-      Parameters params,
-      Valid valid,
-      String username,
-      String error,
-      int status) {
+      RoutingContext ctx, Parameters params, Valid valid, String username, Text error, int status) {
     ClientState.Registered client = valid.client();
     Pages.send(
         ctx,

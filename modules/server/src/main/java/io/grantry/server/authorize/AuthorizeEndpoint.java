@@ -11,6 +11,7 @@ import io.grantry.domain.oauth.OAuthError;
 import io.grantry.server.app.Aggregate;
 import io.grantry.server.browser.SignedParameters;
 import io.grantry.server.oauth.OAuthServices;
+import io.grantry.server.pages.PageLanguage;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Optional;
@@ -42,6 +43,8 @@ final class AuthorizeEndpoint {
             ctx.request().method() == HttpMethod.POST
                 ? ctx.request().formAttributes()
                 : ctx.queryParams());
+    // OIDC Core §3.1.2.1: the language the person reads the pages in, from the first step on.
+    PageLanguage.prefer(ctx, params.first("ui_locales"));
     if (params.contains("request_uri")) {
       resolve(ctx, params);
     } else {
@@ -103,6 +106,7 @@ final class AuthorizeEndpoint {
                             .notRedirectable());
                 return;
               }
+              PageLanguage.prefer(ctx, pushed.get().first("ui_locales"));
               run(ctx, pushed.get(), true);
             });
   }

@@ -4,6 +4,7 @@ import io.grantry.domain.authorize.AuthorizationRequestChecks.Refused;
 import io.grantry.domain.authorize.AuthorizationRequestChecks.Valid;
 import io.grantry.server.oauth.OAuthServices;
 import io.grantry.server.pages.Pages;
+import io.grantry.server.pages.Text;
 import io.vertx.core.MultiMap;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Optional;
@@ -27,17 +28,11 @@ final class CancelEndpoint {
 
   void handle(RoutingContext ctx) {
     MultiMap form = ctx.request().formAttributes();
+    Optional<PendingRequests.Pending> pending = steps.open(ctx, form.get("request"));
     if (!s.csrf.valid(ctx, form.get("csrf"))) {
-      Pages.error(
-          ctx,
-          403,
-          "Request refused",
-          "This form was not sent from this browser's sign-in page. "
-              + "Go back to the application and start again.",
-          "csrf");
+      Pages.csrfRefused(ctx, Text.of("error.csrfSignIn"));
       return;
     }
-    Optional<PendingRequests.Pending> pending = steps.pending().open(form.get("request"));
     if (pending.isEmpty()) {
       AuthorizationSteps.expired(ctx);
       return;

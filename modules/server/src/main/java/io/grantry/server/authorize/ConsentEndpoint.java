@@ -5,6 +5,7 @@ import io.grantry.domain.authorize.AuthorizationRequestChecks.Refused;
 import io.grantry.domain.authorize.AuthorizationRequestChecks.Valid;
 import io.grantry.server.oauth.OAuthServices;
 import io.grantry.server.pages.Pages;
+import io.grantry.server.pages.Text;
 import io.vertx.core.MultiMap;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Optional;
@@ -25,14 +26,9 @@ final class ConsentEndpoint {
 
   void handle(RoutingContext ctx) {
     MultiMap form = ctx.request().formAttributes();
+    Optional<PendingRequests.Pending> pending = steps.open(ctx, form.get("request"));
     if (!s.csrf.valid(ctx, form.get("csrf"))) {
-      Pages.error(
-          ctx,
-          403,
-          "Request refused",
-          "This form was not sent from this browser's consent page. "
-              + "Go back to the application and start again.",
-          "csrf");
+      Pages.csrfRefused(ctx, Text.of("error.csrfConsent"));
       return;
     }
     String decision = form.get("decision");
@@ -41,11 +37,9 @@ final class ConsentEndpoint {
             ? new AuthorizationFlow.Consented()
             : "deny".equals(decision) ? new AuthorizationFlow.Denied() : null;
     if (step == null) {
-      Pages.error(
-          ctx, 400, "This request cannot be completed", "Choose Allow or Deny.", "invalid_request");
+      Pages.cannotComplete(ctx, Text.of("error.chooseAllowOrDeny"), "invalid_request");
       return;
     }
-    Optional<PendingRequests.Pending> pending = steps.pending().open(form.get("request"));
     if (pending.isEmpty()) {
       AuthorizationSteps.expired(ctx);
       return;

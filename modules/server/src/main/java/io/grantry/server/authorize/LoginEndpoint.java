@@ -6,6 +6,7 @@ import io.grantry.domain.authorize.AuthorizationRequestChecks.Valid;
 import io.grantry.server.http.RequestLog;
 import io.grantry.server.oauth.OAuthServices;
 import io.grantry.server.pages.Pages;
+import io.grantry.server.pages.Text;
 import io.grantry.server.sessions.SessionService;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -29,17 +30,11 @@ final class LoginEndpoint {
 
   void handle(RoutingContext ctx) {
     MultiMap form = ctx.request().formAttributes();
+    Optional<PendingRequests.Pending> pending = steps.open(ctx, form.get("request"));
     if (!s.csrf.valid(ctx, form.get("csrf"))) {
-      Pages.error(
-          ctx,
-          403,
-          "Request refused",
-          "This form was not sent from this browser's sign-in page. "
-              + "Go back to the application and start again.",
-          "csrf");
+      Pages.csrfRefused(ctx, Text.of("error.csrfSignIn"));
       return;
     }
-    Optional<PendingRequests.Pending> pending = steps.pending().open(form.get("request"));
     if (pending.isEmpty()) {
       AuthorizationSteps.expired(ctx);
       return;
@@ -63,8 +58,7 @@ final class LoginEndpoint {
     String username = form.get("username");
     String password = form.get("password");
     if (username == null || username.isBlank() || password == null || password.isEmpty()) {
-      steps.showLogin(
-          ctx, pending.params(), valid, username, "Enter your username and password.", 400);
+      steps.showLogin(ctx, pending.params(), valid, username, Text.of("login.missing"), 400);
       return;
     }
     s.signIn(ctx, username, password)
@@ -81,7 +75,7 @@ final class LoginEndpoint {
               if (started.isEmpty()) {
                 // The same words for an unknown user and a wrong password.
                 steps.showLogin(
-                    ctx, pending.params(), valid, username, "Wrong username or password.", 401);
+                    ctx, pending.params(), valid, username, Text.of("login.wrong"), 401);
                 return;
               }
               steps.proceed(

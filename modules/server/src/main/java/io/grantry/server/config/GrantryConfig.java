@@ -17,6 +17,7 @@ import java.util.Set;
  * @param logLevel GRANTRY_LOG_LEVEL: TRACE, DEBUG, INFO, WARN, ERROR or OFF (INFO); applied by the
  *     launcher's logging configuration
  * @param logs GRANTRY_LOG_FORMAT and GRANTRY_ACCESS_LOG_SAMPLE
+ * @param branding how the browser pages look (GRANTRY_BRAND_*)
  * @param unknown GRANTRY_* settings given that no part of the server reads (a typo, usually): the
  *     launcher warns about them
  */
@@ -37,6 +38,7 @@ public record GrantryConfig(
     ClientSettings clients,
     ParSettings par,
     DpopSettings dpop,
+    BrandingSettings branding,
     SecretSettings secrets,
     String logLevel,
     LogSettings logs,
@@ -80,6 +82,7 @@ public record GrantryConfig(
             ClientSettings.read(s),
             ParSettings.read(s),
             DpopSettings.read(s),
+            BrandingSettings.read(s, issuer),
             SecretSettings.read(s),
             s.oneOf("GRANTRY_LOG_LEVEL", "INFO", LOG_LEVELS),
             LogSettings.read(s),
@@ -107,6 +110,7 @@ public record GrantryConfig(
         clients,
         par,
         dpop,
+        branding,
         secrets,
         logLevel,
         logs,
@@ -132,6 +136,7 @@ public record GrantryConfig(
         clients,
         par,
         dpop,
+        branding,
         secrets,
         logLevel,
         logs,

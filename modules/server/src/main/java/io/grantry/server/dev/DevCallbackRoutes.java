@@ -3,6 +3,7 @@ package io.grantry.server.dev;
 import io.grantry.server.http.RouteGroup;
 import io.grantry.server.pages.DevCallbackPage;
 import io.grantry.server.pages.Pages;
+import io.grantry.server.pages.Text;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
@@ -55,8 +56,10 @@ public final class DevCallbackRoutes implements RouteGroup {
               null,
               state,
               error == null
-                  ? "The response carries neither a code nor an error."
-                  : error + (description == null ? "" : ": " + description),
+                  ? Text.of("dev.noCodeNoError")
+                  : description == null
+                      ? Text.verbatim(error)
+                      : Text.of("dev.responseError", error, description),
               null,
               null,
               null));
@@ -80,7 +83,7 @@ public final class DevCallbackRoutes implements RouteGroup {
                     new DevCallbackPage(
                         code,
                         state,
-                        "The token endpoint could not be asked: " + err.getMessage(),
+                        Text.of("dev.tokenEndpointFailed", String.valueOf(err.getMessage())),
                         null,
                         null,
                         flow.redeemCommand(code))));

@@ -23,6 +23,7 @@ import io.grantry.server.pages.DeviceDonePage;
 import io.grantry.server.pages.DevicePage;
 import io.grantry.server.pages.Pages;
 import io.grantry.server.pages.ScopeTexts;
+import io.grantry.server.pages.Text;
 import io.grantry.server.sessions.SessionService;
 import io.grantry.server.throttle.UserCodeThrottle;
 import io.vertx.core.Future;
@@ -30,9 +31,6 @@ import io.vertx.core.MultiMap;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.function.BiConsumer;
 
@@ -52,11 +50,7 @@ import java.util.function.BiConsumer;
 public final class DeviceRoutes implements RouteGroup {
   public static final String PATH = "/device";
 
-  private static final String NOT_A_CODE =
-      "That is not a code from a device: it has 8 letters, like BCDF-GHJK.";
-
-  private static final DateTimeFormatter SHOWN =
-      DateTimeFormatter.ofPattern("HH:mm 'UTC'", Locale.ENGLISH).withZone(ZoneOffset.UTC);
+  private static final Text NOT_A_CODE = Text.of("device.notACode");
 
   private final OAuthServices s;
   private final DeviceCodes devices;
@@ -91,18 +85,12 @@ public final class DeviceRoutes implements RouteGroup {
   private void post(RoutingContext ctx) {
     MultiMap form = ctx.request().formAttributes();
     if (!s.csrf.valid(ctx, form.get("csrf"))) {
-      Pages.error(
-          ctx,
-          403,
-          "Request refused",
-          "This form was not sent from this browser's device page. Open the page again and retry.",
-          "csrf");
+      Pages.csrfRefused(ctx, Text.of("error.csrfDevice"));
       return;
     }
     String decision = form.get("decision");
     if (decision != null && !"allow".equals(decision) && !"deny".equals(decision)) {
-      Pages.error(
-          ctx, 400, "This request cannot be completed", "Choose Allow or Deny.", "invalid_request");
+      Pages.cannotComplete(ctx, Text.of("error.chooseAllowOrDeny"), "invalid_request");
       return;
     }
     String typed = form.get("user_code");
@@ -126,10 +114,7 @@ public final class DeviceRoutes implements RouteGroup {
         .compose(
             refusedUntil -> {
               if (refusedUntil.isPresent()) {
-                String error =
-                    "Too many wrong codes. Try again after "
-                        + SHOWN.format(refusedUntil.get())
-                        + ".";
+                Text error = Text.of("device.tooManyCodes", refusedUntil.get());
                 return page(() -> showEntry(ctx, 429, user, "", error));
               }
               Optional<String> code = UserCodes.normalize(typed);
@@ -237,7 +222,7 @@ public final class DeviceRoutes implements RouteGroup {
   }
 
   private void showEntry(
-      RoutingContext ctx, int status, UserState.Registered user, String code, String error) {
+      RoutingContext ctx, int status, UserState.Registered user, String code, Text error) {
     Pages.send(
         ctx, status, "device.jte", new DevicePage(user.username(), code, error, s.csrf.token(ctx)));
   }
@@ -260,13 +245,12 @@ public final class DeviceRoutes implements RouteGroup {
   }
 
   /** What the person reads about a code the page cannot take. */
-  private static String words(Problem p) {
+  private static Text words(Problem p) {
     return switch (p) {
-      case UNKNOWN_CODE -> "That code is not known. Check it against your device and try again.";
-      case ALREADY_USED -> "That code was already used. Start again on your device for a new one.";
-      case EXPIRED -> "That code has expired. Start again on your device for a new one.";
-      case CLIENT_NOT_ALLOWED ->
-          "That device's application can no longer be connected. Ask its provider.";
+      case UNKNOWN_CODE -> Text.of("device.unknownCode");
+      case ALREADY_USED -> Text.of("device.usedCode");
+      case EXPIRED -> Text.of("device.expiredCode");
+      case CLIENT_NOT_ALLOWED -> Text.of("device.clientNotAllowed");
     };
   }
 

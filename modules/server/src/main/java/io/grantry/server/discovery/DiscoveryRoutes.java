@@ -6,12 +6,14 @@ import io.grantry.server.http.EndpointPaths;
 import io.grantry.server.http.EndpointPaths.Endpoint;
 import io.grantry.server.http.RouteGroup;
 import io.grantry.server.keys.KeyService;
+import io.grantry.server.pages.PageLanguage;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.util.ArrayList;
 
 /**
  * Server metadata (OpenID Connect Discovery 1.0, RFC 8414) and the public keys (RFC 7517). The
@@ -127,6 +129,8 @@ public final class DiscoveryRoutes implements RouteGroup {
                 .add("preferred_username")
                 .add("email"))
         .put("prompt_values_supported", new JsonArray().add("none").add("login").add("consent"))
+        // OIDC Discovery 1.0 §3: the languages ui_locales may choose for the pages.
+        .put("ui_locales_supported", new JsonArray(new ArrayList<>(PageLanguage.supported())))
         .put("claims_parameter_supported", false)
         .put("request_parameter_supported", false)
         // Request objects by reference (OIDC Core §6.2) are not fetched; the request_uri of a

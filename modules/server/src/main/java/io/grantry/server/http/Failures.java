@@ -2,6 +2,7 @@ package io.grantry.server.http;
 
 import io.grantry.server.crypto.PasswordHashingBusyException;
 import io.grantry.server.pages.Pages;
+import io.grantry.server.pages.Text;
 import io.vertx.core.VertxException;
 import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.json.JsonObject;
@@ -78,13 +79,7 @@ public final class Failures {
       return;
     }
     if (wantsHtml(ctx)) {
-      Pages.error(
-          ctx,
-          404,
-          "Page not found",
-          "There is no page at this address. Check the link, or go back to the application you"
-              + " came from.",
-          "not_found");
+      Pages.error(ctx, 404, Text.of("error.notFoundTitle"), Text.of("error.notFound"), "not_found");
       return;
     }
     send(ctx, 404, "not_found", "No such resource.");
@@ -113,11 +108,7 @@ public final class Failures {
         .putHeader("Retry-After", String.valueOf(PasswordHashingBusyException.RETRY_AFTER_SECONDS));
     if (wantsHtml(ctx)) {
       Pages.error(
-          ctx,
-          503,
-          "Too busy to sign you in",
-          "Too many sign-ins are being checked at this moment. Wait a second and try again.",
-          "temporarily_unavailable");
+          ctx, 503, Text.of("error.busyTitle"), Text.of("error.busy"), "temporarily_unavailable");
       return;
     }
     send(

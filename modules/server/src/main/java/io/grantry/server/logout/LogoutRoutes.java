@@ -21,8 +21,11 @@ import io.grantry.server.http.OAuthResponses;
 import io.grantry.server.http.RouteGroup;
 import io.grantry.server.oauth.OAuthServices;
 import io.grantry.server.pages.LogoutPage;
+import io.grantry.server.pages.Messages;
+import io.grantry.server.pages.PageLanguage;
 import io.grantry.server.pages.Pages;
 import io.grantry.server.pages.SignedOutPage;
+import io.grantry.server.pages.Text;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpMethod;
@@ -82,12 +85,7 @@ public final class LogoutRoutes implements RouteGroup {
     Parameters params;
     if (confirmed) {
       if (!s.csrf.valid(ctx, sent.get("csrf"))) {
-        Pages.error(
-            ctx,
-            403,
-            "Request refused",
-            "This form was not sent from this browser's sign-out page.",
-            "csrf");
+        Pages.csrfRefused(ctx, Text.of("error.csrfLogout"));
         return;
       }
       Optional<Parameters> opened =
@@ -96,8 +94,8 @@ public final class LogoutRoutes implements RouteGroup {
         Pages.error(
             ctx,
             400,
-            "This sign-out has expired",
-            "It took too long, or the page was changed. Sign out again from the application.",
+            Text.of("error.signOutExpiredTitle"),
+            Text.of("error.signOutExpired"),
             "invalid_request");
         return;
       }
@@ -105,14 +103,11 @@ public final class LogoutRoutes implements RouteGroup {
     } else {
       params = SignedParameters.of(sent);
     }
+    // RP-Initiated Logout 1.0 §2: the language of the sign-out pages.
+    PageLanguage.prefer(ctx, params.first("ui_locales"));
     for (String name : List.of("id_token_hint", "client_id", "post_logout_redirect_uri", "state")) {
       if (params.all(name).size() > 1) {
-        Pages.error(
-            ctx,
-            400,
-            "This request cannot be completed",
-            "The parameter " + name + " is repeated.",
-            "invalid_request");
+        Pages.cannotComplete(ctx, Text.of("error.repeated", name), "invalid_request");
         return;
       }
     }
@@ -144,7 +139,7 @@ public final class LogoutRoutes implements RouteGroup {
 
   private void render(RoutingContext ctx, Parameters params, Situation situation, Next next) {
     if (next instanceof ShowError e) {
-      Pages.error(ctx, 400, "This request cannot be completed", e.message(), "invalid_request");
+      Pages.cannotComplete(ctx, Messages.described(e.message()), "invalid_request");
     } else if (next instanceof Done d) {
       after(ctx, d.then());
     } else if (next instanceof AskToConfirm) {

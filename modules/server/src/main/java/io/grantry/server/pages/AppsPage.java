@@ -1,5 +1,6 @@
 package io.grantry.server.pages;
 
+import java.time.Instant;
 import java.util.List;
 
 /**
@@ -9,31 +10,23 @@ import java.util.List;
  * @param notice a confirmation to show at the top, or null
  */
 public record AppsPage(
-    String username, List<App> apps, List<Session> sessions, String csrf, String notice) {
+    String username, List<App> apps, List<Session> sessions, String csrf, Text notice) {
 
   /**
    * A live browser session of the user.
    *
    * @param current whether it is the one this page was opened in
-   * @param address and {@code userAgent}: where the sign-in came from, as the server saw it
+   * @param address and {@code userAgent}: where the sign-in came from, as the server saw it (the
+   *     address null when it is not known)
    */
   public record Session(
-      String sessionId,
-      boolean current,
-      String signedInAt,
-      String signedInAtIso,
-      String address,
-      String userAgent) {}
+      String sessionId, boolean current, Instant signedInAt, String address, Text userAgent) {}
 
-  /**
-   * @param grantedAt for people, e.g. "3 March 2025, 14:05 UTC"
-   * @param grantedAtIso the same instant in ISO 8601, for the {@code <time>} element
-   */
+  /** An app the user allowed, since {@code grantedAt}. */
   public record App(
       String clientId,
       String clientName,
       String logoUri,
       List<ConsentPage.ScopeText> scopes,
-      String grantedAt,
-      String grantedAtIso) {}
+      Instant grantedAt) {}
 }

@@ -12,5 +12,5 @@ public record ConsentPage(
     String csrf,
     String request) {
 
-  public record ScopeText(String title, String description) {}
+  public record ScopeText(Text title, Text description) {}
 }

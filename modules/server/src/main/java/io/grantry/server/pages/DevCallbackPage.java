@@ -15,7 +15,7 @@ package io.grantry.server.pages;
 public record DevCallbackPage(
     String code,
     String state,
-    String error,
+    Text error,
     String tokens,
     String idTokenClaims,
     String redeemCommand) {}

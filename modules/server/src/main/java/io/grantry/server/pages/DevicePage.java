@@ -7,4 +7,4 @@ package io.grantry.server.pages;
  * @param userCode the code to prefill (from {@code verification_uri_complete}), or empty
  * @param error what was wrong with the last entry, or null
  */
-public record DevicePage(String username, String userCode, String error, String csrf) {}
+public record DevicePage(String username, String userCode, Text error, String csrf) {}

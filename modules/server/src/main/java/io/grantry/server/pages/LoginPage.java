@@ -3,6 +3,8 @@ package io.grantry.server.pages;
 /**
  * What the sign-in page shows; every field is escaped by the template engine.
  *
+ * @param clientName the application to continue to; null on the account pages' sign-in
+ * @param error what was wrong with the last attempt, or null
  * @param action where the form posts: {@code /login} on the way through /authorize, {@code
  *     /account/login} for the account pages
  * @param request the signed pending authorization request; null when there is none
@@ -13,7 +15,7 @@ public record LoginPage(
     String clientName,
     String logoUri,
     String username,
-    String error,
+    Text error,
     String csrf,
     String request,
     String action,
@@ -24,7 +26,7 @@ public record LoginPage(
       String clientName,
       String logoUri,
       String username,
-      String error,
+      Text error,
       String csrf,
       String request,
       String action) {
@@ -33,12 +35,7 @@ public record LoginPage(
 
   /** The sign-in page of an authorization request. */
   public LoginPage(
-      String clientName,
-      String logoUri,
-      String username,
-      String error,
-      String csrf,
-      String request) {
+      String clientName, String logoUri, String username, Text error, String csrf, String request) {
     this(clientName, logoUri, username, error, csrf, request, "/login");
   }
 }

@@ -30,22 +30,24 @@ public final class ScopeTexts {
     return out;
   }
 
-  /** A scope in plain words. */
+  /** A scope in plain words (the bundles' {@code scope.*}). */
   public static ConsentPage.ScopeText describe(String scope) {
     return switch (scope) {
       case Scopes.OPENID ->
           new ConsentPage.ScopeText(
-              "Sign you in", "Know who you are on this server (your user id).");
+              Text.of("scope.openid.title"), Text.of("scope.openid.description"));
       case Scopes.PROFILE ->
-          new ConsentPage.ScopeText("See your profile", "Your name and username.");
+          new ConsentPage.ScopeText(
+              Text.of("scope.profile.title"), Text.of("scope.profile.description"));
       case Scopes.EMAIL ->
-          new ConsentPage.ScopeText("See your email address", "The email address of your account.");
+          new ConsentPage.ScopeText(
+              Text.of("scope.email.title"), Text.of("scope.email.description"));
       case Scopes.OFFLINE_ACCESS ->
           new ConsentPage.ScopeText(
-              "Stay connected", "Keep access while you are away, until you revoke it.");
+              Text.of("scope.offline_access.title"), Text.of("scope.offline_access.description"));
       default ->
           new ConsentPage.ScopeText(
-              "Use “" + scope + "”", "Access granted under the scope " + scope + ".");
+              Text.of("scope.other.title", scope), Text.of("scope.other.description", scope));
     };
   }
 }

@@ -1,23 +1,26 @@
 package io.grantry.server.pages;
 
 /**
- * A browser's User-Agent in the words a person recognises ("Chrome on Linux"), for the list of
- * their sessions. A rough reading, not detection: an unrecognised agent is shown as it came,
- * shortened.
+ * A browser's User-Agent in the words a person recognises ("Chrome on Linux", "Chrome unter
+ * Linux"), for the list of their sessions. A rough reading, not detection: an unrecognised agent is
+ * shown as it came, shortened.
  */
 public final class UserAgents {
   private UserAgents() {}
 
-  public static String describe(String userAgent) {
+  public static Text describe(String userAgent) {
     if (userAgent == null || userAgent.isBlank()) {
-      return "An unknown browser";
+      return Text.of("agent.unknown");
     }
     String browser = browser(userAgent);
     String system = system(userAgent);
     if (browser == null && system == null) {
-      return userAgent.length() > 60 ? userAgent.substring(0, 60) + "…" : userAgent;
+      return Text.verbatim(userAgent.length() > 60 ? userAgent.substring(0, 60) + "…" : userAgent);
     }
-    return (browser == null ? "A browser" : browser) + (system == null ? "" : " on " + system);
+    if (system == null) {
+      return Text.verbatim(browser);
+    }
+    return Text.of("agent.on", browser == null ? Text.of("agent.some") : browser, system);
   }
 
   private static String browser(String ua) {

@@ -248,6 +248,14 @@ class BrowserFlowTest {
     }
 
     static Browser open() throws Exception {
+      return open(null);
+    }
+
+    /**
+     * A Chromium whose Accept-Language is {@code acceptLanguages} (e.g. {@code de-DE,de}); null:
+     * its own (English).
+     */
+    static Browser open(String acceptLanguages) throws Exception {
       for (String exe : new String[] {CHROMIUM, CHROMEDRIVER}) {
         if (!Files.isExecutable(Path.of(exe))) {
           throw new AssertionError(
@@ -279,9 +287,15 @@ class BrowserFlowTest {
           "--disable-sync",
           "--user-data-dir=" + profile,
           "--window-size=1024,900");
-      options.setExperimentalOption(
-          "prefs",
-          Map.of("credentials_enable_service", false, "profile.password_manager_enabled", false));
+      Map<String, Object> prefs = new java.util.HashMap<>();
+      prefs.put("credentials_enable_service", false);
+      prefs.put("profile.password_manager_enabled", false);
+      if (acceptLanguages != null) {
+        prefs.put("intl.accept_languages", acceptLanguages);
+        options.addArguments(
+            "--lang=" + acceptLanguages.split(",")[0], "--accept-lang=" + acceptLanguages);
+      }
+      options.setExperimentalOption("prefs", prefs);
       try {
         return new Browser(new ChromeDriver(service, options), profile);
       } catch (RuntimeException e) {
