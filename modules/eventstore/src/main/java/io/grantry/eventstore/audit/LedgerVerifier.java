@@ -334,6 +334,11 @@ public final class LedgerVerifier {
       failure = fail(at, at, Problem.MALFORMED, streamId + " v" + version + " has no 32-byte hash");
       return false;
     }
+    if (version < 1) {
+      failure =
+          fail(at, at, Problem.MALFORMED, streamId + " v" + version + ": versions start at 1");
+      return false;
+    }
     long head = heads.version(streamId);
     if (head == 0) {
       if (version != 1 && !partial) {
