@@ -27,7 +27,13 @@ UNITS = {"flow": "flows", "cc-es256": "tokens", "cc-rs256": "tokens", "cc-opaque
 COLD = ("refresh-cold", "refresh-cold-fresh", "introspect-population", "introspect-population-opaque")
 
 
+def base(w):
+    """A workload's name without the "@B" of an A/B's second cold server (run.sh B_JAR ...)."""
+    return w.split("@")[0]
+
+
 def ref_of(w):
+    w = base(w)
     want = REF_OF.get(w) or ("ref-introspect" if w.startswith("introspect") else "ref-cc-opaque")
     if want in reference:
         return want
@@ -35,6 +41,7 @@ def ref_of(w):
 
 
 def unit(w):
+    w = base(w)
     if w in UNITS:
         return UNITS[w]
     if w.startswith("refresh"):
@@ -76,6 +83,7 @@ def fmt(v, spec=",.0f", none="–"):
 
 
 def per_sign(w):
+    w = base(w)
     if not (es and rs):
         return None
     return {"cc-es256": 1 / es, "refresh": 1 / es, "cc-rs256": 1 / rs, "flow": 1 / es + 1 / rs,
@@ -104,7 +112,7 @@ p("| workload | conns | ops/s | × reference (median of rounds) | rounds (ops/s)
 p("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 summary = {}
 for w in workloads + reference:
-    if w == "cc-fresh-start":
+    if base(w) == "cc-fresh-start":
         continue
     for c in connections:
         rs_ = rows(w, c)
@@ -129,13 +137,15 @@ p("ops/s counts tokens, refreshes, flows or introspection answers (a code flow i
   "µs/op: CPU time (user + system, from /proc) of the server's JVM, and of all its PostgreSQL's processes, over the "
   "run divided by the ops (for the reference: the node process; it has no database)."
   + (" The cold rows run on a second server restarted before each round: "
-     + ", ".join(w for w in workloads if w in COLD) + "." if any(w in COLD for w in workloads) else ""))
+     + ", ".join(w for w in workloads if base(w) in COLD) + "." if any(base(w) in COLD for w in workloads) else ""))
 
-fresh = [r for r in results if r["workload"] == "cc-fresh-start"]
-if fresh:
+for fw in ("cc-fresh-start", "cc-fresh-start@B"):
+    fresh = [r for r in results if r["workload"] == fw]
+    if not fresh:
+        continue
     steady = summary.get(("cc-es256", 64), {}).get("ops")
     p("")
-    p("## cc-fresh-start: client_credentials ES256 in each window after the server is ready (64 connections)")
+    p(f"## {fw}: client_credentials ES256 in each window after the server is ready (64 connections)")
     p("")
     ready = " · ".join(str(r["ready_ms"]) for r in fresh if r["window"] == 1)
     p(f"Steady state: cc-es256 at 64 connections on the long-running server in the same run, {fmt(steady)} tokens/s. "
@@ -147,7 +157,7 @@ if fresh:
     for k in windows:
         rs_ = [r for r in fresh if r["window"] == k]
         ops = med(r["ops_s"] for r in rs_)
-        summary[("cc-fresh-start", k)] = {"ops": ops}
+        summary[(fw, k)] = {"ops": ops}
         secs = rs_[0].get("window_secs", 5)
         p(f"| {k} | {(k - 1) * secs}–{k * secs} | {ops:,.0f} | {rounds_of(rs_)} | "
           f"{fmt(ops / steady if steady else None, '.0%')} | {fmt(med(r['server_us'] for r in rs_))} | "
@@ -186,17 +196,21 @@ target("cc-rs256 ≥ 2 × reference RS256 JWT", x("cc-rs256"), 2)
 for w in ("cc-es256", "cc-rs256", "cc-opaque"):
     target(f"{w} p99 ≤ 25 ms at 64 connections", summary.get((w, 64), {}).get("p99"), 25, higher=False)
 target("refresh-cold (history) ≥ 0.9 × refresh-cold-fresh", rel("refresh-cold", "refresh-cold-fresh"), 0.9)
+if o("refresh-cold@B"):
+    target("B: refresh-cold@B ≥ 0.9 × refresh-cold-fresh@B", rel("refresh-cold@B", "refresh-cold-fresh@B"), 0.9)
 target("refresh-cold (history) ≥ 0.5 × refresh (hot chains)", rel("refresh-cold", "refresh"), 0.5)
 target("introspect-population ≥ 0.5 × introspect-jwt", rel("introspect-population", "introspect-jwt"), 0.5)
 target("introspect-population-opaque ≥ 0.5 × introspect-opaque",
        rel("introspect-population-opaque", "introspect-opaque"), 0.5)
-if fresh and o("cc-es256"):
-    first = next((k for k in sorted({r["window"] for r in fresh})
-                  if summary[("cc-fresh-start", k)]["ops"] >= 0.8 * o("cc-es256")), None)
-    window = fresh[0]
-    secs = None if first is None else first * (window.get("window_secs") or 5)
-    target("cc-fresh-start: ≥ 80% of steady state within 20 s (end of the first such window, s)",
-           secs, 20, higher=False, spec=".0f")
+for fw in ("cc-fresh-start", "cc-fresh-start@B"):
+    fresh = [r for r in results if r["workload"] == fw]
+    if fresh and o("cc-es256"):
+        first = next((k for k in sorted({r["window"] for r in fresh})
+                      if summary[(fw, k)]["ops"] >= 0.8 * o("cc-es256")), None)
+        window = fresh[0]
+        secs = None if first is None else first * (window.get("window_secs") or 5)
+        target(f"{fw}: ≥ 80% of steady state within 20 s (end of the first such window, s)",
+               secs, 20, higher=False, spec=".0f")
 es_cpu = summary.get(("cc-es256", 64), {})
 if es_cpu.get("server_us") is not None:
     target("server + PostgreSQL CPU per cc-es256 token ≤ 150 µs",
@@ -214,8 +228,29 @@ for w in ("cc-pkj", "cc-dpop"):
               f"{fmt((es_cpu.get('server_us') or 0) + (es_cpu.get('db_us') or 0))}) | "
               f"{cpu['server_us'] + (cpu['db_us'] or 0):.0f} | (no target) |")
 target("server RSS < 400 MB (largest after any hot run)",
-       max((s.get("rss") or 0 for (w, _), s in summary.items() if not w.startswith("ref-") and w not in COLD),
+       max((s.get("rss") or 0 for (w, _), s in summary.items()
+            if not w.startswith("ref-") and base(w) not in COLD and base(w) != "cc-fresh-start"),
            default=None), 400, higher=False, spec=".0f")
+ab = [w for w in workloads if w.endswith("@B") and base(w) != "cc-fresh-start"]
+if ab:
+    p("")
+    p("## A/B of the cold workloads (B: the second cold server, rows <workload>@B)")
+    p("")
+    p("| workload | A ops/s | B ops/s | B/A ops/s (median of the rounds' ratios) | A server + PG µs/op | B server + PG µs/op | B/A µs/op |")
+    p("|---|---|---|---|---|---|---|")
+    for wb in ab:
+        wa = base(wb)
+        ra, rb = rows(wa, 64), rows(wb, 64)
+        if not ra or not rb:
+            continue
+        by_round = {rnd(r): r["ops_s"] for r in ra}
+        ratios = med([r["ops_s"] / by_round[rnd(r)] for r in rb if by_round.get(rnd(r))])
+        ca = med((r["server_us"] or 0) + (r["db_us"] or 0) for r in ra)
+        cb = med((r["server_us"] or 0) + (r["db_us"] or 0) for r in rb)
+        p(f"| {wa} | {o(wa):,.0f} | {o(wb):,.0f} | {fmt(ratios, '.2f')} | "
+          f"{fmt(med(r['server_us'] for r in ra))} + {fmt(med(r['db_us'] for r in ra))} | "
+          f"{fmt(med(r['server_us'] for r in rb))} + {fmt(med(r['db_us'] for r in rb))} | "
+          f"{fmt(cb / ca if ca and cb else None, '.2f')} |")
 p("")
 p("Raw wrk output, the servers' logs, JMH's output and results.jsonl: raw/ (not in git).")
 print("\n".join(out))

@@ -42,6 +42,11 @@
 #   JAR_NOTE    what the jar is, for the report (e.g. the commit it was built from)
 #   JAR         the jar to run (default: modules/cli/target/grantry.jar, built when older than the sources)
 #   SERVER_ENV  settings for both servers, e.g. "GRANTRY_GRANT_SNAPSHOT_EVERY=0" (space-separated)
+#   B_JAR, B_JAVA_OPTS, B_ENV, B_NOTE  an A/B of the cold workloads and cc-fresh-start in the same run:
+#               when one is set, each of them also runs on a third server, "coldb" (B_JAR, default
+#               JAR; B_JAVA_OPTS added after SERVER_JAVA_OPTS; B_ENV after SERVER_ENV), with its own
+#               embedded PostgreSQL and populations made by itself; every round runs A then B (B then
+#               A in even rounds), and B's rows are named <workload>@B
 # Rounds go round-robin over the workloads and the reference (round 1 of every workload, then round 2,
 # ...), so a drift of the machine's speed hits every workload alike.
 set -euo pipefail
@@ -108,10 +113,23 @@ chmod 755 "$WORK"
 declare -A SRV_PID SRV_DATA SRV_PORT SRV_ENV_EXTRA
 SRV_DATA[hot]=$WORK/hot; SRV_PORT[hot]=$PORT
 SRV_DATA[cold]=$WORK/cold; SRV_PORT[cold]=$COLD_PORT
+declare -A SRV_JAR SRV_JOPTS
+AB=""
+if [ -n "${B_JAR:-}${B_JAVA_OPTS:-}${B_ENV:-}" ]; then
+  AB=1
+  SRV_DATA[coldb]=$WORK/coldb; SRV_PORT[coldb]=$((PORT + 2))
+  SRV_JAR[coldb]=${B_JAR:-$JAR}; SRV_JOPTS[coldb]=${B_JAVA_OPTS:-}
+fi
 # Tokens of the populations must outlive the run (they are introspected up to ~40 minutes later).
 SRV_ENV_EXTRA[cold]="GRANTRY_ACCESS_TOKEN_TTL_SECONDS=14400"
+SRV_ENV_EXTRA[coldb]="GRANTRY_ACCESS_TOKEN_TTL_SECONDS=14400 ${B_ENV:-}"
+# The cold servers: A, and B for an A/B (B_JAR ...); suffix: how a server's rows are named
+COLD_SERVERS="cold${AB:+ coldb}"
+suffix() { [ "$1" = coldb ] && echo "@B" || true; }
+# The cold servers in round r's order: A first in odd rounds, B first in even ones
+cold_order() { if [ -n "$AB" ] && [ $(($1 % 2)) = 0 ]; then echo "coldb cold"; else echo "$COLD_SERVERS"; fi; }
 REF_PID=""
-mkdir -p "${SRV_DATA[hot]}" "${SRV_DATA[cold]}" && chmod 755 "${SRV_DATA[hot]}" "${SRV_DATA[cold]}"
+for n in hot $COLD_SERVERS; do mkdir -p "${SRV_DATA[$n]}" && chmod 755 "${SRV_DATA[$n]}"; done
 ADMIN_TOKEN_HOT=""
 HOT_ENV=()
 if [ -n "${GRANTRY_DB_URL:-}" ]; then
@@ -127,7 +145,7 @@ start_server() { # name
   # shellcheck disable=SC2046,SC2086
   env GRANTRY_HTTP_PORT="${SRV_PORT[$n]}" GRANTRY_HTTP_HOST=127.0.0.1 GRANTRY_DATA_DIR="${SRV_DATA[$n]}" \
     GRANTRY_LOG_LEVEL=WARN "${extra[@]}" ${SRV_ENV_EXTRA[$n]:-} ${SERVER_ENV:-} \
-    java $(cat ops/bench/jvm.opts) ${SERVER_JAVA_OPTS:-} -jar "$JAR" >> "$RAW/server-$n.out" 2>> "$RAW/server-$n.err" &
+    java $(cat ops/bench/jvm.opts) ${SERVER_JAVA_OPTS:-} ${SRV_JOPTS[$n]:-} -jar "${SRV_JAR[$n]:-$JAR}" >> "$RAW/server-$n.out" 2>> "$RAW/server-$n.err" &
   SRV_PID[$n]=$!
   # started: the moment the process was started; the caller waits for readiness with wait_ready
 }
@@ -152,6 +170,7 @@ cleanup() {
   [ -n "$UNTIL_PID" ] && kill -INT "$UNTIL_PID" 2>/dev/null || true
   stop_server hot || true
   stop_server cold || true
+  stop_server coldb || true
   [ -n "$REF_PID" ] && { kill "$REF_PID" 2>/dev/null || true; wait "$REF_PID" 2>/dev/null || true; }
   rm -rf "$WORK"
   # Development mode prints the demo credentials and the admin token: keep them out of the results.
@@ -192,9 +211,11 @@ start_server hot
 wait_ready hot
 seed_server hot
 if has_cold; then
-  start_server cold
-  wait_ready cold
-  seed_server cold
+  for n in $COLD_SERVERS; do
+    start_server "$n"
+    wait_ready "$n"
+    seed_server "$n"
+  done
 fi
 
 # ---- the reference peer
@@ -237,6 +258,7 @@ PROVIDERS=$(curl -s "http://127.0.0.1:$PORT/metrics" | grep '^grantry_signing_pr
   echo "- signing providers (/metrics): $PROVIDERS"
   [ -n "$REFERENCE" ] && echo "- reference: node-oidc-provider $REF_VERSION on node $(node --version), one process, in-memory adapter (nothing durable), ops/bench/reference/oidc-provider.mjs"
   echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo ' (with local changes)'); jar: $JAR${JAR_NOTE:+ ($JAR_NOTE)}"
+  [ -n "$AB" ] && echo "- A/B of the cold workloads: A = the cold server above; B (rows <workload>@B) = jar ${SRV_JAR[coldb]}${B_NOTE:+ ($B_NOTE)}, JVM options added: ${B_JAVA_OPTS:-none}, environment added: ${B_ENV:-none}"
 } > "$RAW/machine.md"
 
 # ---- CPU accounting: clock ticks (user + system) of a server and of its PostgreSQL's processes
@@ -325,10 +347,10 @@ run_hot() {
     ref-introspect) script=form; path=/token/introspection; env=(BENCH_AUTH="$(ref_basic ref-opaque)" BENCH_BODY="token=$REF_OPAQUE") ;;
     *) echo "unknown workload $w" >&2; exit 2 ;;
   esac
-  local file="$RAW/$w-c$c-$tag.txt" cpu0 db0 t0
+  local file="$RAW/$w$(suffix "$srv")-c$c-$tag.txt" cpu0 db0 t0
   cpu0=$(cpu_of $(pids_of "$srv")); db0=$(cpu_of $(pg_pids_of "$srv")); t0=$(date +%s%N)
   env "${env[@]}" wrk -t"$THREADS" -c"$c" -d"${s}s" --latency -s "ops/bench/lua/$script.lua" "$base$path" > "$file" 2>&1
-  [ "$tag" = warmup ] || record "$srv" "$w" "$c" "$tag" "$file" "$cpu0" "$db0" "$t0" "${6:-}"
+  [ "$tag" = warmup ] || record "$srv" "$w$(suffix "$srv")" "$c" "$tag" "$file" "$cpu0" "$db0" "$t0" "${6:-}"
 }
 
 # until_lines N FILES... -- wrk ARGS: runs wrk until the files hold N lines together, or until no
@@ -357,11 +379,11 @@ until_lines() {
 }
 
 # ---- the populations of the cold workloads, made on the cold server before any round
-COLD_BASE=http://127.0.0.1:$COLD_PORT
-grow_chains() { # name rotations: per round, $WORK/<name>.w<round> (COLD_WARM_GRANTS) and .m<round> (COLD_GRANTS)
-  local name=$1 rot=$2 n=$((ROUNDS * (COLD_GRANTS + COLD_WARM_GRANTS)))
+grow_chains() { # server name rotations: per round, $WORK/<server>-<name>.w<round> (COLD_WARM_GRANTS) and .m<round> (COLD_GRANTS)
+  local srv=$1 name=$1-$2 rot=$3 n=$((ROUNDS * (COLD_GRANTS + COLD_WARM_GRANTS)))
+  local base=http://127.0.0.1:${SRV_PORT[$1]}
   echo "population $name: $n grants, $rot rotations each" >&2
-  python3 ops/bench/seed.py chains "$COLD_BASE" "$WORK/seed-cold.json" "$n" "$WORK/$name.chains"
+  python3 ops/bench/seed.py chains "$base" "$WORK/seed-$srv.json" "$n" "$WORK/$name.chains"
   if [ "$rot" -gt 0 ]; then
     # In batches of GROW_BATCH chains: all of a batch's states fit the grant cache (a state weighs
     # one per access token it keeps, and a history made in minutes keeps them all), so the
@@ -372,8 +394,8 @@ grow_chains() { # name rotations: per round, $WORK/<name>.w<round> (COLD_WARM_GR
     for b in "$WORK/$name.batch".*; do
       rm -f "$WORK/$name.grown".*
       until_lines "$(wc -l < "$b")" "$WORK/$name.grown.0" "$WORK/$name.grown.1" -- \
-        env BENCH_AUTH="$(basic cold bench-web)" BENCH_CHAINS="$b" BENCH_ROTATIONS="$rot" \
-        BENCH_OUT="$WORK/$name.grown" wrk -t"$THREADS" -c64 -d1200s --timeout 60s -s ops/bench/lua/grow.lua "$COLD_BASE/token"
+        env BENCH_AUTH="$(basic "$srv" bench-web)" BENCH_CHAINS="$b" BENCH_ROTATIONS="$rot" \
+        BENCH_OUT="$WORK/$name.grown" wrk -t"$THREADS" -c64 -d1200s --timeout 60s -s ops/bench/lua/grow.lua "$base/token"
       grep -hv '^FAILED' "$WORK/$name.grown".* >> "$WORK/$name.all" || true
       failed=$((failed + $(cat "$WORK/$name.grown".* | grep -c '^FAILED' || true)))
     done
@@ -387,13 +409,13 @@ grow_chains() { # name rotations: per round, $WORK/<name>.w<round> (COLD_WARM_GR
     tail -n +"$((COLD_WARM_GRANTS + 1))" "$WORK/$name.r$r" > "$WORK/$name.m$r"
   done
 }
-collect_tokens() { # name client count
-  local name=$1 cid=$2 n=$3
+collect_tokens() { # server name client count
+  local srv=$1 name=$1-$2 cid=$3 n=$4 base=http://127.0.0.1:${SRV_PORT[$1]}
   echo "population $name: $n tokens of $cid" >&2
   rm -f "$WORK/$name.tok".*
   until_lines "$n" "$WORK/$name.tok.0" "$WORK/$name.tok.1" -- \
-    env BENCH_AUTH="$(basic cold "$cid")" BENCH_BODY="grant_type=client_credentials&scope=api" \
-    BENCH_COUNT="$((n / THREADS + 1))" BENCH_OUT="$WORK/$name.tok" wrk -t"$THREADS" -c64 -d1200s --timeout 60s -s ops/bench/lua/collect.lua "$COLD_BASE/token"
+    env BENCH_AUTH="$(basic "$srv" "$cid")" BENCH_BODY="grant_type=client_credentials&scope=api" \
+    BENCH_COUNT="$((n / THREADS + 1))" BENCH_OUT="$WORK/$name.tok" wrk -t"$THREADS" -c64 -d1200s --timeout 60s -s ops/bench/lua/collect.lua "$base/token"
   cat "$WORK/$name.tok".* | shuf > "$WORK/$name.all"
   local per=$((POPULATION_WARM + POPULATION))
   split -d -a 1 -l "$per" --numeric-suffixes=1 "$WORK/$name.all" "$WORK/$name.r"
@@ -403,61 +425,63 @@ collect_tokens() { # name client count
   done
 }
 POP_T0=$(date +%s)
-has refresh-cold && grow_chains cold-history "$COLD_HISTORY"
-has refresh-cold-fresh && grow_chains cold-fresh 0
-has introspect-population && collect_tokens pop-jwt bench-es256 "$((ROUNDS * (POPULATION + POPULATION_WARM) + 1000))"
-has introspect-population-opaque && collect_tokens pop-opaque bench-opaque "$((ROUNDS * (POPULATION + POPULATION_WARM) + 1000))"
+for n in $COLD_SERVERS; do
+  has refresh-cold && grow_chains "$n" cold-history "$COLD_HISTORY"
+  has refresh-cold-fresh && grow_chains "$n" cold-fresh 0
+  has introspect-population && collect_tokens "$n" pop-jwt bench-es256 "$((ROUNDS * (POPULATION + POPULATION_WARM) + 1000))"
+  has introspect-population-opaque && collect_tokens "$n" pop-opaque bench-opaque "$((ROUNDS * (POPULATION + POPULATION_WARM) + 1000))"
+done
 POP_SECS=$(( $(date +%s) - POP_T0 ))
 
-# restart_cold: a fresh JVM (and embedded PostgreSQL) on the cold server's data: nothing in memory
+# restart_cold SERVER: a fresh JVM (and embedded PostgreSQL) on a cold server's data: nothing in memory
 restart_cold() {
-  stop_server cold
-  start_server cold
-  wait_ready cold
+  stop_server "$1"
+  start_server "$1"
+  wait_ready "$1"
 }
 
-# run_cold WORKLOAD TAG: restart, warm the JIT on other grants or tokens, then every grant or token
-# of the round's population once (once.lua)
+# run_cold WORKLOAD TAG SERVER: restart, warm the JIT on other grants or tokens, then every grant or
+# token of the round's population once (once.lua)
 run_cold() {
-  local w=$1 tag=$2 r=${2#r} lines mode auth
-  restart_cold
+  local w=$1 tag=$2 r=${2#r} srv=$3 lines mode auth base=http://127.0.0.1:${SRV_PORT[$3]}
+  restart_cold "$srv"
   case $w in
     refresh-cold|refresh-cold-fresh)
-      run_hot cold refresh 64 "$COLD_WARMUP" warmup
-      mode=refresh; auth=$(basic cold bench-web)
-      local pop=cold-fresh
-      [ "$w" = refresh-cold ] && pop=cold-history
+      run_hot "$srv" refresh 64 "$COLD_WARMUP" warmup
+      mode=refresh; auth=$(basic "$srv" bench-web)
+      local pop=$srv-cold-fresh
+      [ "$w" = refresh-cold ] && pop=$srv-cold-history
       # Then other grants of the same kind, each refreshed once: the JIT warm on the cold path too.
       BENCH_MODE=refresh BENCH_AUTH="$auth" BENCH_LINES="$WORK/$pop.w$r" \
-        wrk -t"$THREADS" -c64 -d600s --timeout 60s -s ops/bench/lua/once.lua "$COLD_BASE/token" > "$RAW/$w-c64-$tag-warmup.txt" 2>&1
+        wrk -t"$THREADS" -c64 -d600s --timeout 60s -s ops/bench/lua/once.lua "$base/token" > "$RAW/$w$(suffix "$srv")-c64-$tag-warmup.txt" 2>&1
       lines=$WORK/$pop.m$r ;;
     introspect-population|introspect-population-opaque)
-      local pop=pop-jwt cid=bench-es256
-      [ "$w" = introspect-population-opaque ] && { pop=pop-opaque; cid=bench-opaque; }
-      mode=introspect; auth=$(basic cold "$cid")
+      local pop=$srv-pop-jwt cid=bench-es256
+      [ "$w" = introspect-population-opaque ] && { pop=$srv-pop-opaque; cid=bench-opaque; }
+      mode=introspect; auth=$(basic "$srv" "$cid")
       BENCH_MODE=introspect BENCH_AUTH="$auth" BENCH_LINES="$WORK/$pop.w$r" \
-        wrk -t"$THREADS" -c64 -d600s --timeout 60s -s ops/bench/lua/once.lua "$COLD_BASE/introspect" > "$RAW/$w-c64-$tag-warmup.txt" 2>&1
+        wrk -t"$THREADS" -c64 -d600s --timeout 60s -s ops/bench/lua/once.lua "$base/introspect" > "$RAW/$w$(suffix "$srv")-c64-$tag-warmup.txt" 2>&1
       lines=$WORK/$pop.m$r ;;
   esac
-  local file="$RAW/$w-c64-$tag.txt" cpu0 db0 t0
-  cpu0=$(cpu_of $(pids_of cold)); db0=$(cpu_of $(pg_pids_of cold)); t0=$(date +%s%N)
+  local file="$RAW/$w$(suffix "$srv")-c64-$tag.txt" cpu0 db0 t0
+  cpu0=$(cpu_of $(pids_of "$srv")); db0=$(cpu_of $(pg_pids_of "$srv")); t0=$(date +%s%N)
   BENCH_MODE=$mode BENCH_AUTH="$auth" BENCH_LINES="$lines" \
-    wrk -t"$THREADS" -c64 -d600s --timeout 60s --latency -s ops/bench/lua/once.lua "$COLD_BASE/token" > "$file" 2>&1
-  record cold "$w" 64 "$tag" "$file" "$cpu0" "$db0" "$t0" "{\"population\": $(wc -l < "$lines")}"
+    wrk -t"$THREADS" -c64 -d600s --timeout 60s --latency -s ops/bench/lua/once.lua "$base/token" > "$file" 2>&1
+  record "$srv" "$w$(suffix "$srv")" 64 "$tag" "$file" "$cpu0" "$db0" "$t0" "{\"population\": $(wc -l < "$lines")}"
 }
 
-# run_fresh_start TAG: starts the cold server and runs cc-es256 in FRESH_WINDOW-second windows from
-# the moment it is ready, FRESH_SECS in all; one result per window (window = its index from 1)
+# run_fresh_start TAG SERVER: starts a cold server and runs cc-es256 in FRESH_WINDOW-second windows
+# from the moment it is ready, FRESH_SECS in all; one result per window (window = its index from 1)
 run_fresh_start() {
-  local tag=$1 k
-  stop_server cold
+  local tag=$1 srv=$2 k
+  stop_server "$srv"
   local started
   started=$(date +%s%N)
-  start_server cold
-  wait_ready cold
+  start_server "$srv"
+  wait_ready "$srv"
   local ready_ms=$(( ($(date +%s%N) - started) / 1000000 ))
   for k in $(seq 1 $((FRESH_SECS / FRESH_WINDOW))); do
-    run_hot cold cc-fresh-start 64 "$FRESH_WINDOW" "$tag-w$k" "{\"window\": $k, \"window_secs\": $FRESH_WINDOW, \"ready_ms\": $ready_ms}"
+    run_hot "$srv" cc-fresh-start 64 "$FRESH_WINDOW" "$tag-w$k" "{\"window\": $k, \"window_secs\": $FRESH_WINDOW, \"ready_ms\": $ready_ms}"
   done
 }
 
@@ -475,8 +499,8 @@ for r in $(seq 1 "$ROUNDS"); do
   echo "round $r" >&2
   for w in $WORKLOADS $REFERENCE; do
     case $w in
-      refresh-cold*|introspect-population*) run_cold "$w" "r$r" ;;
-      cc-fresh-start) run_fresh_start "r$r" ;;
+      refresh-cold*|introspect-population*) for n in $(cold_order "$r"); do run_cold "$w" "r$r" "$n"; done ;;
+      cc-fresh-start) for n in $(cold_order "$r"); do run_fresh_start "r$r" "$n"; done ;;
       ref-*) for c in $CONNECTIONS; do run_hot ref "$w" "$c" "$SECS" "r$r"; done ;;
       *) for c in $CONNECTIONS; do run_hot hot "$w" "$c" "$SECS" "r$r"; done ;;
     esac
@@ -499,5 +523,11 @@ done
   has introspect-population && echo "- introspect-population: ${ROUNDS}×(${POPULATION_WARM} warm-up + ${POPULATION}) tokens (the opaque one as many)"
   has_cold && echo "- the populations were made in ${POP_SECS} s before the rounds, on the cold server"
 } >> "$RAW/machine.md"
-python3 ops/bench/report.py "$RAW" "$0 $ROUNDS $SECS" "$WORKLOADS" "$REFERENCE" "$CONNECTIONS" "$ES_RATE" "$RS_RATE" "$(nproc)" > "$OUT/README.md"
+REPORTED=$WORKLOADS
+if [ -n "$AB" ]; then
+  for w in $WORKLOADS; do
+    case $w in refresh-cold*|introspect-population*|cc-fresh-start) REPORTED="$REPORTED $w@B" ;; esac
+  done
+fi
+python3 ops/bench/report.py "$RAW" "$0 $ROUNDS $SECS" "$REPORTED" "$REFERENCE" "$CONNECTIONS" "$ES_RATE" "$RS_RATE" "$(nproc)" > "$OUT/README.md"
 cat "$OUT/README.md"

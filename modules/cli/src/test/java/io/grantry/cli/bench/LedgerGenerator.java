@@ -12,6 +12,8 @@ import io.grantry.domain.client.ClientType;
 import io.grantry.domain.client.GrantType;
 import io.grantry.domain.consent.Consent;
 import io.grantry.domain.consent.ConsentEvent;
+import io.grantry.domain.grant.AccessTokenRevoked;
+import io.grantry.domain.grant.GrantAccessTokens;
 import io.grantry.domain.grant.GrantCommand;
 import io.grantry.domain.grant.GrantDecider;
 import io.grantry.domain.grant.GrantEvent;
@@ -163,6 +165,10 @@ public final class LedgerGenerator {
     String codeHash;
     String verifier;
     String jti;
+
+    /** The access token {@link #jti} as the token-state projection would hold it. */
+    GrantCommand.IssuedAccessToken issued;
+
     int rotationsLeft;
 
     Grant(String id, Client client, User user) {
@@ -388,6 +394,11 @@ public final class LedgerGenerator {
     for (GrantEvent e : d.events()) {
       emit(GrantTokens.streamId(g.id), g.head, GrantEventCodec.INSTANCE, e, meta);
       g.state = GrantDecider.evolve(g.state, e);
+      GrantAccessTokens.issuedBy(e)
+          .ifPresent(t -> g.issued = new GrantCommand.IssuedAccessToken(t.expiresAt(), false));
+      if (e instanceof AccessTokenRevoked) {
+        g.issued = new GrantCommand.IssuedAccessToken(g.issued.expiresAt(), true);
+      }
     }
     return !d.events().isEmpty();
   }
@@ -573,7 +584,11 @@ public final class LedgerGenerator {
     grantEvents(
         g,
         new GrantCommand.RevokeAccessToken(
-            g.id, g.jti, "client:" + g.client.id, Optional.of(g.client.id)),
+            g.id,
+            g.jti,
+            "client:" + g.client.id,
+            Optional.of(g.client.id),
+            Optional.ofNullable(g.issued)),
         request("client:" + g.client.id));
   }
 

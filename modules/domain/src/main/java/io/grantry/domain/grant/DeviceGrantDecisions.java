@@ -18,7 +18,6 @@ import io.grantry.domain.oauth.Scopes;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -275,10 +274,6 @@ final class DeviceGrantDecisions {
                       new GrantState.RefreshToken(
                           h, e.refreshTokenExpiresAt().orElseThrow(), e.refreshTokenJkt())),
           Optional.empty(),
-          Map.of(
-              e.accessTokenJti(),
-              new GrantState.AccessToken(
-                  e.accessTokenJti(), e.scopes(), e.accessTokenExpiresAt(), false)),
           e.grantExpiresAt(),
           e.redeemedAt(),
           Optional.empty(),

@@ -175,7 +175,9 @@ public sealed interface GrantCommand
    * @param newRefreshHash hash of the successor's secret; it must never have been issued before
    *     (the handler derives it with a keyed hash from the presented 256-bit secret). Only the
    *     current token's hash is checked here: the state keeps no older ones
-   * @param accessTokenJti {@code <grantId>.<unique>} of the new access token
+   * @param accessTokenJti {@code <grantId>.<unique>} of the new access token, never issued before
+   *     (the handler draws its unique part at random). Only the latest rotation's is checked here:
+   *     the state keeps no list of access tokens
    * @param lifetimes the access token lifetime and the sliding window; the absolute cap is the one
    *     fixed at redemption
    * @param grace how long after a rotation a retry with the predecessor is answered instead of
@@ -312,15 +314,41 @@ public sealed interface GrantCommand
 
   /**
    * Revokes one access token (RFC 7009 §2.1); {@code requestingClientId} as in {@link RevokeGrant}.
+   *
+   * @param issued the token as the token-state projection records it, if the grant issued it
+   *     (looked up by the caller: the grant state keeps no access tokens, see {@link
+   *     GrantState.Active}); empty for a token the grant did not issue, or one pruned long after it
+   *     expired
    */
   record RevokeAccessToken(
-      String grantId, String jti, String actor, Optional<String> requestingClientId)
+      String grantId,
+      String jti,
+      String actor,
+      Optional<String> requestingClientId,
+      Optional<IssuedAccessToken> issued)
       implements GrantCommand {
     public RevokeAccessToken {
       Objects.requireNonNull(grantId, "grantId");
       Objects.requireNonNull(jti, "jti");
       Objects.requireNonNull(actor, "actor");
       Objects.requireNonNull(requestingClientId, "requestingClientId");
+      Objects.requireNonNull(issued, "issued");
+    }
+  }
+
+  /**
+   * An access token a grant issued, as the token-state projection records it.
+   *
+   * @param revoked revoked on its own ({@link AccessTokenRevoked}); a revoked grant is its state's
+   */
+  record IssuedAccessToken(Instant expiresAt, boolean revoked) {
+    public IssuedAccessToken {
+      Objects.requireNonNull(expiresAt, "expiresAt");
+    }
+
+    /** Not revoked and not expired at {@code now} (expiry is exclusive). */
+    public boolean activeAt(Instant now) {
+      return !revoked && now.isBefore(expiresAt);
     }
   }
 

@@ -17,7 +17,6 @@ import io.grantry.domain.grant.GrantCommand.Refresh;
 import io.grantry.domain.grant.GrantCommand.RequestDeviceAuthorization;
 import io.grantry.domain.grant.GrantCommand.RevokeAccessToken;
 import io.grantry.domain.grant.GrantCommand.RevokeGrant;
-import io.grantry.domain.grant.GrantState.AccessToken;
 import io.grantry.domain.grant.GrantState.Active;
 import io.grantry.domain.grant.GrantState.CodeIssued;
 import io.grantry.domain.grant.GrantState.RefreshToken;
@@ -34,7 +33,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeSet;
@@ -421,7 +419,7 @@ public final class GrantDecider {
             new ValidationError(
                 "new_refresh_token_hash", "the new refresh token hash was used before"));
       }
-      if (a.accessTokens().get(c.accessTokenJti()) != null) {
+      if (a.lastRotation().filter(r -> r.accessTokenJti().equals(c.accessTokenJti())).isPresent()) {
         return Decision.reject(new ValidationError("jti", "the access token jti was used before"));
       }
       Instant refreshExpiresAt = capped(now.plus(c.lifetimes().refreshToken()), a.expiresAt());
@@ -535,11 +533,10 @@ public final class GrantDecider {
     if (state instanceof Revoked) {
       return Decision.unchanged();
     }
-    AccessToken token = state instanceof Active a ? a.accessTokens().get(c.jti()) : null;
-    if (token == null) {
+    if (!(state instanceof Active) || c.issued().isEmpty()) {
       return Decision.reject(new DomainError.NotFound("access token", c.jti()));
     }
-    if (!token.activeAt(now)) {
+    if (!c.issued().get().activeAt(now)) {
       return Decision.unchanged();
     }
     return Decision.accept(new AccessTokenRevoked(c.grantId(), c.jti(), c.actor(), now));
@@ -864,7 +861,6 @@ public final class GrantDecider {
           Optional.empty(),
           Optional.empty(),
           Optional.empty(),
-          Map.of(e.jti(), new AccessToken(e.jti(), e.scopes(), e.expiresAt(), false)),
           Optional.empty(),
           e.issuedAt(),
           Optional.empty(),
@@ -874,16 +870,6 @@ public final class GrantDecider {
       if (!(state instanceof GrantState.Empty)) {
         throw corrupt(state, event, "the stream already has a grant");
       }
-      Map<String, AccessToken> tokens =
-          e.accessTokenJti().isPresent()
-              ? Map.of(
-                  e.accessTokenJti().get(),
-                  new AccessToken(
-                      e.accessTokenJti().get(),
-                      e.scopes(),
-                      e.accessTokenExpiresAt().orElseThrow(),
-                      false))
-              : Map.of();
       return new Active(
           e.grantId(),
           GrantType.TOKEN_EXCHANGE,
@@ -897,7 +883,6 @@ public final class GrantDecider {
                       new RefreshToken(
                           h, e.refreshTokenExpiresAt().orElseThrow(), e.refreshTokenJkt())),
           Optional.empty(),
-          tokens,
           e.grantExpiresAt(),
           e.exchangedAt(),
           Optional.of(e),
@@ -924,9 +909,6 @@ public final class GrantDecider {
                       new RefreshToken(
                           h, e.refreshTokenExpiresAt().orElseThrow(), e.refreshTokenJkt())),
           Optional.empty(),
-          Map.of(
-              e.accessTokenJti(),
-              new AccessToken(e.accessTokenJti(), e.scopes(), e.accessTokenExpiresAt(), false)),
           e.grantExpiresAt(),
           e.redeemedAt(),
           Optional.empty(),
@@ -958,11 +940,10 @@ public final class GrantDecider {
       }
       return a.rotated(e);
     }
-    if (event instanceof AccessTokenRevoked e) {
-      if (a.accessTokens().get(e.jti()) == null) {
-        throw corrupt(state, event, "no access token '" + e.jti() + "' was issued");
-      }
-      return a.withAccessTokenRevoked(e.jti());
+    if (event instanceof AccessTokenRevoked) {
+      // The state keeps no access tokens (see GrantState.Active): the token-state projection
+      // records the revocation.
+      return a;
     }
     throw new IllegalArgumentException("unhandled grant event " + event.type());
   }

@@ -11,9 +11,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.Map;
 import java.util.Optional;
-import org.pcollections.OrderedPMap;
 
 /**
  * A grant state to and from the bytes of a snapshot: what a grant's stream folds to at some
@@ -25,18 +23,23 @@ import org.pcollections.OrderedPMap;
  * {@link #FORMAT} whenever this encoding or {@link GrantDecider#evolve} changes what a state holds:
  * snapshots written before are then ignored and replaced as grants are used again.
  *
- * <p>Compact binary rather than JSON: a grant refreshed hundreds of times within its access tokens'
- * lifetime keeps hundreds of access tokens, and reading the snapshot must cost less than reading
- * the events it replaces. The embedded events (the code's facts, the latest rotation) are their
- * ledger JSON. Access tokens keep their order (a rotation drops the oldest first).
+ * <p>Compact binary rather than JSON: reading the snapshot must cost less than reading the events
+ * it replaces. The embedded events (the code's facts, the latest rotation) are their ledger JSON.
+ * Snapshots of the {@link #PREVIOUS} format are read too (their list of access tokens, which the
+ * state no longer keeps, skipped), so that grants keep loading from their snapshots across an
+ * upgrade.
  */
 public final class GrantSnapshotCodec {
   /**
    * The encoding's version, the first byte of every snapshot. 2: an active grant's token exchange.
    * 3: a refresh token's DPoP binding (RFC 9449). 4: the device grant's states, and an active
-   * grant's device authorization.
+   * grant's device authorization. 5: no access tokens (an active grant's state no longer keeps
+   * them; format 4 listed every unexpired one, hundreds for a grant rotated often).
    */
-  public static final int FORMAT = 4;
+  public static final int FORMAT = 5;
+
+  /** The format before {@link #FORMAT}, still read: format 4, with a list of access tokens. */
+  static final int PREVIOUS = 4;
 
   private static final int CODE_ISSUED = 1;
   private static final int ACTIVE = 2;
@@ -53,10 +56,18 @@ public final class GrantSnapshotCodec {
    * @throws IllegalArgumentException for the empty state (nothing to keep)
    */
   public static byte[] encode(GrantState state) {
+    return encode(state, FORMAT, 0);
+  }
+
+  /**
+   * The bytes of {@code state} in {@code format}; for {@link #PREVIOUS}, with {@code tokens}
+   * made-up access tokens in its list (what the tests of reading that format need).
+   */
+  static byte[] encode(GrantState state, int format, int tokens) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
     try (DataOutputStream out = new DataOutputStream(bytes)) {
-      out.writeByte(FORMAT);
-      write(out, state);
+      out.writeByte(format);
+      write(out, state, format == PREVIOUS ? tokens : -1);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -68,25 +79,26 @@ public final class GrantSnapshotCodec {
    * then folds the whole stream).
    */
   public static Optional<GrantState> decode(byte[] bytes) {
-    if (bytes == null || bytes.length == 0 || bytes[0] != FORMAT) {
+    if (bytes == null || bytes.length == 0 || (bytes[0] != FORMAT && bytes[0] != PREVIOUS)) {
       return Optional.empty();
     }
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
-      in.readByte();
-      GrantState state = read(in);
+      GrantState state = read(in, in.readByte() == PREVIOUS);
       return in.available() == 0 ? Optional.of(state) : Optional.empty();
     } catch (IOException | RuntimeException e) {
       return Optional.empty();
     }
   }
 
-  private static void write(DataOutputStream out, GrantState state) throws IOException {
+  /** {@code legacyTokens}: the length of format 4's list of access tokens, or -1 for none. */
+  private static void write(DataOutputStream out, GrantState state, int legacyTokens)
+      throws IOException {
     if (state instanceof GrantState.CodeIssued c) {
       out.writeByte(CODE_ISSUED);
       event(out, c.code());
     } else if (state instanceof GrantState.Active a) {
       out.writeByte(ACTIVE);
-      active(out, a);
+      active(out, a, legacyTokens);
     } else if (state instanceof GrantState.DeviceRequested d) {
       out.writeByte(DEVICE_REQUESTED);
       event(out, d.request());
@@ -100,7 +112,7 @@ public final class GrantSnapshotCodec {
       event(out, d.denial());
     } else if (state instanceof GrantState.Revoked r) {
       out.writeByte(REVOKED);
-      write(out, r.before());
+      write(out, r.before(), legacyTokens);
       out.writeUTF(r.reason().wire());
       out.writeUTF(r.actor());
       instant(out, r.revokedAt());
@@ -109,13 +121,14 @@ public final class GrantSnapshotCodec {
     }
   }
 
-  private static GrantState read(DataInputStream in) throws IOException {
+  /** {@code legacy}: format 4, whose active grants list their access tokens. */
+  private static GrantState read(DataInputStream in, boolean legacy) throws IOException {
     int tag = in.readByte();
     switch (tag) {
       case CODE_ISSUED:
         return new GrantState.CodeIssued((AuthorizationCodeIssued) event(in));
       case ACTIVE:
-        return active(in);
+        return active(in, legacy);
       case DEVICE_REQUESTED:
         return new GrantState.DeviceRequested((DeviceAuthorizationRequested) event(in));
       case DEVICE_APPROVED:
@@ -126,7 +139,7 @@ public final class GrantSnapshotCodec {
             (DeviceAuthorizationRequested) event(in), (DeviceAuthorizationDenied) event(in));
       case REVOKED:
         {
-          GrantState before = read(in);
+          GrantState before = read(in, legacy);
           RevocationReason reason =
               RevocationReason.fromWire(in.readUTF())
                   .orElseThrow(() -> new IOException("unknown revocation reason"));
@@ -137,7 +150,8 @@ public final class GrantSnapshotCodec {
     }
   }
 
-  private static void active(DataOutputStream out, GrantState.Active a) throws IOException {
+  private static void active(DataOutputStream out, GrantState.Active a, int legacyTokens)
+      throws IOException {
     out.writeUTF(a.grantId());
     out.writeUTF(a.kind().wire());
     out.writeUTF(a.clientId());
@@ -157,17 +171,17 @@ public final class GrantSnapshotCodec {
     if (a.lastRotation().isPresent()) {
       event(out, a.lastRotation().get());
     }
-    out.writeInt(a.accessTokens().size());
-    for (GrantState.AccessToken t : a.accessTokens().values()) {
-      out.writeUTF(t.jti());
-      // Most tokens carry the grant's own scopes: one flag instead of the string.
-      boolean own = t.scopes().equals(a.scopes());
-      out.writeBoolean(own);
-      if (!own) {
-        out.writeUTF(t.scopes().value());
+    if (legacyTokens >= 0) {
+      out.writeInt(legacyTokens);
+      for (int i = 0; i < legacyTokens; i++) {
+        out.writeUTF(a.grantId() + ".t" + i);
+        out.writeBoolean(i % 2 == 0);
+        if (i % 2 != 0) {
+          out.writeUTF("openid");
+        }
+        instant(out, a.grantedAt());
+        out.writeBoolean(i % 3 == 0);
       }
-      instant(out, t.expiresAt());
-      out.writeBoolean(t.revoked());
     }
     out.writeBoolean(a.expiresAt().isPresent());
     if (a.expiresAt().isPresent()) {
@@ -185,7 +199,7 @@ public final class GrantSnapshotCodec {
     }
   }
 
-  private static GrantState.Active active(DataInputStream in) throws IOException {
+  private static GrantState.Active active(DataInputStream in, boolean legacy) throws IOException {
     String grantId = in.readUTF();
     String kindWire = in.readUTF();
     GrantType kind =
@@ -202,18 +216,10 @@ public final class GrantSnapshotCodec {
             : Optional.empty();
     Optional<RefreshTokenRotated> lastRotation =
         in.readBoolean() ? Optional.of((RefreshTokenRotated) event(in)) : Optional.empty();
-    int n = in.readInt();
-    if (n < 0) {
-      throw new IOException("negative count");
-    }
-    OrderedPMap<String, GrantState.AccessToken> tokens = OrderedPMap.empty();
-    for (int i = 0; i < n; i++) {
-      String jti = in.readUTF();
-      Scopes s = in.readBoolean() ? scopes : Scopes.parse(in.readUTF());
-      tokens = tokens.plus(jti, new GrantState.AccessToken(jti, s, instant(in), in.readBoolean()));
+    if (legacy) {
+      skipAccessTokens(in);
     }
     Optional<Instant> expiresAt = in.readBoolean() ? Optional.of(instant(in)) : Optional.empty();
-    Map<String, GrantState.AccessToken> accessTokens = tokens;
     Instant grantedAt = instant(in);
     Optional<TokenExchanged> exchange =
         in.readBoolean() ? Optional.of((TokenExchanged) event(in)) : Optional.empty();
@@ -233,11 +239,26 @@ public final class GrantSnapshotCodec {
         authorization,
         refresh,
         lastRotation,
-        accessTokens,
         expiresAt,
         grantedAt,
         exchange,
         device);
+  }
+
+  /** Format 4's list of access tokens: jti, own scopes or a scope string, expiry, revoked. */
+  private static void skipAccessTokens(DataInputStream in) throws IOException {
+    int n = in.readInt();
+    if (n < 0) {
+      throw new IOException("negative count");
+    }
+    for (int i = 0; i < n; i++) {
+      in.readUTF();
+      if (!in.readBoolean()) {
+        in.readUTF();
+      }
+      instant(in);
+      in.readBoolean();
+    }
   }
 
   private static void event(DataOutputStream out, GrantEvent e) throws IOException {

@@ -322,8 +322,8 @@ class AuthorizationCodeDecisionTest {
     assertThat(a.kind()).isEqualTo(GrantType.AUTHORIZATION_CODE);
     assertThat(a.userId()).contains(USER);
     assertThat(a.refreshToken().orElseThrow().hash()).isEqualTo(refreshHash(0));
-    assertThat(a.activeAccessToken(jti(0), now)).isPresent();
-    assertThat(a.activeAccessToken(jti(0), now.plus(Duration.ofHours(1)))).isEmpty();
+    assertThat(GrantAccessTokens.issuedBy(d.events().get(0)))
+        .contains(new GrantAccessTokens.AccessToken(jti(0), SCOPES, now.plus(Duration.ofHours(1))));
     assertThat(a.authorization().orElseThrow().nonce()).contains("n-0S6_WzA2Mj");
   }
 
@@ -522,7 +522,14 @@ class AuthorizationCodeDecisionTest {
     assertThat(
             GrantDecider.decide(
                 revoked,
-                new RevokeAccessToken(GRANT, jti(0), "client:" + CLIENT, Optional.of(CLIENT)),
+                new RevokeAccessToken(
+                    GRANT,
+                    jti(0),
+                    "client:" + CLIENT,
+                    Optional.of(CLIENT),
+                    Optional.of(
+                        new GrantCommand.IssuedAccessToken(
+                            later.plus(Duration.ofHours(1)), false))),
                 later))
         .isEqualTo(Decision.unchanged());
     // A third use is still refused, and appends nothing more.

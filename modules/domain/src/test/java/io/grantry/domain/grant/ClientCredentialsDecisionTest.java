@@ -39,8 +39,9 @@ class ClientCredentialsDecisionTest {
     assertThat(a.kind()).isEqualTo(GrantType.CLIENT_CREDENTIALS);
     assertThat(a.userId()).isEmpty();
     assertThat(a.refreshToken()).isEmpty();
-    assertThat(a.activeAccessToken(JTI, T0.plusSeconds(299))).isPresent();
-    assertThat(a.activeAccessToken(JTI, T0.plusSeconds(300))).isEmpty();
+    assertThat(GrantAccessTokens.issuedBy(d.events().get(0)))
+        .contains(
+            new GrantAccessTokens.AccessToken(JTI, Scopes.of("orders.read"), T0.plusSeconds(300)));
   }
 
   @Test
@@ -86,7 +87,12 @@ class ClientCredentialsDecisionTest {
     GrantState s =
         GrantDecider.replay(GrantDecider.decide(GrantState.initial(), ISSUE, T0).events());
     RevokeAccessToken revoke =
-        new RevokeAccessToken(GRANT, JTI, "client:service-a", Optional.of("service-a"));
+        new RevokeAccessToken(
+            GRANT,
+            JTI,
+            "client:service-a",
+            Optional.of("service-a"),
+            Optional.of(new GrantCommand.IssuedAccessToken(T0.plusSeconds(300), false)));
     assertThat(GrantDecider.decide(s, revoke, T0).events())
         .containsExactly(new AccessTokenRevoked(GRANT, JTI, "client:service-a", T0));
     Refresh refresh =

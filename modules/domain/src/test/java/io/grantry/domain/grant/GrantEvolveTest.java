@@ -81,9 +81,11 @@ class GrantEvolveTest {
   }
 
   @Test
-  void revokingAnUnknownAccessTokenIsCorrupt() {
+  void anAccessTokenRevokedLeavesTheActiveStateAsItWasAndNeedsOne() {
+    // The state keeps no access tokens: the token-state projection records the revocation.
     AccessTokenRevoked e = new AccessTokenRevoked(GRANT, jti(4), "admin", AT);
-    assertThatThrownBy(() -> GrantDecider.evolve(active(), e))
+    assertThat(GrantDecider.evolve(active(), e)).isEqualTo(active());
+    assertThatThrownBy(() -> GrantDecider.evolve(codeIssued(), e))
         .isInstanceOf(IllegalStateException.class);
   }
 }

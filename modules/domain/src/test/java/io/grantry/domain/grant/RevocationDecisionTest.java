@@ -17,6 +17,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.grantry.domain.Decision;
 import io.grantry.domain.DomainError;
 import io.grantry.domain.DomainError.ValidationError;
+import io.grantry.domain.grant.GrantCommand.IssuedAccessToken;
 import io.grantry.domain.grant.GrantCommand.RevokeAccessToken;
 import io.grantry.domain.grant.GrantCommand.RevokeGrant;
 import io.grantry.domain.grant.GrantState.Active;
@@ -36,8 +37,17 @@ class RevocationDecisionTest {
       new RevokeGrant(
           GRANT, RevocationReason.REVOKED_BY_CLIENT, "client:" + CLIENT, Optional.of(CLIENT));
 
+  /** jti(0) of {@code active()}, issued at redemption for an hour, as the token state has it. */
+  private static final IssuedAccessToken LIVE =
+      new IssuedAccessToken(T0.plusSeconds(5).plus(Duration.ofHours(1)), false);
+
   private static RevokeAccessToken revokeToken(String jti, Optional<String> client) {
-    return new RevokeAccessToken(GRANT, jti, "client:" + CLIENT, client);
+    return revokeToken(jti, client, Optional.of(LIVE));
+  }
+
+  private static RevokeAccessToken revokeToken(
+      String jti, Optional<String> client, Optional<IssuedAccessToken> issued) {
+    return new RevokeAccessToken(GRANT, jti, "client:" + CLIENT, client, issued);
   }
 
   @ParameterizedTest
@@ -97,11 +107,16 @@ class RevocationDecisionTest {
         GrantDecider.decide(active(), revokeToken(jti(0), Optional.of(CLIENT)), NOW);
     assertThat(d.events())
         .containsExactly(new AccessTokenRevoked(GRANT, jti(0), "client:" + CLIENT, NOW));
+    // The grant's state keeps no access tokens: the token-state projection records the revocation
+    // and answers the next one.
     Active a = (Active) GrantDecider.evolve(active(), d.events().get(0));
-    assertThat(a.activeAccessToken(jti(0), NOW)).isEmpty();
-    assertThat(a.accessTokens().get(jti(0)).revoked()).isTrue();
+    assertThat(a).isEqualTo(active());
     assertThat(a.refreshable(NOW)).isTrue();
-    assertThat(GrantDecider.decide(a, revokeToken(jti(0), Optional.of(CLIENT)), NOW))
+    IssuedAccessToken revoked = new IssuedAccessToken(LIVE.expiresAt(), true);
+    assertThat(revoked.activeAt(NOW)).isFalse();
+    assertThat(
+            GrantDecider.decide(
+                a, revokeToken(jti(0), Optional.of(CLIENT), Optional.of(revoked)), NOW))
         .isEqualTo(Decision.unchanged());
     assertThat(GrantDecider.decide(a, refresh(refreshHash(0), 1), NOW).isAccepted()).isTrue();
   }
@@ -115,7 +130,10 @@ class RevocationDecisionTest {
 
   @Test
   void anAccessTokenNotOfThisGrantIsNotFound() {
-    assertThat(error(GrantDecider.decide(active(), revokeToken(jti(7), Optional.of(CLIENT)), NOW)))
+    assertThat(
+            error(
+                GrantDecider.decide(
+                    active(), revokeToken(jti(7), Optional.of(CLIENT), Optional.empty()), NOW)))
         .isEqualTo(new DomainError.NotFound("access token", jti(7)));
     assertThat(
             error(GrantDecider.decide(codeIssued(), revokeToken(jti(0), Optional.of(CLIENT)), NOW)))

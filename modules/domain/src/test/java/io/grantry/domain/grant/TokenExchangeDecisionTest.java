@@ -532,7 +532,7 @@ class TokenExchangeDecisionTest {
     assertThat(e.refreshTokenExpiresAt()).contains(T0.plus(Duration.ofDays(15)));
     Active a = (Active) GrantDecider.replay(List.of(e));
     assertThat(a.kind()).isEqualTo(GrantType.TOKEN_EXCHANGE);
-    assertThat(a.accessTokens()).isEmpty();
+    assertThat(GrantAccessTokens.issuedBy(e)).isEmpty();
     GrantCommand.Refresh refresh =
         new GrantCommand.Refresh(
             NEW,
@@ -546,8 +546,10 @@ class TokenExchangeDecisionTest {
     GrantState after = GrantFixtures.apply(a, refresh, T0.plusSeconds(60));
     Active rotated = (Active) after;
     assertThat(rotated.exchange()).contains(e);
-    assertThat(rotated.activeAccessToken(GrantTokens.jti(NEW, "a2"), T0.plusSeconds(61)))
-        .isPresent();
+    assertThat(rotated.lastRotation().orElseThrow().accessTokenJti())
+        .isEqualTo(GrantTokens.jti(NEW, "a2"));
+    assertThat(rotated.lastRotation().orElseThrow().accessTokenExpiresAt())
+        .isAfter(T0.plusSeconds(61));
     // The snapshot of an exchanged grant keeps its exchange.
     assertThat(GrantSnapshotCodec.decode(GrantSnapshotCodec.encode(after))).contains(after);
   }

@@ -14,12 +14,13 @@ import java.util.function.ToIntFunction;
  * append's expected version proves the state was the latest), and reads only the events after the
  * cached version otherwise.
  *
- * <p>Bounded twice: by weight (a state's weight is what it holds, e.g. a grant's kept access
- * tokens, so a few long chains cannot fill the heap where a count of streams would allow it) and by
- * idleness (the states of chains nobody presents any more leave after {@code maxIdle} instead of
- * sitting in the heap until newer ones push them out). Both are checked on every insertion, least
- * recently used first. Own code rather than a caching library: the whole policy is a LinkedHashMap
- * in access order and a sum, under one lock held for a few map operations.
+ * <p>Bounded twice: by weight (a state's weight is what it holds, so a state that grows with its
+ * stream's history cannot fill the heap where a count of streams would allow it; a grant state
+ * weighs one) and by idleness (the states of chains nobody presents any more leave after {@code
+ * maxIdle} instead of sitting in the heap until newer ones push them out). Both are checked on
+ * every insertion, least recently used first. Own code rather than a caching library: the whole
+ * policy is a LinkedHashMap in access order and a sum, under one lock held for a few map
+ * operations.
  *
  * @param <S> the aggregate's state (immutable: a cached state is evolved again later)
  */

@@ -7,9 +7,12 @@ import io.grantry.domain.client.ClientUpdated;
 import io.grantry.domain.client.GrantType;
 import io.grantry.domain.consent.Consent;
 import io.grantry.domain.consent.ConsentEvent;
+import io.grantry.domain.grant.AccessTokenRevoked;
 import io.grantry.domain.grant.AuthorizationCodeIssued;
 import io.grantry.domain.grant.DeviceAuthorizationRequested;
+import io.grantry.domain.grant.GrantAccessTokens;
 import io.grantry.domain.grant.GrantDecider;
+import io.grantry.domain.grant.GrantEvent;
 import io.grantry.domain.grant.GrantEventCodec;
 import io.grantry.domain.grant.GrantState;
 import io.grantry.domain.grant.GrantTokens;
@@ -20,6 +23,8 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -48,6 +53,13 @@ import java.util.TreeSet;
 public final class AsOfState {
   private final Instant at;
   private final Map<String, GrantState> grants = new TreeMap<>();
+
+  /**
+   * The access tokens of the folded grants by stream, in order of issue, only those live at {@link
+   * #at} so far (the grant state keeps none): issued by a grant event and not revoked by one.
+   */
+  private final Map<String, Map<String, GrantAccessTokens.AccessToken>> accessTokens =
+      new HashMap<>();
 
   /**
    * Grants folded only because a listed grant was exchanged from them (a client's or a user's as-of
@@ -80,11 +92,17 @@ public final class AsOfState {
     String stream = e.streamId();
     if (stream.startsWith(GrantTokens.STREAM_PREFIX)
         && GrantEventCodec.INSTANCE.types().contains(e.type())) {
+      GrantEvent event = GrantEventCodec.INSTANCE.fromJson(e.type(), e.payload());
       grants.put(
-          stream,
-          GrantDecider.evolve(
-              grants.getOrDefault(stream, GrantState.initial()),
-              GrantEventCodec.INSTANCE.fromJson(e.type(), e.payload())));
+          stream, GrantDecider.evolve(grants.getOrDefault(stream, GrantState.initial()), event));
+      GrantAccessTokens.issuedBy(event)
+          .filter(t -> at.isBefore(t.expiresAt()))
+          .ifPresent(
+              t ->
+                  accessTokens.computeIfAbsent(stream, k -> new LinkedHashMap<>()).put(t.jti(), t));
+      if (event instanceof AccessTokenRevoked r && accessTokens.containsKey(stream)) {
+        accessTokens.get(stream).remove(r.jti());
+      }
     } else if (stream.startsWith(AuditLedger.CONSENT_PREFIX)
         && Consent.CODEC.types().contains(e.type())) {
       ConsentEvent c = Consent.CODEC.fromJson(e.type(), e.payload());
@@ -184,7 +202,8 @@ public final class AsOfState {
     JsonArray grantRows = new JsonArray();
     JsonArray accessRows = new JsonArray();
     JsonArray refreshRows = new JsonArray();
-    for (GrantState g : grants.values()) {
+    for (Map.Entry<String, GrantState> entry : grants.entrySet()) {
+      GrantState g = entry.getValue();
       Facts f = facts(g, at);
       if (f == null) {
         continue;
@@ -215,17 +234,16 @@ public final class AsOfState {
       grantRows.add(row);
       if (g instanceof GrantState.Active a && chainRevoked.isEmpty()) {
         String subject = a.userId().orElse(a.clientId());
-        for (GrantState.AccessToken t : a.accessTokens().values()) {
-          if (t.activeAt(at)) {
-            accessRows.add(
-                new JsonObject()
-                    .put("jti", t.jti())
-                    .put("grant_id", a.grantId())
-                    .put("client_id", a.clientId())
-                    .put("subject", subject)
-                    .put("scope", t.scopes().value())
-                    .put("expires_at", t.expiresAt().toString()));
-          }
+        for (GrantAccessTokens.AccessToken t :
+            accessTokens.getOrDefault(entry.getKey(), Map.of()).values()) {
+          accessRows.add(
+              new JsonObject()
+                  .put("jti", t.jti())
+                  .put("grant_id", a.grantId())
+                  .put("client_id", a.clientId())
+                  .put("subject", subject)
+                  .put("scope", t.scopes().value())
+                  .put("expires_at", t.expiresAt().toString()));
         }
         a.refreshToken()
             .filter(r -> at.isBefore(r.expiresAt()))

@@ -179,10 +179,8 @@ public final class OAuthServices {
 
   /**
    * The grant-state cache of one server (null when GRANTRY_GRANT_CACHE_ENTRIES is 0): at most that
-   * many entries (a grant counts one plus its kept access tokens), each dropped after
-   * GRANTRY_GRANT_CACHE_IDLE_SECONDS unused. A grant refreshed less often than that reads its whole
-   * stream at every refresh, so a deployment whose clients refresh every few minutes may keep
-   * states longer, within the same bound on entries.
+   * many grants, each dropped after GRANTRY_GRANT_CACHE_IDLE_SECONDS unused. A grant refreshed less
+   * often than that is loaded from its latest snapshot and the events after it.
    */
   public static StateCache<GrantState> grantStateCache(CacheSettings settings) {
     return settings.grantEntries() == 0
@@ -205,9 +203,11 @@ public final class OAuthServices {
             GrantSnapshotCodec::decode);
   }
 
-  /** What a grant state holds, in entries: what the cache bounds. */
+  /**
+   * A grant state's weight in the cache: one, whatever the grant's age (its state keeps nothing
+   * that grows with its history: see {@link GrantState.Active}).
+   */
   static int weight(GrantState state) {
-    GrantState s = state instanceof GrantState.Revoked r ? r.before() : state;
-    return s instanceof GrantState.Active a ? 1 + a.accessTokens().size() : 1;
+    return 1;
   }
 }

@@ -143,13 +143,21 @@ public final class RevocationRoutes implements RouteGroup {
     if (grantId.isEmpty()) {
       return Future.succeededFuture();
     }
-    GrantCommand cmd =
-        new GrantCommand.RevokeAccessToken(
-            grantId.get(), jti, who.actor(), Optional.of(client.clientId()));
+    // The grant state keeps no access tokens: the token-state projection says whether the grant
+    // issued this one, when it expires and whether it was revoked (read again on a lost race).
     return s.grants
         .execute(
             GrantTokens.streamId(grantId.get()),
-            st -> GrantDecider.decide(st, cmd, s.clock.instant()),
+            st ->
+                st instanceof GrantState.Active
+                    ? tokenState.issuedAccessToken(grantId.get(), jti)
+                    : Future.succeededFuture(Optional.<GrantCommand.IssuedAccessToken>empty()),
+            (st, issued) ->
+                GrantDecider.decide(
+                    st,
+                    new GrantCommand.RevokeAccessToken(
+                        grantId.get(), jti, who.actor(), Optional.of(client.clientId()), issued),
+                    s.clock.instant()),
             who)
         .map(outcome -> foreign(outcome, client, grantId.get(), who))
         .mapEmpty();

@@ -1,5 +1,6 @@
 package io.grantry.server.tokenstate;
 
+import io.grantry.domain.grant.GrantCommand;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
@@ -142,6 +143,29 @@ public final class TokenState {
     return pool.preparedQuery("SELECT 1 FROM refresh_tokens WHERE hash = $1 AND grant_id = $2")
         .execute(Tuple.of(hash, grantId))
         .map(rows -> rows.size() > 0);
+  }
+
+  /**
+   * The access token {@code jti} if grant {@code grantId} issued it: its expiry and whether it was
+   * revoked on its own (what a revocation of it decides on; the grant state keeps no access
+   * tokens). A row pruned by the retention job, long after the token expired, is no longer found.
+   */
+  public Future<Optional<GrantCommand.IssuedAccessToken>> issuedAccessToken(
+      String grantId, String jti) {
+    return pool.preparedQuery(
+            "SELECT expires_at, revoked_at IS NOT NULL AS revoked FROM access_tokens"
+                + " WHERE jti = $1 AND grant_id = $2")
+        .execute(Tuple.of(jti, grantId))
+        .map(
+            rows -> {
+              if (rows.size() == 0) {
+                return Optional.empty();
+              }
+              Row r = rows.iterator().next();
+              return Optional.of(
+                  new GrantCommand.IssuedAccessToken(
+                      r.getOffsetDateTime("expires_at").toInstant(), r.getBoolean("revoked")));
+            });
   }
 
   public Future<Optional<Token>> accessToken(String jti) {

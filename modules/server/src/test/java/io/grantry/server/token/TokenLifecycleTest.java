@@ -117,6 +117,18 @@ class TokenLifecycleTest {
     return fx.introspect("web", webSecret, token).getBoolean("active");
   }
 
+  /** The status of {@code GET /userinfo} with {@code access} as the bearer token. */
+  static int userinfo(String access) throws Exception {
+    return OAuthFixtures.HTTP
+        .send(
+            HttpRequest.newBuilder(URI.create(server.url("/userinfo")))
+                .header("Authorization", "Bearer " + access)
+                .GET()
+                .build(),
+            HttpResponse.BodyHandlers.ofString())
+        .statusCode();
+  }
+
   // ---------------------------------------------------------------- rotation and reuse
 
   /**
@@ -128,6 +140,7 @@ class TokenLifecycleTest {
     JsonObject first = webTokens();
     List<String> refreshTokens = new ArrayList<>(List.of(first.getString("refresh_token")));
     String access = first.getString("access_token");
+    List<String> accessTokens = new ArrayList<>(List.of(access));
     for (int i = 0; i < 10; i++) {
       HttpResponse<String> r = fx.refresh("web", webSecret, refreshTokens.get(i), null);
       assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
@@ -137,6 +150,7 @@ class TokenLifecycleTest {
           .isEqualTo(grantIdOf(refreshTokens.get(0)));
       refreshTokens.add(body.getString("refresh_token"));
       access = body.getString("access_token");
+      accessTokens.add(access);
     }
     String grantId = grantIdOf(refreshTokens.get(0));
     assertThat(events(grantId, "grant.refresh_token_rotated.v1")).hasSize(10);
@@ -147,7 +161,14 @@ class TokenLifecycleTest {
     HttpResponse<String> replay = fx.refresh("web", webSecret, refreshTokens.get(reused), null);
 
     assertError(replay, 400, "invalid_grant");
-    assertThat(active(access)).as("the newest access token").isFalse();
+    // Every access token of the grant is dead at once, not only the newest (the grant state keeps
+    // none of them: the token-state projection ends them by grant id).
+    for (int i = 0; i < accessTokens.size(); i++) {
+      assertThat(active(accessTokens.get(i))).as("access token #%d", i).isFalse();
+      assertThat(userinfo(accessTokens.get(i)))
+          .as("userinfo with access token #%d", i)
+          .isEqualTo(401);
+    }
     assertThat(active(newest)).as("the newest refresh token").isFalse();
     assertError(fx.refresh("web", webSecret, newest, null), 400, "invalid_grant");
     List<Row> reuse = events(grantId, "grant.refresh_token_reuse_detected.v1");
@@ -565,6 +586,41 @@ class TokenLifecycleTest {
     HttpResponse<String> r = fx.refresh("web", webSecret, tokens.getString("refresh_token"), null);
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     assertThat(active(json(r).getString("access_token"))).isTrue();
+  }
+
+  /**
+   * The grant state keeps no access tokens: a revocation of one issued several rotations ago is
+   * decided on the token-state projection (issued by this grant, still live), ends that one only,
+   * and only once.
+   */
+  @Test
+  void revokingAnOlderAccessTokenOfAChainEndsOnlyThatOneAndOnlyOnce() throws Exception {
+    JsonObject first = webTokens();
+    List<String> access = new ArrayList<>(List.of(first.getString("access_token")));
+    String refresh = first.getString("refresh_token");
+    for (int i = 0; i < 3; i++) {
+      HttpResponse<String> r = fx.refresh("web", webSecret, refresh, null);
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      refresh = json(r).getString("refresh_token");
+      access.add(json(r).getString("access_token"));
+    }
+    String grantId = grantIdOf(refresh);
+
+    for (int attempt = 0; attempt < 2; attempt++) {
+      assertThat(revoke("web", webSecret, Map.of("token", access.get(1))).statusCode())
+          .isEqualTo(200);
+    }
+
+    assertThat(active(access.get(1))).isFalse();
+    assertThat(userinfo(access.get(1))).isEqualTo(401);
+    for (int i : List.of(0, 2, 3)) {
+      assertThat(active(access.get(i))).as("access token #%d", i).isTrue();
+      assertThat(userinfo(access.get(i))).as("userinfo with access token #%d", i).isEqualTo(200);
+    }
+    assertThat(active(refresh)).isTrue();
+    List<Row> revoked = events(grantId, "grant.access_token_revoked.v1");
+    assertThat(revoked).hasSize(1);
+    assertThat(events(grantId, "grant.revoked.v1")).isEmpty();
   }
 
   @Test

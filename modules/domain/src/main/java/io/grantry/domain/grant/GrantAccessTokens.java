@@ -1,0 +1,46 @@
+package io.grantry.domain.grant;
+
+import io.grantry.domain.oauth.Scopes;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The access tokens a grant's events issue, for those who list them (the audit's state as of an
+ * instant). The grant state keeps none (see {@link GrantState.Active}): the token-state projection
+ * holds them for the endpoints.
+ */
+public final class GrantAccessTokens {
+  private GrantAccessTokens() {}
+
+  /** An access token as the event that issued it describes it. */
+  public record AccessToken(String jti, Scopes scopes, Instant expiresAt) {
+    public AccessToken {
+      Objects.requireNonNull(jti, "jti");
+      Objects.requireNonNull(scopes, "scopes");
+      Objects.requireNonNull(expiresAt, "expiresAt");
+    }
+  }
+
+  /** The access token {@code event} issues, if it issues one. */
+  public static Optional<AccessToken> issuedBy(GrantEvent event) {
+    if (event instanceof AuthorizationCodeRedeemed e) {
+      return Optional.of(new AccessToken(e.accessTokenJti(), e.scopes(), e.accessTokenExpiresAt()));
+    }
+    if (event instanceof RefreshTokenRotated e) {
+      return Optional.of(new AccessToken(e.accessTokenJti(), e.scopes(), e.accessTokenExpiresAt()));
+    }
+    if (event instanceof ClientCredentialsIssued e) {
+      return Optional.of(new AccessToken(e.jti(), e.scopes(), e.expiresAt()));
+    }
+    if (event instanceof DeviceCodeRedeemed e) {
+      return Optional.of(new AccessToken(e.accessTokenJti(), e.scopes(), e.accessTokenExpiresAt()));
+    }
+    if (event instanceof TokenExchanged e && e.accessTokenJti().isPresent()) {
+      return Optional.of(
+          new AccessToken(
+              e.accessTokenJti().get(), e.scopes(), e.accessTokenExpiresAt().orElseThrow()));
+    }
+    return Optional.empty();
+  }
+}
