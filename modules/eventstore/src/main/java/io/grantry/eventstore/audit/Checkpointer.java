@@ -20,6 +20,7 @@ import io.vertx.sqlclient.Tuple;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
 
@@ -33,10 +34,15 @@ import java.util.function.Supplier;
  * <p>The tree is maintained here, asynchronously, never on the token path: the appends that issue
  * tokens neither wait for it nor lock anything it uses. A checkpoint stores the tree's frontier, so
  * the next one hashes only the new leaves; what proofs need later (tile starts, perfect subtrees of
- * {@value LedgerTree#TILE} leaves or more) is written to the tree's tables as it goes ({@link
- * LedgerTree}), and the signed tree head once the checkpoint is appended. A ledger whose last
- * checkpoint has no tree (written before there was one) gets its tree built from the first event in
- * the next run.
+ * {@value LedgerTree#TILE} leaves or more, the leaf hashes of each tile it completes) is written to
+ * the tree's tables as it goes ({@link LedgerTree}), and the signed tree head once the checkpoint
+ * is appended. A ledger whose last checkpoint has no tree (written before there was one) gets its
+ * tree built from the first event in the next run.
+ *
+ * <p>A tile's leaf hashes are written when the run that completes it saw all of its leaves: the
+ * leaves of the tile the last run ended in are kept for the next one, so only the tile a process
+ * (re)starts in, and the tiles completed before the table existed, miss theirs; {@link
+ * #backfillTiles} stores those from the events, each checked against the tile's stored node.
  */
 public final class Checkpointer {
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Checkpointer.class);
@@ -51,6 +57,12 @@ public final class Checkpointer {
   private final Supplier<NoteKey> noteKey;
   private final Clock clock;
   private boolean running;
+  // The leaf hashes of the tile the last run ended in, and the tree's size then (-1: none kept).
+  private byte[] pendingTile;
+  private long pendingSize = -1;
+  // Every complete tile below this one has its leaf hashes stored (as far as this process knows).
+  private long filledBelow;
+  private boolean backfilling;
 
   /** Checkpoints whose tree heads carry no signed note. */
   public Checkpointer(EventStore store, Supplier<CheckpointSigner> signer) {
@@ -101,6 +113,9 @@ public final class Checkpointer {
                   prev == null
                       ? new Run(GlobalPosition.START, 0, Checkpoint.genesis(), version, null)
                       : new Run(prev.position(), prev.count(), prev.digest(), version, prev);
+              synchronized (this) {
+                run.continueTile(pendingSize, pendingTile);
+              }
               // A head whose row was not written (the process stopped right after the append).
               Future<Void> head =
                   prev != null && prev.tree() != null
@@ -110,7 +125,16 @@ public final class Checkpointer {
               head.onComplete(v -> page(run, read));
               return read.future();
             })
-        .compose(this::write)
+        .compose(
+            run -> {
+              synchronized (this) {
+                // Kept whatever becomes of the append: a run from the same size has the same
+                // leaves.
+                pendingSize = run.tileKnown ? run.frontier.size() : -1;
+                pendingTile = run.tileKnown ? run.tileLeaves.clone() : null;
+              }
+              return write(run);
+            })
         .onComplete(
             ar -> {
               synchronized (this) {
@@ -146,6 +170,10 @@ public final class Checkpointer {
     final boolean treeFromStart;
     final LedgerTree.Writes writes = new LedgerTree.Writes();
     final long started = System.nanoTime();
+    // The leaf hashes of the tile the tree's next leaf falls in, as far as it goes; known when this
+    // run saw the tile's first leaf, or the last run's were kept.
+    final byte[] tileLeaves = new byte[LedgerTree.TILE_BYTES];
+    boolean tileKnown;
 
     Run(
         GlobalPosition prevPosition,
@@ -168,13 +196,31 @@ public final class Checkpointer {
         this.treeAt = GlobalPosition.START;
         this.treeFromStart = prevCount > 0;
       }
+      this.tileKnown = frontier.size() % LedgerTree.TILE == 0;
+    }
+
+    /** Takes the leaf hashes the last run kept if they are those of this tree's last tile. */
+    void continueTile(long size, byte[] leaves) {
+      if (!tileKnown && leaves != null && size == frontier.size()) {
+        System.arraycopy(leaves, 0, tileLeaves, 0, leaves.length);
+        tileKnown = true;
+      }
     }
 
     void leaf(LedgerTree.Leaf l) {
-      if (frontier.size() % LedgerTree.TILE == 0) {
-        writes.tile(frontier.size() / LedgerTree.TILE, l.at());
+      long size = frontier.size();
+      int offset = (int) (size % LedgerTree.TILE);
+      if (offset == 0) {
+        writes.tile(size / LedgerTree.TILE, l.at());
+        tileKnown = true;
       }
-      frontier.append(md, MerkleTree.leafHash(md, l.hash()), 0, writes, LedgerTree.TILE_LEVEL);
+      byte[] leaf = MerkleTree.leafHash(md, l.hash());
+      System.arraycopy(
+          leaf, 0, tileLeaves, offset * MerkleTree.HASH_LENGTH, MerkleTree.HASH_LENGTH);
+      frontier.append(md, leaf, 0, writes, LedgerTree.TILE_LEVEL);
+      if (offset == LedgerTree.TILE - 1 && tileKnown) {
+        writes.tileLeaves(size / LedgerTree.TILE, tileLeaves.clone());
+      }
       treeAt = l.at();
       if (l.at().compareTo(prevPosition) > 0) {
         digest = Checkpoint.next(md, digest, l.hash());
@@ -210,6 +256,121 @@ public final class Checkpointer {
                 page(run, done);
               }
             });
+  }
+
+  /**
+   * Stores the leaf hashes of up to {@code max} complete tiles that have none (tiles completed
+   * before the table existed, or the tile a process started in), from the events, each only if the
+   * root of its leaves is the tile's node the tree stored; answers how many tiles it looked at, 0
+   * when none is left. Bounded and resumable: call it again until it answers 0 (what the server
+   * does after its checkpoints); a stopped server starts over where the table ends. Off the token
+   * path: it reads what is committed and hashes on a worker.
+   */
+  public Future<Integer> backfillTiles(int max) {
+    synchronized (this) {
+      if (backfilling) {
+        return Future.succeededFuture(0);
+      }
+      backfilling = true;
+    }
+    return tree.latest()
+        .compose(
+            head -> {
+              long complete = head.map(h -> h.size() / LedgerTree.TILE).orElse(0L);
+              long from;
+              synchronized (this) {
+                from = filledBelow;
+              }
+              if (from >= complete) {
+                return Future.succeededFuture(0);
+              }
+              return tree.tilesWithoutLeaves(from, complete, max)
+                  .compose(
+                      missing -> {
+                        if (missing.isEmpty()) {
+                          synchronized (this) {
+                            filledBelow = Math.max(filledBelow, complete);
+                          }
+                          return Future.succeededFuture(0);
+                        }
+                        return backfill(missing)
+                            .map(
+                                v -> {
+                                  synchronized (this) {
+                                    filledBelow =
+                                        Math.max(
+                                            filledBelow,
+                                            missing.get(missing.size() - 1).tile() + 1);
+                                  }
+                                  return missing.size();
+                                });
+                      });
+            })
+        .onComplete(
+            ar -> {
+              synchronized (this) {
+                backfilling = false;
+              }
+            });
+  }
+
+  /**
+   * Reads, checks and stores the leaf hashes of these tiles (in order), a run of them at a time.
+   */
+  private Future<Void> backfill(List<LedgerTree.TileStart> missing) {
+    int end = 1;
+    while (end < missing.size() && missing.get(end).tile() == missing.get(0).tile() + end) {
+      end++;
+    }
+    List<LedgerTree.TileStart> run = missing.subList(0, end);
+    List<LedgerTree.TileStart> rest = missing.subList(end, missing.size());
+    int count = run.size() * LedgerTree.TILE;
+    List<Long> ids = run.stream().map(LedgerTree.TileStart::tile).toList();
+    return tree.tileRoots(ids)
+        .compose(
+            roots ->
+                tree.tileLeaves(run.get(0).at(), count)
+                    .compose(
+                        leaves ->
+                            store
+                                .vertx()
+                                .executeBlocking(() -> checkedTiles(run, leaves, roots), false))
+                    .compose(w -> tree.write(store.pool(), w)))
+        .compose(v -> rest.isEmpty() ? Future.succeededFuture() : backfill(rest));
+  }
+
+  /** The run's tiles whose leaves hash to the stored tile root, ready to be written. */
+  private static LedgerTree.Writes checkedTiles(
+      List<LedgerTree.TileStart> run, List<LedgerTree.Leaf> leaves, Map<Long, byte[]> roots) {
+    MessageDigest md = EventHash.sha256();
+    LedgerTree.Writes w = new LedgerTree.Writes();
+    for (int t = 0; t < run.size(); t++) {
+      long tile = run.get(t).tile();
+      int first = t * LedgerTree.TILE;
+      if (leaves.size() < first + LedgerTree.TILE
+          || !leaves.get(first).at().equals(run.get(t).at())) {
+        log.error(
+            "Tile {} of the ledger's Merkle tree: its leaves are not where ledger_tree_tiles says"
+                + " ({}); its leaf hashes are not stored: run `grantry audit verify`",
+            tile,
+            run.get(t).at());
+        continue;
+      }
+      byte[] hashes =
+          LedgerTree.leafHashes(leaves.subList(first, first + LedgerTree.TILE), LedgerTree.TILE);
+      byte[] root = roots.get(tile);
+      if (root == null
+          || !MessageDigest.isEqual(root, MerkleTree.perfectRoot(md, hashes, 0, LedgerTree.TILE))) {
+        log.error(
+            "Tile {} of the ledger's Merkle tree: the root of its events' leaves is not the node"
+                + " the tree stored for it; its leaf hashes are not stored: run `grantry audit"
+                + " verify`",
+            tile);
+        continue;
+      }
+      w.tileLeaves(tile, hashes);
+    }
+    return w;
   }
 
   private static String note(NoteKey key, long size, byte[] root) {

@@ -22,6 +22,7 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -39,6 +40,10 @@ import java.util.Optional;
  *       hashes from the events (and the stubs of archived events);
  *   <li>{@code ledger_tree_nodes}: the root of every perfect subtree of at least {@value #TILE}
  *       leaves (about one row per 128 events);
+ *   <li>{@code ledger_tree_tile_leaves} (V24): the {@value #TILE} leaf hashes of every complete
+ *       tile as one row of 8 KB, so that a proof reads one row instead of a tile's events, which
+ *       lie on some forty pages of the largest table (the incomplete last tile has no row: its
+ *       leaves are read from the events);
  *   <li>{@code ledger_tree_heads}: each signed tree head: size, root, frontier (the right edge's
  *       subtree roots), the signed note and witnesses' cosignatures.
  * </ul>
@@ -47,7 +52,7 @@ import java.util.Optional;
  * tree: perfect subtrees of a tile or more are stored rows, smaller ones are hashed from one tile's
  * leaves, and the nodes on the tree's right edge are folds of the head's frontier. So a proof costs
  * a fixed handful of indexed reads whatever the ledger's size: the head, the stored nodes (at most
- * one per level), and one tile of leaves.
+ * one per level), and one tile of leaves (its stored row; the events only for a tile without one).
  *
  * <p>Every row is a function of the ledger's prefix, so two servers writing the same rows write the
  * same values ({@code ON CONFLICT DO NOTHING}).
@@ -59,6 +64,9 @@ import java.util.Optional;
 public final class LedgerTree {
   public static final int TILE_LEVEL = 8;
   public static final int TILE = 1 << TILE_LEVEL;
+
+  /** The bytes of a tile's stored leaf hashes. */
+  public static final int TILE_BYTES = TILE * MerkleTree.HASH_LENGTH;
 
   private static final String VISIBLE =
       " AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint";
@@ -122,6 +130,8 @@ public final class LedgerTree {
     private final List<Short> levels = new ArrayList<>();
     private final List<Long> indexes = new ArrayList<>();
     private final List<Buffer> hashes = new ArrayList<>();
+    private final List<Long> leafTiles = new ArrayList<>();
+    private final List<Buffer> leafRows = new ArrayList<>();
 
     /** Leaf {@code tile * TILE} is the event at {@code at}. */
     public void tile(long tile, GlobalPosition at) {
@@ -137,8 +147,25 @@ public final class LedgerTree {
       hashes.add(Buffer.buffer(Arrays.copyOfRange(hash, offset, offset + MerkleTree.HASH_LENGTH)));
     }
 
+    /**
+     * The leaf hashes of the complete tile {@code tile}: {@value LedgerTree#TILE} of them, back to
+     * back (the array is kept: pass a copy).
+     */
+    public void tileLeaves(long tile, byte[] leafHashes) {
+      if (leafHashes.length != TILE_BYTES) {
+        throw new IllegalArgumentException("a tile holds " + TILE_BYTES + " bytes of leaf hashes");
+      }
+      leafTiles.add(tile);
+      leafRows.add(Buffer.buffer(leafHashes));
+    }
+
     public boolean isEmpty() {
-      return tiles.isEmpty() && levels.isEmpty();
+      return tiles.isEmpty() && levels.isEmpty() && leafTiles.isEmpty();
+    }
+
+    /** How many tiles' leaf hashes are to be written. */
+    public int tileRows() {
+      return leafTiles.size();
     }
 
     public int nodes() {
@@ -152,6 +179,8 @@ public final class LedgerTree {
       levels.clear();
       indexes.clear();
       hashes.clear();
+      leafTiles.clear();
+      leafRows.clear();
     }
   }
 
@@ -195,7 +224,7 @@ public final class LedgerTree {
     return all.size() > limit ? new ArrayList<>(all.subList(0, limit)) : all;
   }
 
-  /** Stores tile starts and nodes (idempotent), and forgets them. */
+  /** Stores tile starts, nodes and complete tiles' leaf hashes (idempotent), and forgets them. */
   public Future<Void> write(SqlClient client, Writes w) {
     if (w.isEmpty()) {
       return Future.succeededFuture();
@@ -226,7 +255,19 @@ public final class LedgerTree {
                         w.levels.toArray(new Short[0]),
                         w.indexes.toArray(new Long[0]),
                         w.hashes.toArray(new Buffer[0])));
-    return Future.all(tiles, nodes).map(v -> null).onSuccess(v -> w.clear()).mapEmpty();
+    Future<?> leaves =
+        w.leafTiles.isEmpty()
+            ? Future.succeededFuture()
+            : client
+                .preparedQuery(
+                    "INSERT INTO ledger_tree_tile_leaves (tile, leaves)"
+                        + " SELECT * FROM unnest($1::bigint[], $2::bytea[])"
+                        + " ON CONFLICT (tile) DO NOTHING")
+                .execute(
+                    Tuple.tuple()
+                        .addValue(w.leafTiles.toArray(new Long[0]))
+                        .addValue(w.leafRows.toArray(new Buffer[0])));
+    return Future.all(tiles, nodes, leaves).map(v -> null).onSuccess(v -> w.clear()).mapEmpty();
   }
 
   /** Stores a signed tree head (once: the first writer's stays). */
@@ -299,10 +340,13 @@ public final class LedgerTree {
 
   /**
    * An event's leaf in the tree: its index and the event (or the stub of an archived event, whose
-   * content is in its archive file).
+   * content is in its archive file), with the leaf hashes of its tile when they were read to find
+   * the index (a proof needs them).
+   *
+   * @param tileLeafHashes the first leaf hashes of tile {@code tile}, back to back (null: not read)
    */
   public record Located(
-      long index, RecordedEvent event, ArchivedEvent archived, long tile, List<Leaf> tileLeaves) {
+      long index, RecordedEvent event, ArchivedEvent archived, long tile, byte[] tileLeafHashes) {
     Located(long index, RecordedEvent event, ArchivedEvent archived) {
       this(index, event, archived, -1, null);
     }
@@ -315,6 +359,16 @@ public final class LedgerTree {
       return event != null ? event.hash() : archived.hash();
     }
   }
+
+  /**
+   * The tile an event in commit order falls in (the last tile that starts at or before it), with
+   * the tile's stored leaf hashes when it is complete.
+   */
+  private static final String TILE_OF =
+      "SELECT t.tile, t.txid, t.position, l.leaves FROM (SELECT tile, txid, position"
+          + " FROM ledger_tree_tiles WHERE (txid, position) <= ($1, $2)"
+          + " ORDER BY txid DESC, position DESC LIMIT 1) t"
+          + " LEFT JOIN ledger_tree_tile_leaves l ON l.tile = t.tile";
 
   /**
    * The event at global position {@code position} and its leaf index; empty when there is no such
@@ -351,9 +405,7 @@ public final class LedgerTree {
               }
               Located l = found.get();
               GlobalPosition at = l.at();
-              return pool.preparedQuery(
-                      "SELECT tile, txid, position FROM ledger_tree_tiles WHERE (txid, position) <= ($1, $2)"
-                          + " ORDER BY txid DESC, position DESC LIMIT 1")
+              return pool.preparedQuery(TILE_OF)
                   .execute(Tuple.of(at.txid(), at.position()))
                   .compose(
                       tiles -> {
@@ -362,6 +414,20 @@ public final class LedgerTree {
                         }
                         Row t = tiles.iterator().next();
                         long tile = t.getLong(0);
+                        Buffer stored = t.getBuffer(3);
+                        if (stored != null && stored.length() == TILE_BYTES) {
+                          // The leaf's place in its tile, from the tile's leaf hashes.
+                          byte[] leaves = stored.getBytes();
+                          int i =
+                              indexOf(leaves, MerkleTree.leafHash(EventHash.sha256(), l.hash()));
+                          if (i >= 0) {
+                            return Future.succeededFuture(
+                                Optional.of(
+                                    new Located(
+                                        tile * TILE + i, l.event(), l.archived(), tile, leaves)));
+                          }
+                          // Not there (the row disagrees with the events): the events decide.
+                        }
                         return tileLeaves(new GlobalPosition(t.getLong(1), t.getLong(2)), TILE)
                             .map(
                                 leaves -> {
@@ -374,13 +440,30 @@ public final class LedgerTree {
                                               l.event(),
                                               l.archived(),
                                               tile,
-                                              leaves));
+                                              leafHashes(leaves, leaves.size())));
                                     }
                                   }
                                   return found;
                                 });
                       });
             });
+  }
+
+  /** Where the 32-byte {@code hash} is among the leaf hashes {@code leaves}, or -1. */
+  private static int indexOf(byte[] leaves, byte[] hash) {
+    int n = leaves.length / MerkleTree.HASH_LENGTH;
+    for (int i = 0; i < n; i++) {
+      if (Arrays.equals(
+          leaves,
+          i * MerkleTree.HASH_LENGTH,
+          (i + 1) * MerkleTree.HASH_LENGTH,
+          hash,
+          0,
+          MerkleTree.HASH_LENGTH)) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   /** The inclusion proof of leaf {@code index} in the tree of {@code head}, with its leaf hash. */
@@ -397,9 +480,9 @@ public final class LedgerTree {
     List<Range> path = MerkleTree.inclusionPath(index, head.size());
     List<Range> wanted = new ArrayList<>(path);
     wanted.add(new Range(index, index + 1));
-    Map<Long, List<Leaf>> preloaded =
-        located != null && located.tileLeaves() != null
-            ? Map.of(located.tile(), located.tileLeaves())
+    Map<Long, byte[]> preloaded =
+        located != null && located.tileLeafHashes() != null
+            ? Map.of(located.tile(), located.tileLeafHashes())
             : Map.of();
     return resolve(wanted, head, preloaded)
         .map(
@@ -420,9 +503,10 @@ public final class LedgerTree {
 
   /**
    * The hashes of nodes of {@code head}'s tree: right-edge nodes folded from its frontier, perfect
-   * subtrees of a tile or more from the stored nodes, smaller ones hashed from their tile's leaves.
+   * subtrees of a tile or more from the stored nodes, smaller ones hashed from their tile's leaf
+   * hashes: {@code preloaded} (by tile), else the tile's stored row, else its events.
    */
-  Future<List<byte[]>> resolve(List<Range> ranges, Head head, Map<Long, List<Leaf>> preloaded) {
+  Future<List<byte[]>> resolve(List<Range> ranges, Head head, Map<Long, byte[]> preloaded) {
     MessageDigest md = EventHash.sha256();
     Frontier f = head.frontier();
     Map<Range, byte[]> known = new HashMap<>();
@@ -456,53 +540,27 @@ public final class LedgerTree {
     Map<Long, byte[]> tileLeafHashes = new HashMap<>();
     for (var t : preloaded.entrySet()) {
       Long needed = tiles.get(t.getKey());
-      if (needed != null && t.getValue().size() >= needed - t.getKey() * TILE) {
-        tileLeafHashes.put(
-            t.getKey(), leafHashes(t.getValue(), (int) (needed - t.getKey() * TILE)));
+      if (needed != null
+          && t.getValue().length / MerkleTree.HASH_LENGTH >= needed - t.getKey() * TILE) {
+        tileLeafHashes.put(t.getKey(), t.getValue());
         tiles.remove(t.getKey());
       }
     }
     if (!tiles.isEmpty()) {
-      Long[] ids = tiles.keySet().toArray(new Long[0]);
       reads.add(
-          pool.preparedQuery(
-                  "SELECT tile, txid, position FROM ledger_tree_tiles WHERE tile = ANY($1)")
-              .execute(Tuple.of((Object) ids))
+          storedTiles(tiles.keySet())
               .compose(
                   rows -> {
-                    List<Future<Void>> leafReads = new ArrayList<>();
-                    for (Row r : rows) {
-                      long tile = r.getLong(0);
-                      int count = (int) (tiles.get(tile) - tile * TILE);
-                      leafReads.add(
-                          tileLeaves(new GlobalPosition(r.getLong(1), r.getLong(2)), count)
-                              .compose(
-                                  leaves -> {
-                                    if (leaves.size() < count) {
-                                      return Future.failedFuture(
-                                          new IllegalStateException(
-                                              "tile "
-                                                  + tile
-                                                  + " of the ledger's tree has "
-                                                  + leaves.size()
-                                                  + " leaves, fewer than the "
-                                                  + count
-                                                  + " its tree head covers"));
-                                    }
-                                    byte[] hashes = leafHashes(leaves, count);
-                                    synchronized (tileLeafHashes) {
-                                      tileLeafHashes.put(tile, hashes);
-                                    }
-                                    return Future.<Void>succeededFuture();
-                                  }));
+                    Map<Long, Long> rest = new HashMap<>(tiles);
+                    synchronized (tileLeafHashes) {
+                      for (var row : rows.entrySet()) {
+                        tileLeafHashes.put(row.getKey(), row.getValue());
+                        rest.remove(row.getKey());
+                      }
                     }
-                    if (rows.size() < ids.length) {
-                      return Future.failedFuture(
-                          new IllegalStateException(
-                              "the ledger's tree has no record of where a tile begins"
-                                  + " (ledger_tree_tiles is incomplete)"));
-                    }
-                    return Future.all(leafReads).<Void>mapEmpty();
+                    return rest.isEmpty()
+                        ? Future.<Void>succeededFuture()
+                        : tilesFromEvents(rest, tileLeafHashes);
                   }));
     }
     return Future.all(reads)
@@ -527,8 +585,73 @@ public final class LedgerTree {
             });
   }
 
+  /** The stored leaf hashes of those of {@code tiles} that have a row (complete tiles). */
+  public Future<Map<Long, byte[]>> storedTiles(Collection<Long> tiles) {
+    return pool.preparedQuery(
+            "SELECT tile, leaves FROM ledger_tree_tile_leaves WHERE tile = ANY($1)")
+        .execute(Tuple.of((Object) tiles.toArray(new Long[0])))
+        .map(
+            rows -> {
+              Map<Long, byte[]> out = new HashMap<>();
+              for (Row r : rows) {
+                Buffer b = r.getBuffer(1);
+                if (b.length() == TILE_BYTES) {
+                  out.put(r.getLong(0), b.getBytes());
+                }
+              }
+              return out;
+            });
+  }
+
+  /**
+   * The leaf hashes of tiles without a stored row, from their events: {@code tiles} maps each to
+   * the end of the leaves needed.
+   */
+  private Future<Void> tilesFromEvents(Map<Long, Long> tiles, Map<Long, byte[]> into) {
+    Long[] ids = tiles.keySet().toArray(new Long[0]);
+    return pool.preparedQuery(
+            "SELECT tile, txid, position FROM ledger_tree_tiles WHERE tile = ANY($1)")
+        .execute(Tuple.of((Object) ids))
+        .compose(
+            rows -> {
+              List<Future<Void>> leafReads = new ArrayList<>();
+              for (Row r : rows) {
+                long tile = r.getLong(0);
+                int count = (int) (tiles.get(tile) - tile * TILE);
+                leafReads.add(
+                    tileLeaves(new GlobalPosition(r.getLong(1), r.getLong(2)), count)
+                        .compose(
+                            leaves -> {
+                              if (leaves.size() < count) {
+                                return Future.failedFuture(
+                                    new IllegalStateException(
+                                        "tile "
+                                            + tile
+                                            + " of the ledger's tree has "
+                                            + leaves.size()
+                                            + " leaves, fewer than the "
+                                            + count
+                                            + " its tree head covers"));
+                              }
+                              byte[] hashes = leafHashes(leaves, count);
+                              synchronized (into) {
+                                into.put(tile, hashes);
+                              }
+                              return Future.<Void>succeededFuture();
+                            }));
+              }
+              if (rows.size() < ids.length) {
+                return Future.failedFuture(
+                    new IllegalStateException(
+                        "the ledger's tree has no record of where a tile begins"
+                            + " (ledger_tree_tiles is incomplete)"));
+              }
+              return Future.all(leafReads).<Void>mapEmpty();
+            });
+  }
+
   /** The leaf hashes of the first {@code count} leaves, back to back. */
-  private static byte[] leafHashes(List<Leaf> leaves, int count) {
+  static byte[] leafHashes(List<Leaf> leaves, int count) {
     byte[] hashes = new byte[count * MerkleTree.HASH_LENGTH];
     MessageDigest md = EventHash.sha256();
     for (int i = 0; i < count; i++) {
@@ -606,6 +729,50 @@ public final class LedgerTree {
               }
               all.sort(Comparator.comparing(Leaf::at));
               return all.size() > count ? new ArrayList<>(all.subList(0, count)) : all;
+            });
+  }
+
+  // ---------------------------------------------------------------- back-filling stored tiles
+
+  /** A complete tile without stored leaf hashes: its number and where its first leaf is. */
+  public record TileStart(long tile, GlobalPosition at) {}
+
+  /**
+   * Up to {@code limit} tiles of {@code [from, below)} that have a start but no stored leaf hashes,
+   * in order.
+   */
+  public Future<List<TileStart>> tilesWithoutLeaves(long from, long below, int limit) {
+    return pool.preparedQuery(
+            "SELECT t.tile, t.txid, t.position FROM ledger_tree_tiles t"
+                + " WHERE t.tile >= $1 AND t.tile < $2 AND NOT EXISTS"
+                + " (SELECT 1 FROM ledger_tree_tile_leaves l WHERE l.tile = t.tile)"
+                + " ORDER BY t.tile LIMIT $3")
+        .execute(Tuple.of(from, below, limit))
+        .map(
+            rows -> {
+              List<TileStart> out = new ArrayList<>(rows.size());
+              for (Row r : rows) {
+                out.add(
+                    new TileStart(r.getLong(0), new GlobalPosition(r.getLong(1), r.getLong(2))));
+              }
+              return out;
+            });
+  }
+
+  /** The stored roots of the given tiles (their nodes of level {@value #TILE_LEVEL}). */
+  public Future<Map<Long, byte[]>> tileRoots(Collection<Long> tiles) {
+    return pool.preparedQuery(
+            "SELECT idx, hash FROM ledger_tree_nodes WHERE level = "
+                + TILE_LEVEL
+                + " AND idx = ANY($1)")
+        .execute(Tuple.of((Object) tiles.toArray(new Long[0])))
+        .map(
+            rows -> {
+              Map<Long, byte[]> out = new HashMap<>();
+              for (Row r : rows) {
+                out.put(r.getLong(0), r.getBuffer(1).getBytes());
+              }
+              return out;
             });
   }
 }

@@ -9,6 +9,7 @@ import io.grantry.eventstore.ExpectedVersion;
 import io.grantry.eventstore.GlobalPosition;
 import io.grantry.eventstore.NewEvent;
 import io.grantry.eventstore.RecordedEvent;
+import io.grantry.eventstore.merkle.ConsistencyProof;
 import io.grantry.eventstore.merkle.InclusionProof;
 import io.grantry.eventstore.merkle.MerkleTree;
 import io.grantry.eventstore.merkle.NoteKey;
@@ -18,15 +19,23 @@ import io.grantry.eventstore.merkle.TreeHead;
 import io.grantry.eventstore.testing.TestDatabase;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -182,6 +191,210 @@ class LedgerTreeTest {
                 .next()
                 .getLong(0))
         .isEqualTo(2);
+    // The build from the first event stores the leaf hashes of the one complete tile.
+    assertThat(storedTiles()).containsOnlyKeys(0L);
+    assertThat(storedTiles().get(0L)).isEqualTo(concat(leafHashes().subList(0, 256)));
+  }
+
+  /**
+   * For random ledger sizes, tree heads and positions: every inclusion and consistency proof read
+   * from the stored tiles is byte for byte the proof made from the events (the tile rows deleted),
+   * and verifies with the independent RFC 9162 verifier; the rows hold exactly the events' leaf
+   * hashes; and what the proofs read is the row (a changed row changes the proof).
+   */
+  @Test
+  void proofsFromStoredTilesAreTheProofsMadeFromTheEvents() throws Exception {
+    long seed = ThreadLocalRandom.current().nextLong();
+    Random random = new Random(seed);
+    List<Long> sizes = new ArrayList<>();
+    for (int round = 0; round < 4; round++) {
+      appendEvents(1 + random.nextInt(700));
+      sizes.add(await(checkpointer.checkpoint()).orElseThrow().count());
+    }
+    long last = sizes.get(sizes.size() - 1);
+    List<byte[]> leaves = leafHashes();
+    List<RecordedEvent> events = await(store.readAll(GlobalPosition.START, 10_000));
+    // A row for every complete tile, written as the checkpointer went, equal to the events' leaves.
+    Map<Long, byte[]> rows = storedTiles();
+    assertThat(rows).as("seed %d", seed).hasSize((int) (last / LedgerTree.TILE));
+    rows.forEach(
+        (tile, row) ->
+            assertThat(row)
+                .as("tile %d, seed %d", tile, seed)
+                .isEqualTo(
+                    concat(
+                        leaves.subList(
+                            (int) (tile * LedgerTree.TILE),
+                            (int) (tile * LedgerTree.TILE + LedgerTree.TILE)))));
+
+    List<long[]> inclusions = new ArrayList<>();
+    List<long[]> consistencies = new ArrayList<>();
+    for (long n : sizes) {
+      for (long i : new long[] {0, 255, 256, n - 1}) {
+        if (i < n) {
+          inclusions.add(new long[] {n, i});
+        }
+      }
+      for (int k = 0; k < 25; k++) {
+        inclusions.add(new long[] {n, random.nextLong(n)});
+        consistencies.add(new long[] {1 + random.nextLong(n), n});
+      }
+    }
+    LedgerProofs proofs = new LedgerProofs(tree);
+    List<String> fromTiles = proofs(proofs, events, leaves, inclusions, consistencies, seed);
+
+    await(pool.query("DELETE FROM ledger_tree_tile_leaves").execute());
+    assertThat(proofs(proofs, events, leaves, inclusions, consistencies, seed))
+        .as("seed %d", seed)
+        .isEqualTo(fromTiles);
+
+    // Stored again from the events, a few tiles at a time: the same rows, the same proofs.
+    while (await(checkpointer.backfillTiles(3)) > 0) {
+      // until none is left
+    }
+    assertThat(storedTiles()).as("seed %d", seed).containsOnlyKeys(rows.keySet());
+    storedTiles().forEach((tile, row) -> assertThat(row).isEqualTo(rows.get(tile)));
+    assertThat(proofs(proofs, events, leaves, inclusions, consistencies, seed))
+        .as("seed %d", seed)
+        .isEqualTo(fromTiles);
+
+    // The proofs read the row: with its second leaf hash changed, leaf 0's proof starts with it.
+    byte[] changed = rows.get(0L).clone();
+    changed[MerkleTree.HASH_LENGTH] ^= 1;
+    await(
+        pool.preparedQuery("UPDATE ledger_tree_tile_leaves SET leaves = $1 WHERE tile = 0")
+            .execute(Tuple.of(Buffer.buffer(changed))));
+    InclusionProof p = await(proofs.inclusion(events.get(0).position(), OptionalLong.of(last)));
+    assertThat(p.path().get(0)).isEqualTo(Arrays.copyOfRange(changed, 32, 64));
+    assertThat(p.verify(Rfc9162Reference.mth(leaves.subList(0, (int) last)))).isFalse();
+  }
+
+  /**
+   * A ledger whose tree was built before tiles were stored (the rows of V24 missing): proofs are
+   * made from the events meanwhile, the back-filling stores every complete tile's leaf hashes, a
+   * tile whose events do not hash to its stored node is left without a row, and the proofs do not
+   * change. A restarted checkpointer leaves the tile it started in to the back-filling and stores
+   * the next ones itself.
+   */
+  @Test
+  void anUpgradedLedgerGetsItsTilesStoredAndItsProofsDoNotChange() throws Exception {
+    appendEvents(600);
+    await(checkpointer.checkpoint()).orElseThrow();
+    appendEvents(300);
+    long size = await(checkpointer.checkpoint()).orElseThrow().count();
+    await(pool.query("DELETE FROM ledger_tree_tile_leaves").execute());
+    List<RecordedEvent> events = await(store.readAll(GlobalPosition.START, 10_000));
+    List<byte[]> leaves = leafHashes();
+    List<long[]> inclusions = new ArrayList<>();
+    List<long[]> consistencies = new ArrayList<>();
+    for (long i = 0; i < size; i += 37) {
+      inclusions.add(new long[] {size, i});
+      consistencies.add(new long[] {i + 1, size});
+    }
+    LedgerProofs proofs = new LedgerProofs(tree);
+    List<String> before = proofs(proofs, events, leaves, inclusions, consistencies, 0);
+
+    // The server upgraded and restarted: a new checkpointer, in the middle of tile 3.
+    Checkpointer restarted = new Checkpointer(store, () -> SIGNER, () -> key, Clock.systemUTC());
+    appendEvents(200);
+    long size2 = await(restarted.checkpoint()).orElseThrow().count();
+    assertThat(size2).isGreaterThan(4 * LedgerTree.TILE);
+    assertThat(storedTiles()).as("tile 3 was begun before the restart").isEmpty();
+
+    // One tile's stored node disagrees with its events: that tile is not stored.
+    await(
+        pool.query("UPDATE ledger_tree_nodes SET hash = sha256(hash) WHERE level = 8 AND idx = 2")
+            .execute());
+    int looked = 0;
+    for (int n; (n = await(restarted.backfillTiles(2))) > 0; ) {
+      looked += n;
+    }
+    assertThat(looked).isEqualTo(4);
+    leaves = leafHashes();
+    Map<Long, byte[]> rows = storedTiles();
+    assertThat(rows).containsOnlyKeys(0L, 1L, 3L);
+    for (long t : rows.keySet()) {
+      assertThat(rows.get(t))
+          .isEqualTo(
+              concat(
+                  leaves.subList(
+                      (int) t * LedgerTree.TILE, (int) t * LedgerTree.TILE + LedgerTree.TILE)));
+    }
+    // The node put back: the proofs are those made before from the events alone.
+    await(
+        pool.preparedQuery("UPDATE ledger_tree_nodes SET hash = $1 WHERE level = 8 AND idx = 2")
+            .execute(
+                Tuple.of(
+                    Buffer.buffer(
+                        Rfc9162Reference.mth(
+                            leaves.subList(2 * LedgerTree.TILE, 3 * LedgerTree.TILE))))));
+    assertThat(proofs(proofs, events, leaves, inclusions, consistencies, 0)).isEqualTo(before);
+
+    // From now on the restarted checkpointer stores the tiles it completes itself.
+    appendEvents(300);
+    long size3 = await(restarted.checkpoint()).orElseThrow().count();
+    assertThat(storedTiles().keySet())
+        .contains(4L)
+        .hasSize((int) (size3 / LedgerTree.TILE) - 1); // all but tile 2
+  }
+
+  /**
+   * Each proof, encoded (what the API answers, byte for byte), after checking it with the
+   * independent verifier against the tree hash of the events.
+   */
+  private List<String> proofs(
+      LedgerProofs proofs,
+      List<RecordedEvent> events,
+      List<byte[]> leaves,
+      List<long[]> inclusions,
+      List<long[]> consistencies,
+      long seed)
+      throws Exception {
+    List<String> out = new ArrayList<>();
+    for (long[] q : inclusions) {
+      int n = (int) q[0];
+      int i = (int) q[1];
+      InclusionProof p = await(proofs.inclusion(events.get(i).position(), OptionalLong.of(n)));
+      assertThat(p.leafIndex()).isEqualTo(i);
+      assertThat(
+              Rfc9162Reference.verifyInclusion(
+                  i, n, p.leafHash(), p.path(), Rfc9162Reference.mth(leaves.subList(0, n))))
+          .as("leaf %d of %d, seed %d", i, n, seed)
+          .isTrue();
+      out.add(p.toJson().encode());
+    }
+    for (long[] q : consistencies) {
+      int m = (int) q[0];
+      int n = (int) q[1];
+      ConsistencyProof p = await(proofs.consistency(m, n));
+      assertThat(
+              Rfc9162Reference.verifyConsistency(
+                  m,
+                  n,
+                  Rfc9162Reference.mth(leaves.subList(0, m)),
+                  Rfc9162Reference.mth(leaves.subList(0, n)),
+                  p.path()))
+          .as("%d -> %d, seed %d", m, n, seed)
+          .isTrue();
+      out.add(p.toJson().encode());
+    }
+    return out;
+  }
+
+  private Map<Long, byte[]> storedTiles() throws Exception {
+    Map<Long, byte[]> out = new TreeMap<>();
+    for (Row r : await(pool.query("SELECT tile, leaves FROM ledger_tree_tile_leaves").execute())) {
+      out.put(r.getLong(0), r.getBuffer(1).getBytes());
+    }
+    return out;
+  }
+
+  private static byte[] concat(List<byte[]> hashes) {
+    byte[] out = new byte[hashes.size() * MerkleTree.HASH_LENGTH];
+    for (int i = 0; i < hashes.size(); i++) {
+      System.arraycopy(hashes.get(i), 0, out, i * MerkleTree.HASH_LENGTH, MerkleTree.HASH_LENGTH);
+    }
+    return out;
   }
 
   private List<byte[]> leafHashes() throws Exception {

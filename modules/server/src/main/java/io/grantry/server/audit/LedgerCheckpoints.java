@@ -8,6 +8,7 @@ import io.grantry.eventstore.audit.Checkpoint;
 import io.grantry.eventstore.audit.CheckpointSignatures;
 import io.grantry.eventstore.audit.CheckpointSigner;
 import io.grantry.eventstore.audit.Checkpointer;
+import io.grantry.eventstore.audit.LedgerTree;
 import io.grantry.eventstore.merkle.NoteKey;
 import io.grantry.server.config.LedgerSettings;
 import io.grantry.server.crypto.JwsSigner;
@@ -24,6 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,6 +47,10 @@ public final class LedgerCheckpoints {
   private final LedgerPublication publication;
   private final LedgerSettings settings;
   private long timer = -1;
+  private final AtomicBoolean backfilling = new AtomicBoolean();
+
+  /** Tiles whose leaf hashes one back-filling step stores: 8,192 events read, 256 KB written. */
+  static final int BACKFILL_TILES = 32;
 
   public LedgerCheckpoints(
       Vertx vertx,
@@ -108,7 +114,45 @@ public final class LedgerCheckpoints {
                                         "Signed checkpoint at {} over {} events",
                                         cp.position(),
                                         cp.count())))
-                    .onFailure(err -> log.warn("A signed checkpoint failed: {}", err.toString())));
+                    .onFailure(err -> log.warn("A signed checkpoint failed: {}", err.toString()))
+                    .onComplete(ar -> backfillTiles()));
+  }
+
+  /**
+   * Stores the leaf hashes of the tree's complete tiles that have none (after an upgrade: every
+   * tile so far; later: the tile a restart fell in), a bounded step at a time until none is left;
+   * at most one such loop runs. Proofs meanwhile read those tiles from the events.
+   */
+  void backfillTiles() {
+    if (backfilling.compareAndSet(false, true)) {
+      backfillStep(0, System.nanoTime());
+    }
+  }
+
+  private void backfillStep(long done, long started) {
+    checkpointer
+        .backfillTiles(BACKFILL_TILES)
+        .onComplete(
+            ar -> {
+              if (ar.succeeded() && ar.result() > 0) {
+                backfillStep(done + ar.result(), started);
+                return;
+              }
+              if (ar.failed()) {
+                log.warn(
+                    "Storing the leaf hashes of the ledger's Merkle tree tiles failed (retried after"
+                        + " the next checkpoint): {}",
+                    ar.cause().toString());
+              }
+              if (done > 0) {
+                log.info(
+                    "Stored the leaf hashes of {} tiles of the ledger's Merkle tree ({} leaves) in {} ms",
+                    done,
+                    done * LedgerTree.TILE,
+                    (System.nanoTime() - started) / 1_000_000);
+              }
+              backfilling.set(false);
+            });
   }
 
   public void stop() {
