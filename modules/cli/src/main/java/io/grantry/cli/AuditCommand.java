@@ -20,6 +20,8 @@ import io.grantry.server.audit.LedgerCheckpoints;
 import io.grantry.server.audit.LedgerNoteKeys;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
@@ -36,7 +38,9 @@ import java.sql.Connection;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 import picocli.CommandLine.Command;
@@ -177,6 +181,7 @@ final class AuditCommand {
                 trust.jwks != null ? LedgerCheckpoints.verifier(trust.jwks) : learned);
         trust.apply(v, learned::noteKeys);
         v.expectStreams(streamsFitInMemory(db));
+        v.storedTiles(new StoredTiles(db.pool));
         ArchiveFiles files =
             ArchiveFiles.open(
                 CliSupport.await(store.readStream(ArchiveManifest.STREAM)), archives, v);
@@ -185,7 +190,52 @@ final class AuditCommand {
         progress.done();
         files.finish(v);
         notes.addAll(files.report(20));
-        return v.finish();
+        LedgerVerifier.Result r = v.finish();
+        if (r.ok() && v.tilesChecked() + v.tilesNotStored() > 0) {
+          notes.add(
+              "Stored tiles of the Merkle tree (what proofs are read from): "
+                  + v.tilesChecked()
+                  + " match the events"
+                  + (v.tilesNotStored() > 0
+                      ? "; "
+                          + v.tilesNotStored()
+                          + " complete tile(s) have none stored yet (the server stores them after"
+                          + " its next checkpoints; proofs read their events meanwhile)"
+                      : ""));
+        }
+        return r;
+      }
+    }
+
+    /**
+     * The leaf hashes the server stored for complete tiles (ledger_tree_tile_leaves), read {@value
+     * #TILES} tiles at a time in the order the verifier asks for them.
+     */
+    private static final class StoredTiles implements LedgerVerifier.StoredTiles {
+      static final int TILES = 512;
+      private final Pool pool;
+      private final Map<Long, byte[]> page = new HashMap<>();
+      private long pageEnd = -1;
+
+      StoredTiles(Pool pool) {
+        this.pool = pool;
+      }
+
+      @Override
+      public byte[] leaves(long tile) throws Exception {
+        if (tile >= pageEnd || !page.isEmpty() && tile < pageEnd - TILES) {
+          page.clear();
+          for (Row r :
+              CliSupport.await(
+                  pool.preparedQuery(
+                          "SELECT tile, leaves FROM ledger_tree_tile_leaves"
+                              + " WHERE tile >= $1 AND tile < $2")
+                      .execute(Tuple.of(tile, tile + TILES)))) {
+            page.put(r.getLong(0), r.getBuffer(1).getBytes());
+          }
+          pageEnd = tile + TILES;
+        }
+        return page.get(tile);
       }
     }
 

@@ -57,7 +57,22 @@ public final class LedgerVerifier {
     /** The ledger holds fewer events than a pinned tree head commits to. */
     TRUNCATED,
     /** The ledger's first events are not those a pinned tree head commits to. */
-    FORKED
+    FORKED,
+    /**
+     * A copy of the tree that proofs are read from (a tile's stored leaf hashes) differs from the
+     * events: the events are not affected, the proofs made from that copy are.
+     */
+    STORED_TREE
+  }
+
+  /** The leaf hashes the server stored for complete tiles of the tree (what proofs read). */
+  @FunctionalInterface
+  public interface StoredTiles {
+    /**
+     * The stored leaf hashes of tile {@code tile}, {@value LedgerTree#TILE_BYTES} bytes, or null
+     * when none are stored; asked in increasing order of tiles.
+     */
+    byte[] leaves(long tile) throws Exception;
   }
 
   /**
@@ -141,6 +156,14 @@ public final class LedgerVerifier {
   private final List<Pin> pins = new ArrayList<>();
   private long pinsChecked;
   private Gap gap;
+  // The stored tiles checked as the tree grows: the current tile's leaves and their events.
+  private StoredTiles storedTiles;
+  private final byte[] tileLeaves = new byte[LedgerTree.TILE_BYTES];
+  private final long[] tileTxids = new long[LedgerTree.TILE];
+  private final long[] tilePositions = new long[LedgerTree.TILE];
+  private long tilesFrom;
+  private long tilesChecked;
+  private long tilesNotStored;
 
   /** A stream's version gap not yet decided: the missing event may still come, out of order. */
   private record Gap(GlobalPosition at, String streamId, long version, long missing) {}
@@ -172,6 +195,8 @@ public final class LedgerVerifier {
         Frontier f = Frontier.fromEncoded(anchor.count(), anchor.tree().frontier());
         if (MessageDigest.isEqual(f.root(md), anchor.tree().root())) {
           this.tree = f;
+          // A tile begun before the anchor does not pass through here whole.
+          this.tilesFrom = (anchor.count() + LedgerTree.TILE - 1) / LedgerTree.TILE;
         }
       } catch (IllegalArgumentException e) {
         // tree stays unknown: its root is checked by the next checkpoint's signature alone
@@ -200,6 +225,26 @@ public final class LedgerVerifier {
   public LedgerVerifier noteKeys(Supplier<List<NoteKey>> keys) {
     this.noteKeys = keys;
     return this;
+  }
+
+  /**
+   * Check these stored tiles against the events' leaf hashes as the tree reaches the end of each
+   * tile: one that differs fails verification ({@link Problem#STORED_TREE}), naming the tile and
+   * the first leaf it gets wrong.
+   */
+  public LedgerVerifier storedTiles(StoredTiles tiles) {
+    this.storedTiles = tiles;
+    return this;
+  }
+
+  /** Complete tiles whose stored leaf hashes were checked and match the events. */
+  public long tilesChecked() {
+    return tilesChecked;
+  }
+
+  /** Complete tiles checked for stored leaf hashes and found to have none (not yet stored). */
+  public long tilesNotStored() {
+    return tilesNotStored;
   }
 
   /** The ledger must extend this tree head: checked when the tree reaches its size. */
@@ -416,10 +461,83 @@ public final class LedgerVerifier {
     }
     for (int k = 0; k <= i; k++) {
       history.leafTo(k, tree, md);
+      if (storedTiles != null && !tileHolds(k)) {
+        return;
+      }
       if (!pinsHold(history.position(k))) {
         return;
       }
     }
+  }
+
+  /**
+   * Keeps history entry {@code k}, the tree's newest leaf, with its tile's; at the tile's end
+   * checks the tile's stored leaf hashes against them. False on a failure.
+   */
+  private boolean tileHolds(int k) {
+    long leaf = tree.size() - 1;
+    int offset = (int) (leaf % LedgerTree.TILE);
+    history.leafInto(k, tileLeaves, offset * MerkleTree.HASH_LENGTH);
+    tileTxids[offset] = history.txid(k);
+    tilePositions[offset] = history.pos(k);
+    long tile = leaf / LedgerTree.TILE;
+    if (offset != LedgerTree.TILE - 1 || tile < tilesFrom) {
+      return true;
+    }
+    GlobalPosition at = history.position(k);
+    byte[] stored;
+    try {
+      stored = storedTiles.leaves(tile);
+    } catch (Exception e) {
+      failure =
+          fail(
+              at,
+              at,
+              Problem.MALFORMED,
+              "the stored leaf hashes of tile " + tile + " could not be read: " + e.getMessage());
+      return false;
+    }
+    if (stored == null) {
+      tilesNotStored++;
+      return true;
+    }
+    if (Arrays.equals(stored, tileLeaves)) {
+      tilesChecked++;
+      return true;
+    }
+    int j = 0;
+    while (j < LedgerTree.TILE
+        && stored.length >= (j + 1) * MerkleTree.HASH_LENGTH
+        && Arrays.equals(
+            stored,
+            j * MerkleTree.HASH_LENGTH,
+            (j + 1) * MerkleTree.HASH_LENGTH,
+            tileLeaves,
+            j * MerkleTree.HASH_LENGTH,
+            (j + 1) * MerkleTree.HASH_LENGTH)) {
+      j++;
+    }
+    j = Math.min(j, LedgerTree.TILE - 1);
+    GlobalPosition wrong = new GlobalPosition(tileTxids[j], tilePositions[j]);
+    long first = tile * LedgerTree.TILE;
+    failure =
+        fail(
+            wrong,
+            at,
+            Problem.STORED_TREE,
+            "tile "
+                + tile
+                + " of the Merkle tree (leaves "
+                + first
+                + " to "
+                + (first + LedgerTree.TILE - 1)
+                + ") as stored in ledger_tree_tile_leaves differs from the events' leaf hashes"
+                + (stored.length == LedgerTree.TILE_BYTES
+                    ? " from leaf " + (first + j) + ", this event, on"
+                    : " (it holds " + stored.length + " bytes)")
+                + ": the events are not affected, but proofs made from the stored tile would not"
+                + " verify; delete the row (a restarted server stores it again from the events)");
+    return false;
   }
 
   /** Checks the pins of the tree's present size ({@code at}: its last leaf); false on a failure. */
@@ -762,6 +880,19 @@ public final class LedgerVerifier {
       System.arraycopy(d, 0, digests, end * EventHash.LENGTH, EventHash.LENGTH);
       System.arraycopy(leaf, 0, leaves, end * EventHash.LENGTH, EventHash.LENGTH);
       end++;
+    }
+
+    /** Copies entry {@code i}'s leaf hash to {@code out[offset..]}. */
+    void leafInto(int i, byte[] out, int offset) {
+      System.arraycopy(leaves, (start + i) * EventHash.LENGTH, out, offset, EventHash.LENGTH);
+    }
+
+    long txid(int i) {
+      return txids[start + i];
+    }
+
+    long pos(int i) {
+      return positions[start + i];
     }
 
     /** Appends entry {@code i}'s leaf hash to {@code tree} (each entry's once, in order). */
