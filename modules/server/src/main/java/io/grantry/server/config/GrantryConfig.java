@@ -17,6 +17,8 @@ import java.util.Set;
  * @param logLevel GRANTRY_LOG_LEVEL: TRACE, DEBUG, INFO, WARN, ERROR or OFF (INFO); applied by the
  *     launcher's logging configuration
  * @param logs GRANTRY_LOG_FORMAT and GRANTRY_ACCESS_LOG_SAMPLE
+ * @param tracing GRANTRY_OTEL_* (or the standard OTEL_* variables): OpenTelemetry tracing, off by
+ *     default
  * @param unknown GRANTRY_* settings given that no part of the server reads (a typo, usually): the
  *     launcher warns about them
  */
@@ -40,6 +42,7 @@ public record GrantryConfig(
     SecretSettings secrets,
     String logLevel,
     LogSettings logs,
+    TracingSettings tracing,
     Set<String> unknown) {
 
   static final Set<String> LOG_LEVELS = Set.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF");
@@ -83,6 +86,7 @@ public record GrantryConfig(
             SecretSettings.read(s),
             s.oneOf("GRANTRY_LOG_LEVEL", "INFO", LOG_LEVELS),
             LogSettings.read(s),
+            TracingSettings.read(s),
             Set.of());
     Set<String> unknown = s.unread();
     unknown.removeAll(READ_ELSEWHERE);
@@ -110,6 +114,7 @@ public record GrantryConfig(
         secrets,
         logLevel,
         logs,
+        tracing,
         unknown);
   }
 
@@ -135,6 +140,7 @@ public record GrantryConfig(
         secrets,
         logLevel,
         logs,
+        tracing,
         unknown);
   }
 
