@@ -288,13 +288,13 @@ public final class GrantryServer {
       Clock clock,
       Database db,
       AtomicBoolean migrated) {
-    // Statements are traced only inside a traced request or ledger append (PROPAGATE), never
-    // from background jobs alone.
     PgConnectOptions connect =
         db.settings()
             .connectOptions()
             .setCachePreparedStatements(true)
             .setPipeliningLimit(256)
+            // Statements are traced only inside a traced request or ledger append, never from
+            // background jobs alone.
             .setTracingPolicy(TracingPolicy.PROPAGATE);
     Pool pool =
         PgBuilder.pool()

@@ -17,10 +17,10 @@ import java.util.Set;
  * @param logLevel GRANTRY_LOG_LEVEL: TRACE, DEBUG, INFO, WARN, ERROR or OFF (INFO); applied by the
  *     launcher's logging configuration
  * @param logs GRANTRY_LOG_FORMAT and GRANTRY_ACCESS_LOG_SAMPLE
- * @param tracing GRANTRY_OTEL_* (or the standard OTEL_* variables): OpenTelemetry tracing, off by
- *     default
  * @param unknown GRANTRY_* settings given that no part of the server reads (a typo, usually): the
  *     launcher warns about them
+ * @param tracing GRANTRY_OTEL_* (or the standard OTEL_* variables): OpenTelemetry tracing, off by
+ *     default
  */
 public record GrantryConfig(
     String issuer,

@@ -14,8 +14,9 @@ import java.util.Set;
  *     <endpoint>/v1/traces} as protobuf. Empty: tracing is off
  * @param serviceName GRANTRY_OTEL_SERVICE_NAME, else the standard OTEL_SERVICE_NAME: the {@code
  *     service.name} of the spans ({@code grantry})
- * @param sample GRANTRY_OTEL_SAMPLE: the share of new traces recorded, 0 to 1 (1); a request that
- *     continues a caller's trace follows the caller's decision (its {@code traceparent}'s flag)
+ * @param sample GRANTRY_OTEL_SAMPLE: the share of requests recorded, 0 to 1 (1); one that continues
+ *     a caller's trace too: the caller's sampled flag is not followed, so no caller can have more
+ *     of its traffic recorded than this share
  */
 public record TracingSettings(Optional<String> endpoint, String serviceName, double sample) {
   /**

@@ -54,9 +54,9 @@ public final class Tracing {
   }
 
   /**
-   * An SDK exporting to {@code exporter}: the service's name, the settings' sampling (parent-based:
-   * a caller's sampled flag is followed, new traces are sampled at the settings' ratio), W3C trace
-   * context propagation. Batched for production; tests export each span as it ends.
+   * An SDK exporting to {@code exporter}: the service's name, the settings' sampling (new traces
+   * and continued ones alike at the settings' share, whatever the caller's sampled flag says), W3C
+   * trace context propagation. Batched for production; tests export each span as it ends.
    */
   public static OpenTelemetrySdk sdk(
       TracingSettings settings, SpanExporter exporter, boolean batched) {
@@ -68,7 +68,13 @@ public final class Tracing {
     SdkTracerProvider provider =
         SdkTracerProvider.builder()
             .setResource(resource)
-            .setSampler(Sampler.parentBased(Sampler.traceIdRatioBased(settings.sample())))
+            // Our own spans follow their parent (a request's children are recorded with it); a
+            // caller's sampled flag is not followed (CallerBlindSampler).
+            .setSampler(
+                Sampler.parentBasedBuilder(Sampler.traceIdRatioBased(settings.sample()))
+                    .setRemoteParentSampled(new CallerBlindSampler(settings.sample()))
+                    .setRemoteParentNotSampled(new CallerBlindSampler(settings.sample()))
+                    .build())
             .addSpanProcessor(
                 batched
                     ? BatchSpanProcessor.builder(exporter).build()

@@ -151,6 +151,36 @@ class TracingTest {
     assertThat(append.getTraceId()).isEqualTo(traceId);
   }
 
+  /**
+   * A caller cannot have its requests recorded by marking them sampled: at GRANTRY_OTEL_SAMPLE=0 a
+   * traceparent with the sampled flag yields no span (a parent-based sampler would record it).
+   */
+  @Test
+  void aCallersSampledFlagIsNotObeyed() throws Exception {
+    Spans spans = new Spans();
+    try (TestServer server = traced(spans, Map.of("GRANTRY_OTEL_SAMPLE", "0"))) {
+      OAuthFixtures fx = new OAuthFixtures(server);
+      String secret = fx.confidentialClient("trace-forced", CB, "api");
+      for (int i = 0; i < 5; i++) {
+        HttpResponse<String> token =
+            OAuthFixtures.HTTP.send(
+                HttpRequest.newBuilder(URI.create(server.url("/token")))
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .header("Authorization", basic("trace-forced", secret))
+                    .header(
+                        "traceparent",
+                        "00-4bf92f3577b34da6a3ce929d0e0e473" + i + "-00f067aa0ba902b7-01")
+                    .POST(
+                        HttpRequest.BodyPublishers.ofString(
+                            "grant_type=client_credentials&scope=api"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(token.statusCode()).isEqualTo(200);
+      }
+    }
+    assertThat(spans.memory.getFinishedSpanItems()).isEmpty();
+  }
+
   @Test
   void noSecretOfACodeFlowReachesAnySpan() throws Exception {
     Spans spans = new Spans();
