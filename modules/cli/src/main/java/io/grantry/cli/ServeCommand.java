@@ -5,6 +5,7 @@ import io.grantry.server.config.ConfigException;
 import io.grantry.server.config.ConfigLoader;
 import io.grantry.server.config.GrantryConfig;
 import io.grantry.server.logging.LogOutput;
+import io.grantry.server.tracing.Tracing;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import java.util.concurrent.Callable;
@@ -22,14 +23,29 @@ final class ServeCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrometheusMeterRegistry registry = GrantryServer.newRegistry();
-    Vertx vertx = GrantryServer.createVertx(registry);
     GrantryConfig config;
+    // The settings are read first, on a Vert.x of their own: whether the server's Vert.x traces
+    // (GRANTRY_OTEL_ENDPOINT) is decided as it is built.
+    Vertx reader = Vertx.vertx();
+    try {
+      config = CliSupport.await(ConfigLoader.load(reader, CliSupport.env));
+    } catch (ConfigException e) {
+      System.err.println("grantry: " + e.getMessage());
+      return 2;
+    } catch (Exception e) {
+      System.err.println("grantry: cannot start: " + CliSupport.oneLine(e));
+      return 1;
+    } finally {
+      CliSupport.await(reader.close());
+    }
+    // GRANTRY_LOG_LEVEL and GRANTRY_LOG_FORMAT, as checked with the rest (logback.xml reads the
+    // environment variable of the level only; the configuration file may set both).
+    LogOutput.apply(config.logLevel(), config.logs());
+    Vertx vertx =
+        GrantryServer.createVertx(
+            registry, config.tracing().on() ? Tracing.otlp(config.tracing()) : null);
     GrantryServer server;
     try {
-      config = CliSupport.await(ConfigLoader.load(vertx, CliSupport.env));
-      // GRANTRY_LOG_LEVEL and GRANTRY_LOG_FORMAT, as checked with the rest (logback.xml reads the
-      // environment variable of the level only; the configuration file may set both).
-      LogOutput.apply(config.logLevel(), config.logs());
       server = CliSupport.await(GrantryServer.start(vertx, config, registry));
     } catch (ConfigException e) {
       System.err.println("grantry: " + e.getMessage());

@@ -179,6 +179,9 @@ public final class EventStore {
   private boolean notifyPending;
   private static final long NOTIFY_DELAY_MS = 5;
 
+  /** The tracer of batches ({@link #traceAppends}); null when nothing traces them. */
+  private volatile AppendTracing tracing;
+
   /**
    * NOTIFY in a transaction of its own that does not wait for its commit record to reach the disk:
    * NOTIFY gives its transaction an id, so with {@code synchronous_commit} on each one was a WAL
@@ -260,6 +263,15 @@ public final class EventStore {
     return this;
   }
 
+  /**
+   * Traces every batch of appends with {@code tracing} (see {@link AppendTracing}); null (the
+   * default) traces nothing.
+   */
+  public EventStore traceAppends(AppendTracing tracing) {
+    this.tracing = tracing;
+    return this;
+  }
+
   /** Transactions committed by this store's group commit (for metrics and tests). */
   public long batchesCommitted() {
     return batches.get();
@@ -277,6 +289,10 @@ public final class EventStore {
     Context caller = vertx.getOrCreateContext();
     Promise<AppendResult> promise = Promise.promise();
     Pending p = new Pending(streamId, expected, List.copyOf(events), promise);
+    AppendTracing t = tracing;
+    if (t != null) {
+      p.origin = t.origin();
+    }
     if (Vertx.currentContext() == context) {
       enqueue(p);
     } else {
@@ -314,7 +330,8 @@ public final class EventStore {
       }
       inFlight++;
       long start = System.nanoTime();
-      writeBatch(batch)
+      AppendTracing t = tracing;
+      (t == null ? writeBatch(batch) : t.batch(origins(batch), () -> writeBatch(batch)))
           .onComplete(
               ar -> {
                 inFlight--;
@@ -323,6 +340,14 @@ public final class EventStore {
                 flush();
               });
     }
+  }
+
+  private static List<Object> origins(List<Pending> batch) {
+    List<Object> out = new ArrayList<>(batch.size());
+    for (Pending p : batch) {
+      out.add(p.origin);
+    }
+    return out;
   }
 
   private Future<Void> writeBatch(List<Pending> batch) {
@@ -854,6 +879,9 @@ public final class EventStore {
     boolean lostCreationRace;
     long resultVersion;
     final List<RecordedEvent> recorded = new ArrayList<>();
+
+    /** What {@link AppendTracing#origin} answered for this append; null when untraced. */
+    Object origin;
 
     Pending(
         String streamId,

@@ -788,4 +788,50 @@ class EventStoreTest {
       Thread.onSpinWait();
     }
   }
+
+  /**
+   * A store traced with an {@link AppendTracing} asks it for each append's origin on the appender's
+   * thread, and runs each batch through it with those origins in queue order; the appends complete
+   * as usual.
+   */
+  @Test
+  void anAppendTracingSeesEveryAppendsOriginAndWritesEveryBatch() throws Exception {
+    List<String> origins = new CopyOnWriteArrayList<>();
+    List<List<Object>> batches = new CopyOnWriteArrayList<>();
+    String[] next = {null};
+    EventStore traced =
+        EventStore.create(vertx, pool, EventStoreOptions.defaults())
+            .traceAppends(
+                new AppendTracing() {
+                  @Override
+                  public Object origin() {
+                    origins.add(next[0]);
+                    return next[0];
+                  }
+
+                  @Override
+                  public Future<Void> batch(
+                      List<Object> of, java.util.function.Supplier<Future<Void>> write) {
+                    batches.add(new ArrayList<>(of));
+                    return write.get();
+                  }
+                });
+    try {
+      List<Future<AppendResult>> appends = new ArrayList<>();
+      for (String o : List.of("req-1", "req-2", "req-3")) {
+        next[0] = o;
+        appends.add(traced.append("traced-" + o, ExpectedVersion.NO_STREAM, event("traced.v1", 1)));
+      }
+      for (Future<AppendResult> a : appends) {
+        assertThat(await(a).version()).isEqualTo(1);
+      }
+      assertThat(origins).containsExactly("req-1", "req-2", "req-3");
+      assertThat(batches.stream().flatMap(List::stream).toList())
+          .containsExactly("req-1", "req-2", "req-3");
+      assertThat(batches).hasSizeLessThanOrEqualTo(3).allMatch(b -> !b.isEmpty());
+      assertThat(await(traced.readStream("traced-req-2"))).hasSize(1);
+    } finally {
+      await(traced.close());
+    }
+  }
 }

@@ -55,6 +55,9 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.spi.VertxTracerFactory;
+import io.vertx.core.tracing.TracingOptions;
+import io.vertx.core.tracing.TracingPolicy;
 import io.vertx.micrometer.Label;
 import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsFactory;
@@ -181,6 +184,14 @@ public final class GrantryServer {
    * meters through {@link HttpServerMeters}).
    */
   public static Vertx createVertx(PrometheusMeterRegistry registry) {
+    return createVertx(registry, null);
+  }
+
+  /**
+   * The same, tracing with {@code tracer} (GRANTRY_OTEL_ENDPOINT: {@code Tracing.otlp}); null: no
+   * tracer at all, so neither the HTTP server nor the SQL client makes any tracing call.
+   */
+  public static Vertx createVertx(PrometheusMeterRegistry registry, VertxTracerFactory tracer) {
     // No NET_CLIENT meters: vertx-micrometer registers one vertx_net_client_active_connections
     // gauge per TCP client with the same name and no labels, so the second (the ledger's LISTEN
     // connection after the pool) was refused with a warning at every start and the gauge counted
@@ -193,8 +204,13 @@ public final class GrantryServer {
     return Vertx.builder()
         // Netty's native epoll transport where it loads (Linux x86-64): fewer copies and
         // syscalls than NIO; elsewhere Vert.x stays on NIO.
-        .with(new VertxOptions().setMetricsOptions(metrics).setPreferNativeTransport(true))
+        .with(
+            new VertxOptions()
+                .setMetricsOptions(metrics)
+                .setPreferNativeTransport(true)
+                .setTracingOptions(tracer == null ? null : new TracingOptions()))
         .withMetrics(HttpServerMeters.factory(new MicrometerMetricsFactory(registry), registry))
+        .withTracer(tracer)
         .build();
   }
 
@@ -283,7 +299,13 @@ public final class GrantryServer {
       AtomicBoolean migrated,
       Look look) {
     PgConnectOptions connect =
-        db.settings().connectOptions().setCachePreparedStatements(true).setPipeliningLimit(256);
+        db.settings()
+            .connectOptions()
+            .setCachePreparedStatements(true)
+            .setPipeliningLimit(256)
+            // Statements are traced only inside a traced request or ledger append, never from
+            // background jobs alone.
+            .setTracingPolicy(TracingPolicy.PROPAGATE);
     Pool pool =
         PgBuilder.pool()
             .with(

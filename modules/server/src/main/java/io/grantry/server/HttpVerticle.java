@@ -42,6 +42,7 @@ import io.grantry.server.token.RevocationRoutes;
 import io.grantry.server.token.TokenRoutes;
 import io.grantry.server.token.UserinfoRoutes;
 import io.grantry.server.tokens.DpopProofs;
+import io.grantry.server.tracing.LedgerTracing;
 import io.grantry.server.users.UserDirectory;
 import io.grantry.server.users.UserService;
 import io.vertx.core.Future;
@@ -80,16 +81,18 @@ public final class HttpVerticle extends VerticleBase {
     GrantryConfig config = r.config();
     store =
         EventStore.create(
-            vertx,
-            r.pool(),
-            EventStoreOptions.defaults()
-                .withMeterRegistry(r.registry())
-                // Events are recorded at the server's time, the time the domain decided with
-                // (audit as-of).
-                .withClock(r.clock())
-                .withBatching(
-                    config.database().appendMaxBatch(), config.database().appendMaxInFlight())
-                .withCommitNotifications(GrantryServer.ANNOUNCE_COMMITS));
+                vertx,
+                r.pool(),
+                EventStoreOptions.defaults()
+                    .withMeterRegistry(r.registry())
+                    // Events are recorded at the server's time, the time the domain decided with
+                    // (audit as-of).
+                    .withClock(r.clock())
+                    .withBatching(
+                        config.database().appendMaxBatch(), config.database().appendMaxInFlight())
+                    .withCommitNotifications(GrantryServer.ANNOUNCE_COMMITS))
+            // A span per group commit when tracing is on (GRANTRY_OTEL_ENDPOINT); else null.
+            .traceAppends(LedgerTracing.of(vertx));
     InlineProjections.register(store);
     r.followCommits(store);
 

@@ -12,6 +12,7 @@ import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.tracing.TracingPolicy;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,7 +54,11 @@ final class LedgerPublication {
         witness == null
             ? null
             : vertx.createHttpClient(
-                new HttpClientOptions().setConnectTimeout(5000).setIdleTimeout(30));
+                new HttpClientOptions()
+                    .setConnectTimeout(5000)
+                    .setIdleTimeout(30)
+                    // Another party's host: our trace context stays here (GRANTRY_OTEL_ENDPOINT).
+                    .setTracingPolicy(TracingPolicy.IGNORE));
   }
 
   Future<Void> publish(Checkpoint c) {

@@ -18,6 +18,7 @@ import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.tracing.TracingPolicy;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
@@ -96,7 +97,9 @@ public final class BackchannelSender {
             new HttpClientOptions()
                 .setConnectTimeout((int) TIMEOUT.toMillis())
                 .setIdleTimeout((int) TIMEOUT.toSeconds())
-                .setKeepAlive(false));
+                .setKeepAlive(false)
+                // A client's host: our trace context stays here (GRANTRY_OTEL_ENDPOINT).
+                .setTracingPolicy(TracingPolicy.IGNORE));
   }
 
   public void start() {

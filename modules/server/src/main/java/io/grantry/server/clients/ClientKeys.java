@@ -16,6 +16,7 @@ import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.tracing.TracingPolicy;
 import java.security.PublicKey;
 import java.time.Clock;
 import java.time.Instant;
@@ -80,7 +81,9 @@ public final class ClientKeys {
                 .setConnectTimeout(timeout)
                 .setIdleTimeout(timeout)
                 .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
-                .setKeepAlive(false));
+                .setKeepAlive(false)
+                // A host the client chose: our trace context stays here (GRANTRY_OTEL_ENDPOINT).
+                .setTracingPolicy(TracingPolicy.IGNORE));
   }
 
   /**

@@ -12,7 +12,8 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * Reads the GRANTRY_* settings: environment variables first, then the JSON file named by
+ * Reads the GRANTRY_* settings (and the standard OpenTelemetry variables of {@link
+ * TracingSettings#STANDARD}): environment variables first, then the JSON file named by
  * GRANTRY_CONFIG_FILE (if set), whose keys override the environment's. Both through vertx-config.
  */
 public final class ConfigLoader {
@@ -24,7 +25,7 @@ public final class ConfigLoader {
 
   public static Future<GrantryConfig> load(Vertx vertx, Map<String, String> env) {
     JsonArray keys = new JsonArray();
-    env.keySet().stream().filter(k -> k.startsWith("GRANTRY_")).forEach(keys::add);
+    env.keySet().stream().filter(ConfigLoader::read).forEach(keys::add);
     ConfigRetrieverOptions options = new ConfigRetrieverOptions().setScanPeriod(-1);
     // The env store reads the process environment; for an explicit map (tests) use a json store.
     if (env == System.getenv()) {
@@ -34,7 +35,7 @@ public final class ConfigLoader {
       JsonObject given = new JsonObject();
       env.forEach(
           (k, v) -> {
-            if (k.startsWith("GRANTRY_")) {
+            if (read(k)) {
               given.put(k, v);
             }
           });
@@ -61,5 +62,10 @@ public final class ConfigLoader {
                     new ConfigException("cannot read the configuration: " + err.getMessage())))
         .map(GrantryConfig::from)
         .andThen(ar -> retriever.close());
+  }
+
+  /** GRANTRY_* settings, and the standard OpenTelemetry variables tracing reads. */
+  private static boolean read(String key) {
+    return key.startsWith("GRANTRY_") || TracingSettings.STANDARD.contains(key);
   }
 }

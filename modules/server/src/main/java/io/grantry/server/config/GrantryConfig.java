@@ -20,6 +20,8 @@ import java.util.Set;
  * @param branding how the browser pages look (GRANTRY_BRAND_*)
  * @param unknown GRANTRY_* settings given that no part of the server reads (a typo, usually): the
  *     launcher warns about them
+ * @param tracing GRANTRY_OTEL_* (or the standard OTEL_* variables): OpenTelemetry tracing, off by
+ *     default
  */
 public record GrantryConfig(
     String issuer,
@@ -42,6 +44,7 @@ public record GrantryConfig(
     SecretSettings secrets,
     String logLevel,
     LogSettings logs,
+    TracingSettings tracing,
     Set<String> unknown) {
 
   static final Set<String> LOG_LEVELS = Set.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF");
@@ -86,6 +89,7 @@ public record GrantryConfig(
             SecretSettings.read(s),
             s.oneOf("GRANTRY_LOG_LEVEL", "INFO", LOG_LEVELS),
             LogSettings.read(s),
+            TracingSettings.read(s),
             Set.of());
     Set<String> unknown = s.unread();
     unknown.removeAll(READ_ELSEWHERE);
@@ -114,6 +118,7 @@ public record GrantryConfig(
         secrets,
         logLevel,
         logs,
+        tracing,
         unknown);
   }
 
@@ -140,6 +145,7 @@ public record GrantryConfig(
         secrets,
         logLevel,
         logs,
+        tracing,
         unknown);
   }
 

@@ -30,6 +30,7 @@ public final class RequestLog {
 
   private static final Object KEY = new Object();
   private static final Object ROUTE = new Object();
+  private static final Object TRACE = new Object();
   private static final String CLIENT = RequestLog.class.getName() + ".client";
   private static final Pattern CLIENT_ID = Pattern.compile("[\\x21-\\x7E]{1,128}");
 
@@ -62,9 +63,37 @@ public final class RequestLog {
     }
   }
 
-  /** request_id, client_id and route of the request being handled on this thread, if any. */
+  /**
+   * The id of the trace a request belongs to when tracing is on (the tracer calls this on the
+   * request's context as the request arrives), so that its log lines name their trace.
+   */
+  public static void traced(Context c, String traceId) {
+    if (c instanceof ContextInternal internal) {
+      internal.localContextData().put(TRACE, traceId);
+    }
+  }
+
+  /**
+   * The route vertx-web reported for the request of context {@code c} ({@link #routed(String)}), or
+   * null when none matched (yet).
+   */
+  public static String routeLabel(Context c) {
+    return c instanceof ContextInternal internal
+            && internal.localContextData().get(ROUTE) instanceof String label
+        ? label
+        : null;
+  }
+
+  /**
+   * request_id, trace_id (when traced), client_id and route of the request being handled on this
+   * thread, if any.
+   */
   public static Map<String, String> fields() {
-    Context c = Vertx.currentContext();
+    return fields(Vertx.currentContext());
+  }
+
+  /** The same of the request whose context is {@code c}. */
+  public static Map<String, String> fields(Context c) {
     if (!(c instanceof ContextInternal internal)) {
       return Map.of();
     }
@@ -75,6 +104,9 @@ public final class RequestLog {
     String id = ctx.get("requestId");
     if (id != null) {
       out.put("request_id", id);
+    }
+    if (internal.localContextData().get(TRACE) instanceof String trace) {
+      out.put("trace_id", trace);
     }
     String client = clientId(ctx);
     if (client != null) {

@@ -3,10 +3,12 @@ package io.grantry.server.testing;
 import io.grantry.eventstore.testing.TestDatabase;
 import io.grantry.server.GrantryServer;
 import io.grantry.server.config.GrantryConfig;
+import io.grantry.server.config.TracingSettings;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.spi.VertxTracerFactory;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
@@ -21,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * A real server on 127.0.0.1 and a free port, on a fresh database of the shared embedded
@@ -84,8 +87,35 @@ public final class TestServer implements AutoCloseable {
     return startOn(null, dbUrl, settings, Clock.systemUTC());
   }
 
+  /**
+   * Starts with these settings, tracing as the launcher does: when the settings turn tracing on
+   * (GRANTRY_OTEL_ENDPOINT), with the tracer {@code tracing} makes of them (a test's SDK, say);
+   * else with none.
+   */
+  public static TestServer startTraced(
+      Map<String, String> settings, Function<TracingSettings, VertxTracerFactory> tracing)
+      throws Exception {
+    TestDatabase db = TestDatabase.fresh();
+    return startOn(
+        db,
+        db.jdbcUrl().replaceFirst("^jdbc:", ""),
+        settings,
+        Clock.systemUTC(),
+        t -> t.on() ? tracing.apply(t) : null);
+  }
+
   private static TestServer startOn(
       TestDatabase db, String dbUrl, Map<String, String> settings, Clock clock) throws Exception {
+    return startOn(db, dbUrl, settings, clock, t -> null);
+  }
+
+  private static TestServer startOn(
+      TestDatabase db,
+      String dbUrl,
+      Map<String, String> settings,
+      Clock clock,
+      Function<TracingSettings, VertxTracerFactory> tracing)
+      throws Exception {
     int port = freePort();
     JsonObject env =
         new JsonObject()
@@ -110,7 +140,7 @@ public final class TestServer implements AutoCloseable {
     settings.forEach(env::put);
     GrantryConfig config = GrantryConfig.from(env);
     PrometheusMeterRegistry registry = GrantryServer.newRegistry();
-    Vertx vertx = GrantryServer.createVertx(registry);
+    Vertx vertx = GrantryServer.createVertx(registry, tracing.apply(config.tracing()));
     GrantryServer server = await(GrantryServer.start(vertx, config, registry, clock));
     return new TestServer(vertx, server, db, config.http().port());
   }
