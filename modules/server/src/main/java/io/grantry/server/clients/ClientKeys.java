@@ -37,7 +37,9 @@ import org.slf4j.LoggerFactory;
  * kid} the cached set lacks, at most every GRANTRY_JWKS_URI_MIN_REFETCH_SECONDS per URI (so that
  * made-up {@code kid}s cannot make us hammer the client's server). Concurrent fetches of one URI
  * are one fetch. A fetch that fails keeps the keys fetched before, if any (the client's key server
- * being down for a moment does not lock the client out); keys it never had are not invented.
+ * being down for a moment does not lock the client out); keys it never had are not invented. The
+ * interval holds after a failed fetch too: while the URI fails, assertions naming the client (which
+ * anyone can send) cause at most one fetch per interval, not one per assertion.
  *
  * <p>Keys that cannot sign (wrong {@code use}, a private part, an unsupported type or curve, RSA
  * under 2048 bits) are left out of a fetched set rather than failing it.
@@ -102,13 +104,19 @@ public final class ClientKeys {
     Remote r = remote.computeIfAbsent(uri, u -> new Remote());
     Instant now = clock.instant();
     Fetched f = r.fetched;
-    if (f != null && now.isBefore(f.fetchedAt().plus(settings.jwksUriCacheLifetime()))) {
-      List<Key> found = select(f.keys(), kid, alg);
-      if (!found.isEmpty() || now.isBefore(r.lastAttempt.plus(settings.jwksUriMinRefetch()))) {
-        return Future.succeededFuture(found);
-      }
+    List<Key> held = f == null ? List.of() : select(f.keys(), kid, alg);
+    if (!held.isEmpty() && now.isBefore(f.fetchedAt().plus(settings.jwksUriCacheLifetime()))) {
+      return Future.succeededFuture(held);
     }
-    return fetch(uri, r).map(fetched -> select(fetched.keys(), kid, alg));
+    Future<Fetched> inFlight = inFlight(r);
+    if (inFlight == null && now.isBefore(r.lastAttempt.plus(settings.jwksUriMinRefetch()))) {
+      // Tried a moment ago, and it failed or lacked the kid: whatever the cache's state, wait out
+      // the interval with the keys held (or none) rather than fetch for every assertion that names
+      // this client, which anyone can send before its signature is checked.
+      return Future.succeededFuture(held);
+    }
+    return (inFlight != null ? inFlight : fetch(uri, r))
+        .map(fetched -> select(fetched.keys(), kid, alg));
   }
 
   private List<Key> inline(String jwks) {
@@ -156,6 +164,10 @@ public final class ClientKeys {
               done.handle(ar);
             });
     return done.future();
+  }
+
+  private synchronized Future<Fetched> inFlight(Remote r) {
+    return r.inFlight;
   }
 
   private synchronized void clearInFlight(Remote r) {

@@ -101,6 +101,7 @@ class ClientAssertionTest {
   static HttpServer keyServer;
   static final AtomicReference<String> served = new AtomicReference<>();
   static final AtomicInteger fetches = new AtomicInteger();
+  static final AtomicInteger failingFetches = new AtomicInteger();
 
   @BeforeAll
   static void start() throws Exception {
@@ -149,6 +150,13 @@ class ClientAssertionTest {
           exchange.close();
         });
     keyServer.createContext(
+        "/failing",
+        exchange -> {
+          failingFetches.incrementAndGet();
+          exchange.sendResponseHeaders(503, -1);
+          exchange.close();
+        });
+    keyServer.createContext(
         "/big",
         exchange -> {
           byte[] body =
@@ -178,6 +186,8 @@ class ClientAssertionTest {
     served.set(jwkSet(ec).encode());
     register("pkj-uri", "private_key_jwt", new JsonObject().put("jwks_uri", keys + "/jwks"));
     register("pkj-big", "private_key_jwt", new JsonObject().put("jwks_uri", keys + "/big"));
+    register(
+        "pkj-failing", "private_key_jwt", new JsonObject().put("jwks_uri", keys + "/failing"));
     register("pkj-silent", "private_key_jwt", new JsonObject().put("jwks_uri", keys + "/silent"));
   }
 
@@ -594,6 +604,27 @@ class ClientAssertionTest {
       assertInvalidClient(tokenWith(es256(madeUp, claims("pkj-uri").build())));
     }
     assertThat(fetches.get() - before).isEqualTo(2);
+  }
+
+  /**
+   * The review's L1: a failed fetch set no "fetched" time, so the refetch interval never applied
+   * and every assertion naming the client (anyone can send one: the lookup precedes the signature
+   * check) started a new fetch of its failing jwks_uri.
+   */
+  @Test
+  void aFailingJwksUriIsFetchedAtMostOncePerIntervalWhateverTheAssertionsSent() throws Exception {
+    int before = failingFetches.get();
+    for (int i = 0; i < 4; i++) {
+      ECKey madeUp = new ECKeyGenerator(Curve.P_256).keyID("made-up-" + i).generate();
+      assertInvalidClient(tokenWith(es256(madeUp, claims("pkj-failing").build())));
+      assertInvalidClient(tokenWith(es256(ec, claims("pkj-failing").build())));
+    }
+    assertThat(failingFetches.get() - before).isEqualTo(1);
+    // Once the interval (10 s) has passed, the next assertion tries again, once.
+    CLOCK.advance(Duration.ofSeconds(11));
+    assertInvalidClient(tokenWith(es256(ec, claims("pkj-failing").build())));
+    assertInvalidClient(tokenWith(es256(ec, claims("pkj-failing").build())));
+    assertThat(failingFetches.get() - before).isEqualTo(2);
   }
 
   @Test
