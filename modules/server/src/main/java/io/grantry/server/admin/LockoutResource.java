@@ -28,6 +28,7 @@ final class LockoutResource {
     add(items, "login_username", "delay", logins.slowedAccounts());
     add(items, "login_address", "delay", logins.slowedAddresses());
     add(items, "client_id", "delay", clients.slowedClients());
+    add(items, "client_assertion", "delay", clients.slowedAssertions());
     add(items, "client_address", "refuse", clients.refusedAddresses());
     ctx.response()
         .putHeader("Content-Type", "application/json")

@@ -8,8 +8,8 @@ import java.util.List;
 
 /**
  * Slows down guessing of client secrets at {@code /token}, {@code /revoke} and {@code /introspect}.
- * Failed client authentications are counted per client id and per source address ({@link
- * FailureWindows}).
+ * Failed client authentications are counted per client id (per client id and address for client
+ * assertions: {@link Claim}) and per source address ({@link FailureWindows}).
  *
  * <p>Past a client id's allowance, every attempt for that client waits longer (a step per failure,
  * up to a maximum) and is then checked as usual: a refusal there would let anyone lock a client out
@@ -73,9 +73,32 @@ public final class ClientAuthThrottle {
     this(t.clientFreePerClient(), t.clientFreePerAddress(), t.window(), t.step(), t.maxDelay());
   }
 
-  /** {@code clientId} may be null when the request named none. */
-  public Decision check(String clientId, String address) {
-    int over = clientId == null ? 0 : failures.count("c:" + clientId) - freePerClient;
+  /**
+   * Whose failures an attempt counts against besides its address's: the client id it sends with a
+   * secret (Basic, the form), or the {@code iss} of a client assertion together with the address it
+   * came from. An assertion's {@code iss} is read before its signature is checked, so anyone may
+   * name any client there: counted by the id alone, assertions naming a client from anywhere would
+   * slow that client down everywhere, and a guesser would choose which count its failures go to.
+   * Counted with the address, they slow down only requests from that address (which its own count
+   * throttles as well).
+   */
+  public record Claim(String key) {
+    /** A client id sent with a secret; null if none was sent. */
+    public static Claim clientId(String clientId) {
+      return clientId == null ? null : new Claim("c:" + clientId);
+    }
+
+    /** The unverified {@code iss} of an assertion from {@code address}; null if none. */
+    public static Claim assertion(String iss, String address) {
+      return iss == null ? null : new Claim(ASSERTION + iss + "@" + address);
+    }
+  }
+
+  private static final String ASSERTION = "ca:";
+
+  /** {@code claim} may be null when the request named no client. */
+  public Decision check(Claim claim, String address) {
+    int over = claim == null ? 0 : failures.count(claim.key()) - freePerClient;
     return new Decision(
         over <= 0 ? 0 : Math.min(maxDelayMillis, over * stepMillis), penalized(address));
   }
@@ -111,9 +134,9 @@ public final class ClientAuthThrottle {
     return gates.load("a:" + address);
   }
 
-  public void failed(String clientId, String address) {
-    if (clientId != null) {
-      failures.bump("c:" + clientId);
+  public void failed(Claim claim, String address) {
+    if (claim != null) {
+      failures.bump(claim.key());
     }
     failures.bump("a:" + address);
   }
@@ -121,13 +144,23 @@ public final class ClientAuthThrottle {
   /**
    * A success clears the client's count (not the address's: one address may guess many clients).
    */
-  public void succeeded(String clientId) {
-    failures.clear("c:" + clientId);
+  public void succeeded(Claim claim) {
+    if (claim != null) {
+      failures.clear(claim.key());
+    }
   }
 
   /** Client ids whose authentications are being slowed down now, and until when. */
   public List<FailureWindows.Over> slowedClients() {
     return failures.over("c:", freePerClient);
+  }
+
+  /**
+   * Client ids named by assertions from one address whose authentications from there are slowed
+   * down now, as {@code <client id>@<address>}, and until when.
+   */
+  public List<FailureWindows.Over> slowedAssertions() {
+    return failures.over(ASSERTION, freePerClient);
   }
 
   /** Addresses penalized now (their failures answered 429 after a delay), and until when. */

@@ -18,6 +18,7 @@ public final class ThrottleMetrics {
     gauge(registry, "login_username", login, t -> t.slowedAccounts().size());
     gauge(registry, "login_address", login, t -> t.slowedAddresses().size());
     gauge(registry, "client_id", clients, t -> t.slowedClients().size());
+    gauge(registry, "client_assertion", clients, t -> t.slowedAssertions().size());
     gauge(registry, "client_address", clients, t -> t.refusedAddresses().size());
   }
 

@@ -96,7 +96,7 @@ public final class ClientAuthenticator {
       return check(ctx, form);
     }
     String address = TrustedProxies.clientAddress(ctx);
-    String claimed = claimedClientId(ctx, form);
+    ClientAuthThrottle.Claim claimed = claim(ctx, form, address);
     ClientAuthThrottle.Decision decision = throttle.check(claimed, address);
     Future<Void> wait =
         decision.delayMillis() == 0
@@ -142,9 +142,9 @@ public final class ClientAuthenticator {
 
   private static final Result THROTTLED = new Result(null, OAuthError.invalidClient("throttled"));
 
-  private void record(Result r, String claimed, String address) {
+  private void record(Result r, ClientAuthThrottle.Claim claimed, String address) {
     if (r.ok()) {
-      throttle.succeeded(r.client().clientId());
+      throttle.succeeded(claimed);
     } else if (r.error().code() == OAuthError.Code.INVALID_CLIENT) {
       throttle.failed(claimed, address);
     }
@@ -166,19 +166,24 @@ public final class ClientAuthenticator {
   }
 
   /**
-   * The client id the request names (Basic credentials or the form), checked or not; null if none.
+   * The client the request names (Basic credentials, an assertion's {@code iss} with the address,
+   * or the form), checked or not; null if none.
    */
-  private static String claimedClientId(RoutingContext ctx, MultiMap form) {
+  private static ClientAuthThrottle.Claim claim(
+      RoutingContext ctx, MultiMap form, String address) {
     String header = ctx.request().getHeader("Authorization");
     if (header != null && header.regionMatches(true, 0, "Basic ", 0, 6)) {
-      return decodeBasic(header.substring(6).trim()).map(c -> c[0]).orElse(null);
+      return ClientAuthThrottle.Claim.clientId(
+          decodeBasic(header.substring(6).trim()).map(c -> c[0]).orElse(null));
     }
     String assertion = form.get("client_assertion");
     if (assertion != null) {
-      return ClientAssertions.claimedClientId(assertion);
+      return ClientAuthThrottle.Claim.assertion(
+          ClientAssertions.claimedClientId(assertion), address);
     }
     String id = form.get("client_id");
-    return id == null || id.isEmpty() || id.length() > 256 ? null : id;
+    return ClientAuthThrottle.Claim.clientId(
+        id == null || id.isEmpty() || id.length() > 256 ? null : id);
   }
 
   private Future<Result> check(RoutingContext ctx, MultiMap form) {

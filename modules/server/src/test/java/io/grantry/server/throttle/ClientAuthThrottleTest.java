@@ -2,6 +2,11 @@ package io.grantry.server.throttle;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
 import io.grantry.server.testing.AdminHttp;
 import io.grantry.server.testing.OAuthFixtures;
 import io.grantry.server.testing.TestServer;
@@ -10,9 +15,13 @@ import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.Base64;
+import java.util.Date;
+import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -29,6 +38,7 @@ class ClientAuthThrottleTest {
   static TestServer server;
   static OAuthFixtures oauth;
   static String secret;
+  static String signerSecret;
 
   @BeforeAll
   static void start() throws Exception {
@@ -43,6 +53,18 @@ class ClientAuthThrottleTest {
     oauth = new OAuthFixtures(server);
     secret = oauth.confidentialClient("guarded", "https://app.example.test/cb", "api");
     oauth.confidentialClient("bystander", "https://app.example.test/cb", "api");
+    signerSecret =
+        oauth
+            .admin(
+                "POST",
+                "/admin/clients",
+                new JsonObject()
+                    .put("client_id", "signer")
+                    .put("client_name", "Signs its assertions")
+                    .put("token_endpoint_auth_method", "client_secret_jwt")
+                    .put("grant_types", new JsonArray().add("client_credentials"))
+                    .put("scope", "api"))
+            .getString("client_secret");
   }
 
   @AfterAll
@@ -147,6 +169,86 @@ class ClientAuthThrottleTest {
                     .map(JsonObject.class::cast)
                     .anyMatch(o -> o.getString("kind").equals("client_id")))
         .isFalse();
+  }
+
+  /** A client_secret_jwt assertion naming {@code iss}, MACed with {@code key}. */
+  static String assertion(String iss, byte[] key) throws Exception {
+    Instant now = Instant.now();
+    SignedJWT jwt =
+        new SignedJWT(
+            new JWSHeader(JWSAlgorithm.HS256),
+            new JWTClaimsSet.Builder()
+                .issuer(iss)
+                .subject(iss)
+                .audience(server.url(""))
+                .issueTime(Date.from(now))
+                .expirationTime(Date.from(now.plusSeconds(60)))
+                .jwtID(UUID.randomUUID().toString())
+                .build());
+    jwt.sign(new MACSigner(key));
+    return jwt.serialize();
+  }
+
+  static HttpResponse<String> postAssertion(String from, String assertion) throws Exception {
+    HttpRequest req =
+        HttpRequest.newBuilder(URI.create(server.url("/token")))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("X-Forwarded-For", from)
+            .POST(
+                HttpRequest.BodyPublishers.ofString(
+                    OAuthFixtures.formBody(
+                        Map.of(
+                            "grant_type", "client_credentials",
+                            "scope", "api",
+                            "client_assertion_type",
+                                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                            "client_assertion", assertion))))
+            .build();
+    return OAuthFixtures.HTTP.send(req, HttpResponse.BodyHandlers.ofString());
+  }
+
+  static List<String> lockouts(String kind) {
+    return new AdminHttp(server)
+        .get("/admin/lockouts").items().stream()
+            .map(JsonObject.class::cast)
+            .filter(o -> o.getString("kind").equals(kind))
+            .map(o -> o.getString("key") + "/" + o.getString("effect"))
+            .collect(Collectors.toList());
+  }
+
+  /**
+   * The review's L3: an assertion's iss is read before its signature is checked, so the per-client
+   * count of failures was anyone's to fill: forged assertions naming a client, sent from one
+   * address, slowed that client down wherever it authenticated from. They count against the client
+   * from that address only; and naming other clients does not get a guesser out of its address's
+   * throttle.
+   */
+  @Test
+  void forgedAssertionsNamingAClientSlowItDownOnlyFromTheAddressTheyCameFrom() throws Exception {
+    String forger = "203.0.113.77";
+    byte[] guess = new byte[32];
+    for (int i = 0; i < 4; i++) {
+      new SecureRandom().nextBytes(guess);
+      assertThat(postAssertion(forger, assertion("signer", guess)).statusCode()).isEqualTo(401);
+    }
+    assertThat(lockouts("client_assertion")).containsExactly("signer@" + forger + "/delay");
+    assertThat(lockouts("client_id")).doesNotContain("signer/delay");
+    assertThat(metrics())
+        .containsPattern("grantry_throttled_keys\\{kind=\"client_assertion\"[^}]*\\} 1");
+
+    // The client itself, from its own address, is not held back and leaves nothing counted there.
+    HttpResponse<String> ok =
+        postAssertion(
+            "198.51.100.20",
+            assertion("signer", signerSecret.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+    assertThat(lockouts("client_assertion")).containsExactly("signer@" + forger + "/delay");
+
+    // The forger's failures count against its address whatever client it names: past the
+    // address's allowance, a failure naming a client nobody has seen is refused as well.
+    HttpResponse<String> elsewhere = postAssertion(forger, assertion("someone-new", guess));
+    assertThat(elsewhere.statusCode()).as(elsewhere.body()).isEqualTo(429);
+    assertThat(lockouts("client_address")).contains(forger + "/refuse");
   }
 
   @Test
