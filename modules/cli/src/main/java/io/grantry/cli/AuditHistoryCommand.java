@@ -88,6 +88,13 @@ final class AuditHistoryCommand implements Callable<Integer> {
   Path archives;
 
   @Option(
+      names = "--wide",
+      description =
+          "Each event on one line with its changes whole (default: the table keeps within 120"
+              + " columns, long values wrapped onto the next lines, long changes shortened).")
+  boolean wide;
+
+  @Option(
       names = "--json",
       description =
           "The admin API's JSON: {\"items\": [...], \"next_cursor\": ...}"
@@ -117,7 +124,7 @@ final class AuditHistoryCommand implements Callable<Integer> {
           archives != null && cursor == null ? fromArchives(db, subject, archived) : List.of();
       shown = !fromFiles.isEmpty();
       if (!json && shown) {
-        print(System.out, fromFiles, true);
+        print(System.out, fromFiles, true, wide);
         header = false;
       } else if (json && all) {
         fromFiles.forEach(i -> System.out.println(i.encode()));
@@ -138,7 +145,7 @@ final class AuditHistoryCommand implements Callable<Integer> {
           }
           System.out.println(out.encode());
         } else {
-          print(System.out, page.items(), header);
+          print(System.out, page.items(), header, wide);
           header = false;
           if (next != null && !all) {
             System.err.println("more: --cursor " + next);
@@ -234,7 +241,13 @@ final class AuditHistoryCommand implements Callable<Integer> {
     return GlobalPosition.parse(entry.getString("commit_order"));
   }
 
-  static void print(PrintStream out, List<JsonObject> items, boolean header) {
+  /**
+   * The entries as a table: within 120 columns unless {@code wide}, each value wrapped over as many
+   * lines as it needs (an id or a type is never cut: it is what an auditor copies), the changes
+   * shortened to {@value #CHANGES_SHOWN} characters except a token exchange's; {@code wide}: one line
+   * an event, every change whole.
+   */
+  static void print(PrintStream out, List<JsonObject> items, boolean header, boolean wide) {
     List<String[]> rows = new ArrayList<>();
     if (header) {
       rows.add(
@@ -247,8 +260,8 @@ final class AuditHistoryCommand implements Callable<Integer> {
       String changes = i.getJsonObject("changes").encode();
       if (EXCHANGED.equals(i.getString("type"))) {
         changes = exchange(i.getJsonObject("changes"));
-      } else if (changes.length() > 100) {
-        changes = changes.substring(0, 97) + "...";
+      } else if (!wide && changes.length() > CHANGES_SHOWN) {
+        changes = changes.substring(0, CHANGES_SHOWN - 3) + "...";
       }
       rows.add(
           new String[] {
@@ -261,9 +274,11 @@ final class AuditHistoryCommand implements Callable<Integer> {
             changes
           });
     }
-    // Whole: the changes are what an auditor reads (already shortened above, exchanges excepted).
-    Table.print(out, rows, true);
+    Table.print(out, rows, wide, true);
   }
+
+  /** How much of an event's changes the table shows without {@code --wide}. */
+  static final int CHANGES_SHOWN = 100;
 
   private static final String EXCHANGED = "grant.token_exchanged.v1";
 

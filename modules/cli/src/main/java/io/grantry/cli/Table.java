@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 
@@ -13,7 +14,8 @@ import java.util.regex.Pattern;
  * asked for everything ({@code --wide}), a table is kept within {@value #WIDTH} columns: the widest
  * columns give up width first, and a value longer than its column is cut with {@code …}. The first
  * column (what names the row: an id, a field) and timestamps are never cut, since they are what an
- * operator copies; a table that cannot fit without cutting them is printed wider.
+ * operator copies; a table that cannot fit without cutting them is printed wider. A table may wrap
+ * long values over several lines instead of cutting them ({@code audit history}).
  */
 final class Table {
   static final int WIDTH = 120;
@@ -37,6 +39,16 @@ final class Table {
    * @param wide every value whole, however wide the table
    */
   static void print(PrintStream out, List<String[]> rows, boolean wide) {
+    print(out, rows, wide, false);
+  }
+
+  /**
+   * @param wide every value whole on one line, however wide the table
+   * @param wrap within {@value #WIDTH} columns, a value longer than its column goes on over the
+   *     next lines (broken after a separator such as {@code . : - , space} where one is near)
+   *     instead of being cut: every character is shown
+   */
+  static void print(PrintStream out, List<String[]> rows, boolean wide, boolean wrap) {
     if (rows.isEmpty()) {
       return;
     }
@@ -51,19 +63,60 @@ final class Table {
       fit(width, floors(rows, width));
     }
     for (String[] r : rows) {
-      StringBuilder sb = new StringBuilder();
+      List<List<String>> cells = new ArrayList<>(cols);
+      int lines = 1;
       for (int i = 0; i < cols; i++) {
         String cell = r[i] == null ? "" : r[i];
-        if (cell.length() > width[i]) {
-          cell = cell.substring(0, Math.max(0, width[i] - CUT.length())) + CUT;
+        List<String> parts;
+        if (cell.length() <= width[i] || wide) {
+          parts = List.of(cell);
+        } else if (wrap) {
+          parts = wrapped(cell, width[i]);
+        } else {
+          parts = List.of(cell.substring(0, Math.max(0, width[i] - CUT.length())) + CUT);
         }
-        sb.append(cell);
-        if (i < cols - 1) {
-          sb.append(" ".repeat(width[i] - cell.length() + 2));
+        cells.add(parts);
+        lines = Math.max(lines, parts.size());
+      }
+      for (int line = 0; line < lines; line++) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < cols; i++) {
+          List<String> parts = cells.get(i);
+          String cell = line < parts.size() ? parts.get(line) : "";
+          sb.append(cell);
+          if (i < cols - 1) {
+            sb.append(" ".repeat(Math.max(0, width[i] - cell.length()) + 2));
+          }
+        }
+        out.println(sb.toString().stripTrailing());
+      }
+    }
+  }
+
+  /** Where a wrapped value prefers to break: after one of these. */
+  private static final String BREAK_AFTER = " ,;:./-_>)}]";
+
+  /**
+   * {@code text} in pieces of at most {@code width} characters, each ending after a separator in
+   * its second half where there is one; nothing is dropped but the spaces a piece breaks at.
+   */
+  static List<String> wrapped(String text, int width) {
+    List<String> out = new ArrayList<>();
+    String rest = text;
+    int w = Math.max(1, width);
+    while (rest.length() > w) {
+      int cut = w;
+      for (int k = w; k > w / 2; k--) {
+        if (BREAK_AFTER.indexOf(rest.charAt(k - 1)) >= 0) {
+          cut = k;
+          break;
         }
       }
-      out.println(sb.toString().stripTrailing());
+      out.add(rest.substring(0, cut).stripTrailing());
+      rest = rest.substring(cut);
     }
+    out.add(rest);
+    return out;
   }
 
   /**

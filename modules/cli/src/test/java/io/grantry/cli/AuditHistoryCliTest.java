@@ -85,7 +85,7 @@ class AuditHistoryCliTest {
             "grant.revoked.v1");
     assertThat(r.out()).doesNotContain(GrantTokens.secretOf(refreshToken).orElseThrow());
 
-    CliTest.Run table = CliTest.run("audit", "history", "--user", userId);
+    CliTest.Run table = CliTest.run("audit", "history", "--user", userId, "--wide");
     assertThat(table.code()).as(table.err()).isZero();
     assertThat(table.out())
         .contains(
@@ -95,6 +95,20 @@ class AuditHistoryCliTest {
             "grant.revoked.v1",
             "client:cli-app",
             "user:" + userId);
+
+    // Without --wide the table keeps within 120 columns (issue 22): long values go on over the
+    // next lines, and every event still starts a line with its commit order.
+    CliTest.Run narrow = CliTest.run("audit", "history", "--user", userId);
+    assertThat(narrow.code()).as(narrow.err()).isZero();
+    assertThat(narrow.out().lines()).allSatisfy(l -> assertThat(l.length()).isLessThanOrEqualTo(120));
+    assertThat(table.out().lines().anyMatch(l -> l.length() > 120)).isTrue();
+    JsonArray events =
+        new JsonObject(CliTest.run("audit", "history", "--user", userId, "--json").out())
+            .getJsonArray("items");
+    for (int i = 0; i < events.size(); i++) {
+      String order = events.getJsonObject(i).getString("commit_order");
+      assertThat(narrow.out().lines().filter(l -> l.startsWith(order + " "))).hasSize(1);
+    }
   }
 
   @Test

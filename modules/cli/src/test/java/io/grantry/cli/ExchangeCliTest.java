@@ -185,7 +185,7 @@ class ExchangeCliTest {
     String g1 = grantOf(forSvc);
     String g2 = grantOf(forOrders);
 
-    CliTest.Run table = CliTest.run("audit", "history", "--grant", root);
+    CliTest.Run table = CliTest.run("audit", "history", "--grant", root, "--wide");
     assertThat(table.code()).as(table.err()).isZero();
     assertThat(table.out())
         .contains("grant.authorization_code_issued.v1", "grant:" + g1, "grant:" + g2)
@@ -199,5 +199,9 @@ class ExchangeCliTest {
                 + g1
                 + ", aud https://orders.example");
     assertThat(table.out()).doesNotContain(forSvc, forOrders, actor);
+    // Within 120 columns the exchange is wrapped, not cut: its pieces joined give it whole.
+    CliTest.Run narrow = CliTest.run("audit", "history", "--grant", root);
+    assertThat(narrow.out().lines()).allSatisfy(l -> assertThat(l.length()).isLessThanOrEqualTo(120));
+    assertThat(narrow.out()).contains("x-web for");
   }
 }
