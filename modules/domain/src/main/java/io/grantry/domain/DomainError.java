@@ -1,7 +1,10 @@
 package io.grantry.domain;
 
 import io.grantry.domain.oauth.OAuthError;
+import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.stream.Collectors;
 
 /**
  * Why a domain decision refused a command. A closed set: every caller (admin API, CLI, token
@@ -15,6 +18,7 @@ import java.util.Objects;
  */
 public sealed interface DomainError
     permits DomainError.ValidationError,
+        DomainError.ValidationErrors,
         DomainError.AlreadyExists,
         DomainError.NotFound,
         DomainError.Disabled,
@@ -28,11 +32,49 @@ public sealed interface DomainError
    *
    * @param field the command field in the wire spelling, e.g. {@code redirect_uris}
    * @param message what is wrong, naming the offending value when it is not secret
+   * @param pointer where in the request body (RFC 6901 JSON Pointer), e.g. {@code
+   *     /redirect_uris/1}; {@code /<field>} when the field as a whole is at fault
    */
-  record ValidationError(String field, String message) implements DomainError {
+  record ValidationError(String field, String message, String pointer) implements DomainError {
     public ValidationError {
       Objects.requireNonNull(field, "field");
       Objects.requireNonNull(message, "message");
+      Objects.requireNonNull(pointer, "pointer");
+    }
+
+    /** The field as a whole is at fault. */
+    public ValidationError(String field, String message) {
+      this(field, message, "/" + field);
+    }
+
+    /** The same problem at the {@code index}-th item of the field's array. */
+    public ValidationError at(int index) {
+      return new ValidationError(field, message, pointer + "/" + index);
+    }
+  }
+
+  /**
+   * Several fields (or items of one) hold values the domain does not accept: every problem found,
+   * in the order the rules are written, so that one answer names them all.
+   */
+  record ValidationErrors(List<ValidationError> errors) implements DomainError {
+    public ValidationErrors {
+      errors = List.copyOf(errors);
+      if (errors.isEmpty()) {
+        throw new IllegalArgumentException("no validation error");
+      }
+    }
+
+    @Override
+    public String message() {
+      return errors.stream().map(ValidationError::message).collect(Collectors.joining("; "));
+    }
+
+    /** One problem as itself, several as a {@link ValidationErrors}; empty: none. */
+    public static Optional<DomainError> of(List<ValidationError> errors) {
+      return errors.isEmpty()
+          ? Optional.empty()
+          : Optional.of(errors.size() == 1 ? errors.get(0) : new ValidationErrors(errors));
     }
   }
 

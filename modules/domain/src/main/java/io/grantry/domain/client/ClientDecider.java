@@ -3,6 +3,7 @@ package io.grantry.domain.client;
 import io.grantry.domain.Decision;
 import io.grantry.domain.DomainError;
 import io.grantry.domain.DomainError.ValidationError;
+import io.grantry.domain.DomainError.ValidationErrors;
 import io.grantry.domain.FieldRules;
 import io.grantry.domain.client.ClientCommand.Disable;
 import io.grantry.domain.client.ClientCommand.Enable;
@@ -14,6 +15,8 @@ import io.grantry.domain.client.ClientState.Registered;
 import io.grantry.domain.oauth.RedirectUriRules;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -77,19 +80,21 @@ public final class ClientDecider {
     if (state instanceof Registered) {
       return Decision.reject(new DomainError.AlreadyExists(KIND, c.clientId()));
     }
-    Optional<ValidationError> problem =
-        FieldRules.identifier("client_id", c.clientId(), MAX_CLIENT_ID_LENGTH)
-            .or(() -> problemWith(c.metadata()))
-            .or(() -> secretProblem(c.metadata(), c.secretHash()));
-    if (problem.isPresent()) {
-      return Decision.reject(problem.get());
+    List<ValidationError> problems = new ArrayList<>();
+    FieldRules.identifier("client_id", c.clientId(), MAX_CLIENT_ID_LENGTH).ifPresent(problems::add);
+    problems.addAll(problemsWith(c.metadata()));
+    secretProblem(c.metadata(), c.secretHash()).ifPresent(problems::add);
+    Optional<DomainError> refused = ValidationErrors.of(problems);
+    if (refused.isPresent()) {
+      return Decision.reject(refused.get());
     }
     return Decision.accept(new ClientRegistered(c.clientId(), c.metadata(), c.secretHash(), now));
   }
 
   private static Decision<ClientEvent> update(Registered current, Update c, Instant now) {
+    List<ValidationError> problems = new ArrayList<>();
     if (c.metadata().type() != current.metadata().type()) {
-      return Decision.reject(
+      problems.add(
           new ValidationError(
               "client_type",
               "the client type cannot change from "
@@ -98,17 +103,18 @@ public final class ClientDecider {
                   + c.metadata().type().wire()
                   + "; register a new client"));
     }
-    Optional<ValidationError> problem = problemWith(c.metadata());
-    if (problem.isPresent()) {
-      return Decision.reject(problem.get());
-    }
+    problems.addAll(problemsWith(c.metadata()));
     if (c.metadata().tokenEndpointAuthMethod().usesSecret() && current.secretHash().isEmpty()) {
-      return Decision.reject(
+      problems.add(
           new ValidationError(
               "token_endpoint_auth_method",
               "the client has no secret to authenticate with "
                   + c.metadata().tokenEndpointAuthMethod().wire()
                   + "; register a new client"));
+    }
+    Optional<DomainError> refused = ValidationErrors.of(problems);
+    if (refused.isPresent()) {
+      return Decision.reject(refused.get());
     }
     if (c.metadata().equals(current.metadata())) {
       return Decision.unchanged();
@@ -151,27 +157,73 @@ public final class ClientDecider {
 
   /** Why {@code m} does not describe a valid client, as the first problem found. */
   public static Optional<ValidationError> problemWith(ClientMetadata m) {
-    Optional<ValidationError> name =
-        FieldRules.displayText("client_name", m.name(), MAX_NAME_LENGTH);
-    if (name.isPresent()) {
-      return name;
-    }
+    return problemsWith(m).stream().findFirst();
+  }
+
+  /**
+   * Every reason why {@code m} does not describe a valid client, in the order the rules are written
+   * (empty: it is valid). Rules that depend on each other report the first that fails (no grant
+   * type at all says nothing more about grant types); independent rules each report, and each bad
+   * item of a list (a redirect URI, a key) with its index in the pointer.
+   */
+  public static List<ValidationError> problemsWith(ClientMetadata m) {
+    List<ValidationError> out = new ArrayList<>();
+    FieldRules.displayText("client_name", m.name(), MAX_NAME_LENGTH).ifPresent(out::add);
     boolean isPublic = m.type() == ClientType.PUBLIC;
     if (isPublic && m.tokenEndpointAuthMethod() != TokenEndpointAuthMethod.NONE) {
-      return error(
-          "token_endpoint_auth_method",
-          "a public client must use 'none': it cannot keep a secret (RFC 6749 §2.1)");
+      out.add(
+          new ValidationError(
+              "token_endpoint_auth_method",
+              "a public client must use 'none': it cannot keep a secret (RFC 6749 §2.1)"));
     }
     if (!isPublic && m.tokenEndpointAuthMethod() == TokenEndpointAuthMethod.NONE) {
-      return error(
-          "token_endpoint_auth_method",
-          "a confidential client must use client_secret_basic, client_secret_post,"
-              + " client_secret_jwt or private_key_jwt, not 'none'");
+      out.add(
+          new ValidationError(
+              "token_endpoint_auth_method",
+              "a confidential client must use client_secret_basic, client_secret_post,"
+                  + " client_secret_jwt or private_key_jwt, not 'none'"));
     }
-    Optional<ValidationError> keys = ClientKeyRules.problemWith(m);
-    if (keys.isPresent()) {
-      return keys;
+    out.addAll(ClientKeyRules.problemsWith(m));
+    grantProblem(m, isPublic).ifPresent(out::add);
+    if (m.allows(GrantType.AUTHORIZATION_CODE) && m.redirectUris().isEmpty()) {
+      out.add(
+          new ValidationError(
+              "redirect_uris",
+              "authorization_code needs at least one registered redirect URI (RFC 9700 §2.1)"));
     }
+    if (m.redirectUris().size() > MAX_REDIRECT_URIS) {
+      out.add(
+          new ValidationError(
+              "redirect_uris", "at most " + MAX_REDIRECT_URIS + " redirect URIs may be registered"));
+    }
+    for (int i = 0; i < m.redirectUris().size(); i++) {
+      int index = i;
+      RedirectUriRules.problemWith(m.redirectUris().get(i))
+          .ifPresent(p -> out.add(new ValidationError("redirect_uris", p).at(index)));
+    }
+    out.addAll(logoutProblems(m.logout()));
+    out.addAll(tokenExchangeProblems(m));
+    m.logoUri().flatMap(u -> FieldRules.webUri("logo_uri", u)).ifPresent(out::add);
+    m.clientUri().flatMap(u -> FieldRules.webUri("client_uri", u)).ifPresent(out::add);
+    if (isPublic && m.skipConsent()) {
+      out.add(
+          new ValidationError(
+              "skip_consent",
+              "a public client cannot skip consent: its identity cannot be assured (RFC 8252"
+                  + " §8.6)"));
+    }
+    if (isPublic && m.introspect()) {
+      out.add(
+          new ValidationError(
+              "introspect",
+              "a public client cannot call introspection: callers must authenticate (RFC 7662"
+                  + " §2.1)"));
+    }
+    return out;
+  }
+
+  /** The grant types' rules: the first that fails. */
+  private static Optional<ValidationError> grantProblem(ClientMetadata m, boolean isPublic) {
     if (m.grantTypes().isEmpty()) {
       return error("grant_types", "at least one grant type is required");
     }
@@ -196,46 +248,6 @@ public final class ClientDecider {
               + " token_exchange_allow_refresh_token: client_credentials gets no refresh token"
               + " (RFC 6749 §4.4.3)");
     }
-    if (m.allows(GrantType.AUTHORIZATION_CODE) && m.redirectUris().isEmpty()) {
-      return error(
-          "redirect_uris",
-          "authorization_code needs at least one registered redirect URI (RFC 9700 §2.1)");
-    }
-    if (m.redirectUris().size() > MAX_REDIRECT_URIS) {
-      return error(
-          "redirect_uris", "at most " + MAX_REDIRECT_URIS + " redirect URIs may be registered");
-    }
-    for (String uri : m.redirectUris()) {
-      Optional<String> problem = RedirectUriRules.problemWith(uri);
-      if (problem.isPresent()) {
-        return error("redirect_uris", problem.get());
-      }
-    }
-    Optional<ValidationError> logout = logoutProblem(m.logout());
-    if (logout.isPresent()) {
-      return logout;
-    }
-    Optional<ValidationError> exchange = tokenExchangeProblem(m);
-    if (exchange.isPresent()) {
-      return exchange;
-    }
-    Optional<ValidationError> links =
-        m.logoUri()
-            .flatMap(u -> FieldRules.webUri("logo_uri", u))
-            .or(() -> m.clientUri().flatMap(u -> FieldRules.webUri("client_uri", u)));
-    if (links.isPresent()) {
-      return links;
-    }
-    if (isPublic && m.skipConsent()) {
-      return error(
-          "skip_consent",
-          "a public client cannot skip consent: its identity cannot be assured (RFC 8252 §8.6)");
-    }
-    if (isPublic && m.introspect()) {
-      return error(
-          "introspect",
-          "a public client cannot call introspection: callers must authenticate (RFC 7662 §2.1)");
-    }
     return Optional.empty();
   }
 
@@ -245,35 +257,44 @@ public final class ClientDecider {
    * absolute https URL (http only on a loopback host) without a fragment (Back-Channel Logout
    * §2.2).
    */
-  private static Optional<ValidationError> logoutProblem(LogoutMetadata l) {
+  private static List<ValidationError> logoutProblems(LogoutMetadata l) {
+    List<ValidationError> out = new ArrayList<>();
     if (l.postLogoutRedirectUris().size() > MAX_REDIRECT_URIS) {
-      return error(
-          "post_logout_redirect_uris",
-          "at most " + MAX_REDIRECT_URIS + " post-logout redirect URIs may be registered");
+      out.add(
+          new ValidationError(
+              "post_logout_redirect_uris",
+              "at most " + MAX_REDIRECT_URIS + " post-logout redirect URIs may be registered"));
     }
-    for (String uri : l.postLogoutRedirectUris()) {
-      Optional<String> problem = RedirectUriRules.problemWith(uri);
-      if (problem.isPresent()) {
-        return error("post_logout_redirect_uris", "post_logout_redirect_uris: " + problem.get());
-      }
+    for (int i = 0; i < l.postLogoutRedirectUris().size(); i++) {
+      int index = i;
+      RedirectUriRules.problemWith(l.postLogoutRedirectUris().get(i))
+          .ifPresent(
+              p ->
+                  out.add(
+                      new ValidationError(
+                              "post_logout_redirect_uris", "post_logout_redirect_uris: " + p)
+                          .at(index)));
     }
     if (l.backchannelLogoutUri().isPresent()) {
       Optional<String> problem = RedirectUriRules.problemWith(l.backchannelLogoutUri().get());
       if (problem.isPresent()) {
-        return error("backchannel_logout_uri", "backchannel_logout_uri: " + problem.get());
-      }
-      if (!l.backchannelLogoutUri().get().startsWith("https://")
+        out.add(
+            new ValidationError(
+                "backchannel_logout_uri", "backchannel_logout_uri: " + problem.get()));
+      } else if (!l.backchannelLogoutUri().get().startsWith("https://")
           && !l.backchannelLogoutUri().get().startsWith("http://")) {
-        return error(
-            "backchannel_logout_uri",
-            "backchannel_logout_uri must be an https URL (http only on loopback)");
+        out.add(
+            new ValidationError(
+                "backchannel_logout_uri",
+                "backchannel_logout_uri must be an https URL (http only on loopback)"));
       }
     } else if (l.backchannelLogoutSessionRequired()) {
-      return error(
-          "backchannel_logout_session_required",
-          "backchannel_logout_session_required needs a backchannel_logout_uri to send to");
+      out.add(
+          new ValidationError(
+              "backchannel_logout_session_required",
+              "backchannel_logout_session_required needs a backchannel_logout_uri to send to"));
     }
-    return Optional.empty();
+    return out;
   }
 
   /**
@@ -281,7 +302,8 @@ public final class ClientDecider {
    * without spaces (a logical name or an absolute URI, RFC 8693 §2.1), and a refresh token is only
    * of use to a client that may refresh.
    */
-  private static Optional<ValidationError> tokenExchangeProblem(ClientMetadata m) {
+  private static List<ValidationError> tokenExchangeProblems(ClientMetadata m) {
+    List<ValidationError> out = new ArrayList<>();
     TokenExchangeMetadata x = m.tokenExchange();
     if (!m.allows(GrantType.TOKEN_EXCHANGE) && !x.isNone()) {
       String field =
@@ -290,31 +312,39 @@ public final class ClientDecider {
                   ? "token_exchange_allow_impersonation"
                   : "token_exchange_allow_refresh_token"
               : "token_exchange_audiences";
-      return error(field, field + " needs " + GrantType.TOKEN_EXCHANGE.wire() + " in grant_types");
+      out.add(
+          new ValidationError(
+              field, field + " needs " + GrantType.TOKEN_EXCHANGE.wire() + " in grant_types"));
+      return out;
     }
     if (x.audiences().size() > MAX_EXCHANGE_AUDIENCES) {
-      return error(
-          "token_exchange_audiences",
-          "token_exchange_audiences: at most " + MAX_EXCHANGE_AUDIENCES + " may be registered");
+      out.add(
+          new ValidationError(
+              "token_exchange_audiences",
+              "token_exchange_audiences: at most " + MAX_EXCHANGE_AUDIENCES + " may be registered"));
     }
-    for (String a : x.audiences()) {
+    for (int i = 0; i < x.audiences().size(); i++) {
+      String a = x.audiences().get(i);
       if (a.isEmpty()
           || a.length() > MAX_AUDIENCE_LENGTH
           || !a.chars().allMatch(c -> c > 0x20 && c < 0x7F)) {
-        return error(
-            "token_exchange_audiences",
-            "token_exchange_audiences: an audience is 1-"
-                + MAX_AUDIENCE_LENGTH
-                + " printable ASCII characters without spaces (a name or an absolute URI)");
+        out.add(
+            new ValidationError(
+                    "token_exchange_audiences",
+                    "token_exchange_audiences: an audience is 1-"
+                        + MAX_AUDIENCE_LENGTH
+                        + " printable ASCII characters without spaces (a name or an absolute URI)")
+                .at(i));
       }
     }
     if (x.allowRefreshToken() && !m.allows(GrantType.REFRESH_TOKEN)) {
-      return error(
-          "token_exchange_allow_refresh_token",
-          "token_exchange_allow_refresh_token needs refresh_token in grant_types: the client"
-              + " must be able to use the refresh token");
+      out.add(
+          new ValidationError(
+              "token_exchange_allow_refresh_token",
+              "token_exchange_allow_refresh_token needs refresh_token in grant_types: the client"
+                  + " must be able to use the refresh token"));
     }
-    return Optional.empty();
+    return out;
   }
 
   private static Optional<ValidationError> secretProblem(

@@ -6,7 +6,9 @@ import io.grantry.domain.oauth.JwsAlgorithm;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
@@ -40,7 +42,14 @@ public final class ClientKeyRules {
 
   /** Why the key-based authentication of {@code m} cannot be registered, or empty. */
   public static Optional<ValidationError> problemWith(ClientMetadata m) {
-    return profileProblem(m).or(() -> keyProblem(m));
+    return problemsWith(m).stream().findFirst();
+  }
+
+  /** Every reason why the key-based authentication of {@code m} cannot be registered. */
+  public static List<ValidationError> problemsWith(ClientMetadata m) {
+    List<ValidationError> out = new ArrayList<>(profileProblems(m));
+    out.addAll(keyProblems(m));
+    return out;
   }
 
   /**
@@ -52,71 +61,83 @@ public final class ClientKeyRules {
    * device grant and token exchange included), so no grant type is refused here; FAPI 2.0 itself
    * forbids only the implicit, hybrid and password grants, which this server does not offer.
    */
-  private static Optional<ValidationError> profileProblem(ClientMetadata m) {
+  private static List<ValidationError> profileProblems(ClientMetadata m) {
+    List<ValidationError> out = new ArrayList<>();
     ClientSecurity s = m.security();
+    String dpopField = s.fapi2() ? "profile" : "dpop_bound_access_tokens";
     if (s.requiresDpop() && m.accessTokenFormat() != AccessTokenFormat.JWT) {
-      return error(
-          s.fapi2() ? "profile" : "dpop_bound_access_tokens",
-          "DPoP-bound access tokens are JWTs (cnf.jkt): access_token_format must be jwt");
+      out.add(
+          new ValidationError(
+              dpopField,
+              "DPoP-bound access tokens are JWTs (cnf.jkt): access_token_format must be jwt"));
     }
     if (!s.fapi2()) {
-      return Optional.empty();
+      return out;
     }
     if (m.tokenEndpointAuthMethod() != TokenEndpointAuthMethod.PRIVATE_KEY_JWT) {
-      return error(
-          "token_endpoint_auth_method",
-          "a FAPI 2.0 client authenticates with private_key_jwt (FAPI 2.0 §5.3.2.1)");
+      out.add(
+          new ValidationError(
+              "token_endpoint_auth_method",
+              "a FAPI 2.0 client authenticates with private_key_jwt (FAPI 2.0 §5.3.2.1)"));
     }
     if (s.tokenEndpointAuthSigningAlg().filter(a -> a == JwsAlgorithm.RS256).isPresent()) {
-      return error(
-          "token_endpoint_auth_signing_alg",
-          "a FAPI 2.0 client signs with PS256, ES256 or EdDSA (FAPI 2.0 §5.4.1)");
+      out.add(
+          new ValidationError(
+              "token_endpoint_auth_signing_alg",
+              "a FAPI 2.0 client signs with PS256, ES256 or EdDSA (FAPI 2.0 §5.4.1)"));
     }
-    return Optional.empty();
+    return out;
   }
 
-  private static Optional<ValidationError> keyProblem(ClientMetadata m) {
+  private static List<ValidationError> keyProblems(ClientMetadata m) {
+    List<ValidationError> out = new ArrayList<>();
     ClientSecurity s = m.security();
     TokenEndpointAuthMethod method = m.tokenEndpointAuthMethod();
     if (method == TokenEndpointAuthMethod.PRIVATE_KEY_JWT) {
       if (s.jwks().isPresent() == s.jwksUri().isPresent()) {
-        return error(
-            "jwks",
-            "private_key_jwt needs the client's public keys: exactly one of jwks and jwks_uri");
+        out.add(
+            new ValidationError(
+                "jwks",
+                "private_key_jwt needs the client's public keys: exactly one of jwks and"
+                    + " jwks_uri"));
       }
     } else if (s.jwks().isPresent() || s.jwksUri().isPresent()) {
-      return error(
-          s.jwks().isPresent() ? "jwks" : "jwks_uri",
-          "jwks and jwks_uri are the keys of private_key_jwt; this client authenticates with "
-              + method.wire());
+      out.add(
+          new ValidationError(
+              s.jwks().isPresent() ? "jwks" : "jwks_uri",
+              "jwks and jwks_uri are the keys of private_key_jwt; this client authenticates with "
+                  + method.wire()));
     }
     if (s.tokenEndpointAuthSigningAlg().isPresent()) {
       JwsAlgorithm alg = s.tokenEndpointAuthSigningAlg().get();
       if (method == TokenEndpointAuthMethod.PRIVATE_KEY_JWT && !alg.asymmetric()) {
-        return error(
-            "token_endpoint_auth_signing_alg",
-            "private_key_jwt assertions are signed with ES256, RS256, PS256 or EdDSA");
-      }
-      if (method == TokenEndpointAuthMethod.CLIENT_SECRET_JWT && alg != JwsAlgorithm.HS256) {
-        return error(
-            "token_endpoint_auth_signing_alg", "client_secret_jwt assertions are HS256 (RFC 7518)");
-      }
-      if (!method.usesAssertion()) {
-        return error(
-            "token_endpoint_auth_signing_alg",
-            "only private_key_jwt and client_secret_jwt sign assertions");
+        out.add(
+            new ValidationError(
+                "token_endpoint_auth_signing_alg",
+                "private_key_jwt assertions are signed with ES256, RS256, PS256 or EdDSA"));
+      } else if (method == TokenEndpointAuthMethod.CLIENT_SECRET_JWT
+          && alg != JwsAlgorithm.HS256) {
+        out.add(
+            new ValidationError(
+                "token_endpoint_auth_signing_alg",
+                "client_secret_jwt assertions are HS256 (RFC 7518)"));
+      } else if (!method.usesAssertion()) {
+        out.add(
+            new ValidationError(
+                "token_endpoint_auth_signing_alg",
+                "only private_key_jwt and client_secret_jwt sign assertions"));
       }
     }
     if (s.jwksUri().isPresent()) {
       Optional<ValidationError> uri = FieldRules.webUri("jwks_uri", s.jwksUri().get());
       if (uri.isPresent()) {
-        return uri;
-      }
-      if (s.jwksUri().get().indexOf('#') >= 0) {
-        return error("jwks_uri", "jwks_uri must not have a fragment");
+        out.add(uri.get());
+      } else if (s.jwksUri().get().indexOf('#') >= 0) {
+        out.add(new ValidationError("jwks_uri", "jwks_uri must not have a fragment"));
       }
     }
-    return s.jwks().isPresent() ? jwksProblem(s.jwks().get()) : Optional.empty();
+    s.jwks().flatMap(ClientKeyRules::jwksProblem).ifPresent(out::add);
+    return out;
   }
 
   /** Why {@code text} is not a JWK Set of public signing keys we can use, or empty. */
@@ -142,7 +163,8 @@ public final class ClientKeyRules {
       }
       Optional<String> problem = keyProblem(jwk);
       if (problem.isPresent()) {
-        return error("jwks", "jwks key " + i + ": " + problem.get());
+        return Optional.of(
+            new ValidationError("jwks", "jwks key " + i + ": " + problem.get(), "/jwks/keys/" + i));
       }
       Object kid = jwk.getValue("kid");
       if (kid != null && !kids.add(String.valueOf(kid))) {

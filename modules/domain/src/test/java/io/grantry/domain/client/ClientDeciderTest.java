@@ -497,4 +497,43 @@ class ClientDeciderTest {
     assertThatThrownBy(() -> ClientDecider.decide(webApp(), new Disable("other"), T0))
         .isInstanceOf(IllegalArgumentException.class);
   }
+
+  // ------------------------------------------------------------------ every problem at once
+
+  @Test
+  void everyProblemOfAClientIsReportedEachWithItsPointer() {
+    ClientMetadata bad =
+        ClientFixtures.nativeApp().toBuilder()
+            .redirectUris("https://app.example/cb#f", "http://127.0.0.1/cb", "javascript:alert(1)")
+            .grantTypes(GrantType.AUTHORIZATION_CODE, GrantType.CLIENT_CREDENTIALS)
+            .skipConsent(true)
+            .introspect(true)
+            .build();
+    Decision<ClientEvent> d =
+        ClientDecider.decide(ClientState.initial(), new Register("c1", bad, Optional.empty()), T0);
+    DomainError error = ((Decision.Rejected<ClientEvent>) d).error();
+    assertThat(error).isInstanceOf(DomainError.ValidationErrors.class);
+    List<ValidationError> all = ((DomainError.ValidationErrors) error).errors();
+    assertThat(all.stream().map(ValidationError::pointer))
+        .containsExactly(
+            "/grant_types", "/redirect_uris/0", "/redirect_uris/2", "/skip_consent", "/introspect");
+    assertThat(error.message()).contains("client_credentials").contains("introspection");
+    // One problem stays a single ValidationError, as before.
+    assertThat(registerError(ClientFixtures.webApp(), Optional.empty()).pointer())
+        .isEqualTo("/secret_hash");
+    assertThat(ClientDecider.problemWith(bad).map(ValidationError::field)).contains("grant_types");
+  }
+
+  @Test
+  void anUpdateReportsTheTypeChangeAndEveryOtherProblemTogether() {
+    ClientMetadata changed =
+        ClientFixtures.nativeApp().toBuilder()
+            .skipConsent(true)
+            .logoUri("ftp://app.example/logo.png")
+            .build();
+    Decision<ClientEvent> d = ClientDecider.decide(webApp(), new Update("web", changed), T0);
+    DomainError error = ((Decision.Rejected<ClientEvent>) d).error();
+    assertThat(((DomainError.ValidationErrors) error).errors().stream().map(ValidationError::field))
+        .containsExactly("client_type", "logo_uri", "skip_consent");
+  }
 }

@@ -36,7 +36,9 @@ import java.util.stream.Collectors;
  * problem it is), {@code title}, {@code status} and {@code detail}, a problem carries the extension
  * members {@code error} (invalid_request, not_found, conflict, ...), {@code error_description} (the
  * same text as {@code detail}: what clients of the earlier JSON errors read), {@code field} (the
- * first field at fault) and {@code errors} ({@code [{field, pointer, detail}]}, one per field).
+ * first field at fault) and {@code errors} ({@code [{field, pointer, detail}]}: one per field the
+ * schema refuses; for the domain's rules one per problem, so a field may appear once per bad item,
+ * e.g. {@code /redirect_uris/0} and {@code /redirect_uris/2}).
  *
  * <p>Messages never echo a value the caller sent (it might be a password): a validation failure is
  * described by its field and the JSON Schema keyword it broke, not by the library's message.
@@ -122,7 +124,14 @@ final class AdminProblems {
 
   static void rejected(RoutingContext ctx, DomainError error) {
     if (error instanceof DomainError.ValidationError v) {
-      send(ctx, 400, "invalid_request", v.message(), v.field());
+      sendAll(ctx, 400, "invalid_request", v.message(), List.of(Invalid.of(v)));
+    } else if (error instanceof DomainError.ValidationErrors all) {
+      sendAll(
+          ctx,
+          400,
+          "invalid_request",
+          all.message(),
+          all.errors().stream().map(Invalid::of).toList());
     } else if (error instanceof DomainError.NotFound) {
       send(ctx, 404, "not_found", error.message(), (String) null);
     } else if (error instanceof DomainError.AlreadyExists e && e.kind().equals("username")) {
@@ -184,6 +193,10 @@ final class AdminProblems {
    * (null for a parameter), and what is wrong with it.
    */
   record Invalid(String field, String pointer, String detail) {
+    static Invalid of(DomainError.ValidationError v) {
+      return new Invalid(v.field(), v.pointer(), v.message());
+    }
+
     JsonObject json() {
       JsonObject json = new JsonObject();
       if (field != null) {
