@@ -26,6 +26,12 @@ final class AdminApi {
   private final String base;
   private final String token;
 
+  /** The If-Match of the next request (null: none); it is sent once. */
+  private String ifMatch;
+
+  /** The ETag of the last answer, if it had one. */
+  private String etag;
+
   private AdminApi(String base, String token) {
     this.base = base;
     this.token = token;
@@ -81,6 +87,20 @@ final class AdminApi {
     return send("PUT", path, body);
   }
 
+  /**
+   * Sends {@code tag} as the next request's If-Match (RFC 9110 §13.1.1): the change is made only if
+   * what it changes is still at that version; null sends none.
+   */
+  AdminApi ifMatch(String tag) {
+    this.ifMatch = tag;
+    return this;
+  }
+
+  /** The {@code ETag} of the last answer (a client's version), or null. */
+  String etag() {
+    return etag;
+  }
+
   /** One path segment, percent-encoded (ids and usernames may hold '@' or '+'). */
   static String segment(String s) {
     return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
@@ -99,6 +119,10 @@ final class AdminApi {
         .header("Accept", "application/json");
     if (body != null) {
       b.header("Content-Type", "application/json");
+    }
+    if (ifMatch != null) {
+      b.header("If-Match", ifMatch);
+      ifMatch = null;
     }
     b.method(
         method,
@@ -127,6 +151,7 @@ final class AdminApi {
     }
     JsonObject json = parse(r.body());
     int status = r.statusCode();
+    etag = r.headers().firstValue("ETag").orElse(null);
     if (status >= 200 && status < 300) {
       if (json == null) {
         throw new CliFailure(1, "the admin API answered " + status + " without a JSON body");
@@ -151,7 +176,7 @@ final class AdminApi {
       case 400, 413 -> CliFailure.INVALID;
       case 401 -> CliFailure.UNAUTHORIZED;
       case 404 -> CliFailure.NOT_FOUND;
-      case 409 -> CliFailure.CONFLICT;
+      case 409, 412 -> CliFailure.CONFLICT;
       default -> CliFailure.FAILED;
     };
   }

@@ -244,8 +244,8 @@ final class AuditHistoryCommand implements Callable<Integer> {
   /**
    * The entries as a table: within 120 columns unless {@code wide}, each value wrapped over as many
    * lines as it needs (an id or a type is never cut: it is what an auditor copies), the changes
-   * shortened to {@value #CHANGES_SHOWN} characters except a token exchange's; {@code wide}: one line
-   * an event, every change whole.
+   * shortened to {@value #CHANGES_SHOWN} characters except a token exchange's; {@code wide}: one
+   * line an event, every change whole.
    */
   static void print(PrintStream out, List<JsonObject> items, boolean header, boolean wide) {
     List<String[]> rows = new ArrayList<>();

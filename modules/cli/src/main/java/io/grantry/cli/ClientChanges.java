@@ -79,6 +79,14 @@ final class ClientChanges {
     @Option(names = "--enable", description = "Enable the client too, if it is disabled.")
     boolean enable;
 
+    @Option(
+        names = "--if-match",
+        paramLabel = "ETAG",
+        description =
+            "Change the client only if it is still at this version (the etag `clients show` and"
+                + " this command print); if it changed since, nothing is changed (exit code 6).")
+    String ifMatch;
+
     @Override
     public Integer call() {
       JsonObject patch = new JsonObject();
@@ -124,7 +132,12 @@ final class ClientChanges {
       if (patch.isEmpty()) {
         throw new CliFailure(CliFailure.USAGE, "nothing to change: give at least one option");
       }
-      JsonObject changed = admin.api().patch("/clients/" + AdminApi.segment(clientId), patch);
+      AdminApi api = admin.api();
+      JsonObject changed =
+          api.ifMatch(ifMatch).patch("/clients/" + AdminApi.segment(clientId), patch);
+      if (!admin.json && api.etag() != null) {
+        changed = changed.copy().put("etag", api.etag());
+      }
       admin.printObject(changed);
       return 0;
     }
@@ -146,21 +159,48 @@ final class ClientChanges {
       mixinStandardHelpOptions = true,
       description =
           "Enable a disabled client: it authenticates again. The grants revoked when it was disabled"
-              + " stay revoked.")
+              + " stay revoked. A client disabled as compromised needs --rotate-secret (or, with"
+              + " keys, `clients update --enable` with new ones).")
   static final class Enable implements Callable<Integer> {
     @Mixin AdminOptions admin;
 
     @Parameters(index = "0", paramLabel = "CLIENT_ID")
     String clientId;
 
+    @Option(
+        names = "--rotate-secret",
+        description = "Give it a new secret too, printed once; the old one stops working at once.")
+    boolean rotateSecret;
+
+    @Option(
+        names = "--if-match",
+        paramLabel = "ETAG",
+        description =
+            "Only if the client is still at this version (the etag `clients show` prints).")
+    String ifMatch;
+
     @Override
     public Integer call() {
+      JsonObject body = rotateSecret ? new JsonObject().put("rotate_secret", true) : null;
       JsonObject enabled =
-          admin.api().post("/clients/" + AdminApi.segment(clientId) + "/enable", null);
+          admin
+              .api()
+              .ifMatch(ifMatch)
+              .post("/clients/" + AdminApi.segment(clientId) + "/enable", body);
       if (admin.json) {
         admin.printObject(enabled);
+      } else if (enabled.containsKey("client_secret")) {
+        System.out.println("Client " + enabled.getString("client_id") + " is enabled.");
+        System.out.println("client_secret  " + enabled.getString("client_secret"));
+        AdminOptions.warnSecretShownOnce(System.out, "client_secret");
       } else {
         System.out.println("Client " + enabled.getString("client_id") + " is enabled.");
+        if (!"none".equals(enabled.getString("token_endpoint_auth_method"))) {
+          // The review's M2: say that what it authenticated with before works again.
+          System.out.println(
+              "Its credentials work again as they were; if they may have leaked, disable it"
+                  + " with --reason compromised and enable it with --rotate-secret (or new keys).");
+        }
       }
       return 0;
     }

@@ -334,7 +334,13 @@ final class ClientsCommand {
 
     @Override
     public Integer call() {
-      admin.printObject(admin.api().get("/clients/" + AdminApi.segment(clientId)));
+      AdminApi api = admin.api();
+      JsonObject client = api.get("/clients/" + AdminApi.segment(clientId));
+      if (!admin.json && api.etag() != null) {
+        // What `clients update --if-match` takes: the change is then made only to this version.
+        client = client.copy().put("etag", api.etag());
+      }
+      admin.printObject(client);
       return 0;
     }
   }
@@ -393,14 +399,39 @@ final class ClientsCommand {
     @Parameters(index = "0", paramLabel = "CLIENT_ID")
     String clientId;
 
+    @Option(
+        names = "--reason",
+        paramLabel = "REASON",
+        description =
+            "Why, recorded in the ledger: compromised (its secret or keys may be known to someone"
+                + " else: it is enabled again only with new ones), maintenance, retired or other.")
+    String reason;
+
+    @Option(
+        names = "--if-match",
+        paramLabel = "ETAG",
+        description =
+            "Only if the client is still at this version (the etag `clients show` prints).")
+    String ifMatch;
+
     @Override
     public Integer call() {
+      JsonObject body = reason == null ? null : new JsonObject().put("reason", reason);
       JsonObject disabled =
-          admin.api().post("/clients/" + AdminApi.segment(clientId) + "/disable", null);
+          admin
+              .api()
+              .ifMatch(ifMatch)
+              .post("/clients/" + AdminApi.segment(clientId) + "/disable", body);
       if (admin.json) {
         admin.printObject(disabled);
       } else {
-        System.out.println("Client " + disabled.getString("client_id") + " is disabled.");
+        System.out.println(
+            "Client "
+                + disabled.getString("client_id")
+                + " is disabled"
+                + (disabled.getString("disabled_reason") == null
+                    ? "."
+                    : " (" + disabled.getString("disabled_reason") + ")."));
       }
       return 0;
     }

@@ -141,6 +141,70 @@ class AdminCliTest {
     assertThat(run("clients", "show", "cli-web", "--json").json().getBoolean("disabled")).isTrue();
   }
 
+  /**
+   * {@code clients show} prints the client's version, {@code clients update --if-match} changes
+   * only that version (a stale one is exit code 6 and changes nothing); a client disabled as
+   * compromised comes back only with {@code --rotate-secret}, and its old secret stays dead.
+   */
+  @Test
+  void clientsChangeOnlyTheVersionShownAndACompromisedClientNeedsANewSecret() throws Exception {
+    Run created =
+        run(
+            "clients",
+            "create",
+            "--client-id",
+            "cli-guarded",
+            "--name",
+            "Guarded",
+            "--grant",
+            "client_credentials",
+            "--scope",
+            "api");
+    assertThat(created.code()).as(created.err()).isZero();
+    String secret = lineValue(created.out(), "client_secret");
+
+    String etag = lineValue(run("clients", "show", "cli-guarded").out(), "etag");
+    assertThat(etag).startsWith("\"");
+    Run first = run("clients", "update", "cli-guarded", "--name", "Guarded 2", "--if-match", etag);
+    assertThat(first.code()).as(first.err()).isZero();
+    assertThat(lineValue(first.out(), "etag")).isNotEqualTo(etag);
+    Run stale = run("clients", "update", "cli-guarded", "--name", "Guarded 3", "--if-match", etag);
+    assertThat(stale.code()).isEqualTo(CliFailure.CONFLICT);
+    assertThat(stale.err()).contains("has changed since");
+    assertThat(run("clients", "show", "cli-guarded", "--json").json().getString("client_name"))
+        .isEqualTo("Guarded 2");
+
+    Run disabled = run("clients", "disable", "cli-guarded", "--reason", "compromised");
+    assertThat(disabled.code()).as(disabled.err()).isZero();
+    assertThat(disabled.out()).contains("cli-guarded is disabled (compromised)");
+    Run plain = run("clients", "enable", "cli-guarded");
+    assertThat(plain.code()).isEqualTo(CliFailure.CONFLICT);
+    assertThat(plain.err()).contains("compromised").contains("rotate_secret");
+    Run back = run("clients", "enable", "cli-guarded", "--rotate-secret");
+    assertThat(back.code()).as(back.err()).isZero();
+    String fresh = lineValue(back.out(), "client_secret");
+    assertThat(fresh).isNotEqualTo(secret).hasSizeGreaterThanOrEqualTo(43);
+    assertThat(back.out()).contains("shown only now");
+    assertThat(
+            new OAuthFixtures(server)
+                .postForm(
+                    "/token",
+                    "cli-guarded",
+                    secret,
+                    Map.of("grant_type", "client_credentials", "scope", "api"))
+                .statusCode())
+        .isEqualTo(401);
+    assertThat(
+            new OAuthFixtures(server)
+                .postForm(
+                    "/token",
+                    "cli-guarded",
+                    fresh,
+                    Map.of("grant_type", "client_credentials", "scope", "api"))
+                .statusCode())
+        .isEqualTo(200);
+  }
+
   @Test
   void clientsCreateRegistersLogoutMetadata() {
     Run created =

@@ -100,7 +100,8 @@ class AuditHistoryCliTest {
     // next lines, and every event still starts a line with its commit order.
     CliTest.Run narrow = CliTest.run("audit", "history", "--user", userId);
     assertThat(narrow.code()).as(narrow.err()).isZero();
-    assertThat(narrow.out().lines()).allSatisfy(l -> assertThat(l.length()).isLessThanOrEqualTo(120));
+    assertThat(narrow.out().lines())
+        .allSatisfy(l -> assertThat(l.length()).isLessThanOrEqualTo(120));
     assertThat(table.out().lines().anyMatch(l -> l.length() > 120)).isTrue();
     JsonArray events =
         new JsonObject(CliTest.run("audit", "history", "--user", userId, "--json").out())

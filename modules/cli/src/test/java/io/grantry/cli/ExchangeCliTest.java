@@ -201,7 +201,8 @@ class ExchangeCliTest {
     assertThat(table.out()).doesNotContain(forSvc, forOrders, actor);
     // Within 120 columns the exchange is wrapped, not cut: its pieces joined give it whole.
     CliTest.Run narrow = CliTest.run("audit", "history", "--grant", root);
-    assertThat(narrow.out().lines()).allSatisfy(l -> assertThat(l.length()).isLessThanOrEqualTo(120));
+    assertThat(narrow.out().lines())
+        .allSatisfy(l -> assertThat(l.length()).isLessThanOrEqualTo(120));
     assertThat(narrow.out()).contains("x-web for");
   }
 }

@@ -9,7 +9,9 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Tables that wrap long values instead of cutting them keep within 120 columns and lose nothing. */
+/**
+ * Tables that wrap long values instead of cutting them keep within 120 columns and lose nothing.
+ */
 class TableTest {
 
   @Test
@@ -20,7 +22,8 @@ class TableTest {
     assertThat(String.join("", pieces)).isEqualTo(stream);
     assertThat(pieces.get(0)).isEqualTo("grant:0f8e9a1b-");
     // No separator near: cut at the width.
-    assertThat(Table.wrapped("x".repeat(25), 10)).containsExactly("x".repeat(10), "x".repeat(10), "x".repeat(5));
+    assertThat(Table.wrapped("x".repeat(25), 10))
+        .containsExactly("x".repeat(10), "x".repeat(10), "x".repeat(5));
     // A space it breaks at is the only thing left out.
     assertThat(Table.wrapped("svc-a for alice, act svc-a", 12))
         .containsExactly("svc-a for", "alice, act", "svc-a");
@@ -30,7 +33,8 @@ class TableTest {
   void aWrappingTableFitsItsWidthAndShowsEveryValue() {
     List<String[]> rows = new ArrayList<>();
     rows.add(new String[] {"ORDER", "RECORDED_AT", "STREAM", "TYPE", "CHANGES"});
-    String changes = "{\"scope\":\"openid profile\",\"client_id\":\"cli-app\",\"redirect_uri\":\"https://app.example/cb\"}";
+    String changes =
+        "{\"scope\":\"openid profile\",\"client_id\":\"cli-app\",\"redirect_uri\":\"https://app.example/cb\"}";
     rows.add(
         new String[] {
           "812:1043",

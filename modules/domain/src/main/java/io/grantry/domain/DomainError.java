@@ -22,6 +22,8 @@ public sealed interface DomainError
         DomainError.AlreadyExists,
         DomainError.NotFound,
         DomainError.Disabled,
+        DomainError.Stale,
+        DomainError.CredentialsMustChange,
         DomainError.OAuth {
 
   /** A human-readable sentence; never contains a secret. */
@@ -99,6 +101,39 @@ public sealed interface DomainError
     @Override
     public String message() {
       return kind + " '" + id + "' is disabled";
+    }
+  }
+
+  /**
+   * The aggregate is no longer at the version the command was made for (the caller read it, and it
+   * changed since: HTTP's If-Match no longer holds).
+   */
+  record Stale(String kind, String id) implements DomainError {
+    @Override
+    public String message() {
+      return kind
+          + " '"
+          + id
+          + "' has changed since the version this request was made for; read it"
+          + " again and decide again";
+    }
+  }
+
+  /**
+   * A client disabled as compromised is enabled only together with new credentials, so that what
+   * leaked does not work again.
+   *
+   * @param how what the command must bring, in the request's words
+   */
+  record CredentialsMustChange(String kind, String id, String how) implements DomainError {
+    @Override
+    public String message() {
+      return kind
+          + " '"
+          + id
+          + "' was disabled as compromised: its current credentials must not work again, so it is"
+          + " enabled only together with new ones: "
+          + how;
     }
   }
 

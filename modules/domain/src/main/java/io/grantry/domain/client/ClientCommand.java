@@ -48,16 +48,33 @@ public sealed interface ClientCommand
     }
   }
 
-  record Disable(String clientId) implements ClientCommand {
+  /** Disables the client, saying why or not. */
+  record Disable(String clientId, Optional<DisableReason> reason) implements ClientCommand {
     public Disable {
       Objects.requireNonNull(clientId, "clientId");
+      Objects.requireNonNull(reason, "reason");
+    }
+
+    public Disable(String clientId) {
+      this(clientId, Optional.empty());
     }
   }
 
-  /** Lets a disabled client authenticate again; its revoked grants stay revoked. */
-  record Enable(String clientId) implements ClientCommand {
+  /**
+   * Lets a disabled client authenticate again; its revoked grants stay revoked.
+   *
+   * @param newSecretHash keyed hash of a new secret that replaces the current one (and any previous
+   *     one still in its grace) at once, in the same decision; required to enable a client that
+   *     uses a secret and was disabled as compromised
+   */
+  record Enable(String clientId, Optional<String> newSecretHash) implements ClientCommand {
     public Enable {
       Objects.requireNonNull(clientId, "clientId");
+      Objects.requireNonNull(newSecretHash, "newSecretHash");
+    }
+
+    public Enable(String clientId) {
+      this(clientId, Optional.empty());
     }
   }
 }

@@ -16,9 +16,11 @@ import io.grantry.domain.oauth.RedirectUriRules;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The client aggregate's two pure functions: {@link #decide} a command against the current state,
@@ -57,15 +59,18 @@ public final class ClientDecider {
     if (!(state instanceof Registered current)) {
       return Decision.reject(new DomainError.NotFound(KIND, command.clientId()));
     }
-    if (command instanceof Disable) {
-      return current.disabled()
+    if (command instanceof Disable c) {
+      // A repeat changes nothing, except that a client found compromised while disabled for
+      // another reason is recorded so (never the other way: that would drop the need for new
+      // credentials).
+      boolean newlyCompromised =
+          c.reason().equals(Optional.of(DisableReason.COMPROMISED)) && !current.compromised();
+      return current.disabled() && !newlyCompromised
           ? Decision.unchanged()
-          : Decision.accept(new ClientDisabled(current.clientId(), now));
+          : Decision.accept(new ClientDisabled(current.clientId(), now, c.reason()));
     }
-    if (command instanceof Enable) {
-      return current.disabled()
-          ? Decision.accept(new ClientEnabled(current.clientId(), now))
-          : Decision.unchanged();
+    if (command instanceof Enable c) {
+      return enable(current, c, Optional.empty(), now);
     }
     if (current.disabled()) {
       return Decision.reject(new DomainError.Disabled(KIND, current.clientId()));
@@ -120,6 +125,108 @@ public final class ClientDecider {
       return Decision.unchanged();
     }
     return Decision.accept(new ClientUpdated(current.clientId(), c.metadata(), now));
+  }
+
+  /**
+   * {@code PUT} and {@code PATCH} with {@code "disabled": false}: enables the client and replaces
+   * its metadata in one decision, so that a client disabled as compromised may be enabled by a
+   * change that replaces its keys ({@link #reEnableProblem} judges the outcome as a whole).
+   */
+  public static Decision<ClientEvent> enableAndUpdate(
+      ClientState state, Enable enable, Update update, Instant now) {
+    if (!(state instanceof Registered current)) {
+      return Decision.reject(new DomainError.NotFound(KIND, update.clientId()));
+    }
+    return enable(current, enable, Optional.of(update), now);
+  }
+
+  private static Decision<ClientEvent> enable(
+      Registered current, Enable c, Optional<Update> then, Instant now) {
+    List<ClientEvent> events = new ArrayList<>();
+    if (current.disabled()) {
+      events.add(new ClientEnabled(current.clientId(), now));
+    }
+    if (c.newSecretHash().isPresent()) {
+      String hash = c.newSecretHash().get();
+      if (current.secretHash().isEmpty()) {
+        return Decision.reject(
+            new ValidationError(
+                "rotate_secret",
+                (current.metadata().type() == ClientType.PUBLIC ? "public" : "private_key_jwt")
+                    + " client '"
+                    + current.clientId()
+                    + "' has no secret to rotate"));
+      }
+      Optional<ValidationError> problem = FieldRules.keyedHash("secret_hash", hash);
+      if (problem.isPresent()) {
+        return Decision.reject(problem.get());
+      }
+      if (hash.equals(current.secretHash().get())) {
+        return Decision.reject(
+            new ValidationError("secret_hash", "the new secret hash equals the current one"));
+      }
+      // No grace: the secret this replaces (and one replaced before, still in its grace) stops
+      // working now.
+      events.add(
+          new ClientSecretRotated(current.clientId(), hash, current.secretHash().get(), now, now));
+    }
+    Registered after = current;
+    for (ClientEvent e : events) {
+      after = (Registered) evolve(after, e);
+    }
+    if (then.isPresent()) {
+      Decision<ClientEvent> updated = update(after, then.get(), now);
+      if (updated instanceof Decision.Rejected<ClientEvent>) {
+        return updated;
+      }
+      for (ClientEvent e : updated.events()) {
+        events.add(e);
+        after = (Registered) evolve(after, e);
+      }
+    }
+    Optional<DomainError> kept = reEnableProblem(current, after, now);
+    if (kept.isPresent()) {
+      return Decision.reject(kept.get());
+    }
+    return events.isEmpty() ? Decision.unchanged() : Decision.accept(events);
+  }
+
+  /**
+   * The review's M2: a client disabled as compromised and enabled again must not authenticate with
+   * anything it could before: no secret accepted then (the current one, nor a previous one in its
+   * grace) is accepted after, and no key registered then (compared by its public part, whatever its
+   * kid), nor the same jwks_uri (we cannot see the keys behind it change), is registered after. A
+   * public client has no credentials to replace. Empty when {@code after} may stand.
+   */
+  public static Optional<DomainError> reEnableProblem(
+      Registered before, Registered after, Instant now) {
+    if (!before.compromised() || after.disabled()) {
+      return Optional.empty();
+    }
+    Set<String> kept = credentials(before, now);
+    kept.retainAll(credentials(after, now));
+    if (kept.isEmpty()) {
+      return Optional.empty();
+    }
+    boolean keys = kept.stream().anyMatch(k -> !k.startsWith("secret:"));
+    return Optional.of(
+        new DomainError.CredentialsMustChange(
+            KIND,
+            before.clientId(),
+            keys
+                ? "new keys in the same change (jwks sharing no key with the current ones, or"
+                    + " another jwks_uri)"
+                : "a new secret in the same request (rotate_secret), the old one ending at once"));
+  }
+
+  /** What {@code c} authenticates with at {@code now}: its secrets' hashes, keys and key URI. */
+  private static Set<String> credentials(Registered c, Instant now) {
+    Set<String> out = new HashSet<>();
+    c.acceptedSecretHashes(now).forEach(h -> out.add("secret:" + h));
+    ClientSecurity s = c.metadata().security();
+    s.jwksUri().ifPresent(u -> out.add("jwks_uri:" + u));
+    s.jwks().ifPresent(j -> ClientKeyRules.publicParts(j).forEach(k -> out.add("key:" + k)));
+    return out;
   }
 
   private static Decision<ClientEvent> rotateSecret(
@@ -194,7 +301,8 @@ public final class ClientDecider {
     if (m.redirectUris().size() > MAX_REDIRECT_URIS) {
       out.add(
           new ValidationError(
-              "redirect_uris", "at most " + MAX_REDIRECT_URIS + " redirect URIs may be registered"));
+              "redirect_uris",
+              "at most " + MAX_REDIRECT_URIS + " redirect URIs may be registered"));
     }
     for (int i = 0; i < m.redirectUris().size(); i++) {
       int index = i;
@@ -321,7 +429,9 @@ public final class ClientDecider {
       out.add(
           new ValidationError(
               "token_exchange_audiences",
-              "token_exchange_audiences: at most " + MAX_EXCHANGE_AUDIENCES + " may be registered"));
+              "token_exchange_audiences: at most "
+                  + MAX_EXCHANGE_AUDIENCES
+                  + " may be registered"));
     }
     for (int i = 0; i < x.audiences().size(); i++) {
       String a = x.audiences().get(i);
@@ -393,7 +503,8 @@ public final class ClientDecider {
           r.secretHash(),
           r.previousSecret(),
           r.disabled(),
-          r.registeredAt());
+          r.registeredAt(),
+          r.disabledReason());
     }
     if (event instanceof ClientSecretRotated e) {
       return new Registered(
@@ -402,16 +513,28 @@ public final class ClientDecider {
           Optional.of(e.secretHash()),
           Optional.of(new PreviousSecret(e.previousSecretHash(), e.previousValidUntil())),
           r.disabled(),
-          r.registeredAt());
+          r.registeredAt(),
+          r.disabledReason());
     }
-    if (event instanceof ClientDisabled || event instanceof ClientEnabled) {
+    if (event instanceof ClientDisabled e) {
       return new Registered(
           r.clientId(),
           r.metadata(),
           r.secretHash(),
           r.previousSecret(),
-          event instanceof ClientDisabled,
-          r.registeredAt());
+          true,
+          r.registeredAt(),
+          e.reason());
+    }
+    if (event instanceof ClientEnabled) {
+      return new Registered(
+          r.clientId(),
+          r.metadata(),
+          r.secretHash(),
+          r.previousSecret(),
+          false,
+          r.registeredAt(),
+          Optional.empty());
     }
     throw new IllegalArgumentException("unhandled client event " + event.type());
   }

@@ -67,7 +67,9 @@ public final class ClientEventCodec implements EventCodec<ClientEvent> {
           .put("rotated_at", e.rotatedAt());
     }
     if (event instanceof ClientDisabled e) {
-      return json.put("disabled_at", e.disabledAt());
+      json.put("disabled_at", e.disabledAt());
+      e.reason().ifPresent(r -> json.put("reason", r.wire()));
+      return json;
     }
     if (event instanceof ClientEnabled e) {
       return json.put("enabled_at", e.enabledAt());
@@ -98,7 +100,12 @@ public final class ClientEventCodec implements EventCodec<ClientEvent> {
             instant(type, p, "previous_valid_until"),
             instant(type, p, "rotated_at"));
       case ClientDisabled.TYPE:
-        return new ClientDisabled(string(type, p, "client_id"), instant(type, p, "disabled_at"));
+        return new ClientDisabled(
+            string(type, p, "client_id"),
+            instant(type, p, "disabled_at"),
+            p.containsKey("reason")
+                ? Optional.of(wireEnum(type, p, "reason", DisableReason::fromWire))
+                : Optional.empty());
       case ClientEnabled.TYPE:
         return new ClientEnabled(string(type, p, "client_id"), instant(type, p, "enabled_at"));
       default:

@@ -115,8 +115,7 @@ public final class ClientKeyRules {
             new ValidationError(
                 "token_endpoint_auth_signing_alg",
                 "private_key_jwt assertions are signed with ES256, RS256, PS256 or EdDSA"));
-      } else if (method == TokenEndpointAuthMethod.CLIENT_SECRET_JWT
-          && alg != JwsAlgorithm.HS256) {
+      } else if (method == TokenEndpointAuthMethod.CLIENT_SECRET_JWT && alg != JwsAlgorithm.HS256) {
         out.add(
             new ValidationError(
                 "token_endpoint_auth_signing_alg",
@@ -172,6 +171,31 @@ public final class ClientKeyRules {
       }
     }
     return Optional.empty();
+  }
+
+  /**
+   * Each key of JWK Set {@code text} by its public part alone ({@code kty}, {@code crv}, {@code x},
+   * {@code y}, {@code n}, {@code e}), so that one key under another {@code kid} is still the same
+   * key; a set that does not parse has none.
+   */
+  public static List<String> publicParts(String text) {
+    List<String> out = new ArrayList<>();
+    try {
+      if (new JsonObject(text).getValue("keys") instanceof JsonArray keys) {
+        for (Object k : keys) {
+          if (k instanceof JsonObject jwk) {
+            StringBuilder b = new StringBuilder();
+            for (String member : new String[] {"kty", "crv", "x", "y", "n", "e"}) {
+              b.append(member).append('=').append(jwk.getValue(member)).append(';');
+            }
+            out.add(b.toString());
+          }
+        }
+      }
+    } catch (DecodeException | ClassCastException e) {
+      // not a JWK Set: no keys
+    }
+    return out;
   }
 
   /** Why {@code jwk} is not a public signing key we can use, or empty. */

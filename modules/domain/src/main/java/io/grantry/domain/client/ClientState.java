@@ -34,13 +34,17 @@ public sealed interface ClientState permits ClientState.Unregistered, ClientStat
     }
   }
 
+  /**
+   * @param disabledReason why the client is disabled, if it is and the operator said so
+   */
   record Registered(
       String clientId,
       ClientMetadata metadata,
       Optional<String> secretHash,
       Optional<PreviousSecret> previousSecret,
       boolean disabled,
-      Instant registeredAt)
+      Instant registeredAt,
+      Optional<DisableReason> disabledReason)
       implements ClientState {
 
     public Registered {
@@ -49,6 +53,27 @@ public sealed interface ClientState permits ClientState.Unregistered, ClientStat
       Objects.requireNonNull(secretHash, "secretHash");
       Objects.requireNonNull(previousSecret, "previousSecret");
       Objects.requireNonNull(registeredAt, "registeredAt");
+      Objects.requireNonNull(disabledReason, "disabledReason");
+      if (!disabled) {
+        disabledReason = Optional.empty();
+      }
+    }
+
+    /** A client disabled without a reason, or enabled. */
+    public Registered(
+        String clientId,
+        ClientMetadata metadata,
+        Optional<String> secretHash,
+        Optional<PreviousSecret> previousSecret,
+        boolean disabled,
+        Instant registeredAt) {
+      this(
+          clientId, metadata, secretHash, previousSecret, disabled, registeredAt, Optional.empty());
+    }
+
+    /** Disabled as {@link DisableReason#COMPROMISED}: only new credentials enable it. */
+    public boolean compromised() {
+      return disabled && disabledReason.equals(Optional.of(DisableReason.COMPROMISED));
     }
 
     /**

@@ -34,9 +34,13 @@ class ClientDeciderTest {
     return registered("web", ClientFixtures.webApp(), Optional.of(HASH_1));
   }
 
+  /** The (first) problem a rejected decision names. */
   private static ValidationError validationError(Decision<ClientEvent> d) {
     assertThat(d).isInstanceOf(Decision.Rejected.class);
     DomainError error = ((Decision.Rejected<ClientEvent>) d).error();
+    if (error instanceof DomainError.ValidationErrors all) {
+      return all.errors().get(0);
+    }
     assertThat(error).isInstanceOf(ValidationError.class);
     return (ValidationError) error;
   }
@@ -535,5 +539,112 @@ class ClientDeciderTest {
     DomainError error = ((Decision.Rejected<ClientEvent>) d).error();
     assertThat(((DomainError.ValidationErrors) error).errors().stream().map(ValidationError::field))
         .containsExactly("client_type", "logo_uri", "skip_consent");
+  }
+
+  // ------------------------------------------------------------------ compromised (M2)
+
+  private static Registered compromised(ClientState state) {
+    return (Registered)
+        ClientDecider.replay(
+            List.of(
+                registeredEvent(state),
+                new ClientDisabled(
+                    ((Registered) state).clientId(), T0, Optional.of(DisableReason.COMPROMISED))));
+  }
+
+  private static ClientEvent registeredEvent(ClientState state) {
+    Registered r = (Registered) state;
+    return new ClientRegistered(r.clientId(), r.metadata(), r.secretHash(), r.registeredAt());
+  }
+
+  @Test
+  void aCompromisedClientWithASecretIsEnabledOnlyWithANewOne() {
+    Registered leaked = compromised(webApp());
+    assertThat(leaked.compromised()).isTrue();
+    Decision<ClientEvent> plain = ClientDecider.decide(leaked, new Enable("web"), T0);
+    assertThat(((Decision.Rejected<ClientEvent>) plain).error())
+        .isInstanceOf(DomainError.CredentialsMustChange.class);
+
+    Instant now = T0.plusSeconds(60);
+    Decision<ClientEvent> rotated =
+        ClientDecider.decide(leaked, new Enable("web", Optional.of(HASH_2)), now);
+    assertThat(rotated.events())
+        .containsExactly(
+            new ClientEnabled("web", now),
+            new ClientSecretRotated("web", HASH_2, HASH_1, now, now));
+    Registered after =
+        (Registered)
+            ClientDecider.evolve(
+                ClientDecider.evolve(leaked, rotated.events().get(0)), rotated.events().get(1));
+    assertThat(after.acceptedSecretHashes(now)).containsExactly(HASH_2);
+    assertThat(after.disabledReason()).isEmpty();
+
+    // A client disabled for another reason comes back as it was; marking it compromised later
+    // counts, the other way round does not.
+    Registered resting =
+        (Registered)
+            ClientDecider.evolve(
+                webApp(), new ClientDisabled("web", T0, Optional.of(DisableReason.MAINTENANCE)));
+    assertThat(ClientDecider.decide(resting, new Enable("web"), T0).events()).hasSize(1);
+    assertThat(
+            ClientDecider.decide(
+                    resting, new Disable("web", Optional.of(DisableReason.COMPROMISED)), T0)
+                .events())
+        .hasSize(1);
+    assertThat(
+            ClientDecider.decide(
+                    leaked, new Disable("web", Optional.of(DisableReason.MAINTENANCE)), T0)
+                .events())
+        .isEmpty();
+  }
+
+  @Test
+  void aCompromisedClientWithKeysIsEnabledOnlyByAChangeThatReplacesEveryKey() {
+    Registered leaked =
+        compromised(registered("svc", ClientFixtures.keyedService(), Optional.empty()));
+    Enable enable = new Enable("svc");
+    Decision<ClientEvent> same =
+        ClientDecider.enableAndUpdate(
+            leaked,
+            enable,
+            new Update("svc", leaked.metadata().toBuilder().name("Renamed").build()),
+            T0);
+    assertThat(((Decision.Rejected<ClientEvent>) same).error())
+        .isInstanceOf(DomainError.CredentialsMustChange.class);
+
+    String other =
+        "{\"kty\":\"EC\",\"crv\":\"P-256\",\"kid\":\"k2\","
+            + "\"x\":\"WKn-ZIGevcwGIyyrzFoZNBdaq9_TsqzGl96oc0CWuis\","
+            + "\"y\":\"y77t-RvAHRKTsSGdIYUfweuOvwrvDD-Q3Hv5J0fSKbE\"}";
+    String renamedOld = ClientFixtures.EC_JWK.replace("\"k1\"", "\"k1-again\"");
+    for (String keys :
+        List.of(
+            "{\"keys\":[" + renamedOld + "]}",
+            "{\"keys\":[" + other + "," + ClientFixtures.EC_JWK + "]}")) {
+      Decision<ClientEvent> kept =
+          ClientDecider.enableAndUpdate(
+              leaked, enable, new Update("svc", withJwks(leaked, keys)), T0);
+      assertThat(((Decision.Rejected<ClientEvent>) kept).error())
+          .as(keys)
+          .isInstanceOf(DomainError.CredentialsMustChange.class);
+    }
+    Decision<ClientEvent> fresh =
+        ClientDecider.enableAndUpdate(
+            leaked, enable, new Update("svc", withJwks(leaked, "{\"keys\":[" + other + "]}")), T0);
+    assertThat(fresh.events()).hasSize(2);
+    assertThat(fresh.events().get(0)).isInstanceOf(ClientEnabled.class);
+    assertThat(fresh.events().get(1)).isInstanceOf(ClientUpdated.class);
+  }
+
+  private static ClientMetadata withJwks(Registered r, String jwks) {
+    ClientSecurity s = r.metadata().security();
+    return r.metadata().toBuilder()
+        .security(
+            new ClientSecurity(
+                s.requirePushedAuthorizationRequests(),
+                Optional.of(jwks),
+                Optional.empty(),
+                s.tokenEndpointAuthSigningAlg()))
+        .build();
   }
 }

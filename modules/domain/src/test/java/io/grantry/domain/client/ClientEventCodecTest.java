@@ -54,6 +54,7 @@ class ClientEventCodecTest {
                         List.of("https://orders.example", "billing"), true, false))
                 .build(),
             T0.plusSeconds(6)),
+        new ClientDisabled("web", T0.plusMillis(2345), Optional.of(DisableReason.COMPROMISED)),
         new ClientEnabled("web", T0.plusMillis(2345)),
         // The last two: the tests of the profile and of client keys read them so.
         new ClientRegistered(
@@ -137,6 +138,19 @@ class ClientEventCodecTest {
       JsonObject reread = new JsonObject(json.encode());
       assertThat(CODEC.fromJson(CODEC.type(e), reread)).isEqualTo(e);
     }
+  }
+
+  @Test
+  void aDisableReasonIsWrittenOnlyWhenGivenAndOldPayloadsReadAsNone() {
+    JsonObject plain = CODEC.toJson(new ClientDisabled("web", T0));
+    assertThat(plain.containsKey("reason")).isFalse();
+    assertThat(((ClientDisabled) CODEC.fromJson(ClientDisabled.TYPE, plain)).reason()).isEmpty();
+    JsonObject compromised =
+        CODEC.toJson(new ClientDisabled("web", T0, Optional.of(DisableReason.COMPROMISED)));
+    assertThat(compromised.getString("reason")).isEqualTo("compromised");
+    assertThatThrownBy(
+            () -> CODEC.fromJson(ClientDisabled.TYPE, compromised.copy().put("reason", "bored")))
+        .hasMessageContaining("reason");
   }
 
   @Test

@@ -28,9 +28,10 @@ import java.util.stream.Collectors;
 /**
  * The one place where the admin API's failures become responses, as RFC 9457 problem details
  * ({@code application/problem+json}): the OpenAPI library's request validation and the domain's
- * refusals are 400 listing every invalid field in {@code errors}, unknown ids 404, taken ids and
- * disabled aggregates 409, a method a path does not have 405 with {@code Allow}. Anything else goes
- * to {@link Failures} (which logs it), answered in the same media type.
+ * refusals are 400 listing every invalid field in {@code errors}, unknown ids 404, a change made
+ * for a version that is no longer current (If-Match) 412, taken ids and disabled aggregates 409, a
+ * method a path does not have 405 with {@code Allow}. Anything else goes to {@link Failures} (which
+ * logs it), answered in the same media type.
  *
  * <p>Besides the RFC's {@code type} (always {@code about:blank}: the status says what kind of
  * problem it is), {@code title}, {@code status} and {@code detail}, a problem carries the extension
@@ -132,6 +133,20 @@ final class AdminProblems {
           "invalid_request",
           all.message(),
           all.errors().stream().map(Invalid::of).toList());
+    } else if (error instanceof DomainError.Stale) {
+      // RFC 9110 §13.1.1: the If-Match the request was made with no longer holds.
+      send(ctx, 412, "precondition_failed", error.message(), (String) null);
+    } else if (error instanceof DomainError.CredentialsMustChange c) {
+      send(
+          ctx,
+          409,
+          "conflict",
+          error.message()
+              + " (a secret: POST /admin/clients/"
+              + c.id()
+              + "/enable with {\"rotate_secret\": true}; keys: PATCH or PUT with"
+              + " \"disabled\": false and the new jwks or jwks_uri)",
+          (String) null);
     } else if (error instanceof DomainError.NotFound) {
       send(ctx, 404, "not_found", error.message(), (String) null);
     } else if (error instanceof DomainError.AlreadyExists e && e.kind().equals("username")) {

@@ -7,6 +7,7 @@ import io.grantry.domain.client.ClientMetadata;
 import io.grantry.domain.client.ClientSecurity;
 import io.grantry.domain.client.ClientState;
 import io.grantry.domain.client.ClientType;
+import io.grantry.domain.client.DisableReason;
 import io.grantry.domain.client.GrantType;
 import io.grantry.domain.client.LogoutMetadata;
 import io.grantry.domain.client.TokenEndpointAuthMethod;
@@ -55,7 +56,7 @@ final class ClientResource {
     Future<ClientService.Issued> issued =
         service.register(
             Optional.ofNullable(body.getString("client_id")), metadata, AdminRequest.metadata(ctx));
-    AdminRequest.respond(ctx, issued, 201, this::json);
+    AdminRequest.respond(ctx, tagged(ctx, issued), 201, this::json);
   }
 
   void list(RoutingContext ctx) {
@@ -67,12 +68,13 @@ final class ClientResource {
         rows -> page.render(rows, this::json, ClientState.Registered::clientId));
   }
 
+  /** {@code GET}: the client, and its version as the {@code ETag} a change's If-Match may name. */
   void show(RoutingContext ctx) {
     String clientId = AdminRequest.path(ctx, "client_id");
     AdminRequest.respond(
         ctx,
         directory
-            .find(clientId)
+            .findVersioned(clientId)
             .compose(
                 found ->
                     found
@@ -81,14 +83,30 @@ final class ClientResource {
                             () ->
                                 Future.failedFuture(
                                     new CommandRejected(
-                                        new DomainError.NotFound("client", clientId))))),
+                                        new DomainError.NotFound("client", clientId)))))
+            .map(
+                v -> {
+                  ctx.response().putHeader("ETag", ClientTags.of(clientId, v.version()));
+                  return v.client();
+                }),
         200,
         this::json);
   }
 
+  /** The client a command left, with its new version as the {@code ETag}. */
+  private static Future<ClientService.Issued> tagged(
+      RoutingContext ctx, Future<ClientService.Issued> issued) {
+    return issued.map(
+        i -> {
+          ctx.response().putHeader("ETag", ClientTags.of(i.client().clientId(), i.version()));
+          return i;
+        });
+  }
+
   /**
    * {@code PUT}: the body replaces the metadata as a whole (an omitted field takes its default);
-   * {@code disabled} false enables a disabled client, true disables it.
+   * {@code disabled} false enables a disabled client, true disables it. With If-Match, only the
+   * version it names is replaced.
    */
   void update(RoutingContext ctx) {
     String clientId = AdminRequest.path(ctx, "client_id");
@@ -96,11 +114,14 @@ final class ClientResource {
     ClientMetadata metadata = metadata(body);
     AdminRequest.respond(
         ctx,
-        service.change(
-            clientId,
-            current -> metadata,
-            Optional.ofNullable(body.getBoolean("disabled")),
-            AdminRequest.metadata(ctx)),
+        tagged(
+            ctx,
+            service.change(
+                clientId,
+                current -> metadata,
+                Optional.ofNullable(body.getBoolean("disabled")),
+                ClientTags.ifMatch(ctx, clientId),
+                AdminRequest.metadata(ctx))),
         200,
         this::json);
   }
@@ -109,18 +130,22 @@ final class ClientResource {
    * {@code PATCH}: a JSON merge patch (RFC 7396) of the client as {@link #json} shows it: a field
    * sent replaces the current value, a field sent as null returns to its default, a field not sent
    * stays. Merged against the state the append is decided on, so two racing patches of different
-   * fields both apply. {@code response_types} follows {@code grant_types} unless sent.
+   * fields both apply, unless If-Match names the version the patch was made for. {@code
+   * response_types} follows {@code grant_types} unless sent.
    */
   void patch(RoutingContext ctx) {
     String clientId = AdminRequest.path(ctx, "client_id");
     JsonObject patch = AdminRequest.body(ctx);
     AdminRequest.respond(
         ctx,
-        service.change(
-            clientId,
-            current -> metadata(merged(current, patch)),
-            Optional.ofNullable(patch.getBoolean("disabled")),
-            AdminRequest.metadata(ctx)),
+        tagged(
+            ctx,
+            service.change(
+                clientId,
+                current -> metadata(merged(current, patch)),
+                Optional.ofNullable(patch.getBoolean("disabled")),
+                ClientTags.ifMatch(ctx, clientId),
+                AdminRequest.metadata(ctx))),
         200,
         this::json);
   }
@@ -155,10 +180,21 @@ final class ClientResource {
     return body;
   }
 
+  /**
+   * Enables the client; {@code rotate_secret} gives it a new secret in the same append (the old one
+   * ends at once), which a client disabled as compromised needs.
+   */
   void enable(RoutingContext ctx) {
     String clientId = AdminRequest.path(ctx, "client_id");
+    boolean rotate = AdminRequest.body(ctx).getBoolean("rotate_secret", false);
     AdminRequest.respond(
-        ctx, service.enable(clientId, AdminRequest.metadata(ctx)), 200, this::json);
+        ctx,
+        tagged(
+            ctx,
+            service.enable(
+                clientId, rotate, ClientTags.ifMatch(ctx, clientId), AdminRequest.metadata(ctx))),
+        200,
+        this::json);
   }
 
   void rotateSecret(RoutingContext ctx) {
@@ -166,13 +202,33 @@ final class ClientResource {
     Long seconds = AdminRequest.body(ctx).getLong("grace_seconds");
     Duration grace = seconds == null ? defaultGrace : Duration.ofSeconds(seconds);
     AdminRequest.respond(
-        ctx, service.rotateSecret(clientId, grace, AdminRequest.metadata(ctx)), 200, this::json);
+        ctx,
+        tagged(ctx, service.rotateSecret(clientId, grace, AdminRequest.metadata(ctx))),
+        200,
+        this::json);
   }
 
+  /** Disables the client, for the body's {@code reason} if it gives one. */
   void disable(RoutingContext ctx) {
     String clientId = AdminRequest.path(ctx, "client_id");
+    Optional<DisableReason> reason =
+        Optional.ofNullable(AdminRequest.body(ctx).getString("reason"))
+            .map(
+                r ->
+                    DisableReason.fromWire(r)
+                        .orElseThrow(
+                            () ->
+                                invalid(
+                                    "reason",
+                                    "reason must be compromised, maintenance, retired or other")));
     AdminRequest.respond(
-        ctx, service.disable(clientId, AdminRequest.metadata(ctx)), 200, this::json);
+        ctx,
+        tagged(
+            ctx,
+            service.disable(
+                clientId, reason, ClientTags.ifMatch(ctx, clientId), AdminRequest.metadata(ctx))),
+        200,
+        this::json);
   }
 
   /**
@@ -345,6 +401,7 @@ final class ClientResource {
         new JsonObject().put("client_id", c.clientId()).mergeIn(metadataJson(c.metadata()));
     json.put("disabled", c.disabled())
         .put("client_id_issued_at", c.registeredAt().getEpochSecond());
+    c.disabledReason().ifPresent(r -> json.put("disabled_reason", r.wire()));
     if (c.metadata().tokenEndpointAuthMethod().usesSecret()) {
       json.put("client_secret_expires_at", 0);
     }

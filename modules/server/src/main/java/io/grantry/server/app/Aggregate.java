@@ -107,8 +107,11 @@ public final class Aggregate<S, E> {
   /** A stream's state and the version it was read at (0 when the stream does not exist). */
   public record Loaded<S>(S state, long version) {}
 
-  /** What a command did: the events appended (maybe none) and the new state, or the refusal. */
-  public record Outcome<S, E>(S state, List<E> events, DomainError error) {
+  /**
+   * What a command did: the events appended (maybe none) and the new state, or the refusal; {@code
+   * version} is the stream's version after the append (or as read, when nothing was appended).
+   */
+  public record Outcome<S, E>(S state, List<E> events, DomainError error, long version) {
     public boolean accepted() {
       return error == null;
     }
@@ -176,7 +179,7 @@ public final class Aggregate<S, E> {
       String streamId, Function<S, Decision<E>> decide, Metadata metadata, boolean remember) {
     Decision<E> decision = decide.apply(initial);
     if (decision instanceof Decision.Rejected<E> r) {
-      return Future.succeededFuture(new Outcome<>(initial, List.of(), r.error()));
+      return Future.succeededFuture(new Outcome<>(initial, List.of(), r.error(), 0));
     }
     List<E> events = decision.events();
     List<NewEvent> out = new ArrayList<>(events.size());
@@ -195,14 +198,25 @@ public final class Aggregate<S, E> {
               if (remember) {
                 remember(streamId, new Loaded<>(after, r.version()));
               }
-              return new Outcome<>(after, events, null);
+              return new Outcome<>(after, events, null, r.version());
             });
   }
 
   /** Runs {@code decide} on the stream's current state and appends what it decides. */
   public Future<Outcome<S, E>> execute(
       String streamId, Function<S, Decision<E>> decide, Metadata metadata) {
-    return attempt(streamId, s -> Future.succeededFuture(decide.apply(s)), metadata, 1);
+    return attempt(streamId, l -> Future.succeededFuture(decide.apply(l.state())), metadata, 1);
+  }
+
+  /**
+   * Runs {@code decide} on the stream's current state and the version it was read at, and appends
+   * what it decides: for a decision that depends on the version too, such as a change made only if
+   * the stream is still at the version its caller saw (HTTP's If-Match). A lost race decides again
+   * on the newer version, as {@link #execute} does.
+   */
+  public Future<Outcome<S, E>> executeKnowingVersion(
+      String streamId, Function<Loaded<S>, Decision<E>> decide, Metadata metadata) {
+    return attempt(streamId, l -> Future.succeededFuture(decide.apply(l)), metadata, 1);
   }
 
   /**
@@ -216,17 +230,18 @@ public final class Aggregate<S, E> {
       Function<S, Future<F>> facts,
       BiFunction<S, F, Decision<E>> decide,
       Metadata metadata) {
-    return attempt(streamId, s -> facts.apply(s).map(f -> decide.apply(s, f)), metadata, 1);
+    return attempt(
+        streamId, l -> facts.apply(l.state()).map(f -> decide.apply(l.state(), f)), metadata, 1);
   }
 
   private Future<Outcome<S, E>> attempt(
-      String streamId, Function<S, Future<Decision<E>>> decide, Metadata metadata, int n) {
+      String streamId, Function<Loaded<S>, Future<Decision<E>>> decide, Metadata metadata, int n) {
     Loaded<S> cached = n == 1 && cache != null ? cache.get(streamId) : null;
     if (cached == null) {
       return fromLedger(streamId, decide, metadata, n);
     }
     return decide
-        .apply(cached.state())
+        .apply(cached)
         .compose(
             decision ->
                 !(decision instanceof Decision.Rejected<E>) && !decision.events().isEmpty()
@@ -237,21 +252,23 @@ public final class Aggregate<S, E> {
   }
 
   private Future<Outcome<S, E>> fromLedger(
-      String streamId, Function<S, Future<Decision<E>>> decide, Metadata metadata, int n) {
+      String streamId, Function<Loaded<S>, Future<Decision<E>>> decide, Metadata metadata, int n) {
     return load(streamId)
         .compose(
             loaded ->
                 decide
-                    .apply(loaded.state())
+                    .apply(loaded)
                     .compose(
                         decision -> {
                           if (decision instanceof Decision.Rejected<E> r) {
                             return Future.succeededFuture(
-                                new Outcome<>(loaded.state(), List.of(), r.error()));
+                                new Outcome<>(
+                                    loaded.state(), List.of(), r.error(), loaded.version()));
                           }
                           if (decision.events().isEmpty()) {
                             return Future.succeededFuture(
-                                new Outcome<>(loaded.state(), decision.events(), null));
+                                new Outcome<>(
+                                    loaded.state(), decision.events(), null, loaded.version()));
                           }
                           return append(streamId, decide, metadata, n, loaded, decision);
                         }));
@@ -259,7 +276,7 @@ public final class Aggregate<S, E> {
 
   private Future<Outcome<S, E>> append(
       String streamId,
-      Function<S, Future<Decision<E>>> decide,
+      Function<Loaded<S>, Future<Decision<E>>> decide,
       Metadata metadata,
       int n,
       Loaded<S> loaded,
@@ -279,7 +296,7 @@ public final class Aggregate<S, E> {
         .map(
             r -> {
               remember(streamId, new Loaded<>(after, r.version()));
-              return new Outcome<>(after, events, null);
+              return new Outcome<>(after, events, null, r.version());
             })
         .recover(
             err ->

@@ -7,6 +7,7 @@ import io.grantry.domain.client.ClientSecurity;
 import io.grantry.domain.client.ClientState;
 import io.grantry.domain.client.ClientState.PreviousSecret;
 import io.grantry.domain.client.ClientType;
+import io.grantry.domain.client.DisableReason;
 import io.grantry.domain.client.GrantType;
 import io.grantry.domain.client.LogoutMetadata;
 import io.grantry.domain.client.TokenEndpointAuthMethod;
@@ -45,8 +46,11 @@ public final class ClientDirectory {
           + " token_exchange_allow_impersonation, token_exchange_allow_refresh_token,"
           + " require_pushed_authorization_requests, jwks, jwks_uri, token_endpoint_auth_signing_alg,"
           + " dpop_bound_access_tokens, profile,"
-          + " secret_hash, previous_secret_hash, previous_secret_valid_until, disabled, registered_at";
+          + " secret_hash, previous_secret_hash, previous_secret_valid_until, disabled,"
+          + " disabled_reason, registered_at";
   private static final String FIND = "SELECT " + COLUMNS + " FROM clients WHERE client_id = $1";
+  private static final String FIND_VERSIONED =
+      "SELECT " + COLUMNS + ", stream_version FROM clients WHERE client_id = $1";
   private static final String PAGE =
       "SELECT " + COLUMNS + " FROM clients WHERE client_id > $1 ORDER BY client_id LIMIT $2";
 
@@ -81,6 +85,27 @@ public final class ClientDirectory {
       return cache.get(clientId, this::load);
     }
     return load(clientId);
+  }
+
+  /** A client as the admin API shows it, and the version of its stream that it reflects. */
+  public record Versioned(ClientState.Registered client, long version) {}
+
+  /**
+   * The client registered as {@code clientId} and the version of its stream the row reflects, read
+   * from the table (never a cache: what an If-Match is compared with must be current); empty if
+   * there is none.
+   */
+  public Future<Optional<Versioned>> findVersioned(String clientId) {
+    return pool.preparedQuery(FIND_VERSIONED)
+        .execute(Tuple.of(clientId))
+        .map(
+            rows ->
+                rows.size() == 0
+                    ? Optional.empty()
+                    : Optional.of(
+                        new Versioned(
+                            fromRow(rows.iterator().next()),
+                            rows.iterator().next().getLong("stream_version"))));
   }
 
   private Future<Optional<ClientState.Registered>> load(String clientId) {
@@ -183,7 +208,9 @@ public final class ClientDirectory {
         Optional.ofNullable(r.getString("secret_hash")),
         previousSecret,
         r.getBoolean("disabled"),
-        r.getOffsetDateTime("registered_at").toInstant());
+        r.getOffsetDateTime("registered_at").toInstant(),
+        Optional.ofNullable(r.getString("disabled_reason"))
+            .map(w -> DisableReason.fromWire(w).orElseThrow(() -> corrupt(r, "disabled_reason"))));
   }
 
   private static IllegalStateException corrupt(Row r, String column) {

@@ -11,6 +11,7 @@ import io.grantry.domain.client.ClientIdClaimed;
 import io.grantry.domain.client.ClientMetadata;
 import io.grantry.domain.client.ClientState;
 import io.grantry.domain.client.ClientType;
+import io.grantry.domain.client.DisableReason;
 import io.grantry.domain.client.TokenEndpointAuthMethod;
 import io.grantry.domain.grant.RevocationReason;
 import io.grantry.eventstore.EventStore;
@@ -26,10 +27,9 @@ import io.vertx.sqlclient.Tuple;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.LongPredicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,11 +71,14 @@ public final class ClientService {
   private final Clock clock;
   private final SecureRandom random = new SecureRandom();
 
+  /** An If-Match that any version meets: the command applies to the client as it is then. */
+  public static final LongPredicate ANY_VERSION = v -> true;
+
   /**
    * A client as a command left it, with its new secret when the command made one (shown once, never
-   * stored).
+   * stored), and the version of its stream after the command (what an ETag names).
    */
-  public record Issued(ClientState.Registered client, Optional<String> clientSecret) {
+  public record Issued(ClientState.Registered client, Optional<String> clientSecret, long version) {
     @Override
     public String toString() {
       return "Issued["
@@ -134,11 +137,11 @@ public final class ClientService {
                 taken
                     ? Future.<Void>failedFuture(new CommandRejected(CLIENT_ID_TAKEN))
                     : claim(id, who))
-        .compose(v -> run(id, command, who))
+        .compose(v -> run(id, ANY_VERSION, command, who))
         .map(
-            client -> {
+            done -> {
               log.info("Client {} ({}) registered by {}", id, metadata.type().wire(), actor(who));
-              return new Issued(client, secret);
+              return new Issued(done.client(), secret, done.version());
             });
   }
 
@@ -165,33 +168,53 @@ public final class ClientService {
   private Future<Issued> rotate(
       String clientId, ClientSecrets.Generated generated, Duration grace, Aggregate.Metadata who) {
     String secret = generated.secret();
-    return run(clientId, new ClientCommand.RotateSecret(clientId, generated.hash(), grace), who)
+    return run(
+            clientId,
+            ANY_VERSION,
+            new ClientCommand.RotateSecret(clientId, generated.hash(), grace),
+            who)
         .map(
-            client -> {
+            done -> {
               log.info(
                   "Client {} secret rotated by {}, previous secret valid for {}",
                   clientId,
                   actor(who),
                   grace);
-              return new Issued(client, Optional.of(secret));
+              return new Issued(done.client(), Optional.of(secret), done.version());
             });
   }
 
-  /**
-   * Disables the client: it can no longer authenticate or start an authorization. Repeating it
-   * changes nothing.
-   */
   /** Disables the client and revokes every grant it holds (its tokens stop working at once). */
   public Future<ClientState.Registered> disable(String clientId, Aggregate.Metadata who) {
-    return run(clientId, new ClientCommand.Disable(clientId), who)
-        .onSuccess(c -> log.info("Client {} disabled by {}", clientId, actor(who)))
+    return disable(clientId, Optional.empty(), ANY_VERSION, who).map(Issued::client);
+  }
+
+  /**
+   * Disables the client, for {@code reason} if given, if its stream is at a version {@code ifMatch}
+   * accepts, and revokes every grant it holds (its tokens stop working at once). Repeating it
+   * changes nothing, except that a client disabled for another reason may be marked compromised.
+   */
+  public Future<Issued> disable(
+      String clientId,
+      Optional<DisableReason> reason,
+      LongPredicate ifMatch,
+      Aggregate.Metadata who) {
+    return run(clientId, ifMatch, new ClientCommand.Disable(clientId, reason), who)
+        .onSuccess(
+            c ->
+                log.info(
+                    "Client {} disabled by {}{}",
+                    clientId,
+                    actor(who),
+                    reason.map(r -> " as " + r.wire()).orElse("")))
         .compose(
             c ->
                 revoker == null
                     ? Future.succeededFuture(c)
                     : revoker
                         .revokeClient(clientId, RevocationReason.CLIENT_DISABLED, who)
-                        .map(n -> c));
+                        .map(n -> c))
+        .map(done -> new Issued(done.client(), Optional.empty(), done.version()));
   }
 
   /**
@@ -220,20 +243,25 @@ public final class ClientService {
       Function<ClientMetadata, ClientMetadata> change,
       Optional<Boolean> disabled,
       Aggregate.Metadata who) {
+    return change(clientId, change, disabled, ANY_VERSION, who).map(Issued::client);
+  }
+
+  /**
+   * {@link #change}, only if the client's stream is at a version {@code ifMatch} accepts when the
+   * change is decided (else {@link DomainError.Stale}): a caller that read the client and decided
+   * from what it saw changes nothing that changed meanwhile. A client disabled as compromised is
+   * enabled ({@code disabled} false) only by a change that replaces its keys.
+   */
+  public Future<Issued> change(
+      String clientId,
+      Function<ClientMetadata, ClientMetadata> change,
+      Optional<Boolean> disabled,
+      LongPredicate ifMatch,
+      Aggregate.Metadata who) {
     Function<ClientState, Decision<ClientEvent>> decide =
         state -> {
           if (!(state instanceof ClientState.Registered current)) {
             return Decision.reject(new DomainError.NotFound("client", clientId));
-          }
-          List<ClientEvent> events = new ArrayList<>();
-          ClientState after = current;
-          if (disabled.equals(Optional.of(false))) {
-            Decision<ClientEvent> enabled =
-                ClientDecider.decide(after, new ClientCommand.Enable(clientId), clock.instant());
-            events.addAll(enabled.events());
-            for (ClientEvent e : enabled.events()) {
-              after = ClientDecider.evolve(after, e);
-            }
           }
           ClientMetadata next;
           try {
@@ -246,21 +274,23 @@ public final class ClientService {
               && next.equals(current.metadata())) {
             return Decision.unchanged(); // already so: disable() below changes nothing either
           }
-          Decision<ClientEvent> updated =
-              ClientDecider.decide(
-                  after, new ClientCommand.Update(clientId, next), clock.instant());
-          if (updated instanceof Decision.Rejected<ClientEvent> r) {
-            return r;
-          }
-          events.addAll(updated.events());
-          return Decision.accept(events);
+          ClientCommand.Update update = new ClientCommand.Update(clientId, next);
+          return disabled.equals(Optional.of(false))
+              ? ClientDecider.enableAndUpdate(
+                  current, new ClientCommand.Enable(clientId), update, clock.instant())
+              : ClientDecider.decide(current, update, clock.instant());
         };
-    Future<ClientState.Registered> changed =
-        run(clientId, decide, who)
+    Future<Versioned> changed =
+        run(clientId, ifMatch, decide, who)
             .onSuccess(c -> log.info("Client {} changed by {}", clientId, actor(who)));
-    return disabled.equals(Optional.of(true))
-        ? changed.compose(c -> disable(clientId, who))
-        : changed;
+    Future<Versioned> done =
+        disabled.equals(Optional.of(true))
+            ? changed.compose(
+                c ->
+                    disable(clientId, Optional.empty(), ANY_VERSION, who)
+                        .map(d -> new Versioned(d.client(), d.version())))
+            : changed;
+    return done.map(v -> new Issued(v.client(), Optional.empty(), v.version()));
   }
 
   /**
@@ -268,8 +298,48 @@ public final class ClientService {
    * it was disabled stay revoked. Enabling an enabled client changes nothing.
    */
   public Future<ClientState.Registered> enable(String clientId, Aggregate.Metadata who) {
-    return run(clientId, new ClientCommand.Enable(clientId), who)
-        .onSuccess(c -> log.info("Client {} enabled by {}", clientId, actor(who)));
+    return enable(clientId, false, ANY_VERSION, who).map(Issued::client);
+  }
+
+  /**
+   * Enables the client if its stream is at a version {@code ifMatch} accepts; with {@code
+   * rotateSecret}, gives it a new secret in the same append ({@code client.secret_rotated.v1}, the
+   * old secret ending at once), returned in {@link Issued#clientSecret()}. A client that uses a
+   * secret and was disabled as compromised is enabled only so.
+   */
+  public Future<Issued> enable(
+      String clientId, boolean rotateSecret, LongPredicate ifMatch, Aggregate.Metadata who) {
+    Future<Optional<ClientSecrets.Generated>> secret =
+        !rotateSecret
+            ? Future.succeededFuture(Optional.empty())
+            : clients
+                .load(ClientsProjection.streamId(clientId))
+                .map(
+                    loaded ->
+                        Optional.of(
+                            loaded.state() instanceof ClientState.Registered r
+                                ? newSecret(r.metadata())
+                                : newSecret(null)));
+    return secret.compose(
+        generated ->
+            run(
+                    clientId,
+                    ifMatch,
+                    new ClientCommand.Enable(
+                        clientId, generated.map(ClientSecrets.Generated::hash)),
+                    who)
+                .map(
+                    done -> {
+                      log.info(
+                          "Client {} enabled by {}{}",
+                          clientId,
+                          actor(who),
+                          generated.isPresent() ? " with a new secret" : "");
+                      return new Issued(
+                          done.client(),
+                          generated.map(ClientSecrets.Generated::secret),
+                          done.version());
+                    }));
   }
 
   /** True if a client registered without a claim already has {@code id} in some case. */
@@ -296,17 +366,32 @@ public final class ClientService {
                         : err));
   }
 
-  private Future<ClientState.Registered> run(
-      String clientId, ClientCommand command, Aggregate.Metadata who) {
-    return run(clientId, state -> ClientDecider.decide(state, command, clock.instant()), who);
+  /** A client after a command, and its stream's version then. */
+  private record Versioned(ClientState.Registered client, long version) {}
+
+  private Future<Versioned> run(
+      String clientId, LongPredicate ifMatch, ClientCommand command, Aggregate.Metadata who) {
+    return run(
+        clientId, ifMatch, state -> ClientDecider.decide(state, command, clock.instant()), who);
   }
 
-  private Future<ClientState.Registered> run(
+  /**
+   * Decides and appends on the client's stream as read, if {@code ifMatch} accepts the version it
+   * was read at (a lost race reads again, and a version the caller did not see is then refused).
+   */
+  private Future<Versioned> run(
       String clientId,
+      LongPredicate ifMatch,
       Function<ClientState, Decision<ClientEvent>> decide,
       Aggregate.Metadata who) {
     return clients
-        .execute(ClientsProjection.streamId(clientId), decide, who)
+        .executeKnowingVersion(
+            ClientsProjection.streamId(clientId),
+            loaded ->
+                loaded.state() instanceof ClientState.Registered && !ifMatch.test(loaded.version())
+                    ? Decision.reject(new DomainError.Stale("client", clientId))
+                    : decide.apply(loaded.state()),
+            who)
         // Whatever happened, this process's cached view of the client is no longer to be trusted.
         .andThen(
             ar -> {
@@ -317,7 +402,8 @@ public final class ClientService {
         .compose(
             outcome ->
                 outcome.accepted()
-                    ? Future.succeededFuture((ClientState.Registered) outcome.state())
+                    ? Future.succeededFuture(
+                        new Versioned((ClientState.Registered) outcome.state(), outcome.version()))
                     : Future.failedFuture(new CommandRejected(outcome.error())));
   }
 

@@ -9,6 +9,7 @@ import io.grantry.domain.client.ClientRegistered;
 import io.grantry.domain.client.ClientSecretRotated;
 import io.grantry.domain.client.ClientSecurity;
 import io.grantry.domain.client.ClientUpdated;
+import io.grantry.domain.client.DisableReason;
 import io.grantry.domain.client.GrantType;
 import io.grantry.server.app.StreamProjection;
 import io.vertx.core.Future;
@@ -155,8 +156,8 @@ public final class ClientsProjection extends StreamProjection<ClientEvent> {
       return tx.preparedQuery(
               "UPDATE "
                   + table
-                  + " SET disabled = false, updated_at = $2, stream_version = $3"
-                  + " WHERE client_id = $1 AND stream_version < $3")
+                  + " SET disabled = false, disabled_reason = NULL, updated_at = $2,"
+                  + " stream_version = $3 WHERE client_id = $1 AND stream_version < $3")
           .execute(Tuple.of(e.clientId(), utc(e.enabledAt()), version))
           .mapEmpty();
     }
@@ -164,9 +165,14 @@ public final class ClientsProjection extends StreamProjection<ClientEvent> {
     return tx.preparedQuery(
             "UPDATE "
                 + table
-                + " SET disabled = true, updated_at = $2, stream_version = $3"
+                + " SET disabled = true, disabled_reason = $4, updated_at = $2, stream_version = $3"
                 + " WHERE client_id = $1 AND stream_version < $3")
-        .execute(Tuple.of(e.clientId(), utc(e.disabledAt()), version))
+        .execute(
+            Tuple.of(
+                e.clientId(),
+                utc(e.disabledAt()),
+                version,
+                e.reason().map(DisableReason::wire).orElse(null)))
         .mapEmpty();
   }
 

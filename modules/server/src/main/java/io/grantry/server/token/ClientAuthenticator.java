@@ -169,8 +169,7 @@ public final class ClientAuthenticator {
    * The client the request names (Basic credentials, an assertion's {@code iss} with the address,
    * or the form), checked or not; null if none.
    */
-  private static ClientAuthThrottle.Claim claim(
-      RoutingContext ctx, MultiMap form, String address) {
+  private static ClientAuthThrottle.Claim claim(RoutingContext ctx, MultiMap form, String address) {
     String header = ctx.request().getHeader("Authorization");
     if (header != null && header.regionMatches(true, 0, "Basic ", 0, 6)) {
       return ClientAuthThrottle.Claim.clientId(

@@ -186,8 +186,7 @@ class ClientAssertionTest {
     served.set(jwkSet(ec).encode());
     register("pkj-uri", "private_key_jwt", new JsonObject().put("jwks_uri", keys + "/jwks"));
     register("pkj-big", "private_key_jwt", new JsonObject().put("jwks_uri", keys + "/big"));
-    register(
-        "pkj-failing", "private_key_jwt", new JsonObject().put("jwks_uri", keys + "/failing"));
+    register("pkj-failing", "private_key_jwt", new JsonObject().put("jwks_uri", keys + "/failing"));
     register("pkj-silent", "private_key_jwt", new JsonObject().put("jwks_uri", keys + "/silent"));
   }
 
