@@ -13,11 +13,14 @@ import io.grantry.domain.client.ClientCommand.Update;
 import io.grantry.domain.client.ClientState.PreviousSecret;
 import io.grantry.domain.client.ClientState.Registered;
 import io.grantry.domain.oauth.RedirectUriRules;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -195,8 +198,9 @@ public final class ClientDecider {
    * The review's M2: a client disabled as compromised and enabled again must not authenticate with
    * anything it could before: no secret accepted then (the current one, nor a previous one in its
    * grace) is accepted after, and no key registered then (compared by its public part, whatever its
-   * kid), nor the same jwks_uri (we cannot see the keys behind it change), is registered after. A
-   * public client has no credentials to replace. Empty when {@code after} may stand.
+   * kid), nor a jwks_uri at the same host and path ({@link #keyLocation}: we cannot see the keys
+   * behind it change), is registered after. A public client has no credentials to replace. Empty
+   * when {@code after} may stand.
    */
   public static Optional<DomainError> reEnableProblem(
       Registered before, Registered after, Instant now) {
@@ -214,8 +218,8 @@ public final class ClientDecider {
             KIND,
             before.clientId(),
             keys
-                ? "new keys in the same change (jwks sharing no key with the current ones, or"
-                    + " another jwks_uri)"
+                ? "register new jwks (sharing no key with the current ones) or a jwks_uri at"
+                    + " another host or path (a query alone is not new keys), in the same change"
                 : "a new secret in the same request (rotate_secret), the old one ending at once"));
   }
 
@@ -224,9 +228,33 @@ public final class ClientDecider {
     Set<String> out = new HashSet<>();
     c.acceptedSecretHashes(now).forEach(h -> out.add("secret:" + h));
     ClientSecurity s = c.metadata().security();
-    s.jwksUri().ifPresent(u -> out.add("jwks_uri:" + u));
+    s.jwksUri().ifPresent(u -> out.add("jwks_uri:" + keyLocation(u)));
     s.jwks().ifPresent(j -> ClientKeyRules.publicParts(j).forEach(k -> out.add("key:" + k)));
     return out;
+  }
+
+  /**
+   * Where a jwks_uri's keys are, for telling new keys from old: its host (lower case, without a
+   * trailing dot) and path (without trailing slashes). The scheme, the port, the query and the
+   * fragment are left out: the same keys answer at {@code https://KEYS.example.com:443/jwks?v=2}
+   * and at {@code https://keys.example.com/jwks} (the review's L2, session 4), so only another host
+   * or path counts as other keys.
+   */
+  static String keyLocation(String jwksUri) {
+    try {
+      URI u = new URI(jwksUri);
+      String host = u.getHost() == null ? "" : u.getHost().toLowerCase(Locale.ROOT);
+      while (host.endsWith(".")) {
+        host = host.substring(0, host.length() - 1);
+      }
+      String path = u.getPath() == null ? "" : u.getPath();
+      while (path.endsWith("/")) {
+        path = path.substring(0, path.length() - 1);
+      }
+      return host + path;
+    } catch (URISyntaxException e) {
+      return jwksUri.toLowerCase(Locale.ROOT);
+    }
   }
 
   private static Decision<ClientEvent> rotateSecret(

@@ -636,6 +636,35 @@ class ClientDeciderTest {
     assertThat(fresh.events().get(1)).isInstanceOf(ClientUpdated.class);
   }
 
+  @Test
+  void aCompromisedClientAtAJwksUriComesBackWithAnotherHostOrPathOnly() {
+    ClientMetadata atUri =
+        ClientFixtures.keyedService().toBuilder()
+            .security(
+                new ClientSecurity(
+                    false,
+                    Optional.empty(),
+                    Optional.of("https://keys.example.com/jwks.json"),
+                    Optional.empty()))
+            .build();
+    Registered leaked = compromised(registered("svc", atUri, Optional.empty()));
+    for (String other :
+        List.of("https://keys.example.com/v2/jwks.json", "https://keys2.example.com/jwks.json")) {
+      ClientMetadata moved =
+          atUri.toBuilder()
+              .security(
+                  new ClientSecurity(false, Optional.empty(), Optional.of(other), Optional.empty()))
+              .build();
+      assertThat(
+              ClientDecider.enableAndUpdate(leaked, new Enable("svc"), new Update("svc", moved), T0)
+                  .events())
+          .as(other)
+          .hasSize(2);
+    }
+    assertThat(ClientDecider.keyLocation("https://KEYS.example.com.:443/jwks.json/?v=2#x"))
+        .isEqualTo("keys.example.com/jwks.json");
+  }
+
   private static ClientMetadata withJwks(Registered r, String jwks) {
     ClientSecurity s = r.metadata().security();
     return r.metadata().toBuilder()
