@@ -281,11 +281,12 @@ class ResourceKitDpopEndToEndTest {
   @Test
   void aFullReplayCacheRefusesNewProofsInsteadOfForgettingLiveOnes() throws Exception {
     StoppedClock clock = new StoppedClock();
-    // Room for two proofs; a proof is acceptable for 10 s plus 5 s of skew, remembered 20 s.
+    // Room for two proofs of this client's key (an eighth of 16); a proof is acceptable for 10 s
+    // plus 5 s of skew, remembered 20 s.
     ExampleApi api =
         api(
             o ->
-                o.setDpopReplayCacheSize(2)
+                o.setDpopReplayCacheSize(16)
                     .setDpopProofLifetime(Duration.ofSeconds(10))
                     .setClockSkew(Duration.ofSeconds(5))
                     .setClock(clock));

@@ -20,6 +20,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -65,6 +66,10 @@ final class DpopProofs {
   private final Optional<DpopNonces> nonces;
   // Insertion order is expiry order (each entry expires a fixed time after it is put).
   private final Map<String, Instant> seen;
+  // Live entries per key thumbprint: one key may hold at most an eighth of the cache, so a client
+  // flooding the API with its own valid proofs fills its share, not everyone's.
+  private final Map<String, Integer> perKey = new HashMap<>();
+  private final int keyShare;
   private Instant lastFullWarning;
 
   DpopProofs(ResourceServerOptions options) {
@@ -78,6 +83,7 @@ final class DpopProofs {
             .dpopNonceSecret()
             .map(secret -> new DpopNonces(secret, options.dpopNonceRotation(), clock));
     this.seen = new LinkedHashMap<>(16, 0.75f, false);
+    this.keyShare = Math.max(1, size / 8);
   }
 
   /** The nonce to hand out in {@code DPoP-Nonce} now, when nonces are configured. */
@@ -173,30 +179,42 @@ final class DpopProofs {
     if (!(claims.getValue("jti") instanceof String jti) || jti.isEmpty() || jti.length() > 256) {
       throw InvalidTokenException.invalidProof("the DPoP proof has no jti");
     }
-    if (!firstUse(jkt + ' ' + jti, now)) {
+    if (!firstUse(jkt, jti, now)) {
       throw InvalidTokenException.invalidProof("the DPoP proof was used before");
     }
   }
 
   /**
-   * Remembers {@code key}; false if it is remembered already (a replay). Only expired entries are
-   * dropped; full of live ones, throws {@link ReplayCacheFull} instead of forgetting one.
+   * Remembers the proof {@code jti} of the key {@code jkt}; false if it is remembered already (a
+   * replay). Only expired entries are dropped; full of live ones (the whole cache, or this key's
+   * share of it: an eighth), throws {@link ReplayCacheFull} instead of forgetting one.
    */
-  private synchronized boolean firstUse(String key, Instant now) {
-    var it = seen.values().iterator();
-    while (it.hasNext() && !it.next().isAfter(now)) {
+  private synchronized boolean firstUse(String jkt, String jti, Instant now) {
+    var it = seen.entrySet().iterator();
+    while (it.hasNext()) {
+      Map.Entry<String, Instant> e = it.next();
+      if (e.getValue().isAfter(now)) {
+        break;
+      }
       it.remove();
+      String owner = e.getKey().substring(0, e.getKey().indexOf(' '));
+      perKey.computeIfPresent(owner, (k, n) -> n > 1 ? n - 1 : null);
     }
+    String key = jkt + ' ' + jti;
     if (seen.containsKey(key)) {
       return false;
     }
-    if (seen.size() >= size) {
+    boolean keyFull = perKey.getOrDefault(jkt, 0) >= keyShare;
+    if (keyFull || seen.size() >= size) {
       Instant oldest = seen.values().iterator().next();
       long retryAfter = Math.max(1, Duration.between(now, oldest).toSeconds() + 1);
-      warnFull(now, retryAfter);
+      if (!keyFull) {
+        warnFull(now, retryAfter);
+      }
       throw new ReplayCacheFull(retryAfter);
     }
     seen.put(key, now.plus(remembered));
+    perKey.merge(jkt, 1, Integer::sum);
     return true;
   }
 
