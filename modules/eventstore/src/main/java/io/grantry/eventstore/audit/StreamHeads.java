@@ -124,18 +124,18 @@ final class StreamHeads {
     if (hash.length != 32) {
       throw new IllegalArgumentException("an event hash has 32 bytes");
     }
-    if (chunk(chunks, slot)[offset(slot) + 2] == 0) {
-      if ((size + 1) * 4 > capacity * 3) {
-        grow();
-        slot = find(chunks, capacity, key0, key1);
-      }
-      long[] c = chunk(chunks, slot);
-      c[offset(slot)] = key0;
-      c[offset(slot) + 1] = key1;
-      size++;
+    boolean met = chunk(chunks, slot)[offset(slot) + 2] != 0;
+    if (!met && (size + 1) * 4 > capacity * 3) {
+      grow();
+      slot = find(chunks, capacity, key0, key1);
     }
     long[] c = chunk(chunks, slot);
     int at = offset(slot);
+    if (!met) {
+      c[at] = key0;
+      c[at + 1] = key1;
+      size++;
+    }
     c[at + 2] = version;
     ByteBuffer h = ByteBuffer.wrap(hash);
     for (int i = 0; i < 4; i++) {
