@@ -210,6 +210,42 @@ class AuditCliTest {
   }
 
   @Test
+  void anEditedPayloadEarlyInALargeLedgerIsNamedWhileTheReadIsStillGoing() throws Exception {
+    // About 80 MB of events after the edited one: more than the pages in flight and the sockets'
+    // buffers hold, so the database is still sending when the verifier stops at the edit.
+    String padding = "p".repeat(2_000);
+    for (int s = 0; s < 80; s++) {
+      List<NewEvent> events = new ArrayList<>();
+      for (int i = 0; i < 500; i++) {
+        events.add(
+            NewEvent.of("test.happened.v1", new JsonObject().put("n", i).put("padding", padding)));
+      }
+      await(store.append("bulk-" + s, ExpectedVersion.ANY, events));
+    }
+    RecordedEvent b2 = await(store.readStream("b")).get(1);
+    tamper(
+        c ->
+            c.preparedQuery("UPDATE events SET payload = '{\"n\": 999}' WHERE position = $1")
+                .execute(Tuple.of(b2.position())));
+    assertFails(b2.commitOrder(), "edited", "content of b v2 does not match its hash");
+  }
+
+  @Test
+  void aDatabaseFromBeforeTheStoredTilesVerifies() throws Exception {
+    // As left by a server older than V24: the CLI of a newer release must still verify it. More
+    // than a tile (256 leaves), so that the verifier reaches a complete tile.
+    List<NewEvent> events = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      events.add(NewEvent.of("test.happened.v1", new JsonObject().put("n", i)));
+    }
+    await(store.append("many", ExpectedVersion.ANY, events));
+    await(pool.query("DROP TABLE ledger_tree_tile_leaves").execute());
+    CliTest.Run r = CliTest.run("audit", "verify", "--jwks", jwksFile.toString());
+    assertThat(r.code()).as(r.out() + r.err()).isZero();
+    assertThat(r.out()).contains("no stored tiles of the Merkle tree (its schema predates them)");
+  }
+
+  @Test
   void aRemovedEventIsNamedWhereItsStreamHasAGap() throws Exception {
     List<RecordedEvent> a = await(store.readStream("a"));
     tamper(
