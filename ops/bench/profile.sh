@@ -104,7 +104,7 @@ jcmd "$SERVER" JVMTI.agent_load "$AP_LIB" "\"stop,file=$OUT/$WORKLOAD.html,title
 HZ=$(getconf CLK_TCK)
 cores() { awk -v a="$1" -v b="$2" -v s="$t0" -v e="$t1" -v hz="$HZ" 'BEGIN {printf "%.2f", (b - a) / hz / (e - s)}'; }
 if [ -f "$WORK/S/wrk.env" ]; then # report.lua: RESULT requests errors p50 p99 req/s ops ops/s
-  read -r _ errors p50 p99 rate ops opsrate < <(grep '^RESULT' "$WORK/wrk.txt" | cut -d' ' -f2-)
+  read -r _ errors p50 p99 rate ops opsrate _ < <(grep '^RESULT' "$WORK/wrk.txt" | cut -d' ' -f2-)
 else
   read -r rate errors p50 p99 < <(grep '^RESULT' "$WORK/wrk.txt" | cut -d' ' -f2-)
   ops=""; opsrate=$rate

@@ -78,6 +78,12 @@ def rounds_of(rs_):
     return " · ".join(format(r["ops_s"], ",.0f") for r in rs_)
 
 
+def errors(rs_):
+    """The rounds' errors, and how many of them were late (a cold round's deadline, lua/once.lua)."""
+    late = sum(r.get("late", 0) for r in rs_)
+    return f"{sum(r['errors'] for r in rs_)}" + (f" ({late} late)" if late else "")
+
+
 def fmt(v, spec=",.0f", none="–"):
     return none if v is None else format(v, spec)
 
@@ -129,11 +135,12 @@ for w in workloads + reference:
         name = w + (f" ({rs_[0]['population']:,} each once)" if "population" in rs_[0] else "")
         p(f"| {name} | {c} | {ops:,.0f} {unit(w)}/s | {fmt(x, '.2f')}{f' of {ref}' if ref else ''} | "
           f"{rounds_of(rs_)} | {med(r['p50'] for r in rs_):.2f} | {s['p99']:.2f} | "
-          f"{sum(r['errors'] for r in rs_)} | {s['rss']} | {fmt(s['server_us'])} | {fmt(s['db_us'])} | "
+          f"{errors(rs_)} | {s['rss']} | {fmt(s['server_us'])} | {fmt(s['db_us'])} | "
           f"{med(r['server_cores'] for r in rs_):.2f} | {med(r['db_cores'] for r in rs_):.2f} | {limit} |")
 p("")
 p("ops/s counts tokens, refreshes, flows or introspection answers (a code flow is two requests); errors: non-2xx/3xx "
-  "answers, socket errors and wrong answers (an inactive token of a population) summed over the rounds. "
+  "answers, socket errors, wrong answers (an inactive token of a population) and late ones (a cold round's "
+  "requests still unanswered COLD_DEADLINE s after its last was sent) summed over the rounds. "
   "µs/op: CPU time (user + system, from /proc) of the server's JVM, and of all its PostgreSQL's processes, over the "
   "run divided by the ops (for the reference: the node process; it has no database)."
   + (" The cold rows run on a second server restarted before each round: "
@@ -148,8 +155,10 @@ for fw in ("cc-fresh-start", "cc-fresh-start@B"):
     p(f"## {fw}: client_credentials ES256 in each window after the server is ready (64 connections)")
     p("")
     ready = " · ".join(str(r["ready_ms"]) for r in fresh if r["window"] == 1)
+    first = " · ".join(str(r["first_ms"]) for r in fresh if r["window"] == 1 and "first_ms" in r)
     p(f"Steady state: cc-es256 at 64 connections on the long-running server in the same run, {fmt(steady)} tokens/s. "
-      f"Ready after (ms, per round): {ready}.")
+      f"Ready after (ms from the process's start, per round): {ready}"
+      + (f"; first token answered after (ms, one request before the load): {first}." if first else "."))
     p("")
     p("| window | s after ready | tokens/s (median) | rounds | of steady state | server µs/token | PostgreSQL µs/token |")
     p("|---|---|---|---|---|---|---|")

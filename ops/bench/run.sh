@@ -31,6 +31,12 @@
 #                 measured ones (default 200)
 #   GROW_BATCH    chains grown at a time (default 200: their states fit the grant cache)
 #   COLD_WARMUP   seconds of hot refresh (other chains) after each restart (default 10)
+#   COLD_DEADLINE seconds (default 10) a round of a cold workload waits for its last answers once
+#                 every request is sent (lua/once.lua): then each request still unanswered counts as
+#                 late (an error; the report gives the count) and the round ends
+#   PGSTAT      1: the cold servers' PostgreSQL loads pg_stat_statements, and each measured cold round
+#               writes raw/pgstat-<workload>-<round>.txt: every statement's calls, rows, execution
+#               time and shared buffers per unit (refresh, answer) over that round (needs psql)
 #   POPULATION    tokens introspected per round of introspect-population[-opaque] (default 100000),
 #                 after POPULATION_WARM others (default 20000) introspected once each to warm the JIT
 #   FRESH_SECS, FRESH_WINDOW  cc-fresh-start: seconds measured after the start (60), window (5)
@@ -71,7 +77,7 @@ REF_PORT=18190
 THREADS=2
 OUT=${OUT:-ops/bench/results/$(date -u +%Y-%m-%dT%H%M%SZ)}
 RAW=$OUT/raw
-export BENCH_LUA_DIR=$PWD/ops/bench/lua BENCH_THREADS=$THREADS
+export BENCH_LUA_DIR=$PWD/ops/bench/lua BENCH_THREADS=$THREADS BENCH_DEADLINE=${COLD_DEADLINE:-10}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 2; }
 command -v python3 >/dev/null || { echo "python3 is missing" >&2; exit 2; }
 mkdir -p "$RAW"
@@ -122,7 +128,14 @@ if [ -n "${B_JAR:-}${B_JAVA_OPTS:-}${B_ENV:-}" ]; then
 fi
 # Tokens of the populations must outlive the run (they are introspected up to ~40 minutes later).
 SRV_ENV_EXTRA[cold]="GRANTRY_ACCESS_TOKEN_TTL_SECONDS=14400"
-SRV_ENV_EXTRA[coldb]="GRANTRY_ACCESS_TOKEN_TTL_SECONDS=14400 ${B_ENV:-}"
+SRV_ENV_EXTRA[coldb]="GRANTRY_ACCESS_TOKEN_TTL_SECONDS=14400"
+if [ "${PGSTAT:-0}" = 1 ]; then
+  command -v psql >/dev/null || { echo "PGSTAT=1 needs psql: apt-get install postgresql-client" >&2; exit 2; }
+  for n in cold coldb; do
+    SRV_ENV_EXTRA[$n]="${SRV_ENV_EXTRA[$n]} GRANTRY_EMBEDDED_PG_SETTINGS=shared_preload_libraries=pg_stat_statements;pg_stat_statements.track=all"
+  done
+fi
+SRV_ENV_EXTRA[coldb]="${SRV_ENV_EXTRA[coldb]} ${B_ENV:-}"
 # The cold servers: A, and B for an A/B (B_JAR ...); suffix: how a server's rows are named
 COLD_SERVERS="cold${AB:+ coldb}"
 suffix() { [ "$1" = coldb ] && echo "@B" || true; }
@@ -296,9 +309,10 @@ record() {
     >> "$RAW/results.jsonl" <<'PY'
 import json, sys
 line, srv, w, c, tag, sc, dc, tk, ns, rss, extra = sys.argv[1:12]
-_, req, err, p50, p99, rps, ops, opsps = line.split()
+_, req, err, p50, p99, rps, ops, opsps = line.split()[:8]
+late = int(line.split()[8]) if len(line.split()) > 8 else 0
 secs, sc, dc, tk, ops = int(ns) / 1e9, int(sc), int(dc), int(tk), int(ops)
-r = {"server": srv, "workload": w, "conns": int(c), "tag": tag, "requests": int(req), "errors": int(err),
+r = {"server": srv, "workload": w, "conns": int(c), "tag": tag, "requests": int(req), "errors": int(err), "late": late,
      "p50": float(p50), "p99": float(p99), "rps": float(rps), "ops": ops, "ops_s": float(opsps), "rss_mb": int(rss),
      "server_cores": sc / tk / secs, "db_cores": dc / tk / secs,
      "server_us": sc / tk / ops * 1e6 if ops else None, "db_us": dc / tk / ops * 1e6 if ops else None}
@@ -306,7 +320,7 @@ if extra:
     r.update(json.loads(extra))
 print(json.dumps(r))
 PY
-  tail -1 "$RAW/results.jsonl" | python3 -c "import json,sys;r=json.load(sys.stdin);print(f\"  {r['tag']}: {r['workload']} c={r['conns']}: {r['ops_s']:,.0f}/s p99 {r['p99']} ms, errors {r['errors']}, server {r['server_us'] or 0:.0f} us + PG {r['db_us'] or 0:.0f} us per op\")" >&2
+  tail -1 "$RAW/results.jsonl" | python3 -c "import json,sys;r=json.load(sys.stdin);print(f\"  {r['tag']}: {r['workload']} c={r['conns']}: {r['ops_s']:,.0f}/s p99 {r['p99']} ms, errors {r['errors']}{' (%d late)' % r['late'] if r.get('late') else ''}, server {r['server_us'] or 0:.0f} us + PG {r['db_us'] or 0:.0f} us per op\")" >&2
 }
 
 # wrk_file SERVER WORKLOAD CONNS SECONDS TAG: one wrk run of a hot or reference workload
@@ -464,10 +478,31 @@ run_cold() {
       lines=$WORK/$pop.m$r ;;
   esac
   local file="$RAW/$w$(suffix "$srv")-c64-$tag.txt" cpu0 db0 t0
+  pgstat_reset "$srv"
   cpu0=$(cpu_of $(pids_of "$srv")); db0=$(cpu_of $(pg_pids_of "$srv")); t0=$(date +%s%N)
   BENCH_MODE=$mode BENCH_AUTH="$auth" BENCH_LINES="$lines" \
     wrk -t"$THREADS" -c64 -d600s --timeout 60s --latency -s ops/bench/lua/once.lua "$base/token" > "$file" 2>&1
   record "$srv" "$w$(suffix "$srv")" 64 "$tag" "$file" "$cpu0" "$db0" "$t0" "{\"population\": $(wc -l < "$lines")}"
+  pgstat_write "$srv" "$RAW/pgstat-$w$(suffix "$srv")-$tag.txt" "$(tail -1 "$RAW/results.jsonl" | python3 -c 'import json,sys;print(json.load(sys.stdin)["ops"])')"
+}
+
+# PGSTAT=1: what the cold server's PostgreSQL did over a measured round, per unit of work
+pg_psql() { # server SQL
+  psql -h 127.0.0.1 -p "$(sed -n 4p "${SRV_DATA[$1]}/postgres/postmaster.pid")" -U postgres -d postgres -XAtq -c "$2"
+}
+pgstat_reset() { # server
+  [ "${PGSTAT:-0}" = 1 ] || return 0
+  pg_psql "$1" "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
+  pg_psql "$1" "SELECT pg_stat_statements_reset()" >/dev/null
+}
+pgstat_write() { # server file units
+  [ "${PGSTAT:-0}" = 1 ] && [ "${3:-0}" -gt 0 ] || return 0
+  local n=$3 only="query !~ '(pg_stat_statements|postmaster|pg_catalog)'"
+  {
+    echo "# pg_stat_statements over one measured round: $n units; per unit (calls rows exec_us blks_hit+read blks_read | statement)"
+    pg_psql "$1" "SELECT round(calls::numeric / $n, 3) || ' ' || round(rows::numeric / $n, 3) || ' ' || round((total_exec_time * 1000 / $n)::numeric, 1) || ' ' || round((shared_blks_hit + shared_blks_read)::numeric / $n, 2) || ' ' || round(shared_blks_read::numeric / $n, 2) || ' | ' || left(regexp_replace(query, '\\s+', ' ', 'g'), 140) FROM pg_stat_statements WHERE calls > 0 AND $only ORDER BY total_exec_time DESC LIMIT 30"
+    pg_psql "$1" "SELECT 'all: ' || round(sum(calls)::numeric / $n, 2) || ' statements, ' || round((sum(total_exec_time) * 1000 / $n)::numeric, 1) || ' us executing, ' || round(sum(shared_blks_hit + shared_blks_read)::numeric / $n, 1) || ' shared buffers (' || round(sum(shared_blks_read)::numeric / $n, 1) || ' read) per unit' FROM pg_stat_statements WHERE $only"
+  } > "$2" 2>&1 || true
 }
 
 # run_fresh_start TAG SERVER: starts a cold server and runs cc-es256 in FRESH_WINDOW-second windows
@@ -480,8 +515,12 @@ run_fresh_start() {
   start_server "$srv"
   wait_ready "$srv"
   local ready_ms=$(( ($(date +%s%N) - started) / 1000000 ))
+  # The first token: one request, timed from the start of the process, before the load begins.
+  curl -sf -o /dev/null -H "Authorization: $(basic "$srv" bench-es256)" \
+    -d 'grant_type=client_credentials&scope=api' "http://127.0.0.1:${SRV_PORT[$srv]}/token" || true
+  local first_ms=$(( ($(date +%s%N) - started) / 1000000 ))
   for k in $(seq 1 $((FRESH_SECS / FRESH_WINDOW))); do
-    run_hot "$srv" cc-fresh-start 64 "$FRESH_WINDOW" "$tag-w$k" "{\"window\": $k, \"window_secs\": $FRESH_WINDOW, \"ready_ms\": $ready_ms}"
+    run_hot "$srv" cc-fresh-start 64 "$FRESH_WINDOW" "$tag-w$k" "{\"window\": $k, \"window_secs\": $FRESH_WINDOW, \"ready_ms\": $ready_ms, \"first_ms\": $first_ms}"
   done
 }
 
