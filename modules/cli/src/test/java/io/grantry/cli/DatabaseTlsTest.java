@@ -19,8 +19,11 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -215,6 +218,49 @@ class DatabaseTlsTest {
     // The certificate names localhost; the URL says 127.0.0.1.
     CliTest.Run r = serve(url("127.0.0.1", verifyFull(rootCert)));
     saysWhyInOneLine(r, "127.0.0.1");
+  }
+
+  /**
+   * A line of the launcher's log (logback.xml's text format: time with its zone, level, logger,
+   * message) or the launcher's own last word ({@code grantry: ...}).
+   */
+  static final Pattern FORMATTED =
+      Pattern.compile(
+          "(\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}(Z|[+-]\\d{2}:\\d{2})"
+              + " (TRACE|DEBUG|INFO |WARN |ERROR) \\S+ - .*|grantry: .*)");
+
+  @Test
+  void theDriversOwnRefusalOfTheHostNameIsALineOfTheServersLog() throws Exception {
+    // As an operator starts it: a JVM of its own with the launcher's logging (logback.xml, not the
+    // tests'), the certificate naming localhost and the URL 127.0.0.1. The PostgreSQL JDBC driver
+    // logs its refusal through java.util.logging, which printed it in the JDK's two-line format.
+    String cp =
+        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-Xmx256m",
+            "-Dlogback.configurationFile=" + Grantry.class.getResource("/logback.xml"),
+            "-cp",
+            cp,
+            Grantry.class.getName(),
+            "serve");
+    pb.environment().keySet().removeIf(k -> k.startsWith("GRANTRY_"));
+    pb.environment().putAll(SECRETS);
+    pb.environment().put("GRANTRY_HTTP_HOST", "127.0.0.1");
+    pb.environment().put("GRANTRY_HTTP_PORT", String.valueOf(TestServer.freePort()));
+    pb.environment().put("GRANTRY_ADMIN_TOKEN", TestServer.ADMIN_TOKEN);
+    pb.environment().put("GRANTRY_DB_URL", url("127.0.0.1", verifyFull(rootCert)));
+    pb.environment().put("GRANTRY_DB_PASSWORD", pg.password());
+    pb.redirectErrorStream(true);
+    Process p = pb.start();
+    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(output).isEqualTo(1);
+    List<String> lines = output.lines().filter(l -> !l.isBlank()).toList();
+    assertThat(lines.get(lines.size() - 1))
+        .startsWith("grantry: cannot start: cannot use the database at ");
+    assertThat(lines).as(output).allMatch(l -> FORMATTED.matcher(l).matches());
   }
 
   @Test

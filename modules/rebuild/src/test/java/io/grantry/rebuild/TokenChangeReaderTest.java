@@ -7,6 +7,7 @@ import io.grantry.domain.grant.AuthorizationCodeIssued;
 import io.grantry.domain.grant.AuthorizationCodeRedeemed;
 import io.grantry.domain.grant.AuthorizationCodeReplayed;
 import io.grantry.domain.grant.ClientCredentialsIssued;
+import io.grantry.domain.grant.CodeRedemption;
 import io.grantry.domain.grant.DeviceAuthorizationApproved;
 import io.grantry.domain.grant.DeviceAuthorizationDenied;
 import io.grantry.domain.grant.DeviceAuthorizationRequested;
@@ -97,16 +98,17 @@ class TokenChangeReaderTest {
       case 1 -> {
         boolean refresh = random.nextBoolean();
         yield new AuthorizationCodeRedeemed(
-            g,
-            "c1",
-            "u1",
-            g + ".j" + random.nextInt(1000),
-            instant(),
-            refresh ? Optional.of("r".repeat(42) + "A") : Optional.empty(),
-            refresh ? Optional.of(instant()) : Optional.empty(),
-            random.nextBoolean() ? Optional.of(instant()) : Optional.empty(),
-            scopes(),
-            at);
+            new CodeRedemption.Issued(
+                g,
+                "c1",
+                "u1",
+                g + ".j" + random.nextInt(1000),
+                instant(),
+                refresh ? Optional.of("r".repeat(42) + "A") : Optional.empty(),
+                refresh ? Optional.of(instant()) : Optional.empty(),
+                random.nextBoolean() ? Optional.of(instant()) : Optional.empty(),
+                scopes(),
+                at));
       }
       case 2 ->
           new RefreshTokenRotated(
@@ -151,16 +153,17 @@ class TokenChangeReaderTest {
       case 10 -> {
         boolean refresh = random.nextBoolean();
         yield new DeviceCodeRedeemed(
-            g,
-            "tv-1",
-            "u1",
-            g + ".j" + random.nextInt(1000),
-            instant(),
-            refresh ? Optional.of("r".repeat(42) + "A") : Optional.empty(),
-            refresh ? Optional.of(instant()) : Optional.empty(),
-            random.nextBoolean() ? Optional.of(instant()) : Optional.empty(),
-            scopes(),
-            at);
+            new CodeRedemption.Issued(
+                g,
+                "tv-1",
+                "u1",
+                g + ".j" + random.nextInt(1000),
+                instant(),
+                refresh ? Optional.of("r".repeat(42) + "A") : Optional.empty(),
+                refresh ? Optional.of(instant()) : Optional.empty(),
+                random.nextBoolean() ? Optional.of(instant()) : Optional.empty(),
+                scopes(),
+                at));
       }
       case 11 -> new DeviceCodeReplayed(g, "tv-1", at);
       default ->

@@ -7,6 +7,7 @@ import io.grantry.domain.grant.AuthorizationCodeIssued;
 import io.grantry.domain.grant.AuthorizationCodeRedeemed;
 import io.grantry.domain.grant.AuthorizationCodeReplayed;
 import io.grantry.domain.grant.ClientCredentialsIssued;
+import io.grantry.domain.grant.CodeRedemption;
 import io.grantry.domain.grant.DeviceAuthorizationApproved;
 import io.grantry.domain.grant.DeviceAuthorizationDenied;
 import io.grantry.domain.grant.DeviceAuthorizationRequested;
@@ -409,29 +410,31 @@ class TokenStateFoldTest {
         if (device) {
           return List.of(
               new DeviceCodeRedeemed(
-                  id,
-                  client,
-                  user,
-                  jti,
-                  at.plusSeconds(600),
-                  Optional.ofNullable(refresh),
-                  offline ? Optional.of(at.plusSeconds(86_400)) : Optional.empty(),
-                  Optional.empty(),
-                  scopes(),
-                  at));
+                  new CodeRedemption.Issued(
+                      id,
+                      client,
+                      user,
+                      jti,
+                      at.plusSeconds(600),
+                      Optional.ofNullable(refresh),
+                      offline ? Optional.of(at.plusSeconds(86_400)) : Optional.empty(),
+                      Optional.empty(),
+                      scopes(),
+                      at)));
         }
         return List.of(
             new AuthorizationCodeRedeemed(
-                id,
-                client,
-                user,
-                jti,
-                at.plusSeconds(600),
-                Optional.ofNullable(refresh),
-                offline ? Optional.of(at.plusSeconds(86_400)) : Optional.empty(),
-                Optional.empty(),
-                scopes(),
-                at));
+                new CodeRedemption.Issued(
+                    id,
+                    client,
+                    user,
+                    jti,
+                    at.plusSeconds(600),
+                    Optional.ofNullable(refresh),
+                    offline ? Optional.of(at.plusSeconds(86_400)) : Optional.empty(),
+                    Optional.empty(),
+                    scopes(),
+                    at)));
       }
       if (roll < 1) {
         ended = true;
@@ -508,16 +511,17 @@ class TokenStateFoldTest {
       case 1 -> {
         boolean refresh = random.nextBoolean();
         yield new AuthorizationCodeRedeemed(
-            g,
-            client,
-            user,
-            jti,
-            at.plusSeconds(600),
-            refresh ? Optional.of(hash) : Optional.empty(),
-            refresh ? Optional.of(at.plusSeconds(86_400)) : Optional.empty(),
-            Optional.empty(),
-            scopes(),
-            at);
+            new CodeRedemption.Issued(
+                g,
+                client,
+                user,
+                jti,
+                at.plusSeconds(600),
+                refresh ? Optional.of(hash) : Optional.empty(),
+                refresh ? Optional.of(at.plusSeconds(86_400)) : Optional.empty(),
+                Optional.empty(),
+                scopes(),
+                at));
       }
       case 2, 3 ->
           new RefreshTokenRotated(
@@ -544,16 +548,17 @@ class TokenStateFoldTest {
       case 10 -> {
         boolean refresh = random.nextBoolean();
         yield new DeviceCodeRedeemed(
-            g,
-            client,
-            user,
-            jti,
-            at.plusSeconds(600),
-            refresh ? Optional.of(hash) : Optional.empty(),
-            refresh ? Optional.of(at.plusSeconds(86_400)) : Optional.empty(),
-            Optional.empty(),
-            scopes(),
-            at);
+            new CodeRedemption.Issued(
+                g,
+                client,
+                user,
+                jti,
+                at.plusSeconds(600),
+                refresh ? Optional.of(hash) : Optional.empty(),
+                refresh ? Optional.of(at.plusSeconds(86_400)) : Optional.empty(),
+                Optional.empty(),
+                scopes(),
+                at));
       }
       default -> new ClientCredentialsIssued(g, client, jti, scopes(), at, at.plusSeconds(3600));
     };

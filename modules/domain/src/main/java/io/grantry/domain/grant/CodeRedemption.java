@@ -2,38 +2,151 @@ package io.grantry.domain.grant;
 
 import io.grantry.domain.oauth.Scopes;
 import java.time.Instant;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
  * A grant's first tokens, issued for a code presented at the token endpoint: an authorization code
  * ({@link AuthorizationCodeRedeemed}, RFC 6749 §4.1.3) or a device code ({@link
  * DeviceCodeRedeemed}, RFC 8628 §3.5). The two events are told apart in the ledger, since an
- * auditor asks which flow a grant came from, but what the token endpoint answers is the same from
- * either: a user's access token, a refresh token with {@code offline_access}, and the DPoP keys
- * they are bound to.
+ * auditor asks which flow a grant came from, but what they hold is the same ({@link Issued}), and
+ * so is what the token endpoint answers from either: a user's access token, a refresh token with
+ * {@code offline_access}, and the DPoP keys they are bound to.
  */
-public interface CodeRedemption {
-  String grantId();
+public sealed interface CodeRedemption extends GrantEvent
+    permits AuthorizationCodeRedeemed, DeviceCodeRedeemed {
 
-  String clientId();
+  /**
+   * What the code was redeemed for. Client and subject are repeated from the code so that a
+   * projector can write the token rows from the event alone.
+   *
+   * @param userId the subject of the tokens
+   * @param refreshTokenHash SHA-256 hash of the refresh token's secret; only when {@code
+   *     offline_access} was granted (and, for a device, the client may refresh)
+   * @param refreshTokenExpiresAt end of the refresh token's sliding window, present with the hash
+   * @param grantExpiresAt the absolute cap on the grant's life, when one is configured: no refresh
+   *     succeeds from then on, whatever the window says
+   * @param scopes the scopes granted; no refresh widens them
+   * @param dpopJkt the thumbprint of the DPoP key the access token is bound to (RFC 9449 §6); empty
+   *     for a bearer token
+   * @param refreshTokenJkt the thumbprint of the DPoP key the refresh token is bound to (a public
+   *     client's, RFC 9449 §5): every refresh must prove it; empty if unbound
+   */
+  record Issued(
+      String grantId,
+      String clientId,
+      String userId,
+      String accessTokenJti,
+      Instant accessTokenExpiresAt,
+      Optional<String> refreshTokenHash,
+      Optional<Instant> refreshTokenExpiresAt,
+      Optional<Instant> grantExpiresAt,
+      Scopes scopes,
+      Instant redeemedAt,
+      Optional<String> dpopJkt,
+      Optional<String> refreshTokenJkt) {
+
+    /** Bearer tokens (no DPoP key). */
+    public Issued(
+        String grantId,
+        String clientId,
+        String userId,
+        String accessTokenJti,
+        Instant accessTokenExpiresAt,
+        Optional<String> refreshTokenHash,
+        Optional<Instant> refreshTokenExpiresAt,
+        Optional<Instant> grantExpiresAt,
+        Scopes scopes,
+        Instant redeemedAt) {
+      this(
+          grantId,
+          clientId,
+          userId,
+          accessTokenJti,
+          accessTokenExpiresAt,
+          refreshTokenHash,
+          refreshTokenExpiresAt,
+          grantExpiresAt,
+          scopes,
+          redeemedAt,
+          Optional.empty(),
+          Optional.empty());
+    }
+
+    public Issued {
+      Objects.requireNonNull(grantId, "grantId");
+      Objects.requireNonNull(clientId, "clientId");
+      Objects.requireNonNull(userId, "userId");
+      Objects.requireNonNull(accessTokenJti, "accessTokenJti");
+      Objects.requireNonNull(accessTokenExpiresAt, "accessTokenExpiresAt");
+      Objects.requireNonNull(refreshTokenHash, "refreshTokenHash");
+      Objects.requireNonNull(refreshTokenExpiresAt, "refreshTokenExpiresAt");
+      Objects.requireNonNull(grantExpiresAt, "grantExpiresAt");
+      Objects.requireNonNull(scopes, "scopes");
+      Objects.requireNonNull(redeemedAt, "redeemedAt");
+      Objects.requireNonNull(dpopJkt, "dpopJkt");
+      Objects.requireNonNull(refreshTokenJkt, "refreshTokenJkt");
+      if (refreshTokenHash.isPresent() != refreshTokenExpiresAt.isPresent()) {
+        throw new IllegalArgumentException("a refresh token hash and its expiry come together");
+      }
+      if (refreshTokenJkt.isPresent() && refreshTokenHash.isEmpty()) {
+        throw new IllegalArgumentException("a refresh token's key needs a refresh token");
+      }
+    }
+  }
+
+  Issued issued();
+
+  @Override
+  default String grantId() {
+    return issued().grantId();
+  }
+
+  default String clientId() {
+    return issued().clientId();
+  }
 
   /** The subject of the tokens. */
-  String userId();
+  default String userId() {
+    return issued().userId();
+  }
 
-  String accessTokenJti();
+  default String accessTokenJti() {
+    return issued().accessTokenJti();
+  }
 
-  Instant accessTokenExpiresAt();
+  default Instant accessTokenExpiresAt() {
+    return issued().accessTokenExpiresAt();
+  }
 
   /** SHA-256 hash of the refresh token's secret, when one was issued. */
-  Optional<String> refreshTokenHash();
+  default Optional<String> refreshTokenHash() {
+    return issued().refreshTokenHash();
+  }
 
-  Scopes scopes();
+  default Optional<Instant> refreshTokenExpiresAt() {
+    return issued().refreshTokenExpiresAt();
+  }
 
-  Instant redeemedAt();
+  default Optional<Instant> grantExpiresAt() {
+    return issued().grantExpiresAt();
+  }
+
+  default Scopes scopes() {
+    return issued().scopes();
+  }
+
+  default Instant redeemedAt() {
+    return issued().redeemedAt();
+  }
 
   /** The DPoP key the access token is bound to (RFC 9449 §6); empty for a bearer token. */
-  Optional<String> dpopJkt();
+  default Optional<String> dpopJkt() {
+    return issued().dpopJkt();
+  }
 
   /** The DPoP key a public client's refresh token is bound to (RFC 9449 §5), if it is. */
-  Optional<String> refreshTokenJkt();
+  default Optional<String> refreshTokenJkt() {
+    return issued().refreshTokenJkt();
+  }
 }

@@ -14,7 +14,6 @@ import io.grantry.domain.grant.GrantState.DeviceDenied;
 import io.grantry.domain.grant.GrantState.DeviceRequested;
 import io.grantry.domain.grant.GrantState.Revoked;
 import io.grantry.domain.oauth.OAuthError;
-import io.grantry.domain.oauth.Scopes;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -181,30 +180,17 @@ final class DeviceGrantDecisions {
           : oauth(OAuthError.authorizationPending("the user has not answered yet"));
     }
     DeviceApproved approved = (DeviceApproved) state;
-    if (c.refreshTokenHash().isPresent() && !request.scopes().contains(Scopes.OFFLINE_ACCESS)) {
-      return Decision.reject(
-          new ValidationError(
-              "refresh_token_hash",
-              "a refresh token is issued only when offline_access was granted"));
-    }
-    TokenLifetimes life = c.lifetimes();
-    Optional<Instant> cap = life.absolute().map(now::plus);
-    Optional<Instant> refreshExpiresAt =
-        c.refreshTokenHash().map(h -> GrantDecider.capped(now.plus(life.refreshToken()), cap));
-    return Decision.accept(
-        new DeviceCodeRedeemed(
-            request.grantId(),
-            request.clientId(),
-            approved.approval().userId(),
-            c.accessTokenJti(),
-            GrantDecider.capped(now.plus(life.accessToken()), cap),
-            c.refreshTokenHash(),
-            refreshExpiresAt,
-            cap,
-            request.scopes(),
-            now,
-            c.dpop().accessTokenJkt(),
-            c.refreshTokenHash().isPresent() ? c.dpop().refreshTokenJkt() : Optional.empty()));
+    return GrantDecider.redeemed(
+        request.grantId(),
+        request.clientId(),
+        approved.approval().userId(),
+        request.scopes(),
+        c.accessTokenJti(),
+        c.refreshTokenHash(),
+        c.lifetimes(),
+        c.dpop(),
+        now,
+        DeviceCodeRedeemed::new);
   }
 
   /**

@@ -24,7 +24,7 @@ public final class GrantAccessTokens {
 
   /** The access token {@code event} issues, if it issues one. */
   public static Optional<AccessToken> issuedBy(GrantEvent event) {
-    if (event instanceof AuthorizationCodeRedeemed e) {
+    if (event instanceof CodeRedemption e) {
       return Optional.of(new AccessToken(e.accessTokenJti(), e.scopes(), e.accessTokenExpiresAt()));
     }
     if (event instanceof RefreshTokenRotated e) {
@@ -32,9 +32,6 @@ public final class GrantAccessTokens {
     }
     if (event instanceof ClientCredentialsIssued e) {
       return Optional.of(new AccessToken(e.jti(), e.scopes(), e.expiresAt()));
-    }
-    if (event instanceof DeviceCodeRedeemed e) {
-      return Optional.of(new AccessToken(e.accessTokenJti(), e.scopes(), e.accessTokenExpiresAt()));
     }
     if (event instanceof TokenExchanged e && e.accessTokenJti().isPresent()) {
       return Optional.of(

@@ -36,6 +36,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeSet;
+import java.util.function.Function;
 
 /**
  * The grant aggregate's pure {@link #decide} and {@link #evolve}: no clock, no I/O, no randomness.
@@ -308,30 +309,59 @@ public final class GrantDecider {
     if (code.dpopJkt().isPresent() && !code.dpopJkt().equals(c.dpop().jkt())) {
       return invalidGrant("the authorization code is bound to another DPoP key (RFC 9449 §10)");
     }
-    if (c.refreshTokenHash().isPresent() && !code.scopes().contains(Scopes.OFFLINE_ACCESS)) {
+    return redeemed(
+        code.grantId(),
+        code.clientId(),
+        code.userId(),
+        code.scopes(),
+        c.accessTokenJti(),
+        c.refreshTokenHash(),
+        c.lifetimes(),
+        c.dpop(),
+        now,
+        AuthorizationCodeRedeemed::new);
+  }
+
+  /**
+   * The tokens a code is redeemed for at {@code now}, an authorization code's or a device code's
+   * alike ({@link CodeRedemption}), as the event {@code event} makes of them: the access token for
+   * its lifetime, a refresh token only with {@code offline_access} and for its window, both capped
+   * by the grant's absolute life when one is configured, bound to the keys {@code dpop} binds (the
+   * refresh token's only when there is one).
+   */
+  static Decision<GrantEvent> redeemed(
+      String grantId,
+      String clientId,
+      String userId,
+      Scopes scopes,
+      String accessTokenJti,
+      Optional<String> refreshTokenHash,
+      TokenLifetimes life,
+      GrantCommand.DpopKey dpop,
+      Instant now,
+      Function<CodeRedemption.Issued, GrantEvent> event) {
+    if (refreshTokenHash.isPresent() && !scopes.contains(Scopes.OFFLINE_ACCESS)) {
       return Decision.reject(
           new ValidationError(
               "refresh_token_hash",
               "a refresh token is issued only when offline_access was granted"));
     }
-    TokenLifetimes life = c.lifetimes();
     Optional<Instant> cap = life.absolute().map(now::plus);
-    Optional<Instant> refreshExpiresAt =
-        c.refreshTokenHash().map(h -> capped(now.plus(life.refreshToken()), cap));
     return Decision.accept(
-        new AuthorizationCodeRedeemed(
-            code.grantId(),
-            code.clientId(),
-            code.userId(),
-            c.accessTokenJti(),
-            capped(now.plus(life.accessToken()), cap),
-            c.refreshTokenHash(),
-            refreshExpiresAt,
-            cap,
-            code.scopes(),
-            now,
-            c.dpop().accessTokenJkt(),
-            c.refreshTokenHash().isPresent() ? c.dpop().refreshTokenJkt() : Optional.empty()));
+        event.apply(
+            new CodeRedemption.Issued(
+                grantId,
+                clientId,
+                userId,
+                accessTokenJti,
+                capped(now.plus(life.accessToken()), cap),
+                refreshTokenHash,
+                refreshTokenHash.map(h -> capped(now.plus(life.refreshToken()), cap)),
+                cap,
+                scopes,
+                now,
+                dpop.accessTokenJkt(),
+                refreshTokenHash.isPresent() ? dpop.refreshTokenJkt() : Optional.empty())));
   }
 
   /**

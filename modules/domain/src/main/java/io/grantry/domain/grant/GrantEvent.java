@@ -6,7 +6,7 @@ package io.grantry.domain.grant;
  */
 public sealed interface GrantEvent
     permits AuthorizationCodeIssued,
-        AuthorizationCodeRedeemed,
+        CodeRedemption,
         AuthorizationCodeReplayed,
         RefreshTokenRotated,
         RefreshTokenReuseDetected,
@@ -17,7 +17,6 @@ public sealed interface GrantEvent
         DeviceAuthorizationRequested,
         DeviceAuthorizationApproved,
         DeviceAuthorizationDenied,
-        DeviceCodeRedeemed,
         DeviceCodeReplayed {
 
   String grantId();

@@ -82,7 +82,8 @@ public final class GrantEventCodec implements EventCodec<GrantEvent> {
       e.dpopJkt().ifPresent(k -> json.put("dpop_jkt", k));
       return json.put("issued_at", e.issuedAt()).put("expires_at", e.expiresAt());
     }
-    if (event instanceof AuthorizationCodeRedeemed e) {
+    if (event instanceof CodeRedemption e) {
+      // An authorization code's and a device code's alike.
       json.put("client_id", e.clientId())
           .put("user_id", e.userId())
           .put("access_token_jti", e.accessTokenJti())
@@ -180,18 +181,6 @@ public final class GrantEventCodec implements EventCodec<GrantEvent> {
           .put("user_id", e.userId())
           .put("denied_at", e.deniedAt());
     }
-    if (event instanceof DeviceCodeRedeemed e) {
-      json.put("client_id", e.clientId())
-          .put("user_id", e.userId())
-          .put("access_token_jti", e.accessTokenJti())
-          .put("access_token_expires_at", e.accessTokenExpiresAt());
-      e.refreshTokenHash().ifPresent(h -> json.put("refresh_token_hash", h));
-      e.refreshTokenExpiresAt().ifPresent(t -> json.put("refresh_token_expires_at", t));
-      e.grantExpiresAt().ifPresent(t -> json.put("grant_expires_at", t));
-      e.dpopJkt().ifPresent(k -> json.put("dpop_jkt", k));
-      e.refreshTokenJkt().ifPresent(k -> json.put("refresh_token_dpop_jkt", k));
-      return json.put("scopes", scopes(e.scopes())).put("redeemed_at", e.redeemedAt());
-    }
     if (event instanceof DeviceCodeReplayed e) {
       return json.put("client_id", e.clientId()).put("replayed_at", e.replayedAt());
     }
@@ -256,29 +245,7 @@ public final class GrantEventCodec implements EventCodec<GrantEvent> {
               optionalString(type, p, "dpop_jkt"));
         }
       case AuthorizationCodeRedeemed.TYPE:
-        {
-          Optional<String> refresh = optionalString(type, p, "refresh_token_hash");
-          Optional<Instant> refreshExpiry = optionalInstant(type, p, "refresh_token_expires_at");
-          if (refresh.isPresent() != refreshExpiry.isPresent()) {
-            throw Json.problem(
-                type,
-                "refresh_token_expires_at",
-                "must be present exactly with refresh_token_hash");
-          }
-          return new AuthorizationCodeRedeemed(
-              string(type, p, "grant_id"),
-              string(type, p, "client_id"),
-              string(type, p, "user_id"),
-              string(type, p, "access_token_jti"),
-              instant(type, p, "access_token_expires_at"),
-              refresh,
-              refreshExpiry,
-              optionalInstant(type, p, "grant_expires_at"),
-              scopes(type, p),
-              instant(type, p, "redeemed_at"),
-              optionalString(type, p, "dpop_jkt"),
-              optionalString(type, p, "refresh_token_dpop_jkt"));
-        }
+        return new AuthorizationCodeRedeemed(issued(type, p));
       case AuthorizationCodeReplayed.TYPE:
         return new AuthorizationCodeReplayed(
             string(type, p, "grant_id"),
@@ -394,29 +361,7 @@ public final class GrantEventCodec implements EventCodec<GrantEvent> {
             string(type, p, "user_id"),
             instant(type, p, "denied_at"));
       case DeviceCodeRedeemed.TYPE:
-        {
-          Optional<String> refresh = optionalString(type, p, "refresh_token_hash");
-          Optional<Instant> refreshExpiry = optionalInstant(type, p, "refresh_token_expires_at");
-          if (refresh.isPresent() != refreshExpiry.isPresent()) {
-            throw Json.problem(
-                type,
-                "refresh_token_expires_at",
-                "must be present exactly with refresh_token_hash");
-          }
-          return new DeviceCodeRedeemed(
-              string(type, p, "grant_id"),
-              string(type, p, "client_id"),
-              string(type, p, "user_id"),
-              string(type, p, "access_token_jti"),
-              instant(type, p, "access_token_expires_at"),
-              refresh,
-              refreshExpiry,
-              optionalInstant(type, p, "grant_expires_at"),
-              scopes(type, p),
-              instant(type, p, "redeemed_at"),
-              optionalString(type, p, "dpop_jkt"),
-              optionalString(type, p, "refresh_token_dpop_jkt"));
-        }
+        return new DeviceCodeRedeemed(issued(type, p));
       case DeviceCodeReplayed.TYPE:
         return new DeviceCodeReplayed(
             string(type, p, "grant_id"),
@@ -425,6 +370,29 @@ public final class GrantEventCodec implements EventCodec<GrantEvent> {
       default:
         throw new UnknownEventTypeException("grant", type, TYPES);
     }
+  }
+
+  /** What an authorization code or a device code was redeemed for ({@link CodeRedemption}). */
+  private static CodeRedemption.Issued issued(String type, JsonObject p) {
+    Optional<String> refresh = optionalString(type, p, "refresh_token_hash");
+    Optional<Instant> refreshExpiry = optionalInstant(type, p, "refresh_token_expires_at");
+    if (refresh.isPresent() != refreshExpiry.isPresent()) {
+      throw Json.problem(
+          type, "refresh_token_expires_at", "must be present exactly with refresh_token_hash");
+    }
+    return new CodeRedemption.Issued(
+        string(type, p, "grant_id"),
+        string(type, p, "client_id"),
+        string(type, p, "user_id"),
+        string(type, p, "access_token_jti"),
+        instant(type, p, "access_token_expires_at"),
+        refresh,
+        refreshExpiry,
+        optionalInstant(type, p, "grant_expires_at"),
+        scopes(type, p),
+        instant(type, p, "redeemed_at"),
+        optionalString(type, p, "dpop_jkt"),
+        optionalString(type, p, "refresh_token_dpop_jkt"));
   }
 
   private static JsonArray scopes(Scopes scopes) {

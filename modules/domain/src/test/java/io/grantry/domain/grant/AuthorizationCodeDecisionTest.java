@@ -307,16 +307,17 @@ class AuthorizationCodeDecisionTest {
     assertThat(d.events())
         .containsExactly(
             new AuthorizationCodeRedeemed(
-                GRANT,
-                CLIENT,
-                USER,
-                jti(0),
-                now.plus(Duration.ofHours(1)),
-                Optional.of(refreshHash(0)),
-                Optional.of(now.plus(Duration.ofDays(15))),
-                Optional.empty(),
-                SCOPES,
-                now));
+                new CodeRedemption.Issued(
+                    GRANT,
+                    CLIENT,
+                    USER,
+                    jti(0),
+                    now.plus(Duration.ofHours(1)),
+                    Optional.of(refreshHash(0)),
+                    Optional.of(now.plus(Duration.ofDays(15))),
+                    Optional.empty(),
+                    SCOPES,
+                    now)));
     assertThat(GrantDecider.refusalIn(d.events())).isEmpty();
     Active a = (Active) GrantDecider.evolve(codeIssued(), d.events().get(0));
     assertThat(a.kind()).isEqualTo(GrantType.AUTHORIZATION_CODE);

@@ -27,16 +27,17 @@ class GrantEvolveTest {
   void aRedemptionNeedsAnUnredeemedCode() {
     AuthorizationCodeRedeemed e =
         new AuthorizationCodeRedeemed(
-            GRANT,
-            "client-1",
-            "user-1",
-            jti(0),
-            AT,
-            Optional.empty(),
-            Optional.empty(),
-            Optional.empty(),
-            Scopes.empty(),
-            AT);
+            new CodeRedemption.Issued(
+                GRANT,
+                "client-1",
+                "user-1",
+                jti(0),
+                AT,
+                Optional.empty(),
+                Optional.empty(),
+                Optional.empty(),
+                Scopes.empty(),
+                AT));
     assertThatThrownBy(() -> GrantDecider.evolve(GrantState.initial(), e))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("corrupt grant stream");

@@ -17,7 +17,9 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -152,8 +154,7 @@ public final class TestDatabase {
                 () -> {
                   pg.stop(); // idempotent; EmbeddedPostgres' own hook may be doing the same
                   // concurrently
-                  deleteQuietly(dataDir);
-                  deleteQuietly(dataDir.resolveSibling(dataDir.getFileName() + ".lock"));
+                  removeAfterExit(dataDir, dataDir.resolveSibling(dataDir.getFileName() + ".lock"));
                 },
                 "grantry-test-db-cleanup"));
     try {
@@ -245,6 +246,31 @@ public final class TestDatabase {
     byte[] bytes = new byte[4];
     RANDOM.nextBytes(bytes);
     return HexFormat.of().formatHex(bytes);
+  }
+
+  /**
+   * Removes {@code paths} with a process of their own that outlives this JVM ({@code rm -rf}), else
+   * here. A module's cluster holds a database of about 8 MB per test class, thousands of files:
+   * unlinked one by one in this shutdown hook they kept the fork from ending for more than the 30 s
+   * Surefire waits after its last test ("Surefire is going to kill self fork JVM"; the thread dump
+   * it writes showed this hook in {@code unlink}). The next start's {@link #removeAbandoned} takes
+   * what such a process left.
+   */
+  private static void removeAfterExit(Path... paths) {
+    List<String> command = new ArrayList<>(List.of("rm", "-rf", "--"));
+    for (Path p : paths) {
+      command.add(p.toString());
+    }
+    try {
+      new ProcessBuilder(command)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+          .redirectError(ProcessBuilder.Redirect.DISCARD)
+          .start();
+    } catch (IOException | RuntimeException e) {
+      for (Path p : paths) {
+        deleteQuietly(p);
+      }
+    }
   }
 
   private static void deleteQuietly(Path root) {

@@ -25,6 +25,7 @@ import io.grantry.domain.grant.GrantTokens;
 import io.grantry.domain.oauth.OAuthError;
 import io.grantry.server.app.Aggregate;
 import io.grantry.server.http.OAuthResponses;
+import io.grantry.server.http.RequestLog;
 import io.grantry.server.oauth.OAuthServices;
 import io.grantry.server.pages.ConsentPage;
 import io.grantry.server.pages.LoginPage;
@@ -36,10 +37,13 @@ import io.grantry.server.pages.Text;
 import io.grantry.server.sessions.SessionService;
 import io.grantry.server.tokens.TokenIssuer;
 import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
 
 /**
  * What every step of the authorization flow does, whichever request it is (GET or POST /authorize,
@@ -130,6 +134,61 @@ final class AuthorizationSteps {
     Optional<PendingRequests.Pending> opened = pending.open(value);
     opened.ifPresent(p -> PageLanguage.prefer(ctx, p.params().first("ui_locales")));
     return opened;
+  }
+
+  /** What a form of the flow goes on with once its request is checked again and valid. */
+  interface FormStep {
+    void proceed(PendingRequests.Pending pending, Valid valid);
+  }
+
+  /**
+   * {@link #posted(RoutingContext, Text, BooleanSupplier, Predicate, FormStep)} for any pending
+   * request.
+   */
+  void posted(RoutingContext ctx, Text csrfRefusal, FormStep then) {
+    posted(ctx, csrfRefusal, () -> true, p -> true, then);
+  }
+
+  /**
+   * The start every form posted to a step of the flow shares (sign-in, consent, cancel, switch
+   * account): its pending request opened ({@link #open}, so that even a refusal speaks the
+   * request's language), the browser's CSRF token checked (refused: a page saying {@code
+   * csrfRefusal}), the step's own fields looked at ({@code fields}: false when it has answered), a
+   * pending request that is not ours, too old or not {@code usable} shown as expired, the client
+   * named for the request log, and the request checked again against the client's current
+   * registration: refused, it is answered ({@link #refuse}); valid, it goes on to {@code then}.
+   */
+  void posted(
+      RoutingContext ctx,
+      Text csrfRefusal,
+      BooleanSupplier fields,
+      Predicate<PendingRequests.Pending> usable,
+      FormStep then) {
+    MultiMap form = ctx.request().formAttributes();
+    Optional<PendingRequests.Pending> opened = open(ctx, form.get("request"));
+    if (!s.csrf.valid(ctx, form.get("csrf"))) {
+      Pages.csrfRefused(ctx, csrfRefusal);
+      return;
+    }
+    if (!fields.getAsBoolean()) {
+      return;
+    }
+    if (opened.isEmpty() || !usable.test(opened.get())) {
+      expired(ctx);
+      return;
+    }
+    PendingRequests.Pending p = opened.get();
+    RequestLog.nameClient(ctx, p.params().first("client_id"));
+    check(p.params(), p.pushed())
+        .onFailure(ctx::fail)
+        .onSuccess(
+            checked -> {
+              if (checked instanceof Refused refused) {
+                refuse(ctx, refused);
+              } else {
+                then.proceed(p, (Valid) checked);
+              }
+            });
   }
 
   /** The pending request of a form is not ours, or older than its lifetime. */

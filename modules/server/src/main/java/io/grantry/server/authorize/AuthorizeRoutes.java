@@ -37,8 +37,8 @@ public final class AuthorizeRoutes implements RouteGroup {
     AuthorizationSteps steps = new AuthorizationSteps(services);
     this.authorize = new AuthorizeEndpoint(services, steps);
     this.login = new LoginEndpoint(services, steps);
-    this.consent = new ConsentEndpoint(services, steps);
-    this.cancel = new CancelEndpoint(services, steps);
+    this.consent = new ConsentEndpoint(steps);
+    this.cancel = new CancelEndpoint(steps);
     this.switchAccount = new SwitchAccountEndpoint(services, steps);
   }
 

@@ -1,11 +1,8 @@
 package io.grantry.server.authorize;
 
 import io.grantry.domain.authorize.AuthorizationFlow;
-import io.grantry.domain.authorize.AuthorizationRequestChecks.Refused;
 import io.grantry.domain.authorize.AuthorizationRequestChecks.Valid;
-import io.grantry.server.http.RequestLog;
 import io.grantry.server.oauth.OAuthServices;
-import io.grantry.server.pages.Pages;
 import io.grantry.server.pages.Text;
 import io.grantry.server.sessions.SessionService;
 import io.vertx.core.Future;
@@ -29,28 +26,10 @@ final class LoginEndpoint {
   }
 
   void handle(RoutingContext ctx) {
-    MultiMap form = ctx.request().formAttributes();
-    Optional<PendingRequests.Pending> pending = steps.open(ctx, form.get("request"));
-    if (!s.csrf.valid(ctx, form.get("csrf"))) {
-      Pages.csrfRefused(ctx, Text.of("error.csrfSignIn"));
-      return;
-    }
-    if (pending.isEmpty()) {
-      AuthorizationSteps.expired(ctx);
-      return;
-    }
-    RequestLog.nameClient(ctx, pending.get().params().first("client_id"));
-    steps
-        .check(pending.get().params(), pending.get().pushed())
-        .onFailure(ctx::fail)
-        .onSuccess(
-            checked -> {
-              if (checked instanceof Refused refused) {
-                steps.refuse(ctx, refused);
-              } else {
-                signIn(ctx, form, pending.get(), (Valid) checked);
-              }
-            });
+    steps.posted(
+        ctx,
+        Text.of("error.csrfSignIn"),
+        (pending, valid) -> signIn(ctx, ctx.request().formAttributes(), pending, valid));
   }
 
   private void signIn(

@@ -1,6 +1,5 @@
 package io.grantry.server.config;
 
-import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -18,22 +17,8 @@ public record LogSettings(String format, double accessLogSample) {
 
   static LogSettings read(Settings s) {
     String format = s.oneOf("GRANTRY_LOG_FORMAT", "text", FORMATS);
-    Optional<String> sample = s.text("GRANTRY_ACCESS_LOG_SAMPLE");
-    double share = 0;
-    if (sample.isPresent()) {
-      try {
-        share = Double.parseDouble(sample.get());
-      } catch (NumberFormatException e) {
-        share = Double.NaN;
-      }
-      if (!(share >= 0 && share <= 1)) {
-        throw new ConfigException(
-            "GRANTRY_ACCESS_LOG_SAMPLE must be a number from 0 (no access log) to 1 (every"
-                + " request), e.g. 0.01, got '"
-                + sample.get()
-                + "'");
-      }
-    }
+    double share =
+        s.share("GRANTRY_ACCESS_LOG_SAMPLE", 0, "no access log", "every request", "0.01");
     return new LogSettings(format, share);
   }
 

@@ -69,6 +69,37 @@ final class Settings {
     return Duration.ofMillis(whole(key, dflt, min, max));
   }
 
+  /**
+   * A share from 0 to 1 (a decimal number), {@code dflt} when absent; anything else stops the start
+   * with "KEY must be a number from 0 ({@code none}) to 1 ({@code all}), e.g. {@code example}".
+   */
+  double share(String key, double dflt, String none, String all, String example) {
+    Optional<String> text = text(key);
+    if (text.isEmpty()) {
+      return dflt;
+    }
+    double share;
+    try {
+      share = Double.parseDouble(text.get());
+    } catch (NumberFormatException e) {
+      share = Double.NaN;
+    }
+    if (!(share >= 0 && share <= 1)) {
+      throw new ConfigException(
+          key
+              + " must be a number from 0 ("
+              + none
+              + ") to 1 ("
+              + all
+              + "), e.g. "
+              + example
+              + ", got '"
+              + text.get()
+              + "'");
+    }
+    return share;
+  }
+
   /** {@code true} or {@code false} (any case). */
   boolean bool(String key, boolean dflt) {
     Optional<String> v = text(key);

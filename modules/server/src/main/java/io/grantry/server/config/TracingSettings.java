@@ -43,22 +43,7 @@ public record TracingSettings(Optional<String> endpoint, String serviceName, dou
           "GRANTRY_OTEL_SERVICE_NAME (or OTEL_SERVICE_NAME) must be 1 to 128 printable characters"
               + " without spaces");
     }
-    Optional<String> sample = s.text("GRANTRY_OTEL_SAMPLE");
-    double share = 1;
-    if (sample.isPresent()) {
-      try {
-        share = Double.parseDouble(sample.get());
-      } catch (NumberFormatException e) {
-        share = Double.NaN;
-      }
-      if (!(share >= 0 && share <= 1)) {
-        throw new ConfigException(
-            "GRANTRY_OTEL_SAMPLE must be a number from 0 (no new trace) to 1 (every one), e.g. 0.1,"
-                + " got '"
-                + sample.get()
-                + "'");
-      }
-    }
+    double share = s.share("GRANTRY_OTEL_SAMPLE", 1, "no new trace", "every one", "0.1");
     return new TracingSettings(endpoint, name, share);
   }
 

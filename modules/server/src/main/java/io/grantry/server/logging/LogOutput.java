@@ -13,18 +13,34 @@ import java.util.Iterator;
 import java.util.TimeZone;
 import net.logstash.logback.encoder.LogstashEncoder;
 import org.slf4j.LoggerFactory;
+import org.slf4j.bridge.SLF4JBridgeHandler;
 
 /**
  * Applies GRANTRY_LOG_LEVEL and GRANTRY_LOG_FORMAT to the launcher's logging, configured first by
  * its logback.xml (the text format): for {@code json}, every appender of the root logger gets the
  * JSON encoder instead of its pattern. Settings read from a configuration file take effect here,
- * after the file is read; the lines logged before (none in a normal start) are text.
+ * after the file is read; the lines logged before (none in a normal start) are text. What libraries
+ * log through java.util.logging (the PostgreSQL JDBC driver of the migrations, say: a host name its
+ * TLS check refuses is a SEVERE record) goes the same way, instead of the JDK's own two-line format
+ * on standard error.
  */
 public final class LogOutput {
   private LogOutput() {}
 
   public static void apply(String level, LogSettings settings) {
+    routeJavaUtilLogging();
     apply((LoggerContext) LoggerFactory.getILoggerFactory(), level, settings);
+  }
+
+  /**
+   * Sends java.util.logging's records to this logging instead of its console handler (its levels
+   * follow logback's: the LevelChangePropagator of logback.xml).
+   */
+  public static synchronized void routeJavaUtilLogging() {
+    if (!SLF4JBridgeHandler.isInstalled()) {
+      SLF4JBridgeHandler.removeHandlersForRootLogger();
+      SLF4JBridgeHandler.install();
+    }
   }
 
   /** The same on {@code context} (tests configure one of their own). */

@@ -13,6 +13,11 @@ import java.util.OptionalLong;
  * window ends: a household or an office behind one address starts a few devices in ten minutes, not
  * thirty. Counted before anything is written, in the memory of one process like the sign-in
  * throttle (so with several instances an address gets this many per instance it reaches).
+ *
+ * <p>Asked before the request's DPoP proof is checked, so that an address past its allowance costs
+ * no signature check and no jti insert; a proof then refused takes its attempt back ({@link
+ * #takeBack}): what counts is what writes, and a client told {@code use_dpop_nonce} (RFC 9449 §8)
+ * retries without paying twice.
  */
 public final class DeviceRequestThrottle {
   private final int perAddress;
@@ -34,5 +39,10 @@ public final class DeviceRequestThrottle {
       return OptionalLong.empty();
     }
     return OptionalLong.of(Math.max(1, (requests.remainingMillis(key) + 999) / 1000));
+  }
+
+  /** Takes back an {@link #attempt} that was allowed but wrote nothing (its proof was refused). */
+  public void takeBack(String address) {
+    requests.unbump("d:" + address);
   }
 }

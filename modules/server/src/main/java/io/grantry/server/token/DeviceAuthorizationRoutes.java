@@ -41,7 +41,7 @@ import java.util.OptionalLong;
  * and expires unused. Every answer is JSON with {@code Cache-Control: no-store}; bad input is an
  * RFC 6749 §5.2 error. Served at the endpoint profiles' paths too ({@link EndpointPaths}). An
  * address past its allowance ({@link DeviceRequestThrottle}) gets 429 and {@code slow_down} before
- * anything is written.
+ * anything is written, and before its DPoP proof is checked (no signature check, no jti stored).
  *
  * <p>A DPoP proof on the request, or a {@code dpop_jkt} parameter, binds the device code to that
  * key (as RFC 9449 §10 binds an authorization code): every poll must then prove it, and the tokens
@@ -118,35 +118,40 @@ public final class DeviceAuthorizationRoutes implements RouteGroup {
                 ctx, OAuthError.invalidScope("the client may not ask for some of these scopes"));
             return;
           }
-          TokenRoutes.proofKey(ctx, s, form, proof -> bind(ctx, form, client, scopes, proof));
+          List<String> named = form.getAll("dpop_jkt");
+          if (named.size() > 1) {
+            OAuthResponses.error(
+                ctx, OAuthError.invalidRequest("the parameter dpop_jkt is repeated"));
+            return;
+          }
+          if (!named.isEmpty() && !GrantDecider.isThumbprint(named.get(0))) {
+            OAuthResponses.error(
+                ctx,
+                OAuthError.invalidRequest(
+                    "dpop_jkt must be a SHA-256 JWK thumbprint: 43 base64url characters (RFC 9449"
+                        + " §10)"));
+            return;
+          }
+          bind(ctx, form, client, scopes, named.stream().findFirst());
         });
   }
 
   /**
-   * The key the device code is bound to: the request's DPoP proof's, else its {@code dpop_jkt} (RFC
-   * 9449 §10 and §10.1 bind an authorization code so; the same holds here), else none.
+   * Counts the request against its address and binds the device code to a key: the request's DPoP
+   * proof's, else its {@code dpop_jkt}'s (RFC 9449 §10 and §10.1 bind an authorization code so; the
+   * same holds here), else none.
    */
   private void bind(
       RoutingContext ctx,
       MultiMap form,
       ClientState.Registered client,
       Scopes scopes,
-      Optional<String> proofKey) {
-    List<String> named = form.getAll("dpop_jkt");
-    if (named.size() > 1) {
-      OAuthResponses.error(ctx, OAuthError.invalidRequest("the parameter dpop_jkt is repeated"));
-      return;
-    }
-    Optional<String> jkt = proofKey.or(() -> named.stream().findFirst());
-    if (jkt.isPresent() && !GrantDecider.isThumbprint(jkt.get())) {
-      OAuthResponses.error(
-          ctx,
-          OAuthError.invalidRequest(
-              "dpop_jkt must be a SHA-256 JWK thumbprint: 43 base64url characters (RFC 9449 §10)"));
-      return;
-    }
-    // Counted only now: what is refused above writes nothing.
-    OptionalLong retryAfter = requests.attempt(TrustedProxies.clientAddress(ctx));
+      Optional<String> named) {
+    // Counted only here: what authorize refuses writes nothing. Asked before the proof is checked,
+    // so that an address past its allowance costs no signature check and no jti insert; a refused
+    // proof takes its attempt back (DeviceRequestThrottle).
+    String address = TrustedProxies.clientAddress(ctx);
+    OptionalLong retryAfter = requests.attempt(address);
     if (retryAfter.isPresent()) {
       ctx.response().putHeader("Retry-After", String.valueOf(retryAfter.getAsLong()));
       OAuthResponses.json(
@@ -159,7 +164,12 @@ public final class DeviceAuthorizationRoutes implements RouteGroup {
                   "too many device authorization requests from this address; retry later"));
       return;
     }
-    start(ctx, client, scopes, jkt);
+    TokenRoutes.proofKey(
+        ctx,
+        s,
+        form,
+        () -> requests.takeBack(address),
+        proof -> start(ctx, client, scopes, proof.or(() -> named)));
   }
 
   private void start(

@@ -2,12 +2,11 @@ package io.grantry.server.tokenstate;
 
 import io.grantry.domain.grant.AccessTokenRevoked;
 import io.grantry.domain.grant.AuthorizationCodeIssued;
-import io.grantry.domain.grant.AuthorizationCodeRedeemed;
 import io.grantry.domain.grant.ClientCredentialsIssued;
+import io.grantry.domain.grant.CodeRedemption;
 import io.grantry.domain.grant.DeviceAuthorizationApproved;
 import io.grantry.domain.grant.DeviceAuthorizationDenied;
 import io.grantry.domain.grant.DeviceAuthorizationRequested;
-import io.grantry.domain.grant.DeviceCodeRedeemed;
 import io.grantry.domain.grant.GrantEvent;
 import io.grantry.domain.grant.GrantRevoked;
 import io.grantry.domain.grant.RefreshTokenRotated;
@@ -83,7 +82,8 @@ public record TokenChange(
     if (e instanceof AuthorizationCodeIssued c) {
       return codeIssued(
           c.grantId(), c.clientId(), c.userId(), c.scopes().value(), micros(c.issuedAt()));
-    } else if (e instanceof AuthorizationCodeRedeemed r) {
+    } else if (e instanceof CodeRedemption r) {
+      // An authorization code's or a device code's: the same tokens.
       return codeRedeemed(
           r.grantId(),
           r.clientId(),
@@ -118,17 +118,6 @@ public record TokenChange(
       return accessRevoked(a.grantId(), a.jti(), micros(a.revokedAt()));
     } else if (e instanceof GrantRevoked g) {
       return grantRevoked(g.grantId(), g.reason().wire(), micros(g.revokedAt()));
-    } else if (e instanceof DeviceCodeRedeemed r) {
-      return codeRedeemed(
-          r.grantId(),
-          r.clientId(),
-          r.userId(),
-          r.scopes().value(),
-          r.accessTokenJti(),
-          r.refreshTokenHash().orElse(null),
-          micros(r.redeemedAt()),
-          micros(r.accessTokenExpiresAt()),
-          r.refreshTokenExpiresAt().map(TokenChange::micros).orElse(NO_TIME));
     } else if (e instanceof DeviceAuthorizationRequested d) {
       return device(
           Kind.DEVICE_REQUESTED,

@@ -3,10 +3,7 @@ package io.grantry.server.browser;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.grantry.server.browser.BrowserFlowTest.Browser;
-import io.grantry.server.testing.OAuthFixtures;
 import io.grantry.server.testing.TestServer;
-import io.vertx.core.http.HttpServer;
-import io.vertx.ext.web.Router;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -25,68 +22,30 @@ class LanguagesBrowserTest {
   static final String CLIENT_ID = "languages-app";
   static final String CLIENT_NAME = "Test " + CLIENT_ID;
   static final String PASSWORD = "greta's long passphrase";
+  static CallbackApp app;
   static TestServer server;
-  static OAuthFixtures fixtures;
-  static HttpServer app;
 
   @BeforeAll
   static void start() throws Exception {
-    server = TestServer.start();
-    fixtures = new OAuthFixtures(server);
-    Router router = Router.router(server.vertx);
-    router
-        .get("/callback")
-        .handler(
-            ctx -> {
-              var q = ctx.queryParams();
-              ctx.response()
-                  .putHeader("Content-Type", "text/html; charset=utf-8")
-                  .end(
-                      "<!doctype html><html><head><title>App</title></head><body>"
-                          + "<h1 id=\"callback\">callback</h1><p id=\"error\">"
-                          + LogoutBrowserTest.esc(q.get("error"))
-                          + "</p><p id=\"state\">"
-                          + LogoutBrowserTest.esc(q.get("state"))
-                          + "</p><p id=\"code\">"
-                          + (q.get("code") == null ? "no code" : "a code")
-                          + "</p></body></html>");
-            });
-    app =
-        TestServer.await(
-            server.vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1"));
-    fixtures.confidentialClient(
-        CLIENT_ID, url("/callback"), "openid profile offline_access", "authorization_code");
-    fixtures.user("greta", PASSWORD);
-    fixtures.user("hanna", PASSWORD);
+    app = CallbackApp.start(CLIENT_ID, "openid profile offline_access");
+    server = app.server;
+    app.fixtures.user("greta", PASSWORD);
+    app.fixtures.user("hanna", PASSWORD);
   }
 
   @AfterAll
   static void stop() throws Exception {
     if (app != null) {
-      TestServer.await(app.close());
-    }
-    if (server != null) {
-      server.close();
+      app.close();
     }
   }
 
   static String url(String path) {
-    return "http://127.0.0.1:" + app.actualPort() + path;
+    return app.url(path);
   }
 
   static void open(Browser b, String state, String extra) {
-    b.driver.get(
-        server.url("/authorize")
-            + "?response_type=code&client_id="
-            + CLIENT_ID
-            + "&redirect_uri="
-            + OAuthFixtures.enc(url("/callback"))
-            + "&scope=openid%20profile%20offline_access&state="
-            + state
-            + "&code_challenge="
-            + OAuthFixtures.Pkce.create().challenge()
-            + "&code_challenge_method=S256"
-            + extra);
+    app.authorize(b, state, extra);
   }
 
   static void signIn(Browser b, String username, String password) {

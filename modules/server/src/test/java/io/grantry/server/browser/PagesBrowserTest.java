@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.grantry.server.browser.BrowserFlowTest.Browser;
 import io.grantry.server.testing.OAuthFixtures;
 import io.grantry.server.testing.TestServer;
-import io.vertx.core.http.HttpServer;
-import io.vertx.ext.web.Router;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.StandardCopyOption;
@@ -28,68 +26,30 @@ import org.openqa.selenium.OutputType;
 class PagesBrowserTest {
   static final String CLIENT_ID = "pages-browser-app";
   static final String PASSWORD = "pages' long passphrase";
+  static CallbackApp app;
   static TestServer server;
   static OAuthFixtures fixtures;
-  static HttpServer app;
 
   @BeforeAll
   static void start() throws Exception {
-    server = TestServer.start();
-    fixtures = new OAuthFixtures(server);
-    Router router = Router.router(server.vertx);
-    router
-        .get("/callback")
-        .handler(
-            ctx -> {
-              var q = ctx.queryParams();
-              ctx.response()
-                  .putHeader("Content-Type", "text/html; charset=utf-8")
-                  .end(
-                      "<!doctype html><html><head><title>App</title></head><body>"
-                          + "<h1 id=\"callback\">callback</h1>"
-                          + "<p id=\"error\">"
-                          + LogoutBrowserTest.esc(q.get("error"))
-                          + "</p><p id=\"state\">"
-                          + LogoutBrowserTest.esc(q.get("state"))
-                          + "</p><p id=\"iss\">"
-                          + LogoutBrowserTest.esc(q.get("iss"))
-                          + "</p><p id=\"code\">"
-                          + (q.get("code") == null ? "no code" : "a code")
-                          + "</p></body></html>");
-            });
-    app =
-        TestServer.await(
-            server.vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1"));
-    fixtures.confidentialClient(
-        CLIENT_ID, url("/callback"), "openid profile", "authorization_code");
+    app = CallbackApp.start(CLIENT_ID, "openid profile");
+    server = app.server;
+    fixtures = app.fixtures;
   }
 
   @AfterAll
   static void stop() throws Exception {
     if (app != null) {
-      TestServer.await(app.close());
-    }
-    if (server != null) {
-      server.close();
+      app.close();
     }
   }
 
   static String url(String path) {
-    return "http://127.0.0.1:" + app.actualPort() + path;
+    return app.url(path);
   }
 
   static void open(Browser b, String state) {
-    b.driver.get(
-        server.url("/authorize")
-            + "?response_type=code&client_id="
-            + CLIENT_ID
-            + "&redirect_uri="
-            + OAuthFixtures.enc(url("/callback"))
-            + "&scope=openid%20profile&state="
-            + state
-            + "&code_challenge="
-            + OAuthFixtures.Pkce.create().challenge()
-            + "&code_challenge_method=S256");
+    app.authorize(b, state, "");
   }
 
   static void signIn(Browser b, String username) {

@@ -24,25 +24,21 @@ import com.nimbusds.oauth2.sdk.dpop.DefaultDPoPProofFactory;
 import com.nimbusds.oauth2.sdk.http.HTTPRequest;
 import com.nimbusds.oauth2.sdk.http.HTTPResponse;
 import com.nimbusds.oauth2.sdk.id.ClientID;
-import com.nimbusds.oauth2.sdk.id.Issuer;
 import com.nimbusds.oauth2.sdk.id.JWTID;
 import com.nimbusds.oauth2.sdk.token.AccessToken;
 import com.nimbusds.oauth2.sdk.token.DPoPAccessToken;
 import com.nimbusds.oauth2.sdk.token.TokenTypeURI;
 import com.nimbusds.oauth2.sdk.token.TypelessAccessToken;
 import com.nimbusds.oauth2.sdk.tokenexchange.TokenExchangeGrant;
-import com.nimbusds.openid.connect.sdk.op.OIDCProviderMetadata;
 import io.grantry.domain.grant.GrantTokens;
 import io.grantry.server.testing.MutableClock;
 import io.grantry.server.testing.OAuthFixtures;
-import io.grantry.server.testing.TestServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Date;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -64,13 +60,10 @@ import org.junit.jupiter.api.Test;
 class DeviceDpopTest {
   static final String PASSWORD = "correct horse battery";
   static final MutableClock CLOCK = new MutableClock();
-  static final String DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
+  static final String DEVICE_GRANT = DeviceServer.DEVICE_GRANT;
   static final String EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange";
 
-  static TestServer server;
-  static OAuthFixtures fx;
-  static OIDCProviderMetadata meta;
-  static String rsSecret;
+  static DeviceServer device;
   static String hubSecret;
   static String svcSecret;
   static ECKey key;
@@ -80,80 +73,36 @@ class DeviceDpopTest {
 
   @BeforeAll
   static void start() throws Exception {
-    Map<String, String> settings = new LinkedHashMap<>(TestServer.sharedSecrets());
-    settings.put("GRANTRY_DEVICE_USER_CODE_FAILURES_PER_ADDRESS", "100000");
-    settings.put("GRANTRY_DEVICE_REQUESTS_PER_ADDRESS", "100000");
-    settings.put("GRANTRY_SESSION_IDLE_SECONDS", "360000");
-    settings.put("GRANTRY_SESSION_MAX_SECONDS", "360000");
-    server = TestServer.start(settings, CLOCK);
-    fx = new OAuthFixtures(server);
+    device = new DeviceServer(CLOCK);
     // A TV whose tokens must be DPoP-bound: registering it for the device grant was refused
     // while the grant issued bearer tokens only.
-    fx.admin(
-        "POST",
-        "/admin/clients",
-        new JsonObject()
-            .put("client_id", "bound-tv")
-            .put("client_name", "Bound TV")
-            .put("token_endpoint_auth_method", "none")
-            .put("grant_types", new JsonArray().add(DEVICE_GRANT).add("refresh_token"))
-            .put("response_types", new JsonArray())
-            .put("scope", "openid offline_access")
+    device.register(
+        DeviceServer.deviceClient(
+                "bound-tv", "Bound TV", "none", "openid offline_access", "refresh_token")
             .put("dpop_bound_access_tokens", true));
     // A TV that may use DPoP but need not.
-    fx.admin(
-        "POST",
-        "/admin/clients",
-        new JsonObject()
-            .put("client_id", "plain-tv")
-            .put("client_name", "Plain TV")
-            .put("token_endpoint_auth_method", "none")
-            .put("grant_types", new JsonArray().add(DEVICE_GRANT))
-            .put("response_types", new JsonArray())
-            .put("scope", "openid"));
+    device.register(DeviceServer.deviceClient("plain-tv", "Plain TV", "none", "openid"));
     // A media hub bound to DPoP that exchanges its device tokens: refused before, as above.
     hubSecret =
-        fx.admin(
-                "POST",
-                "/admin/clients",
-                new JsonObject()
-                    .put("client_id", "bound-hub")
-                    .put("client_name", "Bound hub")
-                    .put("token_endpoint_auth_method", "client_secret_basic")
-                    .put("grant_types", new JsonArray().add(DEVICE_GRANT).add(EXCHANGE_GRANT))
-                    .put("response_types", new JsonArray())
-                    .put("scope", "openid profile")
-                    .put("token_exchange_audiences", new JsonArray().add("media-api"))
-                    .put("dpop_bound_access_tokens", true))
-            .getString("client_secret");
+        device.register(
+            DeviceServer.deviceClient(
+                    "bound-hub",
+                    "Bound hub",
+                    "client_secret_basic",
+                    "openid profile",
+                    EXCHANGE_GRANT)
+                .put("token_exchange_audiences", new JsonArray().add("media-api"))
+                .put("dpop_bound_access_tokens", true));
     // A service that may use DPoP but need not, exchanging its own client_credentials tokens.
     svcSecret =
-        fx.admin(
-                "POST",
-                "/admin/clients",
-                new JsonObject()
-                    .put("client_id", "svc")
-                    .put("client_name", "Service")
-                    .put("token_endpoint_auth_method", "client_secret_basic")
-                    .put(
-                        "grant_types",
-                        new JsonArray().add("client_credentials").add(EXCHANGE_GRANT))
-                    .put("scope", "api")
-                    .put("token_exchange_audiences", new JsonArray().add("media-api")))
-            .getString("client_secret");
-    rsSecret =
-        fx.admin(
-                "POST",
-                "/admin/clients",
-                new JsonObject()
-                    .put("client_id", "rs")
-                    .put("client_name", "Resource server")
-                    .put("token_endpoint_auth_method", "client_secret_basic")
-                    .put("grant_types", new JsonArray().add("client_credentials"))
-                    .put("scope", "api.read")
-                    .put("introspect", true))
-            .getString("client_secret");
-    meta = OIDCProviderMetadata.resolve(new Issuer(server.url("")));
+        device.register(
+            new JsonObject()
+                .put("client_id", "svc")
+                .put("client_name", "Service")
+                .put("token_endpoint_auth_method", "client_secret_basic")
+                .put("grant_types", new JsonArray().add("client_credentials").add(EXCHANGE_GRANT))
+                .put("scope", "api")
+                .put("token_exchange_audiences", new JsonArray().add("media-api")));
     key = new ECKeyGenerator(Curve.P_256).generate();
     thiefKey = new ECKeyGenerator(Curve.P_256).generate();
     proofs = new DefaultDPoPProofFactory(key, JWSAlgorithm.ES256);
@@ -162,7 +111,7 @@ class DeviceDpopTest {
 
   @AfterAll
   static void stop() throws Exception {
-    server.close();
+    device.close();
   }
 
   // ---------------------------------------------------------------- helpers
@@ -177,14 +126,14 @@ class DeviceDpopTest {
   }
 
   static SignedJWT tokenProof(DPoPProofFactory f) throws Exception {
-    return proof(f, meta.getTokenEndpointURI());
+    return proof(f, device.meta.getTokenEndpointURI());
   }
 
   /** The device's request, with a DPoP proof of {@code f}'s key when {@code f} is not null. */
   static DeviceAuthorizationSuccessResponse request(
       ClientAuthentication auth, String clientId, String scope, DPoPProofFactory f)
       throws Exception {
-    URI endpoint = meta.getDeviceAuthorizationEndpointURI();
+    URI endpoint = device.meta.getDeviceAuthorizationEndpointURI();
     DeviceAuthorizationRequest request =
         auth == null
             ? new DeviceAuthorizationRequest(endpoint, new ClientID(clientId), Scope.parse(scope))
@@ -204,8 +153,10 @@ class DeviceDpopTest {
     TokenRequest request =
         auth == null
             ? new TokenRequest(
-                meta.getTokenEndpointURI(), new ClientID(clientId), new DeviceCodeGrant(code))
-            : new TokenRequest(meta.getTokenEndpointURI(), auth, new DeviceCodeGrant(code));
+                device.meta.getTokenEndpointURI(),
+                new ClientID(clientId),
+                new DeviceCodeGrant(code))
+            : new TokenRequest(device.meta.getTokenEndpointURI(), auth, new DeviceCodeGrant(code));
     HTTPRequest http = request.toHTTPRequest();
     if (p != null) {
       http.setDPoP(p);
@@ -239,7 +190,8 @@ class DeviceDpopTest {
   /** The grant's events, oldest first: {@code type payload} per line. */
   static List<String> events(String grantId) throws Exception {
     List<String> out = new ArrayList<>();
-    server
+    device
+        .server
         .query(
             "SELECT type, payload::text AS p FROM events WHERE stream_id = $1 ORDER BY version",
             GrantTokens.streamId(grantId))
@@ -248,12 +200,12 @@ class DeviceDpopTest {
   }
 
   static boolean active(String token) {
-    return fx.introspect("rs", rsSecret, token).getBoolean("active");
+    return device.fx.introspect("rs", device.rsSecret, token).getBoolean("active");
   }
 
   /** A person signs in on the device page as a new user and allows {@code userCode}. */
   static void allow(String username, String userCode) {
-    fx.allowDevice(username, PASSWORD, userCode);
+    device.fx.allowDevice(username, PASSWORD, userCode);
   }
 
   /** Polls {@code n} times at once, each with its own proof; the answers in order. */
@@ -286,7 +238,7 @@ class DeviceDpopTest {
       ClientAuthentication auth, String subject, String audience, SignedJWT p) throws Exception {
     HTTPRequest http =
         new TokenRequest.Builder(
-                meta.getTokenEndpointURI(),
+                device.meta.getTokenEndpointURI(),
                 auth,
                 new TokenExchangeGrant(
                     new TypelessAccessToken(subject),
@@ -344,7 +296,12 @@ class DeviceDpopTest {
     String access = tokens.getString("access_token");
     assertThat(boundTo(access)).isEqualTo(jkt(key));
     assertThat(active(access)).isTrue();
-    assertThat(fx.introspect("rs", rsSecret, access).getJsonObject("cnf").getString("jkt"))
+    assertThat(
+            device
+                .fx
+                .introspect("rs", device.rsSecret, access)
+                .getJsonObject("cnf")
+                .getString("jkt"))
         .isEqualTo(jkt(key));
     // The thief once more, after the tokens: still nothing, and the grant lives on.
     assertThat(error(poll("bound-tv", code, tokenProof(thiefProofs)))).isEqualTo("invalid_grant");
@@ -373,7 +330,7 @@ class DeviceDpopTest {
   }
 
   static HTTPResponse refresh(Map<String, String> form, SignedJWT p) throws Exception {
-    HTTPRequest http = new HTTPRequest(HTTPRequest.Method.POST, meta.getTokenEndpointURI());
+    HTTPRequest http = new HTTPRequest(HTTPRequest.Method.POST, device.meta.getTokenEndpointURI());
     http.setEntityContentType(ContentType.APPLICATION_URLENCODED);
     http.setBody(OAuthFixtures.formBody(form));
     http.setDPoP(p);
@@ -403,7 +360,7 @@ class DeviceDpopTest {
     // A dpop_jkt at the request binds the code as a proof does.
     HTTPRequest named =
         new DeviceAuthorizationRequest(
-                meta.getDeviceAuthorizationEndpointURI(),
+                device.meta.getDeviceAuthorizationEndpointURI(),
                 new ClientID("plain-tv"),
                 Scope.parse("openid"))
             .toHTTPRequest();
@@ -439,7 +396,7 @@ class DeviceDpopTest {
 
   @Test
   void aBadDpopJktOrAProofOfAnotherKeyThanItIsRefusedAtTheRequest() throws Exception {
-    URI endpoint = meta.getDeviceAuthorizationEndpointURI();
+    URI endpoint = device.meta.getDeviceAuthorizationEndpointURI();
     HTTPRequest malformed =
         new DeviceAuthorizationRequest(endpoint, new ClientID("plain-tv"), Scope.parse("openid"))
             .toHTTPRequest();
@@ -500,7 +457,7 @@ class DeviceDpopTest {
     // A client_credentials token bound to the key, then exchanged by its own client.
     HTTPRequest cc =
         new TokenRequest(
-                meta.getTokenEndpointURI(),
+                device.meta.getTokenEndpointURI(),
                 svc,
                 new com.nimbusds.oauth2.sdk.ClientCredentialsGrant(),
                 new Scope("api"))
@@ -521,7 +478,9 @@ class DeviceDpopTest {
     // An unbound token exchanged with a proof: the new token is bound to the proof's key.
     String unbound =
         new JsonObject(
-                fx.token(
+                device
+                    .fx
+                    .token(
                         "svc",
                         svcSecret,
                         Map.of("grant_type", "client_credentials", "scope", "api"))
@@ -547,7 +506,7 @@ class DeviceDpopTest {
             .getTokens()
             .getAccessToken();
     assertThat(t).isInstanceOf(DPoPAccessToken.class);
-    assertThat(meta.getDeviceAuthorizationEndpointURI())
-        .isEqualTo(URI.create(server.url("/device_authorization")));
+    assertThat(device.meta.getDeviceAuthorizationEndpointURI())
+        .isEqualTo(URI.create(device.server.url("/device_authorization")));
   }
 }

@@ -16,13 +16,11 @@ import com.nimbusds.oauth2.sdk.device.DeviceCodeGrant;
 import com.nimbusds.oauth2.sdk.http.HTTPResponse;
 import com.nimbusds.oauth2.sdk.id.Audience;
 import com.nimbusds.oauth2.sdk.id.ClientID;
-import com.nimbusds.oauth2.sdk.id.Issuer;
 import com.nimbusds.oauth2.sdk.token.BearerAccessToken;
 import com.nimbusds.oauth2.sdk.token.TokenTypeURI;
 import com.nimbusds.oauth2.sdk.tokenexchange.TokenExchangeGrant;
 import com.nimbusds.openid.connect.sdk.OIDCTokenResponse;
 import com.nimbusds.openid.connect.sdk.OIDCTokenResponseParser;
-import com.nimbusds.openid.connect.sdk.op.OIDCProviderMetadata;
 import io.grantry.domain.grant.GrantTokens;
 import io.grantry.server.testing.MutableClock;
 import io.grantry.server.testing.OAuthFixtures;
@@ -55,71 +53,31 @@ class DeviceFlowTest {
   static final String PASSWORD = "correct horse battery";
   static final String SCOPE = "openid profile offline_access";
   static final MutableClock CLOCK = new MutableClock();
-  static final String DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
+  static final String DEVICE_GRANT = DeviceServer.DEVICE_GRANT;
   static final String CODE_LETTERS = "[BCDFGHJKLMNPQRSTVWXZ]";
-  static final Map<String, String> SECRETS = TestServer.sharedSecrets();
 
-  static TestServer server;
-  static OAuthFixtures fx;
-  static OIDCProviderMetadata meta;
+  static DeviceServer device;
   static String cliSecret;
-  static String rsSecret;
   static String webSecret;
 
   @BeforeAll
   static void start() throws Exception {
-    Map<String, String> settings = new LinkedHashMap<>(SECRETS);
-    // Every entry of these tests comes from 127.0.0.1: the per-address allowance is not what
-    // they test (the per-user one is).
-    settings.put("GRANTRY_DEVICE_USER_CODE_FAILURES_PER_ADDRESS", "100000");
-    settings.put("GRANTRY_DEVICE_REQUESTS_PER_ADDRESS", "100000");
-    settings.put("GRANTRY_SESSION_IDLE_SECONDS", "360000");
-    settings.put("GRANTRY_SESSION_MAX_SECONDS", "360000");
-    server = TestServer.start(settings, CLOCK);
-    fx = new OAuthFixtures(server);
+    device = new DeviceServer(CLOCK);
     // A TV app: public, the device grant and refresh only, no redirect URI.
-    fx.admin(
-        "POST",
-        "/admin/clients",
-        new JsonObject()
-            .put("client_id", "tv")
-            .put("client_name", "Living Room TV")
-            .put("token_endpoint_auth_method", "none")
-            .put("grant_types", new JsonArray().add(DEVICE_GRANT).add("refresh_token"))
-            .put("response_types", new JsonArray())
-            .put("scope", SCOPE));
+    device.register(
+        DeviceServer.deviceClient("tv", "Living Room TV", "none", SCOPE, "refresh_token"));
     // A confidential command-line tool.
     cliSecret =
-        fx.admin(
-                "POST",
-                "/admin/clients",
-                new JsonObject()
-                    .put("client_id", "cli")
-                    .put("client_name", "Deploy CLI")
-                    .put("token_endpoint_auth_method", "client_secret_basic")
-                    .put("grant_types", new JsonArray().add(DEVICE_GRANT))
-                    .put("response_types", new JsonArray())
-                    .put("scope", "openid profile"))
-            .getString("client_secret");
-    webSecret = fx.confidentialClient("web", "https://web.example.test/cb", "openid profile");
-    rsSecret =
-        fx.admin(
-                "POST",
-                "/admin/clients",
-                new JsonObject()
-                    .put("client_id", "rs")
-                    .put("client_name", "Resource server")
-                    .put("token_endpoint_auth_method", "client_secret_basic")
-                    .put("grant_types", new JsonArray().add("client_credentials"))
-                    .put("scope", "api.read")
-                    .put("introspect", true))
-            .getString("client_secret");
-    meta = OIDCProviderMetadata.resolve(new Issuer(server.url("")));
+        device.register(
+            DeviceServer.deviceClient(
+                "cli", "Deploy CLI", "client_secret_basic", "openid profile"));
+    webSecret =
+        device.fx.confidentialClient("web", "https://web.example.test/cb", "openid profile");
   }
 
   @AfterAll
   static void stop() throws Exception {
-    server.close();
+    device.close();
   }
 
   // ---------------------------------------------------------------- the device (Nimbus)
@@ -138,12 +96,12 @@ class DeviceFlowTest {
     DeviceAuthorizationRequest request =
         "cli".equals(clientId)
             ? new DeviceAuthorizationRequest(
-                meta.getDeviceAuthorizationEndpointURI(),
+                device.meta.getDeviceAuthorizationEndpointURI(),
                 new ClientSecretBasic(new ClientID("cli"), new Secret(cliSecret)),
                 s,
                 Map.of())
             : new DeviceAuthorizationRequest(
-                meta.getDeviceAuthorizationEndpointURI(), new ClientID(clientId), s);
+                device.meta.getDeviceAuthorizationEndpointURI(), new ClientID(clientId), s);
     return request.toHTTPRequest().send();
   }
 
@@ -155,11 +113,13 @@ class DeviceFlowTest {
     TokenRequest request =
         "cli".equals(clientId)
             ? new TokenRequest(
-                meta.getTokenEndpointURI(),
+                device.meta.getTokenEndpointURI(),
                 new ClientSecretBasic(new ClientID("cli"), new Secret(cliSecret)),
                 new DeviceCodeGrant(code))
             : new TokenRequest(
-                meta.getTokenEndpointURI(), new ClientID(clientId), new DeviceCodeGrant(code));
+                device.meta.getTokenEndpointURI(),
+                new ClientID(clientId),
+                new DeviceCodeGrant(code));
     return request.toHTTPRequest().send();
   }
 
@@ -180,7 +140,7 @@ class DeviceFlowTest {
 
   /** The TV (a public client) refreshes. */
   static HttpResponse<String> refresh(String refreshToken) {
-    return fx.token(
+    return device.fx.token(
         "tv",
         null,
         Map.of("grant_type", "refresh_token", "refresh_token", refreshToken, "client_id", "tv"));
@@ -194,8 +154,8 @@ class DeviceFlowTest {
 
   /** A browser signed in as {@code username} (a new user) through the device page's sign-in. */
   static Browser signedIn(String username) {
-    fx.user(username, PASSWORD);
-    Browser b = fx.browser();
+    device.fx.user(username, PASSWORD);
+    Browser b = device.fx.browser();
     HttpResponse<String> r = b.get("/device");
     assertThat(r.statusCode()).isEqualTo(303);
     String login = r.headers().firstValue("Location").orElseThrow();
@@ -232,7 +192,7 @@ class DeviceFlowTest {
   }
 
   static List<String> grantHistory(String grantId) {
-    return types(fx.admin("GET", "/admin/audit/grants/" + grantId + "?limit=200", null));
+    return types(device.fx.admin("GET", "/admin/audit/grants/" + grantId + "?limit=200", null));
   }
 
   static List<String> types(JsonObject history) {
@@ -245,12 +205,12 @@ class DeviceFlowTest {
 
   @Test
   void discoveryNamesTheEndpointAndTheGrantType() {
-    assertThat(meta.getDeviceAuthorizationEndpointURI())
-        .isEqualTo(URI.create(server.url("/device_authorization")));
-    assertThat(meta.getGrantTypes())
+    assertThat(device.meta.getDeviceAuthorizationEndpointURI())
+        .isEqualTo(URI.create(device.server.url("/device_authorization")));
+    assertThat(device.meta.getGrantTypes())
         .contains(com.nimbusds.oauth2.sdk.GrantType.DEVICE_CODE)
         .contains(com.nimbusds.oauth2.sdk.GrantType.AUTHORIZATION_CODE);
-    assertThat(fx.admin("GET", "/admin/clients/tv", null).getJsonArray("grant_types"))
+    assertThat(device.fx.admin("GET", "/admin/clients/tv", null).getJsonArray("grant_types"))
         .containsExactlyInAnyOrder(DEVICE_GRANT, "refresh_token");
   }
 
@@ -258,16 +218,17 @@ class DeviceFlowTest {
   void theUserAllowsTheDeviceGetsTokensOnceAndRefreshesLikeACodeGrant() throws Exception {
     DeviceAuthorizationSuccessResponse d = request("tv", SCOPE);
     assertThat(d.getUserCode().getValue()).matches(CODE_LETTERS + "{4}-" + CODE_LETTERS + "{4}");
-    assertThat(d.getVerificationURI()).isEqualTo(URI.create(server.url("/device")));
+    assertThat(d.getVerificationURI()).isEqualTo(URI.create(device.server.url("/device")));
     assertThat(d.getVerificationURIComplete().toString())
-        .isEqualTo(server.url("/device?user_code=" + d.getUserCode().getValue()));
+        .isEqualTo(device.server.url("/device?user_code=" + d.getUserCode().getValue()));
     assertThat(d.getLifetime()).isEqualTo(600);
     assertThat(d.getInterval()).isEqualTo(5);
     // At least 128 bits of secret in the device code; neither code is in the ledger.
     assertThat(d.getDeviceCode().getValue().length()).isGreaterThanOrEqualTo(22);
     String grant = grantId(d.getDeviceCode());
     String ledger =
-        server
+        device
+            .server
             .query("SELECT string_agg(payload::text, ' ') AS p FROM events")
             .get(0)
             .getString("p");
@@ -279,8 +240,8 @@ class DeviceFlowTest {
     assertThat(error(poll("tv", d.getDeviceCode()))).isEqualTo("authorization_pending");
 
     // The person opens verification_uri_complete: signs in, comes back with the code prefilled.
-    String ann = fx.user("ann", PASSWORD);
-    Browser b = fx.browser();
+    String ann = device.fx.user("ann", PASSWORD);
+    Browser b = device.fx.browser();
     HttpResponse<String> r = b.get(d.getVerificationURIComplete().toString());
     assertThat(r.statusCode()).isEqualTo(303);
     HttpResponse<String> login = b.get(r.headers().firstValue("Location").orElseThrow());
@@ -319,7 +280,7 @@ class DeviceFlowTest {
     assertThat(id.containsKey("sid")).isFalse();
     assertThat(id.getLong("auth_time")).isNotNull();
     String access = t.getOIDCTokens().getAccessToken().getValue();
-    assertThat(fx.introspect("rs", rsSecret, access).getBoolean("active")).isTrue();
+    assertThat(device.fx.introspect("rs", device.rsSecret, access).getBoolean("active")).isTrue();
     // The account page lists the device's application: the consent was remembered.
     assertThat(b.get("/account/apps").body()).contains("Living Room TV");
 
@@ -334,7 +295,7 @@ class DeviceFlowTest {
     // (RFC 6749 §10.5, as for a replayed authorization code).
     assertThat(error(poll("tv", d.getDeviceCode()))).isEqualTo("invalid_grant");
     assertThat(refresh(refresh2).statusCode()).isEqualTo(400);
-    assertThat(fx.introspect("rs", rsSecret, access).getBoolean("active")).isFalse();
+    assertThat(device.fx.introspect("rs", device.rsSecret, access).getBoolean("active")).isFalse();
 
     assertThat(grantHistory(grant))
         .containsExactly(
@@ -345,9 +306,9 @@ class DeviceFlowTest {
             "grant.device_code_replayed.v1",
             "grant.revoked.v1");
     // The user's history and the client's show the grant too.
-    assertThat(types(fx.admin("GET", "/admin/audit/users/" + ann + "?limit=200", null)))
+    assertThat(types(device.fx.admin("GET", "/admin/audit/users/" + ann + "?limit=200", null)))
         .contains("grant.device_authorization_approved.v1", "grant.device_code_redeemed.v1");
-    assertThat(types(fx.admin("GET", "/admin/audit/clients/tv?limit=200", null)))
+    assertThat(types(device.fx.admin("GET", "/admin/audit/clients/tv?limit=200", null)))
         .contains("grant.device_authorization_requested.v1");
   }
 
@@ -369,7 +330,7 @@ class DeviceFlowTest {
     assertThat(grantHistory(grantId(d.getDeviceCode())))
         .containsExactly(
             "grant.device_authorization_requested.v1", "grant.device_authorization_denied.v1");
-    JsonObject grants = fx.admin("GET", "/admin/grants?client=cli&limit=100", null);
+    JsonObject grants = device.fx.admin("GET", "/admin/grants?client=cli&limit=100", null);
     assertThat(grants.getJsonArray("items").stream().map(g -> (JsonObject) g))
         .anySatisfy(
             g -> {
@@ -413,7 +374,8 @@ class DeviceFlowTest {
     assertThat(error(poll("tv", code))).isEqualTo("authorization_pending");
     // The poll record is the database's, not this instance's memory.
     assertThat(
-            server
+            device
+                .server
                 .query(
                     "SELECT interval_seconds FROM device_polls WHERE grant_id = $1", grantId(code))
                 .get(0)
@@ -423,7 +385,7 @@ class DeviceFlowTest {
 
   @Test
   void slowDownHoldsAcrossServerInstances() throws Exception {
-    try (TestServer other = TestServer.startOn(server.db, SECRETS, CLOCK)) {
+    try (TestServer other = TestServer.startOn(device.server.db, device.secrets, CLOCK)) {
       DeviceAuthorizationSuccessResponse d = request("tv", "openid");
       DeviceCode code = d.getDeviceCode();
       TokenRequest there =
@@ -440,7 +402,7 @@ class DeviceFlowTest {
       // The code typed on the other instance's page is the same code; the answer there reaches
       // the device polling here.
       Browser b = new OAuthFixtures(other).browser();
-      fx.user("ivo", PASSWORD);
+      device.fx.user("ivo", PASSWORD);
       HttpResponse<String> login = b.get("/account/login?next=%2Fdevice");
       Map<String, String> form = OAuthFixtures.hidden(login.body());
       form.put("username", "ivo");
@@ -512,12 +474,14 @@ class DeviceFlowTest {
     Browser b = signedIn("jon");
     assertThat(answer(b, d.getUserCode().getValue(), "allow").statusCode()).isEqualTo(200);
     String jon =
-        fx.admin("GET", "/admin/users?username=jon", null)
+        device
+            .fx
+            .admin("GET", "/admin/users?username=jon", null)
             .getJsonArray("items")
             .getJsonObject(0)
             .getString("user_id");
     // Disabling the user revokes the grant the device has not fetched yet.
-    fx.admin("POST", "/admin/users/" + jon + "/disable", null);
+    device.fx.admin("POST", "/admin/users/" + jon + "/disable", null);
     CLOCK.advance(Duration.ofSeconds(5));
     assertThat(error(poll("tv", d.getDeviceCode()))).isEqualTo("invalid_grant");
     assertThat(grantHistory(grantId(d.getDeviceCode()))).endsWith("grant.revoked.v1");
@@ -549,21 +513,21 @@ class DeviceFlowTest {
     // Nor without a session.
     Map<String, String> anonymous = new LinkedHashMap<>(forged);
     anonymous.remove("csrf");
-    assertThat(fx.browser().post("/device", anonymous).statusCode()).isIn(303, 403);
+    assertThat(device.fx.browser().post("/device", anonymous).statusCode()).isIn(303, 403);
     CLOCK.advance(Duration.ofSeconds(5));
     assertThat(error(poll("tv", other.getDeviceCode()))).isEqualTo("authorization_pending");
   }
 
   @Test
   void theSignInReturnsOnlyToAPageOfThisServer() {
-    fx.user("kim", PASSWORD);
+    device.fx.user("kim", PASSWORD);
     for (String next :
         List.of(
             "//evil.example/device",
             "/\\evil.example/device",
             "https://evil.example/device",
             "/device\r\nSet-Cookie: x=y")) {
-      Browser b = fx.browser();
+      Browser b = device.fx.browser();
       HttpResponse<String> page = b.get("/account/login?next=" + OAuthFixtures.enc(next));
       Map<String, String> form = OAuthFixtures.hidden(page.body());
       assertThat(form).doesNotContainKey("next");
@@ -605,11 +569,11 @@ class DeviceFlowTest {
     assertThat(scope.getStatusCode()).isEqualTo(400);
     assertThat(scope.getBody()).contains("invalid_scope");
     HttpResponse<String> unknown =
-        fx.postForm("/device_authorization", "nobody", null, Map.of("client_id", "nobody"));
+        device.fx.postForm("/device_authorization", "nobody", null, Map.of("client_id", "nobody"));
     assertThat(unknown.statusCode()).isEqualTo(401);
     assertThat(unknown.body()).contains("invalid_client");
     HttpResponse<String> wrongSecret =
-        fx.postForm("/device_authorization", "cli", "not-the-secret", Map.of());
+        device.fx.postForm("/device_authorization", "cli", "not-the-secret", Map.of());
     assertThat(wrongSecret.statusCode()).isEqualTo(401);
 
     // At /token: no device code, a malformed one, an empty one.
@@ -625,7 +589,7 @@ class DeviceFlowTest {
                 "tv",
                 "device_code",
                 "g_" + "A".repeat(400)))) {
-      HttpResponse<String> r = fx.token("tv", null, form);
+      HttpResponse<String> r = device.fx.token("tv", null, form);
       assertThat(r.statusCode()).as(form.toString()).isEqualTo(400);
       assertThat(new JsonObject(r.body()).getString("error"))
           .isIn("invalid_request", "invalid_grant");
@@ -633,7 +597,7 @@ class DeviceFlowTest {
     // The web app may not poll with the device grant at all.
     DeviceAuthorizationSuccessResponse d = request("tv", "openid");
     HttpResponse<String> notAllowed =
-        fx.token(
+        device.fx.token(
             "web",
             null,
             Map.of(
@@ -653,7 +617,7 @@ class DeviceFlowTest {
       ClientSecretBasic client, String subject, TokenTypeURI type, String audience)
       throws Exception {
     return new TokenRequest(
-            meta.getTokenEndpointURI(),
+            device.meta.getTokenEndpointURI(),
             client,
             new TokenExchangeGrant(
                 new BearerAccessToken(subject),
@@ -671,7 +635,9 @@ class DeviceFlowTest {
     // A media hub: a confidential device client that may also exchange its tokens (RFC 8693) for
     // the media API's.
     String hubSecret =
-        fx.admin(
+        device
+            .fx
+            .admin(
                 "POST",
                 "/admin/clients",
                 new JsonObject()
@@ -690,7 +656,7 @@ class DeviceFlowTest {
     ClientSecretBasic hub = new ClientSecretBasic(new ClientID("hub"), new Secret(hubSecret));
     HTTPResponse started =
         new DeviceAuthorizationRequest(
-                meta.getDeviceAuthorizationEndpointURI(),
+                device.meta.getDeviceAuthorizationEndpointURI(),
                 hub,
                 Scope.parse("openid profile"),
                 Map.of())
@@ -698,8 +664,8 @@ class DeviceFlowTest {
             .send();
     DeviceAuthorizationSuccessResponse d =
         DeviceAuthorizationResponse.parse(started).toSuccessResponse();
-    String lea = fx.user("lea", PASSWORD);
-    Browser b = fx.browser();
+    String lea = device.fx.user("lea", PASSWORD);
+    Browser b = device.fx.browser();
     HttpResponse<String> login = b.get("/account/login?next=%2Fdevice");
     Map<String, String> form = OAuthFixtures.hidden(login.body());
     form.put("username", "lea");
@@ -708,7 +674,8 @@ class DeviceFlowTest {
     assertThat(answer(b, d.getUserCode().getValue(), "allow").statusCode()).isEqualTo(200);
     CLOCK.advance(Duration.ofSeconds(5));
     TokenRequest redeem =
-        new TokenRequest(meta.getTokenEndpointURI(), hub, new DeviceCodeGrant(d.getDeviceCode()));
+        new TokenRequest(
+            device.meta.getTokenEndpointURI(), hub, new DeviceCodeGrant(d.getDeviceCode()));
     HTTPResponse redeemed = redeem.toHTTPRequest().send();
     TokenResponse t = OIDCTokenResponseParser.parse(redeemed);
     assertThat(t.indicatesSuccess()).as(redeemed.getBody()).isTrue();
@@ -731,7 +698,7 @@ class DeviceFlowTest {
       assertThat(claims.getString("sub")).isEqualTo(lea);
       assertThat(claims.getString("aud")).isEqualTo("media-api");
       assertThat(claims.getString("client_id")).isEqualTo("hub");
-      assertThat(fx.introspect("rs", rsSecret, x).getBoolean("active")).isTrue();
+      assertThat(device.fx.introspect("rs", device.rsSecret, x).getBoolean("active")).isTrue();
       exchanged.add(x);
     }
     // And an exchanged token exchanged again: a chain of two from the device grant.
@@ -744,9 +711,9 @@ class DeviceFlowTest {
     // from it, at once: introspection, and a further exchange.
     assertThat(error(TokenResponse.parse(redeem.toHTTPRequest().send())))
         .isEqualTo("invalid_grant");
-    assertThat(fx.introspect("rs", rsSecret, access).getBoolean("active")).isFalse();
+    assertThat(device.fx.introspect("rs", device.rsSecret, access).getBoolean("active")).isFalse();
     for (String x : exchanged) {
-      assertThat(fx.introspect("rs", rsSecret, x).getBoolean("active")).isFalse();
+      assertThat(device.fx.introspect("rs", device.rsSecret, x).getBoolean("active")).isFalse();
       HTTPResponse refused = exchange(hub, x, TokenTypeURI.ACCESS_TOKEN, "media-api");
       assertThat(refused.getStatusCode()).as(refused.getBody()).isEqualTo(400);
       assertThat(refused.getBody()).contains("invalid_grant");
@@ -766,7 +733,7 @@ class DeviceFlowTest {
 
   @Test
   void aDisabledClientsDevicesGetNothingAndItsDeviceTokensDie() throws Exception {
-    fx.admin(
+    device.fx.admin(
         "POST",
         "/admin/clients",
         new JsonObject()
@@ -789,7 +756,7 @@ class DeviceFlowTest {
     String access = t.getOIDCTokens().getAccessToken().getValue();
     String refresh = t.getOIDCTokens().getRefreshToken().getValue();
 
-    fx.admin("POST", "/admin/clients/kiosk/disable", null);
+    device.fx.admin("POST", "/admin/clients/kiosk/disable", null);
     CLOCK.advance(Duration.ofSeconds(5));
     // No tokens for the allowed device, no code for a new one, no answer to the waiting one.
     HTTPResponse polled = pollHttp("kiosk", allowed.getDeviceCode());
@@ -804,9 +771,9 @@ class DeviceFlowTest {
     assertThat(entered.statusCode()).as(entered.body()).isEqualTo(400);
     assertThat(entered.body()).doesNotContain("value=\"allow\"");
     // The fetched device's tokens are dead: introspection, refresh.
-    assertThat(fx.introspect("rs", rsSecret, access).getBoolean("active")).isFalse();
+    assertThat(device.fx.introspect("rs", device.rsSecret, access).getBoolean("active")).isFalse();
     HttpResponse<String> refreshed =
-        fx.token(
+        device.fx.token(
             "kiosk",
             null,
             Map.of("grant_type", "refresh_token", "refresh_token", refresh, "client_id", "kiosk"));
@@ -850,12 +817,12 @@ class DeviceFlowTest {
             "https://web.example.test/cb",
             "code_verifier",
             "v".repeat(43));
-    HttpResponse<String> pending = fx.token("web", webSecret, asCode);
+    HttpResponse<String> pending = device.fx.token("web", webSecret, asCode);
     assertThat(pending.statusCode()).as(pending.body()).isEqualTo(400);
     assertThat(new JsonObject(pending.body()).getString("error")).isEqualTo("invalid_grant");
     assertThat(answer(signedIn("ora"), d.getUserCode().getValue(), "allow").statusCode())
         .isEqualTo(200);
-    HttpResponse<String> approved = fx.token("web", webSecret, asCode);
+    HttpResponse<String> approved = device.fx.token("web", webSecret, asCode);
     assertThat(approved.statusCode()).as(approved.body()).isEqualTo(400);
     assertThat(new JsonObject(approved.body()).getString("error")).isEqualTo("invalid_grant");
     CLOCK.advance(Duration.ofSeconds(5));
@@ -882,7 +849,7 @@ class DeviceFlowTest {
     for (String surface : List.of("api", "api-now")) {
       Instant at = surface.equals("api") ? during : after;
       String query = surface.equals("api") ? "&time=" + at : "";
-      JsonObject asOf = fx.admin("GET", "/admin/audit/as-of?client=tv" + query, null);
+      JsonObject asOf = device.fx.admin("GET", "/admin/audit/as-of?client=tv" + query, null);
       Map<String, String> status = new LinkedHashMap<>();
       asOf.getJsonArray("grants")
           .forEach(
