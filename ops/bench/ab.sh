@@ -10,13 +10,17 @@
 #   WORKLOAD: cc-es256 | cc-rs256 | cc-opaque | introspect (an ES256 JWT) | introspect-opaque |
 #             refresh | flow (as ops/bench/run.sh drives them; "req/s" is then refreshes/s or flows/s,
 #             and the CPU time is per refresh or per flow; refresh chains are seeded afresh each round)
+#             | introspect-population | introspect-population-opaque: (rounds + 1) × POP_CHUNK (100000)
+#             access tokens issued on each side first; the warm-up and every round introspect the next
+#             POP_CHUNK of them once each (lua/once.lua: a round ends at its seconds or when they are
+#             used up; "req/s" is then answers/s, the CPU time per answer; no restart, unlike run.sh)
 #   A_JAR / B_JAR     the jars to compare (default: modules/cli/target/grantry.jar for both)
 #   A_JAVA / B_JAVA   JVM options of each side (default: -Xms256m -Xmx512m)
 #   A_ENV / B_ENV     extra environment of each side, e.g. "GRANTRY_APPEND_MAX_BATCH=64"
 #   WARMUP            seconds of warm-up load on each side before the first round (default: seconds)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-WORKLOAD=${1:?workload: cc-es256 | cc-rs256 | cc-opaque | introspect | introspect-opaque | refresh | flow}
+WORKLOAD=${1:?workload: cc-es256 | cc-rs256 | cc-opaque | introspect | introspect-opaque | refresh | flow | introspect-population | introspect-population-opaque}
 SECS=${2:-8}
 ROUNDS=${3:-3}
 CONN=${4:-64}
@@ -33,6 +37,8 @@ bench_ready A
 bench_ready B
 case "$WORKLOAD" in
   refresh|flow) bench_seed_browser A "$WORKLOAD" "$CONN"; bench_seed_browser B "$WORKLOAD" "$CONN" ;;
+  introspect-population*)
+    for side in A B; do bench_seed_population "$side" "$WORKLOAD" "$(((ROUNDS + 1) * ${POP_CHUNK:-100000}))"; done ;;
   *) bench_seed A "$WORKLOAD"; bench_seed B "$WORKLOAD" ;;
 esac
 

@@ -111,6 +111,44 @@ bench_seed_browser() {
   echo "$base/token" > "$dir/url"
 }
 
+# bench_seed_population SIDE WORKLOAD TOKENS: introspect-population (ES256 JWTs) or
+# introspect-population-opaque: registers a client, issues TOKENS access tokens to it
+# (lua/collect.lua), and sets SIDE up for lua/once.lua: each round (bench_round) introspects the next
+# POP_CHUNK (100000) of them once each, tokens nobody introspected before. Not after a restart, as
+# run.sh's cold rounds are: the JIT and PostgreSQL's buffers are as warm as the issuing left them.
+bench_seed_population() {
+  local dir="$WORK/$1" port extra="" secret auth pid
+  port=$(cat "$dir/port")
+  [ "$2" = introspect-population-opaque ] && extra=',"access_token_format":"opaque"'
+  secret=$(bench_client "$1" bench ES256 '["client_credentials"]' "$extra")
+  auth="Basic $(printf 'bench:%s' "$secret" | base64 -w0)"
+  rm -f "$dir/pop.tok".*
+  BENCH_LUA_DIR=$PWD/ops/bench/lua BENCH_AUTH="$auth" BENCH_BODY="grant_type=client_credentials&scope=api" \
+    BENCH_COUNT=$(($3 / 2 + 1)) BENCH_OUT="$dir/pop.tok" \
+    wrk -t2 -c64 -d1200s --timeout 60s -s ops/bench/lua/collect.lua "http://127.0.0.1:$port/token" > "$dir/collect.out" 2>&1 &
+  pid=$!
+  while [ "$(cat "$dir/pop.tok".* 2>/dev/null | wc -l)" -lt "$3" ] && kill -0 "$pid" 2>/dev/null; do sleep 0.5; done
+  kill -INT "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  cat "$dir/pop.tok".* | shuf > "$dir/pop.all"
+  rm -f "$dir/pop.tok".*
+  echo 0 > "$dir/pop.next"
+  printf 'BENCH_LUA_DIR=%q\nBENCH_THREADS=2\nBENCH_AUTH=%q\nBENCH_MODE=introspect\nBENCH_LINES=%q\n' \
+    "$PWD/ops/bench/lua" "$auth" "$dir/pop.lines" > "$dir/wrk.env"
+  cp ops/bench/lua/once.lua "$dir/wrk.lua"
+  echo population > "$dir/workload"
+  echo "http://127.0.0.1:$port" > "$dir/url"
+}
+
+# bench_next_lines SIDE: a population's next POP_CHUNK tokens in SIDE/pop.lines (the next round's).
+bench_next_lines() {
+  local dir="$WORK/$1" next chunk=${POP_CHUNK:-100000}
+  next=$(cat "$dir/pop.next")
+  tail -n +"$((next + 1))" "$dir/pop.all" | head -n "$chunk" > "$dir/pop.lines"
+  echo $((next + chunk)) > "$dir/pop.next"
+  [ -s "$dir/pop.lines" ] || { echo "the population of $1 is used up: more tokens (POPULATION)" >&2; return 1; }
+}
+
 # CPU ticks (user + system, 1/CLK_TCK s) used so far by these processes.
 bench_ticks() { local t=0 p; for p in "$@"; do [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo $t; }
 
@@ -135,19 +173,24 @@ bench_round() {
   pg=$(bench_pg_pids "$1")
   # Refresh chains end with the round (the answers in flight are lost): fresh ones for each round.
   [ "$(cat "$dir/workload" 2>/dev/null)" = refresh ] && bench_seed_browser "$1" refresh "$3"
+  # A population's round: tokens none of the earlier rounds introspected.
+  if [ "$(cat "$dir/workload" 2>/dev/null)" = population ]; then bench_next_lines "$1" || return 1; fi
   # shellcheck disable=SC2086
   j0=$(bench_ticks "$(cat "$dir/pid")"); g0=$(bench_ticks $pg)
   if [ -f "$dir/wrk.env" ]; then
-    # report.lua's RESULT (requests errors p50 p99 req/s ops ops/s) as "ops/s errors p50 p99": units of work
+    # report.lua's RESULT (requests errors p50 p99 req/s ops ops/s) as "ops/s errors p50 p99 ops":
+    # units of work (their count: a population's round may end before its seconds)
     res=$(set -a; . "$dir/wrk.env"; wrk -t2 -c"$3" -d"${2}s" --latency -s "$dir/wrk.lua" "$(cat "$dir/url")" \
-      | awk '/^RESULT/ {print $8, $3, $4, $5}')
+      | awk '/^RESULT/ {print $8, $3, $4, $5, $7}')
   else
     res=$(wrk -t2 -c"$3" -d"${2}s" --latency -s "$dir/wrk.lua" "$(cat "$dir/url")" | grep '^RESULT' | cut -d' ' -f2-)
   fi
   # shellcheck disable=SC2086
   j1=$(bench_ticks "$(cat "$dir/pid")"); g1=$(bench_ticks $pg)
-  read -r rate _ <<<"$res"
-  n=$(awk -v r="$rate" -v s="$2" 'BEGIN {print r * s}')
+  local ops
+  read -r rate _ _ _ ops <<<"$res"
+  res=$(cut -d' ' -f1-4 <<<"$res")
+  n=${ops:-$(awk -v r="$rate" -v s="$2" 'BEGIN {print r * s}')}
   echo "$res $(awk -v a="$j0" -v b="$j1" -v n="$n" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.0f", (b - a) / hz * 1e6 / n}')" \
     "$(awk -v a="$g0" -v b="$g1" -v n="$n" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.0f", (b - a) / hz * 1e6 / n}')"
 }

@@ -7,6 +7,9 @@
 # Usage: ops/bench/profile.sh WORKLOAD [seconds=20] [connections=64]
 #   WORKLOAD: cc-es256 | cc-rs256 | introspect | refresh | flow (the last two as ops/bench/run.sh
 #             drives them: seed.py's clients, chains and signed-in browser, lua/refresh.lua, lua/flow.lua)
+#             | introspect-population | introspect-population-opaque: POPULATION tokens (default
+#             2 × POP_CHUNK) issued first, then the warm-up and the measured window each introspect
+#             the next POP_CHUNK (100000) of them once each (lua/once.lua; no restart in between)
 #   PGSTAT=1  also load pg_stat_statements into the embedded PostgreSQL and write OUT/WORKLOAD.sql.txt:
 #             every statement's calls, rows and time over the measured window, per unit of work
 #   JAR (default modules/cli/target/grantry.jar), JAVA_OPTS (default -Xms256m -Xmx512m),
@@ -63,11 +66,13 @@ bench_start S "$JAR" "${GRANTRY_BENCH_PORT:-18381}" \
 bench_ready S
 case "$WORKLOAD" in
   refresh|flow) bench_seed_browser S "$WORKLOAD" "$CONN" ;;
+  introspect-population*) bench_seed_population S "$WORKLOAD" "${POPULATION:-$((2 * ${POP_CHUNK:-100000}))}" ;;
   *) bench_seed S "$WORKLOAD" ;;
 esac
 SERVER=$(cat "$WORK/S/pid")
 bench_round S "${WARMUP:-20}" "$CONN" >/dev/null # warm-up (JIT)
 [ "$WORKLOAD" = refresh ] && bench_seed_browser S refresh "$CONN" # fresh chains: the warm-up's ended with it
+case "$WORKLOAD" in introspect-population*) bench_next_lines S ;; esac # tokens the warm-up did not see
 PSQL=()
 if [ "${PGSTAT:-0}" = 1 ]; then
   export PGPASSWORD; PGPASSWORD=$(bench_pg_password S)
