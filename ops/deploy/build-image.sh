@@ -5,12 +5,20 @@
 # result is a directory whose rootfs/ becomes the image's only layer through ops/deploy/Containerfile
 # (FROM scratch: no base image is pulled, so it builds where registries cannot be reached).
 #
-# Usage: ops/deploy/build-image.sh [--jar PATH] [--out DIR] [--tag NAME] [--no-podman]
+# Usage: ops/deploy/build-image.sh [--jar PATH] [--out DIR] [--tag NAME] [--no-podman] [--no-cds]
 #   --jar   the jar (modules/cli/target/grantry.jar: mvn -B -q -DskipTests package)
 #   --out   where the build context goes (target/image), replaced
 #   --tag   the image's name (grantry:0.1.0); built with podman when it is installed, unless
 #           --no-podman (docker works the same: docker build -f DIR/Containerfile DIR)
-# Needs: a JDK 17+ with jmods on Linux x86-64 (jlink), ldd.
+#   --no-cds  without the class-data-sharing archive /opt/grantry/grantry.jsa (below)
+# Needs: a JDK 17+ with jmods on Linux x86-64 (jlink), ldd; for the archive root, unshare and curl.
+#
+# The archive (AppCDS, ops/deploy/cds-archive.sh) is made by the image's own runtime with the jar
+# at its final path, /opt/grantry/grantry.jar: JDK 17 uses an archive only for the class path it
+# was made with, as written. Containers cannot run here, so the root file system is mounted at
+# /opt/grantry in a private mount namespace of this script (root only) for the training run, which
+# starts the server once on a scratch embedded PostgreSQL. Without root or unshare the image is
+# built without it, and the server, told to use a missing archive, starts as it did before.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -18,12 +26,14 @@ JAR=modules/cli/target/grantry.jar
 OUT=target/image
 TAG=grantry:0.1.0
 PODMAN=auto
+CDS_ARCHIVE=yes
 while [ $# -gt 0 ]; do
   case "$1" in
     --jar) JAR=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     --tag) TAG=$2; shift 2 ;;
     --no-podman) PODMAN=no; shift ;;
+    --no-cds) CDS_ARCHIVE=no; shift ;;
     *) echo "build-image.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -74,6 +84,25 @@ grantry:x:10001:
 GROUP
 printf 'passwd: files\ngroup: files\nhosts: files dns\n' > "$ROOT/etc/nsswitch.conf"
 chmod 1777 "$ROOT/tmp"
+
+# The class-data-sharing archive, made at the image's paths: $ROOT/opt/grantry is mounted on
+# /opt/grantry (over a tmpfs on /opt, in this namespace only) and the image's java runs the jar
+# from there with the entry point's JVM options.
+if [ "$CDS_ARCHIVE" = yes ]; then
+  if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && [ ${#CDS[@]} -gt 0 ]; then
+    unshare --mount --propagation private sh -c '
+      set -e
+      mount -t tmpfs tmpfs /opt
+      mkdir /opt/grantry
+      mount --bind "$1" /opt/grantry
+      exec "$2" /opt/grantry/runtime/bin/java /opt/grantry/grantry.jar /opt/grantry/grantry.jsa \
+        -XX:+UseParallelGC -Xms64m -Xmx192m -XX:-UsePerfData' \
+      sh "$ROOT/opt/grantry" "$PWD/ops/deploy/cds-archive.sh" \
+      || { echo "build-image.sh: the class-data-sharing archive could not be made" >&2; exit 1; }
+  else
+    echo "build-image.sh: no class-data-sharing archive (needs root, unshare and a runtime with a base archive)" >&2
+  fi
+fi
 chmod -R go-w,a+rX "$ROOT/opt" "$ROOT/etc"
 
 cp ops/deploy/Containerfile "$OUT/Containerfile"

@@ -192,6 +192,45 @@ class DeployImageIT {
     assertThat(stopped.out()).contains("not ready");
   }
 
+  /**
+   * The class-data-sharing archive build-image.sh made (as root: CI) is the one the entry point
+   * names, and the image's java maps the jar's classes from it when started as the entry point
+   * starts it: with -Xshare:on an archive made for another runtime, jar or path is an error.
+   */
+  @Test
+  void theEntryPointMapsTheJarsClassesFromTheArchiveMadeForThisImage() throws Exception {
+    assumeTrue(
+        "0".equals(run(Map.of(), "id", "-u").out().strip())
+            && Files.isExecutable(Path.of("/usr/bin/unshare"))
+            && Files.isExecutable(Path.of("/usr/sbin/chroot")),
+        "not root, or no unshare/chroot: no archive was made");
+    assertThat(rootfs.resolve("opt/grantry/grantry.jsa")).isRegularFile();
+    List<String> entry = entryPoint();
+    assertThat(entry.get(0)).isEqualTo("/opt/grantry/runtime/bin/java");
+    assertThat(entry).contains("-XX:SharedArchiveFile=/opt/grantry/grantry.jsa");
+    List<String> args = new ArrayList<>(entry.subList(1, entry.size()));
+    int jar = args.indexOf("-jar");
+    args.addAll(jar, List.of("-Xshare:on", "-Xlog:class+load=info"));
+    args.add("--help");
+    Files.createDirectories(rootfs.resolve("proc"));
+    Files.createDirectories(rootfs.resolve("dev"));
+    Path mount = Files.createDirectories(context.resolve("mnt"));
+    Run help = inImage(mount, Map.of(), args.toArray(String[]::new));
+    assertThat(help.code()).as(help.out()).isZero();
+    assertThat(help.out())
+        .contains("io.grantry.cli.Grantry source: shared objects file")
+        .contains("Usage:");
+  }
+
+  /** The Containerfile's ENTRYPOINT, as the exec form's list. */
+  private static List<String> entryPoint() throws IOException {
+    Matcher m =
+        Pattern.compile("(?m)^ENTRYPOINT (\\[.*\\])$")
+            .matcher(Files.readString(context.resolve("Containerfile")));
+    assertThat(m.find()).isTrue();
+    return new JsonArray(m.group(1)).stream().map(String::valueOf).toList();
+  }
+
   @Test
   void podmanBuildsTheImageWithItsUserEntryPointAndHealthCheck() throws Exception {
     assumeTrue(
@@ -220,6 +259,8 @@ class DeployImageIT {
       assertThat(config.getString("User")).isEqualTo("10001:10001");
       assertThat(config.getJsonArray("Entrypoint").getString(0))
           .isEqualTo("/opt/grantry/runtime/bin/java");
+      assertThat(config.getJsonArray("Entrypoint").getList())
+          .contains("-XX:SharedArchiveFile=/opt/grantry/grantry.jsa");
       assertThat(config.getJsonObject("ExposedPorts").fieldNames()).contains("8080/tcp");
       assertThat(image.getJsonObject("Healthcheck").getJsonArray("Test").encode())
           .contains("io.grantry.cli.HealthProbe");
@@ -230,6 +271,10 @@ class DeployImageIT {
         assertThat(files.resolve("opt/grantry/grantry.jar"))
             .hasSameBinaryContentAs(rootfs.resolve("opt/grantry/grantry.jar"));
         assertThat(files.resolve("opt/grantry/runtime/bin/java")).isExecutable();
+        if (Files.exists(rootfs.resolve("opt/grantry/grantry.jsa"))) {
+          assertThat(files.resolve("opt/grantry/grantry.jsa"))
+              .hasSameBinaryContentAs(rootfs.resolve("opt/grantry/grantry.jsa"));
+        }
         assertThat(files.resolve("lib64/ld-linux-x86-64.so.2")).exists();
         assertThat(files.resolve("bin/sh")).doesNotExist();
       } finally {
