@@ -283,15 +283,15 @@ final class AuditCommand {
             PAGE,
             threads,
             raws -> {
-              MessageDigest md = EventHash.sha256();
+              EventHash.FromText hasher = new EventHash.FromText();
+              MessageDigest md = hasher.digest();
               List<RecordedEvent> events = new ArrayList<>(raws.size());
               boolean[] hashOk = new boolean[raws.size()];
               byte[][] leaves = new byte[raws.size()][];
               for (int i = 0; i < raws.size(); i++) {
                 LedgerCopy.Raw r = raws.get(i);
                 byte[] h =
-                    EventHash.ofText(
-                        md,
+                    hasher.hash(
                         r.prevHash(),
                         r.streamId(),
                         r.version(),

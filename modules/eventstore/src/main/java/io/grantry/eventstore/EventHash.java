@@ -2,7 +2,6 @@ package io.grantry.eventstore;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
@@ -58,41 +57,50 @@ public final class EventHash {
   }
 
   /**
-   * The hash from the event's JSON as text (UTF-8, e.g. as PostgreSQL sends jsonb), without parsing
-   * it into objects: equal to {@link #of(byte[], String, long, UUID, String, Instant, JsonObject,
-   * JsonObject)} of the parsed values. Null when {@link CanonicalJson#appendText} leaves the text
-   * to the parsed path; then hash the parsed event.
+   * Hashes events from their JSON as text (UTF-8, e.g. as PostgreSQL sends jsonb) without parsing
+   * it into objects, the canonical encoding written into one reused buffer: equal to {@link
+   * #of(byte[], String, long, UUID, String, Instant, JsonObject, JsonObject)} of the parsed values.
+   * Not thread-safe: one per thread.
    */
-  public static byte[] ofText(
-      MessageDigest md,
-      byte[] prevHash,
-      String streamId,
-      long version,
-      UUID eventId,
-      String type,
-      long recordedAtMicros,
-      byte[] payload,
-      byte[] metadata) {
-    StringBuilder sb = new StringBuilder(64 + payload.length + metadata.length);
-    sb.append('[');
-    CanonicalJson.appendText(sb, streamId);
-    sb.append(',').append(version).append(',');
-    CanonicalJson.appendText(sb, eventId.toString());
-    sb.append(',');
-    CanonicalJson.appendText(sb, type);
-    sb.append(',').append(recordedAtMicros).append(',');
-    if (!CanonicalJson.appendText(sb, payload)) {
-      return null;
+  public static final class FromText {
+    private final MessageDigest md = sha256();
+    private final CanonicalBytes canonical = new CanonicalBytes();
+
+    /**
+     * The event's hash, or null when {@link CanonicalBytes#appendText} leaves its JSON to the
+     * parsed path; then hash the parsed event.
+     */
+    public byte[] hash(
+        byte[] prevHash,
+        String streamId,
+        long version,
+        UUID eventId,
+        String type,
+        long recordedAtMicros,
+        byte[] payload,
+        byte[] metadata) {
+      CanonicalBytes c = canonical.clear();
+      c.append('[').appendString(streamId).append(',').appendLong(version).append(',');
+      c.appendUuid(eventId).append(',').appendString(type).append(',');
+      c.appendLong(recordedAtMicros).append(',');
+      if (!c.appendText(payload)) {
+        return null;
+      }
+      c.append(',');
+      if (!c.appendText(metadata)) {
+        return null;
+      }
+      c.append(']');
+      md.reset();
+      md.update(prevHash);
+      md.update(c.array(), 0, c.length());
+      return md.digest();
     }
-    sb.append(',');
-    if (!CanonicalJson.appendText(sb, metadata)) {
-      return null;
+
+    /** This hasher's digest, free between calls (e.g. for the Merkle leaf hash). */
+    public MessageDigest digest() {
+      return md;
     }
-    sb.append(']');
-    md.reset();
-    md.update(prevHash);
-    md.update(sb.toString().getBytes(StandardCharsets.UTF_8));
-    return md.digest();
   }
 
   public static byte[] of(RecordedEvent e) {
