@@ -417,7 +417,8 @@ public final class EventStore {
   }
 
   /**
-   * A batch in which every append creates its stream, on its first attempt: BEGIN, {@link
+   * A batch in which every append creates its stream, on its first attempt: when the inline
+   * projections need only inserts, one statement ({@link #writeFolded}); else BEGIN, {@link
    * #WRITE_NEW}, the inline projections' statements ({@link InlineProjection#applyNew}) and COMMIT
    * sent at once in one pipeline, so the batch costs one round trip instead of three (BEGIN and the
    * insert; the projections; COMMIT). Projections get the events before their positions are known
