@@ -34,6 +34,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -130,12 +131,15 @@ public final class EventStore {
    * decided again through {@link #LOCK_HEADS} and {@link #WRITE_BATCH}, which fail only the append
    * whose stream exists (see {@link #writeNew}).
    */
-  private static final String WRITE_NEW =
+  private static final String WRITE_NEW_HEADS =
       """
       WITH s AS (
         INSERT INTO streams (stream_id, version, last_hash)
         SELECT * FROM unnest($1::text[], $2::bigint[], $3::bytea[])
-      )
+      )""";
+
+  private static final String WRITE_NEW_EVENTS =
+      """
       INSERT INTO events (event_id, stream_id, version, type, payload, metadata, recorded_at, prev_hash, hash)
       SELECT e.event_id, e.stream_id, e.version, e.type, e.payload::jsonb, e.metadata::jsonb, $12, e.prev_hash, e.hash
       FROM unnest($4::uuid[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::bytea[], $11::bytea[])
@@ -143,6 +147,18 @@ public final class EventStore {
       ORDER BY e.ord
       RETURNING position, txid, event_id
       """;
+
+  private static final String WRITE_NEW = WRITE_NEW_HEADS + "\n" + WRITE_NEW_EVENTS;
+
+  /** How many parameters {@link #WRITE_NEW} takes: its projections' inserts' are numbered after. */
+  private static final int WRITE_NEW_PARAMETERS = 12;
+
+  private static final Pattern PARAMETER = Pattern.compile("\\$(\\d+)");
+
+  /** {@link #folded} statements by their projections' inserts, made once each (few kinds). */
+  private final Map<List<String>, String> foldedSql = new HashMap<>();
+
+  private static final int MAX_FOLDED_SQL = 64;
 
   /** SQLSTATE of a unique violation. */
   private static final String UNIQUE_VIOLATION = "23505";
@@ -401,7 +417,8 @@ public final class EventStore {
   }
 
   /**
-   * A batch in which every append creates its stream, on its first attempt: BEGIN, {@link
+   * A batch in which every append creates its stream, on its first attempt: when the inline
+   * projections need only inserts, one statement ({@link #writeFolded}); else BEGIN, {@link
    * #WRITE_NEW}, the inline projections' statements ({@link InlineProjection#applyNew}) and COMMIT
    * sent at once in one pipeline, so the batch costs one round trip instead of three (BEGIN and the
    * insert; the projections; COMMIT). Projections get the events before their positions are known
@@ -418,6 +435,10 @@ public final class EventStore {
       return Future.succeededFuture();
     }
     List<RecordedEvent> provisional = plan.provisional(now);
+    List<InlineProjection.Insert> inserts = newInserts(provisional);
+    if (inserts != null) {
+      return writeFolded(batch, plan, inserts, now);
+    }
     return pool.withConnection(
             conn -> {
               Future<Void> begin = conn.query("BEGIN").execute().mapEmpty();
@@ -450,6 +471,93 @@ public final class EventStore {
         .onFailure(err -> retryOrFail(batch, err, true))
         .<Void>mapEmpty()
         .otherwiseEmpty();
+  }
+
+  /**
+   * A batch of new streams whose inline projections need only inserts ({@link
+   * InlineProjection#newInserts}): the stream heads, the events and the projections' rows in one
+   * statement ({@link #folded}), sent on its own, so PostgreSQL runs it in an implicit transaction
+   * that commits at the statement's Sync, before the answer the future completes with (the same
+   * {@code synchronous_commit}: the batch is on disk before any appender hears of it). One message
+   * each way and one statement, where {@link #writeNew}'s pipeline is five (BEGIN, the insert, the
+   * projections' statements, COMMIT), each parsed, run and answered on its own. A failure rolls the
+   * whole statement back; a unique violation is decided again as in {@link #writeNew}.
+   */
+  private Future<Void> writeFolded(
+      List<Pending> batch, Plan plan, List<InlineProjection.Insert> inserts, Instant now) {
+    Tuple params = plan.newTuple(now);
+    for (InlineProjection.Insert insert : inserts) {
+      for (int c = 0; c < insert.params().size(); c++) {
+        params.addValue(insert.params().getValue(c));
+      }
+    }
+    return pool.preparedQuery(folded(inserts))
+        .execute(params)
+        .compose(written -> plan.recorded(written, now))
+        .map(recorded -> plan)
+        .onSuccess(this::settle)
+        .onFailure(err -> retryOrFail(batch, err, true))
+        .<Void>mapEmpty()
+        .otherwiseEmpty();
+  }
+
+  /**
+   * Every inline projection's inserts for a batch of new streams, or null when one of them needs
+   * more than inserts (or fails to say): then they all go through {@link #applyInlineNew}.
+   */
+  private List<InlineProjection.Insert> newInserts(List<RecordedEvent> events) {
+    List<InlineProjection.Insert> all = new ArrayList<>(2);
+    for (InlineProjection p : inlineProjections) {
+      List<InlineProjection.Insert> mine;
+      try {
+        mine = p.newInserts(events);
+      } catch (RuntimeException e) {
+        return null; // applyNew will meet it again, and fail the batch as before
+      }
+      if (mine == null) {
+        return null;
+      }
+      all.addAll(mine);
+    }
+    return all;
+  }
+
+  /**
+   * {@link #WRITE_NEW} with each insert as a data-modifying {@code WITH} clause of its own, its
+   * parameters renumbered to follow the ones before it.
+   */
+  private String folded(List<InlineProjection.Insert> inserts) {
+    if (inserts.isEmpty()) {
+      return WRITE_NEW;
+    }
+    List<String> key = new ArrayList<>(inserts.size());
+    for (InlineProjection.Insert insert : inserts) {
+      key.add(insert.sql());
+    }
+    String known = foldedSql.get(key);
+    if (known != null) {
+      return known;
+    }
+    StringBuilder sql = new StringBuilder(WRITE_NEW_HEADS);
+    int offset = WRITE_NEW_PARAMETERS;
+    for (int i = 0; i < inserts.size(); i++) {
+      InlineProjection.Insert insert = inserts.get(i);
+      int shift = offset;
+      sql.append(", p")
+          .append(i)
+          .append(" AS (\n  ")
+          .append(
+              PARAMETER
+                  .matcher(insert.sql())
+                  .replaceAll(m -> "\\$" + (Integer.parseInt(m.group(1)) + shift)))
+          .append("\n)");
+      offset += insert.params().size();
+    }
+    String made = sql.append('\n').append(WRITE_NEW_EVENTS).toString();
+    if (foldedSql.size() < MAX_FOLDED_SQL) {
+      foldedSql.put(List.copyOf(key), made);
+    }
+    return made;
   }
 
   /**

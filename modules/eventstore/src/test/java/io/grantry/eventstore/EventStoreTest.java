@@ -565,6 +565,96 @@ class EventStoreTest {
   }
 
   /**
+   * A projection that needs only inserts for a batch of new streams hands them over as data ({@link
+   * InlineProjection#newInserts}) and the store writes them in its own insert, one statement that
+   * commits on its own: the rows are there with the events, and nothing else of the projection is
+   * called. A row that exists fails that statement as a whole (neither events nor rows stay), and
+   * the batch is applied again through apply, whose insert tolerates it; no append is lost.
+   */
+  @Test
+  void aProjectionsInsertsRideInTheNewStreamsStatementAndAnExistingRowSendsTheBatchThroughApply()
+      throws Exception {
+    await(
+        pool.query(
+                "CREATE TABLE folded_rows (stream_id text PRIMARY KEY, n int NOT NULL, via text NOT NULL)")
+            .execute());
+    await(pool.query("INSERT INTO folded_rows VALUES ('fold-taken', -1, 'before')").execute());
+    Context ctx = vertx.getOrCreateContext();
+    EventStore s = storeOn(ctx, pool);
+    List<String> calls = new CopyOnWriteArrayList<>();
+    s.addInlineProjection(
+        new InlineProjection() {
+          @Override
+          public String name() {
+            return "folded-rows";
+          }
+
+          @Override
+          public Future<Void> apply(SqlConnection tx, List<RecordedEvent> events) {
+            calls.add("apply " + events.size());
+            List<Tuple> rows = new ArrayList<>();
+            for (RecordedEvent e : events) {
+              rows.add(Tuple.of(e.streamId(), e.payload().getInteger("n"), "apply"));
+            }
+            return tx.preparedQuery(
+                    "INSERT INTO folded_rows VALUES ($1, $2, $3) ON CONFLICT (stream_id) DO NOTHING")
+                .executeBatch(rows)
+                .mapEmpty();
+          }
+
+          @Override
+          public Future<Void> applyNew(SqlConnection tx, List<RecordedEvent> events) {
+            calls.add("applyNew " + events.size());
+            return Future.failedFuture("applyNew is not called when the inserts are folded");
+          }
+
+          @Override
+          public List<Insert> newInserts(List<RecordedEvent> events) {
+            calls.add("newInserts " + events.size());
+            String[] ids = events.stream().map(RecordedEvent::streamId).toArray(String[]::new);
+            Integer[] n =
+                events.stream().map(e -> e.payload().getInteger("n")).toArray(Integer[]::new);
+            return List.of(
+                new Insert(
+                    "INSERT INTO folded_rows SELECT a, b, 'folded' FROM unnest($1::text[], $2::int[]) AS u(a, b)",
+                    Tuple.tuple().addValue(ids).addValue(n)));
+          }
+        });
+
+    List<Future<AppendResult>> first =
+        oneBatchOfNewStreams(ctx, s, List.of("fold-a", "fold-b", "fold-c"));
+    assertThat(first)
+        .allSatisfy(f -> assertThat(f.succeeded()).as(String.valueOf(f.cause())).isTrue());
+    List<Future<AppendResult>> second =
+        oneBatchOfNewStreams(ctx, s, List.of("fold-d", "fold-taken", "fold-e"));
+    assertThat(second)
+        .allSatisfy(f -> assertThat(f.succeeded()).as(String.valueOf(f.cause())).isTrue());
+
+    for (String id : List.of("fold-a", "fold-b", "fold-c", "fold-d", "fold-taken", "fold-e")) {
+      assertThat(await(store.readStream(id))).as(id).hasSize(1);
+    }
+    List<String> rows = new ArrayList<>();
+    await(
+            pool.query(
+                    "SELECT stream_id, n, via FROM folded_rows WHERE stream_id LIKE 'fold-%' ORDER BY stream_id")
+                .execute())
+        .forEach(r -> rows.add(r.getString(0) + " " + r.getInteger(1) + " " + r.getString(2)));
+    assertThat(rows)
+        .containsExactly(
+            "fold-a 0 folded",
+            "fold-b 1 folded",
+            "fold-c 2 folded",
+            "fold-d 0 apply",
+            "fold-e 2 apply",
+            "fold-taken -1 before");
+    // Each occupier and each batch in one statement; the second batch failed as a whole on the
+    // existing row and went through apply.
+    assertThat(calls)
+        .containsExactly("newInserts 1", "newInserts 3", "newInserts 1", "newInserts 3", "apply 3");
+    await(s.close());
+  }
+
+  /**
    * COMMIT follows a batch of new streams' statements at once; a projection that throws after
    * sending one of its statements must not leave that statement, nor the events, committed.
    */

@@ -1,5 +1,6 @@
 package io.grantry.projections;
 
+import io.grantry.eventstore.InlineProjection;
 import io.grantry.eventstore.RecordedEvent;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlClient;
@@ -30,6 +31,20 @@ public interface Projection {
    */
   default Future<Void> applyNew(SqlConnection tx, TableNames tables, List<RecordedEvent> events) {
     return apply(tx, tables, events);
+  }
+
+  /**
+   * Inline only: {@link #applyNew} as inserts the store may run inside its own insert of the batch
+   * (see {@link InlineProjection#newInserts}); null when they cannot go that way. By default an
+   * empty list when this projection reads none of the events' streams ({@link #reads}), else null.
+   */
+  default List<InlineProjection.Insert> newInserts(TableNames tables, List<RecordedEvent> events) {
+    for (RecordedEvent e : events) {
+      if (reads(e.streamId())) {
+        return null;
+      }
+    }
+    return List.of();
   }
 
   /**

@@ -93,6 +93,11 @@ public final class ProjectionRunner {
       public Future<Void> applyNew(SqlConnection tx, List<RecordedEvent> events) {
         return p.applyNew(tx, live, events);
       }
+
+      @Override
+      public List<Insert> newInserts(List<RecordedEvent> events) {
+        return p.newInserts(live, events);
+      }
     };
   }
 

@@ -91,6 +91,23 @@ public final class Snapshots<S> {
                   : tx.preparedQuery(WRITE).executeBatch(rows))
               .mapEmpty();
         }
+
+        /**
+         * Nothing when no event of the batch has a noted state (a client_credentials grant never
+         * has); else null, so that the batch goes through {@link #apply} (an upsert).
+         */
+        @Override
+        public List<Insert> newInserts(List<RecordedEvent> events) {
+          IdentityHashMap<JsonObject, Pending> pending = PENDING.get();
+          if (!pending.isEmpty()) {
+            for (RecordedEvent e : events) {
+              if (pending.containsKey(e.payload())) {
+                return null;
+              }
+            }
+          }
+          return List.of();
+        }
       };
 
   private final Pool pool;

@@ -5,6 +5,7 @@ import io.grantry.domain.grant.GrantEvent;
 import io.grantry.domain.grant.GrantEventCodec;
 import io.grantry.domain.grant.GrantTokens;
 import io.grantry.domain.grant.TokenExchanged;
+import io.grantry.eventstore.InlineProjection;
 import io.grantry.eventstore.RecordedEvent;
 import io.grantry.projections.Projection;
 import io.grantry.projections.TableNames;
@@ -61,7 +62,15 @@ public final class TokenStateProjection implements Projection {
     ACCESS_REVOKE,
     GRANT_REVOKE,
     GRANT_REVOKE_ACCESS,
-    GRANT_REVOKE_REFRESH
+    GRANT_REVOKE_REFRESH;
+
+    /** Whether the statement only inserts rows (it depends on no row of the same batch). */
+    boolean inserts() {
+      return this == GRANT_INSERT
+          || this == GRANT_EXCHANGED
+          || this == ACCESS_INSERT
+          || this == REFRESH_INSERT;
+    }
   }
 
   @Override
@@ -242,6 +251,29 @@ public final class TokenStateProjection implements Projection {
   @Override
   public Future<Void> applyNew(SqlConnection tx, TableNames tables, List<RecordedEvent> events) {
     return apply(tx, tables, events, true);
+  }
+
+  /**
+   * {@link #applyNew} as inserts the store runs inside its own insert of the batch (see {@link
+   * InlineProjection#newInserts}): a batch of client_credentials tokens, codes or device requests
+   * is then one statement. Null when the events call for anything but inserts (an update must see
+   * the rows inserted before it, which a clause of the same statement does not).
+   */
+  @Override
+  public List<InlineProjection.Insert> newInserts(TableNames tables, List<RecordedEvent> events) {
+    Map<Statement, Map<Object, Tuple>> byStatement = byStatement(events);
+    List<InlineProjection.Insert> out = new ArrayList<>(byStatement.size());
+    for (Statement k : Statement.values()) {
+      Map<Object, Tuple> rows = byStatement.get(k);
+      if (rows == null) {
+        continue;
+      }
+      if (!k.inserts()) {
+        return null;
+      }
+      out.add(new InlineProjection.Insert(freshSql(k, tables), columns(k, rows.values())));
+    }
+    return out;
   }
 
   private Future<Void> apply(

@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.grantry.domain.grant.ClientCredentialsIssued;
 import io.grantry.domain.grant.GrantEventCodec;
+import io.grantry.domain.grant.GrantRevoked;
 import io.grantry.domain.grant.GrantTokens;
+import io.grantry.domain.grant.RevocationReason;
 import io.grantry.domain.oauth.Scopes;
 import io.grantry.eventstore.AppendResult;
 import io.grantry.eventstore.EventStore;
@@ -117,6 +119,65 @@ class TokenStateNewGrantsTest {
         assertThat(count(server, "SELECT count(*) FROM access_tokens WHERE grant_id = $1", g))
             .isEqualTo(1);
       }
+      await(store.close());
+    }
+  }
+
+  /**
+   * A new grant stream whose first append issues and revokes at once: the revocation updates the
+   * rows the issue inserts, so the batch is not folded into the events' statement (whose clauses do
+   * not see each other's rows) but sent statement after statement, and the grant ends revoked.
+   */
+  @Test
+  void aNewStreamThatIssuesAndRevokesInOneAppendEndsRevoked() throws Exception {
+    try (TestServer server = TestServer.start()) {
+      var pool = server.server.resources().pool();
+      Context ctx = server.vertx.getOrCreateContext();
+      Promise<EventStore> created = Promise.promise();
+      ctx.runOnContext(
+          v -> {
+            EventStore s = EventStore.create(server.vertx, pool, EventStoreOptions.defaults());
+            InlineProjections.register(s);
+            created.complete(s);
+          });
+      EventStore store = await(created.future());
+      Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+      String g =
+          GrantTokens.newGrantId(now.toEpochMilli(), new byte[GrantTokens.GRANT_ID_RANDOM_BYTES]);
+      ClientCredentialsIssued issued =
+          new ClientCredentialsIssued(
+              g,
+              "svc",
+              GrantTokens.jti(g, "revokedatonce"),
+              Scopes.parse("api"),
+              now,
+              now.plus(Duration.ofHours(1)));
+      GrantRevoked revoked =
+          new GrantRevoked(g, RevocationReason.REVOKED_BY_CLIENT, "client:svc", now);
+      JsonObject meta = new JsonObject().put("actor", "client:svc");
+      Promise<AppendResult> appended = Promise.promise();
+      ctx.runOnContext(
+          v ->
+              store
+                  .append(
+                      GrantTokens.streamId(g),
+                      ExpectedVersion.NO_STREAM,
+                      NewEvent.of(issued.type(), GrantEventCodec.INSTANCE.toJson(issued), meta),
+                      NewEvent.of(revoked.type(), GrantEventCodec.INSTANCE.toJson(revoked), meta))
+                  .onComplete(appended));
+      assertThat(await(appended.future()).version()).isEqualTo(2);
+      assertThat(
+              count(
+                  server,
+                  "SELECT count(*) FROM grants WHERE grant_id = $1 AND status = 'revoked'",
+                  g))
+          .isEqualTo(1);
+      assertThat(
+              count(
+                  server,
+                  "SELECT count(*) FROM access_tokens WHERE grant_id = $1 AND revoked_at IS NOT NULL",
+                  g))
+          .isEqualTo(1);
       await(store.close());
     }
   }
