@@ -34,24 +34,10 @@ public final class TokenState {
           + GRANT_REVOKED
           + " AS grant_revoked";
 
-  /** Access tokens by jti, many in one statement ({@link AccessTokenReads}). */
-  private static final String ACCESS_TOKENS =
-      "SELECT a.jti, a.grant_id, a.client_id, a.subject, a.scope, a.issued_at, a.expires_at,"
-          + " a.revoked_at IS NOT NULL AS revoked,"
-          + GRANT_FACTS
-          + " FROM access_tokens a LEFT JOIN grants g ON g.grant_id = a.grant_id"
-          + " WHERE a.jti = ANY($1)";
-
   private final Pool pool;
-  private final AccessTokenReads accessTokens;
 
-  /**
-   * Made on the event loop that will use it (a verticle's start): its access-token lookups are
-   * coalesced on that loop.
-   */
   public TokenState(Pool pool) {
     this.pool = pool;
-    this.accessTokens = new AccessTokenReads(pool, ACCESS_TOKENS, r -> token(r, null));
   }
 
   /**
@@ -182,14 +168,18 @@ public final class TokenState {
             });
   }
 
-  /**
-   * The access token {@code jti}, as introspection and the other readers of presented tokens see
-   * it. Lookups waiting at the same moment on this event loop are read with one statement ({@link
-   * AccessTokenReads}); none waits when it is alone, and none is read by a statement sent before it
-   * was asked for.
-   */
   public Future<Optional<Token>> accessToken(String jti) {
-    return accessTokens.read(jti);
+    return pool.preparedQuery(
+            "SELECT a.grant_id, a.client_id, a.subject, a.scope, a.issued_at, a.expires_at,"
+                + " a.revoked_at IS NOT NULL AS revoked,"
+                + GRANT_FACTS
+                + " FROM access_tokens a LEFT JOIN grants g ON g.grant_id = a.grant_id WHERE a.jti = $1")
+        .execute(Tuple.of(jti))
+        .map(
+            rows ->
+                rows.size() == 0
+                    ? Optional.empty()
+                    : Optional.of(token(rows.iterator().next(), null)));
   }
 
   public Future<Optional<Token>> refreshToken(String hash) {
