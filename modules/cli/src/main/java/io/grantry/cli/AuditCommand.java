@@ -127,9 +127,27 @@ final class AuditCommand {
                 + " Repeatable.")
     List<String> noteKeys = new ArrayList<>();
 
+    @Option(
+        names = "--tiles",
+        description =
+            "Check only the stored copy of the Merkle tree that proofs are read from (every node of"
+                + " ledger_tree_nodes and every tile's leaf hashes in ledger_tree_tile_leaves) against the"
+                + " newest signed checkpoint, without reading the events: seconds where the full verification"
+                + " takes minutes; names a changed node or tile row.")
+    boolean tiles;
+
     @Override
     public Integer call() throws Exception {
       JsonObject pinned = jwks == null ? null : new JsonObject(Files.readString(jwks));
+      if (tiles) {
+        if (file != null || archives != null || !expect.isEmpty() || !noteKeys.isEmpty()) {
+          throw new CliFailure(
+              2,
+              "--tiles checks the database's stored tree against its newest signed checkpoint;"
+                  + " --file, --archives, --expect and --note-key are for the full verification");
+        }
+        return StoredTree.verify(pinned);
+      }
       List<NoteKey> pinnedNoteKeys = new ArrayList<>();
       for (String k : noteKeys) {
         try {
@@ -195,6 +213,7 @@ final class AuditCommand {
         if (tilesTable) {
           v.storedTiles(new StoredTiles(db.pool));
         }
+        v.storedNodes(new StoredNodes(db.pool));
         ArchiveFiles files =
             ArchiveFiles.open(
                 CliSupport.await(store.readStream(ArchiveManifest.STREAM)), archives, v);
@@ -219,6 +238,18 @@ final class AuditCommand {
                           + v.tilesNotStored()
                           + " complete tile(s) have none stored yet (the server stores them after"
                           + " its next checkpoints; proofs read their events meanwhile)"
+                      : ""));
+        }
+        if (r.ok() && v.nodesChecked() + v.nodesNotStored() > 0) {
+          notes.add(
+              "Stored nodes of the Merkle tree: "
+                  + v.nodesChecked()
+                  + " match the events"
+                  + (v.nodesNotStored() > 0
+                      ? "; "
+                          + v.nodesNotStored()
+                          + " not stored (those after the newest tree head are stored with the next"
+                          + " checkpoint)"
                       : ""));
         }
         return r;
@@ -254,6 +285,40 @@ final class AuditCommand {
           pageEnd = tile + TILES;
         }
         return page.get(tile);
+      }
+    }
+
+    /**
+     * The nodes the server stored (ledger_tree_nodes), read {@value #NODES} of a level at a time in
+     * the order the verifier asks for them (increasing index per level).
+     */
+    private static final class StoredNodes implements LedgerVerifier.StoredNodes {
+      static final int NODES = 1024;
+      private final Pool pool;
+      private final Map<Integer, Map<Long, byte[]>> pages = new HashMap<>();
+      private final Map<Integer, long[]> ranges = new HashMap<>();
+
+      StoredNodes(Pool pool) {
+        this.pool = pool;
+      }
+
+      @Override
+      public byte[] node(int level, long index) throws Exception {
+        long[] range = ranges.get(level);
+        if (range == null || index < range[0] || index >= range[1]) {
+          Map<Long, byte[]> page = new HashMap<>();
+          for (Row r :
+              CliSupport.await(
+                  pool.preparedQuery(
+                          "SELECT idx, hash FROM ledger_tree_nodes"
+                              + " WHERE level = $1 AND idx >= $2 AND idx < $3")
+                      .execute(Tuple.of((short) level, index, index + NODES)))) {
+            page.put(r.getLong(0), r.getBuffer(1).getBytes());
+          }
+          pages.put(level, page);
+          ranges.put(level, new long[] {index, index + NODES});
+        }
+        return pages.get(level).get(index);
       }
     }
 

@@ -36,6 +36,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -601,7 +602,114 @@ class AuditCliTest {
         .contains("1 match the events; 1 complete tile(s) have none stored yet");
   }
 
+  /**
+   * The stored nodes are checked too, and `audit verify --tiles` checks every stored node and tile
+   * row against the newest signed checkpoint without the events: a changed node is named by both
+   * (with the hash it should have), a changed tile row or the node at the top of the tree by the
+   * pass. Before, the full verification did not look at the nodes at all, and there was no pass.
+   */
+  @Test
+  void aChangedNodeOrTileRowIsNamedByTheFullVerificationAndByTheTilesPass() throws Exception {
+    List<Future<?>> appends = new ArrayList<>();
+    for (int i = 0; i < 600; i++) {
+      appends.add(
+          store.append(
+              "e" + (i % 7),
+              ExpectedVersion.ANY,
+              NewEvent.of("test.happened.v1", new JsonObject().put("n", i))));
+      if (appends.size() == 50) {
+        await(Future.all(appends));
+        appends.clear();
+      }
+    }
+    await(Future.all(appends));
+    checkpoint(key);
+    while (await(checkpointer(key).backfillTiles(8)) > 0) {
+      // until none is left
+    }
+    List<RecordedEvent> all = await(store.readAll(GlobalPosition.START, 10_000));
+    // Over 512 leaves: the nodes of tiles 0 and 1 (level 8) and the node over both (level 9).
+    CliTest.Run ok = CliTest.run("audit", "verify", "--jwks", jwksFile.toString());
+    assertThat(ok.code()).as(ok.out() + ok.err()).isZero();
+    assertThat(ok.out()).contains("Stored nodes of the Merkle tree: 3 match the events");
+    CliTest.Run pass = CliTest.run("audit", "verify", "--tiles", "--jwks", jwksFile.toString());
+    assertThat(pass.code()).as(pass.out() + pass.err()).isZero();
+    assertThat(pass.out())
+        .startsWith("OK: the stored Merkle tree")
+        .contains("3 nodes and 2 tiles' leaf hashes match it");
+
+    // Tile 0's node changed.
+    byte[] node0 = nodeHash(8, 0);
+    tamper(
+        c ->
+            c.query("UPDATE ledger_tree_nodes SET hash = sha256(hash) WHERE level = 8 AND idx = 0")
+                .execute());
+    String named =
+        "the node over leaves 0 to 255 (level 8, index 0) as stored in ledger_tree_nodes";
+    CliTest.Run bad = CliTest.run("audit", "verify", "--tiles", "--jwks", jwksFile.toString());
+    assertThat(bad.code()).as(bad.out() + bad.err()).isEqualTo(AuditCommand.TAMPERED);
+    assertThat(bad.out())
+        .startsWith("FAILED: the stored Merkle tree")
+        .contains(named + " is not the signed tree's")
+        .contains("its hash should be " + Base64.getEncoder().encodeToString(node0))
+        .doesNotContain("tile 0's stored leaf hashes");
+    assertFails(
+        all.get(255).commitOrder(),
+        "stored tree",
+        "the node of the Merkle tree over leaves 0 to 255 (level 8, index 0) as stored in"
+            + " ledger_tree_nodes differs from the events' tree, whose node it should be "
+            + Base64.getEncoder().encodeToString(node0));
+    setNode(8, 0, node0);
+
+    // Tile 1's row changed in one leaf: the pass names the row (the full verification, its leaf).
+    tamper(
+        c ->
+            c.query(
+                    "UPDATE ledger_tree_tile_leaves SET leaves = overlay(leaves placing"
+                        + " sha256('x'::bytea) from 7 * 32 + 1 for 32) WHERE tile = 1")
+                .execute());
+    bad = CliTest.run("audit", "verify", "--tiles", "--jwks", jwksFile.toString());
+    assertThat(bad.code()).as(bad.out() + bad.err()).isEqualTo(AuditCommand.TAMPERED);
+    assertThat(bad.out())
+        .contains(
+            "tile 1's stored leaf hashes (ledger_tree_tile_leaves, leaves 256 to 511) do not hash"
+                + " to the signed tree's node of the tile")
+        .doesNotContain("ledger_tree_nodes is not");
+    tamper(c -> c.query("DELETE FROM ledger_tree_tile_leaves WHERE tile = 1").execute());
+
+    // The node at the top (over tiles 0 and 1), which the signed frontier holds.
+    byte[] top = nodeHash(9, 0);
+    tamper(
+        c ->
+            c.query("UPDATE ledger_tree_nodes SET hash = sha256(hash) WHERE level = 9 AND idx = 0")
+                .execute());
+    bad = CliTest.run("audit", "verify", "--tiles", "--jwks", jwksFile.toString());
+    assertThat(bad.code()).as(bad.out() + bad.err()).isEqualTo(AuditCommand.TAMPERED);
+    assertThat(bad.out())
+        .contains(
+            "the node over leaves 0 to 511 (level 9, index 0) as stored in ledger_tree_nodes is"
+                + " not the signed tree's")
+        .contains(Base64.getEncoder().encodeToString(top))
+        .contains("1 complete tile(s) have no stored leaf hashes yet");
+  }
+
   // ---------------------------------------------------------------- helpers
+
+  private byte[] nodeHash(int level, long idx) throws Exception {
+    return await(
+            pool.preparedQuery("SELECT hash FROM ledger_tree_nodes WHERE level = $1 AND idx = $2")
+                .execute(Tuple.of((short) level, idx)))
+        .iterator()
+        .next()
+        .getBuffer(0)
+        .getBytes();
+  }
+
+  private void setNode(int level, long idx, byte[] hash) throws Exception {
+    await(
+        pool.preparedQuery("UPDATE ledger_tree_nodes SET hash = $3 WHERE level = $1 AND idx = $2")
+            .execute(Tuple.of((short) level, idx, Buffer.buffer(hash))));
+  }
 
   private void assertFails(GlobalPosition firstBad, String problem, String reason) {
     CliTest.Run r = CliTest.run("audit", "verify", "--jwks", jwksFile.toString());

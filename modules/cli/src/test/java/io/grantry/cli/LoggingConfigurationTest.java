@@ -55,6 +55,30 @@ class LoggingConfigurationTest {
     assertThat(line.containsKey("request_id")).isFalse();
   }
 
+  @Test
+  void atTraceThePostgresqlDriverStillLogsNothingBelowInfo() throws Exception {
+    // java.util.logging reaches this log (jul-to-slf4j): at FINEST the JDBC driver would write its
+    // protocol, bind values included.
+    LoggerContext context = new LoggerContext();
+    context.setMDCAdapter(new LogbackMDCAdapter());
+    JoranConfigurator joran = new JoranConfigurator();
+    joran.setContext(context);
+    captureStderr(
+        () -> {
+          try {
+            joran.doConfigure(Path.of("src/main/resources/logback.xml").toUri().toURL());
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+          LogOutput.apply(context, "TRACE", new LogSettings("text", 0));
+        });
+    assertThat(context.getLogger("io.grantry.Example").isTraceEnabled()).isTrue();
+    assertThat(context.getLogger("org.postgresql.core.v3.QueryExecutorImpl").isDebugEnabled())
+        .isFalse();
+    assertThat(context.getLogger("org.postgresql.Driver").isInfoEnabled()).isTrue();
+    context.stop();
+  }
+
   private static synchronized String captureStderr(Runnable r) {
     PrintStream err = System.err;
     ByteArrayOutputStream buffer = new ByteArrayOutputStream();

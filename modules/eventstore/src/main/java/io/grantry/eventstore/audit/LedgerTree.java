@@ -23,11 +23,15 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.WeakHashMap;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The Merkle tree's storage (migration V16) and the proofs read from it. The checkpointer builds
@@ -53,6 +57,9 @@ import java.util.Optional;
  * leaves, and the nodes on the tree's right edge are folds of the head's frontier. So a proof costs
  * a fixed handful of indexed reads whatever the ledger's size: the head, the stored nodes (at most
  * one per level), and one tile of leaves (its stored row; the events only for a tile without one).
+ * A stored row is used only if it hashes to the tile's stored node: a changed row cannot forge a
+ * proof (its path would not reach the signed root), but served as it is it would make every proof
+ * of its tile fail ({@link #checkedRow}).
  *
  * <p>Every row is a function of the ledger's prefix, so two servers writing the same rows write the
  * same values ({@code ON CONFLICT DO NOTHING}).
@@ -62,6 +69,7 @@ import java.util.Optional;
  * once ({@link #resolve}); split, each half would have to know the other's layout.
  */
 public final class LedgerTree {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(LedgerTree.class);
   public static final int TILE_LEVEL = 8;
   public static final int TILE = 1 << TILE_LEVEL;
 
@@ -184,10 +192,17 @@ public final class LedgerTree {
     }
   }
 
+  // Tiles whose stored row failed its check, per database pool: each is warned about once, however
+  // many LedgerTrees read through that pool (the server's HTTP verticles have one each).
+  private static final Map<Pool, Set<Long>> WARNED =
+      Collections.synchronizedMap(new WeakHashMap<>());
+
   private final Pool pool;
+  private final Set<Long> warnedTiles;
 
   public LedgerTree(Pool pool) {
     this.pool = pool;
+    this.warnedTiles = WARNED.computeIfAbsent(pool, p -> ConcurrentHashMap.newKeySet());
   }
 
   public Pool pool() {
@@ -362,13 +377,17 @@ public final class LedgerTree {
 
   /**
    * The tile an event in commit order falls in (the last tile that starts at or before it), with
-   * the tile's stored leaf hashes when it is complete.
+   * the tile's stored leaf hashes when it is complete and the tile's node (level {@value
+   * #TILE_LEVEL}) they are checked against.
    */
   private static final String TILE_OF =
-      "SELECT t.tile, t.txid, t.position, l.leaves FROM (SELECT tile, txid, position"
+      "SELECT t.tile, t.txid, t.position, l.leaves, n.hash FROM (SELECT tile, txid, position"
           + " FROM ledger_tree_tiles WHERE (txid, position) <= ($1, $2)"
           + " ORDER BY txid DESC, position DESC LIMIT 1) t"
-          + " LEFT JOIN ledger_tree_tile_leaves l ON l.tile = t.tile";
+          + " LEFT JOIN ledger_tree_tile_leaves l ON l.tile = t.tile"
+          + " LEFT JOIN ledger_tree_nodes n ON n.level = "
+          + TILE_LEVEL
+          + " AND n.idx = t.tile";
 
   /**
    * The event at global position {@code position} and its leaf index; empty when there is no such
@@ -414,17 +433,15 @@ public final class LedgerTree {
                         }
                         Row t = tiles.iterator().next();
                         long tile = t.getLong(0);
-                        Buffer stored = t.getBuffer(3);
-                        if (stored != null && stored.length() == TILE_BYTES) {
+                        byte[] row = checkedRow(tile, t.getBuffer(3), t.getBuffer(4));
+                        if (row != null) {
                           // The leaf's place in its tile, from the tile's leaf hashes.
-                          byte[] leaves = stored.getBytes();
-                          int i =
-                              indexOf(leaves, MerkleTree.leafHash(EventHash.sha256(), l.hash()));
+                          int i = indexOf(row, MerkleTree.leafHash(EventHash.sha256(), l.hash()));
                           if (i >= 0) {
                             return Future.succeededFuture(
                                 Optional.of(
                                     new Located(
-                                        tile * TILE + i, l.event(), l.archived(), tile, leaves)));
+                                        tile * TILE + i, l.event(), l.archived(), tile, row)));
                           }
                           // Not there (the row disagrees with the events): the events decide.
                         }
@@ -585,22 +602,65 @@ public final class LedgerTree {
             });
   }
 
-  /** The stored leaf hashes of those of {@code tiles} that have a row (complete tiles). */
+  /**
+   * The stored leaf hashes of those of {@code tiles} that have a row (complete tiles) and whose row
+   * hashes to the tile's stored node ({@link #checkedRow}).
+   */
   public Future<Map<Long, byte[]>> storedTiles(Collection<Long> tiles) {
     return pool.preparedQuery(
-            "SELECT tile, leaves FROM ledger_tree_tile_leaves WHERE tile = ANY($1)")
+            "SELECT l.tile, l.leaves, n.hash FROM ledger_tree_tile_leaves l"
+                + " LEFT JOIN ledger_tree_nodes n ON n.level = "
+                + TILE_LEVEL
+                + " AND n.idx = l.tile WHERE l.tile = ANY($1)")
         .execute(Tuple.of((Object) tiles.toArray(new Long[0])))
         .map(
             rows -> {
               Map<Long, byte[]> out = new HashMap<>();
               for (Row r : rows) {
-                Buffer b = r.getBuffer(1);
-                if (b.length() == TILE_BYTES) {
-                  out.put(r.getLong(0), b.getBytes());
+                long tile = r.getLong(0);
+                byte[] leaves = checkedRow(tile, r.getBuffer(1), r.getBuffer(2));
+                if (leaves != null) {
+                  out.put(tile, leaves);
                 }
               }
               return out;
             });
+  }
+
+  /**
+   * A tile's stored leaf hashes if they hash to the tile's node in {@code ledger_tree_nodes} (255
+   * SHA-256), else null: a row that does not (changed, or cut short) would make every proof in the
+   * tile fail for whoever checks it, so the proofs of that tile are made from its events instead,
+   * and the server says so once per tile (a WARN naming the tile; {@code grantry audit verify
+   * --tiles} names the row or the node that is wrong). No row at all is the normal state of the
+   * last, incomplete tile and of tiles not back-filled yet: null without a word.
+   */
+  byte[] checkedRow(long tile, Buffer row, Buffer node) {
+    if (row == null) {
+      return null;
+    }
+    if (row.length() == TILE_BYTES && node != null && node.length() == MerkleTree.HASH_LENGTH) {
+      byte[] leaves = row.getBytes();
+      if (MessageDigest.isEqual(
+          node.getBytes(), MerkleTree.perfectRoot(EventHash.sha256(), leaves, 0, TILE))) {
+        return leaves;
+      }
+    }
+    if (warnedTiles.add(tile)) {
+      log.warn(
+          "Tile {} of the ledger's Merkle tree (leaves {} to {}): its stored leaf hashes"
+              + " (ledger_tree_tile_leaves) {}; its proofs are made from its events instead."
+              + " Run `grantry audit verify --tiles` to find what was changed",
+          tile,
+          tile * TILE,
+          tile * TILE + TILE - 1,
+          node == null
+              ? "cannot be checked: ledger_tree_nodes has no node for the tile"
+              : row.length() != TILE_BYTES
+                  ? "hold " + row.length() + " bytes, not " + TILE_BYTES
+                  : "do not hash to the tile's node in ledger_tree_nodes");
+    }
+    return null;
   }
 
   /**

@@ -75,6 +75,16 @@ public final class LedgerVerifier {
     byte[] leaves(long tile) throws Exception;
   }
 
+  /** The nodes the server stored for the perfect subtrees of a tile or more (what proofs read). */
+  @FunctionalInterface
+  public interface StoredNodes {
+    /**
+     * The stored root of the subtree over leaves {@code [index * 2^level, (index + 1) * 2^level)},
+     * or null when none is stored; asked in increasing order of {@code index} for each level.
+     */
+    byte[] node(int level, long index) throws Exception;
+  }
+
   /**
    * A tree head kept from an earlier look at this ledger (e.g. a copy of /ledger/checkpoint, or a
    * witness's): the ledger must extend it.
@@ -164,6 +174,12 @@ public final class LedgerVerifier {
   private long tilesFrom;
   private long tilesChecked;
   private long tilesNotStored;
+  private StoredNodes storedNodes;
+  private Frontier.NodeSink nodeSink;
+  // The history entry whose leaf the tree is appending (the last leaf of the nodes it completes).
+  private int growing;
+  private long nodesChecked;
+  private long nodesNotStored;
 
   /** A stream's version gap not yet decided: the missing event may still come, out of order. */
   private record Gap(GlobalPosition at, String streamId, long version, long missing) {}
@@ -235,6 +251,30 @@ public final class LedgerVerifier {
   public LedgerVerifier storedTiles(StoredTiles tiles) {
     this.storedTiles = tiles;
     return this;
+  }
+
+  /**
+   * Check these stored nodes against the nodes of the events' tree as the tree completes each
+   * perfect subtree of {@value LedgerTree#TILE} leaves or more: one that differs fails verification
+   * ({@link Problem#STORED_TREE}), naming the node, its leaves and the hash it should have.
+   */
+  public LedgerVerifier storedNodes(StoredNodes nodes) {
+    this.storedNodes = nodes;
+    this.nodeSink = this::nodeHolds;
+    return this;
+  }
+
+  /** Stored nodes checked and found equal to the events' tree. */
+  public long nodesChecked() {
+    return nodesChecked;
+  }
+
+  /**
+   * Nodes of the events' tree of a tile or more with no stored row (those after the newest tree
+   * head are not stored yet).
+   */
+  public long nodesNotStored() {
+    return nodesNotStored;
   }
 
   /** Complete tiles whose stored leaf hashes were checked and match the events. */
@@ -460,7 +500,12 @@ public final class LedgerVerifier {
       return;
     }
     for (int k = 0; k <= i; k++) {
-      history.leafTo(k, tree, md);
+      growing = k;
+      history.leafTo(
+          k, tree, md, nodeSink, nodeSink != null ? LedgerTree.TILE_LEVEL : Integer.MAX_VALUE);
+      if (failure != null) {
+        return; // a stored node differs (nodeHolds)
+      }
       if (storedTiles != null && !tileHolds(k)) {
         return;
       }
@@ -538,6 +583,60 @@ public final class LedgerVerifier {
                 + ": the events are not affected, but proofs made from the stored tile would not"
                 + " verify; delete the row (a restarted server stores it again from the events)");
     return false;
+  }
+
+  /**
+   * Compares a node the events' tree just completed with the stored one (the sink of the tree's
+   * appends, while history entry {@link #growing}'s leaf is appended).
+   */
+  private void nodeHolds(int level, long index, byte[] hash, int offset) {
+    if (failure != null) {
+      return;
+    }
+    GlobalPosition at = history.position(growing);
+    byte[] stored;
+    try {
+      stored = storedNodes.node(level, index);
+    } catch (Exception e) {
+      failure =
+          fail(
+              at,
+              at,
+              Problem.MALFORMED,
+              "the stored nodes of the Merkle tree could not be read: " + e.getMessage());
+      return;
+    }
+    if (stored == null) {
+      nodesNotStored++;
+      return;
+    }
+    if (stored.length == MerkleTree.HASH_LENGTH
+        && Arrays.equals(
+            stored, 0, MerkleTree.HASH_LENGTH, hash, offset, offset + MerkleTree.HASH_LENGTH)) {
+      nodesChecked++;
+      return;
+    }
+    long first = index << level;
+    failure =
+        fail(
+            at,
+            at,
+            Problem.STORED_TREE,
+            "the node of the Merkle tree over leaves "
+                + first
+                + " to "
+                + (first + (1L << level) - 1)
+                + " (level "
+                + level
+                + ", index "
+                + index
+                + ") as stored in ledger_tree_nodes differs from the events' tree, whose node it"
+                + " should be "
+                + Base64.getEncoder()
+                    .encodeToString(
+                        Arrays.copyOfRange(hash, offset, offset + MerkleTree.HASH_LENGTH))
+                + " (this event is its last leaf): the events are not affected, but proofs read"
+                + " through it would not verify");
   }
 
   /** Checks the pins of the tree's present size ({@code at}: its last leaf); false on a failure. */
@@ -895,9 +994,12 @@ public final class LedgerVerifier {
       return positions[start + i];
     }
 
-    /** Appends entry {@code i}'s leaf hash to {@code tree} (each entry's once, in order). */
-    void leafTo(int i, Frontier tree, MessageDigest md) {
-      tree.append(md, leaves, (start + i) * EventHash.LENGTH, null, Integer.MAX_VALUE);
+    /**
+     * Appends entry {@code i}'s leaf hash to {@code tree} (each entry's once, in order), telling
+     * {@code sink} of the subtrees of at least {@code 2^minLevel} leaves it completes.
+     */
+    void leafTo(int i, Frontier tree, MessageDigest md, Frontier.NodeSink sink, int minLevel) {
+      tree.append(md, leaves, (start + i) * EventHash.LENGTH, sink, minLevel);
     }
 
     int size() {

@@ -29,7 +29,6 @@ import io.vertx.sqlclient.Tuple;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
@@ -258,15 +257,75 @@ class LedgerTreeTest {
         .as("seed %d", seed)
         .isEqualTo(fromTiles);
 
-    // The proofs read the row: with its second leaf hash changed, leaf 0's proof starts with it.
+    // A row changed in its second leaf hash is not served: leaf 0's proof is made from the events.
     byte[] changed = rows.get(0L).clone();
     changed[MerkleTree.HASH_LENGTH] ^= 1;
     await(
         pool.preparedQuery("UPDATE ledger_tree_tile_leaves SET leaves = $1 WHERE tile = 0")
             .execute(Tuple.of(Buffer.buffer(changed))));
     InclusionProof p = await(proofs.inclusion(events.get(0).position(), OptionalLong.of(last)));
-    assertThat(p.path().get(0)).isEqualTo(Arrays.copyOfRange(changed, 32, 64));
-    assertThat(p.verify(Rfc9162Reference.mth(leaves.subList(0, (int) last)))).isFalse();
+    assertThat(p.path().get(0)).isEqualTo(leaves.get(1));
+    assertThat(p.verify(Rfc9162Reference.mth(leaves.subList(0, (int) last)))).isTrue();
+  }
+
+  /**
+   * A tile row that does not hash to the tile's stored node (changed in the database) is not
+   * served: every inclusion and consistency proof that reads the tile is made from its events and
+   * verifies with the independent verifier, and the server warns once, naming the tile. Served as
+   * it was (before the check), each proof of that tile failed for whoever checked it.
+   */
+  @Test
+  void aChangedTileRowIsNotServedAndIsWarnedAboutOnce() throws Exception {
+    appendEvents(700);
+    long size = await(checkpointer.checkpoint()).orElseThrow().count();
+    assertThat(storedTiles()).containsOnlyKeys(0L, 1L);
+    List<byte[]> leaves = leafHashes();
+    byte[] root = Rfc9162Reference.mth(leaves.subList(0, (int) size));
+    List<RecordedEvent> events = await(store.readAll(GlobalPosition.START, 10_000));
+    // Leaf 256 + 7 of tile 1 changed in the stored row, as someone with the database could.
+    await(
+        pool.query(
+                "UPDATE ledger_tree_tile_leaves SET leaves = overlay(leaves placing"
+                    + " sha256('x'::bytea) from 7 * 32 + 1 for 32) WHERE tile = 1")
+            .execute());
+
+    ch.qos.logback.classic.Logger logger =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(LedgerTree.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logs =
+        new ch.qos.logback.core.read.ListAppender<>();
+    logs.start();
+    logger.addAppender(logs);
+    try {
+      LedgerProofs proofs = new LedgerProofs(tree);
+      for (int i : new int[] {256, 262, 263, 264, 300, 511, 0, 255, 512, 600}) {
+        InclusionProof p = await(proofs.inclusion(events.get(i).position(), OptionalLong.of(size)));
+        assertThat(p.leafIndex()).isEqualTo(i);
+        assertThat(p.leafHash()).isEqualTo(leaves.get(i));
+        assertThat(Rfc9162Reference.verifyInclusion(i, (int) size, p.leafHash(), p.path(), root))
+            .as("leaf %d", i)
+            .isTrue();
+      }
+      // A consistency proof from inside tile 1 reads the tile's row too (not through locate).
+      for (int m : new int[] {260, 300, 511}) {
+        ConsistencyProof c = await(proofs.consistency(m, size));
+        assertThat(
+                Rfc9162Reference.verifyConsistency(
+                    m, (int) size, Rfc9162Reference.mth(leaves.subList(0, m)), root, c.path()))
+            .as("%d -> %d", m, size)
+            .isTrue();
+      }
+    } finally {
+      logger.detachAppender(logs);
+    }
+    List<String> warnings =
+        logs.list.stream()
+            .filter(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
+            .map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+            .toList();
+    assertThat(warnings).hasSize(1);
+    assertThat(warnings.get(0))
+        .contains("Tile 1 of the ledger's Merkle tree (leaves 256 to 511)")
+        .contains("do not hash to the tile's node in ledger_tree_nodes");
   }
 
   /**

@@ -15,9 +15,11 @@ import java.util.OptionalLong;
  * throttle (so with several instances an address gets this many per instance it reaches).
  *
  * <p>Asked before the request's DPoP proof is checked, so that an address past its allowance costs
- * no signature check and no jti insert; a proof then refused takes its attempt back ({@link
- * #takeBack}): what counts is what writes, and a client told {@code use_dpop_nonce} (RFC 9449 §8)
- * retries without paying twice.
+ * no signature check and no jti insert. A request whose proof is then refused counts all the same:
+ * it cost a signature check and may have stored its jti (a proof refused for naming another {@code
+ * dpop_jkt} is refused after that), so taking it back would let one address make both without bound
+ * (review 5, M1). A client told {@code use_dpop_nonce} (RFC 9449 §8) pays twice, once per nonce it
+ * learns: two of its thirty.
  */
 public final class DeviceRequestThrottle {
   private final int perAddress;
@@ -39,10 +41,5 @@ public final class DeviceRequestThrottle {
       return OptionalLong.empty();
     }
     return OptionalLong.of(Math.max(1, (requests.remainingMillis(key) + 999) / 1000));
-  }
-
-  /** Takes back an {@link #attempt} that was allowed but wrote nothing (its proof was refused). */
-  public void takeBack(String address) {
-    requests.unbump("d:" + address);
   }
 }

@@ -51,20 +51,6 @@ public final class FailureWindows {
                 : new Window(w.startedAt, w.count + 1));
   }
 
-  /**
-   * Takes back one count of {@code key}'s current window (an attempt that turned out not to count);
-   * nothing when its window has ended.
-   */
-  public void unbump(String key) {
-    long now = System.nanoTime();
-    windows.computeIfPresent(
-        key,
-        (k, w) ->
-            now - w.startedAt > windowNanos || w.count <= 1
-                ? null
-                : new Window(w.startedAt, w.count - 1));
-  }
-
   public void clear(String key) {
     windows.remove(key);
   }

@@ -149,7 +149,7 @@ public final class DeviceAuthorizationRoutes implements RouteGroup {
       Optional<String> named) {
     // Counted only here: what authorize refuses writes nothing. Asked before the proof is checked,
     // so that an address past its allowance costs no signature check and no jti insert; a refused
-    // proof takes its attempt back (DeviceRequestThrottle).
+    // proof counts too (DeviceRequestThrottle).
     String address = TrustedProxies.clientAddress(ctx);
     OptionalLong retryAfter = requests.attempt(address);
     if (retryAfter.isPresent()) {
@@ -164,12 +164,7 @@ public final class DeviceAuthorizationRoutes implements RouteGroup {
                   "too many device authorization requests from this address; retry later"));
       return;
     }
-    TokenRoutes.proofKey(
-        ctx,
-        s,
-        form,
-        () -> requests.takeBack(address),
-        proof -> start(ctx, client, scopes, proof.or(() -> named)));
+    TokenRoutes.proofKey(ctx, s, form, proof -> start(ctx, client, scopes, proof.or(() -> named)));
   }
 
   private void start(

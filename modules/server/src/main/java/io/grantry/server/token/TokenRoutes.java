@@ -154,16 +154,6 @@ public final class TokenRoutes implements RouteGroup {
    */
   static void proofKey(
       RoutingContext ctx, OAuthServices s, MultiMap form, Consumer<Optional<String>> then) {
-    proofKey(ctx, s, form, () -> {}, then);
-  }
-
-  /** The same, running {@code refused} first when the proof is refused. */
-  static void proofKey(
-      RoutingContext ctx,
-      OAuthServices s,
-      MultiMap form,
-      Runnable refused,
-      Consumer<Optional<String>> then) {
     List<String> proofs = ctx.request().headers().getAll("DPoP");
     if (proofs.isEmpty()) {
       then.accept(Optional.empty());
@@ -176,13 +166,11 @@ public final class TokenRoutes implements RouteGroup {
         .onSuccess(
             proof -> {
               if (!proof.ok()) {
-                refused.run();
                 dpopRefused(ctx, s, proof);
                 return;
               }
               String asked = form.get("dpop_jkt");
               if (asked != null && !asked.equals(proof.jkt())) {
-                refused.run();
                 dpopRefused(
                     ctx, s, DpopProofs.Result.refused("dpop_jkt is not the key of the DPoP proof"));
                 return;

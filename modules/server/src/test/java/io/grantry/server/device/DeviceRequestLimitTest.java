@@ -25,8 +25,8 @@ import org.junit.jupiter.api.Test;
  * address may make it write: past GRANTRY_DEVICE_REQUESTS_PER_ADDRESS requests in a device code's
  * lifetime, 429 with {@code Retry-After}, and nothing appended to the ledger. The address is asked
  * before a DPoP proof is checked: past the allowance, no proof's jti is stored; a refused proof
- * does not count. (127.0.0.1 is a trusted proxy here, so that a test can speak for an address of
- * its own with X-Forwarded-For.)
+ * counts. (127.0.0.1 is a trusted proxy here, so that a test can speak for an address of its own
+ * with X-Forwarded-For.)
  */
 class DeviceRequestLimitTest {
   static final HttpClient HTTP = HttpClient.newHttpClient();
@@ -75,6 +75,11 @@ class DeviceRequestLimitTest {
 
   /** The TV's request from {@code address}, with a DPoP proof for {@code htuPath} if not null. */
   static HttpResponse<String> request(String address, String htuPath) throws Exception {
+    return request(address, htuPath, "client_id=tv");
+  }
+
+  static HttpResponse<String> request(String address, String htuPath, String body)
+      throws Exception {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create(server.url("/device_authorization")))
             .header("Content-Type", "application/x-www-form-urlencoded")
@@ -83,7 +88,7 @@ class DeviceRequestLimitTest {
       b.header("DPoP", proofs.createDPoPJWT("POST", URI.create(server.url(htuPath))).serialize());
     }
     return HTTP.send(
-        b.POST(HttpRequest.BodyPublishers.ofString("client_id=tv")).build(),
+        b.POST(HttpRequest.BodyPublishers.ofString(body)).build(),
         HttpResponse.BodyHandlers.ofString());
   }
 
@@ -110,19 +115,38 @@ class DeviceRequestLimitTest {
   }
 
   @Test
-  void aRefusedProofTakesItsAttemptBack() throws Exception {
+  void aRefusedProofCounts() throws Exception {
     String address = "192.0.2.20";
-    // A proof made for the token endpoint is not one for this endpoint (htu): refused, uncounted.
-    for (int i = 0; i < 5; i++) {
+    // A proof made for the token endpoint is not one for this endpoint (htu): refused, and
+    // counted (it cost a signature check), so the fourth request is 429 whatever it carries.
+    for (int i = 0; i < 3; i++) {
       HttpResponse<String> r = request(address, "/token");
       assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
       assertThat(new JsonObject(r.body()).getString("error")).isEqualTo("invalid_dpop_proof");
     }
-    for (int i = 0; i < 3; i++) {
-      HttpResponse<String> r = request(address, "/device_authorization");
-      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-    }
+    assertThat(request(address, "/token").statusCode()).isEqualTo(429);
     assertThat(request(address, "/device_authorization").statusCode()).isEqualTo(429);
+  }
+
+  @Test
+  void proofsRefusedForAnotherDpopJktStoreNoMoreJtisThanTheAllowance() throws Exception {
+    // Review 5, M1: a fresh valid proof with a dpop_jkt of another key is refused after its jti is
+    // stored; had it taken its attempt back, one address could store jtis without bound.
+    String address = "192.0.2.30";
+    String otherKey = new ECKeyGenerator(Curve.P_256).generate().computeThumbprint().toString();
+    long jtis = usedJtis();
+    int throttled = 0;
+    for (int i = 0; i < 10; i++) {
+      HttpResponse<String> r =
+          request(address, "/device_authorization", "client_id=tv&dpop_jkt=" + otherKey);
+      if (r.statusCode() == 429) {
+        throttled++;
+      } else {
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+      }
+    }
+    assertThat(throttled).isEqualTo(7);
+    assertThat(usedJtis() - jtis).isLessThanOrEqualTo(3);
   }
 
   @Test
