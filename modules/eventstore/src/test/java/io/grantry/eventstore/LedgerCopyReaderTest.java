@@ -155,11 +155,13 @@ class LedgerCopyReaderTest {
         assertThat(r.next().eventId()).isEqualTo(appended.get(1).eventId());
       }
       // The server's answer to the cancel may come with the next statement (as with the driver's
-      // own PGCopyInputStream); after it the connection serves statements again.
+      // own PGCopyInputStream): the cancel request travels apart from the connection, so it may
+      // reach the server after the COPY ended and hit that statement instead (57014, or 02000 as
+      // the driver reads it; both seen). After it the connection serves statements again.
       try {
         one(c);
       } catch (SQLException e) {
-        assertThat(e.getSQLState()).isEqualTo("57014");
+        assertThat(e.getSQLState()).isIn("57014", "02000");
       }
       assertThat(one(c)).isEqualTo(1);
     }
