@@ -167,6 +167,54 @@ class LedgerCopyReaderTest {
     }
   }
 
+  @Test
+  void thePipelineHandsEveryEventOnInCommitOrderWithItsPagesStageResult() throws Exception {
+    List<GlobalPosition> seen = new ArrayList<>();
+    try (Connection c = db.connect()) {
+      c.setAutoCommit(false);
+      GlobalPosition last =
+          LedgerCopy.pipeline(
+              c,
+              GlobalPosition.START,
+              LedgerCopy.Columns.FULL,
+              7,
+              2,
+              raws -> raws.size(),
+              (raws, n) -> {
+                assertThat(n).isEqualTo(raws.size());
+                raws.forEach(r -> seen.add(r.commitOrder()));
+                return true;
+              });
+      assertThat(seen).isEqualTo(appended.stream().map(RecordedEvent::commitOrder).toList());
+      assertThat(last).isEqualTo(seen.get(seen.size() - 1));
+      c.commit();
+    }
+  }
+
+  @Test
+  void aPipelineWhoseSinkStopsEndsAtThatPage() throws Exception {
+    // One event a page and a queue of a few pages: when the sink stops at the first page, the
+    // reader still has events to go (as audit verify at the first bad event).
+    List<GlobalPosition> seen = new ArrayList<>();
+    try (Connection c = db.connect()) {
+      c.setAutoCommit(false);
+      GlobalPosition last =
+          LedgerCopy.pipeline(
+              c,
+              GlobalPosition.START,
+              LedgerCopy.Columns.FULL,
+              1,
+              2,
+              raws -> raws.size(),
+              (raws, n) -> {
+                seen.add(raws.get(0).commitOrder());
+                return false;
+              });
+      assertThat(seen).containsExactly(appended.get(0).commitOrder());
+      assertThat(last).isEqualTo(seen.get(0));
+    }
+  }
+
   private static int one(Connection c) throws Exception {
     try (Statement s = c.createStatement();
         ResultSet rs = s.executeQuery("SELECT 1")) {
