@@ -202,14 +202,7 @@ final class AuditCommand {
         v.expectStreams(streamsFitInMemory(db));
         // A database whose server predates the stored tiles (V24) has no such table: its ledger
         // verifies all the same, and there is nothing stored to check against it.
-        boolean tilesTable =
-            CliSupport.await(
-                    db.pool
-                        .query("SELECT to_regclass('ledger_tree_tile_leaves') IS NOT NULL")
-                        .execute())
-                .iterator()
-                .next()
-                .getBoolean(0);
+        boolean tilesTable = StoredTree.hasTileRows(db);
         if (tilesTable) {
           v.storedTiles(new StoredTiles(db.pool));
         }

@@ -68,11 +68,7 @@ final class StoredTree {
       StoredTreeCheck check = new StoredTreeCheck(head);
       readNodes(db, check);
       // A database whose server predates the stored tiles (V24) has nodes only.
-      if (CliSupport.await(
-              db.pool.query("SELECT to_regclass('ledger_tree_tile_leaves') IS NOT NULL").execute())
-          .iterator()
-          .next()
-          .getBoolean(0)) {
+      if (hasTileRows(db)) {
         readTiles(db, check);
       }
       StoredTreeCheck.Result r = check.finish();
@@ -227,5 +223,17 @@ final class StoredTree {
         return;
       }
     }
+  }
+
+  /**
+   * Whether the database has the stored tiles' table (ledger_tree_tile_leaves): a database whose
+   * server predates them (V24) does not.
+   */
+  static boolean hasTileRows(CliSupport.Db db) throws Exception {
+    return CliSupport.await(
+            db.pool.query("SELECT to_regclass('ledger_tree_tile_leaves') IS NOT NULL").execute())
+        .iterator()
+        .next()
+        .getBoolean(0);
   }
 }
