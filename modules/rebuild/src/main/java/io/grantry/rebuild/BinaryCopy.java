@@ -45,6 +45,12 @@ public final class BinaryCopy implements AutoCloseable {
     return new BinaryCopy(c, table, columns, true);
   }
 
+  /** {@link #frozen} when {@code freeze}, else a plain COPY. */
+  public static BinaryCopy of(Connection c, String table, String columns, boolean freeze)
+      throws SQLException, IOException {
+    return new BinaryCopy(c, table, columns, freeze);
+  }
+
   private BinaryCopy(Connection c, String table, String columns, boolean freeze)
       throws SQLException, IOException {
     copy =

@@ -22,7 +22,6 @@ import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongConsumer;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,6 +35,13 @@ import org.slf4j.LoggerFactory;
  * change rarely) take their statements through the pool on the same read, a page a transaction, a
  * few pages ahead. A 5-million-event ledger is rebuilt at about 100,000 events/s on two cores
  * (ops/bench/replay.sh), where the statement replay managed about 8,000.
+ *
+ * <p>Memory is bounded by the heap, not by the ledger: the token-state fold holds its rows in
+ * memory, about 300 bytes an event of the ledger ({@link #FOLD_BYTES_PER_EVENT}), so a ledger too
+ * big for half of the heap has that fold made in parts ({@link #parts}), each from a read of the
+ * ledger of its own (the first read feeds everything else as well), each part's rows written with
+ * COPY before the next part is folded, and the copies indexed after the last part. A
+ * 20-million-event ledger in a 3 GB heap takes four reads; up to ~5 million events, one.
  *
  * <p>This module exists so that the server holds one form of each projection's rules, its
  * statements, and the rebuild's second form of them (the folds, which only a rebuild from position
@@ -57,12 +63,24 @@ public final class BulkFirstPass implements FirstPass {
     Connection open() throws SQLException;
   }
 
-  private final Jdbc jdbc;
-  private final Map<String, Supplier<Fold<?>>> folds;
+  /**
+   * The heap the folds take per event of the ledger, at most: the token-state fold of a 5,000,091-
+   * event ledger of {@code ops/bench/ledger.sh} held 1.5 GB after its last page (its arrays grown
+   * by doubling; results/replay.md), 300 bytes an event. Counted on every event (not only grant
+   * events), so an estimate from above.
+   */
+  static final long FOLD_BYTES_PER_EVENT = 300;
 
-  BulkFirstPass(Jdbc jdbc, Map<String, Supplier<Fold<?>>> folds) {
+  private final Jdbc jdbc;
+  private final Map<String, Fold.Parts> folds;
+
+  /** The number of parts when fixed ({@link #inParts}), 0 to work it out from the heap. */
+  private final int fixedParts;
+
+  BulkFirstPass(Jdbc jdbc, Map<String, Fold.Parts> folds, int fixedParts) {
     this.jdbc = jdbc;
     this.folds = folds;
+    this.fixedParts = fixedParts;
   }
 
   /** With the folds of the server's inline projections (token state and consents). */
@@ -70,8 +88,34 @@ public final class BulkFirstPass implements FirstPass {
     return new BulkFirstPass(
         jdbc,
         Map.of(
-            TokenStateProjection.NAME, TokenStateFold::new,
-            ConsentsProjection.NAME, ConsentsFold::new));
+            TokenStateProjection.NAME,
+            TokenStateFold::new,
+            ConsentsProjection.NAME,
+            Fold.Parts.whole(ConsentsFold::new)),
+        0);
+  }
+
+  /**
+   * The same, with the folds that can be split made in {@code parts} parts whatever the ledger's
+   * size and the heap (tests; a rebuild works the number out: {@link #parts}).
+   */
+  BulkFirstPass inParts(int parts) {
+    if (parts < 1) {
+      throw new IllegalArgumentException("parts: " + parts);
+    }
+    return new BulkFirstPass(jdbc, folds, parts);
+  }
+
+  /**
+   * In how many parts the token-state fold is made, each from a read of the ledger of its own, so
+   * that a part's rows fit in half of the heap ({@code heap}: the rest is for the pages in flight,
+   * the other folds and the arrays' growth) for a ledger of {@code events} events: memory bounded
+   * by the heap whatever the ledger's size, at the cost of a read of the ledger per part (one for
+   * ledgers up to ~5 million events in a 3 GB heap).
+   */
+  static int parts(long events, long heap) {
+    long budget = Math.max(1, heap / 2);
+    return (int) Math.max(1, Math.min(4096, (events * FOLD_BYTES_PER_EVENT + budget - 1) / budget));
   }
 
   @Override
@@ -86,11 +130,11 @@ public final class BulkFirstPass implements FirstPass {
       List<Projection> projections,
       Map<Projection, TableNames> copies,
       LongConsumer progress) {
-    Map<Projection, Fold<?>> bulk = new LinkedHashMap<>();
+    Map<Projection, Fold.Parts> bulk = new LinkedHashMap<>();
     List<Projection> statements = new ArrayList<>();
     for (Projection p : projections) {
       if (writesInBulk(p)) {
-        bulk.put(p, folds.get(p.name()).get());
+        bulk.put(p, folds.get(p.name()));
       } else {
         statements.add(p);
       }
@@ -113,7 +157,7 @@ public final class BulkFirstPass implements FirstPass {
 
   private GlobalPosition pass(
       Pool pool,
-      Map<Projection, Fold<?>> bulk,
+      Map<Projection, Fold.Parts> makers,
       List<Projection> statements,
       Map<Projection, TableNames> copies,
       LongConsumer progress)
@@ -124,7 +168,6 @@ public final class BulkFirstPass implements FirstPass {
             ? null
             : statements.size() == 1 ? statements.get(0) : ProjectionRunner.composite(statements);
     TableNames statementCopies = TableNames.union(statements.stream().map(copies::get).toList());
-    List<Fold<?>> all = new ArrayList<>(bulk.values());
     int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
     ArrayDeque<Future<Void>> pending = new ArrayDeque<>();
     AtomicReference<Future<Void>> chain = new AtomicReference<>(Future.succeededFuture());
@@ -132,6 +175,27 @@ public final class BulkFirstPass implements FirstPass {
     GlobalPosition last;
     try (Connection c = jdbc.open()) {
       c.setAutoCommit(false);
+      boolean splits = makers.values().stream().anyMatch(Fold.Parts::splits);
+      int parts = splits ? fixedParts : 1;
+      if (parts == 0) {
+        long events;
+        try (var st = c.createStatement();
+            var rs = st.executeQuery("SELECT coalesce(max(position), 0) FROM events")) {
+          rs.next();
+          events = rs.getLong(1);
+        }
+        parts = parts(events, Runtime.getRuntime().maxMemory());
+        log.info(
+            "Rebuild's first pass: up to {} events, a heap of {} MB: folds in {} part(s)",
+            events,
+            Runtime.getRuntime().maxMemory() >> 20,
+            parts);
+      }
+      Map<Projection, Fold<?>> bulk = new LinkedHashMap<>();
+      for (var e : makers.entrySet()) {
+        bulk.put(e.getKey(), e.getValue().of(0, parts));
+      }
+      List<Fold<?>> all = new ArrayList<>(bulk.values());
       last =
           LedgerCopy.pipeline(
               c,
@@ -164,21 +228,127 @@ public final class BulkFirstPass implements FirstPass {
                 return true;
               });
       c.commit();
+      for (Future<Void> f : pending) {
+        await(f);
+      }
+      long t1 = System.nanoTime();
+      log.info(
+          "Rebuild's first pass: {} events read and folded in {} ms",
+          count[0],
+          (t1 - t0) / 1_000_000);
+      Map<Projection, CopyWrites.Load> loads = new LinkedHashMap<>();
+      for (var e : bulk.entrySet()) {
+        boolean split = parts > 1 && makers.get(e.getKey()).splits();
+        loads.put(e.getKey(), new CopyWrites.Load(e.getValue(), true, !split));
+      }
+      // Only the loads hold the first part's folds now, and only until they are written.
+      bulk.clear();
+      all.clear();
+      write(loads, copies, threads, 0, parts, t1);
+      loads.clear();
+      for (int part = 1; part < parts; part++) {
+        long t2 = System.nanoTime();
+        Map<Projection, Fold<?>> more = new LinkedHashMap<>();
+        for (var e : makers.entrySet()) {
+          if (e.getValue().splits()) {
+            more.put(e.getKey(), e.getValue().of(part, parts));
+          }
+        }
+        again(c, new ArrayList<>(more.values()), last, count[0], threads);
+        long t3 = System.nanoTime();
+        log.info(
+            "Rebuild's first pass: part {} of {}: {} events read again and folded in {} ms",
+            part + 1,
+            parts,
+            count[0],
+            (t3 - t2) / 1_000_000);
+        Map<Projection, CopyWrites.Load> partLoads = new LinkedHashMap<>();
+        for (var e : more.entrySet()) {
+          partLoads.put(e.getKey(), new CopyWrites.Load(e.getValue(), false, part == parts - 1));
+        }
+        more.clear();
+        write(partLoads, copies, threads, part, parts, t3);
+        partLoads.clear();
+      }
     }
-    for (Future<Void> f : pending) {
-      await(f);
-    }
-    long t1 = System.nanoTime();
-    log.info(
-        "Rebuild's first pass: {} events read and folded in {} ms",
-        count[0],
-        (t1 - t0) / 1_000_000);
-    CopyWrites.write(jdbc, bulk, copies, threads);
-    log.info(
-        "Rebuild's first pass: {} written with COPY and indexed in {} ms",
-        bulk.keySet().stream().map(Projection::name).toList(),
-        (System.nanoTime() - t1) / 1_000_000);
     return last;
+  }
+
+  private void write(
+      Map<Projection, CopyWrites.Load> loads,
+      Map<Projection, TableNames> copies,
+      int threads,
+      int part,
+      int parts,
+      long since)
+      throws Exception {
+    CopyWrites.write(jdbc, loads, copies, threads);
+    log.info(
+        "Rebuild's first pass: {} written with COPY{} in {} ms",
+        loads.keySet().stream().map(Projection::name).toList(),
+        parts == 1 ? " and indexed" : " (part " + (part + 1) + " of " + parts + ")",
+        (System.nanoTime() - since) / 1_000_000);
+  }
+
+  /**
+   * A later part's read of the ledger: the same events as the first read, up to its last ({@code
+   * last}, {@code events} of them), in the same pages (the ledger's pages from the start, cut after
+   * {@code last}: whatever was appended since is the second pass's and is skipped), folded by
+   * {@code folds}. Events older than the first read's last do not appear later (a reader sees only
+   * transactions older than every running one), so the pages are the same unless events were
+   * deleted meanwhile (an archive run): then the rebuild fails rather than fold other pages.
+   */
+  private static void again(
+      Connection c, List<Fold<?>> folds, GlobalPosition last, long events, int threads)
+      throws Exception {
+    if (folds.isEmpty() || events == 0) {
+      return;
+    }
+    long[] read = {0};
+    GlobalPosition[] end = {GlobalPosition.START};
+    LedgerCopy.pipeline(
+        c,
+        GlobalPosition.START,
+        LedgerCopy.Columns.REPLAY,
+        PAGE_SIZE,
+        threads,
+        raws -> prepare(upTo(raws, last), List.of(), folds),
+        (raws, page) -> {
+          // Read to the end rather than stop at the cut: a COPY stopped early is cancelled, and a
+          // cancel may hit the connection's next statement (the next part's read). What follows
+          // the cut is what was appended since the first read: little.
+          List<LedgerCopy.Raw> mine = upTo(raws, last);
+          if (!mine.isEmpty()) {
+            for (int i = 0; i < folds.size(); i++) {
+              apply(folds.get(i), page.prepared().get(i));
+            }
+            read[0] += mine.size();
+            end[0] = mine.get(mine.size() - 1).commitOrder();
+          }
+          return true;
+        });
+    c.commit();
+    if (read[0] != events || !end[0].equals(last)) {
+      throw new IllegalStateException(
+          "the ledger changed under the rebuild: a later read found "
+              + read[0]
+              + " events up to "
+              + end[0]
+              + " where the first found "
+              + events
+              + " up to "
+              + last
+              + " (events deleted meanwhile?); run the rebuild again");
+    }
+  }
+
+  /** The events of {@code raws} up to {@code last} (a page is in commit order). */
+  private static List<LedgerCopy.Raw> upTo(List<LedgerCopy.Raw> raws, GlobalPosition last) {
+    int n = raws.size();
+    while (n > 0 && raws.get(n - 1).commitOrder().compareTo(last) > 0) {
+      n--;
+    }
+    return n == raws.size() ? raws : raws.subList(0, n);
   }
 
   /** A page as the stages leave it: the events the statements need, each fold's preparation. */

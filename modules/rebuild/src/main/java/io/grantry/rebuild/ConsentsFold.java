@@ -76,18 +76,20 @@ final class ConsentsFold implements Fold<List<ConsentsFold.Versioned>> {
     }
   }
 
-  /** The table, written frozen (the copy was truncated in the same transaction). */
+  /** The table (frozen when the copy was truncated in the same transaction). */
   @Override
   public Map<String, Fold.Write> writes(TableNames tables) {
-    return Map.of(TABLE, c -> write(c, tables));
+    return Map.of(TABLE, (c, frozen) -> write(c, tables, frozen));
   }
 
-  private void write(Connection c, TableNames tables) throws SQLException, IOException {
+  private void write(Connection c, TableNames tables, boolean frozen)
+      throws SQLException, IOException {
     try (var out =
-        BinaryCopy.frozen(
+        BinaryCopy.of(
             c,
             tables.of(TABLE),
-            "user_id, client_id, scopes, granted_at, revoked_at, stream_version")) {
+            "user_id, client_id, scopes, granted_at, revoked_at, stream_version",
+            frozen)) {
       for (Row r : rows.values()) {
         out.row(6)
             .text(r.userId)

@@ -17,29 +17,38 @@ import org.slf4j.LoggerFactory;
 /**
  * Writes the folds' rows into their copies and builds the copies' indexes: each table (as the folds
  * split them, {@link Fold#writes}) on a connection of its own, as many at a time as there are
- * cores, in a transaction that truncates the empty copy (so COPY can write its rows frozen), loads
- * it and indexes it (one sort per index instead of an index insertion per row). Those commits need
- * not wait for the disk ({@code synchronous_commit = off}): nobody reads the copies before the
- * swap, whose commit is durable and so flushes all the WAL written before it, theirs included; a
- * crash before it loses only copies the next rebuild drops.
+ * cores, in a transaction that loads it and, after its last part, indexes it (one sort per index
+ * instead of an index insertion per row). The first part's transaction truncates the empty copy
+ * first, so that COPY can write its rows frozen; a fold made in parts ({@link Fold.Parts}) adds the
+ * rows of each later part in a transaction of its own (a transaction kept open across the parts'
+ * reads would hold back every reader of the ledger: they read below the oldest running
+ * transaction). Those commits need not wait for the disk ({@code synchronous_commit = off}): nobody
+ * reads the copies before the swap, whose commit is durable and so flushes all the WAL written
+ * before it, theirs included; a crash before it loses only copies the next rebuild drops.
  */
 final class CopyWrites {
   private static final Logger log = LoggerFactory.getLogger(CopyWrites.class);
 
   private CopyWrites() {}
 
+  /**
+   * One fold's rows: {@code first} when no part of its rows was written yet (the copy is truncated
+   * and written frozen), {@code last} when no part is left to write (the copy is then indexed).
+   */
+  record Load(Fold<?> fold, boolean first, boolean last) {}
+
   static void write(
       BulkFirstPass.Jdbc jdbc,
-      Map<Projection, Fold<?>> folds,
+      Map<Projection, Load> loads,
       Map<Projection, TableNames> copies,
       int threads)
       throws Exception {
-    record Task(String live, String copy, Fold.Write write) {}
+    record Task(String live, String copy, Fold.Write write, Load load) {}
     List<Task> tasks = new ArrayList<>();
-    for (var e : folds.entrySet()) {
+    for (var e : loads.entrySet()) {
       TableNames names = copies.get(e.getKey());
-      for (var w : e.getValue().writes(names).entrySet()) {
-        tasks.add(new Task(w.getKey(), names.of(w.getKey()), w.getValue()));
+      for (var w : e.getValue().fold().writes(names).entrySet()) {
+        tasks.add(new Task(w.getKey(), names.of(w.getKey()), w.getValue(), e.getValue()));
       }
     }
     ExecutorService exec =
@@ -61,18 +70,24 @@ final class CopyWrites {
                     try (var st = w.createStatement()) {
                       st.execute("SET LOCAL synchronous_commit = off");
                       st.execute("SET LOCAL maintenance_work_mem = '512MB'");
-                      st.execute("TRUNCATE " + task.copy());
+                      if (task.load().first()) {
+                        st.execute("TRUNCATE " + task.copy());
+                      }
                     }
                     long t0 = System.nanoTime();
-                    task.write().to(w);
+                    task.write().to(w, task.load().first());
                     long t1 = System.nanoTime();
-                    createIndexes(w, task.live(), task.copy());
+                    if (task.load().last()) {
+                      createIndexes(w, task.live(), task.copy());
+                    }
                     w.commit();
                     log.info(
-                        "Rebuild: {} written with COPY in {} ms, indexed in {} ms",
+                        "Rebuild: {} written with COPY in {} ms{}",
                         task.copy(),
                         (t1 - t0) / 1_000_000,
-                        (System.nanoTime() - t1) / 1_000_000);
+                        task.load().last()
+                            ? ", indexed in " + (System.nanoTime() - t1) / 1_000_000 + " ms"
+                            : " (a part; indexed after the last)");
                   }
                   return null;
                 }));

@@ -40,7 +40,10 @@ import java.util.Map;
  * gives each grant id, jti and refresh hash (client ids, subjects, scopes and reasons numbered in a
  * small dictionary; times as microseconds): about 70 bytes a grant and 80 a token plus their keys,
  * a few arrays the garbage collector does not walk. (As objects in hash maps the fold of 5 million
- * events held ~25 million objects and most of its CPU went to the collector.)
+ * events held ~25 million objects and most of its CPU went to the collector.) That still grows with
+ * the ledger (1.5 GB for 5 million events), so a fold can be one part of several ({@link
+ * #TokenStateFold(int, int)}: the rows whose keys hash to its part), each part folded from a read
+ * of the ledger of its own and written before the next ({@link BulkFirstPass#parts}).
  *
  * <p>Why one long file: the fold carries out {@link TokenStateProjection}'s statements one kind
  * after another in their order, over one set of column arrays; split up, each part would need all
@@ -56,6 +59,46 @@ final class TokenStateFold implements Fold<List<TokenChange>> {
   }
 
   private static final int NONE = -1;
+
+  /** The arrays' first capacity (they double as they fill). */
+  private static final int CAP = 1 << 16;
+
+  /** This fold's part of the keys ({@link #mine}), and how many parts there are. */
+  private final int part;
+
+  private final int parts;
+
+  /**
+   * The fold of part {@code part} of {@code parts}: the grants rows whose grant id, the
+   * access_tokens rows whose jti and the refresh_tokens rows whose hash fall in that part ({@link
+   * #mine}); run over the same pages once per part, the parts' rows together are the rows of one
+   * fold of everything. Why that holds for any history, not only the domain's: every statement
+   * changes rows of one table by that table's own key, except a grant's revocation, which revokes
+   * the tokens linked to the grant (the grant of each token's first insert); so a row's value
+   * depends only on the changes naming its key, plus, for a token, its grant's revocations, and
+   * this fold sees all of those: the changes naming its keys, each in its order, and every
+   * revocation (matched against the grants its own tokens link to; a grant's row here is never made
+   * for a grant of another part, which at most appears as a link target with no row).
+   */
+  TokenStateFold(int part, int parts) {
+    if (parts < 1 || part < 0 || part >= parts) {
+      throw new IllegalArgumentException("part " + part + " of " + parts);
+    }
+    this.part = part;
+    this.parts = parts;
+  }
+
+  /** Whether the row of {@code key} (a grant id, a jti or a refresh hash) is this part's. */
+  private boolean mine(String key) {
+    if (parts == 1 || key == null) {
+      // A null key goes where one fold of everything takes it (and fails the same way).
+      return parts == 1 || part == 0;
+    }
+    // Mixed otherwise than KeyIndex mixes it for its table, so a part's keys do not crowd there.
+    int h = key.hashCode();
+    h = (h ^ (h >>> 16)) * 0x85EBCA6B;
+    return Integer.remainderUnsigned(h ^ (h >>> 13), parts) == part;
+  }
 
   // grants.status, and whether the row exists (0: a grant id only its tokens name).
   private static final byte ABSENT = 0;
@@ -82,11 +125,11 @@ final class TokenStateFold implements Fold<List<TokenChange>> {
 
   private final List<byte[]> dictBytes = new ArrayList<>();
 
-  private final KeyIndex grantIds = new KeyIndex(1 << 20);
-  private byte[] gStatus = new byte[1 << 20];
+  private final KeyIndex grantIds = new KeyIndex(CAP);
+  private byte[] gStatus = new byte[CAP];
 
   /** {@link #KINDS} index of each grant's kind. */
-  private byte[] gKind = new byte[1 << 20];
+  private byte[] gKind = new byte[CAP];
 
   private static final byte AUTHORIZATION_CODE = 0;
   private static final byte CLIENT_CREDENTIALS = 1;
@@ -105,41 +148,41 @@ final class TokenStateFold implements Fold<List<TokenChange>> {
    */
   private final Map<Integer, String[]> gExchange = new HashMap<>();
 
-  private int[] gClient = new int[1 << 20];
-  private int[] gUser = new int[1 << 20];
-  private int[] gScope = new int[1 << 20];
-  private int[] gReason = new int[1 << 20];
-  private long[] gCreated = new long[1 << 20];
-  private long[] gUpdated = new long[1 << 20];
-  private long[] gRevoked = new long[1 << 20];
+  private int[] gClient = new int[CAP];
+  private int[] gUser = new int[CAP];
+  private int[] gScope = new int[CAP];
+  private int[] gReason = new int[CAP];
+  private long[] gCreated = new long[CAP];
+  private long[] gUpdated = new long[CAP];
+  private long[] gRevoked = new long[CAP];
 
   /**
    * The grant's newest access and refresh token (each token links to the one before: {@link
    * #aNext}, {@link #rNext}).
    */
-  private int[] gAccess = new int[1 << 20];
+  private int[] gAccess = new int[CAP];
 
-  private int[] gRefresh = new int[1 << 20];
+  private int[] gRefresh = new int[CAP];
 
-  private final KeyIndex jtis = new KeyIndex(1 << 20);
-  private int[] aGrant = new int[1 << 20];
-  private int[] aClient = new int[1 << 20];
-  private int[] aSubject = new int[1 << 20];
-  private int[] aScope = new int[1 << 20];
-  private long[] aIssued = new long[1 << 20];
-  private long[] aExpires = new long[1 << 20];
-  private long[] aRevoked = new long[1 << 20];
-  private int[] aNext = new int[1 << 20];
+  private final KeyIndex jtis = new KeyIndex(CAP);
+  private int[] aGrant = new int[CAP];
+  private int[] aClient = new int[CAP];
+  private int[] aSubject = new int[CAP];
+  private int[] aScope = new int[CAP];
+  private long[] aIssued = new long[CAP];
+  private long[] aExpires = new long[CAP];
+  private long[] aRevoked = new long[CAP];
+  private int[] aNext = new int[CAP];
 
-  private final KeyIndex hashes = new KeyIndex(1 << 18);
-  private int[] rGrant = new int[1 << 18];
-  private int[] rClient = new int[1 << 18];
-  private int[] rSubject = new int[1 << 18];
-  private int[] rScope = new int[1 << 18];
-  private long[] rIssued = new long[1 << 18];
-  private long[] rExpires = new long[1 << 18];
-  private byte[] rStatus = new byte[1 << 18];
-  private int[] rNext = new int[1 << 18];
+  private final KeyIndex hashes = new KeyIndex(CAP);
+  private int[] rGrant = new int[CAP];
+  private int[] rClient = new int[CAP];
+  private int[] rSubject = new int[CAP];
+  private int[] rScope = new int[CAP];
+  private long[] rIssued = new long[CAP];
+  private long[] rExpires = new long[CAP];
+  private byte[] rStatus = new byte[CAP];
+  private int[] rNext = new int[CAP];
 
   /** The number of a dictionary value (NONE for null). */
   private int word(String s) {
@@ -229,7 +272,8 @@ final class TokenStateFold implements Fold<List<TokenChange>> {
     for (int i = 0; i < n; i++) { // GRANT_INSERT
       TokenChange o = page.get(i);
       Kind k = o.kind();
-      if (k == Kind.CODE_ISSUED || k == Kind.CLIENT_CREDENTIALS || k == Kind.DEVICE_REQUESTED) {
+      if ((k == Kind.CODE_ISSUED || k == Kind.CLIENT_CREDENTIALS || k == Kind.DEVICE_REQUESTED)
+          && mine(o.grantId())) {
         int g = grant(o.grantId());
         if (gStatus[g] == ABSENT) {
           gStatus[g] =
@@ -254,7 +298,7 @@ final class TokenStateFold implements Fold<List<TokenChange>> {
     }
     for (int i = 0; i < n; i++) { // GRANT_EXCHANGED
       TokenChange o = page.get(i);
-      if (o.kind() == Kind.TOKEN_EXCHANGED) {
+      if (o.kind() == Kind.TOKEN_EXCHANGED && mine(o.grantId())) {
         int g = grant(o.grantId());
         if (gStatus[g] == ABSENT) {
           TokenExchanged x = o.exchange();
@@ -278,7 +322,8 @@ final class TokenStateFold implements Fold<List<TokenChange>> {
     }
     for (int i = 0; i < n; i++) { // GRANT_ANSWERED
       TokenChange o = page.get(i);
-      if (o.kind() == Kind.DEVICE_APPROVED || o.kind() == Kind.DEVICE_DENIED) {
+      if ((o.kind() == Kind.DEVICE_APPROVED || o.kind() == Kind.DEVICE_DENIED)
+          && mine(o.grantId())) {
         int g = grantIds.find(o.grantId());
         if (g >= 0 && gStatus[g] == AUTHORIZATION_PENDING) {
           gStatus[g] = o.kind() == Kind.DEVICE_APPROVED ? APPROVED : DENIED;
@@ -289,7 +334,7 @@ final class TokenStateFold implements Fold<List<TokenChange>> {
     }
     for (int i = 0; i < n; i++) { // GRANT_ACTIVE
       TokenChange o = page.get(i);
-      if (o.kind() == Kind.CODE_REDEEMED) {
+      if (o.kind() == Kind.CODE_REDEEMED && mine(o.grantId())) {
         int g = grantIds.find(o.grantId());
         if (g >= 0 && (gStatus[g] == CODE_ISSUED || gStatus[g] == APPROVED)) {
           gStatus[g] = ACTIVE;
@@ -301,10 +346,11 @@ final class TokenStateFold implements Fold<List<TokenChange>> {
     for (int i = 0; i < n; i++) { // ACCESS_INSERT
       TokenChange o = page.get(i);
       Kind k = o.kind();
-      if (k == Kind.CODE_REDEEMED
-          || k == Kind.REFRESH_ROTATED
-          || k == Kind.CLIENT_CREDENTIALS
-          || (k == Kind.TOKEN_EXCHANGED && o.jti() != null)) {
+      if ((k == Kind.CODE_REDEEMED
+              || k == Kind.REFRESH_ROTATED
+              || k == Kind.CLIENT_CREDENTIALS
+              || (k == Kind.TOKEN_EXCHANGED && o.jti() != null))
+          && mine(o.jti())) {
         int before = jtis.size();
         int a = jtis.add(o.jti());
         if (a == before) {
@@ -325,8 +371,9 @@ final class TokenStateFold implements Fold<List<TokenChange>> {
     for (int i = 0; i < n; i++) { // REFRESH_INSERT
       TokenChange o = page.get(i);
       Kind k = o.kind();
-      if (k == Kind.REFRESH_ROTATED
-          || ((k == Kind.CODE_REDEEMED || k == Kind.TOKEN_EXCHANGED) && o.hash() != null)) {
+      if ((k == Kind.REFRESH_ROTATED
+              || ((k == Kind.CODE_REDEEMED || k == Kind.TOKEN_EXCHANGED) && o.hash() != null))
+          && mine(o.hash())) {
         int before = hashes.size();
         int r = hashes.add(o.hash());
         if (r == before) {
@@ -346,7 +393,7 @@ final class TokenStateFold implements Fold<List<TokenChange>> {
     }
     for (int i = 0; i < n; i++) { // REFRESH_ROTATED
       TokenChange o = page.get(i);
-      if (o.kind() == Kind.REFRESH_ROTATED) {
+      if (o.kind() == Kind.REFRESH_ROTATED && mine(o.oldHash())) {
         int r = hashes.find(o.oldHash());
         if (r >= 0 && rStatus[r] == ACTIVE) {
           rStatus[r] = ROTATED;
@@ -357,7 +404,7 @@ final class TokenStateFold implements Fold<List<TokenChange>> {
     for (int i = 0; i < n; i++) { // ACCESS_REVOKE
       TokenChange o = page.get(i);
       if (o.kind() == Kind.ACCESS_REVOKED) {
-        int a = jtis.find(o.jti());
+        int a = mine(o.jti()) ? jtis.find(o.jti()) : -1;
         if (a >= 0 && aRevoked[a] == NULL) {
           aRevoked[a] = o.at();
         }
@@ -370,7 +417,7 @@ final class TokenStateFold implements Fold<List<TokenChange>> {
     }
     for (int i = 0; i < n; i++) { // GRANT_REVOKE
       TokenChange o = page.get(i);
-      if (o.kind() == Kind.GRANT_REVOKED) {
+      if (o.kind() == Kind.GRANT_REVOKED && mine(o.grantId())) {
         int g = grantIds.find(o.grantId());
         if (g >= 0 && gStatus[g] != ABSENT && gStatus[g] != REVOKED) {
           gStatus[g] = REVOKED;
@@ -414,20 +461,21 @@ final class TokenStateFold implements Fold<List<TokenChange>> {
     return copy.text(b, 0, b.length);
   }
 
-  /** The three tables, each written on its own (by the runner, at the same time), frozen. */
+  /** The three tables, each written on its own (by the runner, at the same time). */
   @Override
   public Map<String, Fold.Write> writes(TableNames tables) {
     Map<String, Fold.Write> out = new LinkedHashMap<>();
     out.put(
         "grants",
-        c -> {
+        (c, frozen) -> {
           try (BinaryCopy copy =
-              BinaryCopy.frozen(
+              BinaryCopy.of(
                   c,
                   tables.of("grants"),
                   "grant_id, kind, client_id, user_id, scope, status,"
                       + " created_at, updated_at, revoked_at, revoked_reason,"
-                      + " subject_grant_id, grant_chain, audience, act")) {
+                      + " subject_grant_id, grant_chain, audience, act",
+                  frozen)) {
             String[] none = new String[4];
             for (int g = 0; g < grantIds.size(); g++) {
               if (gStatus[g] != ABSENT) {
@@ -446,13 +494,14 @@ final class TokenStateFold implements Fold<List<TokenChange>> {
         });
     out.put(
         "access_tokens",
-        c -> {
+        (c, frozen) -> {
           try (BinaryCopy copy =
-              BinaryCopy.frozen(
+              BinaryCopy.of(
                   c,
                   tables.of("access_tokens"),
                   "jti, grant_id, client_id, subject, scope,"
-                      + " issued_at, expires_at, revoked_at")) {
+                      + " issued_at, expires_at, revoked_at",
+                  frozen)) {
             for (int a = 0; a < jtis.size(); a++) {
               key(key(copy.row(8), jtis, a), grantIds, aGrant[a]);
               word(word(word(copy, aClient[a]), aSubject[a]), aScope[a])
@@ -464,13 +513,13 @@ final class TokenStateFold implements Fold<List<TokenChange>> {
         });
     out.put(
         "refresh_tokens",
-        c -> {
+        (c, frozen) -> {
           try (BinaryCopy copy =
-              BinaryCopy.frozen(
+              BinaryCopy.of(
                   c,
                   tables.of("refresh_tokens"),
-                  "hash, grant_id, client_id, subject, scope,"
-                      + " issued_at, expires_at, status")) {
+                  "hash, grant_id, client_id, subject, scope," + " issued_at, expires_at, status",
+                  frozen)) {
             for (int r = 0; r < hashes.size(); r++) {
               key(key(copy.row(8), hashes, r), grantIds, rGrant[r]);
               word(word(word(copy, rClient[r]), rSubject[r]), rScope[r])

@@ -19,6 +19,8 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -90,6 +92,34 @@ public final class RebuildBenchmark {
       System.err.printf(
           "rebuilt %s from %,d events (up to %s) in %.1f s: %,.0f events/s%n",
           String.join(", ", all.tables()), events[0], upTo, secs, events[0] / secs);
+      long peak = 0;
+      for (MemoryPoolMXBean m : ManagementFactory.getMemoryPoolMXBeans()) {
+        if (m.getType() == MemoryType.HEAP) {
+          peak += m.getPeakUsage().getUsed();
+        }
+      }
+      // The pools' peaks added up (each pool's own peak, not at the same moment): from above.
+      System.out.printf(
+          "HEAP max %d MB, peak used at most %d MB%n",
+          Runtime.getRuntime().maxMemory() >> 20, peak >> 20);
+      if (Boolean.getBoolean("grantry.bench.checksum")) {
+        // Every projection table's rows as one order-free figure (count and the sum of each row's
+        // 64-bit hash): two rebuilds of one ledger, e.g. in different heaps, compared
+        // (ops/bench/rebuild-heap.sh).
+        for (String t : all.tables()) {
+          var r =
+              await(
+                      pool.query(
+                              "SELECT count(*), coalesce(sum(hashtextextended(t::text, 0)), 0)::text"
+                                  + " FROM "
+                                  + t
+                                  + " t")
+                          .execute())
+                  .iterator()
+                  .next();
+          System.out.printf("ROWS %s %d %s%n", t, r.getLong(0), r.getString(1));
+        }
+      }
       if (Boolean.getBoolean("grantry.bench.vacuum")) {
         // A server that has run for a long time has had its tables vacuumed and analyzed by
         // autovacuum; right after a bulk load that work is still to do and would land in the
