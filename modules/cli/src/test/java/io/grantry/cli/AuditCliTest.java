@@ -74,14 +74,7 @@ class AuditCliTest {
   @BeforeEach
   void seed() throws Exception {
     db = TestDatabase.fresh();
-    CliSupport.env =
-        Map.of(
-            "GRANTRY_DB_URL",
-            db.jdbcUrl().replaceFirst("^jdbc:", ""),
-            "GRANTRY_DB_USER",
-            "postgres",
-            "GRANTRY_DB_PASSWORD",
-            TestDatabase.server().password());
+    CliSupport.env = CliTest.databaseEnv(db);
     vertx = Vertx.vertx();
     pool = PgBuilder.pool().connectingTo(db.connectOptions()).using(vertx).build();
     store = EventStore.create(vertx, pool, EventStoreOptions.defaults());

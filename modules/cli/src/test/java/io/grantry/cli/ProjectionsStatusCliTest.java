@@ -15,7 +15,6 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -40,14 +39,7 @@ class ProjectionsStatusCliTest {
   @BeforeAll
   static void seed() throws Exception {
     db = TestDatabase.fresh();
-    CliSupport.env =
-        Map.of(
-            "GRANTRY_DB_URL",
-            db.jdbcUrl().replaceFirst("^jdbc:", ""),
-            "GRANTRY_DB_USER",
-            "postgres",
-            "GRANTRY_DB_PASSWORD",
-            TestDatabase.server().password());
+    CliSupport.env = CliTest.databaseEnv(db);
     vertx = Vertx.vertx();
     pool = PgBuilder.pool().connectingTo(db.connectOptions()).using(vertx).build();
     EventStore store = EventStore.create(vertx, pool, EventStoreOptions.defaults());
