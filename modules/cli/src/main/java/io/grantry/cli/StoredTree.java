@@ -26,7 +26,8 @@ import java.util.stream.IntStream;
  * against the newest signed checkpoint, without the events ({@link StoredTreeCheck}). The
  * checkpoint is trusted once its signature verifies with the pinned keys ({@code --jwks}) or the
  * ledger's own, and its frontier folds to the root it signed; its tree head row (what proofs are
- * made against) must be the same.
+ * made against) must be the same. It says which keys it trusted: with the ledger's own it is a
+ * corruption check, not a tamper check ({@link #keySource}).
  */
 final class StoredTree {
   static final int NODES = 10_000;
@@ -91,11 +92,13 @@ final class StoredTree {
                   : "");
       if (problems.isEmpty()) {
         System.out.println("OK: " + what);
+        System.out.println(keySource(pinnedJwks != null, c));
         notes.forEach(System.out::println);
         return 0;
       }
       System.out.println("FAILED: " + what);
       problems.forEach(p -> System.out.println("  " + p));
+      System.out.println(keySource(pinnedJwks != null, c));
       throw new CliFailure(
           AuditCommand.TAMPERED,
           "the stored Merkle tree differs from the signed checkpoint: "
@@ -103,6 +106,25 @@ final class StoredTree {
               + " problem(s) listed above (the events are not affected, the proofs read from"
               + " these rows are)");
     }
+  }
+
+  /**
+   * Where the key that the checkpoint's signature verified with came from (review 5, L2). Without
+   * {@code --jwks} it is the ledger's own {@code keys} stream, read here without its hash chain, so
+   * whoever can write the database can plant a key with a checkpoint it signs, or remove the newest
+   * checkpoints (their rows are then "not signed yet"): the pass finds corruption, not tampering.
+   */
+  static String keySource(boolean pinned, Checkpoint c) {
+    return pinned
+        ? "Keys: the checkpoint's signature verified with a key pinned with --jwks (kid "
+            + c.kid()
+            + "): a tamper check, as far as the pinned keys are kept where the database's writers"
+            + " cannot change them"
+        : "Keys: the checkpoint's signature verified with a key the ledger itself published (kid "
+            + c.kid()
+            + ", its keys stream, read without its hash chain): a corruption check only, since"
+            + " whoever can write the database can plant a key with a checkpoint it signs or"
+            + " remove the newest checkpoints; pin the keys with --jwks to make it a tamper check";
   }
 
   private static Checkpoint newestCheckpoint(CliSupport.Db db) throws Exception {

@@ -74,14 +74,7 @@ class AuditCliTest {
   @BeforeEach
   void seed() throws Exception {
     db = TestDatabase.fresh();
-    CliSupport.env =
-        Map.of(
-            "GRANTRY_DB_URL",
-            db.jdbcUrl().replaceFirst("^jdbc:", ""),
-            "GRANTRY_DB_USER",
-            "postgres",
-            "GRANTRY_DB_PASSWORD",
-            TestDatabase.server().password());
+    CliSupport.env = CliTest.databaseEnv(db);
     vertx = Vertx.vertx();
     pool = PgBuilder.pool().connectingTo(db.connectOptions()).using(vertx).build();
     store = EventStore.create(vertx, pool, EventStoreOptions.defaults());
@@ -636,7 +629,18 @@ class AuditCliTest {
     assertThat(pass.code()).as(pass.out() + pass.err()).isZero();
     assertThat(pass.out())
         .startsWith("OK: the stored Merkle tree")
-        .contains("3 nodes and 2 tiles' leaf hashes match it");
+        .contains("3 nodes and 2 tiles' leaf hashes match it")
+        .contains("Keys: the checkpoint's signature verified with a key pinned with --jwks (kid ")
+        .doesNotContain("corruption check");
+    // Without --jwks the keys are the ledger's own: it says so, and that this is no tamper check.
+    CliTest.Run learned = CliTest.run("audit", "verify", "--tiles");
+    assertThat(learned.code()).as(learned.out() + learned.err()).isZero();
+    assertThat(learned.out())
+        .startsWith("OK: the stored Merkle tree")
+        .contains(
+            "Keys: the checkpoint's signature verified with a key the ledger itself published")
+        .contains("a corruption check only")
+        .contains("pin the keys with --jwks to make it a tamper check");
 
     // Tile 0's node changed.
     byte[] node0 = nodeHash(8, 0);

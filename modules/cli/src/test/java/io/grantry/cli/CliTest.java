@@ -26,14 +26,7 @@ class CliTest {
   @BeforeAll
   static void seed() throws Exception {
     db = TestDatabase.fresh();
-    CliSupport.env =
-        Map.of(
-            "GRANTRY_DB_URL",
-            db.jdbcUrl().replaceFirst("^jdbc:", ""),
-            "GRANTRY_DB_USER",
-            "postgres",
-            "GRANTRY_DB_PASSWORD",
-            TestDatabase.server().password());
+    CliSupport.env = CliTest.databaseEnv(db);
     Vertx vertx = Vertx.vertx();
     Pool pool = PgBuilder.pool().connectingTo(db.connectOptions()).using(vertx).build();
     EventStore store = EventStore.create(vertx, pool, EventStoreOptions.defaults());
@@ -54,6 +47,17 @@ class CliTest {
         .toCompletableFuture()
         .get(30, TimeUnit.SECONDS);
     vertx.close().toCompletionStage().toCompletableFuture().get();
+  }
+
+  /** The settings that point {@code grantry} at a test database. */
+  static Map<String, String> databaseEnv(TestDatabase db) {
+    return Map.of(
+        "GRANTRY_DB_URL",
+        db.jdbcUrl().replaceFirst("^jdbc:", ""),
+        "GRANTRY_DB_USER",
+        "postgres",
+        "GRANTRY_DB_PASSWORD",
+        TestDatabase.server().password());
   }
 
   @AfterAll

@@ -192,13 +192,17 @@ public final class LedgerTree {
     }
   }
 
-  // Tiles whose stored row failed its check, per database pool: each is warned about once, however
-  // many LedgerTrees read through that pool (the server's HTTP verticles have one each).
-  private static final Map<Pool, Set<Long>> WARNED =
+  // The warnings given about stored rows that failed their check, per database pool: each tile is
+  // warned about once per reason, however many LedgerTrees read through that pool (the server's
+  // HTTP verticles have one each). Per reason, so that a row first met without its node and later
+  // changed is warned about again.
+  private static final Map<Pool, Set<RowWarning>> WARNED =
       Collections.synchronizedMap(new WeakHashMap<>());
 
+  private record RowWarning(long tile, String reason) {}
+
   private final Pool pool;
-  private final Set<Long> warnedTiles;
+  private final Set<RowWarning> warnedTiles;
 
   public LedgerTree(Pool pool) {
     this.pool = pool;
@@ -239,50 +243,45 @@ public final class LedgerTree {
     return all.size() > limit ? new ArrayList<>(all.subList(0, limit)) : all;
   }
 
-  /** Stores tile starts, nodes and complete tiles' leaf hashes (idempotent), and forgets them. */
+  /**
+   * Tile starts, nodes and tile rows in one statement, so one transaction: a reader sees a tile's
+   * row together with the node it is checked against, or neither. As three statements on the pool
+   * they committed in any order, and a proof read in between met a row without its node, made the
+   * tile's proofs from its events and warned about a tile nothing was wrong with.
+   */
+  private static final String WRITE =
+      "WITH tiles AS (INSERT INTO ledger_tree_tiles (tile, txid, position)"
+          + " SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[])"
+          + " ON CONFLICT (tile) DO NOTHING),"
+          + " nodes AS (INSERT INTO ledger_tree_nodes (level, idx, hash)"
+          + " SELECT * FROM unnest($4::smallint[], $5::bigint[], $6::bytea[])"
+          + " ON CONFLICT (level, idx) DO NOTHING)"
+          + " INSERT INTO ledger_tree_tile_leaves (tile, leaves)"
+          + " SELECT * FROM unnest($7::bigint[], $8::bytea[])"
+          + " ON CONFLICT (tile) DO NOTHING";
+
+  /**
+   * Stores tile starts, nodes and complete tiles' leaf hashes (idempotent) in one transaction
+   * ({@link #WRITE}), and forgets them.
+   */
   public Future<Void> write(SqlClient client, Writes w) {
     if (w.isEmpty()) {
       return Future.succeededFuture();
     }
-    Future<?> tiles =
-        w.tiles.isEmpty()
-            ? Future.succeededFuture()
-            : client
-                .preparedQuery(
-                    "INSERT INTO ledger_tree_tiles (tile, txid, position)"
-                        + " SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[])"
-                        + " ON CONFLICT (tile) DO NOTHING")
-                .execute(
-                    Tuple.of(
-                        w.tiles.toArray(new Long[0]),
-                        w.tileTxids.toArray(new Long[0]),
-                        w.tilePositions.toArray(new Long[0])));
-    Future<?> nodes =
-        w.levels.isEmpty()
-            ? Future.succeededFuture()
-            : client
-                .preparedQuery(
-                    "INSERT INTO ledger_tree_nodes (level, idx, hash)"
-                        + " SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[])"
-                        + " ON CONFLICT (level, idx) DO NOTHING")
-                .execute(
-                    Tuple.of(
-                        w.levels.toArray(new Short[0]),
-                        w.indexes.toArray(new Long[0]),
-                        w.hashes.toArray(new Buffer[0])));
-    Future<?> leaves =
-        w.leafTiles.isEmpty()
-            ? Future.succeededFuture()
-            : client
-                .preparedQuery(
-                    "INSERT INTO ledger_tree_tile_leaves (tile, leaves)"
-                        + " SELECT * FROM unnest($1::bigint[], $2::bytea[])"
-                        + " ON CONFLICT (tile) DO NOTHING")
-                .execute(
-                    Tuple.tuple()
-                        .addValue(w.leafTiles.toArray(new Long[0]))
-                        .addValue(w.leafRows.toArray(new Buffer[0])));
-    return Future.all(tiles, nodes, leaves).map(v -> null).onSuccess(v -> w.clear()).mapEmpty();
+    return client
+        .preparedQuery(WRITE)
+        .execute(
+            Tuple.tuple()
+                .addValue(w.tiles.toArray(new Long[0]))
+                .addValue(w.tileTxids.toArray(new Long[0]))
+                .addValue(w.tilePositions.toArray(new Long[0]))
+                .addValue(w.levels.toArray(new Short[0]))
+                .addValue(w.indexes.toArray(new Long[0]))
+                .addValue(w.hashes.toArray(new Buffer[0]))
+                .addValue(w.leafTiles.toArray(new Long[0]))
+                .addValue(w.leafRows.toArray(new Buffer[0])))
+        .onSuccess(v -> w.clear())
+        .mapEmpty();
   }
 
   /** Stores a signed tree head (once: the first writer's stays). */
@@ -631,9 +630,9 @@ public final class LedgerTree {
    * A tile's stored leaf hashes if they hash to the tile's node in {@code ledger_tree_nodes} (255
    * SHA-256), else null: a row that does not (changed, or cut short) would make every proof in the
    * tile fail for whoever checks it, so the proofs of that tile are made from its events instead,
-   * and the server says so once per tile (a WARN naming the tile; {@code grantry audit verify
-   * --tiles} names the row or the node that is wrong). No row at all is the normal state of the
-   * last, incomplete tile and of tiles not back-filled yet: null without a word.
+   * and the server says so once per tile and reason (a WARN naming the tile; {@code grantry audit
+   * verify --tiles} names the row or the node that is wrong). No row at all is the normal state of
+   * the last, incomplete tile and of tiles not back-filled yet: null without a word.
    */
   byte[] checkedRow(long tile, Buffer row, Buffer node) {
     if (row == null) {
@@ -646,7 +645,13 @@ public final class LedgerTree {
         return leaves;
       }
     }
-    if (warnedTiles.add(tile)) {
+    String reason =
+        node == null
+            ? "cannot be checked: ledger_tree_nodes has no node for the tile"
+            : row.length() != TILE_BYTES
+                ? "hold " + row.length() + " bytes, not " + TILE_BYTES
+                : "do not hash to the tile's node in ledger_tree_nodes";
+    if (warnedTiles.add(new RowWarning(tile, reason))) {
       log.warn(
           "Tile {} of the ledger's Merkle tree (leaves {} to {}): its stored leaf hashes"
               + " (ledger_tree_tile_leaves) {}; its proofs are made from its events instead."
@@ -654,11 +659,7 @@ public final class LedgerTree {
           tile,
           tile * TILE,
           tile * TILE + TILE - 1,
-          node == null
-              ? "cannot be checked: ledger_tree_nodes has no node for the tile"
-              : row.length() != TILE_BYTES
-                  ? "hold " + row.length() + " bytes, not " + TILE_BYTES
-                  : "do not hash to the tile's node in ledger_tree_nodes");
+          reason);
     }
     return null;
   }

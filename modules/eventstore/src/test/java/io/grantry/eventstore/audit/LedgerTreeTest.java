@@ -22,15 +22,18 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnection;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Random;
 import java.util.TreeMap;
@@ -61,6 +64,7 @@ class LedgerTreeTest {
       };
 
   Vertx vertx;
+  TestDatabase db;
   Pool pool;
   EventStore store;
   NoteKey key = NoteKey.generate("grantry.test/ledger", NoteKey.ED25519);
@@ -70,10 +74,11 @@ class LedgerTreeTest {
   @BeforeEach
   void start() {
     vertx = Vertx.vertx();
+    db = TestDatabase.fresh();
     pool =
         PgBuilder.pool()
             .with(new PoolOptions().setMaxSize(4))
-            .connectingTo(TestDatabase.fresh().connectOptions())
+            .connectingTo(db.connectOptions())
             .using(vertx)
             .build();
     store = EventStore.create(vertx, pool, EventStoreOptions.defaults());
@@ -289,13 +294,8 @@ class LedgerTreeTest {
                     + " sha256('x'::bytea) from 7 * 32 + 1 for 32) WHERE tile = 1")
             .execute());
 
-    ch.qos.logback.classic.Logger logger =
-        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(LedgerTree.class);
-    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logs =
-        new ch.qos.logback.core.read.ListAppender<>();
-    logs.start();
-    logger.addAppender(logs);
-    try {
+    List<String> warnings = new ArrayList<>();
+    try (Warnings w = new Warnings(warnings)) {
       LedgerProofs proofs = new LedgerProofs(tree);
       for (int i : new int[] {256, 262, 263, 264, 300, 511, 0, 255, 512, 600}) {
         InclusionProof p = await(proofs.inclusion(events.get(i).position(), OptionalLong.of(size)));
@@ -314,18 +314,164 @@ class LedgerTreeTest {
             .as("%d -> %d", m, size)
             .isTrue();
       }
-    } finally {
-      logger.detachAppender(logs);
     }
-    List<String> warnings =
-        logs.list.stream()
-            .filter(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
-            .map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
-            .toList();
     assertThat(warnings).hasSize(1);
     assertThat(warnings.get(0))
         .contains("Tile 1 of the ledger's Merkle tree (leaves 256 to 511)")
         .contains("do not hash to the tile's node in ledger_tree_nodes");
+  }
+
+  /**
+   * Review 5, L1: the checkpointer wrote a tile's start, its nodes and its row as three statements
+   * on the pool, which commit in any order. A proof of a leaf of the tile against the previous head
+   * (which covers the leaf) read between the row's commit and the node's met the row without its
+   * node: it warned about a tile nothing was wrong with, and its tile was never warned about again.
+   * Here the node's write is held up by a lock on ledger_tree_nodes while the proof is made: it
+   * verifies, nothing is warned about, and once the write is through the tile's row is served.
+   */
+  @Test
+  void aProofMadeWhileItsTileIsWrittenNeverMeetsTheRowWithoutItsNode() throws Exception {
+    appendEvents(300);
+    long size = await(checkpointer.checkpoint()).orElseThrow().count(); // tile 1 not complete
+    appendEvents(300); // the next run completes it
+    List<RecordedEvent> events = await(store.readAll(GlobalPosition.START, 10_000));
+    List<byte[]> leaves = leafHashes();
+    byte[] root = Rfc9162Reference.mth(leaves.subList(0, (int) size));
+    LedgerProofs proofs = new LedgerProofs(tree);
+
+    // Every connection of the pool open and idle, so that each statement of the write is sent at
+    // once, none waits for a connection to be made.
+    List<SqlConnection> held = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      held.add(await(pool.getConnection()));
+    }
+    for (SqlConnection c : held) {
+      await(c.close());
+    }
+    List<String> warnings = new ArrayList<>();
+    try (Warnings w = new Warnings(warnings)) {
+      PgConnection lock = await(PgConnection.connect(vertx, db.connectOptions()));
+      PgConnection observer = await(PgConnection.connect(vertx, db.connectOptions()));
+      Future<Optional<Checkpoint>> next;
+      try {
+        await(lock.query("BEGIN").execute());
+        await(lock.query("LOCK TABLE ledger_tree_nodes IN SHARE MODE").execute());
+        next = checkpointer.checkpoint();
+        waitUntilOnlyTheNodesWriteRuns(observer);
+        // Leaf 290 (tile 1) against the head the proof's client knows, of 301 leaves.
+        InclusionProof p =
+            await(proofs.inclusion(events.get(290).position(), OptionalLong.of(size)));
+        assertThat(p.leafIndex()).isEqualTo(290);
+        assertThat(Rfc9162Reference.verifyInclusion(290, (int) size, p.leafHash(), p.path(), root))
+            .isTrue();
+      } finally {
+        await(lock.query("ROLLBACK").execute().eventually(lock::close));
+        await(observer.close());
+      }
+      long size2 = await(next).orElseThrow().count();
+      assertThat(storedTiles()).containsKeys(0L, 1L);
+      InclusionProof p =
+          await(proofs.inclusion(events.get(290).position(), OptionalLong.of(size2)));
+      assertThat(
+              Rfc9162Reference.verifyInclusion(
+                  290,
+                  (int) size2,
+                  p.leafHash(),
+                  p.path(),
+                  Rfc9162Reference.mth(leafHashes().subList(0, (int) size2))))
+          .isTrue();
+    }
+    assertThat(warnings).as("a tile whose row and node are being written").isEmpty();
+  }
+
+  /**
+   * A tile row met without its node (the node removed from the database) is warned about, and that
+   * warning does not silence the one its row gets when it is changed later: once per tile and
+   * reason, no longer once per tile.
+   */
+  @Test
+  void aTileWarnedAboutForAMissingNodeIsWarnedAboutAgainWhenItsRowChanges() throws Exception {
+    appendEvents(700);
+    long size = await(checkpointer.checkpoint()).orElseThrow().count();
+    List<RecordedEvent> events = await(store.readAll(GlobalPosition.START, 10_000));
+    List<byte[]> leaves = leafHashes();
+    byte[] root = Rfc9162Reference.mth(leaves.subList(0, (int) size));
+    byte[] node = Rfc9162Reference.mth(leaves.subList(LedgerTree.TILE, 2 * LedgerTree.TILE));
+    LedgerProofs proofs = new LedgerProofs(tree);
+    List<String> warnings = new ArrayList<>();
+    try (Warnings w = new Warnings(warnings)) {
+      await(pool.query("DELETE FROM ledger_tree_nodes WHERE level = 8 AND idx = 1").execute());
+      for (int round = 0; round < 3; round++) {
+        if (round == 1) {
+          await(
+              pool.preparedQuery(
+                      "INSERT INTO ledger_tree_nodes (level, idx, hash) VALUES (8, 1, $1)")
+                  .execute(Tuple.of(Buffer.buffer(node))));
+        } else if (round == 2) {
+          await(
+              pool.query(
+                      "UPDATE ledger_tree_tile_leaves SET leaves = overlay(leaves placing"
+                          + " sha256('x'::bytea) from 7 * 32 + 1 for 32) WHERE tile = 1")
+                  .execute());
+        }
+        for (int i : new int[] {300, 301}) {
+          InclusionProof p =
+              await(proofs.inclusion(events.get(i).position(), OptionalLong.of(size)));
+          assertThat(p.leafHash()).isEqualTo(leaves.get(i));
+          assertThat(Rfc9162Reference.verifyInclusion(i, (int) size, p.leafHash(), p.path(), root))
+              .as("leaf %d, round %d", i, round)
+              .isTrue();
+        }
+      }
+    }
+    assertThat(warnings)
+        .satisfiesExactly(
+            first -> assertThat(first).contains("Tile 1 of", "has no node for the tile"),
+            then -> assertThat(then).contains("Tile 1 of", "do not hash to the tile's node"));
+  }
+
+  /**
+   * Observes the database until a statement waits for the lock on ledger_tree_nodes and no other
+   * statement of this database runs (bounded).
+   */
+  private static void waitUntilOnlyTheNodesWriteRuns(SqlConnection observer) throws Exception {
+    String sql =
+        "SELECT (SELECT count(*) FROM pg_locks WHERE relation = 'ledger_tree_nodes'::regclass"
+            + " AND NOT granted) > 0 AND (SELECT count(*) FROM pg_stat_activity"
+            + " WHERE datname = current_database() AND backend_type = 'client backend'"
+            + " AND pid <> pg_backend_pid()"
+            + " AND state = 'active' AND wait_event_type IS DISTINCT FROM 'Lock') = 0";
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!await(observer.query(sql).execute()).iterator().next().getBoolean(0)) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("the checkpointer's write did not wait for the lock within 30 s");
+      }
+      Thread.onSpinWait();
+    }
+  }
+
+  /** Collects the WARN lines LedgerTree logs while open. */
+  static final class Warnings implements AutoCloseable {
+    private final ch.qos.logback.classic.Logger logger =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(LedgerTree.class);
+    private final ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>
+        logs = new ch.qos.logback.core.read.ListAppender<>();
+    private final List<String> into;
+
+    Warnings(List<String> into) {
+      this.into = into;
+      logs.start();
+      logger.addAppender(logs);
+    }
+
+    @Override
+    public void close() {
+      logger.detachAppender(logs);
+      logs.list.stream()
+          .filter(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
+          .map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+          .forEach(into::add);
+    }
   }
 
   /**
