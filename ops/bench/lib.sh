@@ -52,18 +52,19 @@ bench_client() {
     | python3 -c "import json,sys;print(json.load(sys.stdin)['client_secret'])"
 }
 
-# bench_seed SIDE WORKLOAD: registers a client and writes $WORK/SIDE/{wrk.lua,url} for the workload
+# bench_seed SIDE WORKLOAD: registers a client (BENCH_CLIENT_ID, default bench) and writes
+# $WORK/SIDE/{wrk.lua,url} for the workload
 # (cc-es256, cc-rs256, cc-opaque: client_credentials; introspect (or introspect-jwt): one ES256
 # JWT introspected by its client; introspect-opaque: one opaque access token likewise).
 bench_seed() {
-  local dir="$WORK/$1" workload=$2 port alg=ES256 secret body path=/token extra=""
+  local dir="$WORK/$1" workload=$2 port alg=ES256 secret body path=/token extra="" cid=${BENCH_CLIENT_ID:-bench}
   port=$(cat "$dir/port")
   [ "$workload" = cc-rs256 ] && alg=RS256
   case "$workload" in cc-opaque|introspect-opaque) extra=',"access_token_format":"opaque"' ;; esac
-  secret=$(bench_client "$1" bench "$alg" '["client_credentials"]' "$extra")
+  secret=$(bench_client "$1" "$cid" "$alg" '["client_credentials"]' "$extra")
   body="grant_type=client_credentials&scope=api"
   if [ "${workload#introspect}" != "$workload" ]; then
-    body="token=$(curl -sf -u "bench:$secret" "http://127.0.0.1:$port/token" -d grant_type=client_credentials -d scope=api \
+    body="token=$(curl -sf -u "$cid:$secret" "http://127.0.0.1:$port/token" -d grant_type=client_credentials -d scope=api \
       | python3 -c "import json,sys;print(json.load(sys.stdin)['access_token'])")"
     path=/introspect
   fi
@@ -71,7 +72,7 @@ bench_seed() {
 wrk.method = "POST"
 wrk.body = "$body"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-wrk.headers["Authorization"] = "Basic $(printf 'bench:%s' "$secret" | base64 -w0)"
+wrk.headers["Authorization"] = "Basic $(printf '%s:%s' "$cid" "$secret" | base64 -w0)"
 done = function(summary, latency, requests)
   local errors = summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout
   io.write(string.format("RESULT %.0f %d %.2f %.2f\n", summary.requests / (summary.duration / 1e6), errors,

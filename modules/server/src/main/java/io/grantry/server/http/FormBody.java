@@ -11,7 +11,6 @@ import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * Reads the body of the form-posting OAuth endpoints (token, introspect, revoke) and parses it as
@@ -68,32 +67,56 @@ public final class FormBody implements Handler<RoutingContext> {
       }
       expected = (int) n;
     }
-    Buffer body = Buffer.buffer(Math.max(expected, 16));
-    boolean[] tooLarge = {false};
-    req.handler(
-        chunk -> {
-          if (tooLarge[0]) {
-            return;
-          }
-          if (body.length() + chunk.length() > limit) {
-            tooLarge[0] = true;
-            ctx.fail(413);
-            return;
-          }
-          body.appendBuffer(chunk);
-        });
-    req.endHandler(
-        v -> {
-          if (!tooLarge[0]) {
-            ctx.put(KEY, body);
-            ctx.next();
-          }
-        });
+    Reader reader = new Reader(ctx, expected);
+    req.handler(reader);
+    req.endHandler(reader.end);
     req.resume();
+  }
+
+  /**
+   * One request's body as it arrives: its chunks and its end in one object (one allocation per
+   * request rather than a buffer, two lambdas and a flag).
+   */
+  private final class Reader implements Handler<Buffer> {
+    private final RoutingContext ctx;
+    private Buffer body;
+    private boolean tooLarge;
+    final Handler<Void> end = v -> ended();
+
+    Reader(RoutingContext ctx, int expected) {
+      this.ctx = ctx;
+      this.body = expected > 0 ? Buffer.buffer(expected) : null;
+    }
+
+    @Override
+    public void handle(Buffer chunk) {
+      if (tooLarge) {
+        return;
+      }
+      int have = body == null ? 0 : body.length();
+      if (have + chunk.length() > limit) {
+        tooLarge = true;
+        ctx.fail(413);
+        return;
+      }
+      if (body == null) {
+        body = Buffer.buffer(Math.max(chunk.length(), 16));
+      }
+      body.appendBuffer(chunk);
+    }
+
+    private void ended() {
+      if (!tooLarge) {
+        ctx.put(KEY, body == null ? Buffer.buffer() : body);
+        ctx.next();
+      }
+    }
   }
 
   /** The form media type (RFC 1866 §8.2.1, WHATWG URL "application/x-www-form-urlencoded"). */
   public static final String FORM = "application/x-www-form-urlencoded";
+
+  private static final String MULTIPART = "multipart/form-data";
 
   /**
    * True if {@code contentType} is the form media type: the type and subtype exactly (in any case,
@@ -123,8 +146,13 @@ public final class FormBody implements Handler<RoutingContext> {
       return;
     }
     String type = types.get(0);
-    String lower = type.trim().toLowerCase(Locale.ROOT);
-    boolean formLike = lower.startsWith(FORM) || lower.startsWith("multipart/form-data");
+    int from = 0;
+    while (from < type.length() && type.charAt(from) <= ' ') {
+      from++; // as String.trim() (no lower-cased copy of the header for each request)
+    }
+    boolean formLike =
+        type.regionMatches(true, from, FORM, 0, FORM.length())
+            || type.regionMatches(true, from, MULTIPART, 0, MULTIPART.length());
     if (types.size() > 1 || (formLike && !isForm(type))) {
       Failures.send(
           ctx,

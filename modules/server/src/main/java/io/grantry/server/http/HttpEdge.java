@@ -10,7 +10,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
 import java.util.List;
-import java.util.UUID;
+import java.util.regex.Pattern;
 
 /**
  * The HTTP edge every request passes before its route group: slow-client deadlines, the client
@@ -21,6 +21,8 @@ import java.util.UUID;
  */
 public final class HttpEdge {
   private HttpEdge() {}
+
+  private static final Pattern SANE_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
   /**
    * Listens with {@code groups} mounted behind the edge's handlers.
@@ -34,9 +36,15 @@ public final class HttpEdge {
       Duration requestTimeout,
       double accessLogSample,
       List<RouteGroup> groups) {
+    // No request outlives the database timeout (the guard's request deadline): a database that
+    // stops answering on an open connection (a partition) would otherwise hold the request until
+    // TCP gives up.
     SlowClientGuard slow =
         new SlowClientGuard(
-            vertx, settings.headerTimeout().toMillis(), settings.bodyTimeout().toMillis());
+            vertx,
+            settings.headerTimeout().toMillis(),
+            settings.bodyTimeout().toMillis(),
+            requestTimeout.toMillis());
     TrustedProxies proxies = new TrustedProxies(settings.trustedProxies());
     long hstsMaxAge = settings.hstsMaxAge().toSeconds();
     Router router = Router.router(vertx);
@@ -60,31 +68,6 @@ public final class HttpEdge {
     }
     router.route().handler(HttpEdge::decodable);
     router.route().handler(FormBody::refuseLookAlikes);
-    // No request outlives the database timeout: a database that stops answering on an open
-    // connection (a partition) would otherwise hold the request until TCP gives up.
-    // A request whose body is still arriving then is a slow client, not a slow database: 408.
-    long deadline = requestTimeout.toMillis();
-    router
-        .route()
-        .handler(
-            ctx -> {
-              long timer =
-                  ctx.vertx()
-                      .setTimer(
-                          deadline,
-                          t -> {
-                            if (ctx.response().ended()) {
-                              return;
-                            }
-                            if (!ctx.request().isEnded()) {
-                              SlowClientGuard.tooSlow(ctx);
-                            } else {
-                              ctx.fail(503);
-                            }
-                          });
-              ctx.addEndHandler(ar -> ctx.vertx().cancelTimer(timer));
-              ctx.next();
-            });
     groups.forEach(g -> g.mount(router));
     router.route().last().handler(Failures::notFound);
     router.route().failureHandler(Failures::handle);
@@ -128,10 +111,7 @@ public final class HttpEdge {
    */
   private static void requestId(RoutingContext ctx) {
     String given = ctx.request().getHeader("X-Request-Id");
-    String id =
-        given != null && given.matches("[A-Za-z0-9._-]{1,64}")
-            ? given
-            : UUID.randomUUID().toString();
+    String id = given != null && SANE_ID.matcher(given).matches() ? given : RequestIds.next();
     ctx.put("requestId", id);
     ctx.response().putHeader("X-Request-Id", id);
     RequestLog.attach(ctx);
