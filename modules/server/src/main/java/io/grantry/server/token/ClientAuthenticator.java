@@ -7,6 +7,7 @@ import io.grantry.server.clients.ClientAssertions;
 import io.grantry.server.clients.ClientDirectory;
 import io.grantry.server.http.OAuthResponses;
 import io.grantry.server.http.TrustedProxies;
+import io.grantry.server.oauth.OAuthServices;
 import io.grantry.server.throttle.ClientAuthThrottle;
 import io.grantry.server.throttle.ThrottleMetrics;
 import io.micrometer.core.instrument.Counter;
@@ -34,6 +35,15 @@ public final class ClientAuthenticator {
   private final ClientAssertions assertions;
   private final ClientAuthThrottle throttle;
   private final Counter refused;
+
+  /**
+   * The endpoints' authenticator: the process's clients, assertion checks and {@link
+   * ClientAuthThrottle}, its refusals counted in the services' registry.
+   */
+  public static ClientAuthenticator of(OAuthServices services) {
+    return new ClientAuthenticator(
+        services.clients, services.clientAssertions, services.clientThrottle, services.registry);
+  }
 
   /** Without a throttle (tests of the methods themselves). */
   public ClientAuthenticator(ClientDirectory clients, ClientAssertions assertions) {

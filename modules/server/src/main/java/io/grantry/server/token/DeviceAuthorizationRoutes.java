@@ -71,12 +71,7 @@ public final class DeviceAuthorizationRoutes implements RouteGroup {
     this.paths = paths;
     this.devices = devices;
     this.requests = requests;
-    this.authenticator =
-        new ClientAuthenticator(
-            services.clients,
-            services.clientAssertions,
-            services.clientThrottle,
-            services.registry);
+    this.authenticator = ClientAuthenticator.of(services);
   }
 
   @Override

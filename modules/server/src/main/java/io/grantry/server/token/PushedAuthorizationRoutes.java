@@ -45,12 +45,7 @@ public final class PushedAuthorizationRoutes implements RouteGroup {
   public PushedAuthorizationRoutes(OAuthServices services, EndpointPaths paths) {
     this.s = services;
     this.paths = paths;
-    this.authenticator =
-        new ClientAuthenticator(
-            services.clients,
-            services.clientAssertions,
-            services.clientThrottle,
-            services.registry);
+    this.authenticator = ClientAuthenticator.of(services);
   }
 
   @Override

@@ -49,12 +49,7 @@ public final class RevocationRoutes implements RouteGroup {
     this.paths = paths;
     this.s = services;
     this.tokenState = services.tokenState;
-    this.authenticator =
-        new ClientAuthenticator(
-            services.clients,
-            services.clientAssertions,
-            services.clientThrottle,
-            services.registry);
+    this.authenticator = ClientAuthenticator.of(services);
   }
 
   @Override

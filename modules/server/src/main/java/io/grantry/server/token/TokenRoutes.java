@@ -75,12 +75,7 @@ public final class TokenRoutes implements RouteGroup {
   public TokenRoutes(OAuthServices services, EndpointPaths paths, DeviceCodes devices) {
     this.s = services;
     this.paths = paths;
-    this.authenticator =
-        new ClientAuthenticator(
-            services.clients,
-            services.clientAssertions,
-            services.clientThrottle,
-            services.registry);
+    this.authenticator = ClientAuthenticator.of(services);
     this.grants =
         Map.of(
             GrantType.AUTHORIZATION_CODE.wire(), new AuthorizationCodeGrant(services),
