@@ -3,33 +3,23 @@ package io.grantry.resource;
 import static io.grantry.resource.ResourceServerTest.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.crypto.ECDSASigner;
 import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.jwk.ECKey;
-import com.nimbusds.jose.jwk.KeyUse;
 import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
 import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
-import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
-import com.nimbusds.oauth2.sdk.dpop.DPoPProofFactory;
 import com.nimbusds.oauth2.sdk.dpop.DefaultDPoPProofFactory;
 import com.nimbusds.oauth2.sdk.token.DPoPAccessToken;
-import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Date;
-import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -41,90 +31,38 @@ import org.junit.jupiter.api.Test;
  * breaks only it.
  */
 class DpopBoundTokenTest {
-  static final HttpClient HTTP = HttpClient.newHttpClient();
-  static Vertx vertx;
-  static ECKey signing;
+  static DpopFixture fx;
   static ECKey clientKey;
   static RSAKey clientRsaKey;
-  static FakeIssuer issuer;
-  static ResourceServer kit;
-  static HttpServer api;
   static ResourceServerTest.TestClock clock = new ResourceServerTest.TestClock();
 
   @BeforeAll
   static void start() throws Exception {
-    vertx = Vertx.vertx();
-    signing =
-        new ECKeyGenerator(Curve.P_256)
-            .keyID("k")
-            .algorithm(JWSAlgorithm.ES256)
-            .keyUse(KeyUse.SIGNATURE)
-            .generate();
     clientKey = new ECKeyGenerator(Curve.P_256).generate();
     clientRsaKey = new RSAKeyGenerator(2048).generate();
-    issuer = new FakeIssuer(vertx);
-    issuer.keys = new JsonArray().add(new JsonObject(signing.toPublicJWK().toJSONString()));
-    kit =
-        await(
-            ResourceServer.create(
-                vertx,
-                new ResourceServerOptions(issuer.issuer, "https://api.example")
-                    .setIntrospectionClient("rs", "secret")
-                    .setClock(clock)));
-    api = ResourceServerTest.serve(vertx, kit);
+    fx = DpopFixture.start(o -> o.setClock(clock));
   }
 
   @AfterAll
   static void stop() throws Exception {
-    await(api.close());
-    await(kit.close());
-    issuer.close();
-    await(vertx.close());
+    fx.close();
   }
 
   static String url(String path) {
-    return "http://127.0.0.1:" + api.actualPort() + path;
+    return fx.url(path);
   }
 
   static String boundToken(com.nimbusds.jose.jwk.JWK key) throws Exception {
-    SignedJWT jwt =
-        new SignedJWT(
-            new JWSHeader.Builder(JWSAlgorithm.ES256)
-                .keyID("k")
-                .type(new JOSEObjectType("at+jwt"))
-                .build(),
-            new JWTClaimsSet.Builder()
-                .issuer(issuer.issuer)
-                .audience("https://api.example")
-                .subject("machine")
-                .claim("client_id", "machine")
-                .claim("scope", "read")
-                .claim("cnf", Map.of("jkt", key.computeThumbprint().toString()))
-                .expirationTime(Date.from(Instant.now().plusSeconds(300)))
-                .build());
-    jwt.sign(new ECDSASigner(signing));
-    return jwt.serialize();
+    return fx.boundToken(key, "machine");
   }
 
   static String proof(ECKey key, String method, String url, String token) throws Exception {
-    DPoPProofFactory f = new DefaultDPoPProofFactory(key, JWSAlgorithm.ES256);
-    return f.createDPoPJWT(method, URI.create(url), new DPoPAccessToken(token)).serialize();
+    return DpopFixture.proof(key, method, url, token);
   }
 
   static HttpResponse<String> call(
       String method, String path, String authorization, String... proofs) throws Exception {
-    HttpRequest.Builder b =
-        HttpRequest.newBuilder(URI.create(url(path)))
-            .method(method, HttpRequest.BodyPublishers.noBody())
-            // A request the kit never answers fails here instead of hanging the build.
-            .timeout(java.time.Duration.ofSeconds(10));
-    if (authorization != null) {
-      b.header("Authorization", authorization);
-    }
-    for (String p : proofs) {
-      b.header("DPoP", p);
-    }
-    return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    return fx.call(method, path, authorization, proofs);
   }
 
   static String challenge(HttpResponse<String> r) {
@@ -138,7 +76,7 @@ class DpopBoundTokenTest {
         call("GET", "/read", "DPoP " + token, proof(clientKey, "GET", url("/read"), token));
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     assertThat(new JsonObject(r.body()).getString("sub")).isEqualTo("machine");
-    TokenPrincipal p = await(kit.verify(token));
+    TokenPrincipal p = await(fx.kit().verify(token));
     assertThat(p.dpopJkt()).contains(clientKey.computeThumbprint().toString());
     // RFC 9449 §4.3: htu without query and fragment.
     assertThat(
@@ -164,20 +102,7 @@ class DpopBoundTokenTest {
 
   @Test
   void anUnboundTokenIsRefusedUnderTheDpopScheme() throws Exception {
-    SignedJWT ours =
-        new SignedJWT(
-            new JWSHeader.Builder(JWSAlgorithm.ES256)
-                .keyID("k")
-                .type(new JOSEObjectType("at+jwt"))
-                .build(),
-            new JWTClaimsSet.Builder()
-                .issuer(issuer.issuer)
-                .audience("https://api.example")
-                .claim("scope", "read")
-                .expirationTime(Date.from(Instant.now().plusSeconds(300)))
-                .build());
-    ours.sign(new ECDSASigner(signing));
-    String token = ours.serialize();
+    String token = fx.token(c -> c.claim("scope", "read"));
     assertThat(call("GET", "/read", "Bearer " + token).statusCode()).isEqualTo(200);
     HttpResponse<String> r =
         call("GET", "/read", "DPoP " + token, proof(clientKey, "GET", url("/read"), token));
@@ -296,14 +221,16 @@ class DpopBoundTokenTest {
 
   @Test
   void anOpaqueTokenBoundThroughIntrospectionNeedsItsProof() throws Exception {
-    issuer.answers.put(
-        "opaque-bound",
-        new JsonObject()
-            .put("active", true)
-            .put("aud", "https://api.example")
-            .put("scope", "read")
-            .put("token_type", "DPoP")
-            .put("cnf", new JsonObject().put("jkt", clientKey.computeThumbprint().toString())));
+    fx.issuer()
+        .answers
+        .put(
+            "opaque-bound",
+            new JsonObject()
+                .put("active", true)
+                .put("aud", "https://api.example")
+                .put("scope", "read")
+                .put("token_type", "DPoP")
+                .put("cnf", new JsonObject().put("jkt", clientKey.computeThumbprint().toString())));
     assertThat(call("GET", "/read", "Bearer opaque-bound").statusCode()).isEqualTo(401);
     assertThat(
             call(
@@ -319,16 +246,16 @@ class DpopBoundTokenTest {
   void forwardedHeadersNameTheUrlOnlyWhereTheApplicationsRouterAllowsThem() throws Exception {
     // The kit reads no X-Forwarded-* itself (ResourceKitDpopEndToEndTest: refused by default);
     // an application behind a proxy it trusts may enable them on its router, as Vert.x Web offers.
-    io.vertx.ext.web.Router router = io.vertx.ext.web.Router.router(vertx);
+    io.vertx.ext.web.Router router = io.vertx.ext.web.Router.router(fx.vertx());
     router.allowForward(io.vertx.ext.web.AllowForwardHeaders.X_FORWARD);
-    router.route("/read").handler(kit.require("read")).handler(ctx -> ctx.end("ok"));
+    router.route("/read").handler(fx.kit().require("read")).handler(ctx -> ctx.end("ok"));
     HttpServer proxied =
-        await(vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1"));
+        await(fx.vertx().createHttpServer().requestHandler(router).listen(0, "127.0.0.1"));
     try {
       String token = boundToken(clientKey);
       String p = proof(clientKey, "GET", "https://api.public.example/read", token);
       HttpResponse<String> r =
-          HTTP.send(
+          DpopFixture.HTTP.send(
               HttpRequest.newBuilder(
                       URI.create("http://127.0.0.1:" + proxied.actualPort() + "/read"))
                   .timeout(java.time.Duration.ofSeconds(10))
