@@ -87,6 +87,8 @@ class HostileInputTest {
 
   @AfterContainer
   static void stop() throws Exception {
+    // The senders end with the class (their keep-alive connections close with the server).
+    SENDERS.shutdownNow();
     server.close();
   }
 
