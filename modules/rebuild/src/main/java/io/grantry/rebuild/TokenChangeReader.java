@@ -87,7 +87,8 @@ final class TokenChangeReader {
   private static final int NEW_HASH = 7;
   private static final int REASON = 8;
   private static final int SCOPES = 9;
-  private static final int STRINGS = 10;
+  private static final int TOKEN_HASH = 10;
+  private static final int STRINGS = 11;
   private static final int ISSUED_AT = 0;
   private static final int EXPIRES_AT = 1;
   private static final int REDEEMED_AT = 2;
@@ -124,6 +125,9 @@ final class TokenChangeReader {
     if (!read(payload, s, t)) {
       return null;
     }
+    if (s[TOKEN_HASH] != null && !GrantTokens.isHash(s[TOKEN_HASH])) {
+      return null; // the codec refuses it
+    }
     switch (type) {
       case AuthorizationCodeIssued.TYPE:
         if (!present(s, GRANT_ID, CLIENT_ID, USER_ID, SCOPES) || t[ISSUED_AT] == NONE) {
@@ -147,7 +151,8 @@ final class TokenChangeReader {
             s[REFRESH_HASH],
             t[REDEEMED_AT],
             t[ACCESS_EXPIRES_AT],
-            t[REFRESH_EXPIRES_AT]);
+            t[REFRESH_EXPIRES_AT],
+            s[TOKEN_HASH]);
       case RefreshTokenRotated.TYPE:
         if (!present(s, GRANT_ID, CLIENT_ID, USER_ID, OLD_HASH, NEW_HASH, ACCESS_JTI, SCOPES)
             || t[ROTATED_AT] == NONE
@@ -165,7 +170,8 @@ final class TokenChangeReader {
             s[OLD_HASH],
             t[ROTATED_AT],
             t[ACCESS_EXPIRES_AT],
-            t[REFRESH_EXPIRES_AT]);
+            t[REFRESH_EXPIRES_AT],
+            s[TOKEN_HASH]);
       case ClientCredentialsIssued.TYPE:
         if (!present(s, GRANT_ID, CLIENT_ID, JTI, SCOPES)
             || t[ISSUED_AT] == NONE
@@ -173,7 +179,13 @@ final class TokenChangeReader {
           return null;
         }
         return TokenChange.clientCredentials(
-            s[GRANT_ID], s[CLIENT_ID], s[SCOPES], s[JTI], t[ISSUED_AT], t[EXPIRES_AT]);
+            s[GRANT_ID],
+            s[CLIENT_ID],
+            s[SCOPES],
+            s[JTI],
+            t[ISSUED_AT],
+            t[EXPIRES_AT],
+            s[TOKEN_HASH]);
       case AccessTokenRevoked.TYPE:
         if (!present(s, GRANT_ID, JTI) || t[REVOKED_AT] == NONE) {
           return null;
@@ -276,6 +288,8 @@ final class TokenChangeReader {
         return REASON;
       case "scopes":
         return SCOPES;
+      case GrantEventCodec.ACCESS_TOKEN_HASH:
+        return TOKEN_HASH;
       default:
         return -1;
     }

@@ -38,12 +38,13 @@ import java.util.Map;
  *
  * <p>Memory: the rows are columns of primitive arrays indexed by the number a {@link KeyIndex}
  * gives each grant id, jti and refresh hash (client ids, subjects, scopes and reasons numbered in a
- * small dictionary; times as microseconds): about 70 bytes a grant and 80 a token plus their keys,
- * a few arrays the garbage collector does not walk. (As objects in hash maps the fold of 5 million
- * events held ~25 million objects and most of its CPU went to the collector.) That still grows with
- * the ledger (1.5 GB for 5 million events), so a fold can be one part of several ({@link
- * #TokenStateFold(int, int)}: the rows whose keys hash to its part), each part folded from a read
- * of the ledger of its own and written before the next ({@link BulkFirstPass#parts}).
+ * small dictionary; times as microseconds): about 70 bytes a grant and 80 a token plus their keys
+ * (and a JWT's recorded hash, ~70 bytes more), a few arrays the garbage collector does not walk.
+ * (As objects in hash maps the fold of 5 million events held ~25 million objects and most of its
+ * CPU went to the collector.) That still grows with the ledger (1.5 GB for 5 million events), so a
+ * fold can be one part of several ({@link #TokenStateFold(int, int)}: the rows whose keys hash to
+ * its part), each part folded from a read of the ledger of its own and written before the next
+ * ({@link BulkFirstPass#parts}).
  *
  * <p>Why one long file: the fold carries out {@link TokenStateProjection}'s statements one kind
  * after another in their order, over one set of column arrays; split up, each part would need all
@@ -174,6 +175,9 @@ final class TokenStateFold implements Fold<List<TokenChange>> {
   private long[] aRevoked = new long[CAP];
   private int[] aNext = new int[CAP];
 
+  /** {@code access_tokens.token_hash}: the JWT's recorded SHA-256, null if none. */
+  private String[] aHash = new String[CAP];
+
   private final KeyIndex hashes = new KeyIndex(CAP);
   private int[] rGrant = new int[CAP];
   private int[] rClient = new int[CAP];
@@ -236,6 +240,7 @@ final class TokenStateFold implements Fold<List<TokenChange>> {
       aExpires = Arrays.copyOf(aExpires, cap);
       aRevoked = Arrays.copyOf(aRevoked, cap);
       aNext = Arrays.copyOf(aNext, cap);
+      aHash = Arrays.copyOf(aHash, cap);
     }
   }
 
@@ -363,6 +368,7 @@ final class TokenStateFold implements Fold<List<TokenChange>> {
           aIssued[a] = o.at();
           aExpires[a] = o.accessExpires();
           aRevoked[a] = NULL;
+          aHash[a] = o.tokenHash();
           aNext[a] = gAccess[g];
           gAccess[g] = a + 1;
         }
@@ -500,14 +506,15 @@ final class TokenStateFold implements Fold<List<TokenChange>> {
                   c,
                   tables.of("access_tokens"),
                   "jti, grant_id, client_id, subject, scope,"
-                      + " issued_at, expires_at, revoked_at",
+                      + " issued_at, expires_at, revoked_at, token_hash",
                   frozen)) {
             for (int a = 0; a < jtis.size(); a++) {
-              key(key(copy.row(8), jtis, a), grantIds, aGrant[a]);
+              key(key(copy.row(9), jtis, a), grantIds, aGrant[a]);
               word(word(word(copy, aClient[a]), aSubject[a]), aScope[a])
                   .timestamptz(aIssued[a])
                   .timestamptz(aExpires[a])
-                  .timestamptz(aRevoked[a]);
+                  .timestamptz(aRevoked[a])
+                  .text(aHash[a]);
             }
           }
         });

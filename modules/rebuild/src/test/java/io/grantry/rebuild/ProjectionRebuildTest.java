@@ -525,6 +525,24 @@ class ProjectionRebuildTest {
       // The refresh chain's access tokens stay active: rotation does not revoke the previous access
       // token.
       assertThat(inactive).isEmpty();
+      // The rebuilt rows hold the hash each JWT's issuing event recorded: the one of the very token
+      // answered, by which introspection recognised it just now.
+      int jwts = 0;
+      for (String token : issued) {
+        if (token.chars().filter(c -> c == '.').count() != 2) {
+          continue;
+        }
+        jwts++;
+        String jti = OAuthFixtures.claims(token).getString("jti");
+        assertThat(
+                server
+                    .query("SELECT token_hash FROM access_tokens WHERE jti = $1", jti)
+                    .get(0)
+                    .getString(0))
+            .as(jti)
+            .isEqualTo(GrantTokens.hash(token));
+      }
+      assertThat(jwts).isGreaterThan(40);
     }
 
     for (Projection p : runner.projections().values()) {

@@ -1,7 +1,9 @@
 package io.grantry.rebuild;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.grantry.domain.EventCodecException;
 import io.grantry.domain.grant.AccessTokenRevoked;
 import io.grantry.domain.grant.AuthorizationCodeIssued;
 import io.grantry.domain.grant.AuthorizationCodeRedeemed;
@@ -13,9 +15,11 @@ import io.grantry.domain.grant.DeviceAuthorizationDenied;
 import io.grantry.domain.grant.DeviceAuthorizationRequested;
 import io.grantry.domain.grant.DeviceCodeRedeemed;
 import io.grantry.domain.grant.DeviceCodeReplayed;
+import io.grantry.domain.grant.GrantAccessTokens;
 import io.grantry.domain.grant.GrantEvent;
 import io.grantry.domain.grant.GrantEventCodec;
 import io.grantry.domain.grant.GrantRevoked;
+import io.grantry.domain.grant.GrantTokens;
 import io.grantry.domain.grant.RefreshTokenRotated;
 import io.grantry.domain.grant.RevocationReason;
 import io.grantry.domain.oauth.Scopes;
@@ -206,7 +210,11 @@ class TokenChangeReaderTest {
   @Test
   void readsEveryKindOfEventAsTheCodecDoes() {
     for (int i = 0; i < 20_000; i++) {
-      GrantEvent e = event();
+      // Half of the issuing events with a JWT's recorded hash (access_token_hash), half without.
+      GrantEvent e =
+          random.nextBoolean()
+              ? GrantAccessTokens.withAccessTokenHash(event(), GrantTokens.hash(id()))
+              : event();
       JsonObject json = GrantEventCodec.INSTANCE.toJson(e);
       TokenChange expected = TokenChange.of(GrantEventCodec.INSTANCE.fromJson(e.type(), json));
       for (String text : List.of(json.encode(), jsonbText(json))) {
@@ -222,6 +230,35 @@ class TokenChangeReaderTest {
         }
       }
     }
+  }
+
+  @Test
+  void aMalformedAccessTokenHashGoesToTheCodecWhichRefusesIt() {
+    JsonObject cc =
+        new JsonObject()
+            .put("grant_id", "g1")
+            .put("client_id", "svc")
+            .put("jti", "g1.a")
+            .put("scopes", new JsonArray().add("api.read"))
+            .put("issued_at", "2026-01-02T03:04:05Z")
+            .put("expires_at", "2026-01-02T04:04:05Z")
+            .put(GrantEventCodec.ACCESS_TOKEN_HASH, "not-a-hash");
+    assertThat(
+            TokenChangeReader.fast(
+                ClientCredentialsIssued.TYPE, cc.encode().getBytes(StandardCharsets.UTF_8)))
+        .isNull();
+    assertThatThrownBy(
+            () -> TokenChangeReader.read(List.of(raw(ClientCredentialsIssued.TYPE, cc.encode()))))
+        .isInstanceOf(EventCodecException.class)
+        .hasMessageContaining(GrantEventCodec.ACCESS_TOKEN_HASH);
+    String hash = GrantTokens.hash("a JWT");
+    TokenChange read =
+        TokenChangeReader.fast(
+            ClientCredentialsIssued.TYPE,
+            cc.put(GrantEventCodec.ACCESS_TOKEN_HASH, hash)
+                .encode()
+                .getBytes(StandardCharsets.UTF_8));
+    assertThat(read.tokenHash()).isEqualTo(hash);
   }
 
   @Test

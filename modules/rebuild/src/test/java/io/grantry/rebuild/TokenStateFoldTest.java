@@ -13,6 +13,7 @@ import io.grantry.domain.grant.DeviceAuthorizationDenied;
 import io.grantry.domain.grant.DeviceAuthorizationRequested;
 import io.grantry.domain.grant.DeviceCodeRedeemed;
 import io.grantry.domain.grant.DeviceCodeReplayed;
+import io.grantry.domain.grant.GrantAccessTokens;
 import io.grantry.domain.grant.GrantEvent;
 import io.grantry.domain.grant.GrantEventCodec;
 import io.grantry.domain.grant.GrantRevoked;
@@ -142,6 +143,9 @@ class TokenStateFoldTest {
         .contains("active", "rotated", "revoked");
     assertThat(column("SELECT DISTINCT (revoked_at IS NULL)::text FROM access_tokens"))
         .contains("true", "false");
+    // JWTs with their recorded hash (access_token_hash) and tokens without (opaque, or older).
+    assertThat(column("SELECT DISTINCT (token_hash IS NULL)::text FROM access_tokens"))
+        .contains("true", "false");
   }
 
   @Test
@@ -156,7 +160,7 @@ class TokenStateFoldTest {
       // Half the events go to 20 hot grants (long histories, every event kind on each), half spread
       // over all of them (short histories, so that some grants end issued or active, not revoked).
       String g = grantIds.get(random.nextInt(random.nextBoolean() ? 20 : grantIds.size()));
-      GrantEvent e = anyEvent(g);
+      GrantEvent e = hashedSometimes(anyEvent(g));
       sent.add(
           store.append(
               GrantTokens.streamId(g),
@@ -182,6 +186,18 @@ class TokenStateFoldTest {
             "code_issued", "active", "revoked", "authorization_pending", "approved", "denied");
     assertThat(column("SELECT DISTINCT status FROM refresh_tokens__statements"))
         .contains("active", "rotated", "revoked");
+    assertThat(column("SELECT DISTINCT (token_hash IS NULL)::text FROM access_tokens__statements"))
+        .contains("true", "false");
+  }
+
+  /**
+   * Half the events that issue an access token record a JWT's hash ({@code access_token_hash}), as
+   * since V27; the others do not, as opaque tokens and events written before.
+   */
+  private GrantEvent hashedSometimes(GrantEvent e) {
+    return random.nextBoolean()
+        ? GrantAccessTokens.withAccessTokenHash(e, GrantTokens.hash(id()))
+        : e;
   }
 
   /**
@@ -246,7 +262,8 @@ class TokenStateFoldTest {
   private Future<AppendResult> append(Grant g, List<GrantEvent> events) {
     List<NewEvent> out = new ArrayList<>();
     for (GrantEvent e : events) {
-      out.add(NewEvent.of(e.type(), GrantEventCodec.INSTANCE.toJson(e)));
+      GrantEvent h = hashedSometimes(e);
+      out.add(NewEvent.of(h.type(), GrantEventCodec.INSTANCE.toJson(h)));
     }
     ExpectedVersion expected = ExpectedVersion.exactly(g.version);
     g.version += events.size();

@@ -14,6 +14,11 @@ public record AuthorizationCodeRedeemed(CodeRedemption.Issued issued) implements
   }
 
   @Override
+  public AuthorizationCodeRedeemed withAccessTokenHash(String hash) {
+    return new AuthorizationCodeRedeemed(issued.withAccessTokenHash(hash));
+  }
+
+  @Override
   public String type() {
     return TYPE;
   }

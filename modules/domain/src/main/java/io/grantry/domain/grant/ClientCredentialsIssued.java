@@ -9,6 +9,10 @@ import java.util.Optional;
  * An access token was issued to a client acting for itself (RFC 6749 §4.4); no refresh token
  * (§4.4.3). The only issuance of its grant: each client_credentials token has a stream of its own,
  * see {@link GrantTokens}.
+ *
+ * @param accessTokenHash SHA-256 (base64url) of the exact compact JWT issued, signed before this
+ *     event was appended: introspection recognises the token by it without verifying its signature
+ *     (see {@link GrantAccessTokens}); empty for an opaque token and in events written before
  */
 public record ClientCredentialsIssued(
     String grantId,
@@ -17,7 +21,8 @@ public record ClientCredentialsIssued(
     Scopes scopes,
     Instant issuedAt,
     Instant expiresAt,
-    Optional<String> jkt)
+    Optional<String> jkt,
+    Optional<String> accessTokenHash)
     implements GrantEvent {
   public static final String TYPE = "grant.client_credentials_issued.v1";
 
@@ -32,8 +37,27 @@ public record ClientCredentialsIssued(
     this(grantId, clientId, jti, scopes, issuedAt, expiresAt, Optional.empty());
   }
 
+  /** A token whose hash is not recorded (an opaque one, or one issued before hashes were). */
+  public ClientCredentialsIssued(
+      String grantId,
+      String clientId,
+      String jti,
+      Scopes scopes,
+      Instant issuedAt,
+      Instant expiresAt,
+      Optional<String> jkt) {
+    this(grantId, clientId, jti, scopes, issuedAt, expiresAt, jkt, Optional.empty());
+  }
+
+  /** The same event recording {@code hash}, the SHA-256 of the JWT signed for it. */
+  public ClientCredentialsIssued withAccessTokenHash(String hash) {
+    return new ClientCredentialsIssued(
+        grantId, clientId, jti, scopes, issuedAt, expiresAt, jkt, Optional.of(hash));
+  }
+
   public ClientCredentialsIssued {
     Objects.requireNonNull(jkt, "jkt");
+    Objects.requireNonNull(accessTokenHash, "accessTokenHash");
     Objects.requireNonNull(grantId, "grantId");
     Objects.requireNonNull(clientId, "clientId");
     Objects.requireNonNull(jti, "jti");

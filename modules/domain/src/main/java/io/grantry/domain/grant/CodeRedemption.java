@@ -31,6 +31,8 @@ public sealed interface CodeRedemption extends GrantEvent
    *     for a bearer token
    * @param refreshTokenJkt the thumbprint of the DPoP key the refresh token is bound to (a public
    *     client's, RFC 9449 §5): every refresh must prove it; empty if unbound
+   * @param accessTokenHash SHA-256 (base64url) of the exact JWT issued (see {@link
+   *     ClientCredentialsIssued}); empty for an opaque token and in events written before
    */
   record Issued(
       String grantId,
@@ -44,7 +46,56 @@ public sealed interface CodeRedemption extends GrantEvent
       Scopes scopes,
       Instant redeemedAt,
       Optional<String> dpopJkt,
-      Optional<String> refreshTokenJkt) {
+      Optional<String> refreshTokenJkt,
+      Optional<String> accessTokenHash) {
+
+    /** The access token's hash not recorded (opaque, or issued before hashes were). */
+    public Issued(
+        String grantId,
+        String clientId,
+        String userId,
+        String accessTokenJti,
+        Instant accessTokenExpiresAt,
+        Optional<String> refreshTokenHash,
+        Optional<Instant> refreshTokenExpiresAt,
+        Optional<Instant> grantExpiresAt,
+        Scopes scopes,
+        Instant redeemedAt,
+        Optional<String> dpopJkt,
+        Optional<String> refreshTokenJkt) {
+      this(
+          grantId,
+          clientId,
+          userId,
+          accessTokenJti,
+          accessTokenExpiresAt,
+          refreshTokenHash,
+          refreshTokenExpiresAt,
+          grantExpiresAt,
+          scopes,
+          redeemedAt,
+          dpopJkt,
+          refreshTokenJkt,
+          Optional.empty());
+    }
+
+    /** The same, recording {@code hash}, the SHA-256 of the JWT signed for it. */
+    public Issued withAccessTokenHash(String hash) {
+      return new Issued(
+          grantId,
+          clientId,
+          userId,
+          accessTokenJti,
+          accessTokenExpiresAt,
+          refreshTokenHash,
+          refreshTokenExpiresAt,
+          grantExpiresAt,
+          scopes,
+          redeemedAt,
+          dpopJkt,
+          refreshTokenJkt,
+          Optional.of(hash));
+    }
 
     /** Bearer tokens (no DPoP key). */
     public Issued(
@@ -86,6 +137,7 @@ public sealed interface CodeRedemption extends GrantEvent
       Objects.requireNonNull(redeemedAt, "redeemedAt");
       Objects.requireNonNull(dpopJkt, "dpopJkt");
       Objects.requireNonNull(refreshTokenJkt, "refreshTokenJkt");
+      Objects.requireNonNull(accessTokenHash, "accessTokenHash");
       if (refreshTokenHash.isPresent() != refreshTokenExpiresAt.isPresent()) {
         throw new IllegalArgumentException("a refresh token hash and its expiry come together");
       }
@@ -96,6 +148,9 @@ public sealed interface CodeRedemption extends GrantEvent
   }
 
   Issued issued();
+
+  /** The same redemption recording the hash of the access token JWT signed for it. */
+  CodeRedemption withAccessTokenHash(String hash);
 
   @Override
   default String grantId() {
@@ -143,6 +198,11 @@ public sealed interface CodeRedemption extends GrantEvent
   /** The DPoP key the access token is bound to (RFC 9449 §6); empty for a bearer token. */
   default Optional<String> dpopJkt() {
     return issued().dpopJkt();
+  }
+
+  /** SHA-256 of the access token JWT issued, when recorded. */
+  default Optional<String> accessTokenHash() {
+    return issued().accessTokenHash();
   }
 
   /** The DPoP key a public client's refresh token is bound to (RFC 9449 §5), if it is. */

@@ -16,6 +16,11 @@ public record DeviceCodeRedeemed(CodeRedemption.Issued issued) implements CodeRe
   }
 
   @Override
+  public DeviceCodeRedeemed withAccessTokenHash(String hash) {
+    return new DeviceCodeRedeemed(issued.withAccessTokenHash(hash));
+  }
+
+  @Override
   public String type() {
     return TYPE;
   }

@@ -40,4 +40,24 @@ public final class GrantAccessTokens {
     }
     return Optional.empty();
   }
+
+  /**
+   * {@code event} recording {@code hash}, the SHA-256 of the access token JWT signed for it before
+   * it is appended; an event that issues no access token is returned as it is.
+   */
+  public static GrantEvent withAccessTokenHash(GrantEvent event, String hash) {
+    if (event instanceof CodeRedemption e) {
+      return e.withAccessTokenHash(hash);
+    }
+    if (event instanceof RefreshTokenRotated e) {
+      return e.withAccessTokenHash(hash);
+    }
+    if (event instanceof ClientCredentialsIssued e) {
+      return e.withAccessTokenHash(hash);
+    }
+    if (event instanceof TokenExchanged e && e.accessTokenJti().isPresent()) {
+      return e.withAccessTokenHash(hash);
+    }
+    return event;
+  }
 }

@@ -50,6 +50,9 @@ public final class GrantEventCodec implements EventCodec<GrantEvent> {
           DeviceCodeRedeemed.TYPE,
           DeviceCodeReplayed.TYPE);
 
+  /** The field of an issuing event that records its access token JWT's SHA-256. */
+  public static final String ACCESS_TOKEN_HASH = "access_token_hash";
+
   private GrantEventCodec() {}
 
   @Override
@@ -94,6 +97,7 @@ public final class GrantEventCodec implements EventCodec<GrantEvent> {
       // RFC 9449: the keys the tokens are bound to, for auditors; absent for bearer tokens.
       e.dpopJkt().ifPresent(k -> json.put("dpop_jkt", k));
       e.refreshTokenJkt().ifPresent(k -> json.put("refresh_token_dpop_jkt", k));
+      e.accessTokenHash().ifPresent(h -> json.put(ACCESS_TOKEN_HASH, h));
       return json.put("scopes", scopes(e.scopes())).put("redeemed_at", e.redeemedAt());
     }
     if (event instanceof AuthorizationCodeReplayed e) {
@@ -110,6 +114,7 @@ public final class GrantEventCodec implements EventCodec<GrantEvent> {
           .put("scopes", scopes(e.scopes()))
           .put("rotated_at", e.rotatedAt());
       e.dpopJkt().ifPresent(k -> json.put("dpop_jkt", k));
+      e.accessTokenHash().ifPresent(h -> json.put(ACCESS_TOKEN_HASH, h));
       return json;
     }
     if (event instanceof RefreshTokenReuseDetected e) {
@@ -134,6 +139,7 @@ public final class GrantEventCodec implements EventCodec<GrantEvent> {
       // RFC 9449: the DPoP key the token is bound to (its RFC 7638 thumbprint), for auditors;
       // absent for a bearer token, as in events written before DPoP.
       e.jkt().ifPresent(jkt -> json.put("dpop_jkt", jkt));
+      e.accessTokenHash().ifPresent(h -> json.put(ACCESS_TOKEN_HASH, h));
       return json;
     }
     if (event instanceof TokenExchanged e) {
@@ -157,6 +163,7 @@ public final class GrantEventCodec implements EventCodec<GrantEvent> {
       // RFC 9449: the keys the tokens are bound to; absent for bearer tokens and in older events.
       e.dpopJkt().ifPresent(k -> json.put("dpop_jkt", k));
       e.refreshTokenJkt().ifPresent(k -> json.put("refresh_token_dpop_jkt", k));
+      e.accessTokenHash().ifPresent(h -> json.put(ACCESS_TOKEN_HASH, h));
       return json.put("exchanged_at", e.exchangedAt());
     }
     if (event instanceof DeviceAuthorizationRequested e) {
@@ -263,7 +270,8 @@ public final class GrantEventCodec implements EventCodec<GrantEvent> {
             instant(type, p, "refresh_token_expires_at"),
             scopes(type, p),
             instant(type, p, "rotated_at"),
-            optionalString(type, p, "dpop_jkt"));
+            optionalString(type, p, "dpop_jkt"),
+            accessTokenHash(type, p));
       case RefreshTokenReuseDetected.TYPE:
         return new RefreshTokenReuseDetected(
             string(type, p, "grant_id"),
@@ -290,7 +298,8 @@ public final class GrantEventCodec implements EventCodec<GrantEvent> {
             scopes(type, p),
             instant(type, p, "issued_at"),
             instant(type, p, "expires_at"),
-            optionalString(type, p, "dpop_jkt"));
+            optionalString(type, p, "dpop_jkt"),
+            accessTokenHash(type, p));
       case TokenExchanged.TYPE:
         {
           Optional<String> jti = optionalString(type, p, "access_token_jti");
@@ -327,7 +336,8 @@ public final class GrantEventCodec implements EventCodec<GrantEvent> {
               optionalInstant(type, p, "grant_expires_at"),
               instant(type, p, "exchanged_at"),
               optionalString(type, p, "dpop_jkt"),
-              optionalString(type, p, "refresh_token_dpop_jkt"));
+              optionalString(type, p, "refresh_token_dpop_jkt"),
+              accessTokenHash(type, p));
         }
       case DeviceAuthorizationRequested.TYPE:
         {
@@ -392,7 +402,21 @@ public final class GrantEventCodec implements EventCodec<GrantEvent> {
         scopes(type, p),
         instant(type, p, "redeemed_at"),
         optionalString(type, p, "dpop_jkt"),
-        optionalString(type, p, "refresh_token_dpop_jkt"));
+        optionalString(type, p, "refresh_token_dpop_jkt"),
+        accessTokenHash(type, p));
+  }
+
+  /**
+   * The optional {@code access_token_hash}: SHA-256 of the issued JWT, base64url (43 characters).
+   * Absent in events written before it existed, which stay valid (the hash chain covers the stored
+   * payload as written, whatever fields it has).
+   */
+  private static Optional<String> accessTokenHash(String type, JsonObject p) {
+    Optional<String> hash = optionalString(type, p, ACCESS_TOKEN_HASH);
+    if (hash.isPresent() && !GrantTokens.isHash(hash.get())) {
+      throw Json.problem(type, ACCESS_TOKEN_HASH, "is not a base64url SHA-256");
+    }
+    return hash;
   }
 
   private static JsonArray scopes(Scopes scopes) {

@@ -15,6 +15,8 @@ import java.util.Optional;
  *     keeps the grant's scopes
  * @param dpopJkt the thumbprint of the DPoP key the new access token is bound to (RFC 9449 §6);
  *     empty for a bearer token. The successor refresh token keeps the binding of the one rotated
+ * @param accessTokenHash SHA-256 (base64url) of the exact JWT issued (see {@link
+ *     ClientCredentialsIssued}); empty for an opaque token and in events written before
  */
 public record RefreshTokenRotated(
     String grantId,
@@ -27,7 +29,8 @@ public record RefreshTokenRotated(
     Instant refreshTokenExpiresAt,
     Scopes scopes,
     Instant rotatedAt,
-    Optional<String> dpopJkt)
+    Optional<String> dpopJkt,
+    Optional<String> accessTokenHash)
     implements GrantEvent {
   public static final String TYPE = "grant.refresh_token_rotated.v1";
 
@@ -57,8 +60,54 @@ public record RefreshTokenRotated(
         Optional.empty());
   }
 
+  /** An access token whose hash is not recorded (opaque, or issued before hashes were). */
+  public RefreshTokenRotated(
+      String grantId,
+      String clientId,
+      String userId,
+      String oldHash,
+      String newHash,
+      String accessTokenJti,
+      Instant accessTokenExpiresAt,
+      Instant refreshTokenExpiresAt,
+      Scopes scopes,
+      Instant rotatedAt,
+      Optional<String> dpopJkt) {
+    this(
+        grantId,
+        clientId,
+        userId,
+        oldHash,
+        newHash,
+        accessTokenJti,
+        accessTokenExpiresAt,
+        refreshTokenExpiresAt,
+        scopes,
+        rotatedAt,
+        dpopJkt,
+        Optional.empty());
+  }
+
+  /** The same event recording {@code hash}, the SHA-256 of the JWT signed for it. */
+  public RefreshTokenRotated withAccessTokenHash(String hash) {
+    return new RefreshTokenRotated(
+        grantId,
+        clientId,
+        userId,
+        oldHash,
+        newHash,
+        accessTokenJti,
+        accessTokenExpiresAt,
+        refreshTokenExpiresAt,
+        scopes,
+        rotatedAt,
+        dpopJkt,
+        Optional.of(hash));
+  }
+
   public RefreshTokenRotated {
     Objects.requireNonNull(dpopJkt, "dpopJkt");
+    Objects.requireNonNull(accessTokenHash, "accessTokenHash");
     Objects.requireNonNull(grantId, "grantId");
     Objects.requireNonNull(clientId, "clientId");
     Objects.requireNonNull(userId, "userId");

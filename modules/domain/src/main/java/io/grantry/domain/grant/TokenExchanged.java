@@ -33,6 +33,8 @@ import java.util.Optional;
  * @param dpopJkt the DPoP key the access token is bound to (RFC 9449 §6), the key of the exchange
  *     request's proof; empty for a bearer token
  * @param refreshTokenJkt the key a public client's refresh token is bound to (RFC 9449 §5)
+ * @param accessTokenHash SHA-256 (base64url) of the exact access token JWT issued (see {@link
+ *     ClientCredentialsIssued}); empty without one, for an opaque one and in events written before
  */
 public record TokenExchanged(
     String grantId,
@@ -53,7 +55,8 @@ public record TokenExchanged(
     Optional<Instant> grantExpiresAt,
     Instant exchangedAt,
     Optional<String> dpopJkt,
-    Optional<String> refreshTokenJkt)
+    Optional<String> refreshTokenJkt,
+    Optional<String> accessTokenHash)
     implements GrantEvent {
   public static final String TYPE = "grant.token_exchanged.v1";
 
@@ -98,12 +101,83 @@ public record TokenExchanged(
         Optional.empty());
   }
 
+  /** The access token's hash not recorded (none, opaque, or issued before hashes were). */
+  public TokenExchanged(
+      String grantId,
+      String clientId,
+      String subject,
+      Optional<String> userId,
+      TokenType subjectTokenType,
+      String subjectGrantId,
+      List<String> grantChain,
+      Optional<Actor> actor,
+      Optional<String> actorGrantId,
+      Scopes scopes,
+      List<String> audiences,
+      Optional<String> accessTokenJti,
+      Optional<Instant> accessTokenExpiresAt,
+      Optional<String> refreshTokenHash,
+      Optional<Instant> refreshTokenExpiresAt,
+      Optional<Instant> grantExpiresAt,
+      Instant exchangedAt,
+      Optional<String> dpopJkt,
+      Optional<String> refreshTokenJkt) {
+    this(
+        grantId,
+        clientId,
+        subject,
+        userId,
+        subjectTokenType,
+        subjectGrantId,
+        grantChain,
+        actor,
+        actorGrantId,
+        scopes,
+        audiences,
+        accessTokenJti,
+        accessTokenExpiresAt,
+        refreshTokenHash,
+        refreshTokenExpiresAt,
+        grantExpiresAt,
+        exchangedAt,
+        dpopJkt,
+        refreshTokenJkt,
+        Optional.empty());
+  }
+
+  /** The same event recording {@code hash}, the SHA-256 of the access token JWT signed for it. */
+  public TokenExchanged withAccessTokenHash(String hash) {
+    return new TokenExchanged(
+        grantId,
+        clientId,
+        subject,
+        userId,
+        subjectTokenType,
+        subjectGrantId,
+        grantChain,
+        actor,
+        actorGrantId,
+        scopes,
+        audiences,
+        accessTokenJti,
+        accessTokenExpiresAt,
+        refreshTokenHash,
+        refreshTokenExpiresAt,
+        grantExpiresAt,
+        exchangedAt,
+        dpopJkt,
+        refreshTokenJkt,
+        Optional.of(hash));
+  }
+
   public TokenExchanged {
     Objects.requireNonNull(dpopJkt, "dpopJkt");
     Objects.requireNonNull(refreshTokenJkt, "refreshTokenJkt");
+    Objects.requireNonNull(accessTokenHash, "accessTokenHash");
     if (dpopJkt.isPresent() && accessTokenJti.isEmpty()
+        || accessTokenHash.isPresent() && accessTokenJti.isEmpty()
         || refreshTokenJkt.isPresent() && refreshTokenHash.isEmpty()) {
-      throw new IllegalArgumentException("only an issued token is bound to a key");
+      throw new IllegalArgumentException("only an issued access token is bound to a key or hashed");
     }
     Objects.requireNonNull(grantId, "grantId");
     Objects.requireNonNull(clientId, "clientId");

@@ -276,6 +276,42 @@ class GrantEventCodecTest {
         .isEmpty();
   }
 
+  /**
+   * The access token JWT's hash ({@code access_token_hash}, signed before the append): written only
+   * when recorded, read back, optional in every event that issues an access token (events written
+   * before it decode as they did, to an empty hash), and refused when it is not a base64url
+   * SHA-256.
+   */
+  @Test
+  void anAccessTokenHashIsWrittenOnlyWhenRecordedAndEventsWithoutItStayValid() {
+    String hash = GrantTokens.hash("header.payload.signature");
+    int issuing = 0;
+    for (GrantEvent e : samples()) {
+      GrantEvent hashed = GrantAccessTokens.withAccessTokenHash(e, hash);
+      JsonObject before = CODEC.toJson(e);
+      assertThat(before.containsKey(GrantEventCodec.ACCESS_TOKEN_HASH)).isFalse();
+      if (hashed == e) {
+        assertThat(GrantAccessTokens.issuedBy(e)).as(e.type()).isEmpty();
+        continue;
+      }
+      issuing++;
+      JsonObject after = CODEC.toJson(hashed);
+      assertThat(after.getString(GrantEventCodec.ACCESS_TOKEN_HASH)).isEqualTo(hash);
+      // Nothing else changes: the field is added, the others are as they were.
+      JsonObject without = after.copy();
+      without.remove(GrantEventCodec.ACCESS_TOKEN_HASH);
+      assertThat(without).isEqualTo(before);
+      assertThat(CODEC.fromJson(e.type(), new JsonObject(after.encode()))).isEqualTo(hashed);
+      assertThat(CODEC.fromJson(e.type(), before)).isEqualTo(e);
+      JsonObject bad = after.copy().put(GrantEventCodec.ACCESS_TOKEN_HASH, "header.payload");
+      assertThatThrownBy(() -> CODEC.fromJson(e.type(), bad))
+          .isInstanceOf(EventCodecException.class)
+          .hasMessageContaining(GrantEventCodec.ACCESS_TOKEN_HASH);
+    }
+    // Code (authorization and device) redemptions, rotations, client_credentials, exchanges.
+    assertThat(issuing).isGreaterThanOrEqualTo(5);
+  }
+
   /** The records {@code sealed} permits, through the sealed interfaces between (CodeRedemption). */
   static List<Class<?>> records(Class<?> sealed) {
     return Arrays.stream(sealed.getPermittedSubclasses())

@@ -64,19 +64,23 @@ final class AuthorizationCodeGrant implements TokenRoutes.TokenGrant {
                   mayRefresh
                       && state instanceof GrantState.CodeIssued c
                       && c.code().scopes().contains(Scopes.OFFLINE_ACCESS);
-              return GrantDecider.decide(
-                  state,
-                  new GrantCommand.RedeemCode(
-                      id,
-                      client.clientId(),
-                      GrantTokens.hash(secret.get()),
-                      Optional.ofNullable(form.get("redirect_uri")),
-                      Optional.ofNullable(form.get("code_verifier")),
-                      jti,
-                      offline ? Optional.of(GrantTokens.hash(refreshSecret)) : Optional.empty(),
-                      s.lifetimes,
-                      Minting.dpopKey(ctx, client)),
-                  now);
+              return minting.signed(
+                  client,
+                  access,
+                  GrantDecider.decide(
+                      state,
+                      new GrantCommand.RedeemCode(
+                          id,
+                          client.clientId(),
+                          GrantTokens.hash(secret.get()),
+                          Optional.ofNullable(form.get("redirect_uri")),
+                          Optional.ofNullable(form.get("code_verifier")),
+                          jti,
+                          offline ? Optional.of(GrantTokens.hash(refreshSecret)) : Optional.empty(),
+                          s.lifetimes,
+                          Minting.dpopKey(ctx, client)),
+                      now),
+                  Optional.empty());
             },
             new Aggregate.Metadata("client:" + client.clientId(), ctx.get("requestId"), null))
         .compose(outcome -> minting.redeemed(client, access, refreshSecret, outcome));

@@ -109,7 +109,8 @@ final class DeviceCodeGrant implements TokenRoutes.TokenGrant {
                       s.lifetimes,
                       tooFast,
                       poll.dpop());
-              return GrantDecider.decide(state, c, now);
+              return minting.signed(
+                  client, access, GrantDecider.decide(state, c, now), Optional.empty());
             },
             new Aggregate.Metadata("client:" + client.clientId(), ctx.get("requestId"), null))
         .compose(outcome -> minting.redeemed(client, access, refreshSecret, outcome));

@@ -13,6 +13,7 @@ import io.grantry.server.http.OAuthResponses;
 import io.grantry.server.http.RouteGroup;
 import io.grantry.server.oauth.OAuthServices;
 import io.grantry.server.tokens.IntrospectionCache;
+import io.grantry.server.tokens.IssuedJwts;
 import io.grantry.server.tokenstate.TokenState;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -35,6 +36,13 @@ import java.util.Optional;
  * with a secret. A client sees its own tokens; one registered with the {@code introspect}
  * permission sees all. Anything else is exactly {@code {"active": false}}. Opaque access tokens are
  * answered like JWTs (same claims), found by the hash of their secret.
+ *
+ * <p>A JWT's row is found by the {@code jti} of its payload, read before anything is trusted; the
+ * token is then ours if its SHA-256 equals the hash its issuing event recorded, else if its
+ * signature verifies ({@link IssuedJwts}, where the argument is). So a JWT seen for the first time
+ * costs the row's read and a hash, and the ECDSA verification only for tokens issued before hashes
+ * were recorded and for strings that are not what we issued. Such a string now costs the read too
+ * (before, a bad signature was refused first): no more than any opaque-looking string costs.
  */
 public final class IntrospectionRoutes implements RouteGroup {
   private static final JsonObject INACTIVE = new JsonObject().put("active", false);
@@ -146,14 +154,16 @@ public final class IntrospectionRoutes implements RouteGroup {
         return Future.succeededFuture(cached);
       }
       long generation = cache.generation();
+      // The header and payload, NOT yet trusted: the payload's jti only chooses the row whose
+      // recorded hash the token must match, or else its signature is verified (IssuedJwts), before
+      // any claim of it is used.
       JsonObject claims;
       try {
-        claims = verifier.verify(token, JwsSigner.TYP_ACCESS_TOKEN).payload();
+        claims = verifier.readUnverified(token, JwsSigner.TYP_ACCESS_TOKEN).payload();
       } catch (InvalidJwsException e) {
         return Future.succeededFuture(INACTIVE);
       }
-      String jti = claims.getString("jti");
-      if (jti == null) {
+      if (!(claims.getValue("jti") instanceof String jti)) {
         return Future.succeededFuture(INACTIVE);
       }
       return state
@@ -161,6 +171,7 @@ public final class IntrospectionRoutes implements RouteGroup {
           .map(
               t ->
                   t.filter(x -> x.activeAt(now))
+                      .filter(x -> IssuedJwts.issued(token, x.tokenHash(), verifier))
                       .map(
                           x -> {
                             // RFC 9449 §6.2: a DPoP-bound token says so, with its key's thumbprint.

@@ -1,14 +1,18 @@
 package io.grantry.server.token;
 
+import io.grantry.domain.Decision;
 import io.grantry.domain.client.AccessTokenFormat;
 import io.grantry.domain.client.ClientState;
 import io.grantry.domain.client.ClientType;
+import io.grantry.domain.grant.ClientCredentialsIssued;
 import io.grantry.domain.grant.CodeRedemption;
+import io.grantry.domain.grant.GrantAccessTokens;
 import io.grantry.domain.grant.GrantCommand;
 import io.grantry.domain.grant.GrantEvent;
 import io.grantry.domain.grant.GrantEventCodec;
 import io.grantry.domain.grant.GrantState;
 import io.grantry.domain.grant.GrantTokens;
+import io.grantry.domain.grant.RefreshTokenRotated;
 import io.grantry.domain.grant.TokenExchanged;
 import io.grantry.domain.oauth.Scopes;
 import io.grantry.domain.user.UserState;
@@ -24,6 +28,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -42,9 +47,31 @@ final class Minting {
 
   /**
    * The access token a grant is about to record: the {@code jti} for its command and, for an opaque
-   * token, the token itself (kept in memory only until the response is written).
+   * token, the token itself; for a JWT, once {@link #signed} signed it, the JWT (each kept in
+   * memory only until the response is written). One per token request, used on its event loop only.
    */
-  record Access(String jti, String opaqueToken) {}
+  static final class Access {
+    private final String jti;
+    private final String opaqueToken;
+
+    /** The JWT {@link #signed} signed for the decision last taken, and its jti; null if none. */
+    private String signedJti;
+
+    private String signedToken;
+
+    Access(String jti, String opaqueToken) {
+      this.jti = jti;
+      this.opaqueToken = opaqueToken;
+    }
+
+    String jti() {
+      return jti;
+    }
+
+    String opaqueToken() {
+      return opaqueToken;
+    }
+  }
 
   /**
    * A fresh access token for {@code client} in grant {@code grantId}: random secret or random jti.
@@ -83,6 +110,21 @@ final class Minting {
     if (access != null && access.opaqueToken() != null && access.jti().equals(jti)) {
       return access.opaqueToken();
     }
+    if (access != null && jti.equals(access.signedJti)) {
+      // Signed before its event was appended (signed): the token whose hash the ledger records.
+      return access.signedToken;
+    }
+    return sign(client, jti, subject, scopes, issuedAt, expiresAt, claims);
+  }
+
+  private String sign(
+      ClientState.Registered client,
+      String jti,
+      String subject,
+      Scopes scopes,
+      Instant issuedAt,
+      Instant expiresAt,
+      Map<String, Object> claims) {
     return s.tokens.accessToken(
         client.metadata().accessTokenSigningAlg(),
         jti,
@@ -92,6 +134,131 @@ final class Minting {
         issuedAt,
         expiresAt,
         claims);
+  }
+
+  /**
+   * {@code decision} with the access token JWT it issues signed now, BEFORE its event is appended,
+   * and the token's SHA-256 recorded in that event ({@code access_token_hash}, in the token-state
+   * row too), so that introspection recognises the token by its hash instead of verifying its
+   * signature (see {@code IntrospectionRoutes}). The JWT is kept in {@code access} for the response
+   * ({@link #accessToken} returns it for its jti). If the append fails, the signed token is simply
+   * discarded and never sent: a response is built only from an outcome whose events committed. A
+   * decision taken again (a lost race, a cached state checked against the ledger) signs again and
+   * replaces the token kept, so the token sent is always the one whose hash was appended.
+   *
+   * <p>What is hashed: the exact compact token (the ASCII string {@code header.payload.signature}),
+   * rather than its signing input and its signature apart. The two carry the same bytes, but the
+   * compact string is what a client presents, so introspection hashes the presented string as it
+   * is, before parsing anything, and only that very string matches: a token re-encoded in another
+   * way (say, a signature in non-canonical base64url decoding to the same bytes) is another string
+   * and goes to the signature check. SHA-256 of ~500 bytes costs ~1-2 µs against ~30-40 µs for the
+   * ES256 signature itself.
+   *
+   * <p>An opaque token is left as it is: its row's key already is its secret's hash.
+   *
+   * @param exchange the token exchange that made the grant, whose claims ({@link #exchangeClaims})
+   *     its tokens carry; empty for other grants
+   */
+  Decision<GrantEvent> signed(
+      ClientState.Registered client,
+      Access access,
+      Decision<GrantEvent> decision,
+      Optional<TokenExchanged> exchange) {
+    access.signedJti = null;
+    access.signedToken = null;
+    if (!(decision instanceof Decision.Accepted<GrantEvent> accepted)) {
+      return decision;
+    }
+    List<GrantEvent> events = accepted.events();
+    List<GrantEvent> out = null;
+    for (int i = 0; i < events.size(); i++) {
+      GrantEvent e = events.get(i);
+      String jti;
+      String token;
+      if (e instanceof ClientCredentialsIssued c) {
+        jti = c.jti();
+        token =
+            jwt(
+                client,
+                access,
+                jti,
+                c.clientId(),
+                c.scopes(),
+                c.issuedAt(),
+                c.expiresAt(),
+                bound(Map.of(), c.jkt()));
+      } else if (e instanceof CodeRedemption r) {
+        jti = r.accessTokenJti();
+        token =
+            jwt(
+                client,
+                access,
+                jti,
+                r.userId(),
+                r.scopes(),
+                r.redeemedAt(),
+                r.accessTokenExpiresAt(),
+                bound(Map.of(), r.dpopJkt()));
+      } else if (e instanceof RefreshTokenRotated r) {
+        jti = r.accessTokenJti();
+        token =
+            jwt(
+                client,
+                access,
+                jti,
+                r.userId(),
+                r.scopes(),
+                r.rotatedAt(),
+                r.accessTokenExpiresAt(),
+                bound(exchangeClaims(exchange), r.dpopJkt()));
+      } else if (e instanceof TokenExchanged x && x.accessTokenJti().isPresent()) {
+        jti = x.accessTokenJti().get();
+        token =
+            jwt(
+                client,
+                access,
+                jti,
+                x.subject(),
+                x.scopes(),
+                x.exchangedAt(),
+                x.accessTokenExpiresAt().orElseThrow(),
+                bound(exchangeClaims(Optional.of(x)), x.dpopJkt()));
+      } else {
+        continue;
+      }
+      if (token == null) {
+        continue;
+      }
+      if (out == null) {
+        out = new ArrayList<>(events);
+      }
+      out.set(i, GrantAccessTokens.withAccessTokenHash(e, GrantTokens.hash(token)));
+      access.signedJti = jti;
+      access.signedToken = token;
+    }
+    return out == null ? decision : new Decision.Accepted<>(out);
+  }
+
+  /** The JWT for an issuing event, or null when the token is the opaque one of {@code access}. */
+  private String jwt(
+      ClientState.Registered client,
+      Access access,
+      String jti,
+      String subject,
+      Scopes scopes,
+      Instant issuedAt,
+      Instant expiresAt,
+      Map<String, Object> claims) {
+    if (access.opaqueToken() != null && access.jti().equals(jti)) {
+      return null;
+    }
+    return sign(client, jti, subject, scopes, issuedAt, expiresAt, claims);
+  }
+
+  /** The token exchange that made the grant in {@code state}, if one did. */
+  static Optional<TokenExchanged> exchangeOf(GrantState state) {
+    GrantState st = state instanceof GrantState.Revoked r ? r.before() : state;
+    return st instanceof GrantState.Active a ? a.exchange() : Optional.empty();
   }
 
   /**

@@ -180,7 +180,11 @@ final class RefreshTokenGrant implements TokenRoutes.TokenGrant {
                         new DomainError.OAuth(
                             OAuthError.invalidGrant(
                                 "the grant this one was exchanged from is revoked")))
-                    : GrantDecider.decide(state, f.issued() ? cmd.issuedByGrant() : cmd, now),
+                    : minting.signed(
+                        client,
+                        access,
+                        GrantDecider.decide(state, f.issued() ? cmd.issuedByGrant() : cmd, now),
+                        Minting.exchangeOf(state)),
             who)
         .compose(
             outcome -> {

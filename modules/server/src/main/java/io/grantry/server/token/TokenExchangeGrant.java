@@ -150,7 +150,9 @@ final class TokenExchangeGrant implements TokenRoutes.TokenGrant {
     return s.grants
         .create(
             GrantTokens.streamId(grantId),
-            state -> GrantDecider.decide(state, cmd, now),
+            state ->
+                minting.signed(
+                    client, access, GrantDecider.decide(state, cmd, now), Optional.empty()),
             new Aggregate.Metadata("client:" + client.clientId(), ctx.get("requestId"), null))
         .compose(
             outcome -> {

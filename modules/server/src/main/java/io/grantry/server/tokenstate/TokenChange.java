@@ -28,7 +28,9 @@ import java.time.ZoneOffset;
  * #NO_TIME} when the event has none. {@code hash} is the refresh token issued, {@code oldHash} the
  * one rotated out, {@code reason} a revocation's wire name; fields the kind does not use are null.
  * {@code exchange} is the event of a token exchange (RFC 8693), whose grant row takes more from it
- * (the grants it descends from, its audience and actor); null for every other kind.
+ * (the grants it descends from, its audience and actor); null for every other kind. {@code
+ * tokenHash} is the SHA-256 of the access token JWT issued ({@code access_token_hash}), null when
+ * the event records none (an opaque token, an event from before it was recorded).
  */
 public record TokenChange(
     Kind kind,
@@ -43,7 +45,8 @@ public record TokenChange(
     long at,
     long accessExpires,
     long refreshExpires,
-    TokenExchanged exchange) {
+    TokenExchanged exchange,
+    String tokenHash) {
 
   /** The grant events that change token state. */
   public enum Kind {
@@ -93,7 +96,8 @@ public record TokenChange(
           r.refreshTokenHash().orElse(null),
           micros(r.redeemedAt()),
           micros(r.accessTokenExpiresAt()),
-          r.refreshTokenExpiresAt().map(TokenChange::micros).orElse(NO_TIME));
+          r.refreshTokenExpiresAt().map(TokenChange::micros).orElse(NO_TIME),
+          r.accessTokenHash().orElse(null));
     } else if (e instanceof RefreshTokenRotated r) {
       return refreshRotated(
           r.grantId(),
@@ -105,7 +109,8 @@ public record TokenChange(
           r.oldHash(),
           micros(r.rotatedAt()),
           micros(r.accessTokenExpiresAt()),
-          micros(r.refreshTokenExpiresAt()));
+          micros(r.refreshTokenExpiresAt()),
+          r.accessTokenHash().orElse(null));
     } else if (e instanceof ClientCredentialsIssued c) {
       return clientCredentials(
           c.grantId(),
@@ -113,7 +118,8 @@ public record TokenChange(
           c.scopes().value(),
           c.jti(),
           micros(c.issuedAt()),
-          micros(c.expiresAt()));
+          micros(c.expiresAt()),
+          c.accessTokenHash().orElse(null));
     } else if (e instanceof AccessTokenRevoked a) {
       return accessRevoked(a.grantId(), a.jti(), micros(a.revokedAt()));
     } else if (e instanceof GrantRevoked g) {
@@ -151,7 +157,8 @@ public record TokenChange(
           micros(x.exchangedAt()),
           x.accessTokenExpiresAt().map(TokenChange::micros).orElse(NO_TIME),
           x.refreshTokenExpiresAt().map(TokenChange::micros).orElse(NO_TIME),
-          x);
+          x,
+          x.accessTokenHash().orElse(null));
     }
     return null;
   }
@@ -174,6 +181,7 @@ public record TokenChange(
         issuedAt,
         NO_TIME,
         NO_TIME,
+        null,
         null);
   }
 
@@ -189,7 +197,8 @@ public record TokenChange(
       String refreshHash,
       long redeemedAt,
       long accessExpires,
-      long refreshExpires) {
+      long refreshExpires,
+      String tokenHash) {
     return new TokenChange(
         Kind.CODE_REDEEMED,
         grantId,
@@ -203,7 +212,8 @@ public record TokenChange(
         redeemedAt,
         accessExpires,
         refreshExpires,
-        null);
+        null,
+        tokenHash);
   }
 
   public static TokenChange refreshRotated(
@@ -216,7 +226,8 @@ public record TokenChange(
       String oldHash,
       long rotatedAt,
       long accessExpires,
-      long refreshExpires) {
+      long refreshExpires,
+      String tokenHash) {
     return new TokenChange(
         Kind.REFRESH_ROTATED,
         grantId,
@@ -230,11 +241,18 @@ public record TokenChange(
         rotatedAt,
         accessExpires,
         refreshExpires,
-        null);
+        null,
+        tokenHash);
   }
 
   public static TokenChange clientCredentials(
-      String grantId, String clientId, String scope, String jti, long issuedAt, long expires) {
+      String grantId,
+      String clientId,
+      String scope,
+      String jti,
+      long issuedAt,
+      long expires,
+      String tokenHash) {
     return new TokenChange(
         Kind.CLIENT_CREDENTIALS,
         grantId,
@@ -248,7 +266,8 @@ public record TokenChange(
         issuedAt,
         expires,
         NO_TIME,
-        null);
+        null,
+        tokenHash);
   }
 
   public static TokenChange accessRevoked(String grantId, String jti, long revokedAt) {
@@ -265,6 +284,7 @@ public record TokenChange(
         revokedAt,
         NO_TIME,
         NO_TIME,
+        null,
         null);
   }
 
@@ -275,7 +295,8 @@ public record TokenChange(
   public static TokenChange device(
       Kind kind, String grantId, String clientId, String userId, String scope, long at) {
     return new TokenChange(
-        kind, grantId, clientId, userId, scope, null, null, null, null, at, NO_TIME, NO_TIME, null);
+        kind, grantId, clientId, userId, scope, null, null, null, null, at, NO_TIME, NO_TIME, null,
+        null);
   }
 
   /** {@code reason} a revocation reason's wire name. */
@@ -293,6 +314,7 @@ public record TokenChange(
         revokedAt,
         NO_TIME,
         NO_TIME,
+        null,
         null);
   }
 

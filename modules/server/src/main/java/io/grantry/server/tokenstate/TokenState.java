@@ -50,6 +50,8 @@ public final class TokenState {
    *     server's default
    * @param act the {@code act} claim (JSON) of a grant made by a delegation
    * @param grantChain the grants the token's grant was exchanged from, root first
+   * @param tokenHash SHA-256 (base64url) of the access token JWT as issued, recorded by its issuing
+   *     event: empty for refresh and opaque tokens and for JWTs issued before it was recorded
    */
   public record Token(
       String grantId,
@@ -65,7 +67,8 @@ public final class TokenState {
       String kind,
       List<String> audience,
       Optional<String> act,
-      List<String> grantChain) {
+      List<String> grantChain,
+      Optional<String> tokenHash) {
 
     public boolean activeAt(Instant now) {
       return !revoked
@@ -171,7 +174,7 @@ public final class TokenState {
   public Future<Optional<Token>> accessToken(String jti) {
     return pool.preparedQuery(
             "SELECT a.grant_id, a.client_id, a.subject, a.scope, a.issued_at, a.expires_at,"
-                + " a.revoked_at IS NOT NULL AS revoked,"
+                + " a.revoked_at IS NOT NULL AS revoked, a.token_hash,"
                 + GRANT_FACTS
                 + " FROM access_tokens a LEFT JOIN grants g ON g.grant_id = a.grant_id WHERE a.jti = $1")
         .execute(Tuple.of(jti))
@@ -179,7 +182,11 @@ public final class TokenState {
             rows ->
                 rows.size() == 0
                     ? Optional.empty()
-                    : Optional.of(token(rows.iterator().next(), null)));
+                    : Optional.of(
+                        token(
+                            rows.iterator().next(),
+                            null,
+                            rows.iterator().next().getString("token_hash"))));
   }
 
   public Future<Optional<Token>> refreshToken(String hash) {
@@ -194,10 +201,13 @@ public final class TokenState {
                 rows.size() == 0
                     ? Optional.empty()
                     : Optional.of(
-                        token(rows.iterator().next(), rows.iterator().next().getString("status"))));
+                        token(
+                            rows.iterator().next(),
+                            rows.iterator().next().getString("status"),
+                            null)));
   }
 
-  private static Token token(Row r, String status) {
+  private static Token token(Row r, String status, String tokenHash) {
     return new Token(
         r.getString("grant_id"),
         r.getString("client_id"),
@@ -212,7 +222,8 @@ public final class TokenState {
         r.getString("kind"),
         words(r.getString("audience")),
         Optional.ofNullable(r.getString("act")),
-        words(r.getString("grant_chain")));
+        words(r.getString("grant_chain")),
+        Optional.ofNullable(tokenHash));
   }
 
   /** A space-separated list column; empty for null. */

@@ -210,7 +210,8 @@ public final class TokenStateProjection implements Projection {
             c.subject(),
             c.scope(),
             at,
-            TokenChange.time(c.accessExpires())));
+            TokenChange.time(c.accessExpires()),
+            c.tokenHash()));
   }
 
   private static Map.Entry<Statement, Tuple> refreshInserted(TokenChange c, OffsetDateTime at) {
@@ -359,9 +360,9 @@ public final class TokenStateProjection implements Projection {
       case ACCESS_INSERT ->
           "INSERT INTO "
               + t.of(A)
-              + " (jti, grant_id, client_id, subject, scope, issued_at, expires_at)"
+              + " (jti, grant_id, client_id, subject, scope, issued_at, expires_at, token_hash)"
               + " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],"
-              + " $7::timestamptz[]) ON CONFLICT (jti) DO NOTHING";
+              + " $7::timestamptz[], $8::text[]) ON CONFLICT (jti) DO NOTHING";
       case REFRESH_INSERT ->
           "INSERT INTO "
               + t.of(R)
