@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -39,12 +40,12 @@ import java.util.Map;
  * <p>Memory: the rows are columns of primitive arrays indexed by the number a {@link KeyIndex}
  * gives each grant id, jti and refresh hash (client ids, subjects, scopes and reasons numbered in a
  * small dictionary; times as microseconds): about 70 bytes a grant and 80 a token plus their keys
- * (and a JWT's recorded hash, ~70 bytes more), a few arrays the garbage collector does not walk.
- * (As objects in hash maps the fold of 5 million events held ~25 million objects and most of its
- * CPU went to the collector.) That still grows with the ledger (1.5 GB for 5 million events), so a
- * fold can be one part of several ({@link #TokenStateFold(int, int)}: the rows whose keys hash to
- * its part), each part folded from a read of the ledger of its own and written before the next
- * ({@link BulkFirstPass#parts}).
+ * (and 33 bytes for a JWT's recorded hash), a few arrays the garbage collector does not walk. (As
+ * objects in hash maps the fold of 5 million events held ~25 million objects and most of its CPU
+ * went to the collector.) That still grows with the ledger (1.5 GB for 5 million events), so a fold
+ * can be one part of several ({@link #TokenStateFold(int, int)}: the rows whose keys hash to its
+ * part), each part folded from a read of the ledger of its own and written before the next ({@link
+ * BulkFirstPass#parts}).
  *
  * <p>Why one long file: the fold carries out {@link TokenStateProjection}'s statements one kind
  * after another in their order, over one set of column arrays; split up, each part would need all
@@ -175,8 +176,20 @@ final class TokenStateFold implements Fold<List<TokenChange>> {
   private long[] aRevoked = new long[CAP];
   private int[] aNext = new int[CAP];
 
-  /** {@code access_tokens.token_hash}: the JWT's recorded SHA-256, null if none. */
-  private String[] aHash = new String[CAP];
+  /**
+   * {@code access_tokens.token_hash}: each JWT's recorded SHA-256 as its 32 bytes, token {@code
+   * a}'s at {@code a * 32} (a String per token would be an object the collector walks, ~90 bytes);
+   * {@link #aHashed} false for none. Written back as the base64url text it came from: the codec and
+   * the reader take only the canonical form ({@code GrantTokens.isHash}), so decoding and encoding
+   * again give the same text.
+   */
+  private byte[] aHash = new byte[CAP * HASH_BYTES];
+
+  private boolean[] aHashed = new boolean[CAP];
+
+  private static final int HASH_BYTES = 32;
+  private static final Base64.Decoder HASH_DECODER = Base64.getUrlDecoder();
+  private static final Base64.Encoder HASH_ENCODER = Base64.getUrlEncoder().withoutPadding();
 
   private final KeyIndex hashes = new KeyIndex(CAP);
   private int[] rGrant = new int[CAP];
@@ -240,7 +253,8 @@ final class TokenStateFold implements Fold<List<TokenChange>> {
       aExpires = Arrays.copyOf(aExpires, cap);
       aRevoked = Arrays.copyOf(aRevoked, cap);
       aNext = Arrays.copyOf(aNext, cap);
-      aHash = Arrays.copyOf(aHash, cap);
+      aHash = Arrays.copyOf(aHash, cap * HASH_BYTES);
+      aHashed = Arrays.copyOf(aHashed, cap);
     }
   }
 
@@ -368,7 +382,11 @@ final class TokenStateFold implements Fold<List<TokenChange>> {
           aIssued[a] = o.at();
           aExpires[a] = o.accessExpires();
           aRevoked[a] = NULL;
-          aHash[a] = o.tokenHash();
+          aHashed[a] = o.tokenHash() != null;
+          if (aHashed[a]) {
+            System.arraycopy(
+                HASH_DECODER.decode(o.tokenHash()), 0, aHash, a * HASH_BYTES, HASH_BYTES);
+          }
           aNext[a] = gAccess[g];
           gAccess[g] = a + 1;
         }
@@ -455,6 +473,14 @@ final class TokenStateFold implements Fold<List<TokenChange>> {
     }
   }
 
+  /** Token {@code a}'s recorded hash as the event's text, null if none. */
+  private String tokenHash(int a) {
+    return aHashed[a]
+        ? HASH_ENCODER.encodeToString(
+            Arrays.copyOfRange(aHash, a * HASH_BYTES, (a + 1) * HASH_BYTES))
+        : null;
+  }
+
   private BinaryCopy key(BinaryCopy copy, KeyIndex keys, int n) throws IOException {
     return copy.text(keys.bytes(n), keys.offset(n), keys.length(n));
   }
@@ -514,7 +540,7 @@ final class TokenStateFold implements Fold<List<TokenChange>> {
                   .timestamptz(aIssued[a])
                   .timestamptz(aExpires[a])
                   .timestamptz(aRevoked[a])
-                  .text(aHash[a]);
+                  .text(tokenHash(a));
             }
           }
         });
