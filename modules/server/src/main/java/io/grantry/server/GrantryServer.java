@@ -44,6 +44,8 @@ import io.grantry.server.throttle.LoginThrottle;
 import io.grantry.server.throttle.ThrottleMetrics;
 import io.grantry.server.tokens.IntrospectionCache;
 import io.grantry.server.tokens.TokenIssuer;
+import io.grantry.server.tokenstate.AccessTokenMirror;
+import io.grantry.server.tokenstate.AccessTokenMirrorFeed;
 import io.grantry.server.tokenstate.TokenStatePruner;
 import io.grantry.server.users.UserDirectory;
 import io.grantry.server.users.UserService;
@@ -52,6 +54,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
@@ -94,6 +97,9 @@ public final class GrantryServer {
   private final ServerResources resources;
   private final String deploymentId;
 
+  /** The introspection mirror's feed's deployment, or null (mirror off). */
+  private final String mirrorFeed;
+
   /** The management port's server (GRANTRY_METRICS_PORT), or null. */
   private final HttpServer metricsServer;
 
@@ -124,10 +130,12 @@ public final class GrantryServer {
       Database database,
       ServerResources resources,
       String deploymentId,
+      String mirrorFeed,
       HttpServer metricsServer,
       EventStore store,
       List<String> devNotes) {
     this.vertx = vertx;
+    this.mirrorFeed = mirrorFeed;
     this.metricsServer = metricsServer;
     this.config = config;
     this.database = database;
@@ -366,7 +374,13 @@ public final class GrantryServer {
     resources.opsCounters().start(vertx);
     new ReadinessGauge(registry).start(vertx, pool, migrated, 5000);
     resources.followCommits(store);
-    return keys.start()
+    AtomicReference<String> mirrorFeed = new AtomicReference<>();
+    return deployMirrorFeed(vertx, resources, connect)
+        .compose(
+            feed -> {
+              mirrorFeed.set(feed);
+              return keys.start();
+            })
         .onSuccess(
             v ->
                 // What the active signers really use, in the log and on /metrics.
@@ -403,9 +417,26 @@ public final class GrantryServer {
                                             db,
                                             resources,
                                             id,
+                                            mirrorFeed.get(),
                                             metrics,
                                             store,
                                             dev == null ? List.of() : dev.lines()))));
+  }
+
+  /**
+   * The introspection mirror's feed (when the mirror is on; null otherwise): a worker verticle, so
+   * its load and its decoding of the ledger never run on an event loop. {@link #stop} undeploys it.
+   */
+  private static Future<String> deployMirrorFeed(
+      Vertx vertx, ServerResources resources, PgConnectOptions connect) {
+    AccessTokenMirror mirror = resources.accessTokenMirror();
+    if (!mirror.enabled()) {
+      return Future.succeededFuture(null);
+    }
+    long fresh = resources.config().caches().introspection().toMillis();
+    return vertx.deployVerticle(
+        new AccessTokenMirrorFeed(mirror, connect, resources.clock(), Math.max(10, fresh / 5)),
+        new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER));
   }
 
   private static ServerResources resources(
@@ -439,6 +470,11 @@ public final class GrantryServer {
         new DeviceRequestThrottle(config.device()),
         new OpsCounters(registry, pool),
         new IntrospectionCache(config.caches().introspection()),
+        new AccessTokenMirror(
+            config.caches().introspection(),
+            config.caches().introspectionMirror(),
+            clock,
+            registry),
         OAuthServices.grantStateCache(config.caches()),
         new ProjectionCache<>(config.caches().users(), id -> id.startsWith(users)),
         new ProjectionCache<>(config.caches().users(), id -> id.startsWith("consent:")),
@@ -532,6 +568,8 @@ public final class GrantryServer {
     resources.passwords().close();
     return vertx
         .undeploy(deploymentId)
+        .transform(
+            ar -> mirrorFeed == null ? Future.<Void>succeededFuture() : vertx.undeploy(mirrorFeed))
         .transform(
             ar -> metricsServer == null ? Future.<Void>succeededFuture() : metricsServer.close())
         .transform(ar -> backchannel.stop())

@@ -134,6 +134,7 @@ public final class HttpVerticle extends VerticleBase {
             r.consentCache(),
             r.keys(),
             r.introspectionCache(),
+            r.accessTokenMirror(),
             csrf,
             new BrowserSessions(
                 sessions,

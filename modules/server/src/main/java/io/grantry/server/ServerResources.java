@@ -20,6 +20,7 @@ import io.grantry.server.throttle.ClientAuthThrottle;
 import io.grantry.server.throttle.DeviceRequestThrottle;
 import io.grantry.server.throttle.LoginThrottle;
 import io.grantry.server.tokens.IntrospectionCache;
+import io.grantry.server.tokenstate.AccessTokenMirror;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
@@ -35,6 +36,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * ({@link GrantryServer}, {@link HttpVerticle}) holds this; every route group and service is handed
  * the few parts it uses.
  *
+ * @param accessTokenMirror the live access tokens in memory, for introspection (see {@link
+ *     AccessTokenMirror})
  * @param grantStates grant states shared by the verticles (null: off), see {@link StateCache}
  * @param userCache user lookups, dropped by this process's commits of their streams
  * @param consentCache remembered consents, likewise
@@ -61,6 +64,7 @@ public record ServerResources(
     DeviceRequestThrottle deviceRequests,
     OpsCounters opsCounters,
     IntrospectionCache introspectionCache,
+    AccessTokenMirror accessTokenMirror,
     StateCache<GrantState> grantStates,
     ProjectionCache<Optional<UserState.Registered>> userCache,
     ProjectionCache<Consent.State> consentCache,
@@ -70,12 +74,13 @@ public record ServerResources(
 
   /**
    * Makes {@code store}'s commits drop what the shared caches hold of the streams they write (the
-   * introspection answers, user lookups, remembered consents and live sessions), before the
-   * appending request is answered. Every event store of the server that may append those streams
-   * calls this.
+   * introspection answers, user lookups, remembered consents and live sessions) and apply its
+   * revocations to the access-token mirror, before the appending request is answered. Every event
+   * store of the server that may append those streams calls this.
    */
   public void followCommits(EventStore store) {
     store.addCommitListener(introspectionCache::onCommitted);
+    store.addCommitListener(accessTokenMirror::onCommitted);
     store.addCommitListener(userCache::onCommitted);
     store.addCommitListener(consentCache::onCommitted);
     store.addCommitListener(sessionCache::onCommitted);

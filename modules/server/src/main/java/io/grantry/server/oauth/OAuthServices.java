@@ -33,6 +33,7 @@ import io.grantry.server.throttle.LoginThrottle;
 import io.grantry.server.tokens.DpopProofs;
 import io.grantry.server.tokens.IntrospectionCache;
 import io.grantry.server.tokens.TokenIssuer;
+import io.grantry.server.tokenstate.AccessTokenMirror;
 import io.grantry.server.tokenstate.TokenState;
 import io.grantry.server.users.UserDirectory;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -74,6 +75,10 @@ public final class OAuthServices {
   public final TokenIssuer tokens;
   public final KeyService keys;
   public final IntrospectionCache introspection;
+
+  /** The live access tokens in memory: what introspection reads before the database. */
+  public final AccessTokenMirror accessTokenMirror;
+
   public final Csrf csrf;
   public final BrowserSessions sessions;
   public final LoginThrottle logins;
@@ -109,6 +114,7 @@ public final class OAuthServices {
       ProjectionCache<Consent.State> rememberedConsents,
       KeyService keys,
       IntrospectionCache introspection,
+      AccessTokenMirror accessTokenMirror,
       Csrf csrf,
       BrowserSessions sessions,
       LoginThrottle logins,
@@ -138,6 +144,7 @@ public final class OAuthServices {
     this.tokens = new TokenIssuer(issuer, settings.audience(), keys);
     this.keys = keys;
     this.introspection = introspection;
+    this.accessTokenMirror = accessTokenMirror;
     this.csrf = csrf;
     this.sessions = sessions;
     this.logins = logins;

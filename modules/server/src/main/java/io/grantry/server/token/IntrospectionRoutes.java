@@ -14,6 +14,8 @@ import io.grantry.server.http.RouteGroup;
 import io.grantry.server.oauth.OAuthServices;
 import io.grantry.server.tokens.IntrospectionCache;
 import io.grantry.server.tokens.IssuedJwts;
+import io.grantry.server.tokenstate.AccessTokenFacts;
+import io.grantry.server.tokenstate.AccessTokenMirror;
 import io.grantry.server.tokenstate.TokenState;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -29,19 +31,22 @@ import java.util.Optional;
 
 /**
  * {@code POST /introspect} (RFC 7662), answered from the token-state projection, which the revoking
- * append updates in its own transaction: a revocation is seen at once. Active JWT and opaque access
- * token answers are kept briefly in memory ({@link IntrospectionCache}: a revocation through this
- * process is seen at once, one through another instance within 500 ms by default; opaque answers
- * are kept by the token's jti, which holds only the hash of its secret). Callers must authenticate
- * with a secret. A client sees its own tokens; one registered with the {@code introspect}
- * permission sees all. Anything else is exactly {@code {"active": false}}. Opaque access tokens are
- * answered like JWTs (same claims), found by the hash of their secret.
+ * append updates in its own transaction, or for access tokens from its in-memory mirror ({@link
+ * AccessTokenMirror}, which answers only while it has caught up with the ledger within
+ * GRANTRY_INTROSPECTION_CACHE_MS). Active JWT and opaque access token answers are kept briefly in
+ * memory ({@link IntrospectionCache}; opaque answers by the token's jti, which holds only the hash
+ * of its secret). Either way a revocation through this process is seen at once, one through another
+ * instance within 500 ms by default. Callers must authenticate with a secret. A client sees its own
+ * tokens; one registered with the {@code introspect} permission sees all. Anything else is exactly
+ * {@code {"active": false}}. Opaque access tokens are answered like JWTs (same claims), found by
+ * the hash of their secret.
  *
- * <p>A JWT's row is found by the {@code jti} of its payload, read before anything is trusted; the
- * token is then ours if its SHA-256 equals the hash its issuing event recorded, else if its
- * signature verifies ({@link IssuedJwts}, where the argument is). So a JWT seen for the first time
- * costs the row's read and a hash, and the ECDSA verification only for tokens issued before hashes
- * were recorded and for strings that are not what we issued. Such a string now costs the read too
+ * <p>A JWT's row (or mirrored token) is found by the {@code jti} of its payload, read before
+ * anything is trusted; the token is then ours if its SHA-256 equals the hash its issuing event
+ * recorded, else if its signature verifies ({@link IssuedJwts}, where the argument is), whichever
+ * source answered. So a JWT seen for the first time costs a hash (and the row's read when the
+ * mirror cannot answer), and the ECDSA verification only for tokens issued before hashes were
+ * recorded and for strings that are not what we issued. Such a string now costs the read too
  * (before, a bad signature was refused first): no more than any opaque-looking string costs.
  */
 public final class IntrospectionRoutes implements RouteGroup {
@@ -132,16 +137,16 @@ public final class IntrospectionRoutes implements RouteGroup {
         return Future.succeededFuture(cached);
       }
       long generation = cache.generation();
-      return state
-          .accessToken(jti)
+      return accessToken(jti)
           .map(
-              t ->
-                  t.filter(x -> x.activeAt(now))
+              read ->
+                  read.token()
+                      .filter(x -> x.activeAt(now))
                       .map(
                           x -> {
                             JsonObject active =
                                 answer(x, "Bearer").put("jti", jti).put("aud", audience(x));
-                            cache.put(key, OPAQUE, active, x.expiresAt(), generation);
+                            cache.put(key, OPAQUE, active, x.expiresAt(), generation, read.asOf());
                             return active;
                           })
                       .orElse(INACTIVE));
@@ -166,11 +171,13 @@ public final class IntrospectionRoutes implements RouteGroup {
       if (!(claims.getValue("jti") instanceof String jti)) {
         return Future.succeededFuture(INACTIVE);
       }
-      return state
-          .accessToken(jti)
+      return accessToken(jti)
           .map(
-              t ->
-                  t.filter(x -> x.activeAt(now))
+              read ->
+                  read.token()
+                      .filter(x -> x.activeAt(now))
+                      // Every answer, from memory or from the row: the token must be the one we
+                      // issued (its recorded hash, else its signature).
                       .filter(x -> IssuedJwts.issued(token, x.tokenHash(), verifier))
                       .map(
                           x -> {
@@ -183,7 +190,8 @@ public final class IntrospectionRoutes implements RouteGroup {
                             if (bound) {
                               active.put("cnf", claims.getJsonObject("cnf").copy());
                             }
-                            cache.put(token, verifier, active, x.expiresAt(), generation);
+                            cache.put(
+                                token, verifier, active, x.expiresAt(), generation, read.asOf());
                             return active;
                           })
                       .orElse(INACTIVE));
@@ -201,7 +209,30 @@ public final class IntrospectionRoutes implements RouteGroup {
                     .orElse(INACTIVE));
   }
 
-  private JsonObject answer(TokenState.Token t, String type) {
+  /**
+   * The access token {@code jti} from the in-memory mirror when it can answer (loaded, caught up
+   * within GRANTRY_INTROSPECTION_CACHE_MS, holding the token), else from the token-state projection
+   * (one indexed read), with the time it is as of.
+   */
+  private Future<Read> accessToken(String jti) {
+    AccessTokenMirror mirror = s.accessTokenMirror;
+    // Read before the lookup: the mirror's state is at least that fresh when it answers.
+    long mirrorAsOf = mirror.freshAt();
+    AccessTokenFacts mirrored = mirror.find(jti);
+    if (mirrored != null) {
+      return Future.succeededFuture(new Read(Optional.of(mirrored), mirrorAsOf));
+    }
+    long asOf = System.nanoTime();
+    return state.accessToken(jti).map(t -> new Read(t.map(AccessTokenFacts.class::cast), asOf));
+  }
+
+  /**
+   * An access token as read, and the time ({@link System#nanoTime}) up to which the read reflects
+   * every commit: how long its answer may be cached.
+   */
+  private record Read(Optional<AccessTokenFacts> token, long asOf) {}
+
+  private JsonObject answer(AccessTokenFacts t, String type) {
     JsonObject answer =
         new JsonObject()
             .put("active", true)
@@ -221,7 +252,7 @@ public final class IntrospectionRoutes implements RouteGroup {
    * An opaque token's {@code aud}: what its token exchange asked for (a string for one value, RFC
    * 7519 §4.1.3), else the server's default.
    */
-  private Object audience(TokenState.Token t) {
+  private Object audience(AccessTokenFacts t) {
     if (t.audience().isEmpty()) {
       return s.tokens.audience();
     }

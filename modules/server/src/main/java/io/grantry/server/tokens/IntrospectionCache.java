@@ -71,17 +71,25 @@ public final class IntrospectionCache {
 
   /**
    * Keeps an active answer (never mutated afterwards) unless a revocation committed since {@code
-   * generation} was read.
+   * generation} was read. The answer reflects what was committed up to {@code asOf} ({@link
+   * System#nanoTime}: when its read started): it is kept until {@code asOf} plus the time to live,
+   * so an answer read from the access-token mirror, itself up to that long behind, is never served
+   * later than the bound.
    */
   public void put(
-      String token, Object verifier, JsonObject answer, Instant expiresAt, long generation) {
+      String token,
+      Object verifier,
+      JsonObject answer,
+      Instant expiresAt,
+      long generation,
+      long asOf) {
     if (ttlNanos <= 0 || this.generation.get() != generation) {
       return;
     }
     if (entries.size() >= MAX_ENTRIES) {
       entries.clear();
     }
-    entries.put(token, new Entry(answer, verifier, System.nanoTime() + ttlNanos, expiresAt));
+    entries.put(token, new Entry(answer, verifier, asOf + ttlNanos, expiresAt));
     if (this.generation.get() != generation) {
       entries.remove(token); // a revocation committed while we were storing
     }

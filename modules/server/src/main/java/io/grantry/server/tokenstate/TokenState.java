@@ -23,7 +23,7 @@ public final class TokenState {
   /**
    * True when the grant of alias {@code g} or one it descends from is revoked (false for no grant).
    */
-  private static final String GRANT_REVOKED =
+  static final String GRANT_REVOKED =
       "(coalesce(g.status = 'revoked', false) OR CASE WHEN g.grant_chain IS NULL THEN false"
           + " ELSE EXISTS (SELECT 1 FROM grants p WHERE p.grant_id = ANY(string_to_array(g.grant_chain, ' '))"
           + " AND p.status = 'revoked') END)";
@@ -68,8 +68,10 @@ public final class TokenState {
       List<String> audience,
       Optional<String> act,
       List<String> grantChain,
-      Optional<String> tokenHash) {
+      Optional<String> tokenHash)
+      implements AccessTokenFacts {
 
+    @Override
     public boolean activeAt(Instant now) {
       return !revoked
           && !grantRevoked

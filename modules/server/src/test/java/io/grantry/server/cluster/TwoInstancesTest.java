@@ -3,47 +3,136 @@ package io.grantry.server.cluster;
 import static io.grantry.server.testing.OAuthFixtures.enc;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.grantry.domain.grant.GrantTokens;
 import io.grantry.eventstore.testing.TestDatabase;
 import io.grantry.server.testing.OAuthFixtures;
 import io.grantry.server.testing.TestServer;
+import io.grantry.server.tokenstate.AccessTokenMirror;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
 import java.time.Clock;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * Two server instances on one database, as behind a load balancer: nothing either needs lives only
- * in its own memory, so whatever one does the other sees.
+ * in its own memory, so whatever one does the other sees. A and B answer introspection from the
+ * database alone (GRANTRY_INTROSPECTION_CACHE_MS=0: no cache, no mirror), so a change on one is
+ * seen at once on the other; C and D run with the defaults, where an instance may answer from
+ * memory for up to that bound (500 ms) after a change made through the other.
  */
 class TwoInstancesTest {
   static TestServer a;
   static TestServer b;
+  static TestServer c;
+  static TestServer d;
   static OAuthFixtures onA;
   static OAuthFixtures onB;
   static String secret;
+  static final Map<String, String> boundSecrets = new LinkedHashMap<>();
   static final String CB = "https://app.example.test/cb";
 
   @BeforeAll
   static void start() throws Exception {
     TestDatabase db = TestDatabase.fresh();
-    Map<String, String> shared = TestServer.sharedSecrets();
+    Map<String, String> shared = new LinkedHashMap<>(TestServer.sharedSecrets());
+    shared.put("GRANTRY_INTROSPECTION_CACHE_MS", "0");
     a = TestServer.startOn(db, shared, Clock.systemUTC());
     b = TestServer.startOn(db, shared, Clock.systemUTC());
     onA = new OAuthFixtures(a);
     onB = new OAuthFixtures(b);
     secret = onA.confidentialClient("shared-app", CB, "openid offline_access api");
     onB.user("sam", "a long enough password");
+
+    TestDatabase defaults = TestDatabase.fresh();
+    Map<String, String> sharedByDefaults = TestServer.sharedSecrets();
+    c = TestServer.startOn(defaults, sharedByDefaults, Clock.systemUTC());
+    d = TestServer.startOn(defaults, sharedByDefaults, Clock.systemUTC());
+    OAuthFixtures onC = new OAuthFixtures(c);
+    for (String format : List.of("jwt", "opaque")) {
+      boundSecrets.put(
+          format,
+          onC.admin(
+                  "POST",
+                  "/admin/clients",
+                  new JsonObject()
+                      .put("client_id", "bound-" + format)
+                      .put("client_name", "Test " + format)
+                      .put("token_endpoint_auth_method", "client_secret_basic")
+                      .put("grant_types", new JsonArray().add("client_credentials"))
+                      .put("scope", "api")
+                      .put("access_token_format", format))
+              .getString("client_secret"));
+    }
   }
 
   @AfterAll
   static void stop() throws Exception {
+    d.close();
+    c.close();
     b.close();
     a.close();
+  }
+
+  /**
+   * With the defaults, D answers a token issued on C from memory (its mirror of the access tokens
+   * follows the ledger); once C has revoked it, every introspection D begins more than
+   * GRANTRY_INTROSPECTION_CACHE_MS after the revocation was acknowledged says inactive (D's answers
+   * from memory are never older than that), and D soon says so.
+   */
+  @Test
+  void withTheDefaultsARevocationOnOneInstanceIsSeenOnTheOtherWithinTheBound() throws Exception {
+    long bound = d.server.config().caches().introspection().toNanos();
+    OAuthFixtures onC = new OAuthFixtures(c);
+    OAuthFixtures onD = new OAuthFixtures(d);
+    AccessTokenMirror mirrorOfD = d.server.resources().accessTokenMirror();
+    for (String format : List.of("jwt", "opaque")) {
+      String client = "bound-" + format;
+      String clientSecret = boundSecrets.get(format);
+      String at =
+          json(onC.token(
+                  client, clientSecret, Map.of("grant_type", "client_credentials", "scope", "api")))
+              .getString("access_token");
+      String jti =
+          GrantTokens.opaqueJtiOf(at).orElseGet(() -> OAuthFixtures.claims(at).getString("jti"));
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (mirrorOfD.find(jti) == null) {
+        assertThat(System.nanoTime() - deadline).as("D's mirror never held it").isNegative();
+        Thread.sleep(5);
+      }
+      assertThat(onD.introspect(client, clientSecret, at).getBoolean("active")).isTrue();
+
+      assertThat(onC.postForm("/revoke", client, clientSecret, Map.of("token", at)).statusCode())
+          .isEqualTo(200);
+      long acknowledged = System.nanoTime();
+      deadline = acknowledged + TimeUnit.SECONDS.toNanos(30);
+      while (true) {
+        long asked = System.nanoTime();
+        boolean active = onD.introspect(client, clientSecret, at).getBoolean("active");
+        if (asked - acknowledged > bound) {
+          assertThat(active)
+              .as(
+                  "%s token asked %d ms after its revocation was acknowledged",
+                  format, (asked - acknowledged) / 1_000_000)
+              .isFalse();
+        }
+        if (!active) {
+          break;
+        }
+        assertThat(System.nanoTime() - deadline).as("never inactive on D").isNegative();
+        Thread.sleep(10);
+      }
+      assertThat(onC.introspect(client, clientSecret, at).getBoolean("active"))
+          .as("at once on the instance it was revoked through")
+          .isFalse();
+    }
   }
 
   static JsonObject json(HttpResponse<String> r) {

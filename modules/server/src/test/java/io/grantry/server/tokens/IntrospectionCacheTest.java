@@ -40,22 +40,22 @@ class IntrospectionCacheTest {
 
   @Test
   void anActiveAnswerIsKeptForItsVerifierUntilTheTokenExpires() {
-    cache.put("t", verifier, ACTIVE, NOW.plusSeconds(60), cache.generation());
+    cache.put("t", verifier, ACTIVE, NOW.plusSeconds(60), cache.generation(), System.nanoTime());
     assertThat(cache.get("t", verifier, NOW)).isSameAs(ACTIVE);
     assertThat(cache.get("other", verifier, NOW)).isNull();
     assertThat(cache.get("t", new Object(), NOW)).as("another key set").isNull();
-    cache.put("t", verifier, ACTIVE, NOW.plusSeconds(60), cache.generation());
+    cache.put("t", verifier, ACTIVE, NOW.plusSeconds(60), cache.generation(), System.nanoTime());
     assertThat(cache.get("t", verifier, NOW.plusSeconds(60))).as("expired").isNull();
   }
 
   @Test
   void aCommittedRevocationForgetsEverything() {
-    cache.put("t", verifier, ACTIVE, NOW.plusSeconds(60), cache.generation());
+    cache.put("t", verifier, ACTIVE, NOW.plusSeconds(60), cache.generation(), System.nanoTime());
     cache.onCommitted(List.of(event(ClientCredentialsIssued.TYPE)));
     assertThat(cache.get("t", verifier, NOW)).isSameAs(ACTIVE);
     cache.onCommitted(List.of(event(ClientCredentialsIssued.TYPE), event(AccessTokenRevoked.TYPE)));
     assertThat(cache.get("t", verifier, NOW)).isNull();
-    cache.put("t", verifier, ACTIVE, NOW.plusSeconds(60), cache.generation());
+    cache.put("t", verifier, ACTIVE, NOW.plusSeconds(60), cache.generation(), System.nanoTime());
     cache.onCommitted(List.of(event(GrantRevoked.TYPE)));
     assertThat(cache.get("t", verifier, NOW)).isNull();
   }
@@ -64,15 +64,32 @@ class IntrospectionCacheTest {
   void anAnswerLookedUpWhileARevocationCommittedIsNotKept() {
     long before = cache.generation();
     cache.onCommitted(List.of(event(AccessTokenRevoked.TYPE)));
-    cache.put("t", verifier, ACTIVE, NOW.plusSeconds(60), before);
+    cache.put("t", verifier, ACTIVE, NOW.plusSeconds(60), before, System.nanoTime());
     assertThat(cache.get("t", verifier, NOW)).isNull();
   }
 
   @Test
   void aZeroTtlKeepsNothing() {
     IntrospectionCache off = new IntrospectionCache(Duration.ZERO);
-    off.put("t", verifier, ACTIVE, NOW.plusSeconds(60), off.generation());
+    off.put("t", verifier, ACTIVE, NOW.plusSeconds(60), off.generation(), System.nanoTime());
     assertThat(off.get("t", verifier, NOW)).isNull();
     assertThat(off.enabled()).isFalse();
+  }
+
+  /**
+   * An answer is kept for the time to live from when its read started, not from when it was put: an
+   * answer from the access-token mirror, itself up to that long behind, is then never served later
+   * than the bound.
+   */
+  @Test
+  void anAnswerAsOfLongerAgoThanTheTimeToLiveIsNotServed() {
+    cache.put(
+        "t",
+        verifier,
+        ACTIVE,
+        NOW.plusSeconds(60),
+        cache.generation(),
+        System.nanoTime() - Duration.ofMinutes(5).toNanos() - 1);
+    assertThat(cache.get("t", verifier, NOW)).isNull();
   }
 }

@@ -1,0 +1,432 @@
+package io.grantry.server.tokenstate;
+
+import static io.grantry.server.testing.TestServer.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.grantry.domain.grant.GrantTokens;
+import io.grantry.eventstore.testing.TestDatabase;
+import io.grantry.server.testing.OAuthFixtures;
+import io.grantry.server.testing.TestServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.net.http.HttpResponse;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The in-memory mirror of the access tokens ({@link AccessTokenMirror}) answers as the token-state
+ * projection does, on the instance a change was made through and on another one; it stops answering
+ * when it cannot prove it has caught up; it holds no more than its bound.
+ */
+class AccessTokenMirrorTest {
+  static final String CB = "https://app.example.test/cb";
+  static final String PASSWORD = "a long enough password";
+  static final String EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
+  static final String AT_TYPE = "urn:ietf:params:oauth:token-type:access_token";
+
+  static TestServer a;
+  static TestServer b;
+  static final Map<String, String> secrets = new LinkedHashMap<>();
+
+  @BeforeAll
+  static void start() throws Exception {
+    TestDatabase db = TestDatabase.fresh();
+    Map<String, String> shared = TestServer.sharedSecrets();
+    a = TestServer.startOn(db, shared, Clock.systemUTC());
+    b = TestServer.startOn(db, shared, Clock.systemUTC());
+    OAuthFixtures fx = new OAuthFixtures(a);
+    register(fx, "web", new JsonObject());
+    register(fx, "web-opaque", new JsonObject().put("access_token_format", "opaque"));
+    fx.admin(
+        "POST",
+        "/admin/clients",
+        new JsonObject()
+            .put("client_id", "svc")
+            .put("client_name", "Test svc")
+            .put("token_endpoint_auth_method", "client_secret_basic")
+            .put("grant_types", new JsonArray().add("client_credentials"))
+            .put("scope", "api"));
+    fx.user("sam", PASSWORD);
+  }
+
+  static void register(OAuthFixtures fx, String id, JsonObject body) {
+    body.put("client_id", id)
+        .put("client_name", "Test " + id)
+        .put("token_endpoint_auth_method", "client_secret_basic")
+        .put("redirect_uris", new JsonArray().add(CB))
+        .put(
+            "grant_types",
+            new JsonArray()
+                .add("authorization_code")
+                .add("refresh_token")
+                .add("client_credentials")
+                .add(EXCHANGE))
+        .put("scope", "openid offline_access api")
+        .put("token_exchange_audiences", new JsonArray().add("svc"));
+    secrets.put(id, fx.admin("POST", "/admin/clients", body).getString("client_secret"));
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    b.close();
+    a.close();
+  }
+
+  static AccessTokenMirror mirror(TestServer s) {
+    return s.server.resources().accessTokenMirror();
+  }
+
+  static String jti(String accessToken) {
+    return GrantTokens.opaqueJtiOf(accessToken)
+        .orElseGet(() -> OAuthFixtures.claims(accessToken).getString("jti"));
+  }
+
+  /** The token as the projection has it (the database path). */
+  static Optional<TokenState.Token> fromDatabase(String jti) throws Exception {
+    return await(new TokenState(a.server.resources().pool()).accessToken(jti));
+  }
+
+  /**
+   * The token from {@code mirror} once it has caught up with everything committed before {@code
+   * after} ({@link System#nanoTime}), waiting for that with a deadline.
+   */
+  static AccessTokenFacts caughtUp(AccessTokenMirror mirror, String jti, long after)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (System.nanoTime() - deadline < 0) {
+      if (mirror.loaded() && mirror.freshAt() - after > 0) {
+        AccessTokenFacts f = mirror.find(jti);
+        if (f != null) {
+          return f;
+        }
+      }
+      Thread.sleep(5);
+    }
+    throw new AssertionError("the mirror never held " + jti + " while fresh");
+  }
+
+  /**
+   * Waits (with a deadline) until {@code mirror} has applied everything committed before {@code
+   * after}.
+   */
+  public static void awaitCaughtUp(AccessTokenMirror mirror, long after)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!(mirror.loaded() && mirror.freshAt() - after > 0)) {
+      assertThat(System.nanoTime() - deadline).as("the mirror never caught up").isNegative();
+      Thread.sleep(5);
+    }
+  }
+
+  static void assertSame(AccessTokenFacts m, TokenState.Token d, Instant now, String what) {
+    assertThat(m.activeAt(now)).as(what + ": active").isEqualTo(d.activeAt(now));
+    assertThat(m.clientId()).as(what + ": client").isEqualTo(d.clientId());
+    assertThat(m.subject()).as(what + ": subject").isEqualTo(d.subject());
+    assertThat(m.scope()).as(what + ": scope").isEqualTo(d.scope());
+    assertThat(m.issuedAt()).as(what + ": iat").isEqualTo(d.issuedAt());
+    assertThat(m.expiresAt()).as(what + ": exp").isEqualTo(d.expiresAt());
+    assertThat(m.act()).as(what + ": act").isEqualTo(d.act());
+    assertThat(m.audience()).as(what + ": aud").isEqualTo(d.audience());
+  }
+
+  /** A random history made through two instances. */
+  static final class History {
+    final Random random;
+    final List<String> accessTokens = new ArrayList<>();
+    final List<String> refreshTokens = new ArrayList<>();
+    final List<String> rotatedRefreshTokens = new ArrayList<>();
+    final List<String> userAccessTokens = new ArrayList<>();
+    final Map<String, String> clientOf = new LinkedHashMap<>();
+
+    /** Where each user token was issued: its {@code iss}, which an exchange must match. */
+    final Map<String, TestServer> issuerOf = new LinkedHashMap<>();
+
+    final Map<String, OAuthFixtures.Browser> browsers = new LinkedHashMap<>();
+    final List<String> log = new ArrayList<>();
+    int exchanged;
+
+    History(long seed) {
+      this.random = new Random(seed);
+    }
+
+    <T> T pick(List<T> from) {
+      return from.get(random.nextInt(from.size()));
+    }
+
+    static JsonObject ok(HttpResponse<String> r, String what) {
+      assertThat(r.statusCode()).as(what + ": " + r.body()).isEqualTo(200);
+      return new JsonObject(r.body());
+    }
+
+    String issued(List<String> to, String token, String client) {
+      to.add(token);
+      clientOf.put(token, client);
+      return token;
+    }
+
+    /** One random step through a random instance (none when there is nothing to act on yet). */
+    void step() throws Exception {
+      TestServer server = random.nextBoolean() ? a : b;
+      OAuthFixtures on = new OAuthFixtures(server);
+      String client = random.nextBoolean() ? "web" : "web-opaque";
+      String secret = secrets.get(client);
+      switch (random.nextInt(8)) {
+        case 0, 1 -> {
+          log.add("client_credentials");
+          issued(
+              accessTokens,
+              ok(
+                      on.token(
+                          client,
+                          secret,
+                          Map.of("grant_type", "client_credentials", "scope", "api")),
+                      "client_credentials")
+                  .getString("access_token"),
+              client);
+        }
+        case 2 -> {
+          log.add("code flow");
+          // One browser per instance: signed in and the consent remembered after the first flow.
+          OAuthFixtures.Browser browser =
+              browsers.computeIfAbsent(client + server.port, k -> on.browser());
+          JsonObject t =
+              on.tokens(browser, client, secret, CB, "openid offline_access api", "sam", PASSWORD);
+          issued(accessTokens, t.getString("access_token"), client);
+          userAccessTokens.add(t.getString("access_token"));
+          issuerOf.put(t.getString("access_token"), server);
+          issued(refreshTokens, t.getString("refresh_token"), client);
+        }
+        case 3 -> {
+          if (refreshTokens.isEmpty()) {
+            return;
+          }
+          String rt = pick(refreshTokens);
+          String c = clientOf.get(rt);
+          log.add("refresh");
+          HttpResponse<String> r = on.refresh(c, secrets.get(c), rt, null);
+          if (r.statusCode() == 200) {
+            JsonObject t = new JsonObject(r.body());
+            refreshTokens.remove(rt);
+            rotatedRefreshTokens.add(rt);
+            issued(refreshTokens, t.getString("refresh_token"), c);
+            issued(accessTokens, t.getString("access_token"), c);
+            userAccessTokens.add(t.getString("access_token"));
+            issuerOf.put(t.getString("access_token"), server);
+          }
+        }
+        case 4 -> {
+          if (rotatedRefreshTokens.isEmpty()) {
+            return;
+          }
+          String rt = pick(rotatedRefreshTokens);
+          String c = clientOf.get(rt);
+          log.add("reuse");
+          // A rotated token again: reuse, the whole grant is revoked.
+          assertThat(on.refresh(c, secrets.get(c), rt, null).statusCode()).isEqualTo(400);
+        }
+        case 5 -> {
+          if (accessTokens.isEmpty()) {
+            return;
+          }
+          log.add("revoke an access token");
+          revoke(server, pick(accessTokens));
+        }
+        case 6 -> {
+          if (refreshTokens.isEmpty()) {
+            return;
+          }
+          log.add("revoke a grant");
+          revoke(server, pick(refreshTokens));
+        }
+        default -> {
+          if (userAccessTokens.isEmpty()) {
+            return;
+          }
+          String subject = pick(userAccessTokens);
+          String by = clientOf.get(subject);
+          // Exchanged where it was issued: each test instance is an issuer of its own.
+          TestServer issuer = issuerOf.get(subject);
+          log.add("exchange");
+          HttpResponse<String> r =
+              new OAuthFixtures(issuer)
+                  .token(
+                      by,
+                      secrets.get(by),
+                      Map.of(
+                          "grant_type",
+                          EXCHANGE,
+                          "subject_token",
+                          subject,
+                          "subject_token_type",
+                          AT_TYPE,
+                          "audience",
+                          "svc"));
+          // A subject token no longer active is refused: nothing issued.
+          if (r.statusCode() == 200) {
+            String t = new JsonObject(r.body()).getString("access_token");
+            issued(accessTokens, t, by);
+            userAccessTokens.add(t);
+            issuerOf.put(t, issuer);
+            exchanged++;
+          } else {
+            log.add("(refused: " + r.body() + ")");
+          }
+        }
+      }
+    }
+
+    /**
+     * Revokes {@code token} through {@code server}: that instance's mirror sees it at once (its
+     * answer, when it has one, is no longer active).
+     */
+    void revoke(TestServer server, String token) throws Exception {
+      String client = clientOf.get(token);
+      // Only a live token's revocation appends anything (one already revoked, perhaps through the
+      // other instance, whose change this one may not have seen yet, is answered 200 alone).
+      boolean live =
+          accessTokens.contains(token)
+              && fromDatabase(jti(token)).map(t -> t.activeAt(Instant.now())).orElse(false);
+      HttpResponse<String> r =
+          new OAuthFixtures(server)
+              .postForm("/revoke", client, secrets.get(client), Map.of("token", token));
+      assertThat(r.statusCode()).isEqualTo(200);
+      if (live) {
+        AccessTokenFacts f = mirror(server).find(jti(token));
+        if (f != null) {
+          assertThat(f.activeAt(Instant.now()))
+              .as("revoked through this instance after " + log)
+              .isFalse();
+        }
+      }
+    }
+  }
+
+  /**
+   * After random histories of client_credentials tokens, code flows, rotations, reuse, revocations
+   * of access tokens and of grants, and token exchanges (whose tokens die with the grants they came
+   * from), made through either of two instances, each instance's mirror, once caught up, says of
+   * every token exactly what the projection says.
+   */
+  @ParameterizedTest
+  @ValueSource(longs = {1, 2, 3})
+  void afterAnyHistoryTheMirrorAnswersAsTheDatabase(long seed) throws Exception {
+    History h = new History(seed);
+    for (int round = 0; round < 3; round++) {
+      for (int i = 0; i < 15; i++) {
+        h.step();
+      }
+      long after = System.nanoTime();
+      Instant now = Instant.now();
+      for (String at : h.accessTokens) {
+        String jti = jti(at);
+        TokenState.Token d = fromDatabase(jti).orElseThrow();
+        for (TestServer s : List.of(a, b)) {
+          assertSame(
+              caughtUp(mirror(s), jti, after),
+              d,
+              now,
+              "seed " + seed + " after " + h.log + ", " + jti + " on " + s.port);
+        }
+      }
+    }
+    assertThat(h.exchanged).as("exchanged tokens in " + h.log).isPositive();
+  }
+
+  static String clientCredentials(TestServer server, String client) {
+    return History.ok(
+            new OAuthFixtures(server)
+                .token(
+                    client,
+                    secrets.get(client),
+                    Map.of("grant_type", "client_credentials", "scope", "api")),
+            "client_credentials")
+        .getString("access_token");
+  }
+
+  /**
+   * A feed that cannot read the ledger (every read waits behind a lock) leaves the mirror stale
+   * after the bound: answers come from the database again. The change made here behind the ledger's
+   * back (the projection's row revoked with no event) is one the mirror can never see: only the
+   * database path answers "inactive".
+   */
+  @Test
+  void aStalledFeedHandsTheAnswersBackToTheDatabase() throws Exception {
+    String at = clientCredentials(a, "web");
+    String jti = jti(at);
+    assertThat(caughtUp(mirror(a), jti, System.nanoTime()).activeAt(Instant.now())).isTrue();
+    OAuthFixtures on = new OAuthFixtures(a);
+    assertThat(on.introspect("web", secrets.get("web"), at).getBoolean("active")).isTrue();
+    Pool pool = PgBuilder.pool().connectingTo(a.db.connectOptions()).using(a.vertx).build();
+    SqlConnection lock = await(pool.getConnection());
+    try {
+      await(lock.query("BEGIN").execute());
+      await(lock.query("LOCK TABLE events IN ACCESS EXCLUSIVE MODE").execute());
+      await(
+          pool.preparedQuery("UPDATE access_tokens SET revoked_at = now() WHERE jti = $1")
+              .execute(Tuple.of(jti)));
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      while (on.introspect("web", secrets.get("web"), at).getBoolean("active")) {
+        assertThat(System.nanoTime() - deadline).as("still answered from memory").isNegative();
+        Thread.sleep(20);
+      }
+      assertThat(mirror(a).find(jti)).as("a stale mirror does not answer").isNull();
+    } finally {
+      await(lock.query("ROLLBACK").execute());
+      await(lock.close());
+      await(pool.close());
+    }
+  }
+
+  /**
+   * With GRANTRY_INTROSPECTION_MIRROR_MAX the mirror holds that many tokens; the others are read
+   * from the database, revocations included.
+   */
+  @Test
+  void theMirrorHoldsNoMoreThanItsBound() throws Exception {
+    try (TestServer s = TestServer.start(Map.of("GRANTRY_INTROSPECTION_MIRROR_MAX", "3"))) {
+      OAuthFixtures fx = new OAuthFixtures(s);
+      String secret = fx.confidentialClient("bounded", CB, "api", "client_credentials");
+      List<String> tokens = new ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        tokens.add(
+            History.ok(
+                    fx.token(
+                        "bounded",
+                        secret,
+                        Map.of("grant_type", "client_credentials", "scope", "api")),
+                    "client_credentials")
+                .getString("access_token"));
+      }
+      AccessTokenMirror mirror = mirror(s);
+      awaitCaughtUp(mirror, System.nanoTime());
+      assertThat(mirror.size()).isEqualTo(3);
+      String notHeld = null;
+      for (String t : tokens) {
+        assertThat(fx.introspect("bounded", secret, t).getBoolean("active")).isTrue();
+        if (mirror.find(jti(t)) == null) {
+          notHeld = t;
+        }
+      }
+      assertThat(notHeld).isNotNull();
+      assertThat(fx.postForm("/revoke", "bounded", secret, Map.of("token", notHeld)).statusCode())
+          .isEqualTo(200);
+      assertThat(fx.introspect("bounded", secret, notHeld).getBoolean("active")).isFalse();
+    }
+  }
+}
