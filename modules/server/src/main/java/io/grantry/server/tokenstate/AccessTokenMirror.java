@@ -213,6 +213,28 @@ public final class AccessTokenMirror {
   }
 
   /**
+   * An access token issued by the refresh of a grant made by a token exchange: its grant's row says
+   * what the rotation's event does not (the grants it descends from, whose revocation ends it, and
+   * the exchange's audience and actor), as the database path reads them.
+   */
+  void applyExchanged(
+      TokenChange c, List<String> audience, Optional<String> act, List<String> chain) {
+    if (c == null || c.jti() == null) {
+      return;
+    }
+    insert(
+        c.jti(),
+        c.grantId(),
+        c.clientId(),
+        c.subject(),
+        c.scope(),
+        c.at(),
+        c.accessExpires(),
+        false,
+        new Exchange(audience, act, chain));
+  }
+
+  /**
    * A token as a row of the projection or an issuance event has it ({@code revoked}: the row's own
    * or its grants' revocation, as of the row's read); never replaces a token already held.
    *
