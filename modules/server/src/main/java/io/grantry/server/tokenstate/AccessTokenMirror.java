@@ -13,6 +13,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -198,6 +199,7 @@ public final class AccessTokenMirror {
               c.at(),
               c.accessExpires(),
               false,
+              c.tokenHash(),
               x == null
                   ? null
                   : new Exchange(
@@ -231,6 +233,7 @@ public final class AccessTokenMirror {
         c.at(),
         c.accessExpires(),
         false,
+        c.tokenHash(),
         new Exchange(audience, act, chain));
   }
 
@@ -238,6 +241,7 @@ public final class AccessTokenMirror {
    * A token as a row of the projection or an issuance event has it ({@code revoked}: the row's own
    * or its grants' revocation, as of the row's read); never replaces a token already held.
    *
+   * @param tokenHash the JWT's recorded SHA-256 (base64url), or null
    * @param audience the exchange's {@code aud}, act (JSON) and chain, or all empty
    */
   void insertRow(
@@ -249,6 +253,7 @@ public final class AccessTokenMirror {
       long issuedMicros,
       long expiresMicros,
       boolean revoked,
+      String tokenHash,
       List<String> audience,
       Optional<String> act,
       List<String> chain) {
@@ -261,6 +266,7 @@ public final class AccessTokenMirror {
         issuedMicros,
         expiresMicros,
         revoked,
+        tokenHash,
         audience.isEmpty() && act.isEmpty() && chain.isEmpty()
             ? null
             : new Exchange(audience, act, chain));
@@ -275,6 +281,7 @@ public final class AccessTokenMirror {
       long issuedMicros,
       long expiresMicros,
       boolean revoked,
+      String tokenHash,
       Exchange exchange) {
     if (expiresMicros <= LedgerCopy.pgMicros(clock.instant()) || tokens.size() >= max) {
       return; // expired (an old issuance read again), or full: the database answers
@@ -288,6 +295,7 @@ public final class AccessTokenMirror {
             intern(scope),
             issuedMicros,
             expiresMicros,
+            decodedHash(tokenHash),
             exchange,
             revoked);
     Entry held = tokens.putIfAbsent(jti, e);
@@ -296,6 +304,21 @@ public final class AccessTokenMirror {
       (held == null ? e : held).revoked = true;
     }
   }
+
+  /** The recorded hash's 32 bytes (kept decoded: 48 bytes instead of a 43-character string). */
+  private static byte[] decodedHash(String tokenHash) {
+    if (tokenHash == null) {
+      return null;
+    }
+    try {
+      return B64URL_DECODER.decode(tokenHash);
+    } catch (IllegalArgumentException e) {
+      return null; // never recorded so (the codec checks it): the signature decides
+    }
+  }
+
+  private static final Base64.Decoder B64URL_DECODER = Base64.getUrlDecoder();
+  private static final Base64.Encoder B64URL = Base64.getUrlEncoder().withoutPadding();
 
   private void revokeToken(String jti, long txid, long nanoNow) {
     revokedJtis.put(jti, new Revocation(txid, nanoNow));
@@ -399,6 +422,7 @@ public final class AccessTokenMirror {
     final String scope;
     final long issuedMicros;
     final long expiresMicros;
+    final byte[] tokenHash;
     final Exchange exchange;
     volatile boolean revoked;
 
@@ -409,6 +433,7 @@ public final class AccessTokenMirror {
         String scope,
         long issuedMicros,
         long expiresMicros,
+        byte[] tokenHash,
         Exchange exchange,
         boolean revoked) {
       this.grantId = grantId;
@@ -417,6 +442,7 @@ public final class AccessTokenMirror {
       this.scope = scope;
       this.issuedMicros = issuedMicros;
       this.expiresMicros = expiresMicros;
+      this.tokenHash = tokenHash;
       this.exchange = exchange;
       this.revoked = revoked;
     }
@@ -458,7 +484,7 @@ public final class AccessTokenMirror {
 
     @Override
     public Optional<String> tokenHash() {
-      return Optional.empty();
+      return tokenHash == null ? Optional.empty() : Optional.of(B64URL.encodeToString(tokenHash));
     }
 
     @Override

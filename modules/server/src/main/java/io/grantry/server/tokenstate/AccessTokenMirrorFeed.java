@@ -77,6 +77,7 @@ public final class AccessTokenMirrorFeed extends VerticleBase {
 
   private static final String LOAD =
       "SELECT a.jti, a.grant_id, a.client_id, a.subject, a.scope, a.issued_at, a.expires_at,"
+          + " a.token_hash,"
           + " a.revoked_at IS NOT NULL OR "
           + TokenState.GRANT_REVOKED
           + " AS revoked, g.audience, g.act, g.grant_chain"
@@ -241,6 +242,7 @@ public final class AccessTokenMirrorFeed extends VerticleBase {
                     LedgerCopy.pgMicros(r.getOffsetDateTime("issued_at").toInstant()),
                     LedgerCopy.pgMicros(r.getOffsetDateTime("expires_at").toInstant()),
                     r.getBoolean("revoked"),
+                    r.getString("token_hash"),
                     TokenState.words(r.getString("audience")),
                     Optional.ofNullable(r.getString("act")),
                     TokenState.words(r.getString("grant_chain")));

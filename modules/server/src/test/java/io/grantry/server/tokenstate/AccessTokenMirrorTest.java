@@ -143,6 +143,7 @@ class AccessTokenMirrorTest {
     assertThat(m.expiresAt()).as(what + ": exp").isEqualTo(d.expiresAt());
     assertThat(m.act()).as(what + ": act").isEqualTo(d.act());
     assertThat(m.audience()).as(what + ": aud").isEqualTo(d.audience());
+    assertThat(m.tokenHash()).as(what + ": the JWT's recorded hash").isEqualTo(d.tokenHash());
   }
 
   /** A random history made through two instances. */
@@ -427,6 +428,47 @@ class AccessTokenMirrorTest {
       assertThat(fx.postForm("/revoke", "bounded", secret, Map.of("token", notHeld)).statusCode())
           .isEqualTo(200);
       assertThat(fx.introspect("bounded", secret, notHeld).getBoolean("active")).isFalse();
+    }
+  }
+
+  /**
+   * A JWT answered from memory is still checked to be the one we issued (its recorded hash, else
+   * its signature): the same jti with changed claims and the original signature, or unsigned, is
+   * inactive while the token itself is active from the mirror.
+   */
+  @Test
+  void aForgedJwtNamingAMirroredJtiIsInactive() throws Exception {
+    String at = clientCredentials(a, "web");
+    String jti = jti(at);
+    caughtUp(mirror(a), jti, System.nanoTime());
+    OAuthFixtures on = new OAuthFixtures(a);
+    assertThat(on.introspect("web", secrets.get("web"), at).getBoolean("active")).isTrue();
+    String[] parts = at.split("\\.");
+    java.util.Base64.Encoder b64 = java.util.Base64.getUrlEncoder().withoutPadding();
+    JsonObject claims = OAuthFixtures.claims(at).put("scope", "api admin");
+    String changed =
+        parts[0]
+            + "."
+            + b64.encodeToString(claims.encode().getBytes(java.nio.charset.StandardCharsets.UTF_8))
+            + "."
+            + parts[2];
+    JsonObject header =
+        new JsonObject(
+                new String(
+                    java.util.Base64.getUrlDecoder().decode(parts[0]),
+                    java.nio.charset.StandardCharsets.UTF_8))
+            .put("alg", "none");
+    String unsigned =
+        b64.encodeToString(header.encode().getBytes(java.nio.charset.StandardCharsets.UTF_8))
+            + "."
+            + parts[1]
+            + ".";
+    for (String forged :
+        List.of(changed, unsigned, parts[0] + "." + parts[1] + "." + parts[2].substring(1) + "A")) {
+      assertThat(mirror(a).find(jti)).as("the mirror holds the jti").isNotNull();
+      assertThat(on.introspect("web", secrets.get("web"), forged).getBoolean("active"))
+          .as(forged)
+          .isFalse();
     }
   }
 }
