@@ -18,7 +18,9 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -80,6 +82,11 @@ public final class AccessTokenMirror {
 
   /** {@link System#nanoTime} at the start of the last complete catch-up read. */
   private volatile long freshAt;
+
+  /** Who waits for a catch-up that started after a given {@link System#nanoTime} (tests). */
+  private record CatchUpWaiter(long after, CompletableFuture<Void> done) {}
+
+  private final ConcurrentLinkedQueue<CatchUpWaiter> catchUpWaiters = new ConcurrentLinkedQueue<>();
 
   /** When a revocation was applied, and by which transaction. */
   private record Revocation(long txid, long appliedAt) {}
@@ -158,6 +165,21 @@ public final class AccessTokenMirror {
   /** Whether the start-up load is done. */
   public boolean loaded() {
     return loaded;
+  }
+
+  /**
+   * Completes once the mirror is loaded and a complete catch-up read that started after {@code
+   * after} ({@link System#nanoTime}) is applied: everything committed before {@code after} is here
+   * then. For tests to wait on the feed instead of sleeping; never completes while the feed is
+   * stalled.
+   */
+  public CompletableFuture<Void> caughtUpPast(long after) {
+    CatchUpWaiter w = new CatchUpWaiter(after, new CompletableFuture<>());
+    catchUpWaiters.add(w);
+    if (loaded && freshAt - after > 0 && catchUpWaiters.remove(w)) {
+      w.done().complete(null);
+    }
+    return w.done();
   }
 
   // ------------------------------------------------------------------ changes
@@ -339,6 +361,11 @@ public final class AccessTokenMirror {
   void caughtUp(long startedAt) {
     freshAt = startedAt;
     loaded = true;
+    for (CatchUpWaiter w : catchUpWaiters) {
+      if (startedAt - w.after() > 0 && catchUpWaiters.remove(w)) {
+        w.done().complete(null);
+      }
+    }
   }
 
   /** Forgets every token (a start-up load that failed: the next one starts afresh). */

@@ -8,6 +8,7 @@ import io.grantry.eventstore.testing.TestDatabase;
 import io.grantry.server.testing.OAuthFixtures;
 import io.grantry.server.testing.TestServer;
 import io.grantry.server.tokenstate.AccessTokenMirror;
+import io.grantry.server.tokenstate.MirrorWaits;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
@@ -102,17 +103,13 @@ class TwoInstancesTest {
               .getString("access_token");
       String jti =
           GrantTokens.opaqueJtiOf(at).orElseGet(() -> OAuthFixtures.claims(at).getString("jti"));
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      while (mirrorOfD.find(jti) == null) {
-        assertThat(System.nanoTime() - deadline).as("D's mirror never held it").isNegative();
-        Thread.sleep(5);
-      }
+      MirrorWaits.caughtUp(mirrorOfD, jti, System.nanoTime());
       assertThat(onD.introspect(client, clientSecret, at).getBoolean("active")).isTrue();
 
       assertThat(onC.postForm("/revoke", client, clientSecret, Map.of("token", at)).statusCode())
           .isEqualTo(200);
       long acknowledged = System.nanoTime();
-      deadline = acknowledged + TimeUnit.SECONDS.toNanos(30);
+      long deadline = acknowledged + TimeUnit.SECONDS.toNanos(30);
       while (true) {
         long asked = System.nanoTime();
         boolean active = onD.introspect(client, clientSecret, at).getBoolean("active");
@@ -127,7 +124,7 @@ class TwoInstancesTest {
           break;
         }
         assertThat(System.nanoTime() - deadline).as("never inactive on D").isNegative();
-        Thread.sleep(10);
+        MirrorWaits.awaitCaughtUp(mirrorOfD, System.nanoTime()); // D's next catch-up
       }
       assertThat(onC.introspect(client, clientSecret, at).getBoolean("active"))
           .as("at once on the instance it was revoked through")

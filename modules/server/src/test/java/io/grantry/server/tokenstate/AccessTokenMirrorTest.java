@@ -102,38 +102,6 @@ class AccessTokenMirrorTest {
     return await(new TokenState(a.server.resources().pool()).accessToken(jti));
   }
 
-  /**
-   * The token from {@code mirror} once it has caught up with everything committed before {@code
-   * after} ({@link System#nanoTime}), waiting for that with a deadline.
-   */
-  static AccessTokenFacts caughtUp(AccessTokenMirror mirror, String jti, long after)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (System.nanoTime() - deadline < 0) {
-      if (mirror.loaded() && mirror.freshAt() - after > 0) {
-        AccessTokenFacts f = mirror.find(jti);
-        if (f != null) {
-          return f;
-        }
-      }
-      Thread.sleep(5);
-    }
-    throw new AssertionError("the mirror never held " + jti + " while fresh");
-  }
-
-  /**
-   * Waits (with a deadline) until {@code mirror} has applied everything committed before {@code
-   * after}.
-   */
-  public static void awaitCaughtUp(AccessTokenMirror mirror, long after)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (!(mirror.loaded() && mirror.freshAt() - after > 0)) {
-      assertThat(System.nanoTime() - deadline).as("the mirror never caught up").isNegative();
-      Thread.sleep(5);
-    }
-  }
-
   static void assertSame(AccessTokenFacts m, TokenState.Token d, Instant now, String what) {
     assertThat(m.activeAt(now)).as(what + ": active").isEqualTo(d.activeAt(now));
     assertThat(m.clientId()).as(what + ": client").isEqualTo(d.clientId());
@@ -339,7 +307,7 @@ class AccessTokenMirrorTest {
         TokenState.Token d = fromDatabase(jti).orElseThrow();
         for (TestServer s : List.of(a, b)) {
           assertSame(
-              caughtUp(mirror(s), jti, after),
+              MirrorWaits.caughtUp(mirror(s), jti, after),
               d,
               now,
               "seed " + seed + " after " + h.log + ", " + jti + " on " + s.port);
@@ -370,7 +338,8 @@ class AccessTokenMirrorTest {
   void aStalledFeedHandsTheAnswersBackToTheDatabase() throws Exception {
     String at = clientCredentials(a, "web");
     String jti = jti(at);
-    assertThat(caughtUp(mirror(a), jti, System.nanoTime()).activeAt(Instant.now())).isTrue();
+    assertThat(MirrorWaits.caughtUp(mirror(a), jti, System.nanoTime()).activeAt(Instant.now()))
+        .isTrue();
     OAuthFixtures on = new OAuthFixtures(a);
     assertThat(on.introspect("web", secrets.get("web"), at).getBoolean("active")).isTrue();
     Pool pool = PgBuilder.pool().connectingTo(a.db.connectOptions()).using(a.vertx).build();
@@ -415,7 +384,7 @@ class AccessTokenMirrorTest {
                 .getString("access_token"));
       }
       AccessTokenMirror mirror = mirror(s);
-      awaitCaughtUp(mirror, System.nanoTime());
+      MirrorWaits.awaitCaughtUp(mirror, System.nanoTime());
       assertThat(mirror.size()).isEqualTo(3);
       String notHeld = null;
       for (String t : tokens) {
@@ -440,7 +409,7 @@ class AccessTokenMirrorTest {
   void aForgedJwtNamingAMirroredJtiIsInactive() throws Exception {
     String at = clientCredentials(a, "web");
     String jti = jti(at);
-    caughtUp(mirror(a), jti, System.nanoTime());
+    MirrorWaits.caughtUp(mirror(a), jti, System.nanoTime());
     OAuthFixtures on = new OAuthFixtures(a);
     assertThat(on.introspect("web", secrets.get("web"), at).getBoolean("active")).isTrue();
     String[] parts = at.split("\\.");

@@ -9,7 +9,6 @@ import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
 import java.time.Instant;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -103,12 +102,7 @@ class ReviewMirrorChainTest {
 
       // The mirror has followed the refresh's issuance.
       AccessTokenMirror mirror = s.server.resources().accessTokenMirror();
-      long after = System.nanoTime();
-      long deadline = after + TimeUnit.SECONDS.toNanos(30);
-      while (!(mirror.loaded() && mirror.freshAt() - after > 0 && mirror.find(jti) != null)) {
-        assertThat(System.nanoTime() - deadline).as("the mirror never held it").isNegative();
-        Thread.sleep(5);
-      }
+      MirrorWaits.caughtUp(mirror, jti, System.nanoTime());
       assertThat(fx.introspect("svc-refresh", svc, at).getBoolean("active")).isTrue();
 
       // The user's grant, the root of the chain, is revoked through this very instance.

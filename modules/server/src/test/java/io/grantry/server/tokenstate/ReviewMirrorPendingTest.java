@@ -23,7 +23,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -83,14 +82,6 @@ class ReviewMirrorPendingTest {
     return out;
   }
 
-  static void awaitCaughtUp(AccessTokenMirror mirror, long after) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (!(mirror.loaded() && mirror.freshAt() - after > 0)) {
-      assertThat(System.nanoTime() - deadline).as("the mirror never caught up").isNegative();
-      Thread.sleep(5);
-    }
-  }
-
   /** Fails on mirror c00dc83: 1,200 + 900 events pending exceed the read's limit of 2,000. */
   @Test
   void aRevocationInAPendingTransactionAfterTheCutIsApplied() throws Exception {
@@ -116,7 +107,7 @@ class ReviewMirrorPendingTest {
                   new ClientCredentialsIssued(
                       g, "victim", jti, Scopes.of("api"), now, now.plus(1, ChronoUnit.HOURS))))
           .await();
-      awaitCaughtUp(mirror, System.nanoTime());
+      MirrorWaits.awaitCaughtUp(mirror, System.nanoTime());
       assertThat(mirror.find(jti)).isNotNull();
       assertThat(mirror.find(jti).activeAt(Instant.now())).isTrue();
 
@@ -133,15 +124,15 @@ class ReviewMirrorPendingTest {
         insert(c3, List.of(new AccessTokenRevoked(g, jti, "review6", now))).await();
         // A later transaction commits: the feed's cursor passes all three, which are pending.
         insert(pool, issuances(1, now)).await();
-        awaitCaughtUp(mirror, System.nanoTime());
+        MirrorWaits.awaitCaughtUp(mirror, System.nanoTime());
         // All three commit before the next read (the feed reads every 200 ms).
         for (SqlConnection c : List.of(c1, c2, c3)) {
           await(c.query("COMMIT").execute());
         }
         long committed = System.nanoTime();
-        awaitCaughtUp(mirror, committed);
+        MirrorWaits.awaitCaughtUp(mirror, committed);
         // Give the feed a few more rounds (no new commit is needed for a correct one).
-        awaitCaughtUp(mirror, System.nanoTime());
+        MirrorWaits.awaitCaughtUp(mirror, System.nanoTime());
         AccessTokenFacts f = mirror.find(jti);
         assertThat(f).as("the mirror holds the token").isNotNull();
         assertThat(f.activeAt(Instant.now()))
