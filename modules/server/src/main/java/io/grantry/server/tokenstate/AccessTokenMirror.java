@@ -212,16 +212,8 @@ public final class AccessTokenMirror {
       case CODE_REDEEMED, REFRESH_ROTATED, CLIENT_CREDENTIALS, TOKEN_EXCHANGED -> {
         if (c.jti() != null) {
           TokenExchanged x = c.exchange();
-          insert(
-              c.jti(),
-              c.grantId(),
-              c.clientId(),
-              c.subject(),
-              c.scope(),
-              c.at(),
-              c.accessExpires(),
-              false,
-              c.tokenHash(),
+          insertIssued(
+              c,
               x == null
                   ? null
                   : new Exchange(
@@ -246,6 +238,11 @@ public final class AccessTokenMirror {
     if (c == null || c.jti() == null) {
       return;
     }
+    insertIssued(c, new Exchange(audience, act, chain));
+  }
+
+  /** The access token an issuance change describes, with its exchange facts (null: none). */
+  private void insertIssued(TokenChange c, Exchange exchange) {
     insert(
         c.jti(),
         c.grantId(),
@@ -256,7 +253,7 @@ public final class AccessTokenMirror {
         c.accessExpires(),
         false,
         c.tokenHash(),
-        new Exchange(audience, act, chain));
+        exchange);
   }
 
   /**
