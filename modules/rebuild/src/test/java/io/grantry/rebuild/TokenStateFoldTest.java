@@ -433,34 +433,20 @@ class TokenStateFoldTest {
         jtis.add(jti);
         boolean offline = random.nextInt(4) != 0;
         refresh = offline ? id + ".r0" : null;
-        if (device) {
-          return List.of(
-              new DeviceCodeRedeemed(
-                  new CodeRedemption.Issued(
-                      id,
-                      client,
-                      user,
-                      jti,
-                      at.plusSeconds(600),
-                      Optional.ofNullable(refresh),
-                      offline ? Optional.of(at.plusSeconds(86_400)) : Optional.empty(),
-                      Optional.empty(),
-                      scopes(),
-                      at)));
-        }
+        CodeRedemption.Issued issued =
+            new CodeRedemption.Issued(
+                id,
+                client,
+                user,
+                jti,
+                at.plusSeconds(600),
+                Optional.ofNullable(refresh),
+                offline ? Optional.of(at.plusSeconds(86_400)) : Optional.empty(),
+                Optional.empty(),
+                scopes(),
+                at);
         return List.of(
-            new AuthorizationCodeRedeemed(
-                new CodeRedemption.Issued(
-                    id,
-                    client,
-                    user,
-                    jti,
-                    at.plusSeconds(600),
-                    Optional.ofNullable(refresh),
-                    offline ? Optional.of(at.plusSeconds(86_400)) : Optional.empty(),
-                    Optional.empty(),
-                    scopes(),
-                    at)));
+            device ? new DeviceCodeRedeemed(issued) : new AuthorizationCodeRedeemed(issued));
       }
       if (roll < 1) {
         ended = true;
