@@ -67,12 +67,7 @@ public final class IntrospectionRoutes implements RouteGroup {
   public IntrospectionRoutes(OAuthServices services, EndpointPaths paths) {
     this.paths = paths;
     this.s = services;
-    this.authenticator =
-        new ClientAuthenticator(
-            services.clients,
-            services.clientAssertions,
-            services.clientThrottle,
-            services.registry);
+    this.authenticator = ClientAuthenticator.of(services);
     this.state = services.tokenState;
   }
 
