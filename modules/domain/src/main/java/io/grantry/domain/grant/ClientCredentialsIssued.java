@@ -23,7 +23,7 @@ public record ClientCredentialsIssued(
     Instant expiresAt,
     Optional<String> jkt,
     Optional<String> accessTokenHash)
-    implements GrantEvent {
+    implements AccessTokenIssuance {
   public static final String TYPE = "grant.client_credentials_issued.v1";
 
   /** A bearer token (no DPoP key). */
@@ -50,9 +50,16 @@ public record ClientCredentialsIssued(
   }
 
   /** The same event recording {@code hash}, the SHA-256 of the JWT signed for it. */
+  @Override
   public ClientCredentialsIssued withAccessTokenHash(String hash) {
     return new ClientCredentialsIssued(
         grantId, clientId, jti, scopes, issuedAt, expiresAt, jkt, Optional.of(hash));
+  }
+
+  /** The token, issued to the client for itself: its subject is the client. */
+  @Override
+  public Optional<IssuedAccessToken> issuedAccessToken() {
+    return Optional.of(new IssuedAccessToken(jti, clientId, scopes, issuedAt, expiresAt, jkt));
   }
 
   public ClientCredentialsIssued {

@@ -13,7 +13,7 @@ import java.util.Optional;
  * so is what the token endpoint answers from either: a user's access token, a refresh token with
  * {@code offline_access}, and the DPoP keys they are bound to.
  */
-public sealed interface CodeRedemption extends GrantEvent
+public sealed interface CodeRedemption extends AccessTokenIssuance
     permits AuthorizationCodeRedeemed, DeviceCodeRedeemed {
 
   /**
@@ -150,7 +150,21 @@ public sealed interface CodeRedemption extends GrantEvent
   Issued issued();
 
   /** The same redemption recording the hash of the access token JWT signed for it. */
+  @Override
   CodeRedemption withAccessTokenHash(String hash);
+
+  @Override
+  default Optional<IssuedAccessToken> issuedAccessToken() {
+    Issued i = issued();
+    return Optional.of(
+        new IssuedAccessToken(
+            i.accessTokenJti(),
+            i.userId(),
+            i.scopes(),
+            i.redeemedAt(),
+            i.accessTokenExpiresAt(),
+            i.dpopJkt()));
+  }
 
   @Override
   default String grantId() {

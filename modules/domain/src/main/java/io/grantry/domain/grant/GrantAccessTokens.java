@@ -24,21 +24,9 @@ public final class GrantAccessTokens {
 
   /** The access token {@code event} issues, if it issues one. */
   public static Optional<AccessToken> issuedBy(GrantEvent event) {
-    if (event instanceof CodeRedemption e) {
-      return Optional.of(new AccessToken(e.accessTokenJti(), e.scopes(), e.accessTokenExpiresAt()));
-    }
-    if (event instanceof RefreshTokenRotated e) {
-      return Optional.of(new AccessToken(e.accessTokenJti(), e.scopes(), e.accessTokenExpiresAt()));
-    }
-    if (event instanceof ClientCredentialsIssued e) {
-      return Optional.of(new AccessToken(e.jti(), e.scopes(), e.expiresAt()));
-    }
-    if (event instanceof TokenExchanged e && e.accessTokenJti().isPresent()) {
-      return Optional.of(
-          new AccessToken(
-              e.accessTokenJti().get(), e.scopes(), e.accessTokenExpiresAt().orElseThrow()));
-    }
-    return Optional.empty();
+    return event instanceof AccessTokenIssuance i
+        ? i.issuedAccessToken().map(t -> new AccessToken(t.jti(), t.scopes(), t.expiresAt()))
+        : Optional.empty();
   }
 
   /**
@@ -46,18 +34,8 @@ public final class GrantAccessTokens {
    * it is appended; an event that issues no access token is returned as it is.
    */
   public static GrantEvent withAccessTokenHash(GrantEvent event, String hash) {
-    if (event instanceof CodeRedemption e) {
-      return e.withAccessTokenHash(hash);
-    }
-    if (event instanceof RefreshTokenRotated e) {
-      return e.withAccessTokenHash(hash);
-    }
-    if (event instanceof ClientCredentialsIssued e) {
-      return e.withAccessTokenHash(hash);
-    }
-    if (event instanceof TokenExchanged e && e.accessTokenJti().isPresent()) {
-      return e.withAccessTokenHash(hash);
-    }
-    return event;
+    return event instanceof AccessTokenIssuance i && i.issuedAccessToken().isPresent()
+        ? i.withAccessTokenHash(hash)
+        : event;
   }
 }

@@ -6,14 +6,11 @@ package io.grantry.domain.grant;
  */
 public sealed interface GrantEvent
     permits AuthorizationCodeIssued,
-        CodeRedemption,
+        AccessTokenIssuance,
         AuthorizationCodeReplayed,
-        RefreshTokenRotated,
         RefreshTokenReuseDetected,
         GrantRevoked,
         AccessTokenRevoked,
-        ClientCredentialsIssued,
-        TokenExchanged,
         DeviceAuthorizationRequested,
         DeviceAuthorizationApproved,
         DeviceAuthorizationDenied,

@@ -31,7 +31,7 @@ public record RefreshTokenRotated(
     Instant rotatedAt,
     Optional<String> dpopJkt,
     Optional<String> accessTokenHash)
-    implements GrantEvent {
+    implements AccessTokenIssuance {
   public static final String TYPE = "grant.refresh_token_rotated.v1";
 
   /** A bearer access token (no DPoP key). */
@@ -89,6 +89,7 @@ public record RefreshTokenRotated(
   }
 
   /** The same event recording {@code hash}, the SHA-256 of the JWT signed for it. */
+  @Override
   public RefreshTokenRotated withAccessTokenHash(String hash) {
     return new RefreshTokenRotated(
         grantId,
@@ -103,6 +104,13 @@ public record RefreshTokenRotated(
         rotatedAt,
         dpopJkt,
         Optional.of(hash));
+  }
+
+  @Override
+  public Optional<IssuedAccessToken> issuedAccessToken() {
+    return Optional.of(
+        new IssuedAccessToken(
+            accessTokenJti, userId, scopes, rotatedAt, accessTokenExpiresAt, dpopJkt));
   }
 
   public RefreshTokenRotated {

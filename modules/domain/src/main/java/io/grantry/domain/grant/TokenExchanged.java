@@ -57,7 +57,7 @@ public record TokenExchanged(
     Optional<String> dpopJkt,
     Optional<String> refreshTokenJkt,
     Optional<String> accessTokenHash)
-    implements GrantEvent {
+    implements AccessTokenIssuance {
   public static final String TYPE = "grant.token_exchanged.v1";
 
   /** A token exchanged for unbound tokens (no DPoP key). */
@@ -146,6 +146,7 @@ public record TokenExchanged(
   }
 
   /** The same event recording {@code hash}, the SHA-256 of the access token JWT signed for it. */
+  @Override
   public TokenExchanged withAccessTokenHash(String hash) {
     return new TokenExchanged(
         grantId,
@@ -168,6 +169,14 @@ public record TokenExchanged(
         dpopJkt,
         refreshTokenJkt,
         Optional.of(hash));
+  }
+
+  @Override
+  public Optional<IssuedAccessToken> issuedAccessToken() {
+    return accessTokenJti.map(
+        jti ->
+            new IssuedAccessToken(
+                jti, subject, scopes, exchangedAt, accessTokenExpiresAt.orElseThrow(), dpopJkt));
   }
 
   public TokenExchanged {

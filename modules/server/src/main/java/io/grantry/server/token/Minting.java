@@ -4,15 +4,14 @@ import io.grantry.domain.Decision;
 import io.grantry.domain.client.AccessTokenFormat;
 import io.grantry.domain.client.ClientState;
 import io.grantry.domain.client.ClientType;
-import io.grantry.domain.grant.ClientCredentialsIssued;
+import io.grantry.domain.grant.AccessTokenIssuance;
+import io.grantry.domain.grant.AccessTokenIssuance.IssuedAccessToken;
 import io.grantry.domain.grant.CodeRedemption;
-import io.grantry.domain.grant.GrantAccessTokens;
 import io.grantry.domain.grant.GrantCommand;
 import io.grantry.domain.grant.GrantEvent;
 import io.grantry.domain.grant.GrantEventCodec;
 import io.grantry.domain.grant.GrantState;
 import io.grantry.domain.grant.GrantTokens;
-import io.grantry.domain.grant.RefreshTokenRotated;
 import io.grantry.domain.grant.TokenExchanged;
 import io.grantry.domain.oauth.Scopes;
 import io.grantry.domain.user.UserState;
@@ -157,7 +156,8 @@ final class Minting {
    * <p>An opaque token is left as it is: its row's key already is its secret's hash.
    *
    * @param exchange the token exchange that made the grant, whose claims ({@link #exchangeClaims})
-   *     its tokens carry; empty for other grants
+   *     its refreshed tokens carry; empty for other grants (a {@link TokenExchanged} event's own
+   *     token carries its own)
    */
   Decision<GrantEvent> signed(
       ClientState.Registered client,
@@ -172,87 +172,36 @@ final class Minting {
     List<GrantEvent> events = accepted.events();
     List<GrantEvent> out = null;
     for (int i = 0; i < events.size(); i++) {
-      GrantEvent e = events.get(i);
-      String jti;
-      String token;
-      if (e instanceof ClientCredentialsIssued c) {
-        jti = c.jti();
-        token =
-            jwt(
-                client,
-                access,
-                jti,
-                c.clientId(),
-                c.scopes(),
-                c.issuedAt(),
-                c.expiresAt(),
-                bound(Map.of(), c.jkt()));
-      } else if (e instanceof CodeRedemption r) {
-        jti = r.accessTokenJti();
-        token =
-            jwt(
-                client,
-                access,
-                jti,
-                r.userId(),
-                r.scopes(),
-                r.redeemedAt(),
-                r.accessTokenExpiresAt(),
-                bound(Map.of(), r.dpopJkt()));
-      } else if (e instanceof RefreshTokenRotated r) {
-        jti = r.accessTokenJti();
-        token =
-            jwt(
-                client,
-                access,
-                jti,
-                r.userId(),
-                r.scopes(),
-                r.rotatedAt(),
-                r.accessTokenExpiresAt(),
-                bound(exchangeClaims(exchange), r.dpopJkt()));
-      } else if (e instanceof TokenExchanged x && x.accessTokenJti().isPresent()) {
-        jti = x.accessTokenJti().get();
-        token =
-            jwt(
-                client,
-                access,
-                jti,
-                x.subject(),
-                x.scopes(),
-                x.exchangedAt(),
-                x.accessTokenExpiresAt().orElseThrow(),
-                bound(exchangeClaims(Optional.of(x)), x.dpopJkt()));
-      } else {
+      if (!(events.get(i) instanceof AccessTokenIssuance e)) {
         continue;
       }
-      if (token == null) {
+      Optional<IssuedAccessToken> issued = e.issuedAccessToken();
+      if (issued.isEmpty()) {
         continue;
       }
+      IssuedAccessToken t = issued.get();
+      if (access.opaqueToken() != null && access.jti().equals(t.jti())) {
+        continue; // the opaque token of access: its row's key already is its secret's hash
+      }
+      // A token exchange's claims: the exchange's own token, and a refresh of the grant it made.
+      Optional<TokenExchanged> madeBy = e instanceof TokenExchanged x ? Optional.of(x) : exchange;
+      String token =
+          sign(
+              client,
+              t.jti(),
+              t.subject(),
+              t.scopes(),
+              t.issuedAt(),
+              t.expiresAt(),
+              bound(exchangeClaims(madeBy), t.dpopJkt()));
       if (out == null) {
         out = new ArrayList<>(events);
       }
-      out.set(i, GrantAccessTokens.withAccessTokenHash(e, GrantTokens.hash(token)));
-      access.signedJti = jti;
+      out.set(i, e.withAccessTokenHash(GrantTokens.hash(token)));
+      access.signedJti = t.jti();
       access.signedToken = token;
     }
     return out == null ? decision : new Decision.Accepted<>(out);
-  }
-
-  /** The JWT for an issuing event, or null when the token is the opaque one of {@code access}. */
-  private String jwt(
-      ClientState.Registered client,
-      Access access,
-      String jti,
-      String subject,
-      Scopes scopes,
-      Instant issuedAt,
-      Instant expiresAt,
-      Map<String, Object> claims) {
-    if (access.opaqueToken() != null && access.jti().equals(jti)) {
-      return null;
-    }
-    return sign(client, jti, subject, scopes, issuedAt, expiresAt, claims);
   }
 
   /** The token exchange that made the grant in {@code state}, if one did. */
