@@ -34,19 +34,7 @@ public record ClientCredentialsIssued(
       Scopes scopes,
       Instant issuedAt,
       Instant expiresAt) {
-    this(grantId, clientId, jti, scopes, issuedAt, expiresAt, Optional.empty());
-  }
-
-  /** A token whose hash is not recorded (an opaque one, or one issued before hashes were). */
-  public ClientCredentialsIssued(
-      String grantId,
-      String clientId,
-      String jti,
-      Scopes scopes,
-      Instant issuedAt,
-      Instant expiresAt,
-      Optional<String> jkt) {
-    this(grantId, clientId, jti, scopes, issuedAt, expiresAt, jkt, Optional.empty());
+    this(grantId, clientId, jti, scopes, issuedAt, expiresAt, Optional.empty(), Optional.empty());
   }
 
   /** The same event recording {@code hash}, the SHA-256 of the JWT signed for it. */

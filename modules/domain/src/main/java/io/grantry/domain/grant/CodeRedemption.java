@@ -49,36 +49,6 @@ public sealed interface CodeRedemption extends AccessTokenIssuance
       Optional<String> refreshTokenJkt,
       Optional<String> accessTokenHash) {
 
-    /** The access token's hash not recorded (opaque, or issued before hashes were). */
-    public Issued(
-        String grantId,
-        String clientId,
-        String userId,
-        String accessTokenJti,
-        Instant accessTokenExpiresAt,
-        Optional<String> refreshTokenHash,
-        Optional<Instant> refreshTokenExpiresAt,
-        Optional<Instant> grantExpiresAt,
-        Scopes scopes,
-        Instant redeemedAt,
-        Optional<String> dpopJkt,
-        Optional<String> refreshTokenJkt) {
-      this(
-          grantId,
-          clientId,
-          userId,
-          accessTokenJti,
-          accessTokenExpiresAt,
-          refreshTokenHash,
-          refreshTokenExpiresAt,
-          grantExpiresAt,
-          scopes,
-          redeemedAt,
-          dpopJkt,
-          refreshTokenJkt,
-          Optional.empty());
-    }
-
     /** The same, recording {@code hash}, the SHA-256 of the JWT signed for it. */
     public Issued withAccessTokenHash(String hash) {
       return new Issued(
@@ -120,6 +90,7 @@ public sealed interface CodeRedemption extends AccessTokenIssuance
           grantExpiresAt,
           scopes,
           redeemedAt,
+          Optional.empty(),
           Optional.empty(),
           Optional.empty());
     }

@@ -361,7 +361,8 @@ public final class GrantDecider {
                 scopes,
                 now,
                 dpop.accessTokenJkt(),
-                refreshTokenHash.isPresent() ? dpop.refreshTokenJkt() : Optional.empty())));
+                refreshTokenHash.isPresent() ? dpop.refreshTokenJkt() : Optional.empty(),
+                Optional.empty())));
   }
 
   /**
@@ -466,7 +467,8 @@ public final class GrantDecider {
               refreshExpiresAt,
               requested,
               now,
-              c.dpop().accessTokenJkt()));
+              c.dpop().accessTokenJkt(),
+              Optional.empty()));
     }
     // Not the current token, but one the grant issued (the caller looked it up): reuse.
     if (c.presentedIssuedByGrant()) {
@@ -624,7 +626,8 @@ public final class GrantDecider {
             c.scopes(),
             now,
             now.plus(c.accessTokenLifetime()),
-            c.jkt()));
+            c.jkt(),
+            Optional.empty()));
   }
 
   // ------------------------------------------------------------------ token exchange
@@ -796,6 +799,7 @@ public final class GrantDecider {
                 cap,
                 now,
                 c.dpop().accessTokenJkt(),
+                Optional.empty(),
                 Optional.empty()));
       }
       case REFRESH_TOKEN -> {
@@ -831,7 +835,8 @@ public final class GrantDecider {
                 cap,
                 now,
                 Optional.empty(),
-                c.dpop().refreshTokenJkt()));
+                c.dpop().refreshTokenJkt(),
+                Optional.empty()));
       }
       default -> {
         return oauth(

@@ -57,34 +57,7 @@ public record RefreshTokenRotated(
         refreshTokenExpiresAt,
         scopes,
         rotatedAt,
-        Optional.empty());
-  }
-
-  /** An access token whose hash is not recorded (opaque, or issued before hashes were). */
-  public RefreshTokenRotated(
-      String grantId,
-      String clientId,
-      String userId,
-      String oldHash,
-      String newHash,
-      String accessTokenJti,
-      Instant accessTokenExpiresAt,
-      Instant refreshTokenExpiresAt,
-      Scopes scopes,
-      Instant rotatedAt,
-      Optional<String> dpopJkt) {
-    this(
-        grantId,
-        clientId,
-        userId,
-        oldHash,
-        newHash,
-        accessTokenJti,
-        accessTokenExpiresAt,
-        refreshTokenExpiresAt,
-        scopes,
-        rotatedAt,
-        dpopJkt,
+        Optional.empty(),
         Optional.empty());
   }
 

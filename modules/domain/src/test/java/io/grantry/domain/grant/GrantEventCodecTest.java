@@ -117,7 +117,10 @@ class GrantEventCodecTest {
             Optional.empty(),
             Optional.empty(),
             Optional.empty(),
-            T0),
+            T0,
+            Optional.empty(),
+            Optional.empty(),
+            Optional.empty()),
         new TokenExchanged(
             "x-3",
             "app",
@@ -135,7 +138,10 @@ class GrantEventCodecTest {
             Optional.of(refreshHash(3)),
             Optional.of(T0.plus(Duration.ofDays(15))),
             Optional.of(T0.plus(Duration.ofDays(90))),
-            T0),
+            T0,
+            Optional.empty(),
+            Optional.empty(),
+            Optional.empty()),
         new ClientCredentialsIssued(
             "cc-2",
             "svc",
@@ -143,7 +149,8 @@ class GrantEventCodecTest {
             Scopes.of("orders.read"),
             T0,
             T0.plusSeconds(300),
-            Optional.of(JKT)),
+            Optional.of(JKT),
+            Optional.empty()),
         new DeviceAuthorizationRequested(
             "d-1",
             "tv",
@@ -201,7 +208,8 @@ class GrantEventCodecTest {
                 SCOPES,
                 T0,
                 Optional.of(JKT),
-                Optional.of(JKT))),
+                Optional.of(JKT),
+                Optional.empty())),
         new RefreshTokenRotated(
             "g-3",
             "c-1",
@@ -213,7 +221,8 @@ class GrantEventCodecTest {
             T0.plus(Duration.ofDays(15)),
             SCOPES,
             T0,
-            Optional.of(JKT)));
+            Optional.of(JKT),
+            Optional.empty()));
   }
 
   private static final String JKT = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I";
