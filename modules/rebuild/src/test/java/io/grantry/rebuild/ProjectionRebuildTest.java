@@ -89,18 +89,7 @@ class ProjectionRebuildTest {
             .firstPassBy(BulkFirstPass.of(server.db::connect).inParts(3));
     webSecret = fx.confidentialClient("web", CB, "openid profile offline_access api.read");
     svcSecret = fx.confidentialClient("svc", CB, "api.read", "client_credentials");
-    rsSecret =
-        fx.admin(
-                "POST",
-                "/admin/clients",
-                new JsonObject()
-                    .put("client_id", "rs")
-                    .put("client_name", "RS")
-                    .put("token_endpoint_auth_method", "client_secret_basic")
-                    .put("grant_types", new JsonArray().add("client_credentials"))
-                    .put("scope", "api.read")
-                    .put("introspect", true))
-            .getString("client_secret");
+    rsSecret = fx.resourceServer("rs");
     fx.publicClient("pub", CB, "openid offline_access");
     history();
   }

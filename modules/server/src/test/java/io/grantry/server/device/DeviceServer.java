@@ -35,15 +35,7 @@ final class DeviceServer implements AutoCloseable {
     settings.put("GRANTRY_SESSION_MAX_SECONDS", "360000");
     server = TestServer.start(settings, clock);
     fx = new OAuthFixtures(server);
-    rsSecret =
-        register(
-            new JsonObject()
-                .put("client_id", "rs")
-                .put("client_name", "Resource server")
-                .put("token_endpoint_auth_method", "client_secret_basic")
-                .put("grant_types", new JsonArray().add("client_credentials"))
-                .put("scope", "api.read")
-                .put("introspect", true));
+    rsSecret = fx.resourceServer("rs");
     meta = OIDCProviderMetadata.resolve(new Issuer(server.url("")));
   }
 

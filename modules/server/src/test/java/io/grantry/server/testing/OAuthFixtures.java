@@ -71,6 +71,25 @@ public final class OAuthFixtures {
     return admin("POST", "/admin/clients", body).getString("client_secret");
   }
 
+  /**
+   * A resource server: a confidential client (client_secret_basic, client_credentials, {@code
+   * api.read}) with the {@code introspect} permission, which sees every token's introspection;
+   * returns its secret.
+   */
+  public String resourceServer(String clientId) {
+    return admin(
+            "POST",
+            "/admin/clients",
+            new JsonObject()
+                .put("client_id", clientId)
+                .put("client_name", "Resource server")
+                .put("token_endpoint_auth_method", "client_secret_basic")
+                .put("grant_types", new JsonArray().add("client_credentials"))
+                .put("scope", "api.read")
+                .put("introspect", true))
+        .getString("client_secret");
+  }
+
   /** A public client (auth method none, PKCE required). */
   public void publicClient(String clientId, String redirectUri, String scope) {
     admin(

@@ -67,18 +67,7 @@ class AccessTokenFormatTest {
                     .put("scope", "openid profile email offline_access")
                     .put("access_token_format", "opaque"))
             .getString("client_secret");
-    rsSecret =
-        fx.admin(
-                "POST",
-                "/admin/clients",
-                new JsonObject()
-                    .put("client_id", "rs")
-                    .put("client_name", "Resource server")
-                    .put("token_endpoint_auth_method", "client_secret_basic")
-                    .put("grant_types", new JsonArray().add("client_credentials"))
-                    .put("scope", "api.read")
-                    .put("introspect", true))
-            .getString("client_secret");
+    rsSecret = fx.resourceServer("rs");
     fx.user("alice", PASSWORD);
     alice = fx.browser();
   }

@@ -8,7 +8,6 @@ import io.grantry.server.testing.OAuthFixtures;
 import io.grantry.server.testing.OAuthFixtures.Browser;
 import io.grantry.server.testing.OAuthFixtures.Pkce;
 import io.grantry.server.testing.TestServer;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import java.net.URI;
@@ -61,18 +60,7 @@ class TokenLifecycleTest {
     otherSecret =
         fx.confidentialClient("other", CB, "openid profile email offline_access api.read");
     svcSecret = fx.confidentialClient("svc", CB, "api.read api.write", "client_credentials");
-    rsSecret =
-        fx.admin(
-                "POST",
-                "/admin/clients",
-                new JsonObject()
-                    .put("client_id", "rs")
-                    .put("client_name", "Resource server")
-                    .put("token_endpoint_auth_method", "client_secret_basic")
-                    .put("grant_types", new JsonArray().add("client_credentials"))
-                    .put("scope", "api.read")
-                    .put("introspect", true))
-            .getString("client_secret");
+    rsSecret = fx.resourceServer("rs");
     fx.publicClient("pub", CB, "openid offline_access");
     aliceId = fx.user("alice", PASSWORD);
     fx.user("bob", PASSWORD);
