@@ -25,10 +25,15 @@ bench_init_data_dir() {
   wait $pid 2>/dev/null || true
 }
 
-# Rebuilds every projection of the data directory from its ledger, then vacuums and analyzes the tables
-# (as autovacuum would have on a long-running server).
+# Rebuilds every projection of the data directory from its ledger, the inline ones and the
+# asynchronous ones a server follows the ledger with (left at its end, with no lag), then vacuums
+# and analyzes the tables (as autovacuum would have on a long-running server).
+# GRANTRY_BENCH_REBUILD_HEAP (default 3g): the rebuild's heap; the token-state fold runs in as many
+# parts as that heap needs (a read of the ledger each: at 20M events 3g means several).
 bench_rebuild() {
-  GRANTRY_DATA_DIR=$1 java -XX:+UseParallelGC -Xms3g -Xmx3g -Dgrantry.bench.vacuum=true -cp "$BENCH_CP" io.grantry.cli.bench.RebuildBenchmark
+  local heap=${GRANTRY_BENCH_REBUILD_HEAP:-3g}
+  GRANTRY_DATA_DIR=$1 java -XX:+UseParallelGC -Xms"$heap" -Xmx"$heap" -Dgrantry.bench.vacuum=true -Dgrantry.bench.background=true \
+    -cp "$BENCH_CP" io.grantry.cli.bench.RebuildBenchmark
 }
 
 # The median of the numbers given.

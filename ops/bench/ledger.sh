@@ -3,9 +3,13 @@
 # tokens, code flows with refresh rotations, revocations, reuse detection, users, consents,
 # clients, signed checkpoints), fast: the server starts once on it (keys, secrets, demo seed),
 # then io.grantry.cli.bench.LedgerGenerator writes the events with COPY, the projections are
-# rebuilt from them and `grantry audit verify` checks the whole ledger.
+# rebuilt from them (the inline ones and the asynchronous ones every server follows the ledger with,
+# io.grantry.server.BackgroundProjections, left at the ledger's end: a server started on it has no
+# backlog to replay, as one that had run on it all along) and `grantry audit verify` checks the
+# whole ledger.
 # Usage: ops/bench/ledger.sh N DATA_DIR   (DATA_DIR must not exist yet; keep it outside the repo)
-#   GRANTRY_BENCH_SEED (default 42), GRANTRY_BENCH_SKIP_VERIFY=1 to skip the verification.
+#   GRANTRY_BENCH_SEED (default 42), GRANTRY_BENCH_SKIP_VERIFY=1 to skip the verification,
+#   GRANTRY_BENCH_REBUILD_HEAP (default 3g) the rebuild's heap (12g folds 20M events in one part).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${1:?usage: ledger.sh N DATA_DIR}

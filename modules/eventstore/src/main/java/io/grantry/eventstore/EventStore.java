@@ -174,6 +174,14 @@ public final class EventStore {
           + " AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
           + " ORDER BY txid, position LIMIT $3";
 
+  /** {@link #READ_ALL} of the types in $4 only. */
+  private static final String READ_ALL_OF_TYPES =
+      "SELECT "
+          + COLUMNS
+          + " FROM events WHERE (txid, position) > ($1, $2)"
+          + " AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+          + " AND type = ANY($4) ORDER BY txid, position LIMIT $3";
+
   /**
    * The last readable event in commit order (not max(txid) with max(position): they may be two
    * events).
@@ -773,6 +781,21 @@ public final class EventStore {
   public Future<List<RecordedEvent>> readAll(GlobalPosition from, int limit) {
     return pool.preparedQuery(READ_ALL)
         .execute(Tuple.of(from.txid(), from.position(), limit))
+        .map(
+            rows -> {
+              List<RecordedEvent> out = new ArrayList<>(rows.size());
+              rows.forEach(r -> out.add(toEvent(r)));
+              return out;
+            });
+  }
+
+  /**
+   * As {@link #readAll(GlobalPosition, int)}, only events of {@code types}: the others are skipped
+   * in the database, never sent or decoded (a replay for a projection that reads a few types).
+   */
+  public Future<List<RecordedEvent>> readAll(GlobalPosition from, int limit, Set<String> types) {
+    return pool.preparedQuery(READ_ALL_OF_TYPES)
+        .execute(Tuple.of(from.txid(), from.position(), limit, types.toArray(new String[0])))
         .map(
             rows -> {
               List<RecordedEvent> out = new ArrayList<>(rows.size());

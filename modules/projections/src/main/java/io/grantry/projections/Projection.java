@@ -6,6 +6,7 @@ import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlConnection;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Turns events into rows. Tables are created by migrations (the schema lives only there); a
@@ -63,5 +64,14 @@ public interface Projection {
    */
   default boolean reads(String streamId) {
     return true;
+  }
+
+  /**
+   * The only event types {@link #apply} acts on, when the projection names them (empty, the
+   * default: any type may matter). A replay may then hand it only events of these types, the others
+   * skipped in the database; {@link #apply} must ignore every other type.
+   */
+  default Set<String> eventTypes() {
+    return Set.of();
   }
 }

@@ -94,7 +94,12 @@ final class ProjectionRebuild {
         from,
         done,
         events -> FirstPass.applyToCopies(pool, p, target, events),
-        at -> store.readAll(at, BATCH),
+        // A projection that names its event types is read only those: the rest of the ledger is
+        // skipped in the database (the catch-up before the swap reads everything after the last
+        // one, so the checkpoint still ends at the ledger's end).
+        p.eventTypes().isEmpty()
+            ? at -> store.readAll(at, BATCH)
+            : at -> store.readAll(at, BATCH, p.eventTypes()),
         progress);
     // The projection's retention rule (if any) applies to a replay as it did to the live tables.
     return done.future().compose(last -> p.afterReplay(pool, target).map(last));

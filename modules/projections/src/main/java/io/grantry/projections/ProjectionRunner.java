@@ -120,6 +120,17 @@ public final class ProjectionRunner {
             });
   }
 
+  /**
+   * Registers an asynchronous projection without following the ledger (its checkpoint row created
+   * when missing), so that a process that is not a server can {@link #rebuild(String) rebuild} it:
+   * its tables replayed from the whole ledger and its checkpoint left at the end.
+   */
+  public Future<Void> register(Projection p) {
+    projections.put(p.name(), p);
+    inline.put(p.name(), false);
+    return ensureCheckpoint(p.name()).mapEmpty();
+  }
+
   public void stop(String name) {
     EventStore.Subscription s = running.remove(name);
     if (s != null) {

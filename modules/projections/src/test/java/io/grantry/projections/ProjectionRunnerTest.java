@@ -22,6 +22,8 @@ import io.vertx.sqlclient.Tuple;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -231,6 +233,91 @@ class ProjectionRunnerTest {
     awaitCaughtUp(runner, store, p.name());
     assertThat(rows("rebuild_summary")).hasSize(31);
     runner.stopAll();
+    await(store.close());
+  }
+
+  /**
+   * A projection that names the one event type it acts on ({@link Projection#eventTypes}), and
+   * notes every type it was handed.
+   */
+  static final class OneType implements Projection {
+    final List<RecordedEvent> handed = new CopyOnWriteArrayList<>();
+
+    @Override
+    public String name() {
+      return "typed_summary";
+    }
+
+    @Override
+    public List<String> tables() {
+      return List.of("typed_summary");
+    }
+
+    @Override
+    public Set<String> eventTypes() {
+      return Set.of("counted.v1");
+    }
+
+    @Override
+    public Future<Void> apply(SqlConnection tx, TableNames tables, List<RecordedEvent> events) {
+      List<Tuple> batch = new ArrayList<>();
+      for (RecordedEvent e : events) {
+        handed.add(e);
+        if (e.streamId().startsWith("typed-") && e.type().equals("counted.v1")) {
+          batch.add(Tuple.of(e.streamId(), e.version(), e.type(), e.payload().getInteger("n")));
+        }
+      }
+      if (batch.isEmpty()) {
+        return Future.succeededFuture();
+      }
+      return tx.preparedQuery(
+              "INSERT INTO "
+                  + tables.of("typed_summary")
+                  + " AS t (stream_id, events, last_type, total) VALUES ($1, $2, $3, $4)"
+                  + " ON CONFLICT (stream_id) DO UPDATE SET events = excluded.events,"
+                  + " total = t.total + excluded.total WHERE t.events < excluded.events")
+          .executeBatch(batch)
+          .mapEmpty();
+    }
+  }
+
+  @Test
+  void aRegisteredAsyncProjectionIsRebuiltFromTheEventsOfItsTypesAndLeftAtTheLedgersEnd()
+      throws Exception {
+    createTable("typed_summary");
+    EventStore store = newStore();
+    // Each stream: n = 1..7 (versions 1..7) of types v0, v1, v2, v0, v1, v2, v0: v1 at n = 2, 5.
+    append(store, "typed-", 5, 7);
+    // More events of other types after them.
+    append(store, "untyped-", 3, 1);
+    ProjectionRunner runner = new ProjectionRunner(store);
+    OneType p = new OneType();
+    await(runner.register(p));
+
+    GlobalPosition covered = await(runner.rebuild(p.name()));
+
+    assertThat(rows("typed_summary"))
+        .containsExactly(
+            "typed-0|5|counted.v1|7",
+            "typed-1|5|counted.v1|7",
+            "typed-2|5|counted.v1|7",
+            "typed-3|5|counted.v1|7",
+            "typed-4|5|counted.v1|7");
+    // The replay was handed events of its type only, up to the last of them; the catch-up under
+    // the checkpoint's lock then read every event after it, so the checkpoint is at the end.
+    GlobalPosition lastOfType =
+        p.handed.stream()
+            .filter(e -> e.type().equals("counted.v1"))
+            .map(RecordedEvent::commitOrder)
+            .max(GlobalPosition::compareTo)
+            .orElseThrow();
+    assertThat(p.handed)
+        .filteredOn(e -> e.commitOrder().compareTo(lastOfType) <= 0)
+        .extracting(RecordedEvent::type)
+        .containsOnly("counted.v1");
+    assertThat(covered).isEqualTo(lastAppended);
+    assertThat(await(runner.checkpoint(p.name()))).isEqualTo(lastAppended);
+    assertThat(await(runner.status(p.name())).lagEvents()).isZero();
     await(store.close());
   }
 

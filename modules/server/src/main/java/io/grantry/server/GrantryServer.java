@@ -4,11 +4,11 @@ import io.grantry.eventstore.EventStore;
 import io.grantry.eventstore.EventStoreOptions;
 import io.grantry.eventstore.pg.Migrations;
 import io.grantry.eventstore.pg.PgSettings;
+import io.grantry.projections.Projection;
 import io.grantry.projections.ProjectionRunner;
 import io.grantry.server.app.ProjectionCache;
 import io.grantry.server.app.UsedJtis;
 import io.grantry.server.audit.LedgerCheckpoints;
-import io.grantry.server.backchannel.BackchannelProjection;
 import io.grantry.server.backchannel.BackchannelSender;
 import io.grantry.server.clients.ClientCache;
 import io.grantry.server.clients.ClientDirectory;
@@ -162,9 +162,11 @@ public final class GrantryServer {
     // Back-channel logout: an asynchronous projection of the ledger (which clients to tell when a
     // session ends) and the sender that tells them, recording each attempt as an event.
     this.following = new ProjectionRunner(store);
-    following
-        .start(new BackchannelProjection())
-        .onFailure(err -> log.error("Back-channel logout cannot follow the ledger", err));
+    for (Projection p : BackgroundProjections.all()) {
+      following
+          .start(p)
+          .onFailure(err -> log.error("Projection {} cannot follow the ledger", p.name(), err));
+    }
     this.backchannel =
         new BackchannelSender(
             vertx,

@@ -7,7 +7,9 @@ import io.grantry.eventstore.pg.Migrations;
 import io.grantry.eventstore.pg.PgSettings;
 import io.grantry.projections.Projection;
 import io.grantry.projections.ProjectionRunner;
+import io.grantry.projections.ProjectionStatus;
 import io.grantry.rebuild.BulkFirstPass;
+import io.grantry.server.BackgroundProjections;
 import io.grantry.server.Database;
 import io.grantry.server.InlineProjections;
 import io.grantry.server.config.ConfigLoader;
@@ -120,6 +122,38 @@ public final class RebuildBenchmark {
           System.out.printf("ROWS %s %d %s%n", t, r.getLong(0), r.getString(1));
         }
       }
+      List<String> background = new ArrayList<>();
+      if (Boolean.getBoolean("grantry.bench.background")) {
+        // The asynchronous projections a server follows the ledger with: a server that has run on
+        // this ledger all along has applied every event to them; one started on a generated ledger
+        // would otherwise replay it from the first event while it is being measured
+        // (ops/bench/ledger.sh asks for this). Each is rebuilt as `rebuild NAME` does (its tables
+        // replayed from the whole ledger, statement by statement, its checkpoint left at the end),
+        // then its lag is counted: it must be none.
+        ProjectionRunner following = new ProjectionRunner(store);
+        for (Projection p : BackgroundProjections.all()) {
+          long b0 = System.nanoTime();
+          long[] replayed = {0};
+          await(following.register(p));
+          GlobalPosition last = await(following.rebuild(p.name(), n -> replayed[0] += n));
+          ProjectionStatus status = await(following.status(p.name()));
+          System.out.printf(
+              "BACKGROUND %s %d %.3f lag %d%n",
+              p.name(), replayed[0], (System.nanoTime() - b0) / 1e9, status.lagEvents());
+          System.err.printf(
+              "caught up %s (%s) with %,d events in %.1f s, up to %s: %,d events behind%n",
+              p.name(),
+              String.join(", ", p.tables()),
+              replayed[0],
+              (System.nanoTime() - b0) / 1e9,
+              last,
+              status.lagEvents());
+          if (status.lagEvents() != 0) {
+            throw new IllegalStateException(p.name() + " is behind the ledger after its rebuild");
+          }
+          background.addAll(p.tables());
+        }
+      }
       if (Boolean.getBoolean("grantry.bench.vacuum")) {
         // A server that has run for a long time has had its tables vacuumed and analyzed by
         // autovacuum; right after a bulk load that work is still to do and would land in the
@@ -127,6 +161,7 @@ public final class RebuildBenchmark {
         long v0 = System.nanoTime();
         List<String> tables = new ArrayList<>(List.of("events", "streams"));
         tables.addAll(all.tables());
+        tables.addAll(background);
         for (String t : tables) {
           await(pool.query("VACUUM (ANALYZE) " + t).execute());
         }

@@ -17,7 +17,9 @@ import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The asynchronous projection behind back-channel logout: it follows the ledger from its checkpoint
@@ -43,37 +45,63 @@ public final class BackchannelProjection implements Projection {
     return List.of(CLIENTS, DELIVERIES);
   }
 
+  /** What {@link #apply} decodes; every other event (most of the ledger: tokens) it ignores. */
+  @Override
+  public Set<String> eventTypes() {
+    return Set.of(
+        AuthorizationCodeIssued.TYPE,
+        AuthorizationCodeRedeemed.TYPE,
+        SessionEnded.TYPE,
+        BackchannelEvent.Delivered.TYPE,
+        BackchannelEvent.AttemptFailed.TYPE,
+        BackchannelEvent.Abandoned.TYPE);
+  }
+
+  /** One statement the projection runs for an event. */
+  private record Step(String sql, Tuple args) {}
+
+  /**
+   * The events' statements in order, a run of the same statement sent as one batch (one round trip:
+   * a page of a replay holds hundreds of code redemptions).
+   */
   @Override
   public Future<Void> apply(SqlConnection tx, TableNames tables, List<RecordedEvent> events) {
-    Future<Void> f = Future.succeededFuture();
-    for (RecordedEvent e : events) {
-      // Only these types are decoded: most of the ledger is tokens this projection ignores.
-      switch (e.type()) {
-        case AuthorizationCodeIssued.TYPE ->
-            f = f.compose(v -> codeIssued(tx, tables, (AuthorizationCodeIssued) grant(e)));
-        case AuthorizationCodeRedeemed.TYPE ->
-            f = f.compose(v -> redeemed(tx, tables, (AuthorizationCodeRedeemed) grant(e)));
-        case SessionEnded.TYPE ->
-            f =
-                f.compose(
-                    v ->
-                        sessionEnded(
-                            tx,
-                            tables,
-                            (SessionEnded)
-                                UserEventCodec.INSTANCE.fromJson(e.type(), e.payload())));
-        case BackchannelEvent.Delivered.TYPE,
-            BackchannelEvent.AttemptFailed.TYPE,
-            BackchannelEvent.Abandoned.TYPE ->
-            f =
-                f.compose(
-                    v ->
-                        delivery(
-                            tx,
-                            tables,
-                            BackchannelEventCodec.INSTANCE.fromJson(e.type(), e.payload())));
-        default -> {}
+    List<Step> steps = new ArrayList<>();
+    try {
+      for (RecordedEvent e : events) {
+        // Only these types are decoded: most of the ledger is tokens this projection ignores.
+        Step step =
+            switch (e.type()) {
+              case AuthorizationCodeIssued.TYPE ->
+                  codeIssued(tables, (AuthorizationCodeIssued) grant(e));
+              case AuthorizationCodeRedeemed.TYPE ->
+                  redeemed(tables, (AuthorizationCodeRedeemed) grant(e));
+              case SessionEnded.TYPE ->
+                  sessionEnded(
+                      tables,
+                      (SessionEnded) UserEventCodec.INSTANCE.fromJson(e.type(), e.payload()));
+              case BackchannelEvent.Delivered.TYPE,
+                  BackchannelEvent.AttemptFailed.TYPE,
+                  BackchannelEvent.Abandoned.TYPE ->
+                  delivery(tables, BackchannelEventCodec.INSTANCE.fromJson(e.type(), e.payload()));
+              default -> null;
+            };
+        if (step != null) {
+          steps.add(step);
+        }
       }
+    } catch (RuntimeException undecodable) {
+      return Future.failedFuture(undecodable);
+    }
+    Future<Void> f = Future.succeededFuture();
+    int i = 0;
+    while (i < steps.size()) {
+      String sql = steps.get(i).sql();
+      List<Tuple> run = new ArrayList<>();
+      while (i < steps.size() && steps.get(i).sql().equals(sql)) {
+        run.add(steps.get(i++).args());
+      }
+      f = f.compose(v -> tx.preparedQuery(sql).executeBatch(run).mapEmpty());
     }
     return f;
   }
@@ -82,53 +110,49 @@ public final class BackchannelProjection implements Projection {
     return GrantEventCodec.INSTANCE.fromJson(e.type(), e.payload());
   }
 
-  private Future<Void> codeIssued(SqlConnection tx, TableNames t, AuthorizationCodeIssued e) {
+  private static Step codeIssued(TableNames t, AuthorizationCodeIssued e) {
     if (e.sessionId().isEmpty() || !e.scopes().contains(Scopes.OPENID)) {
-      return Future.succeededFuture();
+      return null;
     }
-    return tx.preparedQuery(
-            "INSERT INTO "
-                + t.of(CLIENTS)
-                + " (grant_id, session_id, client_id, user_id) VALUES ($1, $2, $3, $4)"
-                + " ON CONFLICT (grant_id) DO NOTHING")
-        .execute(Tuple.of(e.grantId(), e.sessionId().get(), e.clientId(), e.userId()))
-        .mapEmpty();
+    return new Step(
+        "INSERT INTO "
+            + t.of(CLIENTS)
+            + " (grant_id, session_id, client_id, user_id) VALUES ($1, $2, $3, $4)"
+            + " ON CONFLICT (grant_id) DO NOTHING",
+        Tuple.of(e.grantId(), e.sessionId().get(), e.clientId(), e.userId()));
   }
 
-  private Future<Void> redeemed(SqlConnection tx, TableNames t, AuthorizationCodeRedeemed e) {
-    return tx.preparedQuery(
-            "UPDATE " + t.of(CLIENTS) + " SET redeemed = true WHERE grant_id = $1 AND NOT redeemed")
-        .execute(Tuple.of(e.grantId()))
-        .mapEmpty();
+  private static Step redeemed(TableNames t, AuthorizationCodeRedeemed e) {
+    return new Step(
+        "UPDATE " + t.of(CLIENTS) + " SET redeemed = true WHERE grant_id = $1 AND NOT redeemed",
+        Tuple.of(e.grantId()));
   }
 
-  private Future<Void> sessionEnded(SqlConnection tx, TableNames t, SessionEnded e) {
-    return tx.preparedQuery(
-            "INSERT INTO "
-                + t.of(DELIVERIES)
-                + " (session_id, client_id, user_id, session_ended_at, state, next_attempt_at)"
-                + " SELECT DISTINCT session_id, client_id, user_id, $2::timestamptz, 'pending',"
-                + " $2::timestamptz FROM "
-                + t.of(CLIENTS)
-                + " WHERE session_id = $1 AND redeemed"
-                + " ON CONFLICT (session_id, client_id) DO NOTHING")
-        .execute(Tuple.of(e.sessionId(), utc(e.endedAt())))
-        .mapEmpty();
+  private static Step sessionEnded(TableNames t, SessionEnded e) {
+    return new Step(
+        "INSERT INTO "
+            + t.of(DELIVERIES)
+            + " (session_id, client_id, user_id, session_ended_at, state, next_attempt_at)"
+            + " SELECT DISTINCT session_id, client_id, user_id, $2::timestamptz, 'pending',"
+            + " $2::timestamptz FROM "
+            + t.of(CLIENTS)
+            + " WHERE session_id = $1 AND redeemed"
+            + " ON CONFLICT (session_id, client_id) DO NOTHING",
+        Tuple.of(e.sessionId(), utc(e.endedAt())));
   }
 
-  private Future<Void> delivery(SqlConnection tx, TableNames t, BackchannelEvent e) {
+  private static Step delivery(TableNames t, BackchannelEvent e) {
     String state =
         e instanceof BackchannelEvent.Delivered
             ? "delivered"
             : e instanceof BackchannelEvent.Abandoned ? "abandoned" : "pending";
     Instant next = e instanceof BackchannelEvent.AttemptFailed f ? f.nextAttemptAt() : e.at();
-    return tx.preparedQuery(
-            "UPDATE "
-                + t.of(DELIVERIES)
-                + " SET state = $3, attempts = $4, next_attempt_at = $5, claimed_until = NULL"
-                + " WHERE session_id = $1 AND client_id = $2 AND attempts < $4")
-        .execute(Tuple.of(e.sessionId(), e.clientId(), state, e.attempt(), utc(next)))
-        .mapEmpty();
+    return new Step(
+        "UPDATE "
+            + t.of(DELIVERIES)
+            + " SET state = $3, attempts = $4, next_attempt_at = $5, claimed_until = NULL"
+            + " WHERE session_id = $1 AND client_id = $2 AND attempts < $4",
+        Tuple.of(e.sessionId(), e.clientId(), state, e.attempt(), utc(next)));
   }
 
   private static OffsetDateTime utc(Instant i) {
