@@ -4,7 +4,6 @@ import io.grantry.domain.grant.AccessTokenRevoked;
 import io.grantry.domain.grant.GrantEventCodec;
 import io.grantry.domain.grant.GrantRevoked;
 import io.grantry.domain.grant.GrantTokens;
-import io.grantry.domain.grant.TokenExchanged;
 import io.grantry.eventstore.LedgerCopy;
 import io.grantry.eventstore.RecordedEvent;
 import io.micrometer.core.instrument.Counter;
@@ -13,15 +12,17 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.Base64;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,7 +38,14 @@ import org.slf4j.LoggerFactory;
  * complete catch-up read <i>started</i>, after which everything committed before that time has been
  * applied here; {@link #find} answers from memory only while now minus that time is within the
  * bound, and otherwise returns null so the caller reads the database as before. Until the start-up
- * load is done, and when the setting is 0 or the mirror is full, it returns null too.
+ * load is done, when the setting is 0, and for a token it does not hold, it returns null too.
+ *
+ * <p><b>When there are more live tokens than its bound</b> it holds those that expire last (with
+ * one lifetime, the newest: real traffic introspects mostly recent tokens): the start-up load reads
+ * the live tokens latest-expiring first up to the bound, and a full mirror takes a new token by
+ * dropping one of those that expire first ({@link #byExpiry}: tokens by the second they expire in;
+ * an insert is O(log seconds), a lookup takes no lock). What it does not hold the database answers,
+ * so no answer depends on what is held.
  *
  * <p><b>What it holds.</b> Per token (keyed by its whole {@code jti}, never a digest prefix): what
  * an introspection answer says (client, subject, scope, issue and expiry time, the exchange's
@@ -62,7 +70,7 @@ public final class AccessTokenMirror {
    * How long a revocation record outlives the feed passing its transaction: covers a commit whose
    * own listener runs after the feed has read it (microseconds in practice).
    */
-  private static final long FORGET_AFTER_NANOS = TimeUnit.SECONDS.toNanos(60);
+  static final long FORGET_AFTER_NANOS = TimeUnit.SECONDS.toNanos(60);
 
   /** Client ids and scopes are few: shared strings, at most this many. */
   private static final int MAX_INTERNED = 10_000;
@@ -71,16 +79,29 @@ public final class AccessTokenMirror {
   private final int max;
   private final Clock clock;
   private final ConcurrentHashMap<String, Entry> tokens = new ConcurrentHashMap<>();
+
+  /**
+   * The jtis of {@link #tokens} by the second (of PostgreSQL's microseconds) they expire in; also
+   * the lock under which {@link #tokens} changes (inserts, evictions, sweeps: the feed's thread, so
+   * uncontended). Every held jti is in exactly one bucket.
+   */
+  private final TreeMap<Long, ArrayDeque<String>> byExpiry = new TreeMap<>();
+
+  private static final long BUCKET_MICROS = 1_000_000;
   private final ConcurrentHashMap<String, Revocation> revokedGrants = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Revocation> revokedJtis = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, String> interned = new ConcurrentHashMap<>();
   private final Counter fromMemory;
   private final Counter fromDatabase;
+  private final Counter evicted;
+
+  /** {@link System#nanoTime}, or a test's clock (advanced instead of waiting for time to pass). */
+  private volatile LongSupplier nanos = System::nanoTime;
 
   private volatile boolean loaded;
   private volatile boolean broken;
 
-  /** {@link System#nanoTime} at the start of the last complete catch-up read. */
+  /** {@link #nanoTime} at the start of the last complete catch-up read. */
   private volatile long freshAt;
 
   /** Who waits for a catch-up that started after a given {@link System#nanoTime} (tests). */
@@ -109,7 +130,7 @@ public final class AccessTokenMirror {
     Gauge.builder(
             "grantry.introspection.mirror.age",
             this,
-            m -> m.loaded ? (System.nanoTime() - m.freshAt) / 1e9 : Double.NaN)
+            m -> m.loaded ? (m.nanoTime() - m.freshAt) / 1e9 : Double.NaN)
         .description("Seconds since the start of the mirror's last complete catch-up read")
         .baseUnit("seconds")
         .register(registry);
@@ -123,6 +144,24 @@ public final class AccessTokenMirror {
                 "Access-token introspections read from the database (mirror stale, off or"
                     + " without the token)")
             .register(registry);
+    this.evicted =
+        Counter.builder("grantry.introspection.mirror.evictions")
+            .description(
+                "Live access tokens the full introspection mirror dropped for later-expiring ones")
+            .register(registry);
+  }
+
+  /** The mirror's monotonic clock in nanoseconds ({@link System#nanoTime} but in tests). */
+  long nanoTime() {
+    return nanos.getAsLong();
+  }
+
+  /**
+   * Tests: time as {@code clock} tells it (it must never go back), so a test moves the freshness
+   * bound's time on instead of waiting for it to pass.
+   */
+  void useNanoClock(LongSupplier clock) {
+    this.nanos = clock;
   }
 
   /** Whether the mirror is on at all (else the feed is not started). */
@@ -135,21 +174,52 @@ public final class AccessTokenMirror {
    * answer (not loaded, not fresh, off, or without the token): then read the database.
    */
   public AccessTokenFacts find(String jti) {
-    Entry e = answering() ? tokens.get(jti) : null;
+    Entry e = answering() ? held(jti) : null;
     if (e == null) {
       fromDatabase.increment();
       return null;
-    }
-    if (!e.revoked && !revokedGrants.isEmpty() && revokedByGrant(jti, e)) {
-      e.revoked = true;
     }
     fromMemory.increment();
     return e;
   }
 
+  /**
+   * The token as held, fresh or not (null: not held); a revocation of its grants seen since it came
+   * in is folded in first.
+   */
+  Entry held(String jti) {
+    Entry e = tokens.get(jti);
+    if (e != null && !e.revoked && !revokedGrants.isEmpty() && revokedByGrant(jti, e)) {
+      e.revoked = true;
+    }
+    return e;
+  }
+
   /** Loaded, fresh within the bound, and never handed an event it could not read. */
   boolean answering() {
-    return loaded && !broken && System.nanoTime() - freshAt <= freshNanos;
+    return loaded && !broken && nanoTime() - freshAt <= freshNanos;
+  }
+
+  /** The bound: most tokens held. */
+  int max() {
+    return max;
+  }
+
+  /** Revocations remembered (tests: they must not grow without bound). */
+  int revocationsHeld() {
+    return revokedGrants.size() + revokedJtis.size();
+  }
+
+  /** The second (as {@link #byExpiry} counts) a token expiring at {@code micros} expires in. */
+  static long expirySecond(long micros) {
+    return Math.floorDiv(micros, BUCKET_MICROS);
+  }
+
+  /** The earliest expiry second among the tokens held (Long.MAX_VALUE: none). Tests. */
+  long earliestHeldSecond() {
+    synchronized (byExpiry) {
+      return byExpiry.isEmpty() ? Long.MAX_VALUE : byExpiry.firstKey();
+    }
   }
 
   /** Tokens held (tests, metrics). */
@@ -157,8 +227,16 @@ public final class AccessTokenMirror {
     return tokens.size();
   }
 
-  /** {@link System#nanoTime} at the start of the last complete catch-up (tests wait for it). */
+  /**
+   * The start of the last complete catch-up, as {@link System#nanoTime} (what the introspection
+   * cache counts in), however the mirror's own clock runs: it is that long ago.
+   */
   public long freshAt() {
+    return System.nanoTime() - (nanoTime() - freshAt);
+  }
+
+  /** {@link #freshAt} in the mirror's own clock ({@link #nanoTime}). */
+  long freshAtOwnClock() {
     return freshAt;
   }
 
@@ -174,7 +252,9 @@ public final class AccessTokenMirror {
    * stalled.
    */
   public CompletableFuture<Void> caughtUpPast(long after) {
-    CatchUpWaiter w = new CatchUpWaiter(after, new CompletableFuture<>());
+    // In the mirror's clock (a test's may run ahead of System.nanoTime, never behind).
+    long since = after + (nanoTime() - System.nanoTime());
+    CatchUpWaiter w = new CatchUpWaiter(since, new CompletableFuture<>());
     catchUpWaiters.add(w);
     if (loaded && freshAt - after > 0 && catchUpWaiters.remove(w)) {
       w.done().complete(null);
@@ -190,15 +270,15 @@ public final class AccessTokenMirror {
    * read from the database), so the token endpoint does no more work than before.
    */
   public void onCommitted(List<RecordedEvent> events) {
-    if (!enabled()) {
-      return;
+    if (!enabled() || broken) {
+      return; // a broken mirror never answers again: nothing to remember (review 6, L1)
     }
     for (RecordedEvent e : events) {
       if (AccessTokenRevoked.TYPE.equals(e.type()) || GrantRevoked.TYPE.equals(e.type())) {
         apply(
             e.txid(),
             TokenChange.of(GrantEventCodec.INSTANCE.fromJson(e.type(), e.payload())),
-            System.nanoTime());
+            nanoTime());
       }
     }
   }
@@ -209,18 +289,26 @@ public final class AccessTokenMirror {
       return;
     }
     switch (c.kind()) {
-      case CODE_REDEEMED, REFRESH_ROTATED, CLIENT_CREDENTIALS, TOKEN_EXCHANGED -> {
+      case CODE_REDEEMED, REFRESH_ROTATED, CLIENT_CREDENTIALS -> {
         if (c.jti() != null) {
-          TokenExchanged x = c.exchange();
-          insertIssued(
-              c,
-              x == null
-                  ? null
-                  : new Exchange(
-                      List.copyOf(x.audiences()),
-                      x.actor().map(a -> GrantEventCodec.actor(a).encode()),
-                      List.copyOf(x.grantChain())));
+          insert(
+              c.jti(),
+              c.grantId(),
+              c.clientId(),
+              c.subject(),
+              c.scope(),
+              c.at(),
+              c.accessExpires(),
+              false,
+              c.tokenHash(),
+              null);
         }
+      }
+      case TOKEN_EXCHANGED -> {
+        // Not taken as it is issued (review 6, L2): the exchange read its subject grant, another
+        // stream, so it may commit after that grant's revocation, even after the mirror forgot
+        // that revocation; the database path walks the chain at every read, so the database
+        // answers such tokens. They are rare.
       }
       case ACCESS_REVOKED -> revokeToken(c.jti(), txid, nanoNow);
       case GRANT_REVOKED -> revokeGrant(c.grantId(), txid, nanoNow);
@@ -229,36 +317,8 @@ public final class AccessTokenMirror {
   }
 
   /**
-   * An access token issued by the refresh of a grant made by a token exchange: its grant's row says
-   * what the rotation's event does not (the grants it descends from, whose revocation ends it, and
-   * the exchange's audience and actor), as the database path reads them.
-   */
-  void applyExchanged(
-      TokenChange c, List<String> audience, Optional<String> act, List<String> chain) {
-    if (c == null || c.jti() == null) {
-      return;
-    }
-    insertIssued(c, new Exchange(audience, act, chain));
-  }
-
-  /** The access token an issuance change describes, with its exchange facts (null: none). */
-  private void insertIssued(TokenChange c, Exchange exchange) {
-    insert(
-        c.jti(),
-        c.grantId(),
-        c.clientId(),
-        c.subject(),
-        c.scope(),
-        c.at(),
-        c.accessExpires(),
-        false,
-        c.tokenHash(),
-        exchange);
-  }
-
-  /**
-   * A token as a row of the projection or an issuance event has it ({@code revoked}: the row's own
-   * or its grants' revocation, as of the row's read); never replaces a token already held.
+   * A token as a row of the projection has it (the start-up load; {@code revoked}: the row's own or
+   * its grants' revocation, as of the row's read); never replaces a token already held.
    *
    * @param tokenHash the JWT's recorded SHA-256 (base64url), or null
    * @param audience the exchange's {@code aud}, act (JSON) and chain, or all empty
@@ -302,8 +362,8 @@ public final class AccessTokenMirror {
       boolean revoked,
       String tokenHash,
       Exchange exchange) {
-    if (expiresMicros <= LedgerCopy.pgMicros(clock.instant()) || tokens.size() >= max) {
-      return; // expired (an old issuance read again), or full: the database answers
+    if (max <= 0 || expiresMicros <= LedgerCopy.pgMicros(clock.instant())) {
+      return; // expired (an old issuance read again): the database answers
     }
     String client = intern(clientId);
     Entry e =
@@ -317,11 +377,40 @@ public final class AccessTokenMirror {
             decodedHash(tokenHash),
             exchange,
             revoked);
-    Entry held = tokens.putIfAbsent(jti, e);
+    long second = expirySecond(expiresMicros);
+    Entry held;
+    synchronized (byExpiry) {
+      held = tokens.get(jti);
+      if (held == null) {
+        if (tokens.size() >= max && !evictOneBefore(second)) {
+          return; // full of tokens expiring no earlier: the database answers this one
+        }
+        tokens.put(jti, e);
+        byExpiry.computeIfAbsent(second, k -> new ArrayDeque<>()).add(jti);
+      }
+    }
     // After the insert, so a revocation applied meanwhile on another thread is seen by one side.
     if (revokedJtis.containsKey(jti)) {
       (held == null ? e : held).revoked = true;
     }
+  }
+
+  /**
+   * Drops one of the tokens that expire first, if they expire in an earlier second than {@code
+   * second}; false when none does (under the {@link #byExpiry} lock).
+   */
+  private boolean evictOneBefore(long second) {
+    Map.Entry<Long, ArrayDeque<String>> first = byExpiry.firstEntry();
+    if (first == null || first.getKey() >= second) {
+      return false;
+    }
+    ArrayDeque<String> jtis = first.getValue();
+    tokens.remove(jtis.poll());
+    if (jtis.isEmpty()) {
+      byExpiry.pollFirstEntry();
+    }
+    evicted.increment();
+    return true;
   }
 
   /** The recorded hash's 32 bytes (kept decoded: 48 bytes instead of a 43-character string). */
@@ -352,8 +441,8 @@ public final class AccessTokenMirror {
   }
 
   /**
-   * The feed has applied everything committed before {@code startedAt} ({@link System#nanoTime});
-   * after the first call (the start-up load) the mirror answers.
+   * The feed has applied everything committed before {@code startedAt} ({@link #nanoTime}); after
+   * the first call (the start-up load) the mirror answers.
    */
   void caughtUp(long startedAt) {
     freshAt = startedAt;
@@ -365,17 +454,33 @@ public final class AccessTokenMirror {
     }
   }
 
-  /** Forgets every token (a start-up load that failed: the next one starts afresh). */
-  void clearTokens() {
-    tokens.clear();
+  /**
+   * Forgets every token and every revocation, and answers nothing until the next load is done (a
+   * start-up load that failed, or a feed that could not catch up for longer than revocations are
+   * remembered): the next load starts afresh from a snapshot that holds every revocation committed
+   * before it, and a revocation committed after it is remembered again. So the revocations are not
+   * kept for as long as the feed fails (review 6, L1).
+   */
+  void reset() {
+    loaded = false;
+    synchronized (byExpiry) {
+      tokens.clear();
+      byExpiry.clear();
+    }
+    revokedGrants.clear();
+    revokedJtis.clear();
   }
 
-  /** An event could not be read: the mirror stops answering for good (the database answers). */
+  /**
+   * An event could not be read: the mirror stops answering for good (the database answers), and
+   * forgets what it held.
+   */
   void broken(String why) {
     if (!broken) {
       log.error("The introspection mirror stops answering: {}", why);
     }
     broken = true;
+    reset();
   }
 
   /**
@@ -385,17 +490,25 @@ public final class AccessTokenMirror {
    */
   void sweep(long floor) {
     long now = LedgerCopy.pgMicros(clock.instant());
-    boolean fold = !revokedGrants.isEmpty();
-    for (Iterator<Map.Entry<String, Entry>> it = tokens.entrySet().iterator(); it.hasNext(); ) {
-      Map.Entry<String, Entry> me = it.next();
-      Entry e = me.getValue();
-      if (e.expiresMicros <= now) {
-        it.remove();
-      } else if (fold && !e.revoked && revokedByGrant(me.getKey(), e)) {
-        e.revoked = true;
+    synchronized (byExpiry) {
+      // Every token of a second before the current one has expired.
+      Map<Long, ArrayDeque<String>> expired = byExpiry.headMap(expirySecond(now), false);
+      for (ArrayDeque<String> jtis : expired.values()) {
+        for (String jti : jtis) {
+          tokens.remove(jti);
+        }
+      }
+      expired.clear();
+    }
+    if (!revokedGrants.isEmpty()) {
+      for (Map.Entry<String, Entry> me : tokens.entrySet()) {
+        Entry e = me.getValue();
+        if (!e.revoked && revokedByGrant(me.getKey(), e)) {
+          e.revoked = true;
+        }
       }
     }
-    long old = System.nanoTime() - FORGET_AFTER_NANOS;
+    long old = nanoTime() - FORGET_AFTER_NANOS;
     revokedGrants.values().removeIf(r -> r.txid < floor && r.appliedAt - old < 0);
     revokedJtis.values().removeIf(r -> r.txid < floor && r.appliedAt - old < 0);
   }

@@ -82,7 +82,9 @@ public final class AccessTokenMirrorFeed extends VerticleBase {
           + TokenState.GRANT_REVOKED
           + " AS revoked, g.audience, g.act, g.grant_chain"
           + " FROM access_tokens a LEFT JOIN grants g ON g.grant_id = a.grant_id"
-          + " WHERE a.expires_at > $1";
+          + " WHERE a.expires_at > $1"
+          // The bound's worth that expire last (access_tokens_by_expiry, read backwards).
+          + " ORDER BY a.expires_at DESC LIMIT $2";
 
   /**
    * The events after the cursor ($1, $2) and those of the pending transactions ($3), of the types
@@ -120,7 +122,7 @@ public final class AccessTokenMirrorFeed extends VerticleBase {
   private long cursorPosition;
   private Long[] pending = new Long[0];
   private int limit = READ_LIMIT;
-  private long lastSweep = System.nanoTime();
+  private long lastSweep;
   private long timer = -1;
   private volatile boolean stopped;
   private boolean failing;
@@ -173,7 +175,7 @@ public final class AccessTokenMirrorFeed extends VerticleBase {
     if (stopped) {
       return;
     }
-    long startedAt = System.nanoTime();
+    long startedAt = mirror.nanoTime();
     connection()
         .compose(this::load)
         .onSuccess(
@@ -182,6 +184,7 @@ public final class AccessTokenMirrorFeed extends VerticleBase {
                 return;
               }
               log.info("The introspection mirror holds {} access tokens", mirror.size());
+              lastSweep = startedAt;
               mirror.caughtUp(startedAt);
               schedule();
             })
@@ -191,8 +194,9 @@ public final class AccessTokenMirrorFeed extends VerticleBase {
                   "The introspection mirror could not load ({}); the database answers, trying"
                       + " again in 5 s",
                   err.toString());
-              // Rows of a snapshot the next load will not continue from must not stay.
-              mirror.clearTokens();
+              // Rows of a snapshot the next load will not continue from must not stay, nor the
+              // revocations remembered meanwhile (that load's snapshot holds them).
+              mirror.reset();
               if (!stopped) {
                 timer = vertx.setTimer(5000, id -> startLoad());
               }
@@ -214,7 +218,11 @@ public final class AccessTokenMirrorFeed extends VerticleBase {
             })
         .compose(
             ps ->
-                readRows(ps.cursor(Tuple.of(clock.instant().atOffset(ZoneOffset.UTC))), new int[1])
+                readRows(
+                        ps.cursor(
+                            Tuple.of(
+                                clock.instant().atOffset(ZoneOffset.UTC), (long) mirror.max())),
+                        new int[1])
                     .compose(n -> ps.close().map(n)))
         .transform(
             ar ->
@@ -266,7 +274,7 @@ public final class AccessTokenMirrorFeed extends VerticleBase {
     if (stopped) {
       return;
     }
-    long startedAt = System.nanoTime();
+    long startedAt = mirror.nanoTime();
     read(startedAt);
   }
 
@@ -294,8 +302,8 @@ public final class AccessTokenMirrorFeed extends VerticleBase {
                 failing = false;
                 log.info("The introspection mirror has caught up again");
               }
-              if (System.nanoTime() - lastSweep >= SWEEP_EVERY_NANOS) {
-                lastSweep = System.nanoTime();
+              if (mirror.nanoTime() - lastSweep >= SWEEP_EVERY_NANOS) {
+                lastSweep = mirror.nanoTime();
                 mirror.sweep(floor());
               }
               schedule();
@@ -309,9 +317,19 @@ public final class AccessTokenMirrorFeed extends VerticleBase {
                         + " does",
                     err.toString());
               }
-              if (!stopped) {
-                timer = vertx.setTimer(Math.max(intervalMs, 1000), id -> round());
+              if (stopped) {
+                return;
               }
+              if (mirror.nanoTime() - mirror.freshAtOwnClock()
+                  > AccessTokenMirror.FORGET_AFTER_NANOS) {
+                // Failing for longer than revocations are remembered: start afresh rather than
+                // remember them for as long as this lasts (review 6, L1).
+                log.warn("The introspection mirror starts again with a new load");
+                mirror.reset();
+                timer = vertx.setTimer(Math.max(intervalMs, 1000), id -> startLoad());
+                return;
+              }
+              timer = vertx.setTimer(Math.max(intervalMs, 1000), id -> round());
             });
   }
 
@@ -343,7 +361,7 @@ public final class AccessTokenMirrorFeed extends VerticleBase {
       }
       events = events.subList(0, keep);
     }
-    long now = System.nanoTime();
+    long now = mirror.nanoTime();
     long maxTxid = cursorTxid;
     long maxPosition = cursorPosition;
     for (Row r : events) {
@@ -357,13 +375,11 @@ public final class AccessTokenMirrorFeed extends VerticleBase {
       String chain = r.getString("grant_chain");
       String audience = r.getString("audience");
       String act = r.getString("act");
-      if (chain != null || audience != null || act != null) {
-        // A token from the refresh of an exchanged grant: its grant's exchange facts.
-        mirror.applyExchanged(
-            change, TokenState.words(audience), Optional.ofNullable(act), TokenState.words(chain));
-      } else {
+      if (chain == null && audience == null && act == null) {
         mirror.apply(txid, change, now);
       }
+      // else a token from the refresh of a grant made by a token exchange: as the exchange's own
+      // token (AccessTokenMirror#apply), the database answers it (review 6, L2).
       if (txid > maxTxid || txid == maxTxid && position > maxPosition) {
         maxTxid = txid;
         maxPosition = position;

@@ -4,7 +4,9 @@ import static io.grantry.server.testing.TestServer.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.grantry.domain.grant.GrantTokens;
+import io.grantry.eventstore.LedgerCopy;
 import io.grantry.eventstore.testing.TestDatabase;
+import io.grantry.server.testing.MutableClock;
 import io.grantry.server.testing.OAuthFixtures;
 import io.grantry.server.testing.TestServer;
 import io.vertx.core.json.JsonArray;
@@ -15,6 +17,7 @@ import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.net.http.HttpResponse;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -23,6 +26,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -42,6 +46,11 @@ class AccessTokenMirrorTest {
 
   static TestServer a;
   static TestServer b;
+
+  /** A third instance whose mirror holds at most {@link #SMALL} tokens: it never issues. */
+  static TestServer c;
+
+  static final int SMALL = 4;
   static final Map<String, String> secrets = new LinkedHashMap<>();
 
   @BeforeAll
@@ -50,6 +59,9 @@ class AccessTokenMirrorTest {
     Map<String, String> shared = TestServer.sharedSecrets();
     a = TestServer.startOn(db, shared, Clock.systemUTC());
     b = TestServer.startOn(db, shared, Clock.systemUTC());
+    Map<String, String> small = new LinkedHashMap<>(shared);
+    small.put("GRANTRY_INTROSPECTION_MIRROR_MAX", String.valueOf(SMALL));
+    c = TestServer.startOn(db, small, Clock.systemUTC());
     OAuthFixtures fx = new OAuthFixtures(a);
     register(fx, "web", new JsonObject());
     register(fx, "web-opaque", new JsonObject().put("access_token_format", "opaque"));
@@ -84,6 +96,7 @@ class AccessTokenMirrorTest {
 
   @AfterAll
   static void stop() throws Exception {
+    c.close();
     b.close();
     a.close();
   }
@@ -122,6 +135,9 @@ class AccessTokenMirrorTest {
     final List<String> rotatedRefreshTokens = new ArrayList<>();
     final List<String> userAccessTokens = new ArrayList<>();
     final Map<String, String> clientOf = new LinkedHashMap<>();
+
+    /** The access tokens made by a token exchange (never held: review 6, L2). */
+    final List<String> exchangedTokens = new ArrayList<>();
 
     /** Where each user token was issued: its {@code iss}, which an exchange must match. */
     final Map<String, TestServer> issuerOf = new LinkedHashMap<>();
@@ -250,6 +266,7 @@ class AccessTokenMirrorTest {
           if (r.statusCode() == 200) {
             String t = new JsonObject(r.body()).getString("access_token");
             issued(accessTokens, t, by);
+            exchangedTokens.add(t);
             userAccessTokens.add(t);
             issuerOf.put(t, issuer);
             exchanged++;
@@ -290,7 +307,11 @@ class AccessTokenMirrorTest {
    * After random histories of client_credentials tokens, code flows, rotations, reuse, revocations
    * of access tokens and of grants, and token exchanges (whose tokens die with the grants they came
    * from), made through either of two instances, each instance's mirror, once caught up, says of
-   * every token exactly what the projection says.
+   * every token it holds exactly what the projection says. The two unbounded mirrors hold every
+   * token but those made by a token exchange (the database answers those: review 6, L2); the third
+   * instance's mirror, bounded to {@link #SMALL} under many more live tokens, holds no more than
+   * that, and those that expire last: every token it does not hold expires no later (to its
+   * one-second buckets) than every one it holds.
    */
   @ParameterizedTest
   @ValueSource(longs = {1, 2, 3})
@@ -301,17 +322,36 @@ class AccessTokenMirrorTest {
         h.step();
       }
       long after = System.nanoTime();
+      for (TestServer s : List.of(a, b, c)) {
+        MirrorWaits.awaitCaughtUp(mirror(s), after);
+      }
       Instant now = Instant.now();
+      long earliestHeld = mirror(c).earliestHeldSecond();
+      int notHeldByC = 0;
       for (String at : h.accessTokens) {
         String jti = jti(at);
         TokenState.Token d = fromDatabase(jti).orElseThrow();
-        for (TestServer s : List.of(a, b)) {
-          assertSame(
-              MirrorWaits.caughtUp(mirror(s), jti, after),
-              d,
-              now,
-              "seed " + seed + " after " + h.log + ", " + jti + " on " + s.port);
+        boolean exchanged = h.exchangedTokens.contains(at);
+        for (TestServer s : List.of(a, b, c)) {
+          String what = "seed " + seed + " after " + h.log + ", " + jti + " on " + s.port;
+          AccessTokenFacts m = mirror(s).held(jti);
+          if (m != null) {
+            assertThat(exchanged).as(what + ": an exchanged token held").isFalse();
+            assertSame(m, d, now, what);
+          } else if (s != c) {
+            assertThat(exchanged).as(what + ": held").isTrue();
+          } else if (!exchanged && d.expiresAt().isAfter(now)) {
+            notHeldByC++;
+            assertThat(AccessTokenMirror.expirySecond(LedgerCopy.pgMicros(d.expiresAt())))
+                .as(what + ": not held, so it expires no later than every token held")
+                .isLessThanOrEqualTo(earliestHeld);
+          }
         }
+      }
+      assertThat(mirror(c).size()).as("the bounded mirror").isLessThanOrEqualTo(SMALL);
+      if (h.accessTokens.size() - h.exchangedTokens.size() > SMALL) {
+        assertThat(mirror(c).size()).as("the bounded mirror is full").isEqualTo(SMALL);
+        assertThat(notHeldByC).isPositive();
       }
     }
     assertThat(h.exchanged).as("exchanged tokens in " + h.log).isPositive();
@@ -330,50 +370,68 @@ class AccessTokenMirrorTest {
 
   /**
    * A feed that cannot read the ledger (every read waits behind a lock) leaves the mirror stale
-   * after the bound: answers come from the database again. The change made here behind the ledger's
-   * back (the projection's row revoked with no event) is one the mirror can never see: only the
-   * database path answers "inactive".
+   * once the bound has passed: answers come from the database again. The change made here behind
+   * the ledger's back (the projection's row revoked with no event) is one the mirror can never see:
+   * only the database path answers "inactive". The bound's time is the mirror's clock, which the
+   * test moves on instead of waiting.
    */
   @Test
   void aStalledFeedHandsTheAnswersBackToTheDatabase() throws Exception {
-    String at = clientCredentials(a, "web");
-    String jti = jti(at);
-    assertThat(MirrorWaits.caughtUp(mirror(a), jti, System.nanoTime()).activeAt(Instant.now()))
-        .isTrue();
-    OAuthFixtures on = new OAuthFixtures(a);
-    assertThat(on.introspect("web", secrets.get("web"), at).getBoolean("active")).isTrue();
-    Pool pool = PgBuilder.pool().connectingTo(a.db.connectOptions()).using(a.vertx).build();
-    SqlConnection lock = await(pool.getConnection());
-    try {
-      await(lock.query("BEGIN").execute());
-      await(lock.query("LOCK TABLE events IN ACCESS EXCLUSIVE MODE").execute());
-      await(
-          pool.preparedQuery("UPDATE access_tokens SET revoked_at = now() WHERE jti = $1")
-              .execute(Tuple.of(jti)));
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-      while (on.introspect("web", secrets.get("web"), at).getBoolean("active")) {
-        assertThat(System.nanoTime() - deadline).as("still answered from memory").isNegative();
-        Thread.sleep(20);
+    try (TestServer s = TestServer.start()) {
+      OAuthFixtures on = new OAuthFixtures(s);
+      String secret = on.confidentialClient("stalled", CB, "api", "client_credentials");
+      String at =
+          History.ok(
+                  on.token(
+                      "stalled",
+                      secret,
+                      Map.of("grant_type", "client_credentials", "scope", "api")),
+                  "client_credentials")
+              .getString("access_token");
+      String jti = jti(at);
+      AccessTokenMirror mirror = mirror(s);
+      AtomicLong ahead = new AtomicLong();
+      mirror.useNanoClock(() -> System.nanoTime() + ahead.get());
+      assertThat(MirrorWaits.caughtUp(mirror, jti, System.nanoTime()).activeAt(Instant.now()))
+          .isTrue();
+      Pool pool = PgBuilder.pool().connectingTo(s.db.connectOptions()).using(s.vertx).build();
+      SqlConnection lock = await(pool.getConnection());
+      try {
+        await(lock.query("BEGIN").execute());
+        await(lock.query("LOCK TABLE events IN ACCESS EXCLUSIVE MODE").execute());
+        await(
+            pool.preparedQuery("UPDATE access_tokens SET revoked_at = now() WHERE jti = $1")
+                .execute(Tuple.of(jti)));
+        // Every read from now on waits for the lock: no catch-up completes after this point.
+        ahead.addAndGet(TimeUnit.MILLISECONDS.toNanos(500) + 1);
+        assertThat(mirror.find(jti)).as("a stale mirror does not answer").isNull();
+        assertThat(on.introspect("stalled", secret, at).getBoolean("active"))
+            .as("the database answers")
+            .isFalse();
+      } finally {
+        await(lock.query("ROLLBACK").execute());
+        await(lock.close());
+        await(pool.close());
       }
-      assertThat(mirror(a).find(jti)).as("a stale mirror does not answer").isNull();
-    } finally {
-      await(lock.query("ROLLBACK").execute());
-      await(lock.close());
-      await(pool.close());
     }
   }
 
   /**
-   * With GRANTRY_INTROSPECTION_MIRROR_MAX the mirror holds that many tokens; the others are read
-   * from the database, revocations included.
+   * With GRANTRY_INTROSPECTION_MIRROR_MAX the mirror holds that many tokens, those that expire last
+   * (here the newest: one lifetime, issued seconds apart on the server's clock), both as they are
+   * issued and after a restart's load; the others are read from the database, revocations included.
    */
   @Test
-  void theMirrorHoldsNoMoreThanItsBound() throws Exception {
-    try (TestServer s = TestServer.start(Map.of("GRANTRY_INTROSPECTION_MIRROR_MAX", "3"))) {
+  void theMirrorHoldsTheNewestTokensUpToItsBound() throws Exception {
+    Map<String, String> settings = new LinkedHashMap<>(TestServer.sharedSecrets());
+    settings.put("GRANTRY_INTROSPECTION_MIRROR_MAX", "3");
+    MutableClock clock = new MutableClock();
+    try (TestServer s = TestServer.start(settings, clock)) {
       OAuthFixtures fx = new OAuthFixtures(s);
       String secret = fx.confidentialClient("bounded", CB, "api", "client_credentials");
       List<String> tokens = new ArrayList<>();
       for (int i = 0; i < 6; i++) {
+        clock.advance(Duration.ofSeconds(2));
         tokens.add(
             History.ok(
                     fx.token(
@@ -386,17 +444,44 @@ class AccessTokenMirrorTest {
       AccessTokenMirror mirror = mirror(s);
       MirrorWaits.awaitCaughtUp(mirror, System.nanoTime());
       assertThat(mirror.size()).isEqualTo(3);
-      String notHeld = null;
-      for (String t : tokens) {
-        assertThat(fx.introspect("bounded", secret, t).getBoolean("active")).isTrue();
-        if (mirror.find(jti(t)) == null) {
-          notHeld = t;
-        }
+      for (int i = 0; i < 6; i++) {
+        assertThat(mirror.held(jti(tokens.get(i))) != null)
+            .as("token " + i + " of 6 held")
+            .isEqualTo(i >= 3);
+        assertThat(fx.introspect("bounded", secret, tokens.get(i)).getBoolean("active")).isTrue();
       }
-      assertThat(notHeld).isNotNull();
+      String notHeld = tokens.get(1);
       assertThat(fx.postForm("/revoke", "bounded", secret, Map.of("token", notHeld)).statusCode())
           .isEqualTo(200);
       assertThat(fx.introspect("bounded", secret, notHeld).getBoolean("active")).isFalse();
+
+      // Another instance starting on this ledger loads the three that expire last.
+      try (TestServer other = TestServer.startOn(s.db, settings, clock)) {
+        AccessTokenMirror loaded = mirror(other);
+        MirrorWaits.awaitCaughtUp(loaded, System.nanoTime());
+        assertThat(loaded.size()).isEqualTo(3);
+        for (int i = 0; i < 6; i++) {
+          assertThat(loaded.held(jti(tokens.get(i))) != null)
+              .as("token " + i + " of 6 loaded")
+              .isEqualTo(i >= 3);
+        }
+        // A newer one still goes in, in place of one that expires first.
+        clock.advance(Duration.ofSeconds(2));
+        String newest =
+            History.ok(
+                    new OAuthFixtures(other)
+                        .token(
+                            "bounded",
+                            secret,
+                            Map.of("grant_type", "client_credentials", "scope", "api")),
+                    "client_credentials")
+                .getString("access_token");
+        MirrorWaits.awaitCaughtUp(loaded, System.nanoTime());
+        assertThat(loaded.size()).isEqualTo(3);
+        assertThat(loaded.held(jti(newest))).isNotNull();
+        assertThat(loaded.held(jti(tokens.get(3)))).as("the one expiring first").isNull();
+        assertThat(fx.introspect("bounded", secret, tokens.get(3)).getBoolean("active")).isTrue();
+      }
     }
   }
 
