@@ -13,7 +13,9 @@
 #             | introspect-population | introspect-population-opaque: (rounds + 1) × POP_CHUNK (100000)
 #             access tokens issued on each side first; the warm-up and every round introspect the next
 #             POP_CHUNK of them once each (lua/once.lua: a round ends at its seconds or when they are
-#             used up; "req/s" is then answers/s, the CPU time per answer; no restart, unlike run.sh)
+#             used up; "req/s" is then answers/s, the CPU time per answer; no restart, unlike run.sh);
+#             POP_FRESH=1: POP_BACKLOG (300000) tokens issued first and never introspected, then the
+#             warm-up and every round introspect POP_CHUNK tokens issued just before it (the newest)
 #   A_JAR / B_JAR     the jars to compare (default: modules/cli/target/grantry.jar for both)
 #   A_JAVA / B_JAVA   JVM options of each side (default: -Xms256m -Xmx512m)
 #   A_ENV / B_ENV     extra environment of each side, e.g. "GRANTRY_APPEND_MAX_BATCH=64"
@@ -38,7 +40,8 @@ bench_ready B
 case "$WORKLOAD" in
   refresh|flow) bench_seed_browser A "$WORKLOAD" "$CONN"; bench_seed_browser B "$WORKLOAD" "$CONN" ;;
   introspect-population*)
-    for side in A B; do bench_seed_population "$side" "$WORKLOAD" "$(((ROUNDS + 1) * ${POP_CHUNK:-100000}))"; done ;;
+    if [ "${POP_FRESH:-0}" = 1 ]; then pop=${POP_BACKLOG:-300000}; else pop=$(((ROUNDS + 1) * ${POP_CHUNK:-100000})); fi
+    for side in A B; do bench_seed_population "$side" "$WORKLOAD" "$pop"; done ;;
   *) bench_seed A "$WORKLOAD"; bench_seed B "$WORKLOAD" ;;
 esac
 

@@ -117,22 +117,16 @@ bench_seed_browser() {
 # (lua/collect.lua), and sets SIDE up for lua/once.lua: each round (bench_round) introspects the next
 # POP_CHUNK (100000) of them once each, tokens nobody introspected before. Not after a restart, as
 # run.sh's cold rounds are: the JIT and PostgreSQL's buffers are as warm as the issuing left them.
+# With POP_FRESH=1 the TOKENS are a backlog nobody introspects, and each round (and the warm-up)
+# introspects POP_CHUNK tokens issued just before it: the newest, as real traffic mostly asks about.
 bench_seed_population() {
-  local dir="$WORK/$1" port extra="" secret auth pid
+  local dir="$WORK/$1" port extra="" secret auth
   port=$(cat "$dir/port")
   [ "$2" = introspect-population-opaque ] && extra=',"access_token_format":"opaque"'
   secret=$(bench_client "$1" bench ES256 '["client_credentials"]' "$extra")
   auth="Basic $(printf 'bench:%s' "$secret" | base64 -w0)"
-  rm -f "$dir/pop.tok".*
-  BENCH_LUA_DIR=$PWD/ops/bench/lua BENCH_AUTH="$auth" BENCH_BODY="grant_type=client_credentials&scope=api" \
-    BENCH_COUNT=$(($3 / 2 + 1)) BENCH_OUT="$dir/pop.tok" \
-    wrk -t2 -c64 -d1200s --timeout 60s -s ops/bench/lua/collect.lua "http://127.0.0.1:$port/token" > "$dir/collect.out" 2>&1 &
-  pid=$!
-  while [ "$(cat "$dir/pop.tok".* 2>/dev/null | wc -l)" -lt "$3" ] && kill -0 "$pid" 2>/dev/null; do sleep 0.5; done
-  kill -INT "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  cat "$dir/pop.tok".* | shuf > "$dir/pop.all"
-  rm -f "$dir/pop.tok".*
+  echo "$auth" > "$dir/pop.auth"
+  bench_collect "$1" "$3" "$dir/pop.all"
   echo 0 > "$dir/pop.next"
   printf 'BENCH_LUA_DIR=%q\nBENCH_THREADS=2\nBENCH_AUTH=%q\nBENCH_MODE=introspect\nBENCH_LINES=%q\n' \
     "$PWD/ops/bench/lua" "$auth" "$dir/pop.lines" > "$dir/wrk.env"
@@ -141,9 +135,31 @@ bench_seed_population() {
   echo "http://127.0.0.1:$port" > "$dir/url"
 }
 
-# bench_next_lines SIDE: a population's next POP_CHUNK tokens in SIDE/pop.lines (the next round's).
+# bench_collect SIDE TOKENS FILE: issues TOKENS access tokens to SIDE's population client, shuffled
+# into FILE.
+bench_collect() {
+  local dir="$WORK/$1" port pid
+  port=$(cat "$dir/port")
+  rm -f "$dir/pop.tok".*
+  BENCH_LUA_DIR=$PWD/ops/bench/lua BENCH_AUTH="$(cat "$dir/pop.auth")" BENCH_BODY="grant_type=client_credentials&scope=api" \
+    BENCH_COUNT=$(($2 / 2 + 1)) BENCH_OUT="$dir/pop.tok" \
+    wrk -t2 -c64 -d1200s --timeout 60s -s ops/bench/lua/collect.lua "http://127.0.0.1:$port/token" > "$dir/collect.out" 2>&1 &
+  pid=$!
+  while [ "$(cat "$dir/pop.tok".* 2>/dev/null | wc -l)" -lt "$2" ] && kill -0 "$pid" 2>/dev/null; do sleep 0.5; done
+  kill -INT "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  cat "$dir/pop.tok".* | shuf > "$3"
+  rm -f "$dir/pop.tok".*
+}
+
+# bench_next_lines SIDE: a population's next POP_CHUNK tokens in SIDE/pop.lines (the next round's);
+# with POP_FRESH=1, POP_CHUNK tokens issued now.
 bench_next_lines() {
   local dir="$WORK/$1" next chunk=${POP_CHUNK:-100000}
+  if [ "${POP_FRESH:-0}" = 1 ]; then
+    bench_collect "$1" "$chunk" "$dir/pop.lines"
+    return 0
+  fi
   next=$(cat "$dir/pop.next")
   tail -n +"$((next + 1))" "$dir/pop.all" | head -n "$chunk" > "$dir/pop.lines"
   echo $((next + chunk)) > "$dir/pop.next"
