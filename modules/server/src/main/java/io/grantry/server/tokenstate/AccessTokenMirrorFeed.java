@@ -50,10 +50,11 @@ import org.slf4j.LoggerFactory;
  * limit, everything committed before the first read of that round has been applied, and the mirror
  * is stamped fresh as of that first read's start.
  *
- * <p><b>Start.</b> The live tokens are loaded with a cursor in one repeatable-read transaction,
- * their rows as the projection has them (the grant's revocation and its exchange chain's folded
- * in); the cursor starts at that snapshot's {@code xmax} with its running transactions pending.
- * Until the load is done the mirror does not answer.
+ * <p><b>Start.</b> The live tokens, those that expire last first and at most the mirror's bound,
+ * are loaded with a cursor in one repeatable-read transaction, their rows as the projection has
+ * them (the grant's revocation and its exchange chain's folded in); the cursor starts at that
+ * snapshot's {@code xmax} with its running transactions pending. Until the load is done the mirror
+ * does not answer.
  */
 public final class AccessTokenMirrorFeed extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(AccessTokenMirrorFeed.class);
