@@ -285,8 +285,8 @@ public final class AccessTokenMirror {
 
   /** One committed change of transaction {@code txid} (null: none). */
   void apply(long txid, TokenChange c, long nanoNow) {
-    if (c == null) {
-      return;
+    if (c == null || broken) {
+      return; // broken: never answers again, so it takes and remembers nothing (review 6, L1)
     }
     switch (c.kind()) {
       case CODE_REDEEMED, REFRESH_ROTATED, CLIENT_CREDENTIALS -> {
@@ -362,7 +362,7 @@ public final class AccessTokenMirror {
       boolean revoked,
       String tokenHash,
       Exchange exchange) {
-    if (max <= 0 || expiresMicros <= LedgerCopy.pgMicros(clock.instant())) {
+    if (broken || max <= 0 || expiresMicros <= LedgerCopy.pgMicros(clock.instant())) {
       return; // expired (an old issuance read again): the database answers
     }
     String client = intern(clientId);
