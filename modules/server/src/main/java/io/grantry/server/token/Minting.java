@@ -13,6 +13,7 @@ import io.grantry.domain.grant.GrantEventCodec;
 import io.grantry.domain.grant.GrantState;
 import io.grantry.domain.grant.GrantTokens;
 import io.grantry.domain.grant.TokenExchanged;
+import io.grantry.domain.key.SigningAlgorithm;
 import io.grantry.domain.oauth.Scopes;
 import io.grantry.domain.user.UserState;
 import io.grantry.server.app.Aggregate;
@@ -39,9 +40,17 @@ import java.util.function.Supplier;
  */
 final class Minting {
   private final OAuthServices s;
+  private final TokenIssuer tokens;
 
   Minting(OAuthServices s) {
     this.s = s;
+    this.tokens = s.tokens;
+  }
+
+  /** Signing only ({@link #signed}, {@link #accessToken}), with {@code tokens}: for its tests. */
+  Minting(TokenIssuer tokens) {
+    this.s = null;
+    this.tokens = tokens;
   }
 
   /**
@@ -57,6 +66,14 @@ final class Minting {
     private String signedJti;
 
     private String signedToken;
+
+    /**
+     * What the last JWT signed for this request says, and that JWT (kept when a later decision
+     * issues none): a decision taken again that issues the very same token reuses it.
+     */
+    private Signing lastSigning;
+
+    private String lastSigned;
 
     Access(String jti, String opaqueToken) {
       this.jti = jti;
@@ -116,6 +133,10 @@ final class Minting {
     return sign(client, jti, subject, scopes, issuedAt, expiresAt, claims);
   }
 
+  /** Everything an access token JWT is made of: the same signing makes the same token. */
+  private record Signing(
+      SigningAlgorithm alg, String clientId, IssuedAccessToken token, Map<String, Object> claims) {}
+
   private String sign(
       ClientState.Registered client,
       String jti,
@@ -124,7 +145,7 @@ final class Minting {
       Instant issuedAt,
       Instant expiresAt,
       Map<String, Object> claims) {
-    return s.tokens.accessToken(
+    return tokens.accessToken(
         client.metadata().accessTokenSigningAlg(),
         jti,
         subject,
@@ -142,8 +163,12 @@ final class Minting {
    * signature (see {@code IntrospectionRoutes}). The JWT is kept in {@code access} for the response
    * ({@link #accessToken} returns it for its jti). If the append fails, the signed token is simply
    * discarded and never sent: a response is built only from an outcome whose events committed. A
-   * decision taken again (a lost race, a cached state checked against the ledger) signs again and
-   * replaces the token kept, so the token sent is always the one whose hash was appended.
+   * decision taken again after a lost race (its append found the stream moved on) replaces the
+   * token kept, so the token sent is always the one whose hash was appended; when it issues the
+   * very same token (same jti, subject, scopes, times, claims, algorithm: the jti and the request
+   * time are the request's, drawn once, so only a changed grant state changes a retry's token) the
+   * JWT signed for the attempt that lost is reused rather than signed again: it was never sent, and
+   * a second signature would only be another string for the same claims.
    *
    * <p>What is hashed: the exact compact token (the ASCII string {@code header.payload.signature}),
    * rather than its signing input and its signature apart. The two carry the same bytes, but the
@@ -185,15 +210,15 @@ final class Minting {
       }
       // A token exchange's claims: the exchange's own token, and a refresh of the grant it made.
       Optional<TokenExchanged> madeBy = e instanceof TokenExchanged x ? Optional.of(x) : exchange;
+      Map<String, Object> claims = bound(exchangeClaims(madeBy), t.dpopJkt());
+      Signing signing =
+          new Signing(client.metadata().accessTokenSigningAlg(), client.clientId(), t, claims);
       String token =
-          sign(
-              client,
-              t.jti(),
-              t.subject(),
-              t.scopes(),
-              t.issuedAt(),
-              t.expiresAt(),
-              bound(exchangeClaims(madeBy), t.dpopJkt()));
+          signing.equals(access.lastSigning)
+              ? access.lastSigned
+              : sign(client, t.jti(), t.subject(), t.scopes(), t.issuedAt(), t.expiresAt(), claims);
+      access.lastSigning = signing;
+      access.lastSigned = token;
       if (out == null) {
         out = new ArrayList<>(events);
       }
