@@ -21,6 +21,8 @@ import io.grantry.server.testing.TestServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
+import java.net.URI;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.Date;
@@ -220,10 +222,13 @@ class IntrospectionByHashTest {
     return jwt.serialize();
   }
 
-  @Test
-  void tamperedTokensAreInactiveAndTheTokenAsIssuedIsActive() throws Exception {
-    String token = clientCredentials();
-    assertThat(rowHash(token)).isEqualTo(GrantTokens.hash(token));
+  /**
+   * {@code token} (one of ours) tampered with in every way we could think of, each named: changed
+   * claims under our signature or re-signed with a key we do not hold, the same claims under
+   * another key or another Grantry's, signatures flipped, swapped or gone ({@code alg: none}),
+   * headers changed. {@code another} is another of our tokens, whose signature is borrowed.
+   */
+  static Map<String, String> tampered(String token, String another) throws Exception {
     SignedJWT jwt = SignedJWT.parse(token);
     Base64URL[] parts = jwt.getParsedParts();
     JWSHeader ours = jwt.getHeader();
@@ -265,7 +270,7 @@ class IntrospectionByHashTest {
     tampered.put("a signature byte flipped", compact(parts[0], parts[1], Base64URL.encode(sig)));
     tampered.put(
         "another token's signature",
-        compact(parts[0], parts[1], SignedJWT.parse(clientCredentials()).getParsedParts()[2]));
+        compact(parts[0], parts[1], SignedJWT.parse(another).getParsedParts()[2]));
     // alg none: as Nimbus writes it (no signature), and with our kid and our signature kept.
     tampered.put("alg none", new PlainJWT(jwt.getJWTClaimsSet()).serialize());
     tampered.put(
@@ -293,8 +298,8 @@ class IntrospectionByHashTest {
 
     // Another Grantry (its own database and key) signing a token with the same jti: what its
     // token endpoint would make, had it drawn that jti.
-    try (TestServer another = TestServer.start()) {
-      JwsSigner theirs = another.server.resources().keys().signer(SigningAlgorithm.ES256);
+    try (TestServer theirServer = TestServer.start()) {
+      JwsSigner theirs = theirServer.server.resources().keys().signer(SigningAlgorithm.ES256);
       assertThat(theirs.kid()).isNotEqualTo(kid);
       io.vertx.core.json.JsonObject claims = OAuthFixtures.claims(token);
       tampered.put("another Grantry, same jti", theirs.sign(claims, JwsSigner.TYP_ACCESS_TOKEN));
@@ -305,9 +310,18 @@ class IntrospectionByHashTest {
           "another Grantry, same jti, our kid",
           compact(parts[0], new Base64URL(p[1]), new Base64URL(p[2])));
     }
-
     for (Map.Entry<String, String> t : tampered.entrySet()) {
       assertThat(t.getValue()).as(t.getKey()).isNotEqualTo(token);
+    }
+    return tampered;
+  }
+
+  @Test
+  void tamperedTokensAreInactiveAndTheTokenAsIssuedIsActive() throws Exception {
+    String token = clientCredentials();
+    assertThat(rowHash(token)).isEqualTo(GrantTokens.hash(token));
+    SignedJWT jwt = SignedJWT.parse(token);
+    for (Map.Entry<String, String> t : tampered(token, clientCredentials()).entrySet()) {
       assertThat(fx.introspect("rs", rsSecret, t.getValue()))
           .as(t.getKey())
           .isEqualTo(new JsonObject().put("active", false));
@@ -317,6 +331,70 @@ class IntrospectionByHashTest {
     assertThat(answer.getBoolean("active")).isTrue();
     assertThat(answer.getString("scope")).isEqualTo(jwt.getJWTClaimsSet().getStringClaim("scope"));
     assertThat(answer.getString("jti")).isEqualTo(jwt.getJWTClaimsSet().getJWTID());
+  }
+
+  static HttpResponse<String> userinfo(String token) throws Exception {
+    return OAuthFixtures.HTTP.send(
+        HttpRequest.newBuilder(URI.create(server.url("/userinfo")))
+            .header("Authorization", "Bearer " + token)
+            .GET()
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** A user's access token with openid, from the code flow. */
+  static String userToken() {
+    return fx.tokens(fx.browser(), "web", webSecret, CB, "openid api.read", "alice", PASSWORD)
+        .getString("access_token");
+  }
+
+  @Test
+  void tamperedTokensAreRefusedAtUserinfoAndTheTokenAsIssuedAnswers() throws Exception {
+    String token = userToken();
+    assertThat(rowHash(token)).isEqualTo(GrantTokens.hash(token));
+    for (Map.Entry<String, String> t : tampered(token, userToken()).entrySet()) {
+      HttpResponse<String> r = userinfo(t.getValue());
+      assertThat(r.statusCode()).as(t.getKey()).isEqualTo(401);
+      assertThat(r.headers().firstValue("WWW-Authenticate"))
+          .as(t.getKey())
+          .contains(
+              "Bearer error=\"invalid_token\", error_description=\"the access token is not valid\"");
+    }
+    HttpResponse<String> r = userinfo(token);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(new JsonObject(r.body()).getString("sub"))
+        .isEqualTo(OAuthFixtures.claims(token).getString("sub"));
+  }
+
+  static HttpResponse<String> exchange(String subjectToken) {
+    return fx.token(
+        "svc",
+        svcSecret,
+        Map.of(
+            "grant_type",
+            EXCHANGE,
+            "subject_token",
+            subjectToken,
+            "subject_token_type",
+            AT,
+            "audience",
+            "https://orders"));
+  }
+
+  @Test
+  void tamperedTokensAreRefusedByTokenExchangeAndTheTokenAsIssuedIsExchanged() throws Exception {
+    String token = clientCredentials();
+    for (Map.Entry<String, String> t : tampered(token, clientCredentials()).entrySet()) {
+      HttpResponse<String> r = exchange(t.getValue());
+      assertThat(r.statusCode()).as(t.getKey()).isEqualTo(400);
+      assertThat(new JsonObject(r.body()))
+          .as(t.getKey())
+          .isEqualTo(
+              new JsonObject()
+                  .put("error", "invalid_grant")
+                  .put("error_description", "subject_token is not a token this server issued"));
+    }
+    assertThat(ok(exchange(token)).getString("access_token")).isNotEmpty();
   }
 
   /**
