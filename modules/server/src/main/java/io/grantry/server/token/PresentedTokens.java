@@ -12,6 +12,7 @@ import io.grantry.server.crypto.InvalidJwsException;
 import io.grantry.server.crypto.JwsSigner;
 import io.grantry.server.crypto.JwsVerifier;
 import io.grantry.server.oauth.OAuthServices;
+import io.grantry.server.tokens.IssuedJwts;
 import io.grantry.server.tokenstate.TokenState;
 import io.vertx.core.Future;
 import io.vertx.core.json.DecodeException;
@@ -28,9 +29,10 @@ import java.util.Optional;
  * ({@link PresentedToken}). Only our own tokens are accepted:
  *
  * <ul>
- *   <li>an access token, JWT or opaque, that introspection would call active: our signature and
- *       issuer (a JWT), known to the token-state projection, not revoked, not expired, its grant
- *       and every grant that one was exchanged from not revoked;
+ *   <li>an access token, JWT or opaque, that introspection would call active: for a JWT, the very
+ *       string its issuing event recorded the hash of, or else our signature ({@code IssuedJwts},
+ *       as introspection decides), and our issuer; known to the token-state projection, not
+ *       revoked, not expired, its grant and every grant that one was exchanged from not revoked;
  *   <li>an ID token with our signature and issuer, not expired, whose grant ({@code jti} names it)
  *       is not revoked. ID tokens from before token exchange carry no {@code jti} and are refused.
  * </ul>
@@ -82,17 +84,51 @@ final class PresentedTokens {
                     + "_type "
                     + declared.wire()));
       }
-      return accessToken(opaqueJti.get(), Optional.empty(), param, now);
+      return s.tokenState
+          .accessToken(opaqueJti.get())
+          .compose(row -> accessToken(row, Optional.empty(), param, now));
     }
     if (value.chars().filter(c -> c == '.').count() != 2) {
       return notOurs(param);
     }
+    JwsVerifier verifier = s.keys.verifier();
     JwsVerifier.Verified jws;
     try {
-      jws = s.keys.verifier().verify(value);
+      jws = verifier.readUnverified(value, null);
     } catch (InvalidJwsException | RuntimeException e) {
       return notOurs(param);
     }
+    if (JwsSigner.TYP_ACCESS_TOKEN.equalsIgnoreCase(String.valueOf(jws.header().getValue("typ")))
+        && jws.payload().getValue("jti") instanceof String jti) {
+      // An access token JWT: its row is found by the jti of its payload, read before anything is
+      // trusted; the token is ours if its SHA-256 equals the hash its issuing event recorded, else
+      // if its signature verifies (IssuedJwts, as /introspect decides). The row then serves below.
+      return s.tokenState
+          .accessToken(jti)
+          .compose(
+              row ->
+                  IssuedJwts.issued(value, row.flatMap(TokenState.Token::tokenHash), verifier)
+                      ? ours(jws, row, declared, param, now)
+                      : notOurs(param));
+    }
+    try {
+      verifier.verify(value);
+    } catch (InvalidJwsException | RuntimeException e) {
+      return notOurs(param);
+    }
+    return ours(jws, Optional.empty(), declared, param, now);
+  }
+
+  /**
+   * A JWT of ours ({@code jws}, its signature or recorded hash checked): an access token, whose row
+   * the caller read ({@code row}; only with a jti), or an ID token.
+   */
+  private Future<Checked> ours(
+      JwsVerifier.Verified jws,
+      Optional<TokenState.Token> row,
+      TokenType declared,
+      String param,
+      Instant now) {
     JsonObject claims = jws.payload();
     if (!s.issuer.equals(claims.getValue("iss"))) {
       return notOurs(param);
@@ -104,8 +140,8 @@ final class PresentedTokens {
       if (declared == TokenType.ID_TOKEN) {
         return refused(OAuthError.invalidRequest(param + " is an access token, not an ID token"));
       }
-      return claims.getValue("jti") instanceof String jti
-          ? accessToken(jti, boundKey(claims), param, now)
+      return claims.getValue("jti") instanceof String
+          ? accessToken(row, boundKey(claims), param, now)
           : notOurs(param);
     }
     if (idToken) {
@@ -126,38 +162,34 @@ final class PresentedTokens {
         : Optional.empty();
   }
 
-  private Future<Checked> accessToken(String jti, Optional<String> jkt, String param, Instant now) {
-    return s.tokenState
-        .accessToken(jti)
-        .compose(
-            row -> {
-              if (row.isEmpty() || !row.get().activeAt(now)) {
-                return refused(
-                    OAuthError.invalidGrant(
-                        param + " is not active: expired, revoked, or not issued here"));
-              }
-              TokenState.Token t = row.get();
-              Optional<Actor> actor;
-              try {
-                actor = t.act().map(a -> GrantEventCodec.actorOf(new JsonObject(a)));
-              } catch (EventCodecException | DecodeException e) {
-                return notOurs(param);
-              }
-              return withLiveUser(
-                  new PresentedToken(
-                      TokenType.ACCESS_TOKEN,
-                      t.grantId(),
-                      t.clientId(),
-                      t.subject(),
-                      t.userId(),
-                      Scopes.parse(t.scope()),
-                      t.audience(),
-                      actor,
-                      t.grantChain(),
-                      t.expiresAt(),
-                      jkt),
-                  param);
-            });
+  /** An access token of ours, from its row as read. */
+  private Future<Checked> accessToken(
+      Optional<TokenState.Token> row, Optional<String> jkt, String param, Instant now) {
+    if (row.isEmpty() || !row.get().activeAt(now)) {
+      return refused(
+          OAuthError.invalidGrant(param + " is not active: expired, revoked, or not issued here"));
+    }
+    TokenState.Token t = row.get();
+    Optional<Actor> actor;
+    try {
+      actor = t.act().map(a -> GrantEventCodec.actorOf(new JsonObject(a)));
+    } catch (EventCodecException | DecodeException e) {
+      return notOurs(param);
+    }
+    return withLiveUser(
+        new PresentedToken(
+            TokenType.ACCESS_TOKEN,
+            t.grantId(),
+            t.clientId(),
+            t.subject(),
+            t.userId(),
+            Scopes.parse(t.scope()),
+            t.audience(),
+            actor,
+            t.grantChain(),
+            t.expiresAt(),
+            jkt),
+        param);
   }
 
   /**

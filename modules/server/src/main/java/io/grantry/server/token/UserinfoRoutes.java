@@ -4,6 +4,7 @@ import io.grantry.domain.grant.GrantTokens;
 import io.grantry.domain.oauth.Scopes;
 import io.grantry.server.crypto.InvalidJwsException;
 import io.grantry.server.crypto.JwsSigner;
+import io.grantry.server.crypto.JwsVerifier;
 import io.grantry.server.http.EndpointPaths;
 import io.grantry.server.http.EndpointPaths.Endpoint;
 import io.grantry.server.http.FormBody;
@@ -11,6 +12,7 @@ import io.grantry.server.http.RouteGroup;
 import io.grantry.server.oauth.OAuthServices;
 import io.grantry.server.oauth.UserClaims;
 import io.grantry.server.tokens.DpopProofs;
+import io.grantry.server.tokens.IssuedJwts;
 import io.grantry.server.tokenstate.TokenState;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
@@ -24,7 +26,10 @@ import java.util.Optional;
 /**
  * {@code GET/POST /userinfo} (OIDC Core §5.3): the subject and the claims its scopes release, for a
  * live access token (a JWT or an opaque one) that carries {@code openid}. Errors follow RFC 6750
- * §3.
+ * §3. A JWT is ours if it is the very string its issuing event recorded the hash of, else if its
+ * signature verifies ({@code IssuedJwts}, as {@code /introspect} decides): its row, found by the
+ * unverified payload's {@code jti}, is read first, so a string that is not ours costs that read too
+ * (it is refused exactly as before).
  */
 public final class UserinfoRoutes implements RouteGroup {
   private final OAuthServices s;
@@ -111,30 +116,61 @@ public final class UserinfoRoutes implements RouteGroup {
       return;
     }
     Instant now = s.clock.instant();
-    // An opaque access token names its row by itself; a JWT must verify first.
-    String jti = GrantTokens.opaqueJtiOf(token).orElse(null);
-    // The key the token is bound to (RFC 9449 §6: a JWT's cnf.jkt); opaque tokens are bearer ones.
-    String jkt = null;
-    if (jti == null) {
-      JsonObject claims;
-      try {
-        claims = s.keys.verifier().verify(token, JwsSigner.TYP_ACCESS_TOKEN).payload();
-      } catch (InvalidJwsException e) {
-        invalid(ctx, "the access token is not valid");
+    Optional<String> opaqueJti = GrantTokens.opaqueJtiOf(token);
+    if (opaqueJti.isPresent()) {
+      // An opaque access token names its row by itself, and is a bearer token.
+      String jti = opaqueJti.get();
+      if (presented.dpop()) {
+        dpopChallenge(ctx, "invalid_token", "the access token is not DPoP-bound: use Bearer");
         return;
       }
-      jti = claims.getString("jti");
-      if (jti == null || !s.issuer.equals(claims.getString("iss"))) {
-        invalid(ctx, "the access token is not valid");
-        return;
-      }
-      if (claims.getValue("cnf") instanceof JsonObject cnf
-          && cnf.getValue("jkt") instanceof String bound) {
-        jkt = bound;
-      }
+      state.accessToken(jti).onFailure(ctx::fail).onSuccess(row -> answer(ctx, row, now));
+      return;
     }
+    // A JWT: its row is found by the jti of its payload, read before anything is trusted; the token
+    // is ours if its SHA-256 equals the hash its issuing event recorded, else if its signature
+    // verifies (IssuedJwts, as /introspect decides). The row then serves the answer.
+    JwsVerifier verifier = s.keys.verifier();
+    JsonObject claims;
+    try {
+      claims = verifier.readUnverified(token, JwsSigner.TYP_ACCESS_TOKEN).payload();
+    } catch (InvalidJwsException e) {
+      invalid(ctx, "the access token is not valid");
+      return;
+    }
+    if (!(claims.getValue("jti") instanceof String jti)) {
+      invalid(ctx, "the access token is not valid");
+      return;
+    }
+    state
+        .accessToken(jti)
+        .onFailure(ctx::fail)
+        .onSuccess(
+            row -> {
+              if (!IssuedJwts.issued(token, row.flatMap(TokenState.Token::tokenHash), verifier)
+                  || !s.issuer.equals(claims.getValue("iss"))) {
+                invalid(ctx, "the access token is not valid");
+                return;
+              }
+              // The key the token is bound to (RFC 9449 §6: cnf.jkt).
+              String jkt =
+                  claims.getValue("cnf") instanceof JsonObject cnf
+                          && cnf.getValue("jkt") instanceof String bound
+                      ? bound
+                      : null;
+              presentedJwt(ctx, presented, jkt, row, now);
+            });
+  }
+
+  /** A JWT of ours, its row as read: checked against how it was presented, then answered. */
+  private void presentedJwt(
+      RoutingContext ctx,
+      Presented presented,
+      String jkt,
+      Optional<TokenState.Token> row,
+      Instant now) {
     if (jkt == null && !presented.dpop()) {
-      answer(ctx, jti, now);
+      answer(ctx, row, now);
       return;
     }
     if (jkt == null) {
@@ -148,68 +184,58 @@ public final class UserinfoRoutes implements RouteGroup {
           ctx, "invalid_token", "the access token is DPoP-bound: present it with DPoP and a proof");
       return;
     }
-    String boundTo = jkt;
-    String id = jti;
     s.dpop
         .check(
             ctx.request().headers().getAll("DPoP"),
             ctx.request().method().name(),
             ctx.currentRoute().getPath(),
-            Optional.of(token))
+            Optional.of(presented.token()))
         .onFailure(ctx::fail)
         .onSuccess(
             proof -> {
               if (!proof.ok()) {
                 dpopChallenge(ctx, proof.errorCode(), proof.error());
-              } else if (!boundTo.equals(proof.jkt())) {
+              } else if (!jkt.equals(proof.jkt())) {
                 dpopChallenge(
                     ctx, "invalid_token", "the DPoP proof is not of the key the token is bound to");
               } else {
                 s.dpop
                     .currentNonce()
                     .ifPresent(n -> ctx.response().putHeader(TokenRoutes.NONCE, n));
-                answer(ctx, id, now);
+                answer(ctx, row, now);
               }
             });
   }
 
-  /** The claims for the token {@code jti}, once its presentation is checked. */
-  private void answer(RoutingContext ctx, String jti, Instant now) {
-    state
-        .accessToken(jti)
+  /** The claims for the token whose row is {@code t}, once its presentation is checked. */
+  private void answer(RoutingContext ctx, Optional<TokenState.Token> t, Instant now) {
+    if (t.isEmpty() || !t.get().activeAt(now)) {
+      invalid(ctx, "the access token is expired or revoked");
+      return;
+    }
+    Scopes scopes = Scopes.parse(t.get().scope());
+    if (!scopes.contains(Scopes.OPENID)) {
+      ctx.response()
+          .setStatusCode(403)
+          .putHeader("WWW-Authenticate", "Bearer error=\"insufficient_scope\", scope=\"openid\"")
+          .putHeader("Cache-Control", "no-store")
+          .end();
+      return;
+    }
+    s.users
+        .findById(t.get().subject())
         .onFailure(ctx::fail)
         .onSuccess(
-            t -> {
-              if (t.isEmpty() || !t.get().activeAt(now)) {
-                invalid(ctx, "the access token is expired or revoked");
+            user -> {
+              if (user.isEmpty() || user.get().disabled()) {
+                invalid(ctx, "the access token's user is gone");
                 return;
               }
-              Scopes scopes = Scopes.parse(t.get().scope());
-              if (!scopes.contains(Scopes.OPENID)) {
-                ctx.response()
-                    .setStatusCode(403)
-                    .putHeader(
-                        "WWW-Authenticate", "Bearer error=\"insufficient_scope\", scope=\"openid\"")
-                    .putHeader("Cache-Control", "no-store")
-                    .end();
-                return;
-              }
-              s.users
-                  .findById(t.get().subject())
-                  .onFailure(ctx::fail)
-                  .onSuccess(
-                      user -> {
-                        if (user.isEmpty() || user.get().disabled()) {
-                          invalid(ctx, "the access token's user is gone");
-                          return;
-                        }
-                        JsonObject body =
-                            UserClaims.of(user.get(), scopes).put("sub", user.get().userId());
-                        ctx.response()
-                            .putHeader("Content-Type", "application/json")
-                            .putHeader("Cache-Control", "no-store")
-                            .end(body.encode());
-                      });
+              JsonObject body = UserClaims.of(user.get(), scopes).put("sub", user.get().userId());
+              ctx.response()
+                  .putHeader("Content-Type", "application/json")
+                  .putHeader("Cache-Control", "no-store")
+                  .end(body.encode());
             });
   }
 

@@ -38,9 +38,9 @@ import org.junit.jupiter.api.Test;
  * append, {@code access_token_hash}, the row's {@code token_hash}), so introspection of a JWT needs
  * no signature check; any other string is verified as before. Against a real server: every grant
  * that issues access tokens records the hash of the very token it answered, and tokens tampered
- * with Nimbus (a library we did not write) in every way we could think of are inactive, while the
- * token as issued is active. The decision itself, and that a match skips the signature, is {@code
- * IssuedJwtsTest}.
+ * with Nimbus (a library we did not write) in every way we could think of are inactive, and refused
+ * at /userinfo and by token exchange (which decide alike), while the token as issued is active. The
+ * decision itself, and that a match skips the signature, is {@code IssuedJwtsTest}.
  */
 class IntrospectionByHashTest {
   static final String CB = "https://app.example/cb";
@@ -418,6 +418,21 @@ class IntrospectionByHashTest {
         "UPDATE access_tokens SET token_hash = $2 WHERE jti = $1", jti, GrantTokens.hash("other"));
     assertThat(active(old)).isTrue();
     assertThat(active(signed(jwt.getHeader(), jwt.getJWTClaimsSet(), attacker))).isFalse();
+    // Token exchange decides alike: exchanged with our signature, refused without.
+    assertThat(exchange(old).statusCode()).isEqualTo(200);
+    assertThat(exchange(signed(jwt.getHeader(), jwt.getJWTClaimsSet(), attacker)).statusCode())
+        .isEqualTo(400);
+    // And /userinfo, for a user's token whose row has no hash.
+    String user = userToken();
+    server.query(
+        "UPDATE access_tokens SET token_hash = NULL WHERE jti = $1",
+        OAuthFixtures.claims(user).getString("jti"));
+    assertThat(rowHash(user)).isNull();
+    assertThat(userinfo(user).statusCode()).isEqualTo(200);
+    SignedJWT userJwt = SignedJWT.parse(user);
+    assertThat(
+            userinfo(signed(userJwt.getHeader(), userJwt.getJWTClaimsSet(), attacker)).statusCode())
+        .isEqualTo(401);
 
     // Revoked: inactive, hash or no hash.
     String revoked = clientCredentials();
