@@ -339,6 +339,20 @@ public final class OAuthFixtures {
     }
   }
 
+  /** GET /userinfo with {@code accessToken} as a bearer token (RFC 6750 §2.1). */
+  public HttpResponse<String> userinfo(String accessToken) {
+    try {
+      return HTTP.send(
+          HttpRequest.newBuilder(uri("/userinfo"))
+              .header("Authorization", "Bearer " + accessToken)
+              .GET()
+              .build(),
+          HttpResponse.BodyHandlers.ofString());
+    } catch (IOException | InterruptedException e) {
+      throw new AssertionError(e);
+    }
+  }
+
   /** POST /token with Basic authentication (or, with a null secret, none). */
   public HttpResponse<String> token(String clientId, String secret, Map<String, String> form) {
     return postForm("/token", clientId, secret, form);

@@ -101,15 +101,6 @@ class AccessTokenFormatTest {
     return new JsonObject(r.body());
   }
 
-  static HttpResponse<String> userinfo(String accessToken) throws Exception {
-    return OAuthFixtures.HTTP.send(
-        HttpRequest.newBuilder(URI.create(server.url("/userinfo")))
-            .header("Authorization", "Bearer " + accessToken)
-            .GET()
-            .build(),
-        HttpResponse.BodyHandlers.ofString());
-  }
-
   static JsonObject header(String jws) {
     return new JsonObject(
         new String(Base64.getUrlDecoder().decode(jws.split("\\.")[0]), StandardCharsets.UTF_8));
@@ -248,7 +239,7 @@ class AccessTokenFormatTest {
     assertThat(OAuthFixtures.claims(tokens.getString("id_token")).getString("at_hash"))
         .isEqualTo(TokenIssuer.atHash(at));
 
-    HttpResponse<String> info = userinfo(at);
+    HttpResponse<String> info = fx.userinfo(at);
     assertThat(info.statusCode()).as(info.body()).isEqualTo(200);
     JsonObject claims = new JsonObject(info.body());
     assertThat(claims.getString("preferred_username")).isEqualTo("alice");
@@ -258,10 +249,10 @@ class AccessTokenFormatTest {
 
     // A tampered token, and one revoked, are refused the RFC 6750 way.
     String tampered = at.substring(0, at.length() - 2) + (at.endsWith("AA") ? "BB" : "AA");
-    assertThat(userinfo(tampered).statusCode()).isEqualTo(401);
+    assertThat(fx.userinfo(tampered).statusCode()).isEqualTo(401);
     assertThat(fx.postForm("/revoke", "web-opaque", webSecret, Map.of("token", at)).statusCode())
         .isEqualTo(200);
-    HttpResponse<String> revoked = userinfo(at);
+    HttpResponse<String> revoked = fx.userinfo(at);
     assertThat(revoked.statusCode()).isEqualTo(401);
     assertThat(revoked.headers().firstValue("WWW-Authenticate").orElse(""))
         .contains("invalid_token");
@@ -279,7 +270,7 @@ class AccessTokenFormatTest {
     assertThat(at).matches(OPAQUE_SHAPE).isNotEqualTo(tokens.getString("access_token"));
     assertThat(rotated.getString("token_type")).isEqualTo("Bearer");
     assertThat(fx.introspect("web-opaque", webSecret, at).getBoolean("active")).isTrue();
-    assertThat(userinfo(at).statusCode()).isEqualTo(200);
+    assertThat(fx.userinfo(at).statusCode()).isEqualTo(200);
 
     // A retry within GRANTRY_REFRESH_GRACE_SECONDS: the same successor and the same access token.
     JsonObject retried = new JsonObject(fx.refresh("web-opaque", webSecret, refresh, null).body());
@@ -295,7 +286,7 @@ class AccessTokenFormatTest {
                 .statusCode())
         .isEqualTo(200);
     assertThat(fx.introspect("web-opaque", webSecret, at).getBoolean("active")).isFalse();
-    assertThat(userinfo(at).statusCode()).isEqualTo(401);
+    assertThat(fx.userinfo(at).statusCode()).isEqualTo(401);
   }
 
   @Test

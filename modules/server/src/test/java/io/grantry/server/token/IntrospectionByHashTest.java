@@ -21,8 +21,6 @@ import io.grantry.server.testing.TestServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
-import java.net.URI;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.Date;
@@ -333,15 +331,6 @@ class IntrospectionByHashTest {
     assertThat(answer.getString("jti")).isEqualTo(jwt.getJWTClaimsSet().getJWTID());
   }
 
-  static HttpResponse<String> userinfo(String token) throws Exception {
-    return OAuthFixtures.HTTP.send(
-        HttpRequest.newBuilder(URI.create(server.url("/userinfo")))
-            .header("Authorization", "Bearer " + token)
-            .GET()
-            .build(),
-        HttpResponse.BodyHandlers.ofString());
-  }
-
   /** A user's access token with openid, from the code flow. */
   static String userToken() {
     return fx.tokens(fx.browser(), "web", webSecret, CB, "openid api.read", "alice", PASSWORD)
@@ -353,14 +342,14 @@ class IntrospectionByHashTest {
     String token = userToken();
     assertThat(rowHash(token)).isEqualTo(GrantTokens.hash(token));
     for (Map.Entry<String, String> t : tampered(token, userToken()).entrySet()) {
-      HttpResponse<String> r = userinfo(t.getValue());
+      HttpResponse<String> r = fx.userinfo(t.getValue());
       assertThat(r.statusCode()).as(t.getKey()).isEqualTo(401);
       assertThat(r.headers().firstValue("WWW-Authenticate"))
           .as(t.getKey())
           .contains(
               "Bearer error=\"invalid_token\", error_description=\"the access token is not valid\"");
     }
-    HttpResponse<String> r = userinfo(token);
+    HttpResponse<String> r = fx.userinfo(token);
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     assertThat(new JsonObject(r.body()).getString("sub"))
         .isEqualTo(OAuthFixtures.claims(token).getString("sub"));
@@ -428,10 +417,11 @@ class IntrospectionByHashTest {
         "UPDATE access_tokens SET token_hash = NULL WHERE jti = $1",
         OAuthFixtures.claims(user).getString("jti"));
     assertThat(rowHash(user)).isNull();
-    assertThat(userinfo(user).statusCode()).isEqualTo(200);
+    assertThat(fx.userinfo(user).statusCode()).isEqualTo(200);
     SignedJWT userJwt = SignedJWT.parse(user);
     assertThat(
-            userinfo(signed(userJwt.getHeader(), userJwt.getJWTClaimsSet(), attacker)).statusCode())
+            fx.userinfo(signed(userJwt.getHeader(), userJwt.getJWTClaimsSet(), attacker))
+                .statusCode())
         .isEqualTo(401);
 
     // Revoked: inactive, hash or no hash.

@@ -106,15 +106,8 @@ class TokenLifecycleTest {
   }
 
   /** The status of {@code GET /userinfo} with {@code access} as the bearer token. */
-  static int userinfo(String access) throws Exception {
-    return OAuthFixtures.HTTP
-        .send(
-            HttpRequest.newBuilder(URI.create(server.url("/userinfo")))
-                .header("Authorization", "Bearer " + access)
-                .GET()
-                .build(),
-            HttpResponse.BodyHandlers.ofString())
-        .statusCode();
+  static int userinfo(String access) {
+    return fx.userinfo(access).statusCode();
   }
 
   // ---------------------------------------------------------------- rotation and reuse
