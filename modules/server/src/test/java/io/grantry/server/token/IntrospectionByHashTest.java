@@ -170,20 +170,7 @@ class IntrospectionByHashTest {
     JsonObject refreshed = ok(fx.refresh("web", webSecret, code.getString("refresh_token"), null));
     assertRecorded("refresh_token", refreshed.getString("access_token"));
 
-    JsonObject exchanged =
-        ok(
-            fx.token(
-                "svc",
-                svcSecret,
-                Map.of(
-                    "grant_type",
-                    EXCHANGE,
-                    "subject_token",
-                    cc,
-                    "subject_token_type",
-                    AT,
-                    "audience",
-                    "https://orders")));
+    JsonObject exchanged = ok(exchange(cc));
     assertRecorded("token exchange", exchanged.getString("access_token"));
 
     JsonObject device =
