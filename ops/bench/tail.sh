@@ -130,3 +130,10 @@ for r in $(seq 1 "$ROUNDS"); do
   done
 done
 echo "RSS MB $(bench_rss_mb S)"
+# CPU by thread over the whole run (warm-up included), grouped by name (numbers stripped; each event
+# loop apart, by thread id): which threads the server's time went to (event loops, GC, JIT, workers).
+echo "server CPU s by thread (all of the run): $(for t in /proc/"$SERVER"/task/*; do
+    n=$(tr ' ' _ < "$t/comm")
+    case "$n" in vert.x-eventloo*) n="eventloop-${t##*/}" ;; *) n=$(sed -E 's/[#_-]?[0-9]+$//' <<<"$n") ;; esac
+    printf '%s %s\n' "$n" "$(sed 's/.*) //' "$t/stat" | awk '{print $12 + $13}')"
+  done | awk -v hz="$(getconf CLK_TCK)" '{s[$1] += $2} END {for (k in s) if (s[k] >= hz / 10) printf "%s %.1f, ", k, s[k] / hz}')"
