@@ -256,7 +256,7 @@ public final class AccessTokenMirror {
     long since = after + (nanoTime() - System.nanoTime());
     CatchUpWaiter w = new CatchUpWaiter(since, new CompletableFuture<>());
     catchUpWaiters.add(w);
-    if (loaded && freshAt - after > 0 && catchUpWaiters.remove(w)) {
+    if (loaded && freshAt - since > 0 && catchUpWaiters.remove(w)) {
       w.done().complete(null);
     }
     return w.done();
